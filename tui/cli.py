@@ -1,0 +1,98 @@
+"""The command line: `rt-tui` (the app), `rt-tui serve` (the simulator), `rt-tui send FILE`.
+
+Each command imports what it needs lazily, so `send` and `serve` never load textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tui.config import Settings, TargetChoice
+
+
+def _add_target_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--url", metavar="URL", help="any ws:// or wss:// Realtime endpoint")
+    group.add_argument("--openai", action="store_true", help="the OpenAI GA endpoint (needs OPENAI_API_KEY)")
+    group.add_argument("--local", action="store_true", help="the embedded simulator, started in-process")
+    parser.add_argument("--model", default="gpt-realtime", help="realtime model (default: %(default)s)")
+    parser.add_argument(
+        "--transcription-model",
+        default="gpt-4o-transcribe",
+        help="input transcription model (default: %(default)s)",
+    )
+    parser.add_argument("--no-transcription", action="store_true", help="leave input transcription off")
+    parser.add_argument("--language", help="ISO-639-1 hint for input transcription, e.g. en")
+    parser.add_argument("--voice", help="assistant voice, e.g. marin")
+    parser.add_argument("--no-capture", action="store_true", help="do not write the JSONL capture file")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if args.url:
+        target = TargetChoice.URL
+    elif args.openai:
+        target = TargetChoice.OPENAI
+    elif args.local:
+        target = TargetChoice.LOCAL
+    else:
+        target = TargetChoice.AUTO
+    return Settings(
+        target=target,
+        url=args.url,
+        model=args.model,
+        transcription_model=None if args.no_transcription else args.transcription_model,
+        language=args.language,
+        voice=args.voice,
+        capture=not args.no_capture,
+        playback=not getattr(args, "no_playback", False),
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for all commands."""
+    parser = argparse.ArgumentParser(
+        prog="rt-tui",
+        description="Talk to and debug the OpenAI Realtime API (or a compatible server) in the terminal.",
+        epilog="With no target flag: OpenAI when OPENAI_API_KEY is set, otherwise the embedded simulator.",
+    )
+    _add_target_flags(parser)
+    parser.add_argument("--no-playback", action="store_true", help="do not play the assistant's audio")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the local Realtime simulator")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one (default: %(default)s)")
+    serve.add_argument("--dialect", choices=["ga", "beta"], default="ga", help="protocol dialect (default: ga)")
+
+    send = sub.add_parser(
+        "send",
+        help="send an audio file as one user turn and print both sides",
+        description="Stream FILE through the input buffer (append, commit), ask for a response, and print "
+        "'user: <transcript>' and 'assistant: <reply>'.",
+    )
+    send.add_argument("file", help="audio file: WAV (any rate, any channels), FLAC, OGG, or raw 24 kHz PCM16")
+    send.add_argument("--json", action="store_true", help="print every frame as JSON lines instead")
+    send.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for both sides (default: 60)")
+    _add_target_flags(send)
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    """Parse `argv` and run the command."""
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from tui.serve_cmd import serve
+
+        return serve(args.host, args.port, args.dialect)
+    if args.command == "send":
+        from tui.send import send_file
+
+        return send_file(args.file, _settings(args), json_out=args.json, timeout=args.timeout)
+    from tui.app import run_app
+
+    return run_app(_settings(args))
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))

@@ -1,0 +1,44 @@
+"""Launch settings: the flags the user typed, then environment variables, then defaults.
+
+Frozen, so every component sees one consistent picture. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tui.protocol.session_config import DEFAULT_TRANSCRIPTION_MODEL
+
+
+class TargetChoice(StrEnum):
+    """Which server to talk to."""
+
+    AUTO = "auto"
+    """OpenAI when OPENAI_API_KEY is set, otherwise the embedded simulator."""
+    OPENAI = "openai"
+    URL = "url"
+    LOCAL = "local"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a run of rt-tui needs to know before it starts."""
+
+    target: TargetChoice = TargetChoice.AUTO
+    url: str | None = None
+    model: str = "gpt-realtime"
+    transcription_model: str | None = DEFAULT_TRANSCRIPTION_MODEL
+    language: str | None = None
+    voice: str | None = None
+    capture: bool = True
+    """Write every frame to a JSONL file in the per-session folder."""
+    playback: bool = True
+    """Play the assistant's audio on the default output device (when there is one)."""
+
+    def resolved_target(self) -> TargetChoice:
+        """AUTO made concrete: OpenAI when a key is in the environment, else the simulator."""
+        if self.target is not TargetChoice.AUTO:
+            return self.target
+        return TargetChoice.OPENAI if os.environ.get("OPENAI_API_KEY", "").strip() else TargetChoice.LOCAL

@@ -1,0 +1,83 @@
+"""The conversation as rt-tui shows it: items in conversation order, each with its text state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Origin(StrEnum):
+    """How an item entered the conversation; it decides whether the server will transcribe it."""
+
+    BUFFER = "buffer"
+    """User audio committed from the input buffer: the only audio the server transcribes."""
+    CREATE = "create"
+    """Added with `conversation.item.create`: never transcribed by the server."""
+    RESPONSE = "response"
+    """Produced by a response."""
+
+
+class TextState(StrEnum):
+    """Where an item's text stands."""
+
+    SPEAKING = "speaking"
+    """Server VAD heard speech start; the item is not committed yet."""
+    TRANSCRIBING = "transcribing"
+    """Committed with transcription on; no text yet."""
+    STREAMING = "streaming"
+    """Deltas are arriving."""
+    DONE = "done"
+    FAILED = "failed"
+    TRANSCRIPTION_OFF = "transcription_off"
+    """Committed while the session had input transcription off: no text will come."""
+    NOT_TRANSCRIBED = "not_transcribed"
+    """Audio added with `conversation.item.create`: the server does not transcribe it."""
+
+
+@dataclass(slots=True)
+class Item:
+    """One conversation item (message, function call or function output)."""
+
+    id: str
+    role: str
+    kind: str = "message"
+    origin: Origin = Origin.RESPONSE
+    text: str = ""
+    state: TextState = TextState.STREAMING
+    status: str = "in_progress"
+    error: str | None = None
+    has_audio: bool = False
+    response_id: str | None = None
+    name: str | None = None
+    call_id: str | None = None
+    audio_end_ms: int | None = None
+    """Set when the item was truncated to what the user heard."""
+    committed_at: float | None = None
+    """Monotonic time of `input_audio_buffer.committed` (for latency figures)."""
+    text_done_at: float | None = None
+    """Monotonic time the final text arrived."""
+    deltas: int = 0
+    usage: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def transcription_latency(self) -> float | None:
+        """Seconds from commit to the final transcript, when both are known."""
+        if self.committed_at is None or self.text_done_at is None:
+            return None
+        return self.text_done_at - self.committed_at
+
+    @property
+    def display_text(self) -> str:
+        """The text to show, with the state spelled out where there is none yet."""
+        if self.text:
+            return self.text
+        return {
+            TextState.SPEAKING: "(speaking…)",
+            TextState.TRANSCRIBING: "(transcribing…)",
+            TextState.STREAMING: "…",
+            TextState.DONE: "(empty)",
+            TextState.FAILED: "(transcription failed)",
+            TextState.TRANSCRIPTION_OFF: "(audio; input transcription is off in this session)",
+            TextState.NOT_TRANSCRIBED: "(audio sent with conversation.item.create: the server does not "
+            "transcribe it)",
+        }[self.state]

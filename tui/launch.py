@@ -1,0 +1,43 @@
+"""Turning Settings into a live target: resolve the endpoint, start the embedded simulator if needed.
+
+Shared by the app and `rt-tui send`, so both pick targets by the same rules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from tui.config import Settings, TargetChoice
+from tui.protocol import ClientSessionOptions
+from tui.session import Target, TargetError, openai_target, simulator_target, url_target
+
+
+def session_options(settings: Settings, *, turn_detection: str | None = None) -> ClientSessionOptions:
+    """What to ask of the session: transcription on by default, push-to-talk unless told otherwise."""
+    return ClientSessionOptions(
+        transcription_model=settings.transcription_model,
+        language=settings.language,
+        turn_detection=turn_detection,
+        voice=settings.voice,
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_target(settings: Settings) -> AsyncIterator[Target]:
+    """Yield the target `settings` names; an embedded simulator lives as long as the context.
+
+    Raises TargetError for a target that cannot be used (bad URL, no API key for --openai).
+    """
+    choice = settings.resolved_target()
+    if choice is TargetChoice.OPENAI:
+        yield openai_target(settings.model)
+    elif choice is TargetChoice.URL:
+        if not settings.url:
+            raise TargetError("--url needs a ws:// or wss:// URL")
+        yield url_target(settings.url)
+    else:
+        from tui.server import Simulator, SimulatorConfig
+
+        async with Simulator(SimulatorConfig(host="127.0.0.1", port=0)) as simulator:
+            yield simulator_target(simulator.url + f"?model={settings.model}")

@@ -1,0 +1,40 @@
+"""The Realtime protocol as data: event names, envelopes, codec, session config, redaction.
+
+Standard library only: no sockets, no event loop, no UI.
+"""
+
+from .codec import FrameError, client_event_id, new_id, parse, serialize
+from .envelope import Direction, Envelope
+from .events import Dialect, is_known, to_beta, to_ga
+from .redact import audio_tag, redact, summarize
+from .session_config import (
+    ClientSessionOptions,
+    beta_to_ga_session,
+    ga_to_beta_session,
+    session_update,
+    transcription_config,
+    turn_detection_config,
+)
+
+__all__ = [
+    "ClientSessionOptions",
+    "Dialect",
+    "Direction",
+    "Envelope",
+    "FrameError",
+    "audio_tag",
+    "beta_to_ga_session",
+    "client_event_id",
+    "ga_to_beta_session",
+    "is_known",
+    "new_id",
+    "parse",
+    "redact",
+    "serialize",
+    "session_update",
+    "summarize",
+    "to_beta",
+    "to_ga",
+    "transcription_config",
+    "turn_detection_config",
+]

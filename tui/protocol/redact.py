@@ -1,0 +1,82 @@
+"""Display helpers: base64 audio replaced by a size tag, long strings cut, one-line summaries.
+
+Nothing here decodes audio: a base64 string of n characters holds about 3n/4 bytes, and 24 kHz
+mono PCM16 is 48 bytes per millisecond.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .events import AUDIO_FIELDS
+
+#: Strings longer than this are cut for display (the capture file keeps them whole).
+MAX_DISPLAY_STRING = 200
+
+_BASE64_RUN = re.compile(r"^[A-Za-z0-9+/]{64,}={0,2}$")
+_PCM16_BYTES_PER_MS = 48
+
+
+def audio_tag(b64: str) -> str:
+    """A short tag for a base64 audio payload, e.g. `[audio 4.7 KB · 100 ms]`."""
+    nbytes = len(b64) * 3 // 4 - b64[-2:].count("=")
+    ms = nbytes // _PCM16_BYTES_PER_MS
+    size = f"{nbytes / 1024:.1f} KB" if nbytes >= 1024 else f"{nbytes} B"
+    return f"[audio {size} · {ms} ms]"
+
+
+def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, _key: str = "") -> Any:
+    """Return a copy of `value` fit for display: audio fields tagged, long strings cut."""
+    if isinstance(value, dict):
+        event_type = value.get("type")
+        audio_field = AUDIO_FIELDS.get(event_type) if isinstance(event_type, str) else None
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, str) and (key == audio_field or (key == "audio" and len(item) > 16)):
+                out[key] = audio_tag(item)
+            else:
+                out[key] = redact(item, max_string=max_string, _key=key)
+        return out
+    if isinstance(value, list):
+        return [redact(item, max_string=max_string, _key=_key) for item in value]
+    if isinstance(value, str):
+        if len(value) > max_string and _BASE64_RUN.match(value[:4096]):
+            return f"[base64 {len(value) * 3 // 4} B]"
+        if len(value) > max_string:
+            return value[:max_string] + f"… (+{len(value) - max_string} chars)"
+    return value
+
+
+def summarize(data: dict[str, Any]) -> str:
+    """A one-line human summary of an event's payload (without its type)."""
+    etype = str(data.get("type", ""))
+    if etype == "error":
+        err = data.get("error") or {}
+        code = err.get("code") or err.get("type") or "error"
+        return f"{code}: {err.get('message', '')}"
+    field = AUDIO_FIELDS.get(etype)
+    if field and isinstance(data.get(field), str):
+        return audio_tag(data[field])
+    if "delta" in data and isinstance(data["delta"], str):
+        return repr(_cut(data["delta"], 60))
+    if "transcript" in data and isinstance(data["transcript"], str):
+        return repr(_cut(data["transcript"].strip(), 80))
+    if etype.startswith("session."):
+        session = data.get("session") or {}
+        return f"{session.get('id', '')} {session.get('model', '')}".strip()
+    if etype in ("response.created", "response.done"):
+        response = data.get("response") or {}
+        return f"{response.get('id', '')} {response.get('status', '')}".strip()
+    if "item" in data and isinstance(data["item"], dict):
+        item = data["item"]
+        return f"{item.get('id', '')} {item.get('role') or item.get('type', '')}".strip()
+    if "item_id" in data:
+        return str(data["item_id"])
+    if etype.startswith("rt."):
+        return str(data.get("message", ""))
+    return ""
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

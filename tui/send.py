@@ -1,0 +1,166 @@
+"""`rt-tui send FILE`: one recorded user turn, headless, without textual.
+
+Streams the decoded file through the input buffer (the only audio the server transcribes),
+commits, asks for a response, and prints both sides once the user's transcript and the
+assistant's reply have both arrived, in whichever order they come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from tui.audio.decode import AudioDecodeError, decode_file
+from tui.audio.pcm import chunk_bytes, to_b64
+from tui.bus import Bus, Subscription
+from tui.config import Settings
+from tui.conversation import Conversation, Item, TextState
+from tui.launch import open_target, session_options
+from tui.protocol import Envelope, session_update
+from tui.session import (
+    FRAMES,
+    CaptureWriter,
+    ConnectionFailed,
+    RealtimeSession,
+    TargetError,
+    envelope_record,
+    new_session_dir,
+)
+
+CHUNK_MS = 100
+"""Append size: 100 ms (4.8 KB of PCM) keeps the frame count low for a file that is already complete."""
+
+FINAL_USER_STATES = {TextState.DONE, TextState.FAILED, TextState.TRANSCRIPTION_OFF, TextState.NOT_TRANSCRIBED}
+
+
+class SendFailed(Exception):
+    """A one-line reason the turn could not be completed."""
+
+
+def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout: float = 60.0) -> int:
+    """Run one turn from an audio file; print the result; return the exit status."""
+    try:
+        audio = decode_file(path)
+    except AudioDecodeError as exc:
+        print(f"rt-tui send: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_send(audio.pcm, settings, json_out=json_out, timeout=timeout))
+    except (SendFailed, ConnectionFailed, TargetError) as exc:
+        print(f"rt-tui send: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+class _Turn:
+    """Consumes frames into a conversation and waits for conditions on it."""
+
+    def __init__(self, sub: Subscription[Envelope], json_out: bool) -> None:
+        self.sub = sub
+        self.conv = Conversation()
+        self.json_out = json_out
+        self.t0: float | None = None
+        self.errors: list[str] = []
+        self.response_done: dict[str, Any] | None = None
+        self.seen: Counter[str] = Counter()
+
+    async def until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SendFailed(f"timed out after {timeout:.0f} s waiting for {what}")
+            try:
+                env = await asyncio.wait_for(self.sub.get(), timeout=remaining)
+            except TimeoutError:
+                continue
+            self._take(env)
+
+    def _take(self, env: Envelope) -> None:
+        if self.t0 is None:
+            self.t0 = env.mono
+        if self.json_out:
+            print(json.dumps(envelope_record(env, self.t0), separators=(",", ":")), flush=True)
+        self.conv.apply(env)
+        self.seen[env.type] += 1
+        if env.type == "error":
+            err = env.data.get("error") or {}
+            self.errors.append(f"{err.get('code') or err.get('type')}: {err.get('message')}")
+        elif env.type == "response.done":
+            self.response_done = env.data.get("response") or {}
+        elif env.type == "rt.connection" and env.data.get("state") in ("closed", "failed"):
+            raise SendFailed(str(env.data.get("message")))
+
+    def user_item(self, item_id: str | None) -> Item | None:
+        return self.conv.items.get(item_id) if item_id else None
+
+    def assistant_text(self) -> str:
+        texts = [i.text for i in self.conv.ordered() if i.role == "assistant" and i.text]
+        return " ".join(t.strip() for t in texts)
+
+
+async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: float) -> int:
+    async with open_target(settings) as target:
+        bus = Bus()
+        turn = _Turn(bus.subscribe(FRAMES), json_out)
+        capture = CaptureWriter(new_session_dir(), target.secret) if settings.capture else None
+        session = RealtimeSession(target, bus, capture=capture)
+        await session.connect()
+        try:
+            return await _run_turn(session, turn, pcm, settings, timeout)
+        finally:
+            await session.close()
+            if capture is not None:
+                capture.close()
+
+
+async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings: Settings, timeout: float) -> int:
+    await turn.until(lambda: turn.conv.session_id is not None, timeout, "session.created")
+    session.send(session_update(session_options(settings)))
+    errors_before = len(turn.errors)
+    await turn.until(
+        lambda: turn.seen["session.updated"] > 0 or len(turn.errors) > errors_before, timeout, "session.updated"
+    )
+    if len(turn.errors) > errors_before:
+        raise SendFailed(f"session.update rejected: {turn.errors[-1]}")
+
+    for chunk in chunk_bytes(pcm, CHUNK_MS):
+        session.send({"type": "input_audio_buffer.append", "audio": to_b64(chunk)})
+    session.send({"type": "input_audio_buffer.commit"})
+    committed: list[str] = []
+
+    def is_committed() -> bool:
+        committed[:] = [i.id for i in turn.conv.ordered() if i.role == "user" and i.committed_at is not None]
+        return bool(committed) or len(turn.errors) > errors_before
+
+    await turn.until(is_committed, timeout, "input_audio_buffer.committed")
+    if not committed:
+        raise SendFailed(f"commit rejected: {turn.errors[-1]}")
+    user_id = committed[-1]
+    session.send({"type": "response.create"})
+
+    def both_sides() -> bool:
+        user = turn.user_item(user_id)
+        return turn.response_done is not None and user is not None and user.state in FINAL_USER_STATES
+
+    await turn.until(both_sides, timeout, "the transcript and the response")
+    user = turn.user_item(user_id)
+    assert user is not None and turn.response_done is not None
+    status = str(turn.response_done.get("status"))
+    if not turn.json_out:
+        print(f"user: {user.display_text if user.state is not TextState.DONE else user.text}")
+        print(f"assistant: {turn.assistant_text() or '(no text)'}")
+    if user.state is TextState.FAILED:
+        print(f"rt-tui send: transcription failed: {user.error}", file=sys.stderr)
+        return 1
+    if status != "completed":
+        print(f"rt-tui send: response ended with status {status}", file=sys.stderr)
+        return 1
+    return 0
+

@@ -1,0 +1,87 @@
+"""The capture file: every frame of a session, in both directions, as JSON lines on disk.
+
+One folder per session under the user data directory, so nothing the event-log ring forgets is
+lost. The API key is never written: frames are scrubbed of it before they reach the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from tui.protocol import Envelope
+
+
+def data_dir() -> Path:
+    """rt-tui's user data directory (RT_TUI_DATA_DIR, else $XDG_DATA_HOME/rt-tui)."""
+    override = os.environ.get("RT_TUI_DATA_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "rt-tui"
+
+
+def new_session_dir(root: Path | None = None) -> Path:
+    """Create and return a fresh per-session folder, named by start time."""
+    root = root or data_dir() / "sessions"
+    path = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    path.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+def envelope_record(env: Envelope, t0: float) -> dict[str, Any]:
+    """The JSON-lines record of one envelope: direction, time since connect, type, size, frame."""
+    record: dict[str, Any] = {
+        "seq": env.seq,
+        "dir": env.direction.value,
+        "t": round(env.mono - t0, 6),
+        "wall": round(env.wall, 6),
+        "type": env.type,
+        "size": env.size,
+    }
+    if env.data and not env.type.startswith("rt."):
+        record["frame"] = env.data
+    else:
+        record["raw"] = env.raw
+        if env.data:
+            record["info"] = env.data
+    return record
+
+
+class CaptureWriter:
+    """Appends envelopes to `frames.jsonl` in a session folder, scrubbing the secret."""
+
+    FILENAME = "frames.jsonl"
+
+    def __init__(self, folder: Path, secret: str | None = None) -> None:
+        self.folder = folder
+        self.path = folder / self.FILENAME
+        self._secret = secret or None
+        self._file: IO[str] | None = self.path.open("a", encoding="utf-8")
+        self._t0: float | None = None
+
+    def write(self, env: Envelope) -> None:
+        """Append one envelope (line-buffered by the OS; flushed on close)."""
+        if self._file is None:
+            return
+        if self._t0 is None:
+            self._t0 = env.mono
+        line = json.dumps(envelope_record(env, self._t0), separators=(",", ":"), ensure_ascii=False)
+        if self._secret and self._secret in line:
+            line = line.replace(self._secret, "[redacted]")
+        self._file.write(line + "\n")
+
+    def flush(self) -> None:
+        """Push buffered lines to disk."""
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
