@@ -4,7 +4,7 @@ Standard library only: no sockets, no event loop, no UI.
 """
 
 from .codec import FrameError, client_event_id, new_id, parse, serialize
-from .envelope import Direction, Envelope
+from .envelope import Direction, Envelope, local_envelope, next_seq
 from .events import Dialect, is_known, to_beta, to_ga
 from .redact import audio_tag, redact, summarize
 from .session_config import (
@@ -27,6 +27,8 @@ __all__ = [
     "client_event_id",
     "ga_to_beta_session",
     "is_known",
+    "local_envelope",
+    "next_seq",
     "new_id",
     "parse",
     "redact",

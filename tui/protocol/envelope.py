@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+_SEQUENCE = itertools.count(1)
+
+
+def next_seq() -> int:
+    """The next process-wide envelope sequence number (frames and local facts share one order)."""
+    return next(_SEQUENCE)
 
 
 class Direction(StrEnum):
@@ -44,3 +53,9 @@ class Envelope:
     def is_error(self) -> bool:
         """True for server `error` events and local failures."""
         return self.type == "error" or self.type.endswith(".failed") or self.type == "rt.malformed"
+
+
+def local_envelope(event_type: str, message: str, **fields: Any) -> Envelope:
+    """A local fact (type `rt.*`) for the event log: connection state, device trouble, bad frames."""
+    data: dict[str, Any] = {"type": event_type, "message": message, **fields}
+    return Envelope(next_seq(), Direction.LOCAL, event_type, data, json.dumps(data, separators=(",", ":")))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import time
 from enum import StrEnum
 from typing import Any
@@ -19,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from tui.bus import Bus, Topic
-from tui.protocol import Direction, Envelope, FrameError, client_event_id, parse, serialize
+from tui.protocol import Direction, Envelope, FrameError, client_event_id, local_envelope, next_seq, parse, serialize
 
 from .capture import CaptureWriter
 from .targets import Target
@@ -67,7 +66,6 @@ class RealtimeSession:
         self.session_id: str | None = None
         self.close_reason: str | None = None
         self.connected_at: float | None = None
-        self._seq = itertools.count(1)
         self._ws: ClientConnection | None = None
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
@@ -120,11 +118,13 @@ class RealtimeSession:
         text = err.get("message") or "unknown error"
         code = err.get("code") or err.get("type") or "error"
         try:
-            await asyncio.wait_for(self._ws.wait_closed(), timeout=HANDSHAKE_GRACE)
+            # A fatal error is followed at once by a close; any other frame means the session lives.
+            message = await asyncio.wait_for(self._ws.recv(), timeout=HANDSHAKE_GRACE)
         except TimeoutError:
-            return  # the socket stayed open: a recoverable error, shown in the log
-        close = self._ws.close_code
-        raise self._fail(f"server refused the session: {code}: {text} (close {close})")
+            return
+        except ConnectionClosed:
+            raise self._fail(f"server refused the session: {code}: {text} (close {self._ws.close_code})") from None
+        self._receive(message)
 
     async def close(self) -> None:
         """Close the socket and stop both tasks. Safe to call more than once."""
@@ -172,7 +172,7 @@ class RealtimeSession:
             try:
                 raw = serialize(event)
                 await self._ws.send(raw)
-                self._publish(Envelope(next(self._seq), Direction.OUT, str(event.get("type")), event, raw))
+                self._publish(Envelope(next_seq(), Direction.OUT, str(event.get("type")), event, raw))
             except ConnectionClosed:
                 self._outbox.task_done()
                 return
@@ -204,7 +204,7 @@ class RealtimeSession:
         except FrameError as exc:
             raw = message if isinstance(message, str) else f"<binary {len(message)} bytes>"
             env = Envelope(
-                next(self._seq),
+                next_seq(),
                 Direction.IN,
                 "rt.malformed",
                 {"type": "rt.malformed", "message": f"malformed frame from server: {exc}"},
@@ -212,7 +212,7 @@ class RealtimeSession:
             )
             self._publish(env)
             return env
-        env = Envelope(next(self._seq), Direction.IN, str(data["type"]), data, message)  # type: ignore[arg-type]
+        env = Envelope(next_seq(), Direction.IN, str(data["type"]), data, message)  # type: ignore[arg-type]
         if env.type in ("session.created", "session.updated", "transcription_session.created"):
             self.session_id = (data.get("session") or {}).get("id") or self.session_id
         self._publish(env)
@@ -227,8 +227,7 @@ class RealtimeSession:
 
     def _set_state(self, state: ConnectionState, message: str) -> None:
         self.state = state
-        data = {"type": "rt.connection", "state": state.value, "message": message, "target": self.target.label}
-        self._publish(Envelope(next(self._seq), Direction.LOCAL, "rt.connection", data, serialize(data)))
+        self._publish(local_envelope("rt.connection", message, state=state.value, target=self.target.label))
 
     def _fail(self, message: str) -> ConnectionFailed:
         self.close_reason = message

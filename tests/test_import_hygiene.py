@@ -1,0 +1,58 @@
+"""The architecture's import rules, checked at run time in fresh interpreters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def modules_after(code: str) -> set[str]:
+    """The top-level and tui.* modules loaded after running `code` in a fresh interpreter."""
+    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("package", ["tui.protocol", "tui.bus", "tui.conversation", "tui.session", "tui.server",
+                                     "tui.audio", "tui.config"])
+def test_core_packages_import_without_textual(package: str) -> None:
+    loaded = modules_after(f"import {package}")
+    assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}
+    assert "tui.app" not in loaded and "tui.widgets" not in loaded
+
+
+@pytest.mark.parametrize("package", ["tui.protocol", "tui.bus"])
+def test_leaves_use_the_standard_library_only(package: str) -> None:
+    loaded = modules_after(f"import {package}")
+    third_party = {m.split(".")[0] for m in loaded} - set(sys.stdlib_module_names) - {"tui", "__main__", "_distutils_hack"}
+    assert not {m for m in third_party if not m.startswith("_")}
+
+
+def test_server_is_an_independent_peer() -> None:
+    loaded = modules_after("import tui.server")
+    assert not loaded & {"tui.session", "tui.bus", "tui.conversation", "tui.audio"}
+
+
+def test_audio_does_not_load_pyaudio_until_a_device_is_opened() -> None:
+    assert "pyaudio" not in modules_after("import tui.audio")
+
+
+def test_send_help_does_not_load_textual() -> None:
+    loaded = modules_after(
+        "from tui.cli import run\ntry:\n    run(['send', '--help'])\nexcept SystemExit:\n    pass"
+    )
+    assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}
+
+
+def test_send_command_module_does_not_load_textual() -> None:
+    loaded = modules_after("import tui.send, tui.serve_cmd")
+    assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}
+
+
+def test_python_dash_m_tui_shows_help() -> None:
+    out = subprocess.run([sys.executable, "-m", "tui", "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert "send" in out.stdout and "serve" in out.stdout

@@ -1,0 +1,173 @@
+"""The session client over real websockets on loopback: frames, capture file, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from tui.bus import Bus
+from tui.protocol import Direction, Envelope
+from tui.session import (
+    FRAMES,
+    CaptureWriter,
+    ConnectionFailed,
+    ConnectionState,
+    RealtimeSession,
+    new_session_dir,
+    url_target,
+)
+
+SECRET = "sk-test-0123456789abcdefghijklmnopqrstuv"
+
+Handler = Callable[[ServerConnection], Awaitable[None]]
+
+
+async def scripted_peer(handler: Handler) -> AsyncIterator[str]:
+    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+
+
+def drain_types(bus_sub: object) -> list[str]:
+    return [env.type for env in bus_sub.drain()]  # type: ignore[attr-defined]
+
+
+async def test_connect_publishes_every_frame_and_captures_them_without_the_key(simulator_url: str) -> None:
+    bus = Bus()
+    sub = bus.subscribe(FRAMES)
+    folder = new_session_dir()
+    capture = CaptureWriter(folder, SECRET)
+    session = RealtimeSession(url_target(simulator_url, api_key=SECRET), bus, capture=capture)
+    await session.connect()
+    assert session.state is ConnectionState.OPEN
+    session.send({"type": "input_audio_buffer.clear", "note": SECRET})  # a frame that carries the key
+    await asyncio.sleep(0.3)
+    await session.close()
+    capture.close()
+    envs: list[Envelope] = sub.drain()
+    incoming = [e for e in envs if e.direction is Direction.IN]
+    assert incoming[0].type == "session.created"
+    assert session.session_id and session.session_id.startswith("sess_")
+    assert [e.type for e in envs if e.direction is Direction.OUT] == ["input_audio_buffer.clear"]
+    assert "input_audio_buffer.cleared" in [e.type for e in incoming]
+    assert [e.data["state"] for e in envs if e.type == "rt.connection"] == ["connecting", "open", "closed"]
+    lines = [json.loads(line) for line in (folder / "frames.jsonl").read_text().splitlines()]
+    assert [line["seq"] for line in lines] == [e.seq for e in envs]
+    assert {line["dir"] for line in lines} == {"in", "out", "local"}
+    assert SECRET not in (folder / "frames.jsonl").read_text()
+    assert "[redacted]" in (folder / "frames.jsonl").read_text()
+
+
+async def test_error_then_close_after_the_handshake_is_a_failed_connection() -> None:
+    async def refuse(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "error", "event_id": "event_1", "error": {
+            "type": "invalid_request_error", "code": "invalid_api_key",
+            "message": "Incorrect API key provided.", "param": None, "event_id": None}}))
+        await ws.close(3000, "invalid_request_error.invalid_api_key")
+
+    async for url in scripted_peer(refuse):
+        bus = Bus()
+        sub = bus.subscribe(FRAMES)
+        session = RealtimeSession(url_target(url, api_key=SECRET), bus)
+        with pytest.raises(ConnectionFailed) as info:
+            await session.connect()
+        message = str(info.value)
+        assert "invalid_api_key" in message and "Incorrect API key" in message and "3000" in message
+        assert SECRET not in message
+        assert session.state is ConnectionState.FAILED
+        assert "error" in drain_types(sub)  # the server's frame is kept, not lost
+
+
+async def test_a_recoverable_error_first_does_not_fail_the_connection() -> None:
+    async def grumble(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "error", "error": {"type": "invalid_request_error", "code": "x",
+                                                             "message": "not fatal"}}))
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_x"}}))
+        await ws.wait_closed()
+
+    async for url in scripted_peer(grumble):
+        session = RealtimeSession(url_target(url), Bus())
+        await session.connect()
+        assert session.is_open
+        await session.close()
+
+
+async def test_malformed_and_unknown_frames_are_published_and_the_session_keeps_running() -> None:
+    async def noisy(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_y"}}))
+        await ws.send("{this is not json")
+        await ws.send(b"\x00\x01binary")
+        await ws.send(json.dumps({"type": "vendor.surprise", "x": 1}))
+        await ws.send(json.dumps({"type": "session.updated", "session": {"id": "sess_y"}}))
+        await ws.wait_closed()
+
+    async for url in scripted_peer(noisy):
+        bus = Bus()
+        sub = bus.subscribe(FRAMES)
+        session = RealtimeSession(url_target(url), bus)
+        await session.connect()
+        await asyncio.sleep(0.3)
+        assert session.is_open
+        envs: list[Envelope] = sub.drain()
+        types = [e.type for e in envs if e.direction is Direction.IN]
+        assert types == ["session.created", "rt.malformed", "rt.malformed", "vendor.surprise", "session.updated"]
+        malformed = [e for e in envs if e.type == "rt.malformed"]
+        assert "not JSON" in malformed[0].data["message"] and malformed[0].raw == "{this is not json"
+        assert "binary" in malformed[1].data["message"]
+        await session.close()
+
+
+async def test_server_closing_mid_session_is_reported_with_its_code() -> None:
+    async def hang_up(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_z"}}))
+        await asyncio.sleep(0.2)
+        await ws.send(json.dumps({"type": "error", "error": {"code": "session_expired", "message": "max duration"}}))
+        await ws.close(1001, "Your session hit the maximum duration of 60 minutes.")
+
+    async for url in scripted_peer(hang_up):
+        bus = Bus()
+        sub = bus.subscribe(FRAMES)
+        session = RealtimeSession(url_target(url), bus)
+        await session.connect()
+        await asyncio.wait_for(session.wait_closed(), 3)
+        assert session.state is ConnectionState.CLOSED
+        assert session.close_reason is not None and "1001" in session.close_reason
+        assert "maximum duration" in session.close_reason
+        types = drain_types(sub)
+        assert types[-2:] == ["error", "rt.connection"]
+        with pytest.raises(ConnectionError):
+            session.send({"type": "response.create"})
+
+
+async def test_nothing_listening_gives_a_clear_reason(unused_port: int) -> None:
+    session = RealtimeSession(url_target(f"ws://127.0.0.1:{unused_port}/v1/realtime"), Bus(), open_timeout=3)
+    with pytest.raises(ConnectionFailed, match="refused|cannot reach"):
+        await session.connect()
+
+
+def test_bad_urls_and_missing_key_are_refused_before_connecting(tmp_path: Path) -> None:
+    from tui.session import TargetError, openai_target
+
+    with pytest.raises(TargetError, match="not a WebSocket URL"):
+        url_target("http://example.com")
+    with pytest.raises(TargetError, match="OPENAI_API_KEY"):
+        openai_target(api_key="")
+    target = openai_target(api_key=SECRET)
+    assert target.url == "wss://api.openai.com/v1/realtime?model=gpt-realtime"
+    assert target.headers == {"Authorization": f"Bearer {SECRET}"}
+    assert "OpenAI-Beta" not in target.headers
+    assert SECRET not in repr(target) and SECRET not in target.label
+
+
+@pytest.fixture
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

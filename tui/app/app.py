@@ -1,0 +1,306 @@
+"""RtApp: the composition root. Builds the bus, the session, the voice controller and the views.
+
+Data flow: the session's reader publishes every frame on the bus; a pump running at a fixed
+cadence drains the subscriptions in batches into the conversation reducer and the widgets, so a
+burst of frames costs one refresh, and the reader never waits on the UI.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from tui.bus import Bus, Mode
+from tui.config import Settings
+from tui.conversation import Conversation
+from tui.launch import open_target, session_options
+from tui.protocol import Direction, Envelope, session_update
+from tui.session import (
+    FRAMES,
+    CaptureWriter,
+    ConnectionFailed,
+    RealtimeSession,
+    TargetError,
+    new_session_dir,
+)
+from tui.widgets import EventDetail, EventLog, Recorder, RecorderState, StatusLine, Transcript
+
+from .voice import MIC_LEVEL, TurnMode, VoiceController, VoiceError
+
+PUMP_HZ = 30
+"""How often bus traffic is flushed into the widgets: smooth to the eye, one refresh per batch."""
+
+LOG_RING = 20_000
+"""Envelopes the event-log subscription holds between two pump ticks before it drops the oldest."""
+
+
+class RtApp(App[None]):
+    """rt-tui: talk to a Realtime server and watch every frame."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "rt-tui"
+    BINDINGS = [
+        Binding("space", "talk", "Talk / send", id="talk"),
+        Binding("v", "hands_free", "Hands-free", id="hands-free"),
+        Binding("slash", "focus_input", "Type", id="type"),
+        Binding("escape", "leave_input", "Leave input", show=False, id="leave-input"),
+        Binding("ctrl+l", "clear_log", "Clear log", id="clear-log"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, settings: Settings | None = None, *, connect: bool = True) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.connect_on_mount = connect
+        self.bus = Bus()
+        self.conversation = Conversation()
+        self.session: RealtimeSession | None = None
+        self.capture: CaptureWriter | None = None
+        self.voice = VoiceController(self.bus, playback=self.settings.playback)
+        self._conv_sub = self.bus.subscribe(FRAMES, Mode.LOSSLESS)
+        self._log_sub = self.bus.subscribe(FRAMES, Mode.LOSSY, maxlen=LOG_RING)
+        self._level_sub = self.bus.subscribe(MIC_LEVEL, Mode.LATEST)
+        self.started_at = time.monotonic()
+        self.first_paint_at: float | None = None
+        self._busy = False
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Horizontal(id="panes"):
+            transcript = Transcript(id="transcript")
+            transcript.border_title = "Transcript"
+            yield transcript
+            log = EventLog(id="event-log")
+            log.border_title = "Events  ▲ sent  ▼ received  ● local"
+            yield log
+        with Vertical(id="bottom"):
+            yield Recorder(id="recorder")
+            yield Input(placeholder="/ to type a message, Enter to send, Esc to leave", id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / PUMP_HZ, self._pump)
+        self.query_one(EventLog).focus()
+        self.call_after_refresh(self._painted)
+        if self.connect_on_mount:
+            self.run_session()
+
+    def _painted(self) -> None:
+        self.first_paint_at = time.monotonic()
+
+    # -- session ----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="session", exit_on_error=False, description="Realtime session")
+    async def run_session(self) -> None:
+        """Resolve the target, connect, configure the session, then live until it closes."""
+        status = self.query_one(StatusLine)
+        try:
+            async with open_target(self.settings) as target:
+                status.target = target.label
+                if self.settings.capture:
+                    self.capture = CaptureWriter(new_session_dir(), target.secret)
+                    status.detail = f"capture: {self.capture.path}"
+                session = RealtimeSession(target, self.bus, capture=self.capture)
+                self.session = self.voice.session = session
+                if target.kind == "simulator":
+                    self._warm_up_simulator()
+                try:
+                    await session.connect()
+                except ConnectionFailed as exc:
+                    self.notify(str(exc), title="Connection failed", severity="error", timeout=30)
+                    return
+                session.send(session_update(session_options(self.settings)))
+                self.voice.start_playback()
+                await session.wait_closed()
+                if session.close_reason:
+                    self.notify(session.close_reason, title="Disconnected", severity="error", timeout=30)
+        except TargetError as exc:
+            status.state = "failed"
+            status.detail = str(exc)
+            self.notify(str(exc), title="No target", severity="error", timeout=30)
+        finally:
+            if self.session is not None:
+                await self.session.close()
+            if self.capture is not None:
+                self.capture.close()
+
+    def _warm_up_simulator(self) -> None:
+        """Load the simulator's speech models in a thread now, so the first turn does not wait."""
+        from tui.server import warm_up
+
+        self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False, description="load models")
+
+    # -- the pump ---------------------------------------------------------------------------
+
+    def _pump(self) -> None:
+        frames = self._conv_sub.drain()
+        if frames:
+            self._ingest(frames)
+        batch = self._log_sub.drain()
+        if batch:
+            self.query_one(EventLog).extend(batch)
+        level = self._level_sub.get_nowait()
+        if level is not None:
+            self.query_one(Recorder).level = level
+
+    def _ingest(self, frames: Iterable[Envelope]) -> None:
+        status = self.query_one(StatusLine)
+        frames_in = frames_out = 0
+        for env in frames:
+            self.conversation.apply(env)
+            if env.direction is Direction.IN:
+                frames_in += 1
+                self._react_to(env)
+            elif env.direction is Direction.OUT:
+                frames_out += 1
+            elif env.type == "rt.connection":
+                status.state = str(env.data.get("state"))
+            elif env.type == "rt.audio":
+                self.notify(str(env.data.get("message")), title="Audio", severity="warning")
+        status.frames_in += frames_in
+        status.frames_out += frames_out
+        status.session_id = self.conversation.session_id or ""
+        changed = self.conversation.take_changes()
+        if changed:
+            self.query_one(Transcript).sync(self.conversation.ordered(), changed)
+
+    def _react_to(self, env: Envelope) -> None:
+        if env.type == "error":
+            err = env.data.get("error") or {}
+            self.notify(f"{err.get('code') or err.get('type')}: {err.get('message')}", title="Server error",
+                        severity="error", timeout=10)
+        elif env.type == "rt.malformed":
+            self.notify(str(env.data.get("message")), title="Malformed frame", severity="warning")
+
+    def ingest_for_display(self, envelopes: Iterable[Envelope]) -> None:
+        """Publish envelopes as if a session had received them (replays, screenshots, tests)."""
+        for env in envelopes:
+            self.bus.publish(FRAMES, env)
+        self._pump()
+
+    # -- actions ----------------------------------------------------------------------------
+
+    async def action_talk(self) -> None:
+        """Start a push-to-talk turn, or end it: commit, then ask for a response."""
+        if self._busy:
+            return
+        recorder = self.query_one(Recorder)
+        if self.voice.mode is TurnMode.HANDS_FREE:
+            self.notify("hands-free is on: just speak (v switches back to push-to-talk)")
+            return
+        self._busy = True
+        try:
+            if not self.voice.recording:
+                await self.voice.start_turn()
+                recorder.message = ""
+                recorder.state = RecorderState.RECORDING
+            else:
+                recorder.state = RecorderState.SENDING
+                sent_ms = await self.voice.finish_turn()
+                recorder.message = f"sent {sent_ms / 1000:.1f} s"
+                recorder.state = RecorderState.IDLE
+        except VoiceError as exc:
+            self._voice_failed(str(exc))
+        finally:
+            self._busy = False
+
+    async def action_hands_free(self) -> None:
+        """Toggle hands-free: server VAD decides when you have finished speaking."""
+        if self._busy:
+            return
+        recorder = self.query_one(Recorder)
+        self._busy = True
+        try:
+            if self.voice.mode is TurnMode.PUSH_TO_TALK:
+                if self.voice.recording:
+                    await self.voice.finish_turn()
+                await self.voice.start_hands_free(
+                    session_update(session_options(self.settings, turn_detection="server_vad"))
+                )
+                recorder.mode = "hands-free"
+                recorder.state = RecorderState.LISTENING
+            else:
+                await self.voice.stop_hands_free(session_update(session_options(self.settings)))
+                recorder.mode = "push-to-talk"
+                recorder.state = RecorderState.IDLE
+        except VoiceError as exc:
+            self._voice_failed(str(exc))
+        finally:
+            self._busy = False
+
+    def _voice_failed(self, message: str) -> None:
+        recorder = self.query_one(Recorder)
+        recorder.message = message
+        recorder.state = RecorderState.UNAVAILABLE if "unavailable" in message else RecorderState.IDLE
+        self.notify(message, title="Recorder", severity="warning")
+
+    @on(Input.Submitted, "#message")
+    def send_text(self, event: Input.Submitted) -> None:
+        """Send the typed text as a user message and ask for a response."""
+        text = event.value.strip()
+        if not text:
+            return
+        if self.session is None or not self.session.is_open:
+            self.notify("not connected: the message was not sent", severity="warning")
+            return
+        self.voice.interrupt_playback()
+        self.session.send({
+            "type": "conversation.item.create",
+            "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]},
+        })
+        self.session.send({"type": "response.create"})
+        event.input.value = ""
+
+    def action_focus_input(self) -> None:
+        """Move the focus to the message input (space then types spaces)."""
+        self.query_one("#message", Input).focus()
+
+    def action_leave_input(self) -> None:
+        """Leave the message input so space talks again."""
+        self.query_one(EventLog).focus()
+
+    def action_clear_log(self) -> None:
+        """Clear the event-log view (the capture file keeps everything)."""
+        self.query_one(EventLog).clear()
+
+    @on(EventLog.Selected)
+    def show_detail(self, event: EventLog.Selected) -> None:
+        """Open the JSON of the selected row."""
+        self.push_screen(EventDetail(event.row))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette: the app's own commands beside Textual's."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("recorder: talk / send", "Start or end a push-to-talk turn", self.action_talk)
+        yield SystemCommand("recorder: hands-free on/off", "Let server VAD end your turns", self.action_hands_free)
+        yield SystemCommand("log: clear", "Clear the event-log view", self.action_clear_log)
+        yield SystemCommand("log: follow", "Follow new frames", self.query_one(EventLog).action_tail)
+        yield SystemCommand("message: type", "Focus the message input", self.action_focus_input)
+
+    async def on_unmount(self) -> None:
+        await self.voice.close()
+        if self.session is not None:
+            await self.session.close()
+        if self.capture is not None:
+            self.capture.close()
+
+
+def run_app(settings: Settings) -> int:
+    """Run the app until the user quits; returns the exit status."""
+    from tui.audio import silence_native_audio_noise
+
+    silence_native_audio_noise()  # ALSA/JACK chatter on fd 2 would scribble over the screen
+    RtApp(settings).run()
+    return 0
+
+
+__all__ = ["RtApp", "run_app"]

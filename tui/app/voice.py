@@ -1,0 +1,198 @@
+"""The voice controller: microphone turns (push-to-talk or hands-free) and assistant playback.
+
+It sits between the audio edge and the session: chunks from the PortAudio callback (already
+handed to the loop by `Microphone`) become `input_audio_buffer.append` frames; stopping a turn
+commits the buffer and asks for a response. Device trouble is published on the bus as a local
+event and reported to the caller; it never stops the rest of the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tui.bus import Bus, Mode, Topic
+from tui.protocol import Envelope, local_envelope
+from tui.session import FRAMES, RealtimeSession
+
+if TYPE_CHECKING:
+    from tui.audio import Microphone, Speaker
+
+MIC_LEVEL: Topic[float] = Topic("mic.level")
+"""The microphone's latest level, 0..1 (a latest-value topic)."""
+
+MIN_COMMIT_MS = 100
+"""The server rejects a commit of less than 100 ms of audio (input_audio_buffer_commit_empty)."""
+
+
+class TurnMode(StrEnum):
+    """Who decides when a user turn ends."""
+
+    PUSH_TO_TALK = "push-to-talk"
+    HANDS_FREE = "hands-free"
+
+
+class VoiceError(Exception):
+    """A one-line reason a voice action could not be done (no device, not connected, too short)."""
+
+
+class VoiceController:
+    """Owns the microphone and the speaker for one app; talks to the session it is given."""
+
+    def __init__(self, bus: Bus, *, playback: bool = True, on_state: Callable[[str], None] | None = None) -> None:
+        self.bus = bus
+        self.session: RealtimeSession | None = None
+        self.mode = TurnMode.PUSH_TO_TALK
+        self.playback_enabled = playback
+        self.recording = False
+        self.last_turn_ms = 0
+        self._mic: Microphone | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._speaker: Speaker | None = None
+        self._speaker_failed = False
+        self._player: asyncio.Task[None] | None = None
+        self._on_state = on_state or (lambda state: None)
+
+    # -- turns ------------------------------------------------------------------------------
+
+    async def start_turn(self) -> None:
+        """Open the microphone and stream it into the input buffer until `finish_turn`."""
+        session = self._open_session()
+        self.interrupt_playback()
+        session.send({"type": "input_audio_buffer.clear"})
+        await self._start_mic(session)
+
+    async def finish_turn(self) -> int:
+        """Stop the microphone, commit what was recorded and ask for a response; returns the ms sent."""
+        session = self._open_session()
+        sent_ms = await self._stop_mic()
+        self.last_turn_ms = sent_ms
+        if sent_ms < MIN_COMMIT_MS:
+            session.send({"type": "input_audio_buffer.clear"})
+            raise VoiceError(f"recording too short ({sent_ms} ms): hold on for at least {MIN_COMMIT_MS} ms")
+        session.send({"type": "input_audio_buffer.commit"})
+        session.send({"type": "response.create"})
+        return sent_ms
+
+    async def start_hands_free(self, session_update: dict[str, object]) -> None:
+        """Switch the session to server VAD and stream the microphone continuously."""
+        session = self._open_session()
+        await self._start_mic(session)
+        session.send(session_update)
+        self.mode = TurnMode.HANDS_FREE
+
+    async def stop_hands_free(self, session_update: dict[str, object]) -> None:
+        """Back to push-to-talk: stop streaming, turn server VAD off, drop any partial turn."""
+        await self._stop_mic()
+        self.mode = TurnMode.PUSH_TO_TALK
+        if self.session is not None and self.session.is_open:
+            self.session.send(session_update)
+            self.session.send({"type": "input_audio_buffer.clear"})
+
+    async def _start_mic(self, session: RealtimeSession) -> None:
+        from tui.audio import AudioDeviceError, Microphone
+
+        mic = Microphone(on_level=lambda level: self.bus.publish(MIC_LEVEL, level))
+        loop = asyncio.get_running_loop()
+        try:
+            # Opening PortAudio probes every device (tens of ms): keep that off the UI loop.
+            await asyncio.to_thread(mic.start, loop)
+        except AudioDeviceError as exc:
+            self._note("rt.audio", f"microphone unavailable: {exc}")
+            raise VoiceError(f"microphone unavailable: {exc}") from None
+        self._mic = mic
+        self.recording = True
+        self._sender = asyncio.create_task(self._stream(mic, session), name="rt-mic-sender")
+
+    async def _stop_mic(self) -> int:
+        mic, sender = self._mic, self._sender
+        self._mic, self._sender, self.recording = None, None, False
+        if mic is None:
+            return 0
+        await mic.aclose()
+        if sender is not None:
+            await sender
+        return mic.bytes_captured // 48
+
+    async def _stream(self, mic: Microphone, session: RealtimeSession) -> None:
+        from tui.audio import to_b64
+
+        async for chunk in mic.chunks():
+            if session.is_open:
+                session.send({"type": "input_audio_buffer.append", "audio": to_b64(chunk)})
+
+    def _open_session(self) -> RealtimeSession:
+        if self.session is None or not self.session.is_open:
+            raise VoiceError("not connected: wait for the session to open (see the status line)")
+        return self.session
+
+    # -- playback ---------------------------------------------------------------------------
+
+    def start_playback(self) -> None:
+        """Play assistant audio from the bus as it arrives (on its own lossless subscription)."""
+        if self.playback_enabled and self._player is None:
+            sub = self.bus.subscribe(FRAMES, Mode.LOSSLESS)
+            self._player = asyncio.create_task(self._play(sub), name="rt-playback")
+
+    async def _play(self, sub: object) -> None:
+        from tui.audio import from_b64
+
+        async for env in sub:  # type: ignore[attr-defined]
+            assert isinstance(env, Envelope)
+            if env.type in ("response.output_audio.delta", "response.audio.delta"):
+                speaker = self._ensure_speaker()
+                if speaker is not None:
+                    delta = env.data.get("delta")
+                    if isinstance(delta, str):
+                        speaker.enqueue(from_b64(delta), str(env.data.get("item_id")))
+            elif env.type == "input_audio_buffer.speech_started":
+                self.interrupt_playback()
+
+    def _ensure_speaker(self) -> Speaker | None:
+        if self._speaker is not None or self._speaker_failed:
+            return self._speaker
+        from tui.audio import AudioDeviceError, Speaker
+
+        speaker = Speaker()
+        try:
+            speaker.start()
+        except AudioDeviceError as exc:
+            self._speaker_failed = True
+            self._note("rt.audio", f"speaker unavailable, assistant audio is not played: {exc}")
+            return None
+        self._speaker = speaker
+        return speaker
+
+    def interrupt_playback(self) -> None:
+        """Barge-in: stop local playback and tell the server how much of each item was heard."""
+        if self._speaker is None:
+            return
+        heard = self._speaker.clear()
+        if self.session is None or not self.session.is_open:
+            return
+        for item_id, played_ms in heard.items():
+            # audio_end_ms comes from samples actually played, never wall-clock time (§6.2).
+            self.session.send(
+                {"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0,
+                 "audio_end_ms": played_ms}
+            )
+
+    # -- shutdown ---------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Stop the microphone, the player and the speaker."""
+        with contextlib.suppress(Exception):
+            await self._stop_mic()
+        if self._player is not None:
+            self._player.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._player
+        if self._speaker is not None:
+            self._speaker.close()
+
+    def _note(self, event_type: str, message: str) -> None:
+        env: Envelope = local_envelope(event_type, message)
+        self.bus.publish(FRAMES, env)

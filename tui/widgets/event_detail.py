@@ -1,0 +1,40 @@
+"""A modal with one event's JSON, audio payloads elided, for the row the user opened."""
+
+from __future__ import annotations
+
+import json
+
+from rich.syntax import Syntax
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.protocol import redact
+
+from .event_log import LogRow
+
+
+class EventDetail(ModalScreen[None]):
+    """Pretty JSON of the first (and, for a collapsed run, the last) frame of a row."""
+
+    DEFAULT_CSS = """
+    EventDetail { align: center middle; }
+    EventDetail > VerticalScroll { width: 90%; height: 85%; border: round $accent; background: $surface; }
+    """
+    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", id="detail.close")]
+
+    def __init__(self, row: LogRow) -> None:
+        super().__init__()
+        self.row = row
+
+    def compose(self) -> ComposeResult:
+        shown = [self.row.first] if self.row.count == 1 else [self.row.first, self.row.last]
+        text = "\n\n".join(json.dumps(redact(env.data) or env.raw, indent=2, ensure_ascii=False) for env in shown)
+        with VerticalScroll() as scroll:
+            scroll.border_title = f"{self.row.type}" + (f" ×{self.row.count} (first and last)" if self.row.count > 1 else "")
+            yield Static(Syntax(text, "json", word_wrap=True, background_color="default"))
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

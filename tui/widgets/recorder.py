@@ -1,0 +1,102 @@
+"""The recorder widget: push-to-talk or hands-free state, elapsed time and a live level meter."""
+
+from __future__ import annotations
+
+import math
+import time
+from enum import StrEnum
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+class RecorderState(StrEnum):
+    """What the microphone is doing."""
+
+    IDLE = "idle"
+    RECORDING = "recording"
+    LISTENING = "listening"
+    """Hands-free (server VAD): the mic streams continuously; the server decides turns."""
+    SENDING = "sending"
+    UNAVAILABLE = "unavailable"
+
+
+METER_WIDTH = 24
+"""Cells in the level bar."""
+
+FLOOR_DB = -60.0
+"""Level shown as an empty bar; speech sits around -30 to -10 dBFS."""
+
+
+def level_to_db(level: float) -> float:
+    """A 0..1 RMS level as dBFS, floored at FLOOR_DB."""
+    return max(FLOOR_DB, 20 * math.log10(level)) if level > 0 else FLOOR_DB
+
+
+class Recorder(Widget):
+    """Shows the recording state; the app owns the microphone and tells this widget what happens."""
+
+    DEFAULT_CSS = """
+    Recorder { height: 1; padding: 0 1; background: $boost; }
+    Recorder.-recording { background: $error 25%; }
+    Recorder.-listening { background: $success 20%; }
+    Recorder.-unavailable { color: $text-muted; }
+    """
+
+    state: reactive[RecorderState] = reactive(RecorderState.IDLE)
+    level: reactive[float] = reactive(0.0)
+    mode: reactive[str] = reactive("push-to-talk")
+    message: reactive[str] = reactive("")
+    started_at: reactive[float | None] = reactive(None)
+
+    def on_mount(self) -> None:
+        # The elapsed time moves on its own while recording; 10 Hz is smooth enough for tenths.
+        self.set_interval(0.1, self._tick)
+
+    def _tick(self) -> None:
+        if self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
+            self.refresh()
+
+    def watch_state(self, state: RecorderState) -> None:
+        for name in RecorderState:
+            self.set_class(state is name, f"-{name.value}")
+        if state in (RecorderState.RECORDING, RecorderState.LISTENING):
+            self.started_at = time.monotonic()
+        else:
+            self.level = 0.0
+
+    def render(self) -> Text:
+        icon, label, style = {
+            RecorderState.IDLE: ("○", "ready", "bold"),
+            RecorderState.RECORDING: ("●", "REC", "bold red"),
+            RecorderState.LISTENING: ("◉", "listening (VAD)", "bold green"),
+            RecorderState.SENDING: ("↑", "sending", "bold yellow"),
+            RecorderState.UNAVAILABLE: ("×", "no microphone", "bold"),
+        }[self.state]
+        elapsed = 0.0
+        if self.started_at is not None and self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
+            elapsed = time.monotonic() - self.started_at
+        db = level_to_db(self.level)
+        filled = round((db - FLOOR_DB) / -FLOOR_DB * METER_WIDTH)
+        meter = Text.assemble(
+            ("▕", "dim"),
+            ("█" * filled, "green" if db < -12 else "yellow" if db < -3 else "red"),
+            ("░" * (METER_WIDTH - filled), "dim"),
+            ("▏", "dim"),
+        )
+        hint = {
+            RecorderState.IDLE: "space: talk" if self.mode == "push-to-talk" else "v: stop hands-free",
+            RecorderState.RECORDING: "space: send",
+            RecorderState.LISTENING: "v: stop hands-free",
+            RecorderState.SENDING: "",
+            RecorderState.UNAVAILABLE: "",
+        }[self.state]
+        return Text.assemble(
+            (f"{icon} {label:<15}", style),
+            (f" {int(elapsed // 60):02d}:{elapsed % 60:04.1f} ", "bold"),
+            meter,
+            (f" {db:5.0f} dB ", "dim"),
+            (f" {self.mode} ", "reverse"),
+            (f"  {self.message or hint}", "italic"),
+        )
