@@ -82,6 +82,10 @@ def feed(conv: Conversation, events: list[dict[str, Any]]) -> None:
         conv.apply(env(data))
 
 
+def state_of(conv: Conversation, item_id: str) -> TextState:
+    return conv.items[item_id].state
+
+
 def rows(conv: Conversation) -> list[tuple[str, str]]:
     return [(i.role, i.text) for i in conv.ordered()]
 
@@ -99,7 +103,7 @@ def test_user_row_appears_at_commit_as_transcribing_and_fills_in_after_response_
     assert conv.items["item_u1"].text == "Hello there"
     feed(conv, [t_done("item_u1", "Hello there.")])
     assert rows(conv) == [("user", "Hello there."), ("assistant", "You said hello.")]
-    assert conv.items["item_u1"].state is TextState.DONE
+    assert state_of(conv, "item_u1") is TextState.DONE
     assert conv.items["item_u1"].transcription_latency is not None
 
 

@@ -1,0 +1,122 @@
+"""Decode audio files to the wire format: raw 24 kHz mono PCM16 LE, never with a file header."""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import soundfile
+import soxr
+
+from tui.audio.pcm import SAMPLE_RATE, SAMPLE_WIDTH, duration_ms, float_to_pcm
+
+RAW_SUFFIXES = frozenset({".pcm", ".raw"})
+"""Headerless files taken as 24 kHz mono int16 LE, the Realtime API's own format."""
+
+# A file named .raw/.pcm that really starts with a container header is decoded as that container,
+# so the header never leaks into the PCM that goes on the wire.
+_CONTAINER_MAGIC = (b"RIFF", b"RIFX", b"RF64", b"fLaC", b"OggS", b"FORM")
+
+
+class AudioDecodeError(ValueError):
+    """A file could not be turned into audio; `str()` is a one-line message fit for a user."""
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """Decoded audio: `pcm` is raw 24 kHz mono PCM16 LE (no header); the rest describes the source."""
+
+    pcm: bytes
+    source_rate: int
+    source_channels: int
+    duration_ms: float
+
+
+def decode_file(path: str | os.PathLike[str]) -> DecodedAudio:
+    """Read WAV (any rate, channel count, subtype), FLAC, OGG or raw `.pcm`/`.raw` into 24 kHz mono PCM16.
+
+    Channels are averaged to mono and the rate converted with soxr. Raises AudioDecodeError when the
+    file is missing, not audio, or holds no samples.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise AudioDecodeError(f"audio file not found: {p}")
+    if not p.is_file():
+        raise AudioDecodeError(f"not a regular file: {p}")
+    if p.suffix.lower() in RAW_SUFFIXES:
+        if not _has_container_magic(p):
+            return _decode_raw(p)
+        # soundfile trusts a .raw extension and would demand a rate; hand it the bytes, unnamed.
+        return _decode_container(p, io.BytesIO(_read_bytes(p)))
+    return _decode_container(p, str(p))
+
+
+def resample_to_pcm(samples: npt.ArrayLike, rate: int) -> bytes:
+    """Float samples at `rate`, shaped (frames,) or (frames, channels), to 24 kHz mono PCM16 bytes."""
+    data = np.asarray(samples, dtype=np.float32)
+    if data.ndim == 2:
+        data = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
+    elif data.ndim != 1:
+        raise ValueError(f"expected 1-D or 2-D samples, got shape {data.shape}")
+    if rate <= 0:
+        raise ValueError(f"sample rate must be positive, got {rate}")
+    if rate != SAMPLE_RATE and data.size:
+        data = soxr.resample(data, rate, SAMPLE_RATE)
+    return float_to_pcm(data)
+
+
+def resample_pcm16(pcm: bytes, rate: int) -> bytes:
+    """Mono PCM16 LE at `rate` to 24 kHz mono PCM16 LE (identity when `rate` is already 24 kHz)."""
+    if rate == SAMPLE_RATE:
+        return pcm[: len(pcm) - len(pcm) % SAMPLE_WIDTH]
+    samples = np.frombuffer(pcm, dtype="<i2", count=len(pcm) // SAMPLE_WIDTH)
+    return resample_to_pcm(samples.astype(np.float32) / 32768.0, rate)
+
+
+def _has_container_magic(p: Path) -> bool:
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    return head in _CONTAINER_MAGIC
+
+
+def _read_bytes(p: Path) -> bytes:
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
+
+
+def _decode_raw(p: Path) -> DecodedAudio:
+    pcm = _read_bytes(p)
+    if not pcm:
+        raise AudioDecodeError(f"{p} contains no audio (empty file)")
+    if len(pcm) % SAMPLE_WIDTH:
+        raise AudioDecodeError(f"{p} has an odd number of bytes ({len(pcm)}); raw files must be 16-bit 24 kHz mono PCM")
+    return DecodedAudio(pcm=pcm, source_rate=SAMPLE_RATE, source_channels=1, duration_ms=duration_ms(len(pcm)))
+
+
+def _decode_container(p: Path, source: str | io.BytesIO) -> DecodedAudio:
+    try:
+        data, rate = soundfile.read(source, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioDecodeError(
+            f"cannot decode {p.name}: not a supported audio file (WAV, FLAC, OGG, or raw 24 kHz PCM16 .pcm/.raw)"
+        ) from exc
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    frames, channels = data.shape
+    if frames == 0:
+        raise AudioDecodeError(f"{p} contains no audio (0 samples)")
+    pcm = resample_to_pcm(data, int(rate))
+    if not pcm:
+        raise AudioDecodeError(f"{p} contains no audio after resampling ({frames} samples at {rate} Hz)")
+    return DecodedAudio(
+        pcm=pcm, source_rate=int(rate), source_channels=int(channels), duration_ms=duration_ms(len(pcm))
+    )

@@ -1,0 +1,162 @@
+"""The PortAudio edge: lazy PyAudio import, quiet native libraries, readable device errors."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+INSTALL_HINT = "install PortAudio and PyAudio: `apt-get install portaudio19-dev` then `pip install pyaudio`"
+
+
+class AudioDeviceError(RuntimeError):
+    """An audio device could not be used; `str()` is a one-line message fit for a user."""
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """One PortAudio device as listed by `list_devices`."""
+
+    index: int
+    name: str
+    max_in: int
+    max_out: int
+
+
+# alsa-lib's handler is variadic (file, line, function, err, fmt, ...); a callee that ignores the
+# trailing arguments is safe with the C calling convention, so the fixed part is all we declare.
+_ALSA_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p)
+_JACK_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+
+
+def _ignore_alsa(file: bytes | None, line: int, func: bytes | None, err: int, fmt: bytes | None) -> None:
+    return None
+
+
+def _ignore_jack(message: bytes | None) -> None:
+    return None
+
+
+# The C libraries keep raw pointers to these; if the Python objects were collected, the next
+# message would jump into freed memory. Module globals live as long as the process.
+_alsa_callback = _ALSA_HANDLER(_ignore_alsa)
+_jack_callback = _JACK_HANDLER(_ignore_jack)
+_loaded_libs: list[ctypes.CDLL] = []
+_silenced = False
+_silence_lock = threading.Lock()
+
+
+def _load(*names: str) -> ctypes.CDLL | None:
+    for name in names:
+        if not name:
+            continue
+        try:
+            return ctypes.CDLL(name)
+        except OSError:
+            continue
+    return None
+
+
+def silence_native_audio_noise() -> None:
+    """Stop alsa-lib and libjack from printing to fd 2 (they would scribble over a TUI).
+
+    Installs no-op error/info handlers through ctypes. Idempotent and thread-safe; missing
+    libraries are skipped. It never redirects fd 2, which Textual itself draws to.
+    """
+    global _silenced
+    with _silence_lock:
+        if _silenced:
+            return
+        alsa = _load("libasound.so.2", ctypes.util.find_library("asound") or "")
+        if alsa is not None:
+            alsa.snd_lib_error_set_handler.argtypes = [_ALSA_HANDLER]
+            alsa.snd_lib_error_set_handler.restype = ctypes.c_int
+            alsa.snd_lib_error_set_handler(_alsa_callback)
+            _loaded_libs.append(alsa)
+        jack = _load("libjack.so.0", ctypes.util.find_library("jack") or "")
+        if jack is not None:
+            for setter in ("jack_set_error_function", "jack_set_info_function"):
+                fn = getattr(jack, setter, None)
+                if fn is not None:
+                    fn.argtypes = [_JACK_HANDLER]
+                    fn.restype = None
+                    fn(_jack_callback)
+            _loaded_libs.append(jack)
+        _silenced = True
+
+
+def import_pyaudio() -> Any:
+    """Import and return the `pyaudio` module, or raise AudioDeviceError saying what to install."""
+    try:
+        import pyaudio
+    except ImportError as exc:
+        raise AudioDeviceError(f"PyAudio is not available ({exc}); {INSTALL_HINT}") from exc
+    return pyaudio
+
+
+def open_pyaudio() -> Any:
+    """Create a `pyaudio.PyAudio` instance with native noise silenced first.
+
+    The caller owns it and must `terminate()` it. Raises AudioDeviceError if PyAudio is missing
+    or PortAudio cannot initialise.
+    """
+    pyaudio = import_pyaudio()
+    silence_native_audio_noise()
+    try:
+        return pyaudio.PyAudio()
+    except OSError as exc:
+        raise AudioDeviceError(f"PortAudio failed to initialise: {describe_os_error(exc)}") from exc
+
+
+def list_devices() -> list[DeviceInfo]:
+    """Every device PortAudio sees, with its input and output channel counts."""
+    pa = open_pyaudio()
+    try:
+        return [_device_info(pa.get_device_info_by_index(i)) for i in range(pa.get_device_count())]
+    finally:
+        pa.terminate()
+
+
+def describe_os_error(exc: OSError) -> str:
+    """PortAudio's OSError as `message (PortAudio error N)`; PyAudio packs (code, message) in args."""
+    if len(exc.args) >= 2 and isinstance(exc.args[0], int):
+        return f"{exc.args[1]} (PortAudio error {exc.args[0]})"
+    return str(exc) or type(exc).__name__
+
+
+def resolve_device(pa: Any, direction: str, index: int | None) -> int:
+    """The device index to open for `direction` ("input" or "output"), or AudioDeviceError.
+
+    Checks up front so a missing device yields "no input device found ..." instead of PortAudio's
+    misleading "Invalid input device (no default output device)".
+    """
+    count = int(pa.get_device_count())
+    key = "maxInputChannels" if direction == "input" else "maxOutputChannels"
+    if count == 0:
+        raise AudioDeviceError(f"no {direction} device found (PortAudio sees 0 devices)")
+    if index is not None:
+        if not 0 <= index < count:
+            raise AudioDeviceError(f"{direction} device index {index} does not exist (PortAudio sees {count})")
+        if int(pa.get_device_info_by_index(index)[key]) < 1:
+            name = pa.get_device_info_by_index(index)["name"]
+            raise AudioDeviceError(f"device {index} ({name}) has no {direction} channels")
+        return index
+    try:
+        info = pa.get_default_input_device_info() if direction == "input" else pa.get_default_output_device_info()
+    except OSError as exc:
+        usable = sum(1 for i in range(count) if int(pa.get_device_info_by_index(i)[key]) > 0)
+        raise AudioDeviceError(
+            f"no default {direction} device found (PortAudio sees {count} devices, {usable} with {direction})"
+        ) from exc
+    return int(info["index"])
+
+
+def _device_info(raw: dict[str, Any]) -> DeviceInfo:
+    return DeviceInfo(
+        index=int(raw["index"]),
+        name=str(raw["name"]),
+        max_in=int(raw["maxInputChannels"]),
+        max_out=int(raw["maxOutputChannels"]),
+    )
