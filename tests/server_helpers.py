@@ -1,0 +1,145 @@
+"""Helpers for the simulator tests: speech fixtures, a client socket, event collection."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import functools
+import json
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile
+import soxr
+from websockets.asyncio.client import ClientConnection, connect
+
+from tui.server import Simulator, SimulatorConfig, warm_up
+
+RATE = 24000
+BYTES_PER_MS = 48
+
+
+@functools.lru_cache(maxsize=32)
+def speech_pcm24(text: str) -> bytes:
+    """`text` spoken by the espeak-ng binary, as 24 kHz mono PCM16 (cached per text)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "speech.wav"
+        subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(wav), text], check=True, capture_output=True)
+        samples, rate = soundfile.read(wav, dtype="int16")
+    if samples.ndim > 1:
+        samples = samples[:, 0]
+    resampled = soxr.resample(samples, rate, RATE)
+    return np.asarray(resampled, dtype="<i2").tobytes()
+
+
+def silence(ms: int) -> bytes:
+    """Digital silence of `ms` milliseconds."""
+    return bytes(ms * BYTES_PER_MS)
+
+
+def b64(pcm: bytes) -> str:
+    """Base64 text of raw audio, as the wire carries it."""
+    return base64.b64encode(pcm).decode("ascii")
+
+
+def pcm_of(events: list[dict[str, Any]], event_type: str = "response.output_audio.delta") -> bytes:
+    """The decoded audio of every `event_type` delta, concatenated."""
+    return b"".join(base64.b64decode(e["delta"]) for e in events if e["type"] == event_type)
+
+
+def types(events: list[dict[str, Any]]) -> list[str]:
+    """The event types, in order."""
+    return [str(e["type"]) for e in events]
+
+
+def of_type(events: list[dict[str, Any]], event_type: str) -> list[dict[str, Any]]:
+    """The events of one type, in order."""
+    return [e for e in events if e["type"] == event_type]
+
+
+@contextlib.asynccontextmanager
+async def running_simulator(**overrides: Any) -> AsyncIterator[Simulator]:
+    """A simulator on a free loopback port; the speech engines start loading at once."""
+    warm_up()
+    async with Simulator(SimulatorConfig(**overrides)) as simulator:
+        yield simulator
+
+
+@contextlib.asynccontextmanager
+async def client(url: str, *, model: str = "gpt-realtime") -> AsyncIterator[ClientConnection]:
+    """A raw WebSocket to the simulator, already past `session.created`."""
+    async with connect(f"{url}?model={model}", compression=None, max_size=64 * 2**20) as ws:
+        first = await recv(ws, timeout=5)
+        assert first["type"] == "session.created", first
+        yield ws
+
+
+async def send(ws: ClientConnection, event: dict[str, Any]) -> None:
+    """Send one client event."""
+    await ws.send(json.dumps(event))
+
+
+async def recv(ws: ClientConnection, *, timeout: float = 10.0) -> dict[str, Any]:
+    """The next server event, parsed."""
+    raw = await asyncio.wait_for(ws.recv(), timeout)
+    assert isinstance(raw, str), "the simulator must send text frames"
+    event = json.loads(raw)
+    assert isinstance(event, dict)
+    return event
+
+
+async def recv_until(ws: ClientConnection, event_type: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Collect events up to and including the first one of `event_type`."""
+    events: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        remaining = deadline - loop.time()
+        try:
+            event = await recv(ws, timeout=max(remaining, 0.001))
+        except TimeoutError:
+            raise AssertionError(f"no {event_type} within {timeout}s; got {types(events)}") from None
+        events.append(event)
+        if event["type"] == event_type:
+            return events
+
+
+async def recv_for(ws: ClientConnection, seconds: float) -> list[dict[str, Any]]:
+    """Every event that arrives within `seconds`."""
+    events: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (remaining := deadline - loop.time()) > 0:
+        try:
+            events.append(await recv(ws, timeout=remaining))
+        except TimeoutError:
+            break
+    return events
+
+
+async def append_audio(ws: ClientConnection, pcm: bytes, *, chunk_ms: int = 100) -> None:
+    """Stream audio as `input_audio_buffer.append` events of `chunk_ms` each."""
+    step = chunk_ms * BYTES_PER_MS
+    for start in range(0, len(pcm), step):
+        await send(ws, {"type": "input_audio_buffer.append", "audio": b64(pcm[start : start + step])})
+
+
+def session_patch(*, transcription: str | None = None, vad: bool = False, **extra: Any) -> dict[str, Any]:
+    """A GA `session.update` payload for the common test setups."""
+    audio_in: dict[str, Any] = {
+        "transcription": {"model": transcription} if transcription else None,
+        "turn_detection": {"type": "server_vad"} if vad else None,
+    }
+    return {"type": "session.update", "session": {"type": "realtime", "audio": {"input": audio_in}, **extra}}
+
+
+def rms_dbfs(pcm: bytes) -> float:
+    """Overall level of PCM16 audio in dBFS (-inf for digital silence)."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
+    energy = float(np.mean(np.square(samples))) if samples.size else 0.0
+    return 10.0 * float(np.log10(energy)) if energy > 0 else float("-inf")

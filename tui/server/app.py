@@ -1,0 +1,121 @@
+"""The WebSocket server: routing `/v1/realtime`, one Connection per socket."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from http import HTTPStatus
+from types import TracebackType
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from tui.protocol import Dialect
+
+from .asr import get_asr
+from .config import SimulatorConfig
+from .connection import Connection
+from .tts import get_tts
+
+_log = logging.getLogger(__name__)
+
+REALTIME_PATH = "/v1/realtime"
+_SUBPROTOCOL = Subprotocol("realtime")
+
+
+class Simulator:
+    """A local Realtime API server on loopback (or any host), GA dialect.
+
+    ```
+    async with Simulator(SimulatorConfig()) as sim:
+        connect(sim.url + "?model=gpt-realtime")
+    ```
+    """
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config or SimulatorConfig()
+        self._server: Server | None = None
+        self._port: int | None = None
+
+    async def start(self) -> None:
+        """Bind and start accepting connections."""
+        if self._server is not None:
+            return
+        if self.config.dialect is not Dialect.GA:
+            # Serving GA shapes under beta names would mislead a client more than refusing.
+            raise NotImplementedError(
+                f"the simulator speaks only the GA dialect so far, not {self.config.dialect}"
+            )
+        self._server = await serve(
+            self._handle,
+            self.config.host,
+            self.config.port,
+            process_request=_route,
+            select_subprotocol=_select_subprotocol,
+            compression=None,
+            max_size=self.config.max_message_bytes,
+            ping_interval=self.config.ping_interval,
+        )
+        self._port = int(next(iter(self._server.sockets)).getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """`ws://HOST:PORT/v1/realtime`, with the port actually bound."""
+        if self._port is None:
+            raise RuntimeError("Simulator.url is known only after start()")
+        host = self.config.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"ws://{host}:{self._port}{REALTIME_PATH}"
+
+    async def close(self) -> None:
+        """Close every connection (1001 going away) and stop listening."""
+        if self._server is None:
+            return
+        self._server.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        request = ws.request
+        query = parse_qs(urlsplit(request.path).query) if request is not None else {}
+        model = (query.get("model") or [self.config.default_model])[0]
+        connection = Connection(ws, self.config, model=model, asr=get_asr(), tts=get_tts())
+        try:
+            await connection.run()
+        except Exception:
+            _log.exception("simulator: connection failed")
+
+
+def _route(connection: ServerConnection, request: Request) -> Response | None:
+    if urlsplit(request.path).path.rstrip("/") == REALTIME_PATH:
+        return None
+    return connection.respond(HTTPStatus.NOT_FOUND, f"Not found: {urlsplit(request.path).path}\n")
+
+
+def _select_subprotocol(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+    # Browsers put the key in `openai-insecure-api-key.<key>` and expect `realtime` back.
+    return _SUBPROTOCOL if _SUBPROTOCOL in offered else None
+
+
+async def run_server(config: SimulatorConfig, *, on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve until cancelled; `on_ready` receives the URL once listening."""
+    async with Simulator(config) as simulator:
+        if on_ready is not None:
+            on_ready(simulator.url)
+        await asyncio.Future()

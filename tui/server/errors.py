@@ -1,0 +1,83 @@
+"""Client errors: the exception handlers raise, and the `error` event it becomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ProtocolError(Exception):
+    """A client mistake reported as an `error` event; the socket stays open.
+
+    `code`, `message` and `param` follow the service's error object (protocol reference §7).
+    """
+
+    def __init__(
+        self,
+        code: str | None,
+        message: str,
+        *,
+        param: str | None = None,
+        error_type: str = "invalid_request_error",
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.param = param
+        self.error_type = error_type
+
+    def payload(self, client_event_id: str | None) -> dict[str, Any]:
+        """The `error` object of the server event, echoing the offending client event's id."""
+        return {
+            "type": self.error_type,
+            "code": self.code,
+            "message": self.message,
+            "param": self.param,
+            "event_id": client_event_id,
+        }
+
+
+def missing_parameter(param: str) -> ProtocolError:
+    """A required field is absent."""
+    return ProtocolError("missing_required_parameter", f"Missing required parameter: '{param}'.", param=param)
+
+
+def invalid_value(param: str, value: Any, supported: list[str] | None = None) -> ProtocolError:
+    """A field holds a value the service does not accept."""
+    message = f"Invalid value: {_show(value)}."
+    if supported:
+        message += " Supported values are: " + _join_quoted(supported) + "."
+    return ProtocolError("invalid_value", message, param=param)
+
+
+def invalid_type(param: str, value: Any, expected: str) -> ProtocolError:
+    """A field holds a value of the wrong JSON type."""
+    return ProtocolError(
+        "invalid_type",
+        f"Invalid type for '{param}': expected {expected}, but got {_json_type(value)} instead.",
+        param=param,
+    )
+
+
+def _show(value: Any) -> str:
+    return f"'{value}'" if isinstance(value, str) else repr(value)
+
+
+def _join_quoted(values: list[str]) -> str:
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) == 1:
+        return quoted[0]
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"

@@ -1,0 +1,40 @@
+"""What the simulated model heard in each user audio item: one ASR run per item, shared."""
+
+from __future__ import annotations
+
+import asyncio
+
+from .asr import AsrEngine
+
+
+class Hearing:
+    """Caches one recognition task per item.
+
+    The realtime model hears audio natively, whether or not input transcription is on, so a
+    response needs the words even when no transcription events are sent. When transcription is
+    on too, both consumers await the same task instead of running the model twice.
+    """
+
+    def __init__(self, asr: AsrEngine) -> None:
+        self._asr = asr
+        self._tasks: dict[str, asyncio.Task[str]] = {}
+
+    async def hear(self, item_id: str, pcm: bytes) -> str:
+        """The text recognized in `pcm` for `item_id` (recognized once, on first request)."""
+        task = self._tasks.get(item_id)
+        if task is None:
+            task = asyncio.create_task(self._asr.transcribe(pcm), name=f"rt-sim-asr-{item_id}")
+            self._tasks[item_id] = task
+        # Shielded: a cancelled response must not cancel the run a transcription is waiting on.
+        return await asyncio.shield(task)
+
+    def forget(self, item_id: str) -> None:
+        """Drop the cached result of a deleted item (a consumer already waiting still gets it)."""
+        self._tasks.pop(item_id, None)
+
+    def close(self) -> None:
+        """Cancel recognitions nobody will read (the connection is gone)."""
+        for task in self._tasks.values():
+            if not task.done():
+                task.cancel()
+        self._tasks.clear()
