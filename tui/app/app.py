@@ -21,7 +21,7 @@ from tui.bus import Bus, Mode
 from tui.config import Settings
 from tui.conversation import Conversation
 from tui.launch import open_target, session_options
-from tui.protocol import Direction, Envelope, session_update
+from tui.protocol import Direction, Envelope, local_envelope, session_update
 from tui.session import (
     FRAMES,
     CaptureWriter,
@@ -70,6 +70,8 @@ class RtApp(App[None]):
         self.started_at = time.monotonic()
         self.first_paint_at: float | None = None
         self._busy = False
+        self.session_updates = 0
+        """`session.updated` frames received: the first one means our configuration took."""
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -108,7 +110,7 @@ class RtApp(App[None]):
                 status.target = target.label
                 if self.settings.capture:
                     self.capture = CaptureWriter(new_session_dir(), target.secret)
-                    status.detail = f"capture: {self.capture.path}"
+                    self.bus.publish(FRAMES, local_envelope("rt.capture", f"capturing every frame to {self.capture.path}"))
                 session = RealtimeSession(target, self.bus, capture=self.capture)
                 self.session = self.voice.session = session
                 if target.kind == "simulator":
@@ -174,7 +176,9 @@ class RtApp(App[None]):
             self.query_one(Transcript).sync(self.conversation.ordered(), changed)
 
     def _react_to(self, env: Envelope) -> None:
-        if env.type == "error":
+        if env.type == "session.updated":
+            self.session_updates += 1
+        elif env.type == "error":
             err = env.data.get("error") or {}
             self.notify(f"{err.get('code') or err.get('type')}: {err.get('message')}", title="Server error",
                         severity="error", timeout=10)

@@ -53,4 +53,4 @@ def url_target(url: str, api_key: str | None = None, *, kind: str = "url", label
 
 def simulator_target(url: str) -> Target:
     """The embedded simulator at `url`."""
-    return url_target(url, kind="simulator", label=f"simulator · {url}")
+    return url_target(url, kind="simulator", label=f"simulator · {urlsplit(url).netloc}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from rich.syntax import Syntax
+from rich.console import Group
+from rich.json import JSON
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -31,10 +32,12 @@ class EventDetail(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         shown = [self.row.first] if self.row.count == 1 else [self.row.first, self.row.last]
-        text = "\n\n".join(json.dumps(redact(env.data) or env.raw, indent=2, ensure_ascii=False) for env in shown)
+        parts = [JSON(json.dumps(redact(env.data) if env.data else env.raw, ensure_ascii=False)) for env in shown]
         with VerticalScroll() as scroll:
-            scroll.border_title = f"{self.row.type}" + (f" ×{self.row.count} (first and last)" if self.row.count > 1 else "")
-            yield Static(Syntax(text, "json", word_wrap=True, background_color="default"))
+            count = f" ×{self.row.count} (first and last)" if self.row.count > 1 else ""
+            scroll.border_title = f"{self.row.type}{count}"
+            scroll.border_subtitle = "base64 audio shown as a size tag · esc closes"
+            yield Static(Group(*parts))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

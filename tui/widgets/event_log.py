@@ -56,7 +56,7 @@ class EventLog(ScrollView, can_focus=True):
     """A virtual, tail-following list of frames."""
 
     DEFAULT_CSS = """
-    EventLog { background: $surface; }
+    EventLog { background: $surface; overflow-x: hidden; }
     EventLog > .event-log--out { color: $accent; }
     EventLog > .event-log--in { color: $success; }
     EventLog > .event-log--local { color: $warning; }
@@ -198,7 +198,7 @@ class EventLog(ScrollView, can_focus=True):
         text = Text.assemble(
             (f"{_ARROWS[direction]} ", type_style),
             (f"{int(minutes):02d}:{seconds:06.3f} ", dim),
-            (f"{label:<44.60} ", type_style),
+            (f"{label:<42.60} ", type_style),
             (f"{size:>7} ", dim),
             (summary.replace("\n", " "), Style()),
         )

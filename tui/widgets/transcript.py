@@ -52,7 +52,7 @@ def render_item(item: Item) -> Text:
     head = Text.assemble((label, "bold"))
     facts: list[str] = []
     if item.role == "user" and item.has_audio:
-        facts.append("🎙 audio" if item.origin is Origin.BUFFER else "audio via item.create")
+        facts.append("recorded audio" if item.origin is Origin.BUFFER else "audio via conversation.item.create")
     if item.kind == "function_call" and item.name:
         facts.append(f"call {item.name}")
     if item.state is TextState.STREAMING and item.text:

@@ -1,0 +1,44 @@
+"""Helpers for driving the real app under `run_test()`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from tui.app import RtApp
+from tui.conversation import Item, TextState
+from tui.widgets import StatusLine
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout: float, what: str) -> None:
+    """Let the app run until `condition()` holds; fail with `what` after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def session_ready(app: RtApp) -> bool:
+    """Connected, and our `session.update` has been answered."""
+    status = app.query_one(StatusLine)
+    return status.state == "open" and app.session_updates > 0
+
+
+def items(app: RtApp, role: str) -> list[Item]:
+    """The conversation's items of one role, in order."""
+    return [item for item in app.conversation.ordered() if item.role == role]
+
+
+def turn_complete(app: RtApp) -> bool:
+    """A user audio row with its final transcript, and a finished assistant row."""
+    users, assistants = items(app, "user"), items(app, "assistant")
+    return bool(
+        users
+        and users[-1].state in (TextState.DONE, TextState.FAILED)
+        and assistants
+        and assistants[-1].state is TextState.DONE
+    )

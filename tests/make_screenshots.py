@@ -1,0 +1,79 @@
+"""`make screenshots`: the real app on the embedded simulator, a spoken turn through the fake ALSA
+microphone and a typed one, saved as SVG and (with rsvg-convert) PNG for the README.
+
+Run as `python -m tests.make_screenshots OUTDIR`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.app_helpers import items, session_ready, turn_complete, wait_for
+from tests.audio_helpers import FifoFeeder, fake_alsa
+from tests.server_helpers import silence, speech_pcm24
+from tui.app import RtApp
+from tui.config import Settings
+from tui.conversation import TextState
+
+SIZE = (150, 42)
+
+
+async def shoot(outdir: Path) -> list[Path]:
+    """Drive the app and save the screenshots; returns the SVG paths."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    shots: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["RT_TUI_DATA_DIR"] = str(Path(tmp) / "data")
+        os.environ.pop("OPENAI_API_KEY", None)
+        mic = Path(tmp) / "mic.fifo"
+        with FifoFeeder(mic) as feeder, fake_alsa(mic, None):
+            app = RtApp(Settings(playback=False))
+            async with app.run_test(size=SIZE) as pilot:
+                await wait_for(pilot, lambda: session_ready(app), 20, "the session")
+                await pilot.press("space")
+                feeder.play(speech_pcm24("hello, what is the weather like in London today") + silence(300))
+                await wait_for(pilot, feeder.played.is_set, 20, "the question to be spoken")
+                await pilot.pause(0.2)
+                await pilot.press("space")
+                await wait_for(pilot, lambda: turn_complete(app), 30, "the first turn")
+                await pilot.press("slash", *"and what about tomorrow in Paris?", "enter", "escape")
+                await wait_for(pilot, lambda: len(items(app, "assistant")) == 2
+                               and items(app, "assistant")[-1].state is TextState.DONE, 30, "the second turn")
+                await pilot.pause(0.5)
+                app.clear_notifications()
+                await pilot.pause(0.1)
+                shots.append(Path(app.save_screenshot("conversation.svg", str(outdir))))
+                await pilot.press("space")
+                await pilot.pause(0.6)
+                shots.append(Path(app.save_screenshot("recording.svg", str(outdir))))
+                await pilot.press("space")
+                await pilot.pause(0.5)
+    return shots
+
+
+def to_png(svg: Path) -> Path | None:
+    """Render an SVG to PNG with rsvg-convert (monospace fonts render correctly there)."""
+    if shutil.which("rsvg-convert") is None:
+        print("rsvg-convert not found (apt-get install librsvg2-bin): SVG only", file=sys.stderr)
+        return None
+    png = svg.with_suffix(".png")
+    subprocess.run(["rsvg-convert", "-o", str(png), str(svg)], check=True)
+    return png
+
+
+def main() -> int:
+    outdir = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    for svg in asyncio.run(shoot(outdir)):
+        png = to_png(svg)
+        print(svg, png or "")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

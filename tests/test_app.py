@@ -1,0 +1,118 @@
+"""The real app under `run_test()`: a spoken push-to-talk turn through real PyAudio (fake ALSA mic),
+real websockets, the real simulator with real speech recognition and synthesis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.app_helpers import items, session_ready, turn_complete, wait_for
+from tests.audio_helpers import FifoFeeder, FifoSink, fake_alsa
+from tests.server_helpers import silence, speech_pcm24
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
+from tui.conversation import TextState
+from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcript
+
+QUESTION = "what is the weather like in London today"
+NO_CARD_CONF = "pcm.!default {\n    type hw\n    card 0\n}\n"
+
+
+async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: Path, simulator_url: str) -> None:
+    speech = speech_pcm24(QUESTION)
+    with FifoFeeder(tmp_path / "mic.fifo") as feeder, fake_alsa(tmp_path / "mic.fifo", None):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session to open and take our config")
+            await pilot.press("space")
+            assert app.query_one(Recorder).state is RecorderState.RECORDING
+            feeder.play(speech + silence(300))
+            await wait_for(pilot, feeder.played.is_set, 15, "the fake microphone to play the question")
+            await pilot.pause(0.2)
+            await pilot.press("space")
+            # The user's row exists as soon as the commit is acknowledged, before any transcript.
+            await wait_for(pilot, lambda: items(app, "user"), 5, "the user row")
+            await wait_for(pilot, lambda: turn_complete(app), 30, "the transcript and the reply")
+            user, assistant = items(app, "user")[-1], items(app, "assistant")[-1]
+            assert user.state is TextState.DONE
+            assert "weather" in user.text.lower()
+            assert user.transcription_latency is not None
+            assert "weather" in assistant.text.lower()
+            order = [i.role for i in app.conversation.ordered()]
+            assert order == ["user", "assistant"]
+            await pilot.pause(0.1)
+            shown = app.query_one(Transcript).text()
+            assert "weather" in shown.lower() and "assistant" in shown
+            log = app.query_one(EventLog).row_texts()
+            append_rows = [row for row in log if "input_audio_buffer.append" in row]
+            assert append_rows and all("[audio" in row for row in append_rows)
+            assert not any(len(row) > 400 for row in log)  # payloads elided, never dumped
+            assert any("conversation.item.input_audio_transcription.completed" in row for row in log)
+            assert any("conversation.item.input_audio_transcription.delta" in row for row in log)
+            assert any(row.startswith("▲ input_audio_buffer.commit") for row in log)
+            assert any(row.startswith("▲ response.create") for row in log)
+            assert app.query_one(StatusLine).session_id.startswith("sess_")
+
+
+async def test_assistant_audio_is_played_through_the_speaker(tmp_path: Path, simulator_url: str) -> None:
+    with FifoSink(tmp_path / "spk.fifo") as sink, fake_alsa(None, tmp_path / "spk.fifo"):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            await pilot.press("slash")
+            await pilot.press(*"tell me about the weather in Paris")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: items(app, "assistant") and items(app, "assistant")[-1].state
+                           is TextState.DONE, 30, "the reply")
+            await wait_for(pilot, lambda: len(sink.data) > 48_000, 10, "a second of audio on the speaker")
+            user = items(app, "user")[-1]
+            assert user.text == "tell me about the weather in Paris"
+    import numpy as np
+
+    samples = np.frombuffer(sink.data[: len(sink.data) // 2 * 2], dtype="<i2")
+    assert np.abs(samples).max() > 1000  # real speech, not silence
+
+
+async def test_without_a_microphone_the_recorder_says_so_and_text_still_works(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    conf = tmp_path / "nocard.conf"
+    conf.write_text(NO_CARD_CONF)
+    with fake_alsa(None, None, config=conf):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: app.query_one(Recorder).state is RecorderState.UNAVAILABLE, 5,
+                           "the recorder to report the missing device")
+            assert "no input device" in app.query_one(Recorder).message
+            await pilot.press("slash", *"hello there", "enter")
+            await wait_for(pilot, lambda: items(app, "assistant") and items(app, "assistant")[-1].state
+                           is TextState.DONE, 30, "a reply to the typed message")
+            assert any("rt.audio" in row for row in app.query_one(EventLog).row_texts())
+
+
+async def test_no_flag_and_no_key_uses_the_embedded_simulator() -> None:
+    app = RtApp(Settings(playback=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 15, "the embedded simulator's session")
+        assert app.query_one(StatusLine).target.startswith("simulator · 127.0.0.1:")
+
+
+async def test_a_wrong_url_is_reported_and_the_app_keeps_running() -> None:
+    app = RtApp(Settings(target=TargetChoice.URL, url="ws://127.0.0.1:9/v1/realtime", playback=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.query_one(StatusLine).state == "failed", 10, "the failure")
+        await pilot.press("space")  # no crash: the recorder explains
+        assert "not connected" in app.query_one(Recorder).message
+        assert app.is_running
+
+
+@pytest.mark.parametrize("key", ["q"])
+async def test_quit_key(key: str) -> None:
+    app = RtApp(Settings(target=TargetChoice.URL, url="ws://127.0.0.1:9/v1/realtime"), connect=False)
+    async with app.run_test() as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+    assert not app.is_running

@@ -1,0 +1,107 @@
+"""`rt-tui send FILE`: the real console script, a real WAV with its header, the embedded simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile
+
+from tests.audio_helpers import espeak_wav
+
+RT_TUI = shutil.which("rt-tui", path=str(Path(sys.executable).parent)) or "rt-tui"
+
+
+def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([RT_TUI, *args], capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.fixture(scope="module")
+def question_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = espeak_wav("what is the weather like in London today", tmp_path_factory.mktemp("wav") / "q.wav")
+    info = soundfile.info(path)
+    assert info.samplerate == 22050 and path.read_bytes()[:4] == b"RIFF"  # a real WAV, header and all
+    return path
+
+
+def test_send_local_prints_both_sides(question_wav: Path) -> None:
+    result = run_cli("send", str(question_wav), "--local")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("user: ") and "weather" in lines[0].lower()
+    assert lines[1].startswith("assistant: ") and "weather" in lines[1].lower()
+    assert "textual" not in result.stderr.lower()
+
+
+def test_send_json_prints_every_frame_in_both_directions(question_wav: Path, tmp_path: Path) -> None:
+    result = run_cli("send", str(question_wav), "--local", "--json")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    types = [(r["dir"], r["type"]) for r in records]
+    assert ("out", "session.update") in types
+    assert ("out", "input_audio_buffer.append") in types
+    assert ("in", "conversation.item.input_audio_transcription.completed") in types
+    assert ("in", "response.done") in types
+    completed = next(r for r in records if r["type"] == "conversation.item.input_audio_transcription.completed")
+    assert "weather" in completed["frame"]["transcript"].lower()
+    # The audio went through the buffer as raw PCM: the first chunk does not start with a RIFF header.
+    import base64
+
+    first_append = next(r for r in records if r["type"] == "input_audio_buffer.append")
+    assert not base64.b64decode(first_append["frame"]["audio"]).startswith(b"RIFF")
+
+
+def test_send_with_transcription_off_says_so(question_wav: Path) -> None:
+    result = run_cli("send", str(question_wav), "--local", "--no-transcription")
+    assert result.returncode == 0, result.stderr
+    assert "transcription is off" in result.stdout.splitlines()[0]
+    assert "weather" in result.stdout.splitlines()[1].lower()  # the model still heard it
+
+
+def test_send_writes_a_capture_file(question_wav: Path, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    result = run_cli("send", str(question_wav), "--local", env_extra={"RT_TUI_DATA_DIR": str(data_dir)})
+    assert result.returncode == 0, result.stderr
+    captures = list(data_dir.glob("sessions/*/frames.jsonl"))
+    assert len(captures) == 1
+    records = [json.loads(line) for line in captures[0].read_text().splitlines()]
+    assert records[0]["type"] == "rt.connection"
+    assert any(r["type"] == "response.done" for r in records)
+
+
+def test_send_failures_exit_non_zero_with_one_line(tmp_path: Path) -> None:
+    missing = run_cli("send", str(tmp_path / "nope.wav"), "--local")
+    assert missing.returncode == 2
+    assert missing.stderr.count("\n") == 1 and "nope.wav" in missing.stderr
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"RIFF" + os.urandom(200))
+    bad = run_cli("send", str(garbage), "--local")
+    assert bad.returncode == 2 and bad.stderr.startswith("rt-tui send:")
+    refused = run_cli("send", str(tmp_path / "x.wav"), "--url", "ws://127.0.0.1:9/v1/realtime")
+    assert refused.returncode != 0
+
+
+def test_send_to_an_unreachable_url_exits_1_with_a_reason(question_wav: Path) -> None:
+    result = run_cli("send", str(question_wav), "--url", "ws://127.0.0.1:9/v1/realtime")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "refused" in result.stderr or "cannot reach" in result.stderr
+
+
+def test_send_openai_without_a_key_says_what_to_do(question_wav: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    result = subprocess.run([RT_TUI, "send", str(question_wav), "--openai"], capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert result.returncode == 1
+    assert "OPENAI_API_KEY" in result.stderr
+
+
+def test_send_help_works_without_textual() -> None:
+    result = run_cli("send", "--help")
+    assert result.returncode == 0 and "--json" in result.stdout

@@ -1,0 +1,49 @@
+"""SVG snapshots of the screen (pytest-textual-snapshot), from a scripted, deterministic session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.scripted import scripted_envelopes
+from tui.app import RtApp
+from tui.config import Settings
+from tui.widgets import StatusLine
+
+
+def scripted_app() -> RtApp:
+    return RtApp(Settings(playback=False), connect=False)
+
+
+async def _show_turn(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, RtApp)
+    status = app.query_one(StatusLine)
+    status.target, status.state = "simulator · 127.0.0.1:8765", "open"
+    app.ingest_for_display(scripted_envelopes())
+    await pilot.pause()
+
+
+def test_empty_screen(snap_compare: Any) -> None:
+    """You should see the status line, an empty transcript with a hint, the event log, the recorder
+    and the footer with the talk, hands-free, type and quit keys."""
+    assert snap_compare(scripted_app(), terminal_size=(140, 36))
+
+
+def test_a_turn_with_a_late_transcript(snap_compare: Any) -> None:
+    """You should see the user's row first (filled in by the late transcript) above the assistant's
+    reply, and the log with collapsed `input_audio_buffer.append ×150` and audio tags, ending in a
+    red error row."""
+    assert snap_compare(scripted_app(), terminal_size=(140, 40), run_before=_show_turn)
+
+
+def test_event_detail_modal(snap_compare: Any) -> None:
+    """You should see the JSON of the last frame (an error) with its code and message."""
+
+    async def open_detail(pilot: Pilot[Any]) -> None:
+        await _show_turn(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(scripted_app(), terminal_size=(140, 36), run_before=open_detail)
