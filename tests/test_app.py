@@ -63,8 +63,12 @@ async def test_assistant_audio_is_played_through_the_speaker(tmp_path: Path, sim
             await pilot.press("slash")
             await pilot.press(*"tell me about the weather in Paris")
             await pilot.press("enter")
-            await wait_for(pilot, lambda: items(app, "assistant") and items(app, "assistant")[-1].state
-                           is TextState.DONE, 30, "the reply")
+            await wait_for(
+                pilot,
+                lambda: items(app, "assistant") and items(app, "assistant")[-1].state is TextState.DONE,
+                30,
+                "the reply",
+            )
             await wait_for(pilot, lambda: len(sink.data) > 48_000, 10, "a second of audio on the speaker")
             user = items(app, "user")[-1]
             assert user.text == "tell me about the weather in Paris"
@@ -84,12 +88,20 @@ async def test_without_a_microphone_the_recorder_says_so_and_text_still_works(
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
             await pilot.press("space")
-            await wait_for(pilot, lambda: app.query_one(Recorder).state is RecorderState.UNAVAILABLE, 5,
-                           "the recorder to report the missing device")
+            await wait_for(
+                pilot,
+                lambda: app.query_one(Recorder).state is RecorderState.UNAVAILABLE,
+                5,
+                "the recorder to report the missing device",
+            )
             assert "no input device" in app.query_one(Recorder).message
             await pilot.press("slash", *"hello there", "enter")
-            await wait_for(pilot, lambda: items(app, "assistant") and items(app, "assistant")[-1].state
-                           is TextState.DONE, 30, "a reply to the typed message")
+            await wait_for(
+                pilot,
+                lambda: items(app, "assistant") and items(app, "assistant")[-1].state is TextState.DONE,
+                30,
+                "a reply to the typed message",
+            )
             assert any("rt.audio" in row for row in app.query_one(EventLog).row_texts())
 
 

@@ -40,8 +40,11 @@ async def test_latest_keeps_one_slot() -> None:
 
 async def test_fan_out_to_several_kinds_and_topics_are_separate() -> None:
     bus = Bus()
-    lossless, lossy, latest = bus.subscribe(NUMBERS), bus.subscribe(NUMBERS, Mode.LOSSY, 2), bus.subscribe(
-        NUMBERS, Mode.LATEST)
+    lossless, lossy, latest = (
+        bus.subscribe(NUMBERS),
+        bus.subscribe(NUMBERS, Mode.LOSSY, 2),
+        bus.subscribe(NUMBERS, Mode.LATEST),
+    )
     other = bus.subscribe(OTHER)
     for i in range(3):
         bus.publish(NUMBERS, i)

@@ -45,27 +45,57 @@ def user_item(event: str, item_id: str, prev: str | None, transcript: str | None
 
 
 def t_delta(item_id: str, delta: str) -> dict[str, Any]:
-    return {"type": "conversation.item.input_audio_transcription.delta", "item_id": item_id, "content_index": 0,
-            "delta": delta}
+    return {
+        "type": "conversation.item.input_audio_transcription.delta",
+        "item_id": item_id,
+        "content_index": 0,
+        "delta": delta,
+    }
 
 
 def t_done(item_id: str, text: str) -> dict[str, Any]:
-    return {"type": "conversation.item.input_audio_transcription.completed", "item_id": item_id,
-            "content_index": 0, "transcript": text, "usage": {"type": "tokens", "total_tokens": 3}}
+    return {
+        "type": "conversation.item.input_audio_transcription.completed",
+        "item_id": item_id,
+        "content_index": 0,
+        "transcript": text,
+        "usage": {"type": "tokens", "total_tokens": 3},
+    }
 
 
 def response(resp_id: str, item_id: str, prev: str, text: str) -> list[dict[str, Any]]:
-    item = {"id": item_id, "object": "realtime.item", "type": "message", "role": "assistant",
-            "status": "in_progress", "content": []}
+    item = {
+        "id": item_id,
+        "object": "realtime.item",
+        "type": "message",
+        "role": "assistant",
+        "status": "in_progress",
+        "content": [],
+    }
     done_item = dict(item, status="completed", content=[{"type": "output_audio", "transcript": text}])
     return [
         {"type": "response.created", "response": {"id": resp_id, "status": "in_progress", "output": []}},
         {"type": "response.output_item.added", "response_id": resp_id, "output_index": 0, "item": item},
         {"type": "conversation.item.added", "previous_item_id": prev, "item": item},
-        *[{"type": "response.output_audio_transcript.delta", "response_id": resp_id, "item_id": item_id,
-           "output_index": 0, "content_index": 0, "delta": w} for w in text.split(" ")],
-        {"type": "response.output_audio_transcript.done", "response_id": resp_id, "item_id": item_id,
-         "output_index": 0, "content_index": 0, "transcript": text},
+        *[
+            {
+                "type": "response.output_audio_transcript.delta",
+                "response_id": resp_id,
+                "item_id": item_id,
+                "output_index": 0,
+                "content_index": 0,
+                "delta": w,
+            }
+            for w in text.split(" ")
+        ],
+        {
+            "type": "response.output_audio_transcript.done",
+            "response_id": resp_id,
+            "item_id": item_id,
+            "output_index": 0,
+            "content_index": 0,
+            "transcript": text,
+        },
         {"type": "conversation.item.done", "previous_item_id": prev, "item": done_item},
         {"type": "response.output_item.done", "response_id": resp_id, "output_index": 0, "item": done_item},
         {"type": "response.done", "response": {"id": resp_id, "status": "completed", "output": [done_item]}},
@@ -73,8 +103,11 @@ def response(resp_id: str, item_id: str, prev: str, text: str) -> list[dict[str,
 
 
 def user_turn(item_id: str, prev: str | None) -> list[dict[str, Any]]:
-    return [committed(item_id, prev), user_item("conversation.item.added", item_id, prev),
-            user_item("conversation.item.done", item_id, prev)]
+    return [
+        committed(item_id, prev),
+        user_item("conversation.item.added", item_id, prev),
+        user_item("conversation.item.done", item_id, prev),
+    ]
 
 
 def feed(conv: Conversation, events: list[dict[str, Any]]) -> None:
@@ -109,8 +142,14 @@ def test_user_row_appears_at_commit_as_transcribing_and_fills_in_after_response_
 
 def test_transcript_before_the_item_is_kept_and_applied() -> None:
     conv = Conversation()
-    feed(conv, [session({"model": "whisper-1"}), t_delta("item_u1", "What time is it?\n"),
-                t_done("item_u1", "What time is it?\n")])
+    feed(
+        conv,
+        [
+            session({"model": "whisper-1"}),
+            t_delta("item_u1", "What time is it?\n"),
+            t_done("item_u1", "What time is it?\n"),
+        ],
+    )
     assert conv.ordered() == []
     feed(conv, user_turn("item_u1", None))
     user = conv.items["item_u1"]
@@ -120,28 +159,60 @@ def test_transcript_before_the_item_is_kept_and_applied() -> None:
 
 def test_two_turns_completing_out_of_order_keep_their_places() -> None:
     conv = Conversation()
-    feed(conv, [session({"model": "gpt-4o-transcribe"}), *user_turn("item_u1", None),
-                *response("resp_1", "item_a1", "item_u1", "First answer."),
-                *user_turn("item_u2", "item_a1"), *response("resp_2", "item_a2", "item_u2", "Second answer."),
-                t_done("item_u2", "second question"), t_done("item_u1", "first question")])
-    assert rows(conv) == [("user", "first question"), ("assistant", "First answer."),
-                          ("user", "second question"), ("assistant", "Second answer.")]
+    feed(
+        conv,
+        [
+            session({"model": "gpt-4o-transcribe"}),
+            *user_turn("item_u1", None),
+            *response("resp_1", "item_a1", "item_u1", "First answer."),
+            *user_turn("item_u2", "item_a1"),
+            *response("resp_2", "item_a2", "item_u2", "Second answer."),
+            t_done("item_u2", "second question"),
+            t_done("item_u1", "first question"),
+        ],
+    )
+    assert rows(conv) == [
+        ("user", "first question"),
+        ("assistant", "First answer."),
+        ("user", "second question"),
+        ("assistant", "Second answer."),
+    ]
 
 
 def test_item_inserted_after_its_previous_item_even_when_it_arrives_later() -> None:
     conv = Conversation()
-    feed(conv, [session({"model": "gpt-4o-transcribe"}), *user_turn("item_u1", None),
-                *response("resp_1", "item_a1", "item_u1", "Answer."),
-                user_item("conversation.item.added", "item_x", "item_u1", transcript="inserted")])
+    feed(
+        conv,
+        [
+            session({"model": "gpt-4o-transcribe"}),
+            *user_turn("item_u1", None),
+            *response("resp_1", "item_a1", "item_u1", "Answer."),
+            user_item("conversation.item.added", "item_x", "item_u1", transcript="inserted"),
+        ],
+    )
     assert [i.id for i in conv.ordered()] == ["item_u1", "item_x", "item_a1"]
 
 
 def test_failed_transcription_marks_the_row() -> None:
     conv = Conversation()
-    feed(conv, [session({"model": "gpt-4o-transcribe"}), *user_turn("item_u1", None),
-                {"type": "conversation.item.input_audio_transcription.failed", "item_id": "item_u1",
-                 "content_index": 0, "error": {"type": "transcription_error", "code": "audio_unintelligible",
-                                               "message": "The audio could not be transcribed.", "param": None}}])
+    feed(
+        conv,
+        [
+            session({"model": "gpt-4o-transcribe"}),
+            *user_turn("item_u1", None),
+            {
+                "type": "conversation.item.input_audio_transcription.failed",
+                "item_id": "item_u1",
+                "content_index": 0,
+                "error": {
+                    "type": "transcription_error",
+                    "code": "audio_unintelligible",
+                    "message": "The audio could not be transcribed.",
+                    "param": None,
+                },
+            },
+        ],
+    )
     user = conv.items["item_u1"]
     assert user.state is TextState.FAILED
     assert user.error is not None and "audio_unintelligible" in user.error
@@ -158,9 +229,14 @@ def test_transcription_off_says_so_instead_of_waiting() -> None:
 
 def test_item_create_audio_says_the_server_does_not_transcribe_it() -> None:
     conv = Conversation()
-    feed(conv, [session({"model": "whisper-1"}),
-                user_item("conversation.item.added", "item_c1", None),
-                user_item("conversation.item.done", "item_c1", None)])
+    feed(
+        conv,
+        [
+            session({"model": "whisper-1"}),
+            user_item("conversation.item.added", "item_c1", None),
+            user_item("conversation.item.done", "item_c1", None),
+        ],
+    )
     user = conv.items["item_c1"]
     assert user.origin is Origin.CREATE
     assert user.state is TextState.NOT_TRANSCRIBED
@@ -169,11 +245,19 @@ def test_item_create_audio_says_the_server_does_not_transcribe_it() -> None:
 
 def test_beta_event_names_are_understood() -> None:
     conv = Conversation()
-    feed(conv, [{"type": "session.updated", "session": {"id": "sess_b", "input_audio_transcription":
-                                                         {"model": "whisper-1"}}},
-                committed("item_u1", None), user_item("conversation.item.created", "item_u1", None),
-                {"type": "response.audio_transcript.delta", "response_id": "r", "item_id": "item_a1", "delta": "Hi"},
-                t_done("item_u1", "hello")])
+    feed(
+        conv,
+        [
+            {
+                "type": "session.updated",
+                "session": {"id": "sess_b", "input_audio_transcription": {"model": "whisper-1"}},
+            },
+            committed("item_u1", None),
+            user_item("conversation.item.created", "item_u1", None),
+            {"type": "response.audio_transcript.delta", "response_id": "r", "item_id": "item_a1", "delta": "Hi"},
+            t_done("item_u1", "hello"),
+        ],
+    )
     assert rows(conv) == [("user", "hello"), ("assistant", "Hi")]
 
 
@@ -184,10 +268,18 @@ def test_outbound_and_local_envelopes_do_not_change_the_conversation() -> None:
     assert conv.ordered() == []
 
 
-_TURNS = [*user_turn("item_u1", None), *response("resp_1", "item_a1", "item_u1", "one two"),
-          *user_turn("item_u2", "item_a1"), *response("resp_2", "item_a2", "item_u2", "three four")]
-_TRANSCRIPTS = [t_delta("item_u1", "first"), t_done("item_u1", "first question"),
-                t_delta("item_u2", "second"), t_done("item_u2", "second question")]
+_TURNS = [
+    *user_turn("item_u1", None),
+    *response("resp_1", "item_a1", "item_u1", "one two"),
+    *user_turn("item_u2", "item_a1"),
+    *response("resp_2", "item_a2", "item_u2", "three four"),
+]
+_TRANSCRIPTS = [
+    t_delta("item_u1", "first"),
+    t_done("item_u1", "first question"),
+    t_delta("item_u2", "second"),
+    t_done("item_u2", "second question"),
+]
 
 
 @settings(max_examples=200, deadline=None)
@@ -202,5 +294,9 @@ def test_any_interleaving_of_transcripts_gives_the_same_conversation(order: list
         stream.insert(data.draw(st.integers(0, len(stream))), event)
     conv = Conversation()
     feed(conv, [session({"model": "gpt-4o-transcribe"}), *stream])
-    assert rows(conv) == [("user", "first question"), ("assistant", "one two"),
-                          ("user", "second question"), ("assistant", "three four")]
+    assert rows(conv) == [
+        ("user", "first question"),
+        ("assistant", "one two"),
+        ("user", "second question"),
+        ("assistant", "three four"),
+    ]

@@ -16,8 +16,9 @@ def modules_after(code: str) -> set[str]:
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize("package", ["tui.protocol", "tui.bus", "tui.conversation", "tui.session", "tui.server",
-                                     "tui.audio", "tui.config"])
+@pytest.mark.parametrize(
+    "package", ["tui.protocol", "tui.bus", "tui.conversation", "tui.session", "tui.server", "tui.audio", "tui.config"]
+)
 def test_core_packages_import_without_textual(package: str) -> None:
     loaded = modules_after(f"import {package}")
     assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}
@@ -27,7 +28,9 @@ def test_core_packages_import_without_textual(package: str) -> None:
 @pytest.mark.parametrize("package", ["tui.protocol", "tui.bus"])
 def test_leaves_use_the_standard_library_only(package: str) -> None:
     loaded = modules_after(f"import {package}")
-    third_party = {m.split(".")[0] for m in loaded} - set(sys.stdlib_module_names) - {"tui", "__main__", "_distutils_hack"}
+    third_party = (
+        {m.split(".")[0] for m in loaded} - set(sys.stdlib_module_names) - {"tui", "__main__", "_distutils_hack"}
+    )
     assert not {m for m in third_party if not m.startswith("_")}
 
 
@@ -41,9 +44,7 @@ def test_audio_does_not_load_pyaudio_until_a_device_is_opened() -> None:
 
 
 def test_send_help_does_not_load_textual() -> None:
-    loaded = modules_after(
-        "from tui.cli import run\ntry:\n    run(['send', '--help'])\nexcept SystemExit:\n    pass"
-    )
+    loaded = modules_after("from tui.cli import run\ntry:\n    run(['send', '--help'])\nexcept SystemExit:\n    pass")
     assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}
 
 

@@ -31,8 +31,10 @@ from tui.protocol import (
         ("response.audio.delta", "response.output_audio.delta"),
         ("response.audio_transcript.done", "response.output_audio_transcript.done"),
         ("response.text.delta", "response.output_text.delta"),
-        ("conversation.item.input_audio_transcription.completed",
-         "conversation.item.input_audio_transcription.completed"),
+        (
+            "conversation.item.input_audio_transcription.completed",
+            "conversation.item.input_audio_transcription.completed",
+        ),
     ],
 )
 def test_beta_ga_mapping(beta: str, ga: str) -> None:
@@ -83,14 +85,29 @@ def test_session_update_is_ga_shaped_with_transcription_on_and_push_to_talk() ->
 
 
 def test_ga_beta_session_translation_both_ways() -> None:
-    ga = {"type": "realtime", "output_modalities": ["audio"], "instructions": "be brief",
-          "audio": {"input": {"format": {"type": "audio/pcmu"}, "transcription": {"model": "whisper-1"},
-                              "turn_detection": {"type": "server_vad"}},
-                    "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "alloy"}}}
+    ga = {
+        "type": "realtime",
+        "output_modalities": ["audio"],
+        "instructions": "be brief",
+        "audio": {
+            "input": {
+                "format": {"type": "audio/pcmu"},
+                "transcription": {"model": "whisper-1"},
+                "turn_detection": {"type": "server_vad"},
+            },
+            "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "alloy"},
+        },
+    }
     beta = ga_to_beta_session(ga)
-    assert beta == {"modalities": ["text", "audio"], "instructions": "be brief", "input_audio_format": "g711_ulaw",
-                    "input_audio_transcription": {"model": "whisper-1"}, "turn_detection": {"type": "server_vad"},
-                    "output_audio_format": "pcm16", "voice": "alloy"}
+    assert beta == {
+        "modalities": ["text", "audio"],
+        "instructions": "be brief",
+        "input_audio_format": "g711_ulaw",
+        "input_audio_transcription": {"model": "whisper-1"},
+        "turn_detection": {"type": "server_vad"},
+        "output_audio_format": "pcm16",
+        "voice": "alloy",
+    }
     assert beta_to_ga_session(beta) == ga
     assert transcription_config(beta) == {"model": "whisper-1"}
     assert transcription_config(ga) == {"model": "whisper-1"}

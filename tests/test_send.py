@@ -96,8 +96,9 @@ def test_send_to_an_unreachable_url_exits_1_with_a_reason(question_wav: Path) ->
 
 def test_send_openai_without_a_key_says_what_to_do(question_wav: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
-    result = subprocess.run([RT_TUI, "send", str(question_wav), "--openai"], capture_output=True, text=True,
-                            timeout=60, env=env)
+    result = subprocess.run(
+        [RT_TUI, "send", str(question_wav), "--openai"], capture_output=True, text=True, timeout=60, env=env
+    )
     assert result.returncode == 1
     assert "OPENAI_API_KEY" in result.stderr
 

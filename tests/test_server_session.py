@@ -163,9 +163,7 @@ async def test_invalid_update_is_rejected_whole(sim: Simulator) -> None:
         ({"type": "transcription"}, "invalid_value", "session.type"),
     ],
 )
-async def test_session_update_checks(
-    sim: Simulator, session: dict[str, object], code: str, param: str
-) -> None:
+async def test_session_update_checks(sim: Simulator, session: dict[str, object], code: str, param: str) -> None:
     async with client(sim.url) as ws:
         await send(ws, {"type": "session.update", "session": session})
         error = await recv(ws)

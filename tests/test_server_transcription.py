@@ -67,8 +67,7 @@ async def test_gpt4o_transcribe_streams_incremental_deltas(sim: Simulator) -> No
     assert "".join(d["delta"] for d in deltas) == completed["transcript"]
     assert completed["usage"]["type"] == "tokens"
     assert (
-        completed["usage"]["total_tokens"]
-        == completed["usage"]["input_tokens"] + completed["usage"]["output_tokens"]
+        completed["usage"]["total_tokens"] == completed["usage"]["input_tokens"] + completed["usage"]["output_tokens"]
     )
     assert completed["usage"]["input_token_details"]["audio_tokens"] > 0
     stored = retrieved[-1]["item"]["content"][0]

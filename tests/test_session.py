@@ -65,9 +65,21 @@ async def test_connect_publishes_every_frame_and_captures_them_without_the_key(s
 
 async def test_error_then_close_after_the_handshake_is_a_failed_connection() -> None:
     async def refuse(ws: ServerConnection) -> None:
-        await ws.send(json.dumps({"type": "error", "event_id": "event_1", "error": {
-            "type": "invalid_request_error", "code": "invalid_api_key",
-            "message": "Incorrect API key provided.", "param": None, "event_id": None}}))
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "error",
+                    "event_id": "event_1",
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                        "message": "Incorrect API key provided.",
+                        "param": None,
+                        "event_id": None,
+                    },
+                }
+            )
+        )
         await ws.close(3000, "invalid_request_error.invalid_api_key")
 
     async for url in scripted_peer(refuse):
@@ -85,8 +97,11 @@ async def test_error_then_close_after_the_handshake_is_a_failed_connection() -> 
 
 async def test_a_recoverable_error_first_does_not_fail_the_connection() -> None:
     async def grumble(ws: ServerConnection) -> None:
-        await ws.send(json.dumps({"type": "error", "error": {"type": "invalid_request_error", "code": "x",
-                                                             "message": "not fatal"}}))
+        await ws.send(
+            json.dumps(
+                {"type": "error", "error": {"type": "invalid_request_error", "code": "x", "message": "not fatal"}}
+            )
+        )
         await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_x"}}))
         await ws.wait_closed()
 

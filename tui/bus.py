@@ -140,9 +140,7 @@ class Bus:
 
     def _backlogged(self) -> bool:
         return any(
-            sub.mode is Mode.LOSSLESS and sub.pending >= self.HIGH_WATER
-            for subs in self._subs.values()
-            for sub in subs
+            sub.mode is Mode.LOSSLESS and sub.pending >= self.HIGH_WATER for subs in self._subs.values() for sub in subs
         )
 
     def _notify_drained(self) -> None:

@@ -163,4 +163,3 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
         print(f"rt-tui send: response ended with status {status}", file=sys.stderr)
         return 1
     return 0
-

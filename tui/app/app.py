@@ -110,7 +110,9 @@ class RtApp(App[None]):
                 status.target = target.label
                 if self.settings.capture:
                     self.capture = CaptureWriter(new_session_dir(), target.secret)
-                    self.bus.publish(FRAMES, local_envelope("rt.capture", f"capturing every frame to {self.capture.path}"))
+                    self.bus.publish(
+                        FRAMES, local_envelope("rt.capture", f"capturing every frame to {self.capture.path}")
+                    )
                 session = RealtimeSession(target, self.bus, capture=self.capture)
                 self.session = self.voice.session = session
                 if target.kind == "simulator":
@@ -180,8 +182,12 @@ class RtApp(App[None]):
             self.session_updates += 1
         elif env.type == "error":
             err = env.data.get("error") or {}
-            self.notify(f"{err.get('code') or err.get('type')}: {err.get('message')}", title="Server error",
-                        severity="error", timeout=10)
+            self.notify(
+                f"{err.get('code') or err.get('type')}: {err.get('message')}",
+                title="Server error",
+                severity="error",
+                timeout=10,
+            )
         elif env.type == "rt.malformed":
             self.notify(str(env.data.get("message")), title="Malformed frame", severity="warning")
 
@@ -257,10 +263,12 @@ class RtApp(App[None]):
             self.notify("not connected: the message was not sent", severity="warning")
             return
         self.voice.interrupt_playback()
-        self.session.send({
-            "type": "conversation.item.create",
-            "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]},
-        })
+        self.session.send(
+            {
+                "type": "conversation.item.create",
+                "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]},
+            }
+        )
         self.session.send({"type": "response.create"})
         event.input.value = ""
 

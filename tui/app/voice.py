@@ -176,8 +176,12 @@ class VoiceController:
         for item_id, played_ms in heard.items():
             # audio_end_ms comes from samples actually played, never wall-clock time (§6.2).
             self.session.send(
-                {"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0,
-                 "audio_end_ms": played_ms}
+                {
+                    "type": "conversation.item.truncate",
+                    "item_id": item_id,
+                    "content_index": 0,
+                    "audio_end_ms": played_ms,
+                }
             )
 
     # -- shutdown ---------------------------------------------------------------------------

@@ -78,6 +78,5 @@ class Item:
             TextState.DONE: "(empty)",
             TextState.FAILED: "(transcription failed)",
             TextState.TRANSCRIPTION_OFF: "(audio; input transcription is off in this session)",
-            TextState.NOT_TRANSCRIBED: "(audio sent with conversation.item.create: the server does not "
-            "transcribe it)",
+            TextState.NOT_TRANSCRIBED: "(audio sent with conversation.item.create: the server does not transcribe it)",
         }[self.state]

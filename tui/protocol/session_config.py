@@ -42,9 +42,7 @@ def session_update(options: ClientSessionOptions) -> dict[str, Any]:
         transcription = {"model": options.transcription_model}
         if options.language:
             transcription["language"] = options.language
-    turn_detection: dict[str, Any] | None = (
-        {"type": options.turn_detection} if options.turn_detection else None
-    )
+    turn_detection: dict[str, Any] | None = {"type": options.turn_detection} if options.turn_detection else None
     audio_output: dict[str, Any] = {"format": dict(PCM_24K)}
     if options.voice:
         audio_output["voice"] = options.voice

@@ -46,9 +46,7 @@ class Simulator:
             return
         if self.config.dialect is not Dialect.GA:
             # Serving GA shapes under beta names would mislead a client more than refusing.
-            raise NotImplementedError(
-                f"the simulator speaks only the GA dialect so far, not {self.config.dialect}"
-            )
+            raise NotImplementedError(f"the simulator speaks only the GA dialect so far, not {self.config.dialect}")
         self._server = await serve(
             self._handle,
             self.config.host,

@@ -150,9 +150,7 @@ class Connection:
     def _reset_vad(self) -> None:
         config = turn_detection_config(self._session)
         self._vad = (
-            EnergyVad(VadSettings.from_turn_detection(config), self._buffer.now_ms)
-            if config is not None
-            else None
+            EnergyVad(VadSettings.from_turn_detection(config), self._buffer.now_ms) if config is not None else None
         )
         self._vad_item_id = None
 
@@ -255,9 +253,7 @@ class Connection:
                 param="previous_item_id",
             )
         if item["id"] in self._store:
-            raise ProtocolError(
-                "invalid_value", f"Item with id '{item['id']}' already exists.", param="item.id"
-            )
+            raise ProtocolError("invalid_value", f"Item with id '{item['id']}' already exists.", param="item.id")
         previous = self._store.insert(StoredItem(copy.deepcopy(item), audio), after)
         # Never transcribed and never answered automatically, even in VAD mode (reference §4.3 b).
         self._emit("conversation.item.added", previous_item_id=previous, item=item)
@@ -288,9 +284,7 @@ class Connection:
         content = stored.item.get("content") or []
         is_audio = 0 <= content_index < len(content) and content[content_index].get("type") == "output_audio"
         if stored.item.get("role") != "assistant" or not is_audio or content_index not in stored.audio:
-            raise ProtocolError(
-                "invalid_value", "Only model output audio messages can be truncated", param="item_id"
-            )
+            raise ProtocolError("invalid_value", "Only model output audio messages can be truncated", param="item_id")
         duration = bytes_to_ms(len(stored.audio[content_index]))
         if audio_end_ms > duration:
             raise ProtocolError(

@@ -151,9 +151,7 @@ class ResponseRun:
             if self.options.audio:
                 audio = await self._tts.synthesize(text, voice=self.options.voice, speed=self.options.speed)
             self._open_item()
-            finished = await (
-                self._stream_audio(text, audio) if self.options.audio else self._stream_text(text)
-            )
+            finished = await (self._stream_audio(text, audio) if self.options.audio else self._stream_text(text))
             if finished:
                 self._finish("completed", None)
             else:
@@ -282,9 +280,7 @@ class ResponseRun:
         if self.options.audio:
             self._emit("response.output_audio.done", **ids_)
             self._emit("response.output_audio_transcript.done", **ids_, transcript=self._sent_text)
-            self._emit(
-                "response.content_part.done", **ids_, part={"type": "audio", "transcript": self._sent_text}
-            )
+            self._emit("response.content_part.done", **ids_, part={"type": "audio", "transcript": self._sent_text})
         else:
             self._emit("response.output_text.done", **ids_, text=self._sent_text)
             self._emit("response.content_part.done", **ids_, part={"type": "text", "text": self._sent_text})
@@ -335,9 +331,7 @@ class ResponseRun:
             "conversation_id": self._conversation_id,
             "output_modalities": list(self.options.output_modalities),
             "max_output_tokens": self.options.max_output_tokens,
-            "audio": {
-                "output": {"format": copy.deepcopy(self.options.output_format), "voice": self.options.voice}
-            },
+            "audio": {"output": {"format": copy.deepcopy(self.options.output_format), "voice": self.options.voice}},
             "usage": self.usage if status != "in_progress" else None,
             "metadata": copy.deepcopy(self.options.metadata),
         }

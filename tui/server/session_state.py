@@ -242,11 +242,7 @@ def _merge_turn_detection(current: Any, value: Any) -> Any:
         return None
     kind = value.get("type", "server_vad")
     # Switching VAD kind (or turning it on) starts from that kind's defaults, not the old fields.
-    base = (
-        current
-        if isinstance(current, dict) and current.get("type") == kind
-        else _TURN_DETECTION_DEFAULTS[kind]
-    )
+    base = current if isinstance(current, dict) and current.get("type") == kind else _TURN_DETECTION_DEFAULTS[kind]
     return _deep_merge(base, {**value, "type": kind})
 
 

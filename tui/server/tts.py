@@ -61,9 +61,7 @@ class _Espeak:
         self._chunks: list[bytes] = []
         # The C library keeps only a raw pointer: the ctypes callback object must outlive it.
         self._callback = _SynthCallback(self._collect)
-        rate = lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), 0
-        )
+        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), 0)
         if rate <= 0:
             raise RuntimeError(f"espeak_Initialize failed ({rate})")
         self._rate = int(rate)

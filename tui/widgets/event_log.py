@@ -265,8 +265,7 @@ class EventLog(ScrollView, can_focus=True):
     def row_texts(self) -> list[str]:
         """Plain text of every row (for tests and exports)."""
         return [
-            f"{_ARROWS[r.first.direction]} {r.type}{'' if r.count == 1 else f' ×{r.count}'} "
-            f"{summarize(r.last.data)}"
+            f"{_ARROWS[r.first.direction]} {r.type}{'' if r.count == 1 else f' ×{r.count}'} {summarize(r.last.data)}"
             for r in self.rows
         ]
 

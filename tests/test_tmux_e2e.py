@@ -1,0 +1,106 @@
+"""End to end: the real `rt-tui` binary in tmux, keys sent with send-keys, the screen read back.
+
+The microphone is the fake ALSA device fed in real time from a FIFO; everything else is real.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.audio_helpers import FAKE_ALSA_CONF, FifoFeeder
+from tests.server_helpers import silence, speech_pcm24
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (make installs it)")
+
+RT_TUI = str(Path(sys.executable).parent / "rt-tui")
+
+
+class Tmux:
+    """One detached tmux session running a command."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def start(self, command: str, width: int = 150, height: int = 42) -> None:
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), command], check=True
+        )
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def screen(self) -> str:
+        out = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
+        return out.stdout
+
+    def alive(self) -> bool:
+        return subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode == 0
+
+    def wait_for(self, predicate: object, timeout: float, what: str) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if callable(predicate) and predicate(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; screen was:\n{screen}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.fixture
+def tmux(request: pytest.FixtureRequest) -> Iterator[Tmux]:
+    session = Tmux(f"rt-e2e-{request.node.name[:20]}-{time.monotonic_ns()}")
+    yield session
+    session.kill()
+
+
+def transcript_pane(screen: str) -> str:
+    """The left pane's text (the transcript), from a captured screen."""
+    lines = []
+    for line in screen.splitlines():
+        if line.startswith("│") and "││" in line:
+            lines.append(line[1 : line.index("││")])
+    return "\n".join(lines)
+
+
+def test_a_spoken_turn_in_the_real_binary(tmp_path: Path, tmux: Tmux) -> None:
+    mic = tmp_path / "mic.fifo"
+    with FifoFeeder(mic) as feeder:
+        env = (
+            f"env -u OPENAI_API_KEY ALSA_CONFIG_PATH={FAKE_ALSA_CONF} RT_MIC_FILE={mic} "
+            f"RT_SPK_FILE=/dev/null RT_TUI_DATA_DIR={tmp_path / 'data'} TERM=xterm-256color"
+        )
+        tmux.start(f"{env} {RT_TUI} --no-playback; sleep 30")
+        tmux.wait_for(lambda s: "● open" in s and "session.updated" in s, 30, "the embedded simulator session")
+        screen = tmux.screen()
+        assert "simulator · 127.0.0.1:" in screen
+        assert "ALSA lib" not in screen and "jack" not in screen.lower()
+        tmux.keys("space")
+        tmux.wait_for(lambda s: "REC" in s, 10, "the recorder to start")
+        feeder.play(speech_pcm24("what is the weather like in London today") + silence(300))
+        assert feeder.played.wait(15)
+        time.sleep(0.2)
+        tmux.keys("space")
+        screen = tmux.wait_for(
+            lambda s: transcript_pane(s).lower().count("weather") >= 2,
+            40,
+            "the user's transcript and the reply in the transcript pane",
+        )
+        pane = transcript_pane(screen)
+        assert pane.index("you") < pane.index("assistant")
+        assert "ALSA lib" not in screen
+        assert "input_audio_buffer.append" in screen or "response." in screen
+        tmux.keys("q")
+        tmux.wait_for(lambda s: "Transcript" not in s, 10, "the app to quit")
+        captures = list((tmp_path / "data").glob("sessions/*/frames.jsonl"))
+        assert captures and "input_audio_transcription.completed" in captures[0].read_text()
