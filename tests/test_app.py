@@ -128,3 +128,24 @@ async def test_quit_key(key: str) -> None:
         await pilot.press(key)
         await pilot.pause()
     assert not app.is_running
+
+
+async def test_hands_free_turn_is_ended_by_server_vad(tmp_path: Path, simulator_url: str) -> None:
+    speech = speech_pcm24(QUESTION)
+    with FifoFeeder(tmp_path / "mic.fifo") as feeder, fake_alsa(tmp_path / "mic.fifo", None):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            await pilot.press("v")
+            await wait_for(pilot, lambda: app.session_updates >= 2, 5, "server VAD to be configured")
+            assert app.query_one(Recorder).state is RecorderState.LISTENING
+            feeder.play(silence(500) + speech + silence(1200))
+            await wait_for(pilot, lambda: turn_complete(app), 30, "VAD to end the turn and the reply")
+            user = items(app, "user")[-1]
+            assert "weather" in user.text.lower()
+            log = app.query_one(EventLog).row_texts()
+            assert any("input_audio_buffer.speech_started" in row for row in log)
+            assert any("input_audio_buffer.speech_stopped" in row for row in log)
+            assert not any(row.startswith("▲ input_audio_buffer.commit") for row in log)  # the server committed
+            await pilot.press("v")
+            await wait_for(pilot, lambda: app.query_one(Recorder).state is RecorderState.IDLE, 5, "push-to-talk")

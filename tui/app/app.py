@@ -168,7 +168,7 @@ class RtApp(App[None]):
                 frames_out += 1
             elif env.type == "rt.connection":
                 status.state = str(env.data.get("state"))
-            elif env.type == "rt.audio":
+            elif env.type == "rt.audio" and env.data.get("notify", True):
                 self.notify(str(env.data.get("message")), title="Audio", severity="warning")
         status.frames_in += frames_in
         status.frames_out += frames_out

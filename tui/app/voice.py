@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -42,7 +41,7 @@ class VoiceError(Exception):
 class VoiceController:
     """Owns the microphone and the speaker for one app; talks to the session it is given."""
 
-    def __init__(self, bus: Bus, *, playback: bool = True, on_state: Callable[[str], None] | None = None) -> None:
+    def __init__(self, bus: Bus, *, playback: bool = True) -> None:
         self.bus = bus
         self.session: RealtimeSession | None = None
         self.mode = TurnMode.PUSH_TO_TALK
@@ -54,7 +53,6 @@ class VoiceController:
         self._speaker: Speaker | None = None
         self._speaker_failed = False
         self._player: asyncio.Task[None] | None = None
-        self._on_state = on_state or (lambda state: None)
 
     # -- turns ------------------------------------------------------------------------------
 
@@ -101,7 +99,8 @@ class VoiceController:
             # Opening PortAudio probes every device (tens of ms): keep that off the UI loop.
             await asyncio.to_thread(mic.start, loop)
         except AudioDeviceError as exc:
-            self._note("rt.audio", f"microphone unavailable: {exc}")
+            # The recorder shows this one; the log keeps it too, without a second toast.
+            self._note("rt.audio", f"microphone unavailable: {exc}", notify=False)
             raise VoiceError(f"microphone unavailable: {exc}") from None
         self._mic = mic
         self.recording = True
@@ -197,6 +196,6 @@ class VoiceController:
         if self._speaker is not None:
             self._speaker.close()
 
-    def _note(self, event_type: str, message: str) -> None:
-        env: Envelope = local_envelope(event_type, message)
+    def _note(self, event_type: str, message: str, *, notify: bool = True) -> None:
+        env: Envelope = local_envelope(event_type, message, notify=notify)
         self.bus.publish(FRAMES, env)
