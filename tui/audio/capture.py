@@ -9,14 +9,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from tui.audio.devices import AudioDeviceError, describe_os_error, open_pyaudio, resolve_device
+from tui.audio.devices import close_stream, open_stream
 from tui.audio.pcm import SAMPLE_RATE, meter_level
 
 LevelCallback = Callable[[float], None]
 
 # PyAudio's constants, copied so the callback never touches the pyaudio module.
 _PA_CONTINUE = 0
-_PA_INT16 = 8
 _PA_INPUT_OVERFLOW = 2
 
 
@@ -77,24 +76,13 @@ class Microphone:
             # previous capture land in that capture's queue, never in this one.
             queue: asyncio.Queue[bytes] = asyncio.Queue()
             self.level = 0.0
-            pa = open_pyaudio()
-            try:
-                index = resolve_device(pa, "input", self.device_index)
-                stream = pa.open(
-                    format=_PA_INT16,
-                    channels=1,
-                    rate=self.rate,
-                    input=True,
-                    input_device_index=index,
-                    frames_per_buffer=self.frames_per_buffer,
-                    stream_callback=functools.partial(self._on_audio, queue),
-                )
-            except OSError as exc:
-                pa.terminate()
-                raise AudioDeviceError(f"cannot open input device: {describe_os_error(exc)}") from exc
-            except BaseException:
-                pa.terminate()
-                raise
+            pa, stream = open_stream(
+                "input",
+                rate=self.rate,
+                frames_per_buffer=self.frames_per_buffer,
+                device_index=self.device_index,
+                callback=functools.partial(self._on_audio, queue),
+            )
             self._pa = pa
             self._stream = stream
             self._queue = queue
@@ -109,13 +97,7 @@ class Microphone:
         with self._lock:
             stream, pa, loop, queue, ended = self._stream, self._pa, self._loop, self._queue, self._ended
             self._stream = self._pa = None
-            if stream is not None:
-                try:
-                    stream.stop_stream()
-                finally:
-                    stream.close()
-            if pa is not None:
-                pa.terminate()
+            close_stream(pa, stream)
             if loop is not None and stream is not None:
                 # Queued after every chunk the callback already scheduled, so it really is last.
                 try:

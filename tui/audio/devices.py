@@ -160,3 +160,46 @@ def _device_info(raw: dict[str, Any]) -> DeviceInfo:
         max_in=int(raw["maxInputChannels"]),
         max_out=int(raw["maxOutputChannels"]),
     )
+
+
+_PA_INT16 = 8
+"""pyaudio.paInt16, spelled out so this module does not import pyaudio at import time."""
+
+
+def open_stream(
+    direction: str, *, rate: int, frames_per_buffer: int, device_index: int | None, callback: Any
+) -> tuple[Any, Any]:
+    """Open a mono int16 callback stream on `direction` ("input" or "output"); returns (pyaudio, stream).
+
+    PyAudio is released again if the stream cannot be opened, so a failed open leaks nothing.
+    """
+    pa = open_pyaudio()
+    try:
+        index = resolve_device(pa, direction, device_index)
+        stream = pa.open(
+            format=_PA_INT16,
+            channels=1,
+            rate=rate,
+            frames_per_buffer=frames_per_buffer,
+            stream_callback=callback,
+            **{direction: True, f"{direction}_device_index": index},
+        )
+    except OSError as exc:
+        pa.terminate()
+        raise AudioDeviceError(f"cannot open {direction} device: {describe_os_error(exc)}") from exc
+    except BaseException:
+        pa.terminate()
+        raise
+    return pa, stream
+
+
+def close_stream(pa: Any, stream: Any) -> None:
+    """Stop, then close, a stream and release PyAudio. Stopping first joins PortAudio's thread, so no
+    callback can race with the close."""
+    if stream is not None:
+        try:
+            stream.stop_stream()
+        finally:
+            stream.close()
+    if pa is not None:
+        pa.terminate()

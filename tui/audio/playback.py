@@ -8,12 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from tui.audio.devices import AudioDeviceError, describe_os_error, open_pyaudio, resolve_device
+from tui.audio.devices import close_stream, open_stream
 from tui.audio.pcm import BYTES_PER_MS, SAMPLE_RATE, SAMPLE_WIDTH, float_to_pcm, pcm_to_int16
 
 # PyAudio's constants, copied so the callback never touches the pyaudio module.
 _PA_CONTINUE = 0
-_PA_INT16 = 8
 
 
 class _Segment:
@@ -88,37 +87,20 @@ class Speaker:
         """Open the output device and start the callback stream; AudioDeviceError if there is none."""
         if self._stream is not None:
             return
-        pa = open_pyaudio()
-        try:
-            index = resolve_device(pa, "output", self.device_index)
-            stream = pa.open(
-                format=_PA_INT16,
-                channels=1,
-                rate=SAMPLE_RATE,
-                output=True,
-                output_device_index=index,
-                frames_per_buffer=self.frames_per_buffer,
-                stream_callback=self._on_audio,
-            )
-        except OSError as exc:
-            pa.terminate()
-            raise AudioDeviceError(f"cannot open output device: {describe_os_error(exc)}") from exc
-        except BaseException:
-            pa.terminate()
-            raise
+        pa, stream = open_stream(
+            "output",
+            rate=SAMPLE_RATE,
+            frames_per_buffer=self.frames_per_buffer,
+            device_index=self.device_index,
+            callback=self._on_audio,
+        )
         self._pa, self._stream = pa, stream
 
     def close(self) -> None:
         """Stop and close the stream (stopping first, which joins the audio thread). Safe to call twice."""
         stream, pa = self._stream, self._pa
         self._stream = self._pa = None
-        if stream is not None:
-            try:
-                stream.stop_stream()
-            finally:
-                stream.close()
-        if pa is not None:
-            pa.terminate()
+        close_stream(pa, stream)
 
     def enqueue(self, pcm: bytes, item_id: str) -> None:
         """Queue PCM16 for `item_id`. Audio for an item interrupted by `clear()` is dropped."""
