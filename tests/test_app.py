@@ -149,3 +149,26 @@ async def test_hands_free_turn_is_ended_by_server_vad(tmp_path: Path, simulator_
             assert not any(row.startswith("▲ input_audio_buffer.commit") for row in log)  # the server committed
             await pilot.press("v")
             await wait_for(pilot, lambda: app.query_one(Recorder).state is RecorderState.IDLE, 5, "push-to-talk")
+
+
+async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path: Path, simulator_url: str) -> None:
+    with (
+        FifoFeeder(tmp_path / "mic.fifo"),
+        FifoSink(tmp_path / "spk.fifo") as sink,
+        fake_alsa(tmp_path / "mic.fifo", tmp_path / "spk.fifo"),
+    ):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            await pilot.press("slash", *"please describe the weather in Paris and in London this week", "enter")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: len(sink.data) > 48_000, 15, "a second of the reply to be played")
+            await pilot.press("space")  # barge in
+            assistant = items(app, "assistant")[-1]
+            await wait_for(pilot, lambda: assistant.status == "truncated", 5, "conversation.item.truncated")
+            played_ms = len(sink.data) // 48
+            assert assistant.audio_end_ms is not None
+            assert 500 < assistant.audio_end_ms <= played_ms + 50  # what was heard, not what was generated
+            log = app.query_one(EventLog).row_texts()
+            assert any(row.startswith("▲ conversation.item.truncate") for row in log)
+            await pilot.press("space")

@@ -13,7 +13,7 @@ import contextlib
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from tui.bus import Bus, Mode, Topic
+from tui.bus import Bus, Mode, Subscription, Topic
 from tui.protocol import Envelope, local_envelope
 from tui.session import FRAMES, RealtimeSession
 
@@ -53,6 +53,8 @@ class VoiceController:
         self._speaker: Speaker | None = None
         self._speaker_failed = False
         self._player: asyncio.Task[None] | None = None
+        self.active_response: str | None = None
+        """The default-conversation response in progress, if any (cancelled when the user barges in)."""
 
     # -- turns ------------------------------------------------------------------------------
 
@@ -136,19 +138,25 @@ class VoiceController:
             sub = self.bus.subscribe(FRAMES, Mode.LOSSLESS)
             self._player = asyncio.create_task(self._play(sub), name="rt-playback")
 
-    async def _play(self, sub: object) -> None:
+    async def _play(self, sub: Subscription[Envelope]) -> None:
         from tui.audio import from_b64
 
-        async for env in sub:  # type: ignore[attr-defined]
-            assert isinstance(env, Envelope)
-            if env.type in ("response.output_audio.delta", "response.audio.delta"):
+        async for env in sub:
+            if env.type == "response.created":
+                self.active_response = (env.data.get("response") or {}).get("id")
+            elif env.type == "response.done":
+                if (env.data.get("response") or {}).get("id") == self.active_response:
+                    self.active_response = None
+            elif env.type in ("response.output_audio.delta", "response.audio.delta"):
                 speaker = self._ensure_speaker()
                 if speaker is not None:
                     delta = env.data.get("delta")
                     if isinstance(delta, str):
                         speaker.enqueue(from_b64(delta), str(env.data.get("item_id")))
             elif env.type == "input_audio_buffer.speech_started":
-                self.interrupt_playback()
+                # With server VAD the server cancels its own response (interrupt_response); we only
+                # stop playing and report what was heard.
+                self.interrupt_playback(cancel=False)
 
     def _ensure_speaker(self) -> Speaker | None:
         if self._speaker is not None or self._speaker_failed:
@@ -165,8 +173,12 @@ class VoiceController:
         self._speaker = speaker
         return speaker
 
-    def interrupt_playback(self) -> None:
-        """Barge-in: stop local playback and tell the server how much of each item was heard."""
+    def interrupt_playback(self, *, cancel: bool = True) -> None:
+        """Barge-in: cancel the response in progress, stop local playback, and tell the server how much
+        of each item the user actually heard."""
+        if cancel and self.session is not None and self.session.is_open and self.active_response is not None:
+            self.session.send({"type": "response.cancel", "response_id": self.active_response})
+            self.active_response = None
         if self._speaker is None:
             return
         heard = self._speaker.clear()
