@@ -70,6 +70,9 @@ class FifoFeeder:
         self.chunk_bytes = chunk_bytes
         os.mkfifo(self.path)
         self._fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK)
+        with contextlib.suppress(OSError):
+            # A small pipe keeps what a late reader finds queued to a few periods, as with a real device.
+            fcntl.fcntl(self._fd, fcntl.F_SETPIPE_SZ, 4096)
         self._lock = threading.Lock()
         self._pending = bytearray()
         self._stop = threading.Event()
@@ -116,15 +119,24 @@ class FifoFeeder:
         t0 = time.monotonic()
         written = 0
         while not self._stop.is_set():
+            with self._lock:
+                idle = not self._pending
             chunk = self._next_chunk()
             view = memoryview(chunk)
             while view and not self._stop.is_set():
                 try:
+                    # Writes of at most PIPE_BUF bytes are atomic: all or EAGAIN, never a torn period.
                     view = view[os.write(self._fd, view) :]
                 except BlockingIOError:
-                    time.sleep(0.002)  # pipe full: nobody is reading yet
+                    if idle:
+                        break  # nobody is reading: a real microphone's silence would be lost too
+                    time.sleep(0.002)
             written += len(chunk)
-            time.sleep(max(0.0, t0 + written / BYTES_PER_SECOND - time.monotonic()))
+            now = time.monotonic()
+            if now - (t0 + written / BYTES_PER_SECOND) > 0.05:
+                # Fell behind (the reader was away): carry on at real time instead of bursting to catch up.
+                t0 = now - written / BYTES_PER_SECOND
+            time.sleep(max(0.0, t0 + written / BYTES_PER_SECOND - now))
 
 
 class FifoSink:

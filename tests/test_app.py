@@ -3,6 +3,7 @@ real websockets, the real simulator with real speech recognition and synthesis."
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -26,11 +27,15 @@ async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: 
         async with app.run_test(size=(160, 48)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session to open and take our config")
             await pilot.press("space")
+            started = time.monotonic()
             assert app.query_one(Recorder).state is RecorderState.RECORDING
             feeder.play(speech + silence(300))
             await wait_for(pilot, feeder.played.is_set, 15, "the fake microphone to play the question")
             await pilot.pause(0.2)
             await pilot.press("space")
+            recorded = time.monotonic() - started
+            # Captured in real time: the audio sent matches the time the key was down.
+            assert abs(app.voice.last_turn_ms / 1000 - recorded) < 0.4, (app.voice.last_turn_ms, recorded)
             # The user's row exists as soon as the commit is acknowledged, before any transcript.
             await wait_for(pilot, lambda: items(app, "user"), 5, "the user row")
             await wait_for(pilot, lambda: turn_complete(app), 30, "the transcript and the reply")
