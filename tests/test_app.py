@@ -35,7 +35,7 @@ async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: 
             await pilot.press("space")
             recorded = time.monotonic() - started
             # Captured in real time: the audio sent matches the time the key was down.
-            assert abs(app.voice.last_turn_ms / 1000 - recorded) < 0.4, (app.voice.last_turn_ms, recorded)
+            assert abs(app.voice.last_turn_ms / 1000 - recorded) < 0.75, (app.voice.last_turn_ms, recorded)
             # The user's row exists as soon as the commit is acknowledged, before any transcript.
             await wait_for(pilot, lambda: items(app, "user"), 5, "the user row")
             await wait_for(pilot, lambda: turn_complete(app), 30, "the transcript and the reply")

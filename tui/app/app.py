@@ -76,22 +76,26 @@ class RtApp(App[None]):
     # -- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield StatusLine(id="status")
+        # The pump updates these 30 times a second: keep direct references rather than querying the DOM
+        # (which also fails once the screen is gone during shutdown, while a last tick may still run).
+        self.status_line = StatusLine(id="status")
+        self.transcript = Transcript(id="transcript")
+        self.transcript.border_title = "Transcript"
+        self.event_log = EventLog(id="event-log")
+        self.event_log.border_title = "Events  ▲ sent  ▼ received  ● local"
+        self.recorder = Recorder(id="recorder")
+        yield self.status_line
         with Horizontal(id="panes"):
-            transcript = Transcript(id="transcript")
-            transcript.border_title = "Transcript"
-            yield transcript
-            log = EventLog(id="event-log")
-            log.border_title = "Events  ▲ sent  ▼ received  ● local"
-            yield log
+            yield self.transcript
+            yield self.event_log
         with Vertical(id="bottom"):
-            yield Recorder(id="recorder")
+            yield self.recorder
             yield Input(placeholder="/ to type a message, Enter to send, Esc to leave", id="message")
         yield Footer()
 
     def on_mount(self) -> None:
         self.set_interval(1 / PUMP_HZ, self._pump)
-        self.query_one(EventLog).focus()
+        self.event_log.focus()
         self.call_after_refresh(self._painted)
         if self.connect_on_mount:
             self.run_session()
@@ -104,7 +108,7 @@ class RtApp(App[None]):
     @work(exclusive=True, group="session", exit_on_error=False, description="Realtime session")
     async def run_session(self) -> None:
         """Resolve the target, connect, configure the session, then live until it closes."""
-        status = self.query_one(StatusLine)
+        status = self.status_line
         try:
             async with open_target(self.settings) as target:
                 status.target = target.label
@@ -151,13 +155,13 @@ class RtApp(App[None]):
             self._ingest(frames)
         batch = self._log_sub.drain()
         if batch:
-            self.query_one(EventLog).extend(batch)
+            self.event_log.extend(batch)
         level = self._level_sub.get_nowait()
         if level is not None:
-            self.query_one(Recorder).level = level
+            self.recorder.level = level
 
     def _ingest(self, frames: Iterable[Envelope]) -> None:
-        status = self.query_one(StatusLine)
+        status = self.status_line
         frames_in = frames_out = 0
         for env in frames:
             self.conversation.apply(env)
@@ -175,7 +179,7 @@ class RtApp(App[None]):
         status.session_id = self.conversation.session_id or ""
         changed = self.conversation.take_changes()
         if changed:
-            self.query_one(Transcript).sync(self.conversation.ordered(), changed)
+            self.transcript.sync(self.conversation.ordered(), changed)
 
     def _react_to(self, env: Envelope) -> None:
         if env.type == "session.updated":
@@ -203,7 +207,7 @@ class RtApp(App[None]):
         """Start a push-to-talk turn, or end it: commit, then ask for a response."""
         if self._busy:
             return
-        recorder = self.query_one(Recorder)
+        recorder = self.recorder
         if self.voice.mode is TurnMode.HANDS_FREE:
             self.notify("hands-free is on: just speak (v switches back to push-to-talk)")
             return
@@ -227,7 +231,7 @@ class RtApp(App[None]):
         """Toggle hands-free: server VAD decides when you have finished speaking."""
         if self._busy:
             return
-        recorder = self.query_one(Recorder)
+        recorder = self.recorder
         self._busy = True
         try:
             if self.voice.mode is TurnMode.PUSH_TO_TALK:
@@ -248,7 +252,7 @@ class RtApp(App[None]):
             self._busy = False
 
     def _voice_failed(self, message: str) -> None:
-        recorder = self.query_one(Recorder)
+        recorder = self.recorder
         recorder.message = message
         recorder.state = RecorderState.UNAVAILABLE if "unavailable" in message else RecorderState.IDLE
         self.notify(message, title="Recorder", severity="warning")
@@ -278,11 +282,11 @@ class RtApp(App[None]):
 
     def action_leave_input(self) -> None:
         """Leave the message input so space talks again."""
-        self.query_one(EventLog).focus()
+        self.event_log.focus()
 
     def action_clear_log(self) -> None:
         """Clear the event-log view (the capture file keeps everything)."""
-        self.query_one(EventLog).clear()
+        self.event_log.clear()
 
     @on(EventLog.Selected)
     def show_detail(self, event: EventLog.Selected) -> None:
@@ -295,7 +299,7 @@ class RtApp(App[None]):
         yield SystemCommand("recorder: talk / send", "Start or end a push-to-talk turn", self.action_talk)
         yield SystemCommand("recorder: hands-free on/off", "Let server VAD end your turns", self.action_hands_free)
         yield SystemCommand("log: clear", "Clear the event-log view", self.action_clear_log)
-        yield SystemCommand("log: follow", "Follow new frames", self.query_one(EventLog).action_tail)
+        yield SystemCommand("log: follow", "Follow new frames", self.event_log.action_tail)
         yield SystemCommand("message: type", "Focus the message input", self.action_focus_input)
 
     async def on_unmount(self) -> None:
