@@ -18,8 +18,8 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
 
 @pytest.fixture
 async def simulator_url() -> AsyncIterator[str]:
-    """A real simulator on a free loopback port, GA dialect."""
+    """A real simulator on a free loopback port, GA dialect; the URL names the model, as the service requires."""
     from tui.server import Simulator, SimulatorConfig
 
     async with Simulator(SimulatorConfig(host="127.0.0.1", port=0)) as sim:
-        yield sim.url
+        yield sim.url + "?model=gpt-realtime"

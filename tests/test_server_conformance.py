@@ -129,5 +129,5 @@ async def test_session_created_validates() -> None:
     async with running_simulator() as sim:
         from websockets.asyncio.client import connect
 
-        async with connect(sim.url, compression=None) as ws:
+        async with connect(sim.url + "?model=gpt-realtime", compression=None) as ws:
             judge(await recv(ws))

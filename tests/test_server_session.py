@@ -60,8 +60,8 @@ async def test_session_created_is_first_with_the_full_default_session(sim: Simul
     }
 
 
-async def test_model_defaults_to_gpt_realtime_and_subprotocol_realtime_is_selected(sim: Simulator) -> None:
-    async with connect(sim.url, compression=None, subprotocols=[Subprotocol("realtime")]) as ws:
+async def test_subprotocol_realtime_is_selected(sim: Simulator) -> None:
+    async with connect(sim.url + "?model=gpt-realtime", compression=None, subprotocols=[Subprotocol("realtime")]) as ws:
         event = await recv(ws)
         assert ws.subprotocol == "realtime"
     assert event["session"]["model"] == "gpt-realtime"

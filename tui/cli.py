@@ -64,6 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one (default: %(default)s)")
     serve.add_argument("--dialect", choices=["ga", "beta"], default="ga", help="protocol dialect (default: ga)")
+    serve.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="require this key from clients (Bearer header or subprotocol); default: $RT_TUI_SIM_API_KEY, else none",
+    )
+    serve.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="scheduling and faults for every connection: a TOML or JSON file of scenario keys "
+        "(see tui/server/scenario.py; sim_* URL query parameters override it per connection)",
+    )
 
     send = sub.add_parser(
         "send",
@@ -84,7 +95,7 @@ def run(argv: list[str]) -> int:
     if args.command == "serve":
         from tui.serve_cmd import serve
 
-        return serve(args.host, args.port, args.dialect)
+        return serve(args.host, args.port, args.dialect, api_key=args.api_key, scenario=args.scenario)
     if args.command == "send":
         from tui.send import send_file
 

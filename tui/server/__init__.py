@@ -1,4 +1,4 @@
-"""The local Realtime simulator: a faithful stand-in for the OpenAI Realtime API (GA dialect).
+"""The local Realtime simulator: a faithful stand-in for the OpenAI Realtime API (GA, or the retired beta).
 
 Real speech both ways: moonshine-voice recognizes what the client says, libespeak-ng speaks the
 answers. Imports only `tui.protocol` from rt-tui; the speech engines load lazily, off the loop.
@@ -11,6 +11,7 @@ from tui.protocol import Dialect
 from .app import REALTIME_PATH, Simulator, run_server
 from .asr import get_asr
 from .config import SimulatorConfig
+from .scenario import Scenario, ScenarioError
 from .tts import get_tts
 
 
@@ -25,4 +26,13 @@ def warm_up(*, wait: bool = False) -> None:
             future.result()
 
 
-__all__ = ["REALTIME_PATH", "Dialect", "Simulator", "SimulatorConfig", "run_server", "warm_up"]
+__all__ = [
+    "REALTIME_PATH",
+    "Dialect",
+    "Scenario",
+    "ScenarioError",
+    "Simulator",
+    "SimulatorConfig",
+    "run_server",
+    "warm_up",
+]

@@ -10,14 +10,19 @@ from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from tui.protocol import Dialect
+from tui.protocol import serialize
 
+from . import ids
 from .asr import get_asr
 from .config import SimulatorConfig
 from .connection import Connection
+from .errors import ProtocolError
+from .handshake import Refused, check_request
+from .scenario import SCENARIO_CLOSE_CODE, Scenario, ScenarioError
 from .tts import get_tts
 
 _log = logging.getLogger(__name__)
@@ -27,7 +32,7 @@ _SUBPROTOCOL = Subprotocol("realtime")
 
 
 class Simulator:
-    """A local Realtime API server on loopback (or any host), GA dialect.
+    """A local Realtime API server on loopback (or any host), GA dialect unless configured for beta.
 
     ```
     async with Simulator(SimulatorConfig()) as sim:
@@ -44,9 +49,6 @@ class Simulator:
         """Bind and start accepting connections."""
         if self._server is not None:
             return
-        if self.config.dialect is not Dialect.GA:
-            # Serving GA shapes under beta names would mislead a client more than refusing.
-            raise NotImplementedError(f"the simulator speaks only the GA dialect so far, not {self.config.dialect}")
         self._server = await serve(
             self._handle,
             self.config.host,
@@ -91,13 +93,39 @@ class Simulator:
 
     async def _handle(self, ws: ServerConnection) -> None:
         request = ws.request
-        query = parse_qs(urlsplit(request.path).query) if request is not None else {}
-        model = (query.get("model") or [self.config.default_model])[0]
-        connection = Connection(ws, self.config, model=model, asr=get_asr(), tts=get_tts())
+        assert request is not None
+        decision = check_request(request.path, request.headers, self.config)
+        if isinstance(decision, Refused):
+            await _refuse(ws, decision)
+            return
+        try:
+            scenario = Scenario.from_query(parse_qs(urlsplit(request.path).query), self.config.scenario)
+        except ScenarioError as err:
+            await _refuse(ws, Refused(ProtocolError(err.code, err.message, param=err.key), SCENARIO_CLOSE_CODE))
+            return
+        connection = Connection(
+            ws,
+            self.config,
+            model=decision.model,
+            kind=decision.kind,
+            asr=get_asr(),
+            tts=get_tts(),
+            scenario=scenario,
+        )
         try:
             await connection.run()
         except Exception:
             _log.exception("simulator: connection failed")
+
+
+async def _refuse(ws: ServerConnection, refused: Refused) -> None:
+    """After the 101: one `error` event, then the close frame at once (protocol reference §1.2)."""
+    event = {"type": "error", "event_id": ids.event_id(), "error": refused.error.payload(None)}
+    try:
+        await ws.send(serialize(event))
+        await ws.close(refused.close_code, refused.close_reason)
+    except ConnectionClosed:
+        pass
 
 
 def _route(connection: ServerConnection, request: Request) -> Response | None:

@@ -67,6 +67,12 @@ class InputAudioBuffer:
         self._drop(end)
         return pcm
 
+    def peek(self, start_ms: int, end_ms: int) -> bytes:
+        """The audio `take(start_ms, end_ms)` would return, left in place (semantic_vad listens early)."""
+        start = max(self._offset(start_ms), 0)
+        end = min(max(self._offset(end_ms), start), len(self._data))
+        return bytes(self._data[start:end])
+
     def discard_before(self, ms: int) -> None:
         """Forget audio older than clock position `ms` (idle audio in VAD mode)."""
         self._drop(min(max(self._offset(ms), 0), len(self._data)))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from tui.protocol import Dialect
 
+from .scenario import Scenario
+
 DEFAULT_MODEL = "gpt-realtime"
 
 #: The service sends non-empty default instructions in `session.created` (protocol reference §1.8).
@@ -29,12 +31,24 @@ class SimulatorConfig:
     port: int = 0
     """0 picks a free port; `Simulator.url` reports the real one."""
     dialect: Dialect = Dialect.GA
-    """Only GA is implemented; the event names already pass through `tui.protocol.to_beta`."""
-    default_model: str = DEFAULT_MODEL
-    """Used when the URL carries no `?model=`."""
+    """GA (the service today); BETA speaks the retired `OpenAI-Beta: realtime=v1` interface.
+
+    In GA mode a client sending the beta header or subprotocol gets `beta_api_shape_disabled`
+    and close 4000, as from the service since the beta shutdown.
+    """
+    default_model: str | None = None
+    """Model for a URL without `?model=`; None refuses such a URL with `missing_model`, as the service does."""
+    api_key: str | None = None
+    """When set, clients must present it (Bearer header or `openai-insecure-api-key.` subprotocol)."""
+    retrieve_transcripts: bool = True
+    """Whether `conversation.item.retrieved` shows input transcripts once `.completed` was sent.
+
+    False keeps them null forever, for testing clients that must not rely on retrieve.
+    """
     instructions: str = DEFAULT_INSTRUCTIONS
     session_seconds: int = 3600
-    """Reported as `expires_at` = now + this (GA sessions last 60 minutes)."""
+    """Maximum session duration: reported as `expires_at` = now + this (GA sessions last 60 minutes);
+    at the end the session gets `error` `session_expired` and close 1001."""
     max_message_bytes: int = 32 * 1024 * 1024
     """An append may carry 15 MiB of audio, i.e. 20 MiB of base64."""
     ping_interval: float | None = 20.0
@@ -55,3 +69,5 @@ class SimulatorConfig:
     """`rate_limits.updated` follows `response.done` by about 40 ms in GA captures."""
     tokens_per_minute: int = 40_000
     """The `tokens` rate limit reported in `rate_limits.updated`."""
+    scenario: Scenario = Scenario()
+    """Scheduling and faults for every connection; `sim_*` query parameters override it per connection."""

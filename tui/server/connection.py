@@ -6,33 +6,36 @@ import asyncio
 import copy
 import json
 import logging
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from tui.protocol import turn_detection_config
+from tui.protocol import Dialect, turn_detection_config
 
 from . import ids
 from .asr import AsrEngine
 from .audio_buffer import MIN_COMMIT_MS, InputAudioBuffer, bytes_to_ms
+from .audio_format import InputDecoder, decode_clip, encode_clip
+from .beta import DEFAULT_VOICE, BetaWire, ga_item
 from .client_items import decode_audio, normalize_client_item
 from .config import SimulatorConfig
 from .errors import ProtocolError, invalid_type, invalid_value, missing_parameter
 from .hearing import Hearing
 from .item_store import ItemStore, StoredItem
 from .responder import ResponseOptions, ResponseRun
-from .session_state import apply_update, default_session, transcription_model
-from .transcription import run_transcription
+from .scenario import Scenario
+from .scheduler import Scheduler
+from .session_state import REALTIME, TRANSCRIPTION, apply_update, default_session, default_transcription_session
+from .transcription import TranscriptionOptions, run_transcription
 from .tts import TtsEngine
-from .vad import EnergyVad, SpeechStarted, SpeechStopped, VadEvent, VadSettings
+from .turns import TurnDetector, TurnHooks
 from .writer import EventWriter
 
 _log = logging.getLogger(__name__)
 
-#: In VAD mode, idle audio older than this is forgotten so a silent hour cannot fill memory.
-_IDLE_AUDIO_KEEP_MS = 60_000
 _WRITER_DRAIN_SECONDS = 2.0
 
 Handler = Callable[[dict[str, Any]], None]
@@ -50,30 +53,60 @@ class Connection:
         ws: ServerConnection,
         config: SimulatorConfig,
         *,
-        model: str,
+        model: str | None,
         asr: AsrEngine,
         tts: TtsEngine,
+        scenario: Scenario | None = None,
+        kind: str = REALTIME,
     ) -> None:
         self._ws = ws
         self._config = config
-        self._writer = EventWriter(ws, config.dialect)
-        self._emit = self._writer.emit
-        self._session = default_session(
-            model=model, instructions=config.instructions, lifetime_s=config.session_seconds
+        self._kind = kind
+        self._beta = BetaWire() if config.dialect is Dialect.BETA else None
+        """Beta dialect: translates client payloads here and server events in the writer."""
+        self._scheduler = Scheduler(
+            scenario or config.scenario,
+            transcription_delay_s=config.transcription_delay,
+            session_seconds=config.session_seconds,
         )
+        self._writer = EventWriter(ws, config.dialect, beta=self._beta, scheduler=self._scheduler)
+        self._emit = self._writer.emit
+        lifetime_s = math.ceil(self._scheduler.session_seconds)
+        self._session = (
+            default_transcription_session(lifetime_s=lifetime_s)
+            if kind == TRANSCRIPTION
+            else default_session(
+                model=model or "gpt-realtime",
+                instructions=config.instructions,
+                lifetime_s=lifetime_s,
+                voice=DEFAULT_VOICE if self._beta is not None else "marin",
+            )
+        )
+        self._input = InputDecoder(self._input_format())
         self._conversation_id = ids.conversation_id()
         self._buffer = InputAudioBuffer()
         self._store = ItemStore()
         self._hearing = Hearing(asr)
         self._tts = tts
-        self._vad: EnergyVad | None = None
-        self._vad_item_id: str | None = None
-        self._vad_start_ms = 0
+        self._turns = TurnDetector(
+            self._buffer,
+            TurnHooks(
+                emit=self._emit,
+                commit=self._commit,
+                response_active=lambda: self._response is not None,
+                cancel_response=self._cancel_default_response,
+                start_response=self._start_automatic_response,
+                hear=self._hearing.hear,
+                spawn=self._spawn,
+            ),
+        )
         self._response: ResponseRun | None = None
+        """The default-conversation response; out-of-band ones run in `_side_responses`."""
+        self._side_responses: dict[str, ResponseRun] = {}
         self._last_input_tokens = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._handlers: dict[str, Handler] = {
-            "session.update": self._on_session_update,
+            self._session_update_type(): self._on_session_update,
             "input_audio_buffer.append": self._on_append,
             "input_audio_buffer.commit": self._on_commit,
             "input_audio_buffer.clear": self._on_clear,
@@ -84,12 +117,16 @@ class Connection:
             "response.create": self._on_response_create,
             "response.cancel": self._on_response_cancel,
         }
-        self._reset_vad()
+        if kind == TRANSCRIPTION:
+            # Transcription sessions never respond: these are unsupported event types there.
+            del self._handlers["response.create"], self._handlers["response.cancel"]
+        self._turns.configure(turn_detection_config(self._session))
 
     async def run(self) -> None:
         """Serve until the client goes away."""
         self._writer.start()
         self._emit("session.created", session=copy.deepcopy(self._session))
+        self._spawn(self._scheduler.run_expiry(emit=self._emit, flush=self._writer.close, ws=self._ws))
         try:
             async for message in self._ws:
                 self._on_frame(message)
@@ -139,55 +176,39 @@ class Connection:
 
     # ---- session -------------------------------------------------------------------------
 
+    def _session_update_type(self) -> str:
+        # The beta interface configured transcription sockets with their own event.
+        beta_transcription = self._beta is not None and self._kind == TRANSCRIPTION
+        return "transcription_session.update" if beta_transcription else "session.update"
+
     def _on_session_update(self, event: dict[str, Any]) -> None:
         before = turn_detection_config(self._session)
-        self._session = apply_update(self._session, event.get("session"))
+        input_format = self._input_format()
+        temperature: float | None = None
+        patch: Any
+        if self._beta is not None:
+            patch, temperature = self._beta.session_patch(event.get("session"), self._kind)
+        else:
+            patch = event.get("session")
+        self._session = apply_update(self._session, patch)
+        # Nothing below can fail: a rejected update has changed nothing.
+        if self._beta is not None and temperature is not None:
+            self._beta.temperature = temperature
+        if self._input_format() != input_format:
+            self._input = InputDecoder(self._input_format())
         if turn_detection_config(self._session) != before:
-            self._reset_vad()
+            self._turns.configure(turn_detection_config(self._session))
         # GA does not echo the client's event_id here.
         self._emit("session.updated", session=copy.deepcopy(self._session))
-
-    def _reset_vad(self) -> None:
-        config = turn_detection_config(self._session)
-        self._vad = (
-            EnergyVad(VadSettings.from_turn_detection(config), self._buffer.now_ms) if config is not None else None
-        )
-        self._vad_item_id = None
 
     # ---- input audio buffer --------------------------------------------------------------
 
     def _on_append(self, event: dict[str, Any]) -> None:
         if "audio" not in event:
             raise missing_parameter("audio")
-        pcm = decode_audio(event["audio"], "audio")
+        pcm = self._input.decode(decode_audio(event["audio"], "audio"))
         self._buffer.append(pcm)
-        if self._vad is None:
-            return
-        for vad_event in self._vad.feed(pcm):
-            self._on_vad_event(vad_event)
-        if not self._vad.in_speech:
-            self._buffer.discard_before(self._buffer.now_ms - _IDLE_AUDIO_KEEP_MS)
-
-    def _on_vad_event(self, vad_event: VadEvent) -> None:
-        config = turn_detection_config(self._session) or {}
-        if isinstance(vad_event, SpeechStarted):
-            self._vad_item_id = ids.item_id()
-            self._vad_start_ms = max(vad_event.audio_start_ms, self._buffer.start_ms)
-            self._emit(
-                "input_audio_buffer.speech_started",
-                audio_start_ms=self._vad_start_ms,
-                item_id=self._vad_item_id,
-            )
-            if self._response is not None and config.get("interrupt_response", True):
-                self._response.cancel("turn_detected")
-            return
-        assert isinstance(vad_event, SpeechStopped)
-        item_id = self._vad_item_id or ids.item_id()
-        self._vad_item_id = None
-        self._emit("input_audio_buffer.speech_stopped", audio_end_ms=vad_event.audio_end_ms, item_id=item_id)
-        self._commit(self._buffer.take(self._vad_start_ms, vad_event.audio_end_ms), item_id)
-        if config.get("create_response", True) and self._response is None:
-            self._start_response(ResponseOptions.build(self._session, None))
+        self._turns.on_audio(pcm)
 
     def _on_commit(self, event: dict[str, Any]) -> None:
         if self._buffer.duration_ms < MIN_COMMIT_MS:
@@ -197,17 +218,11 @@ class Connection:
                 f"{MIN_COMMIT_MS}ms of audio, but buffer only has {self._buffer.exact_ms:.2f}ms of audio.",
             )
         # A manual commit in the middle of detected speech takes over the id VAD announced.
-        item_id = self._vad_item_id or ids.item_id()
-        if self._vad is not None:
-            self._vad.reset()
-        self._vad_item_id = None
-        self._commit(self._buffer.take_all(), item_id)
+        self._commit(self._buffer.take_all(), self._turns.manual_commit_id())
 
     def _on_clear(self, event: dict[str, Any]) -> None:
         self._buffer.clear()
-        if self._vad is not None:
-            self._vad.reset()
-        self._vad_item_id = None
+        self._turns.cleared()
         self._emit("input_audio_buffer.cleared")
 
     def _commit(self, pcm: bytes, item_id: str) -> None:
@@ -223,26 +238,46 @@ class Connection:
         self._emit("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)
         self._emit("conversation.item.added", previous_item_id=previous, item=item)
         self._emit("conversation.item.done", previous_item_id=previous, item=item)
-        model = transcription_model(self._session)
-        if model is None:
+        options = TranscriptionOptions.from_session(self._session)
+        if options is None:
             return
         self._spawn(
             run_transcription(
                 emit=self._emit,
                 item_id=item_id,
                 hear=lambda: self._hearing.hear(item_id, pcm),
-                model=model,
+                options=options,
                 audio_ms=bytes_to_ms(len(pcm)),
-                delay=self._config.transcription_delay,
+                delay=self._scheduler.transcription_delay(),
                 delta_interval=self._config.transcription_delta_interval,
-                on_completed=lambda text: self._store.set_transcript(item_id, 0, text),
+                on_completed=lambda text: self._record_transcript(item_id, text),
             )
         )
+
+    def _record_transcript(self, item_id: str, text: str) -> None:
+        # Retrieve shows the transcript once `.completed` was sent, unless configured not to.
+        if self._config.retrieve_transcripts:
+            self._store.set_transcript(item_id, 0, text)
+
+    def _input_format(self) -> Any:
+        return ((self._session.get("audio") or {}).get("input") or {}).get("format")
+
+    def _output_format(self) -> Any:
+        return ((self._session.get("audio") or {}).get("output") or {}).get("format")
+
+    def _wire_audio_format(self, role: str) -> Any:
+        # Assistant audio travels in the output format, everything else in the input format.
+        return self._output_format() if role == "assistant" else self._input_format()
 
     # ---- conversation items --------------------------------------------------------------
 
     def _on_item_create(self, event: dict[str, Any]) -> None:
-        item, audio = normalize_client_item(event.get("item"))
+        raw_item = ga_item(event.get("item")) if self._beta is not None else event.get("item")
+        item, audio = normalize_client_item(
+            raw_item,
+            decode=lambda role, wire: decode_clip(self._wire_audio_format(role), wire),
+            call_exists=self._store.has_call,
+        )
         after = event.get("previous_item_id")
         if after is not None and not isinstance(after, str):
             raise invalid_type("previous_item_id", after, "a string")
@@ -261,7 +296,10 @@ class Connection:
 
     def _on_item_retrieve(self, event: dict[str, Any]) -> None:
         item_id = self._item_id_param(event, "retrieving", "item_retrieve_invalid_item_id")
-        self._emit("conversation.item.retrieved", item=self._store.with_audio(item_id))
+        item = self._store.with_audio(
+            item_id, lambda item, pcm: encode_clip(self._wire_audio_format(str(item.get("role"))), pcm)
+        )
+        self._emit("conversation.item.retrieved", item=item)
 
     def _on_item_delete(self, event: dict[str, Any]) -> None:
         item_id = self._item_id_param(event, "deleting", "item_delete_invalid_item_id")
@@ -317,19 +355,34 @@ class Connection:
     # ---- responses -----------------------------------------------------------------------
 
     def _on_response_create(self, event: dict[str, Any]) -> None:
-        if self._response is not None:
+        request = self._beta.response(event.get("response")) if self._beta is not None else event.get("response")
+        options = ResponseOptions.build(self._session, request, self._store)
+        # Out-of-band responses (`conversation: "none"`) run beside the default one.
+        if self._response is not None and not options.out_of_band:
             raise ProtocolError(
                 "conversation_already_has_active_response",
                 f"Conversation already has an active response in progress: {self._response.id}. "
                 "Wait until the response is finished before creating a new one.",
             )
-        self._start_response(ResponseOptions.build(self._session, event.get("response")))
+        self._start_response(options)
 
     def _on_response_cancel(self, event: dict[str, Any]) -> None:
         wanted = event.get("response_id")
-        if self._response is None or (wanted is not None and wanted != self._response.id):
+        runs = ([self._response] if self._response is not None else []) + list(self._side_responses.values())[::-1]
+        # Without an id: the default-conversation response first, else the newest out-of-band one.
+        target = next((run for run in runs if wanted is None or run.id == wanted), None)
+        if target is None:
             raise ProtocolError("response_cancel_not_active", "Cancellation failed: no active response found")
-        self._response.cancel("client_cancelled")
+        target.cancel("client_cancelled")
+
+    def _start_automatic_response(self) -> None:
+        # VAD's `create_response`; a transcription session has turn detection but never answers.
+        if self._kind == REALTIME:
+            self._start_response(ResponseOptions.build(self._session, None, self._store))
+
+    def _cancel_default_response(self, reason: str) -> None:
+        if self._response is not None:
+            self._response.cancel(reason)
 
     def _start_response(self, options: ResponseOptions) -> None:
         # Prompt caching only applies to long prefixes, in 64-token steps.
@@ -345,14 +398,20 @@ class Connection:
             cached_tokens=cached,
             on_finished=self._on_response_finished,
         )
-        self._response = run
+        if run.out_of_band:
+            self._side_responses[run.id] = run
+        else:
+            self._response = run
+            self._turns.response_started()
         run.start()
 
     def _on_response_finished(self, run: ResponseRun) -> None:
-        if run.usage is not None:
+        if run.usage is not None and not run.out_of_band:
             self._last_input_tokens = int(run.usage["input_tokens"])
+        self._side_responses.pop(run.id, None)
         if self._response is run:
             self._response = None
+            self._turns.response_finished(run.audio_ms)
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -365,8 +424,12 @@ class Connection:
         if self._response is not None:
             self._response.abort()
             self._response = None
+        for side in list(self._side_responses.values()):
+            side.abort()
+        self._side_responses.clear()
         for task in list(self._tasks):
             task.cancel()
+        self._scheduler.close()
         self._hearing.close()
         try:
             await asyncio.wait_for(self._writer.close(), _WRITER_DRAIN_SECONDS)

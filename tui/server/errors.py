@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -41,12 +43,37 @@ def missing_parameter(param: str) -> ProtocolError:
     return ProtocolError("missing_required_parameter", f"Missing required parameter: '{param}'.", param=param)
 
 
-def invalid_value(param: str, value: Any, supported: list[str] | None = None) -> ProtocolError:
+def invalid_value(param: str, value: Any, supported: Sequence[Any] | None = None) -> ProtocolError:
     """A field holds a value the service does not accept."""
     message = f"Invalid value: {_show(value)}."
     if supported:
         message += " Supported values are: " + _join_quoted(supported) + "."
     return ProtocolError("invalid_value", message, param=param)
+
+
+def unknown_parameter(param: str) -> ProtocolError:
+    """A field the service does not know; the whole event is discarded."""
+    return ProtocolError("unknown_parameter", f"Unknown parameter: '{param}'.", param=param)
+
+
+def below_minimum(param: str, value: int | float, minimum: int | float) -> ProtocolError:
+    """A number under its lower bound (`integer_…` or `decimal_below_min_value`, as the service says)."""
+    kind = "integer" if isinstance(value, int) and isinstance(minimum, int) else "decimal"
+    return ProtocolError(
+        f"{kind}_below_min_value",
+        f"Invalid '{param}': {kind} below minimum value. Expected a value >= {minimum}, but got {value} instead.",
+        param=param,
+    )
+
+
+def above_maximum(param: str, value: int | float, maximum: int | float) -> ProtocolError:
+    """A number over its upper bound (`integer_…` or `decimal_above_max_value`)."""
+    kind = "integer" if isinstance(value, int) and isinstance(maximum, int) else "decimal"
+    return ProtocolError(
+        f"{kind}_above_max_value",
+        f"Invalid '{param}': {kind} above maximum value. Expected a value <= {maximum}, but got {value} instead.",
+        param=param,
+    )
 
 
 def invalid_type(param: str, value: Any, expected: str) -> ProtocolError:
@@ -59,11 +86,16 @@ def invalid_type(param: str, value: Any, expected: str) -> ProtocolError:
 
 
 def _show(value: Any) -> str:
-    return f"'{value}'" if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        return f"'{value}'"
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
-def _join_quoted(values: list[str]) -> str:
-    quoted = [f"'{v}'" for v in values]
+def _join_quoted(values: Sequence[Any]) -> str:
+    quoted = [_show(v) for v in values]
     if len(quoted) == 1:
         return quoted[0]
     return ", ".join(quoted[:-1]) + ", and " + quoted[-1]

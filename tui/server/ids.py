@@ -35,6 +35,11 @@ def conversation_id() -> str:
     return new_id("conv_")
 
 
+def call_id() -> str:
+    """A function call id: `call_` + 16 base62 characters (protocol reference §2.1)."""
+    return new_id("call_", 16)
+
+
 def obfuscation(text: str) -> str:
     """Random padding for a delta event.
 

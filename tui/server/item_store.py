@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,14 +88,20 @@ class ItemStore:
             raise KeyError(item_id)
         return copy.deepcopy(stored.item)
 
-    def with_audio(self, item_id: str) -> dict[str, Any]:
-        """A copy of the item with base64 audio in its audio parts, as `retrieved` sends it."""
+    def with_audio(
+        self, item_id: str, encode: Callable[[dict[str, Any], bytes], bytes] | None = None
+    ) -> dict[str, Any]:
+        """A copy of the item with base64 audio in its audio parts, as `retrieved` sends it.
+
+        `encode(item, pcm)` turns the stored PCM16 into the session's wire format (G.711).
+        """
         stored = self.get(item_id)
         if stored is None:
             raise KeyError(item_id)
         item = copy.deepcopy(stored.item)
         for index, pcm in stored.audio.items():
-            item["content"][index]["audio"] = base64.b64encode(pcm).decode("ascii")
+            wire = encode(item, pcm) if encode is not None else pcm
+            item["content"][index]["audio"] = base64.b64encode(wire).decode("ascii")
         return item
 
     def set_transcript(self, item_id: str, content_index: int, transcript: str) -> None:
@@ -105,6 +112,13 @@ class ItemStore:
         content = stored.item.get("content") or []
         if 0 <= content_index < len(content):
             content[content_index]["transcript"] = transcript
+
+    def has_call(self, call_id: str) -> bool:
+        """True when a `function_call` item with this `call_id` is in the conversation."""
+        return any(
+            stored.item.get("type") == "function_call" and stored.item.get("call_id") == call_id
+            for stored in self._items
+        )
 
     def last_user_message(self) -> StoredItem | None:
         """The newest user message: what the simulated model answers."""

@@ -14,12 +14,12 @@ from tui.protocol import transcription_config
 
 from . import ids
 from .errors import ProtocolError, invalid_type, invalid_value, missing_parameter
+from .session_schema import GA_REALTIME, GA_TRANSCRIPTION, SAMPLE_RATE, max_output_tokens, modalities
 
-SAMPLE_RATE = 24000
+REALTIME = "realtime"
+TRANSCRIPTION = "transcription"
 
 _PCM_24K: dict[str, Any] = {"type": "audio/pcm", "rate": SAMPLE_RATE}
-_FORMAT_TYPES = ["audio/pcm", "audio/pcmu", "audio/pcma"]
-_MODALITIES = ["text", "audio"]
 
 SERVER_VAD_DEFAULTS: dict[str, Any] = {
     "type": "server_vad",
@@ -38,14 +38,11 @@ SEMANTIC_VAD_DEFAULTS: dict[str, Any] = {
 }
 _TURN_DETECTION_DEFAULTS = {"server_vad": SERVER_VAD_DEFAULTS, "semantic_vad": SEMANTIC_VAD_DEFAULTS}
 
-#: Fields the server owns; an update that names them leaves them unchanged.
-_SERVER_OWNED = ("id", "object", "expires_at")
 
-
-def default_session(*, model: str, instructions: str, lifetime_s: int) -> dict[str, Any]:
+def default_session(*, model: str, instructions: str, lifetime_s: int, voice: str = "marin") -> dict[str, Any]:
     """The full default GA realtime session, as sent in `session.created`."""
     return {
-        "type": "realtime",
+        "type": REALTIME,
         "object": "realtime.session",
         "id": ids.session_id(),
         "model": model,
@@ -65,23 +62,40 @@ def default_session(*, model: str, instructions: str, lifetime_s: int) -> dict[s
                 "noise_reduction": None,
                 "turn_detection": dict(SERVER_VAD_DEFAULTS),
             },
-            "output": {"format": dict(_PCM_24K), "voice": "marin", "speed": 1.0},
+            "output": {"format": dict(_PCM_24K), "voice": voice, "speed": 1.0},
+        },
+        "include": None,
+    }
+
+
+def default_transcription_session(*, lifetime_s: int) -> dict[str, Any]:
+    """The full default GA transcription session (`?intent=transcription`), as in `session.created`."""
+    return {
+        "type": TRANSCRIPTION,
+        "object": "realtime.transcription_session",
+        "id": ids.session_id(),
+        "expires_at": int(time.time()) + lifetime_s,
+        "audio": {
+            "input": {
+                "format": dict(_PCM_24K),
+                "transcription": None,
+                "noise_reduction": None,
+                "turn_detection": dict(SERVER_VAD_DEFAULTS),
+            }
         },
         "include": None,
     }
 
 
 def apply_update(current: dict[str, Any], patch: Any) -> dict[str, Any]:
-    """Validate the `session` of a `session.update` and return the new effective session.
+    """Validate the `session` of a GA `session.update` and return the new effective session.
 
     Raises ProtocolError, leaving `current` untouched, when any part of the patch is invalid.
     """
-    validate_update(patch)
+    validate_update(patch, current.get("type", REALTIME))
     assert isinstance(patch, dict)
     merged = copy.deepcopy(current)
     for key, value in patch.items():
-        if key in _SERVER_OWNED:
-            continue
         if key == "audio":
             _merge_audio(merged, value)
         else:
@@ -89,8 +103,12 @@ def apply_update(current: dict[str, Any], patch: Any) -> dict[str, Any]:
     return merged
 
 
-def validate_update(patch: Any) -> None:
-    """Raise ProtocolError for the first problem in a GA `session.update` payload."""
+def validate_update(patch: Any, kind: str = REALTIME) -> None:
+    """Raise ProtocolError for the first problem in a GA `session.update` payload.
+
+    `kind` is the socket's session type: a realtime socket refuses a transcription update and
+    the other way round (protocol reference §4.6).
+    """
     if patch is None:
         raise missing_parameter("session")
     if not isinstance(patch, dict):
@@ -98,118 +116,25 @@ def validate_update(patch: Any) -> None:
     session_type = patch.get("type")
     if session_type is None:
         raise missing_parameter("session.type")
-    if session_type == "transcription":
+    if session_type not in (REALTIME, TRANSCRIPTION):
+        raise invalid_value("session.type", session_type, [REALTIME, TRANSCRIPTION])
+    if session_type != kind:
         raise ProtocolError(
             "invalid_value",
-            "Passing a transcription session update event to a realtime session is not allowed.",
+            f"Passing a {session_type} session update event to a {kind} session is not allowed.",
             param="session.type",
         )
-    if session_type != "realtime":
-        raise invalid_value("session.type", session_type, ["realtime", "transcription"])
-    if "output_modalities" in patch:
-        validate_modalities(patch["output_modalities"], "session.output_modalities")
-    if "max_output_tokens" in patch:
-        validate_max_output_tokens(patch["max_output_tokens"], "session.max_output_tokens")
-    audio = patch.get("audio")
-    if audio is None:
-        return
-    if not isinstance(audio, dict):
-        raise invalid_type("session.audio", audio, "an object")
-    for direction in ("input", "output"):
-        section = audio.get(direction)
-        if section is None:
-            continue
-        if not isinstance(section, dict):
-            raise invalid_type(f"session.audio.{direction}", section, "an object")
-        if "format" in section:
-            _validate_format(section["format"], f"session.audio.{direction}.format")
-    audio_in = audio.get("input") or {}
-    if isinstance(audio_in, dict):
-        _validate_transcription(audio_in.get("transcription"))
-        _validate_turn_detection(audio_in.get("turn_detection"))
+    (GA_REALTIME if kind == REALTIME else GA_TRANSCRIPTION)(patch, "session")
 
 
 def validate_modalities(value: Any, param: str) -> None:
     """`["audio"]` or `["text"]`: both at once is not allowed in GA."""
-    if not isinstance(value, list):
-        raise invalid_type(param, value, "an array")
-    for entry in value:
-        if entry not in _MODALITIES:
-            raise invalid_value(param, entry, _MODALITIES)
-    if len(set(value)) != 1:
-        raise ProtocolError(
-            "invalid_value",
-            f"Invalid '{param}': exactly one of 'text' or 'audio' is supported, got {value!r}.",
-            param=param,
-        )
+    modalities(value, param)
 
 
 def validate_max_output_tokens(value: Any, param: str) -> None:
     """An integer from 1 to 4096, or "inf"."""
-    if value == "inf":
-        return
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise invalid_value(param, value, ["inf"])
-    if not 1 <= value <= 4096:
-        raise ProtocolError(
-            "integer_below_min_value" if value < 1 else "integer_above_max_value",
-            f"Invalid '{param}': expected an integer between 1 and 4096 or 'inf', but got {value} instead.",
-            param=param,
-        )
-
-
-def _validate_format(fmt: Any, param: str) -> None:
-    if not isinstance(fmt, dict):
-        raise invalid_type(param, fmt, "an object")
-    fmt_type = fmt.get("type")
-    if fmt_type not in _FORMAT_TYPES:
-        raise invalid_value(f"{param}.type", fmt_type, _FORMAT_TYPES)
-    if fmt_type != "audio/pcm" or "rate" not in fmt:
-        return
-    rate = fmt["rate"]
-    if not isinstance(rate, int) or isinstance(rate, bool):
-        raise invalid_type(f"{param}.rate", rate, "an integer")
-    if rate < SAMPLE_RATE:
-        raise ProtocolError(
-            "integer_below_min_value",
-            f"Invalid '{param}.rate': integer below minimum value. "
-            f"Expected a value >= {SAMPLE_RATE}, but got {rate} instead.",
-            param=f"{param}.rate",
-        )
-    if rate > SAMPLE_RATE:
-        raise ProtocolError(
-            "integer_above_max_value",
-            f"Invalid '{param}.rate': integer above maximum value. "
-            f"Expected a value <= {SAMPLE_RATE}, but got {rate} instead.",
-            param=f"{param}.rate",
-        )
-
-
-def _validate_transcription(value: Any) -> None:
-    param = "session.audio.input.transcription"
-    if value is None:
-        return
-    if not isinstance(value, dict):
-        raise invalid_type(param, value, "an object")
-    model = value.get("model")
-    if model is not None and not isinstance(model, str):
-        raise invalid_type(f"{param}.model", model, "a string")
-
-
-def _validate_turn_detection(value: Any) -> None:
-    param = "session.audio.input.turn_detection"
-    if value is None:
-        return
-    if not isinstance(value, dict):
-        raise invalid_type(param, value, "an object")
-    kind = value.get("type", "server_vad")
-    if kind not in _TURN_DETECTION_DEFAULTS:
-        raise invalid_value(f"{param}.type", kind, list(_TURN_DETECTION_DEFAULTS))
-    threshold = value.get("threshold")
-    if threshold is not None and (
-        not isinstance(threshold, int | float) or isinstance(threshold, bool) or not 0.0 <= threshold <= 1.0
-    ):
-        raise invalid_value(f"{param}.threshold", threshold)
+    max_output_tokens(value, param)
 
 
 def _merge_audio(merged: dict[str, Any], audio: dict[str, Any]) -> None:

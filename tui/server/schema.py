@@ -1,0 +1,175 @@
+"""A small declarative validator for client payloads, reporting errors the way the service does.
+
+A schema is a `Check`: a function of (value, dotted path) that raises ProtocolError for the first
+problem it finds. Objects reject fields they do not declare (`unknown_parameter`), which is what
+makes the GA server strict (protocol reference §1.6): the path in `param` is the full dotted
+path, e.g. `session.audio.input.bogus` or `session.tools[0].name`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .errors import (
+    ProtocolError,
+    above_maximum,
+    below_minimum,
+    invalid_type,
+    invalid_value,
+    missing_parameter,
+    unknown_parameter,
+)
+
+Check = Callable[[Any, str], None]
+
+
+def obj(fields: Mapping[str, Check], *, required: Iterable[str] = ()) -> Check:
+    """A JSON object with exactly these optional fields (plus `required` ones, which must be there).
+
+    Required fields are checked before unknown ones: a beta-shaped `session.update` without
+    `session.type` gets `missing_required_parameter`, not `unknown_parameter` (TanStack/ai#586).
+    """
+    needed = tuple(required)
+
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, dict):
+            raise invalid_type(path, value, "an object")
+        for key in needed:
+            if key not in value:
+                raise missing_parameter(_join(path, key))
+        for key in value:
+            if key not in fields:
+                raise unknown_parameter(_join(path, key))
+        for key, sub in value.items():
+            fields[key](sub, _join(path, key))
+
+    return check
+
+
+def tagged(variants: Mapping[str, Check], *, tag: str = "type", default: str | None = None) -> Check:
+    """An object whose `tag` field picks its schema (e.g. `turn_detection.type`)."""
+
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, dict):
+            raise invalid_type(path, value, "an object")
+        kind = value.get(tag, default)
+        if kind is None:
+            raise missing_parameter(_join(path, tag))
+        variant = variants.get(kind) if isinstance(kind, str) else None
+        if variant is None:
+            raise invalid_value(_join(path, tag), kind, list(variants))
+        variant(value, path)
+
+    return check
+
+
+def by_json_type(*, string: Check | None = None, mapping: Check | None = None, expected: str) -> Check:
+    """A value that may be a string or an object, each with its own schema (e.g. a voice)."""
+
+    def check(value: Any, path: str) -> None:
+        if isinstance(value, str) and string is not None:
+            string(value, path)
+        elif isinstance(value, dict) and mapping is not None:
+            mapping(value, path)
+        else:
+            raise invalid_type(path, value, expected)
+
+    return check
+
+
+def nullable(inner: Check) -> Check:
+    """`inner`, or null."""
+
+    def check(value: Any, path: str) -> None:
+        if value is not None:
+            inner(value, path)
+
+    return check
+
+
+def anything(value: Any, path: str) -> None:
+    """Any JSON value (free-form fields such as tool `parameters`)."""
+
+
+def text(value: Any, path: str) -> None:
+    """A string."""
+    if not isinstance(value, str):
+        raise invalid_type(path, value, "a string")
+
+
+def boolean(value: Any, path: str) -> None:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise invalid_type(path, value, "a boolean")
+
+
+def free_object(value: Any, path: str) -> None:
+    """Any JSON object."""
+    if not isinstance(value, dict):
+        raise invalid_type(path, value, "an object")
+
+
+def enum(*values: str) -> Check:
+    """One of these strings."""
+    allowed = list(values)
+
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, str):
+            raise invalid_type(path, value, "a string")
+        if value not in allowed:
+            raise invalid_value(path, value, allowed)
+
+    return check
+
+
+def integer(*, minimum: int | None = None, maximum: int | None = None) -> Check:
+    """An integer within optional bounds."""
+
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise invalid_type(path, value, "an integer")
+        _bounds(value, path, minimum, maximum)
+
+    return check
+
+
+def number(*, minimum: float | None = None, maximum: float | None = None) -> Check:
+    """A number (integer or decimal) within optional bounds."""
+
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise invalid_type(path, value, "a number")
+        _bounds(value, path, minimum, maximum)
+
+    return check
+
+
+def array(items: Check, *, max_items: int | None = None) -> Check:
+    """A JSON array whose entries all pass `items`; entry paths read `path[index]`."""
+
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, list):
+            raise invalid_type(path, value, "an array")
+        if max_items is not None and len(value) > max_items:
+            raise ProtocolError(
+                "array_above_max_length",
+                f"Invalid '{path}': array too long. Expected an array with maximum length {max_items}, "
+                f"but got an array with length {len(value)} instead.",
+                param=path,
+            )
+        for index, entry in enumerate(value):
+            items(entry, f"{path}[{index}]")
+
+    return check
+
+
+def _bounds(value: int | float, path: str, minimum: float | None, maximum: float | None) -> None:
+    if minimum is not None and value < minimum:
+        raise below_minimum(path, value, minimum)
+    if maximum is not None and value > maximum:
+        raise above_maximum(path, value, maximum)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
