@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
 
 from .asr import AsrEngine
 
 
 class Hearing:
-    """Caches one recognition task per item.
+    """Caches one recognition task per item (and per exact audio).
 
     The realtime model hears audio natively, whether or not input transcription is on, so a
     response needs the words even when no transcription events are sent. When transcription is
-    on too, both consumers await the same task instead of running the model twice.
+    on too, both consumers await the same task instead of running the model twice. semantic_vad
+    listens to a turn before it is committed, under the id the item will get: if the committed
+    audio is the same, that early run is reused; if the turn went on, the audio differs and it
+    is recognized again.
     """
 
     def __init__(self, asr: AsrEngine) -> None:
         self._asr = asr
-        self._tasks: dict[str, asyncio.Task[str]] = {}
+        self._tasks: dict[str, tuple[tuple[int, int], asyncio.Task[str]]] = {}
 
     async def hear(self, item_id: str, pcm: bytes) -> str:
         """The text recognized in `pcm` for `item_id` (recognized once, on first request)."""
-        task = self._tasks.get(item_id)
-        if task is None:
+        fingerprint = (len(pcm), zlib.crc32(pcm))
+        cached = self._tasks.get(item_id)
+        if cached is None or cached[0] != fingerprint:
             task = asyncio.create_task(self._asr.transcribe(pcm), name=f"rt-sim-asr-{item_id}")
-            self._tasks[item_id] = task
+            self._tasks[item_id] = (fingerprint, task)
+        else:
+            task = cached[1]
         # Shielded: a cancelled response must not cancel the run a transcription is waiting on.
         return await asyncio.shield(task)
 
@@ -34,7 +41,7 @@ class Hearing:
 
     def close(self) -> None:
         """Cancel recognitions nobody will read (the connection is gone)."""
-        for task in self._tasks.values():
+        for _, task in self._tasks.values():
             if not task.done():
                 task.cancel()
         self._tasks.clear()

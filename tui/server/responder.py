@@ -1,4 +1,11 @@
-"""One model response: the GA event sequence of protocol reference §6.1, cancellable at any point."""
+"""One model response: the GA event sequence of protocol reference §6.1, cancellable at any point.
+
+A response reads a context (the default conversation, or the `input` items of its
+`response.create`), then either speaks or writes an answer (`message` item) or calls a function
+(`function_call` item, see `tools.py`). With `conversation: "none"` it is out of band: it runs
+beside the default-conversation response, its item is not added to the conversation (no
+`conversation.item.*` events; `response.done.output` carries it) and `conversation_id` is null.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +20,25 @@ from typing import Any
 
 from . import ids
 from .config import SimulatorConfig
-from .errors import invalid_type
+from .errors import invalid_type, invalid_value, missing_parameter
 from .hearing import Hearing
 from .item_store import ItemStore, StoredItem
+from .model_input import context_tokens, heard_text, last_user_message, pending_tool_result, resolve_input
 from .pieces import estimate_text_tokens, word_pieces
 from .reply import compose_reply
 from .session_state import validate_max_output_tokens, validate_modalities
+from .tools import argument_pieces, build_arguments, choose_tool
 from .tts import TtsEngine
 
 _log = logging.getLogger(__name__)
 
-_AUDIO_IN_TOKENS_PER_SECOND = 10
 _AUDIO_OUT_TOKENS_PER_SECOND = 20
 #: Pace of text-only deltas at speed 1 (about conversational speech).
 _TEXT_PIECE_SECONDS = 0.05
+#: Function arguments stream faster than speech: nobody listens to them.
+_ARGUMENT_PIECE_SECONDS = 0.01
+_TOOL_CHOICES = ["auto", "none", "required"]
+_TOOL_TYPES = ["function", "mcp"]
 
 Emit = Callable[..., dict[str, Any]]
 
@@ -42,10 +54,19 @@ class ResponseOptions:
     max_output_tokens: int | str
     metadata: dict[str, Any] | None
     instructions: str
+    tools: tuple[dict[str, Any], ...] = ()
+    tool_choice: Any = "auto"
+    out_of_band: bool = False
+    """`conversation: "none"`: nothing is added to the default conversation."""
+    input_items: tuple[StoredItem, ...] | None = None
+    """The `input` context replacing the conversation, or None to read the conversation."""
 
     @classmethod
-    def build(cls, session: dict[str, Any], request: Any) -> ResponseOptions:
-        """Merge a `response.create` payload over the session; raise ProtocolError if invalid."""
+    def build(cls, session: dict[str, Any], request: Any, store: ItemStore | None = None) -> ResponseOptions:
+        """Merge a `response.create` payload over the session; raise ProtocolError if invalid.
+
+        `store` resolves `item_reference` entries of `input`; without it `input` is refused.
+        """
         if request is None:
             request = {}
         if not isinstance(request, dict):
@@ -65,6 +86,18 @@ class ResponseOptions:
         if not isinstance(req_out, dict):
             raise invalid_type("response.audio.output", req_out, "an object")
         voice = req_out.get("voice", audio_out.get("voice", "marin"))
+        conversation = request.get("conversation")
+        if conversation not in (None, "auto", "none"):
+            raise invalid_value("response.conversation", conversation, ["auto", "none"])
+        input_items: tuple[StoredItem, ...] | None = None
+        if request.get("input") is not None:
+            input_items = tuple(resolve_input(request["input"], store if store is not None else ItemStore()))
+        tools = request["tools"] if "tools" in request else session.get("tools")
+        if "tools" in request:
+            _validate_tools(tools)
+        tool_choice = request["tool_choice"] if "tool_choice" in request else session.get("tool_choice", "auto")
+        if "tool_choice" in request:
+            _validate_tool_choice(tool_choice)
         return cls(
             output_modalities=tuple(modalities),
             voice=voice if isinstance(voice, str) else str((voice or {}).get("id", "marin")),
@@ -73,12 +106,42 @@ class ResponseOptions:
             max_output_tokens=request.get("max_output_tokens", session.get("max_output_tokens", "inf")),
             metadata=copy.deepcopy(metadata),
             instructions=str(request.get("instructions", session.get("instructions", ""))),
+            tools=tuple(copy.deepcopy(t) for t in (tools or []) if isinstance(t, dict)),
+            tool_choice=copy.deepcopy(tool_choice if tool_choice is not None else "auto"),
+            out_of_band=conversation == "none",
+            input_items=input_items,
         )
 
     @property
     def audio(self) -> bool:
         """True when the response speaks (audio plus its transcript)."""
         return "audio" in self.output_modalities
+
+
+def _validate_tools(tools: Any) -> None:
+    if not isinstance(tools, list):
+        raise invalid_type("response.tools", tools, "an array")
+    for index, tool in enumerate(tools):
+        param = f"response.tools[{index}]"
+        if not isinstance(tool, dict):
+            raise invalid_type(param, tool, "an object")
+        if tool.get("type") not in _TOOL_TYPES:
+            raise invalid_value(f"{param}.type", tool.get("type"), _TOOL_TYPES)
+        if tool.get("type") == "function" and not isinstance(tool.get("name"), str):
+            raise missing_parameter(f"{param}.name")
+
+
+def _validate_tool_choice(choice: Any) -> None:
+    if isinstance(choice, str):
+        if choice not in _TOOL_CHOICES:
+            raise invalid_value("response.tool_choice", choice, _TOOL_CHOICES)
+        return
+    if not isinstance(choice, dict):
+        raise invalid_type("response.tool_choice", choice, "a string or an object")
+    if choice.get("type") not in ("function", "mcp"):
+        raise invalid_value("response.tool_choice.type", choice.get("type"), ["function", "mcp"])
+    if choice.get("type") == "function" and not isinstance(choice.get("name"), str):
+        raise missing_parameter("response.tool_choice.name")
 
 
 class ResponseRun:
@@ -110,12 +173,16 @@ class ResponseRun:
         self._hearing = hearing
         self._tts = tts
         self._config = config
-        self._conversation_id = conversation_id
+        self._conversation_id = None if options.out_of_band else conversation_id
         self._cached_tokens = cached_tokens
         self._on_finished = on_finished
-        self._input_tokens = _conversation_tokens(store, options.instructions)
+        # The model reads its context as it is now; later items belong to later responses.
+        self._context = list(options.input_items) if options.input_items is not None else store.items()
+        self._input_tokens = context_tokens(self._context, options.instructions, list(options.tools))
         self._item_id: str | None = None
         self._previous_item_id: str | None = None
+        self._call: tuple[str, str] | None = None
+        """(call_id, name) when the output item is a function call."""
         self._sent_text = ""
         self._sent_audio = bytearray()
         self._task: asyncio.Task[None] | None = None
@@ -124,6 +191,16 @@ class ResponseRun:
     def active(self) -> bool:
         """True until `response.done` has been emitted."""
         return self.status == "in_progress"
+
+    @property
+    def out_of_band(self) -> bool:
+        """True for `conversation: "none"` responses."""
+        return self.options.out_of_band
+
+    @property
+    def audio_ms(self) -> int:
+        """Milliseconds of audio sent so far."""
+        return len(self._sent_audio) // 48
 
     def start(self) -> None:
         """Emit `response.created` and start generating."""
@@ -146,12 +223,24 @@ class ResponseRun:
 
     async def _generate(self) -> None:
         try:
-            text = compose_reply(await self._heard())
-            audio = b""
-            if self.options.audio:
-                audio = await self._tts.synthesize(text, voice=self.options.voice, speed=self.options.speed)
-            self._open_item()
-            finished = await (self._stream_audio(text, audio) if self.options.audio else self._stream_text(text))
+            tool_result = pending_tool_result(self._context)
+            heard = await heard_text(last_user_message(self._context), self._hearing)
+            tool = choose_tool(
+                list(self.options.tools),
+                self.options.tool_choice,
+                heard or "",
+                after_tool_output=tool_result is not None,
+            )
+            if tool is not None:
+                self._open_item(call=(ids.call_id(), str(tool["name"])))
+                finished = await self._stream_arguments(build_arguments(tool, heard or ""))
+            else:
+                text = compose_reply(heard, instructions=self.options.instructions, tool_result=tool_result)
+                audio = b""
+                if self.options.audio:
+                    audio = await self._tts.synthesize(text, voice=self.options.voice, speed=self.options.speed)
+                self._open_item()
+                finished = await (self._stream_audio(text, audio) if self.options.audio else self._stream_text(text))
             if finished:
                 self._finish("completed", None)
             else:
@@ -165,29 +254,16 @@ class ResponseRun:
                 {"type": "failed", "error": {"type": "server_error", "code": None, "message": str(exc)}},
             )
 
-    async def _heard(self) -> str | None:
-        stored = self._store.last_user_message()
-        if stored is None:
-            return None
-        parts: list[str] = []
-        for index, part in enumerate(stored.item.get("content") or []):
-            if part.get("type") == "input_text":
-                parts.append(str(part.get("text") or ""))
-            elif part.get("type") == "input_audio" and index in stored.audio:
-                try:
-                    parts.append(await self._hearing.hear(stored.id, stored.audio[index]))
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    _log.exception("simulator: speech recognition failed for %s", stored.id)
-        return " ".join(p.strip() for p in parts if p.strip())
-
-    def _open_item(self) -> None:
+    def _open_item(self, call: tuple[str, str] | None = None) -> None:
         self._item_id = ids.item_id()
-        item = self._assistant_item("in_progress", with_content=False)
-        self._previous_item_id = self._store.insert(StoredItem(copy.deepcopy(item)), None)
+        self._call = call
+        item = self._output_item("in_progress", with_content=False)
         self._emit("response.output_item.added", response_id=self.id, output_index=0, item=item)
-        self._emit("conversation.item.added", previous_item_id=self._previous_item_id, item=item)
+        if not self.out_of_band:
+            self._previous_item_id = self._store.insert(StoredItem(copy.deepcopy(item)), None)
+            self._emit("conversation.item.added", previous_item_id=self._previous_item_id, item=item)
+        if call is not None:
+            return
         part: dict[str, Any] = (
             {"type": "audio", "transcript": ""} if self.options.audio else {"type": "text", "text": ""}
         )
@@ -224,6 +300,25 @@ class ResponseRun:
             if self._over_budget():
                 return False
             await self._pace(_TEXT_PIECE_SECONDS)
+        return True
+
+    async def _stream_arguments(self, arguments: str) -> bool:
+        """Stream a function call's JSON arguments; False when `max_output_tokens` cut them short."""
+        assert self._call is not None
+        for piece in argument_pieces(arguments):
+            self._sent_text += piece
+            self._emit(
+                "response.function_call_arguments.delta",
+                response_id=self.id,
+                item_id=self._item_id,
+                output_index=0,
+                call_id=self._call[0],
+                delta=piece,
+                obfuscation=ids.obfuscation(piece),
+            )
+            if self._over_budget():
+                return False
+            await self._pace(_ARGUMENT_PIECE_SECONDS)
         return True
 
     def _over_budget(self) -> bool:
@@ -276,26 +371,48 @@ class ResponseRun:
         self._on_finished(self)
 
     def _close_item(self, item_status: str) -> dict[str, Any]:
-        ids_ = self._part_ids()
-        if self.options.audio:
-            self._emit("response.output_audio.done", **ids_)
-            self._emit("response.output_audio_transcript.done", **ids_, transcript=self._sent_text)
-            self._emit("response.content_part.done", **ids_, part={"type": "audio", "transcript": self._sent_text})
+        if self._call is not None:
+            self._emit(
+                "response.function_call_arguments.done",
+                response_id=self.id,
+                item_id=self._item_id,
+                output_index=0,
+                call_id=self._call[0],
+                name=self._call[1],
+                arguments=self._sent_text,
+            )
         else:
-            self._emit("response.output_text.done", **ids_, text=self._sent_text)
-            self._emit("response.content_part.done", **ids_, part={"type": "text", "text": self._sent_text})
-        item = self._assistant_item(item_status, with_content=True)
-        assert self._item_id is not None
-        stored = self._store.get(self._item_id)
-        if stored is not None:
-            stored.item = copy.deepcopy(item)
+            ids_ = self._part_ids()
             if self.options.audio:
-                stored.audio[0] = bytes(self._sent_audio)
-        self._emit("conversation.item.done", previous_item_id=self._previous_item_id, item=item)
+                self._emit("response.output_audio.done", **ids_)
+                self._emit("response.output_audio_transcript.done", **ids_, transcript=self._sent_text)
+                self._emit("response.content_part.done", **ids_, part={"type": "audio", "transcript": self._sent_text})
+            else:
+                self._emit("response.output_text.done", **ids_, text=self._sent_text)
+                self._emit("response.content_part.done", **ids_, part={"type": "text", "text": self._sent_text})
+        item = self._output_item(item_status, with_content=True)
+        assert self._item_id is not None
+        if not self.out_of_band:
+            stored = self._store.get(self._item_id)
+            if stored is not None:
+                stored.item = copy.deepcopy(item)
+                if self.options.audio and self._call is None:
+                    stored.audio[0] = bytes(self._sent_audio)
+            self._emit("conversation.item.done", previous_item_id=self._previous_item_id, item=item)
         self._emit("response.output_item.done", response_id=self.id, output_index=0, item=item)
         return item
 
-    def _assistant_item(self, status: str, *, with_content: bool) -> dict[str, Any]:
+    def _output_item(self, status: str, *, with_content: bool) -> dict[str, Any]:
+        if self._call is not None:
+            return {
+                "id": self._item_id,
+                "object": "realtime.item",
+                "type": "function_call",
+                "status": status,
+                "name": self._call[1],
+                "call_id": self._call[0],
+                "arguments": self._sent_text if with_content else "",
+            }
         content: list[dict[str, Any]] = []
         if with_content:
             content.append(
@@ -358,17 +475,3 @@ class ResponseRun:
             },
             "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out},
         }
-
-
-def _conversation_tokens(store: ItemStore, instructions: str) -> tuple[int, int]:
-    """(text, audio) tokens of the context the model reads: instructions plus every item."""
-    text = estimate_text_tokens(instructions)
-    audio = 0
-    for stored in store.items():
-        audio += math.ceil(stored.audio_ms() / 1000.0 * _AUDIO_IN_TOKENS_PER_SECOND)
-        for part in stored.item.get("content") or []:
-            if part.get("type") in ("input_text", "output_text"):
-                text += estimate_text_tokens(str(part.get("text") or ""))
-            elif part.get("type") == "output_audio" and 0 not in stored.audio:
-                text += estimate_text_tokens(str(part.get("transcript") or ""))
-    return text, audio
