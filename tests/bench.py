@@ -4,6 +4,7 @@
   the real simulator (moonshine), over loopback;
 - time to first paint of the app, in-process and as the real binary in tmux;
 - frames per second the session reader publishes on the bus, and the event-log pane ingests.
+- the simulator under concurrent real-time talkers, and one session's event rate (tests/bench_server.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench_server import bench_simulator
 from tests.server_helpers import speech_pcm24
 from tui.audio import chunk_bytes, to_b64
 from tui.bus import Bus, Mode
@@ -43,7 +45,7 @@ async def bench_commit_to_completed(runs: int = 10) -> None:
     async with Simulator(SimulatorConfig()) as sim:
         bus = Bus()
         sub = bus.subscribe(FRAMES, Mode.LOSSLESS)
-        session = RealtimeSession(url_target(sim.url), bus)
+        session = RealtimeSession(url_target(sim.url + "?model=gpt-realtime"), bus)
         await session.connect()
         session.send(session_update(ClientSessionOptions()))
         conv = Conversation()
@@ -189,6 +191,7 @@ async def main() -> None:
     bench_first_paint_binary()
     await bench_reader_throughput()
     await bench_event_log_ingest()
+    await bench_simulator()
 
 
 if __name__ == "__main__":
