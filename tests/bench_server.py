@@ -324,6 +324,7 @@ async def _asr_service_time() -> tuple[float, float]:
 async def bench_simulator(levels: Sequence[int] = LEVELS, cycles: int = CYCLES) -> None:
     """Concurrent real-time talkers (largest N that keeps up), then one session's event rate."""
     from tui.server import Simulator, SimulatorConfig, warm_up
+    from tui.server.asr import POOL_SIZE
 
     warm_up(wait=True)
     asr_s, period_s = await _asr_service_time()
@@ -335,8 +336,9 @@ async def bench_simulator(levels: Sequence[int] = LEVELS, cycles: int = CYCLES) 
     )
     print(
         f"  pass = no chunk sent > {ms(SEND_LAG_LIMIT_S)} ms late, commit→committed ≤ {ms(BACKLOG_LIMIT_S)} ms, "
-        f"p95 commit→completed < {ms(P95_LIMIT_S)} ms. ASR (moonshine tiny, one serialized worker): "
-        f"{ms(asr_s)} ms per turn when idle, so the worker saturates near N≈{period_s / asr_s:.0f}"
+        f"p95 commit→completed < {ms(P95_LIMIT_S)} ms. ASR (moonshine tiny, {POOL_SIZE} single-threaded "
+        f"recognizers): {ms(asr_s)} ms per turn when idle, so the pool saturates near "
+        f"N≈{POOL_SIZE * period_s / asr_s:.0f} if the recognizers scaled perfectly"
     )
     async with Simulator(SimulatorConfig()) as sim:
         paced = await run_level(sim.url, 1, cycles)

@@ -19,18 +19,29 @@ _MODEL_RATE = 16000
 #: Moonshine invents words ("You") for silence; audio with no frame above this is not sent to it.
 _AUDIBLE_DBFS = -50.0
 
+POOL_SIZE = max(1, min(2, os.cpu_count() or 1))
+"""Recognizers running side by side. Each runs onnxruntime single-threaded: on 2 cores, two
+single-threaded recognizers give ~45% more turns per second than one using both cores (measured
+7.9 vs 11.4 turns/s for a 3.5 s utterance), which is what many concurrent sessions need."""
+
+
+_LOAD_LOCK = threading.Lock()
+"""moonshine's library wrapper is a lazily initialised singleton: two threads loading at once race."""
+
 
 class _Moonshine:
     def __init__(self) -> None:
-        with warnings.catch_warnings():
+        # Read by libmoonshine when it creates its onnxruntime sessions (see POOL_SIZE).
+        os.environ.setdefault("MOONSHINE_ORT_SINGLE_THREAD", "1")
+        with _LOAD_LOCK, warnings.catch_warnings():
             # moonshine imports requests (for downloads we never make), which warns about SOCKS.
             warnings.simplefilter("ignore")
             from moonshine_voice import ModelArch, get_assets_path
             from moonshine_voice.transcriber import Transcriber
 
-        self._transcriber: Any = Transcriber(
-            model_path=os.path.join(get_assets_path(), "tiny-en"), model_arch=ModelArch.TINY
-        )
+            self._transcriber: Any = Transcriber(
+                model_path=os.path.join(get_assets_path(), "tiny-en"), model_arch=ModelArch.TINY
+            )
 
     def transcribe(self, pcm: bytes) -> str:
         samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768.0
@@ -55,23 +66,51 @@ def _audible(samples: np.ndarray[Any, np.dtype[np.float32]]) -> bool:
 
 
 class AsrEngine:
-    """Transcribes 24 kHz PCM16 off the event loop; empty text means nothing intelligible."""
+    """Transcribes 24 kHz PCM16 off the event loop; empty text means nothing intelligible.
 
-    def __init__(self) -> None:
-        self._worker: SerialWorker[_Moonshine] = SerialWorker("rt-asr", _Moonshine)
+    A small pool of recognizers, each owned by its own thread (the native library is not known to
+    be thread-safe, so a recognizer is never shared); a call goes to the least busy one.
+    """
+
+    def __init__(self, pool_size: int = POOL_SIZE) -> None:
+        self._workers: list[SerialWorker[_Moonshine]] = [
+            SerialWorker(f"rt-asr-{index}", _Moonshine) for index in range(pool_size)
+        ]
+        self._pending = [0] * pool_size
 
     @property
     def loaded(self) -> bool:
-        """True once the model is in memory."""
-        return self._worker.loaded
+        """True once every recognizer is in memory."""
+        return all(worker.loaded for worker in self._workers)
 
     def warm_up(self) -> Future[None]:
-        """Start loading the model in the background; the future completes when it is loaded."""
-        return self._worker.warm_up()
+        """Start loading the models in the background; the future completes when all are loaded."""
+        loads = [worker.warm_up() for worker in self._workers]
+        done: Future[None] = Future()
+        remaining = [len(loads)]
+        lock = threading.Lock()
+
+        def one_loaded(future: Future[None]) -> None:
+            with lock:
+                remaining[0] -= 1
+                last = remaining[0] == 0
+            if future.exception() is not None and not done.done():
+                done.set_exception(future.exception())
+            elif last and not done.done():
+                done.set_result(None)
+
+        for load in loads:
+            load.add_done_callback(one_loaded)
+        return done
 
     async def transcribe(self, pcm: bytes) -> str:
         """The text heard in `pcm` (24 kHz mono PCM16), or "" when nothing intelligible."""
-        return await self._worker.run(lambda engine: engine.transcribe(pcm))
+        index = min(range(len(self._workers)), key=self._pending.__getitem__)
+        self._pending[index] += 1
+        try:
+            return await self._workers[index].run(lambda engine: engine.transcribe(pcm))
+        finally:
+            self._pending[index] -= 1
 
 
 _engine: AsrEngine | None = None
