@@ -3,6 +3,7 @@ real websockets, the real simulator with real speech recognition and synthesis."
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -177,3 +178,22 @@ async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path:
             log = app.query_one(EventLog).row_texts()
             assert any(row.startswith("▲ conversation.item.truncate") for row in log)
             await pilot.press("space")
+
+
+async def test_a_wrong_api_key_is_reported_and_the_app_keeps_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.server.testing import realtime_simulator
+    from tui.widgets import EventLog
+
+    wrong = "sk-wrong-9876543210zyxwvutsrqpo"
+    monkeypatch.setenv("RT_TUI_API_KEY", wrong)
+    async with realtime_simulator(api_key="sk-right-0123456789abcdefghijkl") as sim:
+        app = RtApp(Settings(target=TargetChoice.URL, url=sim.url_for(), playback=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.query_one(StatusLine).state == "failed", 10, "the refusal")
+            rows = app.query_one(EventLog).row_texts()
+            assert any(row.startswith("▼ error") and "invalid_api_key" in row for row in rows)  # the frame is kept
+            assert any("server refused the session" in row for row in rows)
+            assert all(wrong not in row for row in rows)
+            assert app.is_running
+    captures = list(Path(os.environ["RT_TUI_DATA_DIR"]).glob("sessions/*/frames.jsonl"))
+    assert captures and all(wrong not in c.read_text() for c in captures)

@@ -106,3 +106,20 @@ def test_send_openai_without_a_key_says_what_to_do(question_wav: Path) -> None:
 def test_send_help_works_without_textual() -> None:
     result = run_cli("send", "--help")
     assert result.returncode == 0 and "--json" in result.stdout
+
+
+def test_send_with_a_wrong_or_missing_key_is_refused_without_leaking_it(question_wav: Path) -> None:
+    from tui.server.testing import background_simulator
+
+    right, wrong = "sk-right-0123456789abcdefghijkl", "sk-wrong-9876543210zyxwvutsrqpo"
+    with background_simulator(api_key=right) as sim:
+        url = sim.url_for()
+        refused = run_cli("send", str(question_wav), "--url", url, env_extra={"RT_TUI_API_KEY": wrong})
+        assert refused.returncode == 1
+        assert "invalid_api_key" in refused.stderr and "3000" in refused.stderr
+        assert wrong not in refused.stderr + refused.stdout
+        missing = run_cli("send", str(question_wav), "--url", url)
+        assert missing.returncode == 1 and "3000" in missing.stderr
+        accepted = run_cli("send", str(question_wav), "--url", url, env_extra={"RT_TUI_API_KEY": right})
+        assert accepted.returncode == 0, accepted.stderr
+        assert "weather" in accepted.stdout.lower()

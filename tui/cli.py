@@ -13,7 +13,9 @@ from tui.config import Settings, TargetChoice
 
 def _add_target_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--url", metavar="URL", help="any ws:// or wss:// Realtime endpoint")
+    group.add_argument(
+        "--url", metavar="URL", help="any ws:// or wss:// Realtime endpoint (key, if any, from $RT_TUI_API_KEY)"
+    )
     group.add_argument("--openai", action="store_true", help="the OpenAI GA endpoint (needs OPENAI_API_KEY)")
     group.add_argument("--local", action="store_true", help="the embedded simulator, started in-process")
     parser.add_argument("--model", default="gpt-realtime", help="realtime model (default: %(default)s)")

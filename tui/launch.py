@@ -6,11 +6,16 @@ Shared by the app and `rt-tui send`, so both pick targets by the same rules.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from tui.config import Settings, TargetChoice
 from tui.protocol import ClientSessionOptions
 from tui.session import Target, TargetError, openai_target, simulator_target, url_target
+
+
+URL_API_KEY_ENV = "RT_TUI_API_KEY"
+"""The key sent (as a Bearer token) to a --url target."""
 
 
 def session_options(settings: Settings, *, turn_detection: str | None = None) -> ClientSessionOptions:
@@ -35,7 +40,8 @@ async def open_target(settings: Settings) -> AsyncIterator[Target]:
     elif choice is TargetChoice.URL:
         if not settings.url:
             raise TargetError("--url needs a ws:// or wss:// URL")
-        yield url_target(settings.url)
+        # Never OPENAI_API_KEY here: an arbitrary URL must not receive the OpenAI key by default.
+        yield url_target(settings.url, api_key=os.environ.get(URL_API_KEY_ENV) or None)
     else:
         from tui.server import Simulator, SimulatorConfig
 
