@@ -13,7 +13,6 @@ from tui.config import Settings, TargetChoice
 from tui.protocol import ClientSessionOptions
 from tui.session import Target, TargetError, openai_target, simulator_target, url_target
 
-
 URL_API_KEY_ENV = "RT_TUI_API_KEY"
 """The key sent (as a Bearer token) to a --url target."""
 
