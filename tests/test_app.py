@@ -184,9 +184,9 @@ async def test_a_wrong_api_key_is_reported_and_the_app_keeps_running(monkeypatch
     from tui.server.testing import realtime_simulator
     from tui.widgets import EventLog
 
-    wrong = "sk-wrong-9876543210zyxwvutsrqpo"
+    wrong = "test-key-wrong-9876543210zyxw"
     monkeypatch.setenv("RT_TUI_API_KEY", wrong)
-    async with realtime_simulator(api_key="sk-right-0123456789abcdefghijkl") as sim:
+    async with realtime_simulator(api_key="test-key-right-0123456789abcd") as sim:
         app = RtApp(Settings(target=TargetChoice.URL, url=sim.url_for(), playback=False))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.query_one(StatusLine).state == "failed", 10, "the refusal")

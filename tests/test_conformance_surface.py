@@ -21,7 +21,7 @@ from tui.protocol import Dialect
 from tui.server import Simulator
 from tui.server.g711 import ulaw_encode
 
-KEY = "sk-conformance-0123456789"
+KEY = "test-key-conformance-0123456789"
 TRANSCRIPTION = "conversation.item.input_audio_transcription."
 
 

@@ -111,7 +111,7 @@ def test_send_help_works_without_textual() -> None:
 def test_send_with_a_wrong_or_missing_key_is_refused_without_leaking_it(question_wav: Path) -> None:
     from tui.server.testing import background_simulator
 
-    right, wrong = "sk-right-0123456789abcdefghijkl", "sk-wrong-9876543210zyxwvutsrqpo"
+    right, wrong = "test-key-right-0123456789abcd", "test-key-wrong-9876543210zyxw"
     with background_simulator(api_key=right) as sim:
         url = sim.url_for()
         refused = run_cli("send", str(question_wav), "--url", url, env_extra={"RT_TUI_API_KEY": wrong})

@@ -28,7 +28,7 @@ from tests.surface_helpers import BETA_HEADER, golden, raw, refusal, shape_of
 from tui.cli import build_parser
 from tui.server import Simulator
 
-KEY = "sk-sim-0123456789abcdef"
+KEY = "test-key-sim-0123456789abcdef"
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ async def test_missing_key_is_an_error_then_close_3000(keyed: Simulator) -> None
 
 
 async def test_wrong_key_is_invalid_api_key_and_never_echoed_whole(keyed: Simulator) -> None:
-    wrong = "sk-wrong-key-that-is-long"
+    wrong = "test-key-wrong-key-that-is-long"
     error, code, reason, _ = await refusal(
         keyed.url + "?model=gpt-realtime", headers={"Authorization": f"Bearer {wrong}"}
     )

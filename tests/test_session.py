@@ -22,7 +22,7 @@ from tui.session import (
     url_target,
 )
 
-SECRET = "sk-test-0123456789abcdefghijklmnopqrstuv"
+SECRET = "test-key-0123456789abcdefghijklmnopqrstuv"
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
 
