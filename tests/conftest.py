@@ -1,11 +1,15 @@
-"""Shared fixtures: an isolated data directory, no API key, and a simulator on port 0."""
+"""Shared fixtures: an isolated data directory, no API key, and simulators on port 0."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tui.server import Simulator
 
 
 @pytest.fixture(autouse=True)
@@ -23,3 +27,21 @@ async def simulator_url() -> AsyncIterator[str]:
 
     async with Simulator(SimulatorConfig(host="127.0.0.1", port=0)) as sim:
         yield sim.url + "?model=gpt-realtime"
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    """A simulator that sends responses as fast as it can (tests need not wait for real-time speech)."""
+    from tests.server_helpers import running_simulator
+
+    async with running_simulator(response_speed=0) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def slow_sim() -> AsyncIterator[Simulator]:
+    """A simulator streaming at real-time speed, so a response is still running when a test interrupts it."""
+    from tests.server_helpers import running_simulator
+
+    async with running_simulator(response_speed=1.0) as simulator:
+        yield simulator

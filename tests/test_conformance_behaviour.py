@@ -147,12 +147,6 @@ async def sim() -> AsyncIterator[Simulator]:
         yield simulator
 
 
-@pytest.fixture
-async def slow_sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=1.0) as simulator:
-        yield simulator
-
-
 def test_golden_fixtures_are_valid_and_shape_checks_can_fail() -> None:
     for path in sorted(GOLDEN.glob("*.json")):
         judge_behaviour(json.loads(path.read_text()))

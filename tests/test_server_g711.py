@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import re
 import subprocess
-from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
@@ -159,12 +158,6 @@ def test_a_tone_survives_encoding_at_8khz_and_decoding(fmt: dict[str, str]) -> N
     error = back[lag : lag + 20000] - tone[:20000]
     snr = 10 * np.log10(np.sum(tone[:20000].astype(np.float64) ** 2) / np.sum(error**2))
     assert snr > 25, snr
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0) as simulator:
-        yield simulator
 
 
 async def test_pcmu_input_runs_on_the_8_bytes_per_ms_clock_and_is_transcribed(sim: Simulator) -> None:

@@ -32,12 +32,6 @@ KEY = "test-key-sim-0123456789abcdef"
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
 async def keyed() -> AsyncIterator[Simulator]:
     async with running_simulator(api_key=KEY) as simulator:
         yield simulator

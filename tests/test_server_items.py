@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 
-import pytest
-
-from tests.server_helpers import b64, client, recv, recv_until, running_simulator, send, speech_pcm24
+from tests.server_helpers import b64, client, recv, recv_until, send, speech_pcm24
 from tui.server import Simulator
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0) as simulator:
-        yield simulator
 
 
 def user_text(text: str, item_id: str | None = None) -> dict[str, object]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from websockets.asyncio.client import ClientConnection
 
 from tests.server_helpers import (
@@ -18,7 +16,6 @@ from tests.server_helpers import (
     recv_for,
     recv_until,
     rms_dbfs,
-    running_simulator,
     send,
     session_patch,
     silence,
@@ -45,19 +42,6 @@ AUDIO_SEQUENCE_TAIL = [
     "response.done",
 ]
 AUDIO_DELTAS = {"response.output_audio.delta", "response.output_audio_transcript.delta"}
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def slow_sim() -> AsyncIterator[Simulator]:
-    """Streams at real-time speed, so a response is still running when the test interrupts it."""
-    async with running_simulator(response_speed=1.0) as simulator:
-        yield simulator
 
 
 async def commit_utterance(ws: ClientConnection, text: str = WEATHER) -> str:

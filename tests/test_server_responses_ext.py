@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from websockets.asyncio.client import ClientConnection
 
 from tests.server_helpers import (
@@ -15,7 +13,6 @@ from tests.server_helpers import (
     of_type,
     recv,
     recv_until,
-    running_simulator,
     send,
     session_patch,
     speech_pcm24,
@@ -24,18 +21,6 @@ from tests.server_helpers import (
 from tui.server import Simulator
 
 CONVERSATION_EVENTS = {"conversation.item.added", "conversation.item.done"}
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def slow_sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=1.0) as simulator:
-        yield simulator
 
 
 def user_text(text: str, **extra: Any) -> dict[str, Any]:

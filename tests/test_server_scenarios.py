@@ -46,12 +46,6 @@ COMPLETED = "conversation.item.input_audio_transcription.completed"
 GOLDEN = Path(__file__).parent / "golden" / "faults"
 
 
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0) as simulator:
-        yield simulator
-
-
 @contextlib.asynccontextmanager
 async def scenario_socket(url: str, **query: str) -> AsyncIterator[ClientConnection]:
     """A raw socket to the simulator with `sim_*` query parameters; nothing read yet."""

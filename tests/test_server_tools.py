@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from websockets.asyncio.client import ClientConnection
 
 from tests.server_helpers import (
@@ -15,7 +13,6 @@ from tests.server_helpers import (
     of_type,
     recv,
     recv_until,
-    running_simulator,
     send,
     session_patch,
     speech_pcm24,
@@ -122,12 +119,6 @@ def test_output_summaries() -> None:
 
 
 # ---- over the wire -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0) as simulator:
-        yield simulator
 
 
 async def say(ws: ClientConnection, text: str) -> None:

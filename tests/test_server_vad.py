@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
-import pytest
 from websockets.asyncio.client import ClientConnection
 
 from tests.server_helpers import (
@@ -17,7 +15,6 @@ from tests.server_helpers import (
     recv,
     recv_for,
     recv_until,
-    running_simulator,
     send,
     silence,
     speech_pcm24,
@@ -34,18 +31,6 @@ COMMIT_EVENTS = [
     "conversation.item.added",
     "conversation.item.done",
 ]
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def slow_sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=1.0) as simulator:
-        yield simulator
 
 
 def turn_detection(**fields: Any) -> dict[str, Any]:

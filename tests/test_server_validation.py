@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -24,12 +23,6 @@ from tests.surface_helpers import golden, shape_of
 from tui.server import Simulator
 
 ID21 = r"[A-Za-z0-9]{21}"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0) as simulator:
-        yield simulator
 
 
 async def update_error(ws: Any, session: dict[str, Any]) -> dict[str, Any]:
