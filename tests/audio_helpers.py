@@ -58,6 +58,16 @@ def fake_alsa(
                 os.environ[key] = old
 
 
+def _open_small_fifo(path: Path) -> int:
+    """Create a FIFO and hold it O_RDWR (so nobody's open blocks), shrunk to one page: like a real
+    device, a late reader finds at most a few periods queued, and a writer runs at most that far ahead."""
+    os.mkfifo(path)
+    fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 4096)
+    return fd
+
+
 class FifoFeeder:
     """A fake microphone: a FIFO written in real time, silence until `play()` gives it audio.
 
@@ -68,11 +78,7 @@ class FifoFeeder:
     def __init__(self, path: str | os.PathLike[str], chunk_bytes: int = 960) -> None:
         self.path = Path(path)
         self.chunk_bytes = chunk_bytes
-        os.mkfifo(self.path)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK)
-        with contextlib.suppress(OSError):
-            # A small pipe keeps what a late reader finds queued to a few periods, as with a real device.
-            fcntl.fcntl(self._fd, fcntl.F_SETPIPE_SZ, 4096)
+        self._fd = _open_small_fifo(self.path)
         self._lock = threading.Lock()
         self._pending = bytearray()
         self._stop = threading.Event()
@@ -147,10 +153,7 @@ class FifoSink:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        os.mkfifo(self.path)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK)
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(self._fd, fcntl.F_SETPIPE_SZ, 4096)
+        self._fd = _open_small_fifo(self.path)
         self._data = bytearray()
         self._lock = threading.Lock()
         self._stop = threading.Event()
