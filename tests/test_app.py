@@ -197,3 +197,28 @@ async def test_a_wrong_api_key_is_reported_and_the_app_keeps_running(monkeypatch
             assert app.is_running
     captures = list(Path(os.environ["RT_TUI_DATA_DIR"]).glob("sessions/*/frames.jsonl"))
     assert captures and all(wrong not in c.read_text() for c in captures)
+
+
+async def test_an_expired_session_is_reported_and_reconnect_opens_a_new_one() -> None:
+    from tui.server.testing import realtime_simulator
+
+    async with realtime_simulator() as sim:
+        url = sim.url_for(session_seconds=2)
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            first = app.query_one(StatusLine).session_id
+            await pilot.press("slash", *"hello there", "enter", "escape")
+            await wait_for(pilot, lambda: app.query_one(StatusLine).state == "closed", 10, "the expiry")
+            assert items(app, "user") and app.query_one(Recorder).state is RecorderState.IDLE
+            rows = app.query_one(EventLog).row_texts()
+            assert any("session_expired" in row for row in rows)
+            assert any("1001" in row for row in rows if "rt.connection" in row)
+            await pilot.press("ctrl+r")
+            await wait_for(
+                pilot,
+                lambda: app.query_one(StatusLine).state == "open" and app.query_one(StatusLine).session_id != first,
+                10,
+                "a new session",
+            )
+            assert items(app, "user")[0].text == "hello there"  # the transcript survives the reconnect

@@ -52,6 +52,7 @@ class RtApp(App[None]):
         Binding("slash", "focus_input", "Type", id="type"),
         Binding("escape", "leave_input", "Leave input", show=False, id="leave-input"),
         Binding("ctrl+l", "clear_log", "Clear log", id="clear-log"),
+        Binding("ctrl+r", "reconnect", "Reconnect", id="reconnect"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
@@ -140,6 +141,18 @@ class RtApp(App[None]):
                 await self.session.close()
             if self.capture is not None:
                 self.capture.close()
+            await self.voice.stop_turns()
+            self.recorder.mode = "push-to-talk"
+            if self.recorder.state is not RecorderState.UNAVAILABLE:
+                self.recorder.state = RecorderState.IDLE
+
+    def action_reconnect(self) -> None:
+        """Open a new session (after a disconnect or a failed connection); the transcript is kept."""
+        if self.session is not None and self.session.is_open:
+            self.notify("already connected")
+            return
+        self.bus.publish(FRAMES, local_envelope("rt.reconnect", "reconnecting: a new session starts"))
+        self.run_session()
 
     def _warm_up_simulator(self) -> None:
         """Load the simulator's speech models in a thread now, so the first turn does not wait."""
@@ -299,6 +312,7 @@ class RtApp(App[None]):
         yield SystemCommand("recorder: talk / send", "Start or end a push-to-talk turn", self.action_talk)
         yield SystemCommand("recorder: hands-free on/off", "Let server VAD end your turns", self.action_hands_free)
         yield SystemCommand("log: clear", "Clear the event-log view", self.action_clear_log)
+        yield SystemCommand("session: reconnect", "Open a new session, keeping the transcript", self.action_reconnect)
         yield SystemCommand("log: follow", "Follow new frames", self.event_log.action_tail)
         yield SystemCommand("message: type", "Focus the message input", self.action_focus_input)
 

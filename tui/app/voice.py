@@ -197,6 +197,13 @@ class VoiceController:
 
     # -- shutdown ---------------------------------------------------------------------------
 
+    async def stop_turns(self) -> None:
+        """The session is gone: stop the microphone without sending anything, back to push-to-talk."""
+        with contextlib.suppress(Exception):
+            await self._stop_mic()
+        self.mode = TurnMode.PUSH_TO_TALK
+        self.active_response = None
+
     async def close(self) -> None:
         """Stop the microphone, the player and the speaker."""
         with contextlib.suppress(Exception):
