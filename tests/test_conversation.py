@@ -282,21 +282,144 @@ _TRANSCRIPTS = [
 ]
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.permutations(range(len(_TRANSCRIPTS))), st.data())
-def test_any_interleaving_of_transcripts_gives_the_same_conversation(order: list[int], data: st.DataObject) -> None:
-    """Transcription events may land anywhere after (or before) their item: the result is the same."""
-    transcripts = [_TRANSCRIPTS[i] for i in order]
-    # Keep each item's own delta before its completed event (the server's order within one item).
-    transcripts.sort(key=lambda e: (e["item_id"], e["type"].endswith("completed")))
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_interleaving_of_transcripts_gives_the_same_conversation(data: st.DataObject) -> None:
+    """Transcription events may land anywhere, before or after their item, across turns in any order;
+    within one item the server keeps delta before completed. The result is always the same."""
     stream: list[dict[str, Any]] = list(_TURNS)
-    for event in transcripts:
-        stream.insert(data.draw(st.integers(0, len(stream))), event)
+    # Each transcription event goes in front of stream[slot] (slot == len(stream): at the end). An item's
+    # completed event never goes before its own delta: equal slots keep _TRANSCRIPTS order.
+    slots: list[int] = []
+    for index, event in enumerate(_TRANSCRIPTS):
+        low = slots[index - 1] if event["type"].endswith("completed") else 0
+        slots.append(data.draw(st.integers(low, len(stream))))
+    merged: list[dict[str, Any]] = []
+    for slot in range(len(stream) + 1):
+        merged += [event for event, at in zip(_TRANSCRIPTS, slots, strict=True) if at == slot]
+        if slot < len(stream):
+            merged.append(stream[slot])
+    assert sorted(map(id, merged)) == sorted(map(id, stream + _TRANSCRIPTS))
+    for item_id in ("item_u1", "item_u2"):
+        own = [e["type"] for e in merged if e.get("item_id") == item_id and "transcription" in e["type"]]
+        assert own == [
+            "conversation.item.input_audio_transcription.delta",
+            "conversation.item.input_audio_transcription.completed",
+        ]
     conv = Conversation()
-    feed(conv, [session({"model": "gpt-4o-transcribe"}), *stream])
+    feed(conv, [session({"model": "gpt-4o-transcribe"}), *merged])
     assert rows(conv) == [
         ("user", "first question"),
         ("assistant", "one two"),
         ("user", "second question"),
         ("assistant", "three four"),
     ]
+
+
+def test_frames_of_unexpected_shapes_are_reported_not_fatal() -> None:
+    conv = Conversation()
+    feed(
+        conv,
+        [
+            session({"model": "gpt-4o-transcribe"}),
+            {"type": "error", "error": "rate limited"},
+            {"type": "session.updated", "session": ["not", "an", "object"]},
+            {
+                "type": "conversation.item.added",
+                "item": {"id": "msg:42/x", "type": "message", "role": "user", "content": "not a list"},
+            },
+            {"type": "response.done", "response": {"output": "nope"}},
+            {"type": "conversation.item.input_audio_transcription.delta", "item_id": "msg:42/x", "delta": 7},
+            *user_turn("item_u1", None),
+            t_done("item_u1", "still works"),
+        ],
+    )
+    assert conv.last_error == "rate limited"
+    assert rows(conv)[-1] == ("user", "still works")
+    assert "msg:42/x" in conv.items
+
+
+def test_function_call_items_and_their_output() -> None:
+    conv = Conversation()
+    call = {"id": "item_fc", "type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": ""}
+    feed(
+        conv,
+        [
+            {"type": "response.output_item.added", "response_id": "r1", "output_index": 0, "item": call},
+            {
+                "type": "response.function_call_arguments.delta",
+                "item_id": "item_fc",
+                "call_id": "call_1",
+                "delta": '{"city":',
+            },
+            {
+                "type": "response.function_call_arguments.done",
+                "item_id": "item_fc",
+                "call_id": "call_1",
+                "name": "get_weather",
+                "arguments": '{"city":"Paris"}',
+            },
+            {
+                "type": "conversation.item.added",
+                "previous_item_id": "item_fc",
+                "item": {"id": "item_out", "type": "function_call_output", "call_id": "call_1", "output": "sunny"},
+            },
+        ],
+    )
+    fc, out = conv.ordered()
+    assert (fc.role, fc.kind, fc.name, fc.text, fc.state) == (
+        "tool",
+        "function_call",
+        "get_weather",
+        '{"city":"Paris"}',
+        TextState.DONE,
+    )
+    assert (out.kind, out.text) == ("function_call_output", "sunny")
+
+
+def test_truncation_delete_and_cancelled_responses() -> None:
+    conv = Conversation()
+    feed(
+        conv,
+        [
+            session({"model": "gpt-4o-transcribe"}),
+            *user_turn("item_u1", None),
+            *response("resp_1", "item_a1", "item_u1", "A long answer")[:-1],
+            {
+                "type": "response.done",
+                "response": {
+                    "id": "resp_1",
+                    "status": "cancelled",
+                    "output": [{"id": "item_a1", "status": "incomplete"}],
+                },
+            },
+            {"type": "conversation.item.truncated", "item_id": "item_a1", "content_index": 0, "audio_end_ms": 1200},
+        ],
+    )
+    assistant = conv.items["item_a1"]
+    assert (assistant.status, assistant.audio_end_ms) == ("truncated", 1200)
+    feed(conv, [{"type": "conversation.item.deleted", "item_id": "item_u1"}])
+    assert [i.id for i in conv.ordered()] == ["item_a1"]
+
+
+def test_late_deltas_never_change_final_text() -> None:
+    conv = Conversation()
+    feed(
+        conv,
+        [
+            session({"model": "gpt-4o-transcribe"}),
+            *user_turn("item_u1", None),
+            *response("resp_1", "item_a1", "item_u1", "Final words"),
+            {"type": "response.output_audio_transcript.delta", "item_id": "item_a1", "delta": " late"},
+            {
+                "type": "conversation.item.input_audio_transcription.failed",
+                "item_id": "item_u1",
+                "content_index": 0,
+                "error": {"code": "audio_unintelligible", "message": "no"},
+            },
+            t_delta("item_u1", "late words"),
+        ],
+    )
+    assert conv.items["item_a1"].text == "Final words"
+    assert state_of(conv, "item_u1") is TextState.FAILED
+    assert conv.items["item_u1"].text == ""

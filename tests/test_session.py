@@ -41,7 +41,7 @@ async def test_connect_publishes_every_frame_and_captures_them_without_the_key(s
     bus = Bus()
     sub = bus.subscribe(FRAMES)
     folder = new_session_dir()
-    capture = CaptureWriter(folder, SECRET)
+    capture = CaptureWriter(folder, (SECRET,))
     session = RealtimeSession(url_target(simulator_url, api_key=SECRET), bus, capture=capture)
     await session.connect()
     assert session.state is ConnectionState.OPEN

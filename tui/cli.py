@@ -11,23 +11,40 @@ import sys
 from tui.config import Settings, TargetChoice
 
 
-def _add_target_flags(parser: argparse.ArgumentParser) -> None:
+def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = False) -> None:
+    """The target and session flags. A subcommand's copy (`inherited`) has no defaults of its own, so
+    `rt-tui --local send f.wav` and `rt-tui send f.wav --local` mean the same."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if inherited else value
+
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
-        "--url", metavar="URL", help="any ws:// or wss:// Realtime endpoint (key, if any, from $RT_TUI_API_KEY)"
+        "--url",
+        metavar="URL",
+        default=default(None),
+        help="any ws:// or wss:// Realtime endpoint (key, if any, from $RT_TUI_API_KEY)",
     )
-    group.add_argument("--openai", action="store_true", help="the OpenAI GA endpoint (needs OPENAI_API_KEY)")
-    group.add_argument("--local", action="store_true", help="the embedded simulator, started in-process")
-    parser.add_argument("--model", default="gpt-realtime", help="realtime model (default: %(default)s)")
+    group.add_argument(
+        "--openai", action="store_true", default=default(False), help="the OpenAI GA endpoint (needs OPENAI_API_KEY)"
+    )
+    group.add_argument(
+        "--local", action="store_true", default=default(False), help="the embedded simulator, started in-process"
+    )
+    parser.add_argument("--model", default=default("gpt-realtime"), help="realtime model (default: gpt-realtime)")
     parser.add_argument(
         "--transcription-model",
-        default="gpt-4o-transcribe",
-        help="input transcription model (default: %(default)s)",
+        default=default("gpt-4o-transcribe"),
+        help="input transcription model (default: gpt-4o-transcribe)",
     )
-    parser.add_argument("--no-transcription", action="store_true", help="leave input transcription off")
-    parser.add_argument("--language", help="ISO-639-1 hint for input transcription, e.g. en")
-    parser.add_argument("--voice", help="assistant voice, e.g. marin")
-    parser.add_argument("--no-capture", action="store_true", help="do not write the JSONL capture file")
+    parser.add_argument(
+        "--no-transcription", action="store_true", default=default(False), help="leave input transcription off"
+    )
+    parser.add_argument("--language", default=default(None), help="ISO-639-1 hint for input transcription, e.g. en")
+    parser.add_argument("--voice", default=default(None), help="assistant voice, e.g. marin")
+    parser.add_argument(
+        "--no-capture", action="store_true", default=default(False), help="do not write the JSONL capture file"
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -87,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("file", help="audio file: WAV (any rate, any channels), FLAC, OGG, or raw 24 kHz PCM16")
     send.add_argument("--json", action="store_true", help="print every frame as JSON lines instead")
     send.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for both sides (default: 60)")
-    _add_target_flags(send)
+    _add_target_flags(send, inherited=True)
     return parser
 
 

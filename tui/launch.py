@@ -8,13 +8,18 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 from tui.config import Settings, TargetChoice
 from tui.protocol import ClientSessionOptions
 from tui.session import Target, TargetError, openai_target, simulator_target, url_target
+from tui.session.targets import AZURE_HOST_SUFFIXES
 
 URL_API_KEY_ENV = "RT_TUI_API_KEY"
-"""The key sent (as a Bearer token) to a --url target."""
+"""The key sent to a --url target (a Bearer token; an `api-key` header for Azure hosts)."""
+
+AZURE_API_KEY_ENV = "AZURE_OPENAI_API_KEY"
+"""Used for Azure hosts when RT_TUI_API_KEY is not set."""
 
 
 def session_options(settings: Settings, *, turn_detection: str | None = None) -> ClientSessionOptions:
@@ -40,7 +45,10 @@ async def open_target(settings: Settings) -> AsyncIterator[Target]:
         if not settings.url:
             raise TargetError("--url needs a ws:// or wss:// URL")
         # Never OPENAI_API_KEY here: an arbitrary URL must not receive the OpenAI key by default.
-        yield url_target(settings.url, api_key=os.environ.get(URL_API_KEY_ENV) or None)
+        key = os.environ.get(URL_API_KEY_ENV)
+        if not key and (urlsplit(settings.url).hostname or "").endswith(AZURE_HOST_SUFFIXES):
+            key = os.environ.get(AZURE_API_KEY_ENV)
+        yield url_target(settings.url, api_key=key or None)
     else:
         from tui.server import Simulator, SimulatorConfig
 

@@ -21,7 +21,7 @@ from tui.bus import Bus, Subscription
 from tui.config import Settings
 from tui.conversation import Conversation, Item, TextState
 from tui.launch import open_target, session_options
-from tui.protocol import Envelope, session_update
+from tui.protocol import Envelope, error_summary, field, session_update, text
 from tui.session import (
     FRAMES,
     CaptureWriter,
@@ -51,7 +51,7 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
         return 2
     try:
         return asyncio.run(_send(audio.pcm, settings, json_out=json_out, timeout=timeout))
-    except (SendFailed, ConnectionFailed, TargetError) as exc:
+    except (SendFailed, ConnectionFailed, TargetError, ConnectionError) as exc:
         print(f"rt-tui send: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -90,15 +90,25 @@ class _Turn:
         self.conv.apply(env)
         self.seen[env.type] += 1
         if env.type == "error":
-            err = env.data.get("error") or {}
-            self.errors.append(f"{err.get('code') or err.get('type')}: {err.get('message')}")
+            self.errors.append(error_summary(env.data))
         elif env.type == "response.done":
-            self.response_done = env.data.get("response") or {}
+            self.response_done = field(env.data, "response")
         elif env.type == "rt.connection" and env.data.get("state") in ("closed", "failed"):
-            raise SendFailed(str(env.data.get("message")))
+            raise SendFailed(text(env.data.get("message")))
 
     def user_item(self, item_id: str | None) -> Item | None:
         return self.conv.items.get(item_id) if item_id else None
+
+    def print_partial(self) -> None:
+        """On failure, print whatever of both sides arrived (nothing with --json: frames are printed)."""
+        if self.json_out:
+            return
+        users = [i for i in self.conv.ordered() if i.role == "user"]
+        assistant = self.assistant_text()
+        if users:
+            print(f"user: {users[-1].display_text}")
+        if assistant:
+            print(f"assistant: {assistant} (incomplete)")
 
     def assistant_text(self) -> str:
         texts = [i.text for i in self.conv.ordered() if i.role == "assistant" and i.text]
@@ -109,11 +119,14 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
     async with open_target(settings) as target:
         bus = Bus()
         turn = _Turn(bus.subscribe(FRAMES), json_out)
-        capture = CaptureWriter(new_session_dir(), target.secret) if settings.capture else None
+        capture = CaptureWriter(new_session_dir(), target.secrets) if settings.capture else None
         session = RealtimeSession(target, bus, capture=capture)
         await session.connect()
         try:
             return await _run_turn(session, turn, pcm, settings, timeout)
+        except (SendFailed, ConnectionError):
+            turn.print_partial()  # what did arrive is shown, not lost
+            raise
         finally:
             await session.close()
             if capture is not None:

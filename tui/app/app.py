@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -21,7 +22,17 @@ from tui.bus import Bus, Mode
 from tui.config import Settings
 from tui.conversation import Conversation
 from tui.launch import open_target, session_options
-from tui.protocol import Direction, Envelope, local_envelope, session_update
+from tui.protocol import (
+    Direction,
+    Envelope,
+    error_summary,
+    field,
+    local_envelope,
+    session_update,
+    text,
+    transcription_config,
+    turn_detection_config,
+)
 from tui.session import (
     FRAMES,
     CaptureWriter,
@@ -72,6 +83,8 @@ class RtApp(App[None]):
         self.first_paint_at: float | None = None
         self._busy = False
         self.session_updates = 0
+        self.config_event_ids: set[str] = set()
+        """event_ids of our session.update frames, to recognise an `error` that rejects one."""
         """`session.updated` frames received: the first one means our configuration took."""
 
     # -- layout -----------------------------------------------------------------------------
@@ -110,15 +123,14 @@ class RtApp(App[None]):
     async def run_session(self) -> None:
         """Resolve the target, connect, configure the session, then live until it closes."""
         status = self.status_line
+        # Locals, not self.session/self.capture: a reconnect may replace those while this one ends.
+        session: RealtimeSession | None = None
+        capture: CaptureWriter | None = None
         try:
             async with open_target(self.settings) as target:
                 status.target = target.label
-                if self.settings.capture:
-                    self.capture = CaptureWriter(new_session_dir(), target.secret)
-                    self.bus.publish(
-                        FRAMES, local_envelope("rt.capture", f"capturing every frame to {self.capture.path}")
-                    )
-                session = RealtimeSession(target, self.bus, capture=self.capture)
+                capture = self.capture = self._open_capture(target.secrets)
+                session = RealtimeSession(target, self.bus, capture=capture)
                 self.session = self.voice.session = session
                 if target.kind == "simulator":
                     self._warm_up_simulator()
@@ -127,24 +139,43 @@ class RtApp(App[None]):
                 except ConnectionFailed as exc:
                     self.notify(str(exc), title="Connection failed", severity="error", timeout=30)
                     return
-                session.send(session_update(session_options(self.settings)))
+                self.send_session_update(session_update(session_options(self.settings)))
                 self.voice.start_playback()
                 await session.wait_closed()
                 if session.close_reason:
                     self.notify(session.close_reason, title="Disconnected", severity="error", timeout=30)
         except TargetError as exc:
-            status.state = "failed"
-            status.detail = str(exc)
-            self.notify(str(exc), title="No target", severity="error", timeout=30)
+            self._session_failed(str(exc), "No target")
+        except Exception as exc:  # noqa: BLE001 - e.g. the simulator could not start: say so, keep the app
+            self._session_failed(f"{type(exc).__name__}: {exc}", "Session failed")
         finally:
-            if self.session is not None:
-                await self.session.close()
-            if self.capture is not None:
-                self.capture.close()
+            if session is not None:
+                await session.close()
+            if capture is not None:
+                capture.close()
             await self.voice.stop_turns()
             self.recorder.mode = "push-to-talk"
             if self.recorder.state is not RecorderState.UNAVAILABLE:
                 self.recorder.state = RecorderState.IDLE
+
+    def _open_capture(self, secrets: tuple[str, ...]) -> CaptureWriter | None:
+        """The capture file for a new session, or None (with a note) when it cannot be written."""
+        if not self.settings.capture:
+            return None
+        try:
+            capture = CaptureWriter(new_session_dir(), secrets)
+        except OSError as exc:
+            self.bus.publish(FRAMES, local_envelope("rt.capture", f"no capture file: {exc}"))
+            self.notify(f"frames will not be saved: {exc}", title="Capture", severity="warning")
+            return None
+        self.bus.publish(FRAMES, local_envelope("rt.capture", f"capturing every frame to {capture.path}"))
+        return capture
+
+    def _session_failed(self, message: str, title: str) -> None:
+        self.status_line.state = "failed"
+        self.status_line.detail = message
+        self.bus.publish(FRAMES, local_envelope("rt.connection", message, state="failed"))
+        self.notify(message, title=title, severity="error", timeout=30)
 
     def action_reconnect(self) -> None:
         """Open a new session (after a disconnect or a failed connection); the transcript is kept."""
@@ -177,11 +208,16 @@ class RtApp(App[None]):
         status = self.status_line
         frames_in = frames_out = 0
         for env in frames:
-            self.conversation.apply(env)
-            if env.direction is Direction.IN:
-                frames_in += 1
-                self._react_to(env)
-            elif env.direction is Direction.OUT:
+            try:
+                self.conversation.apply(env)
+                if env.direction is Direction.IN:
+                    frames_in += 1
+                    self.voice.observe(env)
+                    self._react_to(env)
+            except Exception as exc:  # noqa: BLE001 - one odd frame must not take the app down
+                self.bus.publish(FRAMES, local_envelope("rt.client_error", f"frame #{env.seq} not shown: {exc}"))
+                continue
+            if env.direction is Direction.OUT:
                 frames_out += 1
             elif env.type == "rt.connection":
                 status.state = str(env.data.get("state"))
@@ -190,23 +226,36 @@ class RtApp(App[None]):
         status.frames_in += frames_in
         status.frames_out += frames_out
         status.session_id = self.conversation.session_id or ""
+        while self.conversation.bad_frames:
+            message = self.conversation.bad_frames.pop(0)
+            self.bus.publish(FRAMES, local_envelope("rt.client_error", message))
+            self.notify(message, title="Unexpected frame", severity="warning")
         changed = self.conversation.take_changes()
         if changed:
             self.transcript.sync(self.conversation.ordered(), changed)
 
     def _react_to(self, env: Envelope) -> None:
-        if env.type == "session.updated":
-            self.session_updates += 1
+        if env.type in ("session.created", "session.updated"):
+            if env.type == "session.updated":
+                self.session_updates += 1
+            self.status_line.detail = describe_session(field(env.data, "session"))
         elif env.type == "error":
-            err = env.data.get("error") or {}
-            self.notify(
-                f"{err.get('code') or err.get('type')}: {err.get('message')}",
-                title="Server error",
-                severity="error",
-                timeout=10,
-            )
+            err = field(env.data, "error")
+            if text(err.get("event_id")) in self.config_event_ids:
+                # The whole update was dropped (GA is strict): say so, or the screen would claim a
+                # configuration (push-to-talk, transcription) the server is not using.
+                self.status_line.detail = "session.update rejected: server kept its previous configuration"
+                self.notify(error_summary(env.data), title="session.update rejected", severity="error", timeout=30)
+            else:
+                self.notify(error_summary(env.data), title="Server error", severity="error", timeout=10)
         elif env.type == "rt.malformed":
-            self.notify(str(env.data.get("message")), title="Malformed frame", severity="warning")
+            self.notify(text(env.data.get("message")), title="Malformed frame", severity="warning")
+
+    def send_session_update(self, event: dict[str, Any]) -> None:
+        """Send a `session.update`, remembering its id to recognise a rejection."""
+        if self.session is not None and self.session.is_open:
+            self.session.send(event)
+            self.config_event_ids.add(str(event["event_id"]))
 
     def ingest_for_display(self, envelopes: Iterable[Envelope]) -> None:
         """Publish envelopes as if a session had received them (replays, screenshots, tests)."""
@@ -237,6 +286,8 @@ class RtApp(App[None]):
                 recorder.state = RecorderState.IDLE
         except VoiceError as exc:
             self._voice_failed(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app
+            self._voice_failed(f"{type(exc).__name__}: {exc}")
         finally:
             self._busy = False
 
@@ -250,17 +301,21 @@ class RtApp(App[None]):
             if self.voice.mode is TurnMode.PUSH_TO_TALK:
                 if self.voice.recording:
                     await self.voice.finish_turn()
-                await self.voice.start_hands_free(
-                    session_update(session_options(self.settings, turn_detection="server_vad"))
-                )
+                update = session_update(session_options(self.settings, turn_detection="server_vad"))
+                await self.voice.start_hands_free(update)
                 recorder.mode = "hands-free"
                 recorder.state = RecorderState.LISTENING
             else:
-                await self.voice.stop_hands_free(session_update(session_options(self.settings)))
+                update = session_update(session_options(self.settings))
+                await self.voice.stop_hands_free(update)
                 recorder.mode = "push-to-talk"
                 recorder.state = RecorderState.IDLE
+            if "event_id" in update:  # set by the session when it was sent
+                self.config_event_ids.add(str(update["event_id"]))
         except VoiceError as exc:
             self._voice_failed(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app
+            self._voice_failed(f"{type(exc).__name__}: {exc}")
         finally:
             self._busy = False
 
@@ -322,6 +377,15 @@ class RtApp(App[None]):
             await self.session.close()
         if self.capture is not None:
             self.capture.close()
+
+
+def describe_session(session: dict[str, Any]) -> str:
+    """What the server says the session does: who ends turns, and whether input is transcribed."""
+    turns = turn_detection_config(session)
+    transcription = transcription_config(session)
+    turn_text = f"turns: {text(turns.get('type')) or 'vad'}" if turns else "turns: manual (push-to-talk)"
+    model = text(transcription.get("model")) if transcription else ""
+    return f"{turn_text} · transcription: {model or 'off'}"
 
 
 def run_app(settings: Settings) -> int:

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tui.bus import Bus, Mode, Subscription, Topic
-from tui.protocol import Envelope, local_envelope
+from tui.protocol import Envelope, field, local_envelope, text
 from tui.session import FRAMES, RealtimeSession
 
 if TYPE_CHECKING:
@@ -113,6 +113,11 @@ class VoiceController:
         self._mic, self._sender, self.recording = None, None, False
         if mic is None:
             return 0
+        try:
+            # Stopping joins PortAudio's thread and releases the device: off the UI loop.
+            await asyncio.to_thread(mic.stop)
+        except OSError as exc:
+            self._note("rt.audio", f"microphone did not close cleanly: {exc}")
         await mic.aclose()
         if sender is not None:
             await sender
@@ -141,31 +146,41 @@ class VoiceController:
     async def _play(self, sub: Subscription[Envelope]) -> None:
         from tui.audio import from_b64
 
-        async for env in sub:
-            if env.type == "response.created":
-                self.active_response = (env.data.get("response") or {}).get("id")
-            elif env.type == "response.done":
-                if (env.data.get("response") or {}).get("id") == self.active_response:
-                    self.active_response = None
-            elif env.type in ("response.output_audio.delta", "response.audio.delta"):
-                speaker = self._ensure_speaker()
-                if speaker is not None:
-                    delta = env.data.get("delta")
-                    if isinstance(delta, str):
-                        speaker.enqueue(from_b64(delta), str(env.data.get("item_id")))
-            elif env.type == "input_audio_buffer.speech_started":
-                # With server VAD the server cancels its own response (interrupt_response); we only
-                # stop playing and report what was heard.
-                self.interrupt_playback(cancel=False)
+        try:
+            async for env in sub:
+                try:
+                    if env.type in ("response.output_audio.delta", "response.audio.delta"):
+                        delta = env.data.get("delta")
+                        speaker = await self._ensure_speaker()
+                        if speaker is not None and isinstance(delta, str):
+                            speaker.enqueue(from_b64(delta), str(env.data.get("item_id")))
+                    elif env.type == "input_audio_buffer.speech_started":
+                        # With server VAD the server cancels its own response (interrupt_response); we
+                        # only stop playing and report what was heard.
+                        self.interrupt_playback(cancel=False)
+                except ValueError as exc:
+                    self._note("rt.audio", f"assistant audio not played: {exc}", notify=False)
+        finally:
+            sub.close()
 
-    def _ensure_speaker(self) -> Speaker | None:
+    def observe(self, env: Envelope) -> None:
+        """Track the response in progress from inbound frames (the app's pump calls this), so barge-in
+        can cancel it whether or not audio is being played."""
+        if env.type == "response.created":
+            self.active_response = text(field(env.data, "response").get("id")) or None
+        elif env.type == "response.done":
+            if text(field(env.data, "response").get("id")) == self.active_response:
+                self.active_response = None
+
+    async def _ensure_speaker(self) -> Speaker | None:
         if self._speaker is not None or self._speaker_failed:
             return self._speaker
         from tui.audio import AudioDeviceError, Speaker
 
         speaker = Speaker()
         try:
-            speaker.start()
+            # Opening PortAudio probes devices: off the loop, which is busy receiving the reply.
+            await asyncio.to_thread(speaker.start)
         except AudioDeviceError as exc:
             self._speaker_failed = True
             self._note("rt.audio", f"speaker unavailable, assistant audio is not played: {exc}")
@@ -181,7 +196,7 @@ class VoiceController:
             self.active_response = None
         if self._speaker is None:
             return
-        heard = self._speaker.clear()
+        heard = self._speaker.clear(streaming=self.active_response is not None)
         if self.session is None or not self.session.is_open:
             return
         for item_id, played_ms in heard.items():

@@ -97,13 +97,16 @@ class Microphone:
         with self._lock:
             stream, pa, loop, queue, ended = self._stream, self._pa, self._loop, self._queue, self._ended
             self._stream = self._pa = None
-            close_stream(pa, stream)
-            if loop is not None and stream is not None:
-                # Queued after every chunk the callback already scheduled, so it really is last.
-                try:
-                    loop.call_soon_threadsafe(_finish, queue, ended)
-                except RuntimeError:
-                    ended.set()
+            try:
+                close_stream(pa, stream)
+            finally:
+                # Even if closing failed (a device unplugged mid-turn), readers must see the end.
+                if loop is not None and stream is not None:
+                    # Queued after every chunk the callback already scheduled, so it really is last.
+                    try:
+                        loop.call_soon_threadsafe(_finish, queue, ended)
+                    except RuntimeError:
+                        ended.set()
 
     async def aclose(self) -> None:
         """Stop, then wait until every captured chunk is in the queue (so `drain()` gets them all)."""

@@ -115,16 +115,18 @@ class Speaker:
             self._queued += usable
             self._last_item = item_id
 
-    def clear(self) -> dict[str, int]:
+    def clear(self, *, streaming: bool = True) -> dict[str, int]:
         """Interrupt: drop queued audio, fading out over `fade_ms` if audio was playing.
 
-        Returns `{item_id: played_ms}` for each interrupted item (those with audio queued, plus the
-        most recently enqueued one, which may still be streaming). Late audio for them is dropped.
-        The fade tail is counted as played at once, so the returned values are final.
+        Returns `{item_id: played_ms}` for each interrupted item: those with audio still queued, plus
+        the most recently enqueued one when `streaming` (its response may still be sending audio).
+        Pass `streaming=False` once the response is done, so a reply heard to the end is not reported
+        (and not truncated). Late audio for interrupted items is dropped. The fade tail is counted as
+        played at once, so the returned values are final.
         """
         with self._lock:
             interrupted = {seg.item_id for seg in self._segments if seg.item_id is not None}
-            if self._last_item is not None:
+            if streaming and self._last_item is not None:
                 interrupted.add(self._last_item)
             tail = self._take(self.fade_bytes) if self._primed and self.fade_bytes else b""
             self._segments.clear()

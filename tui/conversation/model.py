@@ -69,8 +69,8 @@ class Item:
     @property
     def display_text(self) -> str:
         """The text to show, with the state spelled out where there is none yet."""
-        if self.text:
-            return self.text
+        if self.text.strip():
+            return self.text.strip()  # whisper-1 deltas end in a newline
         return {
             TextState.SPEAKING: "(speaking…)",
             TextState.TRANSCRIBING: "(transcribing…)",

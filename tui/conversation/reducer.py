@@ -8,10 +8,11 @@ server's item chain (`previous_item_id`), never by arrival of transcription even
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
-from tui.protocol import Direction, Envelope, to_ga, transcription_config
+from tui.protocol import Direction, Envelope, error_summary, field, objects, text, to_ga, transcription_config
 
 from .model import Item, Origin, TextState
 
@@ -31,17 +32,19 @@ class _EarlyTranscript:
 class Conversation:
     """Ordered items built from a stream of envelopes. Feed it with :meth:`apply`."""
 
-    items: dict[str, Item] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)
+    items: dict[str, Item] = dc_field(default_factory=dict)
+    order: list[str] = dc_field(default_factory=list)
     transcription_on: bool = False
     """Whether the last session object had input transcription configured."""
     session_id: str | None = None
     last_error: str | None = None
-    changed: set[str] = field(default_factory=set)
+    changed: set[str] = dc_field(default_factory=set)
     """Ids changed since the last :meth:`take_changes` (the UI re-renders only these)."""
-    unhandled: dict[str, int] = field(default_factory=dict)
+    unhandled: dict[str, int] = dc_field(default_factory=dict)
     """Server event types the reducer had no rule for, with counts (shown for debugging)."""
-    _early: dict[str, _EarlyTranscript] = field(default_factory=dict)
+    bad_frames: list[str] = dc_field(default_factory=list)
+    """Frames the reducer could not apply (wrong shapes), for the app to report."""
+    _early: dict[str, _EarlyTranscript] = dc_field(default_factory=dict)
 
     # -- public ---------------------------------------------------------------------------
 
@@ -53,7 +56,11 @@ class Conversation:
         if handler is None:
             self.unhandled[env.type] = self.unhandled.get(env.type, 0) + 1
             return
-        handler(self, env.data, env.mono)
+        try:
+            handler(self, env.data, env.mono)
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            # A frame of a shape the reference does not promise: note it, keep everything else.
+            self.bad_frames.append(f"frame #{env.seq} ({env.type}) could not be applied: {exc}")
 
     def ordered(self) -> list[Item]:
         """Items in conversation order."""
@@ -105,8 +112,8 @@ class Conversation:
     # -- handlers -------------------------------------------------------------------------
 
     def _on_session(self, data: dict[str, Any], at: float) -> None:
-        session = data.get("session") or {}
-        self.session_id = session.get("id") or self.session_id
+        session = field(data, "session")
+        self.session_id = text(session.get("id")) or self.session_id
         self.transcription_on = transcription_config(session) is not None
 
     def _on_speech_started(self, data: dict[str, Any], at: float) -> None:
@@ -130,7 +137,7 @@ class Conversation:
         self.changed.add(item_id)
 
     def _on_item(self, data: dict[str, Any], at: float) -> None:
-        raw = data.get("item") or {}
+        raw = field(data, "item")
         item_id = raw.get("id")
         if not isinstance(item_id, str):
             return
@@ -147,7 +154,7 @@ class Conversation:
         elif item.kind == "function_call_output":
             item.role = "tool"
             item.call_id = raw.get("call_id") or item.call_id
-            item.text = str(raw.get("output") or "")
+            item.text = text(raw.get("output"))
             item.state = TextState.DONE
         else:
             self._fill_message(item, raw, known is None, at)
@@ -157,7 +164,7 @@ class Conversation:
 
     def _fill_message(self, item: Item, raw: dict[str, Any], new: bool, at: float) -> None:
         texts: list[str] = []
-        for part in raw.get("content") or []:
+        for part in objects(raw.get("content")):
             ptype = part.get("type")
             if ptype in ("input_text", "output_text", "text"):
                 texts.append(str(part.get("text") or ""))
@@ -180,7 +187,7 @@ class Conversation:
             item.status = "completed"
 
     def _on_transcription_delta(self, data: dict[str, Any], at: float) -> None:
-        item_id, delta = data.get("item_id"), data.get("delta") or ""
+        item_id, delta = data.get("item_id"), text(data.get("delta"))
         if not isinstance(item_id, str):
             return
         item = self.items.get(item_id)
@@ -190,8 +197,8 @@ class Conversation:
                 early.text += delta
                 early.deltas += 1
             return
-        if item.state is TextState.DONE and item.text_done_at is not None:
-            return  # a late delta after `.completed`: the completed text is authoritative
+        if item.state in (TextState.DONE, TextState.FAILED) and item.text_done_at is not None:
+            return  # a late delta after `.completed`/`.failed`: the final event is authoritative
         item.text += delta
         item.deltas += 1
         item.state = TextState.STREAMING
@@ -220,8 +227,7 @@ class Conversation:
         item_id = data.get("item_id")
         if not isinstance(item_id, str):
             return
-        err = data.get("error") or {}
-        message = f"{err.get('code') or err.get('type') or 'error'}: {err.get('message') or ''}".strip()
+        message = error_summary(data)
         item = self.items.get(item_id)
         if item is None:
             early = self._early.setdefault(item_id, _EarlyTranscript())
@@ -231,7 +237,7 @@ class Conversation:
         self.changed.add(item_id)
 
     def _on_output_item(self, data: dict[str, Any], at: float) -> None:
-        raw = data.get("item") or {}
+        raw = field(data, "item")
         item_id = raw.get("id")
         if not isinstance(item_id, str):
             return
@@ -246,7 +252,9 @@ class Conversation:
         if not isinstance(item_id, str):
             return
         item = self._assistant_item(item_id, data.get("response_id"))
-        item.text += str(data.get("delta") or "")
+        if item.state is TextState.DONE and item.text_done_at is not None:
+            return  # a late delta after the part's `.done`: the final text is authoritative
+        item.text += text(data.get("delta"))
         item.deltas += 1
         item.state = TextState.STREAMING
         self.changed.add(item_id)
@@ -264,7 +272,7 @@ class Conversation:
         if isinstance(item_id, str):
             item = self._assistant_item(item_id, data.get("response_id"))
             item.role, item.kind = "tool", "function_call"
-            item.text += str(data.get("delta") or "")
+            item.text += text(data.get("delta"))
             self.changed.add(item_id)
 
     def _on_arguments_done(self, data: dict[str, Any], at: float) -> None:
@@ -279,10 +287,10 @@ class Conversation:
             self.changed.add(item_id)
 
     def _on_response_done(self, data: dict[str, Any], at: float) -> None:
-        response = data.get("response") or {}
-        status = str(response.get("status") or "completed")
-        for raw in response.get("output") or []:
-            item = self.items.get(raw.get("id"))
+        response = field(data, "response")
+        status = text(response.get("status")) or "completed"
+        for raw in objects(response.get("output")):
+            item = self.items.get(text(raw.get("id")))
             if item is None:
                 continue
             item.status = status if status != "completed" else str(raw.get("status") or status)
@@ -306,8 +314,7 @@ class Conversation:
             self.changed.add(item.id)
 
     def _on_error(self, data: dict[str, Any], at: float) -> None:
-        err = data.get("error") or {}
-        self.last_error = f"{err.get('code') or err.get('type') or 'error'}: {err.get('message') or ''}"
+        self.last_error = error_summary(data)
 
 
 def _make_output_done(field_name: str) -> Callable[[Conversation, dict[str, Any], float], None]:

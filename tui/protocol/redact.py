@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from .events import AUDIO_FIELDS
+from .fields import error_summary, field, text
 
 #: Strings longer than this are cut for display (the capture file keeps them whole).
 MAX_DISPLAY_STRING = 200
@@ -50,33 +51,31 @@ def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, _key: str = "") 
 
 def summarize(data: dict[str, Any]) -> str:
     """A one-line human summary of an event's payload (without its type)."""
-    etype = str(data.get("type", ""))
+    etype = text(data.get("type"))
     if etype == "error":
-        err = data.get("error") or {}
-        code = err.get("code") or err.get("type") or "error"
-        return f"{code}: {err.get('message', '')}"
-    field = AUDIO_FIELDS.get(etype)
-    if field and isinstance(data.get(field), str):
-        return audio_tag(data[field])
+        return error_summary(data)
+    audio_field = AUDIO_FIELDS.get(etype)
+    if audio_field and isinstance(data.get(audio_field), str):
+        return audio_tag(data[audio_field])
     if "delta" in data and isinstance(data["delta"], str):
         return repr(_cut(data["delta"], 60))
     if "transcript" in data and isinstance(data["transcript"], str):
         return repr(_cut(data["transcript"].strip(), 80))
     if etype.startswith("session."):
-        session = data.get("session") or {}
-        return f"{session.get('id', '')} {session.get('model', '')}".strip()
+        session = field(data, "session")
+        return f"{text(session.get('id'))} {text(session.get('model'))}".strip()
     if etype in ("response.created", "response.done"):
-        response = data.get("response") or {}
-        return f"{response.get('id', '')} {response.get('status', '')}".strip()
+        response = field(data, "response")
+        return f"{text(response.get('id'))} {text(response.get('status'))}".strip()
     if "item" in data and isinstance(data["item"], dict):
         item = data["item"]
-        return f"{item.get('id', '')} {item.get('role') or item.get('type', '')}".strip()
+        return f"{text(item.get('id'))} {text(item.get('role')) or text(item.get('type'))}".strip()
     if "item_id" in data:
-        return str(data["item_id"])
+        return text(data["item_id"])
     if etype.startswith("rt."):
-        return str(data.get("message", ""))
+        return text(data.get("message"))
     return ""
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _cut(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"

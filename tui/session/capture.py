@@ -6,6 +6,7 @@ lost. The API key is never written: frames are scrubbed of it before they reach 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -52,28 +53,40 @@ def envelope_record(env: Envelope, t0: float) -> dict[str, Any]:
     return record
 
 
+FLUSH_INTERVAL = 0.25
+"""Seconds of frames a crash may lose from the capture file at most."""
+
+
 class CaptureWriter:
     """Appends envelopes to `frames.jsonl` in a session folder, scrubbing the secret."""
 
     FILENAME = "frames.jsonl"
 
-    def __init__(self, folder: Path, secret: str | None = None) -> None:
+    def __init__(self, folder: Path, secrets: tuple[str | None, ...] = ()) -> None:
         self.folder = folder
         self.path = folder / self.FILENAME
-        self._secret = secret or None
+        # Longest first, so a key that contains another is scrubbed whole.
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
         self._file: IO[str] | None = self.path.open("a", encoding="utf-8")
         self._t0: float | None = None
+        self._flushed_at = 0.0
 
     def write(self, env: Envelope) -> None:
-        """Append one envelope (line-buffered by the OS; flushed on close)."""
+        """Append one envelope; the file is flushed at least every FLUSH_INTERVAL seconds."""
         if self._file is None:
             return
         if self._t0 is None:
             self._t0 = env.mono
         line = json.dumps(envelope_record(env, self._t0), separators=(",", ":"), ensure_ascii=False)
-        if self._secret and self._secret in line:
-            line = line.replace(self._secret, "[redacted]")
+        for secret in self._secrets:
+            if secret in line:
+                line = line.replace(secret, "[redacted]")
         self._file.write(line + "\n")
+        if env.mono - self._flushed_at > FLUSH_INTERVAL:
+            # Bounded loss on a crash (the last frames are the ones a debugger needs) without a
+            # system call per audio delta.
+            self._file.flush()
+            self._flushed_at = env.mono
 
     def flush(self) -> None:
         """Push buffered lines to disk."""
@@ -81,7 +94,8 @@ class CaptureWriter:
             self._file.flush()
 
     def close(self) -> None:
-        """Flush and close the file."""
+        """Flush and close the file (a disk error here is not worth losing the session over)."""
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            file, self._file = self._file, None
+            with contextlib.suppress(OSError):
+                file.close()

@@ -18,7 +18,19 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from tui.bus import Bus, Topic
-from tui.protocol import Direction, Envelope, FrameError, client_event_id, local_envelope, next_seq, parse, serialize
+from tui.protocol import (
+    Direction,
+    Envelope,
+    FrameError,
+    client_event_id,
+    error_summary,
+    field,
+    local_envelope,
+    next_seq,
+    parse,
+    serialize,
+    text,
+)
 
 from .capture import CaptureWriter
 from .targets import Target
@@ -70,6 +82,8 @@ class RealtimeSession:
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = asyncio.Event()
+        self._closing = False
+        """Set when rt-tui closes the socket, so the reader does not report a close by the server."""
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -114,20 +128,19 @@ class RealtimeSession:
 
     async def _raise_if_closed_after_error(self, first: Envelope) -> None:
         assert self._ws is not None
-        err = first.data.get("error") or {}
-        text = err.get("message") or "unknown error"
-        code = err.get("code") or err.get("type") or "error"
+        reason = error_summary(first.data)
         try:
             # A fatal error is followed at once by a close; any other frame means the session lives.
             message = await asyncio.wait_for(self._ws.recv(), timeout=HANDSHAKE_GRACE)
         except TimeoutError:
             return
         except ConnectionClosed:
-            raise self._fail(f"server refused the session: {code}: {text} (close {self._ws.close_code})") from None
+            raise self._fail(f"server refused the session: {reason} (close {self._ws.close_code})") from None
         self._receive(message)
 
     async def close(self) -> None:
         """Close the socket and stop both tasks. Safe to call more than once."""
+        self._closing = True
         if self._ws is not None:
             with contextlib.suppress(Exception):
                 await self._ws.close()
@@ -184,11 +197,14 @@ class RealtimeSession:
         assert self._ws is not None
         try:
             async for message in self._ws:
-                self._receive(message)
+                try:
+                    self._receive(message)
+                except Exception as exc:  # noqa: BLE001 - one bad frame must not end the session
+                    self._publish(local_envelope("rt.client_error", f"frame not handled: {type(exc).__name__}: {exc}"))
         except ConnectionClosed:
             pass
         finally:
-            if self.state is ConnectionState.OPEN:
+            if self.state is ConnectionState.OPEN and not self._closing:
                 code, reason = self._ws.close_code, self._ws.close_reason
                 text = f"connection closed by server (code {code}{': ' + reason if reason else ''})"
                 self.close_reason = text
@@ -214,7 +230,7 @@ class RealtimeSession:
             return env
         env = Envelope(next_seq(), Direction.IN, str(data["type"]), data, message)  # type: ignore[arg-type]
         if env.type in ("session.created", "session.updated", "transcription_session.created"):
-            self.session_id = (data.get("session") or {}).get("id") or self.session_id
+            self.session_id = text(field(data, "session").get("id")) or self.session_id
         self._publish(env)
         return env
 
@@ -222,7 +238,13 @@ class RealtimeSession:
 
     def _publish(self, env: Envelope) -> None:
         if self.capture is not None:
-            self.capture.write(env)
+            try:
+                self.capture.write(env)
+            except OSError as exc:
+                # A full or vanished disk stops the capture, never the session.
+                capture, self.capture = self.capture, None
+                capture.close()
+                self.bus.publish(FRAMES, local_envelope("rt.capture", f"capture stopped: {exc.strerror or exc}"))
         self.bus.publish(FRAMES, env)
 
     def _set_state(self, state: ConnectionState, message: str) -> None:
@@ -257,7 +279,7 @@ def _describe_connect_error(exc: BaseException, target: Target) -> str:
         hint = " (check the API key)" if status in (401, 403) else ""
         return f"{target.label} rejected the WebSocket upgrade: HTTP {status}{hint}"
     if isinstance(exc, InvalidURI):
-        return f"invalid URL: {target.url}"
+        return f"invalid URL: {target.label}"
     if isinstance(exc, TimeoutError):
         return f"timed out connecting to {target.label}"
     if isinstance(exc, ConnectionRefusedError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
@@ -23,8 +23,8 @@ class Target:
     kind: str
     """"openai", "url" or "simulator"."""
     headers: dict[str, str] = field(default_factory=dict, repr=False)
-    secret: str | None = field(default=None, repr=False)
-    """The API key, kept only to send it and to scrub it from anything written."""
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    """Keys (header or URL), kept only to send them and to scrub them from anything written."""
 
 
 def openai_target(model: str = DEFAULT_MODEL, api_key: str | None = None) -> Target:
@@ -38,17 +38,45 @@ def openai_target(model: str = DEFAULT_MODEL, api_key: str | None = None) -> Tar
         label=f"OpenAI · {model}",
         kind="openai",
         headers={"Authorization": f"Bearer {key.strip()}"},
-        secret=key.strip(),
+        secrets=(key.strip(),),
     )
 
 
+#: Query parameters that carry credentials (Azure's `api-key`, SAS signatures, tokens): never shown.
+SECRET_QUERY_KEYS = frozenset({"api-key", "api_key", "apikey", "key", "token", "access_token", "sig", "signature"})
+
+#: Hosts that take the key in an `api-key` header rather than as a Bearer token (protocol §1.5).
+AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
+
+
 def url_target(url: str, api_key: str | None = None, *, kind: str = "url", label: str | None = None) -> Target:
-    """Any ws:// or wss:// Realtime endpoint; a key (if given) goes in a Bearer header."""
+    """Any ws:// or wss:// Realtime endpoint. A key goes in a Bearer header (Azure: an `api-key` header);
+    credentials in the URL itself (user info, `api-key=` and the like) are masked in the label."""
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.netloc:
-        raise TargetError(f"not a WebSocket URL: {url!r} (expected ws://HOST:PORT/... or wss://...)")
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    return Target(url=url, label=label or url, kind=kind, headers=headers, secret=api_key or None)
+        raise TargetError(f"not a WebSocket URL: {_safe_label(url)[0]!r} (expected ws://HOST:PORT/... or wss://...)")
+    shown, in_url = _safe_label(url)
+    headers: dict[str, str] = {}
+    if api_key:
+        azure = (parts.hostname or "").endswith(AZURE_HOST_SUFFIXES)
+        headers = {"api-key": api_key} if azure else {"Authorization": f"Bearer {api_key}"}
+    secrets = tuple(s for s in (api_key, *in_url) if s)
+    return Target(url=url, label=label or shown, kind=kind, headers=headers, secrets=secrets)
+
+
+def _safe_label(url: str) -> tuple[str, list[str]]:
+    """`url` with user info dropped and credential query values masked, and the values it hid."""
+    parts = urlsplit(url)
+    hidden = [value for value in (parts.username, parts.password) if value]
+    query = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key.lower() in SECRET_QUERY_KEYS and value:
+            hidden.append(value)
+            value = "***"
+        query.append((key, value))
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), "")), hidden
 
 
 def simulator_target(url: str) -> Target:

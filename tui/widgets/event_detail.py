@@ -6,6 +6,7 @@ import json
 
 from rich.console import Group
 from rich.json import JSON
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -32,7 +33,13 @@ class EventDetail(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         shown = [self.row.first] if self.row.count == 1 else [self.row.first, self.row.last]
-        parts = [JSON(json.dumps(redact(env.data) if env.data else env.raw, ensure_ascii=False)) for env in shown]
+        parts: list[JSON | Text] = []
+        for env in shown:
+            parts.append(JSON(json.dumps(redact(env.data) if env.data else env.raw, ensure_ascii=False)))
+            if env.type == "rt.malformed":
+                # What the server actually sent, so the bad bytes can be seen without the capture file.
+                raw = env.raw if len(env.raw) <= 4000 else env.raw[:4000] + f"… (+{len(env.raw) - 4000} chars)"
+                parts.append(Text.assemble(("\nraw frame:\n", "bold"), raw))
         with VerticalScroll() as scroll:
             count = f" ×{self.row.count} (first and last)" if self.row.count > 1 else ""
             scroll.border_title = f"{self.row.type}{count}"

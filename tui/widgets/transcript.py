@@ -32,7 +32,8 @@ class TurnRow(Static):
     """
 
     def __init__(self, item: Item) -> None:
-        super().__init__(id=f"row-{item.id}")
+        # No DOM id: item ids come from the server and need not be valid identifiers.
+        super().__init__()
         self.item_id = item.id
         self.text = Text()
         self.add_class(f"-{item.role if item.role in _ROLE_LABELS else 'tool'}")
