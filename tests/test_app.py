@@ -127,7 +127,7 @@ async def test_a_wrong_url_is_reported_and_the_app_keeps_running() -> None:
         assert app.is_running
 
 
-@pytest.mark.parametrize("key", ["q"])
+@pytest.mark.parametrize("key", ["q", "ctrl+q"])
 async def test_quit_key(key: str) -> None:
     app = RtApp(Settings(target=TargetChoice.URL, url="ws://127.0.0.1:9/v1/realtime"), connect=False)
     async with app.run_test() as pilot:
@@ -222,3 +222,50 @@ async def test_an_expired_session_is_reported_and_reconnect_opens_a_new_one() ->
                 "a new session",
             )
             assert items(app, "user")[0].text == "hello there"  # the transcript survives the reconnect
+
+
+async def test_credentials_in_the_url_are_masked_everywhere(simulator_url: str) -> None:
+    secret = "azure-like-secret-value-42"
+    url = f"{simulator_url}&api-key={secret}"
+    app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        label = app.query_one(StatusLine).target
+        assert "api-key=***" in label and secret not in label
+        assert all(secret not in row for row in app.query_one(EventLog).row_texts())
+        screen = app.export_screenshot()
+        assert secret not in screen
+    captures = list(Path(os.environ["RT_TUI_DATA_DIR"]).glob("sessions/*/frames.jsonl"))
+    assert captures and all(secret not in c.read_text() for c in captures)
+
+
+async def test_a_reply_heard_to_the_end_is_not_truncated(tmp_path: Path, simulator_url: str) -> None:
+    with (
+        FifoFeeder(tmp_path / "mic.fifo"),
+        FifoSink(tmp_path / "spk.fifo") as sink,
+        fake_alsa(tmp_path / "mic.fifo", tmp_path / "spk.fifo"),
+    ):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            await pilot.press("slash", *"hi", "enter", "escape")
+            await wait_for(
+                pilot,
+                lambda: (
+                    items(app, "assistant")
+                    and items(app, "assistant")[-1].status == "completed"
+                    and app.voice.active_response is None
+                ),
+                15,
+                "the reply",
+            )
+            await wait_for(pilot, lambda: len(sink.data) > 24_000, 10, "the reply to start playing")
+            await wait_for(pilot, lambda: not app.voice.playing, 20, "the speaker to play the whole reply")
+            await pilot.pause(0.2)
+            await pilot.press("space")
+            await pilot.pause(0.5)
+            log = app.query_one(EventLog).row_texts()
+            assert not any(row.startswith("▲ conversation.item.truncate") for row in log)
+            assert not any(row.startswith("▲ response.cancel") for row in log)
+            assert items(app, "assistant")[-1].status == "completed"
+            await pilot.press("space")

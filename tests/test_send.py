@@ -83,8 +83,6 @@ def test_send_failures_exit_non_zero_with_one_line(tmp_path: Path) -> None:
     garbage.write_bytes(b"RIFF" + os.urandom(200))
     bad = run_cli("send", str(garbage), "--local")
     assert bad.returncode == 2 and bad.stderr.startswith("rt-tui send:")
-    refused = run_cli("send", str(tmp_path / "x.wav"), "--url", "ws://127.0.0.1:9/v1/realtime")
-    assert refused.returncode != 0
 
 
 def test_send_to_an_unreachable_url_exits_1_with_a_reason(question_wav: Path) -> None:
@@ -123,3 +121,15 @@ def test_send_with_a_wrong_or_missing_key_is_refused_without_leaking_it(question
         accepted = run_cli("send", str(question_wav), "--url", url, env_extra={"RT_TUI_API_KEY": right})
         assert accepted.returncode == 0, accepted.stderr
         assert "weather" in accepted.stdout.lower()
+
+
+def test_send_prints_what_arrived_when_the_connection_drops(question_wav: Path) -> None:
+    from tui.server.testing import background_simulator
+
+    with background_simulator() as sim:
+        # The transcript is held until after response.done, and the socket drops right then.
+        url = sim.url_for(transcription="after_response", drop_after="response.done:1")
+        result = run_cli("send", str(question_wav), "--url", url)
+    assert result.returncode == 1
+    assert "assistant:" in result.stdout and "weather" in result.stdout.lower()  # the reply is not lost
+    assert result.stderr.startswith("rt-tui send:")

@@ -172,6 +172,11 @@ class VoiceController:
             if text(field(env.data, "response").get("id")) == self.active_response:
                 self.active_response = None
 
+    @property
+    def playing(self) -> bool:
+        """True while assistant audio waits to be handed to the speaker."""
+        return self._speaker is not None and not self._speaker.idle
+
     async def _ensure_speaker(self) -> Speaker | None:
         if self._speaker is not None or self._speaker_failed:
             return self._speaker
