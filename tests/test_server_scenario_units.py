@@ -154,13 +154,12 @@ def turn(item_id: str, response_id: str) -> list[dict[str, Any]]:
 def run(ordering: TranscriptOrdering, events: list[dict[str, Any]]) -> list[str]:
     """`type@item` of what reaches the client, in order."""
     out: list[dict[str, Any]] = []
-    for event in [{"type": "session.created", "session": {"type": "realtime", "audio": {"input": {}}}}]:
-        out += ordering.route(event)
-    on = {"type": "session.updated", "session": {"audio": {"input": {"transcription": {"model": "whisper-1"}}}}}
-    out += ordering.route(on)
     for event in events:
+        if event["type"] == "input_audio_buffer.committed":
+            # As the connection does when transcription is on for this commit.
+            ordering.expect_transcript(event["item_id"])
         out += ordering.route(event)
-    return [f"{e['type']}@{e.get('item_id') or (e.get('item') or {}).get('id') or ''}" for e in out[2:]]
+    return [f"{e['type']}@{e.get('item_id') or (e.get('item') or {}).get('id') or ''}" for e in out]
 
 
 async def test_random_order_is_reproducible_from_the_seed() -> None:
@@ -179,7 +178,9 @@ async def test_random_order_is_reproducible_from_the_seed() -> None:
 async def test_nothing_is_held_while_transcription_is_off() -> None:
     ordering = TranscriptOrdering(TranscriptionOrder.BEFORE_ITEM, hold_limit_s=5, rng=random.Random(0))
     events = turn("item_a", "resp_a")
-    assert ordering.route({"type": "session.created", "session": {"audio": {"input": {"transcription": None}}}})
+    # A session.updated announcing transcription does not matter: only the connection's word does.
+    on = {"type": "session.updated", "session": {"audio": {"input": {"transcription": {"model": "whisper-1"}}}}}
+    assert ordering.route(on) == [on]
     sent = [e for event in events for e in ordering.route(event)]
     assert sent == events and ordering.holding == 0
 

@@ -57,6 +57,7 @@ class Simulator:
             select_subprotocol=_select_subprotocol,
             compression=None,
             max_size=self.config.max_message_bytes,
+            max_queue=self.config.max_inbound_queue,
             ping_interval=self.config.ping_interval,
         )
         self._port = int(next(iter(self._server.sockets)).getsockname()[1])

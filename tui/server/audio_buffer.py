@@ -4,8 +4,13 @@ from __future__ import annotations
 
 #: 24 kHz mono PCM16.
 BYTES_PER_MS = 48
-SAMPLES_PER_MS = 24
+BYTES_PER_SECOND = BYTES_PER_MS * 1000
 MIN_COMMIT_MS = 100
+#: Most audio one `input_audio_buffer.append` may carry, as sent (protocol reference §3.1).
+MAX_APPEND_BYTES = 15 * 1024 * 1024
+#: Most audio the buffer holds before a commit or clear: 10 minutes of 24 kHz PCM16 (~27 MiB).
+#: The reference documents no such limit; it bounds the simulator's memory per connection.
+MAX_BUFFER_MS = 10 * 60 * 1000
 
 
 def bytes_to_ms(nbytes: int) -> int:

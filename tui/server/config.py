@@ -49,8 +49,13 @@ class SimulatorConfig:
     session_seconds: int = 3600
     """Maximum session duration: reported as `expires_at` = now + this (GA sessions last 60 minutes);
     at the end the session gets `error` `session_expired` and close 1001."""
-    max_message_bytes: int = 32 * 1024 * 1024
-    """An append may carry 15 MiB of audio, i.e. 20 MiB of base64."""
+    max_message_bytes: int = 21 * 1024 * 1024
+    """Largest client frame: an append may carry 15 MiB of audio, i.e. 20 MiB of base64, plus its JSON."""
+    max_inbound_queue: int = 4
+    """Client frames buffered per connection before reading pauses (bounds memory to about 4 × the above)."""
+    max_queued_chars: int = 32 * 1024 * 1024
+    """Outbound characters waiting for a client that does not read; past this the connection is
+    closed with 1008 "client is not reading"."""
     ping_interval: float | None = 20.0
     """The service pings about every 20 s."""
     audio_chunk_ms: int = 100

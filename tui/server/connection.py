@@ -17,7 +17,14 @@ from tui.protocol import Dialect, turn_detection_config
 
 from . import ids
 from .asr import AsrEngine
-from .audio_buffer import MIN_COMMIT_MS, InputAudioBuffer, bytes_to_ms
+from .audio_buffer import (
+    BYTES_PER_MS,
+    MAX_APPEND_BYTES,
+    MAX_BUFFER_MS,
+    MIN_COMMIT_MS,
+    InputAudioBuffer,
+    bytes_to_ms,
+)
 from .audio_format import InputDecoder, decode_clip, encode_clip
 from .beta import DEFAULT_VOICE, BetaWire, ga_item
 from .client_items import decode_audio, normalize_client_item
@@ -39,6 +46,10 @@ _log = logging.getLogger(__name__)
 _WRITER_DRAIN_SECONDS = 2.0
 
 Handler = Callable[[dict[str, Any]], None]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON value")
 
 
 class Connection:
@@ -69,7 +80,13 @@ class Connection:
             transcription_delay_s=config.transcription_delay,
             session_seconds=config.session_seconds,
         )
-        self._writer = EventWriter(ws, config.dialect, beta=self._beta, scheduler=self._scheduler)
+        self._writer = EventWriter(
+            ws,
+            config.dialect,
+            beta=self._beta,
+            scheduler=self._scheduler,
+            max_queued_chars=config.max_queued_chars,
+        )
         self._emit = self._writer.emit
         lifetime_s = math.ceil(self._scheduler.session_seconds)
         self._session = (
@@ -129,7 +146,14 @@ class Connection:
         self._spawn(self._scheduler.run_expiry(emit=self._emit, flush=self._writer.close, ws=self._ws))
         try:
             async for message in self._ws:
-                self._on_frame(message)
+                try:
+                    self._on_frame(message)
+                except Exception:
+                    # Handler errors are answered in _on_frame; reaching here means the
+                    # connection's own state is broken: say so (1011) rather than close 1000.
+                    _log.exception("simulator: connection state broken, closing with 1011")
+                    await self._ws.close(1011, "internal error")
+                    break
         except ConnectionClosed:
             pass
         finally:
@@ -142,9 +166,13 @@ class Connection:
             self._error(ProtocolError("invalid_event", "binary frames are not supported"), None)
             return
         try:
-            data = json.loads(raw)
+            # NaN and Infinity are not JSON (RFC 8259); Python accepts them unless told not to.
+            data = json.loads(raw, parse_constant=_reject_constant)
         except ValueError as exc:
             self._error(ProtocolError("invalid_json", f"Invalid JSON: {exc}"), None)
+            return
+        except RecursionError:
+            self._error(ProtocolError("invalid_json", "Invalid JSON: nested too deeply."), None)
             return
         if not isinstance(data, dict):
             self._error(ProtocolError("invalid_event", "The event must be a JSON object."), None)
@@ -206,7 +234,23 @@ class Connection:
     def _on_append(self, event: dict[str, Any]) -> None:
         if "audio" not in event:
             raise missing_parameter("audio")
-        pcm = self._input.decode(decode_audio(event["audio"], "audio"))
+        wire = decode_audio(event["audio"], "audio")
+        if len(wire) > MAX_APPEND_BYTES:
+            # §3.1 gives the 15 MiB limit but not the service's error code: invalid_value on "audio".
+            raise ProtocolError(
+                "invalid_value",
+                f"Invalid 'audio': an append carries at most {MAX_APPEND_BYTES} bytes of audio, got {len(wire)}.",
+                param="audio",
+            )
+        pcm = self._input.decode(wire)
+        if bytes_to_ms(len(pcm)) + self._buffer.duration_ms > MAX_BUFFER_MS:
+            # A simulator bound (not documented for the service): nothing is appended.
+            raise ProtocolError(
+                "invalid_value",
+                f"Invalid 'audio': the input audio buffer holds at most {MAX_BUFFER_MS // 1000} seconds; "
+                "commit or clear it first.",
+                param="audio",
+            )
         self._buffer.append(pcm)
         self._turns.on_audio(pcm)
 
@@ -235,10 +279,13 @@ class Connection:
             "content": [{"type": "input_audio", "transcript": None}],
         }
         previous = self._store.insert(StoredItem(copy.deepcopy(item), {0: pcm}), None)
+        options = TranscriptionOptions.from_session(self._session)
+        if options is not None:
+            # Before the commit passes the ordering filter: this turn's transcript may be reordered.
+            self._scheduler.expect_transcript(item_id)
         self._emit("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)
         self._emit("conversation.item.added", previous_item_id=previous, item=item)
         self._emit("conversation.item.done", previous_item_id=previous, item=item)
-        options = TranscriptionOptions.from_session(self._session)
         if options is None:
             return
         self._spawn(
@@ -255,7 +302,8 @@ class Connection:
         )
 
     def _record_transcript(self, item_id: str, text: str) -> None:
-        # Retrieve shows the transcript once `.completed` was sent, unless configured not to.
+        # Retrieve shows the transcript once `.completed` was sent (called by the writer after
+        # the frame left; a held or reordered `.completed` keeps it hidden), unless configured not to.
         if self._config.retrieve_transcripts:
             self._store.set_transcript(item_id, 0, text)
 
@@ -330,7 +378,7 @@ class Connection:
                 f"Audio content of {duration}ms is already shorter than {audio_end_ms}ms",
                 param="audio_end_ms",
             )
-        stored.audio[content_index] = stored.audio[content_index][: audio_end_ms * 48]
+        stored.audio[content_index] = stored.audio[content_index][: audio_end_ms * BYTES_PER_MS]
         # The unheard part of the transcript leaves the context with the audio.
         content[content_index]["transcript"] = ""
         self._emit(

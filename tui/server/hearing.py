@@ -7,6 +7,9 @@ import zlib
 
 from .asr import AsrEngine
 
+#: Recognitions one connection may have in the shared engine at once; more wait their turn.
+MAX_RECOGNITIONS_IN_FLIGHT = 2
+
 
 class Hearing:
     """Caches one recognition task per item (and per exact audio).
@@ -19,21 +22,28 @@ class Hearing:
     is recognized again.
     """
 
-    def __init__(self, asr: AsrEngine) -> None:
+    def __init__(self, asr: AsrEngine, *, max_in_flight: int = MAX_RECOGNITIONS_IN_FLIGHT) -> None:
         self._asr = asr
         self._tasks: dict[str, tuple[tuple[int, int], asyncio.Task[str]]] = {}
+        # The engine is shared by every connection: one connection committing many turns queues
+        # them here, behind each other, not in the engine ahead of other connections' turns.
+        self._slots = asyncio.Semaphore(max_in_flight)
 
     async def hear(self, item_id: str, pcm: bytes) -> str:
         """The text recognized in `pcm` for `item_id` (recognized once, on first request)."""
         fingerprint = (len(pcm), zlib.crc32(pcm))
         cached = self._tasks.get(item_id)
         if cached is None or cached[0] != fingerprint:
-            task = asyncio.create_task(self._asr.transcribe(pcm), name=f"rt-sim-asr-{item_id}")
+            task = asyncio.create_task(self._recognize(pcm), name=f"rt-sim-asr-{item_id}")
             self._tasks[item_id] = (fingerprint, task)
         else:
             task = cached[1]
         # Shielded: a cancelled response must not cancel the run a transcription is waiting on.
         return await asyncio.shield(task)
+
+    async def _recognize(self, pcm: bytes) -> str:
+        async with self._slots:
+            return await self._asr.transcribe(pcm)
 
     def forget(self, item_id: str) -> None:
         """Drop the cached result of a deleted item (a consumer already waiting still gets it)."""

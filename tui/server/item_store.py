@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .audio_buffer import BYTES_PER_MS
+
 
 @dataclass(slots=True)
 class StoredItem:
@@ -28,7 +30,7 @@ class StoredItem:
 
     def audio_ms(self) -> int:
         """Milliseconds of audio across all content parts (24 kHz PCM16)."""
-        return sum(len(pcm) for pcm in self.audio.values()) // 48
+        return sum(len(pcm) for pcm in self.audio.values()) // BYTES_PER_MS
 
 
 class ItemStore:

@@ -30,6 +30,12 @@ def resolve_input(raw: Any, store: ItemStore) -> list[StoredItem]:
     if not isinstance(raw, list):
         raise invalid_type("response.input", raw, "an array")
     items: list[StoredItem] = []
+    # A `function_call_output` answers a call of the conversation or one earlier in this input.
+    calls: set[str] = set()
+
+    def call_exists(call_id: str) -> bool:
+        return call_id in calls or store.has_call(call_id)
+
     for index, entry in enumerate(raw):
         param = f"response.input[{index}]"
         if not isinstance(entry, dict):
@@ -44,9 +50,10 @@ def resolve_input(raw: Any, store: ItemStore) -> list[StoredItem]:
                     "invalid_value", f"Item with id '{ref}' does not exist in the conversation.", param=f"{param}.id"
                 )
             items.append(StoredItem(copy.deepcopy(stored.item), dict(stored.audio)))
+            _note_call(stored.item, calls)
             continue
         try:
-            item, audio = normalize_client_item(entry)
+            item, audio = normalize_client_item(entry, call_exists=call_exists)
         except ProtocolError as err:
             # Same checks as conversation.item.create, reported at this entry's path.
             path = err.param or "item"
@@ -54,7 +61,13 @@ def resolve_input(raw: Any, store: ItemStore) -> list[StoredItem]:
                 err.code, err.message, param=param + path[len("item") :], error_type=err.error_type
             ) from None
         items.append(StoredItem(item, audio))
+        _note_call(item, calls)
     return items
+
+
+def _note_call(item: dict[str, Any], calls: set[str]) -> None:
+    if item.get("type") == "function_call" and isinstance(item.get("call_id"), str):
+        calls.add(item["call_id"])
 
 
 def last_user_message(items: list[StoredItem]) -> StoredItem | None:

@@ -6,7 +6,7 @@ reference §4.3 c). Rather than racing tasks against each other, which would mak
 depend on timing, this filter holds events back and releases them at a chosen cue in the stream
 the client receives, so an ordering mode gives the same order every time.
 
-Rules are created when a commit with transcription on passes (the turn's item id is known
+Rules are created when a commit the connection announced as transcribed passes (the turn's item id is known
 then). A rule captures events (holds them) and is released by a later event passing; released
 events pass through the filter again, so rules compose. Every rule gives up after a hold limit,
 so a cue that never comes (a response nobody asked for) only delays events.
@@ -18,8 +18,6 @@ import asyncio
 import random
 from collections.abc import Callable
 from typing import Any
-
-from tui.protocol import transcription_config
 
 from .scenario import TranscriptionOrder
 
@@ -178,7 +176,8 @@ class TranscriptOrdering:
         self._hold_limit_s = hold_limit_s
         self._rng = rng
         self._rules: list[_Rule] = []
-        self._transcribing = False
+        self._expected: set[str] = set()
+        """Items whose commit the connection said a transcript will follow."""
         self._turns = 0
         self._push: Callable[[list[Event]], None] | None = None
 
@@ -196,6 +195,14 @@ class TranscriptOrdering:
         out: list[Event] = []
         self._route(event, out)
         return out
+
+    def expect_transcript(self, item_id: str) -> None:
+        """The connection will transcribe this item: its commit starts a rule when it passes.
+
+        Said by the connection, which alone knows its session (events passing the filter may be
+        held or dropped, so they cannot tell whether transcription is on).
+        """
+        self._expected.add(item_id)
 
     def discard(self) -> None:
         """Forget every held event (the session is over) and stop the timers."""
@@ -230,13 +237,10 @@ class TranscriptOrdering:
             self._route(event, out)
 
     def _observe(self, event: Event) -> None:
-        kind = event.get("type")
-        if kind in ("session.created", "session.updated"):
-            session = event.get("session")
-            self._transcribing = isinstance(session, dict) and transcription_config(session) is not None
-        elif kind == "input_audio_buffer.committed" and self._transcribing:
+        if event.get("type") == "input_audio_buffer.committed":
             item_id = event.get("item_id")
-            if isinstance(item_id, str):
+            if isinstance(item_id, str) and item_id in self._expected:
+                self._expected.discard(item_id)
                 self._on_transcribed_commit(item_id)
 
     def _on_transcribed_commit(self, item_id: str) -> None:

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import ids
+from .audio_buffer import BYTES_PER_MS, BYTES_PER_SECOND
 from .config import SimulatorConfig
-from .errors import invalid_type, invalid_value, missing_parameter
 from .hearing import Hearing
 from .item_store import ItemStore, StoredItem
 from .model_input import context_tokens, heard_text, last_user_message, pending_tool_result, resolve_input
 from .pieces import estimate_text_tokens, word_pieces
 from .reply import compose_reply
-from .session_state import validate_max_output_tokens, validate_modalities
+from .session_schema import GA_RESPONSE_CREATE
 from .tools import argument_pieces, build_arguments, choose_tool
 from .tts import TtsEngine
 
@@ -37,8 +37,8 @@ _AUDIO_OUT_TOKENS_PER_SECOND = 20
 _TEXT_PIECE_SECONDS = 0.05
 #: Function arguments stream faster than speech: nobody listens to them.
 _ARGUMENT_PIECE_SECONDS = 0.01
-_TOOL_CHOICES = ["auto", "none", "required"]
-_TOOL_TYPES = ["function", "mcp"]
+#: Longest reply the simulated model writes (it echoes what it heard).
+MAX_REPLY_CHARS = 1000
 
 Emit = Callable[..., dict[str, Any]]
 
@@ -69,35 +69,19 @@ class ResponseOptions:
         """
         if request is None:
             request = {}
-        if not isinstance(request, dict):
-            raise invalid_type("response", request, "an object")
+        # Validated whole before anything is read: an invalid request changes nothing (§1.6).
+        GA_RESPONSE_CREATE(request, "response")
         audio_out = session.get("audio", {}).get("output", {})
         modalities = request.get("output_modalities", session.get("output_modalities", ["audio"]))
-        validate_modalities(modalities, "response.output_modalities")
-        if "max_output_tokens" in request:
-            validate_max_output_tokens(request["max_output_tokens"], "response.max_output_tokens")
         metadata = request.get("metadata")
-        if metadata is not None and not isinstance(metadata, dict):
-            raise invalid_type("response.metadata", metadata, "an object")
-        req_audio = request.get("audio") or {}
-        if not isinstance(req_audio, dict):
-            raise invalid_type("response.audio", req_audio, "an object")
-        req_out = req_audio.get("output") or {}
-        if not isinstance(req_out, dict):
-            raise invalid_type("response.audio.output", req_out, "an object")
+        req_out = request.get("audio", {}).get("output", {})
         voice = req_out.get("voice", audio_out.get("voice", "marin"))
         conversation = request.get("conversation")
-        if conversation not in (None, "auto", "none"):
-            raise invalid_value("response.conversation", conversation, ["auto", "none"])
         input_items: tuple[StoredItem, ...] | None = None
         if request.get("input") is not None:
             input_items = tuple(resolve_input(request["input"], store if store is not None else ItemStore()))
         tools = request["tools"] if "tools" in request else session.get("tools")
-        if "tools" in request:
-            _validate_tools(tools)
         tool_choice = request["tool_choice"] if "tool_choice" in request else session.get("tool_choice", "auto")
-        if "tool_choice" in request:
-            _validate_tool_choice(tool_choice)
         return cls(
             output_modalities=tuple(modalities),
             voice=voice if isinstance(voice, str) else str((voice or {}).get("id", "marin")),
@@ -118,30 +102,30 @@ class ResponseOptions:
         return "audio" in self.output_modalities
 
 
-def _validate_tools(tools: Any) -> None:
-    if not isinstance(tools, list):
-        raise invalid_type("response.tools", tools, "an array")
-    for index, tool in enumerate(tools):
-        param = f"response.tools[{index}]"
-        if not isinstance(tool, dict):
-            raise invalid_type(param, tool, "an object")
-        if tool.get("type") not in _TOOL_TYPES:
-            raise invalid_value(f"{param}.type", tool.get("type"), _TOOL_TYPES)
-        if tool.get("type") == "function" and not isinstance(tool.get("name"), str):
-            raise missing_parameter(f"{param}.name")
+def fit_reply(text: str, max_output_tokens: int | str) -> tuple[str, bool]:
+    """The reply as it will be generated: at most `MAX_REPLY_CHARS`, and no more text tokens than
+    `max_output_tokens`; True when the token limit cut it (the response ends `incomplete`).
 
-
-def _validate_tool_choice(choice: Any) -> None:
-    if isinstance(choice, str):
-        if choice not in _TOOL_CHOICES:
-            raise invalid_value("response.tool_choice", choice, _TOOL_CHOICES)
-        return
-    if not isinstance(choice, dict):
-        raise invalid_type("response.tool_choice", choice, "a string or an object")
-    if choice.get("type") not in ("function", "mcp"):
-        raise invalid_value("response.tool_choice.type", choice.get("type"), ["function", "mcp"])
-    if choice.get("type") == "function" and not isinstance(choice.get("name"), str):
-        raise missing_parameter("response.tool_choice.name")
+    The character cap keeps one huge `input_text` echo from occupying the shared TTS engine
+    (every connection's speech waits behind it); it is the simulated model's own length, not a cut.
+    """
+    pieces = word_pieces(text)
+    kept: list[str] = []
+    length = 0
+    for piece in pieces:
+        if length + len(piece) > MAX_REPLY_CHARS and kept:
+            break
+        kept.append(piece[:MAX_REPLY_CHARS])
+        length += len(kept[-1])
+    text = "".join(kept)
+    if not isinstance(max_output_tokens, int) or isinstance(max_output_tokens, bool):
+        return text, False
+    pieces, kept = word_pieces(text), []
+    for piece in pieces:
+        if estimate_text_tokens("".join(kept)) >= max_output_tokens:
+            return "".join(kept), True
+        kept.append(piece)
+    return text, False
 
 
 class ResponseRun:
@@ -200,7 +184,7 @@ class ResponseRun:
     @property
     def audio_ms(self) -> int:
         """Milliseconds of audio sent so far."""
-        return len(self._sent_audio) // 48
+        return len(self._sent_audio) // BYTES_PER_MS
 
     def start(self) -> None:
         """Emit `response.created` and start generating."""
@@ -236,22 +220,33 @@ class ResponseRun:
                 finished = await self._stream_arguments(build_arguments(tool, heard or ""))
             else:
                 text = compose_reply(heard, instructions=self.options.instructions, tool_result=tool_result)
+                # Cut before synthesis: the shared TTS engine never speaks more than is sent.
+                text, cut = fit_reply(text, self.options.max_output_tokens)
                 audio = b""
                 if self.options.audio:
                     audio = await self._tts.synthesize(text, voice=self.options.voice, speed=self.options.speed)
                 self._open_item()
                 finished = await (self._stream_audio(text, audio) if self.options.audio else self._stream_text(text))
+                finished = finished and not cut
             if finished:
                 self._finish("completed", None)
             else:
                 self._finish("incomplete", {"type": "incomplete", "reason": "max_output_tokens"})
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception:
             _log.exception("simulator: response %s failed", self.id)
+            # The detail is logged above; the client gets the service's generic wording.
             self._finish(
                 "failed",
-                {"type": "failed", "error": {"type": "server_error", "code": None, "message": str(exc)}},
+                {
+                    "type": "failed",
+                    "error": {
+                        "type": "server_error",
+                        "code": None,
+                        "message": "The server had an error while processing your request.",
+                    },
+                },
             )
 
     def _open_item(self, call: tuple[str, str] | None = None) -> None:
@@ -271,7 +266,7 @@ class ResponseRun:
 
     async def _stream_audio(self, text: str, audio: bytes) -> bool:
         """Stream audio and transcript; False when `max_output_tokens` cut the reply short."""
-        chunk = max(self._config.audio_chunk_ms, 10) * 48
+        chunk = max(self._config.audio_chunk_ms, 10) * BYTES_PER_MS
         chunks = [audio[i : i + chunk] for i in range(0, len(audio), chunk)] or [b""]
         pieces = word_pieces(text)
         sent_pieces = 0
@@ -290,7 +285,7 @@ class ResponseRun:
             sent_pieces = max(sent_pieces, due)
             if self._over_budget():
                 return False
-            await self._pace(len(pcm) / 48000.0)
+            await self._pace(len(pcm) / BYTES_PER_SECOND)
         return True
 
     async def _stream_text(self, text: str) -> bool:
@@ -330,7 +325,7 @@ class ResponseRun:
     def _output_tokens(self) -> tuple[int, int]:
         """(text, audio) tokens generated so far."""
         text = estimate_text_tokens(self._sent_text)
-        audio = math.ceil(len(self._sent_audio) / 48000.0 * _AUDIO_OUT_TOKENS_PER_SECOND)
+        audio = math.ceil(len(self._sent_audio) / BYTES_PER_SECOND * _AUDIO_OUT_TOKENS_PER_SECOND)
         return text, audio
 
     def _emit_text_delta(self, event_type: str, piece: str) -> None:

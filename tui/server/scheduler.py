@@ -66,6 +66,10 @@ class Scheduler:
             return []
         return self._with_faults(self._ordering.route(event))
 
+    def expect_transcript(self, item_id: str) -> None:
+        """Transcription events will follow this item's commit (the ordering mode applies to them)."""
+        self._ordering.expect_transcript(item_id)
+
     async def pace(self, frame: str) -> None:
         """Wait before sending `frame`, as the scenario's slow server would."""
         await self._faults.pace(frame)

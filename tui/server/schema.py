@@ -8,6 +8,7 @@ path, e.g. `session.audio.input.bogus` or `session.tools[0].name`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -140,6 +141,8 @@ def number(*, minimum: float | None = None, maximum: float | None = None) -> Che
     def check(value: Any, path: str) -> None:
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise invalid_type(path, value, "a number")
+        if not math.isfinite(value):
+            raise invalid_value(path, value)
         _bounds(value, path, minimum, maximum)
 
     return check

@@ -258,3 +258,24 @@ BETA_TRANSCRIPTION = obj(
     }
 )
 """The `session` of a beta `transcription_session.update`."""
+
+GA_RESPONSE_CREATE = obj(
+    {
+        "audio": obj({"output": obj({"format": _FORMAT, "voice": _VOICE})}),
+        "conversation": enum("auto", "none"),
+        # Items are checked one by one when the context is resolved (model_input.resolve_input).
+        "input": anything,
+        "instructions": text,
+        "max_output_tokens": max_output_tokens,
+        "metadata": nullable(free_object),
+        "output_modalities": modalities,
+        "parallel_tool_calls": boolean,
+        "prompt": nullable(
+            obj({"id": text, "version": nullable(text), "variables": nullable(free_object)}, required=["id"])
+        ),
+        "reasoning": obj({"effort": enum("minimal", "low", "medium", "high", "xhigh")}),
+        "tool_choice": _TOOL_CHOICE,
+        "tools": _TOOLS,
+    }
+)
+"""The `response` of a GA `response.create` (the SDK's `RealtimeResponseCreateParamsParam`)."""

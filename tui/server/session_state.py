@@ -14,7 +14,7 @@ from tui.protocol import transcription_config
 
 from . import ids
 from .errors import ProtocolError, invalid_type, invalid_value, missing_parameter
-from .session_schema import GA_REALTIME, GA_TRANSCRIPTION, SAMPLE_RATE, max_output_tokens, modalities
+from .session_schema import GA_REALTIME, GA_TRANSCRIPTION, SAMPLE_RATE
 
 REALTIME = "realtime"
 TRANSCRIPTION = "transcription"
@@ -125,16 +125,6 @@ def validate_update(patch: Any, kind: str = REALTIME) -> None:
             param="session.type",
         )
     (GA_REALTIME if kind == REALTIME else GA_TRANSCRIPTION)(patch, "session")
-
-
-def validate_modalities(value: Any, param: str) -> None:
-    """`["audio"]` or `["text"]`: both at once is not allowed in GA."""
-    modalities(value, param)
-
-
-def validate_max_output_tokens(value: Any, param: str) -> None:
-    """An integer from 1 to 4096, or "inf"."""
-    max_output_tokens(value, param)
 
 
 def _merge_audio(merged: dict[str, Any], audio: dict[str, Any]) -> None:

@@ -122,7 +122,11 @@ async def run_transcription(
     delta_interval: float,
     on_completed: Callable[[str], None],
 ) -> None:
-    """Emit `…transcription.delta` × n then `.completed`, or `.failed` when nothing was heard."""
+    """Emit `…transcription.delta` × n then `.completed`, or `.failed` when nothing was heard.
+
+    `on_completed(transcript)` runs when the `.completed` frame was actually sent (not when it
+    was emitted: the scenario may hold it back), so retrieve never shows a transcript early.
+    """
     try:
         text = (await hear()).strip()
     except Exception:
@@ -159,7 +163,6 @@ async def run_transcription(
             logprobs=logprobs_of(delta) if options.logprobs else None,
             obfuscation=ids.obfuscation(delta),
         )
-    on_completed(transcript)
     extra: dict[str, Any] = {}
     if options.model in _LANGUAGE_MODELS:
         extra["languages"] = [{"code": options.language or "en"}]
@@ -170,6 +173,7 @@ async def run_transcription(
         transcript=transcript,
         logprobs=logprobs_of(transcript) if options.logprobs else None,
         usage=_usage(options.model, transcript, audio_ms),
+        on_sent=lambda: on_completed(transcript),
         **extra,
     )
 
