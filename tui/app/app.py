@@ -383,9 +383,9 @@ def describe_session(session: dict[str, Any]) -> str:
     """What the server says the session does: who ends turns, and whether input is transcribed."""
     turns = turn_detection_config(session)
     transcription = transcription_config(session)
-    turn_text = f"turns: {text(turns.get('type')) or 'vad'}" if turns else "turns: manual (push-to-talk)"
+    turn_text = (text(turns.get("type")) or "vad") if turns else "manual turns"
     model = text(transcription.get("model")) if transcription else ""
-    return f"{turn_text} · transcription: {model or 'off'}"
+    return f"{turn_text} · {'transcribe: ' + model if model else 'no input transcription'}"
 
 
 def run_app(settings: Settings) -> int:

@@ -194,11 +194,16 @@ class EventLog(ScrollView, can_focus=True):
         if direction is not Direction.LOCAL and not is_known(env.type) and not env.type.startswith("rt."):
             label += " (unknown type)"
         size = _size_text(row.total_bytes)
+        # The type column shrinks on narrow panes (keeping the tail of the name, the telling part)
+        # so the summary stays visible.
+        type_width = max(28, min(42, self.size.width - 39))
+        if len(label) > type_width:
+            label = "…" + label[-(type_width - 1) :]
         summary = summarize(row.last.data) if row.count > 1 else summarize(env.data)
         text = Text.assemble(
             (f"{_ARROWS[direction]} ", type_style),
             (f"{int(minutes):02d}:{seconds:06.3f} ", dim),
-            (f"{label:<42.60} ", type_style),
+            (f"{label:<{type_width}} ", type_style),
             (f"{size:>7} ", dim),
             (summary.replace("\n", " "), Style()),
         )
