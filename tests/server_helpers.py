@@ -7,6 +7,7 @@ import base64
 import contextlib
 import functools
 import json
+import re
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -143,3 +144,39 @@ def rms_dbfs(pcm: bytes) -> float:
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
     energy = float(np.mean(np.square(samples))) if samples.size else 0.0
     return 10.0 * float(np.log10(energy)) if energy > 0 else float("-inf")
+
+
+_ID_PREFIX = re.compile(r"^(event|item|resp|call|conv|sess)_[A-Za-z0-9]+$")
+#: Fields whose values (not only types) a golden comparison checks: they name what an event is.
+STABLE_FIELDS = frozenset({"type", "object", "status", "role", "content_index", "output_index", "code"})
+
+
+def golden_shape(value: Any, key: str | None = None) -> Any:
+    """What a golden comparison sees: keys, JSON types, and the values of stable fields.
+
+    Every list entry is compared (not only the first), each distinct shape once; ids keep their
+    prefix. Stable fields (`STABLE_FIELDS`: event, item, part and error types, object, status,
+    role, indexes, error code) keep their values; other strings and numbers are compared by type
+    only, so ids, texts and timings may differ.
+    """
+    if isinstance(value, dict):
+        return {k: golden_shape(v, k) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        # Every entry, each distinct shape once in order of appearance: a list of parts differs
+        # when a part type differs, but a longer word or logprob list (content) does not.
+        shapes: list[Any] = []
+        for entry in value:
+            entry_shape = golden_shape(entry, key if not isinstance(entry, dict | list) else None)
+            if entry_shape not in shapes:
+                shapes.append(entry_shape)
+        return shapes
+    if key in STABLE_FIELDS and value is not None and not isinstance(value, dict | list):
+        return f"{type(value).__name__}={value!r}"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        match = _ID_PREFIX.match(value)
+        return f"id:{match.group(1)}" if match else "string"
+    return "null"

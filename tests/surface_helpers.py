@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from tests.server_helpers import recv
+from tests.server_helpers import golden_shape, recv
 from tests.test_server_conformance import judge, unknown_fields
 from tui.server import Simulator
 
@@ -110,18 +110,8 @@ def golden(name: str) -> Any:
 
 
 def shape_of(value: Any) -> Any:
-    """Keys and JSON types of a value, recursively (lists by their first entry), for golden checks."""
-    if isinstance(value, dict):
-        return {key: shape_of(item) for key, item in sorted(value.items())}
-    if isinstance(value, list):
-        return [shape_of(value[0])] if value else []
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "null"
+    """The golden comparison of tests/server_helpers.py (`golden_shape`)."""
+    return golden_shape(value)
 
 
 class Judged:

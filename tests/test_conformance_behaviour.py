@@ -22,7 +22,7 @@ import openai
 import pytest
 from openai.resources.realtime.realtime import AsyncRealtimeConnection
 
-from tests.server_helpers import running_simulator, silence, speech_pcm24
+from tests.server_helpers import golden_shape, running_simulator, silence, speech_pcm24
 from tests.test_server_conformance import judge
 from tui.server import Simulator
 
@@ -45,7 +45,6 @@ _ID_SHAPES = {
     "response_id": re.compile(r"^resp_[A-Za-z0-9]{21}$"),
     "call_id": re.compile(r"^call_[A-Za-z0-9]{16}$"),
 }
-_ID_PREFIX = re.compile(r"^(event|item|resp|call|conv|sess)_[A-Za-z0-9]+$")
 
 
 def judge_behaviour(event: dict[str, Any]) -> None:
@@ -60,26 +59,10 @@ def judge_behaviour(event: dict[str, Any]) -> None:
         assert _ID_SHAPES["call_id"].match(item["call_id"]), item
 
 
-def shape(value: Any) -> Any:
-    """Keys and JSON value types of a value; id strings keep their prefix and length."""
-    if isinstance(value, dict):
-        return {key: shape(v) for key, v in value.items()}
-    if isinstance(value, list):
-        return [shape(value[0])] if value else []
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        match = _ID_PREFIX.match(value)
-        return f"id:{match.group(1)}:{len(value)}" if match and len(value) in (21, 26, 27) else "string"
-    return "null"
-
-
 def assert_golden(event: dict[str, Any], name: str) -> None:
     golden = json.loads((GOLDEN / f"{name}.json").read_text())
     judge_behaviour(golden)  # the fixture itself is a valid event
-    assert shape(event) == shape(golden), name
+    assert golden_shape(event) == golden_shape(golden), name
 
 
 class Wire:
@@ -154,7 +137,9 @@ def test_golden_fixtures_are_valid_and_shape_checks_can_fail() -> None:
     with pytest.raises(AssertionError):
         assert_golden({**golden, "audio_end_ms": "19250"}, "timeout_triggered")
     with pytest.raises(AssertionError):
-        assert_golden({**golden, "item_id": "item_short"}, "timeout_triggered")
+        assert_golden({**golden, "type": "input_audio_buffer.speech_started"}, "timeout_triggered")
+    with pytest.raises(AssertionError):
+        judge_behaviour({**golden, "item_id": "item_short"})
 
 
 async def test_server_vad_knobs_idle_timeout_and_usage(sim: Simulator) -> None:

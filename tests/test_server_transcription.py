@@ -24,6 +24,7 @@ from tests.server_helpers import (
     types,
 )
 from tui.server import Simulator
+from tui.server.asr import AsrEngine
 
 WEATHER = "what is the weather like in London today"
 DELTA = "conversation.item.input_audio_transcription.delta"
@@ -138,18 +139,32 @@ async def test_silence_fails_as_unintelligible(sim: Simulator) -> None:
     assert not of_type(events, COMPLETED)
 
 
-async def test_cancelling_a_response_does_not_cancel_the_shared_recognition(sim: Simulator) -> None:
+async def test_cancelling_a_response_does_not_cancel_the_shared_recognition(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Recognition is held until the cancel was handled, so the response is surely waiting on
+    # the run it shares with the transcription (each connection recognizes its items afresh).
+    started = asyncio.Event()
+    release = asyncio.Event()
+    original = AsrEngine.transcribe
+
+    async def gated(self: AsrEngine, pcm: bytes) -> str:
+        started.set()
+        await release.wait()
+        return await original(self, pcm)
+
+    monkeypatch.setattr(AsrEngine, "transcribe", gated)
     async with client(sim.url) as ws:
         await send(ws, session_patch(transcription="gpt-4o-transcribe"))
         await recv(ws)
-        # A new text, so no earlier test has recognized it and the response waits on the ASR run.
         await append_audio(ws, speech_pcm24("please describe the weather on the moon"))
         await send(ws, {"type": "input_audio_buffer.commit"})
         await send(ws, {"type": "response.create"})
-        # Recognition takes ~100 ms: cancel while the response is waiting on it.
-        await asyncio.sleep(0.03)
+        await asyncio.wait_for(started.wait(), 5)
         await send(ws, {"type": "response.cancel"})
-        events = await recv_until(ws, COMPLETED)
+        cancelled = await recv_until(ws, "response.done")
+        release.set()
+        events = cancelled + await recv_until(ws, COMPLETED)
     done = of_type(events, "response.done")
     assert done and done[0]["response"]["status"] == "cancelled"
     assert done[0]["response"]["output"] == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import collections.abc
 import copy
 import re
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import pytest
+from openai.types.realtime import RealtimeSessionCreateRequestParam
+from typing_extensions import is_typeddict
 
 from tests.server_helpers import (
     b64,
@@ -155,46 +158,129 @@ async def test_a_rejected_update_applies_nothing(sim: Simulator) -> None:
     assert after["audio"]["output"]["voice"] == "marin"
 
 
-async def test_every_field_of_the_official_request_type_is_accepted(sim: Simulator) -> None:
-    full = realtime(
-        model="gpt-realtime",
-        output_modalities=["text"],
-        instructions="Be brief.",
+FULL_SESSION = realtime(
+    model="gpt-realtime",
+    output_modalities=["text"],
+    instructions="Be brief.",
+    audio={
+        "input": {
+            "format": {"type": "audio/pcmu"},
+            "transcription": {
+                "model": "gpt-4o-transcribe",
+                "language": "en",
+                "prompt": "weather",
+                "languages": ["en"],
+                "keywords": ["London"],
+                "delay": "low",
+            },
+            "noise_reduction": {"type": "near_field", "strength": 0.5},
+            "turn_detection": {
+                "type": "server_vad",
+                "threshold": 0.6,
+                "prefix_padding_ms": 200,
+                "silence_duration_ms": 400,
+                "idle_timeout_ms": None,
+                "create_response": False,
+                "interrupt_response": False,
+            },
+        },
+        "output": {"format": {"type": "audio/pcma"}, "voice": {"id": "voice_custom"}, "speed": 1.2},
+    },
+    include=["item.input_audio_transcription.logprobs"],
+    max_output_tokens=512,
+    parallel_tool_calls=True,
+    prompt={"id": "pmpt_1", "version": None, "variables": {"city": "London"}},
+    reasoning={"effort": "low"},
+    tool_choice={"type": "function", "name": "get_weather"},
+    tools=[{"type": "function", "name": "get_weather", "description": "Weather.", "parameters": {}}],
+    tracing={"workflow_name": "tests", "group_id": "g", "metadata": {"a": 1}},
+    truncation={"type": "retention_ratio", "retention_ratio": 0.5, "token_limits": {"post_instructions": 10}},
+)
+"""A GA realtime session with every field the official request type declares (one variant of each union)."""
+
+#: The other variants of the request type's unions, each a valid update of its own.
+SESSION_VARIANTS = [
+    realtime(
         audio={
             "input": {
-                "format": {"type": "audio/pcmu"},
-                "transcription": {
-                    "model": "gpt-4o-transcribe",
-                    "language": "en",
-                    "prompt": "weather",
-                    "languages": ["en"],
-                    "keywords": ["London"],
-                    "delay": "low",
-                },
-                "noise_reduction": {"type": "near_field", "strength": 0.5},
-                "turn_detection": {
-                    "type": "server_vad",
-                    "threshold": 0.6,
-                    "prefix_padding_ms": 200,
-                    "silence_duration_ms": 400,
-                    "idle_timeout_ms": None,
-                    "create_response": False,
-                    "interrupt_response": False,
-                },
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "turn_detection": {"type": "semantic_vad", "eagerness": "high"},
             },
-            "output": {"format": {"type": "audio/pcma"}, "voice": {"id": "voice_custom"}, "speed": 1.2},
+            "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "cedar"},
         },
-        include=["item.input_audio_transcription.logprobs"],
-        max_output_tokens=512,
-        parallel_tool_calls=True,
-        prompt={"id": "pmpt_1", "version": None, "variables": {"city": "London"}},
-        reasoning={"effort": "low"},
-        tool_choice={"type": "function", "name": "get_weather"},
-        tools=[{"type": "function", "name": "get_weather", "description": "Weather.", "parameters": {}}],
-        tracing={"workflow_name": "tests", "group_id": "g", "metadata": {"a": 1}},
-        truncation={"type": "retention_ratio", "retention_ratio": 0.5, "token_limits": {"post_instructions": 10}},
-    )
+        tool_choice={"type": "mcp", "server_label": "docs", "name": None},
+        tools=[
+            {
+                "type": "mcp",
+                "server_label": "docs",
+                "server_url": "https://example.invalid/mcp",
+                "server_description": "Docs.",
+                "connector_id": "connector_dropbox",
+                "authorization": "token",
+                "headers": {"X-Test": "1"},
+                "allowed_tools": {"read_only": True, "tool_names": ["search"]},
+                "require_approval": {
+                    "always": {"read_only": False, "tool_names": ["write"]},
+                    "never": {"read_only": True, "tool_names": ["search"]},
+                },
+                "allowed_callers": ["assistant"],
+                "defer_loading": False,
+                "tunnel_id": "tunnel_1",
+            }
+        ],
+        truncation="auto",
+        tracing="auto",
+    ),
+]
+#: Free-form JSON in the request type: its inner keys are the client's, not the schema's.
+_FREE_FORM = ("prompt.variables.", "tracing.metadata.", "tools[].parameters.")
+
+
+def sdk_field_paths(tp: Any, prefix: str = "") -> set[str]:
+    """Every dotted field path of an SDK request TypedDict (arrays as `[]`), unions included."""
+    found: set[str] = set()
+    if is_typeddict(tp):
+        for key, sub in get_type_hints(tp).items():
+            path = f"{prefix}.{key}" if prefix else key
+            found |= {path} | sdk_field_paths(sub, path)
+        return found
+    origin = get_origin(tp)
+    if origin is None or origin is Literal:
+        return found
+    is_array = origin in (list, collections.abc.Iterable, collections.abc.Sequence)
+    for arg in get_args(tp):
+        found |= sdk_field_paths(arg, prefix + "[]" if is_array else prefix)
+    return found
+
+
+def payload_paths(value: Any, prefix: str = "") -> set[str]:
+    """The dotted paths present in a JSON value, arrays as `[]`."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            path = f"{prefix}.{key}" if prefix else key
+            found |= {path} | payload_paths(sub, path)
+    elif isinstance(value, list):
+        for entry in value:
+            found |= payload_paths(entry, prefix + "[]")
+    return found
+
+
+def test_the_full_session_covers_every_field_of_the_official_request_type() -> None:
+    sdk = sdk_field_paths(RealtimeSessionCreateRequestParam)
+    assert {"audio.input.turn_detection.eagerness", "truncation.token_limits.post_instructions"} <= sdk
+    sent = set().union(*(payload_paths(payload) for payload in [FULL_SESSION, *SESSION_VARIANTS]))
+    missing = {path for path in sdk - sent if not path.startswith(_FREE_FORM)}
+    assert not missing, f"fields of the SDK request type not exercised: {sorted(missing)}"
+
+
+async def test_every_field_of_the_official_request_type_is_accepted(sim: Simulator) -> None:
     async with client(sim.url) as ws:
+        for variant in SESSION_VARIANTS:
+            await send(ws, {"type": "session.update", "session": variant})
+            accepted = await recv(ws)
+            assert accepted["type"] == "session.updated", accepted
+        full = FULL_SESSION
         await send(ws, {"type": "session.update", "session": full})
         updated = await recv(ws)
     assert updated["type"] == "session.updated", updated
@@ -250,7 +336,10 @@ async def test_error_cases_keep_the_socket_open(sim: Simulator) -> None:
     assert bad_audio["error"]["param"] == "audio"
     assert unknown["error"]["event_id"] is None
     assert shape_of(unknown) == shape_of(
-        {**golden("error_event.json"), "error": {**golden("error_event.json")["error"], "event_id": None}}
+        {
+            **golden("error_event.json"),
+            "error": {**golden("error_event.json")["error"], "event_id": None, "code": "invalid_value"},
+        }
     )
     assert alive["type"] == "session.updated"
 

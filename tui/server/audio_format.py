@@ -136,11 +136,6 @@ def encode_clip(fmt: Any, pcm: bytes) -> bytes:
     return OutputEncoder(fmt).encode(pcm)
 
 
-def bytes_per_ms(fmt: Any) -> int:
-    """Wire bytes per millisecond: 48 for 24 kHz PCM16, 8 for G.711."""
-    return 48 if format_type(fmt) == PCM else 8
-
-
 class ResponseAudio:
     """Re-encodes `response.output_audio.delta` for responses whose output format is G.711.
 

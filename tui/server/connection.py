@@ -28,7 +28,7 @@ from .audio_buffer import (
 from .audio_format import InputDecoder, decode_clip, encode_clip
 from .beta import DEFAULT_VOICE, BetaWire, ga_item
 from .client_items import decode_audio, normalize_client_item
-from .config import SimulatorConfig
+from .config import DEFAULT_MODEL, SimulatorConfig
 from .errors import ProtocolError, invalid_type, invalid_value, missing_parameter
 from .hearing import Hearing
 from .item_store import ItemStore, StoredItem
@@ -93,7 +93,7 @@ class Connection:
             default_transcription_session(lifetime_s=lifetime_s)
             if kind == TRANSCRIPTION
             else default_session(
-                model=model or "gpt-realtime",
+                model=model or DEFAULT_MODEL,
                 instructions=config.instructions,
                 lifetime_s=lifetime_s,
                 voice=DEFAULT_VOICE if self._beta is not None else "marin",
@@ -122,6 +122,7 @@ class Connection:
         self._side_responses: dict[str, ResponseRun] = {}
         self._last_input_tokens = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
         self._handlers: dict[str, Handler] = {
             self._session_update_type(): self._on_session_update,
             "input_audio_buffer.append": self._on_append,
@@ -445,6 +446,7 @@ class Connection:
             conversation_id=self._conversation_id,
             cached_tokens=cached,
             on_finished=self._on_response_finished,
+            call_later=self._call_later,
         )
         if run.out_of_band:
             self._side_responses[run.id] = run
@@ -468,7 +470,20 @@ class Connection:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _call_later(self, delay: float, callback: Callable[[], object]) -> None:
+        """Run `callback` after `delay` seconds unless the connection ends first."""
+
+        def fire() -> None:
+            self._timers.discard(handle)
+            callback()
+
+        handle = asyncio.get_running_loop().call_later(delay, fire)
+        self._timers.add(handle)
+
     async def _shutdown(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
         if self._response is not None:
             self._response.abort()
             self._response = None

@@ -109,9 +109,8 @@ def _check_key(headers: Headers, subprotocols: list[str], expected: str | None) 
         return Refused(
             ProtocolError(
                 None,
-                "Missing bearer or basic authentication in header. You didn't provide an API key. You need to "
-                "provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer "
-                "YOUR_KEY).",
+                # The realtime socket's wording (protocol reference §7), not the longer REST one.
+                "Missing bearer or basic authentication in header",
             ),
             AUTH_CLOSE_CODE,
         )

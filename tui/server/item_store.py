@@ -83,13 +83,6 @@ class ItemStore:
         """All items in conversation order."""
         return list(self._items)
 
-    def public(self, item_id: str) -> dict[str, Any]:
-        """A copy of the item without audio bytes, as announced in added/done events."""
-        stored = self.get(item_id)
-        if stored is None:
-            raise KeyError(item_id)
-        return copy.deepcopy(stored.item)
-
     def with_audio(
         self, item_id: str, encode: Callable[[dict[str, Any], bytes], bytes] | None = None
     ) -> dict[str, Any]:
@@ -121,13 +114,6 @@ class ItemStore:
             stored.item.get("type") == "function_call" and stored.item.get("call_id") == call_id
             for stored in self._items
         )
-
-    def last_user_message(self) -> StoredItem | None:
-        """The newest user message: what the simulated model answers."""
-        for stored in reversed(self._items):
-            if stored.item.get("type") == "message" and stored.item.get("role") == "user":
-                return stored
-        return None
 
     def _find(self, item_id: str) -> int | None:
         for index, stored in enumerate(self._items):

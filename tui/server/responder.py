@@ -147,6 +147,7 @@ class ResponseRun:
         conversation_id: str,
         cached_tokens: int,
         on_finished: Callable[[ResponseRun], None],
+        call_later: Callable[[float, Callable[[], object]], None],
     ) -> None:
         self.id = ids.response_id()
         self.options = options
@@ -160,6 +161,8 @@ class ResponseRun:
         self._conversation_id = None if options.out_of_band else conversation_id
         self._cached_tokens = cached_tokens
         self._on_finished = on_finished
+        self._call_later = call_later
+        """Schedules follow-up events on the connection, which cancels them when it ends."""
         # The model reads its context as it is now; later items belong to later responses.
         self._context = list(options.input_items) if options.input_items is not None else store.items()
         self._input_tokens = context_tokens(self._context, options.instructions, list(options.tools))
@@ -347,9 +350,8 @@ class ResponseRun:
         self.usage = self._usage()
         response = self._response_object(output, status=status, details=details)
         self._emit("response.done", response=response)
-        loop = asyncio.get_running_loop()
         remaining = max(self._config.tokens_per_minute - int(self.usage["total_tokens"]), 0)
-        loop.call_later(
+        self._call_later(
             self._config.rate_limits_delay,
             lambda: self._emit(
                 "rate_limits.updated",

@@ -10,8 +10,6 @@ import copy
 import time
 from typing import Any
 
-from tui.protocol import transcription_config
-
 from . import ids
 from .errors import ProtocolError, invalid_type, invalid_value, missing_parameter
 from .session_schema import GA_REALTIME, GA_TRANSCRIPTION, SAMPLE_RATE
@@ -169,12 +167,3 @@ def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = copy.deepcopy(value)
     return out
-
-
-def transcription_model(session: dict[str, Any]) -> str | None:
-    """The configured input-transcription model, or None when transcription is off."""
-    config = transcription_config(session)
-    if config is None:
-        return None
-    model = config.get("model")
-    return model if isinstance(model, str) and model else "whisper-1"

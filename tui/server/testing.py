@@ -11,7 +11,7 @@ async def test_my_client() -> None:
 ```
 
 `background_simulator` does the same from synchronous code (the server runs on its own thread
-and event loop), which is what the pytest fixtures of `tui.server.pytest_plugin` use.
+and event loop), which is what the pytest fixtures of `tui.pytest_plugin` use.
 """
 
 from __future__ import annotations

@@ -112,11 +112,6 @@ class TurnDetector:
         self._idle_since_ms = 0
         self._response_start_ms = 0
 
-    @property
-    def enabled(self) -> bool:
-        """True when turn detection is on."""
-        return self._vad is not None
-
     def configure(self, config: dict[str, Any] | None) -> None:
         """Apply a new `turn_detection` (a null one means push-to-talk); speech in progress is forgotten."""
         self._config = dict(config) if config is not None else None

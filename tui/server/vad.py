@@ -122,11 +122,6 @@ class EnergyVad:
         return self._paused_at
 
     @property
-    def clock_ms(self) -> int:
-        """Session-clock position up to which audio has been examined."""
-        return self._frame_start_byte // BYTES_PER_MS
-
-    @property
     def awaiting_ruling(self) -> bool:
         """True after a SpeechPaused until `stop_at_pause` or `resume`; audio waits meanwhile."""
         return self._awaiting_ruling
