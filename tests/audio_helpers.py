@@ -79,6 +79,10 @@ class FifoFeeder:
         self.path = Path(path)
         self.chunk_bytes = chunk_bytes
         self._fd = _open_small_fifo(self.path)
+        self.capacity = fcntl.fcntl(self._fd, fcntl.F_GETPIPE_SZ)
+        """Bytes the FIFO holds: the most a late reader can find queued."""
+        self.written = 0
+        """Bytes written into the FIFO so far (a reader can never get more)."""
         self._lock = threading.Lock()
         self._pending = bytearray()
         self._stop = threading.Event()
@@ -132,7 +136,9 @@ class FifoFeeder:
             while view and not self._stop.is_set():
                 try:
                     # Writes of at most PIPE_BUF bytes are atomic: all or EAGAIN, never a torn period.
-                    view = view[os.write(self._fd, view) :]
+                    count = os.write(self._fd, view)
+                    self.written += count
+                    view = view[count:]
                 except BlockingIOError:
                     if idle:
                         break  # nobody is reading: a real microphone's silence would be lost too

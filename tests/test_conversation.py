@@ -423,3 +423,28 @@ def test_late_deltas_never_change_final_text() -> None:
     assert conv.items["item_a1"].text == "Final words"
     assert state_of(conv, "item_u1") is TextState.FAILED
     assert conv.items["item_u1"].text == ""
+
+
+def test_a_lost_connection_ends_pending_rows_and_keeps_what_arrived() -> None:
+    conv = Conversation()
+    feed(conv, [session({"model": "gpt-4o-transcribe"}), *user_turn("item_u1", None)])
+    feed(conv, [t_delta("item_u1", "what is the")])
+    reply = response("resp_1", "item_a1", "item_u1", "It is sunny")
+    feed(conv, reply[:4])  # the reply is half streamed: one delta, "It"
+    feed(conv, user_turn("item_u2", "item_a1"))  # a second turn (barge-in), not transcribed yet
+    settled = Conversation()
+    feed(settled, [session(None), *user_turn("item_u3", None)])
+
+    conv.apply(env({"type": "rt.connection", "state": "closed", "message": "connection lost"}, Direction.LOCAL))
+
+    # Everything that was still coming is marked, and nothing already received is lost.
+    assert [(i.id, i.state, i.text) for i in conv.ordered()] == [
+        ("item_u1", TextState.INTERRUPTED, "what is the"),
+        ("item_a1", TextState.INTERRUPTED, "It"),
+        ("item_u2", TextState.INTERRUPTED, ""),
+    ]
+    assert conv.items["item_u2"].display_text == "(the connection ended before any text arrived)"
+    assert {"item_u1", "item_a1", "item_u2"} <= conv.take_changes()
+    # Rows that were already settled do not change.
+    settled.apply(env({"type": "rt.connection", "state": "failed", "message": "x"}, Direction.LOCAL))
+    assert state_of(settled, "item_u3") is TextState.TRANSCRIPTION_OFF

@@ -32,6 +32,8 @@ class TextState(StrEnum):
     """Committed while the session had input transcription off: no text will come."""
     NOT_TRANSCRIBED = "not_transcribed"
     """Audio added with `conversation.item.create`: the server does not transcribe it."""
+    INTERRUPTED = "interrupted"
+    """The connection ended while this text was still coming: what arrived is kept, no more will."""
 
 
 @dataclass(slots=True)
@@ -79,4 +81,5 @@ class Item:
             TextState.FAILED: "(transcription failed)",
             TextState.TRANSCRIPTION_OFF: "(audio; input transcription is off in this session)",
             TextState.NOT_TRANSCRIBED: "(audio sent with conversation.item.create: the server does not transcribe it)",
+            TextState.INTERRUPTED: "(the connection ended before any text arrived)",
         }[self.state]

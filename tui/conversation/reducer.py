@@ -49,7 +49,14 @@ class Conversation:
     # -- public ---------------------------------------------------------------------------
 
     def apply(self, env: Envelope) -> None:
-        """Update the conversation with one envelope. Outbound and local envelopes are ignored."""
+        """Update the conversation with one envelope.
+
+        Outbound envelopes are ignored; of the local ones, only the end of the connection matters.
+        """
+        if env.direction is Direction.LOCAL:
+            if env.type == "rt.connection" and env.data.get("state") in _CONNECTION_ENDED:
+                self._on_connection_ended()
+            return
         if env.direction is not Direction.IN or not env.data:
             return
         handler = _HANDLERS.get(to_ga(env.type))
@@ -70,6 +77,15 @@ class Conversation:
         """Return and reset the ids changed since the last call."""
         changed, self.changed = self.changed, set()
         return changed
+
+    def _on_connection_ended(self) -> None:
+        # The conversation lived on that socket: nothing still pending will ever arrive (a new
+        # session is a new conversation), so rows must stop claiming that text is on its way.
+        for item in self.items.values():
+            if item.state in _PENDING:
+                item.state = TextState.INTERRUPTED
+                self.changed.add(item.id)
+        self._early.clear()
 
     # -- item bookkeeping ---------------------------------------------------------------
 
@@ -338,6 +354,11 @@ def _make_output_done(field_name: str) -> Callable[[Conversation, dict[str, Any]
 def _ignore(conv: Conversation, data: dict[str, Any], at: float) -> None:
     """Events that carry nothing for the transcript, listed so they do not count as unhandled."""
 
+
+_CONNECTION_ENDED = frozenset({"closed", "failed"})
+"""`rt.connection` states after which the server sends nothing more on this conversation."""
+_PENDING = frozenset({TextState.SPEAKING, TextState.TRANSCRIBING, TextState.STREAMING})
+"""Text states that wait for the server."""
 
 _HANDLERS: dict[str, Callable[[Conversation, dict[str, Any], float], None]] = {
     "session.created": Conversation._on_session,

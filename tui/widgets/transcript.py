@@ -60,6 +60,8 @@ def render_item(item: Item) -> Text:
         facts.append("streaming…")
     if item.status in ("cancelled", "incomplete", "truncated"):
         facts.append(item.status)
+    if item.state is TextState.INTERRUPTED:
+        facts.append("cut off: the connection ended")
     latency = item.transcription_latency
     if latency is not None and item.role == "user":
         facts.append(f"transcript in {latency * 1000:.0f} ms")
