@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 # portaudio19-dev: PyAudio builds against it; espeak-ng + sox: test speech fixtures;
 # librsvg2-bin: SVG screenshots to PNG; tmux: the end-to-end test drives the real binary.
+# python3-venv, python3-dev and gcc are added only when $(PYTHON) lacks them (PyAudio builds from source).
 APT_PACKAGES := portaudio19-dev espeak-ng sox librsvg2-bin tmux
 
 help: ## List the targets
@@ -18,6 +19,10 @@ system-deps: ## Install the Debian packages rt-tui needs (apt-get as root, else 
 	for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	$(PYTHON) -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+	  || missing="$$missing python3-dev"; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
 	if [ -n "$$missing" ]; then \
 	  if ! command -v apt-get >/dev/null; then \
 	    echo "rt-tui needs PortAudio headers, espeak-ng, sox, rsvg-convert and tmux; install:$$missing" >&2; exit 1; \

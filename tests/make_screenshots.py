@@ -67,7 +67,10 @@ def to_png(svg: Path) -> Path | None:
         print("rsvg-convert not found (apt-get install librsvg2-bin): SVG only", file=sys.stderr)
         return None
     png = svg.with_suffix(".png")
-    subprocess.run(["rsvg-convert", "-o", str(png), str(svg)], check=True)
+    # librsvg drops leading spaces of a text run (even &#160;), so "you  recorded audio" would render
+    # as "yourecorded audio"; xml:space="preserve" keeps them, as a browser shows the SVG.
+    source = svg.read_text(encoding="utf-8").replace("<svg ", '<svg xml:space="preserve" ', 1)
+    subprocess.run(["rsvg-convert", "-o", str(png)], input=source.encode("utf-8"), check=True)
     return png
 
 

@@ -92,6 +92,22 @@ def test_send_to_an_unreachable_url_exits_1_with_a_reason(question_wav: Path) ->
     assert "refused" in result.stderr or "cannot reach" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("ws://127.0.0.1:99999/v1/realtime?api-key=url-secret-1", "Port out of range"),
+        ("ws://[::1/v1/realtime?api-key=url-secret-1", "Invalid IPv6 URL"),
+        ("http://127.0.0.1:8765/v1/realtime?api-key=url-secret-1", "not a WebSocket URL"),
+    ],
+)
+def test_send_to_a_malformed_url_exits_1_with_one_line_and_no_secret(question_wav: Path, url: str, why: str) -> None:
+    result = run_cli("send", str(question_wav), "--url", url)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("rt-tui send: ") and result.stderr.strip().count("\n") == 0, result.stderr
+    assert why in result.stderr and "Traceback" not in result.stderr
+    assert "url-secret-1" not in result.stderr
+
+
 def test_send_openai_without_a_key_says_what_to_do(question_wav: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     result = subprocess.run(

@@ -186,3 +186,86 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def test_a_server_that_echoes_the_key_never_gets_it_onto_the_bus_or_into_errors(tmp_path: Path) -> None:
+    """Some compatible servers quote the key they were given; rt-tui must not show or store it."""
+
+    async def echo_key(ws: ServerConnection) -> None:
+        sent = ws.request.headers["Authorization"].removeprefix("Bearer ") if ws.request else ""
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_echo", "note": sent}}))
+        await ws.send(json.dumps({"type": "error", "error": {"message": f"key {sent} has no quota", "code": None}}))
+        await ws.send(f"not json, but it quotes {sent}")
+        await asyncio.sleep(0.1)
+        await ws.close(4001, f"bad key {sent}"[:100])
+
+    async def refuse_quoting_key(ws: ServerConnection) -> None:
+        sent = ws.request.headers["Authorization"].removeprefix("Bearer ") if ws.request else ""
+        await ws.send(json.dumps({"type": "error", "error": {"message": f"Incorrect API key provided: {sent}"}}))
+        await ws.close(3000, "invalid_request_error.invalid_api_key")
+
+    async for url in scripted_peer(echo_key):
+        bus = Bus()
+        sub = bus.subscribe(FRAMES)
+        folder = new_session_dir(tmp_path)
+        target = url_target(url, api_key=SECRET)
+        session = RealtimeSession(target, bus, capture=CaptureWriter(folder, target.secrets))
+        await session.connect()
+        await asyncio.wait_for(session.wait_closed(), 3)
+        envs: list[Envelope] = sub.drain()
+        types = [env.type for env in envs]
+        assert {"session.created", "error", "rt.malformed"} <= set(types)  # every frame kept...
+        for env in envs:  # ...and none of them, parsed or raw, holds the key
+            assert SECRET not in env.raw and SECRET not in json.dumps(env.data), env
+        assert any("[redacted]" in env.raw for env in envs if env.type == "error")
+        assert session.close_reason is not None and SECRET not in session.close_reason
+        assert "[redacted]" in session.close_reason
+        assert SECRET not in (folder / "frames.jsonl").read_text()
+
+    async for url in scripted_peer(refuse_quoting_key):
+        session = RealtimeSession(url_target(url, api_key=SECRET), Bus())
+        with pytest.raises(ConnectionFailed) as info:
+            await session.connect()
+        assert SECRET not in str(info.value) and "Incorrect API key provided: [redacted]" in str(info.value)
+
+
+async def test_keys_go_where_they_belong_and_openai_s_never_goes_to_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--url gets RT_TUI_API_KEY as a Bearer token, never OPENAI_API_KEY; Azure hosts get `api-key`."""
+    from tui.config import Settings, TargetChoice
+    from tui.launch import open_target
+
+    seen: list[dict[str, str]] = []
+
+    async def record(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        seen.append({k.lower(): v for k, v in ws.request.headers.raw_items()})
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_k"}}))
+        await ws.close()
+
+    monkeypatch.setenv("OPENAI_API_KEY", "openai-key-must-stay-home")
+    monkeypatch.delenv("RT_TUI_API_KEY", raising=False)
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    async for url in scripted_peer(record):
+        for url_key in (None, "url-key-1"):
+            if url_key:
+                monkeypatch.setenv("RT_TUI_API_KEY", url_key)
+            async with open_target(Settings(target=TargetChoice.URL, url=url)) as target:
+                session = RealtimeSession(target, Bus())
+                await session.connect()
+                await session.close()
+    assert all("openai-key-must-stay-home" not in json.dumps(headers) for headers in seen)
+    assert "authorization" not in seen[0] and "api-key" not in seen[0]
+    assert seen[1]["authorization"] == "Bearer url-key-1"
+    # With no flag and OPENAI_API_KEY set, the default target is OpenAI (GA, Bearer, no beta header).
+    assert Settings().resolved_target() is TargetChoice.OPENAI
+
+    # Azure (protocol §1.5): the key travels in an `api-key` header, from RT_TUI_API_KEY or else
+    # AZURE_OPENAI_API_KEY; never as a Bearer token and never OPENAI_API_KEY.
+    azure_url = "wss://my-resource.openai.azure.com/openai/v1/realtime?model=my-deployment"
+    monkeypatch.delenv("RT_TUI_API_KEY")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-key-2")
+    async with open_target(Settings(target=TargetChoice.URL, url=azure_url)) as target:
+        assert target.headers == {"api-key": "azure-key-2"}
+        assert "azure-key-2" in target.secrets and "azure-key-2" not in target.label
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert Settings().resolved_target() is TargetChoice.LOCAL

@@ -46,7 +46,8 @@ async def open_target(settings: Settings) -> AsyncIterator[Target]:
             raise TargetError("--url needs a ws:// or wss:// URL")
         # Never OPENAI_API_KEY here: an arbitrary URL must not receive the OpenAI key by default.
         key = os.environ.get(URL_API_KEY_ENV)
-        if not key and (urlsplit(settings.url).hostname or "").endswith(AZURE_HOST_SUFFIXES):
+        keyless = url_target(settings.url)  # validates the URL first: a bad one is a TargetError
+        if not key and (urlsplit(keyless.url).hostname or "").endswith(AZURE_HOST_SUFFIXES):
             key = os.environ.get(AZURE_API_KEY_ENV)
         yield url_target(settings.url, api_key=key or None)
     else:

@@ -16,6 +16,8 @@ from typing import IO, Any
 
 from tui.protocol import Envelope
 
+from .scrub import Scrubber
+
 
 def data_dir() -> Path:
     """rt-tui's user data directory (RT_TUI_DATA_DIR, else $XDG_DATA_HOME/rt-tui)."""
@@ -65,8 +67,7 @@ class CaptureWriter:
     def __init__(self, folder: Path, secrets: tuple[str | None, ...] = ()) -> None:
         self.folder = folder
         self.path = folder / self.FILENAME
-        # Longest first, so a key that contains another is scrubbed whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._scrub = Scrubber(secrets)
         self._file: IO[str] | None = self.path.open("a", encoding="utf-8")
         self._t0: float | None = None
         self._flushed_at = 0.0
@@ -77,10 +78,8 @@ class CaptureWriter:
             return
         if self._t0 is None:
             self._t0 = env.mono
-        line = json.dumps(envelope_record(env, self._t0), separators=(",", ":"), ensure_ascii=False)
-        for secret in self._secrets:
-            if secret in line:
-                line = line.replace(secret, "[redacted]")
+        # The session already scrubs what it publishes; this also covers envelopes written directly.
+        line = self._scrub.text(json.dumps(envelope_record(env, self._t0), separators=(",", ":"), ensure_ascii=False))
         self._file.write(line + "\n")
         if env.mono - self._flushed_at > FLUSH_INTERVAL:
             # Bounded loss on a crash (the last frames are the ones a debugger needs) without a

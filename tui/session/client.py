@@ -33,6 +33,7 @@ from tui.protocol import (
 )
 
 from .capture import CaptureWriter
+from .scrub import Scrubber
 from .targets import Target
 
 FRAMES: Topic[Envelope] = Topic("frames")
@@ -72,6 +73,7 @@ class RealtimeSession:
     ) -> None:
         self.target = target
         self.bus = bus
+        self._scrub = Scrubber(target.secrets)
         self.capture = capture
         self.open_timeout = open_timeout
         self.state = ConnectionState.IDLE
@@ -206,7 +208,7 @@ class RealtimeSession:
         finally:
             if self.state is ConnectionState.OPEN and not self._closing:
                 code, reason = self._ws.close_code, self._ws.close_reason
-                text = f"connection closed by server (code {code}{': ' + reason if reason else ''})"
+                text = self._scrub.text(f"connection closed by server (code {code}{': ' + reason if reason else ''})")
                 self.close_reason = text
                 self._set_state(ConnectionState.CLOSED, text)
             self._drop_outbox()
@@ -237,6 +239,7 @@ class RealtimeSession:
     # -- helpers ----------------------------------------------------------------------------
 
     def _publish(self, env: Envelope) -> None:
+        env = self._scrub.envelope(env)
         if self.capture is not None:
             try:
                 self.capture.write(env)
@@ -252,6 +255,7 @@ class RealtimeSession:
         self._publish(local_envelope("rt.connection", message, state=state.value, target=self.target.label))
 
     def _fail(self, message: str) -> ConnectionFailed:
+        message = self._scrub.text(message)
         self.close_reason = message
         self._set_state(ConnectionState.FAILED, message)
         if self.capture is not None:

@@ -43,7 +43,9 @@ def openai_target(model: str = DEFAULT_MODEL, api_key: str | None = None) -> Tar
 
 
 #: Query parameters that carry credentials (Azure's `api-key`, SAS signatures, tokens): never shown.
-SECRET_QUERY_KEYS = frozenset({"api-key", "api_key", "apikey", "key", "token", "access_token", "sig", "signature"})
+SECRET_QUERY_KEYS = frozenset(
+    {"api-key", "api_key", "apikey", "key", "token", "access_token", "sig", "signature", "client_secret", "auth"}
+)
 
 #: Hosts that take the key in an `api-key` header rather than as a Bearer token (protocol §1.5).
 AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
@@ -52,7 +54,12 @@ AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".se
 def url_target(url: str, api_key: str | None = None, *, kind: str = "url", label: str | None = None) -> Target:
     """Any ws:// or wss:// Realtime endpoint. A key goes in a Bearer header (Azure: an `api-key` header);
     credentials in the URL itself (user info, `api-key=` and the like) are masked in the label."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - urllib checks the port (and IPv6 brackets) only when it is read
+    except ValueError as exc:
+        # The message never quotes the URL: it may carry credentials.
+        raise TargetError(f"not a usable URL ({exc}): expected ws://HOST:PORT/... or wss://...") from None
     if parts.scheme not in ("ws", "wss") or not parts.netloc:
         raise TargetError(f"not a WebSocket URL: {_safe_label(url)[0]!r} (expected ws://HOST:PORT/... or wss://...)")
     shown, in_url = _safe_label(url)

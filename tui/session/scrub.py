@@ -1,0 +1,57 @@
+"""Keeping the API key out of everything rt-tui shows or writes.
+
+The session scrubs every envelope before it reaches the bus, so the event log, its detail view,
+notifications, `rt-tui send --json` and the capture file all see the same clean frames, even when a
+server echoes the key back in an error message (some compatible servers do).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from tui.protocol import Direction, Envelope
+
+REDACTED = "[redacted]"
+
+
+class Scrubber:
+    """Replaces each secret with `[redacted]` in text, JSON values and envelopes."""
+
+    def __init__(self, secrets: tuple[str | None, ...] = ()) -> None:
+        # Longest first, so a key that contains another secret is replaced whole.
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        """`value` with every secret replaced."""
+        for secret in self._secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+
+    def value(self, value: Any) -> Any:
+        """A JSON value (dicts, lists, strings) with every secret replaced in its strings and keys."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        return value
+
+    def envelope(self, env: Envelope) -> Envelope:
+        """`env` itself when it holds no secret, else a copy with its raw text and data scrubbed.
+
+        A frame's data is parsed from its raw text, so one substring search of the raw text per
+        secret decides (an API key has no characters JSON escapes). Local facts carry messages rt-tui
+        built (from exceptions, close reasons), so their data is always checked; they are small.
+        """
+        if not self._secrets:
+            return env
+        in_raw = any(secret in env.raw for secret in self._secrets)
+        if not in_raw and env.direction is not Direction.LOCAL and not env.type.startswith("rt."):
+            return env
+        data = self.value(env.data)
+        if not in_raw and data == env.data:
+            return env
+        return dataclasses.replace(env, data=data, raw=self.text(env.raw))
