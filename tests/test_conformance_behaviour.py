@@ -288,3 +288,58 @@ async def test_transcription_options(sim: Simulator) -> None:
     assert whisper[-1]["transcript"].endswith("\n") and whisper[-1]["usage"]["type"] == "duration"
     assert whisper[-1]["logprobs"] is None
     assert failed[-1]["error"]["code"] == "audio_unintelligible"
+
+
+async def test_audio_turn_events_match_the_hand_written_fixtures(slow_sim: Simulator) -> None:
+    """Every event of a VAD turn with an audio reply, barge-in, truncation and whisper-1, against
+    fixtures written from the protocol reference (§4.2, §5, §6.1, §6.2)."""
+    async with official(slow_sim) as wire:
+        await wire.configure(
+            audio={
+                "input": {
+                    "transcription": {"model": "whisper-1"},
+                    "turn_detection": {"type": "server_vad", "silence_duration_ms": 300},
+                }
+            }
+        )
+        await wire.stream(silence(1000) + speech_pcm24(WEATHER) + silence(600))
+        turn = await wire.until("response.output_audio.delta")
+        turn += await wire.until("response.output_audio_transcript.delta")
+        # Talk over the reply: the server cancels it (interrupt_response), then answers the new turn.
+        await wire.stream(speech_pcm24("wait a moment") + silence(600))
+        barge = await wire.until("response.done")
+        cancelled = barge[-1]
+        answer = await wire.until("response.done")
+        answer += await wire.until("rate_limits.updated")
+        spoken = first(answer, "response.output_audio.done")["item_id"]
+        await wire.conn.conversation.item.truncate(item_id=spoken, content_index=0, audio_end_ms=500)
+        truncated = (await wire.until("conversation.item.truncated"))[-1]
+        await wire.configure(audio={"input": {"transcription": {"model": "gpt-4o-transcribe"}, "turn_detection": None}})
+        await wire.stream(silence(600))
+        await wire.conn.input_audio_buffer.commit()
+        failed = (await wire.until("conversation.item.input_audio_transcription.failed"))[-1]
+    seen = wire.seen
+    for event_type, name in [
+        ("input_audio_buffer.speech_started", "speech_started"),
+        ("input_audio_buffer.speech_stopped", "speech_stopped"),
+        ("response.created", "response_created_audio"),
+        ("response.output_item.added", "output_item_added_assistant"),
+        ("response.content_part.added", "content_part_added_audio"),
+        ("response.output_audio.delta", "output_audio_delta"),
+        ("response.output_audio_transcript.delta", "output_audio_transcript_delta"),
+    ]:
+        assert_golden(first(turn, event_type), name)
+    for event_type, name in [
+        ("response.output_audio.done", "output_audio_done"),
+        ("response.output_audio_transcript.done", "output_audio_transcript_done"),
+        ("response.content_part.done", "content_part_done_audio"),
+        ("rate_limits.updated", "rate_limits_updated"),
+    ]:
+        assert_golden(first(answer, event_type), name)
+    assert cancelled["response"]["status"] == "cancelled"
+    assert_golden(cancelled, "response_done_cancelled")
+    assert_golden(truncated, "item_truncated")
+    whisper = first(seen, "conversation.item.input_audio_transcription.completed")
+    assert_golden(whisper, "transcription_completed_whisper")
+    assert whisper["transcript"].endswith("\n") and "weather" in whisper["transcript"].lower()
+    assert_golden(failed, "transcription_failed")

@@ -169,3 +169,40 @@ async def test_cancelling_a_response_does_not_cancel_the_shared_recognition(
     assert done and done[0]["response"]["status"] == "cancelled"
     assert done[0]["response"]["output"] == []
     assert "weather" in events[-1]["transcript"].lower()
+
+
+def mislabelled(text: str, kind: str) -> bytes:
+    """`text` as 48 kHz mono or as 24 kHz interleaved stereo PCM16: what a client sends when it
+    skips resampling or downmixing and still declares `audio/pcm` at 24 kHz."""
+    import numpy as np
+    import soxr
+
+    mono = np.frombuffer(speech_pcm24(text), dtype="<i2")
+    if kind == "48k":
+        return np.asarray(soxr.resample(mono, 24000, 48000), dtype="<i2").tobytes()
+    return np.repeat(mono, 2).astype("<i2").tobytes()  # L R L R …
+
+
+@pytest.mark.parametrize("kind", ["48k", "stereo"])
+async def test_audio_in_the_wrong_format_is_accepted_and_not_understood(sim: Simulator, kind: str) -> None:
+    """The server does not sniff audio (protocol §3.2): the bytes are taken as 24 kHz mono, the
+    clock counts them as such, and the recognizer hears slowed-down speech, not the words."""
+    pcm = mislabelled(WEATHER, kind)
+    async with client(sim.url) as ws:
+        await send(ws, session_patch(transcription="gpt-4o-transcribe"))
+        await recv(ws)
+        await append_audio(ws, pcm)
+        await send(ws, {"type": "input_audio_buffer.commit"})
+        events = await recv_until(ws, "conversation.item.done")
+        while not of_type(events, COMPLETED) and not of_type(events, FAILED):
+            events.append(await recv(ws, timeout=15))
+        item_id = events[0]["item_id"]
+        await send(ws, {"type": "conversation.item.retrieve", "item_id": item_id})
+        retrieved = (await recv_until(ws, "conversation.item.retrieved"))[-1]
+    assert not of_type(events, "error"), events
+    assert types(events)[:3] == ["input_audio_buffer.committed", "conversation.item.added", "conversation.item.done"]
+    ending = (of_type(events, COMPLETED) or of_type(events, FAILED))[0]
+    heard = str(ending.get("transcript", "")).lower()
+    assert not {"weather", "london"} & set(heard.replace(".", " ").replace(",", " ").split()), heard
+    # Stored as sent: no resampling, no downmix, no guessing.
+    assert base64.b64decode(retrieved["item"]["content"][0]["audio"]) == pcm

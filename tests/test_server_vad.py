@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
+import pytest
 from websockets.asyncio.client import ClientConnection
 
 from tests.server_helpers import (
@@ -245,3 +247,34 @@ async def test_semantic_vad_waits_longer_after_an_unfinished_sentence(sim: Simul
     assert speech_end <= done[1]["audio_end_ms"] <= speech_end + 400 + 40
     speech_end = base + len(unfinished) // 48
     assert speech_end + 1500 <= waited[1]["audio_end_ms"] <= speech_end + 2000 + 40
+
+
+async def test_a_manual_commit_in_server_vad_mode_starts_no_response(sim: Simulator) -> None:
+    """Protocol §9.13: a commit the client sends never creates a response, whatever the VAD mode;
+    only a turn VAD itself ends does (with create_response)."""
+    async with client(sim.url) as ws:
+        # espeak ends its clip with a little silence: a long silence window keeps the turn open.
+        await configure(ws, type="server_vad", create_response=True, silence_duration_ms=2000)
+        await append_audio(ws, speech_pcm24(WEATHER))
+        await send(ws, {"type": "input_audio_buffer.commit"})
+        events = await recv_until(ws, "conversation.item.done")
+        events += await recv_for(ws, 1.5)
+    assert "input_audio_buffer.committed" in types(events)
+    assert not [kind for kind in types(events) if kind.startswith("response.")], types(events)
+
+
+async def test_the_server_pings_idle_clients(caplog: pytest.LogCaptureFixture) -> None:
+    """§9.5: WebSocket pings keep a quiet session alive through proxies (every 20 s by default)."""
+    from websockets.asyncio.client import connect
+
+    from tests.server_helpers import running_simulator
+
+    async with running_simulator(ping_interval=0.2) as fast:
+        with caplog.at_level(logging.DEBUG, logger="websockets.client"):
+            # The client sends no pings of its own, so any ping frame it receives is the server's.
+            async with connect(f"{fast.url}?model=gpt-realtime", ping_interval=None) as ws:
+                await recv(ws)
+                await recv_for(ws, 0.7)
+                assert ws.state.name == "OPEN"
+    received_pings = [r for r in caplog.records if r.getMessage().startswith("< PING")]
+    assert len(received_pings) >= 2, [r.getMessage() for r in caplog.records][:20]

@@ -86,6 +86,16 @@ def audio_in(**fields: Any) -> dict[str, Any]:
             "session.audio.input.turn_detection.type",
         ),
         (
+            audio_in(turn_detection={"type": "server_vad", "idle_timeout_ms": 1000}),
+            "integer_below_min_value",
+            "session.audio.input.turn_detection.idle_timeout_ms",
+        ),
+        (
+            audio_in(turn_detection={"type": "server_vad", "idle_timeout_ms": 60000}),
+            "integer_above_max_value",
+            "session.audio.input.turn_detection.idle_timeout_ms",
+        ),
+        (
             audio_in(turn_detection={"type": "semantic_vad", "threshold": 0.5}),
             "unknown_parameter",
             "session.audio.input.turn_detection.threshold",

@@ -112,7 +112,7 @@ _SERVER_VAD_FIELDS: dict[str, Check] = {
     "threshold": number(minimum=0.0, maximum=1.0),
     "prefix_padding_ms": integer(minimum=0),
     "silence_duration_ms": integer(minimum=0),
-    "idle_timeout_ms": nullable(integer(minimum=0)),
+    "idle_timeout_ms": nullable(integer(minimum=5000, maximum=30000)),  # protocol §5: 5000–30000
     "create_response": boolean,
     "interrupt_response": boolean,
 }
