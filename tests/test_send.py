@@ -39,6 +39,24 @@ def test_send_local_prints_both_sides(question_wav: Path) -> None:
     assert "textual" not in result.stderr.lower()
 
 
+def test_send_decodes_a_stereo_44k_mp3(question_wav: Path, tmp_path: Path) -> None:
+    """Phones and browsers hand people MP3s: decoded, downmixed and resampled, never sent as a file."""
+    samples, rate = soundfile.read(question_wav, dtype="float32")
+    mp3 = tmp_path / "question.mp3"
+    import numpy as np
+    import soxr
+
+    stereo = np.stack([soxr.resample(samples, rate, 44100)] * 2, axis=1)
+    soundfile.write(mp3, stereo, 44100, format="MP3")
+    info = soundfile.info(mp3)
+    assert (info.format, info.samplerate, info.channels) == ("MP3", 44100, 2)
+    result = run_cli("send", str(mp3), "--local")
+    assert result.returncode == 0, result.stderr
+    user, assistant = result.stdout.strip().splitlines()[:2]
+    assert user.startswith("user: ") and "weather" in user.lower()
+    assert assistant.startswith("assistant: ")
+
+
 def test_send_json_prints_every_frame_in_both_directions(question_wav: Path, tmp_path: Path) -> None:
     result = run_cli("send", str(question_wav), "--local", "--json")
     assert result.returncode == 0, result.stderr

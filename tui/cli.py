@@ -101,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Stream FILE through the input buffer (append, commit), ask for a response, and print "
         "'user: <transcript>' and 'assistant: <reply>'.",
     )
-    send.add_argument("file", help="audio file: WAV (any rate, any channels), FLAC, OGG, or raw 24 kHz PCM16")
+    send.add_argument(
+        "file", help="audio file: WAV (any rate, any channels), FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16"
+    )
     send.add_argument("--json", action="store_true", help="print every frame as JSON lines instead")
     send.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for both sides (default: 60)")
     _add_target_flags(send, inherited=True)

@@ -37,7 +37,7 @@ class DecodedAudio:
 
 
 def decode_file(path: str | os.PathLike[str]) -> DecodedAudio:
-    """Read WAV (any rate, channel count, subtype), FLAC, OGG or raw `.pcm`/`.raw` into 24 kHz mono PCM16.
+    """Read WAV (any rate, channel count, subtype), FLAC, OGG, MP3, AIFF or raw `.pcm`/`.raw` into 24 kHz mono PCM16.
 
     Channels are averaged to mono and the rate converted with soxr. Raises AudioDecodeError when the
     file is missing, not audio, or holds no samples.
@@ -107,7 +107,8 @@ def _decode_container(p: Path, source: str | io.BytesIO) -> DecodedAudio:
         data, rate = soundfile.read(source, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AudioDecodeError(
-            f"cannot decode {p.name}: not a supported audio file (WAV, FLAC, OGG, or raw 24 kHz PCM16 .pcm/.raw)"
+            f"cannot decode {p.name}: not a supported audio file "
+            "(WAV, FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16 .pcm/.raw)"
         ) from exc
     except OSError as exc:
         raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
