@@ -53,9 +53,12 @@ async def shoot(outdir: Path) -> list[Path]:
                 app.clear_notifications()
                 await pilot.pause(0.1)
                 shots.append(Path(app.save_screenshot("conversation.svg", str(outdir))))
+                # Mid-utterance, so the level meter shows speech rather than the silence before it.
                 await pilot.press("space")
-                await pilot.pause(0.6)
+                feeder.play(speech_pcm24("please set a timer for ten minutes and remind me to call home"))
+                await pilot.pause(1.3)
                 shots.append(Path(app.save_screenshot("recording.svg", str(outdir))))
+                await wait_for(pilot, feeder.played.is_set, 20, "the second question to be spoken")
                 await pilot.press("space")
                 await pilot.pause(0.5)
     return shots
