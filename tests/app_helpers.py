@@ -42,3 +42,12 @@ def turn_complete(app: RtApp) -> bool:
         and assistants
         and assistants[-1].state is TextState.DONE
     )
+
+
+def notices(app: RtApp) -> list[tuple[str, str]]:
+    """(title, message) of every notification the app has raised and not yet cleared.
+
+    Textual keeps them on a private attribute (its own tests read it too); read here only, so one
+    place changes if Textual moves it.
+    """
+    return [(n.title, n.message) for n in app._notifications]

@@ -3,6 +3,7 @@ real websockets, the real simulator with real speech recognition and synthesis."
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -63,6 +64,13 @@ async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: 
             assert any(row.startswith("▲ input_audio_buffer.commit") for row in log)
             assert any(row.startswith("▲ response.create") for row in log)
             assert app.query_one(StatusLine).session_id.startswith("sess_")
+            counted = (app.query_one(StatusLine).frames_in, app.query_one(StatusLine).frames_out)
+    # Every frame, both ways, is in the capture file: as many as the app counted on the bus.
+    [capture] = Path(os.environ["RT_TUI_DATA_DIR"]).glob("sessions/*/frames.jsonl")
+    records = [json.loads(line) for line in capture.read_text().splitlines()]
+    on_disk = (sum(r["dir"] == "in" for r in records), sum(r["dir"] == "out" for r in records))
+    assert on_disk == counted and counted[1] > 50, (on_disk, counted)
+    assert any(r["type"] == "conversation.item.input_audio_transcription.completed" for r in records)
 
 
 async def test_assistant_audio_is_played_through_the_speaker(tmp_path: Path, simulator_url: str) -> None:

@@ -167,3 +167,22 @@ def test_send_prints_what_arrived_when_the_connection_drops(question_wav: Path) 
     assert result.returncode == 1
     assert "assistant:" in result.stdout and "weather" in result.stdout.lower()  # the reply is not lost
     assert result.stderr.startswith("rt-tui send:")
+
+
+def test_send_keeps_a_reply_cut_off_by_a_drop_and_exits_1(question_wav: Path) -> None:
+    import asyncio
+
+    from tui.server.testing import realtime_simulator
+
+    async def run() -> subprocess.CompletedProcess[str]:
+        async with realtime_simulator() as sim:
+            url = sim.url_for(drop_after="response.output_audio_transcript.delta:3")
+            return await asyncio.to_thread(run_cli, "send", str(question_wav), "--url", url)
+
+    result = asyncio.run(run())
+    assert result.returncode == 1
+    user, assistant = result.stdout.strip().splitlines()
+    assert "weather" in user.lower()
+    # What arrived before the drop is printed, marked, and the reason is one line on stderr.
+    assert assistant.startswith("assistant: ") and assistant.endswith("(incomplete)")
+    assert "1006" in result.stderr and result.stderr.count("\n") == 1

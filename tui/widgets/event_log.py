@@ -190,9 +190,7 @@ class EventLog(ScrollView, can_focus=True):
         dim = self.get_component_rich_style("event-log--dim")
         t = (env.mono - (self.t0 or env.mono)) if self.t0 is not None else 0.0
         minutes, seconds = divmod(t, 60)
-        label = env.type if row.count == 1 else f"{env.type} ×{row.count}"
-        if direction is not Direction.LOCAL and not is_known(env.type) and not env.type.startswith("rt."):
-            label += " (unknown type)"
+        label = _label(row)
         size = _size_text(row.total_bytes)
         # The type column shrinks on narrow panes (keeping the tail of the name, the telling part)
         # so the summary stays visible.
@@ -269,10 +267,16 @@ class EventLog(ScrollView, can_focus=True):
 
     def row_texts(self) -> list[str]:
         """Plain text of every row (for tests and exports)."""
-        return [
-            f"{_ARROWS[r.first.direction]} {r.type}{'' if r.count == 1 else f' ×{r.count}'} {summarize(r.last.data)}"
-            for r in self.rows
-        ]
+        return [f"{_ARROWS[r.first.direction]} {_label(r)} {summarize(r.last.data)}" for r in self.rows]
+
+
+def _label(row: LogRow) -> str:
+    """The type column of a row: the event type, its run length, and whether rt-tui knows it."""
+    env = row.first
+    label = env.type if row.count == 1 else f"{env.type} ×{row.count}"
+    if env.direction is not Direction.LOCAL and not is_known(env.type) and not env.type.startswith("rt."):
+        label += " (unknown type)"
+    return label
 
 
 __all__ = ["EventLog", "LogRow"]

@@ -1,0 +1,98 @@
+"""The app facing bad input: malformed and unknown frames, a missing speaker. Each gets a clear
+message, the conversation goes on, and nothing received is lost."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from websockets.asyncio.server import ServerConnection, serve
+
+from tests.app_helpers import items, notices, session_ready, wait_for
+from tests.audio_helpers import fake_alsa
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
+from tui.conversation import TextState
+from tui.widgets import EventLog, Transcript
+
+NO_CARD_CONF = "pcm.!default {\n    type hw\n    card 0\n}\n"
+
+
+def reply_done(app: RtApp) -> bool:
+    return bool(items(app, "assistant")) and items(app, "assistant")[-1].state is TextState.DONE
+
+
+async def test_malformed_frames_are_reported_and_the_session_goes_on() -> None:
+    from tui.server.testing import realtime_simulator
+
+    async with realtime_simulator() as sim:
+        url = sim.url_for(malformed="not_json,no_type", malformed_after="session.created:1")
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            await wait_for(pilot, lambda: len(notices(app)) >= 2, 5, "the malformed-frame notices")
+            assert [title for title, _ in notices(app)].count("Malformed frame") == 2
+            rows = app.query_one(EventLog).row_texts()
+            assert sum("rt.malformed" in row for row in rows) == 2
+            await pilot.press("slash", *"what is the weather in Oslo", "enter", "escape")
+            await wait_for(pilot, lambda: reply_done(app), 20, "a reply after the bad frames")
+            assert "oslo" in items(app, "assistant")[-1].text.lower()
+            assert app.query_one("StatusLine").state == "open"  # type: ignore[attr-defined]
+
+
+async def unknown_events_peer(ws: ServerConnection) -> None:
+    """A server of a newer protocol: sends an event type rt-tui has never heard of."""
+    await ws.send(json.dumps({"type": "session.created", "event_id": "event_1", "session": {"id": "sess_new"}}))
+    async for message in ws:
+        event = json.loads(message)
+        if event.get("type") == "session.update":
+            await ws.send(json.dumps({"type": "session.updated", "session": {"id": "sess_new"}}))
+            await ws.send(json.dumps({"type": "conversation.item.sparkles", "event_id": "event_2", "level": 3}))
+            item = {
+                "id": "item_asst1",
+                "type": "message",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": "still here"}],
+            }
+            await ws.send(json.dumps({"type": "conversation.item.added", "previous_item_id": None, "item": item}))
+
+
+@contextlib.asynccontextmanager
+async def scripted(handler: object) -> AsyncIterator[str]:
+    async with serve(handler, "127.0.0.1", 0) as server:  # type: ignore[arg-type]
+        yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1/realtime?model=gpt-realtime"
+
+
+async def test_an_unknown_event_type_is_shown_and_counted_not_fatal() -> None:
+    async with scripted(unknown_events_peer) as url:
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: items(app, "assistant"), 10, "the item after the unknown event")
+            await pilot.pause(0.1)
+            rows = app.query_one(EventLog).row_texts()
+            assert any("conversation.item.sparkles" in row and "(unknown type)" in row for row in rows), rows
+            assert app.conversation.unhandled == {"conversation.item.sparkles": 1}
+            assert "still here" in app.query_one(Transcript).text()
+
+
+async def test_without_a_speaker_text_replies_still_arrive_and_the_user_is_told(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    conf = tmp_path / "nocard.conf"
+    conf.write_text(NO_CARD_CONF)
+    with fake_alsa(None, None, config=conf):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=True))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            await pilot.press("slash", *"tell me a joke", "enter", "escape")
+            await wait_for(pilot, lambda: reply_done(app), 30, "the reply (its audio cannot be played)")
+            await wait_for(pilot, lambda: any(t == "Audio" for t, _ in notices(app)), 5, "the speaker notice")
+            message = next(m for t, m in notices(app) if t == "Audio")
+            assert "speaker unavailable" in message and "no output device" in message
+            rows = app.query_one(EventLog).row_texts()
+            # Said once, not once per audio delta.
+            assert sum("speaker unavailable" in row for row in rows) == 1
+            assert items(app, "assistant")[-1].text
