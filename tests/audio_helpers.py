@@ -29,6 +29,20 @@ BYTES_PER_SECOND = 48_000  # 24 kHz mono int16
 _ENV_KEYS = ("ALSA_CONFIG_PATH", "RT_MIC_FILE", "RT_SPK_FILE")
 
 
+def no_card_config(folder: Path) -> Path:
+    """An alsa-lib config like a machine without a sound card, written into `folder`: the only PCM
+    is a hw device that does not exist, so PortAudio sees no devices. (A config with no `default`
+    PCM at all trips an assert in PortAudio's ALSA device scan and aborts the process.)"""
+    config = folder / "nocard.conf"
+    config.write_text("pcm.!default {\n    type hw\n    card 0\n}\n")
+    return config
+
+
+def no_sound_card(folder: Path) -> contextlib.AbstractContextManager[None]:
+    """alsa-lib set up as on a machine without a sound card (see `no_card_config`)."""
+    return fake_alsa(None, None, config=no_card_config(folder))
+
+
 @contextlib.contextmanager
 def fake_alsa(
     mic_path: str | os.PathLike[str] | None,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.app_helpers import items, session_ready, turn_complete, wait_for
-from tests.audio_helpers import FifoFeeder, FifoSink, fake_alsa
+from tests.audio_helpers import FifoFeeder, FifoSink, fake_alsa, no_sound_card
 from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
@@ -18,7 +18,6 @@ from tui.conversation import TextState
 from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcript
 
 QUESTION = "what is the weather like in London today"
-NO_CARD_CONF = "pcm.!default {\n    type hw\n    card 0\n}\n"
 
 
 async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: Path, simulator_url: str) -> None:
@@ -99,9 +98,7 @@ async def test_assistant_audio_is_played_through_the_speaker(tmp_path: Path, sim
 async def test_without_a_microphone_the_recorder_says_so_and_text_still_works(
     tmp_path: Path, simulator_url: str
 ) -> None:
-    conf = tmp_path / "nocard.conf"
-    conf.write_text(NO_CARD_CONF)
-    with fake_alsa(None, None, config=conf):
+    with no_sound_card(tmp_path):
         app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")

@@ -11,13 +11,11 @@ from pathlib import Path
 from websockets.asyncio.server import ServerConnection, serve
 
 from tests.app_helpers import items, notices, session_ready, wait_for
-from tests.audio_helpers import fake_alsa
+from tests.audio_helpers import no_sound_card
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.conversation import TextState
 from tui.widgets import EventLog, Transcript
-
-NO_CARD_CONF = "pcm.!default {\n    type hw\n    card 0\n}\n"
 
 
 def reply_done(app: RtApp) -> bool:
@@ -81,9 +79,7 @@ async def test_an_unknown_event_type_is_shown_and_counted_not_fatal() -> None:
 async def test_without_a_speaker_text_replies_still_arrive_and_the_user_is_told(
     tmp_path: Path, simulator_url: str
 ) -> None:
-    conf = tmp_path / "nocard.conf"
-    conf.write_text(NO_CARD_CONF)
-    with fake_alsa(None, None, config=conf):
+    with no_sound_card(tmp_path):
         app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=True))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")

@@ -23,13 +23,13 @@ from tests.audio_helpers import (
     espeak_wav,
     fake_alsa,
     find_pcm,
+    no_card_config,
     sine_pcm,
     wait_until,
 )
 from tui.audio import AudioDeviceError, Microphone, Speaker, decode_file, list_devices
 
 REPO = Path(__file__).resolve().parent.parent
-NO_CARD_CONF = "pcm.!default {\n    type hw\n    card 0\n}\n"
 
 
 def _speech_or_tone(tmp_path: Path) -> bytes:
@@ -40,11 +40,7 @@ def _speech_or_tone(tmp_path: Path) -> bytes:
 
 @pytest.fixture
 def no_card_conf(tmp_path: Path) -> Path:
-    # Like a machine without a sound card: the only PCM is a hw device that does not exist. (A config
-    # with no `default` PCM at all trips an assert in PortAudio's ALSA device scan and aborts.)
-    path = tmp_path / "nocard.conf"
-    path.write_text(NO_CARD_CONF)
-    return path
+    return no_card_config(tmp_path)
 
 
 async def test_microphone_without_device_raises_clear_error(no_card_conf: Path) -> None:
