@@ -41,6 +41,8 @@ class LogRow:
     last: Envelope
     count: int = 1
     total_bytes: int = 0
+    t0: float = 0.0
+    """Monotonic time its connection began: rows show time since their own session's connect."""
 
     @property
     def type(self) -> str:
@@ -114,7 +116,9 @@ class EventLog(ScrollView, can_focus=True):
         """Add a batch of envelopes (one refresh per batch, never per event)."""
         added = 0
         for env in envelopes:
-            if self.t0 is None:
+            if self.t0 is None or _starts_a_connection(env):
+                # Each session's rows count from its own connect, so a reconnect starts at 00:00
+                # again below its "reconnecting" row, as its capture file does.
                 self.t0 = env.mono
             self.total += 1
             last = self.rows[-1] if self.rows else None
@@ -131,7 +135,7 @@ class EventLog(ScrollView, can_focus=True):
             if len(self.rows) == self.rows.maxlen:
                 self.forgotten += 1
                 self._base += 1
-            self.rows.append(LogRow(env, env, 1, env.size))
+            self.rows.append(LogRow(env, env, 1, env.size, self.t0))
             added += 1
         if not self.tail:
             self.unseen += added
@@ -188,7 +192,7 @@ class EventLog(ScrollView, can_focus=True):
         elif direction is not Direction.LOCAL and not is_known(env.type):
             type_style = self.get_component_rich_style("event-log--unknown")
         dim = self.get_component_rich_style("event-log--dim")
-        t = (env.mono - (self.t0 or env.mono)) if self.t0 is not None else 0.0
+        t = env.mono - row.t0
         minutes, seconds = divmod(t, 60)
         label = _label(row)
         size = _size_text(row.total_bytes)
@@ -268,6 +272,10 @@ class EventLog(ScrollView, can_focus=True):
     def row_texts(self) -> list[str]:
         """Plain text of every row (for tests and exports)."""
         return [f"{_ARROWS[r.first.direction]} {_label(r)} {summarize(r.last.data)}" for r in self.rows]
+
+
+def _starts_a_connection(env: Envelope) -> bool:
+    return env.direction is Direction.LOCAL and env.type == "rt.connection" and env.data.get("state") == "connecting"
 
 
 def _label(row: LogRow) -> str:
