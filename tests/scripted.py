@@ -207,3 +207,20 @@ def scripted_envelopes(base: float = 1000.0) -> list[Envelope]:
         raw = json.dumps(data, separators=(",", ":"))
         envs.append(Envelope(seq, direction, data["type"], data, raw, mono=base + t, wall=base + t))
     return envs
+
+
+def scripted_cut_off_envelopes(base: float = 1000.0, words: int = 4) -> list[Envelope]:
+    """The scripted turn until the reply's `words`-th transcript delta, then the socket dies
+    (before the user's transcript could arrive): the session's `rt.connection` closed fact."""
+    envs: list[Envelope] = []
+    deltas = 0
+    for env in scripted_envelopes(base):
+        envs.append(env)
+        if env.type == "response.output_audio_transcript.delta":
+            deltas += 1
+            if deltas == words:
+                break
+    closed = local_envelope("rt.connection", "connection closed by server (code 1006)", state="closed")
+    at = envs[-1].mono + 0.05
+    envs.append(Envelope(envs[-1].seq + 1, closed.direction, closed.type, closed.data, closed.raw, mono=at, wall=at))
+    return envs

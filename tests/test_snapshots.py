@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.scripted import scripted_envelopes
+from tests.scripted import scripted_cut_off_envelopes, scripted_envelopes
 from tui.app import RtApp
 from tui.config import Settings
 from tui.widgets import StatusLine
@@ -47,3 +47,19 @@ def test_event_detail_modal(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(scripted_app(), terminal_size=(140, 36), run_before=open_detail)
+
+
+def test_a_reply_cut_off_by_a_lost_connection(snap_compare: Any) -> None:
+    """You should see the user's row saying the connection ended before any text arrived, the
+    assistant's first four words kept, both marked 'cut off: the connection ended', a yellow
+    'closed' state and the close (code 1006) as the last log row."""
+
+    async def drop(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, RtApp)
+        status = app.query_one(StatusLine)
+        status.target, status.state = "simulator · 127.0.0.1:8765", "open"
+        app.ingest_for_display(scripted_cut_off_envelopes())
+        await pilot.pause()
+
+    assert snap_compare(scripted_app(), terminal_size=(140, 30), run_before=drop)
