@@ -105,8 +105,10 @@ async def _expect(ws: Any, event_type: str) -> None:
 
 
 async def _talker(
-    url: str, index: int, clips: list[list[str]], cycles: int, start_at: float, transcription: bool
+    url: str, index: int, clips: list[list[str]], cycles: int, start_at: float, transcription: bool, vad: bool
 ) -> dict[str, Any]:
+    """One real-time session. With `vad`, server VAD ends each turn (the client never clears or
+    commits) and latency runs from the server's `committed` to `.completed`."""
     from websockets.asyncio.client import connect
 
     loop = asyncio.get_running_loop()
@@ -116,7 +118,10 @@ async def _talker(
     failed: set[str] = set()
     finished = asyncio.Event()
     lags: list[float] = []
-    audio_in = {"transcription": {"model": TRANSCRIBE} if transcription else None, "turn_detection": None}
+    # 500 ms of silence ends a VAD turn (the documented default): espeak's pauses between words are
+    # shorter, so a turn is one item, as it is for the push-to-talk talkers.
+    detection = {"type": "server_vad", "create_response": False, "silence_duration_ms": 500} if vad else None
+    audio_in = {"transcription": {"model": TRANSCRIBE} if transcription else None, "turn_detection": detection}
     async with connect(f"{url}?model=gpt-realtime", compression=None, max_size=None, ping_interval=None) as ws:
         await _expect(ws, "session.created")
         await ws.send(
@@ -144,6 +149,8 @@ async def _talker(
         origin, slot = loop.time(), 0
         for cycle in range(cycles):
             for frame in clips[(index + cycle) % len(clips)]:
+                if vad and frame in (CLEAR, COMMIT):
+                    continue
                 if frame == COMMIT:
                     commits.append(loop.time())
                 elif frame != CLEAR:
@@ -159,18 +166,28 @@ async def _talker(
             pass
         reader.cancel()
     backlog = [at - commits[i] for i, (_, at) in enumerate(committed[: len(commits)])]
-    latency = [completed[item] - commits[i] for i, (item, _) in enumerate(committed) if item in completed]
+    if vad:
+        latency = [completed[item] - at for item, at in committed if item in completed]
+        never_ended = max(0, cycles - len(committed)) + sum(
+            1 for item, _ in committed if item not in completed and item not in failed
+        )
+    else:
+        latency = [completed[item] - commits[i] for i, (item, _) in enumerate(committed) if item in completed]
     return {
         "max_lag": max(lags, default=0.0),
         "lags": lags,
         "backlog": backlog,
         "latency": latency,
         "failed": len(failed),
-        "missing": cycles - len(latency) - len(failed) if transcription else cycles - len(committed),
+        "missing": never_ended
+        if vad
+        else (cycles - len(latency) - len(failed) if transcription else cycles - len(committed)),
     }
 
 
-async def load_talkers(url: str, sessions: int, cycles: int, seed: int, transcription: bool) -> dict[str, Any]:
+async def load_talkers(
+    url: str, sessions: int, cycles: int, seed: int, transcription: bool, vad: bool = False
+) -> dict[str, Any]:
     """Run N talkers against `url`; the figures of every session, pooled."""
     clips = _clips()
     period = statistics.mean(len(clip) - 2 for clip in clips) * CHUNK_MS / 1000
@@ -179,7 +196,7 @@ async def load_talkers(url: str, sessions: int, cycles: int, seed: int, transcri
     begin = loop.time() + 1.0  # connect everyone first
     cpu, wall = time.process_time(), time.monotonic()
     results = await asyncio.gather(
-        *(_talker(url, i, clips, cycles, begin + rng.uniform(0, period), transcription) for i in range(sessions))
+        *(_talker(url, i, clips, cycles, begin + rng.uniform(0, period), transcription, vad) for i in range(sessions))
     )
     return {
         "period": period,
@@ -271,12 +288,13 @@ class Level:
     line: str
 
 
-async def run_level(url: str, sessions: int, cycles: int, *, transcription: bool = True) -> Level:
+async def run_level(url: str, sessions: int, cycles: int, *, transcription: bool = True, vad: bool = False) -> Level:
     """One load level against the running simulator at `url`."""
     lag = LoopLag()
     lag.start()
     cpu, wall = time.process_time(), time.monotonic()
-    result = await _child("talkers", url, str(sessions), str(cycles), "7", "1" if transcription else "0")
+    flags = ("1" if transcription else "0", "1" if vad else "0")
+    result = await _child("talkers", url, str(sessions), str(cycles), "7", *flags)
     server_cpu = (time.process_time() - cpu) / (time.monotonic() - wall)
     await lag.stop()
     worst_lag = max(result["max_lags"], default=0.0)
@@ -288,12 +306,14 @@ async def run_level(url: str, sessions: int, cycles: int, *, transcription: bool
         passed = passed and p95 < P95_LIMIT_S
     line = (
         f"  N={sessions:>3}: send lag p99 {ms(percentile(result['lags'], 0.99))} / max {ms(worst_lag)} ms "
-        f"({behind} behind); commit→committed p95 {ms(percentile(result['backlog'], 0.95))} / max "
-        f"{ms(backlog_max)} ms"
+        f"({behind} behind)"
     )
+    if not vad:
+        line += f"; commit→committed p95 {ms(percentile(result['backlog'], 0.95))} / max {ms(backlog_max)} ms"
     if transcription:
         line += (
-            f"; commit→completed p50 {ms(percentile(result['latency'], 0.5))} / p95 {ms(p95)} / max "
+            f"; {'VAD commit' if vad else 'commit'}→completed p50 {ms(percentile(result['latency'], 0.5))} "
+            f"/ p95 {ms(p95)} / max "
             f"{ms(max(result['latency'], default=0.0))} ms ({len(result['latency'])} turns"
             f"{', ' + str(result['failed']) + ' failed' if result['failed'] else ''}"
             f"{', ' + str(result['missing']) + ' missing' if result['missing'] else ''})"
@@ -364,6 +384,9 @@ async def bench_simulator(levels: Sequence[int] = LEVELS, cycles: int = CYCLES) 
             best, broke = (sessions, broke) if level.passed else (best, sessions)
         level = await run_level(sim.url, max(levels), 1, transcription=False)
         print(f"  control, transcription off:\n{level.line}", flush=True)
+        if best:
+            level = await run_level(sim.url, best, cycles, vad=True)
+            print(f"  hands-free, server VAD ends every turn (no client commits), same N:\n{level.line}", flush=True)
     print(f"  largest N that keeps up with transcription on: {best if best else f'< {levels[0]}'}")
     # The capacity figure is unpaced; a user of the default config also waits for the paced deltas
     # (20 ms a word), so report where that config keeps the same p95 target too.
@@ -395,8 +418,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.load_generator:
         kind, url, *rest = args.load_generator
         if kind == "talkers":
-            sessions, cycles, seed, transcription = (int(value) for value in rest)
-            result = asyncio.run(load_talkers(url, sessions, cycles, seed, bool(transcription)))
+            sessions, cycles, seed, transcription, vad = (int(value) for value in rest)
+            result = asyncio.run(load_talkers(url, sessions, cycles, seed, bool(transcription), bool(vad)))
         else:
             words, responses = (int(value) for value in rest)
             result = asyncio.run(load_firehose(url, words, responses))
