@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from textual.pilot import Pilot
@@ -9,6 +10,7 @@ from textual.pilot import Pilot
 from tests.scripted import scripted_cut_off_envelopes, scripted_envelopes
 from tui.app import RtApp
 from tui.config import Settings
+from tui.protocol import Envelope
 from tui.widgets import StatusLine
 
 
@@ -16,13 +18,21 @@ def scripted_app() -> RtApp:
     return RtApp(Settings(playback=False), connect=False)
 
 
-async def _show_turn(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    assert isinstance(app, RtApp)
-    status = app.query_one(StatusLine)
-    status.target, status.state = "simulator · 127.0.0.1:8765", "open"
-    app.ingest_for_display(scripted_envelopes())
-    await pilot.pause()
+def showing(envelopes: Callable[[], list[Envelope]]) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """A `run_before` that feeds the app these scripted frames, as a connected session would."""
+
+    async def show(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, RtApp)
+        status = app.query_one(StatusLine)
+        status.target, status.state = "simulator · 127.0.0.1:8765", "open"
+        app.ingest_for_display(envelopes())
+        await pilot.pause()
+
+    return show
+
+
+_show_turn = showing(scripted_envelopes)
 
 
 def test_empty_screen(snap_compare: Any) -> None:
@@ -53,13 +63,4 @@ def test_a_reply_cut_off_by_a_lost_connection(snap_compare: Any) -> None:
     """You should see the user's row saying the connection ended before any text arrived, the
     assistant's first four words kept, both marked 'cut off: the connection ended', a yellow
     'closed' state and the close (code 1006) as the last log row."""
-
-    async def drop(pilot: Pilot[Any]) -> None:
-        app = pilot.app
-        assert isinstance(app, RtApp)
-        status = app.query_one(StatusLine)
-        status.target, status.state = "simulator · 127.0.0.1:8765", "open"
-        app.ingest_for_display(scripted_cut_off_envelopes())
-        await pilot.pause()
-
-    assert snap_compare(scripted_app(), terminal_size=(140, 30), run_before=drop)
+    assert snap_compare(scripted_app(), terminal_size=(140, 30), run_before=showing(scripted_cut_off_envelopes))
