@@ -3,6 +3,7 @@
 - commit → transcription `.completed` for a ~3 s utterance, through the real client session and
   the real simulator (moonshine), over loopback;
 - time to first paint of the app, in-process and as the real binary in tmux;
+- key press to capture running for the first push-to-talk turn of a fresh process;
 - frames per second the session reader publishes on the bus, and the event-log pane ingests.
 - the simulator under concurrent real-time talkers, and one session's event rate (tests/bench_server.py).
 """
@@ -185,8 +186,24 @@ async def bench_event_log_ingest(frames: int = 50_000) -> None:
     )
 
 
+def bench_first_turn_start(runs: int = 3) -> None:
+    """Key press to capture running on the first turn, each in a fresh process (cold PortAudio)."""
+    for flag, label in (
+        ([], "audio stack loaded after first paint (default)"),
+        (["--no-warm-up"], "loaded on the key"),
+    ):
+        times = []
+        for _ in range(runs):
+            out = subprocess.run(
+                [sys.executable, "-m", "tests.bench_first_turn", *flag], capture_output=True, text=True, check=True
+            ).stdout
+            times.append(float(json.loads(out.strip().splitlines()[-1])["seconds"]))
+        print(f"first push-to-talk turn, key to capture running, {label}: {_fmt(times)}")
+
+
 async def main() -> None:
     await bench_commit_to_completed()
+    bench_first_turn_start()
     await bench_first_paint_in_process()
     bench_first_paint_binary()
     await bench_reader_throughput()

@@ -26,6 +26,9 @@ async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: 
         app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
         async with app.run_test(size=(160, 48)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session to open and take our config")
+            # The audio stack loaded after the first paint, before any key: the turn starts at once.
+            await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack to load")
+            assert app.voice.audio_ready is True
             written_at_start = feeder.written  # before the press: the stream opens during it
             await pilot.press("space")
             assert app.query_one(Recorder).state is RecorderState.RECORDING

@@ -116,6 +116,8 @@ class RtApp(App[None]):
 
     def _painted(self) -> None:
         self.first_paint_at = time.monotonic()
+        # After the first paint, never before it: the screen does not wait for PortAudio.
+        self.run_worker(self.voice.prepare(), name="prepare-audio", exit_on_error=False)
 
     # -- session ----------------------------------------------------------------------------
 

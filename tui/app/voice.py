@@ -48,6 +48,8 @@ class VoiceController:
         self.playback_enabled = playback
         self.recording = False
         self.last_turn_ms = 0
+        self.audio_ready: bool | None = None
+        """Whether the audio stack loaded ahead of the first turn (None: not tried yet)."""
         self._mic: Microphone | None = None
         self._sender: asyncio.Task[None] | None = None
         self._speaker: Speaker | None = None
@@ -57,6 +59,12 @@ class VoiceController:
         """The default-conversation response in progress, if any (cancelled when the user barges in)."""
 
     # -- turns ------------------------------------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Load the audio stack in a worker thread so the first turn starts capturing at once."""
+        from tui.audio import prepare_audio
+
+        self.audio_ready = await asyncio.to_thread(prepare_audio)
 
     async def start_turn(self) -> None:
         """Open the microphone and stream it into the input buffer until `finish_turn`."""

@@ -16,6 +16,7 @@ from tui.audio.devices import (
     DeviceInfo,
     list_devices,
     open_pyaudio,
+    prepare_audio,
     silence_native_audio_noise,
 )
 from tui.audio.pcm import (
@@ -64,6 +65,7 @@ __all__ = [
     "open_pyaudio",
     "pcm_to_float",
     "pcm_to_int16",
+    "prepare_audio",
     "resample_pcm16",
     "resample_to_pcm",
     "rms_level",

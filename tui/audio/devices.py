@@ -96,6 +96,21 @@ def import_pyaudio() -> Any:
     return pyaudio
 
 
+def prepare_audio() -> bool:
+    """Load PyAudio and PortAudio and silence their native noise, without opening any device.
+
+    The first push-to-talk turn of a run would otherwise pay this (60-140 ms cold) before capture
+    starts, and words spoken in that time are lost. Returns False when PyAudio is not available;
+    the error is reported when a device is actually opened.
+    """
+    try:
+        import_pyaudio()
+    except AudioDeviceError:
+        return False
+    silence_native_audio_noise()
+    return True
+
+
 def open_pyaudio() -> Any:
     """Create a `pyaudio.PyAudio` instance with native noise silenced first.
 
