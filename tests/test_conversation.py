@@ -448,3 +448,11 @@ def test_a_lost_connection_ends_pending_rows_and_keeps_what_arrived() -> None:
     # Rows that were already settled do not change.
     settled.apply(env({"type": "rt.connection", "state": "failed", "message": "x"}, Direction.LOCAL))
     assert state_of(settled, "item_u3") is TextState.TRANSCRIPTION_OFF
+
+
+def test_a_completed_function_call_added_by_the_client_is_not_cut_off_by_a_close() -> None:
+    conv = Conversation()
+    call = {"id": "item_call", "type": "function_call", "status": "completed", "call_id": "call_1", "name": "f"}
+    feed(conv, [{"type": "conversation.item.added", "previous_item_id": None, "item": {**call, "arguments": "{}"}}])
+    conv.apply(env({"type": "rt.connection", "state": "closed", "message": "bye"}, Direction.LOCAL))
+    assert state_of(conv, "item_call") is TextState.DONE

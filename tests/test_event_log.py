@@ -44,6 +44,7 @@ async def test_times_count_from_each_connect() -> None:
                 connecting(100.0),
                 env("session.created", 100.25, session={"id": "sess_1"}),
                 env("rt.reconnect", 150.0, Direction.LOCAL, message="reconnecting"),
+                env("rt.capture", 150.5, Direction.LOCAL, message="capturing"),
                 connecting(160.0),
                 env("session.created", 161.5, session={"id": "sess_2"}),
             ]
@@ -52,7 +53,7 @@ async def test_times_count_from_each_connect() -> None:
         rows = shown(log)
     times = [row.split()[1] for row in rows]
     # The second session counts from its own connect, not from the first one's.
-    assert times == ["00:00.000", "00:00.000", "00:00.250", "00:50.000", "00:00.000", "00:01.500"], rows
+    assert times == ["00:00.000", "00:00.000", "00:00.250", "00:00.000", "00:00.500", "00:00.000", "00:01.500"], rows
 
 
 async def test_runs_of_one_delta_type_collapse_and_a_new_type_or_direction_breaks_them() -> None:

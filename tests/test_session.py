@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
@@ -269,3 +270,48 @@ async def test_keys_go_where_they_belong_and_openai_s_never_goes_to_a_url(monkey
         assert "azure-key-2" in target.secrets and "azure-key-2" not in target.label
     monkeypatch.delenv("OPENAI_API_KEY")
     assert Settings().resolved_target() is TargetChoice.LOCAL
+
+
+def test_url_credentials_are_secrets_in_every_spelling_but_names_and_short_values_are_not() -> None:
+    from tui.protocol import Direction, Envelope
+    from tui.session.scrub import Scrubber
+
+    url = "wss://admin:hunter2-long-pass@example.test/v1/realtime?model=m&sig=ab%2Bcd%2F12345678"
+    target = url_target(url)
+    assert {"hunter2-long-pass", "ab%2Bcd%2F12345678", "ab+cd/12345678"} <= set(target.secrets)
+    assert "admin" not in target.secrets  # a user name is not a secret, and is everywhere in text
+    assert "hunter2" not in target.label and "ab%2B" not in target.label and "admin" not in target.label
+
+    scrub = Scrubber((*target.secrets, "text", "1"))  # too short to scrub without mangling frames
+    frame: dict[str, Any] = {
+        "type": "conversation.item.added",
+        "item": {"role": "user", "content": [{"type": "input_text"}]},
+    }
+    env = Envelope(1, Direction.IN, "conversation.item.added", frame, json.dumps(frame))
+    assert scrub.envelope(env) is env
+    # A server that escapes slashes hides the decoded secret from a plain search of the raw text.
+    echoed = {"type": "error", "error": {"message": "bad sig ab+cd/12345678"}}
+    raw = json.dumps(echoed).replace("/", "\\/")
+    cleaned = scrub.envelope(Envelope(2, Direction.IN, "error", echoed, raw))
+    assert "ab+cd" not in json.dumps(cleaned.data) and "12345678" not in cleaned.raw
+    assert json.loads(cleaned.raw)["error"]["message"] == "bad sig [redacted]"
+
+
+def test_a_capture_line_stays_json_whatever_is_scrubbed(tmp_path: Path) -> None:
+    from tui.protocol import Direction, Envelope
+
+    folder = new_session_dir(tmp_path)
+    writer = CaptureWriter(folder, (SECRET, "1"))
+    frame = {"type": "error", "error": {"message": f"quoted {SECRET}", "code": None}}
+    writer.write(Envelope(1, Direction.IN, "error", frame, json.dumps(frame)))
+    writer.close()
+    [record] = [json.loads(line) for line in (folder / "frames.jsonl").read_text().splitlines()]
+    assert record["seq"] == 1 and record["frame"]["error"]["message"] == "quoted [redacted]"
+
+
+def test_a_malformed_url_error_never_quotes_the_url() -> None:
+    from tui.session import TargetError
+
+    with pytest.raises(TargetError) as info:
+        url_target("ws://user:hunter2/v1/realtime")  # the @host was forgotten: urllib reads a port
+    assert "hunter2" not in str(info.value) and "port" in str(info.value)

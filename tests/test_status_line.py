@@ -26,7 +26,7 @@ async def shown(width: int) -> str:
 
 
 async def test_a_narrow_line_shortens_the_session_id_not_the_session_facts() -> None:
-    narrow = await shown(120)
+    narrow = await shown(110)  # the whole line needs ~119 cells; shortened, ~107
     assert DETAIL in narrow and SESSION not in narrow and "sess_UN06T7Qy…" in narrow
     wide = await shown(200)
     assert DETAIL in wide and SESSION in wide

@@ -167,6 +167,8 @@ class Conversation:
             item.call_id = raw.get("call_id") or item.call_id
             if raw.get("arguments"):
                 item.text = str(raw["arguments"])
+            if item.status == "completed":
+                item.state = TextState.DONE  # e.g. a call the client added itself: nothing will stream
         elif item.kind == "function_call_output":
             item.role = "tool"
             item.call_id = raw.get("call_id") or item.call_id

@@ -79,7 +79,9 @@ class CaptureWriter:
         if self._t0 is None:
             self._t0 = env.mono
         # The session already scrubs what it publishes; this also covers envelopes written directly.
-        line = self._scrub.text(json.dumps(envelope_record(env, self._t0), separators=(",", ":"), ensure_ascii=False))
+        # Values are scrubbed before serializing, so the line stays valid JSON.
+        record = self._scrub.value(envelope_record(env, self._t0))
+        line = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
         self._file.write(line + "\n")
         if env.mono - self._flushed_at > FLUSH_INTERVAL:
             # Bounded loss on a crash (the last frames are the ones a debugger needs) without a

@@ -8,19 +8,24 @@ server echoes the key back in an error message (some compatible servers do).
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from tui.protocol import Direction, Envelope
 
 REDACTED = "[redacted]"
+MIN_SECRET_LENGTH = 8
+"""Shorter credentials are not scrubbed (see `Scrubber`)."""
 
 
 class Scrubber:
     """Replaces each secret with `[redacted]` in text, JSON values and envelopes."""
 
     def __init__(self, secrets: tuple[str | None, ...] = ()) -> None:
-        # Longest first, so a key that contains another secret is replaced whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # Longest first, so a key that contains another secret is replaced whole. Shorter strings
+        # are not scrubbed: replacing every "1" or "text" would corrupt the frames themselves, and a
+        # credential that short protects nothing anyway.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
 
     def text(self, value: str) -> str:
         """`value` with every secret replaced."""
@@ -30,11 +35,12 @@ class Scrubber:
         return value
 
     def value(self, value: Any) -> Any:
-        """A JSON value (dicts, lists, strings) with every secret replaced in its strings and keys."""
+        """A JSON value (dicts, lists, strings) with every secret replaced in its strings (keys are
+        the protocol's field names, never a secret, and are left alone)."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {self.text(k) if isinstance(k, str) else k: self.value(v) for k, v in value.items()}
+            return {k: self.value(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(v) for v in value]
         return value
@@ -43,15 +49,21 @@ class Scrubber:
         """`env` itself when it holds no secret, else a copy with its raw text and data scrubbed.
 
         A frame's data is parsed from its raw text, so one substring search of the raw text per
-        secret decides (an API key has no characters JSON escapes). Local facts carry messages rt-tui
-        built (from exceptions, close reasons), so their data is always checked; they are small.
+        secret decides, unless the text has JSON escapes. Local facts carry messages rt-tui built
+        (from exceptions, close reasons), so their data is always checked; they are small.
         """
         if not self._secrets:
             return env
         in_raw = any(secret in env.raw for secret in self._secrets)
-        if not in_raw and env.direction is not Direction.LOCAL and not env.type.startswith("rt."):
+        # JSON escapes (`\/`, `\u00xx`) can hide a secret from the raw text that parsing reveals.
+        escaped = "\\" in env.raw
+        if not in_raw and not escaped and env.direction is not Direction.LOCAL and not env.type.startswith("rt."):
             return env
         data = self.value(env.data)
         if not in_raw and data == env.data:
             return env
-        return dataclasses.replace(env, data=data, raw=self.text(env.raw))
+        raw = self.text(env.raw)
+        if escaped and data != env.data and env.direction is not Direction.LOCAL and not env.type.startswith("rt."):
+            # The raw text may still spell a secret with escapes: write it again from the clean data.
+            raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        return dataclasses.replace(env, data=data, raw=raw)

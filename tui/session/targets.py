@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
@@ -58,8 +58,10 @@ def url_target(url: str, api_key: str | None = None, *, kind: str = "url", label
         parts = urlsplit(url)
         parts.port  # noqa: B018 - urllib checks the port (and IPv6 brackets) only when it is read
     except ValueError as exc:
-        # The message never quotes the URL: it may carry credentials.
-        raise TargetError(f"not a usable URL ({exc}): expected ws://HOST:PORT/... or wss://...") from None
+        # Never quote the URL, nor urllib's words when they might (`Port could not be cast to integer
+        # value as 'hunter2'` quotes a password whose `@host` was forgotten).
+        reason = str(exc) if str(exc) in _SAFE_URL_ERRORS else "the port is not a number from 0 to 65535"
+        raise TargetError(f"not a usable URL ({reason}): expected ws://HOST:PORT/... or wss://...") from None
     if parts.scheme not in ("ws", "wss") or not parts.netloc:
         raise TargetError(f"not a WebSocket URL: {_safe_label(url)[0]!r} (expected ws://HOST:PORT/... or wss://...)")
     shown, in_url = _safe_label(url)
@@ -67,18 +69,30 @@ def url_target(url: str, api_key: str | None = None, *, kind: str = "url", label
     if api_key:
         azure = (parts.hostname or "").endswith(AZURE_HOST_SUFFIXES)
         headers = {"api-key": api_key} if azure else {"Authorization": f"Bearer {api_key}"}
-    secrets = tuple(s for s in (api_key, *in_url) if s)
+    secrets = tuple(dict.fromkeys(s for s in (api_key, *in_url) if s))
     return Target(url=url, label=label or shown, kind=kind, headers=headers, secrets=secrets)
 
 
+_SAFE_URL_ERRORS = frozenset({"Port out of range 0-65535", "Invalid IPv6 URL"})
+"""urllib's URL errors that quote nothing of the URL."""
+
+
 def _safe_label(url: str) -> tuple[str, list[str]]:
-    """`url` with user info dropped and credential query values masked, and the values it hid."""
+    """`url` with user info dropped and credential query values masked, and the secrets it hid.
+
+    The user name is dropped from the label but is not a secret (scrubbing a name like `admin` from
+    every frame would mangle them). Query secrets count both as written and decoded: a server may
+    echo either (Azure SAS signatures are base64, so they are nearly always percent-encoded).
+    """
     parts = urlsplit(url)
-    hidden = [value for value in (parts.username, parts.password) if value]
+    hidden = [parts.password] if parts.password else []
+    for pair in parts.query.split("&"):
+        key, _, raw_value = pair.partition("=")
+        if unquote_plus(key).lower() in SECRET_QUERY_KEYS and raw_value:
+            hidden += [raw_value, unquote_plus(raw_value)]
     query = []
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key.lower() in SECRET_QUERY_KEYS and value:
-            hidden.append(value)
             value = "***"
         query.append((key, value))
     host = parts.hostname or ""

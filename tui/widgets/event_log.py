@@ -275,7 +275,10 @@ class EventLog(ScrollView, can_focus=True):
 
 
 def _starts_a_connection(env: Envelope) -> bool:
-    return env.direction is Direction.LOCAL and env.type == "rt.connection" and env.data.get("state") == "connecting"
+    """A reconnect request or a connection attempt: later rows count from here."""
+    if env.direction is not Direction.LOCAL:
+        return False
+    return env.type == "rt.reconnect" or (env.type == "rt.connection" and env.data.get("state") == "connecting")
 
 
 def _label(row: LogRow) -> str:

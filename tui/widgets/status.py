@@ -35,7 +35,7 @@ class StatusLine(Widget):
 
     def render(self) -> Text:
         line = self._line(self.session_id or "no session")
-        if line.cell_len > self.content_size.width and len(self.session_id) > SHORT_SESSION_ID:
+        if line.cell_len > self.content_size.width and len(self.session_id) > SHORT_SESSION_ID + 1:
             # The session id is the longest fact and the least read at a glance (the event log and
             # the capture file keep it whole); shorten it before the session facts get clipped.
             line = self._line(self.session_id[:SHORT_SESSION_ID] + "…")

@@ -41,7 +41,8 @@ class TurnRow(Static):
 
     def show(self, item: Item) -> None:
         """Render `item` into this row."""
-        self.set_class(not item.text and item.state is not TextState.FAILED, "-pending")
+        # Muted italic means "text on its way"; a failed or cut-off row is waiting for nothing.
+        self.set_class(not item.text and item.state not in (TextState.FAILED, TextState.INTERRUPTED), "-pending")
         self.set_class(item.state is TextState.FAILED, "-failed")
         self.text = render_item(item)
         self.update(self.text)
