@@ -10,7 +10,7 @@ import json
 import re
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 import soundfile
 import soxr
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import ServerConnection, serve
 
 from tui.server import Simulator, SimulatorConfig, warm_up
 
@@ -180,3 +181,12 @@ def golden_shape(value: Any, key: str | None = None) -> Any:
         match = _ID_PREFIX.match(value)
         return f"id:{match.group(1)}" if match else "string"
     return "null"
+
+
+@contextlib.asynccontextmanager
+async def scripted_peer(handler: Callable[[ServerConnection], Awaitable[None]]) -> AsyncIterator[str]:
+    """A hand-written WebSocket server on a free loopback port (for frames the simulator never
+    sends); yields its Realtime URL."""
+    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"

@@ -3,15 +3,14 @@ message, the conversation goes on, and nothing received is lost."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 
 from tests.app_helpers import items, notices, session_ready, wait_for
 from tests.audio_helpers import no_sound_card
+from tests.server_helpers import scripted_peer
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.conversation import TextState
@@ -58,14 +57,8 @@ async def unknown_events_peer(ws: ServerConnection) -> None:
             await ws.send(json.dumps({"type": "conversation.item.added", "previous_item_id": None, "item": item}))
 
 
-@contextlib.asynccontextmanager
-async def scripted(handler: object) -> AsyncIterator[str]:
-    async with serve(handler, "127.0.0.1", 0) as server:  # type: ignore[arg-type]
-        yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1/realtime?model=gpt-realtime"
-
-
 async def test_an_unknown_event_type_is_shown_and_counted_not_fatal() -> None:
-    async with scripted(unknown_events_peer) as url:
+    async with scripted_peer(unknown_events_peer) as url:
         app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: items(app, "assistant"), 10, "the item after the unknown event")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 
+from tests.server_helpers import scripted_peer
 from tui.bus import Bus
 from tui.protocol import Direction, Envelope
 from tui.session import (
@@ -24,14 +24,6 @@ from tui.session import (
 )
 
 SECRET = "test-key-0123456789abcdefghijklmnopqrstuv"
-
-Handler = Callable[[ServerConnection], Awaitable[None]]
-
-
-async def scripted_peer(handler: Handler) -> AsyncIterator[str]:
-    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
-        port = server.sockets[0].getsockname()[1]
-        yield f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
 
 
 def drain_types(bus_sub: object) -> list[str]:
@@ -83,7 +75,7 @@ async def test_error_then_close_after_the_handshake_is_a_failed_connection() -> 
         )
         await ws.close(3000, "invalid_request_error.invalid_api_key")
 
-    async for url in scripted_peer(refuse):
+    async with scripted_peer(refuse) as url:
         bus = Bus()
         sub = bus.subscribe(FRAMES)
         session = RealtimeSession(url_target(url, api_key=SECRET), bus)
@@ -106,7 +98,7 @@ async def test_a_recoverable_error_first_does_not_fail_the_connection() -> None:
         await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_x"}}))
         await ws.wait_closed()
 
-    async for url in scripted_peer(grumble):
+    async with scripted_peer(grumble) as url:
         session = RealtimeSession(url_target(url), Bus())
         await session.connect()
         assert session.is_open
@@ -122,7 +114,7 @@ async def test_malformed_and_unknown_frames_are_published_and_the_session_keeps_
         await ws.send(json.dumps({"type": "session.updated", "session": {"id": "sess_y"}}))
         await ws.wait_closed()
 
-    async for url in scripted_peer(noisy):
+    async with scripted_peer(noisy) as url:
         bus = Bus()
         sub = bus.subscribe(FRAMES)
         session = RealtimeSession(url_target(url), bus)
@@ -145,7 +137,7 @@ async def test_server_closing_mid_session_is_reported_with_its_code() -> None:
         await ws.send(json.dumps({"type": "error", "error": {"code": "session_expired", "message": "max duration"}}))
         await ws.close(1001, "Your session hit the maximum duration of 60 minutes.")
 
-    async for url in scripted_peer(hang_up):
+    async with scripted_peer(hang_up) as url:
         bus = Bus()
         sub = bus.subscribe(FRAMES)
         session = RealtimeSession(url_target(url), bus)
@@ -205,7 +197,7 @@ async def test_a_server_that_echoes_the_key_never_gets_it_onto_the_bus_or_into_e
         await ws.send(json.dumps({"type": "error", "error": {"message": f"Incorrect API key provided: {sent}"}}))
         await ws.close(3000, "invalid_request_error.invalid_api_key")
 
-    async for url in scripted_peer(echo_key):
+    async with scripted_peer(echo_key) as url:
         bus = Bus()
         sub = bus.subscribe(FRAMES)
         folder = new_session_dir(tmp_path)
@@ -223,7 +215,7 @@ async def test_a_server_that_echoes_the_key_never_gets_it_onto_the_bus_or_into_e
         assert "[redacted]" in session.close_reason
         assert SECRET not in (folder / "frames.jsonl").read_text()
 
-    async for url in scripted_peer(refuse_quoting_key):
+    async with scripted_peer(refuse_quoting_key) as url:
         session = RealtimeSession(url_target(url, api_key=SECRET), Bus())
         with pytest.raises(ConnectionFailed) as info:
             await session.connect()
@@ -246,7 +238,7 @@ async def test_keys_go_where_they_belong_and_openai_s_never_goes_to_a_url(monkey
     monkeypatch.setenv("OPENAI_API_KEY", "openai-key-must-stay-home")
     monkeypatch.delenv("RT_TUI_API_KEY", raising=False)
     monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
-    async for url in scripted_peer(record):
+    async with scripted_peer(record) as url:
         for url_key in (None, "url-key-1"):
             if url_key:
                 monkeypatch.setenv("RT_TUI_API_KEY", url_key)

@@ -8,12 +8,11 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
 
 from tui.config import Settings, TargetChoice
 from tui.protocol import ClientSessionOptions
 from tui.session import Target, TargetError, openai_target, simulator_target, url_target
-from tui.session.targets import AZURE_HOST_SUFFIXES
+from tui.session.targets import is_azure_url
 
 URL_API_KEY_ENV = "RT_TUI_API_KEY"
 """The key sent to a --url target (a Bearer token; an `api-key` header for Azure hosts)."""
@@ -46,8 +45,7 @@ async def open_target(settings: Settings) -> AsyncIterator[Target]:
             raise TargetError("--url needs a ws:// or wss:// URL")
         # Never OPENAI_API_KEY here: an arbitrary URL must not receive the OpenAI key by default.
         key = os.environ.get(URL_API_KEY_ENV)
-        keyless = url_target(settings.url)  # validates the URL first: a bad one is a TargetError
-        if not key and (urlsplit(keyless.url).hostname or "").endswith(AZURE_HOST_SUFFIXES):
+        if not key and is_azure_url(settings.url):
             key = os.environ.get(AZURE_API_KEY_ENV)
         yield url_target(settings.url, api_key=key or None)
     else:

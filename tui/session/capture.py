@@ -78,10 +78,10 @@ class CaptureWriter:
             return
         if self._t0 is None:
             self._t0 = env.mono
-        # The session already scrubs what it publishes; this also covers envelopes written directly.
-        # Values are scrubbed before serializing, so the line stays valid JSON.
-        record = self._scrub.value(envelope_record(env, self._t0))
-        line = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+        # The session scrubs what it publishes, so this is one substring search per secret; it also
+        # covers envelopes written directly. Scrubbed before serializing, so the line stays JSON.
+        env = self._scrub.envelope(env)
+        line = json.dumps(envelope_record(env, self._t0), separators=(",", ":"), ensure_ascii=False)
         self._file.write(line + "\n")
         if env.mono - self._flushed_at > FLUSH_INTERVAL:
             # Bounded loss on a crash (the last frames are the ones a debugger needs) without a

@@ -54,16 +54,15 @@ class Scrubber:
         """
         if not self._secrets:
             return env
-        in_raw = any(secret in env.raw for secret in self._secrets)
+        is_frame = env.direction is not Direction.LOCAL and not env.type.startswith("rt.")
         # JSON escapes (`\/`, `\u00xx`) can hide a secret from the raw text that parsing reveals.
         escaped = "\\" in env.raw
-        if not in_raw and not escaped and env.direction is not Direction.LOCAL and not env.type.startswith("rt."):
+        if is_frame and not escaped and not any(secret in env.raw for secret in self._secrets):
+            return env  # the common case: one substring search per secret
+        data, raw = self.value(env.data), self.text(env.raw)
+        if data == env.data and raw == env.raw:
             return env
-        data = self.value(env.data)
-        if not in_raw and data == env.data:
-            return env
-        raw = self.text(env.raw)
-        if escaped and data != env.data and env.direction is not Direction.LOCAL and not env.type.startswith("rt."):
+        if is_frame and escaped and data != env.data:
             # The raw text may still spell a secret with escapes: write it again from the clean data.
             raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         return dataclasses.replace(env, data=data, raw=raw)

@@ -67,10 +67,19 @@ def url_target(url: str, api_key: str | None = None, *, kind: str = "url", label
     shown, in_url = _safe_label(url)
     headers: dict[str, str] = {}
     if api_key:
-        azure = (parts.hostname or "").endswith(AZURE_HOST_SUFFIXES)
-        headers = {"api-key": api_key} if azure else {"Authorization": f"Bearer {api_key}"}
+        headers = {"api-key": api_key} if is_azure_url(url) else {"Authorization": f"Bearer {api_key}"}
     secrets = tuple(dict.fromkeys(s for s in (api_key, *in_url) if s))
     return Target(url=url, label=label or shown, kind=kind, headers=headers, secrets=secrets)
+
+
+def is_azure_url(url: str) -> bool:
+    """True for Azure OpenAI hosts, which take the key in an `api-key` header (protocol §1.5).
+    False for anything unparsable: `url_target` says what is wrong with it."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return host.endswith(AZURE_HOST_SUFFIXES)
 
 
 _SAFE_URL_ERRORS = frozenset({"Port out of range 0-65535", "Invalid IPv6 URL"})
