@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 
 import pytest
 
@@ -13,6 +14,8 @@ from tui.protocol import (
     audio_tag,
     beta_to_ga_session,
     ga_to_beta_session,
+    ident,
+    integer,
     is_known,
     parse,
     redact,
@@ -22,7 +25,9 @@ from tui.protocol import (
     to_beta,
     to_ga,
     transcription_config,
+    turn_detection_config,
 )
+from tui.protocol.codec import MAX_DEPTH
 
 
 @pytest.mark.parametrize(
@@ -55,6 +60,66 @@ def test_unknown_names_pass_through() -> None:
 def test_parse_rejects_with_a_reason(frame: str | bytes, reason: str) -> None:
     with pytest.raises(FrameError, match=reason):
         parse(frame)
+
+
+def nested(depth: int, opener: str = "[", closer: str = "]") -> str:
+    """A frame whose nesting is `depth` containers deep, counting the top-level object."""
+    return '{"type":"x","a":' + opener * (depth - 1) + closer * (depth - 1) + "}"
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested deeper than 128 levels"),  # a first frame 100k deep
+        (nested(100_000), "nested deeper than 128 levels"),
+        (nested(MAX_DEPTH + 1), "nested deeper than 128 levels"),
+        ('{"type":"x","a":' + '{"k":' * MAX_DEPTH + "1" + "}" * MAX_DEPTH + "}", "nested deeper"),
+        ('{"type":"x","n":' + "9" * 5000 + "}", "integer of over 4300 digits"),
+        ('{"type":"x","t":"\ud800"}', "lone surrogate"),  # the character itself: no UTF-8 frame holds one
+        (bytearray(b"{}"), "binary frame of 2 bytes"),
+        (b'{"type":"x"}', "binary"),
+        (b"\xff\xfe\x00", "binary"),
+        ("NaN", "JSON float, expected an object"),
+    ],
+)
+def test_parse_maps_every_failure_to_a_one_line_frame_error(frame: str | bytes, reason: str) -> None:
+    with pytest.raises(FrameError, match=reason) as caught:
+        parse(frame)
+    assert "\n" not in str(caught.value)
+
+
+def test_nesting_up_to_the_limit_parses_whatever_the_brackets() -> None:
+    assert parse(nested(MAX_DEPTH))["type"] == "x"
+    deep_objects = '{"type":"x","a":' + '{"k":' * (MAX_DEPTH - 2) + "1" + "}" * (MAX_DEPTH - 2) + "}"
+    assert parse(deep_objects)["type"] == "x"
+    # Many brackets side by side are not depth.
+    assert len(parse('{"type":"x","a":[' + ",".join(["[]"] * 1000) + "]}")["a"]) == 1000
+
+
+def test_lone_surrogate_escapes_become_replacement_characters_and_the_rest_is_kept() -> None:
+    raw = r'{"type":"\ud800x","\udfff":"a\uDC00b","list":["\ud83d",1],"pair":"\ud83d\ude00","esc":"\\ud800"}'
+    data = parse(raw)
+    assert data == {
+        "type": "\ufffdx",
+        "\ufffd": "a\ufffdb",
+        "list": ["\ufffd", 1],
+        "pair": "\U0001f600",  # an escaped pair is one character, untouched
+        "esc": "\\ud800",  # an escaped backslash, then plain letters
+    }
+    serialize(data).encode("utf-8")  # writable everywhere
+
+
+def test_non_finite_numbers_are_floats_that_can_be_written_back() -> None:
+    data = parse('{"type":"x","a":NaN,"b":Infinity,"c":-Infinity,"d":1e999}')
+    assert math.isnan(data["a"]) and data["b"] == data["d"] == math.inf and data["c"] == -math.inf
+    assert serialize(data) == '{"type":"x","a":NaN,"b":Infinity,"c":-Infinity,"d":Infinity}'
+
+
+def test_field_helpers_type_check_ids_and_integers() -> None:
+    assert ident("item_1") == "item_1"
+    assert [ident(v) for v in ("", 7, ["item_1"], {"id": "x"}, None, True)] == [None] * 6
+    assert integer(1200) == 1200
+    assert [integer(v) for v in (True, 1.5, "12", None, [1])] == [None] * 5
 
 
 def test_serialize_is_compact_and_round_trips() -> None:
@@ -112,6 +177,13 @@ def test_ga_beta_session_translation_both_ways() -> None:
     assert transcription_config(beta) == {"model": "whisper-1"}
     assert transcription_config(ga) == {"model": "whisper-1"}
     assert transcription_config({"type": "realtime", "audio": {"input": {"transcription": None}}}) is None
+
+
+@pytest.mark.parametrize("audio", ["pcm", ["x"], 5, None, {"input": "off"}, {"input": [1]}])
+def test_session_settings_of_odd_shapes_read_as_off(audio: object) -> None:
+    session = {"type": "realtime", "audio": audio}
+    assert transcription_config(session) is None
+    assert turn_detection_config(session) is None
 
 
 def test_redaction_replaces_audio_with_a_size_tag_and_keeps_the_rest() -> None:

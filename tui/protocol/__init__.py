@@ -6,7 +6,7 @@ Standard library only: no sockets, no event loop, no UI.
 from .codec import FrameError, client_event_id, new_id, parse, serialize
 from .envelope import Direction, Envelope, local_envelope, next_seq
 from .events import Dialect, is_known, to_beta, to_ga
-from .fields import error_summary, field, obj, objects, text
+from .fields import error_summary, field, ident, integer, obj, objects, text
 from .redact import audio_tag, redact, summarize
 from .session_config import (
     ClientSessionOptions,
@@ -26,6 +26,8 @@ __all__ = [
     "audio_tag",
     "error_summary",
     "field",
+    "ident",
+    "integer",
     "obj",
     "objects",
     "text",

@@ -1,34 +1,121 @@
-"""Parsing and serializing Realtime frames. Pure functions: no sockets, no loop."""
+"""Parsing and serializing Realtime frames. Pure functions: no sockets, no loop.
+
+`parse` runs for every frame (50+ audio deltas a second), so its guards are cheap checks of the raw
+text (a `memchr` for a backslash or a bracket) that send the rare suspicious frame down a slower path;
+a plain frame costs one `json.loads` and a few hundred nanoseconds more.
+
+What a successful parse promises, whatever the server sent:
+
+- a dict with a str `type`;
+- nesting of at most :data:`MAX_DEPTH` containers, so code that walks a frame recursively (display
+  redaction, secret scrubbing, the capture encoder) never meets a `RecursionError`;
+- every string (keys too) encodable as UTF-8: a JSON escape of a lone surrogate (`"\\ud800"`) becomes
+  U+FFFD, the replacement character, so the rest of the frame is kept and can be shown and written;
+- numbers as JSON allows and Python reads them: `NaN`, `Infinity` and overflowing literals
+  (`1e999`) are accepted as non-finite floats (`serialize` writes them back as `NaN`/`Infinity`; the
+  capture file marks them for strict JSON).
+
+Everything else is a :class:`FrameError` with a one-line reason: binary frames, text that is not
+JSON, nesting past the limit, integers longer than Python converts (4,300 digits), and text holding a
+lone surrogate character itself (a str that cannot have come from a UTF-8 text frame).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import string
+import sys
 from typing import Any
+
+MAX_DEPTH = 128
+"""Deepest nesting a frame may have (the top-level object is depth 1). Real frames stay under 20
+(a session with JSON-schema tools); recursive walkers use about two Python frames per level."""
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_REPLACEMENT = "\ufffd"
 
 
 class FrameError(ValueError):
-    """A frame that is not a JSON object with a string `type`."""
+    """A frame that is not a JSON object with a string `type` (the message is one line)."""
 
 
 def parse(raw: str | bytes) -> dict[str, Any]:
-    """Parse one text frame into its JSON object.
+    """Parse one text frame into its JSON object, with the guarantees of this module's docstring.
 
-    Raises FrameError with a one-line reason when the frame is binary, not JSON, not an object,
-    or lacks a string `type`.
+    Raises FrameError, and only FrameError, with a one-line reason for any frame it cannot return.
     """
-    if isinstance(raw, bytes):
-        raise FrameError(f"binary frame of {len(raw)} bytes (the Realtime API sends text frames only)")
+    if not isinstance(raw, str):
+        if isinstance(raw, bytes | bytearray | memoryview):
+            raise FrameError(f"binary frame of {len(raw)} bytes (the Realtime API sends text frames only)")
+        raise FrameError(f"frame of type {type(raw).__name__}, expected text")
+    if not raw.isascii() and _LONE_SURROGATE.search(raw):
+        raise FrameError("text holds a lone surrogate character (not valid Unicode)")
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise FrameError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise FrameError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError:
+        # json hands integer literals to int(), which refuses more digits than this limit.
+        raise FrameError(
+            f"not JSON rt-tui can read: an integer of over {sys.get_int_max_str_digits()} digits"
+        ) from None
     if not isinstance(data, dict):
         raise FrameError(f"JSON {type(data).__name__}, expected an object")
+    escapes = "\\" in raw and _SURROGATE_ESCAPE.search(raw) is not None
+    if escapes or _may_be_deep(raw):
+        _check_and_repair(data, replace_surrogates=escapes)
     if not isinstance(data.get("type"), str):
         raise FrameError("JSON object without a string 'type' field")
     return data
+
+
+def _may_be_deep(raw: str) -> bool:
+    """False when the text cannot nest past MAX_DEPTH; True sends the frame to the exact check.
+
+    Nesting needs an opening bracket per level: a short frame cannot have enough, and most long
+    frames (audio deltas) have no bracket after the first, which two `memchr` scans find at once.
+    """
+    if len(raw) <= 2 * MAX_DEPTH:
+        return False
+    if "[" not in raw and raw.find("{", raw.find("{") + 1) < 0:
+        return False
+    return raw.count("[") + raw.count("{") > MAX_DEPTH
+
+
+def _check_and_repair(root: dict[str, Any], *, replace_surrogates: bool) -> None:
+    """Raise FrameError past MAX_DEPTH; with `replace_surrogates`, put U+FFFD for each lone surrogate.
+
+    Iterative, so a document just under the parser's own recursion limit cannot overflow here. json
+    has already joined escaped surrogate pairs, so any surrogate left in a string is a lone one.
+    """
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FrameError(f"JSON nested deeper than {MAX_DEPTH} levels")
+        children: Any
+        if isinstance(node, dict):
+            if replace_surrogates:
+                pairs = [
+                    (_clean(key), _clean(value) if isinstance(value, str) else value) for key, value in node.items()
+                ]
+                node.clear()
+                node.update(pairs)
+            children = node.values()
+        else:
+            if replace_surrogates:
+                node[:] = [_clean(value) if isinstance(value, str) else value for value in node]
+            children = node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+def _clean(value: str) -> str:
+    return value if value.isascii() else _LONE_SURROGATE.sub(_REPLACEMENT, value)
 
 
 def serialize(event: dict[str, Any]) -> str:

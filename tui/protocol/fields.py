@@ -33,6 +33,19 @@ def text(value: Any) -> str:
     return ""
 
 
+def ident(value: Any) -> str | None:
+    """An id (of an item, response or call): a non-empty string, else None.
+
+    Ids key dicts and order lists; a number, list or object in an id field is not an id at all.
+    """
+    return value if isinstance(value, str) and value else None
+
+
+def integer(value: Any) -> int | None:
+    """An integer value (booleans are not integers here), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def error_summary(data: dict[str, Any]) -> str:
     """`code: message` of an `error` event or of a `.failed` event's `error`, whatever its shape."""
     error = data.get("error")

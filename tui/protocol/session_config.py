@@ -11,6 +11,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from .fields import obj
+
 PCM_24K: dict[str, Any] = {"type": "audio/pcm", "rate": 24000}
 
 #: GA format objects <-> beta format strings.
@@ -66,8 +68,7 @@ def session_update(options: ClientSessionOptions) -> dict[str, Any]:
 def transcription_config(session: dict[str, Any]) -> dict[str, Any] | None:
     """The input-transcription settings of a GA or beta session object, or None when off."""
     if "audio" in session or session.get("type") in ("realtime", "transcription"):
-        audio = session.get("audio") or {}
-        value = (audio.get("input") or {}).get("transcription")
+        value = obj(obj(session.get("audio")).get("input")).get("transcription")
     else:
         value = session.get("input_audio_transcription")
     return value if isinstance(value, dict) else None
@@ -76,7 +77,7 @@ def transcription_config(session: dict[str, Any]) -> dict[str, Any] | None:
 def turn_detection_config(session: dict[str, Any]) -> dict[str, Any] | None:
     """The turn-detection settings of a GA or beta session object, or None for manual turns."""
     if "audio" in session:
-        value = ((session.get("audio") or {}).get("input") or {}).get("turn_detection")
+        value = obj(obj(session.get("audio")).get("input")).get("turn_detection")
     else:
         value = session.get("turn_detection")
     return value if isinstance(value, dict) else None
