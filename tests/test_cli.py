@@ -47,3 +47,63 @@ def test_flags_before_or_after_send(
 def test_target_flags_are_exclusive() -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--local", "--openai"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "mib"),
+    [
+        ([], 16),
+        (["--max-frame-mib", "64"], 64),
+        (["--max-frame-mib", "2", "send", "f.wav"], 2),
+        (["send", "f.wav", "--max-frame-mib", "3"], 3),
+    ],
+)
+def test_the_frame_limit_flag_works_for_the_app_and_send(argv: list[str], mib: int) -> None:
+    assert _settings(build_parser().parse_args(argv)).max_frame_bytes == mib * 1024 * 1024
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1.5", "lots", "5000"])
+def test_a_bad_frame_limit_is_refused_by_the_parser(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--max-frame-mib", value])
+    assert "--max-frame-mib" in capsys.readouterr().err
+
+
+def test_rt_tui_url_is_the_target_when_no_target_flag_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    from_env = "wss://example.test/v1/realtime?model=m&api-key=from-the-environment"
+    monkeypatch.setenv("RT_TUI_URL", from_env)
+    settings = _settings(build_parser().parse_args(["send", "f.wav"]))
+    assert (settings.target, settings.url) == (TargetChoice.URL, from_env)
+    # A flag still wins: flags over environment.
+    assert _settings(build_parser().parse_args(["--local"])).target is TargetChoice.LOCAL
+    flag = _settings(build_parser().parse_args(["--url", "ws://h:1/v1/realtime"]))
+    assert (flag.target, flag.url) == (TargetChoice.URL, "ws://h:1/v1/realtime")
+    monkeypatch.setenv("RT_TUI_URL", "  ")
+    assert _settings(build_parser().parse_args([])).target is TargetChoice.AUTO
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("wss://u:hunter2-long@example.test/v1/realtime", "a password"),
+        ("wss://x.openai.azure.com/openai/v1/realtime?model=m&api-key=abc123456", "api-key="),
+        ("wss://example.test/v1/realtime?model=m&sig=ab%2Bcd%3D", "sig="),
+    ],
+)
+def test_credentials_inline_in_url_get_a_one_line_warning_without_them(
+    url: str, named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import warn_inline_credentials
+
+    warn_inline_credentials(build_parser().parse_args(["--url", url]))
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and named in err and "RT_TUI_URL" in err and "ps" in err
+    assert "hunter2" not in err and "abc123456" not in err and "ab%2Bcd" not in err
+
+
+def test_a_url_without_credentials_gets_no_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.cli import warn_inline_credentials
+
+    warn_inline_credentials(build_parser().parse_args(["--url", "wss://user@example.test/v1/realtime?model=m"]))
+    warn_inline_credentials(build_parser().parse_args(["--url", "ws://[::1/broken"]))
+    assert capsys.readouterr().err == ""

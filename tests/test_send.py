@@ -186,3 +186,77 @@ def test_send_keeps_a_reply_cut_off_by_a_drop_and_exits_1(question_wav: Path) ->
     # What arrived before the drop is printed, marked, and the reason is one line on stderr.
     assert assistant.startswith("assistant: ") and assistant.endswith("(incomplete)")
     assert "1006" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_send_reads_the_url_from_the_environment_and_warns_about_credentials_in_argv(question_wav: Path) -> None:
+    """A URL that carries credentials belongs in RT_TUI_URL, out of `ps`; inline, it is used but warned about."""
+    from tui.server.testing import background_simulator
+
+    with background_simulator() as sim:
+        url = sim.url_for() + "&api-key=inline-secret-12345"  # the simulator ignores a key it did not ask for
+        from_env = run_cli("send", str(question_wav), env_extra={"RT_TUI_URL": url})
+        inline = run_cli("send", str(question_wav), "--url", url)
+    assert from_env.returncode == 0, from_env.stderr
+    assert "weather" in from_env.stdout.lower() and "warning" not in from_env.stderr
+    assert inline.returncode == 0, inline.stderr
+    [warning] = inline.stderr.splitlines()
+    assert warning.startswith("rt-tui: warning: --url carries credentials (api-key=)") and "RT_TUI_URL" in warning
+    assert "inline-secret-12345" not in inline.stderr + inline.stdout
+
+
+def test_send_exits_non_zero_when_the_capture_fails_and_still_completes_the_turn(
+    question_wav: Path, tmp_path: Path
+) -> None:
+    """A real write error (the kernel's file-size limit): one line on stderr, exit 1, the turn printed."""
+    import resource
+
+    from tui.server.testing import background_simulator
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    data_dir = tmp_path / "data"
+    with background_simulator() as sim:
+        result = subprocess.run(
+            [RT_TUI, "send", str(question_wav), "--url", sim.url_for()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "RT_TUI_DATA_DIR": str(data_dir)},
+            preexec_fn=small_files,
+        )
+    assert result.returncode == 1
+    assert "weather" in result.stdout.lower() and result.stdout.startswith("user: ")  # the session went on
+    [line] = result.stderr.splitlines()
+    assert line.startswith("rt-tui send: capture failed: File too large writing ") and "whole frames" in line
+    [capture] = data_dir.glob("sessions/*/frames.jsonl")
+    assert capture.read_bytes().endswith(b"\n")
+    assert all(json.loads(raw) for raw in capture.read_text().splitlines())  # whole lines only
+
+
+def test_send_reports_a_frame_over_its_limit_as_refused_by_rt_tui(question_wav: Path) -> None:
+    import asyncio
+
+    from websockets.asyncio.server import ServerConnection
+
+    from tests.server_helpers import scripted_peer
+
+    async def big_reply(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_big"}}))
+        async for message in ws:
+            if json.loads(message)["type"] == "session.update":
+                try:
+                    await ws.send(json.dumps({"type": "session.updated", "session": {"pad": "x" * 3_000_000}}))
+                except Exception:  # noqa: BLE001 - the client hangs up mid-frame, as it should
+                    return
+
+    async def run() -> subprocess.CompletedProcess[str]:
+        async with scripted_peer(big_reply) as url:
+            return await asyncio.to_thread(run_cli, "send", str(question_wav), "--url", url, "--max-frame-mib", "2")
+
+    result = asyncio.run(run())
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "rt-tui send: server sent a frame of 3.0 MB, over the 2 MiB limit: rt-tui closed the connection (1009)"
+    ), result.stderr
+    assert result.stderr.count("\n") == 1

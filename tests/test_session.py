@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from tui.session import (
     ConnectionState,
     RealtimeSession,
     new_session_dir,
+    read_capture,
     url_target,
 )
 
@@ -298,7 +300,7 @@ def test_a_capture_line_stays_json_whatever_is_scrubbed(tmp_path: Path) -> None:
     writer.write(Envelope(1, Direction.IN, "error", frame, json.dumps(frame)))
     writer.close()
     [record] = [json.loads(line) for line in (folder / "frames.jsonl").read_text().splitlines()]
-    assert record["seq"] == 1 and record["frame"]["error"]["message"] == "quoted [redacted]"
+    assert record["seq"] == 1 and json.loads(record["raw"])["error"]["message"] == "quoted [redacted]"
 
 
 def test_a_malformed_url_error_never_quotes_the_url() -> None:
@@ -307,3 +309,67 @@ def test_a_malformed_url_error_never_quotes_the_url() -> None:
     with pytest.raises(TargetError) as info:
         url_target("ws://user:hunter2/v1/realtime")  # the @host was forgotten: urllib reads a port
     assert "hunter2" not in str(info.value) and "port" in str(info.value)
+
+
+async def test_a_frame_over_the_default_limit_is_reported_as_refused_by_rt_tui(tmp_path: Path) -> None:
+    """16 MiB by default: a 20 MB frame closes the connection with 1009, said as such, and recorded."""
+    big = json.dumps({"type": "conversation.item.retrieved", "audio": "A" * 20_000_000})
+
+    async def flood(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_big"}}))
+        with contextlib.suppress(Exception):
+            await ws.send(big)
+        await ws.wait_closed()
+
+    folder = new_session_dir(tmp_path)
+    async with scripted_peer(flood) as url:
+        capture = CaptureWriter(folder)
+        session = RealtimeSession(url_target(url), Bus(), capture=capture)
+        await session.connect()
+        await asyncio.wait_for(session.wait_closed(), 10)
+        capture.close()
+    expected = "server sent a frame of 20 MB, over the 16 MiB limit: rt-tui closed the connection (1009)"
+    assert session.close_reason is not None and session.close_reason.startswith(expected), session.close_reason
+    assert "1006" not in session.close_reason and "closed by server" not in session.close_reason
+    closed = [e for e in read_capture(folder / "frames.jsonl") if e.data.get("state") == "closed"]
+    assert [(e.data["closed_by"], e.data["code"], e.data["frame_bytes"]) for e in closed] == [
+        ("rt-tui", 1009, len(big))
+    ]
+    assert closed[0].data["max_frame_bytes"] == 16 * 1024 * 1024
+
+
+async def test_the_frame_limit_is_configurable_and_frames_within_it_arrive_whole(tmp_path: Path) -> None:
+    within = json.dumps({"type": "conversation.item.retrieved", "audio": "QUJD" * 200_000})  # 800 KB
+    over = json.dumps({"type": "conversation.item.retrieved", "audio": "QUJD" * 400_000})  # 1.6 MB
+
+    async def two_frames(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_lim"}}))
+        await ws.send(within)
+        with contextlib.suppress(Exception):
+            await ws.send(over)
+        await ws.wait_closed()
+
+    async def big_first(ws: ServerConnection) -> None:
+        with contextlib.suppress(Exception):
+            await ws.send(over)
+        await ws.wait_closed()
+
+    folder = new_session_dir(tmp_path)
+    async with scripted_peer(two_frames) as url:
+        bus = Bus()
+        sub = bus.subscribe(FRAMES)
+        capture = CaptureWriter(folder)
+        session = RealtimeSession(url_target(url), bus, capture=capture, max_frame_bytes=1024 * 1024)
+        await session.connect()
+        await asyncio.wait_for(session.wait_closed(), 10)
+        capture.close()
+    assert session.close_reason is not None
+    assert session.close_reason.startswith("server sent a frame of 1.6 MB, over the 1 MiB limit"), session.close_reason
+    received = [e for e in sub.drain() if e.type == "conversation.item.retrieved"]
+    assert [e.raw for e in received] == [within] and received[0].size == len(within)
+    assert [e.raw for e in read_capture(folder / "frames.jsonl") if e.type == "conversation.item.retrieved"] == [within]
+
+    async with scripted_peer(big_first) as url:
+        session = RealtimeSession(url_target(url), Bus(), max_frame_bytes=1024 * 1024)
+        with pytest.raises(ConnectionFailed, match=r"server sent a frame of 1\.6 MB, over the 1 MiB limit.*\(1009\)"):
+            await session.connect()

@@ -6,9 +6,10 @@ Each command imports what it needs lazily, so `send` and `serve` never load text
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from tui.config import Settings, TargetChoice
+from tui.config import DEFAULT_MAX_FRAME_MIB, URL_ENV, Settings, TargetChoice
 
 
 def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = False) -> None:
@@ -23,7 +24,8 @@ def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = Fals
         "--url",
         metavar="URL",
         default=default(None),
-        help="any ws:// or wss:// Realtime endpoint (key, if any, from $RT_TUI_API_KEY)",
+        help=f"any ws:// or wss:// Realtime endpoint (key, if any, from $RT_TUI_API_KEY); with no target flag, "
+        f"${URL_ENV} is used: put a URL that carries credentials there, out of sight of `ps`",
     )
     group.add_argument(
         "--openai", action="store_true", default=default(False), help="the OpenAI GA endpoint (needs OPENAI_API_KEY)"
@@ -45,27 +47,65 @@ def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = Fals
     parser.add_argument(
         "--no-capture", action="store_true", default=default(False), help="do not write the JSONL capture file"
     )
+    parser.add_argument(
+        "--max-frame-mib",
+        metavar="N",
+        type=_frame_limit,
+        default=default(DEFAULT_MAX_FRAME_MIB),
+        help=f"refuse a server frame over N MiB, closing the connection (default: {DEFAULT_MAX_FRAME_MIB})",
+    )
+
+
+def _frame_limit(value: str) -> int:
+    """`--max-frame-mib`: a whole number of MiB, 1 to 4096."""
+    try:
+        mib = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of MiB: {value!r}") from None
+    if not 1 <= mib <= 4096:
+        raise argparse.ArgumentTypeError(f"{mib} MiB is outside 1 to 4096")
+    return mib
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    url = args.url
     if args.url:
         target = TargetChoice.URL
     elif args.openai:
         target = TargetChoice.OPENAI
     elif args.local:
         target = TargetChoice.LOCAL
+    elif os.environ.get(URL_ENV, "").strip():
+        # The flag's twin, read where other users cannot see it (argv is public in `ps`).
+        target, url = TargetChoice.URL, os.environ[URL_ENV].strip()
     else:
         target = TargetChoice.AUTO
     return Settings(
         target=target,
-        url=args.url,
+        url=url,
         model=args.model,
         transcription_model=None if args.no_transcription else args.transcription_model,
         language=args.language,
         voice=args.voice,
         capture=not args.no_capture,
         playback=not getattr(args, "no_playback", False),
+        max_frame_bytes=args.max_frame_mib * 1024 * 1024,
     )
+
+
+def warn_inline_credentials(args: argparse.Namespace) -> None:
+    """One line on stderr when `--url` carries credentials, which every local user can read in `ps`."""
+    if not getattr(args, "url", None):
+        return
+    from tui.session.targets import inline_credentials
+
+    found = inline_credentials(args.url)
+    if found:
+        print(
+            f"rt-tui: warning: --url carries credentials ({', '.join(found)}), readable by every user of this "
+            f"machine in `ps`; export {URL_ENV}=URL instead and leave out --url",
+            file=sys.stderr,
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,6 +157,7 @@ def run(argv: list[str]) -> int:
         from tui.serve_cmd import serve
 
         return serve(args.host, args.port, args.dialect, api_key=args.api_key, scenario=args.scenario)
+    warn_inline_credentials(args)
     if args.command == "send":
         from tui.send import send_file
 

@@ -11,6 +11,14 @@ from enum import StrEnum
 
 from tui.protocol.session_config import DEFAULT_TRANSCRIPTION_MODEL
 
+DEFAULT_MAX_FRAME_MIB = 16
+"""The largest frame rt-tui accepts from a server by default, in MiB (`--max-frame-mib`)."""
+
+DEFAULT_MAX_FRAME_BYTES = DEFAULT_MAX_FRAME_MIB * 1024 * 1024
+
+URL_ENV = "RT_TUI_URL"
+"""The server URL when no target flag is given: credentials in it stay out of `ps` (argv is public)."""
+
 
 class TargetChoice(StrEnum):
     """Which server to talk to."""
@@ -36,6 +44,8 @@ class Settings:
     """Write every frame to a JSONL file in the per-session folder."""
     playback: bool = True
     """Play the assistant's audio on the default output device (when there is one)."""
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    """A frame from the server larger than this closes the connection (1009), reported as such."""
 
     def resolved_target(self) -> TargetChoice:
         """AUTO made concrete: OpenAI when a key is in the environment, else the simulator."""

@@ -42,7 +42,7 @@ async def open_target(settings: Settings) -> AsyncIterator[Target]:
         yield openai_target(settings.model)
     elif choice is TargetChoice.URL:
         if not settings.url:
-            raise TargetError("--url needs a ws:// or wss:// URL")
+            raise TargetError("--url needs a ws:// or wss:// URL (or set RT_TUI_URL)")
         # Never OPENAI_API_KEY here: an arbitrary URL must not receive the OpenAI key by default.
         key = os.environ.get(URL_API_KEY_ENV)
         if not key and is_azure_url(settings.url):

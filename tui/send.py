@@ -8,7 +8,6 @@ assistant's reply have both arrived, in whichever order they come.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from tui.config import Settings
 from tui.conversation import Conversation, Item, TextState
 from tui.launch import open_target, session_options
 from tui.protocol import Envelope, error_summary, field, session_update, text
+from tui.protocol.strict_json import dumps as strict_dumps
 from tui.session import (
     FRAMES,
     CaptureWriter,
@@ -86,7 +86,8 @@ class _Turn:
         if self.t0 is None:
             self.t0 = env.mono
         if self.json_out:
-            print(json.dumps(envelope_record(env, self.t0), separators=(",", ":")), flush=True)
+            # Strict JSON (a server's NaN is a marked string), the parsed frame under "frame" for jq.
+            print(strict_dumps(envelope_record(env, self.t0, parsed=True)), flush=True)
         self.conv.apply(env)
         self.seen[env.type] += 1
         if env.type == "error":
@@ -119,11 +120,11 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
     async with open_target(settings) as target:
         bus = Bus()
         turn = _Turn(bus.subscribe(FRAMES), json_out)
-        capture = CaptureWriter(new_session_dir(), target.secrets) if settings.capture else None
-        session = RealtimeSession(target, bus, capture=capture)
-        await session.connect()
+        capture, capture_error = _open_capture(settings, target.secrets)
+        session = RealtimeSession(target, bus, capture=capture, max_frame_bytes=settings.max_frame_bytes)
         try:
-            return await _run_turn(session, turn, pcm, settings, timeout)
+            await session.connect()
+            status = await _run_turn(session, turn, pcm, settings, timeout)
         except (SendFailed, ConnectionError):
             turn.print_partial()  # what did arrive is shown, not lost
             raise
@@ -131,6 +132,22 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
             await session.close()
             if capture is not None:
                 capture.close()
+                capture_error = capture.error
+            if capture_error is not None:
+                print(f"rt-tui send: {capture_error}", file=sys.stderr)
+        # The turn went on without its record: never exit 0 for it.
+        return 1 if capture_error is not None else status
+
+
+def _open_capture(settings: Settings, secrets: tuple[str, ...]) -> tuple[CaptureWriter | None, str | None]:
+    """The capture file, or why there is none (the turn goes on without it, and `send` exits 1)."""
+    if not settings.capture:
+        return None, None
+    try:
+        return CaptureWriter(new_session_dir(), secrets), None
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        return None, f"capture failed: cannot create{where}: {exc.strerror or exc}"
 
 
 async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings: Settings, timeout: float) -> int:

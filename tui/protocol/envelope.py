@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from . import strict_json
 
 _SEQUENCE = itertools.count(1)
 
@@ -33,7 +34,8 @@ class Envelope:
     """One frame (or local event) with the facts the UI and the capture file need.
 
     `data` is the parsed JSON object (empty for a frame that did not parse); `raw` is the exact
-    text that crossed the wire, kept so the capture file is lossless.
+    text that crossed the wire, kept so the capture file is lossless (for a local fact, the JSON of
+    its data; for a binary frame, a short description: its bytes are in `binary`).
     """
 
     seq: int
@@ -43,11 +45,19 @@ class Envelope:
     raw: str
     mono: float = field(default_factory=time.monotonic)
     wall: float = field(default_factory=time.time)
+    binary: bytes | None = None
+    """A binary frame's bytes (the Realtime API sends none; a stray one is kept, not lost)."""
+    wire_size: int | None = None
+    """The frame's size on the wire when it was known on arrival; kept when scrubbing changes `raw`."""
 
     @property
     def size(self) -> int:
-        """The frame's size in bytes on the wire (UTF-8)."""
-        return len(self.raw.encode("utf-8")) if not self.raw.isascii() else len(self.raw)
+        """The frame's size in bytes on the wire (UTF-8). O(1) for ASCII text, which nearly every frame is."""
+        if self.wire_size is not None:
+            return self.wire_size
+        if self.binary is not None:
+            return len(self.binary)
+        return utf8_size(self.raw)
 
     @property
     def is_error(self) -> bool:
@@ -55,7 +65,19 @@ class Envelope:
         return self.type == "error" or self.type.endswith(".failed") or self.type == "rt.malformed"
 
 
+def utf8_size(text: str) -> int:
+    """Bytes of `text` in UTF-8: O(1) for ASCII (CPython knows), one C pass otherwise."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def local_raw(data: dict[str, Any]) -> str:
+    """The raw text of a local fact: its data as compact, strict JSON."""
+    return strict_json.dumps(data)
+
+
 def local_envelope(event_type: str, message: str, **fields: Any) -> Envelope:
     """A local fact (type `rt.*`) for the event log: connection state, device trouble, bad frames."""
     data: dict[str, Any] = {"type": event_type, "message": message, **fields}
-    return Envelope(next_seq(), Direction.LOCAL, event_type, data, json.dumps(data, separators=(",", ":")))
+    return Envelope(next_seq(), Direction.LOCAL, event_type, data, local_raw(data))

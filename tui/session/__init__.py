@@ -1,11 +1,20 @@
 """The websocket client side: targets, the session (reader + writer tasks), the capture file."""
 
-from .capture import CaptureWriter, data_dir, envelope_record, new_session_dir
+from .capture import (
+    CaptureError,
+    CaptureWriter,
+    data_dir,
+    envelope_record,
+    iter_capture,
+    new_session_dir,
+    read_capture,
+)
 from .client import FRAMES, ConnectionFailed, ConnectionState, RealtimeSession
 from .targets import Target, TargetError, openai_target, simulator_target, url_target
 
 __all__ = [
     "FRAMES",
+    "CaptureError",
     "CaptureWriter",
     "ConnectionFailed",
     "ConnectionState",
@@ -14,8 +23,10 @@ __all__ = [
     "TargetError",
     "data_dir",
     "envelope_record",
+    "iter_capture",
     "new_session_dir",
     "openai_target",
+    "read_capture",
     "simulator_target",
     "url_target",
 ]

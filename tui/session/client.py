@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from enum import StrEnum
 from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI, PayloadTooBig
+from websockets.frames import CloseCode
 
 from tui.bus import Bus, Topic
+from tui.config import DEFAULT_MAX_FRAME_BYTES
 from tui.protocol import (
     Direction,
     Envelope,
@@ -31,6 +34,7 @@ from tui.protocol import (
     serialize,
     text,
 )
+from tui.protocol.envelope import utf8_size
 
 from .capture import CaptureWriter
 from .scrub import Scrubber
@@ -39,8 +43,10 @@ from .targets import Target
 FRAMES: Topic[Envelope] = Topic("frames")
 """Every frame in both directions, plus local connection facts."""
 
-MAX_FRAME_BYTES = 64 * 1024 * 1024
-"""`conversation.item.retrieved` carries a whole item's audio: far above websockets' 1 MiB default."""
+MAX_FRAME_BYTES = DEFAULT_MAX_FRAME_BYTES
+"""The default limit on a frame from the server (16 MiB, `--max-frame-mib`): a whole item's audio in
+`conversation.item.retrieved` fits (about 5.8 minutes of 24 kHz PCM16), far above websockets' 1 MiB
+default; a bigger frame is refused by websockets before it is read (close 1009) and reported."""
 
 HANDSHAKE_GRACE = 1.0
 """After an `error` as the first frame, how long to wait for the close that makes it fatal (§1.2)."""
@@ -70,12 +76,18 @@ class RealtimeSession:
         *,
         capture: CaptureWriter | None = None,
         open_timeout: float = 15.0,
+        max_frame_bytes: int = MAX_FRAME_BYTES,
     ) -> None:
         self.target = target
         self.bus = bus
         self._scrub = Scrubber(target.secrets)
         self.capture = capture
+        self.capture_error: str | None = None
+        """Why the capture file stopped, if it did (the session goes on without it)."""
+        if capture is not None:
+            capture.on_error = self._capture_failed
         self.open_timeout = open_timeout
+        self.max_frame_bytes = max_frame_bytes
         self.state = ConnectionState.IDLE
         self.session_id: str | None = None
         self.close_reason: str | None = None
@@ -101,7 +113,7 @@ class RealtimeSession:
                 self.target.url,
                 additional_headers=self.target.headers,
                 compression=None,
-                max_size=MAX_FRAME_BYTES,
+                max_size=self.max_frame_bytes,
                 open_timeout=self.open_timeout,
                 user_agent_header="rt-tui",
             )
@@ -125,6 +137,9 @@ class RealtimeSession:
             await self._ws.close()
             raise self._fail(f"{self.target.label} sent nothing within {self.open_timeout:.0f} s") from None
         except ConnectionClosed as exc:
+            refused = self._refused_by_us(exc)
+            if refused:
+                raise self._fail(refused) from None
             raise self._fail(f"{self.target.label} closed the connection at once ({_close_text(exc)})") from None
         return self._receive(message)
 
@@ -136,7 +151,10 @@ class RealtimeSession:
             message = await asyncio.wait_for(self._ws.recv(), timeout=HANDSHAKE_GRACE)
         except TimeoutError:
             return
-        except ConnectionClosed:
+        except ConnectionClosed as exc:
+            refused = self._refused_by_us(exc)
+            if refused:
+                raise self._fail(refused) from None
             raise self._fail(f"server refused the session: {reason} (close {self._ws.close_code})") from None
         self._receive(message)
 
@@ -197,40 +215,86 @@ class RealtimeSession:
 
     async def _reader(self) -> None:
         assert self._ws is not None
+        closed: ConnectionClosed | None = None
         try:
             async for message in self._ws:
                 try:
                     self._receive(message)
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not end the session
                     self._publish(local_envelope("rt.client_error", f"frame not handled: {type(exc).__name__}: {exc}"))
-        except ConnectionClosed:
-            pass
+        except ConnectionClosed as exc:
+            closed = exc
         finally:
             if self.state is ConnectionState.OPEN and not self._closing:
-                code, reason = self._ws.close_code, self._ws.close_reason
-                text = self._scrub.text(f"connection closed by server (code {code}{': ' + reason if reason else ''})")
-                self.close_reason = text
-                self._set_state(ConnectionState.CLOSED, text)
+                refused = self._refused_by_us(closed)
+                if refused:
+                    text = refused
+                else:
+                    code, reason = self._ws.close_code, self._ws.close_reason
+                    text = f"connection closed by server (code {code}{': ' + reason if reason else ''})"
+                self.close_reason = text = self._scrub.text(text)
+                self._set_state(ConnectionState.CLOSED, text, **self._close_facts(closed))
             self._drop_outbox()
             if self.capture is not None:
                 self.capture.flush()
             self._closed.set()
 
+    def _refused_by_us(self, exc: ConnectionClosed | None) -> str | None:
+        """A one-line reason when rt-tui, not the server, ended the connection (a frame over the size
+        limit, bad UTF-8, a protocol error), else None. websockets closes with a code of its own and
+        reports a closed socket; who sent the close first tells them apart."""
+        if self._ws is None:
+            return None
+        protocol = self._ws.protocol
+        sent = protocol.close_sent
+        if sent is None or protocol.close_rcvd_then_sent or sent.code == CloseCode.NORMAL_CLOSURE or self._closing:
+            return None
+        if sent.code == CloseCode.MESSAGE_TOO_BIG:
+            size = _frame_size(exc, sent.reason)
+            limit = _mib(self.max_frame_bytes)
+            what = f"a frame of {_megabytes(size)}" if size else "a message"
+            return (
+                f"server sent {what}, over the {limit} limit: rt-tui closed the connection ({sent.code}); "
+                "--max-frame-mib raises the limit"
+            )
+        reason = f": {sent.reason}" if sent.reason else ""
+        return f"rt-tui closed the connection (code {sent.code}{reason})"
+
+    def _close_facts(self, exc: ConnectionClosed | None) -> dict[str, Any]:
+        """Machine-readable facts of a close for its `rt.connection` record: who closed, with what code."""
+        if self._ws is None:
+            return {}
+        protocol = self._ws.protocol
+        sent, rcvd = protocol.close_sent, protocol.close_rcvd
+        if self._refused_by_us(exc) and sent is not None:
+            facts: dict[str, Any] = {"closed_by": "rt-tui", "code": int(sent.code)}
+            if sent.code == CloseCode.MESSAGE_TOO_BIG:
+                facts["max_frame_bytes"] = self.max_frame_bytes
+                size = _frame_size(exc, sent.reason)
+                if size:
+                    facts["frame_bytes"] = size
+            return facts
+        if rcvd is not None:
+            return {"closed_by": "server", "code": int(rcvd.code)}
+        return {"closed_by": "network", "code": int(CloseCode.ABNORMAL_CLOSURE)}
+
     def _receive(self, message: str | bytes) -> Envelope:
         try:
             data = parse(message)
-        except FrameError as exc:
-            raw = message if isinstance(message, str) else f"<binary {len(message)} bytes>"
-            env = Envelope(
-                next_seq(),
-                Direction.IN,
-                "rt.malformed",
-                {"type": "rt.malformed", "message": f"malformed frame from server: {exc}"},
-                raw,
-            )
+        except Exception as exc:  # noqa: BLE001 - FrameError, or anything else a parser may raise on hostile input
+            reason = str(exc) if isinstance(exc, FrameError) else f"{type(exc).__name__}: {exc}"
+            reason = reason.splitlines()[0][:300] if reason else type(exc).__name__
+            info = {"type": "rt.malformed", "message": f"malformed frame from server: {reason}"}
+            if isinstance(message, bytes):
+                env = Envelope(
+                    next_seq(), Direction.IN, "rt.malformed", info, f"<binary {len(message)} bytes>", binary=message
+                )
+            else:  # the exact text is kept, so the capture holds what the server sent
+                env = Envelope(next_seq(), Direction.IN, "rt.malformed", info, message, wire_size=utf8_size(message))
             self._publish(env)
             return env
-        env = Envelope(next_seq(), Direction.IN, str(data["type"]), data, message)  # type: ignore[arg-type]
+        assert isinstance(message, str)  # parse() refuses binary frames
+        env = Envelope(next_seq(), Direction.IN, str(data["type"]), data, message, wire_size=utf8_size(message))
         if env.type in ("session.created", "session.updated", "transcription_session.created"):
             self.session_id = text(field(data, "session").get("id")) or self.session_id
         self._publish(env)
@@ -241,18 +305,19 @@ class RealtimeSession:
     def _publish(self, env: Envelope) -> None:
         env = self._scrub.envelope(env)
         if self.capture is not None:
-            try:
-                self.capture.write(env)
-            except OSError as exc:
-                # A full or vanished disk stops the capture, never the session.
-                capture, self.capture = self.capture, None
-                capture.close()
-                self.bus.publish(FRAMES, local_envelope("rt.capture", f"capture stopped: {exc.strerror or exc}"))
+            # Written before it is published, so the file is in wire order however far a subscriber lags.
+            # A write error does not come back here: the writer reports it through `_capture_failed`.
+            self.capture.write(env)
         self.bus.publish(FRAMES, env)
 
-    def _set_state(self, state: ConnectionState, message: str) -> None:
+    def _capture_failed(self, message: str) -> None:
+        """The capture file stopped (a full disk): a visible local fact; the session goes on."""
+        self.capture_error = message
+        self.bus.publish(FRAMES, self._scrub.envelope(local_envelope("rt.capture", message, state="failed")))
+
+    def _set_state(self, state: ConnectionState, message: str, **facts: Any) -> None:
         self.state = state
-        self._publish(local_envelope("rt.connection", message, state=state.value, target=self.target.label))
+        self._publish(local_envelope("rt.connection", message, state=state.value, target=self.target.label, **facts))
 
     def _fail(self, message: str) -> ConnectionFailed:
         message = self._scrub.text(message)
@@ -267,6 +332,32 @@ class RealtimeSession:
         while not self._outbox.empty():
             self._outbox.get_nowait()
             self._outbox.task_done()
+
+
+def _frame_size(exc: BaseException | None, reason: str) -> int | None:
+    """The size of the frame websockets refused: from its PayloadTooBig (the closed-connection
+    exception's cause), else from the reason of the close it sent ("frame with N bytes exceeds …")."""
+    while exc is not None:
+        if isinstance(exc, PayloadTooBig) and getattr(exc, "size", None):
+            return int(exc.size) + int(exc.current_size or 0)  # type: ignore[arg-type]
+        exc = exc.__cause__
+    found = re.search(r"frame with (\d+) bytes", reason)
+    return int(found.group(1)) if found else None
+
+
+def _megabytes(size: int) -> str:
+    """A size as people read it: `70 MB`, `1.5 MB`, `900 KB`."""
+    if size >= 10_000_000:
+        return f"{size / 1e6:.0f} MB"
+    if size >= 1_000_000:
+        return f"{size / 1e6:.1f} MB"
+    return f"{size / 1e3:.0f} KB"
+
+
+def _mib(limit: int) -> str:
+    """A limit in the unit the flag takes: `16 MiB`."""
+    mib = limit / 2**20
+    return f"{mib:.0f} MiB" if mib == int(mib) else f"{mib:.2f} MiB"
 
 
 def _close_text(exc: ConnectionClosed) -> str:

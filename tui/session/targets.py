@@ -82,6 +82,23 @@ def is_azure_url(url: str) -> bool:
     return host.endswith(AZURE_HOST_SUFFIXES)
 
 
+def inline_credentials(url: str) -> list[str]:
+    """The kinds of credential written into `url` itself (`a password`, `api-key=`, `sig=`…), never
+    their values; empty for none, or for a URL too broken to tell (`url_target` says what is wrong)."""
+    try:
+        url_target(url)  # a URL rt-tui refuses gets that one-line error, not a warning first
+    except TargetError:
+        return []
+    parts = urlsplit(url)
+    found = ["a password"] if parts.password else []
+    for pair in parts.query.split("&"):
+        key, _, value = pair.partition("=")
+        name = unquote_plus(key).lower()
+        if name in SECRET_QUERY_KEYS and value:
+            found.append(f"{name}=")
+    return list(dict.fromkeys(found))
+
+
 _SAFE_URL_ERRORS = frozenset({"Port out of range 0-65535", "Invalid IPv6 URL"})
 """urllib's URL errors that quote nothing of the URL."""
 

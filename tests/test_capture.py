@@ -1,0 +1,373 @@
+"""The capture file: crash-safe (timer, turn end, whole lines, fsync), private, strict, lossless.
+
+Real files, a real kernel file-size limit for the write error, real `rt-tui send` processes killed
+with SIGKILL, and live sessions against the real simulator for the round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import ServerConnection
+
+from tests.server_helpers import scripted_peer
+from tui.bus import Bus
+from tui.protocol import Direction, Envelope, local_envelope, next_seq
+from tui.session import (
+    FRAMES,
+    CaptureError,
+    CaptureWriter,
+    RealtimeSession,
+    new_session_dir,
+    read_capture,
+    url_target,
+)
+from tui.session.capture import capture_line
+
+RT_TUI = str(Path(sys.executable).parent / "rt-tui")
+
+
+def frame(event: dict[str, Any], direction: Direction = Direction.IN) -> Envelope:
+    raw = json.dumps(event, separators=(",", ":"))
+    return Envelope(next_seq(), direction, str(event["type"]), event, raw)
+
+
+def delta(n: int = 0) -> Envelope:
+    return frame({"type": "response.output_audio.delta", "response_id": "resp_1", "delta": "AAAA" * 1600, "n": n})
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+class Collected:
+    """Every envelope a subscription has received so far (drained as the test polls)."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.sub = bus.subscribe(FRAMES)
+        self.envs: list[Envelope] = []
+
+    def count(self, event_type: str) -> int:
+        self.envs += self.sub.drain()
+        return sum(e.type == event_type for e in self.envs)
+
+    def all(self) -> list[Envelope]:
+        self.envs += self.sub.drain()
+        return self.envs
+
+
+async def until(condition: Any, timeout: float, what: str) -> None:
+    """Poll `condition()` until it holds, failing with `what` after a generous deadline."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, f"timed out after {timeout} s waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+# -- flushing ---------------------------------------------------------------------------------
+
+
+async def test_a_lone_frame_reaches_the_disk_on_the_timer_without_another_write(tmp_path: Path) -> None:
+    """After a turn, frames used to wait in the buffer for the next write, which never came."""
+    writer = CaptureWriter(new_session_dir(tmp_path))
+    writer.write(delta())
+    assert writer.path.stat().st_size == 0  # buffered: no system call per audio delta
+    await until(lambda: writer.path.stat().st_size > 0, 5, "the timer to write the buffered frame")
+    assert [r["type"] for r in lines(writer.path)] == ["response.output_audio.delta"]
+    for n in range(50):  # a stream: many frames, one write per timer tick
+        writer.write(delta(n))
+    assert len(lines(writer.path)) == 1
+    await until(lambda: len(lines(writer.path)) == 51, 5, "the stream's frames")
+    writer.close()
+
+
+def test_a_turn_end_is_written_at_once_and_close_writes_the_rest(tmp_path: Path) -> None:
+    writer = CaptureWriter(new_session_dir(tmp_path))
+    writer.write(delta())
+    writer.write(frame({"type": "response.done", "response": {"status": "completed"}}))
+    assert [r["type"] for r in lines(writer.path)] == ["response.output_audio.delta", "response.done"]
+    writer.write(delta())
+    writer.close()
+    assert len(lines(writer.path)) == 3 and writer.frames_written == 3
+    writer.close()  # twice is harmless
+    writer.write(delta())  # after close: ignored, not an error
+    assert writer.error is None
+
+
+# -- privacy ----------------------------------------------------------------------------------
+
+
+def test_folders_rt_tui_creates_are_0700_and_the_file_0600(tmp_path: Path) -> None:
+    old = os.umask(0o022)  # the usual umask would give 0755 folders and a 0644 file
+    try:
+        root = tmp_path / "fresh" / "rt-tui" / "sessions"
+        folder = new_session_dir(root)
+        CaptureWriter(folder).close()
+    finally:
+        os.umask(old)
+    for path in (root.parent.parent, root.parent, root, folder):
+        assert oct(path.stat().st_mode & 0o777) == oct(0o700), path
+    assert oct((folder / "frames.jsonl").stat().st_mode & 0o777) == oct(0o600)
+
+
+# -- strict JSON, raw kept --------------------------------------------------------------------
+
+
+def strict(line: str) -> Any:
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"not strict JSON: {constant}")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_every_line_is_strict_json_and_keeps_the_raw_text(tmp_path: Path) -> None:
+    writer = CaptureWriter(new_session_dir(tmp_path))
+    odd = '{"type":"vendor.numbers", "x": NaN, "y": -Infinity,\n "z": 1e999, "s": "caf\\u00e9 \\ud800"}'
+    writer.write(Envelope(next_seq(), Direction.IN, "vendor.numbers", json.loads(odd), odd))
+    writer.write(local_envelope("rt.audio", "level", value=float("nan"), peak=float("inf")))
+    writer.write(Envelope(next_seq(), Direction.IN, "rt.malformed", {"type": "rt.malformed", "message": "m"}, "{oops"))
+    binary = bytes(range(256))
+    writer.write(
+        Envelope(
+            next_seq(), Direction.IN, "rt.malformed", {"type": "rt.malformed"}, "<binary 256 bytes>", binary=binary
+        )
+    )
+    writer.close()
+    numbers, audio, malformed, binary_record = [strict(line) for line in writer.path.read_text().splitlines()]
+    assert numbers["raw"] == odd and numbers["size"] == len(odd.encode()) and "frame" not in numbers
+    assert audio["info"]["value"] == "rt-tui:non-finite:NaN" and audio["info"]["peak"] == "rt-tui:non-finite:Infinity"
+    assert "raw" not in audio  # a local fact's raw text is its info
+    assert malformed["raw"] == "{oops" and malformed["info"]["message"] == "m"
+    assert binary_record["raw_b64"] and binary_record["size"] == 256 and "raw" not in binary_record
+    back = read_capture(writer.path)
+    assert back[0].raw == odd and back[0].data["y"] == float("-inf")
+    assert back[1].data["peak"] == float("inf") and back[1].direction is Direction.LOCAL
+    assert back[3].binary == binary and back[3].size == 256
+
+
+def test_a_capture_line_is_one_c_level_pass_for_a_big_frame() -> None:
+    """A 15 MB frame's line is its raw text quoted: the parsed data is never walked or re-serialized."""
+
+    class Unserializable(dict[str, Any]):
+        def items(self) -> Any:  # json.dumps of the parsed frame would call this
+            raise AssertionError("the parsed frame was walked")
+
+    raw = '{"type":"conversation.item.retrieved","audio":"' + "A" * 15_000_000 + '"}'
+    env = Envelope(1, Direction.IN, "conversation.item.retrieved", Unserializable(type="x"), raw)
+    line = capture_line(env, env.mono)
+    assert json.loads(line)["raw"] == raw
+
+
+# -- write errors -----------------------------------------------------------------------------
+
+FSIZE_SCRIPT = textwrap.dedent(
+    """
+    import json, resource, sys
+    from pathlib import Path
+    from tui.protocol import Direction, Envelope
+    from tui.session import CaptureWriter
+
+    limit = int(sys.argv[2])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    errors = []
+    writer = CaptureWriter(Path(sys.argv[1]), on_error=errors.append)
+    for n in range(200):
+        event = {"type": "response.output_audio.delta", "n": n, "delta": "QUJD" * 700}
+        writer.write(Envelope(n + 1, Direction.IN, event["type"], event, json.dumps(event)))
+        if n % 7 == 6:
+            writer.flush()  # batches of several lines, so a batch is cut in its middle
+    writer.close()
+    print(json.dumps({"errors": errors, "written": writer.frames_written, "lost": writer.frames_lost}))
+    """
+)
+
+
+def test_a_write_error_keeps_whole_lines_only_and_is_reported_once(tmp_path: Path) -> None:
+    """A real EFBIG from the kernel (RLIMIT_FSIZE), in the middle of a batch and of a line."""
+    folder = new_session_dir(tmp_path)
+    limit = 100_000
+    result = subprocess.run(
+        [sys.executable, "-c", FSIZE_SCRIPT, str(folder), str(limit)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    [error] = report["errors"]
+    assert error.startswith("capture failed: File too large writing ") and "\n" not in error
+    assert f"keeps {report['written']} whole frames" in error
+    data = (folder / "frames.jsonl").read_bytes()
+    assert 0 < len(data) <= limit and data.endswith(b"\n")  # cut back to the last whole line
+    records = [json.loads(line) for line in data.splitlines()]
+    assert [r["seq"] for r in records] == list(range(1, report["written"] + 1))
+    assert report["written"] + report["lost"] == 200
+
+
+async def test_a_full_disk_is_a_local_fact_and_the_session_goes_on(tmp_path: Path) -> None:
+    """/dev/full answers every write with ENOSPC: the capture stops, says so once, the frames flow on."""
+
+    async def chatty(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_full"}}))
+        async for message in ws:
+            await ws.send(json.dumps({"type": "vendor.echo", "got": json.loads(message)["type"]}))
+
+    folder = new_session_dir(tmp_path)
+    (folder / "frames.jsonl").symlink_to("/dev/full")
+    mode = os.stat("/dev/full").st_mode
+    async with scripted_peer(chatty) as url:
+        bus = Bus()
+        got = Collected(bus)
+        capture = CaptureWriter(folder)
+        session = RealtimeSession(url_target(url), bus, capture=capture)
+        await session.connect()
+        await until(lambda: capture.error is not None, 5, "the capture to fail")
+        for n in range(3):
+            session.send({"type": "input_audio_buffer.clear", "n": n})
+        await until(lambda: got.count("vendor.echo") == 3, 5, "the echoes")
+        assert session.is_open
+        await session.close()
+        capture.close()
+    assert os.stat("/dev/full").st_mode == mode  # a file rt-tui did not create keeps its mode
+    envs = got.all()
+    failures = [e for e in envs if e.type == "rt.capture"]
+    assert len(failures) == 1 and failures[0].data["state"] == "failed"
+    assert "No space left on device" in failures[0].data["message"]
+    assert session.capture_error == failures[0].data["message"]
+
+
+# -- reading back -----------------------------------------------------------------------------
+
+
+async def test_a_live_session_reads_back_as_the_envelopes_the_bus_saw(sim: Any, tmp_path: Path) -> None:
+    bus = Bus()
+    sub = bus.subscribe(FRAMES)
+    folder = new_session_dir(tmp_path)
+    capture = CaptureWriter(folder)
+    session = RealtimeSession(url_target(sim.url + "?model=gpt-realtime"), bus, capture=capture)
+    await session.connect()
+    session.send({"type": "session.update", "session": {"type": "realtime", "output_modalities": ["text"]}})
+    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "café, s'il vous plaît"}]}
+    session.send({"type": "conversation.item.create", "item": item})
+    session.send({"type": "response.create"})
+    seen: list[Envelope] = []
+    while not any(e.type == "response.done" for e in seen):
+        seen.append(await asyncio.wait_for(sub.get(), 20))
+    await session.close()
+    capture.close()
+    seen += sub.drain()
+    back = read_capture(folder / "frames.jsonl")
+
+    def key(env: Envelope) -> tuple[Any, ...]:
+        return (env.seq, env.direction, env.type, env.size, env.raw, env.data)
+
+    assert [key(e) for e in back] == [key(e) for e in seen]
+    assert {Direction.IN, Direction.OUT, Direction.LOCAL} <= {e.direction for e in back}
+    assert back[0].mono == 0.0 and all(
+        b.wall == pytest.approx(e.wall, abs=1e-5) for b, e in zip(back, seen, strict=True)
+    )
+
+
+async def test_frames_the_parser_refuses_are_captured_with_their_raw_text(tmp_path: Path) -> None:
+    deep = '{"type":"x","a":' + "[" * 100_000 + "]" * 100_000 + "}"
+    huge = '{"type":"x","n":' + "9" * 5000 + "}"
+    sent = [deep, huge, "{not json", '["no", "type"]']
+
+    async def hostile(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_bad"}}))
+        for text in sent:
+            await ws.send(text)
+        await ws.send(b"\x00\xffbinary")
+        await ws.wait_closed()
+
+    folder = new_session_dir(tmp_path)
+    async with scripted_peer(hostile) as url:
+        bus = Bus()
+        got = Collected(bus)
+        capture = CaptureWriter(folder)
+        session = RealtimeSession(url_target(url), bus, capture=capture)
+        await session.connect()
+        await until(lambda: got.count("rt.malformed") == 5, 10, "the bad frames")
+        assert session.is_open
+        await session.close()
+        capture.close()
+    malformed = [e for e in read_capture(folder / "frames.jsonl") if e.type == "rt.malformed"]
+    assert [e.raw for e in malformed[:4]] == sent
+    assert all(e.data["message"].startswith("malformed frame from server: ") for e in malformed)
+    assert malformed[4].binary == b"\x00\xffbinary"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty file, not an rt-tui capture"),
+        (b'{"name": "something else"}\n', "line 1 has no valid 'seq': not an rt-tui capture file"),
+        (b"hello\n", "line 1 is not JSON"),
+        (b"[1, 2]\n", "line 1 is JSON list, not a capture record"),
+        (None, "line 3 is not JSON (Unterminated string starting at, and it is cut short): a damaged capture"),
+        (b'{"seq":1,"dir":"sideways","t":0,"wall":0,"type":"x","size":1,"raw":"x"}\n', "unknown direction"),
+        (b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":1}\n', "neither 'raw', 'raw_b64'"),
+        (b"\xff\xfe\n", "line 1 is not UTF-8 text"),
+    ],
+)
+def test_a_file_that_is_not_a_good_capture_gives_one_clear_line(
+    tmp_path: Path, content: bytes | None, expected: str
+) -> None:
+    path = tmp_path / "frames.jsonl"
+    if content is None:  # two good lines, then one cut in its middle
+        good = b"".join(capture_line(frame({"type": "vendor.x", "n": n}), 0.0) for n in range(3))
+        content = good[:-20]
+    path.write_bytes(content)
+    with pytest.raises(CaptureError) as info:
+        read_capture(path)
+    message = str(info.value)
+    assert expected in message and "\n" not in message and str(path) in message
+
+
+# -- kill -9 ----------------------------------------------------------------------------------
+
+
+def test_kill_9_after_a_turn_ends_loses_no_frame(tmp_path: Path, question_wav: Path) -> None:
+    """`send` is idle after response.done (the transcript comes 4 s later): a SIGKILL then loses nothing."""
+    from tui.server.testing import background_simulator
+
+    data_dir = tmp_path / "data"
+    with background_simulator() as sim:
+        url = sim.url_for(transcription="after_response", transcription_delay_ms=4000)
+        proc = subprocess.Popen(
+            [RT_TUI, "send", str(question_wav), "--url", url, "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "RT_TUI_DATA_DIR": str(data_dir)},
+        )
+        printed: list[dict[str, Any]] = []
+        assert proc.stdout is not None
+        try:
+            for line in proc.stdout:
+                printed.append(json.loads(line))
+                if printed[-1]["type"] == "rate_limits.updated":
+                    break
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            proc.kill()
+            proc.wait(30)
+    assert printed and printed[-1]["type"] == "rate_limits.updated", "the turn did not end"
+    [capture] = data_dir.glob("sessions/*/frames.jsonl")
+    on_disk = [json.loads(line) for line in capture.read_text().splitlines()]
+    assert {r["seq"] for r in printed} <= {r["seq"] for r in on_disk}  # every frame printed is on disk
+    assert capture.read_bytes().endswith(b"\n")
+
+
+@pytest.fixture(scope="module")
+def question_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.audio_helpers import espeak_wav
+
+    return espeak_wav("what is the weather like in London today", tmp_path_factory.mktemp("wav") / "q.wav")
