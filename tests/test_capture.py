@@ -168,6 +168,25 @@ def test_a_capture_line_is_one_c_level_pass_for_a_big_frame() -> None:
     assert json.loads(line)["raw"] == raw
 
 
+def test_the_fast_line_of_a_frame_is_byte_for_byte_the_general_one() -> None:
+    from tui.protocol import strict_json
+    from tui.session import envelope_record
+
+    texts = [
+        '{"type":"response.output_audio.delta","delta":"QUJD+/=="}',
+        '{"type":"error","error":{"message":"a \\"quoted\\" \\\\ path \\u00e9 caf\u00e9 \u2028"}}',
+        '{"type":"x", "spaced": [1, 2.5e-7, -0.0, 1e999]}',
+        '{"type":"x",\n"newline":true}',  # whitespace between tokens: the general path
+        '{"type":"t\\"ype","v":null}',
+    ]
+    for direction in (Direction.IN, Direction.OUT):
+        for text in texts:
+            env = Envelope(next_seq(), direction, str(json.loads(text)["type"]), json.loads(text), text, mono=12.5)
+            general = strict_json.dumps_bytes(envelope_record(env, 10.0)) + b"\n"
+            assert capture_line(env, 10.0) == general
+            assert json.loads(general)["raw"] == text
+
+
 # -- write errors -----------------------------------------------------------------------------
 
 FSIZE_SCRIPT = textwrap.dedent(

@@ -125,8 +125,36 @@ def envelope_record(env: Envelope, t0: float, *, parsed: bool = False) -> dict[s
     return record
 
 
+_quote = json.encoder.encode_basestring  # C: a str as a JSON string literal
+
+
 def capture_line(env: Envelope, t0: float) -> bytes:
-    """One capture line, UTF-8, newline included: one C-level pass over the raw text."""
+    """One capture line, UTF-8, newline included: the same bytes as `envelope_record` written as
+    strict JSON, built without walking anything for a text frame that parsed.
+
+    Such a frame's raw text is valid JSON, so it holds no control characters but whitespace between
+    tokens; without those, quoting it is two C-level replaces (`\\`, `"`), about twice as fast as
+    the general escaper on an audio delta. Anything else takes the general path.
+    """
+    raw = env.raw
+    if (
+        env.data  # parsed from (or serialized to) `raw`: valid JSON text, so no control characters
+        and env.binary is None
+        and env.direction is not Direction.LOCAL
+        and not env.type.startswith("rt.")
+        and "\n" not in raw
+        and "\r" not in raw
+        and "\t" not in raw
+    ):
+        quoted = raw.replace("\\", "\\\\").replace('"', '\\"')
+        line = (
+            f'{{"seq":{env.seq},"dir":"{env.direction.value}","t":{round(env.mono - t0, 6)!r},'
+            f'"wall":{round(env.wall, 6)!r},"type":{_quote(env.type)},"size":{env.size},"raw":"{quoted}"}}\n'
+        )
+        try:
+            return line.encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate in text rt-tui sent: the general path escapes it
     return strict_json.dumps_bytes(envelope_record(env, t0)) + b"\n"
 
 
@@ -156,6 +184,8 @@ class CaptureWriter:
         """Lines on disk (written whole)."""
         self.frames_lost = 0
         """Envelopes not saved because the capture had failed."""
+        self.secrets = frozenset(s for s in secrets if s)
+        """The credentials kept out of the file."""
         self._scrub = Scrubber(secrets)
         self._fd: int | None = _open_private(self.path)
         self._end = os.lseek(self._fd, 0, os.SEEK_END)
@@ -168,17 +198,19 @@ class CaptureWriter:
         self._timer: asyncio.TimerHandle | None = None
         self._t0: float | None = None
 
-    def write(self, env: Envelope) -> None:
-        """Buffer one envelope's line; it reaches the disk within FLUSH_INTERVAL (see class doc)."""
+    def write(self, env: Envelope, *, scrubbed: bool = False) -> None:
+        """Buffer one envelope's line; it reaches the disk within FLUSH_INTERVAL (see class doc).
+
+        `scrubbed`: the caller has already removed this writer's secrets (the session does, before
+        publishing), so they are not searched for twice.
+        """
         if self._fd is None:
             if self.error is not None:
                 self.frames_lost += 1
             return
         if self._t0 is None:
             self._t0 = env.mono
-        # The session scrubs what it publishes, so this is one substring search per secret form; it
-        # also covers envelopes written directly.
-        line = capture_line(self._scrub.envelope(env), self._t0)
+        line = capture_line(env if scrubbed else self._scrub.envelope(env), self._t0)
         self._pending.append(line)
         self._pending_seqs.append(env.seq)
         self._pending_bytes += len(line)

@@ -81,6 +81,7 @@ class RealtimeSession:
         self.target = target
         self.bus = bus
         self._scrub = Scrubber(target.secrets)
+        self._secrets = frozenset(target.secrets)
         self.capture = capture
         self.capture_error: str | None = None
         """Why the capture file stopped, if it did (the session goes on without it)."""
@@ -307,7 +308,7 @@ class RealtimeSession:
         if self.capture is not None:
             # Written before it is published, so the file is in wire order however far a subscriber lags.
             # A write error does not come back here: the writer reports it through `_capture_failed`.
-            self.capture.write(env)
+            self.capture.write(env, scrubbed=self.capture.secrets <= self._secrets)
         self.bus.publish(FRAMES, env)
 
     def _capture_failed(self, message: str) -> None:
