@@ -9,7 +9,6 @@ from textual.pilot import Pilot
 
 from tui.app import RtApp
 from tui.conversation import Item, TextState
-from tui.widgets import StatusLine
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout: float, what: str) -> None:
@@ -24,8 +23,7 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout:
 
 def session_ready(app: RtApp) -> bool:
     """Connected, and our `session.update` has been answered."""
-    status = app.query_one(StatusLine)
-    return status.state == "open" and app.session_updates > 0
+    return app.facts.state == "open" and app.session_updates > 0
 
 
 def items(app: RtApp, role: str) -> list[Item]:

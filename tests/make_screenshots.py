@@ -42,7 +42,7 @@ async def shoot(outdir: Path) -> list[Path]:
                 await pilot.pause(0.2)
                 await pilot.press("space")
                 await wait_for(pilot, lambda: turn_complete(app), 30, "the first turn")
-                await pilot.press("slash", *"and what about tomorrow in Paris?", "enter", "escape")
+                await pilot.press("t", *"and what about tomorrow in Paris?", "enter", "escape")
                 await wait_for(
                     pilot,
                     lambda: len(items(app, "assistant")) == 2 and items(app, "assistant")[-1].state is TextState.DONE,

@@ -201,9 +201,12 @@ def _frames() -> list[tuple[float, Direction, dict[str, Any]]]:
 def scripted_envelopes(base: float = 1000.0) -> list[Envelope]:
     """The scripted turn as envelopes with fixed times."""
     envs: list[Envelope] = []
-    first = local_envelope("rt.connection", "connected to simulator · 127.0.0.1:8765", state="open")
-    envs.append(Envelope(1, first.direction, first.type, first.data, first.raw, mono=base, wall=base))
-    for seq, (t, direction, data) in enumerate(_frames(), start=2):
+    label = "simulator · 127.0.0.1:8765"
+    connecting = local_envelope("rt.connection", f"connecting to {label}", state="connecting", target=label)
+    first = local_envelope("rt.connection", f"connected to {label}", state="open", target=label)
+    for seq, env in enumerate((connecting, first), start=1):
+        envs.append(Envelope(seq, env.direction, env.type, env.data, env.raw, mono=base, wall=base))
+    for seq, (t, direction, data) in enumerate(_frames(), start=3):
         raw = json.dumps(data, separators=(",", ":"))
         envs.append(Envelope(seq, direction, data["type"], data, raw, mono=base + t, wall=base + t))
     return envs

@@ -15,7 +15,7 @@ from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.conversation import TextState
-from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcript
+from tui.widgets import EventLog, Recorder, RecorderState, Transcript
 
 QUESTION = "what is the weather like in London today"
 
@@ -65,8 +65,8 @@ async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: 
             assert any("conversation.item.input_audio_transcription.delta" in row for row in log)
             assert any(row.startswith("▲ input_audio_buffer.commit") for row in log)
             assert any(row.startswith("▲ response.create") for row in log)
-            assert app.query_one(StatusLine).session_id.startswith("sess_")
-            counted = (app.query_one(StatusLine).frames_in, app.query_one(StatusLine).frames_out)
+            assert app.facts.session_id.startswith("sess_")
+            counted = (app.facts.frames_in, app.facts.frames_out)
     # Every frame, both ways, is in the capture file: as many as the app counted on the bus.
     [capture] = Path(os.environ["RT_TUI_DATA_DIR"]).glob("sessions/*/frames.jsonl")
     records = [json.loads(line) for line in capture.read_text().splitlines()]
@@ -80,7 +80,7 @@ async def test_assistant_audio_is_played_through_the_speaker(tmp_path: Path, sim
         app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("slash")
+            await pilot.press("t")
             await pilot.press(*"tell me about the weather in Paris")
             await pilot.press("enter")
             await wait_for(
@@ -113,7 +113,7 @@ async def test_without_a_microphone_the_recorder_says_so_and_text_still_works(
                 "the recorder to report the missing device",
             )
             assert "no input device" in app.query_one(Recorder).message
-            await pilot.press("slash", *"hello there", "enter")
+            await pilot.press("t", *"hello there", "enter")
             await wait_for(
                 pilot,
                 lambda: items(app, "assistant") and items(app, "assistant")[-1].state is TextState.DONE,
@@ -127,13 +127,13 @@ async def test_no_flag_and_no_key_uses_the_embedded_simulator() -> None:
     app = RtApp(Settings(playback=False))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: session_ready(app), 15, "the embedded simulator's session")
-        assert app.query_one(StatusLine).target.startswith("simulator · 127.0.0.1:")
+        assert app.facts.target.startswith("simulator · 127.0.0.1:")
 
 
 async def test_a_wrong_url_is_reported_and_the_app_keeps_running() -> None:
     app = RtApp(Settings(target=TargetChoice.URL, url="ws://127.0.0.1:9/v1/realtime", playback=False))
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.query_one(StatusLine).state == "failed", 10, "the failure")
+        await wait_for(pilot, lambda: app.facts.state == "failed", 10, "the failure")
         await pilot.press("space")  # no crash: the recorder explains
         assert "not connected" in app.query_one(Recorder).message
         assert app.is_running
@@ -178,7 +178,7 @@ async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path:
         app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("slash", *"please describe the weather in Paris and in London this week", "enter")
+            await pilot.press("t", *"please describe the weather in Paris and in London this week", "enter")
             await pilot.press("escape")
             await wait_for(pilot, lambda: len(sink.data) > 48_000, 15, "a second of the reply to be played")
             await pilot.press("space")  # barge in
@@ -201,7 +201,7 @@ async def test_a_wrong_api_key_is_reported_and_the_app_keeps_running(monkeypatch
     async with realtime_simulator(api_key="test-key-right-0123456789abcd") as sim:
         app = RtApp(Settings(target=TargetChoice.URL, url=sim.url_for(), playback=False))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.query_one(StatusLine).state == "failed", 10, "the refusal")
+            await wait_for(pilot, lambda: app.facts.state == "failed", 10, "the refusal")
             rows = app.query_one(EventLog).row_texts()
             assert any(row.startswith("▼ error") and "invalid_api_key" in row for row in rows)  # the frame is kept
             assert any("server refused the session" in row for row in rows)
@@ -219,21 +219,24 @@ async def test_an_expired_session_is_reported_and_reconnect_opens_a_new_one() ->
         app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            first = app.query_one(StatusLine).session_id
-            await pilot.press("slash", *"hello there", "enter", "escape")
-            await wait_for(pilot, lambda: app.query_one(StatusLine).state == "closed", 10, "the expiry")
-            assert items(app, "user") and app.query_one(Recorder).state is RecorderState.IDLE
+            first = app.facts.session_id
+            await pilot.press("t", *"hello there", "enter", "escape")
+            await wait_for(pilot, lambda: app.facts.state == "closed", 10, "the expiry")
+            # The recorder and the status line say the session is gone, not what it was configured to do.
+            assert items(app, "user") and app.query_one(Recorder).state is RecorderState.DISCONNECTED
+            assert "1001" in app.facts.describe() and "transcribe" not in app.facts.describe()
             rows = app.query_one(EventLog).row_texts()
             assert any("session_expired" in row for row in rows)
             assert any("1001" in row for row in rows if "rt.connection" in row)
             await pilot.press("ctrl+r")
             await wait_for(
                 pilot,
-                lambda: app.query_one(StatusLine).state == "open" and app.query_one(StatusLine).session_id != first,
+                lambda: app.facts.state == "open" and app.facts.session_id != first,
                 10,
                 "a new session",
             )
             assert items(app, "user")[0].text == "hello there"  # the transcript survives the reconnect
+            await wait_for(pilot, lambda: app.query_one(Recorder).state is RecorderState.IDLE, 5, "the recorder")
 
 
 async def test_a_connection_dropped_mid_reply_keeps_the_partial_reply_and_says_it_was_cut_off() -> None:
@@ -242,11 +245,11 @@ async def test_a_connection_dropped_mid_reply_keeps_the_partial_reply_and_says_i
     async with realtime_simulator() as sim:
         # The server's socket dies (no close frame) right after the reply's third transcript delta.
         url = sim.url_for(drop_after="response.output_audio_transcript.delta:3")
-        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False, reconnect=False))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("slash", *"what is the weather in Rome", "enter", "escape")
-            await wait_for(pilot, lambda: app.query_one(StatusLine).state == "closed", 15, "the drop")
+            await pilot.press("t", *"what is the weather in Rome", "enter", "escape")
+            await wait_for(pilot, lambda: app.facts.state == "closed", 15, "the drop")
             await pilot.pause(0.1)
             user, assistant = items(app, "user")[-1], items(app, "assistant")[-1]
             assert user.text == "what is the weather in Rome" and user.state is TextState.DONE
@@ -256,7 +259,7 @@ async def test_a_connection_dropped_mid_reply_keeps_the_partial_reply_and_says_i
             shown = app.query_one(Transcript).text()
             assert "cut off: the connection ended" in shown and assistant.text in shown
             assert "streaming…" not in shown
-            assert app.query_one(Recorder).state is RecorderState.IDLE
+            assert app.query_one(Recorder).state is RecorderState.DISCONNECTED
 
 
 async def test_credentials_in_the_url_are_masked_everywhere(simulator_url: str) -> None:
@@ -265,7 +268,7 @@ async def test_credentials_in_the_url_are_masked_everywhere(simulator_url: str) 
     app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-        label = app.query_one(StatusLine).target
+        label = app.facts.target
         assert "api-key=***" in label and secret not in label
         assert all(secret not in row for row in app.query_one(EventLog).row_texts())
         screen = app.export_screenshot()
@@ -283,13 +286,13 @@ async def test_a_reply_heard_to_the_end_is_not_truncated(tmp_path: Path, simulat
         app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("slash", *"hi", "enter", "escape")
+            await pilot.press("t", *"hi", "enter", "escape")
             await wait_for(
                 pilot,
                 lambda: (
                     items(app, "assistant")
                     and items(app, "assistant")[-1].status == "completed"
-                    and app.voice.active_response is None
+                    and app.facts.active_response is None
                 ),
                 15,
                 "the reply",

@@ -33,10 +33,10 @@ async def test_malformed_frames_are_reported_and_the_session_goes_on() -> None:
             assert [title for title, _ in notices(app)].count("Malformed frame") == 2
             rows = app.query_one(EventLog).row_texts()
             assert sum("rt.malformed" in row for row in rows) == 2
-            await pilot.press("slash", *"what is the weather in Oslo", "enter", "escape")
+            await pilot.press("t", *"what is the weather in Oslo", "enter", "escape")
             await wait_for(pilot, lambda: reply_done(app), 20, "a reply after the bad frames")
             assert "oslo" in items(app, "assistant")[-1].text.lower()
-            assert app.query_one("StatusLine").state == "open"  # type: ignore[attr-defined]
+            assert app.facts.state == "open"
 
 
 async def unknown_events_peer(ws: ServerConnection) -> None:
@@ -76,7 +76,7 @@ async def test_without_a_speaker_text_replies_still_arrive_and_the_user_is_told(
         app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=True))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("slash", *"tell me a joke", "enter", "escape")
+            await pilot.press("t", *"tell me a joke", "enter", "escape")
             await wait_for(pilot, lambda: reply_done(app), 30, "the reply (its audio cannot be played)")
             await wait_for(pilot, lambda: any(t == "Audio" for t, _ in notices(app)), 5, "the speaker notice")
             message = next(m for t, m in notices(app) if t == "Audio")

@@ -1,111 +1,200 @@
-"""The event-log pane on its own: times per connection, collapsed runs, tail mode, the ring."""
+"""The event-log pane on its own, over a real journal: times, runs that expand in place, tail mode,
+a selection that never jumps, find, cause ↔ error, and columns that fit narrow panes."""
 
 from __future__ import annotations
 
-import itertools
-import json
-from typing import Any
-
+import pytest
 from textual.app import App, ComposeResult
 
-from tui.protocol import Direction, Envelope
+from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
+from tui.journal import Finder, Journal, Links, LogView, PayloadPolicy, Pipeline
+from tui.protocol import Envelope, local_envelope
 from tui.widgets import EventLog
-from tui.widgets.event_log import MAX_ROWS
-
-_seq = itertools.count(1)
-
-
-def env(event_type: str, mono: float, direction: Direction = Direction.IN, **data: Any) -> Envelope:
-    payload = {"type": event_type, **data}
-    return Envelope(next(_seq), direction, event_type, payload, json.dumps(payload), mono=mono)
-
-
-def connecting(mono: float) -> Envelope:
-    return env("rt.connection", mono, Direction.LOCAL, state="connecting", message="connecting")
+from tui.widgets.log_format import Columns, abbreviate_type
 
 
 class LogApp(App[None]):
+    def __init__(self, policy: PayloadPolicy | None = None) -> None:
+        super().__init__()
+        self.pipeline = Pipeline(Journal(policy))
+        self.links = Links(self.pipeline.journal)
+        self.pipeline.add(self.links)
+        self.view = LogView(self.pipeline.journal, self.links)
+
     def compose(self) -> ComposeResult:
-        yield EventLog()
+        yield EventLog(self.view)
+
+    def feed(self, envs: list[Envelope]) -> None:
+        self.pipeline.ingest(envs)
+        self.query_one(EventLog).frames_added()
 
 
-def shown(log: EventLog) -> list[str]:
-    """The rows as drawn on screen (the Line API's own rendering), trailing blanks dropped."""
-    return [log.render_line(y).text.rstrip() for y in range(min(len(log.rows), log.size.height))]
+def drawn(log: EventLog) -> list[str]:
+    """The lines as drawn on screen (the Line API's own rendering), trailing blanks dropped."""
+    return [log.render_line(y).text.rstrip() for y in range(min(log.view.line_count, log.size.height))]
 
 
-async def test_times_count_from_each_connect() -> None:
+async def test_times_count_from_each_connect_with_a_delta_column() -> None:
     app = LogApp()
-    async with app.run_test(size=(100, 20)) as pilot:
-        log = app.query_one(EventLog)
-        log.extend(
+    clock = Clock(step=0.25)
+    async with app.run_test(size=(120, 20)) as pilot:
+        app.feed(
             [
-                env("rt.capture", 99.0, Direction.LOCAL, message="capturing"),
-                connecting(100.0),
-                env("session.created", 100.25, session={"id": "sess_1"}),
-                env("rt.reconnect", 150.0, Direction.LOCAL, message="reconnecting"),
-                env("rt.capture", 150.5, Direction.LOCAL, message="capturing"),
-                connecting(160.0),
-                env("session.created", 161.5, session={"id": "sess_2"}),
+                connecting(clock),
+                received("session.created", clock, session={"id": "sess_1"}),
+                local_envelope("rt.reconnect", "reconnecting"),
+                connecting(clock),
+                received("session.created", clock, session={"id": "sess_2"}),
             ]
         )
         await pilot.pause()
-        rows = shown(log)
-    times = [row.split()[1] for row in rows]
-    # The second session counts from its own connect, not from the first one's.
-    assert times == ["00:00.000", "00:00.000", "00:00.250", "00:00.000", "00:00.500", "00:00.000", "00:01.500"], rows
+        lines = drawn(app.query_one(EventLog))
+    times = [line.split()[1] for line in lines]
+    assert times[0] == "00:00.000" and times[1] == "00:00.250"
+    assert times[3] == "00:00.000" and times[4] == "00:00.250"  # the second connection counts from 0
+    assert "+250ms" in lines[1] and "━━ connection 2 ━━" in lines[3]
 
 
-async def test_runs_of_one_delta_type_collapse_and_a_new_type_or_direction_breaks_them() -> None:
+async def test_a_reply_collapses_into_one_row_that_expands_in_place() -> None:
     app = LogApp()
-    async with app.run_test(size=(100, 20)) as pilot:
+    async with app.run_test(size=(160, 20)) as pilot:
         log = app.query_one(EventLog)
-        audio = "AAAA" * 1200
-        log.extend([connecting(0.0)])
-        log.extend([env("input_audio_buffer.append", 1 + i / 50, Direction.OUT, audio=audio) for i in range(30)])
-        log.extend([env("input_audio_buffer.commit", 2.0, Direction.OUT)])
-        log.extend([env("response.output_audio.delta", 3 + i / 50, delta=audio, item_id="item_1") for i in range(4)])
-        log.extend([env("conversation.item.sparkles", 4.0, level=3)])
-        await pilot.pause()
-        texts = log.row_texts()
-        drawn = shown(log)
-    assert [row.split(" ")[1:3] for row in texts[1:]] == [
-        ["input_audio_buffer.append", "×30"],
-        ["input_audio_buffer.commit", ""],
-        ["response.output_audio.delta", "×4"],
-        ["conversation.item.sparkles", "(unknown"],
-    ]
-    assert log.total == 37
-    # Payloads are tags, never base64: the row says how much audio, not what it is.
-    assert "[audio 3.5 KB · 75 ms]" in drawn[1] and audio[:16] not in drawn[1]
-    assert "(unknown type)" in drawn[4]
-
-
-async def test_scrolling_up_stops_following_and_counts_what_arrives_meanwhile() -> None:
-    app = LogApp()
-    async with app.run_test(size=(100, 12)) as pilot:
-        log = app.query_one(EventLog)
-        log.extend([env("response.output_text.delta", i, delta=f"w{i}") for i in range(3)])
-        log.extend([env("rt.note", 10 + i, Direction.LOCAL, message=f"n{i}") for i in range(30)])
-        await pilot.pause()
+        app.feed(
+            [
+                connecting(),
+                received("response.created", response={"id": "resp_1"}),
+                *response_stream("resp_1", "item_a", [" Sure,", " turning", " on"]),
+                received("response.done", response={"id": "resp_1", "status": "completed"}),
+            ]
+        )
         log.focus()
-        await pilot.press("up")
-        assert log.tail is False
-        log.extend([env("rt.note", 50 + i, Direction.LOCAL, message=f"late{i}") for i in range(5)])
         await pilot.pause()
-        assert log.unseen == 5 and "+5 new" in str(log.border_subtitle)
+        lines = drawn(log)
+        assert len(lines) == 4
+        assert "response deltas ×6" in lines[2] and "'Sure, turning on'" in lines[2]
+        assert "[audio 14.1 KB · 0.30 s]" in lines[2] and "AAAA" not in lines[2]
+        await pilot.press("up", "up")  # the first ↑ selects the last row; the second, the run
+        assert log.cursor_line == 2
+        await pilot.press("right")
+        await pilot.pause()
+        lines = drawn(log)
+        assert len(lines) == 4 + 6
+        assert "output_audio.delta" in lines[3] and "' turning'" in lines[6]
+        await pilot.press("down", "down")
+        await pilot.press("left")  # from inside the run: back to its line, collapsed
+        await pilot.pause()
+        assert len(drawn(log)) == 4 and log.cursor_line == 2
+        await pilot.press("enter")  # Enter toggles a run too
+        await pilot.pause()
+        assert len(drawn(log)) == 10
+
+
+async def test_the_first_up_from_tail_selects_the_last_row() -> None:
+    app = LogApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([connecting(), *(received("session.updated") for _ in range(5))])
+        log.focus()
+        await pilot.pause()
+        assert log.tail and log.cursor_line is None
+        await pilot.press("up")
+        assert log.cursor_line == 5 and log.selected == 5 and not log.tail
+
+
+async def test_the_selection_stays_on_its_frame_while_frames_arrive() -> None:
+    app = LogApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(50)])
+        log.focus()
+        await pilot.press("up", "up", "up")
+        selected = log.selected
+        assert selected == 47
+        for burst in range(5):
+            app.feed([received("rate_limits.updated") for _ in range(100)])
+            await pilot.pause()
+            assert log.selected == selected and log.cursor_line == 47
+        assert log.unseen == 500 and "+500 new" in str(log.border_subtitle)
         await pilot.press("end")
         await pilot.pause()
-        assert log.tail is True and log.unseen == 0 and "new" not in str(log.border_subtitle)
-        assert "late4" in shown(log)[-1]
+        assert log.tail and log.unseen == 0 and "new" not in str(log.border_subtitle)
 
 
-async def test_the_ring_forgets_the_oldest_rows_and_says_how_many() -> None:
+async def test_paging_up_stops_following() -> None:
     app = LogApp()
-    async with app.run_test(size=(100, 12)) as pilot:
+    async with app.run_test(size=(120, 10)) as pilot:
         log = app.query_one(EventLog)
-        log.extend([env("rt.note", float(i), Direction.LOCAL, message=f"n{i}") for i in range(MAX_ROWS + 10)])
+        app.feed([received("session.updated") for _ in range(40)])
+        log.focus()
         await pilot.pause()
-        assert len(log.rows) == MAX_ROWS and log.forgotten == 10 and log.total == MAX_ROWS + 10
-        assert "10 rows forgotten (in capture file)" in str(log.border_subtitle)
-        assert log.rows[0].first.data["message"] == "n10"
+        await pilot.press("pageup")
+        assert log.tail is False and log.cursor_line is not None and log.cursor_line < 39
+
+
+async def test_find_goes_inside_collapsed_runs_and_highlights() -> None:
+    app = LogApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed(
+            [
+                connecting(),
+                *response_stream("resp_1", "item_a", [" the", " kitchen", " lights"]),
+                received("response.done", response={"id": "resp_1"}),
+                received("conversation.item.input_audio_transcription.completed", item_id="u", transcript="kitchen"),
+            ]
+        )
+        log.focus()
+        log.set_finder(Finder("kitchen"))
+        found = log.find()
+        await pilot.pause()
+        assert found == 4 and app.view.rows[1].expanded  # the run opened to show the match
+        assert log.cursor_line == 1 + 1 + 3  # the run's line, then its 4th frame
+        line = log.render_line(log.cursor_line - log.scroll_offset.y)
+        highlighted = [seg for seg in line if "kitchen" in seg.text and seg.style and seg.style.bgcolor is not None]
+        assert highlighted
+        await pilot.press("n")
+        assert log.selected == 8
+        await pilot.press("N")
+        assert log.selected == 4
+
+
+async def test_c_jumps_between_an_error_and_the_frame_that_caused_it() -> None:
+    app = LogApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        cancel = sent("response.cancel")
+        error = received("error", error={"code": "response_cancel_not_active", "event_id": cancel.data["event_id"]})
+        app.feed([connecting(), cancel, received("session.updated"), error])
+        log.focus()
+        await pilot.pause()
+        assert "← response.cancel #" in drawn(log)[3] and "→ error" in drawn(log)[1]
+        await pilot.press("up")
+        assert log.selected == 3
+        await pilot.press("c")
+        assert log.selected == 1
+        await pilot.press("c")
+        assert log.selected == 3
+
+
+async def test_the_title_says_how_many_payloads_left_memory() -> None:
+    app = LogApp(PayloadPolicy(small_bytes=1024, large_budget_bytes=16_000))
+    async with app.run_test(size=(120, 20)) as pilot:
+        app.feed([sent("input_audio_buffer.append", audio=audio_b64(100)) for _ in range(10)])
+        await pilot.pause()
+        subtitle = str(app.query_one(EventLog).border_subtitle)
+    assert "10 frames" in subtitle and "8 payloads on disk only" in subtitle
+
+
+@pytest.mark.parametrize("width", [40, 48, 60, 78, 94, 140])
+def test_the_type_column_shrinks_before_the_summary_vanishes(width: int) -> None:
+    columns = Columns.fit(width)
+    used = 2 + columns.time + columns.delta + columns.type + 1 + columns.size + columns.summary
+    assert used <= width
+    assert columns.summary >= 10 and columns.type >= 12
+    assert columns.summary >= columns.type or width >= 94
+
+
+def test_long_types_keep_their_telling_tail() -> None:
+    assert abbreviate_type("response.output_audio_transcript.done", 28) == "r.o_a_transcript.done"
+    assert abbreviate_type("conversation.item.input_audio_transcription.completed", 28) == "…transcription.completed"
+    assert abbreviate_type("session.created", 28) == "session.created"

@@ -11,7 +11,6 @@ from tests.scripted import scripted_cut_off_envelopes, scripted_envelopes
 from tui.app import RtApp
 from tui.config import Settings
 from tui.protocol import Envelope
-from tui.widgets import StatusLine
 
 
 def scripted_app() -> RtApp:
@@ -24,8 +23,6 @@ def showing(envelopes: Callable[[], list[Envelope]]) -> Callable[[Pilot[Any]], A
     async def show(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, RtApp)
-        status = app.query_one(StatusLine)
-        status.target, status.state = "simulator · 127.0.0.1:8765", "open"
         app.ingest_for_display(envelopes())
         await pilot.pause()
 

@@ -1,15 +1,21 @@
-"""RtApp: the composition root. Builds the bus, the session, the voice controller and the views.
+"""RtApp: the composition root. Builds the bus, the session, the pipeline and the views.
 
-Data flow: the session's reader publishes every frame on the bus; a pump running at a fixed
-cadence drains the subscriptions in batches into the conversation reducer and the widgets, so a
-burst of frames costs one refresh, and the reader never waits on the UI.
+Data flow: a source (the websocket session; later a replay or a proxied connection) publishes
+every frame on the bus. A pump running at a fixed cadence drains them in batches into the
+pipeline: the journal appends each frame once, then the projections (conversation, session facts,
+error ↔ cause links) apply it. The views render from the journal and the projections and keep no
+protocol state of their own. The reader never waits on the UI.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterable
-from typing import Any
+from functools import partial
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -21,35 +27,44 @@ from textual.widgets import Footer, Input
 from tui.bus import Bus, Mode
 from tui.config import Settings
 from tui.conversation import Conversation
+from tui.journal import Family, Finder, Links, LogView, Pipeline, Query, QueryError, SessionFacts
 from tui.launch import open_target, session_options
-from tui.protocol import (
-    Direction,
-    Envelope,
-    error_summary,
-    field,
-    local_envelope,
-    session_update,
-    text,
-    transcription_config,
-    turn_detection_config,
-)
-from tui.session import (
-    FRAMES,
-    CaptureWriter,
-    ConnectionFailed,
-    RealtimeSession,
-    TargetError,
-    new_session_dir,
-)
+from tui.protocol import Direction, Envelope, error_summary, local_envelope, session_update, text
+from tui.session import FRAMES, CaptureWriter, ConnectionFailed, RealtimeSession, TargetError, new_session_dir
 from tui.widgets import EventDetail, EventLog, Recorder, RecorderState, StatusLine, Transcript
+from tui.widgets.query_bar import FamilyToggles, FilterBar, FindBar, QueryBar
 
+from .files import output_folder, write_private
+from .reconnect import RetryPolicy
 from .voice import MIC_LEVEL, TurnMode, VoiceController, VoiceError
 
-PUMP_HZ = 30
-"""How often bus traffic is flushed into the widgets: smooth to the eye, one refresh per batch."""
+PALETTE: list[tuple[str, str, str]] = [
+    ("recorder: talk / send", "Start or end a push-to-talk turn (space)", "action_talk"),
+    ("recorder: hands-free on/off", "Let server VAD end your turns (v)", "action_hands_free"),
+    ("message: type", "Focus the message input (t)", "action_focus_input"),
+    ("session: reconnect", "Open a new session, keeping the transcript (ctrl+r)", "action_reconnect"),
+    ("log: filter", "Show only frames that match a query (f)", "action_filter"),
+    ("log: clear filter", "Show every frame again", "clear_filter"),
+    ("log: find", "Find a word or /regex/ in the frames (/)", "action_find"),
+    ("log: find next", "The next match (n)", "event_log.action_find_next"),
+    ("log: find previous", "The previous match (N)", "event_log.action_find_previous"),
+    ("log: follow", "Follow new frames (end)", "event_log.action_tail"),
+    ("log: clear", "Clear the log view; the journal keeps every frame (ctrl+l)", "action_clear_log"),
+    ("log: export", "Write the shown frames as JSONL (e)", "action_export"),
+    ("log: details", "Details of the selected frame or run (d)", "event_log.action_details"),
+    ("log: cause ↔ error", "Jump between an error and the frame that caused it (c)", "event_log.action_cause"),
+    ("log: copy frame", "Copy the selected frame (y)", "event_log.action_copy"),
+    ("log: transcript row", "Go to the selected frame's transcript row (o)", "event_log.action_transcript"),
+    ("transcript: its frames", "Show only the selected row's frames in the log (o)", "transcript.action_frames"),
+    ("transcript: copy as Markdown", "Copy the whole conversation", "copy_transcript"),
+    ("transcript: export Markdown", "Save the conversation as Markdown", "export_transcript_markdown"),
+    ("transcript: export JSON", "Save the conversation as JSON", "export_transcript_json"),
+    ("view: zoom pane", "Give the focused pane the whole screen (z)", "action_zoom"),
+]
+"""The command palette: (title, help, the method it runs). Every action of the app is here."""
 
-LOG_RING = 20_000
-"""Envelopes the event-log subscription holds between two pump ticks before it drops the oldest."""
+PUMP_HZ = 30
+"""How often bus traffic is moved into the pipeline and the views: one refresh per batch."""
 
 
 class RtApp(App[None]):
@@ -58,12 +73,16 @@ class RtApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "rt-tui"
     BINDINGS = [
-        Binding("space", "talk", "Talk / send", id="talk"),
+        Binding("space", "talk", "Talk", id="talk"),
         Binding("v", "hands_free", "Hands-free", id="hands-free"),
-        Binding("slash", "focus_input", "Type", id="type"),
+        Binding("t", "focus_input", "Type", id="type"),
+        Binding("f", "filter", "Filter", id="filter"),
+        Binding("slash", "find", "Find", id="find"),
+        Binding("e", "export", "Export", id="export", show=False),
+        Binding("z", "zoom", "Zoom pane", id="zoom", show=False),
         Binding("escape", "leave_input", "Leave input", show=False, id="leave-input"),
-        Binding("ctrl+l", "clear_log", "Clear log", id="clear-log"),
-        Binding("ctrl+r", "reconnect", "Reconnect", id="reconnect"),
+        Binding("ctrl+l", "clear_log", "Clear log", id="clear-log", show=False),
+        Binding("ctrl+r", "reconnect", "Reconnect", id="reconnect", show=False),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
@@ -72,80 +91,116 @@ class RtApp(App[None]):
         self.settings = settings or Settings()
         self.connect_on_mount = connect
         self.bus = Bus()
+        self.pipeline = Pipeline()
+        self.journal = self.pipeline.journal
         self.conversation = Conversation()
+        self.facts = SessionFacts()
+        self.links = Links(self.journal)
+        self.pipeline.add(_ConversationProjection(self.conversation))
+        self.pipeline.add(self.facts)
+        self.pipeline.add(self.links)
+        self.log_view = LogView(self.journal, self.links)
         self.session: RealtimeSession | None = None
         self.capture: CaptureWriter | None = None
-        self.voice = VoiceController(self.bus, playback=self.settings.playback)
-        self._conv_sub = self.bus.subscribe(FRAMES, Mode.LOSSLESS)
-        self._log_sub = self.bus.subscribe(FRAMES, Mode.LOSSY, maxlen=LOG_RING)
-        self._level_sub = self.bus.subscribe(MIC_LEVEL, Mode.LATEST)
+        self.voice = VoiceController(
+            self.bus, playback=self.settings.playback, active_response=lambda: self.facts.active_response
+        )
+        self._frames = self.bus.subscribe(FRAMES, Mode.LOSSLESS)
+        self._level = self.bus.subscribe(MIC_LEVEL, Mode.LATEST)
         self.started_at = time.monotonic()
         self.first_paint_at: float | None = None
         self._busy = False
-        self.session_updates = 0
-        self.config_event_ids: set[str] = set()
-        """event_ids of our session.update frames, to recognise an `error` that rejects one."""
-        """`session.updated` frames received: the first one means our configuration took."""
+        self._user_filter = ""
+        self._retry = RetryPolicy()
+        self._quitting = False
 
     # -- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         # The pump updates these 30 times a second: keep direct references rather than querying the DOM
         # (which also fails once the screen is gone during shutdown, while a last tick may still run).
-        self.status_line = StatusLine(id="status")
+        self.status_line = StatusLine(self.facts, id="status")
         self.transcript = Transcript(id="transcript")
         self.transcript.border_title = "Transcript"
-        self.event_log = EventLog(id="event-log")
-        self.event_log.border_title = "Events  ▲ sent  ▼ received  ● local"
+        self.event_log = EventLog(self.log_view, id="event-log")
+        self.filter_bar = FilterBar(self.journal, id="filter-bar")
+        self.find_bar = FindBar(self.journal, id="find-bar")
         self.recorder = Recorder(id="recorder")
         yield self.status_line
         with Horizontal(id="panes"):
             yield self.transcript
-            yield self.event_log
+            with Vertical(id="log-pane"):
+                yield self.filter_bar
+                yield self.find_bar
+                yield self.event_log
         with Vertical(id="bottom"):
             yield self.recorder
-            yield Input(placeholder="/ to type a message, Enter to send, Esc to leave", id="message")
+            yield Input(placeholder="t: type a message · Enter sends · Esc leaves", id="message", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
+        self._update_log_title()
         self.set_interval(1 / PUMP_HZ, self._pump)
         self.event_log.focus()
         self.call_after_refresh(self._painted)
         if self.connect_on_mount:
             self.run_session()
 
+    def on_resize(self) -> None:
+        # Below 100 columns the panes stack: side by side, neither would be readable.
+        self.screen.set_class(self.size.width < 100, "-narrow")
+
     def _painted(self) -> None:
         self.first_paint_at = time.monotonic()
         # After the first paint, never before it: the screen does not wait for PortAudio.
         self.run_worker(self.voice.prepare(), name="prepare-audio", exit_on_error=False)
 
+    # -- telling the user -------------------------------------------------------------------
+
+    def say(self, message: str, *, title: str = "", severity: str = "information", timeout: float = 6) -> None:
+        """A notification whose text is shown as written: server text is never read as markup."""
+        level = severity if severity in ("information", "warning", "error") else "information"
+        self.notify(message, title=title, severity=level, timeout=timeout, markup=False)  # type: ignore[arg-type]
+
     # -- session ----------------------------------------------------------------------------
 
     @work(exclusive=True, group="session", exit_on_error=False, description="Realtime session")
     async def run_session(self) -> None:
-        """Resolve the target, connect, configure the session, then live until it closes."""
-        status = self.status_line
+        """Connect, configure the session, live until it closes; reconnect on its own after a drop."""
+        while True:
+            retry = await self._one_session()
+            if not retry or self._quitting or not self.settings.reconnect:
+                return
+            if not await self._wait_for_server():
+                return
+            self.bus.publish(FRAMES, local_envelope("rt.reconnect", "the server is back: reconnecting"))
+
+    async def _one_session(self) -> bool:
+        """One connection, start to end; True when it ended in a way worth retrying."""
         # Locals, not self.session/self.capture: a reconnect may replace those while this one ends.
         session: RealtimeSession | None = None
         capture: CaptureWriter | None = None
         try:
             async with open_target(self.settings) as target:
-                status.target = target.label
                 capture = self.capture = self._open_capture(target.secrets)
                 session = RealtimeSession(target, self.bus, capture=capture)
                 self.session = self.voice.session = session
                 if target.kind == "simulator":
                     self._warm_up_simulator()
+                self._target_url = target.url
                 try:
                     await session.connect()
                 except ConnectionFailed as exc:
-                    self.notify(str(exc), title="Connection failed", severity="error", timeout=30)
-                    return
+                    self.say(str(exc), title="Connection failed", severity="error", timeout=30)
+                    return self._retry.worth_retrying(str(exc), None)
+                self._retry.connected()
                 self.send_session_update(session_update(session_options(self.settings)))
                 self.voice.start_playback()
                 await session.wait_closed()
                 if session.close_reason:
-                    self.notify(session.close_reason, title="Disconnected", severity="error", timeout=30)
+                    self.say(session.close_reason, title="Disconnected", severity="error", timeout=30)
+                    return self._retry.worth_retrying(session.close_reason, getattr(session, "close_code", None))
+                return False
         except TargetError as exc:
             self._session_failed(str(exc), "No target")
         except Exception as exc:  # noqa: BLE001 - e.g. the simulator could not start: say so, keep the app
@@ -157,8 +212,29 @@ class RtApp(App[None]):
                 capture.close()
             await self.voice.stop_turns()
             self.recorder.mode = "push-to-talk"
-            if self.recorder.state is not RecorderState.UNAVAILABLE:
-                self.recorder.state = RecorderState.IDLE
+        return False
+
+    async def _wait_for_server(self) -> bool:
+        """Probe the server's port until it accepts again (quietly, no new session per try)."""
+        parts = urlsplit(getattr(self, "_target_url", ""))
+        host = parts.hostname or "127.0.0.1"
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+        for delay in self._retry.delays():
+            self.status_line.state_override = f"reconnecting in {delay:.1f} s"
+            self.status_line.refresh()
+            await asyncio.sleep(delay)
+            if self._quitting:
+                return False
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=2)
+            except (OSError, TimeoutError):
+                continue
+            writer.close()
+            self.status_line.state_override = ""
+            return True
+        self.status_line.state_override = ""
+        self.say("the server did not come back: ctrl+r to try again", title="Reconnect", severity="warning")
+        return False
 
     def _open_capture(self, secrets: tuple[str, ...]) -> CaptureWriter | None:
         """The capture file for a new session, or None (with a note) when it cannot be written."""
@@ -168,21 +244,20 @@ class RtApp(App[None]):
             capture = CaptureWriter(new_session_dir(), secrets)
         except OSError as exc:
             self.bus.publish(FRAMES, local_envelope("rt.capture", f"no capture file: {exc}"))
-            self.notify(f"frames will not be saved: {exc}", title="Capture", severity="warning")
+            self.say(f"frames will not be saved: {exc}", title="Capture", severity="warning")
             return None
+        self.journal.capture_path = str(capture.path)
         self.bus.publish(FRAMES, local_envelope("rt.capture", f"capturing every frame to {capture.path}"))
         return capture
 
     def _session_failed(self, message: str, title: str) -> None:
-        self.status_line.state = "failed"
-        self.status_line.detail = message
         self.bus.publish(FRAMES, local_envelope("rt.connection", message, state="failed"))
-        self.notify(message, title=title, severity="error", timeout=30)
+        self.say(message, title=title, severity="error", timeout=30)
 
     def action_reconnect(self) -> None:
         """Open a new session (after a disconnect or a failed connection); the transcript is kept."""
         if self.session is not None and self.session.is_open:
-            self.notify("already connected")
+            self.say("already connected")
             return
         self.bus.publish(FRAMES, local_envelope("rt.reconnect", "reconnecting: a new session starts"))
         self.run_session()
@@ -196,76 +271,78 @@ class RtApp(App[None]):
     # -- the pump ---------------------------------------------------------------------------
 
     def _pump(self) -> None:
-        frames = self._conv_sub.drain()
+        frames = self._frames.drain()
         if frames:
-            self._ingest(frames)
-        batch = self._log_sub.drain()
-        if batch:
-            self.event_log.extend(batch)
-        level = self._level_sub.get_nowait()
+            self.ingest(frames)
+        level = self._level.get_nowait()
         if level is not None:
             self.recorder.level = level
 
-    def _ingest(self, frames: Iterable[Envelope]) -> None:
-        status = self.status_line
-        frames_in = frames_out = 0
-        for env in frames:
-            try:
-                self.conversation.apply(env)
-                if env.direction is Direction.IN:
-                    frames_in += 1
-                    self.voice.observe(env)
-                    self._react_to(env)
-            except Exception as exc:  # noqa: BLE001 - one odd frame must not take the app down
-                self.bus.publish(FRAMES, local_envelope("rt.client_error", f"frame #{env.seq} not shown: {exc}"))
-                continue
-            if env.direction is Direction.OUT:
-                frames_out += 1
-            elif env.type == "rt.connection":
-                status.state = str(env.data.get("state"))
-            elif env.type == "rt.audio" and env.data.get("notify", True):
-                self.notify(str(env.data.get("message")), title="Audio", severity="warning")
-        status.frames_in += frames_in
-        status.frames_out += frames_out
-        status.session_id = self.conversation.session_id or ""
+    def ingest(self, frames: list[Envelope]) -> None:
+        """Journal a batch, run the projections, react, and refresh the views once."""
+        added = self.pipeline.ingest(frames)
+        for index in added:
+            frame = self.journal[index]
+            if frame.direction is not Direction.OUT:
+                self._react_to(index)
         while self.conversation.bad_frames:
             message = self.conversation.bad_frames.pop(0)
             self.bus.publish(FRAMES, local_envelope("rt.client_error", message))
-            self.notify(message, title="Unexpected frame", severity="warning")
         changed = self.conversation.take_changes()
         if changed:
             self.transcript.sync(self.conversation.ordered(), changed)
+        if self.facts.take_changes():
+            self.status_line.refresh()
+            self._update_recorder()
+        self.links.take_changes()
+        self.event_log.frames_added()
+        self._update_log_title()
 
-    def _react_to(self, env: Envelope) -> None:
-        if env.type in ("session.created", "session.updated"):
-            if env.type == "session.updated":
-                self.session_updates += 1
-            self.status_line.detail = describe_session(field(env.data, "session"))
-        elif env.type == "error":
-            err = field(env.data, "error")
-            if text(err.get("event_id")) in self.config_event_ids:
-                # The whole update was dropped (GA is strict): say so, or the screen would claim a
-                # configuration (push-to-talk, transcription) the server is not using.
-                self.status_line.detail = "session.update rejected: server kept its previous configuration"
-                self.notify(error_summary(env.data), title="session.update rejected", severity="error", timeout=30)
+    def _react_to(self, index: int) -> None:
+        """Toasts for what a user must not miss (the log shows everything)."""
+        frame = self.journal[index]
+        if frame.type == "error":
+            data = self.journal.data(index)
+            rejected = self.facts.rejections and self.facts.rejections[-1].error_index == index
+            if rejected:
+                # The whole update was dropped (GA is strict): the status line says so too.
+                self.say(error_summary(data), title="session.update rejected", severity="error", timeout=30)
             else:
-                self.notify(error_summary(env.data), title="Server error", severity="error", timeout=10)
-        elif env.type == "rt.malformed":
-            self.notify(text(env.data.get("message")), title="Malformed frame", severity="warning")
+                self.say(error_summary(data), title="Server error", severity="error", timeout=10)
+        elif frame.type == "rt.malformed":
+            self.say(text(self.journal.data(index).get("message")), title="Malformed frame", severity="warning")
+        elif frame.type == "rt.client_error":
+            self.say(text(self.journal.data(index).get("message")), title="Unexpected frame", severity="warning")
+        elif frame.type in ("rt.audio", "rt.capture", "rt.refused"):
+            data = self.journal.data(index)
+            if data.get("notify", frame.type != "rt.capture" or data.get("failed", False)):
+                self.say(text(data.get("message")), title=frame.type[3:].title(), severity="warning")
+
+    def _update_recorder(self) -> None:
+        recorder = self.recorder
+        if self.facts.ended:
+            if recorder.state is not RecorderState.UNAVAILABLE:
+                recorder.state = RecorderState.DISCONNECTED
+        elif recorder.state is RecorderState.DISCONNECTED and self.facts.state == "open":
+            recorder.state = RecorderState.IDLE
 
     def send_session_update(self, event: dict[str, Any]) -> None:
-        """Send a `session.update`, remembering its id to recognise a rejection."""
+        """Send a `session.update` (the session-facts projection sees it and any rejection)."""
         if self.session is not None and self.session.is_open:
             self.session.send(event)
-            self.config_event_ids.add(str(event["event_id"]))
 
     def ingest_for_display(self, envelopes: Iterable[Envelope]) -> None:
-        """Publish envelopes as if a session had received them (replays, screenshots, tests)."""
+        """Publish envelopes as if a session had received them (screenshots, tests)."""
         for env in envelopes:
             self.bus.publish(FRAMES, env)
         self._pump()
 
-    # -- actions ----------------------------------------------------------------------------
+    @property
+    def session_updates(self) -> int:
+        """`session.updated` frames received in this connection."""
+        return self.facts.updates_applied
+
+    # -- actions: voice ---------------------------------------------------------------------
 
     async def action_talk(self) -> None:
         """Start a push-to-talk turn, or end it: commit, then ask for a response."""
@@ -273,7 +350,7 @@ class RtApp(App[None]):
             return
         recorder = self.recorder
         if self.voice.mode is TurnMode.HANDS_FREE:
-            self.notify("hands-free is on: just speak (v switches back to push-to-talk)")
+            self.say("hands-free is on: just speak (v switches back to push-to-talk)")
             return
         self._busy = True
         try:
@@ -312,8 +389,6 @@ class RtApp(App[None]):
                 await self.voice.stop_hands_free(update)
                 recorder.mode = "push-to-talk"
                 recorder.state = RecorderState.IDLE
-            if "event_id" in update:  # set by the session when it was sent
-                self.config_event_ids.add(str(update["event_id"]))
         except VoiceError as exc:
             self._voice_failed(str(exc))
         except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app
@@ -324,23 +399,28 @@ class RtApp(App[None]):
     def _voice_failed(self, message: str) -> None:
         recorder = self.recorder
         recorder.message = message
-        recorder.state = RecorderState.UNAVAILABLE if "unavailable" in message else RecorderState.IDLE
-        self.notify(message, title="Recorder", severity="warning")
+        if "unavailable" in message:
+            recorder.state = RecorderState.UNAVAILABLE
+        elif self.facts.ended or "not connected" in message:
+            recorder.state = RecorderState.DISCONNECTED
+        else:
+            recorder.state = RecorderState.IDLE
+        self.say(message, title="Recorder", severity="warning")
 
     @on(Input.Submitted, "#message")
     def send_text(self, event: Input.Submitted) -> None:
         """Send the typed text as a user message and ask for a response."""
-        text = event.value.strip()
-        if not text:
+        said = event.value.strip()
+        if not said:
             return
         if self.session is None or not self.session.is_open:
-            self.notify("not connected: the message was not sent", severity="warning")
+            self.say("not connected: the message was not sent", severity="warning")
             return
         self.voice.interrupt_playback()
         self.session.send(
             {
                 "type": "conversation.item.create",
-                "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]},
+                "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": said}]},
             }
         )
         self.session.send({"type": "response.create"})
@@ -351,29 +431,264 @@ class RtApp(App[None]):
         self.query_one("#message", Input).focus()
 
     def action_leave_input(self) -> None:
-        """Leave the message input so space talks again."""
+        """Leave an input or a zoomed pane: back to the event log, so space talks again."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
         self.event_log.focus()
 
-    def action_clear_log(self) -> None:
-        """Clear the event-log view (the capture file keeps everything)."""
-        self.event_log.clear()
+    def action_zoom(self) -> None:
+        """Give the focused pane the whole screen (again: back to both panes)."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        target = self.transcript if self.transcript.has_focus else self.query_one("#log-pane")
+        self.screen.maximize(target, container=False)
 
-    @on(EventLog.Selected)
-    def show_detail(self, event: EventLog.Selected) -> None:
-        """Open the JSON of the selected row."""
-        self.push_screen(EventDetail(event.row))
+    # -- actions: the log -------------------------------------------------------------------
+
+    def action_clear_log(self) -> None:
+        """Clear the event-log view (the journal and the capture file keep everything)."""
+        self.log_view.clear()
+        self.event_log.rebuilt()
+        self._update_log_title()
+
+    def action_filter(self) -> None:
+        """Open the filter bar."""
+        self.filter_bar.open()
+
+    def action_find(self) -> None:
+        """Open the find bar."""
+        self.find_bar.open()
+
+    @on(QueryBar.Submitted, "#filter-bar")
+    def _filter_submitted(self, event: QueryBar.Submitted) -> None:
+        self.apply_filter(event.text)
+        self.event_log.focus()
+
+    @on(QueryBar.Submitted, "#find-bar")
+    def _find_submitted(self, event: QueryBar.Submitted) -> None:
+        if not event.text:
+            self.find_bar.active = ""
+            self.event_log.set_finder(None)
+            self.find_bar.close()
+            self.event_log.focus()
+            return
+        finder = Finder(event.text)
+        self.find_bar.active = event.text
+        self.event_log.set_finder(finder)
+        found = self.event_log.find()
+        count = finder.count(self.log_view)
+        if found is None:
+            self.find_bar.set_status(f"{event.text!r} is not in the {self.log_view.shown:,} frames shown", error=True)
+        else:
+            self.find_bar.set_status(f"{count:,} matching frames · n next · N previous · Esc leaves")
+        self.event_log.focus()
+
+    @on(QueryBar.Left)
+    def _bar_left(self, event: QueryBar.Left) -> None:
+        event.bar.close()
+        self.event_log.focus()
+
+    @on(FamilyToggles.Toggled)
+    def _family_toggled(self, event: FamilyToggles.Toggled) -> None:
+        self.toggle_family(event.family)
+
+    def toggle_family(self, family: Family) -> None:
+        """Hide or show one family of frames."""
+        hidden = self.filter_bar.hidden_families
+        hidden.symmetric_difference_update({family})
+        self.filter_bar.show_families()
+        self.apply_filter(self._user_filter)
+
+    def apply_filter(self, text: str) -> bool:
+        """Show only frames that pass `text` (and the family toggles); False for a malformed query."""
+        hidden = sorted(family.value for family in self.filter_bar.hidden_families)
+        combined = " ".join(filter(None, [f"({text})" if text else "", *(f"-family:{name}" for name in hidden)]))
+        try:
+            query = Query(combined, self.journal, self.links)
+        except QueryError as exc:
+            self.filter_bar.set_status(str(exc), error=True)
+            return False
+        started = time.perf_counter()
+        self.log_view.set_query(query)
+        self.last_filter_seconds = time.perf_counter() - started
+        self._user_filter = text
+        self.filter_bar.active = combined
+        if combined:
+            self.filter_bar.add_class("-shown")
+            self.filter_bar.set_status(
+                f"{self.log_view.shown:,} of {self.log_view.in_range:,} frames · Enter on an empty filter clears it"
+            )
+        else:
+            self.filter_bar.close()
+        self.event_log.rebuilt()
+        self._update_log_title()
+        return True
+
+    def clear_filter(self) -> None:
+        """Show every frame again (the family toggles included)."""
+        self.filter_bar.hidden_families.clear()
+        self.filter_bar.show_families()
+        self.apply_filter("")
+
+    def _update_log_title(self) -> None:
+        title = "Events ▲ sent ▼ received ● local"
+        if self.filter_bar.active:
+            title = f"Events · filter: {self.filter_bar.active}"
+        self.event_log.border_title = title
+
+    @on(EventLog.Details)
+    def show_detail(self, event: EventLog.Details) -> None:
+        """Open the details of frames (one, or a whole run)."""
+
+        def jumped(index: int | None) -> None:
+            if index is not None and not self.event_log.select_frame(index):
+                self.say(f"frame #{self.journal[index].seq} is hidden by the filter")
+
+        self.push_screen(EventDetail(self.journal, self.links, event.indices, self.recover_payload), jumped)
+
+    def recover_payload(self, index: int) -> str | None:
+        """A dropped frame's wire text, read back from the capture file."""
+        from tui.journal.export import recover_payloads
+
+        frame = self.journal[index]
+        path = self.journal.capture_path
+        if path is None:
+            return None
+        return recover_payloads(Path(path), {frame.seq}).get(frame.seq)
+
+    @on(EventLog.Notice)
+    def _log_notice(self, event: EventLog.Notice) -> None:
+        self.say(event.text)
+
+    @on(EventLog.ShowItem)
+    def _show_item(self, event: EventLog.ShowItem) -> None:
+        if self.transcript.select_item(event.item_id):
+            self.transcript.focus()
+        else:
+            self.say(f"{event.item_id} has no row in the transcript")
+
+    @on(Transcript.ShowFrames)
+    def _show_frames(self, event: Transcript.ShowFrames) -> None:
+        item = self.conversation.items.get(event.item_id)
+        query = f"item:{event.item_id}"
+        if item is not None and item.response_id:
+            query += f" | response:{item.response_id}"
+        self.filter_bar.add_class("-shown")
+        self.apply_filter(query)
+        self.event_log.focus()
+
+    @on(EventLog.CopyFrame)
+    def _copy_frame(self, event: EventLog.CopyFrame) -> None:
+        detail = EventDetail(self.journal, self.links, [event.index], self.recover_payload)
+        self.keep_text(detail.frames_json(), detail.file_name(), copy=True)
+
+    @on(EventDetail.Export)
+    def _detail_export(self, event: EventDetail.Export) -> None:
+        self.keep_text(event.text, event.name, copy=event.copy)
+
+    def keep_text(self, text: str, name: str, *, copy: bool) -> Path | None:
+        """Copy `text` to the clipboard (OSC 52) and/or save it to a file; say where it went."""
+        folder = self.capture.folder if self.capture is not None else None
+        try:
+            path = write_private(output_folder(folder), name, text)
+        except OSError as exc:
+            self.say(f"could not save {name}: {exc}", severity="error")
+            path = None
+        if copy:
+            self.copy_to_clipboard(text)
+            where = f"; also saved to {path}" if path is not None else ""
+            self.say(f"copied {len(text):,} characters (OSC 52: your terminal must allow it){where}", title="Copy")
+        elif path is not None:
+            self.say(f"saved to {path}", title="Save")
+        return path
+
+    async def action_export(self) -> None:
+        """Export the frames the log shows as JSONL (audio kept, or replaced by a size tag)."""
+        from tui.widgets.export_dialog import ExportDialog, ExportRequest
+
+        folder = output_folder(self.capture.folder if self.capture is not None else None)
+        default = folder / f"export-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+
+        def chosen(request: ExportRequest | None) -> None:
+            if request is not None:
+                self.export_frames(Path(request.path), keep_audio=request.keep_audio)
+
+        self.push_screen(ExportDialog(self.log_view.shown, self.filter_bar.active, str(default)), chosen)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False, description="export frames")
+    def export_frames(self, path: Path, *, keep_audio: bool) -> None:
+        """Write the shown frames to `path` (off the UI thread: an hour of audio is hundreds of MB)."""
+        from tui.journal.export import ExportError, export_jsonl
+
+        indices = list(self.log_view.indices)
+        try:
+            written = export_jsonl(self.journal, indices, path, keep_audio=keep_audio)
+        except (OSError, ExportError) as exc:
+            self.call_from_thread(self.say, f"export failed: {exc}", title="Export", severity="error")
+            return
+        self.call_from_thread(self.say, f"{written:,} frames written to {path}", title="Export")
+
+    # -- the command palette, screenshots, shutdown -----------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The command palette: the app's own commands beside Textual's."""
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("recorder: talk / send", "Start or end a push-to-talk turn", self.action_talk)
-        yield SystemCommand("recorder: hands-free on/off", "Let server VAD end your turns", self.action_hands_free)
-        yield SystemCommand("log: clear", "Clear the event-log view", self.action_clear_log)
-        yield SystemCommand("session: reconnect", "Open a new session, keeping the transcript", self.action_reconnect)
-        yield SystemCommand("log: follow", "Follow new frames", self.event_log.action_tail)
-        yield SystemCommand("message: type", "Focus the message input", self.action_focus_input)
+        """The command palette: every action of the app, beside Textual's own."""
+        for command in super().get_system_commands(screen):
+            if command.title.lower() != "screenshot":
+                yield command
+        yield SystemCommand("Screenshot", "Save an SVG screenshot in the session folder", self.action_save_screenshot)
+        for title, help_text, target in PALETTE:
+            yield SystemCommand(title, help_text, self._resolve(target))
+        for family in Family:
+            verb = "show" if family in self.filter_bar.hidden_families else "hide"
+            yield SystemCommand(
+                f"log: {verb} {family.value} frames",
+                f"Toggle the {family.value} family",
+                partial(self.toggle_family, family),
+            )
+
+    def _resolve(self, target: str) -> Callable[[], Any]:
+        """`"event_log.action_tail"` → that bound method."""
+        obj: Any = self
+        for name in target.split("."):
+            obj = getattr(obj, name)
+        return cast(Callable[[], Any], obj)
+
+    def copy_transcript(self) -> None:
+        """Copy the conversation as Markdown (and save it beside the capture)."""
+        from tui.conversation.export import to_markdown
+
+        self.keep_text(to_markdown(self.conversation.ordered()), f"transcript-{time.strftime('%H%M%S')}.md", copy=True)
+
+    def export_transcript_markdown(self) -> None:
+        """Save the conversation as Markdown."""
+        from tui.conversation.export import to_markdown
+
+        self.keep_text(to_markdown(self.conversation.ordered()), f"transcript-{time.strftime('%H%M%S')}.md", copy=False)
+
+    def export_transcript_json(self) -> None:
+        """Save the conversation as JSON (role, time, text, transcript status)."""
+        from tui.conversation.export import to_json
+
+        self.keep_text(to_json(self.conversation.ordered()), f"transcript-{time.strftime('%H%M%S')}.json", copy=False)
+
+    def action_save_screenshot(self) -> None:
+        """Save an SVG screenshot in the session folder (no Downloads folder needed)."""
+        folder = output_folder(self.capture.folder if self.capture is not None else None)
+        try:
+            path = self.save_screenshot(path=str(folder))
+        except OSError as exc:
+            self.say(f"screenshot not saved: {exc}", severity="error")
+            return
+        self.say(f"screenshot saved to {path}", title="Screenshot")
+
+    async def action_quit(self) -> None:
+        """Quit (stops any reconnect wait)."""
+        self._quitting = True
+        self.exit()
 
     async def on_unmount(self) -> None:
+        self._quitting = True
         await self.voice.close()
         if self.session is not None:
             await self.session.close()
@@ -381,13 +696,23 @@ class RtApp(App[None]):
             self.capture.close()
 
 
+class _ConversationProjection:
+    """Adapts the conversation reducer to the projection protocol (TEMPORARY)."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+
+    def apply(self, env: Envelope, index: int) -> None:
+        self.conversation.apply(env)
+
+    def take_changes(self) -> set[str]:
+        return self.conversation.take_changes()
+
+
 def describe_session(session: dict[str, Any]) -> str:
     """What the server says the session does: who ends turns, and whether input is transcribed."""
-    turns = turn_detection_config(session)
-    transcription = transcription_config(session)
-    turn_text = (text(turns.get("type")) or "vad") if turns else "manual turns"
-    model = text(transcription.get("model")) if transcription else ""
-    return f"{turn_text} · {'transcribe: ' + model if model else 'no input transcription'}"
+    facts = SessionFacts(applied=session, state="open")
+    return facts.describe()
 
 
 def run_app(settings: Settings) -> int:
@@ -399,4 +724,4 @@ def run_app(settings: Settings) -> int:
     return 0
 
 
-__all__ = ["RtApp", "run_app"]
+__all__ = ["RtApp", "describe_session", "run_app"]

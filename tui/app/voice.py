@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tui.bus import Bus, Mode, Subscription, Topic
-from tui.protocol import Envelope, field, local_envelope, text
+from tui.protocol import Envelope, local_envelope
 from tui.session import FRAMES, RealtimeSession
 
 if TYPE_CHECKING:
@@ -41,8 +42,14 @@ class VoiceError(Exception):
 class VoiceController:
     """Owns the microphone and the speaker for one app; talks to the session it is given."""
 
-    def __init__(self, bus: Bus, *, playback: bool = True) -> None:
+    def __init__(
+        self, bus: Bus, *, playback: bool = True, active_response: Callable[[], str | None] = lambda: None
+    ) -> None:
         self.bus = bus
+        self._active_response = active_response
+        """The response in progress, as the frames tell it (the session-facts projection)."""
+        self._cancelled: set[str] = set()
+        """Responses we already asked to cancel (a second cancel would only earn an error)."""
         self.session: RealtimeSession | None = None
         self.mode = TurnMode.PUSH_TO_TALK
         self.playback_enabled = playback
@@ -55,8 +62,6 @@ class VoiceController:
         self._speaker: Speaker | None = None
         self._speaker_failed = False
         self._player: asyncio.Task[None] | None = None
-        self.active_response: str | None = None
-        """The default-conversation response in progress, if any (cancelled when the user barges in)."""
 
     # -- turns ------------------------------------------------------------------------------
 
@@ -67,11 +72,16 @@ class VoiceController:
         self.audio_ready = await asyncio.to_thread(prepare_audio)
 
     async def start_turn(self) -> None:
-        """Open the microphone and stream it into the input buffer until `finish_turn`."""
+        """Open the microphone and stream it into the input buffer until `finish_turn`.
+
+        The microphone opens first: with no device, nothing is sent (no barge-in, no clear).
+        """
         session = self._open_session()
+        await self._start_mic(session, before_streaming=self._begin_turn)
+
+    def _begin_turn(self, session: RealtimeSession) -> None:
         self.interrupt_playback()
         session.send({"type": "input_audio_buffer.clear"})
-        await self._start_mic(session)
 
     async def finish_turn(self) -> int:
         """Stop the microphone, commit what was recorded and ask for a response; returns the ms sent."""
@@ -100,7 +110,9 @@ class VoiceController:
             self.session.send(session_update)
             self.session.send({"type": "input_audio_buffer.clear"})
 
-    async def _start_mic(self, session: RealtimeSession) -> None:
+    async def _start_mic(
+        self, session: RealtimeSession, before_streaming: Callable[[RealtimeSession], None] | None = None
+    ) -> None:
         from tui.audio import AudioDeviceError, Microphone
 
         mic = Microphone(on_level=lambda level: self.bus.publish(MIC_LEVEL, level))
@@ -112,6 +124,8 @@ class VoiceController:
             # The recorder shows this one; the log keeps it too, without a second toast.
             self._note("rt.audio", f"microphone unavailable: {exc}", notify=False)
             raise VoiceError(f"microphone unavailable: {exc}") from None
+        if before_streaming is not None:
+            before_streaming(session)
         self._mic = mic
         self.recording = True
         self._sender = asyncio.create_task(self._stream(mic, session), name="rt-mic-sender")
@@ -171,15 +185,6 @@ class VoiceController:
         finally:
             sub.close()
 
-    def observe(self, env: Envelope) -> None:
-        """Track the response in progress from inbound frames (the app's pump calls this), so barge-in
-        can cancel it whether or not audio is being played."""
-        if env.type == "response.created":
-            self.active_response = text(field(env.data, "response").get("id")) or None
-        elif env.type == "response.done":
-            if text(field(env.data, "response").get("id")) == self.active_response:
-                self.active_response = None
-
     @property
     def playing(self) -> bool:
         """True while assistant audio waits to be handed to the speaker."""
@@ -204,12 +209,15 @@ class VoiceController:
     def interrupt_playback(self, *, cancel: bool = True) -> None:
         """Barge-in: cancel the response in progress, stop local playback, and tell the server how much
         of each item the user actually heard."""
-        if cancel and self.session is not None and self.session.is_open and self.active_response is not None:
-            self.session.send({"type": "response.cancel", "response_id": self.active_response})
-            self.active_response = None
+        active = self._active_response()
+        if cancel and self.session is not None and self.session.is_open and active is not None:
+            if active not in self._cancelled:
+                self._cancelled.add(active)
+                self.session.send({"type": "response.cancel", "response_id": active})
+            active = None
         if self._speaker is None:
             return
-        heard = self._speaker.clear(streaming=self.active_response is not None)
+        heard = self._speaker.clear(streaming=active is not None)
         if self.session is None or not self.session.is_open:
             return
         for item_id, played_ms in heard.items():
@@ -230,7 +238,7 @@ class VoiceController:
         with contextlib.suppress(Exception):
             await self._stop_mic()
         self.mode = TurnMode.PUSH_TO_TALK
-        self.active_response = None
+        self._cancelled.clear()
 
     async def close(self) -> None:
         """Stop the microphone, the player and the speaker."""

@@ -1,9 +1,9 @@
-"""Pure views: they show what they are given and post messages; they never touch the network."""
+"""Pure views: they render the journal and its projections and post messages; they never touch the network."""
 
 from .event_detail import EventDetail
-from .event_log import EventLog, LogRow
+from .event_log import EventLog
 from .recorder import Recorder, RecorderState
 from .status import StatusLine
-from .transcript import Transcript, TurnRow
+from .transcript import Transcript, render_item
 
-__all__ = ["EventDetail", "EventLog", "LogRow", "Recorder", "RecorderState", "StatusLine", "Transcript", "TurnRow"]
+__all__ = ["EventDetail", "EventLog", "Recorder", "RecorderState", "StatusLine", "Transcript", "render_item"]

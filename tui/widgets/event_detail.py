@@ -1,50 +1,172 @@
-"""A modal with one event's JSON, audio payloads elided, for the row the user opened."""
+"""A modal with the JSON of one frame, or of every frame of a run, and what they are linked to.
+
+Each frame gets a header (seq, direction, time since connect, Δt since the frame before it, size,
+type) and its pretty JSON, with base64 audio as a size tag and long strings wrapped (cut only past
+`MAX_STRING`). An error shows the frame that caused it, and a cause the errors it led to. A frame
+whose payload the journal dropped from memory is read back from the capture file.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.json import JSON
+from rich.rule import Rule
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.protocol import redact
+from tui.journal import Frame, Journal, Links
+from tui.protocol import redact, strict_json
 
-from .event_log import LogRow
+from .log_format import ARROWS, delta_text, size_text, time_text
+
+MAX_STRING = 4000
+"""Strings longer than this are cut in the view (copy and save keep them whole)."""
+
+MAX_FRAMES = 200
+"""Frames of a run shown at once (a 10-minute reply holds thousands)."""
+
+Recover = Callable[[int], str | None]
+"""Reads a frame's wire text back from the capture file, by journal index."""
 
 
-class EventDetail(ModalScreen[None]):
-    """Pretty JSON of the first (and, for a collapsed run, the last) frame of a row."""
+class EventDetail(ModalScreen[int | None]):
+    """Frames in full; dismisses with a journal index to jump to (the linked frame), or None."""
 
     DEFAULT_CSS = """
     EventDetail { align: center middle; }
-    EventDetail > VerticalScroll { width: 90%; height: 85%; border: round $accent; background: $surface; }
+    EventDetail > VerticalScroll { width: 94%; height: 90%; border: round $accent; background: $surface; }
     """
-    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", id="detail.close")]
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Close", id="detail.close"),
+        Binding("c", "copy", "Copy", id="detail.copy"),
+        Binding("s", "save", "Save", id="detail.save"),
+        Binding("x", "jump", "Go to linked frame", id="detail.jump"),
+    ]
 
-    def __init__(self, row: LogRow) -> None:
+    class Export(Message):
+        """Copy (to the clipboard) or save (to a file) the frames shown, as JSON."""
+
+        def __init__(self, text: str, name: str, *, copy: bool) -> None:
+            self.text = text
+            self.name = name
+            self.copy = copy
+            super().__init__()
+
+    def __init__(self, journal: Journal, links: Links | None, indices: list[int], recover: Recover | None) -> None:
         super().__init__()
-        self.row = row
+        self.journal = journal
+        self.links = links
+        self.indices = indices
+        self.recover = recover
 
     def compose(self) -> ComposeResult:
-        shown = [self.row.first] if self.row.count == 1 else [self.row.first, self.row.last]
-        parts: list[JSON | Text] = []
-        for env in shown:
-            parts.append(JSON(json.dumps(redact(env.data) if env.data else env.raw, ensure_ascii=False)))
-            if env.type == "rt.malformed":
-                # What the server actually sent, so the bad bytes can be seen without the capture file.
-                raw = env.raw if len(env.raw) <= 4000 else env.raw[:4000] + f"… (+{len(env.raw) - 4000} chars)"
-                parts.append(Text.assemble(("\nraw frame:\n", "bold"), raw))
+        shown = self.indices[:MAX_FRAMES]
+        parts: list[RenderableType] = []
+        for index in shown:
+            parts += self._frame(index)
+            parts += self._linked(index)
+        if len(self.indices) > MAX_FRAMES:
+            parts.append(Text(f"… {len(self.indices) - MAX_FRAMES} more frames (export the run to see them all)"))
+        first = self.journal[self.indices[0]]
         with VerticalScroll() as scroll:
-            count = f" ×{self.row.count} (first and last)" if self.row.count > 1 else ""
-            scroll.border_title = f"{self.row.type}{count}"
-            scroll.border_subtitle = "base64 audio shown as a size tag · esc closes"
+            count = f" · {len(self.indices)} frames" if len(self.indices) > 1 else ""
+            scroll.border_title = Text(f"{first.type}{count}")
+            scroll.border_subtitle = "c copy · s save · x linked frame · esc close"
             yield Static(Group(*parts))
 
-    async def action_dismiss(self, result: None = None) -> None:
+    def _frame(self, index: int, label: str = "") -> list[RenderableType]:
+        frame = self.journal[index]
+        header = Text(label, style="bold") if label else Text()
+        header.append(self.header(frame), style="bold")
+        parts: list[RenderableType] = [Rule(style="dim"), header]
+        data = self._data(frame)
+        if data is None:
+            parts.append(Text("(payload not in memory, and no capture file to read it from)", style="italic"))
+            return parts
+        parts.append(JSON(json.dumps(redact(data, max_string=MAX_STRING), ensure_ascii=False)))
+        if frame.type == "rt.malformed" and frame.raw:
+            raw = frame.raw if len(frame.raw) <= MAX_STRING else frame.raw[:MAX_STRING] + f"… (+{len(frame.raw)} chars)"
+            parts.append(Text.assemble(("raw frame:\n", "bold"), raw))
+        return parts
+
+    def header(self, frame: Frame) -> str:
+        """`#seq ▼ in · 00:12.345 since connect · Δt +20ms · 6.4K · type`."""
+        previous = self.journal[frame.index - 1] if frame.index > 0 else None
+        delta = delta_text(frame.mono - previous.mono) if previous is not None else "first frame"
+        return (
+            f"#{frame.seq} {ARROWS[frame.direction]} {frame.direction.value} · "
+            f"{time_text(self.journal.since_connect(frame))} since connect · Δt {delta} · "
+            f"{size_text(frame.size)} · {frame.type}"
+        )
+
+    def _linked(self, index: int) -> list[RenderableType]:
+        if self.links is None:
+            return []
+        parts: list[RenderableType] = []
+        cause = self.links.cause_of.get(index)
+        if cause is not None:
+            parts += self._frame(cause.cause, label=f"caused by ({cause.kind}): ")
+        for effect in self.links.effects_of.get(index, []):
+            parts += self._frame(effect.effect, label=f"led to ({effect.kind}): ")
+        return parts
+
+    def _data(self, frame: Frame) -> dict[str, Any] | None:
+        if not frame.payload_dropped:
+            return self.journal.data(frame.index)
+        raw = self.recover(frame.index) if self.recover is not None else None
+        if raw is None:
+            return None
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            return {"raw": raw}
+        return parsed if isinstance(parsed, dict) else {"raw": raw}
+
+    def frames_json(self) -> str:
+        """The frames shown, whole (audio kept), as JSON: one object, or a list for a run."""
+        frames = [self._data(self.journal[index]) or {"type": self.journal[index].type} for index in self.indices]
+        value = frames[0] if len(frames) == 1 else frames
+        try:
+            return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+        except ValueError:  # NaN or Infinity from a server: strict JSON marks them
+            return strict_json.dumps(value)
+
+    def action_copy(self) -> None:
+        """Copy the frames to the clipboard (OSC 52), with a file as the fallback."""
+        self.post_message(self.Export(self.frames_json(), self.file_name(), copy=True))
+
+    def action_save(self) -> None:
+        """Save the frames to a file in the session folder."""
+        self.post_message(self.Export(self.frames_json(), self.file_name(), copy=False))
+
+    def file_name(self) -> str:
+        """A file name for the frames shown."""
+        first = self.journal[self.indices[0]]
+        suffix = f"-run-{len(self.indices)}" if len(self.indices) > 1 else ""
+        return f"frame-{first.seq}-{first.type}{suffix}.json"
+
+    def action_jump(self) -> None:
+        """Close and select the linked frame (the cause of an error, or the error of a cause)."""
+        if self.links is not None:
+            index = self.indices[0]
+            cause = self.links.cause_of.get(index)
+            if cause is not None:
+                self.dismiss(cause.cause)
+                return
+            effects = self.links.effects_of.get(index)
+            if effects:
+                self.dismiss(effects[-1].effect)
+                return
+        self.app.notify("this frame has no linked cause or error", markup=False)
+
+    async def action_dismiss(self, result: int | None = None) -> None:
         self.dismiss(result)

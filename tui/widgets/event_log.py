@@ -1,19 +1,16 @@
-"""The event-log pane: every frame in both directions, one row each, rendered with the Line API.
+"""The event-log pane: every frame in both directions, rendered with the Line API over the journal.
 
-Built for a firehose (50+ audio deltas a second): envelopes are kept in a bounded ring of rows,
-rows render lazily when visible, and runs of one delta type collapse into a single row with a
-count. Payloads are summarized from the parsed frame; base64 audio is shown as a size tag and
-never decoded. The capture file on disk keeps what the ring forgets.
+The pane owns no frames: it renders the lines of a :class:`~tui.journal.LogView` (the frames that
+pass the filter, grouped into rows) and keeps only what the user did to it: the selection (by
+absolute frame index, so it never jumps when frames arrive), tail mode, and the find pattern.
+Rendered lines are cached under everything that changes their look.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import OrderedDict
 
-from rich.style import Style
-from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -21,242 +18,265 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.protocol import Direction, Envelope, is_known, summarize
+from tui.journal import Finder, Journal, Line, LogView
 
-MAX_ROWS = 20_000
-"""Rows kept in memory; older rows are forgotten (counted in `forgotten`)."""
+from .log_format import Columns, render_line, row_text
 
-_ARROWS = {Direction.OUT: "▲", Direction.IN: "▼", Direction.LOCAL: "●"}
-
-
-def _collapsible(event_type: str) -> bool:
-    return event_type.endswith(".delta") or event_type == "input_audio_buffer.append"
-
-
-@dataclass(slots=True)
-class LogRow:
-    """One row: an envelope, or a run of same-type deltas collapsed into one."""
-
-    first: Envelope
-    last: Envelope
-    count: int = 1
-    total_bytes: int = 0
-    t0: float = 0.0
-    """Monotonic time its connection began: rows show time since their own session's connect."""
-
-    @property
-    def type(self) -> str:
-        """The event type of the row."""
-        return self.first.type
-
-
-def _size_text(nbytes: int) -> str:
-    return f"{nbytes / 1024:.1f}K" if nbytes >= 1024 else f"{nbytes}B"
+CACHE_LINES = 2048
+"""Rendered lines kept (a few screens' worth, plus what scrolling back visits)."""
 
 
 class EventLog(ScrollView, can_focus=True):
-    """A virtual, tail-following list of frames."""
+    """A virtual, tail-following list of frames, with runs that expand in place."""
 
     DEFAULT_CSS = """
     EventLog { background: $surface; overflow-x: hidden; }
-    EventLog > .event-log--out { color: $accent; }
-    EventLog > .event-log--in { color: $success; }
-    EventLog > .event-log--local { color: $warning; }
-    EventLog > .event-log--error { color: $error; text-style: bold; }
-    EventLog > .event-log--unknown { color: $warning; text-style: italic; }
     EventLog > .event-log--cursor { background: $accent 30%; }
-    EventLog > .event-log--dim { color: $text-muted; }
+    EventLog > .event-log--match { background: $warning 40%; }
     """
-    COMPONENT_CLASSES = {
-        "event-log--out",
-        "event-log--in",
-        "event-log--local",
-        "event-log--error",
-        "event-log--unknown",
-        "event-log--cursor",
-        "event-log--dim",
-    }
+    COMPONENT_CLASSES = {"event-log--cursor", "event-log--match"}
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "cursor(-20)", "Page up", show=False),
-        Binding("pagedown", "cursor(20)", "Page down", show=False),
-        Binding("end", "tail", "Tail", id="log.tail"),
-        Binding("enter", "open", "Details", id="log.details"),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "tail", "Follow", id="log.follow", show=False),
+        Binding("right", "expand", "Expand", show=False),
+        Binding("left", "collapse", "Collapse", show=False),
+        Binding("enter", "enter", "Open", id="log.open"),
+        Binding("d", "details", "Details", id="log.details", show=False),
+        Binding("c", "cause", "Cause ↔ error", id="log.cause", show=False),
+        Binding("n", "find_next", "Next match", id="log.find-next", show=False),
+        Binding("N", "find_previous", "Previous match", id="log.find-previous", show=False),
+        Binding("o", "transcript", "Its transcript row", id="log.transcript", show=False),
+        Binding("y", "copy", "Copy frame", id="log.copy", show=False),
     ]
 
     tail: reactive[bool] = reactive(True)
-    """Follow new rows. Off as soon as the user moves the cursor; `end` turns it back on."""
-    cursor: reactive[int] = reactive(-1)
+    """Follow new frames. Off as soon as the user moves; `end` turns it back on."""
 
-    class Selected(Message):
-        """The user asked for the details of a row."""
+    class Details(Message):
+        """The user asked for the details of frames (one frame, or every frame of a run)."""
 
-        def __init__(self, row: LogRow) -> None:
-            self.row = row
+        def __init__(self, indices: list[int]) -> None:
+            self.indices = indices
             super().__init__()
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.rows: deque[LogRow] = deque(maxlen=MAX_ROWS)
-        self.total = 0
-        """Envelopes received since the start."""
-        self.forgotten = 0
-        """Rows pushed out of the ring (the capture file still has them)."""
+    class ShowItem(Message):
+        """The user asked for the transcript row of an item."""
+
+        def __init__(self, item_id: str) -> None:
+            self.item_id = item_id
+            super().__init__()
+
+    class CopyFrame(Message):
+        """The user asked to copy a frame."""
+
+        def __init__(self, index: int) -> None:
+            self.index = index
+            super().__init__()
+
+    class Notice(Message):
+        """Something to tell the user (nothing to expand, no match…)."""
+
+        def __init__(self, text: str) -> None:
+            self.text = text
+            super().__init__()
+
+    def __init__(self, view: LogView, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.view = view
+        self.finder: Finder | None = None
+        self.selected: int | None = None
+        """Journal index of the selected frame (a collapsed run: its first frame); None when following."""
+        self.on_member = False
+        """Whether the selection is a frame's own line inside an expanded run."""
         self.unseen = 0
-        """Rows added while not tailing, shown as "+N new"."""
-        self.t0: float | None = None
-        self._cache: dict[tuple[int, int, bool, int], Strip] = {}
-        self._base = 0
-        """Absolute index of rows[0], so cache keys survive the ring's rotation."""
+        """Frames shown since the user stopped following."""
+        self.payloads_note = ""
+        self._cache: OrderedDict[tuple[object, ...], Strip] = OrderedDict()
+        self._cursor_line: int | None = None
+
+    @property
+    def journal(self) -> Journal:
+        """The journal the view reads."""
+        return self.view.journal
 
     # -- data -------------------------------------------------------------------------------
 
-    def extend(self, envelopes: Iterable[Envelope]) -> None:
-        """Add a batch of envelopes (one refresh per batch, never per event)."""
-        added = 0
-        for env in envelopes:
-            if self.t0 is None or _starts_a_connection(env):
-                # Each session's rows count from its own connect, so a reconnect starts at 00:00
-                # again below its "reconnecting" row, as its capture file does.
-                self.t0 = env.mono
-            self.total += 1
-            last = self.rows[-1] if self.rows else None
-            if (
-                last is not None
-                and _collapsible(env.type)
-                and last.type == env.type
-                and last.first.direction is env.direction
-            ):
-                last.count += 1
-                last.last = env
-                last.total_bytes += env.size
-                continue
-            if len(self.rows) == self.rows.maxlen:
-                self.forgotten += 1
-                self._base += 1
-            self.rows.append(LogRow(env, env, 1, env.size, self.t0))
-            added += 1
-        if not self.tail:
-            self.unseen += added
-        self._update_after_change()
+    def frames_added(self) -> int:
+        """Take in frames journaled since the last call (one refresh per batch)."""
+        added = self.view.catch_up()
+        if added:
+            if not self.tail:
+                self.unseen += added
+            self._layout_changed()
+        return added
 
-    def clear(self) -> None:
-        """Forget every row (the capture file keeps them)."""
-        self.rows.clear()
+    def rebuilt(self) -> None:
+        """The view's rows were rebuilt (a new filter, a clear): keep the selection on its frame."""
         self._cache.clear()
-        self._base = 0
-        self.cursor = -1
-        self._update_after_change()
+        self.unseen = 0
+        if self.selected is not None and self.view.locate(self.selected) is None:
+            self.selected = None
+            self.tail = True
+        self._layout_changed()
 
-    def _update_after_change(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.rows))
+    def _layout_changed(self) -> None:
+        self.virtual_size = Size(self.size.width, self.view.line_count)
+        self._cursor_line = self._resolve_cursor()
         if self.tail:
             self.scroll_end(animate=False, immediate=False, x_axis=False)
         self._update_title()
         self.refresh()
 
+    def _resolve_cursor(self) -> int | None:
+        if self.selected is None:
+            return None
+        found = self.view.locate(self.selected)
+        if found is None:
+            return None
+        member = found.member if (self.on_member and found.row.expanded) else -1
+        return self.view.line_of(found.row, member)
+
     def _update_title(self) -> None:
-        parts = [f"{self.total} frames"]
-        if self.forgotten:
-            parts.append(f"{self.forgotten} rows forgotten (in capture file)")
+        view = self.view
+        parts = [f"{view.shown:,} of {view.in_range:,} frames" if view.query else f"{view.shown:,} frames"]
+        if view.floor:
+            parts.append("since clear")
+        if self.journal.payloads_dropped:
+            parts.append(f"{self.journal.payloads_dropped:,} payloads on disk only")
         if not self.tail:
-            parts.append(f"+{self.unseen} new · end: follow" if self.unseen else "paused · end: follow")
+            parts.append(f"+{self.unseen:,} new · end: follow" if self.unseen else "paused · end: follow")
         self.border_subtitle = " · ".join(parts)
 
     # -- rendering --------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        """Render the visible row `y` (the Line API asks only for rows on screen)."""
-        index = self.scroll_offset.y + y
-        if index < 0 or index >= len(self.rows):
-            return Strip.blank(self.size.width, self.rich_style)
-        row = self.rows[index]
-        selected = index == self.cursor
-        key = (self._base + index, row.count, selected, self.size.width)
+        """Render screen line `y` (the Line API asks only for lines on screen)."""
+        width = self.size.width
+        number = self.scroll_offset.y + y
+        line = self.view.line(number)
+        if line is None:
+            return Strip.blank(width, self.rich_style)
+        selected = number == self._cursor_line
+        finder = self.finder
+        key = (
+            self.view.generation,
+            line.row.position,
+            line.member,
+            line.row.count,
+            line.row.expanded,
+            selected,
+            width,
+            finder.text if finder is not None else "",
+        )
         strip = self._cache.get(key)
         if strip is None:
-            if len(self._cache) > 4000:
-                self._cache.clear()
-            strip = self._render_row(row, selected).crop_extend(0, self.size.width, self.rich_style)
+            strip = self._render_strip(line, selected, width)
             self._cache[key] = strip
-        return strip.crop(self.scroll_offset.x, self.scroll_offset.x + self.size.width)
+            if len(self._cache) > CACHE_LINES:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return strip
 
-    def _render_row(self, row: LogRow, selected: bool) -> Strip:
-        env = row.first
-        direction = env.direction
-        style_name = {Direction.OUT: "out", Direction.IN: "in", Direction.LOCAL: "local"}[direction]
-        type_style = self.get_component_rich_style(f"event-log--{style_name}")
-        if env.is_error or (direction is Direction.LOCAL and env.data.get("state") == "failed"):
-            type_style = self.get_component_rich_style("event-log--error")
-        elif direction is not Direction.LOCAL and not is_known(env.type):
-            type_style = self.get_component_rich_style("event-log--unknown")
-        dim = self.get_component_rich_style("event-log--dim")
-        t = env.mono - row.t0
-        minutes, seconds = divmod(t, 60)
-        label = _label(row)
-        size = _size_text(row.total_bytes)
-        # The type column shrinks on narrow panes (keeping the tail of the name, the telling part)
-        # so the summary stays visible.
-        type_width = max(28, min(42, self.size.width - 39))
-        if len(label) > type_width:
-            label = "…" + label[-(type_width - 1) :]
-        summary = summarize(row.last.data) if row.count > 1 else summarize(env.data)
-        text = Text.assemble(
-            (f"{_ARROWS[direction]} ", type_style),
-            (f"{int(minutes):02d}:{seconds:06.3f} ", dim),
-            (f"{label:<{type_width}} ", type_style),
-            (f"{size:>7} ", dim),
-            (summary.replace("\n", " "), Style()),
-        )
+    def _render_strip(self, line: Line, selected: bool, width: int) -> Strip:
+        view = self.view
+        index = line.frame_index
+        previous_index = view.previous_index(index)
+        previous = self.journal[previous_index] if previous_index is not None else None
+        text = render_line(view, line.row, line.member, Columns.fit(width), previous)
+        if self.finder is not None:
+            plain = text.plain
+            match_style = self.get_component_rich_style("event-log--match")
+            for start, end in self.finder.spans(plain):
+                text.stylize(match_style, start, end)
         if selected:
             text.stylize(self.get_component_rich_style("event-log--cursor"))
-        return Strip(list(text.render(self.app.console)))
+        segments = list(text.render(self.app.console))
+        return Strip(segments).crop_extend(0, width, self.rich_style)
 
     def notify_style_update(self) -> None:
-        """Theme changes invalidate cached rows."""
+        """Theme changes invalidate every cached line."""
         super().notify_style_update()
         self._cache.clear()
 
     def on_resize(self) -> None:
         """Width is part of the cache key; keep the virtual size in step."""
-        self.virtual_size = Size(self.size.width, len(self.rows))
+        self.virtual_size = Size(self.size.width, self.view.line_count)
 
-    # -- interaction ------------------------------------------------------------------------
+    # -- selection --------------------------------------------------------------------------
 
-    def action_cursor(self, delta: int) -> None:
-        """Move the cursor; leaving the end turns tail mode off."""
-        if not self.rows:
+    def _line_at_cursor(self) -> Line | None:
+        return self.view.line(self._cursor_line) if self._cursor_line is not None else None
+
+    def select_line(self, number: int) -> None:
+        """Select screen line `number` (clamped); selecting stops following."""
+        count = self.view.line_count
+        if not count:
             return
-        start = self.cursor if self.cursor >= 0 else len(self.rows) - 1
-        self.cursor = max(0, min(len(self.rows) - 1, start + delta))
-        self.tail = self.cursor >= len(self.rows) - 1 and delta > 0
-        self.scroll_to_region_for(self.cursor)
+        number = max(0, min(count - 1, number))
+        line = self.view.line(number)
+        if line is None:
+            return
+        self.selected = line.frame_index
+        self.on_member = line.member >= 0 and line.row.expanded
+        self._cursor_line = number
+        self.tail = False
+        self._scroll_to_line(number)
+        self._update_title()
+        self.refresh()
 
-    def scroll_to_region_for(self, index: int) -> None:
-        """Keep row `index` in view."""
-        top = self.scroll_offset.y
-        height = max(1, self.size.height)
-        if index < top:
-            self.scroll_to(y=index, animate=False)
-        elif index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False)
+    def select_frame(self, index: int, *, expand: bool = True) -> bool:
+        """Select journal frame `index`, expanding the run that holds it; False if not shown."""
+        found = self.view.locate(index)
+        if found is None:
+            return False
+        if found.member >= 0 and expand and not found.row.expanded:
+            self.view.set_expanded(found.row, True)
+            self.virtual_size = Size(self.size.width, self.view.line_count)
+        self.select_line(self.view.line_of(found.row, found.member if found.row.expanded else -1))
+        return True
+
+    def _scroll_to_line(self, number: int) -> None:
+        top, height = self.scroll_offset.y, max(1, self.size.height)
+        if number < top:
+            self.scroll_to(y=number, animate=False, immediate=True)
+        elif number >= top + height:
+            self.scroll_to(y=number - height + 1, animate=False, immediate=True)
+
+    def action_move(self, delta: int) -> None:
+        """Move the selection; the first move from following starts at the last line."""
+        count = self.view.line_count
+        if not count:
+            return
+        if self._cursor_line is None:
+            # Following: the first ↑ selects the last line (the one just read), a page goes a page up.
+            self.select_line(count - 1 + (delta + 1 if delta < -1 else 0))
+            return
+        target = self._cursor_line + delta
+        if delta > 0 and target >= count:
+            self.action_tail()
+            return
+        self.select_line(target)
+
+    def action_page(self, direction: int) -> None:
+        """Move by a screen."""
+        self.action_move(direction * max(1, self.size.height - 1))
+
+    def action_first(self) -> None:
+        """Select the first line."""
+        self.select_line(0)
 
     def action_tail(self) -> None:
-        """Follow new rows again."""
-        self.tail = True
-        self.cursor = -1
+        """Follow new frames again."""
+        self.selected = None
+        self._cursor_line = None
         self.unseen = 0
-        self.scroll_end(animate=False)
-        self._update_title()
-
-    def action_open(self) -> None:
-        """Ask for the details of the row under the cursor."""
-        index = self.cursor if self.cursor >= 0 else len(self.rows) - 1
-        if 0 <= index < len(self.rows):
-            self.post_message(self.Selected(self.rows[index]))
-
-    def watch_cursor(self, old: int, new: int) -> None:
+        self.tail = True
+        self.scroll_end(animate=False, immediate=True)
         self._update_title()
         self.refresh()
 
@@ -269,25 +289,143 @@ class EventLog(ScrollView, can_focus=True):
         """Scrolling up means the user wants to read: stop following."""
         self.tail = False
 
+    def on_click(self, event: events.Click) -> None:
+        """Select the clicked line."""
+        self.select_line(self.scroll_offset.y + event.y)
+
+    # -- runs, details, links ---------------------------------------------------------------
+
+    def action_expand(self) -> None:
+        """Expand the run under the selection to one line per frame."""
+        line = self._line_at_cursor()
+        if line is None or line.row.count == 1 or line.row.expanded:
+            return
+        self.view.set_expanded(line.row, True)
+        self.select_line(self.view.line_of(line.row))
+        self._layout_changed()
+
+    def action_collapse(self) -> None:
+        """Collapse the run the selection is in back to one line."""
+        line = self._line_at_cursor()
+        if line is None or not line.row.expanded:
+            return
+        self.view.set_expanded(line.row, False)
+        self.on_member = False
+        self.select_line(self.view.line_of(line.row))
+        self._layout_changed()
+
+    def action_enter(self) -> None:
+        """A run's line toggles it; a frame's line opens its details."""
+        line = self._line_at_cursor()
+        if line is None:
+            self.action_move(-1)
+            line = self._line_at_cursor()
+            if line is None:
+                return
+        if line.member < 0 and line.row.count > 1:
+            if line.row.expanded:
+                self.action_collapse()
+            else:
+                self.action_expand()
+            return
+        self.post_message(self.Details([line.frame_index]))
+
+    def action_details(self) -> None:
+        """Details of the selected frame, or of every frame of the selected run."""
+        line = self._line_at_cursor()
+        if line is None:
+            return
+        if line.member < 0 and line.row.count > 1:
+            self.post_message(self.Details(list(line.row.members)))
+        else:
+            self.post_message(self.Details([line.frame_index]))
+
+    def action_cause(self) -> None:
+        """Jump from an error to the frame that caused it, and back."""
+        line = self._line_at_cursor()
+        links = self.view.links
+        if line is None or links is None:
+            return
+        index = line.frame_index
+        cause = links.cause_of.get(index)
+        if cause is not None:
+            target = cause.cause
+        elif index in links.effects_of:
+            target = links.effects_of[index][-1].effect
+        else:
+            self.post_message(self.Notice("this frame has no linked cause or error"))
+            return
+        if not self.select_frame(target):
+            self.post_message(self.Notice(f"frame #{self.journal[target].seq} is hidden by the filter"))
+
+    def action_transcript(self) -> None:
+        """Ask for the transcript row of the selected frame's item."""
+        line = self._line_at_cursor()
+        if line is None:
+            return
+        item_id = self.journal[line.frame_index].item_id
+        if item_id is None:
+            self.post_message(self.Notice("this frame names no conversation item"))
+        else:
+            self.post_message(self.ShowItem(item_id))
+
+    def action_copy(self) -> None:
+        """Ask for the selected frame to be copied."""
+        line = self._line_at_cursor()
+        if line is not None:
+            self.post_message(self.CopyFrame(line.frame_index))
+
+    # -- find -------------------------------------------------------------------------------
+
+    def set_finder(self, finder: Finder | None) -> None:
+        """Highlight `finder`'s matches (None: none)."""
+        self.finder = finder
+        self.refresh()
+
+    def find(self, *, forward: bool = True) -> int | None:
+        """Select the next (or previous) frame holding the find pattern, inside runs too."""
+        if self.finder is None:
+            return None
+        found = self.finder.find(self.view, self.selected, forward=forward)
+        if found is not None:
+            self.select_frame(found)
+        return found
+
+    def action_find_next(self) -> None:
+        """The next match."""
+        if self.finder is None:
+            self.post_message(self.Notice("nothing to find: press / first"))
+        elif self.find() is None:
+            self.post_message(self.Notice(f"{self.finder.text!r} is not in the frames shown"))
+
+    def action_find_previous(self) -> None:
+        """The previous match."""
+        if self.finder is not None and self.find(forward=False) is None:
+            self.post_message(self.Notice(f"{self.finder.text!r} is not in the frames shown"))
+
+    # -- for tests and exports --------------------------------------------------------------
+
+    def line_texts(self) -> list[str]:
+        """Plain text of every line, as rendered at the current width."""
+        columns = Columns.fit(max(40, self.size.width))
+        out = []
+        for number in range(self.view.line_count):
+            line = self.view.line(number)
+            if line is None:
+                continue
+            previous_index = self.view.previous_index(line.frame_index)
+            previous = self.journal[previous_index] if previous_index is not None else None
+            out.append(render_line(self.view, line.row, line.member, columns, previous).plain)
+        return out
+
     def row_texts(self) -> list[str]:
-        """Plain text of every row (for tests and exports)."""
-        return [f"{_ARROWS[r.first.direction]} {_label(r)} {summarize(r.last.data)}" for r in self.rows]
+        """Every row as plain text without times (arrow, type or run, summary)."""
+        return [row_text(self.view, row) for row in self.view.rows]
+
+    @property
+    def cursor_line(self) -> int | None:
+        """The selected screen line, or None while following."""
+        return self._cursor_line
 
 
-def _starts_a_connection(env: Envelope) -> bool:
-    """A reconnect request or a connection attempt: later rows count from here."""
-    if env.direction is not Direction.LOCAL:
-        return False
-    return env.type == "rt.reconnect" or (env.type == "rt.connection" and env.data.get("state") == "connecting")
-
-
-def _label(row: LogRow) -> str:
-    """The type column of a row: the event type, its run length, and whether rt-tui knows it."""
-    env = row.first
-    label = env.type if row.count == 1 else f"{env.type} ×{row.count}"
-    if env.direction is not Direction.LOCAL and not is_known(env.type) and not env.type.startswith("rt."):
-        label += " (unknown type)"
-    return label
-
-
-__all__ = ["EventLog", "LogRow"]
+__all__ = ["EventLog"]

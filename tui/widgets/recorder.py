@@ -20,6 +20,9 @@ class RecorderState(StrEnum):
     """Hands-free (server VAD): the mic streams continuously; the server decides turns."""
     SENDING = "sending"
     UNAVAILABLE = "unavailable"
+    """No microphone."""
+    DISCONNECTED = "disconnected"
+    """The session is closed or failed: nothing can be sent until it reconnects."""
 
 
 METER_WIDTH = 24
@@ -42,6 +45,7 @@ class Recorder(Widget):
     Recorder.-recording { background: $error 25%; }
     Recorder.-listening { background: $success 20%; }
     Recorder.-unavailable { color: $text-muted; }
+    Recorder.-disconnected { color: $text-muted; }
     """
 
     state: reactive[RecorderState] = reactive(RecorderState.IDLE)
@@ -66,6 +70,10 @@ class Recorder(Widget):
         else:
             self.level = 0.0
 
+    def watch_mode(self, mode: str) -> None:
+        # A note about the last push-to-talk turn ("sent 4.2 s") means nothing in the other mode.
+        self.message = ""
+
     def render(self) -> Text:
         icon, label, style = {
             RecorderState.IDLE: ("○", "ready", "bold"),
@@ -73,6 +81,7 @@ class Recorder(Widget):
             RecorderState.LISTENING: ("◉", "listening (VAD)", "bold green"),
             RecorderState.SENDING: ("↑", "sending", "bold yellow"),
             RecorderState.UNAVAILABLE: ("×", "no microphone", "bold"),
+            RecorderState.DISCONNECTED: ("×", "disconnected", "bold"),
         }[self.state]
         elapsed = 0.0
         if self.started_at is not None and self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
@@ -91,6 +100,7 @@ class Recorder(Widget):
             RecorderState.LISTENING: "v: stop hands-free",
             RecorderState.SENDING: "",
             RecorderState.UNAVAILABLE: "",
+            RecorderState.DISCONNECTED: "ctrl+r: reconnect",
         }[self.state]
         return Text.assemble(
             (f"{icon} {label:<15}", style),

@@ -1,10 +1,16 @@
-"""The status line: target, connection state, session id, frame counters."""
+"""The status line: target, connection state, session id, frame counters, the session's facts.
+
+It renders a :class:`~tui.journal.SessionFacts` projection and keeps nothing of its own. When the
+line is too narrow, the least-read facts go first (session id, then counters, then the target), so
+the connection state and whether input is transcribed stay visible even at 80 columns.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
 from textual.widget import Widget
+
+from tui.journal import SessionFacts
 
 _STATE_STYLES = {
     "idle": "dim",
@@ -12,8 +18,9 @@ _STATE_STYLES = {
     "open": "bold green",
     "closed": "bold yellow",
     "failed": "bold red",
+    "reconnecting": "yellow",
+    "replay": "bold #7aa2f7",
 }
-
 
 SHORT_SESSION_ID = 13
 """Characters of the session id kept when the line is too narrow: `sess_` and eight more."""
@@ -26,29 +33,41 @@ class StatusLine(Widget):
     StatusLine { height: 1; padding: 0 1; background: $panel; }
     """
 
-    target: reactive[str] = reactive("")
-    state: reactive[str] = reactive("idle")
-    session_id: reactive[str] = reactive("")
-    frames_in: reactive[int] = reactive(0)
-    frames_out: reactive[int] = reactive(0)
-    detail: reactive[str] = reactive("")
+    def __init__(self, facts: SessionFacts | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.facts = facts if facts is not None else SessionFacts()
+        self.state_override = ""
+        """A state the app knows and the frames do not (e.g. "reconnecting in 1 s")."""
+
+    def show(self, facts: SessionFacts) -> None:
+        """Render `facts` (the app calls this when they changed)."""
+        self.facts = facts
+        self.refresh()
 
     def render(self) -> Text:
-        line = self._line(self.session_id or "no session")
-        if line.cell_len > self.content_size.width and len(self.session_id) > SHORT_SESSION_ID + 1:
-            # The session id is the longest fact and the least read at a glance (the event log and
-            # the capture file keep it whole); shorten it before the session facts get clipped.
-            line = self._line(self.session_id[:SHORT_SESSION_ID] + "…")
+        facts = self.facts
+        width = self.content_size.width
+        state = self.state_override or facts.state
+        session_id = facts.session_id
+        for variant in range(5):
+            line = self._line(facts, state, session_id, variant)
+            if line.cell_len <= width:
+                return line
+            if variant == 0 and len(session_id) > SHORT_SESSION_ID + 1:
+                session_id = session_id[:SHORT_SESSION_ID] + "…"
         return line
 
-    def _line(self, session_id: str) -> Text:
-        return Text.assemble(
-            (self.target or "no target", "bold"),
-            "  ",
-            (f"● {self.state}", _STATE_STYLES.get(self.state, "")),
-            "  ",
-            (session_id, "dim"),
-            "  ",
-            (f"▼{self.frames_in} ▲{self.frames_out}", "dim"),
-            ("  " + self.detail if self.detail else "", "italic"),
-        )
+    def _line(self, facts: SessionFacts, state: str, session_id: str, variant: int) -> Text:
+        """The line with fewer facts as `variant` grows: the id, counters and target go first."""
+        parts: list[tuple[str, str] | str] = []
+        if variant < 4:
+            parts += [(facts.target or "no target", "bold"), "  "]
+        parts.append((f"● {state}", _STATE_STYLES.get(state.split()[0] if state else "", "")))
+        if variant < 2:
+            parts += ["  ", (session_id or "no session", "dim")]
+        if variant < 3:
+            parts += ["  ", (f"▼{facts.frames_in:,} ▲{facts.frames_out:,}", "dim")]
+        detail = facts.describe()
+        if detail:
+            parts += ["  ", (detail, "italic")]
+        return Text.assemble(*parts)

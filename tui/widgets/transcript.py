@@ -1,57 +1,48 @@
 """The transcript pane: both sides of the conversation, one block per item, in conversation order.
 
-Rows are created the moment an item exists (a committed recording shows "(transcribing…)" at
-once) and are re-rendered only when their item changes; late transcripts fill their own row,
-wherever it is, instead of being appended at the bottom.
+Rendered with the Line API, so an hour of conversation costs nothing per tick: each item's block
+is wrapped once per change (and per width) and cached; a streaming reply re-renders only its own
+block, at most `MAX_REFRESH_HZ` times a second, and the screen is laid out again only when a
+block's height changed. Rows appear the moment an item exists (a committed recording shows
+"(transcribing…)" at once) and fill in where they stand when late transcripts land.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import accumulate
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tui.conversation import Item, Origin, TextState
 
+MAX_REFRESH_HZ = 15
+"""A streaming reply repaints at most this often (deltas arriving in between coalesce)."""
+
 _ROLE_LABELS = {"user": "you", "assistant": "assistant", "tool": "tool", "system": "system"}
-
-
-class TurnRow(Static):
-    """One conversation item."""
-
-    DEFAULT_CSS = """
-    TurnRow { padding: 0 1; margin: 0 0 1 0; }
-    TurnRow.-user { border-left: thick $accent; }
-    TurnRow.-assistant { border-left: thick $success; }
-    TurnRow.-tool { border-left: thick $warning; }
-    TurnRow.-pending { color: $text-muted; text-style: italic; }
-    TurnRow.-failed { border-left: thick $error; }
-    """
-
-    def __init__(self, item: Item) -> None:
-        # No DOM id: item ids come from the server and need not be valid identifiers.
-        super().__init__()
-        self.item_id = item.id
-        self.text = Text()
-        self.add_class(f"-{item.role if item.role in _ROLE_LABELS else 'tool'}")
-        self.show(item)
-
-    def show(self, item: Item) -> None:
-        """Render `item` into this row."""
-        # Muted italic means "text on its way"; a failed or cut-off row is waiting for nothing.
-        self.set_class(not item.text and item.state not in (TextState.FAILED, TextState.INTERRUPTED), "-pending")
-        self.set_class(item.state is TextState.FAILED, "-failed")
-        self.text = render_item(item)
-        self.update(self.text)
+_ROLE_STYLES = {"user": "#7dcfff", "assistant": "#9ece6a", "tool": "#e0af68", "system": "#bb9af7"}
+_EMPTY = (
+    "Press space to talk (again to send), or t to type a message.",
+    "Your words appear here as soon as you stop, and fill in when the transcription lands.",
+)
 
 
 def render_item(item: Item) -> Text:
-    """The Rich text of one item: a role line with its facts, then the words."""
+    """The Rich text of one item: a role line with its facts, then the words (plain text)."""
+    if item.role == "session":
+        return Text(f"── {item.text} ──", style="bold #737aa2")
     label = _ROLE_LABELS.get(item.role, item.role)
-    head = Text.assemble((label, "bold"))
+    head = Text(label, style="bold")
     facts: list[str] = []
     if item.role == "user" and item.has_audio:
         facts.append("recorded audio" if item.origin is Origin.BUFFER else "audio via conversation.item.create")
@@ -64,65 +55,258 @@ def render_item(item: Item) -> Text:
     if item.state is TextState.INTERRUPTED:
         facts.append("cut off: the connection ended")
     latency = item.transcription_latency
-    if latency is not None and item.role == "user":
+    if latency is not None and item.role == "user" and item.state is TextState.DONE:
         facts.append(f"transcript in {latency * 1000:.0f} ms")
     if facts:
         head.append("  " + " · ".join(facts), style="dim")
-    body = Text(item.display_text)
     if item.state is TextState.FAILED:
         body = Text(f"(transcription failed: {item.error})", style="bold red")
-    elif not item.text:
-        body.stylize("italic dim")
+    else:
+        body = Text(item.display_text)  # server text: a Text, never markup
+        if not item.text:
+            body.stylize("italic dim")
     return Text.assemble(head, "\n", body)
 
 
-class Transcript(VerticalScroll, can_focus=True):
+@dataclass(slots=True)
+class _Block:
+    """An item's rendered lines at one width (a trailing blank line separates blocks)."""
+
+    strips: list[Strip]
+    width: int
+
+
+class Transcript(ScrollView, can_focus=True):
     """The conversation, ordered by the server's item chain."""
 
     DEFAULT_CSS = """
-    Transcript { background: $surface; }
-    Transcript > #transcript-empty { color: $text-muted; padding: 1 1; }
+    Transcript { background: $surface; overflow-x: hidden; }
+    Transcript > .transcript--cursor { background: $accent 20%; }
+    Transcript > .transcript--muted { color: $text-muted; }
     """
+    COMPONENT_CLASSES = {"transcript--cursor", "transcript--muted"}
+    BINDINGS = [
+        Binding("up", "move(-1)", "Previous row", show=False),
+        Binding("down", "move(1)", "Next row", show=False),
+        Binding("end", "follow", "Follow", show=False),
+        Binding("o,enter", "frames", "Its frames", id="transcript.frames"),
+    ]
+
+    class ShowFrames(Message):
+        """The user asked to see only this item's frames in the event log."""
+
+        def __init__(self, item_id: str) -> None:
+            self.item_id = item_id
+            super().__init__()
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._rows: dict[str, TurnRow] = {}
+        self._items: dict[str, Item] = {}
+        self._order: list[str] = []
+        self._heights: list[int] = []
+        self._offsets: list[int] = []
+        self._blocks: dict[str, _Block] = {}
+        self._dirty: set[str] = set()
+        self._last_flush = 0.0
+        self._flush_pending = False
+        self.selected: str | None = None
+        """Item id of the selected row; None while following the end."""
+        self.renders = 0
+        """Blocks rendered since start (the cost the bench measures)."""
 
-    def compose(self) -> ComposeResult:
-        yield Static(
-            "Press space to talk (again to send), or type a message below.\n"
-            "Your words appear here as soon as you stop, and fill in when the transcription lands.",
-            id="transcript-empty",
-        )
+    # -- data -------------------------------------------------------------------------------
 
-    def sync(self, ordered: list[Item], changed: Iterable[str]) -> None:
-        """Bring the rows in line with `ordered`, touching only the `changed` items."""
-        changed = set(changed)
+    def sync(self, ordered: list[Item], changed: set[str]) -> None:
+        """Take the conversation's items and the ids changed since the last call.
+
+        Nothing is rendered here: changed blocks are marked, and repainted at most
+        `MAX_REFRESH_HZ` times a second.
+        """
         if not changed:
             return
-        at_end = self.scroll_offset.y >= self.max_scroll_y - 1
-        by_id = {item.id: item for item in ordered}
-        for item_id in list(self._rows):
-            if item_id not in by_id:
-                self._rows.pop(item_id).remove()
+        self._dirty |= changed
         order = [item.id for item in ordered]
-        for index, item in enumerate(ordered):
-            row = self._rows.get(item.id)
-            if row is None:
-                row = self._rows[item.id] = TurnRow(item)
-                following = next((self._rows[i] for i in order[index + 1 :] if i in self._rows and i != item.id), None)
-                if following is not None and following.parent is self:
-                    self.mount(row, before=following)
-                else:
-                    self.mount(row)
-            elif item.id in changed:
-                row.show(item)
-        placeholder = self.query("#transcript-empty")
-        if self._rows and placeholder:
-            placeholder.remove()
-        if at_end:
-            self.call_after_refresh(self.scroll_end, animate=False)
+        if order != self._order:
+            self._order = order
+            self._items = {item.id: item for item in ordered}
+            self._dirty |= set(order) - set(self._blocks)
+            for gone in set(self._blocks) - set(order):
+                del self._blocks[gone]
+        else:
+            for item in ordered:
+                if item.id in changed:
+                    self._items[item.id] = item
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_pending:
+            return
+        wait = self._last_flush + 1 / MAX_REFRESH_HZ - time.monotonic()
+        if wait <= 0 or not self.is_mounted:
+            self._flush()
+        else:
+            self._flush_pending = True
+            self.set_timer(wait, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        self._last_flush = time.monotonic()
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        width = self._text_width()
+        at_end = self.scroll_offset.y >= self.max_scroll_y - 1
+        layout = len(self._heights) != len(self._order)
+        for item_id in dirty:
+            if item_id not in self._items:
+                continue
+            old = self._blocks.get(item_id)
+            block = self._render_block(self._items[item_id], width)
+            self._blocks[item_id] = block
+            layout = layout or old is None or len(old.strips) != len(block.strips)
+        if layout:
+            self._relayout()
+            if at_end and self.selected is None:
+                self.scroll_end(animate=False, immediate=False)
+            self.refresh()
+        else:
+            for item_id in dirty:
+                region = self._region_of(item_id)
+                if region is not None:
+                    self.refresh(region)
+
+    def _relayout(self) -> None:
+        self._heights = [len(self._block(item_id).strips) for item_id in self._order]
+        self._offsets = list(accumulate(self._heights, initial=0))[:-1]
+        total = sum(self._heights) if self._order else len(_EMPTY) + 1
+        self.virtual_size = Size(self.size.width, total)
+
+    def _region_of(self, item_id: str) -> Region | None:
+        try:
+            position = self._order.index(item_id)
+        except ValueError:
+            return None
+        top = self._offsets[position] - self.scroll_offset.y
+        height = self._heights[position]
+        if top + height < 0 or top > self.size.height:
+            return None  # off screen: nothing to repaint
+        return Region(0, max(0, top), self.size.width, height)
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def _text_width(self) -> int:
+        return max(10, self.size.width - 3)
+
+    def _block(self, item_id: str) -> _Block:
+        block = self._blocks.get(item_id)
+        width = self._text_width()
+        if block is None or block.width != width:
+            block = self._blocks[item_id] = self._render_block(self._items[item_id], width)
+        return block
+
+    def _render_block(self, item: Item, width: int) -> _Block:
+        self.renders += 1
+        console = self.app.console
+        options = console.options.update_width(width)
+        lines = console.render_lines(render_item(item), options, pad=False)
+        bar_style = Style.parse(_ROLE_STYLES.get(item.role, "#737aa2"))
+        if item.state is TextState.FAILED:
+            bar_style = Style.parse("#f7768e")
+        bar = "┃ " if item.role != "session" else "  "
+        strips = [Strip([Segment(bar, bar_style), *segments]) for segments in lines]
+        strips.append(Strip.blank(0))
+        return _Block(strips, width)
+
+    def render_line(self, y: int) -> Strip:
+        """Render screen line `y` from the cached blocks."""
+        width = self.size.width
+        number = self.scroll_offset.y + y
+        if not self._order:
+            muted = self.get_component_rich_style("transcript--muted")
+            if 1 <= number <= len(_EMPTY):
+                return Strip([Segment(" " + _EMPTY[number - 1], muted)]).crop_extend(0, width, self.rich_style)
+            return Strip.blank(width, self.rich_style)
+        if not self._offsets or len(self._heights) != len(self._order):
+            self._relayout()
+        position = bisect_right(self._offsets, number) - 1
+        if position < 0 or position >= len(self._order):
+            return Strip.blank(width, self.rich_style)
+        item_id = self._order[position]
+        block = self._block(item_id)
+        within = number - self._offsets[position]
+        if within >= len(block.strips):
+            return Strip.blank(width, self.rich_style)
+        strip = block.strips[within]
+        if item_id == self.selected and within < len(block.strips) - 1:
+            strip = strip.crop_extend(0, width, self.rich_style)
+            return strip.apply_style(self.get_component_rich_style("transcript--cursor"))
+        return strip.crop_extend(0, width, self.rich_style)
+
+    def on_resize(self) -> None:
+        """A new width wraps every block again (lazily, as lines are asked for)."""
+        self._relayout() if self._order else None
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        """Theme changes invalidate the rendered blocks."""
+        super().notify_style_update()
+        self._blocks.clear()
+        if self._order:
+            self._relayout()
+
+    # -- selection --------------------------------------------------------------------------
+
+    def select_item(self, item_id: str) -> bool:
+        """Select and show an item's row; False when the item is not in the transcript."""
+        if item_id not in self._items:
+            return False
+        self.selected = item_id
+        if len(self._heights) != len(self._order):
+            self._relayout()
+        position = self._order.index(item_id)
+        top = self._offsets[position]
+        if top < self.scroll_offset.y or top + self._heights[position] > self.scroll_offset.y + self.size.height:
+            self.scroll_to(y=top, animate=False, immediate=True)
+        self.refresh()
+        return True
+
+    def action_move(self, delta: int) -> None:
+        """Select the previous or next row (the first move selects the last one)."""
+        rows = [item_id for item_id in self._order if self._items[item_id].role != "session"]
+        if not rows:
+            return
+        if self.selected not in rows:
+            self.select_item(rows[-1])
+            return
+        position = rows.index(self.selected) + delta
+        if position >= len(rows):
+            self.action_follow()
+        else:
+            self.select_item(rows[max(0, position)])
+
+    def action_follow(self) -> None:
+        """Follow the end of the conversation again."""
+        self.selected = None
+        self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+
+    def action_frames(self) -> None:
+        """Ask for the selected item's frames in the event log."""
+        if self.selected is not None:
+            self.post_message(self.ShowFrames(self.selected))
+
+    def on_click(self, event: events.Click) -> None:
+        """Select the clicked row."""
+        if not self._order:
+            return
+        if len(self._heights) != len(self._order):
+            self._relayout()
+        position = bisect_right(self._offsets, self.scroll_offset.y + event.y) - 1
+        if 0 <= position < len(self._order) and self._items[self._order[position]].role != "session":
+            self.select_item(self._order[position])
+
+    # -- for tests and exports --------------------------------------------------------------
 
     def text(self) -> str:
-        """The transcript as plain text (for tests and export)."""
-        return "\n".join(row.text.plain for row in self.query(TurnRow))
+        """The transcript as plain text, in order."""
+        return "\n".join(render_item(self._items[item_id]).plain for item_id in self._order)

@@ -1,0 +1,236 @@
+"""The journal, the pipeline and its projections (session facts, error ↔ cause links)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
+from tui.conversation import Conversation
+from tui.journal import Family, Journal, Links, PayloadPolicy, Pipeline, SessionFacts, family_of
+from tui.protocol import Dialect, Direction, Envelope, local_envelope
+
+
+def test_indices_are_absolute_and_survive_payload_dropping() -> None:
+    journal = Journal(PayloadPolicy(small_bytes=1024, large_budget_bytes=20_000, parsed_recent=4))
+    clock = Clock()
+    envs = [connecting(clock), *response_stream("resp_1", "item_1", [f" w{i}" for i in range(20)], clock)]
+    for env in envs:
+        journal.append(env)
+    assert [f.index for f in journal] == list(range(len(envs)))
+    assert [f.seq for f in journal] == [env.seq for env in envs]
+    # Audio deltas are ~6.4 KB each: only the newest three fit the 20 KB budget.
+    dropped = [f for f in journal if f.payload_dropped]
+    assert journal.payloads_dropped == len(dropped) == 17
+    assert all(f.type == "response.output_audio.delta" for f in dropped)
+    assert journal.kept_large_bytes <= 20_000
+    # Metadata stays whole for dropped frames; small frames keep their payload and re-parse on demand.
+    first_audio = journal[1]
+    assert first_audio.payload_dropped and first_audio.item_id == "item_1" and first_audio.response_id == "resp_1"
+    assert first_audio.size == envs[1].size
+    assert journal.data(2)["delta"] == " w0"  # parsed data was let go (parsed_recent=4), raw re-parsed
+    assert journal.envelope(1).data == {"type": "response.output_audio.delta"}
+
+
+def test_epochs_give_each_connection_its_own_time_base() -> None:
+    journal = Journal()
+    clock = Clock(step=1.0)
+    journal.append(local_envelope("rt.capture", "capturing"))
+    for env in (connecting(clock), received("session.created", clock), connecting(clock), received("error", clock)):
+        journal.append(env)
+    assert [f.epoch for f in journal] == [0, 1, 1, 2, 2]
+    assert journal.since_connect(journal[2]) == 1.0
+    assert journal.since_connect(journal[4]) == 1.0
+
+
+def test_families() -> None:
+    assert family_of("response.audio.delta") is Family.RESPONSE  # beta name
+    assert family_of("conversation.item.input_audio_transcription.failed") is Family.ERROR
+    assert family_of("conversation.item.input_audio_transcription.delta") is Family.TRANSCRIPTION
+    assert family_of("rate_limits.updated") is Family.SESSION
+    assert family_of("input_audio_buffer.append") is Family.INPUT
+    assert family_of("conversation.item.added") is Family.CONVERSATION
+    assert family_of("rt.connection") is Family.LOCAL
+    assert family_of("rt.malformed") is Family.ERROR
+    assert family_of("response.sparkles") is Family.UNKNOWN
+
+
+class _Counter:
+    """A projection that records what it was given."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, int]] = []
+
+    def apply(self, env: Envelope, index: int) -> None:
+        self.seen.append((env.seq, index))
+
+    def take_changes(self) -> int:
+        return len(self.seen)
+
+
+class _Broken:
+    def apply(self, env: Envelope, index: int) -> None:
+        if env.type == "response.done":
+            raise KeyError("boom")
+
+    def take_changes(self) -> None:
+        return None
+
+
+def test_projections_see_every_frame_once_in_order() -> None:
+    early, late = _Counter(), _Counter()
+    pipeline = Pipeline(projections=[early])
+    envs = [connecting(), received("session.created", session={"id": "sess_1"}), sent("response.create")]
+    pipeline.ingest(envs[:2])
+    pipeline.add(late)  # a projection added later catches up from the journal
+    added = pipeline.ingest(envs[2:])
+    assert added == range(2, 3)
+    assert early.seen == late.seen == [(env.seq, i) for i, env in enumerate(envs)]
+
+
+def test_a_failing_projection_is_reported_and_stops_nothing() -> None:
+    counter = _Counter()
+    pipeline = Pipeline(projections=[_Broken(), counter])
+    pipeline.ingest([received("response.done", response={"id": "r"}), received("session.updated")])
+    types = [f.type for f in pipeline.journal]
+    assert types == ["response.done", "session.updated", "rt.client_error"]
+    assert "_Broken" in pipeline.journal.data(2)["message"]
+    assert [i for _, i in counter.seen] == [0, 1, 2]
+
+
+def test_conversation_is_a_projection() -> None:
+    conversation = Conversation()
+    pipeline = Pipeline(projections=[conversation])
+    pipeline.ingest(
+        [
+            received("session.created", session={"type": "realtime", "audio": {"input": {"transcription": {}}}}),
+            received("input_audio_buffer.committed", item_id="item_u", previous_item_id=None),
+        ]
+    )
+    assert [item.id for item in conversation.ordered()] == ["item_u"]
+    assert conversation.take_changes() == {"item_u"}
+
+
+def _session(**audio_input: Any) -> dict[str, Any]:
+    return {"id": "sess_1", "type": "realtime", "model": "gpt-realtime", "audio": {"input": audio_input}}
+
+
+def test_session_facts_follow_the_connection_and_the_applied_config() -> None:
+    facts = SessionFacts()
+    pipeline = Pipeline(projections=[facts])
+    update = sent("session.update", session={"type": "realtime"})
+    pipeline.ingest(
+        [
+            connecting(),
+            received("session.created", session=_session(transcription=None, turn_detection={"type": "server_vad"})),
+            update,
+            received("session.updated", session=_session(transcription={"model": "whisper-1"}, turn_detection=None)),
+        ]
+    )
+    assert facts.session_id == "sess_1" and facts.model == "gpt-realtime" and facts.dialect is Dialect.GA
+    assert facts.requested == {"type": "realtime"}
+    assert facts.transcription_model == "whisper-1" and facts.turn_detection is None
+    assert facts.describe() == "manual turns · transcribe: whisper-1"
+    assert (facts.frames_in, facts.frames_out) == (2, 1)
+    # A rejected update is named as such, with the error that said so.
+    rejected = sent("session.update", session={"type": "realtime", "bogus": 1})
+    error = received("error", error={"type": "invalid_request_error", "event_id": rejected.data["event_id"]})
+    pipeline.ingest([rejected, error])
+    assert facts.rejections[-1].update_index == 4 and facts.rejections[-1].error_index == 5
+    assert facts.describe().startswith("session.update rejected")
+    # Once closed, the line says why, not a configuration nobody is using any more.
+    pipeline.ingest([local_envelope("rt.connection", "connection closed by server (code 1006)", state="closed")])
+    assert facts.ended and facts.describe() == "connection closed by server (code 1006)"
+    pipeline.ingest([connecting()])
+    assert facts.state == "connecting" and facts.reason == "" and facts.applied is None
+
+
+def test_session_facts_recognise_a_beta_server_and_unknown_types() -> None:
+    facts = SessionFacts()
+    Pipeline(projections=[facts]).ingest(
+        [
+            received("session.created", session={"id": "s", "modalities": ["text"], "input_audio_format": "pcm16"}),
+            received("response.audio.delta", delta=audio_b64(10)),
+            received("response.sparkles"),
+            received("response.sparkles"),
+        ]
+    )
+    assert facts.dialect is Dialect.BETA
+    assert facts.unknown_types == {"response.sparkles": 2}
+
+
+def test_an_error_is_linked_to_the_frame_we_sent() -> None:
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    cancel = sent("response.cancel")
+    error = received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "response_cancel_not_active",
+            "event_id": cancel.data["event_id"],
+        },
+    )
+    stray = received("error", error={"type": "server_error", "event_id": "evt_not_ours"})
+    pipeline.ingest([connecting(), sent("input_audio_buffer.append", audio=audio_b64()), cancel, error, stray])
+    assert links.cause_of[3].cause == 2 and links.cause_of[3].kind == "error"
+    assert [link.effect for link in links.effects_of[2]] == [3]
+    assert 4 not in links.cause_of
+
+
+def test_failed_responses_and_transcriptions_are_linked_to_what_began_them() -> None:
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    envs = [
+        connecting(),
+        sent("input_audio_buffer.commit"),  # 1
+        received("input_audio_buffer.committed", item_id="item_u"),  # 2
+        sent("response.create"),  # 3
+        received("response.created", response={"id": "resp_1", "status": "in_progress"}),  # 4
+        received("conversation.item.input_audio_transcription.failed", item_id="item_u", error={"code": "x"}),  # 5
+        received("response.done", response={"id": "resp_1", "status": "failed"}),  # 6
+        sent("response.create"),  # 7
+        received("response.created", response={"id": "resp_2"}),  # 8
+        sent("response.cancel", response_id="resp_2"),  # 9
+        received("response.done", response={"id": "resp_2", "status": "cancelled"}),  # 10
+        received("response.created", response={"id": "resp_3"}),  # 11: server VAD began this one
+        received("response.done", response={"id": "resp_3", "status": "incomplete"}),  # 12
+        received("response.done", response={"id": "resp_4", "status": "completed"}),  # 13
+    ]
+    pipeline.ingest(envs)
+    assert {effect: (link.cause, link.kind) for effect, link in links.cause_of.items()} == {
+        5: (1, "transcription failed"),
+        6: (3, "response failed"),
+        10: (9, "response cancelled"),
+        12: (11, "response incomplete"),
+    }
+
+
+def test_a_refused_response_create_does_not_claim_the_next_response() -> None:
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    refused = sent("response.create")
+    envs = [
+        refused,
+        received(
+            "error", error={"code": "conversation_already_has_active_response", "event_id": refused.data["event_id"]}
+        ),
+        sent("response.create"),
+        received("response.created", response={"id": "resp_9"}),
+        received("response.done", response={"id": "resp_9", "status": "failed"}),
+    ]
+    pipeline.ingest(envs)
+    assert links.cause_of[4].cause == 2
+
+
+def test_search_text_leaves_audio_out() -> None:
+    journal = Journal()
+    journal.append(received("response.output_audio.delta", item_id="item_1", delta=audio_b64(100)))
+    journal.append(received("response.output_audio_transcript.delta", item_id="item_1", delta="kitchen"))
+    journal.append(local_envelope("rt.connection", "connection refused", state="failed"))
+    assert "AAAA" not in journal.search_text(0) and "item_1" in journal.search_text(0)
+    assert "kitchen" in journal.search_text(1)
+    assert "refused" in journal.search_text(2)
+    assert journal[2].direction is Direction.LOCAL and journal.data(2)["state"] == "failed"

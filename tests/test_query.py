@@ -1,0 +1,155 @@
+"""The event-log filter language: each predicate form, and malformed queries as one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.journal_helpers import audio_b64, connecting, received, sent
+from tui.journal import Journal, Links, Pipeline, Query, QueryError
+from tui.protocol import local_envelope
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    pipeline = Pipeline()
+    pipeline.add(Links(pipeline.journal))
+    cancel = sent("response.cancel")
+    pipeline.ingest(
+        [
+            connecting(),  # 0
+            received("session.created", session={"id": "sess_1", "type": "realtime"}),  # 1
+            sent("input_audio_buffer.append", audio=audio_b64(100)),  # 2
+            sent("input_audio_buffer.commit"),  # 3
+            received("input_audio_buffer.committed", item_id="item_abc", previous_item_id=None),  # 4
+            received("conversation.item.input_audio_transcription.delta", item_id="item_abc", delta="turn on the"),  # 5
+            received(
+                "conversation.item.input_audio_transcription.completed",
+                item_id="item_abc",
+                transcript="turn on the kitchen lights",
+            ),  # 6
+            received("response.created", response={"id": "resp_1", "status": "in_progress"}),  # 7
+            received(
+                "response.output_audio.delta", response_id="resp_1", item_id="item_def", delta=audio_b64(200)
+            ),  # 8
+            received(
+                "response.output_audio_transcript.delta", response_id="resp_1", item_id="item_def", delta="Sure"
+            ),  # 9
+            received("response.done", response={"id": "resp_1", "status": "completed", "usage": {"total_tokens": 42}}),
+            cancel,  # 11
+            received("error", error={"code": "response_cancel_not_active", "event_id": cancel.data["event_id"]}),  # 12
+            received("response.sparkles"),  # 13
+            received("response.done", response={"id": "resp_2", "status": "incomplete"}),  # 14
+            local_envelope("rt.connection", "connection closed by server (code 1006)", state="closed"),  # 15
+        ]
+    )
+    return pipeline
+
+
+def matching(pipeline: Pipeline, text: str) -> list[int]:
+    links = next(p for p in pipeline.projections if isinstance(p, Links))
+    query = Query(text, pipeline.journal, links)
+    return [frame.index for frame in pipeline.journal if query.match(frame)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", list(range(16))),
+        ("type:response.*", [7, 8, 9, 10, 11, 13, 14]),
+        ("type:response.* dir:in", [7, 8, 9, 10, 13, 14]),
+        ("type:response", [7, 8, 9, 10, 11, 13, 14]),  # a bare prefix matches the dotted family
+        ("type:conversation.item.input_audio_transcription.*", [5, 6]),
+        ("-type:*.delta", [0, 1, 2, 3, 4, 6, 7, 10, 11, 12, 13, 14, 15]),
+        ("type:*.delta", [5, 8, 9]),
+        ("dir:out", [2, 3, 11]),
+        ("dir:sent", [2, 3, 11]),
+        ("dir:local", [0, 15]),
+        ("item:item_abc", [4, 5, 6]),
+        ("item:item_*", [4, 5, 6, 8, 9]),
+        ("response:resp_1", [7, 8, 9, 10]),
+        ("item:item_def | response:resp_1", [7, 8, 9, 10]),
+        ("item:item_abc OR item:item_def", [4, 5, 6, 8, 9]),
+        ("response.status!=completed", [7, 14]),
+        ("response.status:completed", [10]),
+        ("response.usage.total_tokens>40", [10]),
+        ("response.usage.total_tokens<40", []),
+        ("error.code~cancel", [12]),
+        ("error", [12, 14]),  # the error, and the incomplete response (linked to what began it)
+        ("is:unknown", [13]),
+        ("fam:transcription", [5, 6]),
+        ("family:error", [12]),
+        ("kitchen", [6]),
+        ("KITCHEN lights", [6]),
+        ('"the kitchen"', [6]),
+        ("/kit.hen/", [6]),
+        ("/KITCHEN/i", [6]),
+        ("size>4k", [2, 8]),
+        ("seq:0..1", []),
+        ("event:" + "evt_none", []),
+        ("(dir:out | dir:local) -type:input_audio_buffer.*", [0, 11, 15]),
+        ("refused | closed", [15]),
+        ("state:closed", [15]),
+    ],
+)
+def test_predicates(pipeline: Pipeline, text: str, expected: list[int]) -> None:
+    assert matching(pipeline, text) == expected
+
+
+def test_event_and_seq_predicates(pipeline: Pipeline) -> None:
+    journal: Journal = pipeline.journal
+    out = journal[11]
+    assert out.event_id is not None
+    assert matching(pipeline, f"event:{out.event_id}") == [11]
+    received_id = journal.data(1)["event_id"]
+    assert matching(pipeline, f"event:{received_id}") == [1]
+    assert matching(pipeline, f"seq:{journal[3].seq}..{journal[4].seq}") == [3, 4]
+    assert matching(pipeline, f"seq>{journal[14].seq}") == [15]
+    assert matching(pipeline, "index:2") == [2]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('"unclosed', "unclosed"),
+        ("(type:error", "unclosed '('"),
+        ("type:error)", "')' without '('"),
+        ("type:", "needs a value"),
+        ("dir:sideways", "expected in, out or local"),
+        ("fam:xyz", "expected one of"),
+        ("is:pink", "expected one of"),
+        ("size>lots", "not a number"),
+        ("size>4q", "unknown unit"),
+        ("/[/", "bad regex"),
+        ("/a/z", "unknown regex flag"),
+        ("/abc", "unclosed /regex/"),
+        ("type:a |", "'|' needs a term"),
+        ("| type:a", "needs a term"),
+        ("-", "'-' must be followed by a term"),
+        ("type>3", "type takes"),
+        ("error.code~(", "bad regex"),
+        ("()", "empty group"),
+    ],
+)
+def test_malformed_queries_are_one_line_errors(pipeline: Pipeline, text: str, message: str) -> None:
+    with pytest.raises(QueryError) as info:
+        Query(text, pipeline.journal)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_path_predicates_skip_frames_that_do_not_name_the_field(pipeline: Pipeline) -> None:
+    journal = pipeline.journal
+    query = Query("response.status:completed", journal)
+    parsed: list[int] = []
+    original = journal.data
+
+    def counting(index: int) -> dict[str, object]:
+        parsed.append(index)
+        return original(index)
+
+    journal.data = counting  # type: ignore[method-assign]
+    try:
+        assert [f.index for f in journal if query.match(f)] == [10]
+    finally:
+        del journal.data  # type: ignore[method-assign]
+    assert set(parsed) <= {7, 10, 14}  # only frames whose text says "status"

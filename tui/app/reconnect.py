@@ -1,0 +1,61 @@
+"""When the app reconnects on its own, and how often it looks for the server meanwhile.
+
+A dropped connection (the server died, the network blinked, close 1006/1011/1012/1013) is worth
+retrying: the app probes the server's port every half second and opens a new session as soon as
+it answers, so a restarted server is back in use within a second or two. A refusal is not worth
+retrying (a wrong key: close 3000 or HTTP 401; a bad request: 4000; a frame over the limit: 1009;
+an expired session: 1001): the same request would meet the same answer, so the user decides
+(ctrl+r). Failures in a row back the probing off, so a server that accepts and drops at once is
+not hammered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+RETRYABLE_CLOSE_CODES = frozenset({1006, 1011, 1012, 1013, 1014})
+"""Close codes of a connection lost or a server restarting or overloaded."""
+
+PROBE_SECONDS = 0.5
+"""Time between two looks at the server's port while it is away."""
+
+GIVE_UP_SECONDS = 15 * 60.0
+"""How long the app keeps looking before it leaves reconnecting to the user."""
+
+MAX_BACKOFF_SECONDS = 10.0
+
+
+class RetryPolicy:
+    """Decides whether an ended connection is retried, and paces the probes."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        """Sessions in a row that ended in a retryable way without living long."""
+
+    def worth_retrying(self, reason: str, close_code: int | None, *, retryable: bool | None = None) -> bool:
+        """Whether a connection that ended with `reason` / `close_code` should be retried."""
+        if retryable is None:
+            if close_code is not None:
+                retryable = close_code in RETRYABLE_CLOSE_CODES
+            else:
+                lowered = reason.lower()
+                retryable = any(
+                    phrase in lowered for phrase in ("refused", "cannot reach", "timed out", "no close frame")
+                )
+        if retryable:
+            self.failures += 1
+        return retryable
+
+    def connected(self) -> None:
+        """A session opened: the next drop starts the backoff from the beginning."""
+        self.failures = 0
+
+    def delays(self) -> Iterator[float]:
+        """Seconds to wait before each probe, until it is time to give up."""
+        first = min(MAX_BACKOFF_SECONDS, PROBE_SECONDS * 2 ** max(0, self.failures - 1))
+        waited = 0.0
+        delay = first
+        while waited < GIVE_UP_SECONDS:
+            yield delay
+            waited += delay
+            delay = max(PROBE_SECONDS, first) if self.failures > 1 else PROBE_SECONDS

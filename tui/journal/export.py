@@ -1,0 +1,139 @@
+"""Exporting frames as JSONL, and reading dropped payloads back from the capture file.
+
+An export has the capture file's shape (one record per frame: `seq`, `dir`, `t`, `wall`, `type`,
+`size`, and the frame's exact wire text under `raw`), so `rt-tui replay` opens it like a capture.
+With audio left out, a frame's audio fields are replaced by a size tag and the record carries the
+parsed, tagged frame under `frame` (and `"elided": "audio"`) instead of `raw`, which would no
+longer be the wire text. Frames are already scrubbed of the API key when they reach the journal.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tui.protocol import Direction, strict_json
+from tui.protocol.events import AUDIO_FIELDS
+from tui.protocol.summary import audio_tag
+
+from .store import Frame, Journal
+
+PRIVATE_FILE = 0o600
+
+
+class ExportError(ValueError):
+    """An export that cannot be written as asked (one line)."""
+
+
+def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_audio: bool = True) -> int:
+    """Write the frames at `indices` to `path` (created 0600, never overwritten); returns how many.
+
+    Payloads the journal dropped from memory are read back from its capture file in one pass.
+    """
+    chosen = list(indices)
+    missing = {journal[i].seq for i in chosen if journal[i].payload_dropped}
+    recovered: dict[int, str] = {}
+    if missing:
+        if journal.capture_path is None:
+            raise ExportError(f"{len(missing)} frames left memory and there is no capture file to read them from")
+        recovered = recover_payloads(Path(journal.capture_path), missing)
+    t0 = journal[chosen[0]].mono if chosen else 0.0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    written = 0
+    with os.fdopen(fd, "wb") as file:
+        for index in chosen:
+            frame = journal[index]
+            record = frame_record(journal, frame, t0, recovered.get(frame.seq), keep_audio=keep_audio)
+            file.write(strict_json.dumps_bytes(record) + b"\n")
+            written += 1
+    return written
+
+
+def frame_record(
+    journal: Journal, frame: Frame, t0: float, recovered: str | None = None, *, keep_audio: bool = True
+) -> dict[str, Any]:
+    """One frame as a capture-shaped record."""
+    record: dict[str, Any] = {
+        "seq": frame.seq,
+        "dir": frame.direction.value,
+        "t": round(frame.mono - t0, 6),
+        "wall": round(frame.wall, 6),
+        "type": frame.type,
+        "size": frame.size,
+    }
+    local = frame.direction is Direction.LOCAL or frame.type.startswith("rt.")
+    if frame.binary is not None:
+        record["raw_b64"] = base64.b64encode(frame.binary).decode("ascii")
+    elif frame.direction is not Direction.LOCAL:
+        raw = frame.raw if frame.raw is not None else recovered
+        if raw is None:
+            record["elided"] = "payload"  # neither in memory nor in the capture file
+        elif keep_audio or frame.type not in AUDIO_FIELDS and '"audio"' not in raw:
+            record["raw"] = raw
+        else:
+            record["frame"] = _tag_audio(json.loads(raw))
+            record["elided"] = "audio"
+    if local and frame.data:
+        record["info"] = frame.data
+    return record
+
+
+def _tag_audio(value: Any) -> Any:
+    """A parsed frame with every base64 audio payload replaced by its size tag."""
+    if isinstance(value, dict):
+        etype = value.get("type")
+        audio_field = AUDIO_FIELDS.get(etype) if isinstance(etype, str) else None
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, str) and (key == audio_field or (key == "audio" and len(item) > 16)):
+                out[key] = audio_tag(item)
+            else:
+                out[key] = _tag_audio(item)
+        return out
+    if isinstance(value, list):
+        return [_tag_audio(item) for item in value]
+    return value
+
+
+def recover_payloads(capture: Path, seqs: set[int]) -> dict[int, str]:
+    """The wire text of the frames with sequence numbers `seqs`, read from a capture file.
+
+    One pass over the file; only lines whose `seq` is wanted are parsed.
+    """
+    found: dict[int, str] = {}
+    if not seqs:
+        return found
+    try:
+        file = capture.open("rb")
+    except OSError:
+        return found
+    with file:
+        for line in file:
+            seq = _line_seq(line)
+            if seq is None or seq not in seqs:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            raw = record.get("raw") if isinstance(record, dict) else None
+            if isinstance(raw, str):
+                found[seq] = raw
+                if len(found) == len(seqs):
+                    break
+    return found
+
+
+def _line_seq(line: bytes) -> int | None:
+    """The `seq` of a capture line without parsing it (records begin with `{"seq":N,`)."""
+    if not line.startswith(b'{"seq":'):
+        return None
+    end = line.find(b",", 7)
+    try:
+        return int(line[7:end])
+    except ValueError:
+        return None

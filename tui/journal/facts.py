@@ -1,0 +1,201 @@
+"""Session facts: what the status line and the config views show, derived from the frames alone.
+
+Connection state and its reason, the session id and model, which dialect the server speaks, what
+configuration we asked for and what the server says it applied (and updates it rejected), rate
+limits, and counters of frames and bytes in each direction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.protocol import Dialect, Direction, Envelope, error_summary, is_known, text
+from tui.protocol import field as obj_field
+from tui.protocol.events import BETA_TO_GA_SERVER, GA_ONLY_SERVER_EVENTS
+from tui.protocol.session_config import transcription_config, turn_detection_config
+
+ENDED_STATES = frozenset({"closed", "failed"})
+_SESSION_EVENTS = frozenset(
+    {"session.created", "session.updated", "transcription_session.created", "transcription_session.updated"}
+)
+
+
+@dataclass(slots=True)
+class Rejection:
+    """A `session.update` the server refused: the frame we sent and the error that named it."""
+
+    update_index: int
+    error_index: int
+    message: str
+
+
+@dataclass(slots=True)
+class SessionFacts:
+    """Facts about the current session, kept up to date frame by frame (a projection)."""
+
+    state: str = "idle"
+    reason: str = ""
+    """Why the connection closed or failed (kept until the next connection opens)."""
+    target: str = ""
+    epoch: int = 0
+    session_id: str = ""
+    model: str = ""
+    dialect: Dialect | None = None
+    requested: dict[str, Any] | None = None
+    """The `session` of the last `session.update` we sent."""
+    applied: dict[str, Any] | None = None
+    """The `session` the server last reported (`session.created` / `session.updated`)."""
+    updates_applied: int = 0
+    """`session.updated` frames received in this connection."""
+    rejections: list[Rejection] = field(default_factory=list)
+    rate_limits: list[dict[str, Any]] = field(default_factory=list)
+    frames_in: int = 0
+    frames_out: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    active_response: str | None = None
+    """The response in progress (between `response.created` and its `response.done`), if any."""
+    unknown_types: dict[str, int] = field(default_factory=dict)
+    """Server event types neither dialect defines, with counts."""
+    malformed: int = 0
+    errors: int = 0
+    changed: bool = False
+    _update_ids: dict[str, int] = field(default_factory=dict)
+    _last_update: int = -1
+
+    # -- projection -------------------------------------------------------------------------
+
+    def apply(self, env: Envelope, index: int) -> None:
+        """Take one envelope into account."""
+        self.changed = True
+        if env.direction is Direction.LOCAL:
+            self._local(env)
+        elif env.direction is Direction.OUT:
+            self.frames_out += 1
+            self.bytes_out += env.size
+            if env.type in ("session.update", "transcription_session.update"):
+                session = obj_field(env.data, "session")
+                self.requested = session
+                event_id = text(env.data.get("event_id"))
+                self._last_update = index
+                if event_id:
+                    self._update_ids[event_id] = index
+        else:
+            self.frames_in += 1
+            self.bytes_in += env.size
+            self._received(env, index)
+
+    def take_changes(self) -> bool:
+        """Whether anything changed since the last call."""
+        changed, self.changed = self.changed, False
+        return changed
+
+    def _local(self, env: Envelope) -> None:
+        if env.type == "rt.connection":
+            state = text(env.data.get("state"))
+            if state:
+                self.state = state
+            target = text(env.data.get("target"))
+            if target:
+                self.target = target
+            if state == "connecting":
+                self._new_connection()
+            elif state in ENDED_STATES:
+                self.reason = text(env.data.get("message"))
+                self.active_response = None
+        elif env.type == "rt.malformed":
+            self.malformed += 1
+
+    def _new_connection(self) -> None:
+        self.epoch += 1
+        self.reason = ""
+        self.session_id = ""
+        self.applied = None
+        self.requested = None
+        self.updates_applied = 0
+        self.rate_limits = []
+        self.active_response = None
+        self._update_ids.clear()
+        self._last_update = -1
+
+    def _received(self, env: Envelope, index: int) -> None:
+        etype = env.type
+        if etype.startswith("rt."):
+            if etype == "rt.malformed":
+                self.malformed += 1
+            return
+        if not is_known(etype):
+            self.unknown_types[etype] = self.unknown_types.get(etype, 0) + 1
+        self._note_dialect(etype)
+        if etype in (
+            "session.created",
+            "session.updated",
+            "transcription_session.created",
+            "transcription_session.updated",
+        ):
+            session = obj_field(env.data, "session")
+            self.applied = session
+            self.session_id = text(session.get("id")) or self.session_id
+            self.model = text(session.get("model")) or self.model
+            if etype.endswith(".updated"):
+                self.updates_applied += 1
+            if self.dialect is None:
+                self.dialect = Dialect.GA if "type" in session or "audio" in session else Dialect.BETA
+        elif etype == "error":
+            self.errors += 1
+            cause = text(obj_field(env.data, "error").get("event_id"))
+            if cause in self._update_ids:
+                self.rejections.append(Rejection(self._update_ids[cause], index, error_summary(env.data)))
+        elif etype == "response.created":
+            self.active_response = text(obj_field(env.data, "response").get("id")) or None
+        elif etype == "response.done":
+            if text(obj_field(env.data, "response").get("id")) == self.active_response:
+                self.active_response = None
+        elif etype == "rate_limits.updated":
+            limits = env.data.get("rate_limits")
+            if isinstance(limits, list):
+                self.rate_limits = [entry for entry in limits if isinstance(entry, dict)]
+        elif etype.endswith(".failed"):
+            self.errors += 1
+
+    def _note_dialect(self, etype: str) -> None:
+        if etype in BETA_TO_GA_SERVER or etype == "conversation.item.created":
+            self.dialect = Dialect.BETA if self.dialect is None else self.dialect
+        elif etype in GA_ONLY_SERVER_EVENTS or etype.startswith("response.output_"):
+            self.dialect = Dialect.GA
+
+    # -- views ------------------------------------------------------------------------------
+
+    @property
+    def ended(self) -> bool:
+        """True once the connection has closed or failed."""
+        return self.state in ENDED_STATES
+
+    @property
+    def transcription_model(self) -> str | None:
+        """The input transcription model the server applied, or None when transcription is off."""
+        if self.applied is None:
+            return None
+        config = transcription_config(self.applied)
+        return (text(config.get("model")) or "on") if config is not None else None
+
+    @property
+    def turn_detection(self) -> str | None:
+        """The applied turn detection type, or None for manual (push-to-talk) turns."""
+        if self.applied is None:
+            return None
+        config = turn_detection_config(self.applied)
+        return (text(config.get("type")) or "vad") if config is not None else None
+
+    def describe(self) -> str:
+        """One line: who ends turns and whether input is transcribed; or why the session ended."""
+        if self.ended:
+            return self.reason or self.state
+        if self.rejections and self.rejections[-1].update_index == self._last_update:
+            return "session.update rejected: the server kept its previous configuration"
+        if self.applied is None:
+            return ""
+        turns = self.turn_detection or "manual turns"
+        model = self.transcription_model
+        return f"{turns} · {'transcribe: ' + model if model else 'no input transcription'}"

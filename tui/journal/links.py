@@ -1,0 +1,141 @@
+"""Error ↔ cause: which frame we sent (or which event began) what later failed.
+
+- an `error` whose `error.event_id` names a frame we sent is linked to that frame;
+- a `response.done` that ended `failed`, `incomplete` or `cancelled` is linked to what began the
+  response: our `response.cancel` for a cancellation we asked for, else the `response.create` that
+  started it (or, for a response the server began itself, its `response.created`);
+- a `…input_audio_transcription.failed` is linked to the commit of its item: our
+  `input_audio_buffer.commit`, or the server's `input_audio_buffer.committed` under server VAD.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from tui.protocol import Direction, Envelope, text
+from tui.protocol import field as obj_field
+
+from .store import Journal
+
+FAILED_RESPONSE_STATUSES = frozenset({"failed", "incomplete", "cancelled"})
+
+LOOKBACK = 200_000
+"""Frames searched backwards for the frame an `error` names (an hour of traffic)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """`effect` (an error or a failure) was caused by `cause`."""
+
+    effect: int
+    cause: int
+    kind: str
+    """"error", "response failed", "response incomplete", "response cancelled", "transcription failed"."""
+
+
+@dataclass(slots=True)
+class Links:
+    """A projection of cause ↔ effect links between journal frames."""
+
+    journal: Journal
+    cause_of: dict[int, Link] = field(default_factory=dict)
+    effects_of: dict[int, list[Link]] = field(default_factory=dict)
+    _pending_creates: deque[int] = field(default_factory=deque)
+    _response_start: dict[str, int] = field(default_factory=dict)
+    _cancels: dict[str, int] = field(default_factory=dict)
+    _last_cancel: int | None = None
+    _last_commit: int | None = None
+    _commit_of_item: dict[str, int] = field(default_factory=dict)
+    _new: list[Link] = field(default_factory=list)
+
+    def apply(self, env: Envelope, index: int) -> None:
+        """Take one envelope into account."""
+        if env.direction is Direction.OUT:
+            self._sent(env, index)
+        elif env.direction is Direction.IN:
+            self._received(env, index)
+        elif env.type == "rt.connection" and env.data.get("state") == "connecting":
+            self._pending_creates.clear()
+            self._last_commit = self._last_cancel = None
+
+    def take_changes(self) -> list[Link]:
+        """Links made since the last call."""
+        new, self._new = self._new, []
+        return new
+
+    def _sent(self, env: Envelope, index: int) -> None:
+        if env.type == "response.create":
+            self._pending_creates.append(index)
+        elif env.type == "response.cancel":
+            response_id = text(env.data.get("response_id"))
+            if response_id:
+                self._cancels[response_id] = index
+            self._last_cancel = index
+        elif env.type == "input_audio_buffer.commit":
+            self._last_commit = index
+
+    def _received(self, env: Envelope, index: int) -> None:
+        etype = env.type
+        if etype == "error":
+            self._error(env, index)
+        elif etype == "response.created":
+            response_id = text(obj_field(env.data, "response").get("id"))
+            start = self._pending_creates.popleft() if self._pending_creates else index
+            if response_id:
+                self._response_start[response_id] = start
+        elif etype == "response.done":
+            self._response_done(env, index)
+        elif etype == "input_audio_buffer.committed":
+            item_id = text(env.data.get("item_id"))
+            if item_id:
+                self._commit_of_item[item_id] = self._last_commit if self._last_commit is not None else index
+            self._last_commit = None
+        elif etype == "conversation.item.input_audio_transcription.failed":
+            cause = self._commit_of_item.get(text(env.data.get("item_id")))
+            if cause is not None:
+                self._link(index, cause, "transcription failed")
+
+    def _error(self, env: Envelope, index: int) -> None:
+        event_id = text(obj_field(env.data, "error").get("event_id"))
+        if not event_id:
+            return
+        cause = self._find_sent(event_id, index)
+        if cause is None:
+            return
+        self._link(index, cause, "error")
+        if cause in self._pending_creates:
+            self._pending_creates.remove(cause)  # a refused response.create begins no response
+        if cause == self._last_commit:
+            self._last_commit = None
+
+    def _find_sent(self, event_id: str, before: int) -> int | None:
+        journal = self.journal
+        for i in range(before - 1, max(-1, before - 1 - LOOKBACK), -1):
+            frame = journal[i]
+            if frame.event_id == event_id and frame.direction is Direction.OUT:
+                return i
+        return None
+
+    def _response_done(self, env: Envelope, index: int) -> None:
+        response = obj_field(env.data, "response")
+        status = text(response.get("status"))
+        response_id = text(response.get("id"))
+        start = self._response_start.pop(response_id, None)
+        cancel = self._cancels.pop(response_id, None)
+        if status not in FAILED_RESPONSE_STATUSES:
+            return
+        if status == "cancelled":
+            if cancel is None and self._last_cancel is not None and start is not None and self._last_cancel > start:
+                cancel = self._last_cancel  # a response.cancel without a response_id cancels the active one
+            cause = cancel if cancel is not None else start
+        else:
+            cause = start
+        if cause is not None:
+            self._link(index, cause, f"response {status}")
+
+    def _link(self, effect: int, cause: int, kind: str) -> None:
+        link = Link(effect, cause, kind)
+        self.cause_of[effect] = link
+        self.effects_of.setdefault(cause, []).append(link)
+        self._new.append(link)

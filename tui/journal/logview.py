@@ -1,0 +1,276 @@
+"""The event log's view model: the frames that pass the filter, grouped into rows, laid out as lines.
+
+Consecutive streaming frames collapse into one row per stream: every delta of one response (audio,
+transcript, text, arguments: they interleave on the wire), the appends of the input buffer, the
+transcription deltas of one item. Streams that interleave stay separate rows, each collapsed; any
+other frame closes them. A collapsed row expands in place to one line per frame it holds.
+
+Rows hold absolute journal indices and only ever grow at the end, so a selection made by frame
+index never moves when frames arrive; changing the filter rebuilds the rows from the journal.
+"""
+
+from __future__ import annotations
+
+import bisect
+from array import array
+from dataclasses import dataclass, field
+from itertools import accumulate
+
+from tui.protocol import Direction, to_ga
+
+from .links import Links
+from .query import Query
+from .store import Frame, Journal
+
+RESPONSE_STREAM_TYPES = frozenset(
+    {
+        "response.output_audio.delta",
+        "response.output_audio_transcript.delta",
+        "response.output_text.delta",
+        "response.function_call_arguments.delta",
+    }
+)
+
+MAX_OPEN_LOOKBACK = 64
+"""Rows searched backwards for the run that holds a frame (runs interleave only at the tail)."""
+
+
+def run_key(frame: Frame) -> tuple[object, ...] | None:
+    """The stream a frame belongs to, or None for a frame that stands alone in its row."""
+    ga = to_ga(frame.type)
+    if ga in RESPONSE_STREAM_TYPES:
+        return ("response", frame.response_id, frame.direction)
+    if ga == "input_audio_buffer.append" and frame.direction is Direction.OUT:
+        return ("append", frame.epoch)
+    if ga == "conversation.item.input_audio_transcription.delta":
+        return ("transcription", frame.item_id)
+    if ga.endswith(".delta"):
+        return ("delta", frame.type, frame.item_id, frame.direction)
+    return None
+
+
+@dataclass(slots=True)
+class Row:
+    """One row of the log: a single frame, or a run of one stream's frames."""
+
+    position: int
+    """The row's place in the view (stable until the filter changes)."""
+    members: array[int]
+    """Journal indices of the frames in the row, ascending."""
+    key: tuple[object, ...] | None = None
+    expanded: bool = False
+
+    @property
+    def first(self) -> int:
+        """Journal index of the row's first frame."""
+        return self.members[0]
+
+    @property
+    def last(self) -> int:
+        """Journal index of the row's last frame."""
+        return self.members[-1]
+
+    @property
+    def count(self) -> int:
+        """Frames in the row."""
+        return len(self.members)
+
+    @property
+    def is_run(self) -> bool:
+        """True for a row that can hold several frames."""
+        return self.key is not None
+
+    @property
+    def lines(self) -> int:
+        """Screen lines the row takes: one, plus one per frame when expanded."""
+        return 1 + len(self.members) if self.expanded else 1
+
+
+@dataclass(slots=True)
+class Line:
+    """What one screen line of the log shows."""
+
+    row: Row
+    member: int
+    """-1 for the row's own line; else the position in `row.members` of the frame shown."""
+
+    @property
+    def frame_index(self) -> int:
+        """The journal index the line stands for (a collapsed run: its first frame)."""
+        return self.row.members[self.member] if self.member >= 0 else self.row.first
+
+
+@dataclass(slots=True)
+class LogView:
+    """Rows over the journal's frames that pass `query`, from `floor` (a clear) on."""
+
+    journal: Journal
+    links: Links | None = None
+    query: Query | None = None
+    floor: int = 0
+    """Frames before this index are hidden (the view was cleared); the journal keeps them."""
+    rows: list[Row] = field(default_factory=list)
+    indices: array[int] = field(default_factory=lambda: array("q"))
+    """Every journal index the view shows, ascending (rows interleave; this does not)."""
+    generation: int = 0
+    """Bumped whenever rows are rebuilt, so cached renderings of the old rows are not reused."""
+    _open: dict[tuple[object, ...], Row] = field(default_factory=dict)
+    _seen: int = 0
+    """Journal frames looked at so far."""
+    _expanded: int = 0
+    _offsets: list[int] = field(default_factory=list)
+    """First line of each row; valid for rows before `_offsets_valid`."""
+    _offsets_valid: int = 0
+
+    # -- building ---------------------------------------------------------------------------
+
+    def set_query(self, query: Query | None) -> None:
+        """Show only frames that pass `query` (None: every frame); rebuilds the rows."""
+        self.query = None if query is None or query.is_empty else query
+        self.rebuild()
+
+    def clear(self) -> None:
+        """Hide everything journaled so far (new frames keep coming in)."""
+        self.floor = len(self.journal)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Recompute every row from the journal."""
+        self.rows = []
+        self.indices = array("q")
+        self._open = {}
+        self._seen = self.floor
+        self._expanded = 0
+        self._offsets = []
+        self._offsets_valid = 0
+        self.generation += 1
+        self.catch_up()
+
+    def catch_up(self) -> int:
+        """Take in every frame journaled since the last call; returns how many passed the filter."""
+        journal, query = self.journal, self.query
+        end = len(journal)
+        added = 0
+        for index in range(self._seen, end):
+            frame = journal[index]
+            if query is not None and not query.match(frame):
+                continue
+            added += 1
+            self._add(frame)
+        self._seen = end
+        return added
+
+    def _add(self, frame: Frame) -> None:
+        self.indices.append(frame.index)
+        key = run_key(frame)
+        if key is None:
+            self._open.clear()
+            self._new_row(frame.index, None)
+            return
+        row = self._open.get(key)
+        if row is None:
+            self._open[key] = self._new_row(frame.index, key)
+        else:
+            row.members.append(frame.index)
+            if row.expanded:
+                self._invalidate(row.position)
+
+    def _new_row(self, index: int, key: tuple[object, ...] | None) -> Row:
+        row = Row(len(self.rows), array("q", (index,)), key)
+        self.rows.append(row)
+        return row
+
+    # -- lines ------------------------------------------------------------------------------
+
+    @property
+    def line_count(self) -> int:
+        """Screen lines the whole view takes."""
+        if not self._expanded:
+            return len(self.rows)
+        self._refresh_offsets()
+        return (self._offsets[-1] + self.rows[-1].lines) if self.rows else 0
+
+    def line(self, y: int) -> Line | None:
+        """What screen line `y` shows, or None past the end."""
+        if y < 0:
+            return None
+        if not self._expanded:
+            return Line(self.rows[y], -1) if y < len(self.rows) else None
+        self._refresh_offsets()
+        position = bisect.bisect_right(self._offsets, y) - 1
+        if position < 0 or position >= len(self.rows):
+            return None
+        row = self.rows[position]
+        within = y - self._offsets[position]
+        if within >= row.lines:
+            return None
+        return Line(row, within - 1)
+
+    def line_of(self, row: Row, member: int = -1) -> int:
+        """The screen line of a row (member -1) or of one of its frames (an expanded row)."""
+        if not self._expanded:
+            return row.position
+        self._refresh_offsets()
+        return self._offsets[row.position] + (member + 1 if row.expanded and member >= 0 else 0)
+
+    def set_expanded(self, row: Row, expanded: bool) -> None:
+        """Expand a run to one line per frame, or collapse it back to one line."""
+        if not row.is_run or row.count == 1 or row.expanded == expanded:
+            return
+        row.expanded = expanded
+        self._expanded += 1 if expanded else -1
+        self._invalidate(row.position)
+
+    def _invalidate(self, position: int) -> None:
+        self._offsets_valid = min(self._offsets_valid, position)
+
+    def _refresh_offsets(self) -> None:
+        rows = self.rows
+        if self._offsets_valid >= len(rows) and len(self._offsets) == len(rows):
+            return
+        start = min(self._offsets_valid, len(self._offsets))
+        del self._offsets[start:]
+        base = (self._offsets[-1] + rows[start - 1].lines) if start else 0
+        self._offsets.extend(
+            accumulate((row.lines for row in rows[start:-1]), initial=base) if start < len(rows) else ()
+        )
+        self._offsets_valid = len(rows)
+
+    # -- finding ----------------------------------------------------------------------------
+
+    def locate(self, index: int) -> Line | None:
+        """The row (and member) that holds journal frame `index`, or None when it is not shown."""
+        rows = self.rows
+        position = bisect.bisect_right(rows, index, key=lambda row: row.first) - 1
+        for candidate in range(position, max(-1, position - MAX_OPEN_LOOKBACK), -1):
+            row = rows[candidate]
+            if row.first == index:
+                return Line(row, -1 if row.count == 1 else 0)
+            if row.is_run and row.first < index <= row.last:
+                found = bisect.bisect_left(row.members, index)
+                if found < len(row.members) and row.members[found] == index:
+                    return Line(row, found)
+        return None
+
+    def previous_index(self, index: int) -> int | None:
+        """The shown frame just before journal frame `index` (for Δt), or None."""
+        position = bisect.bisect_left(self.indices, index)
+        return self.indices[position - 1] if position > 0 else None
+
+    def next_shown(self, index: int, *, forward: bool = True) -> int | None:
+        """The position in `indices` to start a search after (or before) frame `index`."""
+        if forward:
+            position = bisect.bisect_right(self.indices, index)
+            return position if position < len(self.indices) else None
+        position = bisect.bisect_left(self.indices, index) - 1
+        return position if position >= 0 else None
+
+    @property
+    def shown(self) -> int:
+        """Frames the view shows."""
+        return len(self.indices)
+
+    @property
+    def in_range(self) -> int:
+        """Frames journaled since the floor (what a clear left in view)."""
+        return len(self.journal) - self.floor

@@ -1,0 +1,511 @@
+"""The event-log filter language: field-aware predicates over journal frames.
+
+    type:response.* dir:in          frames whose type matches the glob, received
+    -type:*.delta                   anything but deltas
+    item:item_abc | response:resp_1 a `|` (or `OR`) between alternatives; juxtaposition is AND
+    response.status!=completed      a JSON path into the frame; `:`/`=` match (glob), `!=`, `~` (regex),
+                                    `>` `<` `>=` `<=` (numbers); the path must exist for any of them
+    error                           error frames (`is:error`); `is:unknown`, `is:linked`, `is:dropped`
+    kitchen  "two words"  /kit.h/i  free text (case-insensitive) or a regex over the frame's text
+    fam:transcription  size>4k  seq:120..200  event:evt_123  ( … )
+
+Shortcut fields read the journal's metadata, so most filters never parse a frame; JSON paths parse
+only frames whose wire text holds the path's last key. Every malformed query raises
+:class:`QueryError` with one line fit for the filter bar.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tui.protocol import Direction, to_ga
+
+from .families import Family
+from .links import Links
+from .store import Frame, Journal
+
+
+class QueryError(ValueError):
+    """A query that cannot be understood; the message is one line."""
+
+
+Predicate = Callable[[Frame], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    test: Predicate
+    cost: int
+    """0: metadata only, 1: the frame's text, 2: the parsed frame."""
+
+
+class Query:
+    """A compiled filter. `Query("")` matches every frame."""
+
+    def __init__(self, text: str, journal: Journal, links: Links | None = None) -> None:
+        self.text = text.strip()
+        self._journal = journal
+        self._links = links
+        self._tokens = _tokenize(self.text)
+        self._pos = 0
+        node = self._parse_or() if self._tokens else _Node(lambda frame: True, 0)
+        if self._pos < len(self._tokens):
+            if self._tokens[self._pos].kind == "close":
+                raise QueryError("')' without '('")
+            raise QueryError(f"unexpected {self._tokens[self._pos].text!r}")
+        self._node = node
+
+    @property
+    def is_empty(self) -> bool:
+        """True for the query that matches everything."""
+        return not self.text
+
+    def match(self, frame: Frame) -> bool:
+        """Whether `frame` passes the filter."""
+        return self._node.test(frame)
+
+    # -- parser -----------------------------------------------------------------------------
+
+    def _peek(self) -> _Token | None:
+        return self._tokens[self._pos] if self._pos < len(self._tokens) else None
+
+    def _parse_or(self) -> _Node:
+        alternatives = [self._parse_and()]
+        while (token := self._peek()) is not None and token.kind == "or":
+            self._pos += 1
+            if self._peek() is None or self._peek().kind in ("or", "close"):  # type: ignore[union-attr]
+                raise QueryError("'|' needs a term on both sides")
+            alternatives.append(self._parse_and())
+        if len(alternatives) == 1:
+            return alternatives[0]
+        tests = [node.test for node in alternatives]
+        return _Node(lambda frame: any(test(frame) for test in tests), max(n.cost for n in alternatives))
+
+    def _parse_and(self) -> _Node:
+        first = self._peek()
+        if first is not None and first.kind == "or":
+            raise QueryError("'|' needs a term on both sides")
+        terms: list[_Node] = []
+        while (token := self._peek()) is not None and token.kind not in ("or", "close"):
+            terms.append(self._parse_term())
+        if not terms:
+            raise QueryError("empty group")
+        if len(terms) == 1:
+            return terms[0]
+        terms.sort(key=lambda node: node.cost)  # cheap tests first: most frames stop there
+        tests = [node.test for node in terms]
+        return _Node(lambda frame: all(test(frame) for test in tests), terms[-1].cost)
+
+    def _parse_term(self) -> _Node:
+        token = self._tokens[self._pos]
+        self._pos += 1
+        if token.kind == "not":
+            if self._peek() is None or self._peek().kind in ("or", "close"):  # type: ignore[union-attr]
+                raise QueryError("'-' must be followed by a term")
+            inner = self._parse_term()
+            return _Node(lambda frame: not inner.test(frame), inner.cost)
+        if token.kind == "open":
+            node = self._parse_or()
+            closing = self._peek()
+            if closing is None or closing.kind != "close":
+                raise QueryError("unclosed '('")
+            self._pos += 1
+            return node
+        if token.kind == "close":
+            raise QueryError("')' without '('")
+        if token.kind == "regex":
+            return self._text_regex(token.text, token.flags)
+        if token.kind == "phrase":
+            return self._text_phrase(token.text)
+        return self._word(token.text)
+
+    # -- terms ------------------------------------------------------------------------------
+
+    def _word(self, word: str) -> _Node:
+        match = _FIELD_TERM.match(word)
+        if match is None:
+            if word.lower() in ("error", "errors"):
+                return self._is("error")
+            return self._text_phrase(word)
+        key, op, value = match.group("key"), match.group("op"), match.group("value")
+        value = _unquote(value)
+        if value == "":
+            raise QueryError(f"{key}{op} needs a value")
+        shortcut = _SHORTCUTS.get(key.lower())
+        if shortcut is not None:
+            return shortcut(self, op, value)
+        return self._path(key, op, value)
+
+    def _text_phrase(self, phrase: str) -> _Node:
+        needle = re.compile(re.escape(phrase), re.IGNORECASE)
+        journal = self._journal
+        return _Node(lambda frame: needle.search(journal.search_text(frame.index)) is not None, 1)
+
+    def _text_regex(self, pattern: str, flags: str) -> _Node:
+        compiled = compile_pattern(pattern, flags)
+        journal = self._journal
+        return _Node(lambda frame: compiled.search(journal.search_text(frame.index)) is not None, 1)
+
+    def _type(self, op: str, value: str) -> _Node:
+        _only(op, "type", ":", "=", "!=")
+        glob = any(c in value for c in "*?[")
+        if glob:
+            pattern = re.compile(fnmatch.translate(value))
+
+            def test(frame: Frame) -> bool:
+                return pattern.match(frame.type) is not None or pattern.match(to_ga(frame.type)) is not None
+        else:
+            prefix = value.rstrip(".") + "."
+
+            def test(frame: Frame) -> bool:
+                ga = to_ga(frame.type)
+                return frame.type == value or ga == value or frame.type.startswith(prefix) or ga.startswith(prefix)
+
+        return _negate_if(op, _Node(test, 0))
+
+    def _dir(self, op: str, value: str) -> _Node:
+        _only(op, "dir", ":", "=", "!=")
+        direction = _DIRECTIONS.get(value.lower())
+        if direction is None:
+            raise QueryError(f"dir:{value}: expected in, out or local")
+        return _negate_if(op, _Node(lambda frame: frame.direction is direction, 0))
+
+    def _item(self, op: str, value: str) -> _Node:
+        _only(op, "item", ":", "=", "!=")
+        return _negate_if(op, _Node(_id_test("item_id", value), 0))
+
+    def _response(self, op: str, value: str) -> _Node:
+        _only(op, "response", ":", "=", "!=")
+        return _negate_if(op, _Node(_id_test("response_id", value), 0))
+
+    def _family(self, op: str, value: str) -> _Node:
+        _only(op, "family", ":", "=", "!=")
+        matches = [family for family in Family if family.value.startswith(value.lower())]
+        if len(matches) != 1:
+            names = ", ".join(family.value for family in Family)
+            raise QueryError(f"family:{value}: expected one of {names}")
+        family = matches[0]
+        return _negate_if(op, _Node(lambda frame: frame.family is family, 0))
+
+    def _event(self, op: str, value: str) -> _Node:
+        _only(op, "event", ":", "=", "!=")
+        journal = self._journal
+
+        def test(frame: Frame) -> bool:
+            if frame.event_id is not None:
+                return frame.event_id == value
+            return value in journal.search_text(frame.index) and journal.data(frame.index).get("event_id") == value
+
+        return _negate_if(op, _Node(test, 1))
+
+    def _number(self, name: str, getter: Callable[[Frame], float], op: str, value: str) -> _Node:
+        if op in (":", "=") and ".." in value:
+            low_text, _, high_text = value.partition("..")
+            low = _parse_number(name, low_text) if low_text else float("-inf")
+            high = _parse_number(name, high_text) if high_text else float("inf")
+            return _Node(lambda frame: low <= getter(frame) <= high, 0)
+        number = _parse_number(name, value)
+        compare = _COMPARE.get(op)
+        if compare is None:
+            raise QueryError(f"{name}{op}{value}: use {name}>N, {name}<N, {name}:N or {name}:A..B")
+        return _Node(lambda frame: compare(getter(frame), number), 0)
+
+    def _seq(self, op: str, value: str) -> _Node:
+        return self._number("seq", lambda frame: frame.seq, op, value)
+
+    def _index(self, op: str, value: str) -> _Node:
+        return self._number("index", lambda frame: frame.index, op, value)
+
+    def _size(self, op: str, value: str) -> _Node:
+        return self._number("size", lambda frame: frame.size, op, value)
+
+    def _is(self, value: str, op: str = ":") -> _Node:
+        _only(op, "is", ":", "=", "!=")
+        links, journal = self._links, self._journal
+
+        def is_error(frame: Frame) -> bool:
+            if frame.family is Family.ERROR or (links is not None and frame.index in links.cause_of):
+                return True
+            if frame.type != "response.done":
+                return False
+            response = journal.data(frame.index).get("response")
+            return isinstance(response, dict) and response.get("status") in ("failed", "incomplete")
+
+        tests: dict[str, Predicate] = {
+            "error": is_error,
+            "unknown": lambda frame: frame.family is Family.UNKNOWN,
+            "linked": lambda frame: (
+                links is not None and (frame.index in links.cause_of or frame.index in links.effects_of)
+            ),
+            "dropped": lambda frame: frame.payload_dropped,
+            "delta": lambda frame: frame.type.endswith(".delta") or frame.type == "input_audio_buffer.append",
+        }
+        test = tests.get(value.lower())
+        if test is None:
+            raise QueryError(f"is:{value}: expected one of {', '.join(tests)}")
+        return _negate_if(op, _Node(test, 0))
+
+    def _is_shortcut(self, op: str, value: str) -> _Node:
+        return self._is(value, op)
+
+    def _path(self, key: str, op: str, value: str) -> _Node:
+        if not _PATH.match(key):
+            raise QueryError(f"{key!r} is not a field name (fields look like type, dir, item, response.status)")
+        parts = key.split(".")
+        last_key = f'"{parts[-1]}"'
+        journal = self._journal
+        compare = _value_test(key, op, value)
+
+        def test(frame: Frame) -> bool:
+            raw = frame.raw
+            if raw is not None and last_key not in raw and not parts[-1].isdigit():
+                return False  # the wire text does not even name the field: no parse needed
+            found = _lookup(journal.data(frame.index), parts)
+            return any(compare(v) for v in found)
+
+        return _Node(test, 2)
+
+
+# -- tokens -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str
+    """word, phrase, regex, or, not, open, close."""
+    text: str
+    flags: str = ""
+
+
+_FIELD_TERM = re.compile(r"^(?P<key>[A-Za-z_][\w.\-]*?)(?P<op>!=|>=|<=|[:=~<>])(?P<value>.*)$", re.DOTALL)
+_PATH = re.compile(r"^[A-Za-z_][\w\-]*(\.[\w\-]+)*$")
+_DIRECTIONS = {
+    "in": Direction.IN,
+    "received": Direction.IN,
+    "recv": Direction.IN,
+    "server": Direction.IN,
+    "out": Direction.OUT,
+    "sent": Direction.OUT,
+    "client": Direction.OUT,
+    "local": Direction.LOCAL,
+}
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    ":": lambda a, b: a == b,
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+_SUFFIXES = {"k": 1024, "kb": 1024, "m": 1024 * 1024, "mb": 1024 * 1024, "b": 1}
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c == "(":
+            tokens.append(_Token("open", c))
+            i += 1
+        elif c == ")":
+            tokens.append(_Token("close", c))
+            i += 1
+        elif c == "|":
+            tokens.append(_Token("or", c))
+            i += 1
+        elif c == "-" and i + 1 < n and not text[i + 1].isspace() and (not tokens or _separated(text, i)):
+            tokens.append(_Token("not", c))
+            i += 1
+        elif c == '"':
+            phrase, i = _read_quoted(text, i)
+            tokens.append(_Token("phrase", phrase))
+        elif c == "/":
+            end = text.find("/", i + 1)
+            while end != -1 and text[end - 1] == "\\":
+                end = text.find("/", end + 1)
+            if end == -1:
+                raise QueryError("unclosed /regex/")
+            j = end + 1
+            while j < n and text[j].isalpha():
+                j += 1
+            tokens.append(_Token("regex", text[i + 1 : end], text[end + 1 : j]))
+            i = j
+        elif c == "-" and _separated(text, i):
+            raise QueryError("'-' must be followed by a term")
+        else:
+            j = _word_end(text, i)
+            word = text[i:j]
+            tokens.append(_Token("or", word) if word == "OR" else _Token("word", word))
+            i = j
+    return tokens
+
+
+def _word_end(text: str, start: int) -> int:
+    """Where a word ends: at a space, or at `(`, `)` or `|` outside a field's value.
+
+    Inside a value (after `:`, `=`, `~`…) brackets that open in the word belong to it, so
+    `error.code~(a|b)` is one term, while `(type:a)` closes the group.
+    """
+    j, n, depth, in_value = start, len(text), 0, False
+    while j < n and not text[j].isspace():
+        c = text[j]
+        if c == '"':
+            _, j = _read_quoted(text, j)  # key:"quoted value"
+            continue
+        if c in ":=~<>!":
+            in_value = True
+        elif c == "(" and in_value:
+            depth += 1
+        elif c == ")" and depth:
+            depth -= 1
+        elif c in "()" or (c == "|" and not depth):
+            break
+        j += 1
+    return j
+
+
+def _separated(text: str, i: int) -> bool:
+    return i == 0 or text[i - 1].isspace() or text[i - 1] in "(|"
+
+
+def _read_quoted(text: str, start: int) -> tuple[str, int]:
+    i = start + 1
+    out: list[str] = []
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            out.append(text[i + 1])
+            i += 2
+        elif c == '"':
+            return "".join(out), i + 1
+        else:
+            out.append(c)
+            i += 1
+    raise QueryError('unclosed "quote"')
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        return _read_quoted(value, 0)[0]
+    return value
+
+
+def compile_pattern(pattern: str, flags: str) -> re.Pattern[str]:
+    """A regex for a filter or a search, with `i`/`s` flags; QueryError for a bad one."""
+    bits = 0
+    for flag in flags:
+        if flag == "i":
+            bits |= re.IGNORECASE
+        elif flag == "s":
+            bits |= re.DOTALL
+        else:
+            raise QueryError(f"unknown regex flag {flag!r} (use i or s)")
+    try:
+        return re.compile(pattern, bits)
+    except re.error as exc:
+        raise QueryError(f"bad regex /{pattern}/: {exc}") from None
+
+
+def _only(op: str, name: str, *allowed: str) -> None:
+    if op not in allowed:
+        raise QueryError(f"{name} takes {name}:VALUE or {name}!=VALUE, not {op!r}")
+
+
+def _negate_if(op: str, node: _Node) -> _Node:
+    if op != "!=":
+        return node
+    test = node.test
+    return _Node(lambda frame: not test(frame), node.cost)
+
+
+def _id_test(attribute: str, value: str) -> Predicate:
+    if any(c in value for c in "*?["):
+        pattern = re.compile(fnmatch.translate(value))
+        return lambda frame: (v := getattr(frame, attribute)) is not None and pattern.match(v) is not None
+    return lambda frame: getattr(frame, attribute) == value
+
+
+def _parse_number(name: str, text: str) -> float:
+    match = re.fullmatch(r"(-?\d+(?:\.\d+)?)([A-Za-z]*)", text.strip())
+    if match is None:
+        raise QueryError(f"{name}: {text!r} is not a number")
+    number, suffix = float(match.group(1)), match.group(2).lower()
+    if suffix and suffix not in _SUFFIXES:
+        raise QueryError(f"{name}: unknown unit {suffix!r} (use k or m)")
+    return number * _SUFFIXES.get(suffix, 1)
+
+
+def _value_test(key: str, op: str, value: str) -> Callable[[Any], bool]:
+    """A test on one JSON value found at a path."""
+    if op == "~":
+        pattern = compile_pattern(value, "i")
+        return lambda v: pattern.search(_as_text(v)) is not None
+    if op in (">", "<", ">=", "<="):
+        number = _parse_number(key, value)
+        compare = _COMPARE[op]
+        return lambda v: isinstance(v, int | float) and not isinstance(v, bool) and compare(float(v), number)
+    if any(c in value for c in "*?["):
+        glob = re.compile(fnmatch.translate(value), re.IGNORECASE)
+        equal: Callable[[Any], bool] = lambda v: glob.match(_as_text(v)) is not None  # noqa: E731
+    else:
+        lowered = value.lower()
+        equal = lambda v: _as_text(v).lower() == lowered  # noqa: E731
+    if op == "!=":
+        return lambda v: not equal(v)
+    return equal
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return ""
+
+
+def _lookup(data: Any, parts: list[str]) -> list[Any]:
+    """Every value at a dotted path; a list on the way is searched element by element."""
+    current: list[Any] = [data]
+    for part in parts:
+        found: list[Any] = []
+        for value in current:
+            if isinstance(value, dict):
+                if part in value:
+                    found.append(value[part])
+            elif isinstance(value, list):
+                if part.isdigit():
+                    if int(part) < len(value):
+                        found.append(value[int(part)])
+                else:
+                    found.extend(v[part] for v in value if isinstance(v, dict) and part in v)
+        current = found
+        if not current:
+            break
+    return current
+
+
+_SHORTCUTS: dict[str, Callable[[Query, str, str], _Node]] = {
+    "type": Query._type,
+    "t": Query._type,
+    "dir": Query._dir,
+    "item": Query._item,
+    "response": Query._response,
+    "resp": Query._response,
+    "family": Query._family,
+    "fam": Query._family,
+    "seq": Query._seq,
+    "index": Query._index,
+    "size": Query._size,
+    "event": Query._event,
+    "is": Query._is_shortcut,
+}

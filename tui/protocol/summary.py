@@ -1,0 +1,314 @@
+"""One-line summaries of every event type, for the event log's summary column.
+
+Each summary says what a developer scans for: ids and statuses, the words of a delta, a config in
+a few words, token counts, the error's code and message. Audio is a size tag, never decoded.
+Nothing here raises on odd shapes: every field is read through the defensive helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .events import AUDIO_FIELDS, to_ga
+from .fields import error_summary, field, obj, objects, text
+from .session_config import transcription_config, turn_detection_config
+
+MAX_QUOTE = 80
+"""Characters of quoted text (deltas, transcripts) shown before an ellipsis."""
+
+
+def summarize_event(data: dict[str, Any]) -> str:
+    """A one-line summary of an event's payload (without its type)."""
+    etype = text(data.get("type"))
+    audio_field = AUDIO_FIELDS.get(etype)
+    if audio_field and isinstance(data.get(audio_field), str):
+        return audio_tag(data[audio_field])
+    handler = _HANDLERS.get(to_ga(etype))
+    if handler is None:
+        if etype.startswith("rt."):
+            return text(data.get("message"))
+        if etype.endswith(".delta") and isinstance(data.get("delta"), str):
+            return quote(data["delta"])
+        return _scalars(data)
+    summary = handler(data)
+    if not summary and text(data.get("event_id")).startswith("evt_"):
+        return text(data["event_id"])  # a bare client event: its id is what an error will name
+    return summary
+
+
+def audio_tag(b64: str) -> str:
+    """A short tag for a base64 audio payload, e.g. `[audio 4.7 KB · 100 ms]` (24 kHz PCM16)."""
+    nbytes = len(b64) * 3 // 4 - b64[-2:].count("=")
+    ms = nbytes // 48
+    size = f"{nbytes / 1024:.1f} KB" if nbytes >= 1024 else f"{nbytes} B"
+    return f"[audio {size} · {ms} ms]"
+
+
+def quote(value: str, limit: int = MAX_QUOTE) -> str:
+    """`value` in quotes on one line, cut to `limit` characters."""
+    flat = " ".join(value.split()) if ("\n" in value or "\r" in value or "\t" in value) else value
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return repr(flat)
+
+
+def describe_config(session: dict[str, Any]) -> str:
+    """A session object (GA or beta, full or partial) in a few words."""
+    parts: list[str] = []
+    kind = text(session.get("type"))
+    if kind and kind != "realtime":
+        parts.append(kind)
+    audio_in = obj(obj(session.get("audio")).get("input"))
+    has_transcription = "transcription" in audio_in or "input_audio_transcription" in session
+    if has_transcription:
+        config = transcription_config(session)
+        parts.append(f"transcribe {text(config.get('model')) or 'on'}" if config is not None else "transcription off")
+    has_turns = "turn_detection" in audio_in or "turn_detection" in session
+    if has_turns:
+        turns = turn_detection_config(session)
+        parts.append(text(turns.get("type")) or "vad" if turns is not None else "manual turns")
+    modalities = session.get("output_modalities", session.get("modalities"))
+    if isinstance(modalities, list):
+        parts.append("+".join(text(m) for m in modalities) or "no output")
+    fmt = obj(audio_in.get("format"))
+    rate = fmt.get("rate")
+    if fmt and (text(fmt.get("type")) != "audio/pcm" or rate not in (None, 24000)):
+        parts.append(f"in {text(fmt.get('type'))}{f' {rate} Hz' if rate else ''}")
+    elif text(session.get("input_audio_format")) not in ("", "pcm16"):
+        parts.append(f"in {text(session.get('input_audio_format'))}")
+    voice = text(obj(obj(session.get("audio")).get("output")).get("voice")) or text(session.get("voice"))
+    if voice:
+        parts.append(f"voice {voice}")
+    if "instructions" in session:
+        parts.append(f"instructions {len(text(session.get('instructions')))} chars")
+    tools = objects(session.get("tools"))
+    if tools:
+        parts.append(f"{len(tools)} tool{'s' if len(tools) != 1 else ''}")
+    return " · ".join(parts)
+
+
+def _session(data: dict[str, Any]) -> str:
+    session = field(data, "session")
+    head = " ".join(x for x in (text(session.get("id")), text(session.get("model"))) if x)
+    config = describe_config(session)
+    return " · ".join(x for x in (head, config) if x)
+
+
+def _rate_limits(data: dict[str, Any]) -> str:
+    parts = []
+    for limit in objects(data.get("rate_limits")):
+        name, remaining, total = text(limit.get("name")), limit.get("remaining"), limit.get("limit")
+        reset = limit.get("reset_seconds")
+        entry = f"{name} {_count(remaining)}/{_count(total)}"
+        if isinstance(reset, int | float) and not isinstance(reset, bool):
+            entry += f" (resets {reset:g} s)"
+        parts.append(entry)
+    return " · ".join(parts)
+
+
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else text(value) or "?"
+
+
+def _item(raw: dict[str, Any]) -> str:
+    kind = text(raw.get("type"))
+    parts = [text(raw.get("id"))]
+    if kind == "function_call":
+        parts.append(f"call {text(raw.get('name'))}({_cut(text(raw.get('arguments')), 40)})")
+    elif kind == "function_call_output":
+        parts.append(f"output {quote(text(raw.get('output')), 40)}")
+    else:
+        parts.append(text(raw.get("role")) or kind)
+        for part in objects(raw.get("content")):
+            ptype = text(part.get("type"))
+            if ptype in ("input_audio", "output_audio", "audio"):
+                audio = part.get("audio")
+                tag = audio_tag(audio) if isinstance(audio, str) and audio else ptype
+                transcript = part.get("transcript")
+                said = quote(transcript, 40) if isinstance(transcript, str) else "transcript null"
+                parts.append(f"{tag} {said}" if ptype != tag else f"{ptype} · {said}")
+            elif ptype in ("input_text", "output_text", "text"):
+                parts.append(quote(text(part.get("text")), 50))
+            elif ptype:
+                parts.append(ptype)
+    status = text(raw.get("status"))
+    if status and status != "completed":
+        parts.append(status)
+    return " ".join(p for p in parts if p)
+
+
+def _item_event(data: dict[str, Any]) -> str:
+    summary = _item(field(data, "item"))
+    previous = data.get("previous_item_id")
+    if isinstance(previous, str) and previous:
+        summary += f" (after {previous})"
+    return summary
+
+
+def _response(data: dict[str, Any]) -> str:
+    response = field(data, "response")
+    parts = [text(response.get("id")), text(response.get("status"))]
+    details = field(response, "status_details")
+    reason = text(details.get("reason"))
+    error = field(details, "error")
+    if error:
+        parts[-1] += f": {error_summary({'error': error})}"
+    elif reason:
+        parts[-1] += f" ({reason})"
+    outputs = objects(response.get("output"))
+    if outputs:
+        parts.append(f"{len(outputs)} item{'s' if len(outputs) != 1 else ''}")
+    usage = field(response, "usage")
+    total = usage.get("total_tokens")
+    if isinstance(total, int) and not isinstance(total, bool):
+        parts.append(
+            f"{total:,} tokens (in {_count(usage.get('input_tokens'))}, out {_count(usage.get('output_tokens'))})"
+        )
+    return " · ".join(p for p in parts if p)
+
+
+def _response_create(data: dict[str, Any]) -> str:
+    response = field(data, "response")
+    parts = []
+    if text(response.get("conversation")) == "none":
+        parts.append("out-of-band")
+    modalities = response.get("output_modalities", response.get("modalities"))
+    if isinstance(modalities, list):
+        parts.append("+".join(text(m) for m in modalities))
+    if "instructions" in response:
+        parts.append(f"instructions {quote(text(response.get('instructions')), 40)}")
+    return " · ".join(parts)
+
+
+def _item_create(data: dict[str, Any]) -> str:
+    return _item_event(data)
+
+
+def _ids(*keys: str) -> Callable[[dict[str, Any]], str]:
+    def summary(data: dict[str, Any]) -> str:
+        return " ".join(text(data.get(k)) for k in keys if text(data.get(k)))
+
+    return summary
+
+
+def _speech(data: dict[str, Any]) -> str:
+    item_id = text(data.get("item_id"))
+    for key in ("audio_start_ms", "audio_end_ms"):
+        value = data.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f"{item_id} at {value / 1000:.2f} s"
+    return item_id
+
+
+def _committed(data: dict[str, Any]) -> str:
+    summary = text(data.get("item_id"))
+    previous = text(data.get("previous_item_id"))
+    return f"{summary} (after {previous})" if previous else summary
+
+
+def _truncate(data: dict[str, Any]) -> str:
+    end = data.get("audio_end_ms")
+    at = f" at {end} ms" if isinstance(end, int | float) and not isinstance(end, bool) else ""
+    return f"{text(data.get('item_id'))}{at}"
+
+
+def _delta(data: dict[str, Any]) -> str:
+    delta = data.get("delta")
+    return quote(delta) if isinstance(delta, str) else ""
+
+
+def _final_text(key: str) -> Callable[[dict[str, Any]], str]:
+    def summary(data: dict[str, Any]) -> str:
+        value = data.get(key)
+        return quote(value.strip()) if isinstance(value, str) else ""
+
+    return summary
+
+
+def _arguments_done(data: dict[str, Any]) -> str:
+    return f"{text(data.get('name'))}({_cut(text(data.get('arguments')), 60)})"
+
+
+def _content_part(data: dict[str, Any]) -> str:
+    part = field(data, "part")
+    return " ".join(x for x in (text(data.get("item_id")), text(part.get("type"))) if x)
+
+
+def _output_item(data: dict[str, Any]) -> str:
+    return _item(field(data, "item"))
+
+
+def _append(data: dict[str, Any]) -> str:
+    audio = data.get("audio")
+    return audio_tag(audio) if isinstance(audio, str) else ""
+
+
+def _cut(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _scalars(data: dict[str, Any]) -> str:
+    """For a type nobody described: its scalar fields, `key=value`."""
+    parts = []
+    for key, value in data.items():
+        if key in ("type", "event_id"):
+            continue
+        if isinstance(value, str):
+            parts.append(f"{key}={_cut(value, 40)}")
+        elif isinstance(value, int | float | bool) or value is None:
+            parts.append(f"{key}={value}")
+        if len(parts) == 4:
+            break
+    return " ".join(parts)
+
+
+_HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "error": error_summary,
+    "session.created": _session,
+    "session.updated": _session,
+    "session.update": _session,
+    "rate_limits.updated": _rate_limits,
+    "conversation.created": lambda data: text(field(data, "conversation").get("id")),
+    "conversation.item.create": _item_create,
+    "conversation.item.added": _item_event,
+    "conversation.item.created": _item_event,
+    "conversation.item.done": _item_event,
+    "conversation.item.retrieved": _item_event,
+    "conversation.item.retrieve": _ids("item_id"),
+    "conversation.item.delete": _ids("item_id"),
+    "conversation.item.deleted": _ids("item_id"),
+    "conversation.item.truncate": _truncate,
+    "conversation.item.truncated": _truncate,
+    "conversation.item.input_audio_transcription.delta": _delta,
+    "conversation.item.input_audio_transcription.completed": _final_text("transcript"),
+    "conversation.item.input_audio_transcription.failed": error_summary,
+    "conversation.item.input_audio_transcription.segment": _final_text("text"),
+    "input_audio_buffer.append": _append,
+    "input_audio_buffer.commit": lambda data: "",
+    "input_audio_buffer.clear": lambda data: "",
+    "input_audio_buffer.committed": _committed,
+    "input_audio_buffer.cleared": lambda data: "",
+    "input_audio_buffer.speech_started": _speech,
+    "input_audio_buffer.speech_stopped": _speech,
+    "input_audio_buffer.timeout_triggered": _speech,
+    "response.create": _response_create,
+    "response.cancel": _ids("response_id"),
+    "response.created": _response,
+    "response.done": _response,
+    "response.output_item.added": _output_item,
+    "response.output_item.done": _output_item,
+    "response.content_part.added": _content_part,
+    "response.content_part.done": _content_part,
+    "response.output_text.delta": _delta,
+    "response.output_text.done": _final_text("text"),
+    "response.output_audio_transcript.delta": _delta,
+    "response.output_audio_transcript.done": _final_text("transcript"),
+    "response.output_audio.done": _ids("item_id"),
+    "response.function_call_arguments.delta": _delta,
+    "response.function_call_arguments.done": _arguments_done,
+    "output_audio_buffer.clear": lambda data: "",
+    "output_audio_buffer.started": _ids("response_id"),
+    "output_audio_buffer.stopped": _ids("response_id"),
+    "output_audio_buffer.cleared": _ids("response_id"),
+}

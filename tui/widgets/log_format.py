@@ -1,0 +1,236 @@
+"""How one line of the event log reads: columns, widths, type abbreviation, run summaries.
+
+Pure text (Rich `Text`), no widget state: the event-log widget asks for a line, caches it, and
+paints it. The journal and its projections are read, never changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+
+from tui.journal import Family, Frame, Journal, Links, LogView, Row
+from tui.protocol import Direction, is_known, to_ga
+from tui.protocol.events import AUDIO_FIELDS
+from tui.protocol.summary import quote, summarize_event
+
+ARROWS = {Direction.OUT: "▲", Direction.IN: "▼", Direction.LOCAL: "●"}
+
+FAMILY_STYLES = {
+    Family.SESSION: "#7aa2f7",
+    Family.INPUT: "#7dcfff",
+    Family.CONVERSATION: "#bb9af7",
+    Family.TRANSCRIPTION: "#e0af68",
+    Family.RESPONSE: "#9ece6a",
+    Family.ERROR: "bold #f7768e",
+    Family.LOCAL: "#ff9e64",
+    Family.UNKNOWN: "italic #ff9e64",
+}
+DIRECTION_STYLES = {Direction.OUT: "bold #7dcfff", Direction.IN: "bold #9ece6a", Direction.LOCAL: "#ff9e64"}
+DIM = "#737aa2"
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Widths of the log's columns for one pane width; a zero width hides the column."""
+
+    time: int
+    delta: int
+    type: int
+    size: int
+    summary: int
+
+    @classmethod
+    def fit(cls, width: int) -> Columns:
+        """Columns for a pane `width` cells wide: the type column shrinks before the summary
+        vanishes, and on narrow panes the absolute time and the size go first."""
+        arrow = 2
+        time, delta, size = 10, 8, 7
+        if width < 64:
+            time = size = 0
+        elif width < 84:
+            time = 0
+        rest = max(0, width - arrow - time - delta - size)
+        type_width = max(12, min(40, rest * 45 // 100))
+        return cls(time, delta, type_width, size, max(0, rest - type_width - 1))
+
+
+def abbreviate_type(label: str, width: int) -> str:
+    """An event type fit to `width`, keeping its telling tail.
+
+    Leading segments become initials (`conversation.item.` → `c.i.`), then the words of the
+    middle segments (`output_audio_transcript` → `o_a_transcript`); failing that, the name is cut
+    at a word boundary from the left: `…transcription.completed`.
+    """
+    if len(label) <= width:
+        return label
+    parts = label.split(".")
+    head, tail = parts[:-2], parts[-2:]
+    shorter = ".".join([p[:1] for p in head] + tail)
+    if len(shorter) <= width:
+        return shorter
+    middle = (
+        "_".join(w[:1] for w in tail[0].split("_")[:-1]) + "_" + tail[0].split("_")[-1] if "_" in tail[0] else tail[0]
+    )
+    shorter = ".".join([p[:1] for p in head] + [middle, tail[1]])
+    if len(shorter) <= width:
+        return shorter
+    for cut in range(1, len(label)):
+        if label[cut - 1] in "._" and len(label) - cut + 1 <= width:
+            return "…" + label[cut:]
+    return "…" + label[-(width - 1) :] if width > 1 else label[:width]
+
+
+def time_text(seconds: float) -> str:
+    """`MM:SS.mmm` since the connection began."""
+    minutes, secs = divmod(max(0.0, seconds), 60)
+    return f"{int(minutes):02d}:{secs:06.3f}"
+
+
+def delta_text(seconds: float | None) -> str:
+    """Δt since the previous shown frame, in the unit that reads best."""
+    if seconds is None:
+        return ""
+    if seconds < 0.001:
+        return "+0"
+    if seconds < 1:
+        return f"+{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"+{seconds:.2f}s"
+    minutes, secs = divmod(seconds, 60)
+    return f"+{int(minutes)}m{int(secs):02d}s"
+
+
+def size_text(nbytes: int) -> str:
+    """A frame size in the log's size column."""
+    if nbytes >= 1024 * 1024:
+        return f"{nbytes / 1024 / 1024:.1f}M"
+    return f"{nbytes / 1024:.1f}K" if nbytes >= 1024 else f"{nbytes}B"
+
+
+def type_label(frame: Frame) -> str:
+    """The type column of a frame: its type, marked when neither dialect defines it."""
+    if frame.family is Family.UNKNOWN and not frame.type.startswith("rt."):
+        return f"{frame.type} (unknown type)"
+    return frame.type
+
+
+def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
+    """The summary column of one frame, with its cause or effect when one is linked."""
+    if frame.payload_dropped:
+        summary = "(payload in the capture file only)"
+    elif frame.binary is not None:
+        summary = f"binary frame, {size_text(len(frame.binary))}"
+    else:
+        summary = summarize_event(journal.data(frame.index))
+    if links is not None:
+        cause = links.cause_of.get(frame.index)
+        if cause is not None:
+            origin = journal[cause.cause]
+            summary = f"← {origin.type} #{origin.seq} · {summary}"
+        effects = links.effects_of.get(frame.index)
+        if effects:
+            names = ", ".join(sorted({journal[link.effect].type for link in effects}))
+            summary = f"{summary} → {names}"
+    if frame.type == "rt.connection" and journal.data(frame.index).get("state") == "connecting":
+        summary = f"━━ connection {frame.epoch} ━━ {summary}"
+    return summary
+
+
+def run_label(journal: Journal, row: Row) -> str:
+    """The type column of a collapsed run: the stream and how many frames it holds."""
+    first = journal[row.first]
+    kind = to_ga(first.type)
+    if row.key is not None and row.key[0] == "response":
+        return f"response deltas ×{row.count}"
+    return f"{kind} ×{row.count}" if is_known(first.type) else f"{first.type} ×{row.count}"
+
+
+def run_summary(journal: Journal, row: Row) -> str:
+    """What a collapsed run says: its ids, how much audio, and the words it carried."""
+    first = journal[row.first]
+    audio_bytes = 0
+    words: list[str] = []
+    counts: dict[str, int] = {}
+    for index in row.members:
+        frame = journal[index]
+        short = to_ga(frame.type).rsplit(".", 2)[-2].rsplit("_", 1)[-1]
+        counts[short] = counts.get(short, 0) + 1
+        audio_field = AUDIO_FIELDS.get(frame.type)
+        if audio_field is not None:
+            payload = None if frame.payload_dropped else journal.data(index).get(audio_field)
+            # From the payload when in memory; else from the size (base64 is 4/3 of the PCM).
+            audio_bytes += len(payload) * 3 // 4 if isinstance(payload, str) else frame.size * 3 // 4
+        elif not frame.payload_dropped:
+            delta = journal.data(index).get("delta")
+            if isinstance(delta, str):
+                words.append(delta)
+    parts = [x for x in (first.response_id or first.item_id,) if x]
+    if words:
+        parts.append(quote("".join(words).strip(), 60))
+    if audio_bytes:
+        parts.append(_audio_total(audio_bytes))
+    if len(counts) > 1:
+        parts.append(" · ".join(f"{name} ×{n}" for name, n in counts.items()))
+    return " · ".join(parts)
+
+
+def _audio_total(nbytes: int) -> str:
+    """`[audio 57.6 KB · 1.20 s]`: the PCM a run carried, from the frames' sizes alone."""
+    size = f"{nbytes / 1024:.1f} KB" if nbytes >= 1024 else f"{nbytes} B"
+    return f"[audio {size} · {nbytes / 48_000:.2f} s]"
+
+
+def run_size(journal: Journal, row: Row) -> int:
+    """Bytes on the wire of every frame in a row."""
+    return sum(journal[index].size for index in row.members)
+
+
+def row_text(view: LogView, row: Row) -> str:
+    """A row as plain text without times: arrow, type (or run), summary (tests, quick checks)."""
+    journal = view.journal
+    frame = journal[row.first]
+    if row.count > 1:
+        return f"{ARROWS[frame.direction]} {run_label(journal, row)} {run_summary(journal, row)}"
+    return f"{ARROWS[frame.direction]} {type_label(frame)} {frame_summary(journal, view.links, frame)}"
+
+
+def render_line(
+    view: LogView,
+    row: Row,
+    member: int,
+    columns: Columns,
+    previous: Frame | None,
+) -> Text:
+    """One line of the log: a row (collapsed run or single frame) or one frame of an expanded run."""
+    journal = view.journal
+    is_member = member >= 0 and row.expanded
+    index = row.members[member] if is_member else row.first
+    frame = journal[index]
+    family_style = FAMILY_STYLES[frame.family]
+    collapsed_run = not is_member and row.count > 1
+    if is_member:
+        lead = Text("  │" if member < row.count - 1 else "  └", style=DIM)
+    else:
+        marker = "▸" if collapsed_run and not row.expanded else "▾" if collapsed_run else ARROWS[frame.direction]
+        lead = Text(f"{marker} ", style=DIRECTION_STYLES[frame.direction])
+    if collapsed_run and not is_member:
+        label, size, summary = run_label(journal, row), run_size(journal, row), run_summary(journal, row)
+    else:
+        label, size, summary = type_label(frame), frame.size, frame_summary(journal, view.links, frame)
+    delta = frame.mono - previous.mono if previous is not None else None
+    type_width = columns.type - (1 if is_member else 0)
+    line = Text(no_wrap=True, overflow="crop")
+    line.append_text(lead)
+    if is_member:
+        line.append(" ")
+    if columns.time:
+        line.append(f"{time_text(journal.since_connect(frame)):<{columns.time}}", style=DIM)
+    line.append(f"{delta_text(delta):>{columns.delta - 1}} ", style=DIM)
+    line.append(f"{abbreviate_type(label, type_width):<{type_width}} ", style=family_style)
+    if columns.size:
+        shown_size = size_text(size) if frame.direction is not Direction.LOCAL else ""
+        line.append(f"{shown_size:>{columns.size - 1}} ", style=DIM)
+    line.append(summary.replace("\n", " "))
+    return line

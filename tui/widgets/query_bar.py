@@ -1,0 +1,196 @@
+"""The event log's one-line bars: the filter (with family toggles) and find.
+
+Each is an input with a status line under it. They check what is typed as it is typed and show a
+malformed query's one-line reason in the bar itself; the app applies a query when Enter is
+pressed. They hold no protocol state: the app tells them the counts to show.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from tui.journal import Family, Finder, Journal, Query, QueryError
+
+FAMILY_LABELS = {
+    Family.SESSION: "session",
+    Family.INPUT: "input",
+    Family.CONVERSATION: "conv",
+    Family.TRANSCRIPTION: "transcr",
+    Family.RESPONSE: "resp",
+    Family.ERROR: "error",
+    Family.LOCAL: "local",
+    Family.UNKNOWN: "unknown",
+}
+
+
+class QueryBar(Vertical):
+    """An input for a filter or a find pattern, with a status line."""
+
+    DEFAULT_CSS = """
+    QueryBar { height: auto; display: none; }
+    QueryBar.-shown { display: block; }
+    QueryBar > Input { width: 1fr; }
+    QueryBar > .query-bar--status { height: 1; color: $text-muted; padding: 0 1; }
+    QueryBar > .query-bar--status.-error { color: $error; }
+    """
+
+    class Submitted(Message):
+        """The user pressed Enter on a valid query (empty: clear it)."""
+
+        def __init__(self, bar: QueryBar, text: str) -> None:
+            self.bar = bar
+            self.text = text
+            super().__init__()
+
+        @property
+        def control(self) -> QueryBar:
+            """The bar that sent the message."""
+            return self.bar
+
+    class Left(Message):
+        """The user pressed Escape in the bar."""
+
+        def __init__(self, bar: QueryBar) -> None:
+            self.bar = bar
+            super().__init__()
+
+        @property
+        def control(self) -> QueryBar:
+            """The bar that sent the message."""
+            return self.bar
+
+    def __init__(self, prompt: str, placeholder: str, journal: Journal, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.prompt = prompt
+        self.placeholder = placeholder
+        self.journal = journal
+        self.active = ""
+        """The query in force (what the status line describes)."""
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=self.placeholder, compact=True)
+        yield Static(classes="query-bar--status")
+
+    @property
+    def input(self) -> Input:
+        """The bar's input."""
+        return self.query_one(Input)
+
+    def open(self) -> None:
+        """Show the bar and focus its input, holding the query in force."""
+        self.add_class("-shown")
+        self.input.value = self.active
+        self.input.focus()
+
+    def close(self) -> None:
+        """Hide the bar (only when no query is in force: an active filter stays in view)."""
+        if not self.active:
+            self.remove_class("-shown")
+
+    def set_status(self, text: str | Text, *, error: bool = False) -> None:
+        """Show `text` (plain) under the input."""
+        status = self.query_one(".query-bar--status", Static)
+        status.set_class(error, "-error")
+        status.update(text if isinstance(text, Text) else Text(text))
+
+    def validate(self, text: str) -> str | None:
+        """The one-line reason `text` is malformed, or None."""
+        raise NotImplementedError
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        problem = self.validate(event.value) if event.value.strip() else None
+        if problem is not None:
+            self.set_status(problem, error=True)
+        else:
+            self.set_status(f"{self.prompt}: Enter applies, Esc leaves the bar")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        problem = self.validate(event.value) if event.value.strip() else None
+        if problem is not None:
+            self.set_status(problem, error=True)
+            return
+        self.post_message(self.Submitted(self, event.value.strip()))
+
+    def key_escape(self) -> None:
+        """Leave the bar (the query in force stays)."""
+        self.post_message(self.Left(self))
+
+
+class FamilyToggles(Static):
+    """The family toggles under the filter: shown families plain, hidden ones struck through."""
+
+    class Toggled(Message):
+        """A family was switched on or off."""
+
+        def __init__(self, family: Family) -> None:
+            self.family = family
+            super().__init__()
+
+    PREFIX = "families: "
+
+    def show(self, hidden: set[Family]) -> None:
+        """Draw the toggles."""
+        line = Text(self.PREFIX, style="dim")
+        for family, label in FAMILY_LABELS.items():
+            line.append(label, style="strike dim" if family in hidden else "bold")
+            line.append(" ")
+        self.update(line)
+
+    def on_click(self, event: events.Click) -> None:
+        """Clicking a family's label toggles it."""
+        x = event.x - len(self.PREFIX) - 1  # the status line's left padding
+        for family, label in FAMILY_LABELS.items():
+            if 0 <= x < len(label):
+                self.post_message(self.Toggled(family))
+                return
+            x -= len(label) + 1
+
+
+class FilterBar(QueryBar):
+    """The filter: a query over the whole journal, plus family toggles."""
+
+    def __init__(self, journal: Journal, *, id: str | None = None) -> None:
+        example = "filter: type:response.* dir:in  -type:*.delta  item:ID  response.status!=completed"
+        super().__init__("filter", example, journal, id=id)
+        self.hidden_families: set[Family] = set()
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        yield FamilyToggles(classes="query-bar--status")
+
+    def on_mount(self) -> None:
+        self.show_families()
+
+    def validate(self, text: str) -> str | None:
+        try:
+            Query(text, self.journal)
+        except QueryError as exc:
+            return str(exc)
+        return None
+
+    def show_families(self) -> None:
+        """Redraw the family toggles."""
+        self.query_one(FamilyToggles).show(self.hidden_families)
+
+
+class FindBar(QueryBar):
+    """Find: a word, a phrase or a /regex/ over the frames shown."""
+
+    def __init__(self, journal: Journal, *, id: str | None = None) -> None:
+        super().__init__("find", "find: a word, a phrase, or /regex/  (n next · N previous)", journal, id=id)
+
+    def validate(self, text: str) -> str | None:
+        try:
+            Finder(text)
+        except QueryError as exc:
+            return str(exc)
+        return None
