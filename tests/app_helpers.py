@@ -49,3 +49,12 @@ def notices(app: RtApp) -> list[tuple[str, str]]:
     place changes if Textual moves it.
     """
     return [(n.title, n.message) for n in app._notifications]
+
+
+def screen_text(app: RtApp) -> str:
+    """The text on screen, from the SVG screenshot (spans joined, entities decoded)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    return "".join(html.unescape(span) for span in re.findall(r"<text[^>]*>(.*?)</text>", svg)).replace("\xa0", " ")

@@ -105,6 +105,7 @@ async def test_without_a_microphone_the_recorder_says_so_and_text_still_works(
         app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            sent_before = app.facts.frames_out
             await pilot.press("space")
             await wait_for(
                 pilot,
@@ -113,6 +114,8 @@ async def test_without_a_microphone_the_recorder_says_so_and_text_still_works(
                 "the recorder to report the missing device",
             )
             assert "no input device" in app.query_one(Recorder).message
+            await pilot.pause(0.1)
+            assert app.facts.frames_out == sent_before  # reported before anything was sent
             await pilot.press("t", *"hello there", "enter")
             await wait_for(
                 pilot,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -535,7 +536,7 @@ class RtApp(App[None]):
         title = "Events ▲ sent ▼ received ● local"
         if self.filter_bar.active:
             title = f"Events · filter: {self.filter_bar.active}"
-        self.event_log.border_title = title
+        self.event_log.border_title = Text(title)  # the filter is user text: never markup
 
     @on(EventLog.Details)
     def show_detail(self, event: EventLog.Details) -> None:

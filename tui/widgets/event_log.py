@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
@@ -149,7 +150,7 @@ class EventLog(ScrollView, can_focus=True):
             parts.append(f"{self.journal.payloads_dropped:,} payloads on disk only")
         if not self.tail:
             parts.append(f"+{self.unseen:,} new · end: follow" if self.unseen else "paused · end: follow")
-        self.border_subtitle = " · ".join(parts)
+        self.border_subtitle = Text(" · ".join(parts))
 
     # -- rendering --------------------------------------------------------------------------
 

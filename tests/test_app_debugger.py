@@ -1,0 +1,142 @@
+"""The event log as a debugger, in the real app against the real simulator: filter, find inside
+collapsed runs, error ↔ cause, details, export, follow between transcript and log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.app_helpers import items, screen_text, session_ready, turn_complete, wait_for
+from tests.audio_helpers import FifoFeeder, fake_alsa
+from tests.server_helpers import silence, speech_pcm24
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
+from tui.conversation import TextState
+from tui.journal import Query
+from tui.widgets import EventDetail, EventLog
+
+QUESTION = "what is the weather like in London today"
+
+
+async def test_filter_and_find_after_a_push_to_talk_turn(tmp_path: Path, simulator_url: str) -> None:
+    speech = speech_pcm24(QUESTION)
+    with FifoFeeder(tmp_path / "mic.fifo") as feeder, fake_alsa(tmp_path / "mic.fifo", None):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack")
+            await pilot.press("space")
+            feeder.play(speech + silence(300))
+            await wait_for(pilot, feeder.played.is_set, 15, "the question to be spoken")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: turn_complete(app), 30, "the transcript and the reply")
+            await pilot.pause(0.2)
+            log = app.query_one(EventLog)
+
+            # Filter, typed into the bar: exactly the transcription frames, out of the whole journal.
+            await pilot.press("f", *"type:conversation.item.input_audio_transcription.*", "enter")
+            await pilot.pause()
+            shown = [app.journal[i].type for i in app.log_view.indices]
+            everything = [f.type for f in app.journal if f.type.startswith("conversation.item.input_audio_trans")]
+            assert shown == everything and len(shown) >= 2
+            assert shown[-1] == "conversation.item.input_audio_transcription.completed"
+            assert f"{len(shown)} of {len(app.journal)} frames" in str(log.border_subtitle)
+            assert "filter: (type:conversation.item.input_audio_transcription.*)" in str(log.border_title)
+            # A malformed query says why in the bar and leaves the filter in force.
+            await pilot.press("f", "ctrl+u", *"dir:sideways", "enter")
+            await pilot.pause()
+            assert "expected in, out or local" in str(app.filter_bar.query_one(".query-bar--status").render())
+            assert [app.journal[i].type for i in app.log_view.indices] == shown
+            await pilot.press("escape")
+            # Clear the filter (an empty query), then find a word the user said: it sits in a run of
+            # deltas, collapsed, and the find opens that run at the frame.
+            await pilot.press("f", "ctrl+u", "enter")
+            await pilot.pause()
+            assert app.log_view.query is None
+            await pilot.press("slash", *"weather", "enter")
+            await pilot.pause()
+            selected = log.selected
+            assert selected is not None
+            frame = app.journal[selected]
+            assert frame.type.endswith(".delta") and "weather" in app.journal.search_text(selected).lower()
+            line = app.log_view.locate(selected)
+            assert line is not None and line.row.expanded and line.member >= 0
+            first = selected
+            await pilot.press("n")
+            assert log.selected != first and "weather" in app.journal.search_text(log.selected or 0).lower()
+
+
+async def test_an_error_is_linked_to_what_we_sent_and_the_detail_shows_both(simulator_url: str) -> None:
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        assert app.session is not None
+        app.session.send({"type": "response.cancel"})  # nothing is active: the server says so
+        await wait_for(pilot, lambda: any(f.type == "error" for f in app.journal), 10, "the error")
+        await pilot.pause()
+        error = next(f for f in app.journal if f.type == "error")
+        cause = app.links.cause_of[error.index].cause
+        assert app.journal[cause].type == "response.cancel"
+        log = app.query_one(EventLog)
+        log.focus()
+        assert log.select_frame(error.index)
+        await pilot.press("c")
+        assert log.selected == cause
+        await pilot.press("c")
+        assert log.selected == error.index
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, EventDetail)
+        text = screen_text(app)
+        assert "response_cancel_not_active" in text and "caused by" in text and "response.cancel" in text
+        await pilot.press("x")  # jump to the linked frame, closing the detail
+        await pilot.pause()
+        assert log.selected == cause
+
+
+async def test_export_writes_the_filtered_frames_as_the_capture_has_them(tmp_path: Path, simulator_url: str) -> None:
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await pilot.press("t", *"turn on the kitchen lights", "enter", "escape")
+        await wait_for(
+            pilot,
+            lambda: items(app, "assistant") and items(app, "assistant")[-1].state is TextState.DONE,
+            30,
+            "the reply",
+        )
+        await pilot.pause(0.5)
+        query = "-type:*.delta dir:in"
+        assert app.apply_filter(query)
+        target = tmp_path / "export.jsonl"
+        await pilot.press("e")
+        await pilot.pause()
+        path_input = app.screen.query_one("#path")
+        path_input.value = str(target)  # type: ignore[attr-defined]
+        await pilot.click("#export")
+        await wait_for(pilot, target.exists, 10, "the export file")
+        await wait_for(pilot, lambda: len(target.read_text().splitlines()) == app.log_view.shown, 5, "every line")
+        capture = app.capture.path if app.capture is not None else None
+    exported = [json.loads(line) for line in target.read_text().splitlines()]
+    assert capture is not None
+    records = [json.loads(line) for line in capture.read_text().splitlines()]
+    # The same filter over the capture picks the same frames, and they are equal: raw text, size, type.
+    from tui.journal import Pipeline
+    from tui.session import read_capture
+
+    replayed = Pipeline()
+    replayed.ingest(list(read_capture(capture)))
+    chosen = Query(query, replayed.journal)
+    expected = [f.seq for f in replayed.journal if chosen.match(f)]
+    assert [r["seq"] for r in exported] == expected and len(expected) > 10
+    by_seq = {r["seq"]: r for r in records}
+    for record in exported:
+        original = by_seq[record["seq"]]
+        assert (record["raw"], record["size"], record["type"], record["dir"]) == (
+            original["raw"],
+            original["size"],
+            original["type"],
+            original["dir"],
+        )
+    assert target.stat().st_mode & 0o777 == 0o600

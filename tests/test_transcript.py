@@ -1,0 +1,91 @@
+"""The transcript pane at an hour's scale: streaming repaints one block, history costs nothing."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from tests.journal_helpers import received
+from tui.conversation import Conversation, Item, Origin, TextState
+from tui.widgets import Transcript, render_item
+
+
+class TranscriptApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conversation = Conversation()
+
+    def compose(self) -> ComposeResult:
+        yield Transcript()
+
+    def feed(self, envs: list[object]) -> None:
+        for env in envs:
+            self.conversation.apply(env)  # type: ignore[arg-type]
+        changed = self.conversation.take_changes()
+        self.query_one(Transcript).sync(self.conversation.ordered(), changed)
+
+
+def history(turns: int) -> list[object]:
+    envs: list[object] = []
+    for n in range(turns):
+        envs.append(
+            received(
+                "conversation.item.added",
+                item={
+                    "id": f"u{n}",
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": f"question {n}"}],
+                },
+            )
+        )
+        envs.append(
+            received(
+                "response.output_audio_transcript.done",
+                item_id=f"a{n}",
+                response_id=f"r{n}",
+                transcript=f"answer number {n} " * 6,
+            )
+        )
+    return envs
+
+
+async def test_a_streaming_reply_renders_only_its_own_block_whatever_the_history() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        transcript = app.query_one(Transcript)
+        app.feed(history(900))
+        await pilot.pause(0.2)
+        assert transcript.virtual_size.height > 1800
+        before = transcript.renders
+        for i in range(40):
+            app.feed(
+                [received("response.output_audio_transcript.delta", item_id="live", response_id="rl", delta=" word")]
+            )
+            await pilot.pause(0.01)
+        await pilot.pause(0.2)
+        rendered = transcript.renders - before
+        # One block (the live reply) per repaint, repaints capped at 15 a second: never the history.
+        assert 1 <= rendered <= 40
+        assert "word word" in transcript.text()
+
+
+def test_a_failed_transcription_does_not_claim_a_latency() -> None:
+    item = Item(
+        id="u",
+        role="user",
+        origin=Origin.BUFFER,
+        has_audio=True,
+        state=TextState.FAILED,
+        error="audio_unintelligible: no speech",
+        committed_at=1.0,
+        text_done_at=1.001,
+    )
+    text = render_item(item).plain
+    assert "transcript in" not in text and "transcription failed: audio_unintelligible" in text
+    item.state, item.text = TextState.DONE, "hello"
+    assert "transcript in 1 ms" in render_item(item).plain
+
+
+def test_server_text_is_plain_text_never_markup() -> None:
+    item = Item(id="a", role="assistant", text="[bold]not bold[/bold] [/x]", state=TextState.DONE)
+    assert "[bold]not bold[/bold] [/x]" in render_item(item).plain
