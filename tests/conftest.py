@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
     from tui.server import Simulator
+
+# Hypothesis profiles: property tests never set max_examples, the profile does. "default" is what
+# `make test` runs (a few hundred examples per property test, a few thousand in all); "fuzz" is what
+# `make fuzz` runs (HYPOTHESIS_PROFILE=fuzz: 100,000 examples per property test). No deadline in
+# either: the machine is shared and loaded, and a slow example is not a failure.
+_NO_TIMING = [HealthCheck.too_slow]
+settings.register_profile("default", max_examples=400, deadline=None, suppress_health_check=_NO_TIMING)
+settings.register_profile("fuzz", max_examples=100_000, deadline=None, suppress_health_check=_NO_TIMING)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)

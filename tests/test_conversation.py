@@ -5,9 +5,6 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from tui.conversation import Conversation, Origin, TextState
 from tui.protocol import Direction, Envelope, serialize
 
@@ -268,54 +265,6 @@ def test_outbound_and_local_envelopes_do_not_change_the_conversation() -> None:
     assert conv.ordered() == []
 
 
-_TURNS = [
-    *user_turn("item_u1", None),
-    *response("resp_1", "item_a1", "item_u1", "one two"),
-    *user_turn("item_u2", "item_a1"),
-    *response("resp_2", "item_a2", "item_u2", "three four"),
-]
-_TRANSCRIPTS = [
-    t_delta("item_u1", "first"),
-    t_done("item_u1", "first question"),
-    t_delta("item_u2", "second"),
-    t_done("item_u2", "second question"),
-]
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.data())
-def test_any_interleaving_of_transcripts_gives_the_same_conversation(data: st.DataObject) -> None:
-    """Transcription events may land anywhere, before or after their item, across turns in any order;
-    within one item the server keeps delta before completed. The result is always the same."""
-    stream: list[dict[str, Any]] = list(_TURNS)
-    # Each transcription event goes in front of stream[slot] (slot == len(stream): at the end). An item's
-    # completed event never goes before its own delta: equal slots keep _TRANSCRIPTS order.
-    slots: list[int] = []
-    for index, event in enumerate(_TRANSCRIPTS):
-        low = slots[index - 1] if event["type"].endswith("completed") else 0
-        slots.append(data.draw(st.integers(low, len(stream))))
-    merged: list[dict[str, Any]] = []
-    for slot in range(len(stream) + 1):
-        merged += [event for event, at in zip(_TRANSCRIPTS, slots, strict=True) if at == slot]
-        if slot < len(stream):
-            merged.append(stream[slot])
-    assert sorted(map(id, merged)) == sorted(map(id, stream + _TRANSCRIPTS))
-    for item_id in ("item_u1", "item_u2"):
-        own = [e["type"] for e in merged if e.get("item_id") == item_id and "transcription" in e["type"]]
-        assert own == [
-            "conversation.item.input_audio_transcription.delta",
-            "conversation.item.input_audio_transcription.completed",
-        ]
-    conv = Conversation()
-    feed(conv, [session({"model": "gpt-4o-transcribe"}), *merged])
-    assert rows(conv) == [
-        ("user", "first question"),
-        ("assistant", "one two"),
-        ("user", "second question"),
-        ("assistant", "three four"),
-    ]
-
-
 def test_frames_of_unexpected_shapes_are_reported_not_fatal() -> None:
     conv = Conversation()
     feed(
@@ -456,3 +405,67 @@ def test_a_completed_function_call_added_by_the_client_is_not_cut_off_by_a_close
     feed(conv, [{"type": "conversation.item.added", "previous_item_id": None, "item": {**call, "arguments": "{}"}}])
     conv.apply(env({"type": "rt.connection", "state": "closed", "message": "bye"}, Direction.LOCAL))
     assert state_of(conv, "item_call") is TextState.DONE
+
+
+def test_ids_and_fields_of_any_json_type_never_orphan_an_item_or_leak_into_its_fields() -> None:
+    conv = Conversation()
+    feed(
+        conv,
+        [
+            session({"model": "gpt-4o-transcribe"}),
+            {"type": "input_audio_buffer.committed", "item_id": "item_u1", "previous_item_id": ["item_x"]},
+            {**user_item("conversation.item.added", "item_u2", None), "previous_item_id": {"id": "item_u1"}},
+            {"type": "input_audio_buffer.committed", "item_id": 42, "previous_item_id": None},
+            {"type": "conversation.item.truncated", "item_id": ["item_u1"], "audio_end_ms": "1200"},
+            {
+                "type": "response.output_item.added",
+                "response_id": ["resp_1"],
+                "item": {"id": "item_fc", "type": "function_call", "name": {"n": 1}, "call_id": [2], "arguments": 3},
+            },
+            {"type": "conversation.item.input_audio_transcription.completed", "item_id": "item_u1", "transcript": {}},
+            {"type": "session.updated", "session": {"type": "realtime", "audio": "pcm"}},
+            {"type": "rt.connection", "state": ["closed"]},
+        ],
+    )
+    conv.apply(env({"type": "rt.connection", "state": {"closed": True}, "message": "odd"}, Direction.LOCAL))
+    assert conv.bad_frames == []
+    assert conv.order == ["item_u1", "item_u2", "item_fc"]  # every item has its row
+    fc = conv.items["item_fc"]
+    assert (fc.name, fc.call_id, fc.response_id, fc.text) == (None, None, None, "3")
+    assert conv.items["item_u1"].text == ""  # not "{}"
+    # Valid frames afterwards land as usual.
+    feed(conv, [*user_turn("item_u3", "item_u1"), t_done("item_u3", "after")])
+    assert [i.id for i in conv.ordered()] == ["item_u1", "item_u3", "item_u2", "item_fc"]
+    assert conv.items["item_u3"].text == "after"
+
+
+def test_a_final_transcript_stays_whatever_else_claims_the_item() -> None:
+    conv = Conversation()
+    feed(
+        conv,
+        [
+            session({"model": "gpt-4o-transcribe"}),
+            t_done("item_u1", "kept words"),
+            *user_turn("item_u1", None),
+            {"type": "response.output_audio_transcript.done", "item_id": "item_u1", "transcript": "other"},
+            {"type": "response.function_call_arguments.delta", "item_id": "item_u1", "delta": "{"},
+            {
+                "type": "conversation.item.done",
+                "item": {"id": "item_u1", "type": "function_call_output", "output": "out"},
+            },
+        ],
+    )
+    assert conv.items["item_u1"].text == "kept words"
+    feed(conv, [t_done("item_u1", "newer words")])  # only a later transcript replaces it
+    assert conv.items["item_u1"].text == "newer words"
+
+
+def test_a_transcript_that_came_before_its_item_outlives_a_closed_connection() -> None:
+    conv = Conversation()
+    feed(conv, [session({"model": "gpt-4o-transcribe"}), t_delta("item_u1", "par"), t_done("item_u1", "whole")])
+    feed(conv, [t_delta("item_u2", "half a")])
+    conv.apply(env({"type": "rt.connection", "state": "closed", "message": "bye"}, Direction.LOCAL))
+    feed(conv, [committed("item_u1", None), committed("item_u2", "item_u1")])
+    assert (conv.items["item_u1"].text, state_of(conv, "item_u1")) == ("whole", TextState.DONE)
+    # Deltas for an item not seen yet could never be completed after the close: not replayed.
+    assert (conv.items["item_u2"].text, conv.items["item_u2"].deltas) == ("", 0)

@@ -12,25 +12,39 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from tui.protocol import Direction, Envelope, error_summary, field, objects, text, to_ga, transcription_config
+from tui.protocol import (
+    Direction,
+    Envelope,
+    error_summary,
+    field,
+    ident,
+    integer,
+    objects,
+    text,
+    to_ga,
+    transcription_config,
+)
 
 from .model import Item, Origin, TextState
 
-
-@dataclass(slots=True)
-class _EarlyTranscript:
-    """Transcription events that arrived before their item."""
-
-    text: str = ""
-    final: bool = False
-    error: str | None = None
-    deltas: int = 0
-    at: float = 0.0
+_Handler = Callable[["Conversation", dict[str, Any], float], None]
+"""A rule for one server event type: `(conversation, frame data, monotonic arrival time)`."""
 
 
 @dataclass(slots=True)
 class Conversation:
-    """Ordered items built from a stream of envelopes. Feed it with :meth:`apply`."""
+    """Ordered items built from a stream of envelopes. Feed it with :meth:`apply`.
+
+    Invariants, whatever the frames hold (the property tests in tests/test_properties_reducer.py
+    check them over random event sequences with arbitrary JSON in every field):
+
+    - `items` and `order` hold the same ids, each once: every item has exactly one row;
+    - every field read from a frame is type-checked (tui.protocol.fields), so item fields keep the
+      types `Item` declares and no handler raises;
+    - a `…transcription.completed` transcript stays in its item whatever order events arrive in,
+      until a later `.completed`, `.failed` or delete for that item;
+    - every item whose fields change, appear or disappear is in :meth:`take_changes`.
+    """
 
     items: dict[str, Item] = dc_field(default_factory=dict)
     order: list[str] = dc_field(default_factory=list)
@@ -43,8 +57,10 @@ class Conversation:
     unhandled: dict[str, int] = dc_field(default_factory=dict)
     """Server event types the reducer had no rule for, with counts (shown for debugging)."""
     bad_frames: list[str] = dc_field(default_factory=list)
-    """Frames the reducer could not apply (wrong shapes), for the app to report."""
-    _early: dict[str, _EarlyTranscript] = dc_field(default_factory=dict)
+    """Frames the reducer could not apply, for the app to report. The handlers are total over any
+    JSON, so an entry here means a bug in a handler, not an odd frame."""
+    _early: dict[str, list[tuple[_Handler, dict[str, Any], float]]] = dc_field(default_factory=dict)
+    """Transcription events for items not seen yet, replayed through their handler when the item arrives."""
 
     # -- public ---------------------------------------------------------------------------
 
@@ -54,7 +70,7 @@ class Conversation:
         Outbound envelopes are ignored; of the local ones, only the end of the connection matters.
         """
         if env.direction is Direction.LOCAL:
-            if env.type == "rt.connection" and env.data.get("state") in _CONNECTION_ENDED:
+            if env.type == "rt.connection" and text(env.data.get("state")) in _CONNECTION_ENDED:
                 self._on_connection_ended()
             return
         if env.direction is not Direction.IN or not env.data:
@@ -65,9 +81,8 @@ class Conversation:
             return
         try:
             handler(self, env.data, env.mono)
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
-            # A frame of a shape the reference does not promise: note it, keep everything else.
-            self.bad_frames.append(f"frame #{env.seq} ({env.type}) could not be applied: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a handler bug must cost one frame, not the session
+            self.bad_frames.append(f"frame #{env.seq} ({env.type}) could not be applied: {type(exc).__name__}: {exc}")
 
     def ordered(self) -> list[Item]:
         """Items in conversation order."""
@@ -85,38 +100,50 @@ class Conversation:
             if item.state in _PENDING:
                 item.state = TextState.INTERRUPTED
                 self.changed.add(item.id)
-        self._early.clear()
+        # Deltas for an item not seen yet will never be completed; a final transcript or failure
+        # that came before its item is kept for it (transcripts are never dropped).
+        early = {
+            key: [e for e in events if e[0] is not Conversation._on_transcription_delta]
+            for key, events in self._early.items()
+        }
+        self._early = {key: events for key, events in early.items() if events}
 
     # -- item bookkeeping ---------------------------------------------------------------
 
     def _insert(self, item: Item, previous_item_id: str | None) -> Item:
-        self.items[item.id] = item
-        if previous_item_id and previous_item_id in self.items and previous_item_id in self.order:
+        """The only way into the conversation: `order` and `items` change together, never one alone."""
+        known = self.items.get(item.id)
+        if known is not None:
+            return known
+        if previous_item_id is not None and previous_item_id in self.items:
+            # `items` and `order` hold the same ids, so the previous item has a place to follow.
             self.order.insert(self.order.index(previous_item_id) + 1, item.id)
         else:
             self.order.append(item.id)
-        self._merge_early(item)
+        self.items[item.id] = item
         self.changed.add(item.id)
+        for handler, data, at in self._early.pop(item.id, ()):
+            handler(self, data, at)
         return item
 
-    def _merge_early(self, item: Item) -> None:
-        early = self._early.pop(item.id, None)
-        if early is None:
-            return
-        item.text = early.text
-        item.deltas += early.deltas
-        if early.error is not None:
-            item.state, item.error = TextState.FAILED, early.error
-        elif early.final:
-            item.state, item.text_done_at = TextState.DONE, early.at
-        else:
-            item.state = TextState.STREAMING
-
-    def _user_audio_item(self, item_id: str, at: float) -> Item:
+    def _later(self, item_id: str | None, handler: _Handler, data: dict[str, Any], at: float) -> Item | None:
+        """The item, or None: for a frame without an id, or after keeping it to replay when the item arrives."""
+        if item_id is None:
+            return None
         item = self.items.get(item_id)
         if item is None:
-            item = Item(id=item_id, role="user", origin=Origin.BUFFER, has_audio=True, status="completed")
-            item.state = TextState.TRANSCRIBING if self.transcription_on else TextState.TRANSCRIPTION_OFF
+            self._early.setdefault(item_id, []).append((handler, data, at))
+        return item
+
+    @staticmethod
+    def _write(item: Item, value: str) -> None:
+        """Set `item.text` from any source but the input transcript, which is final once it lands."""
+        if not item.transcribed:
+            item.text = value
+
+    def _user_audio_item(self, item_id: str) -> Item:
+        item = Item(id=item_id, role="user", origin=Origin.BUFFER, has_audio=True, status="completed")
+        item.state = TextState.TRANSCRIBING if self.transcription_on else TextState.TRANSCRIPTION_OFF
         return item
 
     def _assistant_item(self, item_id: str, response_id: str | None = None) -> Item:
@@ -133,19 +160,19 @@ class Conversation:
         self.transcription_on = transcription_config(session) is not None
 
     def _on_speech_started(self, data: dict[str, Any], at: float) -> None:
-        item_id = data.get("item_id")
-        if isinstance(item_id, str) and item_id not in self.items:
-            item = self._user_audio_item(item_id, at)
+        item_id = ident(data.get("item_id"))
+        if item_id is not None and item_id not in self.items:
+            item = self._user_audio_item(item_id)
             item.state = TextState.SPEAKING
             self._insert(item, None)
 
     def _on_committed(self, data: dict[str, Any], at: float) -> None:
-        item_id = data.get("item_id")
-        if not isinstance(item_id, str):
+        item_id = ident(data.get("item_id"))
+        if item_id is None:
             return
         item = self.items.get(item_id)
         if item is None:
-            item = self._insert(self._user_audio_item(item_id, at), data.get("previous_item_id"))
+            item = self._insert(self._user_audio_item(item_id), ident(data.get("previous_item_id")))
         elif item.state is TextState.SPEAKING:
             item.state = TextState.TRANSCRIBING if self.transcription_on else TextState.TRANSCRIPTION_OFF
         item.origin = Origin.BUFFER
@@ -154,49 +181,50 @@ class Conversation:
 
     def _on_item(self, data: dict[str, Any], at: float) -> None:
         raw = field(data, "item")
-        item_id = raw.get("id")
-        if not isinstance(item_id, str):
+        item_id = ident(raw.get("id"))
+        if item_id is None:
             return
         known = self.items.get(item_id)
-        item = known or Item(id=item_id, role=str(raw.get("role") or raw.get("type") or "?"))
-        item.kind = str(raw.get("type") or item.kind)
-        item.status = str(raw.get("status") or item.status)
+        kind = text(raw.get("type"))
+        item = known or Item(id=item_id, role=text(raw.get("role")) or kind or "?")
+        item.kind = kind or item.kind
+        item.status = text(raw.get("status")) or item.status
         if item.kind == "function_call":
             item.role = "tool"
-            item.name = raw.get("name") or item.name
-            item.call_id = raw.get("call_id") or item.call_id
-            if raw.get("arguments"):
-                item.text = str(raw["arguments"])
+            item.name = text(raw.get("name")) or item.name
+            item.call_id = text(raw.get("call_id")) or item.call_id
+            arguments = text(raw.get("arguments"))
+            if arguments:
+                self._write(item, arguments)
             if item.status == "completed":
                 item.state = TextState.DONE  # e.g. a call the client added itself: nothing will stream
         elif item.kind == "function_call_output":
             item.role = "tool"
-            item.call_id = raw.get("call_id") or item.call_id
-            item.text = text(raw.get("output"))
+            item.call_id = text(raw.get("call_id")) or item.call_id
+            self._write(item, text(raw.get("output")))
             item.state = TextState.DONE
         else:
             self._fill_message(item, raw, known is None, at)
         if known is None:
-            self._insert(item, data.get("previous_item_id"))
+            self._insert(item, ident(data.get("previous_item_id")))
         self.changed.add(item_id)
 
     def _fill_message(self, item: Item, raw: dict[str, Any], new: bool, at: float) -> None:
         texts: list[str] = []
         for part in objects(raw.get("content")):
-            ptype = part.get("type")
+            ptype = text(part.get("type"))
             if ptype in ("input_text", "output_text", "text"):
-                texts.append(str(part.get("text") or ""))
+                texts.append(text(part.get("text")))
             elif ptype in ("input_audio", "output_audio", "audio"):
                 item.has_audio = True
-                if part.get("transcript"):
-                    texts.append(str(part["transcript"]))
+                texts.append(text(part.get("transcript")))
         if item.role == "user" and item.has_audio and item.origin is not Origin.BUFFER and new:
             # Not committed from the buffer, so the server will not transcribe it (§4.3b).
             item.origin = Origin.CREATE
             item.state = TextState.NOT_TRANSCRIBED
-        if texts and any(texts):
+        if any(texts):
             if item.role != "user" or not item.has_audio or item.state is not TextState.DONE:
-                item.text = " ".join(t for t in texts if t).strip()
+                self._write(item, " ".join(t for t in texts if t).strip())
             item.state = TextState.DONE
             item.text_done_at = item.text_done_at or at
         elif item.role == "user" and not item.has_audio:
@@ -205,102 +233,85 @@ class Conversation:
             item.status = "completed"
 
     def _on_transcription_delta(self, data: dict[str, Any], at: float) -> None:
-        item_id, delta = data.get("item_id"), text(data.get("delta"))
-        if not isinstance(item_id, str):
-            return
-        item = self.items.get(item_id)
+        item = self._later(ident(data.get("item_id")), Conversation._on_transcription_delta, data, at)
         if item is None:
-            early = self._early.setdefault(item_id, _EarlyTranscript())
-            if not early.final:
-                early.text += delta
-                early.deltas += 1
             return
-        if item.state in (TextState.DONE, TextState.FAILED) and item.text_done_at is not None:
+        if item.transcribed or (item.state in (TextState.DONE, TextState.FAILED) and item.text_done_at is not None):
             return  # a late delta after `.completed`/`.failed`: the final event is authoritative
-        item.text += delta
+        item.text += text(data.get("delta"))
         item.deltas += 1
         item.state = TextState.STREAMING
-        self.changed.add(item_id)
+        self.changed.add(item.id)
 
     def _on_transcription_completed(self, data: dict[str, Any], at: float) -> None:
-        item_id = data.get("item_id")
-        if not isinstance(item_id, str):
+        item = self._later(ident(data.get("item_id")), Conversation._on_transcription_completed, data, at)
+        if item is None:
             return
         # whisper-1 ends its transcripts with a newline; `.completed` replaces the deltas.
-        text = str(data.get("transcript") or "").strip()
-        item = self.items.get(item_id)
-        if item is None:
-            early = self._early.setdefault(item_id, _EarlyTranscript())
-            early.text, early.final, early.at = text, True, at
-            return
-        item.text = text
-        item.state = TextState.DONE
-        item.text_done_at = at
+        item.text = text(data.get("transcript")).strip()
+        item.transcribed = True
+        item.state, item.error, item.text_done_at = TextState.DONE, None, at
         usage = data.get("usage")
         if isinstance(usage, dict):
             item.usage = usage
-        self.changed.add(item_id)
+        self.changed.add(item.id)
 
     def _on_transcription_failed(self, data: dict[str, Any], at: float) -> None:
-        item_id = data.get("item_id")
-        if not isinstance(item_id, str):
-            return
-        message = error_summary(data)
-        item = self.items.get(item_id)
+        item = self._later(ident(data.get("item_id")), Conversation._on_transcription_failed, data, at)
         if item is None:
-            early = self._early.setdefault(item_id, _EarlyTranscript())
-            early.error, early.at = message, at
             return
-        item.state, item.error, item.text_done_at = TextState.FAILED, message, at
-        self.changed.add(item_id)
+        item.state, item.error, item.text_done_at = TextState.FAILED, error_summary(data), at
+        self.changed.add(item.id)
 
     def _on_output_item(self, data: dict[str, Any], at: float) -> None:
         raw = field(data, "item")
-        item_id = raw.get("id")
-        if not isinstance(item_id, str):
+        item_id = ident(raw.get("id"))
+        if item_id is None:
             return
-        if item_id not in self.items:
-            role = "tool" if raw.get("type") == "function_call" else str(raw.get("role") or "assistant")
-            self._insert(Item(id=item_id, role=role, response_id=data.get("response_id")), None)
+        response_id = ident(data.get("response_id"))
+        item = self.items.get(item_id)
+        if item is None:
+            role = "tool" if text(raw.get("type")) == "function_call" else text(raw.get("role")) or "assistant"
+            item = self._insert(Item(id=item_id, role=role, response_id=response_id), None)
         self._on_item({"item": raw}, at)
-        self.items[item_id].response_id = data.get("response_id")
+        item.response_id = response_id or item.response_id
 
     def _on_output_delta(self, data: dict[str, Any], at: float) -> None:
-        item_id = data.get("item_id")
-        if not isinstance(item_id, str):
+        item_id = ident(data.get("item_id"))
+        if item_id is None:
             return
-        item = self._assistant_item(item_id, data.get("response_id"))
+        item = self._assistant_item(item_id, ident(data.get("response_id")))
         if item.state is TextState.DONE and item.text_done_at is not None:
             return  # a late delta after the part's `.done`: the final text is authoritative
-        item.text += text(data.get("delta"))
+        self._write(item, item.text + text(data.get("delta")))
         item.deltas += 1
         item.state = TextState.STREAMING
         self.changed.add(item_id)
 
     def _on_audio_delta(self, data: dict[str, Any], at: float) -> None:
-        item_id = data.get("item_id")
-        if isinstance(item_id, str):
-            item = self._assistant_item(item_id, data.get("response_id"))
+        item_id = ident(data.get("item_id"))
+        if item_id is not None:
+            item = self._assistant_item(item_id, ident(data.get("response_id")))
             if not item.has_audio:
                 item.has_audio = True
                 self.changed.add(item_id)
 
     def _on_arguments_delta(self, data: dict[str, Any], at: float) -> None:
-        item_id = data.get("item_id")
-        if isinstance(item_id, str):
-            item = self._assistant_item(item_id, data.get("response_id"))
+        item_id = ident(data.get("item_id"))
+        if item_id is not None:
+            item = self._assistant_item(item_id, ident(data.get("response_id")))
             item.role, item.kind = "tool", "function_call"
-            item.text += text(data.get("delta"))
+            self._write(item, item.text + text(data.get("delta")))
             self.changed.add(item_id)
 
     def _on_arguments_done(self, data: dict[str, Any], at: float) -> None:
-        item_id = data.get("item_id")
-        if isinstance(item_id, str):
-            item = self._assistant_item(item_id, data.get("response_id"))
+        item_id = ident(data.get("item_id"))
+        if item_id is not None:
+            item = self._assistant_item(item_id, ident(data.get("response_id")))
             item.role, item.kind = "tool", "function_call"
-            item.text = str(data.get("arguments") or item.text)
-            item.name = data.get("name") or item.name
-            item.call_id = data.get("call_id") or item.call_id
+            self._write(item, text(data.get("arguments")) or item.text)
+            item.name = text(data.get("name")) or item.name
+            item.call_id = text(data.get("call_id")) or item.call_id
             item.state = TextState.DONE
             self.changed.add(item_id)
 
@@ -308,26 +319,31 @@ class Conversation:
         response = field(data, "response")
         status = text(response.get("status")) or "completed"
         for raw in objects(response.get("output")):
-            item = self.items.get(text(raw.get("id")))
+            item_id = ident(raw.get("id"))
+            item = self.items.get(item_id) if item_id is not None else None
             if item is None:
                 continue
-            item.status = status if status != "completed" else str(raw.get("status") or status)
+            item.status = status if status != "completed" else text(raw.get("status")) or status
             if item.state is TextState.STREAMING:
                 item.state = TextState.DONE
                 item.text_done_at = item.text_done_at or at
             self.changed.add(item.id)
 
     def _on_deleted(self, data: dict[str, Any], at: float) -> None:
-        item_id = data.get("item_id")
-        if isinstance(item_id, str) and item_id in self.items:
+        item_id = ident(data.get("item_id"))
+        if item_id is None:
+            return
+        self._early.pop(item_id, None)
+        if item_id in self.items:
             del self.items[item_id]
             self.order.remove(item_id)
             self.changed.add(item_id)
 
     def _on_truncated(self, data: dict[str, Any], at: float) -> None:
-        item = self.items.get(data.get("item_id") or "")
+        item_id = ident(data.get("item_id"))
+        item = self.items.get(item_id) if item_id is not None else None
         if item is not None:
-            item.audio_end_ms = data.get("audio_end_ms")
+            item.audio_end_ms = integer(data.get("audio_end_ms"))
             item.status = "truncated"
             self.changed.add(item.id)
 
@@ -335,17 +351,17 @@ class Conversation:
         self.last_error = error_summary(data)
 
 
-def _make_output_done(field_name: str) -> Callable[[Conversation, dict[str, Any], float], None]:
+def _make_output_done(field_name: str) -> _Handler:
     """Handler for `…output_text.done` / `…output_audio_transcript.done`: the final text wins."""
 
     def handler(conv: Conversation, data: dict[str, Any], at: float) -> None:
-        item_id = data.get("item_id")
-        if not isinstance(item_id, str):
+        item_id = ident(data.get("item_id"))
+        if item_id is None:
             return
-        item = conv._assistant_item(item_id, data.get("response_id"))
+        item = conv._assistant_item(item_id, ident(data.get("response_id")))
         final = data.get(field_name)
         if isinstance(final, str):
-            item.text = final
+            conv._write(item, final)
         item.state = TextState.DONE
         item.text_done_at = at
         conv.changed.add(item_id)
@@ -362,7 +378,7 @@ _CONNECTION_ENDED = frozenset({"closed", "failed"})
 _PENDING = frozenset({TextState.SPEAKING, TextState.TRANSCRIBING, TextState.STREAMING})
 """Text states that wait for the server."""
 
-_HANDLERS: dict[str, Callable[[Conversation, dict[str, Any], float], None]] = {
+_HANDLERS: dict[str, _Handler] = {
     "session.created": Conversation._on_session,
     "session.updated": Conversation._on_session,
     "input_audio_buffer.speech_started": Conversation._on_speech_started,
