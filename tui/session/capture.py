@@ -281,6 +281,12 @@ class CaptureWriter:
         finally:
             with contextlib.suppress(OSError):
                 os.close(fd)
+        with contextlib.suppress(OSError):  # the file's name too, so a power cut does not lose the file
+            folder = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
 
     def _fail(self, exc: OSError, end: int) -> None:
         fd, self._fd = self._fd, None
