@@ -257,7 +257,7 @@ async def test_a_full_disk_is_a_local_fact_and_the_session_goes_on(tmp_path: Pat
     assert os.stat("/dev/full").st_mode == mode  # a file rt-tui did not create keeps its mode
     envs = got.all()
     failures = [e for e in envs if e.type == "rt.capture"]
-    assert len(failures) == 1 and failures[0].data["state"] == "failed"
+    assert len(failures) == 1 and failures[0].data["state"] == "failed" and failures[0].data["notify"] is True
     assert "No space left on device" in failures[0].data["message"]
     assert session.capture_error == failures[0].data["message"]
 

@@ -314,7 +314,8 @@ class RealtimeSession:
     def _capture_failed(self, message: str) -> None:
         """The capture file stopped (a full disk): a visible local fact; the session goes on."""
         self.capture_error = message
-        self.bus.publish(FRAMES, self._scrub.envelope(local_envelope("rt.capture", message, state="failed")))
+        fact = local_envelope("rt.capture", message, state="failed", notify=True)  # the app shows it as a notice
+        self.bus.publish(FRAMES, self._scrub.envelope(fact))
 
     def _set_state(self, state: ConnectionState, message: str, **facts: Any) -> None:
         self.state = state
