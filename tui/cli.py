@@ -147,6 +147,42 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--json", action="store_true", help="print every frame as JSON lines instead")
     send.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for both sides (default: 60)")
     _add_target_flags(send, inherited=True)
+
+    replay = sub.add_parser(
+        "replay",
+        help="open a recorded session: an rt-tui capture, a browser HAR file, or a JSONL of frames",
+        description="Open a recorded session in the same views as a live one. Nothing connects anywhere.",
+    )
+    replay.add_argument("file", help="frames.jsonl (an rt-tui capture), a .har from DevTools, or JSONL of events")
+    replay.add_argument("--json", action="store_true", help="print the normalised frames as JSON lines (for jq)")
+    pace = replay.add_mutually_exclusive_group()
+    pace.add_argument("--realtime", action="store_true", help="play at the recorded pace (p pauses, ] [ speed)")
+    pace.add_argument("--speed", type=float, metavar="N", help="play N times as fast as recorded")
+
+    proxy = sub.add_parser(
+        "proxy",
+        help="relay your own client to the service and inspect its traffic (Realtime-aware, live)",
+        description="Point your own client at ws://127.0.0.1:PORT/v1/realtime?model=...: rt-tui forwards every "
+        "frame both ways unchanged, adds the API key upstream for OpenAI/Azure (your client needs none), records "
+        "a capture per connection and shows each session live (or --json, a line per frame).",
+    )
+    proxy.add_argument(
+        "--listen",
+        default="127.0.0.1:8766",
+        metavar="HOST:PORT",
+        help="where your client connects (default: %(default)s; other hosts are reachable from the network)",
+    )
+    proxy.add_argument("--json", action="store_true", help="headless: one JSON line per frame, findings on stderr")
+    _add_target_flags(proxy, inherited=True)
+
+    lint = sub.add_parser(
+        "lint",
+        help="say, in plain words, what is wrong in a recorded session (for CI)",
+        description="Check a recorded session (capture, HAR or JSONL) for the mistakes that leave transcripts "
+        "null or get requests refused. Exit 0: clean; 1: a finding of severity error; 2: unreadable input.",
+    )
+    lint.add_argument("file", help="frames.jsonl (an rt-tui capture), a .har from DevTools, or JSONL of events")
+    lint.add_argument("--json", action="store_true", help="one JSON object per finding")
     return parser
 
 
@@ -157,7 +193,20 @@ def run(argv: list[str]) -> int:
         from tui.serve_cmd import serve
 
         return serve(args.host, args.port, args.dialect, api_key=args.api_key, scenario=args.scenario)
+    if args.command == "replay":
+        from tui.replay_cmd import replay
+
+        speed = args.speed if args.speed is not None else (1.0 if args.realtime else None)
+        return replay(args.file, json_out=args.json, speed=speed)
+    if args.command == "lint":
+        from tui.replay_cmd import lint
+
+        return lint(args.file, json_out=args.json)
     warn_inline_credentials(args)
+    if args.command == "proxy":
+        from tui.proxy_cmd import run_proxy
+
+        return run_proxy(_settings(args), args.listen, json_out=args.json)
     if args.command == "send":
         from tui.send import send_file
 

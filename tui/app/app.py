@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from functools import partial
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from rich.text import Text
@@ -25,12 +25,18 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from tui.bus import Bus, Mode
+from tui.bus import Bus, Mode, Subscription, Topic
 from tui.config import Settings
 from tui.conversation import Conversation
-from tui.journal import Family, Finder, Links, LogView, Pipeline, Query, QueryError, SessionFacts
+from tui.journal import Family, Finder, Journal, Links, LogView, Pipeline, Query, QueryError, SessionFacts
 from tui.launch import open_target, session_options
+from tui.model import SessionModel, new_model
 from tui.protocol import Direction, Envelope, error_summary, local_envelope, session_update, text
+from tui.replay import ReplayPlayer, ReplayRequest
+
+if TYPE_CHECKING:
+    from tui.proxy import ProxyConnection, Sink
+    from tui.proxy_cmd import ProxyRequest
 from tui.session import FRAMES, CaptureWriter, ConnectionFailed, RealtimeSession, TargetError, new_session_dir
 from tui.widgets import EventDetail, EventLog, Recorder, RecorderState, StatusLine, Transcript
 from tui.widgets.query_bar import FamilyToggles, FilterBar, FindBar, QueryBar
@@ -84,36 +90,83 @@ class RtApp(App[None]):
         Binding("escape", "leave_input", "Leave input", show=False, id="leave-input"),
         Binding("ctrl+l", "clear_log", "Clear log", id="clear-log", show=False),
         Binding("ctrl+r", "reconnect", "Reconnect", id="reconnect", show=False),
+        Binding("p", "replay_pause", "Pause", id="replay-pause"),
+        Binding("right_square_bracket", "replay_speed(2)", "Faster", id="replay-faster"),
+        Binding("left_square_bracket", "replay_speed(0.5)", "Slower", id="replay-slower", show=False),
+        Binding("less_than_sign", "switch_session(-1)", "Previous session", id="session-previous", show=False),
+        Binding("greater_than_sign", "switch_session(1)", "Next session", id="session-next"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, settings: Settings | None = None, *, connect: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        connect: bool = True,
+        replay: ReplayRequest | None = None,
+        proxy: ProxyRequest | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings or Settings()
-        self.connect_on_mount = connect
+        self.replay = replay
+        self.proxy = proxy
+        self.proxy_url = ""
+        self.connect_on_mount = connect and replay is None and proxy is None
         self.bus = Bus()
-        self.pipeline = Pipeline()
-        self.journal = self.pipeline.journal
-        self.conversation = Conversation()
-        self.facts = SessionFacts()
-        self.links = Links(self.journal)
-        self.pipeline.add(_ConversationProjection(self.conversation))
-        self.pipeline.add(self.facts)
-        self.pipeline.add(self.links)
-        self.log_view = LogView(self.journal, self.links)
+        label = replay.recording.path.name if replay is not None else ""
+        self.model = new_model(label)
+        self.models: list[SessionModel] = [self.model]
+        """Every session this app shows (the proxy adds one per client connection)."""
+        self._feeds: list[tuple[SessionModel, Subscription[Envelope]]] = [
+            (self.model, self.bus.subscribe(FRAMES, Mode.LOSSLESS))
+        ]
         self.session: RealtimeSession | None = None
         self.capture: CaptureWriter | None = None
+        self.player: ReplayPlayer | None = None
         self.voice = VoiceController(
-            self.bus, playback=self.settings.playback, active_response=lambda: self.facts.active_response
+            self.bus, playback=self.settings.playback, active_response=lambda: self.model.facts.active_response
         )
-        self._frames = self.bus.subscribe(FRAMES, Mode.LOSSLESS)
         self._level = self.bus.subscribe(MIC_LEVEL, Mode.LATEST)
         self.started_at = time.monotonic()
         self.first_paint_at: float | None = None
+        self.last_filter_seconds = 0.0
         self._busy = False
         self._user_filter = ""
         self._retry = RetryPolicy()
         self._quitting = False
+        self._target_url = ""
+
+    # -- the current session's model (what every view renders) ------------------------------
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The current session's pipeline."""
+        return self.model.pipeline
+
+    @property
+    def journal(self) -> Journal:
+        """The current session's journal."""
+        return self.model.journal
+
+    @property
+    def conversation(self) -> Conversation:
+        """The current session's conversation."""
+        return self.model.conversation
+
+    @property
+    def facts(self) -> SessionFacts:
+        """The current session's facts."""
+        return self.model.facts
+
+    @property
+    def links(self) -> Links:
+        """The current session's error ↔ cause links."""
+        return self.model.links
+
+    @property
+    def log_view(self) -> LogView:
+        """The current session's event-log view."""
+        return self.model.log_view
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -144,8 +197,135 @@ class RtApp(App[None]):
         self.set_interval(1 / PUMP_HZ, self._pump)
         self.event_log.focus()
         self.call_after_refresh(self._painted)
-        if self.connect_on_mount:
+        if self.replay is not None:
+            self.start_replay(self.replay)
+        elif self.proxy is not None:
+            self.run_proxy(self.proxy)
+        elif self.connect_on_mount:
             self.run_session()
+
+    # -- replay -----------------------------------------------------------------------------
+
+    def start_replay(self, request: ReplayRequest) -> None:
+        """Play a recording into the views; nothing connects anywhere."""
+        from tui.session.scrub import Scrubber
+
+        recording = request.recording
+        if recording.kind == "capture":
+            self.journal.capture_path = str(recording.path)  # payloads dropped from memory are read back
+        scrub = Scrubber(tuple(recording.secrets))
+        envelopes = [scrub.envelope(env) for env in recording.envelopes] if recording.secrets else recording.envelopes
+        self.player = ReplayPlayer(envelopes, self.bus, FRAMES, speed=request.speed)
+        self.run_worker(self.player.run(), name="replay", group="replay", exit_on_error=False)
+        self.set_interval(0.5, self._show_replay_position)
+        self._show_replay_position()
+
+    def _show_replay_position(self) -> None:
+        player = self.player
+        if player is None:
+            return
+        speed = "at once" if player.speed is None else f"×{player.speed:g}"
+        state = "⏸ paused" if player.paused else ("done" if player.done.is_set() else "playing")
+        self.status_line.state_override = (
+            f"replay {_clock(player.played_seconds)} / {_clock(player.recorded_seconds)} {speed} · {state}"
+        )
+        self.status_line.refresh()
+
+    def action_replay_pause(self) -> None:
+        """Pause or resume the replay."""
+        if self.player is not None:
+            self.player.toggle()
+            self._show_replay_position()
+
+    def action_replay_speed(self, factor: float) -> None:
+        """Play faster or slower (from at-once playback, start timed playback at real time)."""
+        if self.player is None:
+            return
+        current = self.player.speed or 1.0
+        self.player.speed = max(0.25, min(64.0, current * factor))
+        self._show_replay_position()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Replays and the proxy have no voice keys; each mode shows its own (the footer follows)."""
+        if action in ("talk", "hands_free", "focus_input", "reconnect"):
+            return self.replay is None and self.proxy is None
+        if action in ("replay_pause", "replay_speed"):
+            return self.replay is not None
+        if action == "switch_session":
+            return len(self.models) > 1
+        return True
+
+    # -- proxy ------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="proxy", exit_on_error=False, description="proxy")
+    async def run_proxy(self, request: ProxyRequest) -> None:
+        """Relay your own client's connections; each one becomes a session of its own here."""
+        from tui.proxy import ProxyServer
+        from tui.proxy_cmd import proxy_target
+
+        try:
+            async with proxy_target(self.settings) as target:
+                server = ProxyServer(
+                    target,
+                    host=request.host,
+                    port=request.port,
+                    on_connection=self._proxied_connection,
+                    capture=self.settings.capture,
+                    max_frame_bytes=self.settings.max_frame_bytes,
+                )
+                async with server:
+                    self.proxy_url = server.url
+                    self.model.label = f"waiting for a client on {server.url}"
+                    self._show_proxy_state()
+                    self.say(f"point your client at {server.url} (relayed to {target.label})", title="Proxy")
+                    await asyncio.Event().wait()
+        except OSError as exc:
+            self._session_failed(
+                f"proxy cannot listen on {request.host}:{request.port}: {exc.strerror or exc}", "Proxy"
+            )
+        except ValueError as exc:
+            self._session_failed(str(exc), "Proxy")
+
+    def _proxied_connection(self, connection: ProxyConnection) -> Sink:
+        """A new client connection: a model and a bus topic of its own; shown if nothing else is."""
+        topic: Topic[Envelope] = Topic(f"proxy:{connection.number}")
+        if len(self.journal) == 0 and len(self.models) == 1:
+            model = self.model  # the placeholder shown while waiting: this connection takes it
+            model.label = connection.label
+            self._feeds = []
+        else:
+            model = new_model(connection.label)
+            self.models.append(model)
+        self._feeds.append((model, self.bus.subscribe(topic, Mode.LOSSLESS)))
+        self._show_proxy_state()
+        bus = self.bus
+        return lambda env: bus.publish(topic, env)
+
+    def _show_proxy_state(self) -> None:
+        position = self.models.index(self.model) + 1
+        sessions = f" · session {position}/{len(self.models)} (< >)" if len(self.models) > 1 else ""
+        self.status_line.state_override = f"proxy {self.proxy_url}{sessions}"
+        self.status_line.refresh()
+        self.refresh_bindings()
+
+    def action_switch_session(self, delta: int) -> None:
+        """Show the previous or next proxied session."""
+        position = (self.models.index(self.model) + delta) % len(self.models)
+        self.switch_to(self.models[position])
+
+    def switch_to(self, model: SessionModel) -> None:
+        """Render another session's model in every view."""
+        if model is self.model:
+            return
+        self.model = model
+        self.filter_bar.journal = self.find_bar.journal = model.journal
+        self.status_line.show(model.facts)
+        self.event_log.attach(model.log_view)
+        self.transcript.reset()
+        self.transcript.sync(model.conversation.ordered(), set(model.conversation.items))
+        self._update_log_title()
+        if self.proxy is not None:
+            self._show_proxy_state()
 
     def on_resize(self) -> None:
         # Below 100 columns the panes stack: side by side, neither would be readable.
@@ -153,8 +333,9 @@ class RtApp(App[None]):
 
     def _painted(self) -> None:
         self.first_paint_at = time.monotonic()
-        # After the first paint, never before it: the screen does not wait for PortAudio.
-        self.run_worker(self.voice.prepare(), name="prepare-audio", exit_on_error=False)
+        if self.replay is None:
+            # After the first paint, never before it: the screen does not wait for PortAudio.
+            self.run_worker(self.voice.prepare(), name="prepare-audio", exit_on_error=False)
 
     # -- telling the user -------------------------------------------------------------------
 
@@ -272,23 +453,26 @@ class RtApp(App[None]):
     # -- the pump ---------------------------------------------------------------------------
 
     def _pump(self) -> None:
-        frames = self._frames.drain()
-        if frames:
-            self.ingest(frames)
+        for model, subscription in self._feeds:
+            frames = subscription.drain()
+            if frames:
+                self.ingest(frames, model)
         level = self._level.get_nowait()
         if level is not None:
             self.recorder.level = level
 
-    def ingest(self, frames: list[Envelope]) -> None:
-        """Journal a batch, run the projections, react, and refresh the views once."""
-        added = self.pipeline.ingest(frames)
+    def ingest(self, frames: list[Envelope], model: SessionModel | None = None) -> None:
+        """Journal a batch into `model` (the current one by default); refresh the views once if shown."""
+        model = model or self.model
+        added = model.ingest(frames)
+        while model.conversation.bad_frames:
+            message = model.conversation.bad_frames.pop(0)
+            model.ingest([local_envelope("rt.client_error", message)])
+        if model is not self.model:
+            return  # another proxied session: its views catch up when it is shown
         for index in added:
-            frame = self.journal[index]
-            if frame.direction is not Direction.OUT:
+            if self.journal[index].direction is not Direction.OUT:
                 self._react_to(index)
-        while self.conversation.bad_frames:
-            message = self.conversation.bad_frames.pop(0)
-            self.bus.publish(FRAMES, local_envelope("rt.client_error", message))
         changed = self.conversation.take_changes()
         if changed:
             self.transcript.sync(self.conversation.ordered(), changed)
@@ -639,7 +823,20 @@ class RtApp(App[None]):
                 yield command
         yield SystemCommand("Screenshot", "Save an SVG screenshot in the session folder", self.action_save_screenshot)
         for title, help_text, target in PALETTE:
-            yield SystemCommand(title, help_text, self._resolve(target))
+            action = target.rsplit(".", 1)[-1].removeprefix("action_")
+            if self.check_action(action, ()) is not False:
+                yield SystemCommand(title, help_text, self._resolve(target))
+        if len(self.models) > 1:
+            yield SystemCommand(
+                "session: next", "Show the next proxied session (>)", partial(self.action_switch_session, 1)
+            )
+            yield SystemCommand(
+                "session: previous", "Show the previous proxied session (<)", partial(self.action_switch_session, -1)
+            )
+        if self.replay is not None:
+            yield SystemCommand("replay: pause / resume", "Stop or go on (p)", self.action_replay_pause)
+            yield SystemCommand("replay: faster", "Twice as fast (])", partial(self.action_replay_speed, 2))
+            yield SystemCommand("replay: slower", "Half as fast ([)", partial(self.action_replay_speed, 0.5))
         for family in Family:
             verb = "show" if family in self.filter_bar.hidden_families else "hide"
             yield SystemCommand(
@@ -697,17 +894,9 @@ class RtApp(App[None]):
             self.capture.close()
 
 
-class _ConversationProjection:
-    """Adapts the conversation reducer to the projection protocol (TEMPORARY)."""
-
-    def __init__(self, conversation: Conversation) -> None:
-        self.conversation = conversation
-
-    def apply(self, env: Envelope, index: int) -> None:
-        self.conversation.apply(env)
-
-    def take_changes(self) -> set[str]:
-        return self.conversation.take_changes()
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
 
 
 def describe_session(session: dict[str, Any]) -> str:
@@ -716,12 +905,12 @@ def describe_session(session: dict[str, Any]) -> str:
     return facts.describe()
 
 
-def run_app(settings: Settings) -> int:
+def run_app(settings: Settings, *, replay: ReplayRequest | None = None, proxy: ProxyRequest | None = None) -> int:
     """Run the app until the user quits; returns the exit status."""
     from tui.audio import silence_native_audio_noise
 
     silence_native_audio_noise()  # ALSA/JACK chatter on fd 2 would scribble over the screen
-    RtApp(settings).run()
+    RtApp(settings, replay=replay, proxy=proxy).run()
     return 0
 
 

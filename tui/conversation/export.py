@@ -13,7 +13,7 @@ _ROLE_NAMES = {"user": "You", "assistant": "Assistant", "tool": "Tool", "system"
 
 def item_record(item: Item) -> dict[str, Any]:
     """One item as a JSON-ready record."""
-    wall = getattr(item, "wall", None)
+    wall = item.wall
     return {
         "id": item.id,
         "role": item.role,

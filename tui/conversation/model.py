@@ -60,6 +60,8 @@ class Item:
     """Monotonic time the final text arrived."""
     deltas: int = 0
     usage: dict[str, object] = field(default_factory=dict)
+    wall: float | None = None
+    """Wall-clock time the item appeared (for exports)."""
     transcribed: bool = False
     """`text` is the server's final transcript of this item's input audio (`…transcription.completed`):
     no other event replaces it, only a later `.completed` (or `.failed`, which marks the row)."""

@@ -7,6 +7,8 @@ server's item chain (`previous_item_id`), never by arrival of transcription even
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -59,19 +61,28 @@ class Conversation:
     bad_frames: list[str] = dc_field(default_factory=list)
     """Frames the reducer could not apply, for the app to report. The handlers are total over any
     JSON, so an entry here means a bug in a handler, not an odd frame."""
+    connections: int = 0
+    """Connection attempts seen (a separator row marks each new one after the first items)."""
+    _wall: float = 0.0
+    """Wall time of the envelope being applied (items remember when they appeared)."""
     _early: dict[str, list[tuple[_Handler, dict[str, Any], float]]] = dc_field(default_factory=dict)
     """Transcription events for items not seen yet, replayed through their handler when the item arrives."""
 
     # -- public ---------------------------------------------------------------------------
 
-    def apply(self, env: Envelope) -> None:
-        """Update the conversation with one envelope.
+    def apply(self, env: Envelope, index: int | None = None) -> None:
+        """Update the conversation with one envelope (`index`: its journal index, unused here).
 
-        Outbound envelopes are ignored; of the local ones, only the end of the connection matters.
+        Outbound envelopes are ignored; of the local ones, only the start and end of a connection
+        matter: a new connection after earlier items gets a separator row.
         """
+        self._wall = env.wall
         if env.direction is Direction.LOCAL:
-            if env.type == "rt.connection" and text(env.data.get("state")) in _CONNECTION_ENDED:
+            state = text(env.data.get("state"))
+            if env.type == "rt.connection" and state in _CONNECTION_ENDED:
                 self._on_connection_ended()
+            elif env.type == "rt.connection" and state == "connecting":
+                self._on_connecting(text(env.data.get("target")))
             return
         if env.direction is not Direction.IN or not env.data:
             return
@@ -92,6 +103,22 @@ class Conversation:
         """Return and reset the ids changed since the last call."""
         changed, self.changed = self.changed, set()
         return changed
+
+    def _on_connecting(self, target: str) -> None:
+        self.connections += 1
+        if not self.order or self.items[self.order[-1]].role == "session":
+            return  # nothing above to separate from
+        stamp = time.strftime("%H:%M:%S", time.localtime(self._wall))
+        where = f" to {target}" if target else ""
+        separator = Item(
+            id=f"rt-session-{self.connections}",
+            role="session",
+            kind="separator",
+            text=f"new session{where} · {stamp}",
+            state=TextState.DONE,
+            status="completed",
+        )
+        self._insert(separator, None)
 
     def _on_connection_ended(self) -> None:
         # The conversation lived on that socket: nothing still pending will ever arrive (a new
@@ -120,6 +147,8 @@ class Conversation:
             self.order.insert(self.order.index(previous_item_id) + 1, item.id)
         else:
             self.order.append(item.id)
+        if item.wall is None:
+            item.wall = self._wall
         self.items[item.id] = item
         self.changed.add(item.id)
         for handler, data, at in self._early.pop(item.id, ()):

@@ -115,6 +115,13 @@ class EventLog(ScrollView, can_focus=True):
             self._layout_changed()
         return added
 
+    def attach(self, view: LogView) -> None:
+        """Show another view (another session): following its end, nothing selected."""
+        self.view = view
+        self.selected = None
+        self.tail = True
+        self.rebuilt()
+
     def rebuilt(self) -> None:
         """The view's rows were rebuilt (a new filter, a clear): keep the selection on its frame."""
         self._cache.clear()

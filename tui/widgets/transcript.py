@@ -116,6 +116,15 @@ class Transcript(ScrollView, can_focus=True):
 
     # -- data -------------------------------------------------------------------------------
 
+    def reset(self) -> None:
+        """Forget every row (another session is about to be shown)."""
+        self._items, self._order, self._heights, self._offsets = {}, [], [], []
+        self._blocks.clear()
+        self._dirty.clear()
+        self.selected = None
+        self.virtual_size = Size(self.size.width, len(_EMPTY) + 1)
+        self.refresh()
+
     def sync(self, ordered: list[Item], changed: set[str]) -> None:
         """Take the conversation's items and the ids changed since the last call.
 

@@ -1,0 +1,59 @@
+"""Everything derived from one session's frames: the journal and its projections, built one way.
+
+A live session, a replayed recording and each connection through the proxy get one
+:class:`SessionModel`; the app's views render the current one, and the headless commands
+(`replay --json`, `lint`, `proxy --json`) read the same projections. No textual, no sockets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tui.conversation import Conversation
+from tui.journal import Journal, Links, LogView, PayloadPolicy, Pipeline, SessionFacts
+from tui.protocol import Envelope
+
+
+@dataclass(slots=True)
+class SessionModel:
+    """A session as the views see it: journal, conversation, facts, links, findings, the log's view."""
+
+    label: str
+    pipeline: Pipeline
+    conversation: Conversation
+    facts: SessionFacts
+    links: Links
+    log_view: LogView
+    linter: object | None = None
+    """The linter projection (`tui.lint.Linter`), when the lint package is installed."""
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def journal(self) -> Journal:
+        """The session's journal."""
+        return self.pipeline.journal
+
+    def ingest(self, envelopes: Iterable[Envelope]) -> range:
+        """Journal a batch and run every projection over it; returns the new indices."""
+        return self.pipeline.ingest(envelopes)
+
+
+def new_model(label: str = "", *, policy: PayloadPolicy | None = None, lint: bool = True) -> SessionModel:
+    """A fresh model with every projection in place."""
+    pipeline = Pipeline(Journal(policy))
+    conversation = Conversation()
+    facts = SessionFacts()
+    links = Links(pipeline.journal)
+    for projection in (conversation, facts, links):
+        pipeline.add(projection)
+    linter: object | None = None
+    if lint:
+        try:
+            from tui.lint import Linter
+        except ImportError:  # the linter arrives with its own package
+            linter = None
+        else:
+            linter = Linter(pipeline.journal)
+            pipeline.add(linter)  # type: ignore[arg-type]
+    return SessionModel(label, pipeline, conversation, facts, links, LogView(pipeline.journal, links), linter)

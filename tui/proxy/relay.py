@@ -1,0 +1,348 @@
+"""The inspecting relay: your own client ⇄ rt-tui ⇄ the Realtime service, every frame recorded.
+
+Each client connection opens its own upstream connection (the client's path and query, on the
+target's host), and two tasks copy messages across unchanged (text stays text, binary stays
+binary, the very same objects), recording each one *after* it is forwarded, so inspection adds no
+latency to the relay. Close codes and reasons pass through both ways; a side that vanishes
+without a close frame closes the other with 1011 and says why.
+
+Keys: when the target carries a key (OpenAI, Azure, or `--url` with `RT_TUI_API_KEY`), the proxy
+adds it upstream and drops whatever key the client sent, so the client needs none; otherwise the
+client's own credentials pass through. Every key seen, ours or the client's, is scrubbed from
+what is recorded and shown (the frames forwarded are never altered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_seq, parse
+from tui.session.capture import CaptureWriter, new_session_dir
+from tui.session.scrub import Scrubber
+
+DEFAULT_MAX_FRAME = 16 * 1024 * 1024
+
+Sink = Callable[[Envelope], None]
+"""Where a connection's envelopes go (a bus topic, a printer); called on the event loop, never blocks."""
+
+FORWARDED_HEADERS = ("openai-beta", "openai-organization", "openai-project", "user-agent")
+"""Client headers passed upstream as they are (besides credentials, handled apart)."""
+
+CREDENTIAL_HEADERS = ("authorization", "api-key")
+KEY_SUBPROTOCOL = "openai-insecure-api-key."
+UNSENDABLE_CLOSE_CODES = frozenset({1005, 1006, 1015})
+"""Codes that describe a close but may not be sent in a close frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyTarget:
+    """Where the proxy relays to."""
+
+    url: str
+    """The upstream endpoint; the client's query parameters are merged over its own."""
+    label: str
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    """Credentials to add upstream (empty: the client's own pass through)."""
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+
+@dataclass(slots=True)
+class ProxyConnection:
+    """One client connection through the proxy."""
+
+    number: int
+    client: str
+    path: str
+    """The client's request path, credentials masked."""
+    upstream_label: str
+    scrub: Scrubber
+    sink: Sink | None = None
+    capture: CaptureWriter | None = None
+    frames_in: int = 0
+    frames_out: int = 0
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def label(self) -> str:
+        """`#2 127.0.0.1:50412 → OpenAI · gpt-realtime`."""
+        return f"#{self.number} {self.client} → {self.upstream_label}"
+
+    def record(self, env: Envelope) -> None:
+        """Scrub, write to the capture, hand to the sink."""
+        env = self.scrub.envelope(env)
+        if self.capture is not None:
+            self.capture.write(env, scrubbed=True)
+        if self.sink is not None:
+            self.sink(env)
+
+    def fact(self, event_type: str, message: str, **fields: Any) -> None:
+        """Record a local fact about this connection."""
+        self.record(local_envelope(event_type, message, target=self.label, **fields))
+
+
+class ProxyServer:
+    """Listens for your client and relays each connection to the target."""
+
+    def __init__(
+        self,
+        target: ProxyTarget,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_connection: Callable[[ProxyConnection], Sink | None] | None = None,
+        capture: bool = True,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME,
+        open_timeout: float = 15.0,
+    ) -> None:
+        self.target = target
+        self.host = host
+        self.port = port
+        self.on_connection = on_connection
+        self.capture = capture
+        self.max_frame_bytes = max_frame_bytes
+        self.open_timeout = open_timeout
+        self.connections: list[ProxyConnection] = []
+        self._numbers = itertools.count(1)
+        self._server: Server | None = None
+        self._pending: dict[ServerConnection, tuple[ClientConnection, ProxyConnection]] = {}
+
+    @property
+    def url(self) -> str:
+        """The URL your client connects to."""
+        return f"ws://{self.host}:{self.port}/v1/realtime"
+
+    async def __aenter__(self) -> ProxyServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Bind and listen (port 0 picks a free one, read back into `port`)."""
+        self._server = await serve(
+            self._relay,
+            self.host,
+            self.port,
+            process_request=self._open_upstream,
+            select_subprotocol=self._select_subprotocol,
+            compression=None,
+            max_size=self.max_frame_bytes,
+            max_queue=64,
+            server_header="rt-tui-proxy",
+        )
+        self.port = self._server.sockets[0].getsockname()[1] if self.port == 0 else self.port
+
+    async def close(self) -> None:
+        """Stop listening and close every relayed connection."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for upstream, _ in self._pending.values():
+            with contextlib.suppress(Exception):
+                await upstream.close()
+        self._pending.clear()
+
+    # -- handshake --------------------------------------------------------------------------
+
+    async def _open_upstream(self, client: ServerConnection, request: Request) -> Response | None:
+        """Connect upstream before answering the client: an HTTP refusal passes through as such."""
+        number = next(self._numbers)
+        client_secrets = _client_credentials(request.headers) + _query_credentials(request.path)
+        scrub = Scrubber((*self.target.secrets, *client_secrets))
+        path = scrub.text(request.path)
+        remote = client.remote_address
+        who = f"{remote[0]}:{remote[1]}" if isinstance(remote, tuple) and len(remote) >= 2 else "client"
+        connection = ProxyConnection(number, who, path, self.target.label, scrub)
+        if self.on_connection is not None:
+            connection.sink = self.on_connection(connection)
+        if self.capture:
+            try:
+                connection.capture = CaptureWriter(new_session_dir(), (*self.target.secrets, *client_secrets))
+            except OSError as exc:
+                connection.fact("rt.capture", f"no capture file: {exc.strerror or exc}", failed=True)
+        self.connections.append(connection)
+        connection.fact("rt.connection", f"{who} connected: relaying {path} to {self.target.label}", state="connecting")
+        url = upstream_url(self.target.url, request.path)
+        headers, subprotocols = self._upstream_headers(request.headers)
+        try:
+            upstream = await connect(
+                url,
+                additional_headers=headers,
+                subprotocols=subprotocols or None,
+                compression=None,
+                max_size=self.max_frame_bytes,
+                open_timeout=self.open_timeout,
+                user_agent_header=None,
+                proxy=None,
+            )
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            connection.fact("rt.connection", f"upstream refused the upgrade: HTTP {status}", state="failed")
+            self._finish(connection)
+            body = scrub.text(bytes(exc.response.body or b"").decode("utf-8", "replace"))
+            return client.respond(http.HTTPStatus(status), body or f"upstream answered HTTP {status}\n")
+        except Exception as exc:  # noqa: BLE001 - whatever it was, the client gets a 502 and one line
+            reason = scrub.text(f"cannot reach {self.target.label}: {type(exc).__name__}: {exc}")
+            connection.fact("rt.connection", reason, state="failed")
+            self._finish(connection)
+            return client.respond(http.HTTPStatus.BAD_GATEWAY, reason + "\n")
+        self._pending[client] = (upstream, connection)
+        return None
+
+    def _upstream_headers(self, headers: Headers) -> tuple[dict[str, str], list[Subprotocol]]:
+        out = {name: headers[name] for name in FORWARDED_HEADERS if name in headers}
+        out["User-Agent"] = f"{out.pop('user-agent', 'client')} (via rt-tui proxy)"
+        offered = [p.strip() for p in ",".join(headers.get_all("Sec-WebSocket-Protocol")).split(",") if p.strip()]
+        if self.target.headers:
+            out.update(self.target.headers)  # our key upstream; the client's is dropped
+            offered = [p for p in offered if not p.startswith(KEY_SUBPROTOCOL)]
+        else:
+            for name in CREDENTIAL_HEADERS:
+                if name in headers:
+                    out[name] = headers[name]
+        return out, [Subprotocol(p) for p in offered]
+
+    def _select_subprotocol(self, client: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+        pending = self._pending.get(client)
+        chosen = pending[0].subprotocol if pending is not None else None
+        if chosen is not None and chosen in offered:
+            return chosen
+        return None
+
+    # -- relaying ---------------------------------------------------------------------------
+
+    async def _relay(self, client: ServerConnection) -> None:
+        pending = self._pending.pop(client, None)
+        if pending is None:
+            return
+        upstream, connection = pending
+        connection.fact("rt.connection", f"relaying to {self.target.label}", state="open")
+        to_upstream = asyncio.create_task(self._pipe(client, upstream, connection, Direction.OUT))
+        to_client = asyncio.create_task(self._pipe(upstream, client, connection, Direction.IN))
+        try:
+            await asyncio.wait([to_upstream, to_client], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (to_upstream, to_client):
+                task.cancel()
+            for task in (to_upstream, to_client):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self._close_both(client, upstream, connection)
+            self._finish(connection)
+
+    async def _pipe(
+        self,
+        source: ServerConnection | ClientConnection,
+        sink: ServerConnection | ClientConnection,
+        connection: ProxyConnection,
+        direction: Direction,
+    ) -> None:
+        async for message in source:
+            try:
+                await sink.send(message)  # forwarded first, unchanged: recording never delays it
+            except ConnectionClosed:
+                connection.record(_envelope(message, direction))
+                return
+            connection.record(_envelope(message, direction))
+            if direction is Direction.OUT:
+                connection.frames_out += 1
+            else:
+                connection.frames_in += 1
+
+    async def _close_both(
+        self, client: ServerConnection, upstream: ClientConnection, connection: ProxyConnection
+    ) -> None:
+        """Pass the close that ended the relay to the other side, code and reason."""
+        closer: ServerConnection | ClientConnection
+        other: ServerConnection | ClientConnection
+        if upstream.close_code is not None and client.close_code is None:
+            code, reason, who = upstream.close_code, upstream.close_reason or "", "upstream"
+            closer, other = upstream, client
+        elif client.close_code is not None:
+            code, reason, who = client.close_code, client.close_reason or "", "client"
+            closer, other = client, upstream
+        else:
+            code, reason, who = 1011, "relay stopped", "rt-tui"
+            closer, other = client, upstream
+        received = closer.protocol.close_rcvd
+        if received is None and who != "rt-tui":
+            # Gone without a close frame (a crash, a reset): the other side is told with 1011.
+            send_code, send_reason = 1011, f"{who} connection lost without a close frame"
+            message = f"{who} vanished without a close frame; closed the other side with 1011"
+        else:
+            send_code = code if code not in UNSENDABLE_CLOSE_CODES else 1011
+            send_reason, message = reason, f"{who} closed with {code}{': ' + reason if reason else ''}"
+        with contextlib.suppress(Exception):
+            await other.close(send_code, send_reason[:120])
+        with contextlib.suppress(Exception):
+            await closer.close()
+        connection.fact("rt.connection", connection.scrub.text(message), state="closed", code=code)
+
+    def _finish(self, connection: ProxyConnection) -> None:
+        if connection.capture is not None:
+            connection.capture.close()
+        connection.closed.set()
+
+
+def _envelope(message: str | bytes, direction: Direction) -> Envelope:
+    """The envelope of a relayed message: parsed, or kept whole as malformed or binary."""
+    if isinstance(message, bytes):
+        note = {"type": "rt.malformed", "message": f"binary frame of {len(message)} bytes"}
+        return Envelope(next_seq(), direction, "rt.malformed", note, f"<binary {len(message)} bytes>", binary=message)
+    try:
+        data = parse(message)
+    except FrameError as exc:
+        note = {"type": "rt.malformed", "message": f"malformed frame: {exc}"}
+        return Envelope(next_seq(), direction, "rt.malformed", note, message)
+    return Envelope(next_seq(), direction, str(data["type"]), data, message)
+
+
+def upstream_url(base: str, client_path: str) -> str:
+    """The target URL with the client's query parameters merged over the target's own."""
+    target = urlsplit(base)
+    client = urlsplit(client_path)
+    query = dict(parse_qsl(target.query, keep_blank_values=True))
+    query.update(parse_qsl(client.query, keep_blank_values=True))
+    return urlunsplit((target.scheme, target.netloc, target.path or client.path, urlencode(query), ""))
+
+
+def _query_credentials(path: str) -> list[str]:
+    """Credentials a client put in its URL (`api-key=`, `sig=`…), as written and decoded."""
+    from tui.session.targets import SECRET_QUERY_KEYS
+
+    found: list[str] = []
+    for pair in urlsplit(path).query.split("&"):
+        key, _, value = pair.partition("=")
+        if unquote_plus(key).lower() in SECRET_QUERY_KEYS and value:
+            found += [value, unquote_plus(value)]
+    return found
+
+
+def _client_credentials(headers: Headers) -> list[str]:
+    found: list[str] = []
+    auth = headers.get("Authorization", "")
+    if auth:
+        found.append(auth.removeprefix("Bearer ").strip())
+    if headers.get("api-key"):
+        found.append(headers["api-key"])
+    for value in headers.get_all("Sec-WebSocket-Protocol"):
+        for part in value.split(","):
+            part = part.strip()
+            if part.startswith(KEY_SUBPROTOCOL):
+                found.append(part[len(KEY_SUBPROTOCOL) :])
+    return [f for f in found if f]

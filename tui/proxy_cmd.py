@@ -1,0 +1,171 @@
+"""`rt-tui proxy`: point your own client at rt-tui and watch (and lint) its traffic.
+
+In the app, each client connection gets its own session (`<` and `>` switch between them); with
+`--json` (no textual), a line per frame on stdout, each finding in plain words on stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TextIO
+
+from tui.config import Settings
+from tui.model import SessionModel, new_model
+from tui.protocol import Direction, Envelope, strict_json
+from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget, Sink
+
+DEFAULT_LISTEN = "127.0.0.1:8766"
+
+
+class ListenError(ValueError):
+    """A `--listen` value that is not HOST:PORT."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyRequest:
+    """What `rt-tui proxy` asks of the app."""
+
+    host: str
+    port: int
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`HOST:PORT`, `:PORT` or `PORT` (host 127.0.0.1)."""
+    host, _, port_text = value.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ListenError(f"--listen {value!r}: expected HOST:PORT, e.g. 127.0.0.1:8766") from None
+    if not 0 <= port <= 65535:
+        raise ListenError(f"--listen {value!r}: the port must be 0 to 65535")
+    return host, port
+
+
+def exposure_warning(host: str) -> str | None:
+    """A warning when the proxy listens beyond this machine (it adds your key to what it relays)."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback:
+        return None
+    return (
+        f"listening on {host}: anyone who can reach this address can use the service through this proxy "
+        "(with your API key, when the target has one)"
+    )
+
+
+@contextlib.asynccontextmanager
+async def proxy_target(settings: Settings) -> AsyncIterator[ProxyTarget]:
+    """The upstream the settings name (an embedded simulator lives as long as the context)."""
+    from tui.launch import open_target
+
+    async with open_target(settings) as target:
+        yield ProxyTarget(target.url, target.label, dict(target.headers), tuple(target.secrets))
+
+
+def run_proxy(settings: Settings, listen: str, *, json_out: bool) -> int:
+    """Run the proxy until interrupted; returns the exit status."""
+    try:
+        host, port = parse_listen(listen)
+    except ListenError as exc:
+        print(f"rt-tui proxy: {exc}", file=sys.stderr)
+        return 2
+    warning = exposure_warning(host)
+    if warning:
+        print(f"rt-tui proxy: warning: {warning}", file=sys.stderr)
+    if not json_out:
+        from tui.app import run_app
+
+        return run_app(settings, proxy=ProxyRequest(host, port))
+    try:
+        asyncio.run(_headless(settings, host, port, sys.stdout, sys.stderr))
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print(f"rt-tui proxy: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # a target that cannot be used (no key for --openai, a bad URL)
+        print(f"rt-tui proxy: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: TextIO) -> None:
+    printer = FramePrinter(out, err)
+    async with proxy_target(settings) as target:
+        server = ProxyServer(
+            target,
+            host=host,
+            port=port,
+            on_connection=printer.sink_for,
+            capture=settings.capture,
+            max_frame_bytes=settings.max_frame_bytes,
+        )
+        async with server:
+            print(server.url, file=out, flush=True)
+            print(f"rt-tui proxy: relaying {server.url} → {target.label}; Ctrl+C stops it", file=err, flush=True)
+            flusher = asyncio.create_task(printer.flush_every(0.1))
+            try:
+                await asyncio.Event().wait()
+            finally:
+                flusher.cancel()
+                printer.flush()
+
+
+class FramePrinter:
+    """Headless proxy output: each frame as a JSON line (with its connection number), findings on stderr."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out = out
+        self.err = err
+
+    def sink_for(self, connection: ProxyConnection) -> Sink:
+        """A sink for one connection: its own session model (with the linter) and its printer."""
+        model = new_model(connection.label)
+        number = connection.number
+
+        def sink(env: Envelope) -> None:
+            added = model.ingest([env])
+            for index in added:
+                frame = model.journal[index]
+                data = model.journal.data(index)
+                record: dict[str, object] = {
+                    "conn": number,
+                    "seq": frame.seq,
+                    "dir": frame.direction.value,
+                    "type": frame.type,
+                    "size": frame.size,
+                }
+                record["info" if frame.direction is Direction.LOCAL else "frame"] = data
+                self.out.write(strict_json.dumps(record) + "\n")
+            self._findings(model, number)
+
+        return sink
+
+    def _findings(self, model: SessionModel, number: int) -> None:
+        take = getattr(model.linter, "take_changes", None)
+        if take is None:
+            return
+        from tui.lint import format_finding
+
+        for finding in take():
+            self.err.write(f"[conn {number}] {format_finding(finding, model.journal)}\n")
+
+    def flush(self) -> None:
+        """Push buffered lines out (a closed pipe is not an error)."""
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            self.out.flush()
+            self.err.flush()
+
+    async def flush_every(self, seconds: float) -> None:
+        """Flush on a timer: lines reach a pipe promptly without a system call per frame."""
+        while True:
+            await asyncio.sleep(seconds)
+            self.flush()

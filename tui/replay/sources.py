@@ -1,0 +1,330 @@
+"""Recorded sessions, read into envelopes: rt-tui captures, browser HAR files, plain JSONL of frames.
+
+The format is detected from the content, never from the file name:
+
+- an rt-tui capture (`frames.jsonl`): one record per line with `seq`, `dir`, `t`, `wall`, `type`,
+  `size` and the exact wire text under `raw` (or a parsed `frame`, as `send --json` and audio-less
+  exports write it);
+- a HAR file (Chrome/Edge DevTools "Save all as HAR"): every WebSocket entry's
+  `_webSocketMessages` (`type` send/receive, `time`, `opcode` 1 text / 2 binary, `data`); each
+  WebSocket connection becomes a connection of its own in the replay;
+- a JSONL of frames, as people's own logging writes it: one Realtime event per line (direction
+  guessed from the event type: client events were sent, the rest received), or a wrapper object
+  with the event under `event`/`data`/`message`/`frame` and `direction`/`dir` and a time.
+
+Anything else is a :class:`ReplayError` with one line saying what the file is not.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui.protocol import Direction, Envelope, FrameError, local_envelope, parse
+from tui.protocol.codec import serialize
+from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS
+
+SNIFF_BYTES = 64 * 1024
+"""Bytes read to tell the formats apart."""
+
+SECRET_HEADERS = ("authorization", "api-key", "openai-api-key", "x-api-key")
+
+
+class ReplayError(ValueError):
+    """A file that cannot be replayed; the message is one line."""
+
+
+@dataclass(slots=True)
+class Recording:
+    """A recorded session: its envelopes in order, what kind of file held them, secrets it revealed."""
+
+    kind: str
+    """"capture", "har" or "jsonl"."""
+    envelopes: list[Envelope]
+    path: Path
+    secrets: list[str] = field(default_factory=list)
+    """Credentials found beside the frames (HAR request headers), to scrub from everything shown."""
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the first envelope to the last."""
+        if not self.envelopes:
+            return 0.0
+        return self.envelopes[-1].mono - self.envelopes[0].mono
+
+
+def load(path: str | Path) -> Recording:
+    """Read a recorded session of any supported kind (see the module docstring)."""
+    path = Path(path)
+    try:
+        with path.open("rb") as file:
+            head = file.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise ReplayError(f"{path}: {exc.strerror or exc}") from None
+    if not head.strip():
+        raise ReplayError(f"{path}: empty file, nothing to replay")
+    first = _first_line_object(head)
+    if first is not None:
+        if _is_capture_record(first):
+            return Recording("capture", list(_read_capture(path)), path)
+        return Recording("jsonl", _read_frames_jsonl(path), path)
+    return _read_har(path)
+
+
+def _first_line_object(head: bytes) -> dict[str, Any] | None:
+    line = head.lstrip().split(b"\n", 1)[0]
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _is_capture_record(record: dict[str, Any]) -> bool:
+    return all(key in record for key in ("seq", "dir", "type")) and any(
+        key in record for key in ("raw", "raw_b64", "info", "frame")
+    )
+
+
+# -- rt-tui captures --------------------------------------------------------------------------
+
+
+def _read_capture(path: Path) -> Iterator[Envelope]:
+    """A capture's envelopes; records holding a parsed `frame` instead of `raw` are accepted too."""
+    from tui.session.capture import CaptureError, iter_capture
+
+    with path.open("rb") as file:
+        lines = file.readlines()
+    has_frames = any(b'"frame":' in line and b'"raw":' not in line for line in lines)
+    if not has_frames:
+        try:
+            yield from iter_capture(path)
+        except CaptureError as exc:
+            raise ReplayError(str(exc)) from None
+        return
+    for number, line in enumerate(lines, start=1):
+        yield _capture_record(line, number, path)
+
+
+def _capture_record(line: bytes, number: int, path: Path) -> Envelope:
+    where = f"{path}: line {number}"
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise ReplayError(f"{where} is not JSON ({exc}): a damaged capture") from None
+    if not isinstance(record, dict) or not _is_capture_record(record):
+        raise ReplayError(f"{where} is not a capture record")
+    try:
+        direction = Direction(record["dir"])
+    except ValueError:
+        raise ReplayError(f"{where} has an unknown direction {record['dir']!r}") from None
+    info = record.get("info")
+    frame = record.get("frame")
+    if isinstance(record.get("raw"), str):
+        raw = record["raw"]
+        data = _parse_or_empty(raw)
+    elif isinstance(frame, dict):
+        data, raw = frame, serialize(frame)
+    elif isinstance(info, dict):
+        data, raw = info, serialize(info)
+    else:
+        raise ReplayError(f"{where} holds no frame ('raw', 'frame' or 'info')")
+    t = record.get("t")
+    wall = record.get("wall")
+    mono = float(t) if isinstance(t, int | float) else float(number) / 1000
+    size = record.get("size")
+    return Envelope(
+        int(record["seq"]),
+        direction,
+        str(record["type"]),
+        data,
+        raw,
+        mono=mono,
+        wall=float(wall) if isinstance(wall, int | float) else mono,
+        wire_size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+    )
+
+
+# -- plain JSONL of frames --------------------------------------------------------------------
+
+_DIRECTION_WORDS = {
+    "in": Direction.IN,
+    "received": Direction.IN,
+    "receive": Direction.IN,
+    "recv": Direction.IN,
+    "server": Direction.IN,
+    "incoming": Direction.IN,
+    "out": Direction.OUT,
+    "sent": Direction.OUT,
+    "send": Direction.OUT,
+    "client": Direction.OUT,
+    "outgoing": Direction.OUT,
+}
+_EVENT_KEYS = ("event", "data", "message", "frame", "payload")
+_TIME_KEYS = ("time", "timestamp", "ts", "t", "at")
+
+
+def guess_direction(event_type: str) -> Direction:
+    """Client events (either dialect) were sent; everything else was received."""
+    return Direction.OUT if event_type in GA_CLIENT_EVENTS or event_type in BETA_TO_GA_CLIENT else Direction.IN
+
+
+def _read_frames_jsonl(path: Path) -> list[Envelope]:
+    envelopes: list[Envelope] = []
+    with path.open("rb") as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            envelopes.append(_frame_line(line, number, path, len(envelopes)))
+    if not envelopes:
+        raise ReplayError(f"{path}: no frames in it")
+    return envelopes
+
+
+def _frame_line(line: bytes, number: int, path: Path, position: int) -> Envelope:
+    where = f"{path}: line {number}"
+    try:
+        text = line.decode("utf-8").strip()
+        value = json.loads(text)
+    except UnicodeDecodeError:
+        raise ReplayError(f"{where} is not UTF-8 text") from None
+    except ValueError as exc:
+        raise ReplayError(f"{where} is not JSON ({exc}): expected one Realtime event per line") from None
+    if not isinstance(value, dict):
+        raise ReplayError(f"{where} is JSON {type(value).__name__}, not a Realtime event object")
+    event: Any = value
+    raw = text
+    direction: Direction | None = None
+    for key in _EVENT_KEYS:
+        inner = value.get(key)
+        if isinstance(inner, dict) and isinstance(inner.get("type"), str) and not isinstance(value.get("type"), str):
+            event, raw = inner, serialize(inner)
+            break
+        if isinstance(inner, str) and inner.lstrip().startswith("{") and not isinstance(value.get("type"), str):
+            raw = inner
+            event = _parse_or_empty(inner)
+            break
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        raise ReplayError(f"{where} has no Realtime event (an object with a string 'type')")
+    for key in ("direction", "dir", "source", "from"):
+        word = value.get(key) if event is not value else None
+        if isinstance(word, str) and word.lower() in _DIRECTION_WORDS:
+            direction = _DIRECTION_WORDS[word.lower()]
+            break
+    etype = str(event["type"])
+    when = next((value[k] for k in _TIME_KEYS if isinstance(value.get(k), int | float) and event is not value), None)
+    mono = float(when) if when is not None else position / 1000  # no clock: a millisecond apart
+    return Envelope(position + 1, direction or guess_direction(etype), etype, event, raw, mono=mono, wall=mono)
+
+
+# -- HAR --------------------------------------------------------------------------------------
+
+
+def _read_har(path: Path) -> Recording:
+    try:
+        with path.open("rb") as file:
+            document = json.load(file)
+    except (OSError, ValueError, RecursionError) as exc:
+        kind = "not JSON" if isinstance(exc, ValueError) else str(exc)
+        raise ReplayError(f"{path}: not an rt-tui capture, a HAR file or a JSONL of frames ({kind})") from None
+    entries = document.get("log", {}).get("entries") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise ReplayError(f"{path}: JSON, but not a HAR file (no log.entries)")
+    sockets = [e for e in entries if isinstance(e, dict) and isinstance(e.get("_webSocketMessages"), list)]
+    if not sockets:
+        raise ReplayError(f"{path}: a HAR file without WebSocket messages (export it with them from DevTools)")
+    envelopes: list[Envelope] = []
+    secrets: list[str] = []
+    seq = 0
+    for entry in sockets:
+        found = entry.get("request")
+        request: dict[str, Any] = found if isinstance(found, dict) else {}
+        url = str(request.get("url") or "")
+        label, url_secrets = _url_facts(url)
+        secrets += _header_secrets(request) + url_secrets
+        started = _entry_start(entry)
+        for state, message in (("connecting", f"connecting to {label}"), ("open", f"connected to {label}")):
+            env = local_envelope("rt.connection", message, state=state, target=label)
+            seq += 1
+            envelopes.append(Envelope(seq, env.direction, env.type, env.data, env.raw, mono=started, wall=started))
+        for message in entry["_webSocketMessages"]:
+            if not isinstance(message, dict):
+                continue
+            seq += 1
+            envelopes.append(_har_message(message, seq, started))
+        end = envelopes[-1].mono
+        closed = local_envelope("rt.connection", "the recording ends here", state="closed", target=label)
+        seq += 1
+        envelopes.append(Envelope(seq, closed.direction, closed.type, closed.data, closed.raw, mono=end, wall=end))
+    return Recording("har", envelopes, path, secrets=[s for s in secrets if s])
+
+
+def _har_message(message: dict[str, Any], seq: int, fallback_time: float) -> Envelope:
+    direction = Direction.OUT if message.get("type") == "send" else Direction.IN
+    when = message.get("time")
+    mono = float(when) if isinstance(when, int | float) and not isinstance(when, bool) else fallback_time
+    data_text = message.get("data")
+    text = data_text if isinstance(data_text, str) else ""
+    if message.get("opcode") == 2:
+        try:
+            binary = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            binary = text.encode("utf-8", "replace")
+        note = {"type": "rt.malformed", "message": f"binary frame of {len(binary)} bytes"}
+        return Envelope(seq, direction, "rt.malformed", note, f"<binary {len(binary)} bytes>", mono, mono, binary)
+    try:
+        data = parse(text)
+    except FrameError as exc:
+        note = {"type": "rt.malformed", "message": f"malformed frame: {exc}"}
+        return Envelope(seq, direction, "rt.malformed", note, text, mono, mono)
+    return Envelope(seq, direction, str(data["type"]), data, text, mono, mono)
+
+
+def _entry_start(entry: dict[str, Any]) -> float:
+    messages = [
+        m for m in entry["_webSocketMessages"] if isinstance(m, dict) and isinstance(m.get("time"), int | float)
+    ]
+    return float(messages[0]["time"]) if messages else 0.0
+
+
+def _header_secrets(request: dict[str, Any]) -> list[str]:
+    """Keys a browser sent when it opened the socket (headers, the subprotocol trick)."""
+    found: list[str] = []
+    headers = request.get("headers")
+    for header in headers if isinstance(headers, list) else []:
+        if not isinstance(header, dict):
+            continue
+        name = str(header.get("name", "")).lower()
+        value = str(header.get("value", ""))
+        if name in SECRET_HEADERS:
+            found.append(value.removeprefix("Bearer ").strip())
+        elif name == "sec-websocket-protocol":
+            for part in value.split(","):
+                part = part.strip()
+                for prefix in ("openai-insecure-api-key.", "openai-insecure-api-key-"):
+                    if part.startswith(prefix):
+                        found.append(part[len(prefix) :])
+    return found
+
+
+def _url_facts(url: str) -> tuple[str, list[str]]:
+    """The URL fit to show (credentials masked), and the credentials it held."""
+    from tui.session.targets import url_target
+
+    try:
+        target = url_target(url)
+    except ValueError:
+        return "a recorded WebSocket", []
+    return target.label, list(target.secrets)
+
+
+def _parse_or_empty(raw: str) -> dict[str, Any]:
+    try:
+        return parse(raw)
+    except FrameError:
+        return {}

@@ -1,0 +1,101 @@
+"""`rt-tui replay FILE` and `rt-tui lint FILE`: recorded sessions, in the app or headless.
+
+Both read the recording through :mod:`tui.replay` and run it through the same session model as a
+live session (journal, conversation, facts, links, linter). `--json` and `lint` never load textual.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from tui.replay import Recording, ReplayError, load
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_UNREADABLE = 2
+
+
+def _load(path: str) -> Recording | None:
+    try:
+        return load(path)
+    except ReplayError as exc:
+        print(f"rt-tui: {exc}", file=sys.stderr)
+        return None
+
+
+def replay(path: str, *, json_out: bool = False, speed: float | None = None, out: TextIO | None = None) -> int:
+    """Open a recording in the app, or print its frames as JSON lines (`json_out`)."""
+    recording = _load(path)
+    if recording is None:
+        return EXIT_UNREADABLE
+    if json_out:
+        return _print_frames(recording, out or sys.stdout)
+    from tui.app import run_app
+    from tui.config import Settings
+    from tui.replay import ReplayRequest
+
+    return run_app(Settings(capture=False, playback=False), replay=ReplayRequest(recording, speed))
+
+
+def _print_frames(recording: Recording, out: TextIO) -> int:
+    """Every frame, normalised (direction, time since the first frame, type, size, parsed frame)."""
+    from tui.model import new_model
+    from tui.protocol import Direction, strict_json
+    from tui.session.scrub import Scrubber
+
+    model = new_model(recording.path.name, lint=False)
+    scrub = Scrubber(tuple(recording.secrets))
+    model.ingest(scrub.envelope(env) for env in recording.envelopes)
+    journal = model.journal
+    t0 = journal[0].mono if len(journal) else 0.0
+    try:
+        for frame in journal:
+            record: dict[str, object] = {
+                "seq": frame.seq,
+                "dir": frame.direction.value,
+                "t": round(frame.mono - t0, 6),
+                "type": frame.type,
+                "size": frame.size,
+            }
+            data = journal.data(frame.index)
+            if frame.direction is Direction.LOCAL or frame.type.startswith("rt."):
+                record["info"] = data
+            else:
+                record["frame"] = data
+            out.write(strict_json.dumps(record) + "\n")
+        out.flush()
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        return EXIT_CLEAN
+    return EXIT_CLEAN
+
+
+def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int:
+    """Lint a recording: 0 clean, 1 when a finding of severity error, 2 unreadable input."""
+    recording = _load(path)
+    if recording is None:
+        return EXIT_UNREADABLE
+    out = out or sys.stdout
+    from tui.lint import Severity, finding_record, format_finding
+    from tui.model import new_model
+    from tui.protocol import strict_json
+    from tui.session.scrub import Scrubber
+
+    model = new_model(recording.path.name)
+    scrub = Scrubber(tuple(recording.secrets))
+    model.ingest(scrub.envelope(env) for env in recording.envelopes)
+    linter = model.linter
+    findings = list(getattr(linter, "findings", []))
+    if json_out:
+        for finding in findings:
+            out.write(strict_json.dumps(finding_record(finding, model.journal)) + "\n")
+    else:
+        for finding in findings:
+            out.write(format_finding(finding, model.journal) + "\n")
+        errors = sum(finding.severity is Severity.ERROR for finding in findings)
+        out.write(
+            f"{recording.path.name}: {len(model.journal):,} frames ({recording.kind}), "
+            f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, {errors} error{'s' if errors != 1 else ''}\n"
+        )
+    out.flush()
+    return EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN
