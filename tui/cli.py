@@ -48,6 +48,12 @@ def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = Fals
         "--no-capture", action="store_true", default=default(False), help="do not write the JSONL capture file"
     )
     parser.add_argument(
+        "--local-dialect",
+        choices=["ga", "beta"],
+        default=default("ga"),
+        help="the embedded simulator's protocol dialect, with --local (default: ga)",
+    )
+    parser.add_argument(
         "--max-frame-mib",
         metavar="N",
         type=_frame_limit,
@@ -90,6 +96,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         capture=not args.no_capture,
         playback=not getattr(args, "no_playback", False),
         max_frame_bytes=args.max_frame_mib * 1024 * 1024,
+        local_dialect=args.local_dialect,
+        reconnect=not getattr(args, "no_reconnect", False),
     )
 
 
@@ -117,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_target_flags(parser)
     parser.add_argument("--no-playback", action="store_true", help="do not play the assistant's audio")
+    parser.add_argument(
+        "--no-reconnect",
+        action="store_true",
+        help="after a dropped connection, wait for ctrl+r instead of reconnecting alone",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the local Realtime simulator")

@@ -44,6 +44,8 @@ class Settings:
     """Write every frame to a JSONL file in the per-session folder."""
     playback: bool = True
     """Play the assistant's audio on the default output device (when there is one)."""
+    local_dialect: str = "ga"
+    """The embedded simulator's dialect ("ga" or "beta"), for `--local`."""
     reconnect: bool = True
     """After a dropped connection, look for the server and open a new session when it answers."""
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES

@@ -49,7 +49,9 @@ async def open_target(settings: Settings) -> AsyncIterator[Target]:
             key = os.environ.get(AZURE_API_KEY_ENV)
         yield url_target(settings.url, api_key=key or None)
     else:
+        from tui.protocol import Dialect
         from tui.server import Simulator, SimulatorConfig
 
-        async with Simulator(SimulatorConfig(host="127.0.0.1", port=0)) as simulator:
+        config = SimulatorConfig(host="127.0.0.1", port=0, dialect=Dialect(settings.local_dialect))
+        async with Simulator(config) as simulator:
             yield simulator_target(simulator.url + f"?model={settings.model}")

@@ -216,8 +216,12 @@ class RtApp(App[None]):
         scrub = Scrubber(tuple(recording.secrets))
         envelopes = [scrub.envelope(env) for env in recording.envelopes] if recording.secrets else recording.envelopes
         self.player = ReplayPlayer(envelopes, self.bus, FRAMES, speed=request.speed)
-        self.run_worker(self.player.run(), name="replay", group="replay", exit_on_error=False)
+        self.run_worker(self._play(self.player), name="replay", group="replay", exit_on_error=False)
         self.set_interval(0.5, self._show_replay_position)
+        self._show_replay_position()
+
+    async def _play(self, player: ReplayPlayer) -> None:
+        await player.run()
         self._show_replay_position()
 
     def _show_replay_position(self) -> None:
@@ -365,7 +369,9 @@ class RtApp(App[None]):
         try:
             async with open_target(self.settings) as target:
                 capture = self.capture = self._open_capture(target.secrets)
-                session = RealtimeSession(target, self.bus, capture=capture)
+                session = RealtimeSession(
+                    target, self.bus, capture=capture, max_frame_bytes=self.settings.max_frame_bytes
+                )
                 self.session = self.voice.session = session
                 if target.kind == "simulator":
                     self._warm_up_simulator()
@@ -381,7 +387,7 @@ class RtApp(App[None]):
                 await session.wait_closed()
                 if session.close_reason:
                     self.say(session.close_reason, title="Disconnected", severity="error", timeout=30)
-                    return self._retry.worth_retrying(session.close_reason, getattr(session, "close_code", None))
+                    return self._retry.worth_retrying(session.close_reason, session.close_code)
                 return False
         except TargetError as exc:
             self._session_failed(str(exc), "No target")
@@ -498,6 +504,11 @@ class RtApp(App[None]):
             self.say(text(self.journal.data(index).get("message")), title="Malformed frame", severity="warning")
         elif frame.type == "rt.client_error":
             self.say(text(self.journal.data(index).get("message")), title="Unexpected frame", severity="warning")
+        elif frame.type == "rt.capture" and self.journal.data(index).get("state") == "failed":
+            # Frames are no longer being saved: the user must know at once, and for a while.
+            self.say(
+                text(self.journal.data(index).get("message")), title="Capture failed", severity="error", timeout=30
+            )
         elif frame.type in ("rt.audio", "rt.capture", "rt.refused"):
             data = self.journal.data(index)
             if data.get("notify", frame.type != "rt.capture" or data.get("failed", False)):

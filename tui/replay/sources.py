@@ -69,7 +69,7 @@ def load(path: str | Path) -> Recording:
     if not head.strip():
         raise ReplayError(f"{path}: empty file, nothing to replay")
     first = _first_line_object(head)
-    if first is not None:
+    if first is not None and "log" not in first:
         if _is_capture_record(first):
             return Recording("capture", list(_read_capture(path)), path)
         return Recording("jsonl", _read_frames_jsonl(path), path)
@@ -232,9 +232,10 @@ def _read_har(path: Path) -> Recording:
     except (OSError, ValueError, RecursionError) as exc:
         kind = "not JSON" if isinstance(exc, ValueError) else str(exc)
         raise ReplayError(f"{path}: not an rt-tui capture, a HAR file or a JSONL of frames ({kind})") from None
-    entries = document.get("log", {}).get("entries") if isinstance(document, dict) else None
+    log = document.get("log") if isinstance(document, dict) else None
+    entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
-        raise ReplayError(f"{path}: JSON, but not a HAR file (no log.entries)")
+        raise ReplayError(f"{path}: JSON, but not an rt-tui capture, a HAR file or a JSONL of frames")
     sockets = [e for e in entries if isinstance(e, dict) and isinstance(e.get("_webSocketMessages"), list)]
     if not sockets:
         raise ReplayError(f"{path}: a HAR file without WebSocket messages (export it with them from DevTools)")

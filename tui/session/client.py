@@ -92,6 +92,8 @@ class RealtimeSession:
         self.state = ConnectionState.IDLE
         self.session_id: str | None = None
         self.close_reason: str | None = None
+        self.close_code: int | None = None
+        """The close code that ended the connection (1006: gone without a close frame)."""
         self.connected_at: float | None = None
         self._ws: ClientConnection | None = None
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -234,6 +236,7 @@ class RealtimeSession:
                     code, reason = self._ws.close_code, self._ws.close_reason
                     text = f"connection closed by server (code {code}{': ' + reason if reason else ''})"
                 self.close_reason = text = self._scrub.text(text)
+                self.close_code = self._ws.close_code
                 self._set_state(ConnectionState.CLOSED, text, **self._close_facts(closed))
             self._drop_outbox()
             if self.capture is not None:

@@ -1,0 +1,150 @@
+"""`rt-tui replay`: captures, HAR files and JSONL of frames, through the same pipeline as live."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.app_helpers import items, session_ready, wait_for
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
+from tui.conversation import TextState
+from tui.protocol import Direction
+from tui.replay import ReplayError, ReplayRequest, load
+from tui.widgets import EventLog, Transcript
+
+GOLDEN = Path(__file__).parent / "golden" / "replay"
+HAR = GOLDEN / "devtools.har"
+OWN_LOGGING = GOLDEN / "own-logging.jsonl"
+HAR_KEY = "har-fixture-key-0123456789abcdefXYZ"
+RT_TUI = [sys.executable, "-m", "tui"]
+
+
+async def test_a_live_capture_replays_to_the_same_transcript_and_log(simulator_url: str) -> None:
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await pilot.press("t", *"what is the weather in Oslo", "enter", "escape")
+        await wait_for(
+            pilot,
+            lambda: items(app, "assistant") and items(app, "assistant")[-1].state is TextState.DONE,
+            30,
+            "the reply",
+        )
+        await pilot.pause(0.5)
+        assert app.capture is not None
+        capture = app.capture.path
+        live_frames = [(f.direction, f.type, f.size, f.raw) for f in app.journal if f.direction is not Direction.LOCAL]
+        live_transcript = app.query_one(Transcript).text()
+        live_rows = [r for r in app.query_one(EventLog).row_texts() if not r.startswith("●")]
+    replay = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(capture)))
+    async with replay.run_test(size=(160, 48)) as pilot:
+        assert replay.player is not None
+        await wait_for(pilot, replay.player.done.is_set, 10, "the replay")
+        await pilot.pause(0.3)
+        frames = [(f.direction, f.type, f.size, f.raw) for f in replay.journal if f.direction is not Direction.LOCAL]
+        assert frames == live_frames  # frame for frame, sizes and bytes included
+        assert replay.query_one(Transcript).text() == live_transcript
+        assert [r for r in replay.query_one(EventLog).row_texts() if not r.startswith("●")] == live_rows
+        assert "replay" in replay.status_line.state_override and "done" in replay.status_line.state_override
+        assert replay.session is None  # nothing connected anywhere
+
+
+def test_a_devtools_har_file_reads_as_a_session() -> None:
+    recording = load(HAR)
+    assert recording.kind == "har" and HAR_KEY in recording.secrets
+    types = [(env.direction.value, env.type) for env in recording.envelopes]
+    assert types[:3] == [("local", "rt.connection"), ("local", "rt.connection"), ("in", "session.created")]
+    assert ("out", "conversation.item.create") in types and ("in", "response.done") in types
+    assert types[-2] == ("in", "rt.malformed")  # the binary frame, kept
+    assert recording.envelopes[-2].binary == b"\x00\x01binary"
+    assert types[-1] == ("local", "rt.connection")
+    sent = [env for env in recording.envelopes if env.direction is Direction.OUT]
+    assert [env.type for env in sent] == ["session.update", "conversation.item.create", "response.create"]
+    assert recording.duration == pytest.approx(2.1 - 0.112, abs=0.001)  # first message to the last
+
+
+async def test_the_har_replay_shows_the_untranscribed_item_and_never_the_key() -> None:
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(HAR)))
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        await pilot.pause(0.3)
+        user = items(app, "user")[-1]
+        assert user.state is TextState.NOT_TRANSCRIBED
+        assert "conversation.item.create" in app.query_one(Transcript).text()
+        assert HAR_KEY not in app.export_screenshot()
+
+
+def test_plain_jsonl_of_frames_guesses_directions_and_reads_wrappers() -> None:
+    recording = load(OWN_LOGGING)
+    assert recording.kind == "jsonl"
+    got = [(env.direction.value, env.type) for env in recording.envelopes]
+    assert got == [
+        ("in", "session.created"),
+        ("out", "input_audio_buffer.append"),
+        ("out", "input_audio_buffer.commit"),
+        ("in", "input_audio_buffer.committed"),
+        ("in", "conversation.item.input_audio_transcription.completed"),
+        ("out", "response.create"),
+        ("in", "response.created"),
+        ("in", "response.done"),
+    ]
+    assert recording.envelopes[3].mono == 1764500001.56
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RT_TUI, *args], capture_output=True, text=True, timeout=60, input=stdin)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not an rt-tui capture, a HAR file or a JSONL of frames"),
+        (b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":2,"raw":"{}"}\n{"seq":2,"dir"', "line 2"),
+        (b'{"log": {"entries": []}}', "without WebSocket messages"),
+        (b"[1, 2, 3]\n", "not an rt-tui capture"),
+        (b'{"hello": "world"}\n', "no Realtime event"),
+    ],
+)
+def test_unreadable_files_are_one_line_and_exit_2(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "input.jsonl"
+    path.write_bytes(content)
+    for command in (["replay", str(path), "--json"], ["lint", str(path)]):
+        result = run(*command)
+        assert result.returncode == 2, (command, result)
+        assert reason in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_replay_json_feeds_jq_and_leaves_the_key_out() -> None:
+    jq = shutil.which("jq")
+    assert jq is not None, "jq is a system dependency of the test suite (make system-deps installs it)"
+    produced = run("replay", str(HAR), "--json")
+    assert produced.returncode == 0, produced.stderr
+    assert HAR_KEY not in produced.stdout
+    selected = subprocess.run(
+        [jq, "-r", 'select(.dir == "out") | .frame.type'], input=produced.stdout, capture_output=True, text=True
+    )
+    assert selected.returncode == 0, selected.stderr
+    assert selected.stdout.split() == ["session.update", "conversation.item.create", "response.create"]
+    for line in produced.stdout.splitlines():
+        json.loads(line)
+
+
+def test_a_missing_file_is_one_line() -> None:
+    result = run("replay", "/nonexistent/frames.jsonl", "--json")
+    assert result.returncode == 2 and "No such file" in result.stderr
+
+
+def test_load_raises_its_own_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.har"
+    bad.write_text('{"log": 5}')
+    with pytest.raises(ReplayError):
+        load(bad)
