@@ -1,0 +1,321 @@
+"""`rt-tui proxy`: a real relay on loopback between a raw websockets client and a real upstream
+(the simulator, or a hand-written peer for what the simulator never does)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.server_helpers import scripted_peer
+from tui.protocol import Direction, Envelope
+from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget, upstream_url
+from tui.session import read_capture
+
+CLIENT_KEY = "client-own-key-0123456789abcdef"
+PROXY_KEY = "proxy-side-key-fedcba9876543210"
+
+
+class Recorder:
+    """The proxy's sink for tests: every envelope of every connection, by connection number."""
+
+    def __init__(self) -> None:
+        self.envelopes: dict[int, list[Envelope]] = {}
+        self.connections: list[ProxyConnection] = []
+
+    def __call__(self, connection: ProxyConnection) -> Any:
+        self.connections.append(connection)
+        kept = self.envelopes.setdefault(connection.number, [])
+        return kept.append
+
+
+async def proxy_for(url: str, recorder: Recorder, **target: Any) -> ProxyServer:
+    server = ProxyServer(
+        ProxyTarget(url, "upstream", target.get("headers", {}), target.get("secrets", ())),
+        port=0,
+        on_connection=recorder,
+    )
+    await server.start()
+    return server
+
+
+def texts_in(envelopes: list[Envelope], direction: Direction) -> list[str]:
+    return [env.raw for env in envelopes if env.direction is direction and env.binary is None]
+
+
+ODD_FRAMES = [
+    '{"type":"session.created","event_id":"event_1","session":{"id":"sess_1","type":"realtime"}}',
+    '{ "type" : "response.output_text.delta" , "delta" : "caf\\u00e9 \u00e9\u00e9 \U0001f600" }',
+    '{"type":"rate_limits.updated","rate_limits":[{"name":"tokens","remaining":1.0e3}]}',
+    "not json at all",
+]
+BINARY = bytes(range(256))
+
+
+async def test_frames_pass_byte_identical_both_ways_text_and_binary() -> None:
+    received_upstream: list[str | bytes] = []
+
+    async def upstream(ws: ServerConnection) -> None:
+        for frame in ODD_FRAMES:
+            await ws.send(frame)
+        await ws.send(BINARY)
+        async for message in ws:
+            received_upstream.append(message)
+            if message == b"end":
+                await ws.close(1000, "done")
+
+    recorder = Recorder()
+    async with scripted_peer(upstream) as url:
+        server = await proxy_for(url, recorder)
+        try:
+            sent = ['{"type":"session.update","session":{"type":"realtime"}}', '{  "type":"response.create"  }']
+            async with connect(server.url + "?model=gpt-realtime", compression=None) as client:
+                got = [await client.recv() for _ in range(len(ODD_FRAMES) + 1)]
+                for frame in sent:
+                    await client.send(frame)
+                await client.send(b"\x00\xff")
+                await client.send(b"end")
+                with pytest.raises(ConnectionClosed):
+                    await client.recv()
+            await asyncio.wait_for(recorder.connections[0].closed.wait(), 5)
+        finally:
+            await server.close()
+    assert got == [*ODD_FRAMES, BINARY]  # text stays text, bytes stay bytes, unchanged
+    assert received_upstream == [*sent, b"\x00\xff", b"end"]
+    envelopes = recorder.envelopes[1]
+    assert texts_in(envelopes, Direction.IN) == ODD_FRAMES
+    assert [env.binary for env in envelopes if env.binary is not None] == [BINARY, b"\x00\xff", b"end"]
+    capture = recorder.connections[0].capture
+    assert capture is not None
+    on_disk = read_capture(capture.path)
+    assert [env.raw for env in on_disk if env.direction is Direction.IN and env.binary is None] == ODD_FRAMES
+    assert [env.binary for env in on_disk if env.binary is not None] == [BINARY, b"\x00\xff", b"end"]
+
+
+@pytest.mark.parametrize("closer", ["upstream", "client"])
+async def test_close_codes_and_reasons_pass_through(closer: str) -> None:
+    seen_by_upstream: list[tuple[int | None, str | None]] = []
+
+    async def upstream(ws: ServerConnection) -> None:
+        await ws.send('{"type":"session.created","session":{"id":"s"}}')
+        if closer == "upstream":
+            await ws.close(4000, "invalid_request_error.beta_api_shape_disabled")
+            return
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+        seen_by_upstream.append((ws.close_code, ws.close_reason))
+
+    recorder = Recorder()
+    async with scripted_peer(upstream) as url:
+        server = await proxy_for(url, recorder)
+        try:
+            async with connect(server.url + "?model=gpt-realtime") as client:
+                await client.recv()
+                if closer == "client":
+                    await client.close(3001, "the client had enough")
+                else:
+                    with pytest.raises(ConnectionClosed):
+                        await client.recv()
+                    assert (client.close_code, client.close_reason) == (
+                        4000,
+                        "invalid_request_error.beta_api_shape_disabled",
+                    )
+            await asyncio.wait_for(recorder.connections[0].closed.wait(), 5)
+        finally:
+            await server.close()
+    if closer == "client":
+        assert seen_by_upstream == [(3001, "the client had enough")]
+    closed = [env for env in recorder.envelopes[1] if env.data.get("state") == "closed"]
+    assert closed and f"{closer} closed with" in closed[-1].data["message"]
+
+
+async def test_our_key_goes_upstream_and_the_clients_never_is_recorded() -> None:
+    headers_upstream: list[dict[str, str]] = []
+
+    async def upstream(ws: ServerConnection) -> None:
+        headers_upstream.append({k.lower(): v for k, v in ws.request.headers.raw_items()})  # type: ignore[union-attr]
+        await ws.send('{"type":"session.created","session":{"id":"s"}}')
+        async for message in ws:
+            await ws.send(json.dumps({"type": "error", "error": {"message": f"you said {message}"}}))
+
+    recorder = Recorder()
+    async with scripted_peer(upstream) as url:
+        server = await proxy_for(url, recorder, headers={"Authorization": f"Bearer {PROXY_KEY}"}, secrets=(PROXY_KEY,))
+        try:
+            async with connect(
+                server.url + "?model=gpt-realtime",
+                additional_headers={"Authorization": f"Bearer {CLIENT_KEY}"},
+                subprotocols=["realtime", f"openai-insecure-api-key.{CLIENT_KEY}"],  # type: ignore[list-item]
+            ) as client:
+                await client.recv()
+                frame = json.dumps({"type": "session.update", "session": {"instructions": f"key {CLIENT_KEY}"}})
+                await client.send(frame)
+                echo = json.loads(await client.recv())
+                assert CLIENT_KEY in echo["error"]["message"]  # forwarded unchanged: the proxy alters nothing
+            await asyncio.wait_for(recorder.connections[0].closed.wait(), 5)
+        finally:
+            await server.close()
+    [headers] = headers_upstream
+    assert headers["authorization"] == f"Bearer {PROXY_KEY}"
+    assert CLIENT_KEY not in json.dumps(headers)
+    recorded = json.dumps([[env.raw, env.data] for env in recorder.envelopes[1]])
+    capture = recorder.connections[0].capture
+    assert capture is not None
+    on_disk = capture.path.read_text()
+    for text in (recorded, on_disk):
+        assert CLIENT_KEY not in text and PROXY_KEY not in text
+        assert "[redacted]" in text
+
+
+async def test_two_clients_at_once_each_get_their_own_session(simulator_url: str) -> None:
+    base = simulator_url.split("?")[0]
+    recorder = Recorder()
+    server = await proxy_for(base, recorder)
+    try:
+
+        async def one_turn(words: str) -> str:
+            async with connect(server.url + "?model=gpt-realtime") as client:
+                await client.recv()
+                item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": words}]}
+                await client.send(json.dumps({"type": "conversation.item.create", "item": item}))
+                await client.send(json.dumps({"type": "response.create", "response": {"output_modalities": ["text"]}}))
+                while True:
+                    event = json.loads(await client.recv())
+                    if event["type"] == "response.done":
+                        return str(event["response"]["output"][0]["content"][0]["text"])
+
+        first, second = await asyncio.gather(one_turn("the kitchen lights"), one_turn("the garden gate"))
+        for connection in recorder.connections:
+            await asyncio.wait_for(connection.closed.wait(), 5)
+    finally:
+        await server.close()
+    assert "kitchen" in first and "garden" in second
+    assert len(recorder.connections) == 2
+    captures = {c.capture.path for c in recorder.connections if c.capture is not None}
+    assert len(captures) == 2  # a capture each
+    said = []
+    for number in (1, 2):
+        raw = " ".join(env.raw for env in recorder.envelopes[number])
+        said.append({word for word in ("kitchen", "garden") if word in raw})
+    assert sorted(said, key=sorted) == [{"garden"}, {"kitchen"}]  # never mixed
+
+
+async def test_the_upstream_dying_mid_response_closes_the_client_and_keeps_every_frame() -> None:
+    frames = [json.dumps({"type": "response.output_text.delta", "delta": f"w{i}"}) for i in range(20)]
+
+    async def upstream(ws: ServerConnection) -> None:
+        await ws.recv()
+        for frame in frames:
+            await ws.send(frame)
+        ws.transport.abort()  # a crash: no close frame
+
+    recorder = Recorder()
+    async with scripted_peer(upstream) as url:
+        server = await proxy_for(url, recorder)
+        try:
+            async with connect(server.url + "?model=gpt-realtime") as client:
+                await client.send('{"type":"response.create"}')
+                got = []
+                with pytest.raises(ConnectionClosed):
+                    while True:
+                        got.append(await client.recv())
+                assert client.close_code == 1011 and "without a close frame" in (client.close_reason or "")
+            await asyncio.wait_for(recorder.connections[0].closed.wait(), 5)
+        finally:
+            await server.close()
+    assert got == frames
+    capture = recorder.connections[0].capture
+    assert capture is not None
+    assert [env.raw for env in read_capture(capture.path) if env.direction is Direction.IN] == frames
+
+
+async def test_the_client_dying_closes_the_upstream_connection() -> None:
+    upstream_closed = asyncio.Event()
+
+    async def upstream(ws: ServerConnection) -> None:
+        await ws.send('{"type":"session.created","session":{"id":"s"}}')
+        try:
+            async for _ in ws:
+                pass
+        finally:
+            upstream_closed.set()
+
+    recorder = Recorder()
+    async with scripted_peer(upstream) as url:
+        server = await proxy_for(url, recorder)
+        try:
+            client = await connect(server.url + "?model=gpt-realtime")
+            await client.recv()
+            client.transport.abort()
+            await asyncio.wait_for(upstream_closed.wait(), 5)
+            await asyncio.wait_for(recorder.connections[0].closed.wait(), 5)
+        finally:
+            await server.close()
+    closed = [env for env in recorder.envelopes[1] if env.data.get("state") == "closed"]
+    assert "client vanished without a close frame" in closed[-1].data["message"]
+
+
+async def test_an_http_refusal_upstream_passes_through() -> None:
+    server = ProxyServer(ProxyTarget("ws://127.0.0.1:9/v1/realtime", "nowhere"), port=0)
+    await server.start()
+    try:
+        with pytest.raises(InvalidStatus) as info:
+            await connect(server.url + "?model=gpt-realtime", open_timeout=10)
+        assert info.value.response.status_code == 502
+    finally:
+        await server.close()
+
+
+def test_upstream_url_merges_the_clients_query_over_the_targets() -> None:
+    merged = upstream_url(
+        "wss://x.openai.azure.com/openai/v1/realtime?model=dep&api-version=1", "/v1/realtime?model=m2"
+    )
+    assert merged == "wss://x.openai.azure.com/openai/v1/realtime?model=m2&api-version=1"
+
+
+@pytest.fixture
+async def proxy_process(tmp_path: Path) -> AsyncIterator[tuple[subprocess.Popen[str], str]]:
+    env = {**os.environ, "RT_TUI_DATA_DIR": str(tmp_path / "data")}
+    env.pop("OPENAI_API_KEY", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "proxy", "--local", "--listen", "127.0.0.1:0", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    url = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 30)
+    try:
+        yield process, url.strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_the_headless_proxy_prints_a_line_per_frame(proxy_process: tuple[subprocess.Popen[str], str]) -> None:
+    process, url = proxy_process
+    assert url.startswith("ws://127.0.0.1:")
+    async with connect(url + "?model=gpt-realtime") as client:
+        created = json.loads(await client.recv())
+        assert created["type"] == "session.created"
+        await client.send(json.dumps({"type": "response.cancel"}))
+        error = json.loads(await client.recv())
+        assert error["type"] == "error"
+    process.terminate()
+    out, err = process.communicate(timeout=10)
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    types = [(line["dir"], line["type"]) for line in lines]
+    assert ("in", "session.created") in types and ("out", "response.cancel") in types and ("in", "error") in types
+    assert all(line["conn"] == 1 for line in lines)
+    assert "Traceback" not in err
