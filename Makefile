@@ -53,6 +53,17 @@ serve: $(READY) ## Run the local Realtime simulator on ws://127.0.0.1:8765/v1/re
 test: $(READY) ## Run the test suite (offline: real websockets, speech engines, fake ALSA devices)
 	$(BIN)/pytest $(ARGS)
 
+# The property tests (and the simulator's frame-handler fuzz, when present), 100,000 examples each;
+# `make fuzz FUZZ_PROFILE=default` runs them as briefly as `make test` does.
+FUZZ_TESTS = $(wildcard tests/test_properties_*.py tests/test_server_fuzz.py)
+FUZZ_PROFILE ?= fuzz
+
+fuzz: $(READY) ## Run the property tests with 100,000 examples each and print how many ran (takes a while)
+	@cmd="HYPOTHESIS_PROFILE=$(FUZZ_PROFILE) $(BIN)/pytest $(FUZZ_TESTS) --hypothesis-show-statistics $(ARGS)"; echo "$$cmd"; \
+	log=$$(mktemp); trap 'rm -f "$$log"' EXIT; set -o pipefail; eval "$$cmd" | tee "$$log"; status=$$?; \
+	awk '$$3 == "passing," && $$5 == "failing," {p += $$2; f += $$4} \
+	  END {printf "fuzz: %d examples run (%d passing, %d failing)\n", p + f, p, f}' "$$log"; exit $$status
+
 lint: $(READY) ## ruff
 	$(BIN)/ruff check tui tests
 	$(BIN)/ruff format --check tui tests
@@ -74,4 +85,4 @@ bench: $(READY) ## Print performance figures (latency, first paint, throughput)
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-.PHONY: help system-deps install run serve test lint types check snapshots-update screenshots bench clean
+.PHONY: help system-deps install run serve test fuzz lint types check snapshots-update screenshots bench clean
