@@ -179,6 +179,7 @@ def _frames() -> list[tuple[float, Direction, dict[str, Any]]]:
                 "usage": {"type": "tokens", "total_tokens": 40},
             },
         ),
+        (t + 0.35, Direction.OUT, {"type": "response.cancel", "event_id": "evt_cancel00000000001"}),
         (
             t + 0.4,
             Direction.IN,
@@ -190,7 +191,7 @@ def _frames() -> list[tuple[float, Direction, dict[str, Any]]]:
                     "code": "response_cancel_not_active",
                     "message": "Cancellation failed: no active response found",
                     "param": None,
-                    "event_id": None,
+                    "event_id": "evt_cancel00000000001",
                 },
             },
         ),

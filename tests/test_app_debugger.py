@@ -41,7 +41,7 @@ async def test_filter_and_find_after_a_push_to_talk_turn(tmp_path: Path, simulat
             assert shown == everything and len(shown) >= 2
             assert shown[-1] == "conversation.item.input_audio_transcription.completed"
             assert f"{len(shown)} of {len(app.journal)} frames" in str(log.border_subtitle)
-            assert "filter: (type:conversation.item.input_audio_transcription.*)" in str(log.border_title)
+            assert "filter: type:conversation.item.input_audio_transcription.*" in str(log.border_title)
             # A malformed query says why in the bar and leaves the filter in force.
             await pilot.press("f", "ctrl+u", *"dir:sideways", "enter")
             await pilot.pause()

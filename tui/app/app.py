@@ -699,7 +699,8 @@ class RtApp(App[None]):
     def apply_filter(self, text: str) -> bool:
         """Show only frames that pass `text` (and the family toggles); False for a malformed query."""
         hidden = sorted(family.value for family in self.filter_bar.hidden_families)
-        combined = " ".join(filter(None, [f"({text})" if text else "", *(f"-family:{name}" for name in hidden)]))
+        families = [f"-family:{name}" for name in hidden]
+        combined = " ".join(filter(None, [f"({text})" if text and families else text, *families]))
         try:
             query = Query(combined, self.journal, self.links)
         except QueryError as exc:

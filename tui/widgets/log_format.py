@@ -47,10 +47,10 @@ class Columns:
         vanishes, and on narrow panes the absolute time and the size go first."""
         arrow = 2
         time, delta, size = 10, 8, 7
-        if width < 64:
+        if width < 70:
             time = size = 0
-        elif width < 84:
-            time = 0
+        elif width < 90:
+            size = 0
         rest = max(0, width - arrow - time - delta - size)
         type_width = max(12, min(40, rest * 45 // 100))
         return cls(time, delta, type_width, size, max(0, rest - type_width - 1))
@@ -211,7 +211,7 @@ def render_line(
     family_style = FAMILY_STYLES[frame.family]
     collapsed_run = not is_member and row.count > 1
     if is_member:
-        lead = Text("  │" if member < row.count - 1 else "  └", style=DIM)
+        lead = Text(" │" if member < row.count - 1 else " └", style=DIM)
     else:
         marker = "▸" if collapsed_run and not row.expanded else "▾" if collapsed_run else ARROWS[frame.direction]
         lead = Text(f"{marker} ", style=DIRECTION_STYLES[frame.direction])
@@ -220,14 +220,14 @@ def render_line(
     else:
         label, size, summary = type_label(frame), frame.size, frame_summary(journal, view.links, frame)
     delta = frame.mono - previous.mono if previous is not None else None
-    type_width = columns.type - (1 if is_member else 0)
+    type_width = columns.type - (2 if is_member else 0)
     line = Text(no_wrap=True, overflow="crop")
     line.append_text(lead)
-    if is_member:
-        line.append(" ")
     if columns.time:
         line.append(f"{time_text(journal.since_connect(frame)):<{columns.time}}", style=DIM)
     line.append(f"{delta_text(delta):>{columns.delta - 1}} ", style=DIM)
+    if is_member:
+        line.append("  ")  # a run's frames sit indented under its line
     line.append(f"{abbreviate_type(label, type_width):<{type_width}} ", style=family_style)
     if columns.size:
         shown_size = size_text(size) if frame.direction is not Direction.LOCAL else ""
