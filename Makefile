@@ -7,9 +7,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 # portaudio19-dev: PyAudio builds against it; espeak-ng + sox: test speech fixtures;
-# librsvg2-bin: SVG screenshots to PNG; tmux: the end-to-end test drives the real binary.
+# librsvg2-bin: SVG screenshots to PNG; tmux: the end-to-end test drives the real binary; jq: a test pipes
+# `rt-tui replay --json` into it.
 # python3-venv, python3-dev and gcc are added only when $(PYTHON) lacks them (PyAudio builds from source).
-APT_PACKAGES := portaudio19-dev espeak-ng sox librsvg2-bin tmux
+APT_PACKAGES := portaudio19-dev espeak-ng sox librsvg2-bin tmux jq
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
