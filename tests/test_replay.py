@@ -148,3 +148,30 @@ def test_load_raises_its_own_error(tmp_path: Path) -> None:
     bad.write_text('{"log": 5}')
     with pytest.raises(ReplayError):
         load(bad)
+
+
+async def test_findings_show_as_badges_a_count_and_a_view_that_jumps_to_the_frame() -> None:
+    from tui.widgets.findings import FindingsView
+
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(HAR)))
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        await pilot.pause(0.3)
+        assert app.model.linter is not None
+        rules = {finding.rule for finding in app.model.linter.findings}
+        assert {"item-create-audio-not-transcribed", "wav-header-in-audio"} <= rules
+        assert "✖2" in app.status_line.findings_note
+        create = next(f.index for f in app.journal if f.type == "conversation.item.create")
+        log = app.query_one(EventLog)
+        log.select_frame(create)  # the badge is on the frame's row
+        assert log.cursor_line is not None
+        assert "✖" in log.render_line(log.cursor_line - log.scroll_offset.y).text
+        log.select_frame(0)
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, FindingsView)
+        await pilot.press("enter")  # the first (worst) finding: back to its frame
+        await pilot.pause()
+        assert not isinstance(app.screen, FindingsView)
+        assert log.selected == create

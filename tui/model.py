@@ -7,11 +7,12 @@ A live session, a replayed recording and each connection through the proxy get o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from tui.conversation import Conversation
 from tui.journal import Journal, Links, LogView, PayloadPolicy, Pipeline, SessionFacts
+from tui.lint import Linter
 from tui.protocol import Envelope
 
 
@@ -25,8 +26,8 @@ class SessionModel:
     facts: SessionFacts
     links: Links
     log_view: LogView
-    linter: object | None = None
-    """The linter projection (`tui.lint.Linter`), when the lint package is installed."""
+    linter: Linter | None = None
+    """The linter projection (None for a headless replay that does not lint)."""
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -47,13 +48,25 @@ def new_model(label: str = "", *, policy: PayloadPolicy | None = None, lint: boo
     links = Links(pipeline.journal)
     for projection in (conversation, facts, links):
         pipeline.add(projection)
-    linter: object | None = None
+    linter: Linter | None = None
     if lint:
-        try:
-            from tui.lint import Linter
-        except ImportError:  # the linter arrives with its own package
-            linter = None
-        else:
-            linter = Linter(pipeline.journal)
-            pipeline.add(linter)  # type: ignore[arg-type]
-    return SessionModel(label, pipeline, conversation, facts, links, LogView(pipeline.journal, links), linter)
+        linter = Linter(pipeline.journal)
+        pipeline.add(linter)
+    view = LogView(pipeline.journal, links)
+    if linter is not None:
+        view.marks = _marks_of(linter)
+    return SessionModel(label, pipeline, conversation, facts, links, view, linter)
+
+
+def _marks_of(linter: Linter) -> Callable[[int], str | None]:
+    """A frame's badge: the worst severity of the findings that name it."""
+    by_frame = linter.by_frame
+
+    def mark(index: int) -> str | None:
+        found = by_frame.get(index)
+        if not found:
+            return None
+        severities = {finding.severity.value for finding in found}
+        return next(s for s in ("error", "warning", "info") if s in severities)
+
+    return mark

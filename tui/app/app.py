@@ -30,6 +30,7 @@ from tui.config import Settings
 from tui.conversation import Conversation
 from tui.journal import Family, Finder, Journal, Links, LogView, Pipeline, Query, QueryError, SessionFacts
 from tui.launch import open_target, session_options
+from tui.lint import Finding, Severity
 from tui.model import SessionModel, new_model
 from tui.protocol import Direction, Envelope, error_summary, local_envelope, session_update, text
 from tui.replay import ReplayPlayer, ReplayRequest
@@ -67,8 +68,12 @@ PALETTE: list[tuple[str, str, str]] = [
     ("transcript: export Markdown", "Save the conversation as Markdown", "export_transcript_markdown"),
     ("transcript: export JSON", "Save the conversation as JSON", "export_transcript_json"),
     ("view: zoom pane", "Give the focused pane the whole screen (z)", "action_zoom"),
+    ("lint: findings", "What the linter found, and the fix for each (!)", "action_findings"),
 ]
 """The command palette: (title, help, the method it runs). Every action of the app is here."""
+
+MAX_FINDING_NOTICES = 3
+"""Error findings announced with a notice per session (the findings view holds them all)."""
 
 PUMP_HZ = 30
 """How often bus traffic is moved into the pipeline and the views: one refresh per batch."""
@@ -85,6 +90,7 @@ class RtApp(App[None]):
         Binding("t", "focus_input", "Type", id="type"),
         Binding("f", "filter", "Filter", id="filter"),
         Binding("slash", "find", "Find", id="find"),
+        Binding("exclamation_mark", "findings", "Findings", id="findings"),
         Binding("e", "export", "Export", id="export", show=False),
         Binding("z", "zoom", "Zoom pane", id="zoom", show=False),
         Binding("escape", "leave_input", "Leave input", show=False, id="leave-input"),
@@ -135,6 +141,7 @@ class RtApp(App[None]):
         self._retry = RetryPolicy()
         self._quitting = False
         self._target_url = ""
+        self._error_notices = 0
 
     # -- the current session's model (what every view renders) ------------------------------
 
@@ -324,6 +331,7 @@ class RtApp(App[None]):
         self.model = model
         self.filter_bar.journal = self.find_bar.journal = model.journal
         self.status_line.show(model.facts)
+        self._show_findings_count()
         self.event_log.attach(model.log_view)
         self.transcript.reset()
         self.transcript.sync(model.conversation.ordered(), set(model.conversation.items))
@@ -486,8 +494,49 @@ class RtApp(App[None]):
             self.status_line.refresh()
             self._update_recorder()
         self.links.take_changes()
+        if model.linter is not None:
+            self._new_findings(model.linter.take_changes())
         self.event_log.frames_added()
         self._update_log_title()
+
+    def _new_findings(self, findings: list[Finding]) -> None:
+        """Badges on the rows, a count on the status line, a notice for each new error (a few)."""
+        if not findings:
+            return
+        self.log_view.marks_version += 1
+        self.event_log.refresh()
+        self._show_findings_count()
+        for finding in findings:
+            if finding.severity is Severity.ERROR and self._error_notices < MAX_FINDING_NOTICES:
+                self._error_notices += 1
+                self.say(finding.message, title=f"Lint: {finding.rule}", severity="error", timeout=20)
+
+    def _show_findings_count(self) -> None:
+        linter = self.model.linter
+        counts = linter.summary() if linter is not None else {}
+        if any(counts.values()):
+            parts = [
+                f"{mark}{counts.get(severity, 0)}"
+                for severity, mark in ((Severity.ERROR, "✖"), (Severity.WARNING, "▲"))
+            ]
+            self.status_line.findings_note = " ".join(parts) + " (!)"
+        else:
+            self.status_line.findings_note = ""
+        self.status_line.refresh()
+
+    def action_findings(self) -> None:
+        """Show what the linter found; Enter goes to the finding's frame in the log."""
+        from tui.widgets.findings import FindingsView
+
+        linter = self.model.linter
+        findings = list(linter.findings) if linter is not None else []
+
+        def chosen(index: int | None) -> None:
+            if index is not None and not self.event_log.select_frame(index):
+                self.say(f"frame #{self.journal[index].seq} is hidden by the filter")
+            self.event_log.focus()
+
+        self.push_screen(FindingsView(findings, self.journal), chosen)
 
     def _react_to(self, index: int) -> None:
         """Toasts for what a user must not miss (the log shows everything)."""

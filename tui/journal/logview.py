@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
 
@@ -114,6 +115,10 @@ class LogView:
     """Every journal index the view shows, ascending (rows interleave; this does not)."""
     generation: int = 0
     """Bumped whenever rows are rebuilt, so cached renderings of the old rows are not reused."""
+    marks: Callable[[int], str | None] | None = None
+    """A badge for a frame (the worst severity of the linter's findings on it), or None."""
+    marks_version: int = 0
+    """Bumped when badges change (a finding can name frames that are already on screen)."""
     _open: dict[tuple[object, ...], Row] = field(default_factory=dict)
     _seen: int = 0
     """Journal frames looked at so far."""

@@ -172,6 +172,7 @@ class EventLog(ScrollView, can_focus=True):
         finder = self.finder
         key = (
             self.view.generation,
+            self.view.marks_version,
             line.row.position,
             line.member,
             line.row.count,

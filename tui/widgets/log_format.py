@@ -29,6 +29,8 @@ FAMILY_STYLES = {
 }
 DIRECTION_STYLES = {Direction.OUT: "bold #7dcfff", Direction.IN: "bold #9ece6a", Direction.LOCAL: "#ff9e64"}
 DIM = "#737aa2"
+MARKS = {"error": ("✖ ", "bold #f7768e"), "warning": ("▲ ", "bold #e0af68"), "info": ("ℹ ", "#7aa2f7")}
+"""Badges on frames the linter found something in, by severity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,5 +234,20 @@ def render_line(
     if columns.size:
         shown_size = size_text(size) if frame.direction is not Direction.LOCAL else ""
         line.append(f"{shown_size:>{columns.size - 1}} ", style=DIM)
+    mark = _mark(view, row, index, collapsed_run)
+    if mark is not None:
+        line.append(*MARKS.get(mark, MARKS["info"]))
     line.append(summary.replace("\n", " "))
     return line
+
+
+def _mark(view: LogView, row: Row, index: int, whole_row: bool) -> str | None:
+    """The worst badge of the frame (or, for a collapsed run, of any frame in it)."""
+    marks = view.marks
+    if marks is None:
+        return None
+    found = [marks(i) for i in (row.members if whole_row else (index,))]
+    for severity in ("error", "warning", "info"):
+        if severity in found:
+            return severity
+    return None

@@ -38,6 +38,8 @@ class StatusLine(Widget):
         self.facts = facts if facts is not None else SessionFacts()
         self.state_override = ""
         """A state the app knows and the frames do not (e.g. "reconnecting in 1 s")."""
+        self.findings_note = ""
+        """The linter's counts, e.g. "✖1 ▲2 (!)" (kept whatever the width: findings matter)."""
 
     def show(self, facts: SessionFacts) -> None:
         """Render `facts` (the app calls this when they changed)."""
@@ -67,6 +69,8 @@ class StatusLine(Widget):
             parts += ["  ", (session_id or "no session", "dim")]
         if variant < 3:
             parts += ["  ", (f"▼{facts.frames_in:,} ▲{facts.frames_out:,}", "dim")]
+        if self.findings_note:
+            parts += ["  ", (self.findings_note, "bold #e0af68")]
         detail = facts.describe()
         if detail:
             parts += ["  ", (detail, "italic")]

@@ -1,0 +1,92 @@
+"""The findings view: what the linter found in this session, worst first, each linked to its frames.
+
+A modal list; Enter closes it and selects the finding's primary frame in the event log. The
+texts are the linter's plain words (never markup): what is wrong, and what to do instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.journal import Journal
+from tui.lint import Finding, Severity
+from tui.lint.finding import frame_label
+
+SEVERITY_STYLES = {Severity.ERROR: "bold #f7768e", Severity.WARNING: "bold #e0af68", Severity.INFO: "#7aa2f7"}
+SEVERITY_MARKS = {Severity.ERROR: "✖", Severity.WARNING: "▲", Severity.INFO: "ℹ"}
+_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def finding_text(finding: Finding, journal: Journal) -> Text:
+    """A finding as the view lists it: mark, rule, message; the fix; the frames."""
+    style = SEVERITY_STYLES[finding.severity]
+    text = Text.assemble(
+        (f"{SEVERITY_MARKS[finding.severity]} {finding.severity.value} ", style),
+        (finding.rule, "bold"),
+        "\n",
+        finding.message,
+        "\n",
+        ("fix: ", "bold"),
+        finding.fix,
+    )
+    if finding.frames:
+        frames = ", ".join(frame_label(journal, index) for index in finding.frames[:6])
+        more = f" and {len(finding.frames) - 6} more" if len(finding.frames) > 6 else ""
+        text.append(f"\nframes: {frames}{more}", style="dim")
+    return text
+
+
+def worst(findings: Sequence[Finding]) -> Severity | None:
+    """The most severe of `findings`, or None."""
+    return min((f.severity for f in findings), key=_ORDER.__getitem__, default=None)
+
+
+class FindingsView(ModalScreen[int | None]):
+    """Every finding; dismisses with the journal index of the chosen finding's frame, or None."""
+
+    DEFAULT_CSS = """
+    FindingsView { align: center middle; }
+    FindingsView > Vertical { width: 94%; height: 90%; border: round $warning; background: $surface; }
+    FindingsView OptionList { height: 1fr; border: none; }
+    FindingsView .findings--empty { padding: 1 2; color: $text-muted; }
+    """
+    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="findings.close")]
+
+    def __init__(self, findings: Sequence[Finding], journal: Journal) -> None:
+        super().__init__()
+        self.findings = sorted(findings, key=lambda f: (_ORDER[f.severity], f.frames[:1]))
+        self.journal = journal
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            counts = {s: sum(f.severity is s for f in self.findings) for s in Severity}
+            box.border_title = Text(
+                f"Findings · {counts[Severity.ERROR]} errors · {counts[Severity.WARNING]} warnings · "
+                f"{counts[Severity.INFO]} notes"
+            )
+            box.border_subtitle = "enter: go to its frame · esc close"
+            if not self.findings:
+                yield Static(Text("Nothing found: the traffic follows the protocol."), classes="findings--empty")
+                return
+            options: list[Option | None] = []
+            for position, finding in enumerate(self.findings):
+                options.append(Option(finding_text(finding, self.journal), id=str(position)))
+                options.append(None)  # a separator line between findings
+            yield OptionList(*options[:-1])
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        finding = self.findings[int(event.option.id or 0)]
+        self.dismiss(finding.frames[0] if finding.frames else None)
+
+    async def action_dismiss(self, result: int | None = None) -> None:
+        self.dismiss(result)
