@@ -17,7 +17,8 @@ def modules_after(code: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "package", ["tui.protocol", "tui.bus", "tui.conversation", "tui.session", "tui.server", "tui.audio", "tui.config"]
+    "package",
+    ["tui.protocol", "tui.bus", "tui.conversation", "tui.session", "tui.server", "tui.audio", "tui.config", "tui.lint"],
 )
 def test_core_packages_import_without_textual(package: str) -> None:
     loaded = modules_after(f"import {package}")
@@ -25,13 +26,18 @@ def test_core_packages_import_without_textual(package: str) -> None:
     assert "tui.app" not in loaded and "tui.widgets" not in loaded
 
 
-@pytest.mark.parametrize("package", ["tui.protocol", "tui.bus"])
+@pytest.mark.parametrize("package", ["tui.protocol", "tui.bus", "tui.lint"])
 def test_leaves_use_the_standard_library_only(package: str) -> None:
     loaded = modules_after(f"import {package}")
     third_party = (
         {m.split(".")[0] for m in loaded} - set(sys.stdlib_module_names) - {"tui", "__main__", "_distutils_hack"}
     )
     assert not {m for m in third_party if not m.startswith("_")}
+
+
+def test_lint_builds_on_protocol_and_journal_only() -> None:
+    loaded = {m for m in modules_after("import tui.lint") if m.startswith("tui.")}
+    assert {m.split(".")[1] for m in loaded} <= {"protocol", "journal", "lint"}
 
 
 def test_server_is_an_independent_peer() -> None:

@@ -1,0 +1,25 @@
+"""The Realtime linter: findings over a session's frames that say what a client did wrong, and the fix.
+
+A :class:`Linter` is a journal projection: live, replayed or proxied, every frame passes through it
+once (`apply`), and `take_changes` hands the new findings to whoever shows them. In proxy and
+replay mode the frames we "sent" are the user's own client's, so the findings judge that client.
+:func:`lint_envelopes` runs it headless over a recording (what `rt-tui lint FILE` calls).
+
+Standard library, `tui.protocol` and `tui.journal` only: no UI, no sockets, no numpy.
+"""
+
+from .finding import Finding, Severity, finding_record, format_finding, frame_label
+from .linter import Linter, lint_envelopes
+from .rules import RULES, Rule
+
+__all__ = [
+    "RULES",
+    "Finding",
+    "Linter",
+    "Rule",
+    "Severity",
+    "finding_record",
+    "format_finding",
+    "frame_label",
+    "lint_envelopes",
+]

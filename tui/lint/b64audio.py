@@ -1,0 +1,258 @@
+"""Cheap facts about base64 audio, read without decoding whole payloads.
+
+The linter sees every frame of a live session (50 appends a second), so nothing here decodes a
+whole chunk: sizes come from the base64 length, validity from its first and last characters, a
+WAV header from its first ~100 bytes, silence from a character count (zero bytes are `A` in
+base64), and level, clipping and byte order from short windows decoded at a few places.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import sys
+from array import array
+from dataclasses import dataclass
+from operator import sub
+
+MAX_APPEND_BYTES = 15 * 1024 * 1024
+"""The service's limit on the audio of one `input_audio_buffer.append` (protocol reference §3.1)."""
+
+RIFF_PREFIX = "UklGR"
+"""Every base64 text of bytes that begin with `RIFF` begins with these characters."""
+_HEAD_CHARS = 128
+"""Base64 characters decoded to read a WAV header (96 bytes: RIFF, WAVE, `fmt ` and a small chunk)."""
+_CHECK_CHARS = 128
+"""Characters looked at, at each end, to tell whether the text is base64 at all."""
+_BODY = re.compile(r"[A-Za-z0-9+/]*")
+_END = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_URL_SAFE = re.compile(r"[-_]")
+
+
+def decoded_size(b64: str) -> int:
+    """Bytes that base64 text `b64` decodes to (exact for well-formed text, O(1))."""
+    padding = 2 if b64.endswith("==") else 1 if b64.endswith("=") else 0
+    return max(len(b64) * 3 // 4 - padding, 0)
+
+
+def base64_problem(b64: str) -> str | None:
+    """Why `b64` is certainly not standard padded base64, or None when its ends look right.
+
+    Only the first and last characters are checked, so a problem in the middle goes unseen; what
+    is reported is certain.
+    """
+    if not b64:
+        return None
+    if b64.startswith("data:"):
+        comma = b64.find(",", 0, 200)
+        prefix = b64[: comma + 1] if 0 <= comma < 60 else b64[:30] + "…"
+        return f"is a data URL (it starts with {prefix!r}), not bare base64"
+    head = b64[:_CHECK_CHARS]
+    tail = b64[-_CHECK_CHARS:]
+    whole = len(b64) <= _CHECK_CHARS
+    if not (_END.fullmatch(head) if whole else _BODY.fullmatch(head) and _END.fullmatch(tail)):
+        sample = head if not _BODY.fullmatch(head) else tail
+        if _URL_SAFE.search(sample):
+            return "uses the URL-safe base64 alphabet ('-' and '_'); the server expects standard base64 ('+' and '/')"
+        bad = next((c for c in sample if not (c.isascii() and (c.isalnum() or c in "+/="))), "=")
+        return f"is not base64: it contains {bad!r}"
+    if len(b64) % 4:
+        return f"is not padded base64: its length ({len(b64)} characters) is not a multiple of 4"
+    return None
+
+
+def is_zero_audio(b64: str) -> bool:
+    """True when well-formed base64 `b64` decodes to zero bytes only (digital silence in PCM16).
+
+    A character count over the text (C speed, no copy, no decoding).
+    """
+    end = len(b64) - (2 if b64.endswith("==") else 1 if b64.endswith("=") else 0)
+    if b64.count("A", 0, min(end, 64)) != min(end, 64):
+        return False
+    return b64.count("A", 0, end) == end
+
+
+@dataclass(frozen=True, slots=True)
+class WavHeader:
+    """What a RIFF/WAVE header at the start of some audio declares (None where it was not read)."""
+
+    riff_type: str
+    """The RIFF form type: `WAVE` for a WAV file."""
+    format_tag: int | None = None
+    channels: int | None = None
+    rate: int | None = None
+    bits: int | None = None
+    data_offset: int | None = None
+    """Where the samples begin (after the `data` chunk header), when it was within the bytes read."""
+
+    @property
+    def format_name(self) -> str:
+        """`PCM`, `IEEE float`, `A-law`, `μ-law`, or the numeric tag."""
+        names = {1: "PCM", 3: "IEEE float", 6: "A-law", 7: "μ-law"}
+        return names.get(self.format_tag, f"format {self.format_tag}") if self.format_tag is not None else "?"
+
+    def describe(self) -> str:
+        """E.g. `a WAV file (44.1 kHz stereo 16-bit PCM)`, or what little the header said."""
+        if self.riff_type != "WAVE":
+            return f"a RIFF {self.riff_type.strip() or '?'} file"
+        if self.rate is None:
+            return "a WAV file (its format chunk is not in its first bytes)"
+        return f"a WAV file ({self.format()})"
+
+    def format(self) -> str:
+        """E.g. `44.1 kHz stereo 16-bit PCM` (`?` where the header did not say)."""
+        if self.rate is None:
+            return "?"
+        channels = {1: "mono", 2: "stereo"}.get(self.channels or 0, f"{self.channels}-channel")
+        return f"{rate_label(self.rate)} {channels} {self.bits}-bit {self.format_name}"
+
+    def matches(self, *, rate: int, bits: int, format_tag: int) -> bool:
+        """True when the header declares exactly this mono format."""
+        return (self.rate, self.channels, self.bits, self.format_tag) == (rate, 1, bits, format_tag)
+
+    @property
+    def bytes_per_second(self) -> int | None:
+        """Bytes per second of the declared format, when the header said enough."""
+        if self.rate is None or self.channels is None or self.bits is None:
+            return None
+        return self.rate * self.channels * self.bits // 8
+
+
+def rate_label(rate: int) -> str:
+    """`24 kHz`, `44.1 kHz`, `8 kHz`."""
+    return f"{rate / 1000:g} kHz"
+
+
+def wav_header(b64: str) -> WavHeader | None:
+    """The RIFF header `b64` starts with, or None (decodes the first 96 bytes at most)."""
+    if not b64.startswith(RIFF_PREFIX):
+        return None
+    try:
+        head = binascii.a2b_base64(b64[:_HEAD_CHARS])
+    except (binascii.Error, ValueError):
+        return None
+    if head[:4] != b"RIFF" or len(head) < 12:
+        return None
+    riff_type = head[8:12].decode("latin-1")
+    if riff_type != "WAVE":
+        return WavHeader(riff_type)
+    fields: dict[str, int] = {}
+    pos = 12
+    while pos + 8 <= len(head):
+        chunk_id = head[pos : pos + 4]
+        size = int.from_bytes(head[pos + 4 : pos + 8], "little")
+        body = pos + 8
+        if chunk_id == b"fmt " and body + 16 <= len(head):
+            fields["format_tag"] = int.from_bytes(head[body : body + 2], "little")
+            fields["channels"] = int.from_bytes(head[body + 2 : body + 4], "little")
+            fields["rate"] = int.from_bytes(head[body + 4 : body + 8], "little")
+            fields["bits"] = int.from_bytes(head[body + 14 : body + 16], "little")
+            if fields["format_tag"] == 0xFFFE and size >= 40 and body + 26 <= len(head):
+                # WAVE_FORMAT_EXTENSIBLE: the real format is the first two bytes of the sub-format GUID.
+                fields["format_tag"] = int.from_bytes(head[body + 24 : body + 26], "little")
+        elif chunk_id == b"data":
+            fields["data_offset"] = body
+            break
+        pos = body + size + (size & 1)
+    return WavHeader(riff_type, **fields)
+
+
+WINDOW_CHARS = 344
+"""Base64 characters decoded per window: 258 bytes, 129 PCM16 samples (about 5 ms at 24 kHz)."""
+WINDOW_SPACING_BYTES = 9600
+"""One window per 200 ms of a long chunk; a 20 ms chunk gets one."""
+VOICED_WINDOWS = 24
+"""Windows with signal in them that are enough to judge a turn (about 3,000 samples)."""
+MAX_WINDOWS = 400
+"""Windows looked at per turn before giving up on finding signal (8 s of 20 ms chunks)."""
+VOICED_FLOOR = 200
+"""Mean absolute sample value (in either byte order) below which a window is treated as silence."""
+_NATIVE_LITTLE = sys.byteorder == "little"
+
+
+class PcmSampler:
+    """Level, clipping and byte-order statistics of one turn of PCM16, from windows of its chunks.
+
+    `feed` each chunk's base64 in order; windows are decoded at sample-aligned places of the
+    turn (a chunk of odd length shifts the next chunk's samples, as it does in the server's
+    buffer). Cost per chunk is bounded, and zero once the turn has been judged enough.
+    """
+
+    __slots__ = ("offset", "windows", "voiced", "samples", "clipped", "diff_le", "diff_be")
+
+    def __init__(self) -> None:
+        self.offset = 0
+        """Bytes of the turn fed so far."""
+        self.windows = 0
+        self.voiced = 0
+        self.samples = 0
+        """Samples in voiced windows."""
+        self.clipped = 0
+        self.diff_le = 0
+        """Sum of |x[i] - x[i-1]| over voiced windows, read little-endian (as the server does)."""
+        self.diff_be = 0
+        """The same, read big-endian: speech is smooth in its right byte order, noise-like in the wrong one."""
+
+    def feed(self, b64: str, skip: int = 0) -> None:
+        """Take one chunk of the turn; `skip` bytes at its start (a WAV header) are not samples."""
+        size = decoded_size(b64)
+        start = self.offset
+        self.offset += size
+        if self.voiced >= VOICED_WINDOWS or self.windows >= MAX_WINDOWS or size - skip < 64:
+            return
+        count = min(1 + (size - skip) // WINDOW_SPACING_BYTES, MAX_WINDOWS - self.windows)
+        span = size - skip
+        for k in range(count):
+            at = skip + k * span // count
+            at -= at % 3  # a base64 quantum boundary: 4 characters decode to 3 bytes
+            if (start + at) % 2:
+                at += 3  # keep to sample boundaries of the whole turn
+            if at >= size:
+                break
+            chars = at // 3 * 4
+            try:
+                raw = binascii.a2b_base64(b64[chars : chars + WINDOW_CHARS])
+            except (binascii.Error, ValueError):
+                return
+            self._window(raw)
+
+    def _window(self, raw: bytes) -> None:
+        self.windows += 1
+        if len(raw) < 64:
+            return
+        le = array("h", raw[: len(raw) & ~1])
+        be = array("h", le)
+        if _NATIVE_LITTLE:
+            be.byteswap()
+        else:
+            le.byteswap()
+        n = len(le)
+        level_le = sum(map(abs, le))
+        level_be = sum(map(abs, be))
+        if min(level_le, level_be) < VOICED_FLOOR * n:
+            return
+        self.voiced += 1
+        self.samples += n
+        self.clipped += le.count(32767) + le.count(-32768)
+        self.diff_le += sum(map(abs, map(sub, le[1:], le)))
+        self.diff_be += sum(map(abs, map(sub, be[1:], be)))
+
+    @property
+    def judged(self) -> bool:
+        """True when enough signal was seen to say anything about byte order or clipping."""
+        return self.samples >= 256
+
+    @property
+    def byte_swapped(self) -> bool:
+        """The samples read far smoother big-endian than little-endian: the bytes are swapped."""
+        return self.judged and self.diff_le > 2.5 * self.diff_be
+
+    @property
+    def clipped_share(self) -> float:
+        """Share of the looked-at samples that sit at full scale (±32767)."""
+        return self.clipped / self.samples if self.samples else 0.0
+
+    @property
+    def clipping(self) -> bool:
+        """Many samples at full scale: the level was too high before conversion to 16 bits."""
+        return self.judged and not self.byte_swapped and self.clipped >= 16 and self.clipped_share >= 0.01

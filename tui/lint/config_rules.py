@@ -1,0 +1,356 @@
+"""Rules about configuration frames: session.update and response.create shapes, dialect, rejections.
+
+Checks that need the server's dialect (beta fields to a GA server and the reverse, a missing
+`session.type`) wait until a server frame has said which dialect it speaks: a proxied client may
+send its `session.update` before `session.created` arrives.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from tui.protocol import Dialect, Direction, Envelope, obj, text
+
+from .context import Context, ServerError, describe_transcription
+from .finding import plain, shown
+from .shapes import (
+    BETA_ONLY_RESPONSE,
+    BETA_ONLY_SESSION,
+    CLIENT_EVENTS_BETA_ONLY,
+    CLIENT_EVENTS_BOTH,
+    CLIENT_EVENTS_GA_ONLY,
+    GA_ONLY_RESPONSE,
+    GA_ONLY_SESSION,
+    beta_format_problems,
+    beta_modalities_problem,
+    foreign_fields,
+    format_problems,
+    ga_modalities_problem,
+)
+
+MAX_WAITING = 32
+"""Frames kept for dialect checks until the server's dialect is known."""
+_UPDATES = ("session.update", "transcription_session.update")
+_GA_FORMAT_PATHS = (("audio", "input", "format"), ("audio", "output", "format"))
+_RESPONSE_FORMAT_PATHS = (("audio", "output", "format"),)
+_GA_SESSION_EXAMPLE = (
+    '{"type": "realtime", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}, '
+    '"transcription": {"model": "gpt-4o-transcribe"}, "turn_detection": null}, "output": {"voice": "marin"}}}'
+)
+
+
+class ConfigRules:
+    """`session.update`, `transcription_session.update`, `response.create`, and unknown client events."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._waiting: deque[tuple[int, Envelope]] = deque(maxlen=MAX_WAITING)
+        self._unanswered: deque[int] = deque(maxlen=MAX_WAITING)
+        """Session updates sent and not yet answered by `session.updated` or an error."""
+
+    def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
+        """The frames this group judges."""
+        return {
+            (Direction.OUT, "session.update"): self._update,
+            (Direction.OUT, "transcription_session.update"): self._update,
+            (Direction.OUT, "response.create"): self._response_create,
+            (Direction.OUT, "session.close"): self._dialect_later,
+            (Direction.OUT, "session.input_audio_buffer.append"): self._dialect_later,
+            (Direction.OUT, "rt.malformed"): self._malformed,
+            (Direction.IN, "session.updated"): self._updated,
+            (Direction.IN, "transcription_session.updated"): self._updated,
+        }
+
+    def reset(self) -> None:
+        """A new connection."""
+        self._waiting.clear()
+        self._unanswered.clear()
+
+    # -- frames -----------------------------------------------------------------------------
+
+    def unknown_client_event(self, env: Envelope, index: int) -> None:
+        """A frame we sent whose type no handler took: is it a client event at all?"""
+        etype = env.type
+        if etype in CLIENT_EVENTS_BOTH or etype.startswith("rt."):
+            return
+        ctx = self.ctx
+        ctx.emit(
+            "unknown-client-event",
+            f"{ctx.name(index)}: {shown(plain(etype, 80))} is not a client event of the GA or the beta interface. "
+            "The server answers it with an error (invalid_value on 'type') and does nothing.",
+            "Use one of the client events: session.update, input_audio_buffer.append/commit/clear, "
+            "conversation.item.create/retrieve/truncate/delete, response.create, response.cancel. Server event "
+            "names (response.done, session.updated, …) are never sent by a client.",
+            (index,),
+        )
+
+    def _malformed(self, env: Envelope, index: int) -> None:
+        ctx = self.ctx
+        reason = plain(text(env.data.get("message")), 200).rstrip(". ")
+        ctx.emit(
+            "malformed-client-frame",
+            f"{ctx.name(index)}: the client sent a frame that is not a JSON event"
+            f"{f' ({reason})' if reason else ''}: the server answers with an error (invalid_json, or invalid_event "
+            "for a binary frame or one without a type) and ignores the frame.",
+            "Send each event as one JSON object with a string type, in one text frame.",
+            (index,),
+        )
+
+    def _update(self, env: Envelope, index: int) -> None:
+        self._unanswered.append(index)
+        session = env.data.get("session")
+        if isinstance(session, dict):
+            self._session_values(env, index, session)
+        self._dialect_later(env, index)
+
+    def _updated(self, env: Envelope, index: int) -> None:
+        if self._unanswered:
+            self._unanswered.popleft()
+
+    def _response_create(self, env: Envelope, index: int) -> None:
+        response = obj(env.data.get("response"))
+        self._modalities(index, response, "response", "response.create", "no response starts")
+        problems = format_problems(response, _RESPONSE_FORMAT_PATHS, "response")
+        problems += beta_format_problems(response, ("output_audio_format",), "response")
+        self._formats(index, problems, "response.create", "no response starts", None)
+        self._dialect_later(env, index)
+
+    def _session_values(self, env: Envelope, index: int, session: dict[str, Any]) -> None:
+        what = env.type
+        self._modalities(index, session, "session", what, "nothing in it takes effect")
+        problems = format_problems(session, _GA_FORMAT_PATHS, "session")
+        problems += beta_format_problems(session, ("input_audio_format", "output_audio_format"), "session")
+        self._formats(index, problems, what, "nothing in it takes effect", session)
+
+    def _modalities(self, index: int, config: dict[str, Any], prefix: str, what: str, consequence: str) -> None:
+        ctx = self.ctx
+        for key, judge, fix in (
+            (
+                "output_modalities",
+                ga_modalities_problem,
+                'Set output_modalities to ["audio"] (the model speaks; its words arrive as the audio transcript) '
+                'or ["text"].',
+            ),
+            ("modalities", beta_modalities_problem, 'Set modalities to ["text", "audio"] or ["text"].'),
+        ):
+            if key not in config:
+                continue
+            problem = judge(config[key])
+            if problem is None:
+                continue
+            ctx.emit(
+                "output-modalities-refused",
+                f"{ctx.name(index)}: {prefix}.{key} {problem}. The server refuses the whole {what} "
+                f"(invalid_value), so {consequence}.",
+                fix,
+                (index,),
+            )
+
+    def _formats(
+        self,
+        index: int,
+        problems: list[tuple[str, str]],
+        what: str,
+        consequence: str,
+        session: dict[str, Any] | None,
+    ) -> None:
+        ctx = self.ctx
+        also = ""
+        if session is not None:
+            audio_in = obj(obj(session.get("audio")).get("input"))
+            if "transcription" in audio_in or "input_audio_transcription" in session:
+                also = " (including the transcription settings in the same update: input audio stays untranscribed)"
+        for where, problem in problems:
+            if problem.startswith("rate"):
+                ctx.emit(
+                    "pcm-rate-not-24000",
+                    f"{ctx.name(index)}: {where} declares audio/pcm at {problem}: the service accepts only 24000 "
+                    f"and refuses the whole {what}, so {consequence}{also}. Audio sent at another rate is still "
+                    "taken as 24 kHz: it plays at the wrong speed and pitch.",
+                    'Declare {"type": "audio/pcm", "rate": 24000} and resample the audio to 24 kHz mono PCM16 '
+                    "before sending it (audio/pcmu or audio/pcma carry 8 kHz telephony audio).",
+                    (index,),
+                )
+            else:
+                ctx.emit(
+                    "audio-format-unknown",
+                    f"{ctx.name(index)}: {where} {problem}; the server refuses the whole {what}, so "
+                    f"{consequence}{also}.",
+                    'Use {"type": "audio/pcm", "rate": 24000}, {"type": "audio/pcmu"} or {"type": "audio/pcma"} '
+                    "(beta: pcm16, g711_ulaw, g711_alaw), and send the audio in that format without a header.",
+                    (index,),
+                )
+
+    # -- dialect ----------------------------------------------------------------------------
+
+    def _dialect_later(self, env: Envelope, index: int) -> None:
+        if self.ctx.dialect is not None:
+            self._dialect(env, index, self.ctx.dialect)
+        else:
+            self._waiting.append((index, env))
+
+    def dialect_known(self) -> None:
+        """Judge the frames that waited for the server's dialect (call once it is known)."""
+        dialect = self.ctx.dialect
+        if dialect is None:
+            return
+        while self._waiting:
+            index, env = self._waiting.popleft()
+            self._dialect(env, index, dialect)
+
+    @property
+    def waiting(self) -> bool:
+        """True while some frame waits for the server's dialect."""
+        return bool(self._waiting)
+
+    def _dialect(self, env: Envelope, index: int, dialect: Dialect) -> None:
+        etype = env.type
+        if etype == "response.create":
+            self._response_dialect(env, index, dialect)
+        elif etype in _UPDATES:
+            self._update_dialect(env, index, dialect)
+        elif etype in CLIENT_EVENTS_GA_ONLY and dialect is Dialect.BETA:
+            self._foreign_event(index, "a GA event (of realtime translation sessions)", "The beta server")
+
+    def _foreign_event(self, index: int, kind: str, server: str) -> None:
+        ctx = self.ctx
+        fix = (
+            'Send session.update with session.type "transcription" (on a ?intent=transcription socket) instead.'
+            if ctx.journal[index].type in CLIENT_EVENTS_BETA_ONLY
+            else "Use the client events of the dialect the server speaks."
+        )
+        ctx.emit(
+            "dialect-mismatch",
+            f"{ctx.name(index)} is {kind}: {server} does not know it and answers with an error (invalid_value on "
+            "'type'), so it does nothing.",
+            fix,
+            (index,),
+        )
+
+    def _update_dialect(self, env: Envelope, index: int, dialect: Dialect) -> None:
+        ctx = self.ctx
+        if dialect is Dialect.GA and env.type in CLIENT_EVENTS_BETA_ONLY:
+            self._foreign_event(index, "a beta event", "A GA server")
+            return
+        session = env.data.get("session")
+        if dialect is Dialect.GA:
+            if not isinstance(session, dict):
+                ctx.emit(
+                    "session-type-missing",
+                    f"{ctx.name(index)} has no session object: a GA server requires session with its session.type "
+                    "and refuses the update (missing_required_parameter).",
+                    f"Send the settings under session, with its type, e.g. {_GA_SESSION_EXAMPLE}.",
+                    (index,),
+                )
+                return
+            self._ga_update(index, session)
+        elif isinstance(session, dict):
+            fields = foreign_fields(session, GA_ONLY_SESSION)
+            if fields:
+                ctx.emit(
+                    "dialect-mismatch",
+                    f"{ctx.name(index)} sends GA session fields to a beta server: {', '.join(fields)}. The beta "
+                    "interface refuses the whole update (unknown_parameter), so nothing in it takes effect.",
+                    "Move to the GA interface (the beta one was retired in 2026: connect without the OpenAI-Beta "
+                    "header), or use the beta flat fields (input_audio_format, input_audio_transcription, "
+                    "turn_detection, voice, modalities).",
+                    (index,),
+                )
+
+    def _ga_update(self, index: int, session: dict[str, Any]) -> None:
+        ctx = self.ctx
+        fields = foreign_fields(session, BETA_ONLY_SESSION)
+        if fields:
+            transcription = ""
+            if "input_audio_transcription" in session:
+                _, config = ctx.transcription()
+                transcription = (
+                    f", including input_audio_transcription: transcription stays {describe_transcription(config)}"
+                )
+            ctx.emit(
+                "dialect-mismatch",
+                f"{ctx.name(index)} sends beta session fields to a GA server: {', '.join(fields)}. The GA server "
+                f"refuses the whole update (unknown_parameter), so nothing in it takes effect{transcription}.",
+                f"Use the GA shape: set session.type and nest the audio settings where the list says, e.g. "
+                f"{_GA_SESSION_EXAMPLE}.",
+                (index,),
+            )
+        kind = session.get("type")
+        applied_kind = plain(text(obj(ctx.applied).get("type")), 40)
+        if "type" not in session:
+            ctx.emit(
+                "session-type-missing",
+                f'{ctx.name(index)} has no session.type: a GA server requires it ("realtime" for a conversation, '
+                '"transcription" on an ?intent=transcription socket) and refuses the whole update '
+                "(missing_required_parameter), so nothing in it takes effect.",
+                f'Add "type": "{applied_kind or "realtime"}" to session.',
+                (index,),
+            )
+        elif applied_kind and kind != applied_kind:
+            ctx.emit(
+                "session-type-mismatch",
+                f"{ctx.name(index)} sets session.type {shown(kind)} on a {applied_kind!r} session "
+                f"({ctx.applied_name()}): the server refuses the whole update (a session keeps the type it was "
+                "opened with), so nothing in it takes effect.",
+                f'Keep session.type "{applied_kind}". For transcription only, open a socket with '
+                '?intent=transcription (its session.type is "transcription"); for a conversation, use ?model=.',
+                (index,),
+            )
+
+    def _response_dialect(self, env: Envelope, index: int, dialect: Dialect) -> None:
+        ctx = self.ctx
+        response = obj(env.data.get("response"))
+        table, kind, fix = (
+            (
+                BETA_ONLY_RESPONSE,
+                "beta response fields to a GA server",
+                'Use the GA names: output_modalities ["audio"] or ["text"], audio.output.voice, '
+                "audio.output.format, max_output_tokens.",
+            )
+            if dialect is Dialect.GA
+            else (
+                GA_ONLY_RESPONSE,
+                "GA response fields to a beta server",
+                "Use the beta names (modalities, voice, output_audio_format, max_response_output_tokens), or move "
+                "to the GA interface.",
+            )
+        )
+        fields = foreign_fields(response, table)
+        if fields:
+            ctx.emit(
+                "dialect-mismatch",
+                f"{ctx.name(index)} sends {kind}: {', '.join(fields)}. The server refuses the response.create "
+                "(unknown_parameter), so no response starts.",
+                fix,
+                (index,),
+            )
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def explain_error(self, error: ServerError) -> bool:
+        """Take an `error` that refuses a session update; True when it did."""
+        ctx = self.ctx
+        cause = error.cause
+        if cause is None:
+            # Many clients set no event_id: an error about a session.* field while an update waits
+            # for its answer is about that update.
+            if not (error.param.startswith("session") and self._unanswered):
+                return False
+            cause = self._unanswered.popleft()
+        elif ctx.journal[cause].type in _UPDATES:
+            if cause in self._unanswered:
+                self._unanswered.remove(cause)
+        else:
+            return False
+        param = f" (param {error.param})" if error.param else ""
+        ctx.emit(
+            "session-update-rejected",
+            f"{ctx.name(cause)} was rejected by {ctx.name(error.index)}: {error.summary}{param}. The server discards "
+            f"the whole update, so none of it took effect: it kept {ctx.kept()}.",
+            f"Correct {error.param or 'what the error names'} and send the session.update again; until a "
+            "session.updated arrives, the previous configuration applies.",
+            (cause, error.index),
+        )
+        return True

@@ -1,0 +1,132 @@
+"""What every rule group shares: the journal, the session as the server applied it, and the findings sink."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tui.journal import Journal, SessionFacts
+from tui.protocol import Dialect, obj, text
+from tui.protocol.session_config import transcription_config, turn_detection_config
+from tui.protocol.summary import describe_config
+
+from .finding import Finding, Severity, plain
+from .rules import RULES
+from .shapes import PCM16, AudioFormat, input_format, output_format
+
+
+@dataclass(frozen=True, slots=True)
+class ServerError:
+    """An `error` event, read once, with the frame we sent that it names (if any)."""
+
+    index: int
+    code: str
+    message: str
+    param: str
+    event_id: str
+    cause: int | None
+    summary: str
+    """`code: message`, as the event log shows it (one line, without a final period)."""
+
+
+class Context:
+    """The linter's shared state: session facts, naming of frames, and emitting findings."""
+
+    def __init__(self, journal: Journal, sink: Callable[[Finding], None]) -> None:
+        self.journal = journal
+        self.facts = SessionFacts()
+        """The session as the frames say: dialect, applied and requested configuration."""
+        self.applied_index: int | None = None
+        """The `session.created`/`session.updated` frame that set `facts.applied`."""
+        self.input_format: AudioFormat = PCM16
+        """The input audio format the server applied (24 kHz PCM16 when unknown); see `refresh`."""
+        self.output_format: AudioFormat = PCM16
+        """The output audio format the server applied (24 kHz PCM16 when unknown)."""
+        self.vad = False
+        """True when the applied session has turn detection (the server commits turns itself)."""
+        self._sink = sink
+
+    def refresh(self) -> None:
+        """Re-read what the rules use of the applied session (after it changed): once per session frame."""
+        applied = self.facts.applied
+        self.input_format = input_format(applied)
+        self.output_format = output_format(applied)
+        self.vad = applied is not None and turn_detection_config(applied) is not None
+
+    # -- naming -----------------------------------------------------------------------------
+
+    def name(self, index: int) -> str:
+        """`type #seq` of the frame at `index`."""
+        frame = self.journal[index]
+        return f"{plain(frame.type, 80)} #{frame.seq}"
+
+    # -- the session ------------------------------------------------------------------------
+
+    @property
+    def dialect(self) -> Dialect | None:
+        """The server's dialect, once its frames have said it."""
+        return self.facts.dialect
+
+    @property
+    def fix_dialect(self) -> Dialect:
+        """The dialect fixes are written for (GA until the server says otherwise)."""
+        return self.facts.dialect or Dialect.GA
+
+    @property
+    def applied(self) -> dict[str, Any] | None:
+        """The session the server last reported applying, or None before `session.created`."""
+        return self.facts.applied
+
+    def applied_name(self) -> str:
+        """`session.updated #12`, or "the session" when no frame said it."""
+        return self.name(self.applied_index) if self.applied_index is not None else "the session"
+
+    def transcription(self) -> tuple[bool, dict[str, Any] | None]:
+        """(known, config): input transcription as the server applied it, else as last requested."""
+        if self.facts.applied is not None:
+            return True, transcription_config(self.facts.applied)
+        requested = self.facts.requested
+        if requested is not None:
+            audio_in = obj(obj(requested.get("audio")).get("input"))
+            if "transcription" in audio_in or "input_audio_transcription" in requested:
+                return True, transcription_config(requested)
+        return False, None
+
+    def kept(self) -> str:
+        """What the server kept, in a few words: its last applied session, summarised."""
+        if self.facts.applied is None:
+            return "its previous configuration (no session.created or session.updated was seen)"
+        summary = describe_config(self.facts.applied) or "its defaults"
+        return f"the session of {self.applied_name()}: {summary}"
+
+    def transcription_path(self) -> str:
+        """Where input transcription is configured in the server's dialect."""
+        if self.fix_dialect is Dialect.BETA:
+            return 'session.input_audio_transcription {"model": "whisper-1"}'
+        return 'session.audio.input.transcription {"model": "gpt-4o-transcribe"} (with session.type "realtime")'
+
+    # -- findings ---------------------------------------------------------------------------
+
+    def emit(
+        self, rule: str, message: str, fix: str, frames: tuple[int, ...], severity: Severity | None = None
+    ) -> None:
+        """Report one finding of `rule` (its catalogue severity unless `severity` is given).
+
+        Text from the wire was cut where it was quoted; `plain` here only escapes what is left.
+        """
+        self._sink(Finding(rule, severity or RULES[rule].severity, plain(message, 4000), plain(fix, 4000), frames))
+
+
+def describe_transcription(config: dict[str, Any] | None) -> str:
+    """`on (gpt-4o-transcribe)` or `off`."""
+    if config is None:
+        return "off"
+    model = text(config.get("model"))
+    return f"on ({model})" if model else "on"
+
+
+def duration(nbytes: int, fmt: AudioFormat) -> str:
+    """`40 ms`, `1.8 s`: how long `nbytes` of `fmt` audio plays."""
+    ms = nbytes / fmt.bytes_per_ms
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"

@@ -1,0 +1,449 @@
+"""Rules about the user's audio: the input buffer turn by turn, audio in items, and its transcription.
+
+State is O(1) per turn: bytes appended since the last commit or clear, whether they were all
+zeros so far, a bounded sampler of level and byte order, and which findings the turn already has
+(each rule fires once per turn, not once per append).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from tui.protocol import Direction, Envelope, error_summary, obj, objects, text
+
+from .b64audio import MAX_APPEND_BYTES, PcmSampler, WavHeader, base64_problem, decoded_size, is_zero_audio, wav_header
+from .context import Context, ServerError, describe_transcription, duration
+from .finding import Severity, plain
+from .shapes import PCMA, PCMU, AudioFormat
+
+MIN_COMMIT_MS = 100
+VAD_SILENCE_MS = 5000
+"""Zeros appended under server VAD, without a commit, before saying VAD will never fire."""
+MAX_ITEMS_REMEMBERED = 10_000
+"""Items whose commit is remembered (for naming the commit of a failed transcription)."""
+
+_EXPECTED_WAV = {"pcm16": (24000, 16, 1), "pcmu": (8000, 8, 7), "pcma": (8000, 8, 6)}
+
+
+class Turn:
+    """The input audio buffer since the last commit or clear, as the client filled it."""
+
+    __slots__ = (
+        "bytes",
+        "first",
+        "since",
+        "all_zero",
+        "zero_flagged",
+        "header_flagged",
+        "invalid_flagged",
+        "sampler",
+    )
+
+    def __init__(self, since: str) -> None:
+        self.bytes = 0
+        self.first: int | None = None
+        """Journal index of the turn's first append."""
+        self.since = since
+        """What began the turn, for messages: "the last commit", "the last clear", "the session began"."""
+        self.all_zero = True
+        self.zero_flagged = False
+        self.header_flagged = False
+        self.invalid_flagged = False
+        self.sampler = PcmSampler()
+
+
+class InputRules:
+    """Appends, commits, clears, `conversation.item.create` audio, and transcription failures."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.turn = Turn("the session began")
+        self._pending_commits: deque[int] = deque()
+        """Our commits not yet answered by `input_audio_buffer.committed` or an error."""
+        self._commit_of_item: dict[str, int] = {}
+        self._short_commits: set[int] = set()
+
+    def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
+        """The frames this group judges."""
+        return {
+            (Direction.OUT, "input_audio_buffer.append"): self._append,
+            (Direction.OUT, "input_audio_buffer.commit"): self._commit,
+            (Direction.OUT, "input_audio_buffer.clear"): self._clear,
+            (Direction.OUT, "conversation.item.create"): self._item_create,
+            (Direction.IN, "input_audio_buffer.committed"): self._committed,
+            (Direction.IN, "conversation.item.input_audio_transcription.failed"): self._failed,
+        }
+
+    def reset(self) -> None:
+        """A new connection: a new, empty buffer."""
+        self.turn = Turn("the session began")
+        self._pending_commits.clear()
+        self._commit_of_item.clear()
+
+    # -- the input buffer -------------------------------------------------------------------
+
+    def _append(self, env: Envelope, index: int) -> None:
+        ctx, turn = self.ctx, self.turn
+        audio = env.data.get("audio")
+        problem = _audio_problem(audio)
+        if problem is not None:
+            if not turn.invalid_flagged:
+                turn.invalid_flagged = True
+                ctx.emit(
+                    "invalid-base64-audio",
+                    f"{ctx.name(index)}: its audio {problem}. The server refuses the append (invalid_value on "
+                    "'audio'), so this audio never reaches the buffer; later appends of this turn are not reported "
+                    "again.",
+                    "Send the raw audio bytes as standard base64 (RFC 4648, '+' '/' and '=' padding, no line breaks, "
+                    "no data: prefix), e.g. base64.b64encode(pcm).decode('ascii').",
+                    (index,),
+                )
+            return
+        assert isinstance(audio, str)
+        size = decoded_size(audio)
+        if size > MAX_APPEND_BYTES:
+            ctx.emit(
+                "append-too-large",
+                f"{ctx.name(index)} carries {size:,} bytes of audio: one append may carry at most 15 MiB "
+                f"({MAX_APPEND_BYTES:,} bytes), so the server refuses it and none of it is buffered.",
+                "Split the audio into chunks (20–100 ms each is what the official samples send: 960–4,800 bytes "
+                "of 24 kHz PCM16) and send one input_audio_buffer.append per chunk.",
+                (index,),
+            )
+            return
+        fmt = ctx.input_format
+        skip = 0
+        header = wav_header(audio)
+        if header is not None:
+            skip = header.data_offset or 44
+            if not turn.header_flagged:
+                turn.header_flagged = True
+                self._wav_finding(index, header, fmt)
+        if turn.first is None:
+            turn.first = index
+        turn.bytes += size
+        if not fmt.is_pcm16:
+            return  # silence, clipping and byte order are PCM16 facts; G.711 bytes say nothing of them
+        if turn.all_zero and not is_zero_audio(audio):
+            turn.all_zero = False
+        turn.sampler.feed(audio, skip)
+        if turn.all_zero and not turn.zero_flagged and ctx.vad and turn.bytes >= VAD_SILENCE_MS * fmt.bytes_per_ms:
+            turn.zero_flagged = True
+            ctx.emit(
+                "silent-audio",
+                f"{duration(turn.bytes, fmt)} of audio appended from {ctx.name(turn.first)} to {ctx.name(index)} "
+                "is all zeros (digital silence) while server VAD is on: VAD never detects speech in it, so nothing "
+                "is committed, answered or transcribed, and no error says so.",
+                _SILENCE_FIX,
+                (index, turn.first),
+            )
+
+    def _commit(self, env: Envelope, index: int) -> None:
+        ctx, turn = self.ctx, self.turn
+        fmt = ctx.input_format
+        self._pending_commits.append(index)
+        self.turn = Turn("the last commit")
+        if turn.bytes < MIN_COMMIT_MS * fmt.bytes_per_ms:
+            self._short_commits.add(index)
+            if turn.bytes == 0:
+                what = f"an empty input audio buffer (nothing was appended since {turn.since})"
+            else:
+                what = (
+                    f"only {duration(turn.bytes, fmt)} of audio ({turn.bytes:,} bytes of {fmt.label} appended "
+                    f"since {turn.since})"
+                )
+            vad = (
+                " Server VAD is on and commits turns itself: a commit after its input_audio_buffer.committed "
+                "finds the buffer empty."
+                if ctx.vad
+                else ""
+            )
+            ctx.emit(
+                "commit-too-short",
+                f"{ctx.name(index)} commits {what}: the server needs at least 100 ms and refuses the commit "
+                f"(input_audio_buffer_commit_empty), so no item is created and nothing is transcribed.{vad}",
+                f"Append at least 100 ms ({MIN_COMMIT_MS * fmt.bytes_per_ms:,} bytes of {fmt.label}) before "
+                "input_audio_buffer.commit. With server VAD on, don't commit after the server's "
+                "input_audio_buffer.committed, or turn VAD off (turn_detection null) for push-to-talk.",
+                tuple(i for i in (index, turn.first) if i is not None),
+            )
+            return
+        self._judge_turn(index, turn, fmt)
+
+    def _clear(self, env: Envelope, index: int) -> None:
+        self.turn = Turn("the last clear")
+
+    def _committed(self, env: Envelope, index: int) -> None:
+        if self._pending_commits:
+            commit = self._pending_commits.popleft()  # ours, judged when it was sent
+        else:
+            # Server VAD committed the turn: judge the audio appended so far.
+            commit = index
+            turn, self.turn = self.turn, Turn("the last commit")
+            self._judge_turn(index, turn, self.ctx.input_format)
+        item_id = text(env.data.get("item_id"))
+        if item_id:
+            if len(self._commit_of_item) >= MAX_ITEMS_REMEMBERED:
+                del self._commit_of_item[next(iter(self._commit_of_item))]
+            self._commit_of_item[item_id] = commit
+
+    def _judge_turn(self, index: int, turn: Turn, fmt: AudioFormat) -> None:
+        ctx = self.ctx
+        frames = tuple(i for i in (index, turn.first) if i is not None)
+        applied = ctx.applied
+        known, config = ctx.transcription()
+        if applied is not None and known and config is None:
+            path = (
+                "audio.input.transcription" if "type" in applied or "audio" in applied else "input_audio_transcription"
+            )
+            size = f"{duration(turn.bytes, fmt)} of " if turn.bytes else ""
+            ctx.emit(
+                "transcription-off-at-commit",
+                f"{ctx.name(index)} commits {size}user audio while input transcription is off "
+                f"({ctx.applied_name()} applied {path}: null): the item is created with transcript null and no "
+                "conversation.item.input_audio_transcription event will follow.",
+                f"To get the text of what was said, turn transcription on before committing: send session.update "
+                f"with {ctx.transcription_path()} and wait for session.updated. If you don't need a transcript, "
+                "ignore this.",
+                frames,
+            )
+        if not fmt.is_pcm16 or turn.bytes == 0:
+            return
+        self._judge_pcm(f"{ctx.name(index)} commits", frames, turn.bytes, fmt, turn.all_zero, turn.sampler)
+
+    def _judge_pcm(
+        self, subject: str, frames: tuple[int, ...], nbytes: int, fmt: AudioFormat, zero: bool, sampler: PcmSampler
+    ) -> None:
+        ctx = self.ctx
+        if zero:
+            ctx.emit(
+                "silent-audio",
+                f"{subject} {duration(nbytes, fmt)} of audio that is all zeros (digital silence): there is no "
+                "speech in it to detect, answer or transcribe.",
+                _SILENCE_FIX,
+                frames,
+            )
+        elif sampler.byte_swapped:
+            ctx.emit(
+                "byte-swapped-audio",
+                f"{subject} audio that reads as big-endian PCM16 (its samples are about "
+                f"{sampler.diff_le / max(sampler.diff_be, 1):.0f}× smoother with each sample's two bytes swapped): "
+                "the server reads little-endian, so it hears loud noise instead of speech and the transcript will "
+                "be garbage or empty.",
+                "Send 16-bit samples little-endian: in Python samples.astype('<i2').tobytes() (not '>i2'); in "
+                "JavaScript an Int16Array, or DataView.setInt16(offset, value, true).",
+                frames,
+            )
+        elif sampler.clipping:
+            ctx.emit(
+                "clipped-audio",
+                f"{subject} clipped audio: {sampler.clipped_share:.0%} of the samples looked at sit at full scale "
+                "(±32767), so speech is distorted (too much gain, or float samples scaled past ±1.0) and "
+                "transcription suffers.",
+                "Lower the input gain, and convert float samples by clamping to [-1.0, 1.0] and multiplying by "
+                "32767 (not 32768 or more).",
+                frames,
+            )
+
+    # -- audio in conversation.item.create ----------------------------------------------------
+
+    def _item_create(self, env: Envelope, index: int) -> None:
+        ctx = self.ctx
+        item = obj(env.data.get("item"))
+        parts = [
+            (i, part)
+            for i, part in enumerate(objects(item.get("content")))
+            if part.get("type") == "input_audio" and "audio" in part
+        ]
+        if not parts:
+            return
+        fmt = ctx.input_format
+        audible: list[tuple[int, str]] = []
+        for i, part in parts:
+            audio = part.get("audio")
+            problem = _audio_problem(audio)
+            if problem is not None:
+                ctx.emit(
+                    "invalid-base64-audio",
+                    f"{ctx.name(index)}: the audio of content[{i}] {problem}. The server refuses the item "
+                    "(invalid_value on its audio), so it is not added to the conversation.",
+                    "Send the raw audio bytes as standard base64 (RFC 4648, '+' '/' and '=' padding, no line "
+                    "breaks, no data: prefix).",
+                    (index,),
+                )
+                return
+            assert isinstance(audio, str)
+            if audio and not text(part.get("transcript")):
+                audible.append((i, audio))
+        self._not_transcribed(index, audible, fmt)
+        for i, part in parts:
+            audio = str(part.get("audio"))
+            header = wav_header(audio)
+            skip = (header.data_offset or 44) if header is not None else 0
+            if header is not None:
+                self._wav_finding(index, header, fmt, f"the audio of content[{i}]")
+            if fmt.is_pcm16 and decoded_size(audio) > skip:
+                sampler = PcmSampler()
+                sampler.feed(audio, skip)
+                subject = f"{ctx.name(index)} carries (content[{i}])"
+                self._judge_pcm(subject, (index,), decoded_size(audio), fmt, is_zero_audio(audio), sampler)
+
+    def _not_transcribed(self, index: int, audible: list[tuple[int, str]], fmt: AudioFormat) -> None:
+        if not audible:
+            return
+        ctx = self.ctx
+        known, config = ctx.transcription()
+        on = known and config is not None
+        where = ", ".join(f"content[{i}]" for i, _ in audible)
+        total = sum(decoded_size(audio) for _, audio in audible)
+        setting = (
+            f"even though transcription is {describe_transcription(config)}"
+            if on
+            else "and transcription is off in this session anyway"
+            if known
+            else "whatever the session says"
+        )
+        vad = (
+            " Server VAD does not answer it either: only committed buffer audio starts a response on its own."
+            if ctx.vad
+            else ""
+        )
+        ctx.emit(
+            "item-create-audio-not-transcribed",
+            f"{ctx.name(index)} carries audio ({where}, {duration(total, fmt)}): the server never transcribes "
+            f"audio added with conversation.item.create, {setting}, so the item's transcript stays null and no "
+            f"conversation.item.input_audio_transcription event will come for it.{vad}",
+            "To get the server's transcript, send the same audio (raw 24 kHz mono PCM16, base64, no WAV header) "
+            "with input_audio_buffer.append, then input_audio_buffer.commit (or let server VAD commit it); the "
+            "text arrives in conversation.item.input_audio_transcription.completed for the committed item_id. Or "
+            "keep conversation.item.create and put your own text in the part's transcript field.",
+            (index,),
+            Severity.ERROR if on else Severity.WARNING,
+        )
+
+    def _wav_finding(self, index: int, header: WavHeader, fmt: AudioFormat, what: str = "its audio") -> None:
+        ctx = self.ctx
+        rate, bits, tag = _EXPECTED_WAV[fmt.name]
+        if header.matches(rate=rate, bits=bits, format_tag=tag):
+            effect = (
+                "the samples after it happen to be in the session's format, but the header bytes play as a click "
+                "at the start"
+            )
+            fix = (
+                f"Strip the header (the first {header.data_offset or 44} bytes of the file) and send only the "
+                "samples after it."
+            )
+        else:
+            speed = _speed(header, fmt)
+            effect = (
+                f"the header bytes play as a click and the samples{speed} and garbled"
+                if speed
+                else "the header bytes play as a click and the samples play garbled"
+            )
+            effect += ", so what it hears (and transcribes) is not what was recorded"
+            if fmt is PCMU or fmt is PCMA:
+                law = "mulaw" if fmt is PCMU else "alaw"
+                fix = (
+                    f"Send raw G.711 bytes without a header: convert to 8 kHz mono {law} first (e.g. "
+                    f"ffmpeg -i in.wav -ar 8000 -ac 1 -f {law} out.raw) and base64 the result."
+                )
+            else:
+                fix = (
+                    "Send raw samples only: decode the file, convert to 24 kHz mono 16-bit little-endian PCM and "
+                    "drop the header before base64 (e.g. ffmpeg -i in.wav -ar 24000 -ac 1 -f s16le out.pcm; in "
+                    "Python, soundfile to read and soxr to resample)."
+                )
+        ctx.emit(
+            "wav-header-in-audio",
+            f"{ctx.name(index)}: {what} starts with a RIFF/WAVE header, so it is {header.describe()}, not raw "
+            f"audio. The server never reads headers and takes every byte as {fmt.label}: {effect}.",
+            fix,
+            (index,),
+        )
+
+    # -- transcription ----------------------------------------------------------------------
+
+    def _failed(self, env: Envelope, index: int) -> None:
+        ctx = self.ctx
+        item_id = text(env.data.get("item_id"))
+        commit = self._commit_of_item.get(item_id)
+        item_id = plain(item_id, 80)
+        by = f" (committed by {ctx.name(commit)})" if commit is not None else ""
+        error = obj(env.data.get("error"))
+        code = text(error.get("code"))
+        ctx.emit(
+            "transcription-failed",
+            f"{ctx.name(index)}: the server could not transcribe item {item_id or '(no item_id)'}{by}: "
+            f"{plain(error_summary(env.data)).rstrip('. ')}. The item keeps transcript null.",
+            _FAILED_FIXES.get(
+                code,
+                "Check that the committed audio is speech in the session's input format (raw 24 kHz mono PCM16 "
+                "little-endian, no header) and that the transcription model is one the service offers; other "
+                "findings on the commit say what is wrong with its audio, if anything.",
+            ),
+            tuple(i for i in (index, commit) if i is not None),
+        )
+
+    # -- errors the server sent about our frames ----------------------------------------------
+
+    def explain_error(self, error: ServerError) -> bool:
+        """Take an `error` about a commit; True when a finding already says (or now says) it."""
+        cause = error.cause
+        if cause is not None and cause in self._pending_commits:
+            self._pending_commits.remove(cause)  # refused: no committed event will answer it
+        elif cause is None and error.code == "input_audio_buffer_commit_empty" and self._pending_commits:
+            cause = self._pending_commits.popleft()  # the client set no event_id: the oldest commit it was
+        if error.code != "input_audio_buffer_commit_empty":
+            return False
+        if cause is not None and cause in self._short_commits:
+            return True
+        ctx = self.ctx
+        subject = ctx.name(cause) if cause is not None else "an input_audio_buffer.commit"
+        ctx.emit(
+            "commit-too-short",
+            f"{subject} was refused by {ctx.name(error.index)} ({error.summary}): the buffer held less than 100 ms "
+            "when the server took the commit, so no item was created and nothing is transcribed.",
+            "Append at least 100 ms of audio before input_audio_buffer.commit. With server VAD on, the server "
+            "commits turns itself: don't commit again after its input_audio_buffer.committed.",
+            tuple(i for i in (cause, error.index) if i is not None),
+        )
+        return True
+
+
+_SILENCE_FIX = (
+    "Check what fills the buffer: a muted or wrong input device, a conversion that outputs zeros, or a buffer "
+    "sent before it was filled. Send the microphone's (or the file's) real samples as 24 kHz mono PCM16."
+)
+
+_FAILED_FIXES: dict[str, str] = {
+    "audio_unintelligible": (
+        "The audio held no speech the model could make out: check it is speech in the session's input format "
+        "(raw 24 kHz mono PCM16 little-endian, no header, not silent or clipped), and set "
+        "transcription.language if you know it."
+    ),
+}
+
+
+def _audio_problem(audio: Any) -> str | None:
+    if audio is None:
+        return "is missing (no audio field, or null)"
+    if not isinstance(audio, str):
+        return f"is a JSON {type(audio).__name__}, not a base64 string"
+    return base64_problem(audio)
+
+
+def _speed(header: WavHeader, fmt: AudioFormat) -> str:
+    """` play about 3.7× too slow` (empty when the header did not say enough)."""
+    per_second = header.bytes_per_second
+    if not per_second or header.format_tag not in (1, 3):
+        return ""
+    factor = per_second / (fmt.bytes_per_ms * 1000)
+    if factor > 1.05:
+        pace = f" play about {factor:.2g}× too slow"
+    elif factor < 0.95:
+        pace = f" play about {1 / factor:.2g}× too fast"
+    else:
+        pace = " play at about the right speed"
+    return pace

@@ -1,0 +1,121 @@
+"""The linter: a projection over the journal that turns frames into findings as they arrive.
+
+Each frame is dispatched by (direction, type) to the rule groups that judge it; everything else
+costs one dict lookup. The session as the server applied it comes from a private
+:class:`~tui.journal.SessionFacts`, fed the same frames first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from tui.journal import Journal, Pipeline
+from tui.protocol import Direction, Envelope
+
+from .config_rules import ConfigRules
+from .context import Context
+from .finding import SEVERITY_ORDER, Finding, Severity
+from .input_rules import InputRules
+from .response_rules import ResponseRules
+from .server_rules import ServerRules
+
+_SESSION_SET = frozenset(
+    {"session.created", "session.updated", "transcription_session.created", "transcription_session.updated"}
+)
+
+Handler = Callable[[Envelope, int], None]
+
+
+class RuleGroup(Protocol):
+    """A group of rules: the frames it judges, and forgetting a connection's state."""
+
+    def handlers(self) -> dict[tuple[Direction, str], Handler]:
+        """(direction, type) → the handler that judges such frames."""
+
+    def reset(self) -> None:
+        """A new connection begins."""
+
+
+class Linter:
+    """Findings over a session's frames (a projection: `apply` each frame, `take_changes` for new findings)."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.findings: list[Finding] = []
+        """Every finding so far, in the order found."""
+        self.by_frame: dict[int, list[Finding]] = {}
+        """Findings by journal index of each frame they concern (for badges on log rows)."""
+        self._new: list[Finding] = []
+        self._error_frames: set[int] = set()
+        self.ctx = Context(journal, self._add)
+        self._input = InputRules(self.ctx)
+        self._config = ConfigRules(self.ctx)
+        self._responses = ResponseRules(self.ctx)
+        explainers = [self._config.explain_error, self._input.explain_error, self._responses.explain_error]
+        self._server = ServerRules(self.ctx, explainers, self._error_frames)
+        self._groups: tuple[RuleGroup, ...] = (self._input, self._config, self._responses, self._server)
+        self._handlers: dict[tuple[Direction, str], list[Handler]] = {}
+        for group in self._groups:
+            for key, handler in group.handlers().items():
+                self._handlers.setdefault(key, []).append(handler)
+
+    # -- projection -------------------------------------------------------------------------
+
+    def apply(self, env: Envelope, index: int) -> None:
+        """Judge one frame (journal index `index`)."""
+        ctx = self.ctx
+        ctx.facts.apply(env, index)
+        direction, etype = env.direction, env.type
+        if direction is Direction.LOCAL:
+            if etype == "rt.connection" and env.data.get("state") == "connecting":
+                ctx.applied_index = None
+                ctx.refresh()
+                for group in self._groups:
+                    group.reset()
+        elif direction is Direction.IN and etype in _SESSION_SET:
+            ctx.applied_index = index
+            ctx.refresh()
+        if self._config.waiting and ctx.dialect is not None:
+            self._config.dialect_known()
+        handlers = self._handlers.get((direction, etype))
+        if handlers is not None:
+            for handler in handlers:
+                handler(env, index)
+        elif direction is Direction.IN:
+            self._server.unknown_server_event(env, index)
+        elif direction is Direction.OUT:
+            self._config.unknown_client_event(env, index)
+
+    def take_changes(self) -> list[Finding]:
+        """Findings made since the last call."""
+        new, self._new = self._new, []
+        return new
+
+    def summary(self) -> dict[Severity, int]:
+        """How many findings of each severity (every severity present, errors first)."""
+        counts = dict.fromkeys(SEVERITY_ORDER, 0)
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+    def _add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+        self._new.append(finding)
+        for index in dict.fromkeys(finding.frames):
+            self.by_frame.setdefault(index, []).append(finding)
+        if finding.severity is Severity.ERROR:
+            self._error_frames.update(finding.frames)
+
+
+def lint_envelopes(envelopes: Iterable[Envelope], journal: Journal | None = None) -> list[Finding]:
+    """Run a fresh pipeline with a linter over `envelopes`; returns every finding, in order.
+
+    Pass an empty `journal` to keep the frames, for :func:`~tui.lint.format_finding` and
+    :func:`~tui.lint.finding_record`.
+    """
+    pipeline = Pipeline(journal)
+    linter = Linter(pipeline.journal)
+    pipeline.add(linter)
+    pipeline.ingest(envelopes)
+    return linter.findings

@@ -1,0 +1,188 @@
+"""Rules about responses: one at a time in the default conversation, truncation, cancellation.
+
+State: the default-conversation response in progress, and per assistant item the bytes of audio
+the server sent for it (sizes from the base64 length; nothing is decoded).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from tui.protocol import Direction, Envelope, obj, text
+
+from .b64audio import decoded_size
+from .context import Context, ServerError, duration
+from .finding import plain, shown
+
+MAX_ITEMS_REMEMBERED = 10_000
+
+
+class ResponseRules:
+    """`response.create` while one is active, `conversation.item.truncate`, `response.cancel` errors."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._active: str | None = None
+        self._active_index: int | None = None
+        self._active_shown = ""
+        self._flagged: set[int] = set()
+        self._audio: dict[str, list[int]] = {}
+        """item_id → [bytes of audio sent, index of its first delta, deltas]."""
+
+    def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
+        """The frames this group judges."""
+        return {
+            (Direction.IN, "response.created"): self._created,
+            (Direction.IN, "response.done"): self._done,
+            (Direction.IN, "response.output_audio.delta"): self._audio_delta,
+            (Direction.IN, "response.audio.delta"): self._audio_delta,
+            (Direction.OUT, "response.create"): self._create,
+            (Direction.OUT, "conversation.item.truncate"): self._truncate,
+            (Direction.LOCAL, "rt.connection"): self._connection,
+        }
+
+    def reset(self) -> None:
+        """A new connection."""
+        self._active = self._active_index = None
+        self._audio.clear()
+
+    def _connection(self, env: Envelope, index: int) -> None:
+        if env.data.get("state") in ("closed", "failed"):
+            self._active = self._active_index = None
+
+    def _created(self, env: Envelope, index: int) -> None:
+        response = obj(env.data.get("response"))
+        if "conversation_id" in response and response["conversation_id"] is None:
+            return  # out of band (conversation "none"): runs beside the default conversation's response
+        self._active = text(response.get("id")) or "(no id)"
+        self._active_shown = plain(self._active, 80)
+        self._active_index = index
+
+    def _done(self, env: Envelope, index: int) -> None:
+        response_id = text(obj(env.data.get("response")).get("id"))
+        if response_id in ("", self._active):
+            self._active = self._active_index = None
+
+    def _audio_delta(self, env: Envelope, index: int) -> None:
+        delta = env.data.get("delta")
+        item_id = env.data.get("item_id")
+        if not isinstance(delta, str) or not isinstance(item_id, str):
+            return
+        entry = self._audio.get(item_id)
+        if entry is None:
+            if len(self._audio) >= MAX_ITEMS_REMEMBERED:
+                del self._audio[next(iter(self._audio))]
+            self._audio[item_id] = [decoded_size(delta), index, 1]
+        else:
+            entry[0] += decoded_size(delta)
+            entry[2] += 1
+
+    def _create(self, env: Envelope, index: int) -> None:
+        if self._active is None or self._active_index is None:
+            return
+        if obj(env.data.get("response")).get("conversation") == "none":
+            return  # out of band: allowed beside the active response
+        ctx = self.ctx
+        self._flagged.add(index)
+        ctx.emit(
+            "response-while-active",
+            f"{ctx.name(index)} was sent while response {self._active_shown} ({ctx.name(self._active_index)}) is "
+            "still in progress: only one response at a time may write to the default conversation, so the server "
+            "refuses this one (conversation_already_has_active_response).",
+            _ACTIVE_FIX,
+            (index, self._active_index),
+        )
+
+    def _truncate(self, env: Envelope, index: int) -> None:
+        ctx, data = self.ctx, env.data
+        problems = [
+            problem
+            for problem in (
+                _field_problem(data, "item_id", "the assistant item's id", lambda v: isinstance(v, str) and bool(v)),
+                _field_problem(data, "content_index", "an integer (0)", _non_negative_int),
+                _field_problem(data, "audio_end_ms", "an integer number of milliseconds", _non_negative_int),
+            )
+            if problem
+        ]
+        if problems:
+            ctx.emit(
+                "truncate-missing-fields",
+                f"{ctx.name(index)} {'; '.join(problems)}: the server needs item_id, content_index and audio_end_ms "
+                "and refuses the truncate, so the item keeps all its audio and text, the unheard part included.",
+                'Send {"type": "conversation.item.truncate", "item_id": <assistant item id>, "content_index": 0, '
+                '"audio_end_ms": <milliseconds actually played>}.',
+                (index,),
+            )
+            return
+        item_id, end = data["item_id"], data["audio_end_ms"]
+        entry = self._audio.get(item_id)
+        if entry is None:
+            return
+        sent, first, deltas = entry
+        fmt = ctx.output_format
+        sent_ms = math.ceil(sent / fmt.bytes_per_ms)
+        if end <= sent_ms:
+            return
+        ctx.emit(
+            "truncate-past-audio",
+            f"{ctx.name(index)} cuts item {plain(item_id, 80)} at audio_end_ms {end}, but the server sent only "
+            f"{duration(sent, fmt)} of audio for it ({sent:,} bytes in {deltas} audio deltas from "
+            f"{ctx.name(first)}): it refuses the truncate (the audio is already shorter than {end} ms), so the "
+            "model's context still holds words the user never heard.",
+            "Compute audio_end_ms from the samples actually played (bytes played ÷ 48 for 24 kHz PCM16), never "
+            f"from wall-clock time; it can be at most the audio received for the item (here {sent_ms} ms).",
+            (index, first),
+        )
+
+    def explain_error(self, error: ServerError) -> bool:
+        """Take an `error` about a response; True when a finding already says (or now says) it."""
+        ctx = self.ctx
+        cause = error.cause
+        if error.code == "conversation_already_has_active_response":
+            if cause is not None and cause in self._flagged:
+                return True
+            subject = ctx.name(cause) if cause is not None else "A response.create"
+            ctx.emit(
+                "response-while-active",
+                f"{subject} was refused by {ctx.name(error.index)} ({error.summary}): a response was already "
+                "running in the default conversation (with server VAD on, the server starts one itself when a "
+                "turn ends).",
+                _ACTIVE_FIX,
+                tuple(i for i in (cause, error.index) if i is not None),
+            )
+            return True
+        if error.code == "response_cancel_not_active":
+            subject = ctx.name(cause) if cause is not None else "A response.cancel"
+            ctx.emit(
+                "cancel-not-active",
+                f"{subject} was answered by {ctx.name(error.index)} ({error.summary}): no response was in progress "
+                "to cancel. Harmless (nothing changes), but the client's idea of the active response is out of "
+                "date.",
+                "Cancel only between response.created and its response.done (track the active response id from "
+                "those events), and pass response_id so a late cancel cannot hit a newer response.",
+                tuple(i for i in (cause, error.index) if i is not None),
+            )
+            return True
+        return False
+
+
+_ACTIVE_FIX = (
+    "Wait for the active response's response.done before sending response.create, or cancel it (response.cancel) "
+    "and wait for its response.done. With server VAD and create_response on, the server answers each turn itself: "
+    "don't also send response.create. For a parallel response outside the conversation, set "
+    'response.conversation "none".'
+)
+
+
+def _non_negative_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _field_problem(data: dict[str, Any], key: str, expected: str, valid: Callable[[Any], bool]) -> str:
+    if key not in data:
+        return f"lacks {key}"
+    if not valid(data[key]):
+        return f"has {key} {shown(data[key])}, which is not {expected}"
+    return ""

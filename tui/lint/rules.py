@@ -1,0 +1,93 @@
+"""The rule catalogue: every rule id the linter can report, its usual severity, and what triggers it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .finding import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: a stable id, the severity it usually reports with, and what triggers it."""
+
+    id: str
+    severity: Severity
+    trigger: str
+
+
+_ERROR, _WARNING, _INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        Rule(
+            "item-create-audio-not-transcribed",
+            _ERROR,
+            "conversation.item.create with an input_audio part carrying audio and no transcript of its own: the "
+            "server never transcribes it (error when transcription is on, warning when off)",
+        ),
+        Rule(
+            "transcription-off-at-commit",
+            _WARNING,
+            "user audio committed (client commit or server VAD) while the session the server last applied has "
+            "input transcription off",
+        ),
+        Rule(
+            "wav-header-in-audio",
+            _ERROR,
+            "appended or item.create audio that starts with a RIFF/WAVE header (once per turn or per item)",
+        ),
+        Rule(
+            "silent-audio", _WARNING, "a committed PCM16 turn (or item audio) that is all zeros; 5 s of zeros under VAD"
+        ),
+        Rule("clipped-audio", _WARNING, "a PCM16 turn or item whose sampled windows have ≥1% of samples at full scale"),
+        Rule("byte-swapped-audio", _WARNING, "a PCM16 turn or item that is far smoother read big-endian"),
+        Rule("commit-too-short", _ERROR, "input_audio_buffer.commit with less than 100 ms appended since the last one"),
+        Rule(
+            "response-while-active",
+            _ERROR,
+            "response.create (default conversation) while a default-conversation response is in progress, or "
+            "the server's conversation_already_has_active_response error",
+        ),
+        Rule(
+            "truncate-missing-fields",
+            _ERROR,
+            "conversation.item.truncate without item_id, content_index or audio_end_ms",
+        ),
+        Rule(
+            "truncate-past-audio",
+            _ERROR,
+            "conversation.item.truncate with audio_end_ms past the audio sent for the item",
+        ),
+        Rule(
+            "dialect-mismatch",
+            _ERROR,
+            "beta event names or session/response fields sent to a GA server, or GA ones sent to a beta server",
+        ),
+        Rule("session-type-missing", _ERROR, "a GA session.update without session.type"),
+        Rule("session-type-mismatch", _ERROR, "a session.update whose session.type differs from the session's type"),
+        Rule(
+            "session-update-rejected",
+            _ERROR,
+            "an error naming a session.update (by event_id, or by a session.* param while the update is unanswered)",
+        ),
+        Rule("output-modalities-refused", _ERROR, "output_modalities (GA) or modalities (beta) the service refuses"),
+        Rule("pcm-rate-not-24000", _ERROR, "an audio/pcm format with a rate other than 24000 in a session or response"),
+        Rule("audio-format-unknown", _ERROR, "an audio format type the service does not know"),
+        Rule(
+            "transcription-failed", _ERROR, "conversation.item.input_audio_transcription.failed, with code and message"
+        ),
+        Rule(
+            "unknown-server-event", _INFO, "a server event type neither dialect defines (once per type per connection)"
+        ),
+        Rule("unknown-client-event", _ERROR, "a client event type that neither dialect accepts"),
+        Rule("malformed-client-frame", _ERROR, "a frame the client sent that is not a JSON event (rt.malformed, out)"),
+        Rule(
+            "invalid-base64-audio", _ERROR, "append or item.create audio that is missing, not a string, or not base64"
+        ),
+        Rule("append-too-large", _ERROR, "an input_audio_buffer.append carrying more than 15 MiB of audio"),
+        Rule("cancel-not-active", _WARNING, "response.cancel that the server answered with response_cancel_not_active"),
+        Rule("server-error", _ERROR, "any other error event, with the client frame it names"),
+    )
+}

@@ -1,0 +1,112 @@
+"""Rules about what the server sent: errors (each explained once), and event types nobody defines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from tui.protocol import Direction, Envelope, error_summary, is_known, obj, text
+
+from .context import Context, ServerError
+from .finding import Severity, plain, shown
+from .shapes import MCP_SERVER_EVENTS
+
+LOOKBACK = 200_000
+"""Frames searched backwards for the frame an `error` names (an hour of traffic)."""
+
+#: Fixes for errors no other rule explains, by code.
+_ERROR_FIXES: dict[str, str] = {
+    "beta_api_shape_disabled": (
+        "The beta interface (OpenAI-Beta: realtime=v1) was retired: connect without that header (and without the "
+        "openai-beta.realtime-v1 subprotocol) and speak the GA shape (session.type, audio.input.*, "
+        "response.output_* events)."
+    ),
+    "invalid_api_key": "Check the API key the client sends (Authorization: Bearer …); the server closes the socket.",
+    "missing_model": "Name a realtime model in the URL (?model=gpt-realtime), or ?intent=transcription.",
+    "invalid_model": "Name a realtime model in the URL (?model=gpt-realtime); transcription models go in the session.",
+    "session_expired": "Sessions last at most 60 minutes: reconnect to start a new one.",
+    "invalid_json": "Send each event as one JSON object in one text frame.",
+    "invalid_event": "Send each event as a JSON object with a string type, in a text frame (not binary).",
+}
+_NOT_THE_CLIENTS = frozenset({"session_expired"})
+
+
+class ServerRules:
+    """`error` events (each asks the other groups first) and unknown server event types."""
+
+    def __init__(self, ctx: Context, explainers: Sequence[Callable[[ServerError], bool]], flagged: set[int]) -> None:
+        self.ctx = ctx
+        self._explainers = explainers
+        self._flagged = flagged
+        """Frames that already carry an error finding: an error naming one of them says nothing new."""
+        self._unknown_seen: set[str] = set()
+
+    def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
+        """The frames this group judges."""
+        return {(Direction.IN, "error"): self._error}
+
+    def reset(self) -> None:
+        """A new connection."""
+        self._unknown_seen.clear()
+
+    def unknown_server_event(self, env: Envelope, index: int) -> None:
+        """A received frame no handler took: report its type once if neither dialect defines it."""
+        etype = env.type
+        if etype in self._unknown_seen or is_known(etype) or etype in MCP_SERVER_EVENTS or etype.startswith("rt."):
+            return
+        self._unknown_seen.add(etype)
+        ctx = self.ctx
+        ctx.emit(
+            "unknown-server-event",
+            f"{ctx.name(index)}: the server sent an event type that neither the GA nor the beta interface defines "
+            f"({shown(plain(etype, 80))}; later ones of this type are not reported again).",
+            "Nothing to fix in the client if it ignores event types it does not know (it should, rather than fail); "
+            "if this is a new event, the API's changelog says what it carries.",
+            (index,),
+        )
+
+    def _error(self, env: Envelope, index: int) -> None:
+        error = obj(env.data.get("error"))
+        event_id = text(error.get("event_id"))
+        found = ServerError(
+            index=index,
+            code=text(error.get("code")),
+            message=text(error.get("message")),
+            param=plain(text(error.get("param")), 120),
+            event_id=event_id,
+            cause=self._find_sent(event_id, index) if event_id else None,
+            summary=plain(error_summary(env.data)).rstrip(". "),
+        )
+        for explain in self._explainers:
+            if explain(found):
+                return
+        if found.cause is not None and found.cause in self._flagged:
+            return  # a finding on that frame already says why the server refused it
+        ctx = self.ctx
+        param = f" (param {found.param})" if found.param else ""
+        if found.cause is not None:
+            cause_type = ctx.journal[found.cause].type
+            message = (
+                f"{ctx.name(index)} refuses {ctx.name(found.cause)}: {found.summary}{param}. The server did not act "
+                f"on that {cause_type}; the session is otherwise unchanged."
+            )
+        else:
+            message = f"{ctx.name(index)}: {found.summary}{param}."
+        ctx.emit(
+            "server-error",
+            message,
+            _ERROR_FIXES.get(
+                found.code,
+                "Correct what the error's message and param name, then send the frame again. Set an event_id on "
+                "every client event so errors name the frame they are about.",
+            ),
+            tuple(i for i in (index, found.cause) if i is not None),
+            Severity.WARNING if found.code in _NOT_THE_CLIENTS else None,
+        )
+
+    def _find_sent(self, event_id: str, before: int) -> int | None:
+        journal = self.ctx.journal
+        for i in range(before - 1, max(-1, before - 1 - LOOKBACK), -1):
+            frame = journal[i]
+            if frame.event_id == event_id and frame.direction is Direction.OUT:
+                return i
+        return None
