@@ -8,7 +8,6 @@ server's item chain (`previous_item_id`), never by arrival of transcription even
 from __future__ import annotations
 
 import time
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
