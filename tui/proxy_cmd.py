@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import queue
+import signal
 import sys
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TextIO
@@ -111,20 +114,30 @@ async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: 
         async with server:
             print(server.url, file=out, flush=True)
             print(f"rt-tui proxy: relaying {server.url} → {target.label}; Ctrl+C stops it", file=err, flush=True)
-            flusher = asyncio.create_task(printer.flush_every(0.1))
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(signum, stop.set)  # stop cleanly: every pending line is written
             try:
-                await asyncio.Event().wait()
+                await stop.wait()
             finally:
-                flusher.cancel()
-                printer.flush()
+                printer.close()
 
 
 class FramePrinter:
-    """Headless proxy output: each frame as a JSON line (with its connection number), findings on stderr."""
+    """Headless proxy output: each frame as a JSON line (with its connection number), findings on stderr.
+
+    Lines are handed to a writer thread: a consumer that reads stdout slowly (or not at all) must
+    never stall the relay. Past `MAX_PENDING` characters waiting, lines are dropped and counted
+    (the capture files keep every frame).
+    """
+
+    MAX_PENDING = 256 * 1024 * 1024
 
     def __init__(self, out: TextIO, err: TextIO) -> None:
-        self.out = out
-        self.err = err
+        self.out = OffLoopWriter(out, self.MAX_PENDING)
+        self.err = OffLoopWriter(err, self.MAX_PENDING)
 
     def sink_for(self, connection: ProxyConnection) -> Sink:
         """A sink for one connection: its own session model (with the linter) and its printer."""
@@ -150,22 +163,58 @@ class FramePrinter:
         return sink
 
     def _findings(self, model: SessionModel, number: int) -> None:
-        take = getattr(model.linter, "take_changes", None)
-        if take is None:
+        if model.linter is None:
             return
         from tui.lint import format_finding
 
-        for finding in take():
+        for finding in model.linter.take_changes():
             self.err.write(f"[conn {number}] {format_finding(finding, model.journal)}\n")
 
-    def flush(self) -> None:
-        """Push buffered lines out (a closed pipe is not an error)."""
-        with contextlib.suppress(BrokenPipeError, ValueError):
-            self.out.flush()
-            self.err.flush()
+    def close(self) -> None:
+        """Write what is pending and stop the writer threads."""
+        for writer in (self.out, self.err):
+            writer.close()
 
-    async def flush_every(self, seconds: float) -> None:
-        """Flush on a timer: lines reach a pipe promptly without a system call per frame."""
+
+class OffLoopWriter:
+    """Writes text to a stream from a thread of its own, so a blocked pipe never blocks the loop."""
+
+    def __init__(self, stream: TextIO, max_pending: int) -> None:
+        self.stream = stream
+        self.max_pending = max_pending
+        self.dropped = 0
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="rt-proxy-output", daemon=True)
+        self._thread.start()
+
+    def write(self, text: str) -> None:
+        """Queue `text` (dropped and counted when too much is already waiting)."""
+        with self._lock:
+            if self._pending + len(text) > self.max_pending:
+                self.dropped += 1
+                return
+            self._pending += len(text)
+        self._queue.put(text)
+
+    def _run(self) -> None:
         while True:
-            await asyncio.sleep(seconds)
-            self.flush()
+            text = self._queue.get()
+            if text is None:
+                break
+            try:
+                self.stream.write(text)
+                if self._queue.empty():
+                    self.stream.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                pass  # the reader went away: the capture files still hold everything
+            with self._lock:
+                self._pending -= len(text)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Flush what is queued (waiting at most `timeout` seconds) and stop."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+        with contextlib.suppress(BrokenPipeError, ValueError, OSError):
+            self.stream.flush()
