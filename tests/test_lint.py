@@ -1,0 +1,983 @@
+"""The Realtime linter: each rule on a hand-written frame sequence that triggers it and a close one that must not.
+
+Frames are built by hand (tests/journal_helpers.py, tests/lint_helpers.py) and run through the
+real pipeline with `lint_envelopes`; audio is real PCM16 and real WAV files from the stdlib
+`wave` module. The end-to-end test at the bottom lints a real session with the simulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import Any
+
+import numpy as np
+import soxr
+from hypothesis import given
+from hypothesis import strategies as st
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.journal_helpers import audio_b64, connecting, received, sent
+from tests.lint_helpers import (
+    audio_item,
+    b64,
+    beta_created,
+    beta_session,
+    ga_created,
+    ga_updated,
+    lint,
+    of_rule,
+    rules,
+    speech,
+    swapped,
+    wav_file,
+)
+from tests.server_helpers import speech_pcm24
+from tui.journal import Journal
+from tui.lint import RULES, Finding, Linter, Severity, finding_record, format_finding, lint_envelopes
+from tui.protocol import Direction, Envelope, next_seq
+
+TRANSCRIBE = "gpt-4o-transcribe"
+
+
+def one(findings: list[Finding], rule: str) -> Finding:
+    """The single finding of `rule` (fails when there are none or several)."""
+    found = of_rule(findings, rule)
+    assert len(found) == 1, [(f.rule, f.message) for f in findings]
+    return found[0]
+
+
+def append(pcm: bytes) -> Envelope:
+    return sent("input_audio_buffer.append", audio=b64(pcm))
+
+
+def commit() -> Envelope:
+    return sent("input_audio_buffer.commit")
+
+
+# -- 1. audio added with conversation.item.create ---------------------------------------------------
+
+
+def test_item_create_audio_with_transcription_on_is_an_error_naming_the_frame() -> None:
+    create = sent("conversation.item.create", item=audio_item(b64(speech(300))))
+    findings, journal = lint(connecting(), ga_created(), ga_updated(transcription=TRANSCRIBE), create)
+    found = one(findings, "item-create-audio-not-transcribed")
+    assert found.severity is Severity.ERROR
+    assert f"conversation.item.create #{create.seq} carries audio" in found.message
+    assert "never transcribes" in found.message and TRANSCRIBE in found.message
+    assert "input_audio_buffer.append" in found.fix and "input_audio_buffer.commit" in found.fix
+    assert journal[found.frames[0]].seq == create.seq
+
+
+def test_item_create_audio_with_transcription_off_is_a_warning() -> None:
+    create = sent("conversation.item.create", item=audio_item(b64(speech(300))))
+    findings, _ = lint(ga_created(), create)
+    found = one(findings, "item-create-audio-not-transcribed")
+    assert found.severity is Severity.WARNING
+    assert "transcription is off" in found.message
+
+
+def test_item_create_with_its_own_transcript_or_text_is_not_reported() -> None:
+    with_transcript = sent("conversation.item.create", item=audio_item(b64(speech(300)), transcript="hello"))
+    text_only = sent(
+        "conversation.item.create",
+        item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hello"}]},
+    )
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE), with_transcript, text_only)
+    assert findings == []
+
+
+def test_the_seed_question_in_the_beta_dialect() -> None:
+    """whisper-1 on, a 44.1 kHz WAV in conversation.item.create, server VAD: both mistakes, nothing else."""
+    update = sent(
+        "session.update",
+        session={
+            "input_audio_transcription": {"model": "whisper-1", "language": "en", "prompt": "Use a British accent."}
+        },
+    )
+    create = sent("conversation.item.create", item=audio_item(b64(wav_file(speech(500), rate=44100))))
+    findings, _ = lint(
+        connecting(),
+        beta_created(),
+        update,
+        received("session.updated", session=beta_session(transcription="whisper-1")),
+        create,
+        received(
+            "conversation.item.created", item={"id": "item_1", "content": [{"type": "input_audio", "transcript": None}]}
+        ),
+    )
+    assert rules(findings) == ["item-create-audio-not-transcribed", "wav-header-in-audio"]
+    assert findings[0].severity is Severity.ERROR and "whisper-1" in findings[0].message
+    assert "Server VAD does not answer it either" in findings[0].message
+    assert "44.1 kHz mono 16-bit PCM" in findings[1].message
+
+
+# -- 2. transcription off when audio is committed ---------------------------------------------------
+
+
+def test_commit_with_transcription_off_names_the_commit() -> None:
+    done = commit()
+    findings, _ = lint(ga_created(vad=False), append(speech(200)), done)
+    found = one(findings, "transcription-off-at-commit")
+    assert found.severity is Severity.WARNING
+    assert f"input_audio_buffer.commit #{done.seq} commits 200 ms of user audio" in found.message
+    assert "audio.input.transcription: null" in found.message
+    assert "session.audio.input.transcription" in found.fix
+
+
+def test_server_vad_commit_with_transcription_off_names_the_committed_event() -> None:
+    created = ga_created(vad=True)
+    committed = received("input_audio_buffer.committed", item_id="item_1", previous_item_id=None)
+    findings, _ = lint(created, append(speech(300)), committed)
+    found = one(findings, "transcription-off-at-commit")
+    assert f"input_audio_buffer.committed #{committed.seq}" in found.message
+
+
+def test_beta_session_with_transcription_off_says_the_beta_setting() -> None:
+    findings, _ = lint(beta_created(vad=False), append(speech(200)), commit())
+    found = one(findings, "transcription-off-at-commit")
+    assert "input_audio_transcription: null" in found.message
+    assert "session.input_audio_transcription" in found.fix
+
+
+def test_commit_with_transcription_on_or_unknown_session_is_not_reported() -> None:
+    on, _ = lint(ga_created(vad=False), ga_updated(transcription=TRANSCRIBE, vad=False), append(speech(200)), commit())
+    unknown, _ = lint(append(speech(200)), commit())  # no session.created seen: nothing certain to say
+    assert on == [] and unknown == []
+
+
+# -- 3. what the audio is -------------------------------------------------------------------------
+
+
+def test_wav_in_item_create_says_the_header_rate_channels_and_bits() -> None:
+    wav = wav_file(speech(500), rate=44100, channels=2)
+    create = sent("conversation.item.create", item=audio_item(b64(wav)))
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE), create)
+    assert rules(findings) == ["item-create-audio-not-transcribed", "wav-header-in-audio"]
+    found = one(findings, "wav-header-in-audio")
+    assert found.severity is Severity.ERROR
+    assert f"conversation.item.create #{create.seq}" in found.message
+    assert "RIFF/WAVE header" in found.message
+    assert "44.1 kHz stereo 16-bit PCM" in found.message
+    assert "3.7× too slow" in found.message  # 176,400 bytes/s heard as 48,000
+    assert "-ar 24000 -ac 1" in found.fix
+
+
+def test_wav_header_in_appends_is_reported_once_per_turn() -> None:
+    wav = wav_file(speech(300), rate=16000)
+    first = append(wav)
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        first,
+        append(wav),
+        append(wav),
+        commit(),
+        append(wav),
+        commit(),
+    )
+    found = of_rule(findings, "wav-header-in-audio")
+    assert len(found) == 2
+    assert f"input_audio_buffer.append #{first.seq}" in found[0].message
+    assert "16 kHz mono 16-bit PCM" in found[0].message and "too fast" in found[0].message
+
+
+def test_wav_header_of_the_right_format_still_an_error_but_says_only_the_header_is_wrong() -> None:
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(wav_file(speech(300))), commit())
+    found = one(findings, "wav-header-in-audio")
+    assert "24 kHz mono 16-bit PCM" in found.message and "happen to be in the session's format" in found.message
+    assert "Strip the header (the first 44 bytes" in found.fix
+
+
+def test_raw_pcm_of_the_same_samples_is_clean() -> None:
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        append(speech(300)),
+        append(speech(300)),
+        commit(),
+        sent("conversation.item.create", item=audio_item(b64(speech(300)), transcript="hi")),
+    )
+    assert findings == []
+
+
+def test_a_committed_turn_of_zeros_is_silent_audio() -> None:
+    done = commit()
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(bytes(4800)), append(bytes(4800)), done)
+    found = one(findings, "silent-audio")
+    assert found.severity is Severity.WARNING
+    assert f"input_audio_buffer.commit #{done.seq} commits 200 ms of audio that is all zeros" in found.message
+
+
+def test_zeros_then_speech_in_one_turn_is_not_silent() -> None:
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False), append(bytes(4800)), append(speech(100)), commit()
+    )
+    assert findings == []
+
+
+def test_zeros_under_server_vad_are_reported_once_after_five_seconds() -> None:
+    frames = [append(bytes(48 * 1000)) for _ in range(8)]
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=True), *frames)
+    found = one(findings, "silent-audio")
+    assert "server VAD is on" in found.message and "5.0 s" in found.message
+    assert found.frames == (5, 1)  # the fifth append (5 s reached), then the stretch's first
+    without_vad, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *frames)
+    assert without_vad == []  # push-to-talk: judged at the commit, which has not come
+
+
+def test_g711_zeros_and_byte_order_are_not_judged() -> None:
+    pcmu = {"type": "audio/pcmu"}
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False, fmt=pcmu),
+        append(bytes(800)),
+        commit(),
+        append(swapped(speech(300))[:2400]),
+        commit(),
+    )
+    assert findings == []
+
+
+def test_byte_swapped_pcm_is_reported_at_the_commit() -> None:
+    be = swapped(speech(600))
+    done = commit()
+    chunks = [append(be[i : i + 960]) for i in range(0, len(be), 960)]
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *chunks, done)
+    found = one(findings, "byte-swapped-audio")
+    assert f"input_audio_buffer.commit #{done.seq}" in found.message and "big-endian" in found.message
+    assert "'<i2'" in found.fix
+    assert found.frames == (len(chunks) + 1, 1)  # the commit, then the turn's first append
+
+
+def test_byte_swapped_speech_in_one_big_append_and_in_item_create() -> None:
+    be = b64(swapped(speech(1500)))
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        sent("input_audio_buffer.append", audio=be),
+        commit(),
+        sent("conversation.item.create", item=audio_item(be, transcript="hi")),
+    )
+    assert rules(findings) == ["byte-swapped-audio", "byte-swapped-audio"]
+
+
+def test_chunks_of_odd_length_do_not_look_byte_swapped() -> None:
+    pcm = speech(600)
+    cuts = list(range(0, len(pcm), 961))  # odd chunk sizes: the server's buffer stays aligned, so must we
+    chunks = [append(pcm[a : a + 961]) for a in cuts]
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *chunks, commit())
+    assert findings == []
+
+
+def test_clipped_pcm_is_reported_and_normal_level_is_not() -> None:
+    loud = np.clip(np.frombuffer(speech(600, amplitude=30000), dtype="<i2").astype(np.int32) * 4, -32768, 32767)
+    clipped = loud.astype("<i2").tobytes()
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(clipped), commit())
+    found = one(findings, "clipped-audio")
+    assert "full scale" in found.message and "32767" in found.fix
+    quiet, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(speech(600, amplitude=30000)), commit())
+    assert quiet == []
+
+
+def test_real_speech_is_clean_and_its_byte_swapped_copy_is_not() -> None:
+    pcm = speech_pcm24("what is the weather like in London today")
+    setup = ga_created(transcription=TRANSCRIBE, vad=False)
+    clean, _ = lint(setup, *[append(pcm[i : i + 960]) for i in range(0, len(pcm), 960)], commit())
+    assert clean == []
+    be = swapped(pcm)
+    bad, _ = lint(setup, *[append(be[i : i + 960]) for i in range(0, len(be), 960)], commit())
+    assert rules(bad) == ["byte-swapped-audio"]
+
+
+# -- 4. commits, responses, truncation ------------------------------------------------------------
+
+
+def test_commit_under_100_ms_is_refused() -> None:
+    first, done = append(speech(40)), commit()
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), first, done)
+    found = one(findings, "commit-too-short")
+    assert found.severity is Severity.ERROR
+    assert f"input_audio_buffer.commit #{done.seq} commits only 40 ms of audio (1,920 bytes" in found.message
+    assert found.frames == (2, 1)
+    assert "4,800 bytes" in found.fix
+    empty, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), commit())
+    assert "an empty input audio buffer" in one(empty, "commit-too-short").message
+
+
+def test_commit_of_100_ms_passes_and_g711_counts_8_bytes_a_millisecond() -> None:
+    ok, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(speech(100)), commit())
+    assert ok == []
+    pcmu = {"type": "audio/pcmu"}
+    g711, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False, fmt=pcmu), append(b"\x7f" * 800), commit())
+    assert g711 == []
+    short, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False, fmt=pcmu), append(b"\x7f" * 792), commit())
+    assert "99 ms" in one(short, "commit-too-short").message
+
+
+def test_the_count_restarts_at_each_commit_and_clear() -> None:
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        append(speech(80)),
+        sent("input_audio_buffer.clear"),
+        append(speech(60)),
+        append(speech(60)),
+        commit(),
+        append(speech(50)),
+        commit(),
+    )
+    found = one(findings, "commit-too-short")
+    assert "50 ms" in found.message and "since the last commit" in found.message
+
+
+def test_commit_refused_by_the_server_is_reported_even_when_the_count_looked_enough() -> None:
+    # Server VAD committed the turn while the client was still appending: its own commit finds too little.
+    done = sent("input_audio_buffer.commit", event_id="evt_commit")
+    error = received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "input_audio_buffer_commit_empty",
+            "message": "buffer too small",
+            "event_id": "evt_commit",
+        },
+    )
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(300)), done, error)
+    found = one(findings, "commit-too-short")
+    assert f"input_audio_buffer.commit #{done.seq} was refused by error #{error.seq}" in found.message
+    assert rules(findings) == ["commit-too-short"]  # not also a generic server-error
+
+
+def test_response_create_while_a_response_is_active() -> None:
+    created = received("response.created", response={"id": "resp_1", "status": "in_progress", "conversation_id": "c"})
+    again = sent("response.create")
+    findings, _ = lint(ga_created(), sent("response.create"), created, again)
+    found = one(findings, "response-while-active")
+    assert found.severity is Severity.ERROR
+    assert f"response.create #{again.seq} was sent while response resp_1 (response.created #{created.seq})" in (
+        found.message
+    )
+
+
+def test_response_create_after_done_or_out_of_band_is_fine() -> None:
+    created = received("response.created", response={"id": "resp_1", "conversation_id": "c"})
+    done = received("response.done", response={"id": "resp_1", "status": "completed"})
+    out_of_band = received("response.created", response={"id": "resp_2", "conversation_id": None})
+    findings, _ = lint(
+        ga_created(),
+        created,
+        sent("response.create", response={"conversation": "none"}),
+        done,
+        sent("response.create"),
+        received("response.done", response={"id": "resp_3"}),
+        out_of_band,
+        sent("response.create"),
+    )
+    assert findings == []
+
+
+def test_active_response_error_from_the_server_is_reported_once() -> None:
+    create = sent("response.create", event_id="evt_rc")
+    error = received(
+        "error", error={"code": "conversation_already_has_active_response", "message": "busy", "event_id": "evt_rc"}
+    )
+    findings, _ = lint(ga_created(), create, error)
+    found = one(findings, "response-while-active")
+    assert f"response.create #{create.seq} was refused by error #{error.seq}" in found.message
+    assert rules(findings) == ["response-while-active"]
+
+
+def test_truncate_without_its_fields() -> None:
+    truncate = sent("conversation.item.truncate", item_id="item_a", content_index="0")
+    findings, _ = lint(ga_created(), truncate)
+    found = one(findings, "truncate-missing-fields")
+    assert f"conversation.item.truncate #{truncate.seq} has content_index '0'" in found.message
+    assert "lacks audio_end_ms" in found.message
+    complete, _ = lint(ga_created(), sent("conversation.item.truncate", item_id="x", content_index=0, audio_end_ms=0))
+    assert complete == []
+
+
+def test_truncate_past_the_audio_the_server_sent() -> None:
+    deltas = [
+        received("response.output_audio.delta", response_id="r", item_id="item_a", delta=audio_b64(100))
+        for _ in range(3)
+    ]
+    past = sent("conversation.item.truncate", item_id="item_a", content_index=0, audio_end_ms=450)
+    inside = sent("conversation.item.truncate", item_id="item_a", content_index=0, audio_end_ms=300)
+    findings, _ = lint(ga_created(), *deltas, inside, past)
+    found = one(findings, "truncate-past-audio")
+    assert f"conversation.item.truncate #{past.seq} cuts item item_a at audio_end_ms 450" in found.message
+    assert "300 ms of audio" in found.message and "3 audio deltas" in found.message
+    assert found.frames == (5, 1)
+
+
+def test_truncate_counts_beta_audio_deltas_too() -> None:
+    deltas = [received("response.audio.delta", item_id="item_b", delta=audio_b64(100)) for _ in range(2)]
+    findings, _ = lint(
+        beta_created(), *deltas, sent("conversation.item.truncate", item_id="item_b", content_index=0, audio_end_ms=201)
+    )
+    assert rules(findings) == ["truncate-past-audio"]
+
+
+# -- 5. dialect ---------------------------------------------------------------------------------
+
+
+def test_beta_session_fields_sent_to_a_ga_server() -> None:
+    update = sent(
+        "session.update",
+        session={"input_audio_transcription": {"model": "whisper-1"}, "turn_detection": None, "modalities": ["text"]},
+    )
+    findings, _ = lint(ga_created(), update)
+    found = one(findings, "dialect-mismatch")
+    assert f"session.update #{update.seq} sends beta session fields to a GA server" in found.message
+    assert "input_audio_transcription (→ audio.input.transcription)" in found.message
+    assert "modalities (→ output_modalities)" in found.message
+    assert "transcription stays off" in found.message
+    assert one(findings, "session-type-missing")  # and no session.type either
+
+
+def test_ga_session_fields_sent_to_a_beta_server_and_beta_fields_are_fine_there() -> None:
+    findings, _ = lint(beta_created(), sent("session.update", session={"type": "realtime", "audio": {}}))
+    assert (
+        "GA session fields to a beta server: type (no equivalent), audio" in one(findings, "dialect-mismatch").message
+    )
+    fine, _ = lint(
+        beta_created(), sent("session.update", session={"input_audio_transcription": {"model": "whisper-1"}})
+    )
+    assert fine == []
+
+
+def test_dialect_is_judged_once_the_server_says_it() -> None:
+    early = sent("session.update", session={"input_audio_format": "pcm16"})
+    findings, _ = lint(connecting(), early, ga_created())
+    assert f"session.update #{early.seq}" in one(findings, "dialect-mismatch").message
+
+
+def test_beta_event_name_sent_to_a_ga_server() -> None:
+    update = sent("transcription_session.update", session={"input_audio_transcription": {"model": "whisper-1"}})
+    findings, _ = lint(ga_created(), update)
+    found = one(findings, "dialect-mismatch")
+    assert f"transcription_session.update #{update.seq} is a beta event" in found.message
+    assert 'session.type "transcription"' in found.fix
+
+
+def test_beta_response_fields_sent_to_a_ga_server() -> None:
+    findings, _ = lint(ga_created(), sent("response.create", response={"modalities": ["text"], "voice": "alloy"}))
+    assert "modalities (→ output_modalities), voice" in one(findings, "dialect-mismatch").message
+    fine, _ = lint(ga_created(), sent("response.create", response={"output_modalities": ["text"]}))
+    assert fine == []
+
+
+def test_ga_session_update_without_type() -> None:
+    update = sent("session.update", session={"instructions": "Be brief."})
+    findings, _ = lint(ga_created(), update)
+    found = one(findings, "session-type-missing")
+    assert f"session.update #{update.seq} has no session.type" in found.message
+    assert '"type": "realtime"' in found.fix
+    typed, _ = lint(ga_created(), sent("session.update", session={"type": "realtime", "instructions": "Be brief."}))
+    on_beta, _ = lint(beta_created(), sent("session.update", session={"instructions": "Be brief."}))
+    assert typed == [] and on_beta == []
+
+
+def test_transcription_type_on_a_realtime_session() -> None:
+    findings, _ = lint(ga_created(), sent("session.update", session={"type": "transcription"}))
+    assert "sets session.type 'transcription' on a 'realtime' session" in one(findings, "session-type-mismatch").message
+
+
+def test_rejected_session_update_quotes_the_error_and_says_what_the_server_kept() -> None:
+    update = sent(
+        "session.update",
+        event_id="evt_up",
+        session={"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-2"}}}},
+    )
+    error = received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "invalid_value",
+            "message": "Invalid value: 'whisper-2'.",
+            "param": "session.audio.input.transcription.model",
+            "event_id": "evt_up",
+        },
+    )
+    created = ga_created(vad=True)
+    findings, _ = lint(created, update, error)
+    found = one(findings, "session-update-rejected")
+    assert found.frames == (1, 2)
+    assert f"session.update #{update.seq} was rejected by error #{error.seq}: invalid_value: Invalid value" in (
+        found.message
+    )
+    assert f"it kept the session of session.created #{created.seq}: transcription off · server_vad" in found.message
+    assert "session.audio.input.transcription.model" in found.fix
+    assert "server-error" not in rules(findings)
+
+
+def test_rejection_without_event_id_is_tied_to_the_unanswered_update() -> None:
+    update = sent("session.update", session={"type": "realtime", "bogus": 1})
+    error = received("error", error={"code": "unknown_parameter", "message": "Unknown", "param": "session.bogus"})
+    findings, _ = lint(ga_created(), update, error)
+    assert one(findings, "session-update-rejected").frames == (1, 2)
+    answered, _ = lint(ga_created(), update, ga_updated(), received("error", error={"code": "x", "param": "session.y"}))
+    assert "session-update-rejected" not in rules(
+        answered
+    )  # the update was answered: the error is about something else
+
+
+def test_error_about_another_frame_is_not_a_rejected_update() -> None:
+    create = sent("conversation.item.create", event_id="evt_ic", item={"type": "message", "role": "user"})
+    error = received("error", error={"code": "invalid_value", "message": "bad item", "event_id": "evt_ic"})
+    findings, _ = lint(ga_created(), sent("session.update", session={"type": "realtime"}), create, error)
+    found = one(findings, "server-error")
+    assert f"error #{error.seq} refuses conversation.item.create #{create.seq}: invalid_value: bad item" in (
+        found.message
+    )
+
+
+# -- 6. output modalities, audio formats ----------------------------------------------------------
+
+
+def test_ga_output_modalities_text_and_audio_together_is_refused() -> None:
+    update = sent("session.update", session={"type": "realtime", "output_modalities": ["text", "audio"]})
+    findings, _ = lint(ga_created(), update)
+    found = one(findings, "output-modalities-refused")
+    assert f"session.update #{update.seq}: session.output_modalities asks for text and audio at once" in found.message
+    create = sent("response.create", response={"output_modalities": ["audio", "text"]})
+    in_response, _ = lint(ga_created(), create)
+    assert "no response starts" in one(in_response, "output-modalities-refused").message
+    fine, _ = lint(ga_created(), sent("session.update", session={"type": "realtime", "output_modalities": ["text"]}))
+    assert fine == []
+
+
+def test_beta_modalities_without_text_is_refused() -> None:
+    findings, _ = lint(beta_created(), sent("session.update", session={"modalities": ["audio"]}))
+    assert 'lacks "text"' in one(findings, "output-modalities-refused").message
+    fine, _ = lint(beta_created(), sent("session.update", session={"modalities": ["audio", "text"]}))
+    assert fine == []
+
+
+def test_pcm_rate_other_than_24000() -> None:
+    update = sent(
+        "session.update",
+        session={
+            "type": "realtime",
+            "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}, "transcription": {"model": "x"}}},
+        },
+    )
+    findings, _ = lint(ga_created(), update)
+    found = one(findings, "pcm-rate-not-24000")
+    assert f"session.update #{update.seq}: session.audio.input.format declares audio/pcm at rate 16 kHz" in (
+        found.message
+    )
+    assert "transcription settings in the same update" in found.message
+    response = sent("response.create", response={"audio": {"output": {"format": {"type": "audio/pcm", "rate": 44100}}}})
+    in_response, _ = lint(ga_created(), response)
+    assert (
+        "response.audio.output.format declares audio/pcm at rate 44.1 kHz"
+        in one(in_response, "pcm-rate-not-24000").message
+    )
+    fine, _ = lint(
+        ga_created(),
+        sent(
+            "session.update",
+            session={"type": "realtime", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}}}},
+        ),
+    )
+    assert fine == []
+
+
+def test_unknown_audio_format() -> None:
+    ga, _ = lint(
+        ga_created(),
+        sent("session.update", session={"type": "realtime", "audio": {"input": {"format": {"type": "audio/wav"}}}}),
+    )
+    assert "type 'audio/wav' is not a format the service knows" in one(ga, "audio-format-unknown").message
+    beta, _ = lint(beta_created(), sent("session.update", session={"input_audio_format": "wav"}))
+    assert one(beta, "audio-format-unknown")
+    fine, _ = lint(beta_created(), sent("session.update", session={"input_audio_format": "g711_ulaw"}))
+    assert fine == []
+
+
+# -- 7. transcription failures --------------------------------------------------------------------
+
+
+def test_transcription_failed_is_a_finding_with_code_message_and_commit() -> None:
+    done = commit()
+    failed = received(
+        "conversation.item.input_audio_transcription.failed",
+        item_id="item_f",
+        content_index=0,
+        error={
+            "type": "transcription_error",
+            "code": "audio_unintelligible",
+            "message": "The audio could not be transcribed.",
+        },
+    )
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        append(speech(300)),
+        done,
+        received("input_audio_buffer.committed", item_id="item_f"),
+        failed,
+    )
+    found = one(findings, "transcription-failed")
+    assert found.severity is Severity.ERROR
+    assert f"{failed.type} #{failed.seq}: the server could not transcribe item item_f" in found.message
+    assert f"(committed by input_audio_buffer.commit #{done.seq})" in found.message
+    assert "audio_unintelligible: The audio could not be transcribed." in found.message
+    assert found.frames == (4, 2)
+
+
+def test_transcription_completed_is_not_a_finding() -> None:
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        append(speech(300)),
+        commit(),
+        received("input_audio_buffer.committed", item_id="item_f"),
+        received("conversation.item.input_audio_transcription.completed", item_id="item_f", transcript="hi"),
+    )
+    assert findings == []
+
+
+# -- 8. unknown server events ---------------------------------------------------------------------
+
+
+def test_unknown_server_event_type_is_reported_once_per_type() -> None:
+    odd = received("response.output_hologram.delta", delta="x")
+    findings, _ = lint(ga_created(), odd, received("response.output_hologram.delta", delta="y"))
+    found = one(findings, "unknown-server-event")
+    assert found.severity is Severity.INFO and "'response.output_hologram.delta'" in found.message
+
+
+def test_known_server_events_of_both_dialects_are_not_unknown() -> None:
+    findings, _ = lint(
+        ga_created(),
+        received("response.audio_transcript.delta", delta="x"),
+        received("transcription_session.updated", session={}),
+        received("mcp_list_tools.completed", item_id="i"),
+        received("rate_limits.updated", rate_limits=[]),
+        received("conversation.item.input_audio_transcription.segment", item_id="i"),
+    )
+    assert findings == []
+
+
+# -- extras --------------------------------------------------------------------------------------
+
+
+def test_unknown_client_event() -> None:
+    bad = sent("response.cancelled")
+    findings, _ = lint(ga_created(), bad, sent("conversation.item.retrieve", item_id="i"))
+    assert f"response.cancelled #{bad.seq}: 'response.cancelled' is not a client event" in (
+        one(findings, "unknown-client-event").message
+    )
+
+
+def test_malformed_client_frame() -> None:
+    bad = Envelope(next_seq(), Direction.OUT, "rt.malformed", {"type": "rt.malformed", "message": "not JSON"}, "{oops")
+    findings, _ = lint(ga_created(), bad)
+    found = one(findings, "malformed-client-frame")
+    assert f"rt.malformed #{bad.seq}: the client sent a frame that is not a JSON event (not JSON)" in found.message
+    received_bad = Envelope(next_seq(), Direction.IN, "rt.malformed", {"type": "rt.malformed"}, "{oops")
+    from_server, _ = lint(ga_created(), received_bad)
+    assert from_server == []  # the server's own garbage is not the client's mistake (the log shows it)
+
+
+def test_audio_that_is_not_base64() -> None:
+    pcm = b64(speech(200))
+    cases = {
+        "data:audio/wav;base64," + pcm: "is a data URL",
+        pcm.replace("+", "-").replace("/", "_"): "URL-safe",
+        pcm.rstrip("=") + "A": "not padded",
+        "\n".join(pcm[i : i + 76] for i in range(0, len(pcm), 76)): "contains '\\n'",
+    }
+    for audio, words in cases.items():
+        findings, _ = lint(
+            ga_created(transcription=TRANSCRIBE, vad=False), sent("input_audio_buffer.append", audio=audio)
+        )
+        assert words in one(findings, "invalid-base64-audio").message, audio[:40]
+    number, _ = lint(ga_created(), sent("input_audio_buffer.append", audio=12))
+    assert "is a JSON int" in one(number, "invalid-base64-audio").message
+    item, _ = lint(ga_created(), sent("conversation.item.create", item=audio_item("data:audio/wav;base64," + pcm)))
+    assert rules(item) == ["invalid-base64-audio"]
+    fine, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), sent("input_audio_buffer.append", audio=pcm))
+    assert fine == []
+
+
+def test_invalid_audio_is_reported_once_per_turn() -> None:
+    bad = [sent("input_audio_buffer.append", audio="data:,") for _ in range(5)]
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *bad)
+    assert rules(findings) == ["invalid-base64-audio"]
+
+
+def test_append_over_15_mib() -> None:
+    big = sent("input_audio_buffer.append", audio="A" * (21 * 1024 * 1024))  # 15.75 MiB of audio
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), big)
+    assert "16,515,072 bytes of audio" in one(findings, "append-too-large").message
+    fine, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False), sent("input_audio_buffer.append", audio=b64(speech(100)))
+    )
+    assert fine == []
+
+
+def test_cancel_with_nothing_active_is_a_warning_when_the_server_says_so() -> None:
+    cancel = sent("response.cancel", event_id="evt_cancel")
+    error = received(
+        "error", error={"code": "response_cancel_not_active", "message": "no active response", "event_id": "evt_cancel"}
+    )
+    findings, _ = lint(ga_created(), cancel, error)
+    found = one(findings, "cancel-not-active")
+    assert found.severity is Severity.WARNING and f"response.cancel #{cancel.seq}" in found.message
+    answered, _ = lint(
+        ga_created(),
+        received("response.created", response={"id": "r"}),
+        sent("response.cancel"),
+        received("response.done", response={"id": "r", "status": "cancelled"}),
+    )
+    assert answered == []
+
+
+def test_server_error_names_the_frame_and_a_known_fix() -> None:
+    error = received("error", error={"code": "beta_api_shape_disabled", "message": "The Realtime Beta API is gone."})
+    findings, _ = lint(connecting(), error)
+    found = one(findings, "server-error")
+    assert f"error #{error.seq}: beta_api_shape_disabled: The Realtime Beta API is gone." in found.message
+    assert "OpenAI-Beta" in found.fix
+
+
+def test_an_error_about_a_frame_already_found_wrong_adds_nothing() -> None:
+    append_bad = sent("input_audio_buffer.append", event_id="evt_bad", audio="data:,x")
+    error = received("error", error={"code": "invalid_value", "param": "audio", "event_id": "evt_bad"})
+    findings, _ = lint(ga_created(), append_bad, error)
+    assert rules(findings) == ["invalid-base64-audio"]
+
+
+# -- the linter as a projection, and its output --------------------------------------------------
+
+
+def test_take_changes_by_frame_and_summary() -> None:
+    journal = Journal()
+    linter = Linter(journal)
+    frames = [ga_created(transcription=TRANSCRIBE, vad=False), append(speech(40)), commit(), sent("bogus.event")]
+    for env in frames[:3]:
+        linter.apply(env, journal.append(env).index)
+    first = linter.take_changes()
+    assert [f.rule for f in first] == ["commit-too-short"]
+    assert linter.take_changes() == []
+    linter.apply(frames[3], journal.append(frames[3]).index)
+    assert [f.rule for f in linter.take_changes()] == ["unknown-client-event"]
+    assert [f.rule for f in linter.by_frame[2]] == ["commit-too-short"]
+    assert [f.rule for f in linter.by_frame[1]] == ["commit-too-short"]
+    assert 0 not in linter.by_frame
+    assert linter.summary() == {Severity.ERROR: 2, Severity.WARNING: 0, Severity.INFO: 0}
+
+
+def test_format_finding_and_record() -> None:
+    create = sent("conversation.item.create", item=audio_item(b64(speech(200))))
+    findings, journal = lint(ga_created(transcription=TRANSCRIBE), create)
+    found = one(findings, "item-create-audio-not-transcribed")
+    text = format_finding(found, journal)
+    lines = text.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("error: item-create-audio-not-transcribed: conversation.item.create #")
+    assert lines[1].startswith("  fix: ") and lines[1].endswith(f"[frames: #{create.seq} conversation.item.create]")
+    record = finding_record(found, journal)
+    assert json.loads(json.dumps(record)) == record
+    assert record["frames"] == [{"index": 1, "seq": create.seq, "type": "conversation.item.create", "direction": "out"}]
+    assert record["severity"] == "error" and record["rule"] == "item-create-audio-not-transcribed"
+
+
+def test_every_rule_in_the_catalogue_has_a_test_that_triggers_it() -> None:
+    source = open(__file__, encoding="utf-8").read()
+    untested = [rule for rule in RULES if f'"{rule}")' not in source]
+    assert untested == []
+
+
+def test_every_rule_in_the_catalogue_is_kebab_case_and_every_finding_names_one() -> None:
+    assert all(rule == rule.lower() and " " not in rule and "_" not in rule for rule in RULES)
+    findings, _ = lint(ga_created(), sent("session.update", session={"modalities": ["audio"]}))
+    assert findings and all(f.rule in RULES for f in findings)
+
+
+def test_a_new_connection_forgets_the_old_turn_and_response() -> None:
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        append(speech(80)),
+        received("response.created", response={"id": "r"}),
+        connecting(),
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        append(speech(60)),
+        commit(),
+        sent("response.create"),
+    )
+    assert rules(findings) == ["commit-too-short"]
+    assert "60 ms" in findings[0].message
+
+
+# -- the linter never raises ---------------------------------------------------------------------
+
+_TYPES = sorted(
+    {
+        "session.created",
+        "session.updated",
+        "session.update",
+        "transcription_session.update",
+        "transcription_session.created",
+        "input_audio_buffer.append",
+        "input_audio_buffer.commit",
+        "input_audio_buffer.clear",
+        "input_audio_buffer.committed",
+        "conversation.item.create",
+        "conversation.item.truncate",
+        "conversation.item.input_audio_transcription.failed",
+        "response.create",
+        "response.cancel",
+        "response.created",
+        "response.done",
+        "response.output_audio.delta",
+        "response.audio.delta",
+        "error",
+        "rt.connection",
+    }
+)
+_KEYS = [
+    "audio",
+    "session",
+    "response",
+    "item",
+    "item_id",
+    "content_index",
+    "audio_end_ms",
+    "delta",
+    "error",
+    "event_id",
+    "state",
+    "conversation_id",
+    "type",
+    "content",
+    "format",
+    "rate",
+    "output_modalities",
+    "modalities",
+    "transcription",
+    "code",
+    "param",
+    "id",
+]
+_RIFF = st.binary(max_size=80).map(lambda tail: b"RIFF\x00\x00\x00\x00WAVEfmt " + tail)
+_AUDIOISH = (
+    st.sampled_from(["", "A", "AAAA", "UklGR", "UklGRiQAAABXQVZFZm10IBAAAAABAAEA", "data:,", "////", "=="])
+    | st.binary(max_size=600).map(b64)
+    | _RIFF.map(b64)
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40) | _AUDIOISH,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@st.composite
+def _frames(draw: st.DrawFn) -> Envelope:
+    direction = draw(st.sampled_from(list(Direction)))
+    etype = draw(st.sampled_from(_TYPES) | st.text(max_size=20))
+    data: dict[str, Any] = draw(st.dictionaries(st.sampled_from(_KEYS), _JSON, max_size=6))
+    data["type"] = etype
+    raw = json.dumps(data)
+    return Envelope(next_seq(), direction, etype, data, raw)
+
+
+@given(st.lists(_frames(), max_size=30))
+def test_the_linter_never_raises_over_random_frames(frames: list[Envelope]) -> None:
+    journal = Journal()
+    linter = Linter(journal)
+    for env in frames:
+        linter.apply(env, journal.append(env).index)  # raises straight into the test, not into a pipeline fault
+    for finding in linter.take_changes():
+        assert finding.rule in RULES and finding.message and finding.fix
+        assert all(0 <= i < len(journal) for i in finding.frames)
+        assert format_finding(finding, journal).count("\n") == 1
+        json.dumps(finding_record(finding, journal))
+
+
+# -- end to end: a real client session against the real simulator --------------------------------
+
+
+class Recorder:
+    """A raw websockets client that keeps every frame both ways as envelopes (OUT sent, IN received)."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.frames: list[Envelope] = []
+
+    async def send(self, event: dict[str, Any]) -> Envelope:
+        event = {"event_id": f"evt_{next_seq()}", **event}
+        raw = json.dumps(event)
+        await self.ws.send(raw)
+        env = Envelope(next_seq(), Direction.OUT, event["type"], event, raw)
+        self.frames.append(env)
+        return env
+
+    async def until(self, event_type: str, timeout: float = 30.0) -> dict[str, Any]:
+        async with asyncio.timeout(timeout):
+            while True:
+                raw = await self.ws.recv()
+                assert isinstance(raw, str)
+                data = json.loads(raw)
+                self.frames.append(Envelope(next_seq(), Direction.IN, data["type"], data, raw))
+                if data["type"] == event_type:
+                    return dict(data)
+
+
+def _ga_update(transcription: bool) -> dict[str, Any]:
+    return {
+        "type": "session.update",
+        "session": {
+            "type": "realtime",
+            "audio": {
+                "input": {
+                    "transcription": {"model": TRANSCRIBE} if transcription else None,
+                    "turn_detection": None,
+                }
+            },
+        },
+    }
+
+
+async def test_a_real_session_sending_a_wav_in_item_create_is_explained(simulator_url: str) -> None:
+    pcm = speech_pcm24("what is the weather like in London today")
+    mono44 = np.asarray(soxr.resample(np.frombuffer(pcm, dtype="<i2"), 24000, 44100), dtype="<i2").tobytes()
+    wav = wav_file(mono44, rate=44100, channels=2)
+    async with connect(simulator_url, max_size=64 * 2**20) as ws:
+        client = Recorder(ws)
+        await client.until("session.created")
+        await client.send(_ga_update(transcription=True))
+        await client.until("session.updated")
+        create = await client.send(
+            {"type": "conversation.item.create", "item": audio_item(base64.b64encode(wav).decode("ascii"))}
+        )
+        done = await client.until("conversation.item.done")
+        assert done["item"]["content"][0]["transcript"] is None
+    findings = lint_envelopes(client.frames)
+    by_rule = {f.rule: f for f in findings}
+    assert by_rule["item-create-audio-not-transcribed"].severity is Severity.ERROR
+    assert by_rule["wav-header-in-audio"].severity is Severity.ERROR
+    assert "44.1 kHz stereo 16-bit PCM" in by_rule["wav-header-in-audio"].message
+    for rule in ("item-create-audio-not-transcribed", "wav-header-in-audio"):
+        assert f"conversation.item.create #{create.seq}" in by_rule[rule].message
+    assert set(by_rule) == {"item-create-audio-not-transcribed", "wav-header-in-audio"}
+
+
+async def test_a_real_clean_turn_through_the_buffer_has_no_findings(simulator_url: str) -> None:
+    pcm = speech_pcm24("what is the weather like in London today")
+    async with connect(simulator_url, max_size=64 * 2**20) as ws:
+        client = Recorder(ws)
+        await client.until("session.created")
+        await client.send(_ga_update(transcription=True))
+        await client.until("session.updated")
+        for start in range(0, len(pcm), 960):
+            await client.send({"type": "input_audio_buffer.append", "audio": b64(pcm[start : start + 960])})
+        await client.send({"type": "input_audio_buffer.commit"})
+        completed = await client.until("conversation.item.input_audio_transcription.completed")
+        await client.send({"type": "response.create"})
+        await client.until("response.done")
+    assert "weather" in completed["transcript"].lower()
+    assert lint_envelopes(client.frames) == []
