@@ -89,3 +89,20 @@ def test_a_failed_transcription_does_not_claim_a_latency() -> None:
 def test_server_text_is_plain_text_never_markup() -> None:
     item = Item(id="a", role="assistant", text="[bold]not bold[/bold] [/x]", state=TextState.DONE)
     assert "[bold]not bold[/bold] [/x]" in render_item(item).plain
+
+
+def test_the_conversation_exports_as_markdown_and_json() -> None:
+    from tui.conversation.export import to_json, to_markdown
+
+    conversation = Conversation()
+    for env in history(2):
+        conversation.apply(env)  # type: ignore[arg-type]
+    failed = Item(id="u9", role="user", origin=Origin.BUFFER, has_audio=True, state=TextState.FAILED, error="bad audio")
+    items = [*conversation.ordered(), failed]
+    markdown = to_markdown(items)
+    assert "**You**" in markdown and "question 0" in markdown and "**Assistant**" in markdown
+    assert "(transcription failed: bad audio)" in markdown
+    records = __import__("json").loads(to_json(items))
+    assert [r["role"] for r in records] == ["user", "assistant", "user", "assistant", "user"]
+    assert records[0]["text"] == "question 0" and records[0]["time"] is not None
+    assert records[-1]["text_state"] == "failed" and records[-1]["error"] == "bad audio"
