@@ -218,12 +218,13 @@ async def test_an_expired_session_is_reported_and_reconnect_opens_a_new_one() ->
     from tui.server.testing import realtime_simulator
 
     async with realtime_simulator() as sim:
-        url = sim.url_for(session_seconds=2)
+        url = sim.url_for(session_seconds=4)
         app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
             first = app.facts.session_id
             await pilot.press("t", *"hello there", "enter", "escape")
+            await wait_for(pilot, lambda: items(app, "user"), 5, "the typed message, before the expiry")
             await wait_for(pilot, lambda: app.facts.state == "closed", 10, "the expiry")
             # The recorder and the status line say the session is gone, not what it was configured to do.
             assert items(app, "user") and app.query_one(Recorder).state is RecorderState.DISCONNECTED
