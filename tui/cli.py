@@ -136,10 +136,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one (default: %(default)s)")
     serve.add_argument("--dialect", choices=["ga", "beta"], default="ga", help="protocol dialect (default: ga)")
-    serve.add_argument(
+    serve_key = serve.add_mutually_exclusive_group()
+    serve_key.add_argument(
+        "--api-key-file",
+        metavar="FILE",
+        help="require the key on the first line of FILE from clients (Bearer header or subprotocol); "
+        "default: $RT_TUI_SIM_API_KEY, else no key",
+    )
+    serve_key.add_argument(
         "--api-key",
         metavar="KEY",
-        help="require this key from clients (Bearer header or subprotocol); default: $RT_TUI_SIM_API_KEY, else none",
+        help="the same with the key itself (warns: the command line is visible to every user in ps)",
+    )
+    serve.add_argument(
+        "--max-frame-mib",
+        type=float,
+        default=16.0,
+        metavar="N",
+        help="largest client frame in MiB; bigger ones are refused with close 1009 (default: 16)",
     )
     serve.add_argument(
         "--scenario",
@@ -194,8 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a recorded session (capture, HAR or JSONL) for the mistakes that leave transcripts "
         "null or get requests refused. Exit 0: clean; 1: a finding of severity error; 2: unreadable input.",
     )
-    lint.add_argument("file", help="frames.jsonl (an rt-tui capture), a .har from DevTools, or JSONL of events")
+    lint.add_argument(
+        "file", nargs="?", help="frames.jsonl (an rt-tui capture), a .har from DevTools, or JSONL of events"
+    )
     lint.add_argument("--json", action="store_true", help="one JSON object per finding")
+    lint.add_argument("--rules", action="store_true", help="list every rule: id, severity, what triggers it")
     return parser
 
 
@@ -205,15 +222,28 @@ def run(argv: list[str]) -> int:
     if args.command == "serve":
         from tui.serve_cmd import serve
 
-        return serve(args.host, args.port, args.dialect, api_key=args.api_key, scenario=args.scenario)
+        return serve(
+            args.host,
+            args.port,
+            args.dialect,
+            api_key=args.api_key,
+            api_key_file=args.api_key_file,
+            scenario=args.scenario,
+            max_frame_mib=args.max_frame_mib,
+        )
     if args.command == "replay":
         from tui.replay_cmd import replay
 
         speed = args.speed if args.speed is not None else (1.0 if args.realtime else None)
         return replay(args.file, json_out=args.json, speed=speed)
     if args.command == "lint":
-        from tui.replay_cmd import lint
+        from tui.replay_cmd import lint, list_rules
 
+        if args.rules:
+            return list_rules()
+        if not args.file:
+            print("rt-tui lint: give a FILE to check (or --rules)", file=sys.stderr)
+            return 2
         return lint(args.file, json_out=args.json)
     warn_inline_credentials(args)
     if args.command == "proxy":

@@ -99,3 +99,14 @@ def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int
         )
     out.flush()
     return EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN
+
+
+def list_rules(out: TextIO | None = None) -> int:
+    """Print the linter's rules: id, usual severity, what triggers it."""
+    from tui.lint.rules import RULES
+
+    out = out or sys.stdout
+    width = max(len(rule_id) for rule_id in RULES)
+    for rule in RULES.values():
+        out.write(f"{rule.id:<{width}}  {rule.severity.value:<7}  {rule.trigger}\n")
+    return EXIT_CLEAN
