@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,47 @@ def test_python_dash_m_tui_shows_help() -> None:
     out = subprocess.run([sys.executable, "-m", "tui", "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert "send" in out.stdout and "serve" in out.stdout
+
+
+@pytest.mark.parametrize("package", ["tui.journal", "tui.model", "tui.replay", "tui.proxy", "tui.replay_cmd"])
+def test_the_debugger_cores_import_without_textual(package: str) -> None:
+    loaded = modules_after(f"import {package}")
+    assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}
+    assert "tui.app" not in loaded and "tui.widgets" not in loaded
+
+
+def test_the_journal_builds_on_protocol_and_the_standard_library_only() -> None:
+    loaded = modules_after("import tui.journal")
+    assert {m.split(".")[1] for m in loaded if m.startswith("tui.")} <= {"protocol", "journal"}
+    third_party = {m.split(".")[0] for m in loaded} - set(sys.stdlib_module_names) - {"tui", "__main__"}
+    assert not {m for m in third_party if not m.startswith("_")}
+
+
+def test_the_simulator_never_imports_the_journal() -> None:
+    assert "tui.journal" not in modules_after("import tui.server")
+
+
+def test_widgets_render_projections_and_never_import_a_source() -> None:
+    loaded = modules_after("import tui.widgets, tui.widgets.findings, tui.widgets.export_dialog")
+    sources = {"tui.session", "tui.proxy", "tui.replay", "tui.server", "tui.bus", "tui.audio", "tui.app"}
+    assert not loaded & sources
+
+
+@pytest.mark.parametrize("command", ["replay", "lint", "proxy"])
+def test_the_new_commands_help_loads_no_textual(command: str) -> None:
+    loaded = modules_after(
+        f"from tui.cli import run\ntry:\n    run([{command!r}, '--help'])\nexcept SystemExit:\n    pass"
+    )
+    assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}
+
+
+@pytest.mark.parametrize("command", ["lint", "replay"])
+def test_headless_replay_and_lint_load_no_textual(command: str) -> None:
+    har = str(Path(__file__).parent / "golden" / "replay" / "devtools.har")
+    code = (
+        "import io, contextlib\nfrom tui.cli import run\n"
+        f"with contextlib.redirect_stdout(io.StringIO()):\n    run([{command!r}, {har!r}, '--json'])"
+    )
+    loaded = modules_after(code)
+    assert "tui.lint" in loaded or command == "replay"  # it ran for real
+    assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}
