@@ -270,7 +270,7 @@ async def test_a_broken_connection_closes_with_1011(sim: Simulator, monkeypatch:
 async def test_a_client_that_stops_reading_is_closed_with_1008() -> None:
     clip = b64(bytes(24_000 * 2 * 20))  # 20 s of silence: each retrieve sends about 1.3 MB
     item = {"type": "message", "role": "user", "content": [{"type": "input_audio", "audio": clip}]}
-    async with running_simulator(max_queued_chars=200_000) as small:
+    async with running_simulator(max_queued_bytes=200_000) as small:
         async with connect(f"{small.url}?model=gpt-realtime", max_size=None, max_queue=1) as ws:
             await send(ws, {"type": "conversation.item.create", "item": item})
             created_id = None
@@ -289,8 +289,10 @@ async def test_a_client_that_stops_reading_is_closed_with_1008() -> None:
     assert ws.close_reason == "client is not reading"
 
 
-async def test_an_append_over_15_mib_is_refused(sim: Simulator) -> None:
-    async with client(sim.url) as ws:
+async def test_an_append_over_15_mib_is_refused() -> None:
+    # 15 MiB of audio is 20 MiB of base64: only a server configured for frames that large gets
+    # as far as the per-append limit (the default 16 MiB frame limit refuses the frame first).
+    async with running_simulator(max_frame_bytes=24 * 1024 * 1024) as large, client(large.url) as ws:
         await send(ws, {"type": "input_audio_buffer.append", "audio": b64(bytes(15 * 1024 * 1024 + 2))})
         error = await recv(ws)
         await send(ws, {"type": "input_audio_buffer.commit"})

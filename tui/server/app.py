@@ -18,6 +18,7 @@ from tui.protocol import serialize
 
 from . import ids
 from .asr import get_asr
+from .budget import MemoryBudget
 from .config import SimulatorConfig
 from .connection import Connection
 from .errors import ProtocolError
@@ -42,6 +43,8 @@ class Simulator:
 
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
+        self.budget = MemoryBudget(self.config.max_total_buffered_bytes)
+        """What every connection holds for its client, capped in total (see budget.py)."""
         self._server: Server | None = None
         self._port: int | None = None
 
@@ -56,7 +59,9 @@ class Simulator:
             process_request=_route,
             select_subprotocol=_select_subprotocol,
             compression=None,
-            max_size=self.config.max_message_bytes,
+            # A bigger frame is refused by websockets itself: close 1009, "frame with N bytes
+            # exceeds limit of M bytes", before any of it is buffered.
+            max_size=self.config.max_frame_bytes,
             max_queue=self.config.max_inbound_queue,
             ping_interval=self.config.ping_interval,
         )
@@ -112,6 +117,7 @@ class Simulator:
             asr=get_asr(),
             tts=get_tts(),
             scenario=scenario,
+            budget=self.budget,
         )
         try:
             await connection.run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 #: 24 kHz mono PCM16.
 BYTES_PER_MS = 48
 BYTES_PER_SECOND = BYTES_PER_MS * 1000
@@ -9,7 +11,9 @@ MIN_COMMIT_MS = 100
 #: Most audio one `input_audio_buffer.append` may carry, as sent (protocol reference §3.1).
 MAX_APPEND_BYTES = 15 * 1024 * 1024
 #: Most audio the buffer holds before a commit or clear: 10 minutes of 24 kHz PCM16 (~27 MiB).
-#: The reference documents no such limit; it bounds the simulator's memory per connection.
+#: The reference documents no such limit; it bounds the simulator's memory per connection. An
+#: append past it is refused whole with an `error`, which is also how audio sent faster than
+#: real time without turn detection ends: the client must commit or clear.
 MAX_BUFFER_MS = 10 * 60 * 1000
 
 
@@ -26,7 +30,9 @@ class InputAudioBuffer:
     first byte sits on that clock.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, meter: Callable[[int], None] | None = None) -> None:
+        self._meter = meter
+        """Told every change of the bytes held (the connection's memory account)."""
         self._data = bytearray()
         self._start_byte = 0
         """Session-clock position of `_data[0]`, in bytes."""
@@ -54,6 +60,8 @@ class InputAudioBuffer:
     def append(self, pcm: bytes) -> None:
         """Add raw PCM16 audio at the end of the buffer."""
         self._data.extend(pcm)
+        if self._meter is not None and pcm:
+            self._meter(len(pcm))
 
     def take_all(self) -> bytes:
         """Remove and return everything buffered (a manual commit)."""
@@ -95,3 +103,8 @@ class InputAudioBuffer:
             nbytes -= nbytes % 2
         del self._data[:nbytes]
         self._start_byte += nbytes
+        if not self._data:
+            # A bytearray keeps its allocation after `del`: let a drained buffer go back to empty.
+            self._data = bytearray()
+        if self._meter is not None and nbytes:
+            self._meter(-nbytes)

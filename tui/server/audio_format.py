@@ -23,6 +23,9 @@ PCMU = "audio/pcmu"
 PCMA = "audio/pcma"
 
 _FACTOR = 3
+#: G.711 bytes (1 s) upsampled at a time: the filter's float intermediates stay small however
+#: long the clip.
+_DECODE_CHUNK = 8000
 #: Taps per polyphase branch; 24 at 8 kHz is 3 ms of history, plenty for speech.
 _TAPS_PER_PHASE = 24
 _CUTOFF_HZ = 3600.0
@@ -35,6 +38,11 @@ def format_type(fmt: Any) -> str:
     """The GA type of a format object (`audio/pcm` for anything unrecognized)."""
     kind = fmt.get("type") if isinstance(fmt, dict) else None
     return kind if kind in (PCMU, PCMA) else PCM
+
+
+def wire_ms(fmt: Any, nbytes: int) -> int:
+    """Whole milliseconds of audio in `nbytes` of this wire format, known before decoding."""
+    return nbytes // 8 if format_type(fmt) != PCM else nbytes // 48
 
 
 @functools.cache
@@ -103,6 +111,11 @@ class InputDecoder:
         """Decode one appended chunk."""
         if self._upsampler is None:
             return data
+        # In steps: the streaming filter gives the same samples, with bounded intermediates.
+        return b"".join(self._decode_step(data[i : i + _DECODE_CHUNK]) for i in range(0, len(data), _DECODE_CHUNK))
+
+    def _decode_step(self, data: bytes) -> bytes:
+        assert self._upsampler is not None
         samples = g711.ulaw_decode(data) if self.kind == PCMU else g711.alaw_decode(data)
         return self._upsampler.process(samples).astype("<i2").tobytes()
 

@@ -49,13 +49,23 @@ class SimulatorConfig:
     session_seconds: int = 3600
     """Maximum session duration: reported as `expires_at` = now + this (GA sessions last 60 minutes);
     at the end the session gets `error` `session_expired` and close 1001."""
-    max_message_bytes: int = 21 * 1024 * 1024
-    """Largest client frame: an append may carry 15 MiB of audio, i.e. 20 MiB of base64, plus its JSON."""
-    max_inbound_queue: int = 4
-    """Client frames buffered per connection before reading pauses (bounds memory to about 4 × the above)."""
-    max_queued_chars: int = 32 * 1024 * 1024
-    """Outbound characters waiting for a client that does not read; past this the connection is
-    closed with 1008 "client is not reading"."""
+    max_frame_bytes: int = 16 * 1024 * 1024
+    """Largest client frame (16 MiB, `rt-tui serve --max-frame-mib`); a bigger one is refused with
+    close 1009 and a reason naming its size and this limit. At 16 MiB one append carries about
+    12 MiB of PCM16 (base64 is 4/3 of the bytes), 4 minutes at 24 kHz."""
+    max_inbound_queue: int = 2
+    """Client frames websockets buffers per connection before it stops reading the socket: what a
+    connection holds inbound is at most (this + 1) frames."""
+    max_queued_bytes: int = 32 * 1024 * 1024
+    """Outbound bytes waiting for a client that does not read, counted until websockets has sent
+    them; past this the connection is closed with 1008 "client is not reading"."""
+    max_conversation_bytes: int = 32 * 1024 * 1024
+    """What one conversation holds (items as JSON plus their audio, about 11 minutes of PCM16);
+    past it the oldest items' audio is released (see `item_store.py`)."""
+    max_total_buffered_bytes: int = 128 * 1024 * 1024
+    """What all connections together may hold for their clients (outbound queues, input audio
+    buffers, conversations); past it the connection holding the most is closed with 1013 and
+    released (see `budget.py`)."""
     ping_interval: float | None = 20.0
     """The service pings about every 20 s."""
     audio_chunk_ms: int = 100

@@ -25,13 +25,15 @@ from .audio_buffer import (
     InputAudioBuffer,
     bytes_to_ms,
 )
-from .audio_format import InputDecoder, decode_clip, encode_clip
+from .audio_format import InputDecoder, decode_clip, encode_clip, wire_ms
 from .beta import DEFAULT_VOICE, BetaWire, ga_item
+from .budget import OVERLOADED_CLOSE_CODE, MemoryBudget, mib
 from .client_items import decode_audio, normalize_client_item
 from .config import DEFAULT_MODEL, SimulatorConfig
 from .errors import ProtocolError, invalid_type, invalid_value, missing_parameter
 from .hearing import Hearing
 from .item_store import ItemStore, StoredItem
+from .memory import release_freed_memory
 from .responder import ResponseOptions, ResponseRun
 from .scenario import Scenario
 from .scheduler import Scheduler
@@ -39,11 +41,14 @@ from .session_state import REALTIME, TRANSCRIPTION, apply_update, default_sessio
 from .transcription import TranscriptionOptions, run_transcription
 from .tts import TtsEngine
 from .turns import TurnDetector, TurnHooks
+from .unicode import find_lone_surrogate, may_hold_surrogates
 from .writer import EventWriter
 
 _log = logging.getLogger(__name__)
 
 _WRITER_DRAIN_SECONDS = 2.0
+#: A connection that held this much hands the freed memory back to the OS when it ends.
+_TRIM_AFTER_BYTES = 8 * 1024 * 1024
 
 Handler = Callable[[dict[str, Any]], None]
 
@@ -69,10 +74,15 @@ class Connection:
         tts: TtsEngine,
         scenario: Scenario | None = None,
         kind: str = REALTIME,
+        budget: MemoryBudget | None = None,
     ) -> None:
         self._ws = ws
         self._config = config
         self._kind = kind
+        # What this connection holds for its client (outbound frames, input audio, conversation)
+        # is charged to the simulator's budget, which ends the greediest connection past its cap.
+        self._account = (budget or MemoryBudget(config.max_total_buffered_bytes)).open(self._evict)
+        meter = self._account.add
         self._beta = BetaWire() if config.dialect is Dialect.BETA else None
         """Beta dialect: translates client payloads here and server events in the writer."""
         self._scheduler = Scheduler(
@@ -85,7 +95,9 @@ class Connection:
             config.dialect,
             beta=self._beta,
             scheduler=self._scheduler,
-            max_queued_chars=config.max_queued_chars,
+            max_queued_bytes=config.max_queued_bytes,
+            meter=meter,
+            on_abandon=self._on_abandoned,
         )
         self._emit = self._writer.emit
         lifetime_s = math.ceil(self._scheduler.session_seconds)
@@ -101,8 +113,8 @@ class Connection:
         )
         self._input = InputDecoder(self._input_format())
         self._conversation_id = ids.conversation_id()
-        self._buffer = InputAudioBuffer()
-        self._store = ItemStore()
+        self._buffer = InputAudioBuffer(meter)
+        self._store = ItemStore(config.max_conversation_bytes, meter)
         self._hearing = Hearing(asr)
         self._tts = tts
         self._turns = TurnDetector(
@@ -163,6 +175,10 @@ class Connection:
     # ---- framing -------------------------------------------------------------------------
 
     def _on_frame(self, raw: str | bytes) -> None:
+        if self._writer.closed:
+            # Ending (closed for being slow or greedy, or the client left): frames still in
+            # flight are not acted on, so nothing grows again after the release.
+            return
         if isinstance(raw, bytes):
             self._error(ProtocolError("invalid_event", "binary frames are not supported"), None)
             return
@@ -179,6 +195,15 @@ class Connection:
             self._error(ProtocolError("invalid_event", "The event must be a JSON object."), None)
             return
         client_event_id = data.get("event_id") if isinstance(data.get("event_id"), str) else None
+        surrogate = find_lone_surrogate(data) if may_hold_surrogates(raw) else None
+        if surrogate is not None:
+            # Refused whole, as strict parsers do: such a string would land in items, sessions
+            # and errors, and could never be sent back as UTF-8 (see unicode.py).
+            path, escape = surrogate
+            message = f"Invalid JSON: a lone surrogate ({escape}) at '{path}' is not valid Unicode."
+            event_id = client_event_id if client_event_id and find_lone_surrogate(client_event_id) is None else None
+            self._error(ProtocolError("invalid_json", message, param=path), event_id)
+            return
         event_type = data.get("type")
         if event_type is None:
             self._error(ProtocolError("invalid_event", "The 'type' field is missing."), client_event_id)
@@ -243,8 +268,8 @@ class Connection:
                 f"Invalid 'audio': an append carries at most {MAX_APPEND_BYTES} bytes of audio, got {len(wire)}.",
                 param="audio",
             )
-        pcm = self._input.decode(wire)
-        if bytes_to_ms(len(pcm)) + self._buffer.duration_ms > MAX_BUFFER_MS:
+        # Checked on the wire size, before decoding: G.711 grows sixfold into PCM16.
+        if wire_ms(self._input_format(), len(wire)) + self._buffer.duration_ms > MAX_BUFFER_MS:
             # A simulator bound (not documented for the service): nothing is appended.
             raise ProtocolError(
                 "invalid_value",
@@ -252,6 +277,7 @@ class Connection:
                 "commit or clear it first.",
                 param="audio",
             )
+        pcm = self._input.decode(wire)
         self._buffer.append(pcm)
         self._turns.on_audio(pcm)
 
@@ -322,11 +348,7 @@ class Connection:
 
     def _on_item_create(self, event: dict[str, Any]) -> None:
         raw_item = ga_item(event.get("item")) if self._beta is not None else event.get("item")
-        item, audio = normalize_client_item(
-            raw_item,
-            decode=lambda role, wire: decode_clip(self._wire_audio_format(role), wire),
-            call_exists=self._store.has_call,
-        )
+        item, audio = normalize_client_item(raw_item, decode=self._decode_item_audio, call_exists=self._store.has_call)
         after = event.get("previous_item_id")
         if after is not None and not isinstance(after, str):
             raise invalid_type("previous_item_id", after, "a string")
@@ -338,10 +360,29 @@ class Connection:
             )
         if item["id"] in self._store:
             raise ProtocolError("invalid_value", f"Item with id '{item['id']}' already exists.", param="item.id")
-        previous = self._store.insert(StoredItem(copy.deepcopy(item), audio), after)
+        stored = StoredItem(copy.deepcopy(item), audio)
+        if not self._store.fits(stored):
+            raise self._conversation_full()
+        previous = self._store.insert(stored, after)
         # Never transcribed and never answered automatically, even in VAD mode (reference §4.3 b).
         self._emit("conversation.item.added", previous_item_id=previous, item=item)
         self._emit("conversation.item.done", previous_item_id=previous, item=item)
+
+    def _decode_item_audio(self, role: str, wire: bytes) -> bytes:
+        fmt = self._wire_audio_format(role)
+        # Refused before decoding: G.711 grows sixfold into PCM16.
+        if wire_ms(fmt, len(wire)) * BYTES_PER_MS > self._store.max_bytes:
+            raise self._conversation_full()
+        return decode_clip(fmt, wire)
+
+    def _conversation_full(self) -> ProtocolError:
+        # A simulator bound (the service documents none): nothing is added.
+        return ProtocolError(
+            "invalid_value",
+            f"Invalid 'item': the conversation holds at most {mib(self._store.max_bytes)} of items and audio; "
+            "delete items first.",
+            param="item",
+        )
 
     def _on_item_retrieve(self, event: dict[str, Any]) -> None:
         item_id = self._item_id_param(event, "retrieving", "item_retrieve_invalid_item_id")
@@ -379,9 +420,7 @@ class Connection:
                 f"Audio content of {duration}ms is already shorter than {audio_end_ms}ms",
                 param="audio_end_ms",
             )
-        stored.audio[content_index] = stored.audio[content_index][: audio_end_ms * BYTES_PER_MS]
-        # The unheard part of the transcript leaves the context with the audio.
-        content[content_index]["transcript"] = ""
+        self._store.truncate_audio(item_id, content_index, audio_end_ms * BYTES_PER_MS)
         self._emit(
             "conversation.item.truncated",
             item_id=item_id,
@@ -480,7 +519,22 @@ class Connection:
         handle = asyncio.get_running_loop().call_later(delay, fire)
         self._timers.add(handle)
 
-    async def _shutdown(self) -> None:
+    def _evict(self, reason: str) -> None:
+        """The simulator's memory budget chose this connection to end (close 1013)."""
+        _log.warning("simulator: closing a connection over the memory budget: %s", reason)
+        self._writer.abandon(OVERLOADED_CLOSE_CODE, reason)
+
+    def _on_abandoned(self) -> None:
+        # From inside emit or a handler: release once they have returned.
+        asyncio.get_running_loop().call_soon(self._release)
+
+    def _release(self) -> None:
+        """Stop all work and let go of everything held for the client (idempotent).
+
+        Runs when the writer gives up (client not reading, memory budget) and at shutdown, so
+        memory is back at once rather than when the close handshake ends or the garbage
+        collector reaches this connection's reference cycles.
+        """
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
@@ -494,7 +548,17 @@ class Connection:
             task.cancel()
         self._scheduler.close()
         self._hearing.close()
+        self._turns.configure(None)
+        self._buffer.clear()
+        self._store.clear()
+
+    async def _shutdown(self) -> None:
+        self._release()
         try:
             await asyncio.wait_for(self._writer.close(), _WRITER_DRAIN_SECONDS)
         except TimeoutError:
             pass
+        self._release()
+        self._account.close()
+        if self._account.peak >= _TRIM_AFTER_BYTES:
+            await release_freed_memory()

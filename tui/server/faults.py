@@ -101,13 +101,13 @@ class Faults:
             self.dropped = True
         return extra
 
-    async def pace(self, frame: str) -> None:
+    async def pace(self, frame: bytes) -> None:
         """Wait as a slow server would before sending `frame`."""
         delay = 0.0
         if self._scenario.latency_ms is not None:
             delay += self._scenario.latency_ms.pick(self._latency_rng) / 1000.0
         if self._scenario.bandwidth_kbps is not None:
-            delay += len(frame.encode("utf-8")) * 8 / (self._scenario.bandwidth_kbps * 1000.0)
+            delay += len(frame) * 8 / (self._scenario.bandwidth_kbps * 1000.0)
         if delay > 0:
             await asyncio.sleep(delay)
 

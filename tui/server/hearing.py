@@ -9,6 +9,19 @@ from .asr import AsrEngine
 
 #: Recognitions one connection may have in the shared engine at once; more wait their turn.
 MAX_RECOGNITIONS_IN_FLIGHT = 2
+#: Recognitions one connection may have waiting behind those. Past that the audio is arriving
+#: faster than it can be recognized (a client streaming faster than real time with turn
+#: detection on): the new turn is not recognized (`BacklogFull`), so the backlog, and the audio
+#: it holds, stays bounded however fast the client sends. Turns already waiting keep their place.
+MAX_RECOGNITIONS_WAITING = 8
+
+
+class BacklogFull(Exception):
+    """A recognition refused because the connection already has a full backlog of them."""
+
+    def __init__(self, pending: int) -> None:
+        super().__init__(f"{pending} recognitions already pending on this connection")
+        self.pending = pending
 
 
 class Hearing:
@@ -22,24 +35,43 @@ class Hearing:
     is recognized again.
     """
 
-    def __init__(self, asr: AsrEngine, *, max_in_flight: int = MAX_RECOGNITIONS_IN_FLIGHT) -> None:
+    def __init__(
+        self,
+        asr: AsrEngine,
+        *,
+        max_in_flight: int = MAX_RECOGNITIONS_IN_FLIGHT,
+        max_waiting: int = MAX_RECOGNITIONS_WAITING,
+    ) -> None:
         self._asr = asr
         self._tasks: dict[str, tuple[tuple[int, int], asyncio.Task[str]]] = {}
+        self._max_pending = max_in_flight + max_waiting
+        self._pending = 0
+        """Recognitions started and not finished (in flight or waiting for a slot)."""
         # The engine is shared by every connection: one connection committing many turns queues
         # them here, behind each other, not in the engine ahead of other connections' turns.
         self._slots = asyncio.Semaphore(max_in_flight)
 
     async def hear(self, item_id: str, pcm: bytes) -> str:
-        """The text recognized in `pcm` for `item_id` (recognized once, on first request)."""
+        """The text recognized in `pcm` for `item_id` (recognized once, on first request).
+
+        Raises BacklogFull when this connection already has its most recognitions pending.
+        """
         fingerprint = (len(pcm), zlib.crc32(pcm))
         cached = self._tasks.get(item_id)
         if cached is None or cached[0] != fingerprint:
+            if self._pending >= self._max_pending:
+                raise BacklogFull(self._pending)
+            self._pending += 1
             task = asyncio.create_task(self._recognize(pcm), name=f"rt-sim-asr-{item_id}")
+            task.add_done_callback(self._finished)
             self._tasks[item_id] = (fingerprint, task)
         else:
             task = cached[1]
         # Shielded: a cancelled response must not cancel the run a transcription is waiting on.
         return await asyncio.shield(task)
+
+    def _finished(self, task: asyncio.Task[str]) -> None:
+        self._pending -= 1
 
     async def _recognize(self, pcm: bytes) -> str:
         async with self._slots:

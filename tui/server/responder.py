@@ -390,11 +390,8 @@ class ResponseRun:
         item = self._output_item(item_status, with_content=True)
         assert self._item_id is not None
         if not self.out_of_band:
-            stored = self._store.get(self._item_id)
-            if stored is not None:
-                stored.item = copy.deepcopy(item)
-                if self.options.audio and self._call is None:
-                    stored.audio[0] = bytes(self._sent_audio)
+            audio = {0: bytes(self._sent_audio)} if self.options.audio and self._call is None else None
+            self._store.replace(self._item_id, copy.deepcopy(item), audio)
             self._emit("conversation.item.done", previous_item_id=self._previous_item_id, item=item)
         self._emit("response.output_item.done", response_id=self.id, output_index=0, item=item)
         return item

@@ -70,8 +70,8 @@ class Scheduler:
         """Transcription events will follow this item's commit (the ordering mode applies to them)."""
         self._ordering.expect_transcript(item_id)
 
-    async def pace(self, frame: str) -> None:
-        """Wait before sending `frame`, as the scenario's slow server would."""
+    async def pace(self, frame: bytes) -> None:
+        """Wait before sending `frame` (UTF-8), as the scenario's slow server would."""
         await self._faults.pace(frame)
 
     def transcription_delay(self) -> float:

@@ -30,6 +30,7 @@ from typing import Any
 from tui.protocol import transcription_config
 
 from . import ids
+from .hearing import BacklogFull
 from .pieces import estimate_text_tokens, word_pieces
 
 _log = logging.getLogger(__name__)
@@ -129,6 +130,21 @@ async def run_transcription(
     """
     try:
         text = (await hear()).strip()
+    except BacklogFull as full:
+        # Turns committed faster than they can be recognized: this one is skipped, said so.
+        emit(
+            "conversation.item.input_audio_transcription.failed",
+            item_id=item_id,
+            content_index=0,
+            error={
+                "type": "transcription_error",
+                "code": "rate_limit_exceeded",
+                "message": "Input audio arrives faster than it can be transcribed; this turn was not "
+                f"transcribed ({full.pending} turns were still waiting).",
+                "param": None,
+            },
+        )
+        return
     except Exception:
         _log.exception("simulator: speech recognition failed for %s", item_id)
         text = ""

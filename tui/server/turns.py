@@ -34,6 +34,7 @@ from typing import Any
 
 from . import ids
 from .audio_buffer import InputAudioBuffer
+from .hearing import BacklogFull
 from .vad import EnergyVad, SpeechPaused, SpeechStarted, SpeechStopped, VadSettings
 
 _log = logging.getLogger(__name__)
@@ -175,6 +176,9 @@ class TurnDetector:
     async def _judge_pause(self, vad: EnergyVad, item_id: str, end_ms: int, pcm: bytes) -> None:
         try:
             text = await self._hooks.hear(item_id, pcm)
+        except BacklogFull:
+            # Audio faster than real time: the pause is judged on no words, i.e. the turn ends.
+            text = ""
         except Exception:
             _log.exception("simulator: semantic_vad could not hear %s", item_id)
             text = ""

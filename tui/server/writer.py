@@ -19,27 +19,37 @@ from .audio_format import ResponseAudio
 from .beta import BetaWire
 from .faults import Drop, Outgoing, drop_connection
 from .scheduler import Scheduler
+from .unicode import utf8_frame
 
 _log = logging.getLogger(__name__)
 
-#: Default bound of what waits for a client that does not read (serialized characters).
-MAX_QUEUED_CHARS = 32 * 1024 * 1024
+#: Default bound of what waits for a client that does not read (UTF-8 bytes of serialized frames).
+MAX_QUEUED_BYTES = 32 * 1024 * 1024
 #: Close code and reason when that bound is passed (policy violation, as for oversized frames).
 SLOW_CLIENT_CLOSE_CODE = 1008
 SLOW_CLIENT_REASON = "client is not reading"
+#: What a queued frame costs beyond its bytes (the bytes object, the frame, the queue slot), so
+#: that a flood of tiny events is counted for what it holds.
+FRAME_OVERHEAD_BYTES = 128
 
 
 @dataclass(slots=True)
 class _Frame:
-    """A serialized event waiting to be sent, with what to run once it was."""
+    """A serialized event waiting to be sent (UTF-8), with what to run once it was."""
 
-    text: str
+    data: bytes
     on_sent: Callable[[], None] | None = None
 
 
-def _serialize(event: dict[str, Any]) -> str:
+def _cost(frame: _Frame) -> int:
+    return len(frame.data) + FRAME_OVERHEAD_BYTES
+
+
+def _serialize(event: dict[str, Any]) -> bytes:
     # allow_nan=False: NaN and Infinity are not JSON; a bug producing them must not reach a client.
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # Encoded here, once: websockets sends the bytes as a text frame without encoding them again,
+    # and a string that is not valid Unicode cannot fail in its encoder (see unicode.py).
+    return utf8_frame(json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False))
 
 
 class EventWriter:
@@ -49,6 +59,11 @@ class EventWriter:
     event sequence; a single task drains the queue onto the socket. Callers write events in the
     internal GA form; this is the edge where they take their wire form: response audio encoded
     in the response's output format, then, for the beta dialect, beta names and shapes.
+
+    What waits for the client is bounded: past `max_queued_bytes` (a client that stopped
+    reading) the queue is dropped and the connection closed with 1008. The bytes are counted
+    from `emit` until websockets has taken the frame off its write buffer, and charged to
+    `meter` (the connection's share of the simulator's memory budget).
     """
 
     def __init__(
@@ -58,15 +73,19 @@ class EventWriter:
         *,
         beta: BetaWire | None = None,
         scheduler: Scheduler | None = None,
-        max_queued_chars: int = MAX_QUEUED_CHARS,
+        max_queued_bytes: int = MAX_QUEUED_BYTES,
+        meter: Callable[[int], None] | None = None,
+        on_abandon: Callable[[], None] | None = None,
     ) -> None:
         self._ws = ws
         self._dialect = dialect
         self._audio = ResponseAudio()
         self._beta = (beta or BetaWire()) if dialect is Dialect.BETA else None
         self._queue: asyncio.Queue[_Frame | Drop | None] = asyncio.Queue()
-        self._queued_chars = 0
-        self._max_queued_chars = max_queued_chars
+        self._queued_bytes = 0
+        self._max_queued_bytes = max_queued_bytes
+        self._meter = meter
+        self._on_abandon = on_abandon
         self._on_sent: dict[str, Callable[[], None]] = {}
         """Callbacks by internal event id, run once that event's frame was sent."""
         self._task: asyncio.Task[None] | None = None
@@ -76,6 +95,16 @@ class EventWriter:
         self._scheduler = scheduler
         if scheduler is not None:
             scheduler.bind(self._enqueue)
+
+    @property
+    def closed(self) -> bool:
+        """True once nothing more will be sent (closed, abandoned, dropped or the socket is gone)."""
+        return self._closed
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes emitted (plus a small cost per frame) and not yet through websockets' write buffer."""
+        return self._queued_bytes
 
     def start(self) -> None:
         """Start the sending task (needs a running loop)."""
@@ -103,33 +132,46 @@ class EventWriter:
                 if wire is None:
                     continue
                 try:
-                    text = _serialize(wire)
+                    data = _serialize(wire)
                 except ValueError:
                     _log.exception("simulator: unserializable %s event not sent", item.get("type"))
                     continue
-                self._put(_Frame(text, self._on_sent.pop(str(item.get("event_id")), None)))
+                self._put(_Frame(data, self._on_sent.pop(str(item.get("event_id")), None)))
             elif isinstance(item, str):
-                self._put(_Frame(item))
+                self._put(_Frame(utf8_frame(item)))
             else:
                 self._queue.put_nowait(item)
 
     def _put(self, frame: _Frame) -> None:
-        self._queued_chars += len(frame.text)
-        if self._queued_chars > self._max_queued_chars:
+        self._count(_cost(frame))
+        if self._queued_bytes > self._max_queued_bytes:
             # The client stopped reading: keep no more for it and end the connection (1008).
-            _log.warning("simulator: outbound queue over %d characters, closing", self._max_queued_chars)
-            self._closed = True
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            self._queued_chars = 0
-            self._on_sent.clear()
-            if self._task is not None:
-                self._task.cancel()
-            self._closing = asyncio.get_running_loop().create_task(
-                self._ws.close(SLOW_CLIENT_CLOSE_CODE, SLOW_CLIENT_REASON)
-            )
+            _log.warning("simulator: outbound queue over %d bytes, closing", self._max_queued_bytes)
+            self.abandon(SLOW_CLIENT_CLOSE_CODE, SLOW_CLIENT_REASON)
             return
         self._queue.put_nowait(frame)
+
+    def abandon(self, code: int, reason: str) -> None:
+        """Drop everything queued and close the socket with `code` and `reason` (not awaited here).
+
+        For a connection that must end now: its client is not reading, or the simulator needs
+        the memory back. Nothing emitted later is kept.
+        """
+        if self._closed and self._closing is not None:
+            return
+        self._closed = True
+        self._discard_queue()
+        if self._task is not None:
+            self._task.cancel()
+        self._closing = asyncio.get_running_loop().create_task(self._close_socket(code, reason))
+        if self._on_abandon is not None:
+            self._on_abandon()
+
+    async def _close_socket(self, code: int, reason: str) -> None:
+        try:
+            await self._ws.close(code, reason)
+        except Exception:  # pragma: no cover - the socket may already be gone
+            _log.debug("simulator: closing the socket failed", exc_info=True)
 
     def wire_form(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """What goes on the socket for an internal event; None when this dialect has no such event."""
@@ -137,20 +179,33 @@ class EventWriter:
         return self._beta.outbound(wire) if self._beta is not None else wire
 
     async def close(self) -> None:
-        """Send what is queued, then stop."""
-        if self._task is None:
-            return
-        self._queue.put_nowait(None)
+        """Send what is queued, then stop; anything left unsent is released."""
         try:
-            await self._task
-        except asyncio.CancelledError:
-            if not self._task.cancelled():
-                raise
+            if self._task is not None and not self._task.done():
+                self._queue.put_nowait(None)
+                try:
+                    await self._task
+                except asyncio.CancelledError:
+                    if not self._task.cancelled():
+                        raise
+            if self._closing is not None:
+                await self._closing
         finally:
             self._closed = True
             self._on_sent.clear()
-        if self._closing is not None:
-            await self._closing
+            self._discard_queue()
+
+    def _discard_queue(self) -> None:
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if isinstance(item, _Frame):
+                self._count(-_cost(item))
+        self._on_sent.clear()
+
+    def _count(self, delta: int) -> None:
+        self._queued_bytes += delta
+        if self._meter is not None:
+            self._meter(delta)
 
     async def _run(self) -> None:
         while True:
@@ -161,11 +216,11 @@ class EventWriter:
                 self._closed = True
                 await drop_connection(self._ws, frame.mode)
                 return
-            self._queued_chars -= len(frame.text)
             try:
                 if self._scheduler is not None and self._scheduler.paced:
-                    await self._scheduler.pace(frame.text)
-                await self._ws.send(frame.text)
+                    await self._scheduler.pace(frame.data)
+                # Until `send` returns the frame sits in websockets' write buffer: still counted.
+                await self._ws.send(frame.data, text=True)
                 if frame.on_sent is not None:
                     frame.on_sent()
             except ConnectionClosed:
@@ -175,3 +230,5 @@ class EventWriter:
                 _log.exception("simulator: failed to send an event")
                 self._closed = True
                 return
+            finally:
+                self._count(-_cost(frame))
