@@ -150,10 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-frame-mib",
-        type=float,
-        default=16.0,
+        type=_frame_limit,
+        default=16,
         metavar="N",
-        help="largest client frame in MiB; bigger ones are refused with close 1009 (default: 16)",
+        help="refuse a client frame over N MiB with close 1009 (default: 16)",
     )
     serve.add_argument(
         "--scenario",

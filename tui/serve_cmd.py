@@ -5,22 +5,67 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 
-#: Environment variable holding the key clients must present, when `--api-key` is not given.
+#: Environment variable holding the key clients must present, when no key option is given.
 API_KEY_ENV = "RT_TUI_SIM_API_KEY"
+#: Printed when the key comes from `--api-key`: argv is readable by every local user (`ps`).
+ARGV_KEY_WARNING = (
+    "rt-tui serve: warning: --api-key puts the key in the command line, which every user of this machine "
+    f"can read (ps, /proc); use --api-key-file FILE or ${API_KEY_ENV} instead"
+)
 
 
-def serve(host: str, port: int, dialect: str, *, api_key: str | None = None, scenario: str | None = None) -> int:
+class KeyFileError(Exception):
+    """The key file cannot be read or holds no key (the message never quotes its content)."""
+
+
+def read_key_file(path: str) -> str:
+    """The key in `path`: its first line, stripped."""
+    try:
+        with Path(path).open(encoding="utf-8") as file:
+            first = file.readline()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a UTF-8 text file"
+        raise KeyFileError(f"cannot read the key file {path}: {reason}") from None
+    key = first.strip()
+    if not key:
+        raise KeyFileError(f"the key file {path} has no key on its first line")
+    return key
+
+
+def serve(
+    host: str,
+    port: int,
+    dialect: str,
+    *,
+    api_key: str | None = None,
+    api_key_file: str | None = None,
+    scenario: str | None = None,
+    max_frame_mib: int = 16,
+) -> int:
     """Serve until interrupted; returns the exit status.
 
-    `api_key` (or $RT_TUI_SIM_API_KEY) turns on the key check; without either, any client is let in.
-    `scenario` is a TOML or JSON scenario file applied to every connection.
+    The key clients must present comes from `api_key_file` (its first line), `api_key` (with a
+    warning: argv is public) or $RT_TUI_SIM_API_KEY; with none of them any client is let in. The
+    key itself is never printed. `scenario` is a TOML or JSON scenario file applied to every
+    connection; `max_frame_mib` is the largest client frame accepted (MiB).
     """
     from tui.protocol import Dialect
     from tui.server import SimulatorConfig, run_server
     from tui.server.scenario import Scenario, ScenarioError
 
-    key = api_key or os.environ.get(API_KEY_ENV) or None
+    if api_key is not None:
+        print(ARGV_KEY_WARNING, file=sys.stderr, flush=True)
+    try:
+        key = read_key_file(api_key_file) if api_key_file is not None else api_key
+    except KeyFileError as err:
+        print(f"rt-tui serve: {err}", file=sys.stderr)
+        return 2
+    key = key or os.environ.get(API_KEY_ENV) or None
+    if max_frame_mib < 1:
+        print("rt-tui serve: --max-frame-mib must be at least 1 MiB", file=sys.stderr)
+        return 2
     try:
         loaded = Scenario.load(scenario) if scenario is not None else Scenario()
     except ScenarioError as err:
@@ -32,7 +77,14 @@ def serve(host: str, port: int, dialect: str, *, api_key: str | None = None, sce
         print(f"rt-tui simulator ({dialect}) listening; Ctrl+C stops it", file=sys.stderr, flush=True)
 
     try:
-        config = SimulatorConfig(host=host, port=port, dialect=Dialect(dialect), api_key=key, scenario=loaded)
+        config = SimulatorConfig(
+            host=host,
+            port=port,
+            dialect=Dialect(dialect),
+            api_key=key,
+            scenario=loaded,
+            max_frame_bytes=max_frame_mib * 1024 * 1024,
+        )
         asyncio.run(run_server(config, on_ready=ready))
     except KeyboardInterrupt:
         return 0
