@@ -141,7 +141,8 @@ def number(*, minimum: float | None = None, maximum: float | None = None) -> Che
     def check(value: Any, path: str) -> None:
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise invalid_type(path, value, "a number")
-        if not math.isfinite(value):
+        # Integers are always finite, and one past float's range would overflow `isfinite`.
+        if isinstance(value, float) and not math.isfinite(value):
             raise invalid_value(path, value)
         _bounds(value, path, minimum, maximum)
 

@@ -69,8 +69,9 @@ class VadSettings:
 
 
 def _number(value: Any, default: float) -> float:
-    # A null field in the session means "the default", as on the service.
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+    # A null field in the session means "the default", as on the service. Integers stay integers:
+    # one past float's range (valid JSON, and no maximum is documented) must not overflow here.
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else default
 
 
 @dataclass(frozen=True, slots=True)
