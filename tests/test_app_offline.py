@@ -9,7 +9,7 @@ import pytest
 
 from tests.app_helpers import notices
 from tui.app import RtApp
-from tui.app.app import PALETTE
+from tui.app.commands import PALETTE
 from tui.config import Settings
 from tui.widgets import Recorder
 

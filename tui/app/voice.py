@@ -21,6 +21,7 @@ from tui.session import FRAMES, RealtimeSession
 if TYPE_CHECKING:
     from tui.audio import Microphone, Speaker
 
+
 MIC_LEVEL: Topic[float] = Topic("mic.level")
 """The microphone's latest level, 0..1 (a latest-value topic)."""
 

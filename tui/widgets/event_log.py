@@ -45,7 +45,7 @@ class EventLog(ScrollView, can_focus=True):
         Binding("end", "tail", "Follow", id="log.follow", show=False),
         Binding("right", "expand", "Expand", show=False),
         Binding("left", "collapse", "Collapse", show=False),
-        Binding("enter", "enter", "Open", id="log.open"),
+        Binding("enter", "enter", "Open", id="log.open", show=False),
         Binding("d", "details", "Details", id="log.details", show=False),
         Binding("c", "cause", "Cause ↔ error", id="log.cause", show=False),
         Binding("n", "find_next", "Next match", id="log.find-next", show=False),

@@ -1,0 +1,139 @@
+"""The base every part of the app builds on: shared state, the current model, notices, files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import App, SystemCommand
+
+from tui.bus import Bus, Subscription
+from tui.config import Settings
+from tui.conversation import Conversation
+from tui.journal import Journal, Links, LogView, Pipeline, SessionFacts
+from tui.lint import Severity
+from tui.model import SessionModel
+from tui.protocol import Envelope, local_envelope
+from tui.replay import ReplayPlayer, ReplayRequest
+from tui.session import FRAMES, CaptureWriter, RealtimeSession
+from tui.widgets import EventLog, Recorder, StatusLine, Transcript
+from tui.widgets.query_bar import FilterBar, FindBar
+
+from .files import output_folder, write_private
+from .reconnect import RetryPolicy
+from .voice import VoiceController
+
+if TYPE_CHECKING:
+    from tui.proxy_cmd import ProxyRequest
+
+
+class AppBase(App[None]):
+    """What every part of the app shares: the current session's model, the views, telling the user.
+
+    RtApp sets these up; the parts (live session, log controls, replay and proxy modes, commands)
+    are mixins over this base, each with one job.
+    """
+
+    settings: Settings
+    bus: Bus
+    model: SessionModel
+    models: list[SessionModel]
+    """Every session the app shows (the proxy adds one per client connection)."""
+    session: RealtimeSession | None
+    capture: CaptureWriter | None
+    player: ReplayPlayer | None
+    voice: VoiceController
+    replay: ReplayRequest | None
+    proxy: ProxyRequest | None
+    proxy_url: str
+    status_line: StatusLine
+    transcript: Transcript
+    event_log: EventLog
+    filter_bar: FilterBar
+    find_bar: FindBar
+    recorder: Recorder
+    last_filter_seconds: float
+    _feeds: list[tuple[SessionModel, Subscription[Envelope]]]
+    _busy: bool
+    _user_filter: str
+    _retry: RetryPolicy
+    _quitting: bool
+    _target_url: str
+    _error_notices: int
+
+    # -- the current session's model (what every view renders) ------------------------------
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The current session's pipeline."""
+        return self.model.pipeline
+
+    @property
+    def journal(self) -> Journal:
+        """The current session's journal."""
+        return self.model.journal
+
+    @property
+    def conversation(self) -> Conversation:
+        """The current session's conversation."""
+        return self.model.conversation
+
+    @property
+    def facts(self) -> SessionFacts:
+        """The current session's facts."""
+        return self.model.facts
+
+    @property
+    def links(self) -> Links:
+        """The current session's error ↔ cause links."""
+        return self.model.links
+
+    @property
+    def log_view(self) -> LogView:
+        """The current session's event-log view."""
+        return self.model.log_view
+
+    def say(self, message: str, *, title: str = "", severity: str = "information", timeout: float = 6) -> None:
+        """A notification whose text is shown as written: server text is never read as markup."""
+        level = severity if severity in ("information", "warning", "error") else "information"
+        self.notify(message, title=title, severity=level, timeout=timeout, markup=False)  # type: ignore[arg-type]
+
+    def keep_text(self, text: str, name: str, *, copy: bool) -> Path | None:
+        """Copy `text` to the clipboard (OSC 52) and/or save it to a file; say where it went."""
+        folder = self.capture.folder if self.capture is not None else None
+        try:
+            path = write_private(output_folder(folder), name, text)
+        except OSError as exc:
+            self.say(f"could not save {name}: {exc}", severity="error")
+            path = None
+        if copy:
+            self.copy_to_clipboard(text)
+            where = f"; also saved to {path}" if path is not None else ""
+            self.say(f"copied {len(text):,} characters (OSC 52: your terminal must allow it){where}", title="Copy")
+        elif path is not None:
+            self.say(f"saved to {path}", title="Save")
+        return path
+
+    def _session_failed(self, message: str, title: str) -> None:
+        self.bus.publish(FRAMES, local_envelope("rt.connection", message, state="failed"))
+        self.say(message, title=title, severity="error", timeout=30)
+
+    def _update_log_title(self) -> None:
+        title = "Events ▲ sent ▼ received ● local"
+        if self.filter_bar.active:
+            title = f"Events · filter: {self.filter_bar.active}"
+        self.event_log.border_title = Text(title)  # the filter is user text: never markup
+
+    def _show_findings_count(self) -> None:
+        linter = self.model.linter
+        counts = linter.summary() if linter is not None else {}
+        marks = ((Severity.ERROR, "✖"), (Severity.WARNING, "▲"), (Severity.INFO, "ℹ"))
+        parts = [f"{mark}{counts[severity]}" for severity, mark in marks if counts.get(severity)]
+        self.status_line.findings_note = " ".join(parts) + " (!)" if parts else ""
+        self.status_line.refresh()
+
+    def more_commands(self) -> Iterable[SystemCommand]:
+        """Palette commands a part adds for its own state (each part extends this, calling super)."""
+        return ()

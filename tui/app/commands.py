@@ -1,0 +1,107 @@
+"""The command palette (every action, as data), transcript exports, screenshots, zoom."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, cast
+
+from textual.app import SystemCommand
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    pass
+
+from .base import AppBase
+from .files import output_folder
+
+PALETTE: list[tuple[str, str, str]] = [
+    ("recorder: talk / send", "Start or end a push-to-talk turn (space)", "action_talk"),
+    ("recorder: hands-free on/off", "Let server VAD end your turns (v)", "action_hands_free"),
+    ("message: type", "Focus the message input (t)", "action_focus_input"),
+    ("session: reconnect", "Open a new session, keeping the transcript (ctrl+r)", "action_reconnect"),
+    ("log: filter", "Show only frames that match a query (f)", "action_filter"),
+    ("log: clear filter", "Show every frame again", "clear_filter"),
+    ("log: find", "Find a word or /regex/ in the frames (/)", "action_find"),
+    ("log: find next", "The next match (n)", "event_log.action_find_next"),
+    ("log: find previous", "The previous match (N)", "event_log.action_find_previous"),
+    ("log: follow", "Follow new frames (end)", "event_log.action_tail"),
+    ("log: clear", "Clear the log view; the journal keeps every frame (ctrl+l)", "action_clear_log"),
+    ("log: export", "Write the shown frames as JSONL (e)", "action_export"),
+    ("log: details", "Details of the selected frame or run (d)", "event_log.action_details"),
+    ("log: cause ↔ error", "Jump between an error and the frame that caused it (c)", "event_log.action_cause"),
+    ("log: copy frame", "Copy the selected frame (y)", "event_log.action_copy"),
+    ("log: transcript row", "Go to the selected frame's transcript row (o)", "event_log.action_transcript"),
+    ("transcript: its frames", "Show only the selected row's frames in the log (o)", "transcript.action_frames"),
+    ("transcript: copy as Markdown", "Copy the whole conversation", "copy_transcript"),
+    ("transcript: export Markdown", "Save the conversation as Markdown", "export_transcript_markdown"),
+    ("transcript: export JSON", "Save the conversation as JSON", "export_transcript_json"),
+    ("view: zoom pane", "Give the focused pane the whole screen (z)", "action_zoom"),
+    ("lint: findings", "What the linter found, and the fix for each (!)", "action_findings"),
+]
+"""The command palette: (title, help, the method it runs). Every action of the app is here."""
+
+
+class Commands(AppBase):
+    """Palette commands and the app-wide view actions."""
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette: every action of the app, beside Textual's own."""
+        for command in super().get_system_commands(screen):
+            if command.title.lower() != "screenshot":
+                yield command
+        yield SystemCommand("Screenshot", "Save an SVG screenshot in the session folder", self.action_save_screenshot)
+        for title, help_text, target in PALETTE:
+            action = target.rsplit(".", 1)[-1].removeprefix("action_")
+            if self.check_action(action, ()) is not False:
+                yield SystemCommand(title, help_text, self._resolve(target))
+        yield from self.more_commands()
+
+    def _resolve(self, target: str) -> Callable[[], Any]:
+        """`"event_log.action_tail"` → that bound method."""
+        obj: Any = self
+        for name in target.split("."):
+            obj = getattr(obj, name)
+        return cast(Callable[[], Any], obj)
+
+    def copy_transcript(self) -> None:
+        """Copy the conversation as Markdown (and save it beside the capture)."""
+        from tui.conversation.export import to_markdown
+
+        self.keep_text(to_markdown(self.conversation.ordered()), f"transcript-{time.strftime('%H%M%S')}.md", copy=True)
+
+    def export_transcript_markdown(self) -> None:
+        """Save the conversation as Markdown."""
+        from tui.conversation.export import to_markdown
+
+        self.keep_text(to_markdown(self.conversation.ordered()), f"transcript-{time.strftime('%H%M%S')}.md", copy=False)
+
+    def export_transcript_json(self) -> None:
+        """Save the conversation as JSON (role, time, text, transcript status)."""
+        from tui.conversation.export import to_json
+
+        self.keep_text(to_json(self.conversation.ordered()), f"transcript-{time.strftime('%H%M%S')}.json", copy=False)
+
+    def action_save_screenshot(self) -> None:
+        """Save an SVG screenshot in the session folder (no Downloads folder needed)."""
+        folder = output_folder(self.capture.folder if self.capture is not None else None)
+        try:
+            path = self.save_screenshot(path=str(folder))
+        except OSError as exc:
+            self.say(f"screenshot not saved: {exc}", severity="error")
+            return
+        self.say(f"screenshot saved to {path}", title="Screenshot")
+
+    def action_zoom(self) -> None:
+        """Give the focused pane the whole screen (again: back to both panes)."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        target = self.transcript if self.transcript.has_focus else self.query_one("#log-pane")
+        self.screen.maximize(target, container=False)
+
+    def action_leave_input(self) -> None:
+        """Leave an input or a zoomed pane: back to the event log, so space talks again."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        self.event_log.focus()

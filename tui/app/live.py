@@ -1,0 +1,223 @@
+"""The live session: connect, configure, reconnect on a drop; push-to-talk, hands-free, typing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from textual import on, work
+from textual.widgets import Input
+
+from tui.launch import open_target, session_options
+from tui.protocol import local_envelope, session_update
+
+if TYPE_CHECKING:
+    pass
+from tui.session import FRAMES, CaptureWriter, ConnectionFailed, RealtimeSession, TargetError, new_session_dir
+from tui.widgets import RecorderState
+
+from .base import AppBase
+from .voice import TurnMode, VoiceError
+
+
+class LiveSession(AppBase):
+    """Runs the websocket session and the voice actions."""
+
+    @work(exclusive=True, group="session", exit_on_error=False, description="Realtime session")
+    async def run_session(self) -> None:
+        """Connect, configure the session, live until it closes; reconnect on its own after a drop."""
+        while True:
+            retry = await self._one_session()
+            if not retry or self._quitting or not self.settings.reconnect:
+                return
+            if not await self._wait_for_server():
+                return
+            self.bus.publish(FRAMES, local_envelope("rt.reconnect", "the server is back: reconnecting"))
+
+    async def _one_session(self) -> bool:
+        """One connection, start to end; True when it ended in a way worth retrying."""
+        # Locals, not self.session/self.capture: a reconnect may replace those while this one ends.
+        session: RealtimeSession | None = None
+        capture: CaptureWriter | None = None
+        try:
+            async with open_target(self.settings) as target:
+                capture = self.capture = self._open_capture(target.secrets)
+                session = RealtimeSession(
+                    target, self.bus, capture=capture, max_frame_bytes=self.settings.max_frame_bytes
+                )
+                self.session = self.voice.session = session
+                if target.kind == "simulator":
+                    self._warm_up_simulator()
+                self._target_url = target.url
+                try:
+                    await session.connect()
+                except ConnectionFailed as exc:
+                    self.say(str(exc), title="Connection failed", severity="error", timeout=30)
+                    return self._retry.worth_retrying(str(exc), None)
+                self._retry.connected()
+                self.send_session_update(session_update(session_options(self.settings)))
+                self.voice.start_playback()
+                await session.wait_closed()
+                if session.close_reason:
+                    self.say(session.close_reason, title="Disconnected", severity="error", timeout=30)
+                    return self._retry.worth_retrying(session.close_reason, session.close_code)
+                return False
+        except TargetError as exc:
+            self._session_failed(str(exc), "No target")
+        except Exception as exc:  # noqa: BLE001 - e.g. the simulator could not start: say so, keep the app
+            self._session_failed(f"{type(exc).__name__}: {exc}", "Session failed")
+        finally:
+            if session is not None:
+                await session.close()
+            if capture is not None:
+                capture.close()
+            await self.voice.stop_turns()
+            self.recorder.mode = "push-to-talk"
+        return False
+
+    async def _wait_for_server(self) -> bool:
+        """Probe the server's port until it accepts again (quietly, no new session per try)."""
+        parts = urlsplit(getattr(self, "_target_url", ""))
+        host = parts.hostname or "127.0.0.1"
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+        for delay in self._retry.delays():
+            self.status_line.state_override = f"reconnecting in {delay:.1f} s"
+            self.status_line.refresh()
+            await asyncio.sleep(delay)
+            if self._quitting:
+                return False
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=2)
+            except (OSError, TimeoutError):
+                continue
+            writer.close()
+            self.status_line.state_override = ""
+            return True
+        self.status_line.state_override = ""
+        self.say("the server did not come back: ctrl+r to try again", title="Reconnect", severity="warning")
+        return False
+
+    def _open_capture(self, secrets: tuple[str, ...]) -> CaptureWriter | None:
+        """The capture file for a new session, or None (with a note) when it cannot be written."""
+        if not self.settings.capture:
+            return None
+        try:
+            capture = CaptureWriter(new_session_dir(), secrets)
+        except OSError as exc:
+            self.bus.publish(FRAMES, local_envelope("rt.capture", f"no capture file: {exc}"))
+            self.say(f"frames will not be saved: {exc}", title="Capture", severity="warning")
+            return None
+        self.journal.capture_path = str(capture.path)
+        self.bus.publish(FRAMES, local_envelope("rt.capture", f"capturing every frame to {capture.path}"))
+        return capture
+
+    def action_reconnect(self) -> None:
+        """Open a new session (after a disconnect or a failed connection); the transcript is kept."""
+        if self.session is not None and self.session.is_open:
+            self.say("already connected")
+            return
+        self.bus.publish(FRAMES, local_envelope("rt.reconnect", "reconnecting: a new session starts"))
+        self.run_session()
+
+    def _warm_up_simulator(self) -> None:
+        """Load the simulator's speech models in a thread now, so the first turn does not wait."""
+        from tui.server import warm_up
+
+        self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False, description="load models")
+
+    def send_session_update(self, event: dict[str, Any]) -> None:
+        """Send a `session.update` (the session-facts projection sees it and any rejection)."""
+        if self.session is not None and self.session.is_open:
+            self.session.send(event)
+
+    @property
+    def session_updates(self) -> int:
+        """`session.updated` frames received in this connection."""
+        return self.facts.updates_applied
+
+    async def action_talk(self) -> None:
+        """Start a push-to-talk turn, or end it: commit, then ask for a response."""
+        if self._busy:
+            return
+        recorder = self.recorder
+        if self.voice.mode is TurnMode.HANDS_FREE:
+            self.say("hands-free is on: just speak (v switches back to push-to-talk)")
+            return
+        self._busy = True
+        try:
+            if not self.voice.recording:
+                await self.voice.start_turn()
+                recorder.message = ""
+                recorder.state = RecorderState.RECORDING
+            else:
+                recorder.state = RecorderState.SENDING
+                sent_ms = await self.voice.finish_turn()
+                recorder.message = f"sent {sent_ms / 1000:.1f} s"
+                recorder.state = RecorderState.IDLE
+        except VoiceError as exc:
+            self._voice_failed(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app
+            self._voice_failed(f"{type(exc).__name__}: {exc}")
+        finally:
+            self._busy = False
+
+    async def action_hands_free(self) -> None:
+        """Toggle hands-free: server VAD decides when you have finished speaking."""
+        if self._busy:
+            return
+        recorder = self.recorder
+        self._busy = True
+        try:
+            if self.voice.mode is TurnMode.PUSH_TO_TALK:
+                if self.voice.recording:
+                    await self.voice.finish_turn()
+                update = session_update(session_options(self.settings, turn_detection="server_vad"))
+                await self.voice.start_hands_free(update)
+                recorder.mode = "hands-free"
+                recorder.state = RecorderState.LISTENING
+            else:
+                update = session_update(session_options(self.settings))
+                await self.voice.stop_hands_free(update)
+                recorder.mode = "push-to-talk"
+                recorder.state = RecorderState.IDLE
+        except VoiceError as exc:
+            self._voice_failed(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app
+            self._voice_failed(f"{type(exc).__name__}: {exc}")
+        finally:
+            self._busy = False
+
+    def _voice_failed(self, message: str) -> None:
+        recorder = self.recorder
+        recorder.message = message
+        if "unavailable" in message:
+            recorder.state = RecorderState.UNAVAILABLE
+        elif self.facts.ended or "not connected" in message:
+            recorder.state = RecorderState.DISCONNECTED
+        else:
+            recorder.state = RecorderState.IDLE
+        self.say(message, title="Recorder", severity="warning")
+
+    @on(Input.Submitted, "#message")
+    def send_text(self, event: Input.Submitted) -> None:
+        """Send the typed text as a user message and ask for a response."""
+        said = event.value.strip()
+        if not said:
+            return
+        if self.session is None or not self.session.is_open:
+            self.say("not connected: the message was not sent", severity="warning")
+            return
+        self.voice.interrupt_playback()
+        self.session.send(
+            {
+                "type": "conversation.item.create",
+                "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": said}]},
+            }
+        )
+        self.session.send({"type": "response.create"})
+        event.input.value = ""
+
+    def action_focus_input(self) -> None:
+        """Move the focus to the message input (space then types spaces)."""
+        self.query_one("#message", Input).focus()

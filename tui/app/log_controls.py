@@ -1,0 +1,229 @@
+"""The event log's controls: filter, find, clear, details, follow, copy, export, findings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import SystemCommand
+
+from tui.journal import Family, Finder, Query, QueryError
+from tui.lint import Finding, Severity
+
+if TYPE_CHECKING:
+    pass
+from tui.widgets import EventDetail, EventLog, Transcript
+from tui.widgets.query_bar import FamilyToggles, QueryBar
+
+from .base import AppBase
+from .files import output_folder
+
+MAX_FINDING_NOTICES = 3
+"""Error findings announced with a notice per session (the findings view holds them all)."""
+
+
+class LogControls(AppBase):
+    """What the user does to the log (the log's view model lives in the session's model)."""
+
+    def action_clear_log(self) -> None:
+        """Clear the event-log view (the journal and the capture file keep everything)."""
+        self.log_view.clear()
+        self.event_log.rebuilt()
+        self._update_log_title()
+
+    def action_filter(self) -> None:
+        """Open the filter bar."""
+        self.filter_bar.open()
+
+    def action_find(self) -> None:
+        """Open the find bar."""
+        self.find_bar.open()
+
+    @on(QueryBar.Submitted, "#filter-bar")
+    def _filter_submitted(self, event: QueryBar.Submitted) -> None:
+        self.apply_filter(event.text)
+        self.event_log.focus()
+
+    @on(QueryBar.Submitted, "#find-bar")
+    def _find_submitted(self, event: QueryBar.Submitted) -> None:
+        if not event.text:
+            self.find_bar.active = ""
+            self.event_log.set_finder(None)
+            self.find_bar.close()
+            self.event_log.focus()
+            return
+        finder = Finder(event.text)
+        self.find_bar.active = event.text
+        self.event_log.set_finder(finder)
+        found = self.event_log.find()
+        count = finder.count(self.log_view)
+        if found is None:
+            self.find_bar.set_status(f"{event.text!r} is not in the {self.log_view.shown:,} frames shown", error=True)
+        else:
+            self.find_bar.set_status(f"{count:,} matching frames · n next · N previous · Esc leaves")
+        self.event_log.focus()
+
+    @on(QueryBar.Left)
+    def _bar_left(self, event: QueryBar.Left) -> None:
+        event.bar.close()
+        self.event_log.focus()
+
+    @on(FamilyToggles.Toggled)
+    def _family_toggled(self, event: FamilyToggles.Toggled) -> None:
+        self.toggle_family(event.family)
+
+    def more_commands(self) -> Iterable[SystemCommand]:
+        """A palette command per family, to hide or show it."""
+        yield from super().more_commands()
+        for family in Family:
+            verb = "show" if family in self.filter_bar.hidden_families else "hide"
+            yield SystemCommand(
+                f"log: {verb} {family.value} frames",
+                f"Toggle the {family.value} family",
+                partial(self.toggle_family, family),
+            )
+
+    def toggle_family(self, family: Family) -> None:
+        """Hide or show one family of frames."""
+        hidden = self.filter_bar.hidden_families
+        hidden.symmetric_difference_update({family})
+        self.filter_bar.show_families()
+        self.apply_filter(self._user_filter)
+
+    def apply_filter(self, text: str) -> bool:
+        """Show only frames that pass `text` (and the family toggles); False for a malformed query."""
+        hidden = sorted(family.value for family in self.filter_bar.hidden_families)
+        families = [f"-family:{name}" for name in hidden]
+        combined = " ".join(filter(None, [f"({text})" if text and families else text, *families]))
+        try:
+            query = Query(combined, self.journal, self.links)
+        except QueryError as exc:
+            self.filter_bar.set_status(str(exc), error=True)
+            return False
+        started = time.perf_counter()
+        self.log_view.set_query(query)
+        self.last_filter_seconds = time.perf_counter() - started
+        self._user_filter = text
+        self.filter_bar.active = combined
+        if combined:
+            self.filter_bar.add_class("-shown")
+            self.filter_bar.set_status(
+                f"{self.log_view.shown:,} of {self.log_view.in_range:,} frames · Enter on an empty filter clears it"
+            )
+        else:
+            self.filter_bar.close()
+        self.event_log.rebuilt()
+        self._update_log_title()
+        return True
+
+    def clear_filter(self) -> None:
+        """Show every frame again (the family toggles included)."""
+        self.filter_bar.hidden_families.clear()
+        self.filter_bar.show_families()
+        self.apply_filter("")
+
+    @on(EventLog.Details)
+    def show_detail(self, event: EventLog.Details) -> None:
+        """Open the details of frames (one, or a whole run)."""
+
+        def jumped(index: int | None) -> None:
+            if index is not None and not self.event_log.select_frame(index):
+                self.say(f"frame #{self.journal[index].seq} is hidden by the filter")
+
+        self.push_screen(EventDetail(self.journal, self.links, event.indices, self.recover_payload), jumped)
+
+    def recover_payload(self, index: int) -> str | None:
+        """A dropped frame's wire text, read back from the capture file."""
+        from tui.journal.export import recover_payloads
+
+        frame = self.journal[index]
+        path = self.journal.capture_path
+        if path is None:
+            return None
+        return recover_payloads(Path(path), {frame.seq}).get(frame.seq)
+
+    @on(EventLog.Notice)
+    def _log_notice(self, event: EventLog.Notice) -> None:
+        self.say(event.text)
+
+    @on(EventLog.ShowItem)
+    def _show_item(self, event: EventLog.ShowItem) -> None:
+        if self.transcript.select_item(event.item_id):
+            self.transcript.focus()
+        else:
+            self.say(f"{event.item_id} has no row in the transcript")
+
+    @on(Transcript.ShowFrames)
+    def _show_frames(self, event: Transcript.ShowFrames) -> None:
+        item = self.conversation.items.get(event.item_id)
+        query = f"item:{event.item_id}"
+        if item is not None and item.response_id:
+            query += f" | response:{item.response_id}"
+        self.filter_bar.add_class("-shown")
+        self.apply_filter(query)
+        self.event_log.focus()
+
+    @on(EventLog.CopyFrame)
+    def _copy_frame(self, event: EventLog.CopyFrame) -> None:
+        detail = EventDetail(self.journal, self.links, [event.index], self.recover_payload)
+        self.keep_text(detail.frames_json(), detail.file_name(), copy=True)
+
+    @on(EventDetail.Export)
+    def _detail_export(self, event: EventDetail.Export) -> None:
+        self.keep_text(event.text, event.name, copy=event.copy)
+
+    async def action_export(self) -> None:
+        """Export the frames the log shows as JSONL (audio kept, or replaced by a size tag)."""
+        from tui.widgets.export_dialog import ExportDialog, ExportRequest
+
+        folder = output_folder(self.capture.folder if self.capture is not None else None)
+        default = folder / f"export-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+
+        def chosen(request: ExportRequest | None) -> None:
+            if request is not None:
+                self.export_frames(Path(request.path), keep_audio=request.keep_audio)
+
+        self.push_screen(ExportDialog(self.log_view.shown, self.filter_bar.active, str(default)), chosen)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False, description="export frames")
+    def export_frames(self, path: Path, *, keep_audio: bool) -> None:
+        """Write the shown frames to `path` (off the UI thread: an hour of audio is hundreds of MB)."""
+        from tui.journal.export import ExportError, export_jsonl
+
+        indices = list(self.log_view.indices)
+        try:
+            written = export_jsonl(self.journal, indices, path, keep_audio=keep_audio)
+        except (OSError, ExportError) as exc:
+            self.call_from_thread(self.say, f"export failed: {exc}", title="Export", severity="error")
+            return
+        self.call_from_thread(self.say, f"{written:,} frames written to {path}", title="Export")
+
+    def action_findings(self) -> None:
+        """Show what the linter found; Enter goes to the finding's frame in the log."""
+        from tui.widgets.findings import FindingsView
+
+        linter = self.model.linter
+        findings = list(linter.findings) if linter is not None else []
+
+        def chosen(index: int | None) -> None:
+            if index is not None and not self.event_log.select_frame(index):
+                self.say(f"frame #{self.journal[index].seq} is hidden by the filter")
+            self.event_log.focus()
+
+        self.push_screen(FindingsView(findings, self.journal), chosen)
+
+    def _new_findings(self, findings: list[Finding]) -> None:
+        """Badges on the rows, a count on the status line, a notice for each new error (a few)."""
+        if not findings:
+            return
+        self.log_view.marks_version += 1
+        self.event_log.refresh()
+        self._show_findings_count()
+        for finding in findings:
+            if finding.severity is Severity.ERROR and self._error_notices < MAX_FINDING_NOTICES:
+                self._error_notices += 1
+                self.say(finding.message, title=f"Lint: {finding.rule}", severity="error", timeout=20)

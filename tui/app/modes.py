@@ -1,0 +1,171 @@
+"""The app's other modes: replaying a recording, and proxying your own client's connections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import SystemCommand
+
+from tui.bus import Mode, Topic
+from tui.model import SessionModel, new_model
+from tui.protocol import Envelope
+from tui.replay import ReplayPlayer, ReplayRequest
+from tui.session import FRAMES
+
+from .base import AppBase
+
+if TYPE_CHECKING:
+    from tui.proxy import ProxyConnection, Sink
+    from tui.proxy_cmd import ProxyRequest
+
+
+class Modes(AppBase):
+    """Replay and proxy: which keys each mode has, and which session the views show."""
+
+    def start_replay(self, request: ReplayRequest) -> None:
+        """Play a recording into the views; nothing connects anywhere."""
+        from tui.session.scrub import Scrubber
+
+        recording = request.recording
+        if recording.kind == "capture":
+            self.journal.capture_path = str(recording.path)  # payloads dropped from memory are read back
+        scrub = Scrubber(tuple(recording.secrets))
+        envelopes = [scrub.envelope(env) for env in recording.envelopes] if recording.secrets else recording.envelopes
+        self.player = ReplayPlayer(envelopes, self.bus, FRAMES, speed=request.speed)
+        self.run_worker(self._play(self.player), name="replay", group="replay", exit_on_error=False)
+        self.set_interval(0.5, self._show_replay_position)
+        self._show_replay_position()
+
+    async def _play(self, player: ReplayPlayer) -> None:
+        await player.run()
+        self._show_replay_position()
+
+    def _show_replay_position(self) -> None:
+        player = self.player
+        if player is None:
+            return
+        speed = "at once" if player.speed is None else f"×{player.speed:g}"
+        state = "⏸ paused" if player.paused else ("done" if player.done.is_set() else "playing")
+        self.status_line.state_override = (
+            f"replay {_clock(player.played_seconds)} / {_clock(player.recorded_seconds)} {speed} · {state}"
+        )
+        self.status_line.refresh()
+
+    def action_replay_pause(self) -> None:
+        """Pause or resume the replay."""
+        if self.player is not None:
+            self.player.toggle()
+            self._show_replay_position()
+
+    def action_replay_speed(self, factor: float) -> None:
+        """Play faster or slower (from at-once playback, start timed playback at real time)."""
+        if self.player is None:
+            return
+        current = self.player.speed or 1.0
+        self.player.speed = max(0.25, min(64.0, current * factor))
+        self._show_replay_position()
+
+    def more_commands(self) -> Iterable[SystemCommand]:
+        """The proxy's session switching and the replay's controls, in their modes."""
+        yield from super().more_commands()
+        if len(self.models) > 1:
+            yield SystemCommand(
+                "session: next", "Show the next proxied session (>)", partial(self.action_switch_session, 1)
+            )
+            yield SystemCommand(
+                "session: previous", "Show the previous proxied session (<)", partial(self.action_switch_session, -1)
+            )
+        if self.replay is not None:
+            yield SystemCommand("replay: pause / resume", "Stop or go on (p)", self.action_replay_pause)
+            yield SystemCommand("replay: faster", "Twice as fast (])", partial(self.action_replay_speed, 2))
+            yield SystemCommand("replay: slower", "Half as fast ([)", partial(self.action_replay_speed, 0.5))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Replays and the proxy have no voice keys; each mode shows its own (the footer follows)."""
+        if action in ("talk", "hands_free", "focus_input", "reconnect"):
+            return self.replay is None and self.proxy is None
+        if action in ("replay_pause", "replay_speed"):
+            return self.replay is not None
+        if action == "switch_session":
+            return len(self.models) > 1
+        return True
+
+    @work(exclusive=True, group="proxy", exit_on_error=False, description="proxy")
+    async def run_proxy(self, request: ProxyRequest) -> None:
+        """Relay your own client's connections; each one becomes a session of its own here."""
+        from tui.proxy import ProxyServer
+        from tui.proxy_cmd import proxy_target
+
+        try:
+            async with proxy_target(self.settings) as target:
+                server = ProxyServer(
+                    target,
+                    host=request.host,
+                    port=request.port,
+                    on_connection=self._proxied_connection,
+                    capture=self.settings.capture,
+                    max_frame_bytes=self.settings.max_frame_bytes,
+                )
+                async with server:
+                    self.proxy_url = server.url
+                    self.model.label = f"waiting for a client on {server.url}"
+                    self._show_proxy_state()
+                    self.say(f"point your client at {server.url} (relayed to {target.label})", title="Proxy")
+                    await asyncio.Event().wait()
+        except OSError as exc:
+            self._session_failed(
+                f"proxy cannot listen on {request.host}:{request.port}: {exc.strerror or exc}", "Proxy"
+            )
+        except ValueError as exc:
+            self._session_failed(str(exc), "Proxy")
+
+    def _proxied_connection(self, connection: ProxyConnection) -> Sink:
+        """A new client connection: a model and a bus topic of its own; shown if nothing else is."""
+        topic: Topic[Envelope] = Topic(f"proxy:{connection.number}")
+        if len(self.journal) == 0 and len(self.models) == 1:
+            model = self.model  # the placeholder shown while waiting: this connection takes it
+            model.label = connection.label
+            self._feeds = []
+        else:
+            model = new_model(connection.label)
+            self.models.append(model)
+        self._feeds.append((model, self.bus.subscribe(topic, Mode.LOSSLESS)))
+        self._show_proxy_state()
+        bus = self.bus
+        return lambda env: bus.publish(topic, env)
+
+    def _show_proxy_state(self) -> None:
+        position = self.models.index(self.model) + 1
+        sessions = f" · session {position}/{len(self.models)} (< >)" if len(self.models) > 1 else ""
+        self.status_line.state_override = f"proxy {self.proxy_url}{sessions}"
+        self.status_line.refresh()
+        self.refresh_bindings()
+
+    def action_switch_session(self, delta: int) -> None:
+        """Show the previous or next proxied session."""
+        position = (self.models.index(self.model) + delta) % len(self.models)
+        self.switch_to(self.models[position])
+
+    def switch_to(self, model: SessionModel) -> None:
+        """Render another session's model in every view."""
+        if model is self.model:
+            return
+        self.model = model
+        self.filter_bar.journal = self.find_bar.journal = model.journal
+        self.status_line.show(model.facts)
+        self._show_findings_count()
+        self.event_log.attach(model.log_view)
+        self.transcript.reset()
+        self.transcript.sync(model.conversation.ordered(), set(model.conversation.items))
+        self._update_log_title()
+        if self.proxy is not None:
+            self._show_proxy_state()
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
