@@ -1,11 +1,23 @@
 """`make bench`: performance figures, printed (not asserted). Run as `python -m tests.bench`.
 
+Each figure is printed beside a baseline measured in the same run. The sections, in order (each
+module also runs alone as `python -m tests.<module>`):
+
 - commit → transcription `.completed` for a ~3 s utterance, through the real client session and
   the real simulator (moonshine), over loopback;
-- time to first paint of the app, in-process and as the real binary in tmux;
 - key press to capture running for the first push-to-talk turn of a fresh process;
-- frames per second the session reader publishes on the bus, and the event-log pane ingests.
-- the simulator under concurrent real-time talkers, and one session's event rate (tests/bench_server.py).
+- time to first paint of the app, in-process and as the real binary in tmux;
+- the session reader's frames/s with and without the capture file (tests/bench_reader.py);
+- event-log ingest, the pane alone and the whole pipeline, vs a RichLog-per-event app, and the
+  transcript's cost per streaming reply after 0 and 900 turns (tests/bench_ingest.py);
+- key press → screen through a real pty, idle and under 2,000 events/s (tests/bench_keypress.py);
+- RSS after an hour's session vs the RichLog app, and filter times over its journal
+  (tests/bench_hour.py);
+- the inspecting proxy's added latency and throughput vs a direct connection (tests/bench_proxy.py);
+- the simulator under concurrent real-time talkers, and one session's event rate
+  (tests/bench_server.py), and the simulator's memory (tests/bench_server_memory.py, when present).
+
+The synthetic traffic (an hour's session shape) is tests/bench_traffic.py.
 """
 
 from __future__ import annotations
@@ -21,12 +33,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench_hour import bench_hour
+from tests.bench_ingest import bench_ingest, bench_transcript_reply
+from tests.bench_keypress import bench_keypress
+from tests.bench_proxy import bench_proxy
+from tests.bench_reader import bench_reader
 from tests.bench_server import bench_simulator
 from tests.server_helpers import speech_pcm24
 from tui.audio import chunk_bytes, to_b64
 from tui.bus import Bus, Mode
 from tui.conversation import Conversation, TextState
-from tui.protocol import ClientSessionOptions, Direction, Envelope, session_update
+from tui.protocol import ClientSessionOptions, session_update
 from tui.server import Simulator, SimulatorConfig, warm_up
 from tui.session import FRAMES, RealtimeSession, url_target
 
@@ -126,66 +143,6 @@ def bench_first_paint_binary(runs: int = 3) -> None:
     print(f"first paint, real binary in tmux (process start to a drawn screen): {_fmt(times)}")
 
 
-async def bench_reader_throughput(frames: int = 20_000) -> None:
-    from websockets.asyncio.server import ServerConnection, serve
-
-    delta = json.dumps(
-        {
-            "type": "response.output_audio.delta",
-            "response_id": "resp_x",
-            "item_id": "item_x",
-            "output_index": 0,
-            "content_index": 0,
-            "delta": to_b64(bytes(4800)),
-        }
-    )
-
-    async def firehose(ws: ServerConnection) -> None:
-        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_bench"}}))
-        for _ in range(frames):
-            await ws.send(delta)
-        await ws.wait_closed()
-
-    async with serve(firehose, "127.0.0.1", 0, compression=None, max_size=None) as server:
-        port = server.sockets[0].getsockname()[1]
-        bus = Bus()
-        sub = bus.subscribe(FRAMES, Mode.LOSSLESS)
-        session = RealtimeSession(url_target(f"ws://127.0.0.1:{port}/v1/realtime"), bus)
-        t0 = time.monotonic()
-        await session.connect()
-        got = 0
-        while got < frames:
-            env = await sub.get()
-            got += env.type == "response.output_audio.delta"
-        elapsed = time.monotonic() - t0
-        await session.close()
-    print(f"session reader: {frames / elapsed:,.0f} audio-delta frames/s (6.4 KB each) published on the bus")
-
-
-async def bench_event_log_ingest(frames: int = 50_000) -> None:
-    from tui.app import RtApp
-    from tui.config import Settings
-    from tui.widgets import EventLog
-
-    envs = []
-    for i in range(frames):
-        kind = "response.output_audio.delta" if i % 2 else "response.output_audio_transcript.delta"
-        data = {"type": kind, "item_id": "item_x", "delta": to_b64(bytes(4800)) if i % 2 else " word"}
-        envs.append(Envelope(i, Direction.IN, kind, data, json.dumps(data)))
-    app = RtApp(Settings(playback=False), connect=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        log = app.query_one(EventLog)
-        t0 = time.monotonic()
-        for start in range(0, frames, 500):  # the pump's batches
-            log.extend(envs[start : start + 500])
-            await pilot.pause()
-        elapsed = time.monotonic() - t0
-    print(
-        f"event-log pane: {frames / elapsed:,.0f} frames/s ingested and painted in batches of 500 "
-        f"({len(log.rows)} rows kept, {log.forgotten} forgotten)"
-    )
-
-
 def bench_first_turn_start(runs: int = 3) -> None:
     """Key press to capture running on the first turn, each in a fresh process (cold PortAudio)."""
     for flag, label in (
@@ -201,16 +158,30 @@ def bench_first_turn_start(runs: int = 3) -> None:
         print(f"first push-to-talk turn, key to capture running, {label}: {_fmt(times)}")
 
 
+def bench_server_memory() -> None:
+    """The simulator's memory figures, from their own module when it exists (it runs its own loop)."""
+    try:
+        from tests import bench_server_memory
+    except ImportError:
+        return
+    bench_server_memory.main([])
+
+
 async def main() -> None:
     await bench_commit_to_completed()
     bench_first_turn_start()
     await bench_first_paint_in_process()
     bench_first_paint_binary()
-    await bench_reader_throughput()
-    await bench_event_log_ingest()
+    await bench_reader()
+    await bench_ingest()
+    await bench_transcript_reply()
+    await bench_keypress()
+    await bench_hour()
+    await bench_proxy()
     await bench_simulator()
 
 
 if __name__ == "__main__":
     os.environ.pop("OPENAI_API_KEY", None)
     asyncio.run(main())
+    bench_server_memory()

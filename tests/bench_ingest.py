@@ -1,0 +1,308 @@
+"""Event ingest and the transcript's cost per reply, measured as the UI thread's CPU time.
+
+Run alone with `python -m tests.bench_ingest`; `make bench` runs it. Figures are printed, never
+asserted.
+
+- **Ingest**, the bench's mix (tests/bench_traffic.py) in batches of `BATCH` (the pump's batch at
+  30k events/s), each batch followed by one paint of the screen (`pilot.pause(0)`: pending
+  messages, then a compositor refresh that renders every dirty line). Frames per CPU second of the
+  UI thread (sleeps and other processes do not count), for
+  (a) the event-log pane alone: `EventLog.frames_added()` over a `LogView` of a journal the batch
+      was appended to (the append is not timed), against a `RichLog` written one line per event;
+  (b) the whole pipeline: bus publish → `RtApp._pump` → journal + projections (conversation,
+      facts, links, linter) → transcript, log, status line, against the RichLog app's pump.
+- **The transcript's cost per streaming reply**: one reply streams at 65 events/s (audio and
+  transcript deltas, paced in real time) through the running app after 0 and after
+  `HISTORY_TURNS` earlier exchanges: the UI thread's CPU per second of the reply, and how often
+  the transcript re-renders its block and paints lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
+from tests.bench_helpers import CpuClock, RichLogApp
+from tests.bench_traffic import HourSession, batches, envelopes
+from tui.journal import Journal, LogView
+from tui.protocol import Envelope
+from tui.session import FRAMES
+
+BATCH = 1000
+INGEST_EXCHANGES = 50
+"""Exchanges fed to each design (19,853 frames, 38 MB of base64 audio)."""
+HISTORY_TURNS = 900
+REPLY_RATE = 65
+"""Events per second of the streaming reply (half audio deltas, half transcript deltas)."""
+REPLY_SECONDS = 4.0
+SIZE = (140, 40)
+
+
+def _settings() -> Any:
+    from tui.config import Settings
+
+    return Settings(playback=False, capture=False, reconnect=False)
+
+
+class PaneApp(App[None]):
+    """The event-log pane alone, over a journal the bench fills."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.journal = Journal()
+        self.view = LogView(self.journal)
+
+    def compose(self) -> ComposeResult:
+        from tui.widgets import EventLog
+
+        self.event_log = EventLog(self.view, id="event-log")
+        yield self.event_log
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    await pilot.pause()
+    await pilot.pause(0.2)
+
+
+class Split:
+    """The UI thread's CPU for a run of batches, in two parts: taking each batch in (`work`), and
+    everything until the screen is painted (`paint`: pending messages and timers, then the
+    compositor rendering every dirty line)."""
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self.batches = -(-frames // BATCH)
+        self.work = CpuClock()
+        self.paint = CpuClock()
+
+    @property
+    def rate(self) -> float:
+        """Frames per CPU second."""
+        return self.frames / (self.work.seconds + self.paint.seconds)
+
+    def parts(self) -> str:
+        """`30 µs/event taken in + 20 ms/paint`."""
+        return (
+            f"{self.work.seconds / self.frames * 1e6:.1f} µs/event taken in + "
+            f"{self.paint.seconds / self.batches * 1000:.1f} ms/paint"
+        )
+
+
+async def _drive(
+    pilot: Pilot[None],
+    frames: list[Envelope],
+    take: Callable[[list[Envelope]], None],
+    prepare: Callable[[list[Envelope]], None] | None = None,
+) -> Split:
+    """Feed `frames` in batches, each taken in by `take` (after an untimed `prepare`) and painted once."""
+    split = Split(len(frames))
+    await _settle(pilot)
+    for batch in batches(frames, BATCH):
+        if prepare is not None:
+            prepare(batch)
+        split.work.start()
+        take(batch)
+        split.work.stop()
+        split.paint.start()
+        await pilot.pause(0)
+        split.paint.stop()
+    split.paint.start()
+    await pilot.pause(0.1)  # timers still pending (the transcript's deferred repaint)
+    split.paint.stop()
+    return split
+
+
+async def ingest_pane(frames: list[Envelope]) -> Split:
+    """The event-log pane over a journal (the journal appends are not timed)."""
+    app = PaneApp()
+
+    def journal(batch: list[Envelope]) -> None:
+        for env in batch:
+            app.journal.append(env)
+
+    def take(batch: list[Envelope]) -> None:
+        app.event_log.frames_added()
+
+    async with app.run_test(size=SIZE) as pilot:
+        split = await _drive(pilot, frames, take, journal)
+        assert app.view.shown == len(frames), "the pane did not take every frame"
+    return split
+
+
+async def ingest_richlog_pane(frames: list[Envelope]) -> Split:
+    """A RichLog written one line per event."""
+    app = RichLogApp()
+    async with app.run_test(size=SIZE) as pilot:
+        split = await _drive(pilot, frames, app.ingest)
+        assert len(app.rich_log.lines) == len(frames), "the RichLog did not take every frame"
+    return split
+
+
+async def ingest_pipeline(frames: list[Envelope]) -> Split:
+    """The whole app: bus, pump, journal and projections, every view."""
+    from tui.app import RtApp
+
+    app = RtApp(_settings(), connect=False)
+
+    def take(batch: list[Envelope]) -> None:
+        for env in batch:
+            app.bus.publish(FRAMES, env)
+        app._pump()
+
+    async with app.run_test(size=SIZE) as pilot:
+        split = await _drive(pilot, frames, take)
+        assert len(app.journal) >= len(frames), "the app did not journal every frame"
+    return split
+
+
+async def ingest_richlog_pipeline(frames: list[Envelope]) -> Split:
+    """The naive app: bus, pump, one RichLog line per event."""
+    app = RichLogApp()
+
+    def take(batch: list[Envelope]) -> None:
+        for env in batch:
+            app.bus.publish(FRAMES, env)
+        app.pump()
+
+    async with app.run_test(size=SIZE) as pilot:
+        split = await _drive(pilot, frames, take)
+        assert app.events == len(frames), "the RichLog app did not take every frame"
+    return split
+
+
+async def bench_ingest() -> None:
+    """Print the event-log ingest figures: the pane alone and the whole pipeline, each vs RichLog."""
+    frames = list(envelopes(HourSession(INGEST_EXCHANGES).frames()))
+    audio = sum(env.size for env in frames if env.size > 1000) / 1e6
+    label = f"{len(frames):,} frames of the bench's mix ({audio:.0f} MB), one paint per {BATCH:,}"
+    pane = await ingest_pane(frames)
+    naive_pane = await ingest_richlog_pane(frames)
+    print(
+        f"event-log pane alone: {pane.rate:,.0f} frames per CPU-second ({pane.parts()}) vs a RichLog written "
+        f"per event {naive_pane.rate:,.0f} ({naive_pane.parts()}): {pane.rate / naive_pane.rate:.1f}×; {label}"
+    )
+    whole = await ingest_pipeline(frames)
+    naive = await ingest_richlog_pipeline(frames)
+    print(
+        f"whole pipeline (bus → pump → journal + projections → transcript, log, status): {whole.rate:,.0f} events "
+        f"per CPU-second ({whole.parts()}) vs the RichLog-per-event app {naive.rate:,.0f} ({naive.parts()}): "
+        f"{whole.rate / naive.rate:.1f}× (target ≥ 50,000 and ≥ 20×)"
+    )
+
+
+class Meter:
+    """Calls and thread CPU time of some methods of one object (instance attributes shadow them).
+
+    Nested calls (one metered method calling another) count once, in the outermost.
+    """
+
+    def __init__(self, target: object, *names: str) -> None:
+        self.calls: dict[str, int] = dict.fromkeys(names, 0)
+        self.seconds = 0.0
+        self._depth = 0
+        for name in names:
+            setattr(target, name, self._wrap(name, getattr(target, name)))
+
+    def _wrap(self, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def metered(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            self._depth += 1
+            started = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._depth -= 1
+                if not self._depth:
+                    self.seconds += time.thread_time() - started
+
+        return metered
+
+
+@dataclass
+class ReplyCost:
+    """What one streaming reply cost the running app, per second of the reply."""
+
+    rows: int
+    idle: float
+    """The app's CPU share with nothing arriving, over as long a window."""
+    app: float
+    """The UI thread's CPU share while the reply streams."""
+    transcript: float
+    """The share spent in the transcript's own code (sync, repaint, its lines)."""
+    renders: float
+    """Blocks rendered per second."""
+    lines: float
+    """Transcript lines painted per second."""
+
+    def describe(self) -> str:
+        return (
+            f"app {self.app:.0%} of a core (idle {self.idle:.0%}), transcript code {self.transcript:.1%}, "
+            f"{self.renders:.1f} block renders/s, {self.lines:.0f} lines painted/s"
+        )
+
+
+async def reply_cost(history: int) -> ReplyCost:
+    """One reply streaming at `REPLY_RATE` events/s through the app, after `history` earlier exchanges."""
+    from tui.app import RtApp
+
+    app = RtApp(_settings(), connect=False)
+    session = HourSession(None, seed=11)
+    loop = asyncio.get_running_loop()
+    async with app.run_test(size=SIZE) as pilot:
+        app.ingest(list(envelopes(session.start())))
+        for done in range(0, history, 100):
+            frames = [frame for _ in range(min(100, history - done)) for frame in session.history_exchange()]
+            app.ingest(list(envelopes(frames)))
+        await _settle(pilot)
+        rows = len(app.conversation.order)
+        reply = list(envelopes(session.reply(round(REPLY_RATE * REPLY_SECONDS / 2))))
+        started, cpu = loop.time(), time.thread_time()
+        await asyncio.sleep(REPLY_SECONDS)
+        idle = (time.thread_time() - cpu) / (loop.time() - started)
+        meter = Meter(app.transcript, "sync", "_flush", "render_line")
+        renders = app.transcript.renders
+        started, cpu = loop.time(), time.thread_time()
+        for n, env in enumerate(reply):
+            delay = started + n / REPLY_RATE - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)  # an absolute schedule: a late frame does not delay the next
+            app.bus.publish(FRAMES, env)
+        await asyncio.sleep(0.1)  # the last batch and its repaint
+        wall, cpu = loop.time() - started, time.thread_time() - cpu
+        assert app.conversation.ordered()[-1].text, "the reply did not reach the transcript"
+        return ReplyCost(
+            rows,
+            idle,
+            cpu / wall,
+            meter.seconds / wall,
+            (app.transcript.renders - renders) / wall,
+            meter.calls["render_line"] / wall,
+        )
+
+
+async def bench_transcript_reply() -> None:
+    """Print the transcript's cost per streaming reply with an empty and a long history."""
+    empty = await reply_cost(0)
+    full = await reply_cost(HISTORY_TURNS)
+    print(
+        f"one reply streaming at {REPLY_RATE} events/s (audio + transcript deltas), per second of it: "
+        f"after 0 turns {empty.describe()}; after {HISTORY_TURNS} exchanges ({full.rows:,} rows) {full.describe()} "
+        f"(target: the same cost)"
+    )
+
+
+async def main() -> None:
+    await bench_ingest()
+    await bench_transcript_reply()
+
+
+if __name__ == "__main__":
+    os.environ.pop("OPENAI_API_KEY", None)
+    asyncio.run(main())

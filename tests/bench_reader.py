@@ -1,0 +1,83 @@
+"""The session reader's frames/s with and without the capture file.
+
+Run alone with `python -m tests.bench_reader`; `make bench` runs it. Figures are printed, never
+asserted.
+
+A firehose server in a child process (tests/bench_wsserver.py, so its sending does not share this
+loop) sends the server's side of the bench's mix (40% audio deltas of 6.4 KB, transcript deltas,
+control events) as fast as the socket takes it; the real `RealtimeSession` parses, scrubs,
+captures (or not) and publishes each frame on the bus, drained as the app's pump drains it.
+Runs alternate with and without the capture, `RUNS` of each, and the medians are compared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from tests.bench_helpers import ChildServer
+from tui.bus import Bus, Mode
+from tui.protocol import Direction
+from tui.session import FRAMES, CaptureWriter, RealtimeSession, new_session_dir, url_target
+
+FRAMES_PER_RUN = 20_000
+RUNS = 3
+
+
+async def read_rate(url: str, frames: int, capture_root: Path | None) -> tuple[float, float]:
+    """(frames/s, CPU µs/frame) the reader publishes, from the end of the handshake to the last frame.
+
+    The CPU is this thread's (the loop's: reader, scrubbing, capture, bus, drain), the capture's
+    final write included; the server's process and the machine's other load are not counted.
+    """
+    bus = Bus()
+    feed = bus.subscribe(FRAMES, Mode.LOSSLESS)
+    capture = CaptureWriter(new_session_dir(capture_root)) if capture_root is not None else None
+    session = RealtimeSession(url_target(url), bus, capture=capture)
+    await session.connect()  # returns after the first frame, session.created
+    started, cpu = time.perf_counter(), time.thread_time()
+    got = 0
+    while got < frames:
+        first = await feed.get()
+        batch = [first, *feed.drain()]
+        got += sum(1 for env in batch if env.direction is Direction.IN and env.type != "session.created")
+    elapsed = time.perf_counter() - started
+    if capture is not None:
+        capture.flush()
+    cpu = time.thread_time() - cpu
+    await session.close()
+    if capture is not None:
+        capture.close()
+        lines = capture.path.read_bytes().count(b"\n")
+        assert lines >= frames, f"the capture holds {lines} frames of {frames}"
+    return frames / elapsed, cpu / frames * 1e6
+
+
+async def bench_reader() -> None:
+    """Print the reader's rate without and with the capture file, and what the capture costs."""
+    plain: list[tuple[float, float]] = []
+    captured: list[tuple[float, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        async with ChildServer() as server:
+            url = server.url("firehose", frames=FRAMES_PER_RUN)
+            await read_rate(url, FRAMES_PER_RUN, None)  # warm-up: imports, the server's first send
+            for _ in range(RUNS):
+                plain.append(await read_rate(url, FRAMES_PER_RUN, None))
+                captured.append(await read_rate(url, FRAMES_PER_RUN, Path(tmp)))
+    rate, rate_captured = (statistics.median(r for r, _ in runs) for runs in (plain, captured))
+    cpu, cpu_captured = (statistics.median(c for _, c in runs) for runs in (plain, captured))
+    print(
+        f"session reader, the server's side of the mix from a firehose ({FRAMES_PER_RUN:,} frames, medians of "
+        f"{RUNS}): with the capture file {rate_captured:,.0f} frames/s, {cpu_captured:.1f} µs CPU/frame; without "
+        f"{rate:,.0f} frames/s, {cpu:.1f} µs/frame: the capture costs {cpu_captured / cpu - 1:.0%} more CPU per "
+        f"frame, {1 - rate_captured / rate:.0%} of the rate (target ≤ 15%)"
+    )
+
+
+if __name__ == "__main__":
+    os.environ.pop("OPENAI_API_KEY", None)
+    asyncio.run(bench_reader())
