@@ -93,7 +93,8 @@ class RealtimeSession:
         self.session_id: str | None = None
         self.close_reason: str | None = None
         self.close_code: int | None = None
-        """The close code that ended the connection (1006: gone without a close frame)."""
+        """The close code that ended the connection, or that refused it at connect: the server's
+        (1006: gone without a close frame), or rt-tui's own when rt-tui refused the server (1009)."""
         self.connected_at: float | None = None
         self._ws: ClientConnection | None = None
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -140,6 +141,7 @@ class RealtimeSession:
             await self._ws.close()
             raise self._fail(f"{self.target.label} sent nothing within {self.open_timeout:.0f} s") from None
         except ConnectionClosed as exc:
+            self.close_code = self._ending_code(exc)
             refused = self._refused_by_us(exc)
             if refused:
                 raise self._fail(refused) from None
@@ -155,6 +157,7 @@ class RealtimeSession:
         except TimeoutError:
             return
         except ConnectionClosed as exc:
+            self.close_code = self._ending_code(exc)
             refused = self._refused_by_us(exc)
             if refused:
                 raise self._fail(refused) from None
@@ -236,7 +239,7 @@ class RealtimeSession:
                     code, reason = self._ws.close_code, self._ws.close_reason
                     text = f"connection closed by server (code {code}{': ' + reason if reason else ''})"
                 self.close_reason = text = self._scrub.text(text)
-                self.close_code = self._ws.close_code
+                self.close_code = self._ending_code(closed)
                 self._set_state(ConnectionState.CLOSED, text, **self._close_facts(closed))
             self._drop_outbox()
             if self.capture is not None:
@@ -263,6 +266,17 @@ class RealtimeSession:
             )
         reason = f": {sent.reason}" if sent.reason else ""
         return f"rt-tui closed the connection (code {sent.code}{reason})"
+
+    def _ending_code(self, exc: ConnectionClosed | None) -> int | None:
+        """The code of the close that ended the connection: rt-tui's own when it refused what the
+        server sent (a frame over the limit: 1009; the server's answer may never arrive, stuck behind
+        the rest of that frame), else the server's (1006 when none came)."""
+        if self._ws is None:
+            return None
+        sent = self._ws.protocol.close_sent
+        if sent is not None and self._refused_by_us(exc):
+            return int(sent.code)
+        return self._ws.close_code
 
     def _close_facts(self, exc: ConnectionClosed | None) -> dict[str, Any]:
         """Machine-readable facts of a close for its `rt.connection` record: who closed, with what code."""
