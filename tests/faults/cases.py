@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tests.faults.hostile import Close, Oversize, Plan
+from tests.faults.hostile import Close, NotUtf8, Oversize, Plan
 
 MIB = 2**20
 LIMIT = 16 * MIB
@@ -82,6 +82,10 @@ class Case:
     refused: the connection is over until the user reconnects (ctrl+r)."""
     notice: tuple[str, str] | None = None
     """(title, text in the message) of the notice the app must raise."""
+    also_notice: tuple[str, str] | None = None
+    """A second notice the app must raise (the simulator's malformed mode sends two bad frames)."""
+    refused_with: int | None = None
+    """The close code rt-tui itself sent when it refused what the server sent (its capture records it)."""
     log_row: str = ""
     """Text an event-log row must hold (for faults that are shown but not announced)."""
     reason: str = ""
@@ -103,6 +107,8 @@ class Case:
             return f"close {fault.code}"
         if isinstance(fault, Oversize):
             return f"oversize {fault.size}"
+        if isinstance(fault, NotUtf8):
+            return "not utf-8"
         return ""
 
 
@@ -157,12 +163,23 @@ CASES: list[Case] = [
         Plan(upstream_query={"sim_malformed": "not_json,no_type", "sim_malformed_after": "session.created:1"}),
         "goes_on",
         notice=("Malformed frame", "malformed frame from server: JSON object without a string 'type' field"),
+        also_notice=("Malformed frame", "malformed frame from server: not JSON: Unterminated string"),
     ),
     Case(
         "binary-frame",
         Plan(at=AFTER_CREATED, inject=(BINARY,)),
         "goes_on",
         notice=("Malformed frame", f"malformed frame from server: binary frame of {len(BINARY)} bytes"),
+    ),
+    Case(
+        "text-frame-not-utf8",
+        Plan(at=AFTER_UPDATED, fault=NotUtf8(b'{"type":"response.output_text.delta","delta":"caf\xe9"}')),
+        "refused",
+        notice=("Disconnected", "rt-tui closed the connection (code 1007: invalid continuation byte"),
+        reason="rt-tui closed the connection (code 1007: invalid continuation byte",
+        refused_with=1007,
+        send_exit=1,
+        send_says="rt-tui closed the connection (code 1007: invalid continuation byte",
     ),
     Case(
         "unknown-event",
@@ -227,6 +244,7 @@ CASES: list[Case] = [
         "refused",
         notice=("Disconnected", "server sent a frame of 70 MB, over the 16 MiB limit: rt-tui closed the connection"),
         reason="server sent a frame of 70 MB, over the 16 MiB limit",
+        refused_with=1009,
         send_exit=1,
         send_says="server sent a frame of 70 MB, over the 16 MiB limit: rt-tui closed the connection (1009)",
     ),

@@ -5,11 +5,11 @@ Each connection follows a `Plan`. The server sends the plan's `first` frames, th
 upstream simulator (when there is one) frame for frame in both directions, until it has relayed
 the n-th frame of the type the plan names (`at`); there it sends the plan's `inject` frames and
 then commits its `fault`: a close with a code and reason, a drop without a close frame (FIN or
-RST), or a frame of a chosen size. A plan without `at` injects and faults right after `first`,
-without opening the upstream at all. When the upstream itself drops (the simulator's
-`sim_drop_after`), the drop is passed on to the client in the mode the URL asked for
-(`sim_drop_mode`); its closes are passed on as they are. Connections past the plans given are plain
-relays, so a client that reconnects meets a working server.
+RST), a frame of a chosen size, or a text frame that is not UTF-8. A plan without `at` injects and
+faults right after `first`, without opening the upstream at all. When the upstream itself drops
+(the simulator's `sim_drop_after`), the drop is passed on to the client in the mode the URL asked
+for (`sim_drop_mode`); its closes are passed on as they are. Connections past the plans given are
+plain relays, so a client that reconnects meets a working server.
 A plan can also ask the simulator for one of its own faults (`upstream_query`, `sim_*` parameters)
 on its connection only.
 
@@ -69,7 +69,14 @@ class Oversize:
         return oversize_frame(self.size)
 
 
-Fault = Close | Drop | Oversize
+@dataclass(frozen=True, slots=True)
+class NotUtf8:
+    """Send `data`, which is not UTF-8, as a text frame (the client must refuse it: close 1007)."""
+
+    data: bytes
+
+
+Fault = Close | Drop | Oversize | NotUtf8
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +233,12 @@ async def _commit(ws: ServerConnection, conn: Connection, fault: Fault) -> None:
     elif isinstance(fault, Drop):
         conn.fault = f"drop {fault.mode}"
         await _drop(ws, fault.mode)
+    elif isinstance(fault, NotUtf8):
+        conn.fault = "not utf-8"
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(fault.data, text=True)  # websockets sends bytes as a text frame unchecked
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ws.wait_closed(), _FLUSH_DEADLINE_S)
     else:
         conn.fault = f"oversize {fault.size}"
         with contextlib.suppress(ConnectionClosed, TimeoutError):
