@@ -68,6 +68,12 @@ def _status_kb(key: str) -> int:
     return 0
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far, all its threads (from /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class CpuClock:
     """CPU seconds of the calling thread (the UI loop's), summed over the spans measured.
 

@@ -11,7 +11,9 @@ app's output into a small terminal model until the filter bar's family toggles
 (`families:`) are on screen; Escape closes the bar again before the next press, which comes after
 a random pause so presses fall anywhere in the app's 30 Hz cycle. The time from the byte written
 to the screen showing the bar is the latency: input parsing, the key's dispatch, the layout, the
-paint and the terminal write, whatever the stream is doing meanwhile.
+paint and the terminal write, whatever the stream is doing meanwhile. Each run presses `PRESSES`
+times, or for `BUDGET` seconds on a machine too slow for that; the app's CPU share over the run
+(from /proc) says whether it was saturated or starved by other processes.
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.bench_helpers import ChildServer, child_env, p50_p99
+from tests.bench_helpers import ChildServer, child_env, p50_p99, process_cpu_seconds
 
 COLS, ROWS = 140, 40
 PRESSES = 100
+BUDGET = 45.0
+"""Seconds of pressing per run at most: on a slow or busy machine, fewer presses (n says how many)."""
 LOAD_RATE = 2000
 MARK = "families:"
 """Shown by the filter bar only (its family toggles), so on screen exactly while the bar is open."""
@@ -233,8 +237,9 @@ def _captured(data_dir: str) -> int:
     return sum(path.read_bytes().count(b"\n") for path in Path(data_dir).glob("sessions/*/frames.jsonl"))
 
 
-async def keypress_latencies(url: str, presses: int, seed: int) -> tuple[list[float], int, float]:
-    """(latency of each press that showed, presses lost, frames/s the app captured meanwhile)."""
+async def keypress_latencies(url: str, presses: int, seed: int) -> tuple[list[float], int, float, float]:
+    """(latency of each press that showed, presses lost, frames/s the app captured meanwhile, the app's
+    CPU share meanwhile: 1.0 is a whole core)."""
     rng = random.Random(seed)
     latencies: list[float] = []
     lost = 0
@@ -245,8 +250,11 @@ async def keypress_latencies(url: str, presses: int, seed: int) -> tuple[list[fl
             if await app.until(lambda: app.screen.shows("● open"), 60) is None:
                 raise RuntimeError(f"the app did not connect; its screen:\n{app.screen.text()}")
             await asyncio.sleep(1.0)  # the stream is flowing, the audio stack has loaded
-            started = time.monotonic()
+            assert app.process is not None
+            started, cpu = time.monotonic(), process_cpu_seconds(app.process.pid)
             for _ in range(presses):
+                if time.monotonic() - started > BUDGET:
+                    break
                 await asyncio.sleep(rng.uniform(0.02, 0.08))
                 pressed = app.press(b"f")
                 shown = await app.until(lambda: app.screen.shows(MARK))
@@ -258,23 +266,25 @@ async def keypress_latencies(url: str, presses: int, seed: int) -> tuple[list[fl
                 if await app.until(lambda: not app.screen.shows(MARK)) is None:
                     raise RuntimeError(f"Escape did not close the filter bar; the screen:\n{app.screen.text()}")
             elapsed = time.monotonic() - started
+            share = (process_cpu_seconds(app.process.pid) - cpu) / elapsed
         finally:
             await app.stop()
         rate = _captured(data_dir) / elapsed
-    return latencies, lost, rate
+    return latencies, lost, rate, share
 
 
 async def bench_keypress(presses: int = PRESSES) -> None:
     """Print key press → screen p50/p99, idle and under load, through a real pty."""
     async with ChildServer() as server:
-        idle, idle_lost, _ = await keypress_latencies(server.url("idle"), presses, 1)
-        loaded, lost, rate = await keypress_latencies(server.url("mix", rate=LOAD_RATE), presses, 2)
+        idle, idle_lost, _, idle_cpu = await keypress_latencies(server.url("idle"), presses, 1)
+        loaded, lost, rate, cpu = await keypress_latencies(server.url("mix", rate=LOAD_RATE), presses, 2)
     lost_note = f", {lost} presses not shown within {WAIT:.0f} s" if lost else ""
     idle_note = f", {idle_lost} lost" if idle_lost else ""
     print(
         f"key press → screen through a real pty ({COLS}×{ROWS}, `f` until the filter bar shows): while "
-        f"{LOAD_RATE:,} events/s stream in (the app captured {rate:,.0f} frames/s) {p50_p99(loaded)}{lost_note}; "
-        f"idle {p50_p99(idle)}{idle_note} (target: p99 ≤ 50 ms loaded)"
+        f"{LOAD_RATE:,} events/s stream in (the app took {rate:,.0f} frames/s at {cpu:.0%} of a core) "
+        f"{p50_p99(loaded)}{lost_note}; idle (app at {idle_cpu:.0%} of a core) {p50_p99(idle)}{idle_note} "
+        f"(target: p99 ≤ 50 ms loaded)"
     )
 
 

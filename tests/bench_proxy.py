@@ -30,7 +30,7 @@ from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-from tests.bench_helpers import ChildServer, child_env, ms, percentile
+from tests.bench_helpers import ChildServer, child_env, ms, percentile, process_cpu_seconds
 
 PACED_FRAMES = 1000
 PACED_RATE = 500
@@ -41,8 +41,8 @@ RUNS = 2
 
 
 @asynccontextmanager
-async def proxy_process(upstream: str, folder: Path) -> AsyncIterator[str]:
-    """`rt-tui proxy --json` relaying to `upstream`; yields the URL it listens on."""
+async def proxy_process(upstream: str, folder: Path) -> AsyncIterator[tuple[str, int]]:
+    """`rt-tui proxy --json` relaying to `upstream`; yields the URL it listens on and its pid."""
     out = folder / "proxy.jsonl"
     binary = str(Path(sys.executable).parent / "rt-tui")
     with out.open("wb") as stdout, (folder / "proxy.err").open("wb") as stderr:
@@ -64,7 +64,7 @@ async def proxy_process(upstream: str, folder: Path) -> AsyncIterator[str]:
             if process.returncode is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"rt-tui proxy did not start: {(folder / 'proxy.err').read_text()[-500:]}")
             await asyncio.sleep(0.05)
-        yield out.read_text().splitlines()[0].strip()
+        yield out.read_text().splitlines()[0].strip(), process.pid
     finally:
         if process.returncode is None:
             process.terminate()
@@ -125,7 +125,7 @@ async def bench_proxy() -> None:
     """Print the proxy's added latency (one way, round trip) and its throughput, each vs direct."""
     with tempfile.TemporaryDirectory() as tmp:
         async with ChildServer() as server:
-            async with proxy_process(f"ws://127.0.0.1:{server.port}/v1/realtime", Path(tmp)) as proxy:
+            async with proxy_process(f"ws://127.0.0.1:{server.port}/v1/realtime", Path(tmp)) as (proxy, pid):
                 await firehose_rate(_via(proxy, server.url("firehose", frames=FIREHOSE)))  # warm both up
                 for size, label in ((200, "200 B transcript deltas"), (6400, "6.4 KB audio-sized frames")):
                     url = server.url("paced", frames=PACED_FRAMES, rate=PACED_RATE, size=size)
@@ -148,13 +148,18 @@ async def bench_proxy() -> None:
                 )
                 rates: list[float] = []
                 relayed: list[float] = []
+                cpu = 0.0
                 for _ in range(RUNS):
                     rates.append(await firehose_rate(server.url("firehose", frames=FIREHOSE)))
+                    before = process_cpu_seconds(pid)
                     relayed.append(await firehose_rate(_via(proxy, server.url("firehose", frames=FIREHOSE))))
+                    await asyncio.sleep(0.5)  # its output thread finishes the lines still queued
+                    cpu += process_cpu_seconds(pid) - before
     rate, through = statistics.median(rates), statistics.median(relayed)
     print(
         f"proxy throughput, the server's side of the mix from a firehose ({FIREHOSE:,} frames): {through:,.0f} "
-        f"frames/s through `rt-tui proxy --json` vs {rate:,.0f} direct ({through / rate:.0%})"
+        f"frames/s through `rt-tui proxy --json` ({cpu / (RUNS * FIREHOSE) * 1e6:.0f} µs of its CPU per frame) "
+        f"vs {rate:,.0f} direct ({through / rate:.0%})"
     )
 
 
