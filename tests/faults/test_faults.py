@@ -94,25 +94,8 @@ def check_capture(case: Case, server: HostileServer, data_dir: Path | None = Non
         assert closed.data["frame_bytes"] == 70_000_000 and closed.data["max_frame_bytes"] == LIMIT
 
 
-APP_XFAIL = {
-    f"error-close-{code}-at-connect": (
-        "tui/app/app.py _one_session calls self._retry.worth_retrying(str(exc), None) on ConnectionFailed "
-        f"(not session.close_code, which is {code}), and RetryPolicy.worth_retrying then finds 'refused' "
-        f"(meant for 'connection refused') in 'server refused the session: … (close {code})': the app "
-        "reconnects on its own after a refusal; AssertionError: the app reconnected on its own after a refusal"
-    )
-    for code in (3000, 4000, 1001)
-}
-"""App cases that fail today, each with its exact failure (strict: they must fail until fixed)."""
-
-
 def app_params() -> list[object]:
-    return [
-        pytest.param(case, id=case.id, marks=[pytest.mark.xfail(strict=True, reason=APP_XFAIL[case.id])])
-        if case.id in APP_XFAIL
-        else pytest.param(case, id=case.id)
-        for case in CASES
-    ]
+    return [pytest.param(case, id=case.id) for case in CASES]
 
 
 @pytest.mark.parametrize("case", app_params())

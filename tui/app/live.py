@@ -54,7 +54,7 @@ class LiveSession(AppBase):
                     await session.connect()
                 except ConnectionFailed as exc:
                     self.say(str(exc), title="Connection failed", severity="error", timeout=30)
-                    return self._retry.worth_retrying(str(exc), None)
+                    return self._retry.worth_retrying(str(exc), session.close_code)
                 self._retry.connected()
                 self.send_session_update(session_update(session_options(self.settings)))
                 self.voice.start_playback()

@@ -16,6 +16,9 @@ from collections.abc import Iterator
 RETRYABLE_CLOSE_CODES = frozenset({1006, 1011, 1012, 1013, 1014})
 """Close codes of a connection lost or a server restarting or overloaded."""
 
+UNREACHABLE_PHRASES = ("connection refused", "cannot reach", "timed out", "no close frame")
+"""A failed connect that names no close code: the server was not there (rather than refusing us)."""
+
 PROBE_SECONDS = 0.5
 """Time between two looks at the server's port while it is away."""
 
@@ -40,7 +43,8 @@ class RetryPolicy:
             else:
                 lowered = reason.lower()
                 retryable = any(
-                    phrase in lowered for phrase in ("refused", "cannot reach", "timed out", "no close frame")
+                    phrase in lowered
+                    for phrase in ("connection refused", "cannot reach", "timed out", "no close frame")
                 )
         if retryable:
             self.failures += 1
