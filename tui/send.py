@@ -66,7 +66,8 @@ class _Turn:
         self.conv = Conversation()
         self.json_out = json_out
         self.t0: float | None = None
-        self.errors: list[str] = []
+        self.errors: list[tuple[str, str]] = []
+        """(the event_id the error names, or "", its one-line summary), in arrival order."""
         self.response_done: dict[str, Any] | None = None
         self.seen: Counter[str] = Counter()
 
@@ -91,11 +92,27 @@ class _Turn:
         self.conv.apply(env)
         self.seen[env.type] += 1
         if env.type == "error":
-            self.errors.append(error_summary(env.data))
+            named = text(field(env.data, "error").get("event_id"))
+            self.errors.append((named, error_summary(env.data)))
         elif env.type == "response.done":
             self.response_done = field(env.data, "response")
         elif env.type == "rt.connection" and env.data.get("state") in ("closed", "failed"):
             raise SendFailed(text(env.data.get("message")))
+
+    def rejection(self, event: dict[str, Any], since: int) -> str | None:
+        """The summary of an error (after the first `since`) that refuses `event`: one naming it, or
+        naming nothing (servers need not echo ids). Errors about other frames are only reported."""
+        for named, summary in self.errors[since:]:
+            if named in ("", event.get("event_id")):
+                return summary
+        return None
+
+    def report_other_errors(self, since: int, *events: dict[str, Any]) -> None:
+        """Errors about frames other than `events` do not end the turn: say them on stderr."""
+        ours = {event.get("event_id") for event in events}
+        for named, summary in self.errors[since:]:
+            if named and named not in ours:
+                print(f"rt-tui send: server error (about another frame, the turn goes on): {summary}", file=sys.stderr)
 
     def user_item(self, item_id: str | None) -> Item | None:
         return self.conv.items.get(item_id) if item_id else None
@@ -152,26 +169,33 @@ def _open_capture(settings: Settings, secrets: tuple[str, ...]) -> tuple[Capture
 
 async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings: Settings, timeout: float) -> int:
     await turn.until(lambda: turn.conv.session_id is not None, timeout, "session.created")
-    session.send(session_update(session_options(settings)))
+    update = session_update(session_options(settings))
+    session.send(update)
     errors_before = len(turn.errors)
     await turn.until(
-        lambda: turn.seen["session.updated"] > 0 or len(turn.errors) > errors_before, timeout, "session.updated"
+        lambda: turn.seen["session.updated"] > 0 or turn.rejection(update, errors_before) is not None,
+        timeout,
+        "session.updated",
     )
-    if len(turn.errors) > errors_before:
-        raise SendFailed(f"session.update rejected: {turn.errors[-1]}")
+    refused = turn.rejection(update, errors_before)
+    if refused is not None:
+        raise SendFailed(f"session.update rejected: {refused}")
 
     for chunk in chunk_bytes(pcm, CHUNK_MS):
         session.send({"type": "input_audio_buffer.append", "audio": to_b64(chunk)})
-    session.send({"type": "input_audio_buffer.commit"})
+    commit: dict[str, Any] = {"type": "input_audio_buffer.commit"}
+    session.send(commit)
+    errors_before = len(turn.errors)
     committed: list[str] = []
 
     def is_committed() -> bool:
         committed[:] = [i.id for i in turn.conv.ordered() if i.role == "user" and i.committed_at is not None]
-        return bool(committed) or len(turn.errors) > errors_before
+        return bool(committed) or turn.rejection(commit, errors_before) is not None
 
     await turn.until(is_committed, timeout, "input_audio_buffer.committed")
     if not committed:
-        raise SendFailed(f"commit rejected: {turn.errors[-1]}")
+        raise SendFailed(f"commit rejected: {turn.rejection(commit, errors_before)}")
+    turn.report_other_errors(errors_before, commit)
     user_id = committed[-1]
     session.send({"type": "response.create"})
 

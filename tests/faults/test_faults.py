@@ -22,9 +22,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tests.app_helpers import items, notices, session_ready, wait_for
-from tests.faults.cases import CASES, LIMIT, Case
+from tests.faults.cases import AFTER_UPDATED, CASES, LIMIT, Case
 from tests.faults.evidence import assert_holds_every_frame, captures, local_facts, strict_lines
-from tests.faults.hostile import HostileServer, hostile_server
+from tests.faults.hostile import HostileServer, Plan, hostile_server
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.conversation import TextState
@@ -208,3 +208,24 @@ def _is_type(frame: str | bytes, event_type: str) -> bool:
 
 def _refuse(constant: str) -> None:
     raise AssertionError(f"send --json printed {constant}: not strict JSON")
+
+
+async def test_send_goes_on_past_an_error_about_another_frame(
+    upstream: RunningSimulator, tone_wav: Path, tmp_path: Path
+) -> None:
+    """An `error` naming a frame that is not the step `send` waits for is reported, not fatal."""
+    other = {
+        "type": "error",
+        "event_id": "event_err_other",
+        "error": {
+            "type": "invalid_request_error",
+            "code": "unknown_parameter",
+            "message": "not yours",
+            "event_id": "evt_someone_elses",
+        },
+    }
+    async with hostile_server([Plan(at=AFTER_UPDATED, inject=(other,))], upstream.url) as server:
+        status, out, err = await run_send(server.url, tone_wav, tmp_path / "data")
+    assert status == 0, err
+    assert "assistant:" in out
+    assert "about another frame, the turn goes on): unknown_parameter: not yours" in err
