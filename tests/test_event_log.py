@@ -110,7 +110,7 @@ async def test_the_selection_stays_on_its_frame_while_frames_arrive() -> None:
         await pilot.press("up", "up", "up")
         selected = log.selected
         assert selected == 47
-        for burst in range(5):
+        for _ in range(5):
             app.feed([received("rate_limits.updated") for _ in range(100)])
             await pilot.pause()
             assert log.selected == selected and log.cursor_line == 47

@@ -146,7 +146,8 @@ async def test_our_key_goes_upstream_and_the_clients_never_is_recorded() -> None
         headers_upstream.append({k.lower(): v for k, v in ws.request.headers.raw_items()})  # type: ignore[union-attr]
         await ws.send('{"type":"session.created","session":{"id":"s"}}')
         async for message in ws:
-            await ws.send(json.dumps({"type": "error", "error": {"message": f"you said {message}"}}))
+            said = message if isinstance(message, str) else message.decode()
+            await ws.send(json.dumps({"type": "error", "error": {"message": f"you said {said}"}}))
 
     recorder = Recorder()
     async with scripted_peer(upstream) as url:

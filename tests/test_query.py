@@ -151,5 +151,5 @@ def test_path_predicates_skip_frames_that_do_not_name_the_field(pipeline: Pipeli
     try:
         assert [f.index for f in journal if query.match(f)] == [10]
     finally:
-        del journal.data  # type: ignore[method-assign]
+        del journal.data
     assert set(parsed) <= {7, 10, 14}  # only frames whose text says "status"

@@ -73,7 +73,7 @@ async def proxy(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator
 
 async def until(ws: ClientConnection, wanted: str, seen: list[dict[str, Any]], timeout: float = 30) -> dict[str, Any]:
     while True:
-        event = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        event: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
         seen.append(event)
         if event["type"] == wanted:
             return event

@@ -57,7 +57,7 @@ async def test_a_streaming_reply_renders_only_its_own_block_whatever_the_history
         await pilot.pause(0.2)
         assert transcript.virtual_size.height > 1800
         before = transcript.renders
-        for i in range(40):
+        for _ in range(40):
             app.feed(
                 [received("response.output_audio_transcript.delta", item_id="live", response_id="rl", delta=" word")]
             )
