@@ -60,8 +60,34 @@ async def shoot(outdir: Path) -> list[Path]:
                 shots.append(Path(app.save_screenshot("recording.svg", str(outdir))))
                 await wait_for(pilot, feeder.played.is_set, 20, "the second question to be spoken")
                 await pilot.press("space")
+                await wait_for(pilot, lambda: turn_complete(app), 30, "the third turn")
                 await pilot.pause(0.5)
+                # The debugger: the log filtered, a reply's collapsed deltas opened in place.
+                await pilot.press("f", *"-type:input_audio_buffer.append", "enter")
+                reply = next(f.index for f in app.journal if f.type == "response.output_audio_transcript.delta")
+                app.event_log.select_frame(reply, expand=False)
+                await pilot.press("right")
+                app.clear_notifications()
+                await pilot.pause(0.3)
+                shots.append(Path(app.save_screenshot("debugger.svg", str(outdir))))
+        shots.append(await shoot_seed_replay(outdir))
     return shots
+
+
+async def shoot_seed_replay(outdir: Path) -> Path:
+    """The seed question's traffic (a hand-written DevTools HAR) replayed, with the findings open."""
+    from tui.replay import ReplayRequest, load
+
+    har = Path(__file__).parent / "golden" / "replay" / "devtools.har"
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(har)))
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 20, "the replay")
+        await pilot.pause(0.3)
+        app.clear_notifications()
+        await pilot.press("exclamation_mark")
+        await pilot.pause(0.3)
+        return Path(app.save_screenshot("seed-findings.svg", str(outdir)))
 
 
 def to_png(svg: Path) -> Path | None:

@@ -136,6 +136,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.set_interval(1 / PUMP_HZ, self._pump)
         self.event_log.focus()
         self.call_after_refresh(self._painted)
+        if self.replay is not None or self.proxy is not None:
+            self.screen.add_class("-no-voice")
         if self.replay is not None:
             self.start_replay(self.replay)
         elif self.proxy is not None:
