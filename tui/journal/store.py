@@ -31,7 +31,7 @@ class PayloadPolicy:
     large_budget_bytes: int = 48 * 1024 * 1024
     """Bytes of larger payloads (audio) kept, newest first; older ones are dropped."""
     parsed_recent: int = 4096
-    """Frames whose parsed JSON is kept as received; older ones are re-parsed when read."""
+    """Small frames whose parsed JSON is kept as received; older ones are re-parsed when read."""
     reparse_cache: int = 512
     """Re-parsed frames kept (the rows on screen and their neighbours)."""
 
@@ -117,7 +117,11 @@ class Journal:
             binary=getattr(env, "binary", None),
         )
         self._frames.append(frame)
-        if not local:
+        if not local and frame.size > self.policy.small_bytes:
+            # A large frame's parsed copy would hold its payload (audio) a second time: only the wire
+            # text stays; the few who read it again (a detail view) re-parse it.
+            frame.data = None
+        elif not local:
             self._parsed.append(index)
             if len(self._parsed) > self.policy.parsed_recent:
                 old = self._frames[self._parsed.popleft()]
