@@ -31,6 +31,7 @@ from textual.pilot import Pilot
 
 from tests.bench_helpers import CpuClock, RichLogApp
 from tests.bench_traffic import HourSession, batches, envelopes
+from tui.config import Settings
 from tui.journal import Journal, LogView
 from tui.protocol import Envelope
 from tui.session import FRAMES
@@ -45,9 +46,7 @@ REPLY_SECONDS = 4.0
 SIZE = (140, 40)
 
 
-def _settings() -> Any:
-    from tui.config import Settings
-
+def _settings() -> Settings:
     return Settings(playback=False, capture=False, reconnect=False)
 
 
