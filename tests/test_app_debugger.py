@@ -140,3 +140,29 @@ async def test_export_writes_the_filtered_frames_as_the_capture_has_them(tmp_pat
             original["dir"],
         )
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_filter_over_a_long_journal_shows_its_first_screen_then_the_rest() -> None:
+    """Over 60,000 frames the newest matches are shown at once; the whole view follows in slices,
+    and the selected frame stays selected across the swap."""
+    from tests.journal_helpers import received
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        frames = []
+        for n in range(3000):
+            frames.append(received("response.created", response={"id": f"resp_{n}"}))
+            frames += [received("rate_limits.updated") for _ in range(19)]
+        app.ingest(frames)
+        await pilot.pause()
+        app.apply_filter("type:response.created")
+        assert app._building is not None  # the tail is on screen, the rest is being built
+        shown_first = app.log_view.shown
+        assert 0 < shown_first < 3000
+        app.event_log.focus()
+        await pilot.press("up")
+        selected = app.event_log.selected
+        await wait_for(pilot, lambda: app._building is None, 20, "the whole filtered view")
+        assert app.log_view.shown == 3000 and app.log_view.in_range == len(app.journal)
+        assert app.event_log.selected == selected and app.event_log.cursor_line == 2999
+        assert "3,000 of 60,000 frames" in str(app.filter_bar.query_one(".query-bar--status").render())

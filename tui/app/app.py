@@ -108,6 +108,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._quitting = False
         self._target_url = ""
         self._error_notices = 0
+        self._building = None
 
     def compose(self) -> ComposeResult:
         # The pump updates these 30 times a second: keep direct references rather than querying the DOM

@@ -62,6 +62,8 @@ class AppBase(App[None]):
     _quitting: bool
     _target_url: str
     _error_notices: int
+    _building: LogView | None
+    """A filter's whole view while it is built slice by slice (the tail is shown meanwhile)."""
 
     # -- the current session's model (what every view renders) ------------------------------
 
@@ -124,6 +126,8 @@ class AppBase(App[None]):
         title = "Events ▲ sent ▼ received ● local"
         if self.filter_bar.active:
             title = f"Events · filter: {self.filter_bar.active}"
+        if self._building is not None:
+            title += f" · filtering the rest… {self._building.progress:.0%}"
         self.event_log.border_title = Text(title)  # the filter is user text: never markup
 
     def _show_findings_count(self) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import SystemCommand
 
-from tui.journal import Family, Finder, Query, QueryError
+from tui.journal import Family, Finder, LogView, Query, QueryError
 from tui.lint import Finding, Severity
 
 if TYPE_CHECKING:
@@ -22,6 +22,12 @@ from tui.widgets.query_bar import FamilyToggles, QueryBar
 from .base import AppBase
 from .files import output_folder
 
+FIRST_SCREEN_SECONDS = 0.05
+"""How long a new filter may look for its first screen before showing what it found."""
+
+FILTER_SLICE_FRAMES = 20_000
+"""Frames a filter's full view takes in per loop turn while it is built (about 20 ms)."""
+
 MAX_FINDING_NOTICES = 3
 """Error findings announced with a notice per session (the findings view holds them all)."""
 
@@ -31,6 +37,7 @@ class LogControls(AppBase):
 
     def action_clear_log(self) -> None:
         """Clear the event-log view (the journal and the capture file keep everything)."""
+        self._building = None  # a filter still being built would bring the cleared frames back
         self.log_view.clear()
         self.event_log.rebuilt()
         self._update_log_title()
@@ -104,21 +111,64 @@ class LogControls(AppBase):
         except QueryError as exc:
             self.filter_bar.set_status(str(exc), error=True)
             return False
+        self.filter_bar.active = combined
         started = time.perf_counter()
-        self.log_view.set_query(query)
+        self._show_filtered(query)
         self.last_filter_seconds = time.perf_counter() - started
         self._user_filter = text
         self.filter_bar.active = combined
         if combined:
             self.filter_bar.add_class("-shown")
-            self.filter_bar.set_status(
-                f"{self.log_view.shown:,} of {self.log_view.in_range:,} frames · Enter on an empty filter clears it"
-            )
         else:
             self.filter_bar.close()
-        self.event_log.rebuilt()
+        self._filter_status()
         self._update_log_title()
         return True
+
+    def _show_filtered(self, query: Query) -> None:
+        """The first screen at once (the newest matching frames), the rest built in slices.
+
+        A filter reads every frame of the journal (180,000 in an hour); building its view in one go
+        would hold the screen for a third of a second, so the view of the journal's tail is shown
+        first and the whole view replaces it when it is ready, a slice per loop turn.
+        """
+        current = self.log_view
+        full = current.derived(query)
+        wanted = max(200, 4 * self.event_log.size.height)
+        start = full.tail_start(full.query, wanted, time.perf_counter() + FIRST_SCREEN_SECONDS)
+        self._building = None
+        if start <= full.floor:
+            full.catch_up()
+            self._install_view(full)
+            return
+        tail = current.derived(query, start)
+        tail.catch_up()
+        self._install_view(tail)
+        self._building = full
+        self.call_later(self._build_slice, full)
+
+    def _build_slice(self, view: LogView) -> None:
+        if self._building is not view:
+            return  # another filter came since
+        view.catch_up(limit=FILTER_SLICE_FRAMES)
+        if view.complete:
+            self._building = None
+            self._install_view(view)
+            self._filter_status()
+        else:
+            self._update_log_title()
+            self.set_timer(0.001, partial(self._build_slice, view))
+
+    def _install_view(self, view: LogView) -> None:
+        self.model.log_view = view
+        self.event_log.attach(view, keep_selection=True)
+        self._update_log_title()
+
+    def _filter_status(self) -> None:
+        if not self.filter_bar.active:
+            return
+        view = self.log_view
+        self.filter_bar.set_status(f"{view.shown:,} of {view.in_range:,} frames · Enter on an empty filter clears it")
 
     def clear_filter(self) -> None:
         """Show every frame again (the family toggles included)."""

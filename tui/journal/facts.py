@@ -8,6 +8,7 @@ limits, and counters of frames and bytes in each direction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from tui.protocol import Dialect, Direction, Envelope, error_summary, is_known, text
@@ -16,6 +17,52 @@ from tui.protocol.events import BETA_TO_GA_SERVER, GA_ONLY_SERVER_EVENTS
 from tui.protocol.session_config import transcription_config, turn_detection_config
 
 ENDED_STATES = frozenset({"closed", "failed"})
+
+
+class _Kind(Enum):
+    """What a received event type means to the facts (decided once per type)."""
+
+    PLAIN = 0
+    """Nothing beyond the counters (most deltas)."""
+    LOCAL = 1
+    UNKNOWN = 2
+    BETA = 3
+    """A name only a beta server sends."""
+    GA = 4
+    """A name only a GA server sends."""
+    NOTED = 5
+    """Read by the rules below (session, error, response, rate limits, failures)."""
+
+
+_NOTED = frozenset(
+    {
+        "session.created",
+        "session.updated",
+        "transcription_session.created",
+        "transcription_session.updated",
+        "error",
+        "response.created",
+        "response.done",
+        "rate_limits.updated",
+    }
+)
+_KINDS: dict[str, _Kind] = {}
+
+
+def _kind_of(etype: str) -> _Kind:
+    if etype.startswith("rt."):
+        return _Kind.LOCAL
+    if not is_known(etype):
+        return _Kind.UNKNOWN
+    if etype in BETA_TO_GA_SERVER or etype == "conversation.item.created":
+        return _Kind.BETA if etype not in _NOTED else _Kind.NOTED
+    if etype in _NOTED or etype.endswith(".failed"):
+        return _Kind.NOTED
+    if etype in GA_ONLY_SERVER_EVENTS or etype.startswith("response.output_"):
+        return _Kind.GA
+    return _Kind.PLAIN
+
+
 _SESSION_EVENTS = frozenset(
     {"session.created", "session.updated", "transcription_session.created", "transcription_session.updated"}
 )
@@ -121,13 +168,22 @@ class SessionFacts:
 
     def _received(self, env: Envelope, index: int) -> None:
         etype = env.type
-        if etype.startswith("rt."):
+        kind = _KINDS.get(etype)
+        if kind is None:
+            kind = _KINDS[etype] = _kind_of(etype)
+        if kind is _Kind.PLAIN:
+            return  # the common case (deltas): nothing to note beyond the counters
+        if kind is _Kind.LOCAL:
             if etype == "rt.malformed":
                 self.malformed += 1
             return
-        if not is_known(etype):
+        if kind is _Kind.UNKNOWN:
             self.unknown_types[etype] = self.unknown_types.get(etype, 0) + 1
-        self._note_dialect(etype)
+            return
+        if kind is _Kind.BETA:
+            self.dialect = Dialect.BETA if self.dialect is None else self.dialect
+        elif kind is _Kind.GA:
+            self.dialect = Dialect.GA
         if etype in (
             "session.created",
             "session.updated",
@@ -158,12 +214,6 @@ class SessionFacts:
                 self.rate_limits = [entry for entry in limits if isinstance(entry, dict)]
         elif etype.endswith(".failed"):
             self.errors += 1
-
-    def _note_dialect(self, etype: str) -> None:
-        if etype in BETA_TO_GA_SERVER or etype == "conversation.item.created":
-            self.dialect = Dialect.BETA if self.dialect is None else self.dialect
-        elif etype in GA_ONLY_SERVER_EVENTS or etype.startswith("response.output_"):
-            self.dialect = Dialect.GA
 
     # -- views ------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ index never moves when frames arrive; changing the filter rebuilds the rows from
 from __future__ import annotations
 
 import bisect
+import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,18 +37,38 @@ MAX_OPEN_LOOKBACK = 64
 """Rows searched backwards for the run that holds a frame (runs interleave only at the tail)."""
 
 
+_STREAMS: dict[tuple[str, Direction], str | None] = {}
+"""The stream kind of each (type, direction): decided once, looked up for every frame."""
+
+
+def _stream_kind(event_type: str, direction: Direction) -> str | None:
+    ga = to_ga(event_type)
+    if ga in RESPONSE_STREAM_TYPES:
+        return "response"
+    if ga == "input_audio_buffer.append" and direction is Direction.OUT:
+        return "append"
+    if ga == "conversation.item.input_audio_transcription.delta":
+        return "transcription"
+    if ga.endswith(".delta"):
+        return "delta"
+    return None
+
+
 def run_key(frame: Frame) -> tuple[object, ...] | None:
     """The stream a frame belongs to, or None for a frame that stands alone in its row."""
-    ga = to_ga(frame.type)
-    if ga in RESPONSE_STREAM_TYPES:
+    lookup = (frame.type, frame.direction)
+    kind = _STREAMS.get(lookup, "?")
+    if kind == "?":
+        kind = _STREAMS[lookup] = _stream_kind(frame.type, frame.direction)
+    if kind is None:
+        return None
+    if kind == "response":
         return ("response", frame.response_id, frame.direction)
-    if ga == "input_audio_buffer.append" and frame.direction is Direction.OUT:
+    if kind == "append":
         return ("append", frame.epoch)
-    if ga == "conversation.item.input_audio_transcription.delta":
+    if kind == "transcription":
         return ("transcription", frame.item_id)
-    if ga.endswith(".delta"):
-        return ("delta", frame.type, frame.item_id, frame.direction)
-    return None
+    return ("delta", frame.type, frame.item_id, frame.direction)
 
 
 @dataclass(slots=True)
@@ -129,6 +150,33 @@ class LogView:
 
     # -- building ---------------------------------------------------------------------------
 
+    def derived(self, query: Query | None, floor: int | None = None) -> LogView:
+        """A new, empty view of the same journal for `query` (from `floor`, this view's by default),
+        with the same links and badges; fill it with `catch_up`."""
+        view = LogView(self.journal, self.links, None if query is None or query.is_empty else query)
+        view.floor = view._seen = self.floor if floor is None else max(self.floor, floor)
+        view.marks, view.marks_version = self.marks, self.marks_version
+        return view
+
+    def tail_start(self, query: Query | None, wanted: int, deadline: float) -> int:
+        """Where a view must start to hold about `wanted` matching frames at its end: the first
+        screen of a filter over an hour's journal, found by scanning backwards (until `deadline`,
+        a `time.perf_counter()` value, at the latest)."""
+        journal, floor = self.journal, self.floor
+        if query is None or query.is_empty:
+            return max(floor, len(journal) - wanted)
+        found = 0
+        index = len(journal) - 1
+        while index >= floor:
+            if query.match(journal[index]):
+                found += 1
+                if found >= wanted:
+                    return index
+            if index % 1024 == 0 and time.perf_counter() > deadline:
+                return index
+            index -= 1
+        return floor
+
     def set_query(self, query: Query | None) -> None:
         """Show only frames that pass `query` (None: every frame); rebuilds the rows."""
         self.query = None if query is None or query.is_empty else query
@@ -151,34 +199,46 @@ class LogView:
         self.generation += 1
         self.catch_up()
 
-    def catch_up(self) -> int:
-        """Take in every frame journaled since the last call; returns how many passed the filter."""
+    def catch_up(self, limit: int | None = None) -> int:
+        """Take in frames journaled since the last call (at most `limit` of them, to build a big
+        view in slices); returns how many passed the filter."""
         journal, query = self.journal, self.query
-        end = len(journal)
+        end = len(journal) if limit is None else min(len(journal), self._seen + limit)
+        match = query.match if query is not None else None
+        indices, rows, opened = self.indices, self.rows, self._open
         added = 0
-        for index in range(self._seen, end):
-            frame = journal[index]
-            if query is not None and not query.match(frame):
+        for frame in journal.frames(self._seen, end):
+            if match is not None and not match(frame):
                 continue
             added += 1
-            self._add(frame)
+            index = frame.index
+            indices.append(index)
+            key = run_key(frame)
+            if key is None:
+                opened.clear()
+                rows.append(Row(len(rows), array("q", (index,))))
+                continue
+            row = opened.get(key)
+            if row is None:
+                row = opened[key] = Row(len(rows), array("q", (index,)), key)
+                rows.append(row)
+            else:
+                row.members.append(index)
+                if row.expanded:
+                    self._invalidate(row.position)
         self._seen = end
         return added
 
-    def _add(self, frame: Frame) -> None:
-        self.indices.append(frame.index)
-        key = run_key(frame)
-        if key is None:
-            self._open.clear()
-            self._new_row(frame.index, None)
-            return
-        row = self._open.get(key)
-        if row is None:
-            self._open[key] = self._new_row(frame.index, key)
-        else:
-            row.members.append(frame.index)
-            if row.expanded:
-                self._invalidate(row.position)
+    @property
+    def complete(self) -> bool:
+        """True once every journaled frame has been looked at."""
+        return self._seen >= len(self.journal)
+
+    @property
+    def progress(self) -> float:
+        """How far a slice-by-slice build has come, 0 to 1."""
+        total = len(self.journal) - self.floor
+        return 1.0 if total <= 0 else (self._seen - self.floor) / total
 
     def _new_row(self, index: int, key: tuple[object, ...] | None) -> Row:
         row = Row(len(self.rows), array("q", (index,)), key)

@@ -41,6 +41,23 @@ class _Node:
     test: Predicate
     cost: int
     """0: metadata only, 1: the frame's text, 2: the parsed frame."""
+    pure: bool = False
+    """Depends on the frame's type and direction only: answered once per (type, direction)."""
+
+
+def _memoized(node: _Node) -> _Node:
+    """A pure test asked once per (type, direction): a session has a few dozen of those."""
+    answers: dict[tuple[str, Direction], bool] = {}
+    test = node.test
+
+    def memo(frame: Frame) -> bool:
+        key = (frame.type, frame.direction)
+        answer = answers.get(key)
+        if answer is None:
+            answer = answers[key] = test(frame)
+        return answer
+
+    return _Node(memo, 0, True)
 
 
 class Query:
@@ -52,7 +69,9 @@ class Query:
         self._links = links
         self._tokens = _tokenize(self.text)
         self._pos = 0
-        node = self._parse_or() if self._tokens else _Node(lambda frame: True, 0)
+        node = self._parse_or() if self._tokens else _Node(lambda frame: True, 0, True)
+        if node.pure:
+            node = _memoized(node)
         if self._pos < len(self._tokens):
             if self._tokens[self._pos].kind == "close":
                 raise QueryError("')' without '('")
@@ -83,7 +102,8 @@ class Query:
         if len(alternatives) == 1:
             return alternatives[0]
         tests = [node.test for node in alternatives]
-        return _Node(lambda frame: any(test(frame) for test in tests), max(n.cost for n in alternatives))
+        pure = all(n.pure for n in alternatives)
+        return _Node(lambda frame: any(test(frame) for test in tests), max(n.cost for n in alternatives), pure)
 
     def _parse_and(self) -> _Node:
         first = self._peek()
@@ -96,9 +116,17 @@ class Query:
             raise QueryError("empty group")
         if len(terms) == 1:
             return terms[0]
+        pure = [node for node in terms if node.pure]
+        if len(pure) > 1 and len(pure) < len(terms):
+            # The type/direction terms together as one memoized test, asked first.
+            tests_pure = [node.test for node in pure]
+            together = _memoized(_Node(lambda frame: all(test(frame) for test in tests_pure), 0, True))
+            terms = [together, *(node for node in terms if not node.pure)]
+        elif len(pure) == 1 and len(pure) < len(terms):
+            terms = [_memoized(pure[0]), *(node for node in terms if not node.pure)]
         terms.sort(key=lambda node: node.cost)  # cheap tests first: most frames stop there
         tests = [node.test for node in terms]
-        return _Node(lambda frame: all(test(frame) for test in tests), terms[-1].cost)
+        return _Node(lambda frame: all(test(frame) for test in tests), terms[-1].cost, all(n.pure for n in terms))
 
     def _parse_term(self) -> _Node:
         token = self._tokens[self._pos]
@@ -107,7 +135,7 @@ class Query:
             if self._peek() is None or self._peek().kind in ("or", "close"):  # type: ignore[union-attr]
                 raise QueryError("'-' must be followed by a term")
             inner = self._parse_term()
-            return _Node(lambda frame: not inner.test(frame), inner.cost)
+            return _Node(lambda frame: not inner.test(frame), inner.cost, inner.pure)
         if token.kind == "open":
             node = self._parse_or()
             closing = self._peek()
@@ -165,14 +193,14 @@ class Query:
                 ga = to_ga(frame.type)
                 return frame.type == value or ga == value or frame.type.startswith(prefix) or ga.startswith(prefix)
 
-        return _negate_if(op, _Node(test, 0))
+        return _negate_if(op, _Node(test, 0, True))
 
     def _dir(self, op: str, value: str) -> _Node:
         _only(op, "dir", ":", "=", "!=")
         direction = _DIRECTIONS.get(value.lower())
         if direction is None:
             raise QueryError(f"dir:{value}: expected in, out or local")
-        return _negate_if(op, _Node(lambda frame: frame.direction is direction, 0))
+        return _negate_if(op, _Node(lambda frame: frame.direction is direction, 0, True))
 
     def _item(self, op: str, value: str) -> _Node:
         _only(op, "item", ":", "=", "!=")
@@ -189,7 +217,7 @@ class Query:
             names = ", ".join(family.value for family in Family)
             raise QueryError(f"family:{value}: expected one of {names}")
         family = matches[0]
-        return _negate_if(op, _Node(lambda frame: frame.family is family, 0))
+        return _negate_if(op, _Node(lambda frame: frame.family is family, 0, True))
 
     def _event(self, op: str, value: str) -> _Node:
         _only(op, "event", ":", "=", "!=")
@@ -247,7 +275,7 @@ class Query:
         test = tests.get(value.lower())
         if test is None:
             raise QueryError(f"is:{value}: expected one of {', '.join(tests)}")
-        return _negate_if(op, _Node(test, 0))
+        return _negate_if(op, _Node(test, 0, value.lower() in ("unknown", "delta")))
 
     def _is_shortcut(self, op: str, value: str) -> _Node:
         return self._is(value, op)
@@ -423,7 +451,7 @@ def _negate_if(op: str, node: _Node) -> _Node:
     if op != "!=":
         return node
     test = node.test
-    return _Node(lambda frame: not test(frame), node.cost)
+    return _Node(lambda frame: not test(frame), node.cost, node.pure)
 
 
 def _id_test(attribute: str, value: str) -> Predicate:

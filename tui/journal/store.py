@@ -27,9 +27,11 @@ class PayloadPolicy:
     """How much payload the journal keeps in memory."""
 
     small_bytes: int = 4096
-    """Payloads up to this size are always kept (every control frame, every transcript delta)."""
-    large_budget_bytes: int = 48 * 1024 * 1024
-    """Bytes of larger payloads (audio) kept, newest first; older ones are dropped."""
+    """Payloads up to this size are always kept (every control frame, every transcript delta), but
+    for audio frames, which count against the budget below whatever their size."""
+    large_budget_bytes: int = 32 * 1024 * 1024
+    """Bytes of audio and other large payloads kept, newest first (about 90 s of a conversation's
+    audio both ways); older ones are dropped and read back from the capture file when asked for."""
     parsed_recent: int = 4096
     """Small frames whose parsed JSON is kept as received; older ones are re-parsed when read."""
     reparse_cache: int = 512
@@ -92,46 +94,63 @@ class Journal:
     # -- writing ----------------------------------------------------------------------------
 
     def append(self, env: Envelope) -> Frame:
-        """Add one envelope; returns its frame (whose `index` is its absolute position)."""
+        """Add one envelope; returns its frame (whose `index` is its absolute position).
+
+        Runs for every frame of a session (50 audio deltas a second), so it does the least it can:
+        a few dictionary lookups, one object, and the memory policy's bookkeeping.
+        """
         index = len(self._frames)
-        if _starts_connection(env):
-            self.epoch += 1
+        direction, etype, data = env.direction, env.type, env.data
+        strings = self._strings
+        etype = strings.setdefault(etype, etype)
+        local = direction is Direction.LOCAL or etype.startswith("rt.")
+        if local and etype == "rt.connection" and data.get("state") == "connecting":
+            self.epoch += 1  # a connection attempt: its frames count time from here
             self.epoch_starts.append(index)
-        data = env.data
-        local = env.direction is Direction.LOCAL or env.type.startswith("rt.")
+        item_id = data.get("item_id")
+        if not isinstance(item_id, str) or not item_id:
+            item_id = _nested_id(data, "item")
+        response_id = data.get("response_id")
+        if not isinstance(response_id, str) or not response_id:
+            response_id = _nested_id(data, "response")
+        event_id = data.get("event_id") if direction is Direction.OUT else None
+        size = env.size
+        policy = self.policy
+        # Audio frames count against the budget whatever their size: an hour of 20 ms appends is
+        # 90,000 small frames, 125 MB of base64 nobody reads again but a detail view.
+        large = (size > policy.small_bytes or etype in AUDIO_FIELDS) and not local
         frame = Frame(
-            index=index,
-            seq=env.seq,
-            mono=env.mono,
-            wall=env.wall,
-            direction=env.direction,
-            type=self._intern(env.type),
-            size=env.size,
-            family=family_of(env.type),
-            epoch=self.epoch,
-            item_id=self._intern_opt(_item_id(data)),
-            response_id=self._intern_opt(_response_id(data)),
-            event_id=_text(data.get("event_id")) if env.direction is Direction.OUT else None,
-            raw=env.raw,
-            data=data,
-            binary=getattr(env, "binary", None),
+            index,
+            env.seq,
+            env.mono,
+            env.wall,
+            direction,
+            etype,
+            size,
+            _FAMILIES.get(etype) or _FAMILIES.setdefault(etype, family_of(etype)),
+            self.epoch,
+            strings.setdefault(item_id, item_id) if item_id else None,
+            strings.setdefault(response_id, response_id) if response_id else None,
+            event_id if isinstance(event_id, str) else None,
+            env.raw,
+            # A large frame's parsed copy would hold its payload (audio) a second time: only the
+            # wire text stays; the few who read it again (a detail view) re-parse it.
+            None if large else data,
+            env.binary,
         )
         self._frames.append(frame)
-        if not local and frame.size > self.policy.small_bytes:
-            # A large frame's parsed copy would hold its payload (audio) a second time: only the wire
-            # text stays; the few who read it again (a detail view) re-parse it.
-            frame.data = None
+        if large:
+            self._large.append(index)
+            self._large_bytes += size
+            while self._large_bytes > policy.large_budget_bytes and len(self._large) > 1:
+                self._drop(self._frames[self._large.popleft()])
         elif not local:
-            self._parsed.append(index)
-            if len(self._parsed) > self.policy.parsed_recent:
-                old = self._frames[self._parsed.popleft()]
+            parsed = self._parsed
+            parsed.append(index)
+            if len(parsed) > policy.parsed_recent:
+                old = self._frames[parsed.popleft()]
                 if old.raw is not None:
                     old.data = None  # re-parsed from raw on demand
-        if frame.size > self.policy.small_bytes and not local:
-            self._large.append(index)
-            self._large_bytes += frame.size
-            while self._large_bytes > self.policy.large_budget_bytes and len(self._large) > 1:
-                self._drop(self._frames[self._large.popleft()])
         return frame
 
     def _drop(self, frame: Frame) -> None:
@@ -205,7 +224,8 @@ class Journal:
         if frame.raw is None:
             return frame.type
         if frame.data is not None and (frame.direction is Direction.LOCAL or frame.type.startswith("rt.")):
-            return frame.raw + " " + _text(frame.data.get("message"))
+            message = frame.data.get("message")
+            return frame.raw + " " + (message if isinstance(message, str) else "")
         return frame.raw
 
     def epoch_start(self, epoch: int) -> Frame | None:
@@ -225,34 +245,15 @@ class Journal:
         return self._large_bytes
 
 
-def _starts_connection(env: Envelope) -> bool:
-    """A connection attempt opens a new epoch: its frames count time from here."""
-    return env.direction is Direction.LOCAL and env.type == "rt.connection" and env.data.get("state") == "connecting"
+_FAMILIES: dict[str, Family] = {}
+"""family_of's answers, looked up without a function call (a few dozen types in a session)."""
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _item_id(data: dict[str, Any]) -> str | None:
-    value = data.get("item_id")
-    if isinstance(value, str) and value:
-        return value
-    item = data.get("item")
-    if isinstance(item, dict):
-        value = item.get("id")
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-def _response_id(data: dict[str, Any]) -> str | None:
-    value = data.get("response_id")
-    if isinstance(value, str) and value:
-        return value
-    response = data.get("response")
-    if isinstance(response, dict):
-        value = response.get("id")
-        if isinstance(value, str) and value:
-            return value
+def _nested_id(data: dict[str, Any], key: str) -> str | None:
+    """`data[key]["id"]` when it is a non-empty string (a frame's item or response)."""
+    value = data.get(key)
+    if isinstance(value, dict):
+        found = value.get("id")
+        if isinstance(found, str) and found:
+            return found
     return None

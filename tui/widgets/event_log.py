@@ -13,7 +13,6 @@ from collections import OrderedDict
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -22,6 +21,7 @@ from textual.strip import Strip
 from tui.journal import Finder, Journal, Line, LogView
 
 from .log_format import Columns, render_line, row_text
+from .virtual import set_virtual_height
 
 CACHE_LINES = 2048
 """Rendered lines kept (a few screens' worth, plus what scrolling back visits)."""
@@ -115,11 +115,14 @@ class EventLog(ScrollView, can_focus=True):
             self._layout_changed()
         return added
 
-    def attach(self, view: LogView) -> None:
-        """Show another view (another session): following its end, nothing selected."""
+    def attach(self, view: LogView, *, keep_selection: bool = False) -> None:
+        """Show another view: another session's (following its end, nothing selected), or the same
+        journal through another filter (`keep_selection`: the selected frame stays selected when the
+        new view shows it)."""
         self.view = view
-        self.selected = None
-        self.tail = True
+        if not keep_selection:
+            self.selected = None
+            self.tail = True
         self.rebuilt()
 
     def rebuilt(self) -> None:
@@ -132,7 +135,7 @@ class EventLog(ScrollView, can_focus=True):
         self._layout_changed()
 
     def _layout_changed(self) -> None:
-        self.virtual_size = Size(self.size.width, self.view.line_count)
+        set_virtual_height(self, self.view.line_count)
         self._cursor_line = self._resolve_cursor()
         if self.tail:
             self.scroll_end(animate=False, immediate=False, x_axis=False)
@@ -214,7 +217,7 @@ class EventLog(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         """Width is part of the cache key; keep the virtual size in step."""
-        self.virtual_size = Size(self.size.width, self.view.line_count)
+        set_virtual_height(self, self.view.line_count)
 
     # -- selection --------------------------------------------------------------------------
 
@@ -245,7 +248,7 @@ class EventLog(ScrollView, can_focus=True):
             return False
         if found.member >= 0 and expand and not found.row.expanded:
             self.view.set_expanded(found.row, True)
-            self.virtual_size = Size(self.size.width, self.view.line_count)
+            set_virtual_height(self, self.view.line_count)
         self.select_line(self.view.line_of(found.row, found.member if found.row.expanded else -1))
         return True
 

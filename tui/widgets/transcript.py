@@ -19,12 +19,14 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.conversation import Item, Origin, TextState
+
+from .virtual import set_virtual_height
 
 MAX_REFRESH_HZ = 15
 """A streaming reply repaints at most this often (deltas arriving in between coalesce)."""
@@ -105,6 +107,7 @@ class Transcript(ScrollView, can_focus=True):
         self._order: list[str] = []
         self._heights: list[int] = []
         self._offsets: list[int] = []
+        self._positions: dict[str, int] = {}
         self._blocks: dict[str, _Block] = {}
         self._dirty: set[str] = set()
         self._last_flush = 0.0
@@ -119,10 +122,11 @@ class Transcript(ScrollView, can_focus=True):
     def reset(self) -> None:
         """Forget every row (another session is about to be shown)."""
         self._items, self._order, self._heights, self._offsets = {}, [], [], []
+        self._positions = {}
         self._blocks.clear()
         self._dirty.clear()
         self.selected = None
-        self.virtual_size = Size(self.size.width, len(_EMPTY) + 1)
+        set_virtual_height(self, len(_EMPTY) + 1)
         self.refresh()
 
     def sync(self, ordered: list[Item], changed: set[str]) -> None:
@@ -185,15 +189,24 @@ class Transcript(ScrollView, can_focus=True):
                     self.refresh(region)
 
     def _relayout(self) -> None:
-        self._heights = [len(self._block(item_id).strips) for item_id in self._order]
-        self._offsets = list(accumulate(self._heights, initial=0))[:-1]
-        total = sum(self._heights) if self._order else len(_EMPTY) + 1
-        self.virtual_size = Size(self.size.width, total)
+        """Heights and offsets of every block: each block's height is its cached line count (a block
+        is wrapped again only when it changed or the width did), the offsets one C-level pass."""
+        width = self._text_width()
+        blocks = self._blocks
+        heights = []
+        for item_id in self._order:
+            block = blocks.get(item_id)
+            if block is None or block.width != width:
+                block = blocks[item_id] = self._render_block(self._items[item_id], width)
+            heights.append(len(block.strips))
+        self._heights = heights
+        self._offsets = list(accumulate(heights, initial=0))[:-1]
+        self._positions = {item_id: position for position, item_id in enumerate(self._order)}
+        set_virtual_height(self, sum(heights) if self._order else len(_EMPTY) + 1)
 
     def _region_of(self, item_id: str) -> Region | None:
-        try:
-            position = self._order.index(item_id)
-        except ValueError:
+        position = self._positions.get(item_id)
+        if position is None or position >= len(self._offsets):
             return None
         top = self._offsets[position] - self.scroll_offset.y
         height = self._heights[position]
@@ -222,8 +235,10 @@ class Transcript(ScrollView, can_focus=True):
         if item.state is TextState.FAILED:
             bar_style = Style.parse("#f7768e")
         bar = "┃ " if item.role != "session" else "  "
-        strips = [Strip([Segment(bar, bar_style), *segments]) for segments in lines]
-        strips.append(Strip.blank(0))
+        # Padded to the pane's width once, here, not on every repaint.
+        full, base = width + 3, self.rich_style
+        strips = [Strip([Segment(bar, bar_style), *segments]).crop_extend(0, full, base) for segments in lines]
+        strips.append(Strip.blank(full, base))
         return _Block(strips, width)
 
     def render_line(self, y: int) -> Strip:
@@ -247,9 +262,8 @@ class Transcript(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         strip = block.strips[within]
         if item_id == self.selected and within < len(block.strips) - 1:
-            strip = strip.crop_extend(0, width, self.rich_style)
             return strip.apply_style(self.get_component_rich_style("transcript--cursor"))
-        return strip.crop_extend(0, width, self.rich_style)
+        return strip
 
     def on_resize(self) -> None:
         """A new width wraps every block again (lazily, as lines are asked for)."""
