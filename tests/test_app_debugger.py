@@ -3,7 +3,6 @@ collapsed runs, error ↔ cause, details, export, follow between transcript and 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tests.app_helpers import items, screen_text, session_ready, turn_complete, wait_for
@@ -118,27 +117,28 @@ async def test_export_writes_the_filtered_frames_as_the_capture_has_them(tmp_pat
         await wait_for(pilot, target.exists, 10, "the export file")
         await wait_for(pilot, lambda: len(target.read_text().splitlines()) == app.log_view.shown, 5, "every line")
         capture = app.capture.path if app.capture is not None else None
-    exported = [json.loads(line) for line in target.read_text().splitlines()]
     assert capture is not None
-    records = [json.loads(line) for line in capture.read_text().splitlines()]
-    # The same filter over the capture picks the same frames, and they are equal: raw text, size, type.
     from tui.journal import Pipeline
     from tui.session import read_capture
 
+    exported = read_capture(target)  # an export reads back as a capture does
+    captured = read_capture(capture)
+    # The same filter over the capture picks the same frames, and they are equal: raw text, size, type.
     replayed = Pipeline()
-    replayed.ingest(list(read_capture(capture)))
+    replayed.ingest(captured)
     chosen = Query(query, replayed.journal)
     expected = [f.seq for f in replayed.journal if chosen.match(f)]
-    assert [r["seq"] for r in exported] == expected and len(expected) > 10
-    by_seq = {r["seq"]: r for r in records}
-    for record in exported:
-        original = by_seq[record["seq"]]
-        assert (record["raw"], record["size"], record["type"], record["dir"]) == (
-            original["raw"],
-            original["size"],
-            original["type"],
-            original["dir"],
+    assert [env.seq for env in exported] == expected and len(expected) > 10
+    by_seq = {env.seq: env for env in captured}
+    for env in exported:
+        original = by_seq[env.seq]
+        assert (env.raw, env.size, env.type, env.direction) == (
+            original.raw,
+            original.size,
+            original.type,
+            original.direction,
         )
+    assert target.read_bytes().count(b"\n") == len(exported)
     assert target.stat().st_mode & 0o777 == 0o600
 
 

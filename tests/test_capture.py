@@ -22,6 +22,7 @@ from websockets.asyncio.server import ServerConnection
 from tests.server_helpers import scripted_peer
 from tui.bus import Bus
 from tui.protocol import Direction, Envelope, local_envelope, next_seq
+from tui.protocol.records import capture_line, embedded_frame
 from tui.session import (
     FRAMES,
     CaptureError,
@@ -31,7 +32,6 @@ from tui.session import (
     read_capture,
     url_target,
 )
-from tui.session.capture import capture_line
 
 RT_TUI = str(Path(sys.executable).parent / "rt-tui")
 
@@ -165,26 +165,38 @@ def test_a_capture_line_is_one_c_level_pass_for_a_big_frame() -> None:
     raw = '{"type":"conversation.item.retrieved","audio":"' + "A" * 15_000_000 + '"}'
     env = Envelope(1, Direction.IN, "conversation.item.retrieved", Unserializable(type="x"), raw)
     line = capture_line(env, env.mono)
-    assert json.loads(line)["raw"] == raw
+    assert embedded_frame(line) == raw and json.loads(line)["frame"]["audio"] == "A" * 15_000_000
 
 
-def test_the_fast_line_of_a_frame_is_byte_for_byte_the_general_one() -> None:
+def test_a_frame_is_embedded_byte_for_byte_and_reads_back_as_the_general_line_does() -> None:
+    """A frame that parsed is written as its own JSON text (no escaping; `jq .frame` reads it); the
+    exact text comes back from the line. Frames that would not be strict one-line JSON (line
+    breaks between tokens, NaN or Infinity) are written as a `raw` string instead."""
     from tui.protocol import strict_json
     from tui.session import envelope_record
 
-    texts = [
+    embedded = [
         '{"type":"response.output_audio.delta","delta":"QUJD+/=="}',
         '{"type":"error","error":{"message":"a \\"quoted\\" \\\\ path \\u00e9 caf\u00e9 \u2028"}}',
-        '{"type":"x", "spaced": [1, 2.5e-7, -0.0, 1e999]}',
-        '{"type":"x",\n"newline":true}',  # whitespace between tokens: the general path
+        '{"type":"x", "spaced": [1, 2.5e-7, -0.0]}',
         '{"type":"t\\"ype","v":null}',
     ]
+    escaped = ['{"type":"x",\n"newline":true}', '{"type":"x","n":NaN}', '{"type":"x","big":1e999}']
     for direction in (Direction.IN, Direction.OUT):
-        for text in texts:
+        for text in embedded + escaped:
             env = Envelope(next_seq(), direction, str(json.loads(text)["type"]), json.loads(text), text, mono=12.5)
-            general = strict_json.dumps_bytes(envelope_record(env, 10.0)) + b"\n"
-            assert capture_line(env, 10.0) == general
-            assert json.loads(general)["raw"] == text
+            line = capture_line(env, 10.0)
+            record = strict_json.loads(line)
+            general = strict_json.loads(strict_json.dumps_bytes(envelope_record(env, 10.0)))
+            if text in embedded:
+                assert embedded_frame(line) == text and "raw" not in record
+                assert record["frame"] == json.loads(text)
+                assert {k: v for k, v in record.items() if k != "frame"} == {
+                    k: v for k, v in general.items() if k != "raw"
+                }
+            else:
+                assert record == general and record["raw"] == text
+            json.loads(line)  # strict JSON either way
 
 
 # -- write errors -----------------------------------------------------------------------------
@@ -330,9 +342,10 @@ async def test_frames_the_parser_refuses_are_captured_with_their_raw_text(tmp_pa
         (b'{"name": "something else"}\n', "line 1 has no valid 'seq': not an rt-tui capture file"),
         (b"hello\n", "line 1 is not JSON"),
         (b"[1, 2]\n", "line 1 is JSON list, not a capture record"),
-        (None, "line 3 is not JSON (Unterminated string starting at, and it is cut short): a damaged capture"),
+        (None, "line 3 is not JSON ("),
+        (None, "and it is cut short): a damaged capture"),
         (b'{"seq":1,"dir":"sideways","t":0,"wall":0,"type":"x","size":1,"raw":"x"}\n', "unknown direction"),
-        (b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":1}\n', "neither 'raw', 'raw_b64'"),
+        (b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":1}\n', "has no 'frame', 'raw' or 'raw_b64'"),
         (b"\xff\xfe\n", "line 1 is not UTF-8 text"),
     ],
 )

@@ -300,7 +300,7 @@ def test_a_capture_line_stays_json_whatever_is_scrubbed(tmp_path: Path) -> None:
     writer.write(Envelope(1, Direction.IN, "error", frame, json.dumps(frame)))
     writer.close()
     [record] = [json.loads(line) for line in (folder / "frames.jsonl").read_text().splitlines()]
-    assert record["seq"] == 1 and json.loads(record["raw"])["error"]["message"] == "quoted [redacted]"
+    assert record["seq"] == 1 and record["frame"]["error"]["message"] == "quoted [redacted]"
 
 
 def test_a_malformed_url_error_never_quotes_the_url() -> None:

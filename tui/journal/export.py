@@ -1,10 +1,9 @@
 """Exporting frames as JSONL, and reading dropped payloads back from the capture file.
 
-An export has the capture file's shape (one record per frame: `seq`, `dir`, `t`, `wall`, `type`,
-`size`, and the frame's exact wire text under `raw`), so `rt-tui replay` opens it like a capture.
-With audio left out, a frame's audio fields are replaced by a size tag and the record carries the
-parsed, tagged frame under `frame` (and `"elided": "audio"`) instead of `raw`, which would no
-longer be the wire text. Frames are already scrubbed of the API key when they reach the journal.
+An export has the capture file's shape, line for line as the capture writes them (see
+tui.protocol.records), so `rt-tui replay` opens it like a capture. With audio left out, a frame's
+audio fields are replaced by a size tag, and the record says so (`"elided": "audio"`): its `frame`
+is then no longer the wire text. Frames are already scrubbed of the API key when they reach the journal.
 """
 
 from __future__ import annotations
@@ -16,8 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tui.protocol import Direction, strict_json
+from tui.protocol import Direction, Envelope, strict_json
 from tui.protocol.events import AUDIO_FIELDS
+from tui.protocol.records import capture_line, embedded_frame
 from tui.protocol.summary import audio_tag
 
 from .store import Frame, Journal
@@ -47,16 +47,26 @@ def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_a
     with os.fdopen(fd, "wb") as file:
         for index in chosen:
             frame = journal[index]
-            record = frame_record(journal, frame, t0, recovered.get(frame.seq), keep_audio=keep_audio)
-            file.write(strict_json.dumps_bytes(record) + b"\n")
+            file.write(frame_line(journal, frame, t0, recovered.get(frame.seq), keep_audio=keep_audio))
             written += 1
     return written
+
+
+def frame_line(journal: Journal, frame: Frame, t0: float, recovered: str | None = None, *, keep_audio: bool) -> bytes:
+    """One frame as a capture line: a frame whole is written exactly as the capture writes it."""
+    raw = frame.raw if frame.raw is not None else recovered
+    whole = frame.direction is not Direction.LOCAL and not frame.type.startswith("rt.") and frame.binary is None
+    if whole and raw is not None and (keep_audio or (frame.type not in AUDIO_FIELDS and '"audio"' not in raw)):
+        data = journal.data(frame.index) if frame.raw is not None else _parsed(raw)
+        env = Envelope(frame.seq, frame.direction, frame.type, data, raw, frame.mono, frame.wall, wire_size=frame.size)
+        return capture_line(env, t0)
+    return strict_json.dumps_bytes(frame_record(journal, frame, t0, recovered, keep_audio=keep_audio)) + b"\n"
 
 
 def frame_record(
     journal: Journal, frame: Frame, t0: float, recovered: str | None = None, *, keep_audio: bool = True
 ) -> dict[str, Any]:
-    """One frame as a capture-shaped record."""
+    """One frame as a capture-shaped record (its frame, when present, the last key)."""
     record: dict[str, Any] = {
         "seq": frame.seq,
         "dir": frame.direction.value,
@@ -66,6 +76,8 @@ def frame_record(
         "size": frame.size,
     }
     local = frame.direction is Direction.LOCAL or frame.type.startswith("rt.")
+    if local and frame.data:
+        record["info"] = frame.data
     if frame.binary is not None:
         record["raw_b64"] = base64.b64encode(frame.binary).decode("ascii")
     elif frame.direction is not Direction.LOCAL:
@@ -75,11 +87,17 @@ def frame_record(
         elif keep_audio or frame.type not in AUDIO_FIELDS and '"audio"' not in raw:
             record["raw"] = raw
         else:
-            record["frame"] = _tag_audio(json.loads(raw))
             record["elided"] = "audio"
-    if local and frame.data:
-        record["info"] = frame.data
+            record["frame"] = _tag_audio(_parsed(raw))
     return record
+
+
+def _parsed(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _tag_audio(value: Any) -> Any:
@@ -116,12 +134,15 @@ def recover_payloads(capture: Path, seqs: set[int]) -> dict[int, str]:
             seq = _line_seq(line)
             if seq is None or seq not in seqs:
                 continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            raw = record.get("raw") if isinstance(record, dict) else None
-            if isinstance(raw, str):
+            raw = embedded_frame(line)  # the wire text, as the line holds it
+            if raw is None:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                value = record.get("raw") if isinstance(record, dict) else None
+                raw = value if isinstance(value, str) else None
+            if raw is not None:
                 found[seq] = raw
                 if len(found) == len(seqs):
                     break

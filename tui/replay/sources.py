@@ -3,8 +3,8 @@
 The format is detected from the content, never from the file name:
 
 - an rt-tui capture (`frames.jsonl`): one record per line with `seq`, `dir`, `t`, `wall`, `type`,
-  `size` and the exact wire text under `raw` (or a parsed `frame`, as `send --json` and audio-less
-  exports write it);
+  `size` and the frame (see tui.protocol.records); `send --json` output and the log's exports have
+  the same shape;
 - a HAR file (Chrome/Edge DevTools "Save all as HAR"): every WebSocket entry's
   `_webSocketMessages` (`type` send/receive, `time`, `opcode` 1 text / 2 binary, `data`); each
   WebSocket connection becomes a connection of its own in the replay;
@@ -95,59 +95,13 @@ def _is_capture_record(record: dict[str, Any]) -> bool:
 
 
 def _read_capture(path: Path) -> Iterator[Envelope]:
-    """A capture's envelopes; records holding a parsed `frame` instead of `raw` are accepted too."""
+    """A capture's envelopes (also `send --json` output and the log's exports: the same records)."""
     from tui.session.capture import CaptureError, iter_capture
 
-    with path.open("rb") as file:
-        lines = file.readlines()
-    has_frames = any(b'"frame":' in line and b'"raw":' not in line for line in lines)
-    if not has_frames:
-        try:
-            yield from iter_capture(path)
-        except CaptureError as exc:
-            raise ReplayError(str(exc)) from None
-        return
-    for number, line in enumerate(lines, start=1):
-        yield _capture_record(line, number, path)
-
-
-def _capture_record(line: bytes, number: int, path: Path) -> Envelope:
-    where = f"{path}: line {number}"
     try:
-        record = json.loads(line)
-    except ValueError as exc:
-        raise ReplayError(f"{where} is not JSON ({exc}): a damaged capture") from None
-    if not isinstance(record, dict) or not _is_capture_record(record):
-        raise ReplayError(f"{where} is not a capture record")
-    try:
-        direction = Direction(record["dir"])
-    except ValueError:
-        raise ReplayError(f"{where} has an unknown direction {record['dir']!r}") from None
-    info = record.get("info")
-    frame = record.get("frame")
-    if isinstance(record.get("raw"), str):
-        raw = record["raw"]
-        data = _parse_or_empty(raw)
-    elif isinstance(frame, dict):
-        data, raw = frame, serialize(frame)
-    elif isinstance(info, dict):
-        data, raw = info, serialize(info)
-    else:
-        raise ReplayError(f"{where} holds no frame ('raw', 'frame' or 'info')")
-    t = record.get("t")
-    wall = record.get("wall")
-    mono = float(t) if isinstance(t, int | float) else float(number) / 1000
-    size = record.get("size")
-    return Envelope(
-        int(record["seq"]),
-        direction,
-        str(record["type"]),
-        data,
-        raw,
-        mono=mono,
-        wall=float(wall) if isinstance(wall, int | float) else mono,
-        wire_size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-    )
+        yield from iter_capture(path)
+    except CaptureError as exc:
+        raise ReplayError(str(exc)) from None
 
 
 # -- plain JSONL of frames --------------------------------------------------------------------

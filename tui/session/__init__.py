@@ -1,10 +1,11 @@
 """The websocket client side: targets, the session (reader + writer tasks), the capture file."""
 
+from tui.protocol.records import envelope_record
+
 from .capture import (
     CaptureError,
     CaptureWriter,
     data_dir,
-    envelope_record,
     iter_capture,
     new_session_dir,
     read_capture,

@@ -7,19 +7,23 @@ of it before they reach the disk.
 One line per envelope, strict JSON (`tui.protocol.strict_json`), in the order the session saw them:
 
     {"seq": 12, "dir": "in", "t": 1.234567, "wall": 1760000000.123456, "type": "response.done",
-     "size": 812, "raw": "<the frame's text exactly as it crossed the wire>"}
+     "size": 812, "frame": <the frame's JSON text, byte for byte as it crossed the wire>}
 
 - `seq`: the envelope's sequence number (frames and local facts share one order);
 - `dir`: `in` (from the server), `out` (sent by rt-tui) or `local` (a fact of rt-tui itself);
 - `t`: seconds since the capture's first envelope (monotonic clock); `wall`: Unix time;
 - `type`: the frame's `type` (`rt.malformed` for a frame that did not parse, `rt.*` for local facts);
 - `size`: bytes on the wire;
-- `raw`: a text frame's exact text (also for frames that did not parse), or instead `raw_b64`: a
-  binary frame's bytes in base64;
+- `frame`: a frame that parsed, embedded as the very text that crossed the wire (so `jq .frame`
+  reads it, and the reader gets the exact bytes back by slicing the line; it is always the last
+  key); or `raw`: a frame's exact text as a JSON string, when embedding it would not be strict
+  one-line JSON (it did not parse, holds NaN/Infinity, or spans lines); or `raw_b64`: a binary
+  frame's bytes in base64;
 - `info`: for local facts and frames that did not parse, the data rt-tui attached (a message,
   a state); local facts have no `raw`.
 
-Crash safety: lines are buffered in memory and written by one `write` per batch, at most
+Crash safety: lines are buffered in memory and written by one `write` per batch (in a thread of
+the writer's own: the copy into the kernel takes longer than building the line), at most
 `FLUSH_INTERVAL` after the oldest buffered line (an asyncio timer: an idle session is flushed
 too), at every turn's end (`response.done`), when the buffer grows past `BUFFER_LIMIT`, and on
 close, which also fsyncs. A batch that fails (a full disk) is cut back to its last whole line, so
@@ -35,7 +39,9 @@ import binascii
 import contextlib
 import json
 import os
+import queue
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,6 +49,7 @@ from typing import Any
 
 from tui.protocol import Direction, Envelope, parse, strict_json
 from tui.protocol.envelope import local_raw
+from tui.protocol.records import capture_line, embedded_frame
 
 from .scrub import Scrubber
 
@@ -97,72 +104,14 @@ def new_session_dir(root: Path | None = None) -> Path:
     return path
 
 
-def envelope_record(env: Envelope, t0: float, *, parsed: bool = False) -> dict[str, Any]:
-    """The JSON-lines record of one envelope (the capture's shape: see the module docstring).
-
-    With `parsed`, a frame that parsed carries its parsed object under `frame` instead of `raw`
-    (what `rt-tui send --json` prints, for tools like jq).
-    """
-    record: dict[str, Any] = {
-        "seq": env.seq,
-        "dir": env.direction.value,
-        "t": round(env.mono - t0, 6),
-        "wall": round(env.wall, 6),
-        "type": env.type,
-        "size": env.size,
-    }
-    # Facts rt-tui attached (local facts, frames that did not parse) go under `info`; a frame's
-    # data is its raw text parsed, so it is not written twice.
-    own_data = env.direction is Direction.LOCAL or env.type.startswith("rt.")
-    if env.binary is not None:
-        record["raw_b64"] = base64.b64encode(env.binary).decode("ascii")
-    elif parsed and not own_data:
-        record["frame"] = env.data
-    elif env.direction is not Direction.LOCAL:
-        record["raw"] = env.raw
-    if own_data and env.data:
-        record["info"] = env.data
-    return record
-
-
-_quote = json.encoder.encode_basestring  # C: a str as a JSON string literal
-
-
-def capture_line(env: Envelope, t0: float) -> bytes:
-    """One capture line, UTF-8, newline included: the same bytes as `envelope_record` written as
-    strict JSON, built without walking anything for a text frame that parsed.
-
-    Such a frame's raw text is valid JSON, so it holds no control characters but whitespace between
-    tokens; without those, quoting it is two C-level replaces (`\\`, `"`), about twice as fast as
-    the general escaper on an audio delta. Anything else takes the general path.
-    """
-    raw = env.raw
-    if (
-        env.data  # parsed from (or serialized to) `raw`: valid JSON text, so no control characters
-        and env.binary is None
-        and env.direction is not Direction.LOCAL
-        and not env.type.startswith("rt.")
-        and "\n" not in raw
-        and "\r" not in raw
-        and "\t" not in raw
-    ):
-        quoted = raw.replace("\\", "\\\\").replace('"', '\\"')
-        line = (
-            f'{{"seq":{env.seq},"dir":"{env.direction.value}","t":{round(env.mono - t0, 6)!r},'
-            f'"wall":{round(env.wall, 6)!r},"type":{_quote(env.type)},"size":{env.size},"raw":"{quoted}"}}\n'
-        )
-        try:
-            return line.encode("utf-8")
-        except UnicodeEncodeError:
-            pass  # a lone surrogate in text rt-tui sent: the general path escapes it
-    return strict_json.dumps_bytes(envelope_record(env, t0)) + b"\n"
-
-
 class CaptureWriter:
     """Appends envelopes to `frames.jsonl` in a session folder, scrubbing the secret (see module doc).
 
-    Used from the event loop (the session's reader and writer tasks); without a running loop the
-    buffer is written when its oldest line is `FLUSH_INTERVAL` old, checked on each write.
+    Lines are built and buffered on the caller's thread (the event loop); each batch is written by a
+    thread of the writer's own, so the copy into the kernel (a few milliseconds per megabyte) never
+    holds up the session. `flush` and `close` wait for the disk; the timer, a turn's end and a full
+    buffer only hand the batch over. Without a running loop the buffer is written when its oldest line
+    is `FLUSH_INTERVAL` old, checked on each write.
     """
 
     FILENAME = "frames.jsonl"
@@ -177,7 +126,7 @@ class CaptureWriter:
         self.folder = folder
         self.path = folder / self.FILENAME
         self.on_error = on_error
-        """Called once, with a one-line message, when the capture fails and stops."""
+        """Called once, with a one-line message, when the capture fails and stops (on the loop's thread)."""
         self.error: str | None = None
         """The failure's one-line message, once the capture has failed."""
         self.frames_written = 0
@@ -189,14 +138,20 @@ class CaptureWriter:
         self._scrub = Scrubber(secrets)
         self._fd: int | None = _open_private(self.path)
         self._end = os.lseek(self._fd, 0, os.SEEK_END)
-        """Where the last whole line ends: a failed batch is cut back to here."""
+        """Where the last whole line ends: a failed batch is cut back to here (the writer thread's)."""
         self._last_seq: int | None = None
+        self._failed = False
+        self._closed = False
         self._pending: list[bytes] = []
         self._pending_seqs: list[int] = []
         self._pending_bytes = 0
         self._pending_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._t0: float | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._batches: queue.SimpleQueue[tuple[bytes, list[int], threading.Event | None] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._write_batches, name="rt-capture", daemon=True)
+        self._thread.start()
 
     def write(self, env: Envelope, *, scrubbed: bool = False) -> None:
         """Buffer one envelope's line; it reaches the disk within FLUSH_INTERVAL (see class doc).
@@ -204,8 +159,8 @@ class CaptureWriter:
         `scrubbed`: the caller has already removed this writer's secrets (the session does, before
         publishing), so they are not searched for twice.
         """
-        if self._fd is None:
-            if self.error is not None:
+        if self._failed or self._closed:
+            if self._failed:
                 self.frames_lost += 1
             return
         if self._t0 is None:
@@ -214,8 +169,10 @@ class CaptureWriter:
         self._pending.append(line)
         self._pending_seqs.append(env.seq)
         self._pending_bytes += len(line)
-        if env.type in TURN_END or self._pending_bytes >= BUFFER_LIMIT:
-            self.flush()
+        if env.type in TURN_END:
+            self._hand_over(wait=True)  # a turn ended: on disk before anything else happens
+        elif self._pending_bytes >= BUFFER_LIMIT:
+            self._hand_over(wait=False)
         else:
             self._schedule()
 
@@ -232,23 +189,55 @@ class CaptureWriter:
             elif now - self._pending_since >= FLUSH_INTERVAL:
                 self.flush()
             return
+        self._loop = loop
         self._timer = loop.call_later(FLUSH_INTERVAL, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
-        self.flush()
+        self._hand_over(wait=False)
 
     def flush(self) -> None:
-        """Write the buffered lines now, in one `write` (more only if the kernel takes less)."""
+        """Write the buffered lines now, and wait until they are on disk."""
+        self._hand_over(wait=True)
+
+    def _hand_over(self, *, wait: bool) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._pending_since = None
-        if self._fd is None or not self._pending:
+        if self._closed or (self._failed and not self._pending):
             return
-        data = b"".join(self._pending)
-        seqs = self._pending_seqs
-        self._pending, self._pending_seqs, self._pending_bytes = [], [], 0
+        if self._loop is None:
+            with contextlib.suppress(RuntimeError):
+                self._loop = asyncio.get_running_loop()
+        done = threading.Event() if wait else None
+        if self._pending:
+            data, seqs = b"".join(self._pending), self._pending_seqs
+            self._pending, self._pending_seqs, self._pending_bytes = [], [], 0
+            self._batches.put((data, seqs, done))
+        elif done is not None:
+            self._batches.put((b"", [], done))
+        if done is not None:
+            done.wait()
+
+    def _write_batches(self) -> None:
+        """The writer thread: one `write` per batch (more only if the kernel takes less)."""
+        while True:
+            batch = self._batches.get()
+            if batch is None:
+                return
+            data, seqs, done = batch
+            try:
+                if data and self._fd is not None:
+                    self._write(data, seqs)
+                elif data:
+                    self.frames_lost += len(seqs)
+            finally:
+                if done is not None:
+                    done.set()
+
+    def _write(self, data: bytes, seqs: list[int]) -> None:
+        assert self._fd is not None
         written = 0
         view = memoryview(data)
         try:
@@ -270,7 +259,12 @@ class CaptureWriter:
 
     def close(self) -> None:
         """Write what is buffered, fsync and close. Safe to call more than once."""
+        if self._closed:
+            return
         self.flush()
+        self._closed = True
+        self._batches.put(None)
+        self._thread.join()
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
@@ -290,6 +284,7 @@ class CaptureWriter:
 
     def _fail(self, exc: OSError, end: int) -> None:
         fd, self._fd = self._fd, None
+        self._failed = True
         assert fd is not None
         with contextlib.suppress(OSError):
             os.ftruncate(fd, end)  # shrinking frees space even on a full disk
@@ -306,7 +301,12 @@ class CaptureWriter:
             f"capture failed: {exc.strerror or exc} writing {self.path} "
             f"(it keeps {self.frames_written} whole frames, {upto}; later frames are not saved)"
         )
-        if self.on_error is not None:
+        if self.on_error is None:
+            return
+        loop = self._loop
+        if loop is not None and threading.current_thread() is self._thread and not loop.is_closed():
+            loop.call_soon_threadsafe(self.on_error, self.error)  # the session's bus lives on the loop
+        else:
             self.on_error(self.error)
 
 
@@ -390,10 +390,12 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
         raw = f"<binary {len(binary)} bytes>"
     elif isinstance(record.get("raw"), str):
         raw = record["raw"]
+    elif isinstance(record.get("frame"), dict):
+        raw = embedded_frame(line) or strict_json.dumps(record["frame"])
     elif direction is Direction.LOCAL and info is not None:
         raw = ""
     else:
-        raise CaptureError(f"{where} has neither 'raw', 'raw_b64' nor (for a local fact) 'info': {what}")
+        raise CaptureError(f"{where} has no 'frame', 'raw' or 'raw_b64' (nor, for a local fact, 'info'): {what}")
     data: dict[str, Any]
     if info is not None:
         data = strict_json.restore(info)

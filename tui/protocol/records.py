@@ -1,0 +1,104 @@
+"""The capture file's record: one envelope as one line of strict JSON (see tui.session.capture).
+
+Shared by everything that writes frames in that shape: the capture file, `send --json`, the
+event log's exports. Standard library only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from . import strict_json
+from .envelope import Direction, Envelope
+
+
+def envelope_record(env: Envelope, t0: float, *, parsed: bool = False) -> dict[str, Any]:
+    """The JSON-lines record of one envelope (the capture's shape: see the module docstring).
+
+    With `parsed`, a frame that parsed carries its parsed object under `frame` instead of `raw`
+    (what `rt-tui send --json` prints, for tools like jq).
+    """
+    record: dict[str, Any] = {
+        "seq": env.seq,
+        "dir": env.direction.value,
+        "t": round(env.mono - t0, 6),
+        "wall": round(env.wall, 6),
+        "type": env.type,
+        "size": env.size,
+    }
+    # Facts rt-tui attached (local facts, frames that did not parse) go under `info`; a frame's
+    # data is its raw text parsed, so it is not written twice.
+    own_data = env.direction is Direction.LOCAL or env.type.startswith("rt.")
+    if env.binary is not None:
+        record["raw_b64"] = base64.b64encode(env.binary).decode("ascii")
+    elif parsed and not own_data:
+        record["frame"] = env.data
+    elif env.direction is not Direction.LOCAL:
+        record["raw"] = env.raw
+    if own_data and env.data:
+        record["info"] = env.data
+    return record
+
+
+_quote = json.encoder.encode_basestring  # C: a str as a JSON string literal
+
+FRAME_KEY = ',"frame":'
+"""Where an embedded frame begins in a capture line (the last key: the frame runs to the final `}`)."""
+
+
+def capture_line(env: Envelope, t0: float) -> bytes:
+    """One capture line, UTF-8, newline included.
+
+    A text frame that parsed is valid JSON: it is embedded as it came, with no escaping (one copy of
+    its text), unless it would not be strict one-line JSON (NaN, Infinity, line breaks between
+    tokens) or holds a lone surrogate (text rt-tui sent): those take the general path, `raw`.
+    """
+    raw = env.raw
+    if (
+        env.data  # parsed from (or serialized to) `raw`: valid JSON text
+        and env.binary is None
+        and env.direction is not Direction.LOCAL
+        and not env.type.startswith("rt.")
+        and "\n" not in raw
+        and "\r" not in raw
+        and _all_finite(env.data)  # NaN/Infinity: not strict JSON (found by values, not by bytes)
+    ):
+        line = (
+            f'{{"seq":{env.seq},"dir":"{env.direction.value}","t":{round(env.mono - t0, 6)!r},'
+            f'"wall":{round(env.wall, 6)!r},"type":{_quote(env.type)},"size":{env.size}{FRAME_KEY}{raw}}}\n'
+        )
+        try:
+            return line.encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate in text rt-tui sent: the general path escapes it
+    return strict_json.dumps_bytes(envelope_record(env, t0)) + b"\n"
+
+
+def _all_finite(data: dict[str, Any]) -> bool:
+    """No NaN or Infinity anywhere in a parsed frame: a walk over its values, not its text (an
+    audio delta is seven values, but six kilobytes of base64 in which "NaN" is a common sight)."""
+    stack: list[Any] = [data]
+    while stack:
+        node = stack.pop()
+        for value in node.values() if isinstance(node, dict) else node:
+            if type(value) is float:
+                if value - value != 0.0:  # NaN and ±Infinity, without a function call
+                    return False
+            elif isinstance(value, dict | list):
+                stack.append(value)
+    return True
+
+
+def embedded_frame(line: bytes | str) -> str | None:
+    """The exact text of a line's embedded `frame` (its last key), or None when it has none."""
+    text = line.decode("utf-8") if isinstance(line, bytes) else line
+    start = text.find(FRAME_KEY)
+    if start < 0:
+        return None
+    end = text.rstrip().rfind("}")
+    return text[start + len(FRAME_KEY) : end] if end > start else None
+
+
+__all__ = ["FRAME_KEY", "capture_line", "embedded_frame", "envelope_record"]
