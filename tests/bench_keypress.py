@@ -32,6 +32,7 @@ import tempfile
 import termios
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.bench_helpers import ChildServer, child_env, p50_p99, process_cpu_seconds
@@ -237,7 +238,25 @@ def _captured(data_dir: str) -> int:
     return sum(path.read_bytes().count(b"\n") for path in Path(data_dir).glob("sessions/*/frames.jsonl"))
 
 
-async def keypress_latencies(url: str, presses: int, seed: int) -> tuple[list[float], int, float, float]:
+@dataclass(frozen=True)
+class Gesture:
+    """A key whose effect is a string on screen, and the key that takes it away again."""
+
+    name: str
+    key: bytes
+    mark: str
+    undo: bytes
+
+
+MOVE = Gesture("↑ from following, until the log says it is paused", b"\x1b[A", "end: follow", b"\x1b[F")
+"""The most common key in a debugger: moving in the log (End follows again)."""
+FILTER = Gesture("`f` until the filter bar shows", b"f", MARK, b"\x1b")
+"""A heavier one: a bar opens and takes the focus (the footer's keys change)."""
+
+
+async def keypress_latencies(
+    url: str, presses: int, seed: int, gesture: Gesture
+) -> tuple[list[float], int, float, float]:
     """(latency of each press that showed, presses lost, frames/s the app captured meanwhile, the app's
     CPU share meanwhile: 1.0 is a whole core)."""
     rng = random.Random(seed)
@@ -256,15 +275,15 @@ async def keypress_latencies(url: str, presses: int, seed: int) -> tuple[list[fl
                 if time.monotonic() - started > BUDGET:
                     break
                 await asyncio.sleep(rng.uniform(0.02, 0.08))
-                pressed = app.press(b"f")
-                shown = await app.until(lambda: app.screen.shows(MARK))
+                pressed = app.press(gesture.key)
+                shown = await app.until(lambda: app.screen.shows(gesture.mark))
                 if shown is None:
                     lost += 1
                 else:
                     latencies.append(shown - pressed)
-                app.press(b"\x1b")
-                if await app.until(lambda: not app.screen.shows(MARK)) is None:
-                    raise RuntimeError(f"Escape did not close the filter bar; the screen:\n{app.screen.text()}")
+                app.press(gesture.undo)
+                if await app.until(lambda: not app.screen.shows(gesture.mark)) is None:
+                    raise RuntimeError(f"the undo key did not take the mark away; the screen:\n{app.screen.text()}")
             elapsed = time.monotonic() - started
             share = (process_cpu_seconds(app.process.pid) - cpu) / elapsed
         finally:
@@ -274,18 +293,19 @@ async def keypress_latencies(url: str, presses: int, seed: int) -> tuple[list[fl
 
 
 async def bench_keypress(presses: int = PRESSES) -> None:
-    """Print key press → screen p50/p99, idle and under load, through a real pty."""
+    """Print key press → screen p50/p99, idle and under load, through a real pty, for two keys."""
     async with ChildServer() as server:
-        idle, idle_lost, _, idle_cpu = await keypress_latencies(server.url("idle"), presses, 1)
-        loaded, lost, rate, cpu = await keypress_latencies(server.url("mix", rate=LOAD_RATE), presses, 2)
-    lost_note = f", {lost} presses not shown within {WAIT:.0f} s" if lost else ""
-    idle_note = f", {idle_lost} lost" if idle_lost else ""
-    print(
-        f"key press → screen through a real pty ({COLS}×{ROWS}, `f` until the filter bar shows): while "
-        f"{LOAD_RATE:,} events/s stream in (the app took {rate:,.0f} frames/s at {cpu:.0%} of a core) "
-        f"{p50_p99(loaded)}{lost_note}; idle (app at {idle_cpu:.0%} of a core) {p50_p99(idle)}{idle_note} "
-        f"(target: p99 ≤ 50 ms loaded)"
-    )
+        for gesture in (MOVE, FILTER):
+            idle, idle_lost, _, idle_cpu = await keypress_latencies(server.url("idle"), presses, 1, gesture)
+            loaded, lost, rate, cpu = await keypress_latencies(server.url("mix", rate=LOAD_RATE), presses, 2, gesture)
+            lost_note = f", {lost} presses not shown within {WAIT:.0f} s" if lost else ""
+            idle_note = f", {idle_lost} lost" if idle_lost else ""
+            print(
+                f"key press → screen through a real pty ({COLS}×{ROWS}, {gesture.name}): while "
+                f"{LOAD_RATE:,} events/s stream in (the app took {rate:,.0f} frames/s at {cpu:.0%} of a core) "
+                f"{p50_p99(loaded)}{lost_note}; idle (app at {idle_cpu:.0%} of a core) {p50_p99(idle)}{idle_note} "
+                f"(target: p99 ≤ 50 ms loaded)"
+            )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,11 @@ if TYPE_CHECKING:
     from tui.proxy_cmd import ProxyRequest
 
 PUMP_HZ = 30
-"""How often bus traffic is moved into the pipeline and the views: one refresh per batch."""
+"""How often bus traffic is moved into the journal and the projections."""
+
+VIEWS_MIN_INTERVAL = 1 / 15
+"""The views repaint at most this often: under a firehose a repaint (tens of milliseconds) per pump
+tick would take the whole loop, and keys would wait behind it; 15 a second still reads as live."""
 
 
 class RtApp(LiveSession, LogControls, Modes, Commands):
@@ -109,6 +113,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._target_url = ""
         self._error_notices = 0
         self._building = None
+        self._views_stale = False
+        self._views_due = 0.0
 
     def compose(self) -> ComposeResult:
         # The pump updates these 30 times a second: keep direct references rather than querying the DOM
@@ -160,13 +166,18 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         for model, subscription in self._feeds:
             frames = subscription.drain()
             if frames:
-                self.ingest(frames, model)
+                self.ingest(frames, model, refresh=False)
+        now = time.monotonic()
+        if self._views_stale and now >= self._views_due:
+            self._refresh_views()
+            self._views_due = now + VIEWS_MIN_INTERVAL
         level = self._level.get_nowait()
         if level is not None:
             self.recorder.level = level
 
-    def ingest(self, frames: list[Envelope], model: SessionModel | None = None) -> None:
-        """Journal a batch into `model` (the current one by default); refresh the views once if shown."""
+    def ingest(self, frames: list[Envelope], model: SessionModel | None = None, *, refresh: bool = True) -> None:
+        """Journal a batch into `model` (the current one by default) and run its projections; the
+        views follow at once (`refresh`), or at the pump's next view refresh."""
         model = model or self.model
         added = model.ingest(frames)
         while model.conversation.bad_frames:
@@ -177,6 +188,13 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         for index in added:
             if self.journal[index].direction is not Direction.OUT:
                 self._react_to(index)
+        self._views_stale = True
+        if refresh:
+            self._refresh_views()
+
+    def _refresh_views(self) -> None:
+        """Bring every view in line with the current model: one repaint for everything since the last."""
+        self._views_stale = False
         changed = self.conversation.take_changes()
         if changed:
             self.transcript.sync(self.conversation.ordered(), changed)
@@ -184,8 +202,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             self.status_line.refresh()
             self._update_recorder()
         self.links.take_changes()
-        if model.linter is not None:
-            self._new_findings(model.linter.take_changes())
+        if self.model.linter is not None:
+            self._new_findings(self.model.linter.take_changes())
         self.event_log.frames_added()
         self._update_log_title()
 
@@ -227,6 +245,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         for env in envelopes:
             self.bus.publish(FRAMES, env)
         self._pump()
+        if self._views_stale:
+            self._refresh_views()
 
     async def action_quit(self) -> None:
         """Quit (stops any reconnect wait)."""

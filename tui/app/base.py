@@ -62,6 +62,8 @@ class AppBase(App[None]):
     _quitting: bool
     _target_url: str
     _error_notices: int
+    _views_stale: bool
+    _views_due: float
     _building: LogView | None
     """A filter's whole view while it is built slice by slice (the tail is shown meanwhile)."""
 

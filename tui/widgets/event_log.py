@@ -20,7 +20,7 @@ from textual.strip import Strip
 
 from tui.journal import Finder, Journal, Line, LogView
 
-from .log_format import Columns, render_line, row_text
+from .log_format import Columns, RunDigest, render_line, row_text
 from .virtual import set_virtual_height
 
 CACHE_LINES = 2048
@@ -97,6 +97,8 @@ class EventLog(ScrollView, can_focus=True):
         """Frames shown since the user stopped following."""
         self.payloads_note = ""
         self._cache: OrderedDict[tuple[object, ...], Strip] = OrderedDict()
+        self._digests: dict[tuple[int, int], RunDigest] = {}
+        """Each shown run's summary, taken in as the run grows (keyed by view generation and row)."""
         self._cursor_line: int | None = None
 
     @property
@@ -128,6 +130,7 @@ class EventLog(ScrollView, can_focus=True):
     def rebuilt(self) -> None:
         """The view's rows were rebuilt (a new filter, a clear): keep the selection on its frame."""
         self._cache.clear()
+        self._digests.clear()
         self.unseen = 0
         if self.selected is not None and self.view.locate(self.selected) is None:
             self.selected = None
@@ -199,7 +202,13 @@ class EventLog(ScrollView, can_focus=True):
         index = line.frame_index
         previous_index = view.previous_index(index)
         previous = self.journal[previous_index] if previous_index is not None else None
-        text = render_line(view, line.row, line.member, Columns.fit(width), previous)
+        digest = None
+        if line.member < 0 and line.row.count > 1:
+            key = (view.generation, line.row.position)
+            digest = self._digests.get(key)
+            if digest is None:
+                digest = self._digests[key] = RunDigest()
+        text = render_line(view, line.row, line.member, Columns.fit(width), previous, digest)
         if self.finder is not None:
             plain = text.plain
             match_style = self.get_component_rich_style("event-log--match")

@@ -149,44 +149,80 @@ def run_label(journal: Journal, row: Row) -> str:
     return f"{kind} ×{row.count}" if is_known(first.type) else f"{first.type} ×{row.count}"
 
 
+class RunDigest:
+    """What a run's summary says, taken in frame by frame as the run grows (a reply's run gains
+    frames on every batch: its summary must not read the whole run again each time)."""
+
+    __slots__ = ("seen", "audio_bytes", "words", "counts", "size")
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.audio_bytes = 0
+        self.words: list[str] = []
+        self.counts: dict[str, int] = {}
+        self.size = 0
+
+    def update(self, journal: Journal, row: Row) -> None:
+        """Take in the frames the run gained since the last call."""
+        members = row.members
+        for position in range(self.seen, len(members)):
+            index = members[position]
+            frame = journal[index]
+            self.size += frame.size
+            short = _SHORT.get(frame.type)
+            if short is None:
+                short = _SHORT[frame.type] = to_ga(frame.type).rsplit(".", 2)[-2].rsplit("_", 1)[-1]
+            self.counts[short] = self.counts.get(short, 0) + 1
+            audio_field = AUDIO_FIELDS.get(frame.type)
+            if audio_field is not None:
+                length = _string_length(frame.raw, audio_field) if frame.raw is not None else None
+                # From the payload when in memory; else from the size (base64 is 4/3 of the PCM).
+                self.audio_bytes += (length if length is not None else frame.size) * 3 // 4
+            elif not frame.payload_dropped:
+                delta = journal.data(index).get("delta")
+                if isinstance(delta, str):
+                    self.words.append(delta)
+        self.seen = len(members)
+
+    def summary(self, journal: Journal, row: Row) -> str:
+        """Its ids, the words it carried, how much audio, and what kinds of frame."""
+        first = journal[row.first]
+        parts = [x for x in (first.response_id or first.item_id,) if x]
+        if self.words:
+            parts.append(quote("".join(self.words).strip(), 60))
+        if self.audio_bytes:
+            parts.append(_audio_total(self.audio_bytes))
+        if len(self.counts) > 1:
+            parts.append(" · ".join(f"{name} ×{n}" for name, n in self.counts.items()))
+        return " · ".join(parts)
+
+
+_SHORT: dict[str, str] = {}
+"""A delta type's short name in a run's summary (`audio`, `transcript`, `text`, `arguments`)."""
+
+
+def _string_length(raw: str, key: str) -> int | None:
+    """The length of the string value of `key` in a frame's wire text, found without parsing it."""
+    marker = f'"{key}":"'
+    start = raw.find(marker)
+    if start < 0:
+        return None
+    start += len(marker)
+    end = raw.find('"', start)
+    return end - start if end >= 0 else None
+
+
 def run_summary(journal: Journal, row: Row) -> str:
-    """What a collapsed run says: its ids, how much audio, and the words it carried."""
-    first = journal[row.first]
-    audio_bytes = 0
-    words: list[str] = []
-    counts: dict[str, int] = {}
-    for index in row.members:
-        frame = journal[index]
-        short = to_ga(frame.type).rsplit(".", 2)[-2].rsplit("_", 1)[-1]
-        counts[short] = counts.get(short, 0) + 1
-        audio_field = AUDIO_FIELDS.get(frame.type)
-        if audio_field is not None:
-            payload = None if frame.payload_dropped else journal.data(index).get(audio_field)
-            # From the payload when in memory; else from the size (base64 is 4/3 of the PCM).
-            audio_bytes += len(payload) * 3 // 4 if isinstance(payload, str) else frame.size * 3 // 4
-        elif not frame.payload_dropped:
-            delta = journal.data(index).get("delta")
-            if isinstance(delta, str):
-                words.append(delta)
-    parts = [x for x in (first.response_id or first.item_id,) if x]
-    if words:
-        parts.append(quote("".join(words).strip(), 60))
-    if audio_bytes:
-        parts.append(_audio_total(audio_bytes))
-    if len(counts) > 1:
-        parts.append(" · ".join(f"{name} ×{n}" for name, n in counts.items()))
-    return " · ".join(parts)
+    """What a collapsed run says (read in one go: tests and plain-text dumps)."""
+    digest = RunDigest()
+    digest.update(journal, row)
+    return digest.summary(journal, row)
 
 
 def _audio_total(nbytes: int) -> str:
     """`[audio 57.6 KB · 1.20 s]`: the PCM a run carried, from the frames' sizes alone."""
     size = f"{nbytes / 1024:.1f} KB" if nbytes >= 1024 else f"{nbytes} B"
     return f"[audio {size} · {nbytes / 48_000:.2f} s]"
-
-
-def run_size(journal: Journal, row: Row) -> int:
-    """Bytes on the wire of every frame in a row."""
-    return sum(journal[index].size for index in row.members)
 
 
 def row_text(view: LogView, row: Row) -> str:
@@ -204,6 +240,7 @@ def render_line(
     member: int,
     columns: Columns,
     previous: Frame | None,
+    digest: RunDigest | None = None,
 ) -> Text:
     """One line of the log: a row (collapsed run or single frame) or one frame of an expanded run."""
     journal = view.journal
@@ -218,7 +255,10 @@ def render_line(
         marker = "▸" if collapsed_run and not row.expanded else "▾" if collapsed_run else ARROWS[frame.direction]
         lead = Text(f"{marker} ", style=DIRECTION_STYLES[frame.direction])
     if collapsed_run and not is_member:
-        label, size, summary = run_label(journal, row), run_size(journal, row), run_summary(journal, row)
+        if digest is None:
+            digest = RunDigest()
+        digest.update(journal, row)
+        label, size, summary = run_label(journal, row), digest.size, digest.summary(journal, row)
     else:
         label, size, summary = type_label(frame), frame.size, frame_summary(journal, view.links, frame)
     delta = frame.mono - previous.mono if previous is not None else None
