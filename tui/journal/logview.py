@@ -37,8 +37,10 @@ MAX_OPEN_LOOKBACK = 64
 """Rows searched backwards for the run that holds a frame (runs interleave only at the tail)."""
 
 
-_STREAMS: dict[tuple[str, Direction], str | None] = {}
-"""The stream kind of each (type, direction): decided once, looked up for every frame."""
+_STREAMS: dict[tuple[str, int], str | None] = {}
+"""The stream kind of each (type, direction code): decided once, looked up for every frame."""
+_DIRECTIONS = (Direction.OUT, Direction.IN, Direction.LOCAL)
+"""Direction codes, as the journal's columns hold them."""
 
 
 def _stream_kind(event_type: str, direction: Direction) -> str | None:
@@ -56,19 +58,30 @@ def _stream_kind(event_type: str, direction: Direction) -> str | None:
 
 def run_key(frame: Frame) -> tuple[object, ...] | None:
     """The stream a frame belongs to, or None for a frame that stands alone in its row."""
-    lookup = (frame.type, frame.direction)
+    return run_key_at(frame._journal, frame.index)
+
+
+def run_key_at(journal: Journal, index: int) -> tuple[object, ...] | None:
+    """`run_key` of the journal's frame `index`, read from its columns (no Frame made)."""
+    event_type = journal._names[journal._type[index]]
+    code = journal._dir[index]
+    lookup = (event_type, code)
     kind = _STREAMS.get(lookup, "?")
     if kind == "?":
-        kind = _STREAMS[lookup] = _stream_kind(frame.type, frame.direction)
+        kind = _STREAMS[lookup] = _stream_kind(event_type, _DIRECTIONS[code])
     if kind is None:
         return None
+    names = journal._names
     if kind == "response":
-        return ("response", frame.response_id, frame.direction)
+        response = journal._response[index]
+        return ("response", names[response] if response >= 0 else None, code)
     if kind == "append":
-        return ("append", frame.epoch)
+        return ("append", journal._epoch[index])
+    item = journal._item[index]
+    item_id = names[item] if item >= 0 else None
     if kind == "transcription":
-        return ("transcription", frame.item_id)
-    return ("delta", frame.type, frame.item_id, frame.direction)
+        return ("transcription", item_id)
+    return ("delta", event_type, item_id, code)
 
 
 @dataclass(slots=True)
@@ -168,7 +181,7 @@ class LogView:
         found = 0
         index = len(journal) - 1
         while index >= floor:
-            if query.match(journal[index]):
+            if query.match_index(index):
                 found += 1
                 if found >= wanted:
                     return index
@@ -204,16 +217,15 @@ class LogView:
         view in slices); returns how many passed the filter."""
         journal, query = self.journal, self.query
         end = len(journal) if limit is None else min(len(journal), self._seen + limit)
-        match = query.match if query is not None else None
+        match = query.match_index if query is not None else None
         indices, rows, opened = self.indices, self.rows, self._open
         added = 0
-        for frame in journal.frames(self._seen, end):
-            if match is not None and not match(frame):
+        for index in range(self._seen, end):
+            if match is not None and not match(index):
                 continue
             added += 1
-            index = frame.index
             indices.append(index)
-            key = run_key(frame)
+            key = run_key_at(journal, index)
             if key is None:
                 opened.clear()
                 rows.append(Row(len(rows), array("q", (index,))))

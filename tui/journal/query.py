@@ -36,28 +36,33 @@ class QueryError(ValueError):
 Predicate = Callable[[Frame], bool]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Node:
     test: Predicate
     cost: int
     """0: metadata only, 1: the frame's text, 2: the parsed frame."""
     pure: bool = False
     """Depends on the frame's type and direction only: answered once per (type, direction)."""
+    pure_part: Predicate | None = None
+    """For an AND of pure and other terms: the pure terms together (checked first)."""
+    rest_part: Predicate | None = None
+    """...and the other terms together."""
 
 
-def _memoized(node: _Node) -> _Node:
-    """A pure test asked once per (type, direction): a session has a few dozen of those."""
-    answers: dict[tuple[str, Direction], bool] = {}
-    test = node.test
+def _column_memo(journal: Journal, test: Predicate) -> Callable[[int], bool]:
+    """A pure test asked once per (type, direction), read from the journal's columns: a filter
+    over an hour's journal then makes a Frame only for the frames whose type could pass."""
+    answers: dict[tuple[int, int], bool] = {}
+    types, directions = journal._type, journal._dir
 
-    def memo(frame: Frame) -> bool:
-        key = (frame.type, frame.direction)
+    def check(index: int) -> bool:
+        key = (types[index], directions[index])
         answer = answers.get(key)
         if answer is None:
-            answer = answers[key] = test(frame)
+            answer = answers[key] = test(Frame(journal, index))
         return answer
 
-    return _Node(memo, 0, True)
+    return check
 
 
 class Query:
@@ -70,13 +75,18 @@ class Query:
         self._tokens = _tokenize(self.text)
         self._pos = 0
         node = self._parse_or() if self._tokens else _Node(lambda frame: True, 0, True)
-        if node.pure:
-            node = _memoized(node)
         if self._pos < len(self._tokens):
             if self._tokens[self._pos].kind == "close":
                 raise QueryError("')' without '('")
             raise QueryError(f"unexpected {self._tokens[self._pos].text!r}")
         self._node = node
+        # What decides by type and direction alone is asked of the columns, once per pair.
+        self._prefilter: Callable[[int], bool] | None = None
+        self._rest: Predicate | None = node.test
+        if node.pure:
+            self._prefilter, self._rest = _column_memo(journal, node.test), None
+        elif node.pure_part is not None:
+            self._prefilter, self._rest = _column_memo(journal, node.pure_part), node.rest_part
 
     @property
     def is_empty(self) -> bool:
@@ -85,7 +95,13 @@ class Query:
 
     def match(self, frame: Frame) -> bool:
         """Whether `frame` passes the filter."""
-        return self._node.test(frame)
+        return self.match_index(frame.index)
+
+    def match_index(self, index: int) -> bool:
+        """Whether the journal's frame `index` passes the filter (no Frame made when its type says no)."""
+        if self._prefilter is not None and not self._prefilter(index):
+            return False
+        return self._rest is None or self._rest(Frame(self._journal, index))
 
     # -- parser -----------------------------------------------------------------------------
 
@@ -116,17 +132,15 @@ class Query:
             raise QueryError("empty group")
         if len(terms) == 1:
             return terms[0]
-        pure = [node for node in terms if node.pure]
-        if len(pure) > 1 and len(pure) < len(terms):
-            # The type/direction terms together as one memoized test, asked first.
-            tests_pure = [node.test for node in pure]
-            together = _memoized(_Node(lambda frame: all(test(frame) for test in tests_pure), 0, True))
-            terms = [together, *(node for node in terms if not node.pure)]
-        elif len(pure) == 1 and len(pure) < len(terms):
-            terms = [_memoized(pure[0]), *(node for node in terms if not node.pure)]
         terms.sort(key=lambda node: node.cost)  # cheap tests first: most frames stop there
         tests = [node.test for node in terms]
-        return _Node(lambda frame: all(test(frame) for test in tests), terms[-1].cost, all(n.pure for n in terms))
+        node = _Node(lambda frame: all(test(frame) for test in tests), terms[-1].cost, all(n.pure for n in terms))
+        pure = [term.test for term in terms if term.pure]
+        rest = [term.test for term in terms if not term.pure]
+        if pure and rest:
+            node.pure_part = pure[0] if len(pure) == 1 else (lambda frame: all(test(frame) for test in pure))
+            node.rest_part = rest[0] if len(rest) == 1 else (lambda frame: all(test(frame) for test in rest))
+        return node
 
     def _parse_term(self) -> _Node:
         token = self._tokens[self._pos]

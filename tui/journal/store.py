@@ -1,7 +1,7 @@
 """The journal: every envelope of a run, in order, under an absolute index that is never reused.
 
 Each frame keeps its metadata for the life of the journal (index, seq, times, direction, type,
-size, the ids it names); only payloads are subject to the memory policy. Small payloads always
+size, the ids it names), in flat columns; only payloads are subject to the memory policy. Small payloads always
 stay; large ones (audio) are kept while they fit a byte budget and are then dropped oldest first,
 to be read back from the capture file when someone asks for them. Parsed JSON is kept only for
 the most recent frames and re-parsed from the wire text on demand: a parsed audio delta holds its
@@ -11,6 +11,7 @@ base64 a second time, which is what made the old event-log ring cost 118 MB an h
 from __future__ import annotations
 
 import json
+from array import array
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,35 +39,124 @@ class PayloadPolicy:
     """Re-parsed frames kept (the rows on screen and their neighbours)."""
 
 
-@dataclass(slots=True)
-class Frame:
-    """One journal entry: the metadata of one envelope, kept for the life of the journal."""
+_DIRECTIONS = (Direction.OUT, Direction.IN, Direction.LOCAL)
+_DIRECTION_CODES = {direction: code for code, direction in enumerate(_DIRECTIONS)}
+_NONE = -1
+"""The name code of an absent id."""
 
-    index: int
-    """Absolute position in the journal: stable, never reused."""
-    seq: int
-    mono: float
-    wall: float
-    direction: Direction
-    type: str
-    size: int
-    family: Family
-    epoch: int
-    """Connection number: 0 before the first connect, then one more per connection attempt."""
-    item_id: str | None
-    response_id: str | None
-    event_id: str | None
-    """The `event_id` of a frame we sent (servers name it in an `error`); None for received frames."""
-    raw: str | None
-    """The exact wire text, or None once the memory policy dropped it."""
-    data: dict[str, Any] | None
-    """The parsed frame while recent, or always for local facts (they cannot be re-parsed)."""
-    binary: bytes | None = None
+_EVENT_ID_KEY = '"event_id":"'
+
+
+class Frame:
+    """One journal entry, as a view over the journal's columns (made when asked for, a few bytes).
+
+    The journal keeps every frame's metadata for its whole life in flat arrays (about 60 bytes a
+    frame: an hour's 180,000 frames in 11 MB, where one object per frame with its boxed numbers
+    took 50); a Frame reads them by index.
+    """
+
+    __slots__ = ("_journal", "index")
+
+    def __init__(self, journal: Journal, index: int) -> None:
+        self._journal = journal
+        self.index = index
+        """Absolute position in the journal: stable, never reused."""
+
+    @property
+    def seq(self) -> int:
+        """The envelope's sequence number."""
+        return self._journal._seq[self.index]
+
+    @property
+    def mono(self) -> float:
+        """Monotonic time the frame was seen."""
+        return self._journal._mono[self.index]
+
+    @property
+    def wall(self) -> float:
+        """Unix time the frame was seen."""
+        return self._journal._wall[self.index]
+
+    @property
+    def direction(self) -> Direction:
+        """Sent, received, or a fact of rt-tui's."""
+        return _DIRECTIONS[self._journal._dir[self.index]]
+
+    @property
+    def type(self) -> str:
+        """The event type."""
+        journal = self._journal
+        return journal._names[journal._type[self.index]]
+
+    @property
+    def size(self) -> int:
+        """Bytes on the wire."""
+        return self._journal._size[self.index]
+
+    @property
+    def family(self) -> Family:
+        """The event's family (session, input buffer, conversation…)."""
+        return family_of(self.type)
+
+    @property
+    def epoch(self) -> int:
+        """Connection number: 0 before the first connect, then one more per connection attempt."""
+        return self._journal._epoch[self.index]
+
+    @property
+    def item_id(self) -> str | None:
+        """The item the frame names (`item_id`, or its `item.id`)."""
+        journal = self._journal
+        code = journal._item[self.index]
+        return journal._names[code] if code != _NONE else None
+
+    @property
+    def response_id(self) -> str | None:
+        """The response the frame names (`response_id`, or its `response.id`)."""
+        journal = self._journal
+        code = journal._response[self.index]
+        return journal._names[code] if code != _NONE else None
+
+    @property
+    def event_id(self) -> str | None:
+        """The `event_id` of a frame that was sent (servers name it in an `error`), else None."""
+        journal = self._journal
+        found = journal._event_ids.get(self.index)
+        if found is not None or journal._dir[self.index] != 0:
+            return found
+        raw = journal._raw[self.index]  # an append's id is not kept apart: read it from its text
+        if raw is None:
+            return None
+        start = raw.find(_EVENT_ID_KEY)
+        if start < 0:
+            return None
+        start += len(_EVENT_ID_KEY)
+        end = raw.find('"', start)
+        return raw[start:end] if end > start else None
+
+    @property
+    def raw(self) -> str | None:
+        """The exact wire text, or None once the memory policy dropped it."""
+        return self._journal._raw[self.index]
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        """The parsed frame while recent, or always for local facts (they cannot be re-parsed)."""
+        return self._journal._data[self.index]
+
+    @property
+    def binary(self) -> bytes | None:
+        """A binary frame's bytes (while its payload is kept)."""
+        return self._journal._binary.get(self.index)
 
     @property
     def payload_dropped(self) -> bool:
         """True when the payload left memory (it is still in the capture file)."""
-        return self.raw is None and self.data is None
+        journal = self._journal
+        return journal._raw[self.index] is None and journal._data[self.index] is None
+
+    def __repr__(self) -> str:
+        return f"Frame(#{self.index} seq={self.seq} {self.direction.value} {self.type})"
 
 
 class Journal:
@@ -74,15 +164,30 @@ class Journal:
 
     def __init__(self, policy: PayloadPolicy | None = None) -> None:
         self.policy = policy or PayloadPolicy()
-        self._frames: list[Frame] = []
+        # Columns, one entry per frame.
+        self._seq = array("q")
+        self._mono = array("d")
+        self._wall = array("d")
+        self._size = array("q")
+        self._dir = bytearray()
+        self._type = array("l")
+        self._epoch = array("l")
+        self._item = array("l")
+        self._response = array("l")
+        self._raw: list[str | None] = []
+        self._data: list[dict[str, Any] | None] = []
+        self._event_ids: dict[int, str] = {}
+        """Ids of frames we sent, but appends (thousands, rarely named): theirs are read from their text."""
+        self._binary: dict[int, bytes] = {}
+        self._names: list[str] = []
+        """Every type and id string once; the columns hold their positions."""
+        self._codes: dict[str, int] = {}
         self._large: deque[int] = deque()
         """Indices of kept large payloads, oldest first."""
         self._large_bytes = 0
         self._parsed: deque[int] = deque()
         """Indices whose `data` is kept from ingestion, oldest first."""
         self._reparsed: OrderedDict[int, dict[str, Any]] = OrderedDict()
-        self._strings: dict[str, str] = {}
-        """One copy of each id string: thousands of deltas name the same item."""
         self.payloads_dropped = 0
         """Frames whose payload the memory policy dropped."""
         self.epoch = 0
@@ -97,12 +202,10 @@ class Journal:
         """Add one envelope; returns its frame (whose `index` is its absolute position).
 
         Runs for every frame of a session (50 audio deltas a second), so it does the least it can:
-        a few dictionary lookups, one object, and the memory policy's bookkeeping.
+        a few dictionary lookups, a dozen array appends, and the memory policy's bookkeeping.
         """
-        index = len(self._frames)
+        index = len(self._raw)
         direction, etype, data = env.direction, env.type, env.data
-        strings = self._strings
-        etype = strings.setdefault(etype, etype)
         local = direction is Direction.LOCAL or etype.startswith("rt.")
         if local and etype == "rt.connection" and data.get("state") == "connecting":
             self.epoch += 1  # a connection attempt: its frames count time from here
@@ -113,88 +216,94 @@ class Journal:
         response_id = data.get("response_id")
         if not isinstance(response_id, str) or not response_id:
             response_id = _nested_id(data, "response")
-        event_id = data.get("event_id") if direction is Direction.OUT else None
         size = env.size
         policy = self.policy
         # Audio frames count against the budget whatever their size: an hour of 20 ms appends is
         # 90,000 small frames, 125 MB of base64 nobody reads again but a detail view.
         large = (size > policy.small_bytes or etype in AUDIO_FIELDS) and not local
-        frame = Frame(
-            index,
-            env.seq,
-            env.mono,
-            env.wall,
-            direction,
-            etype,
-            size,
-            _FAMILIES.get(etype) or _FAMILIES.setdefault(etype, family_of(etype)),
-            self.epoch,
-            strings.setdefault(item_id, item_id) if item_id else None,
-            strings.setdefault(response_id, response_id) if response_id else None,
-            event_id if isinstance(event_id, str) else None,
-            env.raw,
-            # A large frame's parsed copy would hold its payload (audio) a second time: only the
-            # wire text stays; the few who read it again (a detail view) re-parse it.
-            None if large else data,
-            env.binary,
-        )
-        self._frames.append(frame)
+        code = self._code
+        self._seq.append(env.seq)
+        self._mono.append(env.mono)
+        self._wall.append(env.wall)
+        self._size.append(size)
+        self._dir.append(_DIRECTION_CODES[direction])
+        self._type.append(code(etype))
+        self._epoch.append(self.epoch)
+        self._item.append(code(item_id) if item_id else _NONE)
+        self._response.append(code(response_id) if response_id else _NONE)
+        self._raw.append(env.raw)
+        # A large frame's parsed copy would hold its payload (audio) a second time: only the wire
+        # text stays; the few who read it again (a detail view) re-parse it.
+        self._data.append(None if large else data)
+        if direction is Direction.OUT and etype != "input_audio_buffer.append":
+            event_id = data.get("event_id")
+            if isinstance(event_id, str):
+                self._event_ids[index] = event_id
+        if env.binary is not None:
+            self._binary[index] = env.binary
         if large:
             self._large.append(index)
             self._large_bytes += size
             while self._large_bytes > policy.large_budget_bytes and len(self._large) > 1:
-                self._drop(self._frames[self._large.popleft()])
+                self._drop(self._large.popleft())
         elif not local:
             parsed = self._parsed
             parsed.append(index)
             if len(parsed) > policy.parsed_recent:
-                old = self._frames[parsed.popleft()]
-                if old.raw is not None:
-                    old.data = None  # re-parsed from raw on demand
-        return frame
+                old = parsed.popleft()
+                if self._raw[old] is not None:
+                    self._data[old] = None  # re-parsed from raw on demand
+        return Frame(self, index)
 
-    def _drop(self, frame: Frame) -> None:
-        self._large_bytes -= frame.size
-        frame.raw = None
-        frame.data = None
-        frame.binary = None
-        self._reparsed.pop(frame.index, None)
+    def _code(self, name: str) -> int:
+        found = self._codes.get(name)
+        if found is None:
+            found = self._codes[name] = len(self._names)
+            self._names.append(name)
+        return found
+
+    def _drop(self, index: int) -> None:
+        self._large_bytes -= self._size[index]
+        self._raw[index] = None
+        self._data[index] = None
+        self._binary.pop(index, None)
+        self._reparsed.pop(index, None)
         self.payloads_dropped += 1
-
-    def _intern(self, value: str) -> str:
-        return self._strings.setdefault(value, value)
-
-    def _intern_opt(self, value: str | None) -> str | None:
-        return None if value is None else self._strings.setdefault(value, value)
 
     # -- reading ----------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._frames)
+        return len(self._raw)
 
     def __getitem__(self, index: int) -> Frame:
-        return self._frames[index]
+        if index < 0:
+            index += len(self._raw)
+        if not 0 <= index < len(self._raw):
+            raise IndexError(f"no frame {index} in a journal of {len(self._raw)}")
+        return Frame(self, index)
 
     def __iter__(self) -> Iterator[Frame]:
-        return iter(self._frames)
+        return (Frame(self, index) for index in range(len(self._raw)))
 
     def frames(self, start: int = 0, stop: int | None = None) -> list[Frame]:
         """A slice of the frames, by absolute index."""
-        return self._frames[start:stop]
+        end = len(self._raw) if stop is None else min(stop, len(self._raw))
+        return [Frame(self, index) for index in range(start, end)]
 
     def data(self, index: int) -> dict[str, Any]:
         """The parsed frame at `index`: kept, re-parsed from its wire text, or {} when dropped."""
-        frame = self._frames[index]
-        if frame.data is not None:
-            return frame.data
+        kept = self._data[index]
+        if kept is not None:
+            return kept
         cached = self._reparsed.get(index)
         if cached is not None:
             self._reparsed.move_to_end(index)
             return cached
-        if frame.raw is None:
+        raw = self._raw[index]
+        if raw is None:
             return {}
         try:
-            parsed = json.loads(frame.raw)
+            parsed = json.loads(raw)
         except (ValueError, RecursionError):
             return {}
         if not isinstance(parsed, dict):
@@ -206,47 +315,50 @@ class Journal:
 
     def envelope(self, index: int) -> Envelope:
         """The envelope of frame `index` as far as memory holds it (see `payload_dropped`)."""
-        frame = self._frames[index]
+        frame = self[index]
         data = self.data(index)
         if not data and frame.payload_dropped:
             data = {"type": frame.type}
         raw = frame.raw if frame.raw is not None else ""
-        return Envelope(frame.seq, frame.direction, frame.type, data, raw, frame.mono, frame.wall)
+        return Envelope(frame.seq, frame.direction, frame.type, data, raw, frame.mono, frame.wall, frame.binary)
 
     def search_text(self, index: int) -> str:
         """The text a free-word filter or a search looks in: the wire text, without audio payloads.
 
         Audio frames are searched by type and ids only: base64 never matches a word anyone means.
         """
-        frame = self._frames[index]
-        if frame.type in AUDIO_FIELDS or frame.binary is not None:
-            return " ".join(x for x in (frame.type, frame.item_id, frame.response_id) if x)
-        if frame.raw is None:
-            return frame.type
-        if frame.data is not None and (frame.direction is Direction.LOCAL or frame.type.startswith("rt.")):
-            message = frame.data.get("message")
-            return frame.raw + " " + (message if isinstance(message, str) else "")
-        return frame.raw
+        names = self._names
+        etype = names[self._type[index]]
+        if etype in AUDIO_FIELDS or index in self._binary:
+            item, response = self._item[index], self._response[index]
+            return " ".join(
+                x for x in (etype, names[item] if item >= 0 else "", names[response] if response >= 0 else "") if x
+            )
+        raw = self._raw[index]
+        if raw is None:
+            return etype
+        data = self._data[index]
+        if data is not None and (self._dir[index] == 2 or etype.startswith("rt.")):
+            message = data.get("message")
+            return raw + " " + (message if isinstance(message, str) else "")
+        return raw
 
     def epoch_start(self, epoch: int) -> Frame | None:
         """The first frame of a connection epoch (its time base)."""
-        if 0 <= epoch < len(self.epoch_starts) and self.epoch_starts[epoch] < len(self._frames):
-            return self._frames[self.epoch_starts[epoch]]
+        if 0 <= epoch < len(self.epoch_starts) and self.epoch_starts[epoch] < len(self._raw):
+            return Frame(self, self.epoch_starts[epoch])
         return None
 
     def since_connect(self, frame: Frame) -> float:
         """Seconds from the start of the frame's connection to the frame."""
-        start = self.epoch_start(frame.epoch)
-        return frame.mono - (start.mono if start is not None else frame.mono)
+        epoch = self._epoch[frame.index]
+        start = self.epoch_starts[epoch] if 0 <= epoch < len(self.epoch_starts) else frame.index
+        return self._mono[frame.index] - self._mono[min(start, frame.index)]
 
     @property
     def kept_large_bytes(self) -> int:
         """Bytes of large payloads held in memory."""
         return self._large_bytes
-
-
-_FAMILIES: dict[str, Family] = {}
-"""family_of's answers, looked up without a function call (a few dozen types in a session)."""
 
 
 def _nested_id(data: dict[str, Any], key: str) -> str | None:
