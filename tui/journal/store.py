@@ -30,9 +30,10 @@ class PayloadPolicy:
     small_bytes: int = 4096
     """Payloads up to this size are always kept (every control frame, every transcript delta), but
     for audio frames, which count against the budget below whatever their size."""
-    large_budget_bytes: int = 32 * 1024 * 1024
-    """Bytes of audio and other large payloads kept, newest first (about 90 s of a conversation's
-    audio both ways); older ones are dropped and read back from the capture file when asked for."""
+    large_budget_bytes: int = 16 * 1024 * 1024
+    """Bytes of audio and other large payloads kept, newest first (about four minutes of a
+    conversation's audio, base64 included); older ones are dropped and read back from the capture
+    file when asked for (a detail view, an export)."""
     parsed_recent: int = 4096
     """Small frames whose parsed JSON is kept as received; older ones are re-parsed when read."""
     reparse_cache: int = 512
