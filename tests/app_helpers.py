@@ -21,6 +21,11 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout:
         await pilot.pause(0.05)
 
 
+async def views_settled(pilot: Pilot[None], app: RtApp, timeout: float = 5) -> None:
+    """Wait until the views show every frame received so far (they repaint at most 15 times a second)."""
+    await wait_for(pilot, lambda: app.views_current, timeout, "the views to show every frame")
+
+
 def session_ready(app: RtApp) -> bool:
     """Connected, and our `session.update` has been answered."""
     return app.facts.state == "open" and app.session_updates > 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import items, session_ready, turn_complete, wait_for
+from tests.app_helpers import items, session_ready, turn_complete, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, FifoSink, fake_alsa, no_sound_card
 from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
@@ -57,6 +57,7 @@ async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: 
             await pilot.pause(0.1)
             shown = app.query_one(Transcript).text()
             assert "weather" in shown.lower() and "assistant" in shown
+            await views_settled(pilot, app)
             log = app.query_one(EventLog).row_texts()
             append_rows = [row for row in log if "input_audio_buffer.append" in row]
             assert append_rows and all("[audio" in row for row in append_rows)
@@ -123,6 +124,7 @@ async def test_without_a_microphone_the_recorder_says_so_and_text_still_works(
                 30,
                 "a reply to the typed message",
             )
+            await views_settled(pilot, app)
             assert any("rt.audio" in row for row in app.query_one(EventLog).row_texts())
 
 
@@ -164,6 +166,7 @@ async def test_hands_free_turn_is_ended_by_server_vad(tmp_path: Path, simulator_
             await wait_for(pilot, lambda: turn_complete(app), 30, "VAD to end the turn and the reply")
             user = items(app, "user")[-1]
             assert "weather" in user.text.lower()
+            await views_settled(pilot, app)
             log = app.query_one(EventLog).row_texts()
             assert any("input_audio_buffer.speech_started" in row for row in log)
             assert any("input_audio_buffer.speech_stopped" in row for row in log)
@@ -190,6 +193,7 @@ async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path:
             played_ms = len(sink.data) // 48
             assert assistant.audio_end_ms is not None
             assert 500 < assistant.audio_end_ms <= played_ms + 50  # what was heard, not what was generated
+            await views_settled(pilot, app)
             log = app.query_one(EventLog).row_texts()
             assert any(row.startswith("▲ conversation.item.truncate") for row in log)
             await pilot.press("space")
@@ -205,6 +209,7 @@ async def test_a_wrong_api_key_is_reported_and_the_app_keeps_running(monkeypatch
         app = RtApp(Settings(target=TargetChoice.URL, url=sim.url_for(), playback=False))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.facts.state == "failed", 10, "the refusal")
+            await views_settled(pilot, app)
             rows = app.query_one(EventLog).row_texts()
             assert any(row.startswith("▼ error") and "invalid_api_key" in row for row in rows)  # the frame is kept
             assert any("server refused the session" in row for row in rows)
@@ -229,6 +234,7 @@ async def test_an_expired_session_is_reported_and_reconnect_opens_a_new_one() ->
             # The recorder and the status line say the session is gone, not what it was configured to do.
             assert items(app, "user") and app.query_one(Recorder).state is RecorderState.DISCONNECTED
             assert "1001" in app.facts.describe() and "transcribe" not in app.facts.describe()
+            await views_settled(pilot, app)
             rows = app.query_one(EventLog).row_texts()
             assert any("session_expired" in row for row in rows)
             assert any("1001" in row for row in rows if "rt.connection" in row)
@@ -283,6 +289,7 @@ async def test_credentials_in_the_url_are_masked_everywhere(simulator_url: str) 
         await wait_for(pilot, lambda: session_ready(app), 10, "the session")
         label = app.facts.target
         assert "api-key=***" in label and secret not in label
+        await views_settled(pilot, app)
         assert all(secret not in row for row in app.query_one(EventLog).row_texts())
         screen = app.export_screenshot()
         assert secret not in screen
@@ -315,6 +322,7 @@ async def test_a_reply_heard_to_the_end_is_not_truncated(tmp_path: Path, simulat
             await pilot.pause(0.2)
             await pilot.press("space")
             await pilot.pause(0.5)
+            await views_settled(pilot, app)
             log = app.query_one(EventLog).row_texts()
             assert not any(row.startswith("▲ conversation.item.truncate") for row in log)
             assert not any(row.startswith("▲ response.cancel") for row in log)

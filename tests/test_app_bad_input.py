@@ -8,7 +8,7 @@ from pathlib import Path
 
 from websockets.asyncio.server import ServerConnection
 
-from tests.app_helpers import items, notices, session_ready, wait_for
+from tests.app_helpers import items, notices, session_ready, views_settled, wait_for
 from tests.audio_helpers import no_sound_card
 from tests.server_helpers import scripted_peer
 from tui.app import RtApp
@@ -31,6 +31,7 @@ async def test_malformed_frames_are_reported_and_the_session_goes_on() -> None:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
             await wait_for(pilot, lambda: len(notices(app)) >= 2, 5, "the malformed-frame notices")
             assert [title for title, _ in notices(app)].count("Malformed frame") == 2
+            await views_settled(pilot, app)
             rows = app.query_one(EventLog).row_texts()
             assert sum("rt.malformed" in row for row in rows) == 2
             await pilot.press("t", *"what is the weather in Oslo", "enter", "escape")
@@ -63,6 +64,7 @@ async def test_an_unknown_event_type_is_shown_and_counted_not_fatal() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: items(app, "assistant"), 10, "the item after the unknown event")
             await pilot.pause(0.1)
+            await views_settled(pilot, app)
             rows = app.query_one(EventLog).row_texts()
             assert any("conversation.item.sparkles" in row and "(unknown type)" in row for row in rows), rows
             assert app.conversation.unhandled == {"conversation.item.sparkles": 1}
@@ -81,6 +83,7 @@ async def test_without_a_speaker_text_replies_still_arrive_and_the_user_is_told(
             await wait_for(pilot, lambda: any(t == "Audio" for t, _ in notices(app)), 5, "the speaker notice")
             message = next(m for t, m in notices(app) if t == "Audio")
             assert "speaker unavailable" in message and "no output device" in message
+            await views_settled(pilot, app)
             rows = app.query_one(EventLog).row_texts()
             # Said once, not once per audio delta.
             assert sum("speaker unavailable" in row for row in rows) == 1

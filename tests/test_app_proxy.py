@@ -6,7 +6,7 @@ import json
 
 from websockets.asyncio.client import connect
 
-from tests.app_helpers import screen_text, wait_for
+from tests.app_helpers import screen_text, views_settled, wait_for
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.proxy_cmd import ProxyRequest
@@ -32,11 +32,13 @@ async def test_two_clients_become_two_sessions_and_the_clients_key_is_never_show
                 await client.send(json.dumps({"type": "conversation.item.create", "item": item}))
                 await client.send(json.dumps({"type": "session.update", "session": {"instructions": CLIENT_KEY}}))
             await wait_for(pilot, lambda: len(app.models) == 2, 10, "two sessions")
-            await wait_for(pilot, lambda: len(app.conversation.items) >= 1, 10, "the first session's item")
+            both = lambda: all(len(model.conversation.items) >= 1 for model in app.models)  # noqa: E731
+            await wait_for(pilot, both, 10, "each session's item")
+            await views_settled(pilot, app)
             shown = app.query_one(Transcript).text()
             assert "session 1/2" in app.status_line.state_override
             await pilot.press("greater_than_sign")
-            await pilot.pause()
+            await views_settled(pilot, app)
             assert "session 2/2" in app.status_line.state_override
             other = app.query_one(Transcript).text()
             assert {("kitchen" in shown), ("kitchen" in other)} == {True, False}  # one each, never mixed

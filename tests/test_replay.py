@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import items, session_ready, wait_for
+from tests.app_helpers import items, session_ready, views_settled, wait_for
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.conversation import TextState
@@ -40,13 +40,14 @@ async def test_a_live_capture_replays_to_the_same_transcript_and_log(simulator_u
         assert app.capture is not None
         capture = app.capture.path
         live_frames = [(f.direction, f.type, f.size, f.raw) for f in app.journal if f.direction is not Direction.LOCAL]
+        await views_settled(pilot, app)
         live_transcript = app.query_one(Transcript).text()
         live_rows = [r for r in app.query_one(EventLog).row_texts() if not r.startswith("●")]
     replay = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(capture)))
     async with replay.run_test(size=(160, 48)) as pilot:
         assert replay.player is not None
         await wait_for(pilot, replay.player.done.is_set, 10, "the replay")
-        await pilot.pause(0.3)
+        await views_settled(pilot, replay)
         frames = [(f.direction, f.type, f.size, f.raw) for f in replay.journal if f.direction is not Direction.LOCAL]
         assert frames == live_frames  # frame for frame, sizes and bytes included
         assert replay.query_one(Transcript).text() == live_transcript

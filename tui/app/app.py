@@ -96,6 +96,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._feeds: list[tuple[SessionModel, Subscription[Envelope]]] = [
             (self.model, self.bus.subscribe(FRAMES, Mode.LOSSLESS))
         ]
+        self._placeholder_taken = False
         self.session: RealtimeSession | None = None
         self.capture: CaptureWriter | None = None
         self.player: ReplayPlayer | None = None
@@ -191,6 +192,12 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._views_stale = True
         if refresh:
             self._refresh_views()
+
+    @property
+    def views_current(self) -> bool:
+        """True when every frame published so far is journaled and shown: nothing waits in a feed and
+        no repaint is pending. Tests wait on it instead of sleeping past the views' rate limit."""
+        return not self._views_stale and all(subscription.pending == 0 for _, subscription in self._feeds)
 
     def _refresh_views(self) -> None:
         """Bring every view in line with the current model: one repaint for everything since the last."""

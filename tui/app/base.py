@@ -56,6 +56,7 @@ class AppBase(App[None]):
     recorder: Recorder
     last_filter_seconds: float
     _feeds: list[tuple[SessionModel, Subscription[Envelope]]]
+    _placeholder_taken: bool
     _busy: bool
     _user_filter: str
     _retry: RetryPolicy

@@ -126,8 +126,11 @@ class Modes(AppBase):
     def _proxied_connection(self, connection: ProxyConnection) -> Sink:
         """A new client connection: a model and a bus topic of its own; shown if nothing else is."""
         topic: Topic[Envelope] = Topic(f"proxy:{connection.number}")
-        if len(self.journal) == 0 and len(self.models) == 1:
-            model = self.model  # the placeholder shown while waiting: this connection takes it
+        if not self._placeholder_taken:
+            # The model shown while waiting goes to the first connection. A flag, not an empty
+            # journal, decides: a second client may connect before the first one's frames arrive.
+            self._placeholder_taken = True
+            model = self.model
             model.label = connection.label
             self._feeds = []
         else:
