@@ -54,10 +54,9 @@ async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: 
             assert "weather" in assistant.text.lower()
             order = [i.role for i in app.conversation.ordered()]
             assert order == ["user", "assistant"]
-            await pilot.pause(0.1)
+            await views_settled(pilot, app)
             shown = app.query_one(Transcript).text()
             assert "weather" in shown.lower() and "assistant" in shown
-            await views_settled(pilot, app)
             log = app.query_one(EventLog).row_texts()
             append_rows = [row for row in log if "input_audio_buffer.append" in row]
             assert append_rows and all("[audio" in row for row in append_rows)
@@ -246,7 +245,7 @@ async def test_an_expired_session_is_reported_and_reconnect_opens_a_new_one() ->
                 "a new session",
             )
             assert items(app, "user")[0].text == "hello there"  # the transcript survives the reconnect
-            await pilot.pause(0.2)
+            await views_settled(pilot, app)
             # A separator row marks the new session, and the log's time starts again at its connect.
             shown = app.query_one(Transcript).text()
             assert "── new session to ws://127.0.0.1:" in shown and shown.index("hello there") < shown.index(

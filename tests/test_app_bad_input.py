@@ -63,7 +63,6 @@ async def test_an_unknown_event_type_is_shown_and_counted_not_fatal() -> None:
         app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: items(app, "assistant"), 10, "the item after the unknown event")
-            await pilot.pause(0.1)
             await views_settled(pilot, app)
             rows = app.query_one(EventLog).row_texts()
             assert any("conversation.item.sparkles" in row and "(unknown type)" in row for row in rows), rows

@@ -75,7 +75,7 @@ async def test_the_har_replay_shows_the_untranscribed_item_and_never_the_key() -
     async with app.run_test(size=(140, 40)) as pilot:
         assert app.player is not None
         await wait_for(pilot, app.player.done.is_set, 10, "the replay")
-        await pilot.pause(0.3)
+        await views_settled(pilot, app)
         user = items(app, "user")[-1]
         assert user.state is TextState.NOT_TRANSCRIBED
         assert "conversation.item.create" in app.query_one(Transcript).text()
@@ -158,7 +158,7 @@ async def test_findings_show_as_badges_a_count_and_a_view_that_jumps_to_the_fram
     async with app.run_test(size=(160, 48)) as pilot:
         assert app.player is not None
         await wait_for(pilot, app.player.done.is_set, 10, "the replay")
-        await pilot.pause(0.3)
+        await views_settled(pilot, app)
         assert app.model.linter is not None
         rules = {finding.rule for finding in app.model.linter.findings}
         assert {"item-create-audio-not-transcribed", "wav-header-in-audio"} <= rules

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.app_helpers import wait_for
+from tests.app_helpers import views_settled, wait_for
 from tests.secret_helpers import assert_no_leak, new_test_key, svg_text
 from tests.test_secrets import hostile_server, planted_frames
 from tui.journal.export import export_jsonl
@@ -109,10 +109,10 @@ async def test_the_replayed_har_never_shows_the_key(key: str, tmp_path: Path) ->
     async with app.run_test(size=(140, 45)) as pilot:
         assert app.player is not None
         await wait_for(pilot, app.player.done.is_set, 10, "the replay")
-        await pilot.pause(0.3)
+        await views_settled(pilot, app)
         assert_no_leak(svg_text(app.export_screenshot()), key, "the replay's screen")
         await pilot.press("exclamation_mark")
-        await pilot.pause(0.2)
+        await pilot.pause()
         assert_no_leak(svg_text(app.export_screenshot()), key, "the replay's findings")
     for frame in app.journal:
         assert_no_leak((frame.raw or "") + json.dumps(app.journal.data(frame.index)), key, f"replayed #{frame.seq}")
