@@ -47,6 +47,7 @@ _NOTED = frozenset(
     }
 )
 _KINDS: dict[str, _Kind] = {}
+_KINDS_MAX = 1024  # a server inventing a new type per frame must not grow this cache without end
 
 
 def _kind_of(etype: str) -> _Kind:
@@ -170,7 +171,9 @@ class SessionFacts:
         etype = env.type
         kind = _KINDS.get(etype)
         if kind is None:
-            kind = _KINDS[etype] = _kind_of(etype)
+            kind = _kind_of(etype)
+            if len(_KINDS) < _KINDS_MAX:
+                _KINDS[etype] = kind
         if kind is _Kind.PLAIN:
             return  # the common case (deltas): nothing to note beyond the counters
         if kind is _Kind.LOCAL:
