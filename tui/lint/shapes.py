@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.protocol import Dialect, obj, text
+from tui.protocol.events import GA_CLIENT_EVENTS
 
 from .b64audio import rate_label
 from .finding import shown
@@ -62,23 +63,10 @@ GA_ONLY_RESPONSE: dict[str, str | None] = {
     "reasoning": None,
 }
 
-#: Client event types either dialect accepts over a WebSocket (the GA server also takes two
-#: translation-session events, which its own "supported values" error lists).
-CLIENT_EVENTS_BOTH: frozenset[str] = frozenset(
-    {
-        "session.update",
-        "input_audio_buffer.append",
-        "input_audio_buffer.commit",
-        "input_audio_buffer.clear",
-        "conversation.item.create",
-        "conversation.item.retrieve",
-        "conversation.item.truncate",
-        "conversation.item.delete",
-        "response.create",
-        "response.cancel",
-        "output_audio_buffer.clear",
-    }
-)
+#: Client event types either dialect accepts over a WebSocket: the protocol's GA table, whose names
+#: the beta interface shares (the GA server also takes two translation-session events, which its
+#: own "supported values" error lists).
+CLIENT_EVENTS_BOTH: frozenset[str] = GA_CLIENT_EVENTS
 CLIENT_EVENTS_GA_ONLY: frozenset[str] = frozenset({"session.close", "session.input_audio_buffer.append"})
 CLIENT_EVENTS_BETA_ONLY: frozenset[str] = frozenset({"transcription_session.update"})
 
