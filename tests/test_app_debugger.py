@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.app_helpers import items, screen_text, session_ready, turn_complete, wait_for
+from tests.app_helpers import items, screen_text, session_ready, turn_complete, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
@@ -29,7 +29,7 @@ async def test_filter_and_find_after_a_push_to_talk_turn(tmp_path: Path, simulat
             await wait_for(pilot, feeder.played.is_set, 15, "the question to be spoken")
             await pilot.press("space")
             await wait_for(pilot, lambda: turn_complete(app), 30, "the transcript and the reply")
-            await pilot.pause(0.2)
+            await views_settled(pilot, app)
             log = app.query_one(EventLog)
 
             # Filter, typed into the bar: exactly the transcription frames, out of the whole journal.
@@ -72,7 +72,7 @@ async def test_an_error_is_linked_to_what_we_sent_and_the_detail_shows_both(simu
         assert app.session is not None
         app.session.send({"type": "response.cancel"})  # nothing is active: the server says so
         await wait_for(pilot, lambda: any(f.type == "error" for f in app.journal), 10, "the error")
-        await pilot.pause()
+        await views_settled(pilot, app)
         error = next(f for f in app.journal if f.type == "error")
         cause = app.links.cause_of[error.index].cause
         assert app.journal[cause].type == "response.cancel"

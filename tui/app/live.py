@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -144,8 +146,7 @@ class LiveSession(AppBase):
         if self.voice.mode is TurnMode.HANDS_FREE:
             self.say("hands-free is on: just speak (v switches back to push-to-talk)")
             return
-        self._busy = True
-        try:
+        async with self._voice_step():
             if not self.voice.recording:
                 await self.voice.start_turn()
                 recorder.message = ""
@@ -155,20 +156,13 @@ class LiveSession(AppBase):
                 sent_ms = await self.voice.finish_turn()
                 recorder.message = f"sent {sent_ms / 1000:.1f} s"
                 recorder.state = RecorderState.IDLE
-        except VoiceError as exc:
-            self._voice_failed(str(exc))
-        except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app
-            self._voice_failed(f"{type(exc).__name__}: {exc}")
-        finally:
-            self._busy = False
 
     async def action_hands_free(self) -> None:
         """Toggle hands-free: server VAD decides when you have finished speaking."""
         if self._busy:
             return
         recorder = self.recorder
-        self._busy = True
-        try:
+        async with self._voice_step():
             if self.voice.mode is TurnMode.PUSH_TO_TALK:
                 if self.voice.recording:
                     await self.voice.finish_turn()
@@ -181,6 +175,13 @@ class LiveSession(AppBase):
                 await self.voice.stop_hands_free(update)
                 recorder.mode = "push-to-talk"
                 recorder.state = RecorderState.IDLE
+
+    @contextlib.asynccontextmanager
+    async def _voice_step(self) -> AsyncIterator[None]:
+        """One voice action at a time; any failure lands on the recorder instead of ending the app."""
+        self._busy = True
+        try:
+            yield
         except VoiceError as exc:
             self._voice_failed(str(exc))
         except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app

@@ -17,7 +17,7 @@ from typing import Any
 
 from tui.protocol import Direction, Envelope, strict_json
 from tui.protocol.events import AUDIO_FIELDS
-from tui.protocol.records import capture_line, embedded_frame
+from tui.protocol.records import capture_line, embedded_frame, record_header
 from tui.protocol.summary import audio_tag
 
 from .store import Frame, Journal
@@ -67,14 +67,7 @@ def frame_record(
     journal: Journal, frame: Frame, t0: float, recovered: str | None = None, *, keep_audio: bool = True
 ) -> dict[str, Any]:
     """One frame as a capture-shaped record (its frame, when present, the last key)."""
-    record: dict[str, Any] = {
-        "seq": frame.seq,
-        "dir": frame.direction.value,
-        "t": round(frame.mono - t0, 6),
-        "wall": round(frame.wall, 6),
-        "type": frame.type,
-        "size": frame.size,
-    }
+    record = record_header(frame.seq, frame.direction, frame.mono - t0, frame.wall, frame.type, frame.size)
     local = frame.direction is Direction.LOCAL or frame.type.startswith("rt.")
     if local and frame.data:
         record["info"] = frame.data

@@ -14,20 +14,18 @@ from . import strict_json
 from .envelope import Direction, Envelope
 
 
+def record_header(seq: int, direction: Direction, t: float, wall: float, etype: str, size: int) -> dict[str, Any]:
+    """The fields every record starts with, in the capture's order (`t`: seconds since its start)."""
+    return {"seq": seq, "dir": direction.value, "t": round(t, 6), "wall": round(wall, 6), "type": etype, "size": size}
+
+
 def envelope_record(env: Envelope, t0: float, *, parsed: bool = False) -> dict[str, Any]:
     """The JSON-lines record of one envelope (the capture's shape: see the module docstring).
 
     With `parsed`, a frame that parsed carries its parsed object under `frame` instead of `raw`
     (what `rt-tui send --json` prints, for tools like jq).
     """
-    record: dict[str, Any] = {
-        "seq": env.seq,
-        "dir": env.direction.value,
-        "t": round(env.mono - t0, 6),
-        "wall": round(env.wall, 6),
-        "type": env.type,
-        "size": env.size,
-    }
+    record = record_header(env.seq, env.direction, env.mono - t0, env.wall, env.type, env.size)
     # Facts rt-tui attached (local facts, frames that did not parse) go under `info`; a frame's
     # data is its raw text parsed, so it is not written twice.
     own_data = env.direction is Direction.LOCAL or env.type.startswith("rt.")
