@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from tests.app_helpers import wait_for
 from tests.journal_helpers import received
 from tui.conversation import Conversation, Item, Origin, TextState
 from tui.widgets import Transcript, render_item
@@ -21,7 +22,7 @@ class TranscriptApp(App[None]):
         for env in envs:
             self.conversation.apply(env)  # type: ignore[arg-type]
         changed = self.conversation.take_changes()
-        self.query_one(Transcript).sync(self.conversation.ordered(), changed)
+        self.query_one(Transcript).sync(self.conversation.items, self.conversation.order, changed)
 
 
 def history(turns: int) -> list[object]:
@@ -67,6 +68,33 @@ async def test_a_streaming_reply_renders_only_its_own_block_whatever_the_history
         # One block (the live reply) per repaint, repaints capped at 15 a second: never the history.
         assert 1 <= rendered <= 40
         assert "word word" in transcript.text()
+
+
+async def test_only_recent_blocks_keep_their_lines_and_old_rows_still_show_and_change() -> None:
+    from tui.widgets.transcript import CACHED_BLOCKS
+
+    def screen(transcript: Transcript) -> str:
+        return "\n".join(transcript.render_line(y).text for y in range(transcript.size.height))
+
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        transcript = app.query_one(Transcript)
+        app.feed(history(900))
+        await pilot.pause()
+        assert len(transcript._blocks) <= CACHED_BLOCKS  # 1,800 items, their heights all known
+        height = transcript.virtual_size.height
+        transcript.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        assert "question 0" in screen(transcript) and "answer number 0" in screen(transcript)
+        # A late change to an old row whose lines were dropped: re-rendered, taller, and laid out again.
+        longer = "a much longer answer that wraps onto several lines of the pane " * 4
+        app.feed([received("response.output_audio_transcript.done", item_id="a0", response_id="r0", transcript=longer)])
+        await wait_for(pilot, lambda: transcript.virtual_size.height > height, 5, "the old row to grow")
+        assert "a much longer answer" in screen(transcript) and "question 1" in screen(transcript)
+        transcript.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert "answer number 899" in screen(transcript)
+        assert len(transcript._blocks) <= CACHED_BLOCKS
 
 
 def test_a_failed_transcription_does_not_claim_a_latency() -> None:

@@ -163,7 +163,7 @@ class Modes(AppBase):
         self._show_findings_count()
         self.event_log.attach(model.log_view)
         self.transcript.reset()
-        self.transcript.sync(model.conversation.ordered(), set(model.conversation.items))
+        self.transcript.sync(model.conversation.items, model.conversation.order, set(model.conversation.items))
         self._update_log_title()
         if self.proxy is not None:
             self._show_proxy_state()

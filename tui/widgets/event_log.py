@@ -23,8 +23,9 @@ from tui.journal import Finder, Journal, Line, LogView
 from .log_format import Columns, RunDigest, render_line, row_text
 from .virtual import set_virtual_height
 
-CACHE_LINES = 2048
-"""Rendered lines kept (a few screens' worth, plus what scrolling back visits)."""
+CACHE_LINES = 256
+"""Rendered lines kept: six screens of 40 rows. Each is a Strip with caches of its own, which every full
+garbage collection walks, so the cache stays small."""
 
 
 class EventLog(ScrollView, can_focus=True):

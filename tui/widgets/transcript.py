@@ -1,16 +1,20 @@
 """The transcript pane: both sides of the conversation, one block per item, in conversation order.
 
 Rendered with the Line API, so an hour of conversation costs nothing per tick: each item's block
-is wrapped once per change (and per width) and cached; a streaming reply re-renders only its own
-block, at most `MAX_REFRESH_HZ` times a second, and the screen is laid out again only when a
-block's height changed. Rows appear the moment an item exists (a committed recording shows
-"(transcribing…)" at once) and fill in where they stand when late transcripts land.
+is wrapped once per change (and per width); a streaming reply re-renders only its own block, at
+most `MAX_REFRESH_HZ` times a second, and the screen is laid out again only when a block's height
+changed. Every item keeps its height; only the `CACHED_BLOCKS` most recently shown keep their
+rendered lines, so the memory the garbage collector walks does not grow with the conversation.
+Rows appear the moment an item exists (a committed recording shows "(transcribing…)" at once) and
+fill in where they stand when late transcripts land.
 """
 
 from __future__ import annotations
 
 import time
 from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -30,6 +34,10 @@ from .virtual import set_virtual_height
 
 MAX_REFRESH_HZ = 15
 """A streaming reply repaints at most this often (deltas arriving in between coalesce)."""
+CACHED_BLOCKS = 48
+"""Items whose rendered lines are kept (least recently shown dropped first): several screens' worth.
+A block is a dozen Strips, each with caches of its own: keeping all of an hour's would make every
+full garbage collection walk them."""
 
 _ROLE_LABELS = {"user": "you", "assistant": "assistant", "tool": "tool", "system": "system"}
 _ROLE_STYLES = {"user": "#7dcfff", "assistant": "#9ece6a", "tool": "#e0af68", "system": "#bb9af7"}
@@ -108,7 +116,10 @@ class Transcript(ScrollView, can_focus=True):
         self._heights: list[int] = []
         self._offsets: list[int] = []
         self._positions: dict[str, int] = {}
-        self._blocks: dict[str, _Block] = {}
+        self._blocks: OrderedDict[str, _Block] = OrderedDict()
+        """Rendered blocks, most recently shown last, at most `CACHED_BLOCKS`."""
+        self._block_heights: dict[str, tuple[int, int]] = {}
+        """Every item's (width, height) as last rendered: the layout needs no rendered lines."""
         self._dirty: set[str] = set()
         self._last_flush = 0.0
         self._flush_pending = False
@@ -124,31 +135,35 @@ class Transcript(ScrollView, can_focus=True):
         self._items, self._order, self._heights, self._offsets = {}, [], [], []
         self._positions = {}
         self._blocks.clear()
+        self._block_heights.clear()
         self._dirty.clear()
         self.selected = None
         set_virtual_height(self, len(_EMPTY) + 1)
         self.refresh()
 
-    def sync(self, ordered: list[Item], changed: set[str]) -> None:
-        """Take the conversation's items and the ids changed since the last call.
+    def sync(self, items: Mapping[str, Item], order: Sequence[str], changed: set[str]) -> None:
+        """Take the conversation's items by id, their order, and the ids changed since the last call.
 
         Nothing is rendered here: changed blocks are marked, and repainted at most
-        `MAX_REFRESH_HZ` times a second.
+        `MAX_REFRESH_HZ` times a second. While no item comes or goes, a call costs the changed ids
+        and one C-level comparison of the order, never a pass over the items in Python.
         """
         if not changed:
             return
         self._dirty |= changed
-        order = [item.id for item in ordered]
         if order != self._order:
-            self._order = order
-            self._items = {item.id: item for item in ordered}
-            self._dirty |= set(order) - set(self._blocks)
-            for gone in set(self._blocks) - set(order):
-                del self._blocks[gone]
+            # Items came or went (a few times a turn): take a consistent copy of the order and items.
+            self._order = list(order)
+            self._items = dict(items)
+            self._dirty |= set(order) - set(self._block_heights)
+            for gone in set(self._block_heights) - set(order):
+                del self._block_heights[gone]
+                self._blocks.pop(gone, None)
         else:
-            for item in ordered:
-                if item.id in changed:
-                    self._items[item.id] = item
+            for item_id in changed:
+                item = items.get(item_id)
+                if item is not None:
+                    self._items[item_id] = item
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -173,10 +188,9 @@ class Transcript(ScrollView, can_focus=True):
         for item_id in dirty:
             if item_id not in self._items:
                 continue
-            old = self._blocks.get(item_id)
-            block = self._render_block(self._items[item_id], width)
-            self._blocks[item_id] = block
-            layout = layout or old is None or len(old.strips) != len(block.strips)
+            old = self._block_heights.get(item_id)
+            block = self._store(item_id, self._render_block(self._items[item_id], width))
+            layout = layout or old is None or old != (width, len(block.strips))
         if layout:
             self._relayout()
             if at_end and self.selected is None:
@@ -192,13 +206,14 @@ class Transcript(ScrollView, can_focus=True):
         """Heights and offsets of every block: each block's height is its cached line count (a block
         is wrapped again only when it changed or the width did), the offsets one C-level pass."""
         width = self._text_width()
-        blocks = self._blocks
+        known = self._block_heights
         heights = []
         for item_id in self._order:
-            block = blocks.get(item_id)
-            if block is None or block.width != width:
-                block = blocks[item_id] = self._render_block(self._items[item_id], width)
-            heights.append(len(block.strips))
+            height = known.get(item_id)
+            if height is None or height[0] != width:
+                heights.append(len(self._store(item_id, self._render_block(self._items[item_id], width)).strips))
+            else:
+                heights.append(height[1])
         self._heights = heights
         self._offsets = list(accumulate(heights, initial=0))[:-1]
         self._positions = {item_id: position for position, item_id in enumerate(self._order)}
@@ -223,7 +238,18 @@ class Transcript(ScrollView, can_focus=True):
         block = self._blocks.get(item_id)
         width = self._text_width()
         if block is None or block.width != width:
-            block = self._blocks[item_id] = self._render_block(self._items[item_id], width)
+            return self._store(item_id, self._render_block(self._items[item_id], width))
+        self._blocks.move_to_end(item_id)
+        return block
+
+    def _store(self, item_id: str, block: _Block) -> _Block:
+        """Keep a freshly rendered block (and its height), dropping the least recently shown."""
+        blocks = self._blocks
+        blocks[item_id] = block
+        blocks.move_to_end(item_id)
+        if len(blocks) > CACHED_BLOCKS:
+            blocks.popitem(last=False)
+        self._block_heights[item_id] = (block.width, len(block.strips))
         return block
 
     def _render_block(self, item: Item, width: int) -> _Block:
