@@ -125,7 +125,8 @@ def bench_first_paint_binary(runs: int = 3) -> None:
                     "140",
                     "-y",
                     "40",
-                    f"env -u OPENAI_API_KEY {env} {binary} --local --no-playback",
+                    # -u COLUMNS -u LINES: a parent that imported readline exported them (see test_tmux_e2e).
+                    f"env -u OPENAI_API_KEY -u COLUMNS -u LINES {env} {binary} --local --no-playback",
                 ],
                 check=True,
             )

@@ -260,3 +260,24 @@ def test_send_reports_a_frame_over_its_limit_as_refused_by_rt_tui(question_wav: 
         "rt-tui send: server sent a frame of 3.0 MB, over the 2 MiB limit: rt-tui closed the connection (1009)"
     ), result.stderr
     assert result.stderr.count("\n") == 1
+
+
+async def test_a_send_refused_by_a_closed_session_reports_why_the_connection_ended() -> None:
+    """The reader may close the session (here 1007) while `send` still waits on an earlier frame:
+    the append that finds it closed must report the close, not "the session is closed"."""
+    from tui.bus import Bus
+    from tui.protocol import Direction, Envelope, local_envelope
+    from tui.send import _Turn
+    from tui.session import FRAMES
+
+    bus = Bus()
+    turn = _Turn(bus.subscribe(FRAMES), json_out=False)
+    updated = '{"type":"session.updated","session":{}}'
+    bus.publish(FRAMES, Envelope(1, Direction.IN, "session.updated", json.loads(updated), updated))
+    reason = "rt-tui closed the connection (code 1007: invalid continuation byte)"
+    bus.publish(FRAMES, local_envelope("rt.connection", reason, state="closed"))
+    await turn.until(lambda: turn.seen["session.updated"] > 0, 1, "session.updated")
+    assert turn.ended is None  # the close waits in the queue, as it did in the race
+    assert await turn.why_it_ended(timeout=1) == reason
+    fresh = _Turn(bus.subscribe(FRAMES), json_out=False)
+    assert await fresh.why_it_ended(timeout=0.05) is None  # nothing ended: the send's own error stands

@@ -29,6 +29,10 @@ class Tmux:
         self.name = name
 
     def start(self, command: str, width: int = 150, height: int = 42) -> None:
+        # pytest imports readline, and GNU readline exports COLUMNS=80 and LINES=24 into the C
+        # environment (not os.environ): a tmux server started from here passes them on, and the
+        # app would size itself from them instead of the window.
+        command = f"unset COLUMNS LINES; {command}"
         subprocess.run(
             ["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), command], check=True
         )

@@ -8,6 +8,7 @@ assistant's reply have both arrived, in whichever order they come.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from collections import Counter
@@ -70,6 +71,8 @@ class _Turn:
         """(the event_id the error names, or "", its one-line summary), in arrival order."""
         self.response_done: dict[str, Any] | None = None
         self.seen: Counter[str] = Counter()
+        self.ended: str | None = None
+        """Why the connection ended (its `rt.connection` fact), once it has."""
 
     async def until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
@@ -97,7 +100,16 @@ class _Turn:
         elif env.type == "response.done":
             self.response_done = field(env.data, "response")
         elif env.type == "rt.connection" and env.data.get("state") in ("closed", "failed"):
-            raise SendFailed(text(env.data.get("message")))
+            self.ended = text(env.data.get("message"))
+            raise SendFailed(self.ended)
+
+    async def why_it_ended(self, timeout: float) -> str | None:
+        """Why the connection ended, taking the frames that arrived meanwhile (waiting at most
+        `timeout` for its fact); None if it has not ended."""
+        if self.ended is None:
+            with contextlib.suppress(SendFailed):
+                await self.until(lambda: self.ended is not None, timeout, "the connection's end")
+        return self.ended
 
     def rejection(self, event: dict[str, Any], since: int) -> str | None:
         """The summary of an error (after the first `since`) that refuses `event`: one naming it, or
@@ -142,8 +154,15 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
         try:
             await session.connect()
             status = await _run_turn(session, turn, pcm, settings, timeout)
-        except (SendFailed, ConnectionError):
+        except ConnectionError as exc:
+            # A send found the connection gone: the reason it ended is the news, not the send.
+            reason = await turn.why_it_ended(timeout=1.0)
             turn.print_partial()  # what did arrive is shown, not lost
+            if reason is None:
+                raise
+            raise SendFailed(reason) from exc
+        except SendFailed:
+            turn.print_partial()
             raise
         finally:
             await session.close()
