@@ -240,6 +240,27 @@ def test_a_write_error_keeps_whole_lines_only_and_is_reported_once(tmp_path: Pat
     records = [json.loads(line) for line in data.splitlines()]
     assert [r["seq"] for r in records] == list(range(1, report["written"] + 1))
     assert report["written"] + report["lost"] == 200
+    assert f"up to #{records[-1]['seq']};" in error
+
+
+def test_short_writes_resume_inside_a_line_and_lose_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel may take part of a `writev` (a signal, a pipe-like file): the writer carries on from
+    the very byte it stopped at, inside a line, and the file ends up whole."""
+    real_writev = os.writev
+    calls: list[int] = []
+
+    def stingy_writev(fd: int, buffers: list[bytes]) -> int:
+        calls.append(len(buffers))
+        return real_writev(fd, [b"".join(buffers)[:5_000]])  # at most 5,000 bytes a call
+
+    monkeypatch.setattr(os, "writev", stingy_writev)
+    writer = CaptureWriter(new_session_dir(tmp_path))
+    frames = [delta(n) for n in range(40)]  # 6.4 KB lines: every call stops inside one
+    for env in frames:
+        writer.write(env)
+    writer.close()
+    assert calls and writer.frames_written == 40 and writer.frames_lost == 0
+    assert [r["n"] for r in (r["frame"] for r in lines(writer.path))] == list(range(40))
 
 
 async def test_a_full_disk_is_a_local_fact_and_the_session_goes_on(tmp_path: Path) -> None:

@@ -22,11 +22,13 @@ One line per envelope, strict JSON (`tui.protocol.strict_json`), in the order th
 - `info`: for local facts and frames that did not parse, the data rt-tui attached (a message,
   a state); local facts have no `raw`.
 
-Crash safety: lines are buffered in memory and written by one `write` per batch (in a thread of
-the writer's own: the copy into the kernel takes longer than building the line), at most
+Crash safety: lines are buffered in memory and written by one `writev` per batch (in a thread of
+the writer's own: the copy into the kernel takes longer than building the line; `writev` takes the
+lines as they are, so the loop never joins a megabyte batch into one buffer), at most
 `FLUSH_INTERVAL` after the oldest buffered line (an asyncio timer: an idle session is flushed
-too), at every turn's end (`response.done`), when the buffer grows past `BUFFER_LIMIT`, and on
-close, which also fsyncs. A batch that fails (a full disk) is cut back to its last whole line, so
+too), at every turn's end (`response.done`: on disk before the frame is published, so what a user
+saw end a turn survives a kill), when the buffer grows past `BUFFER_LIMIT`, and on close, which
+also fsyncs. A batch that fails (a full disk) is cut back to its last whole line, so
 the file never holds half a record; the failure is reported once through `on_error` and the
 capture stops, while the session goes on.
 """
@@ -37,6 +39,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import errno
 import json
 import os
 import queue
@@ -58,6 +61,9 @@ FLUSH_INTERVAL = 0.25
 
 BUFFER_LIMIT = 1 << 20
 """Bytes buffered before a write regardless of the timer (bounded memory, about one write per MiB)."""
+
+_IOV_MAX = 1024
+"""Lines per `writev` call (POSIX guarantees at least 16; Linux and macOS take 1,024)."""
 
 TURN_END = frozenset({"response.done", "rate_limits.updated"})
 """Frames after which the buffer is written at once: a turn has ended (`rate_limits.updated` follows
@@ -109,9 +115,11 @@ class CaptureWriter:
 
     Lines are built and buffered on the caller's thread (the event loop); each batch is written by a
     thread of the writer's own, so the copy into the kernel (a few milliseconds per megabyte) never
-    holds up the session. `flush` and `close` wait for the disk; the timer, a turn's end and a full
-    buffer only hand the batch over. Without a running loop the buffer is written when its oldest line
-    is `FLUSH_INTERVAL` old, checked on each write.
+    holds up the session. The timer and a full buffer only hand the batch over; `flush`, `close` and a
+    turn's end wait for the disk (when the writer thread is idle, which it nearly always is by a
+    turn's end, the caller's thread writes that small batch itself rather than wake it and wait).
+    Without a running loop the buffer is written when its oldest line is `FLUSH_INTERVAL` old,
+    checked on each write.
     """
 
     FILENAME = "frames.jsonl"
@@ -143,13 +151,16 @@ class CaptureWriter:
         self._failed = False
         self._closed = False
         self._pending: list[bytes] = []
-        self._pending_seqs: list[int] = []
         self._pending_bytes = 0
         self._pending_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._t0: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._batches: queue.SimpleQueue[tuple[bytes, list[int], threading.Event | None] | None] = queue.SimpleQueue()
+        self._batches_sent = 0
+        """Batches queued for the writer thread (counted by the caller's thread only)."""
+        self._batches_done = 0
+        """Batches the writer thread has finished (counted by it only): equal counts mean it is idle."""
+        self._batches: queue.SimpleQueue[tuple[list[bytes], threading.Event | None] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write_batches, name="rt-capture", daemon=True)
         self._thread.start()
 
@@ -167,18 +178,15 @@ class CaptureWriter:
             self._t0 = env.mono
         line = capture_line(env if scrubbed else self._scrub.envelope(env), self._t0)
         self._pending.append(line)
-        self._pending_seqs.append(env.seq)
         self._pending_bytes += len(line)
         if env.type in TURN_END:
             self._hand_over(wait=True)  # a turn ended: on disk before anything else happens
         elif self._pending_bytes >= BUFFER_LIMIT:
             self._hand_over(wait=False)
-        else:
+        elif self._timer is None:
             self._schedule()
 
     def _schedule(self) -> None:
-        if self._timer is not None:
-            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -210,52 +218,79 @@ class CaptureWriter:
         if self._loop is None:
             with contextlib.suppress(RuntimeError):
                 self._loop = asyncio.get_running_loop()
+        if wait and self._batches_done == self._batches_sent:
+            # The writer thread is idle with nothing queued, so the loop's thread writes the batch
+            # itself: on disk on return, without two thread wake-ups per turn end.
+            lines, self._pending, self._pending_bytes = self._pending, [], 0
+            if lines and self._fd is not None:
+                self._write(lines, on_loop=True)
+            elif lines:
+                self.frames_lost += len(lines)
+            return
         done = threading.Event() if wait else None
         if self._pending:
-            data, seqs = b"".join(self._pending), self._pending_seqs
-            self._pending, self._pending_seqs, self._pending_bytes = [], [], 0
-            self._batches.put((data, seqs, done))
+            self._batches_sent += 1
+            self._batches.put((self._pending, done))
+            self._pending, self._pending_bytes = [], 0
         elif done is not None:
-            self._batches.put((b"", [], done))
+            self._batches_sent += 1
+            self._batches.put(([], done))
         if done is not None:
             done.wait()
 
     def _write_batches(self) -> None:
-        """The writer thread: one `write` per batch (more only if the kernel takes less)."""
+        """The writer thread: one `writev` per batch of up to _IOV_MAX lines (more only if the kernel
+        takes less)."""
         while True:
             batch = self._batches.get()
             if batch is None:
                 return
-            data, seqs, done = batch
+            lines, done = batch
             try:
-                if data and self._fd is not None:
-                    self._write(data, seqs)
-                elif data:
-                    self.frames_lost += len(seqs)
+                if lines and self._fd is not None:
+                    self._write(lines)
+                elif lines:
+                    self.frames_lost += len(lines)
             finally:
+                self._batches_done += 1
                 if done is not None:
                     done.set()
 
-    def _write(self, data: bytes, seqs: list[int]) -> None:
-        assert self._fd is not None
-        written = 0
-        view = memoryview(data)
+    def _write(self, lines: list[bytes], *, on_loop: bool = False) -> None:
+        """Write whole lines; on an error keep the whole ones, cut the rest and report (see `_report`)."""
+        fd = self._fd
+        assert fd is not None
+        whole = 0  # lines wholly on disk
+        whole_bytes = 0  # their bytes
+        partial = 0  # bytes of lines[whole] on disk (a short write stopped inside it)
         try:
-            while written < len(data):
-                written += os.write(self._fd, view[written:])
+            while whole < len(lines):
+                if partial:
+                    count = os.write(fd, memoryview(lines[whole])[partial:])
+                else:
+                    count = os.writev(fd, lines[whole : whole + _IOV_MAX])
+                if count == 0:  # never for a regular file with room; guards against spinning forever
+                    raise OSError(errno.EIO, "the file took no bytes")
+                taken, partial = partial + count, 0
+                while taken and whole < len(lines):
+                    size = len(lines[whole])
+                    if taken < size:
+                        partial = taken
+                        break
+                    taken -= size
+                    whole_bytes += size
+                    whole += 1
         except OSError as exc:
             # Keep the whole lines that made it, cut the half one: the file never holds half a record.
-            kept = data.rfind(b"\n", 0, written) + 1
-            lines = data.count(b"\n", 0, kept)
-            self.frames_written += lines
-            if lines:
-                self._last_seq = seqs[lines - 1]
-            self.frames_lost += len(seqs) - lines
-            self._fail(exc, self._end + kept)
+            self.frames_written += whole
+            if whole:
+                self._last_seq = _line_seq(lines[whole - 1])
+            self.frames_lost += len(lines) - whole
+            self._fail(exc, self._end + whole_bytes, on_loop=on_loop)
             return
-        self._end += len(data)
-        self.frames_written += len(seqs)
-        self._last_seq = seqs[-1]
+        self._end += whole_bytes
+        self.frames_written += len(lines)
+        self._last_seq = _line_seq(lines[-1])
 
     def close(self) -> None:
         """Write what is buffered, fsync and close. Safe to call more than once."""
@@ -282,7 +317,7 @@ class CaptureWriter:
             finally:
                 os.close(folder)
 
-    def _fail(self, exc: OSError, end: int) -> None:
+    def _fail(self, exc: OSError, end: int, *, on_loop: bool = False) -> None:
         fd, self._fd = self._fd, None
         self._failed = True
         assert fd is not None
@@ -291,9 +326,11 @@ class CaptureWriter:
         with contextlib.suppress(OSError):
             os.close(fd)
         self._end = end
-        self._report(exc)
+        self._report(exc, on_loop=on_loop)
 
-    def _report(self, exc: OSError) -> None:
+    def _report(self, exc: OSError, *, on_loop: bool = False) -> None:
+        """Keep the failure's message and tell `on_error` once: on the loop's thread, and never in the
+        middle of a `write` (whose caller is publishing the frame: the notice comes after it)."""
         if self.error is not None:
             return
         upto = f"up to #{self._last_seq}" if self._last_seq is not None else "none yet"
@@ -306,8 +343,15 @@ class CaptureWriter:
         loop = self._loop
         if loop is not None and threading.current_thread() is self._thread and not loop.is_closed():
             loop.call_soon_threadsafe(self.on_error, self.error)  # the session's bus lives on the loop
+        elif loop is not None and on_loop and loop.is_running():
+            loop.call_soon(self.on_error, self.error)
         else:
             self.on_error(self.error)
+
+
+def _line_seq(line: bytes) -> int:
+    """The `seq` of a capture line (every line starts `{"seq":N,`, see tui.protocol.records)."""
+    return int(line[7 : line.index(b",")])
 
 
 def _open_private(path: Path) -> int:
