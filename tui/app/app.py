@@ -49,6 +49,9 @@ VIEWS_MIN_INTERVAL = 1 / 15
 """The views repaint at most this often: under a firehose a repaint (tens of milliseconds) per pump
 tick would take the whole loop, and keys would wait behind it; 15 a second still reads as live."""
 
+_TOASTED = frozenset({"error", "rt.malformed", "rt.client_error", "rt.capture", "rt.audio", "rt.refused"})
+"""Frame types `_react_to` may raise a notice for; every other frame is passed over at once."""
+
 
 def settle_heap() -> None:
     """Exempt every object alive now (modules, widgets, styles: the app's start-up) from cyclic
@@ -202,8 +205,10 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             model.ingest([local_envelope("rt.client_error", message)])
         if model is not self.model:
             return  # another proxied session: its views catch up when it is shown
+        journal = self.journal
         for index in added:
-            if self.journal[index].direction is not Direction.OUT:
+            frame = journal[index]
+            if frame.type in _TOASTED and frame.direction is not Direction.OUT:
                 self._react_to(index)
         self._views_stale = True
         if refresh:

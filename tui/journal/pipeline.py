@@ -44,11 +44,18 @@ class Pipeline:
 
     def ingest(self, envelopes: Iterable[Envelope]) -> range:
         """Journal a batch and run every projection over it; returns the new indices."""
-        start = len(self.journal)
+        journal = self.journal
+        start = len(journal)
+        appliers = [(projection, projection.apply) for projection in self.projections]
+        append = journal.append_index
         for env in envelopes:
-            index = self.journal.append(env).index
-            for projection in self.projections:
-                self._apply(projection, env, index)
+            index = append(env)
+            # The loop of `_apply`, inlined: it runs for every frame and every projection.
+            for projection, apply in appliers:
+                try:
+                    apply(env, index)
+                except Exception as exc:  # noqa: BLE001 - one odd frame must not stop the other views
+                    self._fault(projection, env, exc)
         if self.faults:
             # Reported as frames of their own, after the batch that caused them.
             faults, self.faults = self.faults, []
@@ -62,7 +69,11 @@ class Pipeline:
         try:
             projection.apply(env, index)
         except Exception as exc:  # noqa: BLE001 - one odd frame must not stop the other views
-            if env.type != "rt.client_error":
-                name = type(projection).__name__
-                message = f"frame #{env.seq} ({env.type}) not taken by {name}: {type(exc).__name__}: {exc}"
-                self.faults.append(local_envelope("rt.client_error", message))
+            self._fault(projection, env, exc)
+
+    def _fault(self, projection: Projection, env: Envelope, exc: Exception) -> None:
+        """Note that `projection` failed on `env`, as a local fact to journal after the batch."""
+        if env.type != "rt.client_error":
+            name = type(projection).__name__
+            message = f"frame #{env.seq} ({env.type}) not taken by {name}: {type(exc).__name__}: {exc}"
+            self.faults.append(local_envelope("rt.client_error", message))

@@ -200,7 +200,11 @@ class Journal:
     # -- writing ----------------------------------------------------------------------------
 
     def append(self, env: Envelope) -> Frame:
-        """Add one envelope; returns its frame (whose `index` is its absolute position).
+        """Add one envelope; returns its frame (whose `index` is its absolute position)."""
+        return Frame(self, self.append_index(env))
+
+    def append_index(self, env: Envelope) -> int:
+        """Add one envelope; returns its absolute index (`append` without making a Frame).
 
         Runs for every frame of a session (50 audio deltas a second), so it does the least it can:
         a few dictionary lookups, a dozen array appends, and the memory policy's bookkeeping.
@@ -254,7 +258,7 @@ class Journal:
                 old = parsed.popleft()
                 if self._raw[old] is not None:
                     self._data[old] = None  # re-parsed from raw on demand
-        return Frame(self, index)
+        return index
 
     def _code(self, name: str) -> int:
         found = self._codes.get(name)

@@ -33,9 +33,9 @@ class ServerError:
 class Context:
     """The linter's shared state: session facts, naming of frames, and emitting findings."""
 
-    def __init__(self, journal: Journal, sink: Callable[[Finding], None]) -> None:
+    def __init__(self, journal: Journal, sink: Callable[[Finding], None], facts: SessionFacts | None = None) -> None:
         self.journal = journal
-        self.facts = SessionFacts()
+        self.facts = facts if facts is not None else SessionFacts()
         """The session as the frames say: dialect, applied and requested configuration."""
         self.applied_index: int | None = None
         """The `session.created`/`session.updated` frame that set `facts.applied`."""

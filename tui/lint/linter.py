@@ -1,8 +1,9 @@
 """The linter: a projection over the journal that turns frames into findings as they arrive.
 
 Each frame is dispatched by (direction, type) to the rule groups that judge it; everything else
-costs one dict lookup. The session as the server applied it comes from a private
-:class:`~tui.journal.SessionFacts`, fed the same frames first.
+costs one dict lookup. The session as the server applied it comes from
+:class:`~tui.journal.SessionFacts` that take each frame first: the pipeline's own when they precede
+the linter in it, else a private copy the linter feeds.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from tui.journal import Journal, Pipeline
+from tui.journal import Journal, Pipeline, SessionFacts
 from tui.protocol import Direction, Envelope
 
 from .config_rules import ConfigRules
@@ -40,15 +41,18 @@ class RuleGroup(Protocol):
 class Linter:
     """Findings over a session's frames (a projection: `apply` each frame, `take_changes` for new findings)."""
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal, facts: SessionFacts | None = None) -> None:
+        """`facts`: the pipeline's own session facts, when they take each frame before the linter does
+        (they are then read, not fed again); without them the linter feeds a private copy first."""
         self.journal = journal
+        self._feeds_facts = facts is None
         self.findings: list[Finding] = []
         """Every finding so far, in the order found."""
         self.by_frame: dict[int, list[Finding]] = {}
         """Findings by journal index of each frame they concern (for badges on log rows)."""
         self._new: list[Finding] = []
         self._error_frames: set[int] = set()
-        self.ctx = Context(journal, self._add)
+        self.ctx = Context(journal, self._add, facts)
         self._input = InputRules(self.ctx)
         self._config = ConfigRules(self.ctx)
         self._responses = ResponseRules(self.ctx)
@@ -65,7 +69,8 @@ class Linter:
     def apply(self, env: Envelope, index: int) -> None:
         """Judge one frame (journal index `index`)."""
         ctx = self.ctx
-        ctx.facts.apply(env, index)
+        if self._feeds_facts:
+            ctx.facts.apply(env, index)
         direction, etype = env.direction, env.type
         if direction is Direction.LOCAL:
             if etype == "rt.connection" and env.data.get("state") == "connecting":
