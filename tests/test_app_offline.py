@@ -50,3 +50,50 @@ async def test_every_palette_command_names_a_real_action() -> None:
         # Every app key is in the palette too (quit and leave-input are Textual's own or trivial; the
         # replay and proxy keys join the palette in those modes).
         assert bound - palette_actions <= {"quit", "leave_input", "replay_pause", "replay_speed", "switch_session"}
+
+
+async def test_the_footer_follows_the_focus_by_repainting_one_line_and_a_click_presses_its_key() -> None:
+    """The footer is one widget: opening the filter bar changes its keys without mounting anything,
+    and clicking a key does what pressing it does."""
+    from textual.widgets import Input
+
+    from tui.widgets.key_footer import KeyFooter
+    from tui.widgets.query_bar import FilterBar
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        footer = app.query_one(KeyFooter)
+        widgets_before = len(list(app.screen.walk_children()))
+        log_keys = str(footer.render())
+        assert "Filter" in log_keys and "Quit" in log_keys and "palette" in log_keys
+        assert "Hands-free" in app.export_screenshot()  # on screen, not only in a render
+        [filter_key] = [key for key in footer.keys if key.key == "f"]
+        await pilot.click(KeyFooter, offset=(filter_key.start, 0))
+        await pilot.pause()
+        assert app.query_one(FilterBar).display and isinstance(app.focused, Input)
+        assert str(footer.render()) != log_keys  # the bar's keys now
+        assert "Hands-free" not in app.export_screenshot()  # repainted on the focus change
+        assert not footer.children and len(list(app.screen.walk_children())) == widgets_before
+        await pilot.press("escape")
+        await pilot.pause()
+        assert str(footer.render()) == log_keys and "Hands-free" in app.export_screenshot()
+
+
+async def test_a_key_press_holds_the_streaming_repaint_back_but_never_past_the_floor() -> None:
+    """Keys first: after a key the views' next repaint waits KEY_FIRST, so the key's own screen
+    update comes alone; however fast keys come, the views repaint within VIEWS_MAX_INTERVAL."""
+    import time
+
+    from tui.app.app import KEY_FIRST, VIEWS_MAX_INTERVAL
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app._views_at = time.monotonic()  # the views just repainted
+        before = time.monotonic()
+        await pilot.press("down")
+        assert app._views_due >= before + min(KEY_FIRST, VIEWS_MAX_INTERVAL) - 0.05
+        assert app._views_due <= app._views_at + VIEWS_MAX_INTERVAL
+        app._views_at = time.monotonic() - 10  # the last repaint is long past: no holding back
+        app._views_due = 0.0
+        await pilot.press("down")
+        assert app._views_due <= app._views_at + VIEWS_MAX_INTERVAL

@@ -107,3 +107,22 @@ def test_a_url_without_credentials_gets_no_warning(capsys: pytest.CaptureFixture
     warn_inline_credentials(build_parser().parse_args(["--url", "wss://user@example.test/v1/realtime?model=m"]))
     warn_inline_credentials(build_parser().parse_args(["--url", "ws://[::1/broken"]))
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "120"), ("30", "30")])
+def test_the_binary_asks_textual_for_120_paints_a_second_unless_the_user_chose(
+    preset: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key's effect waits up to one paint period: the console script halves Textual's default
+    (60 a second), and a user's own TEXTUAL_FPS wins."""
+    import os
+
+    from tui.__main__ import main
+
+    if preset is None:
+        monkeypatch.delenv("TEXTUAL_FPS", raising=False)
+    else:
+        monkeypatch.setenv("TEXTUAL_FPS", preset)
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert os.environ["TEXTUAL_FPS"] == expected

@@ -18,10 +18,11 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from tui.bus import Bus, Mode, Subscription
 from tui.config import Settings
@@ -30,6 +31,7 @@ from tui.protocol import Direction, Envelope, error_summary, local_envelope, tex
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession
 from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcript
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.query_bar import FilterBar, FindBar
 
 from .commands import Commands
@@ -48,6 +50,13 @@ PUMP_HZ = 30
 VIEWS_MIN_INTERVAL = 1 / 15
 """The views repaint at most this often: under a firehose a repaint (tens of milliseconds) per pump
 tick would take the whole loop, and keys would wait behind it; 15 a second still reads as live."""
+
+KEY_FIRST = 0.1
+"""After a key press the streaming views wait this long before their next repaint, so the screen
+update that shows the key's effect is not also repainting a scrolled log and transcript."""
+
+VIEWS_MAX_INTERVAL = 0.2
+"""However fast keys come (typing, a held arrow), the views still repaint at least this often."""
 
 _TOASTED = frozenset({"error", "rt.malformed", "rt.client_error", "rt.capture", "rt.audio", "rt.refused"})
 """Frame types `_react_to` may raise a notice for; every other frame is passed over at once."""
@@ -130,6 +139,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._building = None
         self._views_stale = False
         self._views_due = 0.0
+        self._views_at = 0.0
 
     def compose(self) -> ComposeResult:
         # The pump updates these 30 times a second: keep direct references rather than querying the DOM
@@ -151,7 +161,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         with Vertical(id="bottom"):
             yield self.recorder
             yield Input(placeholder="t: type a message · Enter sends · Esc leaves", id="message", compact=True)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._update_log_title()
@@ -166,6 +176,14 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             self.run_proxy(self.proxy)
         elif self.connect_on_mount:
             self.run_session()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            # The key's own screen update goes first; streaming repaints wait (see KEY_FIRST), but
+            # never longer than VIEWS_MAX_INTERVAL after the last one.
+            deferred = min(time.monotonic() + KEY_FIRST, self._views_at + VIEWS_MAX_INTERVAL)
+            self._views_due = max(self._views_due, deferred)
+        await super().on_event(event)
 
     def on_resize(self) -> None:
         # Below 100 columns the panes stack: side by side, neither would be readable.
@@ -190,6 +208,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         now = time.monotonic()
         if self._views_stale and now >= self._views_due:
             self._refresh_views()
+            self._views_at = now
             self._views_due = now + VIEWS_MIN_INTERVAL
         level = self._level.get_nowait()
         if level is not None:

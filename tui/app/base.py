@@ -65,6 +65,7 @@ class AppBase(App[None]):
     _error_notices: int
     _views_stale: bool
     _views_due: float
+    _views_at: float
     _building: LogView | None
     """A filter's whole view while it is built slice by slice (the tail is shown meanwhile)."""
 

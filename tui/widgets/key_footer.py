@@ -1,0 +1,120 @@
+"""The footer: the keys that work where the focus is, on one line that only ever repaints.
+
+Textual's `Footer` is a container with one widget per key, recomposed whenever the focus changes
+which bindings are active: every focus change (opening the filter bar, leaving the message box)
+unmounts and mounts a dozen widgets and lays out the whole screen, 15–40 ms idle and far more while
+frames stream in. This footer shows the same keys, in the same order and compact style, as one line
+of text: a focus change costs one repaint of one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.screen import Screen
+from textual.widget import Widget
+
+_ENABLED = Style()
+_DISABLED = Style(dim=True)
+"""A key whose action cannot run now is shown dimmed (Textual's footer does the same)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FooterKey:
+    """One key shown in the footer, and the columns it takes."""
+
+    key: str
+    """The key to press (what a click presses)."""
+    start: int
+    end: int
+    enabled: bool
+
+
+class KeyFooter(Widget, can_focus=False):
+    """The active bindings that ask to be shown, as `key description` pairs; the command palette's
+    key on the right. A click on a key presses it, as on Textual's footer."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"key-footer--key", "key-footer--description"}
+    DEFAULT_CSS = """
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        width: 1fr;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .key-footer--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .key-footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name for it
+        super().__init__(id=id)
+        self.keys: list[FooterKey] = []
+        """The keys as last drawn, left to right (what a click finds)."""
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        if screen is self.screen:
+            self.refresh()  # one line, same size: no layout
+
+    def render(self) -> Text:
+        """The keys of the focused widget and its ancestors, then the palette's key at the right."""
+        key_style = self.get_component_rich_style("key-footer--key")
+        description_style = self.get_component_rich_style("key-footer--description")
+        app = self.app
+        line = Text(no_wrap=True, overflow="crop", end="")
+        keys: list[FooterKey] = []
+        seen_actions: set[str] = set()
+        palette = None
+        for key, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
+            if app.ENABLE_COMMAND_PALETTE and key == app.COMMAND_PALETTE_BINDING:
+                palette = (binding, enabled)
+                continue
+            if not binding.show or binding.action in seen_actions:
+                continue  # one key per action, as Textual's footer shows them
+            seen_actions.add(binding.action)
+            start = line.cell_len
+            dim = _ENABLED if enabled else _DISABLED
+            line.append(app.get_key_display(binding), key_style + dim)
+            if binding.description:
+                line.append(" " + binding.description, description_style + dim)
+            keys.append(FooterKey(binding.key, start, line.cell_len, enabled))
+            line.append(" ")
+        if palette is not None:
+            binding, enabled = palette
+            label = Text.assemble(
+                "▏",
+                (app.get_key_display(binding), key_style),
+                (" " + binding.description, description_style),
+            )
+            start = max(line.cell_len, self.size.width - label.cell_len)
+            line.pad_right(start - line.cell_len)
+            line.append_text(label)
+            keys.append(FooterKey(binding.key, start + 1, line.cell_len, enabled))
+        self.keys = keys
+        return line
+
+    def on_click(self, event: events.Click) -> None:
+        for key in self.keys:
+            if key.start <= event.x < key.end:
+                if key.enabled:
+                    self.app.simulate_key(key.key)
+                else:
+                    self.app.bell()
+                return
