@@ -3,6 +3,8 @@ a selection that never jumps, find, cause ↔ error, and columns that fit narrow
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from textual.app import App, ComposeResult
 
@@ -118,6 +120,35 @@ async def test_the_selection_stays_on_its_frame_while_frames_arrive() -> None:
         await pilot.press("end")
         await pilot.pause()
         assert log.tail and log.unseen == 0 and "new" not in str(log.border_subtitle)
+
+
+async def test_moving_within_the_screen_repaints_two_lines_and_draws_what_a_full_repaint_draws() -> None:
+    """A held arrow key under a stream must not repaint the pane per step: once paused, a move that
+    neither scrolls nor changes the title redraws only the old and the new highlighted line, and the
+    screen is then exactly what a whole repaint draws."""
+    app = LogApp()
+    async with app.run_test(size=(120, 14)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(30)])
+        log.focus()
+        await pilot.press("up")  # leaves following: the title changes, the pane repaints
+        await pilot.pause()
+        painted: list[int] = []
+        render_line = log.render_line
+
+        def counting(y: int) -> Any:
+            painted.append(y)
+            return render_line(y)
+
+        log.render_line = counting  # type: ignore[method-assign]
+        await pilot.press("up", "up")
+        await pilot.pause()
+        assert log.cursor_line == 27
+        assert 0 < len(painted) <= 4, painted  # two lines per step at most, not the pane's 12
+        moved = app.export_screenshot()
+        log.refresh()
+        await pilot.pause()
+        assert app.export_screenshot() == moved
 
 
 async def test_paging_up_stops_following() -> None:

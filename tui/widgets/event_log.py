@@ -101,6 +101,7 @@ class EventLog(ScrollView, can_focus=True):
         self._digests: dict[tuple[int, int], RunDigest] = {}
         """Each shown run's summary, taken in as the run grows (keyed by view generation and row)."""
         self._cursor_line: int | None = None
+        self._subtitle: str | None = None
 
     @property
     def journal(self) -> Journal:
@@ -155,7 +156,9 @@ class EventLog(ScrollView, can_focus=True):
         member = found.member if (self.on_member and found.row.expanded) else -1
         return self.view.line_of(found.row, member)
 
-    def _update_title(self) -> None:
+    def _update_title(self) -> bool:
+        """Set the pane's subtitle (counts, following or not); True when it changed. Setting it
+        repaints the whole pane, so an unchanged one is not set again."""
         view = self.view
         parts = [f"{view.shown:,} of {view.in_range:,} frames" if view.query else f"{view.shown:,} frames"]
         if view.floor:
@@ -164,7 +167,12 @@ class EventLog(ScrollView, can_focus=True):
             parts.append(f"{self.journal.payloads_dropped:,} payloads on disk only")
         if not self.tail:
             parts.append(f"+{self.unseen:,} new · end: follow" if self.unseen else "paused · end: follow")
-        self.border_subtitle = Text(" · ".join(parts))
+        subtitle = " · ".join(parts)
+        if subtitle == self._subtitle:
+            return False
+        self._subtitle = subtitle
+        self.border_subtitle = Text(subtitle)
+        return True
 
     # -- rendering --------------------------------------------------------------------------
 
@@ -243,13 +251,19 @@ class EventLog(ScrollView, can_focus=True):
         line = self.view.line(number)
         if line is None:
             return
+        previous = self._cursor_line
         self.selected = line.frame_index
         self.on_member = line.member >= 0 and line.row.expanded
         self._cursor_line = number
         self.tail = False
-        self._scroll_to_line(number)
-        self._update_title()
-        self.refresh()
+        scrolled = self._scroll_to_line(number)
+        if self._update_title() or scrolled or previous is None:
+            self.refresh()
+        else:
+            # Only the two lines whose highlight moved change: a held arrow key repaints two lines
+            # per step, not the pane (which matters while frames stream in).
+            self.refresh_line(previous)
+            self.refresh_line(number)
 
     def select_frame(self, index: int, *, expand: bool = True) -> bool:
         """Select journal frame `index`, expanding the run that holds it; False if not shown."""
@@ -262,12 +276,16 @@ class EventLog(ScrollView, can_focus=True):
         self.select_line(self.view.line_of(found.row, found.member if found.row.expanded else -1))
         return True
 
-    def _scroll_to_line(self, number: int) -> None:
+    def _scroll_to_line(self, number: int) -> bool:
+        """Scroll just enough to show screen line `number`; True when it scrolled."""
         top, height = self.scroll_offset.y, max(1, self.size.height)
         if number < top:
             self.scroll_to(y=number, animate=False, immediate=True)
         elif number >= top + height:
             self.scroll_to(y=number - height + 1, animate=False, immediate=True)
+        else:
+            return False
+        return True
 
     def action_move(self, delta: int) -> None:
         """Move the selection; the first move from following starts at the last line."""
