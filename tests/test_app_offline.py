@@ -79,21 +79,46 @@ async def test_the_footer_follows_the_focus_by_repainting_one_line_and_a_click_p
         assert str(footer.render()) == log_keys and "Hands-free" in app.export_screenshot()
 
 
-async def test_a_key_press_holds_the_streaming_repaint_back_but_never_past_the_floor() -> None:
-    """Keys first: after a key the views' next repaint waits KEY_FIRST, so the key's own screen
-    update comes alone; however fast keys come, the views repaint within VIEWS_MAX_INTERVAL."""
+async def test_a_narrow_footer_cuts_the_keys_and_keeps_the_palette_key_at_the_right() -> None:
+    from tui.widgets.key_footer import KeyFooter
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(50, 24)) as pilot:
+        await pilot.pause()
+        footer = app.query_one(KeyFooter)
+        drawn = str(footer.render())
+        assert len(drawn) == 50 and drawn.endswith("▏^p palette")
+        assert all(key.end <= 50 - len("▏^p palette") for key in footer.keys[:-1])
+        palette = footer.keys[-1]
+        assert palette.key == "ctrl+p" and drawn[palette.start : palette.end] == "^p palette"
+
+
+async def test_a_key_press_holds_the_streaming_repaint_back() -> None:
+    """Keys first: with nothing waiting to be shown, a key holds the views' next repaint back by
+    KEY_FIRST, so the key's own screen update comes alone."""
     import time
 
-    from tui.app.app import KEY_FIRST, VIEWS_MAX_INTERVAL
+    from tui.app.app import KEY_FIRST
 
     app = RtApp(Settings(playback=False), connect=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        app._views_at = time.monotonic()  # the views just repainted
+        app._views_stale, app._views_due = False, 0.0
         before = time.monotonic()
         await pilot.press("down")
-        assert app._views_due >= before + min(KEY_FIRST, VIEWS_MAX_INTERVAL) - 0.05
-        assert app._views_due <= app._views_at + VIEWS_MAX_INTERVAL
-        app._views_at = time.monotonic() - 10  # the last repaint is long past: no holding back
-        app._views_due = 0.0
-        await pilot.press("down")
-        assert app._views_due <= app._views_at + VIEWS_MAX_INTERVAL
+        assert before + KEY_FIRST <= app._views_due <= time.monotonic() + KEY_FIRST
+
+
+def test_fast_keys_never_hold_the_views_past_the_floor() -> None:
+    """However fast keys come, views that have been behind for VIEWS_MAX_INTERVAL repaint at once."""
+    from tui.app.app import KEY_FIRST, VIEWS_MAX_INTERVAL, views_due_after_key
+
+    now = 100.0
+    idle = views_due_after_key(now, 0.0, stale=False, views_at=10.0, stale_since=10.0)
+    assert idle == now + KEY_FIRST  # nothing waiting: the full hold
+    long_behind = views_due_after_key(now, 0.0, stale=True, views_at=10.0, stale_since=10.0)
+    assert long_behind == 10.0 + VIEWS_MAX_INTERVAL < now  # due already: the next pump repaints
+    just_behind = views_due_after_key(now, 0.0, stale=True, views_at=10.0, stale_since=now - 0.15)
+    assert just_behind == now - 0.15 + VIEWS_MAX_INTERVAL  # held, up to the floor
+    repainted = views_due_after_key(now, 0.0, stale=True, views_at=now - 0.01, stale_since=now - 5)
+    assert repainted == now + KEY_FIRST  # the last repaint was just now: the full hold
+    assert views_due_after_key(now, now + 1, stale=False, views_at=0.0, stale_since=0.0) == now + 1

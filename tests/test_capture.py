@@ -424,3 +424,26 @@ def question_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.audio_helpers import espeak_wav
 
     return espeak_wav("what is the weather like in London today", tmp_path_factory.mktemp("wav") / "q.wav")
+
+
+@pytest.mark.parametrize("writer_busy", [False, True])
+def test_an_unexpected_error_while_writing_is_a_reported_failure_not_a_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer_busy: bool
+) -> None:
+    """Whichever thread writes the batch (the loop's at an idle turn end, or the writer's), an error
+    that is not an OSError stops the capture with a message; the turn end after it returns."""
+    errors: list[str] = []
+    writer = CaptureWriter(new_session_dir(tmp_path), on_error=errors.append)
+
+    def broken(lines: list[bytes], *, on_loop: bool = False) -> None:
+        raise RuntimeError("not a disk error")
+
+    monkeypatch.setattr(writer, "_write", broken)
+    writer.write(delta())
+    if writer_busy:
+        writer._hand_over(wait=False)  # queued to the writer thread
+    writer.write(frame({"type": "response.done", "response": {"status": "completed"}}))  # must return
+    writer.write(frame({"type": "response.done", "response": {"status": "completed"}}))
+    writer.close()
+    assert writer.error is not None and "RuntimeError: not a disk error" in writer.error
+    assert errors == [writer.error] and writer.frames_written == 0 and writer.frames_lost == 3

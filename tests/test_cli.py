@@ -119,10 +119,9 @@ def test_the_binary_asks_textual_for_120_paints_a_second_unless_the_user_chose(
 
     from tui.__main__ import main
 
+    monkeypatch.setenv("TEXTUAL_FPS", preset or "unset")  # recorded, so the teardown restores it
     if preset is None:
-        monkeypatch.delenv("TEXTUAL_FPS", raising=False)
-    else:
-        monkeypatch.setenv("TEXTUAL_FPS", preset)
+        monkeypatch.delenv("TEXTUAL_FPS")
     with pytest.raises(SystemExit):
         main(["--help"])
     assert os.environ["TEXTUAL_FPS"] == expected

@@ -229,3 +229,18 @@ def test_long_types_keep_their_telling_tail() -> None:
     assert abbreviate_type("response.output_audio_transcript.done", 28) == "r.o_a_transcript.done"
     assert abbreviate_type("conversation.item.input_audio_transcription.completed", 28) == "…transcription.completed"
     assert abbreviate_type("session.created", 28) == "session.created"
+
+
+class BorderedLogApp(LogApp):
+    CSS = "EventLog { border: round $accent; }"  # as the app draws it
+
+
+async def test_a_click_selects_the_line_under_the_pointer_inside_the_border() -> None:
+    app = BorderedLogApp()
+    async with app.run_test(size=(120, 14)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(5)])
+        await pilot.pause()
+        assert log.content_region.y == 1  # the border's row above the first line
+        await pilot.click(EventLog, offset=(10, 2))  # the pane's second row inside the border
+        assert log.cursor_line == 1 and log.selected == 1

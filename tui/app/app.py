@@ -62,6 +62,14 @@ _TOASTED = frozenset({"error", "rt.malformed", "rt.client_error", "rt.capture", 
 """Frame types `_react_to` may raise a notice for; every other frame is passed over at once."""
 
 
+def views_due_after_key(now: float, due: float, *, stale: bool, views_at: float, stale_since: float) -> float:
+    """When the views may repaint next, after a key at `now` (monotonic seconds): KEY_FIRST later,
+    but never later than VIEWS_MAX_INTERVAL after the last repaint or, after a quiet spell, after
+    the views fell behind again (so fast keys cannot starve them); never earlier than `due`."""
+    behind_since = max(views_at, stale_since) if stale else now
+    return max(due, min(now + KEY_FIRST, behind_since + VIEWS_MAX_INTERVAL))
+
+
 def settle_heap() -> None:
     """Exempt every object alive now (modules, widgets, styles: the app's start-up) from cyclic
     garbage collection until the app ends (`gc.unfreeze()` at unmount). A full collection walks
@@ -140,6 +148,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._views_stale = False
         self._views_due = 0.0
         self._views_at = 0.0
+        self._stale_since = 0.0
 
     def compose(self) -> ComposeResult:
         # The pump updates these 30 times a second: keep direct references rather than querying the DOM
@@ -179,10 +188,14 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
-            # The key's own screen update goes first; streaming repaints wait (see KEY_FIRST), but
-            # never longer than VIEWS_MAX_INTERVAL after the last one.
-            deferred = min(time.monotonic() + KEY_FIRST, self._views_at + VIEWS_MAX_INTERVAL)
-            self._views_due = max(self._views_due, deferred)
+            # The key's own screen update goes first; streaming repaints wait (see KEY_FIRST).
+            self._views_due = views_due_after_key(
+                time.monotonic(),
+                self._views_due,
+                stale=self._views_stale,
+                views_at=self._views_at,
+                stale_since=self._stale_since,
+            )
         await super().on_event(event)
 
     def on_resize(self) -> None:
@@ -208,7 +221,6 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         now = time.monotonic()
         if self._views_stale and now >= self._views_due:
             self._refresh_views()
-            self._views_at = now
             self._views_due = now + VIEWS_MIN_INTERVAL
         level = self._level.get_nowait()
         if level is not None:
@@ -229,7 +241,9 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             frame = journal[index]
             if frame.type in _TOASTED and frame.direction is not Direction.OUT:
                 self._react_to(index)
-        self._views_stale = True
+        if not self._views_stale:
+            self._views_stale = True
+            self._stale_since = time.monotonic()
         if refresh:
             self._refresh_views()
 
@@ -242,6 +256,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     def _refresh_views(self) -> None:
         """Bring every view in line with the current model: one repaint for everything since the last."""
         self._views_stale = False
+        self._views_at = time.monotonic()
         changed = self.conversation.take_changes()
         if changed:
             self.transcript.sync(self.conversation.items, self.conversation.order, changed)

@@ -66,6 +66,7 @@ class AppBase(App[None]):
     _views_stale: bool
     _views_due: float
     _views_at: float
+    _stale_since: float
     _building: LogView | None
     """A filter's whole view while it is built slice by slice (the tail is shown meanwhile)."""
 

@@ -44,6 +44,9 @@ class Linter:
     def __init__(self, journal: Journal, facts: SessionFacts | None = None) -> None:
         """`facts`: the pipeline's own session facts, when they take each frame before the linter does
         (they are then read, not fed again); without them the linter feeds a private copy first."""
+        if facts is not None and len(journal):
+            # Pipeline.add would replay the history against facts that already hold all of it.
+            raise ValueError("a linter sharing the pipeline's facts must start with the journal")
         self.journal = journal
         self._feeds_facts = facts is None
         self.findings: list[Finding] = []

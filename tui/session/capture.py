@@ -222,10 +222,7 @@ class CaptureWriter:
             # The writer thread is idle with nothing queued, so the loop's thread writes the batch
             # itself: on disk on return, without two thread wake-ups per turn end.
             lines, self._pending, self._pending_bytes = self._pending, [], 0
-            if lines and self._fd is not None:
-                self._write(lines, on_loop=True)
-            elif lines:
-                self.frames_lost += len(lines)
+            self._write_batch(lines, on_loop=True)
             return
         done = threading.Event() if wait else None
         if self._pending:
@@ -247,14 +244,27 @@ class CaptureWriter:
                 return
             lines, done = batch
             try:
-                if lines and self._fd is not None:
-                    self._write(lines)
-                elif lines:
-                    self.frames_lost += len(lines)
+                self._write_batch(lines)
             finally:
                 self._batches_done += 1
                 if done is not None:
                     done.set()
+
+    def _write_batch(self, lines: list[bytes], *, on_loop: bool = False) -> None:
+        """Write a batch, or count it lost once the capture has failed. Whatever goes wrong ends as a
+        reported capture failure: a writer thread that died would hang the next turn end, and an
+        exception on the loop would reach the session."""
+        if not lines:
+            return
+        if self._fd is None:
+            self.frames_lost += len(lines)
+            return
+        try:
+            self._write(lines, on_loop=on_loop)
+        except Exception as exc:  # noqa: BLE001 - see the docstring: OSError is handled in _write
+            self.frames_lost += len(lines)
+            if self._fd is not None:
+                self._fail(OSError(errno.EIO, f"{type(exc).__name__}: {exc}"), self._end, on_loop=on_loop)
 
     def _write(self, lines: list[bytes], *, on_loop: bool = False) -> None:
         """Write whole lines; on an error keep the whole ones, cut the rest and report (see `_report`)."""
@@ -349,9 +359,12 @@ class CaptureWriter:
             self.on_error(self.error)
 
 
-def _line_seq(line: bytes) -> int:
+def _line_seq(line: bytes) -> int | None:
     """The `seq` of a capture line (every line starts `{"seq":N,`, see tui.protocol.records)."""
-    return int(line[7 : line.index(b",")])
+    try:
+        return int(line[7 : line.index(b",")])
+    except ValueError:
+        return None  # not that shape after all: the error message says "none yet" rather than fail
 
 
 def _open_private(path: Path) -> int:

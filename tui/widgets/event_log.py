@@ -330,8 +330,10 @@ class EventLog(ScrollView, can_focus=True):
         self.tail = False
 
     def on_click(self, event: events.Click) -> None:
-        """Select the clicked line."""
-        self.select_line(self.scroll_offset.y + event.y)
+        """Select the clicked line (counted inside the border: `event.y` counts from its edge)."""
+        offset = event.get_content_offset(self)
+        if offset is not None:
+            self.select_line(self.scroll_offset.y + offset.y)
 
     # -- runs, details, links ---------------------------------------------------------------
 

@@ -82,8 +82,8 @@ class KeyFooter(Widget, can_focus=False):
         keys: list[FooterKey] = []
         seen_actions: set[str] = set()
         palette = None
-        for key, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
-            if app.ENABLE_COMMAND_PALETTE and key == app.COMMAND_PALETTE_BINDING:
+        for pressed, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
+            if app.ENABLE_COMMAND_PALETTE and pressed == app.COMMAND_PALETTE_BINDING:
                 palette = (binding, enabled)
                 continue
             if not binding.show or binding.action in seen_actions:
@@ -97,16 +97,22 @@ class KeyFooter(Widget, can_focus=False):
             keys.append(FooterKey(binding.key, start, line.cell_len, enabled))
             line.append(" ")
         if palette is not None:
+            # The palette's key stays at the right edge, as Textual's footer docks it: the other keys
+            # are cut to the room left of it.
             binding, enabled = palette
+            dim = _ENABLED if enabled else _DISABLED
             label = Text.assemble(
                 "▏",
-                (app.get_key_display(binding), key_style),
-                (" " + binding.description, description_style),
+                (app.get_key_display(binding), key_style + dim),
+                (" " + binding.description, description_style + dim),
             )
-            start = max(line.cell_len, self.size.width - label.cell_len)
-            line.pad_right(start - line.cell_len)
+            room = max(0, self.size.width - label.cell_len)
+            if line.cell_len > room:
+                line.truncate(room)
+                keys = [key for key in keys if key.end <= room]
+            line.pad_right(room - line.cell_len)
             line.append_text(label)
-            keys.append(FooterKey(binding.key, start + 1, line.cell_len, enabled))
+            keys.append(FooterKey(binding.key, room + 1, line.cell_len, enabled))
         self.keys = keys
         return line
 
