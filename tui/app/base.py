@@ -66,6 +66,7 @@ class AppBase(App[None]):
     _views_stale: bool
     _views_due: float
     _views_at: float
+    _log_title: str
     _stale_since: float
     _building: LogView | None
     """A filter's whole view while it is built slice by slice (the tail is shown meanwhile)."""
@@ -133,7 +134,9 @@ class AppBase(App[None]):
             title = f"Events · filter: {self.filter_bar.active}"
         if self._building is not None:
             title += f" · filtering the rest… {self._building.progress:.0%}"
-        self.event_log.border_title = Text(title)  # the filter is user text: never markup
+        if title != self._log_title:  # setting it repaints the whole pane, even unchanged
+            self._log_title = title
+            self.event_log.border_title = Text(title)  # the filter is user text: never markup
 
     def _show_findings_count(self) -> None:
         linter = self.model.linter
