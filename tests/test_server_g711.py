@@ -238,7 +238,11 @@ async def test_pcma_output_is_8khz_a_law_and_speaks_the_reply(sim: Simulator) ->
                 "item": {
                     "type": "message",
                     "role": "user",
-                    "content": [{"type": "input_text", "text": "the weather in London"}],
+                    # Long enough that recognizing 4 kHz speech is a fair test of it: the synthesis
+                    # varies a little between runs, and a ten-word reply was heard as 2 to 7 of its words.
+                    "content": [
+                        {"type": "input_text", "text": "tell me about the weather in London and Paris tomorrow"}
+                    ],
                 },
             },
         )
@@ -275,8 +279,9 @@ async def test_pcma_output_is_8khz_a_law_and_speaks_the_reply(sim: Simulator) ->
     assert truncated["type"] == "conversation.item.truncated"
     transcript = events[-1]["response"]["output"][0]["content"][0]["transcript"]
     heard = await get_asr().transcribe(decode_clip({"type": "audio/pcma"}, wire))
-    # Speech band-limited to 4 kHz is harder to recognize; enough of the reply's words must come through.
-    assert len(words(heard) & words(transcript)) >= 3, (heard, transcript)
+    # Speech band-limited to 4 kHz is harder to recognize; half of the reply's words must come through
+    # (18 to 20 of 24 over eight runs).
+    assert len(words(heard) & words(transcript)) >= len(words(transcript)) // 2, (heard, transcript)
 
 
 async def test_beta_g711_formats() -> None:
