@@ -19,10 +19,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
+from tests.secret_helpers import new_test_key
 from tests.server_helpers import recv
 
 RT_TUI = str(Path(sys.executable).with_name("rt-tui"))
-KEY = "sk-sim-serve-test-5c1d4e0f9a8b7c6d"
+KEY = new_test_key()
+"""Made fresh per run: no key-shaped literal is kept in the repository."""
 READY_TIMEOUT_S = 60.0
 
 
@@ -101,7 +103,7 @@ async def test_the_key_from_a_file_is_required_and_never_visible(tmp_path: Path)
     async with serving("--api-key-file", str(key_file)) as served:
         visible = cmdline(served.proc.pid)
         refused = await session_with(served.url, None)
-        wrong = await session_with(served.url, "sk-sim-some-other-key-0000")
+        wrong = await session_with(served.url, new_test_key())
         accepted = await session_with(served.url, KEY)
     assert refused == ("error", 3000)
     assert wrong == ("error", 3000)
