@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import soxr
 
+from tests.secret_helpers import new_test_key
 from tests.server_helpers import running_simulator, silence, speech_pcm24, types
 from tests.surface_helpers import Judged, golden, official_client, shape_of
 from tui.protocol import Dialect
@@ -55,7 +56,7 @@ async def close_code(conn: object) -> int | None:
 
 
 async def test_ga_handshake_failures_reach_the_official_client(sim: Simulator) -> None:
-    async with official_client(sim, api_key="sk-wrong-0123456789").realtime.connect(model="gpt-realtime") as conn:
+    async with official_client(sim, api_key=new_test_key()).realtime.connect(model="gpt-realtime") as conn:
         wrong_key = await Judged(conn).next()
         wrong_key_code = await close_code(conn)
     async with official_client(sim, api_key=KEY).realtime.connect() as conn:
