@@ -158,6 +158,14 @@ def test_session_facts_recognise_a_beta_server_and_unknown_types() -> None:
     assert facts.unknown_types == {"response.sparkles": 2}
 
 
+def test_a_beta_only_session_event_says_beta_by_its_name_and_is_still_applied() -> None:
+    facts = SessionFacts()
+    Pipeline(projections=[facts]).ingest(
+        [received("transcription_session.created", session={"id": "s", "audio": {"input": {}}})]
+    )
+    assert facts.dialect is Dialect.BETA and facts.session_id == "s" and facts.applied is not None
+
+
 def test_an_error_is_linked_to_the_frame_we_sent() -> None:
     pipeline = Pipeline()
     links = Links(pipeline.journal)

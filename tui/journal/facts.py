@@ -56,7 +56,7 @@ def _kind_of(etype: str) -> _Kind:
     if not is_known(etype):
         return _Kind.UNKNOWN
     if etype in BETA_TO_GA_SERVER or etype == "conversation.item.created":
-        return _Kind.BETA if etype not in _NOTED else _Kind.NOTED
+        return _Kind.BETA  # beta names are noted as beta, and still go on to the rules
     if etype in _NOTED or etype.endswith(".failed"):
         return _Kind.NOTED
     if etype in GA_ONLY_SERVER_EVENTS or etype.startswith("response.output_"):
