@@ -122,3 +122,17 @@ def test_fast_keys_never_hold_the_views_past_the_floor() -> None:
     repainted = views_due_after_key(now, 0.0, stale=True, views_at=now - 0.01, stale_since=now - 5)
     assert repainted == now + KEY_FIRST  # the last repaint was just now: the full hold
     assert views_due_after_key(now, now + 1, stale=False, views_at=0.0, stale_since=0.0) == now + 1
+
+
+async def test_a_filter_still_being_built_for_another_sessions_journal_is_dropped() -> None:
+    """Switching the session shown (the proxy's `<` `>`) while a filter's full view is still built
+    slice by slice must not install that view, of the old journal, in the new session's log."""
+    from tui.journal import Journal, LogView
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(100, 30)):
+        shown = app.model.log_view
+        stale = LogView(Journal())
+        app._building = stale
+        app._build_slice(stale)
+        assert app.model.log_view is shown and app._building is None

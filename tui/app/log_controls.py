@@ -150,6 +150,11 @@ class LogControls(AppBase):
     def _build_slice(self, view: LogView) -> None:
         if self._building is not view:
             return  # another filter came since
+        if view.journal is not self.journal:
+            # Another session is shown now (the proxy's `<` `>`): this view is of the old one's journal.
+            self._building = None
+            self._update_log_title()
+            return
         view.catch_up(limit=FILTER_SLICE_FRAMES)
         if view.complete:
             self._building = None

@@ -57,7 +57,8 @@ def frame_line(journal: Journal, frame: Frame, t0: float, recovered: str | None 
     raw = frame.raw if frame.raw is not None else recovered
     whole = frame.direction is not Direction.LOCAL and not frame.type.startswith("rt.") and frame.binary is None
     if whole and raw is not None and (keep_audio or (frame.type not in AUDIO_FIELDS and '"audio"' not in raw)):
-        data = journal.data(frame.index) if frame.raw is not None else _parsed(raw)
+        # Not journal.data(): exports run in a worker thread, and its re-parse cache is the UI's.
+        data = frame.data if frame.data is not None else _parsed(raw)
         env = Envelope(frame.seq, frame.direction, frame.type, data, raw, frame.mono, frame.wall, wire_size=frame.size)
         return capture_line(env, t0)
     return strict_json.dumps_bytes(frame_record(journal, frame, t0, recovered, keep_audio=keep_audio)) + b"\n"
