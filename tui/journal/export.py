@@ -17,7 +17,7 @@ from typing import Any
 
 from tui.protocol import Direction, Envelope, strict_json
 from tui.protocol.events import AUDIO_FIELDS
-from tui.protocol.records import capture_line, embedded_frame, record_header
+from tui.protocol.records import capture_line, embedded_frame, line_seq, record_header
 from tui.protocol.summary import audio_tag
 
 from .store import Frame, Journal
@@ -125,7 +125,7 @@ def recover_payloads(capture: Path, seqs: set[int]) -> dict[int, str]:
         return found
     with file:
         for line in file:
-            seq = _line_seq(line)
+            seq = line_seq(line)
             if seq is None or seq not in seqs:
                 continue
             raw = embedded_frame(line)  # the wire text, as the line holds it
@@ -141,14 +141,3 @@ def recover_payloads(capture: Path, seqs: set[int]) -> dict[int, str]:
                 if len(found) == len(seqs):
                     break
     return found
-
-
-def _line_seq(line: bytes) -> int | None:
-    """The `seq` of a capture line without parsing it (records begin with `{"seq":N,`)."""
-    if not line.startswith(b'{"seq":'):
-        return None
-    end = line.find(b",", 7)
-    try:
-        return int(line[7:end])
-    except ValueError:
-        return None

@@ -111,6 +111,16 @@ def _all_finite(data: dict[str, Any]) -> bool:
     return True
 
 
+def line_seq(line: bytes) -> int | None:
+    """The `seq` of a capture line without parsing it (every record begins `{"seq":N,`), or None."""
+    if not line.startswith(b'{"seq":'):
+        return None
+    try:
+        return int(line[7 : line.find(b",", 7)])
+    except ValueError:
+        return None
+
+
 def embedded_frame(line: bytes | str) -> str | None:
     """The exact text of a line's embedded `frame` (its last key), or None when it has none."""
     text = line.decode("utf-8") if isinstance(line, bytes) else line
@@ -121,4 +131,4 @@ def embedded_frame(line: bytes | str) -> str | None:
     return text[start + len(FRAME_KEY) : end] if end > start else None
 
 
-__all__ = ["FRAME_KEY", "capture_line", "embedded_frame", "envelope_record"]
+__all__ = ["FRAME_KEY", "capture_line", "embedded_frame", "envelope_record", "line_seq"]

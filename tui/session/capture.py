@@ -52,7 +52,7 @@ from typing import Any
 
 from tui.protocol import Direction, Envelope, parse, strict_json
 from tui.protocol.envelope import local_raw
-from tui.protocol.records import capture_line, embedded_frame
+from tui.protocol.records import capture_line, embedded_frame, line_seq
 
 from .scrub import Scrubber
 
@@ -170,9 +170,10 @@ class CaptureWriter:
         `scrubbed`: the caller has already removed this writer's secrets (the session does, before
         publishing), so they are not searched for twice.
         """
-        if self._failed or self._closed:
-            if self._failed:
-                self.frames_lost += 1
+        if self._failed:
+            self.frames_lost += 1
+            return
+        if self._closed:
             return
         if self._t0 is None:
             self._t0 = env.mono
@@ -225,13 +226,10 @@ class CaptureWriter:
             self._write_batch(lines, on_loop=True)
             return
         done = threading.Event() if wait else None
-        if self._pending:
+        if self._pending or done is not None:
             self._batches_sent += 1
-            self._batches.put((self._pending, done))
+            self._batches.put((self._pending, done))  # an empty batch is only a marker to wait on
             self._pending, self._pending_bytes = [], 0
-        elif done is not None:
-            self._batches_sent += 1
-            self._batches.put(([], done))
         if done is not None:
             done.wait()
 
@@ -294,13 +292,13 @@ class CaptureWriter:
             # Keep the whole lines that made it, cut the half one: the file never holds half a record.
             self.frames_written += whole
             if whole:
-                self._last_seq = _line_seq(lines[whole - 1])
+                self._last_seq = line_seq(lines[whole - 1])
             self.frames_lost += len(lines) - whole
             self._fail(exc, self._end + whole_bytes, on_loop=on_loop)
             return
         self._end += whole_bytes
         self.frames_written += len(lines)
-        self._last_seq = _line_seq(lines[-1])
+        self._last_seq = line_seq(lines[-1])
 
     def close(self) -> None:
         """Write what is buffered, fsync and close. Safe to call more than once."""
@@ -357,14 +355,6 @@ class CaptureWriter:
             loop.call_soon(self.on_error, self.error)
         else:
             self.on_error(self.error)
-
-
-def _line_seq(line: bytes) -> int | None:
-    """The `seq` of a capture line (every line starts `{"seq":N,`, see tui.protocol.records)."""
-    try:
-        return int(line[7 : line.index(b",")])
-    except ValueError:
-        return None  # not that shape after all: the error message says "none yet" rather than fail
 
 
 def _open_private(path: Path) -> int:
