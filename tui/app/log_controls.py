@@ -116,7 +116,6 @@ class LogControls(AppBase):
         self._show_filtered(query)
         self.last_filter_seconds = time.perf_counter() - started
         self._user_filter = text
-        self.filter_bar.active = combined
         if combined:
             self.filter_bar.add_class("-shown")
         else:

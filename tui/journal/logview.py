@@ -16,13 +16,14 @@ import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import accumulate
 
 from tui.protocol import Direction, to_ga
 
 from .links import Links
 from .query import Query
-from .store import Frame, Journal
+from .store import _DIRECTIONS, Frame, Journal
 
 RESPONSE_STREAM_TYPES = frozenset(
     {
@@ -37,13 +38,9 @@ MAX_OPEN_LOOKBACK = 64
 """Rows searched backwards for the run that holds a frame (runs interleave only at the tail)."""
 
 
-_STREAMS: dict[tuple[str, int], str | None] = {}
-"""The stream kind of each (type, direction code): decided once, looked up for every frame."""
-_DIRECTIONS = (Direction.OUT, Direction.IN, Direction.LOCAL)
-"""Direction codes, as the journal's columns hold them."""
-
-
-def _stream_kind(event_type: str, direction: Direction) -> str | None:
+@lru_cache(maxsize=1024)  # decided once per (type, direction code), looked up for every frame
+def _stream_kind(event_type: str, code: int) -> str | None:
+    direction = _DIRECTIONS[code]
     ga = to_ga(event_type)
     if ga in RESPONSE_STREAM_TYPES:
         return "response"
@@ -65,10 +62,7 @@ def run_key_at(journal: Journal, index: int) -> tuple[object, ...] | None:
     """`run_key` of the journal's frame `index`, read from its columns (no Frame made)."""
     event_type = journal._names[journal._type[index]]
     code = journal._dir[index]
-    lookup = (event_type, code)
-    kind = _STREAMS.get(lookup, "?")
-    if kind == "?":
-        kind = _STREAMS[lookup] = _stream_kind(event_type, _DIRECTIONS[code])
+    kind = _stream_kind(event_type, code)
     if kind is None:
         return None
     names = journal._names
@@ -251,11 +245,6 @@ class LogView:
         """How far a slice-by-slice build has come, 0 to 1."""
         total = len(self.journal) - self.floor
         return 1.0 if total <= 0 else (self._seen - self.floor) / total
-
-    def _new_row(self, index: int, key: tuple[object, ...] | None) -> Row:
-        row = Row(len(self.rows), array("q", (index,)), key)
-        self.rows.append(row)
-        return row
 
     # -- lines ------------------------------------------------------------------------------
 

@@ -217,6 +217,8 @@ class EventLog(ScrollView, can_focus=True):
             digest = self._digests.get(key)
             if digest is None:
                 digest = self._digests[key] = RunDigest()
+                if len(self._digests) > CACHE_LINES:  # runs scrolled away: rebuilt the same if seen again
+                    del self._digests[next(iter(self._digests))]
         text = render_line(view, line.row, line.member, Columns.fit(width), previous, digest)
         if self.finder is not None:
             plain = text.plain

@@ -7,6 +7,7 @@ paints it. The journal and its projections are read, never changed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rich.text import Text
 
@@ -169,9 +170,7 @@ class RunDigest:
             index = members[position]
             frame = journal[index]
             self.size += frame.size
-            short = _SHORT.get(frame.type)
-            if short is None:
-                short = _SHORT[frame.type] = to_ga(frame.type).rsplit(".", 2)[-2].rsplit("_", 1)[-1]
+            short = _short_name(frame.type)
             self.counts[short] = self.counts.get(short, 0) + 1
             audio_field = AUDIO_FIELDS.get(frame.type)
             if audio_field is not None:
@@ -197,8 +196,10 @@ class RunDigest:
         return " · ".join(parts)
 
 
-_SHORT: dict[str, str] = {}
-"""A delta type's short name in a run's summary (`audio`, `transcript`, `text`, `arguments`)."""
+@lru_cache(maxsize=1024)
+def _short_name(event_type: str) -> str:
+    """A delta type's short name in a run's summary (`audio`, `transcript`, `text`, `arguments`)."""
+    return to_ga(event_type).rsplit(".", 2)[-2].rsplit("_", 1)[-1]
 
 
 def _string_length(raw: str, key: str) -> int | None:
