@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tui.protocol import Direction, Envelope
+from tui.protocol import Direction, Envelope, string_span
 from tui.protocol.events import AUDIO_FIELDS
 
 from .families import Family, family_of
@@ -44,8 +44,6 @@ _DIRECTIONS = (Direction.OUT, Direction.IN, Direction.LOCAL)
 _DIRECTION_CODES = {direction: code for code, direction in enumerate(_DIRECTIONS)}
 _NONE = -1
 """The name code of an absent id."""
-
-_EVENT_ID_KEY = '"event_id":"'
 
 
 class Frame:
@@ -128,12 +126,8 @@ class Frame:
         raw = journal._raw[self.index]  # an append's id is not kept apart: read it from its text
         if raw is None:
             return None
-        start = raw.find(_EVENT_ID_KEY)
-        if start < 0:
-            return None
-        start += len(_EVENT_ID_KEY)
-        end = raw.find('"', start)
-        return raw[start:end] if end > start else None
+        span = string_span(raw, "event_id")
+        return raw[span[0] : span[1]] if span is not None and span[1] > span[0] else None
 
     @property
     def raw(self) -> str | None:

@@ -118,6 +118,19 @@ def _clean(value: str) -> str:
     return value if value.isascii() else _LONE_SURROGATE.sub(_REPLACEMENT, value)
 
 
+def string_span(raw: str, key: str) -> tuple[int, int] | None:
+    """Where the string value of the first `"key":"…"` in a frame's wire text lies (start, end), found
+    without parsing it (an id, an audio field's length). Escaped quotes are not followed: for the
+    values read this way (ids, base64) there are none."""
+    marker = f'"{key}":"'
+    start = raw.find(marker)
+    if start < 0:
+        return None
+    start += len(marker)
+    end = raw.find('"', start)
+    return (start, end) if end >= 0 else None
+
+
 def serialize(event: dict[str, Any]) -> str:
     """Serialize an event compactly, as the official clients do."""
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from rich.text import Text
 
 from tui.journal import Family, Frame, Journal, Links, LogView, Row
-from tui.protocol import Direction, is_known, to_ga
+from tui.protocol import Direction, is_known, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.summary import quote, summarize_event
 
@@ -204,13 +204,8 @@ def _short_name(event_type: str) -> str:
 
 def _string_length(raw: str, key: str) -> int | None:
     """The length of the string value of `key` in a frame's wire text, found without parsing it."""
-    marker = f'"{key}":"'
-    start = raw.find(marker)
-    if start < 0:
-        return None
-    start += len(marker)
-    end = raw.find('"', start)
-    return end - start if end >= 0 else None
+    span = string_span(raw, key)
+    return span[1] - span[0] if span is not None else None
 
 
 def run_summary(journal: Journal, row: Row) -> str:
