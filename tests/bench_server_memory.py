@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import json
 import os
@@ -38,6 +37,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.server_helpers import BYTES_PER_MS, b64, silence, speech_pcm24
+
 SECONDS = 60.0
 RUNS = 2
 CHUNK_MS = 100
@@ -47,7 +48,6 @@ RETRIEVES_PER_NON_READER = 600
 far past the 128 MiB total."""
 SETTLE_S = 5.0
 SAMPLE_S = 0.25
-BYTES_PER_MS = 48
 
 
 def rss_mb(pid: int) -> float:
@@ -56,13 +56,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for {pid}")
-
-
-def speech(text: str) -> bytes:
-    """`text` spoken by espeak-ng as 24 kHz mono PCM16 (the test helper, imported lazily)."""
-    from tests.server_helpers import speech_pcm24
-
-    return speech_pcm24(text)
 
 
 @dataclass
@@ -132,8 +125,8 @@ async def ordinary_turn(url: str) -> None:
         update = {"type": "realtime", "audio": {"input": {"turn_detection": None}}}
         await ws.send(json.dumps({"type": "session.update", "session": update}))
         await until(ws, "session.updated")
-        pcm = speech("what is the weather like in London today")
-        await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(pcm).decode()}))
+        pcm = speech_pcm24("what is the weather like in London today")
+        await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": b64(pcm)}))
         await ws.send(json.dumps({"type": "input_audio_buffer.commit"}))
         await ws.send(json.dumps({"type": "response.create"}))
         await until(ws, "response.done", timeout=120)
@@ -167,10 +160,10 @@ class Flood:
 
 async def flood(url: str, seconds: float) -> Flood:
     """Stream speech and silence as 100 ms appends as fast as possible, reading every event."""
-    turn = speech("turn on the kitchen lights please") + bytes(1000 * BYTES_PER_MS)
+    turn = speech_pcm24("turn on the kitchen lights please") + silence(1000)
     step = CHUNK_MS * BYTES_PER_MS
     frames = [
-        json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(turn[i : i + step]).decode()})
+        json.dumps({"type": "input_audio_buffer.append", "audio": b64(turn[i : i + step])})
         for i in range(0, len(turn), step)
     ]
     result = Flood()
@@ -213,7 +206,7 @@ async def non_reader(url: str, retrieves: int) -> ClientConnection:
     item = {
         "type": "message",
         "role": "user",
-        "content": [{"type": "input_audio", "audio": base64.b64encode(bytes(1000 * BYTES_PER_MS)).decode()}],
+        "content": [{"type": "input_audio", "audio": b64(silence(1000))}],
     }
     await ws.send(json.dumps({"type": "conversation.item.create", "item": item}))
     item_id = (await until(ws, "conversation.item.added"))["item"]["id"]
