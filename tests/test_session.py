@@ -373,3 +373,35 @@ async def test_the_frame_limit_is_configurable_and_frames_within_it_arrive_whole
         session = RealtimeSession(url_target(url), Bus(), max_frame_bytes=1024 * 1024)
         with pytest.raises(ConnectionFailed, match=r"server sent a frame of 1\.6 MB, over the 1 MiB limit.*\(1009\)"):
             await session.connect()
+
+
+async def test_a_burst_of_buffered_frames_does_not_hold_the_loop_until_it_is_read() -> None:
+    """websockets hands over frames it has buffered without yielding: the reader yields every
+    READ_SLICE, so a key press and its screen update are not held up by a whole burst."""
+    delta = json.dumps({"type": "response.output_text.delta", "delta": "x", "item_id": "i", "response_id": "r"})
+    frame = b"\x81" + bytes([len(delta)]) + delta.encode()  # an unmasked server text frame, as sent on the wire
+    count = 4000
+
+    async def burst(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_b"}}))
+        ws.transport.write(frame * count)  # the whole burst in one write: the client buffers it
+        await ws.wait_closed()
+
+    async with scripted_peer(burst) as url:
+        bus = Bus()
+        feed = bus.subscribe(FRAMES)
+        session = RealtimeSession(url_target(url), bus)
+        await session.connect()
+        feed.drain()
+        stretches: list[int] = []  # frames published between two turns of another task
+        received = 0
+        async with asyncio.timeout(20):
+            while received < count:
+                stretch = sum(1 for env in feed.drain() if env.type == "response.output_text.delta")
+                stretches.append(stretch)
+                received += stretch
+                await asyncio.sleep(0)
+        await session.close()
+    longest = max(stretches)
+    assert received == count
+    assert longest < count // 4, f"the reader held the loop for {longest} frames in a row"

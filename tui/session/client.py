@@ -51,6 +51,11 @@ default; a bigger frame is refused by websockets before it is read (close 1009) 
 HANDSHAKE_GRACE = 1.0
 """After an `error` as the first frame, how long to wait for the close that makes it fatal (§1.2)."""
 
+READ_SLICE = 0.002
+"""Seconds the reader may run before it yields to the loop. websockets returns messages it has
+already buffered without yielding, so a burst of frames would otherwise hold up a key press and its
+screen update for as long as the burst takes to parse (40 frames: over 10 ms)."""
+
 
 class ConnectionState(StrEnum):
     """The session's connection state, as shown in the status line."""
@@ -222,12 +227,18 @@ class RealtimeSession:
     async def _reader(self) -> None:
         assert self._ws is not None
         closed: ConnectionClosed | None = None
+        clock = time.perf_counter
+        yield_at = clock() + READ_SLICE
         try:
             async for message in self._ws:
                 try:
                     self._receive(message)
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not end the session
                     self._publish(local_envelope("rt.client_error", f"frame not handled: {type(exc).__name__}: {exc}"))
+                now = clock()
+                if now >= yield_at:
+                    await asyncio.sleep(0)  # let keys and the screen's update in (see READ_SLICE)
+                    yield_at = clock() + READ_SLICE
         except ConnectionClosed as exc:
             closed = exc
         finally:
