@@ -109,12 +109,12 @@ def test_a_url_without_credentials_gets_no_warning(capsys: pytest.CaptureFixture
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize(("preset", "expected"), [(None, "120"), ("30", "30")])
-def test_the_binary_asks_textual_for_120_paints_a_second_unless_the_user_chose(
+@pytest.mark.parametrize(("preset", "expected"), [(None, "240"), ("30", "30")])
+def test_the_binary_asks_textual_for_240_paints_a_second_unless_the_user_chose(
     preset: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A key's effect waits up to one paint period: the console script halves Textual's default
-    (60 a second), and a user's own TEXTUAL_FPS wins."""
+    """A key's effect waits one to two paint periods after the last paint: the console script
+    shortens Textual's default (60 a second), and a user's own TEXTUAL_FPS wins."""
     import os
 
     from tui.__main__ import main

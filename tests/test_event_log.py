@@ -31,6 +31,12 @@ class LogApp(App[None]):
         self.query_one(EventLog).frames_added()
 
 
+class BorderedLogApp(LogApp):
+    """The pane with the border the app gives it (its subtitle is drawn on the border)."""
+
+    CSS = "EventLog { border: round $accent; }"
+
+
 def drawn(log: EventLog) -> list[str]:
     """The lines as drawn on screen (the Line API's own rendering), trailing blanks dropped."""
     return [log.render_line(y).text.rstrip() for y in range(min(log.view.line_count, log.size.height))]
@@ -151,6 +157,78 @@ async def test_moving_within_the_screen_repaints_two_lines_and_draws_what_a_full
         assert app.export_screenshot() == moved
 
 
+async def test_leaving_following_repaints_the_selected_line_and_the_subtitle_only() -> None:
+    """The first ↑ under a stream: the new highlight and the "paused" subtitle on the border, not
+    the pane; and the screen is then exactly what a whole repaint draws."""
+    app = BorderedLogApp()
+    async with app.run_test(size=(120, 14)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(30)])
+        log.focus()
+        await pilot.pause()
+        painted: list[int] = []
+        render_line = log.render_line
+
+        def counting(y: int) -> Any:
+            painted.append(y)
+            return render_line(y)
+
+        log.render_line = counting  # type: ignore[method-assign]
+        await pilot.press("up")
+        await pilot.pause()
+        assert not log.tail and log.cursor_line == 29
+        assert painted == [log.size.height - 1], painted  # the new highlight, at the foot of the pane
+        paused = app.export_screenshot()
+        assert "paused · end: follow" in str(log.border_subtitle) and "paused" in paused
+        log.refresh()
+        await pilot.pause()
+        assert app.export_screenshot() == paused
+
+
+async def test_following_scrolls_to_new_frames_in_the_same_update_that_shows_them() -> None:
+    """A deferred scroll would paint the pane twice per batch: once with the new lines at the old
+    offset, then again scrolled."""
+    app = LogApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated") for _ in range(40)])
+        await pilot.pause()
+        assert log.scroll_offset.y == log.max_scroll_y > 0
+        app.feed([received("rate_limits.updated") for _ in range(7)])
+        assert log.scroll_offset.y == log.max_scroll_y  # before any refresh
+        await pilot.pause()
+        assert "rate_limits.updated" in drawn_from_offset(log)[-1]
+
+
+def drawn_from_offset(log: EventLog) -> list[str]:
+    return [log.render_line(y).text.rstrip() for y in range(log.size.height)]
+
+
+async def test_a_focus_change_keeps_the_rendered_lines_and_a_new_theme_renders_them_again() -> None:
+    app = LogApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(30)])
+        log.focus()
+        await pilot.pause()
+        rendered: list[object] = []
+        render_strip = log._render_strip
+
+        def counting(*args: Any) -> Any:
+            rendered.append(args)
+            return render_strip(*args)
+
+        log._render_strip = counting  # type: ignore[method-assign,assignment]
+        log.blur()  # the :focus style goes: Textual reports a style update
+        await pilot.pause()
+        log.focus()
+        await pilot.pause()
+        assert rendered == []  # every line on screen came from the cache
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        assert len(rendered) >= log.size.height  # the look changed: each line drawn again
+
+
 async def test_paging_up_stops_following() -> None:
     app = LogApp()
     async with app.run_test(size=(120, 10)) as pilot:
@@ -229,10 +307,6 @@ def test_long_types_keep_their_telling_tail() -> None:
     assert abbreviate_type("response.output_audio_transcript.done", 28) == "r.o_a_transcript.done"
     assert abbreviate_type("conversation.item.input_audio_transcription.completed", 28) == "…transcription.completed"
     assert abbreviate_type("session.created", 28) == "session.created"
-
-
-class BorderedLogApp(LogApp):
-    CSS = "EventLog { border: round $accent; }"  # as the app draws it
 
 
 async def test_a_click_selects_the_line_under_the_pointer_inside_the_border() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import App, ComposeResult
 
 from tests.app_helpers import wait_for
@@ -95,6 +97,28 @@ async def test_only_recent_blocks_keep_their_lines_and_old_rows_still_show_and_c
         await pilot.pause()
         assert "answer number 899" in screen(transcript)
         assert len(transcript._blocks) <= CACHED_BLOCKS
+
+
+async def test_a_deferred_repaint_waits_while_the_app_holds_streaming_repaints_back() -> None:
+    """After a key, the app holds streaming repaints back (`paint_after`) so the key's own screen
+    update goes first: the transcript's deferred repaint waits for it, then runs."""
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        transcript = app.query_one(Transcript)
+        app.feed(history(3))
+        await pilot.pause()
+        hold = [time.monotonic() + 60]
+        transcript.paint_after = lambda: hold[0]
+        app.feed([received("response.output_audio_transcript.delta", item_id="live", response_id="rl", delta=" one")])
+        app.feed([received("response.output_audio_transcript.delta", item_id="live", response_id="rl", delta=" two")])
+        renders = transcript.renders
+        transcript._flush_later()  # the deferred repaint's timer firing while held back
+        assert transcript.renders == renders
+        hold[0] = 0.0
+        transcript._flush_later()
+        assert transcript.renders == renders + 1  # the live reply's block, at once
+        await pilot.pause()
+        assert "one two" in "\n".join(transcript.render_line(y).text for y in range(transcript.size.height))
 
 
 def test_a_failed_transcription_does_not_claim_a_latency() -> None:

@@ -157,6 +157,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.status_line = StatusLine(self.facts, id="status")
         self.transcript = Transcript(id="transcript")
         self.transcript.border_title = "Transcript"
+        self.transcript.paint_after = self._streaming_paint_after
         self.event_log = EventLog(self.log_view, id="event-log")
         self.filter_bar = FilterBar(self.journal, id="filter-bar")
         self.find_bar = FindBar(self.journal, id="find-bar")
@@ -253,6 +254,11 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         """True when every frame published so far is journaled and shown: nothing waits in a feed and
         no repaint is pending. Tests wait on it instead of sleeping past the views' rate limit."""
         return not self._views_stale and all(subscription.pending == 0 for _, subscription in self._feeds)
+
+    def _streaming_paint_after(self) -> float:
+        """When a view's own deferred repaint may run: not before the views' next turn, which a key
+        pushes back (KEY_FIRST) so the key's screen update is not also repainting a stream."""
+        return self._views_due
 
     def _refresh_views(self) -> None:
         """Bring every view in line with the current model: one repaint for everything since the last."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
@@ -21,7 +20,7 @@ from textual.strip import Strip
 from tui.journal import Finder, Journal, Line, LogView
 
 from .log_format import Columns, RunDigest, render_line, row_text
-from .virtual import set_virtual_height
+from .virtual import look_of, set_border_subtitle, set_virtual_height
 
 CACHE_LINES = 256
 """Rendered lines kept: six screens of 40 rows. Each is a Strip with caches of its own, which every full
@@ -55,7 +54,7 @@ class EventLog(ScrollView, can_focus=True):
         Binding("y", "copy", "Copy frame", id="log.copy", show=False),
     ]
 
-    tail: reactive[bool] = reactive(True)
+    tail: reactive[bool] = reactive(True, repaint=False)
     """Follow new frames. Off as soon as the user moves; `end` turns it back on."""
 
     class Details(Message):
@@ -102,6 +101,8 @@ class EventLog(ScrollView, can_focus=True):
         """Each shown run's summary, taken in as the run grows (keyed by view generation and row)."""
         self._cursor_line: int | None = None
         self._subtitle: str | None = None
+        self._look: object = None
+        """What the cached lines were drawn with (see `look_of`)."""
 
     @property
     def journal(self) -> Journal:
@@ -140,10 +141,10 @@ class EventLog(ScrollView, can_focus=True):
         self._layout_changed()
 
     def _layout_changed(self) -> None:
-        set_virtual_height(self, self.view.line_count)
+        settled = set_virtual_height(self, self.view.line_count)
         self._cursor_line = self._resolve_cursor()
         if self.tail:
-            self.scroll_end(animate=False, immediate=False, x_axis=False)
+            self.scroll_end(animate=False, immediate=settled, x_axis=False)
         self._update_title()
         self.refresh()
 
@@ -157,8 +158,8 @@ class EventLog(ScrollView, can_focus=True):
         return self.view.line_of(found.row, member)
 
     def _update_title(self) -> bool:
-        """Set the pane's subtitle (counts, following or not); True when it changed. Setting it
-        repaints the whole pane, so an unchanged one is not set again."""
+        """Set the pane's subtitle (counts, following or not); True when it changed. Only its border
+        line is repainted, and an unchanged one is not set again."""
         view = self.view
         parts = [f"{view.shown:,} of {view.in_range:,} frames" if view.query else f"{view.shown:,} frames"]
         if view.floor:
@@ -171,7 +172,7 @@ class EventLog(ScrollView, can_focus=True):
         if subtitle == self._subtitle:
             return False
         self._subtitle = subtitle
-        self.border_subtitle = Text(subtitle)
+        set_border_subtitle(self, subtitle)
         return True
 
     # -- rendering --------------------------------------------------------------------------
@@ -231,9 +232,12 @@ class EventLog(ScrollView, can_focus=True):
         return Strip(segments).crop_extend(0, width, self.rich_style)
 
     def notify_style_update(self) -> None:
-        """Theme changes invalidate every cached line."""
+        """A new look (a theme) invalidates every cached line; a focus moving does not."""
         super().notify_style_update()
-        self._cache.clear()
+        look = look_of(self, *sorted(self.COMPONENT_CLASSES)) if self.is_mounted else None
+        if look is None or look != self._look:
+            self._look = look
+            self._cache.clear()
 
     def on_resize(self) -> None:
         """Width is part of the cache key; keep the virtual size in step."""
@@ -258,13 +262,14 @@ class EventLog(ScrollView, can_focus=True):
         self.on_member = line.member >= 0 and line.row.expanded
         self._cursor_line = number
         self.tail = False
-        scrolled = self._scroll_to_line(number)
-        if self._update_title() or scrolled or previous is None:
+        self._update_title()
+        if self._scroll_to_line(number):
             self.refresh()
         else:
-            # Only the two lines whose highlight moved change: a held arrow key repaints two lines
-            # per step, not the pane (which matters while frames stream in).
-            self.refresh_line(previous)
+            # Only the lines whose highlight moved change (one, from following): a held arrow key
+            # repaints two lines per step, not the pane (which matters while frames stream in).
+            if previous is not None:
+                self.refresh_line(previous)
             self.refresh_line(number)
 
     def select_frame(self, index: int, *, expand: bool = True) -> bool:

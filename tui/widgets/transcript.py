@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -30,7 +30,7 @@ from textual.strip import Strip
 
 from tui.conversation import Item, Origin, TextState
 
-from .virtual import set_virtual_height
+from .virtual import look_of, set_virtual_height
 
 MAX_REFRESH_HZ = 15
 """A streaming reply repaints at most this often (deltas arriving in between coalesce)."""
@@ -45,6 +45,10 @@ _EMPTY = (
     "Press space to talk (again to send), or t to type a message.",
     "Your words appear here as soon as you stop, and fill in when the transcription lands.",
 )
+
+
+def _no_hold() -> float:
+    return 0.0
 
 
 def render_item(item: Item) -> Text:
@@ -127,6 +131,11 @@ class Transcript(ScrollView, can_focus=True):
         """Item id of the selected row; None while following the end."""
         self.renders = 0
         """Blocks rendered since start (the cost the bench measures)."""
+        self._look: object = None
+        """What the rendered blocks were drawn with (see `look_of`)."""
+        self.paint_after: Callable[[], float] = _no_hold
+        """The earliest time (monotonic) a deferred repaint may run: the app holds streaming
+        repaints back while a key's own screen update goes first."""
 
     # -- data -------------------------------------------------------------------------------
 
@@ -174,7 +183,15 @@ class Transcript(ScrollView, can_focus=True):
             self._flush()
         else:
             self._flush_pending = True
-            self.set_timer(wait, self._flush)
+            self.set_timer(wait, self._flush_later)
+
+    def _flush_later(self) -> None:
+        """The deferred repaint, unless `paint_after` holds it back a little longer."""
+        hold = self.paint_after() - time.monotonic()
+        if hold > 0:
+            self.set_timer(hold, self._flush_later)
+        else:
+            self._flush()
 
     def _flush(self) -> None:
         self._flush_pending = False
@@ -192,9 +209,9 @@ class Transcript(ScrollView, can_focus=True):
             block = self._store(item_id, self._render_block(self._items[item_id], width))
             layout = layout or old is None or old != (width, len(block.strips))
         if layout:
-            self._relayout()
+            settled = self._relayout()
             if at_end and self.selected is None:
-                self.scroll_end(animate=False, immediate=False)
+                self.scroll_end(animate=False, immediate=settled)
             self.refresh()
         else:
             for item_id in dirty:
@@ -202,9 +219,10 @@ class Transcript(ScrollView, can_focus=True):
                 if region is not None:
                     self.refresh(region)
 
-    def _relayout(self) -> None:
+    def _relayout(self) -> bool:
         """Heights and offsets of every block: each block's height is its cached line count (a block
-        is wrapped again only when it changed or the width did), the offsets one C-level pass."""
+        is wrapped again only when it changed or the width did), the offsets one C-level pass.
+        True when the new height is in effect at once (see `set_virtual_height`)."""
         width = self._text_width()
         known = self._block_heights
         heights = []
@@ -217,7 +235,7 @@ class Transcript(ScrollView, can_focus=True):
         self._heights = heights
         self._offsets = list(accumulate(heights, initial=0))[:-1]
         self._positions = {item_id: position for position, item_id in enumerate(self._order)}
-        set_virtual_height(self, sum(heights) if self._order else len(_EMPTY) + 1)
+        return set_virtual_height(self, sum(heights) if self._order else len(_EMPTY) + 1)
 
     def _region_of(self, item_id: str) -> Region | None:
         position = self._positions.get(item_id)
@@ -297,8 +315,12 @@ class Transcript(ScrollView, can_focus=True):
         self.refresh()
 
     def notify_style_update(self) -> None:
-        """Theme changes invalidate the rendered blocks."""
+        """A new look (a theme) invalidates the rendered blocks; a focus moving does not."""
         super().notify_style_update()
+        look = look_of(self, *sorted(self.COMPONENT_CLASSES)) if self.is_mounted else None
+        if look is not None and look == self._look:
+            return
+        self._look = look
         self._blocks.clear()
         if self._order:
             self._relayout()
