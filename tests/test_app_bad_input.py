@@ -87,3 +87,53 @@ async def test_without_a_speaker_text_replies_still_arrive_and_the_user_is_told(
             # Said once, not once per audio delta.
             assert sum("speaker unavailable" in row for row in rows) == 1
             assert items(app, "assistant")[-1].text
+
+
+EVIL = "\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b[31mred\x9b1m"
+"""Control sequences a server string might carry: an OSC 52 clipboard write, a screen clear, a
+colour, an 8-bit CSI. Shown, they must be symbols; obeyed, they would act on the user's terminal."""
+
+
+async def control_sequences_peer(ws: ServerConnection) -> None:
+    """A server whose strings carry terminal control sequences: in an error, an unknown type, a
+    transcript, a session id."""
+    await ws.send(json.dumps({"type": "session.created", "session": {"id": f"sess_{EVIL}"}}))
+    async for message in ws:
+        if json.loads(message).get("type") != "session.update":
+            continue
+        await ws.send(json.dumps({"type": "session.updated", "session": {"id": f"sess_{EVIL}"}}))
+        await ws.send(json.dumps({"type": "error", "error": {"type": "server_error", "message": f"boom {EVIL}"}}))
+        await ws.send(json.dumps({"type": f"vendor.{EVIL}", "note": EVIL}))
+        item = {
+            "id": "item_evil",
+            "type": "message",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": f"hello {EVIL} world"}],
+        }
+        await ws.send(json.dumps({"type": "conversation.item.added", "previous_item_id": None, "item": item}))
+
+
+def _controls(text: str) -> set[str]:
+    return {c for c in text if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0}
+
+
+async def test_control_sequences_in_server_text_are_shown_never_sent_to_the_terminal() -> None:
+    async with scripted_peer(control_sequences_peer) as url:
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_for(pilot, lambda: items(app, "assistant"), 10, "the item with control sequences")
+            await wait_for(pilot, lambda: notices(app), 5, "the server error's notice")
+            await views_settled(pilot, app)
+            await pilot.pause()
+            painted = []
+            for widget in (app.query_one(EventLog), app.query_one(Transcript), app.status_line):
+                painted += [
+                    "".join(segment.text for segment in line)
+                    for line in widget.render_lines(widget.region.reset_offset)
+                ]
+            painted += [f"{title} {message}" for title, message in notices(app)]
+            shown = "\n".join(painted)
+            assert _controls(shown) - {"\n"} == set(), sorted(_controls(shown))
+            assert "␛]52;c;cHduZWQ=␇" in shown  # the clipboard write, as symbols
+            assert "hello ␛]52" in shown and "boom ␛]52" in shown and "note=␛]52" in shown

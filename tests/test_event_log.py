@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rich.segment import Segment
+from rich.style import Style
 from textual.app import App, ComposeResult
 
 from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
@@ -318,3 +320,58 @@ async def test_a_click_selects_the_line_under_the_pointer_inside_the_border() ->
         assert log.content_region.y == 1  # the border's row above the first line
         await pilot.click(EventLog, offset=(10, 2))  # the pane's second row inside the border
         assert log.cursor_line == 1 and log.selected == 1
+
+
+@pytest.mark.parametrize("width", [58, 120])
+def test_a_line_painted_from_its_pieces_is_what_rich_renders_of_its_text(width: int) -> None:
+    """The log paints a line's pieces as segments directly (no Rich text machinery per line): the
+    terminal must get exactly what rendering `render_line`'s text gives, selected or not, for
+    runs, their frames, links, lint marks, unknown types and server text with control codes."""
+    from rich.console import Console
+    from textual.strip import Strip
+
+    from tui.model import new_model
+    from tui.widgets.log_format import line_pieces, line_segments, render_line
+
+    model = new_model()
+    model.ingest(
+        [
+            connecting(),
+            received("session.created", session={"id": "sess_1"}),
+            sent("response.cancel", event_id="evt_cancel"),
+            received(
+                "error",
+                error={"type": "invalid_request_error", "message": "no\x1b[31m red\x07", "event_id": "evt_cancel"},
+            ),
+            received("vendor.surprise", note="\x1b]0;title\x07 tab\there"),
+            sent("input_audio_buffer.append", audio="UklGRiQAAABXQVZF"),  # a WAV header: a lint mark
+            received("response.created", response={"id": "resp_1"}),
+            *response_stream("resp_1", "item_a", [" Sure,", " turning", " on"]),
+            received("response.done", response={"id": "resp_1", "status": "completed"}),
+        ]
+    )
+    view = model.log_view
+    view.catch_up()
+    view.set_expanded(view.rows[-2], True)
+    console = Console(width=width, color_system="truecolor", force_terminal=True)
+    cursor = Style.parse("on #334455 bold")
+    columns = Columns.fit(width)
+    compared = 0
+    for number in range(view.line_count):
+        line = view.line(number)
+        assert line is not None
+        previous_index = view.previous_index(line.frame_index)
+        previous = model.journal[previous_index] if previous_index is not None else None
+        for selected in (False, True):
+            pieces = line_pieces(view, line.row, line.member, columns, previous)
+            fast = line_segments(pieces)
+            text = render_line(view, line.row, line.member, columns, previous)
+            if selected:
+                fast = list(Segment.apply_style(fast, post_style=cursor))
+                text.stylize(cursor)
+            painted = Strip(fast).crop_extend(0, width, None).render(console)
+            rendered = Strip(list(text.render(console))).crop_extend(0, width, None).render(console)
+            assert painted == rendered, (number, selected)
+            assert "\x1b]" not in painted and "\x07" not in painted
+            compared += 1
+    assert compared >= 2 * 12

@@ -204,3 +204,13 @@ def test_summaries_are_one_line() -> None:
     assert summarize({"type": "conversation.item.input_audio_transcription.completed", "transcript": "hi\n"}) == "'hi'"
     b64 = base64.b64encode(bytes(960)).decode()
     assert summarize({"type": "input_audio_buffer.append", "audio": b64}) == "[audio 960 B · 20 ms]"
+
+
+def test_printable_shows_control_characters_as_symbols_and_leaves_text_alone() -> None:
+    from tui.protocol import printable
+
+    assert printable("plain — text, ümlauts, 日本語") == "plain — text, ümlauts, 日本語"
+    assert printable("a\x1b]52;c;eA==\x07b") == "a␛]52;c;eA==␇b"  # an OSC 52 clipboard write, defused
+    assert printable("tab\there\nnext\r") == "tab here next "  # one line
+    assert printable("tab\there\r\nnext", lines=True) == "tab\there\nnext"  # a transcript keeps its lines
+    assert printable("\x9b31m\x7f") == "\ufffd31m␡"  # an 8-bit CSI and DEL

@@ -21,7 +21,7 @@ from tui.bus import Bus, Subscription
 from tui.config import Settings
 from tui.conversation import Conversation, Item, TextState
 from tui.launch import open_target, session_options
-from tui.protocol import Envelope, error_summary, field, session_update, text
+from tui.protocol import Envelope, error_summary, field, printable, session_update, text
 from tui.protocol.strict_json import dumps as strict_dumps
 from tui.session import (
     FRAMES,
@@ -124,7 +124,10 @@ class _Turn:
         ours = {event.get("event_id") for event in events}
         for named, summary in self.errors[since:]:
             if named and named not in ours:
-                print(f"rt-tui send: server error (about another frame, the turn goes on): {summary}", file=sys.stderr)
+                print(
+                    f"rt-tui send: server error (about another frame, the turn goes on): {printable(summary)}",
+                    file=sys.stderr,
+                )
 
     def user_item(self, item_id: str | None) -> Item | None:
         return self.conv.items.get(item_id) if item_id else None
@@ -136,9 +139,9 @@ class _Turn:
         users = [i for i in self.conv.ordered() if i.role == "user"]
         assistant = self.assistant_text()
         if users:
-            print(f"user: {users[-1].display_text}")
+            print(f"user: {printable(users[-1].display_text)}")
         if assistant:
-            print(f"assistant: {assistant} (incomplete)")
+            print(f"assistant: {printable(assistant)} (incomplete)")
 
     def assistant_text(self) -> str:
         texts = [i.text for i in self.conv.ordered() if i.role == "assistant" and i.text]
@@ -227,12 +230,13 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
     assert user is not None and turn.response_done is not None
     status = str(turn.response_done.get("status"))
     if not turn.json_out:
-        print(f"user: {user.display_text if user.state is not TextState.DONE else user.text}")
-        print(f"assistant: {turn.assistant_text() or '(no text)'}")
+        # Server text on a terminal: its control characters are shown, not obeyed (--json is exact).
+        print(f"user: {printable(user.display_text if user.state is not TextState.DONE else user.text)}")
+        print(f"assistant: {printable(turn.assistant_text()) or '(no text)'}")
     if user.state is TextState.FAILED:
-        print(f"rt-tui send: transcription failed: {user.error}", file=sys.stderr)
+        print(f"rt-tui send: transcription failed: {printable(user.error or '')}", file=sys.stderr)
         return 1
     if status != "completed":
-        print(f"rt-tui send: response ended with status {status}", file=sys.stderr)
+        print(f"rt-tui send: response ended with status {printable(status)}", file=sys.stderr)
         return 1
     return 0

@@ -239,10 +239,13 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         if model is not self.model:
             return  # another proxied session: its views catch up when it is shown
         journal = self.journal
-        for index in added:
-            frame = journal[index]
-            if frame.type in _TOASTED and frame.direction is not Direction.OUT:
-                self._react_to(index)
+        # Frames worth a notice are rare: their types are checked on the envelopes (a set lookup
+        # each), and the journal is read only for a batch that has one or gained fault frames.
+        if len(added) != len(frames) or not _TOASTED.isdisjoint(env.type for env in frames):
+            for index in added:
+                frame = journal[index]
+                if frame.type in _TOASTED and frame.direction is not Direction.OUT:
+                    self._react_to(index)
         if not self._views_stale:
             self._views_stale = True
             self._stale_since = time.monotonic()

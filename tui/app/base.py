@@ -15,7 +15,7 @@ from tui.conversation import Conversation
 from tui.journal import Journal, Links, LogView, Pipeline, SessionFacts
 from tui.lint import Severity
 from tui.model import SessionModel
-from tui.protocol import Envelope, local_envelope
+from tui.protocol import Envelope, local_envelope, printable
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession
 from tui.widgets import EventLog, Recorder, StatusLine, Transcript
@@ -104,8 +104,10 @@ class AppBase(App[None]):
         return self.model.log_view
 
     def say(self, message: str, *, title: str = "", severity: str = "information", timeout: float = 6) -> None:
-        """A notification whose text is shown as written: server text is never read as markup."""
+        """A notification whose text is shown as written: server text is never read as markup, and
+        its control characters are shown, not obeyed (`printable`)."""
         level = severity if severity in ("information", "warning", "error") else "information"
+        message, title = printable(message, lines=True), printable(title)
         self.notify(message, title=title, severity=level, timeout=timeout, markup=False)  # type: ignore[arg-type]
 
     def keep_text(self, text: str, name: str, *, copy: bool) -> Path | None:

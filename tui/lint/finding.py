@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from tui.journal import Journal
+from tui.protocol import printable
 
 
 class Severity(StrEnum):
@@ -72,8 +73,8 @@ def frame_label(journal: Journal, index: int) -> str:
 def format_finding(finding: Finding, journal: Journal) -> str:
     """Two lines of plain text for a terminal: severity, rule and message; then the fix and the frames."""
     frames = ", ".join(frame_label(journal, index) for index in finding.frames)
-    head = f"{finding.severity.value}: {finding.rule}: {finding.message}"
-    tail = f"  fix: {finding.fix}"
+    head = f"{finding.severity.value}: {finding.rule}: {printable(finding.message)}"
+    tail = f"  fix: {printable(finding.fix)}"
     if frames:
         tail += f" [frames: {frames}]"
     return f"{head}\n{tail}"

@@ -7,6 +7,7 @@ from .codec import FrameError, client_event_id, new_id, parse, serialize, string
 from .envelope import Direction, Envelope, local_envelope, next_seq
 from .events import Dialect, is_known, to_beta, to_ga
 from .fields import error_summary, field, ident, integer, obj, objects, text
+from .printable import printable
 from .redact import audio_tag, redact, summarize
 from .session_config import (
     ClientSessionOptions,
@@ -40,6 +41,7 @@ __all__ = [
     "next_seq",
     "new_id",
     "parse",
+    "printable",
     "redact",
     "serialize",
     "session_update",

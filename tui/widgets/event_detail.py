@@ -24,7 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.journal import Frame, Journal, Links
-from tui.protocol import redact, strict_json
+from tui.protocol import printable, redact, strict_json
 
 from .log_format import ARROWS, delta_text, size_text, time_text
 
@@ -79,7 +79,7 @@ class EventDetail(ModalScreen[int | None]):
         first = self.journal[self.indices[0]]
         with VerticalScroll() as scroll:
             count = f" · {len(self.indices)} frames" if len(self.indices) > 1 else ""
-            scroll.border_title = Text(f"{first.type}{count}")
+            scroll.border_title = Text(f"{printable(first.type)}{count}")
             scroll.border_subtitle = "c copy · s save · x linked frame · esc close"
             yield Static(Group(*parts))
 
@@ -95,7 +95,7 @@ class EventDetail(ModalScreen[int | None]):
         parts.append(JSON(json.dumps(redact(data, max_string=MAX_STRING), ensure_ascii=False)))
         if frame.type == "rt.malformed" and frame.raw:
             raw = frame.raw if len(frame.raw) <= MAX_STRING else frame.raw[:MAX_STRING] + f"… (+{len(frame.raw)} chars)"
-            parts.append(Text.assemble(("raw frame:\n", "bold"), raw))
+            parts.append(Text.assemble(("raw frame:\n", "bold"), printable(raw, lines=True)))
         return parts
 
     def header(self, frame: Frame) -> str:
@@ -105,7 +105,7 @@ class EventDetail(ModalScreen[int | None]):
         return (
             f"#{frame.seq} {ARROWS[frame.direction]} {frame.direction.value} · "
             f"{time_text(self.journal.since_connect(frame))} since connect · Δt {delta} · "
-            f"{size_text(frame.size)} · {frame.type}"
+            f"{size_text(frame.size)} · {printable(frame.type)}"
         )
 
     def _linked(self, index: int) -> list[RenderableType]:

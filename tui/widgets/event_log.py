@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
@@ -19,8 +22,11 @@ from textual.strip import Strip
 
 from tui.journal import Finder, Journal, Line, LogView
 
-from .log_format import Columns, RunDigest, render_line, row_text
+from .log_format import Columns, RunDigest, line_pieces, line_segments, render_line, row_text
 from .virtual import look_of, set_border_subtitle, set_virtual_height
+
+_COMPONENTS = ("event-log--cursor", "event-log--match")
+"""The component classes a line is drawn with, in the order `_styles` returns them."""
 
 CACHE_LINES = 256
 """Rendered lines kept: six screens of 40 rows. Each is a Strip with caches of its own, which every full
@@ -101,7 +107,7 @@ class EventLog(ScrollView, can_focus=True):
         """Each shown run's summary, taken in as the run grows (keyed by view generation and row)."""
         self._cursor_line: int | None = None
         self._subtitle: str | None = None
-        self._look: object = None
+        self._look: tuple[str, Style, tuple[Style, ...]] | None = None
         """What the cached lines were drawn with (see `look_of`)."""
 
     @property
@@ -183,7 +189,7 @@ class EventLog(ScrollView, can_focus=True):
         number = self.scroll_offset.y + y
         line = self.view.line(number)
         if line is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._styles()[1])
         selected = number == self._cursor_line
         finder = self.finder
         key = (
@@ -220,21 +226,38 @@ class EventLog(ScrollView, can_focus=True):
                 digest = self._digests[key] = RunDigest()
                 if len(self._digests) > CACHE_LINES:  # runs scrolled away: rebuilt the same if seen again
                     del self._digests[next(iter(self._digests))]
-        text = render_line(view, line.row, line.member, Columns.fit(width), previous, digest)
-        if self.finder is not None:
-            plain = text.plain
-            match_style = self.get_component_rich_style("event-log--match")
-            for start, end in self.finder.spans(plain):
+        pieces = line_pieces(view, line.row, line.member, Columns.fit(width), previous, digest)
+        _, base, (cursor_style, match_style) = self._styles()
+        if self.finder is None:
+            # The common case, straight to segments: a line's pieces never overlap.
+            segments = line_segments(pieces)
+            if selected:
+                segments = list(Segment.apply_style(segments, post_style=cursor_style))
+        else:
+            # Matches cut across pieces: Rich's text resolves the overlapping styles.
+            text = Text(no_wrap=True, overflow="crop")
+            for piece, style in pieces:
+                text.append(piece, style)
+            for start, end in self.finder.spans(text.plain):
                 text.stylize(match_style, start, end)
-        if selected:
-            text.stylize(self.get_component_rich_style("event-log--cursor"))
-        segments = list(text.render(self.app.console))
-        return Strip(segments).crop_extend(0, width, self.rich_style)
+            if selected:
+                text.stylize(cursor_style)
+            segments = list(text.render(self.app.console))
+        return Strip(segments).crop_extend(0, width, base)
+
+    def _styles(self) -> tuple[str, Style, tuple[Style, ...]]:
+        """The look the lines are drawn with (theme, the pane's style, cursor and match styles),
+        taken once per style change: Textual derives a widget's style from its ancestors' on every
+        call, tens of microseconds a line."""
+        look = self._look
+        if look is None:
+            look = self._look = look_of(self, *_COMPONENTS)
+        return look
 
     def notify_style_update(self) -> None:
         """A new look (a theme) invalidates every cached line; a focus moving does not."""
         super().notify_style_update()
-        look = look_of(self, *sorted(self.COMPONENT_CLASSES)) if self.is_mounted else None
+        look = look_of(self, *_COMPONENTS) if self.is_mounted else None
         if look is None or look != self._look:
             self._look = look
             self._cache.clear()

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from tui.journal import Journal
 from tui.lint import Finding, Severity
 from tui.lint.finding import frame_label
+from tui.protocol import printable
 
 SEVERITY_STYLES = {Severity.ERROR: "bold #f7768e", Severity.WARNING: "bold #e0af68", Severity.INFO: "#7aa2f7"}
 SEVERITY_MARKS = {Severity.ERROR: "✖", Severity.WARNING: "▲", Severity.INFO: "ℹ"}
@@ -33,10 +34,10 @@ def finding_text(finding: Finding, journal: Journal) -> Text:
         (f"{SEVERITY_MARKS[finding.severity]} {finding.severity.value} ", style),
         (finding.rule, "bold"),
         "\n",
-        finding.message,
+        printable(finding.message),
         "\n",
         ("fix: ", "bold"),
-        finding.fix,
+        printable(finding.fix),
     )
     if finding.frames:
         frames = ", ".join(frame_label(journal, index) for index in finding.frames[:6])

@@ -1,6 +1,6 @@
 """How one line of the event log reads: columns, widths, type abbreviation, run summaries.
 
-Pure text (Rich `Text`), no widget state: the event-log widget asks for a line, caches it, and
+Pure text (styled pieces, or a Rich `Text`), no widget state: the event-log widget asks for a line, caches it, and
 paints it. The journal and its projections are read, never changed.
 """
 
@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rich.control import strip_control_codes
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
 from tui.journal import Family, Frame, Journal, Links, LogView, Row
-from tui.protocol import Direction, is_known, string_span, to_ga
+from tui.protocol import Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.summary import quote, summarize_event
 
@@ -30,7 +33,11 @@ FAMILY_STYLES = {
 }
 DIRECTION_STYLES = {Direction.OUT: "bold #7dcfff", Direction.IN: "bold #9ece6a", Direction.LOCAL: "#ff9e64"}
 DIM = "#737aa2"
-MARKS = {"error": ("✖ ", "bold #f7768e"), "warning": ("▲ ", "bold #e0af68"), "info": ("ℹ ", "#7aa2f7")}
+MARKS: dict[str, tuple[str, str | None]] = {
+    "error": ("✖ ", "bold #f7768e"),
+    "warning": ("▲ ", "bold #e0af68"),
+    "info": ("ℹ ", "#7aa2f7"),
+}
 """Badges on frames the linter found something in, by severity."""
 
 
@@ -230,26 +237,31 @@ def row_text(view: LogView, row: Row) -> str:
     return f"{ARROWS[frame.direction]} {type_label(frame)} {frame_summary(journal, view.links, frame)}"
 
 
-def render_line(
+Piece = tuple[str, str | None]
+"""A stretch of a line: its text and its Rich style (None: plain)."""
+
+
+def line_pieces(
     view: LogView,
     row: Row,
     member: int,
     columns: Columns,
     previous: Frame | None,
     digest: RunDigest | None = None,
-) -> Text:
-    """One line of the log: a row (collapsed run or single frame) or one frame of an expanded run."""
+) -> list[Piece]:
+    """One line of the log as styled pieces: a row (collapsed run or single frame) or one frame of
+    an expanded run. Pieces rather than a Rich `Text`: the log paints them as segments directly."""
     journal = view.journal
     is_member = member >= 0 and row.expanded
     index = row.members[member] if is_member else row.first
     frame = journal[index]
-    family_style = FAMILY_STYLES[frame.family]
     collapsed_run = not is_member and row.count > 1
+    pieces: list[Piece] = []
     if is_member:
-        lead = Text(" │" if member < row.count - 1 else " └", style=DIM)
+        pieces.append((" │" if member < row.count - 1 else " └", DIM))
     else:
         marker = "▸" if collapsed_run and not row.expanded else "▾" if collapsed_run else ARROWS[frame.direction]
-        lead = Text(f"{marker} ", style=DIRECTION_STYLES[frame.direction])
+        pieces.append((f"{marker} ", DIRECTION_STYLES[frame.direction]))
     if collapsed_run and not is_member:
         if digest is None:
             digest = RunDigest()
@@ -259,22 +271,47 @@ def render_line(
         label, size, summary = type_label(frame), frame.size, frame_summary(journal, view.links, frame)
     delta = frame.mono - previous.mono if previous is not None else None
     type_width = columns.type - (2 if is_member else 0)
-    line = Text(no_wrap=True, overflow="crop")
-    line.append_text(lead)
     if columns.time:
-        line.append(f"{time_text(journal.since_connect(frame)):<{columns.time}}", style=DIM)
-    line.append(f"{delta_text(delta):>{columns.delta - 1}} ", style=DIM)
+        pieces.append((f"{time_text(journal.since_connect(frame)):<{columns.time}}", DIM))
+    pieces.append((f"{delta_text(delta):>{columns.delta - 1}} ", DIM))
     if is_member:
-        line.append("  ")  # a run's frames sit indented under its line
-    line.append(f"{abbreviate_type(label, type_width):<{type_width}} ", style=family_style)
+        pieces.append(("  ", None))  # a run's frames sit indented under its line
+    label = printable(label)  # server text (an unknown type): shown, never obeyed by the terminal
+    pieces.append((f"{abbreviate_type(label, type_width):<{type_width}} ", FAMILY_STYLES[frame.family]))
     if columns.size:
         shown_size = size_text(size) if frame.direction is not Direction.LOCAL else ""
-        line.append(f"{shown_size:>{columns.size - 1}} ", style=DIM)
+        pieces.append((f"{shown_size:>{columns.size - 1}} ", DIM))
     mark = _mark(view, row, index, collapsed_run)
     if mark is not None:
-        line.append(*MARKS.get(mark, MARKS["info"]))
-    line.append(summary.replace("\n", " "))
+        pieces.append(MARKS.get(mark, MARKS["info"]))
+    pieces.append((printable(summary), None))
+    return pieces
+
+
+def render_line(
+    view: LogView,
+    row: Row,
+    member: int,
+    columns: Columns,
+    previous: Frame | None,
+    digest: RunDigest | None = None,
+) -> Text:
+    """One line of the log as Rich text (see `line_pieces`)."""
+    line = Text(no_wrap=True, overflow="crop")
+    for text, style in line_pieces(view, row, member, columns, previous, digest):
+        line.append(text, style)
     return line
+
+
+def line_segments(pieces: list[Piece]) -> list[Segment]:
+    """The pieces as Rich segments: what `Text.render` makes of `render_line`'s text (control codes
+    stripped, styles parsed), without its general machinery for overlapping spans."""
+    return [Segment(strip_control_codes(text), _style(style) if style else None) for text, style in pieces if text]
+
+
+@lru_cache(maxsize=64)
+def _style(definition: str) -> Style:
+    return Style.parse(definition)
 
 
 def _mark(view: LogView, row: Row, index: int, whole_row: bool) -> str | None:

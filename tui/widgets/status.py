@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from tui.journal import SessionFacts
+from tui.protocol import printable
 
 _STATE_STYLES = {
     "idle": "dim",
@@ -50,7 +51,7 @@ class StatusLine(Widget):
         facts = self.facts
         width = self.content_size.width
         state = self.state_override or facts.state
-        session_id = facts.session_id
+        session_id = printable(facts.session_id)
         for variant in range(5):
             line = self._line(facts, state, session_id, variant)
             if line.cell_len <= width:
@@ -71,7 +72,7 @@ class StatusLine(Widget):
             parts += ["  ", (f"▼{facts.frames_in:,} ▲{facts.frames_out:,}", "dim")]
         if self.findings_note:
             parts += ["  ", (self.findings_note, "bold #e0af68")]
-        detail = facts.describe()
+        detail = printable(facts.describe())
         if detail:
             parts += ["  ", (detail, "italic")]
         return Text.assemble(*parts)

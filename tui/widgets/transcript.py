@@ -29,8 +29,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.conversation import Item, Origin, TextState
+from tui.protocol import printable
 
 from .virtual import look_of, set_virtual_height
+
+_COMPONENTS = ("transcript--cursor", "transcript--muted")
+"""The component classes rows are drawn with, in the order `_styles` returns them."""
 
 MAX_REFRESH_HZ = 15
 """A streaming reply repaints at most this often (deltas arriving in between coalesce)."""
@@ -54,14 +58,14 @@ def _no_hold() -> float:
 def render_item(item: Item) -> Text:
     """The Rich text of one item: a role line with its facts, then the words (plain text)."""
     if item.role == "session":
-        return Text(f"── {item.text} ──", style="bold #737aa2")
+        return Text(f"── {printable(item.text)} ──", style="bold #737aa2")
     label = _ROLE_LABELS.get(item.role, item.role)
     head = Text(label, style="bold")
     facts: list[str] = []
     if item.role == "user" and item.has_audio:
         facts.append("recorded audio" if item.origin is Origin.BUFFER else "audio via conversation.item.create")
     if item.kind == "function_call" and item.name:
-        facts.append(f"call {item.name}")
+        facts.append(f"call {printable(item.name)}")
     if item.state is TextState.STREAMING and item.text:
         facts.append("streaming…")
     if item.status in ("cancelled", "incomplete", "truncated"):
@@ -74,9 +78,9 @@ def render_item(item: Item) -> Text:
     if facts:
         head.append("  " + " · ".join(facts), style="dim")
     if item.state is TextState.FAILED:
-        body = Text(f"(transcription failed: {item.error})", style="bold red")
+        body = Text(f"(transcription failed: {printable(item.error or '')})", style="bold red")
     else:
-        body = Text(item.display_text)  # server text: a Text, never markup
+        body = Text(printable(item.display_text, lines=True))  # server text: never markup, never a terminal command
         if not item.text:
             body.stylize("italic dim")
     return Text.assemble(head, "\n", body)
@@ -131,7 +135,7 @@ class Transcript(ScrollView, can_focus=True):
         """Item id of the selected row; None while following the end."""
         self.renders = 0
         """Blocks rendered since start (the cost the bench measures)."""
-        self._look: object = None
+        self._look: tuple[str, Style, tuple[Style, ...]] | None = None
         """What the rendered blocks were drawn with (see `look_of`)."""
         self.paint_after: Callable[[], float] = _no_hold
         """The earliest time (monotonic) a deferred repaint may run: the app holds streaming
@@ -280,7 +284,7 @@ class Transcript(ScrollView, can_focus=True):
             bar_style = Style.parse("#f7768e")
         bar = "┃ " if item.role != "session" else "  "
         # Padded to the pane's width once, here, not on every repaint.
-        full, base = width + 3, self.rich_style
+        full, base = width + 3, self._styles()[1]
         strips = [Strip([Segment(bar, bar_style), *segments]).crop_extend(0, full, base) for segments in lines]
         strips.append(Strip.blank(full, base))
         return _Block(strips, width)
@@ -290,23 +294,23 @@ class Transcript(ScrollView, can_focus=True):
         width = self.size.width
         number = self.scroll_offset.y + y
         if not self._order:
-            muted = self.get_component_rich_style("transcript--muted")
+            _, base, (_, muted) = self._styles()
             if 1 <= number <= len(_EMPTY):
-                return Strip([Segment(" " + _EMPTY[number - 1], muted)]).crop_extend(0, width, self.rich_style)
-            return Strip.blank(width, self.rich_style)
+                return Strip([Segment(" " + _EMPTY[number - 1], muted)]).crop_extend(0, width, base)
+            return Strip.blank(width, base)
         if not self._offsets or len(self._heights) != len(self._order):
             self._relayout()
         position = bisect_right(self._offsets, number) - 1
         if position < 0 or position >= len(self._order):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._styles()[1])
         item_id = self._order[position]
         block = self._block(item_id)
         within = number - self._offsets[position]
         if within >= len(block.strips):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._styles()[1])
         strip = block.strips[within]
         if item_id == self.selected and within < len(block.strips) - 1:
-            return strip.apply_style(self.get_component_rich_style("transcript--cursor"))
+            return strip.apply_style(self._styles()[2][0])
         return strip
 
     def on_resize(self) -> None:
@@ -314,10 +318,18 @@ class Transcript(ScrollView, can_focus=True):
         self._relayout() if self._order else None
         self.refresh()
 
+    def _styles(self) -> tuple[str, Style, tuple[Style, ...]]:
+        """The look the rows are drawn with (theme, the pane's style, cursor and muted styles), taken
+        once per style change: Textual derives a widget's style from its ancestors' on every call."""
+        look = self._look
+        if look is None:
+            look = self._look = look_of(self, *_COMPONENTS)
+        return look
+
     def notify_style_update(self) -> None:
         """A new look (a theme) invalidates the rendered blocks; a focus moving does not."""
         super().notify_style_update()
-        look = look_of(self, *sorted(self.COMPONENT_CLASSES)) if self.is_mounted else None
+        look = look_of(self, *_COMPONENTS) if self.is_mounted else None
         if look is not None and look == self._look:
             return
         self._look = look

@@ -49,7 +49,8 @@ def set_border_subtitle(widget: Widget, subtitle: str) -> None:
     stores the subtitle as Textual's own setter does and marks only the line that shows it.
     """
     outer = widget.outer_size
-    if not widget.is_mounted or widget._border_subtitle is None or not outer or not widget.styles.border_bottom[0]:
+    drawn = widget.styles.border_bottom[0] not in ("", "none", "hidden")
+    if not widget.is_mounted or widget._border_subtitle is None or not outer or not drawn:
         widget.border_subtitle = Text(subtitle)  # the first, or no bottom border to draw it on: the plain way
         return
     widget._border_subtitle = Content(subtitle).expand_tabs(4).split()[0]

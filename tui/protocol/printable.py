@@ -1,0 +1,28 @@
+"""Text a terminal shows and never obeys.
+
+Server strings (error messages, transcripts, event types, unknown fields) go on the screen, into
+notices and to stdout. A control character among them is an instruction to the terminal: ESC
+starts sequences that move the cursor, recolour, retitle the window or write the clipboard (OSC
+52), and an unterminated one swallows what follows. Rich's text drops only a few (BEL, BS, VT, FF,
+CR) and Textual paints the rest as given, so every server string is passed through `printable`
+before it is shown: each control character becomes its visible symbol (ESC → ␛, BEL → ␇).
+"""
+
+from __future__ import annotations
+
+_PICTURES = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421} | dict.fromkeys(range(0x80, 0xA0), 0xFFFD)
+"""C0 controls to their Unicode control pictures, DEL to ␡, C1 controls to the replacement mark."""
+
+_ONE_LINE = _PICTURES | {ord("\t"): " ", ord("\n"): " ", ord("\r"): " "}
+_LINES = _PICTURES | {ord("\t"): "\t", ord("\n"): "\n", ord("\r"): None}
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """`text` with every control character shown as a symbol instead of acting on the terminal.
+
+    One line by default (tabs and line breaks become spaces); with `lines`, line breaks and tabs
+    are kept (a transcript, a notice) and carriage returns dropped.
+    """
+    if text.isprintable():
+        return text  # nearly every string: one C-level scan
+    return text.translate(_LINES if lines else _ONE_LINE)
