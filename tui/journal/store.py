@@ -284,6 +284,18 @@ class Journal:
     def __iter__(self) -> Iterator[Frame]:
         return (Frame(self, index) for index in range(len(self._raw)))
 
+    def type_at(self, index: int) -> str:
+        """Frame `index`'s event type, read without making a Frame (loops over thousands of frames)."""
+        return self._names[self._type[index]]
+
+    def size_at(self, index: int) -> int:
+        """Frame `index`'s size on the wire, read without making a Frame."""
+        return self._size[index]
+
+    def raw_at(self, index: int) -> str | None:
+        """Frame `index`'s wire text (None once the memory policy dropped it), without making a Frame."""
+        return self._raw[index]
+
     def frames(self, start: int = 0, stop: int | None = None) -> list[Frame]:
         """A slice of the frames, by absolute index."""
         end = len(self._raw) if stop is None else min(stop, len(self._raw))

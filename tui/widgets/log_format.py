@@ -173,21 +173,25 @@ class RunDigest:
     def update(self, journal: Journal, row: Row) -> None:
         """Take in the frames the run gained since the last call."""
         members = row.members
+        counts, words = self.counts, self.words
+        # Column reads, not Frames: a reply's run gains hundreds of frames between two repaints.
+        type_at, size_at, raw_at, data = journal.type_at, journal.size_at, journal.raw_at, journal.data
         for position in range(self.seen, len(members)):
             index = members[position]
-            frame = journal[index]
-            self.size += frame.size
-            short = _short_name(frame.type)
-            self.counts[short] = self.counts.get(short, 0) + 1
-            audio_field = AUDIO_FIELDS.get(frame.type)
+            etype, size = type_at(index), size_at(index)
+            self.size += size
+            short = _short_name(etype)
+            counts[short] = counts.get(short, 0) + 1
+            audio_field = AUDIO_FIELDS.get(etype)
             if audio_field is not None:
-                length = _string_length(frame.raw, audio_field) if frame.raw is not None else None
+                raw = raw_at(index)
+                length = _string_length(raw, audio_field) if raw is not None else None
                 # From the payload when in memory; else from the size (base64 is 4/3 of the PCM).
-                self.audio_bytes += (length if length is not None else frame.size) * 3 // 4
-            elif not frame.payload_dropped:
-                delta = journal.data(index).get("delta")
+                self.audio_bytes += (length if length is not None else size) * 3 // 4
+            else:
+                delta = data(index).get("delta")  # {} once the payload left memory
                 if isinstance(delta, str):
-                    self.words.append(delta)
+                    words.append(delta)
         self.seen = len(members)
 
     def summary(self, journal: Journal, row: Row) -> str:
