@@ -39,6 +39,19 @@ class BorderedLogApp(LogApp):
     CSS = "EventLog { border: round $accent; }"
 
 
+def record_calls(widget: object, method: str) -> list[tuple[Any, ...]]:
+    """Wrap `widget.method` so each call's arguments are recorded (the method still runs)."""
+    calls: list[tuple[Any, ...]] = []
+    original = getattr(widget, method)
+
+    def recording(*args: Any) -> Any:
+        calls.append(args)
+        return original(*args)
+
+    setattr(widget, method, recording)
+    return calls
+
+
 def drawn(log: EventLog) -> list[str]:
     """The lines as drawn on screen (the Line API's own rendering), trailing blanks dropped."""
     return [log.render_line(y).text.rstrip() for y in range(min(log.view.line_count, log.size.height))]
@@ -141,14 +154,7 @@ async def test_moving_within_the_screen_repaints_two_lines_and_draws_what_a_full
         log.focus()
         await pilot.press("up")  # leaves following: the title changes, the pane repaints
         await pilot.pause()
-        painted: list[int] = []
-        render_line = log.render_line
-
-        def counting(y: int) -> Any:
-            painted.append(y)
-            return render_line(y)
-
-        log.render_line = counting  # type: ignore[method-assign]
+        painted = record_calls(log, "render_line")
         await pilot.press("up", "up")
         await pilot.pause()
         assert log.cursor_line == 27
@@ -168,18 +174,11 @@ async def test_leaving_following_repaints_the_selected_line_and_the_subtitle_onl
         app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(30)])
         log.focus()
         await pilot.pause()
-        painted: list[int] = []
-        render_line = log.render_line
-
-        def counting(y: int) -> Any:
-            painted.append(y)
-            return render_line(y)
-
-        log.render_line = counting  # type: ignore[method-assign]
+        painted = record_calls(log, "render_line")
         await pilot.press("up")
         await pilot.pause()
         assert not log.tail and log.cursor_line == 29
-        assert painted == [log.size.height - 1], painted  # the new highlight, at the foot of the pane
+        assert painted == [(log.size.height - 1,)], painted  # the new highlight, at the foot of the pane
         paused = app.export_screenshot()
         assert "paused · end: follow" in str(log.border_subtitle) and "paused" in paused
         log.refresh()
@@ -213,14 +212,7 @@ async def test_a_focus_change_keeps_the_rendered_lines_and_a_new_theme_renders_t
         app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(30)])
         log.focus()
         await pilot.pause()
-        rendered: list[object] = []
-        render_strip = log._render_strip
-
-        def counting(*args: Any) -> Any:
-            rendered.append(args)
-            return render_strip(*args)
-
-        log._render_strip = counting  # type: ignore[method-assign,assignment]
+        rendered = record_calls(log, "_render_strip")
         log.blur()  # the :focus style goes: Textual reports a style update
         await pilot.pause()
         log.focus()
