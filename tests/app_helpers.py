@@ -63,3 +63,19 @@ def screen_text(app: RtApp) -> str:
 
     svg = app.export_screenshot()
     return "".join(html.unescape(span) for span in re.findall(r"<text[^>]*>(.*?)</text>", svg)).replace("\xa0", " ")
+
+
+_KEY_NAMES = {" ": "space", "/": "slash", ":": "colon", ".": "full_stop", "*": "asterisk", "-": "minus"}
+
+
+def type_burst(app: RtApp, text: str) -> None:
+    """Send `text` as the terminal does when keys come faster than the app handles them (typing
+    fast, a paste): every key handed to the app at once, none waited for (`pilot.press` waits for
+    each key to be handled before the next)."""
+    from textual import events
+
+    assert app._driver is not None
+    for character in text:
+        event = events.Key(_KEY_NAMES.get(character, character), character)
+        event.set_sender(app)
+        app._driver.send_message(event)

@@ -332,3 +332,36 @@ async def test_a_reply_heard_to_the_end_is_not_truncated(tmp_path: Path, simulat
             assert not any(row.startswith("▲ response.cancel") for row in log)
             assert items(app, "assistant")[-1].status == "completed"
             await pilot.press("space")
+
+
+@pytest.mark.parametrize(
+    ("burst", "bar", "expected"),
+    [
+        ("tquick question", "message", "quick question"),
+        ("ftype:error", "filter", "type:error"),
+        ("/kitchen", "find", "kitchen"),
+    ],
+)
+async def test_keys_typed_in_a_burst_after_t_f_or_slash_land_in_the_input_they_opened(
+    burst: str, bar: str, expected: str
+) -> None:
+    """`t` then a fast `quick question` used to reach the log's bindings before the focus moved:
+    `q` quit the app. The focus now moves before the next key is dispatched."""
+    from textual.widgets import Input
+
+    from tests.app_helpers import type_burst
+
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        type_burst(app, burst)
+        inputs = {
+            "message": app.query_one("#message", Input),
+            "filter": app.filter_bar.input,
+            "find": app.find_bar.input,
+        }
+        await wait_for(pilot, lambda: inputs[bar].value == expected, 5, f"{expected!r} in the {bar} input")
+        assert app.is_running and app.focused is inputs[bar]
+        assert all(field.value == "" for name, field in inputs.items() if name != bar)
+        type_burst(app, "t")  # inside an input, `t` is a letter
+        await wait_for(pilot, lambda: inputs[bar].value == expected + "t", 5, "the letter t typed")

@@ -58,6 +58,9 @@ update that shows the key's effect is not also repainting a scrolled log and tra
 VIEWS_MAX_INTERVAL = 0.2
 """However fast keys come (typing, a held arrow), the views still repaint at least this often."""
 
+_FOCUS_MOVING = frozenset({"focus_input", "filter", "find"})
+"""Actions that move the focus to a text input: run on the app's own turn (see `_move_focus_now`)."""
+
 _TOASTED = frozenset({"error", "rt.malformed", "rt.client_error", "rt.capture", "rt.audio", "rt.refused"})
 """Frame types `_react_to` may raise a notice for; every other frame is passed over at once."""
 
@@ -198,7 +201,33 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 views_at=self._views_at,
                 stale_since=self._stale_since,
             )
+            if await self._move_focus_now(event):
+                return
         await super().on_event(event)
+
+    async def _move_focus_now(self, event: events.Key) -> bool:
+        """Run a binding that moves the focus to a text input (`t`, `f`, `/`) before the next key
+        is dispatched; True when it ran.
+
+        Textual forwards a key to the focused widget and runs an app binding only once the key has
+        bubbled back, so keys typed right after `t` (a burst, a paste) were already on their way to
+        the log, whose bindings took them: `f` opened the filter, `q` quit, and the message got
+        nothing. Run here, the action moves the focus (synchronously) before the app forwards the
+        next key. A key the focused widget would type (an input's own letters) is left to it.
+        """
+        if not event.is_printable:
+            return False  # arrows, End, ctrl keys: never one of these (and the lookup below is not free)
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or active.node is not self or not active.enabled:
+            return False
+        if active.binding.action not in _FOCUS_MOVING:
+            return False
+        focused = self.focused
+        if focused is not None and focused.check_consume_key(event.key, event.character):
+            return False
+        event.stop()
+        await self.run_action(active.binding.action)
+        return True
 
     def on_resize(self) -> None:
         # Below 100 columns the panes stack: side by side, neither would be readable.

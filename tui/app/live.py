@@ -220,5 +220,7 @@ class LiveSession(AppBase):
         event.input.value = ""
 
     def action_focus_input(self) -> None:
-        """Move the focus to the message input (space then types spaces)."""
-        self.query_one("#message", Input).focus()
+        """Move the focus to the message input (space then types spaces), before the next key is
+        dispatched: `Widget.focus()` waits behind the keys already queued, so a message typed
+        (or pasted) right after `t` went to the log's bindings (`f` opened the filter, `q` quit)."""
+        self.screen.set_focus(self.query_one("#message", Input))

@@ -85,7 +85,9 @@ class QueryBar(Vertical):
         """Show the bar and focus its input, holding the query in force."""
         self.add_class("-shown")
         self.input.value = self.active
-        self.input.focus()
+        # At once, not with focus() (which waits behind keys already queued): a query typed right
+        # after `f` or `/` lands in the bar, not in the log's bindings.
+        self.screen.set_focus(self.input)
 
     def close(self) -> None:
         """Hide the bar (only when no query is in force: an active filter stays in view)."""
