@@ -46,7 +46,10 @@ def delta(n: int = 0) -> Envelope:
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    """The file's whole lines. Tests poll the file while the writer thread appends to it: a line
+    still being written (no newline yet) is not one, and is read on the next poll."""
+    text = path.read_text()
+    return [json.loads(line) for line in text[: text.rfind("\n") + 1].splitlines()]
 
 
 class Collected:
