@@ -137,3 +137,20 @@ async def test_control_sequences_in_server_text_are_shown_never_sent_to_the_term
             assert _controls(shown) - {"\n"} == set(), sorted(_controls(shown))
             assert "␛]52;c;cHduZWQ=␇" in shown  # the clipboard write, as symbols
             assert "hello ␛]52" in shown and "boom ␛]52" in shown and "note=␛]52" in shown
+            # The detail view of the unknown event: its type in the title and the header.
+            log = app.query_one(EventLog)
+            unknown = next(i for i in range(len(app.journal)) if app.journal[i].type.startswith("vendor."))
+            assert log.select_frame(unknown)
+            log.focus()
+            await pilot.press("d")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "EventDetail", 5, "the detail view")
+            await pilot.pause()
+            from textual.widgets import Static
+
+            shown_detail = [
+                "".join(segment.text for segment in line)
+                for widget in app.screen.query(Static)
+                for line in widget.render_lines(widget.region.reset_offset)
+            ]
+            detail = "\n".join([str(app.screen.query_one("VerticalScroll").border_title), *shown_detail])
+            assert "vendor.␛]52" in detail and not (_controls(detail) - {"\n"}), sorted(_controls(detail))

@@ -92,7 +92,8 @@ class EventDetail(ModalScreen[int | None]):
         if data is None:
             parts.append(Text("(payload not in memory, and no capture file to read it from)", style="italic"))
             return parts
-        parts.append(JSON(json.dumps(redact(data, max_string=MAX_STRING), ensure_ascii=False)))
+        # json.dumps escapes C0 controls but passes C1 ones (an 8-bit CSI) through: shown, not obeyed.
+        parts.append(JSON(printable(json.dumps(redact(data, max_string=MAX_STRING), ensure_ascii=False))))
         if frame.type == "rt.malformed" and frame.raw:
             raw = frame.raw if len(frame.raw) <= MAX_STRING else frame.raw[:MAX_STRING] + f"… (+{len(frame.raw)} chars)"
             parts.append(Text.assemble(("raw frame:\n", "bold"), printable(raw, lines=True)))
