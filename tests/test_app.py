@@ -67,6 +67,11 @@ async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: 
             assert any(row.startswith("▲ input_audio_buffer.commit") for row in log)
             assert any(row.startswith("▲ response.create") for row in log)
             assert app.facts.session_id.startswith("sess_")
+            # Frames still come after the reply (rate_limits.updated, ~40 ms later): close first, so
+            # nothing arrives between the count and the file.
+            assert app.session is not None
+            await app.session.close()
+            await views_settled(pilot, app)
             counted = (app.facts.frames_in, app.facts.frames_out)
     # Every frame, both ways, is in the capture file: as many as the app counted on the bus.
     [capture] = Path(os.environ["RT_TUI_DATA_DIR"]).glob("sessions/*/frames.jsonl")
