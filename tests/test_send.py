@@ -281,3 +281,61 @@ async def test_a_send_refused_by_a_closed_session_reports_why_the_connection_end
     assert await turn.why_it_ended(timeout=1) == reason
     fresh = _Turn(bus.subscribe(FRAMES), json_out=False)
     assert await fresh.why_it_ended(timeout=0.05) is None  # nothing ended: the send's own error stands
+
+
+def test_send_prints_server_control_sequences_as_symbols(question_wav: Path) -> None:
+    """A transcript or reply carrying terminal control sequences is printed as text a terminal
+    shows (ESC as ␛), never as an instruction to it (an OSC 52 clipboard write here)."""
+    import asyncio
+
+    from websockets.asyncio.server import ServerConnection
+
+    from tests.server_helpers import scripted_peer
+
+    evil = "\x1b]52;c;cHduZWQ=\x07"
+
+    async def hostile(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_evil"}}))
+        async for message in ws:
+            kind = json.loads(message)["type"]
+            if kind == "session.update":
+                await ws.send(json.dumps({"type": "session.updated", "session": {"id": "sess_evil"}}))
+            elif kind == "input_audio_buffer.commit":
+                user = {"id": "item_u", "type": "message", "role": "user", "content": [{"type": "input_audio"}]}
+                await ws.send(json.dumps({"type": "input_audio_buffer.committed", "item_id": "item_u"}))
+                await ws.send(json.dumps({"type": "conversation.item.added", "previous_item_id": None, "item": user}))
+                await ws.send(
+                    json.dumps(
+                        {
+                            "type": "conversation.item.input_audio_transcription.completed",
+                            "item_id": "item_u",
+                            "content_index": 0,
+                            "transcript": f"heard {evil} this",
+                        }
+                    )
+                )
+            elif kind == "response.create":
+                reply = {
+                    "id": "item_a",
+                    "type": "message",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": [{"type": "output_text", "text": f"said {evil} that"}],
+                }
+                await ws.send(json.dumps({"type": "response.created", "response": {"id": "resp_e"}}))
+                await ws.send(
+                    json.dumps({"type": "conversation.item.added", "previous_item_id": "item_u", "item": reply})
+                )
+                await ws.send(
+                    json.dumps({"type": "response.done", "response": {"id": "resp_e", "status": "completed"}})
+                )
+
+    async def run() -> subprocess.CompletedProcess[str]:
+        async with scripted_peer(hostile) as url:
+            return await asyncio.to_thread(run_cli, "send", str(question_wav), "--url", url)
+
+    result = asyncio.run(run())
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "user: heard ␛]52;c;cHduZWQ=␇ this" in result.stdout
+    assert "assistant: said ␛]52;c;cHduZWQ=␇ that" in result.stdout
