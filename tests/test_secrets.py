@@ -15,6 +15,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -177,12 +178,16 @@ def probes(key: str) -> set[str]:
     return {f"p{n:02d}" for n in range(len(spellings(key)))}
 
 
+_PROBE = re.compile(r"(?:evt_|probe )(p\d\d)(?!\d)")
+"""A probe id where `planted_frames` puts it: a bare `p17` also turns up in random ids and audio."""
+
+
 def probes_in(envelopes: list[Envelope]) -> set[str]:
     """The probe ids found in these envelopes (event ids, raw text, binary bytes)."""
     found: set[str] = set()
     for env in envelopes:
         text = env.raw + (env.binary or b"").decode("utf-8", "replace")
-        found |= {p for p in (f"p{n:02d}" for n in range(20)) if p in text}
+        found |= set(_PROBE.findall(text))
     return found
 
 
