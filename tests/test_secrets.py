@@ -178,8 +178,9 @@ def probes(key: str) -> set[str]:
     return {f"p{n:02d}" for n in range(len(spellings(key)))}
 
 
-_PROBE = re.compile(r"(?:evt_|probe )(p\d\d)(?!\d)")
-"""A probe id where `planted_frames` puts it: a bare `p17` also turns up in random ids and audio."""
+_PROBE = re.compile(r'(?:evt_|probe )(p\d\d)(?=[":])')
+"""A probe id where `planted_frames` puts it (`"evt_p17"`, `probe p17:`): a bare `p17` also turns
+up in random ids and audio."""
 
 
 def probes_in(envelopes: list[Envelope]) -> set[str]:
