@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -23,10 +22,10 @@ from textual.strip import Strip
 from tui.journal import Finder, Journal, Line, LogView
 
 from .log_format import Columns, RunDigest, line_pieces, line_segments, render_line, row_text
-from .virtual import look_of, set_border_subtitle, set_virtual_height
+from .virtual import LookCache, set_border_subtitle, set_virtual_height
 
 _COMPONENTS = ("event-log--cursor", "event-log--match")
-"""The component classes a line is drawn with, in the order `_styles` returns them."""
+"""The component classes a line is drawn with, in the order its look gives their styles."""
 
 CACHE_LINES = 256
 """Rendered lines kept: six screens of 40 rows. Each is a Strip with caches of its own, which every full
@@ -107,8 +106,8 @@ class EventLog(ScrollView, can_focus=True):
         """Each shown run's summary, taken in as the run grows (keyed by view generation and row)."""
         self._cursor_line: int | None = None
         self._subtitle: str | None = None
-        self._look: tuple[str, Style, tuple[Style, ...]] | None = None
-        """What the cached lines were drawn with (see `look_of`)."""
+        self._look = LookCache(self, *_COMPONENTS)
+        """What the cached lines are drawn with."""
 
     @property
     def journal(self) -> Journal:
@@ -189,7 +188,7 @@ class EventLog(ScrollView, can_focus=True):
         number = self.scroll_offset.y + y
         line = self.view.line(number)
         if line is None:
-            return Strip.blank(width, self._styles()[1])
+            return Strip.blank(width, self._look.get()[1])
         selected = number == self._cursor_line
         finder = self.finder
         key = (
@@ -227,7 +226,7 @@ class EventLog(ScrollView, can_focus=True):
                 if len(self._digests) > CACHE_LINES:  # runs scrolled away: rebuilt the same if seen again
                     del self._digests[next(iter(self._digests))]
         pieces = line_pieces(view, line.row, line.member, Columns.fit(width), previous, digest)
-        _, base, (cursor_style, match_style) = self._styles()
+        _, base, (cursor_style, match_style) = self._look.get()
         if self.finder is None:
             # The common case, straight to segments: a line's pieces never overlap.
             segments = line_segments(pieces)
@@ -245,21 +244,10 @@ class EventLog(ScrollView, can_focus=True):
             segments = list(text.render(self.app.console))
         return Strip(segments).crop_extend(0, width, base)
 
-    def _styles(self) -> tuple[str, Style, tuple[Style, ...]]:
-        """The look the lines are drawn with (theme, the pane's style, cursor and match styles),
-        taken once per style change: Textual derives a widget's style from its ancestors' on every
-        call, tens of microseconds a line."""
-        look = self._look
-        if look is None:
-            look = self._look = look_of(self, *_COMPONENTS)
-        return look
-
     def notify_style_update(self) -> None:
         """A new look (a theme) invalidates every cached line; a focus moving does not."""
         super().notify_style_update()
-        look = look_of(self, *_COMPONENTS) if self.is_mounted else None
-        if look is None or look != self._look:
-            self._look = look
+        if self._look.changed():
             self._cache.clear()
 
     def on_resize(self) -> None:

@@ -31,10 +31,10 @@ from textual.strip import Strip
 from tui.conversation import Item, Origin, TextState
 from tui.protocol import printable
 
-from .virtual import look_of, set_virtual_height
+from .virtual import LookCache, set_virtual_height
 
 _COMPONENTS = ("transcript--cursor", "transcript--muted")
-"""The component classes rows are drawn with, in the order `_styles` returns them."""
+"""The component classes rows are drawn with, in the order their look gives their styles."""
 
 MAX_REFRESH_HZ = 15
 """A streaming reply repaints at most this often (deltas arriving in between coalesce)."""
@@ -135,8 +135,8 @@ class Transcript(ScrollView, can_focus=True):
         """Item id of the selected row; None while following the end."""
         self.renders = 0
         """Blocks rendered since start (the cost the bench measures)."""
-        self._look: tuple[str, Style, tuple[Style, ...]] | None = None
-        """What the rendered blocks were drawn with (see `look_of`)."""
+        self._look = LookCache(self, *_COMPONENTS)
+        """What the rendered blocks are drawn with."""
         self.paint_after: Callable[[], float] = _no_hold
         """The earliest time (monotonic) a deferred repaint may run: the app holds streaming
         repaints back while a key's own screen update goes first."""
@@ -284,7 +284,7 @@ class Transcript(ScrollView, can_focus=True):
             bar_style = Style.parse("#f7768e")
         bar = "┃ " if item.role != "session" else "  "
         # Padded to the pane's width once, here, not on every repaint.
-        full, base = width + 3, self._styles()[1]
+        full, base = width + 3, self._look.get()[1]
         strips = [Strip([Segment(bar, bar_style), *segments]).crop_extend(0, full, base) for segments in lines]
         strips.append(Strip.blank(full, base))
         return _Block(strips, width)
@@ -294,7 +294,7 @@ class Transcript(ScrollView, can_focus=True):
         width = self.size.width
         number = self.scroll_offset.y + y
         if not self._order:
-            _, base, (_, muted) = self._styles()
+            _, base, (_, muted) = self._look.get()
             if 1 <= number <= len(_EMPTY):
                 return Strip([Segment(" " + _EMPTY[number - 1], muted)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
@@ -302,15 +302,15 @@ class Transcript(ScrollView, can_focus=True):
             self._relayout()
         position = bisect_right(self._offsets, number) - 1
         if position < 0 or position >= len(self._order):
-            return Strip.blank(width, self._styles()[1])
+            return Strip.blank(width, self._look.get()[1])
         item_id = self._order[position]
         block = self._block(item_id)
         within = number - self._offsets[position]
         if within >= len(block.strips):
-            return Strip.blank(width, self._styles()[1])
+            return Strip.blank(width, self._look.get()[1])
         strip = block.strips[within]
         if item_id == self.selected and within < len(block.strips) - 1:
-            return strip.apply_style(self._styles()[2][0])
+            return strip.apply_style(self._look.get()[2][0])
         return strip
 
     def on_resize(self) -> None:
@@ -318,21 +318,11 @@ class Transcript(ScrollView, can_focus=True):
         self._relayout() if self._order else None
         self.refresh()
 
-    def _styles(self) -> tuple[str, Style, tuple[Style, ...]]:
-        """The look the rows are drawn with (theme, the pane's style, cursor and muted styles), taken
-        once per style change: Textual derives a widget's style from its ancestors' on every call."""
-        look = self._look
-        if look is None:
-            look = self._look = look_of(self, *_COMPONENTS)
-        return look
-
     def notify_style_update(self) -> None:
         """A new look (a theme) invalidates the rendered blocks; a focus moving does not."""
         super().notify_style_update()
-        look = look_of(self, *_COMPONENTS) if self.is_mounted else None
-        if look is not None and look == self._look:
+        if not self._look.changed():
             return
-        self._look = look
         self._blocks.clear()
         if self._order:
             self._relayout()

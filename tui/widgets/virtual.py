@@ -58,14 +58,43 @@ def set_border_subtitle(widget: Widget, subtitle: str) -> None:
     widget.refresh(Region(-offset.x, outer.height - 1 - offset.y, outer.width, 1))
 
 
-def look_of(widget: Widget, *component_classes: str) -> tuple[str, Style, tuple[Style, ...]]:
+Look = tuple[str, Style, tuple[Style, ...]]
+"""The theme, a widget's own style and its component classes' styles."""
+
+
+def look_of(widget: Widget, *component_classes: str) -> Look:
     """What a Line-API view's cached lines are drawn with: the theme, the widget's own style and its
-    component classes' styles. Textual calls `notify_style_update` for every style update, a focus
-    moving in or out included (a bar opening): a view keeps its rendered lines across those, and
-    renders them again only when this changed.
-    """
+    component classes' styles."""
     return (
         widget.app.theme,
         widget.rich_style,
         tuple(widget.get_component_rich_style(name) for name in component_classes),
     )
+
+
+class LookCache:
+    """A Line-API view's look (`look_of`), taken once per style change.
+
+    Textual derives a widget's style from its ancestors' on every call (tens of microseconds, per
+    line when asked per line), and calls `notify_style_update` for every style update, a focus
+    moving in or out included (a bar opening): a view keeps its rendered lines across those, and
+    renders them again only when its look changed.
+    """
+
+    def __init__(self, widget: Widget, *component_classes: str) -> None:
+        self._widget = widget
+        self._components = component_classes
+        self._look: Look | None = None
+
+    def get(self) -> Look:
+        """The current look: (theme, the widget's style, its component styles in the order given)."""
+        if self._look is None:
+            self._look = look_of(self._widget, *self._components)
+        return self._look
+
+    def changed(self) -> bool:
+        """Take the look again after a style update; True when the rendered lines are stale."""
+        look = look_of(self._widget, *self._components) if self._widget.is_mounted else None
+        changed = look is None or look != self._look
+        self._look = look
+        return changed
