@@ -22,7 +22,7 @@ from websockets.asyncio.server import ServerConnection
 from tests.server_helpers import scripted_peer
 from tui.bus import Bus
 from tui.protocol import Direction, Envelope, local_envelope, next_seq
-from tui.protocol.records import capture_line, embedded_frame
+from tui.protocol.records import WIRE_LINE_END, capture_line, embedded_frame, wire_line_head
 from tui.session import (
     FRAMES,
     CaptureError,
@@ -191,6 +191,11 @@ def test_a_frame_is_embedded_byte_for_byte_and_reads_back_as_the_general_line_do
             line = capture_line(env, 10.0)
             record = strict_json.loads(line)
             general = strict_json.loads(strict_json.dumps_bytes(envelope_record(env, 10.0)))
+            head = wire_line_head(env, 10.0, text.encode())
+            if direction is Direction.IN and text in embedded:  # the same line from the wire bytes
+                assert head is not None and head + text.encode() + WIRE_LINE_END == line
+            elif "\n" in text or direction is Direction.OUT:
+                assert head is None  # NaN/Infinity are for the caller to rule out (parse_frame)
             if text in embedded:
                 assert embedded_frame(line) == text and "raw" not in record
                 assert record["frame"] == json.loads(text)
@@ -215,9 +220,12 @@ FSIZE_SCRIPT = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
     errors = []
     writer = CaptureWriter(Path(sys.argv[1]), on_error=errors.append)
+    wire = sys.argv[3] == "wire"
     for n in range(200):
         event = {"type": "response.output_audio.delta", "n": n, "delta": "QUJD" * 700}
-        writer.write(Envelope(n + 1, Direction.IN, event["type"], event, json.dumps(event)))
+        raw = json.dumps(event)
+        env = Envelope(n + 1, Direction.IN, event["type"], event, raw)
+        writer.write(env, wire=bytearray(raw.encode()) if wire else None)
         if n % 7 == 6:
             writer.flush()  # batches of several lines, so a batch is cut in its middle
     writer.close()
@@ -226,12 +234,17 @@ FSIZE_SCRIPT = textwrap.dedent(
 )
 
 
-def test_a_write_error_keeps_whole_lines_only_and_is_reported_once(tmp_path: Path) -> None:
-    """A real EFBIG from the kernel (RLIMIT_FSIZE), in the middle of a batch and of a line."""
+@pytest.mark.parametrize("lines_from", ["text", "wire"])
+def test_a_write_error_keeps_whole_lines_only_and_is_reported_once(tmp_path: Path, lines_from: str) -> None:
+    """A real EFBIG from the kernel (RLIMIT_FSIZE), in the middle of a batch and of a line; a line
+    of a frame's wire bytes is three buffers (head, bytes, end), and is cut whole all the same."""
     folder = new_session_dir(tmp_path)
     limit = 100_000
     result = subprocess.run(
-        [sys.executable, "-c", FSIZE_SCRIPT, str(folder), str(limit)], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", FSIZE_SCRIPT, str(folder), str(limit), lines_from],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -246,9 +259,13 @@ def test_a_write_error_keeps_whole_lines_only_and_is_reported_once(tmp_path: Pat
     assert f"up to #{records[-1]['seq']};" in error
 
 
-def test_short_writes_resume_inside_a_line_and_lose_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("lines_from", ["text", "wire"])
+def test_short_writes_resume_inside_a_line_and_lose_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines_from: str
+) -> None:
     """A kernel may take part of a `writev` (a signal, a pipe-like file): the writer carries on from
-    the very byte it stopped at, inside a line, and the file ends up whole."""
+    the very byte it stopped at, inside a line (inside a frame's wire bytes too), and the file ends
+    up whole."""
     real_writev = os.writev
     calls: list[int] = []
 
@@ -260,10 +277,12 @@ def test_short_writes_resume_inside_a_line_and_lose_nothing(tmp_path: Path, monk
     writer = CaptureWriter(new_session_dir(tmp_path))
     frames = [delta(n) for n in range(40)]  # 6.4 KB lines: every call stops inside one
     for env in frames:
-        writer.write(env)
+        writer.write(env, wire=env.raw.encode() if lines_from == "wire" else None)
     writer.close()
     assert calls and writer.frames_written == 40 and writer.frames_lost == 0
     assert [r["n"] for r in (r["frame"] for r in lines(writer.path))] == list(range(40))
+    if lines_from == "wire":
+        assert max(calls) == 3 * 40  # three buffers a line: the wire bytes went as they were
 
 
 async def test_a_full_disk_is_a_local_fact_and_the_session_goes_on(tmp_path: Path) -> None:
@@ -359,6 +378,66 @@ async def test_frames_the_parser_refuses_are_captured_with_their_raw_text(tmp_pa
     assert malformed[4].binary == b"\x00\xffbinary"
 
 
+async def test_the_capture_writes_each_text_frame_s_own_wire_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bytes the capture writes as they came are the very message the reader parsed, frame
+    after frame, around what has no bytes of its own to keep (a fragmented message, a binary frame)
+    or must not be embedded (NaN, a line break, a frame the parser refused)."""
+    sent: list[str | bytes | list[str]] = [
+        '{"type":"response.output_audio_transcript.delta","delta":"caf\u00e9 été 😀"}',
+        ['{"type":"frag', 'mented","n":1}'],  # one message in two frames
+        '{"type":"x","n":NaN}',
+        b'{"type":"binary"}',
+        '{"type":"x",\n"newline":true}',
+        "{not json",
+        '{"type":"response.done","response":{"status":"completed"}}',
+        '{"type":"after","n":2}',
+    ]
+
+    async def peer(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_wire"}}))
+        for message in sent:
+            await ws.send(message)
+        await ws.wait_closed()
+
+    pairs: list[tuple[Envelope, bytes | bytearray | None]] = []
+    real_write = CaptureWriter.write
+
+    def spy(self: CaptureWriter, env: Envelope, *, scrubbed: bool = False, wire: Any = None) -> None:
+        pairs.append((env, wire))
+        real_write(self, env, scrubbed=scrubbed, wire=wire)
+
+    monkeypatch.setattr(CaptureWriter, "write", spy)
+    folder = new_session_dir(tmp_path)
+    async with scripted_peer(peer) as url:
+        bus = Bus()
+        got = Collected(bus)
+        capture = CaptureWriter(folder)
+        session = RealtimeSession(url_target(url), bus, capture=capture)
+        await session.connect()
+        await until(lambda: got.count("after") == 1, 10, "the last frame")
+        await session.close()
+        capture.close()
+    received = [(env.raw, wire) for env, wire in pairs if env.direction is Direction.IN]
+    assert [raw for raw, wire in received if wire is not None] == [
+        json.dumps({"type": "session.created", "session": {"id": "sess_wire"}}),
+        sent[0],
+        sent[4],  # strict JSON, but on two lines: written the general way (below)
+        sent[6],
+        sent[7],
+    ]
+    assert all(wire.decode() == raw for raw, wire in received if wire is not None)
+    on_disk = [e for e in read_capture(folder / "frames.jsonl") if e.direction is Direction.IN]
+    texts = ["".join(m) if isinstance(m, list) else m for m in sent]
+    assert [e.raw for e in on_disk[1:] if e.binary is None] == [t for t in texts if isinstance(t, str)]
+    assert on_disk[4].binary == sent[3]
+    records = [json.loads(line) for line in (folder / "frames.jsonl").read_bytes().splitlines()]
+    assert [r.get("raw") for r in records if "raw" in r and r["dir"] == "in"] == [sent[2], sent[4], sent[5]]
+    [after] = [line for line in (folder / "frames.jsonl").read_bytes().splitlines() if b'"type":"after"' in line]
+    assert after.endswith(b',"frame":' + str(sent[7]).encode() + b"}")  # embedded as it came
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
@@ -438,7 +517,7 @@ def test_an_unexpected_error_while_writing_is_a_reported_failure_not_a_hang(
     errors: list[str] = []
     writer = CaptureWriter(new_session_dir(tmp_path), on_error=errors.append)
 
-    def broken(lines: list[bytes], *, on_loop: bool = False) -> None:
+    def broken(buffers: list[bytes], lines: int, *, on_loop: bool = False) -> None:
         raise RuntimeError("not a disk error")
 
     monkeypatch.setattr(writer, "_write", broken)

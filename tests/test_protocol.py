@@ -18,6 +18,7 @@ from tui.protocol import (
     integer,
     is_known,
     parse,
+    parse_frame,
     redact,
     serialize,
     session_update,
@@ -113,6 +114,23 @@ def test_non_finite_numbers_are_floats_that_can_be_written_back() -> None:
     data = parse('{"type":"x","a":NaN,"b":Infinity,"c":-Infinity,"d":1e999}')
     assert math.isnan(data["a"]) and data["b"] == data["d"] == math.inf and data["c"] == -math.inf
     assert serialize(data) == '{"type":"x","a":NaN,"b":Infinity,"c":-Infinity,"d":Infinity}'
+
+
+@pytest.mark.parametrize(
+    ("text", "strict"),
+    [
+        ('{"type":"x","delta":"NaNInfinity"}', True),  # the words inside a string are text
+        ('{"type":"x","d":1e999,"e":-0.0}', True),  # valid JSON (an overflow is read as inf)
+        ('{"type":"x","a":NaN}', False),
+        ('{"type":"x","a":[1,Infinity]}', False),
+        ('{"type":"x","a":{"b":-Infinity}}', False),
+    ],
+)
+def test_parse_frame_says_whether_the_text_is_strict_json(text: str, strict: bool) -> None:
+    """What lets the capture embed a frame's bytes without walking its values for NaN."""
+    data, says = parse_frame(text)
+    assert says is strict and data.keys() == parse(text).keys()
+    assert parse_frame('{"type":"after"}')[1] is True  # the verdict is per call, not sticky
 
 
 def test_field_helpers_type_check_ids_and_integers() -> None:

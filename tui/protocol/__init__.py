@@ -3,7 +3,7 @@
 Standard library only: no sockets, no event loop, no UI.
 """
 
-from .codec import FrameError, client_event_id, new_id, parse, serialize, string_span
+from .codec import FrameError, client_event_id, new_id, parse, parse_frame, serialize, string_span
 from .envelope import Direction, Envelope, local_envelope, next_seq
 from .events import Dialect, is_known, to_beta, to_ga
 from .fields import error_summary, field, ident, integer, obj, objects, text
@@ -41,6 +41,7 @@ __all__ = [
     "next_seq",
     "new_id",
     "parse",
+    "parse_frame",
     "printable",
     "redact",
     "serialize",

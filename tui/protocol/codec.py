@@ -42,6 +42,30 @@ class FrameError(ValueError):
     """A frame that is not a JSON object with a string `type` (the message is one line)."""
 
 
+_non_finite_tokens = 0
+"""How many `NaN`/`Infinity`/`-Infinity` tokens the parser has met, ever (see `parse_frame`)."""
+
+
+def _non_finite(token: str) -> float:
+    """The parser's hook for the three words JSON lacks: counted, then read as Python reads them."""
+    global _non_finite_tokens  # noqa: PLW0603 - a counter the hook can only reach this way
+    _non_finite_tokens += 1
+    return float(token)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_non_finite)
+"""`json.loads`'s own decoder (the C scanner), with the hook: free for a frame without those words."""
+
+
+def parse_frame(raw: str | bytes) -> tuple[dict[str, Any], bool]:
+    """`parse`, and whether the text is strict JSON as it stands: False when it holds `NaN`,
+    `Infinity` or `-Infinity` (which Python reads and jq refuses). Known from the parse itself, so
+    a writer of strict JSON need not walk the frame's values to find out."""
+    before = _non_finite_tokens
+    data = parse(raw)
+    return data, _non_finite_tokens == before
+
+
 def parse(raw: str | bytes) -> dict[str, Any]:
     """Parse one text frame into its JSON object, with the guarantees of this module's docstring.
 
@@ -54,7 +78,7 @@ def parse(raw: str | bytes) -> dict[str, Any]:
     if not raw.isascii() and _LONE_SURROGATE.search(raw):
         raise FrameError("text holds a lone surrogate character (not valid Unicode)")
     try:
-        data = json.loads(raw)
+        data = _DECODER.decode(raw)
     except json.JSONDecodeError as exc:
         raise FrameError(f"not JSON: {exc.msg} at column {exc.colno}") from None
     except RecursionError:

@@ -54,6 +54,16 @@ _LINE_HEAD = {
     for direction in (Direction.IN, Direction.OUT)
 }
 
+_WIRE_HEAD_IN = (_LINE_HEAD[Direction.IN] + '%s,"size":%d' + FRAME_KEY).encode()
+"""The start of a received frame's line as bytes, through the `frame` key (seq, t, wall, the quoted
+type in bytes, size)."""
+
+_QUOTED_TYPE_BYTES: dict[str, bytes] = {}
+"""Event types as JSON string literals in UTF-8 (bounded like `_QUOTED_TYPES`)."""
+
+WIRE_LINE_END = b"}\n"
+"""What follows the wire bytes after `wire_line_head`: the record's end."""
+
 _QUOTED_TYPES: dict[str, str] = {}
 """Event types as JSON string literals, quoted once each (bounded: a server may invent types)."""
 _QUOTED_TYPES_MAX = 1024
@@ -93,6 +103,30 @@ def capture_line(env: Envelope, t0: float) -> bytes:
     return strict_json.dumps_bytes(envelope_record(env, t0)) + b"\n"
 
 
+def wire_line_head(env: Envelope, t0: float, wire: bytes | bytearray) -> bytes | None:
+    """The capture line of a received frame, up to where its wire bytes go (they follow it as
+    they are, then `WIRE_LINE_END`: the same line `capture_line` builds), or None when they
+    cannot be embedded: the frame spans lines, or is not one rt-tui parsed.
+
+    `wire` must be the frame's exact bytes, whose text is `env.raw`, and must have parsed without
+    NaN/Infinity (`tui.protocol.parse_frame` says so for free). Writing them as they came spares
+    the encode that `capture_line` does: a copy of the whole frame, on the loop's thread.
+    """
+    raw = env.raw  # the text of `wire`: a str's memchr is twice as fast as a bytearray's
+    etype = env.type
+    if env.direction is not Direction.IN or not env.data or "\n" in raw or "\r" in raw or etype.startswith("rt."):
+        return None
+    quoted = _QUOTED_TYPE_BYTES.get(etype)
+    if quoted is None:
+        try:
+            quoted = _quote(etype).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (never in a type parsed from UTF-8): general path
+            return None
+        if len(_QUOTED_TYPE_BYTES) < _QUOTED_TYPES_MAX:
+            _QUOTED_TYPE_BYTES[etype] = quoted
+    return _WIRE_HEAD_IN % (env.seq, env.mono - t0, env.wall, quoted, env.size)
+
+
 def _all_finite(data: dict[str, Any]) -> bool:
     """No NaN or Infinity anywhere in a parsed frame: a walk over its values, not its text (an
     audio delta is seven values, but six kilobytes of base64 in which "NaN" is a common sight)."""
@@ -111,7 +145,7 @@ def _all_finite(data: dict[str, Any]) -> bool:
     return True
 
 
-def line_seq(line: bytes) -> int | None:
+def line_seq(line: bytes | bytearray) -> int | None:
     """The `seq` of a capture line without parsing it (every record begins `{"seq":N,`), or None."""
     if not line.startswith(b'{"seq":'):
         return None

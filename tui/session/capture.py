@@ -24,7 +24,9 @@ One line per envelope, strict JSON (`tui.protocol.strict_json`), in the order th
 
 Crash safety: lines are buffered in memory and written by one `writev` per batch (in a thread of
 the writer's own: the copy into the kernel takes longer than building the line; `writev` takes the
-lines as they are, so the loop never joins a megabyte batch into one buffer), at most
+lines as they are, so the loop never joins a megabyte batch into one buffer; a received frame's
+line is three buffers, its head, its bytes as they came off the socket and its end, so the frame
+itself is never copied or encoded on the loop), at most
 `FLUSH_INTERVAL` after the oldest buffered line (an asyncio timer: an idle session is flushed
 too), at every turn's end (`response.done`: on disk before the frame is published, so what a user
 saw end a turn survives a kill), when the buffer grows past `BUFFER_LIMIT`, and on close, which
@@ -52,7 +54,7 @@ from typing import Any
 
 from tui.protocol import Direction, Envelope, parse, strict_json
 from tui.protocol.envelope import local_raw
-from tui.protocol.records import capture_line, embedded_frame, line_seq
+from tui.protocol.records import WIRE_LINE_END, capture_line, embedded_frame, line_seq, wire_line_head
 
 from .scrub import Scrubber
 
@@ -150,7 +152,9 @@ class CaptureWriter:
         self._last_seq: int | None = None
         self._failed = False
         self._closed = False
-        self._pending: list[bytes] = []
+        self._pending: list[bytes | bytearray] = []
+        """Buffers to write: a line is one buffer, or three (a head, a frame's wire bytes, its end)."""
+        self._pending_lines = 0
         self._pending_bytes = 0
         self._pending_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -160,15 +164,20 @@ class CaptureWriter:
         """Batches queued for the writer thread (counted by the caller's thread only)."""
         self._batches_done = 0
         """Batches the writer thread has finished (counted by it only): equal counts mean it is idle."""
-        self._batches: queue.SimpleQueue[tuple[list[bytes], threading.Event | None] | None] = queue.SimpleQueue()
+        self._batches: queue.SimpleQueue[tuple[list[bytes | bytearray], int, threading.Event | None] | None] = (
+            queue.SimpleQueue()
+        )
         self._thread = threading.Thread(target=self._write_batches, name="rt-capture", daemon=True)
         self._thread.start()
 
-    def write(self, env: Envelope, *, scrubbed: bool = False) -> None:
+    def write(self, env: Envelope, *, scrubbed: bool = False, wire: bytes | bytearray | None = None) -> None:
         """Buffer one envelope's line; it reaches the disk within FLUSH_INTERVAL (see class doc).
 
         `scrubbed`: the caller has already removed this writer's secrets (the session does, before
         publishing), so they are not searched for twice.
+        `wire`: a received frame's bytes as they came, when `env.raw` is their text unchanged (no
+        secret was scrubbed from it) and they parsed as strict JSON (`parse_frame`): they are
+        written as they are, not encoded again from `raw`.
         """
         if self._failed:
             self.frames_lost += 1
@@ -177,9 +186,17 @@ class CaptureWriter:
             return
         if self._t0 is None:
             self._t0 = env.mono
-        line = capture_line(env if scrubbed else self._scrub.envelope(env), self._t0)
-        self._pending.append(line)
-        self._pending_bytes += len(line)
+        clean = env if scrubbed else self._scrub.envelope(env)
+        head = wire_line_head(clean, self._t0, wire) if wire is not None and clean is env else None
+        if head is not None:
+            assert wire is not None
+            self._pending += (head, wire, WIRE_LINE_END)
+            self._pending_bytes += len(head) + len(wire) + 2
+        else:
+            line = capture_line(clean, self._t0)
+            self._pending.append(line)
+            self._pending_bytes += len(line)
+        self._pending_lines += 1
         if env.type in TURN_END:
             self._hand_over(wait=True)  # a turn ended: on disk before anything else happens
         elif self._pending_bytes >= BUFFER_LIMIT:
@@ -222,14 +239,15 @@ class CaptureWriter:
         if wait and self._batches_done == self._batches_sent:
             # The writer thread is idle with nothing queued, so the loop's thread writes the batch
             # itself: on disk on return, without two thread wake-ups per turn end.
-            lines, self._pending, self._pending_bytes = self._pending, [], 0
-            self._write_batch(lines, on_loop=True)
+            buffers, lines = self._pending, self._pending_lines
+            self._pending, self._pending_lines, self._pending_bytes = [], 0, 0
+            self._write_batch(buffers, lines, on_loop=True)
             return
         done = threading.Event() if wait else None
         if self._pending or done is not None:
             self._batches_sent += 1
-            self._batches.put((self._pending, done))  # an empty batch is only a marker to wait on
-            self._pending, self._pending_bytes = [], 0
+            self._batches.put((self._pending, self._pending_lines, done))  # an empty batch: a marker to wait on
+            self._pending, self._pending_lines, self._pending_bytes = [], 0, 0
         if done is not None:
             done.wait()
 
@@ -240,65 +258,75 @@ class CaptureWriter:
             batch = self._batches.get()
             if batch is None:
                 return
-            lines, done = batch
+            buffers, lines, done = batch
             try:
-                self._write_batch(lines)
+                self._write_batch(buffers, lines)
             finally:
                 self._batches_done += 1
                 if done is not None:
                     done.set()
 
-    def _write_batch(self, lines: list[bytes], *, on_loop: bool = False) -> None:
-        """Write a batch, or count it lost once the capture has failed. Whatever goes wrong ends as a
-        reported capture failure: a writer thread that died would hang the next turn end, and an
-        exception on the loop would reach the session."""
-        if not lines:
+    def _write_batch(self, buffers: list[bytes | bytearray], lines: int, *, on_loop: bool = False) -> None:
+        """Write a batch (`lines` lines in `buffers`), or count it lost once the capture has failed.
+        Whatever goes wrong ends as a reported capture failure: a writer thread that died would hang
+        the next turn end, and an exception on the loop would reach the session."""
+        if not buffers:
             return
         if self._fd is None:
-            self.frames_lost += len(lines)
+            self.frames_lost += lines
             return
         try:
-            self._write(lines, on_loop=on_loop)
+            self._write(buffers, lines, on_loop=on_loop)
         except Exception as exc:  # noqa: BLE001 - see the docstring: OSError is handled in _write
-            self.frames_lost += len(lines)
+            self.frames_lost += lines
             if self._fd is not None:
                 self._fail(OSError(errno.EIO, f"{type(exc).__name__}: {exc}"), self._end, on_loop=on_loop)
 
-    def _write(self, lines: list[bytes], *, on_loop: bool = False) -> None:
-        """Write whole lines; on an error keep the whole ones, cut the rest and report (see `_report`)."""
+    def _write(self, buffers: list[bytes | bytearray], lines: int, *, on_loop: bool = False) -> None:
+        """Write whole lines; on an error keep the whole ones, cut the rest and report (see `_report`).
+
+        A line ends with the buffer that ends in a newline (a head or a frame's wire bytes never
+        does), so a line of three buffers is cut whole like a line of one.
+        """
         fd = self._fd
         assert fd is not None
-        whole = 0  # lines wholly on disk
-        whole_bytes = 0  # their bytes
-        partial = 0  # bytes of lines[whole] on disk (a short write stopped inside it)
+        done = 0  # buffers wholly on disk
+        done_bytes = 0  # their bytes
+        partial = 0  # bytes of buffers[done] on disk (a short write stopped inside it)
         try:
-            while whole < len(lines):
+            while done < len(buffers):
                 if partial:
-                    count = os.write(fd, memoryview(lines[whole])[partial:])
+                    count = os.write(fd, memoryview(buffers[done])[partial:])
                 else:
-                    count = os.writev(fd, lines[whole : whole + _IOV_MAX])
+                    chunk = buffers[done : done + _IOV_MAX]
+                    count = os.writev(fd, chunk)
+                    if count == sum(map(len, chunk)):  # the kernel took it all: the usual case
+                        done += len(chunk)
+                        done_bytes += count
+                        continue
                 if count == 0:  # never for a regular file with room; guards against spinning forever
                     raise OSError(errno.EIO, "the file took no bytes")
                 taken, partial = partial + count, 0
-                while taken and whole < len(lines):
-                    size = len(lines[whole])
+                while taken and done < len(buffers):
+                    size = len(buffers[done])
                     if taken < size:
                         partial = taken
                         break
                     taken -= size
-                    whole_bytes += size
-                    whole += 1
+                    done_bytes += size
+                    done += 1
         except OSError as exc:
-            # Keep the whole lines that made it, cut the half one: the file never holds half a record.
+            # Keep the whole lines that made it, cut the rest: the file never holds half a record.
+            whole, whole_bytes, last_start = _whole_lines(buffers[:done])
             self.frames_written += whole
-            if whole:
-                self._last_seq = line_seq(lines[whole - 1])
-            self.frames_lost += len(lines) - whole
+            if last_start is not None:
+                self._last_seq = line_seq(buffers[last_start])
+            self.frames_lost += lines - whole
             self._fail(exc, self._end + whole_bytes, on_loop=on_loop)
             return
-        self._end += whole_bytes
-        self.frames_written += len(lines)
-        self._last_seq = line_seq(lines[-1])
+        self._end += done_bytes
+        self.frames_written += lines
+        self._last_seq = line_seq(buffers[-3] if buffers[-1] is WIRE_LINE_END else buffers[-1])
 
     def close(self) -> None:
         """Write what is buffered, fsync and close. Safe to call more than once."""
@@ -355,6 +383,17 @@ class CaptureWriter:
             loop.call_soon(self.on_error, self.error)
         else:
             self.on_error(self.error)
+
+
+def _whole_lines(buffers: list[bytes | bytearray]) -> tuple[int, int, int | None]:
+    """(lines, bytes) of the whole lines at the start of `buffers`, and where the last one starts."""
+    lines = size = whole_bytes = start = 0
+    last_start: int | None = None
+    for index, buffer in enumerate(buffers):
+        size += len(buffer)
+        if buffer.endswith(b"\n"):
+            lines, whole_bytes, last_start, start = lines + 1, size, start, index + 1
+    return lines, whole_bytes, last_start
 
 
 def _open_private(path: Path) -> int:

@@ -15,8 +15,15 @@ from enum import StrEnum
 from typing import Any
 
 import websockets
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI, PayloadTooBig
+from websockets.asyncio.client import connect
+from websockets.exceptions import (
+    ConnectionClosed,
+    ConnectionClosedOK,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+    PayloadTooBig,
+)
 from websockets.frames import CloseCode
 
 from tui.bus import Bus, Topic
@@ -30,7 +37,7 @@ from tui.protocol import (
     field,
     local_envelope,
     next_seq,
-    parse,
+    parse_frame,
     serialize,
     text,
 )
@@ -39,6 +46,7 @@ from tui.protocol.envelope import utf8_size
 from .capture import CaptureWriter
 from .scrub import Scrubber
 from .targets import Target
+from .wire import WireConnection
 
 FRAMES: Topic[Envelope] = Topic("frames")
 """Every frame in both directions, plus local connection facts."""
@@ -101,7 +109,7 @@ class RealtimeSession:
         """The close code that ended the connection, or that refused it at connect: the server's
         (1006: gone without a close frame), or rt-tui's own when rt-tui refused the server (1009)."""
         self.connected_at: float | None = None
-        self._ws: ClientConnection | None = None
+        self._ws: WireConnection | None = None
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = asyncio.Event()
@@ -118,16 +126,19 @@ class RealtimeSession:
         """
         self._set_state(ConnectionState.CONNECTING, f"connecting to {self.target.label}")
         try:
-            self._ws = await connect(
+            ws = await connect(
                 self.target.url,
                 additional_headers=self.target.headers,
                 compression=None,
                 max_size=self.max_frame_bytes,
                 open_timeout=self.open_timeout,
                 user_agent_header="rt-tui",
+                create_connection=WireConnection,
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes one readable line
             raise self._fail(_describe_connect_error(exc, self.target)) from None
+        assert isinstance(ws, WireConnection)  # what create_connection makes
+        self._ws = ws
         self.connected_at = time.monotonic()
         first = await self._read_first_frame()
         if first is not None and first.type == "error":
@@ -142,6 +153,7 @@ class RealtimeSession:
         assert self._ws is not None
         try:
             message = await asyncio.wait_for(self._ws.recv(), timeout=self.open_timeout)
+            wire = self._ws.take_wire()
         except TimeoutError:
             await self._ws.close()
             raise self._fail(f"{self.target.label} sent nothing within {self.open_timeout:.0f} s") from None
@@ -151,7 +163,7 @@ class RealtimeSession:
             if refused:
                 raise self._fail(refused) from None
             raise self._fail(f"{self.target.label} closed the connection at once ({_close_text(exc)})") from None
-        return self._receive(message)
+        return self._receive(message, wire)
 
     async def _raise_if_closed_after_error(self, first: Envelope) -> None:
         assert self._ws is not None
@@ -159,6 +171,7 @@ class RealtimeSession:
         try:
             # A fatal error is followed at once by a close; any other frame means the session lives.
             message = await asyncio.wait_for(self._ws.recv(), timeout=HANDSHAKE_GRACE)
+            wire = self._ws.take_wire()
         except TimeoutError:
             return
         except ConnectionClosed as exc:
@@ -167,7 +180,7 @@ class RealtimeSession:
             if refused:
                 raise self._fail(refused) from None
             raise self._fail(f"server refused the session: {reason} (close {self._ws.close_code})") from None
-        self._receive(message)
+        self._receive(message, wire)
 
     async def close(self) -> None:
         """Close the socket and stop both tasks. Safe to call more than once."""
@@ -225,20 +238,24 @@ class RealtimeSession:
     # -- receiving --------------------------------------------------------------------------
 
     async def _reader(self) -> None:
-        assert self._ws is not None
+        ws = self._ws
+        assert ws is not None
         closed: ConnectionClosed | None = None
         clock = time.perf_counter
         yield_at = clock() + READ_SLICE
         try:
-            async for message in self._ws:
+            while True:
+                message = await ws.recv()
                 try:
-                    self._receive(message)
+                    self._receive(message, ws.take_wire())
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not end the session
                     self._publish(local_envelope("rt.client_error", f"frame not handled: {type(exc).__name__}: {exc}"))
                 now = clock()
                 if now >= yield_at:
                     await asyncio.sleep(0)  # let keys and the screen's update in (see READ_SLICE)
                     yield_at = clock() + READ_SLICE
+        except ConnectionClosedOK:
+            pass  # a normal close (what `async for` over the socket ends on quietly)
         except ConnectionClosed as exc:
             closed = exc
         finally:
@@ -247,7 +264,7 @@ class RealtimeSession:
                 if refused:
                     text = refused
                 else:
-                    code, reason = self._ws.close_code, self._ws.close_reason
+                    code, reason = ws.close_code, ws.close_reason
                     text = f"connection closed by server (code {code}{': ' + reason if reason else ''})"
                 self.close_reason = text = self._scrub.text(text)
                 self.close_code = self._ending_code(closed)
@@ -307,9 +324,10 @@ class RealtimeSession:
             return {"closed_by": "server", "code": int(rcvd.code)}
         return {"closed_by": "network", "code": int(CloseCode.ABNORMAL_CLOSURE)}
 
-    def _receive(self, message: str | bytes) -> Envelope:
+    def _receive(self, message: str | bytes, wire: bytes | bytearray | None = None) -> Envelope:
+        """Publish one message from the server. `wire`: its bytes as they came (`WireConnection`)."""
         try:
-            data = parse(message)
+            data, strict = parse_frame(message)
         except Exception as exc:  # noqa: BLE001 - FrameError, or anything else a parser may raise on hostile input
             reason = str(exc) if isinstance(exc, FrameError) else f"{type(exc).__name__}: {exc}"
             reason = reason.splitlines()[0][:300] if reason else type(exc).__name__
@@ -326,18 +344,22 @@ class RealtimeSession:
         env = Envelope(next_seq(), Direction.IN, str(data["type"]), data, message, wire_size=utf8_size(message))
         if env.type in ("session.created", "session.updated", "transcription_session.created"):
             self.session_id = text(field(data, "session").get("id")) or self.session_id
-        self._publish(env)
+        self._publish(env, wire if strict else None)
         return env
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _publish(self, env: Envelope) -> None:
-        env = self._scrub.envelope(env)
+    def _publish(self, env: Envelope, wire: bytes | bytearray | None = None) -> None:
+        """Scrub, capture and publish one envelope. `wire`: a received frame's bytes, strict JSON,
+        which the capture may write as they are unless scrubbing changed the frame."""
+        clean = self._scrub.envelope(env)
         if self.capture is not None:
             # Written before it is published, so the file is in wire order however far a subscriber lags.
             # A write error does not come back here: the writer reports it through `_capture_failed`.
-            self.capture.write(env, scrubbed=self.capture.secrets <= self._secrets)
-        self.bus.publish(FRAMES, env)
+            self.capture.write(
+                clean, scrubbed=self.capture.secrets <= self._secrets, wire=wire if clean is env else None
+            )
+        self.bus.publish(FRAMES, clean)
 
     def _capture_failed(self, message: str) -> None:
         """The capture file stopped (a full disk): a visible local fact; the session goes on."""
