@@ -14,7 +14,8 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from tui.protocol import (
-    Direction,
+    DIR_IN,
+    DIR_LOCAL,
     Envelope,
     error_summary,
     field,
@@ -76,14 +77,14 @@ class Conversation:
         matter: a new connection after earlier items gets a separator row.
         """
         self._wall = env.wall
-        if env.direction is Direction.LOCAL:
+        if env.direction is DIR_LOCAL:
             state = text(env.data.get("state"))
             if env.type == "rt.connection" and state in _CONNECTION_ENDED:
                 self._on_connection_ended()
             elif env.type == "rt.connection" and state == "connecting":
                 self._on_connecting(text(env.data.get("target")))
             return
-        if env.direction is not Direction.IN or not env.data:
+        if env.direction is not DIR_IN or not env.data:
             return
         handler = _HANDLERS.get(to_ga(env.type))
         if handler is None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tui.protocol import Direction, Envelope, strict_json
+from tui.protocol import DIR_LOCAL, Envelope, strict_json
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.records import capture_line, embedded_frame, line_seq, record_header
 from tui.protocol.summary import audio_tag
@@ -55,7 +55,7 @@ def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_a
 def frame_line(journal: Journal, frame: Frame, t0: float, recovered: str | None = None, *, keep_audio: bool) -> bytes:
     """One frame as a capture line: a frame whole is written exactly as the capture writes it."""
     raw = frame.raw if frame.raw is not None else recovered
-    whole = frame.direction is not Direction.LOCAL and not frame.type.startswith("rt.") and frame.binary is None
+    whole = frame.direction is not DIR_LOCAL and not frame.type.startswith("rt.") and frame.binary is None
     if whole and raw is not None and (keep_audio or (frame.type not in AUDIO_FIELDS and '"audio"' not in raw)):
         # Not journal.data(): exports run in a worker thread, and its re-parse cache is the UI's.
         data = frame.data if frame.data is not None else _parsed(raw)
@@ -69,12 +69,12 @@ def frame_record(
 ) -> dict[str, Any]:
     """One frame as a capture-shaped record (its frame, when present, the last key)."""
     record = record_header(frame.seq, frame.direction, frame.mono - t0, frame.wall, frame.type, frame.size)
-    local = frame.direction is Direction.LOCAL or frame.type.startswith("rt.")
+    local = frame.direction is DIR_LOCAL or frame.type.startswith("rt.")
     if local and frame.data:
         record["info"] = frame.data
     if frame.binary is not None:
         record["raw_b64"] = base64.b64encode(frame.binary).decode("ascii")
-    elif frame.direction is not Direction.LOCAL:
+    elif frame.direction is not DIR_LOCAL:
         raw = frame.raw if frame.raw is not None else recovered
         if raw is None:
             record["elided"] = "payload"  # neither in memory nor in the capture file

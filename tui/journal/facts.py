@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from tui.protocol import Dialect, Direction, Envelope, error_summary, is_known, text
+from tui.protocol import DIR_LOCAL, DIR_OUT, Dialect, Envelope, error_summary, is_known, text
 from tui.protocol import field as obj_field
 from tui.protocol.events import BETA_TO_GA_SERVER, GA_ONLY_SERVER_EVENTS
 from tui.protocol.session_config import transcription_config, turn_detection_config
@@ -117,9 +117,9 @@ class SessionFacts:
     def apply(self, env: Envelope, index: int) -> None:
         """Take one envelope into account."""
         self.changed = True
-        if env.direction is Direction.LOCAL:
+        if env.direction is DIR_LOCAL:
             self._local(env)
-        elif env.direction is Direction.OUT:
+        elif env.direction is DIR_OUT:
             self.frames_out += 1
             self.bytes_out += env.size
             if env.type in ("session.update", "transcription_session.update"):

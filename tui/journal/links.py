@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from tui.protocol import Direction, Envelope, text
+from tui.protocol import DIR_IN, DIR_OUT, Envelope, text
 from tui.protocol import field as obj_field
 
 from .store import Journal
@@ -51,9 +51,9 @@ class Links:
 
     def apply(self, env: Envelope, index: int) -> None:
         """Take one envelope into account."""
-        if env.direction is Direction.OUT:
+        if env.direction is DIR_OUT:
             self._sent(env, index)
-        elif env.direction is Direction.IN:
+        elif env.direction is DIR_IN:
             self._received(env, index)
         elif env.type == "rt.connection" and env.data.get("state") == "connecting":
             self._pending_creates.clear()
@@ -113,7 +113,7 @@ class Links:
         journal = self.journal
         for i in range(before - 1, max(-1, before - 1 - LOOKBACK), -1):
             frame = journal[i]
-            if frame.event_id == event_id and frame.direction is Direction.OUT:
+            if frame.event_id == event_id and frame.direction is DIR_OUT:
                 return i
         return None
 

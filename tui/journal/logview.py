@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
 
-from tui.protocol import Direction, to_ga
+from tui.protocol import DIR_OUT, to_ga
 
 from .links import Links
 from .query import Query
@@ -44,7 +44,7 @@ def _stream_kind(event_type: str, code: int) -> str | None:
     ga = to_ga(event_type)
     if ga in RESPONSE_STREAM_TYPES:
         return "response"
-    if ga == "input_audio_buffer.append" and direction is Direction.OUT:
+    if ga == "input_audio_buffer.append" and direction is DIR_OUT:
         return "append"
     if ga == "conversation.item.input_audio_transcription.delta":
         return "transcription"

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tui.protocol import Direction, Envelope, string_span
+from tui.protocol import DIR_LOCAL, DIR_OUT, Direction, Envelope, string_span
 from tui.protocol.events import AUDIO_FIELDS
 
 from .families import Family, family_of
@@ -205,7 +205,7 @@ class Journal:
         """
         index = len(self._raw)
         direction, etype, data = env.direction, env.type, env.data
-        local = direction is Direction.LOCAL or etype.startswith("rt.")
+        local = direction is DIR_LOCAL or etype.startswith("rt.")
         if local and etype == "rt.connection" and data.get("state") == "connecting":
             self.epoch += 1  # a connection attempt: its frames count time from here
             self.epoch_starts.append(index)
@@ -234,7 +234,7 @@ class Journal:
         # A large frame's parsed copy would hold its payload (audio) a second time: only the wire
         # text stays; the few who read it again (a detail view) re-parse it.
         self._data.append(None if large else data)
-        if direction is Direction.OUT and etype != "input_audio_buffer.append":
+        if direction is DIR_OUT and etype != "input_audio_buffer.append":
             event_id = data.get("event_id")
             if isinstance(event_id, str):
                 self._event_ids[index] = event_id

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from tui.journal import Journal, Pipeline, SessionFacts
-from tui.protocol import Direction, Envelope
+from tui.protocol import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope
 
 from .config_rules import ConfigRules
 from .context import Context
@@ -75,13 +75,13 @@ class Linter:
         if self._feeds_facts:
             ctx.facts.apply(env, index)
         direction, etype = env.direction, env.type
-        if direction is Direction.LOCAL:
+        if direction is DIR_LOCAL:
             if etype == "rt.connection" and env.data.get("state") == "connecting":
                 ctx.applied_index = None
                 ctx.refresh()
                 for group in self._groups:
                     group.reset()
-        elif direction is Direction.IN and etype in _SESSION_SET:
+        elif direction is DIR_IN and etype in _SESSION_SET:
             ctx.applied_index = index
             ctx.refresh()
         if self._config.waiting and ctx.dialect is not None:
@@ -90,9 +90,9 @@ class Linter:
         if handlers is not None:
             for handler in handlers:
                 handler(env, index)
-        elif direction is Direction.IN:
+        elif direction is DIR_IN:
             self._server.unknown_server_event(env, index)
-        elif direction is Direction.OUT:
+        elif direction is DIR_OUT:
             self._config.unknown_client_event(env, index)
 
     def take_changes(self) -> list[Finding]:

@@ -4,7 +4,7 @@ Standard library only: no sockets, no event loop, no UI.
 """
 
 from .codec import FrameError, client_event_id, new_id, parse, parse_frame, serialize, string_span
-from .envelope import Direction, Envelope, local_envelope, next_seq
+from .envelope import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, local_envelope, next_seq
 from .events import Dialect, is_known, to_beta, to_ga
 from .fields import error_summary, field, ident, integer, obj, objects, text
 from .printable import printable
@@ -19,6 +19,9 @@ from .session_config import (
 )
 
 __all__ = [
+    "DIR_IN",
+    "DIR_LOCAL",
+    "DIR_OUT",
     "string_span",
     "ClientSessionOptions",
     "Dialect",

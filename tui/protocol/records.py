@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from . import strict_json
-from .envelope import Direction, Envelope
+from .envelope import DIR_IN, DIR_LOCAL, Direction, Envelope
 
 
 def record_header(seq: int, direction: Direction, t: float, wall: float, etype: str, size: int) -> dict[str, Any]:
@@ -28,12 +28,12 @@ def envelope_record(env: Envelope, t0: float, *, parsed: bool = False) -> dict[s
     record = record_header(env.seq, env.direction, env.mono - t0, env.wall, env.type, env.size)
     # Facts rt-tui attached (local facts, frames that did not parse) go under `info`; a frame's
     # data is its raw text parsed, so it is not written twice.
-    own_data = env.direction is Direction.LOCAL or env.type.startswith("rt.")
+    own_data = env.direction is DIR_LOCAL or env.type.startswith("rt.")
     if env.binary is not None:
         record["raw_b64"] = base64.b64encode(env.binary).decode("ascii")
     elif parsed and not own_data:
         record["frame"] = env.data
-    elif env.direction is not Direction.LOCAL:
+    elif env.direction is not DIR_LOCAL:
         record["raw"] = env.raw
     if own_data and env.data:
         record["info"] = env.data
@@ -114,7 +114,7 @@ def wire_line_head(env: Envelope, t0: float, wire: bytes | bytearray) -> bytes |
     """
     raw = env.raw  # the text of `wire`: a str's memchr is twice as fast as a bytearray's
     etype = env.type
-    if env.direction is not Direction.IN or not env.data or "\n" in raw or "\r" in raw or etype.startswith("rt."):
+    if env.direction is not DIR_IN or not env.data or "\n" in raw or "\r" in raw or etype.startswith("rt."):
         return None
     quoted = _QUOTED_TYPE_BYTES.get(etype)
     if quoted is None:

@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tui.protocol import Direction, Envelope, parse, strict_json
+from tui.protocol import DIR_LOCAL, Direction, Envelope, parse, strict_json
 from tui.protocol.envelope import local_raw
 from tui.protocol.records import WIRE_LINE_END, capture_line, embedded_frame, line_seq, wire_line_head
 
@@ -478,14 +478,14 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
         raw = record["raw"]
     elif isinstance(record.get("frame"), dict):
         raw = embedded_frame(line) or strict_json.dumps(record["frame"])
-    elif direction is Direction.LOCAL and info is not None:
+    elif direction is DIR_LOCAL and info is not None:
         raw = ""
     else:
         raise CaptureError(f"{where} has no 'frame', 'raw' or 'raw_b64' (nor, for a local fact, 'info'): {what}")
     data: dict[str, Any]
     if info is not None:
         data = strict_json.restore(info)
-        if direction is Direction.LOCAL:
+        if direction is DIR_LOCAL:
             raw = local_raw(data)
     elif binary is None:
         try:

@@ -25,7 +25,7 @@ import re
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from tui.protocol import Direction, Envelope
+from tui.protocol import DIR_LOCAL, Envelope
 from tui.protocol.envelope import local_raw
 
 REDACTED = "[redacted]"
@@ -197,7 +197,7 @@ class Scrubber:
             and any(needle in env.binary for needle in self._byte_needles)
             and any(form in env.binary for form in self._byte_forms)
         )
-        parsed = env.direction is not Direction.LOCAL and not env.type.startswith("rt.")
+        parsed = env.direction is not DIR_LOCAL and not env.type.startswith("rt.")
         if parsed:
             if not in_raw:
                 return env  # the common case: one substring search per form
@@ -207,7 +207,7 @@ class Scrubber:
             return dataclasses.replace(env, type=event_type, data=data, raw=raw, wire_size=env.size)
         # A local fact or a frame that did not parse: its data is rt-tui's (small), its raw the wire's.
         data = self.value(env.data)
-        if env.direction is Direction.LOCAL:
+        if env.direction is DIR_LOCAL:
             new_raw = local_raw(data) if data != env.data else raw
         else:
             new_raw = self._replace(hay) if in_raw else raw
