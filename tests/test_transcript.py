@@ -72,6 +72,36 @@ async def test_a_streaming_reply_renders_only_its_own_block_whatever_the_history
         assert "word word" in transcript.text()
 
 
+async def test_a_reply_wrapping_onto_new_lines_lays_out_only_its_own_row() -> None:
+    """A streaming reply that grows a line moves no row above it: the history is not laid out again
+    (the whole layout runs once, when the reply's row appears), and the result is the layout a
+    full pass gives."""
+    from tests.test_event_log import record_calls
+
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        transcript = app.query_one(Transcript)
+        app.feed(history(900))
+        await pilot.pause(0.2)
+        full = record_calls(transcript, "_relayout")
+        height = transcript.virtual_size.height
+        for _ in range(60):
+            app.feed(
+                [received("response.output_audio_transcript.delta", item_id="live", response_id="rl", delta=" word")]
+            )
+            await pilot.pause(0.02)
+        await wait_for(pilot, lambda: transcript.text().count("word") == 60, 5, "the whole reply")
+        assert transcript.virtual_size.height >= height + 3  # it wrapped onto new lines as it grew
+        assert len(full) == 1  # the reply's row appearing; its growth never laid out the history
+        heights, offsets, virtual = list(transcript._heights), list(transcript._offsets), transcript.virtual_size
+        transcript._relayout()
+        assert (transcript._heights, transcript._offsets, transcript.virtual_size) == (heights, offsets, virtual)
+        transcript.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        bottom = "\n".join(transcript.render_line(y).text for y in range(transcript.size.height))
+        assert "word word" in bottom and "answer number 899" in bottom
+
+
 async def test_only_recent_blocks_keep_their_lines_and_old_rows_still_show_and_change() -> None:
     from tui.widgets.transcript import CACHED_BLOCKS
 

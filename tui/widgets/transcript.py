@@ -129,6 +129,8 @@ class Transcript(ScrollView, can_focus=True):
         self._block_heights: dict[str, tuple[int, int]] = {}
         """Every item's (width, height) as last rendered: the layout needs no rendered lines."""
         self._dirty: set[str] = set()
+        self._reordered = False
+        """The order changed since the last layout: every row's position is laid out again."""
         self._last_flush = 0.0
         self._flush_pending = False
         self.selected: str | None = None
@@ -168,6 +170,7 @@ class Transcript(ScrollView, can_focus=True):
             # Items came or went (a few times a turn): take a consistent copy of the order and items.
             self._order = list(order)
             self._items = dict(items)
+            self._reordered = True
             self._dirty |= set(order) - set(self._block_heights)
             for gone in set(self._block_heights) - set(order):
                 del self._block_heights[gone]
@@ -205,15 +208,25 @@ class Transcript(ScrollView, can_focus=True):
         dirty, self._dirty = self._dirty, set()
         width = self._text_width()
         at_end = self.scroll_offset.y >= self.max_scroll_y - 1
-        layout = len(self._heights) != len(self._order)
+        layout, self._reordered = self._reordered or len(self._heights) != len(self._order), False
+        grown: list[int] = []  # positions of rows whose height changed (nothing else did)
         for item_id in dirty:
             if item_id not in self._items:
                 continue
             old = self._block_heights.get(item_id)
             block = self._store(item_id, self._render_block(self._items[item_id], width))
-            layout = layout or old is None or old != (width, len(block.strips))
-        if layout:
-            settled = self._relayout()
+            if old is None or old[0] != width:
+                layout = True
+            elif old[1] != len(block.strips):
+                position = self._positions.get(item_id)
+                if position is None or position >= len(self._heights):
+                    layout = True
+                else:
+                    grown.append(position)
+        if layout or grown:
+            # A streaming reply that wraps onto a new line moves only the rows below it (none, at the
+            # end): re-lay out from there, not the whole history.
+            settled = self._relayout() if layout else self._relayout_from(min(grown))
             if at_end and self.selected is None:
                 self.scroll_end(animate=False, immediate=settled)
             self.refresh()
@@ -240,6 +253,17 @@ class Transcript(ScrollView, can_focus=True):
         self._offsets = list(accumulate(heights, initial=0))[:-1]
         self._positions = {item_id: position for position, item_id in enumerate(self._order)}
         return set_virtual_height(self, sum(heights) if self._order else len(_EMPTY) + 1)
+
+    def _relayout_from(self, position: int) -> bool:
+        """`_relayout` when only heights changed, none above row `position`: the rows from there
+        take their cached heights and new offsets (O(rows below), one row for a streaming reply)."""
+        known = self._block_heights
+        heights, order = self._heights, self._order
+        for at in range(position, len(order)):
+            heights[at] = known[order[at]][1]
+        offsets = self._offsets
+        offsets[position:] = list(accumulate(heights[position:-1], initial=offsets[position]))
+        return set_virtual_height(self, offsets[-1] + heights[-1])
 
     def _region_of(self, item_id: str) -> Region | None:
         position = self._positions.get(item_id)
