@@ -7,12 +7,14 @@ with SIGKILL, and live sessions against the real simulator for the round trip.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,25 @@ class Collected:
     def all(self) -> list[Envelope]:
         self.envs += self.sub.drain()
         return self.envs
+
+
+@contextlib.asynccontextmanager
+async def capturing_session(
+    peer: Callable[[ServerConnection], Awaitable[None]], folder: Path
+) -> AsyncIterator[tuple[RealtimeSession, CaptureWriter, Collected]]:
+    """A real session to `peer` (a scripted server) capturing into `folder`, with what its bus
+    carried; the session and the capture are closed on the way out."""
+    async with scripted_peer(peer) as url:
+        bus = Bus()
+        got = Collected(bus)
+        capture = CaptureWriter(folder)
+        session = RealtimeSession(url_target(url), bus, capture=capture)
+        await session.connect()
+        try:
+            yield session, capture, got
+        finally:
+            await session.close()
+            capture.close()
 
 
 async def until(condition: Any, timeout: float, what: str) -> None:
@@ -296,19 +317,12 @@ async def test_a_full_disk_is_a_local_fact_and_the_session_goes_on(tmp_path: Pat
     folder = new_session_dir(tmp_path)
     (folder / "frames.jsonl").symlink_to("/dev/full")
     mode = os.stat("/dev/full").st_mode
-    async with scripted_peer(chatty) as url:
-        bus = Bus()
-        got = Collected(bus)
-        capture = CaptureWriter(folder)
-        session = RealtimeSession(url_target(url), bus, capture=capture)
-        await session.connect()
+    async with capturing_session(chatty, folder) as (session, capture, got):
         await until(lambda: capture.error is not None, 5, "the capture to fail")
         for n in range(3):
             session.send({"type": "input_audio_buffer.clear", "n": n})
         await until(lambda: got.count("vendor.echo") == 3, 5, "the echoes")
         assert session.is_open
-        await session.close()
-        capture.close()
     assert os.stat("/dev/full").st_mode == mode  # a file rt-tui did not create keeps its mode
     envs = got.all()
     failures = [e for e in envs if e.type == "rt.capture"]
@@ -362,16 +376,9 @@ async def test_frames_the_parser_refuses_are_captured_with_their_raw_text(tmp_pa
         await ws.wait_closed()
 
     folder = new_session_dir(tmp_path)
-    async with scripted_peer(hostile) as url:
-        bus = Bus()
-        got = Collected(bus)
-        capture = CaptureWriter(folder)
-        session = RealtimeSession(url_target(url), bus, capture=capture)
-        await session.connect()
+    async with capturing_session(hostile, folder) as (session, _, got):
         await until(lambda: got.count("rt.malformed") == 5, 10, "the bad frames")
         assert session.is_open
-        await session.close()
-        capture.close()
     malformed = [e for e in read_capture(folder / "frames.jsonl") if e.type == "rt.malformed"]
     assert [e.raw for e in malformed[:4]] == sent
     assert all(e.data["message"].startswith("malformed frame from server: ") for e in malformed)
@@ -410,15 +417,8 @@ async def test_the_capture_writes_each_text_frame_s_own_wire_bytes(
 
     monkeypatch.setattr(CaptureWriter, "write", spy)
     folder = new_session_dir(tmp_path)
-    async with scripted_peer(peer) as url:
-        bus = Bus()
-        got = Collected(bus)
-        capture = CaptureWriter(folder)
-        session = RealtimeSession(url_target(url), bus, capture=capture)
-        await session.connect()
+    async with capturing_session(peer, folder) as (_, _, got):
         await until(lambda: got.count("after") == 1, 10, "the last frame")
-        await session.close()
-        capture.close()
     received = [(env.raw, wire) for env, wire in pairs if env.direction is Direction.IN]
     assert [raw for raw, wire in received if wire is not None] == [
         json.dumps({"type": "session.created", "session": {"id": "sess_wire"}}),
