@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
@@ -297,6 +299,18 @@ def test_the_type_column_shrinks_before_the_summary_vanishes(width: int) -> None
     assert columns.summary >= columns.type or width >= 94
 
 
+@given(label=st.text(max_size=60), width=st.integers(min_value=0, max_value=70))
+def test_any_label_fits_any_width_without_an_error(label: str, width: int) -> None:
+    """A narrow pane (a resize) once crashed the app on a run's label, which has no dots."""
+    short = abbreviate_type(label, width)
+    assert len(short) <= width or short == label
+
+
+def test_a_run_label_keeps_its_count_when_cut() -> None:
+    assert abbreviate_type("response deltas ×45", 16) == "response de… ×45"
+    assert abbreviate_type("response deltas ×45", 19) == "response deltas ×45"
+
+
 def test_long_types_keep_their_telling_tail() -> None:
     assert abbreviate_type("response.output_audio_transcript.done", 28) == "r.o_a_transcript.done"
     assert abbreviate_type("conversation.item.input_audio_transcription.completed", 28) == "…transcription.completed"
@@ -314,7 +328,7 @@ async def test_a_click_selects_the_line_under_the_pointer_inside_the_border() ->
         assert log.cursor_line == 1 and log.selected == 1
 
 
-@pytest.mark.parametrize("width", [58, 120])
+@pytest.mark.parametrize("width", [30, 40, 58, 120])
 def test_a_line_painted_from_its_pieces_is_what_rich_renders_of_its_text(width: int) -> None:
     """The log paints a line's pieces as segments directly (no Rich text machinery per line): the
     terminal must get exactly what rendering `render_line`'s text gives, selected or not, for

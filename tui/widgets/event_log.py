@@ -22,7 +22,7 @@ from textual.strip import Strip
 from tui.journal import Finder, Journal, Line, LogView
 
 from .log_format import Columns, RunDigest, line_pieces, line_segments, render_line, row_text
-from .virtual import LookCache, set_border_subtitle, set_virtual_height
+from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height
 
 _COMPONENTS = ("event-log--cursor", "event-log--match")
 """The component classes a line is drawn with, in the order its look gives their styles."""
@@ -36,7 +36,7 @@ class EventLog(ScrollView, can_focus=True):
     """A virtual, tail-following list of frames, with runs that expand in place."""
 
     DEFAULT_CSS = """
-    EventLog { background: $surface; overflow-x: hidden; }
+    EventLog { background: $surface; overflow-x: hidden; scrollbar-gutter: stable; }
     EventLog > .event-log--cursor { background: $accent 30%; }
     EventLog > .event-log--match { background: $warning 40%; }
     """
@@ -184,7 +184,7 @@ class EventLog(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """Render screen line `y` (the Line API asks only for lines on screen)."""
-        width = self.size.width
+        width = line_width(self)
         number = self.scroll_offset.y + y
         line = self.view.line(number)
         if line is None:
@@ -467,7 +467,7 @@ class EventLog(ScrollView, can_focus=True):
 
     def line_texts(self) -> list[str]:
         """Plain text of every line, as rendered at the current width."""
-        columns = Columns.fit(max(40, self.size.width))
+        columns = Columns.fit(max(40, line_width(self)))
         out = []
         for number in range(self.view.line_count):
             line = self.view.line(number)

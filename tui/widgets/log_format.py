@@ -57,9 +57,9 @@ class Columns:
         vanishes, and on narrow panes the absolute time and the size go first."""
         arrow = 2
         time, delta, size = 10, 8, 7
-        if width < 70:
+        if width < 66:
             time = size = 0
-        elif width < 90:
+        elif width < 86:
             size = 0
         rest = max(0, width - arrow - time - delta - size)
         type_width = max(12, min(40, rest * 45 // 100))
@@ -75,7 +75,14 @@ def abbreviate_type(label: str, width: int) -> str:
     """
     if len(label) <= width:
         return label
+    if width < 2:
+        return label[:width]
     parts = label.split(".")
+    if len(parts) < 2:  # not a dotted type: a run's label (`response deltas ×45`) or an odd name
+        name, times, count = label.rpartition(" ×")
+        if times and len(count) + 3 < width:
+            return f"{name[: width - len(count) - 3]}… ×{count}"  # the count is what tells runs apart
+        return label[: width - 1] + "…"
     head, tail = parts[:-2], parts[-2:]
     shorter = ".".join([p[:1] for p in head] + tail)
     if len(shorter) <= width:

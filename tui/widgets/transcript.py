@@ -31,7 +31,7 @@ from textual.strip import Strip
 from tui.conversation import Item, Origin, TextState
 from tui.protocol import printable
 
-from .virtual import LookCache, set_virtual_height
+from .virtual import LookCache, line_width, set_virtual_height
 
 _COMPONENTS = ("transcript--cursor", "transcript--muted")
 """The component classes rows are drawn with, in the order their look gives their styles."""
@@ -98,7 +98,7 @@ class Transcript(ScrollView, can_focus=True):
     """The conversation, ordered by the server's item chain."""
 
     DEFAULT_CSS = """
-    Transcript { background: $surface; overflow-x: hidden; }
+    Transcript { background: $surface; overflow-x: hidden; scrollbar-gutter: stable; }
     Transcript > .transcript--cursor { background: $accent 20%; }
     Transcript > .transcript--muted { color: $text-muted; }
     """
@@ -278,7 +278,7 @@ class Transcript(ScrollView, can_focus=True):
     # -- rendering --------------------------------------------------------------------------
 
     def _text_width(self) -> int:
-        return max(10, self.size.width - 3)
+        return max(10, line_width(self) - 3)
 
     def _block(self, item_id: str) -> _Block:
         block = self._blocks.get(item_id)
@@ -315,7 +315,7 @@ class Transcript(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """Render screen line `y` from the cached blocks."""
-        width = self.size.width
+        width = line_width(self)
         number = self.scroll_offset.y + y
         if not self._order:
             _, base, (_, muted) = self._look.get()

@@ -98,3 +98,11 @@ class LookCache:
         changed = look is None or look != self._look
         self._look = look
         return changed
+
+
+def line_width(view: ScrollView) -> int:
+    """Cells a line of `view` may use: its content width less the vertical scrollbar's gutter.
+    The panes keep that gutter whether or not the scrollbar shows (`scrollbar-gutter: stable`), so
+    the width does not change, and nothing is wrapped again, when the scrollbar comes or goes; and
+    no text ever lies under the scrollbar."""
+    return view.scrollable_content_region.width
