@@ -373,6 +373,17 @@ def test_response_create_after_done_or_out_of_band_is_fine() -> None:
     assert findings == []
 
 
+def test_response_create_right_after_cancelling_the_active_response_is_fine() -> None:
+    """Barge-in: cancel, then create at once, before the cancelled response's response.done. The
+    server takes them in order, so the create is not refused (the app itself does this)."""
+    created = received("response.created", response={"id": "resp_1", "conversation_id": "c"})
+    findings, _ = lint(ga_created(), created, sent("response.cancel"), sent("response.create"))
+    assert findings == []
+    other = received("response.created", response={"id": "resp_2", "conversation_id": "c"})
+    findings, _ = lint(ga_created(), other, sent("response.cancel", response_id="resp_9"), sent("response.create"))
+    assert rules(findings) == ["response-while-active"]  # a cancel of another response changes nothing
+
+
 def test_active_response_error_from_the_server_is_reported_once() -> None:
     create = sent("response.create", event_id="evt_rc")
     error = received(

@@ -39,6 +39,7 @@ class ResponseRules:
             (Direction.IN, "response.output_audio.delta"): self._audio_delta,
             (Direction.IN, "response.audio.delta"): self._audio_delta,
             (Direction.OUT, "response.create"): self._create,
+            (Direction.OUT, "response.cancel"): self._cancel,
             (Direction.OUT, "conversation.item.truncate"): self._truncate,
             (Direction.LOCAL, "rt.connection"): self._connection,
         }
@@ -78,6 +79,14 @@ class ResponseRules:
         else:
             entry[0] += decoded_size(delta)
             entry[2] += 1
+
+    def _cancel(self, env: Envelope, index: int) -> None:
+        """The server takes client events in order: once it has our cancel of the active response, a
+        `response.create` sent after it is not refused for that response (barge-in sends the two
+        back to back). Should the server still refuse it, its error is explained on its own."""
+        response_id = text(env.data.get("response_id"))
+        if response_id in ("", self._active):
+            self._active = self._active_index = None
 
     def _create(self, env: Envelope, index: int) -> None:
         if self._active is None or self._active_index is None:
