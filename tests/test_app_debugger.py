@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.containers import VerticalScroll
+
 from tests.app_helpers import items, screen_text, session_ready, turn_complete, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import silence, speech_pcm24
@@ -92,6 +94,32 @@ async def test_an_error_is_linked_to_what_we_sent_and_the_detail_shows_both(simu
         await pilot.press("x")  # jump to the linked frame, closing the detail
         await pilot.pause()
         assert log.selected == cause
+
+
+async def test_the_detail_view_wraps_a_long_string_and_end_reaches_the_last_line(simulator_url: str) -> None:
+    """At 80 columns a sent message of 40 words shows whole in the detail view (Rich's JSON never
+    wraps: it was cut at the edge), and End scrolls to the frame's closing brace."""
+    words = " ".join(f"word{n}" for n in range(40))
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await pilot.press("t", *words, "enter", "escape")
+        await wait_for(pilot, lambda: any(f.type == "response.done" for f in app.journal), 30, "the reply")
+        await views_settled(pilot, app)
+        create = next(f for f in app.journal if f.type == "conversation.item.create")
+        log = app.query_one(EventLog)
+        log.focus()
+        assert log.select_frame(create.index)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EventDetail)
+        await pilot.press("end")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "word39" in text  # the end of the long string, wrapped onto the lines below
+        scroll = app.screen.query_one(VerticalScroll)
+        assert scroll.scroll_y == scroll.max_scroll_y > 0
+        assert "}" in text.split("word39", 1)[1]  # the closing brace shows below it
 
 
 async def test_export_writes_the_filtered_frames_as_the_capture_has_them(tmp_path: Path, simulator_url: str) -> None:

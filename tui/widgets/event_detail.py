@@ -43,7 +43,9 @@ class EventDetail(ModalScreen[int | None]):
 
     DEFAULT_CSS = """
     EventDetail { align: center middle; }
-    EventDetail > VerticalScroll { width: 94%; height: 90%; border: round $accent; background: $surface; }
+    EventDetail > VerticalScroll {
+        width: 94%; height: 90%; border: round $accent; background: $surface; scrollbar-gutter: stable;
+    }
     """
     BINDINGS = [
         Binding("escape,q", "dismiss", "Close", id="detail.close"),
@@ -93,7 +95,9 @@ class EventDetail(ModalScreen[int | None]):
             parts.append(Text("(payload not in memory, and no capture file to read it from)", style="italic"))
             return parts
         # json.dumps escapes C0 controls but passes C1 ones (an 8-bit CSI) through: shown, not obeyed.
-        parts.append(JSON(printable(json.dumps(redact(data, max_string=MAX_STRING), ensure_ascii=False))))
+        body = JSON(printable(json.dumps(redact(data, max_string=MAX_STRING), ensure_ascii=False))).text
+        body.no_wrap, body.overflow = False, "fold"  # Rich's JSON never wraps: a long string was cut at the edge
+        parts.append(body)
         if frame.type == "rt.malformed" and frame.raw:
             raw = frame.raw if len(frame.raw) <= MAX_STRING else frame.raw[:MAX_STRING] + f"… (+{len(frame.raw)} chars)"
             parts.append(Text.assemble(("raw frame:\n", "bold"), printable(raw, lines=True)))
