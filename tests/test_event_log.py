@@ -306,6 +306,12 @@ def test_any_label_fits_any_width_without_an_error(label: str, width: int) -> No
     assert len(short) <= width or short == label
 
 
+def test_counts_are_singular_for_one() -> None:
+    from tui.widgets.log_format import counted
+
+    assert [counted(n, "frame") for n in (0, 1, 2, 1204)] == ["0 frames", "1 frame", "2 frames", "1,204 frames"]
+
+
 def test_a_run_label_keeps_its_count_when_cut() -> None:
     assert abbreviate_type("response deltas ×45", 16) == "response de… ×45"
     assert abbreviate_type("response deltas ×45", 19) == "response deltas ×45"

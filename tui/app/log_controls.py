@@ -17,6 +17,7 @@ from tui.lint import Finding, Severity
 if TYPE_CHECKING:
     pass
 from tui.widgets import EventDetail, EventLog, Transcript
+from tui.widgets.log_format import counted
 from tui.widgets.query_bar import FamilyToggles, QueryBar
 
 from .base import AppBase
@@ -71,7 +72,7 @@ class LogControls(AppBase):
         if found is None:
             self.find_bar.set_status(f"{event.text!r} is not in the {self.log_view.shown:,} frames shown", error=True)
         else:
-            self.find_bar.set_status(f"{count:,} matching frames · n next · N previous · Esc leaves")
+            self.find_bar.set_status(f"{counted(count, 'matching frame')} · n next · N previous · Esc leaves")
         self.event_log.focus()
 
     @on(QueryBar.Left)
@@ -254,7 +255,7 @@ class LogControls(AppBase):
         except (OSError, ExportError) as exc:
             self.call_from_thread(self.say, f"export failed: {exc}", title="Export", severity="error")
             return
-        self.call_from_thread(self.say, f"{written:,} frames written to {path}", title="Export")
+        self.call_from_thread(self.say, f"{counted(written, 'frame')} written to {path}", title="Export")
 
     def action_findings(self) -> None:
         """Show what the linter found; Enter goes to the finding's frame in the log."""

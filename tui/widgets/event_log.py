@@ -21,7 +21,7 @@ from textual.strip import Strip
 
 from tui.journal import Finder, Journal, Line, LogView
 
-from .log_format import Columns, RunDigest, line_pieces, line_segments, render_line, row_text
+from .log_format import Columns, RunDigest, counted, line_pieces, line_segments, render_line, row_text
 from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height
 
 _COMPONENTS = ("event-log--cursor", "event-log--match")
@@ -166,7 +166,7 @@ class EventLog(ScrollView, can_focus=True):
         """Set the pane's subtitle (counts, following or not); True when it changed. Only its border
         line is repainted, and an unchanged one is not set again."""
         view = self.view
-        parts = [f"{view.shown:,} of {view.in_range:,} frames" if view.query else f"{view.shown:,} frames"]
+        parts = [f"{view.shown:,} of {counted(view.in_range, 'frame')}" if view.query else counted(view.shown, "frame")]
         if view.floor:
             parts.append("since clear")
         if self.journal.payloads_dropped:

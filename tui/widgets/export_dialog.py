@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
+from .log_format import counted
+
 
 @dataclass(frozen=True, slots=True)
 class ExportRequest:
@@ -41,7 +43,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         self.default_path = default_path
 
     def compose(self) -> ComposeResult:
-        what = f"{self.count:,} frames" + (f" (filter: {self.query_text})" if self.query_text else " (every frame)")
+        what = counted(self.count, "frame") + (f" (filter: {self.query_text})" if self.query_text else " (every frame)")
         with Vertical():
             yield Static(Text(f"Export {what} as JSONL, secrets scrubbed."))
             with RadioSet(id="audio"):

@@ -22,6 +22,8 @@ from tui.lint import Finding, Severity
 from tui.lint.finding import frame_label
 from tui.protocol import printable
 
+from .log_format import counted
+
 SEVERITY_STYLES = {Severity.ERROR: "bold #f7768e", Severity.WARNING: "bold #e0af68", Severity.INFO: "#7aa2f7"}
 SEVERITY_MARKS = {Severity.ERROR: "✖", Severity.WARNING: "▲", Severity.INFO: "ℹ"}
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -70,10 +72,8 @@ class FindingsView(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             counts = {s: sum(f.severity is s for f in self.findings) for s in Severity}
-            box.border_title = Text(
-                f"Findings · {counts[Severity.ERROR]} errors · {counts[Severity.WARNING]} warnings · "
-                f"{counts[Severity.INFO]} notes"
-            )
+            errors, warnings = counted(counts[Severity.ERROR], "error"), counted(counts[Severity.WARNING], "warning")
+            box.border_title = Text(f"Findings · {errors} · {warnings} · {counted(counts[Severity.INFO], 'note')}")
             box.border_subtitle = "enter: go to its frame · esc close"
             if not self.findings:
                 yield Static(Text("Nothing found: the traffic follows the protocol."), classes="findings--empty")

@@ -99,6 +99,11 @@ def abbreviate_type(label: str, width: int) -> str:
     return "…" + label[-(width - 1) :] if width > 1 else label[:width]
 
 
+def counted(count: int, noun: str) -> str:
+    """`1 frame`, `2 frames`, `1,204 frames` (`noun` is singular; English plural with an s)."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 def time_text(seconds: float) -> str:
     """`MM:SS.mmm` since the connection began."""
     minutes, secs = divmod(max(0.0, seconds), 60)
