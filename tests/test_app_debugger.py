@@ -170,6 +170,27 @@ async def test_export_writes_the_filtered_frames_as_the_capture_has_them(tmp_pat
     assert target.stat().st_mode & 0o777 == 0o600
 
 
+async def test_the_filter_bar_s_counts_follow_the_stream_and_a_typing_hint_is_left_alone() -> None:
+    from tests.journal_helpers import received
+
+    def status(app: RtApp) -> str:
+        return str(app.filter_bar.query_one(".query-bar--status").render())
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest([received("response.created", response={"id": "resp_0"}), received("rate_limits.updated")])
+        await pilot.press("f", *"type:response.created", "enter")
+        await pilot.pause()
+        assert "1 of 2 frames" in status(app)
+        app.ingest([received("response.created", response={"id": f"resp_{n}"}) for n in range(1, 4)])
+        await pilot.pause()
+        assert "4 of 5 frames" in status(app) and "4 of 5 frames" in str(app.event_log.border_subtitle)
+        await pilot.press("f", "ctrl+u", *"dir:", "enter")  # a malformed query: its reason stays put
+        app.ingest([received("response.created", response={"id": "resp_9"})])
+        await pilot.pause()
+        assert "needs a value" in status(app) and "frames" not in status(app)
+
+
 async def test_a_filter_over_a_long_journal_shows_its_first_screen_then_the_rest() -> None:
     """Over 60,000 frames the newest matches are shown at once; the whole view follows in slices,
     and the selected frame stays selected across the swap."""

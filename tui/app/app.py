@@ -307,6 +307,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             self._new_findings(self.model.linter.take_changes())
         self.event_log.frames_added()
         self._update_log_title()
+        if self.filter_bar.live_status:
+            self._filter_status()  # the bar's counts follow the stream, as the pane's corner does
 
     def _react_to(self, index: int) -> None:
         """Toasts for what a user must not miss (the log shows everything)."""

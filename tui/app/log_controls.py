@@ -173,7 +173,9 @@ class LogControls(AppBase):
         if not self.filter_bar.active:
             return
         view = self.log_view
-        self.filter_bar.set_status(f"{view.shown:,} of {view.in_range:,} frames · Enter on an empty filter clears it")
+        self.filter_bar.set_status(
+            f"{view.shown:,} of {counted(view.in_range, 'frame')} · Enter on an empty filter clears it", live=True
+        )
 
     def clear_filter(self) -> None:
         """Show every frame again (the family toggles included)."""

@@ -12,6 +12,8 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tui.journal import Family, Finder, Journal, Query, QueryError
@@ -26,6 +28,16 @@ FAMILY_LABELS = {
     Family.LOCAL: "local",
     Family.UNKNOWN: "unknown",
 }
+
+
+class BarStatus(Widget):
+    """The bar's status line. Setting its text repaints this line only: a `Static`'s `update` lays
+    out the whole screen, and the filter's counts change with every views refresh under a stream."""
+
+    text: reactive[Text] = reactive(Text, layout=False)
+
+    def render(self) -> Text:
+        return self.text
 
 
 class QueryBar(Vertical):
@@ -71,10 +83,12 @@ class QueryBar(Vertical):
         self.journal = journal
         self.active = ""
         """The query in force (what the status line describes)."""
+        self.live_status = False
+        """The status line shows what the app keeps current (see `set_status`)."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self.placeholder, compact=True)
-        yield Static(classes="query-bar--status")
+        yield BarStatus(classes="query-bar--status")
 
     @property
     def input(self) -> Input:
@@ -94,11 +108,15 @@ class QueryBar(Vertical):
         if not self.active:
             self.remove_class("-shown")
 
-    def set_status(self, text: str | Text, *, error: bool = False) -> None:
-        """Show `text` (plain) under the input."""
-        status = self.query_one(".query-bar--status", Static)
+    def set_status(self, text: str | Text, *, error: bool = False, live: bool = False) -> None:
+        """Show `text` (plain) under the input. `live`: a status the app keeps current (the filter's
+        counts) until the bar says something else."""
+        self.live_status = live
+        status = self.query_one(BarStatus)
         status.set_class(error, "-error")
-        status.update(text if isinstance(text, Text) else Text(text))
+        new = text if isinstance(text, Text) else Text(text)
+        if new != status.text:
+            status.text = new
 
     def validate(self, text: str) -> str | None:
         """The one-line reason `text` is malformed, or None."""
