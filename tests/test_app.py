@@ -267,6 +267,31 @@ async def test_an_expired_session_is_reported_and_reconnect_opens_a_new_one() ->
             await wait_for(pilot, lambda: app.query_one(Recorder).state is RecorderState.IDLE, 5, "the recorder")
 
 
+async def test_ctrl_r_while_connected_closes_this_session_and_opens_a_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The palette promises "Open a new session, keeping the transcript": while connected too. The
+    old session is closed first (its capture complete), then a new one opens."""
+    from tui.server.testing import realtime_simulator
+
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path))
+    async with realtime_simulator() as sim:
+        app = RtApp(Settings(target=TargetChoice.URL, url=sim.url_for(), playback=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            first, first_capture = app.facts.session_id, app.capture
+            await pilot.press("t", *"hello there", "enter", "escape")
+            await wait_for(pilot, lambda: items(app, "assistant"), 10, "the reply")
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: session_ready(app) and app.facts.session_id != first, 10, "a new session")
+            assert app.capture is not first_capture and first_capture is not None
+            closed = [json.loads(line) for line in first_capture.path.read_text().splitlines()]
+            assert closed[-1]["type"] == "rt.connection" and closed[-1]["info"]["state"] == "closed"
+            assert items(app, "user")[0].text == "hello there"  # the transcript is kept
+            await views_settled(pilot, app)
+            assert "── new session to ws://127.0.0.1:" in app.query_one(Transcript).text()
+
+
 async def test_a_connection_dropped_mid_reply_keeps_the_partial_reply_and_says_it_was_cut_off() -> None:
     from tui.server.testing import realtime_simulator
 

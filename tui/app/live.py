@@ -115,11 +115,25 @@ class LiveSession(AppBase):
         return capture
 
     def action_reconnect(self) -> None:
-        """Open a new session (after a disconnect or a failed connection); the transcript is kept."""
+        """Open a new session, keeping the transcript: at once after a disconnect or a failed
+        connection; while connected, once this session has closed (a fresh server session, for a
+        debugger user who wants `session.created` again)."""
         if self.session is not None and self.session.is_open:
-            self.say("already connected")
+            self.run_worker(self._restart_session(), group="restart", exclusive=True, exit_on_error=False)
             return
         self.bus.publish(FRAMES, local_envelope("rt.reconnect", "reconnecting: a new session starts"))
+        self.run_session()
+
+    async def _restart_session(self) -> None:
+        """Close the open session and wait until its worker has finished (its capture closed, its
+        turns stopped), so the new session's worker does not cancel it half way; then start anew."""
+        session = self.session
+        assert session is not None
+        self.bus.publish(FRAMES, local_envelope("rt.reconnect", "a new session: closing this one first"))
+        await session.close()
+        for worker in [w for w in self.workers if w.group == "session"]:
+            with contextlib.suppress(Exception):
+                await worker.wait()
         self.run_session()
 
     def _warm_up_simulator(self) -> None:
