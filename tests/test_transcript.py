@@ -102,6 +102,44 @@ async def test_a_reply_wrapping_onto_new_lines_lays_out_only_its_own_row() -> No
         assert "word word" in bottom and "answer number 899" in bottom
 
 
+class TranscriptBesideAnInput(TranscriptApp):
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Input
+
+        yield Transcript()
+        yield Input()
+
+
+async def test_new_turns_come_into_view_unless_the_user_is_moving_through_the_rows() -> None:
+    """A selected row holds the view while the pane has the focus, and the corner says new rows came
+    in below (End follows again); once the focus is elsewhere (`o` goes to the log), new turns show."""
+    from textual.widgets import Input
+
+    app = TranscriptBesideAnInput()
+    async with app.run_test(size=(100, 30)) as pilot:
+        transcript = app.query_one(Transcript)
+        app.feed(history(20))
+        await pilot.pause(0.2)
+        transcript.focus()
+        await pilot.press("up", "up", "up")
+        held = transcript.scroll_offset.y
+        app.feed(history(25)[40:])  # five more exchanges
+        await pilot.pause(0.2)
+        assert transcript.scroll_offset.y == held and transcript.scroll_offset.y < transcript.max_scroll_y
+        assert "new rows below" in str(transcript.border_subtitle)
+        await pilot.press("end")
+        assert transcript.scroll_offset.y == transcript.max_scroll_y and "new rows" not in str(
+            transcript.border_subtitle
+        )
+        await pilot.press("up")  # a row selected, at the end of the view; then the focus leaves the pane
+        app.query_one(Input).focus()
+        await pilot.pause()
+        app.feed(history(30)[50:])
+        await pilot.pause(0.2)
+        assert transcript.selected is not None and transcript.scroll_offset.y == transcript.max_scroll_y
+        assert "answer number 29" in "\n".join(transcript.render_line(y).text for y in range(transcript.size.height))
+
+
 async def test_only_recent_blocks_keep_their_lines_and_old_rows_still_show_and_change() -> None:
     from tui.widgets.transcript import CACHED_BLOCKS
 

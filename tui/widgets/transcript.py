@@ -31,7 +31,7 @@ from textual.strip import Strip
 from tui.conversation import Item, Origin, TextState
 from tui.protocol import printable
 
-from .virtual import LookCache, line_width, set_virtual_height
+from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height
 
 _COMPONENTS = ("transcript--cursor", "transcript--muted")
 """The component classes rows are drawn with, in the order their look gives their styles."""
@@ -130,6 +130,8 @@ class Transcript(ScrollView, can_focus=True):
         """Every item's (width, height) as last rendered: the layout needs no rendered lines."""
         self._dirty: set[str] = set()
         self._reordered = False
+        self._more_below = False
+        """The corner says rows came in below the view."""
         """The order changed since the last layout: every row's position is laid out again."""
         self._last_flush = 0.0
         self._flush_pending = False
@@ -227,8 +229,13 @@ class Transcript(ScrollView, can_focus=True):
             # A streaming reply that wraps onto a new line moves only the rows below it (none, at the
             # end): re-lay out from there, not the whole history.
             settled = self._relayout() if layout else self._relayout_from(min(grown))
-            if at_end and self.selected is None:
+            # A selected row holds the view only while the pane has the focus (moving through the
+            # rows); once the user is elsewhere (`o` took them to the log) new turns come into view.
+            if at_end and (self.selected is None or not self.has_focus):
                 self.scroll_end(animate=False, immediate=settled)
+                self._say_more_below(False)
+            elif self.scroll_offset.y < self.max_scroll_y:
+                self._say_more_below(True)
             self.refresh()
         else:
             for item_id in dirty:
@@ -385,7 +392,14 @@ class Transcript(ScrollView, can_focus=True):
         """Follow the end of the conversation again."""
         self.selected = None
         self.scroll_end(animate=False, immediate=True)
+        self._say_more_below(False)
         self.refresh()
+
+    def _say_more_below(self, more: bool) -> None:
+        """Say in the pane's corner that rows came in below the view, which does not follow them."""
+        if more != self._more_below:
+            self._more_below = more
+            set_border_subtitle(self, "new rows below · End follows" if more else "")
 
     def action_frames(self) -> None:
         """Ask for the selected item's frames in the event log."""
