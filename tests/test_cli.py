@@ -69,6 +69,26 @@ def test_a_bad_frame_limit_is_refused_by_the_parser(value: str, capsys: pytest.C
     assert "--max-frame-mib" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["serve", "--port", "99999"], "99999 is not a port: 0 to 65535"),
+        (["serve", "--port", "-1"], "-1 is not a port"),
+        (["serve", "--port", "http"], "not a port number: 'http'"),
+        (["send", "f.wav", "--timeout", "0"], "the timeout must be a positive number of seconds"),
+        (["send", "f.wav", "--timeout", "-5"], "the timeout must be a positive number of seconds"),
+        (["send", "f.wav", "--timeout", "soon"], "not a number of seconds: 'soon'"),
+    ],
+)
+def test_a_bad_port_or_timeout_is_refused_by_the_parser(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A port out of range was a traceback from bind(); a non-positive timeout failed only later."""
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(argv)
+    assert exited.value.code == 2 and said in capsys.readouterr().err
+
+
 def test_rt_tui_url_is_the_target_when_no_target_flag_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     from_env = "wss://example.test/v1/realtime?model=m&api-key=from-the-environment"
     monkeypatch.setenv("RT_TUI_URL", from_env)

@@ -33,7 +33,11 @@ def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = Fals
     group.add_argument(
         "--local", action="store_true", default=default(False), help="the embedded simulator, started in-process"
     )
-    parser.add_argument("--model", default=default("gpt-realtime"), help="realtime model (default: gpt-realtime)")
+    parser.add_argument(
+        "--model",
+        default=default("gpt-realtime"),
+        help="realtime model for OpenAI and --local (default: gpt-realtime); a --url names its own (?model=...)",
+    )
     parser.add_argument(
         "--transcription-model",
         default=default("gpt-4o-transcribe"),
@@ -60,6 +64,28 @@ def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = Fals
         default=default(DEFAULT_MAX_FRAME_MIB),
         help=f"refuse a server frame over N MiB, closing the connection (default: {DEFAULT_MAX_FRAME_MIB})",
     )
+
+
+def _port(value: str) -> int:
+    """`--port`: 0 (a free one) to 65535."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: 0 to 65535 (0 picks a free one)")
+    return port
+
+
+def _seconds(value: str) -> float:
+    """`--timeout`: a positive number of seconds."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value} s: the timeout must be a positive number of seconds")
+    return seconds
 
 
 def _frame_limit(value: str) -> int:
@@ -134,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the local Realtime simulator")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
-    serve.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one (default: %(default)s)")
+    serve.add_argument("--port", type=_port, default=8765, help="port; 0 picks a free one (default: %(default)s)")
     serve.add_argument("--dialect", choices=["ga", "beta"], default="ga", help="protocol dialect (default: ga)")
     serve_key = serve.add_mutually_exclusive_group()
     serve_key.add_argument(
@@ -172,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         "file", help="audio file: WAV (any rate, any channels), FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16"
     )
     send.add_argument("--json", action="store_true", help="print every frame as JSON lines instead")
-    send.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for both sides (default: 60)")
+    send.add_argument("--timeout", type=_seconds, default=60.0, help="seconds to wait for both sides (default: 60)")
     _add_target_flags(send, inherited=True)
 
     replay = sub.add_parser(

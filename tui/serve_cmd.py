@@ -74,7 +74,12 @@ def serve(
 
     def ready(url: str) -> None:
         print(url, flush=True)
-        print(f"rt-tui simulator ({dialect}) listening; Ctrl+C stops it", file=sys.stderr, flush=True)
+        print(
+            f"rt-tui simulator ({dialect}) listening; clients add ?model=gpt-realtime (as the service wants), e.g. "
+            f"rt-tui send --url '{url}?model=gpt-realtime' FILE; Ctrl+C stops it",
+            file=sys.stderr,
+            flush=True,
+        )
 
     try:
         config = SimulatorConfig(
