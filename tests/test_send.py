@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import soundfile
@@ -283,59 +284,78 @@ async def test_a_send_refused_by_a_closed_session_reports_why_the_connection_end
     assert await fresh.why_it_ended(timeout=0.05) is None  # nothing ended: the send's own error stands
 
 
-def test_send_prints_server_control_sequences_as_symbols(question_wav: Path) -> None:
-    """A transcript or reply carrying terminal control sequences is printed as text a terminal
-    shows (ESC as ␛), never as an instruction to it (an OSC 52 clipboard write here)."""
-    import asyncio
-
+def scripted_turn(transcript: str, reply: str, refuse_every: int = 0) -> Any:
+    """A scripted server for one `send` turn that says `transcript` and answers `reply`; with
+    `refuse_every`, every n-th audio append is refused with an error naming it (and the same text)."""
     from websockets.asyncio.server import ServerConnection
 
-    from tests.server_helpers import scripted_peer
-
-    evil = "\x1b]52;c;cHduZWQ=\x07"
-
-    async def hostile(ws: ServerConnection) -> None:
-        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_evil"}}))
+    async def peer(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_s"}}))
+        appends = 0
         async for message in ws:
-            kind = json.loads(message)["type"]
+            event = json.loads(message)
+            kind = event["type"]
             if kind == "session.update":
-                await ws.send(json.dumps({"type": "session.updated", "session": {"id": "sess_evil"}}))
+                await ws.send(json.dumps({"type": "session.updated", "session": {"id": "sess_s"}}))
+            elif kind == "input_audio_buffer.append":
+                appends += 1
+                if refuse_every and appends % refuse_every == 0:
+                    error = {"type": "invalid_request_error", "code": "invalid_value", "event_id": event["event_id"]}
+                    error["message"] = "Invalid 'audio': the input audio buffer is full"
+                    await ws.send(json.dumps({"type": "error", "error": error}))
             elif kind == "input_audio_buffer.commit":
                 user = {"id": "item_u", "type": "message", "role": "user", "content": [{"type": "input_audio"}]}
                 await ws.send(json.dumps({"type": "input_audio_buffer.committed", "item_id": "item_u"}))
                 await ws.send(json.dumps({"type": "conversation.item.added", "previous_item_id": None, "item": user}))
+                completed = {"item_id": "item_u", "content_index": 0, "transcript": transcript}
                 await ws.send(
-                    json.dumps(
-                        {
-                            "type": "conversation.item.input_audio_transcription.completed",
-                            "item_id": "item_u",
-                            "content_index": 0,
-                            "transcript": f"heard {evil} this",
-                        }
-                    )
+                    json.dumps({"type": "conversation.item.input_audio_transcription.completed", **completed})
                 )
             elif kind == "response.create":
-                reply = {
-                    "id": "item_a",
-                    "type": "message",
-                    "role": "assistant",
-                    "status": "completed",
-                    "content": [{"type": "output_text", "text": f"said {evil} that"}],
-                }
+                item = {"id": "item_a", "type": "message", "role": "assistant", "status": "completed"}
+                item["content"] = [{"type": "output_text", "text": reply}]
                 await ws.send(json.dumps({"type": "response.created", "response": {"id": "resp_e"}}))
                 await ws.send(
-                    json.dumps({"type": "conversation.item.added", "previous_item_id": "item_u", "item": reply})
+                    json.dumps({"type": "conversation.item.added", "previous_item_id": "item_u", "item": item})
                 )
                 await ws.send(
                     json.dumps({"type": "response.done", "response": {"id": "resp_e", "status": "completed"}})
                 )
 
-    async def run() -> subprocess.CompletedProcess[str]:
-        async with scripted_peer(hostile) as url:
-            return await asyncio.to_thread(run_cli, "send", str(question_wav), "--url", url)
+    return peer
 
-    result = asyncio.run(run())
+
+def send_to(peer: Any, wav: Path) -> subprocess.CompletedProcess[str]:
+    import asyncio
+
+    from tests.server_helpers import scripted_peer
+
+    async def run() -> subprocess.CompletedProcess[str]:
+        async with scripted_peer(peer) as url:
+            return await asyncio.to_thread(run_cli, "send", str(wav), "--url", url)
+
+    return asyncio.run(run())
+
+
+def test_send_prints_server_control_sequences_as_symbols(question_wav: Path) -> None:
+    """A transcript or reply carrying terminal control sequences is printed as text a terminal
+    shows (ESC as ␛), never as an instruction to it (an OSC 52 clipboard write here)."""
+    evil = "\x1b]52;c;cHduZWQ=\x07"
+    result = send_to(scripted_turn(f"heard {evil} this", f"said {evil} that"), question_wav)
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "user: heard ␛]52;c;cHduZWQ=␇ this" in result.stdout
     assert "assistant: said ␛]52;c;cHduZWQ=␇ that" in result.stdout
+
+
+def test_refused_audio_is_said_once_and_the_turn_exits_1(question_wav: Path) -> None:
+    """Audio the server refused (a long file overflowing its buffer drew 6,000 identical lines and
+    could exit 0) is one line with the count, and the turn, answered on part of the file, exits 1."""
+    result = send_to(scripted_turn("partly heard", "a reply"), question_wav)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    result = send_to(scripted_turn("partly heard", "a reply", refuse_every=3), question_wav)
+    assert result.returncode == 1
+    assert "user: partly heard" in result.stdout and "assistant: a reply" in result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("rt-tui send: the server refused ") and " audio appends: invalid_value: " in lines[0]

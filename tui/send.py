@@ -119,15 +119,30 @@ class _Turn:
                 return summary
         return None
 
-    def report_other_errors(self, since: int, *events: dict[str, Any]) -> None:
-        """Errors about frames other than `events` do not end the turn: say them on stderr."""
+    def report_other_errors(self, since: int, *events: dict[str, Any], audio: frozenset[str] = frozenset()) -> int:
+        """Errors about frames other than `events` do not end the turn: say them on stderr, each
+        different one once (a long file can draw thousands of the same). Returns how many named one
+        of the `audio` appends: audio the server did not take."""
         ours = {event.get("event_id") for event in events}
+        others: Counter[str] = Counter()
+        refused: Counter[str] = Counter()
         for named, summary in self.errors[since:]:
-            if named and named not in ours:
-                print(
-                    f"rt-tui send: server error (about another frame, the turn goes on): {printable(summary)}",
-                    file=sys.stderr,
-                )
+            if named in audio:
+                refused[summary] += 1
+            elif named and named not in ours:
+                others[summary] += 1
+        for summary, count in others.items():
+            times = f" (×{count:,})" if count > 1 else ""
+            print(
+                f"rt-tui send: server error (about another frame, the turn goes on): {printable(summary)}{times}",
+                file=sys.stderr,
+            )
+        for summary, count in refused.items():
+            print(
+                f"rt-tui send: the server refused {counted_appends(count, len(audio))}: {printable(summary)}",
+                file=sys.stderr,
+            )
+        return sum(refused.values())
 
     def user_item(self, item_id: str | None) -> Item | None:
         return self.conv.items.get(item_id) if item_id else None
@@ -178,6 +193,11 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
         return 1 if capture_error is not None else status
 
 
+def counted_appends(refused: int, sent: int) -> str:
+    """`1 of 300 audio appends`, `12 of 300 audio appends`."""
+    return f"{refused:,} of {sent:,} audio append{'s' if sent != 1 else ''}"
+
+
 def _open_capture(settings: Settings, secrets: tuple[str, ...]) -> tuple[CaptureWriter | None, str | None]:
     """The capture file, or why there is none (the turn goes on without it, and `send` exits 1)."""
     if not settings.capture:
@@ -203,8 +223,12 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
     if refused is not None:
         raise SendFailed(f"session.update rejected: {refused}")
 
+    errors_before_audio = len(turn.errors)
+    appends: list[str] = []
     for chunk in chunk_bytes(pcm, CHUNK_MS):
-        session.send({"type": "input_audio_buffer.append", "audio": to_b64(chunk)})
+        append = {"type": "input_audio_buffer.append", "audio": to_b64(chunk)}
+        session.send(append)
+        appends.append(append["event_id"])
     commit: dict[str, Any] = {"type": "input_audio_buffer.commit"}
     session.send(commit)
     errors_before = len(turn.errors)
@@ -217,7 +241,7 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
     await turn.until(is_committed, timeout, "input_audio_buffer.committed")
     if not committed:
         raise SendFailed(f"commit rejected: {turn.rejection(commit, errors_before)}")
-    turn.report_other_errors(errors_before, commit)
+    refused_audio = turn.report_other_errors(errors_before_audio, commit, audio=frozenset(appends))
     user_id = committed[-1]
     session.send({"type": "response.create"})
 
@@ -236,6 +260,8 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
     if user.state is TextState.FAILED:
         print(f"rt-tui send: transcription failed: {printable(user.error or '')}", file=sys.stderr)
         return 1
+    if refused_audio:
+        return 1  # the reply is to part of the file only (said above): never a success
     if status != "completed":
         print(f"rt-tui send: response ended with status {printable(status)}", file=sys.stderr)
         return 1
