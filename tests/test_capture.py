@@ -445,11 +445,12 @@ async def test_the_capture_writes_each_text_frame_s_own_wire_bytes(
         (b'{"name": "something else"}\n', "line 1 has no valid 'seq': not an rt-tui capture file"),
         (b"hello\n", "line 1 is not JSON"),
         (b"[1, 2]\n", "line 1 is JSON list, not a capture record"),
-        (None, "line 3 is not JSON ("),
-        (None, "and it is cut short): a damaged capture"),
+        (None, "line 3 is cut short: the file ends inside it"),
+        (None, "the 2 lines before it are whole: a damaged capture"),
         (b'{"seq":1,"dir":"sideways","t":0,"wall":0,"type":"x","size":1,"raw":"x"}\n', "unknown direction"),
         (b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":1}\n', "has no 'frame', 'raw' or 'raw_b64'"),
         (b"\xff\xfe\n", "line 1 is not UTF-8 text"),
+        (b'{"seq":1,"dir":"in"\n{"seq":2}\n', "line 1 is not JSON (Expecting ',' delimiter): not an rt-tui"),
     ],
 )
 def test_a_file_that_is_not_a_good_capture_gives_one_clear_line(

@@ -452,9 +452,13 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
     except UnicodeDecodeError:
         raise CaptureError(f"{where} is not UTF-8 text ({what})") from None
     except ValueError as exc:
-        cut = "" if line.endswith(b"\n") else ", and it is cut short"
+        if not line.endswith(b"\n"):
+            raise CaptureError(
+                f"{where} is cut short: the file ends inside it (the writer was stopped mid-line); "
+                f"the {number - 1} lines before it are whole: {what}"
+            ) from None
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise CaptureError(f"{where} is not JSON ({reason}{cut}): {what}") from None
+        raise CaptureError(f"{where} is not JSON ({reason}): {what}") from None
     if not isinstance(record, dict):
         raise CaptureError(f"{where} is JSON {type(record).__name__}, not a capture record: {what}")
     for key, kind in _REQUIRED.items():
