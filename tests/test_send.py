@@ -312,8 +312,14 @@ def scripted_turn(transcript: str, reply: str, refuse_every: int = 0) -> Any:
                     json.dumps({"type": "conversation.item.input_audio_transcription.completed", **completed})
                 )
             elif kind == "response.create":
-                item = {"id": "item_a", "type": "message", "role": "assistant", "status": "completed"}
-                item["content"] = [{"type": "output_text", "text": reply}]
+                content = [{"type": "output_text", "text": reply}]
+                item = {
+                    "id": "item_a",
+                    "type": "message",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": content,
+                }
                 await ws.send(json.dumps({"type": "response.created", "response": {"id": "resp_e"}}))
                 await ws.send(
                     json.dumps({"type": "conversation.item.added", "previous_item_id": "item_u", "item": item})

@@ -207,13 +207,15 @@ class RunDigest:
         self.seen = len(members)
 
     def summary(self, journal: Journal, row: Row) -> str:
-        """Its ids, the words it carried, how much audio, and what kinds of frame."""
+        """The words it carried, how much audio, its id, and what kinds of frame: the telling part
+        first, since a narrow summary column shows only its start."""
         first = journal[row.first]
-        parts = [x for x in (first.response_id or first.item_id,) if x]
+        parts = []
         if self.words:
             parts.append(quote("".join(self.words).strip(), 60))
         if self.audio_bytes:
             parts.append(_audio_total(self.audio_bytes))
+        parts += [x for x in (first.response_id or first.item_id,) if x]
         if len(self.counts) > 1:
             parts.append(" · ".join(f"{name} ×{n}" for name, n in self.counts.items()))
         return " · ".join(parts)
