@@ -108,7 +108,7 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
     [
         (b"", "empty file"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "not an rt-tui capture, a HAR file or a JSONL of frames"),
-        (b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":2,"raw":"{}"}\n{"seq":2,"dir"', "line 2"),
+        (b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":2,"raw":"{}"}\n{"seq":2,"dir\n[3]\n', "line 2"),
         (b'{"log": {"entries": []}}', "without WebSocket messages"),
         (b"[1, 2, 3]\n", "not an rt-tui capture"),
         (b'{"hello": "world"}\n', "no Realtime event"),
@@ -122,6 +122,32 @@ def test_unreadable_files_are_one_line_and_exit_2(tmp_path: Path, content: bytes
         assert result.returncode == 2, (command, result)
         assert reason in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_capture_cut_in_its_last_line_reads_up_to_it_with_a_note(tmp_path: Path) -> None:
+    """rt-tui killed in the middle of writing a line leaves it cut: the whole lines before it are
+    the session, read as they are (a damaged line elsewhere is still refused, above)."""
+    whole = [
+        {
+            "seq": n,
+            "dir": "in",
+            "t": n / 10,
+            "wall": 0,
+            "type": "vendor.x",
+            "size": 20,
+            "raw": f'{{"type":"vendor.x","n":{n}}}',
+        }
+        for n in range(1, 4)
+    ]
+    path = tmp_path / "frames.jsonl"
+    path.write_bytes("".join(json.dumps(r) + "\n" for r in whole).encode() + b'{"seq":4,"dir":"in","t":0.4,"wa')
+    replayed = run("replay", str(path), "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    assert [json.loads(line)["seq"] for line in replayed.stdout.splitlines()] == [1, 2, 3]
+    assert replayed.stderr.startswith("rt-tui: note: ") and "line 4 is cut short" in replayed.stderr
+    assert "read up to line 3" in replayed.stderr and len(replayed.stderr.strip().splitlines()) == 1
+    linted = run("lint", str(path))
+    assert linted.returncode in (0, 1) and "line 4 is cut short" in linted.stderr
 
 
 def test_replay_json_feeds_jq_and_leaves_the_key_out() -> None:

@@ -18,10 +18,13 @@ EXIT_UNREADABLE = 2
 
 def _load(path: str) -> Recording | None:
     try:
-        return load(path)
+        recording = load(path)
     except ReplayError as exc:
         print(f"rt-tui: {exc}", file=sys.stderr)
         return None
+    for note in recording.notes:
+        print(f"rt-tui: note: {note}", file=sys.stderr)
+    return recording
 
 
 def replay(path: str, *, json_out: bool = False, speed: float | None = None, out: TextIO | None = None) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,8 @@ class Recording:
     path: Path
     secrets: list[str] = field(default_factory=list)
     """Credentials found beside the frames (HAR request headers), to scrub from everything shown."""
+    notes: list[str] = field(default_factory=list)
+    """What a reader should know about the file (a last line cut short), one line each."""
 
     @property
     def duration(self) -> float:
@@ -71,7 +73,8 @@ def load(path: str | Path) -> Recording:
     first = _first_line_object(head)
     if first is not None and "log" not in first:
         if _is_capture_record(first):
-            return Recording("capture", list(_read_capture(path)), path)
+            notes: list[str] = []
+            return Recording("capture", list(_read_capture(path, notes.append)), path, notes=notes)
         return Recording("jsonl", _read_frames_jsonl(path), path)
     return _read_har(path)
 
@@ -94,12 +97,13 @@ def _is_capture_record(record: dict[str, Any]) -> bool:
 # -- rt-tui captures --------------------------------------------------------------------------
 
 
-def _read_capture(path: Path) -> Iterator[Envelope]:
-    """A capture's envelopes (also `send --json` output and the log's exports: the same records)."""
+def _read_capture(path: Path, note: Callable[[str], None]) -> Iterator[Envelope]:
+    """A capture's envelopes (also `send --json` output and the log's exports: the same records);
+    a last line cut short by a crash is left out, with a `note`."""
     from tui.session.capture import CaptureError, iter_capture
 
     try:
-        yield from iter_capture(path)
+        yield from iter_capture(path, on_cut_line=note)
     except CaptureError as exc:
         raise ReplayError(str(exc)) from None
 

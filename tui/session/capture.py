@@ -408,8 +408,12 @@ def _open_private(path: Path) -> int:
     return fd
 
 
-def iter_capture(path: Path | str) -> Iterator[Envelope]:
-    """The envelopes of a capture file, in order (see `read_capture`)."""
+def iter_capture(path: Path | str, *, on_cut_line: Callable[[str], None] | None = None) -> Iterator[Envelope]:
+    """The envelopes of a capture file, in order (see `read_capture`).
+
+    `on_cut_line`: a last line cut short (rt-tui was killed in the middle of writing it) ends the
+    file with a note to this callback (what was whole is kept) instead of a CaptureError.
+    """
     path = Path(path)
     try:
         file = path.open("rb")
@@ -418,7 +422,14 @@ def iter_capture(path: Path | str) -> Iterator[Envelope]:
     with file:
         number = 0
         for number, line in enumerate(file, start=1):
-            yield _envelope(line, number, path)
+            try:
+                envelope = _envelope(line, number, path)
+            except CaptureError as exc:
+                if on_cut_line is None or line.endswith(b"\n") or number == 1:
+                    raise
+                on_cut_line(f"{exc}; read up to line {number - 1}")
+                return
+            yield envelope
     if number == 0:
         raise CaptureError(f"{path}: empty file, not an rt-tui capture")
 
