@@ -186,6 +186,35 @@ def test_an_error_is_linked_to_the_frame_we_sent() -> None:
     assert 4 not in links.cause_of
 
 
+def test_an_error_names_an_append_whose_audio_has_left_memory() -> None:
+    """An hour's appends lose their payloads to the memory policy (their ids with them, once read
+    from their text); a late error naming one is still linked to it, by the linter too."""
+    from tui.lint import Linter
+
+    pipeline = Pipeline(Journal(PayloadPolicy(small_bytes=1024, large_budget_bytes=20_000)))
+    links = Links(pipeline.journal)
+    linter = Linter(pipeline.journal)
+    pipeline.add(links)
+    pipeline.add(linter)
+    appends = [sent("input_audio_buffer.append", audio=audio_b64(100)) for _ in range(40)]
+    refused = appends[3]
+    error = received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "invalid_value",
+            "message": "no",
+            "event_id": refused.data["event_id"],
+        },
+    )
+    pipeline.ingest([connecting(), *appends, error])
+    journal = pipeline.journal
+    assert journal[4].payload_dropped and journal[4].event_id is None  # its text, and the id in it, are gone
+    assert links.cause_of[len(appends) + 1].cause == 4
+    [finding] = [f for f in linter.findings if f.frames and len(appends) + 1 in f.frames]
+    assert f"input_audio_buffer.append #{refused.seq}" in finding.message
+
+
 def test_failed_responses_and_transcriptions_are_linked_to_what_began_them() -> None:
     pipeline = Pipeline()
     links = Links(pipeline.journal)

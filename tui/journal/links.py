@@ -110,12 +110,7 @@ class Links:
             self._last_commit = None
 
     def _find_sent(self, event_id: str, before: int) -> int | None:
-        journal = self.journal
-        for i in range(before - 1, max(-1, before - 1 - LOOKBACK), -1):
-            frame = journal[i]
-            if frame.event_id == event_id and frame.direction is DIR_OUT:
-                return i
-        return None
+        return self.journal.find_sent(event_id, before, LOOKBACK)
 
     def _response_done(self, env: Envelope, index: int) -> None:
         response = obj_field(env.data, "response")

@@ -173,6 +173,9 @@ class Journal:
         self._data: list[dict[str, Any] | None] = []
         self._event_ids: dict[int, str] = {}
         """Ids of frames we sent, but appends (thousands, rarely named): theirs are read from their text."""
+        self._sent_id = array("q")
+        """Per frame, the hash of the `event_id` of a frame we sent (0 for none): eight bytes that
+        outlive a dropped payload, so an error can still name its append an hour later."""
         self._binary: dict[int, bytes] = {}
         self._names: list[str] = []
         """Every type and id string once; the columns hold their positions."""
@@ -234,10 +237,14 @@ class Journal:
         # A large frame's parsed copy would hold its payload (audio) a second time: only the wire
         # text stays; the few who read it again (a detail view) re-parse it.
         self._data.append(None if large else data)
-        if direction is DIR_OUT and etype != "input_audio_buffer.append":
+        sent_id = 0
+        if direction is DIR_OUT:
             event_id = data.get("event_id")
             if isinstance(event_id, str):
-                self._event_ids[index] = event_id
+                sent_id = hash(event_id) or 1
+                if etype != "input_audio_buffer.append":
+                    self._event_ids[index] = event_id
+        self._sent_id.append(sent_id)
         if env.binary is not None:
             self._binary[index] = env.binary
         if large:
@@ -283,6 +290,19 @@ class Journal:
 
     def __iter__(self) -> Iterator[Frame]:
         return (Frame(self, index) for index in range(len(self._raw)))
+
+    def find_sent(self, event_id: str, before: int, lookback: int) -> int | None:
+        """The index of the latest frame we sent with `event_id`, before index `before` and at most
+        `lookback` frames back, or None. Found by the id's hash, kept for every frame (an append's
+        text may have left memory); where the text is still there, it confirms the match."""
+        wanted = hash(event_id) or 1
+        ids = self._sent_id
+        for index in range(min(before, len(ids)) - 1, max(-1, before - 1 - lookback), -1):
+            if ids[index] == wanted:
+                found = Frame(self, index).event_id
+                if found is None or found == event_id:
+                    return index
+        return None
 
     def type_at(self, index: int) -> str:
         """Frame `index`'s event type, read without making a Frame (loops over thousands of frames)."""

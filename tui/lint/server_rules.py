@@ -104,9 +104,4 @@ class ServerRules:
         )
 
     def _find_sent(self, event_id: str, before: int) -> int | None:
-        journal = self.ctx.journal
-        for i in range(before - 1, max(-1, before - 1 - LOOKBACK), -1):
-            frame = journal[i]
-            if frame.event_id == event_id and frame.direction is Direction.OUT:
-                return i
-        return None
+        return self.ctx.journal.find_sent(event_id, before, LOOKBACK)
