@@ -20,9 +20,6 @@ from .store import Journal
 
 FAILED_RESPONSE_STATUSES = frozenset({"failed", "incomplete", "cancelled"})
 
-LOOKBACK = 200_000
-"""Frames searched backwards for the frame an `error` names (an hour of traffic)."""
-
 
 @dataclass(frozen=True, slots=True)
 class Link:
@@ -100,7 +97,7 @@ class Links:
         event_id = text(obj_field(env.data, "error").get("event_id"))
         if not event_id:
             return
-        cause = self._find_sent(event_id, index)
+        cause = self.journal.find_sent(event_id, index)
         if cause is None:
             return
         self._link(index, cause, "error")
@@ -108,9 +105,6 @@ class Links:
             self._pending_creates.remove(cause)  # a refused response.create begins no response
         if cause == self._last_commit:
             self._last_commit = None
-
-    def _find_sent(self, event_id: str, before: int) -> int | None:
-        return self.journal.find_sent(event_id, before, LOOKBACK)
 
     def _response_done(self, env: Envelope, index: int) -> None:
         response = obj_field(env.data, "response")

@@ -41,6 +41,10 @@ class PayloadPolicy:
 
 
 _DIRECTIONS = (Direction.OUT, Direction.IN, Direction.LOCAL)
+
+SENT_LOOKBACK = 200_000
+"""Frames searched backwards for the frame an `error` names (an hour of traffic)."""
+
 _DIRECTION_CODES = {direction: code for code, direction in enumerate(_DIRECTIONS)}
 _NONE = -1
 """The name code of an absent id."""
@@ -291,7 +295,7 @@ class Journal:
     def __iter__(self) -> Iterator[Frame]:
         return (Frame(self, index) for index in range(len(self._raw)))
 
-    def find_sent(self, event_id: str, before: int, lookback: int) -> int | None:
+    def find_sent(self, event_id: str, before: int, lookback: int = SENT_LOOKBACK) -> int | None:
         """The index of the latest frame we sent with `event_id`, before index `before` and at most
         `lookback` frames back, or None. Found by the id's hash, kept for every frame (an append's
         text may have left memory); where the text is still there, it confirms the match."""

@@ -10,9 +10,6 @@ from .context import Context, ServerError
 from .finding import Severity, plain, shown
 from .shapes import MCP_SERVER_EVENTS
 
-LOOKBACK = 200_000
-"""Frames searched backwards for the frame an `error` names (an hour of traffic)."""
-
 #: Fixes for errors no other rule explains, by code.
 _ERROR_FIXES: dict[str, str] = {
     "beta_api_shape_disabled": (
@@ -73,7 +70,7 @@ class ServerRules:
             message=text(error.get("message")),
             param=plain(text(error.get("param")), 120),
             event_id=event_id,
-            cause=self._find_sent(event_id, index) if event_id else None,
+            cause=self.ctx.journal.find_sent(event_id, index) if event_id else None,
             summary=plain(error_summary(env.data)).rstrip(". "),
         )
         for explain in self._explainers:
@@ -102,6 +99,3 @@ class ServerRules:
             tuple(i for i in (index, found.cause) if i is not None),
             Severity.WARNING if found.code in _NOT_THE_CLIENTS else None,
         )
-
-    def _find_sent(self, event_id: str, before: int) -> int | None:
-        return self.ctx.journal.find_sent(event_id, before, LOOKBACK)

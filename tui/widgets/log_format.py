@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 
 from tui.journal import Family, Frame, Journal, Links, LogView, Row
-from tui.protocol import Direction, is_known, printable, string_span, to_ga
+from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.summary import quote, summarize_event
 
@@ -297,7 +297,7 @@ def line_pieces(
     label = printable(label)  # server text (an unknown type): shown, never obeyed by the terminal
     pieces.append((f"{abbreviate_type(label, type_width):<{type_width}} ", FAMILY_STYLES[frame.family]))
     if columns.size:
-        shown_size = size_text(size) if frame.direction is not Direction.LOCAL else ""
+        shown_size = size_text(size) if frame.direction is not DIR_LOCAL else ""
         pieces.append((f"{shown_size:>{columns.size - 1}} ", DIM))
     mark = _mark(view, row, index, collapsed_run)
     if mark is not None:

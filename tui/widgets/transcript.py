@@ -228,13 +228,14 @@ class Transcript(ScrollView, can_focus=True):
         if layout or grown:
             # A streaming reply that wraps onto a new line moves only the rows below it (none, at the
             # end): re-lay out from there, not the whole history.
+            rows_before = len(self._heights)
             settled = self._relayout() if layout else self._relayout_from(min(grown))
             # A selected row holds the view only while the pane has the focus (moving through the
             # rows); once the user is elsewhere (`o` took them to the log) new turns come into view.
             if at_end and (self.selected is None or not self.has_focus):
                 self.scroll_end(animate=False, immediate=settled)
                 self._say_more_below(False)
-            elif self.scroll_offset.y < self.max_scroll_y:
+            elif len(self._order) > rows_before or self._below_view(grown):
                 self._say_more_below(True)
             self.refresh()
         else:
@@ -394,6 +395,11 @@ class Transcript(ScrollView, can_focus=True):
         self.scroll_end(animate=False, immediate=True)
         self._say_more_below(False)
         self.refresh()
+
+    def _below_view(self, positions: list[int]) -> bool:
+        """Whether any of the rows at `positions` begins below what the pane shows."""
+        bottom = self.scroll_offset.y + self.size.height
+        return any(self._offsets[position] >= bottom for position in positions)
 
     def _say_more_below(self, more: bool) -> None:
         """Say in the pane's corner that rows came in below the view, which does not follow them."""
