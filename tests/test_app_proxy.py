@@ -47,3 +47,19 @@ async def test_two_clients_become_two_sessions_and_the_clients_key_is_never_show
             assert all(CLIENT_KEY not in (frame.raw or "") for model in app.models for frame in model.journal)
         await wait_for(pilot, lambda: all(m.facts.state == "closed" for m in app.models), 10, "both to close")
         assert app.is_running
+
+
+async def test_waiting_for_a_client_says_where_to_point_it_not_how_to_talk(simulator_url: str) -> None:
+    """Before any client connects, the proxy's screen names the address and the relay target; it
+    offers no voice keys it does not have (no "Press space"), and the status line no "no target"."""
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False)
+    app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+    async with app.run_test(size=(140, 30)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        await views_settled(pilot, app)
+        text = screen_text(app)
+        assert "Waiting for your client" in text
+        assert app.proxy_url.split("//")[1][:20] in text.replace("\n", "")
+        assert "Press space" not in text
+        assert "no target" not in text
+        assert "relay to" in text

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import items, session_ready, views_settled, wait_for
+from tests.app_helpers import items, screen_text, session_ready, views_settled, wait_for
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.conversation import TextState
@@ -80,6 +80,9 @@ async def test_the_har_replay_shows_the_untranscribed_item_and_never_the_key() -
         assert user.state is TextState.NOT_TRANSCRIBED
         assert "conversation.item.create" in app.query_one(Transcript).text()
         assert HAR_KEY not in app.export_screenshot()
+        assert "no target" not in screen_text(app)  # the status line names the file instead
+        assert app.status_line.no_target == f"replay of {HAR.name}"
+        assert "Press space" not in app.query_one(Transcript).hint[0]
 
 
 def test_plain_jsonl_of_frames_guesses_directions_and_reads_wrappers() -> None:

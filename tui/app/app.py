@@ -184,6 +184,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.call_after_refresh(self._painted)
         if self.replay is not None or self.proxy is not None:
             self.screen.add_class("-no-voice")
+            self.transcript.hint = ("Starting…",)
         if self.replay is not None:
             self.start_replay(self.replay)
         elif self.proxy is not None:

@@ -12,7 +12,7 @@ from textual.app import SystemCommand
 
 from tui.bus import Mode, Topic
 from tui.model import SessionModel, new_model
-from tui.protocol import Envelope
+from tui.protocol import Envelope, printable
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES
 
@@ -36,6 +36,12 @@ class Modes(AppBase):
         scrub = Scrubber(tuple(recording.secrets))
         envelopes = [scrub.envelope(env) for env in recording.envelopes] if recording.secrets else recording.envelopes
         self.player = ReplayPlayer(envelopes, self.bus, FRAMES, speed=request.speed)
+        name = printable(recording.path.name if recording.kind != "capture" else recording.path.parent.name)
+        self.status_line.no_target = f"replay of {name}"
+        self.transcript.hint = (
+            f"Replaying {name}: its conversation appears here as its frames play.",
+            "A recording without conversation items leaves this pane empty; its frames are in the event log.",
+        )
         self.run_worker(self._play(self.player), name="replay", group="replay", exit_on_error=False)
         self.set_interval(0.5, self._show_replay_position)
         self._show_replay_position()
@@ -112,6 +118,14 @@ class Modes(AppBase):
                 )
                 async with server:
                     self.proxy_url = server.url
+                    self.status_line.no_target = f"relay to {target.label}"
+                    self.transcript.hint = (
+                        "Waiting for your client. Point it at",
+                        f"{server.url}?model=…",
+                        f"(relayed to {target.label}).",
+                        "Each connection's conversation appears here as its frames pass through; < and > switch "
+                        "between connections.",
+                    )
                     self.model.label = f"waiting for a client on {server.url}"
                     self._show_proxy_state()
                     self.say(f"point your client at {server.url} (relayed to {target.label})", title="Proxy")

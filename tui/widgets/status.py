@@ -39,6 +39,8 @@ class StatusLine(Widget):
         self.facts = facts if facts is not None else SessionFacts()
         self.state_override = ""
         """A state the app knows and the frames do not (e.g. "reconnecting in 1 s")."""
+        self.no_target = "no target"
+        """Shown where the target goes while the frames have named none (e.g. the proxy's relay)."""
         self.findings_note = ""
         """The linter's counts, e.g. "✖1 ▲2 (!)" (kept whatever the width: findings matter)."""
 
@@ -64,7 +66,7 @@ class StatusLine(Widget):
         """The line with fewer facts as `variant` grows: the id, counters and target go first."""
         parts: list[tuple[str, str] | str] = []
         if variant < 4:
-            parts += [(facts.target or "no target", "bold"), "  "]
+            parts += [(facts.target or self.no_target, "bold"), "  "]
         parts.append((f"● {state}", _STATE_STYLES.get(state.split()[0] if state else "", "")))
         if variant < 2:
             parts += ["  ", (session_id or "no session", "dim")]

@@ -45,10 +45,11 @@ full garbage collection walk them."""
 
 _ROLE_LABELS = {"user": "you", "assistant": "assistant", "tool": "tool", "system": "system"}
 _ROLE_STYLES = {"user": "#7dcfff", "assistant": "#9ece6a", "tool": "#e0af68", "system": "#bb9af7"}
-_EMPTY = (
+VOICE_HINT = (
     "Press space to talk (again to send), or t to type a message.",
     "Your words appear here as soon as you stop, and fill in when the transcription lands.",
 )
+"""What the empty pane says in a live session (each paragraph wrapped to the pane's width)."""
 
 
 def _no_hold() -> float:
@@ -142,10 +143,38 @@ class Transcript(ScrollView, can_focus=True):
         self._look = LookCache(self, *_COMPONENTS)
         """What the rendered blocks are drawn with."""
         self.paint_after: Callable[[], float] = _no_hold
+        self._hint: tuple[str, ...] = VOICE_HINT
+        self._hint_lines: tuple[int, list[str]] = (-1, [])
+        """The hint wrapped to a width: (width, lines)."""
         """The earliest time (monotonic) a deferred repaint may run: the app holds streaming
         repaints back while a key's own screen update goes first."""
 
     # -- data -------------------------------------------------------------------------------
+
+    @property
+    def hint(self) -> tuple[str, ...]:
+        """The paragraphs the empty pane shows: how this mode's conversation gets here."""
+        return self._hint
+
+    @hint.setter
+    def hint(self, paragraphs: tuple[str, ...]) -> None:
+        self._hint, self._hint_lines = paragraphs, (-1, [])
+        if not self._order:
+            set_virtual_height(self, self._hint_height())
+            self.refresh()
+
+    def _wrapped_hint(self, width: int) -> list[str]:
+        """The hint's lines at `width` (wrapped at spaces; a word longer than a line is cut)."""
+        if self._hint_lines[0] != width:
+            lines: list[str] = []
+            for paragraph in self._hint:
+                wrapped = Text(paragraph).wrap(self.app.console, max(1, width - 1))
+                lines += [line.plain for line in wrapped]
+            self._hint_lines = (width, lines)
+        return self._hint_lines[1]
+
+    def _hint_height(self) -> int:
+        return len(self._wrapped_hint(line_width(self))) + 1 if self.is_mounted else len(self._hint) + 1
 
     def reset(self) -> None:
         """Forget every row (another session is about to be shown)."""
@@ -155,7 +184,7 @@ class Transcript(ScrollView, can_focus=True):
         self._block_heights.clear()
         self._dirty.clear()
         self.selected = None
-        set_virtual_height(self, len(_EMPTY) + 1)
+        set_virtual_height(self, self._hint_height())
         self.refresh()
 
     def sync(self, items: Mapping[str, Item], order: Sequence[str], changed: set[str]) -> None:
@@ -260,7 +289,7 @@ class Transcript(ScrollView, can_focus=True):
         self._heights = heights
         self._offsets = list(accumulate(heights, initial=0))[:-1]
         self._positions = {item_id: position for position, item_id in enumerate(self._order)}
-        return set_virtual_height(self, sum(heights) if self._order else len(_EMPTY) + 1)
+        return set_virtual_height(self, sum(heights) if self._order else self._hint_height())
 
     def _relayout_from(self, position: int) -> bool:
         """`_relayout` when only heights changed, none above row `position`: the rows from there
@@ -327,8 +356,9 @@ class Transcript(ScrollView, can_focus=True):
         number = self.scroll_offset.y + y
         if not self._order:
             _, base, (_, muted) = self._look.get()
-            if 1 <= number <= len(_EMPTY):
-                return Strip([Segment(" " + _EMPTY[number - 1], muted)]).crop_extend(0, width, base)
+            hint = self._wrapped_hint(width)
+            if 1 <= number <= len(hint):
+                return Strip([Segment(" " + hint[number - 1], muted)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
         if not self._offsets or len(self._heights) != len(self._order):
             self._relayout()
@@ -347,7 +377,7 @@ class Transcript(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         """A new width wraps every block again (lazily, as lines are asked for)."""
-        self._relayout() if self._order else None
+        self._relayout() if self._order else set_virtual_height(self, self._hint_height())
         self.refresh()
 
     def notify_style_update(self) -> None:
