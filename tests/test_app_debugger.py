@@ -62,9 +62,21 @@ async def test_filter_and_find_after_a_push_to_talk_turn(tmp_path: Path, simulat
             assert frame.type.endswith(".delta") and "weather" in app.journal.search_text(selected).lower()
             line = app.log_view.locate(selected)
             assert line is not None and line.row.expanded and line.member >= 0
+
+            def status() -> str:
+                return str(app.find_bar.query_one(".query-bar--status").render())
+
+            assert log.finder is not None
+            count = log.finder.count(app.log_view)
+            assert count >= 2 and status().startswith(f"match 1 of {count} matching frames")
             first = selected
             await pilot.press("n")
+            await pilot.pause()
             assert log.selected != first and "weather" in app.journal.search_text(log.selected or 0).lower()
+            assert status().startswith(f"match 2 of {count}")
+            await pilot.press("N", "N")
+            await pilot.pause()
+            assert status().startswith(f"match {count} of {count}")  # back past the first: wrapped to the last
 
 
 async def test_an_error_is_linked_to_what_we_sent_and_the_detail_shows_both(simulator_url: str) -> None:

@@ -125,8 +125,33 @@ def test_find_walks_the_shown_frames_inside_runs_and_wraps() -> None:
     assert finder.find(view, 9) == 6  # wraps
     assert finder.find(view, 6, forward=False) == 9
     assert finder.count(view) == 2
+    assert (finder.position(view, 6), finder.position(view, 9), finder.position(view, 7)) == (1, 2, None)
     assert Finder("/KIT.HEN/i").find(view, None) == 6
     assert Finder("AAAA").find(view, None) is None  # audio payloads are not searched
+
+
+def test_find_searches_each_frame_once_and_starts_again_on_a_new_view() -> None:
+    pipeline, view = view_of([connecting(), *response_stream("r", "i", [" kitchen", " lights"])])
+    finder = Finder("kitchen")
+    searched: list[int] = []
+    matches = finder.matches
+
+    def counting(view: LogView, index: int) -> bool:
+        searched.append(index)
+        return matches(view, index)
+
+    finder.matches = counting  # type: ignore[method-assign]
+    assert finder.count(view) == 1
+    scanned = len(searched)
+    assert scanned == len(view.indices)
+    pipeline.ingest(
+        [received("response.output_audio_transcript.done", response_id="r", item_id="i", transcript="kitchen")]
+    )
+    view.catch_up()
+    assert finder.count(view) == 2 and len(searched) == scanned + 1  # only the new frame
+    assert finder.find(view, None, forward=False) == len(view.journal) - 1
+    view.set_query(Query("type:*.done", view.journal))
+    assert finder.count(view) == 1  # a new view: searched again, over what it shows
 
 
 @given(

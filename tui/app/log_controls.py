@@ -67,13 +67,15 @@ class LogControls(AppBase):
         finder = Finder(event.text)
         self.find_bar.active = event.text
         self.event_log.set_finder(finder)
-        found = self.event_log.find()
-        count = finder.count(self.log_view)
-        if found is None:
+        if self.event_log.find() is None:
             self.find_bar.set_status(f"{event.text!r} is not in the {self.log_view.shown:,} frames shown", error=True)
-        else:
-            self.find_bar.set_status(f"{counted(count, 'matching frame')} · n next · N previous · Esc leaves")
         self.event_log.focus()
+
+    @on(EventLog.Found)
+    def _found(self, event: EventLog.Found) -> None:
+        self.find_bar.set_status(
+            f"match {event.position:,} of {counted(event.count, 'matching frame')} · n next · N previous · Esc leaves"
+        )
 
     @on(QueryBar.Left)
     def _bar_left(self, event: QueryBar.Left) -> None:

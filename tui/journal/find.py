@@ -7,6 +7,7 @@ so a word inside a collapsed run is found, and the caller expands the run to sho
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from .logview import LogView
 from .query import QueryError, compile_pattern
@@ -24,6 +25,11 @@ class Finder:
             self.pattern = compile_pattern(self.text[1:end], self.text[end + 1 :] or "i")
         else:
             self.pattern = re.compile(re.escape(self.text), re.IGNORECASE)
+        self._indices: object = None
+        """The view's index list the hits were found in."""
+        self._scanned = 0
+        """How many of its indices were searched."""
+        self._hits: list[int] = []
 
     def matches(self, view: LogView, index: int) -> bool:
         """Whether journal frame `index` holds the pattern."""
@@ -32,28 +38,42 @@ class Finder:
     def find(self, view: LogView, after: int | None, *, forward: bool = True) -> int | None:
         """The journal index of the next (or previous) shown frame holding the pattern.
 
-        `after` is the journal index to start from (None: the first or last shown frame);
+        `after` is the journal index to start from (None: the first or last match);
         the search wraps around once.
         """
-        indices = view.indices
-        if not indices:
+        hits = self.hits(view)
+        if not hits:
             return None
         if after is None:
-            start = 0 if forward else len(indices) - 1
-        else:
-            position = view.next_shown(after, forward=forward)
-            start = position if position is not None else (0 if forward else len(indices) - 1)
-        count = len(indices)
-        step = 1 if forward else -1
-        for offset in range(count):
-            index = indices[(start + step * offset) % count]
-            if self.matches(view, index):
-                return index
-        return None
+            return hits[0] if forward else hits[-1]
+        if forward:
+            return hits[bisect_right(hits, after) % len(hits)]
+        return hits[bisect_left(hits, after) - 1]  # -1: wrapped round to the last
 
     def count(self, view: LogView) -> int:
         """How many shown frames hold the pattern."""
-        return sum(1 for index in view.indices if self.matches(view, index))
+        return len(self.hits(view))
+
+    def position(self, view: LogView, index: int) -> int | None:
+        """Which match (1-based, in log order) frame `index` is, or None if it is not one."""
+        hits = self.hits(view)
+        at = bisect_left(hits, index)
+        return at + 1 if at < len(hits) and hits[at] == index else None
+
+    def hits(self, view: LogView) -> list[int]:
+        """The journal indices of the shown frames holding the pattern, in order.
+
+        Each frame is searched once: the view's index list only grows until it is rebuilt (a new
+        filter, a clear), which makes it a new list, and the search starts again.
+        """
+        indices = view.indices
+        if indices is not self._indices:
+            self._indices, self._scanned, self._hits = indices, 0, []
+        if self._scanned < len(indices):
+            matches, hits = self.matches, self._hits
+            hits += [index for index in indices[self._scanned :] if matches(view, index)]
+            self._scanned = len(indices)
+        return self._hits
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where the pattern occurs in a rendered line (for highlighting)."""

@@ -90,6 +90,14 @@ class EventLog(ScrollView, can_focus=True):
             self.text = text
             super().__init__()
 
+    class Found(Message):
+        """Find selected a match: which one, of how many (1-based, in log order)."""
+
+        def __init__(self, position: int, count: int) -> None:
+            self.position = position
+            self.count = count
+            super().__init__()
+
     def __init__(self, view: LogView, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self.view = view
@@ -449,6 +457,9 @@ class EventLog(ScrollView, can_focus=True):
         found = self.finder.find(self.view, self.selected, forward=forward)
         if found is not None:
             self.select_frame(found)
+            position = self.finder.position(self.view, found)
+            if position is not None:
+                self.post_message(self.Found(position, self.finder.count(self.view)))
         return found
 
     def action_find_next(self) -> None:
