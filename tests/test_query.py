@@ -128,6 +128,8 @@ def test_event_and_seq_predicates(pipeline: Pipeline) -> None:
         ("type>3", "type takes"),
         ("error.code~(", "bad regex"),
         ("()", "empty group"),
+        ("seq:200..100", "the range is backwards (did you mean seq:100..200?)"),
+        ("size:4k..1k", "backwards"),
     ],
 )
 def test_malformed_queries_are_one_line_errors(pipeline: Pipeline, text: str, message: str) -> None:

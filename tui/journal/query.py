@@ -249,6 +249,9 @@ class Query:
             low_text, _, high_text = value.partition("..")
             low = _parse_number(name, low_text) if low_text else float("-inf")
             high = _parse_number(name, high_text) if high_text else float("inf")
+            if low > high:
+                swapped = f"{name}:{high_text}..{low_text}"
+                raise QueryError(f"{name}:{value}: the range is backwards (did you mean {swapped}?)")
             return _Node(lambda frame: low <= getter(frame) <= high, 0)
         number = _parse_number(name, value)
         compare = _COMPARE.get(op)
