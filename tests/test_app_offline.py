@@ -136,3 +136,20 @@ async def test_a_filter_still_being_built_for_another_sessions_journal_is_droppe
         app._building = stale
         app._build_slice(stale)
         assert app.model.log_view is shown and app._building is None
+
+
+async def test_the_panes_stack_below_100_columns_and_go_back_side_by_side_on_every_resize() -> None:
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+
+        def side_by_side() -> bool:
+            transcript, log = app.transcript.region, app.event_log.region
+            return transcript.y == log.y and transcript.right <= log.x
+
+        await pilot.pause()
+        assert side_by_side()
+        for width, height, expected in ((80, 24, False), (140, 40, True), (99, 30, False), (100, 30, True)):
+            await pilot.resize_terminal(width, height)
+            await pilot.pause()
+            await pilot.pause()
+            assert side_by_side() is expected, f"at {width}×{height}"

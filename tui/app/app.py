@@ -87,6 +87,9 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     """rt-tui: talk to a Realtime server and watch every frame."""
 
     CSS_PATH = "app.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    """Below 100 columns the panes stack: side by side, neither would be readable. Textual sets the
+    class on every screen at each resize (a handler of the app's own saw only the first size)."""
     TITLE = "rt-tui"
     BINDINGS = [
         Binding("space", "talk", "Talk", id="talk"),
@@ -229,10 +232,6 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         event.stop()
         await self.run_action(active.binding.action)
         return True
-
-    def on_resize(self) -> None:
-        # Below 100 columns the panes stack: side by side, neither would be readable.
-        self.screen.set_class(self.size.width < 100, "-narrow")
 
     def _painted(self) -> None:
         self.first_paint_at = time.monotonic()
