@@ -4,6 +4,7 @@ Standard library only: no sockets, no event loop, no UI.
 """
 
 from .codec import FrameError, client_event_id, new_id, parse, parse_frame, serialize, string_span
+from .dialect_out import client_event_for, server_dialect
 from .envelope import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, local_envelope, next_seq
 from .events import Dialect, is_known, to_beta, to_ga
 from .fields import error_summary, field, ident, integer, obj, objects, text
@@ -37,6 +38,7 @@ __all__ = [
     "objects",
     "text",
     "beta_to_ga_session",
+    "client_event_for",
     "client_event_id",
     "ga_to_beta_session",
     "is_known",
@@ -48,6 +50,7 @@ __all__ = [
     "printable",
     "redact",
     "serialize",
+    "server_dialect",
     "session_update",
     "summarize",
     "to_beta",

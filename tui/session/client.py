@@ -29,9 +29,11 @@ from websockets.frames import CloseCode
 from tui.bus import Bus, Topic
 from tui.config import DEFAULT_MAX_FRAME_BYTES
 from tui.protocol import (
+    Dialect,
     Direction,
     Envelope,
     FrameError,
+    client_event_for,
     client_event_id,
     error_summary,
     field,
@@ -39,6 +41,7 @@ from tui.protocol import (
     next_seq,
     parse_frame,
     serialize,
+    server_dialect,
     text,
 )
 from tui.protocol.envelope import utf8_size
@@ -109,6 +112,10 @@ class RealtimeSession:
         """The close code that ended the connection, or that refused it at connect: the server's
         (1006: gone without a close frame), or rt-tui's own when rt-tui refused the server (1009)."""
         self.connected_at: float | None = None
+        self.dialect: Dialect | None = None
+        """The dialect the server speaks, read from its `session.created` (beta:
+        `transcription_session.created`); None until then, or when that frame shows neither shape.
+        Client events are built GA-shaped and leave in this dialect (None: as GA)."""
         self._ws: WireConnection | None = None
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
@@ -226,6 +233,10 @@ class RealtimeSession:
         assert self._ws is not None
         while True:
             event = await self._outbox.get()
+            if self.dialect is Dialect.BETA:
+                # Translated here, not by the caller, so the envelope and the capture show the
+                # frame exactly as it went on the wire; the caller's dict is left as it built it.
+                event = client_event_for(event, Dialect.BETA)
             try:
                 raw = serialize(event)
                 await self._ws.send(raw)
@@ -344,6 +355,8 @@ class RealtimeSession:
         env = Envelope(next_seq(), Direction.IN, str(data["type"]), data, message, wire_size=utf8_size(message))
         if env.type in ("session.created", "session.updated", "transcription_session.created"):
             self.session_id = text(field(data, "session").get("id")) or self.session_id
+            if self.dialect is None:
+                self.dialect = server_dialect(data)
         self._publish(env, wire if strict else None)
         return env
 
