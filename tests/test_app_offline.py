@@ -153,3 +153,27 @@ async def test_the_panes_stack_below_100_columns_and_go_back_side_by_side_on_eve
             await pilot.pause()
             await pilot.pause()
             assert side_by_side() is expected, f"at {width}×{height}"
+
+
+async def test_a_view_over_the_screen_shows_its_own_keys_in_the_footer() -> None:
+    """The detail view, the findings and the export dialog each name their keys at the foot of the
+    screen; the keys of the screen under them (Talk, Filter) are not offered there."""
+    from tui.protocol import local_envelope
+    from tui.session import FRAMES
+    from tui.widgets.key_footer import KeyFooter
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.bus.publish(FRAMES, local_envelope("rt.connection", "a fact to look at", state="idle"))
+        app._pump()
+        await pilot.pause()
+        for key, expected in (("enter", "Copy"), ("exclamation_mark", "Close"), ("e", "Cancel")):
+            if key == "enter":
+                await pilot.press("up")
+            await pilot.press(key)
+            await pilot.pause()
+            shown = str(app.screen.query_one(KeyFooter).render())
+            assert expected in shown and "Talk" not in shown and "Filter" not in shown, (key, shown)
+            await pilot.press("escape")
+            await pilot.pause()
+        assert "Talk" in str(app.screen.query_one(KeyFooter).render())

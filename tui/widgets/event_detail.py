@@ -26,6 +26,7 @@ from textual.widgets import Static
 from tui.journal import Frame, Journal, Links
 from tui.protocol import printable, redact, strict_json
 
+from .key_footer import KeyFooter
 from .log_format import ARROWS, delta_text, size_text, time_text
 
 MAX_STRING = 4000
@@ -84,6 +85,7 @@ class EventDetail(ModalScreen[int | None]):
             scroll.border_title = Text(f"{printable(first.type)}{count}")
             scroll.border_subtitle = "c copy · s save · x linked frame · esc close"
             yield Static(Group(*parts))
+        yield KeyFooter()  # this view's keys, not the screen's under it
 
     def _frame(self, index: int, label: str = "") -> list[RenderableType]:
         frame = self.journal[index]

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
+from .key_footer import KeyFooter
 from .log_format import counted
 
 
@@ -44,6 +45,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
 
     def compose(self) -> ComposeResult:
         what = counted(self.count, "frame") + (f" (filter: {self.query_text})" if self.query_text else " (every frame)")
+        yield KeyFooter()  # this dialog's keys, not the screen's under it
         with Vertical():
             yield Static(Text(f"Export {what} as JSONL, secrets scrubbed."))
             with RadioSet(id="audio"):

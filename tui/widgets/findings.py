@@ -22,6 +22,7 @@ from tui.lint import Finding, Severity
 from tui.lint.finding import frame_label
 from tui.protocol import printable
 
+from .key_footer import KeyFooter
 from .log_format import counted
 
 SEVERITY_STYLES = {Severity.ERROR: "bold #f7768e", Severity.WARNING: "bold #e0af68", Severity.INFO: "#7aa2f7"}
@@ -70,6 +71,7 @@ class FindingsView(ModalScreen[int | None]):
         self.journal = journal
 
     def compose(self) -> ComposeResult:
+        yield KeyFooter()  # this view's keys, not the screen's under it
         with Vertical() as box:
             counts = {s: sum(f.severity is s for f in self.findings) for s in Severity}
             errors, warnings = counted(counts[Severity.ERROR], "error"), counted(counts[Severity.WARNING], "warning")
