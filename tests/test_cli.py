@@ -145,3 +145,32 @@ def test_the_binary_asks_textual_for_240_paints_a_second_unless_the_user_chose(
     with pytest.raises(SystemExit):
         main(["--help"])
     assert os.environ["TEXTUAL_FPS"] == expected
+
+
+def test_serve_help_lists_every_scenario_key_and_nothing_else(capsys: pytest.CaptureFixture[str]) -> None:
+    """The keys are written out for `--help` (the parser must not import the simulator): held to
+    the scenario's own fields, so a new key cannot go undocumented."""
+    import dataclasses
+    import re
+
+    from tui.cli import SCENARIO_KEYS
+    from tui.server.scenario import Scenario
+
+    listed = set(re.findall(r"^  ([a-z_]+) ", SCENARIO_KEYS, re.MULTILINE))
+    assert listed == {f.name for f in dataclasses.fields(Scenario)}
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--help"])
+    assert "session_seconds" in capsys.readouterr().out
+
+
+def test_the_proxy_offers_no_session_flags_it_would_ignore(capsys: pytest.CaptureFixture[str]) -> None:
+    """Your client configures a proxied session; flags for rt-tui's own session are not offered."""
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["proxy", "--help"])
+    shown = capsys.readouterr().out
+    assert "--local" in shown and "--voice" not in shown and "--transcription-model" not in shown
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["proxy", "--voice", "marin"])
+    assert "unrecognized arguments: --voice" in capsys.readouterr().err
+    args = build_parser().parse_args(["proxy", "--local"])
+    assert _settings(args).target is TargetChoice.LOCAL  # the session fields take the app's defaults

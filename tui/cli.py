@@ -8,13 +8,32 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 from tui.config import DEFAULT_MAX_FRAME_MIB, URL_ENV, Settings, TargetChoice
 
+SCENARIO_KEYS = """\
+scenario keys (in a --scenario file, or sim_<key>=… on a client's URL):
+  seed                    integer: every random choice below replays exactly
+  transcription           when transcripts arrive: normal, after_response, mid_response,
+                          before_item, out_of_order, random
+  transcription_delay_ms  extra delay before a transcript: 300, or a range 200-800
+  hold_limit_ms           the longest an ordering mode waits for its cue (default 10000)
+  latency_ms              delay before every server event: 50, or 20-80
+  bandwidth_kbps          an outbound bandwidth cap, kilobits per second
+  drop_after              drop the socket after the n-th event of a type: response.output_audio.delta:3
+  drop_mode               eof (FIN, the default) or reset (RST); never a close frame
+  malformed               inject not_json and/or no_type (not_json,no_type) ...
+  malformed_after         ... after the n-th event of a type (default session.created)
+  session_seconds         the session expires: error session_expired, then close 1001
+e.g. ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime&sim_transcription=after_response&sim_seed=7"""
+"""`rt-tui serve --help`'s list of scenario keys (a test holds it to `tui.server.scenario.Scenario`)."""
 
-def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = False) -> None:
-    """The target and session flags. A subcommand's copy (`inherited`) has no defaults of its own, so
-    `rt-tui --local send f.wav` and `rt-tui send f.wav --local` mean the same."""
+
+def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = False, session: bool = True) -> None:
+    """The target flags, and (`session`) the flags of the session rt-tui configures itself (the
+    proxy configures none: your client does). A subcommand's copy (`inherited`) has no defaults of
+    its own, so `rt-tui --local send f.wav` and `rt-tui send f.wav --local` mean the same."""
 
     def default(value: object) -> object:
         return argparse.SUPPRESS if inherited else value
@@ -38,16 +57,8 @@ def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = Fals
         default=default("gpt-realtime"),
         help="realtime model for OpenAI and --local (default: gpt-realtime); a --url names its own (?model=...)",
     )
-    parser.add_argument(
-        "--transcription-model",
-        default=default("gpt-4o-transcribe"),
-        help="input transcription model (default: gpt-4o-transcribe)",
-    )
-    parser.add_argument(
-        "--no-transcription", action="store_true", default=default(False), help="leave input transcription off"
-    )
-    parser.add_argument("--language", default=default(None), help="ISO-639-1 hint for input transcription, e.g. en")
-    parser.add_argument("--voice", default=default(None), help="assistant voice, e.g. marin")
+    if session:
+        _add_session_flags(parser, default)
     parser.add_argument(
         "--no-capture", action="store_true", default=default(False), help="do not write the JSONL capture file"
     )
@@ -64,6 +75,20 @@ def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = Fals
         default=default(DEFAULT_MAX_FRAME_MIB),
         help=f"refuse a server frame over N MiB, closing the connection (default: {DEFAULT_MAX_FRAME_MIB})",
     )
+
+
+def _add_session_flags(parser: argparse.ArgumentParser, default: Callable[[object], object]) -> None:
+    """How rt-tui configures the session it opens: transcription and voice."""
+    parser.add_argument(
+        "--transcription-model",
+        default=default("gpt-4o-transcribe"),
+        help="input transcription model (default: gpt-4o-transcribe)",
+    )
+    parser.add_argument(
+        "--no-transcription", action="store_true", default=default(False), help="leave input transcription off"
+    )
+    parser.add_argument("--language", default=default(None), help="ISO-639-1 hint for input transcription, e.g. en")
+    parser.add_argument("--voice", default=default(None), help="assistant voice, e.g. marin")
 
 
 def _port(value: str) -> int:
@@ -184,9 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--scenario",
         metavar="FILE",
-        help="scheduling and faults for every connection: a TOML or JSON file of scenario keys "
-        "(see tui/server/scenario.py; sim_* URL query parameters override it per connection)",
+        help="scheduling and faults for every connection: a TOML or JSON file of the keys below "
+        "(sim_<key> URL query parameters override it per connection)",
     )
+    serve.epilog = SCENARIO_KEYS
+    serve.formatter_class = argparse.RawDescriptionHelpFormatter
 
     send = sub.add_parser(
         "send",
@@ -226,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where your client connects (default: %(default)s; other hosts are reachable from the network)",
     )
     proxy.add_argument("--json", action="store_true", help="headless: one JSON line per frame, findings on stderr")
-    _add_target_flags(proxy, inherited=True)
+    _add_target_flags(proxy, inherited=True, session=False)
 
     lint = sub.add_parser(
         "lint",
