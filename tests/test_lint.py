@@ -689,6 +689,32 @@ def test_malformed_client_frame() -> None:
     assert from_server == []  # the server's own garbage is not the client's mistake (the log shows it)
 
 
+def test_nan_in_a_client_frame_is_malformed_and_each_unreadable_frame_has_one_finding() -> None:
+    """A client frame with NaN (Python's json.dumps writes it) is not JSON: found as malformed, not
+    judged as the session.update it names; the server's invalid_json answers (no event_id: errors come
+    in order) add no second finding each."""
+    nan_update = Envelope(
+        next_seq(),
+        Direction.OUT,
+        "session.update",
+        {"type": "session.update", "session": {"type": "realtime", "instructions": float("nan")}},
+        '{"type":"session.update","session":{"type":"realtime","instructions":NaN}}',
+    )
+    garbage = Envelope(next_seq(), Direction.OUT, "rt.malformed", {"type": "rt.malformed", "message": "not JSON"}, "x")
+    invalid_json = {"type": "invalid_request_error", "code": "invalid_json", "message": "Invalid JSON"}
+    findings, _ = lint(
+        ga_created(),
+        nan_update,
+        garbage,
+        received("error", error=invalid_json),
+        received("error", error=invalid_json),
+        received("error", error={**invalid_json, "code": "invalid_value", "message": "something else"}),
+    )
+    assert rules(findings) == ["malformed-client-frame", "malformed-client-frame", "server-error"]
+    assert "NaN or Infinity" in findings[0].message and "allow_nan=False" in findings[0].fix
+    assert findings[0].frames == (1,)
+
+
 def test_audio_that_is_not_base64() -> None:
     pcm = b64(speech(200))
     cases = {

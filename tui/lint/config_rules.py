@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.protocol import Dialect, Direction, Envelope, obj, text
+from tui.protocol.records import all_finite
 
 from .context import Context, ServerError, describe_transcription
 from .finding import plain, shown
@@ -33,6 +34,9 @@ from .shapes import (
 MAX_WAITING = 32
 """Frames kept for dialect checks until the server's dialect is known."""
 _UPDATES = ("session.update", "transcription_session.update")
+_MALFORMED_ANSWERS = frozenset({"invalid_json", "invalid_event"})
+"""The error codes a server answers a frame it cannot read with."""
+_MALFORMED_FIX = "Send each event as one JSON object with a string type, in one text frame."
 _GA_FORMAT_PATHS = (("audio", "input", "format"), ("audio", "output", "format"))
 _RESPONSE_FORMAT_PATHS = (("audio", "output", "format"),)
 _GA_SESSION_EXAMPLE = (
@@ -49,6 +53,8 @@ class ConfigRules:
         self._waiting: deque[tuple[int, Envelope]] = deque(maxlen=MAX_WAITING)
         self._unanswered: deque[int] = deque(maxlen=MAX_WAITING)
         """Session updates sent and not yet answered by `session.updated` or an error."""
+        self._malformed_sent: deque[int] = deque(maxlen=MAX_WAITING)
+        """Malformed frames the client sent, oldest first, whose `error` has not come yet."""
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
@@ -67,6 +73,7 @@ class ConfigRules:
         """A new connection."""
         self._waiting.clear()
         self._unanswered.clear()
+        self._malformed_sent.clear()
 
     # -- frames -----------------------------------------------------------------------------
 
@@ -86,15 +93,32 @@ class ConfigRules:
             (index,),
         )
 
+    def non_finite(self, env: Envelope, index: int) -> bool:
+        """A frame the client sent with NaN or Infinity in it (Python's `json.dumps` writes them
+        unless given `allow_nan=False`): not JSON, so the server refuses the whole frame.
+        True when it was one (it is then judged as malformed, not as the event it names)."""
+        if all_finite(env.data):
+            return False
+        self._malformed_report(
+            index,
+            "NaN or Infinity in it, which JSON has no spelling for",
+            "Replace NaN and Infinity by a number or null before encoding (json.dumps(..., allow_nan=False) "
+            "raises on them instead of writing them).",
+        )
+        return True
+
     def _malformed(self, env: Envelope, index: int) -> None:
+        self._malformed_report(index, plain(text(env.data.get("message")), 200).rstrip(". "))
+
+    def _malformed_report(self, index: int, reason: str, fix: str = _MALFORMED_FIX) -> None:
         ctx = self.ctx
-        reason = plain(text(env.data.get("message")), 200).rstrip(". ")
+        self._malformed_sent.append(index)
         ctx.emit(
             "malformed-client-frame",
             f"{ctx.name(index)}: the client sent a frame that is not a JSON event"
             f"{f' ({reason})' if reason else ''}: the server answers with an error (invalid_json, or invalid_event "
             "for a binary frame or one without a type) and ignores the frame.",
-            "Send each event as one JSON object with a string type, in one text frame.",
+            fix,
             (index,),
         )
 
@@ -330,9 +354,14 @@ class ConfigRules:
     # -- errors -----------------------------------------------------------------------------
 
     def explain_error(self, error: ServerError) -> bool:
-        """Take an `error` that refuses a session update; True when it did."""
+        """Take an `error` that answers a malformed frame (its finding says so already) or refuses a
+        session update; True when it did."""
         ctx = self.ctx
         cause = error.cause
+        if cause is None and error.code in _MALFORMED_ANSWERS and self._malformed_sent:
+            # A frame the server could not read has no event_id to name: errors come in order.
+            self._malformed_sent.popleft()
+            return True
         if cause is None:
             # Many clients set no event_id: an error about a session.* field while an update waits
             # for its answer is about that update.

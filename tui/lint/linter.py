@@ -86,6 +86,8 @@ class Linter:
             ctx.refresh()
         if self._config.waiting and ctx.dialect is not None:
             self._config.dialect_known()
+        if direction is DIR_OUT and etype != "input_audio_buffer.append" and self._config.non_finite(env, index):
+            return  # the server refuses it unread: not judged as the event it names
         handlers = self._handlers.get((direction, etype))
         if handlers is not None:
             for handler in handlers:

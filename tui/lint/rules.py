@@ -82,7 +82,11 @@ RULES: dict[str, Rule] = {
             "unknown-server-event", _INFO, "a server event type neither dialect defines (once per type per connection)"
         ),
         Rule("unknown-client-event", _ERROR, "a client event type that neither dialect accepts"),
-        Rule("malformed-client-frame", _ERROR, "a frame the client sent that is not a JSON event (rt.malformed, out)"),
+        Rule(
+            "malformed-client-frame",
+            _ERROR,
+            "a frame the client sent that is not a JSON event (rt.malformed, out), or holds NaN/Infinity",
+        ),
         Rule(
             "invalid-base64-audio", _ERROR, "append or item.create audio that is missing, not a string, or not base64"
         ),

@@ -88,7 +88,7 @@ def capture_line(env: Envelope, t0: float) -> bytes:
         and not etype.startswith("rt.")
         and "\n" not in raw
         and "\r" not in raw
-        and _all_finite(data)  # NaN/Infinity: not strict JSON (found by values, not by bytes)
+        and all_finite(data)  # NaN/Infinity: not strict JSON (found by values, not by bytes)
     ):
         quoted = _QUOTED_TYPES.get(etype)
         if quoted is None:
@@ -127,7 +127,7 @@ def wire_line_head(env: Envelope, t0: float, wire: bytes | bytearray) -> bytes |
     return _WIRE_HEAD_IN % (env.seq, env.mono - t0, env.wall, quoted, env.size)
 
 
-def _all_finite(data: dict[str, Any]) -> bool:
+def all_finite(data: dict[str, Any]) -> bool:
     """No NaN or Infinity anywhere in a parsed frame: a walk over its values, not its text (an
     audio delta is seven values, but six kilobytes of base64 in which "NaN" is a common sight)."""
     stack: list[Any] = [data]
