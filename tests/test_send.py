@@ -119,9 +119,9 @@ def test_send_to_an_unreachable_url_exits_1_with_a_reason(question_wav: Path) ->
         ("http://127.0.0.1:8765/v1/realtime?api-key=url-secret-1", "not a WebSocket URL"),
     ],
 )
-def test_send_to_a_malformed_url_exits_1_with_one_line_and_no_secret(question_wav: Path, url: str, why: str) -> None:
+def test_send_to_a_malformed_url_exits_2_with_one_line_and_no_secret(question_wav: Path, url: str, why: str) -> None:
     result = run_cli("send", str(question_wav), "--url", url)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 2, result.stderr  # a usage error, as in proxy, replay and lint
     assert result.stderr.startswith("rt-tui send: ") and result.stderr.strip().count("\n") == 0, result.stderr
     assert why in result.stderr and "Traceback" not in result.stderr
     assert "url-secret-1" not in result.stderr
@@ -132,7 +132,7 @@ def test_send_openai_without_a_key_says_what_to_do(question_wav: Path) -> None:
     result = subprocess.run(
         [RT_TUI, "send", str(question_wav), "--openai"], capture_output=True, text=True, timeout=60, env=env
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "OPENAI_API_KEY" in result.stderr
 
 

@@ -52,7 +52,10 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
         return 2
     try:
         return asyncio.run(_send(audio.pcm, settings, json_out=json_out, timeout=timeout))
-    except (SendFailed, ConnectionFailed, TargetError, ConnectionError) as exc:
+    except TargetError as exc:  # what was asked for cannot be tried (a bad URL, no key): as a bad file
+        print(f"rt-tui send: {exc}", file=sys.stderr)
+        return 2
+    except (SendFailed, ConnectionFailed, ConnectionError) as exc:
         print(f"rt-tui send: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
