@@ -134,6 +134,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             (self.model, self.bus.subscribe(FRAMES, Mode.LOSSLESS))
         ]
         self._placeholder_taken = False
+        self._notices = {}
         self.session: RealtimeSession | None = None
         self.capture: CaptureWriter | None = None
         self.player: ReplayPlayer | None = None

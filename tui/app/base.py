@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import App, SystemCommand
+from textual.notifications import Notification, SeverityLevel
 
 from tui.bus import Bus, Subscription
 from tui.config import Settings
@@ -57,6 +58,8 @@ class AppBase(App[None]):
     last_filter_seconds: float
     _feeds: list[tuple[SessionModel, Subscription[Envelope]]]
     _placeholder_taken: bool
+    _notices: dict[tuple[str, str], tuple[Notification, int]]
+    """The latest notice of each title and severity, and how many like it came in a row."""
     _busy: bool
     _user_filter: str
     _retry: RetryPolicy
@@ -105,10 +108,27 @@ class AppBase(App[None]):
 
     def say(self, message: str, *, title: str = "", severity: str = "information", timeout: float = 6) -> None:
         """A notification whose text is shown as written: server text is never read as markup, and
-        its control characters are shown, not obeyed (`printable`)."""
-        level = severity if severity in ("information", "warning", "error") else "information"
+        its control characters are shown, not obeyed (`printable`).
+
+        A notice like one still on screen (same title and severity) takes its place and counts the
+        repeats: a burst of them (a server sending twenty malformed frames) would otherwise stack up
+        over the event log, which holds each of them anyway. Call it on the app's thread.
+        """
+        level: SeverityLevel = severity if severity in ("information", "warning", "error") else "information"  # type: ignore[assignment]
         message, title = printable(message, lines=True), printable(title)
-        self.notify(message, title=title, severity=level, timeout=timeout, markup=False)  # type: ignore[arg-type]
+        key = (title, level)
+        repeats = 1
+        shown = self._notices.get(key)
+        if shown is not None and shown[0] in self._notifications and not shown[0].has_expired:
+            repeats = shown[1] + 1
+            self._unnotify(shown[0], refresh=False)  # Textual's own removal (the toast's on timeout)
+        text = message if repeats == 1 else f"{message}\n({repeats} like this in a row; the event log has each)"
+        notification = Notification(text, title, level, timeout, markup=False)
+        self._notices[key] = (notification, repeats)
+        # What App.notify's message does when it arrives, done now: the next notice (often in the
+        # same pump tick) must find this one on screen to take its place.
+        self._notifications.add(notification)
+        self._refresh_notifications()
 
     def keep_text(self, text: str, name: str, *, copy: bool) -> Path | None:
         """Copy `text` to the clipboard (OSC 52) and/or save it to a file; say where it went."""
