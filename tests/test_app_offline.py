@@ -195,3 +195,23 @@ async def test_a_burst_of_like_notices_is_one_notice_that_counts_them() -> None:
         app.clear_notifications()
         app.say("malformed frame again", title="Malformed frame", severity="warning")
         assert [n.message for n in app._notifications] == ["malformed frame again"]  # a fresh count
+
+
+async def test_a_cleared_log_can_be_brought_back_from_the_palette() -> None:
+    from tui.protocol import local_envelope
+    from tui.session import FRAMES
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        for number in range(3):
+            app.bus.publish(FRAMES, local_envelope("rt.connection", f"fact {number}", state="idle"))
+        app._pump()
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert app.log_view.shown == 0 and "since clear" in str(app.event_log.border_subtitle)
+        app.unclear_log()
+        await pilot.pause()
+        assert app.log_view.shown == 3 and "since clear" not in str(app.event_log.border_subtitle)
+        assert ("Log", "3 frames from before the clear shown again") in notices(app)
+        app.unclear_log()
+        assert any("nothing was cleared" in text for _, text in notices(app))

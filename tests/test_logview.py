@@ -108,6 +108,8 @@ def test_filter_and_clear_keep_the_journal_whole() -> None:
     pipeline.ingest([received("response.done")])
     view.catch_up()
     assert (view.shown, view.in_range, len(view.journal)) == (1, 1, 7)
+    view.unclear()  # the frames from before the clear come back, through the filter still in force
+    assert (view.floor, view.shown, view.in_range) == (0, 3, 7)
 
 
 def test_find_walks_the_shown_frames_inside_runs_and_wraps() -> None:

@@ -27,6 +27,7 @@ PALETTE: list[tuple[str, str, str]] = [
     ("log: find previous", "The previous match (N)", "event_log.action_find_previous"),
     ("log: follow", "Follow new frames (end)", "event_log.action_tail"),
     ("log: clear", "Clear the log view; the journal keeps every frame (ctrl+l)", "action_clear_log"),
+    ("log: undo clear", "Show the frames from before the clear again", "unclear_log"),
     ("log: export", "Write the shown frames as JSONL (e)", "action_export"),
     ("log: details", "Details of the selected frame or run (d)", "event_log.action_details"),
     ("log: cause ↔ error", "Jump between an error and the frame that caused it (c)", "event_log.action_cause"),

@@ -43,6 +43,18 @@ class LogControls(AppBase):
         self.event_log.rebuilt()
         self._update_log_title()
 
+    def unclear_log(self) -> None:
+        """Bring back the frames a clear hid from the log (the filter, if any, applies to them)."""
+        if not self.log_view.floor:
+            self.say("the log shows every frame already: nothing was cleared")
+            return
+        hidden = self.log_view.floor
+        self._building = None
+        self.log_view.unclear()
+        self.event_log.rebuilt()
+        self._update_log_title()
+        self.say(f"{counted(hidden, 'frame')} from before the clear shown again", title="Log")
+
     def action_filter(self) -> None:
         """Open the filter bar."""
         self.filter_bar.open()

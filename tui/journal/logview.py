@@ -194,6 +194,11 @@ class LogView:
         self.floor = len(self.journal)
         self.rebuild()
 
+    def unclear(self) -> None:
+        """Show the frames a clear hid again (the journal kept them)."""
+        self.floor = 0
+        self.rebuild()
+
     def rebuild(self) -> None:
         """Recompute every row from the journal."""
         self.rows = []
