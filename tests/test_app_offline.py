@@ -181,20 +181,26 @@ async def test_a_view_over_the_screen_shows_its_own_keys_in_the_footer() -> None
 
 async def test_a_burst_of_like_notices_is_one_notice_that_counts_them() -> None:
     """Twenty malformed frames in a tick are one toast (the newest words, and how many), not twenty
-    stacked over the event log; a notice of another title or severity keeps its own toast."""
+    stacked over the event log; a notice of another title or severity keeps its own toast, and so
+    does every information notice."""
     app = RtApp(Settings(playback=False, capture=False), connect=False)
     async with app.run_test(size=(80, 24)) as pilot:
         for number in range(20):
             app.say(f"malformed frame {number}", title="Malformed frame", severity="warning")
         app.say("capture failed", title="Capture", severity="error")
         await pilot.pause()
-        shown = list(app._notifications)
-        assert [n.title for n in shown] == ["Malformed frame", "Capture"]
-        assert shown[0].message.startswith("malformed frame 19") and "20 like this in a row" in shown[0].message
-        assert len(notices(app)) == 2
+        app.say("saved to /tmp/a.md", title="Save")
+        app.say("saved to /tmp/a.json", title="Save")
+        await pilot.pause()
+        assert notices(app) == [
+            ("Malformed frame (20 in a row)", "malformed frame 19"),
+            ("Capture", "capture failed"),
+            ("Save", "saved to /tmp/a.md"),  # information: each keeps its own (two files, two paths)
+            ("Save", "saved to /tmp/a.json"),
+        ]
         app.clear_notifications()
         app.say("malformed frame again", title="Malformed frame", severity="warning")
-        assert [n.message for n in app._notifications] == ["malformed frame again"]  # a fresh count
+        assert notices(app) == [("Malformed frame", "malformed frame again")]  # a fresh count
 
 
 async def test_a_cleared_log_can_be_brought_back_from_the_palette() -> None:

@@ -110,21 +110,26 @@ class AppBase(App[None]):
         """A notification whose text is shown as written: server text is never read as markup, and
         its control characters are shown, not obeyed (`printable`).
 
-        A notice like one still on screen (same title and severity) takes its place and counts the
-        repeats: a burst of them (a server sending twenty malformed frames) would otherwise stack up
-        over the event log, which holds each of them anyway. Call it on the app's thread.
+        A warning or error like one still on screen (same title and severity) takes its place, its
+        title counting them ("Malformed frame (3 in a row)"): a burst of them (a server sending
+        twenty malformed frames, a client breaking one rule again and again) would otherwise stack
+        up over the event log, which holds each of them anyway. Information notices (where a file
+        was saved) each keep their own. Call it on the app's thread.
         """
-        level: SeverityLevel = severity if severity in ("information", "warning", "error") else "information"  # type: ignore[assignment]
+        level: SeverityLevel = "information"
+        if severity in ("warning", "error"):
+            level = "warning" if severity == "warning" else "error"
         message, title = printable(message, lines=True), printable(title)
         key = (title, level)
         repeats = 1
-        shown = self._notices.get(key)
+        shown = self._notices.get(key) if level != "information" else None
         if shown is not None and shown[0] in self._notifications and not shown[0].has_expired:
             repeats = shown[1] + 1
             self._unnotify(shown[0], refresh=False)  # Textual's own removal (the toast's on timeout)
-        text = message if repeats == 1 else f"{message}\n({repeats} like this in a row; the event log has each)"
-        notification = Notification(text, title, level, timeout, markup=False)
-        self._notices[key] = (notification, repeats)
+        counted_title = title if repeats == 1 else f"{title} ({repeats} in a row)"
+        notification = Notification(message, counted_title, level, timeout, markup=False)
+        if level != "information":
+            self._notices[key] = (notification, repeats)
         # What App.notify's message does when it arrives, done now: the next notice (often in the
         # same pump tick) must find this one on screen to take its place.
         self._notifications.add(notification)
