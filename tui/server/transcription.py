@@ -145,9 +145,21 @@ async def run_transcription(
             },
         )
         return
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - the recognizer's fault, not the client's audio: said so
         _log.exception("simulator: speech recognition failed for %s", item_id)
-        text = ""
+        emit(
+            "conversation.item.input_audio_transcription.failed",
+            item_id=item_id,
+            content_index=0,
+            error={
+                "type": "server_error",
+                "code": "server_error",
+                "message": f"The simulator's speech recognizer failed ({type(exc).__name__}); the audio "
+                "was not judged. The server's log has the details.",
+                "param": None,
+            },
+        )
+        return
     if delay > 0:
         await asyncio.sleep(delay)
     if not text:
