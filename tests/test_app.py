@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import items, session_ready, turn_complete, views_settled, wait_for
+from tests.app_helpers import items, notices, session_ready, turn_complete, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, FifoSink, fake_alsa, no_sound_card
 from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
@@ -247,6 +247,7 @@ async def test_an_expired_session_is_reported_and_reconnect_opens_a_new_one() ->
             rows = app.query_one(EventLog).row_texts()
             assert any("session_expired" in row for row in rows)
             assert any("1001" in row for row in rows if "rt.connection" in row)
+            assert "Disconnected" in [title for title, _ in notices(app)]
             await pilot.press("ctrl+r")
             await wait_for(
                 pilot,
@@ -254,6 +255,8 @@ async def test_an_expired_session_is_reported_and_reconnect_opens_a_new_one() ->
                 10,
                 "a new session",
             )
+            # The notice of the expiry is taken down once the new session is open: it is over.
+            await wait_for(pilot, lambda: "Disconnected" not in [t for t, _ in notices(app)], 5, "the old notice gone")
             assert items(app, "user")[0].text == "hello there"  # the transcript survives the reconnect
             await views_settled(pilot, app)
             # A separator row marks the new session, and the log's time starts again at its connect.

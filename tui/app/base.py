@@ -135,6 +135,21 @@ class AppBase(App[None]):
         self._notifications.add(notification)
         self._refresh_notifications()
 
+    def unsay(self, *titles: str) -> None:
+        """Take down the notices with these titles (counted ones too): what they said is over (a
+        connection failure, once a new connection is open)."""
+        gone = [
+            notification
+            for notification in self._notifications
+            if any(notification.title == title or notification.title.startswith(f"{title} (") for title in titles)
+        ]
+        for notification in gone:
+            self._unnotify(notification, refresh=False)
+        for key in [key for key in self._notices if key[0] in titles]:
+            del self._notices[key]
+        if gone:
+            self._refresh_notifications()
+
     def keep_text(self, text: str, name: str, *, copy: bool) -> Path | None:
         """Copy `text` to the clipboard (OSC 52) and/or save it to a file; say where it went."""
         folder = self.capture.folder if self.capture is not None else None

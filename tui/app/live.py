@@ -22,6 +22,9 @@ from tui.widgets import RecorderState
 from .base import AppBase
 from .voice import TurnMode, VoiceError
 
+CONNECTION_TROUBLE = ("Connection failed", "Disconnected", "Reconnect", "Session failed", "No target")
+"""Titles of the notices about a connection's trouble: taken down when a connection opens."""
+
 
 class LiveSession(AppBase):
     """Runs the websocket session and the voice actions."""
@@ -58,6 +61,8 @@ class LiveSession(AppBase):
                     self.say(str(exc), title="Connection failed", severity="error", timeout=30)
                     return self._retry.worth_retrying(str(exc), session.close_code)
                 self._retry.connected()
+                # The trouble those said is over: the status line says open, they must not say otherwise.
+                self.unsay(*CONNECTION_TROUBLE)
                 self.send_session_update(session_update(session_options(self.settings)))
                 self.voice.start_playback()
                 await session.wait_closed()
