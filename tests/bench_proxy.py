@@ -31,6 +31,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 from tests.bench_helpers import ChildServer, child_env, ms, percentile, process_cpu_seconds
+from tests.proxy_helpers import RELAYING
 
 PACED_FRAMES = 1000
 PACED_RATE = 500
@@ -60,11 +61,12 @@ async def proxy_process(upstream: str, folder: Path) -> AsyncIterator[tuple[str,
         )
     try:
         deadline = time.monotonic() + 30
-        while not out.read_bytes().endswith(b"\n"):
+        # The address is on stderr (stdout holds only the frames' JSON lines).
+        while not (found := RELAYING.search((folder / "proxy.err").read_text())):
             if process.returncode is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"rt-tui proxy did not start: {(folder / 'proxy.err').read_text()[-500:]}")
             await asyncio.sleep(0.05)
-        yield out.read_text().splitlines()[0].strip(), process.pid
+        yield found.group(1), process.pid
     finally:
         if process.returncode is None:
             process.terminate()

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from tests.proxy_helpers import listening_url
 from tests.server_helpers import scripted_peer
 from tui.protocol import Direction, Envelope
 from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget, upstream_url
@@ -295,10 +297,10 @@ async def proxy_process(tmp_path: Path) -> AsyncIterator[tuple[subprocess.Popen[
         text=True,
         env=env,
     )
-    assert process.stdout is not None
-    url = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 30)
+    assert process.stderr is not None
+    url, _ = await listening_url(process.stderr, 30)
     try:
-        yield process, url.strip()
+        yield process, url
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -315,8 +317,39 @@ async def test_the_headless_proxy_prints_a_line_per_frame(proxy_process: tuple[s
         assert error["type"] == "error"
     process.terminate()
     out, err = process.communicate(timeout=10)
-    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    # Every line on stdout is a frame's JSON (what `| jq` needs): the address is on stderr only.
+    lines = [json.loads(line) for line in out.splitlines()]
     types = [(line["dir"], line["type"]) for line in lines]
     assert ("in", "session.created") in types and ("out", "response.cancel") in types and ("in", "error") in types
     assert all(line["conn"] == 1 for line in lines)
     assert "Traceback" not in err
+
+
+async def test_the_headless_proxys_lines_carry_the_captures_times(
+    proxy_process: tuple[subprocess.Popen[str], str], tmp_path: Path
+) -> None:
+    """Each --json line has the capture record's fields in its order, after `conn`: `t` counts from
+    the connection's first frame (the same numbers as its capture file), `wall` is Unix time."""
+    process, url = proxy_process
+    started = time.time()
+    for _ in range(2):  # two connections: each counts `t` from its own first frame
+        async with connect(url + "?model=gpt-realtime") as client:
+            await client.recv()
+            await client.send(json.dumps({"type": "response.cancel"}))
+            await client.recv()
+    process.terminate()
+    out, _ = process.communicate(timeout=10)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert {line["conn"] for line in lines} == {1, 2}
+    for line in lines:
+        assert list(line)[:7] == ["conn", "seq", "dir", "t", "wall", "type", "size"], line
+        assert started - 1 <= line["wall"] <= time.time() + 1
+    for number in (1, 2):
+        times = [line["t"] for line in lines if line["conn"] == number]
+        assert times[0] == 0 and times == sorted(times)
+    captured = {
+        (record["seq"], record["t"])
+        for capture in (tmp_path / "data").glob("sessions/*/frames.jsonl")
+        for record in map(json.loads, capture.read_text().splitlines())
+    }
+    assert {(line["seq"], line["t"]) for line in lines} <= captured

@@ -15,6 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.app_helpers import views_settled, wait_for
+from tests.proxy_helpers import listening_url
 from tests.secret_helpers import assert_no_leak, new_test_key, svg_text
 from tests.test_secrets import hostile_server, planted_frames
 from tui.journal.export import export_jsonl
@@ -156,8 +157,8 @@ async def test_the_headless_proxy_prints_no_key(key: str, tmp_path: Path) -> Non
             text=True,
             env=env,
         )
-        assert process.stdout is not None
-        proxy_url = (await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 30)).strip()
+        assert process.stderr is not None
+        proxy_url, first_lines = await listening_url(process.stderr, 30)
         async with connect(proxy_url + "?model=gpt-realtime&mode=app") as client:
             await client.recv()
             await client.send(json.dumps({"type": "session.update", "session": {"type": "realtime"}}))
@@ -170,6 +171,6 @@ async def test_the_headless_proxy_prints_no_key(key: str, tmp_path: Path) -> Non
         out, err = await asyncio.to_thread(process.communicate, timeout=30)
     assert len(out.splitlines()) > 20
     assert_no_leak(out, key, "proxy --json stdout")
-    assert_no_leak(err, key, "proxy --json stderr")
+    assert_no_leak("".join(first_lines) + err, key, "proxy --json stderr")
     for capture in (tmp_path / "data").glob("sessions/*/frames.jsonl"):
         assert_no_leak(capture.read_text(), key, f"the proxy's capture {capture}")

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.proxy_helpers import listening_url
 from tests.server_helpers import speech_pcm24
 
 WORDS = "what is the weather like in London today"
@@ -61,10 +62,10 @@ async def proxy(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator
         text=True,
         env=env,
     )
-    assert process.stdout is not None
-    url = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 60)
+    assert process.stderr is not None
+    url, _ = await listening_url(process.stderr, 60)
     try:
-        yield url.strip(), process
+        yield url, process
     finally:
         if process.poll() is None:
             process.kill()

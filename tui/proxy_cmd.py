@@ -1,7 +1,8 @@
 """`rt-tui proxy`: point your own client at rt-tui and watch (and lint) its traffic.
 
 In the app, each client connection gets its own session (`<` and `>` switch between them); with
-`--json` (no textual), a line per frame on stdout, each finding in plain words on stderr.
+`--json` (no textual), a line per frame on stdout and nothing else (so it pipes into jq), the
+address it listens on and each finding in plain words on stderr.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TextIO
 from tui.config import Settings
 from tui.model import SessionModel, new_model
 from tui.protocol import Direction, Envelope, strict_json
+from tui.protocol.records import record_header
 from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget, Sink
 
 DEFAULT_LISTEN = "127.0.0.1:8766"
@@ -112,7 +114,7 @@ async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: 
             max_frame_bytes=settings.max_frame_bytes,
         )
         async with server:
-            print(server.url, file=out, flush=True)
+            # The address goes to stderr only: stdout is JSON lines, one per frame, for jq and the like.
             print(f"rt-tui proxy: relaying {server.url} → {target.label}; Ctrl+C stops it", file=err, flush=True)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -140,21 +142,27 @@ class FramePrinter:
         self.err = OffLoopWriter(err, self.MAX_PENDING)
 
     def sink_for(self, connection: ProxyConnection) -> Sink:
-        """A sink for one connection: its own session model (with the linter) and its printer."""
+        """A sink for one connection: its own session model (with the linter) and its printer.
+
+        Each line is the capture's record (`seq`, `dir`, `t`, `wall`, `type`, `size`) after the
+        connection's number `conn`; `t` counts seconds from the connection's first frame, as in
+        that connection's capture file, so the two line up.
+        """
         model = new_model(connection.label)
         number = connection.number
+        t0: float | None = None
 
         def sink(env: Envelope) -> None:
+            nonlocal t0
             added = model.ingest([env])
             for index in added:
                 frame = model.journal[index]
+                if t0 is None:
+                    t0 = frame.mono
                 data = model.journal.data(index)
                 record: dict[str, object] = {
                     "conn": number,
-                    "seq": frame.seq,
-                    "dir": frame.direction.value,
-                    "type": frame.type,
-                    "size": frame.size,
+                    **record_header(frame.seq, frame.direction, frame.mono - t0, frame.wall, frame.type, frame.size),
                 }
                 record["info" if frame.direction is Direction.LOCAL else "frame"] = data
                 self.out.write(strict_json.dumps(record) + "\n")
