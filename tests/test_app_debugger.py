@@ -14,7 +14,7 @@ from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.conversation import TextState
 from tui.journal import Query
-from tui.widgets import EventDetail, EventLog
+from tui.widgets import EventDetail, EventLog, Transcript
 
 QUESTION = "what is the weather like in London today"
 
@@ -77,6 +77,13 @@ async def test_filter_and_find_after_a_push_to_talk_turn(tmp_path: Path, simulat
             await pilot.press("N", "N")
             await pilot.pause()
             assert status().startswith(f"match {count} of {count}")  # back past the first: wrapped to the last
+            # A clear leaves nothing to find in the view: the bar says so, not the old position.
+            await pilot.press("ctrl+l")
+            await pilot.pause()
+            assert status().startswith("'weather' is not in the 0 frames shown")
+            await pilot.press("escape")  # in the log: ends the find
+            await pilot.pause()
+            assert log.finder is None and not app.find_bar.active and not app.find_bar.display
 
 
 async def test_an_error_is_linked_to_what_we_sent_and_the_detail_shows_both(simulator_url: str) -> None:
@@ -227,3 +234,33 @@ async def test_a_filter_over_a_long_journal_shows_its_first_screen_then_the_rest
         assert app.log_view.shown == 3000 and app.log_view.in_range == len(app.journal)
         assert app.event_log.selected == selected and app.event_log.cursor_line == 2999
         assert "3,000 of 60,000 frames" in str(app.filter_bar.query_one(".query-bar--status").render())
+
+
+async def test_its_frames_from_a_transcript_row_include_what_we_sent_to_make_it(simulator_url: str) -> None:
+    """o on a transcript row: the item's frames, its response's, and the frames we sent that made
+    them (the item.create of a typed message, the response.create of the reply); the filter shows
+    in the bar as it shows in the pane's title."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await pilot.press("t", *"turn on the kitchen lights", "enter", "escape")
+        await wait_for(
+            pilot,
+            lambda: items(app, "assistant") and items(app, "assistant")[-1].state is TextState.DONE,
+            30,
+            "the reply",
+        )
+        await views_settled(pilot, app)
+        transcript = app.query_one(Transcript)
+        for role, made_by in (("user", "conversation.item.create"), ("assistant", "response.create")):
+            item = items(app, role)[-1]
+            assert transcript.select_item(item.id)
+            transcript.focus()
+            await pilot.press("o")
+            await pilot.pause()
+            shown = {(app.journal[i].direction.value, app.journal[i].type) for i in app.log_view.indices}
+            assert ("out", made_by) in shown, (role, shown)
+            assert ("in", "conversation.item.added") in shown
+            assert app.filter_bar.input.value == f"for:{item.id}" + (
+                f" | for:{item.response_id}" if item.response_id else ""
+            )

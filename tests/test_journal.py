@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
 from tui.conversation import Conversation
-from tui.journal import Family, Journal, Links, PayloadPolicy, Pipeline, SessionFacts, family_of
+from tui.journal import Family, Journal, Links, PayloadPolicy, Pipeline, Query, SessionFacts, family_of
 from tui.protocol import Dialect, Direction, Envelope, local_envelope
 
 
@@ -271,3 +271,59 @@ def test_search_text_leaves_audio_out() -> None:
     assert "kitchen" in journal.search_text(1)
     assert "refused" in journal.search_text(2)
     assert journal[2].direction is Direction.LOCAL and journal.data(2)["state"] == "failed"
+
+
+def test_the_frames_we_sent_that_made_each_item_and_response_are_known() -> None:
+    """A recorded turn: its appends (since the last commit or clear) and its commit; a typed item:
+    its create, by id or, without one, in the order the server answers; a reply: its
+    response.create. An item a response output is no answer to a create of ours."""
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    envs = [
+        connecting(),  # 0
+        sent("input_audio_buffer.append", audio=audio_b64()),  # 1: cleared below, not the turn's
+        sent("input_audio_buffer.clear"),  # 2
+        sent("input_audio_buffer.append", audio=audio_b64()),  # 3
+        sent("input_audio_buffer.append", audio=audio_b64()),  # 4
+        received("input_audio_buffer.speech_started"),  # 5
+        sent("input_audio_buffer.commit"),  # 6
+        received("input_audio_buffer.committed", item_id="item_u"),  # 7
+        received("conversation.item.added", item={"id": "item_u", "role": "user"}),  # 8
+        sent("conversation.item.create", item={"type": "message", "role": "user"}),  # 9: no id
+        sent("conversation.item.create", item={"id": "item_mine", "role": "user"}),  # 10
+        sent("response.create"),  # 11
+        received("response.created", response={"id": "resp_1"}),  # 12
+        received("response.output_item.added", response_id="resp_1", item={"id": "item_a"}),  # 13
+        received("conversation.item.added", item={"id": "item_a", "role": "assistant"}),  # 14: the reply's
+        received("conversation.item.added", item={"id": "item_typed", "role": "user"}),  # 15: answers 9
+        received("conversation.item.added", item={"id": "item_mine", "role": "user"}),  # 16
+    ]
+    pipeline.ingest(envs)
+    assert links.made == {
+        "item_u": [3, 4, 6],
+        "item_mine": [10],
+        "resp_1": [11],
+        "item_typed": [9],
+    }
+
+
+def test_for_shows_an_items_frames_with_what_we_sent_to_make_it() -> None:
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    envs = [
+        connecting(),
+        sent("input_audio_buffer.append", audio=audio_b64()),  # 1
+        sent("input_audio_buffer.commit"),  # 2
+        received("input_audio_buffer.committed", item_id="item_u"),  # 3
+        received("conversation.item.added", item={"id": "item_u", "role": "user"}),  # 4
+        sent("input_audio_buffer.append", audio=audio_b64()),  # 5: the next turn's
+        sent("response.create"),  # 6
+        received("response.created", response={"id": "resp_1"}),  # 7
+    ]
+    pipeline.ingest(envs)
+    query = Query("for:item_u | for:resp_1", pipeline.journal, links)
+    assert [index for index in range(len(pipeline.journal)) if query.match_index(index)] == [1, 2, 3, 4, 6, 7]
+    strict = Query("item:item_u", pipeline.journal, links)
+    assert [i for i in range(len(pipeline.journal)) if strict.match_index(i)] == [3, 4]  # item: stays strict

@@ -135,6 +135,12 @@ class AppBase(App[None]):
         self._notifications.add(notification)
         self._refresh_notifications()
 
+    def end_find(self) -> None:
+        """Stop finding in the log: no highlights, no find bar."""
+        self.find_bar.active = ""
+        self.event_log.set_finder(None)
+        self.find_bar.close()
+
     def unsay(self, *titles: str) -> None:
         """Take down the notices with these titles (counted ones too): what they said is over (a
         connection failure, once a new connection is open)."""

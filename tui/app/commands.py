@@ -102,7 +102,10 @@ class Commands(AppBase):
         self.screen.maximize(target, container=False)
 
     def action_leave_input(self) -> None:
-        """Leave an input or a zoomed pane: back to the event log, so space talks again."""
+        """Leave an input or a zoomed pane: back to the event log, so space talks again. In the
+        log itself, with nothing else to leave, Esc ends a find (its bar and highlights go)."""
         if self.screen.maximized is not None:
             self.screen.minimize()
+        elif self.focused is self.event_log and self.find_bar.active:
+            self.end_find()
         self.event_log.focus()

@@ -42,6 +42,7 @@ class LogControls(AppBase):
         self.log_view.clear()
         self.event_log.rebuilt()
         self._update_log_title()
+        self._find_status()
 
     def unclear_log(self) -> None:
         """Bring back the frames a clear hid from the log (the filter, if any, applies to them)."""
@@ -53,6 +54,7 @@ class LogControls(AppBase):
         self.log_view.unclear()
         self.event_log.rebuilt()
         self._update_log_title()
+        self._find_status()
         self.say(f"{counted(hidden, 'frame')} from before the clear shown again", title="Log")
 
     def action_filter(self) -> None:
@@ -68,12 +70,21 @@ class LogControls(AppBase):
         self.apply_filter(event.text)
         self.event_log.focus()
 
+    def _find_status(self) -> None:
+        """After the view changed under a find (a filter, a clear), its count over what is shown now."""
+        finder = self.event_log.finder
+        if finder is None or not self.find_bar.active:
+            return
+        count = finder.count(self.log_view)
+        if count:
+            self.find_bar.set_status(f"{counted(count, 'matching frame')} shown · n next · N previous · Esc ends it")
+        else:
+            self.find_bar.set_status(f"{finder.text!r} is not in the {self.log_view.shown:,} frames shown", error=True)
+
     @on(QueryBar.Submitted, "#find-bar")
     def _find_submitted(self, event: QueryBar.Submitted) -> None:
         if not event.text:
-            self.find_bar.active = ""
-            self.event_log.set_finder(None)
-            self.find_bar.close()
+            self.end_find()
             self.event_log.focus()
             return
         finder = Finder(event.text)
@@ -86,7 +97,7 @@ class LogControls(AppBase):
     @on(EventLog.Found)
     def _found(self, event: EventLog.Found) -> None:
         self.find_bar.set_status(
-            f"match {event.position:,} of {counted(event.count, 'matching frame')} · n next · N previous · Esc leaves"
+            f"match {event.position:,} of {counted(event.count, 'matching frame')} · n next · N previous · Esc ends it"
         )
 
     @on(QueryBar.Left)
@@ -127,6 +138,8 @@ class LogControls(AppBase):
             self.filter_bar.set_status(str(exc), error=True)
             return False
         self.filter_bar.active = combined
+        if self.filter_bar.input.value != text:
+            self.filter_bar.input.value = text  # a filter set by a key (o: its frames) shows in the bar too
         started = time.perf_counter()
         self._show_filtered(query)
         self.last_filter_seconds = time.perf_counter() - started
@@ -231,9 +244,9 @@ class LogControls(AppBase):
     @on(Transcript.ShowFrames)
     def _show_frames(self, event: Transcript.ShowFrames) -> None:
         item = self.conversation.items.get(event.item_id)
-        query = f"item:{event.item_id}"
+        query = f"for:{event.item_id}"  # with the frames we sent that made it: the cause beside the effect
         if item is not None and item.response_id:
-            query += f" | response:{item.response_id}"
+            query += f" | for:{item.response_id}"
         self.filter_bar.add_class("-shown")
         self.apply_filter(query)
         self.event_log.focus()

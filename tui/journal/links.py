@@ -6,6 +6,12 @@
   started it (or, for a response the server began itself, its `response.created`);
 - a `…input_audio_transcription.failed` is linked to the commit of its item: our
   `input_audio_buffer.commit`, or the server's `input_audio_buffer.committed` under server VAD.
+
+It also keeps which frames we sent made each item and began each response (`made`), for "this
+item's frames" to show the cause with the effect: the `input_audio_buffer.append`s that filled
+the buffer and our `commit` for an item the buffer became; the `conversation.item.create` for an
+item we created (by its id, or, without one, the oldest create not yet answered: the server
+answers in order); the `response.create` for a response.
 """
 
 from __future__ import annotations
@@ -45,6 +51,14 @@ class Links:
     _last_commit: int | None = None
     _commit_of_item: dict[str, int] = field(default_factory=dict)
     _new: list[Link] = field(default_factory=list)
+    made: dict[str, list[int]] = field(default_factory=dict)
+    """Item or response id → the frames we sent that made it (see the module doc)."""
+    _buffer_appends: list[int] = field(default_factory=list)
+    """Our appends since the buffer was last committed or cleared."""
+    _item_creates: deque[int] = field(default_factory=deque)
+    """Our conversation.item.create frames without an item id, not yet answered."""
+    _output_items: set[str] = field(default_factory=set)
+    """Items a response output (their conversation.item.added answers no create of ours)."""
 
     def apply(self, env: Envelope, index: int) -> None:
         """Take one envelope into account."""
@@ -55,6 +69,8 @@ class Links:
         elif env.type == "rt.connection" and env.data.get("state") == "connecting":
             self._pending_creates.clear()
             self._last_commit = self._last_cancel = None
+            self._buffer_appends.clear()
+            self._item_creates.clear()
 
     def take_changes(self) -> list[Link]:
         """Links made since the last call."""
@@ -62,14 +78,25 @@ class Links:
         return new
 
     def _sent(self, env: Envelope, index: int) -> None:
-        if env.type == "response.create":
+        etype = env.type
+        if etype == "input_audio_buffer.append":
+            self._buffer_appends.append(index)  # the most frequent frame we send: first, and nothing else
+        elif etype == "response.create":
             self._pending_creates.append(index)
-        elif env.type == "response.cancel":
+        elif etype == "conversation.item.create":
+            item_id = text(obj_field(env.data, "item").get("id"))
+            if item_id:
+                self.made[item_id] = [index]
+            else:
+                self._item_creates.append(index)
+        elif etype == "input_audio_buffer.clear":
+            self._buffer_appends.clear()
+        elif etype == "response.cancel":
             response_id = text(env.data.get("response_id"))
             if response_id:
                 self._cancels[response_id] = index
             self._last_cancel = index
-        elif env.type == "input_audio_buffer.commit":
+        elif etype == "input_audio_buffer.commit":
             self._last_commit = index
 
     def _received(self, env: Envelope, index: int) -> None:
@@ -81,13 +108,30 @@ class Links:
             start = self._pending_creates.popleft() if self._pending_creates else index
             if response_id:
                 self._response_start[response_id] = start
+                if start != index:
+                    self.made[response_id] = [start]
         elif etype == "response.done":
             self._response_done(env, index)
         elif etype == "input_audio_buffer.committed":
             item_id = text(env.data.get("item_id"))
             if item_id:
                 self._commit_of_item[item_id] = self._last_commit if self._last_commit is not None else index
+                made = self._buffer_appends
+                if self._last_commit is not None:
+                    made.append(self._last_commit)
+                self.made[item_id] = made
+            self._buffer_appends = []
             self._last_commit = None
+        elif etype == "input_audio_buffer.cleared":
+            self._buffer_appends.clear()
+        elif etype == "response.output_item.added":
+            item_id = text(obj_field(env.data, "item").get("id"))
+            if item_id:
+                self._output_items.add(item_id)
+        elif etype in ("conversation.item.added", "conversation.item.created"):
+            item_id = text(obj_field(env.data, "item").get("id"))
+            if item_id and item_id not in self.made and item_id not in self._output_items and self._item_creates:
+                self.made[item_id] = [self._item_creates.popleft()]
         elif etype == "conversation.item.input_audio_transcription.failed":
             cause = self._commit_of_item.get(text(env.data.get("item_id")))
             if cause is not None:
@@ -103,6 +147,8 @@ class Links:
         self._link(index, cause, "error")
         if cause in self._pending_creates:
             self._pending_creates.remove(cause)  # a refused response.create begins no response
+        if cause in self._item_creates:
+            self._item_creates.remove(cause)  # a refused create makes no item
         if cause == self._last_commit:
             self._last_commit = None
 

@@ -3,6 +3,7 @@
     type:response.* dir:in          frames whose type matches the glob, received
     -type:*.delta                   anything but deltas
     item:item_abc | response:resp_1 a `|` (or `OR`) between alternatives; juxtaposition is AND
+    for:item_abc                    an item's (or a response's) frames and the frames we sent that made it
     response.status!=completed      a JSON path into the frame; `:`/`=` match (glob), `!=`, `~` (regex),
                                     `>` `<` `>=` `<=` (numbers); the path must exist for any of them
     error                           error frames (`is:error`); `is:unknown`, `is:linked`, `is:dropped`
@@ -219,6 +220,25 @@ class Query:
     def _item(self, op: str, value: str) -> _Node:
         _only(op, "item", ":", "=", "!=")
         return _negate_if(op, _Node(_id_test("item_id", value), 0))
+
+    def _for(self, op: str, value: str) -> _Node:
+        """`for:ID`: an item's or a response's frames and the frames we sent that made it (the
+        appends and commit of a recorded turn, the item.create of a typed one, the response.create
+        of a reply: `Links.made`)."""
+        _only(op, "for", ":", "=")
+        own_item, own_response = _id_test("item_id", value), _id_test("response_id", value)
+        made = self._links.made if self._links is not None else {}
+        cached: list[Any] = [frozenset(), 0]  # the made list as a set, and the length it had
+
+        def sent(frame: Frame) -> bool:
+            frames = made.get(value)
+            if not frames or frame.direction is not Direction.OUT:
+                return False
+            if len(frames) != cached[1]:
+                cached[0], cached[1] = frozenset(frames), len(frames)
+            return frame.index in cached[0]
+
+        return _Node(lambda frame: own_item(frame) or own_response(frame) or sent(frame), 0)
 
     def _response(self, op: str, value: str) -> _Node:
         _only(op, "response", ":", "=", "!=")
@@ -544,6 +564,7 @@ _SHORTCUTS: dict[str, Callable[[Query, str, str], _Node]] = {
     "t": Query._type,
     "dir": Query._dir,
     "item": Query._item,
+    "for": Query._for,
     "response": Query._response,
     "resp": Query._response,
     "family": Query._family,
