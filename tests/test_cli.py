@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tui.cli import _settings, build_parser
@@ -135,7 +141,6 @@ def test_the_binary_asks_textual_for_240_paints_a_second_unless_the_user_chose(
 ) -> None:
     """A key's effect waits one to two paint periods after the last paint: the console script
     shortens Textual's default (60 a second), and a user's own TEXTUAL_FPS wins."""
-    import os
 
     from tui.__main__ import main
 
@@ -174,3 +179,68 @@ def test_the_proxy_offers_no_session_flags_it_would_ignore(capsys: pytest.Captur
     assert "unrecognized arguments: --voice" in capsys.readouterr().err
     args = build_parser().parse_args(["proxy", "--local"])
     assert _settings(args).target is TargetChoice.LOCAL  # the session fields take the app's defaults
+
+
+def run_app_binary(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The real `rt-tui` console script with no subcommand (the app), stdin closed: one that
+    started Textual instead of refusing would run until the timeout fails the test."""
+    binary = shutil.which("rt-tui", path=str(Path(sys.executable).parent)) or "rt-tui"
+    return subprocess.run(
+        [binary, *args], capture_output=True, text=True, timeout=30, env=env, stdin=subprocess.DEVNULL
+    )
+
+
+def env_without(*names: str, **extra: str) -> dict[str, str]:
+    """This process's environment without `names` (the app's target choice reads them), plus `extra`."""
+    return {**{k: v for k, v in os.environ.items() if k not in names}, **extra}
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:8765/v1/realtime?api-key=url-secret-1", "not a WebSocket URL"),
+        ("ws://127.0.0.1:99999/v1/realtime?api-key=url-secret-1", "Port out of range"),
+        ("ws://[::1/v1/realtime?api-key=url-secret-1", "Invalid IPv6 URL"),
+    ],
+)
+def test_the_app_refuses_a_url_it_cannot_use_in_one_line_without_starting_the_ui(url: str, why: str) -> None:
+    """As `send` does (tests/test_send.py): exit 2, one line, no key of any kind in it."""
+    key = "app-key-secret-0123456789"
+    env = env_without("RT_TUI_URL", OPENAI_API_KEY=key, RT_TUI_API_KEY=key)
+    for argv, environment in ((["--url", url], env), ([], {**env, "RT_TUI_URL": url})):
+        result = run_app_binary(*argv, env=environment)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("rt-tui: ") and result.stderr.strip().count("\n") == 0, result.stderr
+        assert why in result.stderr and "Traceback" not in result.stderr
+        assert "url-secret-1" not in result.stderr and key not in result.stderr
+        assert result.stdout == ""  # no screen was drawn
+
+
+def test_the_app_refuses_openai_without_a_key_before_starting_the_ui() -> None:
+    result = run_app_binary("--openai", env=env_without("OPENAI_API_KEY", "RT_TUI_URL"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("rt-tui: OPENAI_API_KEY is not set") and result.stderr.count("\n") == 1
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "environment"),
+    [
+        ([], {}),  # no flag, no key: the embedded simulator
+        (["--local"], {"OPENAI_API_KEY": "sk-app-test"}),
+        ([], {"OPENAI_API_KEY": "sk-app-test"}),  # no flag, a key: OpenAI
+        (["--openai"], {"OPENAI_API_KEY": "sk-app-test"}),
+        (["--url", "wss://example.test/v1/realtime?model=m"], {}),
+    ],
+)
+def test_the_app_starts_for_every_usable_target_the_simulator_included(
+    argv: list[str], environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check connects nowhere and starts nothing: the embedded simulator is the app's own to start."""
+    from tui.cli import target_problem
+
+    for name in ("OPENAI_API_KEY", "RT_TUI_URL", "RT_TUI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert target_problem(_settings(build_parser().parse_args(argv))) is None

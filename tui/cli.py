@@ -307,9 +307,31 @@ def run(argv: list[str]) -> int:
         from tui.send import send_file
 
         return send_file(args.file, _settings(args), json_out=args.json, timeout=args.timeout)
+    settings = _settings(args)
+    reason = target_problem(settings)
+    if reason is not None:
+        print(f"rt-tui: {reason}", file=sys.stderr)
+        return 2
     from tui.app import run_app
 
-    return run_app(_settings(args))
+    return run_app(settings)
+
+
+def target_problem(settings: Settings) -> str | None:
+    """Why the app cannot use the target `settings` names (a URL that is not ws:// or wss://, --openai
+    without OPENAI_API_KEY), in one line without the key; None when it can, the simulator included.
+
+    The same check `send` and `proxy` fail on when they open the target; the app makes it before
+    Textual starts, so a mistyped flag is not a full-screen UI that can never connect.
+    """
+    from tui.launch import remote_target
+    from tui.session import TargetError
+
+    try:
+        remote_target(settings)
+    except TargetError as exc:
+        return str(exc)
+    return None
 
 
 if __name__ == "__main__":

@@ -31,23 +31,36 @@ def session_options(settings: Settings, *, turn_detection: str | None = None) ->
     )
 
 
-@contextlib.asynccontextmanager
-async def open_target(settings: Settings) -> AsyncIterator[Target]:
-    """Yield the target `settings` names; an embedded simulator lives as long as the context.
+def remote_target(settings: Settings) -> Target | None:
+    """The OpenAI or --url target `settings` names; None when it is the embedded simulator (which
+    `open_target` starts). Nothing connects: commands call it first to refuse a bad target in one line.
 
-    Raises TargetError for a target that cannot be used (bad URL, no API key for --openai).
+    Raises TargetError for a target that cannot be used (bad URL, no API key for --openai); its
+    message never holds a key.
     """
     choice = settings.resolved_target()
     if choice is TargetChoice.OPENAI:
-        yield openai_target(settings.model)
-    elif choice is TargetChoice.URL:
+        return openai_target(settings.model)
+    if choice is TargetChoice.URL:
         if not settings.url:
             raise TargetError("--url needs a ws:// or wss:// URL (or set RT_TUI_URL)")
         # Never OPENAI_API_KEY here: an arbitrary URL must not receive the OpenAI key by default.
         key = os.environ.get(URL_API_KEY_ENV)
         if not key and is_azure_url(settings.url):
             key = os.environ.get(AZURE_API_KEY_ENV)
-        yield url_target(settings.url, api_key=key or None)
+        return url_target(settings.url, api_key=key or None)
+    return None
+
+
+@contextlib.asynccontextmanager
+async def open_target(settings: Settings) -> AsyncIterator[Target]:
+    """Yield the target `settings` names; an embedded simulator lives as long as the context.
+
+    Raises TargetError for a target that cannot be used (bad URL, no API key for --openai).
+    """
+    target = remote_target(settings)
+    if target is not None:
+        yield target
     else:
         from tui.protocol import Dialect
         from tui.server import Simulator, SimulatorConfig
