@@ -109,7 +109,7 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        (b"", "empty file"),
+        (b"", "empty file: no frames in it"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "not an rt-tui capture, a HAR file or a JSONL of frames"),
         (b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":2,"raw":"{}"}\n{"seq":2,"dir\n[3]\n', "line 2"),
         (b'{"log": {"entries": []}}', "without WebSocket messages"),
@@ -125,6 +125,9 @@ def test_unreadable_files_are_one_line_and_exit_2(tmp_path: Path, content: bytes
         assert result.returncode == 2, (command, result)
         assert reason in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr
+        # Named like `rt-tui send:` and `rt-tui proxy:`; and lint is not told it has nothing to replay.
+        assert result.stderr.startswith(f"rt-tui {command[0]}: {path}: "), result.stderr
+        assert "to replay" not in result.stderr
 
 
 def test_a_capture_cut_in_its_last_line_reads_up_to_it_with_a_note(tmp_path: Path) -> None:
@@ -147,10 +150,11 @@ def test_a_capture_cut_in_its_last_line_reads_up_to_it_with_a_note(tmp_path: Pat
     replayed = run("replay", str(path), "--json")
     assert replayed.returncode == 0, replayed.stderr
     assert [json.loads(line)["seq"] for line in replayed.stdout.splitlines()] == [1, 2, 3]
-    assert replayed.stderr.startswith("rt-tui: note: ") and "line 4 is cut short" in replayed.stderr
+    assert replayed.stderr.startswith("rt-tui replay: note: ") and "line 4 is cut short" in replayed.stderr
     assert "read up to line 3" in replayed.stderr and len(replayed.stderr.strip().splitlines()) == 1
     linted = run("lint", str(path))
     assert linted.returncode in (0, 1) and "line 4 is cut short" in linted.stderr
+    assert linted.stderr.startswith("rt-tui lint: note: "), linted.stderr
 
 
 def test_replay_json_feeds_jq_and_leaves_the_key_out() -> None:
@@ -171,6 +175,7 @@ def test_replay_json_feeds_jq_and_leaves_the_key_out() -> None:
 def test_a_missing_file_is_one_line() -> None:
     result = run("replay", "/nonexistent/frames.jsonl", "--json")
     assert result.returncode == 2 and "No such file" in result.stderr
+    assert result.stderr.startswith("rt-tui replay: /nonexistent/frames.jsonl: ")
 
 
 def test_load_raises_its_own_error(tmp_path: Path) -> None:

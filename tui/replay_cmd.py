@@ -16,20 +16,22 @@ EXIT_FINDINGS = 1
 EXIT_UNREADABLE = 2
 
 
-def _load(path: str) -> Recording | None:
+def _load(path: str, command: str) -> Recording | None:
+    """Read the recording, or say in one line why not; its notes are said too. Every line names
+    the `command` (`rt-tui lint: ...`), as `send` and `proxy` do, so a script running several can tell."""
     try:
         recording = load(path)
     except ReplayError as exc:
-        print(f"rt-tui: {exc}", file=sys.stderr)
+        print(f"rt-tui {command}: {exc}", file=sys.stderr)
         return None
     for note in recording.notes:
-        print(f"rt-tui: note: {note}", file=sys.stderr)
+        print(f"rt-tui {command}: note: {note}", file=sys.stderr)
     return recording
 
 
 def replay(path: str, *, json_out: bool = False, speed: float | None = None, out: TextIO | None = None) -> int:
     """Open a recording in the app, or print its frames as JSON lines (`json_out`)."""
-    recording = _load(path)
+    recording = _load(path, "replay")
     if recording is None:
         return EXIT_UNREADABLE
     if json_out:
@@ -75,7 +77,7 @@ def _print_frames(recording: Recording, out: TextIO) -> int:
 
 def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int:
     """Lint a recording: 0 clean, 1 when a finding of severity error, 2 unreadable input."""
-    recording = _load(path)
+    recording = _load(path, "lint")
     if recording is None:
         return EXIT_UNREADABLE
     out = out or sys.stdout

@@ -69,7 +69,8 @@ def load(path: str | Path) -> Recording:
     except OSError as exc:
         raise ReplayError(f"{path}: {exc.strerror or exc}") from None
     if not head.strip():
-        raise ReplayError(f"{path}: empty file, nothing to replay")
+        # Neutral words: `lint` and the app's replay read files through here too, not only `replay`.
+        raise ReplayError(f"{path}: empty file: no frames in it")
     first = _first_line_object(head)
     if first is not None and "log" not in first:
         if _is_capture_record(first):
