@@ -6,6 +6,7 @@ into rt-tui's data folder; both are created private (0700) and files are 0600, l
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import time
@@ -23,18 +24,46 @@ def output_folder(session_folder: Path | None) -> Path:
     return folder
 
 
+MAX_NAME = 120
+"""The longest file name written (an extension is kept whole within it)."""
+
+
 def safe_name(name: str) -> str:
-    """A file name from a frame type or a title: no separators, no surprises."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120] or "file"
+    """A file name from a frame type or a title: no separators, no surprises (no leading dot, so
+    never hidden, `.` or `..`), at most MAX_NAME characters with the extension kept."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip(".")
+    stem, ext = split_extension(cleaned)
+    return (stem[: MAX_NAME - len(ext)] + ext) or "file"
+
+
+def split_extension(name: str) -> tuple[str, str]:
+    """`("frame-17-response.output_audio_transcript.delta", ".json")`: the extension is what follows
+    the last dot, never the first (frame types are dotted); ("name", "") when there is none."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or not 1 <= len(ext) <= 10:
+        return name, ""
+    return stem, dot + ext
 
 
 def write_private(folder: Path, name: str, text: str) -> Path:
-    """Write `text` to `folder/name` (0600), never overwriting: a clash gets a time suffix."""
-    path = folder / safe_name(name)
-    if path.exists():
-        stem, dot, suffix = path.name.partition(".")
-        path = folder / f"{stem}-{time.strftime('%H%M%S')}-{os.getpid() % 1000}{dot}{suffix}"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(text)
-    return path
+    """Write `text` to `folder/name` (0600), never overwriting: a clash gets a time suffix before the
+    extension (`frame-17-response.done-230625-442.json`), and a count after it if that is taken too."""
+    first = safe_name(name)
+    stem, ext = split_extension(first)
+    stamp = _clash_stamp()
+    names = itertools.chain((first, f"{stem}-{stamp}{ext}"), (f"{stem}-{stamp}-{n}{ext}" for n in range(2, 1000)))
+    for candidate in names:
+        path = folder / candidate
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        except FileExistsError:
+            continue  # O_EXCL, not a check before: another save (or process) may take the name meanwhile
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        return path
+    raise FileExistsError(f"{folder / first} and 999 other names for it exist already")
+
+
+def _clash_stamp() -> str:
+    """`230625-442`: the time of day and a piece of the pid, telling apart saves of the same name."""
+    return f"{time.strftime('%H%M%S')}-{os.getpid() % 1000}"
