@@ -61,6 +61,14 @@ def matching(pipeline: Pipeline, text: str) -> list[int]:
         ("type:conversation.item.input_audio_transcription.*", [5, 6]),
         ("-type:*.delta", [0, 1, 2, 3, 4, 6, 7, 10, 11, 12, 13, 14, 15]),
         ("type:*.delta", [5, 8, 9]),
+        # The short spellings the log's type column shows are typed back as they read.
+        ("type:c.i.input_audio_transcription.*", [5, 6]),
+        ("type:i_a_buffer.*", [2, 3, 4]),
+        ("type:i.committed", [4]),
+        ("type:r.*", [7, 8, 9, 10, 11, 13, 14]),  # every response event, two segments or more
+        ("type:r.o_a_transcript.delta", [9]),
+        ("type:r.output_audio*", [8, 9]),
+        ("-type:r.* -type:c.*", [0, 1, 2, 3, 4, 12, 15]),
         ("dir:out", [2, 3, 11]),
         ("dir:sent", [2, 3, 11]),
         ("dir:local", [0, 15]),
@@ -155,3 +163,16 @@ def test_path_predicates_skip_frames_that_do_not_name_the_field(pipeline: Pipeli
     finally:
         del journal.data
     assert set(parsed) <= {7, 10, 14}  # only frames whose text says "status"
+
+
+def test_the_short_type_spellings_are_the_log_s_own() -> None:
+    """One function spells a type short for the log's column and for the filter."""
+    from tui.journal.type_names import initials, short_forms
+    from tui.widgets.log_format import abbreviate_type
+
+    name = "response.output_audio_transcript.delta"
+    assert short_forms(name) == ("r.output_audio_transcript.delta", "r.o_a_transcript.delta")
+    assert abbreviate_type(name, 31) == "r.output_audio_transcript.delta"
+    assert abbreviate_type(name, 30) == "r.o_a_transcript.delta"
+    assert short_forms("session.created") == ("session.created", "session.created")
+    assert initials("conversation.item.added") == "c.i.added"

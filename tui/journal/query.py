@@ -28,6 +28,7 @@ from tui.protocol import Direction, to_ga
 from .families import Family
 from .links import Links
 from .store import Frame, Journal
+from .type_names import initials, short_forms
 
 
 class QueryError(ValueError):
@@ -200,13 +201,12 @@ class Query:
             pattern = re.compile(fnmatch.translate(value))
 
             def test(frame: Frame) -> bool:
-                return pattern.match(frame.type) is not None or pattern.match(to_ga(frame.type)) is not None
+                return any(pattern.match(name) is not None for name in _spellings(frame.type))
         else:
             prefix = value.rstrip(".") + "."
 
             def test(frame: Frame) -> bool:
-                ga = to_ga(frame.type)
-                return frame.type == value or ga == value or frame.type.startswith(prefix) or ga.startswith(prefix)
+                return any(name == value or name.startswith(prefix) for name in _spellings(frame.type))
 
         return _negate_if(op, _Node(test, 0, True))
 
@@ -489,6 +489,17 @@ def _negate_if(op: str, node: _Node) -> _Node:
         return node
     test = node.test
     return _Node(lambda frame: not test(frame), node.cost, node.pure)
+
+
+def _spellings(event_type: str) -> tuple[str, ...]:
+    """The names a `type:` term matches: the type, its GA name, and the short spellings the log
+    shows for both (`c.item.added`, `r.o_a_transcript.delta`) or a user would guess from them
+    (`r.created`: `type:r.*` is every response event). A pure term: asked once per type."""
+    if event_type.startswith("rt."):
+        return (event_type,)  # rt-tui's own facts: `rt` is no `response`, and the log shows them whole
+    ga = to_ga(event_type)
+    names = (event_type, *short_forms(event_type), initials(event_type))
+    return names if ga == event_type else (*names, ga, *short_forms(ga), initials(ga))
 
 
 def _id_test(attribute: str, value: str) -> Predicate:

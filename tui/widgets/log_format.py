@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 
 from tui.journal import Family, Frame, Journal, Links, LogView, Row
+from tui.journal.type_names import short_forms
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.summary import quote, summarize_event
@@ -83,16 +84,9 @@ def abbreviate_type(label: str, width: int) -> str:
         if times and len(count) + 3 < width:
             return f"{name[: width - len(count) - 3]}… ×{count}"  # the count is what tells runs apart
         return label[: width - 1] + "…"
-    head, tail = parts[:-2], parts[-2:]
-    shorter = ".".join([p[:1] for p in head] + tail)
-    if len(shorter) <= width:
-        return shorter
-    middle = (
-        "_".join(w[:1] for w in tail[0].split("_")[:-1]) + "_" + tail[0].split("_")[-1] if "_" in tail[0] else tail[0]
-    )
-    shorter = ".".join([p[:1] for p in head] + [middle, tail[1]])
-    if len(shorter) <= width:
-        return shorter
+    for shorter in short_forms(label):  # the spellings a filter's type: also takes
+        if len(shorter) <= width:
+            return shorter
     for cut in range(1, len(label)):
         if label[cut - 1] in "._" and len(label) - cut + 1 <= width:
             return "…" + label[cut:]

@@ -1,0 +1,31 @@
+"""The short spellings of event types the event log shows, for the log and the filter alike.
+
+A narrow type column shows `conversation.item.added` as `c.item.added` and
+`response.output_audio_transcript.delta` as `r.o_a_transcript.delta`: what a user reads there
+is what they type into a filter (`type:c.item.*`), so the filter matches these spellings too.
+"""
+
+from __future__ import annotations
+
+
+def initials(name: str) -> str:
+    """Every segment but the last as its initial: `r.created`, `c.i.added`. Not a spelling the log
+    shows, but what `type:r.*` (every response event) takes for granted."""
+    parts = name.split(".")
+    return ".".join([*(part[:1] for part in parts[:-1]), parts[-1]])
+
+
+def short_forms(name: str) -> tuple[str, str]:
+    """`name` shortened twice: its leading segments to initials (`conversation.item.added` →
+    `c.item.added`), then also the words of its second-to-last segment but the last
+    (`r.output_audio_transcript.delta` → `r.o_a_transcript.delta`). A name of fewer than two
+    segments comes back as it is, twice."""
+    parts = name.split(".")
+    if len(parts) < 2:
+        return name, name
+    head, (middle, last) = [part[:1] for part in parts[:-2]], parts[-2:]
+    initials = ".".join([*head, middle, last])
+    if "_" in middle:
+        words = middle.split("_")
+        middle = "_".join(word[:1] for word in words[:-1]) + "_" + words[-1]
+    return initials, ".".join([*head, middle, last])
