@@ -345,6 +345,37 @@ def test_commit_refused_by_the_server_is_reported_even_when_the_count_looked_eno
     assert rules(findings) == ["commit-too-short"]  # not also a generic server-error
 
 
+def test_a_short_commit_under_vad_blames_vad_only_when_vad_committed_the_turn() -> None:
+    """Server VAD being on is not a VAD commit: with no input_audio_buffer.committed in the
+    session, saying "a commit after its committed finds the buffer empty" is not true."""
+    done = commit()
+    never, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(40)), done)
+    found = one(never, "commit-too-short")
+    assert f"input_audio_buffer.commit #{done.seq} commits only 40 ms" in found.message
+    assert "Server VAD" not in found.message and "committed" not in found.message, found.message
+    assert "With server VAD on" in found.fix  # the advice holds while VAD is on; the claim did not
+    vad_commit = received("input_audio_buffer.committed", item_id="item_vad", previous_item_id=None)
+    late = commit()
+    after, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(600)), vad_commit, append(speech(20)), late)
+    found = one(after, "commit-too-short")
+    assert f"input_audio_buffer.commit #{late.seq} commits only 20 ms" in found.message
+    assert "appended since the server VAD's commit" in found.message
+    assert f"Server VAD had already committed the turn (input_audio_buffer.committed #{vad_commit.seq})" in (
+        found.message
+    )
+    assert found.frames == (4, 3, 2)
+    cleared, _ = lint(  # a clear after the VAD commit begins a turn of the client's own
+        ga_created(transcription=TRANSCRIBE),
+        append(speech(600)),
+        vad_commit,
+        sent("input_audio_buffer.clear"),
+        commit(),
+    )
+    assert "Server VAD" not in one(cleared, "commit-too-short").message
+    push_to_talk, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(speech(40)), commit())
+    assert "VAD" not in one(push_to_talk, "commit-too-short").fix
+
+
 def test_response_create_while_a_response_is_active() -> None:
     created = received("response.created", response={"id": "resp_1", "status": "in_progress", "conversation_id": "c"})
     again = sent("response.create")
@@ -442,6 +473,31 @@ def test_beta_session_fields_sent_to_a_ga_server() -> None:
     assert "modalities (→ output_modalities)" in found.message
     assert "transcription stays off" in found.message
     assert one(findings, "session-type-missing")  # and no session.type either
+
+
+def test_dialect_mismatch_names_no_error_code_the_server_may_not_send() -> None:
+    """A beta-shaped update without session.type: the server answers missing_required_parameter,
+    not unknown_parameter; the dialect finding is made before any answer, so it names no code."""
+    update = sent("session.update", event_id="evt_beta", session={"input_audio_format": "pcm16", "voice": "alloy"})
+    error = received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "missing_required_parameter",
+            "message": "Missing required parameter: 'session.type'.",
+            "param": "session.type",
+            "event_id": "evt_beta",
+        },
+    )
+    findings, _ = lint(ga_created(), update, error)
+    found = one(findings, "dialect-mismatch")
+    assert "refuses the whole update with an error, so nothing in it takes effect" in found.message
+    assert "unknown_parameter" not in found.message
+    assert "missing_required_parameter" in one(findings, "session-update-rejected").message  # the server's own word
+    on_beta, _ = lint(beta_created(), sent("session.update", session={"type": "realtime"}))
+    assert "unknown_parameter" not in one(on_beta, "dialect-mismatch").message
+    response, _ = lint(ga_created(), sent("response.create", response={"voice": "alloy"}))
+    assert "refuses the response.create with an error" in one(response, "dialect-mismatch").message
 
 
 def test_ga_session_fields_sent_to_a_beta_server_and_beta_fields_are_fine_there() -> None:

@@ -208,6 +208,12 @@ class ConfigRules:
                 )
 
     # -- dialect ----------------------------------------------------------------------------
+    #
+    # A dialect finding is made when the frame is sent (or when the server's dialect is known), before
+    # the server answers, so it names no error code: which one comes depends on what else is wrong
+    # (a GA update without session.type is refused with missing_required_parameter, whatever beta
+    # fields it also holds). The answer, when it comes, is linked to the frame; for an update,
+    # session-update-rejected quotes it.
 
     def _dialect_later(self, env: Envelope, index: int) -> None:
         if self.ctx.dialect is not None:
@@ -276,7 +282,7 @@ class ConfigRules:
                 ctx.emit(
                     "dialect-mismatch",
                     f"{ctx.name(index)} sends GA session fields to a beta server: {', '.join(fields)}. The beta "
-                    "interface refuses the whole update (unknown_parameter), so nothing in it takes effect.",
+                    "interface refuses the whole update with an error, so nothing in it takes effect.",
                     "Move to the GA interface (the beta one was retired in 2026: connect without the OpenAI-Beta "
                     "header), or use the beta flat fields (input_audio_format, input_audio_transcription, "
                     "turn_detection, voice, modalities).",
@@ -296,7 +302,7 @@ class ConfigRules:
             ctx.emit(
                 "dialect-mismatch",
                 f"{ctx.name(index)} sends beta session fields to a GA server: {', '.join(fields)}. The GA server "
-                f"refuses the whole update (unknown_parameter), so nothing in it takes effect{transcription}.",
+                f"refuses the whole update with an error, so nothing in it takes effect{transcription}.",
                 f"Use the GA shape: set session.type and nest the audio settings where the list says, e.g. "
                 f"{_GA_SESSION_EXAMPLE}.",
                 (index,),
@@ -346,7 +352,7 @@ class ConfigRules:
             ctx.emit(
                 "dialect-mismatch",
                 f"{ctx.name(index)} sends {kind}: {', '.join(fields)}. The server refuses the response.create "
-                "(unknown_parameter), so no response starts.",
+                "with an error, so no response starts.",
                 fix,
                 (index,),
             )

@@ -39,9 +39,10 @@ class Turn:
         "header_flagged",
         "invalid_flagged",
         "sampler",
+        "vad_commit",
     )
 
-    def __init__(self, since: str) -> None:
+    def __init__(self, since: str, vad_commit: int | None = None) -> None:
         self.bytes = 0
         self.first: int | None = None
         """Journal index of the turn's first append."""
@@ -52,6 +53,8 @@ class Turn:
         self.header_flagged = False
         self.invalid_flagged = False
         self.sampler = PcmSampler()
+        self.vad_commit = vad_commit
+        """Journal index of the server VAD's input_audio_buffer.committed that began the turn, if one did."""
 
 
 class InputRules:
@@ -154,10 +157,17 @@ class InputRules:
                     f"only {duration(turn.bytes, fmt)} of audio ({turn.bytes:,} bytes of {fmt.label} appended "
                     f"since {turn.since})"
                 )
+            # Said only when it happened: VAD being on does not mean it committed this turn.
             vad = (
-                " Server VAD is on and commits turns itself: a commit after its input_audio_buffer.committed "
-                "finds the buffer empty."
-                if ctx.vad
+                f" Server VAD had already committed the turn ({ctx.name(turn.vad_commit)}): it commits turns "
+                "itself, so a commit after its input_audio_buffer.committed finds only what was appended since."
+                if turn.vad_commit is not None
+                else ""
+            )
+            vad_fix = (
+                " With server VAD on, don't commit after the server's input_audio_buffer.committed, or turn VAD off "
+                "(turn_detection null) for push-to-talk."
+                if ctx.vad or turn.vad_commit is not None
                 else ""
             )
             ctx.emit(
@@ -165,9 +175,8 @@ class InputRules:
                 f"{ctx.name(index)} commits {what}: the server needs at least 100 ms and refuses the commit "
                 f"(input_audio_buffer_commit_empty), so no item is created and nothing is transcribed.{vad}",
                 f"Append at least 100 ms ({MIN_COMMIT_MS * fmt.bytes_per_ms:,} bytes of {fmt.label}) before "
-                "input_audio_buffer.commit. With server VAD on, don't commit after the server's "
-                "input_audio_buffer.committed, or turn VAD off (turn_detection null) for push-to-talk.",
-                tuple(i for i in (index, turn.first) if i is not None),
+                f"input_audio_buffer.commit.{vad_fix}",
+                tuple(i for i in (index, turn.first, turn.vad_commit) if i is not None),
             )
             return
         self._judge_turn(index, turn, fmt)
@@ -181,7 +190,7 @@ class InputRules:
         else:
             # Server VAD committed the turn: judge the audio appended so far.
             commit = index
-            turn, self.turn = self.turn, Turn("the last commit")
+            turn, self.turn = self.turn, Turn("the server VAD's commit", vad_commit=index)
             self._judge_turn(index, turn, self.ctx.input_format)
         item_id = text(env.data.get("item_id"))
         if item_id:
