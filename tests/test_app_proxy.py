@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+from textual.pilot import Pilot
 from websockets.asyncio.client import connect
 
 from tests.app_helpers import screen_text, views_settled, wait_for
+from tests.server_helpers import append_audio, recv_until, send, silence
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
+from tui.journal import Query
 from tui.proxy_cmd import ProxyRequest
 from tui.widgets import Transcript
 
@@ -63,3 +66,105 @@ async def test_waiting_for_a_client_says_where_to_point_it_not_how_to_talk(simul
         assert "Press space" not in text
         assert "no target" not in text
         assert "relay to" in text
+
+
+async def clients_done(pilot: Pilot[None], app: RtApp, url: str, sessions: tuple[tuple[int, int], ...]) -> None:
+    """One client per entry of `sessions`, connected in order (client n is session n), each creating
+    that many text items and sending that many appends of silence, then closing; returns once every
+    session's frames are journaled and the views settled (all of it while session 1 is shown)."""
+    for number, (items, appends) in enumerate(sessions, start=1):
+        await one_client(pilot, app, url, number, items, appends)
+    await views_settled(pilot, app)
+
+
+async def one_client(pilot: Pilot[None], app: RtApp, url: str, number: int, items: int, appends: int) -> None:
+    """Client `number` of `clients_done`: its frames, then its close, seen by the app."""
+    async with connect(url) as client:
+        await recv_until(client, "session.created")
+        for turn in range(items):
+            item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": f"turn {turn}"}]}
+            await send(client, {"type": "conversation.item.create", "item": item})
+            await recv_until(client, "conversation.item.added")
+        await append_audio(client, silence(10 * appends), chunk_ms=10)
+    await wait_for(pilot, lambda: len(app.models) == number, 10, f"session {number}")
+    facts = app.models[number - 1].facts
+    await wait_for(pilot, lambda: facts.state == "closed", 10, f"session {number} to close")
+
+
+def log_state(app: RtApp) -> tuple[int, int, str]:
+    """(frames the log shows, frames that pass the filter in force over the shown journal, the
+    pane's subtitle) of the session shown."""
+    query = Query(app.filter_bar.active, app.journal, app.links)
+    passing = sum(1 for index in range(len(app.journal)) if query.match_index(index))
+    return app.log_view.shown, passing, str(app.event_log.border_subtitle)
+
+
+def filter_status(app: RtApp) -> str:
+    """What the filter bar says under its input (the counts, while a filter is in force)."""
+    return str(app.filter_bar.query_one(".query-bar--status").render())
+
+
+async def test_a_session_that_was_never_shown_shows_its_whole_log(simulator_url: str) -> None:
+    """Frames of a session not shown are journaled but not laid out in its log (only the shown
+    session's views follow the stream): switching to it must show every one of them, even when
+    nothing arrives after the switch, and switching back and forth keeps both logs whole."""
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False)
+    app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        await clients_done(pilot, app, app.proxy_url + "?model=gpt-realtime", ((1, 1), (3, 3)))
+        first, second = app.models
+        assert app.model is first
+        for key, model in (("greater_than_sign", second), ("less_than_sign", first), ("greater_than_sign", second)):
+            await pilot.press(key)
+            await views_settled(pilot, app)
+            assert app.model is model
+            shown, journaled, subtitle = log_state(app)
+            assert shown == journaled == len(model.journal) > 5, (key, shown, journaled)
+            assert subtitle.startswith(f"{journaled} frames"), subtitle
+
+
+async def test_the_filter_in_force_applies_to_the_session_switched_to_with_its_counts(simulator_url: str) -> None:
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False)
+    app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        await clients_done(pilot, app, app.proxy_url + "?model=gpt-realtime", ((1, 1), (3, 3)))
+        assert app.apply_filter("dir:out")
+        counts = []
+        for key in ("greater_than_sign", "less_than_sign", "greater_than_sign"):
+            await pilot.press(key)
+            await views_settled(pilot, app)
+            shown, passing, subtitle = log_state(app)
+            assert app.filter_bar.active == "dir:out"
+            assert shown == passing < len(app.journal), (key, shown, passing)
+            assert subtitle.startswith(f"{passing} of {len(app.journal)} frames"), subtitle
+            assert filter_status(app).startswith(f"{passing} of {len(app.journal)} frames"), filter_status(app)
+            counts.append(passing)
+        assert counts == [3 + 3, 1 + 1, 3 + 3]  # each session's own: its creates and appends
+        # The filter cleared on session 2 is cleared on session 1 too.
+        app.clear_filter()
+        await pilot.press("less_than_sign")
+        await views_settled(pilot, app)
+        shown, passing, subtitle = log_state(app)
+        assert app.log_view.query is None and shown == len(app.journal)
+        assert subtitle.startswith(f"{len(app.journal)} frames"), subtitle
+
+
+async def test_a_filter_switched_away_from_while_it_was_built_is_whole_when_shown_again(simulator_url: str) -> None:
+    """A filter over a long log shows its tail first and builds the rest slice by slice: a switch
+    in between must not leave the session with only the tail once it is shown again."""
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False)
+    app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        await clients_done(pilot, app, app.proxy_url + "?model=gpt-realtime", ((0, 300), (1, 1)))
+        assert app.apply_filter("type:input_audio_buffer.append")
+        assert app._building is not None  # over 200 matches: the tail is shown, the whole view is being built
+        app.action_switch_session(1)  # on the same turn: before a slice of the build runs
+        await views_settled(pilot, app)
+        await pilot.press("less_than_sign")
+        await views_settled(pilot, app)
+        shown, passing, subtitle = log_state(app)
+        assert shown == passing == 300, (shown, passing)
+        assert "since clear" not in subtitle and subtitle.startswith(f"300 of {len(app.journal)} frames"), subtitle

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 class Modes(AppBase):
     """Replay and proxy: which keys each mode has, and which session the views show."""
 
+    if TYPE_CHECKING:
+        # LogControls' (beside this mixin in RtApp): a session switched to gets the filter in force.
+        def apply_filter(self, text: str) -> bool: ...
+        def _filter_status(self) -> None: ...
+
     def start_replay(self, request: ReplayRequest) -> None:
         """Play a recording into the views; nothing connects anywhere."""
         from tui.session.scrub import Scrubber
@@ -168,14 +173,26 @@ class Modes(AppBase):
         self.switch_to(self.models[position])
 
     def switch_to(self, model: SessionModel) -> None:
-        """Render another session's model in every view."""
+        """Render another session's model in every view; the filter in force (if any) applies to it."""
         if model is self.model:
             return
+        building = self._building
+        if building is not None and building.journal is self.journal:
+            # The old session's filter is half built (its tail view is shown): the session keeps the
+            # whole view, which `attach` completes whenever the session is shown again.
+            self.model.log_view = building
+            self._building = None
         self.model = model
         self.filter_bar.journal = self.find_bar.journal = model.journal
         self.status_line.show(model.facts)
         self._show_findings_count()
-        self.event_log.attach(model.log_view)
+        self.event_log.attach(model.log_view)  # brought up to the end of the session's journal
+        view = model.log_view
+        if (view.query.text if view.query is not None else "") != self.filter_bar.active.strip():
+            # The session's log was built under another filter (or none) than the one in force now.
+            self.apply_filter(self._user_filter)
+        else:
+            self._filter_status()  # the bar's counts: of the session shown
         self.transcript.reset()
         self.transcript.sync(model.conversation.items, model.conversation.order, set(model.conversation.items))
         self._update_log_title()

@@ -136,7 +136,10 @@ class EventLog(ScrollView, can_focus=True):
     def attach(self, view: LogView, *, keep_selection: bool = False) -> None:
         """Show another view: another session's (following its end, nothing selected), or the same
         journal through another filter (`keep_selection`: the selected frame stays selected when the
-        new view shows it)."""
+        new view shows it). The view is first brought up to its journal's end: only the shown
+        session's log takes frames in as they arrive, so another session's may lag behind its journal,
+        and nothing else would catch it up when no frame comes after the switch."""
+        view.catch_up()
         self.view = view
         if not keep_selection:
             self.selected = None
