@@ -79,3 +79,15 @@ async def test_a_failed_connection_keeps_its_reason() -> None:
     )
     line = await shown(facts, 160)
     assert "● failed" in line and "invalid_api_key (close 3000)" in line
+
+
+async def test_a_url_target_gives_way_to_its_host_and_port_before_the_session_id_goes() -> None:
+    """A --url target's label is the whole URL (its query too): when the line is short of room,
+    the host and port stand for it, and the session id and counters stay."""
+    url = "ws://127.0.0.1:8799/v1/realtime?model=gpt-realtime&sim_drop_after=response.output_audio.delta%3A3"
+    facts = open_session()
+    facts.target = url
+    line = await shown(facts, 160)
+    assert url not in line and "127.0.0.1:8799  ● open" in line and "sess_UN06T7Qy" in line and "▼2 ▲1" in line
+    wide = await shown(facts, 260)
+    assert url in wide  # the whole URL when there is room for it

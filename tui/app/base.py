@@ -14,12 +14,12 @@ from tui.bus import Bus, Subscription
 from tui.config import Settings
 from tui.conversation import Conversation
 from tui.journal import Journal, Links, LogView, Pipeline, SessionFacts
-from tui.lint import Severity
 from tui.model import SessionModel
 from tui.protocol import Envelope, local_envelope, printable
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession
 from tui.widgets import EventLog, Recorder, StatusLine, Transcript
+from tui.widgets.findings import SEVERITY_MARKS
 from tui.widgets.query_bar import FilterBar, FindBar
 
 from .files import output_folder, write_private
@@ -189,8 +189,7 @@ class AppBase(App[None]):
     def _show_findings_count(self) -> None:
         linter = self.model.linter
         counts = linter.summary() if linter is not None else {}
-        marks = ((Severity.ERROR, "✖"), (Severity.WARNING, "▲"), (Severity.INFO, "ℹ"))
-        parts = [f"{mark}{counts[severity]}" for severity, mark in marks if counts.get(severity)]
+        parts = [f"{mark}{counts[severity]}" for severity, mark in SEVERITY_MARKS.items() if counts.get(severity)]
         self.status_line.findings_note = " ".join(parts) + " (!)" if parts else ""
         self.status_line.refresh()
 

@@ -22,6 +22,7 @@ from tui.protocol import (
     ident,
     integer,
     objects,
+    short_target,
     text,
     to_ga,
     transcription_config,
@@ -109,7 +110,7 @@ class Conversation:
         if not self.order or self.items[self.order[-1]].role == "session":
             return  # nothing above to separate from
         stamp = time.strftime("%H:%M:%S", time.localtime(self._wall))
-        where = f" to {target}" if target else ""
+        where = f" to {short_target(target)}" if target else ""
         separator = Item(
             id=f"rt-session-{self.connections}",
             role="session",

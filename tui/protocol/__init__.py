@@ -8,7 +8,7 @@ from .dialect_out import client_event_for, server_dialect
 from .envelope import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, local_envelope, next_seq
 from .events import Dialect, is_known, to_beta, to_ga
 from .fields import error_summary, field, ident, integer, obj, objects, text
-from .printable import printable
+from .printable import printable, short_target
 from .redact import audio_tag, redact, summarize
 from .session_config import (
     ClientSessionOptions,
@@ -48,6 +48,7 @@ __all__ = [
     "parse",
     "parse_frame",
     "printable",
+    "short_target",
     "redact",
     "serialize",
     "server_dialect",

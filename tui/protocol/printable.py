@@ -26,3 +26,18 @@ def printable(text: str, *, lines: bool = False) -> str:
     if text.isprintable():
         return text  # nearly every string: one C-level scan
     return text.translate(_LINES if lines else _ONE_LINE)
+
+
+def short_target(label: str) -> str:
+    """A target's label fit for a status line or a separator row: a URL becomes its host and port
+    (`ws://127.0.0.1:8799/v1/realtime?model=…&sim_drop_after=…` → `127.0.0.1:8799`), the path
+    and query (already shown whole in the event log) left out; any other label is kept."""
+    if "://" not in label:
+        return label
+    from urllib.parse import urlsplit  # only for URL labels
+
+    try:
+        netloc = urlsplit(label).netloc
+    except ValueError:
+        return label
+    return netloc.rpartition("@")[2] or label

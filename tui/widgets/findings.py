@@ -26,7 +26,8 @@ from .key_footer import KeyFooter
 from .log_format import counted
 
 SEVERITY_STYLES = {Severity.ERROR: "bold #f7768e", Severity.WARNING: "bold #e0af68", Severity.INFO: "#7aa2f7"}
-SEVERITY_MARKS = {Severity.ERROR: "✖", Severity.WARNING: "▲", Severity.INFO: "ℹ"}
+SEVERITY_MARKS = {Severity.ERROR: "✖", Severity.WARNING: "⚠", Severity.INFO: "ℹ"}
+"""Each severity's mark (▲ and ▼ are taken: the log's sent and received)."""
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 

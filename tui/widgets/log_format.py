@@ -36,7 +36,7 @@ DIRECTION_STYLES = {Direction.OUT: "bold #7dcfff", Direction.IN: "bold #9ece6a",
 DIM = "#737aa2"
 MARKS: dict[str, tuple[str, str | None]] = {
     "error": ("✖ ", "bold #f7768e"),
-    "warning": ("▲ ", "bold #e0af68"),
+    "warning": ("⚠ ", "bold #e0af68"),
     "info": ("ℹ ", "#7aa2f7"),
 }
 """Badges on frames the linter found something in, by severity."""

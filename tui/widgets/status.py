@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from tui.journal import SessionFacts
-from tui.protocol import printable
+from tui.protocol import printable, short_target
 
 _STATE_STYLES = {
     "idle": "dim",
@@ -42,7 +42,7 @@ class StatusLine(Widget):
         self.no_target = "no target"
         """Shown where the target goes while the frames have named none (e.g. the proxy's relay)."""
         self.findings_note = ""
-        """The linter's counts, e.g. "✖1 ▲2 (!)" (kept whatever the width: findings matter)."""
+        """The linter's counts, e.g. "✖1 ⚠2 (!)" (kept whatever the width: findings matter)."""
 
     def show(self, facts: SessionFacts) -> None:
         """Render `facts` (the app calls this when they changed)."""
@@ -66,7 +66,9 @@ class StatusLine(Widget):
         """The line with fewer facts as `variant` grows: the id, counters and target go first."""
         parts: list[tuple[str, str] | str] = []
         if variant < 4:
-            parts += [(facts.target or self.no_target, "bold"), "  "]
+            # A URL whole only when everything fits; then its host and port (the log has the rest).
+            target = facts.target if variant == 0 else short_target(facts.target)
+            parts += [(target or self.no_target, "bold"), "  "]
         parts.append((f"● {state}", _STATE_STYLES.get(state.split()[0] if state else "", "")))
         if variant < 2:
             parts += ["  ", (session_id or "no session", "dim")]
