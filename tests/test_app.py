@@ -261,9 +261,7 @@ async def test_an_expired_session_is_reported_and_reconnect_opens_a_new_one() ->
             await views_settled(pilot, app)
             # A separator row marks the new session, and the log's time starts again at its connect.
             shown = app.query_one(Transcript).text()
-            assert "── new session to 127.0.0.1:" in shown and shown.index("hello there") < shown.index(
-                "new session"
-            )
+            assert "── new session to 127.0.0.1:" in shown and shown.index("hello there") < shown.index("new session")
             reconnected = [f for f in app.journal if f.type == "rt.connection" and f.epoch == 2]
             assert reconnected and app.journal.since_connect(reconnected[0]) == 0.0
             assert any("━━ connection 2 ━━" in line for line in app.query_one(EventLog).line_texts())
