@@ -142,6 +142,7 @@ def test_session_facts_follow_the_connection_and_the_applied_config() -> None:
     assert facts.ended and facts.describe() == "connection closed by server (code 1006)"
     pipeline.ingest([connecting()])
     assert facts.state == "connecting" and facts.reason == "" and facts.applied is None
+    assert (facts.frames_in, facts.frames_out) == (0, 0)  # the counters are the new connection's
 
 
 def test_session_facts_recognise_a_beta_server_and_unknown_types() -> None:

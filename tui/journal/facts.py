@@ -101,7 +101,9 @@ class SessionFacts:
     rejections: list[Rejection] = field(default_factory=list)
     rate_limits: list[dict[str, Any]] = field(default_factory=list)
     frames_in: int = 0
+    """Frames received in this connection (the status line's ▼, beside this session's id)."""
     frames_out: int = 0
+    """Frames sent in this connection (▲)."""
     bytes_in: int = 0
     bytes_out: int = 0
     active_response: str | None = None
@@ -159,6 +161,7 @@ class SessionFacts:
 
     def _new_connection(self) -> None:
         self.epoch += 1
+        self.frames_in = self.frames_out = self.bytes_in = self.bytes_out = 0
         self.reason = ""
         self.session_id = ""
         self.applied = None
