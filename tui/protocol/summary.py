@@ -7,6 +7,7 @@ Nothing here raises on odd shapes: every field is read through the defensive hel
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +28,7 @@ def summarize_event(data: dict[str, Any]) -> str:
     handler = _HANDLERS.get(to_ga(etype))
     if handler is None:
         if etype.startswith("rt."):
-            return text(data.get("message"))
+            return _local_fact(data)
         if etype.endswith(".delta") and isinstance(data.get("delta"), str):
             return quote(data["delta"])
         return _scalars(data)
@@ -35,6 +36,28 @@ def summarize_event(data: dict[str, Any]) -> str:
     if not summary and text(data.get("event_id")).startswith("evt_"):
         return text(data["event_id"])  # a bare client event: its id is what an error will name
     return summary
+
+
+_CODE_AT_END = re.compile(r"(.*?) \((code \d+[^()]*)\)")
+
+
+def _local_fact(data: dict[str, Any]) -> str:
+    """An rt-tui fact's message, what tells it apart first: a close code leads (a narrow column
+    cut `connection closed by server (code 1006)` before its code), and a file path keeps its
+    last two parts (the session folder and the file name), not its root."""
+    message = text(data.get("message"))
+    ending = _CODE_AT_END.fullmatch(message)
+    code = data.get("code")
+    if ending is not None:
+        message = f"{ending[2]} · {ending[1]}"
+    elif isinstance(code, int) and not isinstance(code, bool) and str(code) not in message:
+        message = f"code {code} · {message}"
+    head, sep, path = message.partition(" /")
+    if sep and "/" in path and " " not in path:
+        parts = path.split("/")
+        if len(parts) > 3:
+            message = f"{head} …/{'/'.join(parts[-2:])}"
+    return message
 
 
 def audio_tag(b64: str) -> str:
