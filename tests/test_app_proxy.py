@@ -168,3 +168,20 @@ async def test_a_filter_switched_away_from_while_it_was_built_is_whole_when_show
         shown, passing, subtitle = log_state(app)
         assert shown == passing == 300, (shown, passing)
         assert "since clear" not in subtitle and subtitle.startswith(f"300 of {len(app.journal)} frames"), subtitle
+
+
+async def test_a_clients_buffered_audio_is_not_called_recorded(simulator_url: str) -> None:
+    """The proxy did not record the client's audio: its committed turn says where the audio went."""
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False)
+    app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        async with connect(app.proxy_url + "?model=gpt-realtime") as client:
+            await recv_until(client, "session.created")
+            await append_audio(client, silence(300))
+            await send(client, {"type": "input_audio_buffer.commit"})
+            await recv_until(client, "input_audio_buffer.committed")
+        await wait_for(pilot, lambda: any(item.has_audio for item in app.conversation.items.values()), 10, "the item")
+        await views_settled(pilot, app)
+        shown = app.query_one(Transcript).text()
+        assert "you  audio via the input buffer" in shown and "recorded audio" not in shown, shown

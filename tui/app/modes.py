@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from tui.proxy import ProxyConnection, Sink
     from tui.proxy_cmd import ProxyRequest
 
+BUFFER_AUDIO = "audio via the input buffer"
+"""The transcript's label for user audio committed from the input buffer, in the replay and the
+proxy: audio rt-tui did not record (a client's, a recording's), only saw go through the buffer."""
+
 
 class Modes(AppBase):
     """Replay and proxy: which keys each mode has, and which session the views show."""
@@ -47,6 +51,7 @@ class Modes(AppBase):
             f"Replaying {name}: its conversation appears here as its frames play.",
             "A recording without conversation items leaves this pane empty; its frames are in the event log.",
         )
+        self.transcript.buffer_audio = BUFFER_AUDIO
         self.run_worker(self._play(self.player), name="replay", group="replay", exit_on_error=False)
         self.set_interval(0.5, self._show_replay_position)
         self._show_replay_position()
@@ -111,6 +116,7 @@ class Modes(AppBase):
         from tui.proxy import ProxyServer
         from tui.proxy_cmd import proxy_target
 
+        self.transcript.buffer_audio = BUFFER_AUDIO
         try:
             async with proxy_target(self.settings) as target:
                 server = ProxyServer(

@@ -50,21 +50,26 @@ VOICE_HINT = (
     "Your words appear here as soon as you stop, and fill in when the transcription lands.",
 )
 """What the empty pane says in a live session (each paragraph wrapped to the pane's width)."""
+RECORDED_AUDIO = "recorded audio"
+"""A live session's label for user audio committed from the input buffer: rt-tui recorded it."""
 
 
 def _no_hold() -> float:
     return 0.0
 
 
-def render_item(item: Item) -> Text:
-    """The Rich text of one item: a role line with its facts, then the words (plain text)."""
+def render_item(item: Item, *, buffer_audio: str = RECORDED_AUDIO) -> Text:
+    """The Rich text of one item: a role line with its facts, then the words (plain text).
+
+    `buffer_audio` labels user audio committed from the input buffer (see `Transcript.buffer_audio`).
+    """
     if item.role == "session":
         return Text(f"── {printable(item.text)} ──", style="bold #737aa2")
     label = _ROLE_LABELS.get(item.role, item.role)
     head = Text(label, style="bold")
     facts: list[str] = []
     if item.role == "user" and item.has_audio:
-        facts.append("recorded audio" if item.origin is Origin.BUFFER else "audio via conversation.item.create")
+        facts.append(buffer_audio if item.origin is Origin.BUFFER else "audio via conversation.item.create")
     if item.kind == "function_call" and item.name:
         facts.append(f"call {printable(item.name)}")
     if item.state is TextState.STREAMING and item.text:
@@ -143,6 +148,8 @@ class Transcript(ScrollView, can_focus=True):
         self._look = LookCache(self, *_COMPONENTS)
         """What the rendered blocks are drawn with."""
         self.paint_after: Callable[[], float] = _no_hold
+        self._buffer_audio = RECORDED_AUDIO
+        """See `buffer_audio`."""
         self._hint: tuple[str, ...] = VOICE_HINT
         self._hint_lines: tuple[int, list[str]] = (-1, [])
         """The hint wrapped to a width: (width, lines)."""
@@ -162,6 +169,26 @@ class Transcript(ScrollView, can_focus=True):
         if not self._order:
             set_virtual_height(self, self._hint_height())
             self.refresh()
+
+    @property
+    def buffer_audio(self) -> str:
+        """How user audio committed from the input buffer is labelled: "recorded audio" in a live
+        session, where rt-tui recorded it; a mode showing audio it did not record (a proxied
+        client's, a replay's) says where the audio went instead."""
+        return self._buffer_audio
+
+    @buffer_audio.setter
+    def buffer_audio(self, label: str) -> None:
+        if label == self._buffer_audio:
+            return
+        self._buffer_audio = label
+        # Every rendered block may carry the old label: render them all again on the next flush.
+        self._blocks.clear()
+        self._block_heights.clear()
+        if self._order:
+            self._dirty |= set(self._order)
+            self._reordered = True
+            self._schedule_flush()
 
     def _wrapped_hint(self, width: int) -> list[str]:
         """The hint's lines at `width` (wrapped at spaces; a word longer than a line is cut)."""
@@ -339,7 +366,7 @@ class Transcript(ScrollView, can_focus=True):
         self.renders += 1
         console = self.app.console
         options = console.options.update_width(width)
-        lines = console.render_lines(render_item(item), options, pad=False)
+        lines = console.render_lines(render_item(item, buffer_audio=self._buffer_audio), options, pad=False)
         bar_style = Style.parse(_ROLE_STYLES.get(item.role, "#737aa2"))
         if item.state is TextState.FAILED:
             bar_style = Style.parse("#f7768e")
@@ -456,4 +483,5 @@ class Transcript(ScrollView, can_focus=True):
 
     def text(self) -> str:
         """The transcript as plain text, in order."""
-        return "\n".join(render_item(self._items[item_id]).plain for item_id in self._order)
+        label = self._buffer_audio
+        return "\n".join(render_item(self._items[item_id], buffer_audio=label).plain for item_id in self._order)
