@@ -237,17 +237,19 @@ def test_printable_shows_control_characters_as_symbols_and_leaves_text_alone() -
 def test_a_local_fact_s_summary_leads_with_what_tells_it_apart() -> None:
     """A narrow column cuts a summary from the right: a close code goes first, a path keeps its
     session folder and file name."""
+    from tui.protocol.summary import summarize_event
+
     closed = {
         "type": "rt.connection",
         "message": "connection closed by server (code 1001: session expired)",
         "code": 1001,
     }
-    assert summarize(closed) == "code 1001: session expired · connection closed by server"
-    assert summarize({"type": "rt.connection", "message": "gone", "code": 1006}) == "code 1006 · gone"
-    assert summarize({"type": "rt.connection", "message": "client closed with 1000", "code": 1000}) == (
+    assert summarize_event(closed) == "code 1001: session expired · connection closed by server"
+    assert summarize_event({"type": "rt.connection", "message": "gone", "code": 1006}) == "code 1006 · gone"
+    assert summarize_event({"type": "rt.connection", "message": "client closed with 1000", "code": 1000}) == (
         "client closed with 1000"
     )
     path = "/root/.local/share/rt-tui/sessions/20261130-224512-abc123/frames.jsonl"
-    assert summarize({"type": "rt.capture", "message": f"capturing every frame to {path}"}) == (
+    assert summarize_event({"type": "rt.capture", "message": f"capturing every frame to {path}"}) == (
         "capturing every frame to …/20261130-224512-abc123/frames.jsonl"
     )
