@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.binding import Binding
+from textual.widgets import Input
 
 from tests.app_helpers import notices
 from tui.app import RtApp
@@ -221,3 +222,19 @@ async def test_a_cleared_log_can_be_brought_back_from_the_palette() -> None:
         assert ("Log", "3 frames from before the clear shown again") in notices(app)
         app.unclear_log()
         assert any("nothing was cleared" in text for _, text in notices(app))
+
+
+async def test_a_focused_input_s_footer_offers_no_key_it_would_type() -> None:
+    """In the message box / types a slash: the footer must not offer it as Find (nor q as Quit)."""
+    from tui.widgets.key_footer import KeyFooter
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        footer = app.query_one(KeyFooter)
+        assert "Find" in str(footer.render())
+        await pilot.press("t")
+        await pilot.pause()
+        typing = str(footer.render())
+        assert "Find" not in typing and "Quit" not in typing
+        await pilot.press("slash")
+        assert app.query_one("#message", Input).value == "/"

@@ -17,6 +17,10 @@ from textual import events
 from textual.screen import Screen
 from textual.widget import Widget
 
+_UNNAMED_CHARACTERS = {"slash": "/"}
+"""Key names Textual's `key_to_character` cannot turn back into their character (the Unicode name
+of `/` is SOLIDUS), so its check that a focused input types the key misses them."""
+
 _ENABLED = Style()
 _DISABLED = Style(dim=True)
 """A key whose action cannot run now is shown dimmed (Textual's footer does the same)."""
@@ -82,10 +86,14 @@ class KeyFooter(Widget, can_focus=False):
         keys: list[FooterKey] = []
         seen_actions: set[str] = set()
         palette = None
+        focused = self.screen.focused
         for pressed, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
             if app.ENABLE_COMMAND_PALETTE and pressed == app.COMMAND_PALETTE_BINDING:
                 palette = (binding, enabled)
                 continue
+            character = _UNNAMED_CHARACTERS.get(pressed)
+            if character is not None and focused is not None and focused.check_consume_key(pressed, character):
+                continue  # the focused input types it: the key does not do what the footer would say
             if not binding.show or binding.action in seen_actions:
                 continue  # one key per action, as Textual's footer shows them
             seen_actions.add(binding.action)
