@@ -238,3 +238,25 @@ async def test_a_focused_input_s_footer_offers_no_key_it_would_type() -> None:
         assert "Find" not in typing and "Quit" not in typing
         await pilot.press("slash")
         assert app.query_one("#message", Input).value == "/"
+
+
+async def test_z_zooms_the_focused_pane_and_back() -> None:
+    """z gives the focused pane the whole screen: the log with its bars, or the transcript."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert app.focused is app.event_log
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is app.query_one("#log-pane")
+        assert app.event_log.region.width > 100 and app.transcript.region.width == 0
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is None and app.transcript.region.width > 0
+        app.transcript.focus()
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is app.transcript and app.transcript.region.width > 100
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.maximized is None  # Esc leaves the zoom too

@@ -73,6 +73,13 @@ def views_due_after_key(now: float, due: float, *, stale: bool, views_at: float,
     return max(due, min(now + KEY_FIRST, behind_since + VIEWS_MAX_INTERVAL))
 
 
+class LogPane(Vertical):
+    """The event log with its filter and find bars: zoomed (`z`) as one, bars included. A plain
+    container cannot be maximized (Textual allows it only to focusable widgets by default)."""
+
+    ALLOW_MAXIMIZE = True
+
+
 def settle_heap() -> None:
     """Exempt every object alive now (modules, widgets, styles: the app's start-up) from cyclic
     garbage collection until the app ends (`gc.unfreeze()` at unmount). A full collection walks
@@ -172,7 +179,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         yield self.status_line
         with Horizontal(id="panes"):
             yield self.transcript
-            with Vertical(id="log-pane"):
+            with LogPane(id="log-pane"):
                 yield self.filter_bar
                 yield self.find_bar
                 yield self.event_log
