@@ -50,7 +50,14 @@ async def test_every_palette_command_names_a_real_action() -> None:
         palette_actions = {target.rsplit(".", 1)[-1].removeprefix("action_") for _, _, target in PALETTE}
         # Every app key is in the palette too (quit and leave-input are Textual's own or trivial; the
         # replay and proxy keys join the palette in those modes).
-        assert bound - palette_actions <= {"quit", "leave_input", "replay_pause", "replay_speed", "switch_session"}
+        assert bound - palette_actions <= {
+            "quit",
+            "leave_input",
+            "replay_pause",
+            "replay_resume",
+            "replay_speed",
+            "switch_session",
+        }
 
 
 async def test_the_footer_follows_the_focus_by_repainting_one_line_and_a_click_presses_its_key() -> None:

@@ -210,3 +210,23 @@ async def test_findings_show_as_badges_a_count_and_a_view_that_jumps_to_the_fram
         await pilot.pause()
         assert not isinstance(app.screen, FindingsView)
         assert log.selected == create
+
+
+async def test_the_replay_footer_says_pause_or_resume_as_p_would_do() -> None:
+    from tui.widgets.key_footer import KeyFooter
+
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(HAR), speed=1.0))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+
+        def footer() -> str:
+            return str(app.query_one(KeyFooter).render())
+
+        assert "Pause" in footer() and "Resume" not in footer() and "Slower" in footer() and "Faster" in footer()
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.player is not None and app.player.paused
+        assert "Resume" in footer() and "Pause" not in footer()
+        await pilot.press("p")
+        await pilot.pause()
+        assert not app.player.paused and "Pause" in footer()

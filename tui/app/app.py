@@ -111,8 +111,9 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         Binding("ctrl+l", "clear_log", "Clear log", id="clear-log", show=False),
         Binding("ctrl+r", "reconnect", "Reconnect", id="reconnect", show=False),
         Binding("p", "replay_pause", "Pause", id="replay-pause"),
+        Binding("p", "replay_resume", "Resume", id="replay-resume"),  # shown instead while paused
         Binding("right_square_bracket", "replay_speed(2)", "Faster", id="replay-faster"),
-        Binding("left_square_bracket", "replay_speed(0.5)", "Slower", id="replay-slower", show=False),
+        Binding("left_square_bracket", "replay_speed(0.5)", "Slower", id="replay-slower"),
         Binding("less_than_sign", "switch_session(-1)", "Previous session", id="session-previous", show=False),
         Binding("greater_than_sign", "switch_session(1)", "Next session", id="session-next"),
         Binding("q", "quit", "Quit", id="quit"),

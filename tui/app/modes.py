@@ -76,6 +76,11 @@ class Modes(AppBase):
         if self.player is not None:
             self.player.toggle()
             self._show_replay_position()
+            self.refresh_bindings()  # the footer's p says Pause or Resume
+
+    def action_replay_resume(self) -> None:
+        """Resume a paused replay (the same key as pause: the footer names what it does now)."""
+        self.action_replay_pause()
 
     def action_replay_speed(self, factor: float) -> None:
         """Play faster or slower (from at-once playback, start timed playback at real time)."""
@@ -104,7 +109,11 @@ class Modes(AppBase):
         """Replays and the proxy have no voice keys; each mode shows its own (the footer follows)."""
         if action in ("talk", "hands_free", "focus_input", "reconnect"):
             return self.replay is None and self.proxy is None
-        if action in ("replay_pause", "replay_speed"):
+        if action == "replay_pause":
+            return self.replay is not None and not (self.player is not None and self.player.paused)
+        if action == "replay_resume":
+            return self.replay is not None and self.player is not None and self.player.paused
+        if action == "replay_speed":
             return self.replay is not None
         if action == "switch_session":
             return len(self.models) > 1
