@@ -50,12 +50,12 @@ class EventLog(ScrollView, can_focus=True):
         Binding("end", "tail", "Follow", id="log.follow", show=False),
         Binding("right", "expand", "Expand", show=False),
         Binding("left", "collapse", "Collapse", show=False),
-        Binding("enter", "enter", "Open", id="log.open", show=False),
+        Binding("enter", "enter", "Open", id="log.open"),
         Binding("d", "details", "Details", id="log.details", show=False),
-        Binding("c", "cause", "Cause ↔ error", id="log.cause", show=False),
+        Binding("c", "cause", "Cause ↔ error", id="log.cause"),
         Binding("n", "find_next", "Next match", id="log.find-next", show=False),
         Binding("N", "find_previous", "Previous match", id="log.find-previous", show=False),
-        Binding("o", "transcript", "Its transcript row", id="log.transcript", show=False),
+        Binding("o", "transcript", "Its transcript row", id="log.transcript"),
         Binding("y", "copy", "Copy frame", id="log.copy", show=False),
     ]
 

@@ -78,7 +78,9 @@ class KeyFooter(Widget, can_focus=False):
             self.refresh()  # one line, same size: no layout
 
     def render(self) -> Text:
-        """The keys of the focused widget and its ancestors, then the palette's key at the right."""
+        """The app's and the screen's keys, then the focused pane's, then the palette's key at the
+        right. A narrow footer is cut from the right: the keys that work anywhere (Quit among them)
+        stay, the pane's give way first."""
         key_style = self.get_component_rich_style("key-footer--key")
         description_style = self.get_component_rich_style("key-footer--description")
         app = self.app
@@ -87,7 +89,10 @@ class KeyFooter(Widget, can_focus=False):
         seen_actions: set[str] = set()
         palette = None
         focused = self.screen.focused
-        for pressed, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
+        active = self.screen.active_bindings.items()
+        screen = self.screen
+        ordered = sorted(active, key=lambda entry: entry[1].node is not app and entry[1].node is not screen)
+        for pressed, (_node, binding, enabled, _tooltip) in ordered:
             if app.ENABLE_COMMAND_PALETTE and pressed == app.COMMAND_PALETTE_BINDING:
                 palette = (binding, enabled)
                 continue
@@ -106,7 +111,7 @@ class KeyFooter(Widget, can_focus=False):
             line.append(" ")
         if palette is not None:
             # The palette's key stays at the right edge, as Textual's footer docks it: the other keys
-            # are cut to the room left of it.
+            # that fit whole in the room left of it are kept.
             binding, enabled = palette
             dim = _ENABLED if enabled else _DISABLED
             label = Text.assemble(
@@ -116,8 +121,8 @@ class KeyFooter(Widget, can_focus=False):
             )
             room = max(0, self.size.width - label.cell_len)
             if line.cell_len > room:
-                line.truncate(room)
-                keys = [key for key in keys if key.end <= room]
+                keys = [key for key in keys if key.end <= room]  # whole keys only: no "⏎ Op"
+                line.truncate(keys[-1].end if keys else 0)
             line.pad_right(room - line.cell_len)
             line.append_text(label)
             keys.append(FooterKey(binding.key, room + 1, line.cell_len, enabled))
