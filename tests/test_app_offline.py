@@ -267,3 +267,16 @@ async def test_z_zooms_the_focused_pane_and_back() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.maximized is None  # Esc leaves the zoom too
+
+
+@pytest.mark.parametrize(("width", "pane_keys_shown"), [(160, True), (80, False)])
+async def test_the_pane_s_keys_give_way_before_the_global_ones(width: int, pane_keys_shown: bool) -> None:
+    from tui.widgets.key_footer import KeyFooter
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(width, 30)) as pilot:
+        await pilot.pause()
+        shown = str(app.query_one(KeyFooter).render())
+        assert "q Quit" in shown and "palette" in shown
+        assert ("Cause ↔ error" in shown) is pane_keys_shown
+        assert "⏎ Op" not in shown.replace("⏎ Open", "")  # a key is shown whole or not at all
