@@ -7,7 +7,7 @@ from typing import Any
 from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
 from tui.conversation import Conversation
 from tui.journal import Family, Journal, Links, PayloadPolicy, Pipeline, Query, SessionFacts, family_of
-from tui.protocol import Dialect, Direction, Envelope, local_envelope
+from tui.protocol import Dialect, Direction, Envelope, local_envelope, next_seq
 
 
 def test_indices_are_absolute_and_survive_payload_dropping() -> None:
@@ -328,3 +328,16 @@ def test_for_shows_an_items_frames_with_what_we_sent_to_make_it() -> None:
     assert [index for index in range(len(pipeline.journal)) if query.match_index(index)] == [1, 2, 3, 4, 6, 7]
     strict = Query("item:item_u", pipeline.journal, links)
     assert [i for i in range(len(pipeline.journal)) if strict.match_index(i)] == [3, 4]  # item: stays strict
+
+
+def test_an_invalid_json_error_is_linked_to_the_frame_the_server_could_not_read() -> None:
+    """Such an error names no event_id (the server could not read one): the frames it answers are
+    taken in order, a frame that was not JSON and one with NaN alike."""
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    garbage = Envelope(next_seq(), Direction.OUT, "rt.malformed", {"type": "rt.malformed", "message": "not JSON"}, "x")
+    nan = sent("session.update", session={"instructions": float("nan")})
+    invalid = {"type": "invalid_request_error", "code": "invalid_json", "message": "Invalid JSON"}
+    pipeline.ingest([connecting(), garbage, nan, received("error", error=invalid), received("error", error=invalid)])
+    assert {effect: link.cause for effect, link in links.cause_of.items()} == {3: 1, 4: 2}

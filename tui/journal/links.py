@@ -4,6 +4,8 @@
 - a `response.done` that ended `failed`, `incomplete` or `cancelled` is linked to what began the
   response: our `response.cancel` for a cancellation we asked for, else the `response.create` that
   started it (or, for a response the server began itself, its `response.created`);
+- an `invalid_json` or `invalid_event` error, which cannot name the frame it could not read, is
+  linked to the oldest such frame we sent (not JSON, or NaN/Infinity in it) not yet answered;
 - a `…input_audio_transcription.failed` is linked to the commit of its item: our
   `input_audio_buffer.commit`, or the server's `input_audio_buffer.committed` under server VAD.
 
@@ -21,10 +23,13 @@ from dataclasses import dataclass, field
 
 from tui.protocol import DIR_IN, DIR_OUT, Envelope, text
 from tui.protocol import field as obj_field
+from tui.protocol.records import all_finite
 
 from .store import Journal
 
 FAILED_RESPONSE_STATUSES = frozenset({"failed", "incomplete", "cancelled"})
+UNREADABLE_ANSWERS = frozenset({"invalid_json", "invalid_event"})
+"""The error codes a server answers a frame it cannot read with (it has no event_id to name)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,8 @@ class Links:
     """Our conversation.item.create frames without an item id, not yet answered."""
     _output_items: set[str] = field(default_factory=set)
     """Items a response output (their conversation.item.added answers no create of ours)."""
+    _unreadable: deque[int] = field(default_factory=deque)
+    """Frames we sent that the server cannot read (not JSON, or NaN in them), not yet answered."""
 
     def apply(self, env: Envelope, index: int) -> None:
         """Take one envelope into account."""
@@ -71,6 +78,7 @@ class Links:
             self._last_commit = self._last_cancel = None
             self._buffer_appends.clear()
             self._item_creates.clear()
+            self._unreadable.clear()
 
     def take_changes(self) -> list[Link]:
         """Links made since the last call."""
@@ -81,6 +89,8 @@ class Links:
         etype = env.type
         if etype == "input_audio_buffer.append":
             self._buffer_appends.append(index)  # the most frequent frame we send: first, and nothing else
+        elif etype == "rt.malformed" or not all_finite(env.data):
+            self._unreadable.append(index)  # its error can name no event_id: it is answered in order
         elif etype == "response.create":
             self._pending_creates.append(index)
         elif etype == "conversation.item.create":
@@ -138,8 +148,11 @@ class Links:
                 self._link(index, cause, "transcription failed")
 
     def _error(self, env: Envelope, index: int) -> None:
-        event_id = text(obj_field(env.data, "error").get("event_id"))
+        error = obj_field(env.data, "error")
+        event_id = text(error.get("event_id"))
         if not event_id:
+            if text(error.get("code")) in UNREADABLE_ANSWERS and self._unreadable:
+                self._link(index, self._unreadable.popleft(), "error")
             return
         cause = self.journal.find_sent(event_id, index)
         if cause is None:
