@@ -31,6 +31,24 @@ def test_a_replys_audio_and_transcript_deltas_collapse_into_one_row() -> None:
     assert view.line_count == 3
 
 
+def test_rate_limits_in_the_middle_of_a_reply_do_not_split_its_run() -> None:
+    _, view = view_of(
+        [
+            received("response.created", response={"id": "resp_1"}),
+            *response_stream("resp_1", "item_a", [" a", " b"]),
+            received("rate_limits.updated", rate_limits=[]),
+            *response_stream("resp_1", "item_a", [" c", " d", " e"]),
+            received("response.done", response={"id": "resp_1", "status": "completed"}),
+        ]
+    )
+    assert [(view.journal[row.first].type, row.count) for row in view.rows] == [
+        ("response.created", 1),
+        ("response.output_audio.delta", 10),
+        ("rate_limits.updated", 1),
+        ("response.done", 1),
+    ]
+
+
 def test_interleaved_streams_stay_separate_collapsed_rows() -> None:
     envs: list[Envelope] = [received("response.created", response={"id": "resp_1"})]
     for i in range(10):  # hands-free: the mic keeps appending while the reply streams

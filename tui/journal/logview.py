@@ -53,6 +53,12 @@ def _stream_kind(event_type: str, code: int) -> str | None:
     return None
 
 
+PASSING_TYPES = frozenset({"rate_limits.updated"})
+"""Frames that stand alone in their row but do not end the runs open around them: the server sends
+`rate_limits.updated` in the middle of a response (at its start), and the response's deltas on
+either side of it are one run."""
+
+
 def run_key(frame: Frame) -> tuple[object, ...] | None:
     """The stream a frame belongs to, or None for a frame that stands alone in its row."""
     return run_key_at(frame._journal, frame.index)
@@ -226,7 +232,8 @@ class LogView:
             indices.append(index)
             key = run_key_at(journal, index)
             if key is None:
-                opened.clear()
+                if journal._names[journal._type[index]] not in PASSING_TYPES:
+                    opened.clear()
                 rows.append(Row(len(rows), array("q", (index,))))
                 continue
             row = opened.get(key)
