@@ -201,7 +201,7 @@ def test_send_reads_the_url_from_the_environment_and_warns_about_credentials_in_
     assert "weather" in from_env.stdout.lower() and "warning" not in from_env.stderr
     assert inline.returncode == 0, inline.stderr
     [warning] = inline.stderr.splitlines()
-    assert warning.startswith("rt-tui: warning: --url carries credentials (api-key=)") and "RT_TUI_URL" in warning
+    assert warning.startswith("rt-tui send: warning: --url carries credentials (api-key=)") and "RT_TUI_URL" in warning
     assert "inline-secret-12345" not in inline.stderr + inline.stdout
 
 

@@ -152,6 +152,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
+def _prefix(args: argparse.Namespace) -> str:
+    """`rt-tui send`, `rt-tui proxy`…: what a message on stderr begins with (`rt-tui` for the app)."""
+    command = getattr(args, "command", None)
+    return f"rt-tui {command}" if command else "rt-tui"
+
+
 def warn_inline_credentials(args: argparse.Namespace) -> None:
     """One line on stderr when `--url` carries credentials, which every local user can read in `ps`."""
     if not getattr(args, "url", None):
@@ -161,7 +167,7 @@ def warn_inline_credentials(args: argparse.Namespace) -> None:
     found = inline_credentials(args.url)
     if found:
         print(
-            f"rt-tui: warning: --url carries credentials ({', '.join(found)}), readable by every user of this "
+            f"{_prefix(args)}: warning: --url carries credentials ({', '.join(found)}), readable by every user of this "
             f"machine in `ps`; export {URL_ENV}=URL instead and leave out --url",
             file=sys.stderr,
         )
