@@ -357,3 +357,32 @@ def test_send_local_beta_completes_a_turn(question_wav: Path, tmp_path: Path) ->
     session = (update.get("frame") or json.loads(update["raw"]))["session"]
     assert session["input_audio_format"] == "pcm16" and "type" not in session
     assert any(r["type"] == "response.audio_transcript.done" for r in records)  # a beta server it was
+
+
+async def test_the_app_on_a_beta_server_keeps_it_beta_and_the_linter_finds_nothing_wrong() -> None:
+    """A beta server's reply carries `response.output_item.added`, a name both dialects share: the
+    session stays beta (it once turned GA there, and every later session.update was a false
+    dialect-mismatch error), and a turn plus a hands-free switch lint clean."""
+    from tests.app_helpers import items, session_ready, wait_for
+    from tui.app import RtApp
+    from tui.config import TargetChoice
+    from tui.lint import Severity
+    from tui.protocol import Dialect, session_update
+
+    async with realtime_simulator(dialect="beta", response_speed=0) as running:
+        app = RtApp(Settings(target=TargetChoice.URL, url=running.url_for(), playback=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            await pilot.press("t", *"hello there", "enter", "escape")
+            await wait_for(
+                pilot, lambda: bool(items(app, "assistant")) and app.facts.active_response is None, 20, "a reply"
+            )
+            await wait_for(pilot, lambda: any(f.type == "response.done" for f in app.journal), 10, "its end")
+            updated = app.facts.updates_applied
+            app.send_session_update(session_update(session_options(app.settings, turn_detection="server_vad")))
+            await wait_for(pilot, lambda: app.facts.updates_applied > updated, 10, "the hands-free update")
+            assert app.facts.dialect is Dialect.BETA
+            linter = app.model.linter
+            assert linter is not None
+            errors = [f for f in linter.findings if f.severity is Severity.ERROR]
+            assert errors == [], [f.rule for f in errors]

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from tui.protocol import DIR_LOCAL, DIR_OUT, Dialect, Envelope, error_summary, is_known, text
 from tui.protocol import field as obj_field
-from tui.protocol.events import BETA_TO_GA_SERVER, GA_ONLY_SERVER_EVENTS
+from tui.protocol.events import BETA_TO_GA_SERVER, GA_ONLY_SERVER_EVENTS, GA_TO_BETA_SERVER
 from tui.protocol.session_config import transcription_config, turn_detection_config
 
 ENDED_STATES = frozenset({"closed", "failed"})
@@ -61,7 +61,9 @@ def _kind_of(etype: str) -> int:
         return _Kind.BETA  # beta names are noted as beta, and still go on to the rules
     if etype in _NOTED or etype.endswith(".failed"):
         return _Kind.NOTED
-    if etype in GA_ONLY_SERVER_EVENTS or etype.startswith("response.output_"):
+    # Only names a beta server never sends: `response.output_item.*` is both dialects' (a prefix
+    # test here once took every beta session for GA at its first reply).
+    if etype in GA_ONLY_SERVER_EVENTS or etype in GA_TO_BETA_SERVER:
         return _Kind.GA
     return _Kind.PLAIN
 
