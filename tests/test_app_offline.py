@@ -281,3 +281,11 @@ async def test_the_pane_s_keys_give_way_before_the_global_ones(width: int, pane_
         assert "q Quit" in shown and "palette" in shown
         assert ("Cause ↔ error" in shown) is pane_keys_shown
         assert "⏎ Op" not in shown.replace("⏎ Open", "")  # a key is shown whole or not at all
+
+
+async def test_with_transcription_off_the_empty_transcript_does_not_promise_transcripts() -> None:
+    app = RtApp(Settings(playback=False, capture=False, transcription_model=None), connect=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        hint = " ".join(app.transcript.hint)
+        assert "transcription is off" in hint and "fill in when the transcription lands" not in hint

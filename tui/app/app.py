@@ -33,6 +33,7 @@ from tui.session import FRAMES, CaptureWriter, RealtimeSession
 from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcript
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.query_bar import FilterBar, FindBar
+from tui.widgets.transcript import VOICE_HINT
 
 from .commands import Commands
 from .live import LiveSession
@@ -197,6 +198,12 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         if self.replay is not None or self.proxy is not None:
             self.screen.add_class("-no-voice")
             self.transcript.hint = ("Starting…",)
+        elif self.settings.transcription_model is None:
+            self.transcript.hint = (
+                VOICE_HINT[0],
+                "Input transcription is off (--no-transcription): your recordings appear here, without "
+                "their words; the assistant still hears them.",
+            )
         if self.replay is not None:
             self.start_replay(self.replay)
         elif self.proxy is not None:
