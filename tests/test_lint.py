@@ -220,7 +220,7 @@ def test_zeros_under_server_vad_are_reported_once_after_five_seconds() -> None:
     findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=True), *frames)
     found = one(findings, "silent-audio")
     assert "server VAD is on" in found.message and "5.0 s" in found.message
-    assert found.frames == (5, 1)  # the fifth append (5 s reached), then the stretch's first
+    assert found.frames == (1, 5)  # in the order they came: the stretch's first, the fifth (5 s reached)
     without_vad, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *frames)
     assert without_vad == []  # push-to-talk: judged at the commit, which has not come
 

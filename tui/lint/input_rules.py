@@ -140,7 +140,7 @@ class InputRules:
                 "is all zeros (digital silence) while server VAD is on: VAD never detects speech in it, so nothing "
                 "is committed, answered or transcribed, and no error says so.",
                 _SILENCE_FIX,
-                (index, turn.first),
+                (turn.first, index),  # in the order they came
             )
 
     def _commit(self, env: Envelope, index: int) -> None:

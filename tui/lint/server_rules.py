@@ -20,7 +20,8 @@ _ERROR_FIXES: dict[str, str] = {
     "invalid_api_key": "Check the API key the client sends (Authorization: Bearer …); the server closes the socket.",
     "missing_model": "Name a realtime model in the URL (?model=gpt-realtime), or ?intent=transcription.",
     "invalid_model": "Name a realtime model in the URL (?model=gpt-realtime); transcription models go in the session.",
-    "session_expired": "Sessions last at most 60 minutes: reconnect to start a new one.",
+    "session_expired": "The server ends a session at its expires_at (OpenAI: after at most 60 minutes): reconnect "
+    "to start a new one, before it if a turn must not be cut.",
     "invalid_json": "Send each event as one JSON object in one text frame.",
     "invalid_event": "Send each event as a JSON object with a string type, in a text frame (not binary).",
 }
