@@ -7,14 +7,15 @@ from enum import StrEnum
 
 
 class Origin(StrEnum):
-    """How an item entered the conversation; it decides whether the server will transcribe it."""
+    """How an item entered the conversation: who made it, and whether the server will transcribe it."""
 
     BUFFER = "buffer"
     """User audio committed from the input buffer: the only audio the server transcribes."""
     CREATE = "create"
-    """Added with `conversation.item.create`: never transcribed by the server."""
+    """Added by the client with `conversation.item.create` (typed text, audio, a function output…):
+    no response made it, and the server never transcribes its audio."""
     RESPONSE = "response"
-    """Produced by a response."""
+    """Produced by a response (`response.output_item.*` or a response's deltas)."""
 
 
 class TextState(StrEnum):

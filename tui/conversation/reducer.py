@@ -216,7 +216,11 @@ class Conversation:
             return
         known = self.items.get(item_id)
         kind = text(raw.get("type"))
-        item = known or Item(id=item_id, role=text(raw.get("role")) or kind or "?")
+        # An item a response makes is known from `response.output_item.added` (or its deltas) before
+        # its `conversation.item.*` echo, and buffer audio from `speech_started`/`committed`: one first
+        # seen here is the client's own `conversation.item.create`. Were a response's echo ever to come
+        # first, `_on_output_item` sets it back to RESPONSE.
+        item = known or Item(id=item_id, role=text(raw.get("role")) or kind or "?", origin=Origin.CREATE)
         item.kind = kind or item.kind
         item.status = text(raw.get("status")) or item.status
         if item.kind == "function_call":
@@ -248,7 +252,7 @@ class Conversation:
             elif ptype in ("input_audio", "output_audio", "audio"):
                 item.has_audio = True
                 texts.append(text(part.get("transcript")))
-        if item.role == "user" and item.has_audio and item.origin is not Origin.BUFFER and new:
+        if item.role == "user" and item.has_audio and item.origin is Origin.CREATE and new:
             # Not committed from the buffer, so the server will not transcribe it (§4.3b).
             item.origin = Origin.CREATE
             item.state = TextState.NOT_TRANSCRIBED
@@ -303,6 +307,8 @@ class Conversation:
         if item is None:
             role = "tool" if text(raw.get("type")) == "function_call" else text(raw.get("role")) or "assistant"
             item = self._insert(Item(id=item_id, role=role, response_id=response_id), None)
+        elif item.origin is Origin.CREATE:
+            item.origin = Origin.RESPONSE  # its `conversation.item.*` echo came first: a response made it
         self._on_item({"item": raw}, at)
         item.response_id = response_id or item.response_id
 
