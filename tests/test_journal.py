@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
@@ -341,3 +342,20 @@ def test_an_invalid_json_error_is_linked_to_the_frame_the_server_could_not_read(
     invalid = {"type": "invalid_request_error", "code": "invalid_json", "message": "Invalid JSON"}
     pipeline.ingest([connecting(), garbage, nan, received("error", error=invalid), received("error", error=invalid)])
     assert {effect: link.cause for effect, link in links.cause_of.items()} == {3: 1, 4: 2}
+
+
+def test_a_filtered_export_keeps_the_times_the_log_shows(tmp_path: Path) -> None:
+    """t counts from the journal's first frame, as the capture does: the export of a filter's
+    frames does not restart the clock at the first one it writes."""
+    import json
+
+    from tui.journal.export import export_jsonl
+
+    clock = Clock()
+    pipeline = Pipeline()
+    envs = [connecting(clock), received("session.created", clock, session={"id": "s"}), sent("response.create", clock)]
+    pipeline.ingest(envs)
+    path = tmp_path / "export.jsonl"
+    assert export_jsonl(pipeline.journal, [2], path) == 1
+    [record] = [json.loads(line) for line in path.read_text().splitlines()]
+    assert record["type"] == "response.create" and record["t"] == round(envs[2].mono - envs[0].mono, 6) > 0

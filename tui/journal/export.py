@@ -41,7 +41,9 @@ def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_a
         if journal.capture_path is None:
             raise ExportError(f"{len(missing)} frames left memory and there is no capture file to read them from")
         recovered = recover_payloads(Path(journal.capture_path), missing)
-    t0 = journal[chosen[0]].mono if chosen else 0.0
+    # Time from the journal's first frame, as the capture counts it: a filtered export's first
+    # frame keeps the time the log and the capture show for it, not 0.
+    t0 = journal[0].mono if len(journal) else 0.0
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     written = 0
     with os.fdopen(fd, "wb") as file:
