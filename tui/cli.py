@@ -242,8 +242,15 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("file", help="frames.jsonl (an rt-tui capture), a .har from DevTools, or JSONL of events")
     replay.add_argument("--json", action="store_true", help="print the normalised frames as JSON lines (for jq)")
     pace = replay.add_mutually_exclusive_group()
-    pace.add_argument("--realtime", action="store_true", help="play at the recorded pace (p pauses, ] [ speed)")
-    pace.add_argument("--speed", type=float, metavar="N", help="play N times as fast as recorded")
+    pace.add_argument(
+        "--realtime",
+        action="store_true",
+        help="play at the recorded pace, except that a silence longer than 5 s is shortened to 5 s "
+        "(the status counts the time skipped); p pauses, ] [ change speed",
+    )
+    pace.add_argument(
+        "--speed", type=float, metavar="N", help="play N times as fast as recorded (silences still wait 5 s at most)"
+    )
 
     proxy = sub.add_parser(
         "proxy",

@@ -59,6 +59,7 @@ class Modes(AppBase):
     async def _play(self, player: ReplayPlayer) -> None:
         await player.run()
         self._show_replay_position()
+        self.refresh_bindings()  # a finished replay has nothing to pause or speed up: its keys go
 
     def _show_replay_position(self) -> None:
         player = self.player
@@ -66,14 +67,18 @@ class Modes(AppBase):
             return
         speed = "at once" if player.speed is None else f"×{player.speed:g}"
         state = "⏸ paused" if player.paused else ("done" if player.done.is_set() else "playing")
+        # Timed playback shortens long silences (MAX_GAP): say how much, or the clock's jumps over
+        # them would look like a fault, and a user would believe the pace is the recorded one.
+        skipped = round(player.skipped_seconds)
+        cut = f" · skipped {_duration(skipped)} of silence" if skipped else ""
         self.status_line.state_override = (
-            f"replay {_clock(player.played_seconds)} / {_clock(player.recorded_seconds)} {speed} · {state}"
+            f"replay {_clock(player.played_seconds)} / {_clock(player.recorded_seconds)} {speed} · {state}{cut}"
         )
         self.status_line.refresh()
 
     def action_replay_pause(self) -> None:
-        """Pause or resume the replay."""
-        if self.player is not None:
+        """Pause or resume the replay (a finished one has nothing to resume: it stays as it is)."""
+        if self.player is not None and not self.player.done.is_set():
             self.player.toggle()
             self._show_replay_position()
             self.refresh_bindings()  # the footer's p says Pause or Resume
@@ -84,7 +89,7 @@ class Modes(AppBase):
 
     def action_replay_speed(self, factor: float) -> None:
         """Play faster or slower (from at-once playback, start timed playback at real time)."""
-        if self.player is None:
+        if self.player is None or self.player.done.is_set():
             return
         current = self.player.speed or 1.0
         self.player.speed = max(0.25, min(64.0, current * factor))
@@ -100,7 +105,7 @@ class Modes(AppBase):
             yield SystemCommand(
                 "session: previous", "Show the previous proxied session (<)", partial(self.action_switch_session, -1)
             )
-        if self.replay is not None:
+        if self.replay is not None and not self._replay_over():
             yield SystemCommand("replay: pause / resume", "Stop or go on (p)", self.action_replay_pause)
             yield SystemCommand("replay: faster", "Twice as fast (])", partial(self.action_replay_speed, 2))
             yield SystemCommand("replay: slower", "Half as fast ([)", partial(self.action_replay_speed, 0.5))
@@ -109,15 +114,20 @@ class Modes(AppBase):
         """Replays and the proxy have no voice keys; each mode shows its own (the footer follows)."""
         if action in ("talk", "hands_free", "focus_input", "reconnect"):
             return self.replay is None and self.proxy is None
+        # A finished replay hides p, ] and [: nothing is left to pause, resume or speed up.
         if action == "replay_pause":
-            return self.replay is not None and not (self.player is not None and self.player.paused)
+            return self.replay is not None and not self._replay_over() and not (self.player and self.player.paused)
         if action == "replay_resume":
-            return self.replay is not None and self.player is not None and self.player.paused
+            return self.replay is not None and not self._replay_over() and bool(self.player and self.player.paused)
         if action == "replay_speed":
-            return self.replay is not None
+            return self.replay is not None and not self._replay_over()
         if action == "switch_session":
             return len(self.models) > 1
         return True
+
+    def _replay_over(self) -> bool:
+        """True once the replay has published its last frame."""
+        return self.player is not None and self.player.done.is_set()
 
     @work(exclusive=True, group="proxy", exit_on_error=False, description="proxy")
     async def run_proxy(self, request: ProxyRequest) -> None:
@@ -218,3 +228,11 @@ class Modes(AppBase):
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes:02d}:{secs:02d}"
+
+
+def _duration(seconds: int) -> str:
+    """`19 s`, `2 min 5 s`: a skipped silence, read at a glance."""
+    minutes, secs = divmod(seconds, 60)
+    if not minutes:
+        return f"{secs} s"
+    return f"{minutes} min {secs} s" if secs else f"{minutes} min"

@@ -3,11 +3,17 @@
 The player is a source like a live session: it publishes envelopes on a bus topic and whoever
 shows them drains the topic into a pipeline. Instant playback publishes in chunks, yielding to the
 loop between them, so a recording of an hour fills the views without freezing them.
+
+Timed playback follows a clock that reads recording time: it runs at `speed` while playing, stands
+still while paused, and a frame is published when the clock reaches the frame's time. A silence
+longer than `MAX_GAP` of waiting is shortened to `MAX_GAP`: the clock jumps over the rest, which
+`skipped_seconds` counts, so the status can say what was left out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from tui.bus import Bus, Topic
@@ -17,7 +23,8 @@ CHUNK = 2000
 """Envelopes published per loop turn in instant playback."""
 
 MAX_GAP = 5.0
-"""Longest wait between two frames in timed playback (a recording's idle minutes are skipped)."""
+"""Longest wait, in seconds of the wall clock, between two frames in timed playback: a recording's
+idle minutes are shortened to this (and counted in `ReplayPlayer.skipped_seconds`)."""
 
 
 class ReplayPlayer:
@@ -27,13 +34,34 @@ class ReplayPlayer:
         self.envelopes = envelopes
         self.bus = bus
         self.topic = topic
-        self.speed = speed
-        """None: as fast as possible; 1.0: real time; 2.0: twice as fast."""
+        self._speed = speed
         self.position = 0
         """Envelopes published so far."""
+        self.skipped_seconds = 0.0
+        """Recording time left out: the part of each silence beyond `MAX_GAP` of waiting."""
         self._running = asyncio.Event()
         self._running.set()
+        self._wake = asyncio.Event()
+        """Set by pause and by a new speed: a wait for the next frame is cut short and recomputed."""
+        start = envelopes[0].mono if envelopes else 0.0
+        self._clock_wall = time.monotonic()
+        self._clock_mono = start
+        """The timed clock: it read `_clock_mono` (recording time) at `_clock_wall` (monotonic)."""
+        self._timing = False
+        """True once timed playback runs (the clock means nothing in instant playback)."""
         self.done = asyncio.Event()
+
+    @property
+    def speed(self) -> float | None:
+        """None: as fast as possible; 1.0: real time; 2.0: twice as fast."""
+        return self._speed
+
+    @speed.setter
+    def speed(self, value: float | None) -> None:
+        # The clock goes on from where it reads now, at the new rate; a wait under way is recomputed.
+        self._anchor()
+        self._speed = value
+        self._wake.set()
 
     @property
     def paused(self) -> bool:
@@ -41,11 +69,18 @@ class ReplayPlayer:
         return not self._running.is_set()
 
     def pause(self) -> None:
-        """Stop publishing until `resume`."""
+        """Stop publishing until `resume`; the clock stands still."""
+        if self.paused or self.done.is_set():
+            return
+        self._anchor()
         self._running.clear()
+        self._wake.set()
 
     def resume(self) -> None:
-        """Go on from where it stopped."""
+        """Go on from where it stopped (the rest of a silence paused in is still waited)."""
+        if not self.paused:
+            return
+        self._clock_wall = time.monotonic()
         self._running.set()
 
     def toggle(self) -> None:
@@ -64,15 +99,33 @@ class ReplayPlayer:
 
     @property
     def played_seconds(self) -> float:
-        """How far into the recording playback is."""
-        if not self.envelopes or self.position == 0:
+        """How far into the recording playback is: in timed playback this moves on while the next
+        frame is awaited (at `speed`, and never past that frame), and includes skipped silence."""
+        if not self.envelopes:
             return 0.0
-        return self.envelopes[self.position - 1].mono - self.envelopes[0].mono
+        start = self.envelopes[0].mono
+        published = self.envelopes[self.position - 1].mono if self.position else start
+        if not self._timing or self.position >= len(self.envelopes):
+            return published - start
+        reading = min(self._reading(), self.envelopes[self.position].mono)
+        return max(reading, published) - start
+
+    def _reading(self) -> float:
+        """The clock's recording time now."""
+        if self.paused:
+            return self._clock_mono
+        return self._clock_mono + (time.monotonic() - self._clock_wall) * (self._speed or 1.0)
+
+    def _anchor(self) -> None:
+        """Restart the clock from its reading now (before its rate changes or it stops)."""
+        if self._timing and not self.paused:
+            now = time.monotonic()
+            self._clock_mono, self._clock_wall = self._reading(), now
 
     async def run(self) -> None:
         """Publish every envelope, then set `done`."""
         try:
-            if self.speed is None:
+            if self._speed is None:
                 await self._instant()
             else:
                 await self._timed()
@@ -89,20 +142,27 @@ class ReplayPlayer:
             await asyncio.sleep(0)
 
     async def _timed(self) -> None:
-        anchor_wall, anchor_mono, anchor_speed = time.monotonic(), self.envelopes[0].mono, self.speed or 1.0
+        self._clock_wall, self._clock_mono, self._timing = time.monotonic(), self.envelopes[0].mono, True
         while self.position < len(self.envelopes):
-            env = self.envelopes[self.position]
-            if self.paused or (self.speed or 1.0) != anchor_speed:
+            if self.paused:
                 await self._running.wait()
-                # Resumed, or a new speed: time counts again from this frame.
-                anchor_wall, anchor_mono, anchor_speed = time.monotonic(), env.mono, self.speed or 1.0
-            wait = anchor_wall + (env.mono - anchor_mono) / anchor_speed - time.monotonic()
+                continue
+            env = self.envelopes[self.position]
+            speed = self._speed or 1.0
+            wait = (env.mono - self._reading()) / speed
             if wait > MAX_GAP:
-                anchor_wall -= wait - MAX_GAP  # skip a long silence
+                # A long silence: the clock jumps to MAX_GAP before the frame (a capture's idle
+                # half hour is not replayed literally), and the jump is counted for the status.
+                skip = (wait - MAX_GAP) * speed
+                self._clock_mono += skip
+                self.skipped_seconds += skip
                 wait = MAX_GAP
             if wait > 0:
-                await asyncio.sleep(wait)
-                if self.paused or (self.speed or 1.0) != anchor_speed:
-                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                    continue  # paused, or a new speed: the wait is recomputed from the clock
+                if self._reading() < env.mono:
+                    continue  # woken early by the timer's granularity
             self.bus.publish(self.topic, env)
             self.position += 1

@@ -1,0 +1,93 @@
+"""The replay's status clock, its skipped silences, and its keys once it is over."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.app_helpers import wait_for
+from tui.app import RtApp
+from tui.config import Settings
+from tui.replay import ReplayRequest, load
+from tui.replay import player as player_module
+from tui.widgets.key_footer import KeyFooter
+
+GOLDEN = Path(__file__).parent / "golden" / "replay"
+HAR = GOLDEN / "devtools.har"
+
+
+class FakeTime:
+    """The player's `time` module: a monotonic clock the test moves by hand (no sleeping through
+    the recording's silence)."""
+
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def frames_with_a_silence(path: Path, seconds: float) -> Path:
+    """A capture of three frames: 4 s apart (waited in full), then `seconds` apart."""
+    times = [0.0, 4.0, 4.0 + seconds]
+    rows = [
+        {
+            "seq": n,
+            "dir": "in",
+            "t": t,
+            "wall": 0,
+            "type": "vendor.x",
+            "size": 20,
+            "raw": f'{{"type":"vendor.x","n":{n}}}',
+        }
+        for n, t in enumerate(times, 1)
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+async def test_the_status_clock_moves_during_a_silence_and_says_what_was_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeTime()
+    monkeypatch.setattr(player_module, "time", fake)
+    recording = load(frames_with_a_silence(tmp_path / "frames.jsonl", 24.0))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording, speed=1.0))
+    async with app.run_test(size=(140, 40)) as pilot:
+        player = app.player
+        assert player is not None
+        await wait_for(pilot, lambda: player.position == 1, 5, "the first frame")
+        fake.now += 3
+        app._show_replay_position()
+        assert app.status_line.state_override == "replay 00:03 / 00:28 ×1 · playing"  # not stuck at 00:00
+        fake.now += 1
+        player.speed = 1.0  # the same speed: only wakes the player's (real) timer, to see the frame is due
+        await wait_for(pilot, lambda: player.position == 2, 5, "the second frame")
+        # Waiting for the third: 24 s of silence, played as 5.
+        app._show_replay_position()
+        assert app.status_line.state_override == "replay 00:23 / 00:28 ×1 · playing · skipped 19 s of silence"
+        fake.now += 2
+        app._show_replay_position()
+        assert app.status_line.state_override.startswith("replay 00:25 / 00:28")
+
+
+async def test_a_finished_replay_offers_no_pause_resume_or_speed() -> None:
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(HAR), speed=64.0))
+    async with app.run_test(size=(140, 40)) as pilot:
+        player = app.player
+        assert player is not None
+        await wait_for(pilot, player.done.is_set, 10, "the replay")
+        await pilot.pause()
+
+        def footer() -> str:
+            return str(app.query_one(KeyFooter).render())
+
+        assert "Pause" not in footer() and "Resume" not in footer() and "Faster" not in footer()
+        await pilot.press("p")
+        await pilot.pause()
+        assert not player.paused and "⏸" not in app.status_line.state_override
+        assert app.status_line.state_override.endswith("· done")
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert not [title for title in titles if title.startswith("replay:")]
