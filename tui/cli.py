@@ -323,7 +323,7 @@ def run(argv: list[str]) -> int:
     settings = _settings(args)
     reason = target_problem(settings)
     if reason is not None:
-        print(f"rt-tui: {reason}", file=sys.stderr)
+        print(f"{_prefix(args)}: {reason}", file=sys.stderr)
         return 2
     from tui.app import run_app
 

@@ -78,7 +78,7 @@ class Modes(AppBase):
 
     def action_replay_pause(self) -> None:
         """Pause or resume the replay (a finished one has nothing to resume: it stays as it is)."""
-        if self.player is not None and not self.player.done.is_set():
+        if self.player is not None and not self._replay_over():
             self.player.toggle()
             self._show_replay_position()
             self.refresh_bindings()  # the footer's p says Pause or Resume
@@ -89,7 +89,7 @@ class Modes(AppBase):
 
     def action_replay_speed(self, factor: float) -> None:
         """Play faster or slower (from at-once playback, start timed playback at real time)."""
-        if self.player is None or self.player.done.is_set():
+        if self.player is None or self._replay_over():
             return
         current = self.player.speed or 1.0
         self.player.speed = max(0.25, min(64.0, current * factor))

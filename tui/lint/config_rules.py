@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from tui.journal.links import UNREADABLE_ANSWERS
 from tui.protocol import Dialect, Direction, Envelope, obj, text
 from tui.protocol.records import all_finite
 
@@ -34,8 +35,6 @@ from .shapes import (
 MAX_WAITING = 32
 """Frames kept for dialect checks until the server's dialect is known."""
 _UPDATES = ("session.update", "transcription_session.update")
-_MALFORMED_ANSWERS = frozenset({"invalid_json", "invalid_event"})
-"""The error codes a server answers a frame it cannot read with."""
 _MALFORMED_FIX = "Send each event as one JSON object with a string type, in one text frame."
 _GA_FORMAT_PATHS = (("audio", "input", "format"), ("audio", "output", "format"))
 _RESPONSE_FORMAT_PATHS = (("audio", "output", "format"),)
@@ -364,7 +363,7 @@ class ConfigRules:
         session update; True when it did."""
         ctx = self.ctx
         cause = error.cause
-        if cause is None and error.code in _MALFORMED_ANSWERS and self._malformed_sent:
+        if cause is None and error.code in UNREADABLE_ANSWERS and self._malformed_sent:
             # A frame the server could not read has no event_id to name: errors come in order.
             self._malformed_sent.popleft()
             return True

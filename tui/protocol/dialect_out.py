@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from .events import Dialect
-from .session_config import _format_to_beta, ga_to_beta_session
+from .session_config import format_to_beta, ga_to_beta_session
 
-#: GA assistant content types and their beta names (protocol reference §1.6).
-_CONTENT_TO_BETA = {"output_text": "text", "output_audio": "audio"}
+#: GA assistant content types and their beta names (protocol reference §1.6); the simulator's
+#: beta dialect reads the same table.
+CONTENT_TO_BETA = {"output_text": "text", "output_audio": "audio"}
 
 #: Flat session fields only the beta session object has: their presence names a beta server even
 #: when the object lacks both GA markers (`type`, `audio`) for some other reason.
@@ -95,7 +96,7 @@ def _response_create(event: dict[str, Any]) -> dict[str, Any]:
             if "voice" in output:
                 beta["voice"] = output["voice"]
             if "format" in output:
-                beta["output_audio_format"] = _format_to_beta(output["format"])
+                beta["output_audio_format"] = format_to_beta(output["format"])
         elif key == "input" and isinstance(value, list):
             beta["input"] = [_beta_item(item) for item in value]
         elif key == "tool_choice":
@@ -116,8 +117,8 @@ def _beta_item(item: Any) -> Any:
     if not isinstance(item, dict) or item.get("role") != "assistant" or not isinstance(item.get("content"), list):
         return item
     content = [
-        {**part, "type": _CONTENT_TO_BETA[part["type"]]}
-        if isinstance(part, dict) and part.get("type") in _CONTENT_TO_BETA
+        {**part, "type": CONTENT_TO_BETA[part["type"]]}
+        if isinstance(part, dict) and part.get("type") in CONTENT_TO_BETA
         else part
         for part in item["content"]
     ]

@@ -16,8 +16,9 @@ from .fields import obj
 PCM_24K: dict[str, Any] = {"type": "audio/pcm", "rate": 24000}
 
 #: GA format objects <-> beta format strings.
-_GA_FORMAT_TO_BETA = {"audio/pcm": "pcm16", "audio/pcmu": "g711_ulaw", "audio/pcma": "g711_alaw"}
-_BETA_FORMAT_TO_GA = {beta: ga for ga, beta in _GA_FORMAT_TO_BETA.items()}
+GA_FORMAT_TO_BETA = {"audio/pcm": "pcm16", "audio/pcmu": "g711_ulaw", "audio/pcma": "g711_alaw"}
+"""GA audio format types and their beta names (client, server and simulator share it)."""
+_BETA_FORMAT_TO_GA = {beta: ga for ga, beta in GA_FORMAT_TO_BETA.items()}
 
 #: Transcription model rt-tui asks for by default; the simulator honours its delta style.
 DEFAULT_TRANSCRIPTION_MODEL = "gpt-4o-transcribe"
@@ -100,7 +101,7 @@ def ga_to_beta_session(session: dict[str, Any]) -> dict[str, Any]:
         else:
             beta[key] = value
     if "format" in audio_in:
-        beta["input_audio_format"] = _format_to_beta(audio_in["format"])
+        beta["input_audio_format"] = format_to_beta(audio_in["format"])
     if "transcription" in audio_in:
         beta["input_audio_transcription"] = audio_in["transcription"]
     if "noise_reduction" in audio_in:
@@ -108,7 +109,7 @@ def ga_to_beta_session(session: dict[str, Any]) -> dict[str, Any]:
     if "turn_detection" in audio_in:
         beta["turn_detection"] = audio_in["turn_detection"]
     if "format" in audio_out:
-        beta["output_audio_format"] = _format_to_beta(audio_out["format"])
+        beta["output_audio_format"] = format_to_beta(audio_out["format"])
     if "voice" in audio_out:
         beta["voice"] = audio_out["voice"]
     if "speed" in audio_out:
@@ -152,9 +153,10 @@ def beta_to_ga_session(beta: dict[str, Any]) -> dict[str, Any]:
     return ga
 
 
-def _format_to_beta(fmt: Any) -> Any:
+def format_to_beta(fmt: Any) -> Any:
+    """A GA audio format object as the beta format name (anything else as it is)."""
     if isinstance(fmt, dict):
-        return _GA_FORMAT_TO_BETA.get(str(fmt.get("type")), fmt.get("type"))
+        return GA_FORMAT_TO_BETA.get(str(fmt.get("type")), fmt.get("type"))
     return fmt
 
 

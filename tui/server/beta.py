@@ -12,7 +12,9 @@ import copy
 from typing import Any
 
 from tui.protocol import beta_to_ga_session, ga_to_beta_session, to_beta
+from tui.protocol.dialect_out import CONTENT_TO_BETA
 from tui.protocol.events import GA_ONLY_SERVER_EVENTS
+from tui.protocol.session_config import GA_FORMAT_TO_BETA
 
 from .errors import invalid_type, invalid_value, missing_parameter
 from .schema import anything, enum, number, obj
@@ -30,10 +32,7 @@ DEFAULT_TEMPERATURE = 0.8
 DEFAULT_VOICE = "alloy"
 """The beta interface's default voice (GA's is marin)."""
 
-#: GA assistant content types and their beta names (protocol reference §1.6).
-_CONTENT_TO_BETA = {"output_text": "text", "output_audio": "audio"}
-_CONTENT_TO_GA = {beta: ga for ga, beta in _CONTENT_TO_BETA.items()}
-_FORMAT_TO_BETA = {"audio/pcm": "pcm16", "audio/pcmu": "g711_ulaw", "audio/pcma": "g711_alaw"}
+_CONTENT_TO_GA = {beta: ga for ga, beta in CONTENT_TO_BETA.items()}
 #: Turn-detection fields of each kind in GA; a beta object mixes them freely.
 _VAD_FIELDS = {
     "server_vad": (
@@ -125,7 +124,7 @@ class BetaWire:
         if "voice" in audio_out:
             out["voice"] = audio_out["voice"]
         if isinstance(audio_out.get("format"), dict):
-            out["output_audio_format"] = _FORMAT_TO_BETA.get(str(audio_out["format"].get("type")), "pcm16")
+            out["output_audio_format"] = GA_FORMAT_TO_BETA.get(str(audio_out["format"].get("type")), "pcm16")
         out["temperature"] = self.temperature
         out["output"] = [beta_item(item) for item in response.get("output") or []]
         if isinstance(response.get("usage"), dict):
@@ -195,7 +194,7 @@ def beta_item(item: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(item.get("content"), list):
         return dict(item)
     out = dict(item)
-    out["content"] = [_rename_part(part, _CONTENT_TO_BETA) for part in item["content"]]
+    out["content"] = [_rename_part(part, CONTENT_TO_BETA) for part in item["content"]]
     return out
 
 
@@ -204,7 +203,7 @@ def ga_item(item: Any) -> Any:
     if not isinstance(item, dict) or item.get("role") != "assistant" or not isinstance(item.get("content"), list):
         return item
     for index, part in enumerate(item["content"]):
-        if isinstance(part, dict) and part.get("type") in _CONTENT_TO_BETA:
+        if isinstance(part, dict) and part.get("type") in CONTENT_TO_BETA:
             raise invalid_value(f"item.content[{index}].type", part["type"], list(_CONTENT_TO_GA))
     out = dict(item)
     out["content"] = [_rename_part(part, _CONTENT_TO_GA) for part in item["content"]]
