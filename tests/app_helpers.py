@@ -36,6 +36,12 @@ def items(app: RtApp, role: str) -> list[Item]:
     return [item for item in app.conversation.ordered() if item.role == role]
 
 
+def reply_done(app: RtApp) -> bool:
+    """The latest assistant row has all its text (the reply is over)."""
+    replies = items(app, "assistant")
+    return bool(replies) and replies[-1].state is TextState.DONE
+
+
 def turn_complete(app: RtApp) -> bool:
     """A user audio row with its final transcript, and a finished assistant row."""
     users, assistants = items(app, "user"), items(app, "assistant")

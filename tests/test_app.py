@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import items, notices, session_ready, turn_complete, views_settled, wait_for
+from tests.app_helpers import items, notices, reply_done, session_ready, turn_complete, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, FifoSink, fake_alsa, no_sound_card
 from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
@@ -89,12 +89,7 @@ async def test_assistant_audio_is_played_through_the_speaker(tmp_path: Path, sim
             await pilot.press("t")
             await pilot.press(*"tell me about the weather in Paris")
             await pilot.press("enter")
-            await wait_for(
-                pilot,
-                lambda: items(app, "assistant") and items(app, "assistant")[-1].state is TextState.DONE,
-                30,
-                "the reply",
-            )
+            await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
             await wait_for(pilot, lambda: len(sink.data) > 48_000, 10, "a second of audio on the speaker")
             user = items(app, "user")[-1]
             assert user.text == "tell me about the weather in Paris"
@@ -123,12 +118,7 @@ async def test_without_a_microphone_the_recorder_says_so_and_text_still_works(
             await pilot.pause(0.1)
             assert app.facts.frames_out == sent_before  # reported before anything was sent
             await pilot.press("t", *"hello there", "enter")
-            await wait_for(
-                pilot,
-                lambda: items(app, "assistant") and items(app, "assistant")[-1].state is TextState.DONE,
-                30,
-                "a reply to the typed message",
-            )
+            await wait_for(pilot, lambda: reply_done(app), 30, "a reply to the typed message")
             await views_settled(pilot, app)
             assert any("rt.audio" in row for row in app.query_one(EventLog).row_texts())
 

@@ -8,17 +8,12 @@ from pathlib import Path
 
 from websockets.asyncio.server import ServerConnection
 
-from tests.app_helpers import items, notices, session_ready, views_settled, wait_for
+from tests.app_helpers import items, notices, reply_done, session_ready, views_settled, wait_for
 from tests.audio_helpers import no_sound_card
 from tests.server_helpers import scripted_peer
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
-from tui.conversation import TextState
 from tui.widgets import EventLog, Transcript
-
-
-def reply_done(app: RtApp) -> bool:
-    return bool(items(app, "assistant")) and items(app, "assistant")[-1].state is TextState.DONE
 
 
 async def test_malformed_frames_are_reported_and_the_session_goes_on() -> None:

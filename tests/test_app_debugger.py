@@ -7,12 +7,11 @@ from pathlib import Path
 
 from textual.containers import VerticalScroll
 
-from tests.app_helpers import items, screen_text, session_ready, turn_complete, views_settled, wait_for
+from tests.app_helpers import items, reply_done, screen_text, session_ready, turn_complete, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
-from tui.conversation import TextState
 from tui.journal import Query
 from tui.widgets import EventDetail, EventLog, Transcript
 
@@ -146,12 +145,7 @@ async def test_export_writes_the_filtered_frames_as_the_capture_has_them(tmp_pat
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, lambda: session_ready(app), 10, "the session")
         await pilot.press("t", *"turn on the kitchen lights", "enter", "escape")
-        await wait_for(
-            pilot,
-            lambda: items(app, "assistant") and items(app, "assistant")[-1].state is TextState.DONE,
-            30,
-            "the reply",
-        )
+        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
         await pilot.pause(0.5)
         query = "-type:*.delta dir:in"
         assert app.apply_filter(query)
@@ -244,12 +238,7 @@ async def test_its_frames_from_a_transcript_row_include_what_we_sent_to_make_it(
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, lambda: session_ready(app), 10, "the session")
         await pilot.press("t", *"turn on the kitchen lights", "enter", "escape")
-        await wait_for(
-            pilot,
-            lambda: items(app, "assistant") and items(app, "assistant")[-1].state is TextState.DONE,
-            30,
-            "the reply",
-        )
+        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
         await views_settled(pilot, app)
         transcript = app.query_one(Transcript)
         for role, made_by in (("user", "conversation.item.create"), ("assistant", "response.create")):
