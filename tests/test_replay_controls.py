@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import wait_for
+from tests.app_helpers import views_settled, wait_for
 from tui.app import RtApp
 from tui.config import Settings
 from tui.replay import ReplayRequest, load
@@ -73,7 +73,7 @@ async def test_the_status_clock_moves_during_a_silence_and_says_what_was_skipped
         assert app.status_line.state_override.startswith("replay 00:25 / 00:28")
 
 
-async def test_a_finished_replay_offers_no_pause_resume_or_speed() -> None:
+async def test_a_finished_replay_offers_no_pause_resume_or_speed_only_a_restart() -> None:
     app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(HAR), speed=64.0))
     async with app.run_test(size=(140, 40)) as pilot:
         player = app.player
@@ -90,4 +90,31 @@ async def test_a_finished_replay_offers_no_pause_resume_or_speed() -> None:
         assert not player.paused and "⏸" not in app.status_line.state_override
         assert app.status_line.state_override.endswith("· done")
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert not [title for title in titles if title.startswith("replay:")]
+        assert [title for title in titles if title.startswith("replay:")] == ["replay: restart"]
+        assert "Restart" in footer()
+
+
+async def test_r_plays_the_recording_again_into_fresh_views_and_a_publishes_the_rest_at_once(tmp_path: Path) -> None:
+    """A replay at real time: `a` ends the wait on a long silence by publishing the rest; `r` then
+    starts over from the first frame, with a journal, log and conversation as empty as at the start."""
+    recording = load(frames_with_a_silence(tmp_path / "frames.jsonl", 600.0))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording, speed=1.0))
+    async with app.run_test(size=(140, 40)) as pilot:
+        first = app.player
+        assert first is not None
+        await wait_for(pilot, lambda: first.position == 1, 5, "the first frame")
+        await pilot.press("a")  # the second frame is 4 s away, the third ten minutes
+        await wait_for(pilot, first.done.is_set, 5, "the rest of the replay, at once")
+        await views_settled(pilot, app)
+        assert len(app.journal) == 3 and app.event_log.view.shown == 3
+        assert app.status_line.state_override.endswith("at once · done")
+        old_journal = app.journal
+
+        await pilot.press("r")
+        second = app.player
+        assert second is not None and second is not first and second.speed is None  # the speed in force
+        await wait_for(pilot, second.done.is_set, 5, "the second play")
+        await views_settled(pilot, app)
+        assert app.journal is not old_journal and len(old_journal) == 3
+        assert [frame.seq for frame in app.journal] == [1, 2, 3]  # each frame once: none of the first play's
+        assert app.models == [app.model] and "Restart" in str(app.query_one(KeyFooter).render())

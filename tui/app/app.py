@@ -115,6 +115,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         Binding("p", "replay_resume", "Resume", id="replay-resume"),  # shown instead while paused
         Binding("right_square_bracket", "replay_speed(2)", "Faster", id="replay-faster"),
         Binding("left_square_bracket", "replay_speed(0.5)", "Slower", id="replay-slower"),
+        Binding("a", "replay_at_once", "Rest at once", id="replay-at-once", show=False),
+        Binding("r", "replay_restart", "Restart", id="replay-restart"),
         Binding("less_than_sign", "switch_session(-1)", "Previous session", id="session-previous", show=False),
         Binding("greater_than_sign", "switch_session(1)", "Next session", id="session-next"),
         Binding("q", "quit", "Quit", id="quit"),

@@ -37,14 +37,7 @@ class Modes(AppBase):
 
     def start_replay(self, request: ReplayRequest) -> None:
         """Play a recording into the views; nothing connects anywhere."""
-        from tui.session.scrub import Scrubber
-
         recording = request.recording
-        if recording.kind == "capture":
-            self.journal.capture_path = str(recording.path)  # payloads dropped from memory are read back
-        scrub = Scrubber(tuple(recording.secrets))
-        envelopes = [scrub.envelope(env) for env in recording.envelopes] if recording.secrets else recording.envelopes
-        self.player = ReplayPlayer(envelopes, self.bus, FRAMES, speed=request.speed)
         name = printable(recording.path.name if recording.kind != "capture" else recording.path.parent.name)
         self.status_line.no_target = f"replay of {name}"
         self.transcript.hint = (
@@ -52,9 +45,51 @@ class Modes(AppBase):
             "A recording without conversation items leaves this pane empty; its frames are in the event log.",
         )
         self.transcript.buffer_audio = BUFFER_AUDIO
-        self.run_worker(self._play(self.player), name="replay", group="replay", exit_on_error=False)
+        self._play_from_start(request.speed)
         self.set_interval(0.5, self._show_replay_position)
         self._show_replay_position()
+
+    def _play_from_start(self, speed: float | None) -> None:
+        """A player of the whole recording into the current model, started at `speed`."""
+        from tui.session.scrub import Scrubber
+
+        assert self.replay is not None
+        recording = self.replay.recording
+        if recording.kind == "capture":
+            self.journal.capture_path = str(recording.path)  # payloads dropped from memory are read back
+        scrub = Scrubber(tuple(recording.secrets))
+        envelopes = [scrub.envelope(env) for env in recording.envelopes] if recording.secrets else recording.envelopes
+        self.player = ReplayPlayer(envelopes, self.bus, FRAMES, speed=speed)
+        self.run_worker(self._play(self.player), name="replay", group="replay", exit_on_error=False)
+
+    def action_replay_restart(self) -> None:
+        """Play the recording again from its first frame, into fresh views, at the speed in force.
+
+        The played frames go with the old model (its journal, conversation and findings), so the
+        views start as empty as at the first play; the filter in force applies to the new one.
+        """
+        if self.replay is None or self.player is None:
+            return
+        speed = self.player.speed
+        self.workers.cancel_group(self, "replay")
+        model = new_model(self.model.label)
+        subscription = self._feeds[0][1]
+        subscription.drain()  # what the old player published and the pump has not taken yet
+        self._feeds = [(model, subscription)]
+        self.models[self.models.index(self.model)] = model
+        self.clear_notifications()  # the first play's notices: the second play raises its own
+        self.switch_to(model)
+        self._play_from_start(speed)
+        self._show_replay_position()
+        self.refresh_bindings()  # a finished replay's keys come back
+
+    def action_replay_at_once(self) -> None:
+        """Publish the rest of the recording now (the views fill; the clock jumps to the end)."""
+        if self.player is not None and not self._replay_over():
+            self.player.resume()
+            self.player.speed = None
+            self._show_replay_position()
+            self.refresh_bindings()
 
     async def _play(self, player: ReplayPlayer) -> None:
         await player.run()
@@ -109,6 +144,10 @@ class Modes(AppBase):
             yield SystemCommand("replay: pause / resume", "Stop or go on (p)", self.action_replay_pause)
             yield SystemCommand("replay: faster", "Twice as fast (])", partial(self.action_replay_speed, 2))
             yield SystemCommand("replay: slower", "Half as fast ([)", partial(self.action_replay_speed, 0.5))
+            if self.player is not None and self.player.speed is not None:
+                yield SystemCommand("replay: the rest at once", "Every frame left, now (a)", self.action_replay_at_once)
+        if self.replay is not None:
+            yield SystemCommand("replay: restart", "Play it again from the start (r)", self.action_replay_restart)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Replays and the proxy have no voice keys; each mode shows its own (the footer follows)."""
@@ -121,6 +160,10 @@ class Modes(AppBase):
             return self.replay is not None and not self._replay_over() and bool(self.player and self.player.paused)
         if action == "replay_speed":
             return self.replay is not None and not self._replay_over()
+        if action == "replay_restart":
+            return self.replay is not None
+        if action == "replay_at_once":
+            return self.replay is not None and not self._replay_over() and bool(self.player and self.player.speed)
         if action == "switch_session":
             return len(self.models) > 1
         return True

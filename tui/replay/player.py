@@ -53,7 +53,8 @@ class ReplayPlayer:
 
     @property
     def speed(self) -> float | None:
-        """None: as fast as possible; 1.0: real time; 2.0: twice as fast."""
+        """None: as fast as possible; 1.0: real time; 2.0: twice as fast. Set to None while playing,
+        the rest is published at once."""
         return self._speed
 
     @speed.setter
@@ -147,6 +148,9 @@ class ReplayPlayer:
             if self.paused:
                 await self._running.wait()
                 continue
+            if self._speed is None:  # the rest at once (`speed = None` while playing)
+                await self._instant()
+                return
             env = self.envelopes[self.position]
             speed = self._speed or 1.0
             wait = (env.mono - self._reading()) / speed
