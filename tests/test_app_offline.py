@@ -56,6 +56,8 @@ async def test_every_palette_command_names_a_real_action() -> None:
             "replay_pause",
             "replay_resume",
             "replay_speed",
+            "replay_at_once",
+            "replay_restart",
             "switch_session",
         }
 
