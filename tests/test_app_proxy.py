@@ -122,6 +122,9 @@ async def test_a_session_that_was_never_shown_shows_its_whole_log(simulator_url:
             shown, journaled, subtitle = log_state(app)
             assert shown == journaled == len(model.journal) > 5, (key, shown, journaled)
             assert subtitle.startswith(f"{journaled} frames"), subtitle
+            # Each session's log names the proxy's connection it holds, not "connection 1" in both.
+            number = app.models.index(model) + 1
+            assert any(f"━━ connection {number} ━━" in line for line in app.event_log.line_texts())
 
 
 async def test_the_filter_in_force_applies_to_the_session_switched_to_with_its_counts(simulator_url: str) -> None:

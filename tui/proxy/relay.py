@@ -176,7 +176,12 @@ class ProxyServer:
             except OSError as exc:
                 connection.fact("rt.capture", f"no capture file: {exc.strerror or exc}", failed=True)
         self.connections.append(connection)
-        connection.fact("rt.connection", f"{who} connected: relaying {path} to {self.target.label}", state="connecting")
+        connection.fact(
+            "rt.connection",
+            f"{who} connected: relaying {path} to {self.target.label}",
+            state="connecting",
+            connection=number,  # the proxy's count of client connections: each has a journal of its own
+        )
         url = upstream_url(self.target.url, request.path)
         headers, subprotocols = self._upstream_headers(request.headers)
         try:

@@ -149,8 +149,10 @@ def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
         if effects:
             names = ", ".join(sorted({journal[link.effect].type for link in effects}))
             summary = f"{summary} → {names}"
-    if frame.type == "rt.connection" and journal.data(frame.index).get("state") == "connecting":
-        summary = f"━━ connection {frame.epoch} ━━ {summary}"
+    if frame.type == "rt.connection" and (data := journal.data(frame.index)).get("state") == "connecting":
+        # A proxied client's connection is numbered by the proxy (its session holds just that one).
+        number = data.get("connection")
+        summary = f"━━ connection {number if type(number) is int else frame.epoch} ━━ {summary}"
     return summary
 
 
