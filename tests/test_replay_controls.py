@@ -48,13 +48,17 @@ def frames_with_a_silence(path: Path, seconds: float) -> Path:
     return path
 
 
+def real_time_replay(path: Path) -> RtApp:
+    """The app replaying the capture at `path` at the recorded pace."""
+    return RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(path), speed=1.0))
+
+
 async def test_the_status_clock_moves_during_a_silence_and_says_what_was_skipped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeTime()
     monkeypatch.setattr(player_module, "time", fake)
-    recording = load(frames_with_a_silence(tmp_path / "frames.jsonl", 24.0))
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording, speed=1.0))
+    app = real_time_replay(frames_with_a_silence(tmp_path / "frames.jsonl", 24.0))
     async with app.run_test(size=(140, 40)) as pilot:
         player = app.player
         assert player is not None
@@ -97,8 +101,7 @@ async def test_a_finished_replay_offers_no_pause_resume_or_speed_only_a_restart(
 async def test_r_plays_the_recording_again_into_fresh_views_and_a_publishes_the_rest_at_once(tmp_path: Path) -> None:
     """A replay at real time: `a` ends the wait on a long silence by publishing the rest; `r` then
     starts over from the first frame, with a journal, log and conversation as empty as at the start."""
-    recording = load(frames_with_a_silence(tmp_path / "frames.jsonl", 600.0))
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording, speed=1.0))
+    app = real_time_replay(frames_with_a_silence(tmp_path / "frames.jsonl", 600.0))
     async with app.run_test(size=(140, 40)) as pilot:
         first = app.player
         assert first is not None
