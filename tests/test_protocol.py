@@ -253,3 +253,27 @@ def test_a_local_fact_s_summary_leads_with_what_tells_it_apart() -> None:
     assert summarize_event({"type": "rt.capture", "message": f"capturing every frame to {path}"}) == (
         "capturing every frame to …/20261130-224512-abc123/frames.jsonl"
     )
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([("Authorization", "Bearer sk-one")], ["sk-one", "Bearer sk-one"]),
+        ([("authorization", "bearer sk-two")], ["sk-two", "bearer sk-two"]),
+        ([("AUTHORIZATION", "BEARER   sk-three ")], ["sk-three", "BEARER   sk-three"]),
+        ([("Authorization", "sk-bare")], ["sk-bare"]),
+        ([("Authorization", "Basic dXNlcjpzZWNyZXQ=")], ["dXNlcjpzZWNyZXQ=", "Basic dXNlcjpzZWNyZXQ="]),
+        ([("api-key", "azure-key"), ("X-Api-Key", "x-key")], ["azure-key", "x-key"]),
+        (
+            [("Sec-WebSocket-Protocol", "realtime, openai-insecure-api-key.sk-a, openai-insecure-api-key-sk-b")],
+            ["sk-a", "sk-b"],
+        ),
+        ([("Authorization", ""), ("User-Agent", "Bearer not-a-credential")], []),
+    ],
+)
+def test_handshake_secrets_find_a_credential_in_any_spelling_of_its_header(
+    headers: list[tuple[str, str]], expected: list[str]
+) -> None:
+    from tui.protocol.credentials import handshake_secrets
+
+    assert handshake_secrets(headers) == expected

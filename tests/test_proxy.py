@@ -141,7 +141,13 @@ async def test_close_codes_and_reasons_pass_through(closer: str) -> None:
     assert closed and f"{closer} closed with" in closed[-1].data["message"]
 
 
-async def test_our_key_goes_upstream_and_the_clients_never_is_recorded() -> None:
+@pytest.mark.parametrize(
+    ("authorization", "subprotocol"),
+    [(f"Bearer {CLIENT_KEY}", True), (f"bearer {CLIENT_KEY}", False), (f"BEARER  {CLIENT_KEY}", False)],
+    ids=["Bearer-and-subprotocol", "bearer-alone", "BEARER-alone"],
+)
+async def test_our_key_goes_upstream_and_the_clients_never_is_recorded(authorization: str, subprotocol: bool) -> None:
+    """The client's key, in any spelling of the scheme (it is case-insensitive), is scrubbed."""
     headers_upstream: list[dict[str, str]] = []
 
     async def upstream(ws: ServerConnection) -> None:
@@ -157,8 +163,8 @@ async def test_our_key_goes_upstream_and_the_clients_never_is_recorded() -> None
         try:
             async with connect(
                 server.url + "?model=gpt-realtime",
-                additional_headers={"Authorization": f"Bearer {CLIENT_KEY}"},
-                subprotocols=["realtime", f"openai-insecure-api-key.{CLIENT_KEY}"],  # type: ignore[list-item]
+                additional_headers={"Authorization": authorization},
+                subprotocols=["realtime", *([f"openai-insecure-api-key.{CLIENT_KEY}"] * subprotocol)],  # type: ignore[list-item]
             ) as client:
                 await client.recv()
                 frame = json.dumps({"type": "session.update", "session": {"instructions": f"key {CLIENT_KEY}"}})

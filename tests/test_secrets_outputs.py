@@ -65,9 +65,9 @@ async def test_exports_copies_and_saves_never_carry_the_key(
         assert_no_leak(path.read_text(), key, f"a copied frame {path.name}")
 
 
-def har_with_the_key(key: str, path: Path) -> None:
-    """A DevTools HAR whose socket was opened with the key (subprotocol and header) and whose
-    server quoted it back in every spelling."""
+def har_with_the_key(key: str, path: Path, authorization: str = "Bearer", *, subprotocol: bool = True) -> None:
+    """A DevTools HAR whose socket was opened with the key (an `authorization` header, and the
+    subprotocol unless told not to) and whose server quoted it back in every spelling."""
     frames, errors = planted_frames(key)
     messages = [
         {"type": "receive", "time": 1700000000 + n / 100, "opcode": 1, "data": frame}
@@ -79,8 +79,12 @@ def har_with_the_key(key: str, path: Path) -> None:
             "method": "GET",
             "url": "wss://api.openai.com/v1/realtime?model=gpt-realtime",
             "headers": [
-                {"name": "Authorization", "value": f"Bearer {key}"},
-                {"name": "Sec-WebSocket-Protocol", "value": f"realtime, openai-insecure-api-key.{key}"},
+                {"name": "Authorization", "value": f"{authorization} {key}"},
+                *(
+                    [{"name": "Sec-WebSocket-Protocol", "value": f"realtime, openai-insecure-api-key.{key}"}]
+                    if subprotocol
+                    else []
+                ),
             ],
         },
         "response": {"status": 101},
@@ -89,9 +93,14 @@ def har_with_the_key(key: str, path: Path) -> None:
     path.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry]}}))
 
 
-def test_replay_json_and_lint_of_a_har_never_carry_the_key(key: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("authorization", "subprotocol"), [("Bearer", True), ("bearer", False)])
+def test_replay_json_and_lint_of_a_har_never_carry_the_key(
+    key: str, tmp_path: Path, authorization: str, subprotocol: bool
+) -> None:
+    """Whether the browser sent the key in the subprotocol too or only in a header whose scheme is
+    spelled in lower case (case-insensitive, as servers read it)."""
     har = tmp_path / "browser.har"
-    har_with_the_key(key, har)
+    har_with_the_key(key, har, authorization, subprotocol=subprotocol)
     for command in (["replay", str(har), "--json"], ["lint", str(har)], ["lint", str(har), "--json"]):
         result = subprocess.run([*RT_TUI, *command], capture_output=True, text=True, timeout=60)
         assert result.returncode in (0, 1), result.stderr

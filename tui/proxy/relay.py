@@ -31,6 +31,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_seq, parse
+from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, handshake_secrets
 from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.scrub import Scrubber
 
@@ -43,7 +44,6 @@ FORWARDED_HEADERS = ("openai-beta", "openai-organization", "openai-project", "us
 """Client headers passed upstream as they are (besides credentials, handled apart)."""
 
 CREDENTIAL_HEADERS = ("authorization", "api-key")
-KEY_SUBPROTOCOL = "openai-insecure-api-key."
 UNSENDABLE_CLOSE_CODES = frozenset({1005, 1006, 1015})
 """Codes that describe a close but may not be sent in a close frame."""
 
@@ -215,7 +215,7 @@ class ProxyServer:
         offered = [p.strip() for p in ",".join(headers.get_all("Sec-WebSocket-Protocol")).split(",") if p.strip()]
         if self.target.headers:
             out.update(self.target.headers)  # our key upstream; the client's is dropped
-            offered = [p for p in offered if not p.startswith(KEY_SUBPROTOCOL)]
+            offered = [p for p in offered if not p.startswith(KEY_SUBPROTOCOL_PREFIXES)]
         else:
             for name in CREDENTIAL_HEADERS:
                 if name in headers:
@@ -339,15 +339,5 @@ def _query_credentials(path: str) -> list[str]:
 
 
 def _client_credentials(headers: Headers) -> list[str]:
-    found: list[str] = []
-    auth = headers.get("Authorization", "")
-    if auth:
-        found.append(auth.removeprefix("Bearer ").strip())
-    if headers.get("api-key"):
-        found.append(headers["api-key"])
-    for value in headers.get_all("Sec-WebSocket-Protocol"):
-        for part in value.split(","):
-            part = part.strip()
-            if part.startswith(KEY_SUBPROTOCOL):
-                found.append(part[len(KEY_SUBPROTOCOL) :])
-    return [f for f in found if f]
+    """Credentials the client presented in its handshake (see `tui.protocol.credentials`)."""
+    return handshake_secrets(headers.raw_items())

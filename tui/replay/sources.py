@@ -27,12 +27,11 @@ from typing import Any
 
 from tui.protocol import Direction, Envelope, FrameError, local_envelope, parse
 from tui.protocol.codec import serialize
+from tui.protocol.credentials import handshake_secrets
 from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS
 
 SNIFF_BYTES = 64 * 1024
 """Bytes read to tell the formats apart."""
-
-SECRET_HEADERS = ("authorization", "api-key", "openai-api-key", "x-api-key")
 
 
 class ReplayError(ValueError):
@@ -254,22 +253,13 @@ def _entry_start(entry: dict[str, Any]) -> float:
 
 def _header_secrets(request: dict[str, Any]) -> list[str]:
     """Keys a browser sent when it opened the socket (headers, the subprotocol trick)."""
-    found: list[str] = []
     headers = request.get("headers")
-    for header in headers if isinstance(headers, list) else []:
-        if not isinstance(header, dict):
-            continue
-        name = str(header.get("name", "")).lower()
-        value = str(header.get("value", ""))
-        if name in SECRET_HEADERS:
-            found.append(value.removeprefix("Bearer ").strip())
-        elif name == "sec-websocket-protocol":
-            for part in value.split(","):
-                part = part.strip()
-                for prefix in ("openai-insecure-api-key.", "openai-insecure-api-key-"):
-                    if part.startswith(prefix):
-                        found.append(part[len(prefix) :])
-    return found
+    pairs = [
+        (str(header.get("name", "")), str(header.get("value", "")))
+        for header in (headers if isinstance(headers, list) else [])
+        if isinstance(header, dict)
+    ]
+    return handshake_secrets(pairs)
 
 
 def _url_facts(url: str) -> tuple[str, list[str]]:

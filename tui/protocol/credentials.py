@@ -1,0 +1,45 @@
+"""Credentials a client presents when it opens a Realtime socket, found so they can be scrubbed.
+
+A client authenticates in the handshake: an `Authorization` header (`Bearer <key>`; the scheme's
+name is case-insensitive, RFC 9110 §11.1, so `bearer <key>` is the same), an `api-key` header
+(Azure) or a look-alike, or the browser's subprotocol trick (`openai-insecure-api-key.<key>`). The
+proxy and the HAR reader both look for them here, so neither misses a spelling the other knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SECRET_HEADERS = frozenset({"authorization", "api-key", "openai-api-key", "x-api-key"})
+"""Header names (lower case) whose value is, or carries, a credential."""
+
+KEY_SUBPROTOCOL_PREFIXES = ("openai-insecure-api-key.", "openai-insecure-api-key-")
+"""Subprotocols that carry a key after the prefix (browsers cannot set headers on a websocket)."""
+
+
+def authorization_credential(value: str) -> str:
+    """The credential in an `Authorization` value: what follows its scheme (`Bearer`, `bearer`,
+    `Basic`…), or the whole value when it has none."""
+    value = value.strip()
+    scheme, space, rest = value.partition(" ")
+    if space and rest.strip() and scheme.replace("-", "").isalnum():
+        return rest.strip()
+    return value
+
+
+def handshake_secrets(headers: Iterable[tuple[str, str]]) -> list[str]:
+    """Every credential in a handshake's headers (name, value pairs, names in any case), each as
+    presented; for an `Authorization` header both the credential and the whole value."""
+    found: list[str] = []
+    for name, value in headers:
+        name = name.lower()
+        if name in SECRET_HEADERS:
+            credential = authorization_credential(value) if name == "authorization" else value.strip()
+            found += [credential, value.strip()] if credential != value.strip() else [credential]
+        elif name == "sec-websocket-protocol":
+            for part in value.split(","):
+                part = part.strip()
+                for prefix in KEY_SUBPROTOCOL_PREFIXES:
+                    if part.startswith(prefix):
+                        found.append(part[len(prefix) :])
+    return [secret for secret in found if secret]
