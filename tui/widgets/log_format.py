@@ -126,10 +126,14 @@ def size_text(nbytes: int) -> str:
 
 
 def type_label(frame: Frame) -> str:
-    """The type column of a frame: its type, marked when neither dialect defines it."""
-    if frame.family is Family.UNKNOWN and not frame.type.startswith("rt."):
-        return f"{frame.type} (unknown type)"
+    """The type column of a frame: its type (an unknown one is said so in the summary, so the
+    column keeps the misspelt name, which is the point, whole)."""
     return frame.type
+
+
+def is_unknown_type(frame: Frame) -> bool:
+    """Neither dialect defines the frame's type (rt-tui's own `rt.*` facts are known)."""
+    return frame.family is Family.UNKNOWN and not frame.type.startswith("rt.")
 
 
 def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
@@ -149,6 +153,8 @@ def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
         if effects:
             names = ", ".join(sorted({journal[link.effect].type for link in effects}))
             summary = f"{summary} → {names}"
+    if is_unknown_type(frame):
+        summary = f"unknown type · {summary}"
     if frame.type == "rt.connection" and (data := journal.data(frame.index)).get("state") == "connecting":
         # A proxied client's connection is numbered by the proxy (its session holds just that one).
         number = data.get("connection")
