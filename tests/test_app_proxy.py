@@ -66,6 +66,14 @@ async def test_waiting_for_a_client_says_where_to_point_it_not_how_to_talk(simul
         assert "Press space" not in text
         assert "no target" not in text
         assert "relay to" in text
+        # A client that connects but makes no conversation item: the pane stops waiting for one.
+        async with connect(app.proxy_url + "?model=gpt-realtime") as client:
+            await client.recv()  # session.created, relayed
+            await wait_for(pilot, lambda: any(f.type == "session.created" for f in app.journal), 10, "the session")
+            await views_settled(pilot, app)
+            text = screen_text(app)
+            assert "Waiting for your client" not in text
+            assert "No conversation items in this session yet" in text
 
 
 async def clients_done(pilot: Pilot[None], app: RtApp, url: str, sessions: tuple[tuple[int, int], ...]) -> None:

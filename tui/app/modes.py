@@ -224,6 +224,12 @@ class Modes(AppBase):
             model = new_model(connection.label)
             self.models.append(model)
         self._feeds.append((model, self.bus.subscribe(topic, Mode.LOSSLESS)))
+        # Every session shown from now on is a client's that connected: the pane no longer waits.
+        self.transcript.hint = (
+            "No conversation items in this session yet: they appear here as the client's frames pass "
+            "through; every frame is in the event log.",
+            f"More clients can connect to {self.proxy_url}; < and > switch between their sessions.",
+        )
         self._show_proxy_state()
         bus = self.bus
         return lambda env: bus.publish(topic, env)
