@@ -329,6 +329,34 @@ async def test_the_headless_proxy_prints_a_line_per_frame(proxy_process: tuple[s
     assert ("in", "session.created") in types and ("out", "response.cancel") in types and ("in", "error") in types
     assert all(line["conn"] == 1 for line in lines)
     assert "Traceback" not in err
+    # A person watching stderr sees the connection come and go (stdout's JSON has it among the frames).
+    told = [line for line in err.splitlines() if line.startswith("[conn 1] ")]
+    assert "connected: relaying" in told[0] and "closed" in told[-1], err
+
+
+async def test_the_headless_proxy_says_on_stderr_why_a_client_got_a_502(tmp_path: Path) -> None:
+    """An upstream that cannot be reached: the client only sees an HTTP 502; the reason goes to the
+    person running the proxy, on stderr, not only into stdout's JSON."""
+    env = {**os.environ, "RT_TUI_DATA_DIR": str(tmp_path / "data")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "proxy", "--url", "ws://127.0.0.1:9/v1/realtime", "--listen", "127.0.0.1:0"]
+        + ["--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stderr is not None
+    try:
+        url, _ = await listening_url(process.stderr, 30)
+        with pytest.raises(InvalidStatus) as info:
+            await connect(url + "?model=gpt-realtime", open_timeout=10)
+        assert info.value.response.status_code == 502
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=10)
+    assert any(line.startswith("[conn 1] cannot reach") for line in err.splitlines()), err
+    assert all(json.loads(line)["conn"] == 1 for line in out.splitlines())  # stdout stays JSON only
 
 
 async def test_the_headless_proxys_lines_carry_the_captures_times(

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from tui.config import Settings
 from tui.model import SessionModel, new_model
-from tui.protocol import Direction, Envelope, strict_json
+from tui.protocol import Direction, Envelope, printable, strict_json
 from tui.protocol.records import record_header
 from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget, Sink
 
@@ -166,6 +166,8 @@ class FramePrinter:
                 }
                 record["info" if frame.direction is Direction.LOCAL else "frame"] = data
                 self.out.write(strict_json.dumps(record) + "\n")
+                if frame.direction is Direction.LOCAL and _told_on_stderr(frame.type, data):
+                    self.err.write(f"[conn {number}] {printable(str(data.get('message', '')))}\n")
             self._findings(model, number)
 
         return sink
@@ -182,6 +184,16 @@ class FramePrinter:
         """Write what is pending and stop the writer threads."""
         for writer in (self.out, self.err):
             writer.close()
+
+
+def _told_on_stderr(event_type: str, data: dict[str, object]) -> bool:
+    """A local fact a person watching stderr must see: a client connecting, its connection ending
+    or failing (an upstream that cannot be reached: the client only gets an HTTP 502), a capture
+    that failed. Stdout's JSON has them too, among the frames."""
+    state = data.get("state")
+    if event_type == "rt.connection":
+        return state in ("connecting", "closed", "failed")
+    return state == "failed" or data.get("failed") is True
 
 
 class OffLoopWriter:
