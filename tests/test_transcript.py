@@ -140,6 +140,26 @@ async def test_new_turns_come_into_view_unless_the_user_is_moving_through_the_ro
         assert "answer number 29" in "\n".join(transcript.render_line(y).text for y in range(transcript.size.height))
 
 
+def shown(transcript: Transcript) -> str:
+    """The text the pane shows now."""
+    return "\n".join(transcript.render_line(y).text for y in range(transcript.size.height))
+
+
+async def test_a_pane_following_the_end_still_shows_it_after_the_window_shrinks_and_rows_come() -> None:
+    """Shrinking the window moves the end below the view without any scroll: a view that read "am I
+    at the end?" off its scroll position stopped following there, and new turns stayed out of sight."""
+    app = TranscriptApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        transcript = app.query_one(Transcript)
+        app.feed(history(20))
+        await wait_for(pilot, lambda: "answer number 19" in shown(transcript), 5, "the last exchange")
+        await pilot.resize_terminal(80, 20)
+        await wait_for(pilot, lambda: "answer number 19" in shown(transcript), 5, "the end after the resize")
+        app.feed(history(22)[40:])  # two more exchanges
+        await wait_for(pilot, lambda: "answer number 21" in shown(transcript), 5, "the new exchanges")
+        assert "new rows below" not in str(transcript.border_subtitle)
+
+
 async def test_only_recent_blocks_keep_their_lines_and_old_rows_still_show_and_change() -> None:
     from tui.widgets.transcript import CACHED_BLOCKS
 

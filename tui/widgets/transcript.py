@@ -138,6 +138,10 @@ class Transcript(ScrollView, can_focus=True):
         self._reordered = False
         self._more_below = False
         """The corner says rows came in below the view."""
+        self._following = True
+        """The view is at the end and goes on showing it as rows come: kept as a state, not read off
+        the scroll position at each repaint, which lags behind a layout still pending (the first
+        rows that bring a scrollbar): read then, it said "not at the end" and the view stayed put."""
         """The order changed since the last layout: every row's position is laid out again."""
         self._last_flush = 0.0
         self._flush_pending = False
@@ -211,6 +215,8 @@ class Transcript(ScrollView, can_focus=True):
         self._block_heights.clear()
         self._dirty.clear()
         self.selected = None
+        self._following = True
+        self._say_more_below(False)
         set_virtual_height(self, self._hint_height())
         self.refresh()
 
@@ -265,7 +271,7 @@ class Transcript(ScrollView, can_focus=True):
             return
         dirty, self._dirty = self._dirty, set()
         width = self._text_width()
-        at_end = self.scroll_offset.y >= self.max_scroll_y - 1
+        at_end = self._following
         layout, self._reordered = self._reordered or len(self._heights) != len(self._order), False
         grown: list[int] = []  # positions of rows whose height changed (nothing else did)
         for item_id in dirty:
@@ -289,7 +295,7 @@ class Transcript(ScrollView, can_focus=True):
             # A selected row holds the view only while the pane has the focus (moving through the
             # rows); once the user is elsewhere (`o` took them to the log) new turns come into view.
             if at_end and (self.selected is None or not self.has_focus):
-                self.scroll_end(animate=False, immediate=settled)
+                self._scroll_to_end(immediate=settled)
                 self._say_more_below(False)
             elif len(self._order) > rows_before or self._below_view(grown):
                 self._say_more_below(True)
@@ -299,6 +305,25 @@ class Transcript(ScrollView, can_focus=True):
                 region = self._region_of(item_id)
                 if region is not None:
                     self.refresh(region)
+            if at_end and self.selected is None and self.scroll_offset.y < self.max_scroll_y:
+                self.scroll_end(animate=False, immediate=True)  # the end moved since (a late layout)
+
+    def _scroll_to_end(self, *, immediate: bool) -> None:
+        """Show the end: now, or once a pending layout has given the view its new height (and then
+        again after that refresh, should the height have come later still)."""
+        self.scroll_end(animate=False, immediate=immediate)
+        if not immediate:
+            self.call_after_refresh(self._catch_up_with_end)
+
+    def _catch_up_with_end(self) -> None:
+        if self._following and self.scroll_offset.y < self.max_scroll_y:
+            self.scroll_end(animate=False, immediate=True)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """A scroll the user made (wheel, keys, a selection) decides whether the view follows: it
+        does while it is at the end. The end moving away as rows come does not call this."""
+        super().watch_scroll_y(old_value, new_value)
+        self._following = new_value >= self.max_scroll_y - 1
 
     def _relayout(self) -> bool:
         """Heights and offsets of every block: each block's height is its cached line count (a block
@@ -403,8 +428,11 @@ class Transcript(ScrollView, can_focus=True):
         return strip
 
     def on_resize(self) -> None:
-        """A new width wraps every block again (lazily, as lines are asked for)."""
-        self._relayout() if self._order else set_virtual_height(self, self._hint_height())
+        """A new width wraps every block again (lazily, as lines are asked for); a view following
+        the end still shows it."""
+        settled = self._relayout() if self._order else set_virtual_height(self, self._hint_height())
+        if self._following and self._order:
+            self._scroll_to_end(immediate=settled)
         self.refresh()
 
     def notify_style_update(self) -> None:
@@ -449,6 +477,7 @@ class Transcript(ScrollView, can_focus=True):
     def action_follow(self) -> None:
         """Follow the end of the conversation again."""
         self.selected = None
+        self._following = True
         self.scroll_end(animate=False, immediate=True)
         self._say_more_below(False)
         self.refresh()
