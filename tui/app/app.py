@@ -336,7 +336,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             rejected = self.facts.rejections and self.facts.rejections[-1].error_index == index
             if rejected:
                 # The whole update was dropped (GA is strict): the status line says so too.
-                self.say(error_summary(data), title="session.update rejected", severity="error", timeout=30)
+                self.say(error_summary(data), title="session.update rejected", severity="error", timeout=15)
             else:
                 self.say(error_summary(data), title="Server error", severity="error", timeout=10)
         elif frame.type == "rt.malformed":

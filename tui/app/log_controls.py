@@ -310,4 +310,4 @@ class LogControls(AppBase):
         for finding in findings:
             if finding.severity is Severity.ERROR and self._error_notices < MAX_FINDING_NOTICES:
                 self._error_notices += 1
-                self.say(finding.message, title=f"Lint: {finding.rule}", severity="error", timeout=20)
+                self.say(finding.message, title=f"Lint: {finding.rule}", severity="error", timeout=10)
