@@ -277,3 +277,18 @@ def test_handshake_secrets_find_a_credential_in_any_spelling_of_its_header(
     from tui.protocol.credentials import handshake_secrets
 
     assert handshake_secrets(headers) == expected
+
+
+def test_a_quoted_text_in_a_summary_shows_control_characters_as_every_pane_does() -> None:
+    """The log's summary of a typed turn holding an escape sequence shows the same symbols as the
+    transcript (`printable`), not Python's `\\x1b`."""
+    from tui.protocol import printable
+    from tui.protocol.summary import summarize_event
+
+    said = "say hello\x1b[2J in red"
+    frame = {
+        "type": "conversation.item.create",
+        "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": said}]},
+    }
+    summary = summarize_event(frame)
+    assert f"'{printable(said)}'" in summary and "\\x1b" not in summary and "\x1b" not in summary

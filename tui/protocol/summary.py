@@ -13,6 +13,7 @@ from typing import Any
 
 from .events import AUDIO_FIELDS, to_ga
 from .fields import error_summary, field, obj, objects, text
+from .printable import printable
 from .session_config import transcription_config, turn_detection_config
 
 MAX_QUOTE = 80
@@ -73,7 +74,9 @@ def quote(value: str, limit: int = MAX_QUOTE) -> str:
     flat = " ".join(value.split()) if ("\n" in value or "\r" in value or "\t" in value) else value
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
-    return repr(flat)
+    # Control characters as the symbols every pane shows (not repr's `\x1b`), in repr's quotes.
+    shown = printable(flat)
+    return f'"{shown}"' if "'" in shown and '"' not in shown else f"'{shown}'"
 
 
 def describe_config(session: dict[str, Any]) -> str:
