@@ -292,3 +292,10 @@ def test_a_quoted_text_in_a_summary_shows_control_characters_as_every_pane_does(
     }
     summary = summarize_event(frame)
     assert f"'{printable(said)}'" in summary and "\\x1b" not in summary and "\x1b" not in summary
+
+
+def test_an_audio_tag_says_seconds_from_a_second_on_as_a_run_of_deltas_does() -> None:
+    import base64
+
+    second_and_a_half = base64.b64encode(bytes(48 * 1585)).decode()
+    assert audio_tag(second_and_a_half) == "[audio 74.3 KB · 1.58 s]"

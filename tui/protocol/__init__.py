@@ -9,7 +9,7 @@ from .envelope import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, local_env
 from .events import Dialect, is_known, to_beta, to_ga
 from .fields import error_summary, field, ident, integer, obj, objects, text
 from .printable import printable, short_target
-from .redact import audio_tag, redact, summarize
+from .redact import redact, summarize
 from .session_config import (
     ClientSessionOptions,
     beta_to_ga_session,
@@ -18,6 +18,7 @@ from .session_config import (
     transcription_config,
     turn_detection_config,
 )
+from .summary import audio_tag
 
 __all__ = [
     "DIR_IN",

@@ -11,20 +11,12 @@ from typing import Any
 
 from .events import AUDIO_FIELDS
 from .fields import error_summary, field, text
+from .summary import audio_tag
 
 #: Strings longer than this are cut for display (the capture file keeps them whole).
 MAX_DISPLAY_STRING = 200
 
 _BASE64_RUN = re.compile(r"^[A-Za-z0-9+/]{64,}={0,2}$")
-_PCM16_BYTES_PER_MS = 48
-
-
-def audio_tag(b64: str) -> str:
-    """A short tag for a base64 audio payload, e.g. `[audio 4.7 KB · 100 ms]`."""
-    nbytes = len(b64) * 3 // 4 - b64[-2:].count("=")
-    ms = nbytes // _PCM16_BYTES_PER_MS
-    size = f"{nbytes / 1024:.1f} KB" if nbytes >= 1024 else f"{nbytes} B"
-    return f"[audio {size} · {ms} ms]"
 
 
 def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, _key: str = "") -> Any:
