@@ -246,3 +246,19 @@ def test_the_conversation_exports_as_markdown_and_json() -> None:
     assert [r["role"] for r in records] == ["user", "assistant", "user", "assistant", "user"]
     assert records[0]["text"] == "question 0" and records[0]["time"] is not None
     assert records[-1]["text_state"] == "failed" and records[-1]["error"] == "bad audio"
+
+
+async def test_home_selects_the_first_row_and_o_without_a_row_says_how_to_select_one() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        transcript = app.query_one(Transcript)
+        app.feed(history(20))
+        await wait_for(pilot, lambda: "answer number 19" in shown(transcript), 5, "the last exchange")
+        transcript.focus()
+        await pilot.press("o")
+        await wait_for(pilot, lambda: app._notifications, 5, "a notice")
+        [notice] = list(app._notifications)
+        assert "Select a row first" in notice.message
+        await pilot.press("home")
+        assert transcript.selected == "u0" and transcript.scroll_offset.y == 0
+        assert "question 0" in shown(transcript)

@@ -112,6 +112,7 @@ class Transcript(ScrollView, can_focus=True):
     BINDINGS = [
         Binding("up", "move(-1)", "Previous row", show=False),
         Binding("down", "move(1)", "Next row", show=False),
+        Binding("home", "first", "First row", show=False),
         Binding("end", "follow", "Follow", show=False),
         Binding("o,enter", "frames", "Its frames", id="transcript.frames"),
     ]
@@ -474,6 +475,12 @@ class Transcript(ScrollView, can_focus=True):
         else:
             self.select_item(rows[max(0, position)])
 
+    def action_first(self) -> None:
+        """Select the first row (the conversation's start)."""
+        rows = [item_id for item_id in self._order if self._items[item_id].role != "session"]
+        if rows:
+            self.select_item(rows[0])
+
     def action_follow(self) -> None:
         """Follow the end of the conversation again."""
         self.selected = None
@@ -497,6 +504,8 @@ class Transcript(ScrollView, can_focus=True):
         """Ask for the selected item's frames in the event log."""
         if self.selected is not None:
             self.post_message(self.ShowFrames(self.selected))
+        elif self._order:
+            self.notify("Select a row first: ↑ selects the last one, Home the first.", markup=False)
 
     def on_click(self, event: events.Click) -> None:
         """Select the clicked row."""
