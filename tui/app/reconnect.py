@@ -1,20 +1,31 @@
 """When the app reconnects on its own, and how often it looks for the server meanwhile.
 
-A dropped connection (the server died, the network blinked, close 1006/1011/1012/1013) is worth
-retrying: the app probes the server's port every half second and opens a new session as soon as
-it answers, so a restarted server is back in use within a second or two. A refusal is not worth
-retrying (a wrong key: close 3000 or HTTP 401; a bad request: 4000; a frame over the limit: 1009;
-an expired session: 1001): the same request would meet the same answer, so the user decides
-(ctrl+r). Failures in a row back the probing off, so a server that accepts and drops at once is
-not hammered.
+A dropped connection (the server died or shut down, the network blinked, close
+1001/1006/1011/1012/1013) is worth retrying: the app probes the server's port every half second
+and opens a new session as soon as it answers, so a restarted server is back in use within a
+second or two. A refusal is not worth retrying (a wrong key: close 3000 or HTTP 401; a bad
+request: 4000; a frame over the limit: 1009; an expired session): the same request would meet the
+same answer, so the user decides (ctrl+r). Failures in a row back the probing off, so a server
+that accepts and drops at once is not hammered.
+
+Close 1001 ("going away") is sent both by a server shutting down and by one ending an expired
+session; only the expiry is preceded by an `error` whose code is `session_expired` (the simulator
+and OpenAI alike), so that error, not the close code, tells them apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-RETRYABLE_CLOSE_CODES = frozenset({1006, 1011, 1012, 1013, 1014})
-"""Close codes of a connection lost or a server restarting or overloaded."""
+from tui.journal import Journal
+
+RETRYABLE_CLOSE_CODES = frozenset({1001, 1006, 1011, 1012, 1013, 1014})
+"""Close codes of a connection lost or a server going away, restarting or overloaded (1001 only
+when no `session_expired` error came before it: see `ended_by_expiry`)."""
+
+EXPIRY_LOOKBACK = 256
+"""How many of a connection's last frames are searched for its `session_expired` error: the server
+closes right after it, so only frames already on their way can come between the two."""
 
 UNREACHABLE_PHRASES = ("connection refused", "cannot reach", "timed out", "no close frame")
 """A failed connect that names no close code: the server was not there (rather than refusing us)."""
@@ -35,9 +46,14 @@ class RetryPolicy:
         self.failures = 0
         """Sessions in a row that ended in a retryable way without living long."""
 
-    def worth_retrying(self, reason: str, close_code: int | None, *, retryable: bool | None = None) -> bool:
-        """Whether a connection that ended with `reason` / `close_code` should be retried."""
-        if retryable is None:
+    def worth_retrying(
+        self, reason: str, close_code: int | None, *, retryable: bool | None = None, expired: bool = False
+    ) -> bool:
+        """Whether a connection that ended with `reason` / `close_code` should be retried; `expired`:
+        the server said the session expired before it closed (never retried)."""
+        if expired:
+            retryable = False
+        elif retryable is None:
             if close_code is not None:
                 retryable = close_code in RETRYABLE_CLOSE_CODES
             else:
@@ -63,3 +79,17 @@ class RetryPolicy:
             yield delay
             waited += delay
             delay = max(PROBE_SECONDS, first) if self.failures > 1 else PROBE_SECONDS
+
+
+def ended_by_expiry(journal: Journal) -> bool:
+    """Whether the journal's last connection was ended by the server expiring the session: an
+    `error` with code `session_expired` among its last frames. Call it once the journal holds the
+    connection's end."""
+    start = max(journal.epoch_starts[-1] if journal.epoch_starts else 0, len(journal) - EXPIRY_LOOKBACK)
+    for index in range(len(journal) - 1, start - 1, -1):
+        if journal.type_at(index) != "error":
+            continue
+        error = journal.data(index).get("error")
+        if isinstance(error, dict) and error.get("code") == "session_expired":
+            return True
+    return False

@@ -1,0 +1,55 @@
+"""Reconnecting on its own: a server that restarts (close 1001 "going away" on its way down) is a
+drop the app retries; an expired session (also 1001, after an `error` `session_expired`) is not."""
+
+from __future__ import annotations
+
+import socket
+
+from tests.app_helpers import session_ready, wait_for
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
+from tui.server import Simulator, SimulatorConfig
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (the simulator is started on it twice)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_a_server_that_restarts_with_1001_going_away_is_reconnected_to_on_its_own() -> None:
+    port = free_port()
+    config = SimulatorConfig(host="127.0.0.1", port=port)
+    url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+    app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        async with Simulator(config):
+            await wait_for(pilot, lambda: session_ready(app), 15, "the first session")
+            first = app.facts.session_id
+        # The simulator closed every connection with 1001 "going away" as it shut down.
+        await wait_for(pilot, lambda: app.facts.ended, 10, "the app to see the server gone")
+        assert "code 1001" in app.facts.describe()
+        async with Simulator(config):
+            await wait_for(
+                pilot, lambda: session_ready(app) and app.facts.session_id != first, 15, "a new session, on its own"
+            )
+
+
+async def test_an_expired_session_closed_with_1001_is_left_to_the_user() -> None:
+    """The same close code after `error` `session_expired`: the same request would expire again in
+    as long, so the app does not reconnect on its own (ctrl+r does, see test_app)."""
+    async with Simulator(SimulatorConfig(host="127.0.0.1", port=0)) as sim:
+        url = f"{sim.url}?model=gpt-realtime&sim_session_seconds=2"
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 15, "the session")
+            await wait_for(pilot, lambda: app.facts.ended, 10, "the expiry")
+            assert "code 1001" in app.facts.describe()
+            await wait_for(pilot, lambda: session_over(app), 5, "the session worker to end without reconnecting")
+            assert app.journal.epoch == 1 and app.facts.ended
+
+
+def session_over(app: RtApp) -> bool:
+    """The app's session worker has ended: it is neither connected nor waiting to reconnect."""
+    return all(worker.is_finished for worker in app.workers if worker.group == "session")
