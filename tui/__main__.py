@@ -16,7 +16,24 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TEXTUAL_FPS", "240")
     from tui.cli import run
 
-    return run(sys.argv[1:] if argv is None else argv)
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+EXIT_BROKEN_PIPE = 141
+"""What a shell reports for a command killed by SIGPIPE (128 + 13): `rt-tui lint --json | head -1`
+ends as `yes | head -1` does, quietly, and not with the status that means "findings"."""
+
+
+def _reader_went_away() -> int:
+    """The reader of standard output closed it (`| head`): not a failure to report. Standard output
+    is pointed at /dev/null so that the interpreter's last flush, at exit, does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":
