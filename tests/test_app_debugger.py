@@ -7,7 +7,15 @@ from pathlib import Path
 
 from textual.containers import VerticalScroll
 
-from tests.app_helpers import items, reply_done, screen_text, session_ready, turn_complete, views_settled, wait_for
+from tests.app_helpers import (
+    items,
+    reply_done,
+    screen_text,
+    session_ready,
+    turn_complete,
+    views_settled,
+    wait_for,
+)
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
@@ -253,3 +261,26 @@ async def test_its_frames_from_a_transcript_row_include_what_we_sent_to_make_it(
             assert app.filter_bar.input.value == f"for:{item.id}" + (
                 f" | for:{item.response_id}" if item.response_id else ""
             )
+
+
+async def test_undo_clear_from_the_palette_shows_the_end_of_a_following_log() -> None:
+    """The frames brought back fill the pane: a following log must show its end (the newest frame),
+    not the first frame of the session while its title still says it is following."""
+    from tests.journal_helpers import received
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        log = app.event_log
+        app.ingest([received("response.created", response={"id": f"resp_{n}"}) for n in range(80)])
+        await views_settled(pilot, app)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert app.log_view.shown == 0
+        await pilot.press("ctrl+p", *"log: undo clear")
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.log_view.shown == 80, 5, "the frames from before the clear")
+        await pilot.pause()
+        assert log.tail and "paused" not in str(log.border_subtitle)
+        assert log.scroll_offset.y == log.max_scroll_y > 0
+        assert "resp_79" in screen_text(app)

@@ -12,6 +12,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
 
+from tests.app_helpers import wait_for
 from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
 from tui.journal import Finder, Journal, Links, LogView, PayloadPolicy, Pipeline
 from tui.protocol import Envelope, local_envelope
@@ -387,3 +388,19 @@ def test_a_line_painted_from_its_pieces_is_what_rich_renders_of_its_text(width: 
             assert "\x1b]" not in painted and "\x07" not in painted
             compared += 1
     assert compared >= 2 * 12
+
+
+async def test_a_following_log_stays_at_its_end_when_the_pane_shrinks() -> None:
+    """The scroll offset outlives a resize: a following log must not keep its old top and leave
+    its newest rows below the new edge (until the next frame came)."""
+    app = LogApp()
+    async with app.run_test(size=(120, 32)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(60)])
+        await pilot.pause()
+        assert log.tail and "s59" in drawn_from_offset(log)[-1]
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: log.size.height == 24, 5, "the pane to shrink")
+        await pilot.pause()
+        assert log.tail and log.scroll_offset.y == log.max_scroll_y
+        assert "s59" in drawn_from_offset(log)[-1]

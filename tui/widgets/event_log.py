@@ -160,9 +160,17 @@ class EventLog(ScrollView, can_focus=True):
         settled = set_virtual_height(self, self.view.line_count)
         self._cursor_line = self._resolve_cursor()
         if self.tail:
-            self.scroll_end(animate=False, immediate=settled, x_axis=False)
+            self._scroll_to_end(immediate=settled)
         self._update_title()
         self.refresh()
+
+    def _scroll_to_end(self, *, immediate: bool) -> None:
+        """Show the log's last line (`immediate`: now, else after the next refresh).
+
+        Forced: Textual allows a vertical scroll only once a layout has shown the scrollbar, and a
+        pane under another screen (the palette that ran "undo clear") is laid out only when that
+        screen closes, well after the deferred scroll has run and been refused."""
+        self.scroll_end(animate=False, immediate=immediate, x_axis=False, force=True)
 
     def _resolve_cursor(self) -> int | None:
         if self.selected is None:
@@ -262,8 +270,12 @@ class EventLog(ScrollView, can_focus=True):
             self._cache.clear()
 
     def on_resize(self) -> None:
-        """Width is part of the cache key; keep the virtual size in step."""
-        set_virtual_height(self, self.view.line_count)
+        """Width is part of the cache key; keep the virtual size in step, and a following log at its
+        end: the scroll offset outlives a resize, so a shorter pane would keep its old top and leave
+        the newest rows below its edge until the next frame came."""
+        settled = set_virtual_height(self, self.view.line_count)
+        if self.tail:
+            self._scroll_to_end(immediate=settled)
 
     # -- selection --------------------------------------------------------------------------
 
@@ -345,7 +357,7 @@ class EventLog(ScrollView, can_focus=True):
         self._cursor_line = None
         self.unseen = 0
         self.tail = True
-        self.scroll_end(animate=False, immediate=True)
+        self._scroll_to_end(immediate=True)
         self._update_title()
         self.refresh()
 
