@@ -386,3 +386,20 @@ async def test_the_app_on_a_beta_server_keeps_it_beta_and_the_linter_finds_nothi
             assert linter is not None
             errors = [f for f in linter.findings if f.severity is Severity.ERROR]
             assert errors == [], [f.rule for f in errors]
+
+
+async def test_the_status_line_names_a_beta_server() -> None:
+    """The app against a beta-dialect server (an Azure preview deployment, `--local-dialect beta`):
+    the status line says so, since its event names differ from what today's docs show."""
+    from tests.app_helpers import views_settled, wait_for
+    from tui.app import RtApp
+    from tui.config import Settings, TargetChoice
+    from tui.server.testing import realtime_simulator
+
+    async with realtime_simulator(dialect=Dialect.BETA) as simulator:
+        settings = Settings(target=TargetChoice.URL, url=simulator.url_for(), playback=False, capture=False)
+        app = RtApp(settings)
+        async with app.run_test(size=(160, 30)) as pilot:
+            await wait_for(pilot, lambda: app.facts.applied is not None, 15, "the session")
+            await views_settled(pilot, app)
+            assert "beta dialect · " in str(app.status_line.render())

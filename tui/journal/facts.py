@@ -258,4 +258,7 @@ class SessionFacts:
             return ""
         turns = self.turn_detection or "manual turns"
         model = self.transcription_model
-        return f"{turns} · {'transcribe: ' + model if model else 'no input transcription'}"
+        # GA is the default; a beta server (an Azure preview deployment, `--local-dialect beta`) is
+        # named, since its event names and session shape differ from what the docs show today.
+        dialect = "beta dialect · " if self.dialect is Dialect.BETA else ""
+        return f"{dialect}{turns} · {'transcribe: ' + model if model else 'no input transcription'}"
