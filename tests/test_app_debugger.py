@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 
 from tests.app_helpers import (
     items,
+    notices,
     reply_done,
     screen_text,
     session_ready,
@@ -284,3 +285,56 @@ async def test_undo_clear_from_the_palette_shows_the_end_of_a_following_log() ->
         assert log.tail and "paused" not in str(log.border_subtitle)
         assert log.scroll_offset.y == log.max_scroll_y > 0
         assert "resp_79" in screen_text(app)
+
+
+async def test_o_leads_from_the_frames_that_made_an_item_or_its_response_to_its_row(simulator_url: str) -> None:
+    """The reverse of o on a transcript row: from the frames we sent that made an item (a typed
+    turn's item.create, a reply's response.create) and from the response's own frames (created,
+    done: they name the response, whose output is the item), o selects the item's row."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await pilot.press("t", *"turn on the kitchen lights", "enter", "escape")
+        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
+        await views_settled(pilot, app)
+        log, transcript = app.event_log, app.query_one(Transcript)
+        user, assistant = items(app, "user")[-1], items(app, "assistant")[-1]
+        expected = {
+            "conversation.item.create": user.id,
+            "response.create": assistant.id,
+            "response.created": assistant.id,
+            "response.done": assistant.id,
+        }
+        for etype, item_id in expected.items():
+            index = max(frame.index for frame in app.journal if frame.type == etype)
+            transcript.selected = None
+            assert log.select_frame(index)
+            log.focus()
+            await pilot.press("o")
+            await pilot.pause()
+            assert transcript.selected == item_id, (etype, notices(app))
+            assert transcript.has_focus
+
+
+async def test_o_on_a_response_with_several_output_items_goes_to_the_first_and_says_how_many() -> None:
+    from tests.journal_helpers import received
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(
+            [
+                received("response.created", response={"id": "resp_1"}),
+                *(
+                    received(kind, response_id="resp_1", item={"id": item, "type": "message", "role": "assistant"})
+                    for item in ("item_a", "item_b")
+                    for kind in ("response.output_item.added", "conversation.item.added")
+                ),
+                received("response.done", response={"id": "resp_1", "status": "completed"}),
+            ]
+        )
+        await views_settled(pilot, app)
+        app.event_log.focus()
+        await pilot.press("up", "o")  # the last row: response.done
+        await pilot.pause()
+        assert app.query_one(Transcript).selected == "item_a"
+        assert any("first of the 2 items" in text for _, text in notices(app)), notices(app)

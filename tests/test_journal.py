@@ -359,3 +359,48 @@ def test_a_filtered_export_keeps_the_times_the_log_shows(tmp_path: Path) -> None
     assert export_jsonl(pipeline.journal, [2], path) == 1
     [record] = [json.loads(line) for line in path.read_text().splitlines()]
     assert record["type"] == "response.create" and record["t"] == round(envs[2].mono - envs[0].mono, 6) > 0
+
+
+def test_each_frame_about_an_item_or_that_made_one_leads_to_its_items() -> None:
+    """The reverse of for:ID: a response's frames lead to the items it output (in order), the
+    frames we sent to the items they made, and a frame naming an item to that item."""
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    envs = [
+        connecting(),  # 0
+        sent("input_audio_buffer.append", audio=audio_b64()),  # 1
+        sent("input_audio_buffer.commit"),  # 2
+        sent("input_audio_buffer.append", audio=audio_b64()),  # 3: the next turn's, before the answer
+        received("input_audio_buffer.committed", item_id="item_u"),  # 4
+        sent("conversation.item.create", item={"type": "message", "role": "user"}),  # 5: no id
+        received("conversation.item.added", item={"id": "item_typed", "role": "user"}),  # 6
+        sent("response.create"),  # 7
+        received("response.created", response={"id": "resp_1"}),  # 8
+        received("response.output_item.added", response_id="resp_1", item={"id": "item_a"}),  # 9
+        received("response.output_item.added", response_id="resp_1", item={"id": "item_f"}),  # 10
+        received(
+            "response.done",
+            response={"id": "resp_1", "status": "completed", "output": [{"id": "item_a"}, {"id": "item_f"}]},
+        ),  # 11
+        # A response whose output_item.added the recording lacks: its done still names the item.
+        received("response.done", response={"id": "resp_2", "output": [{"id": "item_b"}]}),  # 12
+        received("response.created", response={"id": "resp_3"}),  # 13: nothing output yet
+        received("session.updated"),  # 14
+    ]
+    pipeline.ingest(envs)
+    expected = {
+        1: ["item_u"],
+        2: ["item_u"],
+        3: [],
+        4: ["item_u"],
+        5: ["item_typed"],
+        7: ["item_a", "item_f"],
+        8: ["item_a", "item_f"],
+        9: ["item_a"],
+        11: ["item_a", "item_f"],
+        12: ["item_b"],
+        13: [],
+        14: [],
+    }
+    assert {index: links.items_of(index) for index in expected} == expected

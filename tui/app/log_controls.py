@@ -238,6 +238,8 @@ class LogControls(AppBase):
     def _show_item(self, event: EventLog.ShowItem) -> None:
         if self.transcript.select_item(event.item_id):
             self.transcript.focus()
+            if event.count > 1:
+                self.say(f"the first of the {event.count} items this response output: {event.item_id}")
         else:
             self.say(f"{event.item_id} has no row in the transcript")
 

@@ -13,7 +13,9 @@ It also keeps which frames we sent made each item and began each response (`made
 item's frames" to show the cause with the effect: the `input_audio_buffer.append`s that filled
 the buffer and our `commit` for an item the buffer became; the `conversation.item.create` for an
 item we created (by its id, or, without one, the oldest create not yet answered: the server
-answers in order); the `response.create` for a response.
+answers in order); the `response.create` for a response. And which items each response output
+(`outputs`), so that a frame about a response, or one we sent to make something, leads to the
+conversation items it concerns (`items_of`): "its transcript row" from any of them.
 """
 
 from __future__ import annotations
@@ -60,10 +62,15 @@ class Links:
     """Item or response id → the frames we sent that made it (see the module doc)."""
     _buffer_appends: list[int] = field(default_factory=list)
     """Our appends since the buffer was last committed or cleared."""
+    _committed_appends: list[int] = field(default_factory=list)
+    """The appends our last commit committed, until the server answers it (appends sent meanwhile
+    fill the next turn's buffer)."""
     _item_creates: deque[int] = field(default_factory=deque)
     """Our conversation.item.create frames without an item id, not yet answered."""
     _output_items: set[str] = field(default_factory=set)
     """Items a response output (their conversation.item.added answers no create of ours)."""
+    outputs: dict[str, list[str]] = field(default_factory=dict)
+    """Response id → the items it output, in order (a response seen begin has a list, maybe empty)."""
     _unreadable: deque[int] = field(default_factory=deque)
     """Frames we sent that the server cannot read (not JSON, or NaN in them), not yet answered."""
 
@@ -77,6 +84,7 @@ class Links:
             self._pending_creates.clear()
             self._last_commit = self._last_cancel = None
             self._buffer_appends.clear()
+            self._committed_appends = []
             self._item_creates.clear()
             self._unreadable.clear()
 
@@ -108,6 +116,7 @@ class Links:
             self._last_cancel = index
         elif etype == "input_audio_buffer.commit":
             self._last_commit = index
+            self._committed_appends, self._buffer_appends = self._committed_appends + self._buffer_appends, []
 
     def _received(self, env: Envelope, index: int) -> None:
         etype = env.type
@@ -117,6 +126,7 @@ class Links:
             response_id = text(obj_field(env.data, "response").get("id"))
             start = self._pending_creates.popleft() if self._pending_creates else index
             if response_id:
+                self.outputs.setdefault(response_id, [])
                 self._response_start[response_id] = start
                 if start != index:
                     self.made[response_id] = [start]
@@ -126,11 +136,13 @@ class Links:
             item_id = text(env.data.get("item_id"))
             if item_id:
                 self._commit_of_item[item_id] = self._last_commit if self._last_commit is not None else index
-                made = self._buffer_appends
                 if self._last_commit is not None:
-                    made.append(self._last_commit)
-                self.made[item_id] = made
-            self._buffer_appends = []
+                    self.made[item_id] = [*self._committed_appends, self._last_commit]
+                else:  # server VAD committed the buffer: every append so far
+                    self.made[item_id] = self._buffer_appends
+            if self._last_commit is None:
+                self._buffer_appends = []
+            self._committed_appends = []
             self._last_commit = None
         elif etype == "input_audio_buffer.cleared":
             self._buffer_appends.clear()
@@ -138,6 +150,9 @@ class Links:
             item_id = text(obj_field(env.data, "item").get("id"))
             if item_id:
                 self._output_items.add(item_id)
+                response_id = text(env.data.get("response_id"))
+                if response_id:
+                    self._add_output(response_id, item_id)
         elif etype in ("conversation.item.added", "conversation.item.created"):
             item_id = text(obj_field(env.data, "item").get("id"))
             if item_id and item_id not in self.made and item_id not in self._output_items and self._item_creates:
@@ -164,11 +179,23 @@ class Links:
             self._item_creates.remove(cause)  # a refused create makes no item
         if cause == self._last_commit:
             self._last_commit = None
+            # A refused commit committed nothing: its appends are still the buffer's.
+            self._buffer_appends = self._committed_appends + self._buffer_appends
+            self._committed_appends = []
 
     def _response_done(self, env: Envelope, index: int) -> None:
         response = obj_field(env.data, "response")
         status = text(response.get("status"))
         response_id = text(response.get("id"))
+        if response_id:
+            # Its output[] names every item it made: the ones whose output_item.added a recording
+            # left out (it began before the capture did) too.
+            self.outputs.setdefault(response_id, [])
+            output = response.get("output")
+            for entry in output if isinstance(output, list) else ():
+                item_id = text(entry.get("id")) if isinstance(entry, dict) else ""
+                if item_id:
+                    self._add_output(response_id, item_id)
         start = self._response_start.pop(response_id, None)
         cancel = self._cancels.pop(response_id, None)
         if status not in FAILED_RESPONSE_STATUSES:
@@ -181,6 +208,39 @@ class Links:
             cause = start
         if cause is not None:
             self._link(index, cause, f"response {status}")
+
+    def _add_output(self, response_id: str, item_id: str) -> None:
+        items = self.outputs.setdefault(response_id, [])
+        if item_id not in items:
+            items.append(item_id)
+
+    def made_by(self, index: int) -> str | None:
+        """The item or response that frame `index`, one we sent, made (see `made`), or None.
+
+        Asked on a key press, never per frame: a scan of `made` (a millisecond over an hour's
+        appends) costs less than keeping every append's item, which a long recording has tens of
+        thousands of. A scan, not a bisection: a turn's commit may come after appends of the next.
+        """
+        for made_id, frames in self.made.items():
+            if index in frames:
+                return made_id
+        return None
+
+    def items_of(self, index: int) -> list[str]:
+        """The conversation items frame `index` concerns: the one it names; else those of the
+        response it names (its output, in order); else what it made, when we sent it (the item of
+        a commit or an item.create, the output of a response.create's response). Empty for none."""
+        frame = self.journal[index]
+        item_id = frame.item_id
+        if item_id:
+            return [item_id]
+        response_id = frame.response_id
+        if response_id:
+            return list(self.outputs.get(response_id, ()))
+        made = self.made_by(index) if frame.direction is DIR_OUT else None
+        if made is None:
+            return []
+        return list(self.outputs[made]) if made in self.outputs else [made]
 
     def _link(self, effect: int, cause: int, kind: str) -> None:
         link = Link(effect, cause, kind)

@@ -70,10 +70,12 @@ class EventLog(ScrollView, can_focus=True):
             super().__init__()
 
     class ShowItem(Message):
-        """The user asked for the transcript row of an item."""
+        """The user asked for the transcript row of an item (the first of `count` the frame concerns:
+        a response can output several)."""
 
-        def __init__(self, item_id: str) -> None:
+        def __init__(self, item_id: str, count: int = 1) -> None:
             self.item_id = item_id
+            self.count = count
             super().__init__()
 
     class CopyFrame(Message):
@@ -442,15 +444,23 @@ class EventLog(ScrollView, can_focus=True):
             self.post_message(self.Notice(f"frame #{self.journal[target].seq} is hidden by the filter"))
 
     def action_transcript(self) -> None:
-        """Ask for the transcript row of the selected frame's item."""
+        """Ask for the transcript row of the selected frame's item: the one it names, or the first
+        its response output, or the one it made (a commit, an item.create, a response.create)."""
         line = self._line_at_cursor()
         if line is None:
             return
-        item_id = self.journal[line.frame_index].item_id
-        if item_id is None:
-            self.post_message(self.Notice("this frame names no conversation item"))
+        frame = self.journal[line.frame_index]
+        links = self.view.links
+        if links is not None:
+            items = links.items_of(frame.index)
         else:
-            self.post_message(self.ShowItem(item_id))
+            items = [frame.item_id] if frame.item_id else []
+        if items:
+            self.post_message(self.ShowItem(items[0], len(items)))
+        elif frame.response_id:
+            self.post_message(self.Notice(f"{frame.response_id} has output no conversation item (yet)"))
+        else:
+            self.post_message(self.Notice("this frame names no conversation item, nor made one"))
 
     def action_copy(self) -> None:
         """Ask for the selected frame to be copied."""
