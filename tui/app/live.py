@@ -12,7 +12,7 @@ from textual import on, work
 from textual.widgets import Input
 
 from tui.launch import open_target, session_options
-from tui.protocol import local_envelope, session_update
+from tui.protocol import Envelope, local_envelope, session_update
 
 if TYPE_CHECKING:
     pass
@@ -30,6 +30,12 @@ CONNECTION_TROUBLE = ("Connection failed", "Disconnected", "Reconnect", "Session
 class LiveSession(AppBase):
     """Runs the websocket session and the voice actions."""
 
+    _fact_capture: CaptureWriter | None = None
+    """The capture file the app's own local facts are written to: the open session's, or None
+    between sessions (`self.capture` stays set then, for the folder files are saved in)."""
+    _facts_waiting: list[Envelope] | None = None
+    """Facts published while no capture was open, for the head of the next session's capture."""
+
     @work(exclusive=True, group="session", exit_on_error=False, description="Realtime session")
     async def run_session(self) -> None:
         """Connect, configure the session, live until it closes; reconnect on its own after a drop."""
@@ -39,7 +45,7 @@ class LiveSession(AppBase):
                 return
             if not await self._wait_for_server():
                 return
-            self.bus.publish(FRAMES, local_envelope("rt.reconnect", "the server is back: reconnecting"))
+            self.publish_fact(local_envelope("rt.reconnect", "the server is back: reconnecting"))
 
     async def _one_session(self) -> bool:
         """One connection, start to end; True when it ended in a way worth retrying."""
@@ -53,6 +59,7 @@ class LiveSession(AppBase):
                     target, self.bus, capture=capture, max_frame_bytes=self.settings.max_frame_bytes
                 )
                 self.session = self.voice.session = session
+                self.voice.publish_fact = self.publish_fact
                 if target.kind == "simulator":
                     self._warm_up_simulator()
                 self._target_url = target.url
@@ -74,13 +81,15 @@ class LiveSession(AppBase):
                     return self._retry.worth_retrying(session.close_reason, session.close_code, expired=expired)
                 return False
         except TargetError as exc:
-            self._session_failed(str(exc), "No target")
+            self._live_session_failed(str(exc), "No target")
         except Exception as exc:  # noqa: BLE001 - e.g. the simulator could not start: say so, keep the app
-            self._session_failed(f"{type(exc).__name__}: {exc}", "Session failed")
+            self._live_session_failed(f"{type(exc).__name__}: {exc}", "Session failed")
         finally:
             if session is not None:
                 await session.close()
             if capture is not None:
+                if self._fact_capture is capture:
+                    self._fact_capture = None  # facts from now on wait for the next session's capture
                 capture.close()
             await self.voice.stop_turns()
             self.recorder.mode = "push-to-talk"
@@ -128,12 +137,38 @@ class LiveSession(AppBase):
         try:
             capture = CaptureWriter(new_session_dir(), secrets)
         except OSError as exc:
-            self.bus.publish(FRAMES, local_envelope("rt.capture", f"no capture file: {exc}"))
+            self._facts_waiting = None  # no file to write them to: the journal has them
+            self.publish_fact(local_envelope("rt.capture", f"no capture file: {exc}"))
             self.say(f"frames will not be saved: {exc}", title="Capture", severity="warning")
             return None
+        # What happened between sessions (a reconnect, a device's trouble) heads this session's
+        # file: their seqs come before everything the session publishes, so the file stays in order.
+        for fact in self._facts_waiting or ():
+            capture.write(fact)
+        self._facts_waiting = None
+        self._fact_capture = capture
         self.journal.capture_path = str(capture.path)
-        self.bus.publish(FRAMES, local_envelope("rt.capture", f"capturing every frame to {capture.path}"))
+        self.publish_fact(local_envelope("rt.capture", f"capturing every frame to {capture.path}"))
         return capture
+
+    def publish_fact(self, fact: Envelope) -> None:
+        """Publish one of the app's own local facts (a reconnect, a device's trouble, the capture)
+        and write it to the capture file, as the session does with its connection facts: the file
+        holds every fact the journal gets, once and in seq order. Between sessions a fact waits for
+        the next session's capture (none comes with --no-capture, or when it cannot be written)."""
+        if self._fact_capture is not None:
+            self._fact_capture.write(fact)
+        elif self.settings.capture:
+            if self._facts_waiting is None:
+                self._facts_waiting = []
+            self._facts_waiting.append(fact)
+        self.bus.publish(FRAMES, fact)
+
+    def _live_session_failed(self, message: str, title: str) -> None:
+        """The session could not run (no target, the simulator did not start): a failed connection
+        fact, through `publish_fact` so the capture has it too, and a notice."""
+        self.publish_fact(local_envelope("rt.connection", message, state="failed"))
+        self.say(message, title=title, severity="error", timeout=30)
 
     def action_reconnect(self) -> None:
         """Open a new session, keeping the transcript: at once after a disconnect or a failed
@@ -142,7 +177,7 @@ class LiveSession(AppBase):
         if self.session is not None and self.session.is_open:
             self.run_worker(self._restart_session(), group="restart", exclusive=True, exit_on_error=False)
             return
-        self.bus.publish(FRAMES, local_envelope("rt.reconnect", "reconnecting: a new session starts"))
+        self.publish_fact(local_envelope("rt.reconnect", "reconnecting: a new session starts"))
         self.run_session()
 
     async def _restart_session(self) -> None:
@@ -150,7 +185,7 @@ class LiveSession(AppBase):
         turns stopped), so the new session's worker does not cancel it half way; then start anew."""
         session = self.session
         assert session is not None
-        self.bus.publish(FRAMES, local_envelope("rt.reconnect", "a new session: closing this one first"))
+        self.publish_fact(local_envelope("rt.reconnect", "a new session: closing this one first"))
         await session.close()
         for worker in [w for w in self.workers if w.group == "session"]:
             with contextlib.suppress(Exception):

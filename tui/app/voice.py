@@ -52,6 +52,8 @@ class VoiceController:
         self._cancelled: set[str] = set()
         """Responses we already asked to cancel (a second cancel would only earn an error)."""
         self.session: RealtimeSession | None = None
+        self.publish_fact: Callable[[Envelope], None] = lambda fact: bus.publish(FRAMES, fact)
+        """How device trouble is told: the app sets its own, which also writes the fact to the capture."""
         self.mode = TurnMode.PUSH_TO_TALK
         self.playback_enabled = playback
         self.recording = False
@@ -253,5 +255,5 @@ class VoiceController:
             self._speaker.close()
 
     def _note(self, event_type: str, message: str, *, notify: bool = True) -> None:
-        env: Envelope = local_envelope(event_type, message, notify=notify)
-        self.bus.publish(FRAMES, env)
+        """A local fact about the devices, for the log (and a notice unless `notify` is False)."""
+        self.publish_fact(local_envelope(event_type, message, notify=notify))
