@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from tui.session import data_dir
+from tui.session.capture import make_private_dirs
 
 PRIVATE_FILE = 0o600
 
@@ -20,7 +21,10 @@ PRIVATE_FILE = 0o600
 def output_folder(session_folder: Path | None) -> Path:
     """The folder for user-requested files: the session's, else `<data dir>/saved`."""
     folder = session_folder if session_folder is not None else data_dir() / "saved"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Not mkdir(parents=True, mode=0o700): that mode is the last folder's only (and the umask's to
+    # cut down), so a missing data folder above it came out 0755; a replay, which opens no session
+    # folder, created the data folder that way.
+    make_private_dirs(folder)
     return folder
 
 
