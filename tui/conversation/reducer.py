@@ -106,8 +106,16 @@ class Conversation:
         return changed
 
     def _on_connecting(self, target: str) -> None:
+        """Mark the new connection with a separator row naming its target and the time it began.
+
+        A separator is for the conversation below it: one still last in the transcript stood for a
+        connection that had none (a reconnect that failed, or was replaced before anything was
+        said), so the new connection's separator takes its place instead of the stale one staying.
+        """
         self.connections += 1
-        if not self.order or self.items[self.order[-1]].role == "session":
+        if self.order and self.items[self.order[-1]].role == "session":
+            self._remove(self.order[-1])
+        if not self.order:
             return  # nothing above to separate from
         stamp = time.strftime("%H:%M:%S", time.localtime(self._wall))
         where = f" to {short_target(target)}" if target else ""
@@ -155,6 +163,12 @@ class Conversation:
         for handler, data, at in self._early.pop(item.id, ()):
             handler(self, data, at)
         return item
+
+    def _remove(self, item_id: str) -> None:
+        """Take an item out of the conversation: `order` and `items` change together."""
+        del self.items[item_id]
+        self.order.remove(item_id)
+        self.changed.add(item_id)
 
     def _later(self, item_id: str | None, handler: _Handler, data: dict[str, Any], at: float) -> Item | None:
         """The item, or None: for a frame without an id, or after keeping it to replay when the item arrives."""
@@ -371,9 +385,7 @@ class Conversation:
             return
         self._early.pop(item_id, None)
         if item_id in self.items:
-            del self.items[item_id]
-            self.order.remove(item_id)
-            self.changed.add(item_id)
+            self._remove(item_id)
 
     def _on_truncated(self, data: dict[str, Any], at: float) -> None:
         item_id = ident(data.get("item_id"))
