@@ -157,13 +157,14 @@ _SPECS: list[_Spec] = [
         {**_RESPONSE, "delta": WORDS, "arguments": WORDS, "name": WORDS, "call_id": st.just("call_1")},
     ),
     (
-        ("response.done",),
+        ("response.created", "response.done"),
         {
             "response": obj(
                 {"id": RESPONSE_ID},
                 {
                     "status": st.sampled_from(["completed", "cancelled", "incomplete", "failed"]),
                     "output": st.lists(ITEM, max_size=3),
+                    "conversation_id": st.sampled_from([None, "conv_1"]),  # null: out of band
                 },
             )
         },

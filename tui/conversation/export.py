@@ -7,6 +7,7 @@ the same string in both formats, so a transcript read elsewhere or later still p
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ _ENDED_EARLY = ("cancelled", "incomplete", "truncated")
 """Item statuses that mean the text stops short of what was meant (as the transcript pane marks them)."""
 CUT_OFF = "cut off: the connection ended"
 """The mark of an item whose text was still coming when the connection ended (the pane's words)."""
+OUT_OF_BAND = "out of band: not in the conversation"
+"""The mark of an item an out-of-band response made (`conversation: "none"`)."""
 
 
 def iso_time(wall: float | None) -> str | None:
@@ -27,8 +30,14 @@ def iso_time(wall: float | None) -> str | None:
     return datetime.fromtimestamp(wall).astimezone().isoformat(timespec="seconds")
 
 
-def item_record(item: Item) -> dict[str, Any]:
-    """One item as a JSON-ready record (a session separator: see :func:`separator_record`)."""
+def item_record(item: Item, function_names: dict[str, str] | None = None) -> dict[str, Any]:
+    """One item as a JSON-ready record (a session separator: see :func:`separator_record`).
+
+    Function calls and their outputs carry `name` and `call_id` (an output's name is its call's,
+    found by `call_id` in `function_names`); other items have them null. `out_of_band` is true for
+    an item an out-of-band response made: it is not part of the conversation. The fields older
+    exports had keep their names and meanings (a function call's role stays "tool").
+    """
     return {
         "id": item.id,
         "role": item.role,
@@ -43,7 +52,24 @@ def item_record(item: Item) -> dict[str, Any]:
         "transcript_latency_ms": round(item.transcription_latency * 1000)
         if item.transcription_latency is not None and item.state is TextState.DONE
         else None,
+        "name": _function_name(item, function_names or {}),
+        "call_id": item.call_id,
+        "out_of_band": item.out_of_band,
     }
+
+
+def _function_names(items: list[Item]) -> dict[str, str]:
+    """call_id → function name, from the function calls among `items`."""
+    return {item.call_id: item.name for item in items if item.kind == "function_call" and item.call_id and item.name}
+
+
+def _function_name(item: Item, function_names: dict[str, str]) -> str | None:
+    """The function a call names, or for an output the function of the call it answers."""
+    if item.kind == "function_call":
+        return item.name
+    if item.kind == "function_call_output" and item.call_id:
+        return function_names.get(item.call_id)
+    return None
 
 
 def separator_record(item: Item) -> dict[str, Any]:
@@ -61,7 +87,8 @@ def to_json(items: list[Item]) -> str:
     "new session to …", its time when the new connection began): the items after it belong to a
     new server session, which does not know the ones before it.
     """
-    records = [separator_record(item) if item.role == "session" else item_record(item) for item in items]
+    names = _function_names(items)
+    records = [separator_record(item) if item.role == "session" else item_record(item, names) for item in items]
     return json.dumps(records, indent=2, ensure_ascii=False)
 
 
@@ -69,26 +96,76 @@ def to_markdown(items: list[Item]) -> str:
     """The conversation as Markdown: one section per item, its facts in italics.
 
     A text that stops short is marked right after the role, as the pane marks it: `**Assistant** ·
-    cancelled` (or incomplete, truncated), `**Assistant** · cut off: the connection ended`.
+    cancelled` (or incomplete, truncated), `**Assistant** · cut off: the connection ended`; an
+    out-of-band reply is marked `out of band: not in the conversation`. A function call is the
+    assistant's (`**Assistant** called `name` (call_id)`), its output the client's (`**Client**
+    returned the output of `name` (call_id)`), each followed by its JSON in a code block.
     """
+    names = _function_names(items)
     lines = ["# Conversation", ""]
     for item in items:
         if item.role == "session":
             lines += ["---", "", f"*{item.text}*", ""]
             continue
-        record = item_record(item)
-        name = _ROLE_NAMES.get(item.role, item.role)
         marks = [item.status] if item.status in _ENDED_EARLY else []
         if item.state is TextState.INTERRUPTED:
             marks.append(CUT_OFF)
-        facts = [f for f in (record["time"], "audio" if item.has_audio else "", _state_note(item)) if f]
-        head = f"**{name}**" + "".join(f" · {mark}" for mark in marks)
+        if item.out_of_band:
+            marks.append(OUT_OF_BAND)
+        facts = [f for f in (iso_time(item.wall), "audio" if item.has_audio else "", _state_note(item)) if f]
+        head = _markdown_head(item, names) + "".join(f" · {mark}" for mark in marks)
         lines.append(head + (f" *({' · '.join(facts)})*" if facts else ""))
         lines.append("")
-        failed = item.state is TextState.FAILED
-        lines.append(f"(transcription failed: {item.error})" if failed else item.display_text)
+        lines.append(_markdown_body(item))
         lines.append("")
     return "\n".join(lines)
+
+
+def _markdown_head(item: Item, function_names: dict[str, str]) -> str:
+    """Who said or did what: the role, or for a function call or output, who called what.
+
+    The server has no role for function items (rt-tui files them under "tool"): the assistant
+    calls a function, and the client answers with its output.
+    """
+    if item.kind not in ("function_call", "function_call_output"):
+        return f"**{_ROLE_NAMES.get(item.role, item.role)}**"
+    name = _function_name(item, function_names)
+    call = f" ({_code_span(item.call_id)})" if item.call_id else ""
+    if item.kind == "function_call":
+        return f"**Assistant** called {_code_span(name) if name else 'a function'}{call}"
+    what = f"the output of {_code_span(name)}" if name else "a function's output"
+    return f"**Client** returned {what}{call}"
+
+
+def _markdown_body(item: Item) -> str:
+    """The item's words; a function's arguments or output as a code block (JSON kept verbatim)."""
+    if item.state is TextState.FAILED:
+        return f"(transcription failed: {item.error})"
+    if item.kind in ("function_call", "function_call_output") and item.text.strip():
+        return _code_block(item.text.strip())
+    return item.display_text
+
+
+def _code_span(value: str) -> str:
+    """`value` as inline code, whatever backticks it holds (a longer fence, spaced when needed)."""
+    fence = "`" * (_longest_backtick_run(value) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def _code_block(value: str) -> str:
+    """`value` as a fenced code block (marked json when it is JSON), which no content can close."""
+    fence = "`" * max(3, _longest_backtick_run(value) + 1)
+    try:
+        json.loads(value)
+        language = "json"
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
+        language = ""
+    return f"{fence}{language}\n{value}\n{fence}"
+
+
+def _longest_backtick_run(value: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", value)), default=0)
 
 
 def _state_note(item: Item) -> str:

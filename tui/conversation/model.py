@@ -7,7 +7,8 @@ from enum import StrEnum
 
 
 class Origin(StrEnum):
-    """How an item entered the conversation: who made it, and whether the server will transcribe it."""
+    """How an item entered the conversation (or, out of band, did not): who made it, and whether
+    the server will transcribe it."""
 
     BUFFER = "buffer"
     """User audio committed from the input buffer: the only audio the server transcribes."""
@@ -16,6 +17,10 @@ class Origin(StrEnum):
     no response made it, and the server never transcribes its audio."""
     RESPONSE = "response"
     """Produced by a response (`response.output_item.*` or a response's deltas)."""
+    OUT_OF_BAND = "out_of_band"
+    """Produced by an out-of-band response (`response.create` with `conversation: "none"`; the
+    server says `conversation_id: null`): kept so the developer sees it, but it never entered the
+    conversation, and the model will not remember it."""
 
 
 class TextState(StrEnum):
@@ -66,6 +71,11 @@ class Item:
     transcribed: bool = False
     """`text` is the server's final transcript of this item's input audio (`…transcription.completed`):
     no other event replaces it, only a later `.completed` (or `.failed`, which marks the row)."""
+
+    @property
+    def out_of_band(self) -> bool:
+        """Made by an out-of-band response: shown beside the conversation, never part of it."""
+        return self.origin is Origin.OUT_OF_BAND
 
     @property
     def transcription_latency(self) -> float | None:

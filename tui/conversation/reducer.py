@@ -67,6 +67,8 @@ class Conversation:
     _wall: float = 0.0
     """Wall time of the envelope being applied (items remember when they appeared)."""
     _early: dict[str, list[tuple[_Handler, dict[str, Any], float]]] = dc_field(default_factory=dict)
+    _out_of_band: set[str] = dc_field(default_factory=set)
+    """Ids of out-of-band responses (`conversation_id: null`): their items are marked, not conversation."""
     """Transcription events for items not seen yet, replayed through their handler when the item arrives."""
 
     # -- public ---------------------------------------------------------------------------
@@ -194,7 +196,29 @@ class Conversation:
         item = self.items.get(item_id)
         if item is None:
             item = self._insert(Item(id=item_id, role="assistant", response_id=response_id), None)
+            self._mark_out_of_band(item)
         return item
+
+    def _mark_out_of_band(self, item: Item) -> None:
+        """Mark a response's item as out of band when its response is (never a client's own item)."""
+        if item.origin is Origin.RESPONSE and item.response_id in self._out_of_band:
+            item.origin = Origin.OUT_OF_BAND
+            self.changed.add(item.id)
+
+    def _note_response(self, response: dict[str, Any]) -> None:
+        """Remember a response that is out of band, and mark the items it has made so far.
+
+        The server says so with `conversation_id: null` (present, and null) in the response object
+        of `response.created` and `response.done`; a server that does not send the field at all
+        says nothing, and its responses stay ordinary ones.
+        """
+        response_id = ident(response.get("id"))
+        if response_id is None or "conversation_id" not in response or response["conversation_id"] is not None:
+            return
+        self._out_of_band.add(response_id)
+        for item in self.items.values():
+            if item.response_id == response_id:
+                self._mark_out_of_band(item)
 
     # -- handlers -------------------------------------------------------------------------
 
@@ -325,6 +349,10 @@ class Conversation:
             item.origin = Origin.RESPONSE  # its `conversation.item.*` echo came first: a response made it
         self._on_item({"item": raw}, at)
         item.response_id = response_id or item.response_id
+        self._mark_out_of_band(item)
+
+    def _on_response_created(self, data: dict[str, Any], at: float) -> None:
+        self._note_response(field(data, "response"))
 
     def _on_output_delta(self, data: dict[str, Any], at: float) -> None:
         item_id = ident(data.get("item_id"))
@@ -367,12 +395,17 @@ class Conversation:
 
     def _on_response_done(self, data: dict[str, Any], at: float) -> None:
         response = field(data, "response")
+        self._note_response(response)
+        response_id = ident(response.get("id"))
         status = text(response.get("status")) or "completed"
         for raw in objects(response.get("output")):
             item_id = ident(raw.get("id"))
             item = self.items.get(item_id) if item_id is not None else None
             if item is None:
                 continue
+            # Its deltas may not have named the response: its output list does.
+            item.response_id = item.response_id or response_id
+            self._mark_out_of_band(item)
             item.status = status if status != "completed" else text(raw.get("status")) or status
             if item.state is TextState.STREAMING:
                 item.state = TextState.DONE
@@ -455,7 +488,7 @@ _HANDLERS: dict[str, _Handler] = {
     "input_audio_buffer.speech_stopped": _ignore,
     "input_audio_buffer.cleared": _ignore,
     "input_audio_buffer.timeout_triggered": _ignore,
-    "response.created": _ignore,
+    "response.created": Conversation._on_response_created,
     "response.content_part.added": _ignore,
     "response.content_part.done": _ignore,
     "response.output_audio.done": _ignore,
