@@ -262,3 +262,13 @@ async def test_home_selects_the_first_row_and_o_without_a_row_says_how_to_select
         await pilot.press("home")
         assert transcript.selected == "u0" and transcript.scroll_offset.y == 0
         assert "question 0" in shown(transcript)
+
+
+def test_an_out_of_band_reply_is_marked_as_not_in_the_conversation() -> None:
+    """A reply to `response.create` with `conversation: "none"` looks like a turn unless it says it
+    is not one: its head says so (the exports' words) and its words are dimmed."""
+    kept_out = Item(id="a1", role="assistant", origin=Origin.OUT_OF_BAND, text="a summary", state=TextState.DONE)
+    text = render_item(kept_out)
+    assert text.plain.splitlines()[0] == "assistant  out of band: not in the conversation"
+    ordinary = render_item(Item(id="a2", role="assistant", text="a turn", state=TextState.DONE))
+    assert "out of band" not in ordinary.plain

@@ -29,6 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.conversation import Item, Origin, TextState
+from tui.conversation.export import OUT_OF_BAND
 from tui.protocol import printable
 
 from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height
@@ -72,6 +73,8 @@ def render_item(item: Item, *, buffer_audio: str = RECORDED_AUDIO) -> Text:
         facts.append(buffer_audio if item.origin is Origin.BUFFER else "audio via conversation.item.create")
     if item.kind == "function_call" and item.name:
         facts.append(f"call {printable(item.name)}")
+    if item.origin is Origin.OUT_OF_BAND:
+        facts.append(OUT_OF_BAND)  # a reply the server kept out of the conversation
     if item.state is TextState.STREAMING and item.text:
         facts.append("streaming…")
     if item.status in ("cancelled", "incomplete", "truncated"):
@@ -87,7 +90,7 @@ def render_item(item: Item, *, buffer_audio: str = RECORDED_AUDIO) -> Text:
         body = Text(f"(transcription failed: {printable(item.error or '')})", style="bold red")
     else:
         body = Text(printable(item.display_text, lines=True))  # server text: never markup, never a terminal command
-        if not item.text:
+        if not item.text or item.origin is Origin.OUT_OF_BAND:
             body.stylize("italic dim")
     return Text.assemble(head, "\n", body)
 
