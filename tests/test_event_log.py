@@ -18,6 +18,7 @@ from tui.journal import Finder, Journal, Links, LogView, PayloadPolicy, Pipeline
 from tui.protocol import Envelope, local_envelope
 from tui.widgets import EventLog
 from tui.widgets.log_format import Columns, abbreviate_type
+from tui.widgets.virtual import line_width
 
 
 class LogApp(App[None]):
@@ -404,3 +405,28 @@ async def test_a_following_log_stays_at_its_end_when_the_pane_shrinks() -> None:
         await pilot.pause()
         assert log.tail and log.scroll_offset.y == log.max_scroll_y
         assert "s59" in drawn_from_offset(log)[-1]
+
+
+async def test_a_summary_cut_at_the_pane_s_edge_ends_with_an_ellipsis() -> None:
+    """A cut id must not look whole: at 100 columns a long response id (a server's own) does not
+    fit, and the line says so; where it fits it is whole, with no ellipsis. The cached line of one
+    width is not reused at another."""
+    response_id = "resp_" + "7ROZKMuYbvvIMWj4l377S" * 3
+    app = LogApp()
+    async with app.run_test(size=(100, 10)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("response.done", response={"id": response_id, "status": "completed"})])
+        await pilot.pause()
+        line = drawn(log)[0]
+        assert line.endswith("…") and response_id not in line
+        assert "resp_7ROZ" in line and len(log.render_line(0).text) == line_width(log)
+        log.focus()
+        await pilot.press("up")  # selected, and with find's highlights (drawn another way)
+        log.set_finder(Finder("7ROZ"))
+        await pilot.pause()
+        assert drawn(log)[0].endswith("…") and len(log.render_line(0).text) == line_width(log)
+        await pilot.press("end")
+        await pilot.resize_terminal(200, 10)
+        await wait_for(pilot, lambda: log.size.width == 200, 5, "the pane to widen")
+        line = drawn(log)[0]
+        assert response_id in line and "…" not in line

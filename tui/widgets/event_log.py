@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -263,7 +264,10 @@ class EventLog(ScrollView, can_focus=True):
             if selected:
                 text.stylize(cursor_style)
             segments = list(text.render(self.app.console))
-        return Strip(segments).crop_extend(0, width, base)
+        length = Segment.get_line_length(segments)  # what the Strip would measure for its crop
+        if length > width:
+            return Strip(_ellipsized(segments, width, base), width)
+        return Strip(segments, length).crop_extend(0, width, base)
 
     def notify_style_update(self) -> None:
         """A new look (a theme) invalidates every cached line; a focus moving does not."""
@@ -522,6 +526,16 @@ class EventLog(ScrollView, can_focus=True):
     def cursor_line(self) -> int | None:
         """The selected screen line, or None while following."""
         return self._cursor_line
+
+
+def _ellipsized(segments: list[Segment], width: int, base: Style) -> list[Segment]:
+    """A line longer than `width` cells cut to exactly `width`, the last an ellipsis in the style of
+    the text it replaces: a summary cut at the pane's edge must say so, or a cut id looks whole.
+    Cut here, not by a Strip's crop: that would build a second Strip (and its caches) per line."""
+    if width < 1:
+        return []
+    cut = Segment.adjust_line_length(segments, width - 1, base)  # a wide character cut in two: a space
+    return [*cut, Segment("…", cut[-1].style if cut else base)]
 
 
 __all__ = ["EventLog"]
