@@ -338,3 +338,38 @@ async def test_o_on_a_response_with_several_output_items_goes_to_the_first_and_s
         await pilot.pause()
         assert app.query_one(Transcript).selected == "item_a"
         assert any("first of the 2 items" in text for _, text in notices(app)), notices(app)
+
+
+async def test_a_reply_s_run_is_titled_by_what_it_holds_and_y_copies_all_of_it(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    """A reply's run mixes audio and transcript deltas: its details are titled as its row reads,
+    with how many of each kind (not by its first frame's type), and y on it copies the whole run
+    (the row stands for all its frames), as its details' c does."""
+    import json
+
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await pilot.press("t", *"turn on the kitchen lights", "enter", "escape")
+        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
+        await views_settled(pilot, app)
+        log = app.event_log
+        [run] = [row for row in app.log_view.rows if row.key is not None and row.key[0] == "response"]
+        kinds = {app.journal[i].type for i in run.members}
+        assert kinds == {"response.output_audio.delta", "response.output_audio_transcript.delta"}
+        audio = sum(app.journal[i].type == "response.output_audio.delta" for i in run.members)
+        log.focus()
+        log.select_line(app.log_view.line_of(run))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the run's details")
+        title = str(app.screen.query_one(VerticalScroll).border_title)
+        assert title == f"response deltas ×{run.count} · audio ×{audio} · transcript ×{run.count - audio}"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, EventDetail), 5, "the log again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("copied" in text for _, text in notices(app)), 5, "the copy")
+        assert any(f"{run.count} frames" in text for _, text in notices(app)), notices(app)
+    [saved] = (tmp_path / "rt-tui-data" / "saved").iterdir()
+    copied = json.loads(saved.read_text())
+    assert [frame["type"] for frame in copied] == [app.journal[i].type for i in run.members]

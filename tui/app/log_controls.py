@@ -218,7 +218,8 @@ class LogControls(AppBase):
             if index is not None and not self.event_log.select_frame(index):
                 self.say(f"frame #{self.journal[index].seq} is hidden by the filter")
 
-        self.push_screen(EventDetail(self.journal, self.links, event.indices, self.recover_payload), jumped)
+        detail = EventDetail(self.journal, self.links, event.indices, self.recover_payload, label=event.label)
+        self.push_screen(detail, jumped)
 
     def recover_payload(self, index: int) -> str | None:
         """A dropped frame's wire text, read back from the capture file."""
@@ -255,7 +256,9 @@ class LogControls(AppBase):
 
     @on(EventLog.CopyFrame)
     def _copy_frame(self, event: EventLog.CopyFrame) -> None:
-        detail = EventDetail(self.journal, self.links, [event.index], self.recover_payload)
+        detail = EventDetail(self.journal, self.links, event.indices, self.recover_payload)
+        if len(event.indices) > 1:
+            self.say(f"the run's {len(event.indices):,} frames, as a JSON list:", title="Copy")
         self.keep_text(detail.frames_json(), detail.file_name(), copy=True)
 
     @on(EventDetail.Export)

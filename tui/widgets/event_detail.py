@@ -27,7 +27,7 @@ from tui.journal import Frame, Journal, Links
 from tui.protocol import printable, redact, strict_json
 
 from .key_footer import KeyFooter
-from .log_format import ARROWS, delta_text, size_text, time_text
+from .log_format import ARROWS, delta_text, kinds_text, run_kinds, size_text, time_text
 
 MAX_STRING = 4000
 """Strings longer than this are cut in the view (copy and save keep them whole)."""
@@ -64,12 +64,16 @@ class EventDetail(ModalScreen[int | None]):
             self.copy = copy
             super().__init__()
 
-    def __init__(self, journal: Journal, links: Links | None, indices: list[int], recover: Recover | None) -> None:
+    def __init__(
+        self, journal: Journal, links: Links | None, indices: list[int], recover: Recover | None, *, label: str = ""
+    ) -> None:
         super().__init__()
         self.journal = journal
         self.links = links
         self.indices = indices
         self.recover = recover
+        self.label = label
+        """A run's label as the log shows it (`response deltas ×48`); empty for a frame."""
 
     def compose(self) -> ComposeResult:
         shown = self.indices[:MAX_FRAMES]
@@ -79,13 +83,24 @@ class EventDetail(ModalScreen[int | None]):
             parts += self._linked(index)
         if len(self.indices) > MAX_FRAMES:
             parts.append(Text(f"… {len(self.indices) - MAX_FRAMES} more frames (export the run to see them all)"))
-        first = self.journal[self.indices[0]]
         with VerticalScroll() as scroll:
-            count = f" · {len(self.indices)} frames" if len(self.indices) > 1 else ""
-            scroll.border_title = Text(f"{printable(first.type)}{count}")
+            scroll.border_title = Text(self.heading())
             scroll.border_subtitle = "c copy · s save · x linked frame · esc close"
             yield Static(Group(*parts))
         yield KeyFooter()  # this view's keys, not the screen's under it
+
+    def heading(self) -> str:
+        """What the frames are: a frame's type, a run of one type's count; a run that mixes kinds
+        of delta (a reply's audio and transcript) is named as its row in the log reads, with how
+        many of each kind: the first frame's type would hide the others."""
+        count = len(self.indices)
+        first = printable(self.journal[self.indices[0]].type)
+        if count == 1:
+            return first
+        kinds = run_kinds(self.journal, self.indices)
+        if len(kinds) == 1:
+            return f"{first} · {count:,} frames"
+        return f"{printable(self.label or f'{count:,} frames')} · {kinds_text(kinds)}"
 
     def _frame(self, index: int, label: str = "") -> list[RenderableType]:
         frame = self.journal[index]

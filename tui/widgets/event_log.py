@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from tui.journal import Finder, Journal, Line, LogView
 
-from .log_format import Columns, RunDigest, counted, line_pieces, line_segments, render_line, row_text
+from .log_format import Columns, RunDigest, counted, line_pieces, line_segments, render_line, row_text, run_label
 from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height
 
 _COMPONENTS = ("event-log--cursor", "event-log--match")
@@ -64,10 +64,12 @@ class EventLog(ScrollView, can_focus=True):
     """Follow new frames. Off as soon as the user moves; `end` turns it back on."""
 
     class Details(Message):
-        """The user asked for the details of frames (one frame, or every frame of a run)."""
+        """The user asked for the details of frames (one frame, or every frame of a run, with the
+        run's label as the log shows it)."""
 
-        def __init__(self, indices: list[int]) -> None:
+        def __init__(self, indices: list[int], label: str = "") -> None:
             self.indices = indices
+            self.label = label
             super().__init__()
 
     class ShowItem(Message):
@@ -80,10 +82,10 @@ class EventLog(ScrollView, can_focus=True):
             super().__init__()
 
     class CopyFrame(Message):
-        """The user asked to copy a frame."""
+        """The user asked to copy a frame, or every frame of a run (what its row stands for)."""
 
-        def __init__(self, index: int) -> None:
-            self.index = index
+        def __init__(self, indices: list[int]) -> None:
+            self.indices = indices
             super().__init__()
 
     class Notice(Message):
@@ -425,7 +427,7 @@ class EventLog(ScrollView, can_focus=True):
         if line is None:
             return
         if line.member < 0 and line.row.count > 1:
-            self.post_message(self.Details(list(line.row.members)))
+            self.post_message(self.Details(list(line.row.members), run_label(self.journal, line.row)))
         else:
             self.post_message(self.Details([line.frame_index]))
 
@@ -467,10 +469,15 @@ class EventLog(ScrollView, can_focus=True):
             self.post_message(self.Notice("this frame names no conversation item, nor made one"))
 
     def action_copy(self) -> None:
-        """Ask for the selected frame to be copied."""
+        """Ask for the selected frame to be copied; on a collapsed run's line, the whole run (as `d`
+        shows it and its `c` copies it): the row stands for all of its frames, not its first."""
         line = self._line_at_cursor()
-        if line is not None:
-            self.post_message(self.CopyFrame(line.frame_index))
+        if line is None:
+            return
+        if line.member < 0 and line.row.count > 1:
+            self.post_message(self.CopyFrame(list(line.row.members)))
+        else:
+            self.post_message(self.CopyFrame([line.frame_index]))
 
     # -- find -------------------------------------------------------------------------------
 

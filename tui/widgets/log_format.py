@@ -219,8 +219,23 @@ class RunDigest:
             parts.append(_audio_total(self.audio_bytes))
         parts += [x for x in (first.response_id or first.item_id,) if x]
         if len(self.counts) > 1:
-            parts.append(" · ".join(f"{name} ×{n}" for name, n in self.counts.items()))
+            parts.append(kinds_text(self.counts))
         return " · ".join(parts)
+
+
+def kinds_text(counts: dict[str, int]) -> str:
+    """`audio ×24 · transcript ×24`: how many frames of each kind a run of deltas holds."""
+    return " · ".join(f"{name} ×{n}" for name, n in counts.items())
+
+
+def run_kinds(journal: Journal, indices: list[int]) -> dict[str, int]:
+    """The short name of each kind of delta among frames `indices` (`audio`, `transcript`…), and
+    how many of each, in the order they first come."""
+    counts: dict[str, int] = {}
+    for index in indices:
+        short = _short_name(journal.type_at(index))
+        counts[short] = counts.get(short, 0) + 1
+    return counts
 
 
 @lru_cache(maxsize=1024)
