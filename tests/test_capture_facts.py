@@ -40,33 +40,36 @@ async def test_every_local_fact_in_the_journal_is_in_the_capture_once_and_in_ord
     url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
     first_server = Simulator(config)
     await first_server.start()  # listening before the app starts: its first connect succeeds
-    with no_sound_card(tmp_path):
-        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: session_ready(app), 15, "the first session")
-            for _ in range(2):  # each press tries the microphone again, and notes it again
-                await pilot.press("space")
-                await wait_for(
-                    pilot,
-                    lambda: app.query_one(Recorder).state is RecorderState.UNAVAILABLE,
-                    5,
-                    "the recorder to report the missing device",
-                )
-                app.query_one(Recorder).state = RecorderState.IDLE
-            first = app.facts.session_id
-            await pilot.press("ctrl+r")  # while connected: the fact is the open session's
-            await wait_for(pilot, lambda: session_ready(app) and app.facts.session_id != first, 15, "ctrl+r")
-            second = app.facts.session_id
-            await first_server.close()  # 1001 going away
-            await wait_for(pilot, lambda: app.facts.ended, 10, "the app to see the server gone")
-            async with Simulator(config):  # back: the app reconnects on its own, between sessions
-                await wait_for(
-                    pilot, lambda: session_ready(app) and app.facts.session_id != second, 15, "the reconnect"
-                )
-                assert app.session is not None
-                await app.session.close()
-                await views_settled(pilot, app)
-                journaled = [(frame.seq, frame.type) for frame in app.journal if frame.type != DERIVED]
+    try:
+        with no_sound_card(tmp_path):
+            app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+            async with app.run_test(size=(120, 40)) as pilot:
+                await wait_for(pilot, lambda: session_ready(app), 15, "the first session")
+                for _ in range(2):  # each press tries the microphone again, and notes it again
+                    await pilot.press("space")
+                    await wait_for(
+                        pilot,
+                        lambda: app.query_one(Recorder).state is RecorderState.UNAVAILABLE,
+                        5,
+                        "the recorder to report the missing device",
+                    )
+                    app.query_one(Recorder).state = RecorderState.IDLE
+                first = app.facts.session_id
+                await pilot.press("ctrl+r")  # while connected: the fact is the open session's
+                await wait_for(pilot, lambda: session_ready(app) and app.facts.session_id != first, 15, "ctrl+r")
+                second = app.facts.session_id
+                await first_server.close()  # 1001 going away
+                await wait_for(pilot, lambda: app.facts.ended, 10, "the app to see the server gone")
+                async with Simulator(config):  # back: the app reconnects on its own, between sessions
+                    await wait_for(
+                        pilot, lambda: session_ready(app) and app.facts.session_id != second, 15, "the reconnect"
+                    )
+                    assert app.session is not None
+                    await app.session.close()
+                    await views_settled(pilot, app)
+                    journaled = [(frame.seq, frame.type) for frame in app.journal if frame.type != DERIVED]
+    finally:
+        await first_server.close()  # idempotent: already closed unless the test failed first
     # The folders are named by the second they were made in: order them by their first record.
     files = sorted(Path(os.environ["RT_TUI_DATA_DIR"]).glob("sessions/*/frames.jsonl"), key=first_seq)
     captured = [(env.seq, env.type) for path in files for env in read_capture(path)]

@@ -23,17 +23,21 @@ async def test_a_server_that_restarts_with_1001_going_away_is_reconnected_to_on_
     config = SimulatorConfig(host="127.0.0.1", port=port)
     url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
     app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
-    async with app.run_test(size=(120, 40)) as pilot:
-        async with Simulator(config):
+    first_server = Simulator(config)
+    await first_server.start()  # listening before the app starts: its first connect succeeds
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 15, "the first session")
             first = app.facts.session_id
-        # The simulator closed every connection with 1001 "going away" as it shut down.
-        await wait_for(pilot, lambda: app.facts.ended, 10, "the app to see the server gone")
-        assert "code 1001" in app.facts.describe()
-        async with Simulator(config):
-            await wait_for(
-                pilot, lambda: session_ready(app) and app.facts.session_id != first, 15, "a new session, on its own"
-            )
+            await first_server.close()  # every connection closed with 1001 "going away", as on shutdown
+            await wait_for(pilot, lambda: app.facts.ended, 10, "the app to see the server gone")
+            assert "code 1001" in app.facts.describe()
+            async with Simulator(config):
+                await wait_for(
+                    pilot, lambda: session_ready(app) and app.facts.session_id != first, 15, "a new session, on its own"
+                )
+    finally:
+        await first_server.close()  # idempotent: already closed unless the test failed first
 
 
 async def test_an_expired_session_closed_with_1001_is_left_to_the_user() -> None:
