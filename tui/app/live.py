@@ -23,6 +23,16 @@ from .base import AppBase
 from .reconnect import ended_by_expiry
 from .voice import TurnMode, VoiceError
 
+KEPT_VAD_HINT = (
+    "The server kept its own turn detection ({turns}: it rejected the session.update that turned it "
+    "off). Press space to listen, pause and the server ends your turn and answers, space again stops "
+    "listening; or t to type a message."
+)
+"""The empty transcript's first paragraph while the server ends turns itself (`_listen_for_server_vad`)."""
+
+FOLLOW_TURNS_SECONDS = 0.1
+"""How often the recorder checks who ends turns against the session facts."""
+
 CONNECTION_TROUBLE = ("Connection failed", "Disconnected", "Reconnect", "Session failed", "No target")
 """Titles of the notices about a connection's trouble: taken down when a connection opens."""
 
@@ -35,10 +45,19 @@ class LiveSession(AppBase):
     between sessions (`self.capture` stays set then, for the folder files are saved in)."""
     _facts_waiting: list[Envelope] | None = None
     """Facts published while no capture was open, for the head of the next session's capture."""
+    _following_turns = False
+    """Whether the timer of `_follow_server_turns` runs (started with the first session)."""
+    _hint_before_kept: tuple[str, ...] | None = None
+    """The empty transcript's hint before `KEPT_VAD_HINT` took its first paragraph's place."""
 
     @work(exclusive=True, group="session", exit_on_error=False, description="Realtime session")
     async def run_session(self) -> None:
         """Connect, configure the session, live until it closes; reconnect on its own after a drop."""
+        if not self._following_turns:
+            # A timer, since nothing of the live session's runs when the pump takes a frame in: the
+            # session facts change with session.created and a rejection, the recorder must follow.
+            self._following_turns = True
+            self.set_interval(FOLLOW_TURNS_SECONDS, self._follow_server_turns)
         while True:
             retry = await self._one_session()
             if not retry or self._quitting or not self.settings.reconnect:
@@ -208,13 +227,45 @@ class LiveSession(AppBase):
         """`session.updated` frames received in this connection."""
         return self.facts.updates_applied
 
+    def _kept_turns(self) -> str:
+        """Who ends turns when the server refused the session.update that set the app's mode and kept
+        turn detection of its own ("server VAD", "manual turns"); "" when it does what we asked."""
+        facts = self.facts
+        if facts.ended or not facts.last_update_rejected:
+            return ""
+        server_turns = facts.turn_detection
+        if self.voice.mode is TurnMode.PUSH_TO_TALK and server_turns is not None:
+            return server_turns.replace("_vad", " VAD").replace("_", " ")
+        if self.voice.mode is TurnMode.HANDS_FREE and server_turns is None:
+            return "manual turns"
+        return ""
+
+    def _follow_server_turns(self) -> None:
+        """Show who really ends turns: the recorder's mode, and the empty transcript's first line."""
+        kept = self._kept_turns()
+        if kept == self.recorder.kept:
+            return
+        self.recorder.kept = kept
+        listens = kept.endswith("VAD")
+        if listens and self._hint_before_kept is None:
+            self._hint_before_kept = self.transcript.hint
+            self.transcript.hint = (KEPT_VAD_HINT.format(turns=kept), *self._hint_before_kept[1:])
+        elif not listens and self._hint_before_kept is not None:
+            self.transcript.hint, self._hint_before_kept = self._hint_before_kept, None
+
     async def action_talk(self) -> None:
         """Start a push-to-talk turn, or end it: commit, then ask for a response."""
         if self._busy:
             return
         recorder = self.recorder
         if self.voice.mode is TurnMode.HANDS_FREE:
-            self.say("hands-free is on: just speak (v switches back to push-to-talk)")
+            if self._kept_turns():  # the server refused VAD: nothing ends a turn while the mic streams
+                self.say("the server kept manual turns (session.update rejected): v goes back to push-to-talk")
+            else:
+                self.say("hands-free is on: just speak (v switches back to push-to-talk)")
+            return
+        if self._kept_turns():
+            await self._listen_for_server_vad()
             return
         async with self._voice_step():
             if not self.voice.recording:
@@ -227,6 +278,24 @@ class LiveSession(AppBase):
                 recorder.message = f"sent {sent_ms / 1000:.1f} s"
                 recorder.state = RecorderState.IDLE
 
+    async def _listen_for_server_vad(self) -> None:
+        """Space while the server kept its VAD (it rejected our session.update that turned it off):
+        start streaming the microphone, or stop it, never committing.
+
+        The server commits each turn when you pause, and answers it. A push-to-talk commit of ours
+        on top would come second and find the buffer empty (input_audio_buffer_commit_empty, the
+        classic double commit), and a response.create would collide with the server's own. So space
+        streams as hands-free does and leaves the turns to the server, and the recorder says so."""
+        recorder = self.recorder
+        async with self._voice_step():
+            if not self.voice.recording:
+                await self.voice.start_turn()
+                recorder.message = ""
+                recorder.state = RecorderState.LISTENING
+            else:
+                await self.voice.stop_listening()
+                recorder.state = RecorderState.IDLE
+
     async def action_hands_free(self) -> None:
         """Toggle hands-free: server VAD decides when you have finished speaking."""
         if self._busy:
@@ -234,7 +303,9 @@ class LiveSession(AppBase):
         recorder = self.recorder
         async with self._voice_step():
             if self.voice.mode is TurnMode.PUSH_TO_TALK:
-                if self.voice.recording:
+                if self.voice.recording and self._kept_turns():
+                    await self.voice.stop_listening()  # the server's VAD commits: never a second commit
+                elif self.voice.recording:
                     await self.voice.finish_turn()
                 update = session_update(session_options(self.settings, turn_detection="server_vad"))
                 await self.voice.start_hands_free(update)

@@ -98,6 +98,13 @@ class VoiceController:
         session.send({"type": "response.create"})
         return sent_ms
 
+    async def stop_listening(self) -> int:
+        """Stop the microphone without committing (the server's VAD commits each turn it heard, so a
+        commit of ours would come second and find the buffer empty); returns the ms sent."""
+        sent_ms = await self._stop_mic()
+        self.last_turn_ms = sent_ms
+        return sent_ms
+
     async def start_hands_free(self, session_update: dict[str, object]) -> None:
         """Switch the session to server VAD and stream the microphone continuously."""
         session = self._open_session()

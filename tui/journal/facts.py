@@ -248,11 +248,16 @@ class SessionFacts:
         config = turn_detection_config(self.applied)
         return (text(config.get("type")) or "vad") if config is not None else None
 
+    @property
+    def last_update_rejected(self) -> bool:
+        """True when the server refused the last `session.update` we sent: `applied` is what it kept."""
+        return bool(self.rejections) and self.rejections[-1].update_index == self._last_update
+
     def describe(self) -> str:
         """One line: who ends turns and whether input is transcribed; or why the session ended."""
         if self.ended:
             return self.reason or self.state
-        if self.rejections and self.rejections[-1].update_index == self._last_update:
+        if self.last_update_rejected:
             return "session.update rejected: the server kept its previous configuration"
         if self.applied is None:
             return ""

@@ -51,6 +51,10 @@ class Recorder(Widget):
     state: reactive[RecorderState] = reactive(RecorderState.IDLE)
     level: reactive[float] = reactive(0.0)
     mode: reactive[str] = reactive("push-to-talk")
+    kept: reactive[str] = reactive("")
+    """Who ends turns when the server refused the `session.update` that set `mode` and kept its own
+    turn detection ("server VAD", "manual turns"): shown in place of `mode`, since it is what the
+    server does. Empty when the server does what `mode` asked."""
     message: reactive[str] = reactive("")
     started_at: reactive[float | None] = reactive(None)
 
@@ -94,19 +98,29 @@ class Recorder(Widget):
             ("░" * (METER_WIDTH - filled), "dim"),
             ("▏", "dim"),
         )
-        hint = {
-            RecorderState.IDLE: "space: talk" if self.mode == "push-to-talk" else "v: stop hands-free",
+        return Text.assemble(
+            (f"{icon} {label:<15}", style),
+            (f" {int(elapsed // 60):02d}:{elapsed % 60:04.1f} ", "bold"),
+            meter,
+            (f" {db:5.0f} dB ", "dim"),
+            (f" {self.kept or self.mode} ", "reverse"),
+            (f"  {self.message or self._hint()}", "italic"),
+        )
+
+    def _hint(self) -> str:
+        """The keys that matter now, and why the server ends turns its own way when it does."""
+        push_to_talk = self.mode == "push-to-talk"
+        if self.kept and self.state in (RecorderState.IDLE, RecorderState.LISTENING):
+            why = "the server kept it: session.update rejected"
+            if not push_to_talk:
+                return f"{why} · v: push-to-talk"
+            # Space listens as hands-free does and never commits: the server's VAD ends each turn.
+            return f"{why} · space: {'stop listening' if self.state is RecorderState.LISTENING else 'listen'}"
+        return {
+            RecorderState.IDLE: "space: talk" if push_to_talk else "v: stop hands-free",
             RecorderState.RECORDING: "space: send",
             RecorderState.LISTENING: "v: stop hands-free",
             RecorderState.SENDING: "",
             RecorderState.UNAVAILABLE: "",
             RecorderState.DISCONNECTED: "ctrl+r: reconnect",
         }[self.state]
-        return Text.assemble(
-            (f"{icon} {label:<15}", style),
-            (f" {int(elapsed // 60):02d}:{elapsed % 60:04.1f} ", "bold"),
-            meter,
-            (f" {db:5.0f} dB ", "dim"),
-            (f" {self.mode} ", "reverse"),
-            (f"  {self.message or hint}", "italic"),
-        )

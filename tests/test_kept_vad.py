@@ -1,0 +1,57 @@
+"""A rejected `session.update` leaves the server's own turn detection in force (server VAD, from
+session.created): the recorder says so, and space listens without committing, since the server
+commits each turn itself and a second commit would find the buffer empty."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.app_helpers import items, reply_done, screen_text, views_settled, wait_for
+from tests.audio_helpers import FifoFeeder, fake_alsa
+from tests.server_helpers import silence, speech_pcm24
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
+from tui.protocol import Direction
+from tui.widgets import Recorder, RecorderState, Transcript
+
+QUESTION = "what is the weather like in London today"
+
+
+async def test_after_a_rejected_update_space_listens_and_the_servers_vad_ends_the_turn(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    speech = speech_pcm24(QUESTION)
+    with FifoFeeder(tmp_path / "mic.fifo") as feeder, fake_alsa(tmp_path / "mic.fifo", None):
+        settings = Settings(
+            target=TargetChoice.URL, url=simulator_url, playback=False, transcription_model="nonsense-model"
+        )
+        app = RtApp(settings)
+        async with app.run_test(size=(160, 48)) as pilot:
+            recorder = app.query_one(Recorder)
+            await wait_for(pilot, lambda: app.facts.last_update_rejected, 10, "the update to be rejected")
+            assert app.facts.turn_detection == "server_vad"  # what session.created said, and the server kept
+            await wait_for(pilot, lambda: recorder.kept == "server VAD", 5, "the recorder to follow the server")
+            await views_settled(pilot, app)
+            shown = screen_text(app)
+            assert "server VAD" in shown and "the server kept it: session.update rejected" in shown
+            assert "push-to-talk" not in shown and "space: talk" not in shown
+            assert "The server kept its own turn detection (server VAD" in app.query_one(Transcript).hint[0]
+            assert "Press space to talk" not in shown
+            await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack to load")
+            await pilot.press("space")
+            assert recorder.state is RecorderState.LISTENING
+            feeder.play(silence(500) + speech + silence(1200))
+            # The kept session does not transcribe (session.created had no transcription): no words.
+            await wait_for(
+                pilot, lambda: items(app, "user") and reply_done(app), 30, "the server's VAD to end the turn, the reply"
+            )
+            await pilot.press("space")
+            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "listening to stop")
+            await views_settled(pilot, app)
+            sent = [frame.type for frame in app.journal if frame.direction is Direction.OUT]
+            received = [frame.type for frame in app.journal if frame.direction is Direction.IN]
+    assert "input_audio_buffer.append" in sent
+    # The server committed the turn and answered it: nothing of ours doubled either.
+    assert "input_audio_buffer.commit" not in sent and "response.create" not in sent
+    assert "input_audio_buffer.committed" in received
+    assert received.count("error") == 1  # the rejection only: no input_audio_buffer_commit_empty
