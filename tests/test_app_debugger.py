@@ -373,3 +373,41 @@ async def test_a_reply_s_run_is_titled_by_what_it_holds_and_y_copies_all_of_it(
     [saved] = (tmp_path / "rt-tui-data" / "saved").iterdir()
     copied = json.loads(saved.read_text())
     assert [frame["type"] for frame in copied] == [app.journal[i].type for i in run.members]
+
+
+async def test_esc_leaves_the_filter_bar_showing_the_filter_in_force() -> None:
+    """What was typed and not applied (a rejected query, or one left with Esc) must not stay in the
+    bar under a title naming another filter: Esc puts the filter in force back, and its counts."""
+    from tests.journal_helpers import received, sent
+    from tui.journal import Family
+
+    def status(app: RtApp) -> str:
+        return str(app.filter_bar.query_one(".query-bar--status").render())
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest([sent("response.create"), received("response.created", response={"id": "resp_1"})])
+        await views_settled(pilot, app)
+        await pilot.press("f", *"dir:in", "enter")
+        await pilot.pause()
+        assert app.filter_bar.active == "dir:in"
+        await pilot.press("f", "ctrl+u", *"dir:sideways", "enter")  # rejected: the filter stays
+        await pilot.pause()
+        assert "expected in, out or local" in status(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.filter_bar.input.value == "dir:in"
+        assert "1 of 2 frames" in status(app)
+        assert not app.filter_bar.query_one(".query-bar--status").has_class("-error")
+        await pilot.press("f", "ctrl+u", *"dir:out", "escape")  # typed, never applied
+        await pilot.pause()
+        assert app.filter_bar.input.value == "dir:in" and "1 of 2 frames" in status(app)
+        assert "filter: dir:in" in str(app.event_log.border_title)
+        # With a family hidden, the bar holds the filter as typed: the toggles say the rest.
+        app.toggle_family(Family.SESSION)
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.filter_bar.input.value == "dir:in"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.filter_bar.active == "(dir:in) -family:session"

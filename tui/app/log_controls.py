@@ -103,6 +103,11 @@ class LogControls(AppBase):
     @on(QueryBar.Left)
     def _bar_left(self, event: QueryBar.Left) -> None:
         event.bar.close()
+        # The bar shows the query in force again: its counts with it.
+        if event.bar is self.filter_bar:
+            self._filter_status()
+        else:
+            self._find_status()
         self.event_log.focus()
 
     @on(FamilyToggles.Toggled)
@@ -138,6 +143,7 @@ class LogControls(AppBase):
             self.filter_bar.set_status(str(exc), error=True)
             return False
         self.filter_bar.active = combined
+        self.filter_bar.user_text = text
         if self.filter_bar.input.value != text:
             self.filter_bar.input.value = text  # a filter set by a key (o: its frames) shows in the bar too
         started = time.perf_counter()

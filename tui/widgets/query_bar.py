@@ -95,10 +95,15 @@ class QueryBar(Vertical):
         """The bar's input."""
         return self.query_one(Input)
 
+    @property
+    def text_in_force(self) -> str:
+        """The query in force as the user wrote it: what the input holds when nothing is typed."""
+        return self.active
+
     def open(self) -> None:
         """Show the bar and focus its input, holding the query in force."""
         self.add_class("-shown")
-        self.input.value = self.active
+        self.input.value = self.text_in_force
         # At once, not with focus() (which waits behind keys already queued): a query typed right
         # after `f` or `/` lands in the bar, not in the log's bindings.
         self.screen.set_focus(self.input)
@@ -140,8 +145,17 @@ class QueryBar(Vertical):
             return
         self.post_message(self.Submitted(self, event.value.strip()))
 
+    def revert(self) -> None:
+        """Show the query in force again, not what was typed and not applied (a rejected query's
+        reason goes with it): a bar that kept `dir:sideways` after Esc, under a title naming
+        another filter, left the user guessing which one applies. The app then says the counts."""
+        with self.prevent(Input.Changed):  # not a user's edit: no typing hint
+            self.input.value = self.text_in_force
+        self.set_status("")
+
     def key_escape(self) -> None:
-        """Leave the bar (the query in force stays)."""
+        """Leave the bar (the query in force stays, and the input shows it again)."""
+        self.revert()
         self.post_message(self.Left(self))
 
 
@@ -182,6 +196,14 @@ class FilterBar(QueryBar):
         example = "filter: type:response.* dir:in  -type:*.delta  item:ID  response.status!=completed"
         super().__init__("filter", example, journal, id=id)
         self.hidden_families: set[Family] = set()
+        self.user_text = ""
+        """The filter in force as typed; `active` adds the hidden families' terms to it."""
+
+    @property
+    def text_in_force(self) -> str:
+        """The filter as typed (the family toggles say the rest): opening the bar must not put the
+        families' terms in the input, where Enter would add them a second time."""
+        return self.user_text
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
