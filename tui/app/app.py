@@ -360,6 +360,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 recorder.state = RecorderState.DISCONNECTED
         elif recorder.state is RecorderState.DISCONNECTED and self.facts.state == "open":
             recorder.state = RecorderState.IDLE
+        self._follow_server_turns()  # a rejected session.update leaves the server's turn detection
 
     def ingest_for_display(self, envelopes: Iterable[Envelope]) -> None:
         """Publish envelopes as if a session had received them (screenshots, tests)."""

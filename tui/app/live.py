@@ -30,9 +30,6 @@ KEPT_VAD_HINT = (
 )
 """The empty transcript's first paragraph while the server ends turns itself (`_listen_for_server_vad`)."""
 
-FOLLOW_TURNS_SECONDS = 0.1
-"""How often the recorder checks who ends turns against the session facts."""
-
 CONNECTION_TROUBLE = ("Connection failed", "Disconnected", "Reconnect", "Session failed", "No target")
 """Titles of the notices about a connection's trouble: taken down when a connection opens."""
 
@@ -45,19 +42,12 @@ class LiveSession(AppBase):
     between sessions (`self.capture` stays set then, for the folder files are saved in)."""
     _facts_waiting: list[Envelope] | None = None
     """Facts published while no capture was open, for the head of the next session's capture."""
-    _following_turns = False
-    """Whether the timer of `_follow_server_turns` runs (started with the first session)."""
     _hint_before_kept: tuple[str, ...] | None = None
     """The empty transcript's hint before `KEPT_VAD_HINT` took its first paragraph's place."""
 
     @work(exclusive=True, group="session", exit_on_error=False, description="Realtime session")
     async def run_session(self) -> None:
         """Connect, configure the session, live until it closes; reconnect on its own after a drop."""
-        if not self._following_turns:
-            # A timer, since nothing of the live session's runs when the pump takes a frame in: the
-            # session facts change with session.created and a rejection, the recorder must follow.
-            self._following_turns = True
-            self.set_interval(FOLLOW_TURNS_SECONDS, self._follow_server_turns)
         while True:
             retry = await self._one_session()
             if not retry or self._quitting or not self.settings.reconnect:
@@ -241,7 +231,10 @@ class LiveSession(AppBase):
         return ""
 
     def _follow_server_turns(self) -> None:
-        """Show who really ends turns: the recorder's mode, and the empty transcript's first line."""
+        """Show who really ends turns: the recorder's mode, and the empty transcript's first line.
+        Called when the session facts change (the views' refresh) and when the user switches mode."""
+        if self.replay is not None or self.proxy is not None:
+            return  # no microphone of ours: a recording's or a client's turns are theirs
         kept = self._kept_turns()
         if kept == self.recorder.kept:
             return
@@ -316,6 +309,7 @@ class LiveSession(AppBase):
                 await self.voice.stop_hands_free(update)
                 recorder.mode = "push-to-talk"
                 recorder.state = RecorderState.IDLE
+        self._follow_server_turns()  # the mode asked for changed: the server may not do it
 
     @contextlib.asynccontextmanager
     async def _voice_step(self) -> AsyncIterator[None]:
