@@ -132,6 +132,9 @@ def test_event_and_seq_predicates(pipeline: Pipeline) -> None:
         ("/abc", "unclosed /regex/"),
         ("type:a |", "'|' needs a term"),
         ("| type:a", "needs a term"),
+        ("OR", "'OR' needs a term on both sides"),  # the word the user typed, not '|'
+        ("type:a OR", "'OR' needs a term"),
+        ("type:response.* (", "unclosed '('"),  # not "empty group": the group is not finished
         ("-", "'-' must be followed by a term"),
         ("type>3", "type takes"),
         ("error.code~(", "bad regex"),

@@ -115,7 +115,7 @@ class Query:
         while (token := self._peek()) is not None and token.kind == "or":
             self._pos += 1
             if self._peek() is None or self._peek().kind in ("or", "close"):  # type: ignore[union-attr]
-                raise QueryError("'|' needs a term on both sides")
+                raise QueryError(f"{token.text!r} needs a term on both sides")  # `|` or `OR`, as typed
             alternatives.append(self._parse_and())
         if len(alternatives) == 1:
             return alternatives[0]
@@ -126,7 +126,7 @@ class Query:
     def _parse_and(self) -> _Node:
         first = self._peek()
         if first is not None and first.kind == "or":
-            raise QueryError("'|' needs a term on both sides")
+            raise QueryError(f"{first.text!r} needs a term on both sides")
         terms: list[_Node] = []
         while (token := self._peek()) is not None and token.kind not in ("or", "close"):
             terms.append(self._parse_term())
@@ -153,6 +153,8 @@ class Query:
             inner = self._parse_term()
             return _Node(lambda frame: not inner.test(frame), inner.cost, inner.pure)
         if token.kind == "open":
+            if self._peek() is None:
+                raise QueryError("unclosed '('")  # before "empty group": the user has not finished
             node = self._parse_or()
             closing = self._peek()
             if closing is None or closing.kind != "close":
