@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
 
 from tests.app_helpers import (
     items,
@@ -411,3 +412,19 @@ async def test_esc_leaves_the_filter_bar_showing_the_filter_in_force() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.filter_bar.active == "(dir:in) -family:session"
+
+
+async def test_exporting_a_cleared_log_says_why_there_is_nothing_instead_of_writing_an_empty_file(
+    simulator_url: str,
+) -> None:
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await pilot.press("ctrl+l")
+        await views_settled(pilot, app)
+        assert app.log_view.shown == 0
+        await pilot.press("e")
+        await wait_for(pilot, lambda: app._notifications, 5, "a notice")
+        assert not isinstance(app.screen, ModalScreen)  # no dialog offering to write 0 frames
+        [notice] = [n for n in app._notifications if n.title == "Export"]
+        assert "nothing to export: the log view is empty" in notice.message and "undo clear" in notice.message

@@ -275,6 +275,13 @@ class LogControls(AppBase):
         """Export the frames the log shows as JSONL (audio kept, or replaced by a size tag)."""
         from tui.widgets.export_dialog import ExportDialog, ExportRequest
 
+        if not self.log_view.shown:
+            # An empty file helps nobody (and `rt-tui lint` refuses it): say why the view is empty.
+            why = "the filter matches no frame" if self.filter_bar.active.strip() else "the log view is empty"
+            cleared = self.log_view.floor > 0
+            undo = " (ctrl+l cleared it: the palette's 'log: undo clear' brings it back)" if cleared else ""
+            self.say(f"nothing to export: {why}{undo}", title="Export", severity="warning")
+            return
         folder = output_folder(self.capture.folder if self.capture is not None else None)
         default = folder / f"export-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
 
