@@ -119,9 +119,18 @@ async def test_an_error_is_linked_to_what_we_sent_and_the_detail_shows_both(simu
         assert isinstance(detail, EventDetail)
         text = screen_text(app)
         assert "response_cancel_not_active" in text and "caused by" in text and "response.cancel" in text
+        assert "Go to linked frame" in text
         await pilot.press("x")  # jump to the linked frame, closing the detail
         await pilot.pause()
         assert log.selected == cause
+        # A frame with no link: the detail view does not offer x.
+        created = next(f for f in app.journal if f.type == "session.created")
+        assert log.select_frame(created.index)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EventDetail)
+        text = screen_text(app)
+        assert "Go to linked frame" not in text and "x linked frame" not in text
 
 
 async def test_the_detail_view_wraps_a_long_string_and_end_reaches_the_last_line(simulator_url: str) -> None:

@@ -85,7 +85,8 @@ class EventDetail(ModalScreen[int | None]):
             parts.append(Text(f"… {len(self.indices) - MAX_FRAMES} more frames (export the run to see them all)"))
         with VerticalScroll() as scroll:
             scroll.border_title = Text(self.heading())
-            scroll.border_subtitle = "c copy · s save · x linked frame · esc close"
+            jump = " · x linked frame" if self._link_target() is not None else ""
+            scroll.border_subtitle = f"c copy · s save{jump} · esc close"
             yield Static(Group(*parts))
         yield KeyFooter()  # this view's keys, not the screen's under it
 
@@ -176,19 +177,30 @@ class EventDetail(ModalScreen[int | None]):
         suffix = f"-run-{len(self.indices)}" if len(self.indices) > 1 else ""
         return f"frame-{first.seq}-{first.type}{suffix}.json"
 
+    def _link_target(self) -> int | None:
+        """The frame `x` goes to: the first frame's cause, else its latest effect (an error)."""
+        if self.links is None:
+            return None
+        index = self.indices[0]
+        cause = self.links.cause_of.get(index)
+        if cause is not None:
+            return cause.cause
+        effects = self.links.effects_of.get(index)
+        return effects[-1].effect if effects else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`x` is offered only where there is a linked frame to go to (the footer follows)."""
+        if action == "jump":
+            return self._link_target() is not None
+        return True
+
     def action_jump(self) -> None:
         """Close and select the linked frame (the cause of an error, or the error of a cause)."""
-        if self.links is not None:
-            index = self.indices[0]
-            cause = self.links.cause_of.get(index)
-            if cause is not None:
-                self.dismiss(cause.cause)
-                return
-            effects = self.links.effects_of.get(index)
-            if effects:
-                self.dismiss(effects[-1].effect)
-                return
-        self.app.notify("this frame has no linked cause or error", markup=False)
+        target = self._link_target()
+        if target is not None:
+            self.dismiss(target)
+        else:
+            self.app.notify("this frame has no linked cause or error", markup=False)
 
     async def action_dismiss(self, result: int | None = None) -> None:
         self.dismiss(result)
