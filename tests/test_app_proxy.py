@@ -74,6 +74,9 @@ async def test_waiting_for_a_client_says_where_to_point_it_not_how_to_talk(simul
             text = screen_text(app)
             assert "Waiting for your client" not in text
             assert "No conversation items in this session yet" in text
+            # The status line keeps room for the session's counters: the proxy is named by host:port.
+            status = str(app.status_line.render())
+            assert "proxy on 127.0.0.1:" in status and "▼" in status and "/v1/realtime" not in status, status
 
 
 async def clients_done(pilot: Pilot[None], app: RtApp, url: str, sessions: tuple[tuple[int, int], ...]) -> None:

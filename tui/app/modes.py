@@ -12,7 +12,7 @@ from textual.app import SystemCommand
 
 from tui.bus import Mode, Topic
 from tui.model import SessionModel, new_model
-from tui.protocol import Envelope, printable
+from tui.protocol import Envelope, printable, short_target
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES
 
@@ -55,10 +55,14 @@ class Modes(AppBase):
 
         assert self.replay is not None
         recording = self.replay.recording
-        if recording.kind == "capture":
-            self.journal.capture_path = str(recording.path)  # payloads dropped from memory are read back
         scrub = Scrubber(tuple(recording.secrets))
         envelopes = [scrub.envelope(env) for env in recording.envelopes] if recording.secrets else recording.envelopes
+        # Payloads dropped from memory are read back from the capture file, as it is: only from a
+        # file that can be read again (not a pipe), and only when scrubbing changed no frame (the
+        # file would bring a secret back into a detail view or an export).
+        unchanged = all(ours is theirs for ours, theirs in zip(envelopes, recording.envelopes, strict=True))
+        if recording.kind == "capture" and recording.rereadable and unchanged:
+            self.journal.capture_path = str(recording.path)
         self.player = ReplayPlayer(envelopes, self.bus, FRAMES, speed=speed)
         self.run_worker(self._play(self.player), name="replay", group="replay", exit_on_error=False)
 
@@ -237,7 +241,9 @@ class Modes(AppBase):
     def _show_proxy_state(self) -> None:
         position = self.models.index(self.model) + 1
         sessions = f" · session {position}/{len(self.models)} (< >)" if len(self.models) > 1 else ""
-        self.status_line.state_override = f"proxy {self.proxy_url}{sessions}"
+        # Host and port: the whole address is in the waiting pane and the log; on one line it left no
+        # room for the session's id and counters.
+        self.status_line.state_override = f"proxy on {short_target(self.proxy_url)}{sessions}"
         self.status_line.refresh()
         self.refresh_bindings()
 
