@@ -299,3 +299,18 @@ def test_an_audio_tag_says_seconds_from_a_second_on_as_a_run_of_deltas_does() ->
 
     second_and_a_half = base64.b64encode(bytes(48 * 1585)).decode()
     assert audio_tag(second_and_a_half) == "[audio 74.3 KB · 1.58 s]"
+
+
+@pytest.mark.parametrize(
+    ("label", "short"),
+    [
+        ("ws://127.0.0.1:8799/v1/realtime?model=m&sim_drop_after=x", "127.0.0.1:8799"),
+        ("#1 127.0.0.1:52298 → ws://127.0.0.1:44763/v1/realtime?model=m", "#1 127.0.0.1:52298 → 127.0.0.1:44763"),
+        ("wss://user:secret@host.example:443/v1/realtime", "host.example:443"),
+        ("simulator · 127.0.0.1:41961", "simulator · 127.0.0.1:41961"),
+    ],
+)
+def test_a_short_target_keeps_host_and_port_of_every_url_in_a_label(label: str, short: str) -> None:
+    from tui.protocol import short_target
+
+    assert short_target(label) == short

@@ -10,6 +10,8 @@ before it is shown: each control character becomes its visible symbol (ESC → �
 
 from __future__ import annotations
 
+import re
+
 _PICTURES = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421} | dict.fromkeys(range(0x80, 0xA0), 0xFFFD)
 """C0 controls to their Unicode control pictures, DEL to ␡, C1 controls to the replacement mark."""
 
@@ -31,13 +33,12 @@ def printable(text: str, *, lines: bool = False) -> str:
 def short_target(label: str) -> str:
     """A target's label fit for a status line or a separator row: a URL becomes its host and port
     (`ws://127.0.0.1:8799/v1/realtime?model=…&sim_drop_after=…` → `127.0.0.1:8799`), the path
-    and query (already shown whole in the event log) left out; any other label is kept."""
+    and query (already shown whole in the event log) left out, also inside a longer label (a
+    proxied connection's `#1 127.0.0.1:52298 → ws://…`); any other label is kept."""
     if "://" not in label:
         return label
-    from urllib.parse import urlsplit  # only for URL labels
+    return _URL.sub(lambda match: match["host"], label)
 
-    try:
-        netloc = urlsplit(label).netloc
-    except ValueError:
-        return label
-    return netloc.rpartition("@")[2] or label
+
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/?#\s]*@)?(?P<host>[^/?#\s]+)[^\s]*", re.IGNORECASE)
+"""A URL in a label: its scheme, any user info (never shown), its host and port, and the rest."""
