@@ -166,7 +166,11 @@ VOICED_WINDOWS = 24
 MAX_WINDOWS = 400
 """Windows looked at per turn before giving up on finding signal (8 s of 20 ms chunks)."""
 VOICED_FLOOR = 200
-"""Mean absolute sample value (in either byte order) below which a window is treated as silence."""
+"""Mean absolute sample value (in either byte order) below which a window is treated as silence.
+
+Except when most of its samples read little-endian sit at full scale: swapped, 0x7FFF and 0x8000
+read -129 and 128, so hard-clipped audio is quiet only the wrong way round (see `PcmSampler._window`).
+"""
 _NATIVE_LITTLE = sys.byteorder == "little"
 
 
@@ -205,6 +209,8 @@ class PcmSampler:
         for k in range(count):
             at = skip + k * span // count
             at -= at % 3  # a base64 quantum boundary: 4 characters decode to 3 bytes
+            if at < skip:
+                at += 3  # not back into the header the samples follow
             if (start + at) % 2:
                 at += 3  # keep to sample boundaries of the whole turn
             if at >= size:
@@ -234,6 +240,17 @@ class PcmSampler:
             return  # quiet read either way round: the other order need not be summed
         level_be = sum(map(abs, xs_be))
         if level_be < VOICED_FLOOR * n:
+            # Quiet read big-endian: quiet audio sent byte-swapped, or little-endian samples at full
+            # scale, whose bytes (FF 7F, 00 80) read big-endian are -129 and 128. The bytes are the
+            # same; when most samples sit there, the server (reading little-endian) hears a clipped
+            # window, loud. Its byte-order sums are left out: read swapped, a signal pinned to two
+            # levels is only smaller, not smoother, and would pass for byte-swapped audio.
+            clipped = le.count(32767) + le.count(-32768)
+            if 2 * clipped < n:
+                return
+            self.voiced += 1
+            self.samples += n
+            self.clipped += clipped
             return
         self.voiced += 1
         self.samples += n
