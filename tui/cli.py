@@ -239,7 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="open a recorded session: an rt-tui capture, a browser HAR file, or a JSONL of frames",
         description="Open a recorded session in the same views as a live one. Nothing connects anywhere.",
     )
-    replay.add_argument("file", help="frames.jsonl (an rt-tui capture), a .har from DevTools, or JSONL of events")
+    replay.add_argument(
+        "file",
+        help="frames.jsonl (an rt-tui capture), a .har from DevTools, or JSONL of events; - with --json: "
+        "standard input",
+    )
     replay.add_argument("--json", action="store_true", help="print the normalised frames as JSON lines (for jq)")
     pace = replay.add_mutually_exclusive_group()
     pace.add_argument(
@@ -275,7 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
         "null or get requests refused. Exit 0: clean; 1: a finding of severity error; 2: unreadable input.",
     )
     lint.add_argument(
-        "file", nargs="?", help="frames.jsonl (an rt-tui capture), a .har from DevTools, or JSONL of events"
+        "file",
+        nargs="?",
+        help="frames.jsonl (an rt-tui capture), a .har from DevTools, or JSONL of events; - for standard input",
     )
     lint.add_argument("--json", action="store_true", help="one JSON object per finding")
     lint.add_argument("--rules", action="store_true", help="list every rule: id, severity, what triggers it")

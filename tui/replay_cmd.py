@@ -6,10 +6,12 @@ live session (journal, conversation, facts, links, linter). `--json` and `lint` 
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TextIO
 
 from tui.replay import Recording, ReplayError, load
+from tui.replay.sources import STDIN
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -31,6 +33,15 @@ def _load(path: str, command: str) -> Recording | None:
 
 def replay(path: str, *, json_out: bool = False, speed: float | None = None, out: TextIO | None = None) -> int:
     """Open a recording in the app, or print its frames as JSON lines (`json_out`)."""
+    if not json_out and _is_standard_input(path):
+        # The app reads its keys from standard input: it cannot also be the recording (checked
+        # before reading, so nothing is consumed for a replay that cannot start).
+        print(
+            "rt-tui replay: the app reads its keys from standard input, so the recording cannot come from "
+            "there: give a FILE (a pipe such as <(cmd) works), or use --json",
+            file=sys.stderr,
+        )
+        return EXIT_UNREADABLE
     recording = _load(path, "replay")
     if recording is None:
         return EXIT_UNREADABLE
@@ -41,6 +52,16 @@ def replay(path: str, *, json_out: bool = False, speed: float | None = None, out
     from tui.replay import ReplayRequest
 
     return run_app(Settings(capture=False, playback=False), replay=ReplayRequest(recording, speed))
+
+
+def _is_standard_input(path: str) -> bool:
+    """True for `-`, and for a name of the file standard input is (/dev/stdin, /proc/self/fd/0)."""
+    if path == STDIN:
+        return True
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdin.fileno()))
+    except (OSError, ValueError, AttributeError):  # no such file; stdin closed or replaced
+        return False
 
 
 def _print_frames(recording: Recording, out: TextIO) -> int:
@@ -99,11 +120,16 @@ def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int
             out.write(format_finding(finding, model.journal) + "\n")
         errors = sum(finding.severity is Severity.ERROR for finding in findings)
         out.write(
-            f"{recording.path.name}: {len(model.journal):,} frames ({recording.kind}), "
+            f"{_shown_name(recording)}: {len(model.journal):,} frames ({recording.kind}), "
             f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, {errors} error{'s' if errors != 1 else ''}\n"
         )
     out.flush()
     return EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN
+
+
+def _shown_name(recording: Recording) -> str:
+    """The recording's name in a summary: a file's name; a pipe's whole path (`/dev/fd/63` says more than `63`)."""
+    return recording.path.name if recording.rereadable else str(recording.path)
 
 
 def list_rules(out: TextIO | None = None) -> int:

@@ -13,25 +13,48 @@ The format is detected from the content, never from the file name:
   with the event under `event`/`data`/`message`/`frame` and `direction`/`dir` and a time.
 
 Anything else is a :class:`ReplayError` with one line saying what the file is not.
+
+The input is read once, from its first byte to its last, and never opened twice: a pipe, a process
+substitution (`<(…)`) and standard input (`-`) read like a file. The first bytes, read to tell the
+formats apart, are served again from memory ahead of the rest of the stream (`_Rewound`), so a
+capture or a JSONL is still read line by line, as it was from a file. A UTF-8 byte order mark at the
+start (Windows editors and PowerShell write one) and CRLF line ends are accepted in every format.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
+import io
 import json
-from collections.abc import Callable, Iterator
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tui.protocol import Direction, Envelope, FrameError, local_envelope, parse
 from tui.protocol.codec import serialize
 from tui.protocol.credentials import handshake_secrets
 from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS
 
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
 SNIFF_BYTES = 64 * 1024
 """Bytes read to tell the formats apart."""
+
+READ_BUFFER = 1024 * 1024
+"""Bytes read at a time after the sniffed head (the head's wrapper is Python: few calls, large ones)."""
+
+STDIN = "-"
+"""The file name that means standard input, as Unix tools read it."""
+
+STDIN_NAME = Path("<stdin>")
+"""How messages name standard input."""
 
 
 class ReplayError(ValueError):
@@ -46,10 +69,14 @@ class Recording:
     """"capture", "har" or "jsonl"."""
     envelopes: list[Envelope]
     path: Path
+    """The file read (`<stdin>` for standard input)."""
     secrets: list[str] = field(default_factory=list)
     """Credentials found beside the frames (HAR request headers), to scrub from everything shown."""
     notes: list[str] = field(default_factory=list)
     """What a reader should know about the file (a last line cut short), one line each."""
+    rereadable: bool = True
+    """False for a pipe or standard input: read once, it cannot be read again to bring back a
+    payload the journal dropped from memory."""
 
     @property
     def duration(self) -> float:
@@ -60,23 +87,76 @@ class Recording:
 
 
 def load(path: str | Path) -> Recording:
-    """Read a recorded session of any supported kind (see the module docstring)."""
+    """Read a recorded session of any supported kind (see the module docstring); `-` is standard input."""
+    shown, stream, rereadable = _open(path)
+    try:
+        recording = _read(shown, stream)
+    except OSError as exc:  # a read that failed half-way (EIO, a directory given as /dev/stdin)
+        raise ReplayError(f"{shown}: {exc.strerror or exc}") from None
+    finally:
+        if stream is not sys.stdin.buffer:  # standard input is the process's, not ours to close
+            stream.close()
+    recording.rereadable = rereadable
+    return recording
+
+
+def _open(path: str | Path) -> tuple[Path, BinaryIO, bool]:
+    """The input: the name messages give it, its stream, and whether it can be read again later."""
+    if str(path) == STDIN:
+        return STDIN_NAME, sys.stdin.buffer, False
     path = Path(path)
     try:
-        with path.open("rb") as file:
-            head = file.read(SNIFF_BYTES)
+        stream = path.open("rb")
     except OSError as exc:
         raise ReplayError(f"{path}: {exc.strerror or exc}") from None
+    # Only a regular file holds its bytes for a second read; a pipe's are gone once read.
+    return path, stream, stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+
+
+def _read(shown: Path, stream: BinaryIO) -> Recording:
+    """Tell the format from the first bytes, then read the whole input (those bytes included) once."""
+    head = stream.read(SNIFF_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8) :]  # json refuses a str that starts with one
     if not head.strip():
         # Neutral words: `lint` and the app's replay read files through here too, not only `replay`.
-        raise ReplayError(f"{path}: empty file: no frames in it")
+        raise ReplayError(f"{shown}: empty file: no frames in it")
+    whole = io.BufferedReader(_Rewound(head, stream), buffer_size=READ_BUFFER)
     first = _first_line_object(head)
     if first is not None and "log" not in first:
         if _is_capture_record(first):
             notes: list[str] = []
-            return Recording("capture", list(_read_capture(path, notes.append)), path, notes=notes)
-        return Recording("jsonl", _read_frames_jsonl(path), path)
-    return _read_har(path)
+            return Recording("capture", _read_capture(whole, shown, notes.append), shown, notes=notes)
+        return Recording("jsonl", _read_frames_jsonl(whole, shown), shown)
+    return _read_har(whole, shown)
+
+
+class _Rewound(io.RawIOBase):
+    """A stream whose first bytes were already read: they come again first, then the rest of it.
+
+    So a pipe is read once, yet every reader below starts at its first byte.
+    """
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        super().__init__()
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        """Always: it is a reader."""
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        """Fill `buffer` from the head while it lasts, then from the rest of the stream."""
+        target = memoryview(buffer).cast("B")
+        if self._head:
+            count = min(len(target), len(self._head))
+            target[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        chunk = self._rest.read(len(target))
+        target[: len(chunk)] = chunk
+        return len(chunk)
 
 
 def _first_line_object(head: bytes) -> dict[str, Any] | None:
@@ -97,15 +177,29 @@ def _is_capture_record(record: dict[str, Any]) -> bool:
 # -- rt-tui captures --------------------------------------------------------------------------
 
 
-def _read_capture(path: Path, note: Callable[[str], None]) -> Iterator[Envelope]:
+def _read_capture(lines: Iterable[bytes], shown: Path, note: Callable[[str], None]) -> list[Envelope]:
     """A capture's envelopes (also `send --json` output and the log's exports: the same records);
-    a last line cut short by a crash is left out, with a `note`."""
-    from tui.session.capture import CaptureError, iter_capture
+    a last line cut short by a crash is left out, with a `note`.
 
+    The capture module's reader opens a file by its path, which would read a pipe a second time:
+    its record parser is used on the lines read here, with the same rule for a cut last line.
+    """
+    from tui.session.capture import CaptureError
+    from tui.session.capture import _envelope as capture_envelope
+
+    envelopes: list[Envelope] = []
     try:
-        yield from iter_capture(path, on_cut_line=note)
+        for number, line in enumerate(lines, start=1):
+            try:
+                envelopes.append(capture_envelope(line, number, shown))
+            except CaptureError as exc:
+                if line.endswith(b"\n") or number == 1:
+                    raise
+                note(f"{exc}; read up to line {number - 1}")
+                break
     except CaptureError as exc:
         raise ReplayError(str(exc)) from None
+    return envelopes
 
 
 # -- plain JSONL of frames --------------------------------------------------------------------
@@ -132,13 +226,12 @@ def guess_direction(event_type: str) -> Direction:
     return Direction.OUT if event_type in GA_CLIENT_EVENTS or event_type in BETA_TO_GA_CLIENT else Direction.IN
 
 
-def _read_frames_jsonl(path: Path) -> list[Envelope]:
+def _read_frames_jsonl(lines: Iterable[bytes], path: Path) -> list[Envelope]:
     envelopes: list[Envelope] = []
-    with path.open("rb") as file:
-        for number, line in enumerate(file, start=1):
-            if not line.strip():
-                continue
-            envelopes.append(_frame_line(line, number, path, len(envelopes)))
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        envelopes.append(_frame_line(line, number, path, len(envelopes)))
     if not envelopes:
         raise ReplayError(f"{path}: no frames in it")
     return envelopes
@@ -183,11 +276,10 @@ def _frame_line(line: bytes, number: int, path: Path, position: int) -> Envelope
 # -- HAR --------------------------------------------------------------------------------------
 
 
-def _read_har(path: Path) -> Recording:
+def _read_har(stream: BinaryIO, path: Path) -> Recording:
     try:
-        with path.open("rb") as file:
-            document = json.load(file)
-    except (OSError, ValueError, RecursionError) as exc:
+        document = json.loads(_read_all(stream))
+    except (ValueError, RecursionError) as exc:
         kind = "not JSON" if isinstance(exc, ValueError) else str(exc)
         raise ReplayError(f"{path}: not an rt-tui capture, a HAR file or a JSONL of frames ({kind})") from None
     log = document.get("log") if isinstance(document, dict) else None
@@ -221,6 +313,14 @@ def _read_har(path: Path) -> Recording:
         seq += 1
         envelopes.append(Envelope(seq, closed.direction, closed.type, closed.data, closed.raw, mono=end, wall=end))
     return Recording("har", envelopes, path, secrets=[s for s in secrets if s])
+
+
+def _read_all(stream: BinaryIO) -> bytearray:
+    """Every byte of `stream`, gathered in one buffer (no second copy of a large file on the way)."""
+    data = bytearray()
+    while chunk := stream.read(READ_BUFFER):
+        data += chunk
+    return data
 
 
 def _har_message(message: dict[str, Any], seq: int, fallback_time: float) -> Envelope:
