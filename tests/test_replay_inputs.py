@@ -1,5 +1,5 @@
 """What `rt-tui replay` and `rt-tui lint` read: standard input, pipes and process substitution as
-well as files; a byte order mark and CRLF line ends."""
+well as files; a byte order mark and CRLF line ends; a HAR's overlapping connections on one clock."""
 
 from __future__ import annotations
 
@@ -166,6 +166,114 @@ async def test_a_capture_replayed_from_a_pipe_has_no_file_to_read_payloads_back_
             await views_settled(pilot, app)
             assert len(app.journal) == len(recording.envelopes)
             assert app.journal.capture_path == capture_path
+
+
+# -- 2. a HAR's connections on one clock ------------------------------------------------------
+
+T0 = 1_700_000_000.0
+
+
+def socket_entry(model: str, times: list[float], started: str) -> dict[str, object]:
+    """A DevTools WebSocket entry: session.created at the first time, a response.create at each other."""
+    messages: list[dict[str, object]] = []
+    for n, when in enumerate(times):
+        if n == 0:
+            frame: dict[str, object] = {"type": "session.created", "event_id": f"evt_{model}", "session": {}}
+            messages.append({"type": "receive", "time": T0 + when, "opcode": 1, "data": json.dumps(frame)})
+        else:
+            frame = {"type": "response.create", "event_id": f"{model}_{n}"}
+            messages.append({"type": "send", "time": T0 + when, "opcode": 1, "data": json.dumps(frame)})
+    url = f"wss://example.test/v1/realtime?model={model}"
+    return {"startedDateTime": started, "request": {"url": url, "headers": []}, "_webSocketMessages": messages}
+
+
+def har_file(path: Path, *entries: dict[str, object]) -> Path:
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": list(entries)}}))
+    return path
+
+
+FIRST = socket_entry("first", [0, 30, 60], "2023-11-14T22:13:20Z")
+SECOND = socket_entry("second", [10, 14, 18], "2023-11-14T22:13:30Z")
+"""Opened 10 s after FIRST, while FIRST was open (until 60 s)."""
+LATER = socket_entry("later", [100, 104], "2023-11-14T22:15:00Z")
+"""Opened after FIRST closed."""
+
+
+def connection_of(envelopes: list[Envelope]) -> list[str]:
+    """For each envelope, the model of the connection the journal would put it in (the latest
+    `connecting` fact before it)."""
+    current, owners = "", []
+    for env in envelopes:
+        if env.type == "rt.connection" and env.data.get("state") == "connecting":
+            current = str(env.data["target"]).rsplit("=", 1)[1]
+        owners.append(current)
+    return owners
+
+
+@pytest.mark.parametrize("order", ["as opened", "second entry first"])
+def test_overlapping_connections_play_whole_one_after_the_other_on_a_clock_that_never_goes_back(
+    order: str, tmp_path: Path
+) -> None:
+    entries = (FIRST, SECOND) if order == "as opened" else (SECOND, FIRST)
+    recording = load(har_file(tmp_path / "overlap.har", *entries))
+    envelopes = recording.envelopes
+    assert [env.seq for env in envelopes] == list(range(1, len(envelopes) + 1))
+    monos = [env.mono for env in envelopes]
+    assert monos == sorted(monos) and monos[0] == T0  # from the earliest frame, never back
+    # Each connection whole, the earlier-opened first: no frame is put in the other's connection.
+    owners = connection_of(envelopes)
+    assert owners == ["first"] * 6 + ["second"] * 6
+    for env, owner in zip(envelopes, owners, strict=True):
+        if env.type == "response.create":
+            assert env.data["event_id"].startswith(owner)
+    # The second keeps its own gaps and its recorded wall times, played after the first's last frame.
+    second = [env for env, owner in zip(envelopes, owners, strict=True) if owner == "second"]
+    assert [round(env.mono - T0, 6) for env in second] == [60, 60, 60, 64, 68, 68]
+    assert [round(env.wall - T0, 6) for env in second] == [10, 10, 10, 14, 18, 18]
+    assert "played after it, 50 s late" in second[0].data["message"]
+    assert recording.duration == 68
+    assert recording.notes == [
+        "connection 2 (wss://example.test/v1/realtime?model=second) opened at 10 s, while connection 1 "
+        "was still open: it is played after it, 50 s later than recorded"
+    ]
+
+
+def test_connections_that_do_not_overlap_keep_their_recorded_times_in_time_order(tmp_path: Path) -> None:
+    recording = load(har_file(tmp_path / "apart.har", LATER, FIRST))  # listed out of order
+    envelopes = recording.envelopes
+    assert connection_of(envelopes) == ["first"] * 6 + ["later"] * 5
+    assert all(env.mono == env.wall for env in envelopes)  # nothing moved
+    assert [round(env.mono - T0, 6) for env in envelopes] == [0, 0, 0, 30, 60, 60, 100, 100, 100, 104, 104]
+    assert recording.notes == [] and recording.duration == 104
+
+
+def test_replay_json_of_overlapping_connections_counts_time_forward_and_says_why_one_is_late(
+    tmp_path: Path,
+) -> None:
+    path = har_file(tmp_path / "overlap.har", SECOND, FIRST)
+    result = rt_tui("replay", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["seq"] for r in records] == list(range(1, 13))
+    times = [r["t"] for r in records]
+    assert times == sorted(times) and times[0] == 0 and times[-1] == 68
+    assert result.stderr.startswith("rt-tui replay: note: connection 2 ") and "50 s later" in result.stderr
+
+
+async def test_the_replay_status_counts_the_whole_recording_and_each_connection_its_own_time(
+    tmp_path: Path,
+) -> None:
+    """It read `replay -2:22 / -2:22` when the second entry opened first, `00:59 / 00:18` at the
+    recorded pace; the log's "since connect" counted the first socket's frames from the second's."""
+    recording = load(har_file(tmp_path / "overlap.har", SECOND, FIRST))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        await views_settled(pilot, app)
+        assert "replay 01:08 / 01:08" in app.status_line.state_override
+        sent = [frame for frame in app.journal if frame.type == "response.create"]
+        assert [round(app.journal.since_connect(frame), 6) for frame in sent] == [30, 60, 4, 8]
 
 
 # -- 3. a byte order mark, CRLF line ends -----------------------------------------------------

@@ -19,6 +19,18 @@ substitution (`<(…)`) and standard input (`-`) read like a file. The first byt
 formats apart, are served again from memory ahead of the rest of the stream (`_Rewound`), so a
 capture or a JSONL is still read line by line, as it was from a file. A UTF-8 byte order mark at the
 start (Windows editors and PowerShell write one) and CRLF line ends are accepted in every format.
+
+A HAR file's connections play one after another, each whole: the journal starts a connection (an
+epoch: its separator, its "since connect" times, the session its linter judges frames against) at
+its `connecting` fact, so interleaving two sockets' frames by time would put the frames one socket
+sent after the other opened in the wrong connection, and the linter would judge them against the
+wrong session. Connections are taken in the order they opened, at their recorded times, which for
+connections that do not overlap is exactly the time order of every frame. A connection that opened
+while the one before it was still open (a page that opened a second socket, React's double mount)
+plays right after that one's last frame: its frames keep their gaps and their `wall` times, its
+`connecting` fact says how much later than recorded it plays, and the recording's notes say so too.
+The replay's clock therefore never goes back, starts at the earliest frame, and its duration is the
+time it takes to play every connection.
 """
 
 from __future__ import annotations
@@ -26,15 +38,18 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import dataclasses
 import io
 import json
+import math
 import os
 import stat
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
 
 from tui.protocol import Direction, Envelope, FrameError, local_envelope, parse
 from tui.protocol.codec import serialize
@@ -289,30 +304,16 @@ def _read_har(stream: BinaryIO, path: Path) -> Recording:
     sockets = [e for e in entries if isinstance(e, dict) and isinstance(e.get("_webSocketMessages"), list)]
     if not sockets:
         raise ReplayError(f"{path}: a HAR file without WebSocket messages (export it with them from DevTools)")
-    envelopes: list[Envelope] = []
     secrets: list[str] = []
-    seq = 0
+    connections: list[_Socket] = []
     for entry in sockets:
         found = entry.get("request")
         request: dict[str, Any] = found if isinstance(found, dict) else {}
-        url = str(request.get("url") or "")
-        label, url_secrets = _url_facts(url)
+        label, url_secrets = _url_facts(str(request.get("url") or ""))
         secrets += _header_secrets(request) + url_secrets
-        started = _entry_start(entry)
-        for state, message in (("connecting", f"connecting to {label}"), ("open", f"connected to {label}")):
-            env = local_envelope("rt.connection", message, state=state, target=label)
-            seq += 1
-            envelopes.append(Envelope(seq, env.direction, env.type, env.data, env.raw, mono=started, wall=started))
-        for message in entry["_webSocketMessages"]:
-            if not isinstance(message, dict):
-                continue
-            seq += 1
-            envelopes.append(_har_message(message, seq, started))
-        end = envelopes[-1].mono
-        closed = local_envelope("rt.connection", "the recording ends here", state="closed", target=label)
-        seq += 1
-        envelopes.append(Envelope(seq, closed.direction, closed.type, closed.data, closed.raw, mono=end, wall=end))
-    return Recording("har", envelopes, path, secrets=[s for s in secrets if s])
+        connections.append(_socket(entry, label))
+    envelopes, notes = _timeline(connections)
+    return Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes)
 
 
 def _read_all(stream: BinaryIO) -> bytearray:
@@ -323,10 +324,84 @@ def _read_all(stream: BinaryIO) -> bytearray:
     return data
 
 
+@dataclass(slots=True)
+class _Socket:
+    """One WebSocket entry of a HAR file, before it is placed on the replay's timeline."""
+
+    label: str
+    start: float | None
+    """When it opened (its first message; else the entry's `startedDateTime`); None if unknown."""
+    messages: list[Envelope]
+    """Its messages in order, at their recorded times (never earlier than the message before; at 0
+    when the socket has no time at all)."""
+
+
+def _socket(entry: dict[str, Any], label: str) -> _Socket:
+    """A HAR entry's socket: its messages at their recorded times (see `_Socket`)."""
+    start = _entry_start(entry)
+    messages: list[Envelope] = []
+    previous = start if start is not None else 0.0
+    for message in entry["_webSocketMessages"]:
+        if not isinstance(message, dict):
+            continue
+        env = _har_message(message, 0, previous)
+        if env.mono < previous:
+            # A clock stepped back (or a hand-edited file): the frame keeps its place in the socket's
+            # order and its wall time, and the replay's clock does not go backwards for it.
+            env = dataclasses.replace(env, mono=previous)
+        previous = env.mono
+        messages.append(env)
+    return _Socket(label, start, messages)
+
+
+def _timeline(sockets: list[_Socket]) -> tuple[list[Envelope], list[str]]:
+    """Every socket's envelopes on one clock, numbered in order (the module docstring says why each
+    connection is played whole, in the order they opened), and a note for each one played late."""
+    order = sorted(sockets, key=lambda socket: math.inf if socket.start is None else socket.start)
+    origin = order[0].start or 0.0
+    envelopes: list[Envelope] = []
+    notes: list[str] = []
+    cursor: float | None = None  # where the connection played before ends, on the replay's clock
+    for number, socket in enumerate(order, start=1):
+        start = socket.start if socket.start is not None else 0.0
+        end = socket.messages[-1].mono if socket.messages else start
+        if socket.start is None:
+            shift = cursor or 0.0  # no time at all: right after the connection before
+        else:
+            shift = max(0.0, cursor - start) if cursor is not None else 0.0
+        connecting = f"connecting to {socket.label}"
+        if shift > 0 and socket.start is not None:
+            late = _seconds(shift)
+            connecting += f" (opened while connection {number - 1} was open: played after it, {late} late)"
+            notes.append(
+                f"connection {number} ({socket.label}) opened at {_seconds(start - origin)}, while connection "
+                f"{number - 1} was still open: it is played after it, {late} later than recorded"
+            )
+        for state, message in (("connecting", connecting), ("open", f"connected to {socket.label}")):
+            envelopes.append(_fact(len(envelopes) + 1, state, message, socket.label, start + shift, start))
+        for env in socket.messages:
+            envelopes.append(dataclasses.replace(env, seq=len(envelopes) + 1, mono=env.mono + shift))
+        closed = "the recording ends here"
+        envelopes.append(_fact(len(envelopes) + 1, "closed", closed, socket.label, end + shift, end))
+        cursor = end + shift
+    return envelopes, notes
+
+
+def _seconds(value: float) -> str:
+    """`50 s`, `0.25 s`: to the millisecond, without trailing zeros."""
+    return f"{value:.3f}".rstrip("0").rstrip(".") + " s"
+
+
+def _fact(seq: int, state: str, message: str, label: str, mono: float, wall: float) -> Envelope:
+    """A connection fact (connecting, open, closed) of a HAR's socket, at `mono` on the replay's clock."""
+    env = local_envelope("rt.connection", message, state=state, target=label)
+    return Envelope(seq, env.direction, env.type, env.data, env.raw, mono=mono, wall=wall)
+
+
 def _har_message(message: dict[str, Any], seq: int, fallback_time: float) -> Envelope:
     direction = Direction.OUT if message.get("type") == "send" else Direction.IN
     when = message.get("time")
-    mono = float(when) if isinstance(when, int | float) and not isinstance(when, bool) else fallback_time
+    mono = float(when) if _is_time(when) else fallback_time
     data_text = message.get("data")
     text = data_text if isinstance(data_text, str) else ""
     if message.get("opcode") == 2:
@@ -344,11 +419,24 @@ def _har_message(message: dict[str, Any], seq: int, fallback_time: float) -> Env
     return Envelope(seq, direction, str(data["type"]), data, text, mono, mono)
 
 
-def _entry_start(entry: dict[str, Any]) -> float:
-    messages = [
-        m for m in entry["_webSocketMessages"] if isinstance(m, dict) and isinstance(m.get("time"), int | float)
-    ]
-    return float(messages[0]["time"]) if messages else 0.0
+def _entry_start(entry: dict[str, Any]) -> float | None:
+    """When a socket opened: its first timed message, else the entry's `startedDateTime`, else None."""
+    for message in entry["_webSocketMessages"]:
+        when = message.get("time") if isinstance(message, dict) else None
+        if _is_time(when):
+            return float(when)
+    started = entry.get("startedDateTime")
+    if isinstance(started, str):
+        try:
+            return datetime.fromisoformat(started).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def _is_time(value: object) -> TypeGuard[int | float]:
+    """A HAR time: a finite number of seconds (JSON true is no time)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _header_secrets(request: dict[str, Any]) -> list[str]:
