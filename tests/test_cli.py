@@ -95,6 +95,18 @@ def test_a_bad_port_or_timeout_is_refused_by_the_parser(
     assert exited.value.code == 2 and said in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "-inf", "0.2", "65", "1e9"])
+def test_a_replay_speed_the_app_cannot_keep_is_refused_by_the_parser(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """0, negatives, nan and inf played as ×0, ×-1, ×nan; past 0.25 to 64, ] or [ (which keep to that
+    range) would have moved the speed the wrong way."""
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["replay", "f.jsonl", f"--speed={value}"])
+    assert exited.value.code == 2
+    assert f"×{value}: the speed must be a number from 0.25 to 64" in capsys.readouterr().err
+
+
 def test_rt_tui_url_is_the_target_when_no_target_flag_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     from_env = "wss://example.test/v1/realtime?model=m&api-key=from-the-environment"
     monkeypatch.setenv("RT_TUI_URL", from_env)

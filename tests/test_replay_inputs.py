@@ -1,5 +1,6 @@
 """What `rt-tui replay` and `rt-tui lint` read: standard input, pipes and process substitution as
-well as files; a byte order mark and CRLF line ends; a HAR's overlapping connections on one clock."""
+well as files; a byte order mark and CRLF line ends; a HAR's overlapping connections on one clock;
+and `--speed`, kept to what the app's keys allow."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from tests.app_helpers import views_settled, wait_for
 from tui.app import RtApp
+from tui.cli import SPEED_RANGE, build_parser
 from tui.config import Settings
 from tui.protocol import Envelope
 from tui.protocol.records import capture_line
@@ -295,3 +297,31 @@ def test_a_byte_order_mark_and_crlf_line_ends_read_in_every_format(
         linted, expected = rt_tui("lint", str(marked)), rt_tui("lint", str(path))
         assert linted.returncode == expected.returncode and linted.stderr == "", (kind, linted.stderr)
         assert without_name(linted.stdout) == without_name(expected.stdout)
+
+
+# -- 4. --speed, and the range the keys keep to -----------------------------------------------
+
+
+async def test_the_command_line_takes_exactly_the_speeds_the_keys_keep_to() -> None:
+    """`--speed` takes SPEED_RANGE, the range ] and [ clamp to: a speed given above it would have
+    been slowed down by `]` (faster), one below it sped up by `[` (slower)."""
+    low, high = SPEED_RANGE
+    parser = build_parser()
+    for taken in (low, 1.0, high):
+        assert parser.parse_args(["replay", "f.jsonl", "--speed", str(taken)]).speed == taken
+    for refused in (low - 0.01, high + 0.5):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["replay", "f.jsonl", "--speed", str(refused)])
+    for speed, key in ((high, "right_square_bracket"), (low, "left_square_bracket")):
+        app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(HAR), speed=speed))
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press(key)
+            assert app.player is not None and app.player.speed == speed
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_replay_refuses_a_speed_that_is_not_a_positive_number_before_reading_anything(value: str) -> None:
+    result = rt_tui("replay", "--speed", value, "/nonexistent/frames.jsonl")
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"argument --speed: ×{value}: the speed must be a number from 0.25 to 64" in result.stderr
+    assert "No such file" not in result.stderr  # refused by the parser, before the file

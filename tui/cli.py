@@ -113,6 +113,23 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+SPEED_RANGE = (0.25, 64.0)
+"""`replay --speed`'s range: the one the app's ] and [ keep to (tui/app/modes.py), so a speed given on the
+command line is one the keys can reach and leave in both directions."""
+
+
+def _speed(value: str) -> float:
+    """`replay --speed`: a factor of the recorded pace, within SPEED_RANGE (nan and inf are not)."""
+    try:
+        speed = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    low, high = SPEED_RANGE
+    if not low <= speed <= high:  # nan compares false: refused too
+        raise argparse.ArgumentTypeError(f"×{value}: the speed must be a number from {low:g} to {high:g}")
+    return speed
+
+
 def _frame_limit(value: str) -> int:
     """`--max-frame-mib`: a whole number of MiB, 1 to 4096."""
     try:
@@ -253,7 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(the status counts the time skipped); p pauses, ] [ change speed",
     )
     pace.add_argument(
-        "--speed", type=float, metavar="N", help="play N times as fast as recorded (silences still wait 5 s at most)"
+        "--speed",
+        type=_speed,
+        metavar="N",
+        help=f"play N times as fast as recorded, {SPEED_RANGE[0]:g} to {SPEED_RANGE[1]:g} "
+        "(silences still wait 5 s at most)",
     )
 
     proxy = sub.add_parser(
