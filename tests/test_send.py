@@ -365,3 +365,22 @@ def test_refused_audio_is_said_once_and_the_turn_exits_1(question_wav: Path) -> 
     lines = result.stderr.splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith("rt-tui send: the server refused ") and " audio appends: invalid_value: " in lines[0]
+
+
+def capture_records(data_dir: Path) -> list[dict[str, Any]]:
+    """The records of the one capture file `send` wrote under RT_TUI_DATA_DIR."""
+    [capture] = data_dir.glob("sessions/*/frames.jsonl")
+    return [json.loads(line) for line in capture.read_text().splitlines()]
+
+
+def test_send_json_prints_every_record_of_the_capture_through_the_close(question_wav: Path, tmp_path: Path) -> None:
+    """`--json` prints the capture file's records: all of them, in order, the last (the close
+    rt-tui records after the turn) included."""
+    data_dir = tmp_path / "data"
+    result = run_cli("send", str(question_wav), "--local", "--json", env_extra={"RT_TUI_DATA_DIR": str(data_dir)})
+    assert result.returncode == 0, result.stderr
+    printed = [json.loads(line) for line in result.stdout.splitlines()]
+    on_disk = capture_records(data_dir)
+    assert [r["seq"] for r in printed] == [r["seq"] for r in on_disk]
+    assert printed == on_disk  # record for record
+    assert on_disk[-1]["type"] == "rt.connection" and on_disk[-1]["info"]["message"] == "closed by rt-tui"

@@ -3,6 +3,14 @@
 Streams the decoded file through the input buffer (the only audio the server transcribes),
 commits, asks for a response, and prints both sides once the user's transcript and the
 assistant's reply have both arrived, in whichever order they come.
+
+`--json` prints the capture file's records instead, every one, in order, through the last (the
+connection's close, recorded after the turn): the same records as `frames.jsonl`, record for record
+(equal as JSON; the text may differ, e.g. `t` as 0.00567 where the file has 0.005670). Two differ,
+by design: a frame the file keeps as a string under `raw` because it is not strict one-line JSON
+(NaN or Infinity, line breaks, a lone surrogate) is printed parsed under `frame` (non-finite numbers
+as `"rt-tui:non-finite:NaN"` and the like), so `jq .frame` reads every frame; and a capture failure's
+`rt.capture` record, a fact about the file that the file cannot hold, is printed only.
 """
 
 from __future__ import annotations
@@ -90,6 +98,17 @@ class _Turn:
             self._take(env)
 
     def _take(self, env: Envelope) -> None:
+        if self._record(env):
+            raise SendFailed(self.ended)
+
+    def take_rest(self) -> None:
+        """Take the frames still queued, without waiting or raising: once the session is closed,
+        its last records (the close itself) are printed with --json like every other."""
+        while (env := self.sub.get_nowait()) is not None:
+            self._record(env)
+
+    def _record(self, env: Envelope) -> bool:
+        """Print (--json) and apply one frame; True when it says the connection ended."""
         if self.t0 is None:
             self.t0 = env.mono
         if self.json_out:
@@ -104,7 +123,8 @@ class _Turn:
             self.response_done = field(env.data, "response")
         elif env.type == "rt.connection" and env.data.get("state") in ("closed", "failed"):
             self.ended = text(env.data.get("message"))
-            raise SendFailed(self.ended)
+            return True
+        return False
 
     async def why_it_ended(self, timeout: float) -> str | None:
         """Why the connection ended, taking the frames that arrived meanwhile (waiting at most
@@ -187,6 +207,7 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
             raise
         finally:
             await session.close()
+            turn.take_rest()  # the records of the close: --json prints the capture's every record
             if capture is not None:
                 capture.close()
                 capture_error = capture.error
