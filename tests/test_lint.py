@@ -225,6 +225,15 @@ def test_zeros_under_server_vad_are_reported_once_after_five_seconds() -> None:
     assert without_vad == []  # push-to-talk: judged at the commit, which has not come
 
 
+def test_zeros_under_server_vad_in_one_append_name_that_append_once() -> None:
+    big = append(bytes(48 * 6000))
+    findings, journal = lint(ga_created(transcription=TRANSCRIBE, vad=True), big)
+    found = one(findings, "silent-audio")
+    assert found.message.startswith(f"6.0 s of audio appended in input_audio_buffer.append #{big.seq} is all zeros")
+    assert found.frames == (1,)
+    assert format_finding(found, journal).endswith(f"[frames: #{big.seq} input_audio_buffer.append]")
+
+
 def test_g711_zeros_and_byte_order_are_not_judged() -> None:
     pcmu = {"type": "audio/pcmu"}
     findings, _ = lint(
@@ -448,6 +457,15 @@ def test_truncate_past_the_audio_the_server_sent() -> None:
     assert f"conversation.item.truncate #{past.seq} cuts item item_a at audio_end_ms 450" in found.message
     assert "300 ms of audio" in found.message and "3 audio deltas" in found.message
     assert found.frames == (5, 1)
+
+
+def test_truncate_past_the_one_audio_delta_names_it_once() -> None:
+    delta = received("response.output_audio.delta", response_id="r", item_id="item_a", delta=audio_b64(100))
+    findings, _ = lint(
+        ga_created(), delta, sent("conversation.item.truncate", item_id="item_a", content_index=0, audio_end_ms=150)
+    )
+    message = one(findings, "truncate-past-audio").message
+    assert f"(4,800 bytes in one audio delta, response.output_audio.delta #{delta.seq})" in message
 
 
 def test_truncate_counts_beta_audio_deltas_too() -> None:

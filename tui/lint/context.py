@@ -113,8 +113,10 @@ class Context:
     ) -> None:
         """Report one finding of `rule` (its catalogue severity unless `severity` is given).
 
-        Text from the wire was cut where it was quoted; `plain` here only escapes what is left.
+        Text from the wire was cut where it was quoted; `plain` here only escapes what is left. A
+        frame named twice in `frames` (one append that is both a stretch's first and last) is listed once.
         """
+        frames = tuple(dict.fromkeys(frames))
         self._sink(Finding(rule, severity or RULES[rule].severity, plain(message, 4000), plain(fix, 4000), frames))
 
 

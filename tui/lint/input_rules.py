@@ -134,13 +134,16 @@ class InputRules:
         turn.sampler.feed(audio, skip)
         if turn.all_zero and not turn.zero_flagged and ctx.vad and turn.bytes >= VAD_SILENCE_MS * fmt.bytes_per_ms:
             turn.zero_flagged = True
+            where = (
+                f"in {ctx.name(index)}" if turn.first == index else f"from {ctx.name(turn.first)} to {ctx.name(index)}"
+            )
             ctx.emit(
                 "silent-audio",
-                f"{duration(turn.bytes, fmt)} of audio appended from {ctx.name(turn.first)} to {ctx.name(index)} "
-                "is all zeros (digital silence) while server VAD is on: VAD never detects speech in it, so nothing "
-                "is committed, answered or transcribed, and no error says so.",
+                f"{duration(turn.bytes, fmt)} of audio appended {where} is all zeros (digital silence) while server "
+                "VAD is on: VAD never detects speech in it, so nothing is committed, answered or transcribed, and no "
+                "error says so.",
                 _SILENCE_FIX,
-                (turn.first, index),  # in the order they came
+                (turn.first, index),  # in the order they came (one frame when one append reached 5 s)
             )
 
     def _commit(self, env: Envelope, index: int) -> None:

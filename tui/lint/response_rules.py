@@ -134,12 +134,14 @@ class ResponseRules:
         sent_ms = math.ceil(sent / fmt.bytes_per_ms)
         if end <= sent_ms:
             return
+        where = (
+            f"one audio delta, {ctx.name(first)}" if deltas == 1 else f"{deltas} audio deltas from {ctx.name(first)}"
+        )
         ctx.emit(
             "truncate-past-audio",
             f"{ctx.name(index)} cuts item {plain(item_id, 80)} at audio_end_ms {end}, but the server sent only "
-            f"{duration(sent, fmt)} of audio for it ({sent:,} bytes in {deltas} audio deltas from "
-            f"{ctx.name(first)}): it refuses the truncate (the audio is already shorter than {end} ms), so the "
-            "model's context still holds words the user never heard.",
+            f"{duration(sent, fmt)} of audio for it ({sent:,} bytes in {where}): it refuses the truncate (the audio "
+            f"is already shorter than {end} ms), so the model's context still holds words the user never heard.",
             "Compute audio_end_ms from the samples actually played (bytes played ÷ 48 for 24 kHz PCM16), never "
             f"from wall-clock time; it can be at most the audio received for the item (here {sent_ms} ms).",
             (index, first),
