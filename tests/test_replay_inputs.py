@@ -1,9 +1,10 @@
 """What `rt-tui replay` and `rt-tui lint` read: standard input, pipes and process substitution as
 well as files; a byte order mark and CRLF line ends; a HAR's overlapping connections on one clock;
-and `--speed`, kept to what the app's keys allow."""
+and the user's own key, scrubbed from every output of a recording that holds it."""
 
 from __future__ import annotations
 
+import base64
 import codecs
 import json
 import os
@@ -15,20 +16,23 @@ from pathlib import Path
 import pytest
 
 from tests.app_helpers import views_settled, wait_for
+from tests.secret_helpers import assert_no_leak, new_test_key, svg_text
+from tests.test_secrets import planted_frames
 from tui.app import RtApp
 from tui.cli import SPEED_RANGE, build_parser
 from tui.config import Settings
-from tui.protocol import Envelope
+from tui.protocol import Direction, Envelope
 from tui.protocol.records import capture_line
 from tui.replay import ReplayRequest, load
+from tui.replay.sources import KEY_ENVIRONMENT
+from tui.widgets import EventDetail, EventLog
 
 GOLDEN = Path(__file__).parent / "golden" / "replay"
 HAR = GOLDEN / "devtools.har"
 OWN_LOGGING = GOLDEN / "own-logging.jsonl"
 RT_TUI = str(Path(sys.executable).parent / "rt-tui")
 """The console script the user runs (this virtual environment's)."""
-KEY_SOURCES = ("OPENAI_API_KEY", "RT_TUI_API_KEY", "AZURE_OPENAI_API_KEY", "RT_TUI_SIM_API_KEY", "RT_TUI_URL")
-"""Where rt-tui reads keys: none of them is set for these commands."""
+KEY_SOURCES = (*KEY_ENVIRONMENT, "RT_TUI_URL")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -325,3 +329,95 @@ def test_replay_refuses_a_speed_that_is_not_a_positive_number_before_reading_any
     assert result.returncode == 2 and result.stdout == ""
     assert f"argument --speed: ×{value}: the speed must be a number from 0.25 to 64" in result.stderr
     assert "No such file" not in result.stderr  # refused by the parser, before the file
+
+
+# -- 5. the user's own key ---------------------------------------------------------------------
+
+
+def keyed_capture(key: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A capture (written with no key set, so nothing scrubbed it) whose client put the key in its
+    instructions and whose server quoted it back in every spelling, some of them errors."""
+    for name in KEY_SOURCES:
+        monkeypatch.delenv(name, raising=False)
+    frames, errors = planted_frames(key)
+    update = {"type": "session.update", "session": {"type": "realtime", "instructions": f"my key is {key}"}}
+    messages = [{"type": "send", "time": T0, "opcode": 1, "data": json.dumps(update)}]
+    for n, frame in enumerate([*frames, *errors], start=1):
+        if isinstance(frame, bytes):
+            data, opcode = base64.b64encode(frame).decode("ascii"), 2
+        else:
+            data, opcode = frame, 1
+        messages.append({"type": "receive", "time": T0 + n / 100, "opcode": opcode, "data": data})
+    entry = {"request": {"url": "wss://example.test/v1/realtime?model=m", "headers": []}}
+    har = har_file(path.with_suffix(".har"), {**entry, "_webSocketMessages": messages})
+    recording = load(har)
+    assert recording.secrets == []  # the key is nowhere but in the frames
+    write_capture(recording.envelopes, path)
+    assert key in path.read_text()
+    return path
+
+
+def key_environment(source: str, key: str) -> dict[str, str]:
+    """The environment of a user whose key comes from `source`."""
+    if source == "RT_TUI_URL":
+        return clean_env(RT_TUI_URL=f"wss://example.test/v1/realtime?model=m&api-key={key}")
+    return clean_env(**{source: key})
+
+
+@pytest.mark.parametrize("source", KEY_SOURCES)
+def test_replay_json_and_lint_scrub_the_users_own_key_from_a_recording(
+    source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = new_test_key()
+    capture = keyed_capture(key, tmp_path / "frames.jsonl", monkeypatch)
+    env = key_environment(source, key)
+    for command in (["replay", "--json"], ["lint"], ["lint", "--json"]):
+        result = rt_tui(*command, str(capture), env=env)
+        assert result.returncode in (0, 1), result.stderr
+        assert result.stdout.strip()
+        assert_no_leak(result.stdout, key, f"{' '.join(command)} stdout, key from {source}")
+        assert_no_leak(result.stderr, key, f"{' '.join(command)} stderr, key from {source}")
+    piped = rt_tui("replay", "--json", "-", stdin=capture.read_bytes(), env=env)
+    assert piped.returncode == 0 and "[redacted]" in piped.stdout
+    assert_no_leak(piped.stdout, key, "replay --json from standard input")
+
+
+async def test_the_replay_app_scrubs_the_users_own_key_from_the_screen_details_and_saves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = new_test_key()
+    capture = keyed_capture(key, tmp_path / "frames.jsonl", monkeypatch)
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    data = tmp_path / "data"
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(data))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(capture)))
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        await views_settled(pilot, app)
+        assert_no_leak(svg_text(app.export_screenshot()), key, "the replay's screen")
+        # The file holds the key: payloads dropped from memory must not be read back from it.
+        assert app.journal.capture_path is None
+        log = app.query_one(EventLog)
+        log.focus()
+        update = next(frame.index for frame in app.journal if frame.type == "session.update")
+        for index in (update, len(app.journal) - 2):  # the instructions; an error quoting the key
+            assert log.select_frame(index)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the detail view")
+            assert_no_leak(svg_text(app.export_screenshot()), key, f"the details of #{index + 1}")
+            await pilot.press("s")  # saved beside the data folder
+            await pilot.pause()
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, EventDetail), 5, "the log")
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert_no_leak(svg_text(app.export_screenshot()), key, "the replay's findings")
+    for frame in app.journal:
+        scanned = (frame.raw or "") + json.dumps(app.journal.data(frame.index))
+        assert_no_leak(scanned, key, f"replayed #{frame.seq}")
+    saved = sorted(data.rglob("*.json*"))
+    assert len(saved) == 2
+    for path in saved:
+        assert_no_leak(path.read_text(), key, f"the saved {path.name}")
+    assert any(frame.direction is Direction.OUT for frame in app.journal)

@@ -31,6 +31,10 @@ plays right after that one's last frame: its frames keep their gaps and their `w
 `connecting` fact says how much later than recorded it plays, and the recording's notes say so too.
 The replay's clock therefore never goes back, starts at the earliest frame, and its duration is the
 time it takes to play every connection.
+
+The secrets to scrub from a recording (`Recording.secrets`) are those it revealed (a HAR's request
+headers and URLs) and the keys this user configured for rt-tui (`user_secrets`): a recording made
+with a key, or by a client that echoed it, must not show it in a replay or a lint report either.
 """
 
 from __future__ import annotations
@@ -71,6 +75,10 @@ STDIN = "-"
 STDIN_NAME = Path("<stdin>")
 """How messages name standard input."""
 
+KEY_ENVIRONMENT = ("OPENAI_API_KEY", "RT_TUI_API_KEY", "AZURE_OPENAI_API_KEY", "RT_TUI_SIM_API_KEY")
+"""Environment variables that hold a key rt-tui uses (see tui.session.targets, tui.launch and
+tui.serve_cmd); RT_TUI_URL's credentials are read from the URL."""
+
 
 class ReplayError(ValueError):
     """A file that cannot be replayed; the message is one line."""
@@ -78,7 +86,7 @@ class ReplayError(ValueError):
 
 @dataclass(slots=True)
 class Recording:
-    """A recorded session: its envelopes in order, what kind of file held them, secrets it revealed."""
+    """A recorded session: its envelopes in order, what kind of file held them, secrets to scrub."""
 
     kind: str
     """"capture", "har" or "jsonl"."""
@@ -86,7 +94,8 @@ class Recording:
     path: Path
     """The file read (`<stdin>` for standard input)."""
     secrets: list[str] = field(default_factory=list)
-    """Credentials found beside the frames (HAR request headers), to scrub from everything shown."""
+    """Credentials to scrub from everything shown: found beside the frames (HAR request headers and
+    URLs) and the user's own keys (`user_secrets`)."""
     notes: list[str] = field(default_factory=list)
     """What a reader should know about the file (a last line cut short), one line each."""
     rereadable: bool = True
@@ -112,7 +121,27 @@ def load(path: str | Path) -> Recording:
         if stream is not sys.stdin.buffer:  # standard input is the process's, not ours to close
             stream.close()
     recording.rereadable = rereadable
+    recording.secrets = list(dict.fromkeys([*recording.secrets, *user_secrets()]))
     return recording
+
+
+def user_secrets() -> list[str]:
+    """The keys this user configured for rt-tui: the key variables, and credentials in RT_TUI_URL.
+
+    A recording may hold them (a capture made before they were scrubbed, a client that put the key in
+    its instructions), and a replay shows what the recording holds: they are scrubbed like a HAR's.
+    """
+    from tui.config import URL_ENV
+    from tui.session.targets import TargetError, url_target
+
+    found = [os.environ.get(name, "").strip() for name in KEY_ENVIRONMENT]
+    url = os.environ.get(URL_ENV, "").strip()
+    if url:
+        try:
+            found += url_target(url).secrets
+        except TargetError:
+            pass  # a URL the app would refuse holds no credential it would send
+    return [secret for secret in found if secret]
 
 
 def _open(path: str | Path) -> tuple[Path, BinaryIO, bool]:
