@@ -8,10 +8,10 @@ import math
 import wave
 from typing import Any, Literal
 
-from tests.journal_helpers import received
+from tests.journal_helpers import frame, received
 from tui.journal import Journal
 from tui.lint import Finding, lint_envelopes
-from tui.protocol import Envelope
+from tui.protocol import Direction, Envelope
 
 RATE = 24000
 
@@ -114,6 +114,30 @@ def b64(data: bytes) -> str:
 def audio_item(audio: str, **part: Any) -> dict[str, Any]:
     """A user message item whose one content part is `input_audio` with `audio`."""
     return {"type": "message", "role": "user", "content": [{"type": "input_audio", "audio": audio, **part}]}
+
+
+def sent_bare(etype: str, **fields: Any) -> Envelope:
+    """A client event without an event_id (as most clients send them): errors about it cannot name it."""
+    return frame(Direction.OUT, {"type": etype, **fields})
+
+
+def type_refused(etype: str, event_id: str | None = None) -> Envelope:
+    """The GA server's answer to a client event type it does not accept."""
+    supported = (
+        "'session.update', 'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear', "
+        "'conversation.item.create', 'conversation.item.retrieve', 'conversation.item.truncate', "
+        "'conversation.item.delete', 'response.create', and 'response.cancel'"
+    )
+    return received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "invalid_value",
+            "message": f"Invalid value: '{etype}'. Supported values are: {supported}.",
+            "param": "type",
+            "event_id": event_id,
+        },
+    )
 
 
 def lint(*frames: Envelope) -> tuple[list[Finding], Journal]:

@@ -29,8 +29,10 @@ from tests.lint_helpers import (
     lint,
     of_rule,
     rules,
+    sent_bare,
     speech,
     swapped,
+    type_refused,
     wav_file,
 )
 from tests.server_helpers import speech_pcm24
@@ -751,6 +753,42 @@ def test_unknown_client_event() -> None:
     assert f"response.cancelled #{bad.seq}: 'response.cancelled' is not a client event" in (
         one(findings, "unknown-client-event").message
     )
+
+
+def test_the_error_answering_an_unknown_client_event_is_not_a_second_finding() -> None:
+    """The server refuses an unknown type with invalid_value on 'type', quoting it: that error is the
+    answer unknown-client-event already announces (with or without an event_id naming the frame)."""
+    bare, named = sent_bare("bogus.event"), sent("bogus.event")
+    findings, _ = lint(
+        ga_created(),
+        bare,
+        type_refused("bogus.event"),
+        named,
+        type_refused("bogus.event", event_id=named.data["event_id"]),
+    )
+    assert rules(findings) == ["unknown-client-event", "unknown-client-event"]
+    assert "The server answers it with an error (invalid_value on 'type')" in findings[0].message
+    # Another error after it is still its own finding.
+    other = received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "invalid_value",
+            "message": "Invalid value: 'x'.",
+            "param": "y",
+        },
+    )
+    more, _ = lint(ga_created(), sent_bare("bogus.event"), type_refused("bogus.event"), other)
+    assert rules(more) == ["unknown-client-event", "server-error"]
+
+
+def test_the_error_answering_an_event_of_the_other_dialect_is_not_a_second_finding() -> None:
+    beta_event = sent_bare("transcription_session.update", session={})
+    findings, _ = lint(ga_created(), beta_event, type_refused("transcription_session.update"))
+    assert rules(findings) == ["dialect-mismatch"]
+    named = sent("transcription_session.update", session={})
+    with_id, _ = lint(ga_created(), named, type_refused("transcription_session.update", named.data["event_id"]))
+    assert rules(with_id) == ["dialect-mismatch"]  # not also session-update-rejected
 
 
 def test_malformed_client_frame() -> None:

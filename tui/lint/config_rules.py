@@ -54,6 +54,9 @@ class ConfigRules:
         """Session updates sent and not yet answered by `session.updated` or an error."""
         self._malformed_sent: deque[int] = deque(maxlen=MAX_WAITING)
         """Malformed frames the client sent, oldest first, whose `error` has not come yet."""
+        self._refused_types: deque[int] = deque(maxlen=MAX_WAITING)
+        """Frames of an event type the server does not accept (unknown to both dialects, or of the
+        other dialect), already found, oldest first, whose `error` has not come yet."""
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
@@ -73,6 +76,7 @@ class ConfigRules:
         self._waiting.clear()
         self._unanswered.clear()
         self._malformed_sent.clear()
+        self._refused_types.clear()
 
     # -- frames -----------------------------------------------------------------------------
 
@@ -82,6 +86,7 @@ class ConfigRules:
         if etype in CLIENT_EVENTS_BOTH or etype.startswith("rt."):
             return
         ctx = self.ctx
+        self._refused_types.append(index)
         ctx.emit(
             "unknown-client-event",
             f"{ctx.name(index)}: {shown(plain(etype, 80))} is not a client event of the GA or the beta interface. "
@@ -250,6 +255,7 @@ class ConfigRules:
             if ctx.journal[index].type in CLIENT_EVENTS_BETA_ONLY
             else "Use the client events of the dialect the server speaks."
         )
+        self._refused_types.append(index)
         ctx.emit(
             "dialect-mismatch",
             f"{ctx.name(index)} is {kind}: {server} does not know it and answers with an error (invalid_value on "
@@ -358,14 +364,42 @@ class ConfigRules:
 
     # -- errors -----------------------------------------------------------------------------
 
+    def _refused_type(self, error: ServerError) -> bool:
+        """True when `error` answers a frame whose type was already found refused (its finding says
+        the server answers it with an error): named by its event_id, or, when the client set none,
+        by the type the error's message quotes, or by param `type` (errors come in order)."""
+        waiting = self._refused_types
+        if not waiting:
+            return False
+        if error.cause is not None:
+            if error.cause not in waiting:
+                return False
+            found = error.cause
+        elif error.param == "type" or error.code == "invalid_value":
+            quoted = [index for index in waiting if f"'{self.ctx.journal[index].type}'" in error.message]
+            if quoted:
+                found = quoted[0]
+            elif error.param == "type":
+                found = waiting[0]
+            else:
+                return False
+        else:
+            return False
+        waiting.remove(found)
+        if found in self._unanswered:
+            self._unanswered.remove(found)  # a transcription_session.update refused unread: no other answer comes
+        return True
+
     def explain_error(self, error: ServerError) -> bool:
-        """Take an `error` that answers a malformed frame (its finding says so already) or refuses a
-        session update; True when it did."""
+        """Take an `error` that answers a malformed frame or a frame of a type the server does not
+        accept (their findings say so already), or refuses a session update; True when it did."""
         ctx = self.ctx
         cause = error.cause
         if cause is None and error.code in UNREADABLE_ANSWERS and self._malformed_sent:
             # A frame the server could not read has no event_id to name: errors come in order.
             self._malformed_sent.popleft()
+            return True
+        if self._refused_type(error):
             return True
         if cause is None:
             # Many clients set no event_id: an error about a session.* field while an update waits
