@@ -384,3 +384,30 @@ def test_send_json_prints_every_record_of_the_capture_through_the_close(question
     assert [r["seq"] for r in printed] == [r["seq"] for r in on_disk]
     assert printed == on_disk  # record for record
     assert on_disk[-1]["type"] == "rt.connection" and on_disk[-1]["info"]["message"] == "closed by rt-tui"
+
+
+def test_a_reply_completed_before_the_timeout_is_not_marked_incomplete(question_wav: Path, tmp_path: Path) -> None:
+    """The transcript is held back for a minute, the reply is done in about 1.5 s, and the timeout
+    (6 s) ends the wait for the transcript: the reply is printed whole, unmarked; the user line says
+    the transcript did not arrive in time; a timeout is a failed turn (exit 1), as the README says."""
+    from tui.server.testing import background_simulator
+
+    data_dir = tmp_path / "data"
+    with background_simulator(warm=True) as sim:
+        url = sim.url_for(transcription_delay_ms=60_000)
+        result = run_cli(
+            "send", str(question_wav), "--url", url, "--timeout", "6", env_extra={"RT_TUI_DATA_DIR": str(data_dir)}
+        )
+    records = capture_records(data_dir)
+    [done] = [r["frame"]["response"] for r in records if r["type"] == "response.done"]
+    assert done["status"] == "completed"  # the premise: the reply was over before the timeout
+    assert not any(r["type"].startswith("conversation.item.input_audio_transcription.") for r in records)
+    reply = " ".join(part["transcript"] for item in done["output"] for part in item["content"])
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "user: (the transcript did not arrive within 6 s)",
+        f"assistant: {reply}",
+    ]
+    assert (
+        result.stderr == "rt-tui send: timed out after 6 s waiting for the user's transcript (the response is done)\n"
+    )

@@ -2,7 +2,9 @@
 
 Streams the decoded file through the input buffer (the only audio the server transcribes),
 commits, asks for a response, and prints both sides once the user's transcript and the
-assistant's reply have both arrived, in whichever order they come.
+assistant's reply have both arrived, in whichever order they come. A reply that did not finish
+(a dropped connection, the timeout) is printed as far as it came, marked `(incomplete)`; one
+that did finish is printed as it is, whatever happened to the transcript.
 
 `--json` prints the capture file's records instead, every one, in order, through the last (the
 connection's close, recorded after the turn): the same records as `frames.jsonl`, record for record
@@ -85,12 +87,15 @@ class _Turn:
         self.ended: str | None = None
         """Why the connection ended (its `rt.connection` fact), once it has."""
 
-    async def until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+    async def until(self, condition: Callable[[], bool], timeout: float, what: str | Callable[[], str]) -> None:
+        """Take frames until `condition` holds; SendFailed after `timeout` (naming `what`, or what
+        `what()` says was still missing then) or when the connection ends."""
         deadline = time.monotonic() + timeout
         while not condition():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise SendFailed(f"timed out after {timeout:.0f} s waiting for {what}")
+                missing = what if isinstance(what, str) else what()
+                raise SendFailed(f"timed out after {seconds(timeout)} waiting for {missing}")
             try:
                 env = await asyncio.wait_for(self.sub.get(), timeout=remaining)
             except TimeoutError:
@@ -170,15 +175,25 @@ class _Turn:
     def user_item(self, item_id: str | None) -> Item | None:
         return self.conv.items.get(item_id) if item_id else None
 
-    def print_partial(self) -> None:
-        """On failure, print whatever of both sides arrived (nothing with --json: frames are printed)."""
+    def reply_completed(self) -> bool:
+        """The server said the response is over, and whole (`response.done`, status completed)."""
+        return self.response_done is not None and self.response_done.get("status") == "completed"
+
+    def print_partial(self, timeout: float) -> None:
+        """On failure, print whatever of both sides arrived (nothing with --json: frames are printed).
+        A reply still coming is marked `(incomplete)`; one the server finished is not
+        (`response.done` says which)."""
         if self.json_out:
             return
         users = [i for i in self.conv.ordered() if i.role == "user"]
         assistant = self.assistant_text()
         if users:
-            print(f"user: {printable(users[-1].display_text)}")
-        if assistant:
+            user = users[-1]
+            said = user.display_text if user.state in FINAL_USER_STATES else unfinished_transcript(user, timeout)
+            print(f"user: {printable(said)}")
+        if self.reply_completed():
+            print(f"assistant: {printable(assistant) or '(no text)'}")
+        elif assistant:
             print(f"assistant: {printable(assistant)} (incomplete)")
 
     def assistant_text(self) -> str:
@@ -198,12 +213,12 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
         except ConnectionError as exc:
             # A send found the connection gone: the reason it ended is the news, not the send.
             reason = await turn.why_it_ended(timeout=1.0)
-            turn.print_partial()  # what did arrive is shown, not lost
+            turn.print_partial(timeout)  # what did arrive is shown, not lost
             if reason is None:
                 raise
             raise SendFailed(reason) from exc
         except SendFailed:
-            turn.print_partial()
+            turn.print_partial(timeout)
             raise
         finally:
             await session.close()
@@ -215,6 +230,19 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
                 print(f"rt-tui send: {capture_error}", file=sys.stderr)
         # The turn went on without its record: never exit 0 for it.
         return 1 if capture_error is not None else status
+
+
+def unfinished_transcript(user: Item, timeout: float) -> str:
+    """The user line of a transcript that never became final: what arrived, or, with nothing, why
+    there is nothing (the connection ended, or the timeout)."""
+    if user.text.strip() or user.state is TextState.INTERRUPTED:
+        return user.display_text  # the words so far, or: the connection ended before any text arrived
+    return f"(the transcript did not arrive within {seconds(timeout)})"
+
+
+def seconds(value: float) -> str:
+    """`2 s`, `0.5 s`: a timeout as given."""
+    return f"{value:g} s"
 
 
 def counted_appends(refused: int, sent: int) -> str:
@@ -269,11 +297,16 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
     user_id = committed[-1]
     session.send({"type": "response.create"})
 
-    def both_sides() -> bool:
+    def transcript_final() -> bool:
         user = turn.user_item(user_id)
-        return turn.response_done is not None and user is not None and user.state in FINAL_USER_STATES
+        return user is not None and user.state in FINAL_USER_STATES
 
-    await turn.until(both_sides, timeout, "the transcript and the response")
+    def missing() -> str:
+        if turn.response_done is not None:
+            return "the user's transcript (the response is done)"
+        return "the response" if transcript_final() else "the transcript and the response"
+
+    await turn.until(lambda: turn.response_done is not None and transcript_final(), timeout, missing)
     user = turn.user_item(user_id)
     assert user is not None and turn.response_done is not None
     status = str(turn.response_done.get("status"))
