@@ -225,3 +225,26 @@ async def test_the_replay_footer_says_pause_or_resume_as_p_would_do() -> None:
         await pilot.press("p")
         await pilot.pause()
         assert not app.player.paused and "Pause" in footer()
+
+
+def test_replay_json_prints_every_frame_of_a_capture_with_more_audio_than_the_journal_keeps(tmp_path: Path) -> None:
+    """The journal keeps 16 MiB of audio and drops older payloads, to be read back from a capture
+    file; --json has none to read from, and printed the dropped frames as `"frame": {}`."""
+    import base64
+
+    from tui.protocol import Envelope
+    from tui.protocol.records import capture_line
+
+    audio = base64.b64encode(bytes(range(256)) * 160).decode("ascii")  # 40 KiB of PCM16
+    appends = [json.dumps({"type": "input_audio_buffer.append", "audio": audio, "n": n}) for n in range(500)]
+    path = tmp_path / "frames.jsonl"
+    with path.open("wb") as capture:
+        for seq, raw in enumerate(appends, start=1):
+            env = Envelope(seq, Direction.OUT, "input_audio_buffer.append", json.loads(raw), raw, seq / 50, seq / 50)
+            capture.write(capture_line(env, 0.0))
+    assert path.stat().st_size > 24 * 1024 * 1024  # more than the journal's audio budget
+    binary = str(Path(sys.executable).parent / "rt-tui")
+    result = subprocess.run([binary, "replay", "--json", str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    printed = [json.loads(line)["frame"] for line in result.stdout.splitlines()]
+    assert printed == [json.loads(raw) for raw in appends]

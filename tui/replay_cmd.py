@@ -66,11 +66,15 @@ def _is_standard_input(path: str) -> bool:
 
 def _print_frames(recording: Recording, out: TextIO) -> int:
     """Every frame, normalised (direction, time since the first frame, type, size, parsed frame)."""
+    from tui.journal.store import PayloadPolicy
     from tui.model import new_model
     from tui.protocol import Direction, strict_json
     from tui.session.scrub import Scrubber
 
-    model = new_model(recording.path.name, lint=False)
+    # Keep every payload: the journal's default budget drops old audio (to be read back from a
+    # capture file, which there is none of here), and its lines would print `"frame": {}`. The
+    # recording holds every payload already; the journal only refers to the same strings.
+    model = new_model(recording.path.name, lint=False, policy=PayloadPolicy(large_budget_bytes=sys.maxsize))
     scrub = Scrubber(tuple(recording.secrets))
     model.ingest(scrub.envelope(env) for env in recording.envelopes)
     journal = model.journal
