@@ -411,3 +411,23 @@ def test_a_reply_completed_before_the_timeout_is_not_marked_incomplete(question_
     assert (
         result.stderr == "rt-tui send: timed out after 6 s waiting for the user's transcript (the response is done)\n"
     )
+
+
+def test_a_transcript_cut_off_by_a_drop_is_marked_incomplete(question_wav: Path, tmp_path: Path) -> None:
+    """The connection drops right after the second transcription delta, so `.completed` never
+    comes: the words that arrived are printed, marked as still coming, like a cut-off reply."""
+    from tui.server.testing import background_simulator
+
+    data_dir = tmp_path / "data"
+    with background_simulator() as sim:
+        url = sim.url_for(drop_after="conversation.item.input_audio_transcription.delta:2")
+        result = run_cli("send", str(question_wav), "--url", url, env_extra={"RT_TUI_DATA_DIR": str(data_dir)})
+    records = capture_records(data_dir)
+    deltas = [r["frame"]["delta"] for r in records if r["type"] == "conversation.item.input_audio_transcription.delta"]
+    assert len(deltas) == 2
+    assert not any(r["type"] == "conversation.item.input_audio_transcription.completed" for r in records)
+    assert result.returncode == 1
+    user, *assistant = result.stdout.splitlines()
+    assert user == f"user: {''.join(deltas).strip()} (incomplete)"
+    assert all(line.endswith(" (incomplete)") for line in assistant)  # whatever of the reply came, cut off too
+    assert result.stderr == "rt-tui send: connection closed by server (code 1006)\n"

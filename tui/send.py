@@ -2,9 +2,9 @@
 
 Streams the decoded file through the input buffer (the only audio the server transcribes),
 commits, asks for a response, and prints both sides once the user's transcript and the
-assistant's reply have both arrived, in whichever order they come. A reply that did not finish
-(a dropped connection, the timeout) is printed as far as it came, marked `(incomplete)`; one
-that did finish is printed as it is, whatever happened to the transcript.
+assistant's reply have both arrived, in whichever order they come. A side that did not finish
+(a dropped connection, the timeout) is printed as far as it came, marked `(incomplete)`; a side
+that did finish is printed as it is, whatever happened to the other.
 
 `--json` prints the capture file's records instead, every one, in order, through the last (the
 connection's close, recorded after the turn): the same records as `frames.jsonl`, record for record
@@ -181,8 +181,8 @@ class _Turn:
 
     def print_partial(self, timeout: float) -> None:
         """On failure, print whatever of both sides arrived (nothing with --json: frames are printed).
-        A reply still coming is marked `(incomplete)`; one the server finished is not
-        (`response.done` says which)."""
+        A side still coming is marked `(incomplete)`; one the server finished is not (the
+        conversation's text state and `response.done` say which, never the text)."""
         if self.json_out:
             return
         users = [i for i in self.conv.ordered() if i.role == "user"]
@@ -233,10 +233,12 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
 
 
 def unfinished_transcript(user: Item, timeout: float) -> str:
-    """The user line of a transcript that never became final: what arrived, or, with nothing, why
-    there is nothing (the connection ended, or the timeout)."""
-    if user.text.strip() or user.state is TextState.INTERRUPTED:
-        return user.display_text  # the words so far, or: the connection ended before any text arrived
+    """The user line of a transcript that never became final: the words that arrived, marked as the
+    assistant's reply is; or, with none, why there are none (the connection ended, or the timeout)."""
+    if user.text.strip():
+        return f"{user.text.strip()} (incomplete)"
+    if user.state is TextState.INTERRUPTED:
+        return user.display_text  # (the connection ended before any text arrived)
     return f"(the transcript did not arrive within {seconds(timeout)})"
 
 
