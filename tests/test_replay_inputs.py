@@ -421,3 +421,31 @@ async def test_the_replay_app_scrubs_the_users_own_key_from_the_screen_details_a
     for path in saved:
         assert_no_leak(path.read_text(), key, f"the saved {path.name}")
     assert any(frame.direction is Direction.OUT for frame in app.journal)
+
+
+# -- a first line longer than the bytes read to tell the formats apart ----------------------
+
+
+def test_a_first_line_longer_than_the_sniffed_head_reads_in_every_line_format(tmp_path: Path) -> None:
+    """An export of audio frames, or a JSONL whose first event is a long append, has a first line
+    over 64 KiB: it was cut there, was not JSON, and the file was refused as not a recording."""
+    audio = base64.b64encode(bytes(range(256)) * 400).decode("ascii")  # 100 KiB of PCM16
+    append = json.dumps({"type": "input_audio_buffer.append", "audio": audio})
+    commit = json.dumps({"type": "input_audio_buffer.commit"})
+    events = tmp_path / "events.jsonl"
+    events.write_text(f"{append}\n{commit}\n")
+    envelopes = [
+        Envelope(n, Direction.OUT, json.loads(raw)["type"], json.loads(raw), raw, n / 10, n / 10)
+        for n, raw in enumerate((append, commit), start=1)
+    ]
+    capture = write_capture(envelopes, tmp_path / "export.jsonl")
+    for path, kind in ((events, "jsonl"), (capture, "capture")):
+        assert path.read_bytes().index(b"\n") > 64 * 1024
+        recording = load(path)
+        assert recording.kind == kind and [env.raw for env in recording.envelopes] == [append, commit]
+        piped = rt_tui("replay", "--json", "-", stdin=path.read_bytes())
+        assert piped.returncode == 0, piped.stderr
+        assert [json.loads(line)["frame"]["type"] for line in piped.stdout.splitlines()] == [
+            "input_audio_buffer.append",
+            "input_audio_buffer.commit",
+        ]

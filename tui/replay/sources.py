@@ -47,6 +47,7 @@ import io
 import json
 import math
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Iterable
@@ -68,6 +69,9 @@ SNIFF_BYTES = 64 * 1024
 
 READ_BUFFER = 1024 * 1024
 """Bytes read at a time after the sniffed head (the head's wrapper is Python: few calls, large ones)."""
+
+_HAR_START = re.compile(rb'\s*\{\s*"log"\s*:')
+"""How a HAR file begins (DevTools writes it indented; other tools on one line)."""
 
 STDIN = "-"
 """The file name that means standard input, as Unix tools read it."""
@@ -165,6 +169,10 @@ def _read(shown: Path, stream: BinaryIO) -> Recording:
     if not head.strip():
         # Neutral words: `lint` and the app's replay read files through here too, not only `replay`.
         raise ReplayError(f"{shown}: empty file: no frames in it")
+    if b"\n" not in head.lstrip() and not _HAR_START.match(head):
+        # A first line longer than the head (an export of audio frames, a JSONL whose first event
+        # is a long append) is read whole to be told apart. Not a HAR on one line: read whole below.
+        head += stream.readline()
     whole = io.BufferedReader(_Rewound(head, stream), buffer_size=READ_BUFFER)
     first = _first_line_object(head)
     if first is not None and "log" not in first:
