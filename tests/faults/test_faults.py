@@ -177,7 +177,9 @@ async def test_send_survives(case: Case, upstream: RunningSimulator, tone_wav: P
         assert err == ""
         if case.send_json:
             records = [json.loads(line, parse_constant=_refuse) for line in out.splitlines()]
-            assert records[-1]["type"] in ("response.done", "rate_limits.updated")
+            # The turn's end, then the capture's last record: rt-tui closing the connection.
+            assert records[-1]["type"] == "rt.connection" and records[-1]["info"]["state"] == "closed"
+            assert records[-2]["type"] in ("response.done", "rate_limits.updated")
             [odd] = [r for r in records if r.get("frame", {}).get("event_id") == "event_nan"]
             limits = odd["frame"]["rate_limits"][0]
             assert (
