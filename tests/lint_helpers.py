@@ -121,6 +121,31 @@ def sent_bare(etype: str, **fields: Any) -> Envelope:
     return frame(Direction.OUT, {"type": etype, **fields})
 
 
+def vad_commit(item_id: str, start_ms: int, end_ms: int) -> list[Envelope]:
+    """Server VAD ending a turn, as the server sends it: speech_started and speech_stopped announce
+    the item id, and input_audio_buffer.committed commits it."""
+    return [
+        received("input_audio_buffer.speech_started", audio_start_ms=start_ms, item_id=item_id),
+        received("input_audio_buffer.speech_stopped", audio_end_ms=end_ms, item_id=item_id),
+        received("input_audio_buffer.committed", previous_item_id=None, item_id=item_id),
+    ]
+
+
+def commit_empty(buffered_ms: float, event_id: str | None = None) -> Envelope:
+    """The server's refusal of a commit that found less than 100 ms in the buffer."""
+    return received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "input_audio_buffer_commit_empty",
+            "message": "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, "
+            f"but buffer only has {buffered_ms:.2f}ms of audio.",
+            "param": None,
+            "event_id": event_id,
+        },
+    )
+
+
 def type_refused(etype: str, event_id: str | None = None) -> Envelope:
     """The GA server's answer to a client event type it does not accept."""
     supported = (

@@ -24,6 +24,7 @@ from tests.lint_helpers import (
     b64,
     beta_created,
     beta_session,
+    commit_empty,
     ga_created,
     ga_updated,
     lint,
@@ -33,6 +34,7 @@ from tests.lint_helpers import (
     speech,
     swapped,
     type_refused,
+    vad_commit,
     wav_file,
 )
 from tests.server_helpers import speech_pcm24
@@ -358,33 +360,138 @@ def test_commit_refused_by_the_server_is_reported_even_when_the_count_looked_eno
 
 def test_a_short_commit_under_vad_blames_vad_only_when_vad_committed_the_turn() -> None:
     """Server VAD being on is not a VAD commit: with no input_audio_buffer.committed in the
-    session, saying "a commit after its committed finds the buffer empty" is not true."""
-    done = commit()
-    never, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(40)), done)
+    session, saying "a commit after its committed finds the buffer empty" is not true. Under VAD
+    a commit is judged at the server's answer (here its refusal)."""
+    done = sent_bare("input_audio_buffer.commit")
+    refused = commit_empty(40)
+    never, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(40)), done, refused)
     found = one(never, "commit-too-short")
-    assert f"input_audio_buffer.commit #{done.seq} commits only 40 ms" in found.message
-    assert "Server VAD" not in found.message and "committed" not in found.message, found.message
-    assert "With server VAD on" in found.fix  # the advice holds while VAD is on; the claim did not
-    vad_commit = received("input_audio_buffer.committed", item_id="item_vad", previous_item_id=None)
-    late = commit()
-    after, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(600)), vad_commit, append(speech(20)), late)
-    found = one(after, "commit-too-short")
-    assert f"input_audio_buffer.commit #{late.seq} commits only 20 ms" in found.message
-    assert "appended since the server VAD's commit" in found.message
-    assert f"Server VAD had already committed the turn (input_audio_buffer.committed #{vad_commit.seq})" in (
+    assert f"input_audio_buffer.commit #{done.seq} was refused by error #{refused.seq}" in found.message
+    assert "Only 40 ms of audio (1,920 bytes of 24 kHz mono PCM16) was appended since the session began" in (
         found.message
     )
-    assert found.frames == (4, 3, 2)
+    assert "Server VAD" not in found.message and "committed" not in found.message, found.message
+    assert "With server VAD on" in found.fix  # the advice holds while VAD is on; the claim did not
+    assert found.frames == (2, 3, 1)  # the commit, the error, the append
+    vad = vad_commit("item_vad", 0, 600)
+    late, late_refused = sent_bare("input_audio_buffer.commit"), commit_empty(20)
+    after, _ = lint(
+        ga_created(transcription=TRANSCRIBE), append(speech(600)), *vad, append(speech(20)), late, late_refused
+    )
+    found = one(after, "commit-too-short")
+    assert f"input_audio_buffer.commit #{late.seq} was refused by error #{late_refused.seq}" in found.message
+    assert "Only 20 ms of audio" in found.message and "appended since the server VAD's commit" in found.message
+    assert f"Server VAD had already committed the turn (input_audio_buffer.committed #{vad[2].seq})" in found.message
+    assert found.frames == (6, 7, 5, 4)  # the commit, the error, the append, VAD's committed
     cleared, _ = lint(  # a clear after the VAD commit begins a turn of the client's own
         ga_created(transcription=TRANSCRIBE),
         append(speech(600)),
-        vad_commit,
+        *vad,
         sent("input_audio_buffer.clear"),
-        commit(),
+        received("input_audio_buffer.cleared"),
+        sent_bare("input_audio_buffer.commit"),
+        commit_empty(0),
     )
     assert "Server VAD" not in one(cleared, "commit-too-short").message
     push_to_talk, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(speech(40)), commit())
     assert "VAD" not in one(push_to_talk, "commit-too-short").fix
+
+
+def test_a_commit_refused_after_server_vad_committed_its_audio_is_not_credited_with_it() -> None:
+    """The tester's session: default server VAD, 1.6 s appended, then the client's own commit and two
+    response.create. The server's VAD committed the audio before it took the commit (its events come
+    after the commit was sent), so the commit found 93 ms and was refused: the 1.6 s were committed by
+    VAD's input_audio_buffer.committed, and nothing credits the refused commit with them."""
+    pcm = speech(1600)
+    appends = [append(pcm[i : i + 19200]) for i in range(0, len(pcm), 19200)]
+    done = sent_bare("input_audio_buffer.commit")
+    vad = vad_commit("item_vad", 0, 1507)
+    refused = commit_empty(93)
+    active = {"type": "invalid_request_error", "code": "conversation_already_has_active_response", "param": None}
+    frames = [
+        ga_created(),  # transcription off, server VAD on: the service's defaults
+        *appends,
+        done,
+        sent_bare("response.create"),
+        sent_bare("response.create"),
+        *vad,
+        received("response.created", response={"id": "resp_1", "status": "in_progress", "conversation_id": "c"}),
+        refused,
+        received("error", error={**active, "message": "Conversation already has an active response: resp_1."}),
+        received("error", error={**active, "message": "Conversation already has an active response: resp_1."}),
+    ]
+    findings, _ = lint(*frames)
+    at = frames.index
+    off = one(findings, "transcription-off-at-commit")
+    assert off.message.startswith(f"Server VAD's input_audio_buffer.committed #{vad[2].seq} commits 1.6 s of user")
+    assert off.frames == (at(vad[2]), at(appends[0]))
+    short = one(findings, "commit-too-short")
+    assert f"input_audio_buffer.commit #{done.seq} was refused by error #{refused.seq}" in short.message
+    assert f"Server VAD had committed the audio appended before it (input_audio_buffer.committed #{vad[2].seq})" in (
+        short.message
+    )
+    assert short.frames == (at(done), at(refused), at(vad[2]))
+    assert not [f for f in findings if f"input_audio_buffer.commit #{done.seq} commits" in f.message]
+    assert rules(findings) == [
+        "transcription-off-at-commit",
+        "commit-too-short",
+        "response-while-active",
+        "response-while-active",
+    ]
+    # The other rules on committed audio credit it to VAD's commit too: clipped speech, transcription on.
+    loud = np.clip(np.frombuffer(speech(1600, amplitude=30000), dtype="<i2").astype(np.int32) * 4, -32768, 32767)
+    clipped = [append(chunk.tobytes()) for chunk in np.array_split(loud.astype("<i2"), 4)]
+    vad = vad_commit("item_vad", 0, 1507)
+    frames = [ga_created(transcription=TRANSCRIBE), *clipped, done, *vad, refused]
+    findings, _ = lint(*frames)
+    assert rules(findings) == ["clipped-audio", "commit-too-short"]
+    assert findings[0].message.startswith(f"Server VAD's input_audio_buffer.committed #{vad[2].seq} commits clipped")
+
+
+def test_a_commit_the_server_took_after_server_vad_commits_what_was_left() -> None:
+    """Same race, but enough audio was left after VAD's commit: the server took the client's commit as
+    an item of its own. Each commit is credited with its own item, and a failed transcription names
+    the commit that made its item."""
+    done = sent_bare("input_audio_buffer.commit")
+    vad = vad_commit("item_vad", 0, 920)
+    ours = received("input_audio_buffer.committed", previous_item_id="item_vad", item_id="item_ours")
+    failed = received(
+        "conversation.item.input_audio_transcription.failed",
+        item_id="item_vad",
+        content_index=0,
+        error={"type": "transcription_error", "code": "audio_unintelligible", "message": "Audio unintelligible."},
+    )
+    findings, _ = lint(ga_created(), append(speech(1600)), done, *vad, ours)
+    off = of_rule(findings, "transcription-off-at-commit")
+    assert [f.message.split(" while")[0] for f in off] == [
+        f"Server VAD's input_audio_buffer.committed #{vad[2].seq} commits 1.6 s of user audio",
+        f"input_audio_buffer.commit #{done.seq} commits user audio (what input_audio_buffer.committed "
+        f"#{vad[2].seq}, server VAD's commit, left in the buffer)",
+    ]
+    assert off[1].frames == (2, 6)  # our commit, and the server's committed that took it
+    on, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(1600)), done, *vad, ours, failed)
+    assert f"(committed by input_audio_buffer.committed #{vad[2].seq})" in one(on, "transcription-failed").message
+
+
+def test_under_server_vad_a_commit_is_judged_when_the_server_answers_it() -> None:
+    done = sent_bare("input_audio_buffer.commit")
+    answer = received("input_audio_buffer.committed", previous_item_id=None, item_id="item_1")
+    waiting, _ = lint(ga_created(), append(speech(300)), done)
+    assert waiting == []  # not yet known whether the commit or server VAD commits the audio
+    findings, _ = lint(ga_created(), append(speech(300)), done, answer)
+    found = one(findings, "transcription-off-at-commit")
+    assert found.message.startswith(f"input_audio_buffer.commit #{done.seq} commits 300 ms of user audio")
+    assert found.frames == (2, 1, 3)  # the commit, the append, the server's committed
+
+
+def test_a_commit_after_server_vad_left_audio_in_the_buffer_is_not_called_empty() -> None:
+    """VAD commits up to the end of speech (speech_stopped.audio_end_ms) and the audio after it stays
+    buffered: a client commit right after VAD's committed may find plenty, and the server takes it."""
+    vad = vad_commit("item_vad", 0, 1200)
+    done = sent_bare("input_audio_buffer.commit")
+    ours = received("input_audio_buffer.committed", previous_item_id="item_vad", item_id="item_ours")
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(2200)), *vad, done, ours)
+    assert findings == []
 
 
 def test_response_create_while_a_response_is_active() -> None:

@@ -3,6 +3,15 @@
 State is O(1) per turn: bytes appended since the last commit or clear, whether they were all
 zeros so far, a bounded sampler of level and byte order, and which findings the turn already has
 (each rule fires once per turn, not once per append).
+
+Who committed a turn is what the server says, not what the client sent. Without turn detection
+the buffer holds exactly what the client appended, so its commit is judged when it is sent (a
+log of only the client's frames still gets its findings). Under server VAD a commit's fate is
+not known until the server answers it: VAD may commit the audio while the client's commit is on
+its way (an `input_audio_buffer.committed` whose item_id a `speech_stopped` or
+`timeout_triggered` announced is the VAD's), and the commit then finds what was left, often too
+little, and is refused. So under VAD a commit is judged at its answer: its own
+`input_audio_buffer.committed` credits it with the audio, an error credits it with nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +32,9 @@ VAD_SILENCE_MS = 5000
 """Zeros appended under server VAD, without a commit, before saying VAD will never fire."""
 MAX_ITEMS_REMEMBERED = 10_000
 """Items whose commit is remembered (for naming the commit of a failed transcription)."""
+MAX_VAD_ITEMS = 32
+"""Item ids announced by server VAD (speech_stopped, timeout_triggered) awaiting their committed."""
+_COMMIT_EMPTY = "input_audio_buffer_commit_empty"
 
 _EXPECTED_WAV = {"pcm16": (24000, 16, 1), "pcmu": (8000, 8, 7), "pcma": (8000, 8, 6)}
 
@@ -57,14 +69,31 @@ class Turn:
         """Journal index of the server VAD's input_audio_buffer.committed that began the turn, if one did."""
 
 
+class PendingCommit:
+    """A commit the client sent that the server has not answered yet."""
+
+    __slots__ = ("index", "turn", "vad_took")
+
+    def __init__(self, index: int, turn: Turn | None) -> None:
+        self.index = index
+        self.turn = turn
+        """The audio appended before it, while it waits to be judged at the server's answer (under
+        server VAD); None once judged (at sending, without VAD)."""
+        self.vad_took: int | None = None
+        """The server VAD's input_audio_buffer.committed that committed that audio first (it came
+        while this commit was on its way), if one did."""
+
+
 class InputRules:
     """Appends, commits, clears, `conversation.item.create` audio, and transcription failures."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.turn = Turn("the session began")
-        self._pending_commits: deque[int] = deque()
-        """Our commits not yet answered by `input_audio_buffer.committed` or an error."""
+        self._pending: deque[PendingCommit] = deque()
+        """Our commits not yet answered by `input_audio_buffer.committed` or an error, oldest first."""
+        self._vad_items: deque[str] = deque(maxlen=MAX_VAD_ITEMS)
+        """Item ids server VAD announced for a commit of its own (speech_stopped, timeout_triggered)."""
         self._commit_of_item: dict[str, int] = {}
         self._short_commits: set[int] = set()
 
@@ -76,14 +105,18 @@ class InputRules:
             (Direction.OUT, "input_audio_buffer.clear"): self._clear,
             (Direction.OUT, "conversation.item.create"): self._item_create,
             (Direction.IN, "input_audio_buffer.committed"): self._committed,
+            (Direction.IN, "input_audio_buffer.speech_stopped"): self._vad_announces,
+            (Direction.IN, "input_audio_buffer.timeout_triggered"): self._vad_announces,
             (Direction.IN, "conversation.item.input_audio_transcription.failed"): self._failed,
         }
 
     def reset(self) -> None:
         """A new connection: a new, empty buffer."""
         self.turn = Turn("the session began")
-        self._pending_commits.clear()
+        self._pending.clear()
+        self._vad_items.clear()
         self._commit_of_item.clear()
+        self._short_commits.clear()
 
     # -- the input buffer -------------------------------------------------------------------
 
@@ -148,72 +181,107 @@ class InputRules:
 
     def _commit(self, env: Envelope, index: int) -> None:
         ctx, turn = self.ctx, self.turn
-        fmt = ctx.input_format
-        self._pending_commits.append(index)
         self.turn = Turn("the last commit")
+        if ctx.vad:
+            self._pending.append(PendingCommit(index, turn))  # judged at the server's answer
+            return
+        self._pending.append(PendingCommit(index, None))
+        fmt = ctx.input_format
         if turn.bytes < MIN_COMMIT_MS * fmt.bytes_per_ms:
             self._short_commits.add(index)
-            if turn.bytes == 0:
-                what = f"an empty input audio buffer (nothing was appended since {turn.since})"
-            else:
-                what = (
-                    f"only {duration(turn.bytes, fmt)} of audio ({turn.bytes:,} bytes of {fmt.label} appended "
-                    f"since {turn.since})"
-                )
-            # Said only when it happened: VAD being on does not mean it committed this turn.
-            vad = (
-                f" Server VAD had already committed the turn ({ctx.name(turn.vad_commit)}): it commits turns "
-                "itself, so a commit after its input_audio_buffer.committed finds only what was appended since."
-                if turn.vad_commit is not None
-                else ""
-            )
-            vad_fix = (
-                " With server VAD on, don't commit after the server's input_audio_buffer.committed, or turn VAD off "
-                "(turn_detection null) for push-to-talk."
-                if ctx.vad or turn.vad_commit is not None
-                else ""
-            )
-            ctx.emit(
-                "commit-too-short",
-                f"{ctx.name(index)} commits {what}: the server needs at least 100 ms and refuses the commit "
-                f"(input_audio_buffer_commit_empty), so no item is created and nothing is transcribed.{vad}",
-                f"Append at least 100 ms ({MIN_COMMIT_MS * fmt.bytes_per_ms:,} bytes of {fmt.label}) before "
-                f"input_audio_buffer.commit.{vad_fix}",
-                tuple(i for i in (index, turn.first, turn.vad_commit) if i is not None),
-            )
+            self._too_short_sent(index, turn, fmt)
             return
         self._judge_turn(index, turn, fmt)
+
+    def _too_short_sent(self, index: int, turn: Turn, fmt: AudioFormat) -> None:
+        """A commit sent without turn detection, with less than 100 ms appended: the server refuses it."""
+        ctx = self.ctx
+        ctx.emit(
+            "commit-too-short",
+            f"{ctx.name(index)} commits {_appended(turn, fmt)}: the server needs at least 100 ms and refuses the "
+            "commit (input_audio_buffer_commit_empty), so no item is created and nothing is transcribed.",
+            f"Append at least 100 ms ({MIN_COMMIT_MS * fmt.bytes_per_ms:,} bytes of {fmt.label}) before "
+            "input_audio_buffer.commit.",
+            tuple(i for i in (index, turn.first) if i is not None),
+        )
 
     def _clear(self, env: Envelope, index: int) -> None:
         self.turn = Turn("the last clear")
 
-    def _committed(self, env: Envelope, index: int) -> None:
-        if self._pending_commits:
-            commit = self._pending_commits.popleft()  # ours, judged when it was sent
-        else:
-            # Server VAD committed the turn: judge the audio appended so far.
-            commit = index
-            turn, self.turn = self.turn, Turn("the server VAD's commit", vad_commit=index)
-            self._judge_turn(index, turn, self.ctx.input_format)
+    def _vad_announces(self, env: Envelope, index: int) -> None:
         item_id = text(env.data.get("item_id"))
+        if item_id:
+            self._vad_items.append(item_id)
+
+    def _committed(self, env: Envelope, index: int) -> None:
+        ctx = self.ctx
+        fmt = ctx.input_format
+        item_id = text(env.data.get("item_id"))
+        by_vad = not self._pending or (bool(item_id) and item_id in self._vad_items)
+        if by_vad:
+            if item_id in self._vad_items:
+                self._vad_items.remove(item_id)
+            commit = index
+            oldest = self._pending[0] if self._pending else None
+            if oldest is None:
+                # Server VAD committed the turn: judge the audio appended so far.
+                turn, self.turn = self.turn, Turn("the server VAD's commit", vad_commit=index)
+                self._judge_turn(index, turn, fmt, by_vad=True)
+            elif oldest.turn is not None and oldest.vad_took is None:
+                # Server VAD committed the audio while our commit was on its way (the server takes
+                # events in order: VAD's commit came first, so it holds what was appended before ours).
+                turn, oldest.turn, oldest.vad_took = oldest.turn, Turn("the server VAD's commit"), index
+                self._judge_turn(index, turn, fmt, by_vad=True)
+        else:
+            pending = self._pending.popleft()  # ours: the server answers commits in order
+            commit = pending.index
+            if pending.turn is not None:
+                self._judge_answered(pending, index, fmt)
         if item_id:
             if len(self._commit_of_item) >= MAX_ITEMS_REMEMBERED:
                 del self._commit_of_item[next(iter(self._commit_of_item))]
             self._commit_of_item[item_id] = commit
 
-    def _judge_turn(self, index: int, turn: Turn, fmt: AudioFormat) -> None:
+    def _judge_answered(self, pending: PendingCommit, answer: int, fmt: AudioFormat) -> None:
+        """Our commit under server VAD, which the server took (`answer` is its committed)."""
+        turn = pending.turn
+        assert turn is not None
+        if pending.vad_took is not None:
+            # What VAD's commit left in the buffer: how much and what it is, the frames do not say.
+            note = f" (what {self.ctx.name(pending.vad_took)}, server VAD's commit, left in the buffer)"
+            self._judge_turn(pending.index, Turn(turn.since), fmt, answer=answer, note=note)
+        elif turn.vad_commit is not None:
+            # The buffer also held what VAD's commit left after the end of speech: its size is unknown.
+            self._judge_turn(pending.index, turn, fmt, answer=answer, size_known=False)
+        else:
+            self._judge_turn(pending.index, turn, fmt, answer=answer)
+
+    def _judge_turn(
+        self,
+        index: int,
+        turn: Turn,
+        fmt: AudioFormat,
+        *,
+        by_vad: bool = False,
+        answer: int | None = None,
+        size_known: bool = True,
+        note: str = "",
+    ) -> None:
+        """Judge the audio a commit committed: `index` is our commit (`answer` the server's committed for
+        it, when judged at the answer) or, `by_vad`, the server VAD's committed."""
         ctx = self.ctx
-        frames = tuple(i for i in (index, turn.first) if i is not None)
+        frames = tuple(i for i in (index, turn.first, answer) if i is not None)
+        subject = f"Server VAD's {ctx.name(index)}" if by_vad else ctx.name(index)
         applied = ctx.applied
         known, config = ctx.transcription()
         if applied is not None and known and config is None:
             path = (
                 "audio.input.transcription" if "type" in applied or "audio" in applied else "input_audio_transcription"
             )
-            size = f"{duration(turn.bytes, fmt)} of " if turn.bytes else ""
+            size = f"{duration(turn.bytes, fmt)} of " if turn.bytes and size_known else ""
             ctx.emit(
                 "transcription-off-at-commit",
-                f"{ctx.name(index)} commits {size}user audio while input transcription is off "
+                f"{subject} commits {size}user audio{note} while input transcription is off "
                 f"({ctx.applied_name()} applied {path}: null): the item is created with transcript null and no "
                 "conversation.item.input_audio_transcription event will follow.",
                 f"To get the text of what was said, turn transcription on before committing: send session.update "
@@ -223,7 +291,8 @@ class InputRules:
             )
         if not fmt.is_pcm16 or turn.bytes == 0:
             return
-        self._judge_pcm(f"{ctx.name(index)} commits", frames, turn.bytes, fmt, turn.all_zero, turn.sampler)
+        # Under VAD the whole turn may not be in this commit, but what it was made of still holds.
+        self._judge_pcm(f"{subject} commits", frames, turn.bytes, fmt, turn.all_zero, turn.sampler)
 
     def _judge_pcm(
         self, subject: str, frames: tuple[int, ...], nbytes: int, fmt: AudioFormat, zero: bool, sampler: PcmSampler
@@ -401,27 +470,86 @@ class InputRules:
     # -- errors the server sent about our frames ----------------------------------------------
 
     def explain_error(self, error: ServerError) -> bool:
-        """Take an `error` about a commit; True when a finding already says (or now says) it."""
+        """Take an `error` about a commit; True when a finding already says (or now says) it.
+
+        A commit the server refuses committed nothing, whatever was appended before it: it is
+        never judged as a commit (under server VAD it waited for this answer)."""
         cause = error.cause
-        if cause is not None and cause in self._pending_commits:
-            self._pending_commits.remove(cause)  # refused: no committed event will answer it
-        elif cause is None and error.code == "input_audio_buffer_commit_empty" and self._pending_commits:
-            cause = self._pending_commits.popleft()  # the client set no event_id: the oldest commit it was
-        if error.code != "input_audio_buffer_commit_empty":
+        pending: PendingCommit | None = None
+        if cause is not None:
+            pending = next((p for p in self._pending if p.index == cause), None)
+        elif error.code == _COMMIT_EMPTY and self._pending:
+            pending = self._pending[0]  # the client set no event_id: the oldest commit it was
+            cause = pending.index
+        if pending is not None:
+            self._pending.remove(pending)  # refused: no committed event will answer it
+        if error.code != _COMMIT_EMPTY:
             return False
         if cause is not None and cause in self._short_commits:
+            self._short_commits.discard(cause)
             return True
         ctx = self.ctx
         subject = ctx.name(cause) if cause is not None else "an input_audio_buffer.commit"
+        why, vad = "", False
+        frames: tuple[int | None, ...] = (cause, error.index)
+        turn = pending.turn if pending is not None else None
+        if pending is not None and pending.vad_took is not None:
+            vad = True
+            frames = (cause, error.index, pending.vad_took)
+            why = (
+                f" Server VAD had committed the audio appended before it ({ctx.name(pending.vad_took)}) while the "
+                "commit was on its way: it commits turns itself, so a commit after its input_audio_buffer.committed "
+                "finds only what was appended since."
+            )
+        elif turn is not None:
+            fmt = ctx.input_format
+            frames = (cause, error.index, turn.first, turn.vad_commit)
+            why = _appended_since(turn, fmt)
+            if turn.vad_commit is not None:
+                vad = True
+                why += (
+                    f" Server VAD had already committed the turn ({ctx.name(turn.vad_commit)}): it commits turns "
+                    "itself, so a commit after its input_audio_buffer.committed finds only what was appended since."
+                )
         ctx.emit(
             "commit-too-short",
             f"{subject} was refused by {ctx.name(error.index)} ({error.summary}): the buffer held less than 100 ms "
-            "when the server took the commit, so no item was created and nothing is transcribed.",
-            "Append at least 100 ms of audio before input_audio_buffer.commit. With server VAD on, the server "
-            "commits turns itself: don't commit again after its input_audio_buffer.committed.",
-            tuple(i for i in (cause, error.index) if i is not None),
+            f"when the server took the commit, so no item was created and nothing is transcribed.{why}",
+            "Append at least 100 ms of audio before input_audio_buffer.commit. "
+            + (
+                "With server VAD on, the server commits turns itself: don't commit after its "
+                "input_audio_buffer.committed, or turn VAD off (turn_detection null) for push-to-talk."
+                if vad or ctx.vad
+                else "With server VAD on, the server commits turns itself: don't commit again after its "
+                "input_audio_buffer.committed."
+            ),
+            tuple(i for i in frames if i is not None),
         )
         return True
+
+
+def _appended(turn: Turn, fmt: AudioFormat) -> str:
+    """What the client appended in `turn`, for a commit of it: `only 40 ms of audio (1,920 bytes of …)`."""
+    if turn.bytes == 0:
+        return f"an empty input audio buffer (nothing was appended since {turn.since})"
+    return (
+        f"only {duration(turn.bytes, fmt)} of audio ({turn.bytes:,} bytes of {fmt.label} appended since {turn.since})"
+    )
+
+
+def _appended_since(turn: Turn, fmt: AudioFormat) -> str:
+    """What the client appended before a commit the server refused, as a sentence (with a leading space)."""
+    if turn.bytes == 0:
+        return f" Nothing was appended since {turn.since}."
+    if turn.bytes < MIN_COMMIT_MS * fmt.bytes_per_ms:
+        return (
+            f" Only {duration(turn.bytes, fmt)} of audio ({turn.bytes:,} bytes of {fmt.label}) was appended since "
+            f"{turn.since}."
+        )
+    return (
+        f" The client had appended {duration(turn.bytes, fmt)} of audio since {turn.since}, more than the server "
+        "found: something committed or cleared the rest first."
+    )
 
 
 _SILENCE_FIX = (

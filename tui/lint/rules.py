@@ -31,7 +31,8 @@ RULES: dict[str, Rule] = {
             "transcription-off-at-commit",
             _WARNING,
             "user audio committed (client commit or server VAD) while the session the server last applied has "
-            "input transcription off",
+            "input transcription off; under server VAD a client commit counts once the server's "
+            "input_audio_buffer.committed answers it",
         ),
         Rule(
             "wav-header-in-audio",
@@ -43,7 +44,12 @@ RULES: dict[str, Rule] = {
         ),
         Rule("clipped-audio", _WARNING, "a PCM16 turn or item whose sampled windows have ≥1% of samples at full scale"),
         Rule("byte-swapped-audio", _WARNING, "a PCM16 turn or item that is far smoother read big-endian"),
-        Rule("commit-too-short", _ERROR, "input_audio_buffer.commit with less than 100 ms appended since the last one"),
+        Rule(
+            "commit-too-short",
+            _ERROR,
+            "input_audio_buffer.commit with less than 100 ms appended since the last one (without turn detection), "
+            "or one the server refused with input_audio_buffer_commit_empty",
+        ),
         Rule(
             "response-while-active",
             _ERROR,
