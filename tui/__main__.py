@@ -28,11 +28,10 @@ ends as `yes | head -1` does, quietly, and not with the status that means "findi
 
 
 def _reader_went_away() -> int:
-    """The reader of standard output closed it (`| head`): not a failure to report. Standard output
-    is pointed at /dev/null so that the interpreter's last flush, at exit, does not fail again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
+    """The reader of standard output closed it (`| head`): not a failure to report."""
+    from tui.stdout import drop_stdout
+
+    drop_stdout()
     return EXIT_BROKEN_PIPE
 
 

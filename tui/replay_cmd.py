@@ -116,19 +116,29 @@ def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int
     model.ingest(scrub.envelope(env) for env in recording.envelopes)
     linter = model.linter
     findings = list(getattr(linter, "findings", []))
-    if json_out:
-        for finding in findings:
-            out.write(strict_json.dumps(finding_record(finding, model.journal)) + "\n")
-    else:
-        for finding in findings:
-            out.write(format_finding(finding, model.journal) + "\n")
-        errors = sum(finding.severity is Severity.ERROR for finding in findings)
-        out.write(
-            f"{_shown_name(recording)}: {len(model.journal):,} frames ({recording.kind}), "
-            f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, {errors} error{'s' if errors != 1 else ''}\n"
-        )
-    out.flush()
-    return EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN
+    verdict = EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN
+    try:
+        if json_out:
+            for finding in findings:
+                out.write(strict_json.dumps(finding_record(finding, model.journal)) + "\n")
+        else:
+            for finding in findings:
+                out.write(format_finding(finding, model.journal) + "\n")
+            errors = sum(finding.severity is Severity.ERROR for finding in findings)
+            out.write(
+                f"{_shown_name(recording)}: {len(model.journal):,} frames ({recording.kind}), "
+                f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, "
+                f"{errors} error{'s' if errors != 1 else ''}\n"
+            )
+        out.flush()
+    except BrokenPipeError:
+        # `| head`: the reader has what it wanted. The verdict does not depend on who read how much,
+        # so CI under `set -o pipefail` gets the same status as without the pipe.
+        if out is sys.stdout:
+            from tui.stdout import drop_stdout
+
+            drop_stdout()
+    return verdict
 
 
 def _shown_name(recording: Recording) -> str:
