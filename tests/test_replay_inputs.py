@@ -172,6 +172,9 @@ async def test_a_capture_replayed_from_a_pipe_has_no_file_to_read_payloads_back_
             await views_settled(pilot, app)
             assert len(app.journal) == len(recording.envelopes)
             assert app.journal.capture_path == capture_path
+            # The status line names a pipe by its path, not by its folder (`fd`).
+            shown = name if capture_path is None else path.parent.name
+            assert app.status_line.no_target == f"replay of {shown}"
 
 
 # -- 2. a HAR's connections on one clock ------------------------------------------------------

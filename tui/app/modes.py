@@ -38,7 +38,10 @@ class Modes(AppBase):
     def start_replay(self, request: ReplayRequest) -> None:
         """Play a recording into the views; nothing connects anywhere."""
         recording = request.recording
-        name = printable(recording.path.name if recording.kind != "capture" else recording.path.parent.name)
+        if not recording.rereadable:
+            name = printable(str(recording.path))  # a pipe: `/dev/fd/63` says more than its folder, `fd`
+        else:
+            name = printable(recording.path.name if recording.kind != "capture" else recording.path.parent.name)
         self.status_line.no_target = f"replay of {name}"
         self.transcript.hint = (
             f"Replaying {name}: its conversation appears here as its frames play.",
