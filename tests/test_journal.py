@@ -246,6 +246,34 @@ def test_failed_responses_and_transcriptions_are_linked_to_what_began_them() -> 
     }
 
 
+def test_a_turn_server_vad_committed_while_our_commit_was_on_its_way_is_linked_to_the_server() -> None:
+    """The race of a push-to-talk commit under server VAD: VAD's `committed` comes first (its item
+    was announced by speech_stopped), our commit is refused as empty. The item, its appends and its
+    failed transcription belong to VAD's commit, not to the refused one."""
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    envs = [
+        connecting(),
+        sent("input_audio_buffer.append", audio=audio_b64(100)),  # 1
+        sent("input_audio_buffer.append", audio=audio_b64(100)),  # 2
+        received("input_audio_buffer.speech_started", item_id="item_v"),  # 3
+        sent("input_audio_buffer.commit", event_id="evt_commit"),  # 4
+        received("input_audio_buffer.speech_stopped", item_id="item_v"),  # 5
+        received("input_audio_buffer.committed", item_id="item_v"),  # 6: VAD's
+        received("error", error={"code": "input_audio_buffer_commit_empty", "event_id": "evt_commit"}),  # 7
+        received("conversation.item.input_audio_transcription.failed", item_id="item_v", error={"code": "x"}),  # 8
+        sent("input_audio_buffer.append", audio=audio_b64(100)),  # 9: the next turn's
+        sent("input_audio_buffer.commit"),  # 10
+        received("input_audio_buffer.committed", item_id="item_w"),  # 11: ours
+    ]
+    pipeline.ingest(envs)
+    assert links.cause_of[8].cause == 6  # VAD's commit, not the refused #4
+    assert links.cause_of[7].cause == 4  # the refusal still names what it refused
+    assert links.made["item_v"] == [1, 2]
+    assert links.made["item_w"] == [9, 10]
+
+
 def test_a_refused_response_create_does_not_claim_the_next_response() -> None:
     pipeline = Pipeline()
     links = Links(pipeline.journal)

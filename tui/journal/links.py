@@ -73,6 +73,9 @@ class Links:
     """Response id → the items it output, in order (a response seen begin has a list, maybe empty)."""
     _unreadable: deque[int] = field(default_factory=deque)
     """Frames we sent that the server cannot read (not JSON, or NaN in them), not yet answered."""
+    _vad_items: set[str] = field(default_factory=set)
+    """Items server VAD announced (speech_stopped, timeout_triggered) and has not committed yet: their
+    `committed` is the server's own, even while a commit of ours is on its way."""
 
     def apply(self, env: Envelope, index: int) -> None:
         """Take one envelope into account."""
@@ -87,6 +90,7 @@ class Links:
             self._committed_appends = []
             self._item_creates.clear()
             self._unreadable.clear()
+            self._vad_items.clear()
 
     def take_changes(self) -> list[Link]:
         """Links made since the last call."""
@@ -132,18 +136,12 @@ class Links:
                     self.made[response_id] = [start]
         elif etype == "response.done":
             self._response_done(env, index)
-        elif etype == "input_audio_buffer.committed":
+        elif etype in ("input_audio_buffer.speech_stopped", "input_audio_buffer.timeout_triggered"):
             item_id = text(env.data.get("item_id"))
             if item_id:
-                self._commit_of_item[item_id] = self._last_commit if self._last_commit is not None else index
-                if self._last_commit is not None:
-                    self.made[item_id] = [*self._committed_appends, self._last_commit]
-                else:  # server VAD committed the buffer: every append so far
-                    self.made[item_id] = self._buffer_appends
-            if self._last_commit is None:
-                self._buffer_appends = []
-            self._committed_appends = []
-            self._last_commit = None
+                self._vad_items.add(item_id)
+        elif etype == "input_audio_buffer.committed":
+            self._committed(text(env.data.get("item_id")), index)
         elif etype == "input_audio_buffer.cleared":
             self._buffer_appends.clear()
         elif etype == "response.output_item.added":
@@ -161,6 +159,30 @@ class Links:
             cause = self._commit_of_item.get(text(env.data.get("item_id")))
             if cause is not None:
                 self._link(index, cause, "transcription failed")
+
+    def _committed(self, item_id: str, index: int) -> None:
+        """The buffer became item `item_id`: by our pending commit, or by server VAD (which may get
+        there first while our commit is on its way: that commit stays pending, for its own answer)."""
+        by_vad = item_id in self._vad_items or self._last_commit is None
+        self._vad_items.discard(item_id)
+        if by_vad:
+            # Our appends so far: those our pending commit would have committed, else the buffer's.
+            pending = self._last_commit is not None
+            appends = self._committed_appends if pending else self._buffer_appends
+            if item_id:
+                self._commit_of_item[item_id] = index
+                self.made[item_id] = appends
+            if pending:
+                self._committed_appends = []
+            else:
+                self._buffer_appends = []
+            return
+        assert self._last_commit is not None
+        if item_id:
+            self._commit_of_item[item_id] = self._last_commit
+            self.made[item_id] = [*self._committed_appends, self._last_commit]
+        self._committed_appends = []
+        self._last_commit = None
 
     def _error(self, env: Envelope, index: int) -> None:
         error = obj_field(env.data, "error")
