@@ -85,3 +85,18 @@ def type_burst(app: RtApp, text: str) -> None:
         event = events.Key(_KEY_NAMES.get(character, character), character)
         event.set_sender(app)
         app._driver.send_message(event)
+
+
+async def typed_turn_done(pilot: Pilot[None], app: RtApp, words: str) -> None:
+    """Once the session is ready, type `words` as a message, and wait until its reply is done and shown."""
+    await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+    await pilot.press("t", *words, "enter", "escape")
+    await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
+    await views_settled(pilot, app)
+
+
+async def replay_shown(pilot: Pilot[None], app: RtApp) -> None:
+    """Wait until the app's replay has published its last frame and the views show it."""
+    assert app.player is not None
+    await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+    await views_settled(pilot, app)

@@ -15,6 +15,7 @@ from tests.app_helpers import (
     screen_text,
     session_ready,
     turn_complete,
+    typed_turn_done,
     views_settled,
     wait_for,
 )
@@ -255,10 +256,7 @@ async def test_its_frames_from_a_transcript_row_include_what_we_sent_to_make_it(
     in the bar as it shows in the pane's title."""
     app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-        await pilot.press("t", *"turn on the kitchen lights", "enter", "escape")
-        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
-        await views_settled(pilot, app)
+        await typed_turn_done(pilot, app, "turn on the kitchen lights")
         transcript = app.query_one(Transcript)
         for role, made_by in (("user", "conversation.item.create"), ("assistant", "response.create")):
             item = items(app, role)[-1]
@@ -303,10 +301,7 @@ async def test_o_leads_from_the_frames_that_made_an_item_or_its_response_to_its_
     done: they name the response, whose output is the item), o selects the item's row."""
     app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-        await pilot.press("t", *"turn on the kitchen lights", "enter", "escape")
-        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
-        await views_settled(pilot, app)
+        await typed_turn_done(pilot, app, "turn on the kitchen lights")
         log, transcript = app.event_log, app.query_one(Transcript)
         user, assistant = items(app, "user")[-1], items(app, "assistant")[-1]
         expected = {
@@ -360,10 +355,7 @@ async def test_a_reply_s_run_is_titled_by_what_it_holds_and_y_copies_all_of_it(
 
     app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
-        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-        await pilot.press("t", *"turn on the kitchen lights", "enter", "escape")
-        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
-        await views_settled(pilot, app)
+        await typed_turn_done(pilot, app, "turn on the kitchen lights")
         log = app.event_log
         [run] = [row for row in app.log_view.rows if row.key is not None and row.key[0] == "response"]
         kinds = {app.journal[i].type for i in run.members}

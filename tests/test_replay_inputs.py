@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import views_settled, wait_for
+from tests.app_helpers import replay_shown, views_settled, wait_for
 from tests.secret_helpers import assert_no_leak, new_test_key, svg_text
 from tests.test_secrets import planted_frames
 from tui.app import RtApp
@@ -277,9 +277,7 @@ async def test_the_replay_status_counts_the_whole_recording_and_each_connection_
     recording = load(har_file(tmp_path / "overlap.har", SECOND, FIRST))
     app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
     async with app.run_test(size=(140, 40)) as pilot:
-        assert app.player is not None
-        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
-        await views_settled(pilot, app)
+        await replay_shown(pilot, app)
         assert "replay 01:08 / 01:08" in app.status_line.state_override
         sent = [frame for frame in app.journal if frame.type == "response.create"]
         assert [round(app.journal.since_connect(frame), 6) for frame in sent] == [30, 60, 4, 8]
@@ -395,9 +393,7 @@ async def test_the_replay_app_scrubs_the_users_own_key_from_the_screen_details_a
     monkeypatch.setenv("RT_TUI_DATA_DIR", str(data))
     app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(capture)))
     async with app.run_test(size=(160, 48)) as pilot:
-        assert app.player is not None
-        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
-        await views_settled(pilot, app)
+        await replay_shown(pilot, app)
         assert_no_leak(svg_text(app.export_screenshot()), key, "the replay's screen")
         # The file holds the key: payloads dropped from memory must not be read back from it.
         assert app.journal.capture_path is None

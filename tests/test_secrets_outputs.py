@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.app_helpers import views_settled, wait_for
+from tests.app_helpers import replay_shown, wait_for
 from tests.proxy_helpers import listening_url
 from tests.secret_helpers import assert_no_leak, new_test_key, svg_text
 from tests.test_secrets import hostile_server, planted_frames
@@ -117,9 +117,7 @@ async def test_the_replayed_har_never_shows_the_key(key: str, tmp_path: Path) ->
     har_with_the_key(key, har)
     app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(har)))
     async with app.run_test(size=(140, 45)) as pilot:
-        assert app.player is not None
-        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
-        await views_settled(pilot, app)
+        await replay_shown(pilot, app)
         assert_no_leak(svg_text(app.export_screenshot()), key, "the replay's screen")
         await pilot.press("exclamation_mark")
         await pilot.pause()

@@ -167,7 +167,7 @@ class FramePrinter:
                 record["info" if frame.direction is Direction.LOCAL else "frame"] = data
                 self.out.write(strict_json.dumps(record) + "\n")
                 if frame.direction is Direction.LOCAL and _told_on_stderr(frame.type, data):
-                    self.err.write(f"[conn {number}] {printable(str(data.get('message', '')))}\n")
+                    self.err.write(f"[conn {number}] connection: {printable(str(data.get('message', '')))}\n")
             self._findings(model, number)
 
         return sink

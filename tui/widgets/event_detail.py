@@ -86,7 +86,7 @@ class EventDetail(ModalScreen[int | None]):
         with VerticalScroll() as scroll:
             scroll.border_title = Text(self.heading())
             jump = " · x linked frame" if self._link_target() is not None else ""
-            scroll.border_subtitle = f"c copy · s save{jump} · esc close"
+            scroll.border_subtitle = Text(f"c copy · s save{jump} · esc close")  # plain text, never markup
             yield Static(Group(*parts))
         yield KeyFooter()  # this view's keys, not the screen's under it
 
