@@ -104,7 +104,7 @@ def test_a_replay_speed_the_app_cannot_keep_is_refused_by_the_parser(
     with pytest.raises(SystemExit) as exited:
         build_parser().parse_args(["replay", "f.jsonl", f"--speed={value}"])
     assert exited.value.code == 2
-    assert f"×{value}: the speed must be a number from 0.25 to 64" in capsys.readouterr().err
+    assert f"argument --speed: {value}: the speed must be a number from 0.25 to 64" in capsys.readouterr().err
 
 
 def test_rt_tui_url_is_the_target_when_no_target_flag_is_given(monkeypatch: pytest.MonkeyPatch) -> None:

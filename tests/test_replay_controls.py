@@ -115,7 +115,10 @@ async def test_r_plays_the_recording_again_into_fresh_views_and_a_publishes_the_
 
         await pilot.press("r")
         second = app.player
-        assert second is not None and second is not first and second.speed is None  # the speed in force
+        # At the pace asked for: `a` played the rest at once that time only.
+        assert second is not None and second is not first and second.speed == 1.0
+        await wait_for(pilot, lambda: second.position == 1, 5, "the first frame again")
+        await pilot.press("a")
         await wait_for(pilot, second.done.is_set, 5, "the second play")
         await views_settled(pilot, app)
         assert app.journal is not old_journal and len(old_journal) == 3

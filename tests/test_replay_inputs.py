@@ -328,7 +328,7 @@ async def test_the_command_line_takes_exactly_the_speeds_the_keys_keep_to() -> N
 def test_replay_refuses_a_speed_that_is_not_a_positive_number_before_reading_anything(value: str) -> None:
     result = rt_tui("replay", "--speed", value, "/nonexistent/frames.jsonl")
     assert result.returncode == 2 and result.stdout == ""
-    assert f"argument --speed: ×{value}: the speed must be a number from 0.25 to 64" in result.stderr
+    assert f"argument --speed: {value}: the speed must be a number from 0.25 to 64" in result.stderr
     assert "No such file" not in result.stderr  # refused by the parser, before the file
 
 

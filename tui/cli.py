@@ -126,7 +126,7 @@ def _speed(value: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
     low, high = SPEED_RANGE
     if not low <= speed <= high:  # nan compares false: refused too
-        raise argparse.ArgumentTypeError(f"×{value}: the speed must be a number from {low:g} to {high:g}")
+        raise argparse.ArgumentTypeError(f"{value}: the speed must be a number from {low:g} to {high:g}")
     return speed
 
 

@@ -156,8 +156,9 @@ class AppBase(App[None]):
         if gone:
             self._refresh_notifications()
 
-    def keep_text(self, text: str, name: str, *, copy: bool) -> Path | None:
-        """Copy `text` to the clipboard (OSC 52) and/or save it to a file; say where it went."""
+    def keep_text(self, text: str, name: str, *, copy: bool, what: str = "") -> Path | None:
+        """Copy `text` to the clipboard (OSC 52) and/or save it to a file; say where it went (and,
+        given `what`, what it is: "the run's 45 frames, as a JSON list")."""
         folder = self.capture.folder if self.capture is not None else None
         try:
             path = write_private(output_folder(folder), name, text)
@@ -167,7 +168,8 @@ class AppBase(App[None]):
         if copy:
             self.copy_to_clipboard(text)
             where = f"; also saved to {path}" if path is not None else ""
-            self.say(f"copied {len(text):,} characters (OSC 52: your terminal must allow it){where}", title="Copy")
+            copied = f"copied {what}: {len(text):,} characters" if what else f"copied {len(text):,} characters"
+            self.say(f"{copied} (OSC 52: your terminal must allow it){where}", title="Copy")
         elif path is not None:
             self.say(f"saved to {path}", title="Save")
         return path

@@ -263,9 +263,9 @@ class LogControls(AppBase):
     @on(EventLog.CopyFrame)
     def _copy_frame(self, event: EventLog.CopyFrame) -> None:
         detail = EventDetail(self.journal, self.links, event.indices, self.recover_payload)
-        if len(event.indices) > 1:
-            self.say(f"the run's {len(event.indices):,} frames, as a JSON list:", title="Copy")
-        self.keep_text(detail.frames_json(), detail.file_name(), copy=True)
+        count = len(event.indices)
+        what = f"the run's {count:,} frames, as a JSON list" if count > 1 else ""  # a run is copied whole
+        self.keep_text(detail.frames_json(), detail.file_name(), copy=True, what=what)
 
     @on(EventDetail.Export)
     def _detail_export(self, event: EventDetail.Export) -> None:

@@ -30,6 +30,9 @@ proxy: audio rt-tui did not record (a client's, a recording's), only saw go thro
 class Modes(AppBase):
     """Replay and proxy: which keys each mode has, and which session the views show."""
 
+    _replay_speed: float | None = None
+    """The replay's pace as asked for (`--speed`, `]`, `[`): what `r` plays again at."""
+
     if TYPE_CHECKING:
         # LogControls' (beside this mixin in RtApp): a session switched to gets the filter in force.
         def apply_filter(self, text: str) -> bool: ...
@@ -67,6 +70,7 @@ class Modes(AppBase):
         if recording.kind == "capture" and recording.rereadable and unchanged:
             self.journal.capture_path = str(recording.path)
         self.player = ReplayPlayer(envelopes, self.bus, FRAMES, speed=speed)
+        self._replay_speed = speed
         self.run_worker(self._play(self.player), name="replay", group="replay", exit_on_error=False)
 
     def action_replay_restart(self) -> None:
@@ -77,7 +81,7 @@ class Modes(AppBase):
         """
         if self.replay is None or self.player is None:
             return
-        speed = self.player.speed
+        speed = self._replay_speed  # the pace asked for (`a` played the rest at once, just this time)
         self.workers.cancel_group(self, "replay")
         model = new_model(self.model.label)
         subscription = self._feeds[0][1]
@@ -134,7 +138,7 @@ class Modes(AppBase):
         if self.player is None or self._replay_over():
             return
         current = self.player.speed or 1.0
-        self.player.speed = max(0.25, min(64.0, current * factor))
+        self.player.speed = self._replay_speed = max(0.25, min(64.0, current * factor))
         self._show_replay_position()
 
     def more_commands(self) -> Iterable[SystemCommand]:

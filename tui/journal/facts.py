@@ -257,13 +257,13 @@ class SessionFacts:
         """One line: who ends turns and whether input is transcribed; or why the session ended."""
         if self.ended:
             return self.reason or self.state
-        if self.last_update_rejected:
-            return "session.update rejected: the server kept its previous configuration"
         if self.applied is None:
-            return ""
+            return "session.update rejected: the server kept its previous configuration" if self.rejections else ""
         turns = self.turn_detection or "manual turns"
         model = self.transcription_model
         # GA is the default; a beta server (an Azure preview deployment, `--local-dialect beta`) is
         # named, since its event names and session shape differ from what the docs show today.
         dialect = "beta dialect · " if self.dialect is Dialect.BETA else ""
-        return f"{dialect}{turns} · {'transcribe: ' + model if model else 'no input transcription'}"
+        applied = f"{dialect}{turns} · {'transcribe: ' + model if model else 'no input transcription'}"
+        # What is in force first (whether input is transcribed must survive a narrow line), then why.
+        return f"{applied} · session.update rejected: kept" if self.last_update_rejected else applied

@@ -111,11 +111,12 @@ class Recorder(Widget):
         """The keys that matter now, and why the server ends turns its own way when it does."""
         push_to_talk = self.mode == "push-to-talk"
         if self.kept and self.state in (RecorderState.IDLE, RecorderState.LISTENING):
-            why = "the server kept it: session.update rejected"
+            # The key first: on a narrow line the reason is what gets cut.
+            why = "(the server kept it: session.update rejected)"
             if not push_to_talk:
-                return f"{why} · v: push-to-talk"
+                return f"v: push-to-talk {why}"
             # Space listens as hands-free does and never commits: the server's VAD ends each turn.
-            return f"{why} · space: {'stop listening' if self.state is RecorderState.LISTENING else 'listen'}"
+            return f"space: {'stop listening' if self.state is RecorderState.LISTENING else 'listen'} {why}"
         return {
             RecorderState.IDLE: "space: talk" if push_to_talk else "v: stop hands-free",
             RecorderState.RECORDING: "space: send",
