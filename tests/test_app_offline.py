@@ -291,3 +291,19 @@ async def test_with_transcription_off_the_empty_transcript_does_not_promise_tran
         await pilot.pause()
         hint = " ".join(app.transcript.hint)
         assert "transcription is off" in hint and "fill in when the transcription lands" not in hint
+
+
+def test_a_findings_toast_shows_its_first_sentence_and_says_where_the_rest_is() -> None:
+    from tui.app.log_controls import TOAST_CHARS, toast_text
+
+    message = (
+        "session.update #5 was rejected by error #6: invalid_value: Invalid value: 'nonsense-model'. "
+        "Supported values are: 'whisper-1', 'gpt-4o-transcribe'. The server discards the whole update."
+    )
+    assert toast_text(message) == (
+        "session.update #5 was rejected by error #6: invalid_value: Invalid value: 'nonsense-model'. "
+        "(! shows it whole, with its fix)"
+    )
+    assert toast_text("one short sentence.") == "one short sentence."
+    long = "x" * 500
+    assert len(toast_text(long)) < TOAST_CHARS + 40 and toast_text(long).endswith("(! shows it whole, with its fix)")

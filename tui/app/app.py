@@ -37,7 +37,7 @@ from tui.widgets.transcript import VOICE_HINT
 
 from .commands import Commands
 from .live import LiveSession
-from .log_controls import LogControls
+from .log_controls import LogControls, toast_text
 from .modes import Modes
 from .reconnect import RetryPolicy
 from .voice import MIC_LEVEL, VoiceController
@@ -64,6 +64,10 @@ _FOCUS_MOVING = frozenset({"focus_input", "filter", "find"})
 
 _TOASTED = frozenset({"error", "rt.malformed", "rt.client_error", "rt.capture", "rt.audio", "rt.refused"})
 """Frame types `_react_to` may raise a notice for; every other frame is passed over at once."""
+
+
+WHOLE_ERROR = "the error frame in the log has it whole"
+"""Where a shortened server error's toast says the rest is."""
 
 
 def views_due_after_key(now: float, due: float, *, stale: bool, views_at: float, stale_since: float) -> float:
@@ -334,11 +338,12 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         if frame.type == "error":
             data = self.journal.data(index)
             rejected = self.facts.rejections and self.facts.rejections[-1].error_index == index
+            said = toast_text(error_summary(data), WHOLE_ERROR)  # a glance: the log has the frame whole
             if rejected:
                 # The whole update was dropped (GA is strict): the status line says so too.
-                self.say(error_summary(data), title="session.update rejected", severity="error", timeout=15)
+                self.say(said, title="session.update rejected", severity="error", timeout=15)
             else:
-                self.say(error_summary(data), title="Server error", severity="error", timeout=10)
+                self.say(said, title="Server error", severity="error", timeout=10)
         elif frame.type == "rt.malformed":
             self.say(text(self.journal.data(index).get("message")), title="Malformed frame", severity="warning")
         elif frame.type == "rt.client_error":
