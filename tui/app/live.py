@@ -20,7 +20,6 @@ from tui.session import FRAMES, CaptureWriter, ConnectionFailed, RealtimeSession
 from tui.widgets import RecorderState
 
 from .base import AppBase
-from .reconnect import ended_by_expiry
 from .voice import TurnMode, VoiceError
 
 KEPT_VAD_HINT = (
@@ -76,8 +75,7 @@ class LiveSession(AppBase):
                     await session.connect()
                 except ConnectionFailed as exc:
                     self.say(str(exc), title="Connection failed", severity="error", timeout=30)
-                    expired = await self._ended_by_expiry()
-                    return self._retry.worth_retrying(str(exc), session.close_code, expired=expired)
+                    return self._retry.worth_retrying(str(exc), session.close_code, expired=session.expired)
                 self._retry.connected()
                 # The trouble those said is over: the status line says open, they must not say otherwise.
                 self.unsay(*CONNECTION_TROUBLE)
@@ -86,8 +84,7 @@ class LiveSession(AppBase):
                 await session.wait_closed()
                 if session.close_reason:
                     self.say(session.close_reason, title="Disconnected", severity="error", timeout=30)
-                    expired = await self._ended_by_expiry()
-                    return self._retry.worth_retrying(session.close_reason, session.close_code, expired=expired)
+                    return self._retry.worth_retrying(session.close_reason, session.close_code, expired=session.expired)
                 return False
         except TargetError as exc:
             self._live_session_failed(str(exc), "No target")
@@ -103,19 +100,6 @@ class LiveSession(AppBase):
             await self.voice.stop_turns()
             self.recorder.mode = "push-to-talk"
         return False
-
-    async def _ended_by_expiry(self) -> bool:
-        """Whether the connection that just ended was an expired session (its close came after an
-        `error` `session_expired`), rather than a server going away: both close with 1001.
-
-        Read from the journal, which the pump fills at its next tick (the error and the close are on
-        the bus already): wait for the close to be journaled, at most a second (a stopping app's
-        pump may not run again; then what the journal holds decides)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 1.0
-        while not self.facts.ended and loop.time() < deadline and not self._quitting:
-            await asyncio.sleep(1 / 30)
-        return ended_by_expiry(self.journal)
 
     async def _wait_for_server(self) -> bool:
         """Probe the server's port until it accepts again (quietly, no new session per try)."""

@@ -10,22 +10,16 @@ that accepts and drops at once is not hammered.
 
 Close 1001 ("going away") is sent both by a server shutting down and by one ending an expired
 session; only the expiry is preceded by an `error` whose code is `session_expired` (the simulator
-and OpenAI alike), so that error, not the close code, tells them apart.
+and OpenAI alike), so that error (`RealtimeSession.expired`), not the close code, tells them apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tui.journal import Journal
-
 RETRYABLE_CLOSE_CODES = frozenset({1001, 1006, 1011, 1012, 1013, 1014})
 """Close codes of a connection lost or a server going away, restarting or overloaded (1001 only
-when no `session_expired` error came before it: see `ended_by_expiry`)."""
-
-EXPIRY_LOOKBACK = 256
-"""How many of a connection's last frames are searched for its `session_expired` error: the server
-closes right after it, so only frames already on their way can come between the two."""
+when no `session_expired` error came before it: see `RetryPolicy.worth_retrying`'s `expired`)."""
 
 UNREACHABLE_PHRASES = ("connection refused", "cannot reach", "timed out", "no close frame")
 """A failed connect that names no close code: the server was not there (rather than refusing us)."""
@@ -79,17 +73,3 @@ class RetryPolicy:
             yield delay
             waited += delay
             delay = max(PROBE_SECONDS, first) if self.failures > 1 else PROBE_SECONDS
-
-
-def ended_by_expiry(journal: Journal) -> bool:
-    """Whether the journal's last connection was ended by the server expiring the session: an
-    `error` with code `session_expired` among its last frames. Call it once the journal holds the
-    connection's end."""
-    start = max(journal.epoch_starts[-1] if journal.epoch_starts else 0, len(journal) - EXPIRY_LOOKBACK)
-    for index in range(len(journal) - 1, start - 1, -1):
-        if journal.type_at(index) != "error":
-            continue
-        error = journal.data(index).get("error")
-        if isinstance(error, dict) and error.get("code") == "session_expired":
-            return True
-    return False

@@ -112,6 +112,9 @@ class RealtimeSession:
         """The close code that ended the connection, or that refused it at connect: the server's
         (1006: gone without a close frame), or rt-tui's own when rt-tui refused the server (1009)."""
         self.connected_at: float | None = None
+        self.expired = False
+        """The server said the session expired (an `error` with code `session_expired`): its close
+        (1001, as a server going away also sends) ends an expired session, not worth retrying."""
         self.dialect: Dialect | None = None
         """The dialect the server speaks, read from its `session.created` (beta:
         `transcription_session.created`); None until then, or when that frame shows neither shape.
@@ -357,6 +360,8 @@ class RealtimeSession:
             self.session_id = text(field(data, "session").get("id")) or self.session_id
             if self.dialect is None:
                 self.dialect = server_dialect(data)
+        elif env.type == "error" and field(data, "error").get("code") == "session_expired":
+            self.expired = True
         self._publish(env, wire if strict else None)
         return env
 
