@@ -231,27 +231,14 @@ def _is_capture_record(record: dict[str, Any]) -> bool:
 
 def _read_capture(lines: Iterable[bytes], shown: Path, note: Callable[[str], None]) -> list[Envelope]:
     """A capture's envelopes (also `send --json` output and the log's exports: the same records);
-    a last line cut short by a crash is left out, with a `note`.
+    a last line cut short by a crash is left out, with a `note`. Read from the lines already being
+    read here (opening the file again would read a pipe a second time)."""
+    from tui.session.capture import CaptureError, iter_capture_lines
 
-    The capture module's reader opens a file by its path, which would read a pipe a second time:
-    its record parser is used on the lines read here, with the same rule for a cut last line.
-    """
-    from tui.session.capture import CaptureError
-    from tui.session.capture import _envelope as capture_envelope
-
-    envelopes: list[Envelope] = []
     try:
-        for number, line in enumerate(lines, start=1):
-            try:
-                envelopes.append(capture_envelope(line, number, shown))
-            except CaptureError as exc:
-                if line.endswith(b"\n") or number == 1:
-                    raise
-                note(f"{exc}; read up to line {number - 1}")
-                break
+        return list(iter_capture_lines(lines, shown, on_cut_line=note))
     except CaptureError as exc:
         raise ReplayError(str(exc)) from None
-    return envelopes
 
 
 # -- plain JSONL of frames --------------------------------------------------------------------

@@ -48,7 +48,7 @@ import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -420,16 +420,24 @@ def iter_capture(path: Path | str, *, on_cut_line: Callable[[str], None] | None 
     except OSError as exc:
         raise CaptureError(f"{path}: {exc.strerror or exc}") from None
     with file:
-        number = 0
-        for number, line in enumerate(file, start=1):
-            try:
-                envelope = _envelope(line, number, path)
-            except CaptureError as exc:
-                if on_cut_line is None or line.endswith(b"\n") or number == 1:
-                    raise
-                on_cut_line(f"{exc}; read up to line {number - 1}")
-                return
-            yield envelope
+        yield from iter_capture_lines(file, path, on_cut_line=on_cut_line)
+
+
+def iter_capture_lines(
+    lines: Iterable[bytes], path: Path, *, on_cut_line: Callable[[str], None] | None = None
+) -> Iterator[Envelope]:
+    """`iter_capture` over lines already being read (a pipe can be read only once); `path` names
+    the input in messages."""
+    number = 0
+    for number, line in enumerate(lines, start=1):
+        try:
+            envelope = _envelope(line, number, path)
+        except CaptureError as exc:
+            if on_cut_line is None or line.endswith(b"\n") or number == 1:
+                raise
+            on_cut_line(f"{exc}; read up to line {number - 1}")
+            return
+        yield envelope
     if number == 0:
         raise CaptureError(f"{path}: empty file, not an rt-tui capture")
 
