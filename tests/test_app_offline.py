@@ -294,7 +294,7 @@ async def test_with_transcription_off_the_empty_transcript_does_not_promise_tran
 
 
 def test_a_findings_toast_shows_its_first_sentence_and_says_where_the_rest_is() -> None:
-    from tui.app.log_controls import TOAST_CHARS, toast_text
+    from tui.app.base import TOAST_CHARS, toast_text
 
     message = (
         "session.update #5 was rejected by error #6: invalid_value: Invalid value: 'nonsense-model'. "

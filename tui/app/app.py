@@ -35,9 +35,10 @@ from tui.widgets.key_footer import KeyFooter
 from tui.widgets.query_bar import FilterBar, FindBar
 from tui.widgets.transcript import VOICE_HINT
 
+from .base import toast_text
 from .commands import Commands
 from .live import LiveSession
-from .log_controls import LogControls, toast_text
+from .log_controls import LogControls
 from .modes import Modes
 from .reconnect import RetryPolicy
 from .voice import MIC_LEVEL, VoiceController

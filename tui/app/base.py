@@ -30,6 +30,20 @@ if TYPE_CHECKING:
     from tui.proxy_cmd import ProxyRequest
 
 
+TOAST_CHARS = 160
+"""Most of a finding a toast shows: a toast is a glance (at 80 columns a whole finding covered half
+the screen); `!` shows the finding whole, with its fix."""
+
+
+def toast_text(message: str, rest: str = "! shows it whole, with its fix") -> str:
+    """A message's first sentence, at most `TOAST_CHARS`, and (when that is not all) where the rest is."""
+    cut = message.find(". ")
+    first = message if cut < 0 else message[: cut + 1]
+    if len(first) > TOAST_CHARS:
+        first = first[: TOAST_CHARS - 1].rstrip() + "…"
+    return f"{first} ({rest})" if first != message else message
+
+
 class AppBase(App[None]):
     """What every part of the app shares: the current session's model, the views, telling the user.
 

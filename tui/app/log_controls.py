@@ -20,7 +20,7 @@ from tui.widgets import EventDetail, EventLog, Transcript
 from tui.widgets.log_format import counted
 from tui.widgets.query_bar import FamilyToggles, QueryBar
 
-from .base import AppBase
+from .base import AppBase, toast_text
 from .files import output_folder
 
 FIRST_SCREEN_SECONDS = 0.05
@@ -28,20 +28,6 @@ FIRST_SCREEN_SECONDS = 0.05
 
 FILTER_SLICE_FRAMES = 20_000
 """Frames a filter's full view takes in per loop turn while it is built (about 20 ms)."""
-
-TOAST_CHARS = 160
-"""Most of a finding a toast shows: a toast is a glance (at 80 columns a whole finding covered half
-the screen); `!` shows the finding whole, with its fix."""
-
-
-def toast_text(message: str, rest: str = "! shows it whole, with its fix") -> str:
-    """A message's first sentence, at most `TOAST_CHARS`, and (when that is not all) where the rest is."""
-    cut = message.find(". ")
-    first = message if cut < 0 else message[: cut + 1]
-    if len(first) > TOAST_CHARS:
-        first = first[: TOAST_CHARS - 1].rstrip() + "…"
-    return f"{first} ({rest})" if first != message else message
-
 
 MAX_FINDING_NOTICES = 3
 """Error findings announced with a notice per session (the findings view holds them all)."""
