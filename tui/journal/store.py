@@ -218,10 +218,10 @@ class Journal:
             self.epoch_starts.append(index)
         item_id = data.get("item_id")
         if not isinstance(item_id, str) or not item_id:
-            item_id = _nested_id(data, "item")
+            item_id = _nested_id(data, "item") if "item" in data else None  # most frames name neither
         response_id = data.get("response_id")
         if not isinstance(response_id, str) or not response_id:
-            response_id = _nested_id(data, "response")
+            response_id = _nested_id(data, "response") if "response" in data else None
         size = env.size
         policy = self.policy
         # Audio frames count against the budget whatever their size: an hour of 20 ms appends is

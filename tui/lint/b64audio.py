@@ -31,8 +31,11 @@ _URL_SAFE = re.compile(r"[-_]")
 
 def decoded_size(b64: str) -> int:
     """Bytes that base64 text `b64` decodes to (exact for well-formed text, O(1))."""
-    padding = 2 if b64.endswith("==") else 1 if b64.endswith("=") else 0
-    return max(len(b64) * 3 // 4 - padding, 0)
+    n = len(b64)
+    size = n * 3 // 4
+    if n and b64[n - 1] == "=":  # indexing, not endswith(): this runs for every append of a session
+        size -= 2 if n > 1 and b64[n - 2] == "=" else 1
+    return max(size, 0)
 
 
 def base64_problem(b64: str) -> str | None:
@@ -43,6 +46,15 @@ def base64_problem(b64: str) -> str | None:
     """
     if not b64:
         return None
+    n = len(b64)
+    if not n % 4:
+        # The common case (every append of a session), matched in place: no slices, no prefix test.
+        if n <= _CHECK_CHARS:
+            if _END.fullmatch(b64):
+                return None
+        elif _BODY.fullmatch(b64, 0, _CHECK_CHARS) and _END.fullmatch(b64, n - _CHECK_CHARS):
+            return None
+    # Something is wrong: find what, in the order a user would want to hear it.
     if b64.startswith("data:"):
         comma = b64.find(",", 0, 200)
         prefix = b64[: comma + 1] if 0 <= comma < 60 else b64[:30] + "…"
@@ -171,6 +183,8 @@ VOICED_FLOOR = 200
 Except when most of its samples read little-endian sit at full scale: swapped, 0x7FFF and 0x8000
 read -129 and 128, so hard-clipped audio is quiet only the wrong way round (see `PcmSampler._window`).
 """
+DIFF_PAIRS = 32
+"""Adjacent sample pairs per voiced window whose differences weigh the byte order (of 128)."""
 _NATIVE_LITTLE = sys.byteorder == "little"
 
 
@@ -193,13 +207,16 @@ class PcmSampler:
         """Samples in voiced windows."""
         self.clipped = 0
         self.diff_le = 0
-        """Sum of |x[i] - x[i-1]| over voiced windows, read little-endian (as the server does)."""
+        """Sum of |x[i] - x[i-1]| over the first pairs of voiced windows, read little-endian (as the
+        server does)."""
         self.diff_be = 0
         """The same, read big-endian: speech is smooth in its right byte order, noise-like in the wrong one."""
 
-    def feed(self, b64: str, skip: int = 0) -> None:
-        """Take one chunk of the turn; `skip` bytes at its start (a WAV header) are not samples."""
-        size = decoded_size(b64)
+    def feed(self, b64: str, skip: int = 0, size: int | None = None) -> None:
+        """Take one chunk of the turn; `skip` bytes at its start (a WAV header) are not samples;
+        `size`: its decoded size, when the caller has it already."""
+        if size is None:
+            size = decoded_size(b64)
         start = self.offset
         self.offset += size
         if self.voiced >= VOICED_WINDOWS or self.windows >= MAX_WINDOWS or size - skip < 64:
@@ -245,7 +262,7 @@ class PcmSampler:
             # same; when most samples sit there, the server (reading little-endian) hears a clipped
             # window, loud. Its byte-order sums are left out: read swapped, a signal pinned to two
             # levels is only smaller, not smoother, and would pass for byte-swapped audio.
-            clipped = le.count(32767) + le.count(-32768)
+            clipped = xs_le.count(32767) + xs_le.count(-32768)  # a list counts 2.5× faster than an array
             if 2 * clipped < n:
                 return
             self.voiced += 1
@@ -254,9 +271,13 @@ class PcmSampler:
             return
         self.voiced += 1
         self.samples += n
-        self.clipped += le.count(32767) + le.count(-32768)
-        self.diff_le += sum(map(abs, map(sub, xs_le[1:], xs_le)))
-        self.diff_be += sum(map(abs, map(sub, xs_be[1:], xs_be)))
+        self.clipped += xs_le.count(32767) + xs_le.count(-32768)
+        # Smoothness from the window's first pairs only: the ratio of the two sums is what is judged,
+        # and 24 windows of 32 pairs settle it as surely as of 128, at a quarter of the cost (these
+        # two sums were most of the linter's time on a live session's appends).
+        head_le, head_be = xs_le[: DIFF_PAIRS + 1], xs_be[: DIFF_PAIRS + 1]
+        self.diff_le += sum(map(abs, map(sub, head_le[1:], head_le)))
+        self.diff_be += sum(map(abs, map(sub, head_be[1:], head_be)))
 
     @property
     def judged(self) -> bool:

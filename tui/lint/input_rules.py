@@ -164,7 +164,7 @@ class InputRules:
             return  # silence, clipping and byte order are PCM16 facts; G.711 bytes say nothing of them
         if turn.all_zero and not is_zero_audio(audio):
             turn.all_zero = False
-        turn.sampler.feed(audio, skip)
+        turn.sampler.feed(audio, skip, size)
         if turn.all_zero and not turn.zero_flagged and ctx.vad and turn.bytes >= VAD_SILENCE_MS * fmt.bytes_per_ms:
             turn.zero_flagged = True
             where = (

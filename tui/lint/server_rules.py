@@ -37,6 +37,8 @@ class ServerRules:
         self._flagged = flagged
         """Frames that already carry an error finding: an error naming one of them says nothing new."""
         self._unknown_seen: set[str] = set()
+        self._known: set[str] = set()
+        """Types found defined (checked once each, not on every delta)."""
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
@@ -49,7 +51,11 @@ class ServerRules:
     def unknown_server_event(self, env: Envelope, index: int) -> None:
         """A received frame no handler took: report its type once if neither dialect defines it."""
         etype = env.type
-        if etype in self._unknown_seen or is_known(etype) or etype in MCP_SERVER_EVENTS or etype.startswith("rt."):
+        if etype in self._known or etype in self._unknown_seen:
+            return  # every audio and transcript delta of a session comes here: one set lookup
+        if is_known(etype) or etype in MCP_SERVER_EVENTS or etype.startswith("rt."):
+            if len(self._known) < 1024:  # a bound: rt.* names are rt-tui's own, but still
+                self._known.add(etype)
             return
         self._unknown_seen.add(etype)
         ctx = self.ctx
