@@ -274,10 +274,12 @@ async def test_z_zooms_the_focused_pane_and_back() -> None:
 
 @pytest.mark.parametrize(("width", "pane_keys_shown"), [(160, True), (80, False)])
 async def test_the_pane_s_keys_give_way_before_the_global_ones(width: int, pane_keys_shown: bool) -> None:
+    from tests.journal_helpers import received
     from tui.widgets.key_footer import KeyFooter
 
     app = RtApp(Settings(playback=False, capture=False), connect=False)
     async with app.run_test(size=(width, 30)) as pilot:
+        app.ingest_for_display([received("session.created", session={"id": "sess_1"})])  # a frame for c to act on
         await pilot.pause()
         shown = str(app.query_one(KeyFooter).render())
         assert "q Quit" in shown and "palette" in shown

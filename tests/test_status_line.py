@@ -1,13 +1,25 @@
-"""The status line renders the session facts; narrow lines drop the least-read facts first."""
+"""The status line renders the session facts; narrow lines shorten parts, then drop the least-read
+facts first (never the counters before the target). And the footer's keys that go with it."""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
+import json
+from pathlib import Path
+from typing import Any
 
+from textual.app import App, ComposeResult
+from websockets.asyncio.client import connect
+
+from tests.app_helpers import notices, views_settled, wait_for
 from tests.journal_helpers import received, sent
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
 from tui.journal import Pipeline, SessionFacts
 from tui.protocol import local_envelope
+from tui.proxy_cmd import ProxyRequest
+from tui.replay import ReplayRequest, load
 from tui.widgets import StatusLine
+from tui.widgets.key_footer import KeyFooter
 
 SESSION = "sess_UN06T7Qy3Bg8f5g5MvgRc"
 TARGET = "simulator · 127.0.0.1:41305"
@@ -55,8 +67,31 @@ async def test_a_narrow_line_keeps_the_state_and_the_transcription_facts() -> No
     assert TARGET in wide and SESSION in wide and DETAIL in wide and "● open" in wide and "▼2 ▲1" in wide
     narrow = await shown(facts, 110)  # the session id is shortened first
     assert DETAIL in narrow and SESSION not in narrow and "sess_UN06T7Qy…" in narrow
-    tiny = await shown(facts, 78)  # 80 columns: the target, the id and the counters give way
-    assert DETAIL in tiny and "● open" in tiny
+    tiny = await shown(facts, 78)  # 80 columns: the id gives way, and the target is cut to the room left
+    assert DETAIL in tiny and "● open" in tiny and "▼2 ▲1" in tiny and SESSION[:5] not in tiny
+
+
+async def test_a_narrow_line_still_says_whether_input_is_transcribed_and_that_an_update_was_refused() -> None:
+    """With findings and a long state (a replay's position), at 80 columns: the state's short form,
+    the findings, whether input is transcribed and the rejected update stay (here, with so much to
+    say, the counters go last of all)."""
+    facts = open_session()
+    Pipeline(projections=[facts]).ingest(
+        [
+            sent("session.update", event_id="evt_9", session={"type": "realtime", "model": "nonsense"}),
+            received("error", error={"type": "invalid_request_error", "message": "bad", "event_id": "evt_9"}),
+        ]
+    )
+    app = StatusApp(facts)
+    async with app.run_test(size=(80, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        line.findings_note = "✖1 ⚠2 (!)"
+        line.state_override = "replay 00:03 / 00:28 ×1 · playing · skipped 19 s of silence"
+        line.state_short = "replay 00:03/00:28 ×1"
+        await pilot.pause()
+        text = str(line.render())
+    assert "● replay 00:03/00:28 ×1" in text and "✖1 ⚠2 (!)" in text and "manual turns" not in text, text
+    assert "transcribe: gpt-4o-transcribe · update rejected" in text, text
 
 
 async def test_a_closed_session_says_why_and_no_longer_claims_its_configuration() -> None:
@@ -91,3 +126,127 @@ async def test_a_url_target_gives_way_to_its_host_and_port_before_the_session_id
     assert url not in line and "127.0.0.1:8799  ● open" in line and "sess_UN06T7Qy" in line and "▼2 ▲1" in line
     wide = await shown(facts, 260)
     assert url in wide  # the whole URL when there is room for it
+
+
+# -- in the app: the proxy's sessions, a timed replay, the footer's keys -----------------------
+
+RECORDED_TARGET = "#1 127.0.0.1:41778 → simulator · 127.0.0.1:32951"
+CAPTURE_FOLDER = "20261201-052058-94c5a0"
+
+
+def timed_capture(tmp_path: Path) -> Path:
+    """A capture of a proxied session (its target a connection's long label) that stays playing:
+    its last frame comes a minute after the session is configured."""
+    session = {
+        "id": SESSION,
+        "type": "realtime",
+        "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}, "turn_detection": None}},
+    }
+    rows: list[dict[str, Any]] = [
+        {"dir": "local", "t": 0.0, "info": {"type": "rt.connection", "state": "connecting", "target": RECORDED_TARGET}},
+        {"dir": "local", "t": 0.01, "info": {"type": "rt.connection", "state": "open", "target": RECORDED_TARGET}},
+        {"dir": "in", "t": 0.02, "frame": {"type": "session.created", "session": session}},
+        {"dir": "out", "t": 0.03, "frame": {"type": "session.update", "session": {"type": "realtime"}}},
+        {"dir": "in", "t": 0.04, "frame": {"type": "session.updated", "session": session}},
+        {"dir": "in", "t": 60.0, "frame": {"type": "vendor.later"}},
+    ]
+    for seq, row in enumerate(rows, 1):
+        payload = row.get("frame") or row["info"]
+        row.update(seq=seq, wall=1_796_102_458 + row["t"], type=payload["type"], size=len(json.dumps(payload)))
+    folder = tmp_path / CAPTURE_FOLDER
+    folder.mkdir()
+    path = folder / "frames.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def status_text(app: RtApp) -> str:
+    return str(app.status_line.render())
+
+
+def footer_text(app: RtApp) -> str:
+    return str(app.query_one(KeyFooter).render())
+
+
+async def test_a_timed_replay_names_its_file_and_counts_its_frames(tmp_path: Path) -> None:
+    """Not the target the recording names (where it was recorded) but the file replayed, and the
+    counters, as a live session's line has them; at 80 columns the counters and whether input is
+    transcribed stay."""
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(timed_capture(tmp_path)), speed=1.0))
+    async with app.run_test(size=(120, 32)) as pilot:
+        player = app.player
+        assert player is not None
+        await wait_for(pilot, lambda: player.position == 5, 10, "the frames before the minute's wait")
+        await views_settled(pilot, app)
+        line = status_text(app)
+        assert line.startswith(CAPTURE_FOLDER) and "● replay 00:00" in line and "▼2 ▲1" in line, line
+        assert "transcribe: gpt-4o-transcribe" in line and "127.0.0.1:41778" not in line, line
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: app.status_line.content_size.width == 78, 5, "the narrow line")
+        narrow = status_text(app)
+        assert "● replay 00:00" in narrow and "▼2 ▲1" in narrow and "transcribe: gpt-4o-transcribe" in narrow, narrow
+        await pilot.press("p")
+        await wait_for(pilot, lambda: player.paused, 5, "the pause")
+        # Resume is a letter longer than Pause: a key to its right gives way, never Quit.
+        assert "p Resume" in footer_text(app) and "q Quit" in footer_text(app), footer_text(app)
+
+
+async def test_two_proxied_sessions_keep_their_counters_and_offer_both_session_keys(simulator_url: str) -> None:
+    """With two sessions the proxy's state names which one is shown: the line shortens it and the
+    connection's label before the counters go, and at 80 columns whether input is transcribed
+    stays. The footer offers `<` beside `>` (as one `< > Session` entry) and still Quit."""
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False)
+    app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        assert "Session" not in footer_text(app)  # one session (none yet): nothing to switch to
+        url = app.proxy_url + "?model=gpt-realtime"
+        update = {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}, "turn_detection": None}},
+            },
+        }
+        async with connect(url) as first, connect(url) as second:
+            for client in (first, second):
+                await client.recv()
+                await client.send(json.dumps(update))
+            await wait_for(pilot, lambda: len(app.models) == 2, 10, "two sessions")
+            configured = lambda: all(model.facts.transcription_model for model in app.models)  # noqa: E731
+            await wait_for(pilot, configured, 10, "both sessions' transcription")
+            await views_settled(pilot, app)
+            facts = app.facts
+            counters = f"▼{facts.frames_in:,} ▲{facts.frames_out:,}"
+            line = status_text(app)
+            assert "session 1/2" in line and counters in line and "transcribe: gpt-4o-transcribe" in line, line
+            assert "< > Session" in footer_text(app) and "q Quit" in footer_text(app), footer_text(app)
+            await pilot.resize_terminal(80, 24)
+            await wait_for(pilot, lambda: app.status_line.content_size.width == 78, 5, "the narrow line")
+            narrow = status_text(app)
+            assert "session 1/2" in narrow and counters in narrow and "transcribe: gpt-4o-transcribe" in narrow, narrow
+            assert "< > Session" in footer_text(app) and "q Quit" in footer_text(app), footer_text(app)
+            await pilot.press("less_than_sign")
+            await views_settled(pilot, app)
+            assert "session 2/2" in status_text(app)
+
+
+async def test_after_a_clear_the_footer_offers_no_key_that_needs_a_frame() -> None:
+    """ctrl+l leaves the log empty: Open, Cause and Its transcript row have no frame to act on, so
+    the footer leaves them out (and they do nothing) until a frame is shown again."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        app.ingest_for_display([received("session.created", session={"id": SESSION})])
+        await pilot.pause()
+        assert "⏎ Open" in footer_text(app) and "c Cause ↔ error" in footer_text(app)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        shown = footer_text(app)
+        assert "Open" not in shown and "Cause" not in shown and "transcript row" not in shown, shown
+        assert "q Quit" in shown
+        await pilot.press("enter", "c")  # nothing to open, no notice to raise
+        await pilot.pause()
+        assert len(app.screen_stack) == 1 and not notices(app)
+        app.ingest_for_display([received("session.updated", session={"id": SESSION})])
+        await pilot.pause()
+        assert "⏎ Open" in footer_text(app) and "c Cause ↔ error" in footer_text(app)

@@ -37,6 +37,7 @@ class Modes(AppBase):
         # LogControls' (beside this mixin in RtApp): a session switched to gets the filter in force.
         def apply_filter(self, text: str) -> bool: ...
         def _filter_status(self) -> None: ...
+        def _log_keys_follow(self) -> None: ...
 
     def start_replay(self, request: ReplayRequest) -> None:
         """Play a recording into the views; nothing connects anywhere."""
@@ -46,6 +47,9 @@ class Modes(AppBase):
         else:
             name = printable(recording.path.name if recording.kind != "capture" else recording.path.parent.name)
         self.status_line.no_target = f"replay of {name}"
+        # What is replayed, not the target its frames name (where it was recorded): the file, where
+        # a live session's line names its server ("● replay …" beside it says the rest).
+        self.status_line.source = name
         self.transcript.hint = (
             f"Replaying {name}: its conversation appears here as its frames play.",
             "A recording without conversation items leaves this pane empty; its frames are in the event log.",
@@ -117,9 +121,11 @@ class Modes(AppBase):
         # them would look like a fault, and a user would believe the pace is the recorded one.
         skipped = round(player.skipped_seconds)
         cut = f" · skipped {_duration(skipped)} of silence" if skipped else ""
-        self.status_line.state_override = (
-            f"replay {_clock(player.played_seconds)} / {_clock(player.recorded_seconds)} {speed} · {state}{cut}"
-        )
+        played, recorded = _clock(player.played_seconds), _clock(player.recorded_seconds)
+        self.status_line.state_override = f"replay {played} / {recorded} {speed} · {state}{cut}"
+        # A narrow line: the position and pace, and a mark only when it is not playing.
+        mark = " ⏸" if player.paused else (" · done" if player.done.is_set() else "")
+        self.status_line.state_short = f"replay {played}/{recorded} {speed}{mark}"
         self.status_line.refresh()
 
     def action_replay_pause(self) -> None:
@@ -251,6 +257,10 @@ class Modes(AppBase):
         # Host and port: the whole address is in the waiting pane and the log; on one line it left no
         # room for the session's id and counters.
         self.status_line.state_override = f"proxy on {short_target(self.proxy_url)}{sessions}"
+        # A narrow line: which session of how many (the address is in the waiting pane and the log).
+        self.status_line.state_short = (
+            f"proxy · session {position}/{len(self.models)}" if len(self.models) > 1 else "proxy"
+        )
         self.status_line.refresh()
         self.refresh_bindings()
 
@@ -283,6 +293,7 @@ class Modes(AppBase):
         self.transcript.reset()
         self.transcript.sync(model.conversation.items, model.conversation.order, set(model.conversation.items))
         self._update_log_title()
+        self._log_keys_follow()  # the session switched to may show no frame yet, or the old one none
         if self.proxy is not None:
             self._show_proxy_state()
 

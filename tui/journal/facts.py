@@ -253,17 +253,29 @@ class SessionFacts:
         """True when the server refused the last `session.update` we sent: `applied` is what it kept."""
         return bool(self.rejections) and self.rejections[-1].update_index == self._last_update
 
-    def describe(self) -> str:
-        """One line: who ends turns and whether input is transcribed; or why the session ended."""
+    def describe(self, *, short: bool = False) -> str:
+        """One line: who ends turns and whether input is transcribed; or why the session ended.
+
+        `short` (a narrow status line): whether input is transcribed, and a rejected update, alone:
+        that is what a user debugging a null transcript must still see at 80 columns."""
         if self.ended:
             return self.reason or self.state
         if self.applied is None:
-            return "session.update rejected: the server kept its previous configuration" if self.rejections else ""
-        turns = self.turn_detection or "manual turns"
+            if not self.rejections:
+                return ""
+            return (
+                "session.update rejected"
+                if short
+                else "session.update rejected: the server kept its previous configuration"
+            )
         model = self.transcription_model
+        transcription = f"transcribe: {model}" if model else "no input transcription"
+        if short:
+            return f"{transcription} · update rejected" if self.last_update_rejected else transcription
+        turns = self.turn_detection or "manual turns"
         # GA is the default; a beta server (an Azure preview deployment, `--local-dialect beta`) is
         # named, since its event names and session shape differ from what the docs show today.
         dialect = "beta dialect · " if self.dialect is Dialect.BETA else ""
-        applied = f"{dialect}{turns} · {'transcribe: ' + model if model else 'no input transcription'}"
+        applied = f"{dialect}{turns} · {transcription}"
         # What is in force first (whether input is transcribed must survive a narrow line), then why.
         return f"{applied} · session.update rejected: kept" if self.last_update_rejected else applied

@@ -9,11 +9,14 @@ of text: a focus change costs one repaint of one line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -79,19 +82,19 @@ class KeyFooter(Widget, can_focus=False):
 
     def render(self) -> Text:
         """The app's and the screen's keys, then the focused pane's, then the palette's key at the
-        right. A narrow footer is cut from the right: the keys that work anywhere (Quit among them)
-        stay, the pane's give way first."""
+        right. Keys of one binding group (Textual's `Binding.Group`) that follow each other share
+        its description (`< > Session`). A narrow footer leaves keys out from the right, whole: the
+        pane's give way first, then the app's, but never Quit."""
         key_style = self.get_component_rich_style("key-footer--key")
         description_style = self.get_component_rich_style("key-footer--description")
         app = self.app
-        line = Text(no_wrap=True, overflow="crop", end="")
-        keys: list[FooterKey] = []
         seen_actions: set[str] = set()
         palette = None
         focused = self.screen.focused
         active = self.screen.active_bindings.items()
         screen = self.screen
         ordered = sorted(active, key=lambda entry: entry[1].node is not app and entry[1].node is not screen)
+        shown: list[tuple[Binding, bool]] = []
         for pressed, (_node, binding, enabled, _tooltip) in ordered:
             if app.ENABLE_COMMAND_PALETTE and pressed == app.COMMAND_PALETTE_BINDING:
                 palette = (binding, enabled)
@@ -102,13 +105,10 @@ class KeyFooter(Widget, can_focus=False):
             if not binding.show or binding.action in seen_actions:
                 continue  # one key per action, as Textual's footer shows them
             seen_actions.add(binding.action)
-            start = line.cell_len
-            dim = _ENABLED if enabled else _DISABLED
-            line.append(app.get_key_display(binding), key_style + dim)
-            if binding.description:
-                line.append(" " + binding.description, description_style + dim)
-            keys.append(FooterKey(binding.key, start, line.cell_len, enabled))
-            line.append(" ")
+            shown.append((binding, enabled))
+        units = _units(shown)
+        room = self.size.width
+        label = Text()
         if palette is not None:
             # The palette's key stays at the right edge, as Textual's footer docks it: the other keys
             # that fit whole in the room left of it are kept.
@@ -119,10 +119,27 @@ class KeyFooter(Widget, can_focus=False):
                 (app.get_key_display(binding), key_style + dim),
                 (" " + binding.description, description_style + dim),
             )
-            room = max(0, self.size.width - label.cell_len)
-            if line.cell_len > room:
-                keys = [key for key in keys if key.end <= room]  # whole keys only: no "⏎ Op"
-                line.truncate(keys[-1].end if keys else 0)
+            room = max(0, room - label.cell_len)
+        units = _fitted(units, room, app.get_key_display)
+        line = Text(no_wrap=True, overflow="crop", end="")
+        keys: list[FooterKey] = []
+        for unit in units:
+            description = unit[0][0].group.description if len(unit) > 1 and unit[0][0].group else ""
+            for binding, enabled in unit:
+                start = line.cell_len
+                dim = _ENABLED if enabled else _DISABLED
+                line.append(app.get_key_display(binding), key_style + dim)
+                if len(unit) == 1 and binding.description:
+                    line.append(" " + binding.description, description_style + dim)
+                keys.append(FooterKey(binding.key, start, line.cell_len, enabled))
+                line.append(" ")
+            if description:
+                enabled = any(enabled for _, enabled in unit)
+                line.append(description, description_style + (_ENABLED if enabled else _DISABLED))
+                line.append(" ")
+        if palette is not None:
+            binding, enabled = palette
+            line.truncate(min(line.cell_len, room))
             line.pad_right(room - line.cell_len)
             line.append_text(label)
             keys.append(FooterKey(binding.key, room + 1, line.cell_len, enabled))
@@ -137,3 +154,44 @@ class KeyFooter(Widget, can_focus=False):
                 else:
                     self.app.bell()
                 return
+
+
+_Unit = list[tuple[Binding, bool]]
+"""A key, or the keys of one binding group shown side by side under its description."""
+
+_KEPT_ACTIONS = frozenset({"quit"})
+"""Keys a narrow footer keeps whatever else it leaves out."""
+
+
+def _units(shown: list[tuple[Binding, bool]]) -> list[_Unit]:
+    """The keys in footer order, the neighbours of one binding group as one unit."""
+    units: list[_Unit] = []
+    for binding, enabled in shown:
+        group = binding.group
+        if group is not None and units and units[-1][0][0].group is group:
+            units[-1].append((binding, enabled))
+        else:
+            units.append([(binding, enabled)])
+    return units
+
+
+def _fitted(units: list[_Unit], room: int, display: Callable[[Binding], str]) -> list[_Unit]:
+    """The units that fit in `room` cells, in order: the rightmost give way first, Quit never."""
+
+    def width(unit: _Unit) -> int:
+        keys = sum(cell_len(display(binding)) + 1 for binding, _ in unit)
+        if len(unit) > 1 and unit[0][0].group is not None:
+            return keys + cell_len(unit[0][0].group.description) + 1
+        binding = unit[0][0]
+        return keys + (cell_len(binding.description) + 1 if binding.description else 0)
+
+    widths = [width(unit) for unit in units]
+    kept = list(range(len(units)))
+    total = sum(widths) - 1  # the space after the last key is not needed
+    while total > room and kept:
+        droppable = [i for i in kept if not any(binding.action in _KEPT_ACTIONS for binding, _ in units[i])]
+        if not droppable:
+            break
+        kept.remove(droppable[-1])
+        total -= widths[droppable[-1]]
+    return [units[i] for i in kept]

@@ -1,12 +1,19 @@
 """The status line: target, connection state, session id, frame counters, the session's facts.
 
 It renders a :class:`~tui.journal.SessionFacts` projection and keeps nothing of its own. When the
-line is too narrow, the least-read facts go first (session id, then counters, then the target), so
-the connection state and whether input is transcribed stay visible even at 80 columns.
+line is too narrow, parts are shortened before any goes, and what is least read goes first: a URL
+becomes its host and port, the session id is shortened, the app's long states (a replay's
+position, the proxy's address) take their short form, the session id goes, the target is cut
+(with an ellipsis) to the room left, then goes, and the session's facts keep only whether input
+is transcribed. The connection state, the frame counters, the findings and whether input is
+transcribed stay, even at 80 columns.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.widget import Widget
 
@@ -26,6 +33,38 @@ _STATE_STYLES = {
 SHORT_SESSION_ID = 13
 """Characters of the session id kept when the line is too narrow: `sess_` and eight more."""
 
+MIN_TARGET = 12
+"""Cells a cut target keeps at least (with its ellipsis); with less room it goes altogether."""
+
+_GAP = "  "
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Which form of each part a line takes: the shapes below are tried in turn until one fits."""
+
+    target: str  # "whole", "short" (a URL's host and port), "fit" (cut to the room left) or "none"
+    session_id: str  # "whole", "short" or "none"
+    short_state: bool
+    short_detail: bool
+    counters: bool = True
+
+
+_SHAPES = (
+    _Shape("whole", "whole", short_state=False, short_detail=False),
+    _Shape("short", "whole", short_state=False, short_detail=False),
+    _Shape("short", "short", short_state=False, short_detail=False),
+    _Shape("short", "short", short_state=True, short_detail=False),
+    _Shape("short", "none", short_state=True, short_detail=False),
+    _Shape("fit", "none", short_state=True, short_detail=False),
+    _Shape("none", "none", short_state=True, short_detail=False),
+    _Shape("fit", "none", short_state=True, short_detail=True),
+    _Shape("none", "none", short_state=True, short_detail=True),
+    _Shape("none", "none", short_state=True, short_detail=True, counters=False),
+)
+"""Longest first. Who ends turns outlives a target cut short (whose host and port no longer
+show); the counters go last of all: a narrow line shortens everything else first."""
+
 
 class StatusLine(Widget):
     """One line of facts about the connection. Never shows the API key: only the target's label."""
@@ -39,6 +78,11 @@ class StatusLine(Widget):
         self.facts = facts if facts is not None else SessionFacts()
         self.state_override = ""
         """A state the app knows and the frames do not (e.g. "reconnecting in 1 s")."""
+        self.state_short = ""
+        """A shorter spelling of `state_override` for a narrow line (empty: the override as it is)."""
+        self.source = ""
+        """What is shown when the app knows it better than the frames (a replay's file): in the
+        target's place, whatever target the replayed frames name."""
         self.no_target = "no target"
         """Shown where the target goes while the frames have named none (e.g. the proxy's relay)."""
         self.findings_note = ""
@@ -50,33 +94,73 @@ class StatusLine(Widget):
         self.refresh()
 
     def render(self) -> Text:
-        facts = self.facts
         width = self.content_size.width
-        state = self.state_override or facts.state
-        session_id = printable(facts.session_id)
-        for variant in range(5):
-            line = self._line(facts, state, session_id, variant)
+        line = Text()
+        for shape in _SHAPES:
+            line = self._line(shape, width)
             if line.cell_len <= width:
                 return line
-            if variant == 0 and len(session_id) > SHORT_SESSION_ID + 1:
-                session_id = session_id[:SHORT_SESSION_ID] + "…"
-        return line
+        return line  # cut at the edge: the state and the findings are at its left
 
-    def _line(self, facts: SessionFacts, state: str, session_id: str, variant: int) -> Text:
-        """The line with fewer facts as `variant` grows: the id, counters and target go first."""
-        parts: list[tuple[str, str] | str] = []
-        if variant < 4:
-            # A URL whole only when everything fits; then its host and port (the log has the rest).
-            target = facts.target if variant == 0 else short_target(facts.target)
-            parts += [(target or self.no_target, "bold"), "  "]
-        parts.append((f"● {state}", _STATE_STYLES.get(state.split()[0] if state else "", "")))
-        if variant < 2:
-            parts += ["  ", (session_id or "no session", "dim")]
-        if variant < 3:
-            parts += ["  ", (f"▼{facts.frames_in:,} ▲{facts.frames_out:,}", "dim")]
+    def _line(self, shape: _Shape, width: int) -> Text:
+        """The line in `shape`; a "fit" target is cut to the room the rest leaves it."""
+        facts = self.facts
+        state = self.state_override or facts.state
+        if shape.short_state and self.state_override and self.state_short:
+            state = self.state_short
+        rest: list[tuple[str, str]] = [(f"● {state}", _STATE_STYLES.get(state.split()[0] if state else "", ""))]
+        session_id = printable(facts.session_id)
+        if shape.session_id == "short" and len(session_id) > SHORT_SESSION_ID + 1:
+            session_id = session_id[:SHORT_SESSION_ID] + "…"
+        if shape.session_id != "none":
+            rest.append((session_id or "no session", "dim"))
+        if shape.counters:
+            rest.append((f"▼{facts.frames_in:,} ▲{facts.frames_out:,}", "dim"))
         if self.findings_note:
-            parts += ["  ", (self.findings_note, "bold #e0af68")]
-        detail = printable(facts.describe())
+            rest.append((self.findings_note, "bold #e0af68"))
+        detail = printable(facts.describe(short=shape.short_detail))
         if detail:
-            parts += ["  ", (detail, "italic")]
-        return Text.assemble(*parts)
+            rest.append((detail, "italic"))
+        line = Text.assemble(*_spaced(rest))
+        if shape.target == "none":
+            return line
+        source = printable(self.source)
+        target = source or printable(facts.target) or self.no_target
+        if shape.target != "whole" and not source:
+            # A URL whole only when everything fits; then its host and port (the log has the rest).
+            target = short_target(target)
+        if shape.target == "fit":
+            room = width - line.cell_len - len(_GAP)
+            if room < MIN_TARGET and cell_len(target) > room:
+                return Text.assemble((target, "bold"), _GAP, line)  # too long: the next shape leaves it out
+            # A file name keeps its start and its end (a session folder's unique tail, an extension).
+            target = _middle_cut(target, room) if source else _end_cut(target, room)
+        return Text.assemble((target, "bold"), _GAP, line)
+
+
+def _spaced(parts: list[tuple[str, str]]) -> list[tuple[str, str] | str]:
+    spaced: list[tuple[str, str] | str] = []
+    for part in parts:
+        if spaced:
+            spaced.append(_GAP)
+        spaced.append(part)
+    return spaced
+
+
+def _end_cut(text: str, cells: int) -> str:
+    """`text` cut to `cells` cells, an ellipsis for what was cut."""
+    if cell_len(text) <= cells:
+        return text
+    return set_cell_size(text, cells - 1) + "…"
+
+
+def _middle_cut(text: str, cells: int) -> str:
+    """`text` cut to `cells` cells in its middle, an ellipsis for what was cut."""
+    if cell_len(text) <= cells:
+        return text
+    head = set_cell_size(text, (cells - 1) // 2)
+    tail_cells = cells - 1 - cell_len(head)
+    tail = text[len(text) - tail_cells :] if tail_cells > 0 else ""
+    while cell_len(tail) > tail_cells:  # wide characters at the end
+        tail = tail[1:]
+    return head + "…" + tail
