@@ -248,3 +248,55 @@ def test_replay_json_prints_every_frame_of_a_capture_with_more_audio_than_the_jo
     assert result.returncode == 0, result.stderr
     printed = [json.loads(line)["frame"] for line in result.stdout.splitlines()]
     assert printed == [json.loads(raw) for raw in appends]
+
+
+class _Stream:
+    """A text stream that notes how many lines had been flushed when each wait began."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.flushed = 0
+
+    def write(self, text: str) -> int:
+        self.lines.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.flushed = len(self.lines)
+
+
+def test_replay_json_with_a_speed_writes_each_line_when_the_recording_reached_it(tmp_path: Path) -> None:
+    """`replay --json --speed N` printed everything at once, silently: the lines now come at the
+    recorded pace ÷ N, silences shortened to the app's MAX_GAP, each due line out before a wait."""
+    from tui.protocol import Envelope
+    from tui.protocol.records import capture_line
+    from tui.replay.player import MAX_GAP
+    from tui.replay_cmd import _print_frames
+
+    times = [0.0, 0.5, 1.5, 1.5, 30.0]  # a burst of two, then a long silence
+    path = tmp_path / "frames.jsonl"
+    with path.open("wb") as capture:
+        for seq, t in enumerate(times, start=1):
+            raw = json.dumps({"type": "response.output_text.delta", "delta": f"w{seq}", "event_id": f"e{seq}"})
+            capture.write(
+                capture_line(Envelope(seq, Direction.IN, "response.output_text.delta", json.loads(raw), raw, t, t), 0.0)
+            )
+    stream, waits = _Stream(), []
+
+    def sleep(seconds: float) -> None:
+        waits.append((round(seconds, 6), stream.flushed))
+
+    assert _print_frames(load(path), stream, speed=2.0, sleep=sleep) == 0  # type: ignore[arg-type]
+    assert waits == [(0.25, 1), (0.5, 2), (MAX_GAP, 4)]  # the burst's two lines share one wait
+    assert [json.loads(line)["frame"]["delta"] for line in stream.lines] == ["w1", "w2", "w3", "w4", "w5"]
+    unpaced: list[tuple[float, int]] = []
+    _print_frames(load(path), _Stream(), sleep=lambda s: unpaced.append((s, 0)))  # type: ignore[arg-type]
+    assert unpaced == []  # without a speed, all at once
+
+
+def test_replay_json_with_the_fastest_speed_prints_every_frame() -> None:
+    result = run("replay", str(HAR), "--json", "--speed", "64")
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["seq"] for line in result.stdout.splitlines()] == [
+        json.loads(line)["seq"] for line in run("replay", str(HAR), "--json").stdout.splitlines()
+    ]

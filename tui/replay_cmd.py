@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from typing import TextIO
 
 from tui.replay import Recording, ReplayError, load
@@ -46,7 +48,7 @@ def replay(path: str, *, json_out: bool = False, speed: float | None = None, out
     if recording is None:
         return EXIT_UNREADABLE
     if json_out:
-        return _print_frames(recording, out or sys.stdout)
+        return _print_frames(recording, out or sys.stdout, speed=speed)
     from tui.app import run_app
     from tui.config import Settings
     from tui.replay import ReplayRequest
@@ -64,11 +66,19 @@ def _is_standard_input(path: str) -> bool:
         return False
 
 
-def _print_frames(recording: Recording, out: TextIO) -> int:
-    """Every frame, normalised (direction, time since the first frame, type, size, parsed frame)."""
+def _print_frames(
+    recording: Recording, out: TextIO, *, speed: float | None = None, sleep: Callable[[float], None] = time.sleep
+) -> int:
+    """Every frame, normalised (direction, time since the first frame, type, size, parsed frame).
+
+    With a `speed` (`--realtime` is 1), each line is written when the recording reached it, at that
+    pace, with silences shortened to `MAX_GAP` as the app's timed replay does: a recorded session fed
+    to a script as a live one would be. Without, all at once.
+    """
     from tui.journal.store import PayloadPolicy
     from tui.model import new_model
     from tui.protocol import Direction, strict_json
+    from tui.replay.player import MAX_GAP
     from tui.session.scrub import Scrubber
 
     # Keep every payload: the journal's default budget drops old audio (to be read back from a
@@ -79,8 +89,15 @@ def _print_frames(recording: Recording, out: TextIO) -> int:
     model.ingest(scrub.envelope(env) for env in recording.envelopes)
     journal = model.journal
     t0 = journal[0].mono if len(journal) else 0.0
+    previous = t0
     try:
         for frame in journal:
+            if speed is not None:
+                wait = min((frame.mono - previous) / speed, MAX_GAP)
+                previous = frame.mono
+                if wait > 0:
+                    out.flush()  # what is due is out before the wait: the reader sees it live
+                    sleep(wait)
             record: dict[str, object] = {
                 "seq": frame.seq,
                 "dir": frame.direction.value,
