@@ -250,3 +250,30 @@ async def test_after_a_clear_the_footer_offers_no_key_that_needs_a_frame() -> No
         app.ingest_for_display([received("session.updated", session={"id": SESSION})])
         await pilot.pause()
         assert "⏎ Open" in footer_text(app) and "c Cause ↔ error" in footer_text(app)
+
+
+async def test_while_following_the_frame_keys_are_dimmed_until_a_line_is_selected() -> None:
+    """Following the stream, nothing is selected: Open, Cause and Its transcript row would do nothing,
+    and said nothing about why. They show dimmed (disabled) until ↑ selects a line, and again at End."""
+    from tui.widgets import EventLog
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        app.ingest_for_display([received("session.created", session={"id": SESSION})])
+        await pilot.pause()
+        log = app.query_one(EventLog)
+
+        def enabled(action: str) -> bool:
+            return any(
+                active.enabled
+                for active in app.screen.active_bindings.values()
+                if active.node is log and active.binding.action == action
+            )
+
+        assert log.tail and not any(enabled(action) for action in ("enter", "cause", "transcript"))
+        await pilot.press("up")
+        await pilot.pause()
+        assert log.selected is not None and all(enabled(action) for action in ("enter", "cause", "transcript"))
+        await pilot.press("end")
+        await pilot.pause()
+        assert log.tail and not enabled("enter")

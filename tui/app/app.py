@@ -30,7 +30,7 @@ from tui.model import SessionModel, new_model
 from tui.protocol import Direction, Envelope, error_summary, local_envelope, text
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession
-from tui.widgets import Recorder, RecorderState, StatusLine, Transcript
+from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcript
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.query_bar import FilterBar, FindBar
 from tui.widgets.transcript import VOICE_HINT
@@ -38,7 +38,7 @@ from tui.widgets.transcript import VOICE_HINT
 from .base import toast_text
 from .commands import Commands
 from .live import LiveSession
-from .log_controls import FrameLog, LogControls
+from .log_controls import LogControls
 from .modes import Modes
 from .reconnect import RetryPolicy
 from .voice import MIC_LEVEL, VoiceController
@@ -185,7 +185,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.transcript = Transcript(id="transcript")
         self.transcript.border_title = "Transcript"
         self.transcript.paint_after = self._streaming_paint_after
-        self.event_log = FrameLog(self.log_view, id="event-log")
+        self.event_log = EventLog(self.log_view, id="event-log")
         self.filter_bar = FilterBar(self.journal, id="filter-bar")
         self.find_bar = FindBar(self.journal, id="find-bar")
         self.recorder = Recorder(id="recorder")
@@ -334,7 +334,6 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             self._new_findings(self.model.linter.take_changes())
         self.event_log.frames_added()
         self._update_log_title()
-        self._log_keys_follow()  # the first frames after a clear bring the frame keys back
         if self.filter_bar.live_status:
             self._filter_status()  # the bar's counts follow the stream, as the pane's corner does
 

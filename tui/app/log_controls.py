@@ -33,35 +33,8 @@ MAX_FINDING_NOTICES = 3
 """Error findings announced with a notice per session (the findings view holds them all)."""
 
 
-_FRAME_ACTIONS = frozenset({"enter", "details", "cause", "transcript", "copy"})
-"""The log's keys that act on a frame shown (Open, Details, Cause, Its transcript row, Copy)."""
-
-
-class FrameLog(EventLog):
-    """The event log as the app shows it: its keys that act on a frame are left out of the footer
-    (and do nothing) while the log shows no frame: after a clear (ctrl+l), under a filter that
-    matches none, before the first frame. The app calls `refresh_bindings` when that changes."""
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in _FRAME_ACTIONS:
-            return bool(self.view.rows)
-        return True
-
-
 class LogControls(AppBase):
     """What the user does to the log (the log's view model lives in the session's model)."""
-
-    _log_has_frames: bool | None = None
-    """Whether the log showed a frame when the footer's keys were last brought in line with it."""
-
-    def _log_keys_follow(self) -> None:
-        """Bring the footer in line with the log when it went from empty to not, or back: the
-        frame keys (`FrameLog`) are offered only while it shows a frame. A bool test per call: the
-        pump calls it at every views' refresh, and the footer repaints only on a change."""
-        has_frames = bool(self.log_view.rows)
-        if has_frames is not self._log_has_frames:
-            self._log_has_frames = has_frames
-            self.event_log.refresh_bindings()
 
     def action_clear_log(self) -> None:
         """Clear the event-log view (the journal and the capture file keep everything)."""
@@ -70,7 +43,6 @@ class LogControls(AppBase):
         self.event_log.rebuilt()
         self._update_log_title()
         self._find_status()
-        self._log_keys_follow()  # nothing left to open or to find the cause of
 
     def unclear_log(self) -> None:
         """Bring back the frames a clear hid from the log (the filter, if any, applies to them)."""
@@ -83,7 +55,6 @@ class LogControls(AppBase):
         self.event_log.rebuilt()
         self._update_log_title()
         self._find_status()
-        self._log_keys_follow()
         self.say(f"{counted(hidden, 'frame')} from before the clear shown again", title="Log")
 
     def action_filter(self) -> None:
@@ -230,7 +201,6 @@ class LogControls(AppBase):
         self.model.log_view = view
         self.event_log.attach(view, keep_selection=True)
         self._update_log_title()
-        self._log_keys_follow()  # a filter may match no frame, or the first ones
 
     def _filter_status(self) -> None:
         if not self.filter_bar.active:

@@ -37,7 +37,6 @@ class Modes(AppBase):
         # LogControls' (beside this mixin in RtApp): a session switched to gets the filter in force.
         def apply_filter(self, text: str) -> bool: ...
         def _filter_status(self) -> None: ...
-        def _log_keys_follow(self) -> None: ...
 
     def start_replay(self, request: ReplayRequest) -> None:
         """Play a recording into the views; nothing connects anywhere."""
@@ -293,7 +292,6 @@ class Modes(AppBase):
         self.transcript.reset()
         self.transcript.sync(model.conversation.items, model.conversation.order, set(model.conversation.items))
         self._update_log_title()
-        self._log_keys_follow()  # the session switched to may show no frame yet, or the old one none
         if self.proxy is not None:
             self._show_proxy_state()
 

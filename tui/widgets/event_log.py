@@ -59,6 +59,10 @@ class EventLog(ScrollView, can_focus=True):
         Binding("o", "transcript", "Its transcript row", id="log.transcript"),
         Binding("y", "copy", "Copy frame", id="log.copy", show=False),
     ]
+    FRAME_ACTIONS = frozenset({"enter", "details", "cause", "transcript", "copy"})
+    """The keys that act on the selected line: left out while the log shows no frame (after a clear,
+    under a filter that matches none, before the first frame), dimmed while nothing is selected
+    (following: `↑` selects the last line)."""
 
     tail: reactive[bool] = reactive(True, repaint=False)
     """Follow new frames. Off as soon as the user moves; `end` turns it back on."""
@@ -118,6 +122,8 @@ class EventLog(ScrollView, can_focus=True):
         self._digests: dict[tuple[int, int], RunDigest] = {}
         """Each shown run's summary, taken in as the run grows (keyed by view generation and row)."""
         self._cursor_line: int | None = None
+        self._keys_state: tuple[bool, bool] | None = None
+        """(shows a frame, has a selection) when the footer's frame keys were last brought in line."""
         self._subtitle: str | None = None
         self._look = LookCache(self, *_COMPONENTS)
         """What the cached lines are drawn with."""
@@ -167,7 +173,26 @@ class EventLog(ScrollView, can_focus=True):
         if self.tail:
             self._scroll_to_end(immediate=settled)
         self._update_title()
+        self._keys_follow()
         self.refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The frame keys (`FRAME_ACTIONS`) only where they can act (see there)."""
+        if action in self.FRAME_ACTIONS:
+            if not self.view.rows:
+                return False
+            if self._cursor_line is None:
+                return None
+        return True
+
+    def _keys_follow(self) -> None:
+        """Refresh the footer when the frame keys' state changed: two bool tests per call (every
+        batch of frames calls it), and a footer repaint only on a change."""
+        state = (bool(self.view.rows), self._cursor_line is not None)
+        if state != self._keys_state:
+            self._keys_state = state
+            if self.is_mounted:
+                self.refresh_bindings()
 
     def _scroll_to_end(self, *, immediate: bool) -> None:
         """Show the log's last line (`immediate`: now, else after the next refresh).
@@ -305,6 +330,7 @@ class EventLog(ScrollView, can_focus=True):
         self._cursor_line = number
         self.tail = False
         self._update_title()
+        self._keys_follow()
         if self._scroll_to_line(number):
             self.refresh()
         else:
@@ -367,6 +393,7 @@ class EventLog(ScrollView, can_focus=True):
         self.tail = True
         self._scroll_to_end(immediate=True)
         self._update_title()
+        self._keys_follow()
         self.refresh()
 
     def watch_tail(self, tail: bool) -> None:
