@@ -179,3 +179,25 @@ def test_the_short_type_spellings_are_the_log_s_own() -> None:
     assert abbreviate_type(name, 30) == "r.o_a_transcript.delta"
     assert short_forms("session.created") == ("session.created", "session.created")
     assert initials("conversation.item.added") == "c.i.added"
+
+
+def test_a_short_form_initial_stands_for_its_family_only() -> None:
+    """`type:r.*` is every response event: `rate_limits.updated` (whose initial is an r too) and a
+    server's own `realtime.…` are no response events; their whole names still match."""
+    pipeline = Pipeline()
+    pipeline.add(Links(pipeline.journal))
+    pipeline.ingest(
+        [
+            received("response.created", response={"id": "resp_1"}),  # 0
+            received("rate_limits.updated", rate_limits=[]),  # 1
+            received("realtime.custom.thing"),  # 2
+            received("response.output_item.added", response_id="resp_1", item={"id": "item_1"}),  # 3
+        ]
+    )
+    assert matching(pipeline, "type:r.*") == [0, 3]
+    assert matching(pipeline, "type:r") == [0, 3]
+    assert matching(pipeline, "type:r.updated") == []
+    assert matching(pipeline, "type:rate_limits.*") == [1]
+    assert matching(pipeline, "type:r_limits.updated") == [1]  # the word-initial spelling stays
+    assert matching(pipeline, "type:realtime.*") == [2]
+    assert matching(pipeline, "type:r.o_item.added") == [3]

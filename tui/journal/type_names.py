@@ -3,16 +3,39 @@
 A narrow type column shows `conversation.item.added` as `c.item.added` and
 `response.output_audio_transcript.delta` as `r.o_a_transcript.delta`: what a user reads there
 is what they type into a filter (`type:c.item.*`), so the filter matches these spellings too.
+
+A leading segment shortens to an initial only when it is a family that initial stands for: `r.`
+is `response.` and nothing else, so `type:r.*` never takes `rate_limits.updated` (nor a server's
+unknown `realtime.…`) for a response event. Other leading segments stay whole.
 """
 
 from __future__ import annotations
+
+_FAMILY_INITIALS = {
+    "response": "r",
+    "conversation": "c",
+    "session": "s",
+    "input_audio_buffer": "i",
+    "output_audio_buffer": "o",
+    "transcription_session": "t",
+}
+"""The leading segments that shorten to an initial, each to one no other family shares."""
+
+
+def _head(parts: list[str]) -> list[str]:
+    """The segments before the last two, as initials: the first by `_FAMILY_INITIALS` (else
+    whole), the rest by their first letter (they are read within the first)."""
+    if not parts:
+        return []
+    first = _FAMILY_INITIALS.get(parts[0], parts[0])
+    return [first, *(part[:1] for part in parts[1:])]
 
 
 def initials(name: str) -> str:
     """Every segment but the last as its initial: `r.created`, `c.i.added`. Not a spelling the log
     shows, but what `type:r.*` (every response event) takes for granted."""
     parts = name.split(".")
-    return ".".join([*(part[:1] for part in parts[:-1]), parts[-1]])
+    return ".".join([*_head(parts[:-1]), parts[-1]])
 
 
 def short_forms(name: str) -> tuple[str, str]:
@@ -23,7 +46,7 @@ def short_forms(name: str) -> tuple[str, str]:
     parts = name.split(".")
     if len(parts) < 2:
         return name, name
-    head, (middle, last) = [part[:1] for part in parts[:-2]], parts[-2:]
+    head, (middle, last) = _head(parts[:-2]), parts[-2:]
     initials = ".".join([*head, middle, last])
     if "_" in middle:
         words = middle.split("_")
