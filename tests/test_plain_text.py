@@ -9,7 +9,9 @@ strings built at run time (f-strings, concatenation, variables) are what this sc
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 UI = ("tui/app", "tui/widgets")
@@ -81,3 +83,75 @@ def test_the_scan_catches_what_it_is_for(tmp_path: Path) -> None:
     (tmp_path / "tui" / "widgets").mkdir()
     found = violations(tmp_path)
     assert len(found) == 3, found
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+"""Every bidi control: a terminal that lays out bidi text would reorder what follows them."""
+TROJAN = "access\u202e \u2066// admin\u2069 \u2066"
+"""A Trojan Source line: an override and isolates that make the text read other than it is."""
+
+
+def test_printable_names_every_bidi_control() -> None:
+    from tui.protocol import printable
+
+    shown = printable(BIDI)
+    assert not set(shown) & set(BIDI), shown
+    assert shown.startswith("⟨U+202A⟩⟨U+202B⟩") and shown.endswith("⟨U+200F⟩⟨U+061C⟩")
+    assert printable(f"a{TROJAN}\nb", lines=True) == "aaccess⟨U+202E⟩ ⟨U+2066⟩// admin⟨U+2069⟩ ⟨U+2066⟩\nb"
+    assert printable("שלום עולם مرحبا") == "שלום עולם مرحبا"  # right-to-left text itself is text
+    assert printable("👩\u200d💻") == "👩\u200d💻"  # a joiner is no bidi control
+
+
+async def bidi_peer(ws: Any) -> None:
+    """A server whose error, unknown type, summary and transcript carry bidi controls."""
+    await ws.send(json.dumps({"type": "session.created", "session": {"id": f"sess_{BIDI}"}}))
+    async for message in ws:
+        if json.loads(message).get("type") != "session.update":
+            continue
+        await ws.send(json.dumps({"type": "session.updated", "session": {"id": "sess_b"}}))
+        await ws.send(json.dumps({"type": "error", "error": {"type": "server_error", "message": f"boom {TROJAN}"}}))
+        await ws.send(json.dumps({"type": f"vendor.{BIDI}", "note": BIDI}))
+        content = [{"type": "output_text", "text": f"hello {TROJAN} world"}]
+        item = {"id": "item_b", "type": "message", "role": "assistant", "status": "completed", "content": content}
+        await ws.send(json.dumps({"type": "conversation.item.added", "previous_item_id": None, "item": item}))
+
+
+async def test_bidi_controls_from_a_server_are_shown_by_name_in_every_view() -> None:
+    from tests.app_helpers import items, notices, views_settled, wait_for
+    from tests.server_helpers import scripted_peer
+    from tui.app import RtApp
+    from tui.config import Settings, TargetChoice
+    from tui.widgets import EventLog, Transcript
+
+    async with scripted_peer(bidi_peer) as url:
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        async with app.run_test(size=(160, 40)) as pilot:
+            await wait_for(pilot, lambda: items(app, "assistant"), 10, "the item with bidi controls")
+            await wait_for(pilot, lambda: notices(app), 5, "the server error's notice")
+            await views_settled(pilot, app)
+            await pilot.pause()
+            painted = []
+            for widget in (app.query_one(EventLog), app.query_one(Transcript), app.status_line):
+                painted += [
+                    "".join(segment.text for segment in line)
+                    for line in widget.render_lines(widget.region.reset_offset)
+                ]
+            painted += [f"{title} {message}" for title, message in notices(app)]
+            shown = "\n".join(painted)
+            assert not set(shown) & set(BIDI), sorted(f"U+{ord(c):04X}" for c in set(shown) & set(BIDI))
+            assert "hello access⟨U+202E⟩ ⟨U+2066⟩// admin⟨U+2069⟩" in shown  # the transcript
+            assert "boom access⟨U+202E⟩" in shown  # the error's toast and log row
+            assert "⟨U+200F⟩⟨U+061C⟩" in shown and "note=⟨U+202A⟩" in shown  # an unknown type in the log
+
+
+def test_send_prints_bidi_controls_by_name(tmp_path: Path) -> None:
+    """`rt-tui send` prints the transcript and the reply through the same helper."""
+    from tests.audio_helpers import espeak_wav
+    from tests.test_send import scripted_turn, send_to
+
+    wav = espeak_wav("what is the weather like in London today", tmp_path / "q.wav")
+    result = send_to(scripted_turn(f"heard {TROJAN} this", f"said {TROJAN} that"), wav)
+    assert result.returncode == 0, result.stderr
+    assert not set(result.stdout) & set(BIDI), result.stdout
+    assert "user: heard access⟨U+202E⟩ ⟨U+2066⟩// admin⟨U+2069⟩ ⟨U+2066⟩ this" in result.stdout
+    assert "assistant: said access⟨U+202E⟩" in result.stdout

@@ -6,14 +6,28 @@ starts sequences that move the cursor, recolour, retitle the window or write the
 52), and an unterminated one swallows what follows. Rich's text drops only a few (BEL, BS, VT, FF,
 CR) and Textual paints the rest as given, so every server string is passed through `printable`
 before it is shown: each control character becomes its visible symbol (ESC → ␛, BEL → ␇).
+
+Bidirectional controls (the embeddings and overrides U+202A–U+202E, the isolates U+2066–U+2069,
+the marks U+200E, U+200F and U+061C) are instructions too: a terminal that lays out bidi text
+would reorder what follows them, so a line could read other than it is ("Trojan Source"). They
+have no control pictures and are shown by name instead: U+202E → ⟨U+202E⟩.
 """
 
 from __future__ import annotations
 
 import re
 
-_PICTURES = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421} | dict.fromkeys(range(0x80, 0xA0), 0xFFFD)
-"""C0 controls to their Unicode control pictures, DEL to ␡, C1 controls to the replacement mark."""
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+"""The bidi controls: ALM, LRM, RLM, LRE RLE PDF LRO RLO, LRI RLI FSI PDI (none `isprintable`)."""
+
+_PICTURES: dict[int, int | str] = (
+    {code: 0x2400 + code for code in range(0x20)}
+    | {0x7F: 0x2421}
+    | dict.fromkeys(range(0x80, 0xA0), 0xFFFD)
+    | {code: f"⟨U+{code:04X}⟩" for code in _BIDI}
+)
+"""C0 controls to their Unicode control pictures, DEL to ␡, C1 controls to the replacement mark,
+bidi controls to their code point's name."""
 
 _ONE_LINE = _PICTURES | {ord("\t"): " ", ord("\n"): " ", ord("\r"): " "}
 _LINES = _PICTURES | {ord("\t"): "\t", ord("\n"): "\n", ord("\r"): None}
