@@ -22,14 +22,9 @@ def main(argv: list[str] | None = None) -> int:
         return _reader_went_away()
 
 
-EXIT_BROKEN_PIPE = 141
-"""What a shell reports for a command killed by SIGPIPE (128 + 13): `rt-tui lint --json | head -1`
-ends as `yes | head -1` does, quietly, and not with the status that means "findings"."""
-
-
 def _reader_went_away() -> int:
     """The reader of standard output closed it (`| head`): not a failure to report."""
-    from tui.stdout import drop_stdout
+    from tui.stdout import EXIT_BROKEN_PIPE, drop_stdout
 
     drop_stdout()
     return EXIT_BROKEN_PIPE

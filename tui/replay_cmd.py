@@ -112,8 +112,15 @@ def _print_frames(
                 record["frame"] = data
             out.write(strict_json.dumps(record) + "\n")
         out.flush()
-    except BrokenPipeError:  # `| head`: the reader has what it wanted
-        return EXIT_CLEAN
+    except BrokenPipeError:
+        # `| head`: the reader has what it wanted. Quietly, with the status a shell gives a command
+        # SIGPIPE ended (as `send` ends): a dump has no verdict to keep, and under
+        # `set -o pipefail` a cut-off dump is not a whole one.
+        from tui.stdout import EXIT_BROKEN_PIPE, drop_stdout
+
+        if out is sys.stdout:
+            drop_stdout()
+        return EXIT_BROKEN_PIPE
     return EXIT_CLEAN
 
 

@@ -42,6 +42,7 @@ from tui.session import (
     envelope_record,
     new_session_dir,
 )
+from tui.stdout import drop_stdout
 
 CHUNK_MS = 100
 """Append size: 100 ms (4.8 KB of PCM) keeps the frame count low for a file that is already complete."""
@@ -51,6 +52,17 @@ FINAL_USER_STATES = {TextState.DONE, TextState.FAILED, TextState.TRANSCRIPTION_O
 
 class SendFailed(Exception):
     """A one-line reason the turn could not be completed."""
+
+
+def say(line: str) -> None:
+    """One line on standard output, flushed. When its reader went away (`| head -1`), standard
+    output becomes /dev/null (so the close's records and the interpreter's last flush write
+    nowhere, quietly) and BrokenPipeError ends the turn: the capture is still closed whole."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        drop_stdout()
+        raise
 
 
 def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout: float = 60.0) -> int:
@@ -65,6 +77,8 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
     except TargetError as exc:  # what was asked for cannot be tried (a bad URL, no key): as a bad file
         print(f"rt-tui send: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # a ConnectionError too: the reader went away (`| head`), not the server
+        raise  # `python -m tui` ends quietly with 141, as for every command but lint
     except (SendFailed, ConnectionFailed, ConnectionError) as exc:
         print(f"rt-tui send: {exc}", file=sys.stderr)
         return 1
@@ -118,7 +132,7 @@ class _Turn:
             self.t0 = env.mono
         if self.json_out:
             # Strict JSON (a server's NaN is a marked string), the parsed frame under "frame" for jq.
-            print(strict_dumps(envelope_record(env, self.t0, parsed=True)), flush=True)
+            say(strict_dumps(envelope_record(env, self.t0, parsed=True)))
         self.conv.apply(env)
         self.seen[env.type] += 1
         if env.type == "error":
@@ -190,11 +204,11 @@ class _Turn:
         if users:
             user = users[-1]
             said = user.display_text if user.state in FINAL_USER_STATES else unfinished_transcript(user, timeout)
-            print(f"user: {printable(said)}")
+            say(f"user: {printable(said)}")
         if self.reply_completed():
-            print(f"assistant: {printable(assistant) or '(no text)'}")
+            say(f"assistant: {printable(assistant) or '(no text)'}")
         elif assistant:
-            print(f"assistant: {printable(assistant)} (incomplete)")
+            say(f"assistant: {printable(assistant)} (incomplete)")
 
     def assistant_text(self) -> str:
         texts = [i.text for i in self.conv.ordered() if i.role == "assistant" and i.text]
@@ -210,6 +224,8 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
         try:
             await session.connect()
             status = await _run_turn(session, turn, pcm, settings, timeout)
+        except BrokenPipeError:  # our reader went away, not the server: nothing more to print
+            raise
         except ConnectionError as exc:
             # A send found the connection gone: the reason it ended is the news, not the send.
             reason = await turn.why_it_ended(timeout=1.0)
@@ -314,8 +330,8 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
     status = str(turn.response_done.get("status"))
     if not turn.json_out:
         # Server text on a terminal: its control characters are shown, not obeyed (--json is exact).
-        print(f"user: {printable(user.display_text if user.state is not TextState.DONE else user.text)}")
-        print(f"assistant: {printable(turn.assistant_text()) or '(no text)'}")
+        say(f"user: {printable(user.display_text if user.state is not TextState.DONE else user.text)}")
+        say(f"assistant: {printable(turn.assistant_text()) or '(no text)'}")
     if user.state is TextState.FAILED:
         print(f"rt-tui send: transcription failed: {printable(user.error or '')}", file=sys.stderr)
         return 1
