@@ -272,6 +272,31 @@ async def test_its_frames_from_a_transcript_row_include_what_we_sent_to_make_it(
             )
 
 
+async def test_for_a_reply_s_item_includes_the_response_create_that_made_it(simulator_url: str) -> None:
+    """`for:ITEM` of an assistant item: its frames, its response's and the response.create we sent
+    for it, the same frames `o` on its row shows (typed in the filter bar, as a user would)."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await typed_turn_done(pilot, app, "turn on the kitchen lights")
+        reply = items(app, "assistant")[-1]
+        assert reply.response_id
+        await pilot.press("f", *f"for:{reply.id} dir:out", "enter")
+        await wait_for(pilot, lambda: app.filter_bar.active == f"for:{reply.id} dir:out", 5, "the filter")
+        await views_settled(pilot, app)
+        sent = [app.journal[i].type for i in app.log_view.indices]
+        assert sent == ["response.create"], sent
+
+        def frames(text: str) -> list[int]:
+            query = Query(text, app.journal, app.links)
+            return [i for i in range(len(app.journal)) if query.match_index(i)]
+
+        both = frames(f"for:{reply.id} | for:{reply.response_id}")  # what o builds
+        assert frames(f"for:{reply.id}") == both
+        assert {app.journal[i].type for i in both} >= {"response.created", "response.done", "response.create"}
+        user = items(app, "user")[-1]  # a typed item: its item.create, no response's frames
+        assert {app.journal[i].type for i in frames(f"for:{user.id} dir:out")} == {"conversation.item.create"}
+
+
 async def test_undo_clear_from_the_palette_shows_the_end_of_a_following_log() -> None:
     """The frames brought back fill the pane: a following log must show its end (the newest frame),
     not the first frame of the session while its title still says it is following."""

@@ -14,7 +14,7 @@ item's frames" to show the cause with the effect: the `input_audio_buffer.append
 the buffer and our `commit` for an item the buffer became; the `conversation.item.create` for an
 item we created (by its id, or, without one, the oldest create not yet answered: the server
 answers in order); the `response.create` for a response. And which items each response output
-(`outputs`), so that a frame about a response, or one we sent to make something, leads to the
+(`outputs`, and back: `response_of`), so that a frame about a response, or one we sent to make something, leads to the
 conversation items it concerns (`items_of`): "its transcript row" from any of them.
 """
 
@@ -71,6 +71,8 @@ class Links:
     """Items a response output (their conversation.item.added answers no create of ours)."""
     outputs: dict[str, list[str]] = field(default_factory=dict)
     """Response id → the items it output, in order (a response seen begin has a list, maybe empty)."""
+    response_of: dict[str, str] = field(default_factory=dict)
+    """Item id → the response that output it (the reverse of `outputs`)."""
     _unreadable: deque[int] = field(default_factory=deque)
     """Frames we sent that the server cannot read (not JSON, or NaN in them), not yet answered."""
     _vad_items: set[str] = field(default_factory=set)
@@ -235,6 +237,7 @@ class Links:
         items = self.outputs.setdefault(response_id, [])
         if item_id not in items:
             items.append(item_id)
+            self.response_of.setdefault(item_id, response_id)
 
     def made_by(self, index: int) -> str | None:
         """The item or response that frame `index`, one we sent, made (see `made`), or None.

@@ -226,21 +226,34 @@ class Query:
     def _for(self, op: str, value: str) -> _Node:
         """`for:ID`: an item's or a response's frames and the frames we sent that made it (the
         appends and commit of a recorded turn, the item.create of a typed one, the response.create
-        of a reply: `Links.made`)."""
+        of a reply: `Links.made`). An item a response output (a reply) brings that response's
+        frames and its response.create too: `for:ITEM` is what `o` on its row shows."""
         _only(op, "for", ":", "=")
         own_item, own_response = _id_test("item_id", value), _id_test("response_id", value)
         made = self._links.made if self._links is not None else {}
-        cached: list[Any] = [frozenset(), 0]  # the made list as a set, and the length it had
+        response_of = self._links.response_of if self._links is not None else {}
+        cached: dict[str, tuple[int, frozenset[int]]] = {}  # id → its made list's length, as a set
 
-        def sent(frame: Frame) -> bool:
-            frames = made.get(value)
-            if not frames or frame.direction is not Direction.OUT:
+        def sent_for(made_id: str, index: int) -> bool:
+            frames = made.get(made_id)
+            if not frames:
                 return False
-            if len(frames) != cached[1]:
-                cached[0], cached[1] = frozenset(frames), len(frames)
-            return frame.index in cached[0]
+            known = cached.get(made_id)
+            if known is None or known[0] != len(frames):
+                known = cached[made_id] = (len(frames), frozenset(frames))
+            return index in known[1]
 
-        return _Node(lambda frame: own_item(frame) or own_response(frame) or sent(frame), 0)
+        def test(frame: Frame) -> bool:
+            if own_item(frame) or own_response(frame):
+                return True
+            response = response_of.get(value)  # known once the reply begins: asked per frame
+            if response is not None and frame.response_id == response:
+                return True
+            if frame.direction is not Direction.OUT:
+                return False
+            return sent_for(value, frame.index) or (response is not None and sent_for(response, frame.index))
+
+        return _Node(test, 0)
 
     def _response(self, op: str, value: str) -> _Node:
         _only(op, "response", ":", "=", "!=")
