@@ -284,9 +284,11 @@ async def test_a_send_refused_by_a_closed_session_reports_why_the_connection_end
     assert await fresh.why_it_ended(timeout=0.05) is None  # nothing ended: the send's own error stands
 
 
-def scripted_turn(transcript: str, reply: str, refuse_every: int = 0) -> Any:
+def scripted_turn(transcript: str, reply: str, refuse_every: int = 0, fail: dict[str, Any] | None = None) -> Any:
     """A scripted server for one `send` turn that says `transcript` and answers `reply`; with
-    `refuse_every`, every n-th audio append is refused with an error naming it (and the same text)."""
+    `refuse_every`, every n-th audio append is refused with an error naming it (and the same text);
+    with `fail` (an error object), the response fails: that `error` event, then `response.done`
+    with status failed and the error in its status_details."""
     from websockets.asyncio.server import ServerConnection
 
     async def peer(ws: ServerConnection) -> None:
@@ -324,9 +326,11 @@ def scripted_turn(transcript: str, reply: str, refuse_every: int = 0) -> Any:
                 await ws.send(
                     json.dumps({"type": "conversation.item.added", "previous_item_id": "item_u", "item": item})
                 )
-                await ws.send(
-                    json.dumps({"type": "response.done", "response": {"id": "resp_e", "status": "completed"}})
-                )
+                done: dict[str, Any] = {"id": "resp_e", "status": "completed"}
+                if fail is not None:
+                    await ws.send(json.dumps({"type": "error", "error": {**fail, "message": "Rate limit hit"}}))
+                    done = {"id": "resp_e", "status": "failed", "status_details": {"type": "failed", "error": fail}}
+                await ws.send(json.dumps({"type": "response.done", "response": done}))
 
     return peer
 
@@ -431,3 +435,16 @@ def test_a_transcript_cut_off_by_a_drop_is_marked_incomplete(question_wav: Path,
     assert user == f"user: {''.join(deltas).strip()} (incomplete)"
     assert all(line.endswith(" (incomplete)") for line in assistant)  # whatever of the reply came, cut off too
     assert result.stderr == "rt-tui send: connection closed by server (code 1006)\n"
+
+
+def test_a_failed_response_says_why_in_one_line(question_wav: Path) -> None:
+    """`response ended with status failed` said nothing of the reason the server gave with it: the
+    response's status_details and the `error` event, summarised as the app's log does (code: message)."""
+    fail = {"type": "server_error", "code": "server_error", "message": "The server had an error\n\x1b[2Jtry again"}
+    result = send_to(scripted_turn("a question", "a reply", fail=fail), question_wav)
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line == (
+        "rt-tui send: response ended with status failed: server_error: The server had an error ␛[2Jtry again; "
+        "server error: server_error: Rate limit hit"
+    ), line

@@ -258,6 +258,19 @@ def unfinished_transcript(user: Item, timeout: float) -> str:
     return f"(the transcript did not arrive within {seconds(timeout)})"
 
 
+def response_failure(response: dict[str, Any], errors: list[str]) -> str:
+    """Why a response did not complete, as `: <reason>` (empty when the server said nothing): its
+    `status_details` (an error's `code: message` as the app's log shows it, or a reason such as
+    `max_output_tokens`), then each different `error` event that arrived since it was asked for."""
+    details = field(response, "status_details")
+    error = field(details, "error")
+    detail = error_summary({"error": error}) if error else text(details.get("reason"))
+    reasons = [detail] if detail else []
+    reasons += [f"server error: {summary}" for summary in dict.fromkeys(errors) if summary != detail]
+    # One line: server text shows its control characters (and line breaks) as symbols.
+    return f": {printable('; '.join(reasons))}" if reasons else ""
+
+
 def seconds(value: float) -> str:
     """`2 s`, `0.5 s`: a timeout as given."""
     return f"{value:g} s"
@@ -313,6 +326,7 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
         raise SendFailed(f"commit rejected: {turn.rejection(commit, errors_before)}")
     refused_audio = turn.report_other_errors(errors_before_audio, commit, audio=frozenset(appends))
     user_id = committed[-1]
+    errors_before_response = len(turn.errors)
     session.send({"type": "response.create"})
 
     def transcript_final() -> bool:
@@ -338,6 +352,7 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
     if refused_audio:
         return 1  # the reply is to part of the file only (said above): never a success
     if status != "completed":
-        print(f"rt-tui send: response ended with status {printable(status)}", file=sys.stderr)
+        why = response_failure(turn.response_done, [summary for _, summary in turn.errors[errors_before_response:]])
+        print(f"rt-tui send: response ended with status {printable(status)}{why}", file=sys.stderr)
         return 1
     return 0
