@@ -448,3 +448,26 @@ def test_a_failed_response_says_why_in_one_line(question_wav: Path) -> None:
         "rt-tui send: response ended with status failed: server_error: The server had an error ␛[2Jtry again; "
         "server error: server_error: Rate limit hit"
     ), line
+
+
+def test_a_url_with_user_and_password_sends_one_credential_basic_auth_not_also_the_key(question_wav: Path) -> None:
+    """With RT_TUI_API_KEY set, `send` sent the URL's user:password (Basic) and the key (Bearer): two
+    Authorization headers, which crashed the simulator. The URL's own credentials win, with a warning
+    that the key was not sent; either way the key and the password stay off the output."""
+    from tui.server.testing import background_simulator
+
+    right, other = "test-key-right-0123456789abcd", "test-key-other-9876543210zyxw"
+    with background_simulator(api_key=right) as sim:
+        scheme, rest = sim.url_for().split("://", 1)
+        url = f"{scheme}://user:{right}@{rest}"
+        both = run_cli("send", str(question_wav), env_extra={"RT_TUI_URL": url, "RT_TUI_API_KEY": other})
+        basic = run_cli("send", str(question_wav), env_extra={"RT_TUI_URL": url})
+    assert both.returncode == 0, both.stderr
+    assert both.stderr == (
+        "rt-tui send: warning: the URL carries a user name and password, sent as Basic auth; "
+        "$RT_TUI_API_KEY is not sent\n"
+    )
+    assert basic.returncode == 0 and basic.stderr == "", basic.stderr
+    for result in (both, basic):
+        assert "weather" in result.stdout.lower()
+        assert right not in result.stdout + result.stderr and other not in result.stdout + result.stderr

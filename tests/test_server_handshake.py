@@ -76,6 +76,32 @@ async def test_bearer_and_subprotocol_keys_are_accepted(keyed: Simulator) -> Non
     assert (error["error"]["code"], code) == ("invalid_api_key", 3000)
 
 
+def with_user_info(url: str, user: str, password: str) -> str:
+    """`ws://host:port/…` as `ws://user:password@host:port/…`: the client sends Basic auth for it."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{user}:{password}@{rest}"
+
+
+async def test_basic_auth_presents_the_key_as_its_password(keyed: Simulator) -> None:
+    """The service takes the key as Basic auth's password too (its refusal says "bearer or basic")."""
+    async with raw(with_user_info(keyed.url, "anyone", KEY) + "?model=gpt-realtime") as ws:
+        assert (await recv(ws))["type"] == "session.created"
+    error, code, _, _ = await refusal(with_user_info(keyed.url, "anyone", "test-key-wrong-0123456789") + "?model=m")
+    assert (error["error"]["code"], code) == ("invalid_api_key", 3000)
+
+
+async def test_two_authorization_headers_are_refused_as_a_bad_key_not_a_crash(keyed: Simulator) -> None:
+    """A URL's user:password (Basic) plus a Bearer header: the key check read one header and crashed
+    on two (websockets' MultipleValuesError, close 1011 and a traceback); now an error and close 3000."""
+    url = with_user_info(keyed.url, "user", KEY) + "?model=gpt-realtime"
+    error, code, reason, later = await refusal(url, headers={"Authorization": f"Bearer {KEY}"})
+    assert error["type"] == "error" and error["error"]["code"] == "invalid_api_key"
+    assert "2 Authorization headers" in error["error"]["message"] and KEY not in error["error"]["message"]
+    assert (code, reason, later) == (3000, "invalid_request_error.invalid_api_key", [])
+    async with raw(keyed.url + "?model=gpt-realtime", headers={"Authorization": f"Bearer {KEY}"}) as ws:
+        assert (await recv(ws))["type"] == "session.created"  # the server lives on
+
+
 @pytest.mark.parametrize(
     ("query", "code", "keyword"),
     [

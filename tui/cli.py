@@ -190,6 +190,23 @@ def warn_inline_credentials(args: argparse.Namespace) -> None:
         )
 
 
+def warn_key_not_sent(settings: Settings, prefix: str) -> None:
+    """One line on stderr when the URL's own `user:password` (sent as Basic auth) leaves out the key
+    the environment holds for it: one request carries one credential, and the user learns which."""
+    if settings.target is not TargetChoice.URL or not settings.url:
+        return
+    from tui.launch import AZURE_API_KEY_ENV, URL_API_KEY_ENV
+    from tui.session.targets import is_azure_url, key_ignored
+
+    names = [URL_API_KEY_ENV] + ([AZURE_API_KEY_ENV] if is_azure_url(settings.url) else [])
+    name = next((n for n in names if os.environ.get(n)), None)
+    if name is not None and key_ignored(settings.url, os.environ[name]):
+        print(
+            f"{prefix}: warning: the URL carries a user name and password, sent as Basic auth; ${name} is not sent",
+            file=sys.stderr,
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for all commands."""
     parser = argparse.ArgumentParser(
@@ -214,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_key.add_argument(
         "--api-key-file",
         metavar="FILE",
-        help="require the key on the first line of FILE from clients (Bearer header or subprotocol); "
+        help="require the key on the first line of FILE from clients (Bearer or Basic header, or subprotocol); "
         "default: $RT_TUI_SIM_API_KEY, else no key",
     )
     serve_key.add_argument(
@@ -339,15 +356,16 @@ def run(argv: list[str]) -> int:
             return 2
         return lint(args.file, json_out=args.json)
     warn_inline_credentials(args)
+    settings = _settings(args)
+    warn_key_not_sent(settings, _prefix(args))
     if args.command == "proxy":
         from tui.proxy_cmd import run_proxy
 
-        return run_proxy(_settings(args), args.listen, json_out=args.json)
+        return run_proxy(settings, args.listen, json_out=args.json)
     if args.command == "send":
         from tui.send import send_file
 
-        return send_file(args.file, _settings(args), json_out=args.json, timeout=args.timeout)
-    settings = _settings(args)
+        return send_file(args.file, settings, json_out=args.json, timeout=args.timeout)
     reason = target_problem(settings)
     if reason is not None:
         print(f"{_prefix(args)}: {reason}", file=sys.stderr)

@@ -6,6 +6,8 @@ once by a close frame: 3000 for authentication, 4000 for the model and the API s
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -98,10 +100,18 @@ def check_request(path: str, headers: Headers, config: SimulatorConfig) -> Accep
 def _check_key(headers: Headers, subprotocols: list[str], expected: str | None) -> Refused | None:
     if expected is None:
         return None
-    presented: str | None = None
-    authorization = headers.get("Authorization")
-    if authorization is not None and authorization[:7].lower() == "bearer ":
-        presented = authorization[7:].strip()
+    authorizations = headers.get_all("Authorization")
+    if len(authorizations) > 1:
+        # Which one would count is anybody's guess: refused as a wrong key is (3000), never a crash.
+        return Refused(
+            ProtocolError(
+                "invalid_api_key",
+                f"{len(authorizations)} Authorization headers provided; send exactly one "
+                "(Authorization: Bearer YOUR_KEY).",
+            ),
+            AUTH_CLOSE_CODE,
+        )
+    presented = _authorization_key(authorizations[0]) if authorizations else None
     for token in subprotocols:
         if token.startswith(KEY_SUBPROTOCOL_PREFIX):
             presented = token[len(KEY_SUBPROTOCOL_PREFIX) :]
@@ -123,6 +133,22 @@ def _check_key(headers: Headers, subprotocols: list[str], expected: str | None) 
             ),
             AUTH_CLOSE_CODE,
         )
+    return None
+
+
+def _authorization_key(value: str) -> str | None:
+    """The key an Authorization header presents: a Bearer token, or the password of Basic auth
+    (the service takes the key as the password, any user name); None for anything else."""
+    scheme, _, credentials = value.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return credentials.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        _, colon, password = decoded.partition(":")
+        return password if colon else None
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
@@ -53,7 +53,12 @@ AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".se
 
 def url_target(url: str, api_key: str | None = None, *, kind: str = "url", label: str | None = None) -> Target:
     """Any ws:// or wss:// Realtime endpoint. A key goes in a Bearer header (Azure: an `api-key` header);
-    credentials in the URL itself (user info, `api-key=` and the like) are masked in the label."""
+    credentials in the URL itself (user info, `api-key=` and the like) are masked in the label.
+
+    A URL with a user name and password is sent with them as Basic auth (the WebSocket client does
+    that), so `api_key` is then not sent (`key_ignored` says so): a second Authorization header is a
+    request no server should have to choose in, and the URL, written for this one server, is the
+    more specific of the two. It stays a secret to scrub."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - urllib checks the port (and IPv6 brackets) only when it is read
@@ -66,10 +71,23 @@ def url_target(url: str, api_key: str | None = None, *, kind: str = "url", label
         raise TargetError(f"not a WebSocket URL: {_safe_label(url)[0]!r} (expected ws://HOST:PORT/... or wss://...)")
     shown, in_url = _safe_label(url)
     headers: dict[str, str] = {}
-    if api_key:
+    if api_key and not has_user_info(url):
         headers = {"api-key": api_key} if is_azure_url(url) else {"Authorization": f"Bearer {api_key}"}
     secrets = tuple(dict.fromkeys(s for s in (api_key, *in_url) if s))
     return Target(url=url, label=label or shown, kind=kind, headers=headers, secrets=secrets)
+
+
+def has_user_info(url: str) -> bool:
+    """True when `url` carries `user:password@` (sent as Basic auth); False for anything unparsable."""
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
+
+
+def key_ignored(url: str, api_key: str | None) -> bool:
+    """True when `url_target(url, api_key)` leaves the key out, the URL carrying credentials of its own."""
+    return bool(api_key) and has_user_info(url)
 
 
 def is_azure_url(url: str) -> bool:
@@ -111,7 +129,7 @@ def _safe_label(url: str) -> tuple[str, list[str]]:
     echo either (Azure SAS signatures are base64, so they are nearly always percent-encoded).
     """
     parts = urlsplit(url)
-    hidden = [parts.password] if parts.password else []
+    hidden = [parts.password, unquote(parts.password)] if parts.password else []
     for pair in parts.query.split("&"):
         key, _, raw_value = pair.partition("=")
         if unquote_plus(key).lower() in SECRET_QUERY_KEYS and raw_value:
