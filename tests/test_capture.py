@@ -467,6 +467,37 @@ def test_a_file_that_is_not_a_good_capture_gives_one_clear_line(
     assert expected in message and "\n" not in message and str(path) in message
 
 
+@pytest.mark.parametrize("cut", [1, 2])  # inside 'é' (2 bytes) and inside '€' (3 bytes)
+def test_a_last_line_cut_inside_a_character_is_cut_short_not_bad_text(tmp_path: Path, cut: int) -> None:
+    """A kill -9 can cut the last line inside a multi-byte character: that line was refused as `not
+    UTF-8 text (a damaged capture)`, where any other cut point says it is cut short. Both replay and
+    lint read the whole lines before it, with the same note; bad bytes elsewhere are still bad text."""
+    event = {"type": "response.output_text.delta", "delta": "café, 3 €"}
+    raw = json.dumps(event, ensure_ascii=False)  # as the service sends it: UTF-8, not \u escapes
+    reply = Envelope(next_seq(), Direction.IN, event["type"], event, raw)
+    good = b"".join(capture_line(frame({"type": "vendor.x", "n": n}), 0.0) for n in range(2))
+    last = capture_line(reply, 0.1)
+    char = "é".encode() if cut == 1 else "€".encode()
+    path = tmp_path / "frames.jsonl"
+    path.write_bytes(good + last[: last.rindex(char) + cut])
+    for command in ("lint", "replay"):
+        result = subprocess.run(
+            [RT_TUI, command, str(path), *(["--json"] if command == "replay" else [])],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        (note,) = result.stderr.splitlines()
+        assert note.startswith(f"rt-tui {command}: note: {path}: line 3 is cut short: the file ends inside it"), note
+        assert note.endswith("read up to line 2") and "UTF-8" not in note
+    with pytest.raises(CaptureError, match="line 3 is cut short"):
+        read_capture(path)
+    path.write_bytes(good + last.replace("é".encode(), b"\xff")[:-5])  # no newline, but bad text before the cut
+    with pytest.raises(CaptureError, match="line 3 is not UTF-8 text"):
+        read_capture(path)
+
+
 # -- kill -9 ----------------------------------------------------------------------------------
 
 

@@ -463,19 +463,27 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 }
 
 
+def _cut_short(where: str, number: int, what: str) -> CaptureError:
+    """A last line the file ends inside (no newline), whether the cut fell between two characters
+    or inside one."""
+    return CaptureError(
+        f"{where} is cut short: the file ends inside it (the writer was stopped mid-line); "
+        f"the {number - 1} lines before it are whole: {what}"
+    )
+
+
 def _envelope(line: bytes, number: int, path: Path) -> Envelope:
     where = f"{path}: line {number}"
     what = "not an rt-tui capture file" if number == 1 else "a damaged capture"
     try:
         record = json.loads(line)
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if not line.endswith(b"\n") and exc.end == len(line) and exc.reason == "unexpected end of data":
+            raise _cut_short(where, number, what) from None  # cut inside a character: a cut like any other
         raise CaptureError(f"{where} is not UTF-8 text ({what})") from None
     except ValueError as exc:
         if not line.endswith(b"\n"):
-            raise CaptureError(
-                f"{where} is cut short: the file ends inside it (the writer was stopped mid-line); "
-                f"the {number - 1} lines before it are whole: {what}"
-            ) from None
+            raise _cut_short(where, number, what) from None
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise CaptureError(f"{where} is not JSON ({reason}): {what}") from None
     if not isinstance(record, dict):
