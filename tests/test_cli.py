@@ -256,3 +256,45 @@ def test_the_app_starts_for_every_usable_target_the_simulator_included(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert target_problem(_settings(build_parser().parse_args(argv))) is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["--openai", "replay", "f.jsonl"],
+            "rt-tui replay: --openai does not apply to replay: a replay never connects",
+        ),
+        (["--local", "--voice", "marin", "lint", "f.jsonl"], "rt-tui lint: --local, --voice do not apply to lint: "),
+        (["--url", "ws://h:1/v1/realtime", "replay", "f.jsonl", "--json"], "rt-tui replay: --url does not apply"),
+        (["--no-playback", "lint", "--rules"], "rt-tui lint: --no-playback does not apply to lint"),
+        (["--max-frame-mib", "4", "serve"], "rt-tui serve: --max-frame-mib does not apply to serve: the simulator"),
+        (["--voice", "marin", "proxy", "--local"], "rt-tui proxy: --voice does not apply to proxy: your client"),
+    ],
+)
+def test_flags_a_command_would_ignore_are_refused_in_one_line(argv: list[str], said: str) -> None:
+    """`rt-tui --openai replay F` replayed as if the flag meant something; `rt-tui --max-frame-mib 4
+    serve` served with 16. Refused as argparse refuses a flag it does not know (exit 2), before
+    anything starts (serve and proxy would otherwise run until the timeout)."""
+    result = run_app_binary(*argv, env=dict(os.environ))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(said) and result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--local", "send", "f.wav", "--voice", "marin"],
+        ["--url", "ws://h:1/v1/realtime", "--model", "m", "proxy", "--json"],
+        ["proxy", "--local", "--max-frame-mib", "2"],
+        ["serve", "--max-frame-mib", "3", "--port", "0"],
+        ["replay", "--json", "f.jsonl"],
+        ["lint", "--rules"],
+    ],
+)
+def test_flags_a_command_takes_are_not_refused(argv: list[str]) -> None:
+    from tui.cli import flags_before_command
+
+    args = build_parser().parse_args(argv)
+    assert flags_before_command(argv, args.command) == []

@@ -207,6 +207,58 @@ def warn_key_not_sent(settings: Settings, prefix: str) -> None:
         )
 
 
+def _add_app_flags(parser: argparse.ArgumentParser, *, inherited: bool = False) -> None:
+    """The flags given before a command: the target and session flags, and the app's own."""
+    _add_target_flags(parser, inherited=inherited)
+    parser.add_argument(
+        "--no-playback",
+        action="store_true",
+        default=argparse.SUPPRESS if inherited else False,
+        help="do not play the assistant's audio",
+    )
+    parser.add_argument(
+        "--no-reconnect",
+        action="store_true",
+        default=argparse.SUPPRESS if inherited else False,
+        help="after a dropped connection, wait for ctrl+r instead of reconnecting alone",
+    )
+
+
+SESSION_FLAG_DESTS = ("transcription_model", "no_transcription", "language", "voice")
+"""The flags of the session rt-tui configures itself, which a proxied session (your client's) never takes."""
+
+UNUSED_FLAGS_WHY = {
+    "replay": "a replay never connects anywhere",
+    "lint": "it reads a recording and connects nowhere",
+    "serve": "the simulator takes its own flags, after serve (rt-tui serve --help)",
+    "proxy": "your client configures the session it opens through the proxy",
+}
+"""Commands that would ignore flags given before them, and why they do."""
+
+
+def flags_before_command(argv: list[str], command: str) -> list[str]:
+    """The flags given before `command` in `argv` (already parsed whole) that it would ignore, as
+    their long spellings: every target, session and app flag for replay, lint and serve; the
+    session flags for the proxy. Empty for any other command."""
+    if command not in UNUSED_FLAGS_WHY:
+        return []
+    # The same flags, with no defaults: only what was given lands in the namespace. What follows
+    # the command is the subcommand's and was checked by the real parser.
+    probe = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    _add_app_flags(probe, inherited=True)
+    probe.add_argument("command")
+    probe.add_argument("rest", nargs=argparse.REMAINDER)
+    try:
+        given = vars(probe.parse_args(argv))
+    except argparse.ArgumentError:  # not expected of an argv the real parser took; then nothing to say
+        return []
+    names = {action.dest: action.option_strings[-1] for action in probe._actions if action.option_strings}
+    unused = [dest for dest in names if dest in given]
+    if command == "proxy":
+        unused = [dest for dest in unused if dest in SESSION_FLAG_DESTS]
+    return [names[dest] for dest in unused]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for all commands."""
     parser = argparse.ArgumentParser(
@@ -214,13 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Talk to and debug the OpenAI Realtime API (or a compatible server) in the terminal.",
         epilog="With no target flag: OpenAI when OPENAI_API_KEY is set, otherwise the embedded simulator.",
     )
-    _add_target_flags(parser)
-    parser.add_argument("--no-playback", action="store_true", help="do not play the assistant's audio")
-    parser.add_argument(
-        "--no-reconnect",
-        action="store_true",
-        help="after a dropped connection, wait for ctrl+r instead of reconnecting alone",
-    )
+    _add_app_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the local Realtime simulator")
@@ -329,6 +375,16 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: list[str]) -> int:
     """Parse `argv` and run the command."""
     args = build_parser().parse_args(argv)
+    unused = flags_before_command(argv, args.command)
+    if unused:
+        # As argparse refuses a flag it does not know (exit 2), in one line: silently ignored, a
+        # `rt-tui --openai replay F` or `rt-tui --max-frame-mib 4 serve` looks as if it worked.
+        print(
+            f"rt-tui {args.command}: {', '.join(unused)} {'does' if len(unused) == 1 else 'do'} not apply to "
+            f"{args.command}: {UNUSED_FLAGS_WHY[args.command]}",
+            file=sys.stderr,
+        )
+        return 2
     if args.command == "serve":
         from tui.serve_cmd import serve
 
