@@ -961,6 +961,77 @@ def test_invalid_audio_is_reported_once_per_turn() -> None:
     assert rules(findings) == ["invalid-base64-audio"]
 
 
+def _audio_refused(event_id: str | None = None) -> Envelope:
+    """The server's answer to an append (or item) whose audio is not base64, as the simulator words it."""
+    return received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "invalid_value",
+            "message": "Invalid 'audio': expected base64-encoded audio.",
+            "param": "audio",
+            "event_id": event_id,
+        },
+    )
+
+
+def test_errors_answering_refused_appends_fold_into_the_base64_finding_and_the_commit_says_why_it_was_empty() -> None:
+    """The tester's c11a capture (the official SDK, URL-safe base64, push-to-talk): 36 appends, each
+    refused with an error the SDK's missing event_id leaves unnamed, then a commit of nothing. One
+    invalid-base64-audio finding explains every error, and the commit's finding says the buffer was
+    empty because every append was refused, not that nothing was appended."""
+    bad = b64(speech(100)).replace("+", "-").replace("/", "_").rstrip("=")
+    appends = [sent_bare("input_audio_buffer.append", audio=bad) for _ in range(36)]
+    done = sent_bare("input_audio_buffer.commit")
+    frames = [
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        appends[0],
+        _audio_refused(),
+        *appends[1:8],
+        *[_audio_refused() for _ in range(7)],
+        *appends[8:],
+        done,
+        sent_bare("response.create"),
+        *[_audio_refused() for _ in range(28)],
+        commit_empty(0),
+    ]
+    findings, _ = lint(*frames)
+    assert rules(findings) == ["invalid-base64-audio", "commit-too-short"], [f.message for f in findings]
+    short = findings[1]
+    assert "nothing was appended" not in short.message
+    assert (
+        f"commits an empty input audio buffer: all 36 appends since the session began carried audio that is not "
+        f"base64, and the server refused each one (invalid-base64-audio, on input_audio_buffer.append "
+        f"#{appends[0].seq})"
+    ) in short.message
+    assert short.fix.startswith("Send the audio as standard base64")
+    assert short.frames == (frames.index(done), 1)
+    # The same with event ids (the tester's raw client c15): each error names its append.
+    named = [sent("input_audio_buffer.append", audio=bad) for _ in range(3)]
+    errors = [_audio_refused(env.data["event_id"]) for env in named]
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *named, *errors, commit())
+    assert rules(findings) == ["invalid-base64-audio", "commit-too-short"]
+    # An error about something else still is one.
+    other = received("error", error={"code": "invalid_value", "message": "Invalid 'item.role'.", "param": "item.role"})
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False), sent_bare("input_audio_buffer.append", audio=bad), other
+    )
+    assert rules(findings) == ["invalid-base64-audio", "server-error"]
+
+
+def test_a_short_commit_says_how_many_appends_were_refused_beside_those_buffered() -> None:
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        append(speech(40)),
+        sent_bare("input_audio_buffer.append", audio="data:audio/pcm;base64," + b64(speech(200))),
+        commit(),
+    )
+    short = one(findings, "commit-too-short")
+    assert "only 40 ms of audio (1,920 bytes of 24 kHz mono PCM16 appended since the session began; 1 append" in (
+        short.message
+    )
+
+
 def test_append_over_15_mib() -> None:
     big = sent("input_audio_buffer.append", audio="A" * (21 * 1024 * 1024))  # 15.75 MiB of audio
     findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), big)
@@ -1164,8 +1235,10 @@ class Recorder:
         self.ws = ws
         self.frames: list[Envelope] = []
 
-    async def send(self, event: dict[str, Any]) -> Envelope:
-        event = {"event_id": f"evt_{next_seq()}", **event}
+    async def send(self, event: dict[str, Any], *, event_id: bool = True) -> Envelope:
+        """Send `event`, with an event_id unless told not to (the official SDK sets none)."""
+        if event_id:
+            event = {"event_id": f"evt_{next_seq()}", **event}
         raw = json.dumps(event)
         await self.ws.send(raw)
         env = Envelope(next_seq(), Direction.OUT, event["type"], event, raw)
@@ -1237,3 +1310,24 @@ async def test_a_real_clean_turn_through_the_buffer_has_no_findings(simulator_ur
         await client.until("response.done")
     assert "weather" in completed["transcript"].lower()
     assert lint_envelopes(client.frames) == []
+
+
+async def test_a_real_session_of_url_safe_base64_has_one_finding_per_mistake(simulator_url: str) -> None:
+    """Appends the simulator refuses, one error each, without event ids as the official SDK sends them:
+    the base64 finding and the commit's, nothing for the errors, and no claim that nothing was appended."""
+    pcm = speech(600)
+    async with connect(simulator_url, max_size=64 * 2**20) as ws:
+        client = Recorder(ws)
+        await client.until("session.created")
+        await client.send(_ga_update(transcription=True), event_id=False)
+        await client.until("session.updated")
+        for start in range(0, len(pcm), 4800):
+            audio = base64.urlsafe_b64encode(pcm[start : start + 4800]).decode("ascii").rstrip("=")
+            await client.send({"type": "input_audio_buffer.append", "audio": audio}, event_id=False)
+        await client.send({"type": "input_audio_buffer.commit"}, event_id=False)
+        error = await client.until("error")
+        while error["error"]["code"] != "input_audio_buffer_commit_empty":
+            error = await client.until("error")
+    findings = lint_envelopes(client.frames)
+    assert rules(findings) == ["invalid-base64-audio", "commit-too-short"], [f.message for f in findings]
+    assert "all 6 appends since the session began" in findings[1].message

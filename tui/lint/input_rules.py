@@ -34,6 +34,8 @@ MAX_ITEMS_REMEMBERED = 10_000
 """Items whose commit is remembered (for naming the commit of a failed transcription)."""
 MAX_VAD_ITEMS = 32
 """Item ids announced by server VAD (speech_stopped, timeout_triggered) awaiting their committed."""
+MAX_REFUSED_WAITING = 4096
+"""Appends (and items) refused for their audio whose `error` has not come yet (about 80 s of 20 ms chunks)."""
 _COMMIT_EMPTY = "input_audio_buffer_commit_empty"
 
 _EXPECTED_WAV = {"pcm16": (24000, 16, 1), "pcmu": (8000, 8, 7), "pcma": (8000, 8, 6)}
@@ -49,7 +51,8 @@ class Turn:
         "all_zero",
         "zero_flagged",
         "header_flagged",
-        "invalid_flagged",
+        "invalid_first",
+        "refused",
         "sampler",
         "vad_commit",
     )
@@ -63,7 +66,10 @@ class Turn:
         self.all_zero = True
         self.zero_flagged = False
         self.header_flagged = False
-        self.invalid_flagged = False
+        self.invalid_first: int | None = None
+        """Journal index of the turn's first append with audio that is not base64 (its finding names it)."""
+        self.refused = 0
+        """Appends of the turn the server refuses for their audio (not base64): none of it is buffered."""
         self.sampler = PcmSampler()
         self.vad_commit = vad_commit
         """Journal index of the server VAD's input_audio_buffer.committed that began the turn, if one did."""
@@ -96,6 +102,9 @@ class InputRules:
         """Item ids server VAD announced for a commit of its own (speech_stopped, timeout_triggered)."""
         self._commit_of_item: dict[str, int] = {}
         self._short_commits: set[int] = set()
+        self._refused: deque[int] = deque(maxlen=MAX_REFUSED_WAITING)
+        """Appends and items sent with audio that is not base64, oldest first, whose `error` has not
+        come yet: the finding on the first of them explains each of those errors."""
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
@@ -117,6 +126,7 @@ class InputRules:
         self._vad_items.clear()
         self._commit_of_item.clear()
         self._short_commits.clear()
+        self._refused.clear()
 
     # -- the input buffer -------------------------------------------------------------------
 
@@ -125,13 +135,15 @@ class InputRules:
         audio = env.data.get("audio")
         problem = _audio_problem(audio)
         if problem is not None:
-            if not turn.invalid_flagged:
-                turn.invalid_flagged = True
+            turn.refused += 1
+            self._refused.append(index)
+            if turn.invalid_first is None:
+                turn.invalid_first = index
                 ctx.emit(
                     "invalid-base64-audio",
-                    f"{ctx.name(index)}: its audio {problem}. The server refuses the append (invalid_value on "
-                    "'audio'), so this audio never reaches the buffer; later appends of this turn are not reported "
-                    "again.",
+                    f"{ctx.name(index)}: its audio {problem}. The server refuses the append (an error, invalid_value "
+                    "on 'audio'), so this audio never reaches the buffer. Later appends of this turn like it, and "
+                    "the server's error answering each one, are not reported again.",
                     "Send the raw audio bytes as standard base64 (RFC 4648, '+' '/' and '=' padding, no line breaks, "
                     "no data: prefix), e.g. base64.b64encode(pcm).decode('ascii').",
                     (index,),
@@ -198,11 +210,12 @@ class InputRules:
         ctx = self.ctx
         ctx.emit(
             "commit-too-short",
-            f"{ctx.name(index)} commits {_appended(turn, fmt)}: the server needs at least 100 ms and refuses the "
+            f"{ctx.name(index)} commits {_appended(turn, fmt, ctx)}: the server needs at least 100 ms and refuses the "
             "commit (input_audio_buffer_commit_empty), so no item is created and nothing is transcribed.",
-            f"Append at least 100 ms ({MIN_COMMIT_MS * fmt.bytes_per_ms:,} bytes of {fmt.label}) before "
+            _refused_fix(turn)
+            + f"Append at least 100 ms ({MIN_COMMIT_MS * fmt.bytes_per_ms:,} bytes of {fmt.label}) before "
             "input_audio_buffer.commit.",
-            tuple(i for i in (index, turn.first) if i is not None),
+            tuple(i for i in (index, turn.first, turn.invalid_first) if i is not None),
         )
 
     def _clear(self, env: Envelope, index: int) -> None:
@@ -346,6 +359,7 @@ class InputRules:
             audio = part.get("audio")
             problem = _audio_problem(audio)
             if problem is not None:
+                self._refused.append(index)
                 ctx.emit(
                     "invalid-base64-audio",
                     f"{ctx.name(index)}: the audio of content[{i}] {problem}. The server refuses the item "
@@ -473,7 +487,10 @@ class InputRules:
         """Take an `error` about a commit; True when a finding already says (or now says) it.
 
         A commit the server refuses committed nothing, whatever was appended before it: it is
-        never judged as a commit (under server VAD it waited for this answer)."""
+        never judged as a commit (under server VAD it waited for this answer). An error answering
+        audio that is not base64 is explained by the finding on the first such frame."""
+        if self._refused and self._answers_refused(error):
+            return True
         cause = error.cause
         pending: PendingCommit | None = None
         if cause is not None:
@@ -503,8 +520,8 @@ class InputRules:
             )
         elif turn is not None:
             fmt = ctx.input_format
-            frames = (cause, error.index, turn.first, turn.vad_commit)
-            why = _appended_since(turn, fmt)
+            frames = (cause, error.index, turn.first, turn.vad_commit, turn.invalid_first)
+            why = _appended_since(turn, fmt, ctx)
             if turn.vad_commit is not None:
                 vad = True
                 why += (
@@ -515,7 +532,8 @@ class InputRules:
             "commit-too-short",
             f"{subject} was refused by {ctx.name(error.index)} ({error.summary}): the buffer held less than 100 ms "
             f"when the server took the commit, so no item was created and nothing is transcribed.{why}",
-            "Append at least 100 ms of audio before input_audio_buffer.commit. "
+            (_refused_fix(turn) if turn is not None else "")
+            + "Append at least 100 ms of audio before input_audio_buffer.commit. "
             + (
                 "With server VAD on, the server commits turns itself: don't commit after its "
                 "input_audio_buffer.committed, or turn VAD off (turn_detection null) for push-to-talk."
@@ -527,24 +545,65 @@ class InputRules:
         )
         return True
 
+    def _answers_refused(self, error: ServerError) -> bool:
+        """True when `error` answers a frame whose audio was found not to be base64 (and forgets it):
+        named by its event_id, or, when the client set none, an error about audio (errors come in order)."""
+        refused, cause = self._refused, error.cause
+        if cause is not None:
+            if refused[0] == cause:
+                refused.popleft()
+                return True
+            if cause in refused:
+                refused.remove(cause)
+                return True
+            return False
+        if error.param.endswith("audio") or "base64" in error.message:
+            refused.popleft()
+            return True
+        return False
 
-def _appended(turn: Turn, fmt: AudioFormat) -> str:
-    """What the client appended in `turn`, for a commit of it: `only 40 ms of audio (1,920 bytes of …)`."""
-    if turn.bytes == 0:
-        return f"an empty input audio buffer (nothing was appended since {turn.since})"
+
+def _refusals(turn: Turn, ctx: Context) -> str:
+    """`all 36 appends since the session began were refused …`: the appends of `turn` the server refused."""
+    assert turn.invalid_first is not None
+    appends = "append" if turn.refused == 1 else "appends"
     return (
-        f"only {duration(turn.bytes, fmt)} of audio ({turn.bytes:,} bytes of {fmt.label} appended since {turn.since})"
+        f"{turn.refused} {appends} since {turn.since} carried audio that is not base64, and the server refused "
+        f"{'it' if turn.refused == 1 else 'each one'} (invalid-base64-audio, on {ctx.name(turn.invalid_first)})"
     )
 
 
-def _appended_since(turn: Turn, fmt: AudioFormat) -> str:
+def _refused_fix(turn: Turn | None) -> str:
+    """The fix's first words when appends of `turn` were refused: that is the fix that matters."""
+    if turn is None or not turn.refused:
+        return ""
+    return "Send the audio as standard base64 (see invalid-base64-audio): refused appends buffer nothing. "
+
+
+def _appended(turn: Turn, fmt: AudioFormat, ctx: Context) -> str:
+    """What the client appended in `turn`, for a commit of it: `only 40 ms of audio (1,920 bytes of …)`."""
+    if turn.bytes == 0:
+        if turn.refused:
+            return f"an empty input audio buffer: all {_refusals(turn, ctx)}"
+        return f"an empty input audio buffer (nothing was appended since {turn.since})"
+    refused = f"; {_refusals(turn, ctx)}" if turn.refused else ""
+    return (
+        f"only {duration(turn.bytes, fmt)} of audio ({turn.bytes:,} bytes of {fmt.label} appended since {turn.since}"
+        f"{refused})"
+    )
+
+
+def _appended_since(turn: Turn, fmt: AudioFormat, ctx: Context) -> str:
     """What the client appended before a commit the server refused, as a sentence (with a leading space)."""
     if turn.bytes == 0:
+        if turn.refused:
+            return f" Nothing reached the buffer: all {_refusals(turn, ctx)}."
         return f" Nothing was appended since {turn.since}."
     if turn.bytes < MIN_COMMIT_MS * fmt.bytes_per_ms:
+        refused = f" ({_refusals(turn, ctx)})" if turn.refused else ""
         return (
             f" Only {duration(turn.bytes, fmt)} of audio ({turn.bytes:,} bytes of {fmt.label}) was appended since "
-            f"{turn.since}."
+            f"{turn.since}{refused}."
         )
     return (
         f" The client had appended {duration(turn.bytes, fmt)} of audio since {turn.since}, more than the server "

@@ -94,7 +94,10 @@ RULES: dict[str, Rule] = {
             "a frame the client sent that is not a JSON event (rt.malformed, out), or holds NaN/Infinity",
         ),
         Rule(
-            "invalid-base64-audio", _ERROR, "append or item.create audio that is missing, not a string, or not base64"
+            "invalid-base64-audio",
+            _ERROR,
+            "append or item.create audio that is missing, not a string, or not base64 (once per turn; the server's "
+            "error refusing each such append is folded into it)",
         ),
         Rule("append-too-large", _ERROR, "an input_audio_buffer.append carrying more than 15 MiB of audio"),
         Rule("cancel-not-active", _WARNING, "response.cancel that the server answered with response_cancel_not_active"),
