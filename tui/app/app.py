@@ -22,6 +22,9 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive
+from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input
 
 from tui.bus import Bus, Mode, Subscription
@@ -97,6 +100,15 @@ def settle_heap() -> None:
     are still freed when their reference count drops; cycles among them wait for the unfreeze.
     O(1): it moves lists of objects, it walks none."""
     gc.freeze()
+
+
+class MainScreen(Screen[None]):
+    """The app's screen. A focus change repaints the widgets whose look depends on it (Textual
+    updates their styles) but not, as Textual's own screen does, every line of the screen: `f`, `/`
+    and `t` move the focus, and under a stream of frames that full repaint (the third of the
+    screen's renders for one key) was what a press waited for."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
 
 class RtApp(LiveSession, LogControls, Modes, Commands):
@@ -200,6 +212,10 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             yield self.recorder
             yield Input(placeholder="t: type a message · Enter sends · Esc leaves", id="message", compact=True)
         yield KeyFooter()
+
+    def get_default_screen(self) -> Screen[None]:
+        """The screen the app composes into (see `MainScreen`)."""
+        return MainScreen(id="_default")
 
     def on_mount(self) -> None:
         self._update_log_title()
