@@ -391,3 +391,41 @@ async def test_the_headless_proxys_lines_carry_the_captures_times(
         for record in map(json.loads, capture.read_text().splitlines())
     }
     assert {(line["seq"], line["t"]) for line in lines} <= captured
+
+
+async def _upstream_authorizations(upstream_url: str, client_headers: list[tuple[str, str]]) -> list[list[str]]:
+    """Relay one connection whose client sends `client_headers` to a peer at `upstream_url` (the
+    scripted peer's port, any user:password of ours in it); the Authorization values the peer got."""
+    seen: list[list[str]] = []
+
+    async def upstream(ws: ServerConnection) -> None:
+        seen.append(ws.request.headers.get_all("Authorization"))  # type: ignore[union-attr]
+        await ws.send('{"type":"session.created","session":{"id":"s"}}')
+        await ws.wait_closed()
+
+    recorder = Recorder()
+    async with scripted_peer(upstream) as url:
+        target = url.replace("ws://", upstream_url) if "@" in upstream_url else url
+        server = await proxy_for(target, recorder)
+        try:
+            async with connect(server.url + "?model=gpt-realtime", additional_headers=client_headers) as client:
+                assert json.loads(await client.recv())["type"] == "session.created"
+        finally:
+            await server.close()
+    return seen
+
+
+async def test_a_client_that_sends_two_authorization_headers_is_relayed_not_failed() -> None:
+    """`headers[name]` raised MultipleValuesError on a repeated header: the connection failed with a
+    traceback. The proxy is transparent: both go upstream, whose verdict the client gets."""
+    seen = await _upstream_authorizations("", [("Authorization", "Bearer one"), ("Authorization", "Bearer two")])
+    assert seen == [["Bearer one", "Bearer two"]]
+
+
+async def test_our_user_and_password_in_the_upstream_url_replace_the_clients_credential() -> None:
+    """With user:password in the upstream URL (sent as Basic auth by the WebSocket client), the
+    client's own Authorization also went, so the upstream got two credentials."""
+    import base64
+
+    seen = await _upstream_authorizations("ws://ours:pw12345678@", [("Authorization", f"Bearer {CLIENT_KEY}")])
+    assert seen == [["Basic " + base64.b64encode(b"ours:pw12345678").decode()]]

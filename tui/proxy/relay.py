@@ -34,6 +34,7 @@ from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_s
 from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, handshake_secrets
 from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.scrub import Scrubber
+from tui.session.targets import has_user_info
 
 DEFAULT_MAX_FRAME = 16 * 1024 * 1024
 
@@ -209,17 +210,23 @@ class ProxyServer:
         self._pending[client] = (upstream, connection)
         return None
 
-    def _upstream_headers(self, headers: Headers) -> tuple[dict[str, str], list[Subprotocol]]:
-        out = {name: headers[name] for name in FORWARDED_HEADERS if name in headers}
-        out["User-Agent"] = f"{out.pop('user-agent', 'client')} (via rt-tui proxy)"
+    def _upstream_headers(self, headers: Headers) -> tuple[list[tuple[str, str]], list[Subprotocol]]:
+        """The client's headers as the upstream gets them: (name, value) pairs, so a header the
+        client sent twice goes twice (the upstream judges it; a mapping would keep one, and
+        `headers[name]` raised on it, failing the connection with a traceback)."""
+        agents = headers.get_all("user-agent")
+        out = [
+            (name, value) for name in FORWARDED_HEADERS if name != "user-agent" for value in headers.get_all(name)
+        ]
+        out.append(("User-Agent", f"{agents[0] if agents else 'client'} (via rt-tui proxy)"))
         offered = [p.strip() for p in ",".join(headers.get_all("Sec-WebSocket-Protocol")).split(",") if p.strip()]
-        if self.target.headers:
-            out.update(self.target.headers)  # our key upstream; the client's is dropped
+        if self.target.headers or has_user_info(self.target.url):
+            # Our credential upstream (a key, or the user:password in the upstream URL, which the
+            # WebSocket client sends as Basic auth): the client's is dropped, never sent beside it.
+            out += self.target.headers.items()
             offered = [p for p in offered if not p.startswith(KEY_SUBPROTOCOL_PREFIXES)]
         else:
-            for name in CREDENTIAL_HEADERS:
-                if name in headers:
-                    out[name] = headers[name]
+            out += [(name, value) for name in CREDENTIAL_HEADERS for value in headers.get_all(name)]
         return out, [Subprotocol(p) for p in offered]
 
     def _select_subprotocol(self, client: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
