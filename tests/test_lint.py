@@ -486,12 +486,90 @@ def test_under_server_vad_a_commit_is_judged_when_the_server_answers_it() -> Non
 
 def test_a_commit_after_server_vad_left_audio_in_the_buffer_is_not_called_empty() -> None:
     """VAD commits up to the end of speech (speech_stopped.audio_end_ms) and the audio after it stays
-    buffered: a client commit right after VAD's committed may find plenty, and the server takes it."""
+    buffered: a client commit right after VAD's committed may find plenty, and the server takes it.
+    Not too short, but a double commit (see the next test)."""
     vad = vad_commit("item_vad", 0, 1200)
     done = sent_bare("input_audio_buffer.commit")
     ours = received("input_audio_buffer.committed", previous_item_id="item_vad", item_id="item_ours")
     findings, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(2200)), *vad, done, ours)
+    assert rules(findings) == ["double-commit"]
+
+
+def _unintelligible(item_id: str) -> Envelope:
+    return received(
+        "conversation.item.input_audio_transcription.failed",
+        item_id=item_id,
+        content_index=0,
+        error={
+            "type": "transcription_error",
+            "code": "audio_unintelligible",
+            "message": "The audio could not be transcribed.",
+        },
+    )
+
+
+def test_a_commit_the_server_takes_after_server_vad_committed_the_turn_is_a_double_commit() -> None:
+    """The tester's c05 capture: server VAD commits the turn and answers it; the client then appends
+    the rest of its file (silence) and commits too. The server takes the commit: a second item,
+    whose transcription fails, and a second response. The commit is the mistake, and the failed
+    transcription says so instead of sending the developer to check the audio format."""
+    pcm = speech(1600) + speech(1000, amplitude=20)  # the file's trailing second: a quiet room, not zeros
+    appends = [append(pcm[i : i + 4800]) for i in range(0, len(pcm), 4800)]
+    vad = vad_commit("item_vad", 0, 1600)
+    done, create = sent_bare("input_audio_buffer.commit"), sent_bare("response.create")
+    ours = received("input_audio_buffer.committed", previous_item_id="item_vad", item_id="item_ours")
+    frames = [
+        ga_created(transcription=TRANSCRIBE),
+        *appends[:20],
+        *vad,
+        received("response.created", response={"id": "resp_1", "conversation_id": "c"}),
+        received("response.done", response={"id": "resp_1", "status": "completed"}),
+        *appends[20:],
+        done,
+        create,
+        ours,
+        _unintelligible("item_ours"),
+        received("response.created", response={"id": "resp_2", "conversation_id": "c"}),
+    ]
+    findings, _ = lint(*frames)
+    at = frames.index
+    assert rules(findings) == ["double-commit", "transcription-failed"], [f.message for f in findings]
+    double, failed = findings
+    assert double.severity is Severity.ERROR
+    assert double.message.startswith(
+        f"input_audio_buffer.commit #{done.seq} commits the input buffer under server VAD, but server VAD had "
+        f"already committed the turn (input_audio_buffer.committed #{vad[2].seq}) and detected no speech since. "
+        f"The server took it (input_audio_buffer.committed #{ours.seq})"
+    )
+    assert double.frames == (at(done), at(ours), at(vad[2]))
+    assert "don't also send input_audio_buffer.commit" in double.fix and "turn_detection null" in double.fix
+    assert f"The linter already found why: double-commit on input_audio_buffer.commit #{done.seq}." in (failed.message)
+    assert failed.fix.startswith("Fix what double-commit says: With server VAD on") and "format" not in failed.fix
+    # Racing: VAD's commit came while ours was on its way, and the server still took ours.
+    raced, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(2200)), done, *vad, ours)
+    assert "while it was on its way server VAD committed the turn" in one(raced, "double-commit").message
+    # The refused variant (c05b) stays one commit-too-short, which already says it.
+    refused, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(1600)), *vad, done, commit_empty(0))
+    assert rules(refused) == ["commit-too-short"]
+
+
+def test_a_commit_under_vad_while_speech_goes_on_is_not_a_double_commit() -> None:
+    """Ending a turn early under VAD: speech began again after VAD's last commit, and the client commits
+    before VAD would. The server's own committed for it is the client's, not a second one."""
+    vad = vad_commit("item_vad", 0, 1200)
+    ours = received("input_audio_buffer.committed", previous_item_id="item_vad", item_id="item_ours")
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE),
+        append(speech(1400)),
+        *vad,
+        received("input_audio_buffer.speech_started", audio_start_ms=1600, item_id="item_2"),
+        append(speech(800)),
+        sent_bare("input_audio_buffer.commit"),
+        ours,
+    )
     assert findings == []
+    no_vad, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(800)), commit(), ours)
+    assert no_vad == []
 
 
 def test_response_create_while_a_response_is_active() -> None:
@@ -816,6 +894,46 @@ def test_transcription_failed_is_a_finding_with_code_message_and_commit() -> Non
     assert f"(committed by input_audio_buffer.commit #{done.seq})" in found.message
     assert "audio_unintelligible: The audio could not be transcribed." in found.message
     assert found.frames == (4, 2)
+
+
+def test_a_failed_transcription_points_at_what_the_linter_found_in_its_audio() -> None:
+    """The tester's c08a (byte-swapped) and c02_hello44st (a 44.1 kHz stereo WAV) captures: the
+    transcription fails, and its finding names the finding that says why, not a generic fix."""
+    cases = [
+        ([append(swapped(speech(300)))], "byte-swapped-audio", "commit", "Send 16-bit samples little-endian"),
+        ([append(wav_file(speech(300), rate=44100, channels=2))], "wav-header-in-audio", "append", "Send raw samples"),
+        ([append(bytes(48 * 300))], "silent-audio", "commit", "Check what fills the buffer"),
+    ]
+    for appends, rule, blamed, fix in cases:
+        done = commit()
+        frames = [
+            ga_created(transcription=TRANSCRIBE, vad=False),
+            *appends,
+            done,
+            received("input_audio_buffer.committed", item_id="item_f"),
+            _unintelligible("item_f"),
+        ]
+        findings, _ = lint(*frames)
+        failed = one(findings, "transcription-failed")
+        where = (
+            f"input_audio_buffer.commit #{done.seq}"
+            if blamed == "commit"
+            else f"input_audio_buffer.append #{appends[0].seq}"
+        )
+        assert f"The linter already found why: {rule} on {where}." in failed.message, failed.message
+        assert failed.fix.startswith(f"Fix what {rule} says: {fix}"), failed.fix
+        assert failed.frames[:2] == (len(frames) - 1, frames.index(done))
+    # A header of the session's own format is no reason for a failure: the generic advice stays.
+    done = commit()
+    frames = [
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        append(wav_file(speech(300))),
+        done,
+        received("input_audio_buffer.committed", item_id="item_f"),
+        _unintelligible("item_f"),
+    ]
+    failed = one(lint(*frames)[0], "transcription-failed")
+    assert "already found" not in failed.message and "no speech the model could make out" in failed.fix
 
 
 def test_transcription_completed_is_not_a_finding() -> None:

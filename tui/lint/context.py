@@ -45,6 +45,8 @@ class Context:
         """The output audio format the server applied (24 kHz PCM16 when unknown)."""
         self.vad = False
         """True when the applied session has turn detection (the server commits turns itself)."""
+        self.by_frame: dict[int, list[Finding]] = {}
+        """Findings by journal index of each frame they concern (the linter's own, shared)."""
         self._sink = sink
 
     def refresh(self) -> None:
@@ -107,6 +109,10 @@ class Context:
         return 'session.audio.input.transcription {"model": "gpt-4o-transcribe"} (with session.type "realtime")'
 
     # -- findings ---------------------------------------------------------------------------
+
+    def blamed(self, index: int, *, besides: str = "") -> list[Finding]:
+        """The findings made so far that blame the frame at `index` (name it first), but those of rule `besides`."""
+        return [f for f in self.by_frame.get(index, ()) if f.frames[0] == index and f.rule != besides]
 
     def emit(
         self, rule: str, message: str, fix: str, frames: tuple[int, ...], severity: Severity | None = None

@@ -24,7 +24,7 @@ from tui.protocol import Direction, Envelope, error_summary, obj, objects, text
 
 from .b64audio import MAX_APPEND_BYTES, PcmSampler, WavHeader, base64_problem, decoded_size, is_zero_audio, wav_header
 from .context import Context, ServerError, describe_transcription, duration
-from .finding import Severity, plain
+from .finding import Finding, Severity, plain
 from .shapes import PCMA, PCMU, AudioFormat
 
 MIN_COMMIT_MS = 100
@@ -50,7 +50,9 @@ class Turn:
         "since",
         "all_zero",
         "zero_flagged",
-        "header_flagged",
+        "header_at",
+        "header_bad",
+        "heard",
         "invalid_first",
         "refused",
         "sampler",
@@ -65,7 +67,12 @@ class Turn:
         """What began the turn, for messages: "the last commit", "the last clear", "the session began"."""
         self.all_zero = True
         self.zero_flagged = False
-        self.header_flagged = False
+        self.header_at: int | None = None
+        """Journal index of the turn's first append that starts with a WAV header (its finding names it)."""
+        self.header_bad = False
+        """That header declares another format than the session's (its samples are garbled)."""
+        self.heard = False
+        """Server VAD detected speech during the turn (input_audio_buffer.speech_started)."""
         self.invalid_first: int | None = None
         """Journal index of the turn's first append with audio that is not base64 (its finding names it)."""
         self.refused = 0
@@ -101,6 +108,9 @@ class InputRules:
         self._vad_items: deque[str] = deque(maxlen=MAX_VAD_ITEMS)
         """Item ids server VAD announced for a commit of its own (speech_stopped, timeout_triggered)."""
         self._commit_of_item: dict[str, int] = {}
+        self._audio_findings: dict[int, tuple[int, ...]] = {}
+        """Commit (ours, or server VAD's committed) → the appends whose findings say what is wrong with
+        its audio (a WAV header of another format, audio that is not base64): only commits that have some."""
         self._short_commits: set[int] = set()
         self._refused: deque[int] = deque(maxlen=MAX_REFUSED_WAITING)
         """Appends and items sent with audio that is not base64, oldest first, whose `error` has not
@@ -114,6 +124,7 @@ class InputRules:
             (Direction.OUT, "input_audio_buffer.clear"): self._clear,
             (Direction.OUT, "conversation.item.create"): self._item_create,
             (Direction.IN, "input_audio_buffer.committed"): self._committed,
+            (Direction.IN, "input_audio_buffer.speech_started"): self._speech_started,
             (Direction.IN, "input_audio_buffer.speech_stopped"): self._vad_announces,
             (Direction.IN, "input_audio_buffer.timeout_triggered"): self._vad_announces,
             (Direction.IN, "conversation.item.input_audio_transcription.failed"): self._failed,
@@ -125,6 +136,7 @@ class InputRules:
         self._pending.clear()
         self._vad_items.clear()
         self._commit_of_item.clear()
+        self._audio_findings.clear()
         self._short_commits.clear()
         self._refused.clear()
 
@@ -166,9 +178,9 @@ class InputRules:
         header = wav_header(audio)
         if header is not None:
             skip = header.data_offset or 44
-            if not turn.header_flagged:
-                turn.header_flagged = True
-                self._wav_finding(index, header, fmt)
+            if turn.header_at is None:
+                turn.header_at = index
+                turn.header_bad = self._wav_finding(index, header, fmt)
         if turn.first is None:
             turn.first = index
         turn.bytes += size
@@ -221,6 +233,9 @@ class InputRules:
     def _clear(self, env: Envelope, index: int) -> None:
         self.turn = Turn("the last clear")
 
+    def _speech_started(self, env: Envelope, index: int) -> None:
+        self.turn.heard = True
+
     def _vad_announces(self, env: Envelope, index: int) -> None:
         item_id = text(env.data.get("item_id"))
         if item_id:
@@ -262,12 +277,36 @@ class InputRules:
         if pending.vad_took is not None:
             # What VAD's commit left in the buffer: how much and what it is, the frames do not say.
             note = f" (what {self.ctx.name(pending.vad_took)}, server VAD's commit, left in the buffer)"
+            self._double_commit(pending.index, answer, pending.vad_took, racing=True)
             self._judge_turn(pending.index, Turn(turn.since), fmt, answer=answer, note=note)
         elif turn.vad_commit is not None:
             # The buffer also held what VAD's commit left after the end of speech: its size is unknown.
+            if not turn.heard:
+                self._double_commit(pending.index, answer, turn.vad_commit, racing=False)
             self._judge_turn(pending.index, turn, fmt, answer=answer, size_known=False)
         else:
             self._judge_turn(pending.index, turn, fmt, answer=answer)
+
+    def _double_commit(self, index: int, answer: int, vad_commit: int, *, racing: bool) -> None:
+        """Our commit under server VAD, taken by the server after VAD had committed the turn itself, with
+        no speech detected since: a second item of what VAD left (the end of the turn, mostly silence)."""
+        ctx = self.ctx
+        when = (
+            f"while it was on its way server VAD committed the turn ({ctx.name(vad_commit)})"
+            if racing
+            else f"server VAD had already committed the turn ({ctx.name(vad_commit)}) and detected no speech since"
+        )
+        ctx.emit(
+            "double-commit",
+            f"{ctx.name(index)} commits the input buffer under server VAD, but {when}. The server took it "
+            f"({ctx.name(answer)}): a second user item of what VAD's commit left, the tail of the turn after the "
+            "end of speech (mostly silence), which is transcribed on its own (often failing or empty) and, with a "
+            "response.create or create_response, answered on its own too.",
+            "With server VAD on, the server commits each turn itself (input_audio_buffer.committed) and starts its "
+            "response: don't also send input_audio_buffer.commit (or response.create). For push-to-talk, turn VAD "
+            "off (turn_detection null) and commit yourself.",
+            (index, answer, vad_commit),
+        )
 
     def _judge_turn(
         self,
@@ -302,6 +341,11 @@ class InputRules:
                 "ignore this.",
                 frames,
             )
+        noted = tuple(i for i in (turn.header_at if turn.header_bad else None, turn.invalid_first) if i is not None)
+        if noted:
+            if len(self._audio_findings) >= MAX_ITEMS_REMEMBERED:
+                del self._audio_findings[next(iter(self._audio_findings))]
+            self._audio_findings[index] = noted
         if not fmt.is_pcm16 or turn.bytes == 0:
             return
         # Under VAD the whole turn may not be in this commit, but what it was made of still holds.
@@ -418,10 +462,12 @@ class InputRules:
             Severity.ERROR if on else Severity.WARNING,
         )
 
-    def _wav_finding(self, index: int, header: WavHeader, fmt: AudioFormat, what: str = "its audio") -> None:
+    def _wav_finding(self, index: int, header: WavHeader, fmt: AudioFormat, what: str = "its audio") -> bool:
+        """Report a WAV header; True when it declares another format than the session's (garbled samples)."""
         ctx = self.ctx
         rate, bits, tag = _EXPECTED_WAV[fmt.name]
-        if header.matches(rate=rate, bits=bits, format_tag=tag):
+        matches = header.matches(rate=rate, bits=bits, format_tag=tag)
+        if matches:
             effect = (
                 "the samples after it happen to be in the session's format, but the header bytes play as a click "
                 "at the start"
@@ -457,6 +503,7 @@ class InputRules:
             fix,
             (index,),
         )
+        return not matches
 
     # -- transcription ----------------------------------------------------------------------
 
@@ -468,18 +515,37 @@ class InputRules:
         by = f" (committed by {ctx.name(commit)})" if commit is not None else ""
         error = obj(env.data.get("error"))
         code = text(error.get("code"))
+        known = self._known_causes(commit)
+        why = fix = ""
+        if known:
+            named = "; ".join(f"{f.rule} on {ctx.name(f.frames[0])}" for f in known)
+            why = f" The linter already found why: {named}."
+            fix = f"Fix what {known[0].rule} says: {known[0].fix}"
         ctx.emit(
             "transcription-failed",
             f"{ctx.name(index)}: the server could not transcribe item {item_id or '(no item_id)'}{by}: "
-            f"{plain(error_summary(env.data)).rstrip('. ')}. The item keeps transcript null.",
-            _FAILED_FIXES.get(
+            f"{plain(error_summary(env.data)).rstrip('. ')}. The item keeps transcript null.{why}",
+            fix
+            or _FAILED_FIXES.get(
                 code,
                 "Check that the committed audio is speech in the session's input format (raw 24 kHz mono PCM16 "
                 "little-endian, no header) and that the transcription model is one the service offers; other "
                 "findings on the commit say what is wrong with its audio, if anything.",
             ),
-            tuple(i for i in (index, commit) if i is not None),
+            tuple(i for i in (index, commit, *(f.frames[0] for f in known)) if i is not None),
         )
+
+    def _known_causes(self, commit: int | None) -> list[Finding]:
+        """Findings already made about the audio of `commit`'s item, most telling first: a double commit,
+        then what is wrong with the audio (on the commit, or on the appends it committed)."""
+        if commit is None:
+            return []
+        ctx = self.ctx
+        found = ctx.blamed(commit, besides="transcription-off-at-commit")
+        for append in self._audio_findings.get(commit, ()):
+            found += ctx.blamed(append)
+        found.sort(key=lambda f: f.rule != "double-commit")
+        return found
 
     # -- errors the server sent about our frames ----------------------------------------------
 

@@ -56,6 +56,7 @@ class Linter:
         self._new: list[Finding] = []
         self._error_frames: set[int] = set()
         self.ctx = Context(journal, self._add, facts)
+        self.ctx.by_frame = self.by_frame
         self._input = InputRules(self.ctx)
         self._config = ConfigRules(self.ctx)
         self._responses = ResponseRules(self.ctx)

@@ -51,6 +51,12 @@ RULES: dict[str, Rule] = {
             "or one the server refused with input_audio_buffer_commit_empty",
         ),
         Rule(
+            "double-commit",
+            _ERROR,
+            "input_audio_buffer.commit under server VAD that the server took after VAD had committed the turn "
+            "(with no speech detected since, or while the commit was on its way): a second item of leftover audio",
+        ),
+        Rule(
             "response-while-active",
             _ERROR,
             "response.create (default conversation) while a default-conversation response is in progress, or "
