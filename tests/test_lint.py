@@ -622,6 +622,53 @@ def test_active_response_error_from_the_server_is_reported_once() -> None:
     assert rules(findings) == ["response-while-active"]
 
 
+def _already_active(event_id: str | None = None) -> Envelope:
+    return received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "conversation_already_has_active_response",
+            "message": "Conversation already has an active response in progress: resp_1.",
+            "param": None,
+            "event_id": event_id,
+        },
+    )
+
+
+def test_the_servers_error_for_a_create_already_found_folds_into_its_finding_without_event_id() -> None:
+    """The tester's c09a (push-to-talk) and c05b (server VAD) captures, from the official SDK (no
+    event_id): the rule flags the second response.create when it is sent, and the server's error for
+    it, matched by order, adds nothing."""
+    first, second = sent_bare("response.create"), sent_bare("response.create")
+    created = received("response.created", response={"id": "resp_1", "status": "in_progress", "conversation_id": "c"})
+    error = _already_active()
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), first, created, second, error)
+    assert rules(findings) == ["response-while-active"], [f.message for f in findings]
+    assert findings[0].message.startswith(f"response.create #{second.seq} was sent while response resp_1")
+    vad = vad_commit("item_1", 0, 1200)
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE), append(speech(1400)), *vad, created, second, error)
+    assert rules(findings) == ["response-while-active"]
+
+
+def test_an_error_for_a_create_not_found_at_sending_names_it_by_order_and_says_vad_only_under_vad() -> None:
+    """Two creates sent back to back before the first response.created (the tester's c15): the
+    server's error is about the second; the remark about server VAD starting responses is made only
+    when the session has VAD on."""
+    first, second = sent_bare("response.create"), sent_bare("response.create")
+    created = received("response.created", response={"id": "resp_1", "status": "in_progress", "conversation_id": "c"})
+    error = _already_active()
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), first, second, created, error)
+    found = one(findings, "response-while-active")
+    assert found.message.startswith(f"response.create #{second.seq} was refused by error #{error.seq}")
+    assert "VAD" not in found.message, found.message
+    assert found.frames == (2, 4)  # the second create, the error
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=True), first, second, created, error)
+    assert (
+        "(with server VAD on, the server starts one itself when a turn ends)"
+        in one(findings, "response-while-active").message
+    )
+
+
 def test_truncate_without_its_fields() -> None:
     truncate = sent("conversation.item.truncate", item_id="item_a", content_index="0")
     findings, _ = lint(ga_created(), truncate)
@@ -1175,6 +1222,34 @@ def test_cancel_with_nothing_active_is_a_warning_when_the_server_says_so() -> No
         received("response.done", response={"id": "r", "status": "cancelled"}),
     )
     assert answered == []
+
+
+def test_cancel_not_active_without_event_id_names_the_cancel_it_answers() -> None:
+    """The tester's c09b capture (the official SDK sets no event_id): the finding names the
+    response.cancel sent just before the error, as the commit rule names its commit."""
+    cancel = sent_bare("response.cancel")
+    error = received(
+        "error",
+        error={"code": "response_cancel_not_active", "message": "Cancellation failed: no active response found"},
+    )
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), cancel, error)
+    found = one(findings, "cancel-not-active")
+    assert found.message.startswith(f"response.cancel #{cancel.seq} was answered by error #{error.seq}")
+    assert found.frames == (1, 2)
+    # A cancel answered by its cancelled response.done is not the one a later error is about.
+    late = sent_bare("response.cancel")
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        received("response.created", response={"id": "r", "conversation_id": "c"}),
+        cancel,
+        received(
+            "response.done",
+            response={"id": "r", "status": "cancelled", "status_details": {"reason": "client_cancelled"}},
+        ),
+        late,
+        error,
+    )
+    assert one(findings, "cancel-not-active").message.startswith(f"response.cancel #{late.seq} was answered")
 
 
 def test_server_error_names_the_frame_and_a_known_fix() -> None:

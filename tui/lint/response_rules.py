@@ -7,6 +7,7 @@ the server sent for it (sizes from the base64 length; nothing is decoded).
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,8 @@ from .context import Context, ServerError, duration
 from .finding import plain, shown
 
 MAX_ITEMS_REMEMBERED = 10_000
+MAX_UNANSWERED = 32
+"""response.create and response.cancel frames remembered while they wait for their answer."""
 
 
 class ResponseRules:
@@ -28,6 +31,14 @@ class ResponseRules:
         self._active_index: int | None = None
         self._active_shown = ""
         self._flagged: set[int] = set()
+        self._creates: deque[int] = deque(maxlen=MAX_UNANSWERED)
+        """Default-conversation response.create frames not yet answered (by response.created or an error),
+        oldest first: an error without event_id is about the oldest (the server answers in order)."""
+        self._last_create: int | None = None
+        """The last response.create sent, until an error names it: under server VAD the server's own
+        response.created may take a create's place in `_creates`, and an error then is about this one."""
+        self._cancels: deque[int] = deque(maxlen=MAX_UNANSWERED)
+        """response.cancel frames not yet answered (by a cancelled response.done or an error), oldest first."""
         self._audio: dict[str, list[int]] = {}
         """item_id → [bytes of audio sent, index of its first delta, deltas]."""
 
@@ -48,6 +59,9 @@ class ResponseRules:
         """A new connection."""
         self._active = self._active_index = None
         self._audio.clear()
+        self._creates.clear()
+        self._cancels.clear()
+        self._last_create = None
 
     def _connection(self, env: Envelope, index: int) -> None:
         if env.data.get("state") in ("closed", "failed"):
@@ -57,12 +71,18 @@ class ResponseRules:
         response = obj(env.data.get("response"))
         if "conversation_id" in response and response["conversation_id"] is None:
             return  # out of band (conversation "none"): runs beside the default conversation's response
+        if self._creates:
+            self._creates.popleft()  # the oldest create is answered (or VAD started it: a guess either way)
         self._active = text(response.get("id")) or "(no id)"
         self._active_shown = plain(self._active, 80)
         self._active_index = index
 
     def _done(self, env: Envelope, index: int) -> None:
-        response_id = text(obj(env.data.get("response")).get("id"))
+        response = obj(env.data.get("response"))
+        if self._cancels and response.get("status") == "cancelled":
+            if obj(response.get("status_details")).get("reason") != "turn_detected":  # VAD's barge-in is not ours
+                self._cancels.popleft()
+        response_id = text(response.get("id"))
         if response_id in ("", self._active):
             self._active = self._active_index = None
 
@@ -84,15 +104,18 @@ class ResponseRules:
         """The server takes client events in order: once it has our cancel of the active response, a
         `response.create` sent after it is not refused for that response (barge-in sends the two
         back to back). Should the server still refuse it, its error is explained on its own."""
+        self._cancels.append(index)
         response_id = text(env.data.get("response_id"))
         if response_id in ("", self._active):
             self._active = self._active_index = None
 
     def _create(self, env: Envelope, index: int) -> None:
-        if self._active is None or self._active_index is None:
-            return
         if obj(env.data.get("response")).get("conversation") == "none":
             return  # out of band: allowed beside the active response
+        self._creates.append(index)
+        self._last_create = index
+        if self._active is None or self._active_index is None:
+            return
         ctx = self.ctx
         self._flagged.add(index)
         ctx.emit(
@@ -152,19 +175,25 @@ class ResponseRules:
         ctx = self.ctx
         cause = error.cause
         if error.code == "conversation_already_has_active_response":
+            cause = _answered(self._creates, cause)
+            if cause is None:
+                cause = self._last_create
+            if cause == self._last_create:
+                self._last_create = None
             if cause is not None and cause in self._flagged:
-                return True
+                return True  # its finding, made when it was sent, says it
             subject = ctx.name(cause) if cause is not None else "A response.create"
+            vad = " (with server VAD on, the server starts one itself when a turn ends)" if ctx.vad else ""
             ctx.emit(
                 "response-while-active",
                 f"{subject} was refused by {ctx.name(error.index)} ({error.summary}): a response was already "
-                "running in the default conversation (with server VAD on, the server starts one itself when a "
-                "turn ends).",
+                f"running in the default conversation{vad}.",
                 _ACTIVE_FIX,
                 tuple(i for i in (cause, error.index) if i is not None),
             )
             return True
         if error.code == "response_cancel_not_active":
+            cause = _answered(self._cancels, cause)
             subject = ctx.name(cause) if cause is not None else "A response.cancel"
             ctx.emit(
                 "cancel-not-active",
@@ -185,6 +214,16 @@ _ACTIVE_FIX = (
     "don't also send response.create. For a parallel response outside the conversation, set "
     'response.conversation "none".'
 )
+
+
+def _answered(waiting: deque[int], cause: int | None) -> int | None:
+    """The frame an error answers, taken off `waiting`: `cause` (named by event_id), or without one the
+    oldest waiting frame (the server answers in order), as the commit rule does."""
+    if cause is None:
+        return waiting.popleft() if waiting else None
+    if cause in waiting:
+        waiting.remove(cause)
+    return cause
 
 
 def _non_negative_int(value: Any) -> bool:
