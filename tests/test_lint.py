@@ -828,6 +828,32 @@ def test_rejected_session_update_quotes_the_error_and_says_what_the_server_kept(
     assert "server-error" not in rules(findings)
 
 
+def test_a_rejected_update_already_found_wrong_points_at_that_finding() -> None:
+    """The tester's c03c capture: a 16 kHz rate declared, refused as pcm-rate-not-24000 said it would
+    be. The rejection (which says what the server kept) names that finding and gives its fix."""
+    session = {"type": "realtime", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}}
+    update = sent_bare("session.update", session=session)
+    error = received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "integer_below_min_value",
+            "message": "Invalid 'session.audio.input.format.rate': integer below minimum value. Expected a value "
+            ">= 24000, but got 16000 instead.",
+            "param": "session.audio.input.format.rate",
+            "event_id": None,
+        },
+    )
+    findings, _ = lint(ga_created(), update, error)
+    assert rules(findings) == ["pcm-rate-not-24000", "session-update-rejected"]
+    rejected = findings[1]
+    assert "(param session.audio.input.format.rate), as pcm-rate-not-24000 on it said it would be." in (
+        rejected.message
+    )
+    assert "it kept the session of session.created" in rejected.message
+    assert rejected.fix.startswith('Fix what pcm-rate-not-24000 says: Declare {"type": "audio/pcm", "rate": 24000}')
+
+
 def test_rejection_without_event_id_is_tied_to_the_unanswered_update() -> None:
     update = sent("session.update", session={"type": "realtime", "bogus": 1})
     error = received("error", error={"code": "unknown_parameter", "message": "Unknown", "param": "session.bogus"})

@@ -413,12 +413,19 @@ class ConfigRules:
         else:
             return False
         param = f" (param {error.param})" if error.param else ""
+        # A finding made when the update was sent may have said why already: this one confirms it.
+        earlier = ctx.blamed(cause, besides="session-update-rejected")
+        said = f", as {earlier[0].rule} on it said it would be" if earlier else ""
+        fix = (
+            f"Fix what {earlier[0].rule} says: {earlier[0].fix}"
+            if earlier
+            else f"Correct {error.param or 'what the error names'} and send the session.update again."
+        )
         ctx.emit(
             "session-update-rejected",
-            f"{ctx.name(cause)} was rejected by {ctx.name(error.index)}: {error.summary}{param}. The server discards "
-            f"the whole update, so none of it took effect: it kept {ctx.kept()}.",
-            f"Correct {error.param or 'what the error names'} and send the session.update again; until a "
-            "session.updated arrives, the previous configuration applies.",
+            f"{ctx.name(cause)} was rejected by {ctx.name(error.index)}: {error.summary}{param}{said}. The server "
+            f"discards the whole update, so none of it took effect: it kept {ctx.kept()}.",
+            f"{fix} Until a session.updated arrives, the previous configuration applies.",
             (cause, error.index),
         )
         return True
