@@ -186,11 +186,38 @@ def test_wav_header_in_appends_is_reported_once_per_turn() -> None:
     assert "16 kHz mono 16-bit PCM" in found[0].message and "too fast" in found[0].message
 
 
-def test_wav_header_of_the_right_format_still_an_error_but_says_only_the_header_is_wrong() -> None:
+def test_wav_header_of_the_right_format_is_a_warning_that_says_only_the_header_is_wrong() -> None:
+    """The tester's c02b capture: a 24 kHz mono 16-bit WAV appended whole. Protocol §3.2: its header is
+    a click, harmless once, so a warning (lint exits 0); a header of another format stays an error."""
     findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(wav_file(speech(300))), commit())
     found = one(findings, "wav-header-in-audio")
+    assert found.severity is Severity.WARNING
     assert "24 kHz mono 16-bit PCM" in found.message and "happen to be in the session's format" in found.message
+    assert "(harmless once)" in found.message
     assert "Strip the header (the first 44 bytes" in found.fix
+    item, _ = lint(ga_created(), sent("conversation.item.create", item=audio_item(b64(wav_file(speech(300))))))
+    assert one(item, "wav-header-in-audio").severity is Severity.WARNING
+    other, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(wav_file(speech(300), rate=16000)))
+    assert one(other, "wav-header-in-audio").severity is Severity.ERROR
+    stereo, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(wav_file(speech(300), channels=2)))
+    assert one(stereo, "wav-header-in-audio").severity is Severity.ERROR
+    g711, _ = lint(  # a PCM16 WAV to a G.711 session: not the session's format
+        ga_created(transcription=TRANSCRIBE, vad=False, fmt={"type": "audio/pcmu"}), append(wav_file(speech(300)))
+    )
+    assert one(g711, "wav-header-in-audio").severity is Severity.ERROR
+
+
+def test_a_header_on_every_chunk_of_the_right_format_is_an_error_once() -> None:
+    """Some TTS streams put a RIFF header on every chunk: a click per chunk is not harmless."""
+    chunks = [append(wav_file(speech(100))) for _ in range(4)]
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *chunks, commit())
+    found = of_rule(findings, "wav-header-in-audio")
+    assert [f.severity for f in found] == [Severity.WARNING, Severity.ERROR]
+    assert found[1].message.startswith(
+        f"input_audio_buffer.append #{chunks[1].seq} starts with a RIFF/WAVE header too, as "
+        f"input_audio_buffer.append #{chunks[0].seq} did"
+    )
+    assert found[1].frames == (2, 1)
 
 
 def test_raw_pcm_of_the_same_samples_is_clean() -> None:

@@ -52,6 +52,7 @@ class Turn:
         "zero_flagged",
         "header_at",
         "header_bad",
+        "header_again",
         "heard",
         "invalid_first",
         "refused",
@@ -71,6 +72,8 @@ class Turn:
         """Journal index of the turn's first append that starts with a WAV header (its finding names it)."""
         self.header_bad = False
         """That header declares another format than the session's (its samples are garbled)."""
+        self.header_again = False
+        """Another append of the turn started with a header too (reported once: a click per chunk)."""
         self.heard = False
         """Server VAD detected speech during the turn (input_audio_buffer.speech_started)."""
         self.invalid_first: int | None = None
@@ -181,6 +184,9 @@ class InputRules:
             if turn.header_at is None:
                 turn.header_at = index
                 turn.header_bad = self._wav_finding(index, header, fmt)
+            elif not turn.header_bad and not turn.header_again:
+                turn.header_again = True
+                self._wav_append_again(index, turn.header_at)
         if turn.first is None:
             turn.first = index
         turn.bytes += size
@@ -469,8 +475,8 @@ class InputRules:
         matches = header.matches(rate=rate, bits=bits, format_tag=tag)
         if matches:
             effect = (
-                "the samples after it happen to be in the session's format, but the header bytes play as a click "
-                "at the start"
+                "the samples after it happen to be in the session's format, and the header bytes play as a click "
+                "at the start (harmless once)"
             )
             fix = (
                 f"Strip the header (the first {header.data_offset or 44} bytes of the file) and send only the "
@@ -502,8 +508,23 @@ class InputRules:
             f"audio. The server never reads headers and takes every byte as {fmt.label}: {effect}.",
             fix,
             (index,),
+            Severity.WARNING if matches else None,  # protocol §3.2: a header of the right format is one click
         )
         return not matches
+
+    def _wav_append_again(self, index: int, first: int) -> None:
+        """A second append of one turn starting with a header (of the session's format, as the first's):
+        a header on every chunk, as some TTS streams send, is a click every chunk."""
+        ctx = self.ctx
+        ctx.emit(
+            "wav-header-in-audio",
+            f"{ctx.name(index)} starts with a RIFF/WAVE header too, as {ctx.name(first)} did: the chunks of this "
+            "turn each carry a header, and every header plays as a click, so the audio is no longer clean even "
+            "though its samples are in the session's format (later ones are not reported again).",
+            "Strip the header from every chunk that starts with RIFF (or convert the whole file once and send raw "
+            "samples only).",
+            (index, first),
+        )
 
     # -- transcription ----------------------------------------------------------------------
 

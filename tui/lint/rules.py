@@ -37,7 +37,8 @@ RULES: dict[str, Rule] = {
         Rule(
             "wav-header-in-audio",
             _ERROR,
-            "appended or item.create audio that starts with a RIFF/WAVE header (once per turn or per item)",
+            "appended or item.create audio that starts with a RIFF/WAVE header (once per turn or per item; a warning "
+            "when the header declares the session's own format, an error when a second chunk of the turn has one)",
         ),
         Rule(
             "silent-audio", _WARNING, "a committed PCM16 turn (or item audio) that is all zeros; 5 s of zeros under VAD"
