@@ -1340,6 +1340,38 @@ def test_take_changes_by_frame_and_summary() -> None:
     assert linter.summary() == {Severity.ERROR: 2, Severity.WARNING: 0, Severity.INFO: 0}
 
 
+def test_log_badges_mark_the_frame_a_finding_blames_not_its_context() -> None:
+    """The tester saw ✖ on the server's response.created only because the response-while-active
+    finding names it as the response the create collided with. A finding blames its first frame."""
+    from tui.model import new_model
+
+    model = new_model("badges")
+    created = received("response.created", response={"id": "resp_1", "status": "in_progress", "conversation_id": "c"})
+    again = sent_bare("response.create")
+    indices = model.ingest(
+        [ga_created(transcription=TRANSCRIBE, vad=False), sent_bare("response.create"), created, again]
+    )
+    assert model.linter is not None
+    assert [(f.rule, f.frames) for f in model.linter.findings] == [("response-while-active", (3, 2))]
+    marks = model.log_view.marks
+    assert marks is not None
+    assert [marks(i) for i in indices] == [None, None, None, "error"]
+    # A frame blamed by one finding and context of another keeps its own badge.
+    model = new_model("badges")
+    indices = model.ingest(
+        [
+            ga_created(transcription=TRANSCRIBE, vad=False),
+            append(bytes(48 * 300)),
+            commit(),
+            received("input_audio_buffer.committed", item_id="item_f"),
+            _unintelligible("item_f"),
+        ]
+    )
+    marks = model.log_view.marks
+    assert marks is not None
+    assert [marks(i) for i in indices] == [None, None, "warning", None, "error"]  # the commit: its silent-audio
+
+
 def test_format_finding_and_record() -> None:
     create = sent("conversation.item.create", item=audio_item(b64(speech(200))))
     findings, journal = lint(ga_created(transcription=TRANSCRIBE), create)

@@ -59,14 +59,20 @@ def new_model(label: str = "", *, policy: PayloadPolicy | None = None, lint: boo
 
 
 def _marks_of(linter: Linter) -> Callable[[int], str | None]:
-    """A frame's badge: the worst severity of the findings that name it."""
+    """A frame's badge: the worst severity of the findings that blame it (name it first).
+
+    A finding's other frames are context (the response a refused response.create collided with, the
+    commit of a failed transcription): they carry a badge only when a finding of their own blames them.
+    """
     by_frame = linter.by_frame
 
     def mark(index: int) -> str | None:
         found = by_frame.get(index)
         if not found:
             return None
-        severities = {finding.severity.value for finding in found}
+        severities = {finding.severity.value for finding in found if finding.frames[0] == index}
+        if not severities:
+            return None
         return next(s for s in ("error", "warning", "info") if s in severities)
 
     return mark

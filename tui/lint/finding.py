@@ -40,7 +40,8 @@ class Finding:
     fix: str
     """What to do instead."""
     frames: tuple[int, ...]
-    """Journal indices of the frames concerned, the primary one first."""
+    """Journal indices of the frames concerned. The first is the frame the finding blames (the event
+    log's badge marks it, and the findings list goes to it); the others are context."""
 
 
 def plain(value: str, limit: int = 300) -> str:

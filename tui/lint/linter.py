@@ -52,7 +52,8 @@ class Linter:
         self.findings: list[Finding] = []
         """Every finding so far, in the order found."""
         self.by_frame: dict[int, list[Finding]] = {}
-        """Findings by journal index of each frame they concern (for badges on log rows)."""
+        """Findings by journal index of each frame they concern (a finding blames its first frame: the
+        log's badges mark only those)."""
         self._new: list[Finding] = []
         self._error_frames: set[int] = set()
         self.ctx = Context(journal, self._add, facts)
