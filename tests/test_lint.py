@@ -201,6 +201,11 @@ def test_wav_header_of_the_right_format_is_a_warning_that_says_only_the_header_i
     assert one(other, "wav-header-in-audio").severity is Severity.ERROR
     stereo, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(wav_file(speech(300), channels=2)))
     assert one(stereo, "wav-header-in-audio").severity is Severity.ERROR
+    wav = wav_file(speech(300))  # the same, with 4 KB of LIST metadata before its samples: not one click
+    listed = wav[:36] + b"LIST" + (4000).to_bytes(4, "little") + bytes(4000) + wav[36:]
+    long_header, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(listed))
+    assert one(long_header, "wav-header-in-audio").severity is Severity.ERROR
+    assert "burst of noise" in long_header[0].message and "garbled" not in long_header[0].message
     g711, _ = lint(  # a PCM16 WAV to a G.711 session: not the session's format
         ga_created(transcription=TRANSCRIBE, vad=False, fmt={"type": "audio/pcmu"}), append(wav_file(speech(300)))
     )

@@ -472,8 +472,19 @@ class InputRules:
         """Report a WAV header; True when it declares another format than the session's (garbled samples)."""
         ctx = self.ctx
         rate, bits, tag = _EXPECTED_WAV[fmt.name]
-        matches = header.matches(rate=rate, bits=bits, format_tag=tag)
-        if matches:
+        # A header of the session's format that ends within the bytes read is a click; one whose metadata
+        # runs on (kilobytes of LIST chunks) plays as noise before the samples.
+        same_format = header.matches(rate=rate, bits=bits, format_tag=tag)
+        matches = same_format and header.data_offset is not None
+        if same_format and not matches:
+            effect = (
+                "the samples after it are in the session's format, but the header runs on past its first bytes "
+                "(metadata chunks before the samples), so it plays as a burst of noise before them"
+            )
+            fix = (
+                "Strip the header (everything up to the end of the file's data chunk header) and send only the samples."
+            )
+        elif matches:
             effect = (
                 "the samples after it happen to be in the session's format, and the header bytes play as a click "
                 "at the start (harmless once)"
