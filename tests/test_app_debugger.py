@@ -3,6 +3,10 @@ collapsed runs, error ↔ cause, details, export, follow between transcript and 
 
 from __future__ import annotations
 
+import base64
+import io
+import json
+import wave
 from pathlib import Path
 
 from textual.containers import VerticalScroll
@@ -24,6 +28,7 @@ from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.journal import Query
+from tui.replay import ReplayRequest, load
 from tui.widgets import EventDetail, EventLog, Transcript
 
 QUESTION = "what is the weather like in London today"
@@ -454,3 +459,63 @@ async def test_exporting_a_cleared_log_says_why_there_is_nothing_instead_of_writ
         assert not isinstance(app.screen, ModalScreen)  # no dialog offering to write 0 frames
         [notice] = [n for n in app._notifications if n.title == "Export"]
         assert "nothing to export: the log view is empty" in notice.message and "undo clear" in notice.message
+
+
+def findings_recording(path: Path) -> Path:
+    """A client's own log (one event a line) with three lint errors and two server errors: a WAV
+    file sent as audio, a response.create while one is active, an empty commit; both refused."""
+    wav = io.BytesIO()
+    with wave.open(wav, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48000)
+        out.writeframes(bytes(9600))
+    audio = base64.b64encode(wav.getvalue()).decode()
+    refused = {"type": "invalid_request_error", "code": "conversation_already_has_active_response"}
+    empty = {"type": "invalid_request_error", "code": "input_audio_buffer_commit_empty"}
+    events = [
+        {"type": "session.created", "session": {"id": "sess_1", "type": "realtime", "model": "gpt-realtime"}},
+        {
+            "type": "conversation.item.create",
+            "event_id": "evt_1",
+            "item": {"type": "message", "role": "user", "content": [{"type": "input_audio", "audio": audio}]},
+        },
+        {"type": "response.create", "event_id": "evt_2"},
+        {"type": "response.create", "event_id": "evt_3"},
+        {
+            "type": "error",
+            "error": {**refused, "message": "Conversation already has an active response", "event_id": "evt_3"},
+        },
+        {"type": "input_audio_buffer.commit", "event_id": "evt_4"},
+        {"type": "error", "error": {**empty, "message": "buffer too small", "event_id": "evt_4"}},
+    ]
+    path.write_text("".join(json.dumps(event) + "\n" for event in events))
+    return path
+
+
+async def test_a_replay_s_findings_and_errors_fold_into_two_short_toasts(tmp_path: Path) -> None:
+    """Five finding and error toasts at once (they stacked over the whole log at 120×32): the first
+    shows whole, the rest count in one more, both gone sooner in a replay; a notice the user must
+    not miss (a capture that failed) is never folded."""
+    from tui.app.base import REPLAY_TOAST_SECONDS
+
+    recording = load(findings_recording(tmp_path / "own-log.jsonl"))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    async with app.run_test(size=(120, 32)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        await views_settled(pilot, app)
+        linter = app.model.linter
+        assert linter is not None and sum(f.severity.value == "error" for f in linter.findings) == 3
+        shown = notices(app)
+        assert len(shown) == 2, shown
+        (first, first_text), (more, more_text) = shown
+        # The two server errors share one toast, counted; the three lint errors fold into one more.
+        assert first == "Server error (2 in a row)", shown
+        assert more == "More findings" and "! lists the findings" in more_text
+        assert more_text.startswith("3 more (Lint: wav-header-in-audio, Lint: response-while-active, "), more_text
+        # Textual keeps the toasts on a private attribute (see app_helpers.notices): their timeouts.
+        assert {n.timeout for n in app._notifications} == {REPLAY_TOAST_SECONDS}
+        app.say("the disk is full", title="Capture failed", severity="error", timeout=30)
+        assert [title for title, _ in notices(app)][-1] == "Capture failed"  # shown, not counted
+        assert len(notices(app)) == 3

@@ -38,7 +38,7 @@ from tui.widgets.key_footer import KeyFooter
 from tui.widgets.query_bar import FilterBar, FindBar
 from tui.widgets.transcript import VOICE_HINT
 
-from .base import toast_text
+from .base import REPLAY_TOAST_SECONDS, toast_text
 from .commands import Commands
 from .live import LiveSession
 from .log_controls import LogControls
@@ -356,19 +356,24 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     def _react_to(self, index: int) -> None:
         """Toasts for what a user must not miss (the log shows everything)."""
         frame = self.journal[index]
+        # Errors and odd frames fold into one toast past the first on screen (the log has each):
+        # a recording with several would otherwise cover the log; a replay's go sooner.
+        brief = REPLAY_TOAST_SECONDS if self.player is not None else 10
         if frame.type == "error":
             data = self.journal.data(index)
             rejected = self.facts.rejections and self.facts.rejections[-1].error_index == index
             said = toast_text(error_summary(data), WHOLE_ERROR)  # a glance: the log has the frame whole
             if rejected:
-                # The whole update was dropped (GA is strict): the status line says so too.
+                # The whole update was dropped (GA is strict): the status line says so too. Never folded.
                 self.say(said, title="session.update rejected", severity="error", timeout=15)
             else:
-                self.say(said, title="Server error", severity="error", timeout=10)
+                self.say(said, title="Server error", severity="error", timeout=brief, fold=True)
         elif frame.type == "rt.malformed":
-            self.say(text(self.journal.data(index).get("message")), title="Malformed frame", severity="warning")
+            message = text(self.journal.data(index).get("message"))
+            self.say(message, title="Malformed frame", severity="warning", timeout=min(6, brief), fold=True)
         elif frame.type == "rt.client_error":
-            self.say(text(self.journal.data(index).get("message")), title="Unexpected frame", severity="warning")
+            message = text(self.journal.data(index).get("message"))
+            self.say(message, title="Unexpected frame", severity="warning", timeout=min(6, brief), fold=True)
         elif frame.type == "rt.capture" and self.journal.data(index).get("state") == "failed":
             # Frames are no longer being saved: the user must know at once, and for a while.
             self.say(

@@ -44,6 +44,16 @@ def toast_text(message: str, rest: str = "! shows it whole, with its fix") -> st
     return f"{first} ({rest})" if first != message else message
 
 
+FOLDED_TOASTS = 1
+"""Finding and error toasts (`say(..., fold=True)`) shown whole at a time; the rest while one is
+on screen fold into one more toast that counts them, so a recording with several findings does
+not stack toasts over the event log (which, with `!`, holds every one of them anyway)."""
+
+REPLAY_TOAST_SECONDS = 5
+"""How long a finding's or an error's toast stays in a replay (a live session's: 10 s): a replay
+plays a session's findings in seconds, and each is in the log and under `!`."""
+
+
 class AppBase(App[None]):
     """What every part of the app shares: the current session's model, the views, telling the user.
 
@@ -87,6 +97,10 @@ class AppBase(App[None]):
     _stale_since: float
     _building: LogView | None
     """A filter's whole view while it is built slice by slice (the tail is shown meanwhile)."""
+    _folding: tuple[Notification, ...] = ()
+    """The finding and error toasts shown whole (at most `FOLDED_TOASTS` of them on screen)."""
+    _folded: tuple[Notification | None, list[str]] = (None, [])
+    """The toast that counts the ones folded away, and their titles (while it is on screen)."""
 
     # -- the current session's model (what every view renders) ------------------------------
 
@@ -120,7 +134,9 @@ class AppBase(App[None]):
         """The current session's event-log view."""
         return self.model.log_view
 
-    def say(self, message: str, *, title: str = "", severity: str = "information", timeout: float = 6) -> None:
+    def say(
+        self, message: str, *, title: str = "", severity: str = "information", timeout: float = 6, fold: bool = False
+    ) -> None:
         """A notification whose text is shown as written: server text is never read as markup, and
         its control characters are shown, not obeyed (`printable`).
 
@@ -128,7 +144,11 @@ class AppBase(App[None]):
         title counting them ("Malformed frame (3 in a row)"): a burst of them (a server sending
         twenty malformed frames, a client breaking one rule again and again) would otherwise stack
         up over the event log, which holds each of them anyway. Information notices (where a file
-        was saved) each keep their own. Call it on the app's thread.
+        was saved) each keep their own. With `fold` (findings, server errors: what the log and `!`
+        keep), at most `FOLDED_TOASTS` show whole at a time and the others count in one toast
+        ("2 more (Server error, Lint: …): ! lists them"); notices the user must not miss (a
+        capture that failed, a rejected session.update, a lost connection) are never folded.
+        Call it on the app's thread.
         """
         level: SeverityLevel = "information"
         if severity in ("warning", "error"):
@@ -140,14 +160,43 @@ class AppBase(App[None]):
         if shown is not None and shown[0] in self._notifications and not shown[0].has_expired:
             repeats = shown[1] + 1
             self._unnotify(shown[0], refresh=False)  # Textual's own removal (the toast's on timeout)
+        elif fold and self._fold(title, level, timeout):
+            return
         counted_title = title if repeats == 1 else f"{title} ({repeats} in a row)"
         notification = Notification(message, counted_title, level, timeout, markup=False)
         if level != "information":
             self._notices[key] = (notification, repeats)
+        if fold:
+            replaced = shown[0] if shown is not None else None
+            self._folding = (*(n for n in self._folding if n is not replaced and self._on_screen(n)), notification)
         # What App.notify's message does when it arrives, done now: the next notice (often in the
         # same pump tick) must find this one on screen to take its place.
         self._notifications.add(notification)
         self._refresh_notifications()
+
+    def _on_screen(self, notification: Notification | None) -> bool:
+        return notification is not None and notification in self._notifications and not notification.has_expired
+
+    def _fold(self, title: str, level: SeverityLevel, timeout: float) -> bool:
+        """Count a finding's or an error's toast in the "more" toast when `FOLDED_TOASTS` are
+        already on screen (True: it was folded, not shown)."""
+        if sum(map(self._on_screen, self._folding)) < FOLDED_TOASTS:
+            return False
+        summary, titles = self._folded
+        if not self._on_screen(summary):
+            summary, titles = None, []
+        titles = [*titles, title]
+        if summary is not None:
+            level = "error" if "error" in (level, summary.severity) else level
+            self._unnotify(summary, refresh=False)
+        named = ", ".join(dict.fromkeys(titles))
+        named = named if len(named) <= 80 else named[:79].rstrip(", ") + "…"
+        message = f"{len(titles)} more ({named}): ! lists the findings, the log has every frame"
+        summary = Notification(printable(message, lines=True), "More findings", level, timeout, markup=False)
+        self._folded = (summary, titles)
+        self._notifications.add(summary)
+        self._refresh_notifications()
+        return True
 
     def end_find(self) -> None:
         """Stop finding in the log: no highlights, no find bar."""

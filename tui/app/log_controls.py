@@ -20,7 +20,7 @@ from tui.widgets import EventDetail, EventLog, Transcript
 from tui.widgets.log_format import counted
 from tui.widgets.query_bar import FamilyToggles, QueryBar
 
-from .base import AppBase, toast_text
+from .base import REPLAY_TOAST_SECONDS, AppBase, toast_text
 from .files import output_folder
 
 FIRST_SCREEN_SECONDS = 0.05
@@ -328,4 +328,6 @@ class LogControls(AppBase):
         for finding in findings:
             if finding.severity is Severity.ERROR and self._error_notices < MAX_FINDING_NOTICES:
                 self._error_notices += 1
-                self.say(toast_text(finding.message), title=f"Lint: {finding.rule}", severity="error", timeout=10)
+                timeout = REPLAY_TOAST_SECONDS if self.player is not None else 10  # a replay's come in bursts
+                said = toast_text(finding.message)
+                self.say(said, title=f"Lint: {finding.rule}", severity="error", timeout=timeout, fold=True)
