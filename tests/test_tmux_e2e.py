@@ -5,6 +5,7 @@ The microphone is the fake ALSA device fed in real time from a FIFO; everything 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -108,3 +109,33 @@ def test_a_spoken_turn_in_the_real_binary(tmp_path: Path, tmux: Tmux) -> None:
         tmux.wait_for(lambda s: "Transcript" not in s, 10, "the app to quit")
         captures = list((tmp_path / "data").glob("sessions/*/frames.jsonl"))
         assert captures and "input_audio_transcription.completed" in captures[0].read_text()
+
+
+def test_at_80_by_24_the_recorder_shows_its_hint_and_quitting_closes_the_session_first(
+    tmp_path: Path, tmux: Tmux
+) -> None:
+    """The recorder's key hint outranks its level bar on a narrow line; and `q` with the embedded
+    simulator closes the client session before the simulator stops, so the capture says rt-tui
+    closed it (the simulator used to go first, and the capture blamed the server with 1001)."""
+    mic = tmp_path / "mic.fifo"
+    with FifoFeeder(mic):
+        env = (
+            f"env -u OPENAI_API_KEY ALSA_CONFIG_PATH={FAKE_ALSA_CONF} RT_MIC_FILE={mic} "
+            f"RT_SPK_FILE=/dev/null RT_TUI_DATA_DIR={tmp_path / 'data'} TERM=xterm-256color"
+        )
+        tmux.start(f"{env} {RT_TUI} --no-playback; sleep 30", width=80, height=24)
+        tmux.wait_for(lambda s: "● open" in s and "space: talk" in s, 30, "the session and the recorder's hint")
+        tmux.keys("space")
+        screen = tmux.wait_for(lambda s: "REC" in s and "space: send" in s, 10, "the recording's hint")
+        assert "push-to-talk" in screen
+        tmux.keys("space")
+        tmux.wait_for(lambda s: "not sent" in s, 10, "the tap said to be too short")
+        tmux.keys("q")
+        tmux.wait_for(lambda s: "Transcript" not in s, 10, "the app to quit")
+    [capture] = (tmp_path / "data").glob("sessions/*/frames.jsonl")
+    records = [json.loads(line) for line in capture.read_text().splitlines()]
+    closed = [r for r in records if r["type"] == "rt.connection" and r["info"].get("state") == "closed"]
+    assert closed and closed[-1]["info"]["message"] == "closed by rt-tui", closed
+    assert "closed_by" not in closed[-1]["info"]  # set only for a close the server (or the network) made
+    sent = [r["type"] for r in records if r["dir"] == "out"]
+    assert "input_audio_buffer.commit" not in sent and "response.create" not in sent

@@ -20,7 +20,7 @@ from tui.session import FRAMES, CaptureWriter, ConnectionFailed, RealtimeSession
 from tui.widgets import RecorderState
 
 from .base import AppBase
-from .voice import TurnMode, VoiceError
+from .voice import CutTurn, TurnMode, TurnNotSent, VoiceError
 
 KEPT_VAD_HINT = (
     "The server kept its own turn detection ({turns}: it rejected the session.update that turned it "
@@ -31,6 +31,10 @@ KEPT_VAD_HINT = (
 
 CONNECTION_TROUBLE = ("Connection failed", "Disconnected", "Reconnect", "Session failed", "No target")
 """Titles of the notices about a connection's trouble: taken down when a connection opens."""
+
+SPACE_ACTIONS = {"talk_send": "Send", "talk_listen": "Listen", "talk_stop_listening": "Stop listening"}
+"""Space's other names in the footer: one binding per meaning, each shown only while space does
+that (`check_action`), beside the app's own `talk` ("Talk")."""
 
 
 class LiveSession(AppBase):
@@ -43,20 +47,60 @@ class LiveSession(AppBase):
     """Facts published while no capture was open, for the head of the next session's capture."""
     _hint_before_kept: tuple[str, ...] | None = None
     """The empty transcript's hint before `KEPT_VAD_HINT` took its first paragraph's place."""
+    _hands_free_cut = False
+    """The last session ended while hands-free was on: an automatic reconnect turns it back on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Bound here rather than in the app's BINDINGS: all of space's meanings, one shown at a time.
+        for action, description in SPACE_ACTIONS.items():
+            self.bind("space", action, description=description)
+
+    def _space_action(self) -> str:
+        """What space does now: the action whose name the footer shows."""
+        if self.voice.mode is TurnMode.HANDS_FREE:
+            return "talk"  # just speak (space says so)
+        if self._kept_turns():
+            return "talk_stop_listening" if self.voice.recording else "talk_listen"
+        return "talk_send" if self.voice.recording else "talk"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Space's bindings: only the one that says what space does now is active."""
+        if action == "talk" or action in SPACE_ACTIONS:
+            if action != self._space_action():
+                return False
+            action = "talk"
+        return super().check_action(action, parameters)
+
+    async def action_talk_send(self) -> None:
+        """Space while recording: send the turn (`action_talk`)."""
+        await self.action_talk()
+
+    async def action_talk_listen(self) -> None:
+        """Space while the server kept its VAD: listen (`action_talk`)."""
+        await self.action_talk()
+
+    async def action_talk_stop_listening(self) -> None:
+        """Space while listening under the server's kept VAD: stop (`action_talk`)."""
+        await self.action_talk()
 
     @work(exclusive=True, group="session", exit_on_error=False, description="Realtime session")
     async def run_session(self) -> None:
         """Connect, configure the session, live until it closes; reconnect on its own after a drop."""
+        resume_hands_free = False
         while True:
-            retry = await self._one_session()
+            retry = await self._one_session(resume_hands_free)
             if not retry or self._quitting or not self.settings.reconnect:
                 return
             if not await self._wait_for_server():
                 return
             self.publish_fact(local_envelope("rt.reconnect", "the server is back: reconnecting"))
+            # A drop is not the user's choice: hands-free carries on in the new session.
+            resume_hands_free = self._hands_free_cut
 
-    async def _one_session(self) -> bool:
-        """One connection, start to end; True when it ended in a way worth retrying."""
+    async def _one_session(self, resume_hands_free: bool = False) -> bool:
+        """One connection, start to end; True when it ended in a way worth retrying.
+        `resume_hands_free`: turn hands-free back on once the session is configured."""
         # Locals, not self.session/self.capture: a reconnect may replace those while this one ends.
         session: RealtimeSession | None = None
         capture: CaptureWriter | None = None
@@ -72,20 +116,11 @@ class LiveSession(AppBase):
                     self._warm_up_simulator()
                 self._target_url = target.url
                 try:
-                    await session.connect()
-                except ConnectionFailed as exc:
-                    self.say(str(exc), title="Connection failed", severity="error", timeout=30)
-                    return self._retry.worth_retrying(str(exc), session.close_code, expired=session.expired)
-                self._retry.connected()
-                # The trouble those said is over: the status line says open, they must not say otherwise.
-                self.unsay(*CONNECTION_TROUBLE)
-                self.send_session_update(session_update(session_options(self.settings)))
-                self.voice.start_playback()
-                await session.wait_closed()
-                if session.close_reason:
-                    self.say(session.close_reason, title="Disconnected", severity="error", timeout=30)
-                    return self._retry.worth_retrying(session.close_reason, session.close_code, expired=session.expired)
-                return False
+                    return await self._live(session, resume_hands_free)
+                finally:
+                    # Closed before the target: an embedded simulator stops with it, and would
+                    # otherwise close the session first (the capture would blame the server).
+                    await session.close()
         except TargetError as exc:
             self._live_session_failed(str(exc), "No target")
         except Exception as exc:  # noqa: BLE001 - e.g. the simulator could not start: say so, keep the app
@@ -93,13 +128,70 @@ class LiveSession(AppBase):
         finally:
             if session is not None:
                 await session.close()
+            # Stopped before the capture closes, so the fact saying what was cut short is in it.
+            self._turns_cut(await self.voice.stop_turns())
             if capture is not None:
                 if self._fact_capture is capture:
                     self._fact_capture = None  # facts from now on wait for the next session's capture
                 capture.close()
-            await self.voice.stop_turns()
-            self.recorder.mode = "push-to-talk"
         return False
+
+    async def _live(self, session: RealtimeSession, resume_hands_free: bool) -> bool:
+        """Connect `session`, configure it and live until it closes; True when worth retrying."""
+        try:
+            await session.connect()
+        except ConnectionFailed as exc:
+            self.say(str(exc), title="Connection failed", severity="error", timeout=30)
+            return self._retry.worth_retrying(str(exc), session.close_code, expired=session.expired)
+        self._retry.connected()
+        # The trouble those said is over: the status line says open, they must not say otherwise.
+        self.unsay(*CONNECTION_TROUBLE)
+        self.send_session_update(session_update(session_options(self.settings)))
+        self.voice.start_playback()
+        if resume_hands_free:
+            await self._resume_hands_free()
+        await session.wait_closed()
+        if session.close_reason:
+            self.say(session.close_reason, title="Disconnected", severity="error", timeout=30)
+            return self._retry.worth_retrying(session.close_reason, session.close_code, expired=session.expired)
+        return False
+
+    def _turns_cut(self, cut: CutTurn | None) -> None:
+        """The session ended: the recorder leaves recording or listening (its timer stops), and what
+        was cut short is said, in the log (and the capture) and in a notice, never dropped silently."""
+        recorder = self.recorder
+        listening = recorder.state is RecorderState.LISTENING
+        self._hands_free_cut = cut is not None and cut.mode is TurnMode.HANDS_FREE
+        recorder.mode = "push-to-talk"
+        if recorder.state in (RecorderState.RECORDING, RecorderState.LISTENING, RecorderState.SENDING):
+            recorder.state = RecorderState.DISCONNECTED
+        if cut is None:
+            return
+        if cut.mode is TurnMode.HANDS_FREE:
+            said = "hands-free stopped: the connection ended"
+        elif listening:
+            said = "listening stopped: the connection ended"
+        else:
+            said = f"recording cut off: {cut.recorded_ms / 1000:.1f} s not sent (the connection ended)"
+        recorder.message = said
+        self.publish_fact(local_envelope("rt.audio", said, notify=False))
+        if not self._quitting:
+            self.say(said, title="Recorder", severity="warning")
+
+    async def _resume_hands_free(self) -> None:
+        """Hands-free was on when the connection dropped: on again in the new session (its VAD
+        session.update sent again, the microphone reopened), and said so."""
+        recorder = self.recorder
+        async with self._voice_step():
+            update = session_update(session_options(self.settings, turn_detection="server_vad"))
+            await self.voice.start_hands_free(update)
+            recorder.mode = "hands-free"
+            recorder.state = RecorderState.LISTENING
+            said = "hands-free resumed on the new session"
+            recorder.message = said
+            self.publish_fact(local_envelope("rt.audio", said, notify=False))
+            self.say(said, title="Recorder")
+        self._follow_server_turns()
 
     async def _wait_for_server(self) -> bool:
         """Probe the server's port until it accepts again (quietly, no new session per try)."""
@@ -223,6 +315,7 @@ class LiveSession(AppBase):
         if kept == self.recorder.kept:
             return
         self.recorder.kept = kept
+        self.refresh_bindings()  # space listens now, or talks again: the footer says which
         listens = kept.endswith("VAD")
         if listens and self._hint_before_kept is None:
             self._hint_before_kept = self.transcript.hint
@@ -301,12 +394,18 @@ class LiveSession(AppBase):
         self._busy = True
         try:
             yield
+        except TurnNotSent as exc:
+            # No speech in it: the buffer was cleared. Said on the recorder and in the log, no notice.
+            self.recorder.message = str(exc)
+            self.recorder.state = RecorderState.IDLE
+            self.publish_fact(local_envelope("rt.audio", f"push-to-talk turn of {exc}", notify=False))
         except VoiceError as exc:
             self._voice_failed(str(exc))
         except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app
             self._voice_failed(f"{type(exc).__name__}: {exc}")
         finally:
             self._busy = False
+            self.refresh_bindings()  # space's name in the footer follows what it does now
 
     def _voice_failed(self, message: str) -> None:
         recorder = self.recorder

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,12 @@ MIC_LEVEL: Topic[float] = Topic("mic.level")
 MIN_COMMIT_MS = 100
 """The server rejects a commit of less than 100 ms of audio (input_audio_buffer_commit_empty)."""
 
+MIN_TURN_MS = 300
+"""A push-to-talk turn with less captured audio than this is not committed: opening and closing the
+device alone captures over 100 ms, so a quick tap (space, space) would pass MIN_COMMIT_MS and earn a
+failed transcription (audio_unintelligible) and a reply to nothing. No word fits in 300 ms with the
+press and the release around it."""
+
 
 class TurnMode(StrEnum):
     """Who decides when a user turn ends."""
@@ -38,6 +45,21 @@ class TurnMode(StrEnum):
 
 class VoiceError(Exception):
     """A one-line reason a voice action could not be done (no device, not connected, too short)."""
+
+
+class TurnNotSent(VoiceError):
+    """A push-to-talk turn that held no speech (too short, or digital silence): the buffer was
+    cleared instead of committed. Not a fault: the recorder says so, without a notice."""
+
+
+@dataclass(frozen=True, slots=True)
+class CutTurn:
+    """What a session's end took from the user: a push-to-talk turn recorded and never committed,
+    or hands-free listening (`stop_turns`)."""
+
+    mode: TurnMode
+    recorded_ms: int
+    """Audio captured in the push-to-talk turn (what was appended and never committed)."""
 
 
 class VoiceController:
@@ -61,6 +83,8 @@ class VoiceController:
         self.audio_ready: bool | None = None
         """Whether the audio stack loaded ahead of the first turn (None: not tried yet)."""
         self._mic: Microphone | None = None
+        self._heard = False
+        """Whether the turn's audio so far holds a sample other than zero (a muted device sends zeros)."""
         self._sender: asyncio.Task[None] | None = None
         self._speaker: Speaker | None = None
         self._speaker_failed = False
@@ -91,9 +115,11 @@ class VoiceController:
         session = self._open_session()
         sent_ms = await self._stop_mic()
         self.last_turn_ms = sent_ms
-        if sent_ms < MIN_COMMIT_MS:
+        if sent_ms < MIN_TURN_MS or not self._heard:
+            # Committed, it would be transcribed as nothing (audio_unintelligible) and answered anyway.
             session.send({"type": "input_audio_buffer.clear"})
-            raise VoiceError(f"recording too short ({sent_ms} ms): hold on for at least {MIN_COMMIT_MS} ms")
+            why = "too short" if sent_ms < MIN_TURN_MS else "only digital silence (is the microphone muted?)"
+            raise TurnNotSent(f"{sent_ms / 1000:.1f} s: {why}, not sent")
         session.send({"type": "input_audio_buffer.commit"})
         session.send({"type": "response.create"})
         return sent_ms
@@ -137,6 +163,7 @@ class VoiceController:
         if before_streaming is not None:
             before_streaming(session)
         self._mic = mic
+        self._heard = False
         self.recording = True
         self._sender = asyncio.create_task(self._stream(mic, session), name="rt-mic-sender")
 
@@ -159,6 +186,8 @@ class VoiceController:
         from tui.audio import to_b64
 
         async for chunk in mic.chunks():
+            if not self._heard and chunk.strip(b"\0"):
+                self._heard = True
             if session.is_open:
                 session.send({"type": "input_audio_buffer.append", "audio": to_b64(chunk)})
 
@@ -243,12 +272,18 @@ class VoiceController:
 
     # -- shutdown ---------------------------------------------------------------------------
 
-    async def stop_turns(self) -> None:
-        """The session is gone: stop the microphone without sending anything, back to push-to-talk."""
+    async def stop_turns(self) -> CutTurn | None:
+        """The session is gone: stop the microphone without sending anything, back to push-to-talk.
+        Returns what was cut short (a turn being recorded, hands-free listening), or None."""
+        cut = None
+        if self.mode is TurnMode.HANDS_FREE or self.recording:
+            recorded_ms = self._mic.bytes_captured // 48 if self._mic is not None else 0
+            cut = CutTurn(self.mode, recorded_ms)
         with contextlib.suppress(Exception):
             await self._stop_mic()
         self.mode = TurnMode.PUSH_TO_TALK
         self._cancelled.clear()
+        return cut
 
     async def close(self) -> None:
         """Stop the microphone, the player and the speaker."""

@@ -9,6 +9,7 @@ from enum import StrEnum
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
+from textual.widgets import Input
 
 
 class RecorderState(StrEnum):
@@ -26,7 +27,10 @@ class RecorderState(StrEnum):
 
 
 METER_WIDTH = 24
-"""Cells in the level bar."""
+"""Cells in the level bar (at most: on a narrow line it gives way to the hint)."""
+
+MIN_METER_WIDTH = 6
+"""A bar narrower than this says nothing: it is left out, and its dB figure with it if need be."""
 
 FLOOR_DB = -60.0
 """Level shown as an empty bar; speech sits around -30 to -10 dBFS."""
@@ -57,10 +61,20 @@ class Recorder(Widget):
     server does. Empty when the server does what `mode` asked."""
     message: reactive[str] = reactive("")
     started_at: reactive[float | None] = reactive(None)
+    typing: reactive[bool] = reactive(False)
+    """A text input has the focus: space types there, so the hint says to leave it first."""
 
     def on_mount(self) -> None:
         # The elapsed time moves on its own while recording; 10 Hz is smooth enough for tenths.
         self.set_interval(0.1, self._tick)
+        self.watch(self.screen, "focused", self._focus_moved)
+
+    def _focus_moved(self, focused: Widget | None) -> None:
+        self.typing = isinstance(focused, Input)
+
+    def validate_level(self, level: float) -> float:
+        # The microphone's last level can arrive after the turn ended: only a live mic moves the bar.
+        return level if self.state in (RecorderState.RECORDING, RecorderState.LISTENING) else 0.0
 
     def _tick(self) -> None:
         if self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
@@ -73,6 +87,7 @@ class Recorder(Widget):
             self.started_at = time.monotonic()
         else:
             self.level = 0.0
+            self.started_at = None
 
     def watch_mode(self, mode: str) -> None:
         # A note about the last push-to-talk turn ("sent 4.2 s") means nothing in the other mode.
@@ -91,23 +106,37 @@ class Recorder(Widget):
         if self.started_at is not None and self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
             elapsed = time.monotonic() - self.started_at
         db = level_to_db(self.level)
-        filled = round((db - FLOOR_DB) / -FLOOR_DB * METER_WIDTH)
-        meter = Text.assemble(
-            ("▕", "dim"),
-            ("█" * filled, "green" if db < -12 else "yellow" if db < -3 else "red"),
-            ("░" * (METER_WIDTH - filled), "dim"),
-            ("▏", "dim"),
+        head = Text.assemble(
+            (f"{icon} {label:<15}", style), (f" {int(elapsed // 60):02d}:{elapsed % 60:04.1f} ", "bold")
         )
-        return Text.assemble(
-            (f"{icon} {label:<15}", style),
-            (f" {int(elapsed // 60):02d}:{elapsed % 60:04.1f} ", "bold"),
-            meter,
-            (f" {db:5.0f} dB ", "dim"),
-            (f" {self.kept or self.mode} ", "reverse"),
-            (f"  {self.message or self._hint()}", "italic"),
-        )
+        level = Text(f" {db:5.0f} dB ", "dim")
+        badge = Text(f" {self.kept or self.mode} ", "reverse")
+        hint = Text(f"  {self.message or self._hint()}", "italic")
+        # On a narrow line the hint (the key to press, the last turn's fate) comes before the bar:
+        # the bar shrinks, then goes, then its dB figure; only then is the hint cut at the end.
+        room = self.content_size.width or 10_000
+        spare = room - sum(part.cell_len for part in (head, level, badge, hint))
+        cells = min(METER_WIDTH, spare - 2)
+        if cells < MIN_METER_WIDTH:
+            meter = Text()
+            if spare < 0:
+                level = Text()
+        else:
+            filled = round((db - FLOOR_DB) / -FLOOR_DB * cells)
+            meter = Text.assemble(
+                ("▕", "dim"),
+                ("█" * filled, "green" if db < -12 else "yellow" if db < -3 else "red"),
+                ("░" * (cells - filled), "dim"),
+                ("▏", "dim"),
+            )
+        return Text.assemble(head, meter, level, badge, hint, no_wrap=True, overflow="ellipsis")
 
     def _hint(self) -> str:
+        """The keys that matter now; in a text input space types a space, so Esc comes first."""
+        hint = self._keys_hint()
+        return f"Esc, {hint}" if self.typing and hint.startswith("space:") else hint
+
+    def _keys_hint(self) -> str:
         """The keys that matter now, and why the server ends turns its own way when it does."""
         push_to_talk = self.mode == "push-to-talk"
         if self.kept and self.state in (RecorderState.IDLE, RecorderState.LISTENING):
