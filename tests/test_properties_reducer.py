@@ -62,8 +62,18 @@ ITEM_ID = st.sampled_from(IDS)
 PREVIOUS_ID = st.sampled_from([*IDS, None])
 WORDS = st.one_of(st.sampled_from(["hello", "hi there\n", "", " ", "{}"]), st.text(max_size=10))
 RESPONSE_ID = st.sampled_from(["resp_1", "resp_2"])
+EVENT_ID = st.sampled_from(["evt_1", "evt_2"])
+"""The event ids of our creates, which an error may name (a refused create)."""
 ERROR = st.one_of(
-    obj({}, {"type": st.just("invalid_request_error"), "code": st.just("audio_unintelligible"), "message": WORDS}),
+    obj(
+        {},
+        {
+            "type": st.just("invalid_request_error"),
+            "code": st.just("audio_unintelligible"),
+            "message": WORDS,
+            "event_id": EVENT_ID,
+        },
+    ),
     WORDS,
 )
 
@@ -80,6 +90,16 @@ ITEM = obj(
         "name": WORDS,
         "call_id": st.sampled_from(["call_1", "call_2"]),
         "arguments": WORDS,
+        "output": WORDS,
+    },
+)
+CREATED_ITEM = obj(
+    {"type": st.sampled_from(["message", "message", "function_call_output"])},
+    {
+        "id": ITEM_ID,  # mostly none: the server names the item, and its echo confirms our row
+        "role": st.sampled_from(["user", "user", "assistant"]),
+        "content": st.lists(PART, max_size=2),
+        "call_id": st.sampled_from(["call_1", "call_2"]),
         "output": WORDS,
     },
 )
@@ -187,6 +207,10 @@ def _outgoing(data: dict[str, Any]) -> Envelope:
     return Envelope(next_seq(), Direction.OUT, data["type"], data, serialize(data))
 
 
+CREATES = event(
+    ["conversation.item.create"], {"item": CREATED_ITEM}, {"event_id": EVENT_ID, "previous_item_id": PREVIOUS_ID}
+)
+"""Our `conversation.item.create`s: rows made from the frame sent, confirmed or refused later."""
 SERVER_FRAMES = st.one_of(*EVENTS.values(), UNKNOWN)
 # Weighted toward the events that create items and carry transcripts, so that most sequences build
 # a few rows and send transcripts to them, before, after and between everything else.
@@ -206,6 +230,7 @@ ENVELOPES = weighted(
     (6, SERVER_FRAMES.map(_incoming)),
     (1, CONNECTION_FACTS),
     (1, SERVER_FRAMES.map(_outgoing)),
+    (1, CREATES.map(_outgoing)),
 )
 # Up to 50 envelopes, 25 on average; the length shrinks like any integer.
 SEQUENCES = st.integers(0, 50).flatmap(lambda n: st.lists(ENVELOPES, min_size=n, max_size=n))

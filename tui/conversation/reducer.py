@@ -16,6 +16,7 @@ from typing import Any
 from tui.protocol import (
     DIR_IN,
     DIR_LOCAL,
+    DIR_OUT,
     Envelope,
     error_summary,
     field,
@@ -67,19 +68,38 @@ class Conversation:
     _wall: float = 0.0
     """Wall time of the envelope being applied (items remember when they appeared)."""
     _early: dict[str, list[tuple[_Handler, dict[str, Any], float]]] = dc_field(default_factory=dict)
+    """Transcription events for items not seen yet, replayed through their handler when the item arrives."""
     _out_of_band: set[str] = dc_field(default_factory=set)
     """Ids of out-of-band responses (`conversation_id: null`): their items are marked, not conversation."""
-    """Transcription events for items not seen yet, replayed through their handler when the item arrives."""
+    _sent: list[str] = dc_field(default_factory=list)
+    """Rows made from a `conversation.item.create` we sent, not yet confirmed by the server's echo
+    (`conversation.item.added`), oldest first: the server answers creates in order."""
+    _sent_events: dict[str, str] = dc_field(default_factory=dict)
+    """The event_id of each of those creates → its row (an error naming it takes the row away)."""
+    _sent_count: int = 0
+    """Rows made for creates without an item id so far (their ids: `rt-sent-1`, `rt-sent-2`…)."""
+    _unnamed: set[str] = dc_field(default_factory=set)
+    """Those of `_sent` made without an item id: an echo under any id may be theirs (one we named
+    is confirmed only by an echo of that id)."""
 
     # -- public ---------------------------------------------------------------------------
 
     def apply(self, env: Envelope, index: int | None = None) -> None:
         """Update the conversation with one envelope (`index`: its journal index, unused here).
 
-        Outbound envelopes are ignored; of the local ones, only the start and end of a connection
-        matter: a new connection after earlier items gets a separator row.
+        Of the outbound envelopes, only `conversation.item.create` matters: the item we (or a
+        proxied client) sent gets its row at once, confirmed when the server echoes it; of the
+        local ones, only the start and end of a connection: a new connection after earlier items
+        gets a separator row.
         """
         self._wall = env.wall
+        if env.direction is DIR_OUT:
+            if env.type == "conversation.item.create" and env.data:
+                try:
+                    self._on_sent_create(env.data, env.mono)
+                except Exception as exc:  # noqa: BLE001 - as for a received frame: one frame, not the session
+                    self.bad_frames.append(f"frame #{env.seq} ({env.type}) could not be applied: {exc!r}")
+            return
         if env.direction is DIR_LOCAL:
             state = text(env.data.get("state"))
             if env.type == "rt.connection" and state in _CONNECTION_ENDED:
@@ -115,6 +135,9 @@ class Conversation:
         said), so the new connection's separator takes its place instead of the stale one staying.
         """
         self.connections += 1
+        self._sent.clear()  # a new conversation: the old one's creates will never be echoed
+        self._unnamed.clear()
+        self._sent_events.clear()
         if self.order and self.items[self.order[-1]].role == "session":
             self._remove(self.order[-1])
         if not self.order:
@@ -171,6 +194,40 @@ class Conversation:
         del self.items[item_id]
         self.order.remove(item_id)
         self.changed.add(item_id)
+        if item_id in self._sent:
+            self._sent.remove(item_id)
+            self._unnamed.discard(item_id)
+
+    def _confirm(self, item_id: str, server_id: str, previous_item_id: str | None) -> Item:
+        """The server echoed the row we made from our create (`item_id`) as item `server_id`: the
+        row takes the server's id and its place in the server's chain (after `previous_item_id`,
+        when that is a row; else it stays where it is)."""
+        self._sent.remove(item_id)
+        self._unnamed.discard(item_id)
+        item = self.items.pop(item_id)
+        position = self.order.index(item_id)
+        item.id = server_id
+        self.items[server_id] = item
+        self.order[position] = server_id
+        if previous_item_id is not None and previous_item_id in self.items and previous_item_id != server_id:
+            self.order.remove(server_id)
+            self.order.insert(self.order.index(previous_item_id) + 1, server_id)
+        self.changed.update((item_id, server_id))
+        for handler, data, at in self._early.pop(server_id, ()):
+            handler(self, data, at)
+        return item
+
+    def _sent_row(self, raw: dict[str, Any]) -> str | None:
+        """The oldest unconfirmed row of our creates that an echoed `raw` item can be (same type,
+        and for a message the same role), or None."""
+        kind, role = text(raw.get("type")), text(raw.get("role"))
+        for item_id in self._sent:
+            if item_id not in self._unnamed:
+                continue
+            item = self.items[item_id]
+            if item.kind == kind and (kind != "message" or item.role == role):
+                return item_id
+        return None
 
     def _later(self, item_id: str | None, handler: _Handler, data: dict[str, Any], at: float) -> Item | None:
         """The item, or None: for a frame without an id, or after keeping it to replay when the item arrives."""
@@ -247,7 +304,42 @@ class Conversation:
         item.committed_at = at
         self.changed.add(item_id)
 
+    def _on_sent_create(self, data: dict[str, Any], at: float) -> None:
+        """A `conversation.item.create` we sent: its row appears now, as the server will echo it
+        (a server that never sends `conversation.item.added` for it still shows the message).
+        Without an item id of ours, the row is `rt-sent-N` until the echo names the server's id."""
+        raw = field(data, "item")
+        if not raw:
+            return
+        item_id = ident(raw.get("id"))
+        unnamed = item_id is None
+        if item_id is None:
+            self._sent_count += 1
+            item_id = f"rt-sent-{self._sent_count}"
+        if item_id in self.items:
+            return
+        self._take_item({"item": {**raw, "id": item_id}, "previous_item_id": data.get("previous_item_id")}, at)
+        if item_id in self.items:
+            self._sent.append(item_id)
+            if unnamed:
+                self._unnamed.add(item_id)
+            event_id = ident(data.get("event_id"))
+            if event_id is not None:
+                self._sent_events[event_id] = item_id
+
     def _on_item(self, data: dict[str, Any], at: float) -> None:
+        raw = field(data, "item")
+        item_id = ident(raw.get("id"))
+        if item_id is None:
+            return
+        if item_id in self._sent:
+            self._confirm(item_id, item_id, ident(data.get("previous_item_id")))  # our own id, echoed
+        elif item_id not in self.items and (row := self._sent_row(raw)) is not None:
+            self._confirm(row, item_id, ident(data.get("previous_item_id")))
+        self._take_item(data, at)
+
+    def _take_item(self, data: dict[str, Any], at: float) -> None:
+        """An item as a frame holds it: a new row, or what it says of a known one."""
         raw = field(data, "item")
         item_id = ident(raw.get("id"))
         if item_id is None:
@@ -430,6 +522,15 @@ class Conversation:
 
     def _on_error(self, data: dict[str, Any], at: float) -> None:
         self.last_error = error_summary(data)
+        # A create the server refused made no item: its row goes (the error says why), unless the
+        # server has said something of that id itself (a transcript), which is then kept.
+        refused = self._sent_events.pop(ident(field(data, "error").get("event_id")) or "", None)
+        if refused is not None and refused in self._sent:
+            if self.items[refused].transcribed:
+                self._sent.remove(refused)
+                self._unnamed.discard(refused)
+            else:
+                self._remove(refused)
 
 
 def _make_output_done(field_name: str) -> _Handler:
