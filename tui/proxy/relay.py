@@ -215,9 +215,7 @@ class ProxyServer:
         client sent twice goes twice (the upstream judges it; a mapping would keep one, and
         `headers[name]` raised on it, failing the connection with a traceback)."""
         agents = headers.get_all("user-agent")
-        out = [
-            (name, value) for name in FORWARDED_HEADERS if name != "user-agent" for value in headers.get_all(name)
-        ]
+        out = [(name, value) for name in FORWARDED_HEADERS if name != "user-agent" for value in headers.get_all(name)]
         out.append(("User-Agent", f"{agents[0] if agents else 'client'} (via rt-tui proxy)"))
         offered = [p.strip() for p in ",".join(headers.get_all("Sec-WebSocket-Protocol")).split(",") if p.strip()]
         if self.target.headers or has_user_info(self.target.url):
