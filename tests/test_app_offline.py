@@ -59,6 +59,9 @@ async def test_every_palette_command_names_a_real_action() -> None:
             "replay_at_once",
             "replay_restart",
             "switch_session",
+            "talk_send",  # space's other names for `talk`, which the palette has
+            "talk_listen",
+            "talk_stop_listening",
         }
 
 

@@ -102,9 +102,15 @@ async def test_a_session_that_expires_while_recording_ends_the_turn_and_says_so(
                 assert app.voice.recording
                 await wait_for(pilot, lambda: app.facts.ended, 10, "the expiry")
                 await wait_for(pilot, lambda: not app.voice.recording, 5, "the microphone to stop")
+                # The mic stops first; the fact saying what was cut comes once the session has ended.
+                await wait_for(
+                    pilot,
+                    lambda: any("not sent" in message for message in facts_said(app, "rt.audio")),
+                    5,
+                    "the fact that the recording was not sent",
+                )
                 await views_settled(pilot, app)
                 assert recorder.state is RecorderState.DISCONNECTED and recorder.started_at is None
-                assert any("not sent" in message for message in facts_said(app, "rt.audio"))
 
 
 async def test_hands_free_resumes_after_an_automatic_reconnect(tmp_path: Path) -> None:
@@ -155,7 +161,10 @@ async def test_a_tap_too_short_to_hold_speech_is_not_committed(tmp_path: Path, s
             out = sent(app)
             assert "input_audio_buffer.commit" not in out and "response.create" not in out, out
             assert out[-1] == "input_audio_buffer.clear"  # whatever was appended is dropped
-            assert recorder.message.endswith("too short, not sent"), recorder.message
+            # The fake microphone gives silence, so a tap that took longer than MIN_TURN_MS to open
+            # and close the device (a busy machine) is refused as silence: dropped either way.
+            said = recorder.message
+            assert said.endswith(("too short, not sent", "only digital silence (is the microphone muted?), not sent"))
             assert not items(app, "user")
 
 

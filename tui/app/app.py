@@ -121,6 +121,11 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     TITLE = "rt-tui"
     BINDINGS = [
         Binding("space", "talk", "Talk", id="talk"),
+        # Space's other meanings, one active at a time (LiveSession.check_action): the footer says
+        # what space does now.
+        Binding("space", "talk_send", "Send", id="talk-send"),
+        Binding("space", "talk_listen", "Listen", id="talk-listen"),
+        Binding("space", "talk_stop_listening", "Stop listening", id="talk-stop-listening"),
         Binding("v", "hands_free", "Hands-free", id="hands-free"),
         Binding("t", "focus_input", "Type", id="type"),
         Binding("f", "filter", "Filter", id="filter"),

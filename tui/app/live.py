@@ -33,8 +33,8 @@ CONNECTION_TROUBLE = ("Connection failed", "Disconnected", "Reconnect", "Session
 """Titles of the notices about a connection's trouble: taken down when a connection opens."""
 
 SPACE_ACTIONS = {"talk_send": "Send", "talk_listen": "Listen", "talk_stop_listening": "Stop listening"}
-"""Space's other names in the footer: one binding per meaning, each shown only while space does
-that (`check_action`), beside the app's own `talk` ("Talk")."""
+"""Space's other names in the footer: one binding per meaning in the app's BINDINGS, each active
+only while space does that (`check_action`), beside `talk` ("Talk")."""
 
 
 class LiveSession(AppBase):
@@ -49,12 +49,6 @@ class LiveSession(AppBase):
     """The empty transcript's hint before `KEPT_VAD_HINT` took its first paragraph's place."""
     _hands_free_cut = False
     """The last session ended while hands-free was on: an automatic reconnect turns it back on."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        # Bound here rather than in the app's BINDINGS: all of space's meanings, one shown at a time.
-        for action, description in SPACE_ACTIONS.items():
-            self.bind("space", action, description=description)
 
     def _space_action(self) -> str:
         """What space does now: the action whose name the footer shows."""
