@@ -469,3 +469,24 @@ def test_a_transcript_that_came_before_its_item_outlives_a_closed_connection() -
     assert (conv.items["item_u1"].text, state_of(conv, "item_u1")) == ("whole", TextState.DONE)
     # Deltas for an item not seen yet could never be completed after the close: not replayed.
     assert (conv.items["item_u2"].text, conv.items["item_u2"].deltas) == ("", 0)
+
+
+def test_speech_the_buffer_lost_to_a_clear_leaves_no_row_waiting_for_ever() -> None:
+    """Hands-free switched off mid-sentence: the server heard speech start (a "speaking…" row), then
+    the client's clear emptied the buffer, so that speech never becomes an item. Its row stayed
+    "(speaking…)" for ever and later sat between another turn and its reply."""
+    conv = Conversation()
+    feed(conv, [session({"model": "gpt-4o-transcribe"})])
+    feed(conv, [{"type": "input_audio_buffer.speech_started", "audio_start_ms": 100, "item_id": "item_lost"}])
+    assert state_of(conv, "item_lost") is TextState.SPEAKING
+    feed(conv, [{"type": "input_audio_buffer.cleared"}])
+    assert "item_lost" not in conv.items and "item_lost" not in conv.order
+    feed(conv, [*user_turn("item_u1", None), *response("resp_1", "item_a1", "item_u1", "Hi.")])
+    assert [item.id for item in conv.ordered()] == ["item_u1", "item_a1"]
+
+
+def test_a_clear_keeps_turns_already_committed() -> None:
+    conv = Conversation()
+    feed(conv, [session({"model": "gpt-4o-transcribe"}), *user_turn("item_u1", None)])
+    feed(conv, [{"type": "input_audio_buffer.cleared"}])
+    assert state_of(conv, "item_u1") is TextState.TRANSCRIBING

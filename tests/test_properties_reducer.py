@@ -135,6 +135,7 @@ _SPECS: list[_Spec] = [
         {},
     ),
     (("input_audio_buffer.speech_started",), _BY_ID, {}),
+    (("input_audio_buffer.cleared",), {}, {}),
     (("input_audio_buffer.committed",), _BY_ID, {"previous_item_id": PREVIOUS_ID}),
     (
         (

@@ -291,6 +291,13 @@ class Conversation:
             item.state = TextState.SPEAKING
             self._insert(item, None)
 
+    def _on_buffer_cleared(self, data: dict[str, Any], at: float) -> None:
+        # Speech the server heard start but never committed is gone with the buffer (hands-free
+        # switched off mid-sentence, a clear): it will never be an item, so its "speaking…" row
+        # would wait for ever, and later sit among other turns.
+        for item in [item for item in self.items.values() if item.state is TextState.SPEAKING]:
+            self._remove(item.id)
+
     def _on_committed(self, data: dict[str, Any], at: float) -> None:
         item_id = ident(data.get("item_id"))
         if item_id is None:
@@ -587,7 +594,7 @@ _HANDLERS: dict[str, _Handler] = {
     "error": Conversation._on_error,
     "conversation.created": _ignore,
     "input_audio_buffer.speech_stopped": _ignore,
-    "input_audio_buffer.cleared": _ignore,
+    "input_audio_buffer.cleared": Conversation._on_buffer_cleared,
     "input_audio_buffer.timeout_triggered": _ignore,
     "response.created": Conversation._on_response_created,
     "response.content_part.added": _ignore,
