@@ -100,3 +100,17 @@ async def replay_shown(pilot: Pilot[None], app: RtApp) -> None:
     assert app.player is not None
     await wait_for(pilot, app.player.done.is_set, 10, "the replay")
     await views_settled(pilot, app)
+
+
+def painted_text(app: RtApp) -> str:
+    """What the log, the transcript and the status line paint now, and the notices' titles and
+    texts, as one string (to look for characters that must never reach the terminal)."""
+    from tui.widgets import EventLog, Transcript
+
+    painted = []
+    for widget in (app.query_one(EventLog), app.query_one(Transcript), app.status_line):
+        painted += [
+            "".join(segment.text for segment in line) for line in widget.render_lines(widget.region.reset_offset)
+        ]
+    painted += [f"{title} {message}" for title, message in notices(app)]
+    return "\n".join(painted)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from websockets.asyncio.server import ServerConnection
 
-from tests.app_helpers import items, notices, reply_done, session_ready, views_settled, wait_for
+from tests.app_helpers import items, notices, painted_text, reply_done, session_ready, views_settled, wait_for
 from tests.audio_helpers import no_sound_card
 from tests.server_helpers import scripted_peer
 from tui.app import RtApp
@@ -126,14 +126,7 @@ async def test_control_sequences_in_server_text_are_shown_never_sent_to_the_term
             await wait_for(pilot, lambda: notices(app), 5, "the server error's notice")
             await views_settled(pilot, app)
             await pilot.pause()
-            painted = []
-            for widget in (app.query_one(EventLog), app.query_one(Transcript), app.status_line):
-                painted += [
-                    "".join(segment.text for segment in line)
-                    for line in widget.render_lines(widget.region.reset_offset)
-                ]
-            painted += [f"{title} {message}" for title, message in notices(app)]
-            shown = "\n".join(painted)
+            shown = painted_text(app)
             assert _controls(shown) - {"\n"} == set(), sorted(_controls(shown))
             assert "␛]52;c;cHduZWQ=␇" in shown  # the clipboard write, as symbols
             assert "hello ␛]52" in shown and "boom ␛]52" in shown and "note=␛]52" in shown

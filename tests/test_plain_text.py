@@ -117,11 +117,10 @@ async def bidi_peer(ws: Any) -> None:
 
 
 async def test_bidi_controls_from_a_server_are_shown_by_name_in_every_view() -> None:
-    from tests.app_helpers import items, notices, views_settled, wait_for
+    from tests.app_helpers import items, notices, painted_text, views_settled, wait_for
     from tests.server_helpers import scripted_peer
     from tui.app import RtApp
     from tui.config import Settings, TargetChoice
-    from tui.widgets import EventLog, Transcript
 
     async with scripted_peer(bidi_peer) as url:
         app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
@@ -130,14 +129,7 @@ async def test_bidi_controls_from_a_server_are_shown_by_name_in_every_view() -> 
             await wait_for(pilot, lambda: notices(app), 5, "the server error's notice")
             await views_settled(pilot, app)
             await pilot.pause()
-            painted = []
-            for widget in (app.query_one(EventLog), app.query_one(Transcript), app.status_line):
-                painted += [
-                    "".join(segment.text for segment in line)
-                    for line in widget.render_lines(widget.region.reset_offset)
-                ]
-            painted += [f"{title} {message}" for title, message in notices(app)]
-            shown = "\n".join(painted)
+            shown = painted_text(app)
             assert not set(shown) & set(BIDI), sorted(f"U+{ord(c):04X}" for c in set(shown) & set(BIDI))
             assert "hello access⟨U+202E⟩ ⟨U+2066⟩// admin⟨U+2069⟩" in shown  # the transcript
             assert "boom access⟨U+202E⟩" in shown  # the error's toast and log row

@@ -5,7 +5,11 @@ fake ALSA microphone, the real simulator."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from textual.pilot import Pilot
 
 from tests.app_helpers import items, notices, reply_done, screen_text, session_ready, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
@@ -19,6 +23,19 @@ from tui.widgets import Recorder, RecorderState
 from tui.widgets.key_footer import KeyFooter
 
 QUESTION = "what is the weather like in London today"
+
+
+@asynccontextmanager
+async def voice_app(
+    tmp_path: Path, url: str, size: tuple[int, int] = (160, 48)
+) -> AsyncIterator[tuple[RtApp, Pilot[None], Recorder, FifoFeeder]]:
+    """The app on `url` with the fake ALSA microphone fed from a FIFO, its session ready: the app,
+    its pilot, its recorder and the microphone's feeder."""
+    with FifoFeeder(tmp_path / "mic.fifo") as feeder, fake_alsa(tmp_path / "mic.fifo", None):
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            yield app, pilot, app.query_one(Recorder), feeder
 
 
 def sent(app: RtApp, epoch: int | None = None) -> list[str]:
@@ -46,180 +63,148 @@ def appends(app: RtApp) -> int:
 async def test_ctrl_r_while_recording_ends_the_turn_and_says_the_words_were_not_sent(
     tmp_path: Path, simulator_url: str
 ) -> None:
-    with FifoFeeder(tmp_path / "mic.fifo") as feeder, fake_alsa(tmp_path / "mic.fifo", None):
-        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
-        async with app.run_test(size=(160, 48)) as pilot:
-            recorder = app.query_one(Recorder)
-            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("space")
-            assert recorder.state is RecorderState.RECORDING
-            feeder.play(speech_pcm24(QUESTION))
-            await wait_for(pilot, lambda: appends(app) >= 10, 10, "some speech sent")
-            await pilot.press("ctrl+r")
-            await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch == 2, 15, "the new session")
-            # The turn is over: no microphone, the recorder idle with its timer at zero, and it said why.
-            assert not app.voice.recording
-            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the recorder to be idle")
-            assert recorder.started_at is None
-            said = facts_said(app, "rt.audio")
-            assert any("not sent" in message and "connection" in message for message in said), said
-            assert any("not sent" in message for _, message in notices(app)), notices(app)
-            assert "not sent" in recorder.message
-            assert "input_audio_buffer.append" not in sent(app, epoch=2)  # nothing leaked into the new session
-            # The next space starts a fresh turn on the new session, its timer from zero.
-            await pilot.press("space")
-            assert recorder.state is RecorderState.RECORDING and app.voice.recording
-            assert sent(app, epoch=2).count("input_audio_buffer.clear") == 1
-            await pilot.press("space")
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await pilot.press("space")
+        assert recorder.state is RecorderState.RECORDING
+        feeder.play(speech_pcm24(QUESTION))
+        await wait_for(pilot, lambda: appends(app) >= 10, 10, "some speech sent")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch == 2, 15, "the new session")
+        # The turn is over: no microphone, the recorder idle with its timer at zero, and it said why.
+        assert not app.voice.recording
+        await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the recorder to be idle")
+        assert recorder.started_at is None
+        said = facts_said(app, "rt.audio")
+        assert any("not sent" in message and "connection" in message for message in said), said
+        assert any("not sent" in message for _, message in notices(app)), notices(app)
+        assert "not sent" in recorder.message
+        assert "input_audio_buffer.append" not in sent(app, epoch=2)  # nothing leaked into the new session
+        # The next space starts a fresh turn on the new session, its timer from zero.
+        await pilot.press("space")
+        assert recorder.state is RecorderState.RECORDING and app.voice.recording
+        assert sent(app, epoch=2).count("input_audio_buffer.clear") == 1
+        await pilot.press("space")
 
 
 async def test_ctrl_r_while_hands_free_stops_listening_and_says_so(tmp_path: Path, simulator_url: str) -> None:
-    with FifoFeeder(tmp_path / "mic.fifo"), fake_alsa(tmp_path / "mic.fifo", None):
-        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
-        async with app.run_test(size=(160, 48)) as pilot:
-            recorder = app.query_one(Recorder)
-            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("v")
-            assert recorder.state is RecorderState.LISTENING
-            await pilot.press("ctrl+r")
-            await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch == 2, 15, "the new session")
-            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the recorder to be idle")
-            # The new session has manual turns, and the recorder says push-to-talk: they agree.
-            assert app.voice.mode is TurnMode.PUSH_TO_TALK and not app.voice.recording
-            assert recorder.mode == "push-to-talk"
-            assert any("hands-free stopped" in message for message in facts_said(app, "rt.audio"))
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await pilot.press("v")
+        assert recorder.state is RecorderState.LISTENING
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch == 2, 15, "the new session")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the recorder to be idle")
+        # The new session has manual turns, and the recorder says push-to-talk: they agree.
+        assert app.voice.mode is TurnMode.PUSH_TO_TALK and not app.voice.recording
+        assert recorder.mode == "push-to-talk"
+        assert any("hands-free stopped" in message for message in facts_said(app, "rt.audio"))
 
 
 async def test_a_session_that_expires_while_recording_ends_the_turn_and_says_so(tmp_path: Path) -> None:
-    with FifoFeeder(tmp_path / "mic.fifo"), fake_alsa(tmp_path / "mic.fifo", None):
-        async with realtime_simulator() as sim:
-            url = sim.url_for(session_seconds=3)
-            app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
-            async with app.run_test(size=(160, 48)) as pilot:
-                recorder = app.query_one(Recorder)
-                await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-                await pilot.press("space")
-                assert app.voice.recording
-                await wait_for(pilot, lambda: app.facts.ended, 10, "the expiry")
-                await wait_for(pilot, lambda: not app.voice.recording, 5, "the microphone to stop")
-                # The mic stops first; the fact saying what was cut comes once the session has ended.
-                await wait_for(
-                    pilot,
-                    lambda: any("not sent" in message for message in facts_said(app, "rt.audio")),
-                    5,
-                    "the fact that the recording was not sent",
-                )
-                await views_settled(pilot, app)
-                assert recorder.state is RecorderState.DISCONNECTED and recorder.started_at is None
+    async with realtime_simulator() as sim:
+        url = sim.url_for(session_seconds=3)
+        async with voice_app(tmp_path, url) as (app, pilot, recorder, feeder):
+            await pilot.press("space")
+            assert app.voice.recording
+            await wait_for(pilot, lambda: app.facts.ended, 10, "the expiry")
+            await wait_for(pilot, lambda: not app.voice.recording, 5, "the microphone to stop")
+            # The mic stops first; the fact saying what was cut comes once the session has ended.
+            await wait_for(
+                pilot,
+                lambda: any("not sent" in message for message in facts_said(app, "rt.audio")),
+                5,
+                "the fact that the recording was not sent",
+            )
+            await views_settled(pilot, app)
+            assert recorder.state is RecorderState.DISCONNECTED and recorder.started_at is None
 
 
 async def test_hands_free_resumes_after_an_automatic_reconnect(tmp_path: Path) -> None:
-    with FifoFeeder(tmp_path / "mic.fifo"), fake_alsa(tmp_path / "mic.fifo", None):
-        async with realtime_simulator() as sim:
-            # The socket is reset mid reply (no close frame): a drop the app reconnects after, on its own.
-            url = sim.url_for(drop_after="response.output_audio.delta:3", drop_mode="reset")
-            app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
-            async with app.run_test(size=(160, 48)) as pilot:
-                recorder = app.query_one(Recorder)
-                await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-                await pilot.press("v")
-                assert recorder.state is RecorderState.LISTENING
-                await pilot.press("t", *"hello there", "enter", "escape")
-                await wait_for(pilot, lambda: app.journal.epoch == 2 and session_ready(app), 20, "the reconnect")
+    async with realtime_simulator() as sim:
+        # The socket is reset mid reply (no close frame): a drop the app reconnects after, on its own.
+        url = sim.url_for(drop_after="response.output_audio.delta:3", drop_mode="reset")
+        async with voice_app(tmp_path, url) as (app, pilot, recorder, feeder):
+            await pilot.press("v")
+            assert recorder.state is RecorderState.LISTENING
+            await pilot.press("t", *"hello there", "enter", "escape")
+            await wait_for(pilot, lambda: app.journal.epoch == 2 and session_ready(app), 20, "the reconnect")
 
-                def vad_updates() -> list[object]:
-                    return [
-                        app.journal.data(i)
-                        for i, frame in enumerate(app.journal)
-                        if frame.epoch == 2
-                        and frame.type == "session.update"
-                        and frame.direction is Direction.OUT
-                        and "server_vad" in str(app.journal.data(i))
-                    ]
+            def vad_updates() -> list[object]:
+                return [
+                    app.journal.data(i)
+                    for i, frame in enumerate(app.journal)
+                    if frame.epoch == 2
+                    and frame.type == "session.update"
+                    and frame.direction is Direction.OUT
+                    and "server_vad" in str(app.journal.data(i))
+                ]
 
-                await wait_for(pilot, lambda: bool(vad_updates()), 10, "hands-free's session.update on the new session")
-                await wait_for(pilot, lambda: app.facts.turn_detection == "server_vad", 10, "server VAD in force")
-                assert app.voice.mode is TurnMode.HANDS_FREE and app.voice.recording
-                assert recorder.state is RecorderState.LISTENING and recorder.mode == "hands-free"
-                await wait_for(pilot, lambda: "input_audio_buffer.append" in sent(app, epoch=2), 5, "the mic streaming")
-                said = facts_said(app, "rt.audio")
-                assert any("hands-free resumed" in message for message in said), said
-                await pilot.press("v")
-                await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "push-to-talk")
+            await wait_for(pilot, lambda: bool(vad_updates()), 10, "hands-free's session.update on the new session")
+            await wait_for(pilot, lambda: app.facts.turn_detection == "server_vad", 10, "server VAD in force")
+            assert app.voice.mode is TurnMode.HANDS_FREE and app.voice.recording
+            assert recorder.state is RecorderState.LISTENING and recorder.mode == "hands-free"
+            await wait_for(pilot, lambda: "input_audio_buffer.append" in sent(app, epoch=2), 5, "the mic streaming")
+            said = facts_said(app, "rt.audio")
+            assert any("hands-free resumed" in message for message in said), said
+            await pilot.press("v")
+            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "push-to-talk")
 
 
 async def test_a_tap_too_short_to_hold_speech_is_not_committed(tmp_path: Path, simulator_url: str) -> None:
-    with FifoFeeder(tmp_path / "mic.fifo"), fake_alsa(tmp_path / "mic.fifo", None):
-        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
-        async with app.run_test(size=(160, 48)) as pilot:
-            recorder = app.query_one(Recorder)
-            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack")
-            await pilot.press("space", "space")
-            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the recorder to be idle")
-            await views_settled(pilot, app)
-            out = sent(app)
-            assert "input_audio_buffer.commit" not in out and "response.create" not in out, out
-            assert out[-1] == "input_audio_buffer.clear"  # whatever was appended is dropped
-            # The fake microphone gives silence, so a tap that took longer than MIN_TURN_MS to open
-            # and close the device (a busy machine) is refused as silence: dropped either way.
-            said = recorder.message
-            assert said.endswith(("too short, not sent", "only digital silence (is the microphone muted?), not sent"))
-            assert not items(app, "user")
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack")
+        await pilot.press("space", "space")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the recorder to be idle")
+        await views_settled(pilot, app)
+        out = sent(app)
+        assert "input_audio_buffer.commit" not in out and "response.create" not in out, out
+        assert out[-1] == "input_audio_buffer.clear"  # whatever was appended is dropped
+        # The fake microphone gives silence, so a tap that took longer than MIN_TURN_MS to open
+        # and close the device (a busy machine) is refused as silence: dropped either way.
+        said = recorder.message
+        assert said.endswith(("too short, not sent", "only digital silence (is the microphone muted?), not sent"))
+        assert not items(app, "user")
 
 
 async def test_the_level_meter_falls_to_zero_when_recording_stops(tmp_path: Path, simulator_url: str) -> None:
     """The last level sample can reach the recorder after it stopped recording: it is ignored."""
-    with FifoFeeder(tmp_path / "mic.fifo") as feeder, fake_alsa(tmp_path / "mic.fifo", None):
-        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
-        async with app.run_test(size=(160, 48)) as pilot:
-            recorder = app.query_one(Recorder)
-            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("space")
-            feeder.play(speech_pcm24(QUESTION))
-            await wait_for(pilot, lambda: recorder.level > 0.1, 10, "the speech's level shown while recording")
-            await pilot.press("space")
-            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the turn sent")
-            app.bus.publish(MIC_LEVEL, 0.5)  # late, as PortAudio's last chunk's level can be
-            await wait_for(pilot, lambda: app._level.pending == 0, 5, "the pump to take the late level")
-            assert recorder.level == 0.0
-            assert "-60 dB" in str(recorder.render())
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await pilot.press("space")
+        feeder.play(speech_pcm24(QUESTION))
+        await wait_for(pilot, lambda: recorder.level > 0.1, 10, "the speech's level shown while recording")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the turn sent")
+        app.bus.publish(MIC_LEVEL, 0.5)  # late, as PortAudio's last chunk's level can be
+        await wait_for(pilot, lambda: app._level.pending == 0, 5, "the pump to take the late level")
+        assert recorder.level == 0.0
+        assert "-60 dB" in str(recorder.render())
 
 
 async def test_space_says_what_it_does_in_the_footer_and_the_recorder(tmp_path: Path, simulator_url: str) -> None:
-    with FifoFeeder(tmp_path / "mic.fifo"), fake_alsa(tmp_path / "mic.fifo", None):
-        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
-        async with app.run_test(size=(160, 48)) as pilot:
-            recorder = app.query_one(Recorder)
-            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            assert "space Talk" in footer_text(app)
-            await pilot.press("space")
-            await wait_for(pilot, lambda: "space Send" in footer_text(app), 5, "the footer to say Send")
-            assert "Talk" not in footer_text(app)
-            # In the message input space types: the recorder says how to send from there.
-            await pilot.press("t")
-            assert "Esc, space: send" in str(recorder.render())
-            await pilot.press("escape")
-            assert "Esc, space" not in str(recorder.render()) and "space: send" in str(recorder.render())
-            await pilot.press("space")
-            await wait_for(pilot, lambda: "space Talk" in footer_text(app), 5, "the footer to say Talk again")
-            await pilot.press("v")
-            await wait_for(pilot, lambda: recorder.state is RecorderState.LISTENING, 5, "hands-free")
-            assert "space Send" not in footer_text(app)
-            await pilot.press("v")
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        assert "space Talk" in footer_text(app)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: "space Send" in footer_text(app), 5, "the footer to say Send")
+        assert "Talk" not in footer_text(app)
+        # In the message input space types: the recorder says how to send from there.
+        await pilot.press("t")
+        assert "Esc, space: send" in str(recorder.render())
+        await pilot.press("escape")
+        assert "Esc, space" not in str(recorder.render()) and "space: send" in str(recorder.render())
+        await pilot.press("space")
+        await wait_for(pilot, lambda: "space Talk" in footer_text(app), 5, "the footer to say Talk again")
+        await pilot.press("v")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.LISTENING, 5, "hands-free")
+        assert "space Send" not in footer_text(app)
+        await pilot.press("v")
 
 
 async def test_at_80_columns_the_recorder_keeps_its_hint(tmp_path: Path, simulator_url: str) -> None:
-    with FifoFeeder(tmp_path / "mic.fifo"), fake_alsa(tmp_path / "mic.fifo", None):
-        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
-        async with app.run_test(size=(80, 24)) as pilot:
-            recorder = app.query_one(Recorder)
-            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("space")
-            await wait_for(pilot, lambda: "space: send" in screen_text(app), 5, "the hint on an 80-column line")
-            await pilot.press("space")
-            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the turn ended")
-            await pilot.press("v")
-            await wait_for(pilot, lambda: "v: stop hands-free" in screen_text(app), 5, "the hands-free hint")
-            await pilot.press("v")
-            await wait_for(pilot, lambda: reply_done(app) or recorder.state is RecorderState.IDLE, 5, "idle")
+    async with voice_app(tmp_path, simulator_url, size=(80, 24)) as (app, pilot, recorder, feeder):
+        await pilot.press("space")
+        await wait_for(pilot, lambda: "space: send" in screen_text(app), 5, "the hint on an 80-column line")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the turn ended")
+        await pilot.press("v")
+        await wait_for(pilot, lambda: "v: stop hands-free" in screen_text(app), 5, "the hands-free hint")
+        await pilot.press("v")
+        await wait_for(pilot, lambda: reply_done(app) or recorder.state is RecorderState.IDLE, 5, "idle")
