@@ -96,7 +96,6 @@ class LiveSession(AppBase):
         """One connection, start to end; True when it ended in a way worth retrying.
         `resume_hands_free`: turn hands-free back on once the session is configured."""
         # Locals, not self.session/self.capture: a reconnect may replace those while this one ends.
-        session: RealtimeSession | None = None
         capture: CaptureWriter | None = None
         try:
             async with open_target(self.settings) as target:
@@ -104,12 +103,12 @@ class LiveSession(AppBase):
                 session = RealtimeSession(
                     target, self.bus, capture=capture, max_frame_bytes=self.settings.max_frame_bytes
                 )
-                self.session = self.voice.session = session
-                self.voice.publish_fact = self.publish_fact
-                if target.kind == "simulator":
-                    self._warm_up_simulator()
-                self._target_url = target.url
                 try:
+                    self.session = self.voice.session = session
+                    self.voice.publish_fact = self.publish_fact
+                    if target.kind == "simulator":
+                        self._warm_up_simulator()
+                    self._target_url = target.url
                     return await self._live(session, resume_hands_free)
                 finally:
                     # Closed before the target: an embedded simulator stops with it, and would
@@ -120,8 +119,6 @@ class LiveSession(AppBase):
         except Exception as exc:  # noqa: BLE001 - e.g. the simulator could not start: say so, keep the app
             self._live_session_failed(f"{type(exc).__name__}: {exc}", "Session failed")
         finally:
-            if session is not None:
-                await session.close()
             # Stopped before the capture closes, so the fact saying what was cut short is in it.
             self._turns_cut(await self.voice.stop_turns())
             if capture is not None:
@@ -167,10 +164,15 @@ class LiveSession(AppBase):
             said = "listening stopped: the connection ended"
         else:
             said = f"recording cut off: {cut.recorded_ms / 1000:.1f} s not sent (the connection ended)"
-        recorder.message = said
-        self.publish_fact(local_envelope("rt.audio", said, notify=False))
+        self._recorder_said(said)
         if not self._quitting:
             self.say(said, title="Recorder", severity="warning")
+
+    def _recorder_said(self, said: str, logged: str | None = None) -> None:
+        """`said` on the recorder's line, and (as `logged`, if given) as a local fact in the log and
+        the capture: what happened to the user's audio is never only on screen."""
+        self.recorder.message = said
+        self.publish_fact(local_envelope("rt.audio", logged or said, notify=False))
 
     async def _resume_hands_free(self) -> None:
         """Hands-free was on when the connection dropped: on again in the new session (its VAD
@@ -182,8 +184,7 @@ class LiveSession(AppBase):
             recorder.mode = "hands-free"
             recorder.state = RecorderState.LISTENING
             said = "hands-free resumed on the new session"
-            recorder.message = said
-            self.publish_fact(local_envelope("rt.audio", said, notify=False))
+            self._recorder_said(said)
             self.say(said, title="Recorder")
         self._follow_server_turns()
 
@@ -390,9 +391,8 @@ class LiveSession(AppBase):
             yield
         except TurnNotSent as exc:
             # No speech in it: the buffer was cleared. Said on the recorder and in the log, no notice.
-            self.recorder.message = str(exc)
+            self._recorder_said(str(exc), f"push-to-talk turn of {exc}")
             self.recorder.state = RecorderState.IDLE
-            self.publish_fact(local_envelope("rt.audio", f"push-to-talk turn of {exc}", notify=False))
         except VoiceError as exc:
             self._voice_failed(str(exc))
         except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app

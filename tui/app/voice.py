@@ -26,14 +26,11 @@ if TYPE_CHECKING:
 MIC_LEVEL: Topic[float] = Topic("mic.level")
 """The microphone's latest level, 0..1 (a latest-value topic)."""
 
-MIN_COMMIT_MS = 100
-"""The server rejects a commit of less than 100 ms of audio (input_audio_buffer_commit_empty)."""
-
 MIN_TURN_MS = 300
-"""A push-to-talk turn with less captured audio than this is not committed: opening and closing the
-device alone captures over 100 ms, so a quick tap (space, space) would pass MIN_COMMIT_MS and earn a
-failed transcription (audio_unintelligible) and a reply to nothing. No word fits in 300 ms with the
-press and the release around it."""
+"""A push-to-talk turn with less captured audio than this is not committed. The server's own floor
+is 100 ms (input_audio_buffer_commit_empty), but opening and closing the device alone captures more,
+so a quick tap (space, space) would pass it and earn a failed transcription (audio_unintelligible)
+and a reply to nothing. No word fits in 300 ms with the press and the release around it."""
 
 
 class TurnMode(StrEnum):
@@ -180,7 +177,7 @@ class VoiceController:
         await mic.aclose()
         if sender is not None:
             await sender
-        return mic.bytes_captured // 48
+        return mic.captured_ms
 
     async def _stream(self, mic: Microphone, session: RealtimeSession) -> None:
         from tui.audio import to_b64
@@ -277,7 +274,7 @@ class VoiceController:
         Returns what was cut short (a turn being recorded, hands-free listening), or None."""
         cut = None
         if self.mode is TurnMode.HANDS_FREE or self.recording:
-            recorded_ms = self._mic.bytes_captured // 48 if self._mic is not None else 0
+            recorded_ms = self._mic.captured_ms if self._mic is not None else 0
             cut = CutTurn(self.mode, recorded_ms)
         with contextlib.suppress(Exception):
             await self._stop_mic()

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from tui.audio.devices import close_stream, open_stream
-from tui.audio.pcm import SAMPLE_RATE, meter_level
+from tui.audio.pcm import BYTES_PER_MS, SAMPLE_RATE, meter_level
 
 LevelCallback = Callable[[float], None]
 
@@ -159,6 +159,11 @@ class Microphone:
                 except RuntimeError:
                     pass  # the loop is closed; nobody is listening any more
         return None, _PA_CONTINUE
+
+    @property
+    def captured_ms(self) -> int:
+        """Milliseconds of audio captured so far (the session's 24 kHz mono PCM16)."""
+        return self.bytes_captured // BYTES_PER_MS
 
     def _deliver(self, queue: asyncio.Queue[bytes], chunk: bytes, level: float) -> None:
         self.bytes_captured += len(chunk)

@@ -194,6 +194,10 @@ class Conversation:
         del self.items[item_id]
         self.order.remove(item_id)
         self.changed.add(item_id)
+        self._forget_sent(item_id)
+
+    def _forget_sent(self, item_id: str) -> None:
+        """`item_id` is no longer a row waiting for the server's echo of our create."""
         if item_id in self._sent:
             self._sent.remove(item_id)
             self._unnamed.discard(item_id)
@@ -202,8 +206,7 @@ class Conversation:
         """The server echoed the row we made from our create (`item_id`) as item `server_id`: the
         row takes the server's id and its place in the server's chain (after `previous_item_id`,
         when that is a row; else it stays where it is)."""
-        self._sent.remove(item_id)
-        self._unnamed.discard(item_id)
+        self._forget_sent(item_id)
         item = self.items.pop(item_id)
         position = self.order.index(item_id)
         item.id = server_id
@@ -534,8 +537,7 @@ class Conversation:
         refused = self._sent_events.pop(ident(field(data, "error").get("event_id")) or "", None)
         if refused is not None and refused in self._sent:
             if self.items[refused].transcribed:
-                self._sent.remove(refused)
-                self._unnamed.discard(refused)
+                self._forget_sent(refused)
             else:
                 self._remove(refused)
 
