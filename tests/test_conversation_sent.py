@@ -5,11 +5,13 @@ server's order once known; a server that never echoes still shows the typed mess
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
 
@@ -185,3 +187,28 @@ async def test_a_typed_message_echoed_by_the_simulator_has_one_row_under_the_ser
         assert [text for role, text in ordered if role == "user"] == ["turn on the kitchen lights", "and the hall"]
         assert all(not i.id.startswith("rt-sent-") for i in app.conversation.ordered())  # every echo confirmed one
         assert app.query_one(Transcript).text().count("you\nturn on the kitchen lights\n") == 1
+
+
+@pytest.mark.parametrize("echoed", [False, True], ids=["never-echoed", "echoed"])
+async def test_o_on_a_typed_row_shows_the_create_we_sent(simulator_url: str, echoed: bool) -> None:
+    """`o` on a typed message's row shows the `conversation.item.create` that made it: the create
+    names no item, so `for:ID` alone would show nothing for a row the server never echoed."""
+    async with contextlib.AsyncExitStack() as stack:
+        url = simulator_url if echoed else await stack.enter_async_context(echo_dropping_relay(simulator_url))
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        pilot = await stack.enter_async_context(app.run_test(size=(140, 40)))
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await pilot.press("t", *"turn on the kitchen lights", "enter", "escape")
+        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
+        await views_settled(pilot, app)
+        row = app.conversation.ordered()[0]
+        assert row.role == "user" and row.id.startswith("rt-sent-") is not echoed
+        transcript = app.query_one(Transcript)
+        assert transcript.select_item(row.id)
+        transcript.focus()
+        await pilot.press("o")
+        await views_settled(pilot, app)
+        shown = [app.journal[i].type for i in app.log_view.indices]
+        assert "conversation.item.create" in shown, (app.filter_bar.active, shown)
+        if not echoed:
+            assert shown == ["conversation.item.create"]

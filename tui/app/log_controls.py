@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import SystemCommand
 
+from tui.conversation import SENT_ROW_PREFIX
 from tui.journal import Family, Finder, LogView, Query, QueryError
 from tui.lint import Finding, Severity
 
@@ -256,6 +257,10 @@ class LogControls(AppBase):
         query = f"for:{event.item_id}"  # with the frames we sent that made it: the cause beside the effect
         if item is not None and item.response_id:
             query += f" | for:{item.response_id}"
+        if item is not None and item.sent_seq is not None:
+            # The create we sent without an id names no item: only its seq finds it (for a row the
+            # server never echoed, the only frame there is).
+            query = f"seq:{item.sent_seq}" if item.id.startswith(SENT_ROW_PREFIX) else f"{query} | seq:{item.sent_seq}"
         self.filter_bar.add_class("-shown")
         self.apply_filter(query)
         self.event_log.focus()

@@ -42,6 +42,11 @@ class TextState(StrEnum):
     """The connection ended while this text was still coming: what arrived is kept, no more will."""
 
 
+SENT_ROW_PREFIX = "rt-sent-"
+"""The id of a row made from a create we sent without an item id, until the server's echo names it
+(`rt-sent-1`, `rt-sent-2`…)."""
+
+
 @dataclass(slots=True)
 class Item:
     """One conversation item (message, function call or function output)."""
@@ -68,6 +73,9 @@ class Item:
     usage: dict[str, object] = field(default_factory=dict)
     wall: float | None = None
     """Wall-clock time the item appeared (for exports)."""
+    sent_seq: int | None = None
+    """The seq of the `conversation.item.create` we sent that made the row, if one did: how the
+    event log finds the frame of a row the server never echoed (it has no id of the server's)."""
     transcribed: bool = False
     """`text` is the server's final transcript of this item's input audio (`…transcription.completed`):
     no other event replaces it, only a later `.completed` (or `.failed`, which marks the row)."""

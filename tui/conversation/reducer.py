@@ -29,7 +29,7 @@ from tui.protocol import (
     transcription_config,
 )
 
-from .model import Item, Origin, TextState
+from .model import SENT_ROW_PREFIX, Item, Origin, TextState
 
 _Handler = Callable[["Conversation", dict[str, Any], float], None]
 """A rule for one server event type: `(conversation, frame data, monotonic arrival time)`."""
@@ -96,7 +96,7 @@ class Conversation:
         if env.direction is DIR_OUT:
             if env.type == "conversation.item.create" and env.data:
                 try:
-                    self._on_sent_create(env.data, env.mono)
+                    self._on_sent_create(env.data, env.mono, env.seq)
                 except Exception as exc:  # noqa: BLE001 - as for a received frame: one frame, not the session
                     self.bad_frames.append(f"frame #{env.seq} ({env.type}) could not be applied: {exc!r}")
             return
@@ -314,7 +314,7 @@ class Conversation:
         item.committed_at = at
         self.changed.add(item_id)
 
-    def _on_sent_create(self, data: dict[str, Any], at: float) -> None:
+    def _on_sent_create(self, data: dict[str, Any], at: float, seq: int) -> None:
         """A `conversation.item.create` we sent: its row appears now, as the server will echo it
         (a server that never sends `conversation.item.added` for it still shows the message).
         Without an item id of ours, the row is `rt-sent-N` until the echo names the server's id."""
@@ -325,11 +325,12 @@ class Conversation:
         unnamed = item_id is None
         if item_id is None:
             self._sent_count += 1
-            item_id = f"rt-sent-{self._sent_count}"
+            item_id = f"{SENT_ROW_PREFIX}{self._sent_count}"
         if item_id in self.items:
             return
         self._take_item({"item": {**raw, "id": item_id}, "previous_item_id": data.get("previous_item_id")}, at)
         if item_id in self.items:
+            self.items[item_id].sent_seq = seq
             self._sent.append(item_id)
             if unnamed:
                 self._unnamed.add(item_id)
