@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.app_helpers import items, notices, reply_done, screen_text, session_ready, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import speech_pcm24
 from tui.app import RtApp
-from tui.app.voice import MIC_LEVEL, TurnMode
+from tui.app.voice import MIC_LEVEL, MIN_TURN_MS, TurnMode, unsendable
 from tui.config import Settings, TargetChoice
 from tui.protocol import Direction
 from tui.server.testing import realtime_simulator
@@ -208,3 +209,19 @@ async def test_at_80_columns_the_recorder_keeps_its_hint(tmp_path: Path, simulat
         await wait_for(pilot, lambda: "v: stop hands-free" in screen_text(app), 5, "the hands-free hint")
         await pilot.press("v")
         await wait_for(pilot, lambda: reply_done(app) or recorder.state is RecorderState.IDLE, 5, "idle")
+
+
+@pytest.mark.parametrize(
+    ("sent_ms", "heard", "why"),
+    [
+        (MIN_TURN_MS - 1, True, "too short"),  # speech, but a tap: too short wins
+        (MIN_TURN_MS - 1, False, "too short"),
+        (MIN_TURN_MS, False, "only digital silence (is the microphone muted?)"),
+        (MIN_TURN_MS, True, None),
+        (60_000, True, None),
+    ],
+)
+def test_what_makes_a_push_to_talk_turn_unsendable(sent_ms: int, heard: bool, why: str | None) -> None:
+    """The decision the app test above reaches through a real device: which reason a tap gets
+    (the fake microphone's silence cannot say which branch a busy machine takes)."""
+    assert unsendable(sent_ms, heard=heard) == why

@@ -44,6 +44,16 @@ class VoiceError(Exception):
     """A one-line reason a voice action could not be done (no device, not connected, too short)."""
 
 
+def unsendable(sent_ms: int, *, heard: bool) -> str | None:
+    """Why a push-to-talk turn of `sent_ms` holds no speech to send (`heard`: any sample was not
+    digital silence), or None when it is worth committing."""
+    if sent_ms < MIN_TURN_MS:
+        return "too short"
+    if not heard:
+        return "only digital silence (is the microphone muted?)"
+    return None
+
+
 class TurnNotSent(VoiceError):
     """A push-to-talk turn that held no speech (too short, or digital silence): the buffer was
     cleared instead of committed. Not a fault: the recorder says so, without a notice."""
@@ -112,10 +122,10 @@ class VoiceController:
         session = self._open_session()
         sent_ms = await self._stop_mic()
         self.last_turn_ms = sent_ms
-        if sent_ms < MIN_TURN_MS or not self._heard:
+        why = unsendable(sent_ms, heard=self._heard)
+        if why is not None:
             # Committed, it would be transcribed as nothing (audio_unintelligible) and answered anyway.
             session.send({"type": "input_audio_buffer.clear"})
-            why = "too short" if sent_ms < MIN_TURN_MS else "only digital silence (is the microphone muted?)"
             raise TurnNotSent(f"{sent_ms / 1000:.1f} s: {why}, not sent")
         session.send({"type": "input_audio_buffer.commit"})
         session.send({"type": "response.create"})
