@@ -358,6 +358,36 @@ def test_send_prints_server_control_sequences_as_symbols(question_wav: Path) -> 
     assert "assistant: said ␛]52;c;cHduZWQ=␇ that" in result.stdout
 
 
+@pytest.mark.parametrize("when", ["at-connect", "mid-turn"])
+def test_send_prints_a_refusal_and_a_close_reason_with_control_sequences_as_symbols(
+    question_wav: Path, when: str
+) -> None:
+    """The server's words in why the turn ended (an error refusing the session, a close reason)
+    reach stderr as text a terminal shows: an OSC 52 there wrote the user's clipboard."""
+    evil = "\x1b]52;c;cHduZWQ=\x07\u202e"
+    from websockets.asyncio.server import ServerConnection
+
+    async def peer(ws: ServerConnection) -> None:
+        if when == "at-connect":
+            error = {"type": "invalid_request_error", "code": "bad_key", "message": f"no {evil} way"}
+            await ws.send(json.dumps({"type": "error", "error": error}))
+            await ws.close(4000, f"bye {evil}")
+            return
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_s"}}))
+        async for message in ws:
+            if json.loads(message)["type"] == "input_audio_buffer.commit":
+                await ws.close(4000, f"bye {evil}")
+                return
+            if json.loads(message)["type"] == "session.update":
+                await ws.send(json.dumps({"type": "session.updated", "session": {"id": "sess_s"}}))
+
+    result = send_to(peer, question_wav)
+    assert result.returncode == 1, result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr and "\u202e" not in result.stderr
+    said = "no ␛]52;c;cHduZWQ=␇⟨U+202E⟩ way" if when == "at-connect" else "bye ␛]52;c;cHduZWQ=␇⟨U+202E⟩"
+    assert said in result.stderr, result.stderr
+
+
 def test_refused_audio_is_said_once_and_the_turn_exits_1(question_wav: Path) -> None:
     """Audio the server refused (a long file overflowing its buffer drew 6,000 identical lines and
     could exit 0) is one line with the count, and the turn, answered on part of the file, exits 1."""

@@ -80,7 +80,8 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
     except BrokenPipeError:  # a ConnectionError too: the reader went away (`| head`), not the server
         raise  # `python -m tui` ends quietly with 141, as for every command but lint
     except (SendFailed, ConnectionFailed, ConnectionError) as exc:
-        print(f"rt-tui send: {exc}", file=sys.stderr)
+        # The reason quotes the server (a close reason, an error's message): shown, never obeyed.
+        print(f"rt-tui send: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
