@@ -6,11 +6,15 @@ The format is detected from the content, never from the file name:
   `size` and the frame (see tui.protocol.records); `send --json` output and the log's exports have
   the same shape;
 - a HAR file (Chrome/Edge DevTools "Save all as HAR"): every WebSocket entry's
-  `_webSocketMessages` (`type` send/receive, `time`, `opcode` 1 text / 2 binary, `data`); each
-  WebSocket connection becomes a connection of its own in the replay;
+  `_webSocketMessages` (`type` send/receive, `time`, `opcode` 1 text / 2 binary, `data`, base64
+  for a binary message or one marked `"encoding": "base64"`; Chrome's `type` "error" messages are
+  its own words about the socket, shown as a fact); each WebSocket connection becomes a connection
+  of its own in the replay;
 - a JSONL of frames, as people's own logging writes it: one Realtime event per line (direction
   guessed from the event type: client events were sent, the rest received), or a wrapper object
-  with the event under `event`/`data`/`message`/`frame` and `direction`/`dir` and a time.
+  (whose own `type`, if any, is not a Realtime event's) with the event under
+  `event`/`data`/`message`/`frame`, a `direction`/`dir` and a time (seconds, milliseconds,
+  microseconds or nanoseconds since the epoch, or ISO 8601).
 
 Anything else is a :class:`ReplayError` with one line saying what the file is not.
 
@@ -59,7 +63,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
 from tui.protocol import Direction, Envelope, FrameError, local_envelope, parse
 from tui.protocol.codec import serialize
 from tui.protocol.credentials import handshake_secrets
-from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS
+from tui.protocol.events import BETA_TO_GA_CLIENT, BETA_TO_GA_SERVER, GA_CLIENT_EVENTS, GA_SERVER_EVENTS
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -266,17 +270,53 @@ def guess_direction(event_type: str) -> Direction:
 
 
 def _read_frames_jsonl(lines: Iterable[bytes], path: Path) -> list[Envelope]:
+    """One envelope per event line, on a clock that never goes back (see `_on_one_clock`)."""
     envelopes: list[Envelope] = []
+    times: list[float | None] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        envelopes.append(_frame_line(line, number, path, len(envelopes)))
+        env, when = _frame_line(line, number, path, len(envelopes))
+        envelopes.append(env)
+        times.append(when)
     if not envelopes:
         raise ReplayError(f"{path}: no frames in it")
-    return envelopes
+    return _on_one_clock(envelopes, times)
 
 
-def _frame_line(line: bytes, number: int, path: Path, position: int) -> Envelope:
+def _on_one_clock(envelopes: list[Envelope], times: list[float | None]) -> list[Envelope]:
+    """The lines' times as the replay's clock: a line without one comes a millisecond after the line
+    before (the lines before the first timed one, a millisecond apart before it), and a time earlier
+    than the line before's (two threads logging, a clock stepped back) keeps that one's, as a HAR's
+    does. A log that times only some lines (its wrapped ones) would otherwise jump between 0 and
+    the epoch and back, and a replay's position, durations and pacing would mean nothing."""
+    first = next((index for index, when in enumerate(times) if when is not None), None)
+    origin = times[first] if first is not None else None
+    previous = (origin - first / 1000) if origin is not None and first is not None else 0.0
+    placed: list[Envelope] = []
+    for index, (env, when) in enumerate(zip(envelopes, times, strict=True)):
+        if when is None:
+            mono = previous + (0.001 if index else 0.0)
+            wall = mono
+        else:
+            mono, wall = max(when, previous), when
+        previous = mono
+        placed.append(dataclasses.replace(env, mono=mono, wall=wall))
+    return placed
+
+
+def _known_event(event_type: object) -> bool:
+    """A type either dialect defines (a log record's own `type`, `"ws"` or `"message"`, is not one)."""
+    return isinstance(event_type, str) and (
+        event_type in GA_CLIENT_EVENTS
+        or event_type in GA_SERVER_EVENTS
+        or event_type in BETA_TO_GA_CLIENT
+        or event_type in BETA_TO_GA_SERVER
+    )
+
+
+def _frame_line(line: bytes, number: int, path: Path, position: int) -> tuple[Envelope, float | None]:
+    """A line's envelope (at no time yet) and the time it was logged at, when it says."""
     where = f"{path}: line {number}"
     try:
         text = line.decode("utf-8").strip()
@@ -290,26 +330,55 @@ def _frame_line(line: bytes, number: int, path: Path, position: int) -> Envelope
     event: Any = value
     raw = text
     direction: Direction | None = None
+    # A wrapper: the event is inside, and the outer `type`, if any, is the log record's own.
+    wrapper = not isinstance(value.get("type"), str) or not _known_event(value["type"])
     for key in _EVENT_KEYS:
         inner = value.get(key)
-        if isinstance(inner, dict) and isinstance(inner.get("type"), str) and not isinstance(value.get("type"), str):
+        if not wrapper:
+            break
+        if isinstance(inner, dict) and isinstance(inner.get("type"), str):
+            if isinstance(value.get("type"), str) and not _known_event(inner["type"]):
+                continue  # both unknown: the line is the event (a new server event with a `data` field)
             event, raw = inner, serialize(inner)
             break
-        if isinstance(inner, str) and inner.lstrip().startswith("{") and not isinstance(value.get("type"), str):
-            raw = inner
-            event = _parse_or_empty(inner)
+        if isinstance(inner, str) and inner.lstrip().startswith("{"):
+            parsed = _parse_or_empty(inner)
+            if isinstance(value.get("type"), str) and not _known_event(parsed.get("type")):
+                continue
+            event, raw = parsed, inner
             break
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise ReplayError(f"{where} has no Realtime event (an object with a string 'type')")
-    for key in ("direction", "dir", "source", "from"):
+    for key in ("direction", "dir", "source", "from", "type"):
         word = value.get(key) if event is not value else None
         if isinstance(word, str) and word.lower() in _DIRECTION_WORDS:
             direction = _DIRECTION_WORDS[word.lower()]
             break
     etype = str(event["type"])
-    when = next((value[k] for k in _TIME_KEYS if isinstance(value.get(k), int | float) and event is not value), None)
-    mono = float(when) if when is not None else position / 1000  # no clock: a millisecond apart
-    return Envelope(position + 1, direction or guess_direction(etype), etype, event, raw, mono=mono, wall=mono)
+    when = None
+    if event is not value:
+        when = next((seconds for k in _TIME_KEYS if (seconds := _log_time(value.get(k))) is not None), None)
+    env = Envelope(position + 1, direction or guess_direction(etype), etype, event, raw, mono=0.0, wall=0.0)
+    return env, when
+
+
+def _log_time(value: object) -> float | None:
+    """Seconds since the epoch from a log's time: a number in seconds, or in milliseconds, microseconds
+    or nanoseconds (`Date.now()`, `time.time_ns()`: told apart by size, as no session is dated
+    after the year 5000), or an ISO 8601 string (`2025-11-30T11:33:20.002Z`). None if it is neither."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip()).timestamp()
+        except ValueError:
+            return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    seconds = float(value)
+    for _ in range(3):
+        if abs(seconds) < 1e11:
+            break
+        seconds /= 1000
+    return seconds
 
 
 # -- HAR --------------------------------------------------------------------------------------
@@ -336,6 +405,15 @@ def _read_har(stream: BinaryIO, path: Path) -> Recording:
         label, url_secrets = _url_facts(str(request.get("url") or ""))
         secrets += _header_secrets(request) + url_secrets
         connections.append(_socket(entry, label))
+    if not any(connection.messages for connection in connections):
+        # Nothing was said on any socket: a replay would be empty and a lint "clean", which says
+        # nothing about the client. Said as plainly as a HAR without WebSocket entries.
+        count = (
+            f"its {len(connections)} WebSocket connections carry"
+            if len(connections) > 1
+            else (f"its WebSocket connection ({connections[0].label}) carries")
+        )
+        raise ReplayError(f"{path}: a HAR file without WebSocket messages: {count} none (nothing to replay)")
     envelopes, notes = _timeline(connections)
     return Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes)
 
@@ -368,7 +446,7 @@ def _socket(entry: dict[str, Any], label: str) -> _Socket:
     for message in entry["_webSocketMessages"]:
         if not isinstance(message, dict):
             continue
-        env = _har_message(message, 0, previous)
+        env = _har_message(message, 0, previous, label)
         if env.mono < previous:
             # A clock stepped back (or a hand-edited file): the frame keeps its place in the socket's
             # order and its wall time, and the replay's clock does not go backwards for it.
@@ -422,19 +500,32 @@ def _fact(seq: int, state: str, message: str, label: str, mono: float, wall: flo
     return Envelope(seq, env.direction, env.type, env.data, env.raw, mono=mono, wall=wall)
 
 
-def _har_message(message: dict[str, Any], seq: int, fallback_time: float) -> Envelope:
+def _har_message(message: dict[str, Any], seq: int, fallback_time: float, label: str) -> Envelope:
+    """A HAR WebSocket message as an envelope: a frame sent or received, or the browser's error."""
     direction = Direction.OUT if message.get("type") == "send" else Direction.IN
     when = message.get("time")
     mono = float(when) if _is_time(when) else fallback_time
     data_text = message.get("data")
     text = data_text if isinstance(data_text, str) else ""
-    if message.get("opcode") == 2:
+    if message.get("type") == "error":
+        # Chrome records a WebSocket error (a frame it could not decode, a protocol violation) as a
+        # message of type "error" (opcode -1) whose data is its own words: not a frame either side sent.
+        said = text[:300] or "no details"
+        fact = local_envelope("rt.connection", f"the browser reported a WebSocket error: {said}", target=label)
+        return Envelope(seq, fact.direction, fact.type, fact.data, fact.raw, mono=mono, wall=mono)
+    encoded = str(message.get("encoding") or "").lower() == "base64"
+    if message.get("opcode") == 2 or encoded:
+        # Chrome writes a binary message's bytes in base64; other tools say so with "encoding".
         try:
-            binary = base64.b64decode(text, validate=True)
+            payload = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
-            binary = text.encode("utf-8", "replace")
-        note = {"type": "rt.malformed", "message": f"binary frame of {len(binary)} bytes"}
-        return Envelope(seq, direction, "rt.malformed", note, f"<binary {len(binary)} bytes>", mono, mono, binary)
+            payload = text.encode("utf-8", "replace")
+        if message.get("opcode") != 2:
+            text = payload.decode("utf-8", "replace")
+        else:
+            binary = payload
+            note = {"type": "rt.malformed", "message": f"binary frame of {len(binary)} bytes"}
+            return Envelope(seq, direction, "rt.malformed", note, f"<binary {len(binary)} bytes>", mono, mono, binary)
     try:
         data = parse(text)
     except FrameError as exc:

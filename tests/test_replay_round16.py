@@ -1,0 +1,117 @@
+"""Recordings as people's tools write them: logs that time some lines or in other units, log records
+with a `type` of their own around the event, and HAR WebSocket messages Chrome marks as errors or
+other tools write in base64."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui.protocol import Direction
+from tui.replay import load
+
+GOLDEN = Path(__file__).parent / "golden" / "replay"
+HAR = GOLDEN / "devtools.har"
+OWN_LOGGING = GOLDEN / "own-logging.jsonl"
+RT_TUI = str(Path(sys.executable).parent / "rt-tui")
+
+
+def _har(tmp_path: Path, edit: Any) -> Path:
+    """The golden DevTools HAR with its WebSocket entry's messages passed through `edit`."""
+    document = json.loads(HAR.read_text())
+    socket = next(e for e in document["log"]["entries"] if "_webSocketMessages" in e)
+    socket["_webSocketMessages"] = edit(copy.deepcopy(socket["_webSocketMessages"]))
+    path = tmp_path / "edited.har"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_a_log_that_times_only_some_lines_plays_on_one_clock_that_never_goes_back() -> None:
+    # The golden log times its wrapped lines (epoch seconds) and not its bare ones: read as they
+    # were, the clock jumped 56 years forward at line 3 and back to 0.005 s at line 6.
+    recording = load(OWN_LOGGING)
+    monos = [env.mono for env in recording.envelopes]
+    assert monos == sorted(monos)
+    assert 0.3 < recording.duration < 1.0  # 1.5 s → 1.9 s recorded, the untimed lines 1 ms apart
+    assert recording.envelopes[3].mono - recording.envelopes[2].mono == pytest.approx(0.06)
+
+
+def test_log_records_with_their_own_type_iso_times_and_milliseconds_read_as_the_events_inside(
+    tmp_path: Path,
+) -> None:
+    created = {"type": "session.created", "event_id": "event_1", "session": {"type": "realtime"}}
+    commit = {"type": "input_audio_buffer.commit"}
+    done = {"type": "response.done", "response": {"id": "resp_1", "status": "completed", "output": []}}
+    lines = [
+        {"type": "ws", "time": "2025-11-30T11:33:20.000Z", "direction": "in", "event": created},
+        {"type": "sent", "ts": 1764502400500, "data": json.dumps(commit)},  # Date.now(), and type as direction
+        {"type": "websocket.message", "timestamp": 1764502401_250_000_000, "message": done},  # time_ns()
+    ]
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    recording = load(path)
+    assert [env.type for env in recording.envelopes] == [
+        "session.created",
+        "input_audio_buffer.commit",
+        "response.done",
+    ]
+    assert [env.direction for env in recording.envelopes] == [Direction.IN, Direction.OUT, Direction.IN]
+    assert [round(env.mono - recording.envelopes[0].mono, 3) for env in recording.envelopes] == [0.0, 0.5, 1.25]
+    assert recording.envelopes[1].data == commit
+
+
+def test_a_line_that_is_an_unknown_event_with_a_data_field_stays_that_event(tmp_path: Path) -> None:
+    line = {"type": "future.thing", "data": {"type": "inner", "x": 1}}
+    path = tmp_path / "log.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    (env,) = load(path).envelopes
+    assert env.type == "future.thing"
+    assert env.data == line
+
+
+def test_a_browser_websocket_error_in_a_har_is_its_words_not_a_malformed_frame(tmp_path: Path) -> None:
+    def add_error(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        error = {"type": "error", "time": messages[-1]["time"] + 0.5, "opcode": -1, "data": "Invalid frame header"}
+        return [*messages, error]
+
+    path = _har(tmp_path, add_error)
+    recording = load(path)
+    fact = recording.envelopes[-2]
+    assert fact.direction is Direction.LOCAL
+    assert fact.type == "rt.connection"
+    assert fact.data["message"] == "the browser reported a WebSocket error: Invalid frame header"
+    assert "state" not in fact.data  # the connection's state is the closing fact's to say
+    assert [env.type for env in recording.envelopes].count("rt.malformed") == 1  # the golden's binary frame
+    done = subprocess.run([RT_TUI, "lint", "--json", str(path)], capture_output=True, text=True, timeout=60)
+    rules = [json.loads(line)["rule"] for line in done.stdout.splitlines()]
+    assert "malformed-client-frame" not in rules and "unknown-server-event" not in rules
+
+
+def test_har_messages_marked_base64_are_read_as_the_text_they_encode(tmp_path: Path) -> None:
+    def encode(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for message in messages:
+            if message["opcode"] == 1:
+                message["data"] = base64.b64encode(message["data"].encode()).decode()
+                message["encoding"] = "base64"
+        return messages
+
+    plain, encoded = load(HAR), load(_har(tmp_path, encode))
+    assert [(env.type, env.data) for env in encoded.envelopes] == [(env.type, env.data) for env in plain.envelopes]
+
+
+def test_a_har_whose_websockets_carry_no_messages_is_refused_in_plain_words_not_linted_clean(
+    tmp_path: Path,
+) -> None:
+    path = _har(tmp_path, lambda messages: [])
+    done = subprocess.run([RT_TUI, "lint", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "a HAR file without WebSocket messages: its WebSocket connection (wss://api.openai.com" in done.stderr
+    assert "carries none (nothing to replay)" in done.stderr
