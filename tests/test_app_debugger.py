@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import wave
+from functools import partial
 from pathlib import Path
 
 from textual.containers import VerticalScroll
@@ -272,8 +273,11 @@ async def test_its_frames_from_a_transcript_row_include_what_we_sent_to_make_it(
             shown = {(app.journal[i].direction.value, app.journal[i].type) for i in app.log_view.indices}
             assert ("out", made_by) in shown, (role, shown)
             assert ("in", "conversation.item.added") in shown
-            assert app.filter_bar.input.value == f"for:{item.id}" + (
-                f" | for:{item.response_id}" if item.response_id else ""
+            # A typed row also names its create by seq (2f2f048: the create names no item).
+            sent = f" | seq:{item.sent_seq}" if item.sent_seq is not None else ""
+            assert (
+                app.filter_bar.input.value
+                == f"for:{item.id}" + (f" | for:{item.response_id}" if item.response_id else "") + sent
             )
 
 
@@ -519,3 +523,48 @@ async def test_a_replay_s_findings_and_errors_fold_into_two_short_toasts(tmp_pat
         app.say("the disk is full", title="Capture failed", severity="error", timeout=30)
         assert [title for title, _ in notices(app)][-1] == "Capture failed"  # shown, not counted
         assert len(notices(app)) == 3
+
+
+def lines_in(path: Path, count: int) -> bool:
+    """`path` holds `count` whole lines."""
+    return path.read_text().count("\n") == count
+
+
+def audio_recording(path: Path) -> Path:
+    """A client's own log (one event a line): a session, two appends of audio, a commit."""
+    audio = base64.b64encode(bytes(4800)).decode()
+    events = [
+        {"type": "session.created", "session": {"id": "sess_1", "type": "realtime", "model": "gpt-realtime"}},
+        {"type": "input_audio_buffer.append", "event_id": "evt_1", "audio": audio},
+        {"type": "input_audio_buffer.append", "event_id": "evt_2", "audio": audio},
+        {"type": "input_audio_buffer.commit", "event_id": "evt_3"},
+    ]
+    path.write_text("".join(json.dumps(event) + "\n" for event in events))
+    return path
+
+
+async def test_enter_on_the_export_dialog_s_audio_choice_exports_with_that_choice(tmp_path: Path) -> None:
+    """Keyboard only: the dialog opens on the audio choice, and Enter there wrote nothing (it only
+    ticked the option; Tab, then Enter, was the way, and nothing said so). Enter now exports with
+    the highlighted choice, and the footer says so."""
+    recording = load(audio_recording(tmp_path / "own-log.jsonl"))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    async with app.run_test(size=(120, 32)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        await views_settled(pilot, app)
+        for name, keys, elided in (("tagged", ["down", "enter"], True), ("whole", ["enter"], False)):
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, ModalScreen), 5, "the export dialog")
+            footer = screen_text(app).splitlines()[-1]
+            assert "Export" in footer and "Cancel" in footer, footer
+            app.screen.query_one("#path").value = str(tmp_path / f"{name}.jsonl")  # type: ignore[attr-defined]
+            await pilot.press(*keys)
+            target = tmp_path / f"{name}.jsonl"
+            await wait_for(pilot, target.exists, 10, f"the {name} export")
+            await wait_for(pilot, partial(lines_in, target, 4), 5, "every line")
+            records = [json.loads(line) for line in target.read_text().splitlines()]
+            appends = [r for r in records if r["type"] == "input_audio_buffer.append"]
+            assert len(appends) == 2
+            assert all((r.get("elided") == "audio") is elided for r in appends), appends
+            assert not isinstance(app.screen, ModalScreen)

@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
@@ -22,6 +23,34 @@ class ExportRequest:
 
     path: str
     keep_audio: bool
+
+
+class AudioChoice(RadioSet):
+    """The audio choice, focused when the dialog opens: Enter takes the highlighted option and
+    exports (Textual's own Enter only ticked it, and nothing on screen said that Tab, then Enter,
+    was what wrote the file); space still only ticks it."""
+
+    BINDINGS = [
+        Binding("enter", "choose", "Export", id="export.choose"),
+        Binding("space", "toggle_button", "Tick", show=False),
+    ]
+
+    class Chosen(Message):
+        """Enter on an option: export, keeping the audio or not."""
+
+        def __init__(self, keep_audio: bool) -> None:
+            super().__init__()
+            self.keep_audio = keep_audio
+
+    def action_choose(self) -> None:
+        """Tick the highlighted option and ask for the export with it."""
+        highlighted = self._selected
+        if highlighted is None:  # nothing highlighted (no key moved yet): the ticked option holds
+            self.post_message(self.Chosen(self.pressed_button is None or self.pressed_button.id == "keep"))
+            return
+        self.action_toggle_button()
+        # The option's own id, not the buttons' values: the set turns the other one off later.
+        self.post_message(self.Chosen(self._nodes[highlighted].id == "keep"))
 
 
 class ExportDialog(ModalScreen[ExportRequest | None]):
@@ -48,7 +77,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         yield KeyFooter()  # this dialog's keys, not the screen's under it
         with Vertical():
             yield Static(Text(f"Export {what} as JSONL, secrets scrubbed."))
-            with RadioSet(id="audio"):
+            with AudioChoice(id="audio"):
                 yield RadioButton("keep audio (the frames whole, as on the wire)", value=True, id="keep")
                 yield RadioButton("replace audio by a size tag (small files)", id="tag")
             yield Input(self.default_path, id="path")
@@ -63,8 +92,15 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         if not path:
             self.query_one("#path", Input).focus()
             return
-        keep = self.query_one("#keep", RadioButton).value
-        self.dismiss(ExportRequest(path, keep))
+        self.dismiss(ExportRequest(path, self.query_one("#keep", RadioButton).value))
+
+    @on(AudioChoice.Chosen)
+    def _chosen(self, event: AudioChoice.Chosen) -> None:
+        path = self.query_one("#path", Input).value.strip()
+        if not path:
+            self.query_one("#path", Input).focus()
+            return
+        self.dismiss(ExportRequest(path, event.keep_audio))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
