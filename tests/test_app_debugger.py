@@ -568,3 +568,29 @@ async def test_enter_on_the_export_dialog_s_audio_choice_exports_with_that_choic
             assert len(appends) == 2
             assert all((r.get("elided") == "audio") is elided for r in appends), appends
             assert not isinstance(app.screen, ModalScreen)
+
+
+async def test_the_palette_s_frame_actions_say_to_select_a_frame_while_none_is(tmp_path: Path) -> None:
+    """With the log following (nothing selected), the palette's 'log: details', 'log: copy frame'…
+    did nothing at all when chosen: they say what to do now, and act once a frame is selected."""
+    recording = load(audio_recording(tmp_path / "own-log.jsonl"))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    async with app.run_test(size=(120, 32)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        await views_settled(pilot, app)
+
+        def command(title: str) -> object:
+            [found] = [c for c in app.get_system_commands(app.screen) if c.title == title]
+            return found.callback()
+
+        for title in ("log: details", "log: cause ↔ error", "log: copy frame", "log: transcript row"):
+            command(title)
+            await pilot.pause()
+            assert not isinstance(app.screen, ModalScreen), title
+            assert "Select a frame first" in notices(app)[-1][1], (title, notices(app))
+        app.event_log.focus()
+        await pilot.press("up")
+        command("log: details")
+        await wait_for(pilot, lambda: isinstance(app.screen, ModalScreen), 5, "the details")
+        assert isinstance(app.screen, EventDetail)

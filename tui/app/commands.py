@@ -53,10 +53,20 @@ class Commands(AppBase):
                 yield command
         yield SystemCommand("Screenshot", "Save an SVG screenshot in the session folder", self.action_save_screenshot)
         for title, help_text, target in PALETTE:
-            action = target.rsplit(".", 1)[-1].removeprefix("action_")
-            if self.check_action(action, ()) is not False:
-                yield SystemCommand(title, help_text, self._resolve(target))
+            owner, _, method = target.rpartition(".")
+            action = method.removeprefix("action_")
+            allowed = self.check_action(action, ())
+            if allowed is not False and owner:
+                # The widget's own say too: the log's frame keys need a frame to act on.
+                allowed = self._resolve(owner).check_action(action, ())
+            if allowed is False:
+                continue
+            # Dimmed (None): nothing is selected, and the action would silently do nothing.
+            yield SystemCommand(title, help_text, self._resolve(target) if allowed else self._select_first)
         yield from self.more_commands()
+
+    def _select_first(self) -> None:
+        self.say("Select a frame first: ↑ in the log selects the last one, Home the first.")
 
     def _resolve(self, target: str) -> Callable[[], Any]:
         """`"event_log.action_tail"` → that bound method."""
