@@ -120,6 +120,8 @@ class ProxyServer:
         self._numbers = itertools.count(1)
         self._server: Server | None = None
         self._pending: dict[ServerConnection, tuple[ClientConnection, ProxyConnection]] = {}
+        self._reapers: set[asyncio.Task[None]] = set()
+        """Tasks that close an upstream whose client never finished its handshake (kept referenced)."""
 
     @property
     def url(self) -> str:
@@ -145,6 +147,9 @@ class ProxyServer:
             max_size=self.max_frame_bytes,
             max_queue=64,
             server_header="rt-tui-proxy",
+            # Longer than the upstream's own open timeout: a slow upstream ends in a 502 that says
+            # why, not in the client's handshake cut off with no word (and no end) for the connection.
+            open_timeout=self.open_timeout + 5,
         )
         self.port = self._server.sockets[0].getsockname()[1] if self.port == 0 else self.port
 
@@ -208,7 +213,29 @@ class ProxyServer:
             self._finish(connection)
             return client.respond(http.HTTPStatus.BAD_GATEWAY, reason + "\n")
         self._pending[client] = (upstream, connection)
+        reaper = asyncio.get_running_loop().create_task(self._reap_if_never_opened(client))
+        self._reapers.add(reaper)
+        reaper.add_done_callback(self._reapers.discard)
         return None
+
+    async def _reap_if_never_opened(self, client: ServerConnection) -> None:
+        """Close the upstream of a client that left before its handshake finished.
+
+        A client that gives up while the upstream is still being opened (its own open timeout, a
+        Ctrl+C) never reaches `_relay`, so nothing else would close the upstream connection it
+        asked for: it would stay open (a live session with the service) until the proxy stops,
+        and its capture and its session in the app would wait for ever.
+        """
+        await asyncio.shield(client.connection_lost_waiter)
+        pending = self._pending.pop(client, None)
+        if pending is None:
+            return  # the relay took it, and closes it
+        upstream, connection = pending
+        with contextlib.suppress(Exception):
+            await upstream.close(1001, "client left before the connection opened")
+        message = "client left before its connection opened; closed the upstream connection"
+        connection.fact("rt.connection", message, state="closed")
+        self._finish(connection)
 
     def _upstream_headers(self, headers: Headers) -> tuple[list[tuple[str, str]], list[Subprotocol]]:
         """The client's headers as the upstream gets them: (name, value) pairs, so a header the
