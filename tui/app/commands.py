@@ -58,7 +58,8 @@ class Commands(AppBase):
             allowed = self.check_action(action, ())
             if allowed is not False and owner:
                 # The widget's own say too: the log's frame keys need a frame to act on.
-                allowed = self._resolve(owner).check_action(action, ())
+                widget: Any = self._resolve(owner)
+                allowed = widget.check_action(action, ())
             if allowed is False:
                 continue
             # Dimmed (None): nothing is selected, and the action would silently do nothing.
