@@ -48,6 +48,7 @@ from tui.protocol.envelope import utf8_size
 
 from .capture import CaptureWriter
 from .scrub import Scrubber
+from .streamed import DeltaGuard
 from .targets import Target
 from .wire import WireConnection
 
@@ -97,6 +98,7 @@ class RealtimeSession:
         self.target = target
         self.bus = bus
         self._scrub = Scrubber(target.secrets)
+        self._deltas = DeltaGuard(target.secrets)
         self._secrets = frozenset(target.secrets)
         self.capture = capture
         self.capture_error: str | None = None
@@ -362,8 +364,9 @@ class RealtimeSession:
                 self.dialect = server_dialect(data)
         elif env.type == "error" and field(data, "error").get("code") == "session_expired":
             self.expired = True
-        self._publish(env, wire if strict else None)
-        return env
+        guarded = self._deltas.envelope(env)  # a secret streamed across deltas, which no one frame holds
+        self._publish(guarded, wire if strict and guarded is env else None)
+        return guarded
 
     # -- helpers ----------------------------------------------------------------------------
 

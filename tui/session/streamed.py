@@ -1,0 +1,116 @@
+"""Keeping a secret out of text a server streams in pieces.
+
+The `Scrubber` looks at one frame at a time, but a transcript or a reply arrives as deltas that
+every view joins: a server reading the key back ("your key is sk-proj-…") splits it across
+deltas, none of which holds it whole, and the transcript, the log's run of deltas and the exports
+would show it joined. `DeltaGuard` follows each text stream (its type, item and content part):
+
+- a delta that ends with the start of a secret (at least `HOLD_MIN` characters of it) keeps that
+  start back and hands it on to the stream's next delta, so a secret completed there is replaced
+  whole (`[redacted]`), and one that never completes is left out (the stream's `.done` frame, which
+  carries the whole text, scrubbed as any frame, is what the views keep);
+- a secret that began in what was already shown (fewer than `HOLD_MIN` characters of it) is
+  replaced from where this delta takes it up.
+
+A frame it changes is written again from its data (the capture keeps the scrubbed frame, as for
+any scrubbed frame). Audio deltas are not text and are left alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import OrderedDict
+
+from tui.protocol import DIR_IN, Envelope
+from tui.protocol.events import AUDIO_FIELDS
+
+from .scrub import MIN_SECRET_LENGTH, REDACTED
+
+HOLD_MIN = 6
+"""The shortest start of a secret held back: shorter ones (`sk-pr`) say nothing about a key, and
+holding every `s` at a delta's end would move text between frames for nothing."""
+
+MAX_STREAMS = 256
+"""Streams followed at once; the oldest is forgotten first (a stream lives one response)."""
+
+_StreamKey = tuple[str, str, object]
+
+
+class DeltaGuard:
+    """Scrubs secrets split across the text deltas of a stream (see the module's docstring)."""
+
+    def __init__(self, secrets: tuple[str | None, ...] = ()) -> None:
+        self._secrets = sorted({s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+        self._longest = len(self._secrets[0]) if self._secrets else 0
+        self._held: dict[_StreamKey, str] = {}
+        self._shown: OrderedDict[_StreamKey, str] = OrderedDict()
+        """The end of each stream's text as shown (its last `longest - 1` characters)."""
+
+    def envelope(self, env: Envelope) -> Envelope:
+        """`env` itself, or a copy whose `delta` had a piece of a secret replaced or held back."""
+        if not self._secrets or env.direction != DIR_IN or not env.type.endswith(".delta"):
+            return env
+        delta = env.data.get("delta")
+        if not isinstance(delta, str) or AUDIO_FIELDS.get(env.type) == "delta":
+            return env
+        key: _StreamKey = (env.type, str(env.data.get("item_id")), env.data.get("content_index"))
+        shown = self._shown.pop(key, "")
+        text = self._held.pop(key, "") + delta
+        text, held = self._guard(shown, text)
+        self._shown[key] = (shown + text)[-(self._longest - 1) :]
+        if held:
+            self._held[key] = held
+        while len(self._shown) > MAX_STREAMS:
+            forgotten, _ = self._shown.popitem(last=False)
+            self._held.pop(forgotten, None)
+        if text == delta:
+            return env
+        data = {**env.data, "delta": text}
+        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return dataclasses.replace(env, data=data, raw=raw, wire_size=env.size)
+
+    def _guard(self, shown: str, text: str) -> tuple[str, str]:
+        """(what of `text` to show, what to hold back), given the stream's `shown` end."""
+        joined = shown + text
+        start = len(shown)
+        spans: list[tuple[int, int]] = []  # spans of `text` to replace
+        for secret in self._secrets:
+            at = joined.find(secret)
+            while at != -1:
+                spans.append((max(at, start) - start, at + len(secret) - start))
+                at = joined.find(secret, at + len(secret))
+        cut = _merged(spans)
+        held_from = self._held_from(joined, start, cut[-1][1] if cut else 0)
+        kept, held = text[:held_from], text[held_from:]
+        for begin, end in reversed(cut):
+            kept = kept[:begin] + REDACTED + kept[end:]
+        return kept, held
+
+    def _held_from(self, joined: str, start: int, after: int) -> int:
+        """Where in the delta (an index into `joined[start:]`) the held-back start of a secret
+        begins: the earliest position, at or past `after`, from which the rest of `joined` is the
+        start of a secret and at least `HOLD_MIN` long; the delta's length when there is none."""
+        # A start may begin in what was shown (`sk-pr`, too short to hold), unless a secret was cut.
+        first = start + after if after else max(len(joined) - self._longest + 1, 0)
+        found = len(joined)
+        for secret in self._secrets:
+            # Only where the secret's first HOLD_MIN characters are: one C-level search per secret.
+            at = joined.find(secret[:HOLD_MIN], first)
+            while at != -1 and at < found:
+                if secret.startswith(joined[at:]):
+                    found = at
+                    break
+                at = joined.find(secret[:HOLD_MIN], at + 1)
+        return max(found - start, after) if found < len(joined) else len(joined) - start
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching spans joined, in order."""
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted(spans):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((begin, end))
+    return merged
