@@ -430,3 +430,28 @@ async def test_a_summary_cut_at_the_pane_s_edge_ends_with_an_ellipsis() -> None:
         await wait_for(pilot, lambda: log.size.width == 200, 5, "the pane to widen")
         line = drawn(log)[0]
         assert response_id in line and "…" not in line
+
+
+async def test_a_linked_failure_says_what_went_wrong_before_where_it_came_from() -> None:
+    """At 120×32 the log pane's summary column is ~26 cells: every linked error read `← response.create
+    #3010 ·…` and every failed response `← response.create #5392 ·…`, whatever went wrong. The code
+    (or the status) comes first now, then the frame that caused it."""
+    app = LogApp()
+    async with app.run_test(size=(70, 20)) as pilot:
+        log = app.query_one(EventLog)
+        cancel = sent("response.cancel")
+        error = received("error", error={"code": "response_cancel_not_active", "event_id": cancel.data["event_id"]})
+        create = sent("response.create")
+        started = received("response.created", response={"id": "resp_1", "status": "in_progress"})
+        failure = {"type": "failed", "error": {"code": "server_error", "message": "The server had an error"}}
+        done = received("response.done", response={"id": "resp_1", "status": "failed", "status_details": failure})
+        app.feed([connecting(), cancel, error, create, started, done])
+        await pilot.pause()
+        lines = drawn(log)
+        assert "error                 response_cancel_not_activ" in lines[2], lines[2]
+        assert "response.done         failed: server_error" in lines[5], lines[5]
+        await pilot.resize_terminal(160, 20)
+        await pilot.pause()
+        lines = drawn(log)
+        assert f"response_cancel_not_active ← response.cancel #{cancel.seq}" in lines[2], lines[2]
+        assert f"failed: server_error: The server had an error ← response.create #{create.seq} · resp_1" in lines[5]

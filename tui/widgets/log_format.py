@@ -148,7 +148,7 @@ def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
         cause = links.cause_of.get(frame.index)
         if cause is not None:
             origin = journal[cause.cause]
-            summary = f"← {origin.type} #{origin.seq} · {summary}"
+            summary = linked_summary(frame, summary, f"← {origin.type} #{origin.seq}")
         effects = links.effects_of.get(frame.index)
         if effects:
             names = ", ".join(sorted({journal[link.effect].type for link in effects}))
@@ -160,6 +160,21 @@ def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
         number = data.get("connection")
         summary = f"━━ connection {number if type(number) is int else frame.epoch} ━━ {summary}"
     return summary
+
+
+def linked_summary(frame: Frame, summary: str, link: str) -> str:
+    """A failure's summary with the frame that caused it (`link`): what went wrong first, since a
+    narrow summary column shows only its start (at 120 columns every error read `← response.create
+    #3010 ·…`, whatever its code). An error's code (`code ← link · message`); a response's status
+    (`cancelled (client_cancelled) ← link · resp_…`); else the link, then the summary."""
+    response_id = frame.response_id
+    if response_id and summary.startswith(f"{response_id} · "):
+        return f"{summary[len(response_id) + 3 :]} {link} · {response_id}"
+    head, colon, rest = summary.partition(": ")
+    if " " in head or not head:  # not a code: the link, then what the frame says
+        return f"{link} · {summary}"
+    # `code: message` (or a bare code), as an error and a failed transcription read.
+    return f"{head} {link} · {rest}" if colon else f"{head} {link}"
 
 
 def run_label(journal: Journal, row: Row) -> str:
