@@ -115,3 +115,17 @@ def test_a_har_whose_websockets_carry_no_messages_is_refused_in_plain_words_not_
     assert done.stdout == ""
     assert "a HAR file without WebSocket messages: its WebSocket connection (wss://api.openai.com" in done.stderr
     assert "carries none (nothing to replay)" in done.stderr
+
+
+def test_a_json_array_of_events_reads_as_the_jsonl_of_them_does(tmp_path: Path) -> None:
+    lines = [json.loads(line) for line in OWN_LOGGING.read_text().splitlines()]
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps(lines, indent=2))  # `json.dump(events, f, indent=2)`
+    as_array, as_lines = load(path), load(OWN_LOGGING)
+    assert as_array.kind == "json"
+    assert [(e.direction, e.type, e.data, e.mono) for e in as_array.envelopes] == [
+        (e.direction, e.type, e.data, e.mono) for e in as_lines.envelopes
+    ]
+    done = subprocess.run([RT_TUI, "lint", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr  # the golden log's commit of 1 ms, found in both shapes
+    assert done.stdout.endswith("events.json: 8 frames (json), 1 finding, 1 error\n")

@@ -14,7 +14,8 @@ The format is detected from the content, never from the file name:
   guessed from the event type: client events were sent, the rest received), or a wrapper object
   (whose own `type`, if any, is not a Realtime event's) with the event under
   `event`/`data`/`message`/`frame`, a `direction`/`dir` and a time (seconds, milliseconds,
-  microseconds or nanoseconds since the epoch, or ISO 8601).
+  microseconds or nanoseconds since the epoch, or ISO 8601);
+- the same events or log records as one JSON array (`json.dump(events, f)`).
 
 Anything else is a :class:`ReplayError` with one line saying what the file is not.
 
@@ -97,7 +98,7 @@ class Recording:
     """A recorded session: its envelopes in order, what kind of file held them, secrets to scrub."""
 
     kind: str
-    """"capture", "har" or "jsonl"."""
+    """"capture", "har", "jsonl" or "json" (an array of events)."""
     envelopes: list[Envelope]
     path: Path
     """The file read (`<stdin>` for standard input)."""
@@ -325,6 +326,11 @@ def _frame_line(line: bytes, number: int, path: Path, position: int) -> tuple[En
         raise ReplayError(f"{where} is not UTF-8 text") from None
     except ValueError as exc:
         raise ReplayError(f"{where} is not JSON ({exc}): expected one Realtime event per line") from None
+    return _frame_value(value, text, where, position)
+
+
+def _frame_value(value: object, text: str, where: str, position: int) -> tuple[Envelope, float | None]:
+    """An event, or a log record around one (see the module docstring), read from its JSON `text`."""
     if not isinstance(value, dict):
         raise ReplayError(f"{where} is JSON {type(value).__name__}, not a Realtime event object")
     event: Any = value
@@ -390,6 +396,9 @@ def _read_har(stream: BinaryIO, path: Path) -> Recording:
     except (ValueError, RecursionError) as exc:
         kind = "not JSON" if isinstance(exc, ValueError) else str(exc)
         raise ReplayError(f"{path}: not an rt-tui capture, a HAR file or a JSONL of frames ({kind})") from None
+    if isinstance(document, list) and document and all(isinstance(value, dict) for value in document):
+        # `json.dump(events, f)`: the same events (or log records) as a JSONL's lines, in one array.
+        return Recording("json", _read_event_array(document, path), path)
     log = document.get("log") if isinstance(document, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
@@ -416,6 +425,20 @@ def _read_har(stream: BinaryIO, path: Path) -> Recording:
         raise ReplayError(f"{path}: a HAR file without WebSocket messages: {count} none (nothing to replay)")
     envelopes, notes = _timeline(connections)
     return Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes)
+
+
+def _read_event_array(document: list[Any], path: Path) -> list[Envelope]:
+    """A JSON array of events or log records, read as a JSONL of them is, element by element."""
+    envelopes: list[Envelope] = []
+    times: list[float | None] = []
+    for number, value in enumerate(document, start=1):
+        where = f"{path}: element {number} of the JSON array"
+        env, when = _frame_value(value, serialize(value) if isinstance(value, dict) else "", where, len(envelopes))
+        envelopes.append(env)
+        times.append(when)
+    if not envelopes:
+        raise ReplayError(f"{path}: an empty JSON array: no frames in it")
+    return _on_one_clock(envelopes, times)
 
 
 def _read_all(stream: BinaryIO) -> bytearray:
