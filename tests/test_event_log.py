@@ -455,3 +455,36 @@ async def test_a_linked_failure_says_what_went_wrong_before_where_it_came_from()
         lines = drawn(log)
         assert f"response_cancel_not_active ← response.cancel #{cancel.seq}" in lines[2], lines[2]
         assert f"failed: server_error: The server had an error ← response.create #{create.seq} · resp_1" in lines[5]
+
+
+async def test_a_jump_brings_the_frame_to_the_middle_of_the_pane_with_what_came_before_it() -> None:
+    """`c` from an error (or a find, a finding) to a frame off screen put it at the pane's edge: at
+    the top, what was sent right before it was out of view. It comes to the middle now; a frame
+    already on screen stays where it is."""
+    app = LogApp()
+    async with app.run_test(size=(120, 21)) as pilot:
+        log = app.query_one(EventLog)
+        cancel = sent("response.cancel")
+        filler = [received("rate_limits.updated") for _ in range(100)]
+        more = [received("rate_limits.updated") for _ in range(100)]
+        error = received("error", error={"code": "response_cancel_not_active", "event_id": cancel.data["event_id"]})
+        after = [received("rate_limits.updated") for _ in range(50)]
+        app.feed([connecting(), *filler, cancel, *more, error, *after])
+        log.focus()
+        await pilot.pause()
+        await pilot.press("home", *["down"] * 5)
+        assert log.scroll_offset.y == 0  # on screen: nothing scrolls
+        assert log.select_frame(202) and log.selected == 202  # the error, off screen below
+        await pilot.pause()
+        height = log.size.height
+        assert log.scroll_offset.y == 202 - height // 2
+        await pilot.press("c")
+        await pilot.pause()
+        assert log.selected == 101 and log.cursor_line == 101
+        assert log.scroll_offset.y == 101 - height // 2, (log.scroll_offset.y, height)
+        await pilot.press("c")  # back to the error, off screen below: to the middle too
+        await pilot.pause()
+        assert log.selected == 202 and log.scroll_offset.y == 202 - height // 2
+        top = log.scroll_offset.y
+        await pilot.press("up", "up")
+        assert log.scroll_offset.y == top  # moving on screen scrolls nothing

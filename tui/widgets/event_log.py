@@ -315,8 +315,9 @@ class EventLog(ScrollView, can_focus=True):
     def _line_at_cursor(self) -> Line | None:
         return self.view.line(self._cursor_line) if self._cursor_line is not None else None
 
-    def select_line(self, number: int) -> None:
-        """Select screen line `number` (clamped); selecting stops following."""
+    def select_line(self, number: int, *, center: bool = False) -> None:
+        """Select screen line `number` (clamped); selecting stops following. `center`: a line off
+        screen comes to the middle of the pane, not to its edge (a jump: see `select_frame`)."""
         count = self.view.line_count
         if not count:
             return
@@ -331,7 +332,7 @@ class EventLog(ScrollView, can_focus=True):
         self.tail = False
         self._update_title()
         self._keys_follow()
-        if self._scroll_to_line(number):
+        if self._scroll_to_line(number, center=center):
             self.refresh()
         else:
             # Only the lines whose highlight moved change (one, from following): a held arrow key
@@ -341,20 +342,28 @@ class EventLog(ScrollView, can_focus=True):
             self.refresh_line(number)
 
     def select_frame(self, index: int, *, expand: bool = True) -> bool:
-        """Select journal frame `index`, expanding the run that holds it; False if not shown."""
+        """Select journal frame `index`, expanding the run that holds it; False if not shown.
+
+        A jump (error ↔ cause, a find, a finding, a detail's linked frame): a frame off screen comes
+        to the middle of the pane, with what came before it and after it in view. At the pane's top
+        edge, "what did I send right before this error?" needed more keys.
+        """
         found = self.view.locate(index)
         if found is None:
             return False
         if found.member >= 0 and expand and not found.row.expanded:
             self.view.set_expanded(found.row, True)
             set_virtual_height(self, self.view.line_count)
-        self.select_line(self.view.line_of(found.row, found.member if found.row.expanded else -1))
+        self.select_line(self.view.line_of(found.row, found.member if found.row.expanded else -1), center=True)
         return True
 
-    def _scroll_to_line(self, number: int) -> bool:
-        """Scroll just enough to show screen line `number`; True when it scrolled."""
+    def _scroll_to_line(self, number: int, *, center: bool = False) -> bool:
+        """Scroll just enough to show screen line `number` (`center`: to the pane's middle, when it
+        is off screen); True when it scrolled."""
         top, height = self.scroll_offset.y, max(1, self.size.height)
-        if number < top:
+        if center and not top <= number < top + height:
+            self.scroll_to(y=max(0, number - height // 2), animate=False, immediate=True)
+        elif number < top:
             self.scroll_to(y=number, animate=False, immediate=True)
         elif number >= top + height:
             self.scroll_to(y=number - height + 1, animate=False, immediate=True)
