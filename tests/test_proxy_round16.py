@@ -1,13 +1,21 @@
-"""The proxy with a client that gives up while the upstream is still being opened."""
+"""The proxy with a client that gives up while the upstream is still being opened, and the headless
+proxy with a stdout nobody reads."""
 
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import threading
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request
 
 from tests.test_proxy import Recorder, proxy_for
+from tui.protocol import Direction, Envelope, local_envelope
+from tui.proxy import ProxyConnection
+from tui.proxy_cmd import FramePrinter
+from tui.session.scrub import Scrubber
 
 
 async def test_a_client_that_leaves_before_the_upstream_opens_gets_its_upstream_closed() -> None:
@@ -49,3 +57,41 @@ async def test_a_client_that_leaves_before_the_upstream_opens_gets_its_upstream_
             await server.close()
     closed = [env for env in recorder.envelopes[1] if env.data.get("state") == "closed"]
     assert closed[-1].data["message"] == "client left before its connection opened; closed the upstream connection"
+
+
+class _Stalled(io.StringIO):
+    """A stdout whose reader has stopped reading: a write blocks until `release`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.blocked = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.blocked.set()
+        self.release.wait(10)
+        return super().write(text)
+
+
+def test_frame_lines_a_stalled_stdout_missed_are_said_on_stderr_not_lost_in_silence() -> None:
+    class SmallPrinter(FramePrinter):
+        MAX_PENDING = 4000
+
+    out, err = _Stalled(), io.StringIO()
+    printer = SmallPrinter(out, err)
+    connection = ProxyConnection(1, "127.0.0.1:5000", "/v1/realtime", "upstream", Scrubber(()))
+    sink = printer.sink_for(connection)
+    sink(local_envelope("rt.connection", "connected", state="connecting", target=connection.label))
+    assert out.blocked.wait(10)  # the writer thread is stuck in the first line
+    for n in range(200):
+        raw = json.dumps({"type": "response.output_text.delta", "item_id": "item_1", "delta": f"word {n} "})
+        sink(Envelope(n + 2, Direction.IN, "response.output_text.delta", json.loads(raw), raw))
+    out.release.set()
+    printer.close()
+    written = out.getvalue().splitlines()
+    said = err.getvalue()
+    missed = 201 - len(written)
+    assert missed > 0
+    assert "rt-tui proxy: stdout is not read fast enough: frame lines are left out" in said
+    assert f"rt-tui proxy: {missed:,} frame lines left out of stdout, not read fast enough" in said
+    assert said.count("not read fast enough") == 2  # said once as it starts, then counted at the end

@@ -103,7 +103,7 @@ def run_proxy(settings: Settings, listen: str, *, json_out: bool) -> int:
 
 
 async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: TextIO) -> None:
-    printer = FramePrinter(out, err)
+    printer = FramePrinter(out, err, captured=settings.capture)
     async with proxy_target(settings) as target:
         server = ProxyServer(
             target,
@@ -132,14 +132,16 @@ class FramePrinter:
 
     Lines are handed to a writer thread: a consumer that reads stdout slowly (or not at all) must
     never stall the relay. Past `MAX_PENDING` characters waiting, lines are dropped and counted
-    (the capture files keep every frame).
+    (the capture files keep every frame), and stderr says so when it starts and how many at the end.
     """
 
     MAX_PENDING = 256 * 1024 * 1024
 
-    def __init__(self, out: TextIO, err: TextIO) -> None:
+    def __init__(self, out: TextIO, err: TextIO, *, captured: bool = True) -> None:
         self.out = OffLoopWriter(out, self.MAX_PENDING)
         self.err = OffLoopWriter(err, self.MAX_PENDING)
+        self._kept = "the capture files keep every frame" if captured else "with --no-capture, they are lost"
+        self._warned = False
 
     def sink_for(self, connection: ProxyConnection) -> Sink:
         """A sink for one connection: its own session model (with the linter) and its printer.
@@ -165,7 +167,13 @@ class FramePrinter:
                     **record_header(frame.seq, frame.direction, frame.mono - t0, frame.wall, frame.type, frame.size),
                 }
                 record["info" if frame.direction is Direction.LOCAL else "frame"] = data
-                self.out.write(strict_json.dumps(record) + "\n")
+                if not self.out.write(strict_json.dumps(record) + "\n") and not self._warned:
+                    # Said once as it starts (and counted at the end): a gap in the lines must not pass for
+                    # a quiet connection.
+                    self._warned = True
+                    self.err.write(
+                        f"rt-tui proxy: stdout is not read fast enough: frame lines are left out ({self._kept})\n"
+                    )
                 if frame.direction is Direction.LOCAL and _told_on_stderr(frame.type, data):
                     self.err.write(f"[conn {number}] connection: {printable(str(data.get('message', '')))}\n")
             self._findings(model, number)
@@ -181,9 +189,12 @@ class FramePrinter:
             self.err.write(f"[conn {number}] {format_finding(finding, model.journal)}\n")
 
     def close(self) -> None:
-        """Write what is pending and stop the writer threads."""
-        for writer in (self.out, self.err):
-            writer.close()
+        """Write what is pending, say how many lines stdout missed, and stop the writer threads."""
+        self.out.close()
+        if self.out.dropped:
+            count = f"{self.out.dropped:,} frame line{'s' if self.out.dropped != 1 else ''}"
+            self.err.write(f"rt-tui proxy: {count} left out of stdout, not read fast enough ({self._kept})\n")
+        self.err.close()
 
 
 def _told_on_stderr(event_type: str, data: dict[str, object]) -> bool:
@@ -209,14 +220,15 @@ class OffLoopWriter:
         self._thread = threading.Thread(target=self._run, name="rt-proxy-output", daemon=True)
         self._thread.start()
 
-    def write(self, text: str) -> None:
-        """Queue `text` (dropped and counted when too much is already waiting)."""
+    def write(self, text: str) -> bool:
+        """Queue `text`; False when it was dropped (and counted), too much being already waiting."""
         with self._lock:
             if self._pending + len(text) > self.max_pending:
                 self.dropped += 1
-                return
+                return False
             self._pending += len(text)
         self._queue.put(text)
+        return True
 
     def _run(self) -> None:
         while True:
