@@ -129,3 +129,13 @@ def test_a_json_array_of_events_reads_as_the_jsonl_of_them_does(tmp_path: Path) 
     done = subprocess.run([RT_TUI, "lint", str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1, done.stderr  # the golden log's commit of 1 ms, found in both shapes
     assert done.stdout.endswith("events.json: 8 frames (json), 1 finding, 1 error\n")
+
+
+def test_replay_json_puts_a_malformed_or_binary_frame_under_frame_as_proxy_json_does() -> None:
+    done = subprocess.run([RT_TUI, "replay", "--json", str(HAR)], capture_output=True, text=True, timeout=60)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    binary = next(line for line in lines if line["type"] == "rt.malformed")
+    assert binary["dir"] == "in"
+    assert binary["frame"] == {"type": "rt.malformed", "message": "binary frame of 8 bytes"}
+    assert "info" not in binary
+    assert all(("info" in line) == (line["dir"] == "local") for line in lines)

@@ -106,10 +106,10 @@ def _print_frames(
                 "size": frame.size,
             }
             data = journal.data(frame.index)
-            if frame.direction is Direction.LOCAL or frame.type.startswith("rt."):
-                record["info"] = data
-            else:
-                record["frame"] = data
+            # As `proxy --json` writes them: a frame sent or received goes under `frame` (rt-tui's note
+            # for one that did not parse or was binary), only a local fact under `info`, so one jq
+            # (`select(.dir == "out") | .frame.type`) reads both.
+            record["info" if frame.direction is Direction.LOCAL else "frame"] = data
             out.write(strict_json.dumps(record) + "\n")
         out.flush()
     except BrokenPipeError:
