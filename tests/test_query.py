@@ -139,6 +139,10 @@ def test_event_and_seq_predicates(pipeline: Pipeline) -> None:
         ("type>3", "type takes"),
         ("error.code~(", "bad regex"),
         ("()", "empty group"),
+        (")", "')' without '('"),  # was "empty group": there is no group
+        (") type:a", "')' without '('"),
+        ("type:a | )", "needs a term"),
+        ("(type:a | ())", "empty group"),
         ("seq:200..100", "the range is backwards (did you mean seq:100..200?)"),
         ("size:4k..1k", "backwards"),
     ],

@@ -76,6 +76,8 @@ class Query:
         self._links = links
         self._tokens = _tokenize(self.text)
         self._pos = 0
+        self._depth = 0
+        """Groups open at the parser's position (a `)` outside any is said so, not "empty group")."""
         node = self._parse_or() if self._tokens else _Node(lambda frame: True, 0, True)
         if self._pos < len(self._tokens):
             if self._tokens[self._pos].kind == "close":
@@ -131,6 +133,8 @@ class Query:
         while (token := self._peek()) is not None and token.kind not in ("or", "close"):
             terms.append(self._parse_term())
         if not terms:
+            if token is not None and token.kind == "close" and not self._depth:
+                raise QueryError("')' without '('")  # `)` or `) dir:in`: no group was open
             raise QueryError("empty group")
         if len(terms) == 1:
             return terms[0]
@@ -155,11 +159,13 @@ class Query:
         if token.kind == "open":
             if self._peek() is None:
                 raise QueryError("unclosed '('")  # before "empty group": the user has not finished
+            self._depth += 1
             node = self._parse_or()
             closing = self._peek()
             if closing is None or closing.kind != "close":
                 raise QueryError("unclosed '('")
             self._pos += 1
+            self._depth -= 1
             return node
         if token.kind == "close":
             raise QueryError("')' without '('")
