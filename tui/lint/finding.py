@@ -45,16 +45,16 @@ class Finding:
 
 
 def plain(value: str, limit: int = 300) -> str:
-    """`value` as one line of plain text: control characters escaped, cut to `limit` characters.
+    """`value` as one line of plain text: control characters shown as symbols, cut to `limit` characters.
 
     Event types, ids and error messages come from the wire; a newline in one must not break the
     one-finding-two-lines layout of `rt-tui lint`, and a megabyte of it must not flood a terminal.
+    Controls show as everywhere else server text is shown (`printable`: ESC as ␛, U+202E by name),
+    not as Python escapes a reader could take for the server's own text.
     """
     if len(value) > limit:
         value = value[: limit - 1] + "…"
-    if value.isprintable():
-        return value
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
+    return printable(value)
 
 
 def shown(value: object, limit: int = 60) -> str:
