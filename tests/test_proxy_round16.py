@@ -8,12 +8,16 @@ import io
 import json
 import threading
 
+import pytest
+from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 
+from tests.server_helpers import scripted_peer
 from tests.test_proxy import Recorder, proxy_for
 from tui.protocol import Direction, Envelope, local_envelope
-from tui.proxy import ProxyConnection
+from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget
 from tui.proxy_cmd import FramePrinter
 from tui.session.scrub import Scrubber
 
@@ -95,3 +99,39 @@ def test_frame_lines_a_stalled_stdout_missed_are_said_on_stderr_not_lost_in_sile
     assert "rt-tui proxy: stdout is not read fast enough: frame lines are left out" in said
     assert f"rt-tui proxy: {missed:,} frame lines left out of stdout, not read fast enough" in said
     assert said.count("not read fast enough") == 2  # said once as it starts, then counted at the end
+
+
+async def test_a_client_frame_over_the_limit_is_said_as_the_relays_1009_not_a_client_that_vanished() -> None:
+    upstream_close: list[int | None] = []
+    upstream_done = asyncio.Event()
+
+    async def upstream(ws: ServerConnection) -> None:
+        await ws.send('{"type":"session.created","session":{"id":"s"}}')
+        try:
+            await ws.wait_closed()
+        finally:
+            upstream_close.append(ws.close_code)
+            upstream_done.set()
+
+    recorder = Recorder()
+    async with scripted_peer(upstream) as url:
+        server = ProxyServer(ProxyTarget(url, "upstream"), port=0, on_connection=recorder, max_frame_bytes=1024)
+        await server.start()
+        try:
+            async with connect(server.url + "?model=gpt-realtime") as client:
+                await client.recv()
+                await client.send(json.dumps({"type": "input_audio_buffer.append", "audio": "A" * 2048}))
+                with pytest.raises(ConnectionClosed):
+                    await client.recv()
+                assert client.close_code == 1009
+            await asyncio.wait_for(upstream_done.wait(), 10)
+            await asyncio.wait_for(recorder.connections[0].closed.wait(), 10)
+        finally:
+            await server.close()
+    assert upstream_close == [1011]
+    closed = [env for env in recorder.envelopes[1] if env.data.get("state") == "closed"][-1]
+    assert closed.data["code"] == 1009
+    assert closed.data["message"].startswith("rt-tui closed the client connection with 1009: frame with ")
+    assert closed.data["message"].endswith(
+        "exceeds limit of 1024 bytes (--max-frame-mib raises the limit); closed the other side with 1011"
+    )

@@ -316,8 +316,18 @@ class ProxyServer:
         else:
             code, reason, who = 1011, "relay stopped", "rt-tui"
             closer, other = client, upstream
-        received = closer.protocol.close_rcvd
-        if received is None and who != "rt-tui":
+        received, sent = closer.protocol.close_rcvd, closer.protocol.close_sent
+        if received is None and sent is not None and who != "rt-tui":
+            # The relay closed that side itself (a frame over --max-frame-mib: 1009) and did not wait
+            # for its answer: that side did not vanish, and what went wrong is the relay's to say.
+            code = sent.code
+            send_code, send_reason = 1011, f"rt-tui closed the {who} connection with {sent.code}"
+            message = (
+                f"rt-tui closed the {who} connection with {sent.code}"
+                f"{': ' + sent.reason if sent.reason else ''}"
+                f"{' (--max-frame-mib raises the limit)' if sent.code == 1009 else ''}; closed the other side with 1011"
+            )
+        elif received is None and who != "rt-tui":
             # Gone without a close frame (a crash, a reset): the other side is told with 1011.
             send_code, send_reason = 1011, f"{who} connection lost without a close frame"
             message = f"{who} vanished without a close frame; closed the other side with 1011"
