@@ -139,3 +139,19 @@ def test_replay_json_puts_a_malformed_or_binary_frame_under_frame_as_proxy_json_
     assert binary["frame"] == {"type": "rt.malformed", "message": "binary frame of 8 bytes"}
     assert "info" not in binary
     assert all(("info" in line) == (line["dir"] == "local") for line in lines)
+
+
+def test_an_event_logged_with_its_direction_beside_its_fields_keeps_it_a_misspelt_client_event_is_an_error(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        {"type": "session.created", "session": {"type": "realtime", "id": "sess_1"}},
+        {"direction": "sent", "type": "input_audio_buffer.comit"},  # a typo the client sent
+    ]
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    typo = load(path).envelopes[1]
+    assert (typo.direction, typo.type) == (Direction.OUT, "input_audio_buffer.comit")
+    done = subprocess.run([RT_TUI, "lint", "--json", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1  # not an unknown server event (info), which passed CI
+    assert [json.loads(line)["rule"] for line in done.stdout.splitlines()] == ["unknown-client-event"]

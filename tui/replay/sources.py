@@ -355,8 +355,12 @@ def _frame_value(value: object, text: str, where: str, position: int) -> tuple[E
             break
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise ReplayError(f"{where} has no Realtime event (an object with a string 'type')")
-    for key in ("direction", "dir", "source", "from", "type"):
-        word = value.get(key) if event is not value else None
+    # A wrapper says its direction in any of these; an event logged with a `direction` or `dir`
+    # beside its own fields (no Realtime event has either) says it too, which matters for a type
+    # no dialect defines: a client's misspelt event must not pass for an unknown server event.
+    keys = ("direction", "dir", "source", "from", "type") if event is not value else ("direction", "dir")
+    for key in keys:
+        word = value.get(key)
         if isinstance(word, str) and word.lower() in _DIRECTION_WORDS:
             direction = _DIRECTION_WORDS[word.lower()]
             break
