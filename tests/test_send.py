@@ -388,6 +388,54 @@ def test_send_prints_a_refusal_and_a_close_reason_with_control_sequences_as_symb
     assert said in result.stderr, result.stderr
 
 
+def test_ctrl_c_prints_what_arrived_says_interrupted_and_exits_130(question_wav: Path) -> None:
+    """Ctrl+C while the reply is awaited: the transcript that arrived is printed (as after a drop),
+    stderr says why the rest is missing, no traceback, exit 130."""
+    import asyncio
+    import signal
+
+    from websockets.asyncio.server import ServerConnection
+
+    from tests.server_helpers import scripted_peer
+
+    async def run() -> subprocess.CompletedProcess[str]:
+        asked = asyncio.Event()
+
+        async def peer(ws: ServerConnection) -> None:
+            await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_s"}}))
+            async for message in ws:
+                kind = json.loads(message)["type"]
+                if kind == "session.update":
+                    heard = {"input": {"transcription": {"model": "whisper-1"}}}
+                    session = {"id": "sess_s", "type": "realtime", "audio": heard}
+                    await ws.send(json.dumps({"type": "session.updated", "session": session}))
+                elif kind == "input_audio_buffer.commit":
+                    user = {"id": "item_u", "type": "message", "role": "user", "content": [{"type": "input_audio"}]}
+                    added = {"type": "conversation.item.added", "previous_item_id": None, "item": user}
+                    await ws.send(json.dumps(added))
+                    done = {"item_id": "item_u", "content_index": 0, "transcript": "heard you"}
+                    await ws.send(json.dumps({"type": "conversation.item.input_audio_transcription.completed", **done}))
+                    # Committed last: `send` asks for the response once it is, so the transcript is in.
+                    await ws.send(json.dumps({"type": "input_audio_buffer.committed", "item_id": "item_u"}))
+                elif kind == "response.create":
+                    asked.set()  # and never answer it
+
+        async with scripted_peer(peer) as url:
+            process = await asyncio.create_subprocess_exec(
+                RT_TUI, "send", str(question_wav), "--url", url, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            await asyncio.wait_for(asked.wait(), 60)
+            process.send_signal(signal.SIGINT)
+            out, err = await asyncio.wait_for(process.communicate(), 30)
+            assert process.returncode is not None
+            return subprocess.CompletedProcess([], process.returncode, out.decode(), err.decode())
+
+    result = asyncio.run(run())
+    assert result.returncode == 130, result.stderr
+    assert result.stdout == "user: heard you\n"
+    assert result.stderr == "rt-tui send: interrupted\n"
+
+
 def test_refused_audio_is_said_once_and_the_turn_exits_1(question_wav: Path) -> None:
     """Audio the server refused (a long file overflowing its buffer drew 6,000 identical lines and
     could exit 0) is one line with the count, and the turn, answered on part of the file, exits 1."""

@@ -84,6 +84,8 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
         print(f"rt-tui send: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        # What arrived was printed (as after a drop); say why the rest is missing, no traceback.
+        print("rt-tui send: interrupted", file=sys.stderr)
         return 130
 
 
@@ -112,7 +114,9 @@ class _Turn:
                 missing = what if isinstance(what, str) else what()
                 raise SendFailed(f"timed out after {seconds(timeout)} waiting for {missing}")
             try:
-                env = await asyncio.wait_for(self.sub.get(), timeout=remaining)
+                # Not wait_for: on 3.11 it swallows a cancel (Ctrl+C) that lands as a frame arrives.
+                async with asyncio.timeout(remaining):
+                    env = await self.sub.get()
             except TimeoutError:
                 continue
             self._take(env)
@@ -194,7 +198,7 @@ class _Turn:
         """The server said the response is over, and whole (`response.done`, status completed)."""
         return self.response_done is not None and self.response_done.get("status") == "completed"
 
-    def print_partial(self, timeout: float) -> None:
+    def print_partial(self, timeout: float, *, interrupted: bool = False) -> None:
         """On failure, print whatever of both sides arrived (nothing with --json: frames are printed).
         A side still coming is marked `(incomplete)`; one the server finished is not (the
         conversation's text state and `response.done` say which, never the text)."""
@@ -204,7 +208,8 @@ class _Turn:
         assistant = self.assistant_text()
         if users:
             user = users[-1]
-            said = user.display_text if user.state in FINAL_USER_STATES else unfinished_transcript(user, timeout)
+            final = user.state in FINAL_USER_STATES
+            said = user.display_text if final else unfinished_transcript(user, timeout, interrupted=interrupted)
             say(f"user: {printable(said)}")
         if self.reply_completed():
             say(f"assistant: {printable(assistant) or '(no text)'}")
@@ -234,6 +239,10 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
             if reason is None:
                 raise
             raise SendFailed(reason) from exc
+        except asyncio.CancelledError:  # Ctrl+C cancels the turn: what arrived is still shown
+            turn.take_rest()  # frames that came before the key, not yet taken
+            turn.print_partial(timeout, interrupted=True)
+            raise
         except SendFailed:
             turn.print_partial(timeout)
             raise
@@ -249,13 +258,16 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
         return 1 if capture_error is not None else status
 
 
-def unfinished_transcript(user: Item, timeout: float) -> str:
+def unfinished_transcript(user: Item, timeout: float, *, interrupted: bool = False) -> str:
     """The user line of a transcript that never became final: the words that arrived, marked as the
-    assistant's reply is; or, with none, why there are none (the connection ended, or the timeout)."""
+    assistant's reply is; or, with none, why there are none (the connection ended, Ctrl+C, or the
+    timeout)."""
     if user.text.strip():
         return f"{user.text.strip()} (incomplete)"
     if user.state is TextState.INTERRUPTED:
         return user.display_text  # (the connection ended before any text arrived)
+    if interrupted:
+        return "(interrupted before the transcript arrived)"
     return f"(the transcript did not arrive within {seconds(timeout)})"
 
 
