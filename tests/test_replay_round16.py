@@ -155,3 +155,17 @@ def test_an_event_logged_with_its_direction_beside_its_fields_keeps_it_a_misspel
     done = subprocess.run([RT_TUI, "lint", "--json", str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1  # not an unknown server event (info), which passed CI
     assert [json.loads(line)["rule"] for line in done.stdout.splitlines()] == ["unknown-client-event"]
+
+
+def test_a_sessions_folder_replays_its_capture_and_another_folder_says_what_to_give(tmp_path: Path) -> None:
+    session = tmp_path / "20261201-095653-0f19ae"
+    session.mkdir()
+    (session / "frames.jsonl").write_bytes(OWN_LOGGING.read_bytes())
+    done = subprocess.run([RT_TUI, "lint", str(session)], capture_output=True, text=True, timeout=60)
+    assert done.stdout.endswith("frames.jsonl: 8 frames (jsonl), 1 finding, 1 error\n"), done.stderr
+    assert load(session).path == session / "frames.jsonl"
+    other = tmp_path / "other"
+    other.mkdir()
+    done = subprocess.run([RT_TUI, "replay", "--json", str(other)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == f"rt-tui replay: {other}: a directory without a frames.jsonl: give a recording file\n"

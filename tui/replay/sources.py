@@ -158,6 +158,13 @@ def _open(path: str | Path) -> tuple[Path, BinaryIO, bool]:
     if str(path) == STDIN:
         return STDIN_NAME, sys.stdin.buffer, False
     path = Path(path)
+    if path.is_dir():
+        # A session's folder (what `ls sessions/` shows): its capture is the recording.
+        from tui.session.capture import CaptureWriter
+
+        if not (path / CaptureWriter.FILENAME).is_file():
+            raise ReplayError(f"{path}: a directory without a {CaptureWriter.FILENAME}: give a recording file")
+        path = path / CaptureWriter.FILENAME
     try:
         stream = path.open("rb")
     except OSError as exc:
