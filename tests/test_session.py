@@ -224,6 +224,35 @@ async def test_a_server_that_echoes_the_key_never_gets_it_onto_the_bus_or_into_e
         assert SECRET not in str(info.value) and "Incorrect API key provided: [redacted]" in str(info.value)
 
 
+@pytest.mark.parametrize("padded", [f" {SECRET} ", f"{SECRET}\n", f"{SECRET}\r\n", f"\t{SECRET}"])
+async def test_a_key_with_spaces_or_a_line_end_is_sent_bare_and_scrubbed_as_echoed(padded: str, tmp_path: Path) -> None:
+    """RT_TUI_API_KEY read from a file or a .env keeps its line end or spaces. Sent padded, a line end
+    made the header invalid, and a server (HTTP strips a header's ends) echoed the bare key, which the
+    scrubber, looking for the padded one, left on the bus and in the capture."""
+
+    async def echo_key(ws: ServerConnection) -> None:
+        sent = ws.request.headers["Authorization"] if ws.request else ""
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_echo", "note": sent}}))
+        await ws.close(4001, f"bad {sent}"[:100])
+
+    async with scripted_peer(echo_key) as url:
+        bus = Bus()
+        sub = bus.subscribe(FRAMES)
+        folder = new_session_dir(tmp_path)
+        target = url_target(url, api_key=padded)
+        assert target.headers == {"Authorization": f"Bearer {SECRET}"}
+        session = RealtimeSession(target, bus, capture=CaptureWriter(folder, target.secrets))
+        await session.connect()
+        await asyncio.wait_for(session.wait_closed(), 3)
+    envs: list[Envelope] = sub.drain()
+    created = next(env for env in envs if env.type == "session.created")
+    assert created.data["session"]["note"] == "Bearer [redacted]"  # the key arrived, and was scrubbed
+    for env in envs:
+        assert SECRET not in env.raw and SECRET not in json.dumps(env.data), env
+    assert session.close_reason is not None and SECRET not in session.close_reason
+    assert SECRET not in (folder / "frames.jsonl").read_text()
+
+
 async def test_keys_go_where_they_belong_and_openai_s_never_goes_to_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
     """--url gets RT_TUI_API_KEY as a Bearer token, never OPENAI_API_KEY; Azure hosts get `api-key`."""
     from tui.config import Settings, TargetChoice

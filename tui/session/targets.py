@@ -70,6 +70,10 @@ def url_target(url: str, api_key: str | None = None, *, kind: str = "url", label
     if parts.scheme not in ("ws", "wss") or not parts.netloc:
         raise TargetError(f"not a WebSocket URL: {_safe_label(url)[0]!r} (expected ws://HOST:PORT/... or wss://...)")
     shown, in_url = _safe_label(url)
+    # A key pasted from a file or a .env keeps its line end or spaces: sent as they are, the server
+    # strips them (HTTP does) and may echo the bare key, which the scrubber, given the padded one,
+    # would not find; a line end also makes the header invalid. The key is the stripped text.
+    api_key = api_key.strip() if api_key else api_key
     headers: dict[str, str] = {}
     if api_key and not has_user_info(url):
         headers = {"api-key": api_key} if is_azure_url(url) else {"Authorization": f"Bearer {api_key}"}
