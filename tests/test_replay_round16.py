@@ -169,3 +169,30 @@ def test_a_sessions_folder_replays_its_capture_and_another_folder_says_what_to_g
     done = subprocess.run([RT_TUI, "replay", "--json", str(other)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr == f"rt-tui replay: {other}: a directory without a frames.jsonl: give a recording file\n"
+
+
+async def test_the_replay_app_shows_a_captures_cut_last_line_as_a_notice_not_only_behind_its_screen(
+    tmp_path: Path,
+) -> None:
+    from tests.app_helpers import notices, replay_shown
+    from tui.app import RtApp
+    from tui.config import Settings
+    from tui.replay import ReplayRequest
+    from tui.replay_cmd import with_capture_notes
+
+    lines = [
+        {"seq": 1, "dir": "in", "t": 0.0, "wall": 1.0, "type": "session.created", "size": 2, "frame": {}},
+        {"seq": 2, "dir": "out", "t": 0.1, "wall": 1.1, "type": "response.create", "size": 2, "frame": {}},
+    ]
+    path = tmp_path / "frames.jsonl"
+    path.write_bytes(b"".join(json.dumps(line).encode() + b"\n" for line in lines) + b'{"seq":3,"dir":"in","t":0.')
+    recording = load(path)
+    assert len(recording.notes) == 1
+    assert with_capture_notes(load(HAR)).envelopes == load(HAR).envelopes  # a HAR's notes are its facts
+    shown = with_capture_notes(recording)
+    assert [env.type for env in shown.envelopes] == ["session.created", "response.create", "rt.capture"]
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(shown))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await replay_shown(pilot, app)
+        assert ("Capture", recording.notes[0]) in notices(app)
+        assert "line 3 is cut short" in recording.notes[0]

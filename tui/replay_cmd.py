@@ -53,7 +53,27 @@ def replay(path: str, *, json_out: bool = False, speed: float | None = None, out
     from tui.config import Settings
     from tui.replay import ReplayRequest
 
-    return run_app(Settings(capture=False, playback=False), replay=ReplayRequest(recording, speed))
+    shown = with_capture_notes(recording)
+    return run_app(Settings(capture=False, playback=False), replay=ReplayRequest(shown, speed))
+
+
+def with_capture_notes(recording: Recording) -> Recording:
+    """The recording with each note about its capture file (a last line cut short) as a last local
+    fact, which the app shows as a notice when playback reaches it: printed on stderr, the note
+    would be hidden behind the app's screen until it quits. (A HAR's notes are in its connecting
+    facts already; `--json` and `lint` keep the file's own frames and say the notes on stderr.)"""
+    if recording.kind != "capture" or not recording.notes or not recording.envelopes:
+        return recording
+    from dataclasses import replace
+
+    from tui.protocol import Envelope, local_envelope
+
+    last = recording.envelopes[-1]
+    facts: list[Envelope] = []
+    for number, note in enumerate(recording.notes, start=1):
+        fact = local_envelope("rt.capture", note, notify=True)
+        facts.append(replace(fact, seq=last.seq + number, mono=last.mono, wall=last.wall))
+    return replace(recording, envelopes=[*recording.envelopes, *facts])
 
 
 def _is_standard_input(path: str) -> bool:
