@@ -465,3 +465,23 @@ def test_a_few_dropped_payloads_are_found_by_bisection_not_by_reading_the_file_t
     shuffled.write_bytes(b"".join(capture_line(env, envs[0].mono) for env in reversed(envs)))
     assert recover_payloads(shuffled, wanted) == found
     assert recover_payloads(path, {envs[-1].seq + 1}) == {}  # not there: nothing, after one pass
+
+
+def test_a_large_frame_that_is_not_audio_stays_searchable_while_audio_streams() -> None:
+    """A session.update with long instructions (over 4 KB) counted against the audio's budget: a few
+    minutes of audio later it was dropped, and a free-word filter or a find, which read a dropped
+    frame by its type and ids only, no longer found the words in it. Text has a budget of its own."""
+    policy = PayloadPolicy(small_bytes=1024, large_budget_bytes=8_000, text_budget_bytes=12_000)
+    pipeline = Pipeline(Journal(policy))
+    journal = pipeline.journal
+    instructions = "You are a helpful kitchen assistant. " * 150  # ~5.5 KB
+    update = sent("session.update", session={"type": "realtime", "instructions": instructions})
+    pipeline.ingest([update, *(sent("input_audio_buffer.append", audio=audio_b64(100)) for _ in range(40))])
+    assert not journal[0].payload_dropped
+    assert [f.index for f in journal if Query("kitchen", journal).match(f)] == [0]
+    assert journal.kept_large_bytes <= 8_000 and journal.kept_text_bytes == journal[0].size
+    # Text past its own budget goes, oldest first.
+    again = {"type": "realtime", "instructions": instructions}
+    pipeline.ingest([sent("session.update", session=again) for _ in range(2)])
+    assert journal[0].payload_dropped and not journal[41].payload_dropped and not journal[42].payload_dropped
+    assert journal.kept_text_bytes == journal[41].size + journal[42].size

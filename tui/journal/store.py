@@ -34,6 +34,12 @@ class PayloadPolicy:
     """Bytes of audio and other large payloads kept, newest first (about four minutes of a
     conversation's audio, base64 included); older ones are dropped and read back from the capture
     file when asked for (a detail view, an export)."""
+    text_budget_bytes: int = 64 * 1024 * 1024
+    """Bytes of large payloads that are not audio (a session.update with long instructions and
+    tools, a long reply's done events) kept, newest first, apart from the audio's budget: a free-word
+    filter and a find read them (a dropped payload is searched by its type and ids only), and an
+    hour of audio pushed them out within minutes, instructions first. Never less than
+    `large_budget_bytes`."""
     parsed_recent: int = 4096
     """Small frames whose parsed JSON is kept as received; older ones are re-parsed when read."""
     reparse_cache: int = 512
@@ -187,6 +193,9 @@ class Journal:
         self._large: deque[int] = deque()
         """Indices of kept large payloads, oldest first."""
         self._large_bytes = 0
+        self._large_text: deque[int] = deque()
+        """Indices of kept large payloads that are not audio, oldest first (their own budget)."""
+        self._large_text_bytes = 0
         self._parsed: deque[int] = deque()
         """Indices whose `data` is kept from ingestion, oldest first."""
         self._reparsed: OrderedDict[int, dict[str, Any]] = OrderedDict()
@@ -251,11 +260,20 @@ class Journal:
         self._sent_id.append(sent_id)
         if env.binary is not None:
             self._binary[index] = env.binary
-        if large:
+        if large and (etype in AUDIO_FIELDS or env.binary is not None):
             self._large.append(index)
             self._large_bytes += size
             while self._large_bytes > policy.large_budget_bytes and len(self._large) > 1:
                 self._drop(self._large.popleft())
+        elif large:
+            self._large_text.append(index)
+            self._large_text_bytes += size
+            # Never less than the audio's budget (a policy that keeps every payload keeps these too).
+            budget = max(policy.text_budget_bytes, policy.large_budget_bytes)
+            while self._large_text_bytes > budget and len(self._large_text) > 1:
+                oldest = self._large_text.popleft()
+                self._large_text_bytes -= self._size[oldest]
+                self._drop(oldest, audio=False)
         elif not local:
             parsed = self._parsed
             parsed.append(index)
@@ -272,8 +290,9 @@ class Journal:
             self._names.append(name)
         return found
 
-    def _drop(self, index: int) -> None:
-        self._large_bytes -= self._size[index]
+    def _drop(self, index: int, *, audio: bool = True) -> None:
+        if audio:
+            self._large_bytes -= self._size[index]
         self._raw[index] = None
         self._data[index] = None
         self._binary.pop(index, None)
@@ -392,8 +411,13 @@ class Journal:
 
     @property
     def kept_large_bytes(self) -> int:
-        """Bytes of large payloads held in memory."""
+        """Bytes of large payloads held in memory (audio and binary frames; others: `kept_text_bytes`)."""
         return self._large_bytes
+
+    @property
+    def kept_text_bytes(self) -> int:
+        """Bytes of large payloads other than audio held in memory."""
+        return self._large_text_bytes
 
 
 def _nested_id(data: dict[str, Any], key: str) -> str | None:
