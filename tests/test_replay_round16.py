@@ -196,3 +196,48 @@ async def test_the_replay_app_shows_a_captures_cut_last_line_as_a_notice_not_onl
         await replay_shown(pilot, app)
         assert ("Capture", recording.notes[0]) in notices(app)
         assert "line 3 is cut short" in recording.notes[0]
+
+
+def _with_dev_server_socket(tmp_path: Path, *, keep_realtime: bool) -> Path:
+    """The golden HAR with the page's Vite reload socket saved beside (or instead of) the Realtime one."""
+    document = json.loads(HAR.read_text())
+    reload_socket = {
+        "startedDateTime": "2025-11-30T11:33:19.000Z",
+        "request": {"url": "ws://localhost:5173/?token=vite-token-123", "headers": []},
+        "_webSocketMessages": [
+            {"type": "receive", "time": 1764500000.0, "opcode": 1, "data": '{"type":"connected"}'},
+            {"type": "send", "time": 1764500001.0, "opcode": 1, "data": '{"type":"custom","event":"vite:x"}'},
+            {"type": "receive", "time": 1764500030.0, "opcode": 1, "data": '{"type":"ping"}'},
+        ],
+    }
+    entries = document["log"]["entries"] if keep_realtime else []
+    document["log"]["entries"] = [reload_socket, *entries]
+    path = tmp_path / "page.har"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_a_pages_other_websocket_in_the_har_is_left_out_with_a_note_not_linted_as_realtime(tmp_path: Path) -> None:
+    path = _with_dev_server_socket(tmp_path, keep_realtime=True)
+    recording, golden = load(path), load(HAR)
+    assert [(e.type, e.data, e.mono) for e in recording.envelopes] == [
+        (e.type, e.data, e.mono) for e in golden.envelopes
+    ]
+    assert recording.notes == [
+        "left out the WebSocket connection to ws://localhost:5173/?token=***: none of its 3 messages is a "
+        "Realtime event (another socket of the page)"
+    ]
+    done = subprocess.run([RT_TUI, "lint", "--json", str(path)], capture_output=True, text=True, timeout=60)
+    rules = [json.loads(line)["rule"] for line in done.stdout.splitlines()]
+    assert rules == ["item-create-audio-not-transcribed", "wav-header-in-audio"]  # the golden's, no more
+    assert "vite-token-123" not in done.stdout + done.stderr
+
+
+def test_a_har_whose_websockets_carry_no_realtime_event_is_refused_in_plain_words(tmp_path: Path) -> None:
+    path = _with_dev_server_socket(tmp_path, keep_realtime=False)
+    done = subprocess.run([RT_TUI, "lint", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        f"rt-tui lint: {path}: a HAR file whose WebSocket connections carry no Realtime event "
+        "(ws://localhost:5173/?token=***): nothing to replay\n"
+    )

@@ -9,7 +9,8 @@ The format is detected from the content, never from the file name:
   `_webSocketMessages` (`type` send/receive, `time`, `opcode` 1 text / 2 binary, `data`, base64
   for a binary message or one marked `"encoding": "base64"`; Chrome's `type` "error" messages are
   its own words about the socket, shown as a fact); each WebSocket connection becomes a connection
-  of its own in the replay;
+  of its own in the replay, but for the page's other sockets (a dev server's reload socket), whose
+  messages hold no Realtime event and whose URL does not say realtime: they are left out, with a note;
 - a JSONL of frames, as people's own logging writes it: one Realtime event per line (direction
   guessed from the event type: client events were sent, the rest received), or a wrapper object
   (whose own `type`, if any, is not a Realtime event's) with the event under
@@ -60,6 +61,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
+from urllib.parse import urlsplit
 
 from tui.protocol import Direction, Envelope, FrameError, local_envelope, parse
 from tui.protocol.codec import serialize
@@ -419,12 +421,29 @@ def _read_har(stream: BinaryIO, path: Path) -> Recording:
         raise ReplayError(f"{path}: a HAR file without WebSocket messages (export it with them from DevTools)")
     secrets: list[str] = []
     connections: list[_Socket] = []
+    others: list[_Socket] = []
     for entry in sockets:
         found = entry.get("request")
         request: dict[str, Any] = found if isinstance(found, dict) else {}
-        label, url_secrets = _url_facts(str(request.get("url") or ""))
-        secrets += _header_secrets(request) + url_secrets
-        connections.append(_socket(entry, label))
+        url = str(request.get("url") or "")
+        label, url_secrets = _url_facts(url)
+        secrets += _header_secrets(request) + url_secrets  # scrubbed whichever socket revealed them
+        socket = _socket(entry, label)
+        realtime = "realtime" in urlsplit(url).path.lower() or any(_known_event(m.type) for m in socket.messages)
+        (connections if realtime or not socket.messages else others).append(socket)
+    notes: list[str] = []
+    if others and not connections:
+        labels = ", ".join(socket.label for socket in others)
+        raise ReplayError(
+            f"{path}: a HAR file whose WebSocket connections carry no Realtime event ({labels}): nothing to replay"
+        )
+    for socket in others:
+        # A page's other sockets (a dev server's reload socket, analytics) are saved in the same
+        # HAR: judged as Realtime traffic, every event they sent would be an unknown-client-event error.
+        notes.append(
+            f"left out the WebSocket connection to {socket.label}: none of its {len(socket.messages)} messages "
+            "is a Realtime event (another socket of the page)"
+        )
     if not any(connection.messages for connection in connections):
         # Nothing was said on any socket: a replay would be empty and a lint "clean", which says
         # nothing about the client. Said as plainly as a HAR without WebSocket entries.
@@ -434,8 +453,8 @@ def _read_har(stream: BinaryIO, path: Path) -> Recording:
             else (f"its WebSocket connection ({connections[0].label}) carries")
         )
         raise ReplayError(f"{path}: a HAR file without WebSocket messages: {count} none (nothing to replay)")
-    envelopes, notes = _timeline(connections)
-    return Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes)
+    envelopes, late = _timeline(connections)
+    return Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes + late)
 
 
 def _read_event_array(document: list[Any], path: Path) -> list[Envelope]:
