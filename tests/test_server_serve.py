@@ -133,6 +133,20 @@ async def test_the_key_from_the_environment_needs_no_warning() -> None:
     assert_never_printed(served)
 
 
+@pytest.mark.parametrize("padded", [f"{KEY}\n", f"  {KEY}\r\n", f"\t{KEY} "])
+async def test_a_key_from_the_environment_or_argv_with_a_line_end_or_spaces_is_the_key_stripped(padded: str) -> None:
+    """`export RT_TUI_SIM_API_KEY="$(cat key)"` or a .env line keeps a line end or spaces: the key
+    file's line is stripped, and so is the variable (a padded key refused every client, the key
+    sent as it is written)."""
+    async with serving(env={"RT_TUI_SIM_API_KEY": padded}) as served:
+        accepted = await session_with(served.url, KEY)
+        refused = await session_with(served.url, None)
+    assert (accepted, refused) == (("session.created", None), ("error", 3000))
+    async with serving("--api-key", padded) as served:
+        accepted = await session_with(served.url, KEY)
+    assert accepted == ("session.created", None)
+
+
 @pytest.mark.parametrize(
     ("content", "says"),
     [(None, "cannot read the key file"), ("\n  \n", "has no key on its first line"), (b"\xff\xfe", "not a UTF-8")],

@@ -62,7 +62,9 @@ def serve(
     except KeyFileError as err:
         print(f"rt-tui serve: {err}", file=sys.stderr)
         return 2
-    key = key or os.environ.get(API_KEY_ENV) or None
+    # Stripped as the key file's line is (and as clients strip theirs): `export VAR="$(cat f)"` or a
+    # .env line keeps a line end or spaces, and a padded key refused every client that sent the key.
+    key = (key or os.environ.get(API_KEY_ENV) or "").strip() or None
     if max_frame_mib < 1:
         print("rt-tui serve: --max-frame-mib must be at least 1 MiB", file=sys.stderr)
         return 2
