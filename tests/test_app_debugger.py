@@ -594,3 +594,19 @@ async def test_the_palette_s_frame_actions_say_to_select_a_frame_while_none_is(t
         command("log: details")
         await wait_for(pilot, lambda: isinstance(app.screen, ModalScreen), 5, "the details")
         assert isinstance(app.screen, EventDetail)
+
+
+async def test_the_palette_s_screenshot_says_where_a_replay_s_goes(tmp_path: Path) -> None:
+    """A replay has no session folder: the palette said 'in the session folder' and the file went
+    to the data folder's saved/. It says where it goes now."""
+    recording = load(audio_recording(tmp_path / "own-log.jsonl"))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    async with app.run_test(size=(120, 32)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        [command] = [c for c in app.get_system_commands(app.screen) if c.title == "Screenshot"]
+        assert command.help == "Save an SVG screenshot in the data folder's saved/"
+        command.callback()
+        await pilot.pause()
+        [(_, said)] = [n for n in notices(app) if n[0] == "Screenshot"]
+        assert f"{Path(said.split(' to ', 1)[1]).parent.name}/" == "saved/", said

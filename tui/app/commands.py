@@ -51,7 +51,9 @@ class Commands(AppBase):
         for command in super().get_system_commands(screen):
             if command.title.lower() != "screenshot":
                 yield command
-        yield SystemCommand("Screenshot", "Save an SVG screenshot in the session folder", self.action_save_screenshot)
+        # Where it goes: a replay, or a session without a capture, has no session folder.
+        where = "in the session folder" if self.capture is not None else "in the data folder's saved/"
+        yield SystemCommand("Screenshot", f"Save an SVG screenshot {where}", self.action_save_screenshot)
         for title, help_text, target in PALETTE:
             owner, _, method = target.rpartition(".")
             action = method.removeprefix("action_")
@@ -95,7 +97,8 @@ class Commands(AppBase):
         self.keep_text(to_json(self.conversation.ordered()), f"transcript-{time.strftime('%H%M%S')}.json", copy=False)
 
     def action_save_screenshot(self) -> None:
-        """Save an SVG screenshot in the session folder (no Downloads folder needed)."""
+        """Save an SVG screenshot in the session folder, else the data folder's saved/ (no Downloads
+        folder needed)."""
         folder = output_folder(self.capture.folder if self.capture is not None else None)
         try:
             path = self.save_screenshot(path=str(folder))
