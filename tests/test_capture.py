@@ -450,6 +450,7 @@ async def test_the_capture_writes_each_text_frame_s_own_wire_bytes(
         (b'{"seq":1,"dir":"sideways","t":0,"wall":0,"type":"x","size":1,"raw":"x"}\n', "unknown direction"),
         (b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":1}\n', "has no 'frame', 'raw' or 'raw_b64'"),
         (b"\xff\xfe\n", "line 1 is not UTF-8 text"),
+        (None, "line 3 holds NUL bytes (data lost on the disk, as after a power cut): a damaged capture"),
         (b'{"seq":1,"dir":"in"\n{"seq":2}\n', "line 1 is not JSON (Expecting ',' delimiter): not an rt-tui"),
     ],
 )
@@ -457,9 +458,10 @@ def test_a_file_that_is_not_a_good_capture_gives_one_clear_line(
     tmp_path: Path, content: bytes | None, expected: str
 ) -> None:
     path = tmp_path / "frames.jsonl"
-    if content is None:  # two good lines, then one cut in its middle
+    if content is None:  # two good lines, then one cut in its middle, or zeroed (as after a power cut)
         good = b"".join(capture_line(frame({"type": "vendor.x", "n": n}), 0.0) for n in range(3))
-        content = good[:-20]
+        zeroed = "NUL" in expected
+        content = good[: good.rindex(b"\n", 0, -1) + 1] + b"\0" * 40 + b"\n" + good if zeroed else good[:-20]
     path.write_bytes(content)
     with pytest.raises(CaptureError) as info:
         read_capture(path)

@@ -475,6 +475,10 @@ def _cut_short(where: str, number: int, what: str) -> CaptureError:
 def _envelope(line: bytes, number: int, path: Path) -> Envelope:
     where = f"{path}: line {number}"
     what = "not an rt-tui capture file" if number == 1 else "a damaged capture"
+    if b"\0" in line and line.endswith(b"\n"):
+        # What a file system leaves where writes were lost (a power cut), never in a line rt-tui
+        # wrote; json.loads would read the bytes as UTF-16 and call them "not UTF-8 text".
+        raise CaptureError(f"{where} holds NUL bytes (data lost on the disk, as after a power cut): {what}")
     try:
         record = json.loads(line)
     except UnicodeDecodeError as exc:
