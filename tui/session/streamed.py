@@ -36,6 +36,8 @@ MAX_STREAMS = 256
 
 _StreamKey = tuple[str, str, object]
 
+_AUDIO_DELTAS = frozenset(kind for kind, name in AUDIO_FIELDS.items() if name == "delta")
+
 
 class DeltaGuard:
     """Scrubs secrets split across the text deltas of a stream (see the module's docstring)."""
@@ -49,10 +51,10 @@ class DeltaGuard:
 
     def envelope(self, env: Envelope) -> Envelope:
         """`env` itself, or a copy whose `delta` had a piece of a secret replaced or held back."""
-        if not self._secrets or env.direction != DIR_IN or not env.type.endswith(".delta"):
-            return env
+        if not self._secrets or env.type in _AUDIO_DELTAS or not env.type.endswith(".delta"):
+            return env  # audio deltas first: most of a session's frames, and never text
         delta = env.data.get("delta")
-        if not isinstance(delta, str) or AUDIO_FIELDS.get(env.type) == "delta":
+        if not isinstance(delta, str) or env.direction != DIR_IN:
             return env
         key: _StreamKey = (env.type, str(env.data.get("item_id")), env.data.get("content_index"))
         shown = self._shown.pop(key, "")
