@@ -488,3 +488,22 @@ async def test_a_jump_brings_the_frame_to_the_middle_of_the_pane_with_what_came_
         top = log.scroll_offset.y
         await pilot.press("up", "up")
         assert log.scroll_offset.y == top  # moving on screen scrolls nothing
+
+
+async def test_n_and_shift_n_without_a_find_both_say_to_press_slash_first() -> None:
+    """`N` (and the palette's 'log: find previous') with no find did nothing at all, where `n` said
+    what to do."""
+    notices: list[str] = []
+
+    class NoticeApp(LogApp):
+        def on_event_log_notice(self, event: EventLog.Notice) -> None:
+            notices.append(event.text)
+
+    app = NoticeApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        app.feed([connecting(), received("session.updated")])
+        log = app.query_one(EventLog)
+        log.focus()
+        await pilot.press("n", "N")
+        await pilot.pause()
+    assert notices == ["nothing to find: press / first"] * 2

@@ -543,7 +543,9 @@ class EventLog(ScrollView, can_focus=True):
 
     def action_find_previous(self) -> None:
         """The previous match."""
-        if self.finder is not None and self.find(forward=False) is None:
+        if self.finder is None:
+            self.post_message(self.Notice("nothing to find: press / first"))  # as `n` says
+        elif self.find(forward=False) is None:
             self.post_message(self.Notice(f"{self.finder.text!r} is not in the frames shown"))
 
     # -- for tests and exports --------------------------------------------------------------
