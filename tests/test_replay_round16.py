@@ -241,3 +241,31 @@ def test_a_har_whose_websockets_carry_no_realtime_event_is_refused_in_plain_word
         f"rt-tui lint: {path}: a HAR file whose WebSocket connections carry no Realtime event "
         "(ws://localhost:5173/?token=***): nothing to replay\n"
     )
+
+
+def test_a_log_that_also_records_other_things_keeps_its_events_and_says_what_it_left_out(tmp_path: Path) -> None:
+    events = OWN_LOGGING.read_text().splitlines()
+    other = json.dumps({"level": "info", "msg": "microphone opened", "device": "default"})
+    path = tmp_path / "app.log.jsonl"
+    path.write_text("\n".join([other, *events[:3], other, *events[3:]]) + "\n")
+    recording, golden = load(path), load(OWN_LOGGING)
+    assert [(e.type, e.data) for e in recording.envelopes] == [(e.type, e.data) for e in golden.envelopes]
+    assert recording.notes == [
+        "left out 2 lines with no Realtime event (lines 1, 5): the log's records of other things"
+    ]
+    done = subprocess.run([RT_TUI, "lint", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.stdout.endswith("app.log.jsonl: 8 frames (jsonl), 1 finding, 1 error\n")
+    assert "rt-tui lint: note: left out 2 lines with no Realtime event" in done.stderr
+    as_array = tmp_path / "app.log.json"
+    as_array.write_text(json.dumps([json.loads(line) for line in path.read_text().splitlines()]))
+    assert load(as_array).notes == [
+        "left out 2 elements with no Realtime event (elements 1, 5): the log's records of other things"
+    ]
+
+
+def test_a_log_with_no_realtime_event_at_all_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "app.log.jsonl"
+    path.write_text('{"level":"info","msg":"a"}\n{"level":"info","msg":"b"}\n')
+    done = subprocess.run([RT_TUI, "lint", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "line 1 has no Realtime event (an object with a string 'type')" in done.stderr

@@ -15,7 +15,8 @@ The format is detected from the content, never from the file name:
   guessed from the event type: client events were sent, the rest received), or a wrapper object
   (whose own `type`, if any, is not a Realtime event's) with the event under
   `event`/`data`/`message`/`frame`, a `direction`/`dir` and a time (seconds, milliseconds,
-  microseconds or nanoseconds since the epoch, or ISO 8601);
+  microseconds or nanoseconds since the epoch, or ISO 8601); the log's records of other things
+  (JSON objects with no event in them) are left out, with a note;
 - the same events or log records as one JSON array (`json.dump(events, f)`).
 
 Anything else is a :class:`ReplayError` with one line saying what the file is not.
@@ -193,7 +194,8 @@ def _read(shown: Path, stream: BinaryIO) -> Recording:
         if _is_capture_record(first):
             notes: list[str] = []
             return Recording("capture", _read_capture(whole, shown, notes.append), shown, notes=notes)
-        return Recording("jsonl", _read_frames_jsonl(whole, shown), shown)
+        notes = []
+        return Recording("jsonl", _read_frames_jsonl(whole, shown, notes.append), shown, notes=notes)
     return _read_har(whole, shown)
 
 
@@ -279,18 +281,54 @@ def guess_direction(event_type: str) -> Direction:
     return Direction.OUT if event_type in GA_CLIENT_EVENTS or event_type in BETA_TO_GA_CLIENT else Direction.IN
 
 
-def _read_frames_jsonl(lines: Iterable[bytes], path: Path) -> list[Envelope]:
-    """One envelope per event line, on a clock that never goes back (see `_on_one_clock`)."""
+def _read_frames_jsonl(lines: Iterable[bytes], path: Path, note: Callable[[str], None]) -> list[Envelope]:
+    """One envelope per event line, on a clock that never goes back (see `_on_one_clock`); the log's
+    records of other things (JSON objects with no event) are left out, with a `note`."""
     envelopes: list[Envelope] = []
     times: list[float | None] = []
+    others: list[int] = []
+    first: _NoEvent | None = None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        env, when = _frame_line(line, number, path, len(envelopes))
+        try:
+            env, when = _frame_line(line, number, path, len(envelopes))
+        except _NoEvent as exc:
+            others.append(number)
+            first = first or exc
+            continue
         envelopes.append(env)
         times.append(when)
+    if others:
+        return _events_only(envelopes, times, others, first, "line", note)
     if not envelopes:
         raise ReplayError(f"{path}: no frames in it")
+    return _on_one_clock(envelopes, times)
+
+
+class _NoEvent(ReplayError):
+    """A JSON object that holds no Realtime event: a log's record of something else."""
+
+
+def _events_only(
+    envelopes: list[Envelope],
+    times: list[float | None],
+    others: list[int],
+    first: _NoEvent | None,
+    unit: str,
+    note: Callable[[str], None],
+) -> list[Envelope]:
+    """The events of a log that also records other things: those records are left out, and said.
+    A log with no event at all is refused with the first record's reason."""
+    if not envelopes:
+        assert first is not None
+        raise first
+    shown = ", ".join(str(number) for number in others[:5]) + ("…" if len(others) > 5 else "")
+    plural = "s" if len(others) != 1 else ""
+    note(
+        f"left out {len(others):,} {unit}{plural} with no Realtime event ({unit}{plural} {shown}): "
+        "the log's records of other things"
+    )
     return _on_one_clock(envelopes, times)
 
 
@@ -363,7 +401,7 @@ def _frame_value(value: object, text: str, where: str, position: int) -> tuple[E
             event, raw = parsed, inner
             break
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-        raise ReplayError(f"{where} has no Realtime event (an object with a string 'type')")
+        raise _NoEvent(f"{where} has no Realtime event (an object with a string 'type')")
     # A wrapper says its direction in any of these; an event logged with a `direction` or `dir`
     # beside its own fields (no Realtime event has either) says it too, which matters for a type
     # no dialect defines: a client's misspelt event must not pass for an unknown server event.
@@ -411,7 +449,8 @@ def _read_har(stream: BinaryIO, path: Path) -> Recording:
         raise ReplayError(f"{path}: not an rt-tui capture, a HAR file or a JSONL of frames ({kind})") from None
     if isinstance(document, list) and document and all(isinstance(value, dict) for value in document):
         # `json.dump(events, f)`: the same events (or log records) as a JSONL's lines, in one array.
-        return Recording("json", _read_event_array(document, path), path)
+        said: list[str] = []
+        return Recording("json", _read_event_array(document, path, said.append), path, notes=said)
     log = document.get("log") if isinstance(document, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
@@ -457,18 +496,23 @@ def _read_har(stream: BinaryIO, path: Path) -> Recording:
     return Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes + late)
 
 
-def _read_event_array(document: list[Any], path: Path) -> list[Envelope]:
+def _read_event_array(document: list[Any], path: Path, note: Callable[[str], None]) -> list[Envelope]:
     """A JSON array of events or log records, read as a JSONL of them is, element by element."""
     envelopes: list[Envelope] = []
     times: list[float | None] = []
+    others: list[int] = []
+    first: _NoEvent | None = None
     for number, value in enumerate(document, start=1):
         where = f"{path}: element {number} of the JSON array"
-        env, when = _frame_value(value, serialize(value) if isinstance(value, dict) else "", where, len(envelopes))
+        try:
+            env, when = _frame_value(value, serialize(value), where, len(envelopes))
+        except _NoEvent as exc:
+            others.append(number)
+            first = first or exc
+            continue
         envelopes.append(env)
         times.append(when)
-    if not envelopes:
-        raise ReplayError(f"{path}: an empty JSON array: no frames in it")
-    return _on_one_clock(envelopes, times)
+    return _events_only(envelopes, times, others, first, "element", note)
 
 
 def _read_all(stream: BinaryIO) -> bytearray:
