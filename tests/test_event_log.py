@@ -507,3 +507,24 @@ async def test_n_and_shift_n_without_a_find_both_say_to_press_slash_first() -> N
         await pilot.press("n", "N")
         await pilot.pause()
     assert notices == ["nothing to find: press / first"] * 2
+
+
+async def test_o_on_a_response_that_ended_with_no_item_does_not_say_yet() -> None:
+    """`o` on a failed response.done that output nothing said '… has output no conversation item
+    (yet)': it is over, nothing is coming."""
+    notices: list[str] = []
+
+    class NoticeApp(LogApp):
+        def on_event_log_notice(self, event: EventLog.Notice) -> None:
+            notices.append(event.text)
+
+    app = NoticeApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        started = received("response.created", response={"id": "resp_1", "status": "in_progress", "output": []})
+        done = received("response.done", response={"id": "resp_1", "status": "failed", "output": []})
+        app.feed([connecting(), sent("response.create"), started, done])
+        log = app.query_one(EventLog)
+        log.focus()
+        await pilot.press("up", "o", "up", "o")
+        await pilot.pause()
+    assert notices == ["resp_1 has output no conversation item", "resp_1 has output no conversation item (yet)"]

@@ -500,7 +500,9 @@ class EventLog(ScrollView, can_focus=True):
         if items:
             self.post_message(self.ShowItem(items[0], len(items)))
         elif frame.response_id:
-            self.post_message(self.Notice(f"{frame.response_id} has output no conversation item (yet)"))
+            # A response.done is the end of it: "(yet)" would promise an item that never comes.
+            yet = "" if frame.type == "response.done" else " (yet)"
+            self.post_message(self.Notice(f"{frame.response_id} has output no conversation item{yet}"))
         else:
             self.post_message(self.Notice("this frame names no conversation item, nor made one"))
 
