@@ -528,3 +528,22 @@ async def test_o_on_a_response_that_ended_with_no_item_does_not_say_yet() -> Non
         await pilot.press("up", "o", "up", "o")
         await pilot.pause()
     assert notices == ["resp_1 has output no conversation item", "resp_1 has output no conversation item (yet)"]
+
+
+def test_a_run_whose_audio_left_memory_says_the_same_length_as_one_in_memory() -> None:
+    """A run's audio length, read from the frames' sizes once their payloads left memory, counted the
+    JSON around the base64: 200 appends of 20 ms read `[audio 200.0 KB · 4.27 s]` for 4.00 s."""
+    from tui.widgets.log_format import run_summary
+
+    def summary(policy: PayloadPolicy | None) -> str:
+        pipeline = Pipeline(Journal(policy))
+        view = LogView(pipeline.journal)
+        pipeline.ingest([sent("input_audio_buffer.append", audio=audio_b64(20)) for _ in range(200)])
+        view.catch_up()
+        [row] = view.rows
+        return run_summary(pipeline.journal, row)
+
+    in_memory = summary(None)
+    dropped = summary(PayloadPolicy(large_budget_bytes=2_000))
+    assert "[audio 187.5 KB · 4.00 s]" in in_memory, in_memory
+    assert dropped == in_memory, dropped

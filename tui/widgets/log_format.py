@@ -214,8 +214,9 @@ class RunDigest:
             audio_field = AUDIO_FIELDS.get(etype)
             if audio_field is not None:
                 raw = raw_at(index)
-                length = _string_length(raw, audio_field) if raw is not None else None
-                # From the payload when in memory; else from the size (base64 is 4/3 of the PCM).
+                length = _string_length(raw, audio_field) if raw is not None else journal.audio_chars(index)
+                # From the payload, or the length the journal kept when it dropped it; else from
+                # the size (base64 is 4/3 of the PCM).
                 self.audio_bytes += (length if length is not None else size) * 3 // 4
             else:
                 delta = data(index).get("delta")  # {} once the payload left memory
