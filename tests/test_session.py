@@ -253,6 +253,42 @@ async def test_a_key_with_spaces_or_a_line_end_is_sent_bare_and_scrubbed_as_echo
     assert SECRET not in (folder / "frames.jsonl").read_text()
 
 
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (
+            b'{"error":{"code":"401","message":"Access denied due to invalid subscription key."}}',
+            ": HTTP 401 (check the API key): Access denied due to invalid subscription key.",
+        ),
+        (
+            b"Unauthorized:\n key KEY is not \x1b[31mvalid\r\n",
+            ": HTTP 401 (check the API key): Unauthorized: key [redacted] is not ␛[31mvalid",
+        ),
+        (b"", ": HTTP 401 (check the API key)"),
+        (b"x" * 5000, ": HTTP 401 (check the API key): " + "x" * 299 + "…"),
+    ],
+)
+async def test_an_http_refusal_of_the_upgrade_says_what_its_body_says(body: bytes, says: str) -> None:
+    """Azure and gateways refuse the upgrade with a 401 whose body says why; rt-tui said only the
+    status. The body is quoted on one line, its control characters as symbols, any key scrubbed."""
+    from websockets.asyncio.server import serve
+    from websockets.datastructures import Headers
+    from websockets.http11 import Request, Response
+
+    def refuse(connection: ServerConnection, request: Request) -> Response:
+        sent = body.replace(b"KEY", SECRET.encode())
+        headers = Headers([("Content-Length", str(len(sent))), ("Content-Type", "text/plain")])
+        return Response(401, "Unauthorized", headers, sent)
+
+    async with serve(lambda ws: asyncio.sleep(0), "127.0.0.1", 0, process_request=refuse) as server:
+        port = server.sockets[0].getsockname()[1]
+        session = RealtimeSession(url_target(f"ws://127.0.0.1:{port}/", api_key=SECRET), Bus())
+        with pytest.raises(ConnectionFailed) as info:
+            await session.connect()
+    message = str(info.value)
+    assert message.endswith(says) and "\n" not in message and SECRET not in message, message
+
+
 async def test_keys_go_where_they_belong_and_openai_s_never_goes_to_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
     """--url gets RT_TUI_API_KEY as a Bearer token, never OPENAI_API_KEY; Azure hosts get `api-key`."""
     from tui.config import Settings, TargetChoice

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import time
 from enum import StrEnum
@@ -40,6 +41,7 @@ from tui.protocol import (
     local_envelope,
     next_seq,
     parse_frame,
+    printable,
     serialize,
     server_dialect,
     text,
@@ -440,12 +442,36 @@ def _close_text(exc: ConnectionClosed) -> str:
     return f"code {frame.code}{': ' + frame.reason if frame.reason else ''}"
 
 
+MAX_REFUSAL_TEXT = 300
+"""The most of an HTTP refusal's body quoted (Azure's and gateways' say why in a sentence)."""
+
+
+def _refusal_text(body: bytes | bytearray | None) -> str:
+    """What the body of an HTTP refusal says, on one line: an `error.message` (or `message`) when it
+    is JSON, else its text; cut to MAX_REFUSAL_TEXT characters. The caller scrubs it (a server may
+    quote the key)."""
+    if not body:
+        return ""
+    text = body[: 4 * MAX_REFUSAL_TEXT].decode("utf-8", "replace")
+    with contextlib.suppress(ValueError):
+        data = json.loads(body.decode("utf-8", "replace"))
+        if isinstance(data, dict):
+            error = data.get("error")
+            found = error.get("message") if isinstance(error, dict) else error
+            found = found if isinstance(found, str) else data.get("message")
+            if isinstance(found, str):
+                text = found
+    text = " ".join(printable(text, lines=True).split())  # one line: no control characters, no runs of space
+    return text if len(text) <= MAX_REFUSAL_TEXT else text[: MAX_REFUSAL_TEXT - 1] + "…"
+
+
 def _describe_connect_error(exc: BaseException, target: Target) -> str:
     """One line for a user, never containing the key."""
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         hint = " (check the API key)" if status in (401, 403) else ""
-        return f"{target.label} rejected the WebSocket upgrade: HTTP {status}{hint}"
+        said = _refusal_text(exc.response.body)
+        return f"{target.label} rejected the WebSocket upgrade: HTTP {status}{hint}{': ' + said if said else ''}"
     if isinstance(exc, InvalidURI):
         return f"invalid URL: {target.label}"
     if isinstance(exc, TimeoutError):
