@@ -269,3 +269,16 @@ def test_a_log_with_no_realtime_event_at_all_is_still_refused(tmp_path: Path) ->
     done = subprocess.run([RT_TUI, "lint", str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "line 1 has no Realtime event (an object with a string 'type')" in done.stderr
+
+
+def test_a_log_timed_in_milliseconds_since_the_page_loaded_plays_at_its_pace(tmp_path: Path) -> None:
+    lines = [
+        {"time_ms": 1523.5, "direction": "in", "event": {"type": "session.created", "session": {}}},
+        {"time_ms": 1810.0, "direction": "out", "event": {"type": "response.create"}},
+        {"elapsed_ms": 2523.5, "direction": "in", "event": {"type": "response.done", "response": {}}},
+    ]
+    path = tmp_path / "browser.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    recording = load(path)
+    assert recording.duration == pytest.approx(1.0)  # not 1000 s: `performance.now()` counts milliseconds
+    assert recording.envelopes[1].mono - recording.envelopes[0].mono == pytest.approx(0.2865)

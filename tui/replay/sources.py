@@ -15,8 +15,8 @@ The format is detected from the content, never from the file name:
   guessed from the event type: client events were sent, the rest received), or a wrapper object
   (whose own `type`, if any, is not a Realtime event's) with the event under
   `event`/`data`/`message`/`frame`, a `direction`/`dir` and a time (seconds, milliseconds,
-  microseconds or nanoseconds since the epoch, or ISO 8601); the log's records of other things
-  (JSON objects with no event in them) are left out, with a note;
+  microseconds or nanoseconds since the epoch, or ISO 8601; a `time_ms`-like key: milliseconds);
+  the log's records of other things (JSON objects with no event in them) are left out, with a note;
 - the same events or log records as one JSON array (`json.dump(events, f)`).
 
 Anything else is a :class:`ReplayError` with one line saying what the file is not.
@@ -274,6 +274,9 @@ _DIRECTION_WORDS = {
 }
 _EVENT_KEYS = ("event", "data", "message", "frame", "payload")
 _TIME_KEYS = ("time", "timestamp", "ts", "t", "at")
+_MS_TIME_KEYS = ("time_ms", "timestamp_ms", "ts_ms", "t_ms", "elapsed_ms", "ms")
+"""Times a log names as milliseconds: also small ones (`performance.now()`, since the page loaded),
+which no size rule tells from seconds."""
 
 
 def guess_direction(event_type: str) -> Direction:
@@ -415,6 +418,8 @@ def _frame_value(value: object, text: str, where: str, position: int) -> tuple[E
     when = None
     if event is not value:
         when = next((seconds for k in _TIME_KEYS if (seconds := _log_time(value.get(k))) is not None), None)
+        if when is None:
+            when = next((ms / 1000 for k in _MS_TIME_KEYS if (ms := _number(value.get(k))) is not None), None)
     env = Envelope(position + 1, direction or guess_direction(etype), etype, event, raw, mono=0.0, wall=0.0)
     return env, when
 
@@ -428,14 +433,21 @@ def _log_time(value: object) -> float | None:
             return datetime.fromisoformat(value.strip()).timestamp()
         except ValueError:
             return None
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+    seconds = _number(value)
+    if seconds is None:
         return None
-    seconds = float(value)
     for _ in range(3):
         if abs(seconds) < 1e11:
             break
         seconds /= 1000
     return seconds
+
+
+def _number(value: object) -> float | None:
+    """A finite JSON number (true and false are not numbers here)."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 # -- HAR --------------------------------------------------------------------------------------
