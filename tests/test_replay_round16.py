@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -282,3 +283,23 @@ def test_a_log_timed_in_milliseconds_since_the_page_loaded_plays_at_its_pace(tmp
     recording = load(path)
     assert recording.duration == pytest.approx(1.0)  # not 1000 s: `performance.now()` counts milliseconds
     assert recording.envelopes[1].mono - recording.envelopes[0].mono == pytest.approx(0.2865)
+
+
+def test_lint_and_replay_json_with_standard_output_closed_answer_without_a_traceback() -> None:
+    def closed_stdout(*args: str) -> subprocess.CompletedProcess[str]:
+        # `>&-`: the process starts with fd 1 closed, and Python's sys.stdout is None.
+        return subprocess.run(
+            [RT_TUI, *args],
+            stdout=subprocess.DEVNULL,
+            capture_output=False,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            preexec_fn=lambda: os.close(1),
+        )
+
+    linted = closed_stdout("lint", str(HAR))
+    assert (linted.returncode, linted.stderr) == (1, "")  # the verdict, as with >/dev/null
+    replayed = closed_stdout("replay", "--json", str(HAR))
+    assert replayed.returncode == 1
+    assert replayed.stderr == "rt-tui replay: standard output is closed: nowhere to write the frames\n"

@@ -6,6 +6,7 @@ live session (journal, conversation, facts, links, linter). `--json` and `lint` 
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
@@ -48,7 +49,11 @@ def replay(path: str, *, json_out: bool = False, speed: float | None = None, out
     if recording is None:
         return EXIT_UNREADABLE
     if json_out:
-        return _print_frames(recording, out or sys.stdout, speed=speed)
+        stream = out or sys.stdout
+        if stream is None:  # started with standard output closed (`>&-`): Python has no sys.stdout
+            print("rt-tui replay: standard output is closed: nowhere to write the frames", file=sys.stderr)
+            return EXIT_FINDINGS
+        return _print_frames(recording, stream, speed=speed)
     from tui.app import run_app
     from tui.config import Settings
     from tui.replay import ReplayRequest
@@ -149,7 +154,8 @@ def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int
     recording = _load(path, "lint")
     if recording is None:
         return EXIT_UNREADABLE
-    out = out or sys.stdout
+    # Standard output closed (`>&-`: no sys.stdout) is read as `>/dev/null`: the verdict is the status.
+    out = out or sys.stdout or io.StringIO()
     from tui.lint import Severity, finding_record, format_finding
     from tui.model import new_model
     from tui.protocol import strict_json
@@ -194,7 +200,7 @@ def list_rules(out: TextIO | None = None) -> int:
     """Print the linter's rules: id, usual severity, what triggers it."""
     from tui.lint.rules import RULES
 
-    out = out or sys.stdout
+    out = out or sys.stdout or io.StringIO()
     width = max(len(rule_id) for rule_id in RULES)
     for rule in RULES.values():
         out.write(f"{rule.id:<{width}}  {rule.severity.value:<7}  {rule.trigger}\n")
