@@ -1,12 +1,17 @@
-"""The proxy with a client that gives up while the upstream is still being opened, and the headless
-proxy with a stdout nobody reads."""
+"""The proxy with a client that gives up while the upstream is still being opened, a frame over the
+limit, and the headless proxy with a stdout nobody reads or none at all."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
@@ -14,6 +19,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 
+from tests.proxy_helpers import listening_url
 from tests.server_helpers import scripted_peer
 from tests.test_proxy import Recorder, proxy_for
 from tui.protocol import Direction, Envelope, local_envelope
@@ -135,3 +141,32 @@ async def test_a_client_frame_over_the_limit_is_said_as_the_relays_1009_not_a_cl
     assert closed.data["message"].endswith(
         "exceeds limit of 1024 bytes (--max-frame-mib raises the limit); closed the other side with 1011"
     )
+
+
+async def test_the_headless_proxy_with_standard_output_closed_relays_and_stops_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "RT_TUI_DATA_DIR": str(tmp_path / "data")}
+    env.pop("OPENAI_API_KEY", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "proxy", "--local", "--listen", "127.0.0.1:0", "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: os.close(1),  # `>&-`: Python starts with no sys.stdout
+    )
+    assert process.stderr is not None
+    try:
+        url, said = await listening_url(process.stderr, 30)
+        async with connect(url + "?model=gpt-realtime") as client:
+            assert json.loads(await client.recv())["type"] == "session.created"
+        said.append(await asyncio.to_thread(process.stderr.readline))  # [conn 1] connection: … connected
+        said.append(await asyncio.to_thread(process.stderr.readline))  # [conn 1] connection: client closed
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest = await asyncio.to_thread(process.stderr.read)
+        status = process.wait(timeout=10)
+    assert "Traceback" not in "".join(said) + rest, "".join(said) + rest
+    assert said[-1].startswith("[conn 1] connection: client closed with 1000")
+    assert status == 0

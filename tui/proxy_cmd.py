@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import queue
 import signal
 import sys
@@ -89,8 +90,11 @@ def run_proxy(settings: Settings, listen: str, *, json_out: bool) -> int:
         from tui.app import run_app
 
         return run_app(settings, proxy=ProxyRequest(host, port))
+    # Standard output closed (`>&-`, no sys.stdout): the frame lines go nowhere, as to /dev/null;
+    # the relay, the captures and stderr's findings are what such a run is for.
+    out = sys.stdout or open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     try:
-        asyncio.run(_headless(settings, host, port, sys.stdout, sys.stderr))
+        asyncio.run(_headless(settings, host, port, out, sys.stderr))
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
