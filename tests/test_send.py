@@ -540,6 +540,8 @@ def test_a_url_with_user_and_password_sends_one_credential_basic_auth_not_also_t
         url = f"{scheme}://user:{right}@{rest}"
         both = run_cli("send", str(question_wav), env_extra={"RT_TUI_URL": url, "RT_TUI_API_KEY": other})
         basic = run_cli("send", str(question_wav), env_extra={"RT_TUI_URL": url})
+        blank = run_cli("send", str(question_wav), env_extra={"RT_TUI_URL": url, "RT_TUI_API_KEY": " "})
+    assert blank.returncode == 0 and blank.stderr == "", blank.stderr  # a blank key is no key: nothing left out
     assert both.returncode == 0, both.stderr
     assert both.stderr == (
         "rt-tui send: warning: the URL carries a user name and password, sent as Basic auth; "

@@ -327,6 +327,11 @@ async def test_keys_go_where_they_belong_and_openai_s_never_goes_to_a_url(monkey
     async with open_target(Settings(target=TargetChoice.URL, url=azure_url)) as target:
         assert target.headers == {"api-key": "azure-key-2"}
         assert "azure-key-2" in target.secrets and "azure-key-2" not in target.label
+    # A blank RT_TUI_API_KEY (`RT_TUI_API_KEY= ` in a .env) is no key: it hid AZURE_OPENAI_API_KEY,
+    # and the upgrade went without one.
+    monkeypatch.setenv("RT_TUI_API_KEY", " \n")
+    async with open_target(Settings(target=TargetChoice.URL, url=azure_url)) as target:
+        assert target.headers == {"api-key": "azure-key-2"}
     monkeypatch.delenv("OPENAI_API_KEY")
     assert Settings().resolved_target() is TargetChoice.LOCAL
 

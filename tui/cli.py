@@ -199,8 +199,8 @@ def warn_key_not_sent(settings: Settings, prefix: str) -> None:
     from tui.session.targets import is_azure_url, key_ignored
 
     names = [URL_API_KEY_ENV] + ([AZURE_API_KEY_ENV] if is_azure_url(settings.url) else [])
-    name = next((n for n in names if os.environ.get(n)), None)
-    if name is not None and key_ignored(settings.url, os.environ[name]):
+    name = next((n for n in names if os.environ.get(n, "").strip()), None)  # a blank one is no key (tui.launch)
+    if name is not None and key_ignored(settings.url, os.environ[name].strip()):
         print(
             f"{prefix}: warning: the URL carries a user name and password, sent as Basic auth; ${name} is not sent",
             file=sys.stderr,

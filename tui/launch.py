@@ -45,9 +45,10 @@ def remote_target(settings: Settings) -> Target | None:
         if not settings.url:
             raise TargetError("--url needs a ws:// or wss:// URL (or set RT_TUI_URL)")
         # Never OPENAI_API_KEY here: an arbitrary URL must not receive the OpenAI key by default.
-        key = os.environ.get(URL_API_KEY_ENV)
+        # Stripped before the fallback: a blank RT_TUI_API_KEY (a .env's `RT_TUI_API_KEY= `) is no key.
+        key = os.environ.get(URL_API_KEY_ENV, "").strip()
         if not key and is_azure_url(settings.url):
-            key = os.environ.get(AZURE_API_KEY_ENV)
+            key = os.environ.get(AZURE_API_KEY_ENV, "").strip()
         return url_target(settings.url, api_key=key or None)
     return None
 
