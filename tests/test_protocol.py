@@ -217,6 +217,14 @@ def test_redaction_replaces_audio_with_a_size_tag_and_keeps_the_rest() -> None:
     assert len(json.dumps(redact({"type": "x", "text": "a" * 5000}))) < 400
 
 
+def test_a_long_word_less_message_is_cut_text_not_called_base64() -> None:
+    """A 1 MB error message of letters only showed in the detail view as `[base64 750000 B]`, while
+    its notice said the frame has it whole: a text field is cut (its start shown), never tagged."""
+    shown = redact({"type": "error", "error": {"code": "x", "message": "M" * 1_000_000}})
+    assert shown["error"]["message"] == "M" * 200 + "… (+999800 chars)"
+    assert redact({"type": "x", "blob": "QUJD" * 100})["blob"] == "[base64 300 B]"  # any other field: as before
+
+
 def test_summaries_are_one_line() -> None:
     assert summarize({"type": "error", "error": {"code": "invalid_value", "message": "bad"}}) == "invalid_value: bad"
     assert summarize({"type": "conversation.item.input_audio_transcription.completed", "transcript": "hi\n"}) == "'hi'"

@@ -18,6 +18,10 @@ MAX_DISPLAY_STRING = 200
 
 _BASE64_RUN = re.compile(r"^[A-Za-z0-9+/]{64,}={0,2}$")
 
+_TEXT_FIELDS = frozenset({"message", "text", "transcript", "instructions", "arguments", "code", "param", "reason"})
+"""Fields that hold words, never audio: a long one is cut, not called base64 because its first
+characters happen to be letters and digits (a hex digest, a word-less error message)."""
+
 
 def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, _key: str = "") -> Any:
     """Return a copy of `value` fit for display: audio fields tagged, long strings cut."""
@@ -34,7 +38,7 @@ def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, _key: str = "") 
     if isinstance(value, list):
         return [redact(item, max_string=max_string, _key=_key) for item in value]
     if isinstance(value, str):
-        if len(value) > max_string and _BASE64_RUN.match(value[:4096]):
+        if len(value) > max_string and _key not in _TEXT_FIELDS and _BASE64_RUN.match(value[:4096]):
             return f"[base64 {len(value) * 3 // 4} B]"
         if len(value) > max_string:
             return value[:max_string] + f"… (+{len(value) - max_string} chars)"
