@@ -547,3 +547,15 @@ def test_a_run_whose_audio_left_memory_says_the_same_length_as_one_in_memory() -
     dropped = summary(PayloadPolicy(large_budget_bytes=2_000))
     assert "[audio 187.5 KB · 4.00 s]" in in_memory, in_memory
     assert dropped == in_memory, dropped
+
+
+def test_an_audio_frame_whose_payload_left_memory_still_says_its_length() -> None:
+    """In an expanded run an hour in, every audio row read '(payload in the capture file only)'."""
+    from tui.widgets.log_format import frame_summary
+
+    pipeline = Pipeline(Journal(PayloadPolicy(small_bytes=1024, large_budget_bytes=2_000)))
+    pipeline.ingest([sent("input_audio_buffer.append", audio=audio_b64(100)) for _ in range(3)])
+    journal = pipeline.journal
+    assert journal[0].payload_dropped and not journal[2].payload_dropped
+    assert frame_summary(journal, None, journal[0]) == frame_summary(journal, None, journal[2])
+    assert "[audio 4.7 KB · 100 ms]" in frame_summary(journal, None, journal[0])

@@ -18,7 +18,7 @@ from tui.journal import Family, Frame, Journal, Links, LogView, Row
 from tui.journal.type_names import short_forms
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
-from tui.protocol.summary import quote, summarize_event
+from tui.protocol.summary import audio_tag, quote, summarize_event
 
 ARROWS = {Direction.OUT: "▲", Direction.IN: "▼", Direction.LOCAL: "●"}
 
@@ -139,7 +139,11 @@ def is_unknown_type(frame: Frame) -> bool:
 def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
     """The summary column of one frame, with its cause or effect when one is linked."""
     if frame.payload_dropped:
-        summary = "(payload in the capture file only)"
+        # An audio frame's length is known (the journal kept it): its tag, as in memory. The rest
+        # of an hour's audio rows read "(payload in the capture file only)", even in a replay of a
+        # HAR, which has no capture file.
+        chars = journal.audio_chars(frame.index)
+        summary = audio_tag("A" * chars) if chars else "(payload in the capture file only)"
     elif frame.binary is not None:
         summary = f"binary frame, {size_text(len(frame.binary))}"
     else:
