@@ -636,3 +636,23 @@ async def test_a_replay_of_events_reads_payloads_that_left_memory_from_its_recor
         assert [n[1] for n in notices(app) if n[0] == "Export"] == [f"40 frames written to {target}"]
         exported = [json.loads(line)["frame"] for line in target.read_text().splitlines()]
         assert exported == events
+
+
+async def test_its_frames_after_a_clear_brings_back_the_frames_the_clear_hid(simulator_url: str) -> None:
+    """`o` on a transcript row after ctrl+l showed an empty log ('0 of 0 frames · since clear'):
+    the item's frames were all before the clear. Asking for them brings the cleared frames back."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await typed_turn_done(pilot, app, "turn on the kitchen lights")
+        await pilot.press("ctrl+l")
+        await views_settled(pilot, app)
+        assert app.log_view.floor > 0
+        item = items(app, "assistant")[-1]
+        transcript = app.query_one(Transcript)
+        assert transcript.select_item(item.id)
+        transcript.focus()
+        await pilot.press("o")
+        await views_settled(pilot, app)
+        assert app.log_view.floor == 0
+        shown = {app.journal[i].type for i in app.log_view.indices}
+        assert {"response.create", "response.done", "conversation.item.added"} <= shown, shown

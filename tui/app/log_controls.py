@@ -282,9 +282,18 @@ class LogControls(AppBase):
             # The create we sent without an id names no item: only its seq finds it (for a row the
             # server never echoed, the only frame there is).
             query = f"seq:{item.sent_seq}" if item.id.startswith(SENT_ROW_PREFIX) else f"{query} | seq:{item.sent_seq}"
+        floor = self.log_view.floor
+        if floor and self._before_clear(query, floor):
+            # "Its frames" means all of them: after a clear, the view showed none ("0 of 0 frames").
+            self.unclear_log()
         self.filter_bar.add_class("-shown")
         self.apply_filter(query)
         self.event_log.focus()
+
+    def _before_clear(self, query: str, floor: int) -> bool:
+        """Whether `query` matches a frame a clear hid (below `floor`), the nearest looked at first."""
+        match = Query(query, self.journal, self.links).match_index
+        return any(match(index) for index in range(floor - 1, -1, -1))
 
     @on(EventLog.CopyFrame)
     def _copy_frame(self, event: EventLog.CopyFrame) -> None:
