@@ -7,6 +7,7 @@ A live session, a replayed recording and each connection through the proxy get o
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -38,6 +39,12 @@ class SessionModel:
     def ingest(self, envelopes: Iterable[Envelope]) -> range:
         """Journal a batch and run every projection over it; returns the new indices."""
         return self.pipeline.ingest(envelopes)
+
+
+KEEP_EVERY_PAYLOAD = PayloadPolicy(large_budget_bytes=sys.maxsize, text_budget_bytes=sys.maxsize)
+"""The payload policy of a replay: its player holds every envelope of the recording (to play it
+again), so dropping a payload from the journal would free nothing, and a HAR, a log or a pipe has
+no capture file to read it back from (the detail view and the export would lose the audio)."""
 
 
 def new_model(label: str = "", *, policy: PayloadPolicy | None = None, lint: bool = True) -> SessionModel:

@@ -100,16 +100,13 @@ def _print_frames(
     pace, with silences shortened to `MAX_GAP` as the app's timed replay does: a recorded session fed
     to a script as a live one would be. Without, all at once.
     """
-    from tui.journal.store import PayloadPolicy
-    from tui.model import new_model
+    from tui.model import KEEP_EVERY_PAYLOAD, new_model
     from tui.protocol import Direction, strict_json
     from tui.replay.player import MAX_GAP
     from tui.session.scrub import Scrubber
 
-    # Keep every payload: the journal's default budget drops old audio (to be read back from a
-    # capture file, which there is none of here), and its lines would print `"frame": {}`. The
-    # recording holds every payload already; the journal only refers to the same strings.
-    model = new_model(recording.path.name, lint=False, policy=PayloadPolicy(large_budget_bytes=sys.maxsize))
+    # Its lines would print `"frame": {}` for a payload the default budget dropped.
+    model = new_model(recording.path.name, lint=False, policy=KEEP_EVERY_PAYLOAD)
     scrub = Scrubber(tuple(recording.secrets))
     model.ingest(scrub.envelope(env) for env in recording.envelopes)
     journal = model.journal

@@ -29,7 +29,7 @@ from textual.widgets import Input
 
 from tui.bus import Bus, Mode, Subscription
 from tui.config import Settings
-from tui.model import SessionModel, new_model
+from tui.model import KEEP_EVERY_PAYLOAD, SessionModel, new_model
 from tui.protocol import Direction, Envelope, error_summary, local_envelope, text
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession
@@ -164,7 +164,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.connect_on_mount = connect and replay is None and proxy is None
         self.bus = Bus()
         label = replay.recording.path.name if replay is not None else ""
-        self.model = new_model(label)
+        self.model = new_model(label, policy=KEEP_EVERY_PAYLOAD if replay is not None else None)
         self.models: list[SessionModel] = [self.model]
         """Every session this app shows (the proxy adds one per client connection)."""
         self._feeds: list[tuple[SessionModel, Subscription[Envelope]]] = [

@@ -11,7 +11,7 @@ from textual import work
 from textual.app import SystemCommand
 
 from tui.bus import Mode, Topic
-from tui.model import SessionModel, new_model
+from tui.model import KEEP_EVERY_PAYLOAD, SessionModel, new_model
 from tui.protocol import Envelope, printable, short_target
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES
@@ -86,7 +86,7 @@ class Modes(AppBase):
             return
         speed = self._replay_speed  # the pace asked for (`a` played the rest at once, just this time)
         self.workers.cancel_group(self, "replay")
-        model = new_model(self.model.label)
+        model = new_model(self.model.label, policy=KEEP_EVERY_PAYLOAD)
         subscription = self._feeds[0][1]
         subscription.drain()  # what the old player published and the pump has not taken yet
         self._feeds = [(model, subscription)]
