@@ -559,3 +559,27 @@ def test_an_audio_frame_whose_payload_left_memory_still_says_its_length() -> Non
     assert journal[0].payload_dropped and not journal[2].payload_dropped
     assert frame_summary(journal, None, journal[0]) == frame_summary(journal, None, journal[2])
     assert "[audio 4.7 KB · 100 ms]" in frame_summary(journal, None, journal[0])
+
+
+async def test_c_to_a_cause_before_a_clear_says_so_not_hidden_by_the_filter() -> None:
+    """After ctrl+l, `c` from an error to a cause before the clear said 'hidden by the filter', with
+    no filter in force."""
+    notices: list[str] = []
+
+    class NoticeApp(LogApp):
+        def on_event_log_notice(self, event: EventLog.Notice) -> None:
+            notices.append(event.text)
+
+    app = NoticeApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        cancel = sent("response.cancel")
+        app.feed([connecting(), cancel])
+        app.view.clear()
+        log.rebuilt()
+        error = received("error", error={"code": "response_cancel_not_active", "event_id": cancel.data["event_id"]})
+        app.feed([error])
+        log.focus()
+        await pilot.press("up", "c")
+        await pilot.pause()
+    assert notices == [f"frame #{cancel.seq} is from before the clear: the palette's 'log: undo clear' brings it back"]

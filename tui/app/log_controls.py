@@ -224,7 +224,7 @@ class LogControls(AppBase):
 
         def jumped(index: int | None) -> None:
             if index is not None and not self.event_log.select_frame(index):
-                self.say(f"frame #{self.journal[index].seq} is hidden by the filter")
+                self.say(self.event_log.why_hidden(index))
 
         detail = EventDetail(self.journal, self.links, event.indices, self.recover_payload, label=event.label)
         self.push_screen(detail, jumped)
@@ -348,7 +348,7 @@ class LogControls(AppBase):
 
         def chosen(index: int | None) -> None:
             if index is not None and not self.event_log.select_frame(index):
-                self.say(f"frame #{self.journal[index].seq} is hidden by the filter")
+                self.say(self.event_log.why_hidden(index))
             self.event_log.focus()
 
         self.push_screen(FindingsView(findings, self.journal), chosen)

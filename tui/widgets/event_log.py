@@ -483,7 +483,15 @@ class EventLog(ScrollView, can_focus=True):
             self.post_message(self.Notice("this frame has no linked cause or error"))
             return
         if not self.select_frame(target):
-            self.post_message(self.Notice(f"frame #{self.journal[target].seq} is hidden by the filter"))
+            self.post_message(self.Notice(self.why_hidden(target)))
+
+    def why_hidden(self, index: int) -> str:
+        """Why frame `index` is not in the log: before a clear (which a filter did not hide), or
+        the filter. A clear alone said "hidden by the filter", with no filter in force."""
+        seq = self.journal[index].seq
+        if index < self.view.floor:
+            return f"frame #{seq} is from before the clear: the palette's 'log: undo clear' brings it back"
+        return f"frame #{seq} is hidden by the filter"
 
     def action_transcript(self) -> None:
         """Ask for the transcript row of the selected frame's item: the one it names, or the first
