@@ -426,8 +426,9 @@ def run_app(settings: Settings, *, replay: ReplayRequest | None = None, proxy: P
     from tui.audio import silence_native_audio_noise
 
     silence_native_audio_noise()  # ALSA/JACK chatter on fd 2 would scribble over the screen
-    RtApp(settings, replay=replay, proxy=proxy).run()
-    return 0
+    app = RtApp(settings, replay=replay, proxy=proxy)
+    app.run()
+    return app.return_code or 0  # 1 after a crash (Textual printed its traceback)
 
 
 __all__ = ["RtApp", "run_app"]
