@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 from textual.pilot import Pilot
 from websockets.asyncio.client import connect
@@ -199,3 +200,18 @@ async def test_a_clients_buffered_audio_is_not_called_recorded(simulator_url: st
         await views_settled(pilot, app)
         shown = app.query_one(Transcript).text()
         assert "you  audio via the input buffer" in shown and "recorded audio" not in shown, shown
+
+
+async def test_a_proxy_that_cannot_listen_says_so_where_it_said_starting(simulator_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False)
+        app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", port))
+        async with app.run_test(size=(140, 30)) as pilot:
+            await wait_for(pilot, lambda: app.facts.state == "failed", 10, "the proxy's failure")
+            await views_settled(pilot, app)
+            text = screen_text(app)
+            assert "Starting…" not in text
+            assert f"proxy cannot listen on 127.0.0.1:{port}" in text.replace("\n", " ")

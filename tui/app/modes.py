@@ -220,11 +220,17 @@ class Modes(AppBase):
                     self.say(f"point your client at {server.url} (relayed to {target.label})", title="Proxy")
                     await asyncio.Event().wait()
         except OSError as exc:
-            self._session_failed(
-                f"proxy cannot listen on {request.host}:{request.port}: {exc.strerror or exc}", "Proxy"
-            )
+            self._proxy_failed(f"proxy cannot listen on {request.host}:{request.port}: {exc.strerror or exc}")
         except ValueError as exc:
-            self._session_failed(str(exc), "Proxy")
+            self._proxy_failed(str(exc))
+
+    def _proxy_failed(self, message: str) -> None:
+        """The proxy could not start: said where the pane said "Starting…", and as a notice."""
+        self.transcript.hint = (
+            f"The proxy is not running: {message}.",
+            "Quit (q) and start it again, with --listen HOST:PORT for another address.",
+        )
+        self._session_failed(message, "Proxy")
 
     def _proxied_connection(self, connection: ProxyConnection) -> Sink:
         """A new client connection: a model and a bus topic of its own; shown if nothing else is."""
