@@ -125,6 +125,10 @@ def test_directory_and_empty_files_raise(tmp_path: Path) -> None:
     soundfile.write(empty_wav, np.zeros(0), 24000, subtype="PCM_16")
     with pytest.raises(AudioDecodeError, match="contains no audio"):
         decode_file(empty_wav)
+    zero_bytes = tmp_path / "zero.wav"  # a recording that never started: not a codec question
+    zero_bytes.write_bytes(b"")
+    with pytest.raises(AudioDecodeError, match=r"contains no audio \(empty file, 0 bytes\)"):
+        decode_file(zero_bytes)
     odd = tmp_path / "odd.raw"
     odd.write_bytes(b"\x00\x01\x02")
     with pytest.raises(AudioDecodeError, match="odd number of bytes"):

@@ -47,6 +47,8 @@ def decode_file(path: str | os.PathLike[str]) -> DecodedAudio:
         raise AudioDecodeError(f"audio file not found: {p}")
     if not p.is_file():
         raise AudioDecodeError(f"not a regular file: {p}")
+    if p.stat().st_size == 0:  # any name: "not a supported audio file" would send one looking for a codec
+        raise AudioDecodeError(f"{p} contains no audio (empty file, 0 bytes)")
     if p.suffix.lower() in RAW_SUFFIXES:
         if not _has_container_magic(p):
             return _decode_raw(p)
