@@ -200,7 +200,8 @@ class LiveSession(AppBase):
             if self._quitting:
                 return False
             try:
-                _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=2)
+                async with asyncio.timeout(2):  # not wait_for: on 3.11 it can swallow a cancel (quit)
+                    _, writer = await asyncio.open_connection(host, port)
             except (OSError, TimeoutError):
                 continue
             writer.close()
