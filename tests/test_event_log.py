@@ -583,3 +583,19 @@ async def test_c_to_a_cause_before_a_clear_says_so_not_hidden_by_the_filter() ->
         await pilot.press("up", "c")
         await pilot.pause()
     assert notices == [f"frame #{cancel.seq} is from before the clear: the palette's 'log: undo clear' brings it back"]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "time", "delta"),
+    [
+        (5.1305, "00:05.130", "+5.13s"),
+        (3599.9999, "1:00:00.0", "+59m59s"),  # was 59:60.000
+        (6000, "1:40:00.0", "+1h40m"),  # was 100:00.000 and +100m00s, past their columns
+        (36_000, "10:00:00", "+10h00m"),
+    ],
+)
+def test_times_past_an_hour_stay_within_their_columns(seconds: float, time: str, delta: str) -> None:
+    from tui.widgets.log_format import delta_text, time_text
+
+    assert (time_text(seconds), delta_text(seconds)) == (time, delta)
+    assert len(time_text(seconds)) < Columns.fit(120).time and len(delta_text(seconds)) < Columns.fit(120).delta

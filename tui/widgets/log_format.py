@@ -99,9 +99,18 @@ def counted(count: int, noun: str) -> str:
 
 
 def time_text(seconds: float) -> str:
-    """`MM:SS.mmm` since the connection began."""
-    minutes, secs = divmod(max(0.0, seconds), 60)
-    return f"{int(minutes):02d}:{secs:06.3f}"
+    """`MM:SS.mmm` since the connection began; from an hour on `H:MM:SS.s` (then `HH:MM:SS`), so it
+    stays within its column: `100:00.000` filled it and met the Δt column's widest values."""
+    seconds = max(0.0, seconds)
+    millis = round(seconds * 1000)  # rounded once: `59:60.000` was 3599.9999 s rounded per part
+    if millis < 3_600_000:
+        minutes, millis = divmod(millis, 60_000)
+        return f"{minutes:02d}:{millis // 1000:02d}.{millis % 1000:03d}"
+    hours, rest = divmod(millis // 100, 36_000)  # tenths, cut (never rounded up to 60.0)
+    minutes, tenths = divmod(rest, 600)
+    if hours < 10:
+        return f"{hours}:{minutes:02d}:{tenths // 10:02d}.{tenths % 10}"
+    return f"{hours}:{minutes:02d}:{tenths // 10:02d}"
 
 
 def delta_text(seconds: float | None) -> str:
@@ -114,8 +123,11 @@ def delta_text(seconds: float | None) -> str:
         return f"+{seconds * 1000:.0f}ms"
     if seconds < 60:
         return f"+{seconds:.2f}s"
-    minutes, secs = divmod(seconds, 60)
-    return f"+{int(minutes)}m{int(secs):02d}s"
+    if seconds < 3600:
+        minutes, secs = divmod(seconds, 60)
+        return f"+{int(minutes)}m{int(secs):02d}s"
+    hours, minutes = divmod(int(seconds) // 60, 60)  # `+100m00s` overflowed the column
+    return f"+{hours}h{minutes:02d}m" if hours < 100 else f"+{hours}h"
 
 
 def size_text(nbytes: int) -> str:
