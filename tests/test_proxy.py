@@ -429,3 +429,35 @@ async def test_our_user_and_password_in_the_upstream_url_replace_the_clients_cre
 
     seen = await _upstream_authorizations("ws://ours:pw12345678@", [("Authorization", f"Bearer {CLIENT_KEY}")])
     assert seen == [["Basic " + base64.b64encode(b"ours:pw12345678").decode()]]
+
+
+async def test_a_key_the_upstream_streams_back_in_pieces_is_not_recorded_joined() -> None:
+    """The client's key read back by the model, one character a delta: no one frame holds it, so
+    the frame scrubber alone would let the views and the capture join it whole."""
+    said = f"your key is {CLIENT_KEY} keep it safe"
+
+    async def upstream(ws: ServerConnection) -> None:
+        await ws.send('{"type":"session.created","session":{"id":"s"}}')
+        for piece in said:
+            delta = {"type": "response.output_text.delta", "item_id": "item_1", "content_index": 0, "delta": piece}
+            await ws.send(json.dumps({**delta, "response_id": "resp_1", "output_index": 0}))
+        await ws.close()
+
+    recorder = Recorder()
+    async with scripted_peer(upstream) as url:
+        server = await proxy_for(url, recorder)
+        try:
+            async with connect(
+                server.url + "?model=gpt-realtime", additional_headers={"Authorization": f"Bearer {CLIENT_KEY}"}
+            ) as client:
+                relayed = [json.loads(message)["delta"] async for message in client if "delta" in str(message)]
+            await asyncio.wait_for(recorder.connections[0].closed.wait(), 5)
+        finally:
+            await server.close()
+    assert "".join(relayed) == said  # the client gets what was sent: the proxy alters nothing
+    joined = "".join(str(env.data.get("delta", "")) for env in recorder.envelopes[1])
+    capture = recorder.connections[0].capture
+    assert capture is not None
+    on_disk = "".join(str(env.data.get("delta", "")) for env in read_capture(capture.path))
+    for text in (joined, on_disk):
+        assert CLIENT_KEY not in text and "[redacted]" in text, text

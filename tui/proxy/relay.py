@@ -34,6 +34,7 @@ from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_s
 from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, handshake_secrets
 from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.scrub import Scrubber
+from tui.session.streamed import DeltaGuard
 from tui.session.targets import has_user_info
 
 DEFAULT_MAX_FRAME = 16 * 1024 * 1024
@@ -71,6 +72,8 @@ class ProxyConnection:
     """The client's request path, credentials masked."""
     upstream_label: str
     scrub: Scrubber
+    deltas: DeltaGuard | None = None
+    """Keeps a key out of text streamed in pieces (no one delta holds it whole, the joined text would)."""
     sink: Sink | None = None
     capture: CaptureWriter | None = None
     frames_in: int = 0
@@ -85,6 +88,8 @@ class ProxyConnection:
     def record(self, env: Envelope) -> None:
         """Scrub, write to the capture, hand to the sink."""
         env = self.scrub.envelope(env)
+        if self.deltas is not None:
+            env = self.deltas.envelope(env)
         if self.capture is not None:
             self.capture.write(env, scrubbed=True)
         if self.sink is not None:
@@ -169,11 +174,12 @@ class ProxyServer:
         """Connect upstream before answering the client: an HTTP refusal passes through as such."""
         number = next(self._numbers)
         client_secrets = _client_credentials(request.headers) + _query_credentials(request.path)
-        scrub = Scrubber((*self.target.secrets, *client_secrets))
+        secrets = (*self.target.secrets, *client_secrets)
+        scrub = Scrubber(secrets)
         path = scrub.text(request.path)
         remote = client.remote_address
         who = f"{remote[0]}:{remote[1]}" if isinstance(remote, tuple) and len(remote) >= 2 else "client"
-        connection = ProxyConnection(number, who, path, self.target.label, scrub)
+        connection = ProxyConnection(number, who, path, self.target.label, scrub, DeltaGuard(secrets))
         if self.on_connection is not None:
             connection.sink = self.on_connection(connection)
         if self.capture:
