@@ -116,3 +116,36 @@ async def test_text_that_only_looks_like_the_start_of_a_key_is_kept_whole(tmp_pa
         await session.close()
     text = "".join(env.data["delta"] for env in sub.drain() if env.type == STREAMS[0])
     assert text == f"keys start {key[:7]} and then {key[:10]} more then "
+
+
+def test_a_replay_does_not_join_a_key_a_recording_streamed_in_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log of a session in which the model read the user's key back, one character a delta:
+    `replay --json` (and so the app's replay and `lint`, which clean a recording the same way)
+    never prints the deltas that would join it."""
+    import io
+
+    from tui.replay_cmd import replay
+
+    key = new_test_key()
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    said = f"your key is {key} keep it safe"
+    log = tmp_path / "mine.jsonl"
+    frames = [
+        {
+            "type": "response.output_text.delta",
+            "response_id": "resp_1",
+            "item_id": "item_1",
+            "content_index": 0,
+            "output_index": 0,
+            "delta": piece,
+        }
+        for piece in said
+    ]
+    log.write_text("".join(json.dumps(frame) + "\n" for frame in frames))
+    out = io.StringIO()
+    assert replay(str(log), json_out=True, out=out) == 0
+    joined = "".join(json.loads(line)["frame"].get("delta", "") for line in out.getvalue().splitlines())
+    assert "[redacted]" in joined
+    assert_no_leak(joined, key, "the replayed deltas joined")

@@ -103,12 +103,11 @@ def _print_frames(
     from tui.model import KEEP_EVERY_PAYLOAD, new_model
     from tui.protocol import Direction, strict_json
     from tui.replay.player import MAX_GAP
-    from tui.session.scrub import Scrubber
+    from tui.session.streamed import scrubbed
 
     # Its lines would print `"frame": {}` for a payload the default budget dropped.
     model = new_model(recording.path.name, lint=False, policy=KEEP_EVERY_PAYLOAD)
-    scrub = Scrubber(tuple(recording.secrets))
-    model.ingest(scrub.envelope(env) for env in recording.envelopes)
+    model.ingest(scrubbed(recording.envelopes, tuple(recording.secrets)))
     journal = model.journal
     t0 = journal[0].mono if len(journal) else 0.0
     previous = t0
@@ -156,11 +155,10 @@ def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int
     from tui.lint import Severity, finding_record, format_finding
     from tui.model import new_model
     from tui.protocol import strict_json
-    from tui.session.scrub import Scrubber
+    from tui.session.streamed import scrubbed
 
     model = new_model(recording.path.name)
-    scrub = Scrubber(tuple(recording.secrets))
-    model.ingest(scrub.envelope(env) for env in recording.envelopes)
+    model.ingest(scrubbed(recording.envelopes, tuple(recording.secrets)))
     linter = model.linter
     findings = list(getattr(linter, "findings", []))
     verdict = EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN

@@ -60,12 +60,11 @@ class Modes(AppBase):
 
     def _play_from_start(self, speed: float | None) -> None:
         """A player of the whole recording into the current model, started at `speed`."""
-        from tui.session.scrub import Scrubber
+        from tui.session.streamed import scrubbed
 
         assert self.replay is not None
         recording = self.replay.recording
-        scrub = Scrubber(tuple(recording.secrets))
-        envelopes = [scrub.envelope(env) for env in recording.envelopes] if recording.secrets else recording.envelopes
+        envelopes = list(scrubbed(recording.envelopes, tuple(recording.secrets)))
         # Payloads dropped from memory are read back from the capture file, as it is: only from a
         # file that can be read again (not a pipe), and only when scrubbing changed no frame (the
         # file would bring a secret back into a detail view or an export).

@@ -21,11 +21,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 
 from tui.protocol import DIR_IN, Envelope
 from tui.protocol.events import AUDIO_FIELDS
 
-from .scrub import MIN_SECRET_LENGTH, REDACTED
+from .scrub import MIN_SECRET_LENGTH, REDACTED, Scrubber
 
 HOLD_MIN = 6
 """The shortest start of a secret held back: shorter ones (`sk-pr`) say nothing about a key, and
@@ -116,3 +117,15 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((begin, end))
     return merged
+
+
+def scrubbed(envelopes: Iterable[Envelope], secrets: tuple[str, ...]) -> Iterator[Envelope]:
+    """`envelopes` with `secrets` scrubbed from each frame and from text streamed across deltas:
+    how a recording (a replay, `lint`) is cleaned, as a live session cleans what it receives. An
+    envelope nothing changed is yielded as itself."""
+    if not any(secrets):
+        yield from envelopes
+        return
+    scrub, guard = Scrubber(secrets), DeltaGuard(secrets)
+    for env in envelopes:
+        yield guard.envelope(scrub.envelope(env))
