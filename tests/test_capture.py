@@ -447,6 +447,10 @@ async def test_the_capture_writes_each_text_frame_s_own_wire_bytes(
         (b"[1, 2]\n", "line 1 is JSON list, not a capture record"),
         (None, "line 3 is cut short: the file ends inside it"),
         (None, "the 2 lines before it are whole: a damaged capture"),
+        (
+            None,
+            "line 2 is cut short: the file ends inside it (the writer was stopped mid-line); the line before it is",
+        ),
         (b'{"seq":1,"dir":"sideways","t":0,"wall":0,"type":"x","size":1,"raw":"x"}\n', "unknown direction"),
         (b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":1}\n', "has no 'frame', 'raw' or 'raw_b64'"),
         (b"\xff\xfe\n", "line 1 is not UTF-8 text"),
@@ -462,6 +466,8 @@ def test_a_file_that_is_not_a_good_capture_gives_one_clear_line(
         good = b"".join(capture_line(frame({"type": "vendor.x", "n": n}), 0.0) for n in range(3))
         zeroed = "NUL" in expected
         content = good[: good.rindex(b"\n", 0, -1) + 1] + b"\0" * 40 + b"\n" + good if zeroed else good[:-20]
+        if "line 2" in expected:  # one whole line before the cut
+            content = good[: good.index(b"\n") + 1] + good[:20]
     path.write_bytes(content)
     with pytest.raises(CaptureError) as info:
         read_capture(path)
@@ -492,7 +498,8 @@ def test_a_last_line_cut_inside_a_character_is_cut_short_not_bad_text(tmp_path: 
         assert result.returncode == 0, result.stderr
         (note,) = result.stderr.splitlines()
         assert note.startswith(f"rt-tui {command}: note: {path}: line 3 is cut short: the file ends inside it"), note
-        assert note.endswith("read up to line 2") and "UTF-8" not in note
+        assert note.endswith("the 2 lines before it are read, up to line 2") and "UTF-8" not in note
+        assert note.count("whole") == 0 and "damaged" not in note  # one statement of what was read
     with pytest.raises(CaptureError, match="line 3 is cut short"):
         read_capture(path)
     path.write_bytes(good + last.replace("é".encode(), b"\xff")[:-5])  # no newline, but bad text before the cut

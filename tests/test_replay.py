@@ -146,7 +146,10 @@ def test_a_capture_cut_in_its_last_line_reads_up_to_it_with_a_note(tmp_path: Pat
     assert replayed.returncode == 0, replayed.stderr
     assert [json.loads(line)["seq"] for line in replayed.stdout.splitlines()] == [1, 2, 3]
     assert replayed.stderr.startswith("rt-tui replay: note: ") and "line 4 is cut short" in replayed.stderr
-    assert "read up to line 3" in replayed.stderr and len(replayed.stderr.strip().splitlines()) == 1
+    assert (
+        "the 3 lines before it are read, up to line 3" in replayed.stderr
+        and len(replayed.stderr.strip().splitlines()) == 1
+    )
     linted = run("lint", str(path))
     assert linted.returncode in (0, 1) and "line 4 is cut short" in linted.stderr
     assert linted.stderr.startswith("rt-tui lint: note: "), linted.stderr

@@ -432,10 +432,13 @@ def iter_capture_lines(
     for number, line in enumerate(lines, start=1):
         try:
             envelope = _envelope(line, number, path)
-        except CaptureError as exc:
+        except CaptureError:
             if on_cut_line is None or line.endswith(b"\n") or number == 1:
                 raise
-            on_cut_line(f"{exc}; read up to line {number - 1}")
+            on_cut_line(
+                f"{path}: line {number} is cut short: the file ends inside it (the writer was stopped "
+                f"mid-line); {_whole_before(number)} read, up to line {number - 1}"
+            )
             return
         yield envelope
     if number == 0:
@@ -468,8 +471,13 @@ def _cut_short(where: str, number: int, what: str) -> CaptureError:
     or inside one."""
     return CaptureError(
         f"{where} is cut short: the file ends inside it (the writer was stopped mid-line); "
-        f"the {number - 1} lines before it are whole: {what}"
+        f"{_whole_before(number)} whole: {what}"
     )
+
+
+def _whole_before(number: int) -> str:
+    """`the line before it is` / `the 102 lines before it are`, for line `number`."""
+    return "the line before it is" if number == 2 else f"the {number - 1:,} lines before it are"
 
 
 def _envelope(line: bytes, number: int, path: Path) -> Envelope:
