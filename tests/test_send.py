@@ -512,7 +512,7 @@ def test_a_transcript_cut_off_by_a_drop_is_marked_incomplete(question_wav: Path,
     user, *assistant = result.stdout.splitlines()
     assert user == f"user: {''.join(deltas).strip()} (incomplete)"
     assert all(line.endswith(" (incomplete)") for line in assistant)  # whatever of the reply came, cut off too
-    assert result.stderr == "rt-tui send: connection closed by server (code 1006)\n"
+    assert result.stderr == "rt-tui send: connection dropped: no close frame from the server (code 1006)\n"
 
 
 def test_a_failed_response_says_why_in_one_line(question_wav: Path) -> None:

@@ -140,7 +140,7 @@ def _refused_mid_turn(code: int) -> Case:
 
 
 def _dropped(mode: Literal["eof", "reset"]) -> Case:
-    said = "connection closed by server (code 1006)"
+    said = "connection dropped: no close frame from the server (code 1006)"
     return Case(
         f"drop-mid-response-{'fin' if mode == 'eof' else 'rst'}",
         # The simulator drops the socket itself; the hostile server passes the drop on.

@@ -33,7 +33,7 @@ async def test_a_refusal_at_connect_keeps_the_servers_close_code() -> None:
             1009,
             "server sent a frame of 70 MB, over the 16 MiB limit: rt-tui closed the connection",
         ),
-        (Drop("reset"), 1006, "connection closed by server (code 1006)"),
+        (Drop("reset"), 1006, "connection dropped: no close frame from the server (code 1006)"),
         (Close(4000, "bye"), 4000, "connection closed by server (code 4000: bye)"),
     ],
     ids=["frame-over-the-limit", "drop", "close-4000"],

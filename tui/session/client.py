@@ -283,7 +283,10 @@ class RealtimeSession:
                     text = refused
                 else:
                     code, reason = ws.close_code, ws.close_reason
-                    text = f"connection closed by server (code {code}{': ' + reason if reason else ''})"
+                    if code == CloseCode.ABNORMAL_CLOSURE:  # no close frame came: the server did not close it
+                        text = f"connection dropped: no close frame from the server (code {code})"
+                    else:
+                        text = f"connection closed by server (code {code}{': ' + reason if reason else ''})"
                 self.close_reason = text = self._scrub.text(text)
                 self.close_code = self._ending_code(closed)
                 self._set_state(ConnectionState.CLOSED, text, **self._close_facts(closed))
