@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
 from textual.binding import Binding
 from textual.widgets import Input
 
-from tests.app_helpers import notices
+from tests.app_helpers import notices, wait_for
 from tui.app import RtApp
 from tui.app.commands import PALETTE
 from tui.config import Settings
+from tui.protocol import local_envelope
+from tui.session import FRAMES
 from tui.widgets import Recorder
 
 
@@ -27,6 +30,29 @@ async def test_the_screenshot_goes_to_the_data_folder_without_a_downloads_folder
         saved = list(Path(os.environ["RT_TUI_DATA_DIR"]).glob("saved/*.svg"))
         assert len(saved) == 1 and saved[0].read_text().startswith("<svg")
         assert any(str(saved[0]) in message for _, message in notices(app))
+        assert stat.S_IMODE(saved[0].stat().st_mode) == 0o600  # private, as every file rt-tui writes
+
+
+async def test_a_data_folder_that_cannot_be_made_fails_a_screenshot_and_an_export_not_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RT_TUI_DATA_DIR naming a file (as a full disk or a read-only home would): the screenshot says
+    why it was not saved, the export asks for a path elsewhere, and the app keeps running."""
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(not_a_folder))
+    monkeypatch.chdir(tmp_path)
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        app.action_save_screenshot()
+        await pilot.pause()
+        assert any("screenshot not saved" in message for _, message in notices(app)), notices(app)
+        app.bus.publish(FRAMES, local_envelope("rt.note", "a frame to export"))
+        await wait_for(pilot, lambda: bool(app.log_view.shown), 5, "the frame in the log")
+        await app.action_export()
+        await pilot.pause()
+        assert any("choose where the export goes" in message for _, message in notices(app)), notices(app)
+        assert app.is_running
 
 
 async def test_switching_modes_clears_the_last_turns_note() -> None:
@@ -41,7 +67,10 @@ async def test_switching_modes_clears_the_last_turns_note() -> None:
 
 async def test_every_palette_command_names_a_real_action() -> None:
     app = RtApp(Settings(playback=False), connect=False)
-    async with app.run_test(size=(100, 30)):
+    async with app.run_test(size=(100, 30)) as pilot:
+        # A frame in the log: the log's frame actions leave the palette while it shows none.
+        app.bus.publish(FRAMES, local_envelope("rt.note", "a frame to act on"))
+        await wait_for(pilot, lambda: bool(app.log_view.shown), 5, "the frame in the log")
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for title, _, target in PALETTE:
             assert callable(app._resolve(target)), target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
@@ -11,6 +12,8 @@ from textual.screen import Screen
 
 if TYPE_CHECKING:
     pass
+
+from tui.session.capture import PRIVATE_FILE
 
 from .base import AppBase
 from .files import output_folder
@@ -99,9 +102,10 @@ class Commands(AppBase):
     def action_save_screenshot(self) -> None:
         """Save an SVG screenshot in the session folder, else the data folder's saved/ (no Downloads
         folder needed)."""
-        folder = output_folder(self.capture.folder if self.capture is not None else None)
         try:
+            folder = output_folder(self.capture.folder if self.capture is not None else None)
             path = self.save_screenshot(path=str(folder))
+            os.chmod(path, PRIVATE_FILE)  # Textual writes it as the umask says: private, as every file rt-tui writes
         except OSError as exc:
             self.say(f"screenshot not saved: {exc}", severity="error")
             return

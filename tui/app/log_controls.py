@@ -317,8 +317,13 @@ class LogControls(AppBase):
             undo = " (ctrl+l cleared it: the palette's 'log: undo clear' brings it back)" if cleared else ""
             self.say(f"nothing to export: {why}{undo}", title="Export", severity="warning")
             return
-        folder = output_folder(self.capture.folder if self.capture is not None else None)
-        default = folder / f"export-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+        name = f"export-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+        try:
+            default = output_folder(self.capture.folder if self.capture is not None else None) / name
+        except OSError as exc:  # a full disk, a data folder that is a file: the dialog takes another path
+            default = Path.cwd() / name
+            said = f"cannot use the data folder ({exc}): choose where the export goes"
+            self.say(said, title="Export", severity="warning")
 
         def chosen(request: ExportRequest | None) -> None:
             if request is not None:
