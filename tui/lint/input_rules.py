@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.protocol import Direction, Envelope, error_summary, obj, objects, text
+from tui.protocol.summary import is_audio_tag
 
 from .b64audio import MAX_APPEND_BYTES, PcmSampler, WavHeader, base64_problem, decoded_size, is_zero_audio, wav_header
 from .context import Context, ServerError, describe_transcription, duration
@@ -58,9 +59,12 @@ class Turn:
         "refused",
         "sampler",
         "vad_commit",
+        "elided",
     )
 
     def __init__(self, since: str, vad_commit: int | None = None) -> None:
+        self.elided = False
+        """Some of its audio is a size tag (an export without audio): its bytes and samples are unknown."""
         self.bytes = 0
         self.first: int | None = None
         """Journal index of the turn's first append."""
@@ -148,6 +152,11 @@ class InputRules:
     def _append(self, env: Envelope, index: int) -> None:
         ctx, turn = self.ctx, self.turn
         audio = env.data.get("audio")
+        if is_audio_tag(audio):  # left out of the recording: nothing to judge, and the length unknown
+            turn.elided = True
+            if turn.first is None:
+                turn.first = index
+            return
         problem = _audio_problem(audio)
         if problem is not None:
             turn.refused += 1
@@ -217,6 +226,9 @@ class InputRules:
             return
         self._pending.append(PendingCommit(index, None))
         fmt = ctx.input_format
+        if turn.elided:
+            self._judge_turn(index, turn, fmt, size_known=False)
+            return
         if turn.bytes < MIN_COMMIT_MS * fmt.bytes_per_ms:
             self._short_commits.add(index)
             self._too_short_sent(index, turn, fmt)
@@ -352,7 +364,7 @@ class InputRules:
             if len(self._audio_findings) >= MAX_ITEMS_REMEMBERED:
                 del self._audio_findings[next(iter(self._audio_findings))]
             self._audio_findings[index] = noted
-        if not fmt.is_pcm16 or turn.bytes == 0:
+        if not fmt.is_pcm16 or turn.bytes == 0 or turn.elided:
             return
         # Under VAD the whole turn may not be in this commit, but what it was made of still holds.
         self._judge_pcm(f"{subject} commits", frames, turn.bytes, fmt, turn.all_zero, turn.sampler)
@@ -407,7 +419,7 @@ class InputRules:
         audible: list[tuple[int, str]] = []
         for i, part in parts:
             audio = part.get("audio")
-            problem = _audio_problem(audio)
+            problem = None if is_audio_tag(audio) else _audio_problem(audio)
             if problem is not None:
                 self._refused.append(index)
                 ctx.emit(
@@ -425,6 +437,8 @@ class InputRules:
         self._not_transcribed(index, audible, fmt)
         for i, part in parts:
             audio = str(part.get("audio"))
+            if is_audio_tag(audio):
+                continue  # left out of the recording: only its length is known
             header = wav_header(audio)
             skip = (header.data_offset or 44) if header is not None else 0
             if header is not None:

@@ -71,6 +71,15 @@ def audio_tag(b64: str) -> str:
     return f"[audio {size} · {length}]"
 
 
+_AUDIO_TAG = re.compile(r"\[audio \d+(?:\.\d)? K?B · \d+(?:\.\d+)? m?s\]")
+
+
+def is_audio_tag(value: object) -> bool:
+    """Whether `value` is an `audio_tag` standing in for audio left out (an export without audio):
+    there is no audio to judge, only its length."""
+    return isinstance(value, str) and value.startswith("[audio ") and _AUDIO_TAG.fullmatch(value) is not None
+
+
 def quote(value: str, limit: int = MAX_QUOTE) -> str:
     """`value` in quotes on one line, cut to `limit` characters."""
     flat = " ".join(value.split()) if ("\n" in value or "\r" in value or "\t" in value) else value
