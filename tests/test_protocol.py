@@ -230,6 +230,8 @@ def test_summaries_are_one_line() -> None:
     assert summarize({"type": "conversation.item.input_audio_transcription.completed", "transcript": "hi\n"}) == "'hi'"
     b64 = base64.b64encode(bytes(960)).decode()
     assert summarize({"type": "input_audio_buffer.append", "audio": b64}) == "[audio 960 B · 20 ms]"
+    # An event whose every field is its id still says something (its row was blank).
+    assert summarize({"type": "input_audio_buffer.cleared", "event_id": "event_9"}) == "the input buffer is empty"
 
 
 def test_printable_shows_control_characters_as_symbols_and_leaves_text_alone() -> None:

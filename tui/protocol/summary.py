@@ -325,7 +325,7 @@ _HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "input_audio_buffer.commit": lambda data: "",
     "input_audio_buffer.clear": lambda data: "",
     "input_audio_buffer.committed": _committed,
-    "input_audio_buffer.cleared": lambda data: "",
+    "input_audio_buffer.cleared": lambda data: "the input buffer is empty",  # all it says; not blank
     "input_audio_buffer.speech_started": _speech,
     "input_audio_buffer.speech_stopped": _speech,
     "input_audio_buffer.timeout_triggered": _speech,
