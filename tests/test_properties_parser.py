@@ -14,8 +14,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.protocol import FrameError, parse, redact, serialize, summarize
+from tui.protocol import FrameError, parse, redact, serialize
 from tui.protocol.codec import MAX_DEPTH
+from tui.protocol.summary import summarize_event as summarize
 
 # Every code point, lone surrogates included (hypothesis leaves them out unless told).
 ANY_CHAR = st.characters(codec=None, exclude_categories=())

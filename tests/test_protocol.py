@@ -22,7 +22,6 @@ from tui.protocol import (
     redact,
     serialize,
     session_update,
-    summarize,
     to_beta,
     to_ga,
     transcription_config,
@@ -226,6 +225,8 @@ def test_a_long_word_less_message_is_cut_text_not_called_base64() -> None:
 
 
 def test_summaries_are_one_line() -> None:
+    from tui.protocol.summary import summarize_event as summarize
+
     assert summarize({"type": "error", "error": {"code": "invalid_value", "message": "bad"}}) == "invalid_value: bad"
     assert summarize({"type": "conversation.item.input_audio_transcription.completed", "transcript": "hi\n"}) == "'hi'"
     b64 = base64.b64encode(bytes(960)).decode()

@@ -9,7 +9,7 @@ from .envelope import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, local_env
 from .events import Dialect, is_known, to_beta, to_ga
 from .fields import error_summary, field, ident, integer, obj, objects, text
 from .printable import printable, short_target
-from .redact import redact, summarize
+from .redact import redact
 from .session_config import (
     ClientSessionOptions,
     beta_to_ga_session,
@@ -54,7 +54,6 @@ __all__ = [
     "serialize",
     "server_dialect",
     "session_update",
-    "summarize",
     "to_beta",
     "to_ga",
     "transcription_config",

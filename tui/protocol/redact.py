@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 from .events import AUDIO_FIELDS
-from .fields import error_summary, field, text
 from .summary import audio_tag
 
 #: Strings longer than this are cut for display (the capture file keeps them whole).
@@ -43,35 +42,3 @@ def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, _key: str = "") 
         if len(value) > max_string:
             return value[:max_string] + f"… (+{len(value) - max_string} chars)"
     return value
-
-
-def summarize(data: dict[str, Any]) -> str:
-    """A one-line human summary of an event's payload (without its type)."""
-    etype = text(data.get("type"))
-    if etype == "error":
-        return error_summary(data)
-    audio_field = AUDIO_FIELDS.get(etype)
-    if audio_field and isinstance(data.get(audio_field), str):
-        return audio_tag(data[audio_field])
-    if "delta" in data and isinstance(data["delta"], str):
-        return repr(_cut(data["delta"], 60))
-    if "transcript" in data and isinstance(data["transcript"], str):
-        return repr(_cut(data["transcript"].strip(), 80))
-    if etype.startswith("session."):
-        session = field(data, "session")
-        return f"{text(session.get('id'))} {text(session.get('model'))}".strip()
-    if etype in ("response.created", "response.done"):
-        response = field(data, "response")
-        return f"{text(response.get('id'))} {text(response.get('status'))}".strip()
-    if "item" in data and isinstance(data["item"], dict):
-        item = data["item"]
-        return f"{text(item.get('id'))} {text(item.get('role')) or text(item.get('type'))}".strip()
-    if "item_id" in data:
-        return text(data["item_id"])
-    if etype.startswith("rt."):
-        return text(data.get("message"))
-    return ""
-
-
-def _cut(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
