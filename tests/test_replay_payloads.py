@@ -60,3 +60,40 @@ async def test_a_replayed_log_keeps_the_audio_the_journal_would_drop(
 def _small_budget(**given: int) -> PayloadPolicy:
     """The journal's default policy with 1 MiB budgets (an explicit choice, as a replay's, stands)."""
     return PayloadPolicy(**{"large_budget_bytes": 1 << 20, "text_budget_bytes": 1 << 20, **given})
+
+
+def test_a_large_recording_says_it_is_being_read_before_the_app_paints(tmp_path: Path) -> None:
+    """An hour's capture takes seconds to read, on a screen that would stay blank: the terminal is
+    told what is happening first (through a real pseudo-terminal, as a user's shell runs it)."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    from tui.replay_cmd import SAY_READING_BYTES
+
+    log = tmp_path / "big.jsonl"
+    line = json.dumps({"type": "response.output_text.delta", "delta": "x" * 4000}) + "\n"
+    log.write_text(line * (SAY_READING_BYTES // len(line) + 1))
+    leader, follower = pty.openpty()
+    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
+    app = subprocess.Popen(
+        [str(Path(sys.executable).parent / "rt-tui"), "replay", str(log)],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**env, "TERM": "xterm-256color"},
+    )
+    os.close(follower)
+    seen = b""
+    try:
+        while b"reading" not in seen:
+            ready, _, _ = select.select([leader], [], [], 30)
+            assert ready, f"nothing said within 30 s: {seen[-300:]!r}"
+            seen += os.read(leader, 65536)
+    finally:
+        app.kill()
+        app.wait()
+        os.close(leader)
+    assert f"rt-tui replay: reading {log} (".encode() in seen

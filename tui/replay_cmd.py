@@ -34,6 +34,21 @@ def _load(path: str, command: str) -> Recording | None:
     return recording
 
 
+SAY_READING_BYTES = 16 * 1024 * 1024
+"""A recording this large takes seconds to read (an hour's capture: about 10 s) before the app paints."""
+
+
+def _say_reading(path: str) -> None:
+    """On a terminal, say that a large recording is being read: the screen stays as it was until
+    the app starts, and a blank wait reads as a hang."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return  # `load` says why, in its own words
+    if size >= SAY_READING_BYTES and sys.stderr is not None and sys.stderr.isatty():
+        print(f"rt-tui replay: reading {path} ({size / 1e6:,.0f} MB)…", file=sys.stderr, flush=True)
+
+
 def replay(path: str, *, json_out: bool = False, speed: float | None = None, out: TextIO | None = None) -> int:
     """Open a recording in the app, or print its frames as JSON lines (`json_out`)."""
     if not json_out and _is_standard_input(path):
@@ -45,6 +60,8 @@ def replay(path: str, *, json_out: bool = False, speed: float | None = None, out
             file=sys.stderr,
         )
         return EXIT_UNREADABLE
+    if not json_out:
+        _say_reading(path)
     recording = _load(path, "replay")
     if recording is None:
         return EXIT_UNREADABLE
