@@ -355,6 +355,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             self._new_findings(self.model.linter.take_changes())
         self.event_log.frames_added()
         self._update_log_title()
+        if self.player is not None and self.player.speed is None:
+            self._show_replay_position()  # an at-once load keeps the loop too busy for its timer
         if self.filter_bar.live_status:
             self._filter_status()  # the bar's counts follow the stream, as the pane's corner does
 

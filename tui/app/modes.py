@@ -119,7 +119,11 @@ class Modes(AppBase):
         # them would look like a fault, and a user would believe the pace is the recorded one.
         skipped = round(player.skipped_seconds)
         cut = f" · skipped {_duration(skipped)} of silence" if skipped else ""
-        played, recorded = _clock(player.played_seconds), _clock(player.recorded_seconds)
+        at = player.played_seconds
+        if player.speed is None and len(self.journal) and player.envelopes:
+            # At once, the player publishes far ahead of what the views have taken in: say theirs.
+            at = min(at, self.journal[len(self.journal) - 1].mono - player.envelopes[0].mono)
+        played, recorded = _clock(at), _clock(player.recorded_seconds)
         self.status_line.state_override = f"replay {played} / {recorded} {speed} · {state}{cut}"
         # A narrow line: the position and pace, and a mark only when it is not playing.
         mark = " ⏸" if player.paused else (" · done" if player.done.is_set() else "")
