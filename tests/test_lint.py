@@ -337,14 +337,34 @@ def test_real_speech_is_clean_and_its_byte_swapped_copy_is_not() -> None:
 
 def test_commit_under_100_ms_is_refused() -> None:
     first, done = append(speech(40)), commit()
-    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), first, done)
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), first, done, commit_empty(40))
     found = one(findings, "commit-too-short")
     assert found.severity is Severity.ERROR
     assert f"input_audio_buffer.commit #{done.seq} commits only 40 ms of audio (1,920 bytes" in found.message
     assert found.frames == (2, 1)
     assert "4,800 bytes" in found.fix
-    empty, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), commit())
+    empty, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), commit(), commit_empty(0))
     assert "an empty input audio buffer" in one(empty, "commit-too-short").message
+
+
+def test_a_commit_that_looks_short_is_judged_by_the_server_s_answer_when_a_server_is_recorded() -> None:
+    """A log that shortened its audio payloads (most people's own logging) makes every commit look
+    short: with the server in the recording, its answer says which were. Taken (committed): no
+    finding. Refused: the finding, with the refusal part of it. A log of the client's side alone
+    has no answer to wait for: the finding comes at the commit, as it always did."""
+    taken, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        append(speech(1)),
+        commit(),
+        received("input_audio_buffer.committed", item_id="item_1", previous_item_id=None),
+    )
+    assert taken == []
+    refused, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(speech(1)), commit(), commit_empty(1))
+    assert rules(refused) == ["commit-too-short"]  # the server's error is part of it, not a second finding
+    unanswered, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(speech(1)), commit())
+    assert unanswered == []  # the recording ends before the answer: nothing to say yet
+    client_only, _ = lint(append(speech(1)), commit())
+    assert rules(client_only) == ["commit-too-short"]
 
 
 def test_commit_of_100_ms_passes_and_g711_counts_8_bytes_a_millisecond() -> None:
@@ -353,7 +373,9 @@ def test_commit_of_100_ms_passes_and_g711_counts_8_bytes_a_millisecond() -> None
     pcmu = {"type": "audio/pcmu"}
     g711, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False, fmt=pcmu), append(b"\x7f" * 800), commit())
     assert g711 == []
-    short, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False, fmt=pcmu), append(b"\x7f" * 792), commit())
+    short, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False, fmt=pcmu), append(b"\x7f" * 792), commit(), commit_empty(99)
+    )
     assert "99 ms" in one(short, "commit-too-short").message
 
 
@@ -365,8 +387,10 @@ def test_the_count_restarts_at_each_commit_and_clear() -> None:
         append(speech(60)),
         append(speech(60)),
         commit(),
+        received("input_audio_buffer.committed", item_id="item_1", previous_item_id=None),
         append(speech(50)),
         commit(),
+        commit_empty(50),
     )
     found = one(findings, "commit-too-short")
     assert "50 ms" in found.message and "since the last commit" in found.message
@@ -425,7 +449,9 @@ def test_a_short_commit_under_vad_blames_vad_only_when_vad_committed_the_turn() 
         commit_empty(0),
     )
     assert "Server VAD" not in one(cleared, "commit-too-short").message
-    push_to_talk, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(speech(40)), commit())
+    push_to_talk, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=False), append(speech(40)), commit(), commit_empty(40)
+    )
     assert "VAD" not in one(push_to_talk, "commit-too-short").fix
 
 
@@ -1232,7 +1258,7 @@ def test_errors_answering_refused_appends_fold_into_the_base64_finding_and_the_c
     # The same with event ids (the tester's raw client c15): each error names its append.
     named = [sent("input_audio_buffer.append", audio=bad) for _ in range(3)]
     errors = [_audio_refused(env.data["event_id"]) for env in named]
-    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *named, *errors, commit())
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *named, *errors, commit(), commit_empty(0))
     assert rules(findings) == ["invalid-base64-audio", "commit-too-short"]
     # An error about something else still is one.
     other = received("error", error={"code": "invalid_value", "message": "Invalid 'item.role'.", "param": "item.role"})
@@ -1247,7 +1273,9 @@ def test_a_short_commit_says_how_many_appends_were_refused_beside_those_buffered
         ga_created(transcription=TRANSCRIBE, vad=False),
         append(speech(40)),
         sent_bare("input_audio_buffer.append", audio="data:audio/pcm;base64," + b64(speech(200))),
+        _audio_refused(),
         commit(),
+        commit_empty(40),
     )
     short = one(findings, "commit-too-short")
     assert "only 40 ms of audio (1,920 bytes of 24 kHz mono PCM16 appended since the session began; 1 append" in (
@@ -1331,13 +1359,19 @@ def test_an_error_about_a_frame_already_found_wrong_adds_nothing() -> None:
 def test_take_changes_by_frame_and_summary() -> None:
     journal = Journal()
     linter = Linter(journal)
-    frames = [ga_created(transcription=TRANSCRIBE, vad=False), append(speech(40)), commit(), sent("bogus.event")]
-    for env in frames[:3]:
+    frames = [
+        ga_created(transcription=TRANSCRIBE, vad=False),
+        append(speech(40)),
+        commit(),
+        commit_empty(40),  # the server's refusal: what the finding waits for with a server in the recording
+        sent("bogus.event"),
+    ]
+    for env in frames[:4]:
         linter.apply(env, journal.append(env).index)
     first = linter.take_changes()
     assert [f.rule for f in first] == ["commit-too-short"]
     assert linter.take_changes() == []
-    linter.apply(frames[3], journal.append(frames[3]).index)
+    linter.apply(frames[4], journal.append(frames[4]).index)
     assert [f.rule for f in linter.take_changes()] == ["unknown-client-event"]
     assert [f.rule for f in linter.by_frame[2]] == ["commit-too-short"]
     assert [f.rule for f in linter.by_frame[1]] == ["commit-too-short"]
@@ -1413,6 +1447,7 @@ def test_a_new_connection_forgets_the_old_turn_and_response() -> None:
         ga_created(transcription=TRANSCRIBE, vad=False),
         append(speech(60)),
         commit(),
+        commit_empty(60),
         sent("response.create"),
     )
     assert rules(findings) == ["commit-too-short"]

@@ -92,10 +92,14 @@ class Turn:
 class PendingCommit:
     """A commit the client sent that the server has not answered yet."""
 
-    __slots__ = ("index", "turn", "vad_took")
+    __slots__ = ("index", "turn", "vad_took", "short")
 
     def __init__(self, index: int, turn: Turn | None) -> None:
         self.index = index
+        self.short: tuple[Turn, AudioFormat] | None = None
+        """Without VAD, a commit of under 100 ms as the frames count it, awaiting the server's answer:
+        a refusal confirms `commit-too-short`; a committed says the recording holds less audio than
+        was sent (a log that shortened its payloads), and nothing is said."""
         self.turn = turn
         """The audio appended before it, while it waits to be judged at the server's answer (under
         server VAD); None once judged (at sending, without VAD)."""
@@ -224,12 +228,17 @@ class InputRules:
         if ctx.vad:
             self._pending.append(PendingCommit(index, turn))  # judged at the server's answer
             return
-        self._pending.append(PendingCommit(index, None))
+        pending = PendingCommit(index, None)
+        self._pending.append(pending)
         fmt = ctx.input_format
         if turn.elided:
             self._judge_turn(index, turn, fmt, size_known=False)
             return
         if turn.bytes < MIN_COMMIT_MS * fmt.bytes_per_ms:
+            if ctx.applied_index is not None:
+                pending.short = (turn, fmt)  # the server's answer settles it (see PendingCommit.short)
+                return
+            # No server frame to wait for (a log of the client's side): said now.
             self._short_commits.add(index)
             self._too_short_sent(index, turn, fmt)
             return
@@ -281,6 +290,7 @@ class InputRules:
         else:
             pending = self._pending.popleft()  # ours: the server answers commits in order
             commit = pending.index
+            pending.short = None  # taken: it held the audio the server needs, whatever the frames show
             if pending.turn is not None:
                 self._judge_answered(pending, index, fmt)
         if item_id:
@@ -612,6 +622,9 @@ class InputRules:
             cause = pending.index
         if pending is not None:
             self._pending.remove(pending)  # refused: no committed event will answer it
+            if pending.short is not None:  # refused, as the frames said it would be
+                self._too_short_sent(pending.index, *pending.short)
+                return error.code == _COMMIT_EMPTY
         if error.code != _COMMIT_EMPTY:
             return False
         if cause is not None and cause in self._short_commits:

@@ -326,6 +326,8 @@ def _events_only(
     if not envelopes:
         assert first is not None
         raise first
+    if not others:
+        return _on_one_clock(envelopes, times)
     shown = ", ".join(str(number) for number in others[:5]) + ("…" if len(others) > 5 else "")
     plural = "s" if len(others) != 1 else ""
     note(
