@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import SystemCommand
 
 from tui.conversation import SENT_ROW_PREFIX
-from tui.journal import Family, Finder, LogView, Query, QueryError
+from tui.journal import Family, Finder, LogView, Query, QueryError, term
 from tui.lint import Finding, Severity
 
 if TYPE_CHECKING:
@@ -275,9 +275,11 @@ class LogControls(AppBase):
     @on(Transcript.ShowFrames)
     def _show_frames(self, event: Transcript.ShowFrames) -> None:
         item = self.conversation.items.get(event.item_id)
-        query = f"for:{event.item_id}"  # with the frames we sent that made it: the cause beside the effect
+        # With the frames we sent that made it: the cause beside the effect. Ids are the server's
+        # strings (any characters): quoted as the filter needs them.
+        query = term("for", event.item_id)
         if item is not None and item.response_id:
-            query += f" | for:{item.response_id}"
+            query += f" | {term('for', item.response_id)}"
         if item is not None and item.sent_seq is not None:
             # The create we sent without an id names no item: only its seq finds it (for a row the
             # server never echoed, the only frame there is).
@@ -292,7 +294,10 @@ class LogControls(AppBase):
 
     def _before_clear(self, query: str, floor: int) -> bool:
         """Whether `query` matches a frame a clear hid (below `floor`), the nearest looked at first."""
-        match = Query(query, self.journal, self.links).match_index
+        try:
+            match = Query(query, self.journal, self.links).match_index
+        except QueryError:
+            return False  # the filter bar says what is wrong with it, when it is applied
         return any(match(index) for index in range(floor - 1, -1, -1))
 
     @on(EventLog.CopyFrame)

@@ -11,7 +11,7 @@ from .find import Finder
 from .links import Link, Links
 from .logview import Line, LogView, Row, run_key
 from .pipeline import Pipeline, Projection
-from .query import Query, QueryError
+from .query import Query, QueryError, term
 from .store import Frame, Journal, PayloadPolicy
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Projection",
     "Query",
     "QueryError",
+    "term",
     "Rejection",
     "Row",
     "SessionFacts",

@@ -478,6 +478,18 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
     raise QueryError('unclosed "quote"')
 
 
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+def term(key: str, value: str) -> str:
+    """`key:value` as the filter reads it back: a value that is not a plain id (a server may name
+    an item anything: quotes, spaces, parentheses) is quoted, its quotes and backslashes escaped."""
+    if _PLAIN_VALUE.fullmatch(value):
+        return f"{key}:{value}"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{key}:"{escaped}"'
+
+
 def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
         return _read_quoted(value, 0)[0]
