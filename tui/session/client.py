@@ -12,6 +12,7 @@ import contextlib
 import json
 import re
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -449,22 +450,23 @@ MAX_REFUSAL_TEXT = 300
 """The most of an HTTP refusal's body quoted (Azure's and gateways' say why in a sentence)."""
 
 
-def _refusal_text(body: bytes | bytearray | None) -> str:
+def _refusal_text(body: bytes | bytearray | None, scrub: Callable[[str], str]) -> str:
     """What the body of an HTTP refusal says, on one line: an `error.message` (or `message`) when it
-    is JSON, else its text; cut to MAX_REFUSAL_TEXT characters. The caller scrubs it (a server may
-    quote the key)."""
+    is JSON, else its text; scrubbed of the key (a server may quote it) before it is cut to
+    MAX_REFUSAL_TEXT characters, so a key across the cut leaves no part of it behind."""
     if not body:
         return ""
-    text = body[: 4 * MAX_REFUSAL_TEXT].decode("utf-8", "replace")
+    decoded = body.decode("utf-8", "replace")
+    text = decoded
     with contextlib.suppress(ValueError):
-        data = json.loads(body.decode("utf-8", "replace"))
+        data = json.loads(decoded)
         if isinstance(data, dict):
             error = data.get("error")
             found = error.get("message") if isinstance(error, dict) else error
             found = found if isinstance(found, str) else data.get("message")
             if isinstance(found, str):
                 text = found
-    text = " ".join(printable(text, lines=True).split())  # one line: no control characters, no runs of space
+    text = " ".join(printable(scrub(text), lines=True).split())  # one line: no control characters, no runs of space
     return text if len(text) <= MAX_REFUSAL_TEXT else text[: MAX_REFUSAL_TEXT - 1] + "…"
 
 
@@ -473,7 +475,7 @@ def _describe_connect_error(exc: BaseException, target: Target) -> str:
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         hint = " (check the API key)" if status in (401, 403) else ""
-        said = _refusal_text(exc.response.body)
+        said = _refusal_text(exc.response.body, Scrubber(target.secrets).text)
         return f"{target.label} rejected the WebSocket upgrade: HTTP {status}{hint}{': ' + said if said else ''}"
     if isinstance(exc, InvalidURI):
         return f"invalid URL: {target.label}"
