@@ -181,7 +181,7 @@ async def test_the_replay_app_shows_a_captures_cut_last_line_as_a_notice_not_onl
     from tui.app import RtApp
     from tui.config import Settings
     from tui.replay import ReplayRequest
-    from tui.replay_cmd import with_capture_notes
+    from tui.replay.sources import with_notes_as_facts
 
     lines = [
         {"seq": 1, "dir": "in", "t": 0.0, "wall": 1.0, "type": "session.created", "size": 2, "frame": {}},
@@ -191,8 +191,11 @@ async def test_the_replay_app_shows_a_captures_cut_last_line_as_a_notice_not_onl
     path.write_bytes(b"".join(json.dumps(line).encode() + b"\n" for line in lines) + b'{"seq":3,"dir":"in","t":0.')
     recording = load(path)
     assert len(recording.notes) == 1
-    assert with_capture_notes(load(HAR)).envelopes == load(HAR).envelopes  # a HAR's notes are its facts
-    shown = with_capture_notes(recording)
+    assert with_notes_as_facts(load(HAR)).envelopes == load(HAR).envelopes  # no notes: nothing added
+    # A HAR's note of a socket left out is shown too (it was said on stderr, behind the app's screen).
+    har = load(_with_dev_server_socket(tmp_path, keep_realtime=True))
+    assert har.notes and with_notes_as_facts(har).envelopes[-1].type == "rt.replay"
+    shown = with_notes_as_facts(recording)
     assert [env.type for env in shown.envelopes] == ["session.created", "response.create", "rt.capture"]
     app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(shown))
     async with app.run_test(size=(140, 40)) as pilot:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from tui.replay import Recording, ReplayError, load
-from tui.replay.sources import STDIN
+from tui.replay.sources import STDIN, with_notes_as_facts
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -42,6 +42,8 @@ def _say_reading(path: str) -> None:
     """On a terminal, say that a large recording is being read: the screen stays as it was until
     the app starts, and a blank wait reads as a hang."""
     try:
+        if os.path.isdir(path):
+            path = os.path.join(path, "frames.jsonl")  # a session folder opens its capture
         size = os.stat(path).st_size
     except OSError:
         return  # `load` says why, in its own words
@@ -75,27 +77,8 @@ def replay(path: str, *, json_out: bool = False, speed: float | None = None, out
     from tui.config import Settings
     from tui.replay import ReplayRequest
 
-    shown = with_capture_notes(recording)
+    shown = with_notes_as_facts(recording)
     return run_app(Settings(capture=False, playback=False), replay=ReplayRequest(shown, speed))
-
-
-def with_capture_notes(recording: Recording) -> Recording:
-    """The recording with each note about its capture file (a last line cut short) as a last local
-    fact, which the app shows as a notice when playback reaches it: printed on stderr, the note
-    would be hidden behind the app's screen until it quits. (A HAR's notes are in its connecting
-    facts already; `--json` and `lint` keep the file's own frames and say the notes on stderr.)"""
-    if recording.kind != "capture" or not recording.notes or not recording.envelopes:
-        return recording
-    from dataclasses import replace
-
-    from tui.protocol import Envelope, local_envelope
-
-    last = recording.envelopes[-1]
-    facts: list[Envelope] = []
-    for number, note in enumerate(recording.notes, start=1):
-        fact = local_envelope("rt.capture", note, notify=True)
-        facts.append(replace(fact, seq=last.seq + number, mono=last.mono, wall=last.wall))
-    return replace(recording, envelopes=[*recording.envelopes, *facts])
 
 
 def _is_standard_input(path: str) -> bool:

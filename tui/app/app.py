@@ -69,7 +69,7 @@ SESSIONS = Binding.Group("Session")
 _FOCUS_MOVING = frozenset({"focus_input", "filter", "find"})
 """Actions that move the focus to a text input: run on the app's own turn (see `_move_focus_now`)."""
 
-_TOASTED = frozenset({"error", "rt.malformed", "rt.client_error", "rt.capture", "rt.audio", "rt.refused"})
+_TOASTED = frozenset({"error", "rt.malformed", "rt.client_error", "rt.capture", "rt.audio", "rt.refused", "rt.replay"})
 """Frame types `_react_to` may raise a notice for; every other frame is passed over at once."""
 
 
@@ -386,7 +386,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             self.say(
                 text(self.journal.data(index).get("message")), title="Capture failed", severity="error", timeout=30
             )
-        elif frame.type in ("rt.audio", "rt.capture", "rt.refused"):
+        elif frame.type in ("rt.audio", "rt.capture", "rt.refused", "rt.replay"):
             data = self.journal.data(index)
             if data.get("notify", frame.type != "rt.capture" or data.get("failed", False)):
                 self.say(text(data.get("message")), title=frame.type[3:].title(), severity="warning")

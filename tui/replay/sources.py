@@ -110,6 +110,9 @@ class Recording:
     URLs) and the user's own keys (`user_secrets`)."""
     notes: list[str] = field(default_factory=list)
     """What a reader should know about the file (a last line cut short), one line each."""
+    said_in_frames: set[str] = field(default_factory=set)
+    """Those of `notes` that its frames say already (a HAR connection played late: its connecting
+    fact says so), which the app need not show again."""
     rereadable: bool = True
     """False for a pipe or standard input: read once, it cannot be read again to bring back a
     payload the journal dropped from memory."""
@@ -507,7 +510,9 @@ def _read_har(stream: BinaryIO, path: Path) -> Recording:
         )
         raise ReplayError(f"{path}: a HAR file without WebSocket messages: {count} none (nothing to replay)")
     envelopes, late = _timeline(connections)
-    return Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes + late)
+    recording = Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes + late)
+    recording.said_in_frames.update(late)
+    return recording
 
 
 def _read_event_array(document: list[Any], path: Path, note: Callable[[str], None]) -> list[Envelope]:
@@ -692,3 +697,24 @@ def _parse_or_empty(raw: str) -> dict[str, Any]:
         return parse(raw)
     except FrameError:
         return {}
+
+
+def with_notes_as_facts(recording: Recording) -> Recording:
+    """The recording with each note its frames do not say already (a last line cut short, records
+    left out) as a last local fact, which the app shows as a notice when playback reaches it:
+    printed on stderr, the note would be hidden behind the app's screen until it quits. (`--json`
+    and `lint` keep the file's own frames and say the notes on stderr.)"""
+    unsaid = [note for note in recording.notes if note not in recording.said_in_frames]
+    if not unsaid or not recording.envelopes:
+        return recording
+    last = recording.envelopes[-1]
+    facts = [
+        dataclasses.replace(
+            local_envelope("rt.capture" if recording.kind == "capture" else "rt.replay", note, notify=True),
+            seq=last.seq + number,
+            mono=last.mono,
+            wall=last.wall,
+        )
+        for number, note in enumerate(unsaid, start=1)
+    ]
+    return dataclasses.replace(recording, envelopes=[*recording.envelopes, *facts])
