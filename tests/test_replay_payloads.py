@@ -73,13 +73,14 @@ def test_a_large_recording_says_it_is_being_read_before_the_app_paints(tmp_path:
 
     from tui.replay_cmd import SAY_READING_BYTES
 
-    log = tmp_path / "big.jsonl"
+    log = tmp_path / "session-folder" / "frames.jsonl"  # given as its folder, as `replay FOLDER` takes it
+    log.parent.mkdir()
     line = json.dumps({"type": "response.output_text.delta", "delta": "x" * 4000}) + "\n"
     log.write_text(line * (SAY_READING_BYTES // len(line) + 1))
     leader, follower = pty.openpty()
     env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
     app = subprocess.Popen(
-        [str(Path(sys.executable).parent / "rt-tui"), "replay", str(log)],
+        [str(Path(sys.executable).parent / "rt-tui"), "replay", str(log.parent)],
         stdin=follower,
         stdout=follower,
         stderr=follower,
