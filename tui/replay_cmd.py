@@ -18,6 +18,8 @@ from tui.replay.sources import STDIN, with_notes_as_facts
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
+EXIT_FAILED = 1
+"""`replay --json` could not write its frames (standard output closed): it has no findings to count."""
 EXIT_UNREADABLE = 2
 
 
@@ -71,7 +73,7 @@ def replay(path: str, *, json_out: bool = False, speed: float | None = None, out
         stream = out or sys.stdout
         if stream is None:  # started with standard output closed (`>&-`): Python has no sys.stdout
             print("rt-tui replay: standard output is closed: nowhere to write the frames", file=sys.stderr)
-            return EXIT_FINDINGS
+            return EXIT_FAILED
         return _print_frames(recording, stream, speed=speed)
     from tui.app import run_app
     from tui.config import Settings

@@ -163,10 +163,13 @@ class ProxyServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        for upstream, _ in self._pending.values():
+        for reaper in list(self._reapers):
+            reaper.cancel()  # each would close its own upstream while this loop closes them all
+        await asyncio.gather(*self._reapers, return_exceptions=True)
+        while self._pending:  # popped one at a time: the dict may change while an upstream closes
+            _, (upstream, _) = self._pending.popitem()
             with contextlib.suppress(Exception):
                 await upstream.close()
-        self._pending.clear()
 
     # -- handshake --------------------------------------------------------------------------
 
