@@ -612,32 +612,6 @@ async def test_the_palette_s_screenshot_says_where_a_replay_s_goes(tmp_path: Pat
         assert f"{Path(said.split(' to ', 1)[1]).parent.name}/" == "saved/", said
 
 
-async def test_a_replay_of_events_reads_payloads_that_left_memory_from_its_recording(tmp_path: Path) -> None:
-    """A JSONL of events (or a HAR) has no capture file to read a dropped payload back from: past
-    the journal's audio budget, a detail said the payload was gone and an export failed ('2509
-    frames left memory and there is no capture file'), while the replay's recording held them all."""
-    from tui.journal import PayloadPolicy
-
-    audio = base64.b64encode(bytes(4800)).decode()
-    events = [{"type": "input_audio_buffer.append", "event_id": f"evt_{n}", "audio": audio} for n in range(40)]
-    path = tmp_path / "own-log.jsonl"
-    path.write_text("".join(json.dumps(event) + "\n" for event in events))
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(path)))
-    app.journal.policy = PayloadPolicy(small_bytes=1024, large_budget_bytes=20_000)
-    async with app.run_test(size=(120, 32)) as pilot:
-        assert app.player is not None
-        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
-        await views_settled(pilot, app)
-        assert app.journal.capture_path is None and app.journal[0].payload_dropped
-        assert app.recover_payload(0) == app.player.envelopes[0].raw
-        target = tmp_path / "export.jsonl"
-        app.export_frames(target, keep_audio=True)
-        await wait_for(pilot, lambda: any(n[0] == "Export" for n in notices(app)), 10, "the export's notice")
-        assert [n[1] for n in notices(app) if n[0] == "Export"] == [f"40 frames written to {target}"]
-        exported = [json.loads(line)["frame"] for line in target.read_text().splitlines()]
-        assert exported == events
-
-
 async def test_its_frames_after_a_clear_brings_back_the_frames_the_clear_hid(simulator_url: str) -> None:
     """`o` on a transcript row after ctrl+l showed an empty log ('0 of 0 frames · since clear'):
     the item's frames were all before the clear. Asking for them brings the cleared frames back."""

@@ -172,7 +172,7 @@ async def test_a_capture_replayed_from_a_pipe_has_no_file_to_read_payloads_back_
             await wait_for(pilot, app.player.done.is_set, 10, "the replay")
             await views_settled(pilot, app)
             assert len(app.journal) == len(recording.envelopes)
-            assert app.journal.capture_path == capture_path
+            assert app.journal.capture_path is None and app.journal.payloads_dropped == 0  # all in memory
             # The status line names a pipe by its path, not by its folder (`fd`).
             shown = name if capture_path is None else path.parent.name
             assert app.status_line.no_target == f"replay of {shown}"
@@ -396,8 +396,8 @@ async def test_the_replay_app_scrubs_the_users_own_key_from_the_screen_details_a
     async with app.run_test(size=(160, 48)) as pilot:
         await replay_shown(pilot, app)
         assert_no_leak(svg_text(app.export_screenshot()), key, "the replay's screen")
-        # The file holds the key: payloads dropped from memory must not be read back from it.
-        assert app.journal.capture_path is None
+        # The file holds the key: nothing is read back from it (a replay keeps every payload).
+        assert app.journal.capture_path is None and app.journal.payloads_dropped == 0
         log = app.query_one(EventLog)
         log.focus()
         update = next(frame.index for frame in app.journal if frame.type == "session.update")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -230,34 +229,14 @@ class LogControls(AppBase):
         self.push_screen(detail, jumped)
 
     def recover_payload(self, index: int) -> str | None:
-        """A dropped frame's wire text, read back from the capture file (or the replay's recording)."""
+        """A dropped frame's wire text, read back from the capture file (None without one)."""
         from tui.journal.export import recover_payloads
 
-        frame = self.journal[index]
         path = self.journal.capture_path
         if path is None:
-            return self.held_payloads({frame.seq}).get(frame.seq)
-        return recover_payloads(Path(path), {frame.seq}).get(frame.seq)
-
-    def held_payloads(self, seqs: set[int]) -> dict[int, str]:
-        """Wire texts by `seq` from the replay's recording, which holds every frame in memory: a HAR
-        or a JSONL of events has no capture file to read a dropped payload back from, and its
-        details said the payload was gone and its exports failed. Scrubbed, as the journal's were."""
-        player = self.player
-        if player is None or not seqs:
-            return {}
-        envelopes = player.envelopes
-        found: dict[int, str] = {}
-        for seq in seqs:
-            # Published in seq order: bisect, then check (a recording out of order is searched through).
-            position = bisect_left(envelopes, seq, key=lambda env: env.seq)
-            if position < len(envelopes) and envelopes[position].seq == seq:
-                env = envelopes[position]
-            else:
-                env = next((e for e in envelopes if e.seq == seq), None)  # type: ignore[assignment]
-            if env is not None and env.raw is not None and env.binary is None:
-                found[seq] = env.raw
-        return found
+            return None
+        seq = self.journal[index].seq
+        return recover_payloads(Path(path), {seq}).get(seq)
 
     @on(EventLog.Notice)
     def _log_notice(self, event: EventLog.Notice) -> None:
@@ -343,7 +322,7 @@ class LogControls(AppBase):
 
         indices = list(self.log_view.indices)
         try:
-            written = export_jsonl(self.journal, indices, path, keep_audio=keep_audio, held=self.held_payloads)
+            written = export_jsonl(self.journal, indices, path, keep_audio=keep_audio)
         except (OSError, ExportError) as exc:
             self.call_from_thread(self.say, f"export failed: {exc}", title="Export", severity="error")
             return

@@ -64,13 +64,9 @@ class Modes(AppBase):
 
         assert self.replay is not None
         recording = self.replay.recording
+        # Its model keeps every payload (KEEP_EVERY_PAYLOAD): none is read back from the file, which
+        # could not be for a pipe, and would bring back a secret scrubbing took out.
         envelopes = list(scrubbed(recording.envelopes, tuple(recording.secrets)))
-        # Payloads dropped from memory are read back from the capture file, as it is: only from a
-        # file that can be read again (not a pipe), and only when scrubbing changed no frame (the
-        # file would bring a secret back into a detail view or an export).
-        unchanged = all(ours is theirs for ours, theirs in zip(envelopes, recording.envelopes, strict=True))
-        if recording.kind == "capture" and recording.rereadable and unchanged:
-            self.journal.capture_path = str(recording.path)
         self.player = ReplayPlayer(envelopes, self.bus, FRAMES, speed=speed)
         self._replay_speed = speed
         self.run_worker(self._play(self.player), name="replay", group="replay", exit_on_error=False)

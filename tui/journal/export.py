@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -29,28 +29,19 @@ class ExportError(ValueError):
     """An export that cannot be written as asked (one line)."""
 
 
-Held = Callable[[set[int]], dict[int, str]]
-"""The wire text of frames by `seq`, from what still holds them (a replay's recording, in memory)."""
-
-
-def export_jsonl(
-    journal: Journal, indices: Iterable[int], path: Path, *, keep_audio: bool = True, held: Held | None = None
-) -> int:
+def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_audio: bool = True) -> int:
     """Write the frames at `indices` to `path` (created 0600, never overwritten); returns how many.
 
-    Payloads the journal dropped from memory are read back from its capture file in one pass, or,
-    without one (a replay of a HAR or of a JSONL of events), from `held`.
+    Payloads the journal dropped from memory are read back from its capture file in one pass (a
+    replay drops none: its recording holds them all).
     """
     chosen = list(indices)
     missing = {journal[i].seq for i in chosen if journal[i].payload_dropped}
     recovered: dict[int, str] = {}
     if missing:
-        if journal.capture_path is not None:
-            recovered = recover_payloads(Path(journal.capture_path), missing)
-        elif held is not None:
-            recovered = held(missing)
-        else:
+        if journal.capture_path is None:
             raise ExportError(f"{len(missing)} frames left memory and there is no capture file to read them from")
+        recovered = recover_payloads(Path(journal.capture_path), missing)
     # Time from the journal's first frame, as the capture counts it: a filtered export's first
     # frame keeps the time the log and the capture show for it, not 0.
     t0 = journal[0].mono if len(journal) else 0.0
