@@ -67,7 +67,7 @@ from urllib.parse import urlsplit
 from tui.protocol import Direction, Envelope, FrameError, local_envelope, parse
 from tui.protocol.codec import serialize
 from tui.protocol.credentials import handshake_secrets
-from tui.protocol.events import BETA_TO_GA_CLIENT, BETA_TO_GA_SERVER, GA_CLIENT_EVENTS, GA_SERVER_EVENTS
+from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS, is_known
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -363,12 +363,7 @@ def _on_one_clock(envelopes: list[Envelope], times: list[float | None]) -> list[
 
 def _known_event(event_type: object) -> bool:
     """A type either dialect defines (a log record's own `type`, `"ws"` or `"message"`, is not one)."""
-    return isinstance(event_type, str) and (
-        event_type in GA_CLIENT_EVENTS
-        or event_type in GA_SERVER_EVENTS
-        or event_type in BETA_TO_GA_CLIENT
-        or event_type in BETA_TO_GA_SERVER
-    )
+    return isinstance(event_type, str) and is_known(event_type)
 
 
 def _frame_line(line: bytes, number: int, path: Path, position: int) -> tuple[Envelope, float | None]:
