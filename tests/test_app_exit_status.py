@@ -25,7 +25,10 @@ def test_a_crash_exits_non_zero(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app_module.RtApp, "on_mount", crash)
     result: list[int] = []
     # Its own thread: the app runs its own event loop, which pytest's loop would refuse.
-    thread = threading.Thread(target=lambda: result.append(app_module.run_app(Settings(playback=False, capture=False))))
+    thread = threading.Thread(
+        target=lambda: result.append(app_module.run_app(Settings(playback=False, capture=False))), daemon=True
+    )
     thread.start()
     thread.join(60)
+    assert not thread.is_alive(), "run_app did not return"
     assert result == [1]

@@ -67,7 +67,8 @@ class Commands(AppBase):
                 allowed = widget.check_action(action, ())
             if allowed is False:
                 continue
-            # Dimmed (None): nothing is selected, and the action would silently do nothing.
+            # None (the key shows dimmed): nothing is selected, and the action would silently do nothing,
+            # so the command says how to select a frame instead.
             yield SystemCommand(title, help_text, self._resolve(target) if allowed else self._select_first)
         yield from self.more_commands()
 

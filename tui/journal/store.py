@@ -184,11 +184,11 @@ class Journal:
         self._event_ids: dict[int, str] = {}
         """Ids of frames we sent, but appends (thousands, rarely named): theirs are read from their text."""
         self._sent_id = array("q")
+        """Per frame, the hash of the `event_id` of a frame we sent (0 for none): eight bytes that
+        outlive a dropped payload, so an error can still name its append an hour later."""
         self._audio_chars = array("i")
         """Base64 characters of a dropped audio frame's audio (0: kept, or not audio): a run's audio
         length, read from its size alone, counted the JSON around it (4.27 s for 4.00 s of appends)."""
-        """Per frame, the hash of the `event_id` of a frame we sent (0 for none): eight bytes that
-        outlive a dropped payload, so an error can still name its append an hour later."""
         self._binary: dict[int, bytes] = {}
         self._names: list[str] = []
         """Every type and id string once; the columns hold their positions."""
