@@ -485,3 +485,15 @@ def test_a_large_frame_that_is_not_audio_stays_searchable_while_audio_streams() 
     pipeline.ingest([sent("session.update", session=again) for _ in range(2)])
     assert journal[0].payload_dropped and not journal[41].payload_dropped and not journal[42].payload_dropped
     assert journal.kept_text_bytes == journal[41].size + journal[42].size
+
+
+def test_audio_sent_as_an_item_counts_against_the_audio_budget_not_the_text_one() -> None:
+    """A file added with `conversation.item.create` (input_audio, base64) is audio: on the text
+    budget (64 MiB by default) an hour of such items would sit in memory beside the audio's 16."""
+    policy = PayloadPolicy(small_bytes=1024, large_budget_bytes=8_000, text_budget_bytes=1_000_000)
+    pipeline = Pipeline(Journal(policy))
+    journal = pipeline.journal
+    item = {"type": "message", "role": "user", "content": [{"type": "input_audio", "audio": audio_b64(100)}]}
+    pipeline.ingest([sent("conversation.item.create", item=item) for _ in range(10)])
+    assert journal.kept_text_bytes == 0 and journal.kept_large_bytes <= 8_000
+    assert journal[0].payload_dropped and not journal[9].payload_dropped

@@ -264,7 +264,12 @@ class Journal:
         self._audio_chars.append(0)
         if env.binary is not None:
             self._binary[index] = env.binary
-        if large and (etype in AUDIO_FIELDS or env.binary is not None):
+        if large and (
+            etype in AUDIO_FIELDS
+            or env.binary is not None
+            # Audio sent as an item (a file added with item.create): audio's budget, not text's.
+            or (etype == "conversation.item.create" and '"input_audio"' in env.raw)
+        ):
             self._large.append(index)
             self._large_bytes += size
             while self._large_bytes > policy.large_budget_bytes and len(self._large) > 1:
