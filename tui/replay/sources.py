@@ -50,6 +50,7 @@ import base64
 import binascii
 import codecs
 import dataclasses
+import functools
 import io
 import json
 import math
@@ -290,26 +291,39 @@ def guess_direction(event_type: str) -> Direction:
 def _read_frames_jsonl(lines: Iterable[bytes], path: Path, note: Callable[[str], None]) -> list[Envelope]:
     """One envelope per event line, on a clock that never goes back (see `_on_one_clock`); the log's
     records of other things (JSON objects with no event) are left out, with a `note`."""
+    readers = (
+        (number, functools.partial(_frame_line, line, number, path))
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
+    )
+    return _read_events(readers, path, "line", note)
+
+
+_Reader = Callable[[int], tuple[Envelope, float | None]]
+"""Reads one record, given how many envelopes came before it: its envelope and logged time."""
+
+
+def _read_events(
+    readers: Iterable[tuple[int, _Reader]], path: Path, unit: str, note: Callable[[str], None]
+) -> list[Envelope]:
+    """The envelopes of numbered records (lines, or a JSON array's elements): those with no event are
+    left out and said (`_events_only`); none at all is refused."""
     envelopes: list[Envelope] = []
     times: list[float | None] = []
     others: list[int] = []
     first: _NoEvent | None = None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, read in readers:
         try:
-            env, when = _frame_line(line, number, path, len(envelopes))
+            env, when = read(len(envelopes))
         except _NoEvent as exc:
             others.append(number)
             first = first or exc
             continue
         envelopes.append(env)
         times.append(when)
-    if others:
-        return _events_only(envelopes, times, others, first, "line", note)
-    if not envelopes:
+    if not envelopes and not others:
         raise ReplayError(f"{path}: no frames in it")
-    return _on_one_clock(envelopes, times)
+    return _events_only(envelopes, times, others, first, unit, note)
 
 
 class _NoEvent(ReplayError):
@@ -512,21 +526,12 @@ def _read_har(stream: BinaryIO, path: Path) -> Recording:
 
 def _read_event_array(document: list[Any], path: Path, note: Callable[[str], None]) -> list[Envelope]:
     """A JSON array of events or log records, read as a JSONL of them is, element by element."""
-    envelopes: list[Envelope] = []
-    times: list[float | None] = []
-    others: list[int] = []
-    first: _NoEvent | None = None
-    for number, value in enumerate(document, start=1):
-        where = f"{path}: element {number} of the JSON array"
-        try:
-            env, when = _frame_value(value, serialize(value), where, len(envelopes))
-        except _NoEvent as exc:
-            others.append(number)
-            first = first or exc
-            continue
-        envelopes.append(env)
-        times.append(when)
-    return _events_only(envelopes, times, others, first, "element", note)
+    at = f"{path}: element"
+    readers = (
+        (number, functools.partial(_frame_value, value, serialize(value), f"{at} {number} of the JSON array"))
+        for number, value in enumerate(document, start=1)
+    )
+    return _read_events(readers, path, "element", note)
 
 
 def _read_all(stream: BinaryIO) -> bytearray:
