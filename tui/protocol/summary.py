@@ -64,7 +64,11 @@ def _local_fact(data: dict[str, Any]) -> str:
 def audio_tag(b64: str) -> str:
     """A short tag for a base64 audio payload (24 kHz PCM16): `[audio 4.7 KB · 100 ms]`, and from a
     second on `[audio 74.3 KB · 1.59 s]`, as a run of deltas says its length."""
-    nbytes = len(b64) * 3 // 4 - b64[-2:].count("=")
+    return audio_size_tag(len(b64) * 3 // 4 - b64[-2:].count("="))
+
+
+def audio_size_tag(nbytes: int) -> str:
+    """`audio_tag` for `nbytes` of audio whose payload is not at hand (a frame that left memory)."""
     ms = nbytes // 48
     size = f"{nbytes / 1024:.1f} KB" if nbytes >= 1024 else f"{nbytes} B"
     length = f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms} ms"

@@ -18,7 +18,7 @@ from tui.journal import Family, Frame, Journal, Links, LogView, Row
 from tui.journal.type_names import short_forms
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
-from tui.protocol.summary import audio_tag, quote, summarize_event
+from tui.protocol.summary import audio_size_tag, quote, summarize_event
 
 ARROWS = {Direction.OUT: "▲", Direction.IN: "▼", Direction.LOCAL: "●"}
 
@@ -155,7 +155,7 @@ def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
         # of an hour's audio rows read "(payload in the capture file only)", even in a replay of a
         # HAR, which has no capture file.
         chars = journal.audio_chars(frame.index)
-        summary = audio_tag("A" * chars) if chars else "(payload in the capture file only)"
+        summary = audio_size_tag(chars * 3 // 4) if chars else "(payload in the capture file only)"
     elif frame.binary is not None:
         summary = f"binary frame, {size_text(len(frame.binary))}"
     else:
