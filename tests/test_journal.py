@@ -497,3 +497,41 @@ def test_audio_sent_as_an_item_counts_against_the_audio_budget_not_the_text_one(
     pipeline.ingest([sent("conversation.item.create", item=item) for _ in range(10)])
     assert journal.kept_text_bytes == 0 and journal.kept_large_bytes <= 8_000
     assert journal[0].payload_dropped and not journal[9].payload_dropped
+
+
+def test_the_first_frame_for_an_id_is_the_first_the_for_filter_matches() -> None:
+    """`o` after a clear asks whether an item's frames lie below the clear: `Links.first_frame_for`
+    answers from the id columns and `made` (it was a test of each hidden frame, half a second at an
+    hour's scale) and must agree with the `for:` filter it stands for, at every place of the clear."""
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    pipeline.ingest(
+        [
+            connecting(),
+            sent("input_audio_buffer.append", audio=audio_b64()),
+            sent("input_audio_buffer.commit"),
+            received("input_audio_buffer.committed", item_id="item_u"),
+            received("conversation.item.added", item={"id": "item_u", "role": "user"}),
+            sent("conversation.item.create", item={"type": "message", "role": "user"}),  # no id
+            sent("response.create"),
+            received("response.created", response={"id": "resp_1"}),
+            received("response.output_item.added", response_id="resp_1", item={"id": "item_a"}),
+            received("conversation.item.added", item={"id": "item_a", "role": "assistant"}),
+            received("response.output_audio_transcript.delta", response_id="resp_1", item_id="item_a", delta="hi"),
+            received("conversation.item.added", item={"id": "item_typed", "role": "user"}),
+            received("response.done", response={"id": "resp_1", "status": "completed"}),
+        ]
+    )
+    journal = pipeline.journal
+    asked = [["item_u"], ["item_a"], ["resp_1"], ["item_typed"], ["item_a", "resp_1"], ["nobody"]]
+    for ids in asked:
+        query = Query(" | ".join(f"for:{name}" for name in ids), journal, links)
+        matching = [index for index in range(len(journal)) if query.match_index(index)]
+        for stop in range(len(journal) + 1):
+            expected = next((index for index in matching if index < stop), None)
+            assert links.first_frame_for(ids, stop) == expected, (ids, stop)
+    assert links.first_frame_for(["item_a"], len(journal)) == 6  # the response.create that made its reply
+    seq = journal[7].seq
+    assert journal.index_of_seq(seq, len(journal)) == 7
+    assert journal.index_of_seq(seq, 7) is None

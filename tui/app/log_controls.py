@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import SystemCommand
 
-from tui.conversation import SENT_ROW_PREFIX
+from tui.conversation import SENT_ROW_PREFIX, Item
 from tui.journal import Family, Finder, LogView, Query, QueryError, term
 from tui.lint import Finding, Severity
 
@@ -264,20 +264,21 @@ class LogControls(AppBase):
             # server never echoed, the only frame there is).
             query = f"seq:{item.sent_seq}" if item.id.startswith(SENT_ROW_PREFIX) else f"{query} | seq:{item.sent_seq}"
         floor = self.log_view.floor
-        if floor and self._before_clear(query, floor):
+        if floor and self._before_clear(event.item_id, item, floor):
             # "Its frames" means all of them: after a clear, the view showed none ("0 of 0 frames").
             self.unclear_log()
         self.filter_bar.add_class("-shown")
         self.apply_filter(query)
         self.event_log.focus()
 
-    def _before_clear(self, query: str, floor: int) -> bool:
-        """Whether `query` matches a frame a clear hid (below `floor`), the nearest looked at first."""
-        try:
-            match = Query(query, self.journal, self.links).match_index
-        except QueryError:
-            return False  # the filter bar says what is wrong with it, when it is applied
-        return any(match(index) for index in range(floor - 1, -1, -1))
+    def _before_clear(self, item_id: str, item: Item | None, floor: int) -> bool:
+        """Whether a frame of the query `o` builds for `item_id` (its item, its response, the frames we
+        sent that made them, the create of `sent_seq`) lies below `floor`, hidden by a clear."""
+        ids = [item_id] if item is None or not item.response_id else [item_id, item.response_id]
+        if self.links.first_frame_for(ids, floor) is not None:
+            return True
+        sent = item.sent_seq if item is not None else None
+        return sent is not None and self.journal.index_of_seq(sent, floor) is not None
 
     @on(EventLog.CopyFrame)
     def _copy_frame(self, event: EventLog.CopyFrame) -> None:
