@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from tui.replay import Recording, ReplayError, load
-from tui.replay.sources import STDIN, with_notes_as_facts
+from tui.replay.sources import STDIN, hydrated, with_notes_as_facts
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -25,9 +25,13 @@ EXIT_UNREADABLE = 2
 
 def _load(path: str, command: str) -> Recording | None:
     """Read the recording, or say in one line why not; its notes are said too. Every line names
-    the `command` (`rt-tui lint: ...`), as `send` and `proxy` do, so a script running several can tell."""
+    the `command` (`rt-tui lint: ...`), as `send` and `proxy` do, so a script running several can tell.
+
+    It is read lean (`tui.replay.sources.lean_envelope`): its audio frames are parsed again as they
+    are played (`hydrated`), rather than held parsed beside their wire text for the whole run.
+    """
     try:
-        recording = load(path)
+        recording = load(path, lean=True)
     except ReplayError as exc:
         print(f"rt-tui {command}: {exc}", file=sys.stderr)
         return None
@@ -109,7 +113,7 @@ def _print_frames(
 
     # Its lines would print `"frame": {}` for a payload the default budget dropped.
     model = new_model(recording.path.name, lint=False, policy=KEEP_EVERY_PAYLOAD)
-    model.ingest(scrubbed(recording.envelopes, tuple(recording.secrets)))
+    model.ingest(scrubbed(hydrated(recording.envelopes), tuple(recording.secrets)))
     journal = model.journal
     t0 = journal[0].mono if len(journal) else 0.0
     previous = t0
@@ -160,7 +164,7 @@ def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int
     from tui.session.streamed import scrubbed
 
     model = new_model(recording.path.name)
-    model.ingest(scrubbed(recording.envelopes, tuple(recording.secrets)))
+    model.ingest(scrubbed(hydrated(recording.envelopes), tuple(recording.secrets)))
     linter = model.linter
     findings = list(getattr(linter, "findings", []))
     verdict = EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN

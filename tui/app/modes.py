@@ -65,9 +65,13 @@ class Modes(AppBase):
         assert self.replay is not None
         recording = self.replay.recording
         # Its model keeps every payload (KEEP_EVERY_PAYLOAD): none is read back from the file, which
-        # could not be for a pipe, and would bring back a secret scrubbing took out.
-        envelopes = list(scrubbed(recording.envelopes, tuple(recording.secrets)))
-        self.player = ReplayPlayer(envelopes, self.bus, FRAMES, speed=speed)
+        # could not be for a pipe, and would bring back a secret scrubbing took out. The player
+        # parses and scrubs each frame as it publishes it: the recording stays lean (whole frames
+        # held for the run would hold each audio frame's base64 twice), ready to be played again.
+        secrets = tuple(recording.secrets)
+        self.player = ReplayPlayer(
+            recording.envelopes, self.bus, FRAMES, speed=speed, scrub=partial(scrubbed, secrets=secrets)
+        )
         self._replay_speed = speed
         self.run_worker(self._play(self.player), name="replay", group="replay", exit_on_error=False)
 

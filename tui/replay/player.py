@@ -8,16 +8,24 @@ Timed playback follows a clock that reads recording time: it runs at `speed` whi
 still while paused, and a frame is published when the clock reaches the frame's time. A silence
 longer than `MAX_GAP` of waiting is shortened to `MAX_GAP`: the clock jumps over the rest, which
 `skipped_seconds` counts, so the status can say what was left out.
+
+The player may hold lean envelopes (`tui.replay.sources.lean_envelope`: audio frames without their
+parsed copy, which would hold their base64 twice for the whole run); each is parsed again as it is
+published, so a subscriber gets every frame whole, and the recording stays lean to be played again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
+from collections.abc import Callable, Iterable, Iterator
 
 from tui.bus import Bus, Topic
 from tui.protocol import Envelope
+
+from .sources import hydrated
 
 CHUNK = 2000
 """Envelopes published per loop turn in instant playback."""
@@ -30,8 +38,21 @@ idle minutes are shortened to this (and counted in `ReplayPlayer.skipped_seconds
 class ReplayPlayer:
     """Publishes a recording's envelopes on `topic`, paced by their recorded times."""
 
-    def __init__(self, envelopes: list[Envelope], bus: Bus, topic: Topic[Envelope], *, speed: float | None) -> None:
+    def __init__(
+        self,
+        envelopes: list[Envelope],
+        bus: Bus,
+        topic: Topic[Envelope],
+        *,
+        speed: float | None,
+        scrub: Callable[[Iterable[Envelope]], Iterable[Envelope]] | None = None,
+    ) -> None:
         self.envelopes = envelopes
+        """The recording, as given (lean or whole): its times pace playback; it is never copied."""
+        whole = hydrated(envelopes)
+        self._published: Iterator[Envelope] = iter(scrub(whole) if scrub is not None else whole)
+        """What is published, one for each of `envelopes` in order: hydrated, then scrubbed (a
+        scrubber that follows text across deltas must see them in order, once)."""
         self.bus = bus
         self.topic = topic
         self._speed = speed
@@ -137,8 +158,9 @@ class ReplayPlayer:
         while self.position < len(self.envelopes):
             await self._running.wait()
             end = min(len(self.envelopes), self.position + CHUNK)
-            for env in self.envelopes[self.position : end]:
-                self.bus.publish(self.topic, env)
+            bus, topic = self.bus, self.topic
+            for env in itertools.islice(self._published, end - self.position):
+                bus.publish(topic, env)
             self.position = end
             await asyncio.sleep(0)
 
@@ -168,5 +190,5 @@ class ReplayPlayer:
                     continue  # paused, or a new speed: the wait is recomputed from the clock
                 if self._reading() < env.mono:
                     continue  # woken early by the timer's granularity
-            self.bus.publish(self.topic, env)
+            self.bus.publish(self.topic, next(self._published))
             self.position += 1
