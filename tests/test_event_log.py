@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.scrollbar import ScrollBarRender
 
 from tests.app_helpers import wait_for
 from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
@@ -18,7 +19,7 @@ from tui.journal import Finder, Journal, Links, LogView, PayloadPolicy, Pipeline
 from tui.protocol import Envelope, local_envelope
 from tui.widgets import EventLog
 from tui.widgets.log_format import Columns, abbreviate_type
-from tui.widgets.virtual import line_width
+from tui.widgets.virtual import SteadyScrollBar, line_width, thumb_extent
 
 
 class LogApp(App[None]):
@@ -599,3 +600,50 @@ def test_times_past_an_hour_stay_within_their_columns(seconds: float, time: str,
 
     assert (time_text(seconds), delta_text(seconds)) == (time, delta)
     assert len(time_text(seconds)) < Columns.fit(120).time and len(delta_text(seconds)) < Columns.fit(120).delta
+
+
+async def test_a_following_logs_scrollbar_repaints_only_when_its_thumb_moves() -> None:
+    """Textual repaints a scrollbar at every growth of its view: each of its rows through the
+    compositor, 15 times a second under a stream, for a one-cell thumb held at the foot of a log of
+    thousands of lines that has not moved by the eighth of a cell it can show."""
+    app = LogApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated") for _ in range(400)])
+        await pilot.pause()
+        bar = log.vertical_scrollbar
+        assert isinstance(bar, SteadyScrollBar) and bar.display
+        renders = record_calls(bar, "render")
+        for _ in range(5):
+            app.feed([received("rate_limits.updated") for _ in range(3)])
+            await pilot.pause()
+        assert log.scroll_offset.y == log.max_scroll_y
+        assert renders == []
+        log.scroll_home(animate=False)
+        await pilot.pause()
+        assert len(renders) == 1  # the thumb went to the top: drawn again
+
+
+@given(
+    length=st.integers(1, 60),
+    a=st.tuples(st.integers(0, 5000), st.integers(0, 200), st.floats(0, 5000)),
+    grow=st.integers(0, 40),
+    scroll=st.floats(-3, 40),
+)
+def test_a_scrollbar_whose_thumb_extent_is_unchanged_draws_the_same(
+    length: int, a: tuple[int, int, float], grow: int, scroll: float
+) -> None:
+    """`thumb_extent` is all Textual's bar drawing depends on: equal extents, equal bars."""
+
+    def bar(virtual: int, window: int, position: float) -> list[Segment]:
+        window = window if window < virtual else 0
+        position = min(position, max(0, virtual - window))
+        return list(ScrollBarRender.render_bar(length, virtual, window, position).segments)
+
+    def extent(virtual: int, window: int, position: float) -> tuple[int, int, int]:
+        window = window if window < virtual else 0
+        return thumb_extent(length, virtual, window, min(position, max(0, virtual - window)))
+
+    b = (a[0] + grow, a[1], max(0.0, a[2] + scroll))  # the view grew, and scrolled (to its end, often)
+    if extent(*a) == extent(*b):
+        assert bar(*a) == bar(*b)

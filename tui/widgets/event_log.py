@@ -18,12 +18,13 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from tui.journal import Finder, Journal, Line, LogView
 
 from .log_format import Columns, RunDigest, counted, line_pieces, line_segments, render_line, row_text, run_label
-from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height
+from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height, steady_vertical_scrollbar
 
 _COMPONENTS = ("event-log--cursor", "event-log--match")
 """The component classes a line is drawn with, in the order its look gives their styles."""
@@ -301,6 +302,11 @@ class EventLog(ScrollView, can_focus=True):
         super().notify_style_update()
         if self._look.changed():
             self._cache.clear()
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """A scrollbar that repaints only when its thumb moves (`SteadyScrollBar`)."""
+        return steady_vertical_scrollbar(self)
 
     def on_resize(self) -> None:
         """Width is part of the cache key; keep the virtual size in step, and a following log at its

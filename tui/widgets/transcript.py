@@ -26,13 +26,14 @@ from textual.binding import Binding
 from textual.geometry import Region
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from tui.conversation import Item, Origin, TextState
 from tui.conversation.export import OUT_OF_BAND
 from tui.protocol import printable
 
-from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height
+from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height, steady_vertical_scrollbar
 
 _COMPONENTS = ("transcript--cursor", "transcript--muted")
 """The component classes rows are drawn with, in the order their look gives their styles."""
@@ -430,6 +431,11 @@ class Transcript(ScrollView, can_focus=True):
         if item_id == self.selected and within < len(block.strips) - 1:
             return strip.apply_style(self._look.get()[2][0])
         return strip
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """A scrollbar that repaints only when its thumb moves (`SteadyScrollBar`)."""
+        return steady_vertical_scrollbar(self)
 
     def on_resize(self) -> None:
         """A new width wraps every block again (lazily, as lines are asked for); a view following

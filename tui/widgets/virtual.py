@@ -9,12 +9,20 @@ area then changes width): only that case needs a layout.
 
 from __future__ import annotations
 
+from math import ceil
+
+from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
 from textual.content import Content
 from textual.geometry import Region, Size
+from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.widget import Widget
+
+_EIGHTHS = len(ScrollBar.renderer.VERTICAL_BARS)
+"""A vertical thumb's ends are drawn to the eighth of a cell (Textual's bar glyphs)."""
 
 
 def set_virtual_height(view: ScrollView, height: int) -> bool:
@@ -35,9 +43,24 @@ def set_virtual_height(view: ScrollView, height: int) -> bool:
     # The same scrollbar, longer or shorter: update it and repaint this widget only. Textual's own
     # size update does exactly this when no layout is asked for (Widget._size_updated).
     view.set_reactive(Widget.virtual_size, new)
-    view._scroll_update(new)
+    _scroll_update(view, new)
     view.refresh()
     return True
+
+
+def _scroll_update(view: ScrollView, virtual_size: Size) -> None:
+    """Textual's `Widget._scroll_update` (the scrollbars follow a new virtual size), less the
+    repaint it asks of a vertical `SteadyScrollBar`, which repaints itself when its thumb moves."""
+    bar = view._vertical_scrollbar
+    if not isinstance(bar, SteadyScrollBar) or view.show_horizontal_scrollbar:
+        view._scroll_update(virtual_size)
+        return
+    view._refresh_scrollbars()
+    if view.show_vertical_scrollbar and view.styles.scrollbar_size_vertical:
+        bar.window_virtual_size = virtual_size.height
+        bar.window_size = view.container_size.height - view.scrollbar_size_horizontal
+    view.scroll_x = view.validate_scroll_x(view.scroll_x)
+    view.scroll_y = view.validate_scroll_y(view.scroll_y)
 
 
 def set_border_subtitle(widget: Widget, subtitle: str) -> None:
@@ -106,3 +129,78 @@ def line_width(view: ScrollView) -> int:
     the width does not change, and nothing is wrapped again, when the scrollbar comes or goes; and
     no text ever lies under the scrollbar."""
     return view.scrollable_content_region.width
+
+
+def thumb_extent(length: int, virtual: int, window: int, position: float) -> tuple[int, int, int]:
+    """(the bar's length in cells, its thumb's start and end in eighths of a cell; -1, -1 when it has
+    none): all that `ScrollBarRender.render_bar` draws depends on, by its own arithmetic."""
+    if not (window and length and virtual and length != virtual):
+        return (length, -1, -1)
+    thumb = max(1, window / (virtual / length))
+    start = int((length - thumb) * (position / (virtual - window)) * _EIGHTHS)
+    return (length, start, start + ceil(thumb * _EIGHTHS))
+
+
+class SteadyScrollBar(ScrollBar):
+    """A vertical scrollbar that repaints only when what it draws changes.
+
+    Textual repaints a scrollbar whenever the view's virtual size or scroll position changes: for
+    a log following a stream, at every refresh, each row of the bar through the compositor (a third
+    of the lines of such a screen update). Yet the thumb of a bar over thousands of lines, held at
+    its foot, moves by less than the eighth of a cell it can show. This bar compares the thumb it
+    would draw (Textual's own arithmetic, `ScrollBarRender.render_bar`) with the one on screen.
+    """
+
+    window_virtual_size: Reactive[int] = Reactive(100, repaint=False)
+    window_size: Reactive[int] = Reactive(0, repaint=False)
+    position: Reactive[float] = Reactive(0, repaint=False)
+
+    def __init__(self, *, thickness: int = 1) -> None:
+        super().__init__(vertical=True, name="vertical", thickness=thickness)
+        self._drawn: tuple[int, int, int] | None = None
+        self._check_pending = False
+
+    def thumb(self) -> tuple[int, int, int]:
+        """What this bar draws now (see `thumb_extent`)."""
+        window = self.window_size if self.window_size < self.window_virtual_size else 0
+        return thumb_extent(self.size.height, ceil(self.window_virtual_size), ceil(window), self.position)
+
+    def render(self) -> RenderableType:
+        """Textual's bar, noting the thumb it shows."""
+        self._drawn = self.thumb()
+        return super().render()
+
+    def _repaint_if_moved(self) -> None:
+        """Compare once the view's update is done: a view that grows and then scrolls to its new end
+        moves the thumb up and back down within one update, which must not cost a repaint."""
+        if not self._check_pending:
+            self._check_pending = True
+            self.call_later(self._check)
+
+    def _check(self) -> None:
+        self._check_pending = False
+        if self.thumb() != self._drawn:
+            self.refresh()
+
+    def watch_window_virtual_size(self) -> None:
+        """The view grew or shrank: repaint if the thumb moved."""
+        self._repaint_if_moved()
+
+    def watch_window_size(self) -> None:
+        """The view's height changed: repaint if the thumb moved."""
+        self._repaint_if_moved()
+
+    def watch_position(self) -> None:
+        """The view scrolled: repaint if the thumb moved."""
+        self._repaint_if_moved()
+
+
+def steady_vertical_scrollbar(view: Widget) -> ScrollBar:
+    """`view`'s vertical scrollbar, made a `SteadyScrollBar` (as `Widget.vertical_scrollbar` makes
+    Textual's own: hidden until a layout shows it, started as the view's)."""
+    if view._vertical_scrollbar is None:
+        bar = SteadyScrollBar(thickness=view.scrollbar_size_vertical)
+        bar.display = False
+        view._vertical_scrollbar = bar
+        view.app._start_widget(view, bar)
+    return view._vertical_scrollbar
