@@ -12,6 +12,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.scrollbar import ScrollBarRender
+from textual.widgets import Static
 
 from tests.app_helpers import wait_for
 from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
@@ -647,3 +648,37 @@ def test_a_scrollbar_whose_thumb_extent_is_unchanged_draws_the_same(
     b = (a[0] + grow, a[1], max(0.0, a[2] + scroll))  # the view grew, and scrolled (to its end, often)
     if extent(*a) == extent(*b):
         assert bar(*a) == bar(*b)
+
+
+class LogWithBannerApp(LogApp):
+    """The pane below a banner that comes and goes (as the filter bar does above the app's log)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("banner", id="banner")
+        yield EventLog(self.view)
+
+
+async def test_a_layout_elsewhere_does_not_repaint_a_scrollbar_that_would_draw_the_same() -> None:
+    """Textual repaints every scrollbar on screen at every layout (`f` opening the filter bar
+    repainted the transcript's bar, twice): a bar whose thumb and colors are unchanged keeps its
+    lines; a new theme (other colors) repaints it."""
+    app = LogWithBannerApp()
+    async with app.run_test(size=(120, 14)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated") for _ in range(400)])
+        await pilot.pause()
+        log.scroll_home(animate=False)  # not following: a layout leaves the thumb where it is
+        await pilot.pause()
+        bar = log.vertical_scrollbar
+        renders = record_calls(bar, "render")
+        banner = app.query_one("#banner", Static)
+        banner.styles.height = 2  # the log is shorter: its bar too, drawn again
+        await pilot.pause()
+        resized = len(renders)
+        assert resized >= 1
+        banner.update("banner, a new text")  # a layout that leaves the log's size alone
+        await pilot.pause()
+        assert len(renders) == resized
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        assert len(renders) > resized

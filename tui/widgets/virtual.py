@@ -10,6 +10,7 @@ area then changes width): only that case needs a layout.
 from __future__ import annotations
 
 from math import ceil
+from typing import Self
 
 from rich.console import RenderableType
 from rich.style import Style
@@ -144,11 +145,12 @@ def thumb_extent(length: int, virtual: int, window: int, position: float) -> tup
 class SteadyScrollBar(ScrollBar):
     """A vertical scrollbar that repaints only when what it draws changes.
 
-    Textual repaints a scrollbar whenever the view's virtual size or scroll position changes: for
-    a log following a stream, at every refresh, each row of the bar through the compositor (a third
-    of the lines of such a screen update). Yet the thumb of a bar over thousands of lines, held at
-    its foot, moves by less than the eighth of a cell it can show. This bar compares the thumb it
-    would draw (Textual's own arithmetic, `ScrollBarRender.render_bar`) with the one on screen.
+    Textual repaints a scrollbar whenever the view's virtual size or scroll position changes, and
+    every scrollbar on screen at every layout (a bar opening above the log, the focus moving to it):
+    for a log following a stream, each row of both panes' bars through the compositor at each views
+    refresh, though the one-cell thumb at the foot of a long log moves by less than the eighth of a
+    cell it can show. This bar compares what it would draw (the thumb by Textual's own arithmetic,
+    `thumb_extent`, and its colors) with what it drew, and repaints only when they differ.
     """
 
     window_virtual_size: Reactive[int] = Reactive(100, repaint=False)
@@ -157,18 +159,48 @@ class SteadyScrollBar(ScrollBar):
 
     def __init__(self, *, thickness: int = 1) -> None:
         super().__init__(vertical=True, name="vertical", thickness=thickness)
-        self._drawn: tuple[int, int, int] | None = None
+        self._drawn: tuple[object, ...] | None = None
         self._check_pending = False
 
     def thumb(self) -> tuple[int, int, int]:
-        """What this bar draws now (see `thumb_extent`)."""
+        """Where the thumb is now (see `thumb_extent`)."""
         window = self.window_size if self.window_size < self.window_virtual_size else 0
         return thumb_extent(self.size.height, ceil(self.window_virtual_size), ceil(window), self.position)
 
+    def look(self) -> tuple[object, ...]:
+        """Everything `ScrollBar.render` draws from: the thumb, the bar's state, its view's colors."""
+        parent = self.parent
+        if not isinstance(parent, Widget):
+            return (self.thumb(), self.grabbed, self.mouse_over)
+        styles = parent.styles
+        colors = (
+            styles.scrollbar_background,
+            styles.scrollbar_background_hover,
+            styles.scrollbar_background_active,
+            styles.scrollbar_color,
+            styles.scrollbar_color_hover,
+            styles.scrollbar_color_active,
+        )
+        return (
+            self.thumb(),
+            self.grabbed,
+            self.mouse_over,
+            colors,
+            parent.background_colors,
+            self.screen.styles.scrollbar_color,
+        )
+
     def render(self) -> RenderableType:
-        """Textual's bar, noting the thumb it shows."""
-        self._drawn = self.thumb()
+        """Textual's bar, noting what it shows."""
+        self._drawn = self.look()
         return super().render()
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """Repaint, unless asked for a plain repaint of a bar that would draw what it shows already."""
+        if not regions and repaint and not layout and not recompose and self._drawn is not None:
+            if self.is_mounted and self.look() == self._drawn:
+                return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _repaint_if_moved(self) -> None:
         """Compare once the view's update is done: a view that grows and then scrolls to its new end
@@ -179,8 +211,7 @@ class SteadyScrollBar(ScrollBar):
 
     def _check(self) -> None:
         self._check_pending = False
-        if self.thumb() != self._drawn:
-            self.refresh()
+        self.refresh()
 
     def watch_window_virtual_size(self) -> None:
         """The view grew or shrank: repaint if the thumb moved."""
