@@ -12,6 +12,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.scrollbar import ScrollBarRender
+from textual.strip import Strip
 from textual.widgets import Static
 
 from tests.app_helpers import wait_for
@@ -682,3 +683,29 @@ async def test_a_layout_elsewhere_does_not_repaint_a_scrollbar_that_would_draw_t
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await pilot.pause()
         assert len(renders) > resized
+
+
+async def test_a_following_log_made_shorter_is_painted_at_its_end_only() -> None:
+    """A bar opening above the log (`f`) shortens it: it was painted at its old scroll offset in
+    the layout's screen update (its newest rows below its edge), then again, scrolled to its end, at
+    the Resize event after it."""
+    app = LogWithBannerApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated") for _ in range(60)] + [received("rate_limits.updated")])
+        await pilot.pause()
+        assert log.tail and log.scroll_offset.y == log.max_scroll_y
+        offsets: list[int] = []
+        render_line = log.render_line
+
+        def noting_offset(y: int) -> Strip:
+            offsets.append(log.scroll_offset.y)
+            return render_line(y)
+
+        log.render_line = noting_offset  # type: ignore[method-assign]
+        app.query_one("#banner", Static).styles.height = 4
+        await pilot.pause()
+        await pilot.pause()
+        assert log.scroll_offset.y == log.max_scroll_y
+        assert "rate_limits.updated" in drawn_from_offset(log)[-1]
+        assert offsets and set(offsets) == {log.max_scroll_y}, "painted at another offset than its end"

@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -307,6 +308,15 @@ class EventLog(ScrollView, can_focus=True):
     def vertical_scrollbar(self) -> ScrollBar:
         """A scrollbar that repaints only when its thumb moves (`SteadyScrollBar`)."""
         return steady_vertical_scrollbar(self)
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        """Textual's, then a following log back at its end at once: in the layout's own screen
+        update, not at the Resize event after it (a bar opening above the log painted every line of
+        it twice: at the old scroll offset, then at the end)."""
+        resized = super()._size_updated(size, virtual_size, container_size, layout)
+        if self.tail and self.is_mounted and self.scroll_y != self.max_scroll_y:
+            self.scroll_y = self.max_scroll_y
+        return resized
 
     def on_resize(self) -> None:
         """Width is part of the cache key; keep the virtual size in step, and a following log at its
