@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def rt_tui(
     return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
-def write_capture(envelopes: list[Envelope], path: Path) -> Path:
+def write_capture(envelopes: Sequence[Envelope], path: Path) -> Path:
     """`envelopes` as an rt-tui capture file, each line written by the capture's own line writer."""
     t0 = envelopes[0].mono
     path.write_bytes(b"".join(capture_line(env, t0) for env in envelopes))
@@ -209,7 +210,7 @@ LATER = socket_entry("later", [100, 104], "2023-11-14T22:15:00Z")
 """Opened after FIRST closed."""
 
 
-def connection_of(envelopes: list[Envelope]) -> list[str]:
+def connection_of(envelopes: Sequence[Envelope]) -> list[str]:
     """For each envelope, the model of the connection the journal would put it in (the latest
     `connecting` fact before it)."""
     current, owners = "", []

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,8 @@ from tui.config import Settings, TargetChoice
 from tui.protocol import Envelope
 from tui.protocol.events import AUDIO_FIELDS
 from tui.replay import ReplayPlayer, ReplayRequest, load
-from tui.replay.sources import UNPARSED, hydrated, with_notes_as_facts
+from tui.replay.lean import UNPARSED, Frames, hydrated
+from tui.replay.sources import with_notes_as_facts
 from tui.widgets import EventDetail
 
 GOLDEN = Path(__file__).parent / "golden" / "replay"
@@ -54,7 +56,7 @@ def appends_log(path: Path, count: int = 30) -> list[str]:
     return audios
 
 
-def whole(envelopes: list[Envelope]) -> list[tuple[object, ...]]:
+def whole(envelopes: Iterable[Envelope]) -> list[tuple[object, ...]]:
     """What a subscriber reads of each envelope."""
     return [(e.seq, e.direction, e.type, e.data, e.raw, e.mono, e.wall, e.size, e.binary) for e in envelopes]
 
@@ -72,13 +74,14 @@ def test_a_lean_recording_plays_the_frames_a_whole_one_does(kind: str, tmp_path:
     appends = tmp_path / "appends.jsonl"
     appends_log(appends)
     path = {
-        "capture": write_capture(load(appends).envelopes + load(HAR).envelopes, tmp_path / "frames.jsonl"),
+        "capture": write_capture([*load(appends).envelopes, *load(HAR).envelopes], tmp_path / "frames.jsonl"),
         "har": HAR,
         "jsonl": OWN_LOGGING,
         "json": json_array(appends, tmp_path / "events.json"),
         "appends": appends,
     }[kind]
     lean = load(path, lean=True)
+    assert isinstance(lean.envelopes, Frames)  # in columns, not an object per frame
     assert whole(list(hydrated(lean.envelopes))) == whole(load(path).envelopes)
     audio = [env for env in lean.envelopes if env.type in AUDIO_FIELDS]
     assert kind in ("har", "jsonl") or audio  # the golden files hold one append at most
@@ -191,3 +194,25 @@ async def test_a_replayed_capture_holds_no_parsed_audio_and_every_view_still_has
     assert printed.returncode == 0, printed.stderr
     lines = [json.loads(line) for line in printed.stdout.splitlines()]
     assert [r["frame"]["delta"] for r in lines if r["type"] == "response.output_audio.delta"] == deltas
+
+
+def test_a_lean_recording_s_notes_become_its_last_facts_without_changing_it(tmp_path: Path) -> None:
+    """A capture cut short mid-line, read lean: the note is its last fact in the app (the columns
+    copied, the recording read left as it was), and its frames read by index as in a list."""
+    path = tmp_path / "frames.jsonl"
+    appends = tmp_path / "appends.jsonl"
+    audios = appends_log(appends)
+    write_capture(load(appends).envelopes, path)
+    with path.open("ab") as file:
+        file.write(b'{"seq":99,"dir":"in"')  # the writer stopped mid-line
+    recording = load(path, lean=True)
+    frames = recording.envelopes
+    assert isinstance(frames, Frames) and len(frames) == len(audios) + 2 and recording.notes
+    shown = with_notes_as_facts(recording)
+    assert isinstance(shown.envelopes, Frames) and len(recording.envelopes) == len(frames)
+    assert [env.type for env in shown.envelopes[-2:]] == ["response.output_text.delta", "rt.capture"]
+    assert shown.envelopes[-1].data["message"] == recording.notes[0]
+    assert frames[-1] == frames[len(frames) - 1] and frames[1:3] == [frames[1], frames[2]]
+    assert [env.data["audio"] for env in hydrated(shown.envelopes) if env.type in AUDIO_FIELDS] == audios
+    with pytest.raises(IndexError):
+        frames[len(frames)]

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from tui.replay import Recording, ReplayError, load
-from tui.replay.sources import STDIN, hydrated, with_notes_as_facts
+from tui.replay.lean import hydrated
+from tui.replay.sources import STDIN, with_notes_as_facts
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -27,8 +28,8 @@ def _load(path: str, command: str) -> Recording | None:
     """Read the recording, or say in one line why not; its notes are said too. Every line names
     the `command` (`rt-tui lint: ...`), as `send` and `proxy` do, so a script running several can tell.
 
-    It is read lean (`tui.replay.sources.lean_envelope`): its audio frames are parsed again as they
-    are played (`hydrated`), rather than held parsed beside their wire text for the whole run.
+    It is read lean (tui.replay.lean): its frames are parsed again as they are played (`hydrated`),
+    rather than held parsed beside their wire text for the whole run.
     """
     try:
         recording = load(path, lean=True)
@@ -83,8 +84,9 @@ def replay(path: str, *, json_out: bool = False, speed: float | None = None, out
     from tui.config import Settings
     from tui.replay import ReplayRequest
 
-    shown = with_notes_as_facts(recording)
-    return run_app(Settings(capture=False, playback=False), replay=ReplayRequest(shown, speed))
+    # The same name: the recording without the notes' facts is not held through the app's run.
+    recording = with_notes_as_facts(recording)
+    return run_app(Settings(capture=False, playback=False), replay=ReplayRequest(recording, speed))
 
 
 def _is_standard_input(path: str) -> bool:

@@ -9,9 +9,9 @@ still while paused, and a frame is published when the clock reaches the frame's 
 longer than `MAX_GAP` of waiting is shortened to `MAX_GAP`: the clock jumps over the rest, which
 `skipped_seconds` counts, so the status can say what was left out.
 
-The player may hold lean envelopes (`tui.replay.sources.lean_envelope`: audio frames without their
-parsed copy, which would hold their base64 twice for the whole run); each is parsed again as it is
-published, so a subscriber gets every frame whole, and the recording stays lean to be played again.
+The player may hold a lean recording (tui.replay.lean: frames without their parsed copy, which would
+hold an audio frame's base64 twice for the whole run); each is parsed again as it is published, so a
+subscriber gets every frame whole, and the recording stays lean to be played again.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from tui.bus import Bus, Topic
 from tui.protocol import Envelope
 
-from .sources import hydrated
+from .lean import hydrated
 
 CHUNK = 2000
 """Envelopes published per loop turn in instant playback."""
@@ -40,7 +40,7 @@ class ReplayPlayer:
 
     def __init__(
         self,
-        envelopes: list[Envelope],
+        envelopes: Sequence[Envelope],
         bus: Bus,
         topic: Topic[Envelope],
         *,

@@ -58,17 +58,19 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
 from urllib.parse import urlsplit
 
-from tui.protocol import DIR_LOCAL, Direction, Envelope, FrameError, local_envelope, parse
+from tui.protocol import Direction, Envelope, FrameError, local_envelope, parse
 from tui.protocol.codec import serialize
 from tui.protocol.credentials import handshake_secrets
 from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS, is_known
+
+from .lean import Frames, lean_envelope
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -103,7 +105,8 @@ class Recording:
 
     kind: str
     """"capture", "har", "jsonl" or "json" (an array of events)."""
-    envelopes: list[Envelope]
+    envelopes: Sequence[Envelope]
+    """In order: a list, or (read lean) `Frames` of lean envelopes, to be read through `hydrated`."""
     path: Path
     """The file read (`<stdin>` for standard input)."""
     secrets: list[str] = field(default_factory=list)
@@ -126,86 +129,23 @@ class Recording:
         return self.envelopes[-1].mono - self.envelopes[0].mono
 
 
-class _Unparsed(dict[str, Any]):
-    """The type of `UNPARSED` (a type of its own, so no frame's empty data is mistaken for it)."""
-
-    __slots__ = ()
-
-
-UNPARSED: dict[str, Any] = _Unparsed()
-"""The data of a lean envelope (`lean_envelope`): left out, to be parsed again from the wire text
-(`hydrated`). Empty, so code that reads it unhydrated finds no field rather than a stale one."""
-
-_Keep = Callable[[Envelope], Envelope]
-"""What a reader keeps of each envelope it read: the envelope, or its lean form."""
-
-
-def _as_is(env: Envelope) -> Envelope:
-    return env
-
-
-_TYPES: dict[str, str] = {}
-"""The event types lean envelopes name, each kept once."""
-
-
-def lean_envelope(env: Envelope) -> Envelope:
-    """`env` without its parsed copy (`UNPARSED`) when parsing its wire text again gives the same.
-
-    A replay holds the whole recording to play it again, and a parsed frame holds its text a second
-    time beside the wire text (an audio frame, its base64): an hour's capture took 1 GB, half of it
-    these copies. A frame is made lean when it was parsed from its wire text and that text holds no
-    escape, where the parsers could differ (a lone surrogate): never a local fact, an `rt.*` note
-    (a frame that did not parse, a HAR's error) or a binary frame, whose data is rt-tui's own words.
-    """
-    data, raw, etype = env.data, env.raw, env.type
-    if (
-        env.direction is DIR_LOCAL
-        or env.binary is not None
-        or etype.startswith("rt.")
-        or data.get("type") != etype
-        or "\\" in raw
-    ):
-        return env
-    # One string per type, not one per frame as each record's parse made it (13 MB an hour).
-    etype = _TYPES.setdefault(etype, etype)
-    return Envelope(env.seq, env.direction, etype, UNPARSED, raw, env.mono, env.wall, None, env.wire_size)
-
-
-def hydrated(envelopes: Iterable[Envelope]) -> Iterator[Envelope]:
-    """`envelopes` with the data of each lean one (`lean_envelope`) parsed again from its wire text;
-    the others as they are. What a player publishes: subscribers read `data` as from a live session."""
-    for env in envelopes:
-        if env.data is UNPARSED:
-            env = dataclasses.replace(env, data=_parse_again(env.raw))
-        yield env
-
-
-def _parse_again(raw: str) -> dict[str, Any]:
-    """A lean frame's data: `lean_envelope` took only text both parsers read alike (the codec's, and
-    `json.loads` that read a JSONL's lines)."""
-    try:
-        return parse(raw)
-    except FrameError:  # deeper than the codec allows: as the journal reads a frame again
-        value = json.loads(raw)
-        return value if isinstance(value, dict) else {}
-
-
 def load(path: str | Path, *, lean: bool = False) -> Recording:
     """Read a recorded session of any supported kind (see the module docstring); `-` is standard input.
 
-    With `lean`, its frames come without their parsed copy where it can be parsed again (see
-    `lean_envelope`): whoever plays or reads them takes them through `hydrated`.
+    With `lean`, its frames come without their parsed copy where it can be parsed again, held in
+    columns (see tui.replay.lean): whoever plays or reads them takes them through `hydrated`.
     """
     shown, stream, rereadable = _open(path)
-    keep: _Keep = lean_envelope if lean else _as_is
     try:
-        recording = _read(shown, stream, keep)
+        recording = _read(shown, stream, lean)
     except OSError as exc:  # a read that failed half-way (EIO, a directory given as /dev/stdin)
         raise ReplayError(f"{shown}: {exc.strerror or exc}") from None
     finally:
         if stream is not sys.stdin.buffer:  # standard input is the process's, not ours to close
             stream.close()
     recording.rereadable = rereadable
+    if lean and not isinstance(recording.envelopes, Frames):
+        recording.envelopes = Frames(recording.envelopes)
     recording.secrets = list(dict.fromkeys([*recording.secrets, *user_secrets()]))
     return recording
 
@@ -249,7 +189,7 @@ def _open(path: str | Path) -> tuple[Path, BinaryIO, bool]:
     return path, stream, stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
 
 
-def _read(shown: Path, stream: BinaryIO, keep: _Keep) -> Recording:
+def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
     """Tell the format from the first bytes, then read the whole input (those bytes included) once."""
     head = stream.read(SNIFF_BYTES)
     if head.startswith(codecs.BOM_UTF8):
@@ -266,10 +206,10 @@ def _read(shown: Path, stream: BinaryIO, keep: _Keep) -> Recording:
     if first is not None and "log" not in first:
         if _is_capture_record(first):
             notes: list[str] = []
-            return Recording("capture", _read_capture(whole, shown, notes.append, keep), shown, notes=notes)
+            return Recording("capture", _read_capture(whole, shown, notes.append, lean), shown, notes=notes)
         notes = []
-        return Recording("jsonl", _read_frames_jsonl(whole, shown, notes.append, keep), shown, notes=notes)
-    return _read_har(whole, shown, keep)
+        return Recording("jsonl", _read_frames_jsonl(whole, shown, notes.append, lean), shown, notes=notes)
+    return _read_har(whole, shown, lean)
 
 
 class _Rewound(io.RawIOBase):
@@ -318,14 +258,16 @@ def _is_capture_record(record: dict[str, Any]) -> bool:
 # -- rt-tui captures --------------------------------------------------------------------------
 
 
-def _read_capture(lines: Iterable[bytes], shown: Path, note: Callable[[str], None], keep: _Keep) -> list[Envelope]:
+def _read_capture(lines: Iterable[bytes], shown: Path, note: Callable[[str], None], lean: bool) -> Sequence[Envelope]:
     """A capture's envelopes (also `send --json` output and the log's exports: the same records);
     a last line cut short by a crash is left out, with a `note`. Read from the lines already being
     read here (opening the file again would read a pipe a second time)."""
     from tui.session.capture import CaptureError, iter_capture_lines
 
     try:
-        return [keep(env) for env in iter_capture_lines(lines, shown, on_cut_line=note)]
+        read = iter_capture_lines(lines, shown, on_cut_line=note)
+        # Lean, each frame goes into the columns as it is read: an hour's envelopes never exist at once.
+        return Frames(map(lean_envelope, read)) if lean else list(read)
     except CaptureError as exc:
         raise ReplayError(str(exc)) from None
 
@@ -357,7 +299,7 @@ def guess_direction(event_type: str) -> Direction:
     return Direction.OUT if event_type in GA_CLIENT_EVENTS or event_type in BETA_TO_GA_CLIENT else Direction.IN
 
 
-def _read_frames_jsonl(lines: Iterable[bytes], path: Path, note: Callable[[str], None], keep: _Keep) -> list[Envelope]:
+def _read_frames_jsonl(lines: Iterable[bytes], path: Path, note: Callable[[str], None], lean: bool) -> list[Envelope]:
     """One envelope per event line, on a clock that never goes back (see `_on_one_clock`); the log's
     records of other things (JSON objects with no event) are left out, with a `note`."""
     readers = (
@@ -365,7 +307,7 @@ def _read_frames_jsonl(lines: Iterable[bytes], path: Path, note: Callable[[str],
         for number, line in enumerate(lines, start=1)
         if line.strip()
     )
-    return _read_events(readers, path, "line", note, keep)
+    return _read_events(readers, path, "line", note, lean)
 
 
 _Reader = Callable[[int], tuple[Envelope, float | None]]
@@ -373,7 +315,7 @@ _Reader = Callable[[int], tuple[Envelope, float | None]]
 
 
 def _read_events(
-    readers: Iterable[tuple[int, _Reader]], path: Path, unit: str, note: Callable[[str], None], keep: _Keep
+    readers: Iterable[tuple[int, _Reader]], path: Path, unit: str, note: Callable[[str], None], lean: bool
 ) -> list[Envelope]:
     """The envelopes of numbered records (lines, or a JSON array's elements): those with no event are
     left out and said (`_events_only`); none at all is refused."""
@@ -388,7 +330,7 @@ def _read_events(
             others.append(number)
             first = first or exc
             continue
-        envelopes.append(keep(env))
+        envelopes.append(lean_envelope(env) if lean else env)
         times.append(when)
     if not envelopes and not others:
         raise ReplayError(f"{path}: no frames in it")
@@ -536,7 +478,7 @@ def _number(value: object) -> float | None:
 # -- HAR --------------------------------------------------------------------------------------
 
 
-def _read_har(stream: BinaryIO, path: Path, keep: _Keep) -> Recording:
+def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
     try:
         document = json.loads(_read_all(stream))
     except (ValueError, RecursionError) as exc:
@@ -545,7 +487,7 @@ def _read_har(stream: BinaryIO, path: Path, keep: _Keep) -> Recording:
     if isinstance(document, list) and document and all(isinstance(value, dict) for value in document):
         # `json.dump(events, f)`: the same events (or log records) as a JSONL's lines, in one array.
         said: list[str] = []
-        return Recording("json", _read_event_array(document, path, said.append, keep), path, notes=said)
+        return Recording("json", _read_event_array(document, path, said.append, lean), path, notes=said)
     log = document.get("log") if isinstance(document, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
@@ -562,7 +504,7 @@ def _read_har(stream: BinaryIO, path: Path, keep: _Keep) -> Recording:
         url = str(request.get("url") or "")
         label, url_secrets = _url_facts(url)
         secrets += _header_secrets(request) + url_secrets  # scrubbed whichever socket revealed them
-        socket = _socket(entry, label, keep)
+        socket = _socket(entry, label, lean)
         realtime = "realtime" in urlsplit(url).path.lower() or any(_known_event(m.type) for m in socket.messages)
         (connections if realtime or not socket.messages else others).append(socket)
     notes: list[str] = []
@@ -593,14 +535,14 @@ def _read_har(stream: BinaryIO, path: Path, keep: _Keep) -> Recording:
     return recording
 
 
-def _read_event_array(document: list[Any], path: Path, note: Callable[[str], None], keep: _Keep) -> list[Envelope]:
+def _read_event_array(document: list[Any], path: Path, note: Callable[[str], None], lean: bool) -> list[Envelope]:
     """A JSON array of events or log records, read as a JSONL of them is, element by element."""
     at = f"{path}: element"
     readers = (
         (number, functools.partial(_frame_value, value, serialize(value), f"{at} {number} of the JSON array"))
         for number, value in enumerate(document, start=1)
     )
-    return _read_events(readers, path, "element", note, keep)
+    return _read_events(readers, path, "element", note, lean)
 
 
 def _read_all(stream: BinaryIO) -> bytearray:
@@ -623,7 +565,7 @@ class _Socket:
     when the socket has no time at all)."""
 
 
-def _socket(entry: dict[str, Any], label: str, keep: _Keep) -> _Socket:
+def _socket(entry: dict[str, Any], label: str, lean: bool) -> _Socket:
     """A HAR entry's socket: its messages at their recorded times (see `_Socket`)."""
     start = _entry_start(entry)
     messages: list[Envelope] = []
@@ -637,7 +579,7 @@ def _socket(entry: dict[str, Any], label: str, keep: _Keep) -> _Socket:
             # order and its wall time, and the replay's clock does not go backwards for it.
             env = dataclasses.replace(env, mono=previous)
         previous = env.mono
-        messages.append(keep(env))
+        messages.append(lean_envelope(env) if lean else env)
     return _Socket(label, start, messages)
 
 
@@ -786,4 +728,9 @@ def with_notes_as_facts(recording: Recording) -> Recording:
         )
         for number, note in enumerate(unsaid, start=1)
     ]
-    return dataclasses.replace(recording, envelopes=[*recording.envelopes, *facts])
+    envelopes = recording.envelopes
+    if isinstance(envelopes, Frames):
+        joined = envelopes.copy()  # the columns copied, not an envelope made of each frame
+        joined.extend(facts)
+        return dataclasses.replace(recording, envelopes=joined)
+    return dataclasses.replace(recording, envelopes=[*envelopes, *facts])
