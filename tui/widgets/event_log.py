@@ -278,14 +278,15 @@ class EventLog(ScrollView, can_focus=True):
                     del self._digests[next(iter(self._digests))]
         pieces = line_pieces(view, line.row, line.member, Columns.fit(width), previous, digest)
         _, base, (cursor_style, match_style) = self._look.get()
+        # Every piece over the pane's own style: a piece names only its foreground, and a cell with
+        # no background is drawn on the terminal's default one, not the theme's (stripes behind text).
         if self.finder is None:
             # The common case, straight to segments: a line's pieces never overlap.
-            segments = line_segments(pieces)
-            if selected:
-                segments = list(Segment.apply_style(segments, post_style=cursor_style))
+            post = cursor_style if selected else None
+            segments = list(Segment.apply_style(line_segments(pieces), style=base, post_style=post))
         else:
             # Matches cut across pieces: Rich's text resolves the overlapping styles.
-            text = Text(no_wrap=True, overflow="crop")
+            text = Text(no_wrap=True, overflow="crop", style=base)
             for piece, style in pieces:
                 text.append(piece, style)
             for start, end in self.finder.spans(text.plain):

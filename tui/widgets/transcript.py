@@ -401,9 +401,13 @@ class Transcript(ScrollView, can_focus=True):
         if item.state is TextState.FAILED:
             bar_style = Style.parse("#f7768e")
         bar = "┃ " if item.role != "session" else "  "
-        # Padded to the pane's width once, here, not on every repaint.
+        # Padded to the pane's width once, here, not on every repaint; every segment over the pane's
+        # own style: one with no background is drawn on the terminal's default, not the theme's.
         full, base = width + 3, self._look.get()[1]
-        strips = [Strip([Segment(bar, bar_style), *segments]).crop_extend(0, full, base) for segments in lines]
+        strips = [
+            Strip(Segment.apply_style([Segment(bar, bar_style), *segments], style=base)).crop_extend(0, full, base)
+            for segments in lines
+        ]
         strips.append(Strip.blank(full, base))
         return _Block(strips, width)
 
@@ -415,7 +419,7 @@ class Transcript(ScrollView, can_focus=True):
             _, base, (_, muted) = self._look.get()
             hint = self._wrapped_hint(width)
             if 1 <= number <= len(hint):
-                return Strip([Segment(" " + hint[number - 1], muted)]).crop_extend(0, width, base)
+                return Strip([Segment(" " + hint[number - 1], base + muted)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
         if not self._offsets or len(self._heights) != len(self._order):
             self._relayout()
@@ -429,7 +433,9 @@ class Transcript(ScrollView, can_focus=True):
             return Strip.blank(width, self._look.get()[1])
         strip = block.strips[within]
         if item_id == self.selected and within < len(block.strips) - 1:
-            return strip.apply_style(self._look.get()[2][0])
+            # Over the row's own backgrounds: the cursor's, the whole width of the row.
+            cursor = Style(bgcolor=self._look.get()[2][0].bgcolor)
+            return Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
         return strip
 
     @property

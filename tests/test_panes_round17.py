@@ -1,0 +1,70 @@
+"""The panes' lines as the terminal gets them: every cell on the pane's own background (the
+theme's), never on the terminal's default one."""
+
+from __future__ import annotations
+
+from textual.strip import Strip
+
+from tests.journal_helpers import received, response_stream
+from tests.test_event_log import LogApp
+from tests.test_transcript import TranscriptApp, history
+from tui.journal import Finder
+from tui.widgets import EventLog, Transcript
+
+
+def unpainted(strip: Strip) -> list[str]:
+    """The text of the segments a terminal would draw on its own default background."""
+    return [seg.text for seg in strip if seg.text and (seg.style is None or seg.style.bgcolor is None)]
+
+
+async def test_every_cell_of_the_log_is_on_the_pane_s_background() -> None:
+    """A piece names only its foreground: painted as it was, the text of every row lay on the
+    terminal's default background (stripes behind the text in the README's own screenshots, a dark
+    band across each row of a light theme)."""
+    app = LogApp()
+    async with app.run_test(size=(120, 16)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed(
+            [
+                received("session.created", session={"id": "sess_1"}),
+                received("response.created", response={"id": "resp_1"}),
+                *response_stream("resp_1", "item_a", [" Sure,", " turning", " on"]),
+            ]
+        )
+        await pilot.pause()
+        for theme in ("textual-dark", "textual-light"):
+            app.theme = theme
+            await pilot.pause()
+            base = log.rich_style.bgcolor
+            lines = [log.render_line(y) for y in range(log.view.line_count)]
+            assert all(unpainted(line) == [] for line in lines), theme
+            assert any(seg.style is not None and seg.style.bgcolor == base for seg in lines[0] if seg.text.strip())
+        log.action_move(-1)  # a selected line: the cursor's background over the pane's
+        log.set_finder(Finder("resp_1"))  # and a find, whose matches Rich's text paints
+        await pilot.pause()
+        assert all(unpainted(log.render_line(y)) == [] for y in range(log.view.line_count))
+
+
+async def test_every_cell_of_the_transcript_is_on_the_pane_s_background_a_selected_row_all_across() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        transcript = app.query_one(Transcript)
+        lines = [transcript.render_line(y) for y in range(transcript.size.height)]
+        assert any(line.text.strip() for line in lines)  # the hint of an empty transcript
+        assert all(unpainted(line) == [] for line in lines)
+        app.feed(history(3))
+        await pilot.pause()
+        app.theme = "textual-light"
+        await pilot.pause()
+        lines = [transcript.render_line(y) for y in range(transcript.size.height)]
+        assert "question 0" in "".join(line.text for line in lines)
+        assert all(unpainted(line) == [] for line in lines)
+        assert transcript.select_item("u1")
+        await pilot.pause()
+        cursor = transcript.get_component_rich_style("transcript--cursor").bgcolor
+        selected = [
+            line
+            for line in (transcript.render_line(y) for y in range(transcript.size.height))
+            if "question 1" in line.text
+        ]
+        assert selected and all(seg.style is not None and seg.style.bgcolor == cursor for seg in selected[0])
