@@ -68,3 +68,40 @@ async def test_every_cell_of_the_transcript_is_on_the_pane_s_background_a_select
             if "question 1" in line.text
         ]
         assert selected and all(seg.style is not None and seg.style.bgcolor == cursor for seg in selected[0])
+
+
+async def test_the_log_s_scrollbar_clicked_or_dragged_away_from_the_end_stops_following() -> None:
+    """As the wheel does: scrolled by its bar, the log said it was following and the next frames
+    took the view back to the end, away from what the user went up to read."""
+    from tests.journal_helpers import received
+
+    app = LogApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated") for _ in range(200)])
+        await pilot.pause()
+        bar = log.vertical_scrollbar
+        track = bar.region
+        assert log.tail and log.scroll_y == log.max_scroll_y
+        await pilot.click(offset=(track.x, track.y + 1))  # the track above the thumb: a page up
+        await pilot.wait_for_scheduled_animations()  # Textual's page up is animated
+        assert not log.tail and "paused" in str(log.border_subtitle)
+        read = log.scroll_y
+        assert read < log.max_scroll_y
+        app.feed([received("rate_limits.updated") for _ in range(3)])
+        await pilot.pause()
+        assert log.scroll_y == read and "+3 new" in str(log.border_subtitle)
+
+        log.action_tail()
+        await pilot.pause()
+        assert log.tail and log.scroll_y == log.max_scroll_y
+        bottom = track.y + track.height - 1  # the thumb, at the foot of a following log
+        await pilot.mouse_down(offset=(track.x, bottom))
+        await pilot.hover(offset=(track.x, track.y + 3))
+        await pilot.mouse_up(offset=(track.x, track.y + 3))
+        await pilot.wait_for_scheduled_animations()
+        assert not log.tail and log.scroll_y < log.max_scroll_y / 2
+        read = log.scroll_y
+        app.feed([received("rate_limits.updated") for _ in range(3)])
+        await pilot.pause()
+        assert log.scroll_y == read

@@ -19,7 +19,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar
+from textual.scrollbar import ScrollBar, ScrollTo, ScrollUp
 from textual.strip import Strip
 
 from tui.journal import Finder, Journal, Line, LogView
@@ -430,6 +430,18 @@ class EventLog(ScrollView, can_focus=True):
     def on_mouse_scroll_up(self) -> None:
         """Scrolling up means the user wants to read: stop following."""
         self.tail = False
+
+    def on_scroll_up(self, _message: ScrollUp) -> None:
+        """A click on the scrollbar above its thumb: a page up, read as the wheel is (following
+        stops, or the next frames would take the view back to the end)."""
+        if self.max_scroll_y > 0:
+            self.tail = False
+
+    def on_scroll_to(self, message: ScrollTo) -> None:
+        """The scrollbar's thumb dragged (handled before Textual scrolls): away from the end,
+        following stops."""
+        if message.y is not None and message.y < self.max_scroll_y:
+            self.tail = False
 
     def on_click(self, event: events.Click) -> None:
         """Select the clicked line (counted inside the border: `event.y` counts from its edge)."""
