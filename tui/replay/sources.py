@@ -267,7 +267,7 @@ def _read_capture(lines: Iterable[bytes], shown: Path, note: Callable[[str], Non
     try:
         read = iter_capture_lines(lines, shown, on_cut_line=note)
         # Lean, each frame goes into the columns as it is read: an hour's envelopes never exist at once.
-        return Frames(map(lean_envelope, read)) if lean else list(read)
+        return Frames(read) if lean else list(read)
     except CaptureError as exc:
         raise ReplayError(str(exc)) from None
 
