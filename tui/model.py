@@ -42,8 +42,8 @@ class SessionModel:
 
 
 KEEP_EVERY_PAYLOAD = PayloadPolicy(large_budget_bytes=sys.maxsize, text_budget_bytes=sys.maxsize)
-"""The payload policy of a replay: its player holds every envelope of the recording (to play it
-again), so dropping a payload from the journal would free nothing, and a HAR, a log or a pipe has
+"""The payload policy of a replay: its player holds every frame's wire text (to play it again),
+so dropping a payload from the journal would free nothing, and a HAR, a log or a pipe has
 no capture file to read it back from (the detail view and the export would lose the audio)."""
 
 
