@@ -105,3 +105,43 @@ async def test_the_log_s_scrollbar_clicked_or_dragged_away_from_the_end_stops_fo
         app.feed([received("rate_limits.updated") for _ in range(3)])
         await pilot.pause()
         assert log.scroll_y == read
+
+
+async def test_a_selected_line_on_screen_stays_on_screen_when_the_pane_gets_shorter() -> None:
+    """The last line selected (↑), then the filter bar opening above the log (or the window made
+    shorter): the scroll offset outlived the resize and the selected line went below the pane's edge."""
+    from textual.widgets import Static
+
+    from tests.journal_helpers import received
+    from tests.test_event_log import LogWithBannerApp
+
+    app = LogWithBannerApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("response.created", response={"id": f"resp_{n}"}) for n in range(100)])
+        await pilot.pause()
+        log.focus()
+        await pilot.press("up")  # the last line, selected
+        await pilot.pause()
+
+        def on_screen() -> bool:
+            top, height = log.scroll_offset.y, log.container_size.height
+            return log.cursor_line is not None and top <= log.cursor_line < top + height
+
+        assert log.cursor_line == 99 and on_screen() and not log.tail
+        banner = app.query_one("#banner", Static)
+        banner.styles.height = 4
+        await pilot.pause()
+        assert on_screen() and log.scroll_offset.y == log.max_scroll_y
+        await pilot.resize_terminal(120, 16)
+        await pilot.pause()
+        assert on_screen()
+        banner.styles.height = 1  # taller again: the selection stays where it is
+        await pilot.pause()
+        assert on_screen() and log.cursor_line == 99
+
+        log.scroll_home(animate=False)  # the selection scrolled away by the user: left where it is
+        await pilot.pause()
+        banner.styles.height = 3
+        await pilot.pause()
+        assert log.scroll_offset.y == 0 and not on_screen()

@@ -313,10 +313,19 @@ class EventLog(ScrollView, can_focus=True):
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         """Textual's, then a following log back at its end at once: in the layout's own screen
         update, not at the Resize event after it (a bar opening above the log painted every line of
-        it twice: at the old scroll offset, then at the end)."""
+        it twice: at the old scroll offset, then at the end). A selected line that was on screen
+        stays on it (at the foot of a shorter pane: the filter bar opening, the window resized)."""
+        height = self.container_size.height  # the compositor has given the region already: not its height
         resized = super()._size_updated(size, virtual_size, container_size, layout)
-        if self.tail and self.is_mounted and self.scroll_y != self.max_scroll_y:
-            self.scroll_y = self.max_scroll_y
+        if not self.is_mounted:
+            return resized
+        if self.tail:
+            if self.scroll_y != self.max_scroll_y:
+                self.scroll_y = self.max_scroll_y
+        elif self._cursor_line is not None:
+            cursor, top, shown = self._cursor_line, self.scroll_offset.y, self.container_size.height
+            if 0 < shown and top <= cursor < top + height and cursor >= top + shown:
+                self.scroll_y = cursor - shown + 1
         return resized
 
     def on_resize(self) -> None:
