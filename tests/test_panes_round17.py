@@ -145,3 +145,34 @@ async def test_a_selected_line_on_screen_stays_on_screen_when_the_pane_gets_shor
         banner.styles.height = 3
         await pilot.pause()
         assert log.scroll_offset.y == 0 and not on_screen()
+
+
+async def test_o_from_a_transcript_row_shows_the_filter_s_counts_not_a_typing_hint() -> None:
+    """The filter `o` applies was put in the bar's input as if typed: the bar said "Enter applies,
+    Esc leaves the bar" under a filter in force, with the focus in the log, and kept saying it."""
+    from tests.app_helpers import views_settled
+    from tests.journal_helpers import received, response_stream
+    from tui.app import RtApp
+    from tui.config import Settings
+    from tui.widgets.query_bar import BarStatus
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        for n in range(3):
+            item = {"id": f"u{n}", "type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
+            app.ingest(
+                [
+                    received("conversation.item.added", item=item),
+                    received("response.created", response={"id": f"r{n}"}),
+                    *response_stream(f"r{n}", f"a{n}", [" Sure,", " turning", " on"]),
+                    received("response.done", response={"id": f"r{n}", "status": "completed"}),
+                ]
+            )
+        await views_settled(pilot, app)
+        app.transcript.focus()
+        await pilot.press("up", "o")  # the last row (a2): its frames
+        await pilot.pause()
+        await pilot.pause()
+        status = app.filter_bar.query_one(BarStatus).text.plain
+        assert app.focused is app.event_log and app.filter_bar.input.value == "for:a2 | for:r2"
+        assert status.startswith(f"{app.log_view.shown} of ") and "Enter applies" not in status

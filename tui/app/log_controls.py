@@ -146,7 +146,7 @@ class LogControls(AppBase):
         self.filter_bar.active = combined
         self.filter_bar.user_text = text
         if self.filter_bar.input.value != text:
-            self.filter_bar.input.value = text  # a filter set by a key (o: its frames) shows in the bar too
+            self.filter_bar.show_text(text)  # a filter set by a key (o: its frames) shows in the bar too
         started = time.perf_counter()
         self._show_filtered(query)
         self.last_filter_seconds = time.perf_counter() - started

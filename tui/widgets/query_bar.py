@@ -145,12 +145,17 @@ class QueryBar(Vertical):
             return
         self.post_message(self.Submitted(self, event.value.strip()))
 
+    def show_text(self, text: str) -> None:
+        """Put `text` in the input as a query the app applied (`o`: an item's frames), not as a
+        user's edit: the counts under it stay, with no typing hint over them."""
+        with self.prevent(Input.Changed):
+            self.input.value = text
+
     def revert(self) -> None:
         """Show the query in force again, not what was typed and not applied (a rejected query's
         reason goes with it): a bar that kept `dir:sideways` after Esc, under a title naming
         another filter, left the user guessing which one applies. The app then says the counts."""
-        with self.prevent(Input.Changed):  # not a user's edit: no typing hint
-            self.input.value = self.text_in_force
+        self.show_text(self.text_in_force)
         self.set_status("")
 
     def key_escape(self) -> None:
