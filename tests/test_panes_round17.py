@@ -176,3 +176,23 @@ async def test_o_from_a_transcript_row_shows_the_filter_s_counts_not_a_typing_hi
         status = app.filter_bar.query_one(BarStatus).text.plain
         assert app.focused is app.event_log and app.filter_bar.input.value == "for:a2 | for:r2"
         assert status.startswith(f"{app.log_view.shown} of ") and "Enter applies" not in status
+
+
+def test_a_line_s_pieces_over_the_pane_s_style_are_the_pieces_with_that_style_applied_under() -> None:
+    """`line_segments(pieces, base)` combines each piece's style with the pane's once (cached),
+    not in a second pass over every line's segments: the same segments either way."""
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from tui.widgets.log_format import line_segments
+
+    pieces: list[tuple[str, str | None]] = [
+        ("▼ ", "bold #9ece6a"),
+        ("00:06.972 ", "#737aa2"),
+        (" +0 ", None),
+        ("x\x1b[31m", ""),
+    ]
+    for base in (Style(color="#e0e0e0", bgcolor="#1e1e1e"), Style(bgcolor="#fafafa")):
+        combined = line_segments(pieces, base)
+        assert combined == list(Segment.apply_style(line_segments(pieces), style=base))
+        assert all(segment.style is not None and segment.style.bgcolor == base.bgcolor for segment in combined)

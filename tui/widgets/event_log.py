@@ -282,8 +282,9 @@ class EventLog(ScrollView, can_focus=True):
         # no background is drawn on the terminal's default one, not the theme's (stripes behind text).
         if self.finder is None:
             # The common case, straight to segments: a line's pieces never overlap.
-            post = cursor_style if selected else None
-            segments = list(Segment.apply_style(line_segments(pieces), style=base, post_style=post))
+            segments = line_segments(pieces, base)
+            if selected:
+                segments = list(Segment.apply_style(segments, post_style=cursor_style))
         else:
             # Matches cut across pieces: Rich's text resolves the overlapping styles.
             text = Text(no_wrap=True, overflow="crop", style=base)

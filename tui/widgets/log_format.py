@@ -370,15 +370,23 @@ def render_line(
     return line
 
 
-def line_segments(pieces: list[Piece]) -> list[Segment]:
+def line_segments(pieces: list[Piece], base: Style | None = None) -> list[Segment]:
     """The pieces as Rich segments: what `Text.render` makes of `render_line`'s text (control codes
-    stripped, styles parsed), without its general machinery for overlapping spans."""
-    return [Segment(strip_control_codes(text), _style(style) if style else None) for text, style in pieces if text]
+    stripped, styles parsed), without its general machinery for overlapping spans. `base`: the style
+    under every piece (the pane's own; a piece names only its foreground), combined once per style."""
+    if base is None:
+        return [Segment(strip_control_codes(text), _style(style) if style else None) for text, style in pieces if text]
+    return [Segment(strip_control_codes(text), _over(base, style)) for text, style in pieces if text]
 
 
 @lru_cache(maxsize=64)
 def _style(definition: str) -> Style:
     return Style.parse(definition)
+
+
+@lru_cache(maxsize=128)
+def _over(base: Style, definition: str | None) -> Style:
+    return base + _style(definition) if definition else base
 
 
 def _mark(view: LogView, row: Row, index: int, whole_row: bool) -> str | None:
