@@ -196,3 +196,30 @@ def test_a_line_s_pieces_over_the_pane_s_style_are_the_pieces_with_that_style_ap
         combined = line_segments(pieces, base)
         assert combined == list(Segment.apply_style(line_segments(pieces), style=base))
         assert all(segment.style is not None and segment.style.bgcolor == base.bgcolor for segment in combined)
+
+
+async def test_esc_in_a_zoomed_log_s_filter_bar_leaves_the_bar_and_keeps_the_zoom() -> None:
+    from tui.app import RtApp
+    from tui.config import Settings
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+
+        def focused() -> object:  # read anew at each check (no narrowing from the one before)
+            return app.focused
+
+        await pilot.press("z", "f", "x")
+        await pilot.pause()
+        assert app.screen.maximized is app.query_one("#log-pane") and focused() is app.filter_bar.input
+        await pilot.press("escape")  # leaves the bar (nothing applied: it closes), not the zoom
+        await pilot.pause()
+        assert focused() is app.event_log and not app.filter_bar.has_class("-shown")
+        assert app.screen.maximized is app.query_one("#log-pane")
+        await pilot.press("escape")  # then the zoom
+        await pilot.pause()
+        assert app.screen.maximized is None and focused() is app.event_log
+        app.transcript.focus()
+        await pilot.press("z", "escape")  # a zoomed transcript: Esc leaves the zoom
+        await pilot.pause()
+        assert app.screen.maximized is None

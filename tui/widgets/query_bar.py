@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
@@ -50,6 +51,8 @@ class QueryBar(Vertical):
     QueryBar > .query-bar--status { height: 1; color: $text-muted; padding: 0 1; }
     QueryBar > .query-bar--status.-error { color: $error; }
     """
+
+    BINDINGS = [Binding("escape", "leave", "Leave the bar", show=False)]
 
     class Submitted(Message):
         """The user pressed Enter on a valid query (empty: clear it)."""
@@ -158,8 +161,9 @@ class QueryBar(Vertical):
         self.show_text(self.text_in_force)
         self.set_status("")
 
-    def key_escape(self) -> None:
-        """Leave the bar (the query in force stays, and the input shows it again)."""
+    def action_leave(self) -> None:
+        """Leave the bar (the query in force stays, and the input shows it again). A binding, not a
+        key handler: a handled key went on to the app's own Esc binding, which leaves a zoom too."""
         self.revert()
         self.post_message(self.Left(self))
 
