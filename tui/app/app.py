@@ -119,6 +119,12 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     """Below 100 columns the panes stack: side by side, neither would be readable. Textual sets the
     class on every screen at each resize (a handler of the app's own saw only the first size)."""
     TITLE = "rt-tui"
+    ESCAPE_TO_MINIMIZE = False
+    """Esc reaches the focused widget first in a zoomed pane too: in the log's filter or find bar it
+    leaves the bar and the zoom stays; elsewhere the app's `leave_input` binding leaves the zoom.
+    Textual's default took every Esc for the zoom: in a zoomed log, Esc in the filter bar dropped
+    the zoom and left the focus in the bar, with the footer's keys gone."""
+
     BINDINGS = [
         Binding("space", "talk", "Talk", id="talk"),
         # Space's other meanings, one active at a time (LiveSession.check_action): the footer says

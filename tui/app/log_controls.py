@@ -37,12 +37,6 @@ MAX_FINDING_NOTICES = 3
 class LogControls(AppBase):
     """What the user does to the log (the log's view model lives in the session's model)."""
 
-    ESCAPE_TO_MINIMIZE = False
-    """Esc reaches the focused widget first in a zoomed pane too: in the log's filter or find bar it
-    leaves the bar and the zoom stays; elsewhere the app's `leave_input` binding leaves the zoom.
-    Textual's default took every Esc for the zoom: in a zoomed log, Esc in the filter bar dropped
-    the zoom and left the focus in the bar, with the footer's keys gone."""
-
     def action_clear_log(self) -> None:
         """Clear the event-log view (the journal and the capture file keep everything)."""
         self._building = None  # a filter still being built would bring the cleared frames back
