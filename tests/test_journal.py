@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
 from tui.conversation import Conversation
-from tui.journal import Family, Journal, Links, PayloadPolicy, Pipeline, Query, SessionFacts, family_of
+from tui.journal import Family, Journal, Links, PayloadPolicy, Pipeline, Query, SessionFacts, family_of, term
 from tui.protocol import Dialect, Direction, Envelope, local_envelope, next_seq
 
 
@@ -521,12 +521,16 @@ def test_the_first_frame_for_an_id_is_the_first_the_for_filter_matches() -> None
             received("response.output_audio_transcript.delta", response_id="resp_1", item_id="item_a", delta="hi"),
             received("conversation.item.added", item={"id": "item_typed", "role": "user"}),
             received("response.done", response={"id": "resp_1", "status": "completed"}),
+            # Ids are the server's strings: ones a glob would read as patterns match as they are.
+            received("conversation.item.added", item={"id": "it*", "role": "user"}),
+            received("conversation.item.added", item={"id": "itX", "role": "user"}),
+            received("conversation.item.added", item={"id": "i[t]", "role": "user"}),
         ]
     )
     journal = pipeline.journal
-    asked = [["item_u"], ["item_a"], ["resp_1"], ["item_typed"], ["item_a", "resp_1"], ["nobody"]]
+    asked = [["item_u"], ["item_a"], ["resp_1"], ["item_typed"], ["item_a", "resp_1"], ["nobody"], ["it*"], ["i[t]"]]
     for ids in asked:
-        query = Query(" | ".join(f"for:{name}" for name in ids), journal, links)
+        query = Query(" | ".join(term("for", name) for name in ids), journal, links)
         matching = [index for index in range(len(journal)) if query.match_index(index)]
         for stop in range(len(journal) + 1):
             expected = next((index for index in matching if index < stop), None)
@@ -535,3 +539,19 @@ def test_the_first_frame_for_an_id_is_the_first_the_for_filter_matches() -> None
     seq = journal[7].seq
     assert journal.index_of_seq(seq, len(journal)) == 7
     assert journal.index_of_seq(seq, 7) is None
+
+
+def test_a_quoted_id_is_matched_as_it_is_and_an_unquoted_one_as_a_glob() -> None:
+    """`o` puts an item's id in the filter quoted (`term`): a server's item `it*` showed the frames
+    of every item starting `it`, and `i[t]` matched nothing."""
+    journal = Journal()
+    for item_id in ("it*", "itX", "i[t]"):
+        journal.append(received("conversation.item.done", item={"id": item_id, "role": "user"}))
+
+    def matching(text: str) -> list[int]:
+        query = Query(text, journal)
+        return [index for index in range(len(journal)) if query.match_index(index)]
+
+    assert matching(term("item", "it*")) == [0]
+    assert matching(term("item", "i[t]")) == [2]
+    assert matching("item:it*") == [0, 1]  # typed bare: a glob, as the README says

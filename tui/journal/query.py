@@ -77,6 +77,8 @@ class Query:
         self._tokens = _tokenize(self.text)
         self._pos = 0
         self._depth = 0
+        self._literal = False
+        """Whether the value of the term being read was quoted (an id then matches as it is)."""
         """Groups open at the parser's position (a `)` outside any is said so, not "empty group")."""
         node = self._parse_or() if self._tokens else _Node(lambda frame: True, 0, True)
         if self._pos < len(self._tokens):
@@ -184,6 +186,9 @@ class Query:
                 return self._is("error")
             return self._text_phrase(word)
         key, op, value = match.group("key"), match.group("op"), match.group("value")
+        # A quoted id is the id itself: `term()` quotes the ids `o` puts in a filter, and a server
+        # may name an item `it*` (a glob would take every item starting `it`).
+        self._literal = len(value) >= 2 and value[0] == value[-1] == '"'
         value = _unquote(value)
         if value == "":
             raise QueryError(f"{key}{op} needs a value")
@@ -227,7 +232,7 @@ class Query:
 
     def _item(self, op: str, value: str) -> _Node:
         _only(op, "item", ":", "=", "!=")
-        return _negate_if(op, _Node(_id_test("item_id", value), 0))
+        return _negate_if(op, _Node(_id_test("item_id", value, self._literal), 0))
 
     def _for(self, op: str, value: str) -> _Node:
         """`for:ID`: an item's or a response's frames and the frames we sent that made it (the
@@ -235,7 +240,8 @@ class Query:
         of a reply: `Links.made`). An item a response output (a reply) brings that response's
         frames and its response.create too: `for:ITEM` is what `o` on its row shows."""
         _only(op, "for", ":", "=")
-        own_item, own_response = _id_test("item_id", value), _id_test("response_id", value)
+        own_item = _id_test("item_id", value, self._literal)
+        own_response = _id_test("response_id", value, self._literal)
         made = self._links.made if self._links is not None else {}
         response_of = self._links.response_of if self._links is not None else {}
         cached: dict[str, tuple[int, frozenset[int]]] = {}  # id → its made list's length, as a set
@@ -263,7 +269,7 @@ class Query:
 
     def _response(self, op: str, value: str) -> _Node:
         _only(op, "response", ":", "=", "!=")
-        return _negate_if(op, _Node(_id_test("response_id", value), 0))
+        return _negate_if(op, _Node(_id_test("response_id", value, self._literal), 0))
 
     def _family(self, op: str, value: str) -> _Node:
         _only(op, "family", ":", "=", "!=")
@@ -535,8 +541,9 @@ def _spellings(event_type: str) -> tuple[str, ...]:
     return names if ga == event_type else (*names, ga, *short_forms(ga), initials(ga))
 
 
-def _id_test(attribute: str, value: str) -> Predicate:
-    if any(c in value for c in "*?["):
+def _id_test(attribute: str, value: str, literal: bool = False) -> Predicate:
+    """Frames whose `attribute` is `value`: a glob unless `literal` (the value was quoted)."""
+    if not literal and any(c in value for c in "*?["):
         pattern = re.compile(fnmatch.translate(value))
         return lambda frame: (v := getattr(frame, attribute)) is not None and pattern.match(v) is not None
     return lambda frame: getattr(frame, attribute) == value
