@@ -216,3 +216,17 @@ def test_a_lean_recording_s_notes_become_its_last_facts_without_changing_it(tmp_
     assert [env.data["audio"] for env in hydrated(shown.envelopes) if env.type in AUDIO_FIELDS] == audios
     with pytest.raises(IndexError):
         frames[len(frames)]
+
+
+def test_the_shared_unparsed_data_refuses_to_be_written() -> None:
+    """Every lean frame's data is the one `UNPARSED`: a write to one would be a write to all."""
+    from tui.replay.lean import UNPARSED
+
+    for write in (
+        lambda: UNPARSED.__setitem__("type", "x"),
+        lambda: UNPARSED.update(type="x"),
+        lambda: UNPARSED.setdefault("type", "x"),
+    ):
+        with pytest.raises(TypeError):
+            write()
+    assert UNPARSED == {}

@@ -20,9 +20,18 @@ from tui.protocol import DIR_IN, DIR_LOCAL, DIR_OUT, Envelope, FrameError, parse
 
 
 class _Unparsed(dict[str, Any]):
-    """The type of `UNPARSED` (a type of its own, so no frame's empty data is mistaken for it)."""
+    """The type of `UNPARSED` (a type of its own, so no frame's empty data is mistaken for it).
+
+    Shared by every lean frame, so it refuses to be written to: a write would be every lean
+    frame's at once."""
 
     __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("UNPARSED is shared by every lean frame: hydrate the frame before changing its data")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
 
 
 UNPARSED: dict[str, Any] = _Unparsed()

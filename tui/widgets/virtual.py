@@ -168,7 +168,10 @@ class SteadyScrollBar(ScrollBar):
         return thumb_extent(self.size.height, ceil(self.window_virtual_size), ceil(window), self.position)
 
     def look(self) -> tuple[object, ...]:
-        """Everything `ScrollBar.render` draws from: the thumb, the bar's state, its view's colors."""
+        """Everything `ScrollBar.render` draws from: the thumb, the bar's state, its view's colors.
+
+        Left out, as Textual 8.2.8 (pinned) repaints them by other paths than `refresh()`: the bar's
+        size (its region; a resize marks it dirty) and its thickness (fixed when it is made)."""
         parent = self.parent
         if not isinstance(parent, Widget):
             return (self.thumb(), self.grabbed, self.mouse_over)
