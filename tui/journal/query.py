@@ -77,9 +77,9 @@ class Query:
         self._tokens = _tokenize(self.text)
         self._pos = 0
         self._depth = 0
+        """Groups open at the parser's position (a `)` outside any is said so, not "empty group")."""
         self._literal = False
         """Whether the value of the term being read was quoted (an id then matches as it is)."""
-        """Groups open at the parser's position (a `)` outside any is said so, not "empty group")."""
         node = self._parse_or() if self._tokens else _Node(lambda frame: True, 0, True)
         if self._pos < len(self._tokens):
             if self._tokens[self._pos].kind == "close":

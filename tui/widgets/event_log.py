@@ -316,7 +316,7 @@ class EventLog(ScrollView, can_focus=True):
         update, not at the Resize event after it (a bar opening above the log painted every line of
         it twice: at the old scroll offset, then at the end). A selected line that was on screen
         stays on it (at the foot of a shorter pane: the filter bar opening, the window resized)."""
-        height = self.container_size.height  # the compositor has given the region already: not its height
+        old_height = self.container_size.height  # before Textual's takes the new size
         resized = super()._size_updated(size, virtual_size, container_size, layout)
         if not self.is_mounted:
             return resized
@@ -324,9 +324,10 @@ class EventLog(ScrollView, can_focus=True):
             if self.scroll_y != self.max_scroll_y:
                 self.scroll_y = self.max_scroll_y
         elif self._cursor_line is not None:
-            cursor, top, shown = self._cursor_line, self.scroll_offset.y, self.container_size.height
-            if 0 < shown and top <= cursor < top + height and cursor >= top + shown:
-                self.scroll_y = cursor - shown + 1
+            cursor, top, new_height = self._cursor_line, self.scroll_offset.y, self.container_size.height
+            # On screen before, below the new edge now: brought back to the foot of the pane.
+            if 0 < new_height and top <= cursor < top + old_height and cursor >= top + new_height:
+                self.scroll_y = cursor - new_height + 1
         return resized
 
     def on_resize(self) -> None:
