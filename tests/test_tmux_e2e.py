@@ -69,6 +69,10 @@ def tmux(request: pytest.FixtureRequest) -> Iterator[Tmux]:
     session.kill()
 
 
+EXITED = "rt-tui-exited"
+"""Printed by the shell once the app's process has ended (the command that started it goes on)."""
+
+
 def transcript_pane(screen: str) -> str:
     """The left pane's text (the transcript), from a captured screen."""
     lines = []
@@ -85,7 +89,7 @@ def test_a_spoken_turn_in_the_real_binary(tmp_path: Path, tmux: Tmux) -> None:
             f"env -u OPENAI_API_KEY ALSA_CONFIG_PATH={FAKE_ALSA_CONF} RT_MIC_FILE={mic} "
             f"RT_SPK_FILE=/dev/null RT_TUI_DATA_DIR={tmp_path / 'data'} TERM=xterm-256color"
         )
-        tmux.start(f"{env} {RT_TUI} --no-playback; sleep 30")
+        tmux.start(f"{env} {RT_TUI} --no-playback; echo {EXITED}; sleep 30")
         tmux.wait_for(lambda s: "● open" in s and "session.updated" in s, 30, "the embedded simulator session")
         screen = tmux.screen()
         assert "simulator · 127.0.0.1:" in screen
@@ -106,7 +110,9 @@ def test_a_spoken_turn_in_the_real_binary(tmp_path: Path, tmux: Tmux) -> None:
         assert "ALSA lib" not in screen
         assert "input_audio_buffer.append" in screen or "response." in screen
         tmux.keys("q")
-        tmux.wait_for(lambda s: "Transcript" not in s, 10, "the app to quit")
+        # The process has ended, not only its screen: the session and the capture close after the
+        # terminal is restored, and a capture read at the screen's end could miss its last records.
+        tmux.wait_for(lambda s: EXITED in s, 10, "the app to quit")
         captures = list((tmp_path / "data").glob("sessions/*/frames.jsonl"))
         assert captures and "input_audio_transcription.completed" in captures[0].read_text()
 
@@ -123,7 +129,7 @@ def test_at_80_by_24_the_recorder_shows_its_hint_and_quitting_closes_the_session
             f"env -u OPENAI_API_KEY ALSA_CONFIG_PATH={FAKE_ALSA_CONF} RT_MIC_FILE={mic} "
             f"RT_SPK_FILE=/dev/null RT_TUI_DATA_DIR={tmp_path / 'data'} TERM=xterm-256color"
         )
-        tmux.start(f"{env} {RT_TUI} --no-playback; sleep 30", width=80, height=24)
+        tmux.start(f"{env} {RT_TUI} --no-playback; echo {EXITED}; sleep 30", width=80, height=24)
         tmux.wait_for(lambda s: "● open" in s and "space: talk" in s, 30, "the session and the recorder's hint")
         tmux.keys("space")
         screen = tmux.wait_for(lambda s: "REC" in s and "space: send" in s, 10, "the recording's hint")
@@ -131,7 +137,9 @@ def test_at_80_by_24_the_recorder_shows_its_hint_and_quitting_closes_the_session
         tmux.keys("space")
         tmux.wait_for(lambda s: "not sent" in s, 10, "the tap said to be too short")
         tmux.keys("q")
-        tmux.wait_for(lambda s: "Transcript" not in s, 10, "the app to quit")
+        # The process has ended, not only its screen: the session and the capture close after the
+        # terminal is restored, and a capture read at the screen's end could miss its last records.
+        tmux.wait_for(lambda s: EXITED in s, 10, "the app to quit")
     [capture] = (tmp_path / "data").glob("sessions/*/frames.jsonl")
     records = [json.loads(line) for line in capture.read_text().splitlines()]
     closed = [r for r in records if r["type"] == "rt.connection" and r["info"].get("state") == "closed"]
