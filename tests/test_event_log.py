@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.geometry import Offset, Region
 from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
+from textual.visual import Visual
 from textual.widgets import Static
 
 from tests.app_helpers import wait_for
@@ -649,6 +651,41 @@ def test_a_scrollbar_whose_thumb_extent_is_unchanged_draws_the_same(
     b = (a[0] + grow, a[1], max(0.0, a[2] + scroll))  # the view grew, and scrolled (to its end, often)
     if extent(*a) == extent(*b):
         assert bar(*a) == bar(*b)
+
+
+async def test_a_scrollbar_draws_its_rows_as_textual_does() -> None:
+    """The bar makes its rows itself (`SteadyScrollBar.render_lines`: Textual's console rendering of
+    it cost 60 µs a row): the same segments and styles, mouse actions included, as Textual's own
+    drawing of the same bar, wherever the thumb is, hovered or grabbed, in a dark and a light theme."""
+    app = LogApp()
+    async with app.run_test(size=(100, 14)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated") for _ in range(300)])
+        await pilot.pause()
+        bar = log.vertical_scrollbar
+        assert isinstance(bar, SteadyScrollBar) and bar.display
+
+        def drawn() -> list[list[Segment]]:
+            bar.render_lines(Region(0, 0, *bar.size))
+            return [list(bar.render_line(y)) for y in range(bar.size.height)]
+
+        def textuals() -> list[list[Segment]]:
+            width, height = bar.size
+            return [list(strip) for strip in Visual.to_strips(bar, bar._render(), width, height, bar.visual_style)]
+
+        seen = set()
+        for theme in ("textual-dark", "textual-light"):
+            app.theme = theme
+            await pilot.pause()
+            for y in (0, 7, 150, log.max_scroll_y):
+                log.scroll_to(y=y, animate=False)
+                await pilot.pause()
+                for grabbed, over in ((None, False), (None, True), (Offset(0, 1), False)):
+                    bar.grabbed, bar.mouse_over = grabbed, over
+                    rows = drawn()
+                    assert rows == textuals()
+                    seen.add(str(rows))
+        assert len(seen) >= 12  # the cases drew different bars: the comparison saw thumbs and colors move
 
 
 class LogWithBannerApp(LogApp):

@@ -12,15 +12,22 @@ from __future__ import annotations
 from math import ceil
 from typing import Self
 
+from rich.color import Color
 from rich.console import RenderableType
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar
+from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.strip import Strip
 from textual.widget import Widget
+
+_DEFAULT_BACK = Color.parse("#555555")
+_DEFAULT_BAR = Color.parse("bright_magenta")
+"""`ScrollBarRender`'s colors for a style that names none."""
 
 _EIGHTHS = len(ScrollBar.renderer.VERTICAL_BARS)
 """A vertical thumb's ends are drawn to the eighth of a cell (Textual's bar glyphs)."""
@@ -161,6 +168,8 @@ class SteadyScrollBar(ScrollBar):
         super().__init__(vertical=True, name="vertical", thickness=thickness)
         self._drawn: tuple[object, ...] | None = None
         self._check_pending = False
+        self._rows: list[Strip] | None = []
+        self._rows_key: tuple[object, ...] | None = None
 
     def thumb(self) -> tuple[int, int, int]:
         """Where the thumb is now (see `thumb_extent`)."""
@@ -197,6 +206,49 @@ class SteadyScrollBar(ScrollBar):
         """Textual's bar, noting what it shows."""
         self._drawn = self.look()
         return super().render()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The bar's rows, made again only when what it draws or its size changed.
+
+        Textual renders a bar as a Rich renderable, through the console: about 60 µs a row, two
+        milliseconds for a pane's bar at each thumb move of a log that follows a stream. Its rows
+        are one segment each (`ScrollBarRender.render_bar`, Textual's own drawing), so they are
+        made into strips directly and served by `render_line`."""
+        key = (self.look(), self.size)
+        if key != self._rows_key:
+            self._rows = self._bar_rows()
+            self._rows_key = key
+            self._drawn = key[0]
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        """Row `y` of the bar (see `render_lines`)."""
+        rows = self._rows
+        if rows is None:
+            return super().render_line(y)
+        if 0 <= y < len(rows):
+            return rows[y]
+        return Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def _bar_rows(self) -> list[Strip] | None:
+        """Each row of the bar as Textual draws it: `render()`'s renderer, its thumb and colors."""
+        bar = self.render()
+        if not isinstance(bar, ScrollBarRender) or not isinstance(bar.style, Style):
+            return None  # not Textual's own bar: drawn Textual's way
+        style = bar.style
+        width, height = self.size
+        segments = bar.render_bar(
+            size=height,
+            virtual_size=bar.virtual_size,
+            window_size=bar.window_size,
+            position=bar.position,
+            thickness=width,
+            vertical=True,
+            back_color=style.bgcolor or _DEFAULT_BACK,
+            bar_color=style.color or _DEFAULT_BAR,
+        )
+        base = self.visual_style.rich_style  # under each row, as Textual's rendering puts it
+        return [Strip([Segment(segment.text, base + segment.style)], width) for segment in segments.segments]
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
         """Repaint, unless asked for a plain repaint of a bar that would draw what it shows already."""
