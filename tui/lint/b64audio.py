@@ -244,17 +244,16 @@ class PcmSampler:
         if len(raw) < 64:
             return
         le = array("h", raw[: len(raw) & ~1])
-        be = array("h", le)
-        if _NATIVE_LITTLE:
-            be.byteswap()
-        else:
+        if not _NATIVE_LITTLE:
             le.byteswap()
         n = len(le)
         # Lists: each sample becomes an int once, not once per pass (four passes below).
-        xs_le, xs_be = le.tolist(), be.tolist()
+        xs_le = le.tolist()
         level_le = sum(map(abs, xs_le))
         if level_le < VOICED_FLOOR * n:
-            return  # quiet read either way round: the other order need not be summed
+            return  # quiet read either way round: the other order is not even made (most windows)
+        le.byteswap()  # now big-endian
+        xs_be = le.tolist()
         level_be = sum(map(abs, xs_be))
         if level_be < VOICED_FLOOR * n:
             # Quiet read big-endian: quiet audio sent byte-swapped, or little-endian samples at full
