@@ -248,7 +248,16 @@ class SteadyScrollBar(ScrollBar):
             bar_color=style.color or _DEFAULT_BAR,
         )
         base = self.visual_style.rich_style  # under each row, as Textual's rendering puts it
-        return [Strip([Segment(segment.text, base + segment.style)], width) for segment in segments.segments]
+        # `render_bar` repeats a handful of segment objects (the track above the thumb, the thumb,
+        # the track below, the thumb's two ends): one strip each, shared by the rows that show it.
+        strips: dict[int, Strip] = {}
+        rows: list[Strip] = []
+        for segment in segments.segments:
+            strip = strips.get(id(segment))  # the segments list keeps each object alive: ids stay unique
+            if strip is None:
+                strip = strips[id(segment)] = Strip([Segment(segment.text, base + segment.style)], width)
+            rows.append(strip)
+        return rows
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
         """Repaint, unless asked for a plain repaint of a bar that would draw what it shows already."""
