@@ -24,7 +24,7 @@ from textual.strip import Strip
 
 from tui.journal import Finder, Journal, Line, LogView
 
-from .log_format import Columns, RunDigest, counted, line_pieces, line_segments, render_line, row_text, run_label
+from .log_format import Columns, RunDigest, counted, fit_segments, line_pieces, render_line, row_text, run_label
 from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height, steady_vertical_scrollbar
 
 _COMPONENTS = ("event-log--cursor", "event-log--match")
@@ -281,20 +281,17 @@ class EventLog(ScrollView, can_focus=True):
         # Every piece over the pane's own style: a piece names only its foreground, and a cell with
         # no background is drawn on the terminal's default one, not the theme's (stripes behind text).
         if self.finder is None:
-            # The common case, straight to segments: a line's pieces never overlap.
-            segments = line_segments(pieces, base)
-            if selected:
-                segments = list(Segment.apply_style(segments, post_style=cursor_style))
-        else:
-            # Matches cut across pieces: Rich's text resolves the overlapping styles.
-            text = Text(no_wrap=True, overflow="crop", style=base)
-            for piece, style in pieces:
-                text.append(piece, style)
-            for start, end in self.finder.spans(text.plain):
-                text.stylize(match_style, start, end)
-            if selected:
-                text.stylize(cursor_style)
-            segments = list(text.render(self.app.console))
+            # The common case, straight to segments of the pane's width: a line's pieces never overlap.
+            return Strip(fit_segments(pieces, width, base, cursor_style if selected else None), width)
+        # Matches cut across pieces: Rich's text resolves the overlapping styles.
+        text = Text(no_wrap=True, overflow="crop", style=base)
+        for piece, style in pieces:
+            text.append(piece, style)
+        for start, end in self.finder.spans(text.plain):
+            text.stylize(match_style, start, end)
+        if selected:
+            text.stylize(cursor_style)
+        segments = list(text.render(self.app.console))
         length = Segment.get_line_length(segments)  # what the Strip would measure for its crop
         if length > width:
             return Strip(_ellipsized(segments, width, base), width)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rich.cells import cell_len, set_cell_size
 from rich.control import strip_control_codes
 from rich.segment import Segment
 from rich.style import Style
@@ -377,6 +378,67 @@ def line_segments(pieces: list[Piece], base: Style | None = None) -> list[Segmen
     if base is None:
         return [Segment(strip_control_codes(text), _style(style) if style else None) for text, style in pieces if text]
     return [Segment(strip_control_codes(text), _over(base, style)) for text, style in pieces if text]
+
+
+def fit_segments(pieces: list[Piece], width: int, base: Style, post: Style | None = None) -> list[Segment]:
+    """The pieces as segments exactly `width` cells long: padded with spaces in `base`, or, when
+    longer, cut at `width - 1` cells and ended with an ellipsis in the style of the text it replaces
+    (a summary cut at the pane's edge must say so, or a cut id looks whole). `post`: a style over
+    every piece's (the cursor's), not over the padding.
+
+    The same segments as `line_segments`, `Segment.apply_style(post_style=post)`, then Rich's
+    `adjust_line_length` to `width - 1` plus the ellipsis, or a Strip's `crop_extend` to `width`
+    (tests hold them equal), in one pass: the log renders every new line through it (35 a paint
+    while it follows a stream), and those measured each piece's cells up to three times."""
+    if width < 1:
+        return []
+    segments: list[Segment] = []
+    sizes: list[int] = []
+    used = 0
+    for text, definition in pieces:
+        if not text:
+            continue
+        if text.isascii() and text.isprintable():
+            size = len(text)  # one cell a character, and no control code to strip (nearly every piece)
+        else:
+            text = strip_control_codes(text)
+            size = cell_len(text)
+        segments.append(Segment(text, _painted(base, definition, post)))
+        sizes.append(size)
+        used += size
+        if used > width:  # the cut falls in this piece or an earlier one: the rest is never seen
+            return _cut(segments, sizes, width - 1)
+    if used < width:
+        segments.append(Segment(" " * (width - used), base))
+    return segments
+
+
+def _cut(segments: list[Segment], sizes: list[int], limit: int) -> list[Segment]:
+    """`segments` (of `sizes` cells) cut at `limit` cells, then the ellipsis: Rich's
+    `adjust_line_length` (the piece that reaches `limit` is cut there, even to nothing; a wide
+    character cut in two becomes a space)."""
+    used = 0
+    for position, size in enumerate(sizes):
+        if used + size < limit:
+            used += size
+            continue
+        text, style, _ = segments[position]
+        room = limit - used
+        head = text[: room + 1]
+        # A printable ASCII head: the cut is a slice (the character after it starts a new cell, so
+        # no combining mark or joiner belongs before the cut); else Rich's own cell-aware split.
+        kept = text[:room] if head.isascii() and head.isprintable() else set_cell_size(text, room)
+        return [*segments[:position], Segment(kept, style), Segment("…", style)]
+    raise AssertionError("_cut: the segments are shorter than the limit")  # fit_segments cuts only longer lines
+
+
+@lru_cache(maxsize=128)
+def _painted(base: Style, definition: str | None, post: Style | None) -> Style:
+    """A piece's style over the pane's (`_over`), then under `post` as `Segment.apply_style` puts it."""
+    style = _over(base, definition)
+    if not post:
+        return style
+    return style + post if style else post
 
 
 @lru_cache(maxsize=64)
