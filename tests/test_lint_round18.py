@@ -1,0 +1,73 @@
+"""The linter's shortcuts give exactly what the plain computation gives (tui/lint).
+
+The sampler settles a window's level from the sum of its first samples when that sum alone passes
+the floor, and counts full-scale samples only when their bytes occur in the window at all; each
+test here holds the shortcut equal to a plain reading of every sample, on windows generated to sit
+on either side of every threshold.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from tui.lint.b64audio import DIFF_PAIRS, VOICED_FLOOR, PcmSampler
+
+_SPECIAL = [0, 1, -1, 128, -129, 199, -199, 200, -200, 201, -201, 255, -256, 32767, -32768, -32767, 32512, -32513]
+"""Samples at the edges that matter: the floor, full scale, and their byte-swapped readings."""
+
+SAMPLES = st.one_of(
+    st.sampled_from(_SPECIAL),
+    st.integers(min_value=-300, max_value=300),
+    st.integers(min_value=-32768, max_value=32767),
+)
+
+
+def reference_window(raw: bytes) -> tuple[int, int, int, int, int]:
+    """(voiced, samples, clipped, diff_le, diff_be) one window adds, reading every sample plainly."""
+    n = len(raw) // 2
+    le = list(struct.unpack(f"<{n}h", raw[: 2 * n]))
+    be = list(struct.unpack(f">{n}h", raw[: 2 * n]))
+    floor = VOICED_FLOOR * n
+    if sum(abs(x) for x in le) < floor:
+        return (0, 0, 0, 0, 0)
+    clipped = sum(1 for x in le if x in (32767, -32768))
+    if sum(abs(x) for x in be) < floor:
+        return (1, n, clipped, 0, 0) if 2 * clipped >= n else (0, 0, 0, 0, 0)
+    pairs = DIFF_PAIRS + 1
+    diff_le = sum(abs(b - a) for a, b in zip(le[: pairs - 1], le[1:pairs], strict=False))
+    diff_be = sum(abs(b - a) for a, b in zip(be[: pairs - 1], be[1:pairs], strict=False))
+    return (1, n, clipped, diff_le, diff_be)
+
+
+def window_stats(raw: bytes) -> tuple[int, int, int, int, int]:
+    """What the sampler adds for a chunk of at most 258 bytes: exactly one window, the whole chunk."""
+    sampler = PcmSampler()
+    sampler.feed(base64.b64encode(raw).decode("ascii"))
+    assert sampler.windows == 1
+    return (sampler.voiced, sampler.samples, sampler.clipped, sampler.diff_le, sampler.diff_be)
+
+
+def _pcm(samples: list[int], odd_byte: bool) -> bytes:
+    return struct.pack(f"<{len(samples)}h", *samples) + (b"\x80" if odd_byte else b"")
+
+
+@given(
+    samples=st.lists(SAMPLES, min_size=32, max_size=129),
+    scale=st.sampled_from([1, 2, 8, 64]),
+    odd_byte=st.booleans(),
+)
+@example(samples=[199] * 129, scale=1, odd_byte=False)  # one below the floor: quiet
+@example(samples=[200] * 129, scale=1, odd_byte=False)  # at the floor: loud little-endian, quiet big-endian
+@example(samples=[0] * 33 + [266] * 96, scale=1, odd_byte=False)  # the head is silent, the rest passes the floor
+@example(samples=[32767, -32768] * 64 + [5], scale=1, odd_byte=False)  # full scale: quiet only read swapped
+@example(samples=[32767] * 64 + [0] * 65, scale=1, odd_byte=False)  # just under half at full scale
+@example(samples=[-256, 127, 20000] * 43, scale=1, odd_byte=False)  # bytes 00 FF 7F 00: FF 7F across two samples
+@example(samples=[1, 128, -20000] * 43, scale=1, odd_byte=True)  # bytes 01 00 80 00: 00 80 across two samples
+def test_a_sampled_window_adds_what_reading_every_sample_adds(samples: list[int], scale: int, odd_byte: bool) -> None:
+    # `scale` divides the samples (toward zero) so that whole windows land near the floor too.
+    raw = _pcm([int(x / scale) for x in samples], odd_byte)
+    assert window_stats(raw) == reference_window(raw)
