@@ -102,6 +102,15 @@ def test_printable_names_every_bidi_control() -> None:
     assert printable("👩\u200d💻") == "👩\u200d💻"  # a joiner is no bidi control
 
 
+def test_printable_breaks_a_line_at_a_line_or_paragraph_separator_as_at_a_newline() -> None:
+    """U+2028 and U+2029 fail `isprintable` but had no entry in the table: they went out as they
+    came, a line break to an editor or a pager reading `rt-tui lint`'s report in one line."""
+    from tui.protocol import printable
+
+    assert printable("one\u2028two\u2029three") == "one two three"
+    assert printable("one\u2028two\u2029three", lines=True) == "one\ntwo\nthree"
+
+
 async def bidi_peer(ws: Any) -> None:
     """A server whose error, unknown type, summary and transcript carry bidi controls."""
     await ws.send(json.dumps({"type": "session.created", "session": {"id": f"sess_{BIDI}"}}))

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -290,26 +289,6 @@ def test_upstream_url_merges_the_clients_query_over_the_targets() -> None:
         "wss://x.openai.azure.com/openai/v1/realtime?model=dep&api-version=1", "/v1/realtime?model=m2"
     )
     assert merged == "wss://x.openai.azure.com/openai/v1/realtime?model=m2&api-version=1"
-
-
-@pytest.fixture
-async def proxy_process(tmp_path: Path) -> AsyncIterator[tuple[subprocess.Popen[str], str]]:
-    env = {**os.environ, "RT_TUI_DATA_DIR": str(tmp_path / "data")}
-    env.pop("OPENAI_API_KEY", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "proxy", "--local", "--listen", "127.0.0.1:0", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert process.stderr is not None
-    url, _ = await listening_url(process.stderr, 30)
-    try:
-        yield process, url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 async def test_the_headless_proxy_prints_a_line_per_frame(proxy_process: tuple[subprocess.Popen[str], str]) -> None:

@@ -171,7 +171,7 @@ class FramePrinter:
                     **record_header(frame.seq, frame.direction, frame.mono - t0, frame.wall, frame.type, frame.size),
                 }
                 record["info" if frame.direction is Direction.LOCAL else "frame"] = data
-                if not self.out.write(strict_json.dumps(record) + "\n") and not self._warned:
+                if not self.out.write(strict_json.dumps_line(record) + "\n") and not self._warned:
                     # Said once as it starts (and counted at the end): a gap in the lines must not pass for
                     # a quiet connection.
                     self._warned = True

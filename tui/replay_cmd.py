@@ -139,7 +139,7 @@ def _print_frames(
             # for one that did not parse or was binary), only a local fact under `info`, so one jq
             # (`select(.dir == "out") | .frame.type`) reads both.
             record["info" if frame.direction is Direction.LOCAL else "frame"] = data
-            out.write(strict_json.dumps(record) + "\n")
+            out.write(strict_json.dumps_line(record) + "\n")
         out.flush()
     except BrokenPipeError:
         # `| head`: the reader has what it wanted. Quietly, with the status a shell gives a command
@@ -173,7 +173,7 @@ def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int
     try:
         if json_out:
             for finding in findings:
-                out.write(strict_json.dumps(finding_record(finding, model.journal)) + "\n")
+                out.write(strict_json.dumps_line(finding_record(finding, model.journal)) + "\n")
         else:
             for finding in findings:
                 out.write(format_finding(finding, model.journal) + "\n")

@@ -32,7 +32,7 @@ from tui.config import Settings
 from tui.conversation import Conversation, Item, TextState
 from tui.launch import open_target, session_options
 from tui.protocol import Envelope, error_summary, field, printable, session_update, text
-from tui.protocol.strict_json import dumps as strict_dumps
+from tui.protocol.strict_json import dumps_line
 from tui.session import (
     FRAMES,
     CaptureWriter,
@@ -137,7 +137,7 @@ class _Turn:
             self.t0 = env.mono
         if self.json_out:
             # Strict JSON (a server's NaN is a marked string), the parsed frame under "frame" for jq.
-            say(strict_dumps(envelope_record(env, self.t0, parsed=True)))
+            say(dumps_line(envelope_record(env, self.t0, parsed=True)))
         self.conv.apply(env)
         self.seen[env.type] += 1
         if env.type == "error":

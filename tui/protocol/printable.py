@@ -29,8 +29,12 @@ _PICTURES: dict[int, int | str] = (
 """C0 controls to their Unicode control pictures, DEL to ␡, C1 controls to the replacement mark,
 bidi controls to their code point's name."""
 
-_ONE_LINE = _PICTURES | {ord("\t"): " ", ord("\n"): " ", ord("\r"): " "}
-_LINES = _PICTURES | {ord("\t"): "\t", ord("\n"): "\n", ord("\r"): None}
+_SEPARATORS = (0x2028, 0x2029)
+"""LINE SEPARATOR and PARAGRAPH SEPARATOR: line breaks to editors and pagers, left as they are by
+terminals (and by `isprintable`'s fast path, which rejects them): a break, like a newline."""
+
+_ONE_LINE = _PICTURES | {ord("\t"): " ", ord("\n"): " ", ord("\r"): " "} | dict.fromkeys(_SEPARATORS, " ")
+_LINES = _PICTURES | {ord("\t"): "\t", ord("\n"): "\n", ord("\r"): None} | dict.fromkeys(_SEPARATORS, "\n")
 
 
 def printable(text: str, *, lines: bool = False) -> str:

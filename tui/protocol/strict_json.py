@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 MARKER = "rt-tui:non-finite:"
@@ -47,6 +48,26 @@ def dumps_bytes(value: Any) -> bytes:
     except UnicodeEncodeError:
         # A lone surrogate from a `\ud800` escape: only the escaped spelling is valid UTF-8.
         return _dumps(value, ensure_ascii=True).encode("ascii")
+
+
+_TERMINAL_ACTIVE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""What `json` writes as it is, though a terminal acts on it: DEL and the C1 controls (U+009B is
+a CSI: it starts an escape sequence on many terminals), the bidirectional controls (U+202E shows the
+rest of a line reversed: a line that reads other than its bytes) and the line/paragraph separators."""
+
+
+def dumps_line(value: Any) -> str:
+    """`dumps` for a line that may reach a terminal (`--json` on standard output): the characters
+    of `_TERMINAL_ACTIVE` are written as `\\u` escapes, so server text in a frame can neither drive
+    the terminal nor reorder what the line shows; a JSON parser reads the very same value."""
+    text = dumps(value)
+    if text.isascii() and "\x7f" not in text:  # nearly every line: one O(1) test and one memchr
+        return text
+    return _TERMINAL_ACTIVE.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def loads(text: str | bytes) -> Any:
