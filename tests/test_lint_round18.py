@@ -3,18 +3,20 @@
 The sampler settles a window's level from the sum of its first samples when that sum alone passes
 the floor, and counts full-scale samples only when their bytes occur in the window at all; each
 test here holds the shortcut equal to a plain reading of every sample, on windows generated to sit
-on either side of every threshold.
+on either side of every threshold. `base64_problem` passes text whose two ends are all in the
+alphabet without its regexes; it must pass exactly the text they pass.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import struct
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tui.lint.b64audio import DIFF_PAIRS, VOICED_FLOOR, PcmSampler
+from tui.lint.b64audio import DIFF_PAIRS, VOICED_FLOOR, PcmSampler, base64_problem
 
 _SPECIAL = [0, 1, -1, 128, -129, 199, -199, 200, -200, 201, -201, 255, -256, 32767, -32768, -32767, 32512, -32513]
 """Samples at the edges that matter: the floor, full scale, and their byte-swapped readings."""
@@ -71,3 +73,38 @@ def test_a_sampled_window_adds_what_reading_every_sample_adds(samples: list[int]
     # `scale` divides the samples (toward zero) so that whole windows land near the floor too.
     raw = _pcm([int(x / scale) for x in samples], odd_byte)
     assert window_stats(raw) == reference_window(raw)
+
+
+def ends_look_right(text: str) -> bool:
+    """The rule `base64_problem` states: a length a multiple of 4, the first 128 characters in the
+    alphabet, the last 128 too but for one or two `=` at the very end."""
+    if len(text) % 4:
+        return False
+    if len(text) <= 128:
+        return re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", text) is not None
+    head = re.fullmatch(r"[A-Za-z0-9+/]*", text[:128])
+    return head is not None and re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", text[-128:]) is not None
+
+
+_GOOD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_BAD = st.sampled_from(["=", "-", "_", "\n", " ", "é", "\x00", "\x80", "€", ":", ",", "A"])
+
+
+@given(
+    length=st.sampled_from([4, 8, 124, 128, 132, 252, 256, 260, 1280, 1281, 1282, 1283]),
+    body=st.characters(codec="ascii", categories=["Lu", "Ll", "Nd"]),
+    flaws=st.lists(st.tuples(st.integers(min_value=-300, max_value=300), _BAD), max_size=3),
+    padding=st.sampled_from(["", "=", "==", "==="]),
+)
+@example(length=1280, body="A", flaws=[(127, "=")], padding="")  # the head's last character
+@example(length=1280, body="A", flaws=[(-128, "é")], padding="")  # the tail's first character
+@example(length=1280, body="A", flaws=[(128, "!")], padding="")  # between the ends: unseen
+def test_base64_problem_passes_exactly_the_text_whose_ends_look_right(
+    length: int, body: str, flaws: list[tuple[int, str]], padding: str
+) -> None:
+    chars = list((_GOOD * (length // len(_GOOD) + 1))[:length].replace("A", body))
+    for at, flaw in flaws:
+        if -length <= at < length:
+            chars[at] = flaw
+    text = "".join(chars)[: length - len(padding)] + padding
+    assert (base64_problem(text) is None) == ends_look_right(text)

@@ -24,6 +24,8 @@ _HEAD_CHARS = 128
 """Base64 characters decoded to read a WAV header (96 bytes: RIFF, WAVE, `fmt ` and a small chunk)."""
 _CHECK_CHARS = 128
 """Characters looked at, at each end, to tell whether the text is base64 at all."""
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+"""Standard base64's characters, except the padding `=`."""
 _BODY = re.compile(r"[A-Za-z0-9+/]*")
 _END = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _URL_SAFE = re.compile(r"[-_]")
@@ -48,7 +50,12 @@ def base64_problem(b64: str) -> str | None:
         return None
     n = len(b64)
     if not n % 4:
-        # The common case (every append of a session), matched in place: no slices, no prefix test.
+        # The common case (every append of a session): both ends in the alphabet, unpadded. Deleting
+        # the alphabet's bytes from them leaves nothing: one pass in C, half the cost of the regexes.
+        # (isascii() is a flag of the string, read in O(1); it keeps encode() from failing on a lone surrogate.)
+        if b64.isascii() and not (b64[:_CHECK_CHARS] + b64[-_CHECK_CHARS:]).encode().translate(None, _ALPHABET):
+            return None
+        # Padded text (or worse): matched in place.
         if n <= _CHECK_CHARS:
             if _END.fullmatch(b64):
                 return None
