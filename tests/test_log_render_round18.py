@@ -1,6 +1,10 @@
-"""The event log's fast line rendering holds equal to the general path it replaced (round 18)."""
+"""The event log's cheaper line rendering holds equal to the general path it replaced (round 18):
+a line's segments, and a run's digest."""
 
 from __future__ import annotations
+
+import json
+from array import array
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -8,8 +12,13 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from tests.bench_traffic import envelope
+from tui.journal import Journal, PayloadPolicy, Row
+from tui.model import KEEP_EVERY_PAYLOAD
+from tui.protocol import Direction, Envelope, string_span, to_ga
+from tui.protocol.events import AUDIO_FIELDS
 from tui.widgets.event_log import _ellipsized
-from tui.widgets.log_format import Piece, fit_segments, line_segments
+from tui.widgets.log_format import Piece, RunDigest, fit_segments, line_segments, run_summary
 
 BASE = Style.parse("#e0e0e0 on #1e1e1e")
 CURSOR = Style.parse("#e0e0e0 on #614621")
@@ -51,3 +60,76 @@ def test_fit_segments_are_the_general_path_s_segments(pieces: list[Piece], width
     segments = fit_segments(pieces, width, BASE, CURSOR if selected else None)
     assert segments == list(expected)
     assert Strip(segments, width).cell_length == expected.cell_length == width
+
+
+AUDIO_TYPES = ("response.output_audio.delta", "response.audio.delta")
+TEXT_TYPES = ("response.output_audio_transcript.delta", "response.audio_transcript.delta", "response.output_text.delta")
+B64 = st.text(alphabet="ABCxyz019+/=", max_size=300)
+DELTA_FRAMES = st.one_of(
+    # Audio deltas (GA and beta): the base64 before or after the ids, missing, or not a string.
+    st.tuples(st.sampled_from(AUDIO_TYPES), st.one_of(B64, st.none(), st.integers()), st.booleans()),
+    st.tuples(st.sampled_from(TEXT_TYPES), st.one_of(st.text(max_size=12), st.integers()), st.booleans()),
+    st.tuples(st.just("input_audio_buffer.append"), B64, st.booleans()),
+)
+
+
+def _delta_envelope(etype: str, value: object, value_first: bool) -> Envelope:
+    """A delta's envelope as the session makes it (wire text, then parsed)."""
+    key = "audio" if etype == "input_audio_buffer.append" else "delta"
+    ids = {"response_id": "resp_1", "item_id": "item_1"} if key == "delta" else {"event_id": "evt_1"}
+    fields = {key: value} if value is not None else {}
+    data = {"type": etype, **fields, **ids} if value_first else {"type": etype, **ids, **fields}
+    direction = Direction.OUT if key == "audio" else Direction.IN
+    return envelope(direction, json.dumps(data, separators=(",", ":")))
+
+
+def _reference_digest(journal: Journal, members: list[int]) -> tuple[object, ...]:
+    """What a run's digest holds, frame by frame as it was read before `RunDigest.update` read its
+    columns at once: sizes, kinds in the order they first come, words, and the audio's length (from
+    the wire text, else the length the journal kept, else the frame's size)."""
+    counts: dict[str, int] = {}
+    words: list[str] = []
+    audio = size = 0
+    for index in members:
+        etype = journal.type_at(index)
+        size += journal.size_at(index)
+        short = to_ga(etype).rsplit(".", 2)[-2].rsplit("_", 1)[-1]
+        counts[short] = counts.get(short, 0) + 1
+        field = AUDIO_FIELDS.get(etype)
+        if field is None:
+            delta = journal.data(index).get("delta")
+            if isinstance(delta, str):
+                words.append(delta)
+            continue
+        raw = journal.raw_at(index)
+        if raw is None:
+            length = journal.audio_chars(index)
+        else:
+            span = string_span(raw, field)
+            length = span[1] - span[0] if span is not None else None
+        audio += (length if length is not None else journal.size_at(index)) * 3 // 4
+    return list(counts.items()), words, audio, size
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(DELTA_FRAMES, min_size=1, max_size=40), st.lists(st.integers(1, 40), max_size=4), st.booleans())
+def test_a_run_s_digest_taken_in_batches_is_the_frame_by_frame_reading(
+    frames: list[tuple[str, object, bool]], cuts: list[int], drop: bool
+) -> None:
+    """Counts, words, audio length and size of a run that grows between updates (payloads kept, or
+    dropped but the newest audio's), and its summary, as read one frame at a time."""
+    journal = Journal(PayloadPolicy(large_budget_bytes=1) if drop else KEEP_EVERY_PAYLOAD)
+    indices = [journal.append_index(_delta_envelope(*frame)) for frame in frames]
+    digest = RunDigest()
+    for end in [*sorted(cuts), len(indices)]:
+        row = Row(0, array("q", indices[:end]), ("response", "resp_1", 1))
+        digest.update(journal, row)
+        counts, words, audio, size = _reference_digest(journal, list(row.members))
+        assert (list(digest.counts.items()), digest.words, digest.audio_bytes, digest.size) == (
+            counts,
+            words,
+            audio,
+            size,
+        )
+        assert digest.seen == row.count
+    assert run_summary(journal, row) == digest.summary(journal, row)
