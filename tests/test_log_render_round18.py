@@ -13,12 +13,21 @@ from rich.style import Style
 from textual.strip import Strip
 
 from tests.bench_traffic import envelope
-from tui.journal import Journal, PayloadPolicy, Row
+from tui.journal import Journal, LogView, PayloadPolicy, Row
 from tui.model import KEEP_EVERY_PAYLOAD
 from tui.protocol import Direction, Envelope, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
 from tui.widgets.event_log import _ellipsized
-from tui.widgets.log_format import Piece, RunDigest, fit_segments, line_segments, run_summary
+from tui.widgets.log_format import (
+    MARKS,
+    Columns,
+    Piece,
+    RunDigest,
+    fit_segments,
+    line_pieces,
+    line_segments,
+    run_summary,
+)
 
 BASE = Style.parse("#e0e0e0 on #1e1e1e")
 CURSOR = Style.parse("#e0e0e0 on #614621")
@@ -133,3 +142,30 @@ def test_a_run_s_digest_taken_in_batches_is_the_frame_by_frame_reading(
         )
         assert digest.seen == row.count
     assert run_summary(journal, row) == digest.summary(journal, row)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([None, None, "info", "warning", "error", "hint"]), min_size=2, max_size=30))
+def test_a_run_s_line_bears_the_worst_badge_of_its_frames_and_a_frame_s_line_its_own(
+    badges: list[str | None],
+) -> None:
+    """A collapsed run's line: the worst severity any of its frames has (an unknown word is none);
+    each of its frames' lines, once expanded: that frame's own."""
+    journal = Journal(KEEP_EVERY_PAYLOAD)
+    for word in ["a"] * len(badges):
+        journal.append_index(_delta_envelope("response.output_text.delta", word, True))
+    view = LogView(journal)
+    view.catch_up()
+    view.marks = lambda index: badges[index]
+    (row,) = view.rows
+    columns = Columns.fit(80)
+
+    def badge(member: int) -> tuple[str, str | None] | None:
+        pieces = line_pieces(view, row, member, columns, None)
+        return next((piece for piece in pieces if piece in MARKS.values()), None)
+
+    worst = next((s for s in ("error", "warning", "info") if s in badges), None)
+    assert badge(-1) == (MARKS[worst] if worst else None)
+    view.set_expanded(row, True)
+    for member, own in enumerate(badges):
+        assert badge(member) == (MARKS[own] if own in ("error", "warning", "info") else None)

@@ -466,7 +466,8 @@ def _mark(view: LogView, row: Row, index: int, whole_row: bool) -> str | None:
     marks = view.marks
     if marks is None:
         return None
-    found = [marks(i) for i in (row.members if whole_row else (index,))]
+    # A run's hundreds of frames: the calls made from C (map), not from a comprehension.
+    found = set(map(marks, row.members)) if whole_row else {marks(index)}
     for severity in ("error", "warning", "info"):
         if severity in found:
             return severity
