@@ -55,6 +55,7 @@ class Columns:
     summary: int
 
     @classmethod
+    @lru_cache(maxsize=64)  # asked for every line painted; frozen, so one per width is shared
     def fit(cls, width: int) -> Columns:
         """Columns for a pane `width` cells wide: the type column shrinks before the summary
         vanishes, and on narrow panes the absolute time and the size go first."""
@@ -93,6 +94,13 @@ def abbreviate_type(label: str, width: int) -> str:
         if label[cut - 1] in "._" and len(label) - cut + 1 <= width:
             return "…" + label[cut:]
     return "…" + label[-(width - 1) :] if width > 1 else label[:width]
+
+
+@lru_cache(maxsize=1024)
+def _type_cell(label: str, width: int) -> str:
+    """The type column's text: `label` fit to `width`, padded, and the gap after it. A few dozen
+    types (and run labels) fill a log: each is abbreviated once per width, not once per line."""
+    return f"{abbreviate_type(label, width):<{width}} "
 
 
 def counted(count: int, noun: str) -> str:
@@ -355,7 +363,7 @@ def line_pieces(
     if is_member:
         pieces.append(("  ", None))  # a run's frames sit indented under its line
     label = printable(label)  # server text (an unknown type): shown, never obeyed by the terminal
-    pieces.append((f"{abbreviate_type(label, type_width):<{type_width}} ", FAMILY_STYLES[frame.family]))
+    pieces.append((_type_cell(label, type_width), FAMILY_STYLES[frame.family]))
     if columns.size:
         shown_size = size_text(size) if frame.direction is not DIR_LOCAL else ""
         pieces.append((f"{shown_size:>{columns.size - 1}} ", DIM))
