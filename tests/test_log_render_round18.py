@@ -63,6 +63,7 @@ def general_strip(pieces: list[Piece], width: int, selected: bool) -> Strip:
 @example([("abc", None), ("\x07", "#737aa2"), ("def", None)], 3, False)  # a piece stripped to nothing
 @example([("abcd", None)], 1, False)  # the cut leaves nothing before the ellipsis
 @example([("a#\ufe0fbcdef", None)], 3, False)  # a keycap after the cut widens the cell before it
+@example([("a\u0301\u0301\u0301\u0301…bcdef", None)], 4, False)  # a head that fits, a whole that does not
 def test_fit_segments_are_the_general_path_s_segments(pieces: list[Piece], width: int, selected: bool) -> None:
     """Same segments (text and style), same cell length, for any pieces and width."""
     expected = general_strip(pieces, width, selected)

@@ -416,11 +416,19 @@ def fit_segments(pieces: list[Piece], width: int, base: Style, post: Style | Non
     for text, definition in pieces:
         if not text:
             continue
-        if text.isascii() and text.isprintable():
-            size = len(text)  # one cell a character, and no control code to strip (nearly every piece)
+        printable = text.isprintable()  # then no control code to strip
+        if printable and text.isascii():
+            size = len(text)  # one cell a character (nearly every piece)
         else:
-            text = strip_control_codes(text)
-            size = cell_len(text)
+            if not printable:
+                text = strip_control_codes(text)
+            # Measured as far as the line's end at first: a long summary (`…`, arrows) reaching past
+            # it is cut, and its head's cells are a floor of its own (no character takes fewer than
+            # none), which is all the cut needs to know of the piece it falls in.
+            room = width - used
+            size = cell_len(text[: room + 1])
+            if size <= room and len(text) > room + 1:
+                size = cell_len(text)
         segments.append(Segment(text, _painted(base, definition, post)))
         sizes.append(size)
         used += size
