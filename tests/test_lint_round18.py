@@ -4,7 +4,8 @@ The sampler settles a window's level from the sum of its first samples when that
 the floor, and counts full-scale samples only when their bytes occur in the window at all; each
 test here holds the shortcut equal to a plain reading of every sample, on windows generated to sit
 on either side of every threshold. `base64_problem` passes text whose two ends are all in the
-alphabet without its regexes; it must pass exactly the text they pass.
+alphabet without its regexes; it must pass exactly the text they pass. `decoded_size` returns
+early for unpadded text; it must still give what decoding gives.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import struct
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tui.lint.b64audio import DIFF_PAIRS, VOICED_FLOOR, PcmSampler, base64_problem
+from tui.lint.b64audio import DIFF_PAIRS, VOICED_FLOOR, PcmSampler, base64_problem, decoded_size
 
 _SPECIAL = [0, 1, -1, 128, -129, 199, -199, 200, -200, 201, -201, 255, -256, 32767, -32768, -32767, 32512, -32513]
 """Samples at the edges that matter: the floor, full scale, and their byte-swapped readings."""
@@ -108,3 +109,13 @@ def test_base64_problem_passes_exactly_the_text_whose_ends_look_right(
             chars[at] = flaw
     text = "".join(chars)[: length - len(padding)] + padding
     assert (base64_problem(text) is None) == ends_look_right(text)
+
+
+@given(st.binary(max_size=40))
+@example(b"")
+def test_decoded_size_is_the_length_of_the_decoded_bytes(data: bytes) -> None:
+    text = base64.b64encode(data).decode("ascii")
+    assert decoded_size(text) == len(data)
+    for cut in range(1, 4):  # cut short, a size is still said, never below zero
+        assert decoded_size(text[:-cut]) == max(len(text[:-cut]) * 3 // 4 - text[:-cut][-2:].count("="), 0)
+    assert decoded_size("=") == decoded_size("==") == 0

@@ -34,10 +34,9 @@ _URL_SAFE = re.compile(r"[-_]")
 def decoded_size(b64: str) -> int:
     """Bytes that base64 text `b64` decodes to (exact for well-formed text, O(1))."""
     n = len(b64)
-    size = n * 3 // 4
-    if n and b64[n - 1] == "=":  # indexing, not endswith(): this runs for every append of a session
-        size -= 2 if n > 1 and b64[n - 2] == "=" else 1
-    return max(size, 0)
+    if n and b64[n - 1] == "=":  # indexing, not endswith(): this runs for every append and audio delta
+        return max(n * 3 // 4 - (2 if n > 1 and b64[n - 2] == "=" else 1), 0)
+    return n * 3 // 4  # unpadded (20 ms chunks are): no padding to take off, nothing to clamp
 
 
 def base64_problem(b64: str) -> str | None:
