@@ -170,3 +170,41 @@ def test_a_run_s_line_bears_the_worst_badge_of_its_frames_and_a_frame_s_line_its
     view.set_expanded(row, True)
     for member, own in enumerate(badges):
         assert badge(member) == (MARKS[own] if own in ("error", "warning", "info") else None)
+
+
+BADGES = st.sampled_from([None, None, None, "info", "warning", "error"])
+GROWTH_OR_FINDING = st.one_of(st.lists(BADGES, min_size=1, max_size=5), st.tuples(st.integers(0, 99), BADGES))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(GROWTH_OR_FINDING, max_size=12))
+def test_a_growing_run_s_badge_follows_new_frames_and_new_findings_on_old_ones(
+    steps: list[list[str | None] | tuple[int, str | None]],
+) -> None:
+    """The line of a run the log keeps a digest of (as it does while the run grows batch by batch):
+    frames it gained bring their badges; a finding on a frame it already had (the view's
+    `marks_version` bumped, as the app does for every new finding) is shown too."""
+    badges: list[str | None] = [None, None]
+    journal = Journal(KEEP_EVERY_PAYLOAD)
+    view = LogView(journal)
+    view.marks = lambda index: badges[index]
+
+    def grow(count: int) -> None:
+        for _ in range(count):
+            journal.append_index(_delta_envelope("response.output_text.delta", "a", True))
+        view.catch_up()
+
+    grow(len(badges))
+    digest = RunDigest()
+    columns = Columns.fit(80)
+    for step in [[], *steps]:
+        if isinstance(step, list):
+            badges += step
+            grow(len(step))
+        else:
+            badges[step[0] % len(badges)] = step[1]
+            view.marks_version += 1
+        (row,) = view.rows
+        pieces = line_pieces(view, row, -1, columns, None, digest)
+        worst = next((s for s in ("error", "warning", "info") if s in badges), None)
+        assert next((p for p in pieces if p in MARKS.values()), None) == (MARKS[worst] if worst else None)

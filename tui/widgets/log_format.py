@@ -216,7 +216,7 @@ class RunDigest:
     """What a run's summary says, taken in frame by frame as the run grows (a reply's run gains
     frames on every batch: its summary must not read the whole run again each time)."""
 
-    __slots__ = ("seen", "audio_bytes", "words", "counts", "size")
+    __slots__ = ("seen", "audio_bytes", "words", "counts", "size", "badges", "badges_seen", "badges_version")
 
     def __init__(self) -> None:
         self.seen = 0
@@ -224,6 +224,25 @@ class RunDigest:
         self.words: list[str] = []
         self.counts: dict[str, int] = {}
         self.size = 0
+        self.badges: set[str | None] = set()
+        """The lint badges of the frames read so far (`badges_seen` of them, under `badges_version`)."""
+        self.badges_seen = 0
+        self.badges_version = -1
+
+    def worst_badge(self, view: LogView, row: Row) -> str | None:
+        """The worst lint badge of any of the run's frames. Only the frames the run gained are
+        read while the view's `marks_version` holds (a finding naming an older frame bumps it, and
+        the run is read again): a reply's run gains frames on every batch, and reading all of them
+        again (thousands for a long stretch of speech) on every repaint cost more than the rest."""
+        marks = view.marks
+        if marks is None:
+            return None
+        if self.badges_version != view.marks_version:
+            self.badges, self.badges_seen, self.badges_version = set(), 0, view.marks_version
+        members = row.members
+        self.badges.update(map(marks, members[self.badges_seen :]))  # the calls made from C
+        self.badges_seen = len(members)
+        return _worst(self.badges)
 
     def update(self, journal: Journal, row: Row) -> None:
         """Take in the frames the run gained since the last call."""
@@ -367,7 +386,7 @@ def line_pieces(
     if columns.size:
         shown_size = size_text(size) if frame.direction is not DIR_LOCAL else ""
         pieces.append((f"{shown_size:>{columns.size - 1}} ", DIM))
-    mark = _mark(view, row, index, collapsed_run)
+    mark = digest.worst_badge(view, row) if collapsed_run and digest is not None else _mark(view, index)
     if mark is not None:
         pieces.append(MARKS.get(mark, MARKS["info"]))
     pieces.append((printable(summary), None))
@@ -477,14 +496,15 @@ def _over(base: Style, definition: str | None) -> Style:
     return base + _style(definition) if definition else base
 
 
-def _mark(view: LogView, row: Row, index: int, whole_row: bool) -> str | None:
-    """The worst badge of the frame (or, for a collapsed run, of any frame in it)."""
+def _mark(view: LogView, index: int) -> str | None:
+    """The badge of one frame (a run's: `RunDigest.worst_badge`)."""
     marks = view.marks
-    if marks is None:
-        return None
-    # A run's hundreds of frames: the calls made from C (map), not from a comprehension.
-    found = set(map(marks, row.members)) if whole_row else {marks(index)}
+    return _worst({marks(index)}) if marks is not None else None
+
+
+def _worst(badges: set[str | None]) -> str | None:
+    """The worst severity among `badges` (a word that is no severity counts as none)."""
     for severity in ("error", "warning", "info"):
-        if severity in found:
+        if severity in badges:
             return severity
     return None
