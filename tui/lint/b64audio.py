@@ -274,7 +274,8 @@ class PcmSampler:
         le = array("h", raw[: len(raw) & ~1])
         if not _NATIVE_LITTLE:
             le.byteswap()
-        floor = VOICED_FLOOR * len(le)
+        n = len(le)
+        floor = VOICED_FLOOR * n
         # Only the first pairs become ints unless more are needed: the level is only compared with
         # the floor, and the head's sum often settles that alone (see `_reaches`).
         head_le = le[: DIFF_PAIRS + 1].tolist()
@@ -290,14 +291,14 @@ class PcmSampler:
             # window, loud. Its byte-order sums are left out: read swapped, a signal pinned to two
             # levels is only smaller, not smoother, and would pass for byte-swapped audio.
             clipped = _full_scale(raw, le)
-            if 2 * clipped < len(le):
+            if 2 * clipped < n:
                 return
             self.voiced += 1
-            self.samples += len(le)
+            self.samples += n
             self.clipped += clipped
             return
         self.voiced += 1
-        self.samples += len(le)
+        self.samples += n
         self.clipped += _full_scale(raw, le)
         # Smoothness from the window's first pairs only: the ratio of the two sums is what is judged,
         # and 24 windows of 32 pairs settle it as surely as of 128, at a quarter of the cost (these
