@@ -25,6 +25,7 @@ from textual.strip import Strip
 from tui.journal import Finder, Journal, Line, LogView
 
 from .log_format import Columns, RunDigest, counted, fit_segments, line_pieces, render_line, row_text, run_label
+from .palette import themed
 from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height, steady_vertical_scrollbar
 
 _COMPONENTS = ("event-log--cursor", "event-log--match")
@@ -277,6 +278,8 @@ class EventLog(ScrollView, can_focus=True):
                 if len(self._digests) > CACHE_LINES:  # runs scrolled away: rebuilt the same if seen again
                     del self._digests[next(iter(self._digests))]
         pieces = line_pieces(view, line.row, line.member, Columns.fit(width), previous, digest)
+        if not self.app.current_theme.dark:  # the pieces name the dark palette's colours
+            pieces = [(piece, themed(style, False) if style else style) for piece, style in pieces]
         _, base, (cursor_style, match_style) = self._look.get()
         # Every piece over the pane's own style: a piece names only its foreground, and a cell with
         # no background is drawn on the terminal's default one, not the theme's (stripes behind text).

@@ -24,6 +24,7 @@ from tui.protocol import printable
 
 from .key_footer import KeyFooter
 from .log_format import counted
+from .palette import themed
 
 SEVERITY_STYLES = {Severity.ERROR: "bold #f7768e", Severity.WARNING: "bold #e0af68", Severity.INFO: "#7aa2f7"}
 SEVERITY_MARKS = {Severity.ERROR: "✖", Severity.WARNING: "⚠", Severity.INFO: "ℹ"}
@@ -31,9 +32,10 @@ SEVERITY_MARKS = {Severity.ERROR: "✖", Severity.WARNING: "⚠", Severity.INFO:
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-def finding_text(finding: Finding, journal: Journal) -> Text:
-    """A finding as the view lists it: mark, rule, message; the fix; the frames."""
-    style = SEVERITY_STYLES[finding.severity]
+def finding_text(finding: Finding, journal: Journal, *, dark: bool = True) -> Text:
+    """A finding as the view lists it: mark, rule, message; the fix; the frames (`dark`: the theme
+    is dark, `tui.widgets.palette`)."""
+    style = themed(SEVERITY_STYLES[finding.severity], dark)
     text = Text.assemble(
         (f"{SEVERITY_MARKS[finding.severity]} {finding.severity.value} ", style),
         (finding.rule, "bold"),
@@ -83,7 +85,9 @@ class FindingsView(ModalScreen[int | None]):
                 return
             options: list[Option | None] = []
             for position, finding in enumerate(self.findings):
-                options.append(Option(finding_text(finding, self.journal), id=str(position)))
+                options.append(
+                    Option(finding_text(finding, self.journal, dark=self.app.current_theme.dark), id=str(position))
+                )
                 options.append(None)  # a separator line between findings
             yield OptionList(*options[:-1])
 

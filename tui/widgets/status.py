@@ -20,6 +20,8 @@ from textual.widget import Widget
 from tui.journal import SessionFacts
 from tui.protocol import printable, short_target
 
+from .palette import themed
+
 _STATE_STYLES = {
     "idle": "dim",
     "connecting": "yellow",
@@ -108,7 +110,9 @@ class StatusLine(Widget):
         state = self.state_override or facts.state
         if shape.short_state and self.state_override and self.state_short:
             state = self.state_short
-        rest: list[tuple[str, str]] = [(f"● {state}", _STATE_STYLES.get(state.split()[0] if state else "", ""))]
+        dark = self.app.current_theme.dark
+        state_style = _STATE_STYLES.get(state.split()[0] if state else "", "")
+        rest: list[tuple[str, str]] = [(f"● {state}", themed(state_style, dark))]
         session_id = printable(facts.session_id)
         if shape.session_id == "short" and len(session_id) > SHORT_SESSION_ID + 1:
             session_id = session_id[:SHORT_SESSION_ID] + "…"
@@ -117,7 +121,7 @@ class StatusLine(Widget):
         if shape.counters:
             rest.append((f"▼{facts.frames_in:,} ▲{facts.frames_out:,}", "dim"))
         if self.findings_note:
-            rest.append((self.findings_note, "bold #e0af68"))
+            rest.append((self.findings_note, themed("bold #e0af68", dark)))
         detail = printable(facts.describe(short=shape.short_detail))
         if detail:
             rest.append((detail, "italic"))

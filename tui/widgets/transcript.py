@@ -33,6 +33,7 @@ from tui.conversation import Item, Origin, TextState
 from tui.conversation.export import OUT_OF_BAND
 from tui.protocol import printable
 
+from .palette import themed
 from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height, steady_vertical_scrollbar
 
 _COMPONENTS = ("transcript--cursor", "transcript--muted")
@@ -60,13 +61,14 @@ def _no_hold() -> float:
     return 0.0
 
 
-def render_item(item: Item, *, buffer_audio: str = RECORDED_AUDIO) -> Text:
+def render_item(item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool = True) -> Text:
     """The Rich text of one item: a role line with its facts, then the words (plain text).
 
-    `buffer_audio` labels user audio committed from the input buffer (see `Transcript.buffer_audio`).
+    `buffer_audio` labels user audio committed from the input buffer (see `Transcript.buffer_audio`);
+    `dark`: the theme is dark (`tui.widgets.palette`).
     """
     if item.role == "session":
-        return Text(f"── {printable(item.text)} ──", style="bold #737aa2")
+        return Text(f"── {printable(item.text)} ──", style=themed("bold #737aa2", dark))
     label = _ROLE_LABELS.get(item.role, item.role)
     head = Text(label, style="bold")
     facts: list[str] = []
@@ -396,10 +398,11 @@ class Transcript(ScrollView, can_focus=True):
         self.renders += 1
         console = self.app.console
         options = console.options.update_width(width)
-        lines = console.render_lines(render_item(item, buffer_audio=self._buffer_audio), options, pad=False)
-        bar_style = Style.parse(_ROLE_STYLES.get(item.role, "#737aa2"))
+        dark = self.app.current_theme.dark
+        lines = console.render_lines(render_item(item, buffer_audio=self._buffer_audio, dark=dark), options, pad=False)
+        bar_style = Style.parse(themed(_ROLE_STYLES.get(item.role, "#737aa2"), dark))
         if item.state is TextState.FAILED:
-            bar_style = Style.parse("#f7768e")
+            bar_style = Style.parse(themed("#f7768e", dark))
         bar = "┃ " if item.role != "session" else "  "
         # Padded to the pane's width once, here, not on every repaint; every segment over the pane's
         # own style: one with no background is drawn on the terminal's default, not the theme's.
