@@ -28,6 +28,7 @@ from tui.protocol import (
     turn_detection_config,
 )
 from tui.protocol.codec import MAX_DEPTH
+from tui.protocol.summary import is_audio_tag
 
 
 @pytest.mark.parametrize(
@@ -325,3 +326,12 @@ def test_a_short_target_keeps_host_and_port_of_every_url_in_a_label(label: str, 
     from tui.protocol import short_target
 
     assert short_target(label) == short
+
+
+@pytest.mark.parametrize("b64", ["=", "==", "A=", ""])
+def test_an_audio_tag_of_padding_alone_says_zero_bytes_and_reads_back_as_a_tag(b64: str) -> None:
+    """`=` alone counted -1 bytes: the tag `[audio -1 B · -1 ms]`, which `is_audio_tag` refuses, so a
+    frame exported without its audio did not read back as audio left out."""
+    tag = audio_tag(b64)
+    assert tag == "[audio 0 B · 0 ms]"
+    assert is_audio_tag(tag)

@@ -64,7 +64,7 @@ def _local_fact(data: dict[str, Any]) -> str:
 def audio_tag(b64: str) -> str:
     """A short tag for a base64 audio payload (24 kHz PCM16): `[audio 4.7 KB · 100 ms]`, and from a
     second on `[audio 74.3 KB · 1.59 s]`, as a run of deltas says its length."""
-    return audio_size_tag(len(b64) * 3 // 4 - b64[-2:].count("="))
+    return audio_size_tag(max(0, len(b64) * 3 // 4 - b64[-2:].count("=")))  # "=" alone: 0, not -1
 
 
 def audio_size_tag(nbytes: int) -> str:
