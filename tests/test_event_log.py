@@ -746,3 +746,33 @@ async def test_a_following_log_made_shorter_is_painted_at_its_end_only() -> None
         assert log.scroll_offset.y == log.max_scroll_y
         assert "rate_limits.updated" in drawn_from_offset(log)[-1]
         assert offsets and set(offsets) == {log.max_scroll_y}, "painted at another offset than its end"
+
+
+async def test_a_paint_measures_the_line_width_once_and_a_resize_is_seen_by_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`LineView`: the width of every line of one paint is measured once (`render_lines`); a line
+    asked for after the paint, after a resize, is measured again."""
+    from tui.widgets import virtual
+
+    app = LogApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated") for _ in range(30)])
+        await pilot.pause()
+        measures: list[int] = []
+        measure = virtual.line_width
+
+        def counted(view: Any) -> int:
+            measures.append(1)
+            return measure(view)
+
+        monkeypatch.setattr(virtual, "line_width", counted)
+        asked = record_calls(log, "paint_width")
+        log.refresh()  # every line stale: the paint asks for each
+        strips = log.render_lines(Region(0, 0, *log.size))
+        assert len(asked) == len(strips) == log.size.height and len(measures) == 1
+        assert log._paint_width is None  # the paint's width is not kept past it
+        await pilot.resize_terminal(80, 12)
+        await pilot.pause()
+        assert log.render_line(0).cell_length == measure(log) == 80 - 2

@@ -18,7 +18,6 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollTo, ScrollUp
 from textual.strip import Strip
 
@@ -26,7 +25,7 @@ from tui.journal import Finder, Journal, Line, LogView
 
 from .log_format import Columns, RunDigest, counted, fit_segments, line_pieces, render_line, row_text, run_label
 from .palette import themed
-from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height, steady_vertical_scrollbar
+from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height, steady_vertical_scrollbar
 
 _COMPONENTS = ("event-log--cursor", "event-log--match")
 """The component classes a line is drawn with, in the order its look gives their styles."""
@@ -36,7 +35,7 @@ CACHE_LINES = 256
 garbage collection walks, so the cache stays small."""
 
 
-class EventLog(ScrollView, can_focus=True):
+class EventLog(LineView, can_focus=True):
     """A virtual, tail-following list of frames, with runs that expand in place."""
 
     DEFAULT_CSS = """
@@ -236,7 +235,7 @@ class EventLog(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """Render screen line `y` (the Line API asks only for lines on screen)."""
-        width = line_width(self)
+        width = self.paint_width()
         number = self.scroll_offset.y + y
         line = self.view.line(number)
         if line is None:

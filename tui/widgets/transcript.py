@@ -25,7 +25,6 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Region
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
@@ -34,7 +33,7 @@ from tui.conversation.export import OUT_OF_BAND
 from tui.protocol import printable
 
 from .palette import themed
-from .virtual import LookCache, line_width, set_border_subtitle, set_virtual_height, steady_vertical_scrollbar
+from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height, steady_vertical_scrollbar
 
 _COMPONENTS = ("transcript--cursor", "transcript--muted")
 """The component classes rows are drawn with, in the order their look gives their styles."""
@@ -106,7 +105,7 @@ class _Block:
     width: int
 
 
-class Transcript(ScrollView, can_focus=True):
+class Transcript(LineView, can_focus=True):
     """The conversation, ordered by the server's item chain."""
 
     DEFAULT_CSS = """
@@ -416,7 +415,7 @@ class Transcript(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """Render screen line `y` from the cached blocks."""
-        width = line_width(self)
+        width = self.paint_width()
         number = self.scroll_offset.y + y
         if not self._order:
             _, base, (_, muted) = self._look.get()

@@ -139,6 +139,28 @@ def line_width(view: ScrollView) -> int:
     return view.scrollable_content_region.width
 
 
+class LineView(ScrollView):
+    """A Line-API view whose lines are asked for one paint at a time: its line width (`line_width`:
+    a region computed from its styles, ~5 µs) is taken once per paint (`render_lines`), not once
+    for each of its lines (`paint_width`)."""
+
+    _paint_width: int | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Textual's, with the line width taken once for every line it renders."""
+        self._paint_width = line_width(self)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_width = None
+
+    def paint_width(self) -> int:
+        """`line_width` of this view: the paint's own while one is under way, else measured now (a
+        line asked for outside a paint: a test, a copy)."""
+        width = self._paint_width
+        return width if width is not None else line_width(self)
+
+
 def thumb_extent(length: int, virtual: int, window: int, position: float) -> tuple[int, int, int]:
     """(the bar's length in cells, its thumb's start and end in eighths of a cell; -1, -1 when it has
     none): all that `ScrollBarRender.render_bar` draws depends on, by its own arithmetic."""
