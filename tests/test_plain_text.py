@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 UI = ("tui/app", "tui/widgets")
 TEXT_TAKERS = {"Static", "Label", "update"}
@@ -109,6 +111,46 @@ def test_printable_breaks_a_line_at_a_line_or_paragraph_separator_as_at_a_newlin
 
     assert printable("one\u2028two\u2029three") == "one two three"
     assert printable("one\u2028two\u2029three", lines=True) == "one\ntwo\nthree"
+
+
+JOINED = "\u200d\u200d漢漢漢"
+"""Zero width joiners opening a word, then wide characters: Rich 15 raises cutting or wrapping it."""
+
+
+@pytest.mark.parametrize("text", [JOINED, f"ab {JOINED}", f"ab\n{JOINED}", JOINED * 5])
+def test_a_joiner_that_opens_a_word_is_shown_by_name_and_the_text_wraps_at_every_width(text: str) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from tui.protocol import printable
+
+    console = Console(width=80)
+    for lines in (False, True):
+        shown = printable(text, lines=lines)
+        assert "⟨U+200D⟩" in shown
+        for width in range(1, 20):
+            console.render_lines(Text(shown), console.options.update_width(width))  # raised before
+    assert printable("👩\u200d💻 x\u200dy") == "👩\u200d💻 x\u200dy"  # a joiner inside a word joins
+
+
+async def test_the_log_draws_server_text_opening_with_joiners_at_every_width() -> None:
+    """A server's error message or event type opening with zero width joiners: at some pane widths
+    the log's cut of the line raised inside Rich, and the app ended with a traceback."""
+    from tests.journal_helpers import received
+    from tests.test_event_log import LogApp
+    from tui.widgets import EventLog
+
+    app = LogApp()
+    async with app.run_test(size=(120, 10)) as pilot:
+        app.feed([received("error", error={"type": "x", "message": JOINED * 30})])
+        app.feed([received("session.updated", session={"id": JOINED * 30})])
+        app.feed([received(JOINED * 20)])
+        await pilot.pause()
+        log = app.query_one(EventLog)
+        for width in range(10, 121, 3):
+            await pilot.resize_terminal(width, 10)
+            await pilot.pause()
+            assert all(log.render_line(y).cell_length == log.paint_width() for y in range(3))
 
 
 async def bidi_peer(ws: Any) -> None:

@@ -29,6 +29,12 @@ _PICTURES: dict[int, int | str] = (
 """C0 controls to their Unicode control pictures, DEL to ␡, C1 controls to the replacement mark,
 bidi controls to their code point's name."""
 
+_WORD_JOINERS = re.compile("(?<!\\S)\u200d+")
+"""ZERO WIDTH JOINERs that open a word (at the start, or after a space or a line break): they join
+nothing, and Rich (15) fails on them: cutting or wrapping such a word to a width raises
+(ZeroDivisionError, IndexError), which a render of server text must never do. Shown by name, as the
+bidi controls are; a joiner inside a word (an emoji sequence, 👩‍💻) is left alone."""
+
 _SEPARATORS = (0x2028, 0x2029)
 """LINE SEPARATOR and PARAGRAPH SEPARATOR: line breaks to editors and pagers, left as they are by
 terminals (and by `isprintable`'s fast path, which rejects them): a break, like a newline."""
@@ -45,7 +51,10 @@ def printable(text: str, *, lines: bool = False) -> str:
     """
     if text.isprintable():
         return text  # nearly every string: one C-level scan
-    return text.translate(_LINES if lines else _ONE_LINE)
+    shown = text.translate(_LINES if lines else _ONE_LINE)
+    if "\u200d" in shown:
+        shown = _WORD_JOINERS.sub(lambda match: "⟨U+200D⟩" * len(match.group()), shown)
+    return shown
 
 
 def short_target(label: str) -> str:
