@@ -49,3 +49,23 @@ async def test_the_panes_draw_their_own_colours_from_the_theme_s_palette() -> No
         app.theme = "textual-dark"
         await pilot.pause()
         assert colours_on_screen(app) == dark
+
+
+async def test_the_findings_view_takes_a_theme_chosen_while_it_is_open() -> None:
+    """The palette (ctrl+p → Theme) works over the findings view: its findings took the new theme's
+    colours only when it was opened again."""
+    from tui.widgets.findings import FindingsView
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest_for_display(scripted_envelopes())
+        await pilot.pause()
+        app.action_findings()
+        await pilot.pause()
+        assert isinstance(app.screen, FindingsView)
+        assert colours_on_screen(app) & NIGHT
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.pause()
+        shown = colours_on_screen(app)
+        assert not shown & NIGHT and shown & DAY, sorted(shown)

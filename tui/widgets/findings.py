@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.theme import Theme
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -90,6 +91,21 @@ class FindingsView(ModalScreen[int | None]):
                 )
                 options.append(None)  # a separator line between findings
             yield OptionList(*options[:-1])
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._recolour)
+
+    def on_unmount(self) -> None:
+        self.app.theme_changed_signal.unsubscribe(self)
+
+    def _recolour(self, theme: Theme) -> None:
+        """A theme chosen while the view is open (the palette works over it): each finding drawn
+        again in its palette (`tui.widgets.palette`), the highlighted one kept."""
+        if not self.findings:
+            return
+        options = self.query_one(OptionList)
+        for position, finding in enumerate(self.findings):
+            options.replace_option_prompt(str(position), finding_text(finding, self.journal, dark=theme.dark))
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
