@@ -231,8 +231,8 @@ class RunDigest:
 
     def worst_badge(self, view: LogView, row: Row) -> str | None:
         """The worst lint badge of any of the run's frames. Only the frames the run gained are
-        read while the view's `marks_version` holds (a finding naming an older frame bumps it, and
-        the run is read again): a reply's run gains frames on every batch, and reading all of them
+        read while the view's `marks_version` holds (the app bumps it with every batch of new
+        findings, and the run is read again whole): a reply's run gains frames on every batch, and reading all of them
         again (thousands for a long stretch of speech) on every repaint cost more than the rest."""
         marks = view.marks
         if marks is None:
@@ -425,8 +425,9 @@ def fit_segments(pieces: list[Piece], width: int, base: Style, post: Style | Non
 
     The same segments as `line_segments`, `Segment.apply_style(post_style=post)`, then Rich's
     `adjust_line_length` to `width - 1` plus the ellipsis, or a Strip's `crop_extend` to `width`
-    (tests hold them equal), in one pass: the log renders every new line through it (35 a paint
-    while it follows a stream), and those measured each piece's cells up to three times."""
+    (tests hold them equal), measuring each piece once (a non-ASCII piece longer than the room
+    left: its head first, then the whole of it when the head fits): the log renders every new line
+    through it (35 a paint while it follows a stream), and those measured each piece up to three times."""
     if width < 1:
         return []
     segments: list[Segment] = []

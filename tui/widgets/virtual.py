@@ -236,7 +236,7 @@ class SteadyScrollBar(ScrollBar):
         milliseconds for a pane's bar at each thumb move of a log that follows a stream. Its rows
         are one segment each (`ScrollBarRender.render_bar`, Textual's own drawing), so they are
         made into strips directly and served by `render_line`."""
-        key = (self.look(), self.size)
+        key = (self.look(), self.size, self.visual_style)  # the style under every row too
         if key != self._rows_key:
             self._rows = self._bar_rows()
             self._rows_key = key
