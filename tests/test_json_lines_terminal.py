@@ -108,3 +108,26 @@ async def test_proxy_json_escapes_what_a_terminal_acts_on_in_a_clients_frame(
     assert raw_active(out) == set()
     sent = [json.loads(line) for line in out.splitlines() if '"conversation.item.create"' in line]
     assert [line["frame"]["item"]["content"][0]["text"] for line in sent] == [hostile]
+
+
+def test_send_json_escapes_what_a_terminal_acts_on(tmp_path: Path) -> None:
+    """`rt-tui send --json` prints every frame of its turn: a server's transcript and reply included."""
+    import asyncio
+
+    from tests.audio_helpers import espeak_wav
+    from tests.server_helpers import scripted_peer
+    from tests.test_send import run_cli, scripted_turn
+
+    wav = espeak_wav("what is the weather like in London today", tmp_path / "q.wav")
+    heard, said = f"heard \u202eevil\u202c \x9b2J{ACTIVE}", "said \u2066this\u2069\x7f"
+
+    async def run() -> subprocess.CompletedProcess[str]:
+        async with scripted_peer(scripted_turn(heard, said)) as url:
+            return await asyncio.to_thread(run_cli, "send", str(wav), "--url", url, "--json")
+
+    result = asyncio.run(run())
+    assert result.returncode == 0, result.stderr
+    assert raw_active(result.stdout) == set()
+    frames = [json.loads(line).get("frame") or {} for line in result.stdout.splitlines()]
+    completed = [f for f in frames if f.get("type") == "conversation.item.input_audio_transcription.completed"]
+    assert [f["transcript"] for f in completed] == [heard]
