@@ -18,14 +18,14 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scrollbar import ScrollBar, ScrollTo, ScrollUp
+from textual.scrollbar import ScrollTo, ScrollUp
 from textual.strip import Strip
 
 from tui.journal import Finder, Journal, Line, LogView
 
 from .log_format import Columns, RunDigest, counted, fit_segments, line_pieces, render_line, row_text, run_label
 from .palette import themed
-from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height, steady_vertical_scrollbar
+from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height
 
 _COMPONENTS = ("event-log--cursor", "event-log--match")
 """The component classes a line is drawn with, in the order its look gives their styles."""
@@ -304,11 +304,6 @@ class EventLog(LineView, can_focus=True):
         super().notify_style_update()
         if self._look.changed():
             self._cache.clear()
-
-    @property
-    def vertical_scrollbar(self) -> ScrollBar:
-        """A scrollbar that repaints only when its thumb moves (`SteadyScrollBar`)."""
-        return steady_vertical_scrollbar(self)
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         """Textual's, then a following log back at its end at once: in the layout's own screen

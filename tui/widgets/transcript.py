@@ -25,7 +25,6 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Region
 from textual.message import Message
-from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from tui.conversation import Item, Origin, TextState
@@ -33,7 +32,7 @@ from tui.conversation.export import OUT_OF_BAND
 from tui.protocol import printable
 
 from .palette import themed
-from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height, steady_vertical_scrollbar
+from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height
 
 _COMPONENTS = ("transcript--cursor", "transcript--muted")
 """The component classes rows are drawn with, in the order their look gives their styles."""
@@ -439,11 +438,6 @@ class Transcript(LineView, can_focus=True):
             cursor = Style(bgcolor=self._look.get()[2][0].bgcolor)
             return Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
         return strip
-
-    @property
-    def vertical_scrollbar(self) -> ScrollBar:
-        """A scrollbar that repaints only when its thumb moves (`SteadyScrollBar`)."""
-        return steady_vertical_scrollbar(self)
 
     def on_resize(self) -> None:
         """A new width wraps every block again (lazily, as lines are asked for); a view following

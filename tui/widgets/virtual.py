@@ -140,11 +140,17 @@ def line_width(view: ScrollView) -> int:
 
 
 class LineView(ScrollView):
-    """A Line-API view whose lines are asked for one paint at a time: its line width (`line_width`:
-    a region computed from its styles, ~5 µs) is taken once per paint (`render_lines`), not once
-    for each of its lines (`paint_width`)."""
+    """A pane's Line-API view (the log, the transcript). Its lines are asked for one paint at a
+    time, so its line width (`line_width`: a region computed from its styles, ~5 µs) is taken once
+    per paint (`render_lines`), not once for each of its lines (`paint_width`); and its vertical
+    scrollbar is a `SteadyScrollBar`."""
 
     _paint_width: int | None = None
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """A scrollbar that repaints only when what it draws changes (`SteadyScrollBar`)."""
+        return steady_vertical_scrollbar(self)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """Textual's, with the line width taken once for every line it renders."""
@@ -238,9 +244,8 @@ class SteadyScrollBar(ScrollBar):
         made into strips directly and served by `render_line`."""
         key = (self.look(), self.size, self.visual_style)  # the style under every row too
         if key != self._rows_key:
-            self._rows = self._bar_rows()
+            self._rows = self._bar_rows()  # its `render()` notes what is drawn
             self._rows_key = key
-            self._drawn = key[0]
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
