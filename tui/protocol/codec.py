@@ -142,11 +142,17 @@ def _clean(value: str) -> str:
     return value if value.isascii() else _LONE_SURROGATE.sub(_REPLACEMENT, value)
 
 
+_MARKERS: dict[str, str] = {}
+"""`string_span`'s marker of each key asked for (its callers name a few constant keys)."""
+
+
 def string_span(raw: str, key: str) -> tuple[int, int] | None:
     """Where the string value of the first `"key":"…"` in a frame's wire text lies (start, end), found
     without parsing it (an id, an audio field's length). Escaped quotes are not followed: for the
     values read this way (ids, base64) there are none."""
-    marker = f'"{key}":"'
+    marker = _MARKERS.get(key)
+    if marker is None:
+        marker = _MARKERS[key] = f'"{key}":"'  # a handful of keys (ids, audio fields), each made once
     start = raw.find(marker)
     if start < 0:
         return None

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from tui.journal import Family, Frame, Journal, Links, LogView, Row
 from tui.journal.type_names import short_forms
-from tui.protocol import DIR_LOCAL, Direction, is_known, printable, to_ga
+from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.summary import audio_size_tag, quote, summarize_event
 
@@ -261,20 +261,18 @@ class RunDigest:
             counts[short] = counts.get(short, 0) + count
         raw_at, data, words, audio_bytes = journal.raw_at, journal.data, self.words, self.audio_bytes
         for index, etype in zip(gained, types, strict=True):
-            marker = _AUDIO_MARKERS.get(etype)
-            if marker is None:
+            field = AUDIO_FIELDS.get(etype)
+            if field is None:
                 delta = data(index).get("delta")  # {} once the payload left memory
                 if isinstance(delta, str):
                     words.append(delta)
                 continue
             raw = raw_at(index)
-            length = None
             if raw is None:
                 length = journal.audio_chars(index)  # the length the journal kept when it dropped it
-            elif (start := raw.find(marker)) >= 0:  # `string_span`, its marker made once per type
-                start += len(marker)
-                end = raw.find('"', start)
-                length = end - start if end >= 0 else None
+            else:
+                span = string_span(raw, field)
+                length = span[1] - span[0] if span is not None else None
             # Else from the size (base64 is 4/3 of the PCM).
             audio_bytes += (length if length is not None else journal.size_at(index)) * 3 // 4
         self.audio_bytes = audio_bytes
@@ -314,10 +312,6 @@ def run_kinds(journal: Journal, indices: list[int]) -> dict[str, int]:
 def _short_name(event_type: str) -> str:
     """A delta type's short name in a run's summary (`audio`, `transcript`, `text`, `arguments`)."""
     return to_ga(event_type).rsplit(".", 2)[-2].rsplit("_", 1)[-1]
-
-
-_AUDIO_MARKERS = {etype: f'"{field}":"' for etype, field in AUDIO_FIELDS.items()}
-"""What precedes an audio frame's base64 in its wire text, by type (`string_span`'s marker)."""
 
 
 def run_summary(journal: Journal, row: Row) -> str:
