@@ -606,17 +606,23 @@ def test_times_past_an_hour_stay_within_their_columns(seconds: float, time: str,
     assert len(time_text(seconds)) < Columns.fit(120).time and len(delta_text(seconds)) < Columns.fit(120).delta
 
 
+async def scrolled_log(app: LogApp, pilot: Any, frames: int) -> tuple[EventLog, SteadyScrollBar]:
+    """`app`'s log fed `frames` frames, more than it shows, and its (steady) scrollbar, on screen."""
+    log = app.query_one(EventLog)
+    app.feed([received("session.updated") for _ in range(frames)])
+    await pilot.pause()
+    bar = log.vertical_scrollbar
+    assert isinstance(bar, SteadyScrollBar) and bar.display
+    return log, bar
+
+
 async def test_a_following_logs_scrollbar_repaints_only_when_its_thumb_moves() -> None:
     """Textual repaints a scrollbar at every growth of its view: each of its rows through the
     compositor, 15 times a second under a stream, for a one-cell thumb held at the foot of a log of
     thousands of lines that has not moved by the eighth of a cell it can show."""
     app = LogApp()
     async with app.run_test(size=(120, 12)) as pilot:
-        log = app.query_one(EventLog)
-        app.feed([received("session.updated") for _ in range(400)])
-        await pilot.pause()
-        bar = log.vertical_scrollbar
-        assert isinstance(bar, SteadyScrollBar) and bar.display
+        log, bar = await scrolled_log(app, pilot, 400)
         renders = record_calls(bar, "render")
         for _ in range(5):
             app.feed([received("rate_limits.updated") for _ in range(3)])
@@ -659,11 +665,7 @@ async def test_a_scrollbar_draws_its_rows_as_textual_does() -> None:
     drawing of the same bar, wherever the thumb is, hovered or grabbed, in a dark and a light theme."""
     app = LogApp()
     async with app.run_test(size=(100, 14)) as pilot:
-        log = app.query_one(EventLog)
-        app.feed([received("session.updated") for _ in range(300)])
-        await pilot.pause()
-        bar = log.vertical_scrollbar
-        assert isinstance(bar, SteadyScrollBar) and bar.display
+        log, bar = await scrolled_log(app, pilot, 300)
 
         def drawn() -> list[list[Segment]]:
             bar.render_lines(Region(0, 0, *bar.size))
@@ -702,12 +704,9 @@ async def test_a_layout_elsewhere_does_not_repaint_a_scrollbar_that_would_draw_t
     lines; a new theme (other colors) repaints it."""
     app = LogWithBannerApp()
     async with app.run_test(size=(120, 14)) as pilot:
-        log = app.query_one(EventLog)
-        app.feed([received("session.updated") for _ in range(400)])
-        await pilot.pause()
+        log, bar = await scrolled_log(app, pilot, 400)
         log.scroll_home(animate=False)  # not following: a layout leaves the thumb where it is
         await pilot.pause()
-        bar = log.vertical_scrollbar
         renders = record_calls(bar, "render")
         banner = app.query_one("#banner", Static)
         banner.styles.height = 2  # the log is shorter: its bar too, drawn again

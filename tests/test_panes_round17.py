@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.strip import Strip
 
 from tests.journal_helpers import received, response_stream
-from tests.test_event_log import LogApp
+from tests.test_event_log import LogApp, scrolled_log
 from tests.test_transcript import TranscriptApp, history
 from tui.journal import Finder
 from tui.widgets import EventLog, Transcript
@@ -77,10 +77,7 @@ async def test_the_log_s_scrollbar_clicked_or_dragged_away_from_the_end_stops_fo
 
     app = LogApp()
     async with app.run_test(size=(120, 20)) as pilot:
-        log = app.query_one(EventLog)
-        app.feed([received("session.updated") for _ in range(200)])
-        await pilot.pause()
-        bar = log.vertical_scrollbar
+        log, bar = await scrolled_log(app, pilot, 200)
         track = bar.region
         assert log.tail and log.scroll_y == log.max_scroll_y
         await pilot.click(offset=(track.x, track.y + 1))  # the track above the thumb: a page up
