@@ -10,7 +10,7 @@ area then changes width): only that case needs a layout.
 from __future__ import annotations
 
 from math import ceil
-from typing import Self
+from typing import Any, Self
 
 from rich.color import Color
 from rich.console import RenderableType
@@ -24,6 +24,8 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.widget import Widget
+
+from .framed_rows import FramedStylesCache
 
 _DEFAULT_BACK = Color.parse("#555555")
 _DEFAULT_BAR = Color.parse("bright_magenta")
@@ -147,6 +149,10 @@ class LineView(ScrollView):
 
     _paint_width: int | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._styles_cache = FramedStylesCache()  # each row framed in a few µs, not Textual's ~40
+
     @property
     def vertical_scrollbar(self) -> ScrollBar:
         """A scrollbar that repaints only when what it draws changes (`SteadyScrollBar`)."""
@@ -194,6 +200,7 @@ class SteadyScrollBar(ScrollBar):
 
     def __init__(self, *, thickness: int = 1) -> None:
         super().__init__(vertical=True, name="vertical", thickness=thickness)
+        self._styles_cache = FramedStylesCache()
         self._drawn: tuple[object, ...] | None = None
         self._check_pending = False
         self._rows: list[Strip] | None = []
