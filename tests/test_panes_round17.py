@@ -211,7 +211,7 @@ async def test_esc_in_a_zoomed_log_s_filter_bar_leaves_the_bar_and_keeps_the_zoo
         assert app.screen.maximized is app.query_one("#log-pane") and focused() is app.filter_bar.input
         await pilot.press("escape")  # leaves the bar (nothing applied: it closes), not the zoom
         await pilot.pause()
-        assert focused() is app.event_log and not app.filter_bar.has_class("-shown")
+        assert focused() is app.event_log and not app.filter_bar.shown
         assert app.screen.maximized is app.query_one("#log-pane")
         await pilot.press("escape")  # then the zoom
         await pilot.pause()

@@ -152,7 +152,7 @@ class LogControls(AppBase):
         self.last_filter_seconds = time.perf_counter() - started
         self._user_filter = text
         if combined:
-            self.filter_bar.add_class("-shown")
+            self.filter_bar.show()
         else:
             self.filter_bar.close()
         self._filter_status()
@@ -267,7 +267,7 @@ class LogControls(AppBase):
         if floor and self._before_clear(event.item_id, item, floor):
             # "Its frames" means all of them: after a clear, the view showed none ("0 of 0 frames").
             self.unclear_log()
-        self.filter_bar.add_class("-shown")
+        self.filter_bar.show()
         self.apply_filter(query)
         self.event_log.focus()
 

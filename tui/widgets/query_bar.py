@@ -46,7 +46,6 @@ class QueryBar(Vertical):
 
     DEFAULT_CSS = """
     QueryBar { height: auto; display: none; }
-    QueryBar.-shown { display: block; }
     QueryBar > Input { width: 1fr; }
     QueryBar > .query-bar--status { height: 1; color: $text-muted; padding: 0 1; }
     QueryBar > .query-bar--status.-error { color: $error; }
@@ -103,9 +102,20 @@ class QueryBar(Vertical):
         """The query in force as the user wrote it: what the input holds when nothing is typed."""
         return self.active
 
+    @property
+    def shown(self) -> bool:
+        """The bar is on screen."""
+        return self.display
+
+    def show(self) -> None:
+        """Put the bar on screen. Its display is set inline, not by a class: a class change restyles
+        the bar's every widget through the stylesheet (~2 ms of a key's response, at each open and
+        close), while an inline rule is only the bar's own."""
+        self.display = True
+
     def open(self) -> None:
         """Show the bar and focus its input, holding the query in force."""
-        self.add_class("-shown")
+        self.show()
         self.input.value = self.text_in_force
         # At once, not with focus() (which waits behind keys already queued): a query typed right
         # after `f` or `/` lands in the bar, not in the log's bindings.
@@ -114,7 +124,7 @@ class QueryBar(Vertical):
     def close(self) -> None:
         """Hide the bar (only when no query is in force: an active filter stays in view)."""
         if not self.active:
-            self.remove_class("-shown")
+            self.display = False
 
     def set_status(self, text: str | Text, *, error: bool = False, live: bool = False) -> None:
         """Show `text` (plain) under the input. `live`: a status the app keeps current (the filter's
