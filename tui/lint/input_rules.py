@@ -26,6 +26,7 @@ from tui.protocol.summary import is_audio_tag
 from .b64audio import MAX_APPEND_BYTES, PcmSampler, WavHeader, base64_problem, decoded_size, is_zero_audio, wav_header
 from .context import Context, ServerError, describe_transcription, duration
 from .finding import Finding, Severity, plain
+from .pace import Pace, PaceMeter
 from .shapes import PCMA, PCMU, AudioFormat
 
 MIN_COMMIT_MS = 100
@@ -126,6 +127,9 @@ class InputRules:
         self._refused: deque[int] = deque(maxlen=MAX_REFUSED_WAITING)
         """Appends and items sent with audio that is not base64, oldest first, whose `error` has not
         come yet: the finding on the first of them explains each of those errors."""
+        self._pace = PaceMeter()
+        self._pace_said = False
+        """`audio-rate-mismatch` was reported on this connection (once is enough: it is the client's setup)."""
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
@@ -150,6 +154,8 @@ class InputRules:
         self._audio_findings.clear()
         self._short_commits.clear()
         self._refused.clear()
+        self._pace.reset()
+        self._pace_said = False
 
     # -- the input buffer -------------------------------------------------------------------
 
@@ -204,7 +210,11 @@ class InputRules:
             turn.first = index
         turn.bytes += size
         if not fmt.is_pcm16:
-            return  # silence, clipping and byte order are PCM16 facts; G.711 bytes say nothing of them
+            return  # silence, clipping, byte order and pace are PCM16 facts; G.711 bytes say nothing of them
+        pace = self._pace.add(env.mono, size, index, fmt.bytes_per_ms * 1000, fmt.bytes_per_ms * 500)
+        if pace is not None and not self._pace_said:
+            self._pace_said = True
+            self._paced_like(pace, fmt)
         if turn.all_zero and not is_zero_audio(audio):
             turn.all_zero = False
         turn.sampler.feed(audio, skip, size)
@@ -221,6 +231,26 @@ class InputRules:
                 _SILENCE_FIX,
                 (turn.first, index),  # in the order they came (one frame when one append reached 5 s)
             )
+
+    def _paced_like(self, pace: Pace, fmt: AudioFormat) -> None:
+        """A live stream of appends that came at the pace of another sample rate than the session's."""
+        ctx = self.ctx
+        session_rate = fmt.bytes_per_ms * 500
+        factor = session_rate / pace.rate
+        heard = f"{factor:.3g}× too fast and high-pitched" if factor > 1 else f"at {factor:.3g}× speed, low-pitched"
+        khz = f"{pace.rate / 1000:g} kHz"
+        ctx.emit(
+            "audio-rate-mismatch",
+            f"From {ctx.name(pace.first)} to {ctx.name(pace.last)} the client appended {pace.audio_seconds:.1f} s of "
+            f"audio (read as {fmt.label}) in {pace.wall_seconds:.1f} s: the pace of {khz} audio streamed live. "
+            f"If it is {khz} audio, the server reads it as {session_rate / 1000:g} kHz and hears it {heard}: "
+            "speech detection and transcription suffer (garbled or empty transcripts), and nothing says why.",
+            f"Resample to {session_rate / 1000:g} kHz before encoding (in Python "
+            f"soxr.resample(samples, {pace.rate}, {session_rate}); in a browser an AudioContext with sampleRate "
+            f"{session_rate}). If the audio is {session_rate / 1000:g} kHz and sent at this pace on purpose, "
+            "ignore this.",
+            (pace.first, pace.last),
+        )
 
     def _commit(self, env: Envelope, index: int) -> None:
         ctx, turn = self.ctx, self.turn

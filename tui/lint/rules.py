@@ -46,6 +46,12 @@ RULES: dict[str, Rule] = {
         Rule("clipped-audio", _WARNING, "a PCM16 turn or item whose sampled windows have ≥1% of samples at full scale"),
         Rule("byte-swapped-audio", _WARNING, "a PCM16 turn or item that is far smoother read big-endian"),
         Rule(
+            "audio-rate-mismatch",
+            _WARNING,
+            "PCM16 appends that came, over 3 s of a steady stream, within 3% of the pace of live audio at another "
+            "common sample rate (8, 11.025, 16, 22.05, 32, 44.1 or 48 kHz); once per connection",
+        ),
+        Rule(
             "commit-too-short",
             _ERROR,
             "input_audio_buffer.commit with less than 100 ms appended since the last one (without turn detection), "

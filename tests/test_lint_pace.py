@@ -1,0 +1,126 @@
+"""`audio-rate-mismatch`: PCM16 streamed live at the pace of another sample rate than the session's.
+
+Appends carry the clock times a live client sends them at (a `Clock` per stream, never the real
+clock); the audio is real PCM16 speech of the right byte count for the rate it stands for.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.journal_helpers import Clock, received, sent
+from tests.lint_helpers import b64, ga_created, lint, of_rule, speech
+from tui.protocol import Envelope, local_envelope
+from tui.session.capture import CaptureWriter
+
+RT_TUI = str(Path(sys.executable).parent / "rt-tui")
+CHUNK_MS = 20
+
+
+def live_stream(rate: int, seconds: float, clock: Clock, *, jitter: float = 0.0, seed: int = 1) -> list[Envelope]:
+    """Appends of `rate` Hz PCM16 captured live: each 20 ms chunk (rate/50 samples) sent as it is
+    captured, 20 ms after the one before it (± `jitter` seconds)."""
+    rng = random.Random(seed)
+    chunk = speech(2 * CHUNK_MS)[: rate * CHUNK_MS // 1000 * 2]  # the byte count of 20 ms at `rate`
+    appends = []
+    due = clock.now
+    for _ in range(int(seconds * 1000 / CHUNK_MS)):
+        due += CHUNK_MS / 1000
+        clock.now = max(clock.now, due + rng.uniform(-jitter, jitter))
+        env = sent("input_audio_buffer.append", audio=b64(chunk))
+        appends.append(stamped(env, clock.now))
+    return appends
+
+
+def stamped(env: Envelope, mono: float) -> Envelope:
+    """`env` sent at clock time `mono`."""
+    return Envelope(env.seq, env.direction, env.type, env.data, env.raw, mono, 1.7e9 + mono)
+
+
+def paced(*streams: list[Envelope]) -> list[str]:
+    """The messages of `audio-rate-mismatch` findings over a session and `streams`."""
+    findings, _ = lint(ga_created(vad=True), *(env for stream in streams for env in stream))
+    return [f.message for f in of_rule(findings, "audio-rate-mismatch")]
+
+
+@pytest.mark.parametrize(
+    ("rate", "heard"), [(16000, "1.5× too fast"), (8000, "3× too fast"), (48000, "0.5× speed"), (44100, "0.544× speed")]
+)
+def test_audio_streamed_at_another_rate_s_pace_is_named(rate: int, heard: str) -> None:
+    messages = paced(live_stream(rate, 4.0, Clock()))
+    assert len(messages) == 1
+    assert f"the pace of {rate / 1000:g} kHz audio streamed live" in messages[0] and heard in messages[0]
+
+
+def test_the_finding_names_its_window_and_says_how_to_fix_it() -> None:
+    stream = live_stream(16000, 4.0, Clock())
+    findings, journal = lint(ga_created(vad=True), *stream)
+    (finding,) = of_rule(findings, "audio-rate-mismatch")
+    first, last = finding.frames
+    assert journal.envelope(first).seq == stream[0].seq  # the window opens at the stream's first append
+    assert journal.type_at(last) == "input_audio_buffer.append" and last > first
+    assert "soxr.resample(samples, 16000, 24000)" in finding.fix
+
+
+def test_24_khz_streamed_live_a_file_sent_at_once_and_bursts_are_not_findings() -> None:
+    assert paced(live_stream(24000, 6.0, Clock())) == []
+    burst = Clock(step=0.001)  # a file: 20 ms chunks a millisecond apart
+    chunk = b64(speech(CHUNK_MS))
+    assert paced([stamped(sent("input_audio_buffer.append", audio=chunk), burst.tick()) for _ in range(500)]) == []
+
+
+def test_jitter_of_a_real_network_does_not_hide_it() -> None:
+    assert len(paced(live_stream(16000, 4.0, Clock(), jitter=0.015))) == 1
+
+
+def test_a_pause_starts_a_new_window_and_short_turns_say_nothing() -> None:
+    """Push-to-talk: 2.5 s turns with pauses between them never make a 3 s window; a longer one does."""
+    clock = Clock()
+    turns = []
+    for _ in range(3):
+        turns.append(live_stream(16000, 2.5, clock))
+        clock.now += 2.0  # the key is up
+    assert paced(*turns) == []
+    turns.append(live_stream(16000, 3.5, clock))
+    assert len(paced(*turns)) == 1
+
+
+def test_pauses_are_not_taken_for_a_slow_pace() -> None:
+    """24 kHz turns of 2 s with 1 s pauses: over a window across a pause the audio came at two thirds
+    of the clock's pace, as 16 kHz would, but a pause ends the window."""
+    clock = Clock()
+    turns = []
+    for _ in range(4):
+        turns.append(live_stream(24000, 2.0, clock))
+        clock.now += 1.0
+    assert paced(*turns) == []
+
+
+def test_said_once_a_connection_and_again_after_a_reconnect() -> None:
+    clock = Clock()
+    first = live_stream(16000, 10.0, clock)
+    reconnect = [stamped(local_envelope("rt.connection", "connecting", state="connecting"), clock.tick())]
+    again = [stamped(ga_created(vad=True), clock.tick()), *live_stream(16000, 4.0, clock)]
+    assert len(paced(first)) == 1
+    assert len(paced(first, reconnect, again)) == 2
+
+
+def test_rt_tui_lint_reports_it_from_a_capture_file(tmp_path: Path) -> None:
+    """Through the real capture file (its `t` times) and the real `rt-tui lint` command."""
+    clock = Clock()
+    folder = tmp_path / "session"
+    folder.mkdir()
+    writer = CaptureWriter(folder)
+    for env in [stamped(ga_created(vad=True), clock.tick()), *live_stream(16000, 4.0, clock)]:
+        writer.write(env)
+    writer.write(stamped(received("input_audio_buffer.speech_started", audio_start_ms=0, item_id="i"), clock.tick()))
+    writer.close()
+    done = subprocess.run([RT_TUI, "lint", "--json", str(folder)], capture_output=True, text=True, timeout=60)
+    findings = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [f["rule"] for f in findings if f["rule"] == "audio-rate-mismatch"] == ["audio-rate-mismatch"], done.stderr

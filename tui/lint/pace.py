@@ -1,0 +1,86 @@
+"""The sample rate a live client's audio is paced like: audio appended per second of the clock.
+
+A client that streams a microphone sends its audio as it is captured: a second of it a second. PCM16
+has no header to say its rate, so 16 kHz audio sent to a session that reads 24 kHz is only bytes,
+and the server hears it 1.5× too fast; but streamed live, it comes at two thirds of the pace 24 kHz
+audio would. `PaceMeter` measures that pace over windows of a few seconds of steady appends and
+names the common sample rate it matches, when it is not the session's own. A file sent faster than
+real time, or in bursts, matches none, and says nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WINDOW_SECONDS = 3.0
+"""Clock time a window spans before it is judged (jitter of a few chunks averages out)."""
+MIN_APPENDS = 30
+"""Appends a window needs: a live stream sends 10 to 50 a second."""
+GAP_SECONDS = 1.0
+"""A pause in the appends longer than this ends the window (push-to-talk between turns)."""
+TOLERANCE = 0.03
+"""How close the pace must be to a rate's (clocks drift by far less; bursts by far more)."""
+COMMON_RATES = (8000, 11025, 16000, 22050, 32000, 44100, 48000)
+"""Rates audio is commonly captured at, other than the sessions' 24 kHz."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """A window of appends whose pace matched another sample rate than the session's."""
+
+    rate: int
+    """The sample rate the audio came at the pace of."""
+    audio_seconds: float
+    """Audio appended in the window, read at the session's rate."""
+    wall_seconds: float
+    first: int
+    """Journal index of the window's first append."""
+    last: int
+
+
+class PaceMeter:
+    """Measures the pace of appends window by window (`add` each one, in order)."""
+
+    __slots__ = ("_start", "_last", "_bytes", "_pending", "_appends", "_first")
+
+    def __init__(self) -> None:
+        self._start: float | None = None
+        self._last = 0.0
+        self._bytes = 0
+        """Audio of the window's appends before the latest: what was captured by the latest's time."""
+        self._pending = 0
+        """The latest append's bytes (captured after the time it was sent at)."""
+        self._appends = 0
+        self._first = 0
+
+    def reset(self) -> None:
+        """Forget the window (a new connection, a new input format)."""
+        self._start = None
+
+    def add(self, mono: float, size: int, index: int, bytes_per_second: int, rate: int) -> Pace | None:
+        """Take one append (`size` bytes of audio at clock time `mono`, journal index `index`) of a
+        session reading `rate` Hz at `bytes_per_second`; a `Pace` when it closes a window whose pace
+        matched another common rate."""
+        start = self._start
+        if start is None or mono - self._last > GAP_SECONDS or mono < self._last:
+            self._open(mono, size, index)
+            return None
+        self._bytes += self._pending
+        self._pending = size
+        self._last = mono
+        self._appends += 1
+        wall = mono - start
+        if wall < WINDOW_SECONDS or self._appends < MIN_APPENDS:
+            return None
+        audio = self._bytes / bytes_per_second
+        first = self._first
+        self._open(mono, size, index)
+        paced_like = rate * audio / wall
+        for common in COMMON_RATES:
+            if common != rate and abs(paced_like - common) <= TOLERANCE * common:
+                return Pace(common, audio, wall, first, index)
+        return None
+
+    def _open(self, mono: float, size: int, index: int) -> None:
+        self._start = self._last = mono
+        self._bytes, self._pending, self._appends, self._first = 0, size, 1, index
