@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -94,6 +95,21 @@ def render_item(item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool = 
         if not item.text or item.origin is Origin.OUT_OF_BAND:
             body.stylize("italic dim")
     return Text.assemble(head, "\n", body)
+
+
+def _row_strip(segments: list[Segment], base: Style, full: int) -> Strip:
+    """One row of a block: `segments` over the pane's own style `base`, padded to `full` cells.
+
+    Padded once, here, not on every repaint; every segment is drawn over `base`, since one with no
+    background would be drawn on the terminal's default, not the theme's. One Strip, where
+    `Strip(...).crop_extend(0, full, base)` made two: the same segments and cell length.
+    """
+    row = list(Segment.apply_style(segments, style=base))
+    used = sum(cell_len(text) for text, _, control in row if not control)
+    if used >= full:  # never for a wrapped line (it is at most `full - 1` cells with its bar)
+        return Strip(row).crop_extend(0, full, base)
+    row.append(Segment(" " * (full - used), base))
+    return Strip(row, full)
 
 
 @dataclass(slots=True)
@@ -402,13 +418,8 @@ class Transcript(LineView, can_focus=True):
         if item.state is TextState.FAILED:
             bar_style = Style.parse(themed("#f7768e", dark))
         bar = "┃ " if item.role != "session" else "  "
-        # Padded to the pane's width once, here, not on every repaint; every segment over the pane's
-        # own style: one with no background is drawn on the terminal's default, not the theme's.
         full, base = width + 3, self._look.get()[1]
-        strips = [
-            Strip(Segment.apply_style([Segment(bar, bar_style), *segments], style=base)).crop_extend(0, full, base)
-            for segments in lines
-        ]
+        strips = [_row_strip([Segment(bar, bar_style), *segments], base, full) for segments in lines]
         strips.append(Strip.blank(full, base))
         return _Block(strips, width)
 
