@@ -247,8 +247,8 @@ class InputRules:
             "speech detection and transcription suffer (garbled or empty transcripts), and nothing says why.",
             f"Resample to {session_rate / 1000:g} kHz before encoding (in Python "
             f"soxr.resample(samples, {pace.rate}, {session_rate}); in a browser an AudioContext with sampleRate "
-            f"{session_rate}). If the audio is {session_rate / 1000:g} kHz and sent at this pace on purpose, "
-            "ignore this.",
+            f"{session_rate}). If the audio is {session_rate / 1000:g} kHz and this pace is not the capture's (a "
+            "file sent as fast as a slow uplink takes it, or paced on purpose), ignore this.",
             (pace.first, pace.last),
         )
 

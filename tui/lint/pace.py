@@ -5,7 +5,8 @@ has no header to say its rate, so 16 kHz audio sent to a session that reads 24 k
 and the server hears it 1.5× too fast; but streamed live, it comes at two thirds of the pace 24 kHz
 audio would. `PaceMeter` measures that pace over windows of a few seconds of steady appends and
 names the common sample rate it matches, when it is not the session's own. A file sent faster than
-real time, or in bursts, matches none, and says nothing.
+real time, or in bursts, matches none, and says nothing. (A file sent as fast as a slow uplink takes
+it is paced by the network, steadily: the finding's fix says to ignore it then.)
 """
 
 from __future__ import annotations
@@ -38,10 +39,27 @@ class Pace:
     last: int
 
 
-class PaceMeter:
-    """Measures the pace of appends window by window (`add` each one, in order)."""
+def _paced_like(rate: int, audio: float, wall: float) -> int | None:
+    """The common rate (other than `rate`) whose live pace `audio` seconds in `wall` seconds match."""
+    if wall <= 0:
+        return None
+    paced = rate * audio / wall
+    for common in COMMON_RATES:
+        if common != rate and abs(paced - common) <= TOLERANCE * common:
+            return common
+    return None
 
-    __slots__ = ("_start", "_last", "_bytes", "_pending", "_appends", "_first")
+
+class PaceMeter:
+    """Measures the pace of appends window by window (`add` each one, in order).
+
+    A window counts only when it is steady (its two halves alone match the same rate as the whole:
+    a stall, a burst of buffered audio or coarse timestamps make them differ), and a finding needs
+    two such windows back to back that agree (about 6 s of streaming): a false alarm costs a
+    developer more than a finding that comes a few seconds later.
+    """
+
+    __slots__ = ("_start", "_last", "_bytes", "_pending", "_appends", "_first", "_half", "_previous")
 
     def __init__(self) -> None:
         self._start: float | None = None
@@ -52,17 +70,23 @@ class PaceMeter:
         """The latest append's bytes (captured after the time it was sent at)."""
         self._appends = 0
         self._first = 0
+        self._half: tuple[int, float] | None = None
+        """(bytes, seconds) of the window when it was half done."""
+        self._previous: tuple[int, int, int, float] | None = None
+        """The window just before, when it was steady and matched a rate: (rate, first, bytes, seconds)."""
 
     def reset(self) -> None:
-        """Forget the window (a new connection, a new input format)."""
+        """Forget the windows (a new connection, a new input format)."""
         self._start = None
+        self._previous = None
 
     def add(self, mono: float, size: int, index: int, bytes_per_second: int, rate: int) -> Pace | None:
         """Take one append (`size` bytes of audio at clock time `mono`, journal index `index`) of a
-        session reading `rate` Hz at `bytes_per_second`; a `Pace` when it closes a window whose pace
-        matched another common rate."""
+        session reading `rate` Hz at `bytes_per_second`; a `Pace` when it closes the second of two
+        steady windows in a row paced like the same other common rate."""
         start = self._start
         if start is None or mono - self._last > GAP_SECONDS or mono < self._last:
+            self._previous = None  # a pause: the stream starts again
             self._open(mono, size, index)
             return None
         self._bytes += self._pending
@@ -70,17 +94,31 @@ class PaceMeter:
         self._last = mono
         self._appends += 1
         wall = mono - start
+        if self._half is None and wall >= WINDOW_SECONDS / 2:
+            self._half = (self._bytes, wall)
         if wall < WINDOW_SECONDS or self._appends < MIN_APPENDS:
             return None
-        audio = self._bytes / bytes_per_second
-        first = self._first
+        first, nbytes, half = self._first, self._bytes, self._half
         self._open(mono, size, index)
-        paced_like = rate * audio / wall
-        for common in COMMON_RATES:
-            if common != rate and abs(paced_like - common) <= TOLERANCE * common:
-                return Pace(common, audio, wall, first, index)
-        return None
+        matched = _paced_like(rate, nbytes / bytes_per_second, wall)
+        if matched is None or half is None or not _steady(matched, rate, nbytes, wall, half, bytes_per_second):
+            self._previous = None
+            return None
+        previous, self._previous = self._previous, (matched, first, nbytes, wall)
+        if previous is None or previous[0] != matched:
+            return None
+        _, opened, before, before_wall = previous
+        return Pace(matched, (before + nbytes) / bytes_per_second, before_wall + wall, opened, index)
 
     def _open(self, mono: float, size: int, index: int) -> None:
         self._start = self._last = mono
         self._bytes, self._pending, self._appends, self._first = 0, size, 1, index
+        self._half = None
+
+
+def _steady(matched: int, rate: int, nbytes: int, wall: float, half: tuple[int, float], bytes_per_second: int) -> bool:
+    """Both halves of a window, alone, are paced like the rate the whole window matched."""
+    half_bytes, half_wall = half
+    first = _paced_like(rate, half_bytes / bytes_per_second, half_wall)
+    second = _paced_like(rate, (nbytes - half_bytes) / bytes_per_second, wall - half_wall)
+    return first == matched and second == matched
