@@ -6,7 +6,10 @@ as it is in use, and a pane whose style it cannot frame handed to Textual's way.
 from __future__ import annotations
 
 import pytest
+from rich.segment import Segment
 from textual._styles_cache import StylesCache
+from textual.color import Color
+from textual.filter import LineFilter
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
@@ -90,6 +93,44 @@ async def test_the_panes_rows_are_textual_s_through_a_session_s_states(size: tup
         check()
         assert_painted_as_textual_paints(log, Region(3, 2, 20, 5))  # a crop of the pane's middle
         assert_painted_as_textual_paints(transcript, Region(0, 0, transcript.region.width, 1))  # its border
+
+
+@pytest.mark.parametrize("height", [6, 7, 8, 9, 10])
+async def test_panes_of_a_short_terminal_keep_their_border(height: int) -> None:
+    """A pane two rows tall has no content rows: its content size is a Size of 0 rows (falsy), which
+    was taken for "no content size given" and framed the border's bottom as a too-wide content row."""
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(80, height)) as pilot:
+        await feed(pilot, app, 2)
+        for widget in (app.query_one(EventLog), app.query_one(Transcript)):
+            if widget.region:
+                assert_painted_as_textual_paints(widget)
+
+
+class Identity(LineFilter):
+    """A line filter the fast path does not know (it sends a paint Textual's way)."""
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        return list(segments)
+
+
+async def test_rows_framed_since_a_paint_textual_s_way_are_not_served_stale_by_it() -> None:
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await feed(pilot, app, 2)
+        log = app.query_one(EventLog)
+        log.focus()
+        await pilot.pause()
+        crop = Region(0, 0, log.region.width, log.region.height)
+        unknown = Identity()
+        app._filters.append(unknown)  # Textual's path fills its own row cache
+        log._styles_cache.render_widget(log, crop)
+        app._filters.remove(unknown)  # the fast path again
+        log._styles_cache.render_widget(log, crop)
+        log.action_move(-3)  # rows repainted (their dirty marks used up) by the fast path
+        log._styles_cache.render_widget(log, crop)
+        app._filters.append(unknown)  # Textual's way again, with no clear between
+        assert_painted_as_textual_paints(log)
 
 
 @pytest.mark.parametrize(

@@ -137,7 +137,7 @@ class FramedStylesCache(StylesCache):
                 self,
                 styles,
                 size,
-                content_size or size,
+                size if content_size is None else content_size,  # a 0-row Size is falsy
                 styles.padding if padding is None else padding,
                 base_background,
                 background,
@@ -170,7 +170,7 @@ class FramedStylesCache(StylesCache):
             self._rows.clear()
             self._rows_key = key
         left, right = _filtered_edges(frame, filters, background)
-        crop = crop or size.region
+        crop = size.region if crop is None else crop  # an empty crop paints nothing, as Textual's
         rows, cache, dirty = self._rows, self._cache, self._dirty_lines
         top, height, content_width, padded_with = frame.top, frame.height, frame.width, frame.background
         strips: list[Strip] = []
@@ -191,13 +191,14 @@ class FramedStylesCache(StylesCache):
                     if right is not None:
                         segments.append(right)
                     strip = rows[y] = Strip(segments, width)
+                    cache.pop(y, None)  # Textual's copy of this row, if a paint its way made one, is stale now
                 else:  # the border's top or bottom, a padding row: Textual's way, and its cache
                     if y in dirty or y not in cache:
                         cache[y] = self.render_line(
                             styles,
                             y,
                             size,
-                            content_size or size,
+                            size if content_size is None else content_size,  # a 0-row Size is falsy
                             styles.padding if padding is None else padding,
                             base_background,
                             background,
