@@ -2,7 +2,8 @@
 
 Rendered with the Line API, so an hour of conversation costs nothing per tick: each item's block
 is wrapped once per change (and per width); a streaming reply re-renders only its own block, at
-most `MAX_REFRESH_HZ` times a second, and the screen is laid out again only when a block's height
+most `MAX_REFRESH_HZ` times a second, and of it only the lines the delta changed (`block_wrap`: the
+same rows as a whole render), and the screen is laid out again only when a block's height
 changed. Every item keeps its height; only the `CACHED_BLOCKS` most recently shown keep their
 rendered lines, so the memory the garbage collector walks does not grow with the conversation.
 Rows appear the moment an item exists (a committed recording shows "(transcribing…)" at once) and
@@ -17,11 +18,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import NamedTuple
 
 from rich.cells import cell_len
+from rich.console import ConsoleOptions
 from rich.segment import Segment
-from rich.style import Style
-from rich.text import Text
+from rich.style import Style, StyleType
+from rich.text import Span, Text
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Region
@@ -32,6 +35,7 @@ from tui.conversation import Item, Origin, TextState
 from tui.conversation.export import OUT_OF_BAND
 from tui.protocol import printable
 
+from .block_wrap import LastParagraph, last_paragraph, regrow, wraps_by_paragraph
 from .palette import themed
 from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height
 
@@ -66,8 +70,15 @@ def render_item(item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool = 
     `buffer_audio` labels user audio committed from the input buffer (see `Transcript.buffer_audio`);
     `dark`: the theme is dark (`tui.widgets.palette`).
     """
+    head, body = render_parts(item, buffer_audio=buffer_audio, dark=dark)
+    return head if body is None else Text.assemble(head, "\n", body)
+
+
+def render_parts(item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool = True) -> tuple[Text, Text | None]:
+    """`render_item`'s text in its two parts: the role line and the words (None for a session's
+    separator row, which is one line)."""
     if item.role == "session":
-        return Text(f"── {printable(item.text)} ──", style=themed("bold #737aa2", dark))
+        return Text(f"── {printable(item.text)} ──", style=themed("bold #737aa2", dark)), None
     label = _ROLE_LABELS.get(item.role, item.role)
     head = Text(label, style="bold")
     facts: list[str] = []
@@ -94,7 +105,7 @@ def render_item(item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool = 
         body = Text(printable(item.display_text, lines=True))  # server text: never markup, never a terminal command
         if not item.text or item.origin is Origin.OUT_OF_BAND:
             body.stylize("italic dim")
-    return Text.assemble(head, "\n", body)
+    return head, body
 
 
 def _row_strip(segments: list[Segment], base: Style, full: int) -> Strip:
@@ -112,12 +123,41 @@ def _row_strip(segments: list[Segment], base: Style, full: int) -> Strip:
     return Strip(row, full)
 
 
+class _Look(NamedTuple):
+    """All a block's rows are made from but its body's text."""
+
+    width: int
+    head: str
+    head_style: StyleType
+    head_spans: tuple[Span, ...]
+    body_styles: tuple[StyleType, ...]
+    """The body's own style, then its spans' (each over the whole body): see `_body_styles`."""
+    bar: str
+    bar_style: Style
+    base: Style
+    """The pane's own style, under every segment."""
+
+
+def _body_styles(body: Text) -> tuple[StyleType, ...] | None:
+    """The body's own style and its spans' styles, when each span covers the whole body (the only
+    styling a body that grows in place can keep); None otherwise."""
+    end = len(body)
+    if any(span.start or span.end != end for span in body.spans):
+        return None
+    return (body.style, *(span.style for span in body.spans))
+
+
 @dataclass(slots=True)
 class _Block:
     """An item's rendered lines at one width (a trailing blank line separates blocks)."""
 
     strips: list[Strip]
     width: int
+    look: _Look | None = None
+    """What the rows were made from besides the body's text; None: they are never grown in place."""
+    body: str = ""
+    last: LastParagraph | None = None
+    """The body's last paragraph among the rows, once a grown body asked for it."""
 
 
 class Transcript(LineView, can_focus=True):
@@ -170,6 +210,8 @@ class Transcript(LineView, can_focus=True):
         """Item id of the selected row; None while following the end."""
         self.renders = 0
         """Blocks rendered since start (the cost the bench measures)."""
+        self.regrown = 0
+        """Of `renders`, those that wrapped only the end of a body that grew (a streaming delta)."""
         self._look = LookCache(self, *_COMPONENTS)
         """What the rendered blocks are drawn with."""
         self.paint_after: Callable[[], float] = _no_hold
@@ -409,19 +451,64 @@ class Transcript(LineView, can_focus=True):
         return block
 
     def _render_block(self, item: Item, width: int) -> _Block:
+        """The item's block at `width`: its cached block grown in place when only its body's end
+        changed (a streaming delta: the cost of the change), else rendered whole."""
         self.renders += 1
         console = self.app.console
         options = console.options.update_width(width)
         dark = self.app.current_theme.dark
-        lines = console.render_lines(render_item(item, buffer_audio=self._buffer_audio, dark=dark), options, pad=False)
+        head, body = render_parts(item, buffer_audio=self._buffer_audio, dark=dark)
         bar_style = Style.parse(themed(_ROLE_STYLES.get(item.role, "#737aa2"), dark))
         if item.state is TextState.FAILED:
             bar_style = Style.parse(themed("#f7768e", dark))
-        bar = "┃ " if item.role != "session" else "  "
+        bar = "┃ " if body is not None else "  "
+        if body is None:
+            return _Block(self._rows(console.render_lines(head, options, pad=False), bar, bar_style, width), width)
+        styles = _body_styles(body)
+        base = self._look.get()[1]
+        look = None
+        if styles is not None:
+            look = _Look(width, head.plain, head.style, tuple(head.spans), styles, bar, bar_style, base)
+        previous = self._blocks.get(item.id)
+        if look is not None and previous is not None and previous.look == look and wraps_by_paragraph(options):
+            block = self._regrow(previous, body.plain, options)
+            if block is not None:
+                self.regrown += 1
+                return block
+        lines = console.render_lines(Text.assemble(head, "\n", body), options, pad=False)
+        return _Block(self._rows(lines, bar, bar_style, width), width, look, body.plain)
+
+    def _regrow(self, previous: _Block, body: str, options: ConsoleOptions) -> _Block | None:
+        """`previous` with only the end of its body wrapped again, when the body grew at its end and
+        nothing else changed (see `block_wrap`); None when only a whole render will do."""
+        look = previous.look
+        assert look is not None
+        if body == previous.body:
+            return previous
+        if not look.base:
+            # The rows below come from a text without the head's spans: Rich gives their segments no
+            # style (None) where the whole text's have a null Style; only a base style makes them equal.
+            return None
+        last = previous.last or last_paragraph(previous.body, look.width, len(previous.strips) - 1)
+        plan = None if last is None else regrow(last, previous.body, body, look.width)
+        if plan is None:
+            return None
+        # The body's styles as spans over it, as `Text.assemble` carries them into the whole text.
+        end = len(body) - plan.start
+        own, *others = look.body_styles
+        spans = [Span(0, end, style) for style in ([own] if own else []) + others]
+        lines = self.app.console.render_lines(Text(body[plan.start :], spans=spans), options, pad=False)
+        if len(lines) != plan.rows:
+            return None  # not seen: Rich wrapped otherwise than `block_wrap` expects; trust Rich
+        strips = previous.strips[: plan.keep] + self._rows(lines, look.bar, look.bar_style, look.width)
+        return _Block(strips, look.width, look, body, plan.last)
+
+    def _rows(self, lines: list[list[Segment]], bar: str, bar_style: Style, width: int) -> list[Strip]:
+        """A block's rows from its rendered lines: each with its bar, then the blank row after it."""
         full, base = width + 3, self._look.get()[1]
         strips = [_row_strip([Segment(bar, bar_style), *segments], base, full) for segments in lines]
         strips.append(Strip.blank(full, base))
-        return _Block(strips, width)
+        return strips
 
     def render_line(self, y: int) -> Strip:
         """Render screen line `y` from the cached blocks."""
