@@ -1,6 +1,6 @@
 """Wrapping again only the end of a text that grew at its end (a streaming reply), as Rich wraps it whole.
 
-Rich (`Text.wrap`, pinned with Textual) wraps each paragraph (the text between newlines) on its
+Rich (`Text.wrap`) wraps each paragraph (the text between newlines) on its
 own, greedily, with `rich._wrap.divide_line` over words (`\\s*\\S+\\s*`: a word carries the spaces
 after it; the first word also those before it), folding a word wider than the line. Text appended
 to a paragraph changes only its last word (it grows: more characters, or more trailing spaces), so:
@@ -25,16 +25,24 @@ word, which is always wrapped again. The text compared is the text shown (after 
 a change to anything before the end (its joiner rule, `strip`) is no growth: a whole render.
 
 Nothing here renders: the caller renders the text from `Regrowth.start` with Rich and checks it
-got `Regrowth.rows` rows; the oracle is tests/test_transcript_incremental.py.
+got `Regrowth.rows` rows; the oracle is tests/test_transcript_incremental.py, run against the Rich
+installed. `divide_line` is Rich's own, not public (Rich is not pinned): were a release to move it,
+every block would be rendered whole (`wraps_by_paragraph` says no), never wrongly.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from rich._wrap import divide_line
 from rich.console import ConsoleOptions
+
+divide_line: Callable[[str, int], list[int]] | None
+try:
+    from rich._wrap import divide_line
+except ImportError:  # pragma: no cover - a Rich that moved it: whole renders only
+    divide_line = None
 
 _NOT_SPACE = re.compile(r"\S")
 """Not whitespace, as `divide_line`'s words see it (`\\S`: `\\s` is the characters `str.isspace` takes)."""
@@ -44,7 +52,8 @@ def wraps_by_paragraph(options: ConsoleOptions) -> bool:
     """Whether Rich renders a plain `Text` with `options` as `divide_line` wraps its paragraphs, line by
     line: folding long words, no justification that pads lines, no height that crops or pads."""
     return (
-        options.height is None
+        divide_line is not None
+        and options.height is None
         and not options.no_wrap
         and options.overflow in (None, "fold")
         and options.justify in (None, "default")
@@ -122,4 +131,5 @@ def _line_starts(text: str, start: int, end: int, width: int) -> tuple[int, ...]
     paragraph = text[start:end]
     if "\t" in paragraph:
         return None
+    assert divide_line is not None  # `wraps_by_paragraph` said so
     return (start, *(start + offset for offset in divide_line(paragraph, width)))
