@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from tests.app_helpers import wait_for
 from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
-from tui.journal import Finder, Journal, Links, LogView, PayloadPolicy, Pipeline
+from tui.journal import Finder, Journal, Links, LogView, PayloadPolicy, Pipeline, Query
 from tui.protocol import Envelope, local_envelope
 from tui.widgets import EventLog
 from tui.widgets.log_format import Columns, abbreviate_type
@@ -295,6 +295,22 @@ async def test_the_title_says_how_many_payloads_left_memory() -> None:
         await pilot.pause()
         subtitle = str(app.query_one(EventLog).border_subtitle)
     assert "10 frames" in subtitle and "8 payloads on disk only" in subtitle
+
+
+async def test_under_a_filter_the_title_s_total_follows_frames_that_do_not_pass_it() -> None:
+    """Tester: with `error` in force, new frames that were not errors left the title at its old total
+    (`0 of 6 frames` while the bar said `0 of 66`)."""
+    app = LogApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.created", session={"id": "s"}) for _ in range(6)])
+        app.view.set_query(Query("type:error", app.pipeline.journal))
+        log.rebuilt()
+        await pilot.pause()
+        assert "0 of 6 frames" in str(log.border_subtitle)
+        app.feed([received("response.created", response={"id": f"r{n}"}) for n in range(60)])
+        await pilot.pause()
+        assert "0 of 66 frames" in str(log.border_subtitle)
 
 
 @pytest.mark.parametrize("width", [40, 48, 60, 78, 94, 140])

@@ -139,11 +139,14 @@ class EventLog(LineView, can_focus=True):
 
     def frames_added(self) -> int:
         """Take in frames journaled since the last call (one refresh per batch)."""
-        added = self.view.catch_up()
+        view = self.view
+        added = view.catch_up()
         if added:
             if not self.tail:
                 self.unseen += added
             self._layout_changed()
+        elif view.query:
+            self._update_title()  # none passed the filter, but the "of N frames" they were taken from grew
         return added
 
     def attach(self, view: LogView, *, keep_selection: bool = False) -> None:
