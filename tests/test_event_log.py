@@ -3,6 +3,7 @@ a selection that never jumps, find, cause ↔ error, and columns that fit narrow
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -568,6 +569,24 @@ def test_a_run_whose_audio_left_memory_says_the_same_length_as_one_in_memory() -
     dropped = summary(PayloadPolicy(large_budget_bytes=2_000))
     assert "[audio 187.5 KB · 4.00 s]" in in_memory, in_memory
     assert dropped == in_memory, dropped
+
+
+@pytest.mark.parametrize("policy", [None, PayloadPolicy(large_budget_bytes=2_000)])
+def test_a_python_client_s_appends_read_their_audio_length_not_their_frame_size(policy: PayloadPolicy | None) -> None:
+    """Tester: a client that writes JSON with `json.dumps`' default spaces (`"audio": "…"`) had its
+    run read `[audio 132.0 KB · 2.82 s]` for 124.4 KB and 2.65 s: the audio field was not found, so
+    the frame's size was taken for it."""
+    from tui.widgets.log_format import run_summary
+
+    def spaced(env: Envelope) -> Envelope:
+        return Envelope(env.seq, env.direction, env.type, env.data, json.dumps(env.data), env.mono, env.wall)
+
+    pipeline = Pipeline(Journal(policy))
+    view = LogView(pipeline.journal)
+    pipeline.ingest([spaced(sent("input_audio_buffer.append", audio=audio_b64(20))) for _ in range(200)])
+    view.catch_up()
+    [row] = view.rows
+    assert "[audio 187.5 KB · 4.00 s]" in run_summary(pipeline.journal, row)
 
 
 def test_an_audio_frame_whose_payload_left_memory_still_says_its_length() -> None:

@@ -155,10 +155,34 @@ def string_span(raw: str, key: str) -> tuple[int, int] | None:
         marker = _MARKERS[key] = f'"{key}":"'  # a handful of keys (ids, audio fields), each made once
     start = raw.find(marker)
     if start < 0:
-        return None
+        return _spaced_span(raw, marker[:-2])  # `"key": "…"`, as json.dumps writes by default
     start += len(marker)
     end = raw.find('"', start)
     return (start, end) if end >= 0 else None
+
+
+def _spaced_span(raw: str, quoted: str) -> tuple[int, int] | None:
+    """`string_span` for text with whitespace around the colon (Python's `json.dumps` by default):
+    the first `quoted` key followed by a colon and a string. Runs only when the compact form is
+    absent, and scans only from where the key's name occurs."""
+    at = raw.find(quoted)
+    size = len(raw)
+    while at >= 0:
+        i = at + len(quoted)
+        while i < size and raw[i] in _JSON_SPACE:
+            i += 1
+        if i < size and raw[i] == ":":
+            i += 1
+            while i < size and raw[i] in _JSON_SPACE:
+                i += 1
+            if i < size and raw[i] == '"':
+                end = raw.find('"', i + 1)
+                return (i + 1, end) if end >= 0 else None
+        at = raw.find(quoted, at + 1)
+    return None
+
+
+_JSON_SPACE = frozenset(" \t\r\n")
 
 
 def serialize(event: dict[str, Any]) -> str:
