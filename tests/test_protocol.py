@@ -81,6 +81,7 @@ def nested(depth: int, opener: str = "[", closer: str = "]") -> str:
         (b'{"type":"x"}', "binary"),
         (b"\xff\xfe\x00", "binary"),
         ("NaN", "JSON float, expected an object"),
+        ('{"type":"x","t":"cut', r"^not JSON: Unterminated string starting at column 17$"),  # not "at at"
     ],
 )
 def test_parse_maps_every_failure_to_a_one_line_frame_error(frame: str | bytes, reason: str) -> None:

@@ -80,7 +80,8 @@ def parse(raw: str | bytes) -> dict[str, Any]:
     try:
         data = _DECODER.decode(raw)
     except json.JSONDecodeError as exc:
-        raise FrameError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+        reason = exc.msg.removesuffix(" at")  # json's "Unterminated string starting at" (the place follows)
+        raise FrameError(f"not JSON: {reason} at column {exc.colno}") from None
     except RecursionError:
         raise FrameError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     except ValueError:
