@@ -113,6 +113,12 @@ def test_24_khz_from_a_client_that_drops_silent_frames_is_not_a_finding() -> Non
         assert paced(appends_at(times)) == [], session
 
 
+@pytest.mark.parametrize("lag", [1.07, 1.08, 1.10])
+def test_24_khz_sent_steadily_a_little_slow_is_not_a_finding(lag: float) -> None:
+    """Tester: a sender that sleeps a little too long between chunks kept 22.05 kHz's pace."""
+    assert paced(appends_at([1000.0 + 0.02 * lag * i for i in range(600)])) == []
+
+
 def test_jitter_of_a_real_network_does_not_hide_it() -> None:
     assert len(paced(live_stream(16000, 7.0, Clock(), jitter=0.015))) == 1
 

@@ -21,8 +21,10 @@ GAP_SECONDS = 1.0
 """A pause in the appends longer than this ends the window (push-to-talk between turns)."""
 TOLERANCE = 0.03
 """How close the pace must be to a rate's (clocks drift by far less; bursts by far more)."""
-COMMON_RATES = (8000, 11025, 16000, 22050, 32000, 44100, 48000)
-"""Rates audio is commonly captured at, other than the sessions' 24 kHz."""
+COMMON_RATES = (8000, 11025, 16000, 32000, 44100, 48000)
+"""Rates audio is commonly captured at, other than the sessions' 24 kHz. Not 22.05 kHz: rarely a
+capture rate, and its pace (8% under 24 kHz's) is what a sender that sleeps a little too long
+between 24 kHz chunks keeps up, steadily."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,7 @@ RULES: dict[str, Rule] = {
             _WARNING,
             "PCM16 appends that came, over two steady 3 s windows back to back (each half of each alone agreeing; "
             "30 appends a window at least), within 3% of the pace of live audio at another common sample rate "
-            "(8, 11.025, 16, 22.05, 32, 44.1 or 48 kHz); once per connection",
+            "(8, 11.025, 16, 32, 44.1 or 48 kHz); once per connection",
         ),
         Rule(
             "commit-too-short",
