@@ -18,6 +18,7 @@ import pytest
 from tests.journal_helpers import Clock, received, sent
 from tests.lint_helpers import b64, ga_created, lint, of_rule, speech
 from tui.protocol import Envelope, local_envelope
+from tui.protocol.summary import audio_tag, audio_tag_bytes
 from tui.session.capture import CaptureWriter
 
 RT_TUI = str(Path(sys.executable).parent / "rt-tui")
@@ -153,6 +154,23 @@ def test_said_once_a_connection_and_again_after_a_reconnect() -> None:
     again = [stamped(ga_created(vad=True), clock.tick()), *live_stream(16000, 7.0, clock)]
     assert len(paced(first)) == 1
     assert len(paced(first, reconnect, again)) == 2
+
+
+def test_an_export_that_tagged_its_audio_lints_as_the_session_did() -> None:
+    """Tester: an export with each append's audio replaced by its size tag lost the finding (the
+    tag says how many bytes it stood for, and the pace needs no more)."""
+    tagged = [
+        Envelope(env.seq, env.direction, env.type, {**env.data, "audio": audio_tag(env.data["audio"])}, "", env.mono)
+        for env in live_stream(16000, 7.0, Clock())
+    ]
+    assert len(paced(tagged)) == 1
+
+
+def test_an_audio_tag_says_the_bytes_it_stands_for() -> None:
+    for size in (0, 640, 1023, 1024, 4800, 960 * 50):
+        tag = audio_tag(b64(bytes(size)))
+        assert audio_tag_bytes(tag) is not None and abs(audio_tag_bytes(tag) - size) <= 52, (tag, size)  # 0.1 KB
+    assert audio_tag_bytes("[audio 640 B · 13 ms]") == 640 and audio_tag_bytes("AAAA") is None
 
 
 def test_rt_tui_lint_reports_it_from_a_capture_file(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.protocol import Direction, Envelope, error_summary, obj, objects, text
-from tui.protocol.summary import is_audio_tag
+from tui.protocol.summary import audio_tag_bytes, is_audio_tag
 
 from .b64audio import MAX_APPEND_BYTES, PcmSampler, WavHeader, base64_problem, decoded_size, is_zero_audio, wav_header
 from .context import Context, ServerError, describe_transcription, duration
@@ -166,6 +166,7 @@ class InputRules:
             turn.elided = True
             if turn.first is None:
                 turn.first = index
+            self._pace_of(env, index, audio_tag_bytes(audio), ctx.input_format)  # its tag says its size
             return
         problem = _audio_problem(audio)
         if problem is not None:
@@ -211,10 +212,7 @@ class InputRules:
         turn.bytes += size
         if not fmt.is_pcm16:
             return  # silence, clipping, byte order and pace are PCM16 facts; G.711 bytes say nothing of them
-        pace = self._pace.add(env.mono, size, index, fmt.bytes_per_ms * 1000, fmt.bytes_per_ms * 500)
-        if pace is not None and not self._pace_said:
-            self._pace_said = True
-            self._paced_like(pace, fmt)
+        self._pace_of(env, index, size, fmt)
         if turn.all_zero and not is_zero_audio(audio):
             turn.all_zero = False
         turn.sampler.feed(audio, skip, size)
@@ -231,6 +229,15 @@ class InputRules:
                 _SILENCE_FIX,
                 (turn.first, index),  # in the order they came (one frame when one append reached 5 s)
             )
+
+    def _pace_of(self, env: Envelope, index: int, size: int | None, fmt: AudioFormat) -> None:
+        """Time one PCM16 append of `size` bytes against the stream's pace (`PaceMeter`)."""
+        if size is None or not fmt.is_pcm16:
+            return
+        pace = self._pace.add(env.mono, size, index, fmt.bytes_per_ms * 1000, fmt.bytes_per_ms * 500)
+        if pace is not None and not self._pace_said:
+            self._pace_said = True
+            self._paced_like(pace, fmt)
 
     def _paced_like(self, pace: Pace, fmt: AudioFormat) -> None:
         """A live stream of appends that came at the pace of another sample rate than the session's."""
