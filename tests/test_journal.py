@@ -390,6 +390,30 @@ def test_a_filtered_export_keeps_the_times_the_log_shows(tmp_path: Path) -> None
     assert record["type"] == "response.create" and record["t"] == round(envs[2].mono - envs[0].mono, 6) > 0
 
 
+def test_an_export_without_audio_tags_only_frames_that_carry_audio(tmp_path: Path) -> None:
+    """Tester: a session's `"audio": {…}` configuration was taken for audio, so session.created,
+    session.updated, response.done and the like were marked `"elided": "audio"` and rewritten from
+    their parsed JSON, though nothing in them was left out."""
+    import json
+
+    from tui.journal.export import export_jsonl
+
+    session = {"id": "s", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}}}}
+    envs = [
+        received("session.created", session=session),
+        sent("input_audio_buffer.append", audio=audio_b64(20)),
+        received("response.done", response={"id": "r", "audio": {"output": {"voice": "marin"}}}),
+    ]
+    pipeline = Pipeline()
+    pipeline.ingest(envs)
+    path = tmp_path / "export.jsonl"
+    assert export_jsonl(pipeline.journal, range(3), path, keep_audio=False) == 3
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [record.get("elided") for record in records] == [None, "audio", None]
+    assert records[0]["frame"] == envs[0].data and records[2]["frame"] == envs[2].data  # whole, as they came
+    assert records[1]["frame"]["audio"].startswith("[audio ")
+
+
 def test_each_frame_about_an_item_or_that_made_one_leads_to_its_items() -> None:
     """The reverse of for:ID: a response's frames lead to the items it output (in order), the
     frames we sent to the items they made, and a frame naming an item to that item."""

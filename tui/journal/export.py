@@ -59,7 +59,7 @@ def frame_line(journal: Journal, frame: Frame, t0: float, recovered: str | None 
     """One frame as a capture line: a frame whole is written exactly as the capture writes it."""
     raw = frame.raw if frame.raw is not None else recovered
     whole = frame.direction is not DIR_LOCAL and not frame.type.startswith("rt.") and frame.binary is None
-    if whole and raw is not None and (keep_audio or (frame.type not in AUDIO_FIELDS and '"audio"' not in raw)):
+    if whole and raw is not None and (keep_audio or _audio_tagged(frame.type, raw) is None):
         # Not journal.data(): exports run in a worker thread, and its re-parse cache is the UI's.
         data = frame.data if frame.data is not None else _parsed(raw)
         env = Envelope(frame.seq, frame.direction, frame.type, data, raw, frame.mono, frame.wall, wire_size=frame.size)
@@ -81,12 +81,22 @@ def frame_record(
         raw = frame.raw if frame.raw is not None else recovered
         if raw is None:
             record["elided"] = "payload"  # neither in memory nor in the capture file
-        elif keep_audio or frame.type not in AUDIO_FIELDS and '"audio"' not in raw:
+        elif keep_audio or (tagged := _audio_tagged(frame.type, raw)) is None:
             record["raw"] = raw
         else:
             record["elided"] = "audio"
-            record["frame"] = _tag_audio(_parsed(raw))
+            record["frame"] = tagged
     return record
+
+
+def _audio_tagged(etype: str, raw: str) -> dict[str, Any] | None:
+    """The frame with its audio payloads as size tags, or None when it carries none (a session's
+    `"audio": {…}` configuration is no payload: such a frame is written whole, as it came)."""
+    if etype not in AUDIO_FIELDS and '"audio"' not in raw:
+        return None
+    parsed = _parsed(raw)
+    tagged = _tag_audio(parsed)
+    return tagged if tagged != parsed else None
 
 
 def _parsed(raw: str) -> dict[str, Any]:
