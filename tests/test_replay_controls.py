@@ -72,6 +72,7 @@ async def test_the_status_clock_moves_during_a_silence_and_says_what_was_skipped
         # Waiting for the third: 24 s of silence, played as 5.
         app._show_replay_position()
         assert app.status_line.state_override == "replay 00:23 / 00:28 ×1 · playing · skipped 19 s of silence"
+        assert app.status_line.state_short == "replay 00:23/00:28 ×1 · 19 s skipped"  # narrow lines say it too
         fake.now += 2
         app._show_replay_position()
         assert app.status_line.state_override.startswith("replay 00:25 / 00:28")

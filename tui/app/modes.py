@@ -125,9 +125,11 @@ class Modes(AppBase):
             at = min(at, self.journal[len(self.journal) - 1].mono - player.envelopes[0].mono)
         played, recorded = _clock(at), _clock(player.recorded_seconds)
         self.status_line.state_override = f"replay {played} / {recorded} {speed} · {state}{cut}"
-        # A narrow line: the position and pace, and a mark only when it is not playing.
+        # A narrow line: the position and pace, a mark only when it is not playing, and the silence
+        # left out (without it the clock's jump over one looks like a fault).
         mark = " ⏸" if player.paused else (" · done" if player.done.is_set() else "")
-        self.status_line.state_short = f"replay {played}/{recorded} {speed}{mark}"
+        cut_short = f" · {_duration(skipped)} skipped" if skipped else ""
+        self.status_line.state_short = f"replay {played}/{recorded} {speed}{mark}{cut_short}"
         self.status_line.refresh()
 
     def action_replay_pause(self) -> None:
