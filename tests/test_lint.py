@@ -1650,3 +1650,13 @@ async def test_a_real_session_of_url_safe_base64_has_one_finding_per_mistake(sim
     findings = lint_envelopes(client.frames)
     assert rules(findings) == ["invalid-base64-audio", "commit-too-short"], [f.message for f in findings]
     assert "all 6 appends since the session began" in findings[1].message
+
+
+def test_a_session_s_time_running_out_is_a_server_error_warning_not_an_error() -> None:
+    """session_expired is no fault of the client: `lint --rules` and the README say so."""
+    expired = received(
+        "error",
+        error={"type": "invalid_request_error", "code": "session_expired", "message": "Your session hit the limit."},
+    )
+    found = one(lint(ga_created(), expired)[0], "server-error")
+    assert found.severity is Severity.WARNING and "session_expired" in RULES["server-error"].trigger

@@ -115,6 +115,11 @@ RULES: dict[str, Rule] = {
         ),
         Rule("append-too-large", _ERROR, "an input_audio_buffer.append carrying more than 15 MiB of audio"),
         Rule("cancel-not-active", _WARNING, "response.cancel that the server answered with response_cancel_not_active"),
-        Rule("server-error", _ERROR, "any other error event, with the client frame it names"),
+        Rule(
+            "server-error",
+            _ERROR,
+            "any other error event, with the client frame it names (a warning for session_expired: the end of "
+            "the session's time, no fault of the client)",
+        ),
     )
 }
