@@ -32,6 +32,12 @@ async def test_a_server_that_restarts_with_1001_going_away_is_reconnected_to_on_
             await first_server.close()  # every connection closed with 1001 "going away", as on shutdown
             await wait_for(pilot, lambda: app.facts.ended, 10, "the app to see the server gone")
             assert "code 1001" in app.facts.describe()
+            # While it is down, each try says how long and which (one unchanging "reconnecting in 0.5 s"
+            # for a whole outage looked stuck).
+            await wait_for(
+                pilot, lambda: "server unreachable for" in app.status_line.state_override, 10, "the second try's note"
+            )
+            assert "try 2 in 0.5 s" in app.status_line.state_override
             async with Simulator(config):
                 await wait_for(
                     pilot, lambda: session_ready(app) and app.facts.session_id != first, 15, "a new session, on its own"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -193,8 +194,14 @@ class LiveSession(AppBase):
         parts = urlsplit(getattr(self, "_target_url", ""))
         host = parts.hostname or "127.0.0.1"
         port = parts.port or (443 if parts.scheme == "wss" else 80)
-        for delay in self._retry.delays():
-            self.status_line.state_override = f"reconnecting in {delay:.1f} s"
+        started = time.monotonic()
+        for attempt, delay in enumerate(self._retry.delays(), 1):
+            # Each try says so: the same "reconnecting in 0.5 s" for a ten-second outage looked stuck.
+            self.status_line.state_override = (
+                f"reconnecting in {delay:.1f} s"
+                if attempt == 1
+                else f"server unreachable for {time.monotonic() - started:.0f} s · try {attempt} in {delay:.1f} s"
+            )
             self.status_line.refresh()
             await asyncio.sleep(delay)
             if self._quitting:
