@@ -218,6 +218,16 @@ def test_redaction_replaces_audio_with_a_size_tag_and_keeps_the_rest() -> None:
     assert len(json.dumps(redact({"type": "x", "text": "a" * 5000}))) < 400
 
 
+def test_audio_that_is_not_base64_is_shown_as_it_is_not_as_a_size_tag() -> None:
+    """Tester: the detail view of an append whose audio is a data URL said `[audio 19 B · 0 ms]`,
+    hiding the very value the linter's finding is about."""
+    data_url = "data:audio/wav;base64," + "UklGR" * 60
+    shown = redact({"type": "input_audio_buffer.append", "audio": data_url})
+    assert shown["audio"].startswith("data:audio/wav;base64,UklGR") and shown["audio"].endswith("chars)")
+    url_safe = "AAAA" * 30 + "-_-_"
+    assert redact({"type": "input_audio_buffer.append", "audio": url_safe})["audio"] == url_safe
+
+
 def test_a_long_word_less_message_is_cut_text_not_called_base64() -> None:
     """A 1 MB error message of letters only showed in the detail view as `[base64 750000 B]`, while
     its notice said the frame has it whole: a text field is cut (its start shown), never tagged."""

@@ -22,6 +22,17 @@ _TEXT_FIELDS = frozenset({"message", "text", "transcript", "instructions", "argu
 characters happen to be letters and digits (a hex digest, a word-less error message)."""
 
 
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=]*")
+
+
+def _base64_ends(value: str) -> bool:
+    """Whether `value` begins and ends as base64 does: audio that is not (a data URL, text) is shown
+    as it is, cut, so the detail view shows what the linter's finding about it quotes."""
+    return _BASE64_TEXT.fullmatch(value, 0, min(len(value), 64)) is not None and (
+        _BASE64_TEXT.fullmatch(value, max(0, len(value) - 64)) is not None
+    )
+
+
 def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, _key: str = "") -> Any:
     """Return a copy of `value` fit for display: audio fields tagged, long strings cut."""
     if isinstance(value, dict):
@@ -29,7 +40,11 @@ def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, _key: str = "") 
         audio_field = AUDIO_FIELDS.get(event_type) if isinstance(event_type, str) else None
         out: dict[str, Any] = {}
         for key, item in value.items():
-            if isinstance(item, str) and (key == audio_field or (key == "audio" and len(item) > 16)):
+            if (
+                isinstance(item, str)
+                and (key == audio_field or (key == "audio" and len(item) > 16))
+                and _base64_ends(item)
+            ):
                 out[key] = audio_tag(item)
             else:
                 out[key] = redact(item, max_string=max_string, _key=key)
