@@ -25,7 +25,6 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input
 
 from tui.bus import Bus, Mode, Subscription
 from tui.config import Settings
@@ -35,6 +34,7 @@ from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession
 from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcript
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.message_input import MessageInput
 from tui.widgets.query_bar import FilterBar, FindBar
 from tui.widgets.transcript import VOICE_HINT
 
@@ -221,7 +221,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 yield self.event_log
         with Vertical(id="bottom"):
             yield self.recorder
-            yield Input(placeholder="t: type a message · Enter sends · Esc leaves", id="message", compact=True)
+            yield MessageInput(placeholder="t: type a message · Enter sends · Esc leaves", id="message", compact=True)
         yield KeyFooter()
 
     def get_default_screen(self) -> Screen[None]:
