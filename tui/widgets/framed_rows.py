@@ -131,18 +131,11 @@ class FramedStylesCache(StylesCache):
         native_ansi: bool = False,
     ) -> list[Strip]:
         """Textual's `render`, with the content rows framed from one `RowFrame` per paint."""
+        content_size = size if content_size is None else content_size  # not `or`: a 0-row Size is falsy
+        padding = styles.padding if padding is None else padding
         frame = None
         if all(type(line_filter) in PER_SEGMENT_FILTERS for line_filter in filters):
-            frame = row_frame(
-                self,
-                styles,
-                size,
-                size if content_size is None else content_size,  # a 0-row Size is falsy
-                styles.padding if padding is None else padding,
-                base_background,
-                background,
-                opacity,
-            )
+            frame = row_frame(self, styles, size, content_size, padding, base_background, background, opacity)
         if frame is None:
             self._rows.clear()
             return super().render(
@@ -198,8 +191,8 @@ class FramedStylesCache(StylesCache):
                             styles,
                             y,
                             size,
-                            size if content_size is None else content_size,  # a 0-row Size is falsy
-                            styles.padding if padding is None else padding,
+                            content_size,
+                            padding,
                             base_background,
                             background,
                             render_content_line,
