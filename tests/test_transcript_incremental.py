@@ -141,3 +141,24 @@ async def test_a_plain_streaming_reply_grows_its_block_in_place() -> None:
         block = transcript._blocks["a"]
         assert rows(block.strips) == rows(whole_render(transcript, transcript._items["a"], width))
         assert len(block.strips) > 4  # it wrapped onto new lines as it grew
+
+
+async def test_a_reply_without_word_breaks_is_rendered_whole_not_re_wrapped_from_its_start() -> None:
+    """Review: a Japanese paragraph is one folded "word", so the only restart is its start: wrapping
+    it again after finding its line starts cost ~45% more than a whole render. Such a reply is
+    rendered whole (and is still the whole render's rows)."""
+    app = PaneApp()
+    async with app.run_test(size=(80, 24)):
+        transcript = app.query_one(Transcript)
+        item = Item(id="ja", role="assistant")
+        for n in range(1, 40):
+            item.text = "今日は良い天気ですね。" * n
+            if n == 10:  # from here the paragraph is longer than two lines' worth of characters
+                regrown = transcript.regrown
+            assert rows(render(transcript, item, 49)) == rows(whole_render(transcript, item, 49))
+        assert transcript.regrown == regrown
+        item.text += " and then some English words"  # rendered whole: what it grew from had no break
+        render(transcript, item, 49)
+        item.text += " more"  # now its end has word breaks: grown in place again
+        assert rows(render(transcript, item, 49)) == rows(whole_render(transcript, item, 49))
+        assert transcript.regrown == regrown + 1

@@ -82,6 +82,17 @@ class Regrowth:
     """The grown text's last paragraph, for the next growth."""
 
 
+_SPACE = re.compile(r"\s")
+
+
+def worth_regrowing(text: str, width: int) -> bool:
+    """Whether a text's end holds a word break within its last two lines' worth: without one (a
+    paragraph of Chinese or Japanese, one long folded "word") the restart would be the paragraph's
+    start, and wrapping it again costs more than rendering the whole text once."""
+    start = len(text) - 2 * width
+    return start <= text.rfind("\n") + 1 or _SPACE.search(text, start) is not None
+
+
 def last_paragraph(text: str, width: int, rows: int) -> LastParagraph | None:
     """The last paragraph of `text` wrapped to `width`, whose lines are the last of `rows` rows; None
     when its line offsets cannot be known here (a tab), or the rows are too few to hold its lines."""

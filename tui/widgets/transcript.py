@@ -35,7 +35,7 @@ from tui.conversation import Item, Origin, TextState
 from tui.conversation.export import OUT_OF_BAND
 from tui.protocol import printable
 
-from .block_wrap import LastParagraph, last_paragraph, regrow, wraps_by_paragraph
+from .block_wrap import LastParagraph, last_paragraph, regrow, worth_regrowing, wraps_by_paragraph
 from .palette import themed
 from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height
 
@@ -489,6 +489,8 @@ class Transcript(LineView, can_focus=True):
             # The rows below come from a text without the head's spans: Rich gives their segments no
             # style (None) where the whole text's have a null Style; only a base style makes them equal.
             return None
+        if not worth_regrowing(previous.body, look.width):
+            return None  # a paragraph with no word breaks near its end (CJK): whole renders cost less
         last = previous.last or last_paragraph(previous.body, look.width, len(previous.strips) - 1)
         plan = None if last is None else regrow(last, previous.body, body, look.width)
         if plan is None:
