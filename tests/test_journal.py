@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -412,6 +413,23 @@ def test_an_export_without_audio_tags_only_frames_that_carry_audio(tmp_path: Pat
     assert [record.get("elided") for record in records] == [None, "audio", None]
     assert records[0]["frame"] == envs[0].data and records[2]["frame"] == envs[2].data  # whole, as they came
     assert records[1]["frame"]["audio"].startswith("[audio ")
+
+
+def test_an_export_without_audio_leaves_out_a_malformed_frame_s_audio(tmp_path: Path) -> None:
+    """Review: a client's batched events (a JSON list: rt.malformed) parse to no object, so tagging
+    changed nothing and the frame was written whole, audio and all."""
+    from tui.journal.export import export_jsonl
+    from tui.proxy.relay import _envelope
+
+    audio = audio_b64(200)
+    batched = _envelope(json.dumps([{"type": "input_audio_buffer.append", "audio": audio}]), Direction.OUT)
+    assert batched.type == "rt.malformed"
+    pipeline = Pipeline()
+    pipeline.ingest([sent("session.update", session={}), batched])
+    path = tmp_path / "export.jsonl"
+    export_jsonl(pipeline.journal, range(2), path, keep_audio=False)
+    text = path.read_text()
+    assert audio not in text and json.loads(text.splitlines()[1])["elided"] == "audio"
 
 
 def test_each_frame_about_an_item_or_that_made_one_leads_to_its_items() -> None:

@@ -59,18 +59,27 @@ def frame_line(journal: Journal, frame: Frame, t0: float, recovered: str | None 
     """One frame as a capture line: a frame whole is written exactly as the capture writes it."""
     raw = frame.raw if frame.raw is not None else recovered
     whole = frame.direction is not DIR_LOCAL and not frame.type.startswith("rt.") and frame.binary is None
-    if whole and raw is not None and (keep_audio or _audio_tagged(frame.type, raw) is None):
+    tagged = None if keep_audio or raw is None else _audio_tagged(frame.type, raw)
+    if whole and raw is not None and tagged is None:
         # Not journal.data(): exports run in a worker thread, and its re-parse cache is the UI's.
         data = frame.data if frame.data is not None else _parsed(raw)
         env = Envelope(frame.seq, frame.direction, frame.type, data, raw, frame.mono, frame.wall, wire_size=frame.size)
         return capture_line(env, t0)
-    return strict_json.dumps_bytes(frame_record(journal, frame, t0, recovered, keep_audio=keep_audio)) + b"\n"
+    record = frame_record(journal, frame, t0, recovered, keep_audio=keep_audio, tagged=tagged)
+    return strict_json.dumps_bytes(record) + b"\n"
 
 
 def frame_record(
-    journal: Journal, frame: Frame, t0: float, recovered: str | None = None, *, keep_audio: bool = True
+    journal: Journal,
+    frame: Frame,
+    t0: float,
+    recovered: str | None = None,
+    *,
+    keep_audio: bool = True,
+    tagged: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One frame as a capture-shaped record (its frame, when present, the last key)."""
+    """One frame as a capture-shaped record (its frame, when present, the last key). `tagged`: the
+    frame with its audio as size tags, when the caller made it already (`_audio_tagged`)."""
     record = record_header(frame.seq, frame.direction, frame.mono - t0, frame.wall, frame.type, frame.size)
     local = frame.direction is DIR_LOCAL or frame.type.startswith("rt.")
     if local and frame.data:
@@ -81,7 +90,7 @@ def frame_record(
         raw = frame.raw if frame.raw is not None else recovered
         if raw is None:
             record["elided"] = "payload"  # neither in memory nor in the capture file
-        elif keep_audio or (tagged := _audio_tagged(frame.type, raw)) is None:
+        elif keep_audio or (tagged := tagged or _audio_tagged(frame.type, raw)) is None:
             record["raw"] = raw
         else:
             record["elided"] = "audio"
@@ -91,10 +100,13 @@ def frame_record(
 
 def _audio_tagged(etype: str, raw: str) -> dict[str, Any] | None:
     """The frame with its audio payloads as size tags, or None when it carries none (a session's
-    `"audio": {…}` configuration is no payload: such a frame is written whole, as it came)."""
+    `"audio": {…}` configuration is no payload: such a frame is written whole, as it came). A text
+    that is no JSON object (a malformed frame) cannot be tagged: it is left out whole (`{}`)."""
     if etype not in AUDIO_FIELDS and '"audio"' not in raw:
         return None
     parsed = _parsed(raw)
+    if not parsed:
+        return {}
     tagged = _tag_audio(parsed)
     return tagged if tagged != parsed else None
 
