@@ -14,6 +14,7 @@ def test_lines_become_one_line_and_escape_sequences_go() -> None:
     assert one_line("first line\nsecond line\r\nthird\tline\n") == "first line second line third line"
     assert one_line("\x1b[31mred\x1b[0m text\x1b]52;c;aGk=\x07 end\x9b") == "red text end"
     assert one_line("\n\n") == ""
+    assert one_line(" the word ") == " the word "  # review: pasted between two words, the spaces separate them
 
 
 async def test_a_multi_line_paste_arrives_whole() -> None:

@@ -12,11 +12,16 @@ _ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07
 _CONTROLS = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)])
 
 
+_LINE_BREAKS = re.compile(r"[ \t]*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
+"""A line break and the blanks around it (one space stands for them all)."""
+
+
 def one_line(text: str) -> str:
-    """`text` as one line of what it says: line breaks and tabs as spaces, escape sequences and other
-    control characters left out."""
-    words = " ".join(line.strip() for line in text.splitlines() if line.strip())
-    return _ESCAPE_SEQUENCE.sub("", words).replace("\t", " ").translate(_CONTROLS)
+    """`text` as one line of what it says: line breaks (and the blanks around them) and tabs as one
+    space each, escape sequences and other control characters left out; the text's own first and
+    last spaces kept (pasted between two words, they are what separates them)."""
+    joined = _LINE_BREAKS.sub(" ", text.strip("\r\n"))
+    return _ESCAPE_SEQUENCE.sub("", joined).replace("\t", " ").translate(_CONTROLS)
 
 
 class MessageInput(Input):
