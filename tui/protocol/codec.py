@@ -151,21 +151,11 @@ def string_span(raw: str, key: str) -> tuple[int, int] | None:
     """Where the string value of the first `"key":"…"` in a frame's wire text lies (start, end), found
     without parsing it (an id, an audio field's length). Escaped quotes are not followed: for the
     values read this way (ids, base64) there are none."""
-    marker = _MARKERS.get(key)
-    if marker is None:
-        marker = _MARKERS[key] = f'"{key}":"'  # a handful of keys (ids, audio fields), each made once
-    start = raw.find(marker)
-    if start < 0:
-        return _spaced_span(raw, marker[:-2])  # `"key": "…"`, as json.dumps writes by default
-    start += len(marker)
-    end = raw.find('"', start)
-    return (start, end) if end >= 0 else None
-
-
-def _spaced_span(raw: str, quoted: str) -> tuple[int, int] | None:
-    """`string_span` for text with whitespace around the colon (Python's `json.dumps` by default):
-    the first `quoted` key followed by a colon and a string. Runs only when the compact form is
-    absent, and scans only from where the key's name occurs."""
+    quoted = _MARKERS.get(key)
+    if quoted is None:
+        quoted = _MARKERS[key] = f'"{key}"'  # a handful of keys (ids, audio fields), each made once
+    # The key's name, then a colon and a string with or without blanks between (compact JSON, or
+    # Python's `json.dumps` by default): one pass over the text for a key it does not hold.
     at = raw.find(quoted)
     size = len(raw)
     while at >= 0:
