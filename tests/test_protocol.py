@@ -226,6 +226,8 @@ def test_audio_that_is_not_base64_is_shown_as_it_is_not_as_a_size_tag() -> None:
     assert shown["audio"].startswith("data:audio/wav;base64,UklGR") and shown["audio"].endswith("chars)")
     url_safe = "AAAA" * 30 + "-_-_"
     assert redact({"type": "input_audio_buffer.append", "audio": url_safe})["audio"] == url_safe
+    silence_around = "AAAA" * 40 + "ab-_" + "AAAA" * 40  # review: URL-safe audio whose ends are silence
+    assert not redact({"type": "input_audio_buffer.append", "audio": silence_around})["audio"].startswith("[audio")
 
 
 def test_a_long_word_less_message_is_cut_text_not_called_base64() -> None:

@@ -28,8 +28,11 @@ _BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=]*")
 def _base64_ends(value: str) -> bool:
     """Whether `value` begins and ends as base64 does: audio that is not (a data URL, text) is shown
     as it is, cut, so the detail view shows what the linter's finding about it quotes."""
-    return _BASE64_TEXT.fullmatch(value, 0, min(len(value), 64)) is not None and (
-        _BASE64_TEXT.fullmatch(value, max(0, len(value) - 64)) is not None
+    return (
+        _BASE64_TEXT.fullmatch(value, 0, min(len(value), 64)) is not None
+        and _BASE64_TEXT.fullmatch(value, max(0, len(value) - 64)) is not None
+        and "-" not in value  # URL-safe base64 between standard-looking ends (silence encodes as AAAA)
+        and "_" not in value
     )
 
 
