@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,17 +63,9 @@ async def slow_sim() -> AsyncIterator[Simulator]:
 async def proxy_process(tmp_path: Path) -> AsyncIterator[tuple[subprocess.Popen[str], str]]:
     """The real `rt-tui proxy --local --json` (headless, on its own simulator) in a child process, and
     the ws:// URL it listens on; terminated at the end."""
-    from tests.proxy_helpers import listening_url
+    from tests.proxy_helpers import listening_url, start_headless_proxy
 
-    env = {**os.environ, "RT_TUI_DATA_DIR": str(tmp_path / "data")}
-    env.pop("OPENAI_API_KEY", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "proxy", "--local", "--listen", "127.0.0.1:0", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    process = start_headless_proxy(tmp_path / "data", "--local")
     assert process.stderr is not None
     url, _ = await listening_url(process.stderr, 30)
     try:

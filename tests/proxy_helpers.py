@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 RELAYING = re.compile(r"^rt-tui proxy: relaying (ws://\S+) → ", re.MULTILINE)
@@ -23,3 +28,26 @@ async def listening_url(stderr: IO[str], timeout: float) -> tuple[str, list[str]
             found = RELAYING.match(line)
             if found:
                 return found.group(1), lines
+
+
+def start_headless_proxy(
+    data_dir: Path,
+    *args: str,
+    stdout: int = subprocess.PIPE,
+    env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], object] | None = None,
+) -> subprocess.Popen[str]:
+    """The real `rt-tui proxy --listen 127.0.0.1:0 --json ARGS` in a child process: its data under
+    `data_dir`, no API key from the test's own environment (`env` adds variables), stderr piped
+    (`listening_url` reads its address there)."""
+    environment = {**os.environ, "RT_TUI_DATA_DIR": str(data_dir), **(env or {})}
+    if "OPENAI_API_KEY" not in (env or {}):
+        environment.pop("OPENAI_API_KEY", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", "proxy", *args, "--listen", "127.0.0.1:0", "--json"],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+        preexec_fn=preexec_fn,
+    )

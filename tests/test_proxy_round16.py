@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 
-from tests.proxy_helpers import listening_url
+from tests.proxy_helpers import listening_url, start_headless_proxy
 from tests.server_helpers import scripted_peer
 from tests.test_proxy import Recorder, proxy_for
 from tui.protocol import Direction, Envelope, local_envelope
@@ -146,14 +145,10 @@ async def test_a_client_frame_over_the_limit_is_said_as_the_relays_1009_not_a_cl
 async def test_the_headless_proxy_with_standard_output_closed_relays_and_stops_without_a_traceback(
     tmp_path: Path,
 ) -> None:
-    env = {**os.environ, "RT_TUI_DATA_DIR": str(tmp_path / "data")}
-    env.pop("OPENAI_API_KEY", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "proxy", "--local", "--listen", "127.0.0.1:0", "--json"],
+    process = start_headless_proxy(
+        tmp_path / "data",
+        "--local",
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
         preexec_fn=lambda: os.close(1),  # `>&-`: Python starts with no sys.stdout
     )
     assert process.stderr is not None

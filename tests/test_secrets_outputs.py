@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.app_helpers import replay_shown, wait_for
-from tests.proxy_helpers import listening_url
+from tests.proxy_helpers import listening_url, start_headless_proxy
 from tests.secret_helpers import assert_no_leak, new_test_key, svg_text
 from tests.test_secrets import hostile_server, planted_frames
 from tui.journal.export import export_jsonl
@@ -156,14 +155,7 @@ async def test_the_proxy_records_and_shows_no_key(key: str, tmp_path: Path) -> N
 
 async def test_the_headless_proxy_prints_no_key(key: str, tmp_path: Path) -> None:
     async with hostile_server(key) as url:
-        env = {**os.environ, "RT_TUI_DATA_DIR": str(tmp_path / "data"), "RT_TUI_API_KEY": key}
-        process = subprocess.Popen(
-            [*RT_TUI, "proxy", "--url", url.split("?")[0], "--listen", "127.0.0.1:0", "--json"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        process = start_headless_proxy(tmp_path / "data", "--url", url.split("?")[0], env={"RT_TUI_API_KEY": key})
         assert process.stderr is not None
         proxy_url, first_lines = await listening_url(process.stderr, 30)
         async with connect(proxy_url + "?model=gpt-realtime&mode=app") as client:

@@ -10,9 +10,7 @@ import asyncio
 import base64
 import io
 import json
-import os
 import subprocess
-import sys
 import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.proxy_helpers import listening_url
+from tests.proxy_helpers import listening_url, start_headless_proxy
 from tests.server_helpers import speech_pcm24
 
 WORDS = "what is the weather like in London today"
@@ -42,26 +40,7 @@ def wav_44k_stereo(pcm24: bytes) -> bytes:
 @pytest.fixture
 async def proxy(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, subprocess.Popen[str]]]:
     dialect = request.param
-    env = {**os.environ, "RT_TUI_DATA_DIR": str(tmp_path / "data")}
-    env.pop("OPENAI_API_KEY", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tui",
-            "proxy",
-            "--local",
-            "--local-dialect",
-            dialect,
-            "--listen",
-            "127.0.0.1:0",
-            "--json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    process = start_headless_proxy(tmp_path / "data", "--local", "--local-dialect", dialect)
     assert process.stderr is not None
     url, _ = await listening_url(process.stderr, 60)
     try:
