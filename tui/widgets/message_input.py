@@ -26,7 +26,22 @@ def one_line(text: str) -> str:
 
 class MessageInput(Input):
     """Textual's `Input`, except that a paste keeps every line (Textual's keeps the first and drops
-    the rest without a word) and leaves out what a terminal would act on."""
+    the rest without a word) and leaves out what a terminal would act on, and that its editing keys
+    (`ctrl+u`, `ctrl+w`, `backspace`, the arrows, `enter`) act in the order they were typed."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual runs a widget's binding only once the key has bubbled up to the app, through each
+        # parent's queue: the keys typed after it in the same burst (tmux send-keys, a busy app, a
+        # paste without bracketed paste) were typed first. `ctrl+u` then `hello` left nothing,
+        # `abc` backspace `d` left `abc`, `one` enter `two` sent `onetwo`. Run our own binding now.
+        if event.is_printable:
+            return  # Input's own handler types it
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or active.node is not self or not active.enabled:
+            return  # not ours (escape, tab, the app's keys): they bubble as usual
+        event.prevent_default()  # Input's and Widget's handlers: the binding is the key's whole effect
+        event.stop()  # and the app must not run it a second time
+        await self.app.run_action(active.binding.action, self)
 
     def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # Textual calls each class's handler: not Input's too
