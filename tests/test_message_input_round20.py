@@ -41,3 +41,14 @@ async def test_editing_keys_in_a_burst_act_where_they_were_typed(simulator_url: 
         assert [item.text for item in items(app, "user")] == [sent]
         message = app.query_one("#message", Input)
         assert app.focused is message and message.value == ""
+
+
+async def test_ctrl_v_pastes_the_apps_clipboard_on_one_line() -> None:
+    """Tester: `y` on a frame, then `t` and `ctrl+v`, put the frame's pretty JSON, line breaks and
+    all, in the one-line input (drawn over the status line) and sent it so."""
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.copy_to_clipboard('{\n  "type": "session.updated",\n\t"event_id": "evt_1"\n}\n')
+        await pilot.press("t", *"see ", "ctrl+v", *" ok")
+        message = app.query_one("#message", Input)
+        assert message.value == 'see { "type": "session.updated", "event_id": "evt_1" } ok'

@@ -43,6 +43,13 @@ class MessageInput(Input):
         event.stop()  # and the app must not run it a second time
         await self.app.run_action(active.binding.action, self)
 
+    def action_paste(self) -> None:
+        """`ctrl+v`: the app's own clipboard (what `y` copied: a frame's pretty JSON), on one line
+        as a terminal's paste is (Textual's inserted its line breaks into the one-line input)."""
+        text = one_line(self.app.clipboard)
+        if text:
+            self.replace(text, *self.selection)
+
     def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # Textual calls each class's handler: not Input's too
         text = one_line(event.text)
