@@ -46,6 +46,43 @@ async def test_a_server_that_restarts_with_1001_going_away_is_reconnected_to_on_
         await first_server.close()  # idempotent: already closed unless the test failed first
 
 
+class Unanswering:
+    """A port whose listener never accepts, with its queue full: a connect there hangs until its
+    timeout (as with a host that drops packets), which loopback cannot otherwise show."""
+
+    def __init__(self, port: int) -> None:
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", port))
+        self.listener.listen(0)
+        self.fillers = [socket.socket() for _ in range(3)]
+        for filler in self.fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+
+    def close(self) -> None:
+        for sock in (*self.fillers, self.listener):
+            sock.close()
+
+
+async def test_a_probe_that_hangs_says_it_is_connecting_not_the_stale_countdown() -> None:
+    port = free_port()
+    config = SimulatorConfig(host="127.0.0.1", port=port)
+    url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+    app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+    async with Simulator(config) as server, app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 15, "the first session")
+        await server.close()
+        await wait_for(pilot, lambda: app.facts.ended, 10, "the app to see the server gone")
+        blocker = Unanswering(port)
+        try:
+            # The probe's connect hangs (up to its 2 s timeout): the status says so meanwhile.
+            await wait_for(pilot, lambda: ": connecting" in app.status_line.state_override, 10, "the probe's note")
+            assert " in 0." not in app.status_line.state_override
+        finally:
+            blocker.close()
+
+
 async def test_an_expired_session_closed_with_1001_is_left_to_the_user() -> None:
     """The same close code after `error` `session_expired`: the same request would expire again in
     as long, so the app does not reconnect on its own (ctrl+r does, see test_app)."""

@@ -206,6 +206,12 @@ class LiveSession(AppBase):
             await asyncio.sleep(delay)
             if self._quitting:
                 return False
+            # A probe can take up to its timeout (a host that drops packets): "try 3 in 0.5 s" would
+            # be stale for all of it.
+            self.status_line.state_override = (
+                f"server unreachable for {time.monotonic() - started:.0f} s · try {attempt}: connecting"
+            )
+            self.status_line.refresh()
             try:
                 async with asyncio.timeout(2):  # not wait_for: on 3.11 it can swallow a cancel (quit)
                     _, writer = await asyncio.open_connection(host, port)
