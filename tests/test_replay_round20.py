@@ -1,0 +1,130 @@
+"""Replay, round 20: a capture is read with each frame parsed once (not the record, then the frame
+again), into the same envelopes the capture's own reader gives; and a HAR's overlapping connections."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.audio_helpers import espeak_wav
+from tui.protocol import Envelope
+from tui.replay import ReplayError, load
+from tui.replay.lean import hydrated
+from tui.session.capture import CaptureError, iter_capture
+
+RT_TUI = [sys.executable, "-m", "tui"]
+
+# Lines the capture writes rarely or never, each read the same way by both readers.
+_ODD_LINES = [
+    # A time written as an integer, a frame whose type is not the record's, nested values.
+    b'{"seq":9001,"dir":"in","t":5,"wall":1,"type":"x.y","size":30,"frame":{"type":"other","n":[1,{"a":2}]}}\n',
+    # A lone surrogate escaped in the frame: the codec puts U+FFFD for it.
+    b'{"seq":9002,"dir":"in","t":5.5,"wall":1,"type":"a.b","size":22,"frame":{"type":"a.b","s":"\\ud800"}}\n',
+    # Deeper than the codec allows: the frame is kept, with no data.
+    b'{"seq":9003,"dir":"in","t":6,"wall":1,"type":"deep","size":1,"frame":{"type":"deep","d":'
+    + b"[" * 130
+    + b"]" * 130
+    + b"}}\n",
+    # A key of an export beside the frame, a spaced record (json.dumps' default), a fact's direction.
+    b'{"seq":9004,"dir":"out","t":7,"wall":1,"type":"a.b","size":5,"elided":"audio","frame":{"type":"a.b"}}\n',
+    b'{"seq": 9005, "dir": "in", "t": 8, "wall": 1, "type": "a.b", "size": 5, "frame": {"type": "a.b"}}\n',
+    b'{"seq":9006,"dir":"local","t":9,"wall":1,"type":"a.b","size":5,"frame":{"type":"a.b"}}\n',
+    # Blanks after the record, Infinity kept under `raw`, and a last line without its newline.
+    b'{"seq":9007,"dir":"in","t":10,"wall":1,"type":"a.b","size":5,"frame":{"type":"a.b"}}  \n',
+    b'{"seq":9008,"dir":"in","t":11,"wall":1,"type":"a.b","size":20,"raw":"{\\"type\\":\\"a.b\\",\\"v\\":Infinity}"}\n',
+    b'{"seq":9009,"dir":"in","t":12,"wall":1,"type":"a.b","size":5,"frame":{"type":"a.b","z":"\xc3\xa9"}}',
+]
+
+
+@pytest.fixture(scope="module")
+def real_capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A capture written by a real session (`rt-tui send --local`: audio both ways, transcripts,
+    facts), with the odd lines above after it."""
+    tmp = tmp_path_factory.mktemp("capture")
+    wav = espeak_wav("what is the weather like in Oslo", tmp / "q.wav")
+    env = {**os.environ, "RT_TUI_DATA_DIR": str(tmp / "data")}
+    env.pop("OPENAI_API_KEY", None)
+    done = subprocess.run([*RT_TUI, "send", str(wav), "--local"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (capture,) = (tmp / "data").glob("sessions/*/frames.jsonl")
+    path = tmp / "frames.jsonl"
+    path.write_bytes(capture.read_bytes() + b"".join(_ODD_LINES))
+    return path
+
+
+def _fields(env: Envelope) -> tuple[Any, ...]:
+    return (env.seq, env.direction, env.type, env.data, env.raw, env.mono, env.wall, env.binary, env.wire_size)
+
+
+def test_a_capture_loads_into_the_envelopes_the_capture_reader_gives(real_capture: Path) -> None:
+    expected = [_fields(env) for env in iter_capture(real_capture)]
+    assert {"input_audio_buffer.append", "response.output_audio.delta", "rt.connection"} <= {e[2] for e in expected}
+    assert [_fields(env) for env in load(real_capture).envelopes] == expected
+    lean = load(real_capture, lean=True).envelopes
+    assert [_fields(env) for env in hydrated(lean)] == expected  # what a replay plays
+    assert [env.seq for env in lean] == [e[0] for e in expected]
+
+
+@pytest.fixture
+def decoded_chars(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Characters of JSON text decoded while the test runs (json.loads and the frame codec alike)."""
+    counted = [0]
+    raw_decode = json.JSONDecoder.raw_decode
+
+    def counting(self: json.JSONDecoder, s: str, idx: int = 0) -> tuple[Any, int]:
+        counted[0] += len(s) - idx
+        return raw_decode(self, s, idx)
+
+    monkeypatch.setattr(json.JSONDecoder, "raw_decode", counting)
+    yield counted
+
+
+def test_loading_a_capture_parses_each_frame_once(real_capture: Path, decoded_chars: list[int]) -> None:
+    """The capture's reader parsed the whole record, then the frame's text again for its data: a
+    recording's every byte parsed twice before it played."""
+    size = real_capture.stat().st_size
+    load(real_capture, lean=True)
+    # Once, plus the headers again in the odd lines the capture's reader judges (and the sniffed first line).
+    assert size <= decoded_chars[0] < 1.15 * size
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"seq":2,"dir":"in","t":1,"wall":1,"type":"a.b","size":5,"frame":{"type":"a.b"}\n',  # a brace short
+        b'{"seq":2,"dir":"in","t":1,"wall":1,"type":"a.b","size":5,"frame":[1]}\n',  # not an object
+        b'{"seq":2,"dir":"up","t":1,"wall":1,"type":"a.b","size":5,"frame":{"type":"a.b"}}\n',
+        b'{"seq":"2","dir":"in","t":1,"wall":1,"type":"a.b","size":5,"frame":{"type":"a.b"}}\n',
+        b'{"seq":2,"dir":"in","t":true,"wall":1,"type":"a.b","size":5,"frame":{"type":"a.b"}}\n',
+        b'{"seq":2,"dir":"in","t":1,"wall":1,"type":"a.b","size":5,"frame":{"type":"a.b"}}}\n',
+        b'{"seq":2,"dir":"in","t":1,"wall":1,"type":"a.b","size":5,"frame":{"type":"a.b\xff"}}\n',
+    ],
+)
+def test_a_damaged_line_is_refused_as_the_capture_reader_refuses_it(tmp_path: Path, line: bytes) -> None:
+    first = b'{"seq":1,"dir":"in","t":0,"wall":1,"type":"a.b","size":5,"frame":{"type":"a.b"}}\n'
+    path = tmp_path / "frames.jsonl"
+    path.write_bytes(first + line + first.replace(b'"seq":1', b'"seq":3'))
+    with pytest.raises(CaptureError) as expected:
+        list(iter_capture(path))
+    for lean in (False, True):
+        with pytest.raises(ReplayError) as refused:
+            load(path, lean=lean)
+        assert str(refused.value) == str(expected.value)
+
+
+def test_a_last_line_cut_inside_its_frame_is_left_out_with_the_capture_reader_note(tmp_path: Path) -> None:
+    first = b'{"seq":1,"dir":"in","t":0,"wall":1,"type":"a.b","size":5,"frame":{"type":"a.b"}}\n'
+    path = tmp_path / "frames.jsonl"
+    path.write_bytes(first + first.replace(b'"seq":1', b'"seq":2')[:-4])
+    notes: list[str] = []
+    expected = [_fields(env) for env in iter_capture(path, on_cut_line=notes.append)]
+    recording = load(path, lean=True)
+    assert [_fields(env) for env in hydrated(recording.envelopes)] == expected
+    assert recording.notes == notes and "line 2 is cut short" in notes[0]
