@@ -4,12 +4,14 @@ send-keys, a busy app, a paste into a terminal without bracketed paste) act in t
 from __future__ import annotations
 
 import pytest
+from textual import events
 from textual._xterm_parser import XTermParser
 from textual.widgets import Input
 
 from tests.app_helpers import items, session_ready, wait_for
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
+from tui.widgets.message_input import one_line
 
 
 def terminal_burst(app: RtApp, data: str) -> None:
@@ -52,3 +54,32 @@ async def test_ctrl_v_pastes_the_apps_clipboard_on_one_line() -> None:
         await pilot.press("t", *"see ", "ctrl+v", *" ok")
         message = app.query_one("#message", Input)
         assert message.value == 'see { "type": "session.updated", "event_id": "evt_1" } ok'
+
+
+@pytest.mark.parametrize(
+    ("pasted", "typed"),
+    [
+        ("abc\x1b[", "abc"),  # a CSI cut off by the end of the paste (was `abc[`)
+        ("red \x1b[31", "red "),  # (was `red [31`)
+        ("\x1b[1mbold\x1b(B\x1b[m plain", "bold plain"),  # tput sgr0's ESC ( B (was `bold(B plain`)
+        ("a \x1b]0;my title", "a "),  # an OSC never ended (was `a 0;my title`)
+        ("a \x1b]0;title\nnext line", "a next line"),  # ended by its line: the next line stays
+        ("x\x1b7y\x1b8z", "xyz"),  # save and restore the cursor (was `x7y8z`)
+        ("\x9b31mred", "red"),  # the 8-bit CSI (was `31mred`)
+        ("stray \x1bword", "stray word"),  # a stray ESC before a word: the word stays whole
+        ("line\x1b[0m\n", "line"),
+    ],
+)
+def test_an_escape_sequence_goes_whole_even_cut_off(pasted: str, typed: str) -> None:
+    """Tester: a paste holding ESC [ without its end lost only the ESC: `[31` was typed."""
+    assert one_line(pasted) == typed
+
+
+async def test_a_paste_ending_inside_a_sequence_types_none_of_it() -> None:
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await pilot.press("t", *"say")
+        message = app.query_one("#message", Input)
+        message.post_message(events.Paste(" \x1b[1mhello\x1b(B\x1b[m world\x1b[3"))
+        await pilot.pause()
+        assert message.value == "say hello world"

@@ -7,8 +7,14 @@ import re
 from textual import events
 from textual.widgets import Input
 
-_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
-"""A terminal escape sequence (CSI, OSC, or a two-byte one) a pasted text may carry (colored output)."""
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI (colors): up to its final byte, or all of it that came
+    r"|(?:\x1b[]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c\n\r]*(?:\x07|\x1b\\|\x9c)?"  # OSC, DCS...: to its end
+    r"|\x1b(?:[ -/]+[0-~]?|[0-?@-Z\\-_])"  # ESC ( B (tput sgr0), ESC 7, ESC M...: not a word after a stray ESC
+)
+"""A terminal escape sequence a pasted text may carry (colored output, a title), whole: one cut off
+by the end of the paste, or by a line break for a string (OSC), goes too, not just its ESC (the
+rest of it, `[31` or `(B`, is no text of the message)."""
 _CONTROLS = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)])
 
 
@@ -20,8 +26,9 @@ def one_line(text: str) -> str:
     """`text` as one line of what it says: line breaks (and the blanks around them) and tabs as one
     space each, escape sequences and other control characters left out; the text's own first and
     last spaces kept (pasted between two words, they are what separates them)."""
-    joined = _LINE_BREAKS.sub(" ", text.strip("\r\n"))
-    return _ESCAPE_SEQUENCE.sub("", joined).replace("\t", " ").translate(_CONTROLS)
+    # Sequences first: one cut off by a line break ends there, not in the next line's words.
+    bare = _ESCAPE_SEQUENCE.sub("", text)
+    return _LINE_BREAKS.sub(" ", bare.strip("\r\n")).replace("\t", " ").translate(_CONTROLS)
 
 
 class MessageInput(Input):
