@@ -31,10 +31,9 @@ def one_line(text: str) -> str:
     return _LINE_BREAKS.sub(" ", bare.strip("\r\n")).replace("\t", " ").translate(_CONTROLS)
 
 
-class MessageInput(Input):
-    """Textual's `Input`, except that a paste keeps every line (Textual's keeps the first and drops
-    the rest without a word) and leaves out what a terminal would act on, and that its editing keys
-    (`ctrl+u`, `ctrl+w`, `backspace`, the arrows, `enter`) act in the order they were typed."""
+class InOrderInput(Input):
+    """Textual's `Input`, except that its editing keys (`ctrl+u`, `ctrl+w`, `backspace`, the arrows,
+    `home`, `end`, `enter`) act in the order they were typed, also in a burst of keys."""
 
     async def _on_key(self, event: events.Key) -> None:
         # Textual runs a widget's binding only once the key has bubbled up to the app, through each
@@ -49,6 +48,11 @@ class MessageInput(Input):
         event.prevent_default()  # Input's and Widget's handlers: the binding is the key's whole effect
         event.stop()  # and the app must not run it a second time
         await self.app.run_action(active.binding.action, self)
+
+
+class MessageInput(InOrderInput):
+    """The message input: a paste keeps every line (Textual's keeps the first and drops the rest
+    without a word) and leaves out what a terminal would act on; keys act in the order typed."""
 
     def action_paste(self) -> None:
         """`ctrl+v`: the app's own clipboard (what `y` copied: a frame's pretty JSON), on one line
