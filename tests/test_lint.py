@@ -363,7 +363,9 @@ def test_a_commit_that_looks_short_is_judged_by_the_server_s_answer_when_a_serve
     refused, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(speech(1)), commit(), commit_empty(1))
     assert rules(refused) == ["commit-too-short"]  # the server's error is part of it, not a second finding
     unanswered, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), append(speech(1)), commit())
-    assert unanswered == []  # the recording ends before the answer: nothing to say yet
+    # The recording ends before the answer: no answer will come, so the frames' count is said, and why.
+    assert rules(unanswered) == ["commit-too-short"]
+    assert "the server never answered this one: the recording ends" in unanswered[0].message
     client_only, _ = lint(append(speech(1)), commit())
     assert rules(client_only) == ["commit-too-short"]
 

@@ -39,6 +39,8 @@ MAX_VAD_ITEMS = 32
 MAX_REFUSED_WAITING = 4096
 """Appends (and items) refused for their audio whose `error` has not come yet (about 80 s of 20 ms chunks)."""
 _COMMIT_EMPTY = "input_audio_buffer_commit_empty"
+_CONNECTION_ENDED = frozenset({"closed", "failed"})
+"""`rt.connection` states after which the server answers nothing more on that connection."""
 
 _EXPECTED_WAV = {"pcm16": (24000, 16, 1), "pcmu": (8000, 8, 7), "pcma": (8000, 8, 6)}
 
@@ -49,6 +51,7 @@ class Turn:
     __slots__ = (
         "bytes",
         "first",
+        "last",
         "since",
         "all_zero",
         "zero_flagged",
@@ -69,6 +72,8 @@ class Turn:
         self.bytes = 0
         self.first: int | None = None
         """Journal index of the turn's first append."""
+        self.last: int | None = None
+        """Journal index of the turn's last append whose audio was buffered (or tagged), to name the span."""
         self.since = since
         """What began the turn, for messages: "the last commit", "the last clear", "the session began"."""
         self.all_zero = True
@@ -100,7 +105,8 @@ class PendingCommit:
         self.short: tuple[Turn, AudioFormat] | None = None
         """Without VAD, a commit of under 100 ms as the frames count it, awaiting the server's answer:
         a refusal confirms `commit-too-short`; a committed says the recording holds less audio than
-        was sent (a log that shortened its payloads), and nothing is said."""
+        was sent (a log that shortened its payloads), and nothing is said. No answer at all (the
+        connection or the recording ends first, see `InputRules.unanswered`): said, as never answered."""
         self.turn = turn
         """The audio appended before it, while it waits to be judged at the server's answer (under
         server VAD); None once judged (at sending, without VAD)."""
@@ -143,6 +149,7 @@ class InputRules:
             (Direction.IN, "input_audio_buffer.speech_stopped"): self._vad_announces,
             (Direction.IN, "input_audio_buffer.timeout_triggered"): self._vad_announces,
             (Direction.IN, "conversation.item.input_audio_transcription.failed"): self._failed,
+            (Direction.LOCAL, "rt.connection"): self._connection,
         }
 
     def reset(self) -> None:
@@ -166,6 +173,7 @@ class InputRules:
             turn.elided = True
             if turn.first is None:
                 turn.first = index
+            turn.last = index
             self._pace_of(env, index, audio_tag_bytes(audio), ctx.input_format)  # its tag says its size
             return
         problem = _audio_problem(audio)
@@ -209,6 +217,7 @@ class InputRules:
                 self._wav_append_again(index, turn.header_at)
         if turn.first is None:
             turn.first = index
+        turn.last = index
         turn.bytes += size
         if not fmt.is_pcm16:
             return  # silence, clipping, byte order and pace are PCM16 facts; G.711 bytes say nothing of them
@@ -292,6 +301,55 @@ class InputRules:
             + f"Append at least 100 ms ({MIN_COMMIT_MS * fmt.bytes_per_ms:,} bytes of {fmt.label}) before "
             "input_audio_buffer.commit.",
             tuple(i for i in (index, turn.first, turn.invalid_first) if i is not None),
+        )
+
+    def _connection(self, env: Envelope, index: int) -> None:
+        if env.data.get("state") in _CONNECTION_ENDED:
+            self.unanswered(index, text(env.data.get("message")))
+
+    def unanswered(self, end: int | None, said: str = "") -> None:
+        """Nothing more will answer our commits: the connection ended (`end` is its `rt.connection`
+        fact, `said` its message) or the recording did (None). A commit of under 100 ms still
+        waiting is said now (`commit-too-short`): "I committed and nothing happened" is the case a
+        developer asks about.
+
+        Under server VAD a commit is said only when its audio is known exactly (no VAD commit took
+        part of the buffer first): whatever VAD did next could only have left less."""
+        ctx = self.ctx
+        pending, self._pending = self._pending, deque()
+        for commit in pending:
+            if commit.short is not None:
+                turn, fmt = commit.short
+            elif commit.turn is not None and commit.vad_took is None and _known_short(commit.turn, ctx.input_format):
+                turn, fmt = commit.turn, ctx.input_format
+            else:
+                continue
+            self._too_short_unanswered(commit.index, turn, fmt, end, said)
+
+    def _too_short_unanswered(self, index: int, turn: Turn, fmt: AudioFormat, end: int | None, said: str) -> None:
+        """A commit of under 100 ms whose answer never came (the connection or the recording ended first)."""
+        ctx = self.ctx
+        if end is None:
+            where = "the recording ends"
+        else:
+            where = f"the connection ended ({ctx.name(end)}{': ' + plain(said, 200) if said else ''})"
+        appends = ""
+        if turn.first is not None and turn.last is not None:
+            appends = (
+                f", in {ctx.name(turn.first)}"
+                if turn.first == turn.last
+                else f", from {ctx.name(turn.first)} to {ctx.name(turn.last)}"
+            )
+        ctx.emit(
+            "commit-too-short",
+            f"{ctx.name(index)} commits {_appended(turn, fmt, ctx)}{appends}: the server needs at least 100 ms and "
+            f"refuses such a commit (input_audio_buffer_commit_empty); the server never answered this one: "
+            f"{where} before any input_audio_buffer.committed or error for it. No item was created from it and "
+            "nothing was transcribed: that is why nothing happened after the commit.",
+            _refused_fix(turn)
+            + f"Append at least 100 ms ({MIN_COMMIT_MS * fmt.bytes_per_ms:,} bytes of {fmt.label}) before "
+            "input_audio_buffer.commit.",
+            tuple(i for i in (index, turn.first, turn.last, turn.invalid_first, end) if i is not None),
         )
 
     def _clear(self, env: Envelope, index: int) -> None:
@@ -723,6 +781,11 @@ class InputRules:
             refused.popleft()
             return True
         return False
+
+
+def _known_short(turn: Turn, fmt: AudioFormat) -> bool:
+    """True when the frames say exactly how much `turn` buffered, and it is under 100 ms."""
+    return turn.vad_commit is None and not turn.elided and turn.bytes < MIN_COMMIT_MS * fmt.bytes_per_ms
 
 
 def _refusals(turn: Turn, ctx: Context) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from tui.journal import Journal, Pipeline, SessionFacts
-from tui.protocol import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope
+from tui.protocol import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, text
 
 from .config_rules import ConfigRules
 from .context import Context
@@ -79,6 +79,8 @@ class Linter:
         direction, etype = env.direction, env.type
         if direction is DIR_LOCAL:
             if etype == "rt.connection" and env.data.get("state") == "connecting":
+                # Whatever the last connection left unanswered never will be (read before the reset).
+                self._input.unanswered(index, text(env.data.get("message")))
                 ctx.applied_index = None
                 ctx.refresh()
                 for group in self._groups:
@@ -98,6 +100,14 @@ class Linter:
             self._server.unknown_server_event(env, index)
         elif direction is DIR_OUT:
             self._config.unknown_client_event(env, index)
+
+    def finish(self) -> None:
+        """The input ended: a recording read to its end (`rt-tui lint`, a replay played through).
+
+        Nothing will answer what still waits: a commit of too little audio the server never answered
+        is said now (`commit-too-short`). Calling it again adds nothing; new findings come from
+        `take_changes` as usual."""
+        self._input.unanswered(None)
 
     def take_changes(self) -> list[Finding]:
         """Findings made since the last call."""
@@ -130,4 +140,5 @@ def lint_envelopes(envelopes: Iterable[Envelope], journal: Journal | None = None
     linter = Linter(pipeline.journal)
     pipeline.add(linter)
     pipeline.ingest(envelopes)
+    linter.finish()
     return linter.findings

@@ -56,7 +56,8 @@ RULES: dict[str, Rule] = {
             "commit-too-short",
             _ERROR,
             "input_audio_buffer.commit with less than 100 ms appended since the last one (without turn detection), "
-            "or one the server refused with input_audio_buffer_commit_empty",
+            "or one the server refused with input_audio_buffer_commit_empty; with the server recorded, said when it "
+            "refuses it, or when the connection or the recording ends with it unanswered",
         ),
         Rule(
             "double-commit",
