@@ -128,3 +128,62 @@ def test_a_last_line_cut_inside_its_frame_is_left_out_with_the_capture_reader_no
     recording = load(path, lean=True)
     assert [_fields(env) for env in hydrated(recording.envelopes)] == expected
     assert recording.notes == notes and "line 2 is cut short" in notes[0]
+
+
+# -- a HAR's overlapping connections ------------------------------------------------------------
+
+GOLDEN_HAR = Path(__file__).parent / "golden" / "replay" / "devtools.har"
+
+
+def _overlapping_har(tmp_path: Path) -> Path:
+    """The golden DevTools HAR with a second Realtime connection opened 1 s after the first, while
+    the first is still open (it closes at 2 s): a page that opened two sockets."""
+    document = json.loads(GOLDEN_HAR.read_text())
+    first = next(e for e in document["log"]["entries"] if "_webSocketMessages" in e)
+    second = json.loads(json.dumps(first))
+    second["request"]["url"] = first["request"]["url"].replace("gpt-realtime", "gpt-realtime-mini")
+    for message in second["_webSocketMessages"]:
+        message["time"] = round(message["time"] + 1.0, 3)
+        if message["opcode"] == 1:
+            message["data"] = message["data"].replace("HAR0", "HBR0")
+    document["log"]["entries"].append(second)
+    path = tmp_path / "overlap.har"
+    path.write_text(json.dumps(document))
+    return path
+
+
+async def test_a_connection_played_late_says_so_first_and_as_a_notice_where_it_starts(tmp_path: Path) -> None:
+    """Its connecting row said it last, after the URL (cut at the pane's edge even at 200 columns),
+    and no notice said it at all: the replay looked like two sessions one after the other."""
+    from tests.app_helpers import notices, replay_shown
+    from tui.app import RtApp
+    from tui.config import Settings
+    from tui.replay import ReplayRequest
+    from tui.replay.sources import with_notes_as_facts
+
+    read = load(_overlapping_har(tmp_path), lean=True)
+    (note,) = read.notes
+    assert "connection 2 " in note and "0.988 s later than recorded" in note
+    shown = with_notes_as_facts(read)
+    envelopes = list(shown.envelopes)
+    at = [i for i, env in enumerate(envelopes) if env.data.get("state") == "connecting"][1]
+    assert (
+        envelopes[at]
+        .data["message"]
+        .startswith("opened while connection 1 was open, so played after it, 0.988 s late: connecting to wss://")
+    )
+    # The notice is in that connection, before its first frame; the recorded frames keep their seqs.
+    assert [env.type for env in envelopes[at : at + 4]] == [
+        "rt.connection",
+        "rt.connection",
+        "rt.replay",
+        "session.created",
+    ]
+    assert envelopes[at + 2].data["message"] == note and envelopes[at + 2].mono == envelopes[at].mono
+    assert [env.seq for env in envelopes if env.type != "rt.replay"] == [env.seq for env in read.envelopes]
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(shown))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay_shown(pilot, app)
+        assert ("Replay", note) in notices(app)
+        order = [frame.type for frame in app.journal]
+        assert order.index("rt.replay") == at + 2

@@ -35,7 +35,9 @@ wrong session. Connections are taken in the order they opened, at their recorded
 connections that do not overlap is exactly the time order of every frame. A connection that opened
 while the one before it was still open (a page that opened a second socket, React's double mount)
 plays right after that one's last frame: its frames keep their gaps and their `wall` times, its
-`connecting` fact says how much later than recorded it plays, and the recording's notes say so too.
+`connecting` fact says first how much later than recorded it plays (a log row is cut at the pane's
+edge, and a URL is long), and the recording's notes say so too: in the app, as a notice where that
+connection starts.
 The replay's clock therefore never goes back, starts at the earliest frame, and its duration is the
 time it takes to play every connection.
 
@@ -58,7 +60,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -114,9 +116,9 @@ class Recording:
     URLs) and the user's own keys (`user_secrets`)."""
     notes: list[str] = field(default_factory=list)
     """What a reader should know about the file (a last line cut short), one line each."""
-    said_in_frames: set[str] = field(default_factory=set)
-    """Those of `notes` that its frames say already (a HAR connection played late: its connecting
-    fact says so), which the app need not show again."""
+    placed: dict[str, int] = field(default_factory=dict)
+    """Those of `notes` that belong at a point of the recording rather than at its end (a HAR
+    connection played late: where it starts), each with the index of the envelope it follows."""
     rereadable: bool = True
     """False for a pipe or standard input: read once, it cannot be read again to bring back a
     payload the journal dropped from memory."""
@@ -532,8 +534,8 @@ def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
         )
         raise ReplayError(f"{path}: a HAR file without WebSocket messages: {count} none (nothing to replay)")
     envelopes, late = _timeline(connections)
-    recording = Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes + late)
-    recording.said_in_frames.update(late)
+    recording = Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes + list(late))
+    recording.placed.update(late)
     return recording
 
 
@@ -585,13 +587,14 @@ def _socket(entry: dict[str, Any], label: str, lean: bool) -> _Socket:
     return _Socket(label, start, messages)
 
 
-def _timeline(sockets: list[_Socket]) -> tuple[list[Envelope], list[str]]:
+def _timeline(sockets: list[_Socket]) -> tuple[list[Envelope], dict[str, int]]:
     """Every socket's envelopes on one clock, numbered in order (the module docstring says why each
-    connection is played whole, in the order they opened), and a note for each one played late."""
+    connection is played whole, in the order they opened), and a note for each one played late,
+    with the index of its `open` fact (the app shows the note there)."""
     order = sorted(sockets, key=lambda socket: math.inf if socket.start is None else socket.start)
     origin = order[0].start or 0.0
     envelopes: list[Envelope] = []
-    notes: list[str] = []
+    notes: dict[str, int] = {}
     cursor: float | None = None  # where the connection played before ends, on the replay's clock
     for number, socket in enumerate(order, start=1):
         start = socket.start if socket.start is not None else 0.0
@@ -601,15 +604,19 @@ def _timeline(sockets: list[_Socket]) -> tuple[list[Envelope], list[str]]:
         else:
             shift = max(0.0, cursor - start) if cursor is not None else 0.0
         connecting = f"connecting to {socket.label}"
+        note = ""
         if shift > 0 and socket.start is not None:
             late = _seconds(shift)
-            connecting += f" (opened while connection {number - 1} was open: played after it, {late} late)"
-            notes.append(
+            # Said first: the log's row is cut at the pane's edge, and most of a URL is past it.
+            connecting = f"opened while connection {number - 1} was open, so played after it, {late} late: {connecting}"
+            note = (
                 f"connection {number} ({socket.label}) opened at {_seconds(start - origin)}, while connection "
                 f"{number - 1} was still open: it is played after it, {late} later than recorded"
             )
         for state, message in (("connecting", connecting), ("open", f"connected to {socket.label}")):
             envelopes.append(_fact(len(envelopes) + 1, state, message, socket.label, start + shift, start))
+        if note:
+            notes[note] = len(envelopes) - 1  # after its `open` fact: in that connection, before its frames
         for env in socket.messages:
             envelopes.append(dataclasses.replace(env, seq=len(envelopes) + 1, mono=env.mono + shift))
         closed = "the recording ends here"
@@ -713,26 +720,39 @@ def _parse_or_empty(raw: str) -> dict[str, Any]:
 
 
 def with_notes_as_facts(recording: Recording) -> Recording:
-    """The recording with each note its frames do not say already (a last line cut short, records
-    left out) as a last local fact, which the app shows as a notice when playback reaches it:
-    printed on stderr, the note would be hidden behind the app's screen until it quits. (`--json`
-    and `lint` keep the file's own frames and say the notes on stderr.)"""
-    unsaid = [note for note in recording.notes if note not in recording.said_in_frames]
-    if not unsaid or not recording.envelopes:
-        return recording
-    last = recording.envelopes[-1]
-    facts = [
-        dataclasses.replace(
-            local_envelope("rt.capture" if recording.kind == "capture" else "rt.replay", note, notify=True),
-            seq=last.seq + number,
-            mono=last.mono,
-            wall=last.wall,
-        )
-        for number, note in enumerate(unsaid, start=1)
-    ]
+    """The recording with each note as a local fact, which the app shows as a notice when playback
+    reaches it: printed on stderr, the note would be hidden behind the app's screen until it quits.
+    A note of a point in the recording (`Recording.placed`: a HAR connection played late) goes
+    there; the others (a last line cut short, records left out) at the end. (`--json` and `lint`
+    keep the file's own frames and say the notes on stderr.)
+
+    A fact's `seq` follows the recording's last: the recording's own frames keep theirs, which
+    `lint` and `--json` name them by (so a placed fact's is out of order, as an rt-tui note may be)."""
     envelopes = recording.envelopes
-    if isinstance(envelopes, Frames):
-        joined = envelopes.copy()  # the columns copied, not an envelope made of each frame
-        joined.extend(facts)
-        return dataclasses.replace(recording, envelopes=joined)
-    return dataclasses.replace(recording, envelopes=[*envelopes, *facts])
+    if not recording.notes or not envelopes:
+        return recording
+    last = envelopes[-1]
+    kind = "rt.capture" if recording.kind == "capture" else "rt.replay"
+    after: dict[int, list[Envelope]] = {}
+    for number, note in enumerate(recording.notes, start=1):
+        at = recording.placed.get(note, len(envelopes) - 1)
+        there = envelopes[at]
+        fact = dataclasses.replace(
+            local_envelope(kind, note, notify=True), seq=last.seq + number, mono=there.mono, wall=there.wall
+        )
+        after.setdefault(at, []).append(fact)
+    if list(after) == [len(envelopes) - 1]:
+        if isinstance(envelopes, Frames):
+            joined = envelopes.copy()  # the columns copied, not an envelope made of each frame
+            joined.extend(after[len(envelopes) - 1])
+            return dataclasses.replace(recording, envelopes=joined)
+        return dataclasses.replace(recording, envelopes=[*envelopes, *after[len(envelopes) - 1]])
+    woven = _woven(envelopes, after)
+    return dataclasses.replace(recording, envelopes=Frames(woven) if isinstance(envelopes, Frames) else list(woven))
+
+
+def _woven(envelopes: Sequence[Envelope], after: dict[int, list[Envelope]]) -> Iterator[Envelope]:
+    """`envelopes` with the facts of `after` following the envelope at each index (a lean one stays lean)."""
+    for index, env in enumerate(envelopes):
+        yield env
+        yield from after.get(index, ())
