@@ -163,10 +163,9 @@ def test_a_new_connection_after_an_unanswered_short_commit_says_it_once(
     assert f"the connection ended (rt.connection #{second[0]['seq']}: connecting to simulator" in found.message
 
 
-async def test_under_server_vad_a_short_commit_never_answered_is_said_and_an_answered_one_as_before(
-    tmp_path: Path,
-) -> None:
-    """Own logging (one event per line, with its direction) of a session with the simulator's VAD on."""
+async def _vad_log(pcm: bytes, answer: str) -> list[dict[str, Any]]:
+    """Own logging (one event per line, with its direction) of a session with the simulator's VAD
+    on: `pcm` appended in 100 ms chunks, then committed, up to the server's `answer`."""
     log: list[dict[str, Any]] = []
 
     async def out(ws: Any, event: dict[str, Any]) -> None:
@@ -176,9 +175,17 @@ async def test_under_server_vad_a_short_commit_never_answered_is_said_and_an_ans
     async with running_simulator() as simulator, client(simulator.url) as ws:
         await out(ws, session_patch(vad=True))
         log += [{"direction": "in", "event": e} for e in await recv_until(ws, "session.updated")]
-        await out(ws, {"type": "input_audio_buffer.append", "audio": b64(speech(40))})
+        for start in range(0, len(pcm), 4800):
+            await out(ws, {"type": "input_audio_buffer.append", "audio": b64(pcm[start : start + 4800])})
         await out(ws, {"type": "input_audio_buffer.commit"})
-        log += [{"direction": "in", "event": e} for e in await recv_until(ws, "error")]
+        log += [{"direction": "in", "event": e} for e in await recv_until(ws, answer)]
+    return log
+
+
+async def test_under_server_vad_a_short_commit_never_answered_is_said_and_an_answered_one_as_before(
+    tmp_path: Path,
+) -> None:
+    log = await _vad_log(speech(40), "error")
     assert log[-1]["event"]["error"]["code"] == "input_audio_buffer_commit_empty"
     whole = lint_envelopes(load(_write(tmp_path / "whole.jsonl", log)).envelopes, Journal())
     [answered] = _too_short(whole)
@@ -188,6 +195,19 @@ async def test_under_server_vad_a_short_commit_never_answered_is_said_and_an_ans
     [unanswered] = _too_short(cut)
     assert "only 40 ms of audio" in unanswered.message
     assert "the server never answered this one: the recording ends" in unanswered.message
+
+
+async def test_under_server_vad_the_audio_of_a_commit_never_answered_is_still_judged(tmp_path: Path) -> None:
+    """Under VAD a commit's audio is judged at the server's answer; when none comes, at the end."""
+    log = await _vad_log(bytes(24000 * 2), "input_audio_buffer.committed")  # 1 s of digital silence
+    whole = lint_envelopes(load(_write(tmp_path / "whole.jsonl", log)).envelopes, Journal())
+    [answered] = [f for f in whole if f.rule == "silent-audio"]
+    assert answered.message.startswith("input_audio_buffer.commit #") and "never answered" not in answered.message
+    commit = next(i for i, line in enumerate(log) if line["event"]["type"] == "input_audio_buffer.commit")
+    cut = lint_envelopes(load(_write(tmp_path / "cut.jsonl", log[: commit + 1])).envelopes, Journal())
+    assert [f.rule for f in cut] == ["silent-audio"]
+    assert ", which the server never answered, commits 1.0 s of audio that is all zeros" in cut[0].message
+    assert cut[0].frames[:2] == answered.frames[:2]  # the commit, then the first append
 
 
 async def test_the_proxy_says_it_when_the_server_drops_the_client_after_a_short_commit(tmp_path: Path) -> None:

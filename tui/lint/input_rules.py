@@ -314,17 +314,23 @@ class InputRules:
         developer asks about.
 
         Under server VAD a commit is said only when its audio is known exactly (no VAD commit took
-        part of the buffer first): whatever VAD did next could only have left less."""
+        part of the buffer first): whatever VAD did next could only have left less. A longer one
+        under VAD, judged at its answer, has its audio judged now (silent, byte-swapped, clipped), as
+        a commit without VAD has at sending."""
         ctx = self.ctx
         pending, self._pending = self._pending, deque()
         for commit in pending:
+            turn = commit.turn
             if commit.short is not None:
-                turn, fmt = commit.short
-            elif commit.turn is not None and commit.vad_took is None and _known_short(commit.turn, ctx.input_format):
-                turn, fmt = commit.turn, ctx.input_format
-            else:
-                continue
-            self._too_short_unanswered(commit.index, turn, fmt, end, said)
+                self._too_short_unanswered(commit.index, *commit.short, end, said)
+            elif turn is None or commit.vad_took is not None:
+                continue  # judged at sending, or its audio went to server VAD's commit (judged there)
+            elif _known_short(turn, ctx.input_format):
+                self._too_short_unanswered(commit.index, turn, ctx.input_format, end, said)
+            elif ctx.input_format.is_pcm16 and turn.bytes and not turn.elided and not turn.zero_flagged:
+                subject = f"{ctx.name(commit.index)}, which the server never answered, commits"
+                frames = tuple(i for i in (commit.index, turn.first) if i is not None)
+                self._judge_pcm(subject, frames, turn.bytes, ctx.input_format, turn.all_zero, turn.sampler)
 
     def _too_short_unanswered(self, index: int, turn: Turn, fmt: AudioFormat, end: int | None, said: str) -> None:
         """A commit of under 100 ms whose answer never came (the connection or the recording ended first)."""
