@@ -83,3 +83,14 @@ async def test_a_paste_ending_inside_a_sequence_types_none_of_it() -> None:
         message.post_message(events.Paste(" \x1b[1mhello\x1b(B\x1b[m world\x1b[3"))
         await pilot.pause()
         assert message.value == "say hello world"
+
+
+async def test_a_draft_left_with_escape_is_continued_not_replaced() -> None:
+    """Tester: `t`, `my draft`, Esc, `t`, `zz` left `zz`: the input selected its text on focus."""
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t", *"my draft", "escape")
+        message = app.query_one("#message", Input)
+        assert app.focused is not message
+        await pilot.press("t", *"zz")
+        assert message.value == "my draftzz"

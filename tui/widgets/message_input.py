@@ -52,7 +52,13 @@ class InOrderInput(Input):
 
 class MessageInput(InOrderInput):
     """The message input: a paste keeps every line (Textual's keeps the first and drops the rest
-    without a word) and leaves out what a terminal would act on; keys act in the order typed."""
+    without a word) and leaves out what a terminal would act on; keys act in the order typed; a
+    draft left with `Esc` is there to go on with when `t` comes back to it."""
+
+    def _on_mount(self, event: events.Mount) -> None:
+        # Input selects all its text when focused: the first key typed after `Esc` then `t`
+        # replaced the draft, which had looked kept.
+        self.select_on_focus = False
 
     def action_paste(self) -> None:
         """`ctrl+v`: the app's own clipboard (what `y` copied: a frame's pretty JSON), on one line
