@@ -94,3 +94,35 @@ async def test_a_draft_left_with_escape_is_continued_not_replaced() -> None:
         assert app.focused is not message
         await pilot.press("t", *"zz")
         assert message.value == "my draftzz"
+
+
+@pytest.mark.parametrize(
+    ("burst", "sent", "left"),
+    [
+        ("red\rblue\r", ["red", "blue"], ""),  # was `red`, then `redblue`
+        ("one\rtwo", ["one"], "two"),  # `two` was lost with the input emptied after the send
+    ],
+)
+async def test_enter_in_a_burst_sends_each_message_and_keeps_what_follows(
+    simulator_url: str, burst: str, sent: list[str], left: str
+) -> None:
+    """Helper: the input was emptied by the app once the message was sent, after the keys behind
+    Enter had been typed: they went out with it, or were lost."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        terminal_burst(app, "t" + burst)
+        await wait_for(pilot, lambda: len(items(app, "user")) == len(sent), 10, "the messages to be sent")
+        assert [item.text for item in items(app, "user")] == sent
+        assert app.query_one("#message", Input).value == left
+
+
+async def test_a_message_that_cannot_be_sent_stays_in_the_input() -> None:
+    """Not connected: Enter says so and the text stays, ahead of what was typed after it."""
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        terminal_burst(app, "thello\r more")
+        message = app.query_one("#message", Input)
+        await wait_for(pilot, lambda: message.value == "hello more", 5, "the text put back")
+        assert message.cursor_position == len("hello more")
+        assert any("not connected" in str(n.message) for n in app._notifications)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     pass
 from tui.session import FRAMES, CaptureWriter, ConnectionFailed, RealtimeSession, TargetError, new_session_dir
 from tui.widgets import RecorderState
+from tui.widgets.message_input import MessageInput
 
 from .base import AppBase
 from .voice import CutTurn, TurnMode, TurnNotSent, VoiceError
@@ -434,6 +435,8 @@ class LiveSession(AppBase):
             return
         if self.session is None or not self.session.is_open:
             self.say("not connected: the message was not sent", severity="warning")
+            if isinstance(event.input, MessageInput):
+                event.input.restore(event.value)  # kept to send once connected
             return
         self.voice.interrupt_playback()
         self.session.send(
@@ -443,7 +446,6 @@ class LiveSession(AppBase):
             }
         )
         self.session.send({"type": "response.create"})
-        event.input.value = ""
 
     def action_focus_input(self) -> None:
         """Move the focus to the message input (space then types spaces), before the next key is

@@ -60,6 +60,18 @@ class MessageInput(InOrderInput):
         # replaced the draft, which had looked kept.
         self.select_on_focus = False
 
+    async def action_submit(self) -> None:
+        """Enter: hand the text over and empty the input at once, so the keys typed after Enter in
+        the same burst start the next message (emptied later, by whoever took the text, they were
+        sent with this one or lost). Whoever cannot use the text puts it back (see `restore`)."""
+        value, self.value = self.value, ""
+        self.post_message(self.Submitted(self, value, None))
+
+    def restore(self, text: str) -> None:
+        """Put back a submitted `text` that could not be sent, before whatever was typed since."""
+        self.value = text + self.value
+        self.cursor_position = len(self.value)
+
     def action_paste(self) -> None:
         """`ctrl+v`: the app's own clipboard (what `y` copied: a frame's pretty JSON), on one line
         as a terminal's paste is (Textual's inserted its line breaks into the one-line input)."""
