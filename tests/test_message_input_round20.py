@@ -126,3 +126,18 @@ async def test_a_message_that_cannot_be_sent_stays_in_the_input() -> None:
         await wait_for(pilot, lambda: message.value == "hello more", 5, "the text put back")
         assert message.cursor_position == len("hello more")
         assert any("not connected" in str(n.message) for n in app._notifications)
+
+
+async def test_escape_in_a_burst_leaves_the_input_before_the_next_key() -> None:
+    """Helper: `t` `hi` Esc `f` reaching the app at once typed `hif` and opened no filter: Esc's
+    binding ran, and moved the focus, only after `f` had been typed."""
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        assert app._driver is not None
+        for key, character in [("t", "t"), ("h", "h"), ("i", "i"), ("escape", None), ("f", "f"), ("x", "x")]:
+            app._driver.process_message(events.Key(key, character))
+        message = app.query_one("#message", Input)
+        await wait_for(pilot, lambda: app.filter_bar.has_focus_within, 5, "the filter bar to take the focus")
+        await pilot.pause()
+        assert message.value == "hi"
+        assert app.query_one("#filter-bar Input", Input).value == "x"

@@ -66,8 +66,9 @@ VIEWS_MAX_INTERVAL = 0.2
 SESSIONS = Binding.Group("Session")
 """The proxy's `<` and `>`: one footer entry for the two keys that switch between its sessions."""
 
-_FOCUS_MOVING = frozenset({"focus_input", "filter", "find"})
-"""Actions that move the focus to a text input: run on the app's own turn (see `_move_focus_now`)."""
+_FOCUS_MOVING = frozenset({"focus_input", "filter", "find", "leave_input"})
+"""Actions that move the focus to a text input, or out of one (Esc): run on the app's own turn (see
+`_move_focus_now`)."""
 
 _TOASTED = frozenset({"error", "rt.malformed", "rt.client_error", "rt.capture", "rt.audio", "rt.refused", "rt.replay"})
 """Frame types `_react_to` may raise a notice for; every other frame is passed over at once."""
@@ -264,8 +265,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         await super().on_event(event)
 
     async def _move_focus_now(self, event: events.Key) -> bool:
-        """Run a binding that moves the focus to a text input (`t`, `f`, `/`) before the next key
-        is dispatched; True when it ran.
+        """Run a binding that moves the focus to a text input (`t`, `f`, `/`), or out of one (Esc),
+        before the next key is dispatched; True when it ran.
 
         Textual forwards a key to the focused widget and runs an app binding only once the key has
         bubbled back, so keys typed right after `t` (a burst, a paste) were already on their way to
@@ -273,7 +274,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         nothing. Run here, the action moves the focus (synchronously) before the app forwards the
         next key. A key the focused widget would type (an input's own letters) is left to it.
         """
-        if not event.is_printable:
+        if not event.is_printable and event.key != "escape":
             return False  # arrows, End, ctrl keys: never one of these (and the lookup below is not free)
         active = self.screen.active_bindings.get(event.key)
         if active is None or active.node is not self or not active.enabled:
