@@ -12,19 +12,25 @@ are the same as `iter_capture_lines` gives, line for line.
 
 from __future__ import annotations
 
-import json
+import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from tui.protocol import DIR_IN, DIR_OUT, Envelope, parse
 from tui.protocol.records import FRAME_KEY
 
-_HEADER_KEYS = frozenset(("seq", "dir", "t", "wall", "type", "size"))
-"""The fields before an embedded frame, and the only ones: a line with any other goes the long way."""
+_INTEGER = rb"-?(?:0|[1-9][0-9]*)"
+_NUMBER = _INTEGER + rb"(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_HEADER = re.compile(
+    rb'\{"seq":(' + _INTEGER + rb'),"dir":"(in|out)","t":(' + _NUMBER + rb'),"wall":(' + _NUMBER + rb")"
+    rb',"type":"([^"\\\x00-\x1f]*)","size":(' + _INTEGER + rb")" + FRAME_KEY.encode()
+)
+"""The fields before an embedded frame as the capture writes them (`tui.protocol.records`), and no
+others, in JSON's own syntax (a type with an escape, a key more or a blank: the long way). Matched
+rather than parsed: json.loads of the header cost more than a whole audio frame's parse."""
 
-_FRAME_KEY = FRAME_KEY.encode()
-
-_WAYS = {DIR_IN.value: DIR_IN, DIR_OUT.value: DIR_OUT}
+_WAYS = {DIR_IN.value.encode(): DIR_IN, DIR_OUT.value.encode(): DIR_OUT}
 """The directions a frame can have (a local fact's data is its `info`, never a frame: the long way)."""
 
 
@@ -62,39 +68,27 @@ def embedded_envelope(line: bytes) -> Envelope | None:
     the frame as its last member, so it is valid JSON exactly when both parts are, and the reader
     takes the same fields from it and the frame's data from the same text with the same `parse`.
     """
-    if not line.startswith(b'{"seq":'):
-        return None  # every record starts so; also settles the encoding json would guess from it
     if line.endswith(b"}\n"):
         end = -2
     elif line.endswith(b"}"):
         end = -1  # a last line without its newline, whole (a cut one fails to parse below)
     else:
         return None
-    start = line.find(_FRAME_KEY)
-    if start < 0:
+    header = _HEADER.match(line)
+    if header is None:
         return None
+    seq, direction, t, wall, etype, size = header.groups()
+    mono, when = float(t), float(wall)  # a JSON integer too: the reader's float() of json's int
+    if not (math.isfinite(mono) and math.isfinite(when)):
+        return None  # an integer past a float's range, which the reader's float() refuses
     try:
-        header = json.loads(line[:start] + b"}")
+        number, wire_size, name = int(seq), int(size), etype.decode("utf-8")
         # Decoded straight from the line (one copy of the frame's text, not a line's then a slice's).
-        raw = str(memoryview(line)[start + len(_FRAME_KEY) : end], "utf-8")
+        raw = str(memoryview(line)[header.end() : end], "utf-8")
         data = parse(raw)
-    except (ValueError, RecursionError):  # FrameError and UnicodeDecodeError are ValueErrors
+    except (ValueError, RecursionError):  # FrameError, UnicodeDecodeError, int()'s digit limit
         return None
-    if not isinstance(header, dict) or header.keys() != _HEADER_KEYS:
-        return None
-    seq, direction, t, wall, etype, size = (header[key] for key in ("seq", "dir", "t", "wall", "type", "size"))
-    if not (
-        type(seq) is int
-        and type(size) is int
-        and type(etype) is str
-        and type(t) in (int, float)
-        and type(wall) in (int, float)
-    ):
-        return None
-    way = _WAYS.get(direction) if type(direction) is str else None
-    if way is None:
-        return None
-    return Envelope(seq, way, etype, data, raw, mono=float(t), wall=float(wall), binary=None, wire_size=size)
+    return Envelope(number, _WAYS[direction], name, data, raw, mono, when, None, wire_size)
 
 
 __all__ = ["embedded_envelope", "iter_capture_lines"]
