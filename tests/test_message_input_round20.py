@@ -141,3 +141,13 @@ async def test_escape_in_a_burst_leaves_the_input_before_the_next_key() -> None:
         await pilot.pause()
         assert message.value == "hi"
         assert app.query_one("#filter-bar Input", Input).value == "x"
+
+
+async def test_the_filter_bar_takes_editing_keys_in_a_burst_in_order() -> None:
+    """Helper: `f` `type:errx` backspace `or` in one burst gave `type:errxo`."""
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        terminal_burst(app, "ftype:errx\x7for")
+        bar_input = app.query_one("#filter-bar Input", Input)
+        await wait_for(pilot, lambda: len(bar_input.value) >= len("type:error"), 5, "the query typed")
+        assert bar_input.value == "type:error"

@@ -13,6 +13,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
+from tui.widgets.message_input import InOrderInput
+
 from .key_footer import KeyFooter
 from .log_format import counted
 
@@ -80,7 +82,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             with AudioChoice(id="audio"):
                 yield RadioButton("keep audio (the frames whole, as on the wire)", value=True, id="keep")
                 yield RadioButton("replace audio by a size tag (small files)", id="tag")
-            yield Input(self.default_path, id="path")
+            yield InOrderInput(self.default_path, id="path")
             with Horizontal():
                 yield Button("Export", variant="primary", id="export")
                 yield Button("Cancel", id="cancel")

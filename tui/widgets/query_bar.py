@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tui.journal import Family, Finder, Journal, Query, QueryError
+from tui.widgets.message_input import InOrderInput
 
 FAMILY_LABELS = {
     Family.SESSION: "session",
@@ -89,7 +90,7 @@ class QueryBar(Vertical):
         """The status line shows what the app keeps current (see `set_status`)."""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self.placeholder, compact=True)
+        yield InOrderInput(placeholder=self.placeholder, compact=True)
         yield BarStatus(classes="query-bar--status")
 
     @property
