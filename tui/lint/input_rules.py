@@ -304,7 +304,7 @@ class InputRules:
         )
 
     def _connection(self, env: Envelope, index: int) -> None:
-        if env.data.get("state") in _CONNECTION_ENDED:
+        if text(env.data.get("state")) in _CONNECTION_ENDED:  # text: a hand-written log's state may be anything
             self.unanswered(index, text(env.data.get("message")))
 
     def unanswered(self, end: int | None, said: str = "") -> None:
