@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
 from tui.conversation import Conversation
@@ -597,3 +601,32 @@ def test_a_quoted_id_is_matched_as_it_is_and_an_unquoted_one_as_a_glob() -> None
     assert matching(term("item", "it*")) == [0]
     assert matching(term("item", "i[t]")) == [2]
     assert matching("item:it*") == [0, 1]  # typed bare: a glob, as the README says
+
+
+@pytest.mark.parametrize(
+    "audio",
+    ["data:audio/wav;base64,UklGRiQAAABXQVZFZm10IBAAAAABAAEA", "AAAA-_AAAAAAAAAAAAAAAAAA", "not base64, words!!"],
+)
+def test_an_export_without_audio_keeps_audio_that_is_not_base64_so_it_lints_the_same(
+    tmp_path: Path, audio: str
+) -> None:
+    """Reviewer: any string in an audio field became a size tag, so `invalid-base64-audio` (a data
+    URL, URL-safe base64, text) was gone from an export without audio, which the README says lints
+    as the session it came from. Such audio is kept whole: the server refused it, it is no payload."""
+    from tests.lint_helpers import ga_created
+    from tui.journal.export import export_jsonl
+
+    pipeline = Pipeline()
+    pipeline.ingest([ga_created(vad=False), sent("input_audio_buffer.append", audio=audio)])
+    whole, bare = tmp_path / "whole.jsonl", tmp_path / "bare.jsonl"
+    export_jsonl(pipeline.journal, range(2), whole, keep_audio=True)
+    export_jsonl(pipeline.journal, range(2), bare, keep_audio=False)
+
+    def linted(path: Path) -> list[str]:
+        rt_tui = str(Path(sys.executable).parent / "rt-tui")
+        done = subprocess.run([rt_tui, "lint", "--json", str(path)], capture_output=True, text=True, timeout=60)
+        return sorted(json.loads(line)["rule"] for line in done.stdout.splitlines())
+
+    assert "invalid-base64-audio" in linted(whole)
+    assert linted(bare) == linted(whole)
+    assert json.loads(bare.read_text().splitlines()[1])["frame"]["audio"] == audio

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from tui.protocol import DIR_LOCAL, Envelope, strict_json
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.records import capture_line, embedded_frame, line_seq, record_header
+from tui.protocol.redact import looks_base64
 from tui.protocol.summary import audio_tag
 
 from .store import Frame, Journal
@@ -120,13 +121,19 @@ def _parsed(raw: str) -> dict[str, Any]:
 
 
 def _tag_audio(value: Any) -> Any:
-    """A parsed frame with every base64 audio payload replaced by its size tag."""
+    """A parsed frame with every base64 audio payload replaced by its size tag; audio that is not
+    base64 (a data URL, text) stays whole: the linter must find it again in the export, and the
+    server refused it, so it never was the session's audio."""
     if isinstance(value, dict):
         etype = value.get("type")
         audio_field = AUDIO_FIELDS.get(etype) if isinstance(etype, str) else None
         out: dict[str, Any] = {}
         for key, item in value.items():
-            if isinstance(item, str) and (key == audio_field or (key == "audio" and len(item) > 16)):
+            if (
+                isinstance(item, str)
+                and (key == audio_field or (key == "audio" and len(item) > 16))
+                and looks_base64(item)
+            ):
                 out[key] = audio_tag(item)
             else:
                 out[key] = _tag_audio(item)

@@ -25,9 +25,11 @@ characters happen to be letters and digits (a hex digest, a word-less error mess
 _BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=]*")
 
 
-def _base64_ends(value: str) -> bool:
-    """Whether `value` begins and ends as base64 does: audio that is not (a data URL, text) is shown
-    as it is, cut, so the detail view shows what the linter's finding about it quotes."""
+def looks_base64(value: str) -> bool:
+    """Whether `value` begins and ends as base64 does, with no URL-safe character anywhere: audio
+    that is not (a data URL, text) is kept as it is where audio is tagged (cut in the detail view,
+    whole in an export), so what the linter's finding about it quotes is still there to see and to
+    lint again."""
     return (
         _BASE64_TEXT.fullmatch(value, 0, min(len(value), 64)) is not None
         and _BASE64_TEXT.fullmatch(value, max(0, len(value) - 64)) is not None
@@ -46,7 +48,7 @@ def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, _key: str = "") 
             if (
                 isinstance(item, str)
                 and (key == audio_field or (key == "audio" and len(item) > 16))
-                and _base64_ends(item)
+                and looks_base64(item)
             ):
                 out[key] = audio_tag(item)
             else:
