@@ -17,8 +17,10 @@ import pytest
 
 from tests.journal_helpers import Clock, received, sent
 from tests.lint_helpers import b64, ga_created, lint, of_rule, speech
+from tui.journal import Pipeline
+from tui.journal.export import export_jsonl
 from tui.protocol import Envelope, local_envelope
-from tui.protocol.summary import audio_tag, audio_tag_bytes
+from tui.protocol.summary import audio_size_tag, audio_tag, audio_tag_bytes
 from tui.session.capture import CaptureWriter
 
 RT_TUI = str(Path(sys.executable).parent / "rt-tui")
@@ -187,3 +189,28 @@ def test_rt_tui_lint_reports_it_from_a_capture_file(tmp_path: Path) -> None:
     done = subprocess.run([RT_TUI, "lint", "--json", str(folder)], capture_output=True, text=True, timeout=60)
     findings = [json.loads(line) for line in done.stdout.splitlines()]
     assert [f["rule"] for f in findings if f["rule"] == "audio-rate-mismatch"] == ["audio-rate-mismatch"], done.stderr
+
+
+def test_an_audio_tag_is_read_back_within_the_pace_meters_tolerance_at_every_size() -> None:
+    """Reviewer: the size alone (`1.2 KB`) read 1,280 bytes back as 1,229, 4% off: outside the pace
+    meter's 3%, so an export without audio lost `audio-rate-mismatch` for 40 ms chunks of 16 kHz.
+    The tag's length narrows it: every size to 200 KB, then a sample to 20 MB, within 2.2%."""
+    for size in [*range(1024, 200_000), *range(200_000, 20_000_000, 9_973)]:
+        said = audio_tag_bytes(audio_size_tag(size))
+        assert said is not None and abs(said - size) <= 0.022 * size, (size, said)
+
+
+def test_an_export_without_audio_of_40_ms_chunks_at_16_khz_lints_the_rate_mismatch(tmp_path: Path) -> None:
+    clock = Clock()
+    chunk = speech(80)[: 16000 * 40 // 1000 * 2]  # 1,280 bytes: `[audio 1.2 KB · 26 ms]`
+    frames = [stamped(ga_created(vad=True), clock.tick())]
+    for _ in range(200):  # 8 s, one 40 ms append every 40 ms
+        clock.now += 0.040
+        frames.append(stamped(sent("input_audio_buffer.append", audio=b64(chunk)), clock.now))
+    pipeline = Pipeline()
+    pipeline.ingest(frames)
+    bare = tmp_path / "bare.jsonl"
+    export_jsonl(pipeline.journal, range(len(frames)), bare, keep_audio=False)
+    assert "[audio 1.2 KB · 26 ms]" in bare.read_text()
+    done = subprocess.run([RT_TUI, "lint", "--json", str(bare)], capture_output=True, text=True, timeout=60)
+    assert "audio-rate-mismatch" in [json.loads(line)["rule"] for line in done.stdout.splitlines()], done.stderr

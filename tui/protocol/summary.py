@@ -85,12 +85,24 @@ def is_audio_tag(value: object) -> bool:
 
 
 def audio_tag_bytes(tag: object) -> int | None:
-    """The audio bytes an `audio_tag` stands for (exact under 1 KB, to 0.1 KB above), or None for
-    text that is no such tag."""
+    """The audio bytes an `audio_tag` stands for, or None for text that is no such tag: exact under
+    1 KB; above, the middle of the bytes both its size (to 0.1 KB) and its length (to the ms, or
+    to 10 ms from a second on) allow, within 2.2% (the size alone was 4.7% off: 1,280 bytes, `1.2 KB`,
+    read as 1,229, which put a 16 kHz stream of 40 ms appends outside the pace meter's 3%)."""
     if not isinstance(tag, str) or not is_audio_tag(tag):
         return None
-    size, unit = tag[len("[audio ") :].split(" ", 2)[:2]
-    return round(float(size) * 1024) if unit == "KB" else int(size)
+    size, unit, _, length, length_unit = tag[len("[audio ") : -1].split(" ")
+    if unit == "B":
+        return int(size)
+    kilobytes = float(size)
+    low, high = (kilobytes - 0.05) * 1024, (kilobytes + 0.05) * 1024
+    # `26 ms` is 26 ms and a part (the bytes // 48); `1.59 s` is 1,585 to 1,594 ms (rounded).
+    if length_unit == "s":
+        first_ms, past_ms = float(length) * 1000 - 5, float(length) * 1000 + 5
+    else:
+        first_ms, past_ms = float(length), float(length) + 1
+    low, high = max(low, first_ms * 48), min(high, past_ms * 48 - 1)
+    return round((low + high) / 2) if low <= high else round(kilobytes * 1024)  # a tag edited by hand
 
 
 def quote(value: str, limit: int = MAX_QUOTE) -> str:
