@@ -147,3 +147,64 @@ def test_at_80_by_24_the_recorder_shows_its_hint_and_quitting_closes_the_session
     assert "closed_by" not in closed[-1]["info"]  # set only for a close the server (or the network) made
     sent = [r["type"] for r in records if r["dir"] == "out"]
     assert "input_audio_buffer.commit" not in sent and "response.create" not in sent
+
+
+def paste(tmux: Tmux, text: str, tmp_path: Path) -> None:
+    """Paste `text` into the app as a terminal does, inside bracketed-paste markers (`-p`)."""
+    source = tmp_path / "paste.txt"
+    source.write_bytes(text.encode())
+    subprocess.run(["tmux", "load-buffer", "-b", tmux.name, str(source)], check=True)
+    subprocess.run(["tmux", "paste-buffer", "-p", "-d", "-b", tmux.name, "-t", tmux.name], check=True)
+
+
+def test_a_colored_two_line_paste_is_one_line_of_text_in_the_message_input(tmp_path: Path, tmux: Tmux) -> None:
+    """Helpers: Textual's parser made keys of what followed an ESC inside a paste, Enter included:
+    this paste sent `^[31mdisk full^[0m` before the rest arrived. Now the input holds the one line,
+    and only Enter sends it: the capture's one message is that line."""
+    mic = tmp_path / "mic.fifo"
+    with FifoFeeder(mic):
+        env = (
+            f"env -u OPENAI_API_KEY ALSA_CONFIG_PATH={FAKE_ALSA_CONF} RT_MIC_FILE={mic} "
+            f"RT_SPK_FILE=/dev/null RT_TUI_DATA_DIR={tmp_path / 'data'} TERM=xterm-256color"
+        )
+        tmux.start(f"{env} {RT_TUI} --no-playback; echo {EXITED}; sleep 30", width=120, height=32)
+        tmux.wait_for(lambda s: "● open" in s and "session.updated" in s, 30, "the embedded simulator session")
+        tmux.keys("t")
+        tmux.wait_for(lambda s: "Esc, space: talk" in s, 10, "the message input to take the focus")
+        paste(tmux, "error: \x1b[31mdisk full\x1b[0m\nsecond line", tmp_path)
+        screen = tmux.wait_for(lambda s: "error: disk full second line" in s, 10, "the paste in the input")
+        assert "^[" not in screen and "┃ you" not in transcript_pane(screen)
+        tmux.keys("Enter")
+        tmux.wait_for(lambda s: "You said" in transcript_pane(s), 20, "the reply to the pasted line")
+        tmux.keys("Escape")
+        # A q in the same read as the ESC would be alt+q: the log takes the focus back first.
+        tmux.wait_for(lambda s: "q Quit" in s, 10, "the input to give the focus back")
+        tmux.keys("q")
+        tmux.wait_for(lambda s: EXITED in s, 10, "the app to quit")
+    [capture] = (tmp_path / "data").glob("sessions/*/frames.jsonl")
+    records = [json.loads(line) for line in capture.read_text().splitlines()]
+    sent = [r["frame"] for r in records if r["dir"] == "out" and r["type"] == "conversation.item.create"]
+    assert [item["item"]["content"][0]["text"] for item in sent] == ["error: disk full second line"]
+
+
+def test_a_paste_of_x_esc_q_into_the_focused_log_does_not_quit(tmp_path: Path, tmux: Tmux) -> None:
+    """Helpers: with the event log focused, pasting `x ESC q` quit the app (the paste's `q` was a
+    key). Keys typed after the paste are handled, so the app is still there to handle them."""
+    mic = tmp_path / "mic.fifo"
+    with FifoFeeder(mic):
+        env = (
+            f"env -u OPENAI_API_KEY ALSA_CONFIG_PATH={FAKE_ALSA_CONF} RT_MIC_FILE={mic} "
+            f"RT_SPK_FILE=/dev/null RT_TUI_DATA_DIR={tmp_path / 'data'} TERM=xterm-256color"
+        )
+        tmux.start(f"{env} {RT_TUI} --no-playback; echo {EXITED}; sleep 30", width=120, height=32)
+        tmux.wait_for(lambda s: "● open" in s and "⏎ Open" in s, 30, "the session, with the event log focused")
+        paste(tmux, "x\x1bq", tmp_path)
+        tmux.keys("t")
+        tmux.keys("still here")
+        screen = tmux.wait_for(lambda s: "still here" in s or EXITED in s, 10, "the keys typed after the paste")
+        assert EXITED not in screen and tmux.alive()
+        tmux.keys("Escape")
+        # A q in the same read as the ESC would be alt+q: the log takes the focus back first.
+        tmux.wait_for(lambda s: "q Quit" in s, 10, "the input to give the focus back")
+        tmux.keys("q")
+        tmux.wait_for(lambda s: EXITED in s, 10, "the app to quit")

@@ -432,9 +432,11 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
 
 def run_app(settings: Settings, *, replay: ReplayRequest | None = None, proxy: ProxyRequest | None = None) -> int:
     """Run the app until the user quits; returns the exit status."""
+    from tui.app.terminal_input import install_paste_safe_parser
     from tui.audio import silence_native_audio_noise
 
     silence_native_audio_noise()  # ALSA/JACK chatter on fd 2 would scribble over the screen
+    install_paste_safe_parser()  # Textual's parser made keys (Enter, q) of escape sequences in a paste
     app = RtApp(settings, replay=replay, proxy=proxy)
     app.run()
     return app.return_code or 0  # 1 after a crash (Textual printed its traceback)

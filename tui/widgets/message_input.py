@@ -7,7 +7,7 @@ import re
 from textual import events
 from textual.widgets import Input
 
-_ESCAPE_SEQUENCE = re.compile(
+ESCAPE_SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI (colors): up to its final byte, or all of it that came
     r"|(?:\x1b[]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c\n\r]*(?:\x07|\x1b\\|\x9c)?"  # OSC, DCS...: to its end
     r"|\x1b(?:[ -/]+[0-~]?|[0-?@-Z\\-_])"  # ESC ( B (tput sgr0), ESC 7, ESC M...: not a word after a stray ESC
@@ -29,7 +29,7 @@ def one_line(text: str) -> str:
     space each, escape sequences and other control characters left out; the text's own first and
     last spaces kept (pasted between two words, they are what separates them)."""
     # Sequences first: one cut off by a line break ends there, not in the next line's words.
-    bare = _ESCAPE_SEQUENCE.sub("", text)
+    bare = ESCAPE_SEQUENCE.sub("", text)
     return _LINE_BREAKS.sub(" ", bare.strip("\r\n")).replace("\t", " ").translate(_CONTROLS)
 
 
