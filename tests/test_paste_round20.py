@@ -61,6 +61,8 @@ PASTES = [
     ("plain text, no escapes\nline two\r\n", "plain text, no escapes\nline two\r\n"),
     ("", ""),
     ("[200~ not a marker", "[200~ not a marker"),
+    ("a\x1b[200~b", "ab"),  # a start marker inside the paste is no new paste
+    ("a\x00b", "ab"),  # NUL goes, as Textual's parser has it
 ]
 AROUND = [
     ("", ""),
