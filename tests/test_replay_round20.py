@@ -17,7 +17,7 @@ from tests.audio_helpers import espeak_wav
 from tui.protocol import Envelope
 from tui.replay import ReplayError, load
 from tui.replay.lean import hydrated
-from tui.session.capture import CaptureError, iter_capture
+from tui.session.capture import CaptureError, _envelope, iter_capture
 
 RT_TUI = [sys.executable, "-m", "tui"]
 
@@ -69,8 +69,16 @@ def _fields(env: Envelope) -> tuple[Any, ...]:
     return (env.seq, env.direction, env.type, env.data, env.raw, env.mono, env.wall, env.binary, env.wire_size)
 
 
+def _long_way(path: Path) -> list[tuple[Any, ...]]:
+    """Each line read the long way (the whole record parsed, then its frame): the oracle for the
+    fast path that reads the usual line's header and frame apart."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    return [_fields(_envelope(line, number, path)) for number, line in enumerate(lines, start=1)]
+
+
 def test_a_capture_loads_into_the_envelopes_the_capture_reader_gives(real_capture: Path) -> None:
-    expected = [_fields(env) for env in iter_capture(real_capture)]
+    expected = _long_way(real_capture)
+    assert [_fields(env) for env in iter_capture(real_capture)] == expected
     assert {"input_audio_buffer.append", "response.output_audio.delta", "rt.connection"} <= {e[2] for e in expected}
     assert [_fields(env) for env in load(real_capture).envelopes] == expected
     lean = load(real_capture, lean=True).envelopes
@@ -101,6 +109,9 @@ def test_loading_a_capture_parses_each_frame_once(real_capture: Path, decoded_ch
     load(real_capture, lean=True)
     # Each frame once; the few odd lines the capture's reader judges (and the sniffed first line) twice.
     assert frames <= decoded_chars[0] < 1.1 * size
+    decoded_chars[0] = 0
+    list(iter_capture(real_capture))  # `rt-tui lint`'s reader: the same
+    assert frames <= decoded_chars[0] < 1.1 * size
 
 
 @pytest.mark.parametrize(
@@ -124,7 +135,10 @@ def test_a_damaged_line_is_refused_as_the_capture_reader_refuses_it(tmp_path: Pa
     path = tmp_path / "frames.jsonl"
     path.write_bytes(first + line + first.replace(b'"seq":1', b'"seq":3'))
     with pytest.raises(CaptureError) as expected:
+        _envelope(line, 2, path)  # the long way's verdict on the line
+    with pytest.raises(CaptureError) as read:
         list(iter_capture(path))
+    assert str(read.value) == str(expected.value)
     for lean in (False, True):
         with pytest.raises(ReplayError) as refused:
             load(path, lean=lean)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
+import math
+import re
 from typing import Any
 
 from . import strict_json
-from .envelope import DIR_IN, DIR_LOCAL, Direction, Envelope
+from .codec import parse
+from .envelope import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope
 
 
 def record_header(seq: int, direction: Direction, t: float, wall: float, etype: str, size: int) -> dict[str, Any]:
@@ -165,4 +168,49 @@ def embedded_frame(line: bytes | str) -> str | None:
     return text[start + len(FRAME_KEY) : end] if end > start else None
 
 
-__all__ = ["FRAME_KEY", "capture_line", "embedded_frame", "envelope_record", "line_seq"]
+_INTEGER = rb"-?(?:0|[1-9][0-9]*)"
+_NUMBER = _INTEGER + rb"(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_HEADER = re.compile(
+    rb'\{"seq":(' + _INTEGER + rb'),"dir":"(in|out)","t":(' + _NUMBER + rb'),"wall":(' + _NUMBER + rb")"
+    rb',"type":"([^"\\\x00-\x1f]*)","size":(' + _INTEGER + rb")" + FRAME_KEY.encode()
+)
+"""The fields before an embedded frame as `capture_line` writes them, and no
+others, in JSON's own syntax (a type with an escape, a key more or a blank: the long way). Matched
+rather than parsed: json.loads of the header cost more than a whole audio frame's parse."""
+
+_WAYS = {DIR_IN.value.encode(): DIR_IN, DIR_OUT.value.encode(): DIR_OUT}
+"""The directions a frame can have (a local fact's data is its `info`, never a frame: the long way)."""
+
+
+def embedded_envelope(line: bytes) -> Envelope | None:
+    """The envelope of a well-formed embedded-frame line, its header and frame each parsed once; None
+    for any line the capture's reader must judge (its envelope, or its error, is that reader's).
+
+    What it returns is what that reader returns for the line: the line is the header's object with
+    the frame as its last member, so it is valid JSON exactly when both parts are, and the reader
+    takes the same fields from it and the frame's data from the same text with the same `parse`.
+    """
+    if line.endswith(b"}\n"):
+        end = -2
+    elif line.endswith(b"}"):
+        end = -1  # a last line without its newline, whole (a cut one fails to parse below)
+    else:
+        return None
+    header = _HEADER.match(line)
+    if header is None:
+        return None
+    seq, direction, t, wall, etype, size = header.groups()
+    mono, when = float(t), float(wall)  # a JSON integer too: the reader's float() of json's int
+    if not (math.isfinite(mono) and math.isfinite(when)):
+        return None  # an integer past a float's range, which the reader's float() refuses
+    try:
+        number, wire_size, name = int(seq), int(size), etype.decode("utf-8")
+        # Decoded straight from the line (one copy of the frame's text, not a line's then a slice's).
+        raw = str(memoryview(line)[header.end() : end], "utf-8")
+        data = parse(raw)
+    except (ValueError, RecursionError):  # FrameError, UnicodeDecodeError, int()'s digit limit
+        return None
+    return Envelope(number, _WAYS[direction], name, data, raw, mono, when, None, wire_size)
+
+
+__all__ = ["FRAME_KEY", "capture_line", "embedded_envelope", "embedded_frame", "envelope_record", "line_seq"]

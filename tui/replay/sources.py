@@ -264,9 +264,7 @@ def _read_capture(lines: Iterable[bytes], shown: Path, note: Callable[[str], Non
     """A capture's envelopes (also `send --json` output and the log's exports: the same records);
     a last line cut short by a crash is left out, with a `note`. Read from the lines already being
     read here (opening the file again would read a pipe a second time)."""
-    from tui.session.capture import CaptureError
-
-    from .capture_lines import iter_capture_lines  # each frame parsed once, not twice
+    from tui.session.capture import CaptureError, iter_capture_lines
 
     try:
         read = iter_capture_lines(lines, shown, on_cut_line=note)

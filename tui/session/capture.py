@@ -54,7 +54,14 @@ from typing import Any
 
 from tui.protocol import DIR_LOCAL, Direction, Envelope, parse, strict_json
 from tui.protocol.envelope import local_raw
-from tui.protocol.records import WIRE_LINE_END, capture_line, embedded_frame, line_seq, wire_line_head
+from tui.protocol.records import (
+    WIRE_LINE_END,
+    capture_line,
+    embedded_envelope,
+    embedded_frame,
+    line_seq,
+    wire_line_head,
+)
 
 from .scrub import Scrubber
 
@@ -430,6 +437,12 @@ def iter_capture_lines(
     the input in messages."""
     number = 0
     for number, line in enumerate(lines, start=1):
+        # The usual line (a frame that parsed, embedded) is read with its frame parsed once; any
+        # other (`raw`, `info`, damaged, cut) is judged by `_envelope`, which gives the same envelope.
+        envelope = embedded_envelope(line)
+        if envelope is not None:
+            yield envelope
+            continue
         try:
             envelope = _envelope(line, number, path)
         except CaptureError:
