@@ -215,3 +215,21 @@ async def test_a_proxy_that_cannot_listen_says_so_where_it_said_starting(simulat
             text = screen_text(app)
             assert "Starting…" not in text
             assert f"proxy cannot listen on 127.0.0.1:{port}" in text.replace("\n", " ")
+
+
+async def test_what_is_kept_from_a_proxied_session_goes_beside_its_capture(simulator_url: str) -> None:
+    """Tester: `y`, exports, saved frames and screenshots of a proxied session all went to the data
+    folder's `saved/` (the proxy app has no one capture), not beside the shown session's capture; and
+    its journal knew no capture to read payloads it let go back from."""
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False)
+    app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        async with connect(app.proxy_url + "?model=gpt-realtime") as client:
+            await client.recv()
+            await wait_for(pilot, lambda: app.journal.capture_path is not None, 10, "the session's capture")
+            capture = app.journal.capture_path
+            assert capture is not None and capture.endswith("frames.jsonl")
+            kept = app.keep_text("{}", "frame.json", copy=False)
+            assert kept is not None and kept.parent == app.save_folder()
+            assert str(kept.parent) == capture.rsplit("/", 1)[0]

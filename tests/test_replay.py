@@ -303,3 +303,25 @@ def test_replay_json_with_the_fastest_speed_prints_every_frame() -> None:
     assert [json.loads(line)["seq"] for line in result.stdout.splitlines()] == [
         json.loads(line)["seq"] for line in run("replay", str(HAR), "--json").stdout.splitlines()
     ]
+
+
+async def test_a_replay_names_a_session_by_its_folder_and_an_export_by_its_file(tmp_path: Path) -> None:
+    """Tester: every export (all in `saved/`) was labelled `saved`, its folder, as a session's
+    `frames.jsonl` is by its session folder."""
+    line = b'{"seq":1,"dir":"in","t":0,"wall":1,"type":"a.b","size":13,"frame":{"type":"a.b"}}\n'
+    session = tmp_path / "20261201-101010-abc123" / "frames.jsonl"
+    export = tmp_path / "saved" / "export-101010.jsonl"
+    for path in (session, export):
+        path.parent.mkdir()
+        path.write_bytes(line)
+    for path, name in ((session, "20261201-101010-abc123"), (export, "export-101010.jsonl")):
+        app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(path)))
+        async with app.run_test(size=(100, 30)):
+            assert app.status_line.no_target == f"replay of {name}"
+
+
+def test_the_replay_clock_reads_hours_as_the_log_does() -> None:
+    """Tester: past an hour the status read `90:52 / 90:52` beside the log's `1:30:28.4`."""
+    from tui.app.modes import _clock
+
+    assert [_clock(s) for s in (0, 59.9, 3599, 3600, 5452.7)] == ["00:00", "00:59", "59:59", "1:00:00", "1:30:52"]

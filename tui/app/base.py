@@ -219,12 +219,20 @@ class AppBase(App[None]):
         if gone:
             self._refresh_notifications()
 
+    def save_folder(self) -> Path | None:
+        """The session folder of what is shown, where what the user keeps goes (beside its capture):
+        the live session's, or the shown proxied connection's; None (the data folder's `saved/`) in
+        a replay or without a capture."""
+        if self.capture is not None:
+            return self.capture.folder
+        path = self.journal.capture_path
+        return Path(path).parent if path is not None and self.proxy is not None else None
+
     def keep_text(self, text: str, name: str, *, copy: bool, what: str = "") -> Path | None:
         """Copy `text` to the clipboard (OSC 52) and/or save it to a file; say where it went (and,
         given `what`, what it is: "the run's 45 frames, as a JSON list")."""
-        folder = self.capture.folder if self.capture is not None else None
         try:
-            path = write_private(output_folder(folder), name, text)
+            path = write_private(output_folder(self.save_folder()), name, text)
         except OSError as exc:
             self.say(f"could not save {name}: {exc}", severity="error")
             path = None

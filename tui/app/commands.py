@@ -104,7 +104,7 @@ class Commands(AppBase):
         """Save an SVG screenshot in the session folder, else the data folder's saved/ (no Downloads
         folder needed)."""
         try:
-            folder = output_folder(self.capture.folder if self.capture is not None else None)
+            folder = output_folder(self.save_folder())
             path = self.save_screenshot(path=str(folder))
             os.chmod(path, PRIVATE_FILE)  # Textual writes it as the umask says: private, as every file rt-tui writes
         except OSError as exc:

@@ -44,7 +44,10 @@ class Modes(AppBase):
         if not recording.rereadable:
             name = printable(str(recording.path))  # a pipe: `/dev/fd/63` says more than its folder, `fd`
         else:
-            name = printable(recording.path.name if recording.kind != "capture" else recording.path.parent.name)
+            # A session's `frames.jsonl` is named by its folder; any other file (an export, all of
+            # them in `saved/`) by its own name, or every export read `saved`.
+            path = recording.path
+            name = printable(path.parent.name if path.name == "frames.jsonl" and path.parent.name else path.name)
         self.status_line.no_target = f"replay of {name}"
         # What is replayed, not the target its frames name (where it was recorded): the file, where
         # a live session's line names its server ("● replay …" beside it says the rest).
@@ -250,6 +253,8 @@ class Modes(AppBase):
         else:
             model = new_model(connection.label)
             self.models.append(model)
+        if connection.capture is not None:
+            model.journal.capture_path = str(connection.capture.path)  # see `save_folder`, the detail view
         self._feeds.append((model, self.bus.subscribe(topic, Mode.LOSSLESS)))
         # Every session shown from now on is a client's that connected: the pane no longer waits.
         self.transcript.hint = (
@@ -308,8 +313,13 @@ class Modes(AppBase):
 
 
 def _clock(seconds: float) -> str:
+    """`MM:SS`, from an hour on `H:MM:SS`: as the log's time column reads (`90:52` beside its
+    `1:30:28.4` looked like another clock)."""
     minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes:02d}:{secs:02d}"
+    if minutes < 60:
+        return f"{minutes:02d}:{secs:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 def _duration(seconds: int) -> str:

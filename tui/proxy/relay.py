@@ -183,13 +183,19 @@ class ProxyServer:
         remote = client.remote_address
         who = f"{remote[0]}:{remote[1]}" if isinstance(remote, tuple) and len(remote) >= 2 else "client"
         connection = ProxyConnection(number, who, path, self.target.label, scrub, DeltaGuard(secrets))
-        if self.on_connection is not None:
-            connection.sink = self.on_connection(connection)
+        # The capture first, so whoever shows the connection knows its file (payloads the journal
+        # let go are read back from it; what the user saves goes beside it); its failure is said
+        # once the connection has somewhere to say it.
+        capture_failed: OSError | None = None
         if self.capture:
             try:
                 connection.capture = CaptureWriter(new_session_dir(), (*self.target.secrets, *client_secrets))
             except OSError as exc:
-                connection.fact("rt.capture", f"no capture file: {exc.strerror or exc}", failed=True)
+                capture_failed = exc
+        if self.on_connection is not None:
+            connection.sink = self.on_connection(connection)
+        if capture_failed is not None:
+            connection.fact("rt.capture", f"no capture file: {capture_failed.strerror or capture_failed}", failed=True)
         self.connections.append(connection)
         connection.fact(
             "rt.connection",
