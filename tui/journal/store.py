@@ -20,6 +20,7 @@ from typing import Any
 
 from tui.protocol import DIR_LOCAL, DIR_OUT, Direction, Envelope, string_span
 from tui.protocol.events import AUDIO_FIELDS
+from tui.protocol.summary import audio_span_bytes
 
 from .families import Family, family_of
 
@@ -306,8 +307,13 @@ class Journal:
             raw = self._raw[index]
             field = AUDIO_FIELDS.get(self._names[self._type[index]])
             span = string_span(raw, field) if raw is not None and field is not None else None
-            if span is not None:
-                self._audio_chars[index] = span[1] - span[0]
+            if raw is not None and span is not None:
+                start, end = span
+                chars = end - start
+                if raw.startswith("[audio ", start):
+                    # A size tag (an export without audio): the base64 length of the audio it stands for.
+                    chars = -(-audio_span_bytes(raw, start, end) * 4 // 3)
+                self._audio_chars[index] = chars
         self._raw[index] = None
         self._data[index] = None
         self._binary.pop(index, None)
@@ -447,7 +453,8 @@ class Journal:
         return self._mono[frame.index] - self._mono[min(start, frame.index)]
 
     def audio_chars(self, index: int) -> int | None:
-        """The base64 length of the audio of frame `index` once its payload was dropped, else None."""
+        """The base64 length of the audio of frame `index` once its payload was dropped, else None
+        (for a size tag, an export without audio, the length of the audio it stands for)."""
         return self._audio_chars[index] or None
 
     @property

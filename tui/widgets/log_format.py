@@ -20,7 +20,7 @@ from tui.journal import Family, Frame, Journal, Links, LogView, Row
 from tui.journal.type_names import short_forms
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
-from tui.protocol.summary import audio_size_tag, quote, summarize_event
+from tui.protocol.summary import audio_size_tag, audio_span_bytes, quote, summarize_event
 
 ARROWS = {Direction.OUT: "▲", Direction.IN: "▼", Direction.LOCAL: "●"}
 
@@ -268,13 +268,15 @@ class RunDigest:
                     words.append(delta)
                 continue
             raw = raw_at(index)
-            if raw is None:
-                length = journal.audio_chars(index)  # the length the journal kept when it dropped it
+            span = string_span(raw, field) if raw is not None else None
+            if raw is not None and span is not None:
+                # A size tag (an export without audio) counts as the audio it stands for.
+                audio_bytes += audio_span_bytes(raw, *span)
             else:
-                span = string_span(raw, field)
-                length = span[1] - span[0] if span is not None else None
-            # Else from the size (base64 is 4/3 of the PCM).
-            audio_bytes += (length if length is not None else journal.size_at(index)) * 3 // 4
+                # The length the journal kept when it dropped the payload, else the frame's size
+                # (base64 is 4/3 of the PCM).
+                length = journal.audio_chars(index) if raw is None else None
+                audio_bytes += (length if length is not None else journal.size_at(index)) * 3 // 4
         self.audio_bytes = audio_bytes
         self.seen = len(members)
 
