@@ -137,10 +137,6 @@ def test_a_capture_cut_before_the_answer_is_said_at_the_end_of_the_recording(
     assert [f.rule for f in lint_envelopes(load(path).envelopes)] == ["commit-too-short"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/replay_cmd.py lint() does not call model.linter.finish() after ingesting (not tui/lint's file)",
-)
 def test_rt_tui_lint_says_it_for_a_capture_cut_before_the_answer(
     recorded: list[dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -243,3 +239,27 @@ async def test_the_proxy_says_it_when_the_server_drops_the_client_after_a_short_
     assert finding.startswith("[conn 1] error: commit-too-short: input_audio_buffer.commit #")
     assert "commits only 40 ms of audio" in finding
     assert "the server never answered this one: the connection ended" in finding
+
+
+async def test_a_replay_of_a_capture_cut_before_the_answer_shows_the_finding_at_its_end(
+    recorded: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """The app's replay says it too, as `rt-tui lint` does, once the recording has played out."""
+    from tests.app_helpers import wait_for
+    from tui.app import RtApp
+    from tui.config import Settings
+    from tui.replay import ReplayRequest
+
+    commit = next(i for i, r in enumerate(recorded) if r["type"] == "input_audio_buffer.commit")
+    path = _write(tmp_path / "cut.jsonl", recorded[: commit + 1])
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(path)))
+    async with app.run_test(size=(120, 32)) as pilot:
+        assert app.player is not None and app.model.linter is not None
+        linter = app.model.linter
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        await wait_for(pilot, lambda: _too_short(linter.findings) != [], 10, "the finding")
+        [found] = _too_short(linter.findings)
+        assert "the recording ends" in found.message
+        # Shown as any finding is: a notice (the views' next turn took it from the linter).
+        shown = lambda: any("commit-too-short" in str(n.title) for n in app._notifications)  # noqa: E731
+        await wait_for(pilot, shown, 10, "the finding's notice")

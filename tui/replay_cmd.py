@@ -168,6 +168,8 @@ def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int
     model = new_model(recording.path.name)
     model.ingest(scrubbed(hydrated(recording.envelopes), tuple(recording.secrets)))
     linter = model.linter
+    if linter is not None:
+        linter.finish()  # the recording ends here: what still waits for an answer never gets one
     findings = list(getattr(linter, "findings", []))
     verdict = EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN
     try:

@@ -38,6 +38,9 @@ class Modes(AppBase):
         def apply_filter(self, text: str) -> bool: ...
         def _filter_status(self) -> None: ...
 
+        # RtApp's: take in what the feeds hold now.
+        def _pump(self) -> None: ...
+
     def start_replay(self, request: ReplayRequest) -> None:
         """Play a recording into the views; nothing connects anywhere."""
         recording = request.recording
@@ -109,6 +112,13 @@ class Modes(AppBase):
 
     async def _play(self, player: ReplayPlayer) -> None:
         await player.run()
+        # The recording ends here: what still waits for an answer never gets one (a capture cut
+        # after a short commit). Everything published is taken in first, then the linter says so,
+        # and the views' next turn shows it as any finding.
+        self._pump()
+        if self.model.linter is not None:
+            self.model.linter.finish()
+            self._views_stale = True
         self._show_replay_position()
         self.refresh_bindings()  # a finished replay has nothing to pause or speed up: its keys go
 
