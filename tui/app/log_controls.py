@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +40,7 @@ class LogControls(AppBase):
     def action_clear_log(self) -> None:
         """Clear the event-log view (the journal and the capture file keep everything)."""
         self._building = None  # a filter still being built would bring the cleared frames back
+        self.event_log.finish_view = None
         self.log_view.clear()
         self.event_log.rebuilt()
         self._update_log_title()
@@ -51,7 +52,8 @@ class LogControls(AppBase):
             self.say("the log shows every frame already: nothing was cleared")
             return
         hidden = self.log_view.floor
-        self._building = None
+        self._building = None  # the view shown is rebuilt whole, from the journal's start
+        self.event_log.finish_view = None
         self.log_view.unclear()
         self.event_log.rebuilt()
         self._update_log_title()
@@ -88,6 +90,7 @@ class LogControls(AppBase):
             self.end_find()
             self.event_log.focus()
             return
+        self.event_log.settle()  # a find looks through the whole view, not a filter's first screen
         finder = Finder(event.text)
         self.find_bar.active = event.text
         self.event_log.set_finder(finder)
@@ -177,8 +180,9 @@ class LogControls(AppBase):
             return
         tail = current.derived(query, start)
         tail.catch_up()
-        self._install_view(tail)
         self._building = full
+        # A key on the first screen (Home, ↑, Enter, c) builds the rest at once and acts on it.
+        self._install_view(tail, finish=partial(self._finish_build, full))
         self.call_later(self._build_slice, full)
 
     def _build_slice(self, view: LogView) -> None:
@@ -191,16 +195,22 @@ class LogControls(AppBase):
             return
         view.catch_up(limit=FILTER_SLICE_FRAMES)
         if view.complete:
-            self._building = None
-            self._install_view(view)
-            self._filter_status()
+            self._finish_build(view)
         else:
             self._update_log_title()
             self.set_timer(0.001, partial(self._build_slice, view))
 
-    def _install_view(self, view: LogView) -> None:
+    def _finish_build(self, view: LogView) -> None:
+        """Show filter's whole view `view`, built to its end now (if it is still the one wanted)."""
+        if self._building is not view or view.journal is not self.journal:
+            return  # another filter, a clear or another session came since
+        self._building = None
+        self._install_view(view)  # `attach` takes in what the slices had not
+        self._filter_status()
+
+    def _install_view(self, view: LogView, finish: Callable[[], None] | None = None) -> None:
         self.model.log_view = view
-        self.event_log.attach(view, keep_selection=True)
+        self.event_log.attach(view, keep_selection=True, finish=finish)
         self._update_log_title()
 
     def _filter_status(self) -> None:
@@ -295,6 +305,7 @@ class LogControls(AppBase):
         """Export the frames the log shows as JSONL (audio kept, or replaced by a size tag)."""
         from tui.widgets.export_dialog import ExportDialog, ExportRequest
 
+        self.event_log.settle()  # the frames the filter shows: all of them, not its first screen
         if not self.log_view.shown:
             # An empty file helps nobody (and `rt-tui lint` refuses it): say why the view is empty.
             why = "the filter matches no frame" if self.filter_bar.active.strip() else "the log view is empty"

@@ -144,6 +144,10 @@ class LogView:
     query: Query | None = None
     floor: int = 0
     """Frames before this index are hidden (the view was cleared); the journal keeps them."""
+    start: int = 0
+    """The first frame the view looked at: its floor, or later for a filter's first screen (its
+    newest matches, shown while the whole view is built). Frames from `floor` to here are not
+    hidden by a clear: they are not looked at yet."""
     rows: list[Row] = field(default_factory=list)
     indices: array[int] = field(default_factory=lambda: array("q"))
     """Every journal index the view shows, ascending (rows interleave; this does not)."""
@@ -163,11 +167,13 @@ class LogView:
 
     # -- building ---------------------------------------------------------------------------
 
-    def derived(self, query: Query | None, floor: int | None = None) -> LogView:
-        """A new, empty view of the same journal for `query` (from `floor`, this view's by default),
-        with the same links and badges; fill it with `catch_up`."""
+    def derived(self, query: Query | None, start: int | None = None) -> LogView:
+        """A new, empty view of the same journal for `query` (from `start`, this view's floor by
+        default: a filter's first screen starts later), with the same links and badges; fill it
+        with `catch_up`. It keeps this view's floor (a clear), whatever its start."""
         view = LogView(self.journal, self.links, None if query is None or query.is_empty else query)
-        view.floor = view._seen = self.floor if floor is None else max(self.floor, floor)
+        view.floor = self.floor
+        view.start = view._seen = self.floor if start is None else max(self.floor, start)
         view.marks, view.marks_version = self.marks, self.marks_version
         return view
 
@@ -210,7 +216,7 @@ class LogView:
         self.rows = []
         self.indices = array("q")
         self._open = {}
-        self._seen = self.floor
+        self.start = self._seen = self.floor
         self._expanded = 0
         self._offsets = []
         self._offsets_valid = 0

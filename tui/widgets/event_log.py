@@ -9,6 +9,7 @@ Rendered lines are cached under everything that changes their look.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -129,6 +130,10 @@ class EventLog(LineView, can_focus=True):
         self._subtitle: str | None = None
         self._look = LookCache(self, *_COMPONENTS)
         """What the cached lines are drawn with."""
+        self.finish_view: Callable[[], None] | None = None
+        """Set while the view shown is a filter's first screen (its newest matches) and the whole view
+        is still being built: it builds the rest at once and shows it. Keys that act on the view call
+        it first, so Home, ↑ or Enter act on what the user will see, never on the partial view."""
 
     @property
     def journal(self) -> Journal:
@@ -149,28 +154,53 @@ class EventLog(LineView, can_focus=True):
             self._update_title()  # none passed the filter, but the "of N frames" they were taken from grew
         return added
 
-    def attach(self, view: LogView, *, keep_selection: bool = False) -> None:
+    def attach(self, view: LogView, *, keep_selection: bool = False, finish: Callable[[], None] | None = None) -> None:
         """Show another view: another session's (following its end, nothing selected), or the same
         journal through another filter (`keep_selection`: the selected frame stays selected when the
-        new view shows it). The view is first brought up to its journal's end: only the shown
-        session's log takes frames in as they arrive, so another session's may lag behind its journal,
-        and nothing else would catch it up when no frame comes after the switch."""
+        new view shows it, and comes on screen). The view is first brought up to its journal's end:
+        only the shown session's log takes frames in as they arrive, so another session's may lag
+        behind its journal, and nothing else would catch it up when no frame comes after the switch.
+
+        `finish`: `view` is a filter's first screen, and this builds the whole view (see
+        `finish_view`); a selected frame older than the first screen is kept for the whole view."""
         view.catch_up()
         self.view = view
+        self.finish_view = finish
         if not keep_selection:
             self.selected = None
             self.tail = True
         self.rebuilt()
 
     def rebuilt(self) -> None:
-        """The view's rows were rebuilt (a new filter, a clear): keep the selection on its frame."""
+        """The view's rows were rebuilt (a new filter, a clear): keep the selection on its frame, and
+        that frame on screen (the rows before it changed, so its line did)."""
         self._cache.clear()
         self._digests.clear()
         self.unseen = 0
-        if self.selected is not None and self.view.locate(self.selected) is None:
+        if self.selected is not None and self.view.locate(self.selected) is None and not self._held():
             self.selected = None
             self.tail = True
         self._layout_changed()
+        if self._cursor_line is not None and not self.tail:
+            self._scroll_to_line(self._cursor_line, center=True)
+        elif self.selected is not None and not self.tail:
+            # Held for the whole view, older than every row of the first screen: its top is nearest.
+            self.scroll_to(y=0, animate=False, immediate=True)
+
+    def _held(self) -> bool:
+        """Whether the selected frame, not in a filter's first screen, will be in the whole view:
+        older than the first screen's oldest frame, and passing the filter. Dropped, the selection
+        was lost by every filter changed or cleared in a session of more than a screen's frames."""
+        selected, view = self.selected, self.view
+        if self.finish_view is None or selected is None or not view.floor <= selected < view.start:
+            return False
+        return view.query is None or view.query.match_index(selected)
+
+    def settle(self) -> None:
+        """Show the whole view now if only a filter's first screen is shown (see `finish_view`)."""
+        finish, self.finish_view = self.finish_view, None
+        if finish is not None:
+            finish()
 
     def _layout_changed(self) -> None:
         settled = set_virtual_height(self, self.view.line_count)
@@ -186,14 +216,14 @@ class EventLog(LineView, can_focus=True):
         if action in self.FRAME_ACTIONS:
             if not self.view.rows:
                 return False
-            if self._cursor_line is None:
-                return None
+            if self._cursor_line is None and self.selected is None:
+                return None  # a selection held for a filter's whole view acts: the view is built first
         return True
 
     def _keys_follow(self) -> None:
         """Refresh the footer when the frame keys' state changed: two bool tests per call (every
         batch of frames calls it), and a footer repaint only on a change."""
-        state = (bool(self.view.rows), self._cursor_line is not None)
+        state = (bool(self.view.rows), self._cursor_line is not None or self.selected is not None)
         if state != self._keys_state:
             self._keys_state = state
             if self.is_mounted:
@@ -373,6 +403,7 @@ class EventLog(LineView, can_focus=True):
         to the middle of the pane, with what came before it and after it in view. At the pane's top
         edge, "what did I send right before this error?" needed more keys.
         """
+        self.settle()  # a frame older than a filter's first screen is in the whole view
         found = self.view.locate(index)
         if found is None:
             return False
@@ -398,6 +429,7 @@ class EventLog(LineView, can_focus=True):
 
     def action_move(self, delta: int) -> None:
         """Move the selection; the first move from following starts at the last line."""
+        self.settle()
         count = self.view.line_count
         if not count:
             return
@@ -417,6 +449,7 @@ class EventLog(LineView, can_focus=True):
 
     def action_first(self) -> None:
         """Select the first line."""
+        self.settle()
         self.select_line(0)
 
     def action_tail(self) -> None:
@@ -454,13 +487,23 @@ class EventLog(LineView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         """Select the clicked line (counted inside the border: `event.y` counts from its edge)."""
         offset = event.get_content_offset(self)
-        if offset is not None:
-            self.select_line(self.scroll_offset.y + offset.y)
+        if offset is None:
+            return
+        number = self.scroll_offset.y + offset.y
+        if self.finish_view is not None:
+            # The frame clicked in a filter's first screen, selected in the whole view (its line there differs).
+            line = self.view.line(number)
+            self.settle()
+            if line is not None:
+                self.select_frame(line.frame_index, expand=False)
+            return
+        self.select_line(number)
 
     # -- runs, details, links ---------------------------------------------------------------
 
     def action_expand(self) -> None:
         """Expand the run under the selection to one line per frame."""
+        self.settle()
         line = self._line_at_cursor()
         if line is None or line.row.count == 1 or line.row.expanded:
             return
@@ -470,6 +513,7 @@ class EventLog(LineView, can_focus=True):
 
     def action_collapse(self) -> None:
         """Collapse the run the selection is in back to one line."""
+        self.settle()
         line = self._line_at_cursor()
         if line is None or not line.row.expanded:
             return
@@ -480,6 +524,7 @@ class EventLog(LineView, can_focus=True):
 
     def action_enter(self) -> None:
         """A run's line toggles it; a frame's line opens its details."""
+        self.settle()
         line = self._line_at_cursor()
         if line is None:
             self.action_move(-1)
@@ -496,6 +541,7 @@ class EventLog(LineView, can_focus=True):
 
     def action_details(self) -> None:
         """Details of the selected frame, or of every frame of the selected run."""
+        self.settle()
         line = self._line_at_cursor()
         if line is None:
             return
@@ -506,6 +552,7 @@ class EventLog(LineView, can_focus=True):
 
     def action_cause(self) -> None:
         """Jump from an error to the frame that caused it, and back."""
+        self.settle()
         line = self._line_at_cursor()
         links = self.view.links
         if line is None or links is None:
@@ -533,6 +580,7 @@ class EventLog(LineView, can_focus=True):
     def action_transcript(self) -> None:
         """Ask for the transcript row of the selected frame's item: the one it names, or the first
         its response output, or the one it made (a commit, an item.create, a response.create)."""
+        self.settle()
         line = self._line_at_cursor()
         if line is None:
             return
@@ -554,6 +602,7 @@ class EventLog(LineView, can_focus=True):
     def action_copy(self) -> None:
         """Ask for the selected frame to be copied; on a collapsed run's line, the whole run (as `d`
         shows it and its `c` copies it): the row stands for all of its frames, not its first."""
+        self.settle()
         line = self._line_at_cursor()
         if line is None:
             return
@@ -571,6 +620,7 @@ class EventLog(LineView, can_focus=True):
 
     def find(self, *, forward: bool = True) -> int | None:
         """Select the next (or previous) frame holding the find pattern, inside runs too."""
+        self.settle()
         if self.finder is None:
             return None
         found = self.finder.find(self.view, self.selected, forward=forward)

@@ -1,0 +1,145 @@
+"""The log's selection across filters built, changed and cleared (a filter over more frames than a
+screen shows its newest matches first and builds the whole view after): the selected frame stays
+selected and on screen, and keys pressed on the first screen act on the whole view."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from tests.app_helpers import wait_for
+from tests.journal_helpers import received, sent
+from tui.app import RtApp
+from tui.config import Settings
+from tui.protocol import Envelope
+from tui.widgets import EventDetail, EventLog
+from tui.widgets.export_dialog import ExportDialog
+
+
+def on_screen(log: EventLog) -> bool:
+    """The selected line is among the pane's visible lines."""
+    cursor = log.cursor_line
+    return cursor is not None and log.scroll_offset.y <= cursor < log.scroll_offset.y + log.size.height
+
+
+def long_journal(responses: int = 3000) -> list[Envelope]:
+    """`responses` response.created, each followed by 19 rate_limits.updated (a filter on the first
+    one is over 60,000 frames: its first screen comes first, the rest in slices)."""
+    frames = []
+    for n in range(responses):
+        frames.append(received("response.created", response={"id": f"resp_{n}"}))
+        frames += [received("rate_limits.updated") for _ in range(19)]
+    return frames
+
+
+async def built(pilot: Pilot[None], app: RtApp) -> None:
+    await wait_for(pilot, lambda: app._building is None, 20, "the whole filtered view")
+    await pilot.pause()
+
+
+async def test_home_on_a_filters_first_screen_selects_the_first_match_and_shows_it() -> None:
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.apply_filter("type:response.created")
+        assert app._building is not None and app.log_view.shown < 3000  # the first screen only
+        app.event_log.focus()
+        await pilot.press("home")
+        log = app.event_log
+        assert log.selected == 0 and log.cursor_line == 0  # the first match, not the first screen's first
+        await built(pilot, app)
+        assert app.log_view.shown == 3000
+        assert log.selected == 0 and log.cursor_line == 0 and on_screen(log)
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the frame's details")
+        assert isinstance(app.screen, EventDetail) and app.screen.indices == [20]
+
+
+async def test_clearing_a_filter_keeps_the_selected_frame_selected_and_on_screen() -> None:
+    """240 frames, `dir:out`, Home, ↓; the filter cleared: Enter opens that frame (the whole view's
+    first screen, the newest 200 frames, did not hold it, and the selection was dropped)."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        frames: list[Envelope] = []
+        for _ in range(60):
+            frames.append(sent("conversation.item.create", item={"type": "message", "role": "user"}))
+            frames += [received("rate_limits.updated") for _ in range(3)]
+        app.ingest(frames)
+        await pilot.pause()
+        await pilot.press("f", *"dir:out", "enter")
+        await built(pilot, app)
+        await pilot.press("home", "down")
+        log = app.event_log
+        assert log.selected == 4
+        await pilot.press("f", "ctrl+u", "enter")
+        await built(pilot, app)
+        assert app.log_view.shown == 240 and app.log_view.query is None
+        assert log.selected == 4 and not log.tail and on_screen(log)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the frame's details")
+        assert isinstance(app.screen, EventDetail) and app.screen.indices == [4]
+
+
+async def test_an_error_selected_under_a_filter_finds_its_cause_once_the_filter_is_cleared() -> None:
+    """ "What did I send right before this error?": `error`, the error selected, the filter cleared
+    and `c` pressed at once (before the whole view is built): the cause is selected and shown."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        cancel = sent("response.cancel")
+        assert cancel.data is not None
+        error = {"type": "invalid_request_error", "code": "response_cancel_not_active", "message": "no response"}
+        app.ingest(
+            [
+                cancel,
+                received("error", error={**error, "event_id": cancel.data["event_id"]}),
+                *(received("rate_limits.updated") for _ in range(300)),
+            ]
+        )
+        await pilot.press("f", *"error", "enter")
+        await built(pilot, app)
+        await pilot.press("home")
+        log = app.event_log
+        assert log.selected == 1
+        await pilot.press("f", "ctrl+u", "enter", "c")
+        assert log.selected == 0 and on_screen(log)
+        await built(pilot, app)
+        assert log.selected == 0 and on_screen(log) and app.log_view.shown == 302
+
+
+async def test_a_filter_applied_while_another_is_built_covers_the_whole_journal() -> None:
+    """The second filter's view was derived from the first one's first screen: it started there, and
+    the pane said "since clear" with nothing cleared."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.apply_filter("type:response.created")
+        assert app._building is not None
+        assert "since clear" not in str(app.event_log.border_subtitle)
+        app.apply_filter("type:rate_limits.updated")
+        await built(pilot, app)
+        assert app.log_view.shown == 57_000 and app.log_view.floor == 0
+        assert "since clear" not in str(app.event_log.border_subtitle)
+
+
+async def test_a_selection_made_on_a_first_screen_and_export_act_on_the_whole_view() -> None:
+    """↑ on the first screen, then a filter refined: the frame stays selected and on screen; `e`
+    while a filter is built offers every matching frame, not the first screen's."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.apply_filter("type:response.*")
+        app.event_log.focus()
+        await pilot.press("home", "down", "down")
+        log = app.event_log
+        assert log.selected == 40
+        app.apply_filter("type:response.created response.id:resp_*")
+        assert app._building is not None
+        await built(pilot, app)
+        assert log.selected == 40 and log.cursor_line == 2 and on_screen(log)
+        app.apply_filter("type:rate_limits.updated | seq:0..")
+        assert app._building is not None
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the export dialog")
+        assert isinstance(app.screen, ExportDialog) and app.screen.count == 60_000
