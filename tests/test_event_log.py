@@ -810,3 +810,28 @@ async def test_a_paint_measures_the_line_width_once_and_a_resize_is_seen_by_the_
         await pilot.resize_terminal(80, 12)
         await pilot.pause()
         assert log.render_line(0).cell_length == measure(log) == 80 - 2
+
+
+def test_a_transcription_run_is_labelled_as_its_stream() -> None:
+    """Tester: a collapsed run of transcription deltas read `…delta ×24` in a narrow column, which
+    named no stream (response runs read `response deltas ×26`)."""
+    from tui.widgets.log_format import run_label
+
+    journal = Journal()
+    view = LogView(journal)
+    etype = "conversation.item.input_audio_transcription.delta"
+    for n in range(3):
+        journal.append(received(etype, item_id="item_1", content_index=0, delta=f" w{n}"))
+    view.catch_up()
+    [row] = [view.line(0)]
+    assert row is not None and row.row.count == 3
+    assert run_label(journal, row.row) == "transcription deltas ×3"
+
+
+def test_a_misspelt_client_event_shows_the_id_an_error_will_name() -> None:
+    """Tester: `✖ unknown type ·  → error`: a misspelt event with only its id summarized to nothing."""
+    from tui.protocol.summary import summarize_event
+
+    assert summarize_event({"type": "respose.create", "event_id": "evt_bogus"}) == "evt_bogus"
+    assert summarize_event({"type": "response.create", "event_id": "my-own-7"}) == "my-own-7"
+    assert summarize_event({"type": "bogus.server_event", "event_id": "event_B1"}) == ""  # the server's own id

@@ -33,10 +33,14 @@ def summarize_event(data: dict[str, Any]) -> str:
             return _local_fact(data)
         if etype.endswith(".delta") and isinstance(data.get("delta"), str):
             return quote(data["delta"])
-        return _scalars(data)
-    summary = handler(data)
-    if not summary and text(data.get("event_id")).startswith("evt_"):
-        return text(data["event_id"])  # a bare client event: its id is what an error will name
+        summary = _scalars(data)
+    else:
+        summary = handler(data)
+    event_id = data.get("event_id")
+    if not summary and isinstance(event_id, str) and event_id and not event_id.startswith("event_"):
+        # A bare client event (a misspelt one too): its id is what an error will name (a server
+        # event's own id, `event_…`, names nothing a user looks for).
+        return printable(event_id)
     return summary
 
 

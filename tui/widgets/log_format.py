@@ -209,6 +209,9 @@ def run_label(journal: Journal, row: Row) -> str:
     kind = to_ga(first.type)
     if row.key is not None and row.key[0] == "response":
         return f"response deltas ×{row.count}"
+    if row.key is not None and row.key[0] == "transcription":
+        # Not `…delta ×24`: the type's tail, all a narrow column keeps, names no stream.
+        return f"transcription deltas ×{row.count}"
     return f"{kind} ×{row.count}" if is_known(first.type) else f"{first.type} ×{row.count}"
 
 
