@@ -6,6 +6,10 @@
   started it (or, for a response the server began itself, its `response.created`);
 - an `invalid_json` or `invalid_event` error, which cannot name the frame it could not read, is
   linked to the oldest such frame we sent (not JSON, or NaN/Infinity in it) not yet answered;
+- an error without `event_id` (the official SDK sends `event_id: null`) whose code or param ties it
+  to one kind of frame (`tui.protocol.error_causes`) is linked to the oldest frame of that kind we
+  sent without one and the server has not answered yet (it answers in order). An error tied to no
+  kind makes every such frame's answer uncertain: they are forgotten, never linked wrongly;
 - a `…input_audio_transcription.failed` is linked to the commit of its item: our
   `input_audio_buffer.commit`, or the server's `input_audio_buffer.committed` under server VAD.
 
@@ -26,13 +30,13 @@ from dataclasses import dataclass, field
 
 from tui.protocol import DIR_IN, DIR_OUT, Envelope, text
 from tui.protocol import field as obj_field
+from tui.protocol.error_causes import ANSWERED_BY, CAUSE_TYPES, UNREADABLE_ANSWERS, cause_types
 from tui.protocol.records import all_finite
 
 from .store import Journal
 
 FAILED_RESPONSE_STATUSES = frozenset({"failed", "incomplete", "cancelled"})
-UNREADABLE_ANSWERS = frozenset({"invalid_json", "invalid_event"})
-"""The error codes a server answers a frame it cannot read with (it has no event_id to name)."""
+__all__ = ["FAILED_RESPONSE_STATUSES", "UNREADABLE_ANSWERS", "Link", "Links"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,9 @@ class Links:
     """Item id → the response that output it (the reverse of `outputs`)."""
     _unreadable: deque[int] = field(default_factory=deque)
     """Frames we sent that the server cannot read (not JSON, or NaN in them), not yet answered."""
+    _unnamed: dict[str, deque[int]] = field(default_factory=dict)
+    """Client event type → our frames of it sent without event_id, not yet answered, oldest first:
+    an error without event_id tied to the type answers the oldest (see the module doc)."""
     _vad_items: set[str] = field(default_factory=set)
     """Items server VAD announced (speech_stopped, timeout_triggered) and has not committed yet: their
     `committed` is the server's own, even while a commit of ours is on its way."""
@@ -94,6 +101,7 @@ class Links:
             self._item_creates.clear()
             self._unreadable.clear()
             self._vad_items.clear()
+            self._unnamed.clear()
 
     def take_changes(self) -> list[Link]:
         """Links made since the last call."""
@@ -104,7 +112,10 @@ class Links:
         etype = env.type
         if etype == "input_audio_buffer.append":
             self._buffer_appends.append(index)  # the most frequent frame we send: first, and nothing else
-        elif etype == "rt.malformed" or not all_finite(env.data):
+            return
+        if etype in CAUSE_TYPES and not text(env.data.get("event_id")):
+            self._unnamed.setdefault(etype, deque()).append(index)
+        if etype == "rt.malformed" or not all_finite(env.data):
             self._unreadable.append(index)  # its error can name no event_id: it is answered in order
         elif etype == "response.create":
             self._pending_creates.append(index)
@@ -132,6 +143,7 @@ class Links:
         elif etype == "response.created":
             response_id = text(obj_field(env.data, "response").get("id"))
             start = self._pending_creates.popleft() if self._pending_creates else index
+            self._answered(start)
             if response_id:
                 self.outputs.setdefault(response_id, [])
                 self._response_start[response_id] = start
@@ -158,6 +170,13 @@ class Links:
             item_id = text(obj_field(env.data, "item").get("id"))
             if item_id and item_id not in self.made and item_id not in self._output_items and self._item_creates:
                 self.made[item_id] = [self._item_creates.popleft()]
+            made = self.made.get(item_id) if item_id else None
+            if made and len(made) == 1:
+                self._answered(made[0])  # our create's answer (a commit's item has its appends too)
+        elif etype in ANSWERED_BY:
+            waiting = self._unnamed.get(ANSWERED_BY[etype])
+            if waiting:
+                waiting.popleft()
         elif etype == "conversation.item.input_audio_transcription.failed":
             cause = self._commit_of_item.get(text(env.data.get("item_id")))
             if cause is not None:
@@ -181,6 +200,7 @@ class Links:
                 self._buffer_appends = []
             return
         assert self._last_commit is not None
+        self._answered(self._last_commit)
         if item_id:
             self._commit_of_item[item_id] = self._last_commit
             self.made[item_id] = [*self._committed_appends, self._last_commit]
@@ -190,14 +210,19 @@ class Links:
     def _error(self, env: Envelope, index: int) -> None:
         error = obj_field(env.data, "error")
         event_id = text(error.get("event_id"))
-        if not event_id:
-            if text(error.get("code")) in UNREADABLE_ANSWERS and self._unreadable:
-                self._link(index, self._unreadable.popleft(), "error")
-            return
-        cause = self.journal.find_sent(event_id, index)
+        if event_id:
+            cause = self.journal.find_sent(event_id, index)
+        else:
+            code = text(error.get("code"))
+            if code in UNREADABLE_ANSWERS:
+                if self._unreadable:
+                    self._link(index, self._unreadable.popleft(), "error")
+                return
+            cause = self._unnamed_cause(code, text(error.get("param")))
         if cause is None:
             return
         self._link(index, cause, "error")
+        self._answered(cause)
         if cause in self._pending_creates:
             self._pending_creates.remove(cause)  # a refused response.create begins no response
         if cause in self._item_creates:
@@ -207,6 +232,25 @@ class Links:
             # A refused commit committed nothing: its appends are still the buffer's.
             self._buffer_appends = self._committed_appends + self._buffer_appends
             self._committed_appends = []
+
+    def _unnamed_cause(self, code: str, param: str) -> int | None:
+        """The frame an error without event_id answers (taken off `_unnamed`), or None."""
+        types = cause_types(code, param)
+        if not types:
+            self._unnamed.clear()  # it answers one of them, or not: which is not known
+            return None
+        oldest: deque[int] | None = None
+        for etype in types:
+            waiting = self._unnamed.get(etype)
+            if waiting and (oldest is None or waiting[0] < oldest[0]):
+                oldest = waiting
+        return oldest.popleft() if oldest is not None else None
+
+    def _answered(self, index: int) -> None:
+        """Frame `index`, one we sent, was answered: no error without event_id is about it."""
+        waiting = self._unnamed.get(self.journal[index].type)
+        if waiting and index in waiting:
+            waiting.remove(index)
 
     def _response_done(self, env: Envelope, index: int) -> None:
         response = obj_field(env.data, "response")
@@ -229,6 +273,8 @@ class Links:
             if cancel is None and self._last_cancel is not None and start is not None and self._last_cancel > start:
                 cancel = self._last_cancel  # a response.cancel without a response_id cancels the active one
             cause = cancel if cancel is not None else start
+            if cancel is not None:
+                self._answered(cancel)
         else:
             cause = start
         if cause is not None:
