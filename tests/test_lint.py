@@ -723,7 +723,14 @@ def test_an_error_for_a_create_not_found_at_sending_names_it_by_order_and_says_v
     assert found.message.startswith(f"response.create #{second.seq} was refused by error #{error.seq}")
     assert "VAD" not in found.message, found.message
     assert found.frames == (2, 4)  # the second create, the error
+    # Under VAD too, the first create started the active response: the server did not start it itself.
     findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=True), first, second, created, error)
+    assert "VAD" not in one(findings, "response-while-active").message
+    # A turn VAD committed first: the active response may be the server's own answer to it.
+    vad = vad_commit("item_1", 0, 1200)
+    findings, _ = lint(
+        ga_created(transcription=TRANSCRIBE, vad=True), append(speech(1400)), *vad, second, created, error
+    )
     assert (
         "(with server VAD on, the server starts one itself when a turn ends)"
         in one(findings, "response-while-active").message

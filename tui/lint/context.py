@@ -33,7 +33,13 @@ class ServerError:
 class Context:
     """The linter's shared state: session facts, naming of frames, and emitting findings."""
 
-    def __init__(self, journal: Journal, sink: Callable[[Finding], None], facts: SessionFacts | None = None) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        sink: Callable[[Finding], None],
+        facts: SessionFacts | None = None,
+        replace: Callable[[Finding, Finding], None] | None = None,
+    ) -> None:
         self.journal = journal
         self.facts = facts if facts is not None else SessionFacts()
         """The session as the frames say: dialect, applied and requested configuration."""
@@ -48,6 +54,7 @@ class Context:
         self.by_frame: dict[int, list[Finding]] = {}
         """Findings by journal index of each frame they concern (the linter's own, shared)."""
         self._sink = sink
+        self._replace = replace
 
     def refresh(self) -> None:
         """Re-read what the rules use of the applied session (after it changed): once per session frame."""
@@ -124,6 +131,14 @@ class Context:
         """
         frames = tuple(dict.fromkeys(frames))
         self._sink(Finding(rule, severity or RULES[rule].severity, plain(message, 4000), plain(fix, 4000), frames))
+
+    def amend(self, finding: Finding, message: str, frames: tuple[int, ...]) -> None:
+        """Say more in a finding made earlier (the server's answer it foretold has come): same rule,
+        severity and fix, and still one finding; `frames` start with the frame it blamed."""
+        if self._replace is None:
+            return  # no sink that can replace: what was said stands
+        frames = tuple(dict.fromkeys(frames))
+        self._replace(finding, Finding(finding.rule, finding.severity, plain(message, 4000), finding.fix, frames))
 
 
 def describe_transcription(config: dict[str, Any] | None) -> str:

@@ -56,7 +56,7 @@ class Linter:
         log's badges mark only those)."""
         self._new: list[Finding] = []
         self._error_frames: set[int] = set()
-        self.ctx = Context(journal, self._add, facts)
+        self.ctx = Context(journal, self._add, facts, self._replace)
         self.ctx.by_frame = self.by_frame
         self._input = InputRules(self.ctx)
         self._config = ConfigRules(self.ctx)
@@ -128,6 +128,29 @@ class Linter:
             self.by_frame.setdefault(index, []).append(finding)
         if finding.severity is Severity.ERROR:
             self._error_frames.update(finding.frames)
+
+    def _replace(self, old: Finding, new: Finding) -> None:
+        """`new` takes `old`'s place (a finding that says more, blaming the same frame): in `findings`,
+        in `by_frame`, and among the changes not taken yet. One taken already is not handed out again:
+        whoever showed it has it (the app's badge and the findings list read the linter afresh)."""
+        findings = self.findings
+        # Searched from the end: the answer a finding waits for comes soon after it.
+        at = next((i for i in range(len(findings) - 1, -1, -1) if findings[i] is old), None)
+        if at is None:
+            return
+        findings[at] = new
+        self._new = [new if f is old else f for f in self._new]
+        for index in old.frames:
+            listed = self.by_frame[index]
+            if index in new.frames:
+                listed[:] = [new if f is old else f for f in listed]  # its place among the frame's findings
+            else:
+                listed[:] = [f for f in listed if f is not old]
+        for index in new.frames:
+            if index not in old.frames:
+                self.by_frame.setdefault(index, []).append(new)
+        if new.severity is Severity.ERROR:
+            self._error_frames.update(new.frames)
 
 
 def lint_envelopes(envelopes: Iterable[Envelope], journal: Journal | None = None) -> list[Finding]:

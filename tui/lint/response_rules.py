@@ -30,7 +30,13 @@ class ResponseRules:
         self._active: str | None = None
         self._active_index: int | None = None
         self._active_shown = ""
-        self._flagged: set[int] = set()
+        self._active_by_client = False
+        """The active response answered a response.create of the client's (not one server VAD may have started)."""
+        self._vad_turn = False
+        """Under server VAD, a turn was committed since the last response.created: the server may answer it."""
+        self._flagged: dict[int, tuple[str, int]] = {}
+        """response.create frames found sent while a response was active → (that response, its
+        response.created): the server's error refusing one is added to its finding."""
         self._creates: deque[int] = deque(maxlen=MAX_UNANSWERED)
         """Default-conversation response.create frames not yet answered (by response.created or an error),
         oldest first: an error without event_id is about the oldest (the server answers in order)."""
@@ -47,6 +53,7 @@ class ResponseRules:
         return {
             (Direction.IN, "response.created"): self._created,
             (Direction.IN, "response.done"): self._done,
+            (Direction.IN, "input_audio_buffer.committed"): self._committed,
             (Direction.IN, "response.output_audio.delta"): self._audio_delta,
             (Direction.IN, "response.audio.delta"): self._audio_delta,
             (Direction.OUT, "response.create"): self._create,
@@ -58,6 +65,7 @@ class ResponseRules:
     def reset(self) -> None:
         """A new connection."""
         self._active = self._active_index = None
+        self._active_by_client = self._vad_turn = False
         self._audio.clear()
         self._creates.clear()
         self._cancels.clear()
@@ -71,8 +79,11 @@ class ResponseRules:
         response = obj(env.data.get("response"))
         if "conversation_id" in response and response["conversation_id"] is None:
             return  # out of band (conversation "none"): runs beside the default conversation's response
+        # The oldest create is answered (or VAD started it after a turn: a guess either way).
+        self._active_by_client = bool(self._creates) and not self._vad_turn
+        self._vad_turn = False
         if self._creates:
-            self._creates.popleft()  # the oldest create is answered (or VAD started it: a guess either way)
+            self._creates.popleft()
         self._active = text(response.get("id")) or "(no id)"
         self._active_shown = plain(self._active, 80)
         self._active_index = index
@@ -85,6 +96,10 @@ class ResponseRules:
         response_id = text(response.get("id"))
         if response_id in ("", self._active):
             self._active = self._active_index = None
+
+    def _committed(self, env: Envelope, index: int) -> None:
+        if self.ctx.vad:
+            self._vad_turn = True
 
     def _audio_delta(self, env: Envelope, index: int) -> None:
         delta = env.data.get("delta")
@@ -117,12 +132,10 @@ class ResponseRules:
         if self._active is None or self._active_index is None:
             return
         ctx = self.ctx
-        self._flagged.add(index)
+        self._flagged[index] = (self._active_shown, self._active_index)
         ctx.emit(
             "response-while-active",
-            f"{ctx.name(index)} was sent while response {self._active_shown} ({ctx.name(self._active_index)}) is "
-            "still in progress: only one response at a time may write to the default conversation, so the server "
-            "refuses this one (conversation_already_has_active_response).",
+            _while_active(ctx, index, self._active_shown, self._active_index, None),
             _ACTIVE_FIX,
             (index, self._active_index),
         )
@@ -181,9 +194,12 @@ class ResponseRules:
             if cause == self._last_create:
                 self._last_create = None
             if cause is not None and cause in self._flagged:
-                return True  # its finding, made when it was sent, says it
+                self._confirm(cause, error)  # its finding, made when it was sent, foretold it
+                return True
             subject = ctx.name(cause) if cause is not None else "A response.create"
-            vad = " (with server VAD on, the server starts one itself when a turn ends)" if ctx.vad else ""
+            # Only a response the client did not ask for can be the server's own.
+            by_vad = ctx.vad and not (self._active is not None and self._active_by_client)
+            vad = " (with server VAD on, the server starts one itself when a turn ends)" if by_vad else ""
             ctx.emit(
                 "response-while-active",
                 f"{subject} was refused by {ctx.name(error.index)} ({error.summary}): a response was already "
@@ -206,6 +222,29 @@ class ResponseRules:
             )
             return True
         return False
+
+    def _confirm(self, create: int, error: ServerError) -> None:
+        """The server's `error` refusing `create`, found when it was sent: its finding now says so."""
+        ctx = self.ctx
+        active_shown, active_index = self._flagged.pop(create)
+        finding = next((f for f in ctx.blamed(create) if f.rule == "response-while-active"), None)
+        if finding is not None:
+            message = _while_active(ctx, create, active_shown, active_index, error)
+            ctx.amend(finding, message, (*finding.frames, error.index))
+
+
+def _while_active(ctx: Context, create: int, active: str, created: int, error: ServerError | None) -> str:
+    """The message for `create` sent while response `active` (its response.created at `created`) runs:
+    what the server does with it, or once its `error` came, what it did."""
+    refused = (
+        f"it was refused by {ctx.name(error.index)} ({error.summary})."
+        if error is not None
+        else "the server refuses this one (conversation_already_has_active_response)."
+    )
+    return (
+        f"{ctx.name(create)} was sent while response {active} ({ctx.name(created)}) is still in progress: only one "
+        f"response at a time may write to the default conversation, so {refused}"
+    )
 
 
 _ACTIVE_FIX = (
