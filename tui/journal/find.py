@@ -1,16 +1,17 @@
 """Find in the event log: a word, a phrase or a /regex/ over the frames the view shows.
 
 Searches the same text the filter's free words look in (the wire text, audio payloads left out),
-so a word inside a collapsed run is found, and the caller expands the run to show it.
+so a word inside a collapsed run is found, and the caller expands the run to show it. A /regex/
+gives up on a frame that takes it too long (see `query.UserPattern`): it then finds nothing more,
+and :attr:`Finder.problem` says why.
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 
 from .logview import LogView
-from .query import QueryError, compile_pattern
+from .query import QueryError, compile_pattern, literal_pattern
 
 
 class Finder:
@@ -24,7 +25,7 @@ class Finder:
             end = self.text.rfind("/")
             self.pattern = compile_pattern(self.text[1:end], self.text[end + 1 :] or "i")
         else:
-            self.pattern = re.compile(re.escape(self.text), re.IGNORECASE)
+            self.pattern = literal_pattern(self.text)
         self._indices: object = None
         """The view's index list the hits were found in."""
         self._scanned = 0
@@ -33,7 +34,9 @@ class Finder:
 
     def matches(self, view: LogView, index: int) -> bool:
         """Whether journal frame `index` holds the pattern."""
-        return self.pattern.search(view.journal.search_text(index)) is not None
+        if self.pattern.problem is not None:
+            return False  # spent: its text need not even be read
+        return self.pattern.search(view.journal.search_text(index))
 
     def find(self, view: LogView, after: int | None, *, forward: bool = True) -> int | None:
         """The journal index of the next (or previous) shown frame holding the pattern.
@@ -77,4 +80,9 @@ class Finder:
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where the pattern occurs in a rendered line (for highlighting)."""
-        return [(m.start(), m.end()) for m in self.pattern.finditer(text) if m.end() > m.start()]
+        return self.pattern.spans(text)
+
+    @property
+    def problem(self) -> str | None:
+        """Why the pattern gave up on a frame (it finds nothing more), or None."""
+        return self.pattern.problem

@@ -13,15 +13,24 @@
 Shortcut fields read the journal's metadata, so most filters never parse a frame; JSON paths parse
 only frames whose wire text holds the path's last key. Every malformed query raises
 :class:`QueryError` with one line fit for the filter bar.
+
+A user's regex is run by the `regex` package, never by `re`: `re` backtracks for ever on a pattern
+like /(\\w+\\s?)+!$/ over a long transcript, holding the GIL, and the app froze for good. Each search
+of one frame's text gives up after :data:`SEARCH_TIMEOUT`, and a pattern that reads frames far
+slower than any sane one (:data:`MIN_SPEED`) is given up too; a query is tried on the newest frames
+when it is made, so such a pattern is refused with a reason (in the bar, the filter in force stays).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import regex  # type: ignore[import-untyped]  # no stubs; UserPattern is its typed face here
 
 from tui.protocol import Direction, to_ga
 
@@ -33,6 +42,79 @@ from .type_names import initials, short_forms
 
 class QueryError(ValueError):
     """A query that cannot be understood; the message is one line."""
+
+
+SEARCH_TIMEOUT = 0.1
+"""Seconds one search of a user's regex over one frame's text may take. A sane pattern takes
+microseconds over the longest transcript; one that needs more is backtracking its way to hours."""
+
+MIN_SPEED = 2_000_000
+"""Characters a second a user's regex must read once it has run :data:`SLOW_AFTER` seconds. Sane
+patterns read 30-80 MB/s of an hour's transcripts; /(\\w+\\s?)+\\d$/ reads 60 KB/s and never times
+out on one frame, yet would take five minutes over the hour, 30 s per slice of the filter's build."""
+
+SLOW_AFTER = 0.03
+"""Seconds of searching before a pattern's speed is judged (a few frames prove nothing)."""
+
+_CALL_CHARS = 64
+"""Characters a search is credited beyond its text's: a search's fixed cost over a short text is
+no slowness of the pattern."""
+
+PROBE_SECONDS = 0.05
+"""How long a new query with a regex is tried on the newest frames (the filter's first screen
+reads them first): long enough to meet a transcript, short enough to run on each keystroke."""
+
+
+class UserPattern:
+    """A user's compiled regex whose every search is bounded by :data:`SEARCH_TIMEOUT`.
+
+    After its first timeout the pattern is spent: every later search fails at once (an hour's
+    journal would otherwise cost a timeout per frame) and :attr:`problem` says why in one line.
+    """
+
+    def __init__(self, source: str, compiled: Any) -> None:
+        self.source = source
+        """The pattern as typed (between the slashes)."""
+        self._compiled = compiled
+        self.problem: str | None = None
+        """Set when the pattern is given up: "this pattern takes too long: …"."""
+        self._seconds = 0.0
+        self._chars = 0
+
+    def search(self, text: str) -> bool:
+        """Whether the pattern occurs in `text` (False once spent)."""
+        if self.problem is not None:
+            return False
+        started = time.perf_counter()
+        try:
+            found = self._compiled.search(text, timeout=SEARCH_TIMEOUT) is not None
+        except TimeoutError:
+            self._spend(f"gave up after {SEARCH_TIMEOUT:g} s on one frame")
+            return False
+        self._account(started, len(text))
+        return found
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the pattern occurs in `text`, empty matches left out ([] once spent)."""
+        if self.problem is not None:
+            return []
+        started = time.perf_counter()
+        try:
+            found = [m.span() for m in self._compiled.finditer(text, timeout=SEARCH_TIMEOUT) if m.end() > m.start()]
+        except TimeoutError:
+            self._spend(f"gave up after {SEARCH_TIMEOUT:g} s on one line")
+            return []
+        self._account(started, len(text))
+        return found
+
+    def _account(self, started: float, length: int) -> None:
+        self._seconds += time.perf_counter() - started
+        self._chars += length + _CALL_CHARS
+        if self._seconds >= SLOW_AFTER and self._chars < MIN_SPEED * self._seconds:
+            self._spend(f"reads frames at {self._chars / self._seconds / 1000:,.0f} KB/s")
+
+    def _spend(self, why: str) -> None:
+        self.problem = f"this pattern takes too long: /{self.source}/ {why} (nested repeats like (a+)+ backtrack)"
 
 
 Predicate = Callable[[Frame], bool]
@@ -80,6 +162,8 @@ class Query:
         """Groups open at the parser's position (a `)` outside any is said so, not "empty group")."""
         self._literal = False
         """Whether the value of the term being read was quoted (an id then matches as it is)."""
+        self._patterns: list[UserPattern] = []
+        """The query's regexes (`/…/` terms and `~` values), whose searches may give up."""
         node = self._parse_or() if self._tokens else _Node(lambda frame: True, 0, True)
         if self._pos < len(self._tokens):
             if self._tokens[self._pos].kind == "close":
@@ -93,6 +177,27 @@ class Query:
             self._prefilter, self._rest = _column_memo(journal, node.test), None
         elif node.pure_part is not None:
             self._prefilter, self._rest = _column_memo(journal, node.pure_part), node.rest_part
+        if self._patterns:
+            self._probe()
+
+    def _probe(self) -> None:
+        """Try the query on the newest frames for :data:`PROBE_SECONDS`, as the filter's first
+        screen will: a regex that gives up on one of them is refused here, where the filter bar
+        (which validates by making the query) shows why and the filter in force stays."""
+        deadline = time.perf_counter() + PROBE_SECONDS
+        for index in range(len(self._journal) - 1, -1, -1):
+            self.match_index(index)
+            if self.problem is not None:
+                raise QueryError(self.problem)
+            if time.perf_counter() > deadline:
+                return
+
+    @property
+    def problem(self) -> str | None:
+        """Why a regex of this query gave up on a frame (it then matches nothing more), or None.
+        The probe catches most such patterns; one that only a frame further back defeats is
+        found while the view is built."""
+        return next((p.problem for p in self._patterns if p.problem is not None), None)
 
     @property
     def is_empty(self) -> bool:
@@ -204,8 +309,9 @@ class Query:
 
     def _text_regex(self, pattern: str, flags: str) -> _Node:
         compiled = compile_pattern(pattern, flags)
+        self._patterns.append(compiled)
         journal = self._journal
-        return _Node(lambda frame: compiled.search(journal.search_text(frame.index)) is not None, 1)
+        return _Node(lambda frame: compiled.search(journal.search_text(frame.index)), 1)
 
     def _type(self, op: str, value: str) -> _Node:
         _only(op, "type", ":", "=", "!=")
@@ -350,7 +456,7 @@ class Query:
         parts = key.split(".")
         last_key = f'"{parts[-1]}"'
         journal = self._journal
-        compare = _value_test(key, op, value)
+        compare = _value_test(key, op, value, self._patterns)
 
         def test(frame: Frame) -> bool:
             raw = frame.raw
@@ -502,20 +608,26 @@ def _unquote(value: str) -> str:
     return value
 
 
-def compile_pattern(pattern: str, flags: str) -> re.Pattern[str]:
-    """A regex for a filter or a search, with `i`/`s` flags; QueryError for a bad one."""
-    bits = 0
+def compile_pattern(pattern: str, flags: str) -> UserPattern:
+    """A user's regex for a filter or a search, with `i`/`s` flags; QueryError for a bad one.
+    VERSION0: the `re` dialect, so a pattern means what it meant before the timeouts."""
+    bits = regex.VERSION0
     for flag in flags:
         if flag == "i":
-            bits |= re.IGNORECASE
+            bits |= regex.IGNORECASE
         elif flag == "s":
-            bits |= re.DOTALL
+            bits |= regex.DOTALL
         else:
             raise QueryError(f"unknown regex flag {flag!r} (use i or s)")
     try:
-        return re.compile(pattern, bits)
-    except re.error as exc:
+        return UserPattern(pattern, regex.compile(pattern, bits))
+    except regex.error as exc:
         raise QueryError(f"bad regex /{pattern}/: {exc}") from None
+
+
+def literal_pattern(text: str) -> UserPattern:
+    """`text` itself, case-insensitive, as a pattern (a find for a plain word)."""
+    return UserPattern(regex.escape(text), regex.compile(regex.escape(text), regex.VERSION0 | regex.IGNORECASE))
 
 
 def _only(op: str, name: str, *allowed: str) -> None:
@@ -559,11 +671,12 @@ def _parse_number(name: str, text: str) -> float:
     return number * _SUFFIXES.get(suffix, 1)
 
 
-def _value_test(key: str, op: str, value: str) -> Callable[[Any], bool]:
-    """A test on one JSON value found at a path."""
+def _value_test(key: str, op: str, value: str, patterns: list[UserPattern]) -> Callable[[Any], bool]:
+    """A test on one JSON value found at a path (a `~` regex is added to `patterns`)."""
     if op == "~":
         pattern = compile_pattern(value, "i")
-        return lambda v: pattern.search(_as_text(v)) is not None
+        patterns.append(pattern)
+        return lambda v: pattern.search(_as_text(v))
     if op in (">", "<", ">=", "<="):
         number = _parse_number(key, value)
         compare = _COMPARE[op]
