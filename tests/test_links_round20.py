@@ -15,6 +15,8 @@ import openai
 import pytest
 
 from tests.journal_helpers import connecting, frame, received, sent
+from tests.lint_helpers import speech
+from tests.server_helpers import b64, silence
 from tui.journal import Links, Pipeline
 from tui.protocol import Direction, Envelope
 from tui.protocol.error_causes import cause_types
@@ -225,3 +227,81 @@ async def test_the_official_client_through_the_real_proxy(
             link = links.cause_of[f.index]
             assert link.cause == expected[code], code
             assert [e.effect for e in links.effects_of[link.cause]] == [f.index]
+
+
+def test_a_create_taken_for_the_cause_of_vads_response_is_linked_to_its_refusal() -> None:
+    """Server VAD began a response while our create was on its way: its response.created was taken
+    to answer the create, and the refusal that follows shows it was not."""
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    envs = [
+        connecting(),
+        received("input_audio_buffer.speech_stopped", item_id="item_1"),  # 1
+        bare("response.create"),  # 2
+        received("input_audio_buffer.committed", item_id="item_1"),  # 3
+        received("response.created", response={"id": "resp_vad"}),  # 4: VAD's
+        error("conversation_already_has_active_response"),  # 5: about #2
+        received("response.done", response={"id": "resp_vad", "status": "failed"}),  # 6
+    ]
+    pipeline.ingest(envs)
+    assert {effect: (link.cause, link.kind) for effect, link in links.cause_of.items()} == {
+        5: (2, "error"),
+        6: (4, "response failed"),  # the server began it, not our refused create
+    }
+    assert "resp_vad" not in links.made
+
+
+def test_with_two_responses_in_progress_a_refusal_is_not_guessed() -> None:
+    envs = [
+        connecting(),
+        bare("response.create"),  # 1
+        received("response.created", response={"id": "resp_1"}),  # 2
+        bare("response.create", response={"conversation": "none"}),  # 3
+        received("response.created", response={"id": "resp_2", "conversation_id": None}),  # 4
+        error("conversation_already_has_active_response"),  # 5: one was VAD's: which, is not known
+        received("response.done", response={"id": "resp_2", "status": "completed"}),  # 6
+        error("conversation_already_has_active_response"),  # 7: the first was not done: still unknown
+    ]
+    assert links_of(envs) == {}
+
+
+def test_a_create_whose_response_is_done_is_never_taken_for_a_refused_one() -> None:
+    envs = [
+        connecting(),
+        bare("response.create"),  # 1
+        received("response.created", response={"id": "resp_1"}),  # 2
+        received("response.done", response={"id": "resp_1", "status": "completed"}),  # 3
+        error("conversation_already_has_active_response"),  # 4
+    ]
+    assert links_of(envs) == {}
+
+
+async def test_the_official_client_under_server_vad_through_the_real_proxy(
+    proxy_process: tuple[subprocess.Popen[str], str], tmp_path: Path
+) -> None:
+    """A turn and a response.create sent right after it: server VAD's response begins first and the
+    create is refused; the refusal is linked to the create, and the response to no create of ours."""
+    process, url = proxy_process
+    client = openai.AsyncOpenAI(api_key="sk-test", websocket_base_url=url.rstrip("/") + "/v1")
+    async with client.realtime.connect(model="gpt-realtime") as conn:
+        await conn.input_audio_buffer.append(audio=b64(speech(600) + silence(1000)))
+        await conn.response.create()
+        async for event in conn:
+            if event.type == "error":
+                assert event.error.code == "conversation_already_has_active_response"
+                break
+    process.terminate()
+    process.communicate(timeout=10)
+    [capture] = (tmp_path / "data").glob("sessions/*/frames.jsonl")
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    pipeline.ingest(load(capture).envelopes)
+    journal = pipeline.journal
+    [create] = [f.index for f in journal if f.type == "response.create"]
+    [refusal] = [f.index for f in journal if f.type == "error"]
+    [created] = [f for f in journal if f.type == "response.created"]
+    assert links.cause_of[refusal].cause == create
+    assert [e.effect for e in links.effects_of[create]] == [refusal]
+    assert created.response_id not in links.made  # VAD began it, not our refused create

@@ -83,6 +83,10 @@ class Links:
     _unnamed: dict[str, deque[int]] = field(default_factory=dict)
     """Client event type → our frames of it sent without event_id, not yet answered, oldest first:
     an error without event_id tied to the type answers the oldest (see the module doc)."""
+    _begun_unnamed: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Response id → (our response.create without event_id its response.created was taken to answer,
+    that response.created), until its response.done: under server VAD the response may be the
+    server's own, and a refusal without event_id then shows the create was not its cause."""
     _vad_items: set[str] = field(default_factory=set)
     """Items server VAD announced (speech_stopped, timeout_triggered) and has not committed yet: their
     `committed` is the server's own, even while a commit of ours is on its way."""
@@ -102,6 +106,7 @@ class Links:
             self._unreadable.clear()
             self._vad_items.clear()
             self._unnamed.clear()
+            self._begun_unnamed.clear()
 
     def take_changes(self) -> list[Link]:
         """Links made since the last call."""
@@ -143,7 +148,8 @@ class Links:
         elif etype == "response.created":
             response_id = text(obj_field(env.data, "response").get("id"))
             start = self._pending_creates.popleft() if self._pending_creates else index
-            self._answered(start)
+            if response_id and start != index and self._answered(start):
+                self._begun_unnamed[response_id] = (start, index)
             if response_id:
                 self.outputs.setdefault(response_id, [])
                 self._response_start[response_id] = start
@@ -219,6 +225,8 @@ class Links:
                     self._link(index, self._unreadable.popleft(), "error")
                 return
             cause = self._unnamed_cause(code, text(error.get("param")))
+            if cause is None and code == "conversation_already_has_active_response":
+                cause = self._refused_create()
         if cause is None:
             return
         self._link(index, cause, "error")
@@ -238,6 +246,7 @@ class Links:
         types = cause_types(code, param)
         if not types:
             self._unnamed.clear()  # it answers one of them, or not: which is not known
+            self._begun_unnamed.clear()
             return None
         oldest: deque[int] | None = None
         for etype in types:
@@ -246,11 +255,28 @@ class Links:
                 oldest = waiting
         return oldest.popleft() if oldest is not None else None
 
-    def _answered(self, index: int) -> None:
-        """Frame `index`, one we sent, was answered: no error without event_id is about it."""
+    def _answered(self, index: int) -> bool:
+        """Frame `index`, one we sent, was answered: no error without event_id is about it. True
+        when it was waiting for its answer (it was sent without event_id)."""
         waiting = self._unnamed.get(self.journal[index].type)
         if waiting and index in waiting:
             waiting.remove(index)
+            return True
+        return False
+
+    def _refused_create(self) -> int | None:
+        """The create a refusal without event_id answers when no create waits for its answer: every
+        create without one was taken as the cause of a response.created, so one of those was the
+        server's own (VAD's, which began while our create was on its way). The create of the only
+        response still in progress; none when there are several (which is not known, nor after)."""
+        if len(self._begun_unnamed) != 1:
+            self._begun_unnamed.clear()
+            return None
+        response_id, (create, created) = self._begun_unnamed.popitem()
+        self._response_start[response_id] = created  # the server began it: our create was refused
+        if self.made.get(response_id) == [create]:
+            del self.made[response_id]
+        return create
 
     def _response_done(self, env: Envelope, index: int) -> None:
         response = obj_field(env.data, "response")
@@ -266,6 +292,7 @@ class Links:
                 if item_id:
                     self._add_output(response_id, item_id)
         start = self._response_start.pop(response_id, None)
+        self._begun_unnamed.pop(response_id, None)
         cancel = self._cancels.pop(response_id, None)
         if status not in FAILED_RESPONSE_STATUSES:
             return
