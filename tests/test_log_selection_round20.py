@@ -143,3 +143,29 @@ async def test_a_selection_made_on_a_first_screen_and_export_act_on_the_whole_vi
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the export dialog")
         assert isinstance(app.screen, ExportDialog) and app.screen.count == 60_000
+
+
+async def test_a_selection_far_from_the_end_comes_on_screen_when_the_whole_view_first_scrolls() -> None:
+    """The filter cleared over appends (200 frames, a first screen of 20 rows: no scrollbar); the
+    whole view brings one, but Textual refused to scroll a pane before a layout had shown it: the
+    frame stayed selected, off screen at the top of the log."""
+    from tests.journal_helpers import audio_b64
+
+    audio = audio_b64(20)
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        frames = []
+        for n in range(3000):
+            frames.append(received("response.created", response={"id": f"resp_{n}"}))
+            frames += [sent("input_audio_buffer.append", audio=audio) for _ in range(19)]
+        app.ingest(frames)
+        await pilot.press("f", *"type:response.created", "enter")
+        await built(pilot, app)
+        await pilot.press("escape", *["pageup"] * 10)
+        log = app.event_log
+        selected = log.selected
+        assert selected is not None and on_screen(log)
+        await pilot.press("f", "ctrl+u", "enter")
+        await built(pilot, app)
+        assert app.log_view.shown == 60_000 and app.log_view.line_count == 6000
+        assert log.selected == selected and log.cursor_line == selected // 10 and on_screen(log)

@@ -185,7 +185,7 @@ class EventLog(LineView, can_focus=True):
             self._scroll_to_line(self._cursor_line, center=True)
         elif self.selected is not None and not self.tail:
             # Held for the whole view, older than every row of the first screen: its top is nearest.
-            self.scroll_to(y=0, animate=False, immediate=True)
+            self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     def _held(self) -> bool:
         """Whether the selected frame, not in a filter's first screen, will be in the whole view:
@@ -418,11 +418,11 @@ class EventLog(LineView, can_focus=True):
         is off screen); True when it scrolled."""
         top, height = self.scroll_offset.y, max(1, self.size.height)
         if center and not top <= number < top + height:
-            self.scroll_to(y=max(0, number - height // 2), animate=False, immediate=True)
+            self.scroll_to(y=max(0, number - height // 2), animate=False, immediate=True, force=True)
         elif number < top:
-            self.scroll_to(y=number, animate=False, immediate=True)
+            self.scroll_to(y=number, animate=False, immediate=True, force=True)
         elif number >= top + height:
-            self.scroll_to(y=number - height + 1, animate=False, immediate=True)
+            self.scroll_to(y=number - height + 1, animate=False, immediate=True, force=True)
         else:
             return False
         return True
