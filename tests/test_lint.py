@@ -256,7 +256,7 @@ def test_zeros_under_server_vad_are_reported_once_after_five_seconds() -> None:
     frames = [append(bytes(48 * 1000)) for _ in range(8)]
     findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=True), *frames)
     found = one(findings, "silent-audio")
-    assert "server VAD is on" in found.message and "5.0 s" in found.message
+    assert "server VAD is on" in found.message and "5.00 s" in found.message
     assert found.frames == (1, 5)  # in the order they came: the stretch's first, the fifth (5 s reached)
     without_vad, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *frames)
     assert without_vad == []  # push-to-talk: judged at the commit, which has not come
@@ -266,7 +266,7 @@ def test_zeros_under_server_vad_in_one_append_name_that_append_once() -> None:
     big = append(bytes(48 * 6000))
     findings, journal = lint(ga_created(transcription=TRANSCRIBE, vad=True), big)
     found = one(findings, "silent-audio")
-    assert found.message.startswith(f"6.0 s of audio appended in input_audio_buffer.append #{big.seq} is all zeros")
+    assert found.message.startswith(f"6.00 s of audio appended in input_audio_buffer.append #{big.seq} is all zeros")
     assert found.frames == (1,)
     assert format_finding(found, journal).endswith(f"[frames: #{big.seq} input_audio_buffer.append]")
 
@@ -484,7 +484,7 @@ def test_a_commit_refused_after_server_vad_committed_its_audio_is_not_credited_w
     findings, _ = lint(*frames)
     at = frames.index
     off = one(findings, "transcription-off-at-commit")
-    assert off.message.startswith(f"Server VAD's input_audio_buffer.committed #{vad[2].seq} commits 1.6 s of user")
+    assert off.message.startswith(f"Server VAD's input_audio_buffer.committed #{vad[2].seq} commits 1.60 s of user")
     assert off.frames == (at(vad[2]), at(appends[0]))
     short = one(findings, "commit-too-short")
     assert f"input_audio_buffer.commit #{done.seq} was refused by error #{refused.seq}" in short.message
@@ -525,7 +525,7 @@ def test_a_commit_the_server_took_after_server_vad_commits_what_was_left() -> No
     findings, _ = lint(ga_created(), append(speech(1600)), done, *vad, ours)
     off = of_rule(findings, "transcription-off-at-commit")
     assert [f.message.split(" while")[0] for f in off] == [
-        f"Server VAD's input_audio_buffer.committed #{vad[2].seq} commits 1.6 s of user audio",
+        f"Server VAD's input_audio_buffer.committed #{vad[2].seq} commits 1.60 s of user audio",
         f"input_audio_buffer.commit #{done.seq} commits user audio (what input_audio_buffer.committed "
         f"#{vad[2].seq}, server VAD's commit, left in the buffer)",
     ]

@@ -202,7 +202,7 @@ async def test_under_server_vad_the_audio_of_a_commit_never_answered_is_still_ju
     commit = next(i for i, line in enumerate(log) if line["event"]["type"] == "input_audio_buffer.commit")
     cut = lint_envelopes(load(_write(tmp_path / "cut.jsonl", log[: commit + 1])).envelopes, Journal())
     assert [f.rule for f in cut] == ["silent-audio"]
-    assert ", which the server never answered, commits 1.0 s of audio that is all zeros" in cut[0].message
+    assert ", which the server never answered, commits 1.00 s of audio that is all zeros" in cut[0].message
     assert cut[0].frames[:2] == answered.frames[:2]  # the commit, then the first append
 
 

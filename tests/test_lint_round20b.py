@@ -10,6 +10,7 @@ the simulator.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -17,9 +18,15 @@ from tests.server_helpers import recv_until, running_simulator, send
 from tests.test_proxy import Recorder
 from tui.journal import Journal
 from tui.lint import Finding, lint_envelopes
+from tui.lint.context import duration
+from tui.lint.shapes import PCM16
 from tui.model import new_model
 from tui.protocol import Envelope
+from tui.protocol.summary import audio_size_tag, audio_tag
 from tui.proxy import ProxyServer, ProxyTarget
+from tui.replay import load
+
+GOLDEN_HAR = Path(__file__).parent / "golden" / "replay" / "devtools.har"
 
 ITEM = {
     "type": "conversation.item.create",
@@ -122,3 +129,23 @@ async def test_no_vad_remark_when_the_clients_own_create_started_the_active_resp
         f"response.create #{journal[second].seq} was refused by error #{journal[error].seq}"
     )
     assert "VAD" not in found.message, found.message
+
+
+# -- durations as the log's audio tags say them --------------------------------------------
+
+
+def test_durations_read_as_the_log_tags_of_the_same_audio() -> None:
+    """The log's tag truncates to the ms (`audio_size_tag`: bytes // 48) and writes seconds to two
+    places; the linter rounded (185 ms for the golden HAR's 184 ms item) and wrote one place."""
+    for nbytes in (*range(0, 4 * 48 * 1000, 7), 8_879, 47_999, 48_000, 479_999, 480_000, 3_590_000):
+        length = audio_size_tag(nbytes).split(" · ")[1][:-1]
+        assert duration(nbytes, PCM16) == length, nbytes
+
+
+def test_the_golden_har_item_audio_lasts_what_its_log_tag_says() -> None:
+    envelopes = load(GOLDEN_HAR).envelopes
+    [item] = [env for env in envelopes if env.type == "conversation.item.create" and "input_audio" in env.raw]
+    tag = audio_tag(item.data["item"]["content"][0]["audio"])
+    assert tag.endswith(" · 184 ms]"), tag  # as the log's row shows it
+    [found] = [f for f in lint_envelopes(envelopes) if f.rule == "item-create-audio-not-transcribed"]
+    assert "carries audio (content[0], 184 ms)" in found.message, found.message

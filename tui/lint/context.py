@@ -150,6 +150,8 @@ def describe_transcription(config: dict[str, Any] | None) -> str:
 
 
 def duration(nbytes: int, fmt: AudioFormat) -> str:
-    """`40 ms`, `1.8 s`: how long `nbytes` of `fmt` audio plays."""
-    ms = nbytes / fmt.bytes_per_ms
-    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+    """`40 ms`, `1.79 s`: how long `nbytes` of `fmt` audio plays, written as the log's audio tags write it
+    (`audio_size_tag`: whole milliseconds, the part dropped; two decimals from a second on), so a
+    finding and the row it names say the same length."""
+    ms = nbytes // fmt.bytes_per_ms
+    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
