@@ -89,6 +89,15 @@ def test_a_pathological_find_finds_nothing_and_says_why(pipeline: Pipeline) -> N
     assert highlighting.spans(TRANSCRIPT) == [] and highlighting.problem is not None
 
 
+def test_a_find_given_the_journal_refuses_a_pathological_pattern_up_front(pipeline: Pipeline) -> None:
+    """As the find bar can ask (it validates by making a Finder): the reason, not "not found"."""
+    for pattern in (SLOW, EXPLOSIVE):
+        with pytest.raises(QueryError, match="this pattern takes too long"):
+            Finder(pattern, pipeline.journal)
+    assert Finder("/turn \\d+ KITCHEN/", pipeline.journal).problem is None
+    assert Finder("(\\w+\\s?)+\\d$", pipeline.journal).problem is None  # a plain text, no regex
+
+
 def test_normal_patterns_keep_their_meaning(pipeline: Pipeline) -> None:
     view = LogView(pipeline.journal)
     view.rebuild()

@@ -3,27 +3,34 @@
 Searches the same text the filter's free words look in (the wire text, audio payloads left out),
 so a word inside a collapsed run is found, and the caller expands the run to show it. A /regex/
 gives up on a frame that takes it too long (see `query.UserPattern`): it then finds nothing more,
-and :attr:`Finder.problem` says why.
+and :attr:`Finder.problem` says why. Given the journal, a new Finder tries its regex on the newest
+frames first and refuses one that gives up there, as a filter does.
 """
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left, bisect_right
 
 from .logview import LogView
-from .query import QueryError, compile_pattern, literal_pattern
+from .query import PROBE_SECONDS, QueryError, compile_pattern, literal_pattern
+from .store import Journal
 
 
 class Finder:
     """A compiled search pattern over a view's frames."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, journal: Journal | None = None) -> None:
+        """QueryError for a malformed pattern, or (`journal` given) a regex that takes too long
+        over its newest frames: the find bar then says why instead of finding nothing."""
         self.text = text.strip()
         if not self.text:
             raise QueryError("nothing to find")
         if len(self.text) >= 2 and self.text.startswith("/") and self.text.rfind("/") > 0:
             end = self.text.rfind("/")
             self.pattern = compile_pattern(self.text[1:end], self.text[end + 1 :] or "i")
+            if journal is not None:
+                self._probe(journal)
         else:
             self.pattern = literal_pattern(self.text)
         self._indices: object = None
@@ -31,6 +38,15 @@ class Finder:
         self._scanned = 0
         """How many of its indices were searched."""
         self._hits: list[int] = []
+
+    def _probe(self, journal: Journal) -> None:
+        deadline = time.perf_counter() + PROBE_SECONDS
+        for index in range(len(journal) - 1, -1, -1):
+            self.pattern.search(journal.search_text(index))
+            if self.pattern.problem is not None:
+                raise QueryError(self.pattern.problem)
+            if time.perf_counter() > deadline:
+                return
 
     def matches(self, view: LogView, index: int) -> bool:
         """Whether journal frame `index` holds the pattern."""
