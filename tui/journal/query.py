@@ -30,8 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import regex  # type: ignore[import-untyped]  # no stubs; UserPattern is its typed face here
-
 from tui.protocol import Direction, to_ga
 
 from .families import Family
@@ -611,6 +609,7 @@ def _unquote(value: str) -> str:
 def compile_pattern(pattern: str, flags: str) -> UserPattern:
     """A user's regex for a filter or a search, with `i`/`s` flags; QueryError for a bad one.
     VERSION0: the `re` dialect, so a pattern means what it meant before the timeouts."""
+    regex = _regex()
     bits = regex.VERSION0
     for flag in flags:
         if flag == "i":
@@ -625,8 +624,18 @@ def compile_pattern(pattern: str, flags: str) -> UserPattern:
         raise QueryError(f"bad regex /{pattern}/: {exc}") from None
 
 
+def _regex() -> Any:
+    """The `regex` package, imported when a user's pattern is first compiled: importing the
+    journal loads the standard library only (tests/test_import_hygiene.py), so the linter and
+    the headless commands that build on it stay light."""
+    import regex  # type: ignore[import-untyped]  # no stubs; UserPattern is its typed face here
+
+    return regex
+
+
 def literal_pattern(text: str) -> UserPattern:
     """`text` itself, case-insensitive, as a pattern (a find for a plain word)."""
+    regex = _regex()
     return UserPattern(regex.escape(text), regex.compile(regex.escape(text), regex.VERSION0 | regex.IGNORECASE))
 
 
