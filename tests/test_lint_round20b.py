@@ -9,23 +9,31 @@ the simulator.
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.server_helpers import recv_until, running_simulator, send
+from tests.lint_helpers import speech
+from tests.server_helpers import b64, recv_until, running_simulator, send
 from tests.test_proxy import Recorder
-from tui.journal import Journal
+from tui.journal import Journal, Pipeline
+from tui.journal.export import export_jsonl
 from tui.lint import Finding, lint_envelopes
 from tui.lint.context import duration
 from tui.lint.shapes import PCM16
-from tui.model import new_model
+from tui.model import KEEP_EVERY_PAYLOAD, new_model
 from tui.protocol import Envelope
 from tui.protocol.summary import audio_size_tag, audio_tag
 from tui.proxy import ProxyServer, ProxyTarget
 from tui.replay import load
 
+RT_TUI = str(Path(sys.executable).with_name("rt-tui"))
 GOLDEN_HAR = Path(__file__).parent / "golden" / "replay" / "devtools.har"
 
 ITEM = {
@@ -149,3 +157,77 @@ def test_the_golden_har_item_audio_lasts_what_its_log_tag_says() -> None:
     assert tag.endswith(" · 184 ms]"), tag  # as the log's row shows it
     [found] = [f for f in lint_envelopes(envelopes) if f.rule == "item-create-audio-not-transcribed"]
     assert "carries audio (content[0], 184 ms)" in found.message, found.message
+
+
+# -- audio given as a size tag counts as the bytes it stands for ------------------------------
+
+SPEECH = b64(speech(1500))
+SHORT = b64(speech(40))
+ITEM_AUDIO = b64(speech(800))
+
+
+async def _measured_session(ws: ClientConnection) -> None:
+    """Push-to-talk with transcription off: a turn of 1.5 s, a commit of 40 ms, audio in an item,
+    a spoken reply and a truncate past its end: findings that each say a length."""
+    session = {"type": "realtime", "audio": {"input": {"turn_detection": None, "transcription": None}}}
+    await send(ws, {"type": "session.update", "session": session})
+    await recv_until(ws, "session.updated")
+    for at in range(0, len(SPEECH), 6400):  # 100 ms appends
+        await send(ws, {"type": "input_audio_buffer.append", "audio": SPEECH[at : at + 6400]})
+    await send(ws, {"type": "input_audio_buffer.commit"})
+    await recv_until(ws, "input_audio_buffer.committed")
+    await send(ws, {"type": "input_audio_buffer.append", "audio": SHORT})
+    await send(ws, {"type": "input_audio_buffer.commit"})
+    await recv_until(ws, "error")
+    content = [{"type": "input_audio", "audio": ITEM_AUDIO}]
+    await send(
+        ws, {"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": content}}
+    )
+    await send(ws, CREATE)
+    done = (await recv_until(ws, "response.done"))[-1]
+    [message] = [item for item in done["response"]["output"] if item["type"] == "message"]
+    truncate = {"type": "conversation.item.truncate", "item_id": message["id"], "content_index": 0}
+    await send(ws, {**truncate, "audio_end_ms": 600_000})
+    await recv_until(ws, "error")
+
+
+_NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?) (ms|s|bytes)\b")
+
+
+def _numbers(message: str) -> tuple[str, list[float]]:
+    """The message with its lengths and sizes taken out, and each of them (ms for lengths)."""
+    found = [float(value.replace(",", "")) * (1000 if unit == "s" else 1) for value, unit in _NUMBER.findall(message)]
+    return _NUMBER.sub("N", message), found
+
+
+def _lint_json(path: Path) -> list[dict[str, Any]]:
+    done = subprocess.run([RT_TUI, "lint", "--json", str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode in (0, 1), done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+async def test_an_export_without_audio_lints_with_the_sessions_findings_and_lengths(tmp_path: Path) -> None:
+    envelopes = await _proxied(_measured_session)
+    pipeline = Pipeline(Journal(KEEP_EVERY_PAYLOAD))
+    pipeline.ingest(envelopes)
+    journal = pipeline.journal
+    whole, bare = tmp_path / "whole.jsonl", tmp_path / "bare.jsonl"
+    export_jsonl(journal, range(len(journal)), whole)
+    export_jsonl(journal, range(len(journal)), bare, keep_audio=False)
+    assert "[audio " in bare.read_text() and ITEM_AUDIO not in bare.read_text()
+    want, got = _lint_json(whole), _lint_json(bare)
+    rules = [f["rule"] for f in want]
+    for rule in ("transcription-off-at-commit", "commit-too-short", "item-create-audio-not-transcribed"):
+        assert rule in rules, rules
+    assert "truncate-past-audio" in rules, rules
+    assert [(f["rule"], f["frames"]) for f in got] == [(f["rule"], f["frames"]) for f in want]
+    compared = 0
+    for session, export in zip(want, got, strict=True):
+        (want_text, want_numbers), (got_text, got_numbers) = _numbers(session["message"]), _numbers(export["message"])
+        assert got_text == want_text, (session["message"], export["message"])
+        for expected, shown in zip(want_numbers, got_numbers, strict=True):
+            assert abs(shown - expected) <= 0.022 * expected + 10, (session["message"], export["message"])
+            compared += 1
+    assert compared >= 6
+    item = next(f for f in got if f["rule"] == "item-create-audio-not-transcribed")
+    assert "(content[0], 800 ms)" in item["message"], item["message"]

@@ -23,7 +23,16 @@ from typing import Any
 from tui.protocol import Direction, Envelope, error_summary, obj, objects, text
 from tui.protocol.summary import audio_tag_bytes, is_audio_tag
 
-from .b64audio import MAX_APPEND_BYTES, PcmSampler, WavHeader, base64_problem, decoded_size, is_zero_audio, wav_header
+from .b64audio import (
+    MAX_APPEND_BYTES,
+    PcmSampler,
+    WavHeader,
+    audio_size,
+    base64_problem,
+    decoded_size,
+    is_zero_audio,
+    wav_header,
+)
 from .context import Context, ServerError, describe_transcription, duration
 from .finding import Finding, Severity, plain
 from .pace import Pace, PaceMeter
@@ -68,7 +77,8 @@ class Turn:
 
     def __init__(self, since: str, vad_commit: int | None = None) -> None:
         self.elided = False
-        """Some of its audio is a size tag (an export without audio): its bytes and samples are unknown."""
+        """Some of its audio is a size tag (an export without audio): its samples are unknown, its bytes
+        are what the tags say (within their precision: exact under 1 KB, to the ms under a second)."""
         self.bytes = 0
         self.first: int | None = None
         """Journal index of the turn's first append."""
@@ -169,12 +179,18 @@ class InputRules:
     def _append(self, env: Envelope, index: int) -> None:
         ctx, turn = self.ctx, self.turn
         audio = env.data.get("audio")
-        if is_audio_tag(audio):  # left out of the recording: nothing to judge, and the length unknown
+        said = audio_tag_bytes(audio)
+        if said is not None:  # left out of the recording: its tag says its size, its samples are unknown
+            if said > MAX_APPEND_BYTES:
+                self._too_large(index, said)
+                return
             turn.elided = True
+            turn.all_zero = False  # not known to be silence
             if turn.first is None:
                 turn.first = index
             turn.last = index
-            self._pace_of(env, index, audio_tag_bytes(audio), ctx.input_format)  # its tag says its size
+            turn.bytes += said
+            self._pace_of(env, index, said, ctx.input_format)
             return
         problem = _audio_problem(audio)
         if problem is not None:
@@ -195,14 +211,7 @@ class InputRules:
         assert isinstance(audio, str)
         size = decoded_size(audio)
         if size > MAX_APPEND_BYTES:
-            ctx.emit(
-                "append-too-large",
-                f"{ctx.name(index)} carries {size:,} bytes of audio: one append may carry at most 15 MiB "
-                f"({MAX_APPEND_BYTES:,} bytes), so the server refuses it and none of it is buffered.",
-                "Split the audio into chunks (20–100 ms each is what the official samples send: 960–4,800 bytes "
-                "of 24 kHz PCM16) and send one input_audio_buffer.append per chunk.",
-                (index,),
-            )
+            self._too_large(index, size)
             return
         fmt = ctx.input_format
         skip = 0
@@ -238,6 +247,17 @@ class InputRules:
                 _SILENCE_FIX,
                 (turn.first, index),  # in the order they came (one frame when one append reached 5 s)
             )
+
+    def _too_large(self, index: int, size: int) -> None:
+        ctx = self.ctx
+        ctx.emit(
+            "append-too-large",
+            f"{ctx.name(index)} carries {size:,} bytes of audio: one append may carry at most 15 MiB "
+            f"({MAX_APPEND_BYTES:,} bytes), so the server refuses it and none of it is buffered.",
+            "Split the audio into chunks (20–100 ms each is what the official samples send: 960–4,800 bytes "
+            "of 24 kHz PCM16) and send one input_audio_buffer.append per chunk.",
+            (index,),
+        )
 
     def _pace_of(self, env: Envelope, index: int, size: int | None, fmt: AudioFormat) -> None:
         """Time one PCM16 append of `size` bytes against the stream's pace (`PaceMeter`)."""
@@ -277,9 +297,6 @@ class InputRules:
         pending = PendingCommit(index, None)
         self._pending.append(pending)
         fmt = ctx.input_format
-        if turn.elided:
-            self._judge_turn(index, turn, fmt, size_known=False)
-            return
         if turn.bytes < MIN_COMMIT_MS * fmt.bytes_per_ms:
             if ctx.applied_index is not None:
                 pending.short = (turn, fmt)  # the server's answer settles it (see PendingCommit.short)
@@ -567,7 +584,7 @@ class InputRules:
         known, config = ctx.transcription()
         on = known and config is not None
         where = ", ".join(f"content[{i}]" for i, _ in audible)
-        total = sum(decoded_size(audio) for _, audio in audible)
+        total = sum(audio_size(audio) for _, audio in audible)
         setting = (
             f"even though transcription is {describe_transcription(config)}"
             if on
@@ -790,8 +807,9 @@ class InputRules:
 
 
 def _known_short(turn: Turn, fmt: AudioFormat) -> bool:
-    """True when the frames say exactly how much `turn` buffered, and it is under 100 ms."""
-    return turn.vad_commit is None and not turn.elided and turn.bytes < MIN_COMMIT_MS * fmt.bytes_per_ms
+    """True when the frames say how much `turn` buffered, and it is under 100 ms. Size tags say it
+    closely enough: each tag's length in whole ms bounds its bytes, so the 100 ms line is not blurred."""
+    return turn.vad_commit is None and turn.bytes < MIN_COMMIT_MS * fmt.bytes_per_ms
 
 
 def _refusals(turn: Turn, ctx: Context) -> str:

@@ -1,7 +1,7 @@
 """Rules about responses: one at a time in the default conversation, truncation, cancellation.
 
 State: the default-conversation response in progress, and per assistant item the bytes of audio
-the server sent for it (sizes from the base64 length; nothing is decoded).
+the server sent for it (sizes from the base64 length, or a size tag's; nothing is decoded).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from tui.protocol import Direction, Envelope, obj, text
 
-from .b64audio import decoded_size
+from .b64audio import audio_size
 from .context import Context, ServerError, duration
 from .finding import plain, shown
 
@@ -110,9 +110,9 @@ class ResponseRules:
         if entry is None:
             if len(self._audio) >= MAX_ITEMS_REMEMBERED:
                 del self._audio[next(iter(self._audio))]
-            self._audio[item_id] = [decoded_size(delta), index, 1]
+            self._audio[item_id] = [audio_size(delta), index, 1]
         else:
-            entry[0] += decoded_size(delta)
+            entry[0] += audio_size(delta)
             entry[2] += 1
 
     def _cancel(self, env: Envelope, index: int) -> None:
