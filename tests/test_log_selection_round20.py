@@ -169,3 +169,28 @@ async def test_a_selection_far_from_the_end_comes_on_screen_when_the_whole_view_
         await built(pilot, app)
         assert app.log_view.shown == 60_000 and app.log_view.line_count == 6000
         assert log.selected == selected and log.cursor_line == selected // 10 and on_screen(log)
+
+
+async def test_a_filter_that_hides_the_selected_error_selects_what_was_sent_right_before_it() -> None:
+    """`error`, the error selected, then `dir:out`: the error is hidden, and the selection goes to
+    the frame sent right before it, on screen (it was dropped, and the log followed its end)."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        error = {"type": "invalid_request_error", "code": "response_cancel_not_active", "message": "no response"}
+        frames: list[Envelope] = []
+        for _ in range(150):
+            frames += [sent("response.create"), received("rate_limits.updated")]
+        frames += [sent("response.cancel"), received("error", error=error)]
+        for _ in range(150):
+            frames += [sent("response.create"), received("rate_limits.updated")]
+        app.ingest(frames)
+        await pilot.press("f", *"error", "enter")
+        await built(pilot, app)
+        await pilot.press("home")
+        log = app.event_log
+        assert log.selected == 301
+        await pilot.press("f", "ctrl+u", *"dir:out", "enter")
+        await built(pilot, app)
+        assert app.log_view.shown == 301
+        assert log.selected == 300 and not log.tail and on_screen(log)
+        assert app.journal[300].type == "response.cancel"

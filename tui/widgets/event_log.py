@@ -8,6 +8,7 @@ Rendered lines are cached under everything that changes their look.
 
 from __future__ import annotations
 
+import bisect
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -156,10 +157,11 @@ class EventLog(LineView, can_focus=True):
 
     def attach(self, view: LogView, *, keep_selection: bool = False, finish: Callable[[], None] | None = None) -> None:
         """Show another view: another session's (following its end, nothing selected), or the same
-        journal through another filter (`keep_selection`: the selected frame stays selected when the
-        new view shows it, and comes on screen). The view is first brought up to its journal's end:
-        only the shown session's log takes frames in as they arrive, so another session's may lag
-        behind its journal, and nothing else would catch it up when no frame comes after the switch.
+        journal through another filter (`keep_selection`: the selected frame stays selected, or the
+        nearest one before it that the new view shows, and comes on screen). The view is first
+        brought up to its journal's end: only the shown session's log takes frames in as they
+        arrive, so another session's may lag behind its journal, and nothing else would catch it up
+        when no frame comes after the switch.
 
         `finish`: `view` is a filter's first screen, and this builds the whole view (see
         `finish_view`); a selected frame older than the first screen is kept for the whole view."""
@@ -178,8 +180,11 @@ class EventLog(LineView, can_focus=True):
         self._digests.clear()
         self.unseen = 0
         if self.selected is not None and self.view.locate(self.selected) is None and not self._held():
-            self.selected = None
-            self.tail = True
+            # Hidden by the new filter: the user's place in time is kept, on the nearest frame shown
+            # before it ("what did I send right before this error?": `error`, then `dir:out`).
+            self.selected = self._nearest(self.selected)
+            self.on_member = False
+            self.tail = self.selected is None
         self._layout_changed()
         if self._cursor_line is not None and not self.tail:
             self._scroll_to_line(self._cursor_line, center=True)
@@ -188,13 +193,21 @@ class EventLog(LineView, can_focus=True):
             self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     def _held(self) -> bool:
-        """Whether the selected frame, not in a filter's first screen, will be in the whole view:
-        older than the first screen's oldest frame, and passing the filter. Dropped, the selection
-        was lost by every filter changed or cleared in a session of more than a screen's frames."""
+        """Whether the selected frame, older than a filter's first screen, waits for the whole view
+        (which shows it, or the frame `_nearest` it). Dropped, the selection was lost by every filter
+        changed or cleared in a session of more than a screen's frames."""
         selected, view = self.selected, self.view
-        if self.finish_view is None or selected is None or not view.floor <= selected < view.start:
-            return False
-        return view.query is None or view.query.match_index(selected)
+        return self.finish_view is not None and selected is not None and view.floor <= selected < view.start
+
+    def _nearest(self, index: int) -> int | None:
+        """The row of the last frame shown before frame `index` (the first one, when none is), as a
+        selection: its first frame; None when the view shows no frame."""
+        view = self.view
+        if not view.indices:
+            return None
+        position = max(0, bisect.bisect_right(view.indices, index) - 1)
+        found = view.locate(view.indices[position])
+        return found.row.first if found is not None else None
 
     def settle(self) -> None:
         """Show the whole view now if only a filter's first screen is shown (see `finish_view`)."""
