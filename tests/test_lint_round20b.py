@@ -229,5 +229,11 @@ async def test_an_export_without_audio_lints_with_the_sessions_findings_and_leng
             assert abs(shown - expected) <= 0.022 * expected + 10, (session["message"], export["message"])
             compared += 1
     assert compared >= 6
+    # The server's error refusing the truncate (no event_id) is part of the finding that foretold it.
+    assert "server-error" not in rules, rules
+    truncate = next(f for f in want if f["rule"] == "truncate-past-audio")
+    assert truncate["frames"][-1]["type"] == "error", truncate["frames"]
+    error_seq = truncate["frames"][-1]["seq"]
+    assert f" The server refused it: error #{error_seq} (invalid_value: Audio content of " in truncate["message"]
     item = next(f for f in got if f["rule"] == "item-create-audio-not-transcribed")
     assert "(content[0], 800 ms)" in item["message"], item["message"]

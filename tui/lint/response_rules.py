@@ -45,6 +45,9 @@ class ResponseRules:
         response.created may take a create's place in `_creates`, and an error then is about this one."""
         self._cancels: deque[int] = deque(maxlen=MAX_UNANSWERED)
         """response.cancel frames not yet answered (by a cancelled response.done or an error), oldest first."""
+        self._truncates: deque[tuple[int, bool]] = deque(maxlen=MAX_UNANSWERED)
+        """conversation.item.truncate frames not yet answered (by conversation.item.truncated or an error),
+        oldest first, each with whether a finding foretold its refusal (the error is then added to it)."""
         self._audio: dict[str, list[int]] = {}
         """item_id → [bytes of audio sent, index of its first delta, deltas]."""
 
@@ -59,6 +62,7 @@ class ResponseRules:
             (Direction.OUT, "response.create"): self._create,
             (Direction.OUT, "response.cancel"): self._cancel,
             (Direction.OUT, "conversation.item.truncate"): self._truncate,
+            (Direction.IN, "conversation.item.truncated"): self._truncated,
             (Direction.LOCAL, "rt.connection"): self._connection,
         }
 
@@ -69,6 +73,7 @@ class ResponseRules:
         self._audio.clear()
         self._creates.clear()
         self._cancels.clear()
+        self._truncates.clear()
         self._last_create = None
 
     def _connection(self, env: Envelope, index: int) -> None:
@@ -140,7 +145,15 @@ class ResponseRules:
             (index, self._active_index),
         )
 
+    def _truncated(self, env: Envelope, index: int) -> None:
+        if self._truncates:
+            self._truncates.popleft()  # the server answers in order
+
     def _truncate(self, env: Envelope, index: int) -> None:
+        self._truncates.append((index, self._judge_truncate(env, index)))
+
+    def _judge_truncate(self, env: Envelope, index: int) -> bool:
+        """Say what is wrong with a truncate; True when a finding says the server refuses it."""
         ctx, data = self.ctx, env.data
         problems = [
             problem
@@ -160,16 +173,16 @@ class ResponseRules:
                 '"audio_end_ms": <milliseconds actually played>}.',
                 (index,),
             )
-            return
+            return True
         item_id, end = data["item_id"], data["audio_end_ms"]
         entry = self._audio.get(item_id)
         if entry is None:
-            return
+            return False
         sent, first, deltas = entry
         fmt = ctx.output_format
         sent_ms = math.ceil(sent / fmt.bytes_per_ms)
         if end <= sent_ms:
-            return
+            return False
         where = (
             f"one audio delta, {ctx.name(first)}" if deltas == 1 else f"{deltas} audio deltas from {ctx.name(first)}"
         )
@@ -182,6 +195,7 @@ class ResponseRules:
             f"from wall-clock time; it can be at most the audio received for the item (here {sent_ms} ms).",
             (index, first),
         )
+        return True
 
     def explain_error(self, error: ServerError) -> bool:
         """Take an `error` about a response; True when a finding already says (or now says) it."""
@@ -208,6 +222,8 @@ class ResponseRules:
                 tuple(i for i in (cause, error.index) if i is not None),
             )
             return True
+        if self._truncates and self._refuses_truncate(error):
+            return True
         if error.code == "response_cancel_not_active":
             cause = _answered(self._cancels, cause)
             subject = ctx.name(cause) if cause is not None else "A response.cancel"
@@ -222,6 +238,28 @@ class ResponseRules:
             )
             return True
         return False
+
+    def _refuses_truncate(self, error: ServerError) -> bool:
+        """True when `error` refuses a truncate a finding foretold it would (that finding now names it):
+        the truncate its event_id names, or without one the oldest waiting, when the error is about a
+        truncate (its content_index or audio_end_ms, or a truncate code)."""
+        cause = error.cause
+        # An error about some other item event may name item_id too: only these are a truncate's.
+        if cause is None and error.param not in ("content_index", "audio_end_ms") and "truncat" not in error.code:
+            return False
+        waiting = next((entry for entry in self._truncates if cause in (None, entry[0])), None)
+        if waiting is None:
+            return False
+        self._truncates.remove(waiting)
+        truncate, foretold = waiting
+        if not foretold:
+            return False
+        ctx = self.ctx
+        finding = next((f for f in ctx.blamed(truncate) if f.rule.startswith("truncate-")), None)
+        if finding is not None:
+            said = f" The server refused it: {ctx.name(error.index)} ({error.summary})."
+            ctx.amend(finding, finding.message + said, (*finding.frames, error.index))
+        return True
 
     def _confirm(self, create: int, error: ServerError) -> None:
         """The server's `error` refusing `create`, found when it was sent: its finding now says so."""
