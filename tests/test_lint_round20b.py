@@ -19,13 +19,15 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.lint_helpers import speech
+from tests.journal_helpers import received
+from tests.lint_helpers import ga_created, sent_bare, speech
 from tests.server_helpers import b64, recv_until, running_simulator, send
 from tests.test_proxy import Recorder
 from tui.journal import Journal, Pipeline
 from tui.journal.export import export_jsonl
-from tui.lint import Finding, lint_envelopes
+from tui.lint import Finding, Linter, lint_envelopes
 from tui.lint.context import duration
+from tui.lint.response_rules import MAX_UNANSWERED
 from tui.lint.shapes import PCM16
 from tui.model import KEEP_EVERY_PAYLOAD, new_model
 from tui.protocol import Envelope
@@ -237,3 +239,16 @@ async def test_an_export_without_audio_lints_with_the_sessions_findings_and_leng
     assert f" The server refused it: error #{error_seq} (invalid_value: Audio content of " in truncate["message"]
     item = next(f for f in got if f["rule"] == "item-create-audio-not-transcribed")
     assert "(content[0], 800 ms)" in item["message"], item["message"]
+
+
+def test_creates_found_while_active_whose_errors_never_come_are_remembered_within_a_bound() -> None:
+    """A log of the client's side only: every create sent while a response runs is said, and the
+    linter keeps at most MAX_UNANSWERED of them waiting for an error that will never come."""
+    created = received("response.created", response={"id": "resp_1", "status": "in_progress", "conversation_id": "c"})
+    creates = [sent_bare("response.create") for _ in range(MAX_UNANSWERED * 3)]
+    pipeline = Pipeline(Journal())
+    linter = Linter(pipeline.journal)
+    pipeline.add(linter)
+    pipeline.ingest([ga_created(), sent_bare("response.create"), created, *creates])
+    assert len(_while_active(linter.findings)) == len(creates)
+    assert len(linter._responses._flagged) == MAX_UNANSWERED

@@ -137,6 +137,8 @@ class ResponseRules:
         if self._active is None or self._active_index is None:
             return
         ctx = self.ctx
+        if len(self._flagged) >= MAX_UNANSWERED:
+            del self._flagged[next(iter(self._flagged))]  # its error never came (a log of the client's side)
         self._flagged[index] = (self._active_shown, self._active_index)
         ctx.emit(
             "response-while-active",
