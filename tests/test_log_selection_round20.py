@@ -4,11 +4,12 @@ selected and on screen, and keys pressed on the first screen act on the whole vi
 
 from __future__ import annotations
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.app_helpers import wait_for
 from tests.journal_helpers import received, sent
-from tui.app import RtApp
+from tui.app import RtApp, log_controls
 from tui.config import Settings
 from tui.protocol import Envelope
 from tui.widgets import EventDetail, EventLog
@@ -194,3 +195,23 @@ async def test_a_filter_that_hides_the_selected_error_selects_what_was_sent_righ
         assert app.log_view.shown == 301
         assert log.selected == 300 and not log.tail and on_screen(log)
         assert app.journal[300].type == "response.cancel"
+
+
+async def test_a_frame_clicked_on_a_filters_first_screen_stays_selected_in_the_whole_view(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 20)  # a build of 3,000 turns: the click comes first
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.apply_filter("type:response.created")
+        assert app._building is not None
+        log = app.event_log
+        await pilot.click(EventLog, offset=(10, 5))
+        clicked = log.selected
+        assert clicked is not None and app.journal[clicked].type == "response.created"
+        assert app._building is not None  # clicked on the first screen
+        await built(pilot, app)
+        assert app.log_view.shown == 3000
+        assert log.selected == clicked and log.cursor_line == clicked // 20 and on_screen(log)

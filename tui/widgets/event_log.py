@@ -500,17 +500,9 @@ class EventLog(LineView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         """Select the clicked line (counted inside the border: `event.y` counts from its edge)."""
         offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        number = self.scroll_offset.y + offset.y
-        if self.finish_view is not None:
-            # The frame clicked in a filter's first screen, selected in the whole view (its line there differs).
-            line = self.view.line(number)
-            self.settle()
-            if line is not None:
-                self.select_frame(line.frame_index, expand=False)
-            return
-        self.select_line(number)
+        if offset is not None:
+            # On a filter's first screen too: the frame clicked stays selected in the whole view.
+            self.select_line(self.scroll_offset.y + offset.y)
 
     # -- runs, details, links ---------------------------------------------------------------
 
