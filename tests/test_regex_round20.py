@@ -52,6 +52,22 @@ def test_a_pathological_filter_is_refused_with_a_reason(pipeline: Pipeline, patt
     assert "\n" not in str(caught.value)
 
 
+def test_a_pattern_that_never_times_out_on_a_frame_but_crawls_is_refused_for_its_speed() -> None:
+    """Over 200-character transcripts /(\\w+\\s?)+\\d$/ takes milliseconds a frame, never the
+    timeout, yet would take minutes over an hour's journal (and seconds a slice of the filter's
+    build): its speed gives it away."""
+    pipeline = Pipeline()
+    short = TRANSCRIPT[:210]
+    pipeline.ingest(
+        [
+            received("conversation.item.input_audio_transcription.completed", item_id=f"item_{n}", transcript=short)
+            for n in range(200)
+        ]
+    )
+    with pytest.raises(QueryError, match=r"this pattern takes too long: .* reads frames at [\d,]+ KB/s"):
+        Query(SLOW, pipeline.journal)
+
+
 def test_the_pattern_that_froze_the_app_now_answers_and_means_what_it_meant(pipeline: Pipeline) -> None:
     """The tester's /(\\w+\\s?)+!$/ (which froze `re` for good) is answered by `regex` at once."""
     query = Query(r"/(\w+\s?)+!$/", pipeline.journal)
