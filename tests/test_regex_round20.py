@@ -152,3 +152,18 @@ async def test_the_filter_bar_refuses_a_pathological_pattern_and_a_normal_one_th
         await wait_for(pilot, lambda: app.log_view.shown == 10, 5, "the normal filter")
         assert app.filter_bar.active == "/turn 1\\d kitchen/"
         assert "too long" not in status(app)
+
+
+async def test_the_find_bar_refuses_a_pathological_pattern_with_its_reason() -> None:
+    """Helper: `/` with an explosive regex no longer froze the app, but the bar said the pattern
+    was "not in the frames shown", as if it had looked."""
+
+    def status(app: RtApp) -> str:
+        return str(app.find_bar.query_one(".query-bar--status").render())
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(_turns(40))
+        await pilot.press("slash", *EXPLOSIVE, "enter")
+        await wait_for(pilot, lambda: "too long" in status(app), 5, "the refusal")
+        assert "not in the" not in status(app)
