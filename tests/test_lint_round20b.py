@@ -252,3 +252,29 @@ def test_creates_found_while_active_whose_errors_never_come_are_remembered_withi
     pipeline.ingest([ga_created(), sent_bare("response.create"), created, *creates])
     assert len(_while_active(linter.findings)) == len(creates)
     assert len(linter._responses._flagged) == MAX_UNANSWERED
+
+
+async def _vad_without_responses(ws: ClientConnection) -> None:
+    """Server VAD commits the turn but, create_response false, leaves answering to the client, which
+    sends two creates back to back."""
+    vad = {"type": "server_vad", "create_response": False, "silence_duration_ms": 300}
+    await send(
+        ws, {"type": "session.update", "session": {"type": "realtime", "audio": {"input": {"turn_detection": vad}}}}
+    )
+    await recv_until(ws, "session.updated")
+    said = b64(speech(1200) + bytes(48 * 1000))
+    for at in range(0, len(said), 6400):
+        await send(ws, {"type": "input_audio_buffer.append", "audio": said[at : at + 6400]})
+    await recv_until(ws, "input_audio_buffer.committed")
+    await send(ws, CREATE)
+    await send(ws, CREATE)
+    await recv_until(ws, "error")
+    await recv_until(ws, "response.done")
+
+
+async def test_no_vad_remark_when_server_vad_does_not_create_responses() -> None:
+    envelopes = await _proxied(_vad_without_responses)
+    assert sum(env.type == "response.created" for env in envelopes) == 1  # the client's only
+    [found] = _while_active(lint_envelopes(envelopes))
+    assert found.frames == (_at(envelopes, "response.create", 1), _at(envelopes, "error"))
+    assert "VAD" not in found.message, found.message

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.protocol import Direction, Envelope, obj, text
+from tui.protocol.session_config import turn_detection_config
 
 from .b64audio import audio_size
 from .context import Context, ServerError, duration
@@ -103,7 +104,7 @@ class ResponseRules:
             self._active = self._active_index = None
 
     def _committed(self, env: Envelope, index: int) -> None:
-        if self.ctx.vad:
+        if _vad_responds(self.ctx):
             self._vad_turn = True
 
     def _audio_delta(self, env: Envelope, index: int) -> None:
@@ -214,7 +215,7 @@ class ResponseRules:
                 return True
             subject = ctx.name(cause) if cause is not None else "A response.create"
             # Only a response the client did not ask for can be the server's own.
-            by_vad = ctx.vad and not (self._active is not None and self._active_by_client)
+            by_vad = _vad_responds(ctx) and not (self._active is not None and self._active_by_client)
             vad = " (with server VAD on, the server starts one itself when a turn ends)" if by_vad else ""
             ctx.emit(
                 "response-while-active",
@@ -271,6 +272,13 @@ class ResponseRules:
         if finding is not None:
             message = _while_active(ctx, create, active_shown, active_index, error)
             ctx.amend(finding, message, (*finding.frames, error.index))
+
+
+def _vad_responds(ctx: Context) -> bool:
+    """Server VAD is on and starts a response for each turn it commits (create_response not false)."""
+    if not ctx.vad or ctx.applied is None:
+        return ctx.vad
+    return obj(turn_detection_config(ctx.applied)).get("create_response") is not False
 
 
 def _while_active(ctx: Context, create: int, active: str, created: int, error: ServerError | None) -> str:
