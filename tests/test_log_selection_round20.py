@@ -215,3 +215,24 @@ async def test_a_frame_clicked_on_a_filters_first_screen_stays_selected_in_the_w
         await built(pilot, app)
         assert app.log_view.shown == 3000
         assert log.selected == clicked and log.cursor_line == clicked // 20 and on_screen(log)
+
+
+async def test_a_finds_count_follows_the_filter_to_its_whole_view() -> None:
+    """A find's bar kept "match 1 of N" from before the filter changed; it counts what the filter
+    shows, its first screen, then its whole view."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.event_log.focus()
+        await pilot.press("slash", *"resp_1", "enter")
+        await pilot.pause()
+
+        def status() -> str:
+            return str(app.find_bar.query_one(".query-bar--status").render())
+
+        assert status().startswith("match 1 of 1,111 matching frames")
+        app.apply_filter("type:response.created")
+        assert app._building is not None and "is not in the 200 frames shown" in status()  # resp_2800 on
+        await built(pilot, app)
+        assert status().startswith("1,111 matching frames shown")

@@ -159,6 +159,7 @@ class LogControls(AppBase):
         else:
             self.filter_bar.close()
         self._filter_status()
+        self._find_status()  # a find's count is over what the filter shows
         self._update_log_title()
         return True
 
@@ -207,6 +208,7 @@ class LogControls(AppBase):
         self._building = None
         self._install_view(view)  # `attach` takes in what the slices had not
         self._filter_status()
+        self._find_status()
 
     def _install_view(self, view: LogView, finish: Callable[[], None] | None = None) -> None:
         self.model.log_view = view
