@@ -19,8 +19,9 @@ from tui.protocol import DIR_LOCAL, Envelope, strict_json
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.records import capture_line, embedded_frame, line_seq, record_header
 from tui.protocol.redact import looks_base64
-from tui.protocol.summary import audio_tag
+from tui.protocol.summary import AudioRates, audio_tag, rate_of
 
+from .facts import audio_rates_at
 from .store import Frame, Journal
 
 PRIVATE_FILE = 0o600
@@ -60,7 +61,7 @@ def frame_line(journal: Journal, frame: Frame, t0: float, recovered: str | None 
     """One frame as a capture line: a frame whole is written exactly as the capture writes it."""
     raw = frame.raw if frame.raw is not None else recovered
     whole = frame.direction is not DIR_LOCAL and not frame.type.startswith("rt.") and frame.binary is None
-    tagged = None if keep_audio or raw is None else _audio_tagged(frame.type, raw)
+    tagged = None if keep_audio or raw is None else _audio_tagged(frame.type, raw, audio_rates_at(journal, frame.index))
     if whole and raw is not None and tagged is None:
         # Not journal.data(): exports run in a worker thread, and its re-parse cache is the UI's.
         data = frame.data if frame.data is not None else _parsed(raw)
@@ -91,7 +92,10 @@ def frame_record(
         raw = frame.raw if frame.raw is not None else recovered
         if raw is None:
             record["elided"] = "payload"  # neither in memory nor in the capture file
-        elif keep_audio or (tagged := tagged or _audio_tagged(frame.type, raw)) is None:
+        elif (
+            keep_audio
+            or (tagged := tagged or _audio_tagged(frame.type, raw, audio_rates_at(journal, frame.index))) is None
+        ):
             record["raw"] = raw
         else:
             record["elided"] = "audio"
@@ -99,8 +103,9 @@ def frame_record(
     return record
 
 
-def _audio_tagged(etype: str, raw: str) -> dict[str, Any] | None:
-    """The frame with its audio payloads as size tags, or None when it carries none (a session's
+def _audio_tagged(etype: str, raw: str, rates: AudioRates) -> dict[str, Any] | None:
+    """The frame with its audio payloads as size tags (their lengths in `rates`, the session's
+    formats when the frame passed, so a G.711 tag says so), or None when it carries none (a session's
     `"audio": {…}` configuration is no payload: such a frame is written whole, as it came). A text
     that is no JSON object (a malformed frame) cannot be tagged: it is left out whole (`{}`)."""
     if etype not in AUDIO_FIELDS and '"audio"' not in raw:
@@ -108,7 +113,7 @@ def _audio_tagged(etype: str, raw: str) -> dict[str, Any] | None:
     parsed = _parsed(raw)
     if not parsed:
         return {}
-    tagged = _tag_audio(parsed)
+    tagged = _tag_audio(parsed, rates)
     return tagged if tagged != parsed else None
 
 
@@ -120,7 +125,7 @@ def _parsed(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _tag_audio(value: Any) -> Any:
+def _tag_audio(value: Any, rates: AudioRates) -> Any:
     """A parsed frame with every base64 audio payload replaced by its size tag; audio that is not
     base64 (a data URL, text) stays whole: the linter must find it again in the export, and the
     server refused it, so it never was the session's audio."""
@@ -134,12 +139,12 @@ def _tag_audio(value: Any) -> Any:
                 and (key == audio_field or (key == "audio" and len(item) > 16))
                 and looks_base64(item)
             ):
-                out[key] = audio_tag(item)
+                out[key] = audio_tag(item, rate_of(etype, rates))
             else:
-                out[key] = _tag_audio(item)
+                out[key] = _tag_audio(item, rates)
         return out
     if isinstance(value, list):
-        return [_tag_audio(item) for item in value]
+        return [_tag_audio(item, rates) for item in value]
     return value
 
 

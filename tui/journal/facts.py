@@ -7,13 +7,21 @@ limits, and counters of frames and bytes in each direction.
 
 from __future__ import annotations
 
+import json
+import threading
+import weakref
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from tui.protocol import DIR_LOCAL, DIR_OUT, Dialect, Envelope, error_summary, is_known, text
 from tui.protocol import field as obj_field
 from tui.protocol.events import BETA_TO_GA_SERVER, GA_ONLY_SERVER_EVENTS, GA_TO_BETA_SERVER
 from tui.protocol.session_config import transcription_config, turn_detection_config
+from tui.protocol.summary import PCM16_RATES, AudioRates, session_rates
+
+if TYPE_CHECKING:
+    from .store import Journal
 
 ENDED_STATES = frozenset({"closed", "failed"})
 
@@ -279,3 +287,63 @@ class SessionFacts:
         applied = f"{dialect}{turns} · {transcription}"
         # What is in force first (whether input is transcribed must survive a narrow line), then why.
         return f"{applied} · session.update rejected: kept" if self.last_update_rejected else applied
+
+
+class _FormatChanges:
+    """Where a journal's session audio formats were applied: the index of each session event the
+    server sent, and the rates it said, in order (read up to `scanned`). Exports ask from a worker
+    thread while the log asks from the UI's: a lock keeps one reader at a time."""
+
+    __slots__ = ("scanned", "indices", "rates", "lock")
+
+    def __init__(self) -> None:
+        self.scanned = 0
+        self.indices: list[int] = []
+        self.rates: list[AudioRates] = []
+        self.lock = threading.Lock()
+
+    def read(self, journal: Journal) -> None:
+        """Take in the frames appended since the last call: a type read per frame (in C, by map),
+        and a parse only of the few session events."""
+        stop = len(journal)
+        start, self.scanned = self.scanned, stop
+        for index, etype in enumerate(map(journal.type_at, range(start, stop)), start):
+            if etype in _SESSION_EVENTS and journal[index].direction is not DIR_OUT:
+                self.indices.append(index)
+                self.rates.append(session_rates(obj_field(_parsed(journal, index), "session")))
+
+
+def _parsed(journal: Journal, index: int) -> dict[str, Any]:
+    """Frame `index` parsed, without `journal.data()`: its re-parse cache is the UI thread's."""
+    frame = journal[index]
+    if frame.data is not None:
+        return frame.data
+    try:
+        value = json.loads(frame.raw or "")
+    except ValueError:
+        return {}  # the payload left memory: its formats are unknown (24 kHz PCM16 is assumed)
+    return value if isinstance(value, dict) else {}
+
+
+_CHANGES: weakref.WeakKeyDictionary[Journal, _FormatChanges] = weakref.WeakKeyDictionary()
+_CHANGES_LOCK = threading.Lock()
+
+
+def audio_rates_at(journal: Journal, index: int) -> AudioRates:
+    """The audio formats (bytes per ms, input and output) the session had applied when frame `index`
+    passed: those of the last `session.created`/`updated` before it in its connection, else 24 kHz
+    PCM16. Read when a row is drawn or a frame exported, never per frame as it arrives: the journal
+    is scanned once, incrementally, and each answer is a bisection."""
+    changes = _CHANGES.get(journal)
+    if changes is None:
+        with _CHANGES_LOCK:
+            changes = _CHANGES.setdefault(journal, _FormatChanges())
+    with changes.lock:
+        if changes.scanned < len(journal):
+            changes.read(journal)
+        at = bisect_left(changes.indices, index) - 1
+        found = changes.indices[at] if at >= 0 else -1
+        rates = changes.rates[at] if at >= 0 else PCM16_RATES
+    if found < 0 or journal[found].epoch != journal[index].epoch:
+        return PCM16_RATES  # none yet in this connection: the API's default
+    return rates

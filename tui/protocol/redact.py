@@ -1,7 +1,7 @@
 """Display helpers: base64 audio replaced by a size tag, long strings cut, one-line summaries.
 
 Nothing here decodes audio: a base64 string of n characters holds about 3n/4 bytes, and 24 kHz
-mono PCM16 is 48 bytes per millisecond.
+mono PCM16 is 48 bytes per millisecond (G.711, 8 kHz, 8: the session's formats say which).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from .events import AUDIO_FIELDS
-from .summary import audio_tag
+from .summary import PCM16_RATES, AudioRates, audio_tag, rate_of
 
 #: Strings longer than this are cut for display (the capture file keeps them whole).
 MAX_DISPLAY_STRING = 200
@@ -38,8 +38,9 @@ def looks_base64(value: str) -> bool:
     )
 
 
-def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, _key: str = "") -> Any:
-    """Return a copy of `value` fit for display: audio fields tagged, long strings cut."""
+def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, rates: AudioRates = PCM16_RATES, _key: str = "") -> Any:
+    """Return a copy of `value` fit for display: audio fields tagged (their lengths in `rates`, the
+    formats the session had applied when the frame passed), long strings cut."""
     if isinstance(value, dict):
         event_type = value.get("type")
         audio_field = AUDIO_FIELDS.get(event_type) if isinstance(event_type, str) else None
@@ -50,12 +51,12 @@ def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, _key: str = "") 
                 and (key == audio_field or (key == "audio" and len(item) > 16))
                 and looks_base64(item)
             ):
-                out[key] = audio_tag(item)
+                out[key] = audio_tag(item, rate_of(event_type, rates))
             else:
-                out[key] = redact(item, max_string=max_string, _key=key)
+                out[key] = redact(item, max_string=max_string, rates=rates, _key=key)
         return out
     if isinstance(value, list):
-        return [redact(item, max_string=max_string, _key=_key) for item in value]
+        return [redact(item, max_string=max_string, rates=rates, _key=_key) for item in value]
     if isinstance(value, str):
         if len(value) > max_string and _key not in _TEXT_FIELDS and _BASE64_RUN.match(value[:4096]):
             return f"[base64 {len(value) * 3 // 4} B]"

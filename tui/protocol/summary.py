@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from .events import AUDIO_FIELDS, to_ga
 from .fields import error_summary, field, obj, objects, text
@@ -20,15 +20,64 @@ from .session_config import transcription_config, turn_detection_config
 MAX_QUOTE = 80
 """Characters of quoted text (deltas, transcripts) shown before an ellipsis."""
 
+PCM16_BYTES_PER_MS = 48
+"""24 kHz mono PCM16, the API's default format."""
+G711_BYTES_PER_MS = 8
+"""G.711 (`audio/pcmu`, `audio/pcma`; beta `g711_ulaw`, `g711_alaw`): 8 kHz, a byte per sample."""
 
-def summarize_event(data: dict[str, Any]) -> str:
-    """A one-line summary of an event's payload (without its type)."""
+_G711_FORMATS = frozenset({"audio/pcmu", "audio/pcma", "g711_ulaw", "g711_alaw"})
+_FORMAT_NAMES = {G711_BYTES_PER_MS: "g711"}
+"""The name a tag gives its format when it is not 24 kHz PCM16 (so an export reads back right)."""
+_NAMED_RATES = {name: rate for rate, name in _FORMAT_NAMES.items()}
+
+
+class AudioRates(NamedTuple):
+    """Bytes per millisecond of a session's input and output audio (its applied formats)."""
+
+    input: int = PCM16_BYTES_PER_MS
+    output: int = PCM16_BYTES_PER_MS
+
+
+PCM16_RATES = AudioRates()
+"""A session that said no format (or none is known yet): 24 kHz PCM16 both ways."""
+
+_OUTPUT_AUDIO = frozenset({"response.output_audio.delta", "response.audio.delta", "output_audio", "audio"})
+"""Types of the objects whose audio is the session's output (a server delta, an assistant's part)."""
+
+
+def session_rates(session: dict[str, Any] | None) -> AudioRates:
+    """The `AudioRates` of a GA or beta session object (24 kHz PCM16 for a format not said)."""
+    if not session:
+        return PCM16_RATES
+    audio = obj(session.get("audio"))
+    rates = []
+    for way in ("input", "output"):
+        fmt = obj(obj(audio.get(way)).get("format"))
+        kind = text(fmt.get("type")) if fmt else text(session.get(f"{way}_audio_format"))
+        rates.append(G711_BYTES_PER_MS if kind in _G711_FORMATS else PCM16_BYTES_PER_MS)
+    return AudioRates(rates[0], rates[1])
+
+
+def rate_of(kind: object, rates: AudioRates) -> int:
+    """Bytes per ms of the audio held by an object of type `kind` (an event's or a content part's):
+    a server delta's and an assistant's part are the output format, the rest (appends, a user's
+    `input_audio`) the input format."""
+    return rates.output if kind in _OUTPUT_AUDIO else rates.input
+
+
+def summarize_event(data: dict[str, Any], rates: AudioRates = PCM16_RATES) -> str:
+    """A one-line summary of an event's payload (without its type); its audio lengths in `rates`,
+    the formats the session had applied when the frame passed."""
     etype = text(data.get("type"))
     audio_field = AUDIO_FIELDS.get(etype)
     if audio_field and isinstance(data.get(audio_field), str):
-        return audio_tag(data[audio_field])
-    handler = _HANDLERS.get(to_ga(etype))
-    if handler is None:
+        return audio_tag(data[audio_field], rate_of(etype, rates))
+    ga = to_ga(etype)
+    rated = _RATED_HANDLERS.get(ga)
+    handler = _HANDLERS.get(ga)
+    if rated is not None:
+        summary = rated(data, rates)
+    elif handler is None:
         if etype.startswith("rt."):
             return _local_fact(data)
         if etype.endswith(".delta") and isinstance(data.get("delta"), str):
@@ -66,11 +115,12 @@ def _local_fact(data: dict[str, Any]) -> str:
     return message
 
 
-def audio_tag(b64: str) -> str:
-    """A short tag for a base64 audio payload (24 kHz PCM16): `[audio 4.7 KB · 100 ms]`, and from a
-    second on `[audio 74.3 KB · 1.59 s]`, as a run of deltas says its length. A payload that is a
+def audio_tag(b64: str, bytes_per_ms: int = PCM16_BYTES_PER_MS) -> str:
+    """A short tag for a base64 audio payload of `bytes_per_ms` (24 kHz PCM16 unless said):
+    `[audio 4.7 KB · 100 ms]`, and from a second on `[audio 74.3 KB · 1.59 s]`, as a run of deltas
+    says its length; G.711 names itself (`[audio 6.2 KB · 800 ms · g711]`). A payload that is a
     tag already (an export without audio, replayed) is shown as the file says it, not measured."""
-    return b64 if is_audio_tag(b64) else audio_size_tag(audio_bytes(b64))
+    return b64 if is_audio_tag(b64) else audio_size_tag(audio_bytes(b64), bytes_per_ms)
 
 
 def audio_bytes(value: str) -> int:
@@ -84,8 +134,8 @@ def audio_bytes(value: str) -> int:
     return max(0, len(value) * 3 // 4 - value[-2:].count("="))  # "=" alone: 0, not -1
 
 
-_LONGEST_TAG = 48
-"""More characters than any `audio_tag` has, its `·` escaped as `\\u00b7` included."""
+_LONGEST_TAG = 64
+"""More characters than any `audio_tag` has, its `·`s escaped as `\\u00b7` included."""
 
 
 def audio_span_bytes(raw: str, start: int, end: int) -> int:
@@ -103,15 +153,16 @@ def audio_span_bytes(raw: str, start: int, end: int) -> int:
     return (end - start) * 3 // 4
 
 
-def audio_size_tag(nbytes: int) -> str:
+def audio_size_tag(nbytes: int, bytes_per_ms: int = PCM16_BYTES_PER_MS) -> str:
     """`audio_tag` for `nbytes` of audio whose payload is not at hand (a frame that left memory)."""
-    ms = nbytes // 48
+    ms = nbytes // bytes_per_ms
     size = f"{nbytes / 1024:.1f} KB" if nbytes >= 1024 else f"{nbytes} B"
     length = f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms} ms"
-    return f"[audio {size} · {length}]"
+    name = _FORMAT_NAMES.get(bytes_per_ms)
+    return f"[audio {size} · {length} · {name}]" if name else f"[audio {size} · {length}]"
 
 
-_AUDIO_TAG = re.compile(r"\[audio \d+(?:\.\d)? K?B · \d+(?:\.\d+)? m?s\]")
+_AUDIO_TAG = re.compile(r"\[audio \d+(?:\.\d)? K?B · \d+(?:\.\d+)? m?s(?: · g711)?\]")
 
 
 def is_audio_tag(value: object) -> bool:
@@ -127,17 +178,18 @@ def audio_tag_bytes(tag: object) -> int | None:
     read as 1,229, which put a 16 kHz stream of 40 ms appends outside the pace meter's 3%)."""
     if not isinstance(tag, str) or not is_audio_tag(tag):
         return None
-    size, unit, _, length, length_unit = tag[len("[audio ") : -1].split(" ")
+    size, unit, _, length, length_unit, *named = tag[len("[audio ") : -1].split(" ")
+    per_ms = _NAMED_RATES[named[-1]] if named else PCM16_BYTES_PER_MS  # a tag without a name: 24 kHz PCM16
     if unit == "B":
         return int(size)
     kilobytes = float(size)
     low, high = (kilobytes - 0.05) * 1024, (kilobytes + 0.05) * 1024
-    # `26 ms` is 26 ms and a part (the bytes // 48); `1.59 s` is 1,585 to 1,594 ms (rounded).
+    # `26 ms` is 26 ms and a part (the bytes // 48, or // 8); `1.59 s` is 1,585 to 1,594 ms (rounded).
     if length_unit == "s":
         first_ms, past_ms = float(length) * 1000 - 5, float(length) * 1000 + 5
     else:
         first_ms, past_ms = float(length), float(length) + 1
-    low, high = max(low, first_ms * 48), min(high, past_ms * 48 - 1)
+    low, high = max(low, first_ms * per_ms), min(high, past_ms * per_ms - 1)
     return round((low + high) / 2) if low <= high else round(kilobytes * 1024)  # a tag edited by hand
 
 
@@ -209,7 +261,7 @@ def _count(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else text(value) or "?"
 
 
-def _item(raw: dict[str, Any]) -> str:
+def _item(raw: dict[str, Any], rates: AudioRates = PCM16_RATES) -> str:
     kind = text(raw.get("type"))
     parts = [text(raw.get("id"))]
     if kind == "function_call":
@@ -222,7 +274,8 @@ def _item(raw: dict[str, Any]) -> str:
             ptype = text(part.get("type"))
             if ptype in ("input_audio", "output_audio", "audio"):
                 audio = part.get("audio")
-                tag = audio_tag(audio) if isinstance(audio, str) and audio else ptype
+                kind = ptype if text(raw.get("role")) != "user" else "input_audio"
+                tag = audio_tag(audio, rate_of(kind, rates)) if isinstance(audio, str) and audio else ptype
                 transcript = part.get("transcript")
                 said = quote(transcript, 40) if isinstance(transcript, str) else "transcript null"
                 parts.append(f"{tag} {said}" if ptype != tag else f"{ptype} · {said}")
@@ -236,8 +289,8 @@ def _item(raw: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _item_event(data: dict[str, Any]) -> str:
-    summary = _item(field(data, "item"))
+def _item_event(data: dict[str, Any], rates: AudioRates = PCM16_RATES) -> str:
+    summary = _item(field(data, "item"), rates)
     previous = data.get("previous_item_id")
     if isinstance(previous, str) and previous:
         summary += f" (after {previous})"
@@ -279,8 +332,8 @@ def _response_create(data: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def _item_create(data: dict[str, Any]) -> str:
-    return _item_event(data)
+def _item_create(data: dict[str, Any], rates: AudioRates = PCM16_RATES) -> str:
+    return _item_event(data, rates)
 
 
 def _ids(*keys: str) -> Callable[[dict[str, Any]], str]:
@@ -333,13 +386,13 @@ def _content_part(data: dict[str, Any]) -> str:
     return " ".join(x for x in (text(data.get("item_id")), text(part.get("type"))) if x)
 
 
-def _output_item(data: dict[str, Any]) -> str:
-    return _item(field(data, "item"))
+def _output_item(data: dict[str, Any], rates: AudioRates = PCM16_RATES) -> str:
+    return _item(field(data, "item"), rates)
 
 
-def _append(data: dict[str, Any]) -> str:
+def _append(data: dict[str, Any], rates: AudioRates = PCM16_RATES) -> str:
     audio = data.get("audio")
-    return audio_tag(audio) if isinstance(audio, str) else ""
+    return audio_tag(audio, rates.input) if isinstance(audio, str) else ""
 
 
 def _cut(value: str, limit: int) -> str:
@@ -368,11 +421,6 @@ _HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "session.update": _session,
     "rate_limits.updated": _rate_limits,
     "conversation.created": lambda data: text(field(data, "conversation").get("id")),
-    "conversation.item.create": _item_create,
-    "conversation.item.added": _item_event,
-    "conversation.item.created": _item_event,
-    "conversation.item.done": _item_event,
-    "conversation.item.retrieved": _item_event,
     "conversation.item.retrieve": _ids("item_id"),
     "conversation.item.delete": _ids("item_id"),
     "conversation.item.deleted": _ids("item_id"),
@@ -382,7 +430,6 @@ _HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "conversation.item.input_audio_transcription.completed": _final_text("transcript"),
     "conversation.item.input_audio_transcription.failed": error_summary,
     "conversation.item.input_audio_transcription.segment": _final_text("text"),
-    "input_audio_buffer.append": _append,
     "input_audio_buffer.commit": lambda data: "",
     "input_audio_buffer.clear": lambda data: "",
     "input_audio_buffer.committed": _committed,
@@ -394,8 +441,6 @@ _HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "response.cancel": _ids("response_id"),
     "response.created": _response,
     "response.done": _response,
-    "response.output_item.added": _output_item,
-    "response.output_item.done": _output_item,
     "response.content_part.added": _content_part,
     "response.content_part.done": _content_part,
     "response.output_text.delta": _delta,
@@ -409,4 +454,16 @@ _HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "output_audio_buffer.started": _ids("response_id"),
     "output_audio_buffer.stopped": _ids("response_id"),
     "output_audio_buffer.cleared": _ids("response_id"),
+}
+
+_RATED_HANDLERS: dict[str, Callable[[dict[str, Any], AudioRates], str]] = {
+    # Frames that can carry audio: their tags in the session's formats.
+    "conversation.item.create": _item_create,
+    "conversation.item.added": _item_event,
+    "conversation.item.created": _item_event,
+    "conversation.item.done": _item_event,
+    "conversation.item.retrieved": _item_event,
+    "input_audio_buffer.append": _append,
+    "response.output_item.added": _output_item,
+    "response.output_item.done": _output_item,
 }

@@ -17,10 +17,18 @@ from rich.style import Style
 from rich.text import Text
 
 from tui.journal import Family, Frame, Journal, Links, LogView, Row
+from tui.journal.facts import audio_rates_at
 from tui.journal.type_names import short_forms
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
-from tui.protocol.summary import audio_size_tag, audio_span_bytes, quote, summarize_event
+from tui.protocol.summary import (
+    PCM16_BYTES_PER_MS,
+    audio_size_tag,
+    audio_span_bytes,
+    quote,
+    rate_of,
+    summarize_event,
+)
 
 ARROWS = {Direction.OUT: "▲", Direction.IN: "▼", Direction.LOCAL: "●"}
 
@@ -165,11 +173,13 @@ def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
         # of an hour's audio rows read "(payload in the capture file only)", even in a replay of a
         # HAR, which has no capture file.
         chars = journal.audio_chars(frame.index)
-        summary = audio_size_tag(chars * 3 // 4) if chars else "(payload in the capture file only)"
+        rate = rate_of(frame.type, audio_rates_at(journal, frame.index)) if chars else PCM16_BYTES_PER_MS
+        summary = audio_size_tag(chars * 3 // 4, rate) if chars else "(payload in the capture file only)"
     elif frame.binary is not None:
         summary = f"binary frame, {size_text(len(frame.binary))}"
     else:
-        summary = summarize_event(journal.data(frame.index))
+        # Lengths in the formats the session had applied then (a G.711 byte is 1/8 ms, not 1/48).
+        summary = summarize_event(journal.data(frame.index), audio_rates_at(journal, frame.index))
     if links is not None:
         cause = links.cause_of.get(frame.index)
         if cause is not None:
@@ -291,7 +301,9 @@ class RunDigest:
         if self.words:
             parts.append(quote("".join(self.words).strip(), 60))
         if self.audio_bytes:
-            parts.append(_audio_total(self.audio_bytes))
+            # A run is one stream (a reply's deltas, a turn's appends): its first frame's format.
+            rate = rate_of(first.type, audio_rates_at(journal, row.first))
+            parts.append(_audio_total(self.audio_bytes, rate))
         parts += [x for x in (first.response_id or first.item_id,) if x]
         if len(self.counts) > 1:
             parts.append(kinds_text(self.counts))
@@ -326,10 +338,12 @@ def run_summary(journal: Journal, row: Row) -> str:
     return digest.summary(journal, row)
 
 
-def _audio_total(nbytes: int) -> str:
-    """`[audio 57.6 KB · 1.20 s]`: the PCM a run carried, from the frames' sizes alone."""
+def _audio_total(nbytes: int, bytes_per_ms: int = PCM16_BYTES_PER_MS) -> str:
+    """`[audio 57.6 KB · 1.20 s]`: the audio a run carried, from the frames' sizes alone; G.711
+    named (`[audio 9.4 KB · 1.20 s · g711]`), as its frames' tags are."""
     size = f"{nbytes / 1024:.1f} KB" if nbytes >= 1024 else f"{nbytes} B"
-    return f"[audio {size} · {nbytes / 48_000:.2f} s]"
+    name = " · g711" if bytes_per_ms != PCM16_BYTES_PER_MS else ""
+    return f"[audio {size} · {nbytes / (bytes_per_ms * 1000):.2f} s{name}]"
 
 
 def row_text(view: LogView, row: Row) -> str:
