@@ -201,6 +201,7 @@ async def test_a_frame_clicked_on_a_filters_first_screen_stays_selected_in_the_w
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 20)  # a build of 3,000 turns: the click comes first
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)  # one step a turn
     app = RtApp(Settings(playback=False, capture=False), connect=False)
     async with app.run_test(size=(140, 40)) as pilot:
         app.ingest(long_journal())
@@ -236,3 +237,22 @@ async def test_a_finds_count_follows_the_filter_to_its_whole_view() -> None:
         assert app._building is not None and "is not in the 200 frames shown" in status()  # resp_2800 on
         await built(pilot, app)
         assert status().startswith("1,111 matching frames shown")
+
+
+async def test_a_filters_whole_view_takes_steps_until_its_turns_time_is_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow pattern took seconds per 20,000-frame slice, the screen held all along: a turn takes
+    steps of `FILTER_SLICE_FRAMES` until `FILTER_SLICE_SECONDS` is up, one step at the least."""
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 500)
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)):
+        app.ingest(long_journal())
+        monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)  # the time is up after one step
+        app.apply_filter("type:response.created")
+        view = app._building
+        assert view is not None
+        seen = view._seen
+        app._build_slice(view)
+        assert view._seen == seen + 500
+        monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 60.0)  # all the time it needs
+        app._build_slice(view)
+        assert view.complete and app._building is None

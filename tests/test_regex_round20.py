@@ -167,3 +167,32 @@ async def test_the_find_bar_refuses_a_pathological_pattern_with_its_reason() -> 
         await pilot.press("slash", *EXPLOSIVE, "enter")
         await wait_for(pilot, lambda: "too long" in status(app), 5, "the refusal")
         assert "not in the" not in status(app)
+
+
+async def test_a_filter_that_gives_up_on_a_later_frame_says_so_in_the_bar() -> None:
+    """Helper: a filter set before its long frames came passed the check on the (empty) journal,
+    then gave up on them silently: the bar said `0 of 80 frames` as if nothing matched."""
+
+    def status(app: RtApp) -> str:
+        return str(app.filter_bar.query_one(".query-bar--status").render())
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("f", *EXPLOSIVE, "enter")
+        await wait_for(pilot, lambda: app.filter_bar.active == EXPLOSIVE, 5, "the filter")
+        app.ingest(_turns(40))
+        await wait_for(pilot, lambda: "later frames are not matched" in status(app), 5, "the bar to say why")
+
+
+async def test_a_find_that_finds_nothing_quotes_the_text_as_typed() -> None:
+    """Helper: `repr` doubled a regex's backslashes in the bar: `'/(\\\\w+)/'` for `/(\\w+)/`."""
+
+    def status(app: RtApp) -> str:
+        return str(app.find_bar.query_one(".query-bar--status").render())
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(_turns(4))
+        await pilot.press("slash", *r"/zebra\d/", "enter")
+        await wait_for(pilot, lambda: "is not in the" in status(app), 5, "the find's verdict")
+        assert "/zebra\\d/" in status(app) and "\\\\" not in status(app)

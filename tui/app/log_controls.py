@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import SystemCommand
@@ -14,9 +13,7 @@ from textual.app import SystemCommand
 from tui.conversation import SENT_ROW_PREFIX, Item
 from tui.journal import Family, Finder, LogView, Query, QueryError, term
 from tui.lint import Finding, Severity
-
-if TYPE_CHECKING:
-    pass
+from tui.protocol.summary import quote
 from tui.widgets import EventDetail, EventLog, Transcript
 from tui.widgets.log_format import counted
 from tui.widgets.query_bar import FamilyToggles, QueryBar
@@ -27,8 +24,12 @@ from .files import output_folder
 FIRST_SCREEN_SECONDS = 0.05
 """How long a new filter may look for its first screen before showing what it found."""
 
-FILTER_SLICE_FRAMES = 20_000
-"""Frames a filter's full view takes in per loop turn while it is built (about 20 ms)."""
+FILTER_SLICE_FRAMES = 2_000
+"""Frames a filter's full view takes in per step while it is built (about 2 ms of a plain query)."""
+
+FILTER_SLICE_SECONDS = 0.02
+"""How long the steps of one loop turn may take: by time, not by frames, so a slow pattern (a regex
+just above the speed floor, seconds per 20,000 frames) cannot hold the screen."""
 
 MAX_FINDING_NOTICES = 3
 """Error findings announced with a notice per session (the findings view holds them all)."""
@@ -82,7 +83,8 @@ class LogControls(AppBase):
         if count:
             self.find_bar.set_status(f"{counted(count, 'matching frame')} shown · n next · N previous · Esc ends it")
         else:
-            self.find_bar.set_status(f"{finder.text!r} is not in the {self.log_view.shown:,} frames shown", error=True)
+            shown = self.log_view.shown
+            self.find_bar.set_status(f"{quote(finder.text)} is not in the {shown:,} frames shown", error=True)
 
     @on(QueryBar.Submitted, "#find-bar")
     def _find_submitted(self, event: QueryBar.Submitted) -> None:
@@ -95,7 +97,8 @@ class LogControls(AppBase):
         self.find_bar.active = event.text
         self.event_log.set_finder(finder)
         if self.event_log.find() is None:
-            self.find_bar.set_status(f"{event.text!r} is not in the {self.log_view.shown:,} frames shown", error=True)
+            shown = self.log_view.shown
+            self.find_bar.set_status(f"{quote(event.text)} is not in the {shown:,} frames shown", error=True)
         self.event_log.focus()
 
     @on(EventLog.Found)
@@ -194,7 +197,10 @@ class LogControls(AppBase):
             self._building = None
             self._update_log_title()
             return
+        deadline = time.perf_counter() + FILTER_SLICE_SECONDS
         view.catch_up(limit=FILTER_SLICE_FRAMES)
+        while not view.complete and time.perf_counter() < deadline:
+            view.catch_up(limit=FILTER_SLICE_FRAMES)
         if view.complete:
             self._finish_build(view)
         else:
@@ -219,6 +225,12 @@ class LogControls(AppBase):
         if not self.filter_bar.active:
             return
         view = self.log_view
+        problem = view.query.problem if view.query is not None else None
+        if problem is not None:
+            # A regex that passed the check on the newest frames gave up on a later one (a long
+            # transcript that came since): it matches nothing more, so the bar must say so.
+            self.filter_bar.set_status(f"{problem}: later frames are not matched; change the filter", error=True)
+            return
         self.filter_bar.set_status(
             f"{view.shown:,} of {counted(view.in_range, 'frame')} · Enter on an empty filter clears it", live=True
         )
