@@ -214,3 +214,22 @@ def test_beta_formats_and_a_new_connection() -> None:
     assert frame_summary(journal, None, journal[2]) == "[audio 801 B · 100 ms · g711]"
     assert frame_summary(journal, None, journal[3]) == "[audio 801 B · 100 ms · g711]"
     assert frame_summary(journal, None, journal[5]) == "[audio 801 B · 16 ms]"
+
+
+async def test_a_response_that_asks_for_g711_has_its_deltas_measured_so() -> None:
+    """A 24 kHz session whose `response.create` asks for `audio/pcmu` output (the simulator
+    re-encodes that response): its deltas are G.711, the session's appends stay PCM16."""
+    envelopes: list[Envelope] = []
+    async with running_simulator() as simulator:
+        async with connect(f"{simulator.url}?model=gpt-realtime", compression=None, max_size=2**26) as ws:
+            envelopes += [frame(Direction.IN, e) for e in await recv_until(ws, "session.created")]
+            ask = {"type": "response.create", "response": {"audio": {"output": {"format": PCMU}}}}
+            envelopes.append(frame(Direction.OUT, ask))
+            await send(ws, ask)
+            envelopes += [frame(Direction.IN, e) for e in await recv_until(ws, "response.done", timeout=60)]
+    envelopes.append(sent("input_audio_buffer.append", audio="A" * 6400))
+    journal = _journal(envelopes)
+    delta = _index(journal, "response.output_audio.delta")
+    size = len(base64.b64decode(journal.data(delta)["delta"]))
+    assert frame_summary(journal, None, journal[delta]) == audio_size_tag(size, 8)
+    assert frame_summary(journal, None, journal[len(journal) - 1]) == "[audio 4.7 KB · 100 ms]"

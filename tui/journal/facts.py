@@ -294,12 +294,15 @@ class _FormatChanges:
     server sent, and the rates it said, in order (read up to `scanned`). Exports ask from a worker
     thread while the log asks from the UI's: a lock keeps one reader at a time."""
 
-    __slots__ = ("scanned", "indices", "rates", "lock")
+    __slots__ = ("scanned", "indices", "rates", "responses", "lock")
 
     def __init__(self) -> None:
         self.scanned = 0
         self.indices: list[int] = []
         self.rates: list[AudioRates] = []
+        self.responses: dict[str, int] = {}
+        """Output bytes per ms of the responses that chose their own format (`response.create`'s
+        `audio.output.format`, beta `output_audio_format`), by response id."""
         self.lock = threading.Lock()
 
     def read(self, journal: Journal) -> None:
@@ -311,6 +314,13 @@ class _FormatChanges:
             if etype in _SESSION_EVENTS and journal[index].direction is not DIR_OUT:
                 self.indices.append(index)
                 self.rates.append(session_rates(obj_field(_parsed(journal, index), "session")))
+            elif etype == "response.created":
+                response = obj_field(_parsed(journal, index), "response")
+                said = obj_field(obj_field(obj_field(response, "audio"), "output"), "format")
+                if said or "output_audio_format" in response:
+                    # Shaped as a session's output (GA `audio.output.format`, beta a string); a
+                    # response that names no format plays the session's.
+                    self.responses[text(response.get("id"))] = session_rates(response).output
 
 
 def _parsed(journal: Journal, index: int) -> dict[str, Any]:
@@ -344,6 +354,14 @@ def audio_rates_at(journal: Journal, index: int) -> AudioRates:
         at = bisect_left(changes.indices, index) - 1
         found = changes.indices[at] if at >= 0 else -1
         rates = changes.rates[at] if at >= 0 else PCM16_RATES
+        responses = changes.responses
     if found < 0 or journal[found].epoch != journal[index].epoch:
-        return PCM16_RATES  # none yet in this connection: the API's default
+        rates = PCM16_RATES  # none yet in this connection: the API's default
+    if responses and journal.type_at(index) in _OUTPUT_DELTAS:
+        own = responses.get(journal[index].response_id or "")
+        if own is not None:
+            rates = rates._replace(output=own)
     return rates
+
+
+_OUTPUT_DELTAS: Final = frozenset({"response.output_audio.delta", "response.audio.delta"})
