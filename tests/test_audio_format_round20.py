@@ -233,3 +233,19 @@ async def test_a_response_that_asks_for_g711_has_its_deltas_measured_so() -> Non
     size = len(base64.b64decode(journal.data(delta)["delta"]))
     assert frame_summary(journal, None, journal[delta]) == audio_size_tag(size, 8)
     assert frame_summary(journal, None, journal[len(journal) - 1]) == "[audio 4.7 KB · 100 ms]"
+
+
+def test_a_filtered_export_of_g711_deltas_keeps_their_length(session: list[Envelope], tmp_path: Path) -> None:
+    """An export without audio of the reply's deltas alone (no session event in the file): the
+    tags name G.711, so the run's total is G.711's too."""
+    journal = _journal(session)
+    deltas = [i for i in range(len(journal)) if journal.type_at(i) == "response.output_audio.delta"]
+    bare = tmp_path / "deltas.jsonl"
+    export_jsonl(journal, deltas, bare, keep_audio=False)
+    replayed = _journal(list(load(bare).envelopes))
+    view = LogView(replayed)
+    view.catch_up()
+    (run,) = [row_text(view, row) for row in view.rows]
+    total = float(run.split("[audio ")[1].split(" · ")[1].removesuffix(" s"))
+    assert " · g711]" in run, run
+    assert abs(total - _reply_bytes(journal) / 8000) <= 0.022 * total + 0.011, run

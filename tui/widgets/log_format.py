@@ -22,6 +22,7 @@ from tui.journal.type_names import short_forms
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.summary import (
+    G711_BYTES_PER_MS,
     PCM16_BYTES_PER_MS,
     audio_size_tag,
     audio_span_bytes,
@@ -229,11 +230,24 @@ class RunDigest:
     """What a run's summary says, taken in frame by frame as the run grows (a reply's run gains
     frames on every batch: its summary must not read the whole run again each time)."""
 
-    __slots__ = ("seen", "audio_bytes", "words", "counts", "size", "badges", "badges_seen", "badges_version")
+    __slots__ = (
+        "seen",
+        "audio_bytes",
+        "tagged_g711",
+        "words",
+        "counts",
+        "size",
+        "badges",
+        "badges_seen",
+        "badges_version",
+    )
 
     def __init__(self) -> None:
         self.seen = 0
         self.audio_bytes = 0
+        self.tagged_g711 = False
+        """A frame's audio was a tag naming G.711 (an export without audio): its length is G.711's
+        even where the session's format is not in the file (a filtered export)."""
         self.words: list[str] = []
         self.counts: dict[str, int] = {}
         self.size = 0
@@ -285,6 +299,9 @@ class RunDigest:
             if raw is not None and span is not None:
                 # A size tag (an export without audio) counts as the audio it stands for.
                 audio_bytes += audio_span_bytes(raw, *span)
+                start, end = span
+                if end - start < 64 and raw.startswith("g711]", end - 5) and raw.startswith("[audio ", start):
+                    self.tagged_g711 = True
             else:
                 # The length the journal kept when it dropped the payload, else the frame's size
                 # (base64 is 4/3 of the PCM).
@@ -302,7 +319,7 @@ class RunDigest:
             parts.append(quote("".join(self.words).strip(), 60))
         if self.audio_bytes:
             # A run is one stream (a reply's deltas, a turn's appends): its first frame's format.
-            rate = rate_of(first.type, audio_rates_at(journal, row.first))
+            rate = G711_BYTES_PER_MS if self.tagged_g711 else rate_of(first.type, audio_rates_at(journal, row.first))
             parts.append(_audio_total(self.audio_bytes, rate))
         parts += [x for x in (first.response_id or first.item_id,) if x]
         if len(self.counts) > 1:
