@@ -249,3 +249,21 @@ def test_a_filtered_export_of_g711_deltas_keeps_their_length(session: list[Envel
     total = float(run.split("[audio ")[1].split(" · ")[1].removesuffix(" s"))
     assert " · g711]" in run, run
     assert abs(total - _reply_bytes(journal) / 8000) <= 0.022 * total + 0.011, run
+
+
+async def test_the_detail_view_of_a_g711_append_says_its_length(session: list[Envelope], tmp_path: Path) -> None:
+    """Helper: the log row said 800 ms and the detail view of the same append 133 ms."""
+    from tui.widgets import EventDetail
+
+    journal = _journal(session)
+    recording = tmp_path / "session.jsonl"
+    export_jsonl(journal, range(len(journal)), recording, keep_audio=True)
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(recording)))
+    async with app.run_test(size=(160, 40)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 30, "the replay")
+        await views_settled(pilot, app)
+        index = _index(app.journal, "input_audio_buffer.append")
+        detail = EventDetail(app.journal, app.links, [index], app.recover_payload)
+        shown = "".join(str(part) for part in detail._frame(index) if hasattr(part, "plain"))
+        assert "800 ms · g711" in shown and "133 ms" not in shown

@@ -24,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.journal import Frame, Journal, Links
+from tui.journal.facts import audio_rates_at
 from tui.protocol import printable, redact, strict_json
 
 from .key_footer import KeyFooter
@@ -113,7 +114,9 @@ class EventDetail(ModalScreen[int | None]):
             parts.append(Text("(payload not in memory, and no capture file to read it from)", style="italic"))
             return parts
         # json.dumps escapes C0 controls but passes C1 ones (an 8-bit CSI) through: shown, not obeyed.
-        body = JSON(printable(json.dumps(redact(data, max_string=MAX_STRING), ensure_ascii=False))).text
+        # Audio's length in the format the session had then (a G.711 session's is six times a PCM16's).
+        shown = redact(data, max_string=MAX_STRING, rates=audio_rates_at(self.journal, index))
+        body = JSON(printable(json.dumps(shown, ensure_ascii=False))).text
         body.no_wrap, body.overflow = False, "fold"  # Rich's JSON never wraps: a long string was cut at the edge
         parts.append(body)
         if frame.type == "rt.malformed" and frame.raw:
