@@ -305,3 +305,31 @@ async def test_the_official_client_under_server_vad_through_the_real_proxy(
     assert links.cause_of[refusal].cause == create
     assert [e.effect for e in links.effects_of[create]] == [refusal]
     assert created.response_id not in links.made  # VAD began it, not our refused create
+
+
+def test_a_named_frames_reply_answers_it_not_the_oldest_unnamed_one() -> None:
+    """Reviewer: the `session.updated` answering a named update (the app names its own) was taken to
+    answer the oldest update sent without event_id, so that one's error was linked to the next."""
+    envs = [
+        connecting(),  # 0
+        sent("session.update", session={}),  # 1: named
+        bare("session.update", session={"x": 1}),  # 2: unnamed, refused at 5
+        bare("session.update", session={}),  # 3: unnamed, fine
+        received("session.updated", session={}),  # 4: answers #1 (the server answers in order)
+        error("unknown_parameter", "session.x"),  # 5: answers #2
+        received("session.updated", session={}),  # 6: answers #3
+    ]
+    assert links_of(envs).get(5) == (2, "error")
+
+
+def test_a_frame_the_server_could_not_read_is_answered_by_its_invalid_json() -> None:
+    """Reviewer: a create holding NaN, answered by invalid_json, still waited for an error of its
+    own, so the next create's refusal was linked to it: one frame, two errors."""
+    envs = [
+        connecting(),  # 0
+        bare("response.create", response={"temperature": float("nan")}),  # 1: no JSON to the server
+        error("invalid_json"),  # 2: answers #1
+        bare("response.create"),  # 3
+        error("conversation_already_has_active_response"),  # 4: answers #3
+    ]
+    assert links_of(envs) == {2: (1, "error"), 4: (3, "error")}

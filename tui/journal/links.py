@@ -38,6 +38,13 @@ from .store import Journal
 FAILED_RESPONSE_STATUSES = frozenset({"failed", "incomplete", "cancelled"})
 __all__ = ["FAILED_RESPONSE_STATUSES", "UNREADABLE_ANSWERS", "Link", "Links"]
 
+_REPLIED_TYPES = frozenset(ANSWERED_BY.values())
+"""Client event types whose success the server answers with a reply of its own (`ANSWERED_BY`)."""
+
+MAX_AWAITING = 256
+"""Frames of one type remembered while they wait for their reply (a log of the client's side
+only never answers them)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Link:
@@ -83,6 +90,10 @@ class Links:
     _unnamed: dict[str, deque[int]] = field(default_factory=dict)
     """Client event type → our frames of it sent without event_id, not yet answered, oldest first:
     an error without event_id tied to the type answers the oldest (see the module doc)."""
+    _awaiting_reply: dict[str, deque[int]] = field(default_factory=dict)
+    """Client event type (of `ANSWERED_BY`'s) → our frames of it, named or not, not yet answered,
+    oldest first: a success reply answers the oldest of them, which may be a named one (so the
+    oldest unnamed one is still waiting for its answer)."""
     _begun_unnamed: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Response id → (our response.create without event_id its response.created was taken to answer,
     that response.created), until its response.done: under server VAD the response may be the
@@ -106,6 +117,7 @@ class Links:
             self._unreadable.clear()
             self._vad_items.clear()
             self._unnamed.clear()
+            self._awaiting_reply.clear()
             self._begun_unnamed.clear()
 
     def take_changes(self) -> list[Link]:
@@ -120,6 +132,8 @@ class Links:
             return
         if etype in CAUSE_TYPES and not text(env.data.get("event_id")):
             self._unnamed.setdefault(etype, deque()).append(index)
+        if etype in _REPLIED_TYPES:
+            self._awaiting_reply.setdefault(etype, deque(maxlen=MAX_AWAITING)).append(index)
         if etype == "rt.malformed" or not all_finite(env.data):
             self._unreadable.append(index)  # its error can name no event_id: it is answered in order
         elif etype == "response.create":
@@ -180,9 +194,10 @@ class Links:
             if made and len(made) == 1:
                 self._answered(made[0])  # our create's answer (a commit's item has its appends too)
         elif etype in ANSWERED_BY:
-            waiting = self._unnamed.get(ANSWERED_BY[etype])
+            # The server answers in order: the oldest frame of the type, named or not, is answered.
+            waiting = self._awaiting_reply.get(ANSWERED_BY[etype])
             if waiting:
-                waiting.popleft()
+                self._answered(waiting.popleft())
         elif etype == "conversation.item.input_audio_transcription.failed":
             cause = self._commit_of_item.get(text(env.data.get("item_id")))
             if cause is not None:
@@ -222,7 +237,9 @@ class Links:
             code = text(error.get("code"))
             if code in UNREADABLE_ANSWERS:
                 if self._unreadable:
-                    self._link(index, self._unreadable.popleft(), "error")
+                    unreadable = self._unreadable.popleft()
+                    self._link(index, unreadable, "error")
+                    self._answered(unreadable)  # no later error is about it
                 return
             cause = self._unnamed_cause(code, text(error.get("param")))
             if cause is None and code == "conversation_already_has_active_response":
@@ -258,7 +275,11 @@ class Links:
     def _answered(self, index: int) -> bool:
         """Frame `index`, one we sent, was answered: no error without event_id is about it. True
         when it was waiting for its answer (it was sent without event_id)."""
-        waiting = self._unnamed.get(self.journal[index].type)
+        etype = self.journal[index].type
+        replied = self._awaiting_reply.get(etype)
+        if replied and index in replied:
+            replied.remove(index)  # an error answered it: the next success reply is another's
+        waiting = self._unnamed.get(etype)
         if waiting and index in waiting:
             waiting.remove(index)
             return True
