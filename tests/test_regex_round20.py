@@ -196,3 +196,23 @@ async def test_a_find_that_finds_nothing_quotes_the_text_as_typed() -> None:
         await pilot.press("slash", *r"/zebra\d/", "enter")
         await wait_for(pilot, lambda: "is not in the" in status(app), 5, "the find's verdict")
         assert "/zebra\\d/" in status(app) and "\\\\" not in status(app)
+
+
+async def test_a_find_that_gives_up_on_an_older_frame_says_why() -> None:
+    """Reviewer: a find accepted by the bar's check on the newest frames gave up on an older one and
+    said the pattern was "not in the 60,003 frames shown", though a frame held it."""
+    from tests.journal_helpers import connecting, received
+
+    def status(app: RtApp) -> str:
+        return str(app.find_bar.query_one(".query-bar--status").render())
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        done = "response.output_audio_transcript.done"
+        old = received(done, item_id="item_old", transcript="word " * 3000 + "!x")
+        hit = received(done, item_id="item_hit", transcript="great news!")
+        new = [received("response.output_text.delta", delta="ok", item_id="i", response_id="r") for _ in range(60_000)]
+        app.ingest([connecting(), old, hit, *new])
+        await pilot.press("slash", *r"/(\w+\s?)+!\W*$/", "enter")
+        await wait_for(pilot, lambda: "later frames are not searched" in status(app), 30, "the bar to say why")
+        assert "is not in the" not in status(app)

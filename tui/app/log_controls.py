@@ -13,9 +13,8 @@ from textual.app import SystemCommand
 from tui.conversation import SENT_ROW_PREFIX, Item
 from tui.journal import Family, Finder, LogView, Query, QueryError, term
 from tui.lint import Finding, Severity
-from tui.protocol.summary import quote
 from tui.widgets import EventDetail, EventLog, Transcript
-from tui.widgets.log_format import counted
+from tui.widgets.log_format import counted, find_miss
 from tui.widgets.query_bar import FamilyToggles, QueryBar
 
 from .base import REPLAY_TOAST_SECONDS, AppBase, toast_text
@@ -83,8 +82,7 @@ class LogControls(AppBase):
         if count:
             self.find_bar.set_status(f"{counted(count, 'matching frame')} shown · n next · N previous · Esc ends it")
         else:
-            shown = self.log_view.shown
-            self.find_bar.set_status(f"{quote(finder.text)} is not in the {shown:,} frames shown", error=True)
+            self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True)
 
     @on(QueryBar.Submitted, "#find-bar")
     def _find_submitted(self, event: QueryBar.Submitted) -> None:
@@ -97,12 +95,16 @@ class LogControls(AppBase):
         self.find_bar.active = event.text
         self.event_log.set_finder(finder)
         if self.event_log.find() is None:
-            shown = self.log_view.shown
-            self.find_bar.set_status(f"{quote(event.text)} is not in the {shown:,} frames shown", error=True)
+            self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True)
         self.event_log.focus()
 
     @on(EventLog.Found)
     def _found(self, event: EventLog.Found) -> None:
+        finder = self.event_log.finder
+        if finder is not None and finder.problem is not None:
+            # Found before the pattern gave up on a frame: the count leaves out what it did not search.
+            self.find_bar.set_status(f"match {event.position:,} · {find_miss(finder)}", error=True)
+            return
         self.find_bar.set_status(
             f"match {event.position:,} of {counted(event.count, 'matching frame')} · n next · N previous · Esc ends it"
         )

@@ -25,7 +25,17 @@ from textual.strip import Strip
 
 from tui.journal import Finder, Journal, Line, LogView
 
-from .log_format import Columns, RunDigest, counted, fit_segments, line_pieces, render_line, row_text, run_label
+from .log_format import (
+    Columns,
+    RunDigest,
+    counted,
+    find_miss,
+    fit_segments,
+    line_pieces,
+    render_line,
+    row_text,
+    run_label,
+)
 from .palette import themed
 from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height
 
@@ -641,14 +651,14 @@ class EventLog(LineView, can_focus=True):
         if self.finder is None:
             self.post_message(self.Notice("nothing to find: press / first"))
         elif self.find() is None:
-            self.post_message(self.Notice(f"{self.finder.text!r} is not in the frames shown"))
+            self.post_message(self.Notice(find_miss(self.finder)))
 
     def action_find_previous(self) -> None:
         """The previous match."""
         if self.finder is None:
             self.post_message(self.Notice("nothing to find: press / first"))  # as `n` says
         elif self.find(forward=False) is None:
-            self.post_message(self.Notice(f"{self.finder.text!r} is not in the frames shown"))
+            self.post_message(self.Notice(find_miss(self.finder)))
 
     # -- for tests and exports --------------------------------------------------------------
 

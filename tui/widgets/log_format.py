@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from tui.journal import Family, Frame, Journal, Links, LogView, Row
+from tui.journal import Family, Finder, Frame, Journal, Links, LogView, Row
 from tui.journal.facts import audio_rates_at
 from tui.journal.type_names import short_forms
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
@@ -212,6 +212,15 @@ def linked_summary(frame: Frame, summary: str, link: str) -> str:
         return f"{link} · {summary}"
     # `code: message` (or a bare code), as an error and a failed transcription read.
     return f"{head} {link} · {rest}" if colon else f"{head} {link}"
+
+
+def find_miss(finder: Finder, shown: int | None = None) -> str:
+    """What the find bar says when a find finds nothing: why, when its regex gave up on a frame (it
+    searches no further), else that the text is not in the frames shown (`shown` of them)."""
+    if finder.problem is not None:
+        return f"{finder.problem}: later frames are not searched"
+    where = f"the {shown:,} frames shown" if shown is not None else "the frames shown"
+    return f"{quote(finder.text)} is not in {where}"
 
 
 def run_label(journal: Journal, row: Row) -> str:
