@@ -342,7 +342,7 @@ def test_commit_under_100_ms_is_refused() -> None:
     found = one(findings, "commit-too-short")
     assert found.severity is Severity.ERROR
     assert f"input_audio_buffer.commit #{done.seq} commits only 40 ms of audio (1,920 bytes" in found.message
-    assert found.frames == (2, 1)
+    assert found.frames == (2, 3, 1)  # the commit, the error that refused it, the turn's first append
     assert "4,800 bytes" in found.fix
     empty, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), commit(), commit_empty(0))
     assert "an empty input audio buffer" in one(empty, "commit-too-short").message
@@ -1264,7 +1264,7 @@ def test_errors_answering_refused_appends_fold_into_the_base64_finding_and_the_c
         f"#{appends[0].seq})"
     ) in short.message
     assert short.fix.startswith("Send the audio as standard base64")
-    assert short.frames == (frames.index(done), 1)
+    assert short.frames == (frames.index(done), len(frames) - 1, 1)  # the commit, its refusal, the first append
     # The same with event ids (the tester's raw client c15): each error names its append.
     named = [sent("input_audio_buffer.append", audio=bad) for _ in range(3)]
     errors = [_audio_refused(env.data["event_id"]) for env in named]

@@ -307,8 +307,9 @@ class InputRules:
             return
         self._judge_turn(index, turn, fmt)
 
-    def _too_short_sent(self, index: int, turn: Turn, fmt: AudioFormat) -> None:
-        """A commit sent without turn detection, with less than 100 ms appended: the server refuses it."""
+    def _too_short_sent(self, index: int, turn: Turn, fmt: AudioFormat, refusal: int | None = None) -> None:
+        """A commit sent without turn detection, with less than 100 ms appended: the server refuses it
+        (`refusal`: its error, when it came: the finding names it, as the other refusals' findings do)."""
         ctx = self.ctx
         ctx.emit(
             "commit-too-short",
@@ -317,7 +318,7 @@ class InputRules:
             _refused_fix(turn)
             + f"Append at least 100 ms ({MIN_COMMIT_MS * fmt.bytes_per_ms:,} bytes of {fmt.label}) before "
             "input_audio_buffer.commit.",
-            tuple(i for i in (index, turn.first, turn.invalid_first) if i is not None),
+            tuple(i for i in (index, refusal, turn.first, turn.invalid_first) if i is not None),
         )
 
     def _connection(self, env: Envelope, index: int) -> None:
@@ -741,7 +742,8 @@ class InputRules:
         if pending is not None:
             self._pending.remove(pending)  # refused: no committed event will answer it
             if pending.short is not None:  # refused, as the frames said it would be
-                self._too_short_sent(pending.index, *pending.short)
+                refusal = error.index if error.code == _COMMIT_EMPTY else None
+                self._too_short_sent(pending.index, *pending.short, refusal)
                 return error.code == _COMMIT_EMPTY
         if error.code != _COMMIT_EMPTY:
             return False
