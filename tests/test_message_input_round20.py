@@ -15,6 +15,8 @@ from textual.widgets import Input
 from tests.app_helpers import items, session_ready, wait_for
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
+from tui.journal import Frame
+from tui.protocol import Direction
 from tui.widgets.message_input import _LINE_BREAKS, one_line
 
 
@@ -173,3 +175,33 @@ def test_a_paste_of_a_long_run_of_blanks_is_taken_in_one_pass() -> None:
     assert one_line(" \t" * 50_000 + "x") == " " * 100_000 + "x"
     # A match may start only at a run's first blank (the lookbehind): one scan of the run.
     assert all(_LINE_BREAKS.match(" \t \n", at) is None for at in (1, 2))
+
+
+async def test_messages_sent_in_a_burst_are_all_answered_without_a_refused_create(simulator_url: str) -> None:
+    """Tester: `red` Enter `blue` Enter in one burst sent two response.create before the first one's
+    response began: the second was refused (conversation_already_has_active_response, the app's own
+    `response-while-active`) and `blue` was never answered. The second ask now waits for the first
+    response to begin, cancels it, and asks again: one answer after both messages."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        terminal_burst(app, "tred\rblue\r")
+
+        def sent(kind: str) -> list[Frame]:
+            return [f for f in app.journal if f.direction is Direction.OUT and f.type == kind]
+
+        await wait_for(pilot, lambda: len(sent("response.create")) == 2, 10, "the second ask")
+        last_create = sent("response.create")[-1].index
+
+        def done_after() -> bool:
+            return any(
+                f.type == "response.done"
+                and f.index > last_create
+                and (f.data or {}).get("response", {}).get("status") == "completed"
+                for f in app.journal
+            )
+
+        await wait_for(pilot, done_after, 20, "the answer to both messages")
+        assert [item.text for item in items(app, "user")] == ["red", "blue"]
+        assert not [f for f in app.journal if f.type == "error"], "a create was refused"
+        assert len(sent("response.cancel")) == 1  # the response that began before blue was asked for

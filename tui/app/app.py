@@ -322,6 +322,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             model.ingest([local_envelope("rt.client_error", message)])
         if model is not self.model:
             return  # another proxied session: its views catch up when it is shown
+        self.voice.response_frames(frames)  # a response asked for meanwhile waits for this one's start
         journal = self.journal
         # Frames worth a notice are rare: their types are checked on the envelopes (a set lookup
         # each), and the journal is read only for a batch that has one or gained fault frames.

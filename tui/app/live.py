@@ -445,7 +445,7 @@ class LiveSession(AppBase):
                 "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": said}]},
             }
         )
-        self.session.send({"type": "response.create"})
+        self.voice.ask_response(self.session)
 
     def action_focus_input(self) -> None:
         """Move the focus to the message input (space then types spaces), before the next key is

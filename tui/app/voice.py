@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui.bus import Bus, Mode, Subscription, Topic
-from tui.protocol import Envelope, local_envelope
+from tui.protocol import Direction, Envelope, local_envelope, obj
 from tui.session import FRAMES, RealtimeSession
 
 if TYPE_CHECKING:
@@ -80,6 +80,10 @@ class VoiceController:
         """The response in progress, as the frames tell it (the session-facts projection)."""
         self._cancelled: set[str] = set()
         """Responses we already asked to cancel (a second cancel would only earn an error)."""
+        self._create_awaiting: str | None = None
+        """The event_id of our response.create whose response has not begun yet (None: none)."""
+        self._create_wanted = False
+        """Another response was asked for meanwhile: sent once the awaited one begins (see `ask_response`)."""
         self.session: RealtimeSession | None = None
         self.publish_fact: Callable[[Envelope], None] = lambda fact: bus.publish(FRAMES, fact)
         """How device trouble is told: the app sets its own, which also writes the fact to the capture."""
@@ -128,7 +132,7 @@ class VoiceController:
             session.send({"type": "input_audio_buffer.clear"})
             raise TurnNotSent(f"{sent_ms / 1000:.1f} s: {why}, not sent")
         session.send({"type": "input_audio_buffer.commit"})
-        session.send({"type": "response.create"})
+        self.ask_response(session)
         return sent_ms
 
     async def stop_listening(self) -> int:
@@ -197,6 +201,41 @@ class VoiceController:
                 self._heard = True
             if session.is_open:
                 session.send({"type": "input_audio_buffer.append", "audio": to_b64(chunk)})
+
+    def ask_response(self, session: RealtimeSession) -> None:
+        """Ask for a response to everything said so far: now, or, while our last response.create
+        has not begun its response (100-300 ms on a real server), once it has.
+
+        A second response.create in that gap is refused (conversation_already_has_active_response:
+        the app broke its own linter's `response-while-active`), and the message it answered went
+        unanswered. Deferred, it cancels the response that began and asks again, as a message sent
+        during a response does (barge-in): the new response answers every message sent since."""
+        if self._create_awaiting is not None:
+            self._create_wanted = True
+            return
+        create: dict[str, Any] = {"type": "response.create"}
+        session.send(create)
+        self._create_awaiting = str(create.get("event_id", ""))
+
+    def response_frames(self, frames: Iterable[Envelope]) -> None:
+        """The session's frames, while a response.create of ours awaits its response: its
+        `response.created`, or the error refusing it, ends the wait (and sends a deferred ask)."""
+        if self._create_awaiting is None:
+            return
+        for env in frames:
+            if env.direction is not Direction.IN:
+                if env.type == "rt.connection":  # a new connection: nothing of the old one is awaited
+                    self._create_awaiting, self._create_wanted = None, False
+                continue
+            if env.type == "response.created" or (
+                env.type == "error" and obj(env.data.get("error")).get("event_id") == self._create_awaiting
+            ):
+                self._create_awaiting = None
+                if self._create_wanted and self.session is not None and self.session.is_open:
+                    self._create_wanted = False
+                    self.interrupt_playback()  # the response that began answers too little: cancelled
+                    self.ask_response(self.session)
+                return
 
     def _open_session(self) -> RealtimeSession:
         if self.session is None or not self.session.is_open:
@@ -290,6 +329,7 @@ class VoiceController:
             await self._stop_mic()
         self.mode = TurnMode.PUSH_TO_TALK
         self._cancelled.clear()
+        self._create_awaiting, self._create_wanted = None, False
         return cut
 
     async def close(self) -> None:
