@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from tui.journal import Journal, Pipeline, SessionFacts
+from tui.journal import Journal, Links, Pipeline, SessionFacts
 from tui.protocol import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, text
 
 from .config_rules import ConfigRules
@@ -41,14 +41,19 @@ class RuleGroup(Protocol):
 class Linter:
     """Findings over a session's frames (a projection: `apply` each frame, `take_changes` for new findings)."""
 
-    def __init__(self, journal: Journal, facts: SessionFacts | None = None) -> None:
+    def __init__(self, journal: Journal, facts: SessionFacts | None = None, links: Links | None = None) -> None:
         """`facts`: the pipeline's own session facts, when they take each frame before the linter does
-        (they are then read, not fed again); without them the linter feeds a private copy first."""
-        if facts is not None and len(journal):
+        (they are then read, not fed again); without them the linter feeds a private copy first.
+        `links` likewise: the pipeline's error ↔ cause links, which pair an error without event_id with
+        the frame it refused, as the app's log links them (a private copy is fed without them)."""
+        if (facts is not None or links is not None) and len(journal):
             # Pipeline.add would replay the history against facts that already hold all of it.
             raise ValueError("a linter sharing the pipeline's facts must start with the journal")
         self.journal = journal
         self._feeds_facts = facts is None
+        self._feeds_links = links is None
+        self.links = links if links is not None else Links(journal)
+        """Which frame each error refused, when it names none (the log's links: one rule for both)."""
         self.findings: list[Finding] = []
         """Every finding so far, in the order found."""
         self.by_frame: dict[int, list[Finding]] = {}
@@ -62,7 +67,7 @@ class Linter:
         self._config = ConfigRules(self.ctx)
         self._responses = ResponseRules(self.ctx)
         explainers = [self._config.explain_error, self._input.explain_error, self._responses.explain_error]
-        self._server = ServerRules(self.ctx, explainers, self._error_frames)
+        self._server = ServerRules(self.ctx, explainers, self._error_frames, self.links)
         self._groups: tuple[RuleGroup, ...] = (self._input, self._config, self._responses, self._server)
         self._handlers: dict[tuple[Direction, str], list[Handler]] = {}
         for group in self._groups:
@@ -76,6 +81,8 @@ class Linter:
         ctx = self.ctx
         if self._feeds_facts:
             ctx.facts.apply(env, index)
+        if self._feeds_links:
+            self.links.apply(env, index)
         direction, etype = env.direction, env.type
         if direction is DIR_LOCAL:
             if etype == "rt.connection" and env.data.get("state") == "connecting":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from tui.journal import Links
 from tui.protocol import Direction, Envelope, error_summary, is_known, obj, text
+from tui.protocol.error_causes import UNREADABLE_ANSWERS
 
 from .context import Context, ServerError
 from .finding import Severity, plain, shown
@@ -31,8 +33,13 @@ _NOT_THE_CLIENTS = frozenset({"session_expired"})
 class ServerRules:
     """`error` events (each asks the other groups first) and unknown server event types."""
 
-    def __init__(self, ctx: Context, explainers: Sequence[Callable[[ServerError], bool]], flagged: set[int]) -> None:
+    def __init__(
+        self, ctx: Context, explainers: Sequence[Callable[[ServerError], bool]], flagged: set[int], links: Links
+    ) -> None:
         self.ctx = ctx
+        self._links = links
+        """The journal's error ↔ cause links, already given each frame: the frame an error without
+        event_id refused (see `tui.protocol.error_causes`), paired as the app's log pairs it."""
         self._explainers = explainers
         self._flagged = flagged
         """Frames that already carry an error finding: an error naming one of them says nothing new."""
@@ -71,13 +78,14 @@ class ServerRules:
     def _error(self, env: Envelope, index: int) -> None:
         error = obj(env.data.get("error"))
         event_id = text(error.get("event_id"))
+        code = text(error.get("code"))
         found = ServerError(
             index=index,
-            code=text(error.get("code")),
+            code=code,
             message=text(error.get("message")),
             param=plain(text(error.get("param")), 120),
             event_id=event_id,
-            cause=self.ctx.journal.find_sent(event_id, index) if event_id else None,
+            cause=self.ctx.journal.find_sent(event_id, index) if event_id else self._unnamed_cause(code, index),
             summary=plain(error_summary(env.data)).rstrip(". "),
         )
         for explain in self._explainers:
@@ -100,9 +108,22 @@ class ServerRules:
             message,
             _ERROR_FIXES.get(
                 found.code,
-                "Correct what the error's message and param name, then send the frame again. Set an event_id on "
-                "every client event so errors name the frame they are about.",
+                "Correct what the error's message and param name, then send the frame again."
+                + (
+                    ""
+                    if found.cause is not None
+                    else " Set an event_id on every client event so errors name the frame they are about."
+                ),
             ),
             tuple(i for i in (index, found.cause) if i is not None),
             Severity.WARNING if found.code in _NOT_THE_CLIENTS else None,
         )
+
+    def _unnamed_cause(self, code: str, index: int) -> int | None:
+        """The frame error `index`, which names no event_id, refused: the oldest frame of the one kind
+        its code or param ties it to, sent without event_id and not answered yet (the links' rule),
+        or None. A frame the server could not read is left to the rule that found it unreadable."""
+        if code in UNREADABLE_ANSWERS:
+            return None
+        link = self._links.cause_of.get(index)
+        return link.cause if link is not None and link.kind == "error" else None
