@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import openai
+import pytest
 
+from tests.journal_helpers import connecting, frame, received
 from tests.proxy_helpers import listening_url, start_headless_proxy
+from tui.journal import Links, Pipeline, SessionFacts
+from tui.lint import Linter
+from tui.protocol import Direction
 
 RT_TUI = str(Path(sys.executable).with_name("rt-tui"))
 SET_AN_EVENT_ID = "Set an event_id on every client event"
@@ -128,3 +133,28 @@ async def test_findings_name_the_frames_refused_without_event_id(tmp_path: Path)
     [ambiguous] = [f for f in errors_found if "missing_required_parameter" in f["message"]]
     assert named(ambiguous) == [("in", "error")]
     assert SET_AN_EVENT_ID in ambiguous["fix"]
+
+
+def test_a_linter_reads_the_pipelines_links_when_given_them() -> None:
+    """The app's pipeline has links before the linter: the linter reads them (not fed twice), and
+    pairs the same frames; given them, it must start with the journal, as with the facts."""
+    pipeline = Pipeline()
+    facts, links = SessionFacts(), Links(pipeline.journal)
+    pipeline.add(facts)
+    pipeline.add(links)
+    linter = Linter(pipeline.journal, facts, links)
+    pipeline.add(linter)
+    body = {"type": "invalid_request_error", "code": "item_delete_invalid_item_id", "message": "no", "event_id": None}
+    pipeline.ingest(
+        [
+            connecting(),
+            frame(Direction.OUT, {"type": "conversation.item.delete", "item_id": "x", "event_id": None}),
+            received("error", error={**body, "param": "item_id"}),
+        ]
+    )
+    assert linter.links is links
+    [finding] = linter.findings
+    assert (finding.rule, finding.frames) == ("server-error", (2, 1))
+    assert SET_AN_EVENT_ID not in finding.fix
+    with pytest.raises(ValueError, match="facts or links"):
+        Linter(pipeline.journal, links=Links(pipeline.journal))

@@ -47,8 +47,8 @@ class Linter:
         `links` likewise: the pipeline's error ↔ cause links, which pair an error without event_id with
         the frame it refused, as the app's log links them (a private copy is fed without them)."""
         if (facts is not None or links is not None) and len(journal):
-            # Pipeline.add would replay the history against facts that already hold all of it.
-            raise ValueError("a linter sharing the pipeline's facts must start with the journal")
+            # Pipeline.add would replay the history against facts (links) that already hold all of it.
+            raise ValueError("a linter sharing the pipeline's facts or links must start with the journal")
         self.journal = journal
         self._feeds_facts = facts is None
         self._feeds_links = links is None
