@@ -4,6 +4,7 @@ send-keys, a busy app, a paste into a terminal without bracketed paste) act in t
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -16,7 +17,7 @@ from tests.app_helpers import items, session_ready, wait_for
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.journal import Frame
-from tui.protocol import Direction
+from tui.protocol import Direction, local_envelope
 from tui.widgets.message_input import _LINE_BREAKS, one_line
 
 
@@ -205,3 +206,15 @@ async def test_messages_sent_in_a_burst_are_all_answered_without_a_refused_creat
         assert [item.text for item in items(app, "user")] == ["red", "blue"]
         assert not [f for f in app.journal if f.type == "error"], "a create was refused"
         assert len(sent("response.cancel")) == 1  # the response that began before blue was asked for
+
+
+async def test_an_export_that_fails_in_an_unexpected_way_says_so(tmp_path: Path) -> None:
+    """Tester: the export dialog closed and nothing was written, without a word: the export's
+    worker caught OSError and ExportError only, and swallowed anything else (a path with NUL)."""
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        app.publish_fact(local_envelope("rt.audio", "a fact to export"))
+        await wait_for(pilot, lambda: app.log_view.shown > 0, 5, "a frame")
+        app.export_frames(tmp_path / "bad\0name.jsonl", keep_audio=True)
+        said = lambda: any("export failed" in str(n.message) for n in app._notifications)  # noqa: E731
+        await wait_for(pilot, said, 5, "the failure said")

@@ -68,10 +68,22 @@ class LogControls(AppBase):
         """Open the find bar."""
         self.find_bar.open()
 
-    @on(QueryBar.Submitted, "#filter-bar")
-    def _filter_submitted(self, event: QueryBar.Submitted) -> None:
-        self.apply_filter(event.text)
-        self.event_log.focus()
+    @on(QueryBar.Submitted)
+    def _bar_submitted(self, event: QueryBar.Submitted) -> None:
+        self.submit_bar(event.bar, event.text)
+
+    def submit_bar(self, bar: QueryBar, text: str) -> None:
+        """Apply a filter or a find the user submitted (`text`, valid), and go back to the log."""
+        if bar is self.filter_bar:
+            self.apply_filter(text)
+            self._back_to_log()
+        elif bar is self.find_bar:
+            self._find(text)
+
+    def _back_to_log(self) -> None:
+        """The focus to the log at once: `focus()` waits behind the keys already queued, so keys typed
+        right after Enter in a bar (`/` and a word) went into the bar (`type:error/blue`)."""
+        self.screen.set_focus(self.event_log)
 
     def _find_status(self) -> None:
         """After the view changed under a find (a filter, a clear), its count over what is shown now."""
@@ -84,19 +96,18 @@ class LogControls(AppBase):
         else:
             self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True)
 
-    @on(QueryBar.Submitted, "#find-bar")
-    def _find_submitted(self, event: QueryBar.Submitted) -> None:
-        if not event.text:
+    def _find(self, text: str) -> None:
+        if not text:
             self.end_find()
-            self.event_log.focus()
+            self._back_to_log()
             return
         self.event_log.settle()  # a find looks through the whole view, not a filter's first screen
-        finder = Finder(event.text)
-        self.find_bar.active = event.text
+        finder = Finder(text)
+        self.find_bar.active = text
         self.event_log.set_finder(finder)
         if self.event_log.find() is None:
             self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True)
-        self.event_log.focus()
+        self._back_to_log()
 
     @on(EventLog.Found)
     def _found(self, event: EventLog.Found) -> None:
@@ -117,7 +128,7 @@ class LogControls(AppBase):
             self._filter_status()
         else:
             self._find_status()
-        self.event_log.focus()
+        self._back_to_log()
 
     @on(FamilyToggles.Toggled)
     def _family_toggled(self, event: FamilyToggles.Toggled) -> None:
@@ -331,7 +342,7 @@ class LogControls(AppBase):
             return
         name = f"export-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         try:
-            default = output_folder(self.capture.folder if self.capture is not None else None) / name
+            default = output_folder(self.save_folder()) / name  # beside the shown session's capture
         except OSError as exc:  # a full disk, a data folder that is a file: the dialog takes another path
             default = Path.cwd() / name
             said = f"cannot use the data folder ({exc}): choose where the export goes"
@@ -353,6 +364,10 @@ class LogControls(AppBase):
             written = export_jsonl(self.journal, indices, path, keep_audio=keep_audio)
         except (OSError, ExportError) as exc:
             self.call_from_thread(self.say, f"export failed: {exc}", title="Export", severity="error")
+            return
+        except Exception as exc:  # noqa: BLE001 - the worker swallows it (exit_on_error=False): said, not lost
+            said = f"export failed: {type(exc).__name__}: {exc}"
+            self.call_from_thread(self.say, said, title="Export", severity="error")
             return
         self.call_from_thread(self.say, f"{counted(written, 'frame')} written to {path}", title="Export")
 
