@@ -57,7 +57,7 @@ def new_model(label: str = "", *, policy: PayloadPolicy | None = None, lint: boo
         pipeline.add(projection)
     linter: Linter | None = None
     if lint:
-        linter = Linter(pipeline.journal, facts)  # facts precede it in the pipeline: shared, not fed twice
+        linter = Linter(pipeline.journal, facts, links)  # they precede it in the pipeline: shared, not fed twice
         pipeline.add(linter)
     view = LogView(pipeline.journal, links)
     if linter is not None:
