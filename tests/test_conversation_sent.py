@@ -102,6 +102,26 @@ def test_a_refused_create_takes_its_row_away() -> None:
     assert conv.last_error is not None
 
 
+def test_a_create_refused_without_event_id_takes_its_row_away() -> None:
+    """Lint helper: the official SDK sends `event_id: null`; the server's refusal names no event, so
+    the refused message stayed in the transcript as said. An error only a create can cause (its
+    code or param) refuses the oldest create sent without one still waiting; any other, nothing."""
+    conv = Conversation()
+    for words in ("bad role", "fine", "bad previous"):
+        data = create(words)
+        del data["event_id"]
+        sent(conv, data)
+    role = {"type": "invalid_request_error", "code": "invalid_value", "message": "no", "param": "item.role"}
+    feed(conv, [{"type": "error", "error": role}])
+    assert rows(conv) == [("user", "fine"), ("user", "bad previous")]
+    other = {"type": "invalid_request_error", "code": "invalid_value", "message": "no", "param": "audio"}
+    feed(conv, [{"type": "error", "error": other}])  # not only a create's: nothing is taken
+    feed(conv, [echo("item_1", None, "fine")])
+    previous = {"type": "invalid_request_error", "code": "invalid_value", "message": "no", "param": "previous_item_id"}
+    feed(conv, [{"type": "error", "error": previous}])
+    assert rows(conv) == [("user", "fine")]
+
+
 def test_audio_created_by_the_client_says_it_is_not_transcribed_from_the_frame_sent() -> None:
     conv = Conversation()
     data = {

@@ -28,6 +28,7 @@ from tui.protocol import (
     to_ga,
     transcription_config,
 )
+from tui.protocol.error_causes import cause_types
 
 from .model import SENT_ROW_PREFIX, Item, Origin, TextState
 
@@ -76,6 +77,9 @@ class Conversation:
     (`conversation.item.added`), oldest first: the server answers creates in order."""
     _sent_events: dict[str, str] = dc_field(default_factory=dict)
     """The event_id of each of those creates → its row (an error naming it takes the row away)."""
+    _sent_without_id: list[str] = dc_field(default_factory=list)
+    """Those of `_sent` whose create had no event_id (the official SDK sends none), oldest first: an
+    error without event_id that only a create can cause refused the oldest still waiting."""
     _sent_count: int = 0
     """Rows made for creates without an item id so far (their ids: `rt-sent-1`, `rt-sent-2`…)."""
     _unnamed: set[str] = dc_field(default_factory=set)
@@ -137,6 +141,7 @@ class Conversation:
         self.connections += 1
         self._sent.clear()  # a new conversation: the old one's creates will never be echoed
         self._unnamed.clear()
+        self._sent_without_id.clear()
         self._sent_events.clear()
         if self.order and self.items[self.order[-1]].role == "session":
             self._remove(self.order[-1])
@@ -201,6 +206,8 @@ class Conversation:
         if item_id in self._sent:
             self._sent.remove(item_id)
             self._unnamed.discard(item_id)
+            if item_id in self._sent_without_id:
+                self._sent_without_id.remove(item_id)
 
     def _confirm(self, item_id: str, server_id: str, previous_item_id: str | None) -> Item:
         """The server echoed the row we made from our create (`item_id`) as item `server_id`: the
@@ -337,6 +344,8 @@ class Conversation:
             event_id = ident(data.get("event_id"))
             if event_id is not None:
                 self._sent_events[event_id] = item_id
+            else:
+                self._sent_without_id.append(item_id)
 
     def _on_item(self, data: dict[str, Any], at: float) -> None:
         raw = field(data, "item")
@@ -535,12 +544,22 @@ class Conversation:
         self.last_error = error_summary(data)
         # A create the server refused made no item: its row goes (the error says why), unless the
         # server has said something of that id itself (a transcript), which is then kept.
-        refused = self._sent_events.pop(ident(field(data, "error").get("event_id")) or "", None)
+        error = field(data, "error")
+        event_id = ident(error.get("event_id"))
+        refused = self._sent_events.pop(event_id, None) if event_id is not None else self._refused_without_id(error)
         if refused is not None and refused in self._sent:
             if self.items[refused].transcribed:
                 self._forget_sent(refused)
             else:
                 self._remove(refused)
+
+    def _refused_without_id(self, error: dict[str, Any]) -> str | None:
+        """The row of the create an error without event_id refused: the oldest create sent without
+        one still waiting for its echo, when the error's code or param names creates alone (the
+        server answers in order); None for an error that could be about another kind of frame."""
+        if cause_types(text(error.get("code")), text(error.get("param"))) != ("conversation.item.create",):
+            return None
+        return self._sent_without_id.pop(0) if self._sent_without_id else None
 
 
 def _make_output_done(field_name: str) -> _Handler:
