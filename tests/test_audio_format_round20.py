@@ -182,11 +182,14 @@ def _old_tag_bytes(tag: str) -> int:
 
 
 def test_24_khz_tags_read_as_before_and_g711_tags_read_back_their_bytes() -> None:
-    """Tags already written (no name) read exactly as before; a G.711 tag reads back within a ms."""
+    """Tags already written (no name) read as before, to the whole PCM16 sample (2 bytes); a G.711
+    tag reads back within a ms."""
     for nbytes in [*range(0, 5000, 7), *range(5000, 3_000_000, 4999)]:
         old = _old_size_tag(nbytes)
         assert audio_size_tag(nbytes) == old
-        assert audio_tag_bytes(old) == _old_tag_bytes(old)
+        read = audio_tag_bytes(old)
+        assert read is not None and abs(read - _old_tag_bytes(old)) <= 1, (old, read)
+        assert nbytes < 1024 or read % 2 == 0, (old, read)  # under 1 KB the tag says the bytes exactly
         tag = audio_size_tag(nbytes, 8)
         assert tag.endswith(" · g711]") and is_audio_tag(tag)
         said = audio_tag_bytes(tag)

@@ -214,3 +214,11 @@ def test_an_export_without_audio_of_40_ms_chunks_at_16_khz_lints_the_rate_mismat
     assert "[audio 1.2 KB · 26 ms]" in bare.read_text()
     done = subprocess.run([RT_TUI, "lint", "--json", str(bare)], capture_output=True, text=True, timeout=60)
     assert "audio-rate-mismatch" in [json.loads(line)["rule"] for line in done.stdout.splitlines()], done.stderr
+
+
+def test_a_pcm16_tag_reads_back_whole_samples() -> None:
+    """Tester: lint said `2,403 bytes of 24 kHz mono PCM16` for a 2,400-byte commit read from its
+    tag: an odd count of PCM16 bytes is no one's audio."""
+    for size in range(1024, 60_000, 2):
+        said = audio_tag_bytes(audio_size_tag(size))
+        assert said is not None and said % 2 == 0, (size, said)

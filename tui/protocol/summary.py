@@ -190,7 +190,10 @@ def audio_tag_bytes(tag: object) -> int | None:
     else:
         first_ms, past_ms = float(length), float(length) + 1
     low, high = max(low, first_ms * per_ms), min(high, past_ms * per_ms - 1)
-    return round((low + high) / 2) if low <= high else round(kilobytes * 1024)  # a tag edited by hand
+    middle = (low + high) / 2 if low <= high else kilobytes * 1024  # else: a tag edited by hand
+    # Whole samples (PCM16's are 2 bytes): `2,403 bytes of 24 kHz mono PCM16` can be no one's audio.
+    sample = 2 if per_ms == PCM16_BYTES_PER_MS else 1
+    return round(middle / sample) * sample
 
 
 def quote(value: str, limit: int = MAX_QUOTE) -> str:
