@@ -218,3 +218,15 @@ async def test_an_export_that_fails_in_an_unexpected_way_says_so(tmp_path: Path)
         app.export_frames(tmp_path / "bad\0name.jsonl", keep_audio=True)
         said = lambda: any("export failed" in str(n.message) for n in app._notifications)  # noqa: E731
         await wait_for(pilot, said, 5, "the failure said")
+
+
+async def test_a_multi_line_paste_into_the_find_bar_keeps_every_line() -> None:
+    """Tester: a paste of two lines into the find bar kept the first only (Textual's Input), where
+    the message input joins them."""
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await pilot.press("slash")
+        bar_input = app.query_one("#find-bar Input", Input)
+        bar_input.post_message(events.Paste("first line\nsecond \x1b[1mline\x1b[0m"))
+        await wait_for(pilot, lambda: bar_input.value != "", 5, "the paste")
+        assert bar_input.value == "first line second line"

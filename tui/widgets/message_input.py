@@ -52,7 +52,23 @@ class InOrderInput(Input):
         await self.app.run_action(active.binding.action, self)
 
 
-class MessageInput(InOrderInput):
+class OneLineInput(InOrderInput):
+    """`InOrderInput` whose paste keeps every line, on one line (Textual's keeps the first line and
+    drops the rest without a word), without what a terminal would act on (`one_line`)."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # Textual calls each class's handler: not Input's too
+        text = one_line(event.text)
+        if text:
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(text)
+            else:
+                self.replace(text, *selection)
+        event.stop()
+
+
+class MessageInput(OneLineInput):
     """The message input: a paste keeps every line (Textual's keeps the first and drops the rest
     without a word) and leaves out what a terminal would act on; keys act in the order typed; a
     draft left with `Esc` is there to go on with when `t` comes back to it."""
@@ -80,14 +96,3 @@ class MessageInput(InOrderInput):
         text = one_line(self.app.clipboard)
         if text:
             self.replace(text, *self.selection)
-
-    def _on_paste(self, event: events.Paste) -> None:
-        event.prevent_default()  # Textual calls each class's handler: not Input's too
-        text = one_line(event.text)
-        if text:
-            selection = self.selection
-            if selection.is_empty:
-                self.insert_text_at_cursor(text)
-            else:
-                self.replace(text, *selection)
-        event.stop()

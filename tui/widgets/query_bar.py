@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tui.journal import Family, Finder, Journal, Query, QueryError
-from tui.widgets.message_input import InOrderInput
+from tui.widgets.message_input import OneLineInput
 
 FAMILY_LABELS = {
     Family.SESSION: "session",
@@ -90,7 +90,7 @@ class QueryBar(Vertical):
         """The status line shows what the app keeps current (see `set_status`)."""
 
     def compose(self) -> ComposeResult:
-        yield InOrderInput(placeholder=self.placeholder, compact=True)
+        yield OneLineInput(placeholder=self.placeholder, compact=True)
         yield BarStatus(classes="query-bar--status")
 
     @property
