@@ -95,10 +95,10 @@ async def typed_turn_done(pilot: Pilot[None], app: RtApp, words: str) -> None:
     await views_settled(pilot, app)
 
 
-async def replay_shown(pilot: Pilot[None], app: RtApp) -> None:
+async def replay_shown(pilot: Pilot[None], app: RtApp, timeout: float = 10) -> None:
     """Wait until the app's replay has published its last frame and the views show it."""
     assert app.player is not None
-    await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+    await wait_for(pilot, app.player.done.is_set, timeout, "the replay")
     await views_settled(pilot, app)
 
 

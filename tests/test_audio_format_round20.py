@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.app_helpers import views_settled, wait_for
+from tests.app_helpers import replay_shown
 from tests.journal_helpers import frame, received, sent
 from tests.server_helpers import b64, recv_until, running_simulator, send, speech_pcm24
 from tui.app import RtApp
@@ -89,6 +89,13 @@ def session() -> list[Envelope]:
     return asyncio.run(_pcmu_session())
 
 
+def _recorded(journal: Journal, tmp_path: Path) -> Path:
+    """The session written to a file as the log's export does, audio kept: a recording to replay."""
+    recording = tmp_path / "session.jsonl"
+    export_jsonl(journal, range(len(journal)), recording, keep_audio=True)
+    return recording
+
+
 def _index(journal: Journal, etype: str) -> int:
     return next(i for i in range(len(journal)) if journal.type_at(i) == etype)
 
@@ -145,13 +152,9 @@ def test_an_export_without_audio_lints_as_the_session(session: list[Envelope], t
 async def test_the_app_s_event_log_shows_g711_lengths(session: list[Envelope], tmp_path: Path) -> None:
     """Through the app: the session replayed, the real EventLog's rows say 800 ms."""
     journal = _journal(session)
-    recording = tmp_path / "session.jsonl"
-    export_jsonl(journal, range(len(journal)), recording, keep_audio=True)
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(recording)))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(_recorded(journal, tmp_path))))
     async with app.run_test(size=(160, 40)) as pilot:
-        assert app.player is not None
-        await wait_for(pilot, app.player.done.is_set, 30, "the replay")
-        await views_settled(pilot, app)
+        await replay_shown(pilot, app, timeout=30)
         view = app.event_log.view
         rows = [row_text(view, row) for row in view.rows]
     assert any("[audio 6.2 KB · 800 ms · g711]" in row for row in rows), rows
@@ -259,13 +262,9 @@ async def test_the_detail_view_of_a_g711_append_says_its_length(session: list[En
     from tui.widgets import EventDetail
 
     journal = _journal(session)
-    recording = tmp_path / "session.jsonl"
-    export_jsonl(journal, range(len(journal)), recording, keep_audio=True)
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(recording)))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(_recorded(journal, tmp_path))))
     async with app.run_test(size=(160, 40)) as pilot:
-        assert app.player is not None
-        await wait_for(pilot, app.player.done.is_set, 30, "the replay")
-        await views_settled(pilot, app)
+        await replay_shown(pilot, app, timeout=30)
         index = _index(app.journal, "input_audio_buffer.append")
         detail = EventDetail(app.journal, app.links, [index], app.recover_payload)
         shown = "".join(str(part) for part in detail._frame(index) if hasattr(part, "plain"))

@@ -25,7 +25,7 @@ import pytest
 import soundfile
 from websockets.asyncio.client import ClientConnection
 
-from tests.app_helpers import views_settled, wait_for
+from tests.app_helpers import replay_shown
 from tests.journal_helpers import frame
 from tests.server_helpers import b64, client, recv_until, running_simulator, send, speech_pcm24
 from tui.app import RtApp
@@ -191,9 +191,7 @@ async def test_the_app_replaying_its_own_export_without_audio_shows_the_sessions
     for recording, export in ((capture, True), (bare, False)):
         app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(recording)))
         async with app.run_test(size=(160, 40)) as pilot:
-            assert app.player is not None
-            await wait_for(pilot, app.player.done.is_set, 30, "the replay")
-            await views_settled(pilot, app)
+            await replay_shown(pilot, app, timeout=30)
             view = app.event_log.view
             shown.append([row_text(view, row) for row in view.rows])
             if export:  # off the app's thread, as the app runs it (it reports back with call_from_thread)

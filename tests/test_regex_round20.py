@@ -23,6 +23,16 @@ EXPLOSIVE = r"/(.*e){12}z/"
 TRANSCRIPT = "the quick brown fox jumps over the lazy dog and keeps on running here " * 15
 
 
+def filter_status(app: RtApp) -> str:
+    """What the filter bar's status line says."""
+    return str(app.filter_bar.query_one(".query-bar--status").render())
+
+
+def find_status(app: RtApp) -> str:
+    """What the find bar's status line says."""
+    return str(app.find_bar.query_one(".query-bar--status").render())
+
+
 def _turns(count: int) -> list[Envelope]:
     """User turns with long transcripts (about 1,000 characters each), and a reply to each."""
     frames = []
@@ -136,75 +146,60 @@ def test_normal_patterns_keep_their_meaning(pipeline: Pipeline) -> None:
 
 
 async def test_the_filter_bar_refuses_a_pathological_pattern_and_a_normal_one_then_works() -> None:
-    def status(app: RtApp) -> str:
-        return str(app.filter_bar.query_one(".query-bar--status").render())
-
     app = RtApp(Settings(playback=False), connect=False)
     async with app.run_test(size=(140, 40)) as pilot:
         app.ingest(_turns(40))
         await pilot.press("f", *"type:response.created", "enter")
         await wait_for(pilot, lambda: app.log_view.shown == 40, 5, "the first filter")
         await pilot.press("f", "ctrl+u", *SLOW, "enter")
-        await wait_for(pilot, lambda: "this pattern takes too long" in status(app), 5, "the refusal")
+        await wait_for(pilot, lambda: "this pattern takes too long" in filter_status(app), 5, "the refusal")
         assert app.filter_bar.active == "type:response.created"  # the filter in force stays
         assert app.log_view.shown == 40
         await pilot.press("ctrl+u", *"/turn 1\\d kitchen/", "enter")
         await wait_for(pilot, lambda: app.log_view.shown == 10, 5, "the normal filter")
         assert app.filter_bar.active == "/turn 1\\d kitchen/"
-        assert "too long" not in status(app)
+        assert "too long" not in filter_status(app)
 
 
 async def test_the_find_bar_refuses_a_pathological_pattern_with_its_reason() -> None:
     """Helper: `/` with an explosive regex no longer froze the app, but the bar said the pattern
     was "not in the frames shown", as if it had looked."""
 
-    def status(app: RtApp) -> str:
-        return str(app.find_bar.query_one(".query-bar--status").render())
-
     app = RtApp(Settings(playback=False), connect=False)
     async with app.run_test(size=(140, 40)) as pilot:
         app.ingest(_turns(40))
         await pilot.press("slash", *EXPLOSIVE, "enter")
-        await wait_for(pilot, lambda: "too long" in status(app), 5, "the refusal")
-        assert "not in the" not in status(app)
+        await wait_for(pilot, lambda: "too long" in find_status(app), 5, "the refusal")
+        assert "not in the" not in find_status(app)
 
 
 async def test_a_filter_that_gives_up_on_a_later_frame_says_so_in_the_bar() -> None:
     """Helper: a filter set before its long frames came passed the check on the (empty) journal,
     then gave up on them silently: the bar said `0 of 80 frames` as if nothing matched."""
 
-    def status(app: RtApp) -> str:
-        return str(app.filter_bar.query_one(".query-bar--status").render())
-
     app = RtApp(Settings(playback=False), connect=False)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("f", *EXPLOSIVE, "enter")
         await wait_for(pilot, lambda: app.filter_bar.active == EXPLOSIVE, 5, "the filter")
         app.ingest(_turns(40))
-        await wait_for(pilot, lambda: "later frames are not matched" in status(app), 5, "the bar to say why")
+        await wait_for(pilot, lambda: "later frames are not matched" in filter_status(app), 5, "the bar to say why")
 
 
 async def test_a_find_that_finds_nothing_quotes_the_text_as_typed() -> None:
     """Helper: `repr` doubled a regex's backslashes in the bar: `'/(\\\\w+)/'` for `/(\\w+)/`."""
 
-    def status(app: RtApp) -> str:
-        return str(app.find_bar.query_one(".query-bar--status").render())
-
     app = RtApp(Settings(playback=False), connect=False)
     async with app.run_test(size=(140, 40)) as pilot:
         app.ingest(_turns(4))
         await pilot.press("slash", *r"/zebra\d/", "enter")
-        await wait_for(pilot, lambda: "is not in the" in status(app), 5, "the find's verdict")
-        assert "/zebra\\d/" in status(app) and "\\\\" not in status(app)
+        await wait_for(pilot, lambda: "is not in the" in find_status(app), 5, "the find's verdict")
+        assert "/zebra\\d/" in find_status(app) and "\\\\" not in find_status(app)
 
 
 async def test_a_find_that_gives_up_on_an_older_frame_says_why() -> None:
     """Reviewer: a find accepted by the bar's check on the newest frames gave up on an older one and
     said the pattern was "not in the 60,003 frames shown", though a frame held it."""
     from tests.journal_helpers import connecting, received
-
-    def status(app: RtApp) -> str:
-        return str(app.find_bar.query_one(".query-bar--status").render())
 
     app = RtApp(Settings(playback=False), connect=False)
     async with app.run_test(size=(140, 40)) as pilot:
@@ -214,5 +209,5 @@ async def test_a_find_that_gives_up_on_an_older_frame_says_why() -> None:
         new = [received("response.output_text.delta", delta="ok", item_id="i", response_id="r") for _ in range(60_000)]
         app.ingest([connecting(), old, hit, *new])
         await pilot.press("slash", *r"/(\w+\s?)+!\W*$/", "enter")
-        await wait_for(pilot, lambda: "later frames are not searched" in status(app), 30, "the bar to say why")
-        assert "is not in the" not in status(app)
+        await wait_for(pilot, lambda: "later frames are not searched" in find_status(app), 30, "the bar to say why")
+        assert "is not in the" not in find_status(app)

@@ -73,6 +73,16 @@ EXITED = "rt-tui-exited"
 """Printed by the shell once the app's process has ended (the command that started it goes on)."""
 
 
+def app_command(mic: Path, tmp_path: Path) -> str:
+    """The real binary on the embedded simulator, the fake microphone fed from `mic`, its data under
+    `tmp_path`; the shell says when it has exited, and keeps the pane for a last look."""
+    env = (
+        f"env -u OPENAI_API_KEY ALSA_CONFIG_PATH={FAKE_ALSA_CONF} RT_MIC_FILE={mic} "
+        f"RT_SPK_FILE=/dev/null RT_TUI_DATA_DIR={tmp_path / 'data'} TERM=xterm-256color"
+    )
+    return f"{env} {RT_TUI} --no-playback; echo {EXITED}; sleep 30"
+
+
 def transcript_pane(screen: str) -> str:
     """The left pane's text (the transcript), from a captured screen."""
     lines = []
@@ -85,11 +95,7 @@ def transcript_pane(screen: str) -> str:
 def test_a_spoken_turn_in_the_real_binary(tmp_path: Path, tmux: Tmux) -> None:
     mic = tmp_path / "mic.fifo"
     with FifoFeeder(mic) as feeder:
-        env = (
-            f"env -u OPENAI_API_KEY ALSA_CONFIG_PATH={FAKE_ALSA_CONF} RT_MIC_FILE={mic} "
-            f"RT_SPK_FILE=/dev/null RT_TUI_DATA_DIR={tmp_path / 'data'} TERM=xterm-256color"
-        )
-        tmux.start(f"{env} {RT_TUI} --no-playback; echo {EXITED}; sleep 30")
+        tmux.start(app_command(mic, tmp_path))
         tmux.wait_for(lambda s: "● open" in s and "session.updated" in s, 30, "the embedded simulator session")
         screen = tmux.screen()
         assert "simulator · 127.0.0.1:" in screen
@@ -125,11 +131,7 @@ def test_at_80_by_24_the_recorder_shows_its_hint_and_quitting_closes_the_session
     closed it (the simulator used to go first, and the capture blamed the server with 1001)."""
     mic = tmp_path / "mic.fifo"
     with FifoFeeder(mic):
-        env = (
-            f"env -u OPENAI_API_KEY ALSA_CONFIG_PATH={FAKE_ALSA_CONF} RT_MIC_FILE={mic} "
-            f"RT_SPK_FILE=/dev/null RT_TUI_DATA_DIR={tmp_path / 'data'} TERM=xterm-256color"
-        )
-        tmux.start(f"{env} {RT_TUI} --no-playback; echo {EXITED}; sleep 30", width=80, height=24)
+        tmux.start(app_command(mic, tmp_path), width=80, height=24)
         tmux.wait_for(lambda s: "● open" in s and "space: talk" in s, 30, "the session and the recorder's hint")
         tmux.keys("space")
         screen = tmux.wait_for(lambda s: "REC" in s and "space: send" in s, 10, "the recording's hint")
@@ -163,11 +165,7 @@ def test_a_colored_two_line_paste_is_one_line_of_text_in_the_message_input(tmp_p
     and only Enter sends it: the capture's one message is that line."""
     mic = tmp_path / "mic.fifo"
     with FifoFeeder(mic):
-        env = (
-            f"env -u OPENAI_API_KEY ALSA_CONFIG_PATH={FAKE_ALSA_CONF} RT_MIC_FILE={mic} "
-            f"RT_SPK_FILE=/dev/null RT_TUI_DATA_DIR={tmp_path / 'data'} TERM=xterm-256color"
-        )
-        tmux.start(f"{env} {RT_TUI} --no-playback; echo {EXITED}; sleep 30", width=120, height=32)
+        tmux.start(app_command(mic, tmp_path), width=120, height=32)
         tmux.wait_for(lambda s: "● open" in s and "session.updated" in s, 30, "the embedded simulator session")
         tmux.keys("t")
         tmux.wait_for(lambda s: "Esc, space: talk" in s, 10, "the message input to take the focus")
@@ -192,11 +190,7 @@ def test_a_paste_of_x_esc_q_into_the_focused_log_does_not_quit(tmp_path: Path, t
     key). Keys typed after the paste are handled, so the app is still there to handle them."""
     mic = tmp_path / "mic.fifo"
     with FifoFeeder(mic):
-        env = (
-            f"env -u OPENAI_API_KEY ALSA_CONFIG_PATH={FAKE_ALSA_CONF} RT_MIC_FILE={mic} "
-            f"RT_SPK_FILE=/dev/null RT_TUI_DATA_DIR={tmp_path / 'data'} TERM=xterm-256color"
-        )
-        tmux.start(f"{env} {RT_TUI} --no-playback; echo {EXITED}; sleep 30", width=120, height=32)
+        tmux.start(app_command(mic, tmp_path), width=120, height=32)
         tmux.wait_for(lambda s: "● open" in s and "⏎ Open" in s, 30, "the session, with the event log focused")
         paste(tmux, "x\x1bq", tmp_path)
         tmux.keys("t")
