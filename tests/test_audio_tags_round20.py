@@ -10,7 +10,6 @@ tag's precision.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -194,7 +193,7 @@ async def test_the_app_replaying_its_own_export_without_audio_shows_the_sessions
             await replay_shown(pilot, app, timeout=30)
             view = app.event_log.view
             shown.append([row_text(view, row) for row in view.rows])
-            if export:  # off the app's thread, as the app runs it (it reports back with call_from_thread)
-                await asyncio.to_thread(app.export_frames, bare, keep_audio=False)
+            if export:  # the app's own export: a thread worker, waited for (the file whole before it is read)
+                await app.export_frames(bare, keep_audio=False).wait()
     assert any("[audio" in line and "KB" in line for line in shown[1])
     assert assert_same_sizes(shown[0], shown[1]) >= 3
