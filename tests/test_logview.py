@@ -230,3 +230,32 @@ def test_view_invariants_over_random_frame_orders(
     if selected is not None and before is not None:
         after = view.locate(selected)
         assert after is not None and after.frame_index == selected and after.row.position == before.row.position
+
+
+def test_a_first_screen_takes_the_matches_its_scan_found_without_matching_them_again() -> None:
+    """A sparse filter over an hour spent its whole first-screen budget scanning backwards, then as
+    long again matching the same frames forwards to build the screen: the scan's matches are kept."""
+    envs = [connecting()]
+    for n in range(40):
+        envs.append(received("response.created", response={"id": f"resp_{n}"}))
+        envs += response_stream(f"resp_{n}", f"item_{n}", [" a", " b"])
+    pipeline, everything = view_of(envs)
+    query = Query("type:response.created", pipeline.journal)
+    calls = [0]
+    original = query.match_index
+
+    def counted(index: int) -> bool:
+        calls[0] += 1
+        return original(index)
+
+    query.match_index = counted  # type: ignore[method-assign]
+    full = everything.derived(query)
+    start, matches = full.tail_matches(query, 10, deadline=float("inf"))
+    scanned = calls[0]
+    tail = everything.derived(query, start)
+    tail.catch_up(matches=matches)
+    assert calls[0] == scanned  # the tail took the scan's matches: no frame matched twice
+    plain = everything.derived(Query("type:response.created", pipeline.journal), start)
+    plain.catch_up()
+    assert list(tail.indices) == list(plain.indices) and len(tail.indices) == 10
+    assert [row.members.tolist() for row in tail.rows] == [row.members.tolist() for row in plain.rows]

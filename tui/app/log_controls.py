@@ -26,9 +26,10 @@ FIRST_SCREEN_SECONDS = 0.05
 FILTER_SLICE_FRAMES = 2_000
 """Frames a filter's full view takes in per step while it is built (about 2 ms of a plain query)."""
 
-FILTER_SLICE_SECONDS = 0.02
+FILTER_SLICE_SECONDS = 0.01
 """How long the steps of one loop turn may take: by time, not by frames, so a slow pattern (a regex
-just above the speed floor, seconds per 20,000 frames) cannot hold the screen."""
+just above the speed floor, seconds per 20,000 frames) cannot hold the screen, and a key pressed
+while the view is built waits at most this long."""
 
 MAX_FINDING_NOTICES = 3
 """Error findings announced with a notice per session (the findings view holds them all)."""
@@ -189,14 +190,15 @@ class LogControls(AppBase):
         current = self.log_view
         full = current.derived(query)
         wanted = max(200, 4 * self.event_log.size.height)
-        start = full.tail_start(full.query, wanted, time.perf_counter() + FIRST_SCREEN_SECONDS)
+        # The scan for the first screen matched its frames already: the views take them as found.
+        start, matches = full.tail_matches(full.query, wanted, time.perf_counter() + FIRST_SCREEN_SECONDS)
         self._building = None
         if start <= full.floor:
-            full.catch_up()
+            full.catch_up(matches=matches)
             self._install_view(full)
             return
         tail = current.derived(query, start)
-        tail.catch_up()
+        tail.catch_up(matches=matches)
         self._building = full
         # A key on the first screen (Home, ↑, Enter, c) builds the rest at once and acts on it.
         self._install_view(tail, finish=partial(self._finish_build, full))

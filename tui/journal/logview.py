@@ -181,20 +181,28 @@ class LogView:
         """Where a view must start to hold about `wanted` matching frames at its end: the first
         screen of a filter over an hour's journal, found by scanning backwards (until `deadline`,
         a `time.perf_counter()` value, at the latest)."""
+        return self.tail_matches(query, wanted, deadline)[0]
+
+    def tail_matches(self, query: Query | None, wanted: int, deadline: float) -> tuple[int, list[int] | None]:
+        """`tail_start`, and the indices from there to the journal's end that pass `query`, ascending
+        (None without a query: every frame passes), for `catch_up(matches=…)` to take them without
+        matching each frame a second time (a sparse filter's scan is the whole of its time)."""
         journal, floor = self.journal, self.floor
         if query is None or query.is_empty:
-            return max(floor, len(journal) - wanted)
-        found = 0
+            return max(floor, len(journal) - wanted), None
+        found: list[int] = []
         index = len(journal) - 1
+        match = query.match_index
         while index >= floor:
-            if query.match_index(index):
-                found += 1
-                if found >= wanted:
-                    return index
+            if match(index):
+                found.append(index)
+                if len(found) >= wanted:
+                    break
             if index % 1024 == 0 and time.perf_counter() > deadline:
-                return index
+                break
             index -= 1
-        return floor
+        found.reverse()
+        return max(index, floor), found
 
     def set_query(self, query: Query | None) -> None:
         """Show only frames that pass `query` (None: every frame); rebuilds the rows."""
@@ -223,15 +231,17 @@ class LogView:
         self.generation += 1
         self.catch_up()
 
-    def catch_up(self, limit: int | None = None) -> int:
+    def catch_up(self, limit: int | None = None, *, matches: list[int] | None = None) -> int:
         """Take in frames journaled since the last call (at most `limit` of them, to build a big
-        view in slices); returns how many passed the filter."""
+        view in slices); returns how many passed the filter. `matches`: the indices from here to
+        the journal's end that pass it, ascending, known already (`tail_matches`): not matched again."""
         journal, query = self.journal, self.query
         end = len(journal) if limit is None else min(len(journal), self._seen + limit)
-        match = query.match_index if query is not None else None
+        match = query.match_index if query is not None and matches is None else None
         indices, rows, opened = self.indices, self.rows, self._open
         added = 0
-        for index in range(self._seen, end):
+        candidates = range(self._seen, end) if matches is None else [i for i in matches if self._seen <= i < end]
+        for index in candidates:
             if match is not None and not match(index):
                 continue
             added += 1
