@@ -259,3 +259,34 @@ def test_a_first_screen_takes_the_matches_its_scan_found_without_matching_them_a
     plain.catch_up()
     assert list(tail.indices) == list(plain.indices) and len(tail.indices) == 10
     assert [row.members.tolist() for row in tail.rows] == [row.members.tolist() for row in plain.rows]
+
+
+def test_the_whole_view_takes_the_first_screens_matches_when_its_slices_reach_them() -> None:
+    """Reviewer: the first screen took its scan's matches, but the whole view, built in slices
+    behind it, matched the same frames again when its slices got there."""
+    envs = [connecting()]
+    for n in range(40):
+        envs.append(received("response.created", response={"id": f"resp_{n}"}))
+        envs += response_stream(f"resp_{n}", f"item_{n}", [" a", " b"])
+    pipeline, everything = view_of(envs)
+    query = Query("type:response.created", pipeline.journal)
+    seen: list[int] = []
+    original = query.match_index
+
+    def counted(index: int) -> bool:
+        seen.append(index)
+        return original(index)
+
+    query.match_index = counted  # type: ignore[method-assign]
+    full = everything.derived(query)
+    start, matches = full.tail_matches(query, 10, deadline=float("inf"))
+    assert matches is not None
+    full.expect_matches(start, len(pipeline.journal), matches)
+    seen.clear()
+    while not full.complete:
+        full.catch_up(limit=7)  # slices that cross the known range's edges
+    assert seen == list(range(start))  # only the frames the scan did not look at
+    plain = everything.derived(Query("type:response.created", pipeline.journal))
+    plain.catch_up()
+    assert list(full.indices) == list(plain.indices)
+    assert [row.members.tolist() for row in full.rows] == [row.members.tolist() for row in plain.rows]

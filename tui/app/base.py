@@ -219,6 +219,11 @@ class AppBase(App[None]):
         if gone:
             self._refresh_notifications()
 
+    def _back_to_log(self) -> None:
+        """The focus to the log at once, on the app's turn: `focus()` waits behind the keys already
+        queued, so a key typed right after Esc or a bar's Enter went to the widget being left."""
+        self.screen.set_focus(self.event_log)
+
     def save_folder(self) -> Path | None:
         """The session folder of what is shown, where what the user keeps goes (beside its capture):
         the live session's, or the shown proxied connection's; None (the data folder's `saved/`) in

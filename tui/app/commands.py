@@ -127,6 +127,4 @@ class Commands(AppBase):
             self.screen.minimize()
         elif self.focused is self.event_log and self.find_bar.active:
             self.end_find()
-        # At once, not `focus()` (which waits behind the keys already queued): `t` `hi` Esc `f` in
-        # one burst typed `f` into the message instead of opening the filter.
-        self.screen.set_focus(self.event_log)
+        self._back_to_log()  # at once: `t` `hi` Esc `f` in one burst typed `f` into the message

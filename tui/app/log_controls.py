@@ -81,11 +81,6 @@ class LogControls(AppBase):
         elif bar is self.find_bar:
             self._find(text)
 
-    def _back_to_log(self) -> None:
-        """The focus to the log at once: `focus()` waits behind the keys already queued, so keys typed
-        right after Enter in a bar (`/` and a word) went into the bar (`type:error/blue`)."""
-        self.screen.set_focus(self.event_log)
-
     def _find_status(self) -> None:
         """After the view changed under a find (a filter, a clear), its count over what is shown now."""
         finder = self.event_log.finder
@@ -199,6 +194,8 @@ class LogControls(AppBase):
             return
         tail = current.derived(query, start)
         tail.catch_up(matches=matches)
+        if matches is not None:
+            full.expect_matches(start, len(self.journal), matches)  # nor again when the slices get there
         self._building = full
         # A key on the first screen (Home, ↑, Enter, c) builds the rest at once and acts on it.
         self._install_view(tail, finish=partial(self._finish_build, full))

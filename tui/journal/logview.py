@@ -14,10 +14,10 @@ from __future__ import annotations
 import bisect
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, chain
 
 from tui.protocol import DIR_OUT, to_ga
 
@@ -160,6 +160,9 @@ class LogView:
     _open: dict[tuple[object, ...], Row] = field(default_factory=dict)
     _seen: int = 0
     """Journal frames looked at so far."""
+    _known: tuple[int, int, list[int]] | None = None
+    """(start, end, the indices in between that pass the query), known from a first screen's scan:
+    the slices that reach them take them as found (`expect_matches`)."""
     _expanded: int = 0
     _offsets: list[int] = field(default_factory=list)
     """First line of each row; valid for rows before `_offsets_valid`."""
@@ -177,14 +180,11 @@ class LogView:
         view.marks, view.marks_version = self.marks, self.marks_version
         return view
 
-    def tail_start(self, query: Query | None, wanted: int, deadline: float) -> int:
-        """Where a view must start to hold about `wanted` matching frames at its end: the first
-        screen of a filter over an hour's journal, found by scanning backwards (until `deadline`,
-        a `time.perf_counter()` value, at the latest)."""
-        return self.tail_matches(query, wanted, deadline)[0]
-
     def tail_matches(self, query: Query | None, wanted: int, deadline: float) -> tuple[int, list[int] | None]:
-        """`tail_start`, and the indices from there to the journal's end that pass `query`, ascending
+        """Where a view must start to hold about `wanted` matching frames at its end (the first
+        screen of a filter over an hour's journal, found by scanning backwards until `deadline`, a
+        `time.perf_counter()` value, at the latest), and the indices from there to the journal's end
+        that pass `query`, ascending
         (None without a query: every frame passes), for `catch_up(matches=…)` to take them without
         matching each frame a second time (a sparse filter's scan is the whole of its time)."""
         journal, floor = self.journal, self.floor
@@ -225,22 +225,41 @@ class LogView:
         self.indices = array("q")
         self._open = {}
         self.start = self._seen = self.floor
+        self._known = None
         self._expanded = 0
         self._offsets = []
         self._offsets_valid = 0
         self.generation += 1
         self.catch_up()
 
+    def expect_matches(self, start: int, end: int, matches: list[int]) -> None:
+        """The indices from `start` to `end` that pass the query are `matches` (a first screen's
+        scan found them): `catch_up` takes them as found when it gets there, not matching again."""
+        self._known = (start, end, matches)
+
     def catch_up(self, limit: int | None = None, *, matches: list[int] | None = None) -> int:
         """Take in frames journaled since the last call (at most `limit` of them, to build a big
         view in slices); returns how many passed the filter. `matches`: the indices from here to
         the journal's end that pass it, ascending, known already (`tail_matches`): not matched again."""
         journal, query = self.journal, self.query
-        end = len(journal) if limit is None else min(len(journal), self._seen + limit)
+        seen = self._seen
+        end = len(journal) if limit is None else min(len(journal), seen + limit)
         match = query.match_index if query is not None and matches is None else None
+        candidates: Iterable[int] = range(seen, end)
+        if matches is not None:
+            candidates = [i for i in matches if seen <= i < end]
+        elif self._known is not None and match is not None:
+            low, high, found = self._known
+            if end >= high:
+                self._known = None
+            if seen < high and end > low:
+                # The frames a first screen's scan matched are taken as found; the rest are matched.
+                middle = [i for i in found if max(seen, low) <= i < min(end, high)]
+                candidates = chain(range(seen, min(end, low)), middle, range(max(seen, high), end))
+                base = match
+                match = lambda index: low <= index < high or base(index)  # noqa: E731
         indices, rows, opened = self.indices, self.rows, self._open
         added = 0
-        candidates = range(self._seen, end) if matches is None else [i for i in matches if self._seen <= i < end]
         for index in candidates:
             if match is not None and not match(index):
                 continue

@@ -391,6 +391,9 @@ class EventLog(LineView, can_focus=True):
     # -- selection --------------------------------------------------------------------------
 
     def _line_at_cursor(self) -> Line | None:
+        """The selected line, in the whole view: a key that acts on it builds a filter's view first
+        (`settle`), so Enter or `c` on a first screen acts on what the user will see."""
+        self.settle()
         return self.view.line(self._cursor_line) if self._cursor_line is not None else None
 
     def select_line(self, number: int, *, center: bool = False) -> None:
@@ -518,7 +521,6 @@ class EventLog(LineView, can_focus=True):
 
     def action_expand(self) -> None:
         """Expand the run under the selection to one line per frame."""
-        self.settle()
         line = self._line_at_cursor()
         if line is None or line.row.count == 1 or line.row.expanded:
             return
@@ -528,7 +530,6 @@ class EventLog(LineView, can_focus=True):
 
     def action_collapse(self) -> None:
         """Collapse the run the selection is in back to one line."""
-        self.settle()
         line = self._line_at_cursor()
         if line is None or not line.row.expanded:
             return
@@ -539,7 +540,6 @@ class EventLog(LineView, can_focus=True):
 
     def action_enter(self) -> None:
         """A run's line toggles it; a frame's line opens its details."""
-        self.settle()
         line = self._line_at_cursor()
         if line is None:
             self.action_move(-1)
@@ -556,7 +556,6 @@ class EventLog(LineView, can_focus=True):
 
     def action_details(self) -> None:
         """Details of the selected frame, or of every frame of the selected run."""
-        self.settle()
         line = self._line_at_cursor()
         if line is None:
             return
@@ -567,7 +566,6 @@ class EventLog(LineView, can_focus=True):
 
     def action_cause(self) -> None:
         """Jump from an error to the frame that caused it, and back."""
-        self.settle()
         line = self._line_at_cursor()
         links = self.view.links
         if line is None or links is None:
@@ -595,7 +593,6 @@ class EventLog(LineView, can_focus=True):
     def action_transcript(self) -> None:
         """Ask for the transcript row of the selected frame's item: the one it names, or the first
         its response output, or the one it made (a commit, an item.create, a response.create)."""
-        self.settle()
         line = self._line_at_cursor()
         if line is None:
             return
@@ -617,7 +614,6 @@ class EventLog(LineView, can_focus=True):
     def action_copy(self) -> None:
         """Ask for the selected frame to be copied; on a collapsed run's line, the whole run (as `d`
         shows it and its `c` copies it): the row stands for all of its frames, not its first."""
-        self.settle()
         line = self._line_at_cursor()
         if line is None:
             return

@@ -174,8 +174,10 @@ def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
         # of an hour's audio rows read "(payload in the capture file only)", even in a replay of a
         # HAR, which has no capture file.
         chars = journal.audio_chars(frame.index)
-        rate = rate_of(frame.type, audio_rates_at(journal, frame.index)) if chars else PCM16_BYTES_PER_MS
-        summary = audio_size_tag(chars * 3 // 4, rate) if chars else "(payload in the capture file only)"
+        if chars:
+            summary = audio_size_tag(chars * 3 // 4, rate_of(frame.type, audio_rates_at(journal, frame.index)))
+        else:
+            summary = "(payload in the capture file only)"
     elif frame.binary is not None:
         summary = f"binary frame, {size_text(len(frame.binary))}"
     else:
