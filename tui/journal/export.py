@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,8 +19,7 @@ from typing import Any, BinaryIO
 from tui.protocol import DIR_LOCAL, Envelope, strict_json
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.records import capture_line, embedded_frame, line_seq, record_header
-from tui.protocol.redact import looks_base64
-from tui.protocol.summary import AudioRates, audio_tag, rate_of
+from tui.protocol.redact import redact
 
 from .facts import audio_rates_at
 from .store import Frame, Journal
@@ -61,7 +61,7 @@ def frame_line(journal: Journal, frame: Frame, t0: float, recovered: str | None 
     """One frame as a capture line: a frame whole is written exactly as the capture writes it."""
     raw = frame.raw if frame.raw is not None else recovered
     whole = frame.direction is not DIR_LOCAL and not frame.type.startswith("rt.") and frame.binary is None
-    tagged = None if keep_audio or raw is None else _audio_tagged(frame.type, raw, audio_rates_at(journal, frame.index))
+    tagged = None if keep_audio or raw is None else _audio_tagged(journal, frame, raw)
     if whole and raw is not None and tagged is None:
         # Not journal.data(): exports run in a worker thread, and its re-parse cache is the UI's.
         data = frame.data if frame.data is not None else _parsed(raw)
@@ -71,6 +71,13 @@ def frame_line(journal: Journal, frame: Frame, t0: float, recovered: str | None 
     return strict_json.dumps_bytes(record) + b"\n"
 
 
+class _Unmade:
+    """`frame_record`'s `tagged` when the caller has not tagged the frame's audio."""
+
+
+UNMADE = _Unmade()
+
+
 def frame_record(
     journal: Journal,
     frame: Frame,
@@ -78,10 +85,10 @@ def frame_record(
     recovered: str | None = None,
     *,
     keep_audio: bool = True,
-    tagged: dict[str, Any] | None = None,
+    tagged: dict[str, Any] | None | _Unmade = UNMADE,
 ) -> dict[str, Any]:
-    """One frame as a capture-shaped record (its frame, when present, the last key). `tagged`: the
-    frame with its audio as size tags, when the caller made it already (`_audio_tagged`)."""
+    """One frame as a capture-shaped record (its frame, when present, the last key). `tagged`: what
+    `_audio_tagged` made of the frame, when the caller made it already (`UNMADE`: not made)."""
     record = record_header(frame.seq, frame.direction, frame.mono - t0, frame.wall, frame.type, frame.size)
     local = frame.direction is DIR_LOCAL or frame.type.startswith("rt.")
     if local and frame.data:
@@ -92,10 +99,7 @@ def frame_record(
         raw = frame.raw if frame.raw is not None else recovered
         if raw is None:
             record["elided"] = "payload"  # neither in memory nor in the capture file
-        elif (
-            keep_audio
-            or (tagged := tagged or _audio_tagged(frame.type, raw, audio_rates_at(journal, frame.index))) is None
-        ):
+        elif keep_audio or (tagged := _audio_tagged(journal, frame, raw) if tagged is UNMADE else tagged) is None:
             record["raw"] = raw
         else:
             record["elided"] = "audio"
@@ -103,17 +107,18 @@ def frame_record(
     return record
 
 
-def _audio_tagged(etype: str, raw: str, rates: AudioRates) -> dict[str, Any] | None:
+def _audio_tagged(journal: Journal, frame: Frame, raw: str) -> dict[str, Any] | None:
     """The frame with its audio payloads as size tags (their lengths in `rates`, the session's
     formats when the frame passed, so a G.711 tag says so), or None when it carries none (a session's
     `"audio": {…}` configuration is no payload: such a frame is written whole, as it came). A text
     that is no JSON object (a malformed frame) cannot be tagged: it is left out whole (`{}`)."""
-    if etype not in AUDIO_FIELDS and '"audio"' not in raw:
-        return None
+    if frame.type not in AUDIO_FIELDS and '"audio"' not in raw:
+        return None  # most frames: settled without a parse or a look at the session's formats
     parsed = _parsed(raw)
     if not parsed:
         return {}
-    tagged = _tag_audio(parsed, rates)
+    # The display's redaction with no string cut: the same tags, everything else as it came.
+    tagged = redact(parsed, max_string=sys.maxsize, rates=audio_rates_at(journal, frame.index))
     return tagged if tagged != parsed else None
 
 
@@ -123,29 +128,6 @@ def _parsed(raw: str) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _tag_audio(value: Any, rates: AudioRates) -> Any:
-    """A parsed frame with every base64 audio payload replaced by its size tag; audio that is not
-    base64 (a data URL, text) stays whole: the linter must find it again in the export, and the
-    server refused it, so it never was the session's audio."""
-    if isinstance(value, dict):
-        etype = value.get("type")
-        audio_field = AUDIO_FIELDS.get(etype) if isinstance(etype, str) else None
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if (
-                isinstance(item, str)
-                and (key == audio_field or (key == "audio" and len(item) > 16))
-                and looks_base64(item)
-            ):
-                out[key] = audio_tag(item, rate_of(etype, rates))
-            else:
-                out[key] = _tag_audio(item, rates)
-        return out
-    if isinstance(value, list):
-        return [_tag_audio(item, rates) for item in value]
-    return value
 
 
 SEEK_AT_MOST = 64

@@ -9,11 +9,10 @@ frames first and refuses one that gives up there, as a filter does.
 
 from __future__ import annotations
 
-import time
 from bisect import bisect_left, bisect_right
 
 from .logview import LogView
-from .query import PROBE_SECONDS, QueryError, compile_pattern, literal_pattern
+from .query import QueryError, compile_pattern, literal_pattern, probe_newest
 from .store import Journal
 
 
@@ -40,13 +39,8 @@ class Finder:
         self._hits: list[int] = []
 
     def _probe(self, journal: Journal) -> None:
-        deadline = time.perf_counter() + PROBE_SECONDS
-        for index in range(len(journal) - 1, -1, -1):
-            self.pattern.search(journal.search_text(index))
-            if self.pattern.problem is not None:
-                raise QueryError(self.pattern.problem)
-            if time.perf_counter() > deadline:
-                return
+        pattern = self.pattern
+        probe_newest(len(journal), lambda index: pattern.search(journal.search_text(index)), lambda: pattern.problem)
 
     def matches(self, view: LogView, index: int) -> bool:
         """Whether journal frame `index` holds the pattern."""

@@ -63,6 +63,19 @@ PROBE_SECONDS = 0.05
 reads them first): long enough to meet a transcript, short enough to run on each keystroke."""
 
 
+def probe_newest(count: int, test: Callable[[int], object], problem: Callable[[], str | None]) -> None:
+    """Run `test` over frames `count - 1` down to 0 for :data:`PROBE_SECONDS` at most; QueryError
+    with the reason as soon as `problem` says a regex gave up (a filter's or a find's check)."""
+    deadline = time.perf_counter() + PROBE_SECONDS
+    for index in range(count - 1, -1, -1):
+        test(index)
+        said = problem()
+        if said is not None:
+            raise QueryError(said)
+        if time.perf_counter() > deadline:
+            return
+
+
 class UserPattern:
     """A user's compiled regex whose every search is bounded by :data:`SEARCH_TIMEOUT`, and
     which must read at :data:`MIN_SPEED` at least.
@@ -189,13 +202,7 @@ class Query:
         """Try the query on the newest frames for :data:`PROBE_SECONDS`, as the filter's first
         screen will: a regex that gives up on one of them is refused here, where the filter bar
         (which validates by making the query) shows why and the filter in force stays."""
-        deadline = time.perf_counter() + PROBE_SECONDS
-        for index in range(len(self._journal) - 1, -1, -1):
-            self.match_index(index)
-            if self.problem is not None:
-                raise QueryError(self.problem)
-            if time.perf_counter() > deadline:
-                return
+        probe_newest(len(self._journal), self.match_index, lambda: self.problem)
 
     @property
     def problem(self) -> str | None:

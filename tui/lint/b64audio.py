@@ -15,8 +15,6 @@ from array import array
 from dataclasses import dataclass
 from operator import sub
 
-from tui.protocol.summary import audio_tag_bytes
-
 MAX_APPEND_BYTES = 15 * 1024 * 1024
 """The service's limit on the audio of one `input_audio_buffer.append` (protocol reference §3.1)."""
 
@@ -39,17 +37,6 @@ def decoded_size(b64: str) -> int:
     if n and b64[n - 1] == "=":  # indexing, not endswith(): this runs for every append and audio delta
         return max(n * 3 // 4 - (2 if n > 1 and b64[n - 2] == "=" else 1), 0)
     return n * 3 // 4  # unpadded (20 ms chunks are): no padding to take off, nothing to clamp
-
-
-def audio_size(value: str) -> int:
-    """Bytes of audio an audio field's text stands for: base64's decoded size, or for a size tag (an
-    export without audio, `[audio 175.4 KB · 3.74 s]`) the bytes it says, whose own characters read
-    as base64 would be a few bytes, 0 ms."""
-    if value[:1] == "[":  # one character looked at: this runs for every append and audio delta
-        said = audio_tag_bytes(value)
-        if said is not None:
-            return said
-    return decoded_size(value)
 
 
 def base64_problem(b64: str) -> str | None:

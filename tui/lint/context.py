@@ -9,7 +9,7 @@ from typing import Any
 from tui.journal import Journal, SessionFacts
 from tui.protocol import Dialect, obj, text
 from tui.protocol.session_config import transcription_config, turn_detection_config
-from tui.protocol.summary import describe_config
+from tui.protocol.summary import audio_length, describe_config
 
 from .finding import Finding, Severity, plain
 from .rules import RULES
@@ -153,5 +153,4 @@ def duration(nbytes: int, fmt: AudioFormat) -> str:
     """`40 ms`, `1.79 s`: how long `nbytes` of `fmt` audio plays, written as the log's audio tags write it
     (`audio_size_tag`: whole milliseconds, the part dropped; two decimals from a second on), so a
     finding and the row it names say the same length."""
-    ms = nbytes // fmt.bytes_per_ms
-    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
+    return audio_length(nbytes, fmt.bytes_per_ms)

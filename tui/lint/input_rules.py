@@ -21,13 +21,12 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.protocol import Direction, Envelope, error_summary, obj, objects, text
-from tui.protocol.summary import audio_tag_bytes, is_audio_tag
+from tui.protocol.summary import audio_bytes, audio_tag_bytes, is_audio_tag
 
 from .b64audio import (
     MAX_APPEND_BYTES,
     PcmSampler,
     WavHeader,
-    audio_size,
     base64_problem,
     decoded_size,
     is_zero_audio,
@@ -585,7 +584,7 @@ class InputRules:
         known, config = ctx.transcription()
         on = known and config is not None
         where = ", ".join(f"content[{i}]" for i, _ in audible)
-        total = sum(audio_size(audio) for _, audio in audible)
+        total = sum(audio_bytes(audio) for _, audio in audible)
         setting = (
             f"even though transcription is {describe_transcription(config)}"
             if on

@@ -13,8 +13,8 @@ from typing import Any
 
 from tui.protocol import Direction, Envelope, obj, text
 from tui.protocol.session_config import turn_detection_config
+from tui.protocol.summary import audio_bytes
 
-from .b64audio import audio_size
 from .context import Context, ServerError, duration
 from .finding import plain, shown
 
@@ -116,9 +116,9 @@ class ResponseRules:
         if entry is None:
             if len(self._audio) >= MAX_ITEMS_REMEMBERED:
                 del self._audio[next(iter(self._audio))]
-            self._audio[item_id] = [audio_size(delta), index, 1]
+            self._audio[item_id] = [audio_bytes(delta), index, 1]
         else:
-            entry[0] += audio_size(delta)
+            entry[0] += audio_bytes(delta)
             entry[2] += 1
 
     def _cancel(self, env: Envelope, index: int) -> None:
