@@ -211,3 +211,29 @@ async def test_a_find_that_gives_up_on_an_older_frame_says_why() -> None:
         await pilot.press("slash", *r"/(\w+\s?)+!\W*$/", "enter")
         await wait_for(pilot, lambda: "later frames are not searched" in find_status(app), 30, "the bar to say why")
         assert "is not in the" not in find_status(app)
+
+
+async def test_typing_a_regex_into_the_filter_bar_does_not_probe_it_on_every_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read-through: the bar checked what was typed on every key by building the query, whose
+    regex is then tried on the newest frames for up to 50 ms: 50 ms of the UI thread per key at an
+    hour's scale. The syntax is checked per key; the regex is tried on Enter."""
+    from tui.journal.query import Query
+
+    probes: list[str] = []
+    original = Query._probe
+
+    def counted(self: Query) -> None:
+        probes.append(self.text)
+        original(self)
+
+    monkeypatch.setattr(Query, "_probe", counted)
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(_turns(40))
+        await pilot.press("f", *"/turn 1\\d kitchen/ x")
+        assert probes == []
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.filter_bar.active == "/turn 1\\d kitchen/ x", 5, "the filter")
+        assert probes and set(probes) == {"/turn 1\\d kitchen/ x"}

@@ -170,7 +170,9 @@ def _column_memo(journal: Journal, test: Predicate) -> Callable[[int], bool]:
 class Query:
     """A compiled filter. `Query("")` matches every frame."""
 
-    def __init__(self, text: str, journal: Journal, links: Links | None = None) -> None:
+    def __init__(self, text: str, journal: Journal, links: Links | None = None, *, probe: bool = True) -> None:
+        """Parse `text` (QueryError, one line, when it is malformed); with `probe`, a regex in it is
+        tried on the newest frames first (`_probe`)."""
         self.text = text.strip()
         self._journal = journal
         self._links = links
@@ -195,7 +197,7 @@ class Query:
             self._prefilter, self._rest = _column_memo(journal, node.test), None
         elif node.pure_part is not None:
             self._prefilter, self._rest = _column_memo(journal, node.pure_part), node.rest_part
-        if self._patterns:
+        if self._patterns and probe:
             self._probe()
 
     def _probe(self) -> None:
