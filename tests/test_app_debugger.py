@@ -243,7 +243,7 @@ async def test_a_filter_over_a_long_journal_shows_its_first_screen_then_the_rest
             frames += [received("rate_limits.updated") for _ in range(19)]
         app.ingest(frames)
         await pilot.pause()
-        app.apply_filter("type:response.created")
+        app.apply_filter("response.id:resp_*")
         assert app._building is not None  # the tail is on screen, the rest is being built
         shown_first = app.log_view.shown
         assert 0 < shown_first < 3000
@@ -254,6 +254,29 @@ async def test_a_filter_over_a_long_journal_shows_its_first_screen_then_the_rest
         assert app.log_view.shown == 3000 and app.log_view.in_range == len(app.journal)
         assert app.event_log.selected == selected and app.event_log.cursor_line == 2999
         assert "3,000 of 60,000 frames" in str(app.filter_bar.query_one(".query-bar--status").render())
+
+
+async def test_a_filter_the_journal_s_columns_answer_is_whole_at_once() -> None:
+    """A rare type, a response, the errors over 60,000 frames: the columns name the few frames that
+    may pass, so the whole view is shown at once, with matches an hour back, not a first screen."""
+    from tests.journal_helpers import received, sent
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        frames = []
+        for n in range(3000):
+            frames.append(received("response.created", response={"id": f"resp_{n}"}))
+            frames += [received("rate_limits.updated") for _ in range(19)]
+            if n == 10:
+                cancel = sent("response.cancel")
+                frames += [cancel, received("error", error={"code": "x", "event_id": cancel.data["event_id"]})]
+        app.ingest(frames)
+        await pilot.pause()
+        for query, shown in (("type:response.created", 3000), ("response:resp_5", 1), ("error", 1), ("is:linked", 2)):
+            app.apply_filter(query)
+            assert app._building is None, query
+            assert app.log_view.shown == shown and app.log_view.complete, query
+        assert app.journal.type_at(app.log_view.indices[0]) == "response.cancel"  # the cause, 59,000 frames back
 
 
 async def test_its_frames_from_a_transcript_row_include_what_we_sent_to_make_it(simulator_url: str) -> None:

@@ -24,7 +24,8 @@ def on_screen(log: EventLog) -> bool:
 
 def long_journal(responses: int = 3000) -> list[Envelope]:
     """`responses` response.created, each followed by 19 rate_limits.updated (a filter on the first
-    one is over 60,000 frames: its first screen comes first, the rest in slices)."""
+    one is over 60,000 frames, and a JSON path such as `response.id:resp_*` asks every one of them: its
+    first screen comes first, the rest in slices)."""
     frames = []
     for n in range(responses):
         frames.append(received("response.created", response={"id": f"resp_{n}"}))
@@ -42,7 +43,7 @@ async def test_home_on_a_filters_first_screen_selects_the_first_match_and_shows_
     async with app.run_test(size=(140, 40)) as pilot:
         app.ingest(long_journal())
         await pilot.pause()
-        app.apply_filter("type:response.created")
+        app.apply_filter("response.id:resp_*")
         assert app._building is not None and app.log_view.shown < 3000  # the first screen only
         app.event_log.focus()
         await pilot.press("home")
@@ -114,7 +115,7 @@ async def test_a_filter_applied_while_another_is_built_covers_the_whole_journal(
     async with app.run_test(size=(140, 40)) as pilot:
         app.ingest(long_journal())
         await pilot.pause()
-        app.apply_filter("type:response.created")
+        app.apply_filter("response.id:resp_*")
         assert app._building is not None
         assert "since clear" not in str(app.event_log.border_subtitle)
         app.apply_filter("type:rate_limits.updated")
@@ -135,7 +136,7 @@ async def test_a_selection_made_on_a_first_screen_and_export_act_on_the_whole_vi
         await pilot.press("home", "down", "down")
         log = app.event_log
         assert log.selected == 40
-        app.apply_filter("type:response.created response.id:resp_*")
+        app.apply_filter("response.id:resp_*")
         assert app._building is not None
         await built(pilot, app)
         assert log.selected == 40 and log.cursor_line == 2 and on_screen(log)
@@ -206,7 +207,7 @@ async def test_a_frame_clicked_on_a_filters_first_screen_stays_selected_in_the_w
     async with app.run_test(size=(140, 40)) as pilot:
         app.ingest(long_journal())
         await pilot.pause()
-        app.apply_filter("type:response.created")
+        app.apply_filter("response.id:resp_*")
         assert app._building is not None
         log = app.event_log
         await pilot.click(EventLog, offset=(10, 5))
@@ -233,7 +234,7 @@ async def test_a_finds_count_follows_the_filter_to_its_whole_view() -> None:
             return str(app.find_bar.query_one(".query-bar--status").render())
 
         assert status().startswith("match 1 of 1,111 matching frames")
-        app.apply_filter("type:response.created")
+        app.apply_filter("response.id:resp_*")
         assert app._building is not None and "is not in the 200 frames shown" in status()  # resp_2800 on
         await built(pilot, app)
         assert status().startswith("1,111 matching frames shown")
@@ -247,7 +248,7 @@ async def test_a_filters_whole_view_takes_steps_until_its_turns_time_is_up(monke
     async with app.run_test(size=(140, 40)):
         app.ingest(long_journal())
         monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)  # the time is up after one step
-        app.apply_filter("type:response.created")
+        app.apply_filter("response.id:resp_*")
         view = app._building
         assert view is not None
         seen = view._seen
@@ -256,3 +257,31 @@ async def test_a_filters_whole_view_takes_steps_until_its_turns_time_is_up(monke
         monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 60.0)  # all the time it needs
         app._build_slice(view)
         assert view.complete and app._building is None
+
+
+async def test_a_filters_first_screen_is_painted_before_its_whole_view_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The slices wait for the first screen's update: run first, they held it up a slice or more."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        happened: list[str] = []
+        display, build_slice = app._display, app._build_slice
+
+        def spy_display(screen: object, renderable: object) -> None:
+            if renderable is not None:
+                happened.append("screen")
+            display(screen, renderable)  # type: ignore[arg-type]
+
+        def spy_slice(view: object) -> None:
+            happened.append("slice")
+            build_slice(view)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(app, "_display", spy_display)
+        monkeypatch.setattr(app, "_build_slice", spy_slice)
+        app.apply_filter("response.id:resp_*")
+        assert app._building is not None
+        await built(pilot, app)
+        assert happened[0] == "screen" and "slice" in happened

@@ -199,7 +199,8 @@ class LogControls(AppBase):
         self._building = full
         # A key on the first screen (Home, ↑, Enter, c) builds the rest at once and acts on it.
         self._install_view(tail, finish=partial(self._finish_build, full))
-        self.call_later(self._build_slice, full)
+        # The first screen is painted before the first slice runs: the slices are the wait, not it.
+        self.call_after_refresh(self._build_slice, full)
 
     def _build_slice(self, view: LogView) -> None:
         if self._building is not view:

@@ -191,8 +191,21 @@ class LogView:
         if query is None or query.is_empty:
             return max(floor, len(journal) - wanted), None
         found: list[int] = []
-        index = len(journal) - 1
         match = query.match_index
+        candidates = query.candidates(floor, len(journal))
+        if candidates is not None:
+            # The journal's columns said where the frames that may pass are (an item's, the
+            # errors): all of them are asked, for the whole view at once, unless that runs late.
+            for position in range(len(candidates) - 1, -1, -1):
+                index = candidates[position]
+                if match(index):
+                    found.append(index)
+                if position % 256 == 0 and position and time.perf_counter() > deadline:
+                    found.reverse()
+                    return index, found
+            found.reverse()
+            return floor, found
+        index = len(journal) - 1
         while index >= floor:
             if match(index):
                 found.append(index)

@@ -11,8 +11,10 @@
     fam:transcription  size>4k  seq:120..200  event:evt_123  ( … )
 
 Shortcut fields read the journal's metadata, so most filters never parse a frame; JSON paths parse
-only frames whose wire text holds the path's last key. Every malformed query raises
-:class:`QueryError` with one line fit for the filter bar.
+only frames whose wire text holds the path's last key. A query that names rare types, an item, a
+response or errors knows its candidates from the journal's columns (`Query.candidates`, a C scan
+per code) and asks only those frames: an item's frames an hour back are found in milliseconds.
+Every malformed query raises :class:`QueryError` with one line fit for the filter bar.
 
 A user's regex is run by the `regex` package, never by `re`: `re` backtracks for ever on a pattern
 like /(\\w+\\s?)+!$/ over a long transcript, holding the GIL, and the app froze for good. Each search
@@ -26,13 +28,13 @@ from __future__ import annotations
 import fnmatch
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from tui.protocol import Direction, to_ga
 
-from .families import Family
+from .families import Family, family_of
 from .links import Links
 from .store import Frame, Journal
 from .type_names import initials, short_forms
@@ -57,6 +59,18 @@ SLOW_AFTER = 0.015
 _CALL_CHARS = 64
 """Characters a search is credited beyond its text's: a search's fixed cost over a short text is
 no slowness of the pattern."""
+
+CANDIDATE_LIMIT = 20_000
+"""Candidates a query takes from the journal's columns at most; a query that passes more frames
+(every response event, every delta) asks frame by frame: its first screen is near the end anyway."""
+
+DENSE_SHARE = 1 / 16
+"""A pure query whose types are more than this share of the newest frames asks frame by frame:
+scanning the columns for its types would collect thousands, and its first screen is near."""
+
+Candidates = Callable[[int, int], "list[int] | None"]
+"""The indices from `start` to `end` that may pass a term, ascending (a superset: each is still
+asked), or None when the term cannot narrow them down."""
 
 PROBE_SECONDS = 0.05
 """How long a new query with a regex is tried on the newest frames (the filter's first screen
@@ -138,6 +152,11 @@ class UserPattern:
 Predicate = Callable[[Frame], bool]
 
 
+def _EVERY(frame: Frame) -> bool:
+    """The empty query's test."""
+    return True
+
+
 @dataclass(slots=True)
 class _Node:
     test: Predicate
@@ -149,6 +168,68 @@ class _Node:
     """For an AND of pure and other terms: the pure terms together (checked first)."""
     rest_part: Predicate | None = None
     """...and the other terms together."""
+    candidates: Candidates | None = None
+    """Where the frames that may pass are, read from the journal's columns (see `Candidates`)."""
+
+
+class _TypeProbe:
+    """What a pure test reads of a frame (type, direction, family), for a type no frame need have:
+    which types a pure term passes is asked of their names, once each, not of the frames."""
+
+    __slots__ = ("direction", "family", "type")
+
+    def __init__(self, event_type: str, direction: Direction) -> None:
+        self.type = event_type
+        self.direction = direction
+        self.family = family_of(event_type)
+
+
+def _pure_candidates(journal: Journal, test: Predicate) -> Candidates:
+    """The frames of the types a pure test passes (in any direction: the test still decides)."""
+    answers: dict[str, bool] = {}
+
+    def candidates(start: int, end: int) -> list[int] | None:
+        codes = []
+        for name, code in journal.type_codes.items():
+            answer = answers.get(name)
+            if answer is None:
+                probes = (cast(Frame, _TypeProbe(name, direction)) for direction in Direction)
+                answer = answers[name] = any(test(probe) for probe in probes)
+            if answer:
+                codes.append(code)
+        if journal.type_share(set(codes), end) > DENSE_SHARE:
+            return None  # most frames pass: asking each one is as quick, and the first screen is near
+        return journal.positions("type", codes, start, end, CANDIDATE_LIMIT)
+
+    return candidates
+
+
+def _id_candidates(journal: Journal, column: str, value: str) -> Candidates:
+    """The frames whose `column` ("item" or "response") names `value`."""
+
+    def candidates(start: int, end: int) -> list[int] | None:
+        code = journal.code_of(value)
+        return [] if code is None else journal.positions(column, (code,), start, end, CANDIDATE_LIMIT)
+
+    return candidates
+
+
+def _fewest(parts: Iterable[list[int] | None]) -> list[int] | None:
+    """The shortest of `parts` that is not None (None when all are)."""
+    known = [part for part in parts if part is not None]
+    return min(known, key=len) if known else None
+
+
+def _union(parts: Iterable[list[int] | None]) -> list[int] | None:
+    """Every index of `parts`, ascending and once; None when one of them is None (anything)."""
+    found: set[int] = set()
+    for part in parts:
+        if part is None:
+            return None
+        found.update(part)
+        if len(found) > CANDIDATE_LIMIT:
+            return None
+    return sorted(found)
 
 
 def _column_memo(journal: Journal, test: Predicate) -> Callable[[int], bool]:
@@ -184,12 +265,14 @@ class Query:
         """Whether the value of the term being read was quoted (an id then matches as it is)."""
         self._patterns: list[UserPattern] = []
         """The query's regexes (`/…/` terms and `~` values), whose searches may give up."""
-        node = self._parse_or() if self._tokens else _Node(lambda frame: True, 0, True)
+        node = self._parse_or() if self._tokens else _Node(_EVERY, 0, True)
         if self._pos < len(self._tokens):
             if self._tokens[self._pos].kind == "close":
                 raise QueryError("')' without '('")
             raise QueryError(f"unexpected {self._tokens[self._pos].text!r}")
         self._node = node
+        if node.test is not _EVERY:
+            node.candidates = self._candidates_of(node)
         # What decides by type and direction alone is asked of the columns, once per pair.
         self._prefilter: Callable[[int], bool] | None = None
         self._rest: Predicate | None = node.test
@@ -212,6 +295,13 @@ class Query:
         The probe catches most such patterns; one that only a frame further back defeats is
         found while the view is built."""
         return next((p.problem for p in self._patterns if p.problem is not None), None)
+
+    def candidates(self, start: int, end: int) -> list[int] | None:
+        """The indices from `start` to `end` that may pass, ascending (each must still be asked:
+        `match_index`), read from the journal's columns; None when the query cannot narrow them
+        down (a free word, a JSON path, a type most frames have): every frame must be asked."""
+        found = self._node.candidates
+        return None if found is None else found(start, end)
 
     @property
     def is_empty(self) -> bool:
@@ -244,7 +334,12 @@ class Query:
             return alternatives[0]
         tests = [node.test for node in alternatives]
         pure = all(n.pure for n in alternatives)
-        return _Node(lambda frame: any(test(frame) for test in tests), max(n.cost for n in alternatives), pure)
+        node = _Node(lambda frame: any(test(frame) for test in tests), max(n.cost for n in alternatives), pure)
+        parts = [self._candidates_of(alternative) for alternative in alternatives]
+        if not pure and all(part is not None for part in parts):
+            every = cast(list[Candidates], parts)
+            node.candidates = lambda start, end: _union(part(start, end) for part in every)
+        return node
 
     def _parse_and(self) -> _Node:
         first = self._peek()
@@ -267,7 +362,29 @@ class Query:
         if pure and rest:
             node.pure_part = pure[0] if len(pure) == 1 else (lambda frame: all(test(frame) for test in pure))
             node.rest_part = rest[0] if len(rest) == 1 else (lambda frame: all(test(frame) for test in rest))
+        if not node.pure:
+            # A frame must pass every term: any term's candidates will do; the fewest are asked.
+            narrowing = [part for part in map(self._candidates_of, self._pure_first(terms)) if part is not None]
+            if narrowing:
+                node.candidates = lambda start, end: _fewest(part(start, end) for part in narrowing)
         return node
+
+    def _pure_first(self, terms: list[_Node]) -> list[_Node]:
+        """The terms of an AND, its pure ones as one (their types are asked together)."""
+        pure = [term for term in terms if term.pure]
+        if len(pure) < 2:
+            return terms
+        tests = [term.test for term in pure]
+        joined = _Node(lambda frame: all(test(frame) for test in tests), 0, True)
+        return [joined, *(term for term in terms if not term.pure)]
+
+    def _candidates_of(self, node: _Node) -> Candidates | None:
+        """Where the frames that may pass `node` are (its own, or those of the types it passes)."""
+        if node.candidates is not None:
+            return node.candidates
+        if node.pure:
+            return _pure_candidates(self._journal, node.test)
+        return None
 
     def _parse_term(self) -> _Node:
         token = self._tokens[self._pos]
@@ -352,7 +469,15 @@ class Query:
 
     def _item(self, op: str, value: str) -> _Node:
         _only(op, "item", ":", "=", "!=")
-        return _negate_if(op, _Node(_id_test("item_id", value, self._literal), 0))
+        return _negate_if(op, self._id_node("item", value))
+
+    def _id_node(self, column: str, value: str) -> _Node:
+        """Frames naming `value` as their item or response (`column`): a glob unless quoted; an
+        id itself is found in the journal's column."""
+        node = _Node(_id_test(f"{column}_id", value, self._literal), 0)
+        if self._literal or not any(c in value for c in "*?["):
+            node.candidates = _id_candidates(self._journal, column, value)
+        return node
 
     def _for(self, op: str, value: str) -> _Node:
         """`for:ID`: an item's or a response's frames and the frames we sent that made it (the
@@ -385,11 +510,25 @@ class Query:
                 return False
             return sent_for(value, frame.index) or (response is not None and sent_for(response, frame.index))
 
-        return _Node(test, 0)
+        node = _Node(test, 0)
+        if self._literal or not any(c in value for c in "*?["):
+            journal = self._journal
+            own = (_id_candidates(journal, "item", value), _id_candidates(journal, "response", value))
+
+            def candidates(start: int, end: int) -> list[int] | None:
+                response = response_of.get(value)
+                theirs = _id_candidates(journal, "response", response)(start, end) if response else []
+                sent = [
+                    i for made_id in (value, response) if made_id for i in made.get(made_id, ()) if start <= i < end
+                ]
+                return _union([own[0](start, end), own[1](start, end), theirs, sent])
+
+            node.candidates = candidates
+        return node
 
     def _response(self, op: str, value: str) -> _Node:
         _only(op, "response", ":", "=", "!=")
-        return _negate_if(op, _Node(_id_test("response_id", value, self._literal), 0))
+        return _negate_if(op, self._id_node("response", value))
 
     def _family(self, op: str, value: str) -> _Node:
         _only(op, "family", ":", "=", "!=")
@@ -459,7 +598,26 @@ class Query:
         test = tests.get(value.lower())
         if test is None:
             raise QueryError(f"is:{value}: expected one of {', '.join(tests)}")
-        return _negate_if(op, _Node(test, 0, value.lower() in ("unknown", "delta")))
+        node = _Node(test, 0, value.lower() in ("unknown", "delta"))
+        if value.lower() == "error":
+            node.candidates = self._error_candidates
+        elif value.lower() == "linked" and links is not None:
+            linked = links
+
+            def candidates(start: int, end: int) -> list[int] | None:
+                return _union([[i for i in (*linked.cause_of, *linked.effects_of) if start <= i < end]])
+
+            node.candidates = candidates
+        return _negate_if(op, node)
+
+    def _error_candidates(self, start: int, end: int) -> list[int] | None:
+        """`is:error`'s: the error family's frames, every `response.done` (its status decides) and
+        every frame the links name an effect."""
+        journal, links = self._journal, self._links
+        types = journal.type_codes
+        codes = [code for name, code in types.items() if name == "response.done" or family_of(name) is Family.ERROR]
+        effects = [i for i in links.cause_of if start <= i < end] if links is not None else []
+        return _union([journal.positions("type", codes, start, end, CANDIDATE_LIMIT), effects])
 
     def _is_shortcut(self, op: str, value: str) -> _Node:
         return self._is(value, op)
