@@ -153,17 +153,19 @@ def test_find_walks_the_shown_frames_inside_runs_and_wraps() -> None:
 def test_find_searches_each_frame_once_and_starts_again_on_a_new_view() -> None:
     pipeline, view = view_of([connecting(), *response_stream("r", "i", [" kitchen", " lights"])])
     finder = Finder("kitchen")
-    searched: list[int] = []
-    matches = finder.matches
+    searched: list[str] = []
+    search = finder.pattern.search
 
-    def counting(view: LogView, index: int) -> bool:
-        searched.append(index)
-        return matches(view, index)
+    def counting(text: str) -> bool:
+        searched.append(text)
+        return search(text)
 
-    finder.matches = counting  # type: ignore[method-assign]
+    finder.pattern.search = counting  # type: ignore[method-assign]
     assert finder.count(view) == 1
     scanned = len(searched)
-    assert scanned == len(view.indices)
+    # Every frame's text once; the audio deltas' text is their type and ids: asked once for all.
+    audio = [i for i in view.indices if view.journal.type_at(i) == "response.output_audio.delta"]
+    assert len(audio) == 2 and scanned == len(view.indices) - 1
     pipeline.ingest(
         [received("response.output_audio_transcript.done", response_id="r", item_id="i", transcript="kitchen")]
     )

@@ -175,3 +175,51 @@ def test_candidates_never_miss_a_frame(turns: list[tuple[int, bool, bool]], text
     if candidates is not None:
         passing = asked_one_by_one(query, journal, start)
         assert [i for i in candidates if query.match_index(i)] == passing
+
+
+@given(
+    frames=st.lists(
+        st.tuples(
+            st.sampled_from(["append", "audio", "transcript", "binary"]),
+            st.sampled_from(["item_kitchen", "item_2", "item_3"]),
+            st.sampled_from(["resp_kitchen", "resp_2"]),
+        ),
+        max_size=60,
+    ),
+    word=st.sampled_from(["kitchen", "item_2", "resp_2", "lights", "/item_[23]/", "input_audio"]),
+)
+def test_a_text_is_asked_once_per_audio_type_and_ids_and_finds_what_asking_each_frame_finds(
+    frames: list[tuple[str, str, str]], word: str
+) -> None:
+    """Audio frames are searched by their type and ids (`search_text`): their answer is kept per
+    type and ids, which must never give one frame another's answer."""
+    from tui.journal import Finder, LogView
+    from tui.protocol import Direction, Envelope, next_seq
+
+    envelopes = []
+    for kind, item, response in frames:
+        if kind == "append":
+            envelopes.append(sent("input_audio_buffer.append", audio=audio_b64(20)))
+        elif kind == "audio":
+            envelopes.append(
+                received("response.output_audio.delta", response_id=response, item_id=item, delta=audio_b64(20))
+            )
+        elif kind == "transcript":
+            envelopes.append(
+                received(
+                    "response.output_audio_transcript.delta", response_id=response, item_id=item, delta="the lights"
+                )
+            )
+        else:
+            data = {"type": "rt.binary", "item_id": item}
+            envelopes.append(Envelope(next_seq(), Direction.IN, "rt.binary", data, "", 0.0, 0.0, b"kitchen lights"))
+    pipeline = Pipeline()
+    pipeline.ingest(envelopes)
+    journal = pipeline.journal
+    view = LogView(journal)
+    view.catch_up()
+    finder = Finder(word)
+    expected = [i for i in view.indices if finder.pattern.search(journal.search_text(i))]
+    assert finder.hits(view) == expected
+    query = Query(word, journal)
+    assert [i for i in range(len(journal)) if query.match_index(i)] == expected

@@ -10,6 +10,7 @@ frames first and refuses one that gives up there, as a filter does.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 
 from .logview import LogView
 from .query import QueryError, compile_pattern, literal_pattern, probe_newest
@@ -37,6 +38,8 @@ class Finder:
         self._scanned = 0
         """How many of its indices were searched."""
         self._hits: list[int] = []
+        self._tests: dict[int, tuple[Journal, Callable[[int], bool]]] = {}
+        """Per journal (the proxy shows several), its `text_test` of the pattern."""
 
     def _probe(self, journal: Journal) -> None:
         pattern = self.pattern
@@ -83,8 +86,11 @@ class Finder:
         if indices is not self._indices:
             self._indices, self._scanned, self._hits = indices, 0, []
         if self._scanned < len(indices):
-            matches, hits = self.matches, self._hits
-            hits += [index for index in indices[self._scanned :] if matches(view, index)]
+            test = self._tests.get(id(view.journal))
+            if test is None or test[0] is not view.journal:
+                test = self._tests[id(view.journal)] = (view.journal, view.journal.text_test(self.pattern.search))
+            holds = test[1]
+            self._hits += [index for index in indices[self._scanned :] if holds(index)]
             self._scanned = len(indices)
         return self._hits
 

@@ -435,14 +435,14 @@ class Query:
 
     def _text_phrase(self, phrase: str) -> _Node:
         needle = re.compile(re.escape(phrase), re.IGNORECASE)
-        journal = self._journal
-        return _Node(lambda frame: needle.search(journal.search_text(frame.index)) is not None, 1)
+        test = self._journal.text_test(needle.search)
+        return _Node(lambda frame: test(frame.index), 1)
 
     def _text_regex(self, pattern: str, flags: str) -> _Node:
         compiled = compile_pattern(pattern, flags)
         self._patterns.append(compiled)
-        journal = self._journal
-        return _Node(lambda frame: compiled.search(journal.search_text(frame.index)), 1)
+        test = self._journal.text_test(compiled.search)
+        return _Node(lambda frame: test(frame.index), 1)
 
     def _type(self, op: str, value: str) -> _Node:
         _only(op, "type", ":", "=", "!=")

@@ -14,7 +14,7 @@ import contextlib
 import json
 from array import array
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -486,6 +486,26 @@ class Journal:
             message = data.get("message")
             return raw + " " + (message if isinstance(message, str) else "")
         return raw
+
+    def text_test(self, search: Callable[[str], object]) -> Callable[[int], bool]:
+        """A test of frame `index`'s `search_text` by `search` (a free word's, a find's), asked once
+        per type and ids for audio frames: their text is only those (`search_text`), and they are
+        most of an hour's frames (90,000 appends, 36,000 audio deltas), so a find over the hour
+        runs the pattern over the frames that have text of their own."""
+        answers: dict[tuple[int, int, int], bool] = {}
+        names, types, items, responses, binary = self._names, self._type, self._item, self._response, self._binary
+
+        def test(index: int) -> bool:
+            code = types[index]
+            if names[code] in AUDIO_FIELDS or index in binary:
+                key = (code, items[index], responses[index])
+                answer = answers.get(key)
+                if answer is None:
+                    answer = answers[key] = bool(search(self.search_text(index)))
+                return answer
+            return bool(search(self.search_text(index)))
+
+        return test
 
     def epoch_start(self, epoch: int) -> Frame | None:
         """The first frame of a connection epoch (its time base)."""
