@@ -237,7 +237,8 @@ async def test_a_finds_count_follows_the_filter_to_its_whole_view() -> None:
         app.apply_filter("response.id:resp_*")
         assert app._building is not None and "is not in the 200 frames shown" in status()  # resp_2800 on
         await built(pilot, app)
-        assert status().startswith("1,111 matching frames shown")
+        # The selected match (resp_1) is in the whole view again: which match it is, of how many.
+        assert status().startswith("match 1 of 1,111 matching frames")
 
 
 async def test_a_filters_whole_view_takes_steps_until_its_turns_time_is_up(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,6 +14,7 @@ from tui.conversation import SENT_ROW_PREFIX, Item
 from tui.journal import Family, Finder, LogView, Query, QueryError, term
 from tui.lint import Finding, Severity
 from tui.widgets import EventDetail, EventLog, Transcript
+from tui.widgets.event_log import FIND_SLICE_SECONDS, SEARCHING
 from tui.widgets.log_format import counted, find_miss
 from tui.widgets.query_bar import FamilyToggles, QueryBar
 
@@ -86,8 +87,16 @@ class LogControls(AppBase):
         finder = self.event_log.finder
         if finder is None or not self.find_bar.active:
             return
+        if not finder.advance(self.log_view, time.perf_counter() + FIND_SLICE_SECONDS):
+            # A new view (a filter, a clear) of many frames: searched in slices, then `Counted`.
+            self.find_bar.set_status("searching the frames shown…")
+            self.event_log.count_matches()
+            return
         count = finder.count(self.log_view)
-        if count:
+        position = finder.known_position(self.event_log.selected) if self.event_log.selected is not None else None
+        if count and position is not None:
+            self._show_match(position, count)
+        elif count:
             self.find_bar.set_status(f"{counted(count, 'matching frame')} shown · n next · N previous · Esc ends it")
         else:
             self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True)
@@ -97,12 +106,14 @@ class LogControls(AppBase):
             self.end_find()
             self._back_to_log()
             return
-        self.event_log.settle()  # a find looks through the whole view, not a filter's first screen
         finder = Finder(text)
         self.find_bar.active = text
         self.event_log.set_finder(finder)
-        if self.event_log.find() is None:
+        found = self.event_log.find()
+        if found is None:
             self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True)
+        elif found == SEARCHING:
+            self.find_bar.set_status(f"searching {counted(self.log_view.shown, 'frame')}…")
         self._back_to_log()
 
     @on(EventLog.Found)
@@ -112,9 +123,21 @@ class LogControls(AppBase):
             # Found before the pattern gave up on a frame: the count leaves out what it did not search.
             self.find_bar.set_status(f"match {event.position:,} · {find_miss(finder)}", error=True)
             return
-        self.find_bar.set_status(
-            f"match {event.position:,} of {counted(event.count, 'matching frame')} · n next · N previous · Esc ends it"
-        )
+        self._show_match(event.position, event.count)
+
+    def _show_match(self, position: int, count: int | None) -> None:
+        of = f"of {counted(count, 'matching frame')}" if count is not None else "· counting the rest…"
+        self.find_bar.set_status(f"match {position:,} {of} · n next · N previous · Esc ends it")
+
+    @on(EventLog.Counted)
+    def _counted(self) -> None:
+        self._find_status()
+
+    @on(EventLog.FindMissed)
+    def _find_missed(self) -> None:
+        finder = self.event_log.finder
+        if finder is not None and self.find_bar.active:
+            self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True)
 
     @on(QueryBar.Left)
     def _bar_left(self, event: QueryBar.Left) -> None:

@@ -9,6 +9,7 @@ frames first and refuses one that gives up there, as a filter does.
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
@@ -16,9 +17,18 @@ from .logview import LogView
 from .query import QueryError, compile_pattern, literal_pattern, probe_newest
 from .store import Journal
 
+STEP = 2048
+"""Frames searched between two looks at the clock (`Finder.advance`)."""
+
 
 class Finder:
-    """A compiled search pattern over a view's frames."""
+    """A compiled search pattern over a view's frames.
+
+    The frames are searched from the view's first, once each, and the hits kept: `advance` searches
+    some more until a deadline (a find over an hour's journal takes a few hundred milliseconds, so
+    the log searches in slices and the screen never waits for it), `find_known` answers from what
+    was searched so far when it can, and `find`, `count`, `position` search to the end first.
+    """
 
     def __init__(self, text: str, journal: Journal | None = None) -> None:
         """QueryError for a malformed pattern, or (`journal` given) a regex that takes too long
@@ -77,11 +87,17 @@ class Finder:
         return at + 1 if at < len(hits) and hits[at] == index else None
 
     def hits(self, view: LogView) -> list[int]:
-        """The journal indices of the shown frames holding the pattern, in order.
+        """The journal indices of the shown frames holding the pattern, in order (all searched).
 
         Each frame is searched once: the view's index list only grows until it is rebuilt (a new
         filter, a clear), which makes it a new list, and the search starts again.
         """
+        self.advance(view)
+        return self._hits
+
+    def advance(self, view: LogView, deadline: float | None = None) -> bool:
+        """Search the view's frames not searched yet, until `deadline` (a `time.perf_counter()`
+        value; one step of :data:`STEP` frames at least) or all of them; True once all are."""
         indices = view.indices
         if indices is not self._indices:
             self._indices, self._scanned, self._hits = indices, 0, []
@@ -89,10 +105,45 @@ class Finder:
             test = self._tests.get(id(view.journal))
             if test is None or test[0] is not view.journal:
                 test = self._tests[id(view.journal)] = (view.journal, view.journal.text_test(self.pattern.search))
-            holds = test[1]
-            self._hits += [index for index in indices[self._scanned :] if holds(index)]
-            self._scanned = len(indices)
-        return self._hits
+            holds, hits = test[1], self._hits
+            while self._scanned < len(indices):
+                stop = len(indices) if deadline is None else min(len(indices), self._scanned + STEP)
+                hits += [index for index in indices[self._scanned : stop] if holds(index)]
+                self._scanned = stop
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
+        return self._scanned >= len(indices)
+
+    def searched(self, view: LogView) -> bool:
+        """Whether every frame the view shows now has been searched."""
+        return view.indices is self._indices and self._scanned >= len(view.indices)
+
+    def find_known(self, view: LogView, after: int | None, *, forward: bool = True) -> tuple[int | None, bool]:
+        """`find` from what is searched so far (call `advance` first): (the match, True) when the
+        frames searched decide it, (None, True) when all are searched and none holds the pattern,
+        (None, False) when the answer lies in frames not searched yet."""
+        if view.indices is not self._indices:
+            return None, False
+        hits, indices = self._hits, self._indices
+        complete = self._scanned >= len(indices)
+        if forward:
+            at = 0 if after is None else bisect_right(hits, after)
+            if at < len(hits):
+                return hits[at], True  # searched from the first frame on: nothing comes between
+            return (hits[0] if hits and complete else None), complete  # wrapped round, or none at all
+        # Backwards: every frame before `after` must be searched (all of them for the last match).
+        if not complete and (after is None or indices[self._scanned] < after):
+            return None, False
+        at = len(hits) if after is None else bisect_left(hits, after)
+        if at > 0:
+            return hits[at - 1], True
+        return (hits[-1] if hits and complete else None), complete
+
+    def known_position(self, index: int) -> int | None:
+        """Which match frame `index` is (1-based), from the frames searched so far (all before a
+        match found by `find_known` are)."""
+        at = bisect_left(self._hits, index)
+        return at + 1 if at < len(self._hits) and self._hits[at] == index else None
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where the pattern occurs in a rendered line (for highlighting)."""

@@ -9,8 +9,10 @@ Rendered lines are cached under everything that changes their look.
 from __future__ import annotations
 
 import bisect
+import time
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 
 from rich.segment import Segment
 from rich.style import Style
@@ -41,6 +43,13 @@ from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_v
 
 _COMPONENTS = ("event-log--cursor", "event-log--match")
 """The component classes a line is drawn with, in the order its look gives their styles."""
+
+SEARCHING = -1
+"""What `EventLog.find` returns while the frames searched so far do not tell the match yet."""
+
+FIND_SLICE_SECONDS = 0.01
+"""How long a find searches between two screen updates: an hour's journal takes a few hundred
+milliseconds, in slices, and the screen (and keys) never wait for more than one."""
 
 CACHE_LINES = 256
 """Rendered lines kept: six screens of 40 rows. Each is a Strip with caches of its own, which every full
@@ -114,17 +123,28 @@ class EventLog(LineView, can_focus=True):
             super().__init__()
 
     class Found(Message):
-        """Find selected a match: which one, of how many (1-based, in log order)."""
+        """Find selected a match: which one, of how many (1-based, in log order); `count` None
+        while the frames after it are still being searched (a `Counted` follows)."""
 
-        def __init__(self, position: int, count: int) -> None:
+        def __init__(self, position: int, count: int | None) -> None:
             self.position = position
             self.count = count
             super().__init__()
+
+    class Counted(Message):
+        """Find has searched every frame the log shows: its count is final."""
+
+    class FindMissed(Message):
+        """A find that went on in slices ended without a match."""
 
     def __init__(self, view: LogView, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self.view = view
         self.finder: Finder | None = None
+        self._find_ticket = 0
+        """Bumped by each find and pattern: the slices of an older search stop."""
+        self._searching: int | None = None
+        """The ticket whose search goes on in slices, if any."""
         self.selected: int | None = None
         """Journal index of the selected frame (a collapsed run: its first frame); None when following."""
         self.on_member = False
@@ -627,20 +647,73 @@ class EventLog(LineView, can_focus=True):
     def set_finder(self, finder: Finder | None) -> None:
         """Highlight `finder`'s matches (None: none)."""
         self.finder = finder
+        self._find_ticket += 1
         self.refresh()
 
     def find(self, *, forward: bool = True) -> int | None:
-        """Select the next (or previous) frame holding the find pattern, inside runs too."""
-        self.settle()
-        if self.finder is None:
+        """Select the next (or previous) frame holding the find pattern, inside runs too; returns
+        its journal index, None when no frame holds it, or :data:`SEARCHING` when the frames
+        searched within :data:`FIND_SLICE_SECONDS` do not tell: the search goes on in slices
+        between screen updates and ends with `Found` or `FindMissed`. A found match's count
+        follows (`Counted`) once every frame is searched. On a filter's first screen the search
+        waits for the whole view, which the app builds in slices too (`finish_view`)."""
+        finder = self.finder
+        if finder is None:
             return None
-        found = self.finder.find(self.view, self.selected, forward=forward)
+        self._find_ticket += 1
+        if self.finish_view is not None:
+            self._search_later(forward)
+            return SEARCHING
+        finder.advance(self.view, time.perf_counter() + FIND_SLICE_SECONDS)
+        found, known = finder.find_known(self.view, self.selected, forward=forward)
+        if not known:
+            self._search_later(forward)
+            return SEARCHING
         if found is not None:
-            self.select_frame(found)
-            position = self.finder.position(self.view, found)
-            if position is not None:
-                self.post_message(self.Found(position, self.finder.count(self.view)))
+            self._found(finder, found)
         return found
+
+    def count_matches(self) -> None:
+        """Search the rest of the frames shown, in slices, for the find's count (`Counted`)."""
+        if self.finder is not None and not self.finder.searched(self.view) and self._searching != self._find_ticket:
+            self._search_later(None)  # (a search going on, for a match or the count, counts too)
+
+    def _found(self, finder: Finder, found: int) -> None:
+        self.select_frame(found)
+        position = finder.known_position(found)
+        if position is not None:
+            searched = finder.searched(self.view)
+            self.post_message(self.Found(position, len(finder.hits(self.view)) if searched else None))
+        if not finder.searched(self.view):
+            self._search_later(None)
+
+    def _search_later(self, forward: bool | None) -> None:
+        self._searching = self._find_ticket
+        self.set_timer(0.001, partial(self._search_on, self._find_ticket, forward))
+
+    def _search_on(self, ticket: int, forward: bool | None) -> None:
+        """One slice of a find that waits for its match (`forward`: its direction), or for its
+        count (None)."""
+        finder = self.finder
+        if ticket != self._find_ticket or finder is None:
+            return  # another find, or the find ended
+        self._searching = None
+        if self.finish_view is not None:
+            self._search_later(forward)  # a filter's whole view is still being built: search that
+            return
+        done = finder.advance(self.view, time.perf_counter() + FIND_SLICE_SECONDS)
+        if forward is not None:
+            found, known = finder.find_known(self.view, self.selected, forward=forward)
+            if known:
+                if found is None:
+                    self.post_message(self.FindMissed())
+                else:
+                    self._found(finder, found)
+                return  # `_found` counts the rest, if any
+        elif done:
+            self.post_message(self.Counted())
+            return
+        self._search_later(forward)
 
     def action_find_next(self) -> None:
         """The next match."""
