@@ -36,6 +36,10 @@ MAX_STRING = 4000
 MAX_FRAMES = 200
 """Frames of a run shown at once (a 10-minute reply holds thousands)."""
 
+FRAMES_PER_STEP = 20
+"""Frames laid out per screen update: the view opens with the first ones, and the rest follow a
+step at a time. The JSON of 200 frames took a quarter of a second to lay out, the screen held."""
+
 Recover = Callable[[int], str | None]
 """Reads a frame's wire text back from the capture file, by journal index."""
 
@@ -74,22 +78,41 @@ class EventDetail(ModalScreen[int | None]):
         self.indices = indices
         self.recover = recover
         self.label = label
+        self.laid_out = 0
+        """Frames of the run laid out so far (a step at a time, after the first screen)."""
         """A run's label as the log shows it (`response deltas ×48`); empty for a frame."""
 
     def compose(self) -> ComposeResult:
-        shown = self.indices[:MAX_FRAMES]
-        parts: list[RenderableType] = []
-        for index in shown:
-            parts += self._frame(index)
-            parts += self._linked(index)
-        if len(self.indices) > MAX_FRAMES:
-            parts.append(Text(f"… {len(self.indices) - MAX_FRAMES} more frames (export the run to see them all)"))
         with VerticalScroll() as scroll:
             scroll.border_title = Text(self.heading())
             jump = " · x linked frame" if self._link_target() is not None else ""
             scroll.border_subtitle = Text(f"c copy · s save{jump} · esc close")  # plain text, never markup
-            yield Static(Group(*parts))
+            yield self._step(0)
         yield KeyFooter()  # this view's keys, not the screen's under it
+
+    def on_mount(self) -> None:
+        if self.laid_out < len(self.indices[:MAX_FRAMES]):
+            self.call_after_refresh(self._next_step)
+
+    def _step(self, start: int) -> Static:
+        """The frames from the `start`th, a step's worth (and the note on frames left out, last)."""
+        shown = self.indices[:MAX_FRAMES]
+        end = min(len(shown), start + FRAMES_PER_STEP)
+        parts: list[RenderableType] = []
+        for index in shown[start:end]:
+            parts += self._frame(index)
+            parts += self._linked(index)
+        if end == len(shown) and len(self.indices) > MAX_FRAMES:
+            parts.append(Text(f"… {len(self.indices) - MAX_FRAMES} more frames (export the run to see them all)"))
+        self.laid_out = end
+        return Static(Group(*parts), classes="detail-step")
+
+    def _next_step(self) -> None:
+        if not self.is_attached:
+            return  # closed before every step was laid out
+        self.query_one(VerticalScroll).mount(self._step(self.laid_out))
+        if self.laid_out < len(self.indices[:MAX_FRAMES]):
+            self.call_after_refresh(self._next_step)
 
     def heading(self) -> str:
         """What the frames are: a frame's type, a run of one type's count; a run that mixes kinds
