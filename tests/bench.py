@@ -7,9 +7,11 @@ module also runs alone as `python -m tests.<module>`):
   the real simulator (moonshine), over loopback;
 - key press to capture running for the first push-to-talk turn of a fresh process;
 - time to first paint of the app, in-process and as the real binary in tmux;
-- the session reader's frames/s with and without the capture file (tests/bench_reader.py);
+- the session reader's frames/s with and without the capture file (tests/bench_reader.py, in a
+  fresh interpreter);
 - event-log ingest, the pane alone and the whole pipeline, vs a RichLog-per-event app, and the
-  transcript's cost per streaming reply after 0 and 900 turns (tests/bench_ingest.py);
+  transcript's cost per streaming reply after 0 and 900 turns (tests/bench_ingest.py, in a fresh
+  interpreter);
 - key press → screen through a real pty, idle and under 2,000 events/s (tests/bench_keypress.py);
 - RSS after an hour's session vs the RichLog app, and filter times over its journal
   (tests/bench_hour.py);
@@ -33,11 +35,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench_helpers import child_env
 from tests.bench_hour import bench_hour
-from tests.bench_ingest import bench_ingest, bench_transcript_reply
 from tests.bench_keypress import bench_keypress
 from tests.bench_proxy import bench_proxy
-from tests.bench_reader import bench_reader
 from tests.bench_server import bench_simulator
 from tests.server_helpers import speech_pcm24
 from tui.audio import chunk_bytes, to_b64
@@ -168,14 +169,23 @@ def bench_server_memory() -> None:
     bench_server_memory.main([])
 
 
+def _section(module: str) -> None:
+    """Run one section's module alone (`python -m module`), its figures printed as it prints them."""
+    sys.stdout.flush()
+    subprocess.run([sys.executable, "-m", module], check=True, env=child_env())
+
+
 async def main() -> None:
     await bench_commit_to_completed()
     bench_first_turn_start()
     await bench_first_paint_in_process()
     bench_first_paint_binary()
-    await bench_reader()
-    await bench_ingest()
-    await bench_transcript_reply()
+    # The reader's and the pipeline's figures are CPU per frame of this interpreter: each runs in a
+    # fresh one (ours and the baseline alike), as an app's process would, not in this one, whose
+    # heap the speech engines and five apps of the sections above have grown (every full garbage
+    # collection walks it: 35 ms each after the first section, where a fresh process takes a few).
+    _section("tests.bench_reader")
+    _section("tests.bench_ingest")
     await bench_keypress()
     await bench_hour()
     await bench_proxy()
