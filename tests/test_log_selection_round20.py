@@ -286,3 +286,34 @@ async def test_a_filters_first_screen_is_painted_before_its_whole_view_is_built(
         assert app._building is not None
         await built(pilot, app)
         assert happened[0] == "screen" and "slice" in happened
+
+
+async def test_moves_on_a_filters_first_screen_do_not_wait_for_its_whole_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    """↑ right after a filter over an hour held the screen while the whole view was built (half a
+    second for a JSON path); a move that stays on the first screen acts on it, and the selected
+    frame stays selected when the whole view comes. A move past its top builds the view first."""
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 500)
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.apply_filter("response.id:resp_*")
+        first_screen = app.log_view
+        assert app._building is not None
+        log = app.event_log
+        log.focus()
+        log.action_move(-1)
+        log.action_move(-1)
+        assert app._building is not None and app.log_view is first_screen  # no build in one go
+        assert log.selected == first_screen.indices[-2]
+        selected = log.selected
+        await built(pilot, app)
+        assert log.selected == selected and on_screen(log)
+        app.apply_filter("response.id:resp_1*")
+        assert app._building is not None
+        log.action_first()  # Home: the whole view's first match, built for it
+        assert app._building is None and log.selected == 20
+        app.apply_filter("response.id:resp_*")
+        log.action_move(-(app.log_view.line_count + 5))  # past the first screen's top: the whole view
+        assert app._building is None

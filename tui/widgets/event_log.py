@@ -474,20 +474,26 @@ class EventLog(LineView, can_focus=True):
         return True
 
     def action_move(self, delta: int) -> None:
-        """Move the selection; the first move from following starts at the last line."""
-        self.settle()
+        """Move the selection; the first move from following starts at the last line. On a filter's
+        first screen a move that stays on it does not wait for the whole view (the selection is a
+        frame, kept when the whole view comes); one past its top builds the whole view first."""
+        if self.finish_view is not None and self._move_target(delta) < 0:
+            self.settle()
         count = self.view.line_count
         if not count:
             return
-        if self._cursor_line is None:
-            # Following: the first ↑ selects the last line (the one just read), a page goes a page up.
-            self.select_line(count - 1 + (delta + 1 if delta < -1 else 0))
-            return
-        target = self._cursor_line + delta
-        if delta > 0 and target >= count:
+        target = self._move_target(delta)
+        if self._cursor_line is not None and delta > 0 and target >= count:
             self.action_tail()
             return
         self.select_line(target)
+
+    def _move_target(self, delta: int) -> int:
+        """The line a move of `delta` lines goes to (unclamped). Following, the first ↑ selects the
+        last line (the one just read), a page goes a page up."""
+        if self._cursor_line is None:
+            return self.view.line_count - 1 + (delta + 1 if delta < -1 else 0)
+        return self._cursor_line + delta
 
     def action_page(self, direction: int) -> None:
         """Move by a screen."""
