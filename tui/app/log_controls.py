@@ -77,7 +77,7 @@ class LogControls(AppBase):
     def submit_bar(self, bar: QueryBar, text: str) -> None:
         """Apply a filter or a find the user submitted (`text`, valid), and go back to the log."""
         if bar is self.filter_bar:
-            self.apply_filter(text)
+            self.apply_filter(text, probed=True)  # the bar tried its regex on the newest frames on Enter
             self._back_to_log()
         elif bar is self.find_bar:
             self._find(text)
@@ -171,13 +171,15 @@ class LogControls(AppBase):
         self.filter_bar.show_families()
         self.apply_filter(self._user_filter)
 
-    def apply_filter(self, text: str) -> bool:
-        """Show only frames that pass `text` (and the family toggles); False for a malformed query."""
+    def apply_filter(self, text: str, *, probed: bool = False) -> bool:
+        """Show only frames that pass `text` (and the family toggles); False for a malformed query.
+        `probed`: a regex in `text` was just tried on the newest frames (the bar's check on Enter),
+        not to be tried again (50 ms more for Enter, the first screen's scan after it)."""
         hidden = sorted(family.value for family in self.filter_bar.hidden_families)
         families = [f"-family:{name}" for name in hidden]
         combined = " ".join(filter(None, [f"({text})" if text and families else text, *families]))
         try:
-            query = Query(combined, self.journal, self.links)
+            query = Query(combined, self.journal, self.links, probe=not probed)
         except QueryError as exc:
             self.filter_bar.set_status(str(exc), error=True)
             return False
