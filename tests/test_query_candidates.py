@@ -37,6 +37,9 @@ QUERIES = [
     "dir:out type:response.create",
     "kitchen",
     "response.status:failed",
+    "seq:5",
+    "seq:3.5",
+    "for:item_2 | seq:4",
 ]
 
 
@@ -223,3 +226,24 @@ def test_a_text_is_asked_once_per_audio_type_and_ids_and_finds_what_asking_each_
     assert finder.hits(view) == expected
     query = Query(word, journal)
     assert [i for i in range(len(journal)) if query.match_index(i)] == expected
+
+
+def test_o_on_a_typed_message_keeps_its_candidates() -> None:
+    """`o` on a typed message filters `for:ID | seq:N` (N: its create's number, which names no
+    item): the seq term is found in its column, so the OR keeps its candidates (review round 21:
+    it lost them, and the item's frames an hour back were scanned for frame by frame)."""
+    from tui.journal import term
+
+    pipeline = Pipeline()
+    links = Links(pipeline.journal)
+    pipeline.add(links)
+    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
+    create = sent("conversation.item.create", item=item)
+    frames = [create, received("conversation.item.added", item={"id": "item_1", "type": "message"})]
+    frames += [received("rate_limits.updated") for _ in range(5000)]
+    pipeline.ingest(frames)
+    journal = pipeline.journal
+    query = Query(f"{term('for', 'item_1')} | seq:{create.seq}", journal, links)
+    candidates = query.candidates(0, len(journal))
+    assert candidates is not None and len(candidates) <= 3
+    assert [i for i in candidates if query.match_index(i)] == asked_one_by_one(query, journal) == [0, 1]

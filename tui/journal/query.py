@@ -566,7 +566,19 @@ class Query:
         return _Node(lambda frame: compare(getter(frame), number), 0)
 
     def _seq(self, op: str, value: str) -> _Node:
-        return self._number("seq", lambda frame: frame.seq, op, value)
+        node = self._number("seq", lambda frame: frame.seq, op, value)
+        if op in (":", "=") and ".." not in value:
+            # One frame's number (what `o` adds for a typed message's create): found in its column.
+            number = _parse_number("seq", value)
+            journal = self._journal
+
+            def candidates(start: int, end: int) -> list[int] | None:
+                if number != int(number):
+                    return []
+                return journal.positions("seq", (int(number),), start, end, CANDIDATE_LIMIT)
+
+            node.candidates = candidates
+        return node
 
     def _index(self, op: str, value: str) -> _Node:
         return self._number("index", lambda frame: frame.index, op, value)

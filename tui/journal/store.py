@@ -426,11 +426,12 @@ class Journal:
         return sum(1 for code in self._type[begin:end] if code in codes) / (end - begin)
 
     def positions(self, column: str, codes: Iterable[int], start: int, end: int, limit: int) -> list[int] | None:
-        """The indices from `start` to `end` whose `column` ("type", "item" or "response") holds one
-        of `codes`, ascending; None past `limit` of them (a frame-by-frame pass is as quick then).
-        A C scan per code (a few milliseconds over an hour's frames), where a filter asking each
-        frame in Python took half a second: the index behind an item's or an error's filter."""
-        array_ = {"type": self._type, "item": self._item, "response": self._response}[column]
+        """The indices from `start` to `end` whose `column` ("type", "item", "response" or "seq")
+        holds one of `codes` (for "seq", sequence numbers), ascending; None past `limit` of them (a
+        frame-by-frame pass is as quick then). A C scan per code (a few milliseconds over an hour's
+        frames), where a filter asking each frame in Python took half a second: the index behind
+        an item's or an error's filter."""
+        array_ = {"type": self._type, "item": self._item, "response": self._response, "seq": self._seq}[column]
         end = min(end, len(array_))
         found: list[int] = []
         several = False
