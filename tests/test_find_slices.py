@@ -164,3 +164,68 @@ async def test_a_find_on_a_filters_first_screen_waits_for_its_whole_view_without
         assert app._building is not None  # not built in one go for the find
         await wait_for(pilot, lambda: app.event_log.selected == WORD_AT[0], 20, "the first match of the whole view")
         await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 20, "the count")
+
+
+@pytest.fixture
+def slow_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(log_controls, "FIRST_SCREEN_SECONDS", 0.0)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 2_000)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+
+
+@pytest.mark.usefixtures("slow_build")
+async def test_filter_change_under_a_find_never_says_no_match_while_the_view_is_built() -> None:
+    """Review round 21: while a filter's whole view was built under a find, the bar counted the
+    first screen's frames and said the word was missing (it is in the view being built)."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.event_log.focus()
+        app._find("kitchen")
+        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 20, "count")
+        app.apply_filter("transcript~kitch | type:rate_limits.updated")  # JSON path: no candidates, sliced
+        assert app._building is not None
+        said = status(app)
+        assert "is not in" not in said, said
+        await wait_for(pilot, lambda: app._building is None, 20, "build")
+        await wait_for(pilot, lambda: "of 2" in status(app), 20, "count after build")
+
+
+@pytest.mark.usefixtures("slow_build")
+async def test_backward_find_on_a_first_screen_then_a_clear() -> None:
+    """N on a filter's first screen waits for the whole view; a clear meanwhile must end the wait
+    with a status (no search left looping, no stale 'searching')."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.event_log.focus()
+        app._find("kitchen")
+        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 20, "count")
+        app.apply_filter("transcript~kitch | type:rate_limits.updated")
+        await pilot.press("N")
+        app.action_clear_log()
+        await wait_for(pilot, lambda: app.event_log._searching is None, 20, "search ended")
+        said = status(app)
+        assert "searching" not in said and "counting" not in said, said
+        app.ingest([received("response.output_audio_transcript.done", response_id="r", transcript="kitchen")])
+        await pilot.pause()
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.event_log.selected == len(app.journal) - 1, 20, "new match")
+
+
+async def test_n_typed_during_the_first_search_is_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review round 21: an `n` typed while the first match was searched for restarted the search
+    from the same place (match 1), where a find in one go went on to match 2."""
+    monkeypatch.setattr(event_log, "FIND_SLICE_SECONDS", 0.0)
+    monkeypatch.setattr(log_controls, "FIND_SLICE_SECONDS", 0.0)
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.event_log.focus()
+        app._find("kitchen")  # Enter in the find bar
+        app.event_log.action_find_next()  # `n`, on the same turn: typed ahead
+        await wait_for(pilot, lambda: "of 2" in status(app), 20, "count")
+        assert app.event_log.selected == WORD_AT[1], (app.event_log.selected, status(app))

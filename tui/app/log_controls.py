@@ -87,6 +87,11 @@ class LogControls(AppBase):
         finder = self.event_log.finder
         if finder is None or not self.find_bar.active:
             return
+        if self.event_log.finish_view is not None:
+            # A filter's first screen: its whole view is built in slices (`_finish_build` comes
+            # back here); a count of the first screen's frames would say the word is missing.
+            self.find_bar.set_status("searching the filter's frames…")
+            return
         if not finder.advance(self.log_view, time.perf_counter() + FIND_SLICE_SECONDS):
             # A new view (a filter, a clear) of many frames: searched in slices, then `Counted`.
             self.find_bar.set_status("searching the frames shown…")
@@ -112,6 +117,8 @@ class LogControls(AppBase):
         found = self.event_log.find()
         if found is None:
             self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True)
+        elif found == SEARCHING and self.event_log.finish_view is not None:
+            self.find_bar.set_status("searching the filter's frames…")
         elif found == SEARCHING:
             self.find_bar.set_status(f"searching {counted(self.log_view.shown, 'frame')}…")
         self._back_to_log()

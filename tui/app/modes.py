@@ -35,8 +35,9 @@ class Modes(AppBase):
 
     if TYPE_CHECKING:
         # LogControls' (beside this mixin in RtApp): a session switched to gets the filter in force.
-        def apply_filter(self, text: str) -> bool: ...
+        def apply_filter(self, text: str, *, probed: bool = False) -> bool: ...
         def _filter_status(self) -> None: ...
+        def _find_status(self) -> None: ...
 
         # RtApp's: take in what the feeds hold now.
         def _pump(self) -> None: ...
@@ -309,6 +310,9 @@ class Modes(AppBase):
         self.status_line.show(model.facts)
         self._show_findings_count()
         self.event_log.attach(model.log_view)  # brought up to the end of the session's journal
+        # A find still searching the session left must not select a frame in this one: it ends, and
+        # the find bar counts this session's matches (below, or once its filter's view is built).
+        self.event_log.set_finder(self.event_log.finder)
         view = model.log_view
         if (view.query.text if view.query is not None else "") != self.filter_bar.active.strip():
             # The session's log was built under another filter (or none) than the one in force now.
@@ -318,6 +322,7 @@ class Modes(AppBase):
         self.transcript.reset()
         self.transcript.sync(model.conversation.items, model.conversation.order, set(model.conversation.items))
         self._update_log_title()
+        self._find_status()
         if self.proxy is not None:
             self._show_proxy_state()
 

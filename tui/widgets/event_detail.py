@@ -78,9 +78,9 @@ class EventDetail(ModalScreen[int | None]):
         self.indices = indices
         self.recover = recover
         self.label = label
+        """A run's label as the log shows it (`response deltas ×48`); empty for a frame."""
         self.laid_out = 0
         """Frames of the run laid out so far (a step at a time, after the first screen)."""
-        """A run's label as the log shows it (`response deltas ×48`); empty for a frame."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:

@@ -145,6 +145,10 @@ class EventLog(LineView, can_focus=True):
         """Bumped by each find and pattern: the slices of an older search stop."""
         self._searching: int | None = None
         """The ticket whose search goes on in slices, if any."""
+        self._waiting: bool | None = None
+        """The direction of the find waiting in slices for its match (None: none waits)."""
+        self._more = 0
+        """`n`/`N` pressed in that direction while it waited: the matches to move on by, once found."""
         self.selected: int | None = None
         """Journal index of the selected frame (a collapsed run: its first frame); None when following."""
         self.on_member = False
@@ -651,9 +655,10 @@ class EventLog(LineView, can_focus=True):
     # -- find -------------------------------------------------------------------------------
 
     def set_finder(self, finder: Finder | None) -> None:
-        """Highlight `finder`'s matches (None: none)."""
+        """Highlight `finder`'s matches (None: none); a search in slices of the one before ends."""
         self.finder = finder
         self._find_ticket += 1
+        self._waiting, self._more = None, 0
         self.refresh()
 
     def find(self, *, forward: bool = True) -> int | None:
@@ -666,7 +671,12 @@ class EventLog(LineView, can_focus=True):
         finder = self.finder
         if finder is None:
             return None
+        if self._waiting == forward and self._searching == self._find_ticket:
+            # `n` typed ahead while the match before it is searched for: the one after it, then.
+            self._more += 1
+            return SEARCHING
         self._find_ticket += 1
+        self._waiting, self._more = None, 0
         if self.finish_view is not None:
             self._search_later(forward)
             return SEARCHING
@@ -695,6 +705,7 @@ class EventLog(LineView, can_focus=True):
 
     def _search_later(self, forward: bool | None) -> None:
         self._searching = self._find_ticket
+        self._waiting = forward
         self.set_timer(0.001, partial(self._search_on, self._find_ticket, forward))
 
     def _search_on(self, ticket: int, forward: bool | None) -> None:
@@ -711,11 +722,16 @@ class EventLog(LineView, can_focus=True):
         if forward is not None:
             found, known = finder.find_known(self.view, self.selected, forward=forward)
             if known:
+                self._waiting, more, self._more = None, self._more, 0
                 if found is None:
                     self.post_message(self.FindMissed())
-                else:
-                    self._found(finder, found)
-                return  # `_found` counts the rest, if any
+                    return
+                self._found(finder, found)  # which counts the rest, if any
+                for left in range(more, 0, -1):
+                    if self.find(forward=forward) == SEARCHING:
+                        self._more = left - 1  # the presses after this one, once it is found
+                        break
+                return
         elif done:
             self.post_message(self.Counted())
             return
