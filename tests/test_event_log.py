@@ -835,3 +835,34 @@ def test_a_misspelt_client_event_shows_the_id_an_error_will_name() -> None:
     assert summarize_event({"type": "respose.create", "event_id": "evt_bogus"}) == "evt_bogus"
     assert summarize_event({"type": "response.create", "event_id": "my-own-7"}) == "my-own-7"
     assert summarize_event({"type": "bogus.server_event", "event_id": "event_B1"}) == ""  # the server's own id
+
+
+async def test_a_frame_key_with_nothing_selected_says_how_to_select_one() -> None:
+    """Enter, d, c, o and y while following: the footer dims them and Textual runs no dimmed
+    binding, so the key did nothing and said nothing. Each says how to select a frame; once one
+    is selected the keys act and say nothing of the kind."""
+    notices: list[str] = []
+
+    class NoticeApp(LogApp):
+        def on_event_log_notice(self, event: EventLog.Notice) -> None:
+            notices.append(event.text)
+
+    app = NoticeApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        app.feed([connecting(), received("session.updated")])
+        log = app.query_one(EventLog)
+        log.focus()
+        await pilot.press("enter", "d", "c", "o", "y")
+        await pilot.pause()
+        assert [notice.split(":")[0] for notice in notices] == [
+            "Open",
+            "Details",
+            "Cause ↔ error",
+            "Its transcript row",
+            "Copy frame",
+        ]
+        assert all(notice.endswith("no frame is selected (↑ selects the newest)") for notice in notices)
+        notices.clear()
+        await pilot.press("up", "enter")  # selected: Enter opens the frame, no such notice
+        await pilot.pause()
+        assert not any("no frame is selected" in notice for notice in notices)

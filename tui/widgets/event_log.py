@@ -258,6 +258,17 @@ class EventLog(LineView, can_focus=True):
         self._keys_follow()
         self.refresh()
 
+    def on_key(self, event: events.Key) -> None:
+        """A frame key pressed with nothing selected (following): the footer dims it, and Textual runs
+        no dimmed binding, so the key did nothing and said nothing; it says how to select a frame."""
+        if not self.view.rows or self._cursor_line is not None or self.selected is not None:
+            return
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if binding.action in self.FRAME_ACTIONS:
+                event.stop()
+                self.post_message(self.Notice(f"{binding.description}: no frame is selected (↑ selects the newest)"))
+                return
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The frame keys (`FRAME_ACTIONS`) only where they can act (see there)."""
         if action in self.FRAME_ACTIONS:
