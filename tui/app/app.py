@@ -260,9 +260,20 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 views_at=self._views_at,
                 stale_since=self._stale_since,
             )
+            if self._held_keys is not None:
+                self._held_keys.append(events.Key(event.key, event.character))
+                return  # forwarded once the bar's Enter has been handled, wherever it put the focus
             if await self._move_focus_now(event):
                 return
+            if event.key == "enter" and self._in_query_bar():
+                await super().on_event(event)
+                self._hold_keys()
+                return
         await super().on_event(event)
+
+    def _in_query_bar(self) -> bool:
+        focused = self.focused
+        return focused is not None and (self.filter_bar in focused.ancestors or self.find_bar in focused.ancestors)
 
     async def _move_focus_now(self, event: events.Key) -> bool:
         """Run a binding that moves the focus to a text input (`t`, `f`, `/`), or out of one (Esc),

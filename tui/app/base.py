@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.app import App, SystemCommand
 from textual.notifications import Notification, SeverityLevel
 
@@ -49,6 +51,10 @@ FOLDED_TOASTS = 1
 on screen fold into one more toast that counts them, so a recording with several findings does
 not stack toasts over the event log (which, with `!`, holds every one of them anyway)."""
 
+HOLD_AT_MOST = 1.0
+"""Seconds keys typed after a bar's Enter wait at most for it to be handled (see `_hold_keys`): a
+safety, never the way they are released."""
+
 REPLAY_TOAST_SECONDS = 5
 """How long a finding's or an error's toast stays in a replay (a live session's: 10 s): a replay
 plays a session's findings in seconds, and each is in the log and under `!`."""
@@ -73,6 +79,9 @@ class AppBase(App[None]):
     replay: ReplayRequest | None
     proxy: ProxyRequest | None
     proxy_url: str
+    _held_keys: list[events.Key] | None = None
+    """Keys that came after a filter's or a find's Enter, before it was handled (`_hold_keys`)."""
+    _holds = 0
     status_line: StatusLine
     transcript: Transcript
     event_log: EventLog
@@ -218,6 +227,30 @@ class AppBase(App[None]):
             del self._notices[key]
         if gone:
             self._refresh_notifications()
+
+    def _hold_keys(self) -> None:
+        """Hold the keys that follow a filter's or a find's Enter until it has been handled.
+
+        Keys reaching the app in one burst (a fast typist, `tmux send-keys`, a paste without
+        bracketed paste) were forwarded to the bar's input before its Enter was handled there, and
+        typed into it: `f` `type:error` Enter `/` `blue` filtered `type:error/blue`. Held, they go
+        where the Enter put the focus: `release_keys` runs once the bar's `Submitted` (the query
+        applied, the focus on the log) or `Refused` (the bar keeps the focus) has been handled.
+        Should neither come, they are released after :data:`HOLD_AT_MOST` seconds all the same."""
+        self._held_keys = []
+        self._holds += 1
+        self.set_timer(HOLD_AT_MOST, partial(self._release_hold, self._holds))
+
+    def _release_hold(self, hold: int) -> None:
+        if hold == self._holds:
+            self.release_keys()
+
+    def release_keys(self) -> None:
+        """Hand the held keys (`_hold_keys`) to the app again, in order."""
+        held, self._held_keys = self._held_keys, None
+        for key in held or ():
+            key.set_sender(self)
+            self.post_message(key)
 
     def _back_to_log(self) -> None:
         """The focus to the log at once, on the app's turn: `focus()` waits behind the keys already

@@ -73,6 +73,11 @@ class LogControls(AppBase):
     @on(QueryBar.Submitted)
     def _bar_submitted(self, event: QueryBar.Submitted) -> None:
         self.submit_bar(event.bar, event.text)
+        self.release_keys()  # typed after its Enter: they go where the focus is now
+
+    @on(QueryBar.Refused)
+    def _bar_refused(self) -> None:
+        self.release_keys()  # typed after its Enter: into the bar, which kept the focus
 
     def submit_bar(self, bar: QueryBar, text: str) -> None:
         """Apply a filter or a find the user submitted (`text`, valid), and go back to the log."""

@@ -67,6 +67,13 @@ class QueryBar(Vertical):
             """The bar that sent the message."""
             return self.bar
 
+    class Refused(Message):
+        """The user pressed Enter on a malformed query: the bar says why and keeps the focus."""
+
+        def __init__(self, bar: QueryBar) -> None:
+            self.bar = bar
+            super().__init__()
+
     class Left(Message):
         """The user pressed Escape in the bar."""
 
@@ -157,6 +164,7 @@ class QueryBar(Vertical):
         problem = self.validate(event.value) if event.value.strip() else None
         if problem is not None:
             self.set_status(problem, error=True)
+            self.post_message(self.Refused(self))
             return
         self.post_message(self.Submitted(self, event.value.strip()))
 
