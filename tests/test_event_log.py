@@ -43,6 +43,17 @@ class LogApp(App[None]):
         self.query_one(EventLog).frames_added()
 
 
+class NoticeApp(LogApp):
+    """A LogApp that keeps what the log tells the user (`EventLog.Notice`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notices: list[str] = []
+
+    def on_event_log_notice(self, event: EventLog.Notice) -> None:
+        self.notices.append(event.text)
+
+
 class BorderedLogApp(LogApp):
     """The pane with the border the app gives it (its subtitle is drawn on the border)."""
 
@@ -515,13 +526,8 @@ async def test_a_jump_brings_the_frame_to_the_middle_of_the_pane_with_what_came_
 async def test_n_and_shift_n_without_a_find_both_say_to_press_slash_first() -> None:
     """`N` (and the palette's 'log: find previous') with no find did nothing at all, where `n` said
     what to do."""
-    notices: list[str] = []
-
-    class NoticeApp(LogApp):
-        def on_event_log_notice(self, event: EventLog.Notice) -> None:
-            notices.append(event.text)
-
     app = NoticeApp()
+    notices = app.notices
     async with app.run_test(size=(120, 20)) as pilot:
         app.feed([connecting(), received("session.updated")])
         log = app.query_one(EventLog)
@@ -534,13 +540,8 @@ async def test_n_and_shift_n_without_a_find_both_say_to_press_slash_first() -> N
 async def test_o_on_a_response_that_ended_with_no_item_does_not_say_yet() -> None:
     """`o` on a failed response.done that output nothing said '… has output no conversation item
     (yet)': it is over, nothing is coming."""
-    notices: list[str] = []
-
-    class NoticeApp(LogApp):
-        def on_event_log_notice(self, event: EventLog.Notice) -> None:
-            notices.append(event.text)
-
     app = NoticeApp()
+    notices = app.notices
     async with app.run_test(size=(120, 20)) as pilot:
         started = received("response.created", response={"id": "resp_1", "status": "in_progress", "output": []})
         done = received("response.done", response={"id": "resp_1", "status": "failed", "output": []})
@@ -604,13 +605,8 @@ def test_an_audio_frame_whose_payload_left_memory_still_says_its_length() -> Non
 async def test_c_to_a_cause_before_a_clear_says_so_not_hidden_by_the_filter() -> None:
     """After ctrl+l, `c` from an error to a cause before the clear said 'hidden by the filter', with
     no filter in force."""
-    notices: list[str] = []
-
-    class NoticeApp(LogApp):
-        def on_event_log_notice(self, event: EventLog.Notice) -> None:
-            notices.append(event.text)
-
     app = NoticeApp()
+    notices = app.notices
     async with app.run_test(size=(120, 20)) as pilot:
         log = app.query_one(EventLog)
         cancel = sent("response.cancel")
@@ -841,13 +837,8 @@ async def test_a_frame_key_with_nothing_selected_says_how_to_select_one() -> Non
     """Enter, d, c, o and y while following: the footer dims them and Textual runs no dimmed
     binding, so the key did nothing and said nothing. Each says how to select a frame; once one
     is selected the keys act and say nothing of the kind."""
-    notices: list[str] = []
-
-    class NoticeApp(LogApp):
-        def on_event_log_notice(self, event: EventLog.Notice) -> None:
-            notices.append(event.text)
-
     app = NoticeApp()
+    notices = app.notices
     async with app.run_test(size=(120, 20)) as pilot:
         app.feed([connecting(), received("session.updated")])
         log = app.query_one(EventLog)

@@ -7,9 +7,13 @@ searched tell it, and its count follows once every frame is searched.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from textual.pilot import Pilot
 
 from tests.app_helpers import wait_for
 from tests.journal_helpers import received
@@ -44,6 +48,17 @@ def one_step_a_slice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(log_controls, "FIND_SLICE_SECONDS", 0.0)
 
 
+@asynccontextmanager
+async def long_session() -> AsyncIterator[tuple[RtApp, Pilot[None]]]:
+    """The app (140×40) showing `long_journal`, the log focused."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.event_log.focus()
+        yield app, pilot
+
+
 def status(app: RtApp) -> str:
     return str(app.find_bar.query_one(".query-bar--status").render())
 
@@ -52,10 +67,7 @@ def status(app: RtApp) -> str:
 async def test_a_find_over_a_long_session_selects_its_first_match_between_screen_updates(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = RtApp(Settings(playback=False, capture=False), connect=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
+    async with long_session() as (app, pilot):
         slices: list[int] = []
         search_on = app.event_log._search_on
 
@@ -64,7 +76,6 @@ async def test_a_find_over_a_long_session_selects_its_first_match_between_screen
             search_on(ticket, forward)
 
         monkeypatch.setattr(app.event_log, "_search_on", counting)
-        app.event_log.focus()
         app._find("kitchen")  # the find bar's Enter
         finder = app.event_log.finder
         assert finder is not None and not finder.searched(app.log_view)
@@ -79,11 +90,7 @@ async def test_a_find_over_a_long_session_selects_its_first_match_between_screen
 
 @pytest.mark.usefixtures("one_step_a_slice")
 async def test_a_find_that_ends_without_a_match_says_so_in_its_bar() -> None:
-    app = RtApp(Settings(playback=False, capture=False), connect=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        app.event_log.focus()
+    async with long_session() as (app, pilot):
         app._find("zebra")  # the find bar's Enter
         assert status(app).startswith("searching")
         await wait_for(pilot, lambda: "is not in the 60,000 frames shown" in status(app), 20, "the miss")
@@ -92,11 +99,7 @@ async def test_a_find_that_ends_without_a_match_says_so_in_its_bar() -> None:
 
 @pytest.mark.usefixtures("one_step_a_slice")
 async def test_a_new_find_stops_the_slices_of_the_one_before() -> None:
-    app = RtApp(Settings(playback=False, capture=False), connect=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        app.event_log.focus()
+    async with long_session() as (app, pilot):
         app._find("zebra")
         app._find("kitchen")
         await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 20, "the second find's match")
@@ -154,10 +157,7 @@ async def test_a_find_on_a_filters_first_screen_waits_for_its_whole_view_without
     monkeypatch.setattr(log_controls, "FIRST_SCREEN_SECONDS", 0.0)  # a first screen of the newest frames only
     monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 2_000)
     monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
-    app = RtApp(Settings(playback=False, capture=False), connect=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
+    async with long_session() as (app, pilot):
         app.apply_filter("transcript~kitch")  # a JSON path: built in slices
         assert app._building is not None and app.log_view.shown == 0
         app._find("kitchen")
@@ -177,11 +177,7 @@ def slow_build(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_filter_change_under_a_find_never_says_no_match_while_the_view_is_built() -> None:
     """Review round 21: while a filter's whole view was built under a find, the bar counted the
     first screen's frames and said the word was missing (it is in the view being built)."""
-    app = RtApp(Settings(playback=False, capture=False), connect=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        app.event_log.focus()
+    async with long_session() as (app, pilot):
         app._find("kitchen")
         await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 20, "count")
         app.apply_filter("transcript~kitch | type:rate_limits.updated")  # JSON path: no candidates, sliced
@@ -196,11 +192,7 @@ async def test_filter_change_under_a_find_never_says_no_match_while_the_view_is_
 async def test_backward_find_on_a_first_screen_then_a_clear() -> None:
     """N on a filter's first screen waits for the whole view; a clear meanwhile must end the wait
     with a status (no search left looping, no stale 'searching')."""
-    app = RtApp(Settings(playback=False, capture=False), connect=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        app.event_log.focus()
+    async with long_session() as (app, pilot):
         app._find("kitchen")
         await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 20, "count")
         app.apply_filter("transcript~kitch | type:rate_limits.updated")
@@ -220,11 +212,7 @@ async def test_n_typed_during_the_first_search_is_not_lost(monkeypatch: pytest.M
     from the same place (match 1), where a find in one go went on to match 2."""
     monkeypatch.setattr(event_log, "FIND_SLICE_SECONDS", 0.0)
     monkeypatch.setattr(log_controls, "FIND_SLICE_SECONDS", 0.0)
-    app = RtApp(Settings(playback=False, capture=False), connect=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        app.event_log.focus()
+    async with long_session() as (app, pilot):
         app._find("kitchen")  # Enter in the find bar
         app.event_log.action_find_next()  # `n`, on the same turn: typed ahead
         await wait_for(pilot, lambda: "of 2" in status(app), 20, "count")
