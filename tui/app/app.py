@@ -272,8 +272,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         await super().on_event(event)
 
     def _in_query_bar(self) -> bool:
-        focused = self.focused
-        return focused is not None and (self.filter_bar in focused.ancestors or self.find_bar in focused.ancestors)
+        """Whether the focus is in the filter's or the find's input (whose Enter `_hold_keys` waits for)."""
+        return self.focused is not None and self.focused in (self.filter_bar.input, self.find_bar.input)
 
     async def _move_focus_now(self, event: events.Key) -> bool:
         """Run a binding that moves the focus to a text input (`t`, `f`, `/`), or out of one (Esc),
