@@ -217,3 +217,20 @@ async def test_n_typed_during_the_first_search_is_not_lost(monkeypatch: pytest.M
         app.event_log.action_find_next()  # `n`, on the same turn: typed ahead
         await wait_for(pilot, lambda: "of 2" in status(app), 20, "count")
         assert app.event_log.selected == WORD_AT[1], (app.event_log.selected, status(app))
+
+
+@pytest.mark.usefixtures("one_step_a_slice")
+@pytest.mark.parametrize(
+    ("keys", "match"),
+    [("n", 1), ("nN", 0), ("N", 1), ("nn", 0), ("nNN", 1), ("NNn", 1)],
+)
+async def test_n_and_shift_n_typed_ahead_add_up_in_order(keys: str, match: int) -> None:
+    """Review round 21: `n` and `N` typed while the first match was searched for, mixed, lost the
+    ones before a change of direction (Enter n N went to match 2). They move on from the match
+    found, in the order typed: over two matches, Enter n N is match 1 again."""
+    async with long_session() as (app, pilot):
+        app._find("kitchen")  # Enter: match 1, once found
+        for key in keys:
+            app.event_log.find(forward=key == "n")
+        await wait_for(pilot, lambda: "of 2" in status(app), 20, "the count")
+        assert app.event_log.selected == WORD_AT[match]

@@ -319,3 +319,23 @@ async def test_moves_on_a_filters_first_screen_do_not_wait_for_its_whole_view(mo
         app.apply_filter("response.id:resp_*")
         log.action_move(-(app.log_view.line_count + 5))  # past the first screen's top: the whole view
         assert app._building is None
+
+
+async def test_a_move_from_a_selection_held_for_the_whole_view_starts_from_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review round 21: ↑ on a filter's first screen, with the selected frame older than that screen
+    (held for the whole view), jumped to the first screen's newest line."""
+    monkeypatch.setattr(log_controls, "FIRST_SCREEN_SECONDS", 0.0)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 50)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)):
+        app.ingest(long_journal())
+        log = app.event_log
+        log.focus()
+        assert log.select_frame(100)  # a response.created (every 20th frame) at the journal's start
+        app.apply_filter("response.id~resp")  # a JSON path: its whole view is built in slices
+        assert log.finish_view is not None and log.selected == 100  # held for the whole view
+        log.action_move(-1)
+        assert log.selected == 80  # the match above it
+        log.action_move(1)
+        assert log.selected == 100

@@ -148,7 +148,8 @@ class EventLog(LineView, can_focus=True):
         self._waiting: bool | None = None
         """The direction of the find waiting in slices for its match (None: none waits)."""
         self._more = 0
-        """`n`/`N` pressed in that direction while it waited: the matches to move on by, once found."""
+        """`n`/`N` pressed while it waited, as one count: the matches to move on by once it is found,
+        in its direction (negative: back)."""
         self.selected: int | None = None
         """Journal index of the selected frame (a collapsed run: its first frame); None when following."""
         self.on_member = False
@@ -491,9 +492,10 @@ class EventLog(LineView, can_focus=True):
     def action_move(self, delta: int) -> None:
         """Move the selection; the first move from following starts at the last line. On a filter's
         first screen a move that stays on it does not wait for the whole view (the selection is a
-        frame, kept when the whole view comes); one past its top builds the whole view first."""
-        if self.finish_view is not None and self._move_target(delta) < 0:
-            self.settle()
+        frame, kept when the whole view comes); one past its top, or from a selected frame older
+        than the first screen (held for the whole view), builds the whole view first."""
+        if self.finish_view is not None and (self._move_target(delta) < 0 or self._held()):
+            self.settle()  # past the first screen's top, or from a frame older than it
         count = self.view.line_count
         if not count:
             return
@@ -682,9 +684,9 @@ class EventLog(LineView, can_focus=True):
         finder = self.finder
         if finder is None:
             return None
-        if self._waiting == forward and self._searching == self._find_ticket:
-            # `n` typed ahead while the match before it is searched for: the one after it, then.
-            self._more += 1
+        if self._waiting is not None and self._searching == self._find_ticket:
+            # `n` or `N` typed ahead while a match is searched for: moves on from it, once found.
+            self._more += 1 if forward == self._waiting else -1
             return SEARCHING
         self._find_ticket += 1
         self._waiting, self._more = None, 0
@@ -738,8 +740,9 @@ class EventLog(LineView, can_focus=True):
                     self.post_message(self.FindMissed())
                     return
                 self._found(finder, found)  # which counts the rest, if any
-                for left in range(more, 0, -1):
-                    if self.find(forward=forward) == SEARCHING:
+                onward = forward if more >= 0 else not forward
+                for left in range(abs(more), 0, -1):
+                    if self.find(forward=onward) == SEARCHING:
                         self._more = left - 1  # the presses after this one, once it is found
                         break
                 return
