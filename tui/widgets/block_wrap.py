@@ -48,6 +48,16 @@ _NOT_SPACE = re.compile(r"\S")
 """Not whitespace, as `divide_line`'s words see it (`\\S`: `\\s` is the characters `str.isspace` takes)."""
 
 
+def wrapped_rows(text: str, width: int) -> int | None:
+    """How many lines Rich wraps a plain `Text(text)` to at `width` (when `wraps_by_paragraph`: its
+    paragraphs folded by `divide_line`, one line each at least), counted without rendering it; None
+    with a tab in it (expanded before wrapping) or without `divide_line`. The oracle, Rich's own
+    render, is tests/test_transcript_incremental.py."""
+    if divide_line is None or "\t" in text:
+        return None
+    return sum(len(divide_line(paragraph, width)) + 1 for paragraph in text.split("\n"))
+
+
 def wraps_by_paragraph(options: ConsoleOptions) -> bool:
     """Whether Rich renders a plain `Text` with `options` as `divide_line` wraps its paragraphs, line by
     line: folding long words, no justification that pads lines, no height that crops or pads."""

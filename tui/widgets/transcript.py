@@ -35,7 +35,7 @@ from tui.conversation import Item, Origin, TextState
 from tui.conversation.export import OUT_OF_BAND
 from tui.protocol import printable
 
-from .block_wrap import LastParagraph, last_paragraph, regrow, worth_regrowing, wraps_by_paragraph
+from .block_wrap import LastParagraph, last_paragraph, regrow, worth_regrowing, wrapped_rows, wraps_by_paragraph
 from .palette import themed
 from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height
 
@@ -398,13 +398,31 @@ class Transcript(LineView, can_focus=True):
         for item_id in self._order:
             height = known.get(item_id)
             if height is None or height[0] != width:
-                heights.append(len(self._store(item_id, self._render_block(self._items[item_id], width)).strips))
+                heights.append(self._rows_at(item_id, width))
             else:
                 heights.append(height[1])
         self._heights = heights
         self._offsets = list(accumulate(heights, initial=0))[:-1]
         self._positions = {item_id: position for position, item_id in enumerate(self._order)}
         return set_virtual_height(self, sum(heights) if self._order else self._hint_height())
+
+    def _rows_at(self, item_id: str, width: int) -> int:
+        """A block's rows at `width`: counted from its text where Rich's wrap can be (`wrapped_rows`),
+        the block itself rendered only when it is shown (`_block`); else rendered now. A resize of
+        an hour's transcript wrapped its 900 blocks with Rich, twice, and held the screen a second."""
+        item = self._items[item_id]
+        head, body = render_parts(item, buffer_audio=self._buffer_audio, dark=self.app.current_theme.dark)
+        rows = None
+        # Assembled with a body, the text wraps as the options say; a head alone, as it says itself.
+        if wraps_by_paragraph(self.app.console.options.update_width(width)) and (
+            body is not None
+            or (head.justify in (None, "default") and head.overflow in (None, "fold") and not head.no_wrap)
+        ):
+            rows = wrapped_rows(head.plain if body is None else f"{head.plain}\n{body.plain}", width)
+        if rows is None:
+            return len(self._store(item_id, self._render_block(item, width)).strips)
+        self._block_heights[item_id] = (width, rows + 1)  # and the blank row after it
+        return rows + 1
 
     def _relayout_from(self, position: int) -> bool:
         """`_relayout` when only heights changed, none above row `position`: the rows from there
@@ -436,9 +454,18 @@ class Transcript(LineView, can_focus=True):
         block = self._blocks.get(item_id)
         width = self._text_width()
         if block is None or block.width != width:
-            return self._store(item_id, self._render_block(self._items[item_id], width))
+            counted = self._block_heights.get(item_id)
+            block = self._store(item_id, self._render_block(self._items[item_id], width))
+            if counted is not None and counted[0] == width and counted[1] != len(block.strips):
+                # Rendered otherwise than counted (`_rows_at`; never seen): the offsets follow it.
+                self.call_after_refresh(self._heights_corrected)
+            return block
         self._blocks.move_to_end(item_id)
         return block
+
+    def _heights_corrected(self) -> None:
+        self._relayout()
+        self.refresh()
 
     def _store(self, item_id: str, block: _Block) -> _Block:
         """Keep a freshly rendered block (and its height), dropping the least recently shown."""
@@ -540,8 +567,8 @@ class Transcript(LineView, can_focus=True):
         return strip
 
     def on_resize(self) -> None:
-        """A new width wraps every block again (lazily, as lines are asked for); a view following
-        the end still shows it."""
+        """A new width: every block's rows are counted again from its text (`_rows_at`), and a block
+        is wrapped again only when it is shown; a view following the end still shows it."""
         settled = self._relayout() if self._order else set_virtual_height(self, self._hint_height())
         if self._following and self._order:
             self._scroll_to_end(immediate=settled)
