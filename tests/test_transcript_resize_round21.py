@@ -8,15 +8,17 @@ is shown. The count must be exactly Rich's, or rows would overlap: both oracles 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 
+from tests.app_helpers import wait_for
 from tests.journal_helpers import received
 from tests.test_transcript import TranscriptApp, history
 from tui.widgets.block_wrap import wrapped_rows
-from tui.widgets.transcript import Transcript
+from tui.widgets.transcript import NEAR_ROWS, Transcript
 
 PIECES = ["a", "bb", "ccc ", " ", "  ", "\n", "日本語", "é", "🙂", "x" * 30, "-", "word "]
 
@@ -44,15 +46,27 @@ def varied(turns: int) -> list[object]:
     return envs
 
 
-async def test_a_resize_wraps_only_the_blocks_shown_and_counts_the_rest_right() -> None:
+async def test_a_resize_wraps_only_the_blocks_shown_and_counts_the_rest_right(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     app = TranscriptApp()
     async with app.run_test(size=(100, 30)) as pilot:
         transcript = app.query_one(Transcript)
         app.feed(varied(300))
         await pilot.pause()
+        counted_at_resize = 0
+        rows_at = transcript._rows_at
+
+        def counting_rows_at(item_id: str, width: int) -> int:
+            nonlocal counted_at_resize
+            counted_at_resize += transcript._resizing  # counted by the resize itself, not its slices
+            return rows_at(item_id, width)
+
+        monkeypatch.setattr(transcript, "_rows_at", counting_rows_at)
         before = transcript.renders
         await pilot.resize_terminal(63, 30)
-        await pilot.pause()
+        await wait_for(pilot, lambda: not transcript._estimated, 10, "every row counted")
+        assert 0 < counted_at_resize <= 2 * NEAR_ROWS  # the rows near the view (once or twice); the rest in slices
         assert transcript.renders - before < 40  # the blocks on screen (and a tab's), not 600+
         width = transcript._text_width()
         counted = dict(transcript._block_heights)
@@ -60,3 +74,18 @@ async def test_a_resize_wraps_only_the_blocks_shown_and_counts_the_rest_right() 
             rendered = transcript._render_block(transcript._items[item_id], width)
             assert counted[item_id] == (width, len(rendered.strips)), item_id
         assert transcript._offsets[-1] + transcript._heights[-1] == transcript.virtual_size.height
+        assert transcript.scroll_offset.y == transcript.max_scroll_y  # following: the end shown
+
+
+async def test_a_row_in_view_stays_in_view_while_the_rest_is_counted() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        transcript = app.query_one(Transcript)
+        app.feed(varied(300))
+        await pilot.pause()
+        assert transcript.select_item("a150")
+        await pilot.pause()
+        await pilot.resize_terminal(50, 30)
+        await wait_for(pilot, lambda: not transcript._estimated, 10, "every row counted")
+        top = transcript._offsets[transcript._positions["a150"]]
+        assert transcript.scroll_offset.y <= top < transcript.scroll_offset.y + transcript.size.height

@@ -44,6 +44,12 @@ _COMPONENTS = ("transcript--cursor", "transcript--muted")
 
 MAX_REFRESH_HZ = 15
 """A streaming reply repaints at most this often (deltas arriving in between coalesce)."""
+NEAR_ROWS = 60
+"""Rows a resize counts at once around the view (a screen holds fewer: every row is two lines at
+least); the others are estimated, and counted in slices of `COUNT_SLICE_SECONDS`."""
+
+COUNT_SLICE_SECONDS = 0.01
+
 CACHED_BLOCKS = 48
 """Items whose rendered lines are kept (least recently shown dropped first): several screens' worth.
 A block is a dozen Strips, each with caches of its own: keeping all of an hour's would make every
@@ -195,6 +201,10 @@ class Transcript(LineView, can_focus=True):
         """Rendered blocks, most recently shown last, at most `CACHED_BLOCKS`."""
         self._block_heights: dict[str, tuple[int, int]] = {}
         """Every item's (width, height) as last rendered: the layout needs no rendered lines."""
+        self._estimated: set[str] = set()
+        """Items whose height at the width is estimated after a resize, until counted (`_count_slice`)."""
+        self._resizing = False
+        self._counting = False
         self._dirty: set[str] = set()
         self._reordered = False
         self._more_below = False
@@ -395,16 +405,67 @@ class Transcript(LineView, can_focus=True):
         width = self._text_width()
         known = self._block_heights
         heights = []
-        for item_id in self._order:
+        near = self._near_view() if self._resizing else range(len(self._order))
+        for position, item_id in enumerate(self._order):
             height = known.get(item_id)
             if height is None or height[0] != width:
-                heights.append(self._rows_at(item_id, width))
+                if height is not None and position not in near:
+                    # Off screen after a resize: estimated from its rows at the old width now,
+                    # counted in slices later (`_count_slice`); an hour's count held the screen.
+                    rows = max(2, -(-(height[1] - 1) * height[0] // width) + 1)
+                    known[item_id] = (width, rows)
+                    self._estimated.add(item_id)
+                    heights.append(rows)
+                else:
+                    heights.append(self._rows_at(item_id, width))
             else:
                 heights.append(height[1])
         self._heights = heights
         self._offsets = list(accumulate(heights, initial=0))[:-1]
         self._positions = {item_id: position for position, item_id in enumerate(self._order)}
         return set_virtual_height(self, sum(heights) if self._order else self._hint_height())
+
+    def _near_view(self) -> range:
+        """The rows a resize counts at once: around the top of the view (by the layout before it),
+        or the last ones while the view follows the end; the others are estimated."""
+        count = len(self._order)
+        if self._following or not self._offsets:
+            return range(max(0, count - NEAR_ROWS), count)
+        top = max(0, bisect_right(self._offsets, self.scroll_offset.y) - 1)
+        return range(max(0, top - 8), top + NEAR_ROWS)
+
+    def _count_slice(self) -> None:
+        """Count the rows of estimated blocks for `COUNT_SLICE_SECONDS`, then lay out again with the
+        row at the view's top kept in place (or the end shown, when following)."""
+        self._counting = False
+        if not self._estimated or not self.is_mounted:
+            return
+        width = self._text_width()
+        deadline = time.perf_counter() + COUNT_SLICE_SECONDS
+        while self._estimated and time.perf_counter() < deadline:
+            item_id = self._estimated.pop()
+            if item_id in self._items and self._block_heights.get(item_id, (0, 0))[0] == width:
+                self._rows_at(item_id, width)
+        self._relayout_in_place()
+        self.refresh()
+        self._count_later()
+
+    def _relayout_in_place(self) -> None:
+        """`_relayout`, the row at the view's top kept where it is on screen (the end shown, when
+        following): rows above it that change height (a new width, a count) do not move the view."""
+        offsets, y = self._offsets, self.scroll_offset.y
+        top = max(0, bisect_right(offsets, y) - 1) if offsets else 0
+        into = y - offsets[top] if offsets else 0
+        settled = self._relayout()
+        if self._following:
+            self._scroll_to_end(immediate=settled)
+        elif top < len(self._offsets):
+            self.scroll_to(y=self._offsets[top] + min(into, self._heights[top] - 1), animate=False, immediate=settled)
+
+    def _count_later(self) -> None:
+        if self._estimated and not self._counting:
+            self._counting = True
+            self.set_timer(0.001, self._count_slice)
 
     def _rows_at(self, item_id: str, width: int) -> int:
         """A block's rows at `width`: counted from its text where Rich's wrap can be (`wrapped_rows`),
@@ -422,6 +483,7 @@ class Transcript(LineView, can_focus=True):
         if rows is None:
             return len(self._store(item_id, self._render_block(item, width)).strips)
         self._block_heights[item_id] = (width, rows + 1)  # and the blank row after it
+        self._estimated.discard(item_id)
         return rows + 1
 
     def _relayout_from(self, position: int) -> bool:
@@ -475,6 +537,7 @@ class Transcript(LineView, can_focus=True):
         if len(blocks) > CACHED_BLOCKS:
             blocks.popitem(last=False)
         self._block_heights[item_id] = (block.width, len(block.strips))
+        self._estimated.discard(item_id)
         return block
 
     def _render_block(self, item: Item, width: int) -> _Block:
@@ -567,11 +630,20 @@ class Transcript(LineView, can_focus=True):
         return strip
 
     def on_resize(self) -> None:
-        """A new width: every block's rows are counted again from its text (`_rows_at`), and a block
-        is wrapped again only when it is shown; a view following the end still shows it."""
-        settled = self._relayout() if self._order else set_virtual_height(self, self._hint_height())
-        if self._following and self._order:
-            self._scroll_to_end(immediate=settled)
+        """A new width: the rows near the view are counted again from their text (`_rows_at`), the
+        others estimated and counted in slices after (`_count_slice`); a block is wrapped again only
+        when it is shown. The row at the view's top stays there; a view following the end still
+        shows it."""
+        if not self._order:
+            set_virtual_height(self, self._hint_height())
+            self.refresh()
+            return
+        self._resizing = True
+        try:
+            self._relayout_in_place()
+        finally:
+            self._resizing = False
+        self._count_later()
         self.refresh()
 
     def notify_style_update(self) -> None:
