@@ -339,3 +339,22 @@ async def test_a_move_from_a_selection_held_for_the_whole_view_starts_from_it(mo
         assert log.selected == 80  # the match above it
         log.action_move(1)
         assert log.selected == 100
+
+
+async def test_undo_clear_shows_the_newest_frames_at_once_and_the_rest_in_slices() -> None:
+    """Review round 21: the palette's "log: undo clear" rebuilt an hour's view in one go (a quarter
+    of a second, the screen held). It comes back as a filter does; the filter in force applies."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        app.action_clear_log()
+        app.ingest(long_journal(2))
+        app.unclear_log()
+        assert app._building is not None and app.log_view.shown < 60_000  # the first screen
+        await built(pilot, app)
+        assert app.log_view.shown == 60_040 and app.log_view.floor == 0
+        app.apply_filter("type:response.created")
+        app.action_clear_log()
+        app.unclear_log()
+        await built(pilot, app)
+        assert app.log_view.shown == 3_002 and app.filter_bar.active == "type:response.created"

@@ -54,10 +54,12 @@ class LogControls(AppBase):
             self.say("the log shows every frame already: nothing was cleared")
             return
         hidden = self.log_view.floor
-        self._building = None  # the view shown is rebuilt whole, from the journal's start
+        self._building = None  # the view shown is rebuilt, from the journal's start
         self.event_log.finish_view = None
-        self.log_view.unclear()
-        self.event_log.rebuilt()
+        # As a filter is shown: its newest frames at once, the rest in slices (an hour's frames
+        # rebuilt in one go held the screen a quarter of a second). The views derived start at 0.
+        self.log_view.floor = 0
+        self._show_filtered(self.log_view.query or Query("", self.journal, self.links))
         self._update_log_title()
         self._find_status()
         self.say(f"{counted(hidden, 'frame')} from before the clear shown again", title="Log")
