@@ -358,3 +358,28 @@ async def test_undo_clear_shows_the_newest_frames_at_once_and_the_rest_in_slices
         app.unclear_log()
         await built(pilot, app)
         assert app.log_view.shown == 3_002 and app.filter_bar.active == "type:response.created"
+
+
+async def test_a_row_selected_on_a_first_screen_keeps_its_place_when_the_whole_view_comes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review round 21: ↑ ↑ ↑ on a filter's first screen, then its whole view came: the selected row
+    moved on screen (row 30 to 28), the view re-centred on it. It stays where it was."""
+    monkeypatch.setattr(log_controls, "FIRST_SCREEN_SECONDS", 0.0)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 500)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        log = app.event_log
+        log.focus()
+        app.apply_filter("transcript~kitch | response.id~resp")  # JSON paths: built in slices
+        for _ in range(3):
+            log.action_move(-1)
+        assert log.finish_view is not None and log.cursor_line is not None
+        await pilot.pause()
+        selected, row = log.selected, log.cursor_line - log.scroll_offset.y
+        await built(pilot, app)
+        assert log.selected == selected and log.cursor_line is not None
+        assert log.cursor_line - log.scroll_offset.y == row

@@ -199,18 +199,23 @@ class EventLog(LineView, can_focus=True):
         when no frame comes after the switch.
 
         `finish`: `view` is a filter's first screen, and this builds the whole view (see
-        `finish_view`); a selected frame older than the first screen is kept for the whole view."""
+        `finish_view`); a selected frame older than the first screen is kept for the whole view.
+        A selected frame on screen keeps its place on screen (a first screen's whole view coming,
+        a filter refined), as far as the new view's lines allow."""
         view.catch_up()
+        cursor, top = self._cursor_line, self.scroll_offset.y
+        on_screen = keep_selection and cursor is not None and top <= cursor < top + self.size.height
         self.view = view
         self.finish_view = finish
         if not keep_selection:
             self.selected = None
             self.tail = True
-        self.rebuilt()
+        self.rebuilt(screen_row=cursor - top if on_screen and cursor is not None else None)
 
-    def rebuilt(self) -> None:
+    def rebuilt(self, *, screen_row: int | None = None) -> None:
         """The view's rows were rebuilt (a new filter, a clear): keep the selection on its frame, and
-        that frame on screen (the rows before it changed, so its line did)."""
+        that frame on screen (the rows before it changed, so its line did): on `screen_row` (where
+        it was), else in the middle."""
         self._cache.clear()
         self._digests.clear()
         self.unseen = 0
@@ -221,7 +226,9 @@ class EventLog(LineView, can_focus=True):
             self.on_member = False
             self.tail = self.selected is None
         self._layout_changed()
-        if self._cursor_line is not None and not self.tail:
+        if self._cursor_line is not None and not self.tail and screen_row is not None:
+            self.scroll_to(y=max(0, self._cursor_line - screen_row), animate=False, immediate=True, force=True)
+        elif self._cursor_line is not None and not self.tail:
             self._scroll_to_line(self._cursor_line, center=True)
         elif self.selected is not None and not self.tail:
             # Held for the whole view, older than every row of the first screen: its top is nearest.
