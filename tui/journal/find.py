@@ -55,12 +55,6 @@ class Finder:
         pattern = self.pattern
         probe_newest(len(journal), lambda index: pattern.search(journal.search_text(index)), lambda: pattern.problem)
 
-    def matches(self, view: LogView, index: int) -> bool:
-        """Whether journal frame `index` holds the pattern."""
-        if self.pattern.problem is not None:
-            return False  # spent: its text need not even be read
-        return self.pattern.search(view.journal.search_text(index))
-
     def find(self, view: LogView, after: int | None, *, forward: bool = True) -> int | None:
         """The journal index of the next (or previous) shown frame holding the pattern.
 

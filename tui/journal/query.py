@@ -364,19 +364,14 @@ class Query:
             node.rest_part = rest[0] if len(rest) == 1 else (lambda frame: all(test(frame) for test in rest))
         if not node.pure:
             # A frame must pass every term: any term's candidates will do; the fewest are asked.
-            narrowing = [part for part in map(self._candidates_of, self._pure_first(terms)) if part is not None]
+            # The pure terms are asked of the types together (`pure_part`), the others each.
+            parts = [self._candidates_of(term) for term in terms if not term.pure]
+            if node.pure_part is not None:
+                parts.append(_pure_candidates(self._journal, node.pure_part))
+            narrowing = [part for part in parts if part is not None]
             if narrowing:
                 node.candidates = lambda start, end: _fewest(part(start, end) for part in narrowing)
         return node
-
-    def _pure_first(self, terms: list[_Node]) -> list[_Node]:
-        """The terms of an AND, its pure ones as one (their types are asked together)."""
-        pure = [term for term in terms if term.pure]
-        if len(pure) < 2:
-            return terms
-        tests = [term.test for term in pure]
-        joined = _Node(lambda frame: all(test(frame) for test in tests), 0, True)
-        return [joined, *(term for term in terms if not term.pure)]
 
     def _candidates_of(self, node: _Node) -> Candidates | None:
         """Where the frames that may pass `node` are (its own, or those of the types it passes)."""
@@ -617,7 +612,7 @@ class Query:
             linked = links
 
             def candidates(start: int, end: int) -> list[int] | None:
-                return _union([[i for i in (*linked.cause_of, *linked.effects_of) if start <= i < end]])
+                return sorted({i for i in (*linked.cause_of, *linked.effects_of) if start <= i < end})
 
             node.candidates = candidates
         return _negate_if(op, node)

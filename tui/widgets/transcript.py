@@ -526,7 +526,7 @@ class Transcript(LineView, can_focus=True):
         return block
 
     def _heights_corrected(self) -> None:
-        self._relayout()
+        self._relayout_in_place()
         self.refresh()
 
     def _store(self, item_id: str, block: _Block) -> _Block:
