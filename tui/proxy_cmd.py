@@ -185,11 +185,19 @@ class FramePrinter:
         return sink
 
     def _findings(self, model: SessionModel, number: int) -> None:
-        if model.linter is None:
+        """Each new finding on stderr; and one the linter amended since it was written (the server's
+        answer it foretold has come), again in its new words, marked `(updated)`: a line written
+        cannot be taken back, and the amended one is what names the server's answer. Its frames
+        start with the same frame as the line it replaces."""
+        linter = model.linter
+        if linter is None:
             return
         from tui.lint import format_finding
 
-        for finding in model.linter.take_changes():
+        # Amendments first: they concern frames before the one that brought them, as their lines came.
+        for finding in linter.take_amended():
+            self.err.write(f"[conn {number}] (updated) {format_finding(finding, model.journal)}\n")
+        for finding in linter.take_changes():
             self.err.write(f"[conn {number}] {format_finding(finding, model.journal)}\n")
 
     def close(self) -> None:

@@ -60,6 +60,9 @@ class Linter:
         """Findings by journal index of each frame they concern (a finding blames its first frame: the
         log's badges mark only those)."""
         self._new: list[Finding] = []
+        self._amended: dict[int, tuple[Finding, Finding]] = {}
+        """id(latest) → (the version handed out by `take_changes`, its latest replacement), for
+        `take_amended`; keyed by the latest so a second amendment finds its entry at once."""
         self._error_frames: set[int] = set()
         self.ctx = Context(journal, self._add, facts, self._replace)
         self.ctx.by_frame = self.by_frame
@@ -117,9 +120,25 @@ class Linter:
         self._input.unanswered(None)
 
     def take_changes(self) -> list[Finding]:
-        """Findings made since the last call."""
+        """Findings made since the last call (each in its latest words: one amended before it was
+        taken comes once, amended). A finding is handed out here once only; see `take_amended`."""
         new, self._new = self._new, []
         return new
+
+    def take_amended(self) -> list[Finding]:
+        """Findings handed out by `take_changes` that have since been amended, each in its latest
+        words, in the order amended; each once (until amended again). One amended back to the very
+        words handed out is not listed.
+
+        Kept apart from `take_changes` so each consumer stays simple: one that only counts and
+        announces new findings (the app's notice, once per finding) keeps calling that alone and
+        never tells a new finding from an amended one, while one that streams findings as text no
+        one can take back (`rt-tui proxy --json` on stderr) calls both and says an amended one again,
+        marked as replacing what it said. Consumers that re-read `findings` need neither. What no
+        one takes stays bounded: one entry per finding handed out and amended."""
+        amended = [latest for shown, latest in self._amended.values() if latest != shown]
+        self._amended = {}
+        return amended
 
     def summary(self) -> dict[Severity, int]:
         """How many findings of each severity (every severity present, errors first)."""
@@ -138,15 +157,21 @@ class Linter:
 
     def _replace(self, old: Finding, new: Finding) -> None:
         """`new` takes `old`'s place (a finding that says more, blaming the same frame): in `findings`,
-        in `by_frame`, and among the changes not taken yet. One taken already is not handed out again:
-        whoever showed it has it (the app's badge and the findings list read the linter afresh)."""
+        in `by_frame`, and among the changes not taken yet. One taken already is not handed out again
+        by `take_changes` (no second notice) but by `take_amended`, for those who print findings as
+        they come (the app's badge and the findings list read the linter afresh)."""
         findings = self.findings
         # Searched from the end: the answer a finding waits for comes soon after it.
         at = next((i for i in range(len(findings) - 1, -1, -1) if findings[i] is old), None)
         if at is None:
             return
         findings[at] = new
-        self._new = [new if f is old else f for f in self._new]
+        if any(f is old for f in self._new):
+            self._new = [new if f is old else f for f in self._new]
+        else:
+            # Taken already: amended since it was shown (again, when an amendment is amended).
+            shown, _ = self._amended.pop(id(old), (old, old))
+            self._amended[id(new)] = (shown, new)
         for index in old.frames:
             listed = self.by_frame[index]
             if index in new.frames:
