@@ -1,7 +1,9 @@
 """Rules about responses: one at a time in the default conversation, truncation, cancellation.
 
 State: the default-conversation response in progress, and per assistant item the bytes of audio
-the server sent for it (sizes from the base64 length, or a size tag's; nothing is decoded).
+the server sent for it (sizes from the base64 length, or a size tag's; nothing is decoded) and the
+format they are in: the one its response's `response.created` states (a `response.create` may choose
+its own), else the session's.
 """
 
 from __future__ import annotations
@@ -17,10 +19,30 @@ from tui.protocol.summary import audio_bytes
 
 from .context import Context, ServerError, duration
 from .finding import plain, shown
+from .shapes import AudioFormat, response_output_format
 
 MAX_ITEMS_REMEMBERED = 10_000
 MAX_UNANSWERED = 32
 """response.create and response.cancel frames remembered while they wait for their answer."""
+MAX_FORMATS_REMEMBERED = 1_000
+"""Responses whose output format is remembered (until their response.done) when no done comes."""
+
+
+class _ItemAudio:
+    """The audio the server sent for one assistant item."""
+
+    __slots__ = ("sent", "first", "deltas", "fmt", "own")
+
+    def __init__(self, sent: int, first: int, fmt: AudioFormat, own: bool) -> None:
+        self.sent = sent
+        """Bytes of audio."""
+        self.first = first
+        """Journal index of its first delta."""
+        self.deltas = 1
+        self.fmt = fmt
+        """Their format: their response's own, else the session's when the first came."""
+        self.own = own
+        """The response chose `fmt`, another than the session's (a finding says so)."""
 
 
 class ResponseRules:
@@ -49,8 +71,11 @@ class ResponseRules:
         self._truncates: deque[tuple[int, bool]] = deque(maxlen=MAX_UNANSWERED)
         """conversation.item.truncate frames not yet answered (by conversation.item.truncated or an error),
         oldest first, each with whether a finding foretold its refusal (the error is then added to it)."""
-        self._audio: dict[str, list[int]] = {}
-        """item_id → [bytes of audio sent, index of its first delta, deltas]."""
+        self._audio: dict[str, _ItemAudio] = {}
+        """item_id → the audio sent for it."""
+        self._formats: dict[str, AudioFormat] = {}
+        """response id → the output format its response.created states (a response.create may choose
+        one for its response alone), until its response.done; read at an item's first delta."""
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
@@ -72,6 +97,7 @@ class ResponseRules:
         self._active = self._active_index = None
         self._active_by_client = self._vad_turn = False
         self._audio.clear()
+        self._formats.clear()
         self._creates.clear()
         self._cancels.clear()
         self._truncates.clear()
@@ -83,6 +109,11 @@ class ResponseRules:
 
     def _created(self, env: Envelope, index: int) -> None:
         response = obj(env.data.get("response"))
+        fmt = response_output_format(response)
+        if fmt is not None:
+            if len(self._formats) >= MAX_FORMATS_REMEMBERED:
+                del self._formats[next(iter(self._formats))]  # its response.done never came
+            self._formats[text(response.get("id"))] = fmt
         if "conversation_id" in response and response["conversation_id"] is None:
             return  # out of band (conversation "none"): runs beside the default conversation's response
         # The oldest create is answered (or VAD started it after a turn: a guess either way).
@@ -100,6 +131,7 @@ class ResponseRules:
             if obj(response.get("status_details")).get("reason") != "turn_detected":  # VAD's barge-in is not ours
                 self._cancels.popleft()
         response_id = text(response.get("id"))
+        self._formats.pop(response_id, None)
         if response_id in ("", self._active):
             self._active = self._active_index = None
 
@@ -116,10 +148,13 @@ class ResponseRules:
         if entry is None:
             if len(self._audio) >= MAX_ITEMS_REMEMBERED:
                 del self._audio[next(iter(self._audio))]
-            self._audio[item_id] = [audio_bytes(delta), index, 1]
+            # An item's audio is all its response's: its format is looked up once, at the first delta.
+            session = self.ctx.output_format
+            fmt = self._formats.get(text(env.data.get("response_id")), session) if self._formats else session
+            self._audio[item_id] = _ItemAudio(audio_bytes(delta), index, fmt, fmt != session)
         else:
-            entry[0] += audio_bytes(delta)
-            entry[2] += 1
+            entry.sent += audio_bytes(delta)
+            entry.deltas += 1
 
     def _cancel(self, env: Envelope, index: int) -> None:
         """The server takes client events in order: once it has our cancel of the active response, a
@@ -181,21 +216,22 @@ class ResponseRules:
         entry = self._audio.get(item_id)
         if entry is None:
             return False
-        sent, first, deltas = entry
-        fmt = ctx.output_format
+        sent, first, deltas, fmt = entry.sent, entry.first, entry.deltas, entry.fmt
         sent_ms = math.ceil(sent / fmt.bytes_per_ms)
         if end <= sent_ms:
             return False
         where = (
             f"one audio delta, {ctx.name(first)}" if deltas == 1 else f"{deltas} audio deltas from {ctx.name(first)}"
         )
+        own = f" of {fmt.label}, its response's own format," if entry.own else ""
         ctx.emit(
             "truncate-past-audio",
             f"{ctx.name(index)} cuts item {plain(item_id, 80)} at audio_end_ms {end}, but the server sent only "
-            f"{duration(sent, fmt)} of audio for it ({sent:,} bytes in {where}): it refuses the truncate (the audio "
-            f"is already shorter than {end} ms), so the model's context still holds words the user never heard.",
-            "Compute audio_end_ms from the samples actually played (bytes played ÷ 48 for 24 kHz PCM16), never "
-            f"from wall-clock time; it can be at most the audio received for the item (here {sent_ms} ms).",
+            f"{duration(sent, fmt)} of audio for it ({sent:,} bytes{own} in {where}): it refuses the truncate (the "
+            f"audio is already shorter than {end} ms), so the model's context still holds words the user never heard.",
+            f"Compute audio_end_ms from the samples actually played (bytes played ÷ {fmt.bytes_per_ms} for "
+            f"{fmt.label}), never from wall-clock time; it can be at most the audio received for the item (here "
+            f"{sent_ms} ms).",
             (index, first),
         )
         return True

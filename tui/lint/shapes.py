@@ -117,6 +117,15 @@ def output_format(session: dict[str, Any] | None) -> AudioFormat:
     return _format(session, "output")
 
 
+def response_output_format(response: dict[str, Any]) -> AudioFormat | None:
+    """The output audio format a response object states (GA `audio.output.format`, beta
+    `output_audio_format`), or None when it states none: its audio is then in the session's format.
+    A format the service does not know reads as 24 kHz PCM16, as in a session."""
+    if obj(obj(obj(response.get("audio")).get("output")).get("format")) or "output_audio_format" in response:
+        return _format(response, "output")
+    return None
+
+
 def _format(session: dict[str, Any] | None, way: str) -> AudioFormat:
     if not session:
         return PCM16
