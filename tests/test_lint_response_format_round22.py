@@ -265,3 +265,68 @@ async def test_a_real_g711_response_in_a_pcm16_session(dialect: Dialect, tmp_pat
 
 def _truncate_event(item_id: str, end: int) -> dict[str, Any]:
     return {"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0, "audio_end_ms": end}
+
+
+# -- a truncate after the server's truncated: the item is only as long as its cut -------------------
+
+
+def _truncated(item_id: str, end: int) -> Envelope:
+    return received("conversation.item.truncated", item_id=item_id, content_index=0, audio_end_ms=end)
+
+
+def test_a_truncate_past_an_earlier_cut_is_refused_though_within_the_audio_sent() -> None:
+    deltas = _deltas("response.output_audio.delta", "resp_c", "item_c", 4800, 3)  # 300 ms of PCM16
+    first = _truncate("item_c", 200)
+    cut = _truncated("item_c", 200)
+    frames = (ga_created(vad=False), _created("resp_c"), *deltas, first, cut)
+    again = _truncate("item_c", 250)
+    findings, _ = lint(*frames, again)
+    found = _one(findings, "truncate-past-audio")
+    assert found.message.startswith(
+        f"conversation.item.truncate #{again.seq} cuts item item_c at audio_end_ms 250, but "
+        f"conversation.item.truncated #{cut.seq} already cut it at 200 ms: it refuses the truncate"
+    ), found.message
+    assert "(here 200 ms)" in found.fix
+    assert found.frames == (7, 6)
+    # At or before the cut is taken; audio sent after the cut leaves the item's length unknown.
+    findings, _ = lint(*frames, _truncate("item_c", 200), _truncated("item_c", 200), _truncate("item_c", 150))
+    assert findings == [], [f.message for f in findings]
+    more = _deltas("response.output_audio.delta", "resp_c", "item_c", 4800, 1)
+    findings, _ = lint(*frames, *more, _truncate("item_c", 401))
+    assert "sent only 400 ms of audio" in _one(findings, "truncate-past-audio").message
+
+
+async def test_a_real_second_truncate_past_the_first_is_foretold_with_the_server_s_length() -> None:
+    """The simulator keeps the first cut's audio and refuses a later truncate past it, stating that
+    length; the linter said it when the truncate was sent (the error then folded into its finding)."""
+    async with (
+        running_simulator(response_speed=0) as sim,
+        connect(sim.url + "?model=gpt-realtime", max_size=64 * 2**20) as ws,
+    ):
+        client = _Recorder(ws)
+        await client.until("session.created")
+        text = {"type": "input_text", "text": "tell me about the weather in London tomorrow"}
+        await client.send(
+            {"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": [text]}}
+        )
+        await client.send({"type": "response.create"})
+        done = await client.until("response.done")
+        wire = sum(
+            len(base64.b64decode(f.data["delta"])) for f in client.frames if f.type == "response.output_audio.delta"
+        )
+        item_id = done["response"]["output"][0]["id"]
+        assert wire // 48 > 1500
+        await client.send(_truncate_event(item_id, 1000))
+        truncated = await client.until("conversation.item.truncated")
+        again = await client.send(_truncate_event(item_id, 1200))
+        error = await client.until("conversation.item.truncated")
+    assert truncated["type"] == "conversation.item.truncated", truncated
+    assert (
+        error["type"] == "error"
+        and "Audio content of 1000ms is already shorter than 1200ms" in error["error"]["message"]
+    )
+    findings = lint_envelopes(client.frames)
+    assert rules(findings) == ["truncate-past-audio"], [f.message for f in findings]
+    assert f"conversation.item.truncate #{again.seq} cuts item" in findings[0].message
+    assert "already cut it at 1000 ms" in findings[0].message
+    assert "The server refused it: error #" in findings[0].message

@@ -31,7 +31,7 @@ MAX_FORMATS_REMEMBERED = 1_000
 class _ItemAudio:
     """The audio the server sent for one assistant item."""
 
-    __slots__ = ("sent", "first", "deltas", "fmt", "own")
+    __slots__ = ("sent", "first", "deltas", "fmt", "own", "cut", "cut_index")
 
     def __init__(self, sent: int, first: int, fmt: AudioFormat, own: bool) -> None:
         self.sent = sent
@@ -43,6 +43,11 @@ class _ItemAudio:
         """Their format: their response's own, else the session's when the first came."""
         self.own = own
         """The response chose `fmt`, another than the session's (a finding says so)."""
+        self.cut: int | None = None
+        """The audio_end_ms of the server's last `conversation.item.truncated` for it: the item's audio
+        is that long now, and a later truncate past it is refused."""
+        self.cut_index = 0
+        """Journal index of that `conversation.item.truncated`."""
 
 
 class ResponseRules:
@@ -155,6 +160,8 @@ class ResponseRules:
         else:
             entry.sent += audio_bytes(delta)
             entry.deltas += 1
+            if entry.cut is not None:
+                entry.cut = None  # audio after the cut: how long the item is now is not known
 
     def _cancel(self, env: Envelope, index: int) -> None:
         """The server takes client events in order: once it has our cancel of the active response, a
@@ -186,6 +193,10 @@ class ResponseRules:
     def _truncated(self, env: Envelope, index: int) -> None:
         if self._truncates:
             self._truncates.popleft()  # the server answers in order
+        entry = self._audio.get(text(env.data.get("item_id")))
+        end = env.data.get("audio_end_ms")
+        if entry is not None and _non_negative_int(end):
+            entry.cut, entry.cut_index = end, index
 
     def _truncate(self, env: Envelope, index: int) -> None:
         self._truncates.append((index, self._judge_truncate(env, index)))
@@ -216,6 +227,17 @@ class ResponseRules:
         entry = self._audio.get(item_id)
         if entry is None:
             return False
+        if entry.cut is not None and end > entry.cut:
+            ctx.emit(
+                "truncate-past-audio",
+                f"{ctx.name(index)} cuts item {plain(item_id, 80)} at audio_end_ms {end}, but "
+                f"{ctx.name(entry.cut_index)} already cut it at {entry.cut} ms: it refuses the truncate (the audio "
+                f"is already shorter than {end} ms), and the item keeps its first cut.",
+                "Truncate an item once, where its playback stopped: a truncate only shortens the audio the server "
+                f"kept, so a later one can be at most the first's audio_end_ms (here {entry.cut} ms).",
+                (index, entry.cut_index),
+            )
+            return True
         sent, first, deltas, fmt = entry.sent, entry.first, entry.deltas, entry.fmt
         sent_ms = math.ceil(sent / fmt.bytes_per_ms)
         if end <= sent_ms:
