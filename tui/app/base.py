@@ -292,7 +292,8 @@ class AppBase(App[None]):
         if self.filter_bar.active:
             title = f"Events · filter: {self.filter_bar.active}"
         if self._building is not None:
-            title += f" · filtering the rest… {self._building.progress:.0%}"
+            doing = "filtering the rest" if self._building.query is not None else "taking in the rest"
+            title += f" · {doing}… {self._building.progress:.0%}"
         if title != self._log_title:  # setting it repaints the whole pane, even unchanged
             self._log_title = title
             self.event_log.border_title = Text(title)  # the filter is user text: never markup

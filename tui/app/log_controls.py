@@ -32,6 +32,10 @@ FILTER_SLICE_SECONDS = 0.01
 just above the speed floor, seconds per 20,000 frames) cannot hold the screen, and a key pressed
 while the view is built waits at most this long."""
 
+CATCH_UP_AT_ONCE = 20_000
+"""Frames a session's log may be behind its journal and still be brought up to date at once when it
+is shown (about 25 ms of an unfiltered view); further behind, it catches up in slices."""
+
 MAX_FINDING_NOTICES = 3
 """Error findings announced with a notice per session (the findings view holds them all)."""
 
@@ -240,6 +244,32 @@ class LogControls(AppBase):
         self._install_view(tail, finish=partial(self._finish_build, full))
         # The first screen is painted before the first slice runs: the slices are the wait, not it.
         self.call_after_refresh(self._build_slice, full)
+
+    def attach_session_log(self, view: LogView) -> None:
+        """Show another session's log (the proxy's `<` `>`), following its end.
+
+        Only the shown session's log takes frames in as they come, so one watched in the background
+        for an hour is an hour behind its journal: taking that in at once held the screen a quarter
+        of a second. A log far behind is shown as a filter is: its newest frames at once, the rest
+        taken in slices (`_build_slice`), the frames it showed before kept.
+        """
+        self._building = None
+        if view.behind > CATCH_UP_AT_ONCE:
+            wanted = max(200, 4 * self.event_log.size.height)
+            deadline = time.perf_counter() + FIRST_SCREEN_SECONDS
+            start, matches = view.tail_matches(view.query, wanted, deadline, lower=view.seen)
+            if start > view.seen:
+                tail = view.derived(view.query, start)
+                tail.catch_up(matches=matches)
+                if matches is not None:
+                    view.expect_matches(start, len(view.journal), matches)
+                self._building = view
+                self.model.log_view = tail
+                self.event_log.attach(tail, finish=partial(self._finish_build, view))
+                self.call_after_refresh(self._build_slice, view)
+                return
+            view.catch_up(matches=matches)  # the scan reached what the log had: it took in all there was
+        self.event_log.attach(view)
 
     def _build_slice(self, view: LogView) -> None:
         if self._building is not view:

@@ -11,6 +11,7 @@ from textual import work
 from textual.app import SystemCommand
 
 from tui.bus import Mode, Topic
+from tui.journal import LogView
 from tui.model import KEEP_EVERY_PAYLOAD, SessionModel, new_model
 from tui.protocol import Envelope, printable, short_target
 from tui.replay import ReplayPlayer, ReplayRequest
@@ -38,6 +39,7 @@ class Modes(AppBase):
         def apply_filter(self, text: str, *, probed: bool = False) -> bool: ...
         def _filter_status(self) -> None: ...
         def _find_status(self) -> None: ...
+        def attach_session_log(self, view: LogView) -> None: ...
 
         # RtApp's: take in what the feeds hold now.
         def _pump(self) -> None: ...
@@ -309,7 +311,7 @@ class Modes(AppBase):
         self.filter_bar.journal = self.find_bar.journal = model.journal
         self.status_line.show(model.facts)
         self._show_findings_count()
-        self.event_log.attach(model.log_view)  # brought up to the end of the session's journal
+        self.attach_session_log(model.log_view)  # brought up to the end of its journal (in slices if far behind)
         # A find still searching the session left must not select a frame in this one: it ends, and
         # the find bar counts this session's matches (below, or once its filter's view is built).
         self.event_log.set_finder(self.event_log.finder)

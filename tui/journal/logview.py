@@ -180,14 +180,18 @@ class LogView:
         view.marks, view.marks_version = self.marks, self.marks_version
         return view
 
-    def tail_matches(self, query: Query | None, wanted: int, deadline: float) -> tuple[int, list[int] | None]:
+    def tail_matches(
+        self, query: Query | None, wanted: int, deadline: float, *, lower: int | None = None
+    ) -> tuple[int, list[int] | None]:
         """Where a view must start to hold about `wanted` matching frames at its end (the first
         screen of a filter over an hour's journal, found by scanning backwards until `deadline`, a
         `time.perf_counter()` value, at the latest), and the indices from there to the journal's end
         that pass `query`, ascending
         (None without a query: every frame passes), for `catch_up(matches=…)` to take them without
-        matching each frame a second time (a sparse filter's scan is the whole of its time)."""
-        journal, floor = self.journal, self.floor
+        matching each frame a second time (a sparse filter's scan is the whole of its time).
+        `lower`: no frame before it is looked at (a view that has taken them in already: `behind`);
+        the floor by default."""
+        journal, floor = self.journal, self.floor if lower is None else max(self.floor, lower)
         if query is None or query.is_empty:
             return max(floor, len(journal) - wanted), None
         found: list[int] = []
@@ -294,6 +298,16 @@ class LogView:
                     self._invalidate(row.position)
         self._seen = end
         return added
+
+    @property
+    def behind(self) -> int:
+        """Journaled frames not looked at yet (a session's log while another session is shown)."""
+        return len(self.journal) - self._seen
+
+    @property
+    def seen(self) -> int:
+        """The journal index up to which frames have been looked at."""
+        return self._seen
 
     @property
     def complete(self) -> bool:
