@@ -1,7 +1,8 @@
 """The Realtime linter: findings over a session's frames that say what a client did wrong, and the fix.
 
 A :class:`Linter` is a journal projection: live, replayed or proxied, every frame passes through it
-once (`apply`), and `take_changes` hands the new findings to whoever shows them. In proxy and
+once (`apply`), `take_changes` hands the new findings to whoever shows them, and `take_amended` those
+handed out already that the server's answer completed since (for output that cannot take a line back). In proxy and
 replay mode the frames we "sent" are the user's own client's, so the findings judge that client.
 :func:`lint_envelopes` runs it headless over a recording (what `rt-tui lint FILE` calls).
 

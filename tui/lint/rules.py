@@ -79,7 +79,8 @@ RULES: dict[str, Rule] = {
         Rule(
             "truncate-past-audio",
             _ERROR,
-            "conversation.item.truncate with audio_end_ms past the audio sent for the item",
+            "conversation.item.truncate with audio_end_ms past the audio sent for the item (in its response's output "
+            "format), or past an earlier conversation.item.truncated cut",
         ),
         Rule(
             "dialect-mismatch",
