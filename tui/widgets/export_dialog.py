@@ -28,13 +28,15 @@ class ExportRequest:
 
 
 class AudioChoice(RadioSet):
-    """The audio choice, focused when the dialog opens: Enter takes the highlighted option and
-    exports (Textual's own Enter only ticked it, and nothing on screen said that Tab, then Enter,
-    was what wrote the file); space still only ticks it."""
+    """The audio choice, focused when the dialog opens. The tick follows the arrows, so the option
+    highlighted is the one chosen, whatever key then exports (↓ once only moved the highlight: Tab,
+    then Enter on the path, exported with the audio the user thought dropped, ~40x the size). Enter
+    here exports with it (Textual's own Enter only ticked the option, and nothing on screen said
+    that Tab, then Enter, was what wrote the file)."""
 
     BINDINGS = [
         Binding("enter", "choose", "Export", id="export.choose"),
-        Binding("space", "toggle_button", "Tick", show=False),
+        Binding("space", "noop", show=False),  # the highlighted option is already the ticked one
     ]
 
     class Chosen(Message):
@@ -44,15 +46,47 @@ class AudioChoice(RadioSet):
             super().__init__()
             self.keep_audio = keep_audio
 
-    def action_choose(self) -> None:
-        """Tick the highlighted option and ask for the export with it."""
-        highlighted = self._selected
-        if highlighted is None:  # nothing highlighted (no key moved yet): the ticked option holds
-            self.post_message(self.Chosen(self.pressed_button is None or self.pressed_button.id == "keep"))
+    def __init__(self, *buttons: RadioButton, id: str | None = None) -> None:
+        super().__init__(*buttons, id=id)
+        # The chosen option's index, kept here as keys move it: the set learns of a tick through a
+        # message, so a key pressed right after an arrow (↓ Enter in one burst) would read the old one.
+        self._choice = next((n for n, button in enumerate(buttons) if button.value), 0)
+
+    @property
+    def keep_audio(self) -> bool:
+        """Whether the chosen option keeps the audio."""
+        buttons = list(self.query(RadioButton))
+        return not buttons or buttons[self._choice % len(buttons)].id == "keep"
+
+    def _move(self, step: int) -> None:
+        buttons = list(self.query(RadioButton))
+        if buttons:
+            self._choice = (self._choice + step) % len(buttons)
+            buttons[self._choice].value = True  # the set unticks the other one and highlights this
+
+    def action_next_button(self) -> None:
+        """Tick the next option (the highlight follows the tick)."""
+        if not self.is_mounted:  # the set's own mount highlights the first option: not a key
+            super().action_next_button()
             return
-        self.action_toggle_button()
-        # The option's own id, not the buttons' values: the set turns the other one off later.
-        self.post_message(self.Chosen(self._nodes[highlighted].id == "keep"))
+        self._move(1)
+
+    def action_previous_button(self) -> None:
+        """Tick the previous option (the highlight follows the tick)."""
+        self._move(-1)
+
+    def action_noop(self) -> None:
+        """Nothing: space would only tick the option already ticked."""
+
+    @on(RadioSet.Changed)
+    def _ticked(self, event: RadioSet.Changed) -> None:
+        # A click ticks an option too; a tick of ours comes back here with the index we set.
+        if event.radio_set is self and event.index >= 0:
+            self._choice = event.index
+
+    def action_choose(self) -> None:
+        """Ask for the export with the chosen option."""
+        self.post_message(self.Chosen(self.keep_audio))
 
 
 class ExportDialog(ModalScreen[ExportRequest | None]):
@@ -94,7 +128,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         if not path:
             self.query_one("#path", Input).focus()
             return
-        self.dismiss(ExportRequest(path, self.query_one("#keep", RadioButton).value))
+        self.dismiss(ExportRequest(path, self.query_one(AudioChoice).keep_audio))
 
     @on(AudioChoice.Chosen)
     def _chosen(self, event: AudioChoice.Chosen) -> None:

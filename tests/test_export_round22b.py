@@ -1,0 +1,93 @@
+"""The export dialog's audio choice: the option highlighted is the one exported, whatever key
+exports (review 22: ↓ moved only the highlight, and Tab then Enter on the path kept the audio)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import RadioButton
+
+from tests.app_helpers import wait_for
+from tests.journal_helpers import received, sent
+from tui.app import RtApp
+from tui.config import Settings
+from tui.widgets.export_dialog import ExportDialog
+
+
+def audio_app() -> RtApp:
+    """An app that does not connect: the tests put a session and one audio append in its log."""
+    return RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+
+
+async def export_with(pilot: Pilot[None], app: RtApp, out: Path, keys: list[str], *, burst: bool) -> bool:
+    """Open the dialog, press `keys` (one burst, or one at a time with the app settled between),
+    then Tab to the path and Enter there; whether the export kept the audio."""
+    await pilot.press("e")
+    await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
+    app.screen.query_one("#path").value = str(out)  # type: ignore[attr-defined]
+    if burst:
+        await pilot.press(*keys, "tab", "enter")
+    else:
+        for key in [*keys, "tab", "enter"]:
+            await pilot.press(key)
+            await pilot.pause()
+    await wait_for(pilot, lambda: out.exists() and out.stat().st_size > 0, 5, "the export")
+    await wait_for(pilot, lambda: not isinstance(app.screen, ExportDialog), 5, "the dialog to close")
+    await wait_for(pilot, lambda: out.read_text().count("\n") == 2, 5, "both lines")
+    records: list[dict[str, object]] = [json.loads(line) for line in out.read_text().splitlines()]
+    [append] = [r for r in records if r["type"] == "input_audio_buffer.append"]
+    return append.get("elided") != "audio"
+
+
+async def test_an_arrow_ticks_the_option_it_highlights_and_tab_enter_exports_with_it(tmp_path: Path) -> None:
+    app = audio_app()
+    audio = base64.b64encode(bytes(4800)).decode()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.ingest([received("session.updated"), sent("input_audio_buffer.append", audio=audio)])
+        await pilot.pause()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
+        await pilot.press("down")
+        await pilot.pause()
+        keep, tag = app.screen.query_one("#keep", RadioButton), app.screen.query_one("#tag", RadioButton)
+        # What is highlighted (Textual's -selected) is what is ticked.
+        assert tag.value and not keep.value and tag.has_class("-selected") and not keep.has_class("-selected")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ExportDialog), 5, "the dialog to close")
+
+        cases = [
+            ("down", ["down"], False),
+            ("down-down", ["down", "down"], True),  # wraps back to "keep audio"
+            ("up", ["up"], False),
+            ("none", [], True),
+        ]
+        for name, keys, kept in cases:
+            for burst in (False, True):
+                out = tmp_path / f"{name}-{burst}.jsonl"
+                assert await export_with(pilot, app, out, keys, burst=burst) is kept, (name, burst)
+
+
+async def test_a_click_on_an_option_is_what_tab_enter_exports(tmp_path: Path) -> None:
+    app = audio_app()
+    audio = base64.b64encode(bytes(4800)).decode()
+    out = tmp_path / "clicked.jsonl"
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.ingest([received("session.updated"), sent("input_audio_buffer.append", audio=audio)])
+        await pilot.pause()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
+        app.screen.query_one("#path").value = str(out)  # type: ignore[attr-defined]
+        await pilot.click("#tag")
+        await pilot.pause()
+        await pilot.press("down")  # from the clicked option: back to "keep audio"
+        await pilot.pause()
+        await pilot.press("down")  # and on to "replace audio by a size tag"
+        await pilot.pause()
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: out.exists() and out.read_text().count("\n") == 2, 5, "the export")
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        [append] = [r for r in records if r["type"] == "input_audio_buffer.append"]
+        assert append.get("elided") == "audio"
