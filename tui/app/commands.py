@@ -11,7 +11,7 @@ from textual.app import SystemCommand
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    pass
+    from tui.conversation import Item
 
 from tui.session.capture import PRIVATE_FILE
 
@@ -82,23 +82,35 @@ class Commands(AppBase):
             obj = getattr(obj, name)
         return cast(Callable[[], Any], obj)
 
+    def _conversation(self, doing: str) -> list[Item] | None:
+        """The conversation's items; None, said, when it has none (a separator alone is no
+        conversation): a file holding `# Conversation` or `[]`, announced as saved, helps nobody."""
+        items = self.conversation.ordered()
+        if any(item.role != "session" for item in items):
+            return items
+        self.say(f"nothing to {doing}: the conversation is empty", title="Transcript", severity="warning")
+        return None
+
     def copy_transcript(self) -> None:
         """Copy the conversation as Markdown (and save it beside the capture)."""
         from tui.conversation.export import to_markdown
 
-        self.keep_text(to_markdown(self.conversation.ordered()), f"transcript-{time.strftime('%H%M%S')}.md", copy=True)
+        if (items := self._conversation("copy")) is not None:
+            self.keep_text(to_markdown(items), f"transcript-{time.strftime('%H%M%S')}.md", copy=True)
 
     def export_transcript_markdown(self) -> None:
         """Save the conversation as Markdown."""
         from tui.conversation.export import to_markdown
 
-        self.keep_text(to_markdown(self.conversation.ordered()), f"transcript-{time.strftime('%H%M%S')}.md", copy=False)
+        if (items := self._conversation("save")) is not None:
+            self.keep_text(to_markdown(items), f"transcript-{time.strftime('%H%M%S')}.md", copy=False)
 
     def export_transcript_json(self) -> None:
         """Save the conversation as JSON (role, time, text, transcript status)."""
         from tui.conversation.export import to_json
 
-        self.keep_text(to_json(self.conversation.ordered()), f"transcript-{time.strftime('%H%M%S')}.json", copy=False)
+        if (items := self._conversation("save")) is not None:
+            self.keep_text(to_json(items), f"transcript-{time.strftime('%H%M%S')}.json", copy=False)
 
     def action_save_screenshot(self) -> None:
         """Save an SVG screenshot in the session folder, else the data folder's saved/ (no Downloads

@@ -714,8 +714,11 @@ class Transcript(LineView, can_focus=True):
         """Ask for the selected item's frames in the event log."""
         if self.selected is not None:
             self.post_message(self.ShowFrames(self.selected))
-        elif self._order:
+        elif any(self._items[item_id].role != "session" for item_id in self._order):
             self.notify("Select a row first: ↑ selects the last one, Home the first.", markup=False)
+        else:  # the palette offers it on an empty pane too: say why nothing happens
+            said = "no row to show the frames of: the conversation is empty"
+            self.notify(said, title="Transcript", severity="warning", markup=False)
 
     def on_click(self, event: events.Click) -> None:
         """Select the clicked row."""

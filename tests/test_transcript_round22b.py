@@ -1,0 +1,66 @@
+"""The palette's transcript commands on an empty conversation say so and write nothing (review
+22: "its frames" did nothing at all; copy and the exports wrote `# Conversation` or `[]` and said
+"saved")."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.app_helpers import reply_done, session_ready, typed_turn_done, wait_for
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
+
+COMMANDS = (
+    "transcript: its frames",
+    "transcript: copy as Markdown",
+    "transcript: export Markdown",
+    "transcript: export JSON",
+)
+
+
+def run_command(app: RtApp, title: str) -> None:
+    """Choose a palette command, as the palette would."""
+    [found] = [c for c in app.get_system_commands(app.screen) if c.title == title]
+    found.callback()
+
+
+def files_under(folder: Path) -> list[Path]:
+    """Every transcript file written under `folder`."""
+    return list(folder.rglob("transcript-*")) if folder.exists() else []
+
+
+async def test_transcript_commands_on_an_empty_conversation_say_it_is_empty_and_write_nothing(
+    simulator_url: str,
+) -> None:
+    data = Path(os.environ["RT_TUI_DATA_DIR"])
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        assert not [i for i in app.conversation.ordered() if i.role != "session"]
+        filter_before = app.filter_bar.active
+        for title in COMMANDS:
+            app.clear_notifications()
+            await pilot.pause()
+            run_command(app, title)
+            await wait_for(pilot, lambda: app._notifications, 5, f"a notice for {title}")
+            said = [(n.title, n.message, n.severity) for n in app._notifications]
+            assert len(said) == 1 and said[0][2] == "warning", (title, said)
+            assert "the conversation is empty" in said[0][1], (title, said)
+        assert files_under(data) == [] and app.clipboard == ""
+        assert app.filter_bar.active == filter_before  # "its frames" filtered nothing
+
+        # Once there is a conversation, they act as before.
+        await typed_turn_done(pilot, app, "hello there")
+        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
+        app.clear_notifications()
+        run_command(app, "transcript: export JSON")
+        await wait_for(pilot, lambda: files_under(data), 5, "the JSON file")
+        [saved] = files_under(data)
+        assert "hello there" in saved.read_text()
+        app.clear_notifications()
+        await pilot.pause()
+        run_command(app, "transcript: its frames")  # nothing selected now: it says how to select
+        await wait_for(pilot, lambda: app._notifications, 5, "a notice")
+        [notice] = app._notifications
+        assert notice.message == "Select a row first: ↑ selects the last one, Home the first."
