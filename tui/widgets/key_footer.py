@@ -9,8 +9,8 @@ of text: a focus change costs one repaint of one line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -81,9 +81,10 @@ class KeyFooter(Widget, can_focus=False):
             self.refresh()  # one line, same size: no layout
 
     def render(self) -> Text:
-        """The app's and the screen's keys, then the focused pane's, then the palette's key at the
-        right. Keys of one binding group (Textual's `Binding.Group`) that follow each other share
-        its description (`< > Session`). A narrow footer leaves keys out from the right, whole: the
+        """The app's and the screen's keys, then the focused pane's (with the app's keys it names, see
+        `_named_here`; Quit last), then the palette's key at the right. Keys of one binding group
+        (Textual's `Binding.Group`) that follow each other share its description (`< > Session`).
+        A narrow footer leaves keys out from the right, whole: the
         pane's give way first, then the app's, but never Quit."""
         key_style = self.get_component_rich_style("key-footer--key")
         description_style = self.get_component_rich_style("key-footer--description")
@@ -91,11 +92,19 @@ class KeyFooter(Widget, can_focus=False):
         seen_actions: set[str] = set()
         palette = None
         focused = self.screen.focused
-        active = self.screen.active_bindings.items()
         screen = self.screen
-        ordered = sorted(active, key=lambda entry: entry[1].node is not app and entry[1].node is not screen)
+        named = _named_here(focused)
+        entries: list[tuple[str, Binding, bool, bool]] = []
+        for pressed, (node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
+            here = node is not app and node is not screen
+            if binding.id is not None and binding.id in named:
+                # The app's binding, named by the focused widget: shown among its keys, in its words.
+                binding, here = replace(binding, description=named[binding.id], show=True), True
+            entries.append((pressed, binding, enabled, here))
+        # The app's and the screen's keys first; in a focused pane's, Quit last (as the app's is).
+        entries.sort(key=lambda entry: (entry[3], entry[3] and entry[1].action in _KEPT_ACTIONS))
         shown: list[tuple[Binding, bool]] = []
-        for pressed, (_node, binding, enabled, _tooltip) in ordered:
+        for pressed, binding, enabled, _here in entries:
             if app.ENABLE_COMMAND_PALETTE and pressed == app.COMMAND_PALETTE_BINDING:
                 palette = (binding, enabled)
                 continue
@@ -159,8 +168,16 @@ class KeyFooter(Widget, can_focus=False):
 _Unit = list[tuple[Binding, bool]]
 """A key, or the keys of one binding group shown side by side under its description."""
 
-_KEPT_ACTIONS = frozenset({"quit"})
-"""Keys a narrow footer keeps whatever else it leaves out."""
+_KEPT_ACTIONS = frozenset({"quit", "app.quit"})
+"""Keys a narrow footer keeps whatever else it leaves out (a text input's `ctrl+q` runs `app.quit`)."""
+
+
+def _named_here(focused: Widget | None) -> Mapping[str, str]:
+    """The app's bindings, by id, that the focused widget asks the footer to show among its own
+    keys, and in what words (`FOOTER_SHOWN`): a key the app must keep handling itself, such as Esc
+    in the message input, which a binding of the input's would take from it."""
+    named = getattr(focused, "FOOTER_SHOWN", None)
+    return named if isinstance(named, Mapping) else {}
 
 
 def _units(shown: list[tuple[Binding, bool]]) -> list[_Unit]:

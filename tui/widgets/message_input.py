@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import ClassVar
 
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
 ESCAPE_SEQUENCE = re.compile(
@@ -54,7 +57,14 @@ class InOrderInput(Input):
 
 class OneLineInput(InOrderInput):
     """`InOrderInput` whose paste keeps every line, on one line (Textual's keeps the first line and
-    drops the rest without a word), without what a terminal would act on (`one_line`)."""
+    drops the rest without a word), without what a terminal would act on (`one_line`). The footer
+    names `ctrl+q`: while it has the focus, the input types `q`, so the app's `q Quit` is gone."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Textual's own ctrl+q is a priority binding hidden from the footer; a priority binding of
+        # the focused widget's comes first in the footer's list (the key still runs the app's).
+        Binding("ctrl+q", "app.quit", "Quit", id="input.quit", priority=True),
+    ]
 
     def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # Textual calls each class's handler: not Input's too
@@ -72,6 +82,13 @@ class MessageInput(OneLineInput):
     """The message input: a paste keeps every line (Textual's keeps the first and drops the rest
     without a word) and leaves out what a terminal would act on; keys act in the order typed; a
     draft left with `Esc` is there to go on with when `t` comes back to it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "submit", "Send", id="message.send")]
+    """Input's own Enter (hidden from the footer), named: what Enter does here."""
+    FOOTER_SHOWN: ClassVar[Mapping[str, str]] = {"leave-input": "Leave"}
+    """The app's bindings (by id) the footer names while this input has the focus, under these words:
+    Esc stays the app's binding, run on the app's own turn (a key typed right after it in a burst
+    must reach the log, not this input), so it cannot be a binding of this widget's."""
 
     def _on_mount(self, event: events.Mount) -> None:
         # Input selects all its text when focused: the first key typed after `Esc` then `t`

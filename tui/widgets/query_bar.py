@@ -7,10 +7,12 @@ pressed. They hold no protocol state: the app tells them the counts to show.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
@@ -52,7 +54,10 @@ class QueryBar(Vertical):
     QueryBar > .query-bar--status.-error { color: $error; }
     """
 
-    BINDINGS = [Binding("escape", "leave", "Leave the bar", show=False)]
+    BINDINGS = [Binding("escape", "leave", "Leave", id="query-bar.leave")]
+
+    INPUT: type[OneLineInput] = OneLineInput
+    """The bar's input (each bar's names what its Enter does, in the footer)."""
 
     class Submitted(Message):
         """The user pressed Enter on a valid query (empty: clear it)."""
@@ -97,7 +102,7 @@ class QueryBar(Vertical):
         """The status line shows what the app keeps current (see `set_status`)."""
 
     def compose(self) -> ComposeResult:
-        yield OneLineInput(placeholder=self.placeholder, compact=True)
+        yield self.INPUT(placeholder=self.placeholder, compact=True)
         yield BarStatus(classes="query-bar--status")
 
     @property
@@ -218,8 +223,22 @@ class FamilyToggles(Static):
             x -= len(label) + 1
 
 
+class FilterInput(OneLineInput):
+    """The filter bar's input: Enter applies the filter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "submit", "Apply", id="filter.apply")]
+
+
+class FindInput(OneLineInput):
+    """The find bar's input: Enter finds."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "submit", "Find", id="find.find")]
+
+
 class FilterBar(QueryBar):
     """The filter: a query over the whole journal, plus family toggles."""
+
+    INPUT = FilterInput
 
     def __init__(self, journal: Journal, *, id: str | None = None) -> None:
         example = "filter: type:response.* dir:in  -type:*.delta  item:ID  response.status!=completed"
@@ -255,6 +274,8 @@ class FilterBar(QueryBar):
 
 class FindBar(QueryBar):
     """Find: a word, a phrase or a /regex/ over the frames shown."""
+
+    INPUT = FindInput
 
     def __init__(self, journal: Journal, *, id: str | None = None) -> None:
         super().__init__("find", "find: a word, a phrase, or /regex/  (n next · N previous)", journal, id=id)
