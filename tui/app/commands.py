@@ -45,6 +45,9 @@ PALETTE: list[tuple[str, str, str]] = [
 ]
 """The command palette: (title, help, the method it runs). Every action of the app is here."""
 
+SCREENSHOT_RETRY_SECONDS = 0.05
+"""How long a screenshot waits again while Textual holds repaints back (the palette's hold: 50 ms)."""
+
 
 class Commands(AppBase):
     """Palette commands and the app-wide view actions."""
@@ -114,7 +117,21 @@ class Commands(AppBase):
 
     def action_save_screenshot(self) -> None:
         """Save an SVG screenshot in the session folder, else the data folder's saved/ (no Downloads
-        folder needed)."""
+        folder needed), of the screen as it is next painted: chosen in the palette, this runs as the
+        palette closes, before the screen under it is laid out again (the Keys panel, rebuilt then,
+        was saved empty)."""
+        self.call_after_refresh(self._save_when_painted)
+
+    def _save_when_painted(self) -> None:
+        # While Textual holds repaints back (the palette's `delay_update`, 50 ms), a callback after
+        # refresh runs at once, before any repaint: wait for the hold to end, then for a repaint.
+        # (Textual has no public word for the hold; its own Screenshot command waits 0.1 s.)
+        if self._batch_count:
+            self.set_timer(SCREENSHOT_RETRY_SECONDS, self.action_save_screenshot)
+            return
+        self._save_screenshot()
+
+    def _save_screenshot(self) -> None:
         try:
             folder = output_folder(self.save_folder())
             path = self.save_screenshot(path=str(folder))
