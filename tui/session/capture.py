@@ -493,6 +493,14 @@ def _whole_before(number: int) -> str:
     return "the line before it is" if number == 2 else f"the {number - 1:,} lines before it are"
 
 
+def json_reason(exc: json.JSONDecodeError) -> str:
+    """Why one line is not JSON, in a message that names the line already: json's reason, and
+    where it says "at", the column (`Invalid control character at column 57`, `Unterminated
+    string starting at column 40`; `Expecting ',' delimiter` as is). `exc.msg` alone left those
+    on a dangling "at"; `str(exc)` adds "line 1", the line's own count, beside the file's."""
+    return f"{exc.msg} column {exc.colno}" if exc.msg.endswith(" at") else exc.msg
+
+
 def _envelope(line: bytes, number: int, path: Path) -> Envelope:
     where = f"{path}: line {number}"
     what = "not an rt-tui capture file" if number == 1 else "a damaged capture"
@@ -509,7 +517,7 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
     except ValueError as exc:
         if not line.endswith(b"\n"):
             raise _cut_short(where, number, what) from None
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        reason = json_reason(exc) if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise CaptureError(f"{where} is not JSON ({reason}): {what}") from None
     if not isinstance(record, dict):
         raise CaptureError(f"{where} is JSON {type(record).__name__}, not a capture record: {what}")
