@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 ENDED_STATES = frozenset({"closed", "failed"})
 
+KEPT_AFTER_REJECTION = "session.update rejected (the server kept its config)"
+"""The long status's words after what is in force when the server refused our last update: what
+precedes them is the configuration it kept."""
+
 
 class _Kind:
     """What a received event type means to the facts (decided once per type). Plain int constants,
@@ -285,8 +289,9 @@ class SessionFacts:
         # named, since its event names and session shape differ from what the docs show today.
         dialect = "beta dialect · " if self.dialect is Dialect.BETA else ""
         applied = f"{dialect}{turns} · {transcription}"
-        # What is in force first (whether input is transcribed must survive a narrow line), then why.
-        return f"{applied} · session.update rejected: kept" if self.last_update_rejected else applied
+        # What is in force first (whether input is transcribed must survive a narrow line), then why,
+        # as a whole phrase: "session.update rejected: kept" read as a line cut off mid-sentence.
+        return f"{applied} · {KEPT_AFTER_REJECTION}" if self.last_update_rejected else applied
 
 
 class _FormatChanges:

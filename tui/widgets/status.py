@@ -5,8 +5,10 @@ line is too narrow, parts are shortened before any goes, and what is least read 
 becomes its host and port, the session id is shortened, the app's long states (a replay's
 position, the proxy's address) take their short form, the session id goes, the target is cut
 (with an ellipsis) to the room left, then goes, and the session's facts keep only whether input
-is transcribed. The connection state, the frame counters, the findings and whether input is
-transcribed stay, even at 80 columns.
+is transcribed and a rejected update; a line too narrow even then cuts the first of them short (a
+model's name, with an ellipsis), then leaves them out whole, the last first, so what is left reads
+as said. The connection state, the frame counters, the findings and whether input is transcribed
+stay, even at 80 columns.
 """
 
 from __future__ import annotations
@@ -102,10 +104,14 @@ class StatusLine(Widget):
             line = self._line(shape, width)
             if line.cell_len <= width:
                 return line
-        return line  # cut at the edge: the state and the findings are at its left
+        # Nothing fits whole: the facts give way as phrases (the model's name cut short first, then a
+        # rejected update before whether input is transcribed), so what stays reads as said, never
+        # "· update" alone; then the line is cut at the edge (the state and the findings at its left).
+        return self._line(_SHAPES[-1], width, fit_detail=True)
 
-    def _line(self, shape: _Shape, width: int) -> Text:
-        """The line in `shape`; a "fit" target is cut to the room the rest leaves it."""
+    def _line(self, shape: _Shape, width: int, *, fit_detail: bool = False) -> Text:
+        """The line in `shape`; a "fit" target is cut to the room the rest leaves it, and with
+        `fit_detail` the session's facts to the room the rest leaves them (`_phrases_cut`)."""
         facts = self.facts
         state = self.state_override or facts.state
         if shape.short_state and self.state_override and self.state_short:
@@ -123,6 +129,8 @@ class StatusLine(Widget):
         if self.findings_note:
             rest.append((self.findings_note, themed("bold #e0af68", dark)))
         detail = printable(facts.describe(short=shape.short_detail))
+        if detail and fit_detail:
+            detail = _phrases_cut(detail, width - Text.assemble(*_spaced(rest)).cell_len - len(_GAP))
         if detail:
             rest.append((detail, "italic"))
         line = Text.assemble(*_spaced(rest))
@@ -149,6 +157,31 @@ def _spaced(parts: list[tuple[str, str]]) -> list[tuple[str, str] | str]:
             spaced.append(_GAP)
         spaced.append(part)
     return spaced
+
+
+_PHRASES = " · "
+"""What separates the session facts' phrases (`SessionFacts.describe`)."""
+
+MIN_PHRASE = 16
+"""Cells the facts' first phrase cut short keeps at least (with its ellipsis): `transcribe: gpt…`."""
+
+
+def _phrases_cut(text: str, cells: int) -> str:
+    """`text` in `cells` cells, read as phrases: its first one cut short (with an ellipsis: a model's
+    name gives way first) to keep the others whole, or, with too little room for that, its phrases
+    from the end left out whole; nothing where too little of the first would be left to read."""
+    phrases = text.split(_PHRASES)
+    while True:
+        kept = _PHRASES.join(phrases)
+        if cell_len(kept) <= cells:
+            return kept
+        tail = "".join(_PHRASES + phrase for phrase in phrases[1:])
+        room = cells - cell_len(tail)
+        if room >= MIN_PHRASE:
+            return _end_cut(phrases[0], room) + tail
+        if len(phrases) == 1:
+            return ""
+        phrases.pop()
 
 
 def _end_cut(text: str, cells: int) -> str:

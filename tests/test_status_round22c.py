@@ -1,0 +1,101 @@
+"""The status line's words about a rejected `session.update` read as a whole phrase at every width:
+"session.update rejected: kept" read as a line cut off mid-sentence at 160 columns, and a line too
+narrow for all it says was cut at its edge, mid-word ("update rej")."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from tests.journal_helpers import received, sent
+from tui.journal import Pipeline, SessionFacts
+from tui.protocol import local_envelope
+from tui.widgets import StatusLine
+
+TARGET = "simulator · 127.0.0.1:41305"
+MODEL = "gpt-4o-mini-transcribe"
+
+
+def rejected_session() -> SessionFacts:
+    """An open session whose server kept its own config (server VAD, transcribing) after refusing
+    the update we sent."""
+    facts = SessionFacts()
+    session = {
+        "id": "sess_UN06T7Qy3Bg8f5g5MvgRc",
+        "type": "realtime",
+        "audio": {"input": {"transcription": {"model": MODEL}, "turn_detection": {"type": "server_vad"}}},
+    }
+    Pipeline(projections=[facts]).ingest(
+        [
+            local_envelope("rt.connection", "connecting", state="connecting", target=TARGET),
+            local_envelope("rt.connection", "connected", state="open", target=TARGET),
+            received("session.created", session=session),
+            sent("session.update", event_id="evt_9", session={"type": "realtime", "model": "nonsense"}),
+            received("error", error={"type": "invalid_request_error", "message": "bad", "event_id": "evt_9"}),
+        ]
+    )
+    assert facts.last_update_rejected
+    return facts
+
+
+class StatusApp(App[None]):
+    def __init__(self, facts: SessionFacts) -> None:
+        super().__init__()
+        self.facts = facts
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(self.facts)
+
+
+LONG = ["server_vad", f"transcribe: {MODEL}", "session.update rejected (the server kept its config)"]
+SHORT = [f"transcribe: {MODEL}", "update rejected"]
+
+
+def readable(facts_part: str) -> bool:
+    """The facts as shown: the long or short form's first phrases, each whole but the first, which
+    may be cut short with an ellipsis (a model's name), never a phrase cut without one."""
+
+    def same(shown: str, phrase: str) -> bool:
+        return shown == phrase or (shown.endswith("…") and phrase.startswith(shown[:-1]))
+
+    phrases = facts_part.split(" · ")
+    return any(
+        len(phrases) <= len(form)
+        and same(phrases[0], form[0])
+        and all(shown == phrase for shown, phrase in zip(phrases[1:], form[1:], strict=False))
+        for form in (LONG, SHORT)
+    )
+
+
+async def test_the_long_status_says_what_the_server_kept_in_a_whole_phrase() -> None:
+    facts = rejected_session()
+    assert facts.describe() == " · ".join(LONG)
+    app = StatusApp(facts)
+    async with app.run_test(size=(160, 3)) as pilot:
+        await pilot.pause()
+        line = app.query_one(StatusLine).render().plain
+    assert line.endswith(" · ".join(LONG)), line
+
+
+async def test_at_every_width_the_facts_read_whole_and_the_transcription_outlives_the_refusal() -> None:
+    """With much to say (a long state, findings), a line too narrow even for the short facts cuts
+    the model's name short (with an ellipsis) to keep "update rejected" whole (as at 80 columns),
+    then leaves "update rejected" out whole, keeping whether input is transcribed; never a phrase
+    cut without a mark ("· update", as 80 to 90 columns showed)."""
+    app = StatusApp(rejected_session())
+    async with app.run_test(size=(200, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        line.findings_note = "✖12 ⚠30 ℹ4 (!)"
+        line.state_override = "reconnecting in 10 s (attempt 3)"
+        line.state_short = "reconnecting 10 s"
+        for width in range(200, 39, -1):  # below ~38 the state and the findings alone overflow
+            await pilot.resize_terminal(width, 3)
+            await pilot.pause()
+            text = line.render_line(0).text.strip()  # as painted: what did not fit is not seen
+            facts_part = text.split("  ")[-1]
+            if "transcri" in text or "reject" in text:
+                assert readable(facts_part), (width, text)
+            if width in (80, 90):
+                assert text.startswith("● reconnecting 10 s  ✖12 ⚠30 ℹ4 (!)  transcribe: gpt-4o-"), text
+                assert text.endswith("… · update rejected"), text
+            if width == 55:
+                assert text.endswith("(!)  transcribe: gpt…"), text  # whether input is transcribed outlives it
