@@ -91,7 +91,7 @@ async def test_a_narrow_line_still_says_whether_input_is_transcribed_and_that_an
         await pilot.pause()
         text = str(line.render())
     assert "● replay 00:03/00:28 ×1" in text and "✖1 ⚠2 (!)" in text and "manual turns" not in text, text
-    assert "transcribe: gpt-4o-transcribe · update rejected" in text, text
+    assert "transcribe: gpt-4o-tran… · update rejected" in text, text
 
 
 async def test_a_closed_session_says_why_and_no_longer_claims_its_configuration() -> None:
