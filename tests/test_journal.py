@@ -143,7 +143,8 @@ def test_session_facts_follow_the_connection_and_the_applied_config() -> None:
     pipeline.ingest([rejected, error])
     assert facts.rejections[-1].update_index == 4 and facts.rejections[-1].error_index == 5
     # What is in force comes first (it survives a narrow status line), then that the update was refused.
-    assert facts.describe() == "manual turns · transcribe: whisper-1 · session.update rejected (the server kept its config)"
+    expected = "manual turns · transcribe: whisper-1 · session.update rejected (the server kept its config)"
+    assert facts.describe() == expected
     # Once closed, the line says why, not a configuration nobody is using any more.
     pipeline.ingest([local_envelope("rt.connection", "connection closed by server (code 1006)", state="closed")])
     assert facts.ended and facts.describe() == "connection closed by server (code 1006)"

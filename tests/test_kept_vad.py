@@ -36,7 +36,8 @@ async def test_after_a_rejected_update_space_listens_and_the_servers_vad_ends_th
             assert "server VAD" in shown and "space: listen (the server kept it: session.update rejected)" in shown
             # The status line says what is in force, transcription state first, then the refusal.
             status = str(app.status_line.render())
-            assert "server_vad · no input transcription · session.update rejected (the server kept its config)" in status, status
+            kept = "server_vad · no input transcription · session.update rejected (the server kept its config)"
+            assert kept in status, status
             assert "push-to-talk" not in shown and "space: talk" not in shown
             assert "The server kept its own turn detection (server VAD" in app.query_one(Transcript).hint[0]
             assert "Press space to talk" not in shown

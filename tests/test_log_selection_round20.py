@@ -314,11 +314,17 @@ async def test_moves_on_a_filters_first_screen_do_not_wait_for_its_whole_view(mo
         assert log.selected == selected and on_screen(log)
         app.apply_filter("response.id:resp_1*")
         assert app._building is not None
-        log.action_first()  # Home: the whole view's first match, built for it
-        assert app._building is None and log.selected == 20
+        log.action_first()  # Home: the whole view's first match, once it is built (in slices)
+        assert app._building is not None and log.holding_keys
+        await built(pilot, app)
+        await wait_for(pilot, lambda: not log.holding_keys, 5, "Home to act")
+        assert log.selected == 20
         app.apply_filter("response.id:resp_*")
         log.action_move(-(app.log_view.line_count + 5))  # past the first screen's top: the whole view
-        assert app._building is None
+        assert app._building is not None and log.holding_keys
+        await built(pilot, app)
+        await wait_for(pilot, lambda: not log.holding_keys, 5, "the move to act")
+        assert log.selected == app.log_view.indices[0]
 
 
 async def test_a_move_from_a_selection_held_for_the_whole_view_starts_from_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -328,14 +334,15 @@ async def test_a_move_from_a_selection_held_for_the_whole_view_starts_from_it(mo
     monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 50)
     monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
     app = RtApp(Settings(playback=False, capture=False), connect=False)
-    async with app.run_test(size=(140, 40)):
+    async with app.run_test(size=(140, 40)) as pilot:
         app.ingest(long_journal())
         log = app.event_log
         log.focus()
         assert log.select_frame(100)  # a response.created (every 20th frame) at the journal's start
         app.apply_filter("response.id~resp")  # a JSON path: its whole view is built in slices
         assert log.finish_view is not None and log.selected == 100  # held for the whole view
-        log.action_move(-1)
+        log.action_move(-1)  # from the held frame: once the whole view is shown
+        await wait_for(pilot, lambda: not log.holding_keys, 20, "the move to act")
         assert log.selected == 80  # the match above it
         log.action_move(1)
         assert log.selected == 100

@@ -263,6 +263,11 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             if self._held_keys is not None:
                 self._held_keys.append(events.Key(event.key, event.character))
                 return  # forwarded once the bar's Enter has been handled, wherever it put the focus
+            if self.event_log.holding_keys and self.focused is self.event_log:
+                # A key waits for a filter's whole view: the ones after it wait in the log, in order
+                # (`t`, `f`, `/` too, which would otherwise move the focus now); priority keys still act.
+                await super().on_event(event)
+                return
             if await self._move_focus_now(event):
                 return
             if event.key == "enter" and self._in_query_bar():

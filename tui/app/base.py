@@ -294,6 +294,8 @@ class AppBase(App[None]):
         if self._building is not None:
             doing = "filtering the rest" if self._building.query is not None else "taking in the rest"
             title += f" · {doing}… {self._building.progress:.0%}"
+            if self.event_log.holding_keys:
+                title += " (keys wait for it)"
         if title != self._log_title:  # setting it repaints the whole pane, even unchanged
             self._log_title = title
             self.event_log.border_title = Text(title)  # the filter is user text: never markup

@@ -81,6 +81,10 @@ class LogControls(AppBase):
         self.submit_bar(event.bar, event.text)
         self.release_keys()  # typed after its Enter: they go where the focus is now
 
+    @on(EventLog.WaitingForView)
+    def _waiting_for_view(self) -> None:
+        self._update_log_title()  # says that keys wait for the rest of the filter's frames, or no longer
+
     @on(QueryBar.Refused)
     def _bar_refused(self) -> None:
         self.release_keys()  # typed after its Enter: into the bar, which kept the focus
@@ -287,6 +291,8 @@ class LogControls(AppBase):
             self._finish_build(view)
         else:
             self._update_log_title()
+            if self.filter_bar.live_status:
+                self._filter_status()
             self.set_timer(0.001, partial(self._build_slice, view))
 
     def _finish_build(self, view: LogView) -> None:
@@ -312,6 +318,15 @@ class LogControls(AppBase):
             # A regex that passed the check on the newest frames gave up on a later one (a long
             # transcript that came since): it matches nothing more, so the bar must say so.
             self.filter_bar.set_status(f"{problem}: later frames are not matched; change the filter", error=True)
+            return
+        building = self._building
+        if building is not None and building.journal is self.journal:
+            # The first screen's count is not the filter's: the rest of the journal is still read.
+            self.filter_bar.set_status(
+                f"{view.shown:,} so far · filtering the rest of {counted(building.in_range, 'frame')}… "
+                f"{building.progress:.0%}",
+                live=True,
+            )
             return
         self.filter_bar.set_status(
             f"{view.shown:,} of {counted(view.in_range, 'frame')} · Enter on an empty filter clears it", live=True
@@ -401,7 +416,8 @@ class LogControls(AppBase):
         """Export the frames the log shows as JSONL (audio kept, or replaced by a size tag)."""
         from tui.widgets.export_dialog import ExportDialog, ExportRequest
 
-        self.event_log.settle()  # the frames the filter shows: all of them, not its first screen
+        if self.event_log.after_whole_view(partial(self.call_later, self.action_export)):
+            return  # the frames the filter shows: all of them, once its whole view is built
         if not self.log_view.shown:
             # An empty file helps nobody (and `rt-tui lint` refuses it): say why the view is empty.
             why = "the filter matches no frame" if self.filter_bar.active.strip() else "the log view is empty"

@@ -47,6 +47,10 @@ _COMPONENTS = ("event-log--cursor", "event-log--match")
 SEARCHING = -1
 """What `EventLog.find` returns while the frames searched so far do not tell the match yet."""
 
+WAIT_AT_MOST = 30.0
+"""Seconds a key waits at most for a filter's whole view (`after_whole_view`): a safety, after which
+the rest is built at once; its slices end long before (seconds for the slowest regex over an hour)."""
+
 FIND_SLICE_SECONDS = 0.01
 """How long a find searches between two screen updates: an hour's journal takes a few hundred
 milliseconds, in slices, and the screen (and keys) never wait for more than one."""
@@ -137,6 +141,14 @@ class EventLog(LineView, can_focus=True):
     class FindMissed(Message):
         """A find that went on in slices ended without a match."""
 
+    class WaitingForView(Message):
+        """A key waits for a filter's whole view (built in slices: the screen stays live), or, with
+        `waiting` False, no longer does (`after_whole_view`)."""
+
+        def __init__(self, waiting: bool) -> None:
+            self.waiting = waiting
+            super().__init__()
+
     def __init__(self, view: LogView, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self.view = view
@@ -166,10 +178,64 @@ class EventLog(LineView, can_focus=True):
         self._subtitle: str | None = None
         self._look = LookCache(self, *_COMPONENTS)
         """What the cached lines are drawn with."""
-        self.finish_view: Callable[[], None] | None = None
+        self._finish_view: Callable[[], None] | None = None
+        self._resume: list[Callable[[], object]] = []
+        """What waits for a filter's whole view (`after_whole_view`), in the order it was asked."""
+        self._held_keys: list[events.Key] | None = None
+        """Keys that came while something waits for the whole view: they act after it, in order."""
+
+    @property
+    def finish_view(self) -> Callable[[], None] | None:
         """Set while the view shown is a filter's first screen (its newest matches) and the whole view
-        is still being built: it builds the rest at once and shows it. Keys that act on the view call
-        it first, so Home, ↑ or Enter act on what the user will see, never on the partial view."""
+        is still being built in slices: calling it builds the rest at once and shows it (`settle`).
+        A key that needs the whole view (Home, ↑ past the first screen's top, a run's details)
+        waits for it instead (`after_whole_view`), never acting on the partial view."""
+        return self._finish_view
+
+    @finish_view.setter
+    def finish_view(self, finish: Callable[[], None] | None) -> None:
+        self._finish_view = finish
+        if finish is None and (self._resume or self._held_keys is not None):
+            # The whole view is shown now (or the app dropped the build: a clear, another session):
+            # what waited acts on what is shown, once the view's rows are in place.
+            self.call_later(self._resume_waiting)
+
+    @property
+    def holding_keys(self) -> bool:
+        """Whether keys wait for a filter's whole view (the app sends the log every key meanwhile)."""
+        return self._held_keys is not None
+
+    def after_whole_view(self, action: Callable[[], object]) -> bool:
+        """On a filter's first screen, True: `action` runs once the whole view is shown (its slices
+        go on, the screen live; until then the keys that come wait, then act in order). Else False:
+        the whole view is shown, act now. Building it at once held the screen: 0.3 s for a JSON path
+        over an hour, seconds for a slow regex."""
+        if self._finish_view is None:
+            return False
+        self._resume.append(action)
+        if self._held_keys is None:
+            self._held_keys = []
+            self.post_message(self.WaitingForView(True))
+            self.set_timer(WAIT_AT_MOST, self._waited_too_long)
+        return True
+
+    def _waited_too_long(self) -> None:
+        """A safety: a build that never ends (none should) is finished now, and what waited acts."""
+        if self._held_keys is not None:
+            self.settle()
+
+    def _resume_waiting(self) -> None:
+        if self._finish_view is not None:
+            return  # another first screen came meanwhile: its whole view is waited for in turn
+        actions, self._resume = self._resume, []
+        held, self._held_keys = self._held_keys, None
+        for action in actions:
+            action()
+        for key in held or ():
+            key.set_sender(self)
+            self.post_message(key)  # after the actions, before any key typed from now on
+        if held is not None:
+            self.post_message(self.WaitingForView(False))
 
     @property
     def journal(self) -> Journal:
@@ -266,16 +332,27 @@ class EventLog(LineView, can_focus=True):
         self._keys_follow()
         self.refresh()
 
-    def on_key(self, event: events.Key) -> None:
-        """A frame key pressed with nothing selected (following): the footer dims it, and Textual runs
-        no dimmed binding, so the key did nothing and said nothing; it says how to select a frame."""
-        if not self.view.rows or self._cursor_line is not None or self.selected is not None:
+    async def on_key(self, event: events.Key) -> None:
+        """The log's own keys act here, as each reaches it, in the order they were typed.
+
+        Textual runs a binding once the key has bubbled back up to the app, after the log has taken
+        the next key: `↑` then `d` in one burst ran `d` first, with nothing selected yet. A frame key
+        with nothing selected (following: the footer dims it) says how to select a frame; while
+        something waits for a filter's whole view every key waits too (`after_whole_view`)."""
+        if self._held_keys is not None:
+            event.stop()
+            event.prevent_default()
+            self._held_keys.append(events.Key(event.key, event.character))
             return
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if binding.action in self.FRAME_ACTIONS:
-                event.stop()
-                self.post_message(self.Notice(f"{binding.description}: no frame is selected (↑ selects the newest)"))
-                return
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or active.node is not self:
+            return  # not one of the log's keys: on its way to the app's bindings
+        event.stop()
+        event.prevent_default()
+        if active.enabled:
+            await self.run_action(active.binding.action)
+        elif active.binding.action in self.FRAME_ACTIONS:
+            self.post_message(self.Notice(f"{active.binding.description}: no frame is selected (↑ selects the newest)"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The frame keys (`FRAME_ACTIONS`) only where they can act (see there)."""
@@ -434,10 +511,21 @@ class EventLog(LineView, can_focus=True):
     # -- selection --------------------------------------------------------------------------
 
     def _line_at_cursor(self) -> Line | None:
-        """The selected line, in the whole view: a key that acts on it builds a filter's view first
-        (`settle`), so Enter or `c` on a first screen acts on what the user will see."""
-        self.settle()
+        """The selected line, in the view shown (on a filter's first screen, see `_whole_line`)."""
         return self.view.line(self._cursor_line) if self._cursor_line is not None else None
+
+    def _whole_line(self, again: Callable[[], object]) -> tuple[bool, Line | None]:
+        """(wait, the selected line) for a key that acts on it. On a filter's first screen a frame's
+        line is the frame it will be in the whole view, so the key acts now; a run's line may lack the
+        run's older frames (they are in the rest of the view), and a selection older than the first
+        screen is not on it: the key waits (`after_whole_view` runs `again`), and wait is True."""
+        line = self._line_at_cursor()
+        if self._finish_view is None:
+            return False, line
+        partial_run = line is not None and line.member < 0 and line.row.count > 1
+        if (partial_run or self._held()) and self.after_whole_view(again):
+            return True, None
+        return False, line
 
     def select_line(self, number: int, *, center: bool = False) -> None:
         """Select screen line `number` (clamped); selecting stops following. `center`: a line off
@@ -501,8 +589,10 @@ class EventLog(LineView, can_focus=True):
         first screen a move that stays on it does not wait for the whole view (the selection is a
         frame, kept when the whole view comes); one past its top, or from a selected frame older
         than the first screen (held for the whole view), builds the whole view first."""
-        if self.finish_view is not None and (self._move_target(delta) < 0 or self._held()):
-            self.settle()  # past the first screen's top, or from a frame older than it
+        if self._finish_view is not None and (self._move_target(delta) < 0 or self._held()):
+            # Past the first screen's top, or from a frame older than it: once the whole view is shown.
+            if self.after_whole_view(partial(self.action_move, delta)):
+                return
         count = self.view.line_count
         if not count:
             return
@@ -524,8 +614,9 @@ class EventLog(LineView, can_focus=True):
         self.action_move(direction * max(1, self.size.height - 1))
 
     def action_first(self) -> None:
-        """Select the first line."""
-        self.settle()
+        """Select the first line (of a filter's whole view: once it is shown)."""
+        if self.after_whole_view(self.action_first):
+            return
         self.select_line(0)
 
     def action_tail(self) -> None:
@@ -571,7 +662,9 @@ class EventLog(LineView, can_focus=True):
 
     def action_expand(self) -> None:
         """Expand the run under the selection to one line per frame."""
-        line = self._line_at_cursor()
+        wait, line = self._whole_line(self.action_expand)
+        if wait:
+            return
         if line is None or line.row.count == 1 or line.row.expanded:
             return
         self.view.set_expanded(line.row, True)
@@ -580,7 +673,9 @@ class EventLog(LineView, can_focus=True):
 
     def action_collapse(self) -> None:
         """Collapse the run the selection is in back to one line."""
-        line = self._line_at_cursor()
+        wait, line = self._whole_line(self.action_collapse)
+        if wait:
+            return
         if line is None or not line.row.expanded:
             return
         self.view.set_expanded(line.row, False)
@@ -590,7 +685,9 @@ class EventLog(LineView, can_focus=True):
 
     def action_enter(self) -> None:
         """A run's line toggles it; a frame's line opens its details."""
-        line = self._line_at_cursor()
+        wait, line = self._whole_line(self.action_enter)
+        if wait:
+            return
         if line is None:
             self.action_move(-1)
             line = self._line_at_cursor()
@@ -606,7 +703,9 @@ class EventLog(LineView, can_focus=True):
 
     def action_details(self) -> None:
         """Details of the selected frame, or of every frame of the selected run."""
-        line = self._line_at_cursor()
+        wait, line = self._whole_line(self.action_details)
+        if wait:
+            return
         if line is None:
             return
         if line.member < 0 and line.row.count > 1:
@@ -616,9 +715,9 @@ class EventLog(LineView, can_focus=True):
 
     def action_cause(self) -> None:
         """Jump from an error to the frame that caused it, and back."""
-        line = self._line_at_cursor()
+        wait, line = self._whole_line(self.action_cause)
         links = self.view.links
-        if line is None or links is None:
+        if wait or line is None or links is None:
             return
         index = line.frame_index
         cause = links.cause_of.get(index)
@@ -629,6 +728,8 @@ class EventLog(LineView, can_focus=True):
         else:
             self.post_message(self.Notice("this frame has no linked cause or error"))
             return
+        if self.view.locate(target) is None and self.after_whole_view(self.action_cause):
+            return  # not on a filter's first screen: perhaps in the rest of its view
         if not self.select_frame(target):
             self.post_message(self.Notice(self.why_hidden(target)))
 
@@ -643,7 +744,9 @@ class EventLog(LineView, can_focus=True):
     def action_transcript(self) -> None:
         """Ask for the transcript row of the selected frame's item: the one it names, or the first
         its response output, or the one it made (a commit, an item.create, a response.create)."""
-        line = self._line_at_cursor()
+        wait, line = self._whole_line(self.action_transcript)
+        if wait:
+            return
         if line is None:
             return
         frame = self.journal[line.frame_index]
@@ -664,7 +767,9 @@ class EventLog(LineView, can_focus=True):
     def action_copy(self) -> None:
         """Ask for the selected frame to be copied; on a collapsed run's line, the whole run (as `d`
         shows it and its `c` copies it): the row stands for all of its frames, not its first."""
-        line = self._line_at_cursor()
+        wait, line = self._whole_line(self.action_copy)
+        if wait:
+            return
         if line is None:
             return
         if line.member < 0 and line.row.count > 1:

@@ -14,6 +14,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -143,7 +144,10 @@ class QueryBar(Vertical):
         """Show `text` (plain) under the input. `live`: a status the app keeps current (the filter's
         counts) until the bar says something else."""
         self.live_status = live
-        status = self.query_one(BarStatus)
+        try:
+            status = self.query_one(BarStatus)
+        except NoMatches:
+            return  # the bar's children are gone: the app is closing (a filter's slices ran till then)
         status.set_class(error, "-error")
         new = text if isinstance(text, Text) else Text(text)
         if new != status.text:

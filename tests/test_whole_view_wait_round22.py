@@ -1,0 +1,105 @@
+"""Keys that need a filter's whole view wait for it while it is built in slices, the screen live, and
+the keys after them act in order once it is shown; the log's own keys act in the order they were
+typed (review round 22: Home on a slow regex's first screen held the screen 3 s, and `↑ d` in one
+burst refused `d` with "no frame is selected")."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app_helpers import notices, wait_for
+from tests.journal_helpers import received, sent
+from tests.test_log_selection_round20 import long_journal
+from tests.test_message_input_round20 import terminal_burst
+from tui.app import RtApp, log_controls
+from tui.config import Settings
+from tui.widgets import EventDetail
+from tui.widgets.export_dialog import ExportDialog
+
+HOME, UP, DOWN = "\x1b[H", "\x1b[A", "\x1b[B"
+
+
+@pytest.fixture(autouse=True)
+def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A filter's whole view built over many loop turns (a slow regex over an hour, in small)."""
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 500)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+
+
+def filtered_app() -> RtApp:
+    return RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+
+
+async def test_home_then_down_wait_for_the_whole_view_and_act_in_order() -> None:
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.event_log.focus()
+        app.apply_filter("response.id:resp_*")  # a JSON path: its first screen, the rest in slices
+        log = app.event_log
+        progress = app._building.progress if app._building is not None else 1.0
+        terminal_burst(app, HOME + DOWN)
+        await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait for the whole view")
+        assert app._building is not None  # not built in one go: the slices go on
+        assert "keys wait for it" in str(log.border_title)
+        await wait_for(pilot, lambda: app._building is None or app._building.progress > progress, 5, "a slice")
+        await wait_for(pilot, lambda: not log.holding_keys, 30, "the keys to act")
+        await pilot.pause()
+        whole = app.log_view
+        assert whole.complete and whole.shown == 3000
+        assert log.selected == whole.indices[1]  # Home, then ↓: the whole view's second match
+        assert "keys wait" not in str(log.border_title)
+
+
+async def test_a_frame_key_on_a_first_screen_frame_acts_at_once() -> None:
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.event_log.focus()
+        app.apply_filter("response.id:resp_*")
+        terminal_burst(app, UP + "d")  # the newest match's details: the same frame in the whole view
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the details")
+        assert app._building is not None  # it did not wait for the rest of the view
+
+
+async def test_export_on_a_first_screen_waits_for_the_whole_view() -> None:
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.event_log.focus()
+        app.apply_filter("response.id:resp_*")
+        terminal_burst(app, "e")
+        await wait_for(pilot, lambda: app.event_log.holding_keys, 5, "the export to wait")
+        assert not isinstance(app.screen, ExportDialog) and app._building is not None
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 30, "the export dialog")
+        assert app._building is None and app.log_view.shown == 3000
+
+
+@pytest.mark.parametrize("keys", ["d", "\r", "y"])
+async def test_up_then_a_frame_key_in_one_burst_acts_on_the_frame_up_selected(keys: str) -> None:
+    app = filtered_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.ingest([sent("session.update"), received("session.updated"), sent("response.create")])
+        await pilot.pause()
+        app.event_log.focus()
+        terminal_burst(app, UP + keys)
+        if keys == "y":
+            await wait_for(pilot, lambda: notices(app), 5, "a notice")
+            assert not any("no frame is selected" in text for _, text in notices(app)), notices(app)
+            return
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail) or notices(app), 5, "details or a notice")
+        assert isinstance(app.screen, EventDetail), notices(app)
+
+
+async def test_a_frame_key_with_nothing_selected_still_says_how_to_select() -> None:
+    app = filtered_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.ingest([sent("session.update"), received("session.updated")])
+        await pilot.pause()
+        app.event_log.focus()
+        terminal_burst(app, "d")
+        await wait_for(pilot, lambda: notices(app), 5, "a notice")
+        assert any("no frame is selected" in text for _, text in notices(app)), notices(app)
