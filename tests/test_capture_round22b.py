@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.journal_helpers import received, sent
+from tui.protocol.codec import json_reason
 from tui.protocol.records import capture_line
 from tui.session import CaptureError, read_capture
-from tui.session.capture import json_reason
 
 RT_TUI = str(Path(sys.executable).with_name("rt-tui"))
 
@@ -58,3 +58,15 @@ def test_json_s_reasons_that_end_on_at_get_the_column(text: str, expected: str) 
     with pytest.raises(json.JSONDecodeError) as info:
         json.loads(text)
     assert json_reason(info.value) == expected
+
+
+def test_an_event_log_line_cut_in_its_middle_names_its_column_not_json_s_line_one(tmp_path: Path) -> None:
+    """A JSONL of the user's own events (not a capture): the same reason, without json's `line 1`
+    beside the file's own line number."""
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"type": "session.update", "session": {}}\n{"type": "response.create", "event_id": "ev\n')
+    env = {k: v for k, v in os.environ.items() if "API_KEY" not in k}
+    result = subprocess.run([RT_TUI, "lint", str(path)], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 2, result.stderr
+    assert "line 2 is not JSON (Unterminated string starting at column 41)" in result.stderr, result.stderr
+    assert "line 1 column" not in result.stderr

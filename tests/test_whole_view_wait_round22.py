@@ -5,7 +5,10 @@ burst refused `d` with "no frame is selected")."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from textual.widgets import Input
 
 from tests.app_helpers import notices, wait_for
 from tests.journal_helpers import received, sent
@@ -22,7 +25,7 @@ HOME, UP, DOWN = "\x1b[H", "\x1b[A", "\x1b[B"
 @pytest.fixture(autouse=True)
 def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     """A filter's whole view built over many loop turns (a slow regex over an hour, in small)."""
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 500)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 100)
     monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
 
 
@@ -64,7 +67,9 @@ async def test_a_frame_key_on_a_first_screen_frame_acts_at_once() -> None:
         assert app._building is not None  # it did not wait for the rest of the view
 
 
-async def test_export_on_a_first_screen_waits_for_the_whole_view() -> None:
+async def test_export_on_a_first_screen_waits_for_the_whole_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
         app.ingest(long_journal())
@@ -76,6 +81,14 @@ async def test_export_on_a_first_screen_waits_for_the_whole_view() -> None:
         assert not isinstance(app.screen, ExportDialog) and app._building is not None
         await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 30, "the export dialog")
         assert app._building is None and app.log_view.shown == 3000
+        # A large export says it is under way (it writes off the UI thread), then what it wrote.
+        monkeypatch.setattr(log_controls, "EXPORT_SAYS_STARTED", 1000)
+        target = tmp_path / "export.jsonl"
+        app.screen.query_one("#path", Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("3,000 frames written" in text for _, text in notices(app)), 30, "the export")
+        said = [text for _, text in notices(app)]
+        assert any(text.startswith("exporting 3,000 frames to") for text in said), said
 
 
 @pytest.mark.parametrize("keys", ["d", "\r", "y"])

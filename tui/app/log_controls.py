@@ -36,6 +36,10 @@ CATCH_UP_AT_ONCE = 20_000
 """Frames a session's log may be behind its journal and still be brought up to date at once when it
 is shown (about 25 ms of an unfiltered view); further behind, it catches up in slices."""
 
+EXPORT_SAYS_STARTED = 10_000
+"""Frames from which an export says it has started (it writes off the UI thread; a smaller one is
+written before a notice would be read)."""
+
 MAX_FINDING_NOTICES = 3
 """Error findings announced with a notice per session (the findings view holds them all)."""
 
@@ -434,8 +438,12 @@ class LogControls(AppBase):
             self.say(said, title="Export", severity="warning")
 
         def chosen(request: ExportRequest | None) -> None:
-            if request is not None:
-                self.export_frames(Path(request.path), keep_audio=request.keep_audio)
+            if request is None:
+                return
+            shown = self.log_view.shown
+            if shown >= EXPORT_SAYS_STARTED:  # an hour's frames take a second or two: say it is under way
+                self.say(f"exporting {counted(shown, 'frame')} to {request.path}…", title="Export")
+            self.export_frames(Path(request.path), keep_audio=request.keep_audio)
 
         self.push_screen(ExportDialog(self.log_view.shown, self.filter_bar.active, str(default)), chosen)
 

@@ -192,3 +192,11 @@ def new_id(prefix: str, length: int = 21) -> str:
 def client_event_id() -> str:
     """An id for a client event, so the server can echo it in an `error`."""
     return new_id("evt_", 16)
+
+
+def json_reason(exc: json.JSONDecodeError) -> str:
+    """Why one line is not JSON, in a message that names the line already: json's reason, and
+    where it says "at", the column (`Invalid control character at column 57`, `Unterminated
+    string starting at column 40`; `Expecting ',' delimiter` as is). `exc.msg` alone left those
+    on a dangling "at"; `str(exc)` adds "line 1", the line's own count, beside the file's."""
+    return f"{exc.msg} column {exc.colno}" if exc.msg.endswith(" at") else exc.msg

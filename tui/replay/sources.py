@@ -68,7 +68,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
 from urllib.parse import urlsplit
 
 from tui.protocol import Direction, Envelope, FrameError, local_envelope, parse
-from tui.protocol.codec import serialize
+from tui.protocol.codec import json_reason, serialize
 from tui.protocol.credentials import handshake_secrets
 from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS, is_known
 
@@ -401,6 +401,9 @@ def _frame_line(line: bytes, number: int, path: Path, position: int) -> tuple[En
         value = json.loads(text)
     except UnicodeDecodeError:
         raise ReplayError(f"{where} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        reason = json_reason(exc)
+        raise ReplayError(f"{where} is not JSON ({reason}): expected one Realtime event per line") from None
     except ValueError as exc:
         raise ReplayError(f"{where} is not JSON ({exc}): expected one Realtime event per line") from None
     return _frame_value(value, text, where, position)

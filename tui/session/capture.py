@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.protocol import DIR_LOCAL, Direction, Envelope, parse, strict_json
+from tui.protocol.codec import json_reason
 from tui.protocol.envelope import local_raw
 from tui.protocol.records import (
     WIRE_LINE_END,
@@ -491,14 +492,6 @@ def _cut_short(where: str, number: int, what: str) -> CaptureError:
 def _whole_before(number: int) -> str:
     """`the line before it is` / `the 102 lines before it are`, for line `number`."""
     return "the line before it is" if number == 2 else f"the {number - 1:,} lines before it are"
-
-
-def json_reason(exc: json.JSONDecodeError) -> str:
-    """Why one line is not JSON, in a message that names the line already: json's reason, and
-    where it says "at", the column (`Invalid control character at column 57`, `Unterminated
-    string starting at column 40`; `Expecting ',' delimiter` as is). `exc.msg` alone left those
-    on a dangling "at"; `str(exc)` adds "line 1", the line's own count, beside the file's."""
-    return f"{exc.msg} column {exc.colno}" if exc.msg.endswith(" at") else exc.msg
 
 
 def _envelope(line: bytes, number: int, path: Path) -> Envelope:
