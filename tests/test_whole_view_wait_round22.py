@@ -79,7 +79,8 @@ async def test_export_on_a_first_screen_waits_for_the_whole_view(
         terminal_burst(app, "e")
         await wait_for(pilot, lambda: app.event_log.holding_keys, 5, "the export to wait")
         assert not isinstance(app.screen, ExportDialog) and app._building is not None
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 30, "the export dialog")
+        dialog_ready = lambda: isinstance(app.screen, ExportDialog) and bool(app.screen.query("#path"))  # noqa: E731
+        await wait_for(pilot, dialog_ready, 30, "the export dialog")
         assert app._building is None and app.log_view.shown == 3000
         # A large export says it is under way (it writes off the UI thread), then what it wrote.
         monkeypatch.setattr(log_controls, "EXPORT_SAYS_STARTED", 1000)
