@@ -295,7 +295,7 @@ class AppBase(App[None]):
             doing = "filtering the rest" if self._building.query is not None else "taking in the rest"
             title += f" · {doing}… {self._building.progress:.0%}"
             if self.event_log.holding_keys:
-                title += " (keys wait for it)"
+                title += " · keys wait"
         if title != self._log_title:  # setting it repaints the whole pane, even unchanged
             self._log_title = title
             self.event_log.border_title = Text(title)  # the filter is user text: never markup

@@ -54,6 +54,7 @@ class LogControls(AppBase):
         self.log_view.clear()
         self.event_log.rebuilt()
         self._update_log_title()
+        self._filter_status()  # the bar's counts: of what the clear left (it said "N so far" of a build)
         self._find_status()
 
     def unclear_log(self) -> None:

@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scrollbar import ScrollTo, ScrollUp
 from textual.strip import Strip
+from textual.timer import Timer
 
 from tui.journal import Finder, Journal, Line, LogView
 
@@ -50,6 +51,9 @@ SEARCHING = -1
 WAIT_AT_MOST = 30.0
 """Seconds a key waits at most for a filter's whole view (`after_whole_view`): a safety, after which
 the rest is built at once; its slices end long before (seconds for the slowest regex over an hour)."""
+
+HELD_KEY_GAP = 0.03
+"""Seconds between keys handed on after a wait for a filter's whole view (`_release_held`)."""
 
 FIND_SLICE_SECONDS = 0.01
 """How long a find searches between two screen updates: an hour's journal takes a few hundred
@@ -183,6 +187,10 @@ class EventLog(LineView, can_focus=True):
         """What waits for a filter's whole view (`after_whole_view`), in the order it was asked."""
         self._held_keys: list[events.Key] | None = None
         """Keys that came while something waits for the whole view: they act after it, in order."""
+        self._wait_timer: Timer | None = None
+        self._claim: int | None = None
+        """The find (its ticket) whose match, still searched for in slices, may take the selection:
+        a key that moves the selection meanwhile takes it back (`_user_moved`)."""
 
     @property
     def finish_view(self) -> Callable[[], None] | None:
@@ -216,7 +224,7 @@ class EventLog(LineView, can_focus=True):
         if self._held_keys is None:
             self._held_keys = []
             self.post_message(self.WaitingForView(True))
-            self.set_timer(WAIT_AT_MOST, self._waited_too_long)
+            self._wait_timer = self.set_timer(WAIT_AT_MOST, self._waited_too_long)
         return True
 
     def _waited_too_long(self) -> None:
@@ -229,13 +237,30 @@ class EventLog(LineView, can_focus=True):
             return  # another first screen came meanwhile: its whole view is waited for in turn
         actions, self._resume = self._resume, []
         held, self._held_keys = self._held_keys, None
+        if self._wait_timer is not None:
+            self._wait_timer.stop()  # this wait's safety: it must not cut a later wait short
+            self._wait_timer = None
         for action in actions:
             action()
-        for key in held or ():
-            key.set_sender(self)
-            self.post_message(key)  # after the actions, before any key typed from now on
         if held is not None:
             self.post_message(self.WaitingForView(False))
+            self._release_held(held)
+
+    def _release_held(self, keys: list[events.Key]) -> None:
+        """Hand the held keys to the app one at a time, each once the one before it has been handled
+        and the screen refreshed: its routing (priority keys, the focus moves of `f` `/` `t`, then
+        the focused widget) takes each as a terminal's key, and a screen one of them opens (`d`'s
+        details) is there for the next (`q` closes it, not the app). Posted to the log all at once,
+        its own keys overtook `/` or `f`, and `d` `q` quit."""
+        if not keys:
+            return
+        key, rest = keys[0], keys[1:]
+        self.app.post_message(events.Key(key.key, key.character))
+        if rest:
+            # A screen a key opens comes a few messages later (the log's `Details` bubbles up to the
+            # app, which pushes the screen): the next key waits for a refresh and a short pause, as
+            # a typist's next key would (the keys typed while a view was built are a handful).
+            self.call_after_refresh(self.set_timer, HELD_KEY_GAP, partial(self._release_held, rest))
 
     @property
     def journal(self) -> Journal:
@@ -378,7 +403,16 @@ class EventLog(LineView, can_focus=True):
         Forced: Textual allows a vertical scroll only once a layout has shown the scrollbar, and a
         pane under another screen (the palette that ran "undo clear") is laid out only when that
         screen closes, well after the deferred scroll has run and been refused."""
-        self.scroll_end(animate=False, immediate=immediate, x_axis=False, force=True)
+        if immediate:
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        else:
+            # After the refresh, and only if still following: a key that waited for a filter's
+            # whole view (Home) selects a line between this call and that refresh.
+            self.call_after_refresh(self._scroll_to_end_if_following)
+
+    def _scroll_to_end_if_following(self) -> None:
+        if self.tail:
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def _resolve_cursor(self) -> int | None:
         if self.selected is None:
@@ -393,7 +427,12 @@ class EventLog(LineView, can_focus=True):
         """Set the pane's subtitle (counts, following or not); True when it changed. Only its border
         line is repainted, and an unchanged one is not set again."""
         view = self.view
-        parts = [f"{view.shown:,} of {counted(view.in_range, 'frame')}" if view.query else counted(view.shown, "frame")]
+        so_far = " so far" if self._finish_view is not None else ""  # a first screen: the rest is still read
+        parts = [
+            f"{view.shown:,}{so_far} of {counted(view.in_range, 'frame')}"
+            if view.query
+            else counted(view.shown, "frame")
+        ]
         if view.floor:
             parts.append("since clear")
         if self.journal.payloads_dropped:
@@ -584,11 +623,16 @@ class EventLog(LineView, can_focus=True):
             return False
         return True
 
+    def _user_moved(self) -> None:
+        """The user moved the selection: a find still searching does not take it (see `_claim`)."""
+        self._claim = None
+
     def action_move(self, delta: int) -> None:
         """Move the selection; the first move from following starts at the last line. On a filter's
         first screen a move that stays on it does not wait for the whole view (the selection is a
         frame, kept when the whole view comes); one past its top, or from a selected frame older
         than the first screen (held for the whole view), builds the whole view first."""
+        self._user_moved()
         if self._finish_view is not None and (self._move_target(delta) < 0 or self._held()):
             # Past the first screen's top, or from a frame older than it: once the whole view is shown.
             if self.after_whole_view(partial(self.action_move, delta)):
@@ -615,12 +659,14 @@ class EventLog(LineView, can_focus=True):
 
     def action_first(self) -> None:
         """Select the first line (of a filter's whole view: once it is shown)."""
+        self._user_moved()
         if self.after_whole_view(self.action_first):
             return
         self.select_line(0)
 
     def action_tail(self) -> None:
         """Follow new frames again."""
+        self._user_moved()
         self.selected = None
         self._cursor_line = None
         self.unseen = 0
@@ -653,6 +699,7 @@ class EventLog(LineView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         """Select the clicked line (counted inside the border: `event.y` counts from its edge)."""
+        self._user_moved()
         offset = event.get_content_offset(self)
         if offset is not None:
             # On a filter's first screen too: the frame clicked stays selected in the whole view.
@@ -801,6 +848,7 @@ class EventLog(LineView, can_focus=True):
             self._more += 1 if forward == self._waiting else -1
             return SEARCHING
         self._find_ticket += 1
+        self._claim = self._find_ticket
         self._waiting, self._more = None, 0
         if self.finish_view is not None:
             self._search_later(forward)
@@ -850,6 +898,11 @@ class EventLog(LineView, can_focus=True):
                 self._waiting, more, self._more = None, self._more, 0
                 if found is None:
                     self.post_message(self.FindMissed())
+                    return
+                if self._claim != ticket:
+                    # A key moved the selection while the match was searched for: it stays where the
+                    # user put it (Home after a find on a filter's first screen); the count goes on.
+                    self._search_later(None)
                     return
                 self._found(finder, found)  # which counts the rest, if any
                 onward = forward if more >= 0 else not forward

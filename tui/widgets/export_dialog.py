@@ -51,6 +51,8 @@ class AudioChoice(RadioSet):
         # The chosen option's index, kept here as keys move it: the set learns of a tick through a
         # message, so a key pressed right after an arrow (↓ Enter in one burst) would read the old one.
         self._choice = next((n for n, button in enumerate(buttons) if button.value), 0)
+        self._own_ticks = 0
+        """Ticks of ours whose `Changed` has not come back yet (the set reports each a message later)."""
 
     @property
     def keep_audio(self) -> bool:
@@ -62,7 +64,13 @@ class AudioChoice(RadioSet):
         buttons = list(self.query(RadioButton))
         if buttons:
             self._choice = (self._choice + step) % len(buttons)
-            buttons[self._choice].value = True  # the set unticks the other one and highlights this
+            self._tick(buttons[self._choice])
+
+    def _tick(self, button: RadioButton) -> None:
+        """Tick `button` (the set unticks the other one and highlights this, a message later)."""
+        if not button.value:
+            self._own_ticks += 1
+            button.value = True
 
     def action_next_button(self) -> None:
         """Tick the next option (the highlight follows the tick)."""
@@ -80,9 +88,17 @@ class AudioChoice(RadioSet):
 
     @on(RadioSet.Changed)
     def _ticked(self, event: RadioSet.Changed) -> None:
-        # A click ticks an option too; a tick of ours comes back here with the index we set.
-        if event.radio_set is self and event.index >= 0:
-            self._choice = event.index
+        if event.radio_set is not self or event.index < 0:
+            return
+        if not self._own_ticks:
+            self._choice = event.index  # a click
+            return
+        # One of ours, come back: arrows in one burst (↓↓) may have moved the choice on since, and
+        # the set, a message behind, ticked an option that is no longer the chosen one.
+        self._own_ticks -= 1
+        buttons = list(self.query(RadioButton))
+        if buttons and event.index != self._choice % len(buttons):
+            self._tick(buttons[self._choice % len(buttons)])
 
     def action_choose(self) -> None:
         """Ask for the export with the chosen option."""

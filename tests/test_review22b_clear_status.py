@@ -1,0 +1,36 @@
+"""Review 22b: Ctrl+L while a filter's whole view is built in slices drops the build, but the filter
+bar keeps saying '9 so far · filtering the rest of 178,653 frames… 1%' for good (the log: 0 of 0)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app_helpers import wait_for
+from tests.test_log_selection_round20 import long_journal
+from tui.app import RtApp, log_controls
+from tui.config import Settings
+
+
+@pytest.fixture(autouse=True)
+def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 200)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+
+
+def bar_status(app: RtApp) -> str:
+    return str(app.filter_bar.query_one(".query-bar--status").render())
+
+
+async def test_clear_during_a_filters_build_ends_its_so_far_status() -> None:
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.event_log.focus()
+        app.apply_filter("response.id:resp_*")
+        await wait_for(pilot, lambda: "so far" in bar_status(app), 5, "the 'so far' status")
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: app._building is None, 5, "the clear")
+        for _ in range(10):
+            await pilot.pause()
+        assert "so far" not in bar_status(app), bar_status(app)

@@ -1,0 +1,35 @@
+"""Review 22b: the export dialog's ↓ ↓ in one terminal read (a burst, as tmux send-keys or a
+held key gives): two presses must come back to 'keep audio'."""
+
+from __future__ import annotations
+
+import base64
+
+from textual.widgets import RadioButton
+
+from tests.app_helpers import wait_for
+from tests.journal_helpers import received, sent
+from tests.test_message_input_round20 import terminal_burst
+from tui.app import RtApp
+from tui.config import Settings
+from tui.widgets.export_dialog import AudioChoice, ExportDialog
+
+DOWN = "\x1b[B"
+
+
+async def test_down_down_in_one_burst_comes_back_to_keep() -> None:
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    audio = base64.b64encode(bytes(4800)).decode()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.ingest([received("session.updated"), sent("input_audio_buffer.append", audio=audio)])
+        await pilot.pause()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
+        await pilot.pause()
+        terminal_burst(app, DOWN + DOWN)
+        for _ in range(10):
+            await pilot.pause()
+        keep, tag = app.screen.query_one("#keep", RadioButton), app.screen.query_one("#tag", RadioButton)
+        choice = app.screen.query_one(AudioChoice)
+        shown = "keep" if keep.value else "tag"
+        assert (shown, choice.keep_audio) == ("keep", True), (shown, choice.keep_audio, keep.value, tag.value)

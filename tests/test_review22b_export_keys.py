@@ -1,0 +1,50 @@
+"""Review 22b: `e` on a filter's first screen waits for the whole view; the keys typed after it
+(↓ Enter: pick "replace audio by a size tag" and export) go to the log under the dialog."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from tests.app_helpers import wait_for
+from tests.test_log_selection_round20 import long_journal
+from tests.test_message_input_round20 import terminal_burst
+from tui.app import RtApp, log_controls
+from tui.config import Settings
+from tui.widgets import EventDetail, EventLog
+from tui.widgets.export_dialog import ExportDialog
+
+DOWN = "\x1b[B"
+
+
+def held_count_is(log: EventLog, count: int) -> bool:
+    """The log holds `count` keys (each typed key held before the next is typed)."""
+    return len(log._held_keys or ()) == count
+
+
+@pytest.fixture(autouse=True)
+def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 20)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+
+
+async def test_keys_after_export_go_to_its_dialog() -> None:
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        log = app.event_log
+        log.focus()
+        app.apply_filter("response.id:resp_*")
+        terminal_burst(app, "e")
+        await wait_for(pilot, lambda: log.holding_keys, 5, "the export to wait")
+        for n, key in enumerate([DOWN], 1):
+            terminal_burst(app, key)
+            await wait_for(pilot, partial(held_count_is, log, n), 5, "the key to be held")
+        selected_before = log.selected
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 30, "the export dialog")
+        for _ in range(10):
+            await pilot.pause()
+        assert log.selected == selected_before, f"↓ moved the log under the dialog: {selected_before} → {log.selected}"
+        assert not isinstance(app.screen, EventDetail)

@@ -1,0 +1,93 @@
+"""Review 22b: keys held while a filter's whole view is built are re-posted to the log's own queue,
+where the log's bindings take theirs at once, ahead of (and under) whatever the keys before them did."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+from textual import events
+from textual.pilot import Pilot
+
+from tests.app_helpers import wait_for
+from tests.test_log_selection_round20 import long_journal
+from tests.test_message_input_round20 import terminal_burst
+from tui.app import RtApp, log_controls
+from tui.config import Settings
+from tui.widgets import EventDetail, EventLog
+
+HOME, UP, DOWN, ESC = "\x1b[H", "\x1b[A", "\x1b[B", "\x1b"
+
+
+def held_count_is(log: EventLog, count: int) -> bool:
+    """The log holds `count` keys (each typed key held before the next is typed)."""
+    return len(log._held_keys or ()) == count
+
+
+@pytest.fixture(autouse=True)
+def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 20)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+
+
+def filtered_app() -> RtApp:
+    return RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+
+
+async def home_then(pilot: Pilot[None], app: RtApp, keys: str) -> None:
+    """Home on a filter's first screen; once it waits, `keys` typed (as a user types on)."""
+    app.ingest(long_journal())
+    await pilot.pause()
+    app.event_log.focus()
+    app.apply_filter("response.id:resp_*")
+    log = app.event_log
+    terminal_burst(app, HOME)
+    await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait")
+    for n, key in enumerate(
+        [ESC] if keys == ESC else keys.split("|") if "|" in keys else keys, 1
+    ):  # one key at a time, each held before the next
+        if key == ESC:
+            app.post_message(events.Key("escape", None))  # a lone ESC waits in the parser for more
+        else:
+            terminal_burst(app, key)
+        await wait_for(pilot, partial(held_count_is, log, n), 5, "the key to be held")
+    assert log.holding_keys and app._building is not None
+    await wait_for(pilot, lambda: not log.holding_keys, 30, "the keys to act")
+    for _ in range(20):
+        await pilot.pause()
+
+
+async def test_find_typed_while_home_waits_types_into_the_find_bar() -> None:
+    """Home, `/`, `do`: the find bar opens and gets `do`; `d` and `o` are not the log's keys then."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await home_then(pilot, app, "/do")
+        assert not isinstance(app.screen, EventDetail), "d went to the log, not to the find bar"
+        assert app.find_bar.input.value == "do", repr(app.find_bar.input.value)
+
+
+async def test_filter_typed_while_home_waits_types_into_the_filter_bar() -> None:
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await home_then(pilot, app, "fdone")
+        assert not isinstance(app.screen, EventDetail), "d went to the log, not to the filter bar"
+        assert app.filter_bar.input.value.endswith("done"), repr(app.filter_bar.input.value)
+
+
+async def test_d_escape_down_while_home_waits() -> None:
+    """Home, d, Esc, ↓: the details open and close, then ↓ selects the second match."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await home_then(pilot, app, "|".join(["d", ESC, DOWN]))
+        log = app.event_log
+        second = lambda: not isinstance(app.screen, EventDetail) and log.selected == app.log_view.indices[1]  # noqa: E731
+        await wait_for(pilot, second, 10, "the details closed, then the second match selected")
+
+
+async def test_d_q_while_home_waits_closes_the_details_and_does_not_quit() -> None:
+    """Home, d, q: the details open, and q (the details' close) closes them; the app goes on."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await home_then(pilot, app, "dq")
+        await wait_for(pilot, lambda: not isinstance(app.screen, EventDetail), 10, "q to close the details")
+        assert app.is_running and app._exit_renderables == [] and app.return_code is None

@@ -1,0 +1,41 @@
+"""Review 22b: Home on a short first screen (no scrollbar yet) waits, then selects the first match,
+but the log's deferred scroll to its end (it was following) runs after it: the selection is off screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app_helpers import wait_for
+from tests.test_log_selection_round20 import long_journal
+from tests.test_message_input_round20 import terminal_burst
+from tui.app import RtApp, log_controls
+from tui.config import Settings
+
+HOME = "\x1b[H"
+
+
+@pytest.fixture(autouse=True)
+def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 200)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    monkeypatch.setattr(log_controls, "FIRST_SCREEN_SECONDS", 0.0)  # a sparse filter's short first screen
+
+
+async def test_home_after_the_wait_shows_the_first_match() -> None:
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(140, 60)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        app.event_log.focus()
+        app.apply_filter("response.id:resp_*")
+        log = app.event_log
+        assert app._building is not None and log.view.line_count < log.size.height  # no scrollbar yet
+        terminal_burst(app, HOME)
+        await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait")
+        await wait_for(pilot, lambda: not log.holding_keys, 30, "Home to act")
+        for _ in range(10):
+            await pilot.pause()
+        assert log.selected == app.log_view.indices[0]
+        top = log.scroll_offset.y
+        assert log._cursor_line == 0
+        assert top <= 0 < top + log.size.height, f"the first match is selected but the log shows lines {top}.."

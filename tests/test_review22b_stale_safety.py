@@ -1,0 +1,58 @@
+"""Review 22b: the 30 s safety timer of one wait (`after_whole_view`) cuts the next wait short: it
+builds a later filter's whole view at once (the screen held) long before that wait's own 30 s."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.app_helpers import wait_for
+from tests.test_log_selection_round20 import long_journal
+from tests.test_message_input_round20 import terminal_burst
+from tui.app import RtApp, log_controls
+from tui.config import Settings
+from tui.widgets import event_log as event_log_module
+from tui.widgets.event_log import EventLog
+
+HOME = "\x1b[H"
+SAFETY = 1.5
+
+
+@pytest.fixture(autouse=True)
+def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 10)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    monkeypatch.setattr(event_log_module, "WAIT_AT_MOST", SAFETY)
+
+
+async def test_a_waits_safety_does_not_end_the_next_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = asyncio.get_running_loop()
+    fired: list[tuple[float, bool]] = []
+    original = EventLog._waited_too_long
+
+    def spy(self: EventLog) -> None:
+        fired.append((loop.time(), self._held_keys is not None))
+        original(self)
+
+    monkeypatch.setattr(EventLog, "_waited_too_long", spy)
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal())
+        await pilot.pause()
+        log = app.event_log
+        log.focus()
+        app.apply_filter("response.id:resp_*")
+        terminal_burst(app, HOME)
+        await wait_for(pilot, lambda: log.holding_keys, 5, "the first Home to wait")
+        first_wait = loop.time()
+        log.settle()  # the first filter's view comes (as a quick one's would)
+        await wait_for(pilot, lambda: not log.holding_keys, 5, "the first wait to end")
+        app.apply_filter("response.id:resp_1*")  # another filter, its first screen, slow slices
+        terminal_burst(app, HOME)
+        await wait_for(pilot, lambda: log.holding_keys, 5, "the second Home to wait")
+        second_wait = loop.time()
+        await wait_for(pilot, lambda: not log.holding_keys or loop.time() > second_wait + SAFETY, 10, "either")
+        # The first wait's timer fired during the second wait and built its view at once.
+        early = [t for t, holding in fired if holding and t < second_wait + SAFETY - 0.05]
+        assert not early, (first_wait, second_wait, fired)
