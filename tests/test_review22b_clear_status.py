@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.app_helpers import wait_for
-from tests.test_log_selection_round20 import long_journal
+from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen
 from tui.app import RtApp, log_controls
-from tui.config import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -22,12 +21,9 @@ def bar_status(app: RtApp) -> str:
 
 
 async def test_clear_during_a_filters_build_ends_its_so_far_status() -> None:
-    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        app.event_log.focus()
-        app.apply_filter("response.id:resp_*")
+        await on_a_first_screen(pilot, app)
         await wait_for(pilot, lambda: "so far" in bar_status(app), 5, "the 'so far' status")
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: app._building is None, 5, "the clear")

@@ -10,15 +10,14 @@ from textual.widgets import RadioButton
 from tests.app_helpers import wait_for
 from tests.journal_helpers import received, sent
 from tests.test_message_input_round20 import terminal_burst
-from tui.app import RtApp
-from tui.config import Settings
+from tests.test_whole_view_wait_round22 import filtered_app
 from tui.widgets.export_dialog import AudioChoice, ExportDialog
 
 DOWN = "\x1b[B"
 
 
 async def test_down_down_in_one_burst_comes_back_to_keep() -> None:
-    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    app = filtered_app()
     audio = base64.b64encode(bytes(4800)).decode()
     async with app.run_test(size=(160, 48)) as pilot:
         app.ingest([received("session.updated"), sent("input_audio_buffer.append", audio=audio)])

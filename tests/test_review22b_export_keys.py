@@ -8,19 +8,13 @@ from functools import partial
 import pytest
 
 from tests.app_helpers import wait_for
-from tests.test_log_selection_round20 import long_journal
 from tests.test_message_input_round20 import terminal_burst
-from tui.app import RtApp, log_controls
-from tui.config import Settings
-from tui.widgets import EventDetail, EventLog
+from tests.test_whole_view_wait_round22 import filtered_app, held_count_is, on_a_first_screen
+from tui.app import log_controls
+from tui.widgets import EventDetail
 from tui.widgets.export_dialog import ExportDialog
 
 DOWN = "\x1b[B"
-
-
-def held_count_is(log: EventLog, count: int) -> bool:
-    """The log holds `count` keys (each typed key held before the next is typed)."""
-    return len(log._held_keys or ()) == count
 
 
 @pytest.fixture(autouse=True)
@@ -30,13 +24,9 @@ def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_keys_after_export_go_to_its_dialog() -> None:
-    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        log = app.event_log
-        log.focus()
-        app.apply_filter("response.id:resp_*")
+        log = await on_a_first_screen(pilot, app)
         terminal_burst(app, "e")
         await wait_for(pilot, lambda: log.holding_keys, 5, "the export to wait")
         for n, key in enumerate([DOWN], 1):

@@ -7,10 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.app_helpers import wait_for
-from tests.test_log_selection_round20 import long_journal
 from tests.test_message_input_round20 import terminal_burst
-from tui.app import RtApp, log_controls
-from tui.config import Settings
+from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen
+from tui.app import log_controls
 
 HOME = "\x1b[H"
 
@@ -22,13 +21,9 @@ def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_find_then_home_ends_on_the_first_line() -> None:
-    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        log = app.event_log
-        log.focus()
-        app.apply_filter("response.id:resp_*")
+        log = await on_a_first_screen(pilot, app)
         terminal_burst(app, "/resp_1500\r")
         await wait_for(
             pilot,

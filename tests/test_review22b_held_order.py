@@ -10,18 +10,12 @@ from textual import events
 from textual.pilot import Pilot
 
 from tests.app_helpers import wait_for
-from tests.test_log_selection_round20 import long_journal
 from tests.test_message_input_round20 import terminal_burst
+from tests.test_whole_view_wait_round22 import filtered_app, held_count_is, on_a_first_screen
 from tui.app import RtApp, log_controls
-from tui.config import Settings
-from tui.widgets import EventDetail, EventLog
+from tui.widgets import EventDetail
 
 HOME, UP, DOWN, ESC = "\x1b[H", "\x1b[A", "\x1b[B", "\x1b"
-
-
-def held_count_is(log: EventLog, count: int) -> bool:
-    """The log holds `count` keys (each typed key held before the next is typed)."""
-    return len(log._held_keys or ()) == count
 
 
 @pytest.fixture(autouse=True)
@@ -30,16 +24,9 @@ def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
 
 
-def filtered_app() -> RtApp:
-    return RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
-
-
 async def home_then(pilot: Pilot[None], app: RtApp, keys: str) -> None:
     """Home on a filter's first screen; once it waits, `keys` typed (as a user types on)."""
-    app.ingest(long_journal())
-    await pilot.pause()
-    app.event_log.focus()
-    app.apply_filter("response.id:resp_*")
+    await on_a_first_screen(pilot, app)
     log = app.event_log
     terminal_burst(app, HOME)
     await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait")
@@ -72,16 +59,6 @@ async def test_filter_typed_while_home_waits_types_into_the_filter_bar() -> None
         await home_then(pilot, app, "fdone")
         assert not isinstance(app.screen, EventDetail), "d went to the log, not to the filter bar"
         assert app.filter_bar.input.value.endswith("done"), repr(app.filter_bar.input.value)
-
-
-async def test_d_escape_down_while_home_waits() -> None:
-    """Home, d, Esc, ↓: the details open and close, then ↓ selects the second match."""
-    app = filtered_app()
-    async with app.run_test(size=(140, 40)) as pilot:
-        await home_then(pilot, app, "|".join(["d", ESC, DOWN]))
-        log = app.event_log
-        second = lambda: not isinstance(app.screen, EventDetail) and log.selected == app.log_view.indices[1]  # noqa: E731
-        await wait_for(pilot, second, 10, "the details closed, then the second match selected")
 
 
 async def test_d_q_while_home_waits_closes_the_details_and_does_not_quit() -> None:

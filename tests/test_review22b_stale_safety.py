@@ -9,10 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from tests.app_helpers import wait_for
-from tests.test_log_selection_round20 import long_journal
 from tests.test_message_input_round20 import terminal_burst
-from tui.app import RtApp, log_controls
-from tui.config import Settings
+from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen
+from tui.app import log_controls
 from tui.widgets import event_log as event_log_module
 from tui.widgets.event_log import EventLog
 
@@ -46,13 +45,9 @@ async def test_a_waits_safety_does_not_end_the_next_wait(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(EventLog, "_waited_too_long", spy)
     monkeypatch.setattr(EventLog, "after_whole_view", waits)
-    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        log = app.event_log
-        log.focus()
-        app.apply_filter("response.id:resp_*")
+        log = await on_a_first_screen(pilot, app)
         terminal_burst(app, HOME)
         await wait_for(pilot, lambda: log.holding_keys, 5, "the first Home to wait")
         first_wait = loop.time()

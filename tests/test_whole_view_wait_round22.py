@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tests.app_helpers import notices, wait_for
@@ -16,7 +17,7 @@ from tests.test_log_selection_round20 import long_journal
 from tests.test_message_input_round20 import terminal_burst
 from tui.app import RtApp, log_controls
 from tui.config import Settings
-from tui.widgets import EventDetail
+from tui.widgets import EventDetail, EventLog
 from tui.widgets.export_dialog import ExportDialog
 
 HOME, UP, DOWN = "\x1b[H", "\x1b[A", "\x1b[B"
@@ -30,17 +31,29 @@ def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def filtered_app() -> RtApp:
+    """An app without a session, for a journal fed by hand."""
     return RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+
+
+async def on_a_first_screen(pilot: Pilot[None], app: RtApp, query: str = "response.id:resp_*") -> EventLog:
+    """60,000 frames, the log focused, and a JSON-path filter's first screen shown (the rest of its
+    view built in slices); the log."""
+    app.ingest(long_journal())
+    await pilot.pause()
+    app.event_log.focus()
+    app.apply_filter(query)
+    return app.event_log
+
+
+def held_count_is(log: EventLog, count: int) -> bool:
+    """The log holds `count` keys (each typed key held before the next is typed)."""
+    return len(log._held_keys or ()) == count
 
 
 async def test_home_then_down_wait_for_the_whole_view_and_act_in_order() -> None:
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        app.event_log.focus()
-        app.apply_filter("response.id:resp_*")  # a JSON path: its first screen, the rest in slices
-        log = app.event_log
+        log = await on_a_first_screen(pilot, app)  # a JSON path: its first screen, the rest in slices
         progress = app._building.progress if app._building is not None else 1.0
         terminal_burst(app, HOME + DOWN)
         await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait for the whole view")
@@ -58,10 +71,7 @@ async def test_home_then_down_wait_for_the_whole_view_and_act_in_order() -> None
 async def test_a_frame_key_on_a_first_screen_frame_acts_at_once() -> None:
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        app.event_log.focus()
-        app.apply_filter("response.id:resp_*")
+        await on_a_first_screen(pilot, app)
         terminal_burst(app, UP + "d")  # the newest match's details: the same frame in the whole view
         await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the details")
         assert app._building is not None  # it did not wait for the rest of the view
@@ -72,10 +82,7 @@ async def test_export_on_a_first_screen_waits_for_the_whole_view(
 ) -> None:
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal())
-        await pilot.pause()
-        app.event_log.focus()
-        app.apply_filter("response.id:resp_*")
+        await on_a_first_screen(pilot, app)
         terminal_burst(app, "e")
         await wait_for(pilot, lambda: app.event_log.holding_keys, 5, "the export to wait")
         assert not isinstance(app.screen, ExportDialog) and app._building is not None

@@ -52,8 +52,9 @@ WAIT_AT_MOST = 30.0
 """Seconds a key waits at most for a filter's whole view (`after_whole_view`): a safety, after which
 the rest is built at once; its slices end long before (seconds for the slowest regex over an hour)."""
 
-HELD_KEY_GAP = 0.03
-"""Seconds between keys handed on after a wait for a filter's whole view (`_release_held`)."""
+HELD_KEY_GAP = 0.05
+"""Seconds between keys handed on after a wait for a filter's whole view (`_release_held`): a
+heuristic, not a guarantee, that a screen the key before opened is there (see there)."""
 
 FIND_SLICE_SECONDS = 0.01
 """How long a find searches between two screen updates: an hour's journal takes a few hundred
