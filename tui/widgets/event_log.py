@@ -632,7 +632,7 @@ class EventLog(LineView, can_focus=True):
         """Move the selection; the first move from following starts at the last line. On a filter's
         first screen a move that stays on it does not wait for the whole view (the selection is a
         frame, kept when the whole view comes); one past its top, or from a selected frame older
-        than the first screen (held for the whole view), builds the whole view first."""
+        than the first screen (held for the whole view), waits for the whole view (`after_whole_view`)."""
         self._user_moved()
         if self._finish_view is not None and (self._move_target(delta) < 0 or self._held()):
             # Past the first screen's top, or from a frame older than it: once the whole view is shown.
