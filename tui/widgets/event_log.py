@@ -395,8 +395,8 @@ class EventLog(LineView, can_focus=True):
         state = (bool(self.view.rows), self._cursor_line is not None or self.selected is not None)
         if state != self._keys_state:
             self._keys_state = state
-            if self.is_mounted:
-                self.refresh_bindings()
+            if self.is_attached:  # not `is_mounted`: during shutdown a last pump tick finds the log
+                self.refresh_bindings()  # still mounted but cut from its screen, and the lookup raised
 
     def _scroll_to_end(self, *, immediate: bool) -> None:
         """Show the log's last line (`immediate`: now, else after the next refresh).
