@@ -18,6 +18,7 @@ async def test_frames_that_land_after_the_log_left_its_screen_do_not_raise() -> 
         assert not log.view.rows  # no frame yet: the first ones change the frame keys' state
         log_pane = app.query_one("#log-pane")
         parent = log_pane._parent
+        assert parent is not None
         log_pane._detach()  # as Textual's shutdown leaves it: the pane cut from the screen, the log mounted
         try:
             assert log.is_mounted and not log.is_attached
