@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import http
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_seq, parse
-from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, handshake_secrets
+from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, SECRET_HEADERS, handshake_secrets
 from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.scrub import Scrubber
 from tui.session.streamed import DeltaGuard
@@ -42,10 +43,24 @@ DEFAULT_MAX_FRAME = 16 * 1024 * 1024
 Sink = Callable[[Envelope], None]
 """Where a connection's envelopes go (a bus topic, a printer); called on the event loop, never blocks."""
 
-FORWARDED_HEADERS = ("openai-beta", "openai-organization", "openai-project", "user-agent")
-"""Client headers passed upstream as they are (besides credentials, handled apart)."""
-
-CREDENTIAL_HEADERS = ("authorization", "api-key")
+HANDSHAKE_HEADERS = frozenset(
+    {
+        "host",
+        "connection",
+        "upgrade",
+        "content-length",
+        "transfer-encoding",
+        "keep-alive",
+        "te",
+        "trailer",
+        "user-agent",  # sent as the client's, marked as relayed
+    }
+)
+"""Client headers not passed on as they are: hop-by-hop ones (RFC 9110 §7.6.1), and those the
+upstream handshake writes itself; with every `Sec-WebSocket-*` (the offered subprotocols are
+passed apart) and `Proxy-*` one."""
+GATEWAY_CREDENTIAL = re.compile(r"auth|key|token|secret|password", re.IGNORECASE)
+"""A client header whose name says its value is a credential, to be scrubbed (not dropped)."""
 UNSENDABLE_CLOSE_CODES = frozenset({1005, 1006, 1015})
 """Codes that describe a close but may not be sent in a close frame."""
 
@@ -58,7 +73,7 @@ class ProxyTarget:
     """The upstream endpoint; the client's query parameters are merged over its own."""
     label: str
     headers: dict[str, str] = field(default_factory=dict, repr=False)
-    """Credentials to add upstream (empty: the client's own pass through)."""
+    """Credentials to add upstream, in place of the client's (empty: the client's own pass through)."""
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
@@ -253,20 +268,32 @@ class ProxyServer:
         self._finish(connection)
 
     def _upstream_headers(self, headers: Headers) -> tuple[list[tuple[str, str]], list[Subprotocol]]:
-        """The client's headers as the upstream gets them: (name, value) pairs, so a header the
-        client sent twice goes twice (the upstream judges it; a mapping would keep one, and
-        `headers[name]` raised on it, failing the connection with a traceback)."""
+        """The client's headers as the upstream gets them: every one but the handshake's own and
+        the hop-by-hop ones, in the client's order, as (name, value) pairs, so a header the client
+        sent twice goes twice (the upstream judges it). A gateway's own headers (`cf-aig-*`,
+        `x-portkey-*`, `Helicone-Auth`), a tracing id: the client's business, passed on.
+
+        With a credential of ours upstream, the client's credential headers are dropped (never
+        sent beside ours), as are the subprotocols that carry a key."""
+        ours = bool(self.target.headers) or has_user_info(self.target.url)
+        # A header the client's Connection names is hop-by-hop too (RFC 9110 §7.6.1).
+        listed = {token.strip().lower() for value in headers.get_all("connection") for token in value.split(",")}
+        out: list[tuple[str, str]] = []
+        for name, value in headers.raw_items():
+            lower = name.lower()
+            if lower in HANDSHAKE_HEADERS or lower in listed or lower.startswith(("sec-websocket-", "proxy-")):
+                continue
+            if ours and lower in SECRET_HEADERS:
+                continue
+            out.append((name, value))
         agents = headers.get_all("user-agent")
-        out = [(name, value) for name in FORWARDED_HEADERS if name != "user-agent" for value in headers.get_all(name)]
         out.append(("User-Agent", f"{agents[0] if agents else 'client'} (via rt-tui proxy)"))
         offered = [p.strip() for p in ",".join(headers.get_all("Sec-WebSocket-Protocol")).split(",") if p.strip()]
-        if self.target.headers or has_user_info(self.target.url):
+        if ours:
             # Our credential upstream (a key, or the user:password in the upstream URL, which the
-            # WebSocket client sends as Basic auth): the client's is dropped, never sent beside it.
+            # WebSocket client sends as Basic auth).
             out += self.target.headers.items()
             offered = [p for p in offered if not p.startswith(KEY_SUBPROTOCOL_PREFIXES)]
-        else:
-            out += [(name, value) for name in CREDENTIAL_HEADERS for value in headers.get_all(name)]
         return out, [Subprotocol(p) for p in offered]
 
     def _select_subprotocol(self, client: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
@@ -396,5 +423,12 @@ def _query_credentials(path: str) -> list[str]:
 
 
 def _client_credentials(headers: Headers) -> list[str]:
-    """Credentials the client presented in its handshake (see `tui.protocol.credentials`)."""
-    return handshake_secrets(headers.raw_items())
+    """Credentials the client presented in its handshake (see `tui.protocol.credentials`), and the
+    value of any header whose name says it carries one (a gateway's `cf-aig-authorization`,
+    `Helicone-Auth`, `x-portkey-api-key`): passed upstream, which may echo them back."""
+    found = handshake_secrets(headers.raw_items())
+    for name, value in headers.raw_items():
+        lower = name.lower()
+        if GATEWAY_CREDENTIAL.search(lower) and lower not in SECRET_HEADERS and not lower.startswith("sec-websocket-"):
+            found += handshake_secrets([("authorization", value)])
+    return found

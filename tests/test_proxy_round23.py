@@ -1,0 +1,117 @@
+"""Round 23: the proxy passes the client's request on as README says ("otherwise the client's
+headers go as sent, repeated ones included"), and says which URL it asked and where each
+connection is captured. A real relay on loopback, a hand-written upstream peer that reports what
+it was asked (the simulator does not), or the real simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection
+
+from tests.server_helpers import scripted_peer
+from tui.protocol import Envelope
+from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget
+
+PROXY_KEY = "proxy-side-key-fedcba9876543210"
+GATEWAY_KEY = "helicone-gateway-key-0123456789"
+
+
+class Seen:
+    """What the upstream peer was asked: each handshake's path and raw headers."""
+
+    def __init__(self) -> None:
+        self.requests: asyncio.Queue[tuple[str, list[tuple[str, str]]]] = asyncio.Queue()
+
+    async def __call__(self, ws: ServerConnection) -> None:
+        assert ws.request is not None
+        await self.requests.put((ws.request.path, list(ws.request.headers.raw_items())))
+        await ws.send('{"type":"session.created","event_id":"e1","session":{"type":"realtime"}}')
+        await ws.wait_closed()
+
+
+async def relay_once(
+    client_query: str, client_headers: list[tuple[str, str]], *, key: bool = False
+) -> tuple[str, list[tuple[str, str]], list[Envelope], ProxyConnection]:
+    """One client connection through a ProxyServer to the peer: the path and headers the peer got,
+    the connection's envelopes, and the connection (closed)."""
+    seen = Seen()
+    envelopes: list[Envelope] = []
+    connections: list[ProxyConnection] = []
+
+    def on_connection(connection: ProxyConnection) -> Any:
+        connections.append(connection)
+        return envelopes.append
+
+    async with scripted_peer(seen) as url:
+        headers = {"Authorization": f"Bearer {PROXY_KEY}"} if key else {}
+        target = ProxyTarget(url, "upstream", headers, (PROXY_KEY,) if key else ())
+        async with ProxyServer(target, on_connection=on_connection) as server:
+            async with connect(server.url + client_query, additional_headers=client_headers) as client:
+                await asyncio.wait_for(client.recv(), 10)
+                path, got = await asyncio.wait_for(seen.requests.get(), 10)
+            await asyncio.wait_for(connections[0].closed.wait(), 10)
+    return path, got, envelopes, connections[0]
+
+
+def named(headers: list[tuple[str, str]], name: str) -> list[str]:
+    return [value for key, value in headers if key.lower() == name]
+
+
+async def test_the_clients_own_headers_reach_the_upstream_repeated_ones_included() -> None:
+    sent = [
+        ("X-Portkey-Provider", "openai"),
+        ("cf-aig-authorization", "Bearer gateway-token-1234"),
+        ("X-Request-Id", "r-1"),
+        ("X-Request-Id", "r-2"),
+        ("Authorization", "Bearer client-key-0123456789"),
+    ]
+    _, got, _, _ = await relay_once("?model=gpt-realtime", sent)
+    for name, value in sent:
+        assert value in named(got, name.lower()), (name, got)
+    assert named(got, "x-request-id") == ["r-1", "r-2"]
+    assert len(named(got, "host")) == 1 and len(named(got, "sec-websocket-key")) == 1  # the upstream's own
+
+
+async def test_hop_by_hop_and_proxy_headers_stop_at_the_proxy() -> None:
+    sent = [("Proxy-Authorization", "Basic cHJveHk6cHc="), ("Keep-Alive", "timeout=5"), ("X-Trace", "t1")]
+    _, got, _, _ = await relay_once("?model=gpt-realtime", sent)
+    names = [name.lower() for name, _ in got]
+    assert "proxy-authorization" not in names and "keep-alive" not in names
+    assert named(got, "x-trace") == ["t1"]
+
+
+async def test_with_our_key_the_clients_credential_headers_go_and_its_gateway_headers_stay() -> None:
+    sent = [("Authorization", "Bearer client-key-0123456789"), ("api-key", "client-azure-0123"), ("Helicone-Auth", "h")]
+    _, got, _, _ = await relay_once("?model=gpt-realtime", sent, key=True)
+    assert named(got, "authorization") == [f"Bearer {PROXY_KEY}"]
+    assert named(got, "api-key") == [] and named(got, "helicone-auth") == ["h"]
+
+
+async def test_a_gateway_key_the_upstream_echoes_is_scrubbed_from_what_is_recorded() -> None:
+    """Passed upstream now, a gateway's key may come back in a frame (an error quoting it)."""
+    envelopes: list[Envelope] = []
+    connections: list[ProxyConnection] = []
+
+    def on_connection(connection: ProxyConnection) -> Any:
+        connections.append(connection)
+        return envelopes.append
+
+    async def echo(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        said = ws.request.headers.get("Helicone-Auth", "")
+        await ws.send(json.dumps({"type": "error", "error": {"message": f"bad Helicone-Auth: {said}"}}))
+        await ws.wait_closed()
+
+    async with scripted_peer(echo) as url, ProxyServer(ProxyTarget(url, "up"), on_connection=on_connection) as server:
+        headers = [("Helicone-Auth", f"Bearer {GATEWAY_KEY}")]
+        async with connect(server.url + "?model=gpt-realtime", additional_headers=headers) as client:
+            assert GATEWAY_KEY in await asyncio.wait_for(client.recv(), 10)  # forwarded unchanged
+        await asyncio.wait_for(connections[0].closed.wait(), 10)
+    capture = connections[0].capture
+    assert capture is not None
+    for text in (json.dumps([[env.raw, env.data] for env in envelopes]), capture.path.read_text()):
+        assert GATEWAY_KEY not in text and "[redacted]" in text
