@@ -348,3 +348,23 @@ def test_an_audio_tag_of_padding_alone_says_zero_bytes_and_reads_back_as_a_tag(b
     tag = audio_tag(b64)
     assert tag == "[audio 0 B · 0 ms]"
     assert is_audio_tag(tag)
+
+
+def test_a_response_summary_leads_with_its_status_and_tokens_and_ends_with_its_id() -> None:
+    """Review 23: led by the id, a `response.done` row showed `resp_… · comp…` in the summary column
+    of a 160-column screen, and never its tokens."""
+    from tui.protocol.summary import summarize_event
+
+    done = {
+        "type": "response.done",
+        "response": {
+            "id": "resp_0000000000000000001",
+            "status": "completed",
+            "output": [{"type": "message"}],
+            "usage": {"total_tokens": 206, "input_tokens": 95, "output_tokens": 111},
+        },
+    }
+    summary = summarize_event(done)
+    assert summary == "completed · 206 tokens (in 95, out 111) · 1 item · resp_0000000000000000001"
+    failed = {"type": "response.done", "response": {"id": "resp_2", "status": "failed", "status_details": {}}}
+    assert summarize_event(failed) == "failed · resp_2"

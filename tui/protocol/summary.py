@@ -307,8 +307,11 @@ def _item_event(data: dict[str, Any], rates: AudioRates = PCM16_RATES) -> str:
 
 
 def _response(data: dict[str, Any]) -> str:
+    """`completed · 206 tokens (in 95, out 111) · 1 item · resp_…`: what a reader scans for first,
+    the id last (the summary column is about 36 cells on a 160-column screen: led by the id, it
+    showed `resp_… · comp…` and never the tokens; the id is in the details and filters find it)."""
     response = field(data, "response")
-    parts = [text(response.get("id")), text(response.get("status"))]
+    parts = [text(response.get("status"))]
     details = field(response, "status_details")
     reason = text(details.get("reason"))
     error = field(details, "error")
@@ -316,15 +319,16 @@ def _response(data: dict[str, Any]) -> str:
         parts[-1] += f": {error_summary({'error': error})}"
     elif reason:
         parts[-1] += f" ({reason})"
-    outputs = objects(response.get("output"))
-    if outputs:
-        parts.append(f"{len(outputs)} item{'s' if len(outputs) != 1 else ''}")
     usage = field(response, "usage")
     total = usage.get("total_tokens")
     if isinstance(total, int) and not isinstance(total, bool):
         parts.append(
             f"{total:,} tokens (in {_count(usage.get('input_tokens'))}, out {_count(usage.get('output_tokens'))})"
         )
+    outputs = objects(response.get("output"))
+    if outputs:
+        parts.append(f"{len(outputs)} item{'s' if len(outputs) != 1 else ''}")
+    parts.append(text(response.get("id")))
     return " · ".join(p for p in parts if p)
 
 
