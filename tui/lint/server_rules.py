@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from tui.journal import Links
@@ -12,6 +13,17 @@ from .context import Context, ServerError
 from .finding import Severity, plain, shown
 from .shapes import MCP_SERVER_EVENTS
 
+_AUTH_FIX = (
+    "Send the API key when the socket opens, in the header Authorization: Bearer followed by the key (Azure: an "
+    "api-key header); the server closes the connection before any event, so no event can fix it. Through rt-tui "
+    "proxy: with --url your client's own key passes through, or set RT_TUI_API_KEY (a --url target) or "
+    "OPENAI_API_KEY (OpenAI) for the proxy to add."
+)
+#: Codes a refused credential comes with: the service sends none for a missing key, `invalid_api_key`
+#: for a wrong one; other servers' spellings of the same refusal.
+_AUTH_CODES = frozenset({"", "invalid_api_key", "missing_api_key", "unauthorized", "authentication_error"})
+_AUTH_WORDS = re.compile(r"authenticat|api[ _-]?key|bearer|unauthori[sz]ed", re.IGNORECASE)
+
 #: Fixes for errors no other rule explains, by code.
 _ERROR_FIXES: dict[str, str] = {
     "beta_api_shape_disabled": (
@@ -19,7 +31,7 @@ _ERROR_FIXES: dict[str, str] = {
         "openai-beta.realtime-v1 subprotocol) and speak the GA shape (session.type, audio.input.*, "
         "response.output_* events)."
     ),
-    "invalid_api_key": "Check the API key the client sends (Authorization: Bearer …); the server closes the socket.",
+    "invalid_api_key": _AUTH_FIX,
     "missing_model": "Name a realtime model in the URL (?model=gpt-realtime), or ?intent=transcription.",
     "invalid_model": "Name a realtime model in the URL (?model=gpt-realtime); transcription models go in the session.",
     "session_expired": "The server ends a session at its expires_at (OpenAI: after at most 60 minutes): reconnect "
@@ -106,7 +118,9 @@ class ServerRules:
         ctx.emit(
             "server-error",
             message,
-            _ERROR_FIXES.get(
+            _AUTH_FIX
+            if _is_auth_refusal(found)
+            else _ERROR_FIXES.get(
                 found.code,
                 "Correct what the error's message and param name, then send the frame again."
                 + (
@@ -127,3 +141,14 @@ class ServerRules:
             return None
         link = self._links.cause_of.get(index)
         return link.cause if link is not None and link.kind == "error" else None
+
+
+def _is_auth_refusal(found: ServerError) -> bool:
+    """True for a refused credential (a missing key comes with code null, so its words tell it): no frame
+    of the client's is at fault, and resending one would not help."""
+    return (
+        found.cause is None
+        and not found.event_id
+        and found.code in _AUTH_CODES
+        and _AUTH_WORDS.search(found.message) is not None
+    )
