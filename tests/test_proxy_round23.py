@@ -14,7 +14,7 @@ from websockets.asyncio.server import ServerConnection
 
 from tests.server_helpers import scripted_peer
 from tui.protocol import Envelope
-from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget
+from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget, upstream_url
 
 PROXY_KEY = "proxy-side-key-fedcba9876543210"
 GATEWAY_KEY = "helicone-gateway-key-0123456789"
@@ -115,3 +115,14 @@ async def test_a_gateway_key_the_upstream_echoes_is_scrubbed_from_what_is_record
     assert capture is not None
     for text in (json.dumps([[env.raw, env.data] for env in envelopes]), capture.path.read_text()):
         assert GATEWAY_KEY not in text and "[redacted]" in text
+
+
+def test_upstream_url_keeps_every_pair_of_the_clients_query_as_written() -> None:
+    merged = upstream_url("wss://h/v1/realtime?model=m&tag=t&x=1", "/v1/realtime?tag=a&model=m2&tag=b%20c&flag")
+    assert merged == "wss://h/v1/realtime?tag=a&model=m2&tag=b%20c&flag&x=1"
+    assert upstream_url("ws://h/v1/realtime?model=m", "/?tag=a") == "ws://h/v1/realtime?model=m&tag=a"
+
+
+async def test_a_repeated_query_parameter_reaches_the_upstream_whole() -> None:
+    path, _, _, _ = await relay_once("?model=gpt-realtime&tag=a&tag=b", [])
+    assert path == "/v1/realtime?model=gpt-realtime&tag=a&tag=b"

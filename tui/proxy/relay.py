@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -402,12 +402,37 @@ def _envelope(message: str | bytes, direction: Direction) -> Envelope:
 
 
 def upstream_url(base: str, client_path: str) -> str:
-    """The target URL with the client's query parameters merged over the target's own."""
+    """The target URL with the client's query parameters over the target's own.
+
+    The client's pairs all go, as written and in order (`tag=a&tag=b` stays two pairs; a mapping
+    kept the last one); a target pair goes unless the client gives its name. The client's pairs
+    take the place of the first target pair they replace (at the end if none), so an Azure
+    target's `?deployment=…&api-version=…` keeps its shape."""
     target = urlsplit(base)
     client = urlsplit(client_path)
-    query = dict(parse_qsl(target.query, keep_blank_values=True))
-    query.update(parse_qsl(client.query, keep_blank_values=True))
-    return urlunsplit((target.scheme, target.netloc, target.path or client.path, urlencode(query), ""))
+    theirs = _query_pairs(client.query)
+    given = {_pair_name(pair) for pair in theirs}
+    query: list[str] = []
+    placed = False
+    for pair in _query_pairs(target.query):
+        if _pair_name(pair) not in given:
+            query.append(pair)
+        elif not placed:
+            query += theirs
+            placed = True
+    if not placed:
+        query += theirs
+    return urlunsplit((target.scheme, target.netloc, target.path or client.path, "&".join(query), ""))
+
+
+def _query_pairs(query: str) -> list[str]:
+    """A query's `name=value` pairs as written (empty ones left out)."""
+    return [pair for pair in query.split("&") if pair]
+
+
+def _pair_name(pair: str) -> str:
+    """A query pair's name, decoded (`api%2Dversion` and `api-version` are one name)."""
+    return unquote_plus(pair.partition("=")[0])
 
 
 def _query_credentials(path: str) -> list[str]:
