@@ -126,3 +126,16 @@ def test_upstream_url_keeps_every_pair_of_the_clients_query_as_written() -> None
 async def test_a_repeated_query_parameter_reaches_the_upstream_whole() -> None:
     path, _, _, _ = await relay_once("?model=gpt-realtime&tag=a&tag=b", [])
     assert path == "/v1/realtime?model=gpt-realtime&tag=a&tag=b"
+
+
+async def test_the_connection_facts_name_the_url_the_upstream_was_asked_for() -> None:
+    """The client's `?model=` wins over the target's: the facts said the target's model."""
+    path, _, envelopes, connection = await relay_once("?model=gpt-realtime-mini&api-key=client-query-key-0123", [])
+    assert "model=gpt-realtime-mini" in path
+    said = [str(env.data.get("message")) for env in envelopes if env.type == "rt.connection"]
+    connecting = [message for message in said if "connected: relaying" in message]
+    assert connecting and all(
+        message.endswith("/v1/realtime?model=gpt-realtime-mini&api-key=***") for message in connecting
+    ), said
+    assert f"relaying to {connection.upstream_url}" in said
+    assert "client-query-key-0123" not in json.dumps(said)

@@ -36,7 +36,7 @@ from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, SECRET_HEADERS, h
 from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.scrub import Scrubber
 from tui.session.streamed import DeltaGuard
-from tui.session.targets import has_user_info
+from tui.session.targets import has_user_info, url_target
 
 DEFAULT_MAX_FRAME = 16 * 1024 * 1024
 
@@ -86,6 +86,7 @@ class ProxyConnection:
     path: str
     """The client's request path, credentials masked."""
     upstream_label: str
+    """The target's name (`OpenAI · gpt-realtime`), as the proxy was started with."""
     scrub: Scrubber
     deltas: DeltaGuard | None = None
     """Keeps a key out of text streamed in pieces (no one delta holds it whole, the joined text would)."""
@@ -94,6 +95,8 @@ class ProxyConnection:
     frames_in: int = 0
     frames_out: int = 0
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    upstream_url: str = ""
+    """The URL the upstream was asked for (the client's query over the target's), credentials masked."""
 
     @property
     def label(self) -> str:
@@ -212,13 +215,15 @@ class ProxyServer:
         if capture_failed is not None:
             connection.fact("rt.capture", f"no capture file: {capture_failed.strerror or capture_failed}", failed=True)
         self.connections.append(connection)
+        url = upstream_url(self.target.url, request.path)
+        # The URL asked for, not the target's label: the client's `?model=` wins over the target's.
+        connection.upstream_url = shown = scrub.text(_masked(url))
         connection.fact(
             "rt.connection",
-            f"{who} connected: relaying {path} to {self.target.label}",
+            f"{who} connected: relaying {path} to {shown}",
             state="connecting",
             connection=number,  # the proxy's count of client connections: each has a journal of its own
         )
-        url = upstream_url(self.target.url, request.path)
         headers, subprotocols = self._upstream_headers(request.headers)
         try:
             upstream = await connect(
@@ -238,7 +243,7 @@ class ProxyServer:
             body = scrub.text(bytes(exc.response.body or b"").decode("utf-8", "replace"))
             return client.respond(http.HTTPStatus(status), body or f"upstream answered HTTP {status}\n")
         except Exception as exc:  # noqa: BLE001 - whatever it was, the client gets a 502 and one line
-            reason = scrub.text(f"cannot reach {self.target.label}: {type(exc).__name__}: {exc}")
+            reason = scrub.text(f"cannot reach {shown}: {type(exc).__name__}: {exc}")
             connection.fact("rt.connection", reason, state="failed")
             self._finish(connection)
             return client.respond(http.HTTPStatus.BAD_GATEWAY, reason + "\n")
@@ -310,7 +315,7 @@ class ProxyServer:
         if pending is None:
             return
         upstream, connection = pending
-        connection.fact("rt.connection", f"relaying to {self.target.label}", state="open")
+        connection.fact("rt.connection", f"relaying to {connection.upstream_url}", state="open")
         to_upstream = asyncio.create_task(self._pipe(client, upstream, connection, Direction.OUT))
         to_client = asyncio.create_task(self._pipe(upstream, client, connection, Direction.IN))
         try:
@@ -433,6 +438,14 @@ def _query_pairs(query: str) -> list[str]:
 def _pair_name(pair: str) -> str:
     """A query pair's name, decoded (`api%2Dversion` and `api-version` are one name)."""
     return unquote_plus(pair.partition("=")[0])
+
+
+def _masked(url: str) -> str:
+    """`url` fit to show: user info dropped, credential query values masked (as a target's label)."""
+    try:
+        return url_target(url).label
+    except ValueError:  # not a URL rt-tui could connect to: nothing of it is shown
+        return "the upstream"
 
 
 def _query_credentials(path: str) -> list[str]:
