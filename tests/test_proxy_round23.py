@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
 
+from tests.proxy_helpers import listening_url, start_headless_proxy
 from tests.server_helpers import scripted_peer
 from tui.protocol import Envelope
 from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget, upstream_url
@@ -134,8 +139,42 @@ async def test_the_connection_facts_name_the_url_the_upstream_was_asked_for() ->
     assert "model=gpt-realtime-mini" in path
     said = [str(env.data.get("message")) for env in envelopes if env.type == "rt.connection"]
     connecting = [message for message in said if "connected: relaying" in message]
-    assert connecting and all(
-        message.endswith("/v1/realtime?model=gpt-realtime-mini&api-key=***") for message in connecting
-    ), said
+    assert connection.upstream_url.endswith("/v1/realtime?model=gpt-realtime-mini&api-key=***")
+    assert connecting and all(f"to {connection.upstream_url};" in message for message in connecting), said
     assert f"relaying to {connection.upstream_url}" in said
     assert "client-query-key-0123" not in json.dumps(said)
+
+
+async def test_each_connection_says_where_it_is_captured() -> None:
+    _, _, envelopes, connection = await relay_once("?model=gpt-realtime", [])
+    assert connection.capture is not None
+    [fact] = [env for env in envelopes if env.type == "rt.capture"]
+    assert fact.data["path"] == str(connection.capture.path)
+    assert fact.data["message"] == f"capturing every frame to {connection.capture.path}"
+    connecting = [env for env in envelopes if env.data.get("state") == "connecting"]
+    assert str(connection.capture.path.parent) in connecting[0].data["message"]
+
+
+async def test_the_headless_proxys_stderr_names_each_connections_capture_folder_for_lint(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    """A CI job lints connection N's capture: the `[conn N]` line names its folder."""
+    proxy = start_headless_proxy(tmp_path, "--url", simulator_url)
+    try:
+        url, _ = await listening_url(proxy.stderr, 30)  # type: ignore[arg-type]
+        for _ in range(2):
+            async with connect(url + "?model=gpt-realtime") as client:
+                assert json.loads(await asyncio.wait_for(client.recv(), 30))["type"] == "session.created"
+    finally:
+        proxy.terminate()
+        out, err = await asyncio.to_thread(proxy.communicate, timeout=30)
+    told = re.findall(r"^\[conn (\d)\] connection: .* connected: .*; captured in (\S+)$", err, re.MULTILINE)
+    assert [number for number, _ in told] == ["1", "2"], err
+    folders = {Path(folder) for _, folder in told}
+    assert folders == {path.parent for path in (tmp_path / "sessions").glob("*/frames.jsonl")}
+    paths = [json.loads(line)["info"]["path"] for line in out.splitlines() if '"rt.capture"' in line]
+    assert sorted(paths) == sorted(str(folder / "frames.jsonl") for folder in folders)
+    linted = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "tui", "lint", told[1][1]], capture_output=True, text=True, timeout=60
+    )
+    assert linted.returncode in (0, 1), linted.stderr  # 2: unreadable

@@ -214,13 +214,20 @@ class ProxyServer:
             connection.sink = self.on_connection(connection)
         if capture_failed is not None:
             connection.fact("rt.capture", f"no capture file: {capture_failed.strerror or capture_failed}", failed=True)
+        captured = ""
+        if connection.capture is not None:
+            # Said as a live session says it; and its folder on the connecting line (stderr in
+            # `--json`), so a script can `rt-tui lint` connection N's capture.
+            where = str(connection.capture.path)
+            connection.fact("rt.capture", f"capturing every frame to {where}", path=where)
+            captured = f"; captured in {connection.capture.path.parent}"
         self.connections.append(connection)
         url = upstream_url(self.target.url, request.path)
         # The URL asked for, not the target's label: the client's `?model=` wins over the target's.
         connection.upstream_url = shown = scrub.text(_masked(url))
         connection.fact(
             "rt.connection",
-            f"{who} connected: relaying {path} to {shown}",
+            f"{who} connected: relaying {path} to {shown}{captured}",
             state="connecting",
             connection=number,  # the proxy's count of client connections: each has a journal of its own
         )
