@@ -1,15 +1,18 @@
 """The inspecting relay: your own client ⇄ rt-tui ⇄ the Realtime service, every frame recorded.
 
-Each client connection opens its own upstream connection (the client's path and query, on the
-target's host), and two tasks copy messages across unchanged (text stays text, binary stays
-binary, the very same objects), recording each one *after* it is forwarded, so inspection adds no
-latency to the relay. Close codes and reasons pass through both ways; a side that vanishes
-without a close frame closes the other with 1011 and says why.
+Each client connection opens its own upstream connection: the target's URL (its path; the
+client's only when the target has none) with the client's query over the target's, and the
+client's headers as sent but for the hop-by-hop ones and the handshake's own. Two tasks copy
+messages across unchanged (text stays text, binary stays binary, the very same objects),
+recording each one *after* it is forwarded, so inspection adds no latency to the relay. Close
+codes and reasons pass through both ways; a side that vanishes without a close frame closes the
+other with 1011 and says why.
 
 Keys: when the target carries a key (OpenAI, Azure, or `--url` with `RT_TUI_API_KEY`), the proxy
-adds it upstream and drops whatever key the client sent, so the client needs none; otherwise the
-client's own credentials pass through. Every key seen, ours or the client's, is scrubbed from
-what is recorded and shown (the frames forwarded are never altered).
+adds it upstream and drops whatever key the client sent, so the client needs none (so does the
+`user:password` of a `--url`); otherwise the client's own credentials pass through. Every key
+seen, ours or the client's, is scrubbed from what is recorded and shown (the frames forwarded are
+never altered).
 """
 
 from __future__ import annotations
