@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
 
@@ -178,3 +179,14 @@ async def test_the_headless_proxys_stderr_names_each_connections_capture_folder_
         subprocess.run, [sys.executable, "-m", "tui", "lint", told[1][1]], capture_output=True, text=True, timeout=60
     )
     assert linted.returncode in (0, 1), linted.stderr  # 2: unreadable
+
+
+@pytest.mark.parametrize(("host", "shown"), [("0.0.0.0", "ws://127.0.0.1:"), ("::1", "ws://[::1]:")])
+async def test_the_address_given_to_clients_is_one_they_can_connect_to(
+    simulator_url: str, host: str, shown: str
+) -> None:
+    """`--listen 0.0.0.0:…` said `relaying ws://0.0.0.0:…`, and an IPv6 host lost its brackets."""
+    async with ProxyServer(ProxyTarget(simulator_url, "simulator"), host=host, capture=False) as server:
+        assert server.url.startswith(shown)
+        async with connect(server.url + "?model=gpt-realtime") as client:
+            assert json.loads(await asyncio.wait_for(client.recv(), 30))["type"] == "session.created"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http
+import ipaddress
 import itertools
 import re
 from collections.abc import Callable, Sequence
@@ -151,8 +152,16 @@ class ProxyServer:
 
     @property
     def url(self) -> str:
-        """The URL your client connects to."""
-        return f"ws://{self.host}:{self.port}/v1/realtime"
+        """The URL your client connects to: for a proxy on every interface (`0.0.0.0`, `::`), the
+        loopback one (`ws://0.0.0.0:…` is no address to give a client); an IPv6 host in brackets."""
+        host = self.host
+        with contextlib.suppress(ValueError):  # a host name: as it is
+            address = ipaddress.ip_address(host)
+            if address.is_unspecified:
+                host = "127.0.0.1" if address.version == 4 else "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"ws://{host}:{self.port}/v1/realtime"
 
     async def __aenter__(self) -> ProxyServer:
         await self.start()
