@@ -190,3 +190,17 @@ async def test_the_address_given_to_clients_is_one_they_can_connect_to(
         assert server.url.startswith(shown)
         async with connect(server.url + "?model=gpt-realtime") as client:
             assert json.loads(await asyncio.wait_for(client.recv(), 30))["type"] == "session.created"
+
+
+@pytest.mark.parametrize("kind", ["named", "url"])
+async def test_the_connections_label_names_the_model_the_client_asked_for(simulator_url: str, kind: str) -> None:
+    """The session's label (the app's status line, each fact's `target`) said the target's model."""
+    label = "OpenAI · gpt-realtime" if kind == "named" else simulator_url
+    connections: list[ProxyConnection] = []
+    target = ProxyTarget(simulator_url, label)
+    async with ProxyServer(target, on_connection=connections.append, capture=False) as server:
+        async with connect(server.url + "?model=gpt-realtime-mini") as client:
+            assert json.loads(await asyncio.wait_for(client.recv(), 30))["type"] == "session.created"
+    expected = "OpenAI · gpt-realtime-mini" if kind == "named" else connections[0].upstream_url
+    assert connections[0].upstream_label == expected
+    assert connections[0].upstream_url.endswith("/v1/realtime?model=gpt-realtime-mini")

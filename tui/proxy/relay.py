@@ -90,7 +90,7 @@ class ProxyConnection:
     path: str
     """The client's request path, credentials masked."""
     upstream_label: str
-    """The target's name (`OpenAI · gpt-realtime`), as the proxy was started with."""
+    """The target's name (`OpenAI · gpt-realtime`), with the model the client asked for."""
     scrub: Scrubber
     deltas: DeltaGuard | None = None
     """Keeps a key out of text streamed in pieces (no one delta holds it whole, the joined text would)."""
@@ -212,7 +212,11 @@ class ProxyServer:
         path = scrub.text(request.path)
         remote = client.remote_address
         who = f"{remote[0]}:{remote[1]}" if isinstance(remote, tuple) and len(remote) >= 2 else "client"
-        connection = ProxyConnection(number, who, path, self.target.label, scrub, DeltaGuard(secrets))
+        url = upstream_url(self.target.url, request.path)
+        # The URL asked for, not the target's: the client's `?model=` wins over the target's.
+        shown = scrub.text(_masked(url))
+        label = scrub.text(_upstream_label(self.target, url))
+        connection = ProxyConnection(number, who, path, label, scrub, DeltaGuard(secrets), upstream_url=shown)
         # The capture first, so whoever shows the connection knows its file (payloads the journal
         # let go are read back from it; what the user saves goes beside it); its failure is said
         # once the connection has somewhere to say it.
@@ -234,9 +238,6 @@ class ProxyServer:
             connection.fact("rt.capture", f"capturing every frame to {where}", path=where)
             captured = f"; captured in {connection.capture.path.parent}"
         self.connections.append(connection)
-        url = upstream_url(self.target.url, request.path)
-        # The URL asked for, not the target's label: the client's `?model=` wins over the target's.
-        connection.upstream_url = shown = scrub.text(_masked(url))
         connection.fact(
             "rt.connection",
             f"{who} connected: relaying {path} to {shown}{captured}",
@@ -457,6 +458,24 @@ def _query_pairs(query: str) -> list[str]:
 def _pair_name(pair: str) -> str:
     """A query pair's name, decoded (`api%2Dversion` and `api-version` are one name)."""
     return unquote_plus(pair.partition("=")[0])
+
+
+def _upstream_label(target: ProxyTarget, url: str) -> str:
+    """The target's label for a connection to `url`: with the model the client asked for, when
+    the label names the target's (`OpenAI · gpt-realtime`, or a `--url` target's URL itself)."""
+    if target.label == _masked(target.url):
+        return _masked(url)
+    before, after = _model_in(target.url), _model_in(url)
+    if before and after and before != after and target.label.endswith(f" · {before}"):
+        return f"{target.label.removesuffix(before)}{after}"
+    return target.label
+
+
+def _model_in(url: str) -> str:
+    """The last `model=` of a URL's query ("" for none)."""
+    pairs = _query_pairs(urlsplit(url).query)
+    found = [unquote_plus(pair.partition("=")[2]) for pair in pairs if _pair_name(pair) == "model"]
+    return found[-1] if found else ""
 
 
 def _masked(url: str) -> str:
