@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from textual import on, work
@@ -14,12 +14,10 @@ from textual.widgets import Input
 
 from tui.launch import open_target, session_options
 from tui.protocol import Envelope, local_envelope, session_update
-
-if TYPE_CHECKING:
-    pass
 from tui.session import FRAMES, CaptureWriter, ConnectionFailed, RealtimeSession, TargetError, new_session_dir
 from tui.widgets import RecorderState
 from tui.widgets.message_input import MessageInput
+from tui.widgets.transcript import VOICE_HINT
 
 from .base import AppBase
 from .voice import CutTurn, TurnMode, TurnNotSent, VoiceError
@@ -30,6 +28,24 @@ KEPT_VAD_HINT = (
     "listening; or t to type a message."
 )
 """The empty transcript's first paragraph while the server ends turns itself (`_listen_for_server_vad`)."""
+
+ENDED_HINT = (
+    "No session is open (the status line says why): ctrl+r opens a new one, then space talks or t types a message."
+)
+"""The empty transcript's first paragraph once the connection has closed or was refused: space cannot talk."""
+
+NO_TRANSCRIPTION_HINT = (
+    "Input transcription is off (--no-transcription): your recordings appear here, without "
+    "their words; the assistant still hears them."
+)
+"""The second paragraph when the user turned transcription off."""
+
+TRANSCRIPTION_REFUSED_HINT = (
+    "Input transcription is off in the session the server applied (the status line says why): your "
+    "recordings appear here, without their words; the assistant still hears them."
+)
+"""The second paragraph when transcription was asked for but the server's session has none (it
+rejected the session.update, or applied it without transcription)."""
 
 CONNECTION_TROUBLE = ("Connection failed", "Disconnected", "Reconnect", "Session failed", "No target")
 """Titles of the notices about a connection's trouble: taken down when a connection opens."""
@@ -47,8 +63,6 @@ class LiveSession(AppBase):
     between sessions (`self.capture` stays set then, for the folder files are saved in)."""
     _facts_waiting: list[Envelope] | None = None
     """Facts published while no capture was open, for the head of the next session's capture."""
-    _hint_before_kept: tuple[str, ...] | None = None
-    """The empty transcript's hint before `KEPT_VAD_HINT` took its first paragraph's place."""
     _hands_free_cut = False
     """The last session ended while hands-free was on: an automatic reconnect turns it back on."""
 
@@ -317,21 +331,42 @@ class LiveSession(AppBase):
         return ""
 
     def _follow_server_turns(self) -> None:
-        """Show who really ends turns: the recorder's mode, and the empty transcript's first line.
-        Called when the session facts change (the views' refresh) and when the user switches mode."""
+        """Show who really ends turns, and what the session does: the recorder's mode, and the empty
+        transcript's hint. Called when the session facts change (the views' refresh) and when the
+        user switches mode."""
         if self.replay is not None or self.proxy is not None:
             return  # no microphone of ours: a recording's or a client's turns are theirs
         kept = self._kept_turns()
-        if kept == self.recorder.kept:
-            return
-        self.recorder.kept = kept
-        self.refresh_bindings()  # space listens now, or talks again: the footer says which
-        listens = kept.endswith("VAD")
-        if listens and self._hint_before_kept is None:
-            self._hint_before_kept = self.transcript.hint
-            self.transcript.hint = (KEPT_VAD_HINT.format(turns=kept), *self._hint_before_kept[1:])
-        elif not listens and self._hint_before_kept is not None:
-            self.transcript.hint, self._hint_before_kept = self._hint_before_kept, None
+        if kept != self.recorder.kept:
+            self.recorder.kept = kept
+            self.refresh_bindings()  # space listens now, or talks again: the footer says which
+        hint = self._live_hint(kept)
+        if hint != self.transcript.hint:
+            self.transcript.hint = hint
+
+    def _live_hint(self, kept: str) -> tuple[str, ...]:
+        """The empty transcript's paragraphs for the session as the server applied it: what space
+        does (or that no session is open), then whether the user's words will come."""
+        facts = self.facts
+        if facts.ended:
+            first = ENDED_HINT
+        elif kept.endswith("VAD"):
+            first = KEPT_VAD_HINT.format(turns=kept)
+        else:
+            first = VOICE_HINT[0]
+        if self.settings.transcription_model is None:
+            second = NO_TRANSCRIPTION_HINT
+        elif facts.applied is not None and facts.transcription_model is None and self._session_answered():
+            second = TRANSCRIPTION_REFUSED_HINT
+        else:
+            second = VOICE_HINT[1]
+        return (first, second)
+
+    def _session_answered(self) -> bool:
+        """Whether the server has answered our session.update (applied or refused it): until then its
+        session.created shows its defaults (transcription off), not what this session will do."""
+        facts = self.facts
+        return facts.updates_applied > 0 or facts.last_update_rejected
 
     async def action_talk(self) -> None:
         """Start a push-to-talk turn, or end it: commit, then ask for a response."""
