@@ -204,3 +204,10 @@ async def test_the_connections_label_names_the_model_the_client_asked_for(simula
     expected = "OpenAI · gpt-realtime-mini" if kind == "named" else connections[0].upstream_url
     assert connections[0].upstream_label == expected
     assert connections[0].upstream_url.endswith("/v1/realtime?model=gpt-realtime-mini")
+
+
+async def test_with_our_key_the_clients_key_in_its_query_goes_too() -> None:
+    """README: the proxy 'drops whatever key your client sent'; a key in the client's URL went upstream."""
+    path, _, envelopes, _ = await relay_once("?model=gpt-realtime&api-key=client-query-key-0123&tag=a", [], key=True)
+    assert path == "/v1/realtime?model=gpt-realtime&tag=a"
+    assert "client-query-key-0123" not in json.dumps([env.data for env in envelopes])

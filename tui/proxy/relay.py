@@ -40,7 +40,7 @@ from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, SECRET_HEADERS, h
 from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.scrub import Scrubber
 from tui.session.streamed import DeltaGuard
-from tui.session.targets import has_user_info, url_target
+from tui.session.targets import SECRET_QUERY_KEYS, has_user_info, url_target
 
 DEFAULT_MAX_FRAME = 16 * 1024 * 1024
 
@@ -212,7 +212,9 @@ class ProxyServer:
         path = scrub.text(request.path)
         remote = client.remote_address
         who = f"{remote[0]}:{remote[1]}" if isinstance(remote, tuple) and len(remote) >= 2 else "client"
-        url = upstream_url(self.target.url, request.path)
+        # With our credential upstream, the client's goes: from its query too (`?api-key=`, `sig=`).
+        asked = _without_query_credentials(request.path) if self._adds_credential else request.path
+        url = upstream_url(self.target.url, asked)
         # The URL asked for, not the target's: the client's `?model=` wins over the target's.
         shown = scrub.text(_masked(url))
         label = scrub.text(_upstream_label(self.target, url))
@@ -292,6 +294,12 @@ class ProxyServer:
         connection.fact("rt.connection", message, state="closed")
         self._finish(connection)
 
+    @property
+    def _adds_credential(self) -> bool:
+        """True when the proxy sends a credential of its own upstream: a key, or the user:password
+        in the upstream URL (which the WebSocket client sends as Basic auth)."""
+        return bool(self.target.headers) or has_user_info(self.target.url)
+
     def _upstream_headers(self, headers: Headers) -> tuple[list[tuple[str, str]], list[Subprotocol]]:
         """The client's headers as the upstream gets them: every one but the handshake's own and
         the hop-by-hop ones, in the client's order, as (name, value) pairs, so a header the client
@@ -300,7 +308,7 @@ class ProxyServer:
 
         With a credential of ours upstream, the client's credential headers are dropped (never
         sent beside ours), as are the subprotocols that carry a key."""
-        ours = bool(self.target.headers) or has_user_info(self.target.url)
+        ours = self._adds_credential
         # A header the client's Connection names is hop-by-hop too (RFC 9110 §7.6.1).
         listed = {token.strip().lower() for value in headers.get_all("connection") for token in value.split(",")}
         out: list[tuple[str, str]] = []
@@ -315,8 +323,6 @@ class ProxyServer:
         out.append(("User-Agent", f"{agents[0] if agents else 'client'} (via rt-tui proxy)"))
         offered = [p.strip() for p in ",".join(headers.get_all("Sec-WebSocket-Protocol")).split(",") if p.strip()]
         if ours:
-            # Our credential upstream (a key, or the user:password in the upstream URL, which the
-            # WebSocket client sends as Basic auth).
             out += self.target.headers.items()
             offered = [p for p in offered if not p.startswith(KEY_SUBPROTOCOL_PREFIXES)]
         return out, [Subprotocol(p) for p in offered]
@@ -486,10 +492,15 @@ def _masked(url: str) -> str:
         return "the upstream"
 
 
+def _without_query_credentials(path: str) -> str:
+    """The client's request path without the query pairs that carry a credential (`api-key=`…)."""
+    parts = urlsplit(path)
+    kept = [pair for pair in _query_pairs(parts.query) if _pair_name(pair).lower() not in SECRET_QUERY_KEYS]
+    return urlunsplit(parts._replace(query="&".join(kept)))
+
+
 def _query_credentials(path: str) -> list[str]:
     """Credentials a client put in its URL (`api-key=`, `sig=`…), as written and decoded."""
-    from tui.session.targets import SECRET_QUERY_KEYS
-
     found: list[str] = []
     for pair in urlsplit(path).query.split("&"):
         key, _, value = pair.partition("=")
