@@ -15,9 +15,9 @@ from .shapes import MCP_SERVER_EVENTS
 
 _AUTH_FIX = (
     "Send the API key when the socket opens, in the header Authorization: Bearer followed by the key (Azure: an "
-    "api-key header); the server closes the connection before any event, so no event can fix it. Through rt-tui "
-    "proxy: with --url your client's own key passes through, or set RT_TUI_API_KEY (a --url target) or "
-    "OPENAI_API_KEY (OpenAI) for the proxy to add."
+    "api-key header); the server closes the connection before any event, so no event can fix it. rt-tui, and rt-tui "
+    "proxy for your client, send RT_TUI_API_KEY to a --url target and OPENAI_API_KEY to OpenAI; with --url and "
+    "no RT_TUI_API_KEY, the proxy passes on your client's own key."
 )
 #: Codes a refused credential comes with: the service sends none for a missing key, `invalid_api_key`
 #: for a wrong one; other servers' spellings of the same refusal.
