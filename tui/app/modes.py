@@ -33,6 +33,11 @@ class Modes(AppBase):
 
     _replay_speed: float | None = None
     """The replay's pace as asked for (`--speed`, `]`, `[`): what `r` plays again at."""
+    _clients: tuple[ProxyConnection, ...] = ()
+    """The proxy's client connections, in the order of `models` (connection n is session n)."""
+    _held_by_user = False
+    """The user switched (`<` `>`) to a session other than the newest: new clients do not take the
+    screen from it, a notice says how to reach them."""
 
     if TYPE_CHECKING:
         # LogControls' (beside this mixin in RtApp): a session switched to gets the filter in force.
@@ -269,15 +274,56 @@ class Modes(AppBase):
         if connection.capture is not None:
             model.journal.capture_path = str(connection.capture.path)  # see `save_folder`, the detail view
         self._feeds.append((model, self.bus.subscribe(topic, Mode.LOSSLESS)))
+        shown = self._shown_client()
+        self._clients = (*self._clients, connection)
         # Every session shown from now on is a client's that connected: the pane no longer waits.
         self.transcript.hint = (
             "No conversation items in this session yet: they appear here as the client's frames pass "
             "through; every frame is in the event log.",
             f"More clients can connect to {self.proxy_url}; < and > switch between their sessions.",
         )
+        if model is not self.model:
+            self._new_client(connection, shown)
         self._show_proxy_state()
+        self.run_worker(
+            self._client_closed(connection), group="proxy-clients", exit_on_error=False, description="client"
+        )
         bus = self.bus
         return lambda env: bus.publish(topic, env)
+
+    def _shown_client(self) -> ProxyConnection | None:
+        """The client connection whose session is on screen (None while waiting for the first)."""
+        if not self._clients or self.model not in self.models:
+            return None
+        return self._clients[self.models.index(self.model)]
+
+    def _may_follow(self, shown: ProxyConnection | None) -> bool:
+        """Whether the screen may leave `shown` for a newer client: it has closed, the user did not
+        go back to it on purpose (`<` `>`), and no dialog (a frame's details) is open over its frames."""
+        return shown is not None and shown.closed.is_set() and not self._held_by_user and len(self.screen_stack) == 1
+
+    def _new_client(self, connection: ProxyConnection, shown: ProxyConnection | None) -> None:
+        """A client connected while another's session is shown: show it if that one is over (a script
+        run again: its new run is what the user is waiting for), else say how to reach it."""
+        if self._may_follow(shown):
+            self.switch_to(self.models[-1])
+            return
+        position = len(self.models)
+        way = "> shows it" if self.models.index(self.model) == position - 2 else "< and > switch sessions"
+        self.say(f"connection #{connection.number} opened (session {position}/{position}): {way}", title="Proxy")
+
+    async def _client_closed(self, connection: ProxyConnection) -> None:
+        """When a client whose session is shown leaves while newer clients came: show the newest
+        (they connected while it was still open, or as it was closing, as a script run again does)."""
+        await connection.closed.wait()
+        newest = self._clients[-1]
+        if newest is connection or self._shown_client() is not connection or not self._may_follow(connection):
+            return
+        self.switch_to(self.models[-1])
+        self.say(
+            f"connection #{connection.number} closed: showing #{newest.number}, the newest (< goes back)",
+            title="Proxy",
+        )
 
     def _show_proxy_state(self) -> None:
         position = self.models.index(self.model) + 1
@@ -293,8 +339,10 @@ class Modes(AppBase):
         self.refresh_bindings()
 
     def action_switch_session(self, delta: int) -> None:
-        """Show the previous or next proxied session."""
+        """Show the previous or next proxied session. On one older than the newest, the screen stays
+        there when new clients come; back on the newest, it follows them again."""
         position = (self.models.index(self.model) + delta) % len(self.models)
+        self._held_by_user = position != len(self.models) - 1
         self.switch_to(self.models[position])
 
     def switch_to(self, model: SessionModel) -> None:
