@@ -83,7 +83,9 @@ async def test_waiting_for_a_client_says_where_to_point_it_not_how_to_talk(simul
 async def clients_done(pilot: Pilot[None], app: RtApp, url: str, sessions: tuple[tuple[int, int], ...]) -> None:
     """One client per entry of `sessions`, connected in order (client n is session n), each creating
     that many text items and sending that many appends of silence, then closing; returns once every
-    session's frames are journaled and the views settled (all of it while session 1 is shown)."""
+    session's frames are journaled and the views settled (all of it while session 1 is shown: held
+    there as `<` would hold it, or each new client would take the screen from the closed one)."""
+    app._held_by_user = True
     for number, (items, appends) in enumerate(sessions, start=1):
         await one_client(pilot, app, url, number, items, appends)
     await views_settled(pilot, app)
