@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual.pilot import Pilot
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.app_helpers import notices, views_settled, wait_for
@@ -45,6 +46,15 @@ def proxy_notices(app: RtApp) -> list[str]:
     return [message for title, message in notices(app) if title == "Proxy"]
 
 
+async def two_runs_closed(pilot: Pilot[None], app: RtApp) -> None:
+    """The script run twice, each run's session closed (the second shown: the first had closed)."""
+    await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+    await run_script(app, "the kitchen lights")
+    await wait_for(pilot, lambda: app.facts.state == "closed", 10, "session 1 to close")
+    await run_script(app, "the garden gate")
+    await wait_for(pilot, lambda: len(app.models) == 2 and app.models[1].facts.state == "closed", 10, "session 2")
+
+
 async def test_a_script_run_again_is_shown_once_the_run_shown_has_closed(simulator_url: str) -> None:
     app = proxy_app(simulator_url)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -68,11 +78,7 @@ async def test_a_script_run_again_is_shown_once_the_run_shown_has_closed(simulat
 async def test_an_older_session_gone_back_to_stays_and_a_notice_names_the_new_client(simulator_url: str) -> None:
     app = proxy_app(simulator_url)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
-        await run_script(app, "the kitchen lights")
-        await wait_for(pilot, lambda: app.facts.state == "closed", 10, "session 1 to close")
-        await run_script(app, "the garden gate")
-        await wait_for(pilot, lambda: len(app.models) == 2 and app.models[1].facts.state == "closed", 10, "session 2")
+        await two_runs_closed(pilot, app)
         assert app.model is app.models[1]
         await pilot.press("less_than_sign")  # back to the first run, on purpose
         await run_script(app, "the front door")
@@ -110,12 +116,8 @@ async def test_a_client_that_connects_while_the_one_shown_is_open_is_shown_when_
 async def test_the_filter_in_force_applies_to_the_new_run_shown(simulator_url: str) -> None:
     app = proxy_app(simulator_url)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
-        await run_script(app, "the kitchen lights")
-        await wait_for(pilot, lambda: app.facts.state == "closed", 10, "session 1 to close")
-        assert app.apply_filter("dir:out")
-        await run_script(app, "the garden gate")
-        await wait_for(pilot, lambda: len(app.models) == 2 and app.models[1].facts.state == "closed", 10, "session 2")
+        assert app.apply_filter("dir:out")  # in force before either run
+        await two_runs_closed(pilot, app)
         await views_settled(pilot, app)
         assert app.model is app.models[1]
         sent = sum(1 for frame in app.journal if frame.direction is Direction.OUT)
