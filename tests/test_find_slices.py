@@ -80,8 +80,8 @@ async def test_a_find_over_a_long_session_selects_its_first_match_between_screen
         finder = app.event_log.finder
         assert finder is not None and not finder.searched(app.log_view)
         assert status(app).startswith("searching 60,000 frames")
-        await wait_for(pilot, lambda: app.event_log.selected == WORD_AT[0], 20, "the first match")
-        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2 matching frames"), 20, "the count")
+        await wait_for(pilot, lambda: app.event_log.selected == WORD_AT[0], 60, "the first match")
+        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2 matching frames"), 60, "the count")
         assert len(slices) >= 60_000 // find_module.STEP - 1  # a step a slice, each on a turn of its own
         await pilot.press("n")
         assert app.event_log.selected == WORD_AT[1]  # every frame searched: the next match at once
@@ -93,7 +93,7 @@ async def test_a_find_that_ends_without_a_match_says_so_in_its_bar() -> None:
     async with long_session() as (app, pilot):
         app._find("zebra")  # the find bar's Enter
         assert status(app).startswith("searching")
-        await wait_for(pilot, lambda: "is not in the 60,000 frames shown" in status(app), 20, "the miss")
+        await wait_for(pilot, lambda: "is not in the 60,000 frames shown" in status(app), 60, "the miss")
         assert app.event_log.selected is None
 
 
@@ -102,7 +102,7 @@ async def test_a_new_find_stops_the_slices_of_the_one_before() -> None:
     async with long_session() as (app, pilot):
         app._find("zebra")
         app._find("kitchen")
-        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 20, "the second find's match")
+        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 60, "the second find's match")
         assert app.event_log.selected == WORD_AT[0]
         assert "zebra" not in status(app)
 
@@ -162,8 +162,8 @@ async def test_a_find_on_a_filters_first_screen_waits_for_its_whole_view_without
         assert app._building is not None and app.log_view.shown == 0
         app._find("kitchen")
         assert app._building is not None  # not built in one go for the find
-        await wait_for(pilot, lambda: app.event_log.selected == WORD_AT[0], 20, "the first match of the whole view")
-        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 20, "the count")
+        await wait_for(pilot, lambda: app.event_log.selected == WORD_AT[0], 60, "the first match of the whole view")
+        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 60, "the count")
 
 
 @pytest.fixture
@@ -179,13 +179,13 @@ async def test_filter_change_under_a_find_never_says_no_match_while_the_view_is_
     first screen's frames and said the word was missing (it is in the view being built)."""
     async with long_session() as (app, pilot):
         app._find("kitchen")
-        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 20, "count")
+        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 60, "count")
         app.apply_filter("transcript~kitch | type:rate_limits.updated")  # JSON path: no candidates, sliced
         assert app._building is not None
         said = status(app)
         assert "is not in" not in said, said
-        await wait_for(pilot, lambda: app._building is None, 20, "build")
-        await wait_for(pilot, lambda: "of 2" in status(app), 20, "count after build")
+        await wait_for(pilot, lambda: app._building is None, 60, "build")
+        await wait_for(pilot, lambda: "of 2" in status(app), 60, "count after build")
 
 
 @pytest.mark.usefixtures("slow_build")
@@ -194,17 +194,17 @@ async def test_backward_find_on_a_first_screen_then_a_clear() -> None:
     with a status (no search left looping, no stale 'searching')."""
     async with long_session() as (app, pilot):
         app._find("kitchen")
-        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 20, "count")
+        await wait_for(pilot, lambda: status(app).startswith("match 1 of 2"), 60, "count")
         app.apply_filter("transcript~kitch | type:rate_limits.updated")
         await pilot.press("N")
         app.action_clear_log()
-        await wait_for(pilot, lambda: app.event_log._searching is None, 20, "search ended")
+        await wait_for(pilot, lambda: app.event_log._searching is None, 60, "search ended")
         said = status(app)
         assert "searching" not in said and "counting" not in said, said
         app.ingest([received("response.output_audio_transcript.done", response_id="r", transcript="kitchen")])
         await pilot.pause()
         await pilot.press("n")
-        await wait_for(pilot, lambda: app.event_log.selected == len(app.journal) - 1, 20, "new match")
+        await wait_for(pilot, lambda: app.event_log.selected == len(app.journal) - 1, 60, "new match")
 
 
 async def test_n_typed_during_the_first_search_is_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,7 +215,7 @@ async def test_n_typed_during_the_first_search_is_not_lost(monkeypatch: pytest.M
     async with long_session() as (app, pilot):
         app._find("kitchen")  # Enter in the find bar
         app.event_log.action_find_next()  # `n`, on the same turn: typed ahead
-        await wait_for(pilot, lambda: "of 2" in status(app), 20, "count")
+        await wait_for(pilot, lambda: "of 2" in status(app), 60, "count")
         assert app.event_log.selected == WORD_AT[1], (app.event_log.selected, status(app))
 
 
@@ -232,5 +232,5 @@ async def test_n_and_shift_n_typed_ahead_add_up_in_order(keys: str, match: int) 
         app._find("kitchen")  # Enter: match 1, once found
         for key in keys:
             app.event_log.find(forward=key == "n")
-        await wait_for(pilot, lambda: "of 2" in status(app), 20, "the count")
+        await wait_for(pilot, lambda: "of 2" in status(app), 60, "the count")
         assert app.event_log.selected == WORD_AT[match]

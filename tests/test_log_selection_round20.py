@@ -34,7 +34,7 @@ def long_journal(responses: int = 3000) -> list[Envelope]:
 
 
 async def built(pilot: Pilot[None], app: RtApp) -> None:
-    await wait_for(pilot, lambda: app._building is None, 20, "the whole filtered view")
+    await wait_for(pilot, lambda: app._building is None, 60, "the whole filtered view")
     await pilot.pause()
 
 
@@ -331,7 +331,7 @@ async def test_a_move_from_a_selection_held_for_the_whole_view_starts_from_it(mo
     """Review round 21: ↑ on a filter's first screen, with the selected frame older than that screen
     (held for the whole view), jumped to the first screen's newest line."""
     monkeypatch.setattr(log_controls, "FIRST_SCREEN_SECONDS", 0.0)
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 50)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 500)
     monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
     app = RtApp(Settings(playback=False, capture=False), connect=False)
     async with app.run_test(size=(140, 40)) as pilot:
@@ -342,7 +342,7 @@ async def test_a_move_from_a_selection_held_for_the_whole_view_starts_from_it(mo
         app.apply_filter("response.id~resp")  # a JSON path: its whole view is built in slices
         assert log.finish_view is not None and log.selected == 100  # held for the whole view
         log.action_move(-1)  # from the held frame: once the whole view is shown
-        await wait_for(pilot, lambda: not log.holding_keys, 20, "the move to act")
+        await wait_for(pilot, lambda: not log.holding_keys, 60, "the move to act")
         assert log.selected == 80  # the match above it
         log.action_move(1)
         assert log.selected == 100

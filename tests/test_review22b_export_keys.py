@@ -33,7 +33,7 @@ async def test_keys_after_export_go_to_its_dialog() -> None:
             terminal_burst(app, key)
             await wait_for(pilot, partial(held_count_is, log, n), 5, "the key to be held")
         selected_before = log.selected
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 30, "the export dialog")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 60, "the export dialog")
         for _ in range(10):
             await pilot.pause()
         assert log.selected == selected_before, f"↓ moved the log under the dialog: {selected_before} → {log.selected}"

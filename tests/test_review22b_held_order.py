@@ -39,7 +39,7 @@ async def home_then(pilot: Pilot[None], app: RtApp, keys: str) -> None:
             terminal_burst(app, key)
         await wait_for(pilot, partial(held_count_is, log, n), 5, "the key to be held")
     assert log.holding_keys and app._building is not None
-    await wait_for(pilot, lambda: not log.holding_keys, 30, "the keys to act")
+    await wait_for(pilot, lambda: not log.holding_keys, 60, "the keys to act")
     for _ in range(20):
         await pilot.pause()
 

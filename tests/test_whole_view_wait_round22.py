@@ -60,7 +60,7 @@ async def test_home_then_down_wait_for_the_whole_view_and_act_in_order() -> None
         assert app._building is not None  # not built in one go: the slices go on
         assert "keys wait" in str(log.border_title)
         await wait_for(pilot, lambda: app._building is None or app._building.progress > progress, 5, "a slice")
-        await wait_for(pilot, lambda: not log.holding_keys, 30, "the keys to act")
+        await wait_for(pilot, lambda: not log.holding_keys, 60, "the keys to act")
         await pilot.pause()
         whole = app.log_view
         assert whole.complete and whole.shown == 3000
@@ -87,14 +87,14 @@ async def test_export_on_a_first_screen_waits_for_the_whole_view(
         await wait_for(pilot, lambda: app.event_log.holding_keys, 5, "the export to wait")
         assert not isinstance(app.screen, ExportDialog) and app._building is not None
         dialog_ready = lambda: isinstance(app.screen, ExportDialog) and bool(app.screen.query("#path"))  # noqa: E731
-        await wait_for(pilot, dialog_ready, 30, "the export dialog")
+        await wait_for(pilot, dialog_ready, 60, "the export dialog")
         assert app._building is None and app.log_view.shown == 3000
         # A large export says it is under way (it writes off the UI thread), then what it wrote.
         monkeypatch.setattr(log_controls, "EXPORT_SAYS_STARTED", 1000)
         target = tmp_path / "export.jsonl"
         app.screen.query_one("#path", Input).value = str(target)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: any("3,000 frames written" in text for _, text in notices(app)), 30, "the export")
+        await wait_for(pilot, lambda: any("3,000 frames written" in text for _, text in notices(app)), 60, "the export")
         said = [text for _, text in notices(app)]
         assert any(text.startswith("exporting 3,000 frames to") for text in said), said
 
