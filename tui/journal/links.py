@@ -74,6 +74,9 @@ class Links:
     """Item or response id → the frames we sent that made it (see the module doc)."""
     _buffer_appends: list[int] = field(default_factory=list)
     """Our appends since the buffer was last committed or cleared."""
+    _pending_clears: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_AWAITING))
+    """Our input_audio_buffer.clear frames not yet answered by `cleared`: the answer to one of them
+    drops nothing (the clear itself did; the appends sent since reached the server after it)."""
     _committed_appends: list[int] = field(default_factory=list)
     """The appends our last commit committed, until the server answers it (appends sent meanwhile
     fill the next turn's buffer)."""
@@ -112,6 +115,7 @@ class Links:
             self._pending_creates.clear()
             self._last_commit = self._last_cancel = None
             self._buffer_appends.clear()
+            self._pending_clears.clear()
             self._committed_appends = []
             self._item_creates.clear()
             self._unreadable.clear()
@@ -146,6 +150,7 @@ class Links:
                 self._item_creates.append(index)
         elif etype == "input_audio_buffer.clear":
             self._buffer_appends.clear()
+            self._pending_clears.append(index)
         elif etype == "response.cancel":
             response_id = text(env.data.get("response_id"))
             if response_id:
@@ -178,7 +183,10 @@ class Links:
         elif etype == "input_audio_buffer.committed":
             self._committed(text(env.data.get("item_id")), index)
         elif etype == "input_audio_buffer.cleared":
-            self._buffer_appends.clear()
+            if self._pending_clears:
+                self._pending_clears.popleft()  # the answer to our clear, which dropped the appends
+            else:
+                self._buffer_appends.clear()  # a server that cleared on its own (appends on their way: unknowable)
         elif etype == "response.output_item.added":
             item_id = text(obj_field(env.data, "item").get("id"))
             if item_id:
@@ -252,6 +260,8 @@ class Links:
             self._pending_creates.remove(cause)  # a refused response.create begins no response
         if cause in self._item_creates:
             self._item_creates.remove(cause)  # a refused create makes no item
+        if cause in self._pending_clears:
+            self._pending_clears.remove(cause)  # a refused clear gets no `cleared`
         if cause == self._last_commit:
             self._last_commit = None
             # A refused commit committed nothing: its appends are still the buffer's.
