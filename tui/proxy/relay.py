@@ -40,7 +40,7 @@ from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, SECRET_HEADERS, h
 from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.scrub import Scrubber
 from tui.session.streamed import DeltaGuard
-from tui.session.targets import SECRET_QUERY_KEYS, has_user_info, url_target
+from tui.session.targets import has_user_info, is_secret_query_name, url_target
 
 DEFAULT_MAX_FRAME = 16 * 1024 * 1024
 
@@ -495,7 +495,7 @@ def _masked(url: str) -> str:
 def _without_query_credentials(path: str) -> str:
     """The client's request path without the query pairs that carry a credential (`api-key=`…)."""
     parts = urlsplit(path)
-    kept = [pair for pair in _query_pairs(parts.query) if _pair_name(pair).lower() not in SECRET_QUERY_KEYS]
+    kept = [pair for pair in _query_pairs(parts.query) if not is_secret_query_name(pair.partition("=")[0])]
     return urlunsplit(parts._replace(query="&".join(kept)))
 
 
@@ -504,7 +504,7 @@ def _query_credentials(path: str) -> list[str]:
     found: list[str] = []
     for pair in urlsplit(path).query.split("&"):
         key, _, value = pair.partition("=")
-        if unquote_plus(key).lower() in SECRET_QUERY_KEYS and value:
+        if is_secret_query_name(key) and value:
             found += [value, unquote_plus(value)]
     return found
 

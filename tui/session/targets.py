@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
+from tui.protocol.credentials import SECRET_HEADERS
+
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
 
@@ -42,10 +44,45 @@ def openai_target(model: str = DEFAULT_MODEL, api_key: str | None = None) -> Tar
     )
 
 
-#: Query parameters that carry credentials (Azure's `api-key`, SAS signatures, tokens): never shown.
+#: Query parameters that carry credentials (Azure's `api-key`, an APIM `subscription-key`, SAS
+#: signatures, tokens, the credential headers' own names): never shown, never sent beside ours.
+#: Whole names only (compared by `is_secret_query_name`): a pattern such as the gateway headers'
+#: `key|token` would also take `max_tokens` or `keyword`, which are parameters, not secrets.
 SECRET_QUERY_KEYS = frozenset(
-    {"api-key", "api_key", "apikey", "key", "token", "access_token", "sig", "signature", "client_secret", "auth"}
+    {
+        *SECRET_HEADERS,  # authorization, api-key, openai-api-key, x-api-key
+        "api-key",
+        "apikey",
+        "key",
+        "openai-api-key",
+        "subscription-key",
+        "ocp-apim-subscription-key",
+        "token",
+        "access-token",
+        "auth-token",
+        "bearer-token",
+        "id-token",
+        "refresh-token",
+        "session-token",
+        "security-token",
+        "x-amz-security-token",
+        "sig",
+        "signature",
+        "x-amz-signature",
+        "client-secret",
+        "secret",
+        "password",
+        "passwd",
+        "auth",
+    }
 )
+
+
+def is_secret_query_name(name: str) -> bool:
+    """True when a query parameter named `name` (as written: percent-encoding, case, `_` or `-`
+    all count as one name) carries a credential (`SECRET_QUERY_KEYS`)."""
+    return unquote_plus(name).strip().lower().replace("_", "-") in SECRET_QUERY_KEYS
+
 
 #: Hosts that take the key in an `api-key` header rather than as a Bearer token (protocol §1.5).
 AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
@@ -116,7 +153,7 @@ def inline_credentials(url: str) -> list[str]:
     for pair in parts.query.split("&"):
         key, _, value = pair.partition("=")
         name = unquote_plus(key).lower()
-        if name in SECRET_QUERY_KEYS and value:
+        if is_secret_query_name(key) and value:
             found.append(f"{name}=")
     return list(dict.fromkeys(found))
 
@@ -136,11 +173,11 @@ def _safe_label(url: str) -> tuple[str, list[str]]:
     hidden = [parts.password, unquote(parts.password)] if parts.password else []
     for pair in parts.query.split("&"):
         key, _, raw_value = pair.partition("=")
-        if unquote_plus(key).lower() in SECRET_QUERY_KEYS and raw_value:
+        if is_secret_query_name(key) and raw_value:
             hidden += [raw_value, unquote_plus(raw_value)]
     query = []
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key.lower() in SECRET_QUERY_KEYS and value:
+        if is_secret_query_name(key) and value:
             value = "***"
         query.append((key, value))
     host = parts.hostname or ""

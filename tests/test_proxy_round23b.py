@@ -1,0 +1,106 @@
+"""Round 23b: the proxy and the client's credentials (query names, a target URL's own key, gateway
+headers and cookies), the model the label names, and what an upstream's refusal said."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection
+
+from tests.server_helpers import scripted_peer
+from tui.protocol import Envelope
+from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget
+from tui.session.targets import inline_credentials, is_secret_query_name, url_target
+
+PROXY_KEY = "proxy-side-key-fedcba9876543210"
+
+
+class Echo:
+    """Reports what it was asked, and echoes it to the client in a frame (as an error page might)."""
+
+    def __init__(self) -> None:
+        self.requests: asyncio.Queue[tuple[str, list[tuple[str, str]]]] = asyncio.Queue()
+
+    async def __call__(self, ws: ServerConnection) -> None:
+        assert ws.request is not None
+        raw = list(ws.request.headers.raw_items())
+        await self.requests.put((ws.request.path, raw))
+        echo = {"type": "error", "event_id": "e1", "error": {"message": json.dumps([ws.request.path, raw])}}
+        await ws.send(json.dumps(echo))
+        await ws.wait_closed()
+
+
+async def relay(
+    query: str, headers: list[tuple[str, str]], *, key: bool
+) -> tuple[str, list[tuple[str, str]], list[Envelope], ProxyConnection, str]:
+    """One client connection through a proxy to `Echo`: what the upstream was asked, what was
+    recorded, the connection and its capture's text."""
+    echo = Echo()
+    envelopes: list[Envelope] = []
+    connections: list[ProxyConnection] = []
+
+    def on_connection(connection: ProxyConnection) -> Any:
+        connections.append(connection)
+        return envelopes.append
+
+    async with scripted_peer(echo) as url:
+        ours = {"Authorization": f"Bearer {PROXY_KEY}"} if key else {}
+        target = ProxyTarget(url, "upstream", ours, (PROXY_KEY,) if key else ())
+        async with ProxyServer(target, on_connection=on_connection) as server:
+            async with connect(server.url + query, additional_headers=headers) as client:
+                await asyncio.wait_for(client.recv(), 10)
+                path, got = await asyncio.wait_for(echo.requests.get(), 10)
+            await asyncio.wait_for(connections[0].closed.wait(), 10)
+    connection = connections[0]
+    capture = connection.capture.path.read_text() if connection.capture is not None else ""
+    return path, got, envelopes, connection, capture
+
+
+def shown(envelopes: list[Envelope], capture: str, connection: ProxyConnection) -> str:
+    """Everything the proxy recorded or shows of a connection."""
+    return "\n".join(
+        [
+            *(e.raw for e in envelopes),
+            *(json.dumps(e.data) for e in envelopes),
+            capture,
+            connection.label,
+            connection.path,
+            connection.upstream_url,
+        ]
+    )
+
+
+# -- F1: credential query names -------------------------------------------------------------------
+
+
+async def test_client_key_in_a_credential_query_name_is_dropped_and_scrubbed() -> None:
+    """`?x-api-key=`, `?openai_api_key=`, `?password=`, APIM's `?subscription-key=`: with our key
+    upstream they never go beside it, and they never show."""
+    secrets = {
+        "x-api-key": "client-query-key-AAAA1111",
+        "password": "client-query-pass-BBBB2222",
+        "openai_api_key": "client-query-key-CCCC3333",
+        "subscription-key": "azure-apim-key-DDDD4444",
+        "Access-Token": "client-access-token-EEEE5555",
+    }
+    query = "?model=gpt-realtime&max_tokens=20&" + "&".join(f"{k}={v}" for k, v in secrets.items())
+    path, _, envelopes, connection, capture = await relay(query, [], key=True)
+    everything = shown(envelopes, capture, connection)
+    leaks = {k: (v in path, v in everything) for k, v in secrets.items() if v in path or v in everything}
+    assert not leaks, f"(sent upstream, shown) per name: {leaks}"
+    assert "max_tokens=20" in path  # a parameter whose name merely holds "token" goes, and shows
+    assert "max_tokens=20" in connection.upstream_url
+
+
+def test_credential_query_names_are_whole_names_in_any_spelling() -> None:
+    for name in ("x-api-key", "X_API_KEY", "openai_api_key", "subscription-key", "password", "secret", "api%2Dkey"):
+        assert is_secret_query_name(name), name
+    for name in ("max_tokens", "keyword", "model", "token_budget", "secret_santa", "intent"):
+        assert not is_secret_query_name(name), name
+    url = "wss://example.test/v1/realtime?model=m&subscription-key=apim-secret-12345678&max_tokens=9"
+    target = url_target(url)
+    assert "apim-secret-12345678" not in target.label and "apim-secret-12345678" in target.secrets
+    assert inline_credentials(url) == ["subscription-key="]
