@@ -315,10 +315,12 @@ def _response(data: dict[str, Any]) -> str:
     details = field(response, "status_details")
     reason = text(details.get("reason"))
     error = field(details, "error")
-    if error:
-        parts[-1] += f": {error_summary({'error': error})}"
-    elif reason:
-        parts[-1] += f" ({reason})"
+    # Attached to the status it explains; alone when a server sent none (else it leads with `: `/` (`).
+    said = error_summary({"error": error}) if error else reason
+    if said and parts[0]:
+        parts[0] += f": {said}" if error else f" ({said})"
+    elif said:
+        parts.append(said)
     usage = field(response, "usage")
     total = usage.get("total_tokens")
     if isinstance(total, int) and not isinstance(total, bool):
