@@ -172,6 +172,8 @@ class LiveSession(AppBase):
         recorder.mode = "push-to-talk"
         if recorder.state in (RecorderState.RECORDING, RecorderState.LISTENING, RecorderState.SENDING):
             recorder.state = RecorderState.DISCONNECTED
+        # Space no longer sends or stops listening: nothing else refreshes the footer's name for it.
+        self.refresh_bindings()
         if cut is None:
             return
         if cut.mode is TurnMode.HANDS_FREE:
