@@ -104,3 +104,44 @@ def test_credential_query_names_are_whole_names_in_any_spelling() -> None:
     target = url_target(url)
     assert "apim-secret-12345678" not in target.label and "apim-secret-12345678" in target.secrets
     assert inline_credentials(url) == ["subscription-key="]
+
+
+# -- F2: a target URL that carries our key -------------------------------------------------------
+
+
+async def test_a_target_url_carrying_our_key_in_its_query_replaces_the_clients_key() -> None:
+    """README's advice: put a URL that carries credentials (`api-key=…`) in RT_TUI_URL. Such a
+    target adds our key upstream, so (as with user:password) the client's key does not go beside
+    it: an SDK's dummy `api-key` header (the Azure SDK needs one) would be refused, and a client's
+    `?api-key=` would replace ours."""
+    echo = Echo()
+    connections: list[ProxyConnection] = []
+
+    def on_connection(connection: ProxyConnection) -> None:
+        connections.append(connection)
+
+    async with scripted_peer(echo) as url:
+        target = ProxyTarget(url + "&api-key=" + PROXY_KEY, "azure", {}, (PROXY_KEY,))
+        async with ProxyServer(target, on_connection=on_connection) as server:
+            headers = [("api-key", "dummy-client-key-123456"), ("Authorization", "Bearer dummy-client-key-123456")]
+            query = "?model=gpt-realtime&api-key=client-query-key-7777777&sig="
+            async with connect(server.url + query, additional_headers=headers) as client:
+                await asyncio.wait_for(client.recv(), 10)
+                path, got = await asyncio.wait_for(echo.requests.get(), 10)
+            await asyncio.wait_for(connections[0].closed.wait(), 10)
+    sent = path + json.dumps(got)
+    assert f"api-key={PROXY_KEY}" in path, path
+    assert "dummy-client-key-123456" not in sent and "client-query-key-7777777" not in sent, sent
+    assert PROXY_KEY not in connections[0].upstream_url
+
+
+async def test_a_target_url_with_an_empty_credential_pair_lets_the_clients_key_pass() -> None:
+    """`?api-key=` with no value is no credential of ours: the client's own key goes upstream."""
+    echo = Echo()
+    async with scripted_peer(echo) as url:
+        async with ProxyServer(ProxyTarget(url + "&api-key=", "azure")) as server:
+            headers = [("api-key", "client-own-key-12345678")]
+            async with connect(server.url + "?model=gpt-realtime", additional_headers=headers) as client:
+                await asyncio.wait_for(client.recv(), 10)
+                _, got = await asyncio.wait_for(echo.requests.get(), 10)
+    assert ("api-key", "client-own-key-12345678") in got

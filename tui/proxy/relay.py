@@ -9,8 +9,8 @@ codes and reasons pass through both ways; a side that vanishes without a close f
 other with 1011 and says why.
 
 Keys: when the target carries a key (OpenAI, Azure, or `--url` with `RT_TUI_API_KEY`), the proxy
-adds it upstream and drops whatever key the client sent, so the client needs none (so does the
-`user:password` of a `--url`); otherwise the client's own credentials pass through. Every key
+adds it upstream and drops whatever key the client sent, so the client needs none (so does a
+`--url` carrying its own: `user:password`, `?api-key=…`); otherwise the client's own credentials pass through. Every key
 seen, ours or the client's, is scrubbed from what is recorded and shown (the frames forwarded are
 never altered).
 """
@@ -296,9 +296,12 @@ class ProxyServer:
 
     @property
     def _adds_credential(self) -> bool:
-        """True when the proxy sends a credential of its own upstream: a key, or the user:password
-        in the upstream URL (which the WebSocket client sends as Basic auth)."""
-        return bool(self.target.headers) or has_user_info(self.target.url)
+        """True when the proxy sends a credential of its own upstream: a key, the user:password in
+        the upstream URL (which the WebSocket client sends as Basic auth), or a credential in its
+        query (`RT_TUI_URL=…?api-key=KEY`, as README advises: an Azure SDK's dummy key beside it
+        would be refused, and a client's `?api-key=` would replace it)."""
+        url = self.target.url
+        return bool(self.target.headers) or has_user_info(url) or bool(_query_credentials(url))
 
     def _upstream_headers(self, headers: Headers) -> tuple[list[tuple[str, str]], list[Subprotocol]]:
         """The client's headers as the upstream gets them: every one but the handshake's own and
