@@ -4,6 +4,7 @@ headers and cookies), the model the label names, and what an upstream's refusal 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from typing import Any
 
@@ -145,3 +146,65 @@ async def test_a_target_url_with_an_empty_credential_pair_lets_the_clients_key_p
                 await asyncio.wait_for(client.recv(), 10)
                 _, got = await asyncio.wait_for(echo.requests.get(), 10)
     assert ("api-key", "client-own-key-12345678") in got
+
+
+# -- F3: cookies and credential-named headers -----------------------------------------------------
+
+
+async def test_cookie_values_and_credential_headers_never_show() -> None:
+    """Without a key of ours the client's credentials pass, but never show: each cookie's value
+    (an upstream echoes one alone), an `X-Custom-Credential`, the rest as before."""
+
+    async def echo_one_cookie(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        cookie = ws.request.headers["Cookie"]
+        said = {part.split("=", 1)[0].strip(): part.split("=", 1)[1] for part in cookie.split(";")}
+        for text in (f"your session: {said['session']}", f"your token: {said['tok']}", json.dumps(cookie)):
+            await ws.send(json.dumps({"type": "error", "error": {"message": text}}))
+        credential = ws.request.headers["X-Custom-Credential"]
+        await ws.send(json.dumps({"type": "error", "error": {"message": f"credential {credential}"}}))
+        await ws.wait_closed()
+
+    envelopes: list[Envelope] = []
+    connections: list[ProxyConnection] = []
+
+    def on_connection(connection: ProxyConnection) -> Any:
+        connections.append(connection)
+        return envelopes.append
+
+    headers = [
+        ("Cookie", 'theme=dark; session=cookie-session-NNNN4444; tok="quoted-cookie-RRRR8888"'),
+        ("X-Custom-Credential", "gateway-credential-MMMM3333"),
+    ]
+    async with scripted_peer(echo_one_cookie) as url:
+        async with ProxyServer(ProxyTarget(url, "upstream"), on_connection=on_connection) as server:
+            async with connect(server.url + "?model=gpt-realtime", additional_headers=headers) as client:
+                received = [await asyncio.wait_for(client.recv(), 10) for _ in range(4)]
+            await asyncio.wait_for(connections[0].closed.wait(), 10)
+    assert "cookie-session-NNNN4444" in received[0]  # the frames forwarded are never altered
+    connection = connections[0]
+    capture = connection.capture.path.read_text() if connection.capture is not None else ""
+    everything = shown(envelopes, capture, connection)
+    leaks = [s for s in ("NNNN4444", "RRRR8888", "MMMM3333") if s in everything]
+    assert not leaks, leaks
+    assert "theme=dark" in everything  # a value under 8 characters is left alone (it would mangle frames)
+
+
+async def test_client_credentials_pass_but_never_show_without_ours() -> None:
+    basic = base64.b64encode(b"user:client-basic-pass-DDDD4444").decode()
+    headers = [
+        ("Authorization", f"Basic {basic}"),
+        ("x-goog-api-key", "gateway-key-KKKK1111"),
+        ("Helicone-Auth", "Bearer gateway-helicone-LLLL2222"),
+        ("X-Custom-Credential", "gateway-credential-MMMM3333"),
+        ("Cookie", "session=cookie-session-NNNN4444"),
+        ("Proxy-Authorization", "Basic proxy-auth-OOOO5555"),
+    ]
+    query = "?model=gpt-realtime&api-key=client-query-PPPP6666&sig=sas%2Bsig%3D-QQQQ7777"
+    path, got, envelopes, connection, capture = await relay(query, headers, key=False)
+    assert "PPPP6666" in path and ("Cookie", "session=cookie-session-NNNN4444") in got  # they pass
+    everything = shown(envelopes, capture, connection)
+    secrets = ("DDDD4444", basic, "KKKK1111", "LLLL2222", "MMMM3333", "NNNN4444", "OOOO5555", "PPPP6666", "QQQQ7777")
+    leaks = [s for s in secrets if s in everything]
+    assert not leaks, leaks
+    assert "OOOO5555" not in json.dumps(got)  # Proxy-* stops

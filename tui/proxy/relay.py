@@ -63,8 +63,9 @@ HANDSHAKE_HEADERS = frozenset(
 """Client headers not passed on as they are: hop-by-hop ones (RFC 9110 §7.6.1), and those the
 upstream handshake writes itself; with every `Sec-WebSocket-*` (the offered subprotocols are
 passed apart) and `Proxy-*` one."""
-GATEWAY_CREDENTIAL = re.compile(r"auth|key|token|secret|password", re.IGNORECASE)
-"""A client header whose name says its value is a credential, to be scrubbed (not dropped)."""
+GATEWAY_CREDENTIAL = re.compile(r"auth|key|token|secret|passw|credential|signature|cookie", re.IGNORECASE)
+"""A client header whose name says its value is a credential, to be scrubbed (not dropped); a
+`Cookie`'s each value too (a session cookie is a credential, echoed as `name=value` or alone)."""
 UNSENDABLE_CLOSE_CODES = frozenset({1005, 1006, 1015})
 """Codes that describe a close but may not be sent in a close frame."""
 
@@ -521,4 +522,13 @@ def _client_credentials(headers: Headers) -> list[str]:
         lower = name.lower()
         if GATEWAY_CREDENTIAL.search(lower) and lower not in SECRET_HEADERS and not lower.startswith("sec-websocket-"):
             found += handshake_secrets([("authorization", value)])
+            if lower == "cookie":
+                found += _cookie_values(value)
     return found
+
+
+def _cookie_values(header: str) -> list[str]:
+    """Each cookie's value in a `Cookie` header (`a=1; session=abc` → `1`, `abc`), quotes removed:
+    a server that echoes one cookie echoes it alone, which scrubbing the whole header would miss."""
+    values = (pair.partition("=")[2].strip().strip('"') for pair in header.split(";"))
+    return [value for value in values if value]
