@@ -28,3 +28,17 @@ async def test_the_footer_says_talk_again_once_a_recording_is_cut_by_a_new_sessi
         # (nothing else refreshed the bindings once the turn was cut).
         await wait_for(pilot, lambda: "space Talk" in screen_text(app), 5, "space Talk on screen")
         assert "space Send" not in screen_text(app)
+
+
+async def test_at_80_columns_a_silent_turn_says_not_sent(tmp_path: Path, simulator_url: str) -> None:
+    """The recorder's line is the only place a turn of digital silence is said (no notice): at 80
+    columns it is cut at its end, so "not sent" comes first ("1.1 s: only digital silence (is the…")."""
+    async with voice_app(tmp_path, simulator_url, size=(80, 24)) as (app, pilot, recorder, feeder):
+        await pilot.press("space")  # the fake microphone gives digital silence until told to play
+        await wait_for(pilot, lambda: appends(app) >= 25, 10, "half a second of silence sent")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE and recorder.message, 5, "the turn's fate")
+        assert recorder.message.startswith("not sent: ") and "digital silence" in recorder.message
+        drawn = recorder.render().plain[: recorder.content_size.width]
+        assert "not sent: " in drawn, drawn
+        await wait_for(pilot, lambda: "not sent: " in screen_text(app), 5, "not sent on screen")

@@ -181,7 +181,8 @@ class LiveSession(AppBase):
         elif listening:
             said = "listening stopped: the connection ended"
         else:
-            said = f"recording cut off: {cut.recorded_ms / 1000:.1f} s not sent (the connection ended)"
+            # "not sent" first, as for a turn of silence: a narrow recorder line is cut at its end.
+            said = f"not sent: recording cut off at {cut.recorded_ms / 1000:.1f} s (the connection ended)"
         self._recorder_said(said)
         if not self._quitting:
             self.say(said, title="Recorder", severity="warning")
@@ -443,7 +444,7 @@ class LiveSession(AppBase):
             yield
         except TurnNotSent as exc:
             # No speech in it: the buffer was cleared. Said on the recorder and in the log, no notice.
-            self._recorder_said(str(exc), f"push-to-talk turn of {exc}")
+            self._recorder_said(str(exc), f"push-to-talk turn {exc}")
             self.recorder.state = RecorderState.IDLE
         except VoiceError as exc:
             self._voice_failed(str(exc))

@@ -46,11 +46,13 @@ class VoiceError(Exception):
 
 def unsendable(sent_ms: int, *, heard: bool) -> str | None:
     """Why a push-to-talk turn of `sent_ms` holds no speech to send (`heard`: any sample was not
-    digital silence), or None when it is worth committing."""
+    digital silence), or None when it is worth committing. Said after "not sent: ", with the turn's
+    length first: on a narrow recorder line the end is what gets cut."""
+    seconds = f"{sent_ms / 1000:.1f} s"
     if sent_ms < MIN_TURN_MS:
-        return "too short"
+        return f"{seconds}, too short to hold speech"
     if not heard:
-        return "only digital silence (is the microphone muted?)"
+        return f"{seconds} of digital silence (microphone muted?)"
     return None
 
 
@@ -130,7 +132,8 @@ class VoiceController:
         if why is not None:
             # Committed, it would be transcribed as nothing (audio_unintelligible) and answered anyway.
             session.send({"type": "input_audio_buffer.clear"})
-            raise TurnNotSent(f"{sent_ms / 1000:.1f} s: {why}, not sent")
+            # "not sent" first: the recorder's line is cut at its end on a narrow terminal.
+            raise TurnNotSent(f"not sent: {why}")
         session.send({"type": "input_audio_buffer.commit"})
         self.ask_response(session)
         return sent_ms
