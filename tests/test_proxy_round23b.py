@@ -14,6 +14,7 @@ from websockets.asyncio.server import ServerConnection
 from tests.server_helpers import scripted_peer
 from tui.protocol import Envelope
 from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget
+from tui.server.testing import realtime_simulator
 from tui.session.targets import inline_credentials, is_secret_query_name, url_target
 
 PROXY_KEY = "proxy-side-key-fedcba9876543210"
@@ -208,3 +209,37 @@ async def test_client_credentials_pass_but_never_show_without_ours() -> None:
     leaks = [s for s in secrets if s in everything]
     assert not leaks, leaks
     assert "OOOO5555" not in json.dumps(got)  # Proxy-* stops
+
+
+# -- F4: the model the label names ----------------------------------------------------------------
+
+
+async def _label_and_first_frame(query: str) -> tuple[str, dict[str, Any]]:
+    """A client with `query` through a proxy to the simulator: its connection's label and the
+    first frame the simulator sent."""
+    async with realtime_simulator() as sim:
+        connections: list[ProxyConnection] = []
+
+        def on_connection(connection: ProxyConnection) -> None:
+            connections.append(connection)
+
+        target = ProxyTarget(sim.url + "?model=gpt-realtime", "simulator · gpt-realtime")
+        async with ProxyServer(target, on_connection=on_connection, capture=False) as server:
+            async with connect(server.url + query) as client:
+                first = json.loads(await asyncio.wait_for(client.recv(), 10))
+    return connections[0].upstream_label, first
+
+
+async def test_the_label_names_the_model_the_upstream_serves() -> None:
+    """`?model=a&model=b`: the simulator serves the first, and the label names it."""
+    label, created = await _label_and_first_frame("?model=gpt-realtime-mini&model=gpt-realtime-2")
+    assert created["session"]["model"] == "gpt-realtime-mini"
+    assert label == "simulator · gpt-realtime-mini"
+
+
+async def test_an_empty_model_goes_as_asked_and_the_label_says_so() -> None:
+    """`?model=`: sent as asked (the upstream refuses it, as OpenAI does), and the label does not
+    name the target's model, which was not sent."""
+    label, first = await _label_and_first_frame("?model=")
+    assert first["type"] == "error" and first["error"]["code"] == "missing_model", first
+    assert label == "simulator · model= (empty)"

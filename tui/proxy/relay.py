@@ -472,20 +472,29 @@ def _pair_name(pair: str) -> str:
 
 def _upstream_label(target: ProxyTarget, url: str) -> str:
     """The target's label for a connection to `url`: with the model the client asked for, when
-    the label names the target's (`OpenAI · gpt-realtime`, or a `--url` target's URL itself)."""
+    the label names the target's (`OpenAI · gpt-realtime`, or a `--url` target's URL itself). A
+    client's empty `?model=` goes upstream as asked (OpenAI refuses it), and the label says so."""
     if target.label == _masked(target.url):
         return _masked(url)
     before, after = _model_in(target.url), _model_in(url)
-    if before and after and before != after and target.label.endswith(f" · {before}"):
-        return f"{target.label.removesuffix(before)}{after}"
+    if before and after is not None and before != after and target.label.endswith(f" · {before}"):
+        return f"{target.label.removesuffix(before)}{after or EMPTY_MODEL}"
     return target.label
 
 
-def _model_in(url: str) -> str:
-    """The last `model=` of a URL's query ("" for none)."""
+EMPTY_MODEL = "model= (empty)"
+"""The label's model for a `?model=` with no value."""
+
+
+def _model_in(url: str) -> str | None:
+    """The model a URL's query asks for: its first non-empty `model=`, as a server reading the
+    query takes it (the simulator does; a mapping that kept the last would disagree); "" when
+    every `model=` is empty, None when it has none."""
     pairs = _query_pairs(urlsplit(url).query)
     found = [unquote_plus(pair.partition("=")[2]) for pair in pairs if _pair_name(pair) == "model"]
-    return found[-1] if found else ""
+    if not found:
+        return None
+    return next((model for model in found if model), "")
 
 
 def _masked(url: str) -> str:
