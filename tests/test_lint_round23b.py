@@ -4,7 +4,18 @@ key or a wrong one."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui.lint.server_rules import EITHER_KEY_FIX, MISSING_KEY_FIX, WRONG_KEY_FIX
 from tui.protocol.summary import summarize_event
+from tui.server.testing import background_simulator
 
 
 def test_a_response_without_status_names_its_reason_or_error_as_a_part_of_its_own() -> None:
@@ -22,3 +33,79 @@ def test_a_response_without_status_names_its_reason_or_error_as_a_part_of_its_ow
     assert done({"status": "failed", "status_details": {"error": {"code": "x", "message": "boom"}}}) == (
         "failed: x: boom · resp_1"
     )
+
+
+# -- the key's fix: only for a refused handshake, worded for what was refused -----------------------
+
+RT_TUI = str(Path(sys.executable).with_name("rt-tui"))
+RIGHT, WRONG = "sk-sim-right-0123456789abcdef", "sk-sim-wrong-9876543210zyxwvu"
+CREATED = {"type": "session.created", "event_id": "e0", "session": {"type": "realtime", "id": "sess_1"}}
+KEY_FIXES = (MISSING_KEY_FIX, WRONG_KEY_FIX, EITHER_KEY_FIX)
+
+
+def _env() -> dict[str, str]:
+    return {
+        k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "RT_TUI_API_KEY", "AZURE_OPENAI_API_KEY")
+    }
+
+
+def _lint(path: Path) -> list[dict[str, Any]]:
+    out = subprocess.run([RT_TUI, "lint", "--json", str(path)], capture_output=True, text=True, env=_env(), timeout=60)
+    assert out.returncode in (0, 1), out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def _lint_frames(tmp_path: Path, *frames: dict[str, Any]) -> list[dict[str, Any]]:
+    path = tmp_path / "frames.jsonl"
+    path.write_text("".join(json.dumps(f) + "\n" for f in frames), encoding="utf-8")
+    return _lint(path)
+
+
+def of_rule(findings: list[dict[str, Any]], rule: str) -> list[dict[str, Any]]:
+    return [f for f in findings if f["rule"] == rule]
+
+
+def _error(code: str | None, message: str) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "event_id": "e9",
+        "error": {"type": "invalid_request_error", "code": code, "message": message},
+    }
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        _error(None, "Error retrieving tool list from MCP server 'x': Http status code: 401 (Unauthorized)"),
+        _error(None, "Unknown parameter: 'api_key'."),
+        _error("invalid_api_key", "Incorrect API key provided for MCP server 'x'."),
+    ],
+)
+def test_an_error_naming_a_key_after_the_session_began_does_not_get_the_keys_fix(
+    tmp_path: Path, error: dict[str, Any]
+) -> None:
+    """ee99ddf gave every error without a frame and with a key's words the handshake's fix ('the
+    server closes the connection before any event'): an MCP tool server's 401 mid-session too."""
+    findings = of_rule(
+        _lint_frames(tmp_path, CREATED, {"type": "session.updated", "session": {"type": "realtime"}}, error),
+        "server-error",
+    )
+    assert len(findings) == 1, findings
+    fix = findings[0]["fix"]
+    assert fix not in KEY_FIXES and "when the socket opens" not in fix and "Authorization" not in fix, findings
+
+
+@pytest.mark.parametrize(("sent", "fix"), [(None, MISSING_KEY_FIX), (WRONG, WRONG_KEY_FIX)])
+def test_a_missing_key_and_a_wrong_one_get_their_own_fix(tmp_path: Path, sent: str | None, fix: str) -> None:
+    """The simulator refuses the handshake as the service does (an error, then close 3000): 'send the
+    key' for none, 'check which key is sent' for a wrong one."""
+    audio = tmp_path / "a.raw"
+    audio.write_bytes(b"\x10\x00" * 2400)
+    env = _env() | {"RT_TUI_DATA_DIR": str(tmp_path)} | ({"RT_TUI_API_KEY": sent} if sent else {})
+    with background_simulator(api_key=RIGHT) as sim:
+        refused = subprocess.run(
+            [RT_TUI, "send", "--url", sim.url_for(), str(audio)], capture_output=True, text=True, env=env, timeout=60
+        )
+    assert refused.returncode == 1 and "3000" in refused.stderr, refused.stderr
+    findings = _lint(next((tmp_path / "sessions").glob("*/frames.jsonl")))
+    assert [f["fix"] for f in of_rule(findings, "server-error")] == [fix], findings

@@ -13,16 +13,32 @@ from .context import Context, ServerError
 from .finding import Severity, plain, shown
 from .shapes import MCP_SERVER_EVENTS
 
-_AUTH_FIX = (
-    "Send the API key when the socket opens, in the header Authorization: Bearer followed by the key (Azure: an "
-    "api-key header); the server closes the connection before any event, so no event can fix it. rt-tui, and rt-tui "
-    "proxy for your client, send RT_TUI_API_KEY to a --url target and OPENAI_API_KEY to OpenAI; with --url and "
-    "no RT_TUI_API_KEY, the proxy passes on your client's own key."
+_KEY_HEADER = "the header Authorization: Bearer followed by the key (Azure: an api-key header)"
+_KEY_SOURCES = (
+    "rt-tui, and rt-tui proxy for your client, send RT_TUI_API_KEY to a --url target (an Azure host: "
+    "AZURE_OPENAI_API_KEY when RT_TUI_API_KEY is unset) and OPENAI_API_KEY to OpenAI; with --url and no key of "
+    "its own, the proxy passes on your client's own key."
 )
+_BEFORE_THE_SESSION = "the server refused the connection before its session began, so no event can fix it."
+MISSING_KEY_FIX = f"Send the API key when the socket opens, in {_KEY_HEADER}; {_BEFORE_THE_SESSION} {_KEY_SOURCES}"
+"""The fix for a handshake refused for want of a key."""
+WRONG_KEY_FIX = (
+    f"Check which key is sent when the socket opens, in {_KEY_HEADER}: the server does not accept it (mistyped, "
+    f"revoked, another project's, or on Azure another resource's); {_BEFORE_THE_SESSION} {_KEY_SOURCES}"
+)
+"""The fix for a handshake refused for the key that was sent."""
+EITHER_KEY_FIX = (
+    f"Send a key the server accepts when the socket opens, in {_KEY_HEADER}: none was sent, or one it does not "
+    f"accept (mistyped, revoked, another project's, or on Azure another resource's); {_BEFORE_THE_SESSION} "
+    f"{_KEY_SOURCES}"
+)
+"""The fix for a refusal that does not say whether a key was sent (an HTTP 401 on the upgrade)."""
 #: Codes a refused credential comes with: the service sends none for a missing key, `invalid_api_key`
 #: for a wrong one; other servers' spellings of the same refusal.
 _AUTH_CODES = frozenset({"", "invalid_api_key", "missing_api_key", "unauthorized", "authentication_error"})
 _AUTH_WORDS = re.compile(r"authenticat|api[ _-]?key|bearer|unauthori[sz]ed", re.IGNORECASE)
+_MISSING_WORDS = re.compile(r"\b(missing|no|without|not provided|required)\b", re.IGNORECASE)
+_WRONG_WORDS = re.compile(r"incorrect|invalid|wrong|revoked|expired|not valid", re.IGNORECASE)
 
 #: Fixes for errors no other rule explains, by code.
 _ERROR_FIXES: dict[str, str] = {
@@ -31,7 +47,9 @@ _ERROR_FIXES: dict[str, str] = {
         "openai-beta.realtime-v1 subprotocol) and speak the GA shape (session.type, audio.input.*, "
         "response.output_* events)."
     ),
-    "invalid_api_key": _AUTH_FIX,
+    # Only after the session began (before it, the key's fix): a key some frame carried, not the socket's.
+    "invalid_api_key": "The server refused a key a frame carried (an MCP server's authorization or headers in "
+    "session.tools or a response's tools, say): correct that key, then send the frame again.",
     "missing_model": "Name a realtime model in the URL (?model=gpt-realtime), or ?intent=transcription.",
     "invalid_model": "Name a realtime model in the URL (?model=gpt-realtime); transcription models go in the session.",
     "session_expired": "The server ends a session at its expires_at (OpenAI: after at most 60 minutes): reconnect "
@@ -118,9 +136,8 @@ class ServerRules:
         ctx.emit(
             "server-error",
             message,
-            _AUTH_FIX
-            if _is_auth_refusal(found)
-            else _ERROR_FIXES.get(
+            _refused_key(found, began=ctx.applied_index is not None)
+            or _ERROR_FIXES.get(
                 found.code,
                 "Correct what the error's message and param name, then send the frame again."
                 + (
@@ -143,12 +160,21 @@ class ServerRules:
         return link.cause if link is not None and link.kind == "error" else None
 
 
-def _is_auth_refusal(found: ServerError) -> bool:
-    """True for a refused credential (a missing key comes with code null, so its words tell it): no frame
-    of the client's is at fault, and resending one would not help."""
-    return (
-        found.cause is None
-        and not found.event_id
-        and found.code in _AUTH_CODES
-        and _AUTH_WORDS.search(found.message) is not None
-    )
+def _refused_key(found: ServerError, *, began: bool) -> str | None:
+    """The key's fix when `found` refused the handshake's credential, else None. A refusal comes
+    before the session began (a missing key comes with code null, so its words tell it): once the
+    server said session.created the key was accepted, and an error naming a key or `Unauthorized`
+    is about a frame's (an MCP tool server's 401, an unknown `api_key` parameter)."""
+    if began or found.cause is not None or found.event_id or found.code not in _AUTH_CODES:
+        return None
+    if found.code != "invalid_api_key" and _AUTH_WORDS.search(found.message) is None:
+        return None
+    return _key_fix(found.message, wrong=found.code == "invalid_api_key")
+
+
+def _key_fix(said: str, *, wrong: bool) -> str:
+    """The key's fix for a refusal that says `said`: a wrong key's, a missing one's, or, when its
+    words do not tell (Azure's HTTP 401 says the same for both at times), one for either."""
+    if wrong or _WRONG_WORDS.search(said):
+        return WRONG_KEY_FIX
+    return MISSING_KEY_FIX if _MISSING_WORDS.search(said) else EITHER_KEY_FIX
