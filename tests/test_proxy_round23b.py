@@ -9,7 +9,10 @@ import json
 from typing import Any
 
 from websockets.asyncio.client import connect
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import InvalidStatus
+from websockets.http11 import Request, Response
 
 from tests.server_helpers import scripted_peer
 from tui.protocol import Envelope
@@ -243,3 +246,46 @@ async def test_an_empty_model_goes_as_asked_and_the_label_says_so() -> None:
     label, first = await _label_and_first_frame("?model=")
     assert first["type"] == "error" and first["error"]["code"] == "missing_model", first
     assert label == "simulator · model= (empty)"
+
+
+# -- F12: what an upstream's refusal said ---------------------------------------------------------
+
+
+async def test_an_upstream_refusal_says_why_scrubbed_on_one_line() -> None:
+    """A 401's body (which may quote the key it was given, ours or the client's) is in the failed
+    connection's fact, scrubbed, on one line, capped: `http_status`, `http_body`, and the message."""
+    client_key = "client-own-key-SSSS9999"
+
+    def refuse(_: ServerConnection, request: Request) -> Response:
+        said = {"error": {"message": f"Incorrect API key provided: {PROXY_KEY}\nor {client_key}", "code": 401}}
+        body = json.dumps(said) + "\n" + "x" * 1000
+        return Response(401, "Unauthorized", Headers({"Content-Type": "application/json"}), body.encode())
+
+    envelopes: list[Envelope] = []
+    connections: list[ProxyConnection] = []
+
+    def on_connection(connection: ProxyConnection) -> Any:
+        connections.append(connection)
+        return envelopes.append
+
+    async with serve(lambda ws: ws.wait_closed(), "127.0.0.1", 0, process_request=refuse) as upstream:
+        port = upstream.sockets[0].getsockname()[1]
+        target = ProxyTarget(f"ws://127.0.0.1:{port}/v1/realtime", "up", {"api-key": PROXY_KEY}, (PROXY_KEY,))
+        async with ProxyServer(target, on_connection=on_connection) as server:
+            try:
+                async with connect(server.url, additional_headers=[("api-key", client_key)]):
+                    raise AssertionError("the upgrade was refused upstream")
+            except InvalidStatus as exc:
+                assert exc.response.status_code == 401
+            await asyncio.wait_for(connections[0].closed.wait(), 10)
+    failed = [e.data for e in envelopes if e.type == "rt.connection" and e.data.get("state") == "failed"]
+    assert len(failed) == 1, failed
+    info = failed[0]
+    assert info["http_status"] == 401
+    said = info["http_body"]
+    assert said.startswith('{"error": {"message": "Incorrect API key provided: '), said
+    assert PROXY_KEY not in said and client_key not in said and "SSSS9999" not in said
+    assert "\n" not in said and len(said) == 300 and said.endswith("…")
+    assert info["message"] == f"upstream refused the upgrade: HTTP 401: {said}"
+    capture = connections[0].capture.path.read_text() if connections[0].capture is not None else ""
+    assert "Incorrect API key provided" in capture and PROXY_KEY not in capture and client_key not in capture

@@ -35,7 +35,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_seq, parse
+from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_seq, parse, printable
 from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, SECRET_HEADERS, handshake_secrets
 from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.scrub import Scrubber
@@ -261,9 +261,13 @@ class ProxyServer:
             )
         except InvalidStatus as exc:
             status = exc.response.status_code
-            connection.fact("rt.connection", f"upstream refused the upgrade: HTTP {status}", state="failed")
-            self._finish(connection)
             body = scrub.text(bytes(exc.response.body or b"").decode("utf-8", "replace"))
+            said = _refusal_line(body)
+            # Why, not only that: a 401's body names the wrong key or the missing header. The fields
+            # `http_status` and `http_body` are for readers (the linter); the message, for stderr.
+            message = f"upstream refused the upgrade: HTTP {status}{': ' + said if said else ''}"
+            connection.fact("rt.connection", message, state="failed", http_status=status, http_body=said)
+            self._finish(connection)
             return client.respond(http.HTTPStatus(status), body or f"upstream answered HTTP {status}\n")
         except Exception as exc:  # noqa: BLE001 - whatever it was, the client gets a 502 and one line
             reason = scrub.text(f"cannot reach {shown}: {type(exc).__name__}: {exc}")
@@ -495,6 +499,17 @@ def _model_in(url: str) -> str | None:
     if not found:
         return None
     return next((model for model in found if model), "")
+
+
+MAX_REFUSAL_TEXT = 300
+"""The longest refusal body a connection fact quotes (an HTML error page says nothing more useful)."""
+
+
+def _refusal_line(body: str) -> str:
+    """An upstream refusal's body (already scrubbed of every key: cut after, so no part of one is
+    left at the cut) on one line: control characters shown, runs of space as one, capped."""
+    line = " ".join(printable(body).split())
+    return line if len(line) <= MAX_REFUSAL_TEXT else line[: MAX_REFUSAL_TEXT - 1] + "…"
 
 
 def _masked(url: str) -> str:
