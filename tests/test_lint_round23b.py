@@ -4,17 +4,25 @@ key or a wrong one."""
 
 from __future__ import annotations
 
+import asyncio
+import http
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import InvalidStatus
+from websockets.http11 import Request, Response
 
 from tui.lint.server_rules import EITHER_KEY_FIX, MISSING_KEY_FIX, WRONG_KEY_FIX
 from tui.protocol.summary import summarize_event
+from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget
 from tui.server.testing import background_simulator
 
 
@@ -109,3 +117,71 @@ def test_a_missing_key_and_a_wrong_one_get_their_own_fix(tmp_path: Path, sent: s
     assert refused.returncode == 1 and "3000" in refused.stderr, refused.stderr
     findings = _lint(next((tmp_path / "sessions").glob("*/frames.jsonl")))
     assert [f["fix"] for f in of_rule(findings, "server-error")] == [fix], findings
+
+
+def _refusing(status: int, body: str) -> Callable[[ServerConnection, Request], Response]:
+    def refuse(conn: ServerConnection, request: Request) -> Response:
+        return conn.respond(http.HTTPStatus(status), body)
+
+    return refuse
+
+
+AZURE_401 = '{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint."}}'
+
+
+@pytest.mark.parametrize(("status", "body"), [(401, AZURE_401), (403, "Forbidden"), (404, "Not found")])
+async def test_an_upgrade_refused_with_401_or_403_through_the_proxy_gets_the_keys_fix(
+    tmp_path: Path, status: int, body: str
+) -> None:
+    """Azure refuses a missing or wrong key with HTTP 401 on the upgrade, no error frame: the proxy's
+    capture held only 'upstream refused the upgrade: HTTP 401', and linted clean."""
+    connections: list[ProxyConnection] = []
+    async with serve(_noop, "127.0.0.1", 0, process_request=_refusing(status, body)) as peer:
+        port = peer.sockets[0].getsockname()[1]
+        target = ProxyTarget(f"ws://127.0.0.1:{port}/openai/v1/realtime?model=d", "azure")
+        async with ProxyServer(target, on_connection=lambda c: _kept(connections, c)) as proxy:
+            with pytest.raises(InvalidStatus):
+                async with connect(proxy.url + "?model=d", additional_headers={"api-key": "client-key-0123456789"}):
+                    pass
+            await connections[0].closed.wait()
+    assert connections[0].capture is not None
+    findings = _lint(connections[0].capture.path)
+    if status == 404:
+        assert of_rule(findings, "upgrade-refused") == [], findings  # not the key's: the URL's
+        return
+    (found,) = of_rule(findings, "upgrade-refused")
+    assert found["severity"] == "error" and f"HTTP {status}" in found["message"], found
+    # Today the proxy's fact does not quote the body (either fix); once it does, Azure's words say which.
+    assert found["fix"].startswith(EITHER_KEY_FIX if status == 403 else (EITHER_KEY_FIX, WRONG_KEY_FIX)), found
+    assert "api-key" in found["fix"] and "AZURE_OPENAI_API_KEY" in found["fix"], found
+    assert ("403 can also mean" in found["fix"]) == (status == 403), found
+
+
+async def test_an_upgrade_refused_with_401_to_rt_tui_itself_gets_the_keys_fix(tmp_path: Path) -> None:
+    """The app's own capture of a refused upgrade (`… rejected the WebSocket upgrade: HTTP 401 (check
+    the API key): <what the server said>`): Azure's words name an invalid key, so the fix says to
+    check which key is sent."""
+    audio = tmp_path / "a.raw"
+    audio.write_bytes(b"\x10\x00" * 2400)
+    async with serve(_noop, "127.0.0.1", 0, process_request=_refusing(401, AZURE_401)) as peer:
+        port = peer.sockets[0].getsockname()[1]
+        env = _env() | {"RT_TUI_DATA_DIR": str(tmp_path), "RT_TUI_API_KEY": WRONG}
+        process = await asyncio.create_subprocess_exec(
+            RT_TUI, "send", "--url", f"ws://127.0.0.1:{port}/v1/realtime?model=d", str(audio),
+            env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1 and b"HTTP 401" in stderr, stderr
+    findings = _lint(next((tmp_path / "sessions").glob("*/frames.jsonl")))
+    (found,) = of_rule(findings, "upgrade-refused")
+    assert found["fix"] == WRONG_KEY_FIX and "invalid subscription key" in found["message"], found
+    assert WRONG not in json.dumps(findings)
+
+
+def _kept(connections: list[ProxyConnection], connection: ProxyConnection) -> None:
+    """The proxy's on_connection: keep each connection, give it no sink of ours."""
+    connections.append(connection)
+
+
+async def _noop(ws: ServerConnection) -> None:
+    """Never reached: every upgrade is refused."""

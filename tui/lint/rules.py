@@ -118,6 +118,12 @@ RULES: dict[str, Rule] = {
         Rule("append-too-large", _ERROR, "an input_audio_buffer.append carrying more than 15 MiB of audio"),
         Rule("cancel-not-active", _WARNING, "response.cancel that the server answered with response_cancel_not_active"),
         Rule(
+            "upgrade-refused",
+            _ERROR,
+            "a connection that failed because the server refused the WebSocket upgrade with HTTP 401 or 403 (a "
+            "missing or wrong key: Azure says so with no error event)",
+        ),
+        Rule(
             "server-error",
             _ERROR,
             "any other error event, with the client frame it names (a warning for session_expired: the end of "

@@ -38,6 +38,7 @@ EITHER_KEY_FIX = (
 _AUTH_CODES = frozenset({"", "invalid_api_key", "missing_api_key", "unauthorized", "authentication_error"})
 _AUTH_WORDS = re.compile(r"authenticat|api[ _-]?key|bearer|unauthori[sz]ed", re.IGNORECASE)
 _MISSING_WORDS = re.compile(r"\b(missing|no|without|not provided|required)\b", re.IGNORECASE)
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 _WRONG_WORDS = re.compile(r"incorrect|invalid|wrong|revoked|expired|not valid", re.IGNORECASE)
 
 #: Fixes for errors no other rule explains, by code.
@@ -79,7 +80,7 @@ class ServerRules:
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
-        return {(Direction.IN, "error"): self._error}
+        return {(Direction.IN, "error"): self._error, (Direction.LOCAL, "rt.connection"): self._connection}
 
     def reset(self) -> None:
         """A new connection."""
@@ -102,6 +103,36 @@ class ServerRules:
             f"({shown(plain(etype, 80))}; later ones of this type are not reported again).",
             "Nothing to fix in the client if it ignores event types it does not know (it should, rather than fail); "
             "if this is a new event, the API's changelog says what it carries.",
+            (index,),
+        )
+
+    def _connection(self, env: Envelope, index: int) -> None:
+        """A connection that failed because the server refused the upgrade with HTTP 401/403: Azure
+        refuses a missing or wrong key so, with no error event, and the capture holds only our fact
+        (the proxy's `upstream refused the upgrade: HTTP 401`, the app's `… rejected the WebSocket
+        upgrade: HTTP 401 …`)."""
+        data = env.data
+        if data.get("state") != "failed":
+            return
+        said = text(data.get("message"))
+        status = data.get("status")
+        if not isinstance(status, int) or isinstance(status, bool):
+            found = _HTTP_STATUS.search(said)
+            status = int(found.group(1)) if found else None
+        if status not in (401, 403):
+            return
+        ctx = self.ctx
+        fix = _key_fix(said, wrong=False)
+        if status == 403:
+            fix += (
+                " HTTP 403 can also mean the key is accepted but not here: the resource's network rules, or a model "
+                "or deployment it has no access to."
+            )
+        ctx.emit(
+            "upgrade-refused",
+            f"{ctx.name(index)}: {plain(said, 400)}. The server refused the key before the socket opened: no "
+            "session began and no error event came.",
+            fix,
             (index,),
         )
 
