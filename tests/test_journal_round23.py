@@ -4,15 +4,20 @@ simulator or real journal frames."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.app_helpers import items, wait_for
-from tests.journal_helpers import audio_b64, connecting, received, sent
+from tests.app_helpers import items, painted_text, session_ready, typed_turn_done, views_settled, wait_for
+from tests.journal_helpers import Clock, audio_b64, connecting, received, sent
 from tests.server_helpers import speech_pcm24
+from tests.test_event_log import LogApp, drawn
 from tests.test_voice_turns import QUESTION, appends, voice_app
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
 from tui.journal import Links, Pipeline
-from tui.protocol import Direction, Envelope
+from tui.protocol import Direction, Envelope, local_envelope
+from tui.widgets import EventLog
 
 
 @pytest.mark.parametrize("latency", ["", "&sim_latency_ms=300"])
@@ -76,3 +81,51 @@ def test_a_refused_clear_leaves_the_next_cleared_to_the_server() -> None:
     envs += [sent("input_audio_buffer.commit"), received("input_audio_buffer.committed", item_id="item_1")]
     made = made_of(envs, "item_1")
     assert len(made) == 2 and "append_2" in made[0]
+
+
+async def test_the_new_captures_first_record_is_on_the_new_clock(tmp_path: Path, simulator_url: str) -> None:
+    """After ctrl+r the new capture's fact ("capturing every frame to …", t=0.0 in the file it
+    names) is on the new connection's clock, in the journal and on the log's row."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await typed_turn_done(pilot, app, "hello there")  # the first connection lives a while
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch >= 2, 15, "the new session")
+        await views_settled(pilot, app)
+        journal = app.journal
+        captures = [frame for frame in journal if frame.type == "rt.capture"]
+        assert len(captures) == 2
+        shown = journal.since_connect(captures[1])
+        assert shown < 0.05, f"the new capture's first record is shown at {shown:.3f} s (old clock)"
+        start = journal.epoch_start(2)
+        assert start is not None and start.index == captures[1].index
+        rows = [line for line in painted_text(app).splitlines() if "capturing every frame" in line]
+        assert rows and "00:00.0" in rows[-1], rows
+
+
+def fact_at(clock: Clock, etype: str, message: str, **fields: Any) -> Envelope:
+    """A local fact of rt-tui's at the clock's next tick."""
+    env = local_envelope(etype, message, **fields)
+    mono = clock.tick()
+    return Envelope(env.seq, env.direction, env.type, env.data, env.raw, mono, 1.7e9 + mono)
+
+
+async def test_a_capture_row_drawn_before_its_connection_is_drawn_again_on_the_new_clock() -> None:
+    """The log drew the capture's row on the old clock before the connection it belongs to began:
+    once it begins, the row is drawn again, at 00:00.000; a capture's trouble mid-session stays."""
+    app = LogApp()
+    clock = Clock(step=0.25)
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([connecting(clock), received("session.created", clock, session={"id": "sess_1"})])
+        app.feed([fact_at(clock, "rt.capture", "disk full", state="failed", notify=True)])
+        app.feed([fact_at(clock, "rt.capture", "capturing every frame to /tmp/x/frames.jsonl")])
+        await pilot.pause()
+        assert drawn(log)[-1].split()[1] == "00:00.750"  # drawn on the first connection's clock
+        app.feed([connecting(clock), received("session.created", clock, session={"id": "sess_2"})])
+        await pilot.pause()
+        lines = drawn(log)
+    times = [line.split()[1] for line in lines]
+    assert times == ["00:00.000", "00:00.250", "00:00.500", "00:00.000", "00:00.250", "00:00.500"], lines
+    assert "━━ connection 2 ━━" in lines[4]

@@ -54,6 +54,7 @@ SENT_LOOKBACK = 200_000
 """Frames searched backwards for the frame an `error` names (an hour of traffic)."""
 
 _DIRECTION_CODES = {direction: code for code, direction in enumerate(_DIRECTIONS)}
+_LOCAL_CODE = _DIRECTION_CODES[DIR_LOCAL]
 _NONE = -1
 """The name code of an absent id."""
 
@@ -231,7 +232,7 @@ class Journal:
         local = direction is DIR_LOCAL or etype.startswith("rt.")
         if local and etype == "rt.connection" and data.get("state") == "connecting":
             self.epoch += 1  # a connection attempt: its frames count time from here
-            self.epoch_starts.append(index)
+            self.epoch_starts.append(self._capture_before(index))
         item_id = data.get("item_id")
         if not isinstance(item_id, str) or not item_id:
             item_id = _nested_id(data, "item") if "item" in data else None  # most frames name neither
@@ -507,6 +508,23 @@ class Journal:
             return bool(search(self.search_text(index)))
 
         return test
+
+    def _capture_before(self, index: int) -> int:
+        """Where the connection whose `connecting` fact is frame `index` starts its clock: at the
+        new session's capture fact right before it (its file names it t=0) when that fact was taken
+        on the connection before's clock, else at `index`. The fact moves to the new clock (a row
+        drawn since is drawn again: the event log redraws its lines when an epoch begins). Before
+        the first connection (epoch 0) the clock counts from the first frame: nothing to move."""
+        before = index - 1
+        if before < 0 or self._epoch[before] == 0:
+            return index
+        if self._names[self._type[before]] != "rt.capture" or self._dir[before] != _LOCAL_CODE:
+            return index
+        data = self._data[before]
+        if data is not None and (data.get("notify") or data.get("state") == "failed"):
+            return index  # a capture's trouble mid-session, or a replay's note: the old session's
+        self._epoch[before] = self.epoch
+        return before
 
     def epoch_start(self, epoch: int) -> Frame | None:
         """The first frame of a connection epoch (its time base)."""

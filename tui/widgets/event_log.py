@@ -461,6 +461,7 @@ class EventLog(LineView, can_focus=True):
         key = (
             self.view.generation,
             self.view.marks_version,
+            self.journal.epoch,  # a new connection moves its capture fact, drawn before, to its clock
             line.row.position,
             line.member,
             line.row.count,
