@@ -6,10 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.app_helpers import screen_text, session_ready, wait_for
+from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import speech_pcm24
 from tests.test_voice_turns import QUESTION, appends, footer_text, voice_app
-from tui.widgets import RecorderState
+from tui.app import RtApp, reconnect
+from tui.config import Settings, TargetChoice
+from tui.server import Simulator, SimulatorConfig
+from tui.widgets import Recorder, RecorderState
 
 
 async def test_the_footer_says_talk_again_once_a_recording_is_cut_by_a_new_session(
@@ -42,3 +48,48 @@ async def test_at_80_columns_a_silent_turn_says_not_sent(tmp_path: Path, simulat
         drawn = recorder.render().plain[: recorder.content_size.width]
         assert "not sent: " in drawn, drawn
         await wait_for(pilot, lambda: "not sent: " in screen_text(app), 5, "not sent on screen")
+
+
+async def test_space_after_a_refused_session_names_ctrl_r(tmp_path: Path, simulator_url: str) -> None:
+    """A model the server does not know: error + close 4000, never retried. Waiting opens nothing,
+    so space does not say "wait for the session to open": it names ctrl+r."""
+    url = simulator_url.replace("model=gpt-realtime", "model=no-such-model")
+    assert url != simulator_url
+    with FifoFeeder(tmp_path / "mic.fifo"), fake_alsa(tmp_path / "mic.fifo", None):
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        async with app.run_test(size=(120, 32)) as pilot:
+            await wait_for(pilot, lambda: app.facts.ended, 10, "the refused session to end")
+            await pilot.press("space")
+            recorder = app.query_one(Recorder)
+            await wait_for(pilot, lambda: "not connected" in recorder.message, 5, "space's answer")
+            assert recorder.message == "not connected: ctrl+r opens a new session"
+            assert recorder.state is RecorderState.DISCONNECTED
+            ended = "No session is open (the status line says why): ctrl+r opens a new one"
+            await wait_for(pilot, lambda: ended in app.transcript.hint[0], 5, "the hint, a view, to follow")
+
+
+async def test_after_a_drop_space_and_the_hint_say_rt_tui_reconnects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drop with auto-reconnect on: rt-tui reconnects when the server answers, so neither space nor
+    the empty transcript's hint says ctrl+r is needed; once it gives up (here: quickly), they do."""
+    monkeypatch.setattr(reconnect, "GIVE_UP_SECONDS", 2.0)
+    sim = Simulator(SimulatorConfig(host="127.0.0.1", port=0))
+    await sim.start()
+    with FifoFeeder(tmp_path / "mic.fifo"), fake_alsa(tmp_path / "mic.fifo", None):
+        app = RtApp(Settings(target=TargetChoice.URL, url=sim.url + "?model=gpt-realtime", playback=False))
+        async with app.run_test(size=(120, 32)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 20, "the session")
+            await sim.close()
+            await wait_for(pilot, lambda: app.facts.ended, 20, "the drop")
+            await wait_for(pilot, lambda: "reconnects" in app.transcript.hint[0], 10, "the reconnecting hint")
+            assert app.transcript.hint[0].startswith("No session is open")
+            assert "ctrl+r opens a new one" not in app.transcript.hint[0]
+            await pilot.press("space")
+            recorder = app.query_one(Recorder)
+            await wait_for(pilot, lambda: "not connected" in recorder.message, 5, "space's answer")
+            assert recorder.message == "not connected: rt-tui reconnects when the server answers (ctrl+r tries now)"
+            # The reconnect gives up: only ctrl+r opens a session now, and both say so.
+            await wait_for(pilot, lambda: "ctrl+r opens a new one" in app.transcript.hint[0], 20, "the give-up")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: "ctrl+r opens a new session" in recorder.message, 5, "space's new answer")

@@ -20,7 +20,7 @@ from tui.widgets.message_input import MessageInput
 from tui.widgets.transcript import VOICE_HINT
 
 from .base import AppBase
-from .voice import CutTurn, TurnMode, TurnNotSent, VoiceError
+from .voice import CutTurn, NotConnected, TurnMode, TurnNotSent, VoiceError
 
 KEPT_VAD_HINT = (
     "The server kept its own turn detection ({turns}: it rejected the session.update that turned it "
@@ -32,7 +32,14 @@ KEPT_VAD_HINT = (
 ENDED_HINT = (
     "No session is open (the status line says why): ctrl+r opens a new one, then space talks or t types a message."
 )
-"""The empty transcript's first paragraph once the connection has closed or was refused: space cannot talk."""
+"""The empty transcript's first paragraph once the connection has closed or was refused, and no
+reconnect is coming: space cannot talk."""
+
+RECONNECTING_HINT = (
+    "No session is open (the status line says why): rt-tui reconnects when the server answers "
+    "(ctrl+r tries now), then space talks or t types a message."
+)
+"""The first paragraph after a drop while rt-tui reconnects on its own (`run_session`)."""
 
 NO_TRANSCRIPTION_HINT = (
     "Input transcription is off (--no-transcription): your recordings appear here, without "
@@ -65,6 +72,12 @@ class LiveSession(AppBase):
     """Facts published while no capture was open, for the head of the next session's capture."""
     _hands_free_cut = False
     """The last session ended while hands-free was on: an automatic reconnect turns it back on."""
+    _next_session = "opening"
+    """What comes after now, for what space and the hint say while no session is open: "opening"
+    (a session is connecting), "open", "reconnect" (a drop: rt-tui reconnects on its own when the
+    server answers) or "none" (refused, expired, --no-reconnect, the reconnect gave up: only ctrl+r
+    opens one). Set where the session worker decides, never in a cleanup: a worker cancelled by
+    ctrl+r must not overwrite what the new one said."""
 
     def _space_action(self) -> str:
         """What space does now: the action whose name the footer shows."""
@@ -103,6 +116,7 @@ class LiveSession(AppBase):
             if not retry or self._quitting or not self.settings.reconnect:
                 return
             if not await self._wait_for_server():
+                self._session_next("none")  # gave up (or quitting): ctrl+r is the way now
                 return
             self.publish_fact(local_envelope("rt.reconnect", "the server is back: reconnecting"))
             # A drop is not the user's choice: hands-free carries on in the new session.
@@ -113,6 +127,8 @@ class LiveSession(AppBase):
         `resume_hands_free`: turn hands-free back on once the session is configured."""
         # Locals, not self.session/self.capture: a reconnect may replace those while this one ends.
         capture: CaptureWriter | None = None
+        if self._next_session != "reconnect":
+            self._session_next("opening")
         try:
             async with open_target(self.settings) as target:
                 capture = self.capture = self._open_capture(target.secrets)
@@ -131,8 +147,10 @@ class LiveSession(AppBase):
                     # otherwise close the session first (the capture would blame the server).
                     await session.close()
         except TargetError as exc:
+            self._session_next("none")
             self._live_session_failed(str(exc), "No target")
         except Exception as exc:  # noqa: BLE001 - e.g. the simulator could not start: say so, keep the app
+            self._session_next("none")
             self._live_session_failed(f"{type(exc).__name__}: {exc}", "Session failed")
         finally:
             # Stopped before the capture closes, so the fact saying what was cut short is in it.
@@ -149,8 +167,9 @@ class LiveSession(AppBase):
             await session.connect()
         except ConnectionFailed as exc:
             self.say(str(exc), title="Connection failed", severity="error", timeout=30)
-            return self._retry.worth_retrying(str(exc), session.close_code, expired=session.expired)
+            return self._ended(self._retry.worth_retrying(str(exc), session.close_code, expired=session.expired))
         self._retry.connected()
+        self._session_next("open")
         # The trouble those said is over: the status line says open, they must not say otherwise.
         self.unsay(*CONNECTION_TROUBLE)
         self.send_session_update(session_update(session_options(self.settings)))
@@ -160,8 +179,31 @@ class LiveSession(AppBase):
         await session.wait_closed()
         if session.close_reason:
             self.say(session.close_reason, title="Disconnected", severity="error", timeout=30)
-            return self._retry.worth_retrying(session.close_reason, session.close_code, expired=session.expired)
-        return False
+            return self._ended(
+                self._retry.worth_retrying(session.close_reason, session.close_code, expired=session.expired)
+            )
+        return self._ended(False)
+
+    def _ended(self, retry: bool) -> bool:
+        """The session ended, worth retrying or not: what comes next is said at once (before the
+        worker's cleanup), so space and the hint never say ctrl+r while rt-tui reconnects itself."""
+        self._session_next("reconnect" if retry and self.settings.reconnect and not self._quitting else "none")
+        return retry
+
+    def _session_next(self, what: str) -> None:
+        """Record what comes after now (`_next_session`); the hint and the footer follow it."""
+        if what == self._next_session:
+            return
+        self._next_session = what
+        self._follow_server_turns()
+
+    def _not_connected(self) -> str:
+        """Space's (or v's) answer while no session is open: what will open one."""
+        if self._next_session == "reconnect":
+            return "not connected: rt-tui reconnects when the server answers (ctrl+r tries now)"
+        if self._next_session == "none":
+            return "not connected: ctrl+r opens a new session"
+        return "not connected: wait for the session to open (see the status line)"
 
     def _turns_cut(self, cut: CutTurn | None) -> None:
         """The session ended: the recorder leaves recording or listening (its timer stops), and what
@@ -290,6 +332,7 @@ class LiveSession(AppBase):
             self.run_worker(self._restart_session(), group="restart", exclusive=True, exit_on_error=False)
             return
         self.publish_fact(local_envelope("rt.reconnect", "reconnecting: a new session starts"))
+        self._session_next("opening")
         self.run_session()
 
     async def _restart_session(self) -> None:
@@ -352,7 +395,7 @@ class LiveSession(AppBase):
         does (or that no session is open), then whether the user's words will come."""
         facts = self.facts
         if facts.ended:
-            first = ENDED_HINT
+            first = RECONNECTING_HINT if self._next_session == "reconnect" else ENDED_HINT
         elif kept.endswith("VAD"):
             first = KEPT_VAD_HINT.format(turns=kept)
         else:
@@ -446,6 +489,8 @@ class LiveSession(AppBase):
             # No speech in it: the buffer was cleared. Said on the recorder and in the log, no notice.
             self._recorder_said(str(exc), f"push-to-talk turn {exc}")
             self.recorder.state = RecorderState.IDLE
+        except NotConnected:
+            self._voice_failed(self._not_connected())
         except VoiceError as exc:
             self._voice_failed(str(exc))
         except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app

@@ -56,6 +56,10 @@ def unsendable(sent_ms: int, *, heard: bool) -> str | None:
     return None
 
 
+class NotConnected(VoiceError):
+    """No session is open: the app says what comes next (a session opening, a reconnect, ctrl+r)."""
+
+
 class TurnNotSent(VoiceError):
     """A push-to-talk turn that held no speech (too short, or digital silence): the buffer was
     cleared instead of committed. Not a fault: the recorder says so, without a notice."""
@@ -242,7 +246,7 @@ class VoiceController:
 
     def _open_session(self) -> RealtimeSession:
         if self.session is None or not self.session.is_open:
-            raise VoiceError("not connected: wait for the session to open (see the status line)")
+            raise NotConnected("not connected: wait for the session to open (see the status line)")
         return self.session
 
     # -- playback ---------------------------------------------------------------------------
