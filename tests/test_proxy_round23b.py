@@ -289,3 +289,23 @@ async def test_an_upstream_refusal_says_why_scrubbed_on_one_line() -> None:
     assert info["message"] == f"upstream refused the upgrade: HTTP 401: {said}"
     capture = connections[0].capture.path.read_text() if connections[0].capture is not None else ""
     assert "Incorrect API key provided" in capture and PROXY_KEY not in capture and client_key not in capture
+
+
+# -- the URL asked for, as asked ------------------------------------------------------------------
+
+
+async def test_the_url_asked_for_is_shown_as_asked_with_credentials_masked() -> None:
+    """The facts name the URL the upstream was asked for: its query as the client wrote it
+    (`&flag` not `&flag=`, `%20` not `+`), a credential's value masked."""
+    query = "?model=gpt-realtime&flag&note=a%20b+c&api%2Dkey=client-query-key-TTTT1234&max_tokens=5"
+    _, _, envelopes, connection, _ = await relay(query, [], key=False)
+    asked = "?model=gpt-realtime&flag&note=a%20b+c&api%2Dkey=***&max_tokens=5"
+    assert connection.upstream_url.endswith("/v1/realtime" + asked), connection.upstream_url
+    opened = [e.data["message"] for e in envelopes if e.type == "rt.connection" and e.data.get("state") == "open"]
+    assert opened == [f"relaying to {connection.upstream_url}"]
+
+
+def test_a_label_keeps_an_ipv6_host_in_brackets_and_encodes_what_a_terminal_acts_on() -> None:
+    assert url_target("ws://[::1]:8765/v1/realtime?model=m").label == "ws://[::1]:8765/v1/realtime?model=m"
+    label = url_target("ws://h/v1/realtime?model=m&note=\x1b[2Jhi there").label
+    assert label == "ws://h/v1/realtime?model=m&note=%1B[2Jhi%20there"

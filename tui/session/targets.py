@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from tui.protocol.credentials import SECRET_HEADERS
 
@@ -175,14 +175,24 @@ def _safe_label(url: str) -> tuple[str, list[str]]:
         key, _, raw_value = pair.partition("=")
         if is_secret_query_name(key) and raw_value:
             hidden += [raw_value, unquote_plus(raw_value)]
-    query = []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+    # The query as written (`&flag` stays `&flag`, `%20` stays `%20`): what was asked for, not
+    # urllib's re-encoding of it; only a credential's value is masked, and anything a terminal
+    # would act on (or that HTTP would not carry as it is) is percent-encoded.
+    pairs = []
+    for pair in parts.query.split("&"):
+        key, equals, value = pair.partition("=")
         if is_secret_query_name(key) and value:
-            value = "***"
-        query.append((key, value))
+            pair = f"{key}{equals}***"
+        if pair:
+            pairs.append(quote(pair, safe=_SHOWN_AS_WRITTEN))
     host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
     netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), "")), hidden
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(pairs), "")), hidden
+
+
+_SHOWN_AS_WRITTEN = "!#$%&'()*+,/:;=?@[]~"
+"""Characters of a query shown as they are written (letters, digits and `-._~` always are)."""
 
 
 def simulator_target(url: str) -> Target:
