@@ -175,6 +175,7 @@ async def test_an_upgrade_refused_with_401_to_rt_tui_itself_gets_the_keys_fix(tm
     findings = _lint(next((tmp_path / "sessions").glob("*/frames.jsonl")))
     (found,) = of_rule(findings, "upgrade-refused")
     assert found["fix"] == WRONG_KEY_FIX and "invalid subscription key" in found["message"], found
+    assert "wrong API endpoint. The server refused the key" in found["message"], found  # one period
     assert WRONG not in json.dumps(findings)
 
 

@@ -130,8 +130,8 @@ class ServerRules:
             )
         ctx.emit(
             "upgrade-refused",
-            f"{ctx.name(index)}: {plain(said, 400)}. The server refused the key before the socket opened: no "
-            "session began and no error event came.",
+            f"{ctx.name(index)}: {plain(said, 400).rstrip('. ')}. The server refused the key before the socket "
+            "opened: no session began and no error event came.",
             fix,
             (index,),
         )
