@@ -309,3 +309,32 @@ def test_a_label_keeps_an_ipv6_host_in_brackets_and_encodes_what_a_terminal_acts
     assert url_target("ws://[::1]:8765/v1/realtime?model=m").label == "ws://[::1]:8765/v1/realtime?model=m"
     label = url_target("ws://h/v1/realtime?model=m&note=\x1b[2Jhi there").label
     assert label == "ws://h/v1/realtime?model=m&note=%1B[2Jhi%20there"
+
+
+async def test_a_refusal_with_a_status_http_does_not_name_reaches_the_client_as_such() -> None:
+    """Cloudflare's 520-530 (a gateway in front of the service) are no `http.HTTPStatus`: the
+    client got a 500 of the proxy's own. It gets the upstream's status, its reason, its body
+    (scrubbed), its content type and its `Retry-After`."""
+
+    def refuse(_: ServerConnection, request: Request) -> Response:
+        headers = Headers({"Content-Type": "application/json", "Retry-After": "7"})
+        return Response(522, "Connection Timed Out", headers, b'{"error": "origin unreachable"}')
+
+    connections: list[ProxyConnection] = []
+
+    def on_connection(connection: ProxyConnection) -> None:
+        connections.append(connection)
+
+    async with serve(lambda ws: ws.wait_closed(), "127.0.0.1", 0, process_request=refuse) as upstream:
+        port = upstream.sockets[0].getsockname()[1]
+        target = ProxyTarget(f"ws://127.0.0.1:{port}/v1/realtime", "up")
+        async with ProxyServer(target, on_connection=on_connection, capture=False) as server:
+            try:
+                async with connect(server.url):
+                    raise AssertionError("the upgrade was refused upstream")
+            except InvalidStatus as exc:
+                refused = exc.response
+            await asyncio.wait_for(connections[0].closed.wait(), 10)
+    assert (refused.status_code, refused.reason_phrase) == (522, "Connection Timed Out")
+    assert bytes(refused.body or b"") == b'{"error": "origin unreachable"}'
+    assert refused.headers["Content-Type"] == "application/json" and refused.headers["Retry-After"] == "7"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import http
 import ipaddress
 import itertools
@@ -268,7 +269,7 @@ class ProxyServer:
             message = f"upstream refused the upgrade: HTTP {status}{': ' + said if said else ''}"
             connection.fact("rt.connection", message, state="failed", http_status=status, http_body=said)
             self._finish(connection)
-            return client.respond(http.HTTPStatus(status), body or f"upstream answered HTTP {status}\n")
+            return _refusal(exc.response, body or f"upstream answered HTTP {status}\n", scrub)
         except Exception as exc:  # noqa: BLE001 - whatever it was, the client gets a 502 and one line
             reason = scrub.text(f"cannot reach {shown}: {type(exc).__name__}: {exc}")
             connection.fact("rt.connection", reason, state="failed")
@@ -499,6 +500,26 @@ def _model_in(url: str) -> str | None:
     if not found:
         return None
     return next((model for model in found if model), "")
+
+
+REFUSAL_HEADERS = ("Content-Type", "Retry-After", "WWW-Authenticate")
+"""An upstream refusal's headers the client gets too: how to read its body, when to try again
+(a 429, a 503), which credential it wants."""
+
+
+def _refusal(upstream: Response, body: str, scrub: Scrubber) -> Response:
+    """The upstream's refusal of the upgrade as the client gets it: its status and reason (also
+    one `http.HTTPStatus` does not name, such as a gateway's 520-530, which `respond` would turn
+    into a 500 of the proxy's own), the body scrubbed, and the `REFUSAL_HEADERS` it sent."""
+    data = body.encode()
+    headers = Headers([("Date", email.utils.formatdate(usegmt=True)), ("Connection", "close")])
+    headers["Content-Length"] = str(len(data))
+    for name in REFUSAL_HEADERS:
+        for value in upstream.headers.get_all(name):
+            headers[name] = scrub.text(value)
+    if "Content-Type" not in headers:
+        headers["Content-Type"] = "text/plain; charset=utf-8"
+    return Response(upstream.status_code, upstream.reason_phrase, headers, data)
 
 
 MAX_REFUSAL_TEXT = 300
