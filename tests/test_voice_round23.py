@@ -11,6 +11,7 @@ import pytest
 from tests.app_helpers import screen_text, session_ready, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import speech_pcm24
+from tests.test_reconnect import free_port
 from tests.test_voice_turns import QUESTION, appends, footer_text, voice_app
 from tui.app import RtApp, reconnect
 from tui.config import Settings, TargetChoice
@@ -93,3 +94,47 @@ async def test_after_a_drop_space_and_the_hint_say_rt_tui_reconnects(
             await wait_for(pilot, lambda: "ctrl+r opens a new one" in app.transcript.hint[0], 20, "the give-up")
             await pilot.press("space")
             await wait_for(pilot, lambda: "ctrl+r opens a new session" in recorder.message, 5, "space's new answer")
+
+
+async def test_the_last_turns_note_goes_with_its_session(tmp_path: Path, simulator_url: str) -> None:
+    """ "sent 3.9 s" was that session's news: beside "× disconnected" or in the next session it read
+    as a turn just sent (the recorder cleared it only when the mode changed)."""
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await pilot.press("space")
+        feeder.play(speech_pcm24(QUESTION))
+        await wait_for(pilot, lambda: appends(app) >= 25, 10, "some speech sent")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: recorder.message.startswith("sent "), 10, "the turn's note")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch == 2, 15, "the new session")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the recorder to be idle")
+        assert recorder.message == "", recorder.message
+
+
+async def test_spaces_answer_while_reconnecting_goes_once_a_session_opens(tmp_path: Path) -> None:
+    """Space during a drop says rt-tui reconnects: once it has, that answer is over (it stayed on the
+    recorder's line in the new session)."""
+    port = free_port()
+    config = SimulatorConfig(host="127.0.0.1", port=port)
+    url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+    first_server = Simulator(config)
+    await first_server.start()
+    try:
+        with FifoFeeder(tmp_path / "mic.fifo"), fake_alsa(tmp_path / "mic.fifo", None):
+            app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+            async with app.run_test(size=(120, 32)) as pilot:
+                await wait_for(pilot, lambda: session_ready(app), 20, "the first session")
+                first = app.facts.session_id
+                await first_server.close()
+                await wait_for(pilot, lambda: "reconnects" in app.transcript.hint[0], 10, "the reconnecting hint")
+                await pilot.press("space")
+                recorder = app.query_one(Recorder)
+                await wait_for(pilot, lambda: "rt-tui reconnects" in recorder.message, 5, "space's answer")
+                async with Simulator(config):
+                    await wait_for(
+                        pilot, lambda: session_ready(app) and app.facts.session_id != first, 20, "the reconnect"
+                    )
+                    await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the recorder")
+                    assert recorder.message == "", recorder.message
+    finally:
+        await first_server.close()

@@ -170,6 +170,8 @@ class LiveSession(AppBase):
             return self._ended(self._retry.worth_retrying(str(exc), session.close_code, expired=session.expired))
         self._retry.connected()
         self._session_next("open")
+        if self.recorder.message.startswith("not connected"):
+            self.recorder.message = ""  # space's answer while none was open: one is now
         # The trouble those said is over: the status line says open, they must not say otherwise.
         self.unsay(*CONNECTION_TROUBLE)
         self.send_session_update(session_update(session_options(self.settings)))
@@ -212,6 +214,9 @@ class LiveSession(AppBase):
         listening = recorder.state is RecorderState.LISTENING
         self._hands_free_cut = cut is not None and cut.mode is TurnMode.HANDS_FREE
         recorder.mode = "push-to-talk"
+        # The last turn's note ("sent 3.9 s") was that session's: beside "× disconnected", and in the
+        # next session, it read as news.
+        recorder.message = ""
         if recorder.state in (RecorderState.RECORDING, RecorderState.LISTENING, RecorderState.SENDING):
             recorder.state = RecorderState.DISCONNECTED
         # Space no longer sends or stops listening: nothing else refreshes the footer's name for it.
