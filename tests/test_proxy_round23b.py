@@ -338,3 +338,13 @@ async def test_a_refusal_with_a_status_http_does_not_name_reaches_the_client_as_
     assert (refused.status_code, refused.reason_phrase) == (522, "Connection Timed Out")
     assert bytes(refused.body or b"") == b'{"error": "origin unreachable"}'
     assert refused.headers["Content-Type"] == "application/json" and refused.headers["Retry-After"] == "7"
+
+
+async def test_a_short_client_key_in_the_query_is_masked_where_the_path_shows() -> None:
+    """A key under 8 characters is no secret the scrubber looks for (it would mangle frames), so
+    the request path the facts and stderr name masks it, as a label does."""
+    _, _, envelopes, connection, capture = await relay("?model=gpt-realtime&api-key=k3y&x=1", [], key=True)
+    assert connection.path == "/v1/realtime?model=gpt-realtime&api-key=***&x=1", connection.path
+    connecting = [e.data["message"] for e in envelopes if e.data.get("state") == "connecting"]
+    assert len(connecting) == 1 and "api-key=***" in connecting[0] and "k3y" not in connecting[0]
+    assert "api-key=k3y" not in capture

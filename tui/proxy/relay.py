@@ -211,7 +211,7 @@ class ProxyServer:
         client_secrets = _client_credentials(request.headers) + _query_credentials(request.path)
         secrets = (*self.target.secrets, *client_secrets)
         scrub = Scrubber(secrets)
-        path = scrub.text(request.path)
+        path = scrub.text(_masked_path(request.path))
         remote = client.remote_address
         who = f"{remote[0]}:{remote[1]}" if isinstance(remote, tuple) and len(remote) >= 2 else "client"
         # With our credential upstream, the client's goes: from its query too (`?api-key=`, `sig=`).
@@ -539,6 +539,17 @@ def _masked(url: str) -> str:
         return url_target(url).label
     except ValueError:  # not a URL rt-tui could connect to: nothing of it is shown
         return "the upstream"
+
+
+def _masked_path(path: str) -> str:
+    """The client's request path fit to show: a credential's value in its query masked (`***`),
+    as a target's label masks it; a value under 8 characters is no secret scrubbing can find."""
+    parts = urlsplit(path)
+    pairs = []
+    for pair in _query_pairs(parts.query):
+        name, equals, value = pair.partition("=")
+        pairs.append(f"{name}{equals}***" if value and is_secret_query_name(name) else pair)
+    return urlunsplit(parts._replace(query="&".join(pairs)))
 
 
 def _without_query_credentials(path: str) -> str:
