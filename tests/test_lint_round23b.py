@@ -103,6 +103,17 @@ def test_an_error_naming_a_key_after_the_session_began_does_not_get_the_keys_fix
     assert fix not in KEY_FIXES and "when the socket opens" not in fix and "Authorization" not in fix, findings
 
 
+def test_an_error_naming_a_key_in_a_log_without_session_created_after_other_events_is_not_a_refusal(
+    tmp_path: Path,
+) -> None:
+    """A user's log that left out the session events: the server answering anything says the key
+    was accepted."""
+    done = {"type": "response.done", "response": {"id": "resp_1", "status": "completed", "output": []}}
+    unauthorized = _error(None, "Error retrieving tool list from MCP server 'x': Http status code: 401 (Unauthorized)")
+    (found,) = of_rule(_lint_frames(tmp_path, done, unauthorized), "server-error")
+    assert "when the socket opens" not in found["fix"], found
+
+
 @pytest.mark.parametrize(("sent", "fix"), [(None, MISSING_KEY_FIX), (WRONG, WRONG_KEY_FIX)])
 def test_a_missing_key_and_a_wrong_one_get_their_own_fix(tmp_path: Path, sent: str | None, fix: str) -> None:
     """The simulator refuses the handshake as the service does (an error, then close 3000): 'send the

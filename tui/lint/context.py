@@ -49,6 +49,9 @@ class Context:
         """The input audio format the server applied (24 kHz PCM16 when unknown); see `refresh`."""
         self.output_format: AudioFormat = PCM16
         """The output audio format the server applied (24 kHz PCM16 when unknown)."""
+        self.server_spoke = False
+        """True once the server sent this connection an event other than `error`: its session began
+        (a log may lack the session.created that says so), so the handshake's key was accepted."""
         self.vad = False
         """True when the applied session has turn detection (the server commits turns itself)."""
         self.by_frame: dict[int, list[Finding]] = {}

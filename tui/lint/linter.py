@@ -92,12 +92,16 @@ class Linter:
                 # Whatever the last connection left unanswered never will be (read before the reset).
                 self._input.unanswered(index, text(env.data.get("message")))
                 ctx.applied_index = None
+                ctx.server_spoke = False
                 ctx.refresh()
                 for group in self._groups:
                     group.reset()
-        elif direction is DIR_IN and etype in _SESSION_SET:
-            ctx.applied_index = index
-            ctx.refresh()
+        elif direction is DIR_IN:
+            if etype in _SESSION_SET:
+                ctx.applied_index = index
+                ctx.refresh()
+            if etype != "error":
+                ctx.server_spoke = True
         if self._config.waiting and ctx.dialect is not None:
             self._config.dialect_known()
         if direction is DIR_OUT and etype != "input_audio_buffer.append" and self._config.non_finite(env, index):

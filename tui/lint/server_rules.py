@@ -167,7 +167,7 @@ class ServerRules:
         ctx.emit(
             "server-error",
             message,
-            _refused_key(found, began=ctx.applied_index is not None)
+            _refused_key(found, began=ctx.server_spoke)
             or _ERROR_FIXES.get(
                 found.code,
                 "Correct what the error's message and param name, then send the frame again."
@@ -194,8 +194,8 @@ class ServerRules:
 def _refused_key(found: ServerError, *, began: bool) -> str | None:
     """The key's fix when `found` refused the handshake's credential, else None. A refusal comes
     before the session began (a missing key comes with code null, so its words tell it): once the
-    server said session.created the key was accepted, and an error naming a key or `Unauthorized`
-    is about a frame's (an MCP tool server's 401, an unknown `api_key` parameter)."""
+    server sent any other event (session.created first) the key was accepted, and an error naming a
+    key or `Unauthorized` is about a frame's (an MCP tool server's 401, an unknown `api_key` parameter)."""
     if began or found.cause is not None or found.event_id or found.code not in _AUTH_CODES:
         return None
     if found.code != "invalid_api_key" and _AUTH_WORDS.search(found.message) is None:
