@@ -214,8 +214,8 @@ async def test_at_80_columns_the_recorder_keeps_its_hint(tmp_path: Path, simulat
 @pytest.mark.parametrize(
     ("sent_ms", "heard", "why"),
     [
-        (MIN_TURN_MS - 1, True, "0.3 s, too short to hold speech"),  # speech, but a tap: too short wins
-        (MIN_TURN_MS - 1, False, "0.3 s, too short to hold speech"),
+        (MIN_TURN_MS - 1, True, "299 ms, too short to hold speech"),  # speech, but a tap: too short wins
+        (MIN_TURN_MS - 1, False, "299 ms, too short to hold speech"),
         (MIN_TURN_MS, False, "0.3 s of digital silence (microphone muted?)"),
         (MIN_TURN_MS, True, None),
         (60_000, True, None),

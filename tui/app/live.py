@@ -193,7 +193,7 @@ class LiveSession(AppBase):
         return retry
 
     def _session_next(self, what: str) -> None:
-        """Record what comes after now (`_next_session`); the hint and the footer follow it."""
+        """Record what comes after now (`_next_session`); the empty transcript's hint follows it."""
         if what == self._next_session:
             return
         self._next_session = what

@@ -48,11 +48,10 @@ def unsendable(sent_ms: int, *, heard: bool) -> str | None:
     """Why a push-to-talk turn of `sent_ms` holds no speech to send (`heard`: any sample was not
     digital silence), or None when it is worth committing. Said after "not sent: ", with the turn's
     length first: on a narrow recorder line the end is what gets cut."""
-    seconds = f"{sent_ms / 1000:.1f} s"
     if sent_ms < MIN_TURN_MS:
-        return f"{seconds}, too short to hold speech"
+        return f"{sent_ms} ms, too short to hold speech"  # ms: "0.3 s, too short" read as the floor itself
     if not heard:
-        return f"{seconds} of digital silence (microphone muted?)"
+        return f"{sent_ms / 1000:.1f} s of digital silence (microphone muted?)"
     return None
 
 
