@@ -348,3 +348,33 @@ async def test_a_short_client_key_in_the_query_is_masked_where_the_path_shows() 
     connecting = [e.data["message"] for e in envelopes if e.data.get("state") == "connecting"]
     assert len(connecting) == 1 and "api-key=***" in connecting[0] and "k3y" not in connecting[0]
     assert "api-key=k3y" not in capture
+
+
+async def test_a_bearer_key_in_an_authorization_query_pair_is_scrubbed_alone_too() -> None:
+    """`?authorization=Bearer%20KEY` (a header's name as a query name): an upstream quoting the
+    key quotes it without its scheme, and that is scrubbed too; so is a target URL's."""
+    client_key, our_key = "client-q-bearer-UUUU1111", "target-q-bearer-VVVV2222"
+
+    async def quote_keys(ws: ServerConnection) -> None:
+        for key in (client_key, our_key):
+            await ws.send(json.dumps({"type": "error", "error": {"message": f"Incorrect API key provided: {key}"}}))
+        await ws.wait_closed()
+
+    envelopes: list[Envelope] = []
+    connections: list[ProxyConnection] = []
+
+    def on_connection(connection: ProxyConnection) -> Any:
+        connections.append(connection)
+        return envelopes.append
+
+    async with scripted_peer(quote_keys) as url:
+        target = url_target(url + "&authorization=Bearer%20" + our_key)
+        assert our_key in target.secrets
+        proxied = ProxyTarget(target.url, target.label, target.headers, target.secrets)
+        async with ProxyServer(proxied, on_connection=on_connection) as server:
+            async with connect(server.url + "?authorization=Bearer%20" + client_key) as client:
+                received = [await asyncio.wait_for(client.recv(), 10) for _ in range(2)]
+            await asyncio.wait_for(connections[0].closed.wait(), 10)
+    assert client_key in received[0]  # forwarded unchanged
+    said = [e.data["error"]["message"] for e in envelopes if e.type == "error"]
+    assert said == ["Incorrect API key provided: [redacted]"] * 2, said

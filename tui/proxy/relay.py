@@ -37,7 +37,12 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_seq, parse, printable
-from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, SECRET_HEADERS, handshake_secrets
+from tui.protocol.credentials import (
+    KEY_SUBPROTOCOL_PREFIXES,
+    SECRET_HEADERS,
+    authorization_credential,
+    handshake_secrets,
+)
 from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.scrub import Scrubber
 from tui.session.streamed import DeltaGuard
@@ -565,8 +570,9 @@ def _query_credentials(path: str) -> list[str]:
     for pair in urlsplit(path).query.split("&"):
         key, _, value = pair.partition("=")
         if is_secret_query_name(key) and value:
-            found += [value, unquote_plus(value)]
-    return found
+            # `?authorization=Bearer%20KEY`: the key alone too, as an upstream quoting it echoes it.
+            found += [value, unquote_plus(value), authorization_credential(unquote_plus(value))]
+    return list(dict.fromkeys(found))
 
 
 def _client_credentials(headers: Headers) -> list[str]:

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from tui.protocol.credentials import SECRET_HEADERS
+from tui.protocol.credentials import SECRET_HEADERS, authorization_credential
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
@@ -174,7 +174,8 @@ def _safe_label(url: str) -> tuple[str, list[str]]:
     for pair in parts.query.split("&"):
         key, _, raw_value = pair.partition("=")
         if is_secret_query_name(key) and raw_value:
-            hidden += [raw_value, unquote_plus(raw_value)]
+            # `?authorization=Bearer%20KEY`: the key alone too, as a server quoting it echoes it.
+            hidden += [raw_value, unquote_plus(raw_value), authorization_credential(unquote_plus(raw_value))]
     # The query as written (`&flag` stays `&flag`, `%20` stays `%20`): what was asked for, not
     # urllib's re-encoding of it; only a credential's value is masked, and anything a terminal
     # would act on (or that HTTP would not carry as it is) is percent-encoded.
