@@ -20,6 +20,8 @@ from tui.session import FRAMES
 from .base import AppBase
 
 if TYPE_CHECKING:
+    from textual.notifications import Notification
+
     from tui.proxy import ProxyConnection, Sink
     from tui.proxy_cmd import ProxyRequest
 
@@ -38,6 +40,13 @@ class Modes(AppBase):
     _held_by_user = False
     """The user switched (`<` `>`) to a session other than the newest: new clients do not take the
     screen from it, a notice says how to reach them."""
+    _follow_due: str | None = None
+    """Why the screen is to follow the newest client once a dialog closes or a query bar loses the
+    focus ("connection #3 opened"); None when no follow waits."""
+    _client_notice: Notification | None = None
+    """The last notice about the proxy's clients: the next takes its place while it is shown."""
+    _opened_from: tuple[int, int] | None = None
+    """(connection number, session position) of the first client the notice shown names as opened."""
 
     if TYPE_CHECKING:
         # LogControls' (beside this mixin in RtApp): a session switched to gets the filter in force.
@@ -233,6 +242,9 @@ class Modes(AppBase):
                 )
                 async with server:
                     self.proxy_url = server.url
+                    # A follow that waited for a dialog or a query being typed happens when it ends.
+                    self.screen_change_signal.subscribe(self, self._follow_if_due)
+                    self.watch(self.screen_stack[0], "focused", self._follow_if_due, init=False)
                     self.status_line.no_target = f"relay to {target.label}"
                     self.transcript.hint = (
                         "Waiting for your client. Point it at",
@@ -297,33 +309,90 @@ class Modes(AppBase):
             return None
         return self._clients[self.models.index(self.model)]
 
-    def _may_follow(self, shown: ProxyConnection | None) -> bool:
-        """Whether the screen may leave `shown` for a newer client: it has closed, the user did not
-        go back to it on purpose (`<` `>`), and no dialog (a frame's details) is open over its frames."""
-        return shown is not None and shown.closed.is_set() and not self._held_by_user and len(self.screen_stack) == 1
-
     def _new_client(self, connection: ProxyConnection, shown: ProxyConnection | None) -> None:
         """A client connected while another's session is shown: show it if that one is over (a script
         run again: its new run is what the user is waiting for), else say how to reach it."""
-        if self._may_follow(shown):
-            self.switch_to(self.models[-1])
-            return
-        position = len(self.models)
-        way = "> shows it" if self.models.index(self.model) == position - 2 else "< and > switch sessions"
-        self.say(f"connection #{connection.number} opened (session {position}/{position}): {way}", title="Proxy")
+        if shown is not None and shown.closed.is_set() and not self._held_by_user:
+            self._follow_or_wait(f"connection #{connection.number} opened")
+        else:
+            self._say_opened(connection)
 
     async def _client_closed(self, connection: ProxyConnection) -> None:
         """When a client whose session is shown leaves while newer clients came: show the newest
         (they connected while it was still open, or as it was closing, as a script run again does)."""
         await connection.closed.wait()
-        newest = self._clients[-1]
-        if newest is connection or self._shown_client() is not connection or not self._may_follow(connection):
+        if self._clients[-1] is connection or self._shown_client() is not connection or self._held_by_user:
             return
+        self._follow_or_wait(f"connection #{connection.number} closed")
+
+    def _follow_or_wait(self, why: str) -> None:
+        """The session shown has closed and a newer client came (`why` says which event): show the
+        newest, unless the user is busy with the screen (a dialog, a query being typed: the follow
+        waits for it to end, `_follow_if_due`) or with this session's log (a frame selected, keys
+        waiting for a filter's whole view: they act on this session; a notice says how to reach it)."""
+        if len(self.screen_stack) > 1 or self._typing_query():
+            self._follow_due = why
+            return
+        self._follow_due = None
+        if not self.event_log.tail or self.event_log.holding_keys:
+            self._say_reachable(why)
+            return
+        newest = self._clients[-1]
         self.switch_to(self.models[-1])
-        self.say(
-            f"connection #{connection.number} closed: showing #{newest.number}, the newest (< goes back)",
-            title="Proxy",
+        it = why.startswith(f"connection #{newest.number} ")  # the newest opened (else the one shown closed)
+        what = "showing it" if it else f"showing #{newest.number}, the newest"
+        self._say_client(f"{why}: {what} (< goes back)")
+
+    def _follow_if_due(self, *_: object) -> None:
+        """A dialog closed, or the focus moved: the follow that waited for it happens now (or its notice)."""
+        if self._follow_due is not None and self._shown_client() is not self._clients[-1]:
+            self._follow_or_wait(self._follow_due)
+
+    def _typing_query(self) -> bool:
+        """Whether the main screen's focus is in the filter's or the find's input: switching sessions
+        would rewrite a filter being typed (the filter in force goes to the session shown)."""
+        focused = self.screen_stack[0].focused if self.screen_stack else None
+        return focused is not None and focused in (self.filter_bar.input, self.find_bar.input)
+
+    def _say_opened(self, connection: ProxyConnection) -> None:
+        """Say that `connection` opened and how to reach it; a burst of clients updates one notice
+        ("connections #3–#6 opened …"): a toast each stacked over the log at 80×24."""
+        position = len(self.models)
+        first = self._opened_from if self._on_screen(self._client_notice) and self._opened_from else None
+        if first is None:
+            first = (connection.number, position)
+        self._opened_from = first
+        number, from_position = first
+        shown = self.models.index(self.model) + 1
+        if from_position == position:
+            way = "> shows it" if shown == position - 1 else "< and > switch sessions"
+            self._say_client(f"connection #{number} opened (session {position}/{position}): {way}", opened=first)
+            return
+        way = "> shows the next" if shown == from_position - 1 else "< and > switch sessions"
+        self._say_client(
+            f"connections #{number}–#{connection.number} opened (sessions {from_position}–{position} of "
+            f"{position}): {way}",
+            opened=first,
         )
+
+    def _say_reachable(self, why: str) -> None:
+        """The notice in place of a follow: what happened and how to reach the newest session."""
+        newest = self._clients[-1]
+        if why.startswith(f"connection #{newest.number} "):
+            self._say_opened(newest)  # one notice for a burst of them, as while the shown one is open
+            return
+        position = len(self.models)
+        way = "> shows it" if self.models.index(self.model) == position - 2 else "< and > switch sessions"
+        self._say_client(f"{why}; #{newest.number} is the newest (session {position}/{position}): {way}")
+
+    def _say_client(self, message: str, *, opened: tuple[int, int] | None = None) -> None:
+        """A notice about the proxy's clients, in place of the last one if still shown: it says
+        where the sessions stand now. `opened`: it names clients not shown from this one on."""
+        if self._client_notice is not None and self._on_screen(self._client_notice):
+            self._unnotify(self._client_notice, refresh=False)
+        self.say(message, title="Proxy")
+        self._client_notice = next(reversed(list(self._notifications)), None)
+        self._opened_from = opened
 
     def _show_proxy_state(self) -> None:
         position = self.models.index(self.model) + 1
@@ -343,6 +412,7 @@ class Modes(AppBase):
         there when new clients come; back on the newest, it follows them again."""
         position = (self.models.index(self.model) + delta) % len(self.models)
         self._held_by_user = position != len(self.models) - 1
+        self._follow_due = None  # the user chose the session to show
         self.switch_to(self.models[position])
 
     def switch_to(self, model: SessionModel) -> None:
