@@ -97,9 +97,10 @@ async def test_the_new_captures_first_record_is_on_the_new_clock(tmp_path: Path,
         captures = [frame for frame in journal if frame.type == "rt.capture"]
         assert len(captures) == 2
         shown = journal.since_connect(captures[1])
-        assert shown < 0.05, f"the new capture's first record is shown at {shown:.3f} s (old clock)"
-        start = journal.epoch_start(2)
-        assert start is not None and start.index == captures[1].index
+        assert shown == 0.0, f"the new capture's first record is shown at {shown:.3f} s (old clock)"
+        start = journal.epoch_start(2)  # the connection's own fact, the capture's the frame before it
+        assert start is not None and start.type == "rt.connection" and start.index == captures[1].index + 1
+        assert captures[1].epoch == 2
         rows = [line for line in painted_text(app).splitlines() if "capturing every frame" in line]
         assert rows and "00:00.0" in rows[-1], rows
 
@@ -127,5 +128,5 @@ async def test_a_capture_row_drawn_before_its_connection_is_drawn_again_on_the_n
         await pilot.pause()
         lines = drawn(log)
     times = [line.split()[1] for line in lines]
-    assert times == ["00:00.000", "00:00.250", "00:00.500", "00:00.000", "00:00.250", "00:00.500"], lines
+    assert times == ["00:00.000", "00:00.250", "00:00.500", "00:00.000", "00:00.000", "00:00.250"], lines
     assert "━━ connection 2 ━━" in lines[4]

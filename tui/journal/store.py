@@ -211,7 +211,9 @@ class Journal:
         """Frames whose payload the memory policy dropped."""
         self.epoch = 0
         self.epoch_starts: list[int] = [0]
-        """Index of the first frame of each epoch (epoch 0 starts at 0)."""
+        """Index of each epoch's connecting fact, its clock's start (epoch 0, before any
+        connection, starts at 0). The new session's capture fact right before it is of the epoch
+        too, at its time 0 (see `_move_capture_before`)."""
         self.capture_path: str | None = None
         """The capture file that holds every payload, for frames whose payload was dropped."""
 
@@ -232,7 +234,8 @@ class Journal:
         local = direction is DIR_LOCAL or etype.startswith("rt.")
         if local and etype == "rt.connection" and data.get("state") == "connecting":
             self.epoch += 1  # a connection attempt: its frames count time from here
-            self.epoch_starts.append(self._capture_before(index))
+            self.epoch_starts.append(index)
+            self._move_capture_before(index)
         item_id = data.get("item_id")
         if not isinstance(item_id, str) or not item_id:
             item_id = _nested_id(data, "item") if "item" in data else None  # most frames name neither
@@ -509,31 +512,33 @@ class Journal:
 
         return test
 
-    def _capture_before(self, index: int) -> int:
-        """Where the connection whose `connecting` fact is frame `index` starts its clock: at the
-        new session's capture fact right before it (its file names it t=0) when that fact was taken
-        on the connection before's clock, else at `index`. The fact moves to the new clock (a row
-        drawn since is drawn again: the event log redraws its lines when an epoch begins). Before
-        the first connection (epoch 0) the clock counts from the first frame: nothing to move."""
+    def _move_capture_before(self, index: int) -> None:
+        """Move the new session's capture fact right before connecting fact `index` (t=0.0 in the
+        file it names) to that connection's epoch, when it was taken on the connection before's
+        clock: it shows 00:00.000, not the old clock's time (`since_connect` of a frame before its
+        epoch's start is 0). A row drawn since is drawn again: the event log redraws its lines when
+        an epoch begins. Before the first connection (epoch 0) the clock counts from the first frame:
+        nothing to move."""
         before = index - 1
         if before < 0 or self._epoch[before] == 0:
-            return index
+            return
         if self._names[self._type[before]] != "rt.capture" or self._dir[before] != _LOCAL_CODE:
-            return index
+            return
         data = self._data[before]
         if data is not None and (data.get("notify") or data.get("state") == "failed"):
-            return index  # a capture's trouble mid-session, or a replay's note: the old session's
+            return  # a capture's trouble mid-session, or a replay's note: the old session's
         self._epoch[before] = self.epoch
-        return before
 
     def epoch_start(self, epoch: int) -> Frame | None:
-        """The first frame of a connection epoch (its time base)."""
+        """The connecting fact of connection epoch `epoch` (its time base; the epoch's capture fact
+        may come right before it)."""
         if 0 <= epoch < len(self.epoch_starts) and self.epoch_starts[epoch] < len(self._raw):
             return Frame(self, self.epoch_starts[epoch])
         return None
 
     def since_connect(self, frame: Frame) -> float:
-        """Seconds from the start of the frame's connection to the frame."""
+        """Seconds from the start of the frame's connection to the frame (0 for its capture fact,
+        which comes right before its connecting fact)."""
         epoch = self._epoch[frame.index]
         start = self.epoch_starts[epoch] if 0 <= epoch < len(self.epoch_starts) else frame.index
         return self._mono[frame.index] - self._mono[min(start, frame.index)]
