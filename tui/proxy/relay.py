@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import http
 import ipaddress
 import itertools
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -36,17 +33,24 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_seq, parse, printable
-from tui.protocol.credentials import (
-    KEY_SUBPROTOCOL_PREFIXES,
-    SECRET_HEADERS,
-    authorization_credential,
-    handshake_secrets,
-)
+from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_seq, parse
+from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, SECRET_HEADERS
 from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.scrub import Scrubber
 from tui.session.streamed import DeltaGuard
-from tui.session.targets import has_user_info, is_secret_query_name, url_target
+from tui.session.targets import has_user_info
+
+from .handshake import (
+    client_credentials,
+    masked,
+    masked_path,
+    query_credentials,
+    refusal,
+    refusal_line,
+    upstream_label,
+    upstream_url,
+    without_query_credentials,
+)
 
 DEFAULT_MAX_FRAME = 16 * 1024 * 1024
 
@@ -69,9 +73,6 @@ HANDSHAKE_HEADERS = frozenset(
 """Client headers not passed on as they are: hop-by-hop ones (RFC 9110 §7.6.1), and those the
 upstream handshake writes itself; with every `Sec-WebSocket-*` (the offered subprotocols are
 passed apart) and `Proxy-*` one."""
-GATEWAY_CREDENTIAL = re.compile(r"auth|key|token|secret|passw|credential|signature|cookie", re.IGNORECASE)
-"""A client header whose name says its value is a credential, to be scrubbed (not dropped); a
-`Cookie`'s each value too (a session cookie is a credential, echoed as `name=value` or alone)."""
 UNSENDABLE_CLOSE_CODES = frozenset({1005, 1006, 1015})
 """Codes that describe a close but may not be sent in a close frame."""
 
@@ -213,18 +214,18 @@ class ProxyServer:
     async def _open_upstream(self, client: ServerConnection, request: Request) -> Response | None:
         """Connect upstream before answering the client: an HTTP refusal passes through as such."""
         number = next(self._numbers)
-        client_secrets = _client_credentials(request.headers) + _query_credentials(request.path)
+        client_secrets = client_credentials(request.headers) + query_credentials(request.path)
         secrets = (*self.target.secrets, *client_secrets)
         scrub = Scrubber(secrets)
-        path = scrub.text(_masked_path(request.path))
+        path = scrub.text(masked_path(request.path))
         remote = client.remote_address
         who = f"{remote[0]}:{remote[1]}" if isinstance(remote, tuple) and len(remote) >= 2 else "client"
         # With our credential upstream, the client's goes: from its query too (`?api-key=`, `sig=`).
-        asked = _without_query_credentials(request.path) if self._adds_credential else request.path
+        asked = without_query_credentials(request.path) if self._adds_credential else request.path
         url = upstream_url(self.target.url, asked)
         # The URL asked for, not the target's: the client's `?model=` wins over the target's.
-        shown = scrub.text(_masked(url))
-        label = scrub.text(_upstream_label(self.target, url))
+        shown = scrub.text(masked(url))
+        label = scrub.text(upstream_label(self.target.label, self.target.url, url))
         connection = ProxyConnection(number, who, path, label, scrub, DeltaGuard(secrets), upstream_url=shown)
         # The capture first, so whoever shows the connection knows its file (payloads the journal
         # let go are read back from it; what the user saves goes beside it); its failure is said
@@ -268,13 +269,13 @@ class ProxyServer:
         except InvalidStatus as exc:
             status = exc.response.status_code
             body = scrub.text(bytes(exc.response.body or b"").decode("utf-8", "replace"))
-            said = _refusal_line(body)
+            said = refusal_line(body)
             # Why, not only that: a 401's body names the wrong key or the missing header. The fields
             # `http_status` and `http_body` are for readers (the linter); the message, for stderr.
             message = f"upstream refused the upgrade: HTTP {status}{': ' + said if said else ''}"
             connection.fact("rt.connection", message, state="failed", http_status=status, http_body=said)
             self._finish(connection)
-            return _refusal(exc.response, body or f"upstream answered HTTP {status}\n", scrub)
+            return refusal(exc.response, body or f"upstream answered HTTP {status}\n", scrub)
         except Exception as exc:  # noqa: BLE001 - whatever it was, the client gets a 502 and one line
             reason = scrub.text(f"cannot reach {shown}: {type(exc).__name__}: {exc}")
             connection.fact("rt.connection", reason, state="failed")
@@ -312,7 +313,7 @@ class ProxyServer:
         query (`RT_TUI_URL=…?api-key=KEY`, as README advises: an Azure SDK's dummy key beside it
         would be refused, and a client's `?api-key=` would replace it)."""
         url = self.target.url
-        return bool(self.target.headers) or has_user_info(url) or bool(_query_credentials(url))
+        return bool(self.target.headers) or has_user_info(url) or bool(query_credentials(url))
 
     def _upstream_headers(self, headers: Headers) -> tuple[list[tuple[str, str]], list[Subprotocol]]:
         """The client's headers as the upstream gets them: every one but the handshake's own and
@@ -444,153 +445,3 @@ def _envelope(message: str | bytes, direction: Direction) -> Envelope:
         note = {"type": "rt.malformed", "message": f"malformed frame: {exc}"}
         return Envelope(next_seq(), direction, "rt.malformed", note, message)
     return Envelope(next_seq(), direction, str(data["type"]), data, message)
-
-
-def upstream_url(base: str, client_path: str) -> str:
-    """The target URL with the client's query parameters over the target's own.
-
-    The client's pairs all go, as written and in order (`tag=a&tag=b` stays two pairs; a mapping
-    kept the last one); a target pair goes unless the client gives its name. The client's pairs
-    take the place of the first target pair they replace (at the end if none), so an Azure
-    target's `?deployment=…&api-version=…` keeps its shape."""
-    target = urlsplit(base)
-    client = urlsplit(client_path)
-    theirs = _query_pairs(client.query)
-    given = {_pair_name(pair) for pair in theirs}
-    query: list[str] = []
-    placed = False
-    for pair in _query_pairs(target.query):
-        if _pair_name(pair) not in given:
-            query.append(pair)
-        elif not placed:
-            query += theirs
-            placed = True
-    if not placed:
-        query += theirs
-    return urlunsplit((target.scheme, target.netloc, target.path or client.path, "&".join(query), ""))
-
-
-def _query_pairs(query: str) -> list[str]:
-    """A query's `name=value` pairs as written (empty ones left out)."""
-    return [pair for pair in query.split("&") if pair]
-
-
-def _pair_name(pair: str) -> str:
-    """A query pair's name, decoded (`api%2Dversion` and `api-version` are one name)."""
-    return unquote_plus(pair.partition("=")[0])
-
-
-def _upstream_label(target: ProxyTarget, url: str) -> str:
-    """The target's label for a connection to `url`: with the model the client asked for, when
-    the label names the target's (`OpenAI · gpt-realtime`, or a `--url` target's URL itself). A
-    client's empty `?model=` goes upstream as asked (OpenAI refuses it), and the label says so."""
-    if target.label == _masked(target.url):
-        return _masked(url)
-    before, after = _model_in(target.url), _model_in(url)
-    if before and after is not None and before != after and target.label.endswith(f" · {before}"):
-        return f"{target.label.removesuffix(before)}{after or EMPTY_MODEL}"
-    return target.label
-
-
-EMPTY_MODEL = "model= (empty)"
-"""The label's model for a `?model=` with no value."""
-
-
-def _model_in(url: str) -> str | None:
-    """The model a URL's query asks for: its first non-empty `model=`, as a server reading the
-    query takes it (the simulator does; a mapping that kept the last would disagree); "" when
-    every `model=` is empty, None when it has none."""
-    pairs = _query_pairs(urlsplit(url).query)
-    found = [unquote_plus(pair.partition("=")[2]) for pair in pairs if _pair_name(pair) == "model"]
-    if not found:
-        return None
-    return next((model for model in found if model), "")
-
-
-REFUSAL_HEADERS = ("Content-Type", "Retry-After", "WWW-Authenticate")
-"""An upstream refusal's headers the client gets too: how to read its body, when to try again
-(a 429, a 503), which credential it wants."""
-
-
-def _refusal(upstream: Response, body: str, scrub: Scrubber) -> Response:
-    """The upstream's refusal of the upgrade as the client gets it: its status and reason (also
-    one `http.HTTPStatus` does not name, such as a gateway's 520-530, which `respond` would turn
-    into a 500 of the proxy's own), the body scrubbed, and the `REFUSAL_HEADERS` it sent."""
-    data = body.encode()
-    headers = Headers([("Date", email.utils.formatdate(usegmt=True)), ("Connection", "close")])
-    headers["Content-Length"] = str(len(data))
-    for name in REFUSAL_HEADERS:
-        for value in upstream.headers.get_all(name):
-            headers[name] = scrub.text(value)
-    if "Content-Type" not in headers:
-        headers["Content-Type"] = "text/plain; charset=utf-8"
-    return Response(upstream.status_code, upstream.reason_phrase, headers, data)
-
-
-MAX_REFUSAL_TEXT = 300
-"""The longest refusal body a connection fact quotes (an HTML error page says nothing more useful)."""
-
-
-def _refusal_line(body: str) -> str:
-    """An upstream refusal's body (already scrubbed of every key: cut after, so no part of one is
-    left at the cut) on one line: control characters shown, runs of space as one, capped."""
-    line = " ".join(printable(body).split())
-    return line if len(line) <= MAX_REFUSAL_TEXT else line[: MAX_REFUSAL_TEXT - 1] + "…"
-
-
-def _masked(url: str) -> str:
-    """`url` fit to show: user info dropped, credential query values masked (as a target's label)."""
-    try:
-        return url_target(url).label
-    except ValueError:  # not a URL rt-tui could connect to: nothing of it is shown
-        return "the upstream"
-
-
-def _masked_path(path: str) -> str:
-    """The client's request path fit to show: a credential's value in its query masked (`***`),
-    as a target's label masks it; a value under 8 characters is no secret scrubbing can find."""
-    parts = urlsplit(path)
-    pairs = []
-    for pair in _query_pairs(parts.query):
-        name, equals, value = pair.partition("=")
-        pairs.append(f"{name}{equals}***" if value and is_secret_query_name(name) else pair)
-    return urlunsplit(parts._replace(query="&".join(pairs)))
-
-
-def _without_query_credentials(path: str) -> str:
-    """The client's request path without the query pairs that carry a credential (`api-key=`…)."""
-    parts = urlsplit(path)
-    kept = [pair for pair in _query_pairs(parts.query) if not is_secret_query_name(pair.partition("=")[0])]
-    return urlunsplit(parts._replace(query="&".join(kept)))
-
-
-def _query_credentials(path: str) -> list[str]:
-    """Credentials a client put in its URL (`api-key=`, `sig=`…), as written and decoded."""
-    found: list[str] = []
-    for pair in urlsplit(path).query.split("&"):
-        key, _, value = pair.partition("=")
-        if is_secret_query_name(key) and value:
-            # `?authorization=Bearer%20KEY`: the key alone too, as an upstream quoting it echoes it.
-            found += [value, unquote_plus(value), authorization_credential(unquote_plus(value))]
-    return list(dict.fromkeys(found))
-
-
-def _client_credentials(headers: Headers) -> list[str]:
-    """Credentials the client presented in its handshake (see `tui.protocol.credentials`), and the
-    value of any header whose name says it carries one (a gateway's `cf-aig-authorization`,
-    `Helicone-Auth`, `x-portkey-api-key`): passed upstream, which may echo them back."""
-    found = handshake_secrets(headers.raw_items())
-    for name, value in headers.raw_items():
-        lower = name.lower()
-        if GATEWAY_CREDENTIAL.search(lower) and lower not in SECRET_HEADERS and not lower.startswith("sec-websocket-"):
-            found += handshake_secrets([("authorization", value)])
-            if lower == "cookie":
-                found += _cookie_values(value)
-    return found
-
-
-def _cookie_values(header: str) -> list[str]:
-    """Each cookie's value in a `Cookie` header (`a=1; session=abc` → `1`, `abc`), quotes removed:
-    a server that echoes one cookie echoes it alone, which scrubbing the whole header would miss."""
-    values = (pair.partition("=")[2].strip().strip('"') for pair in header.split(";"))
-    return [value for value in values if value]
