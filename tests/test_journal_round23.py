@@ -3,6 +3,7 @@ simulator or real journal frames."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.journal import Links, Pipeline
 from tui.protocol import Direction, Envelope, local_envelope
-from tui.widgets import EventLog
+from tui.widgets import EventLog, Transcript
+from tui.widgets.transcript import session_rule
 
 
 @pytest.mark.parametrize("latency", ["", "&sim_latency_ms=300"])
@@ -130,3 +132,38 @@ async def test_a_capture_row_drawn_before_its_connection_is_drawn_again_on_the_n
     times = [line.split()[1] for line in lines]
     assert times == ["00:00.000", "00:00.250", "00:00.500", "00:00.000", "00:00.000", "00:00.250"], lines
     assert "━━ connection 2 ━━" in lines[4]
+
+
+@pytest.mark.parametrize("size", [(120, 32), (160, 48), (80, 24)])
+async def test_the_session_separator_is_one_row(size: tuple[int, int]) -> None:
+    """The separator after ctrl+r ("── new session to simulator · 127.0.0.1:PORT · HH:MM:SS ──")
+    wrapped at 120×32 and 160×48, its closing dashes on a row of their own: it is one row, its
+    start and its time kept."""
+    app = RtApp(Settings(target=TargetChoice.LOCAL, playback=False))
+    async with app.run_test(size=size) as pilot:
+        await typed_turn_done(pilot, app, "hello there")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch >= 2, 30, "the new session")
+        await views_settled(pilot, app)
+        transcript = app.query_one(Transcript)
+        rows = ["".join(s.text for s in line) for line in transcript.render_lines(transcript.region.reset_offset)]
+        at = next(n for n, row in enumerate(rows) if "── new session" in row)
+        rule = rows[at].strip(" │")
+        assert rule.endswith("──") and re.search(r" · \d\d:\d\d:\d\d ─", rule), rows
+        assert not rows[at + 1].strip(" │"), f"the separator wraps: {rows[at : at + 2]}"
+
+
+@pytest.mark.parametrize(
+    ("width", "rule"),
+    [
+        (None, "── new session to simulator · 127.0.0.1:4 · 04:53:30 ──"),
+        (60, "── new session to simulator · 127.0.0.1:4 · 04:53:30 ───────"),
+        (30, "── new session… · 04:53:30 ───"),
+        (16, "── new sessi… ──"),
+        (12, "new session…"),
+    ],
+)
+def test_a_session_rule_fits_its_width(width: int | None, rule: str) -> None:
+    """Across the row when it fits; else cut in its middle (its time stays); else cut at its end."""
+    assert session_rule("new session to simulator · 127.0.0.1:4 · 04:53:30", width) == rule
+    assert width is None or len(rule) == width

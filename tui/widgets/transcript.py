@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import NamedTuple
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.console import ConsoleOptions
 from rich.segment import Segment
 from rich.style import Style, StyleType
@@ -80,11 +80,13 @@ def render_item(item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool = 
     return head if body is None else Text.assemble(head, "\n", body)
 
 
-def render_parts(item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool = True) -> tuple[Text, Text | None]:
+def render_parts(
+    item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool = True, width: int | None = None
+) -> tuple[Text, Text | None]:
     """`render_item`'s text in its two parts: the role line and the words (None for a session's
-    separator row, which is one line)."""
+    separator row, which is one row: fitted to `width` cells when given, see `session_rule`)."""
     if item.role == "session":
-        return Text(f"── {printable(item.text)} ──", style=themed("bold #737aa2", dark)), None
+        return Text(session_rule(printable(item.text), width), style=themed("bold #737aa2", dark)), None
     label = _ROLE_LABELS.get(item.role, item.role)
     head = Text(label, style="bold")
     facts: list[str] = []
@@ -112,6 +114,27 @@ def render_parts(item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool =
         if not item.text or item.origin is Origin.OUT_OF_BAND:
             body.stylize("italic dim")
     return head, body
+
+
+def session_rule(text: str, width: int | None) -> str:
+    """A session separator as one row of `width` cells (any length without one): `── text ──`
+    drawn across the row when it fits; else the text cut in its middle, so that both its start
+    ("new session to …") and its end (the time) stay; else, too narrow for the dashes, the text
+    alone cut at its end. A rule that wrapped put its closing dashes on a row of their own."""
+    if width is None:
+        return f"── {text} ──"
+    room = width - 6  # "── " and " ──"
+    if cell_len(text) > room:
+        head, dot, tail = text.rpartition(" · ")
+        tail = dot + tail
+        if head and room - cell_len(tail) >= 4:
+            text = set_cell_size(head, room - cell_len(tail) - 1).rstrip() + "…" + tail
+        elif room >= 8:
+            text = set_cell_size(text, room - 1) + "…"
+        else:
+            return set_cell_size(text, width - 1) + "…" if cell_len(text) > width else text
+    rule = f"── {text} "
+    return rule + "─" * max(2, width - cell_len(rule))
 
 
 def _row_strip(segments: list[Segment], base: Style, full: int) -> Strip:
@@ -472,7 +495,7 @@ class Transcript(LineView, can_focus=True):
         the block itself rendered only when it is shown (`_block`); else rendered now. A resize of
         an hour's transcript wrapped its 900 blocks with Rich, twice, and held the screen a second."""
         item = self._items[item_id]
-        head, body = render_parts(item, buffer_audio=self._buffer_audio, dark=self.app.current_theme.dark)
+        head, body = render_parts(item, buffer_audio=self._buffer_audio, dark=self.app.current_theme.dark, width=width)
         rows = None
         # Assembled with a body, the text wraps as the options say; a head alone, as it says itself.
         if wraps_by_paragraph(self.app.console.options.update_width(width)) and (
@@ -547,7 +570,7 @@ class Transcript(LineView, can_focus=True):
         console = self.app.console
         options = console.options.update_width(width)
         dark = self.app.current_theme.dark
-        head, body = render_parts(item, buffer_audio=self._buffer_audio, dark=dark)
+        head, body = render_parts(item, buffer_audio=self._buffer_audio, dark=dark, width=width)
         bar_style = Style.parse(themed(_ROLE_STYLES.get(item.role, "#737aa2"), dark))
         if item.state is TextState.FAILED:
             bar_style = Style.parse(themed("#f7768e", dark))
