@@ -378,3 +378,12 @@ async def test_a_bearer_key_in_an_authorization_query_pair_is_scrubbed_alone_too
     assert client_key in received[0]  # forwarded unchanged
     said = [e.data["error"]["message"] for e in envelopes if e.type == "error"]
     assert said == ["Incorrect API key provided: [redacted]"] * 2, said
+
+
+def test_the_exposure_warning_brackets_an_ipv6_host() -> None:
+    """Review 23d: `--listen [::]:PORT` warned `listening on :::`, which reads as a typo."""
+    from tui.proxy_cmd import exposure_warning
+
+    assert (exposure_warning("::") or "").startswith("listening on [::]: anyone")
+    assert (exposure_warning("0.0.0.0") or "").startswith("listening on 0.0.0.0: anyone")
+    assert exposure_warning("::1") is None and exposure_warning("127.0.0.1") is None

@@ -61,8 +61,9 @@ def exposure_warning(host: str) -> str | None:
         loopback = host == "localhost"
     if loopback:
         return None
+    shown = f"[{host}]" if ":" in host else host  # `listening on :::` read as a typo
     return (
-        f"listening on {host}: anyone who can reach this address can use the service through this proxy "
+        f"listening on {shown}: anyone who can reach this address can use the service through this proxy "
         "(with your API key, when the target has one)"
     )
 
