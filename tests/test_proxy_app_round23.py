@@ -173,19 +173,21 @@ async def test_a_filter_being_typed_keeps_the_screen_and_the_follow_comes_on_ent
 
 
 async def test_a_find_being_typed_keeps_the_screen_and_the_follow_comes_when_it_is_left(simulator_url: str) -> None:
+    """The find typed matches nothing in session 1 (a space: in no random id), so submitting it
+    selects nothing there and the follow goes on, the find applying to session 2."""
     app = proxy_app(simulator_url)
     async with app.run_test(size=(160, 48)) as pilot:
         await first_run_closed(pilot, app)
         app.event_log.focus()
-        await pilot.press("slash", *"gat")
+        await pilot.press("slash", *"garden", "space", *"gate")
         await run_script(app, "the garden gate")
         await wait_for(pilot, has_sessions(app, 2), 10, "session 2")
         await pilot.pause()
-        assert app.model is app.models[0] and app.find_bar.input.value == "gat"
+        assert app.model is app.models[0] and app.find_bar.input.value == "garden gate"
         assert app.focused is app.find_bar.input
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.model is app.models[1], 10, "the follow once the find is submitted")
-        assert app.find_bar.active == "gat"
+        assert app.find_bar.active == "garden gate"
 
 
 async def test_a_follow_due_while_the_palette_is_open_comes_when_it_closes(simulator_url: str) -> None:
