@@ -3,13 +3,23 @@ simulator or real journal frames."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.app_helpers import items, painted_text, session_ready, typed_turn_done, views_settled, wait_for
+from tests.app_helpers import (
+    items,
+    notices,
+    painted_text,
+    replay_shown,
+    session_ready,
+    typed_turn_done,
+    views_settled,
+    wait_for,
+)
 from tests.journal_helpers import Clock, audio_b64, connecting, received, sent
 from tests.server_helpers import speech_pcm24
 from tests.test_event_log import LogApp, drawn
@@ -18,6 +28,7 @@ from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.journal import Links, Pipeline
 from tui.protocol import Direction, Envelope, local_envelope
+from tui.replay import ReplayRequest, load
 from tui.widgets import EventLog, Transcript
 from tui.widgets.transcript import session_rule
 
@@ -134,7 +145,7 @@ async def test_a_capture_row_drawn_before_its_connection_is_drawn_again_on_the_n
     assert "━━ connection 2 ━━" in lines[4]
 
 
-@pytest.mark.parametrize("size", [(120, 32), (160, 48), (80, 24)])
+@pytest.mark.parametrize("size", [(120, 32), (160, 48)])
 async def test_the_session_separator_is_one_row(size: tuple[int, int]) -> None:
     """The separator after ctrl+r ("── new session to simulator · 127.0.0.1:PORT · HH:MM:SS ──")
     wrapped at 120×32 and 160×48, its closing dashes on a row of their own: it is one row, its
@@ -167,3 +178,41 @@ def test_a_session_rule_fits_its_width(width: int | None, rule: str) -> None:
     """Across the row when it fits; else cut in its middle (its time stays); else cut at its end."""
     assert session_rule("new session to simulator · 127.0.0.1:4 · 04:53:30", width) == rule
     assert width is None or len(rule) == width
+
+
+def refused_commit_recording(path: Path) -> Path:
+    """A client's own log: a session, a commit, and the server's error naming it."""
+    empty = {"type": "invalid_request_error", "code": "input_audio_buffer_commit_empty", "message": "buffer too small"}
+    events = [
+        {"type": "session.created", "session": {"id": "sess_1", "type": "realtime", "model": "gpt-realtime"}},
+        {"type": "input_audio_buffer.commit", "event_id": "evt_1"},
+        {"type": "error", "event_id": "event_2", "error": {**empty, "event_id": "evt_1"}},
+    ]
+    path.write_text("".join(json.dumps(event) + "\n" for event in events))
+    return path
+
+
+async def test_c_to_a_cause_the_filter_hides_says_how_to_reach_it(tmp_path: Path) -> None:
+    """`c` under an `error` filter said "frame #2 is hidden by the filter", a dead end: it names the
+    filter and the keys that clear it, and they work (the error stays selected, `c` then goes)."""
+    recording = load(refused_commit_recording(tmp_path / "own-log.jsonl"))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await replay_shown(pilot, app)
+        log = app.query_one(EventLog)
+        journal = app.journal
+        error = next(f.index for f in journal if f.type == "error")
+        commit = next(f.index for f in journal if f.type == "input_audio_buffer.commit")
+        await pilot.press("f", *"error", "enter")
+        await wait_for(pilot, lambda: log.view.shown == 1, 10, "the filter")
+        await pilot.press("up")
+        assert log.selected == error
+        await pilot.press("c")
+        said = [text for _, text in notices(app)]
+        want = f"frame #{journal[commit].seq} (input_audio_buffer.commit) is hidden by the filter 'error': "
+        assert said[-1] == want + "f, ctrl+u, Enter clears it; then c", said
+        await pilot.press("f", "ctrl+u", "enter")
+        await wait_for(pilot, lambda: log.view.shown == len(journal), 10, "every frame")
+        assert log.selected == error
+        await pilot.press("c")
+        assert log.selected == commit

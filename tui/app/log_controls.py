@@ -349,7 +349,7 @@ class LogControls(AppBase):
 
         def jumped(index: int | None) -> None:
             if index is not None and not self.event_log.select_frame(index):
-                self.say(self.event_log.why_hidden(index))
+                self.say(self.event_log.why_hidden(index, again="d, then x"))
 
         detail = EventDetail(self.journal, self.links, event.indices, self.recover_payload, label=event.label)
         self.push_screen(detail, jumped)
@@ -474,7 +474,7 @@ class LogControls(AppBase):
 
         def chosen(index: int | None) -> None:
             if index is not None and not self.event_log.select_frame(index):
-                self.say(self.event_log.why_hidden(index))
+                self.say(self.event_log.why_hidden(index, again="! and Enter"))
             self.event_log.focus()
 
         self.push_screen(FindingsView(findings, self.journal), chosen)

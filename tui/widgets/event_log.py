@@ -782,13 +782,22 @@ class EventLog(LineView, can_focus=True):
         if not self.select_frame(target):
             self.post_message(self.Notice(self.why_hidden(target)))
 
-    def why_hidden(self, index: int) -> str:
-        """Why frame `index` is not in the log: before a clear (which a filter did not hide), or
-        the filter. A clear alone said "hidden by the filter", with no filter in force."""
-        seq = self.journal[index].seq
+    def why_hidden(self, index: int, again: str = "c") -> str:
+        """Why frame `index` is not in the log, and how to show it: before a clear (which a filter
+        did not hide), or the filter (named, with the keys that clear it: "hidden by the filter"
+        alone was a dead end), then `again`: the keys that went there, which go once it shows (a
+        cleared filter keeps the selection). A clear alone said "hidden by the filter", with no
+        filter in force."""
+        frame = self.journal[index]
+        seq = frame.seq
         if index < self.view.floor:
             return f"frame #{seq} is from before the clear: the palette's 'log: undo clear' brings it back"
-        return f"frame #{seq} is hidden by the filter"
+        query = self.view.query
+        named = f" {query.text!r}" if query is not None else ""
+        # Enter on an empty filter leaves the bar's family toggles as they are.
+        families = " (and its families turned back on)" if "-family:" in named else ""
+        how = f"f, ctrl+u, Enter clears it{families}; then {again}"
+        return f"frame #{seq} ({frame.type}) is hidden by the filter{named}: {how}"
 
     def action_transcript(self) -> None:
         """Ask for the transcript row of the selected frame's item: the one it names, or the first
