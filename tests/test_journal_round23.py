@@ -157,11 +157,16 @@ async def test_the_session_separator_is_one_row(size: tuple[int, int]) -> None:
         await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch >= 2, 30, "the new session")
         await views_settled(pilot, app)
         transcript = app.query_one(Transcript)
-        rows = ["".join(s.text for s in line) for line in transcript.render_lines(transcript.region.reset_offset)]
-        at = next(n for n, row in enumerate(rows) if "── new session" in row)
-        rule = rows[at].strip(" │")
-        assert rule.endswith("──") and re.search(r" · \d\d:\d\d:\d\d ─", rule), rows
-        assert not rows[at + 1].strip(" │"), f"the separator wraps: {rows[at : at + 2]}"
+
+        def rows() -> list[str]:
+            return ["".join(s.text for s in line) for line in transcript.render_lines(transcript.region.reset_offset)]
+
+        await wait_for(pilot, lambda: any("── new session" in row for row in rows()), 10, "the separator drawn")
+        drawn_rows = rows()
+        at = next(n for n, row in enumerate(drawn_rows) if "── new session" in row)
+        rule = drawn_rows[at].strip(" │")
+        assert rule.endswith("──") and re.search(r" · \d\d:\d\d:\d\d ─", rule), drawn_rows
+        assert not drawn_rows[at + 1].strip(" │"), f"the separator wraps: {drawn_rows}"
 
 
 @pytest.mark.parametrize(
@@ -216,3 +221,29 @@ async def test_c_to_a_cause_the_filter_hides_says_how_to_reach_it(tmp_path: Path
         assert log.selected == error
         await pilot.press("c")
         assert log.selected == commit
+
+
+async def test_the_export_writes_the_frames_its_dialog_counted(tmp_path: Path, simulator_url: str) -> None:
+    """In a live session the dialog said "Export 7,477 frames" and wrote the 8,357 shown when Enter
+    was pressed: it writes the frames it counted, the log growing meanwhile."""
+    from tui.widgets.export_dialog import ExportDialog
+
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await pilot.press("space")
+        feeder.play(speech_pcm24(QUESTION))
+        await wait_for(pilot, lambda: appends(app) >= 10, 15, "the turn streaming")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 10, "the export dialog")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        counted_then = dialog.count
+        await wait_for(pilot, lambda: len(app.journal) > counted_then + 20, 15, "more frames while it is open")
+        await pilot.press("enter")
+        written = f"{counted_then:,} frames written to "
+        await wait_for(
+            pilot, lambda: any(written in text for _, text in notices(app)), 30, f"{written}: {notices(app)}"
+        )
+        (said,) = [text for _, text in notices(app) if written in text]
+        path = Path(said.split(written, 1)[1])
+        assert len(path.read_text().splitlines()) == counted_then
+        await pilot.press("space")

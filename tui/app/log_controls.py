@@ -438,24 +438,31 @@ class LogControls(AppBase):
             said = f"cannot use the data folder ({exc}): choose where the export goes"
             self.say(said, title="Export", severity="warning")
 
+        # The frames the dialog counts are the ones written: a live session's log grows while it is
+        # open (it said 7,477 and wrote 8,357). A view only grows at its end, so they are its first.
+        view, shown = self.log_view, self.log_view.shown
+
         def chosen(request: ExportRequest | None) -> None:
             if request is None:
                 return
-            shown = self.log_view.shown
             if shown >= EXPORT_SAYS_STARTED:  # an hour's frames take a second or two: say it is under way
                 self.say(f"exporting {counted(shown, 'frame')} to {request.path}…", title="Export")
-            self.export_frames(Path(request.path), keep_audio=request.keep_audio)
+            self.export_frames(Path(request.path), keep_audio=request.keep_audio, view=view, count=shown)
 
-        self.push_screen(ExportDialog(self.log_view.shown, self.filter_bar.active, str(default)), chosen)
+        self.push_screen(ExportDialog(shown, self.filter_bar.active, str(default)), chosen)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False, description="export frames")
-    def export_frames(self, path: Path, *, keep_audio: bool) -> None:
-        """Write the shown frames to `path` (off the UI thread: an hour of audio is hundreds of MB)."""
+    def export_frames(
+        self, path: Path, *, keep_audio: bool, view: LogView | None = None, count: int | None = None
+    ) -> None:
+        """Write the frames `view` shows (the log's, by default), its first `count` (all, by default),
+        to `path` (off the UI thread: an hour of audio is hundreds of MB)."""
         from tui.journal.export import ExportError, export_jsonl
 
-        indices = list(self.log_view.indices)
+        view = view if view is not None else self.log_view
+        indices = list(view.indices[:count])
         try:
-            written = export_jsonl(self.journal, indices, path, keep_audio=keep_audio)
+            written = export_jsonl(view.journal, indices, path, keep_audio=keep_audio)
         except (OSError, ExportError) as exc:
             self.call_from_thread(self.say, f"export failed: {exc}", title="Export", severity="error")
             return
