@@ -207,8 +207,8 @@ def linked_summary(frame: Frame, summary: str, link: str) -> str:
     #3010 ·…`, whatever its code). An error's code (`code ← link · message`); a response's status
     (`cancelled (client_cancelled) ← link · resp_…`); else the link, then the summary."""
     response_id = frame.response_id
-    if response_id and summary.startswith(f"{response_id} · "):
-        return f"{summary[len(response_id) + 3 :]} {link} · {response_id}"
+    if response_id and summary.endswith(f" · {response_id}"):  # a response's summary ends with its id
+        return f"{summary[: -len(response_id) - 3]} {link} · {response_id}"
     head, colon, rest = summary.partition(": ")
     if " " in head or not head:  # not a code: the link, then what the frame says
         return f"{link} · {summary}"
