@@ -5,7 +5,8 @@ to the session switched to."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -46,6 +47,22 @@ def has_sessions(app: RtApp, count: int) -> Callable[[], bool]:
 
 def proxy_notices(app: RtApp) -> list[str]:
     return [message for title, message in notices(app) if title == "Proxy"]
+
+
+@contextlib.asynccontextmanager
+async def two_clients_talking(
+    pilot: Pilot[None], app: RtApp
+) -> AsyncIterator[tuple[ClientConnection, ClientConnection]]:
+    """Client 1, then client 2, each having said a line and both still open; both sessions journaled
+    (client 1's shown: it was open when client 2 came)."""
+    await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+    url = app.proxy_url + "?model=gpt-realtime"
+    async with connect(url) as first:
+        await say(first, "the kitchen lights")
+        async with connect(url) as second:
+            await say(second, "the garden gate")
+            await wait_for(pilot, has_sessions(app, 2), 10, "two sessions")
+            yield first, second
 
 
 async def two_runs_closed(pilot: Pilot[None], app: RtApp) -> None:
@@ -101,18 +118,12 @@ async def test_a_client_that_connects_while_the_one_shown_is_open_is_shown_when_
 ) -> None:
     app = proxy_app(simulator_url)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
-        url = app.proxy_url + "?model=gpt-realtime"
-        async with connect(url) as first:
-            await say(first, "the kitchen lights")
-            async with connect(url) as second:
-                await say(second, "the garden gate")
-                await wait_for(pilot, lambda: len(app.models) == 2, 10, "two sessions")
-                assert app.model is app.models[0]  # the first client is still talking: it keeps the screen
-                assert "connection #2 opened (session 2/2): > shows it" in proxy_notices(app)
-                await first.close()
-                await wait_for(pilot, lambda: app.model is app.models[1], 10, "the second session to be shown")
-                assert "connection #1 closed: showing #2, the newest (< goes back)" in proxy_notices(app)
+        async with two_clients_talking(pilot, app) as (first, _):
+            assert app.model is app.models[0]  # the first client is still talking: it keeps the screen
+            assert "connection #2 opened (session 2/2): > shows it" in proxy_notices(app)
+            await first.close()
+            await wait_for(pilot, lambda: app.model is app.models[1], 10, "the second session to be shown")
+            assert "connection #1 closed: showing #2, the newest (< goes back)" in proxy_notices(app)
 
 
 async def test_the_filter_in_force_applies_to_the_new_run_shown(simulator_url: str) -> None:
@@ -195,23 +206,17 @@ async def test_a_follow_due_while_the_palette_is_open_comes_when_it_closes(simul
     never (it was refused for the dialog and not tried again); it comes once the palette closes."""
     app = proxy_app(simulator_url)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
-        url = app.proxy_url + "?model=gpt-realtime"
-        async with connect(url) as first:
-            await say(first, "the kitchen lights")
-            async with connect(url) as second:
-                await say(second, "the garden gate")
-                await wait_for(pilot, has_sessions(app, 2), 10, "two sessions")
-                await views_settled(pilot, app)
-                await pilot.press("ctrl+p")
-                await wait_for(pilot, lambda: len(app.screen_stack) == 2, 10, "the palette")
-                await first.close()
-                await wait_for(pilot, lambda: app.models[0].facts.state == "closed", 10, "session 1 closed")
-                await pilot.pause()
-                assert app.model is app.models[0]  # not under the palette
-                await pilot.press("escape")
-                await wait_for(pilot, lambda: app.model is app.models[1], 10, "the follow once the palette closed")
-                assert "connection #1 closed: showing #2, the newest (< goes back)" in proxy_notices(app)
+        async with two_clients_talking(pilot, app) as (first, _):
+            await views_settled(pilot, app)
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: len(app.screen_stack) == 2, 10, "the palette")
+            await first.close()
+            await wait_for(pilot, lambda: app.models[0].facts.state == "closed", 10, "session 1 closed")
+            await pilot.pause()
+            assert app.model is app.models[0]  # not under the palette
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.model is app.models[1], 10, "the follow once the palette closed")
+            assert "connection #1 closed: showing #2, the newest (< goes back)" in proxy_notices(app)
 
 
 async def test_a_details_dialog_open_when_the_shown_client_closes_ends_with_a_notice(simulator_url: str) -> None:
@@ -219,25 +224,19 @@ async def test_a_details_dialog_open_when_the_shown_client_closes_ends_with_a_no
     a notice names the newest client and how to reach it (the follow was lost without a word)."""
     app = proxy_app(simulator_url)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
-        url = app.proxy_url + "?model=gpt-realtime"
-        async with connect(url) as first:
-            await say(first, "the kitchen lights")
-            async with connect(url) as second:
-                await say(second, "the garden gate")
-                await wait_for(pilot, has_sessions(app, 2), 10, "two sessions")
-                await views_settled(pilot, app)
-                app.event_log.focus()
-                await pilot.press("up", "d")
-                await wait_for(pilot, lambda: len(app.screen_stack) == 2, 10, "the details")
-                await first.close()
-                await wait_for(pilot, lambda: app.models[0].facts.state == "closed", 10, "session 1 closed")
-                await pilot.press("escape")
-                reach = "connection #1 closed; #2 is the newest (session 2/2): > shows it"
-                await wait_for(pilot, lambda: reach in proxy_notices(app), 10, "the notice")
-                assert app.model is app.models[0] and app.event_log.selected is not None
-                await pilot.press("greater_than_sign")
-                assert app.model is app.models[1]
+        async with two_clients_talking(pilot, app) as (first, _):
+            await views_settled(pilot, app)
+            app.event_log.focus()
+            await pilot.press("up", "d")
+            await wait_for(pilot, lambda: len(app.screen_stack) == 2, 10, "the details")
+            await first.close()
+            await wait_for(pilot, lambda: app.models[0].facts.state == "closed", 10, "session 1 closed")
+            await pilot.press("escape")
+            reach = "connection #1 closed; #2 is the newest (session 2/2): > shows it"
+            await wait_for(pilot, lambda: reach in proxy_notices(app), 10, "the notice")
+            assert app.model is app.models[0] and app.event_log.selected is not None
+            await pilot.press("greater_than_sign")
+            assert app.model is app.models[1]
 
 
 async def test_a_user_reading_the_closed_sessions_log_is_not_pulled_away(simulator_url: str) -> None:
