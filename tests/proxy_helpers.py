@@ -11,6 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from tui.protocol import Envelope
+from tui.proxy import ProxyConnection
+
 RELAYING = re.compile(r"^rt-tui proxy: relaying (ws://\S+) → ", re.MULTILINE)
 """The line on stderr that names the address the proxy listens on (stdout holds only JSON lines)."""
 
@@ -51,3 +54,16 @@ def start_headless_proxy(
         env=environment,
         preexec_fn=preexec_fn,
     )
+
+
+class Recorded:
+    """What a `ProxyServer`'s `on_connection` is handed: each connection, and every envelope they record."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+        self.connections: list[ProxyConnection] = []
+
+    def on_connection(self, connection: ProxyConnection) -> Callable[[Envelope], None]:
+        """Keep `connection`; its envelopes go to `envelopes`."""
+        self.connections.append(connection)
+        return self.envelopes.append

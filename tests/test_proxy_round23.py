@@ -11,13 +11,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
 
-from tests.proxy_helpers import listening_url, start_headless_proxy
+from tests.proxy_helpers import Recorded, listening_url, start_headless_proxy
 from tests.server_helpers import scripted_peer
 from tui.protocol import Envelope
 from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget, upstream_url
@@ -40,17 +39,13 @@ class Seen:
 
 
 async def relay_once(
-    client_query: str, client_headers: list[tuple[str, str]], *, key: bool = False
+    client_query: str, client_headers: list[tuple[str, str]], *, key: bool = False, peer: Seen | None = None
 ) -> tuple[str, list[tuple[str, str]], list[Envelope], ProxyConnection]:
-    """One client connection through a ProxyServer to the peer: the path and headers the peer got,
-    the connection's envelopes, and the connection (closed)."""
-    seen = Seen()
-    envelopes: list[Envelope] = []
-    connections: list[ProxyConnection] = []
-
-    def on_connection(connection: ProxyConnection) -> Any:
-        connections.append(connection)
-        return envelopes.append
+    """One client connection through a ProxyServer to `peer` (a `Seen` by default): the path and
+    headers the peer got, the connection's envelopes, and the connection (closed)."""
+    seen = peer if peer is not None else Seen()
+    recorded = Recorded()
+    envelopes, connections, on_connection = recorded.envelopes, recorded.connections, recorded.on_connection
 
     async with scripted_peer(seen) as url:
         headers = {"Authorization": f"Bearer {PROXY_KEY}"} if key else {}
@@ -99,12 +94,8 @@ async def test_with_our_key_the_clients_credential_headers_go_and_its_gateway_he
 
 async def test_a_gateway_key_the_upstream_echoes_is_scrubbed_from_what_is_recorded() -> None:
     """Passed upstream now, a gateway's key may come back in a frame (an error quoting it)."""
-    envelopes: list[Envelope] = []
-    connections: list[ProxyConnection] = []
-
-    def on_connection(connection: ProxyConnection) -> Any:
-        connections.append(connection)
-        return envelopes.append
+    recorded = Recorded()
+    envelopes, connections, on_connection = recorded.envelopes, recorded.connections, recorded.on_connection
 
     async def echo(ws: ServerConnection) -> None:
         assert ws.request is not None

@@ -14,20 +14,17 @@ from websockets.datastructures import Headers
 from websockets.exceptions import InvalidStatus
 from websockets.http11 import Request, Response
 
+from tests.proxy_helpers import Recorded
 from tests.server_helpers import scripted_peer
+from tests.test_proxy_round23 import PROXY_KEY, Seen, relay_once
 from tui.protocol import Envelope
 from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget
 from tui.server.testing import realtime_simulator
 from tui.session.targets import inline_credentials, is_secret_query_name, url_target
 
-PROXY_KEY = "proxy-side-key-fedcba9876543210"
 
-
-class Echo:
+class Echo(Seen):
     """Reports what it was asked, and echoes it to the client in a frame (as an error page might)."""
-
-    def __init__(self) -> None:
-        self.requests: asyncio.Queue[tuple[str, list[tuple[str, str]]]] = asyncio.Queue()
 
     async def __call__(self, ws: ServerConnection) -> None:
         assert ws.request is not None
@@ -43,23 +40,7 @@ async def relay(
 ) -> tuple[str, list[tuple[str, str]], list[Envelope], ProxyConnection, str]:
     """One client connection through a proxy to `Echo`: what the upstream was asked, what was
     recorded, the connection and its capture's text."""
-    echo = Echo()
-    envelopes: list[Envelope] = []
-    connections: list[ProxyConnection] = []
-
-    def on_connection(connection: ProxyConnection) -> Any:
-        connections.append(connection)
-        return envelopes.append
-
-    async with scripted_peer(echo) as url:
-        ours = {"Authorization": f"Bearer {PROXY_KEY}"} if key else {}
-        target = ProxyTarget(url, "upstream", ours, (PROXY_KEY,) if key else ())
-        async with ProxyServer(target, on_connection=on_connection) as server:
-            async with connect(server.url + query, additional_headers=headers) as client:
-                await asyncio.wait_for(client.recv(), 10)
-                path, got = await asyncio.wait_for(echo.requests.get(), 10)
-            await asyncio.wait_for(connections[0].closed.wait(), 10)
-    connection = connections[0]
+    path, got, envelopes, connection = await relay_once(query, headers, key=key, peer=Echo())
     capture = connection.capture.path.read_text() if connection.capture is not None else ""
     return path, got, envelopes, connection, capture
 
@@ -169,12 +150,8 @@ async def test_cookie_values_and_credential_headers_never_show() -> None:
         await ws.send(json.dumps({"type": "error", "error": {"message": f"credential {credential}"}}))
         await ws.wait_closed()
 
-    envelopes: list[Envelope] = []
-    connections: list[ProxyConnection] = []
-
-    def on_connection(connection: ProxyConnection) -> Any:
-        connections.append(connection)
-        return envelopes.append
+    recorded = Recorded()
+    envelopes, connections, on_connection = recorded.envelopes, recorded.connections, recorded.on_connection
 
     headers = [
         ("Cookie", 'theme=dark; session=cookie-session-NNNN4444; tok="quoted-cookie-RRRR8888"'),
@@ -261,12 +238,8 @@ async def test_an_upstream_refusal_says_why_scrubbed_on_one_line() -> None:
         body = json.dumps(said) + "\n" + "x" * 1000
         return Response(401, "Unauthorized", Headers({"Content-Type": "application/json"}), body.encode())
 
-    envelopes: list[Envelope] = []
-    connections: list[ProxyConnection] = []
-
-    def on_connection(connection: ProxyConnection) -> Any:
-        connections.append(connection)
-        return envelopes.append
+    recorded = Recorded()
+    envelopes, connections, on_connection = recorded.envelopes, recorded.connections, recorded.on_connection
 
     async with serve(lambda ws: ws.wait_closed(), "127.0.0.1", 0, process_request=refuse) as upstream:
         port = upstream.sockets[0].getsockname()[1]
@@ -360,12 +333,8 @@ async def test_a_bearer_key_in_an_authorization_query_pair_is_scrubbed_alone_too
             await ws.send(json.dumps({"type": "error", "error": {"message": f"Incorrect API key provided: {key}"}}))
         await ws.wait_closed()
 
-    envelopes: list[Envelope] = []
-    connections: list[ProxyConnection] = []
-
-    def on_connection(connection: ProxyConnection) -> Any:
-        connections.append(connection)
-        return envelopes.append
+    recorded = Recorded()
+    envelopes, connections, on_connection = recorded.envelopes, recorded.connections, recorded.on_connection
 
     async with scripted_peer(quote_keys) as url:
         target = url_target(url + "&authorization=Bearer%20" + our_key)
