@@ -271,6 +271,10 @@ async def test_a_burst_of_clients_updates_one_notice(simulator_url: str) -> None
             await wait_for(pilot, has_sessions(app, 6), 10, "six sessions")
             opened = [m for m in proxy_notices(app) if "opened" in m]
             assert opened == ["connections #2–#6 opened (sessions 2–6 of 6): > shows the next"], opened
+            await first.close()
+            await wait_for(pilot, lambda: app.model is app.models[5], 10, "the newest to be shown")
+            # `<` shows #5 now, not #1: the notice does not say it goes back (it said so).
+            assert "connection #1 closed: showing #6, the newest (< and > switch sessions)" in proxy_notices(app)
 
 
 async def test_an_export_waiting_for_the_whole_view_exports_the_session_it_was_pressed_on(

@@ -338,10 +338,13 @@ class Modes(AppBase):
             self._say_reachable(why)
             return
         newest = self._clients[-1]
+        came_from = self.models.index(self.model) if self.model in self.models else -1
         self.switch_to(self.models[-1])
         it = why.startswith(f"connection #{newest.number} ")  # the newest opened (else the one shown closed)
         what = "showing it" if it else f"showing #{newest.number}, the newest"
-        self._say_client(f"{why}: {what} (< goes back)")
+        # `<` shows the session before the newest: the one left only when no other came between.
+        back = "< goes back" if came_from == len(self.models) - 2 else "< and > switch sessions"
+        self._say_client(f"{why}: {what} ({back})")
 
     def _follow_if_due(self, *_: object) -> None:
         """A dialog closed, or the focus moved: the follow that waited for it happens now (or its notice)."""
