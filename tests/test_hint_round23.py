@@ -52,7 +52,7 @@ async def test_a_refused_session_does_not_say_press_space_to_talk(
 ) -> None:
     monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("RT_TUI_API_KEY", raising=False)
-    async with realtime_simulator(api_key="sk-sim-0123456789abcdef") as sim:  # and rt-tui sends none
+    async with realtime_simulator(api_key="sim-key-0123456789abcdef") as sim:  # and rt-tui sends none
         settings = Settings(target=TargetChoice.URL, url=sim.url + "?model=gpt-realtime", playback=False)
         app = RtApp(settings)
         async with app.run_test(size=(120, 32)) as pilot:

@@ -17,7 +17,7 @@ import pytest
 from tui.server.testing import background_simulator
 
 RT_TUI = shutil.which("rt-tui", path=str(Path(sys.executable).parent)) or "rt-tui"
-RIGHT, WRONG = "sk-sim-right-0123456789abcdef", "sk-sim-wrong-9876543210zyxwvu"
+RIGHT, WRONG = "sim-key-right-0123456789abcdef", "sim-key-wrong-9876543210zyxwvu"
 
 
 @pytest.mark.parametrize(("sent", "said"), [(None, "Missing bearer"), (WRONG, "invalid_api_key")])

@@ -20,6 +20,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import InvalidStatus
 from websockets.http11 import Request, Response
 
+from tests.test_lint_round23 import RIGHT, WRONG
 from tui.lint.server_rules import EITHER_KEY_FIX, MISSING_KEY_FIX, WRONG_KEY_FIX
 from tui.protocol.summary import summarize_event
 from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget
@@ -46,7 +47,7 @@ def test_a_response_without_status_names_its_reason_or_error_as_a_part_of_its_ow
 # -- the key's fix: only for a refused handshake, worded for what was refused -----------------------
 
 RT_TUI = str(Path(sys.executable).with_name("rt-tui"))
-RIGHT, WRONG = "sk-sim-right-0123456789abcdef", "sk-sim-wrong-9876543210zyxwvu"
+
 CREATED = {"type": "session.created", "event_id": "e0", "session": {"type": "realtime", "id": "sess_1"}}
 KEY_FIXES = (MISSING_KEY_FIX, WRONG_KEY_FIX, EITHER_KEY_FIX)
 
