@@ -42,14 +42,19 @@ async def export_with(pilot: Pilot[None], app: RtApp, out: Path, keys: list[str]
     return append.get("elided") != "audio"
 
 
+async def export_dialog_over_audio(pilot: Pilot[None], app: RtApp) -> None:
+    """A session update and one sent append of audio journaled, then `e`: the export dialog open."""
+    audio = base64.b64encode(bytes(4800)).decode()
+    app.ingest([received("session.updated"), sent("input_audio_buffer.append", audio=audio)])
+    await pilot.pause()
+    await pilot.press("e")
+    await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
+
+
 async def test_an_arrow_ticks_the_option_it_highlights_and_tab_enter_exports_with_it(tmp_path: Path) -> None:
     app = audio_app()
-    audio = base64.b64encode(bytes(4800)).decode()
     async with app.run_test(size=(160, 48)) as pilot:
-        app.ingest([received("session.updated"), sent("input_audio_buffer.append", audio=audio)])
-        await pilot.pause()
-        await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
+        await export_dialog_over_audio(pilot, app)
         await pilot.press("down")
         await pilot.pause()
         keep, tag = app.screen.query_one("#keep", RadioButton), app.screen.query_one("#tag", RadioButton)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.app_helpers import wait_for
-from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen
-from tui.app import RtApp, log_controls
+from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen, slices_of
+from tui.app import RtApp
 
 
 @pytest.fixture(autouse=True)
 def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 200)
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    slices_of(monkeypatch, 200)
 
 
 def bar_status(app: RtApp) -> str:

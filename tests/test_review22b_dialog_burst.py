@@ -3,27 +3,20 @@ held key gives): two presses must come back to 'keep audio'."""
 
 from __future__ import annotations
 
-import base64
-
 from textual.widgets import RadioButton
 
-from tests.app_helpers import wait_for
-from tests.journal_helpers import received, sent
+from tests.test_export_round22b import export_dialog_over_audio
 from tests.test_message_input_round20 import terminal_burst
 from tests.test_whole_view_wait_round22 import filtered_app
-from tui.widgets.export_dialog import AudioChoice, ExportDialog
+from tui.widgets.export_dialog import AudioChoice
 
 DOWN = "\x1b[B"
 
 
 async def test_down_down_in_one_burst_comes_back_to_keep() -> None:
     app = filtered_app()
-    audio = base64.b64encode(bytes(4800)).decode()
     async with app.run_test(size=(160, 48)) as pilot:
-        app.ingest([received("session.updated"), sent("input_audio_buffer.append", audio=audio)])
-        await pilot.pause()
-        await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
+        await export_dialog_over_audio(pilot, app)
         await pilot.pause()
         terminal_burst(app, DOWN + DOWN)
         for _ in range(10):

@@ -9,8 +9,7 @@ import pytest
 
 from tests.app_helpers import wait_for
 from tests.test_message_input_round20 import terminal_burst
-from tests.test_whole_view_wait_round22 import filtered_app, held_count_is, on_a_first_screen
-from tui.app import log_controls
+from tests.test_whole_view_wait_round22 import filtered_app, held_count_is, on_a_first_screen, slices_of
 from tui.widgets import EventDetail
 from tui.widgets.export_dialog import ExportDialog
 
@@ -19,8 +18,7 @@ DOWN = "\x1b[B"
 
 @pytest.fixture(autouse=True)
 def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 20)
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    slices_of(monkeypatch, 20)
 
 
 async def test_keys_after_export_go_to_its_dialog() -> None:

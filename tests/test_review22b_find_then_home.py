@@ -8,16 +8,14 @@ import pytest
 
 from tests.app_helpers import wait_for
 from tests.test_message_input_round20 import terminal_burst
-from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen
-from tui.app import log_controls
+from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen, slices_of
 
 HOME = "\x1b[H"
 
 
 @pytest.fixture(autouse=True)
 def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 20)
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    slices_of(monkeypatch, 20)
 
 
 async def test_find_then_home_ends_on_the_first_line() -> None:

@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 
 from tests.app_helpers import wait_for
 from tests.test_message_input_round20 import terminal_burst
-from tests.test_whole_view_wait_round22 import filtered_app, held_count_is, on_a_first_screen
-from tui.app import RtApp, log_controls
+from tests.test_whole_view_wait_round22 import filtered_app, held_count_is, on_a_first_screen, slices_of
+from tui.app import RtApp
 from tui.widgets import EventDetail
 
 HOME, UP, DOWN, ESC = "\x1b[H", "\x1b[A", "\x1b[B", "\x1b"
@@ -20,8 +20,7 @@ HOME, UP, DOWN, ESC = "\x1b[H", "\x1b[A", "\x1b[B", "\x1b"
 
 @pytest.fixture(autouse=True)
 def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 20)
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    slices_of(monkeypatch, 20)
 
 
 async def home_then(pilot: Pilot[None], app: RtApp, keys: str) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from tests.app_helpers import wait_for
 from tests.test_message_input_round20 import terminal_burst
-from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen
+from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen, slices_of
 from tui.app import log_controls
 
 HOME = "\x1b[H"
@@ -15,8 +15,7 @@ HOME = "\x1b[H"
 
 @pytest.fixture(autouse=True)
 def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 200)
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    slices_of(monkeypatch, 200)
     monkeypatch.setattr(log_controls, "FIRST_SCREEN_SECONDS", 0.0)  # a sparse filter's short first screen
 
 

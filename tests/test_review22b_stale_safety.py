@@ -10,8 +10,7 @@ import pytest
 
 from tests.app_helpers import wait_for
 from tests.test_message_input_round20 import terminal_burst
-from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen
-from tui.app import log_controls
+from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen, slices_of
 from tui.widgets import event_log as event_log_module
 from tui.widgets.event_log import EventLog
 
@@ -21,8 +20,7 @@ SAFETY = 1.5
 
 @pytest.fixture(autouse=True)
 def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 10)
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    slices_of(monkeypatch, 10)
     monkeypatch.setattr(event_log_module, "WAIT_AT_MOST", SAFETY)
 
 

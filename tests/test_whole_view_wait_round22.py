@@ -23,11 +23,16 @@ from tui.widgets.export_dialog import ExportDialog
 HOME, UP, DOWN = "\x1b[H", "\x1b[A", "\x1b[B"
 
 
+def slices_of(monkeypatch: pytest.MonkeyPatch, frames: int) -> None:
+    """A filter's whole view built `frames` at a time, one slice per loop turn (a slow regex over an
+    hour, in small)."""
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", frames)
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+
+
 @pytest.fixture(autouse=True)
 def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A filter's whole view built over many loop turns (a slow regex over an hour, in small)."""
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 100)
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)
+    slices_of(monkeypatch, 100)
 
 
 def filtered_app() -> RtApp:
