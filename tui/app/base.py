@@ -23,6 +23,7 @@ from tui.session import FRAMES, CaptureWriter, RealtimeSession
 from tui.widgets import EventLog, Recorder, StatusLine, Transcript
 from tui.widgets.findings import SEVERITY_MARKS
 from tui.widgets.query_bar import FilterBar, FindBar
+from tui.widgets.timers import after
 
 from .files import output_folder, write_private
 from .reconnect import RetryPolicy
@@ -239,7 +240,7 @@ class AppBase(App[None]):
         Should neither come, they are released after :data:`HOLD_AT_MOST` seconds all the same."""
         self._held_keys = []
         self._holds += 1
-        self.set_timer(HOLD_AT_MOST, partial(self._release_hold, self._holds))
+        after(self, HOLD_AT_MOST, partial(self._release_hold, self._holds))
 
     def _release_hold(self, hold: int) -> None:
         if hold == self._holds:

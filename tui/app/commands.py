@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from tui.conversation import Item
 
 from tui.session.capture import PRIVATE_FILE
+from tui.widgets.timers import after
 
 from .base import AppBase
 from .files import output_folder
@@ -127,7 +128,7 @@ class Commands(AppBase):
         # refresh runs at once, before any repaint: wait for the hold to end, then for a repaint.
         # (Textual has no public word for the hold; its own Screenshot command waits 0.1 s.)
         if self._batch_count:
-            self.set_timer(SCREENSHOT_RETRY_SECONDS, self.action_save_screenshot)
+            after(self, SCREENSHOT_RETRY_SECONDS, self.action_save_screenshot)
             return
         self._save_screenshot()
 

@@ -17,6 +17,7 @@ from tui.widgets import EventDetail, EventLog, Transcript
 from tui.widgets.event_log import FIND_SLICE_SECONDS, SEARCHING
 from tui.widgets.log_format import counted, find_miss
 from tui.widgets.query_bar import FamilyToggles, QueryBar
+from tui.widgets.timers import after
 
 from .base import REPLAY_TOAST_SECONDS, AppBase, toast_text
 from .files import output_folder
@@ -298,7 +299,7 @@ class LogControls(AppBase):
             self._update_log_title()
             if self.filter_bar.live_status:
                 self._filter_status()
-            self.set_timer(0.001, partial(self._build_slice, view))
+            after(self, 0.001, partial(self._build_slice, view))
 
     def _finish_build(self, view: LogView) -> None:
         """Show filter's whole view `view`, built to its end now (if it is still the one wanted)."""

@@ -8,6 +8,7 @@ Rendered lines are cached under everything that changes their look.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import time
 from collections import OrderedDict
@@ -24,7 +25,6 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scrollbar import ScrollTo, ScrollUp
 from textual.strip import Strip
-from textual.timer import Timer
 
 from tui.journal import Finder, Journal, Line, LogView
 
@@ -40,6 +40,7 @@ from .log_format import (
     run_label,
 )
 from .palette import themed
+from .timers import after
 from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height
 
 _COMPONENTS = ("event-log--cursor", "event-log--match")
@@ -188,7 +189,7 @@ class EventLog(LineView, can_focus=True):
         """What waits for a filter's whole view (`after_whole_view`), in the order it was asked."""
         self._held_keys: list[events.Key] | None = None
         """Keys that came while something waits for the whole view: they act after it, in order."""
-        self._wait_timer: Timer | None = None
+        self._wait_timer: asyncio.TimerHandle | None = None
         self._claim: int | None = None
         """The find (its ticket) whose match, still searched for in slices, may take the selection:
         a key that moves the selection meanwhile takes it back (`_user_moved`)."""
@@ -225,7 +226,7 @@ class EventLog(LineView, can_focus=True):
         if self._held_keys is None:
             self._held_keys = []
             self.post_message(self.WaitingForView(True))
-            self._wait_timer = self.set_timer(WAIT_AT_MOST, self._waited_too_long)
+            self._wait_timer = after(self, WAIT_AT_MOST, self._waited_too_long)
         return True
 
     def _waited_too_long(self) -> None:
@@ -239,7 +240,7 @@ class EventLog(LineView, can_focus=True):
         actions, self._resume = self._resume, []
         held, self._held_keys = self._held_keys, None
         if self._wait_timer is not None:
-            self._wait_timer.stop()  # this wait's safety: it must not cut a later wait short
+            self._wait_timer.cancel()  # this wait's safety: it must not cut a later wait short
             self._wait_timer = None
         for action in actions:
             action()
@@ -890,7 +891,7 @@ class EventLog(LineView, can_focus=True):
     def _search_later(self, forward: bool | None) -> None:
         self._searching = self._find_ticket
         self._waiting = forward
-        self.set_timer(0.001, partial(self._search_on, self._find_ticket, forward))
+        after(self, 0.001, partial(self._search_on, self._find_ticket, forward))
 
     def _search_on(self, ticket: int, forward: bool | None) -> None:
         """One slice of a find that waits for its match (`forward`: its direction), or for its

@@ -37,6 +37,7 @@ from tui.protocol import printable
 
 from .block_wrap import LastParagraph, last_paragraph, regrow, worth_regrowing, wrapped_rows, wraps_by_paragraph
 from .palette import themed
+from .timers import after
 from .virtual import LineView, LookCache, line_width, set_border_subtitle, set_virtual_height
 
 _COMPONENTS = ("transcript--cursor", "transcript--muted")
@@ -350,13 +351,13 @@ class Transcript(LineView, can_focus=True):
             self._flush()
         else:
             self._flush_pending = True
-            self.set_timer(wait, self._flush_later)
+            after(self, wait, self._flush_later)
 
     def _flush_later(self) -> None:
         """The deferred repaint, unless `paint_after` holds it back a little longer."""
         hold = self.paint_after() - time.monotonic()
         if hold > 0:
-            self.set_timer(hold, self._flush_later)
+            after(self, hold, self._flush_later)
         else:
             self._flush()
 
@@ -488,7 +489,7 @@ class Transcript(LineView, can_focus=True):
     def _count_later(self) -> None:
         if self._estimated and not self._counting:
             self._counting = True
-            self.set_timer(0.001, self._count_slice)
+            after(self, 0.001, self._count_slice)
 
     def _rows_at(self, item_id: str, width: int) -> int:
         """A block's rows at `width`: counted from its text where Rich's wrap can be (`wrapped_rows`),
