@@ -71,9 +71,11 @@ class Commands(AppBase):
                 allowed = widget.check_action(action, ())
             if allowed is False:
                 continue
-            # None (the key shows dimmed): nothing is selected, and the action would silently do nothing,
-            # so the command says how to select a frame instead.
-            yield SystemCommand(title, help_text, self._resolve(target) if allowed else self._select_first)
+            # None (the key shows dimmed): the action cannot act now. A widget's (the log's frame keys):
+            # nothing is selected, and the action would silently do nothing, so the command says how to
+            # select a frame. The app's own (space, v with no session): run, the action says why itself.
+            run = self._select_first if allowed is None and owner else self._resolve(target)
+            yield SystemCommand(title, help_text, run)
         yield from self.more_commands()
 
     def _select_first(self) -> None:

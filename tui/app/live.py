@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from textual import on, work
+from textual import events, on, work
 from textual.widgets import Input
 
 from tui.launch import open_target, session_options
@@ -61,6 +61,9 @@ SPACE_ACTIONS = {"talk_send": "Send", "talk_listen": "Listen", "talk_stop_listen
 """Space's other names in the footer: one binding per meaning in the app's BINDINGS, each active
 only while space does that (`check_action`), beside `talk` ("Talk")."""
 
+VOICE_ACTIONS = frozenset({"talk", "hands_free", *SPACE_ACTIONS})
+"""The keys that need an open session: dimmed while none is open and none opens on its own."""
+
 
 class LiveSession(AppBase):
     """Runs the websocket session and the voice actions."""
@@ -88,12 +91,31 @@ class LiveSession(AppBase):
         return "talk_send" if self.voice.recording else "talk"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Space's bindings: only the one that says what space does now is active."""
+        """Space's bindings: only the one that says what space does now is active. Space and v show
+        dimmed (None) while no session is open and none opens on its own (`_next_session` "none":
+        refused, expired, --no-reconnect, the reconnect gave up): only ctrl+r opens one. While one
+        is opening or rt-tui reconnects, they stay lit: the press says to wait."""
         if action == "talk" or action in SPACE_ACTIONS:
             if action != self._space_action():
                 return False
             action = "talk"
-        return super().check_action(action, parameters)
+        allowed = super().check_action(action, parameters)
+        if allowed and action in VOICE_ACTIONS and self._next_session == "none":
+            return None
+        return allowed
+
+    async def on_key(self, event: events.Key) -> None:
+        """A dimmed voice key, pressed, says why it does nothing (ctrl+r opens a session), as the
+        log's dimmed frame keys do: Textual runs no action for it, and the press went unanswered."""
+        if self._next_session != "none":
+            return  # the usual case, and the cheap test: the keys are lit
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or active.enabled or active.node is not self:
+            return
+        if active.binding.action in VOICE_ACTIONS:
+            event.stop()
+            event.prevent_default()
+            self._voice_failed(self._not_connected())
 
     async def action_talk_send(self) -> None:
         """Space while recording: send the turn (`action_talk`)."""
@@ -198,6 +220,7 @@ class LiveSession(AppBase):
             return
         self._next_session = what
         self._follow_server_turns()
+        self.refresh_bindings()  # space and v are dimmed while only ctrl+r opens a session
 
     def _not_connected(self) -> str:
         """Space's (or v's) answer while no session is open: what will open one."""

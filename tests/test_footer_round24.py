@@ -1,0 +1,100 @@
+"""Space and v once no session is open and none opens on its own (refused, expired, the reconnect
+gave up): the footer shows them dimmed, a press and the palette's commands say ctrl+r opens a new
+session (not the log's "Select a frame first"); lit again once a session opens, and lit while rt-tui
+reconnects on its own. The real app under `run_test()` against the real simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+
+from tests.app_helpers import notices, screen_text, session_ready, wait_for
+from tui.app import RtApp, reconnect
+from tui.config import Settings, TargetChoice
+from tui.server import Simulator, SimulatorConfig
+from tui.widgets import Recorder
+from tui.widgets.key_footer import KeyFooter
+
+NO_SESSION = "not connected: ctrl+r opens a new session"
+
+
+def voice_keys(app: RtApp) -> dict[str, bool]:
+    """Space's and v's state in the footer's line as rendered: key → lit (False: drawn dimmed)."""
+    footer = app.query_one(KeyFooter)
+    line: Text = footer.render()
+    state: dict[str, bool] = {}
+    for key in footer.keys:
+        if key.key in ("space", "v"):
+            styles = [line.get_style_at_offset(app.console, offset) for offset in range(key.start, key.end)]
+            assert all(style.dim for style in styles) is (not key.enabled), (key, line.plain)
+            state[key.key] = key.enabled
+    return state
+
+
+def palette_command(app: RtApp, title: str) -> None:
+    """Run the palette's command of that title, as choosing it does (the palette calls it later)."""
+    [command] = [c for c in app.get_system_commands(app.screen) if c.title == title]
+    app.call_later(command.callback)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_after_a_refused_session_space_and_v_are_dimmed_and_say_ctrl_r(
+    simulator_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """A model the server does not know: error + close 4000, never retried."""
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path))
+    url = simulator_url.replace("model=gpt-realtime", "model=no-such-model")
+    app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: voice_keys(app).get("space") is False, 15, "space to be dimmed")
+        shown = voice_keys(app)
+        assert "space Talk" in screen_text(app)
+        if size[0] >= 160:
+            assert shown == {"space": False, "v": False}, shown
+        recorder = app.query_one(Recorder)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: recorder.message == NO_SESSION, 5, "space's answer")
+        recorder.message = ""
+        await pilot.press("v")
+        await wait_for(pilot, lambda: recorder.message == NO_SESSION, 5, "v's answer")
+        for title in ("recorder: talk / send", "recorder: hands-free on/off"):
+            recorder.message = ""
+            palette_command(app, title)
+            await wait_for(pilot, lambda: recorder.message == NO_SESSION, 5, f"{title}'s answer")
+            assert not any("Select a frame first" in message for _, message in notices(app)), notices(app)
+
+
+async def test_an_expired_session_dims_space_until_ctrl_r_opens_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path))
+    async with Simulator(SimulatorConfig(host="127.0.0.1", port=0)) as sim:
+        url = f"{sim.url}?model=gpt-realtime&sim_session_seconds=2"
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        async with app.run_test(size=(120, 32)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 15, "the session")
+            assert voice_keys(app) == {"space": True, "v": True}
+            await wait_for(pilot, lambda: app.facts.ended, 10, "the expiry")
+            await wait_for(pilot, lambda: voice_keys(app) == {"space": False, "v": False}, 5, "dimmed keys")
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch == 2, 15, "the new session")
+            assert voice_keys(app) == {"space": True, "v": True}
+
+
+async def test_space_stays_lit_while_rt_tui_reconnects_and_dims_when_it_gives_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(reconnect, "GIVE_UP_SECONDS", 2.0)
+    sim = Simulator(SimulatorConfig(host="127.0.0.1", port=0))
+    await sim.start()
+    app = RtApp(Settings(target=TargetChoice.URL, url=sim.url + "?model=gpt-realtime", playback=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 20, "the session")
+        await sim.close()
+        await wait_for(pilot, lambda: "reconnects" in app.transcript.hint[0], 10, "the reconnecting hint")
+        assert voice_keys(app) == {"space": True, "v": True}  # the press says to wait: not dimmed
+        await wait_for(pilot, lambda: "ctrl+r opens a new one" in app.transcript.hint[0], 20, "the give-up")
+        await wait_for(pilot, lambda: voice_keys(app) == {"space": False, "v": False}, 5, "dimmed keys")
