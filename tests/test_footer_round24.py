@@ -11,6 +11,8 @@ import pytest
 from rich.text import Text
 
 from tests.app_helpers import notices, screen_text, session_ready, wait_for
+from tests.server_helpers import speech_pcm24
+from tests.test_voice_turns import QUESTION, appends, voice_app
 from tui.app import RtApp, reconnect
 from tui.config import Settings, TargetChoice
 from tui.server import Simulator, SimulatorConfig
@@ -98,3 +100,15 @@ async def test_space_stays_lit_while_rt_tui_reconnects_and_dims_when_it_gives_up
         assert voice_keys(app) == {"space": True, "v": True}  # the press says to wait: not dimmed
         await wait_for(pilot, lambda: "ctrl+r opens a new one" in app.transcript.hint[0], 20, "the give-up")
         await wait_for(pilot, lambda: voice_keys(app) == {"space": False, "v": False}, 5, "dimmed keys")
+
+
+async def test_the_palette_s_talk_sends_the_turn_being_recorded(tmp_path: Path, simulator_url: str) -> None:
+    """While a turn is recorded space's binding is `talk_send`: the palette's "recorder: talk / send"
+    (the action `talk`) must still be there, to send it."""
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.voice.recording, 5, "the turn to start")
+        feeder.play(speech_pcm24(QUESTION))
+        await wait_for(pilot, lambda: appends(app) >= 10, 10, "some speech sent")
+        palette_command(app, "recorder: talk / send")
+        await wait_for(pilot, lambda: recorder.message.startswith("sent "), 10, "the turn sent")

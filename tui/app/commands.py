@@ -18,6 +18,7 @@ from tui.widgets.timers import after
 
 from .base import AppBase
 from .files import output_folder
+from .live import SPACE_ACTIONS
 
 PALETTE: list[tuple[str, str, str]] = [
     ("recorder: talk / send", "Start or end a push-to-talk turn (space)", "action_talk"),
@@ -46,6 +47,10 @@ PALETTE: list[tuple[str, str, str]] = [
 ]
 """The command palette: (title, help, the method it runs). Every action of the app is here."""
 
+SPACE_NAMES = {"talk": ("talk", *SPACE_ACTIONS)}
+"""The palette's talk is space whatever it does now: while a turn is recorded its binding is
+`talk_send` (the footer's Send), and `talk`, false then, hid the command that sends the turn."""
+
 SCREENSHOT_RETRY_SECONDS = 0.05
 """How long a screenshot waits again while Textual holds repaints back (the palette's hold: 50 ms)."""
 
@@ -64,7 +69,9 @@ class Commands(AppBase):
         for title, help_text, target in PALETTE:
             owner, _, method = target.rpartition(".")
             action = method.removeprefix("action_")
-            allowed = self.check_action(action, ())
+            # Space's state: whichever of its names is active now (each runs `action_talk`).
+            states = (self.check_action(name, ()) for name in SPACE_NAMES.get(action, (action,)))
+            allowed = next((state for state in states if state is not False), False)
             if allowed is not False and owner:
                 # The widget's own say too: the log's frame keys need a frame to act on.
                 widget: Any = self._resolve(owner)
