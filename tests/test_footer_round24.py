@@ -112,3 +112,18 @@ async def test_the_palette_s_talk_sends_the_turn_being_recorded(tmp_path: Path, 
         await wait_for(pilot, lambda: appends(app) >= 10, 10, "some speech sent")
         palette_command(app, "recorder: talk / send")
         await wait_for(pilot, lambda: recorder.message.startswith("sent "), 10, "the turn sent")
+
+
+async def test_a_click_on_a_dimmed_key_says_why_it_cannot_act(
+    simulator_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pressed, a dimmed key says why; clicked, it only rang the bell (Textual's footer does)."""
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path))
+    url = simulator_url.replace("model=gpt-realtime", "model=no-such-model")
+    app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: voice_keys(app).get("space") is False, 15, "space to be dimmed")
+        [space] = [key for key in app.query_one(KeyFooter).keys if key.key == "space"]
+        await pilot.click(KeyFooter, offset=(space.start, 0))
+        recorder = app.query_one(Recorder)
+        await wait_for(pilot, lambda: recorder.message == NO_SESSION, 5, "the click's answer")
