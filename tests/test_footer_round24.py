@@ -127,3 +127,17 @@ async def test_a_click_on_a_dimmed_key_says_why_it_cannot_act(
         await pilot.click(KeyFooter, offset=(space.start, 0))
         recorder = app.query_one(Recorder)
         await wait_for(pilot, lambda: recorder.message == NO_SESSION, 5, "the click's answer")
+
+
+async def test_with_no_reconnect_a_drop_dims_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--no-reconnect: a drop leaves the next session to ctrl+r, and the footer says so at once."""
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path))
+    sim = Simulator(SimulatorConfig(host="127.0.0.1", port=0))
+    await sim.start()
+    url = sim.url + "?model=gpt-realtime"
+    app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False, reconnect=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 20, "the session")
+        assert voice_keys(app) == {"space": True, "v": True}
+        await sim.close()
+        await wait_for(pilot, lambda: voice_keys(app) == {"space": False, "v": False}, 10, "dimmed keys")
