@@ -66,6 +66,11 @@ default; a bigger frame is refused by websockets before it is read (close 1009) 
 HANDSHAKE_GRACE = 1.0
 """After an `error` as the first frame, how long to wait for the close that makes it fatal (§1.2)."""
 
+CLOSE_TIMEOUT = 1.0
+"""Seconds `close()` gives the server to answer rt-tui's close before it drops the connection.
+websockets' own wait (10 s) held ctrl+r and quit that long against a server that reads nothing
+more; and when the socket was full (our audio unread), its close frame waited for room for ever."""
+
 READ_SLICE = 0.002
 """Seconds the reader may run before it yields to the loop. websockets returns messages it has
 already buffered without yielding, so a burst of frames would otherwise hold up a key press and its
@@ -201,8 +206,13 @@ class RealtimeSession:
         """Close the socket and stop both tasks. Safe to call more than once."""
         self._closing = True
         if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await self._ws.close()
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT):  # see CLOSE_TIMEOUT: a deaf server
+                    await self._ws.close()
+            except TimeoutError:
+                self._ws.transport.abort()
+            except Exception:  # noqa: BLE001, S110 - closing: the connection is going either way
+                pass
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -1,0 +1,65 @@
+"""Waits that must end (round 24): a server that stops reading, a close nobody answers.
+
+`RealtimeSession.close()` waited for the server's answer to its close frame for websockets' default
+close timeout, 10 s: against a server that stopped reading (hung, or its buffers full of our audio)
+ctrl+r and quit (which await it) held the app that long. Now the wait is `CLOSE_TIMEOUT`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from tui.bus import Bus
+from tui.session import ConnectionState, RealtimeSession
+from tui.session.targets import Target
+
+CREATED = json.dumps({"type": "session.created", "event_id": "evt_1", "session": {"id": "sess_1"}})
+
+
+async def _created_then_deaf(ws: ServerConnection) -> None:
+    """Says `session.created`, then reads nothing more (so answers no close) until it is gone."""
+    await ws.send(CREATED)
+    ws.transport.pause_reading()
+    await ws.wait_closed()
+
+
+@pytest.fixture
+async def deaf_server() -> AsyncIterator[str]:
+    async with serve(_created_then_deaf, "127.0.0.1", 0, compression=None, max_size=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/v1/realtime"
+        for connection in server.connections:  # deaf to a close, as it is to everything
+            connection.transport.abort()
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait (on the loop, a tick at a time) until `condition()` holds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def test_closing_a_session_whose_server_answers_no_close_ends_soon(deaf_server: str) -> None:
+    session = RealtimeSession(Target(deaf_server, "deaf", "url"), Bus())
+    await session.connect()
+    async with asyncio.timeout(3):  # was 10 s: websockets' default close timeout
+        await session.close()
+    assert session.state is ConnectionState.CLOSED
+
+
+async def test_closing_a_session_whose_writer_is_stuck_on_a_full_socket_ends_soon(deaf_server: str) -> None:
+    session = RealtimeSession(Target(deaf_server, "deaf", "url"), Bus())
+    await session.connect()
+    ws = session._ws
+    assert ws is not None
+    for _ in range(40):  # 20 MB of audio: far more than loopback's socket buffers hold
+        session.send({"type": "input_audio_buffer.append", "audio": "A" * 500_000})
+    await until(lambda: ws.paused)  # the writer waits for the socket to drain
+    async with asyncio.timeout(3):
+        await session.close()
+    assert session.state is ConnectionState.CLOSED
