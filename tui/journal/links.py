@@ -15,7 +15,9 @@
 
 It also keeps which frames we sent made each item and began each response (`made`), for "this
 item's frames" to show the cause with the effect: the `input_audio_buffer.append`s that filled
-the buffer and our `commit` for an item the buffer became; the `conversation.item.create` for an
+the buffer and our `commit` for an item the buffer became (for an item server VAD committed, the
+appends whose audio lies in its `audio_start_ms`..`audio_end_ms` on the session's audio clock,
+`audio_clock`: those sent meanwhile are the next turn's); the `conversation.item.create` for an
 item we created (by its id, or, without one, the oldest create not yet answered: the server
 answers in order); the `response.create` for a response. And which items each response output
 (`outputs`, and back: `response_of`), so that a frame about a response, or one we sent to make something, leads to the
@@ -32,7 +34,9 @@ from tui.protocol import DIR_IN, DIR_OUT, Envelope, text
 from tui.protocol import field as obj_field
 from tui.protocol.error_causes import ANSWERED_BY, CAUSE_TYPES, UNREADABLE_ANSWERS, cause_types
 from tui.protocol.records import all_finite
+from tui.protocol.summary import audio_bytes
 
+from .audio_clock import AppendRun, input_units_per_byte
 from .store import Journal
 
 FAILED_RESPONSE_STATUSES = frozenset({"failed", "incomplete", "cancelled"})
@@ -40,6 +44,9 @@ __all__ = ["FAILED_RESPONSE_STATUSES", "UNREADABLE_ANSWERS", "Link", "Links"]
 
 _REPLIED_TYPES = frozenset(ANSWERED_BY.values())
 """Client event types whose success the server answers with a reply of its own (`ANSWERED_BY`)."""
+
+_SESSION_TYPES = frozenset({"session.created", "session.updated", "transcription_session.updated"})
+"""Server events that carry the applied session, its input audio format with it."""
 
 MAX_AWAITING = 256
 """Frames of one type remembered while they wait for their reply (a log of the client's side
@@ -72,12 +79,21 @@ class Links:
     _new: list[Link] = field(default_factory=list)
     made: dict[str, list[int]] = field(default_factory=dict)
     """Item or response id → the frames we sent that made it (see the module doc)."""
-    _buffer_appends: list[int] = field(default_factory=list)
+    _buffer: AppendRun = field(default_factory=AppendRun)
     """Our appends since the buffer was last committed or cleared."""
+    _clock: int = 0
+    """Where the audio of our appends so far ends on the session's input audio clock (`audio_clock`)."""
+    _units_per_byte: int = 1
+    """Clock units per byte of the applied input format (24 kHz PCM16 until the session says)."""
+    _clock_lost: bool = True
+    """The clock says nothing: no start of the session seen yet (a recording begun in the middle of
+    one), or an append in a format of unknown rate was sent (until the next connection)."""
+    _vad_spans: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    """Item → (audio_start_ms, audio_end_ms) server VAD said of it, until its `committed`."""
     _pending_clears: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_AWAITING))
     """Our input_audio_buffer.clear frames not yet answered by `cleared`: the answer to one of them
     drops nothing (the clear itself did; the appends sent since reached the server after it)."""
-    _committed_appends: list[int] = field(default_factory=list)
+    _commit_run: AppendRun = field(default_factory=AppendRun)
     """The appends our last commit committed, until the server answers it (appends sent meanwhile
     fill the next turn's buffer)."""
     _item_creates: deque[int] = field(default_factory=deque)
@@ -114,9 +130,13 @@ class Links:
         elif env.type == "rt.connection" and env.data.get("state") == "connecting":
             self._pending_creates.clear()
             self._last_commit = self._last_cancel = None
-            self._buffer_appends.clear()
+            self._clock = 0  # a new session: its audio clock starts again
+            self._units_per_byte = 1
+            self._clock_lost = False
+            self._vad_spans.clear()
+            self._buffer.restart(0)
             self._pending_clears.clear()
-            self._committed_appends = []
+            self._commit_run.restart(0)
             self._item_creates.clear()
             self._unreadable.clear()
             self._vad_items.clear()
@@ -132,7 +152,22 @@ class Links:
     def _sent(self, env: Envelope, index: int) -> None:
         etype = env.type
         if etype == "input_audio_buffer.append":
-            self._buffer_appends.append(index)  # the most frequent frame we send: first, and nothing else
+            # The most frequent frame we send: first, and nothing but an integer kept (see audio_clock).
+            audio = env.data.get("audio")
+            buffer = self._buffer
+            buffer.frames.append(index)
+            per_byte = self._units_per_byte
+            if per_byte and type(audio) is str:
+                # base64's decoded length, inline: audio_bytes() would double what this costs.
+                if audio[-1:] in "=]":  # padded, or an export's tag for the audio it left out
+                    self._clock += audio_bytes(audio) * per_byte
+                else:
+                    self._clock += len(audio) * 3 // 4 * per_byte
+            elif per_byte:
+                buffer.unsure = True  # the server refuses audio that is no text: it adds nothing, or so we hope
+            else:
+                self._clock_lost = True
+            buffer.ends.append(self._clock)
             return
         if etype in CAUSE_TYPES and not text(env.data.get("event_id")):
             self._unnamed.setdefault(etype, deque()).append(index)
@@ -149,7 +184,7 @@ class Links:
             else:
                 self._item_creates.append(index)
         elif etype == "input_audio_buffer.clear":
-            self._buffer_appends.clear()
+            self._buffer.restart(self._clock)
             self._pending_clears.append(index)
         elif etype == "response.cancel":
             response_id = text(env.data.get("response_id"))
@@ -158,10 +193,18 @@ class Links:
             self._last_cancel = index
         elif etype == "input_audio_buffer.commit":
             self._last_commit = index
-            self._committed_appends, self._buffer_appends = self._committed_appends + self._buffer_appends, []
+            self._commit_run.extend(self._buffer)
+            self._buffer.restart(self._clock)
 
     def _received(self, env: Envelope, index: int) -> None:
         etype = env.type
+        if etype in _SESSION_TYPES:
+            # The applied input format measures the appends from here (it is also an answer, below).
+            units = input_units_per_byte(obj_field(env.data, "session"))
+            if etype == "session.created":
+                self._session_created(units)
+            elif units is not None:
+                self._units_per_byte = units
         if etype == "error":
             self._error(env, index)
         elif etype == "response.created":
@@ -176,17 +219,26 @@ class Links:
                     self.made[response_id] = [start]
         elif etype == "response.done":
             self._response_done(env, index)
+        elif etype == "input_audio_buffer.speech_started":
+            item_id = text(env.data.get("item_id"))
+            if item_id:
+                self._vad_spans[item_id] = (_ms(env.data.get("audio_start_ms")), None)
         elif etype in ("input_audio_buffer.speech_stopped", "input_audio_buffer.timeout_triggered"):
             item_id = text(env.data.get("item_id"))
             if item_id:
                 self._vad_items.add(item_id)
+                began = _ms(env.data.get("audio_start_ms"))  # a timeout's (speech_started's otherwise)
+                if began is None:
+                    began = self._vad_spans.get(item_id, (None, None))[0]
+                self._vad_spans[item_id] = (began, _ms(env.data.get("audio_end_ms")))
         elif etype == "input_audio_buffer.committed":
             self._committed(text(env.data.get("item_id")), index)
         elif etype == "input_audio_buffer.cleared":
             if self._pending_clears:
                 self._pending_clears.popleft()  # the answer to our clear, which dropped the appends
             else:
-                self._buffer_appends.clear()  # a server that cleared on its own (appends on their way: unknowable)
+                self._buffer.restart(self._clock)  # a server that cleared on its own (appends on their way: unknowable)
+            self._vad_spans.clear()  # a turn under way is dropped with the buffer
         elif etype == "response.output_item.added":
             item_id = text(obj_field(env.data, "item").get("id"))
             if item_id:
@@ -211,29 +263,41 @@ class Links:
             if cause is not None:
                 self._link(index, cause, "transcription failed")
 
+    def _session_created(self, units: int | None) -> None:
+        """A session began, in the input format `units` says (the API's default if it says none)."""
+        self._units_per_byte = 1 if units is None else units
+        if self._clock_lost:
+            # No `connecting` before it (a log of the wire alone): the session's clock starts here.
+            self._clock = 0
+            self._clock_lost = False
+            self._buffer.restart(0)
+            self._commit_run.restart(0)
+
     def _committed(self, item_id: str, index: int) -> None:
         """The buffer became item `item_id`: by our pending commit, or by server VAD (which may get
         there first while our commit is on its way: that commit stays pending, for its own answer)."""
         by_vad = item_id in self._vad_items or self._last_commit is None
         self._vad_items.discard(item_id)
+        start_ms, end_ms = self._vad_spans.pop(item_id, (None, None))
         if by_vad:
             # Our appends so far: those our pending commit would have committed, else the buffer's.
-            pending = self._last_commit is not None
-            appends = self._committed_appends if pending else self._buffer_appends
+            # VAD committed them up to its `audio_end_ms`: the ones after reached the server after
+            # that and stay for the next commit (a clock that cannot tell gives it all of them).
+            run = self._commit_run if self._last_commit is not None else self._buffer
+            appends = None if self._clock_lost else run.split(start_ms, end_ms)
+            if appends is None:
+                appends = run.frames
+                run.restart(self._clock)
             if item_id:
                 self._commit_of_item[item_id] = index
                 self.made[item_id] = appends
-            if pending:
-                self._committed_appends = []
-            else:
-                self._buffer_appends = []
             return
         assert self._last_commit is not None
         self._answered(self._last_commit)
         if item_id:
             self._commit_of_item[item_id] = self._last_commit
-            self.made[item_id] = [*self._committed_appends, self._last_commit]
-        self._committed_appends = []
+            self.made[item_id] = [*self._commit_run.frames, self._last_commit]
+        self._commit_run.restart(self._clock)
         self._last_commit = None
 
     def _error(self, env: Envelope, index: int) -> None:
@@ -262,11 +326,26 @@ class Links:
             self._item_creates.remove(cause)  # a refused create makes no item
         if cause in self._pending_clears:
             self._pending_clears.remove(cause)  # a refused clear gets no `cleared`
+        if self.journal.type_at(cause) == "input_audio_buffer.append":
+            self._refused_append(cause)
         if cause == self._last_commit:
             self._last_commit = None
             # A refused commit committed nothing: its appends are still the buffer's.
-            self._buffer_appends = self._committed_appends + self._buffer_appends
-            self._committed_appends = []
+            self._commit_run.extend(self._buffer)
+            self._buffer, self._commit_run = self._commit_run, self._buffer
+            self._commit_run.restart(self._clock)
+
+    def _refused_append(self, index: int) -> None:
+        """The server refused append `index`: its audio is not on the server's clock, so not on ours."""
+        units = self._commit_run.unclock(index)
+        if units is not None:
+            self._buffer.shift(-units)
+        else:
+            units = self._buffer.unclock(index)
+        if units is None:
+            self._clock_lost = True  # already committed: later turns' appends sit off by its audio
+        else:
+            self._clock -= units
 
     def _unnamed_cause(self, code: str, param: str) -> int | None:
         """The frame an error without event_id answers (taken off `_unnamed`), or None."""
@@ -391,3 +470,8 @@ class Links:
         self.cause_of[effect] = link
         self.effects_of.setdefault(cause, []).append(link)
         self._new.append(link)
+
+
+def _ms(value: object) -> int | None:
+    """A VAD event's millisecond field, or None when it is not a count of milliseconds."""
+    return value if type(value) is int and value >= 0 else None
