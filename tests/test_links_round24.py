@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
+from pathlib import Path
 from typing import Any
 
+from tests.app_helpers import items, wait_for
 from tests.journal_helpers import connecting, frame, received, sent
 from tests.server_helpers import client, session_patch, silence, speech_pcm24
-from tests.test_voice_turns import QUESTION
+from tests.test_voice_turns import QUESTION, voice_app
 from tui.journal import Links, Pipeline
 from tui.protocol import Direction, Envelope
 from tui.server import Simulator
@@ -197,3 +200,31 @@ def test_a_recording_begun_mid_session_gives_the_turn_every_append() -> None:
     assert linked(envs).made["item_1"] == list(range(10))
     envs = [GA_PCM, *pcm_appends(10), *vad_turn("item_1", 0, 100)]  # a log of the wire alone
     assert linked(envs).made["item_1"] == [1, 2, 3, 4, 5]
+
+
+async def test_the_apps_hands_free_turn_ends_at_its_audio_end_ms(tmp_path: Path, simulator_url: str) -> None:
+    """The app hands-free on a server 300 ms away: the microphone's appends sent while VAD's
+    `committed` was on its way (about 15 of 20 ms) are not among the turn's frames."""
+    async with voice_app(tmp_path, simulator_url + "&sim_latency_ms=300") as (app, pilot, _, feeder):
+        await pilot.press("v")
+        await wait_for(pilot, lambda: app.session_updates >= 2, 10, "server VAD to be configured")
+        feeder.play(speech_pcm24(QUESTION) + silence(1500))
+        journal = app.journal
+
+        def types() -> list[str]:
+            return [frame.type for frame in journal]
+
+        await wait_for(pilot, lambda: "input_audio_buffer.committed" in types(), 30, "VAD to commit the turn")
+        await wait_for(pilot, lambda: bool(items(app, "user")), 10, "the user's item")
+        stopped = next(i for i, f in enumerate(journal) if f.type == "input_audio_buffer.speech_stopped")
+        committed = next(i for i, f in enumerate(journal) if f.type == "input_audio_buffer.committed")
+        appends = [i for i, f in enumerate(journal) if f.type == "input_audio_buffer.append"]
+        ends = list(itertools.accumulate(len(base64.b64decode(journal.data(i)["audio"])) for i in appends))
+        end = journal.data(stopped)["audio_end_ms"] * 48
+        last = appends[next(n for n, e in enumerate(ends) if e >= end)]
+        in_flight = [i for i in appends if last < i < committed]
+        assert len(in_flight) >= 5, f"only {len(in_flight)} appends were sent while the turn's end was on its way"
+        (user,) = items(app, "user")
+        made = app.model.links.made[user.id]
+        assert made[-1] == last
+        assert not set(in_flight) & set(made)
