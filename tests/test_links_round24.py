@@ -228,3 +228,9 @@ async def test_the_apps_hands_free_turn_ends_at_its_audio_end_ms(tmp_path: Path,
         made = app.model.links.made[user.id]
         assert made[-1] == last
         assert not set(in_flight) & set(made)
+
+
+def test_an_export_without_audio_counts_the_audio_its_tags_stand_for() -> None:
+    tagged = [sent("input_audio_buffer.append", audio="[audio 960 B · 20 ms]") for _ in range(10)]
+    envs = [connecting(), GA_PCM, *tagged, *vad_turn("item_1", None, 50)]
+    assert linked(envs).made["item_1"] == [2, 3, 4]
