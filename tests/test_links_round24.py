@@ -28,6 +28,8 @@ def linked(envs: list[Envelope]) -> Links:
     links = Links(pipeline.journal)
     pipeline.add(links)
     pipeline.ingest(envs)
+    faults = [pipeline.journal.data(i) for i, f in enumerate(pipeline.journal) if f.type == "rt.client_error"]
+    assert not faults, faults  # Links failed on a frame (the pipeline keeps going without it)
     return links
 
 
@@ -234,3 +236,23 @@ def test_an_export_without_audio_counts_the_audio_its_tags_stand_for() -> None:
     tagged = [sent("input_audio_buffer.append", audio="[audio 960 B · 20 ms]") for _ in range(10)]
     envs = [connecting(), GA_PCM, *tagged, *vad_turn("item_1", None, 50)]
     assert linked(envs).made["item_1"] == [2, 3, 4]
+
+
+def test_odd_values_fall_back_without_failing() -> None:
+    """Fields of the wrong type anywhere: the turn takes every append, Links never fails."""
+    for end in ("100", -5, True, None, 10**12):
+        stopped = received("input_audio_buffer.speech_stopped", item_id="item_1", audio_end_ms=end)
+        committed = received("input_audio_buffer.committed", item_id="item_1")
+        assert linked([connecting(), GA_PCM, *pcm_appends(5), stopped, committed]).made["item_1"] == [2, 3, 4, 5, 6]
+    odd_sessions = [
+        {"audio": {"input": {"format": "audio/pcm"}}},
+        {"input_audio_format": ["pcm16"]},
+        {"audio": {"input": {"format": {"type": "audio/pcm", "rate": "24000"}}}},
+        {"audio": {"input": {"format": {"type": None}}}},
+        None,
+    ]
+    for session in odd_sessions:
+        updated = received("session.updated", session=session)
+        appends = [*pcm_appends(3), sent("input_audio_buffer.append", audio=[1]), *pcm_appends(2)]
+        envs = [connecting(), updated, *appends, *vad_turn("item_1", 0, 40)]
+        assert linked(envs).made["item_1"] == list(range(2, 8))  # the unreadable append: its turn falls back
