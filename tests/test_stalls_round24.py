@@ -12,9 +12,11 @@ import json
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
 from tui.bus import Bus
+from tui.proxy import ProxyServer, ProxyTarget, relay
 from tui.session import ConnectionState, RealtimeSession
 from tui.session.targets import Target
 
@@ -63,3 +65,45 @@ async def test_closing_a_session_whose_writer_is_stuck_on_a_full_socket_ends_soo
     async with asyncio.timeout(3):
         await session.close()
     assert session.state is ConnectionState.CLOSED
+
+
+# -- the proxy ---------------------------------------------------------------------------------
+#
+# A relay's pipe blocked writing to an upstream that reads nothing never saw its client leave, and
+# websockets' close of that upstream waited for room to write its close frame for ever: the client's
+# relay (its capture, its session on screen) never ended, and `rt-tui proxy` ignored Ctrl+C.
+
+
+async def _fill_upstream_through(proxy: ProxyServer) -> ClientConnection:
+    """A client through `proxy` to the deaf server, past `session.created`, its audio stuck at the
+    upstream (the relay's writes to it wait for room)."""
+    client = await connect(f"{proxy.url}?model=x", compression=None, max_size=None)
+    assert json.loads(await client.recv())["type"] == "session.created"
+    for _ in range(40):  # 20 MB: far more than loopback's buffers (both ways) hold
+        await client.send(json.dumps({"type": "input_audio_buffer.append", "audio": "A" * 500_000}))
+    await until(lambda: bool(proxy._upstreams) and all(up.paused for up in proxy._upstreams))
+    return client
+
+
+async def test_a_client_leaving_a_deaf_upstream_ends_its_relay(
+    deaf_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(relay, "FORWARD_GRACE", 0.5)  # no frame forwarded in that long: the rest is given up
+    async with ProxyServer(ProxyTarget(deaf_server, "deaf"), capture=False) as proxy:
+        client = await _fill_upstream_through(proxy)
+        await client.close()
+        (connection,) = proxy.connections
+        async with asyncio.timeout(5):  # was: never (its capture open, its session shown open)
+            await connection.closed.wait()
+
+
+async def test_the_proxy_stops_with_a_deaf_upstream_and_a_client_still_there(deaf_server: str) -> None:
+    proxy = ProxyServer(ProxyTarget(deaf_server, "deaf"), capture=False)
+    await proxy.start()
+    client = await _fill_upstream_through(proxy)
+    try:
+        async with asyncio.timeout(5):  # was: never (Ctrl+C did not stop `rt-tui proxy`)
+            await proxy.close()
+        assert proxy.connections[0].closed.is_set()
+    finally:
+        await client.close()

@@ -75,6 +75,14 @@ upstream handshake writes itself; with every `Sec-WebSocket-*` (the offered subp
 passed apart) and `Proxy-*` one."""
 UNSENDABLE_CLOSE_CODES = frozenset({1005, 1006, 1015})
 """Codes that describe a close but may not be sent in a close frame."""
+CLOSE_TIMEOUT = 1.0
+"""Seconds a side gets to answer a close before the relay drops its connection. websockets' own close
+waits 10 s for an answer, and for ever for room to write its close frame when the peer reads nothing
+(its socket full): Ctrl+C did not stop `rt-tui proxy`."""
+FORWARD_GRACE = 10.0
+"""Once a side's connection is gone, seconds the relay waits for the next of its last frames to be
+forwarded before it gives up on the rest: a client that left an upstream that reads nothing kept its
+relay (its capture, its session shown open) for good."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +165,8 @@ class ProxyServer:
         self._pending: dict[ServerConnection, tuple[ClientConnection, ProxyConnection]] = {}
         self._reapers: set[asyncio.Task[None]] = set()
         """Tasks that close an upstream whose client never finished its handshake (kept referenced)."""
+        self._upstreams: set[ClientConnection] = set()
+        """The upstream connections being relayed (dropped by `close` if they will not close)."""
 
     @property
     def url(self) -> str:
@@ -200,14 +210,21 @@ class ProxyServer:
         """Stop listening and close every relayed connection."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            try:
+                async with asyncio.timeout(3 * CLOSE_TIMEOUT):
+                    await self._server.wait_closed()
+            except TimeoutError:
+                # A peer that reads nothing (its socket full) holds a close frame for ever: drop the
+                # connections left, so their relays (and websockets' own close) end.
+                for connection in (*self._server.connections, *self._upstreams):
+                    connection.transport.abort()
+                await self._server.wait_closed()
         for reaper in list(self._reapers):
             reaper.cancel()  # each would close its own upstream while this loop closes them all
         await asyncio.gather(*self._reapers, return_exceptions=True)
         while self._pending:  # popped one at a time: the dict may change while an upstream closes
             _, (upstream, _) = self._pending.popitem()
-            with contextlib.suppress(Exception):
-                await upstream.close()
+            await _close_within(upstream)
 
     # -- handshake --------------------------------------------------------------------------
 
@@ -300,8 +317,7 @@ class ProxyServer:
         if pending is None:
             return  # the relay took it, and closes it
         upstream, connection = pending
-        with contextlib.suppress(Exception):
-            await upstream.close(1001, "client left before the connection opened")
+        await _close_within(upstream, 1001, "client left before the connection opened")
         message = "client left before its connection opened; closed the upstream connection"
         connection.fact("rt.connection", message, state="closed")
         self._finish(connection)
@@ -359,15 +375,27 @@ class ProxyServer:
         connection.fact("rt.connection", f"relaying to {connection.upstream_url}", state="open")
         to_upstream = asyncio.create_task(self._pipe(client, upstream, connection, Direction.OUT))
         to_client = asyncio.create_task(self._pipe(upstream, client, connection, Direction.IN))
+        pipes = (to_upstream, to_client)
+        # A side's end, watched apart: a pipe blocked writing to a side that reads nothing never
+        # sees its own source close (nor does the other, reading that silent side).
+        ends = [asyncio.ensure_future(side.wait_closed()) for side in (client, upstream)]
+        self._upstreams.add(upstream)
         try:
-            await asyncio.wait([to_upstream, to_client], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([*pipes, *ends], return_when=asyncio.FIRST_COMPLETED)
+            while not any(pipe.done() for pipe in pipes):
+                # A side is gone: what it sent before it left is still forwarded while that goes on.
+                forwarded = connection.frames_in + connection.frames_out
+                await asyncio.wait(pipes, timeout=FORWARD_GRACE, return_when=asyncio.FIRST_COMPLETED)
+                if connection.frames_in + connection.frames_out == forwarded:
+                    break
         finally:
-            for task in (to_upstream, to_client):
+            for task in (*pipes, *ends):
                 task.cancel()
-            for task in (to_upstream, to_client):
+            for task in (*pipes, *ends):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self._close_both(client, upstream, connection)
+            self._upstreams.discard(upstream)
             self._finish(connection)
 
     async def _pipe(
@@ -422,16 +450,25 @@ class ProxyServer:
         else:
             send_code = code if code not in UNSENDABLE_CLOSE_CODES else 1011
             send_reason, message = reason, f"{who} closed with {code}{': ' + reason if reason else ''}"
-        with contextlib.suppress(Exception):
-            await other.close(send_code, send_reason[:120])
-        with contextlib.suppress(Exception):
-            await closer.close()
+        await _close_within(other, send_code, send_reason[:120])
+        await _close_within(closer)
         connection.fact("rt.connection", connection.scrub.text(message), state="closed", code=code)
 
     def _finish(self, connection: ProxyConnection) -> None:
         if connection.capture is not None:
             connection.capture.close()
         connection.closed.set()
+
+
+async def _close_within(side: ServerConnection | ClientConnection, code: int = 1000, reason: str = "") -> None:
+    """Close one side, or drop its connection if it has not answered within CLOSE_TIMEOUT."""
+    try:
+        async with asyncio.timeout(CLOSE_TIMEOUT):
+            await side.close(code, reason)
+    except TimeoutError:
+        side.transport.abort()
+    except Exception:  # noqa: BLE001, S110 - closing: the connection is going either way
+        pass
 
 
 def _envelope(message: str | bytes, direction: Direction) -> Envelope:
