@@ -17,7 +17,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from tui.bus import Bus
 from tui.proxy import ProxyServer, ProxyTarget, relay
-from tui.session import ConnectionState, RealtimeSession
+from tui.session import ConnectionState, RealtimeSession, client
 from tui.session.targets import Target
 
 CREATED = json.dumps({"type": "session.created", "event_id": "evt_1", "session": {"id": "sess_1"}})
@@ -65,6 +65,51 @@ async def test_closing_a_session_whose_writer_is_stuck_on_a_full_socket_ends_soo
     async with asyncio.timeout(3):
         await session.close()
     assert session.state is ConnectionState.CLOSED
+
+
+async def test_a_server_that_reads_nothing_more_ends_the_session(
+    deaf_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket full, not a byte taken for SEND_STALL: the connection is dropped and said so, as a
+    drop worth reconnecting after (1006). It stayed open for good: websockets' keepalive ping waits
+    for room in the full socket before its pong timeout starts."""
+    monkeypatch.setattr(client, "SEND_STALL", 0.3)
+    session = RealtimeSession(Target(deaf_server, "deaf", "url"), Bus())
+    await session.connect()
+    for _ in range(40):
+        session.send({"type": "input_audio_buffer.append", "audio": "A" * 500_000})
+    async with asyncio.timeout(5):
+        await session.wait_closed()
+    assert session.state is ConnectionState.CLOSED
+    assert session.close_reason is not None and "took none of rt-tui's frames" in session.close_reason
+    assert session.close_code == 1006
+    await session.close()
+
+
+async def test_a_session_the_server_reads_slowly_is_not_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that reads, however slowly, is not a dead one: the watch looks for no progress."""
+    monkeypatch.setattr(client, "SEND_STALL", 1.0)  # the socket moves every 0.4 s or so (window updates)
+    taken = asyncio.Event()
+
+    async def slow_reader(ws: ServerConnection) -> None:
+        await ws.send(CREATED)
+        for _ in range(35):  # a message every 0.1 s: the socket stays full, but moves
+            await ws.recv()
+            await asyncio.sleep(0.1)
+        taken.set()
+        async for _ in ws:  # the rest, at full speed, and the close
+            pass
+
+    async with serve(slow_reader, "127.0.0.1", 0, compression=None, max_size=None, max_queue=1) as server:
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1/realtime"
+        session = RealtimeSession(Target(url, "slow", "url"), Bus())
+        await session.connect()
+        for _ in range(60):
+            session.send({"type": "input_audio_buffer.append", "audio": "A" * 500_000})
+        async with asyncio.timeout(15):
+            await taken.wait()
+        assert session.is_open, session.close_reason
+        await session.close()
 
 
 # -- the proxy ---------------------------------------------------------------------------------

@@ -71,6 +71,12 @@ CLOSE_TIMEOUT = 1.0
 websockets' own wait (10 s) held ctrl+r and quit that long against a server that reads nothing
 more; and when the socket was full (our audio unread), its close frame waited for room for ever."""
 
+SEND_STALL = 20.0
+"""Seconds the socket may stay full with not a byte of it taken before rt-tui drops the connection:
+the server reads nothing more (hung). websockets' keepalive cannot tell: its ping waits for room
+in the full socket before its timeout starts, so the session stayed open for good, the microphone's
+audio piling up unsent. As long as websockets' own pong wait (ping_timeout)."""
+
 READ_SLICE = 0.002
 """Seconds the reader may run before it yields to the loop. websockets returns messages it has
 already buffered without yielding, so a burst of frames would otherwise hold up a key press and its
@@ -135,6 +141,11 @@ class RealtimeSession:
         self._closed = asyncio.Event()
         self._closing = False
         """Set when rt-tui closes the socket, so the reader does not report a close by the server."""
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._stalled = False
+        """Set when the server took nothing from a full socket for SEND_STALL (see `_watch_writes`)."""
+        self._frames_sent = 0
+        """Frames the writer has written: with the socket's bytes taken, the watch's sign of progress."""
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -168,6 +179,7 @@ class RealtimeSession:
             asyncio.create_task(self._reader(), name="rt-session-reader"),
             asyncio.create_task(self._writer(), name="rt-session-writer"),
         ]
+        self._watch_writes(None)
 
     async def _read_first_frame(self) -> Envelope | None:
         assert self._ws is not None
@@ -205,6 +217,8 @@ class RealtimeSession:
     async def close(self) -> None:
         """Close the socket and stop both tasks. Safe to call more than once."""
         self._closing = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         if self._ws is not None:
             try:
                 async with asyncio.timeout(CLOSE_TIMEOUT):  # see CLOSE_TIMEOUT: a deaf server
@@ -258,11 +272,27 @@ class RealtimeSession:
             try:
                 raw = serialize(event)
                 await self._ws.send(raw)
+                self._frames_sent += 1
                 self._publish(Envelope(next_seq(), Direction.OUT, str(event.get("type")), event, raw))
             except ConnectionClosed:
                 self._outbox.task_done()
                 return
             self._outbox.task_done()
+
+    def _watch_writes(self, last: tuple[int, int] | None) -> None:
+        """Every SEND_STALL: drop the connection when the socket was full at the last look (`last`:
+        the bytes waiting then, and the frames written by then) and is still, with no frame written
+        since and no byte of those waiting taken (see SEND_STALL)."""
+        self._watchdog = None
+        ws = self._ws
+        if ws is None or self._closing or self.state is not ConnectionState.OPEN:
+            return
+        now = (ws.transport.get_write_buffer_size(), self._frames_sent) if ws.paused else None
+        if now is not None and last is not None and now[1] == last[1] and now[0] >= last[0]:
+            self._stalled = True
+            ws.transport.abort()  # the reader reports the drop; the writer's wait for room ends
+            return
+        self._watchdog = asyncio.get_running_loop().call_later(SEND_STALL, self._watch_writes, now)
 
     # -- receiving --------------------------------------------------------------------------
 
@@ -292,6 +322,11 @@ class RealtimeSession:
                 refused = self._refused_by_us(closed)
                 if refused:
                     text = refused
+                elif self._stalled:
+                    text = (
+                        f"connection dropped: the server took none of rt-tui's frames for {SEND_STALL:.0f} s "
+                        "(it reads nothing more)"
+                    )
                 else:
                     code, reason = ws.close_code, ws.close_reason
                     if code == CloseCode.ABNORMAL_CLOSURE:  # no close frame came: the server did not close it
@@ -301,6 +336,8 @@ class RealtimeSession:
                 self.close_reason = text = self._scrub.text(text)
                 self.close_code = self._ending_code(closed)
                 self._set_state(ConnectionState.CLOSED, text, **self._close_facts(closed))
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             self._drop_outbox()
             if self.capture is not None:
                 self.capture.flush()
