@@ -131,7 +131,8 @@ async def test_a_streaming_reply_keeps_repainting_on_a_held_machine(held_one_sho
 
 
 def test_no_one_shot_textual_timer_is_left_in_the_app() -> None:
-    """Every one-shot timer goes through `after`; `set_interval` (no skip to lose a tick) stays."""
+    """Every one-shot timer goes through `after`, called or passed (`call_after_refresh(self.set_timer,…)`
+    hid one from a search for calls); `set_interval` (no skip to lose a tick) stays."""
     sources = Path(__file__).parent.parent / "tui"
-    users = [str(path) for path in sources.rglob("*.py") if ".set_timer(" in path.read_text()]
+    users = [str(path) for path in sources.rglob("*.py") if "set_timer" in path.read_text().replace("`set_timer`", "")]
     assert users == []

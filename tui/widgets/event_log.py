@@ -262,7 +262,7 @@ class EventLog(LineView, can_focus=True):
             # A screen a key opens comes a few messages later (the log's `Details` bubbles up to the
             # app, which pushes the screen): the next key waits for a refresh and a short pause, as
             # a typist's next key would (the keys typed while a view was built are a handful).
-            self.call_after_refresh(self.set_timer, HELD_KEY_GAP, partial(self._release_held, rest))
+            self.call_after_refresh(after, self, HELD_KEY_GAP, partial(self._release_held, rest))
 
     @property
     def journal(self) -> Journal:
