@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import InvalidStatus
 
 from tests.test_review22b_held_order import home_then
 from tests.test_timers_round24 import held_one_shots  # noqa: F401 - a fixture
@@ -157,23 +158,46 @@ async def test_the_proxy_stops_with_a_deaf_upstream_and_a_client_still_there(dea
         await client.close()
 
 
+async def test_the_proxy_stops_while_an_upstream_never_answers_the_upgrade() -> None:
+    """An upstream that accepts the TCP connection and answers nothing held Ctrl+C for the
+    upstream's open timeout (15 s); the client now gets a 503 at once, and its connection ends."""
+    silent: list[asyncio.StreamWriter] = []
+
+    async def accept_and_say_nothing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.append(writer)
+
+    upstream = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
+    port = upstream.sockets[0].getsockname()[1]
+    proxy = ProxyServer(ProxyTarget(f"ws://127.0.0.1:{port}/v1/realtime", "silent"), capture=False)
+    await proxy.start()
+    client = asyncio.ensure_future(connect(f"{proxy.url}?model=x", open_timeout=30))
+    try:
+        await until(lambda: bool(silent))  # the proxy is waiting for the upstream's answer
+        async with asyncio.timeout(3):  # was: the upstream's open timeout, 15 s
+            await proxy.close()
+        (connection,) = proxy.connections
+        assert connection.closed.is_set()
+        with pytest.raises(InvalidStatus) as refused:
+            await client
+        assert refused.value.response.status_code == 503
+    finally:
+        client.cancel()
+        for writer in silent:
+            writer.close()
+        upstream.close()
+
+
 # -- keys held while a whole view is built -----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/widgets/event_log.py EventLog._release_held still hands the next held key to Textual's "
-    "set_timer (through call_after_refresh, so test_timers_round24's grep for '.set_timer(' misses it): "
-    "use tui.widgets.timers.after, then drop this marker",
-)
 async def test_keys_held_while_home_waits_all_act_on_a_held_machine(
     held_one_shots: None,  # noqa: F811 - the fixture imported above
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Home on a filter's first screen, then `/do`: the keys wait for the whole view, then act in
     order. On a machine that holds the process for longer than HELD_KEY_GAP (50 ms) between two
-    reads of the timer's clock, the one-shot timer that releases each key after the first is
-    dropped: `/` opens the find bar and `d` `o` are lost for good."""
+    reads of the timer's clock, Textual's one-shot timer that released each key after the first was
+    dropped: `/` opened the find bar and `d` `o` were lost for good (fixed in 8ce2112: widgets/timers.after)."""
     slices_of(monkeypatch, 20)
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:

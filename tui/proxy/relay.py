@@ -167,6 +167,8 @@ class ProxyServer:
         """Tasks that close an upstream whose client never finished its handshake (kept referenced)."""
         self._upstreams: set[ClientConnection] = set()
         """The upstream connections being relayed (dropped by `close` if they will not close)."""
+        self._stopping = asyncio.Event()
+        """Set by `close`: an upstream still being opened is given up (its client gets a 503)."""
 
     @property
     def url(self) -> str:
@@ -208,6 +210,7 @@ class ProxyServer:
 
     async def close(self) -> None:
         """Stop listening and close every relayed connection."""
+        self._stopping.set()
         if self._server is not None:
             self._server.close()
             try:
@@ -272,8 +275,8 @@ class ProxyServer:
             connection=number,  # the proxy's count of client connections: each has a journal of its own
         )
         headers, subprotocols = self._upstream_headers(request.headers)
-        try:
-            upstream = await connect(
+        opening = asyncio.ensure_future(
+            connect(
                 url,
                 additional_headers=headers,
                 subprotocols=subprotocols or None,
@@ -283,6 +286,14 @@ class ProxyServer:
                 user_agent_header=None,
                 proxy=None,
             )
+        )
+        try:
+            upstream = await self._unless_stopping(opening)
+        except _Stopping:
+            message = "the proxy stopped before the upstream answered"
+            connection.fact("rt.connection", message, state="failed")
+            self._finish(connection)
+            return client.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, message + "\n")
         except InvalidStatus as exc:
             status = exc.response.status_code
             body = scrub.text(bytes(exc.response.body or b"").decode("utf-8", "replace"))
@@ -303,6 +314,23 @@ class ProxyServer:
         self._reapers.add(reaper)
         reaper.add_done_callback(self._reapers.discard)
         return None
+
+    async def _unless_stopping(self, opening: asyncio.Future[ClientConnection]) -> ClientConnection:
+        """The upstream connection being opened, or _Stopping once `close` is called: an upstream
+        that accepts the connection and never answers the upgrade held Ctrl+C for its open timeout
+        (15 s)."""
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        either: list[asyncio.Future[Any]] = [opening, stopping]
+        try:
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not opening.done():
+            opening.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await opening
+            raise _Stopping
+        return opening.result()
 
     async def _reap_if_never_opened(self, client: ServerConnection) -> None:
         """Close the upstream of a client that left before its handshake finished.
@@ -458,6 +486,10 @@ class ProxyServer:
         if connection.capture is not None:
             connection.capture.close()
         connection.closed.set()
+
+
+class _Stopping(Exception):
+    """The proxy is stopping: an upstream being opened is given up."""
 
 
 async def _close_within(side: ServerConnection | ClientConnection, code: int = 1000, reason: str = "") -> None:
