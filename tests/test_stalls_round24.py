@@ -17,13 +17,16 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import InvalidStatus
 
 from tests.app_helpers import wait_for
+from tests.journal_helpers import Clock, received
 from tests.test_review22b_held_order import home_then
 from tests.test_timers_round24 import held_one_shots  # noqa: F401 - a fixture
 from tests.test_whole_view_wait_round22 import filtered_app, slices_of
 from tui.app import RtApp
-from tui.bus import Bus
+from tui.bus import Bus, Mode, Topic
 from tui.config import Settings, TargetChoice
+from tui.protocol import Envelope
 from tui.proxy import ProxyServer, ProxyTarget, relay
+from tui.replay.player import ReplayPlayer
 from tui.session import ConnectionState, RealtimeSession, client
 from tui.session.targets import Target
 
@@ -242,6 +245,33 @@ async def test_a_refusal_that_names_no_event_id_does_not_hold_later_responses(
             )
             await pilot.press(*"again", "enter")  # the item and its response.create go in one handler
             assert sent[2:] == ["conversation.item.create", "response.create"], sent
+
+
+# -- a replay restarted -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wake", ["speed", "pause"])
+async def test_a_timed_player_cancelled_as_it_is_woken_stops(wake: str) -> None:
+    """`]` (or `p`) then `r` in one burst: the player is woken (a new speed, a pause) and cancelled in
+    the same turn of the loop. Its wait was `asyncio.wait_for`, which on Python 3.11 swallows such a
+    cancel: the old player ran on, publishing the recording again into the restarted replay's views."""
+    clock = Clock(step=0.5)
+    frames = [received("response.created", clock, response={"id": f"resp_{n}"}) for n in range(3)]
+    bus = Bus()
+    topic: Topic[Envelope] = Topic("replay")
+    published = bus.subscribe(topic, Mode.LOSSLESS)
+    player = ReplayPlayer(frames, bus, topic, speed=1.0)
+    task = asyncio.create_task(player.run())
+    await until(lambda: player.position == 1)  # waiting 0.5 s for the second frame
+    if wake == "speed":
+        player.speed = 2.0
+    else:
+        player.pause()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(5):
+            await task
+    assert player.position == 1 and len(published.drain()) == 1
 
 
 # -- keys held while a whole view is built -----------------------------------------------------

@@ -185,8 +185,12 @@ class ReplayPlayer:
                 wait = MAX_GAP
             if wait > 0:
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that comes in the
+                # loop turn the wake does (`p` or `]`, then `r`), and the old player went on
+                # publishing into the restarted replay's views.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
                     continue  # paused, or a new speed: the wait is recomputed from the clock
                 if self._reading() < env.mono:
                     continue  # woken early by the timer's granularity
