@@ -15,6 +15,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import InvalidStatus
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Event
 
 from tests.app_helpers import wait_for
 from tests.journal_helpers import Clock, received
@@ -29,6 +31,7 @@ from tui.proxy import ProxyServer, ProxyTarget, relay
 from tui.replay.player import ReplayPlayer
 from tui.session import ConnectionState, RealtimeSession, client
 from tui.session.targets import Target
+from tui.session.wire import WireConnection
 
 CREATED = json.dumps({"type": "session.created", "event_id": "evt_1", "session": {"id": "sess_1"}})
 
@@ -119,6 +122,37 @@ async def test_a_session_the_server_reads_slowly_is_not_dropped(monkeypatch: pyt
         async with asyncio.timeout(15):
             await taken.wait()
         assert session.is_open, session.close_reason
+        await session.close()
+
+
+async def test_a_connect_cancelled_as_the_first_frame_arrives_is_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ctrl+r (or quit) while connecting cancels the connect; in the loop turn `session.created`
+    arrives, `asyncio.wait_for` (Python 3.11) swallowed that cancel: the old session opened anyway,
+    its reader publishing beside the new session's."""
+    go = asyncio.Event()
+
+    async def created_when_told(ws: ServerConnection) -> None:
+        await go.wait()  # once the client waits for its first frame
+        await ws.send(CREATED)
+        await ws.wait_closed()
+
+    async with serve(created_when_told, "127.0.0.1", 0) as server:
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1/realtime"
+        session = RealtimeSession(Target(url, "slow to greet", "url"), Bus())
+        connecting = asyncio.create_task(session.connect())
+        arrived = WireConnection.process_event
+
+        def cancel_as_it_arrives(self: WireConnection, event: Event) -> None:
+            arrived(self, event)
+            if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                connecting.cancel()
+
+        monkeypatch.setattr(WireConnection, "process_event", cancel_as_it_arrives)
+        await until(lambda: session._ws is not None)  # past the handshake: reading the first frame
+        go.set()
+        with pytest.raises(asyncio.CancelledError):
+            await connecting
+        assert session.state is not ConnectionState.OPEN and not session._tasks
         await session.close()
 
 

@@ -184,7 +184,10 @@ class RealtimeSession:
     async def _read_first_frame(self) -> Envelope | None:
         assert self._ws is not None
         try:
-            message = await asyncio.wait_for(self._ws.recv(), timeout=self.open_timeout)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel (ctrl+r, quit) that
+            # comes in the loop turn the frame does, and the session opened beside the next one.
+            async with asyncio.timeout(self.open_timeout):
+                message = await self._ws.recv()
             wire = self._ws.take_wire()
         except TimeoutError:
             await self._ws.close()
@@ -202,7 +205,8 @@ class RealtimeSession:
         reason = error_summary(first.data)
         try:
             # A fatal error is followed at once by a close; any other frame means the session lives.
-            message = await asyncio.wait_for(self._ws.recv(), timeout=HANDSHAKE_GRACE)
+            async with asyncio.timeout(HANDSHAKE_GRACE):  # not wait_for: see _read_first_frame
+                message = await self._ws.recv()
             wire = self._ws.take_wire()
         except TimeoutError:
             return
