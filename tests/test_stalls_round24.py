@@ -20,6 +20,7 @@ from websockets.protocol import Event
 
 from tests.app_helpers import wait_for
 from tests.journal_helpers import Clock, received
+from tests.proxy_helpers import Recorded
 from tests.test_review22b_held_order import home_then
 from tests.test_timers_round24 import held_one_shots  # noqa: F401 - a fixture
 from tests.test_whole_view_wait_round22 import filtered_app, slices_of
@@ -225,6 +226,27 @@ async def test_the_proxy_stops_while_an_upstream_never_answers_the_upgrade() -> 
         for writer in silent:
             writer.close()
         upstream.close()
+
+
+async def test_a_connection_the_proxy_stops_says_so() -> None:
+    """Stopping the proxy closes its clients with 1001; the client's answer is no close of its own
+    (it said `client closed with 1001`, as if the client had left)."""
+
+    async def greets(ws: ServerConnection) -> None:
+        await ws.send(CREATED)
+        async for _ in ws:
+            pass
+
+    recorded = Recorded()
+    async with serve(greets, "127.0.0.1", 0) as upstream:
+        url = f"ws://127.0.0.1:{upstream.sockets[0].getsockname()[1]}/v1/realtime"
+        proxy = ProxyServer(ProxyTarget(url, "greets"), capture=False, on_connection=recorded.on_connection)
+        await proxy.start()
+        async with connect(f"{proxy.url}?model=x") as client:
+            assert json.loads(await client.recv())["type"] == "session.created"
+            await proxy.close()
+        facts = [env.data["message"] for env in recorded.envelopes if env.type == "rt.connection"]
+        assert facts[-1] == "the proxy stopped: closed the client with 1001, then the upstream", facts
 
 
 # -- a response asked for while one is awaited -------------------------------------------------

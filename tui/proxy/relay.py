@@ -478,6 +478,9 @@ class ProxyServer:
         else:
             send_code = code if code not in UNSENDABLE_CLOSE_CODES else 1011
             send_reason, message = reason, f"{who} closed with {code}{': ' + reason if reason else ''}"
+            if self._stopping.is_set() and who == "client" and code == 1001 and sent is not None:
+                # The 1001 was ours (the proxy stopping closes its clients): the client only answered.
+                message = "the proxy stopped: closed the client with 1001, then the upstream"
         await _close_within(other, send_code, send_reason[:120])
         await _close_within(closer)
         connection.fact("rt.connection", connection.scrub.text(message), state="closed", code=code)
