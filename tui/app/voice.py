@@ -225,7 +225,8 @@ class VoiceController:
 
     def response_frames(self, frames: Iterable[Envelope]) -> None:
         """The session's frames, while a response.create of ours awaits its response: its
-        `response.created`, or the error refusing it, ends the wait (and sends a deferred ask)."""
+        `response.created`, or the error refusing it (one naming it, or naming no frame), ends the
+        wait (and sends a deferred ask)."""
         if self._create_awaiting is None:
             return
         for env in frames:
@@ -233,8 +234,11 @@ class VoiceController:
                 if env.type == "rt.connection":  # a new connection: nothing of the old one is awaited
                     self._create_awaiting, self._create_wanted = None, False
                 continue
+            # An error naming no event_id may be this create's refusal (a server that does not echo
+            # ids, a rate limit): waiting on, every later ask of the session stayed deferred for good;
+            # a second create while a response is under way costs one refusal, said in the log.
             if env.type == "response.created" or (
-                env.type == "error" and obj(env.data.get("error")).get("event_id") == self._create_awaiting
+                env.type == "error" and obj(env.data.get("error")).get("event_id") in (self._create_awaiting, None, "")
             ):
                 self._create_awaiting = None
                 if self._create_wanted and self.session is not None and self.session.is_open:
