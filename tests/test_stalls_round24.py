@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -19,12 +21,14 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import Event
 
 from tests.app_helpers import wait_for
+from tests.audio_helpers import fake_alsa
 from tests.journal_helpers import Clock, received
 from tests.proxy_helpers import Recorded
 from tests.test_review22b_held_order import home_then
 from tests.test_timers_round24 import held_one_shots  # noqa: F401 - a fixture
 from tests.test_whole_view_wait_round22 import filtered_app, slices_of
 from tui.app import RtApp
+from tui.audio import AudioDeviceError, Microphone, devices
 from tui.bus import Bus, Mode, Topic
 from tui.config import Settings, TargetChoice
 from tui.protocol import Envelope
@@ -247,6 +251,36 @@ async def test_a_connection_the_proxy_stops_says_so() -> None:
             await proxy.close()
         facts = [env.data["message"] for env in recorded.envelopes if env.type == "rt.connection"]
         assert facts[-1] == "the proxy stopped: closed the client with 1001, then the upstream", facts
+
+
+# -- an audio device that never opens ---------------------------------------------------------
+
+
+async def test_a_microphone_that_never_opens_is_given_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PortAudio's init blocks for good in a device that never opens (here the fake microphone's
+    FIFO, which nobody writes; for a user, a stuck audio server). Space awaited it, and with it every
+    key (ctrl+q too) for ever; its asyncio thread kept the process from exiting. Now the open gives
+    up after OPEN_TIMEOUT, and a second one is refused at once while the first is still stuck."""
+    monkeypatch.setattr(devices, "OPEN_TIMEOUT", 0.5)
+    fifo = tmp_path / "mic"
+    os.mkfifo(fifo)
+    loop = asyncio.get_running_loop()
+    mic = Microphone()
+    try:
+        with fake_alsa(fifo, None):
+            with pytest.raises(AudioDeviceError, match="did not open within"):
+                async with asyncio.timeout(5):  # was: for ever
+                    await asyncio.to_thread(mic.start, loop)
+            with pytest.raises(AudioDeviceError, match="still stuck"):
+                mic.start(loop)
+    finally:
+        # A writer lets the stuck open go on (and end): nothing of this test outlives it.
+        writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        stuck = devices._stuck
+        if stuck is not None:
+            await asyncio.to_thread(stuck.join, 10)
+        os.close(writer)
+    assert not mic.running
 
 
 # -- a response asked for while one is awaited -------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import threading
@@ -181,14 +182,73 @@ def _device_info(raw: dict[str, Any]) -> DeviceInfo:
 _PA_INT16 = 8
 """pyaudio.paInt16, spelled out so this module does not import pyaudio at import time."""
 
+OPEN_TIMEOUT = 5.0
+"""Seconds a device may take to open before rt-tui gives up on it. PortAudio's init scans every
+device and can block for good in a stuck one (an audio server that does not answer, a device file
+that never opens): space waited on it, and with it every key, ctrl+q included, for ever; and the
+thread it ran in, one of asyncio's, kept the process from exiting."""
+
+_stuck: threading.Thread | None = None
+"""An open given up on that has not returned yet: PortAudio is still busy in it, so no other open
+is started beside it (its calls are not made to run side by side)."""
+
 
 def open_stream(
     direction: str, *, rate: int, frames_per_buffer: int, device_index: int | None, callback: Any
 ) -> tuple[Any, Any]:
     """Open a mono int16 callback stream on `direction` ("input" or "output"); returns (pyaudio, stream).
 
-    PyAudio is released again if the stream cannot be opened, so a failed open leaks nothing.
+    PyAudio is released again if the stream cannot be opened, so a failed open leaks nothing. An open
+    that takes over OPEN_TIMEOUT raises AudioDeviceError; it goes on in a daemon thread (a stuck
+    native call cannot be stopped), which releases what it opens if it ever returns.
     """
+    global _stuck
+    if _stuck is not None and _stuck.is_alive():
+        raise AudioDeviceError(
+            "the audio system is still stuck opening a device (PortAudio has not answered): "
+            "check the audio server or device, or restart rt-tui"
+        )
+    lock = threading.Lock()
+    outcome: list[tuple[Any, Any] | BaseException] = []
+    given_up = False
+    finished = threading.Event()
+
+    def opening() -> None:
+        try:
+            result: tuple[Any, Any] | BaseException = _open_stream_now(
+                direction, rate=rate, frames_per_buffer=frames_per_buffer, device_index=device_index, callback=callback
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller as it is
+            result = exc
+        with lock:
+            if not given_up:
+                outcome.append(result)
+                finished.set()
+                return
+        if isinstance(result, tuple):  # nobody took it: released, so the device is free again
+            with contextlib.suppress(Exception):
+                close_stream(*result)
+
+    thread = threading.Thread(target=opening, name=f"rt-audio-open-{direction}", daemon=True)
+    thread.start()
+    finished.wait(OPEN_TIMEOUT)
+    with lock:
+        if not outcome:
+            given_up = True
+            _stuck = thread
+            raise AudioDeviceError(
+                f"the {direction} device did not open within {OPEN_TIMEOUT:.0f} s (PortAudio is stuck in it)"
+            )
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _open_stream_now(
+    direction: str, *, rate: int, frames_per_buffer: int, device_index: int | None, callback: Any
+) -> tuple[Any, Any]:
+    """`open_stream`'s work, in the calling thread."""
     pa = open_pyaudio()
     try:
         index = resolve_device(pa, direction, device_index)
