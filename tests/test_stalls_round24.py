@@ -286,19 +286,13 @@ async def test_a_microphone_that_never_opens_is_given_up(tmp_path: Path, monkeyp
 # -- a response asked for while one is awaited -------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/app/voice.py VoiceController.response_frames ends the wait for a response.create's "
-    "response only on response.created or an error naming its event_id: a refusal that names none keeps "
-    "every later response.create deferred for good. Fix there, then drop this marker",
-)
 async def test_a_refusal_that_names_no_event_id_does_not_hold_later_responses(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A server refuses our response.create with an `error` that does not echo its event_id (a rate
     limit, as servers that do not echo ids send it); the next typed message must still ask for a
     response. The create was deferred until that response began, which never comes: every later
-    turn of the session was sent and never answered."""
+    turn of the session was sent and never answered (fixed in a555cd1)."""
     created = {"type": "session.created", "event_id": "evt_s", "session": {"id": "sess_1", "type": "realtime"}}
     refused = {"type": "invalid_request_error", "code": "rate_limit_exceeded", "message": "slow down"}
     refusal = {"type": "error", "event_id": "evt_e", "error": refused}  # no event_id of ours in it
