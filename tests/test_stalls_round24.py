@@ -8,6 +8,7 @@ ctrl+r and quit (which await it) held the app that long. Now the wait is `CLOSE_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import AsyncIterator, Callable
@@ -281,6 +282,36 @@ async def test_a_microphone_that_never_opens_is_given_up(tmp_path: Path, monkeyp
             await asyncio.to_thread(stuck.join, 10)
         os.close(writer)
     assert not mic.running
+
+
+async def test_a_microphone_that_goes_quiet_still_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A device that delivers nothing more (the fake microphone's FIFO held open, never written)
+    leaves PortAudio's thread in its read: stopping the stream joins that thread, and waited for ever.
+    The turn's send (space), every key after it and quit waited with it. Now the stop gives up after
+    OPEN_TIMEOUT with an OSError (the app's "microphone did not close cleanly"), and the end of the
+    capture is still marked, so what was captured is sent."""
+    monkeypatch.setattr(devices, "OPEN_TIMEOUT", 1.0)
+    fifo = tmp_path / "mic"
+    os.mkfifo(fifo)
+    quiet = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # a writer that never writes: reads wait
+    loop = asyncio.get_running_loop()
+    mic = Microphone()
+    try:
+        with fake_alsa(fifo, None):
+            await asyncio.to_thread(mic.start, loop)
+            with pytest.raises(TimeoutError, match="did not stop within"):
+                async with asyncio.timeout(5):  # was: for ever
+                    await asyncio.to_thread(mic.stop)
+            async with asyncio.timeout(5):
+                await mic.aclose()
+            assert [chunk async for chunk in mic.chunks()] == []  # the end marker came
+    finally:
+        with contextlib.suppress(BlockingIOError):
+            os.write(quiet, bytes(48_000))  # the read returns, and the stuck stop ends
+        stuck = devices._stuck
+        if stuck is not None:
+            await asyncio.to_thread(stuck.join, 10)
+        os.close(quiet)
 
 
 # -- a response asked for while one is awaited -------------------------------------------------

@@ -271,7 +271,37 @@ def _open_stream_now(
 
 def close_stream(pa: Any, stream: Any) -> None:
     """Stop, then close, a stream and release PyAudio. Stopping first joins PortAudio's thread, so no
-    callback can race with the close."""
+    callback can race with the close.
+
+    Gives up after OPEN_TIMEOUT with a TimeoutError (an OSError, as a device's failure to close is),
+    the rest left to a daemon thread: a device that went quiet (it delivers nothing more, so
+    PortAudio's thread waits in its read for ever) held the turn's send, every key after it and quit.
+    """
+    global _stuck
+    if pa is None and stream is None:
+        return
+    errors: list[BaseException] = []
+    finished = threading.Event()
+
+    def closing() -> None:
+        try:
+            _close_stream_now(pa, stream)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller as it is
+            errors.append(exc)
+        finally:
+            finished.set()
+
+    thread = threading.Thread(target=closing, name="rt-audio-close", daemon=True)
+    thread.start()
+    if not finished.wait(OPEN_TIMEOUT):
+        _stuck = thread
+        raise TimeoutError(f"the audio device did not stop within {OPEN_TIMEOUT:.0f} s (PortAudio is stuck in it)")
+    if errors:
+        raise errors[0]
+
+
+def _close_stream_now(pa: Any, stream: Any) -> None:
+    """`close_stream`'s work, in the calling thread."""
     if stream is not None:
         try:
             stream.stop_stream()
