@@ -118,18 +118,20 @@ async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: 
             capture=settings.capture,
             max_frame_bytes=settings.max_frame_bytes,
         )
-        async with server:
-            # The address goes to stderr only: stdout is JSON lines, one per frame, for jq and the like.
-            print(f"rt-tui proxy: relaying {server.url} → {target.label}; Ctrl+C stops it", file=err, flush=True)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(signum, stop.set)  # stop cleanly: every pending line is written
-            try:
+        try:
+            async with server:
+                # The address goes to stderr only: stdout is JSON lines, one per frame, for jq and the like.
+                print(f"rt-tui proxy: relaying {server.url} → {target.label}; Ctrl+C stops it", file=err, flush=True)
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    with contextlib.suppress(NotImplementedError, RuntimeError):
+                        loop.add_signal_handler(signum, stop.set)  # stop cleanly: every pending line is written
                 await stop.wait()
-            finally:
-                printer.close()
+        finally:
+            # After the server has closed its connections: their last lines (`[conn N] connection:
+            # closed …`) come as it does, and were lost when the printer closed first.
+            printer.close()
 
 
 class FramePrinter:
