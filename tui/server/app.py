@@ -31,6 +31,9 @@ _log = logging.getLogger(__name__)
 REALTIME_PATH = "/v1/realtime"
 _SUBPROTOCOL = Subprotocol("realtime")
 
+CLOSE_TIMEOUT_SECONDS = 1.0
+"""How long a closing connection waits for its client's answer before the TCP connection is dropped."""
+
 
 class Simulator:
     """A local Realtime API server on loopback (or any host), GA dialect unless configured for beta.
@@ -64,6 +67,9 @@ class Simulator:
             max_size=self.config.max_frame_bytes,
             max_queue=self.config.max_inbound_queue,
             ping_interval=self.config.ping_interval,
+            # Stopping (Ctrl+C on `rt-tui serve`) closes every connection: a client that no longer
+            # reads, its socket full, held that for websockets' 10 s default, per connection.
+            close_timeout=CLOSE_TIMEOUT_SECONDS,
         )
         self._port = int(next(iter(self._server.sockets)).getsockname()[1])
 

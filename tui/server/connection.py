@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import logging
@@ -554,10 +555,11 @@ class Connection:
 
     async def _shutdown(self) -> None:
         self._release()
-        try:
-            await asyncio.wait_for(self._writer.close(), _WRITER_DRAIN_SECONDS)
-        except TimeoutError:
-            pass
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that comes in
+        # the loop turn its wait ends, and a stopping server's cancel would be lost.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_WRITER_DRAIN_SECONDS):
+                await self._writer.close()
         self._release()
         self._account.close()
         if self._account.peak >= _TRIM_AFTER_BYTES:
