@@ -86,6 +86,15 @@ async def test_closing_a_session_whose_writer_is_stuck_on_a_full_socket_ends_soo
     assert session.state is ConnectionState.CLOSED
 
 
+async def flooding(url: str, appends: int) -> RealtimeSession:
+    """A session open on `url` that has queued `appends` appends of 500 KB (more than a socket holds)."""
+    session = RealtimeSession(Target(url, "peer", "url"), Bus())
+    await session.connect()
+    for _ in range(appends):
+        session.send({"type": "input_audio_buffer.append", "audio": "A" * 500_000})
+    return session
+
+
 async def test_a_server_that_reads_nothing_more_ends_the_session(
     deaf_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -93,10 +102,7 @@ async def test_a_server_that_reads_nothing_more_ends_the_session(
     drop worth reconnecting after (1006). It stayed open for good: websockets' keepalive ping waits
     for room in the full socket before its pong timeout starts."""
     monkeypatch.setattr(client, "SEND_STALL", 0.3)
-    session = RealtimeSession(Target(deaf_server, "deaf", "url"), Bus())
-    await session.connect()
-    for _ in range(40):
-        session.send({"type": "input_audio_buffer.append", "audio": "A" * 500_000})
+    session = await flooding(deaf_server, 40)
     async with asyncio.timeout(5):
         await session.wait_closed()
     assert session.state is ConnectionState.CLOSED
@@ -121,10 +127,7 @@ async def test_a_session_the_server_reads_slowly_is_not_dropped(monkeypatch: pyt
 
     async with serve(slow_reader, "127.0.0.1", 0, compression=None, max_size=None, max_queue=1) as server:
         url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1/realtime"
-        session = RealtimeSession(Target(url, "slow", "url"), Bus())
-        await session.connect()
-        for _ in range(60):
-            session.send({"type": "input_audio_buffer.append", "audio": "A" * 500_000})
+        session = await flooding(url, 60)
         async with asyncio.timeout(15):
             await taken.wait()
         assert session.is_open, session.close_reason
