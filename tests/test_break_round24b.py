@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from tests.journal_helpers import connecting, frame
 from tests.server_helpers import client, silence, speech_pcm24
@@ -38,12 +37,6 @@ def ulaw_silence(ms: int) -> bytes:
     return g711.ulaw_encode(np.zeros(ms * BYTES_PER_MS, dtype=np.int16))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/journal/links.py Links._received: the input format changes only on session.updated, so "
-    "appends sent after our session.update (already in the new format, the server applied it first) "
-    "are counted in the old one and every later VAD turn is split at the wrong append",
-)
 async def test_g711_appends_sent_right_after_the_update_split_at_audio_end_ms(sim: Simulator) -> None:
     pcm = ulaw(speech_pcm24(QUESTION)) + ulaw_silence(300) + ulaw(speech_pcm24("and tomorrow")) + ulaw_silence(1500)
     chunks = [pcm[i : i + CHUNK] for i in range(0, len(pcm), CHUNK)]
@@ -124,12 +117,6 @@ async def _session_log(sim: Simulator, pcm: bytes, turns: int) -> list[dict[str,
     return events
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/journal/links.py Links._session_created: a second session.created with no `connecting` "
-    "before it (a plain JSONL log of a client that reconnected) does not start the audio clock again, "
-    "so the new session's VAD turns are split on the old session's clock",
-)
 async def test_a_plain_log_of_two_sessions_splits_the_second_ones_turn_on_its_own_clock(
     sim: Simulator, tmp_path: Path
 ) -> None:

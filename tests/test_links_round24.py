@@ -256,3 +256,19 @@ def test_odd_values_fall_back_without_failing() -> None:
         appends = [*pcm_appends(3), sent("input_audio_buffer.append", audio=[1]), *pcm_appends(2)]
         envs = [connecting(), updated, *appends, *vad_turn("item_1", 0, 40)]
         assert linked(envs).made["item_1"] == list(range(2, 8))  # the unreadable append: its turn falls back
+
+
+def test_a_format_asked_for_counts_from_the_update_and_a_refused_one_loses_the_clock() -> None:
+    """Our `session.update` to G.711 counts the appends sent after it in G.711 at once (the server
+    applies it first; its `session.updated` may come after them, review round 24b); refused, the
+    appends were in the old format after all, which the clock no longer knows: every append so far."""
+    update = sent(
+        "session.update", session={"type": "realtime", "audio": {"input": {"format": {"type": "audio/pcmu"}}}}
+    )
+    envs = [connecting(), GA_PCM, update, *pcm_appends(10, nbytes_per_ms=8), *vad_turn("item_1", None, 100)]
+    assert linked(envs).made["item_1"] == [3, 4, 5, 6, 7]
+    refusal = received(
+        "error", error={"type": "invalid_request_error", "code": "invalid_value", "event_id": update.data["event_id"]}
+    )
+    envs = [connecting(), GA_PCM, update, *pcm_appends(10, nbytes_per_ms=8), refusal, *vad_turn("item_1", None, 100)]
+    assert linked(envs).made["item_1"] == list(range(3, 13))

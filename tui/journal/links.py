@@ -45,7 +45,9 @@ __all__ = ["FAILED_RESPONSE_STATUSES", "UNREADABLE_ANSWERS", "Link", "Links"]
 _REPLIED_TYPES = frozenset(ANSWERED_BY.values())
 """Client event types whose success the server answers with a reply of its own (`ANSWERED_BY`)."""
 
-_SESSION_TYPES = frozenset({"session.created", "session.updated", "transcription_session.updated"})
+_SESSION_TYPES = frozenset(
+    {"session.created", "session.updated", "transcription_session.created", "transcription_session.updated"}
+)
 """Server events that carry the applied session, its input audio format with it."""
 
 MAX_AWAITING = 256
@@ -88,6 +90,8 @@ class Links:
     _clock_lost: bool = True
     """The clock says nothing: no start of the session seen yet (a recording begun in the middle of
     one), or an append in a format of unknown rate was sent (until the next connection)."""
+    _format_updates: set[int] = field(default_factory=set)
+    """Our session updates that named an input format (taken at once: a refusal loses the clock)."""
     _vad_spans: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
     """Item → (audio_start_ms, audio_end_ms) server VAD said of it, until its `committed`."""
     _pending_clears: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_AWAITING))
@@ -134,6 +138,7 @@ class Links:
             self._units_per_byte = 1
             self._clock_lost = False
             self._vad_spans.clear()
+            self._format_updates.clear()
             self._buffer.restart(0)
             self._pending_clears.clear()
             self._commit_run.restart(0)
@@ -195,13 +200,20 @@ class Links:
             self._last_commit = index
             self._commit_run.extend(self._buffer)
             self._buffer.restart(self._clock)
+        elif etype in ("session.update", "transcription_session.update"):
+            # The server applies an update before the appends sent after it: those are in its format
+            # from here, not from its `session.updated` (a bridge streams G.711 right after asking).
+            units = input_units_per_byte(obj_field(env.data, "session"))
+            if units is not None:
+                self._units_per_byte = units
+                self._format_updates.add(index)
 
     def _received(self, env: Envelope, index: int) -> None:
         etype = env.type
         if etype in _SESSION_TYPES:
             # The applied input format measures the appends from here (it is also an answer, below).
             units = input_units_per_byte(obj_field(env.data, "session"))
-            if etype == "session.created":
+            if etype in ("session.created", "transcription_session.created"):
                 self._session_created(units)
             elif units is not None:
                 self._units_per_byte = units
@@ -264,14 +276,17 @@ class Links:
                 self._link(index, cause, "transcription failed")
 
     def _session_created(self, units: int | None) -> None:
-        """A session began, in the input format `units` says (the API's default if it says none)."""
+        """A session began, in the input format `units` says (the API's default if it says none):
+        its audio clock starts at 0. Every time, not only after a `connecting` fact: a log of the
+        wire alone (a client's JSONL of two connections) has none, and its second session's turns
+        were split on the first one's clock."""
         self._units_per_byte = 1 if units is None else units
-        if self._clock_lost:
-            # No `connecting` before it (a log of the wire alone): the session's clock starts here.
-            self._clock = 0
-            self._clock_lost = False
-            self._buffer.restart(0)
-            self._commit_run.restart(0)
+        self._clock = 0
+        self._clock_lost = False
+        self._buffer.restart(0)
+        self._commit_run.restart(0)
+        self._vad_spans.clear()
+        self._format_updates.clear()
 
     def _committed(self, item_id: str, index: int) -> None:
         """The buffer became item `item_id`: by our pending commit, or by server VAD (which may get
@@ -328,6 +343,11 @@ class Links:
             self._pending_clears.remove(cause)  # a refused clear gets no `cleared`
         if self.journal.type_at(cause) == "input_audio_buffer.append":
             self._refused_append(cause)
+        elif cause in self._format_updates:
+            # Its format was taken at once: refused, the appends since were in the old one, which
+            # the clock no longer knows (the fallback split, until the next session).
+            self._format_updates.discard(cause)
+            self._clock_lost = True
         if cause == self._last_commit:
             self._last_commit = None
             # A refused commit committed nothing: its appends are still the buffer's.
