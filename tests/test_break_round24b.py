@@ -15,7 +15,7 @@ import numpy as np
 
 from tests.journal_helpers import connecting, frame
 from tests.server_helpers import client, silence, speech_pcm24
-from tests.test_links_round24 import linked
+from tests.test_links_round24 import linked, two_vad_turns
 from tests.test_voice_turns import QUESTION
 from tui.protocol import Direction, Envelope
 from tui.replay import load
@@ -50,22 +50,9 @@ async def test_g711_appends_sent_right_after_the_update_split_at_audio_end_ms(si
         created = {"type": "session.created", "session": {"type": "realtime", "audio": {"input": {"format": pcm16}}}}
         envs.append(frame(Direction.IN, created))
 
-        async def receive() -> None:
-            committed = 0
-            while committed < 2:
-                event: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 30))
-                envs.append(frame(Direction.IN, event))
-                assert event["type"] != "error", event
-                committed += event["type"] == "input_audio_buffer.committed"
-
-        receiving = asyncio.create_task(receive())
         envs.append(frame(Direction.OUT, update))
         await ws.send(json.dumps(update))
-        for chunk in chunks:  # at once, as the media comes: not waiting for session.updated
-            append = {"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()}
-            envs.append(frame(Direction.OUT, append))
-            await ws.send(json.dumps(append))
-        await receiving
+        await two_vad_turns(ws, envs, chunks)  # the media at once: not waiting for session.updated
     types = [e.type for e in envs]
     updated = types.index("session.updated")
     assert types.index("input_audio_buffer.append") < updated, "the appends did not go out before the answer"

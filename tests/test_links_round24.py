@@ -33,6 +33,26 @@ def linked(envs: list[Envelope]) -> Links:
     return links
 
 
+async def two_vad_turns(ws: Any, envs: list[Envelope], chunks: list[bytes]) -> None:
+    """Send `chunks` as appends at once (not waiting for any answer) while the server's events are
+    read, until it has committed two turns; every frame both ways goes into `envs`, in order."""
+
+    async def receive() -> None:
+        committed = 0
+        while committed < 2:
+            event: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            envs.append(frame(Direction.IN, event))
+            assert event["type"] != "error", event
+            committed += event["type"] == "input_audio_buffer.committed"
+
+    receiving = asyncio.create_task(receive())
+    for chunk in chunks:
+        append = {"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()}
+        envs.append(frame(Direction.OUT, append))
+        await ws.send(json.dumps(append))
+    await receiving
+
+
 async def test_a_vad_turn_leaves_the_appends_sent_after_its_end_to_the_next_turn(sim: Simulator) -> None:
     """Speech, a pause, more speech, then silence, sent without waiting (as a slow link has them in
     flight): each turn is made of the appends from the one holding its `audio_start_ms` to the one
@@ -48,20 +68,7 @@ async def test_a_vad_turn_leaves_the_appends_sent_after_its_end_to_the_next_turn
         envs.append(frame(Direction.OUT, patch))
         await ws.send(json.dumps(patch))
 
-        async def receive() -> None:
-            committed = 0
-            while committed < 2:
-                event: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 30))
-                envs.append(frame(Direction.IN, event))
-                assert event["type"] != "error", event
-                committed += event["type"] == "input_audio_buffer.committed"
-
-        receiving = asyncio.create_task(receive())
-        for chunk in chunks:
-            append = {"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()}
-            envs.append(frame(Direction.OUT, append))
-            await ws.send(json.dumps(append))
-        await receiving
+        await two_vad_turns(ws, envs, chunks)
     index = {id(env): i for i, env in enumerate(envs)}
     appends = [index[id(env)] for env in envs if env.type == "input_audio_buffer.append"]
     ends = [sum(len(c) for c in chunks[: n + 1]) for n in range(len(chunks))]  # bytes, 48 a millisecond
