@@ -4,8 +4,11 @@ narrow for all it says was cut at its edge, mid-word ("update rej")."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual.app import App, ComposeResult
 
+from tests.app_helpers import wait_for
 from tests.journal_helpers import received, sent
 from tui.journal import Pipeline, SessionFacts
 from tui.protocol import local_envelope
@@ -87,9 +90,17 @@ async def test_at_every_width_the_facts_read_whole_and_the_transcription_outlive
         line.findings_note = "✖12 ⚠30 ℹ4 (!)"
         line.state_override = "reconnecting in 10 s (attempt 3)"
         line.state_short = "reconnecting 10 s"
+        await pilot.pause()
+        frame = 200 - line.size.width  # the columns around the line (its padding)
+
+        def drawn_at(width: int) -> bool:
+            return line.size.width == width - frame and line.render_line(0).cell_length <= line.size.width
+
         for width in range(200, 39, -1):  # below ~38 the state and the findings alone overflow
             await pilot.resize_terminal(width, 3)
-            await pilot.pause()
+            # On a loaded machine one pause left the line drawn for a width 25 steps back (`make
+            # check` saw the 115-column line at 90): wait until it is drawn for this one.
+            await wait_for(pilot, partial(drawn_at, width), 10, f"the line at {width} columns")
             text = line.render_line(0).text.strip()  # as painted: what did not fit is not seen
             facts_part = text.split("  ")[-1]
             if "transcri" in text or "reject" in text:
