@@ -6,8 +6,9 @@ import contextlib
 import ctypes
 import ctypes.util
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 INSTALL_HINT = "install PortAudio and PyAudio: `apt-get install portaudio19-dev` then `pip install pyaudio`"
 
@@ -188,9 +189,55 @@ device and can block for good in a stuck one (an audio server that does not answ
 that never opens): space waited on it, and with it every key, ctrl+q included, for ever; and the
 thread it ran in, one of asyncio's, kept the process from exiting."""
 
+_T = TypeVar("_T")
+
+
+class _GaveUp(Exception):
+    """A device call that did not return within OPEN_TIMEOUT (told apart from what the call raises)."""
+
+
 _stuck: threading.Thread | None = None
 """An open given up on that has not returned yet: PortAudio is still busy in it, so no other open
 is started beside it (its calls are not made to run side by side)."""
+
+
+def _within_open_timeout(work: Callable[[], _T], name: str, late: Callable[[_T], None] | None = None) -> _T:
+    """`work()`'s result (or its exception), run in a daemon thread of its own, if it returns within
+    OPEN_TIMEOUT; else `_GaveUp`, the thread left to PortAudio (a stuck native call cannot be
+    stopped; `_stuck` keeps it, so no other call starts beside it) and a result that comes after
+    handed to `late`, to be released."""
+    global _stuck
+    lock = threading.Lock()
+    outcome: list[tuple[bool, Any]] = []  # (returned, its value or the exception raised)
+    given_up = False
+    finished = threading.Event()
+
+    def run() -> None:
+        try:
+            result: tuple[bool, Any] = (True, work())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller as it is
+            result = (False, exc)
+        with lock:
+            if not given_up:
+                outcome.append(result)
+                finished.set()
+                return
+        if result[0] and late is not None:
+            with contextlib.suppress(Exception):
+                late(result[1])
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    finished.wait(OPEN_TIMEOUT)
+    with lock:
+        if not outcome:
+            given_up = True
+            _stuck = thread
+            raise _GaveUp(name)
+    returned, value = outcome[0]
+    if not returned:
+        raise value
+    return cast("_T", value)
 
 
 def open_stream(
@@ -202,47 +249,26 @@ def open_stream(
     that takes over OPEN_TIMEOUT raises AudioDeviceError; it goes on in a daemon thread (a stuck
     native call cannot be stopped), which releases what it opens if it ever returns.
     """
-    global _stuck
     if _stuck is not None and _stuck.is_alive():
         raise AudioDeviceError(
             "the audio system is still stuck opening a device (PortAudio has not answered): "
             "check the audio server or device, or restart rt-tui"
         )
-    lock = threading.Lock()
-    outcome: list[tuple[Any, Any] | BaseException] = []
-    given_up = False
-    finished = threading.Event()
 
-    def opening() -> None:
-        try:
-            result: tuple[Any, Any] | BaseException = _open_stream_now(
-                direction, rate=rate, frames_per_buffer=frames_per_buffer, device_index=device_index, callback=callback
-            )
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller as it is
-            result = exc
-        with lock:
-            if not given_up:
-                outcome.append(result)
-                finished.set()
-                return
-        if isinstance(result, tuple):  # nobody took it: released, so the device is free again
-            with contextlib.suppress(Exception):
-                close_stream(*result)
+    def opening() -> tuple[Any, Any]:
+        return _open_stream_now(
+            direction, rate=rate, frames_per_buffer=frames_per_buffer, device_index=device_index, callback=callback
+        )
 
-    thread = threading.Thread(target=opening, name=f"rt-audio-open-{direction}", daemon=True)
-    thread.start()
-    finished.wait(OPEN_TIMEOUT)
-    with lock:
-        if not outcome:
-            given_up = True
-            _stuck = thread
-            raise AudioDeviceError(
-                f"the {direction} device did not open within {OPEN_TIMEOUT:.0f} s (PortAudio is stuck in it)"
-            )
-    result = outcome[0]
-    if isinstance(result, BaseException):
-        raise result
-    return result
+    def release(opened: tuple[Any, Any]) -> None:  # nobody took it: released, so the device is free again
+        close_stream(*opened)
+
+    try:
+        return _within_open_timeout(opening, f"rt-audio-open-{direction}", release)
+    except _GaveUp:
+        raise AudioDeviceError(
+            f"the {direction} device did not open within {OPEN_TIMEOUT:.0f} s (PortAudio is stuck in it)"
+        ) from None
 
 
 def _open_stream_now(
@@ -277,27 +303,14 @@ def close_stream(pa: Any, stream: Any) -> None:
     the rest left to a daemon thread: a device that went quiet (it delivers nothing more, so
     PortAudio's thread waits in its read for ever) held the turn's send, every key after it and quit.
     """
-    global _stuck
     if pa is None and stream is None:
         return
-    errors: list[BaseException] = []
-    finished = threading.Event()
-
-    def closing() -> None:
-        try:
-            _close_stream_now(pa, stream)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller as it is
-            errors.append(exc)
-        finally:
-            finished.set()
-
-    thread = threading.Thread(target=closing, name="rt-audio-close", daemon=True)
-    thread.start()
-    if not finished.wait(OPEN_TIMEOUT):
-        _stuck = thread
-        raise TimeoutError(f"the audio device did not stop within {OPEN_TIMEOUT:.0f} s (PortAudio is stuck in it)")
-    if errors:
-        raise errors[0]
+    try:
+        _within_open_timeout(lambda: _close_stream_now(pa, stream), "rt-audio-close")
+    except _GaveUp:
+        raise TimeoutError(
+            f"the audio device did not stop within {OPEN_TIMEOUT:.0f} s (PortAudio is stuck in it)"
+        ) from None
 
 
 def _close_stream_now(pa: Any, stream: Any) -> None:
