@@ -9,7 +9,10 @@
 - an error without `event_id` (the official SDK sends `event_id: null`) whose code or param ties it
   to one kind of frame (`tui.protocol.error_causes`) is linked to the oldest frame of that kind we
   sent without one and the server has not answered yet (it answers in order). An error tied to no
-  kind makes every such frame's answer uncertain: they are forgotten, never linked wrongly;
+  kind makes every such frame's answer uncertain: they are forgotten, never linked wrongly. One
+  on `audio` (appends get no answer to go by) is linked to the only recent append whose audio is
+  not base64, if one is; either way a refused append's audio comes off the audio clock (when
+  which one is not known, the latest one's: chunks are of one size);
 - a `…input_audio_transcription.failed` is linked to the commit of its item: our
   `input_audio_buffer.commit`, or the server's `input_audio_buffer.committed` under server VAD.
 
@@ -26,6 +29,7 @@ conversation items it concerns (`items_of`): "its transcript row" from any of th
 
 from __future__ import annotations
 
+import binascii
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,7 +38,7 @@ from tui.protocol import DIR_IN, DIR_OUT, Envelope, text
 from tui.protocol import field as obj_field
 from tui.protocol.error_causes import ANSWERED_BY, CAUSE_TYPES, UNREADABLE_ANSWERS, cause_types
 from tui.protocol.records import all_finite
-from tui.protocol.summary import audio_bytes
+from tui.protocol.summary import audio_bytes, is_audio_tag
 
 from .audio_clock import AppendRun, input_units_per_byte
 from .store import Journal
@@ -53,6 +57,9 @@ _SESSION_TYPES = frozenset(
 MAX_AWAITING = 256
 """Frames of one type remembered while they wait for their reply (a log of the client's side
 only never answers them)."""
+RECENT_APPENDS = 250
+"""Appends an error on `audio` without event_id is looked for among (5 s of 20 ms chunks: a
+server answers at once)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,8 @@ class Links:
     one), or an append in a format of unknown rate was sent (until the next connection)."""
     _format_updates: set[int] = field(default_factory=set)
     """Our session updates that named an input format (taken at once: a refusal loses the clock)."""
+    _refused_appends: set[int] = field(default_factory=set)
+    """Appends of this session the server refused (an error about `audio` names the next one)."""
     _vad_spans: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
     """Item → (audio_start_ms, audio_end_ms) server VAD said of it, until its `committed`."""
     _pending_clears: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_AWAITING))
@@ -139,6 +148,7 @@ class Links:
             self._clock_lost = False
             self._vad_spans.clear()
             self._format_updates.clear()
+            self._refused_appends.clear()
             self._buffer.restart(0)
             self._pending_clears.clear()
             self._commit_run.restart(0)
@@ -287,6 +297,7 @@ class Links:
         self._commit_run.restart(0)
         self._vad_spans.clear()
         self._format_updates.clear()
+        self._refused_appends.clear()
 
     def _committed(self, item_id: str, index: int) -> None:
         """The buffer became item `item_id`: by our pending commit, or by server VAD (which may get
@@ -328,9 +339,14 @@ class Links:
                     self._link(index, unreadable, "error")
                     self._answered(unreadable)  # no later error is about it
                 return
-            cause = self._unnamed_cause(code, text(error.get("param")))
+            param = text(error.get("param"))
+            cause = self._unnamed_cause(code, param)
             if cause is None and code == "conversation_already_has_active_response":
                 cause = self._refused_create()
+            if cause is None and param.split(".", 1)[0] == "audio":
+                cause = self._unreadable_append()
+                if cause is None:
+                    self._unclock_latest_append()
         if cause is None:
             return
         self._link(index, cause, "error")
@@ -355,8 +371,33 @@ class Links:
             self._buffer, self._commit_run = self._commit_run, self._buffer
             self._commit_run.restart(self._clock)
 
+    def _unreadable_append(self) -> int | None:
+        """The append an error on `audio` that names no frame (a client that sends no event_id: the
+        official SDK) refused, when it can be told: the only one of the latest `RECENT_APPENDS` not
+        yet refused whose audio is not base64 (what such an error says). None when none or several
+        are (a wrong link is worse than none)."""
+        recent = [*self._commit_run.frames, *self._buffer.frames][-RECENT_APPENDS:]
+        journal = self.journal
+        found = [
+            index
+            for index in recent
+            if index not in self._refused_appends and not _base64_or_tag(journal.data(index).get("audio", ""))
+        ]
+        return found[0] if len(found) == 1 else None
+
+    def _unclock_latest_append(self) -> None:
+        """An append was refused, which one not known (their audio all reads as base64: too long, say).
+        Its audio is not on the server's clock: the server answers a frame at once, so it is one of
+        the last sent, and a client sends chunks of one size, so taking the latest one's audio off
+        keeps every later turn's split exact (only this turn's end can be a chunk off), where leaving
+        it on would end every later turn a chunk late."""
+        run = self._buffer if self._buffer.frames else self._commit_run
+        if run.frames:
+            self._refused_append(run.frames[-1])
+
     def _refused_append(self, index: int) -> None:
         """The server refused append `index`: its audio is not on the server's clock, so not on ours."""
+        self._refused_appends.add(index)
         units = self._commit_run.unclock(index)
         if units is not None:
             self._buffer.shift(-units)
@@ -495,3 +536,16 @@ class Links:
 def _ms(value: object) -> int | None:
     """A VAD event's millisecond field, or None when it is not a count of milliseconds."""
     return value if type(value) is int and value >= 0 else None
+
+
+def _base64_or_tag(audio: object) -> bool:
+    """Whether an append's audio reads as base64 (or is an export's tag for audio left out)."""
+    if not isinstance(audio, str):
+        return False
+    if is_audio_tag(audio):
+        return True
+    try:
+        binascii.a2b_base64(audio, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
