@@ -287,7 +287,11 @@ def test_a_local_fact_s_summary_leads_with_what_tells_it_apart() -> None:
         ([("authorization", "bearer sk-two")], ["sk-two", "bearer sk-two"]),
         ([("AUTHORIZATION", "BEARER   sk-three ")], ["sk-three", "BEARER   sk-three"]),
         ([("Authorization", "sk-bare")], ["sk-bare"]),
-        ([("Authorization", "Basic dXNlcjpzZWNyZXQ=")], ["dXNlcjpzZWNyZXQ=", "Basic dXNlcjpzZWNyZXQ="]),
+        (
+            [("Authorization", "Basic dXNlcjpzZWNyZXQ=")],
+            ["dXNlcjpzZWNyZXQ=", "Basic dXNlcjpzZWNyZXQ=", "user:secret", "secret"],
+        ),
+        ([("Authorization", "Basic not*base64")], ["not*base64", "Basic not*base64"]),
         ([("api-key", "azure-key"), ("X-Api-Key", "x-key")], ["azure-key", "x-key"]),
         (
             [("Sec-WebSocket-Protocol", "realtime, openai-insecure-api-key.sk-a, openai-insecure-api-key-sk-b")],

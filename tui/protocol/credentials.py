@@ -8,6 +8,8 @@ proxy and the HAR reader both look for them here, so neither misses a spelling t
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterable
 
 SECRET_HEADERS = frozenset({"authorization", "api-key", "openai-api-key", "x-api-key"})
@@ -27,15 +29,36 @@ def authorization_credential(value: str) -> str:
     return value
 
 
+def basic_credentials(value: str) -> list[str]:
+    """The `user:password` a Basic `Authorization` value encodes, and the password alone; empty
+    for any other value. A client that puts the key in a URL's user info (`wss://user:KEY@…`)
+    sends it this way, and a server quoting the key it was given quotes it decoded."""
+    scheme, _, encoded = value.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return []
+    try:
+        raw = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return []
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        decoded = raw.decode("latin-1")  # what RFC 7617 allowed before UTF-8
+    _, colon, password = decoded.partition(":")
+    return [decoded, password] if colon and password else [decoded] if decoded else []
+
+
 def handshake_secrets(headers: Iterable[tuple[str, str]]) -> list[str]:
     """Every credential in a handshake's headers (name, value pairs, names in any case), each as
-    presented; for an `Authorization` header both the credential and the whole value."""
+    presented; for an `Authorization` header both the credential and the whole value, and for
+    Basic auth also what it encodes (`basic_credentials`)."""
     found: list[str] = []
     for name, value in headers:
         name = name.lower()
         if name in SECRET_HEADERS:
             credential = authorization_credential(value) if name == "authorization" else value.strip()
             found += [credential, value.strip()] if credential != value.strip() else [credential]
+            found += basic_credentials(value) if name == "authorization" else []
         elif name == "sec-websocket-protocol":
             for part in value.split(","):
                 part = part.strip()

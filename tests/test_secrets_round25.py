@@ -1,0 +1,94 @@
+"""Round 25 of the key-leak hunt: each test drives a real path that carried the key out.
+
+- A client that puts its key in the URL's user info (`ws://user:KEY@…`) sends it as Basic auth:
+  the proxy (relaying to a target without a key of its own, so the client's passes through) and
+  the HAR reader only knew the base64 of `user:KEY`, so a server quoting the key it was given
+  reached the capture, the views, `replay --json` and `lint`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.secret_helpers import assert_no_leak, new_test_key
+from tests.test_secrets import hostile_server, planted_frames
+from tui.proxy import ProxyServer, ProxyTarget
+
+RT_TUI = [sys.executable, "-m", "tui"]
+
+
+@pytest.fixture
+def key() -> str:
+    return new_test_key()
+
+
+def basic(user: str, password: str) -> str:
+    """An `Authorization` value for Basic auth, as a WebSocket client writes it from a URL."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
+async def test_a_proxied_client_s_basic_auth_key_is_scrubbed_when_the_upstream_quotes_it(key: str) -> None:
+    """The client's key travels as Basic auth through a proxy with no key of its own; the hostile
+    upstream quotes it back in every spelling: the client gets the frames unchanged, while the
+    proxy's recorded envelopes and its capture hold none of it."""
+    recorded: list[str] = []
+    async with hostile_server(key) as url:
+        server = ProxyServer(ProxyTarget(url.split("?")[0], "upstream"), port=0)
+        server.on_connection = lambda connection: lambda env: recorded.append(env.raw)
+        await server.start()
+        try:
+            with_key = server.url.replace("ws://", f"ws://someone:{quote(key, safe='')}@")
+            got: list[str | bytes] = []
+            async with connect(with_key + "?model=gpt-realtime&mode=app") as client:
+                got.append(await client.recv())
+                await client.send(json.dumps({"type": "session.update", "session": {"type": "realtime"}}))
+                try:
+                    while True:
+                        got.append(await asyncio.wait_for(client.recv(), 10))
+                except Exception:  # noqa: BLE001, S110 - the hostile server closes quoting the key
+                    pass
+            await asyncio.wait_for(server.connections[0].closed.wait(), 10)
+        finally:
+            await server.close()
+    frames, errors = planted_frames(key)
+    assert len(got) >= len(frames) + len(errors)  # relayed to the client as the server sent them
+    assert any(key in frame for frame in got if isinstance(frame, str))
+    capture = server.connections[0].capture
+    assert capture is not None
+    assert sum("[redacted]" in raw for raw in recorded) >= len(errors)
+    assert_no_leak("\n".join(recorded), key, "the proxy's recorded envelopes")
+    assert_no_leak(capture.path.read_text(), key, "the proxy's capture")
+
+
+def test_a_har_s_basic_auth_key_is_scrubbed_from_replay_json_and_lint(key: str, tmp_path: Path) -> None:
+    """A page that opened its socket with the key in the URL's user info: DevTools saved the Basic
+    header; the server quoted the key back in every spelling."""
+    frames, errors = planted_frames(key)
+    messages = [
+        {"type": "receive", "time": 1700000000 + n / 100, "opcode": 1, "data": frame}
+        for n, frame in enumerate([f for f in frames if isinstance(f, str)] + errors)
+    ]
+    request = {
+        "method": "GET",
+        "url": "wss://gateway.example/v1/realtime?model=gpt-realtime",
+        "headers": [{"name": "Authorization", "value": basic("someone", key)}],
+    }
+    entry = {"_resourceType": "websocket", "request": request, "response": {"status": 101}}
+    har = tmp_path / "browser.har"
+    har.write_text(json.dumps({"log": {"version": "1.2", "entries": [{**entry, "_webSocketMessages": messages}]}}))
+    for command in (["replay", str(har), "--json"], ["lint", str(har)], ["lint", str(har), "--json"]):
+        result = subprocess.run([*RT_TUI, *command], capture_output=True, text=True, timeout=60)
+        assert result.returncode in (0, 1), result.stderr
+        assert result.stdout.strip()
+        where = " ".join(command[:1] + command[2:])
+        assert_no_leak(result.stdout, key, f"{where} stdout")
+        assert_no_leak(result.stderr, key, f"{where} stderr")
