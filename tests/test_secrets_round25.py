@@ -4,6 +4,10 @@
   the proxy (relaying to a target without a key of its own, so the client's passes through) and
   the HAR reader only knew the base64 of `user:KEY`, so a server quoting the key it was given
   reached the capture, the views, `replay --json` and `lint`.
+- A session with the simulator or a `--url` server (never given OPENAI_API_KEY) scrubbed only the
+  key it sent: OPENAI_API_KEY, in the environment, typed into a message (or put in instructions
+  by a client behind the proxy) was captured and shown whole, though a replay of that capture
+  scrubs it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +24,9 @@ from urllib.parse import quote
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.secret_helpers import assert_no_leak, new_test_key
+from tests.app_helpers import reply_done, session_ready, views_settled, wait_for
+from tests.proxy_helpers import listening_url, start_headless_proxy
+from tests.secret_helpers import assert_no_leak, new_test_key, svg_text
 from tests.test_secrets import hostile_server, planted_frames
 from tui.proxy import ProxyServer, ProxyTarget
 
@@ -92,3 +99,58 @@ def test_a_har_s_basic_auth_key_is_scrubbed_from_replay_json_and_lint(key: str, 
         where = " ".join(command[:1] + command[2:])
         assert_no_leak(result.stdout, key, f"{where} stdout")
         assert_no_leak(result.stderr, key, f"{where} stderr")
+
+
+async def test_a_typed_message_never_captures_or_shows_the_openai_key_of_a_url_session(
+    key: str, simulator_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OPENAI_API_KEY is set, the target is a `--url` server (which never gets it): the key typed
+    into a message goes to the server as typed, and is scrubbed from the screen and the capture."""
+    from tui.app import RtApp
+    from tui.config import Settings, TargetChoice
+    from tui.widgets.transcript import Transcript
+
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await pilot.press("t", *f"my key is {key} ok", "enter", "escape")
+        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
+        await views_settled(pilot, app)
+        transcript = app.query_one(Transcript).text()
+        screen = svg_text(app.export_screenshot())
+    assert "my key is [redacted] ok" in transcript
+    assert_no_leak(transcript, key, "the transcript")
+    assert_no_leak(screen, key, "the screen")
+    captures = list(Path(os.environ["RT_TUI_DATA_DIR"]).glob("sessions/*/frames.jsonl"))
+    assert captures
+    for capture in captures:
+        assert_no_leak(capture.read_text(), key, f"the capture {capture}")
+
+
+async def test_the_headless_proxy_never_prints_the_openai_key_a_client_sends_to_the_simulator(
+    key: str, simulator_url: str, tmp_path: Path
+) -> None:
+    """`rt-tui proxy --url SIMULATOR --json` with OPENAI_API_KEY in its environment: a client puts
+    the key in its instructions (the simulator echoes them in `session.updated`)."""
+    process = start_headless_proxy(tmp_path / "data", "--url", simulator_url, env={"OPENAI_API_KEY": key})
+    assert process.stderr is not None
+    try:
+        proxy_url, first_lines = await listening_url(process.stderr, 30)
+        async with connect(proxy_url + "?model=gpt-realtime") as client:
+            await client.recv()
+            update = {"type": "session.update", "session": {"type": "realtime", "instructions": f"key: {key}"}}
+            await client.send(json.dumps(update))
+            async with asyncio.timeout(10):
+                while json.loads(await client.recv())["type"] != "session.updated":
+                    pass
+    finally:
+        process.terminate()  # SIGTERM: the proxy writes every pending line, then exits
+        out, err = await asyncio.to_thread(process.communicate, timeout=30)
+    assert '"session.updated"' in out
+    assert_no_leak(out, key, "proxy --json stdout")
+    assert_no_leak("".join(first_lines) + err, key, "proxy --json stderr")
+    captures = list((tmp_path / "data").glob("sessions/*/frames.jsonl"))
+    assert captures
+    for capture in captures:
+        assert_no_leak(capture.read_text(), key, f"the proxy's capture {capture}")

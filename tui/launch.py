@@ -6,6 +6,7 @@ Shared by the app and `rt-tui send`, so both pick targets by the same rules.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import AsyncIterator
 
@@ -61,11 +62,22 @@ async def open_target(settings: Settings) -> AsyncIterator[Target]:
     """
     target = remote_target(settings)
     if target is not None:
-        yield target
+        yield scrubbing_every_key(target)
     else:
         from tui.protocol import Dialect
         from tui.server import Simulator, SimulatorConfig
 
         config = SimulatorConfig(host="127.0.0.1", port=0, dialect=Dialect(settings.local_dialect))
         async with Simulator(config) as simulator:
-            yield simulator_target(simulator.url + f"?model={settings.model}")
+            yield scrubbing_every_key(simulator_target(simulator.url + f"?model={settings.model}"))
+
+
+def scrubbing_every_key(target: Target) -> Target:
+    """`target` with every key this user configured for rt-tui among the secrets it scrubs (never
+    among those it sends): a session with the simulator or a `--url` server, which is never given
+    OPENAI_API_KEY, still must not capture or show it when a typed message, an instruction or a
+    client behind the proxy carries it, as a replay of that capture would not."""
+    from tui.replay.sources import user_secrets
+
+    secrets = tuple(dict.fromkeys((*target.secrets, *user_secrets())))
+    return target if secrets == target.secrets else dataclasses.replace(target, secrets=secrets)

@@ -157,6 +157,7 @@ def user_secrets() -> list[str]:
 
     A recording may hold them (a capture made before they were scrubbed, a client that put the key in
     its instructions), and a replay shows what the recording holds: they are scrubbed like a HAR's.
+    A live session scrubs them too (`tui.launch.scrubbing_every_key`), whatever its target.
     """
     from tui.config import URL_ENV
     from tui.session.targets import TargetError, url_target
