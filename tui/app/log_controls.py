@@ -71,6 +71,9 @@ class LogControls(AppBase):
         self.log_view.floor = 0
         self._show_filtered(self.log_view.query or Query("", self.journal, self.links))
         self._update_log_title()
+        # The filter bar's counts: it said "0 of 0 frames" of the clear, and with no frame coming
+        # since (a replay done, an idle session) nothing else would say them again.
+        self._filter_status()
         self._find_status()
         self.say(f"{counted(hidden, 'frame')} from before the clear shown again", title="Log")
 

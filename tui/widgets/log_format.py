@@ -191,7 +191,8 @@ def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
         effects = links.effects_of.get(frame.index)
         if effects:
             names = ", ".join(sorted({journal[link.effect].type for link in effects}))
-            summary = f"{summary} → {names}"
+            # A frame that says nothing else (a bare commit) reads `→ error`, not ` → error`.
+            summary = f"{summary} → {names}" if summary else f"→ {names}"
     if is_unknown_type(frame):
         summary = f"unknown type · {summary}"
     if frame.type == "rt.connection" and (data := journal.data(frame.index)).get("state") == "connecting":

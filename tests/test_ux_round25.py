@@ -1,0 +1,80 @@
+"""Round 25, rt-tui used as a new user would in tmux (160×48, 100×30, 80×24): what a demanding user
+hit. The real app under `run_test()` against the real simulator (live, or behind the proxy for a
+client of the user's own that sets no `event_id`)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.pilot import Pilot
+from websockets.asyncio.client import connect
+
+from tests.app_helpers import painted_text, typed_turn_done, views_settled, wait_for
+from tests.server_helpers import recv_until, send
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
+from tui.proxy_cmd import ProxyRequest
+
+
+def live_app(simulator_url: str) -> RtApp:
+    return RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+
+
+def bar_status(app: RtApp) -> str:
+    """The filter bar's status line, as shown."""
+    return str(app.filter_bar.query_one(".query-bar--status").render())
+
+
+def journaled(app: RtApp, event_type: str) -> bool:
+    """A frame of that type is in the journal."""
+    return any(app.journal[index].type == event_type for index in range(len(app.journal)))
+
+
+async def settled_turn(pilot: Pilot[None], app: RtApp) -> None:
+    """A typed turn answered, and the session idle after it (its rate_limits.updated came), so no
+    frame arrives after this to repaint what a test looks at."""
+    await typed_turn_done(pilot, app, "turn on the kitchen lights")
+    await wait_for(pilot, lambda: journaled(app, "rate_limits.updated"), 10, "the reply's rate_limits.updated")
+    await views_settled(pilot, app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_undo_clear_under_a_filter_says_the_filter_s_counts_again(
+    simulator_url: str, size: tuple[int, int]
+) -> None:
+    """f dir:out, ctrl+l, then the palette's 'log: undo clear': the log showed the sent frames again,
+    and the bar under the filter kept saying '0 of 0 frames' (the clear's), in an idle session or a
+    replay that is done, where no frame comes to make it count again."""
+    app = live_app(simulator_url)
+    async with app.run_test(size=size) as pilot:
+        await settled_turn(pilot, app)
+        await pilot.press("f", *"dir:out", "enter")
+        await views_settled(pilot, app)
+        sent = app.log_view.shown
+        assert sent >= 3 and bar_status(app).startswith(f"{sent} of "), bar_status(app)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: bar_status(app).startswith("0 of 0 frames"), 5, "the clear's counts")
+        [undo] = [c for c in app.get_system_commands(app.screen) if c.title == "log: undo clear"]
+        app.call_later(undo.callback)
+        await wait_for(pilot, lambda: app.log_view.shown == sent, 5, "the sent frames back")
+        await views_settled(pilot, app)
+        await pilot.pause()
+        assert bar_status(app).startswith(f"{sent} of {len(app.journal):,} frames"), bar_status(app)
+
+
+async def test_a_sent_frame_with_no_summary_reads_arrow_error_without_a_gap(simulator_url: str) -> None:
+    """A client's `input_audio_buffer.commit` with nothing in the buffer (no event_id: the official
+    SDK's way) is refused; its row read '✖  → error', the arrow one column off, as if a word were
+    missing before it."""
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False)
+    app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        async with connect(app.proxy_url + "?model=gpt-realtime") as client:
+            await recv_until(client, "session.created")
+            await send(client, {"type": "input_audio_buffer.commit"})
+            await recv_until(client, "error")
+            await wait_for(pilot, lambda: journaled(app, "error"), 10, "the error in the journal")
+            await views_settled(pilot, app)
+            await wait_for(pilot, lambda: "→ error" in painted_text(app), 5, "the commit's link to its error")
+            [row] = [line for line in painted_text(app).splitlines() if "input_audio_buffer.commit" in line]
+            assert "✖ → error" in row and "  → error" not in row, row
