@@ -4,6 +4,10 @@
   the proxy (relaying to a target without a key of its own, so the client's passes through) and
   the HAR reader only knew the base64 of `user:KEY`, so a server quoting the key it was given
   reached the capture, the views, `replay --json` and `lint`.
+- The HAR reader knew only the `Authorization`/`api-key` headers and the subprotocol: the proxy
+  also scrubs a gateway's credential header (`cf-aig-authorization`, `x-portkey-api-key`) and
+  cookie values, and a HAR saved by an intercepting proxy (mitmproxy writes `_webSocketMessages`
+  too) of a client using a gateway showed the credential a server quoted.
 - A session with the simulator or a `--url` server (never given OPENAI_API_KEY) scrubbed only the
   key it sent: OPENAI_API_KEY, in the environment, typed into a message (or put in instructions
   by a client behind the proxy) was captured and shown whole, though a replay of that capture
@@ -76,18 +80,34 @@ async def test_a_proxied_client_s_basic_auth_key_is_scrubbed_when_the_upstream_q
     assert_no_leak(capture.path.read_text(), key, "the proxy's capture")
 
 
-def test_a_har_s_basic_auth_key_is_scrubbed_from_replay_json_and_lint(key: str, tmp_path: Path) -> None:
-    """A page that opened its socket with the key in the URL's user info: DevTools saved the Basic
-    header; the server quoted the key back in every spelling."""
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("Authorization", "basic"),
+        ("cf-aig-authorization", "Bearer {key}"),
+        ("x-portkey-api-key", "{key}"),
+        ("Helicone-Auth", "Bearer {key}"),
+        ("Cookie", "theme=dark; session={key}"),
+    ],
+)
+def test_a_har_s_credential_headers_are_scrubbed_from_replay_json_and_lint(
+    key: str, tmp_path: Path, header: str, value: str
+) -> None:
+    """A socket opened with the key in a header the proxy knows to scrub (Basic auth: the key in the
+    URL's user info); the server quoted the key back in every spelling."""
     frames, errors = planted_frames(key)
     messages = [
         {"type": "receive", "time": 1700000000 + n / 100, "opcode": 1, "data": frame}
         for n, frame in enumerate([f for f in frames if isinstance(f, str)] + errors)
     ]
+    sent = basic("someone", key) if value == "basic" else value.format(key=key)
     request = {
         "method": "GET",
         "url": "wss://gateway.example/v1/realtime?model=gpt-realtime",
-        "headers": [{"name": "Authorization", "value": basic("someone", key)}],
+        "headers": [
+            {"name": "Sec-WebSocket-Key", "value": "dGhlIHNhbXBsZSBub25jZQ=="},
+            {"name": header, "value": sent},
+        ],
     }
     entry = {"_resourceType": "websocket", "request": request, "response": {"status": 101}}
     har = tmp_path / "browser.har"

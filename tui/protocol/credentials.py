@@ -2,14 +2,16 @@
 
 A client authenticates in the handshake: an `Authorization` header (`Bearer <key>`; the scheme's
 name is case-insensitive, RFC 9110 §11.1, so `bearer <key>` is the same), an `api-key` header
-(Azure) or a look-alike, or the browser's subprotocol trick (`openai-insecure-api-key.<key>`). The
-proxy and the HAR reader both look for them here, so neither misses a spelling the other knows.
+(Azure) or a look-alike, the browser's subprotocol trick (`openai-insecure-api-key.<key>`), or a
+gateway's header of its own (`cf-aig-authorization`, `x-portkey-api-key`) or a cookie. The proxy
+and the HAR reader both look for them here, so neither misses a spelling the other knows.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable
 
 SECRET_HEADERS = frozenset({"authorization", "api-key", "openai-api-key", "x-api-key"})
@@ -17,6 +19,12 @@ SECRET_HEADERS = frozenset({"authorization", "api-key", "openai-api-key", "x-api
 
 KEY_SUBPROTOCOL_PREFIXES = ("openai-insecure-api-key.", "openai-insecure-api-key-")
 """Subprotocols that carry a key after the prefix (browsers cannot set headers on a websocket)."""
+
+GATEWAY_CREDENTIAL = re.compile(r"auth|key|token|secret|passw|credential|signature|cookie", re.IGNORECASE)
+"""A header whose name says its value is a credential (a gateway's `cf-aig-authorization`,
+`Helicone-Auth`, `x-portkey-api-key`), to be scrubbed; a `Cookie`'s each value too (a session
+cookie is a credential, echoed as `name=value` or alone). Not the handshake's own
+`Sec-WebSocket-Key`, a nonce."""
 
 
 def authorization_credential(value: str) -> str:
@@ -50,8 +58,8 @@ def basic_credentials(value: str) -> list[str]:
 
 def handshake_secrets(headers: Iterable[tuple[str, str]]) -> list[str]:
     """Every credential in a handshake's headers (name, value pairs, names in any case), each as
-    presented; for an `Authorization` header both the credential and the whole value, and for
-    Basic auth also what it encodes (`basic_credentials`)."""
+    presented; for an `Authorization` header (or a gateway's, `GATEWAY_CREDENTIAL`) both the
+    credential and the whole value, and for Basic auth also what it encodes (`basic_credentials`)."""
     found: list[str] = []
     for name, value in headers:
         name = name.lower()
@@ -65,4 +73,15 @@ def handshake_secrets(headers: Iterable[tuple[str, str]]) -> list[str]:
                 for prefix in KEY_SUBPROTOCOL_PREFIXES:
                     if part.startswith(prefix):
                         found.append(part[len(prefix) :])
+        elif GATEWAY_CREDENTIAL.search(name) and not name.startswith("sec-websocket-"):
+            found += handshake_secrets([("authorization", value)])
+            if name == "cookie":
+                found += cookie_values(value)
     return [secret for secret in found if secret]
+
+
+def cookie_values(header: str) -> list[str]:
+    """Each cookie's value in a `Cookie` header (`a=1; session=abc` → `1`, `abc`), quotes removed:
+    a server that echoes one cookie echoes it alone, which scrubbing the whole header would miss."""
+    values = (pair.partition("=")[2].strip().strip('"') for pair in header.split(";"))
+    return [value for value in values if value]

@@ -5,20 +5,15 @@ and an upstream's refusal as the client and the facts get it."""
 from __future__ import annotations
 
 import email.utils
-import re
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
 from tui.protocol import printable
-from tui.protocol.credentials import SECRET_HEADERS, authorization_credential, handshake_secrets
+from tui.protocol.credentials import authorization_credential, handshake_secrets
 from tui.session.scrub import Scrubber
 from tui.session.targets import is_secret_query_name, url_target
-
-GATEWAY_CREDENTIAL = re.compile(r"auth|key|token|secret|passw|credential|signature|cookie", re.IGNORECASE)
-"""A client header whose name says its value is a credential, to be scrubbed (not dropped); a
-`Cookie`'s each value too (a session cookie is a credential, echoed as `name=value` or alone)."""
 
 
 def upstream_url(base: str, client_path: str) -> str:
@@ -151,21 +146,7 @@ def query_credentials(path: str) -> list[str]:
 
 
 def client_credentials(headers: Headers) -> list[str]:
-    """Credentials the client presented in its handshake (see `tui.protocol.credentials`), and the
-    value of any header whose name says it carries one (a gateway's `cf-aig-authorization`,
-    `Helicone-Auth`, `x-portkey-api-key`): passed upstream, which may echo them back."""
-    found = handshake_secrets(headers.raw_items())
-    for name, value in headers.raw_items():
-        lower = name.lower()
-        if GATEWAY_CREDENTIAL.search(lower) and lower not in SECRET_HEADERS and not lower.startswith("sec-websocket-"):
-            found += handshake_secrets([("authorization", value)])
-            if lower == "cookie":
-                found += cookie_values(value)
-    return found
-
-
-def cookie_values(header: str) -> list[str]:
-    """Each cookie's value in a `Cookie` header (`a=1; session=abc` → `1`, `abc`), quotes removed:
-    a server that echoes one cookie echoes it alone, which scrubbing the whole header would miss."""
-    values = (pair.partition("=")[2].strip().strip('"') for pair in header.split(";"))
-    return [value for value in values if value]
+    """Credentials the client presented in its handshake (see `tui.protocol.credentials`: a
+    gateway's own header, `cf-aig-authorization`, `Helicone-Auth`, and cookies among them): passed
+    upstream, which may echo them back."""
+    return handshake_secrets(headers.raw_items())
