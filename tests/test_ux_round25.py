@@ -4,15 +4,20 @@ client of the user's own that sets no `event_id`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.pilot import Pilot
+from textual.screen import ModalScreen
 from websockets.asyncio.client import connect
 
-from tests.app_helpers import painted_text, typed_turn_done, views_settled, wait_for
+from tests.app_helpers import notices, painted_text, typed_turn_done, views_settled, wait_for
 from tests.server_helpers import recv_until, send
 from tui.app import RtApp
+from tui.app.commands import PALETTE
 from tui.config import Settings, TargetChoice
 from tui.proxy_cmd import ProxyRequest
+from tui.widgets.event_detail import EventDetail
 
 
 def live_app(simulator_url: str) -> RtApp:
@@ -22,6 +27,11 @@ def live_app(simulator_url: str) -> RtApp:
 def bar_status(app: RtApp) -> str:
     """The filter bar's status line, as shown."""
     return str(app.filter_bar.query_one(".query-bar--status").render())
+
+
+def palette_titles(app: RtApp) -> list[str]:
+    """The command palette's commands on the screen shown now, as ctrl+p lists them."""
+    return [command.title for command in app.get_system_commands(app.screen)]
 
 
 def journaled(app: RtApp, event_type: str) -> bool:
@@ -78,3 +88,32 @@ async def test_a_sent_frame_with_no_summary_reads_arrow_error_without_a_gap(simu
             await wait_for(pilot, lambda: "→ error" in painted_text(app), 5, "the commit's link to its error")
             [row] = [line for line in painted_text(app).splitlines() if "input_audio_buffer.commit" in line]
             assert "✖ → error" in row and "  → error" not in row, row
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_the_palette_in_a_frame_s_details_offers_its_actions_not_the_log_s_under_it(
+    simulator_url: str, size: tuple[int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ctrl+p in a frame's details listed the log's commands: 'log: filter' opened the filter bar
+    unseen under the details (its focus taken for later), 'log: find next' moved the selection under
+    it, 'recorder: talk / send' started a turn; the keys under a dialog are blocked, its commands
+    were not. And the details' own copy, save and linked frame were not in the palette at all."""
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path))  # where the details' save goes (no capture)
+    app = live_app(simulator_url)
+    async with app.run_test(size=size) as pilot:
+        await settled_turn(pilot, app)
+        app.event_log.focus()
+        await pilot.press("up", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the details")
+        titles = palette_titles(app)
+        log_commands = {title for title, _, _ in PALETTE}
+        assert not log_commands & set(titles), sorted(log_commands & set(titles))
+        assert {"details: copy", "details: save"} <= set(titles), titles
+        assert {"Quit", "Theme", "Screenshot"} <= set(titles), titles
+        [save] = [c for c in app.get_system_commands(app.screen) if c.title == "details: save"]
+        app.call_later(save.callback)
+        await wait_for(pilot, lambda: any("saved" in m for _, m in notices(app)), 5, "the save")
+        assert isinstance(app.screen, ModalScreen) and not app.filter_bar.display
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ModalScreen), 5, "the details to close")
+        assert log_commands - set(palette_titles(app)) <= {"log: undo clear", "transcript: its frames"}

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import SystemCommand
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 if TYPE_CHECKING:
     from tui.conversation import Item
@@ -66,6 +66,15 @@ class Commands(AppBase):
         # Where it goes: a replay, or a session without a capture, has no session folder.
         where = "in the session folder" if self.capture is not None else "in the data folder's saved/"
         yield SystemCommand("Screenshot", f"Save an SVG screenshot {where}", self.action_save_screenshot)
+        if isinstance(screen, ModalScreen):
+            # A dialog (a frame's details, the findings, the export): its own commands. The keys of
+            # the screen under it are blocked, and its commands ran unseen there ('log: filter'
+            # opened the bar under the details and took the focus for later; 'log: find next'
+            # moved the selection; 'recorder: talk / send' began a turn).
+            commands = getattr(screen, "palette_commands", None)
+            if callable(commands):
+                yield from commands()
+            return
         for title, help_text, target in PALETTE:
             owner, _, method = target.rpartition(".")
             action = method.removeprefix("action_")

@@ -9,14 +9,14 @@ whose payload the journal dropped from memory is read back from the capture file
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.json import JSON
 from rich.rule import Rule
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -188,6 +188,18 @@ class EventDetail(ModalScreen[int | None]):
             return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
         except ValueError:  # NaN or Infinity from a server: strict JSON marks them
             return strict_json.dumps(value)
+
+    def palette_commands(self) -> Iterator[SystemCommand]:
+        """The command palette's commands while this view is open: its keys (the app's palette
+        offers these in place of the log's, which would act unseen under the view)."""
+        what = "frame" if len(self.indices) == 1 else "frames"
+        yield SystemCommand("details: copy", f"Copy the {what} as JSON (c)", self.action_copy)
+        yield SystemCommand("details: save", f"Save the {what} as JSON next to the capture (s)", self.action_save)
+        if self._link_target() is not None:
+            yield SystemCommand(
+                "details: go to linked frame", "Close, and select the linked frame (x)", self.action_jump
+            )
+        yield SystemCommand("details: close", "Back to the log (esc)", self.dismiss)
 
     def action_copy(self) -> None:
         """Copy the frames to the clipboard (OSC 52), with a file as the fallback."""
