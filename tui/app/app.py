@@ -13,7 +13,6 @@ voice), `LogControls` (filter, find, details, export, findings), `Modes` (replay
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -40,6 +39,7 @@ from tui.widgets.transcript import VOICE_HINT
 
 from .base import REPLAY_TOAST_SECONDS, toast_text
 from .commands import Commands
+from .heap import release_heap, settle_heap
 from .live import LiveSession
 from .log_controls import LogControls
 from .modes import Modes
@@ -91,16 +91,6 @@ class LogPane(Vertical):
     container cannot be maximized (Textual allows it only to focusable widgets by default)."""
 
     ALLOW_MAXIMIZE = True
-
-
-def settle_heap() -> None:
-    """Exempt every object alive now (modules, widgets, styles: the app's start-up) from cyclic
-    garbage collection until the app ends (`gc.unfreeze()` at unmount). A full collection walks
-    every tracked object: with Textual's start-up heap that took 50-80 ms, twice a second under
-    2,000 frames/s, and a key press waited for it (`python -m tests.bench_keypress`). Frozen objects
-    are still freed when their reference count drops; cycles among them wait for the unfreeze.
-    O(1): it moves lists of objects, it walks none."""
-    gc.freeze()
 
 
 class MainScreen(Screen[None]):
@@ -439,7 +429,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
 
     async def on_unmount(self) -> None:
         self._quitting = True
-        gc.unfreeze()  # what settle_heap() exempted is collectable again (another app may follow)
+        release_heap()  # what settle_heap() exempted is collectable again (another app may follow)
         await self.voice.close()
         if self.session is not None:
             await self.session.close()
