@@ -8,6 +8,10 @@
   also scrubs a gateway's credential header (`cf-aig-authorization`, `x-portkey-api-key`) and
   cookie values, and a HAR saved by an intercepting proxy (mitmproxy writes `_webSocketMessages`
   too) of a client using a gateway showed the credential a server quoted.
+- The proxy made its upstream connection outside the handshake's error handling: a target URL
+  websockets refuses as it reads it (`ws://KEY@host`, the key as a user name without a password)
+  raised out of the handshake, and websockets' traceback on stderr quoted the URL whole; the
+  connection never ended either.
 - A session with the simulator or a `--url` server (never given OPENAI_API_KEY) scrubbed only the
   key it sent: OPENAI_API_KEY, in the environment, typed into a message (or put in instructions
   by a client behind the proxy) was captured and shown whole, though a replay of that capture
@@ -27,6 +31,7 @@ from urllib.parse import quote
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from tests.app_helpers import reply_done, session_ready, views_settled, wait_for
 from tests.proxy_helpers import listening_url, start_headless_proxy
@@ -174,3 +179,37 @@ async def test_the_headless_proxy_never_prints_the_openai_key_a_client_sends_to_
     assert captures
     for capture in captures:
         assert_no_leak(capture.read_text(), key, f"the proxy's capture {capture}")
+
+
+async def test_a_proxy_target_with_the_key_as_its_user_name_fails_in_one_line_without_it(
+    key: str, simulator_url: str, tmp_path: Path
+) -> None:
+    """RT_TUI_URL=ws://KEY@HOST/…: rt-tui accepts it (the user name is dropped from every label),
+    websockets refuses it as the upstream connection is made. The client gets a 502, stderr one
+    line saying why, and neither they nor the capture quote the URL."""
+    url = simulator_url.replace("ws://", f"ws://{quote(key, safe='')}@")
+    process = start_headless_proxy(tmp_path / "data", env={"RT_TUI_URL": url})
+    assert process.stderr is not None
+    try:
+        proxy_url, first_lines = await listening_url(process.stderr, 30)
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(proxy_url + "?model=gpt-realtime"):
+                pass
+        assert refused.value.response.status_code == 502
+        said = refused.value.response.body.decode()
+        line = await asyncio.wait_for(asyncio.to_thread(process.stderr.readline), 10)
+        while "cannot reach" not in line:
+            line = await asyncio.wait_for(asyncio.to_thread(process.stderr.readline), 10)
+    finally:
+        process.terminate()
+        out, err = await asyncio.to_thread(process.communicate, timeout=30)
+    assert line.startswith("[conn 1] connection: cannot reach ") and "username provided without password" in line
+    assert "Traceback" not in err
+    assert_no_leak(said, key, "the client's 502")
+    assert_no_leak("".join(first_lines) + line + err, key, "proxy --json stderr")
+    captures = list((tmp_path / "data").glob("sessions/*/frames.jsonl"))
+    assert captures
+    for capture in captures:
+        text = capture.read_text()
+        assert '"state":"failed"' in text  # the connection's end is in its capture
+        assert_no_leak(text, key, f"the proxy's capture {capture}")

@@ -29,7 +29,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
@@ -275,19 +275,22 @@ class ProxyServer:
             connection=number,  # the proxy's count of client connections: each has a journal of its own
         )
         headers, subprotocols = self._upstream_headers(request.headers)
-        opening = asyncio.ensure_future(
-            connect(
-                url,
-                additional_headers=headers,
-                subprotocols=subprotocols or None,
-                compression=None,
-                max_size=self.max_frame_bytes,
-                open_timeout=self.open_timeout,
-                user_agent_header=None,
-                proxy=None,
-            )
-        )
         try:
+            # Made inside the try: websockets reads the URL as `connect` is made, and one it cannot
+            # use (`ws://KEY@host`, a user name without a password) raised out of the handshake,
+            # its traceback quoting the URL whole on stderr, and the connection never ended.
+            opening = asyncio.ensure_future(
+                connect(
+                    url,
+                    additional_headers=headers,
+                    subprotocols=subprotocols or None,
+                    compression=None,
+                    max_size=self.max_frame_bytes,
+                    open_timeout=self.open_timeout,
+                    user_agent_header=None,
+                    proxy=None,
+                )
+            )
             upstream = await self._unless_stopping(opening)
         except _Stopping:
             message = "the proxy stopped before the upstream answered"
@@ -304,6 +307,11 @@ class ProxyServer:
             connection.fact("rt.connection", message, state="failed", http_status=status, http_body=said)
             self._finish(connection)
             return refusal(exc.response, body or f"upstream answered HTTP {status}\n", scrub)
+        except InvalidURI as exc:  # its words quote the URL whole, credentials and all: never shown
+            reason = scrub.text(f"cannot reach {shown}: not a URL websockets can use ({exc.msg})")
+            connection.fact("rt.connection", reason, state="failed")
+            self._finish(connection)
+            return client.respond(http.HTTPStatus.BAD_GATEWAY, reason + "\n")
         except Exception as exc:  # noqa: BLE001 - whatever it was, the client gets a 502 and one line
             reason = scrub.text(f"cannot reach {shown}: {type(exc).__name__}: {exc}")
             connection.fact("rt.connection", reason, state="failed")
