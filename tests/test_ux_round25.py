@@ -74,7 +74,8 @@ async def test_undo_clear_under_a_filter_says_the_filter_s_counts_again(
 async def test_a_sent_frame_with_no_summary_reads_arrow_error_without_a_gap(simulator_url: str) -> None:
     """A client's `input_audio_buffer.commit` with nothing in the buffer (no event_id: the official
     SDK's way) is refused; its row read '✖  → error', the arrow one column off, as if a word were
-    missing before it."""
+    missing before it. And a misspelt event with no event_id read '✖ unknown type ·', a separator
+    before nothing."""
     settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False)
     app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
     async with app.run_test(size=(160, 48)) as pilot:
@@ -88,6 +89,14 @@ async def test_a_sent_frame_with_no_summary_reads_arrow_error_without_a_gap(simu
             await wait_for(pilot, lambda: "→ error" in painted_text(app), 5, "the commit's link to its error")
             [row] = [line for line in painted_text(app).splitlines() if "input_audio_buffer.commit" in line]
             assert "✖ → error" in row and "  → error" not in row, row
+            await send(client, {"type": "input_audio_buffer.comit"})
+
+            def misspelt_rows() -> list[str]:
+                return [line for line in painted_text(app).splitlines() if "▲" in line and ".comit" in line]
+
+            await wait_for(pilot, misspelt_rows, 10, "the misspelt event's row")
+            [row] = misspelt_rows()
+            assert row.split(" │")[0].rstrip().endswith("✖ unknown type"), row
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])

@@ -194,7 +194,7 @@ def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
             # A frame that says nothing else (a bare commit) reads `→ error`, not ` → error`.
             summary = f"{summary} → {names}" if summary else f"→ {names}"
     if is_unknown_type(frame):
-        summary = f"unknown type · {summary}"
+        summary = f"unknown type · {summary}" if summary else "unknown type"  # no `·` before nothing
     if frame.type == "rt.connection" and (data := journal.data(frame.index)).get("state") == "connecting":
         # A proxied client's connection is numbered by the proxy (its session holds just that one).
         number = data.get("connection")
