@@ -12,6 +12,9 @@
   websockets refuses as it reads it (`ws://KEY@host`, the key as a user name without a password)
   raised out of the handshake, and websockets' traceback on stderr quoted the URL whole; the
   connection never ended either.
+- A `Sec-WebSocket-Protocol` was searched for the key subprotocol only right after a comma: a
+  client that wrote `realtime; openai-insecure-api-key.KEY` presented a key the proxy did not
+  know, and websockets' refusal of that value (quoted whole) reached the capture and stderr.
 - A session with the simulator or a `--url` server (never given OPENAI_API_KEY) scrubbed only the
   key it sent: OPENAI_API_KEY, in the environment, typed into a message (or put in instructions
   by a client behind the proxy) was captured and shown whole, though a replay of that capture
@@ -213,3 +216,37 @@ async def test_a_proxy_target_with_the_key_as_its_user_name_fails_in_one_line_wi
         text = capture.read_text()
         assert '"state":"failed"' in text  # the connection's end is in its capture
         assert_no_leak(text, key, f"the proxy's capture {capture}")
+
+
+async def test_a_key_subprotocol_after_a_semicolon_is_scrubbed_from_the_proxy_s_refusal(
+    key: str, simulator_url: str
+) -> None:
+    """A hand-written client joins its subprotocols with `;`: websockets refuses to offer the value
+    upstream, and its error quotes it. The client gets a 502, and nothing recorded holds the key."""
+    sent = key.replace("/", "_").replace("=", "")  # a subprotocol is a token: no `/` or `=`
+    recorded: list[str] = []
+    server = ProxyServer(ProxyTarget(simulator_url.split("?")[0], "simulator"), port=0)
+    server.on_connection = lambda connection: lambda env: recorded.append(env.raw)
+    await server.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            (
+                "GET /v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                f"Sec-WebSocket-Protocol: realtime; openai-insecure-api-key.{sent}\r\n\r\n"
+            ).encode()
+        )
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        await asyncio.wait_for(server.connections[0].closed.wait(), 10)
+    finally:
+        await server.close()
+    assert answer.startswith(b"HTTP/1.1 502 ")
+    assert any("invalid subprotocol" in raw and "[redacted]" in raw for raw in recorded), recorded
+    capture = server.connections[0].capture
+    assert capture is not None
+    for text, where in ((answer.decode(), "the client's 502"), ("\n".join(recorded), "the recorded facts")):
+        assert_no_leak(text, sent, where)
+    assert_no_leak(capture.path.read_text(), sent, "the proxy's capture")

@@ -20,6 +20,11 @@ SECRET_HEADERS = frozenset({"authorization", "api-key", "openai-api-key", "x-api
 KEY_SUBPROTOCOL_PREFIXES = ("openai-insecure-api-key.", "openai-insecure-api-key-")
 """Subprotocols that carry a key after the prefix (browsers cannot set headers on a websocket)."""
 
+_KEY_SUBPROTOCOL = re.compile("(?:" + "|".join(map(re.escape, KEY_SUBPROTOCOL_PREFIXES)) + r")([^\s,;]+)")
+"""The key of a key subprotocol anywhere in a `Sec-WebSocket-Protocol` value, not only after a
+comma: a client that wrote `realtime; openai-insecure-api-key.KEY` is refused by websockets with
+an error that quotes the value whole."""
+
 GATEWAY_CREDENTIAL = re.compile(r"auth|key|token|secret|passw|credential|signature|cookie", re.IGNORECASE)
 """A header whose name says its value is a credential (a gateway's `cf-aig-authorization`,
 `Helicone-Auth`, `x-portkey-api-key`), to be scrubbed; a `Cookie`'s each value too (a session
@@ -68,11 +73,7 @@ def handshake_secrets(headers: Iterable[tuple[str, str]]) -> list[str]:
             found += [credential, value.strip()] if credential != value.strip() else [credential]
             found += basic_credentials(value) if name == "authorization" else []
         elif name == "sec-websocket-protocol":
-            for part in value.split(","):
-                part = part.strip()
-                for prefix in KEY_SUBPROTOCOL_PREFIXES:
-                    if part.startswith(prefix):
-                        found.append(part[len(prefix) :])
+            found += _KEY_SUBPROTOCOL.findall(value)
         elif GATEWAY_CREDENTIAL.search(name) and not name.startswith("sec-websocket-"):
             found += handshake_secrets([("authorization", value)])
             if name == "cookie":
