@@ -15,6 +15,9 @@
 - A `Sec-WebSocket-Protocol` was searched for the key subprotocol only right after a comma: a
   client that wrote `realtime; openai-insecure-api-key.KEY` presented a key the proxy did not
   know, and websockets' refusal of that value (quoted whole) reached the capture and stderr.
+- A key variable holding a byte that is not UTF-8 (Python reads it as a lone surrogate) made the
+  scrubber's encodings raise: `lint` and `replay` ended in a traceback, and so would every
+  session now that each scrubs the user's keys.
 - A session with the simulator or a `--url` server (never given OPENAI_API_KEY) scrubbed only the
   key it sent: OPENAI_API_KEY, in the environment, typed into a message (or put in instructions
   by a client behind the proxy) was captured and shown whole, though a replay of that capture
@@ -250,3 +253,43 @@ async def test_a_key_subprotocol_after_a_semicolon_is_scrubbed_from_the_proxy_s_
     for text, where in ((answer.decode(), "the client's 502"), ("\n".join(recorded), "the recorded facts")):
         assert_no_leak(text, sent, where)
     assert_no_leak(capture.path.read_text(), sent, "the proxy's capture")
+
+
+BROKEN_KEY = b"sk-proj-abc\xffdefghijkl0123456789"
+"""A key variable with a byte that is not UTF-8 (a Latin-1 .env): Python reads it as `\udcff`."""
+
+
+def test_lint_and_replay_work_when_a_key_variable_is_not_utf8(tmp_path: Path) -> None:
+    """No traceback: the recording is linted and replayed as without the variable."""
+    har = tmp_path / "browser.har"
+    messages = [{"type": "receive", "time": 1.0, "opcode": 1, "data": json.dumps({"type": "session.created"})}]
+    entry = {"request": {"url": "wss://api.openai.com/v1/realtime?model=gpt-realtime"}, "_webSocketMessages": messages}
+    har.write_text(json.dumps({"log": {"entries": [entry]}}))
+    env = {**os.environ, "OPENAI_API_KEY": os.fsdecode(BROKEN_KEY)}
+    for command, said in ((["lint", str(har)], "4 frames (har)"), (["replay", str(har), "--json"], "session.created")):
+        result = subprocess.run([*RT_TUI, *command], capture_output=True, text=True, timeout=60, env=env)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.returncode == 0 and said in result.stdout, result.stderr
+
+
+async def test_a_session_opens_and_scrubs_when_a_key_variable_is_not_utf8(
+    simulator_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The simulator target never sends OPENAI_API_KEY, but scrubs it: a broken one is scrubbed
+    too (a server quoting it would quote it as `\udcff`'s UTF-8), and the session opens."""
+    from tui.bus import Bus
+    from tui.config import Settings, TargetChoice
+    from tui.launch import open_target
+    from tui.session import ConnectionState, RealtimeSession
+    from tui.session.scrub import Scrubber
+
+    monkeypatch.setenv("OPENAI_API_KEY", os.fsdecode(BROKEN_KEY))
+    async with open_target(Settings(target=TargetChoice.URL, url=simulator_url)) as target:
+        session = RealtimeSession(target, Bus())
+        try:
+            await session.connect()
+            assert session.state is ConnectionState.OPEN
+        finally:
+            await session.close()
+    broken = os.fsdecode(BROKEN_KEY)
+    assert Scrubber(target.secrets).text(f"bad key {broken}.") == "bad key [redacted]."

@@ -32,6 +32,11 @@ REDACTED = "[redacted]"
 MIN_SECRET_LENGTH = 8
 """Shorter credentials are not scrubbed (see `Scrubber`)."""
 
+_UNPAIRED = "surrogatepass"
+"""How a secret's lone surrogates are encoded: a key variable holding a byte that is not UTF-8
+(read as `\udcff`), or a HAR header's `\ud800`, made every form's encoding raise, and `lint`,
+a replay and every session end in a traceback. Such a key cannot be sent; it is still scrubbed."""
+
 _PERCENT = re.compile(r"%[0-9A-F]{2}")
 _U_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
@@ -62,7 +67,12 @@ _URLSAFE = str.maketrans("+/", "-_")
 def percent_forms(secret: str) -> list[str]:
     """`secret` percent-encoded as URLs and forms do it: `quote` (with and without `/` kept) and
     `quote_plus`, each with upper- and lower-case hex."""
-    forms = [quote(secret, safe=""), quote(secret), quote_plus(secret), quote_plus(secret, safe="/")]
+    forms = [
+        quote(secret, safe="", errors=_UNPAIRED),
+        quote(secret, errors=_UNPAIRED),
+        quote_plus(secret, errors=_UNPAIRED),
+        quote_plus(secret, safe="/", errors=_UNPAIRED),
+    ]
     forms += [_PERCENT.sub(lambda m: m.group(0).lower(), form) for form in forms]
     return forms
 
@@ -76,7 +86,7 @@ def json_forms(secret: str) -> list[str]:
 
 def secret_forms(secret: str) -> list[str]:
     """Every spelling of `secret` that is scrubbed, longest first, without duplicates."""
-    forms = [secret, *json_forms(secret), *percent_forms(secret), *base64_cores(secret.encode("utf-8"))]
+    forms = [secret, *json_forms(secret), *percent_forms(secret), *base64_cores(secret.encode("utf-8", _UNPAIRED))]
     # A core can be short for a short secret; never search for something that would match by chance.
     return sorted({f for f in forms if len(f) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
 
@@ -142,8 +152,8 @@ class Scrubber:
         # Longest first, so a form that contains another (a key that holds a shorter secret) goes whole.
         self._forms = sorted({f for s in kept for f in secret_forms(s)}, key=len, reverse=True)
         self._needles = search_needles(self._forms)
-        self._byte_forms = [f.encode("utf-8") for f in self._forms]
-        self._byte_needles = [n.encode("utf-8") for n in self._needles]
+        self._byte_forms = [f.encode("utf-8", _UNPAIRED) for f in self._forms]
+        self._byte_needles = [n.encode("utf-8", _UNPAIRED) for n in self._needles]
 
     @property
     def forms(self) -> tuple[str, ...]:
