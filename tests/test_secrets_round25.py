@@ -18,6 +18,10 @@
 - A key variable holding a byte that is not UTF-8 (Python reads it as a lone surrogate) made the
   scrubber's encodings raise: `lint` and `replay` ended in a traceback, and so would every
   session now that each scrubs the user's keys.
+- The guard that keeps a key streamed across deltas from being joined whole remembers 256
+  streams: a server that showed the key's first 5 characters (too few to hold back), then sent
+  one delta in each of 300 other streams, then the rest of the key, had it joined whole in the
+  transcript (and 40 characters of it in one captured delta).
 - A session with the simulator or a `--url` server (never given OPENAI_API_KEY) scrubbed only the
   key it sent: OPENAI_API_KEY, in the environment, typed into a message (or put in instructions
   by a client behind the proxy) was captured and shown whole, though a replay of that capture
@@ -37,6 +41,7 @@ from urllib.parse import quote
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import InvalidStatus
 
 from tests.app_helpers import reply_done, session_ready, views_settled, wait_for
@@ -293,3 +298,52 @@ async def test_a_session_opens_and_scrubs_when_a_key_variable_is_not_utf8(
             await session.close()
     broken = os.fsdecode(BROKEN_KEY)
     assert Scrubber(target.secrets).text(f"bad key {broken}.") == "bad key [redacted]."
+
+
+@pytest.mark.parametrize("pieces", [1, 5], ids=["rest-at-once", "five-characters-a-delta"])
+async def test_a_key_streamed_around_the_guard_s_memory_is_never_joined_whole(
+    key: str, tmp_path: Path, pieces: int
+) -> None:
+    """The key's first 5 characters, 300 other streams (the guard forgets all but 256), then the
+    rest of the key in the first stream again: at once, or 5 characters a delta with 300 other
+    streams between each."""
+    from tests.server_helpers import scripted_peer
+    from tui.bus import Bus
+    from tui.conversation import Conversation
+    from tui.session import FRAMES, CaptureWriter, RealtimeSession, new_session_dir, url_target
+
+    rest = key[5:]
+    parts = [rest] if pieces == 1 else [rest[i : i + 5] for i in range(0, len(rest), 5)]
+
+    def delta(item: str, text: str) -> str:
+        said = {"type": "response.output_text.delta", "item_id": item, "content_index": 0, "delta": text}
+        return json.dumps({**said, "response_id": "resp_1", "output_index": 0})
+
+    async def peer(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_s"}}))
+        await ws.send(delta("item_key", "your key is " + key[:5]))
+        for round_, part in enumerate(parts):
+            for n in range(300):
+                await ws.send(delta(f"item_{round_}_{n}", "x"))
+            await ws.send(delta("item_key", part))
+        await ws.send(delta("item_key", " keep it safe"))
+        await ws.close()
+
+    async with scripted_peer(peer) as url:
+        target = url_target(url, api_key=key)
+        bus = Bus()
+        received = bus.subscribe(FRAMES)
+        folder = new_session_dir(tmp_path)
+        capture = CaptureWriter(folder, target.secrets)
+        session = RealtimeSession(target, bus, capture=capture)
+        await session.connect()
+        await asyncio.wait_for(session.wait_closed(), 30)
+        await session.close()
+        capture.close()
+    conversation = Conversation()
+    for env in received.drain():
+        conversation.apply(env)
+    text = next(item.text for item in conversation.ordered() if item.id == "item_key")
+    assert text.startswith("your key is ") and text.endswith(" keep it safe"), text
+    assert_no_leak(text, key, "the transcript")
+    assert_no_leak((folder / "frames.jsonl").read_text(), key, "the capture")

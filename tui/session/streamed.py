@@ -33,7 +33,8 @@ HOLD_MIN = 6
 holding every `s` at a delta's end would move text between frames for nothing."""
 
 MAX_STREAMS = 256
-"""Streams followed at once; the oldest is forgotten first (a stream lives one response)."""
+"""Streams followed at once; the oldest is forgotten first (a stream lives one response), all but
+what it holds back (see `DeltaGuard._unknown_start`)."""
 
 _StreamKey = tuple[str, str, object]
 
@@ -58,20 +59,35 @@ class DeltaGuard:
         if not isinstance(delta, str) or env.direction != DIR_IN:
             return env
         key: _StreamKey = (env.type, str(env.data.get("item_id")), env.data.get("content_index"))
-        shown = self._shown.pop(key, "")
         text = self._held.pop(key, "") + delta
+        shown = self._shown.pop(key, None)
+        if shown is None:
+            shown = self._unknown_start(text)
         text, held = self._guard(shown, text)
         self._shown[key] = (shown + text)[-(self._longest - 1) :]
         if held:
             self._held[key] = held
         while len(self._shown) > MAX_STREAMS:
-            forgotten, _ = self._shown.popitem(last=False)
-            self._held.pop(forgotten, None)
+            # What a forgotten stream holds back is kept (a key's start, at most a secret's length):
+            # dropped, the stream's next delta went on from the middle of the key, shown.
+            self._shown.popitem(last=False)
         if text == delta:
             return env
         data = {**env.data, "delta": text}
         raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         return dataclasses.replace(env, data=data, raw=raw, wire_size=env.size)
+
+    def _unknown_start(self, text: str) -> str:
+        """What a stream this guard does not remember (a new one, or one forgotten among
+        `MAX_STREAMS` others) may have shown of a secret: the start `secret[:k]`, too short to have
+        been held, that `text` continues. A server that showed `sk-pr`, then made the guard forget
+        the stream with 256 others, had the rest of the key shown whole after it."""
+        for secret in self._secrets:
+            for k in range(HOLD_MIN - 1, 0, -1):
+                rest = secret[k:]
+                if text and (text.startswith(rest) or rest.startswith(text)):
+                    return secret[:k]
+        return ""
 
     def _guard(self, shown: str, text: str) -> tuple[str, str]:
         """(what of `text` to show, what to hold back), given the stream's `shown` end."""
