@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.screen import ModalScreen
 from websockets.asyncio.client import connect
 
-from tests.app_helpers import notices, painted_text, typed_turn_done, views_settled, wait_for
+from tests.app_helpers import notices, painted_text, reply_done, typed_turn_done, views_settled, wait_for
 from tests.server_helpers import recv_until, send
 from tui.app import RtApp
 from tui.app.commands import PALETTE
@@ -37,6 +37,11 @@ def palette_titles(app: RtApp) -> list[str]:
 def journaled(app: RtApp, event_type: str) -> bool:
     """A frame of that type is in the journal."""
     return any(app.journal[index].type == event_type for index in range(len(app.journal)))
+
+
+def journaled_count(app: RtApp, event_type: str) -> int:
+    """How many frames of that type the journal holds."""
+    return sum(app.journal[index].type == event_type for index in range(len(app.journal)))
 
 
 async def settled_turn(pilot: Pilot[None], app: RtApp) -> None:
@@ -126,3 +131,36 @@ async def test_the_palette_in_a_frame_s_details_offers_its_actions_not_the_log_s
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ModalScreen), 5, "the details to close")
         assert log_commands - set(palette_titles(app)) <= {"log: undo clear", "transcript: its frames"}
+
+
+def find_status(app: RtApp) -> str:
+    """The find bar's status line, as shown."""
+    return str(app.find_bar.query_one(".query-bar--status").render())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_the_find_s_count_follows_the_frames_that_come(simulator_url: str, size: tuple[int, int]) -> None:
+    """/kitchen, then another turn about the kitchen: the bar kept 'match 1 of 9 matching frames'
+    while the log showed more, until n (after ctrl+r, 'match 9 of 11' became 'match 10 of 14' on n).
+    The filter bar's counts follow the stream; the find's now do too."""
+    app = live_app(simulator_url)
+    async with app.run_test(size=size) as pilot:
+        await settled_turn(pilot, app)
+        await pilot.press("slash", *"kitchen", "enter")
+        await wait_for(pilot, lambda: " of " in find_status(app), 5, "the find's count")
+        before = app.event_log.finder.count(app.log_view) if app.event_log.finder else 0
+        assert find_status(app).startswith(f"match 1 of {before} matching frames"), find_status(app)
+        replies = len([item for item in app.conversation.ordered() if item.role == "assistant"])
+        await pilot.press("t", *"the kitchen again", "enter", "escape")
+        await wait_for(
+            pilot,
+            lambda: len([i for i in app.conversation.ordered() if i.role == "assistant"]) > replies and reply_done(app),
+            30,
+            "the second reply",
+        )
+        await wait_for(pilot, lambda: journaled_count(app, "rate_limits.updated") >= 2, 10, "its rate_limits")
+        await views_settled(pilot, app)
+        now = app.event_log.finder.count(app.log_view) if app.event_log.finder else 0
+        assert now > before
+        await wait_for(pilot, lambda: f"of {now} matching frames" in find_status(app), 5, "the count to follow")
+        assert find_status(app).startswith("match 1 of "), find_status(app)  # the selection stays

@@ -126,9 +126,11 @@ class LogControls(AppBase):
         if count and position is not None:
             self._show_match(position, count)
         elif count:
-            self.find_bar.set_status(f"{counted(count, 'matching frame')} shown · n next · N previous · Esc ends it")
+            self.find_bar.set_status(
+                f"{counted(count, 'matching frame')} shown · n next · N previous · Esc ends it", live=True
+            )
         else:
-            self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True)
+            self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True, live=True)
 
     def _find(self, text: str) -> None:
         if not text:
@@ -140,7 +142,7 @@ class LogControls(AppBase):
         self.event_log.set_finder(finder)
         found = self.event_log.find()
         if found is None:
-            self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True)
+            self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True, live=True)
         elif found == SEARCHING and self.event_log.finish_view is not None:
             self.find_bar.set_status("searching the filter's frames…")
         elif found == SEARCHING:
@@ -158,7 +160,15 @@ class LogControls(AppBase):
 
     def _show_match(self, position: int, count: int | None) -> None:
         of = f"of {counted(count, 'matching frame')}" if count is not None else "· counting the rest…"
-        self.find_bar.set_status(f"match {position:,} {of} · n next · N previous · Esc ends it")
+        # A count is kept current as frames come (`_frames_under_find`); a count still to come is not.
+        self.find_bar.set_status(f"match {position:,} {of} · n next · N previous · Esc ends it", live=count is not None)
+
+    @on(EventLog.FramesUnderFind)
+    def _frames_under_find(self) -> None:
+        # The find's count follows the stream, as the filter's does: 'match 9 of 11' stayed while
+        # a new session's frames brought 3 more matches, until n.
+        if self.find_bar.live_status:
+            self._find_status()
 
     @on(EventLog.Counted)
     def _counted(self) -> None:

@@ -147,6 +147,9 @@ class EventLog(LineView, can_focus=True):
     class FindMissed(Message):
         """A find that went on in slices ended without a match."""
 
+    class FramesUnderFind(Message):
+        """Frames came into the view while a find is in force: its count may have grown."""
+
     class WaitingForView(Message):
         """A key waits for a filter's whole view (built in slices: the screen stays live), or, with
         `waiting` False, no longer does (`after_whole_view`)."""
@@ -279,6 +282,8 @@ class EventLog(LineView, can_focus=True):
             if not self.tail:
                 self.unseen += added
             self._layout_changed()
+            if self.finder is not None:
+                self.post_message(self.FramesUnderFind())
         elif view.query:
             self._update_title()  # none passed the filter, but the "of N frames" they were taken from grew
         return added
