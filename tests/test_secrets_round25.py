@@ -22,6 +22,9 @@
   streams: a server that showed the key's first 5 characters (too few to hold back), then sent
   one delta in each of 300 other streams, then the rest of the key, had it joined whole in the
   transcript (and 40 characters of it in one captured delta).
+- The proxy showed the client's request target as written: one in absolute form
+  (`GET ws://user:KEY@host/v1/realtime HTTP/1.1`) put the key on its connecting line (stderr,
+  `--json`, the capture).
 - A session with the simulator or a `--url` server (never given OPENAI_API_KEY) scrubbed only the
   key it sent: OPENAI_API_KEY, in the environment, typed into a message (or put in instructions
   by a client behind the proxy) was captured and shown whole, though a replay of that capture
@@ -347,3 +350,34 @@ async def test_a_key_streamed_around_the_guard_s_memory_is_never_joined_whole(
     assert text.startswith("your key is ") and text.endswith(" keep it safe"), text
     assert_no_leak(text, key, "the transcript")
     assert_no_leak((folder / "frames.jsonl").read_text(), key, "the capture")
+
+
+async def test_a_request_line_in_absolute_form_never_shows_its_user_info(key: str, simulator_url: str) -> None:
+    """`GET ws://user:KEY@host/v1/realtime…`: relayed (the upstream gets its path and query), and
+    the connecting line names the path without the user info."""
+    recorded: list[str] = []
+    server = ProxyServer(ProxyTarget(simulator_url.split("?")[0], "simulator"), port=0)
+    server.on_connection = lambda connection: lambda env: recorded.append(env.raw)
+    await server.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        target = f"ws://someone:{quote(key, safe='')}@127.0.0.1:{server.port}/v1/realtime?model=gpt-realtime"
+        writer.write(
+            (
+                f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        writer.close()
+        await asyncio.wait_for(server.connections[0].closed.wait(), 10)
+    finally:
+        await server.close()
+    assert answer.startswith(b"HTTP/1.1 101 ")  # relayed
+    connecting = next(raw for raw in recorded if "connected: relaying" in raw)
+    assert f"relaying ws://127.0.0.1:{server.port}/v1/realtime?model=gpt-realtime to " in connecting
+    capture = server.connections[0].capture
+    assert capture is not None
+    assert_no_leak("\n".join(recorded), key, "the recorded facts")
+    assert_no_leak(capture.path.read_text(), key, "the proxy's capture")

@@ -118,13 +118,16 @@ def masked(url: str) -> str:
 
 def masked_path(path: str) -> str:
     """The client's request path fit to show: a credential's value in its query masked (`***`),
-    as a target's label masks it; a value under 8 characters is no secret scrubbing can find."""
+    as a target's label masks it (a value under 8 characters is no secret scrubbing can find),
+    and user info left out."""
     parts = urlsplit(path)
     pairs = []
     for pair in query_pairs(parts.query):
         name, equals, value = pair.partition("=")
         pairs.append(f"{name}{equals}***" if value and is_secret_query_name(name) else pair)
-    return urlunsplit(parts._replace(query="&".join(pairs)))
+    # A request line in absolute form (`GET ws://user:KEY@host/… HTTP/1.1`) names user info too.
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=netloc, query="&".join(pairs)))
 
 
 def without_query_credentials(path: str) -> str:
