@@ -25,6 +25,8 @@
 - The proxy showed the client's request target as written: one in absolute form
   (`GET ws://user:KEY@host/v1/realtime HTTP/1.1`) put the key on its connecting line (stderr,
   `--json`, the capture).
+- A HAR written by an HTTP tool (mitmproxy's `save.har`) names a socket by its upgrade request's
+  `https://` URL: the HAR reader, reading only `ws(s)://`, found no `?api-key=` in it to scrub.
 - A session with the simulator or a `--url` server (never given OPENAI_API_KEY) scrubbed only the
   key it sent: OPENAI_API_KEY, in the environment, typed into a message (or put in instructions
   by a client behind the proxy) was captured and shown whole, though a replay of that capture
@@ -381,3 +383,22 @@ async def test_a_request_line_in_absolute_form_never_shows_its_user_info(key: st
     assert capture is not None
     assert_no_leak("\n".join(recorded), key, "the recorded facts")
     assert_no_leak(capture.path.read_text(), key, "the proxy's capture")
+
+
+def test_an_https_socket_url_in_a_har_has_its_api_key_scrubbed(key: str, tmp_path: Path) -> None:
+    """mitmproxy writes a WebSocket entry's URL as the upgrade request's (`https://…`): an Azure
+    client's `?api-key=` there is scrubbed from what the server quoted, and the label masks it."""
+    frames, errors = planted_frames(key)
+    messages = [
+        {"type": "receive", "time": 1700000000 + n / 100, "opcode": 1, "data": frame}
+        for n, frame in enumerate([f for f in frames if isinstance(f, str)] + errors)
+    ]
+    url = f"https://res.openai.azure.com/openai/v1/realtime?model=gpt-realtime&api-key={quote(key, safe='')}"
+    entry = {"request": {"method": "GET", "url": url, "headers": []}, "_resourceType": "websocket"}
+    har = tmp_path / "mitmproxy.har"
+    har.write_text(json.dumps({"log": {"version": "1.2", "entries": [{**entry, "_webSocketMessages": messages}]}}))
+    result = subprocess.run([*RT_TUI, "replay", str(har), "--json"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "connecting to wss://res.openai.azure.com/openai/v1/realtime?model=gpt-realtime&api-key=***" in result.stdout
+    assert_no_leak(result.stdout, key, "replay --json stdout")
+    assert_no_leak(result.stderr, key, "replay --json stderr")

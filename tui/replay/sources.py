@@ -704,14 +704,24 @@ def _header_secrets(request: dict[str, Any]) -> list[str]:
 
 
 def _url_facts(url: str) -> tuple[str, list[str]]:
-    """The URL fit to show (credentials masked), and the credentials it held."""
+    """The URL fit to show (credentials masked), and the credentials it held.
+
+    A HAR written by an HTTP tool (mitmproxy's `save.har`) names the socket by its upgrade
+    request's `https://` URL: read as the `wss://` one it is, or its `?api-key=` went unscrubbed."""
     from tui.session.targets import url_target
 
+    scheme, colon, rest = url.partition(":")
+    if colon and scheme.lower() in _WEBSOCKET_SCHEMES:
+        url = _WEBSOCKET_SCHEMES[scheme.lower()] + ":" + rest
     try:
         target = url_target(url)
     except ValueError:
         return "a recorded WebSocket", []
     return target.label, list(target.secrets)
+
+
+_WEBSOCKET_SCHEMES = {"http": "ws", "https": "wss"}
+"""The WebSocket scheme of an upgrade request's HTTP one."""
 
 
 def _parse_or_empty(raw: str) -> dict[str, Any]:
