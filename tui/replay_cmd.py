@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from tui.protocol import printable
 from tui.replay import Recording, ReplayError, load
 from tui.replay.lean import hydrated
 from tui.replay.sources import STDIN, with_notes_as_facts
@@ -34,10 +35,12 @@ def _load(path: str, command: str) -> Recording | None:
     try:
         recording = load(path, lean=True)
     except ReplayError as exc:
-        print(f"rt-tui {command}: {exc}", file=sys.stderr)
+        # One line, whatever the file's name holds (a newline, an escape sequence): a script reads
+        # stderr line by line, and the terminal must not act on a name.
+        print(f"rt-tui {command}: {printable(str(exc))}", file=sys.stderr)
         return None
     for note in recording.notes:
-        print(f"rt-tui {command}: note: {note}", file=sys.stderr)
+        print(f"rt-tui {command}: note: {printable(note)}", file=sys.stderr)
     return recording
 
 

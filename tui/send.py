@@ -70,7 +70,7 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
     try:
         audio = decode_file(path)
     except AudioDecodeError as exc:
-        print(f"rt-tui send: {exc}", file=sys.stderr)
+        print(f"rt-tui send: {printable(str(exc))}", file=sys.stderr)  # one line, whatever the file's name
         return 2
     try:
         return asyncio.run(_send(audio.pcm, settings, json_out=json_out, timeout=timeout))

@@ -22,6 +22,12 @@ RAW_SUFFIXES = frozenset({".pcm", ".raw"})
 _CONTAINER_MAGIC = (b"RIFF", b"RIFX", b"RF64", b"fLaC", b"OggS", b"FORM")
 
 
+LOWEST_RATE = 4000
+"""The lowest sample rate a file may declare. Speech is recorded at 8 kHz and up (telephony's 8 kHz
+is the Realtime API's lowest too); a rate under half that is a damaged header, and converting 128 KB
+said to be at 1 Hz to 24 kHz made 4 hours of audio and took 8 GB of memory."""
+
+
 class AudioDecodeError(ValueError):
     """A file could not be turned into audio; `str()` is a one-line message fit for a user."""
 
@@ -60,6 +66,10 @@ def decode_file(path: str | os.PathLike[str]) -> DecodedAudio:
 def resample_to_pcm(samples: npt.ArrayLike, rate: int) -> bytes:
     """Float samples at `rate`, shaped (frames,) or (frames, channels), to 24 kHz mono PCM16 bytes."""
     data = np.asarray(samples, dtype=np.float32)
+    if not np.isfinite(data).all():
+        # A float file's NaN or infinity (damage): silence and full scale. Left in, the resampler
+        # spreads a NaN over its filter's span, and the int16 cast warns on stderr.
+        data = np.nan_to_num(data, nan=0.0, posinf=1.0, neginf=-1.0)
     if data.ndim == 2:
         data = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
     elif data.ndim != 1:
@@ -117,6 +127,11 @@ def _decode_container(p: Path, source: str | io.BytesIO) -> DecodedAudio:
     frames, channels = data.shape
     if frames == 0:
         raise AudioDecodeError(f"{p} contains no audio (0 samples)")
+    if rate < LOWEST_RATE:
+        raise AudioDecodeError(
+            f"cannot decode {p.name}: its header says {rate} Hz, and speech is recorded at 8 kHz and up "
+            f"(rt-tui reads {LOWEST_RATE} Hz and up): a damaged header?"
+        )
     pcm = resample_to_pcm(data, int(rate))
     if not pcm:
         raise AudioDecodeError(f"{p} contains no audio after resampling ({frames} samples at {rate} Hz)")

@@ -3,7 +3,7 @@
 Standard library only: no sockets, no event loop, no UI.
 """
 
-from .codec import FrameError, client_event_id, new_id, parse, parse_frame, serialize, string_span
+from .codec import FrameError, checked, client_event_id, new_id, parse, parse_frame, serialize, string_span
 from .dialect_out import client_event_for, server_dialect
 from .envelope import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, local_envelope, next_seq
 from .events import Dialect, is_known, to_beta, to_ga
@@ -31,6 +31,7 @@ __all__ = [
     "Envelope",
     "FrameError",
     "audio_tag",
+    "checked",
     "error_summary",
     "field",
     "ident",

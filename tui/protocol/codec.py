@@ -99,6 +99,24 @@ def parse(raw: str | bytes) -> dict[str, Any]:
     return data
 
 
+def checked(value: Any, raw: str | None = None, *, max_depth: int | None = MAX_DEPTH) -> Any:
+    """`value`, parsed by another reader (`json.loads` of a log's line, a HAR, a capture record), held
+    to `parse`'s promises: each lone surrogate (keys too) becomes U+FFFD, and past `max_depth`
+    (None: no limit) it raises FrameError. Changed in place, and returned (a str is returned cleaned).
+
+    Given the JSON text `raw` it was parsed from, a value that cannot hold either (no surrogate
+    escape, too few brackets: nearly every frame) is returned at once, as `parse` does.
+    """
+    if isinstance(value, str):
+        return _clean(value)
+    if not isinstance(value, dict | list):
+        return value
+    escapes = raw is None or ("\\" in raw and _SURROGATE_ESCAPE.search(raw) is not None)
+    if escapes or max_depth is not None and (raw is None or _may_be_deep(raw)):
+        _check_and_repair(value, replace_surrogates=escapes, max_depth=max_depth)
+    return value
+
+
 def _may_be_deep(raw: str) -> bool:
     """False when the text cannot nest past MAX_DEPTH; True sends the frame to the exact check.
 
@@ -112,8 +130,11 @@ def _may_be_deep(raw: str) -> bool:
     return raw.count("[") + raw.count("{") > MAX_DEPTH
 
 
-def _check_and_repair(root: dict[str, Any], *, replace_surrogates: bool) -> None:
-    """Raise FrameError past MAX_DEPTH; with `replace_surrogates`, put U+FFFD for each lone surrogate.
+def _check_and_repair(
+    root: dict[str, Any] | list[Any], *, replace_surrogates: bool, max_depth: int | None = MAX_DEPTH
+) -> None:
+    """Raise FrameError past `max_depth` (None: never); with `replace_surrogates`, put U+FFFD for each
+    lone surrogate.
 
     Iterative, so a document just under the parser's own recursion limit cannot overflow here. json
     has already joined escaped surrogate pairs, so any surrogate left in a string is a lone one.
@@ -121,8 +142,8 @@ def _check_and_repair(root: dict[str, Any], *, replace_surrogates: bool) -> None
     stack: list[tuple[dict[str, Any] | list[Any], int]] = [(root, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise FrameError(f"JSON nested deeper than {MAX_DEPTH} levels")
+        if max_depth is not None and depth > max_depth:
+            raise FrameError(f"JSON nested deeper than {max_depth} levels")
         children: Any
         if isinstance(node, dict):
             if replace_surrogates:

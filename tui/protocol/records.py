@@ -45,6 +45,9 @@ def envelope_record(env: Envelope, t0: float, *, parsed: bool = False) -> dict[s
 
 _quote = json.encoder.encode_basestring  # C: a str as a JSON string literal
 
+TIME_LIMIT = 1e11
+"""Seconds no time in a recording reaches (3170 years; as a Unix time, the year 5138). A larger one,
+or one not finite, is damage: the views' clocks (minutes and seconds, a time of day) cannot show it."""
 FRAME_KEY = ',"frame":'
 """Where an embedded frame begins in a capture line (the last key: the frame runs to the final `}`)."""
 
@@ -201,8 +204,8 @@ def embedded_envelope(line: bytes) -> Envelope | None:
         return None
     seq, direction, t, wall, etype, size = header.groups()
     mono, when = float(t), float(wall)  # a JSON integer too: the reader's float() of json's int
-    if not (math.isfinite(mono) and math.isfinite(when)):
-        return None  # an integer past a float's range, which the reader's float() refuses
+    if not (abs(mono) < TIME_LIMIT and math.isfinite(when)):
+        return None  # a `t` past TIME_LIMIT, which the reader refuses; a `wall` past a float's range
     try:
         number, wire_size, name = int(seq), int(size), etype.decode("utf-8")
         # Decoded straight from the line (one copy of the frame's text, not a line's then a slice's).

@@ -67,10 +67,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
 from urllib.parse import urlsplit
 
-from tui.protocol import Direction, Envelope, FrameError, local_envelope, parse
-from tui.protocol.codec import json_reason, serialize
+from tui.protocol import Direction, Envelope, FrameError, checked, local_envelope, parse
+from tui.protocol.codec import MAX_DEPTH, json_reason, serialize
 from tui.protocol.credentials import handshake_secrets
 from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS, is_known
+from tui.protocol.records import TIME_LIMIT
 
 from .lean import Frames, lean_envelope
 
@@ -205,7 +206,7 @@ def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
         # is a long append) is read whole to be told apart. Not a HAR on one line: read whole below.
         head += stream.readline()
     whole = io.BufferedReader(_Rewound(head, stream), buffer_size=READ_BUFFER)
-    first = _first_line_object(head)
+    first = _first_line_object(head, shown)
     if first is not None and "log" not in first:
         if _is_capture_record(first):
             notes: list[str] = []
@@ -243,12 +244,14 @@ class _Rewound(io.RawIOBase):
         return len(chunk)
 
 
-def _first_line_object(head: bytes) -> dict[str, Any] | None:
+def _first_line_object(head: bytes, shown: Path) -> dict[str, Any] | None:
     line = head.lstrip().split(b"\n", 1)[0]
     try:
         value = json.loads(line)
     except ValueError:
         return None
+    except RecursionError:  # a line of JSON, then, but none rt-tui can read: said as a later line's is
+        raise _too_deep(f"{shown}: line 1") from None
     return value if isinstance(value, dict) else None
 
 
@@ -374,6 +377,7 @@ def _on_one_clock(envelopes: list[Envelope], times: list[float | None]) -> list[
     than the line before's (two threads logging, a clock stepped back) keeps that one's, as a HAR's
     does. A log that times only some lines (its wrapped ones) would otherwise jump between 0 and
     the epoch and back, and a replay's position, durations and pacing would mean nothing."""
+    times = [when if _is_time(when) else None for when in times]  # `"time": 1e308` is as good as none
     first = next((index for index, when in enumerate(times) if when is not None), None)
     origin = times[first] if first is not None else None
     previous = (origin - first / 1000) if origin is not None and first is not None else 0.0
@@ -407,7 +411,20 @@ def _frame_line(line: bytes, number: int, path: Path, position: int) -> tuple[En
         raise ReplayError(f"{where} is not JSON ({reason}): expected one Realtime event per line") from None
     except ValueError as exc:
         raise ReplayError(f"{where} is not JSON ({exc}): expected one Realtime event per line") from None
+    except RecursionError:
+        raise _too_deep(where) from None
+    try:
+        # json.loads keeps a lone surrogate (`"\ud800"`) and any depth: a frame must have neither
+        # (the app saves and prints its text as UTF-8; its views walk it recursively).
+        value = checked(value, text)
+    except FrameError:
+        raise _too_deep(where) from None
     return _frame_value(value, text, where, position)
+
+
+def _too_deep(where: str) -> ReplayError:
+    """A line or an element nested past what a frame may be (tui.protocol.codec.MAX_DEPTH)."""
+    return ReplayError(f"{where} is JSON nested deeper than {MAX_DEPTH} levels: not a Realtime event")
 
 
 def _frame_value(value: object, text: str, where: str, position: int) -> tuple[Envelope, float | None]:
@@ -485,15 +502,22 @@ def _number(value: object) -> float | None:
 
 
 def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
+    text = _read_all(stream)
     try:
-        document = json.loads(_read_all(stream))
+        document = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        kind = "not JSON" if isinstance(exc, ValueError) else str(exc)
+        kind = "not JSON" if isinstance(exc, ValueError) else "JSON nested too deeply to read"
         raise ReplayError(f"{path}: not an rt-tui capture, a HAR file or a JSONL of frames ({kind})") from None
     if isinstance(document, list) and document and all(isinstance(value, dict) for value in document):
+        try:
+            checked(document, max_depth=MAX_DEPTH + 1)  # each element a frame (or a record around one)
+        except FrameError:
+            raise _too_deep(f"{path}: an element of the JSON array") from None
         # `json.dump(events, f)`: the same events (or log records) as a JSONL's lines, in one array.
         said: list[str] = []
         return Recording("json", _read_event_array(document, path, said.append, lean), path, notes=said)
+    if _SURROGATE_ESCAPE.search(text):
+        checked(document, max_depth=None)  # a HAR's strings are shown, saved and scrubbed as UTF-8 text
     log = document.get("log") if isinstance(document, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
@@ -511,7 +535,7 @@ def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
         label, url_secrets = _url_facts(url)
         secrets += _header_secrets(request) + url_secrets  # scrubbed whichever socket revealed them
         socket = _socket(entry, label, lean)
-        realtime = "realtime" in urlsplit(url).path.lower() or any(_known_event(m.type) for m in socket.messages)
+        realtime = "realtime" in _url_path(url).lower() or any(_known_event(m.type) for m in socket.messages)
         (connections if realtime or not socket.messages else others).append(socket)
     notes: list[str] = []
     if others and not connections:
@@ -551,6 +575,10 @@ def _read_event_array(document: list[Any], path: Path, note: Callable[[str], Non
     return _read_events(readers, path, "element", note, lean)
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+"""A JSON escape of a surrogate, which json.loads keeps as a lone one unless it is half a pair."""
+
+
 def _read_all(stream: BinaryIO) -> bytearray:
     """Every byte of `stream`, gathered in one buffer (no second copy of a large file on the way)."""
     data = bytearray()
@@ -587,6 +615,14 @@ def _socket(entry: dict[str, Any], label: str, lean: bool) -> _Socket:
         previous = env.mono
         messages.append(lean_envelope(env) if lean else env)
     return _Socket(label, start, messages)
+
+
+def _url_path(url: str) -> str:
+    """A URL's path; "" for one urlsplit refuses (`wss://[::1/v1/realtime`: a HAR is anyone's text)."""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
 
 
 def _timeline(sockets: list[_Socket]) -> tuple[list[Envelope], dict[str, int]]:
@@ -688,8 +724,9 @@ def _entry_start(entry: dict[str, Any]) -> float | None:
 
 
 def _is_time(value: object) -> TypeGuard[int | float]:
-    """A HAR time: a finite number of seconds (JSON true is no time)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A time of a recording: a number of seconds within TIME_LIMIT (JSON true is no time; NaN,
+    Infinity and 1e308 are damage, which no clock of the views can show)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < TIME_LIMIT
 
 
 def _header_secrets(request: dict[str, Any]) -> list[str]:

@@ -52,10 +52,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tui.protocol import DIR_LOCAL, Direction, Envelope, parse, strict_json
-from tui.protocol.codec import json_reason
+from tui.protocol import DIR_LOCAL, Direction, Envelope, FrameError, checked, parse, strict_json
+from tui.protocol.codec import MAX_DEPTH, json_reason
 from tui.protocol.envelope import local_raw
 from tui.protocol.records import (
+    TIME_LIMIT,
     WIRE_LINE_END,
     capture_line,
     embedded_envelope,
@@ -512,11 +513,19 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
             raise _cut_short(where, number, what) from None
         reason = json_reason(exc) if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise CaptureError(f"{where} is not JSON ({reason}): {what}") from None
+    except RecursionError:
+        raise CaptureError(f"{where} is JSON nested too deeply to read: {what}") from None
+    if b"\\u" in line:
+        # json.loads keeps a lone surrogate escape (`"\ud800"`: rt-tui writes one it sent under `raw`)
+        # as a character no UTF-8 text holds, which saving or printing the frame would fail on.
+        record = checked(record, max_depth=None)
     if not isinstance(record, dict):
         raise CaptureError(f"{where} is JSON {type(record).__name__}, not a capture record: {what}")
     for key, kind in _REQUIRED.items():
         if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
             raise CaptureError(f"{where} has no valid {key!r}: {what}")
+    if not abs(record["t"]) < TIME_LIMIT:  # NaN, Infinity, 1e300: never written, and no clock shows it
+        raise CaptureError(f"{where} has no valid 't' ({record['t']!r} s): {what}")
     try:
         direction = Direction(record["dir"])
     except ValueError:
@@ -524,6 +533,10 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
     info = record.get("info")
     if info is not None and not isinstance(info, dict):
         raise CaptureError(f"{where} has an 'info' that is not an object: {what}")
+    try:
+        checked(info, max_depth=MAX_DEPTH)  # read back recursively (strict_json.restore), then shown
+    except FrameError:
+        raise CaptureError(f"{where} has an 'info' nested deeper than {MAX_DEPTH} levels: {what}") from None
     binary: bytes | None = None
     if "raw_b64" in record:
         try:
@@ -558,7 +571,9 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
         data,
         raw,
         mono=float(record["t"]),
-        wall=float(record["wall"]),
+        # A wall past any clock (Infinity, 1e999, 400 digits) is unknown (0, as iso_time reads it):
+        # a time of day of it (the session separator's, an export's) raised OverflowError.
+        wall=float(record["wall"]) if abs(record["wall"]) < TIME_LIMIT else 0.0,
         binary=binary,
         wire_size=record["size"],
     )
