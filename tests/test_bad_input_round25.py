@@ -298,3 +298,27 @@ def test_a_file_name_with_a_newline_or_an_escape_is_said_on_one_line(tmp_path: P
     assert done.returncode == 2
     assert "\x1b" not in done.stderr
     _one_clear_line(done.stderr, "lines ␛[31mred.wav")
+
+
+# -- bytes that are not text -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"\0" * 4096, "it holds NUL bytes: data lost on the disk"),
+        (b"\0" * 300 + b"\n" + CAPTURED_CREATED.encode(), "it holds NUL bytes: data lost on the disk"),
+        (b'{"type":"session.created","x":"\xff\xfe"}\n', "not UTF-8 text: byte 32 is not UTF-8"),
+    ],
+    ids=["zeroed", "first line zeroed", "latin-1 byte"],
+)
+def test_a_file_of_zeros_or_not_utf8_says_so_rather_than_not_json(tmp_path: Path, content: bytes, said: str) -> None:
+    """A capture whose blocks the disk zeroed (a power cut) was "not JSON", which sent the user
+    looking for a syntax error."""
+    path = tmp_path / "frames.jsonl"
+    path.write_bytes(content)
+    for command in (["lint"], ["replay", "--json"]):
+        done = rt_tui(*command, str(path))
+        assert done.returncode == 2
+        _one_clear_line(done.stderr, "frames.jsonl")
+        assert said in done.stderr

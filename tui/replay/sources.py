@@ -506,7 +506,7 @@ def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        kind = "not JSON" if isinstance(exc, ValueError) else "JSON nested too deeply to read"
+        kind = _why_not_json(text) if isinstance(exc, ValueError) else "JSON nested too deeply to read"
         raise ReplayError(f"{path}: not an rt-tui capture, a HAR file or a JSONL of frames ({kind})") from None
     if isinstance(document, list) and document and all(isinstance(value, dict) for value in document):
         try:
@@ -573,6 +573,18 @@ def _read_event_array(document: list[Any], path: Path, note: Callable[[str], Non
         for number, value in enumerate(document, start=1)
     )
     return _read_events(readers, path, "element", note, lean)
+
+
+def _why_not_json(text: bytearray) -> str:
+    """Why a file no reader took is not JSON, when the reason is its bytes: "not JSON" alone sent
+    a user looking for a syntax error in a file the disk had zeroed, or in a binary file."""
+    if b"\0" in text:
+        return "it holds NUL bytes: data lost on the disk, as after a power cut, or not a text file"
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text: byte {exc.start + 1:,} is not UTF-8"
+    return "not JSON"
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
