@@ -140,3 +140,34 @@ async def test_the_simulators_refusal_of_an_sdk_clients_append_keeps_its_second_
     assert links.made[stops[1]["item_id"]] == appends[end_1 + 1 : end_2 + 1]
     refusal = next(i for i, env in enumerate(envs) if env.type == "error")
     assert links.cause_of[refusal].cause == appends[10]
+
+
+def test_an_error_on_type_without_event_id_answers_the_oldest_frame_of_no_such_type() -> None:
+    """An SDK client (no event_ids) sends a typo'd type between known ones: the server's error on
+    `type` names no frame, and only that frame can have earned it (the server knows every other)."""
+    typo = frame(Direction.OUT, {"type": "response.creat"})
+    known = frame(Direction.OUT, {"type": "input_audio_buffer.clear"})
+    refusal = received("error", error={"type": "invalid_request_error", "code": "invalid_value", "param": "type"})
+    envs = [connecting(), GA_PCM, known, typo, known, refusal]
+    assert linked(envs).cause_of[5].cause == 3
+
+
+async def test_the_simulators_refusal_of_an_unknown_type_is_linked_to_it(sim: Simulator) -> None:
+    """Against the real simulator, a client sending no event_id: two typos, two refusals, each
+    linked to its own frame (the server answers in order)."""
+    sent = [{"type": "session.updat"}, {"type": "input_audio_buffer.clear"}, {"type": "respons.create"}]
+    envs: list[Envelope] = [connecting()]
+    async with client(sim.url) as ws:
+        envs.append(frame(Direction.IN, {"type": "session.created", "session": {"type": "realtime"}}))
+        for event in sent:
+            envs.append(frame(Direction.OUT, event))
+            await ws.send(json.dumps(event))
+        answered = 0
+        while answered < 3:
+            event = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            envs.append(frame(Direction.IN, event))
+            answered += event["type"] in ("error", "input_audio_buffer.cleared")
+    errors = [i for i, env in enumerate(envs) if env.type == "error"]
+    assert [envs[i].data["error"].get("param") for i in errors] == ["type", "type"]
+    links = linked(envs)
+    assert [links.cause_of[i].cause for i in errors] == [2, 4]

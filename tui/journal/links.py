@@ -12,7 +12,8 @@
   kind makes every such frame's answer uncertain: they are forgotten, never linked wrongly. One
   on `audio` (appends get no answer to go by) is linked to the only recent append whose audio is
   not base64, if one is; either way a refused append's audio comes off the audio clock (when
-  which one is not known, the latest one's: chunks are of one size);
+  which one is not known, the latest one's: chunks are of one size). One on `type` answers the
+  oldest frame we sent whose type is no client event's (a typo: the server knows every other);
 - a `…input_audio_transcription.failed` is linked to the commit of its item: our
   `input_audio_buffer.commit`, or the server's `input_audio_buffer.committed` under server VAD.
 
@@ -34,9 +35,10 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tui.protocol import DIR_IN, DIR_OUT, Envelope, text
+from tui.protocol import DIR_IN, DIR_OUT, Envelope, text, to_ga
 from tui.protocol import field as obj_field
 from tui.protocol.error_causes import ANSWERED_BY, CAUSE_TYPES, UNREADABLE_ANSWERS, cause_types
+from tui.protocol.events import GA_CLIENT_EVENTS
 from tui.protocol.records import all_finite
 from tui.protocol.summary import audio_bytes, is_audio_tag
 
@@ -119,6 +121,9 @@ class Links:
     """Item id → the response that output it (the reverse of `outputs`)."""
     _unreadable: deque[int] = field(default_factory=deque)
     """Frames we sent that the server cannot read (not JSON, or NaN in them), not yet answered."""
+    _no_such_type: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_AWAITING))
+    """Frames we sent without event_id whose type is no client event's (a typo), not yet answered:
+    an error on `type` without event_id answers the oldest (the server answers in order)."""
     _unnamed: dict[str, deque[int]] = field(default_factory=dict)
     """Client event type → our frames of it sent without event_id, not yet answered, oldest first:
     an error without event_id tied to the type answers the oldest (see the module doc)."""
@@ -154,6 +159,7 @@ class Links:
             self._commit_run.restart(0)
             self._item_creates.clear()
             self._unreadable.clear()
+            self._no_such_type.clear()
             self._vad_items.clear()
             self._unnamed.clear()
             self._awaiting_reply.clear()
@@ -184,8 +190,11 @@ class Links:
                 self._clock_lost = True
             buffer.ends.append(self._clock)
             return
-        if etype in CAUSE_TYPES and not text(env.data.get("event_id")):
-            self._unnamed.setdefault(etype, deque()).append(index)
+        if not text(env.data.get("event_id")):
+            if etype in CAUSE_TYPES:
+                self._unnamed.setdefault(etype, deque()).append(index)
+            elif to_ga(etype) not in GA_CLIENT_EVENTS and not etype.startswith("rt."):
+                self._no_such_type.append(index)
         if etype in _REPLIED_TYPES:
             self._awaiting_reply.setdefault(etype, deque(maxlen=MAX_AWAITING)).append(index)
         if etype == "rt.malformed" or not all_finite(env.data):
@@ -343,6 +352,8 @@ class Links:
             cause = self._unnamed_cause(code, param)
             if cause is None and code == "conversation_already_has_active_response":
                 cause = self._refused_create()
+            if cause is None and param == "type" and self._no_such_type:
+                cause = self._no_such_type.popleft()
             if cause is None and param.split(".", 1)[0] == "audio":
                 cause = self._unreadable_append()
                 if cause is None:
