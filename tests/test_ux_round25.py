@@ -101,7 +101,9 @@ async def test_a_sent_frame_with_no_summary_reads_arrow_error_without_a_gap(simu
 
             await wait_for(pilot, misspelt_rows, 10, "the misspelt event's row")
             [row] = misspelt_rows()
-            assert row.split(" │")[0].rstrip().endswith("✖ unknown type"), row
+            # Its refusal (an error on `type`, naming no frame) is linked to it: the separator now
+            # stands before something.
+            assert row.split(" │")[0].rstrip().endswith("✖ unknown type · → error"), row
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
