@@ -84,8 +84,8 @@ class KeyFooter(Widget, can_focus=False):
         """The app's and the screen's keys, then the focused pane's (with the app's keys it names, see
         `_named_here`; Quit last), then the palette's key at the right. Keys of one binding group
         (Textual's `Binding.Group`) that follow each other share its description (`< > Session`).
-        A narrow footer leaves keys out from the right, whole: the
-        pane's give way first, then the app's, but never Quit."""
+        A narrow footer leaves keys out whole (see `_fitted`): the pane's dimmed ones first, then
+        the app's from the right (but its first, talk), then the pane's; never Quit."""
         key_style = self.get_component_rich_style("key-footer--key")
         description_style = self.get_component_rich_style("key-footer--description")
         app = self.app
@@ -104,7 +104,8 @@ class KeyFooter(Widget, can_focus=False):
         # The app's and the screen's keys first; in a focused pane's, Quit last (as the app's is).
         entries.sort(key=lambda entry: (entry[3], entry[3] and entry[1].action in _KEPT_ACTIONS))
         shown: list[tuple[Binding, bool]] = []
-        for pressed, binding, enabled, _here in entries:
+        pane_keys: set[str] = set()
+        for pressed, binding, enabled, here in entries:
             if app.ENABLE_COMMAND_PALETTE and pressed == app.COMMAND_PALETTE_BINDING:
                 palette = (binding, enabled)
                 continue
@@ -115,6 +116,8 @@ class KeyFooter(Widget, can_focus=False):
                 continue  # one key per action, as Textual's footer shows them
             seen_actions.add(binding.action)
             shown.append((binding, enabled))
+            if here:
+                pane_keys.add(binding.action)
         units = _units(shown)
         room = self.size.width
         label = Text()
@@ -129,7 +132,7 @@ class KeyFooter(Widget, can_focus=False):
                 (" " + binding.description, description_style + dim),
             )
             room = max(0, room - label.cell_len)
-        units = _fitted(units, room, app.get_key_display)
+        units = _fitted(units, room, app.get_key_display, pane_keys)
         line = Text(no_wrap=True, overflow="crop", end="")
         keys: list[FooterKey] = []
         for unit in units:
@@ -192,8 +195,11 @@ def _units(shown: list[tuple[Binding, bool]]) -> list[_Unit]:
     return units
 
 
-def _fitted(units: list[_Unit], room: int, display: Callable[[Binding], str]) -> list[_Unit]:
-    """The units that fit in `room` cells, in order: the rightmost give way first, Quit never."""
+def _fitted(units: list[_Unit], room: int, display: Callable[[Binding], str], pane_keys: set[str]) -> list[_Unit]:
+    """The units that fit in `room` cells, in order. Those that give way, each kind from the right:
+    the focused pane's dimmed keys (nothing selected for them to act on), then the app's (its first,
+    talk, last), then the pane's that can act now: with a frame selected in the log at 80 columns,
+    Enter, c and o are what the next key will be, and the app's keys are in the palette. Quit never."""
 
     def width(unit: _Unit) -> int:
         keys = sum(cell_len(display(binding)) + 1 for binding, _ in unit)
@@ -202,6 +208,13 @@ def _fitted(units: list[_Unit], room: int, display: Callable[[Binding], str]) ->
         binding = unit[0][0]
         return keys + (cell_len(binding.description) + 1 if binding.description else 0)
 
+    def rank(i: int) -> int:
+        """Lower gives way sooner."""
+        unit = units[i]
+        if any(binding.action in pane_keys for binding, _ in unit):
+            return 3 if any(enabled for _, enabled in unit) else 0
+        return 2 if i == 0 else 1
+
     widths = [width(unit) for unit in units]
     kept = list(range(len(units)))
     total = sum(widths) - 1  # the space after the last key is not needed
@@ -209,6 +222,8 @@ def _fitted(units: list[_Unit], room: int, display: Callable[[Binding], str]) ->
         droppable = [i for i in kept if not any(binding.action in _KEPT_ACTIONS for binding, _ in units[i])]
         if not droppable:
             break
-        kept.remove(droppable[-1])
-        total -= widths[droppable[-1]]
+        lowest = min(rank(i) for i in droppable)
+        dropped = [i for i in droppable if rank(i) == lowest][-1]
+        kept.remove(dropped)
+        total -= widths[dropped]
     return [units[i] for i in kept]
