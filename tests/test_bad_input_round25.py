@@ -322,3 +322,32 @@ def test_a_file_of_zeros_or_not_utf8_says_so_rather_than_not_json(tmp_path: Path
         assert done.returncode == 2
         _one_clear_line(done.stderr, "frames.jsonl")
         assert said in done.stderr
+
+
+# -- a huge text -------------------------------------------------------------------------------
+
+
+async def test_a_text_delta_of_20_mb_shows_its_start_and_counts_the_rest(tmp_path: Path) -> None:
+    """The transcript wrapped the item's whole text at every repaint: a 50 MB delta held the
+    replay app frozen for minutes (lint took a second)."""
+    path = tmp_path / "huge.jsonl"
+    delta = {"type": "response.output_text.delta", "response_id": "r", "item_id": "i", "delta": "word " * 4_000_000}
+    path.write_text(f"{SESSION_CREATED}\n{json.dumps(delta)}\n")
+    app = _replayed(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay_shown(pilot, app, timeout=10)
+        assert app.is_running
+        (item,) = [item for item in app.conversation.ordered() if item.role == "assistant"]
+        assert len(item.text) == 20_000_000  # kept whole: only the row is shortened
+        log = app.query_one(EventLog)
+        log.focus()
+        assert log.select_frame(1)
+        await pilot.press("o")  # from the frame to its transcript row, which is drawn
+        await pilot.pause()
+        assert app.is_running
+    from tui.widgets.transcript import SHOWN_CHARACTERS, render_parts
+
+    _, body = render_parts(item)
+    assert body is not None
+    more = len(item.display_text) - SHOWN_CHARACTERS
+    assert body.plain.endswith(f"… ({more:,} more characters: the frames hold them)")

@@ -56,6 +56,11 @@ CACHED_BLOCKS = 48
 A block is a dozen Strips, each with caches of its own: keeping all of an hour's would make every
 full garbage collection walk them."""
 
+SHOWN_CHARACTERS = 200_000
+"""The most of one item's text a row shows (wrapping it takes about 70 ms); the rest is counted.
+A spoken turn is a few hundred characters; a server's 50 MB delta, wrapped whole at each repaint,
+held the app frozen for minutes."""
+
 _ROLE_LABELS = {"user": "you", "assistant": "assistant", "tool": "tool", "system": "system"}
 _ROLE_STYLES = {"user": "#7dcfff", "assistant": "#9ece6a", "tool": "#e0af68", "system": "#bb9af7"}
 VOICE_HINT = (
@@ -111,7 +116,11 @@ def render_parts(
     if item.state is TextState.FAILED:
         body = Text(f"(transcription failed: {printable(item.error or '')})", style="bold red")
     else:
-        body = Text(printable(item.display_text, lines=True))  # server text: never markup, never a terminal command
+        shown = item.display_text
+        if len(shown) > SHOWN_CHARACTERS:
+            more = len(shown) - SHOWN_CHARACTERS
+            shown = f"{shown[:SHOWN_CHARACTERS]}… ({more:,} more characters: the frames hold them)"
+        body = Text(printable(shown, lines=True))  # server text: never markup, never a terminal command
         if not item.text or item.origin is Origin.OUT_OF_BAND:
             body.stylize("italic dim")
     return head, body
