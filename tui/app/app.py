@@ -181,6 +181,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.last_filter_seconds = 0.0
         self._busy = False
         self._user_filter = ""
+        self._before_frames: str | None = None
+        """The user's filter before `o` showed an item's frames (Esc in the log puts it back)."""
         self._retry = RetryPolicy()
         self._quitting = False
         self._target_url = ""

@@ -96,6 +96,7 @@ class AppBase(App[None]):
     """The latest notice of each title and severity, and how many like it came in a row."""
     _busy: bool
     _user_filter: str
+    _before_frames: str | None
     _retry: RetryPolicy
     _quitting: bool
     _target_url: str

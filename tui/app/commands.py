@@ -58,6 +58,10 @@ SCREENSHOT_RETRY_SECONDS = 0.05
 class Commands(AppBase):
     """Palette commands and the app-wide view actions."""
 
+    if TYPE_CHECKING:
+        # LogControls' (beside this mixin in RtApp): Esc in the log ends `o`'s filter.
+        def back_from_frames(self) -> bool: ...
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: every action of the app, beside Textual's own."""
         for command in super().get_system_commands(screen):
@@ -170,9 +174,12 @@ class Commands(AppBase):
 
     def action_leave_input(self) -> None:
         """Leave an input or a zoomed pane: back to the event log, so space talks again. In the
-        log itself, with nothing else to leave, Esc ends a find (its bar and highlights go)."""
+        log itself, with nothing else to leave, Esc ends a find (its bar and highlights go), or
+        else puts back the filter that was in force before `o` showed an item's frames."""
         if self.screen.maximized is not None:
             self.screen.minimize()
         elif self.focused is self.event_log and self.find_bar.active:
             self.end_find()
+        elif self.focused is self.event_log:
+            self.back_from_frames()  # `o` showed an item's frames: the filter before comes back
         self._back_to_log()  # at once: `t` `hi` Esc `f` in one burst typed `f` into the message

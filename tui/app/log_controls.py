@@ -210,12 +210,13 @@ class LogControls(AppBase):
         hidden = self.filter_bar.hidden_families
         hidden.symmetric_difference_update({family})
         self.filter_bar.show_families()
-        self.apply_filter(self._user_filter)
+        self.apply_filter(self._user_filter, back=self._before_frames)
 
-    def apply_filter(self, text: str, *, probed: bool = False) -> bool:
+    def apply_filter(self, text: str, *, probed: bool = False, back: str | None = None) -> bool:
         """Show only frames that pass `text` (and the family toggles); False for a malformed query.
         `probed`: a regex in `text` was just tried on the newest frames (the bar's check on Enter),
-        not to be tried again (50 ms more for Enter, the first screen's scan after it)."""
+        not to be tried again (50 ms more for Enter, the first screen's scan after it). `back`: the
+        filter Esc in the log puts back (`o`'s: the one before it showed an item's frames)."""
         hidden = sorted(family.value for family in self.filter_bar.hidden_families)
         families = [f"-family:{name}" for name in hidden]
         combined = " ".join(filter(None, [f"({text})" if text and families else text, *families]))
@@ -226,6 +227,7 @@ class LogControls(AppBase):
             return False
         self.filter_bar.active = combined
         self.filter_bar.user_text = text
+        self._before_frames = back  # a filter of the user's own (or the way back) ends `o`'s
         if self.filter_bar.input.value != text:
             self.filter_bar.show_text(text)  # a filter set by a key (o: its frames) shows in the bar too
         started = time.perf_counter()
@@ -347,8 +349,10 @@ class LogControls(AppBase):
                 live=True,
             )
             return
+        way_back = "Esc in the log goes back to the filter before" if self._before_frames is not None else ""
         self.filter_bar.set_status(
-            f"{view.shown:,} of {counted(view.in_range, 'frame')} · Enter on an empty filter clears it", live=True
+            f"{view.shown:,} of {counted(view.in_range, 'frame')} · {way_back or 'Enter on an empty filter clears it'}",
+            live=True,
         )
 
     def clear_filter(self) -> None:
@@ -407,9 +411,21 @@ class LogControls(AppBase):
         if floor and self._before_clear(event.item_id, item, floor):
             # "Its frames" means all of them: after a clear, the view showed none ("0 of 0 frames").
             self.unclear_log()
+        back = self._before_frames if self._before_frames is not None else self._user_filter
         self.filter_bar.show()
-        self.apply_filter(query)
+        self.apply_filter(query, back=back)  # Esc in the log goes back to `back`
         self.event_log.focus()
+
+    def back_from_frames(self) -> bool:
+        """Put back the filter that was in force before `o` showed an item's frames (Esc in the log);
+        False when no such filter is showing."""
+        back = self._before_frames
+        if back is None:
+            return False
+        self.apply_filter(back)
+        if not back:
+            self.filter_bar.close()
+        return True
 
     def _before_clear(self, item_id: str, item: Item | None, floor: int) -> bool:
         """Whether a frame of the query `o` builds for `item_id` (its item, its response, the frames we

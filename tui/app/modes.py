@@ -50,7 +50,7 @@ class Modes(AppBase):
 
     if TYPE_CHECKING:
         # LogControls' (beside this mixin in RtApp): a session switched to gets the filter in force.
-        def apply_filter(self, text: str, *, probed: bool = False) -> bool: ...
+        def apply_filter(self, text: str, *, probed: bool = False, back: str | None = None) -> bool: ...
         def _filter_status(self) -> None: ...
         def _find_status(self) -> None: ...
         def attach_session_log(self, view: LogView) -> None: ...
@@ -439,7 +439,7 @@ class Modes(AppBase):
         view = model.log_view
         if (view.query.text if view.query is not None else "") != self.filter_bar.active.strip():
             # The session's log was built under another filter (or none) than the one in force now.
-            self.apply_filter(self._user_filter)
+            self.apply_filter(self._user_filter, back=self._before_frames)
         else:
             self._filter_status()  # the bar's counts: of the session shown
         self.transcript.reset()
