@@ -12,6 +12,7 @@ import html
 import re
 import secrets
 import string
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 WINDOW = 16
@@ -82,6 +83,16 @@ def assert_no_leak(text: str, key: str, where: str) -> None:
     """Fail, saying where, if `text` holds any piece of `key` in any spelling."""
     leaks = find_leaks(text, key)
     assert not leaks, f"the key leaks into {where}: " + "; ".join(leaks[:5])
+
+
+def assert_no_leak_in_captures(data_dir: Path, key: str) -> list[str]:
+    """Fail if any session capture under `data_dir` holds `key`, or if there is none; their texts."""
+    captures = sorted(data_dir.glob("sessions/*/frames.jsonl"))
+    assert captures, f"no capture under {data_dir}"
+    texts = [capture.read_text() for capture in captures]
+    for capture, text in zip(captures, texts, strict=True):
+        assert_no_leak(text, key, f"the capture {capture}")
+    return texts
 
 
 def svg_text(svg: str) -> str:

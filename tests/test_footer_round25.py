@@ -5,6 +5,8 @@ give way first, as before."""
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
+
 from tests.journal_helpers import connecting, received, sent
 from tests.test_status_line import footer_text
 from tui.app import RtApp
@@ -26,13 +28,18 @@ def _frames() -> list[Envelope]:
     return [connecting(), received("session.created", session={"type": "realtime"}), cancel, refusal]
 
 
+async def _in_the_log(app: RtApp, pilot: Pilot[None]) -> None:
+    """The session's frames in the log, the log focused, following (nothing selected)."""
+    app.ingest(_frames())
+    await pilot.pause()
+    app.event_log.focus()
+    await pilot.pause()
+
+
 async def test_at_80_columns_a_selected_frame_s_keys_outrank_the_app_s() -> None:
     app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.ingest(_frames())
-        await pilot.pause()
-        app.event_log.focus()
-        await pilot.pause()
+        await _in_the_log(app, pilot)
         idle = footer_text(app)
         assert "f Filter" in idle and "/ Find" in idle and "q Quit" in idle, idle
         await pilot.press("up")  # the error
@@ -46,9 +53,7 @@ async def test_at_80_columns_a_selected_frame_s_keys_outrank_the_app_s() -> None
 async def test_a_wide_footer_shows_every_key_in_its_order() -> None:
     app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
     async with app.run_test(size=(200, 30)) as pilot:
-        app.ingest(_frames())
-        await pilot.pause()
-        app.event_log.focus()
+        await _in_the_log(app, pilot)
         await pilot.press("up")
         await pilot.pause()
         drawn = footer_text(app)

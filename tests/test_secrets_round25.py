@@ -51,7 +51,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.app_helpers import reply_done, session_ready, views_settled, wait_for
 from tests.proxy_helpers import listening_url, start_headless_proxy
-from tests.secret_helpers import assert_no_leak, new_test_key, svg_text
+from tests.secret_helpers import assert_no_leak, assert_no_leak_in_captures, new_test_key, svg_text
 from tests.test_secrets import hostile_server, planted_frames
 from tui.proxy import ProxyServer, ProxyTarget
 
@@ -163,10 +163,7 @@ async def test_a_typed_message_never_captures_or_shows_the_openai_key_of_a_url_s
     assert "my key is [redacted] ok" in transcript
     assert_no_leak(transcript, key, "the transcript")
     assert_no_leak(screen, key, "the screen")
-    captures = list(Path(os.environ["RT_TUI_DATA_DIR"]).glob("sessions/*/frames.jsonl"))
-    assert captures
-    for capture in captures:
-        assert_no_leak(capture.read_text(), key, f"the capture {capture}")
+    assert_no_leak_in_captures(Path(os.environ["RT_TUI_DATA_DIR"]), key)
 
 
 async def test_the_headless_proxy_never_prints_the_openai_key_a_client_sends_to_the_simulator(
@@ -191,10 +188,7 @@ async def test_the_headless_proxy_never_prints_the_openai_key_a_client_sends_to_
     assert '"session.updated"' in out
     assert_no_leak(out, key, "proxy --json stdout")
     assert_no_leak("".join(first_lines) + err, key, "proxy --json stderr")
-    captures = list((tmp_path / "data").glob("sessions/*/frames.jsonl"))
-    assert captures
-    for capture in captures:
-        assert_no_leak(capture.read_text(), key, f"the proxy's capture {capture}")
+    assert_no_leak_in_captures(tmp_path / "data", key)
 
 
 async def test_a_proxy_target_with_the_key_as_its_user_name_fails_in_one_line_without_it(
@@ -312,10 +306,8 @@ async def test_a_key_streamed_around_the_guard_s_memory_is_never_joined_whole(
     """The key's first 5 characters, 300 other streams (the guard forgets all but 256), then the
     rest of the key in the first stream again: at once, or 5 characters a delta with 300 other
     streams between each."""
-    from tests.server_helpers import scripted_peer
-    from tui.bus import Bus
+    from tests.test_secrets_streamed import session_with
     from tui.conversation import Conversation
-    from tui.session import FRAMES, CaptureWriter, RealtimeSession, new_session_dir, url_target
 
     rest = key[5:]
     parts = [rest] if pieces == 1 else [rest[i : i + 5] for i in range(0, len(rest), 5)]
@@ -334,24 +326,14 @@ async def test_a_key_streamed_around_the_guard_s_memory_is_never_joined_whole(
         await ws.send(delta("item_key", " keep it safe"))
         await ws.close()
 
-    async with scripted_peer(peer) as url:
-        target = url_target(url, api_key=key)
-        bus = Bus()
-        received = bus.subscribe(FRAMES)
-        folder = new_session_dir(tmp_path)
-        capture = CaptureWriter(folder, target.secrets)
-        session = RealtimeSession(target, bus, capture=capture)
-        await session.connect()
-        await asyncio.wait_for(session.wait_closed(), 30)
-        await session.close()
-        capture.close()
+    envelopes, captured = await session_with(peer, key, tmp_path)
     conversation = Conversation()
-    for env in received.drain():
+    for env in envelopes:
         conversation.apply(env)
     text = next(item.text for item in conversation.ordered() if item.id == "item_key")
     assert text.startswith("your key is ") and text.endswith(" keep it safe"), text
     assert_no_leak(text, key, "the transcript")
-    assert_no_leak((folder / "frames.jsonl").read_text(), key, "the capture")
+    assert_no_leak(captured, key, "the capture")
 
 
 async def test_a_request_line_in_absolute_form_never_shows_its_user_info(key: str, simulator_url: str) -> None:

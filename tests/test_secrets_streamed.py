@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,14 @@ async def stream_back(key: str, tmp_path: Path) -> tuple[list[Envelope], str]:
                     await ws.send(json.dumps({**delta, "response_id": "resp_1", "output_index": 0}))
         await ws.close()
 
+    return await session_with(peer, key, tmp_path)
+
+
+async def session_with(
+    peer: Callable[[ServerConnection], Awaitable[None]], key: str, tmp_path: Path
+) -> tuple[list[Envelope], str]:
+    """A real session (with `key`, captured under `tmp_path`) against a server that runs `peer` and
+    closes; returns the bus's envelopes and the capture file's text."""
     async with scripted_peer(peer) as url:
         target = url_target(url, api_key=key)
         bus = Bus()
