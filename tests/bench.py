@@ -13,6 +13,8 @@ module also runs alone as `python -m tests.<module>`):
   transcript's cost per streaming reply after 0 and 900 turns (tests/bench_ingest.py, in a fresh
   interpreter);
 - key press → screen through a real pty, idle and under 2,000 events/s (tests/bench_keypress.py);
+- garbage collections under 2,000 events/s, the app's policy vs CPython's thresholds
+  (tests/bench_gc.py, each in a fresh interpreter);
 - RSS after an hour's session vs the RichLog app, and filter times over its journal
   (tests/bench_hour.py);
 - the inspecting proxy's added latency and throughput vs a direct connection (tests/bench_proxy.py);
@@ -187,6 +189,7 @@ async def main() -> None:
     _section("tests.bench_reader")
     _section("tests.bench_ingest")
     await bench_keypress()
+    _section("tests.bench_gc")
     await bench_hour()
     await bench_proxy()
     await bench_simulator()
