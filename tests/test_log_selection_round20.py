@@ -4,6 +4,9 @@ selected and on screen, and keys pressed on the first screen act on the whole vi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from textual.pilot import Pilot
 
@@ -14,6 +17,7 @@ from tui.config import Settings
 from tui.protocol import Envelope
 from tui.widgets import EventDetail, EventLog
 from tui.widgets.export_dialog import ExportDialog
+from tui.widgets.timers import after
 
 
 def on_screen(log: EventLog) -> bool:
@@ -201,8 +205,12 @@ async def test_a_filter_that_hides_the_selected_error_selects_what_was_sent_righ
 async def test_a_frame_clicked_on_a_filters_first_screen_stays_selected_in_the_whole_view(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 20)  # a build of 3,000 turns: the click comes first
+    monkeypatch.setattr(log_controls, "FILTER_SLICE_FRAMES", 20)
     monkeypatch.setattr(log_controls, "FILTER_SLICE_SECONDS", 0.0)  # one step a turn
+    # The build's next slices wait until the click is done: the click lands on the first screen
+    # however fast this machine builds the rest (150 slices took less than a click at times).
+    held: list[tuple[Any, float, Callable[[], None]]] = []
+    monkeypatch.setattr(log_controls, "after", lambda pump, delay, callback: held.append((pump, delay, callback)))
     app = RtApp(Settings(playback=False, capture=False), connect=False)
     async with app.run_test(size=(140, 40)) as pilot:
         app.ingest(long_journal())
@@ -214,6 +222,9 @@ async def test_a_frame_clicked_on_a_filters_first_screen_stays_selected_in_the_w
         clicked = log.selected
         assert clicked is not None and app.journal[clicked].type == "response.created"
         assert app._building is not None  # clicked on the first screen
+        monkeypatch.setattr(log_controls, "after", after)
+        for pump, delay, callback in held:
+            after(pump, delay, callback)
         await built(pilot, app)
         assert app.log_view.shown == 3000
         assert log.selected == clicked and log.cursor_line == clicked // 20 and on_screen(log)
