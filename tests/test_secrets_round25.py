@@ -41,6 +41,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -225,31 +226,41 @@ async def test_a_proxy_target_with_the_key_as_its_user_name_fails_in_one_line_wi
         assert_no_leak(text, key, f"the proxy's capture {capture}")
 
 
-async def test_a_key_subprotocol_after_a_semicolon_is_scrubbed_from_the_proxy_s_refusal(
-    key: str, simulator_url: str
-) -> None:
-    """A hand-written client joins its subprotocols with `;`: websockets refuses to offer the value
-    upstream, and its error quotes it. The client gets a 502, and nothing recorded holds the key."""
-    sent = key.replace("/", "_").replace("=", "")  # a subprotocol is a token: no `/` or `=`
+async def handshake_through_proxy(
+    simulator_url: str, request: Callable[[int], str], *, whole: bool
+) -> tuple[ProxyServer, list[str], bytes]:
+    """Send a hand-written upgrade request (`request(port)`) to a proxy of the simulator; returns the
+    proxy (stopped), the raw text of every frame it recorded, and its answer (`whole`: until it
+    closed; else its headers)."""
     recorded: list[str] = []
     server = ProxyServer(ProxyTarget(simulator_url.split("?")[0], "simulator"), port=0)
     server.on_connection = lambda connection: lambda env: recorded.append(env.raw)
     await server.start()
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(
-            (
-                "GET /v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-                f"Sec-WebSocket-Protocol: realtime; openai-insecure-api-key.{sent}\r\n\r\n"
-            ).encode()
-        )
+        writer.write(request(server.port).encode())
         await writer.drain()
-        answer = await asyncio.wait_for(reader.read(), 10)
+        reading = reader.read() if whole else reader.readuntil(b"\r\n\r\n")
+        answer = await asyncio.wait_for(reading, 10)
         writer.close()
         await asyncio.wait_for(server.connections[0].closed.wait(), 10)
     finally:
         await server.close()
+    return server, recorded, answer
+
+
+async def test_a_key_subprotocol_after_a_semicolon_is_scrubbed_from_the_proxy_s_refusal(
+    key: str, simulator_url: str
+) -> None:
+    """A hand-written client joins its subprotocols with `;`: websockets refuses to offer the value
+    upstream, and its error quotes it. The client gets a 502, and nothing recorded holds the key."""
+    sent = key.replace("/", "_").replace("=", "")  # a subprotocol is a token: no `/` or `=`
+    request = (
+        "GET /v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Protocol: realtime; openai-insecure-api-key.{sent}\r\n\r\n"
+    )
+    server, recorded, answer = await handshake_through_proxy(simulator_url, lambda port: request, whole=True)
     assert answer.startswith(b"HTTP/1.1 502 ")
     assert any("invalid subprotocol" in raw and "[redacted]" in raw for raw in recorded), recorded
     capture = server.connections[0].capture
@@ -339,25 +350,15 @@ async def test_a_key_streamed_around_the_guard_s_memory_is_never_joined_whole(
 async def test_a_request_line_in_absolute_form_never_shows_its_user_info(key: str, simulator_url: str) -> None:
     """`GET ws://user:KEY@host/v1/realtime…`: relayed (the upstream gets its path and query), and
     the connecting line names the path without the user info."""
-    recorded: list[str] = []
-    server = ProxyServer(ProxyTarget(simulator_url.split("?")[0], "simulator"), port=0)
-    server.on_connection = lambda connection: lambda env: recorded.append(env.raw)
-    await server.start()
-    try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        target = f"ws://someone:{quote(key, safe='')}@127.0.0.1:{server.port}/v1/realtime?model=gpt-realtime"
-        writer.write(
-            (
-                f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
+
+    def request(port: int) -> str:
+        target = f"ws://someone:{quote(key, safe='')}@127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+        return (
+            f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         )
-        await writer.drain()
-        answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-        writer.close()
-        await asyncio.wait_for(server.connections[0].closed.wait(), 10)
-    finally:
-        await server.close()
+
+    server, recorded, answer = await handshake_through_proxy(simulator_url, request, whole=False)
     assert answer.startswith(b"HTTP/1.1 101 ")  # relayed
     connecting = next(raw for raw in recorded if "connected: relaying" in raw)
     assert f"relaying ws://127.0.0.1:{server.port}/v1/realtime?model=gpt-realtime to " in connecting
