@@ -134,31 +134,40 @@ class UserPattern:
 
     def _timed(self, search: Callable[[], object], length: int, what: str) -> object:
         """Run one search, timed and bounded; `_GAVE_UP` when it timed out (the pattern is spent)."""
+        run = self._run(search, what)
+        if run is None:
+            return _GAVE_UP
+        found, took = run
+        if self._slow(took, length):
+            # One search this slow is either the pattern or the process held off the CPU during it;
+            # the speed rule leaves the longest search out for that reason, so a pattern that takes
+            # 90 ms a transcript was judged only after a second one (a filter's first-screen probe
+            # lasts 50 ms: it let it through). A second run of the same search tells the two apart.
+            again = self._run(search, what)
+            if again is None:
+                return _GAVE_UP
+            took = again[1]  # the first run may have been held off the CPU: the second is its time
+            if self._slow(took, length):
+                self._spend(f"reads frames at {(length + _CALL_CHARS) / took / 1000:,.0f} KB/s")
+                return found
+        self._account(took, length)
+        return found
+
+    def _run(self, search: Callable[[], object], what: str) -> tuple[object, float] | None:
+        """What one search found and how long it took; None (the pattern spent) when it timed out."""
         started = time.perf_counter()
         try:
             found = search()
         except TimeoutError:
             self._spend(f"gave up after {SEARCH_TIMEOUT:g} s on one {what}")
-            return _GAVE_UP
-        took = time.perf_counter() - started
-        if took >= SLOW_AFTER and length + _CALL_CHARS < MIN_SPEED * took:
-            # One search this slow is either the pattern or the process held off the CPU during it;
-            # the speed rule leaves the longest search out for that reason, so a pattern that takes
-            # 90 ms a transcript was judged only after a second one (a filter's first-screen probe
-            # lasts 50 ms: it let it through). A second run of the same search tells the two apart.
-            again = time.perf_counter()
-            try:
-                search()
-            except TimeoutError:
-                self._spend(f"gave up after {SEARCH_TIMEOUT:g} s on one {what}")
-                return _GAVE_UP
-            second = time.perf_counter() - again
-            if second >= SLOW_AFTER and length + _CALL_CHARS < MIN_SPEED * second:
-                self._spend(f"reads frames at {(length + _CALL_CHARS) / second / 1000:,.0f} KB/s")
-                return found
-            took = second  # the first run was held off the CPU: the second is its time
-        self._account(took, length)
-        return found
+            return None
+        return found, time.perf_counter() - started
+
+    @staticmethod
+    def _slow(took: float, length: int) -> bool:
+        """Whether one search of `length` characters that took `took` seconds is below MIN_SPEED
+        (long enough to tell: at least SLOW_AFTER)."""
+        return took >= SLOW_AFTER and length + _CALL_CHARS < MIN_SPEED * took
 
     def _account(self, took: float, length: int) -> None:
         self._seconds += took
