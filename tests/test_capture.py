@@ -411,9 +411,11 @@ async def test_the_capture_writes_each_text_frame_s_own_wire_bytes(
     pairs: list[tuple[Envelope, bytes | bytearray | None]] = []
     real_write = CaptureWriter.write
 
-    def spy(self: CaptureWriter, env: Envelope, *, scrubbed: bool = False, wire: Any = None) -> None:
+    def spy(
+        self: CaptureWriter, env: Envelope, *, scrubbed: bool = False, wire: Any = None, more: bool = False
+    ) -> None:
         pairs.append((env, wire))
-        real_write(self, env, scrubbed=scrubbed, wire=wire)
+        real_write(self, env, scrubbed=scrubbed, wire=wire, more=more)
 
     monkeypatch.setattr(CaptureWriter, "write", spy)
     folder = new_session_dir(tmp_path)

@@ -29,9 +29,11 @@ line is three buffers, its head, its bytes as they came off the socket and its e
 itself is never copied or encoded on the loop), at most
 `FLUSH_INTERVAL` after the oldest buffered line (an asyncio timer: an idle session is flushed
 too), at every turn's end (`response.done`: on disk before the frame is published, so what a user
-saw end a turn survives a kill), when the buffer grows past `BUFFER_LIMIT`, and on close, which
-also fsyncs. A batch that fails (a full disk) is cut back to its last whole line, so
-the file never holds half a record; the failure is reported once through `on_error` and the
+saw end a turn survives a kill; under a backlog, with frames already received behind it, the turn
+goes to the writer thread at once and is on disk before the caller runs out of frames: see
+`write`'s `more`), when the buffer grows past `BUFFER_LIMIT`, and on close, which also fsyncs.
+A batch that fails (a full disk) is cut back to its last whole line, so the file never holds half
+a record; the failure is reported once through `on_error` and the
 capture stops, while the session goes on.
 """
 
@@ -124,13 +126,14 @@ def new_session_dir(root: Path | None = None) -> Path:
 class CaptureWriter:
     """Appends envelopes to `frames.jsonl` in a session folder, scrubbing the secret (see module doc).
 
-    Lines are built and buffered on the caller's thread (the event loop); each batch is written by a
-    thread of the writer's own, so the copy into the kernel (a few milliseconds per megabyte) never
-    holds up the session. The timer and a full buffer only hand the batch over; `flush`, `close` and a
-    turn's end wait for the disk (when the writer thread is idle, which it nearly always is by a
-    turn's end, the caller's thread writes that small batch itself rather than wake it and wait).
-    Without a running loop the buffer is written when its oldest line is `FLUSH_INTERVAL` old,
-    checked on each write.
+        Lines are built and buffered on the caller's thread (the event loop); each batch is written by a
+        thread of the writer's own, so the copy into the kernel (a few milliseconds per megabyte) never
+        holds up the session. The timer and a full buffer only hand the batch over; `flush`, `close` and a
+        turn's end wait for the disk (when the writer thread is idle, which it nearly always is by a
+        turn's end, the caller's thread writes that small batch itself rather than wake it and wait;
+    under a backlog the wait comes once the caller has caught up: see `write`).
+        Without a running loop the buffer is written when its oldest line is `FLUSH_INTERVAL` old,
+        checked on each write.
     """
 
     FILENAME = "frames.jsonl"
@@ -176,10 +179,14 @@ class CaptureWriter:
         self._batches: queue.SimpleQueue[tuple[list[bytes | bytearray], int, threading.Event | None] | None] = (
             queue.SimpleQueue()
         )
+        self._turn_written: threading.Event | None = None
+        """Set when the writer thread has written a turn's end handed over under a backlog (`more`)."""
         self._thread = threading.Thread(target=self._write_batches, name="rt-capture", daemon=True)
         self._thread.start()
 
-    def write(self, env: Envelope, *, scrubbed: bool = False, wire: bytes | bytearray | None = None) -> None:
+    def write(
+        self, env: Envelope, *, scrubbed: bool = False, wire: bytes | bytearray | None = None, more: bool = False
+    ) -> None:
         """Buffer one envelope's line; it reaches the disk within FLUSH_INTERVAL (see class doc).
 
         `scrubbed`: the caller has already removed this writer's secrets (the session does, before
@@ -187,6 +194,13 @@ class CaptureWriter:
         `wire`: a received frame's bytes as they came, when `env.raw` is their text unchanged (no
         secret was scrubbed from it) and they parsed as strict JSON (`parse_frame`): they are
         written as they are, not encoded again from `raw`.
+        `more`: frames the caller has already received wait behind this one (a backlog: the session
+        reads faster than the server sends only when it has fallen behind). A turn's end is then
+        handed to the writer thread without waiting, and the first write with `more` false waits
+        for it: the turn is on disk before the caller runs out of frames and lets anything else
+        run, as a turn's end always is, but the caller's thread neither writes nor waits for it
+        while it has frames to read (at a firehose's pace that write was most of the capture's
+        cost). A caller that cannot tell leaves it false: each turn's end is then on disk on return.
         """
         if self._failed:
             self.frames_lost += 1
@@ -207,8 +221,15 @@ class CaptureWriter:
             self._pending_bytes += len(line)
         self._pending_lines += 1
         if env.type in TURN_END:
-            self._hand_over(wait=True)  # a turn ended: on disk before anything else happens
-        elif self._pending_bytes >= BUFFER_LIMIT:
+            if more:
+                self._turn_written = self._hand_over(wait=False, track=True)
+            else:
+                self._hand_over(wait=True)  # a turn ended: on disk before anything else happens
+            return
+        if not more and self._turn_written is not None:
+            self._turn_written.wait()  # the backlog is read: the turn handed over in it is on disk
+            self._turn_written = None
+        if self._pending_bytes >= BUFFER_LIMIT:
             self._hand_over(wait=False)
         elif self._timer is None:
             self._schedule()
@@ -235,13 +256,17 @@ class CaptureWriter:
         """Write the buffered lines now, and wait until they are on disk."""
         self._hand_over(wait=True)
 
-    def _hand_over(self, *, wait: bool) -> None:
+    def _hand_over(self, *, wait: bool, track: bool = False) -> threading.Event | None:
+        """Hand the buffered lines over; with `wait`, return once they are on disk; with `track`,
+        return an event set once they are (None when there is nothing to wait for)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._pending_since = None
+        if wait:
+            self._turn_written = None  # the writer thread works in order: this wait covers it
         if self._closed or (self._failed and not self._pending):
-            return
+            return None
         if self._loop is None:
             with contextlib.suppress(RuntimeError):
                 self._loop = asyncio.get_running_loop()
@@ -251,14 +276,16 @@ class CaptureWriter:
             buffers, lines = self._pending, self._pending_lines
             self._pending, self._pending_lines, self._pending_bytes = [], 0, 0
             self._write_batch(buffers, lines, on_loop=True)
-            return
-        done = threading.Event() if wait else None
+            return None
+        done = threading.Event() if wait or track else None
         if self._pending or done is not None:
             self._batches_sent += 1
             self._batches.put((self._pending, self._pending_lines, done))  # an empty batch: a marker to wait on
             self._pending, self._pending_lines, self._pending_bytes = [], 0, 0
-        if done is not None:
+        if done is not None and wait:
             done.wait()
+            return None
+        return done
 
     def _write_batches(self) -> None:
         """The writer thread: one `writev` per batch of up to _IOV_MAX lines (more only if the kernel

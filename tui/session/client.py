@@ -310,7 +310,7 @@ class RealtimeSession:
             while True:
                 message = await ws.recv()
                 try:
-                    self._receive(message, ws.take_wire())
+                    self._receive(message, ws.take_wire(), more=ws.backlog())
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not end the session
                     self._publish(local_envelope("rt.client_error", f"frame not handled: {type(exc).__name__}: {exc}"))
                 now = clock()
@@ -397,8 +397,9 @@ class RealtimeSession:
             return {"closed_by": "server", "code": int(rcvd.code)}
         return {"closed_by": "network", "code": int(CloseCode.ABNORMAL_CLOSURE)}
 
-    def _receive(self, message: str | bytes, wire: bytes | bytearray | None = None) -> Envelope:
-        """Publish one message from the server. `wire`: its bytes as they came (`WireConnection`)."""
+    def _receive(self, message: str | bytes, wire: bytes | bytearray | None = None, *, more: bool = False) -> Envelope:
+        """Publish one message from the server. `wire`: its bytes as they came (`WireConnection`);
+        `more`: other messages have arrived behind it (see `CaptureWriter.write`)."""
         try:
             data, strict = parse_frame(message)
         except Exception as exc:  # noqa: BLE001 - FrameError, or anything else a parser may raise on hostile input
@@ -411,7 +412,7 @@ class RealtimeSession:
                 )
             else:  # the exact text is kept, so the capture holds what the server sent
                 env = Envelope(next_seq(), Direction.IN, "rt.malformed", info, message, wire_size=utf8_size(message))
-            self._publish(env)
+            self._publish(env, more=more)
             return env
         assert isinstance(message, str)  # parse() refuses binary frames
         env = Envelope(next_seq(), Direction.IN, str(data["type"]), data, message, wire_size=utf8_size(message))
@@ -422,20 +423,21 @@ class RealtimeSession:
         elif env.type == "error" and field(data, "error").get("code") == "session_expired":
             self.expired = True
         guarded = self._deltas.envelope(env)  # a secret streamed across deltas, which no one frame holds
-        self._publish(guarded, wire if strict and guarded is env else None)
+        self._publish(guarded, wire if strict and guarded is env else None, more=more)
         return guarded
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _publish(self, env: Envelope, wire: bytes | bytearray | None = None) -> None:
+    def _publish(self, env: Envelope, wire: bytes | bytearray | None = None, *, more: bool = False) -> None:
         """Scrub, capture and publish one envelope. `wire`: a received frame's bytes, strict JSON,
-        which the capture may write as they are unless scrubbing changed the frame."""
+        which the capture may write as they are unless scrubbing changed the frame; `more`: received
+        frames wait behind it."""
         clean = self._scrub.envelope(env)
         if self.capture is not None:
             # Written before it is published, so the file is in wire order however far a subscriber lags.
             # A write error does not come back here: the writer reports it through `_capture_failed`.
             self.capture.write(
-                clean, scrubbed=self.capture.secrets <= self._secrets, wire=wire if clean is env else None
+                clean, scrubbed=self.capture.secrets <= self._secrets, wire=wire if clean is env else None, more=more
             )
         self.bus.publish(FRAMES, clean)
 

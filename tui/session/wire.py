@@ -8,16 +8,29 @@ in arrival order, and the reader takes them right after `recv()` returns the sam
 websockets hands messages over in order, one per `recv()`, so the two queues stay in step.
 Decoding and its UTF-8 check (close 1007) stay websockets' own; only a message that was one text
 frame has its bytes kept.
+
+It also says whether the reader has a backlog (`backlog`): the capture file waits for the disk at a
+turn's end only once the reader has caught up with the server.
 """
 
 from __future__ import annotations
 
+import array
+import asyncio
 from collections import deque
+from types import ModuleType
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Event
+
+fcntl: ModuleType | None
+try:
+    import fcntl
+    import termios
+except ImportError:  # not POSIX: the socket's backlog is not asked (see `_unread_bytes`)
+    fcntl = None
 
 
 class WireConnection(ClientConnection):
@@ -47,3 +60,27 @@ class WireConnection(ClientConnection):
         Call it once after each `recv()` that returned a message.
         """
         return self._wire.popleft() if self._wire else None
+
+    def backlog(self) -> bool:
+        """Whether more of the server's data is already on this machine behind the message `recv()`
+        returned last (call it after `take_wire`): whole messages in websockets' queue, or bytes in
+        the socket's kernel buffer, which the loop reads next. False means the next `recv()` most
+        likely waits for the network: the session has caught up. Where the socket cannot say, False
+        (the safe answer for a caller that does more work when caught up)."""
+        if self._wire:
+            return True
+        return _unread_bytes(self.transport) > 0
+
+
+def _unread_bytes(transport: asyncio.BaseTransport) -> int:
+    """Bytes received by the kernel for the transport's socket and not read yet (FIONREAD), or 0
+    when that cannot be asked (no socket, or no FIONREAD on this platform)."""
+    sock = transport.get_extra_info("socket")
+    if sock is None or fcntl is None:
+        return 0
+    count = array.array("i", [0])
+    try:
+        fcntl.ioctl(sock.fileno(), termios.FIONREAD, count)
+    except (OSError, ValueError):  # a closed socket (fileno -1), or one that cannot say
+        return 0
+    return count[0]
