@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +19,7 @@ import soundfile
 import soxr
 
 from tui.audio.pcm import SAMPLE_RATE, SAMPLE_WIDTH, duration_ms, float_to_pcm
+from tui.protocol.printable import printable
 
 RAW_SUFFIXES = frozenset({".pcm", ".raw"})
 """Headerless files taken as 24 kHz mono int16 LE, the Realtime API's own format."""
@@ -115,11 +122,16 @@ def _decode_raw(p: Path) -> DecodedAudio:
 
 
 def _decode_container(p: Path, source: str | io.BytesIO) -> DecodedAudio:
+    said: list[str] = []
     try:
-        data, rate = soundfile.read(source, dtype="float32", always_2d=True)
+        with _decoder_stderr_kept(said):
+            data, rate = soundfile.read(source, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
+        # libsndfile's own reason for a damaged MP3 is "File does not exist or is not a regular
+        # file": the decoder's first words, which name the damage and where, are the useful ones.
+        heard = f" (the decoder said: {said[0]}): damaged, or" if said else ":"
         raise AudioDecodeError(
-            f"cannot decode {p.name}: not a supported audio file "
+            f"cannot decode {p.name}{heard} not a supported audio file "
             "(WAV, FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16 .pcm/.raw)"
         ) from exc
     except OSError as exc:
@@ -138,3 +150,62 @@ def _decode_container(p: Path, source: str | io.BytesIO) -> DecodedAudio:
     return DecodedAudio(
         pcm=pcm, source_rate=int(rate), source_channels=int(channels), duration_ms=duration_ms(len(pcm))
     )
+
+
+_STDERR_LOCK = threading.Lock()
+"""fd 2 is the process's: one decode at a time moves it (two at once would each put back the
+other's stand-in, and the real stderr would be lost)."""
+
+_DECODER_SAID_MAX = 4096
+"""Bytes of the decoder's own output read back: its first lines name the first damage."""
+
+_DECODER_PREFIX = re.compile(r"^(?:\[[^\]]*\]\s*)?(?:note|warning|error)?:?\s*", re.IGNORECASE)
+"""mpg123's `[src/libmpg123/parse.c:do_readahead():1083] warning: ` or `Note: ` before its words."""
+
+
+@contextlib.contextmanager
+def _decoder_stderr_kept(said: list[str]) -> Iterator[None]:
+    """Keep what the C decoders print on fd 2 (libmpg123, inside libsndfile: `Note: Illegal
+    Audio-MPEG-Header …`, `Trying to resync…`) off the user's stderr, where it came before and
+    around rt-tui's own one-line message. Their first line, if any, is appended to `said`.
+
+    fd 2 is moved to a temporary file (not a pipe: a long damaged file's notes would fill a pipe's
+    buffer and block the decoder, which nothing reads until it returns) and put back after. This is
+    for the headless commands (`send`): the TUI draws on fd 2, so no decode may run under it.
+    """
+    with _STDERR_LOCK:
+        with contextlib.suppress(Exception):  # Python's own lines so far go where they were meant to
+            sys.stderr.flush()
+        try:
+            saved = os.dup(2)
+        except OSError:  # no fd 2 at all: nothing to keep the decoder's words from
+            yield
+            return
+        try:
+            sink = tempfile.TemporaryFile()
+        except OSError:  # no room for a temporary file: the words are dropped, not shown
+            sink = open(os.devnull, "w+b")  # noqa: SIM115 - closed below, with the saved fd
+        try:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+                said.extend(_first_words(sink))  # a failed decode's too: its words explain it
+        finally:
+            os.close(saved)
+            sink.close()
+
+
+def _first_words(sink: io.BufferedRandom | io.BufferedWriter) -> list[str]:
+    """The first line the decoder wrote, as one printable line without its source-file prefix."""
+    try:
+        sink.seek(0)
+        head = sink.read(_DECODER_SAID_MAX)
+    except OSError:
+        return []
+    for line in head.decode("utf-8", "replace").splitlines():
+        words = _DECODER_PREFIX.sub("", line.strip(), count=1).strip()
+        if words:
+            return [printable(words)[:200].rstrip(".")]
+    return []
