@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -22,9 +23,16 @@ from pathlib import Path
 import pytest
 import soundfile
 
+from tests.app_helpers import replay_shown, wait_for
 from tests.audio_helpers import espeak_wav
 from tests.test_replay_inputs import rt_tui
+from tui.app import RtApp
 from tui.audio.decode import AudioDecodeError, decode_file
+from tui.config import Settings
+from tui.protocol import Direction
+from tui.replay import ReplayRequest, load
+from tui.replay.sources import with_notes_as_facts
+from tui.widgets import EventDetail, EventLog
 
 pytestmark = pytest.mark.skipif("MP3" not in soundfile.available_formats(), reason="libsndfile without MP3")
 
@@ -125,3 +133,112 @@ def test_decodes_in_threads_at_once_leave_stderr_whole(
     os.write(2, b"after\n")
     assert not errors, errors
     assert capfd.readouterr().err == "after\n"
+
+
+# -- a capture's frame nested past MAX_DEPTH ----------------------------------------------------
+
+CREATED = '{"type":"session.created","session":{}}'
+UPDATED = '{"type":"session.updated","session":{}}'
+
+
+def _line(seq: int, frame: str, *, way: str = "in", etype: str = "x") -> str:
+    """A capture line as rt-tui's writer lays it out, the frame embedded last."""
+    return (
+        f'{{"seq":{seq},"dir":"{way}","t":{seq / 10},"wall":{1000 + seq},"type":"{etype}",'
+        f'"size":{len(frame)},"frame":{frame}}}\n'
+    )
+
+
+def _deep(levels: int) -> str:
+    return '{"type":"response.done","x":' + "[" * levels + "]" * levels + "}"
+
+
+def _capture(tmp_path: Path, odd: str, *, first: bool, way: str = "in") -> Path:
+    """A three-line capture (two lines when `first`) with `odd` as a frame in it."""
+    lines = [] if first else [_line(1, CREATED, etype="session.created")]
+    lines += [_line(2, odd, way=way, etype="response.done"), _line(3, UPDATED, etype="session.updated")]
+    path = tmp_path / "frames.jsonl"
+    path.write_text("".join(lines))
+    return path
+
+
+ODD_FRAMES = {
+    "200 levels": (_deep(200), "JSON nested deeper than 128 levels"),
+    "5000 levels": (_deep(5000), "JSON nested deeper than 128 levels"),
+    "5000 digits": (
+        '{"type":"response.done","n":' + "7" * 5000 + "}",
+        "not JSON rt-tui can read: an integer of over 4300 digits",
+    ),
+}
+
+
+@pytest.mark.parametrize("first", [False, True], ids=["middle", "first line"])
+@pytest.mark.parametrize("odd", list(ODD_FRAMES))
+def test_a_captured_frame_the_parser_refuses_comes_through_as_rt_malformed(
+    tmp_path: Path, odd: str, first: bool
+) -> None:
+    frame, reason = ODD_FRAMES[odd]
+    path = _capture(tmp_path, frame, first=first)
+    expected = (
+        ["response.done", "session.updated"] if first else ["session.created", "response.done", "session.updated"]
+    )
+    shown = ["rt.malformed" if etype == "response.done" else etype for etype in expected]
+    linted = rt_tui("lint", str(path))
+    assert linted.returncode == 0, linted.stderr
+    assert f"{len(expected)} frames (capture)" in linted.stdout
+    dumped = rt_tui("replay", "--json", str(path))
+    assert dumped.returncode == 0, dumped.stderr
+    records = [json.loads(line) for line in dumped.stdout.splitlines()]
+    assert [record["type"] for record in records] == shown
+    odd_record = next(record for record in records if record["type"] == "rt.malformed")
+    assert odd_record["frame"] == {"type": "rt.malformed", "message": f"malformed frame from server: {reason}"}
+    assert odd_record["size"] == len(frame)
+    # What a live session kept: the frame's very text, for its details and a save.
+    envelope = next(env for env in load(path).envelopes if env.type == "rt.malformed")
+    assert envelope.raw == frame and envelope.direction is Direction.IN
+
+
+def test_a_sent_frame_too_deep_is_malformed_in_the_proxys_words(tmp_path: Path) -> None:
+    path = _capture(tmp_path, _deep(3000), first=False, way="out")
+    envelope = load(path).envelopes[1]
+    assert (envelope.type, envelope.direction) == ("rt.malformed", Direction.OUT)
+    assert envelope.data == {"type": "rt.malformed", "message": "malformed frame: JSON nested deeper than 128 levels"}
+
+
+RECORDS_TOO_DEEP = {
+    "info": '{"seq":2,"dir":"in","t":1,"wall":2,"type":"rt.malformed","size":3,"info":{"x":'
+    + "[" * 3000
+    + "]" * 3000
+    + '},"raw":"abc"}\n',
+    "a key of its own": '{"seq":2,"dir":"in","t":1,"wall":2,"type":"x","size":3,"extra":'
+    + "[" * 3000
+    + "]" * 3000
+    + ',"frame":{"type":"x"}}\n',
+}
+
+
+@pytest.mark.parametrize("where", list(RECORDS_TOO_DEEP))
+def test_a_record_itself_too_deep_is_still_refused_naming_its_line(tmp_path: Path, where: str) -> None:
+    """Guard: only a frame is the server's; rt-tui never writes a record deep of its own (damage)."""
+    path = tmp_path / "frames.jsonl"
+    path.write_text(_line(1, CREATED, etype="session.created") + RECORDS_TOO_DEEP[where])
+    for command in (["lint"], ["replay", "--json"]):
+        done = rt_tui(*command, str(path))
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip().endswith("frames.jsonl: line 2 is JSON nested too deeply to read: a damaged capture")
+        assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+async def test_the_replay_app_plays_a_capture_past_its_too_deep_frame_and_shows_its_text(tmp_path: Path) -> None:
+    path = _capture(tmp_path, _deep(5000), first=False)
+    recording = with_notes_as_facts(load(path, lean=True))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay_shown(pilot, app)
+        assert [frame.type for frame in app.journal] == ["session.created", "rt.malformed", "session.updated"]
+        log = app.query_one(EventLog)
+        log.focus()
+        assert log.select_frame(1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the frame's details")
+        assert app.is_running

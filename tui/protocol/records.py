@@ -171,6 +171,26 @@ def embedded_frame(line: bytes | str) -> str | None:
     return text[start + len(FRAME_KEY) : end] if end > start else None
 
 
+def record_beside_frame(line: bytes | str) -> Any:
+    """A capture line's record read without its embedded frame (`{}` in its place), for a line json
+    cannot read whole because of that frame: nested past json's own limit (about 1,000 levels), an
+    integer past Python's digit limit. What a server may send is judged by `parse` (a frame it
+    refuses is `rt.malformed`), not by json.loads of the line around it. None when the line has no
+    embedded frame or the record is still not JSON without it (the record itself is damaged)."""
+    try:
+        text = line.decode("utf-8") if isinstance(line, bytes) else line
+    except UnicodeDecodeError:
+        return None
+    start = text.find(FRAME_KEY)
+    end = text.rstrip().rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        return json.loads(text[: start + len(FRAME_KEY)] + "{}" + text[end:])
+    except (ValueError, RecursionError):
+        return None
+
+
 _INTEGER = rb"-?(?:0|[1-9][0-9]*)"
 _NUMBER = _INTEGER + rb"(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _HEADER = re.compile(
@@ -216,4 +236,12 @@ def embedded_envelope(line: bytes) -> Envelope | None:
     return Envelope(number, _WAYS[direction], name, data, raw, mono, when, None, wire_size)
 
 
-__all__ = ["FRAME_KEY", "capture_line", "embedded_envelope", "embedded_frame", "envelope_record", "line_seq"]
+__all__ = [
+    "FRAME_KEY",
+    "capture_line",
+    "embedded_envelope",
+    "embedded_frame",
+    "envelope_record",
+    "line_seq",
+    "record_beside_frame",
+]

@@ -71,7 +71,7 @@ from tui.protocol import Direction, Envelope, FrameError, checked, local_envelop
 from tui.protocol.codec import MAX_DEPTH, json_reason, serialize
 from tui.protocol.credentials import handshake_secrets
 from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS, is_known
-from tui.protocol.records import TIME_LIMIT
+from tui.protocol.records import TIME_LIMIT, record_beside_frame
 
 from .lean import Frames, lean_envelope
 
@@ -248,10 +248,18 @@ def _first_line_object(head: bytes, shown: Path) -> dict[str, Any] | None:
     line = head.lstrip().split(b"\n", 1)[0]
     try:
         value = json.loads(line)
-    except ValueError:
-        return None
-    except RecursionError:  # a line of JSON, then, but none rt-tui can read: said as a later line's is
-        raise _too_deep(f"{shown}: line 1") from None
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            return None
+        # An integer past Python's digits: in a capture's first frame, the capture reader's to judge.
+        value = record_beside_frame(line)
+        return value if isinstance(value, dict) and _is_capture_record(value) else None
+    except RecursionError:
+        # A capture's first frame nested past json's limit is the capture reader's to judge (a
+        # frame a live session showed as rt.malformed); any other line, one no reader takes.
+        value = record_beside_frame(line)
+        if not isinstance(value, dict) or not _is_capture_record(value):
+            raise _too_deep(f"{shown}: line 1") from None
     return value if isinstance(value, dict) else None
 
 

@@ -64,6 +64,7 @@ from tui.protocol.records import (
     embedded_envelope,
     embedded_frame,
     line_seq,
+    record_beside_frame,
     wire_line_head,
 )
 
@@ -490,7 +491,9 @@ def iter_capture_lines(
 def read_capture(path: Path | str) -> list[Envelope]:
     """Read a capture file back into envelopes: the same seq, direction, type, size and raw text;
     a frame's data parsed again from its raw text, a local fact's from `info`; `mono` is the
-    capture's `t` (seconds since its first envelope), `wall` its Unix time.
+    capture's `t` (seconds since its first envelope), `wall` its Unix time. A frame the parser
+    refuses (nested past MAX_DEPTH, even past json's own limit; an integer past Python's digits)
+    comes as a live session made it: `rt.malformed`, its text kept, and the lines after it are read.
 
     Raises CaptureError (one line, naming the line number) for a damaged line, an empty file or a
     file that is not a capture.
@@ -536,12 +539,22 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
             raise _cut_short(where, number, what) from None  # cut inside a character: a cut like any other
         raise CaptureError(f"{where} is not UTF-8 text ({what})") from None
     except ValueError as exc:
-        if not line.endswith(b"\n"):
-            raise _cut_short(where, number, what) from None
-        reason = json_reason(exc) if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise CaptureError(f"{where} is not JSON ({reason}): {what}") from None
+        # An integer past Python's digits in the frame: the frame is the server's (rt.malformed
+        # below, as live), the line around it whole.
+        record = None if isinstance(exc, json.JSONDecodeError) else record_beside_frame(line)
+        beside = record is not None
+        if record is None:
+            if not line.endswith(b"\n"):
+                raise _cut_short(where, number, what) from None
+            reason = json_reason(exc) if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise CaptureError(f"{where} is not JSON ({reason}): {what}") from None
     except RecursionError:
-        raise CaptureError(f"{where} is JSON nested too deeply to read: {what}") from None
+        record = record_beside_frame(line)  # a frame nested past json's limit: rt.malformed below
+        beside = True
+        if record is None:  # the record itself (its `info`, a key of its own) is: damage
+            raise CaptureError(f"{where} is JSON nested too deeply to read: {what}") from None
+    else:
+        beside = False
     if b"\\u" in line:
         # json.loads keeps a lone surrogate escape (`"\ud800"`: rt-tui writes one it sent under `raw`)
         # as a character no UTF-8 text holds, which saving or printing the frame would fail on.
@@ -580,6 +593,7 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
     else:
         raise CaptureError(f"{where} has no 'frame', 'raw' or 'raw_b64' (nor, for a local fact, 'info'): {what}")
     data: dict[str, Any]
+    etype: str = record["type"]
     if info is not None:
         data = strict_json.restore(info)
         if direction is DIR_LOCAL:
@@ -587,14 +601,20 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
     elif binary is None:
         try:
             data = parse(raw)
-        except Exception:  # noqa: BLE001 - the parser's verdict may have changed since: keep the frame
-            data = {}
+        except Exception as exc:  # noqa: BLE001 - FrameError, or anything a parser may raise on hostile input
+            if not beside and _untyped(record.get("frame")):
+                data = {}  # `"frame": {}` written by hand: the record's own `type` names it, as it did
+            else:
+                # A frame the parser refuses (nested past MAX_DEPTH, an integer past Python's
+                # digits, a `raw` that is not JSON): what a live session made of it, its text kept;
+                # not its type with no data, which the views would take for the frame sent.
+                etype, data = "rt.malformed", _malformed(direction, exc)
     else:
         data = {}
     return Envelope(
         record["seq"],
         direction,
-        record["type"],
+        etype,
         data,
         raw,
         mono=float(record["t"]),
@@ -604,3 +624,17 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
         binary=binary,
         wire_size=record["size"],
     )
+
+
+def _untyped(frame: object) -> bool:
+    """An embedded frame read whole that is an object without a string `type` (`{}`, a stub)."""
+    return isinstance(frame, dict) and not isinstance(frame.get("type"), str)
+
+
+def _malformed(direction: Direction, exc: Exception) -> dict[str, Any]:
+    """A live session's note on a frame its parser refused (tui.session.client: received; the
+    proxy's words for a frame either side sent)."""
+    reason = str(exc) if isinstance(exc, FrameError) else f"{type(exc).__name__}: {exc}"
+    reason = reason.splitlines()[0][:300] if reason else type(exc).__name__
+    said = "malformed frame from server" if direction is Direction.IN else "malformed frame"
+    return {"type": "rt.malformed", "message": f"{said}: {reason}"}
