@@ -176,16 +176,20 @@ def _prefix(args: argparse.Namespace) -> str:
 
 
 def warn_inline_credentials(args: argparse.Namespace) -> None:
-    """One line on stderr when `--url` carries credentials, which every local user can read in `ps`."""
+    """One line on stderr when `--url` carries credentials (a password, a user name alone that may
+    be a token, `api-key=`…), which every local user can read in the process list: rt-tui cannot
+    take them out of its argv, so it says where they belong instead. Never the values."""
     if not getattr(args, "url", None):
         return
+    from tui.launch import URL_API_KEY_ENV
     from tui.session.targets import inline_credentials
 
     found = inline_credentials(args.url)
     if found:
         print(
-            f"{_prefix(args)}: warning: --url carries credentials ({', '.join(found)}), readable by every user of this "
-            f"machine in `ps`; export {URL_ENV}=URL instead and leave out --url",
+            f"{_prefix(args)}: warning: --url carries credentials ({', '.join(found)}), visible to every user of this "
+            f"machine in the process list (ps); export {URL_ENV}=URL instead and leave out --url, or put the key "
+            f"alone in ${URL_API_KEY_ENV} (sent as a header)",
             file=sys.stderr,
         )
 
@@ -375,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: list[str]) -> int:
     """Parse `argv` and run the command."""
     args = build_parser().parse_args(argv)
+    # First, whatever the command: the key is in argv already, even where --url is refused below.
+    warn_inline_credentials(args)
     unused = flags_before_command(argv, args.command)
     if unused:
         # As argparse refuses a flag it does not know (exit 2), in one line: silently ignored, a
@@ -411,7 +417,6 @@ def run(argv: list[str]) -> int:
             print("rt-tui lint: give a FILE to check (or --rules)", file=sys.stderr)
             return 2
         return lint(args.file, json_out=args.json)
-    warn_inline_credentials(args)
     settings = _settings(args)
     warn_key_not_sent(settings, _prefix(args))
     if args.command == "proxy":

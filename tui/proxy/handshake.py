@@ -5,15 +5,47 @@ and an upstream's refusal as the client and the facts get it."""
 from __future__ import annotations
 
 import email.utils
+import http
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from websockets.datastructures import Headers
-from websockets.http11 import Response
+from websockets.http11 import Request, Response
+from websockets.server import ServerProtocol
 
 from tui.protocol import printable
 from tui.protocol.credentials import authorization_credential, handshake_secrets
 from tui.session.scrub import Scrubber
 from tui.session.targets import is_secret_query_name, url_target
+
+NOT_A_WEBSOCKET = (
+    "rt-tui proxy: this is a Realtime WebSocket proxy; connect a WebSocket client to "
+    "ws://HOST:PORT/v1/realtime?model=... (plain HTTP is not relayed)\n"
+)
+"""The body of the proxy's own 426, to a browser's or curl's plain GET: one line."""
+
+UPGRADE_HEADERS = frozenset({"connection", "upgrade", "sec-websocket-key", "sec-websocket-version"})
+"""The headers that make a request a WebSocket upgrade (RFC 6455 §4.2.1), checked before anything
+goes upstream; the subprotocols and extensions are the upstream's to judge."""
+
+
+def local_answer(request: Request) -> Response | None:
+    """The proxy's own answer to a request that is no WebSocket upgrade (a plain GET from a browser
+    or curl, another method, an upgrade without a valid `Sec-WebSocket-Key`); None for one it
+    relays. websockets refuses such a request only after the proxy's handshake hook has run, and
+    that hook opens the upstream connection, our key in it: so it is judged here first, by
+    websockets' own checks on the method and the upgrade headers alone (a subprotocol websockets
+    cannot parse is still the upstream's to refuse, in a 502 that scrubs the key it quotes)."""
+    headers = Headers([(name, value) for name, value in request.headers.raw_items() if name.lower() in UPGRADE_HEADERS])
+    bare = Request(request.path, headers, request.method, request.protocol)
+    answer = ServerProtocol().accept(bare)  # a protocol of its own: the connection's is untouched
+    if answer.status_code == http.HTTPStatus.SWITCHING_PROTOCOLS:
+        return None
+    if answer.status_code != http.HTTPStatus.UPGRADE_REQUIRED:
+        return answer  # 405, 505 or 400, saying which header is wrong (none of them a credential)
+    body = NOT_A_WEBSOCKET.encode()
+    said = Headers([(name, value) for name, value in answer.headers.raw_items() if name != "Content-Length"])
+    said["Content-Length"] = str(len(body))
+    return Response(answer.status_code, answer.reason_phrase, said, body)
 
 
 def upstream_url(base: str, client_path: str) -> str:

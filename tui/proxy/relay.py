@@ -42,6 +42,7 @@ from tui.session.targets import has_user_info
 
 from .handshake import (
     client_credentials,
+    local_answer,
     masked,
     masked_path,
     query_credentials,
@@ -233,6 +234,9 @@ class ProxyServer:
 
     async def _open_upstream(self, client: ServerConnection, request: Request) -> Response | None:
         """Connect upstream before answering the client: an HTTP refusal passes through as such."""
+        answer = local_answer(request)
+        if answer is not None:
+            return answer  # not a WebSocket upgrade: nothing goes upstream, no connection is counted
         number = next(self._numbers)
         client_secrets = client_credentials(request.headers) + query_credentials(request.path)
         secrets = (*self.target.secrets, *client_secrets)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from tui.protocol.credentials import SECRET_HEADERS, authorization_credential
+from tui.session.scrub import MIN_SECRET_LENGTH
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
@@ -46,8 +48,9 @@ def openai_target(model: str = DEFAULT_MODEL, api_key: str | None = None) -> Tar
 
 #: Query parameters that carry credentials (Azure's `api-key`, an APIM `subscription-key`, SAS
 #: signatures, tokens, the credential headers' own names): never shown, never sent beside ours.
-#: Whole names only (compared by `is_secret_query_name`): a pattern such as the gateway headers'
-#: `key|token` would also take `max_tokens` or `keyword`, which are parameters, not secrets.
+#: Whole names, and any name ending as one does (`SECRET_QUERY_SUFFIXES`); never a name that merely
+#: contains `key` or `token` (the gateway headers' pattern), which would take `max_tokens` or
+#: `keyword`, parameters, not secrets.
 SECRET_QUERY_KEYS = frozenset(
     {
         *SECRET_HEADERS,  # authorization, api-key, openai-api-key, x-api-key
@@ -78,10 +81,24 @@ SECRET_QUERY_KEYS = frozenset(
 )
 
 
+SECRET_QUERY_SUFFIXES = ("key", "token", "secret", "password", "passwd", "signature", "credential", "credentials")
+"""How the name of a credential parameter ends, separators left out: a vendor's own (`xi-api-key`,
+`access_token`, `client_secret`, `X-Goog-Signature`, `sessionToken`) is masked without being listed.
+The end only: `max_tokens`, `token_budget` and `keyword` stay parameters, shown as written (a
+`hotkey` is masked too: a value hidden for nothing costs less than a key shown)."""
+
+
 def is_secret_query_name(name: str) -> bool:
     """True when a query parameter named `name` (as written: percent-encoding, case, `_` or `-`
-    all count as one name) carries a credential (`SECRET_QUERY_KEYS`)."""
-    return unquote_plus(name).strip().lower().replace("_", "-") in SECRET_QUERY_KEYS
+    all count as one name) carries a credential: one of `SECRET_QUERY_KEYS`, or a name ending in
+    one of `SECRET_QUERY_SUFFIXES`."""
+    spelled = unquote_plus(name).strip().lower()
+    if spelled.replace("_", "-") in SECRET_QUERY_KEYS:
+        return True
+    return _SEPARATORS.sub("", spelled).endswith(SECRET_QUERY_SUFFIXES)
+
+
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
 #: Hosts that take the key in an `api-key` header rather than as a Bearer token (protocol §1.5).
@@ -149,13 +166,29 @@ def inline_credentials(url: str) -> list[str]:
     except TargetError:
         return []
     parts = urlsplit(url)
-    found = ["a password"] if parts.password else []
+    found = ["a password"] if parts.password else ["a user name"] if lone_user_name(url) else []
     for pair in parts.query.split("&"):
         key, _, value = pair.partition("=")
         name = unquote_plus(key).lower()
         if is_secret_query_name(key) and value:
             found.append(f"{name}=")
     return list(dict.fromkeys(found))
+
+
+def lone_user_name(url: str) -> str | None:
+    """The user name of a URL that has one and no password (`ws://KEY@host`, a token written as
+    git's `https://TOKEN@host` takes it), decoded, when it is long enough to be a credential (as
+    long as the scrubber's shortest, `MIN_SECRET_LENGTH`); None otherwise. websockets refuses
+    such a URL (Basic auth needs a password), so it is never sent; it is still visible in `ps`."""
+    try:
+        parts = urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return None
+    if user is None or password is not None:
+        return None
+    user = unquote(user)
+    return user if len(user) >= MIN_SECRET_LENGTH else None
 
 
 _SAFE_URL_ERRORS = frozenset({"Port out of range 0-65535", "Invalid IPv6 URL"})
@@ -165,12 +198,15 @@ _SAFE_URL_ERRORS = frozenset({"Port out of range 0-65535", "Invalid IPv6 URL"})
 def _safe_label(url: str) -> tuple[str, list[str]]:
     """`url` with user info dropped and credential query values masked, and the secrets it hid.
 
-    The user name is dropped from the label but is not a secret (scrubbing a name like `admin` from
-    every frame would mangle them). Query secrets count both as written and decoded: a server may
-    echo either (Azure SAS signatures are base64, so they are nearly always percent-encoded).
+    The user name is dropped from the label; beside a password it is not a secret (scrubbing a name
+    like `admin` from every frame would mangle them), alone it is (`lone_user_name`: an error that
+    quotes the URL must not quote it). Query secrets count both as written and decoded: a server
+    may echo either (Azure SAS signatures are base64, so they are nearly always percent-encoded).
     """
     parts = urlsplit(url)
     hidden = [parts.password, unquote(parts.password)] if parts.password else []
+    lone = lone_user_name(url)
+    hidden += [parts.username or "", lone] if lone else []
     for pair in parts.query.split("&"):
         key, _, raw_value = pair.partition("=")
         if is_secret_query_name(key) and raw_value:
