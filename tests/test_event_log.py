@@ -158,7 +158,7 @@ async def test_the_selection_stays_on_its_frame_while_frames_arrive() -> None:
             app.feed([received("rate_limits.updated") for _ in range(100)])
             await pilot.pause()
             assert log.selected == selected and log.cursor_line == 47
-        assert log.unseen == 500 and "+500 new" in str(log.border_subtitle)
+        assert log.unseen == 500 and "+500 new below" in str(log.border_subtitle)  # all below the screen
         await pilot.press("end")
         await pilot.pause()
         assert log.tail and log.unseen == 0 and "new" not in str(log.border_subtitle)

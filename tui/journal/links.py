@@ -46,7 +46,35 @@ from .audio_clock import AppendRun, input_units_per_byte
 from .store import Journal
 
 FAILED_RESPONSE_STATUSES = frozenset({"failed", "incomplete", "cancelled"})
-__all__ = ["FAILED_RESPONSE_STATUSES", "UNREADABLE_ANSWERS", "Link", "Links"]
+"""The statuses of a `response.done` linked to what began it (or cancelled it): every one that did
+not complete, a barge-in's too (`c` goes from it to the `response.cancel`). Which of them is an
+error is `response_failed`'s to say."""
+
+BARGE_IN_REASONS = frozenset({"turn_detected", "client_cancelled"})
+"""Why a response ends `cancelled` when the user barged in: server VAD heard speech start
+(`turn_detected`), or the client sent `response.cancel` (`client_cancelled`). The protocol names no
+other reason for a cancel."""
+
+__all__ = ["BARGE_IN_REASONS", "FAILED_RESPONSE_STATUSES", "UNREADABLE_ANSWERS", "Link", "Links", "response_failed"]
+
+
+def response_failed(response: object) -> bool:
+    """Whether a `response.done`'s `response` ended in a fault (`is:error`): `failed` or
+    `incomplete` (`max_output_tokens`, `content_filter`), or `cancelled` for a reason that is no
+    barge-in (the protocol defines none: a server's own reason is shown, not hidden). A barge-in's
+    cancel, or a cancel that gives no reason, is what the user did, not an error: a filter for
+    errors after a barge-in listed it among them."""
+    if not isinstance(response, dict):
+        return False
+    status = response.get("status")
+    if status in ("failed", "incomplete"):
+        return True
+    if status != "cancelled":
+        return False
+    details = response.get("status_details")
+    reason = details.get("reason") if isinstance(details, dict) else None
+    return isinstance(reason, str) and reason != "" and reason not in BARGE_IN_REASONS
+
 
 _REPLIED_TYPES = frozenset(ANSWERED_BY.values())
 """Client event types whose success the server answers with a reply of its own (`ANSWERED_BY`)."""

@@ -135,6 +135,20 @@ class Line:
         return self.row.members[self.member] if self.member >= 0 else self.row.first
 
 
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Where a view stood when the user stopped following: the frames it takes in after are new."""
+
+    index: int
+    """The first journal index not looked at then: frames from here on arrived since."""
+    row: int
+    """The first row made since: rows from here on hold new frames only."""
+    open_rows: tuple[int, ...]
+    """The runs open then (their positions): the only older rows a new frame can join."""
+    generation: int
+    """The view's generation then: a rebuild (a filter, a clear) lays out other rows."""
+
+
 @dataclass(slots=True)
 class LogView:
     """Rows over the journal's frames that pass `query`, from `floor` (a clear) on."""
@@ -319,6 +333,45 @@ class LogView:
         """How far a slice-by-slice build has come, 0 to 1."""
         total = len(self.journal) - self.floor
         return 1.0 if total <= 0 else (self._seen - self.floor) / total
+
+    # -- new frames -------------------------------------------------------------------------
+
+    def mark(self) -> Mark:
+        """Where the view stands now: the frames taken in after it are new (`new_below`)."""
+        return Mark(self._seen, len(self.rows), tuple(row.position for row in self._open.values()), self.generation)
+
+    def new_below(self, line: int, mark: Mark) -> int:
+        """Frames shown on screen lines after `line` (the last one on screen) that the view took in
+        after `mark`: what a user who stopped following has not seen yet. A new frame in a
+        collapsed run on screen is on screen (the run's line says it); in an expanded one, on its
+        own line. Asked for every batch of frames: the common case (the screen above every new row)
+        is a few bisections; with new rows on screen, a sum over the shorter side of the screen."""
+        total = len(self.indices) - bisect.bisect_left(self.indices, mark.index)
+        if not total or line < 0:
+            return total
+        here = self.line(line)
+        if here is None:
+            return 0  # past the view's last line: every frame is on screen or above it
+        row = here.row
+        new_in_row = self._new_in(row, mark)
+        # A collapsed row's frames are all on its line; an expanded one's, each on its own line.
+        shown_in_row = new_in_row if not row.expanded else max(0, here.member + 1 - (row.count - new_in_row))
+        position = row.position
+        if position - mark.row <= len(self.rows) - position:
+            return total - self._new_in_rows(0, position, mark) - shown_in_row
+        return self._new_in_rows(position + 1, len(self.rows), mark) + new_in_row - shown_in_row
+
+    @staticmethod
+    def _new_in(row: Row, mark: Mark) -> int:
+        """The frames of `row` taken in after `mark` (its last ones: members ascend)."""
+        return row.count - bisect.bisect_left(row.members, mark.index)
+
+    def _new_in_rows(self, start: int, end: int, mark: Mark) -> int:
+        """The frames taken in after `mark` held by the rows from position `start` to `end`: every
+        frame of a row made since, and those the runs open then gained."""
+        rows = self.rows
+        older = sum(self._new_in(rows[p], mark) for p in mark.open_rows if start <= p < end and p < len(rows))
+        return older + sum(len(row.members) for row in rows[max(start, mark.row) : end])
 
     # -- lines ------------------------------------------------------------------------------
 

@@ -6,7 +6,9 @@
     for:item_abc                    an item's (or a response's) frames and the frames we sent that made it
     response.status!=completed      a JSON path into the frame; `:`/`=` match (glob), `!=`, `~` (regex),
                                     `>` `<` `>=` `<=` (numbers); the path must exist for any of them
-    error                           error frames (`is:error`); `is:unknown`, `is:linked`, `is:dropped`
+    error                           errors and failures (`is:error`): error frames, a response.done
+                                    failed or incomplete (not one a barge-in cancelled);
+                                    `is:unknown`, `is:linked`, `is:dropped`
     kitchen  "two words"  /kit.h/i  free text (case-insensitive) or a regex over the frame's text
     fam:transcription  size>4k  seq:120..200  event:evt_123  ( … )
 
@@ -35,7 +37,7 @@ from typing import Any, cast
 from tui.protocol import Direction, to_ga
 
 from .families import Family, family_of
-from .links import Links
+from .links import Links, response_failed
 from .store import Frame, Journal
 from .type_names import initials, short_forms
 
@@ -618,12 +620,13 @@ class Query:
         links, journal = self._links, self._journal
 
         def is_error(frame: Frame) -> bool:
-            if frame.family is Family.ERROR or (links is not None and frame.index in links.cause_of):
+            if frame.family is Family.ERROR:
                 return True
-            if frame.type != "response.done":
-                return False
-            response = journal.data(frame.index).get("response")
-            return isinstance(response, dict) and response.get("status") in ("failed", "incomplete")
+            if frame.type == "response.done":
+                # Its status decides, not its link: a barge-in's cancel is linked (to the
+                # response.cancel, or the create) and is no error (`response_failed`).
+                return response_failed(journal.data(frame.index).get("response"))
+            return links is not None and frame.index in links.cause_of
 
         tests: dict[str, Predicate] = {
             "error": is_error,

@@ -27,6 +27,7 @@ from textual.scrollbar import ScrollTo, ScrollUp
 from textual.strip import Strip
 
 from tui.journal import Finder, Journal, Line, LogView
+from tui.journal.logview import Mark
 
 from .log_format import (
     Columns,
@@ -175,8 +176,8 @@ class EventLog(LineView, can_focus=True):
         """Journal index of the selected frame (a collapsed run: its first frame); None when following."""
         self.on_member = False
         """Whether the selection is a frame's own line inside an expanded run."""
-        self.unseen = 0
-        """Frames shown since the user stopped following."""
+        self._left_tail: Mark = view.mark()
+        """Where the view stood when the user stopped following (`unseen` counts the frames after)."""
         self.payloads_note = ""
         self._cache: OrderedDict[tuple[object, ...], Strip] = OrderedDict()
         self._digests: dict[tuple[int, int], RunDigest] = {}
@@ -279,8 +280,6 @@ class EventLog(LineView, can_focus=True):
         view = self.view
         added = view.catch_up()
         if added:
-            if not self.tail:
-                self.unseen += added
             self._layout_changed()
             if self.finder is not None:
                 self.post_message(self.FramesUnderFind())
@@ -316,7 +315,7 @@ class EventLog(LineView, can_focus=True):
         it was), else in the middle."""
         self._cache.clear()
         self._digests.clear()
-        self.unseen = 0
+        self._left_tail = self.view.mark()  # other rows: what the user has seen of them is not known
         if self.selected is not None and self.view.locate(self.selected) is None and not self._held():
             # Hidden by the new filter: the user's place in time is kept, on the nearest frame shown
             # before it ("what did I send right before this error?": `error`, then `dir:out`).
@@ -445,7 +444,8 @@ class EventLog(LineView, can_focus=True):
         if self.journal.payloads_dropped:
             parts.append(f"{self.journal.payloads_dropped:,} payloads on disk only")
         if not self.tail:
-            parts.append(f"+{self.unseen:,} new · end: follow" if self.unseen else "paused · end: follow")
+            unseen = self.unseen
+            parts.append(f"+{unseen:,} new below · end: follow" if unseen else "paused · end: follow")
         subtitle = " · ".join(parts)
         if subtitle == self._subtitle:
             return False
@@ -554,6 +554,8 @@ class EventLog(LineView, can_focus=True):
         settled = set_virtual_height(self, self.view.line_count)
         if self.tail:
             self._scroll_to_end(immediate=settled)
+        else:
+            self._update_title()  # a taller pane shows more of the new frames ("+N new below")
 
     # -- selection --------------------------------------------------------------------------
 
@@ -677,7 +679,6 @@ class EventLog(LineView, can_focus=True):
         self._user_moved()
         self.selected = None
         self._cursor_line = None
-        self.unseen = 0
         self.tail = True
         self._scroll_to_end(immediate=True)
         self._update_title()
@@ -685,9 +686,30 @@ class EventLog(LineView, can_focus=True):
         self.refresh()
 
     def watch_tail(self, tail: bool) -> None:
-        if tail:
-            self.unseen = 0
+        if not tail:
+            self._left_tail = self.view.mark()
         self._update_title()
+
+    @property
+    def unseen(self) -> int:
+        """Frames that came since the user stopped following and are below the last line on screen
+        (0 while following). Counted from what the screen shows, not as they came: the first rows
+        after the user's place are on screen, and a user two rows up read "+12 new" with them in
+        view; it goes down as the user scrolls down to them."""
+        if self.tail:
+            return 0
+        mark, view = self._left_tail, self.view
+        if mark.generation != view.generation:
+            # Rebuilt under the mark without `rebuilt` (none should be): nothing shown is new.
+            mark = self._left_tail = view.mark()
+        return view.new_below(self.scroll_offset.y + self.size.height - 1, mark)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Textual's, then the "+N new" of a paused log follows the screen (scrolled down to the new
+        frames, they are no longer below it)."""
+        super().watch_scroll_y(old_value, new_value)
+        if not self.tail and round(old_value) != round(new_value):
+            self._update_title()
 
     def on_mouse_scroll_up(self) -> None:
         """Scrolling up means the user wants to read: stop following."""
@@ -769,12 +791,24 @@ class EventLog(LineView, can_focus=True):
             self.post_message(self.Details([line.frame_index]))
 
     def action_cause(self) -> None:
-        """Jump from an error to the frame that caused it, and back."""
+        """Jump from an error to the frame that caused it, and back. On a collapsed run's line, from
+        the run's linked frame (the first, saying how many, when several are): the row stands for
+        every frame of the run, and its first was asked alone ("no linked cause" on a run of appends
+        holding the one an error names)."""
         wait, line = self._whole_line(self.action_cause)
         links = self.view.links
         if wait or line is None or links is None:
             return
-        index = line.frame_index
+        if line.member < 0 and line.row.count > 1:
+            linked = [index for index in line.row.members if index in links.cause_of or index in links.effects_of]
+            if not linked:
+                self.post_message(self.Notice("no frame in this run has a linked cause or error"))
+                return
+            if len(linked) > 1:
+                self.post_message(self.Notice(f"{len(linked)} frames in this run are linked: the first one's link"))
+            index = linked[0]
+        else:
+            index = line.frame_index
         cause = links.cause_of.get(index)
         if cause is not None:
             target = cause.cause
