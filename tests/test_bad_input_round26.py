@@ -242,3 +242,36 @@ async def test_the_replay_app_plays_a_capture_past_its_too_deep_frame_and_shows_
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the frame's details")
         assert app.is_running
+
+
+# -- a capture's seq or size past 64 bits -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "line"),
+    [("seq", 10**30, 2), ("size", 2**64, 1), ("seq", -(2**70), 2)],
+    ids=["seq 10**30", "size 2**64 on line 1", "seq -2**70"],
+)
+def test_a_capture_number_past_64_bits_is_refused_naming_its_line(
+    tmp_path: Path, key: str, value: int, line: int
+) -> None:
+    """The replay's and the journal's columns are 64-bit: `Frames.append` raised OverflowError (a
+    traceback from `lint` and `replay`). rt-tui never writes one: refused as damage, in one line."""
+    records = [
+        {"seq": 1, "dir": "in", "t": 0, "wall": 1, "type": "session.created", "size": len(CREATED)},
+        {"seq": 2, "dir": "in", "t": 1, "wall": 2, "type": "session.updated", "size": len(UPDATED)},
+    ]
+    records[line - 1][key] = value
+    path = tmp_path / "frames.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps(record, separators=(",", ":"))[:-1] + f',"frame":{frame}}}\n'
+            for record, frame in zip(records, (CREATED, UPDATED), strict=True)
+        )
+    )
+    for command in (["lint"], ["replay", "--json"]):
+        done = rt_tui(*command, str(path))
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert len(done.stderr.splitlines()) == 1, done.stderr
+        assert f"frames.jsonl: line {line} has no valid {key!r} (past a 64-bit integer)" in done.stderr

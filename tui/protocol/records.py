@@ -48,6 +48,9 @@ _quote = json.encoder.encode_basestring  # C: a str as a JSON string literal
 TIME_LIMIT = 1e11
 """Seconds no time in a recording reaches (3170 years; as a Unix time, the year 5138). A larger one,
 or one not finite, is damage: the views' clocks (minutes and seconds, a time of day) cannot show it."""
+INT64_LIMIT = 1 << 63
+"""A capture's `seq` and `size` must lie within ±INT64_LIMIT: the replay's and the journal's columns
+hold them as 64-bit integers, and one past that (never written: damage) raised OverflowError."""
 FRAME_KEY = ',"frame":'
 """Where an embedded frame begins in a capture line (the last key: the frame runs to the final `}`)."""
 
@@ -228,6 +231,8 @@ def embedded_envelope(line: bytes) -> Envelope | None:
         return None  # a `t` past TIME_LIMIT, which the reader refuses; a `wall` past a float's range
     try:
         number, wire_size, name = int(seq), int(size), etype.decode("utf-8")
+        if not (-INT64_LIMIT < number < INT64_LIMIT and wire_size < INT64_LIMIT):
+            return None  # past the columns' 64 bits: the reader refuses it, naming the line
         # Decoded straight from the line (one copy of the frame's text, not a line's then a slice's).
         raw = str(memoryview(line)[header.end() : end], "utf-8")
         data = parse(raw)
@@ -238,6 +243,7 @@ def embedded_envelope(line: bytes) -> Envelope | None:
 
 __all__ = [
     "FRAME_KEY",
+    "INT64_LIMIT",
     "capture_line",
     "embedded_envelope",
     "embedded_frame",

@@ -58,6 +58,7 @@ from tui.protocol import DIR_LOCAL, Direction, Envelope, FrameError, checked, pa
 from tui.protocol.codec import MAX_DEPTH, json_reason
 from tui.protocol.envelope import local_raw
 from tui.protocol.records import (
+    INT64_LIMIT,
     TIME_LIMIT,
     WIRE_LINE_END,
     capture_line,
@@ -564,6 +565,9 @@ def _envelope(line: bytes, number: int, path: Path) -> Envelope:
     for key, kind in _REQUIRED.items():
         if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
             raise CaptureError(f"{where} has no valid {key!r}: {what}")
+    for key in ("seq", "size"):
+        if not abs(record[key]) < INT64_LIMIT:  # 10**30: the columns replay and lint keep them in are 64-bit
+            raise CaptureError(f"{where} has no valid {key!r} (past a 64-bit integer): {what}")
     if not abs(record["t"]) < TIME_LIMIT:  # NaN, Infinity, 1e300: never written, and no clock shows it
         raise CaptureError(f"{where} has no valid 't' ({record['t']!r} s): {what}")
     try:
