@@ -275,3 +275,22 @@ def test_a_capture_number_past_64_bits_is_refused_naming_its_line(
         assert "Traceback" not in done.stderr
         assert len(done.stderr.splitlines()) == 1, done.stderr
         assert f"frames.jsonl: line {line} has no valid {key!r} (past a 64-bit integer)" in done.stderr
+
+
+# -- a recording saved as UTF-16 ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_recording_in_utf16_is_refused_as_such_not_as_a_power_cut(tmp_path: Path, encoding: str) -> None:
+    """Windows PowerShell 5's `>` writes UTF-16: json.loads read its first line by itself, so the
+    capture reader took the file and then said its NUL bytes were data a power cut lost."""
+    path = tmp_path / "frames.jsonl"
+    text = _line(1, CREATED, etype="session.created") + _line(2, UPDATED, etype="session.updated")
+    path.write_bytes(text.encode(encoding))
+    wide = "UTF-32" if "32" in encoding else "UTF-16"
+    for command in (["lint"], ["replay", "--json"]):
+        done = rt_tui(*command, str(path))
+        assert done.returncode == 2, done.stderr
+        assert len(done.stderr.splitlines()) == 1, done.stderr
+        assert f"frames.jsonl: {wide} text (as Windows PowerShell's `>` and Out-File write it)" in done.stderr
+        assert "power cut" not in done.stderr

@@ -198,6 +198,14 @@ def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
     head = stream.read(SNIFF_BYTES)
     if head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8) :]  # json refuses a str that starts with one
+    wide = _wide_text(head)
+    if wide:
+        # json.loads reads a UTF-16 line by itself, so the capture reader took the file and then
+        # called its NUL bytes data lost in a power cut.
+        raise ReplayError(
+            f"{shown}: {wide} text (as Windows PowerShell's `>` and Out-File write it): rt-tui reads UTF-8; "
+            f"convert it first (iconv -f {wide} -t UTF-8, or Out-File -Encoding utf8)"
+        )
     if not head.strip():
         # Neutral words: `lint` and the app's replay read files through here too, not only `replay`.
         raise ReplayError(f"{shown}: empty file: no frames in it")
@@ -214,6 +222,24 @@ def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
         notes = []
         return Recording("jsonl", _read_frames_jsonl(whole, shown, notes.append, lean), shown, notes=notes)
     return _read_har(whole, shown, lean)
+
+
+def _wide_text(head: bytes) -> str | None:
+    """`UTF-16` or `UTF-32` when the input is text in that encoding (a byte order mark, or ASCII
+    with a NUL beside each character), else None. A disk's zeroed blocks are NULs throughout."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "UTF-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "UTF-16"
+    sample = head[:64]
+    if len(sample) < 8:
+        return None
+    for width, name in ((4, "UTF-32"), (2, "UTF-16")):
+        sample = sample[: len(sample) - len(sample) % width]
+        for at in (0, width - 1):  # little-endian: the character first; big-endian: last
+            if all(sample[at::width]) and sample.count(0) == len(sample) - len(sample) // width:
+                return name
+    return None
 
 
 class _Rewound(io.RawIOBase):
