@@ -294,3 +294,26 @@ def test_a_recording_in_utf16_is_refused_as_such_not_as_a_power_cut(tmp_path: Pa
         assert len(done.stderr.splitlines()) == 1, done.stderr
         assert f"frames.jsonl: {wide} text (as Windows PowerShell's `>` and Out-File write it)" in done.stderr
         assert "power cut" not in done.stderr
+
+
+# -- an audio header's rate past any recorder ---------------------------------------------------
+
+_AIFF_RATES = {"NaN": "7fffc000000000000000", "infinity": "7fff8000000000000000", "1e4000": "7ffe8000000000000000"}
+"""An AIFF's sample rate is an 80-bit float: what a damaged one holds."""
+
+
+@pytest.mark.parametrize("rate", list(_AIFF_RATES))
+def test_send_refuses_an_aiff_whose_rate_is_past_any_recorder(tmp_path: Path, rate: str) -> None:
+    """libsndfile reads such a rate as 67 MHz: a second of speech became 0.4 ms, sent, and the
+    server refused the commit as too short, as if the recording were. Refused before connecting."""
+    path = tmp_path / "speech.aiff"
+    data, source_rate = soundfile.read(espeak_wav("hello there", tmp_path / "speech.wav"))
+    soundfile.write(path, data, source_rate, format="AIFF", subtype="PCM_16")
+    header = bytearray(path.read_bytes())
+    at = header.find(b"COMM") + 16  # the chunk's id and size, channels, frames, sample size
+    header[at : at + 10] = bytes.fromhex(_AIFF_RATES[rate])
+    path.write_bytes(bytes(header))
+    done = rt_tui("send", str(path), "--url", _closed_port_url())
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("rt-tui send: cannot decode speech.aiff: its header says 67,108,864 Hz"), done.stderr
+    assert done.stderr.rstrip().endswith("a damaged header?") and len(done.stderr.splitlines()) == 1

@@ -35,6 +35,12 @@ is the Realtime API's lowest too); a rate under half that is a damaged header, a
 said to be at 1 Hz to 24 kHz made 4 hours of audio and took 8 GB of memory."""
 
 
+HIGHEST_RATE = 768_000
+"""The highest sample rate a file may declare (studio formats stop at 768 kHz). An AIFF whose rate
+(an 80-bit float) is NaN or infinite reads as 67 MHz: a second of speech became 0.4 ms, and the
+server refused the commit as too short, as if the recording were."""
+
+
 class AudioDecodeError(ValueError):
     """A file could not be turned into audio; `str()` is a one-line message fit for a user."""
 
@@ -143,6 +149,11 @@ def _decode_container(p: Path, source: str | io.BytesIO) -> DecodedAudio:
         raise AudioDecodeError(
             f"cannot decode {p.name}: its header says {rate} Hz, and speech is recorded at 8 kHz and up "
             f"(rt-tui reads {LOWEST_RATE} Hz and up): a damaged header?"
+        )
+    if rate > HIGHEST_RATE:
+        raise AudioDecodeError(
+            f"cannot decode {p.name}: its header says {rate:,} Hz, and no recorder goes past 768 kHz "
+            f"(rt-tui reads up to {HIGHEST_RATE:,} Hz): a damaged header?"
         )
     pcm = resample_to_pcm(data, int(rate))
     if not pcm:
