@@ -21,6 +21,16 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout:
         await pilot.pause(0.05)
 
 
+async def press_voice(pilot: Pilot[None], key: str) -> None:
+    """Press a voice key (space, v) and wait until the voice steps asked for so far have run: they
+    open and close the microphone off the key handler (`tui.app.serial_steps`), as a user waits for
+    the recorder to change."""
+    await pilot.press(key)
+    app = pilot.app
+    assert isinstance(app, RtApp)
+    await app.voice_steps.idle()
+
+
 async def views_settled(pilot: Pilot[None], app: RtApp, timeout: float = 5) -> None:
     """Wait until the views show every frame received so far (they repaint at most 15 times a second)."""
     await wait_for(pilot, lambda: app.views_current, timeout, "the views to show every frame")

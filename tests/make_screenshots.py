@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.app_helpers import items, session_ready, turn_complete, wait_for
+from tests.app_helpers import items, press_voice, session_ready, turn_complete, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
@@ -36,11 +36,11 @@ async def shoot(outdir: Path) -> list[Path]:
             app = RtApp(Settings(playback=False))
             async with app.run_test(size=SIZE) as pilot:
                 await wait_for(pilot, lambda: session_ready(app), 20, "the session")
-                await pilot.press("space")
+                await press_voice(pilot, "space")
                 feeder.play(speech_pcm24("hello, what is the weather like in London today") + silence(300))
                 await wait_for(pilot, feeder.played.is_set, 20, "the question to be spoken")
                 await pilot.pause(0.2)
-                await pilot.press("space")
+                await press_voice(pilot, "space")
                 await wait_for(pilot, lambda: turn_complete(app), 30, "the first turn")
                 await pilot.press("t", *"and what about tomorrow in Paris?", "enter", "escape")
                 await wait_for(
@@ -54,12 +54,12 @@ async def shoot(outdir: Path) -> list[Path]:
                 await pilot.pause(0.1)
                 shots.append(Path(app.save_screenshot("conversation.svg", str(outdir))))
                 # Mid-utterance, so the level meter shows speech rather than the silence before it.
-                await pilot.press("space")
+                await press_voice(pilot, "space")
                 feeder.play(speech_pcm24("please set a timer for ten minutes and remind me to call home"))
                 await pilot.pause(1.3)
                 shots.append(Path(app.save_screenshot("recording.svg", str(outdir))))
                 await wait_for(pilot, feeder.played.is_set, 20, "the second question to be spoken")
-                await pilot.press("space")
+                await press_voice(pilot, "space")
                 await wait_for(pilot, lambda: turn_complete(app), 30, "the third turn")
                 await pilot.pause(0.5)
                 # The debugger: the log filtered, a reply's collapsed deltas opened in place.

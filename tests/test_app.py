@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import items, notices, reply_done, session_ready, turn_complete, views_settled, wait_for
+from tests.app_helpers import (
+    items,
+    notices,
+    press_voice,
+    reply_done,
+    session_ready,
+    turn_complete,
+    views_settled,
+    wait_for,
+)
 from tests.audio_helpers import FifoFeeder, FifoSink, fake_alsa, no_sound_card
 from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
@@ -31,12 +40,12 @@ async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: 
             await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack to load")
             assert app.voice.audio_ready is True
             written_at_start = feeder.written  # before the press: the stream opens during it
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             assert app.query_one(Recorder).state is RecorderState.RECORDING
             feeder.play(speech + silence(300))
             await wait_for(pilot, feeder.played.is_set, 15, "the fake microphone to play the question")
             await pilot.pause(0.2)
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             sent = app.voice.last_turn_ms * 48
             # Nothing lost: the feeder waits for a reader, so every played byte must have been sent
             # (less at most one 20 ms capture period still in flight at the stop).
@@ -111,7 +120,7 @@ async def test_without_a_microphone_the_recorder_says_so_and_text_still_works(
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
             sent_before = app.facts.frames_out
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             await wait_for(
                 pilot,
                 lambda: app.query_one(Recorder).state is RecorderState.UNAVAILABLE,
@@ -138,7 +147,7 @@ async def test_a_wrong_url_is_reported_and_the_app_keeps_running() -> None:
     app = RtApp(Settings(target=TargetChoice.URL, url="ws://127.0.0.1:9/v1/realtime", playback=False))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.facts.state == "failed", 10, "the failure")
-        await pilot.press("space")  # no crash: the recorder explains
+        await press_voice(pilot, "space")  # no crash: the recorder explains
         assert "not connected" in app.query_one(Recorder).message
         assert app.is_running
 
@@ -158,7 +167,7 @@ async def test_hands_free_turn_is_ended_by_server_vad(tmp_path: Path, simulator_
         app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
         async with app.run_test(size=(160, 48)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("v")
+            await press_voice(pilot, "v")
             await wait_for(pilot, lambda: app.session_updates >= 2, 5, "server VAD to be configured")
             assert app.query_one(Recorder).state is RecorderState.LISTENING
             feeder.play(silence(500) + speech + silence(1200))
@@ -170,7 +179,7 @@ async def test_hands_free_turn_is_ended_by_server_vad(tmp_path: Path, simulator_
             assert any("input_audio_buffer.speech_started" in row for row in log)
             assert any("input_audio_buffer.speech_stopped" in row for row in log)
             assert not any(row.startswith("▲ input_audio_buffer.commit") for row in log)  # the server committed
-            await pilot.press("v")
+            await press_voice(pilot, "v")
             await wait_for(pilot, lambda: app.query_one(Recorder).state is RecorderState.IDLE, 5, "push-to-talk")
 
 
@@ -195,7 +204,7 @@ async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path:
             # of it once, with the reply's audio late.
             await wait_for(pilot, lambda: len(sink.data) > 48_000 and voiced() > 150, 15, "the reply to be heard")
             voiced_ms = voiced()
-            await pilot.press("space")  # barge in
+            await press_voice(pilot, "space")  # barge in
             assistant = items(app, "assistant")[-1]
             await wait_for(pilot, lambda: assistant.status == "truncated", 5, "conversation.item.truncated")
             played_ms = len(sink.data) // 48
@@ -205,7 +214,7 @@ async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path:
             await views_settled(pilot, app)
             log = app.query_one(EventLog).row_texts()
             assert any(row.startswith("▲ conversation.item.truncate") for row in log)
-            await pilot.press("space")
+            await press_voice(pilot, "space")
 
 
 async def test_a_wrong_api_key_is_reported_and_the_app_keeps_running(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -355,14 +364,14 @@ async def test_a_reply_heard_to_the_end_is_not_truncated(tmp_path: Path, simulat
             await wait_for(pilot, lambda: len(sink.data) > 24_000, 10, "the reply to start playing")
             await wait_for(pilot, lambda: not app.voice.playing, 20, "the speaker to play the whole reply")
             await pilot.pause(0.2)
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             await pilot.pause(0.5)
             await views_settled(pilot, app)
             log = app.query_one(EventLog).row_texts()
             assert not any(row.startswith("▲ conversation.item.truncate") for row in log)
             assert not any(row.startswith("▲ response.cancel") for row in log)
             assert items(app, "assistant")[-1].status == "completed"
-            await pilot.press("space")
+            await press_voice(pilot, "space")
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from tests.app_helpers import (
     items,
     notices,
+    press_voice,
     reply_done,
     screen_text,
     session_ready,
@@ -42,10 +43,10 @@ async def test_filter_and_find_after_a_push_to_talk_turn(tmp_path: Path, simulat
         async with app.run_test(size=(160, 48)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
             await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack")
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             feeder.play(speech + silence(300))
             await wait_for(pilot, feeder.played.is_set, 15, "the question to be spoken")
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             await wait_for(pilot, lambda: turn_complete(app), 30, "the transcript and the reply")
             await views_settled(pilot, app)
             log = app.query_one(EventLog)

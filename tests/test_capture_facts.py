@@ -8,7 +8,7 @@ import os
 import socket
 from pathlib import Path
 
-from tests.app_helpers import session_ready, views_settled, wait_for
+from tests.app_helpers import press_voice, session_ready, views_settled, wait_for
 from tests.audio_helpers import no_sound_card
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
@@ -46,7 +46,7 @@ async def test_every_local_fact_in_the_journal_is_in_the_capture_once_and_in_ord
             async with app.run_test(size=(120, 40)) as pilot:
                 await wait_for(pilot, lambda: session_ready(app), 15, "the first session")
                 for _ in range(2):  # each press tries the microphone again, and notes it again
-                    await pilot.press("space")
+                    await press_voice(pilot, "space")
                     await wait_for(
                         pilot,
                         lambda: app.query_one(Recorder).state is RecorderState.UNAVAILABLE,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
-from tests.app_helpers import notices, screen_text, session_ready, wait_for
+from tests.app_helpers import notices, press_voice, screen_text, session_ready, wait_for
 from tests.server_helpers import speech_pcm24
 from tests.test_voice_turns import QUESTION, appends, voice_app
 from tui.app import RtApp, reconnect
@@ -56,10 +56,10 @@ async def test_after_a_refused_session_space_and_v_are_dimmed_and_say_ctrl_r(
         if size[0] >= 160:
             assert shown == {"space": False, "v": False}, shown
         recorder = app.query_one(Recorder)
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         await wait_for(pilot, lambda: recorder.message == NO_SESSION, 5, "space's answer")
         recorder.message = ""
-        await pilot.press("v")
+        await press_voice(pilot, "v")
         await wait_for(pilot, lambda: recorder.message == NO_SESSION, 5, "v's answer")
         for title in ("recorder: talk / send", "recorder: hands-free on/off"):
             recorder.message = ""
@@ -106,7 +106,7 @@ async def test_the_palette_s_talk_sends_the_turn_being_recorded(tmp_path: Path, 
     """While a turn is recorded space's binding is `talk_send`: the palette's "recorder: talk / send"
     (the action `talk`) must still be there, to send it."""
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         await wait_for(pilot, lambda: app.voice.recording, 5, "the turn to start")
         feeder.play(speech_pcm24(QUESTION))
         # Half a second of it, heard: at 10 appends (0.2 s) a loaded machine sent the turn before

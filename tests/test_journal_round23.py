@@ -14,6 +14,7 @@ from tests.app_helpers import (
     items,
     notices,
     painted_text,
+    press_voice,
     replay_shown,
     session_ready,
     typed_turn_done,
@@ -40,10 +41,10 @@ async def test_a_turns_frames_hold_every_append_sent_after_its_clear(
     """The appends sent between our `clear` and the server's `cleared` are the turn's start: the
     server cleared before they reached it (it answers in order), so `o` on the row shows them."""
     async with voice_app(tmp_path, simulator_url + latency) as (app, pilot, recorder, feeder):
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         feeder.play(speech_pcm24(QUESTION))
         await wait_for(pilot, lambda: appends(app) >= 100, 15, "two seconds of the turn sent")
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         await wait_for(
             pilot,
             lambda: any(item.text or item.error for item in items(app, "user")),
@@ -229,7 +230,7 @@ async def test_the_export_writes_the_frames_its_dialog_counted(tmp_path: Path, s
     from tui.widgets.export_dialog import ExportDialog
 
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         feeder.play(speech_pcm24(QUESTION))
         await wait_for(pilot, lambda: appends(app) >= 10, 15, "the turn streaming")
         await pilot.press("e")
@@ -246,4 +247,4 @@ async def test_the_export_writes_the_frames_its_dialog_counted(tmp_path: Path, s
         (said,) = [text for _, text in notices(app) if written in text]
         path = Path(said.split(written, 1)[1])
         assert len(path.read_text().splitlines()) == counted_then
-        await pilot.press("space")
+        await press_voice(pilot, "space")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.app_helpers import items, reply_done, screen_text, views_settled, wait_for
+from tests.app_helpers import items, press_voice, reply_done, screen_text, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import silence, speech_pcm24
 from tui.app import RtApp
@@ -42,14 +42,14 @@ async def test_after_a_rejected_update_space_listens_and_the_servers_vad_ends_th
             assert "The server kept its own turn detection (server VAD" in app.query_one(Transcript).hint[0]
             assert "Press space to talk" not in shown
             await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack to load")
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             assert recorder.state is RecorderState.LISTENING
             feeder.play(silence(500) + speech + silence(1200))
             # The kept session does not transcribe (session.created had no transcription): no words.
             await wait_for(
                 pilot, lambda: items(app, "user") and reply_done(app), 30, "the server's VAD to end the turn, the reply"
             )
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "listening to stop")
             await views_settled(pilot, app)
             sent = [frame.type for frame in app.journal if frame.direction is Direction.OUT]

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.app_helpers import items, wait_for
+from tests.app_helpers import items, press_voice, wait_for
 from tests.journal_helpers import connecting, frame, received, sent
 from tests.server_helpers import client, session_patch, silence, speech_pcm24
 from tests.test_voice_turns import QUESTION, voice_app
@@ -215,7 +215,7 @@ async def test_the_apps_hands_free_turn_ends_at_its_audio_end_ms(tmp_path: Path,
     """The app hands-free on a server 300 ms away: the microphone's appends sent while VAD's
     `committed` was on its way (about 15 of 20 ms) are not among the turn's frames."""
     async with voice_app(tmp_path, simulator_url + "&sim_latency_ms=300") as (app, pilot, _, feeder):
-        await pilot.press("v")
+        await press_voice(pilot, "v")
         await wait_for(pilot, lambda: app.session_updates >= 2, 10, "server VAD to be configured")
         feeder.play(speech_pcm24(QUESTION) + silence(1500))
         journal = app.journal

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import screen_text, session_ready, wait_for
+from tests.app_helpers import press_voice, screen_text, session_ready, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import speech_pcm24
 from tests.test_reconnect import free_port
@@ -23,7 +23,7 @@ async def test_the_footer_says_talk_again_once_a_recording_is_cut_by_a_new_sessi
     tmp_path: Path, simulator_url: str
 ) -> None:
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         await wait_for(pilot, lambda: "space Send" in footer_text(app), 5, "the footer to say Send")
         feeder.play(speech_pcm24(QUESTION))
         await wait_for(pilot, lambda: appends(app) >= 10, 10, "some speech sent")
@@ -41,9 +41,9 @@ async def test_at_80_columns_a_silent_turn_says_not_sent(tmp_path: Path, simulat
     """The recorder's line is the only place a turn of digital silence is said (no notice): at 80
     columns it is cut at its end, so "not sent" comes first ("1.1 s: only digital silence (is the…")."""
     async with voice_app(tmp_path, simulator_url, size=(80, 24)) as (app, pilot, recorder, feeder):
-        await pilot.press("space")  # the fake microphone gives digital silence until told to play
+        await press_voice(pilot, "space")  # the fake microphone gives digital silence until told to play
         await wait_for(pilot, lambda: appends(app) >= 25, 10, "half a second of silence sent")
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE and recorder.message, 5, "the turn's fate")
         assert recorder.message.startswith("not sent: ") and "digital silence" in recorder.message
         drawn = recorder.render().plain[: recorder.content_size.width]
@@ -60,7 +60,7 @@ async def test_space_after_a_refused_session_names_ctrl_r(tmp_path: Path, simula
         app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
         async with app.run_test(size=(120, 32)) as pilot:
             await wait_for(pilot, lambda: app.facts.ended, 10, "the refused session to end")
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             recorder = app.query_one(Recorder)
             await wait_for(pilot, lambda: "not connected" in recorder.message, 5, "space's answer")
             assert recorder.message == "not connected: ctrl+r opens a new session"
@@ -86,13 +86,13 @@ async def test_after_a_drop_space_and_the_hint_say_rt_tui_reconnects(
             await wait_for(pilot, lambda: "reconnects" in app.transcript.hint[0], 10, "the reconnecting hint")
             assert app.transcript.hint[0].startswith("No session is open")
             assert "ctrl+r opens a new one" not in app.transcript.hint[0]
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             recorder = app.query_one(Recorder)
             await wait_for(pilot, lambda: "not connected" in recorder.message, 5, "space's answer")
             assert recorder.message == "not connected: rt-tui reconnects when the server answers (ctrl+r tries now)"
             # The reconnect gives up: only ctrl+r opens a session now, and both say so.
             await wait_for(pilot, lambda: "ctrl+r opens a new one" in app.transcript.hint[0], 20, "the give-up")
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             await wait_for(pilot, lambda: "ctrl+r opens a new session" in recorder.message, 5, "space's new answer")
 
 
@@ -100,10 +100,10 @@ async def test_the_last_turns_note_goes_with_its_session(tmp_path: Path, simulat
     """ "sent 3.9 s" was that session's news: beside "× disconnected" or in the next session it read
     as a turn just sent (the recorder cleared it only when the mode changed)."""
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         feeder.play(speech_pcm24(QUESTION))
         await wait_for(pilot, lambda: appends(app) >= 25, 10, "some speech sent")
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         await wait_for(pilot, lambda: recorder.message.startswith("sent "), 10, "the turn's note")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch == 2, 15, "the new session")
@@ -127,7 +127,7 @@ async def test_spaces_answer_while_reconnecting_goes_once_a_session_opens(tmp_pa
                 first = app.facts.session_id
                 await first_server.close()
                 await wait_for(pilot, lambda: "reconnects" in app.transcript.hint[0], 10, "the reconnecting hint")
-                await pilot.press("space")
+                await press_voice(pilot, "space")
                 recorder = app.query_one(Recorder)
                 await wait_for(pilot, lambda: "rt-tui reconnects" in recorder.message, 5, "space's answer")
                 async with Simulator(config):

@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.app_helpers import items, notices, reply_done, screen_text, session_ready, views_settled, wait_for
+from tests.app_helpers import (
+    items,
+    notices,
+    press_voice,
+    reply_done,
+    screen_text,
+    session_ready,
+    views_settled,
+    wait_for,
+)
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import speech_pcm24
 from tui.app import RtApp
@@ -65,7 +74,7 @@ async def test_ctrl_r_while_recording_ends_the_turn_and_says_the_words_were_not_
     tmp_path: Path, simulator_url: str
 ) -> None:
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         assert recorder.state is RecorderState.RECORDING
         feeder.play(speech_pcm24(QUESTION))
         await wait_for(pilot, lambda: appends(app) >= 10, 10, "some speech sent")
@@ -81,15 +90,15 @@ async def test_ctrl_r_while_recording_ends_the_turn_and_says_the_words_were_not_
         assert "not sent" in recorder.message
         assert "input_audio_buffer.append" not in sent(app, epoch=2)  # nothing leaked into the new session
         # The next space starts a fresh turn on the new session, its timer from zero.
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         assert recorder.state is RecorderState.RECORDING and app.voice.recording
         assert sent(app, epoch=2).count("input_audio_buffer.clear") == 1
-        await pilot.press("space")
+        await press_voice(pilot, "space")
 
 
 async def test_ctrl_r_while_hands_free_stops_listening_and_says_so(tmp_path: Path, simulator_url: str) -> None:
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
-        await pilot.press("v")
+        await press_voice(pilot, "v")
         assert recorder.state is RecorderState.LISTENING
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch == 2, 15, "the new session")
@@ -104,7 +113,7 @@ async def test_a_session_that_expires_while_recording_ends_the_turn_and_says_so(
     async with realtime_simulator() as sim:
         url = sim.url_for(session_seconds=3)
         async with voice_app(tmp_path, url) as (app, pilot, recorder, feeder):
-            await pilot.press("space")
+            await press_voice(pilot, "space")
             assert app.voice.recording
             await wait_for(pilot, lambda: app.facts.ended, 10, "the expiry")
             await wait_for(pilot, lambda: not app.voice.recording, 5, "the microphone to stop")
@@ -124,7 +133,7 @@ async def test_hands_free_resumes_after_an_automatic_reconnect(tmp_path: Path) -
         # The socket is reset mid reply (no close frame): a drop the app reconnects after, on its own.
         url = sim.url_for(drop_after="response.output_audio.delta:3", drop_mode="reset")
         async with voice_app(tmp_path, url) as (app, pilot, recorder, feeder):
-            await pilot.press("v")
+            await press_voice(pilot, "v")
             assert recorder.state is RecorderState.LISTENING
             await pilot.press("t", *"hello there", "enter", "escape")
             await wait_for(pilot, lambda: app.journal.epoch == 2 and session_ready(app), 20, "the reconnect")
@@ -146,7 +155,7 @@ async def test_hands_free_resumes_after_an_automatic_reconnect(tmp_path: Path) -
             await wait_for(pilot, lambda: "input_audio_buffer.append" in sent(app, epoch=2), 5, "the mic streaming")
             said = facts_said(app, "rt.audio")
             assert any("hands-free resumed" in message for message in said), said
-            await pilot.press("v")
+            await press_voice(pilot, "v")
             await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "push-to-talk")
 
 
@@ -169,10 +178,10 @@ async def test_a_tap_too_short_to_hold_speech_is_not_committed(tmp_path: Path, s
 async def test_the_level_meter_falls_to_zero_when_recording_stops(tmp_path: Path, simulator_url: str) -> None:
     """The last level sample can reach the recorder after it stopped recording: it is ignored."""
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         feeder.play(speech_pcm24(QUESTION))
         await wait_for(pilot, lambda: recorder.level > 0.1, 10, "the speech's level shown while recording")
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the turn sent")
         app.bus.publish(MIC_LEVEL, 0.5)  # late, as PortAudio's last chunk's level can be
         await wait_for(pilot, lambda: app._level.pending == 0, 5, "the pump to take the late level")
@@ -183,7 +192,7 @@ async def test_the_level_meter_falls_to_zero_when_recording_stops(tmp_path: Path
 async def test_space_says_what_it_does_in_the_footer_and_the_recorder(tmp_path: Path, simulator_url: str) -> None:
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
         assert "space Talk" in footer_text(app)
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         await wait_for(pilot, lambda: "space Send" in footer_text(app), 5, "the footer to say Send")
         assert "Talk" not in footer_text(app)
         # In the message input space types: the recorder says how to send from there.
@@ -191,23 +200,23 @@ async def test_space_says_what_it_does_in_the_footer_and_the_recorder(tmp_path: 
         assert "Esc, space: send" in str(recorder.render())
         await pilot.press("escape")
         assert "Esc, space" not in str(recorder.render()) and "space: send" in str(recorder.render())
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         await wait_for(pilot, lambda: "space Talk" in footer_text(app), 5, "the footer to say Talk again")
-        await pilot.press("v")
+        await press_voice(pilot, "v")
         await wait_for(pilot, lambda: recorder.state is RecorderState.LISTENING, 5, "hands-free")
         assert "space Send" not in footer_text(app)
-        await pilot.press("v")
+        await press_voice(pilot, "v")
 
 
 async def test_at_80_columns_the_recorder_keeps_its_hint(tmp_path: Path, simulator_url: str) -> None:
     async with voice_app(tmp_path, simulator_url, size=(80, 24)) as (app, pilot, recorder, feeder):
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         await wait_for(pilot, lambda: "space: send" in screen_text(app), 5, "the hint on an 80-column line")
-        await pilot.press("space")
+        await press_voice(pilot, "space")
         await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the turn ended")
-        await pilot.press("v")
+        await press_voice(pilot, "v")
         await wait_for(pilot, lambda: "v: stop hands-free" in screen_text(app), 5, "the hands-free hint")
-        await pilot.press("v")
+        await press_voice(pilot, "v")
         await wait_for(pilot, lambda: reply_done(app) or recorder.state is RecorderState.IDLE, 5, "idle")
 
 

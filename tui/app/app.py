@@ -44,6 +44,7 @@ from .live import LiveSession
 from .log_controls import LogControls
 from .modes import Modes
 from .reconnect import RetryPolicy
+from .serial_steps import SerialSteps
 from .voice import MIC_LEVEL, VoiceController
 
 if TYPE_CHECKING:
@@ -179,7 +180,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.started_at = time.monotonic()
         self.first_paint_at: float | None = None
         self.last_filter_seconds = 0.0
-        self._busy = False
+        self.voice_steps = SerialSteps("rt-voice-steps", self._voice_step_crashed)
+        """The voice keys' steps, one at a time and off the key handler."""
         self._user_filter = ""
         self._before_frames: str | None = None
         """The user's filter before `o` showed an item's frames (Esc in the log puts it back)."""
@@ -432,6 +434,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     async def on_unmount(self) -> None:
         self._quitting = True
         release_heap()  # what settle_heap() exempted is collectable again (another app may follow)
+        await self.voice_steps.close()
         await self.voice.close()
         if self.session is not None:
             await self.session.close()

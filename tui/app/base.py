@@ -27,6 +27,7 @@ from tui.widgets.timers import after
 
 from .files import output_folder, write_private
 from .reconnect import RetryPolicy
+from .serial_steps import SerialSteps
 from .voice import VoiceController
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class AppBase(App[None]):
     _placeholder_taken: bool
     _notices: dict[tuple[str, str], tuple[Notification, int]]
     """The latest notice of each title and severity, and how many like it came in a row."""
-    _busy: bool
+    voice_steps: SerialSteps
     _user_filter: str
     _before_frames: str | None
     _retry: RetryPolicy

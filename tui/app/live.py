@@ -62,6 +62,11 @@ SPACE_ACTIONS = {"talk_send": "Send", "talk_listen": "Listen", "talk_stop_listen
 only while space does that (`check_action`), beside `talk` ("Talk")."""
 
 VOICE_ACTIONS = frozenset({"talk", "hands_free", *SPACE_ACTIONS})
+
+SLOW_VOICE_STEP = 0.3
+"""Seconds a voice step may take before the recorder says it waits for the device (opening a
+working one takes tens of milliseconds)."""
+SLOW_VOICE_STEP_SAID = "waiting for the audio device…"
 """The keys that need an open session: dimmed while none is open and none opens on its own."""
 
 
@@ -199,7 +204,7 @@ class LiveSession(AppBase):
         self.send_session_update(session_update(session_options(self.settings)))
         self.voice.start_playback()
         if resume_hands_free:
-            await self._resume_hands_free()
+            await self.voice_steps.add(self._resume_hands_free)  # after any step still under way
         await session.wait_closed()
         if session.close_reason:
             self.say(session.close_reason, title="Disconnected", severity="error", timeout=30)
@@ -443,9 +448,11 @@ class LiveSession(AppBase):
         return facts.updates_applied > 0 or facts.last_update_rejected
 
     async def action_talk(self) -> None:
-        """Start a push-to-talk turn, or end it: commit, then ask for a response."""
-        if self._busy:
-            return
+        """Start a push-to-talk turn, or end it: commit, then ask for a response. The step runs after
+        the voice steps already asked for, off the key handler (see `tui.app.serial_steps`)."""
+        self.voice_steps.add(self._talk)
+
+    async def _talk(self) -> None:
         recorder = self.recorder
         if self.voice.mode is TurnMode.HANDS_FREE:
             if self._kept_turns():  # the server refused VAD: nothing ends a turn while the mic streams
@@ -486,9 +493,11 @@ class LiveSession(AppBase):
                 recorder.state = RecorderState.IDLE
 
     async def action_hands_free(self) -> None:
-        """Toggle hands-free: server VAD decides when you have finished speaking."""
-        if self._busy:
-            return
+        """Toggle hands-free: server VAD decides when you have finished speaking (a voice step, as
+        `action_talk`'s)."""
+        self.voice_steps.add(self._toggle_hands_free)
+
+    async def _toggle_hands_free(self) -> None:
         recorder = self.recorder
         async with self._voice_step():
             if self.voice.mode is TurnMode.PUSH_TO_TALK:
@@ -509,8 +518,11 @@ class LiveSession(AppBase):
 
     @contextlib.asynccontextmanager
     async def _voice_step(self) -> AsyncIterator[None]:
-        """One voice action at a time; any failure lands on the recorder instead of ending the app."""
-        self._busy = True
+        """The body of one voice step (they run one at a time: `voice_steps`); any failure lands on
+        the recorder instead of ending the app. A step still under way after `SLOW_VOICE_STEP`
+        (a device slow to open or close) says so on the recorder, so a press that seems to do
+        nothing is not pressed again."""
+        slow = self.set_timer(SLOW_VOICE_STEP, self._voice_step_slow)
         try:
             yield
         except TurnNotSent as exc:
@@ -524,8 +536,17 @@ class LiveSession(AppBase):
         except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app
             self._voice_failed(f"{type(exc).__name__}: {exc}")
         finally:
-            self._busy = False
+            slow.stop()
+            if self.recorder.message == SLOW_VOICE_STEP_SAID:
+                self.recorder.message = ""  # the step ended without a word of its own
             self.refresh_bindings()  # space's name in the footer follows what it does now
+
+    def _voice_step_slow(self) -> None:
+        self.recorder.message = SLOW_VOICE_STEP_SAID
+
+    def _voice_step_crashed(self, exc: Exception) -> None:
+        """A voice step let an exception out (its own handling failed): said, and the next steps run."""
+        self._voice_failed(f"{type(exc).__name__}: {exc}")
 
     def _voice_failed(self, message: str) -> None:
         recorder = self.recorder

@@ -177,6 +177,17 @@ class VoiceController:
             # The recorder shows this one; the log keeps it too, without a second toast.
             self._note("rt.audio", f"microphone unavailable: {exc}", notify=False)
             raise VoiceError(f"microphone unavailable: {exc}") from None
+        except asyncio.CancelledError:
+            # The app is ending while the device opens (the thread cannot be stopped): it closes
+            # the device once it has opened it (stop waits for start's lock).
+            loop.run_in_executor(None, mic.stop)
+            raise
+        if not session.is_open:
+            # The session ended while the device was opening (slowly): nothing to stream to, and a
+            # microphone left open here would never be closed by the next turn (it finds no session).
+            await asyncio.to_thread(mic.stop)
+            await mic.aclose()
+            raise VoiceError("not recording: the session ended while the microphone was opening")
         if before_streaming is not None:
             before_streaming(session)
         self._mic = mic
