@@ -21,7 +21,8 @@ asserted.
 - **The transcript's cost per streaming reply**: one reply streams at 65 events/s (audio and
   transcript deltas, paced in real time) through the running app after 0 and after
   `HISTORY_TURNS` earlier exchanges: the UI thread's CPU per second of the reply, and how often
-  the transcript re-renders its block and paints lines.
+  the transcript re-renders its block and paints lines. `REPLY_RUNS` runs of each, alternating
+  (a machine that drifts favours neither), each figure the median of its runs.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ HISTORY_TURNS = 900
 REPLY_RATE = 65
 """Events per second of the streaming reply (half audio deltas, half transcript deltas)."""
 REPLY_SECONDS = 4.0
+REPLY_RUNS = 3
+"""Runs of each history length, alternating (each figure printed is the median of its runs)."""
 SIZE = (140, 40)
 
 
@@ -374,14 +377,35 @@ async def reply_cost(history: int) -> ReplyCost:
         )
 
 
+def median_cost(runs: list[ReplyCost]) -> ReplyCost:
+    """Each figure's median over `runs` (of one history length)."""
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    return ReplyCost(
+        runs[0].rows,
+        median([r.idle for r in runs]),
+        median([r.app for r in runs]),
+        median([r.transcript for r in runs]),
+        median([r.renders for r in runs]),
+        median([r.lines for r in runs]),
+    )
+
+
 async def bench_transcript_reply() -> None:
     """Print the transcript's cost per streaming reply with an empty and a long history."""
-    empty = await reply_cost(0)
-    full = await reply_cost(HISTORY_TURNS)
+    empties: list[ReplyCost] = []
+    fulls: list[ReplyCost] = []
+    for _ in range(REPLY_RUNS):
+        empties.append(await reply_cost(0))
+        fulls.append(await reply_cost(HISTORY_TURNS))
+    empty, full = median_cost(empties), median_cost(fulls)
     print(
         f"one reply streaming at {REPLY_RATE} events/s (audio + transcript deltas), per second of it: "
         f"after 0 turns {empty.describe()}; after {HISTORY_TURNS} exchanges ({full.rows:,} rows) {full.describe()} "
-        f"(target: the same cost)"
+        f"(target: the same cost; medians of {REPLY_RUNS} runs of each, alternating; app share by run: "
+        f"{', '.join(f'{r.app:.0%}' for r in empties)} vs {', '.join(f'{r.app:.0%}' for r in fulls)})"
     )
 
 
