@@ -6,6 +6,7 @@ Each command imports what it needs lazily, so `send` and `serve` never load text
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -175,23 +176,26 @@ def _prefix(args: argparse.Namespace) -> str:
     return f"rt-tui {command}" if command else "rt-tui"
 
 
-def warn_inline_credentials(args: argparse.Namespace) -> None:
+def warn_inline_credentials(args: argparse.Namespace) -> str | None:
     """One line on stderr when `--url` carries credentials (a password, a user name alone that may
     be a token, `api-key=`…), which every local user can read in the process list: rt-tui cannot
-    take them out of its argv, so it says where they belong instead. Never the values."""
+    take them out of its argv, so it says where they belong instead. Never the values. Returns the
+    warning (without the command's prefix), or None."""
     if not getattr(args, "url", None):
-        return
+        return None
     from tui.launch import URL_API_KEY_ENV
     from tui.session.targets import inline_credentials
 
     found = inline_credentials(args.url)
-    if found:
-        print(
-            f"{_prefix(args)}: warning: --url carries credentials ({', '.join(found)}), visible to every user of this "
-            f"machine in the process list (ps); export {URL_ENV}=URL instead and leave out --url, or put the key "
-            f"alone in ${URL_API_KEY_ENV} (sent as a header)",
-            file=sys.stderr,
-        )
+    if not found:
+        return None
+    warning = (
+        f"--url carries credentials ({', '.join(found)}), visible to every user of this "
+        f"machine in the process list (ps); export {URL_ENV}=URL instead and leave out --url, or put the key "
+        f"alone in ${URL_API_KEY_ENV} (sent as a header)"
+    )
+    print(f"{_prefix(args)}: warning: {warning}", file=sys.stderr)
+    return warning
 
 
 def warn_key_not_sent(settings: Settings, prefix: str) -> None:
@@ -380,7 +384,7 @@ def run(argv: list[str]) -> int:
     """Parse `argv` and run the command."""
     args = build_parser().parse_args(argv)
     # First, whatever the command: the key is in argv already, even where --url is refused below.
-    warn_inline_credentials(args)
+    url_warning = warn_inline_credentials(args)
     unused = flags_before_command(argv, args.command)
     if unused:
         # As argparse refuses a flag it does not know (exit 2), in one line: silently ignored, a
@@ -418,6 +422,8 @@ def run(argv: list[str]) -> int:
             return 2
         return lint(args.file, json_out=args.json)
     settings = _settings(args)
+    if url_warning is not None:
+        settings = dataclasses.replace(settings, startup_warnings=(url_warning,))
     warn_key_not_sent(settings, _prefix(args))
     if args.command == "proxy":
         from tui.proxy_cmd import run_proxy

@@ -50,6 +50,9 @@ class Settings:
     """After a dropped connection, look for the server and open a new session when it answers."""
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     """A frame from the server larger than this closes the connection (1009), reported as such."""
+    startup_warnings: tuple[str, ...] = ()
+    """What the command line warned of on stderr (credentials in `--url`): the app says it again on
+    screen, where its full-screen view would otherwise hide the line until it exits."""
 
     def resolved_target(self) -> TargetChoice:
         """AUTO made concrete: OpenAI when a key is in the environment, else the simulator."""

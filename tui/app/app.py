@@ -237,6 +237,10 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 "Input transcription is off (--no-transcription): your recordings appear here, without "
                 "their words; the assistant still hears them.",
             )
+        for warning in self.settings.startup_warnings:
+            # Said on stderr before the screen took over, where only a user who quits sees it.
+            self.say(warning, title="Warning", severity="warning", timeout=30)
+            self.publish_fact(local_envelope("rt.warning", warning, notify=False))
         if self.replay is not None:
             self.start_replay(self.replay)
         elif self.proxy is not None:
