@@ -523,6 +523,15 @@ def _refusal_text(body: bytes | bytearray | None, scrub: Callable[[str], str]) -
     return text if len(text) <= MAX_REFUSAL_TEXT else text[: MAX_REFUSAL_TEXT - 1] + "…"
 
 
+_URI_REASONS = {
+    "username provided without password": (
+        "a user name without a password (ws://KEY@host is never sent: put the key in $RT_TUI_API_KEY)"
+    ),
+    "scheme isn't ws or wss": "the scheme is not ws:// or wss://",
+}
+"""websockets' reasons for refusing a URL, as rt-tui says them (a reason not listed is left out)."""
+
+
 def _describe_connect_error(exc: BaseException, target: Target) -> str:
     """One line for a user, never containing the key."""
     if isinstance(exc, InvalidStatus):
@@ -531,7 +540,9 @@ def _describe_connect_error(exc: BaseException, target: Target) -> str:
         said = _refusal_text(exc.response.body, Scrubber(target.secrets).text)
         return f"{target.label} rejected the WebSocket upgrade: HTTP {status}{hint}{': ' + said if said else ''}"
     if isinstance(exc, InvalidURI):
-        return f"invalid URL: {target.label}"
+        # websockets' reason ("username provided without password"), never its text: that quotes the URL whole.
+        why = _URI_REASONS.get(exc.msg, "")
+        return f"invalid URL: {target.label}{': ' + why if why else ''}"
     if isinstance(exc, TimeoutError):
         return f"timed out connecting to {target.label}"
     if isinstance(exc, ConnectionRefusedError):
