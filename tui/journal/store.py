@@ -517,10 +517,12 @@ class Journal:
         file it names) to that connection's epoch, when it was taken on the connection before's
         clock: it shows 00:00.000, not the old clock's time (`since_connect` of a frame before its
         epoch's start is 0). A row drawn since is drawn again: the event log redraws its lines when
-        an epoch begins. Before the first connection (epoch 0) the clock counts from the first frame:
-        nothing to move."""
+        an epoch begins. Before the first connection too: epoch 0's clock counts from the first
+        frame, which is not the capture fact when the command line's warning (rt.warning) came
+        before it: the capture read 00:00.001, then the connecting fact 00:00.000. A capture fact
+        that is the first frame stays in epoch 0, at its 0 already."""
         before = index - 1
-        if before < 0 or self._epoch[before] == 0:
+        if before <= 0:
             return
         if self._names[self._type[before]] != "rt.capture" or self._dir[before] != _LOCAL_CODE:
             return
