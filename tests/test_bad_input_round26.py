@@ -34,15 +34,14 @@ from tui.replay import ReplayRequest, load
 from tui.replay.sources import with_notes_as_facts
 from tui.widgets import EventDetail, EventLog
 
-pytestmark = pytest.mark.skipif("MP3" not in soundfile.available_formats(), reason="libsndfile without MP3")
-
-
 # -- a damaged MP3 ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def mp3_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """Speech (espeak-ng) as an MP3, written by libsndfile itself."""
+    if "MP3" not in soundfile.available_formats():
+        pytest.skip("this libsndfile has no MP3")
     folder = tmp_path_factory.mktemp("mp3")
     data, rate = soundfile.read(espeak_wav("what is the weather like today", folder / "q.wav"))
     soundfile.write(folder / "q.mp3", data, rate, format="MP3")
