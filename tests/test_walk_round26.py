@@ -3,9 +3,14 @@ The real app under `run_test()`, on the real simulator."""
 
 from __future__ import annotations
 
-from tests.app_helpers import session_ready, views_settled, wait_for
+from pathlib import Path
+
+from tests.app_helpers import notices, press_voice, session_ready, typed_turn_done, views_settled, wait_for
+from tests.test_footer_round24 import palette_command, voice_keys
+from tests.test_voice_turns import voice_app
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
+from tui.widgets import RecorderState
 
 URL_WARNING = "--url carries credentials (api-key=), visible to every user of this machine in the process list"
 
@@ -26,3 +31,51 @@ async def test_the_capture_fact_after_a_startup_warning_reads_00_000_not_a_time_
         assert [frame.type for frame in head] == ["rt.warning", "rt.capture", "rt.connection"]
         times = [journal.since_connect(frame) for frame in head]
         assert times == [0.0, 0.0, 0.0], times
+
+
+async def test_under_hands_free_space_is_dimmed_and_a_press_says_to_just_speak(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    """Hands-free on, the footer still said "space Talk", lit, and a press talked of nothing: it only
+    said to just speak. Space is dimmed there as it is while nothing can open a session, the press
+    still says why, and push-to-talk lights it again."""
+    async with voice_app(tmp_path, simulator_url, size=(80, 24)) as (app, pilot, recorder, feeder):
+        assert voice_keys(app) == {"space": True, "v": True}
+        await press_voice(pilot, "v")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.LISTENING, 5, "hands-free")
+        await pilot.pause()
+        assert voice_keys(app) == {"space": False, "v": True}
+        await press_voice(pilot, "space")
+        said = [message for title, message in notices(app)]
+        assert any(message.startswith("hands-free is on: just speak") for message in said), said
+        await press_voice(pilot, "v")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "push-to-talk")
+        await pilot.pause()
+        assert voice_keys(app) == {"space": True, "v": True}
+
+
+async def test_the_palette_opens_and_closes_a_run_as_the_arrows_do(simulator_url: str) -> None:
+    """The palette is to hold every action, and `→` `←` (a collapsed run opened in place, closed
+    again) had no command: a user who reads the palette for the log's actions never met them. On a
+    single frame the command says it is not a run (the arrows do nothing there)."""
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False)
+    app = RtApp(settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await typed_turn_done(pilot, app, "hello")
+        log = app.event_log
+        log.focus()
+        await pilot.press("up")
+        while (line := log._line_at_cursor()) is not None and line.row.count == 1:
+            await pilot.press("up")
+        assert line is not None and not line.row.expanded
+        lines = log.view.line_count
+        palette_command(app, "log: open / close run")
+        await wait_for(pilot, lambda: line.row.expanded, 5, "the run opened")
+        assert log.view.line_count == lines + line.row.count  # its line, then one per frame
+        palette_command(app, "log: open / close run")
+        await wait_for(pilot, lambda: not line.row.expanded, 5, "the run closed")
+        assert log.view.line_count == lines
+        await pilot.press("down")
+        palette_command(app, "log: open / close run")
+        await wait_for(pilot, lambda: bool(notices(app)), 5, "the notice")
+        assert ("", "this row is one frame, not a run: a run of deltas or appends opens in place") in notices(app)

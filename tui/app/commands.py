@@ -37,6 +37,11 @@ PALETTE: list[tuple[str, str, str]] = [
     ("log: details", "Details of the selected frame or run (d)", "event_log.action_details"),
     ("log: cause ↔ error", "Jump between an error and the frame that caused it (c)", "event_log.action_cause"),
     ("log: copy frame", "Copy the selected frame (y)", "event_log.action_copy"),
+    (
+        "log: open / close run",
+        "Show a collapsed run's frames in place, or collapse it (→ ←)",
+        "event_log.action_toggle_run",
+    ),
     ("log: transcript row", "Go to the selected frame's transcript row (o)", "event_log.action_transcript"),
     ("transcript: its frames", "Show only the selected row's frames in the log (o)", "transcript.action_frames"),
     ("transcript: copy as Markdown", "Copy the whole conversation", "copy_transcript"),

@@ -99,7 +99,8 @@ class LiveSession(AppBase):
         """Space's bindings: only the one that says what space does now is active. Space and v show
         dimmed (None) while no session is open and none opens on its own (`_next_session` "none":
         refused, expired, --no-reconnect, the reconnect gave up): only ctrl+r opens one. While one
-        is opening or rt-tui reconnects, they stay lit: the press says to wait."""
+        is opening or rt-tui reconnects, they stay lit: the press says to wait. Hands-free dims
+        space too: the footer said "space Talk" while a press only said to just speak."""
         if action == "talk" or action in SPACE_ACTIONS:
             if action != self._space_action():
                 return False
@@ -107,12 +108,15 @@ class LiveSession(AppBase):
         allowed = super().check_action(action, parameters)
         if allowed and action in VOICE_ACTIONS and self._next_session == "none":
             return None
+        if allowed and action == "talk" and self.voice.mode is TurnMode.HANDS_FREE:
+            return None
         return allowed
 
     async def on_key(self, event: events.Key) -> None:
-        """A dimmed voice key, pressed, says why it does nothing (ctrl+r opens a session), as the
-        log's dimmed frame keys do: Textual runs no action for it, and the press went unanswered."""
-        if self._next_session != "none":
+        """A dimmed voice key, pressed, says why it does nothing (ctrl+r opens a session; under
+        hands-free, just speak), as the log's dimmed frame keys do: Textual runs no action for it,
+        and the press went unanswered."""
+        if self._next_session != "none" and self.voice.mode is not TurnMode.HANDS_FREE:
             return  # the usual case, and the cheap test: the keys are lit
         active = self.screen.active_bindings.get(event.key)
         if active is None or active.enabled or active.node is not self:
@@ -120,7 +124,10 @@ class LiveSession(AppBase):
         if active.binding.action in VOICE_ACTIONS:
             event.stop()
             event.prevent_default()
-            self._voice_failed(self._not_connected())
+            if self._next_session == "none":
+                self._voice_failed(self._not_connected())
+            else:
+                self.voice_steps.add(self._talk)  # in its turn after the steps asked for: it says why
 
     async def action_talk_send(self) -> None:
         """Space while recording: send the turn (`action_talk`)."""

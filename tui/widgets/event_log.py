@@ -93,7 +93,7 @@ class EventLog(LineView, can_focus=True):
         Binding("o", "transcript", "Its transcript row", id="log.transcript"),
         Binding("y", "copy", "Copy frame", id="log.copy", show=False),
     ]
-    FRAME_ACTIONS = frozenset({"enter", "details", "cause", "transcript", "copy"})
+    FRAME_ACTIONS = frozenset({"enter", "details", "cause", "transcript", "copy", "toggle_run"})
     """The keys that act on the selected line: left out while the log shows no frame (after a clear,
     under a filter that matches none, before the first frame), dimmed while nothing is selected
     (following: `↑` selects the last line)."""
@@ -759,6 +759,22 @@ class EventLog(LineView, can_focus=True):
         self.on_member = False
         self.select_line(self.view.line_of(line.row))
         self._layout_changed()
+
+    def action_toggle_run(self) -> None:
+        """The palette's way to `→` and `←`: the selected run opened in place, or closed again (a
+        line of an opened run closes it). A single frame's line says it is not a run, where the
+        arrows do nothing."""
+        wait, line = self._whole_line(self.action_toggle_run)
+        if wait or line is None:
+            return
+        if line.row.count == 1:
+            self.post_message(
+                self.Notice("this row is one frame, not a run: a run of deltas or appends opens in place")
+            )
+        elif line.row.expanded:
+            self.action_collapse()
+        else:
+            self.action_expand()
 
     def action_enter(self) -> None:
         """A run's line toggles it; a frame's line opens its details."""
