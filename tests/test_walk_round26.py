@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.containers import Vertical
+from textual.widgets import Static
+
 from tests.app_helpers import notices, press_voice, session_ready, typed_turn_done, views_settled, wait_for
 from tests.test_footer_round24 import palette_command, voice_keys
 from tests.test_voice_turns import voice_app
@@ -79,3 +82,20 @@ async def test_the_palette_opens_and_closes_a_run_as_the_arrows_do(simulator_url
         palette_command(app, "log: open / close run")
         await wait_for(pilot, lambda: bool(notices(app)), 5, "the notice")
         assert ("", "this row is one frame, not a run: a run of deltas or appends opens in place") in notices(app)
+
+
+async def test_the_findings_view_with_nothing_found_offers_no_enter(simulator_url: str) -> None:
+    """`!` on a clean session: "Nothing found", and its border still said "enter: go to its frame",
+    a key with no finding and no frame to act on."""
+    from tui.widgets.findings import FindingsView
+
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False)
+    app = RtApp(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await typed_turn_done(pilot, app, "hello")
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 5, "the findings")
+        box = app.screen.query_one(Vertical)
+        empty = app.screen.query_one(".findings--empty", Static)
+        assert "Nothing found" in str(empty.render())
+        assert str(box.border_subtitle) == "esc close"

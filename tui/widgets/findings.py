@@ -82,6 +82,7 @@ class FindingsView(ModalScreen[int | None]):
             box.border_title = Text(f"Findings · {errors} · {warnings} · {counted(counts[Severity.INFO], 'note')}")
             box.border_subtitle = "enter: go to its frame · esc close"
             if not self.findings:
+                box.border_subtitle = "esc close"  # no finding, no frame for enter to go to
                 yield Static(Text("Nothing found: the traffic follows the protocol."), classes="findings--empty")
                 return
             options: list[Option | None] = []
