@@ -76,8 +76,7 @@ def test_send_refuses_a_damaged_mp3_in_one_line_of_its_own(tmp_path: Path, mp3_b
     assert done.returncode == 2, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr  # the decoder's `Note: …` lines came first
-    assert lines[0].startswith("rt-tui send: cannot decode damaged.mp3 (the decoder said: "), lines[0]
-    assert "damaged, or not a supported audio file" in lines[0]
+    assert lines[0].startswith("rt-tui send: cannot decode damaged.mp3: damaged or cut short (the decoder said: ")
 
 
 def test_send_of_a_damaged_mp3_that_decodes_prints_none_of_the_decoders_lines(tmp_path: Path, mp3_bytes: bytes) -> None:
@@ -316,3 +315,36 @@ def test_send_refuses_an_aiff_whose_rate_is_past_any_recorder(tmp_path: Path, ra
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("rt-tui send: cannot decode speech.aiff: its header says 67,108,864 Hz"), done.stderr
     assert done.stderr.rstrip().endswith("a damaged header?") and len(done.stderr.splitlines()) == 1
+
+
+# -- a damaged FLAC, Opus or WAV: "not a supported audio file" --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "said"),
+    [
+        ("cut.flac", "cut", "flac decoder lost sync"),
+        ("cut.opus", "cut", "Supported file format but file is malformed"),
+        ("no-channels.wav", "channels", "Channel count is zero"),
+    ],
+)
+def test_send_says_a_supported_file_is_damaged_not_unsupported(
+    tmp_path: Path, name: str, damage: str, said: str
+) -> None:
+    """libsndfile's reason was dropped for "not a supported audio file (WAV, FLAC, …)": a FLAC cut
+    short by a download was called unsupported, which sends a user looking for a codec."""
+    path = tmp_path / name
+    data, rate = soundfile.read(espeak_wav("what is the weather like today", tmp_path / "q.wav"))
+    if name.endswith(".opus"):
+        soundfile.write(path, data, 48000, format="OGG", subtype="OPUS")
+    else:
+        soundfile.write(path, data, rate, format=path.suffix[1:].upper(), subtype="PCM_16")
+    whole = path.read_bytes()
+    if damage == "cut":
+        path.write_bytes(whole[: len(whole) // 2])
+    else:
+        at = whole.find(b"fmt ") + 10  # the chunk's id and size, then the format tag: the channels
+        path.write_bytes(whole[:at] + b"\0\0" + whole[at + 2 :])
+    done = rt_tui("send", str(path), "--url", _closed_port_url())
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"rt-tui send: cannot decode {name}: damaged or cut short (the decoder said: {said})\n"

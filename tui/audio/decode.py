@@ -133,13 +133,7 @@ def _decode_container(p: Path, source: str | io.BytesIO) -> DecodedAudio:
         with _decoder_stderr_kept(said):
             data, rate = soundfile.read(source, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
-        # libsndfile's own reason for a damaged MP3 is "File does not exist or is not a regular
-        # file": the decoder's first words, which name the damage and where, are the useful ones.
-        heard = f" (the decoder said: {said[0]}): damaged, or" if said else ":"
-        raise AudioDecodeError(
-            f"cannot decode {p.name}{heard} not a supported audio file "
-            "(WAV, FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16 .pcm/.raw)"
-        ) from exc
+        raise AudioDecodeError(_refusal(p, exc, said)) from exc
     except OSError as exc:
         raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
     frames, channels = data.shape
@@ -163,6 +157,32 @@ def _decode_container(p: Path, source: str | io.BytesIO) -> DecodedAudio:
     )
 
 
+_SUPPORTED = "WAV, FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16 .pcm/.raw"
+
+# libsndfile's error codes (sndfile.h); the others are its internal ones, each with its own words.
+_SF_ERR_UNRECOGNISED_FORMAT = 1
+_SF_ERR_UNSUPPORTED_ENCODING = 4
+_SF_MISLEADING = frozenset({2, 7})
+"""Codes whose words ("File does not exist or is not a regular file") are libsndfile's reply to any
+MP3 its decoder gave up on: they name no damage, and the file does exist."""
+
+
+def _refusal(p: Path, exc: Exception, said: list[str]) -> str:
+    """Why a file did not decode, in one line: the decoder's own first words when it printed any
+    (mpg123 names the damage and its offset), else libsndfile's (`flac decoder lost sync`,
+    `file is malformed`). A damaged FLAC or Opus file was called "not a supported audio file"."""
+    code, own = (exc.code, exc.error_string) if isinstance(exc, soundfile.LibsndfileError) else (None, "")
+    words = said[0] if said else None
+    if words is None and code is not None and code != _SF_ERR_UNRECOGNISED_FORMAT and code not in _SF_MISLEADING:
+        words = _DECODER_PREFIX.sub("", own.strip(), count=1).strip().rstrip(".") or None
+    if code == _SF_ERR_UNSUPPORTED_ENCODING:
+        why = f" ({printable(words)[:200]})" if words else ""
+        return f"cannot decode {p.name}: an encoding rt-tui cannot decode{why}: rt-tui reads {_SUPPORTED}"
+    if words is None:
+        return f"cannot decode {p.name}: not a supported audio file ({_SUPPORTED})"
+    return f"cannot decode {p.name}: damaged or cut short (the decoder said: {printable(words)[:200]})"
+
+
 _STDERR_LOCK = threading.Lock()
 """fd 2 is the process's: one decode at a time moves it (two at once would each put back the
 other's stand-in, and the real stderr would be lost)."""
@@ -170,7 +190,7 @@ other's stand-in, and the real stderr would be lost)."""
 _DECODER_SAID_MAX = 4096
 """Bytes of the decoder's own output read back: its first lines name the first damage."""
 
-_DECODER_PREFIX = re.compile(r"^(?:\[[^\]]*\]\s*)?(?:note|warning|error)?:?\s*", re.IGNORECASE)
+_DECODER_PREFIX = re.compile(r"^(?:\[[^\]]*\]\s*)?(?:(?:note|warning|error)\s*:\s*)?", re.IGNORECASE)
 """mpg123's `[src/libmpg123/parse.c:do_readahead():1083] warning: ` or `Note: ` before its words."""
 
 
