@@ -348,3 +348,20 @@ def test_send_says_a_supported_file_is_damaged_not_unsupported(
     done = rt_tui("send", str(path), "--url", _closed_port_url())
     assert done.returncode == 2, done.stderr
     assert done.stderr == f"rt-tui send: cannot decode {name}: damaged or cut short (the decoder said: {said})\n"
+
+
+def test_send_says_a_cut_vorbis_file_is_cut_not_empty(tmp_path: Path) -> None:
+    """libsndfile finds an Ogg Vorbis file's length on its last page: cut in half, it reads as 0
+    samples, and `send` called a file of seconds of speech one that "contains no audio"."""
+    path = tmp_path / "cut.ogg"
+    data, rate = soundfile.read(espeak_wav("what is the weather like today", tmp_path / "q.wav"))
+    soundfile.write(path, data, rate, format="OGG", subtype="VORBIS")
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    done = rt_tui("send", str(path), "--url", _closed_port_url())
+    assert done.returncode == 2, done.stderr
+    size = len(whole) // 2
+    assert done.stderr == (
+        f"rt-tui send: cannot decode cut.ogg: its decoder found no samples in its {size:,} bytes: "
+        "cut short or damaged?\n"
+    )

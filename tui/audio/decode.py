@@ -138,7 +138,7 @@ def _decode_container(p: Path, source: str | io.BytesIO) -> DecodedAudio:
         raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
     frames, channels = data.shape
     if frames == 0:
-        raise AudioDecodeError(f"{p} contains no audio (0 samples)")
+        raise AudioDecodeError(_no_samples(p))
     if rate < LOWEST_RATE:
         raise AudioDecodeError(
             f"cannot decode {p.name}: its header says {rate} Hz, and speech is recorded at 8 kHz and up "
@@ -158,6 +158,23 @@ def _decode_container(p: Path, source: str | io.BytesIO) -> DecodedAudio:
 
 
 _SUPPORTED = "WAV, FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16 .pcm/.raw"
+
+_HEADER_ONLY = 4096
+"""Bytes a file with no samples may hold before it is more than a header: past this, its decoder
+found none in a file that has room for seconds of audio (an Ogg Vorbis cut short reads as 0)."""
+
+
+def _no_samples(p: Path) -> str:
+    """Why a file that opened holds no samples: nothing past its header, or a cut its decoder
+    cannot read past (said, so a 7 KB file is not called empty)."""
+    try:
+        size = p.stat().st_size
+    except OSError:
+        size = 0
+    if size <= _HEADER_ONLY:
+        return f"{p} contains no audio (0 samples)"
+    return f"cannot decode {p.name}: its decoder found no samples in its {size:,} bytes: cut short or damaged?"
+
 
 # libsndfile's error codes (sndfile.h); the others are its internal ones, each with its own words.
 _SF_ERR_UNRECOGNISED_FORMAT = 1
