@@ -365,3 +365,19 @@ def test_send_says_a_cut_vorbis_file_is_cut_not_empty(tmp_path: Path) -> None:
         f"rt-tui send: cannot decode cut.ogg: its decoder found no samples in its {size:,} bytes: "
         "cut short or damaged?\n"
     )
+
+
+# -- a file name that is not UTF-8 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".mp3"])
+def test_send_decodes_a_file_whose_name_is_not_utf8(tmp_path: Path, suffix: str) -> None:
+    """A name from a Latin-1 system (`caf\\xe9.wav`): Python keeps its byte as a surrogate, which
+    soundfile encoded strictly: UnicodeEncodeError, a traceback from `send` for a sound file."""
+    path = tmp_path / os.fsdecode(b"caf\xe9" + suffix.encode())
+    data, rate = soundfile.read(espeak_wav("hello there", tmp_path / "speech.wav"))
+    soundfile.write(os.fsencode(path), data, rate, format=suffix[1:].upper())  # soundfile: bytes, as rt-tui
+    url = _closed_port_url()
+    done = rt_tui("send", str(path), "--url", url)
+    assert done.returncode == 1, done.stderr  # decoded, then refused by the closed port
+    assert done.stderr == f"rt-tui send: connection refused by {url}: is the server running?\n"

@@ -73,7 +73,9 @@ def decode_file(path: str | os.PathLike[str]) -> DecodedAudio:
             return _decode_raw(p)
         # soundfile trusts a .raw extension and would demand a rate; hand it the bytes, unnamed.
         return _decode_container(p, io.BytesIO(_read_bytes(p)))
-    return _decode_container(p, str(p))
+    # As bytes: soundfile encodes a str name strictly, and a name that is not UTF-8 (its bytes kept
+    # as surrogates) raised UnicodeEncodeError, a traceback from `send`.
+    return _decode_container(p, os.fsencode(p))
 
 
 def resample_to_pcm(samples: npt.ArrayLike, rate: int) -> bytes:
@@ -127,7 +129,7 @@ def _decode_raw(p: Path) -> DecodedAudio:
     return DecodedAudio(pcm=pcm, source_rate=SAMPLE_RATE, source_channels=1, duration_ms=duration_ms(len(pcm)))
 
 
-def _decode_container(p: Path, source: str | io.BytesIO) -> DecodedAudio:
+def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
     said: list[str] = []
     try:
         with _decoder_stderr_kept(said):
