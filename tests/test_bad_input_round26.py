@@ -25,7 +25,7 @@ import soundfile
 
 from tests.app_helpers import replay_shown, wait_for
 from tests.audio_helpers import espeak_wav
-from tests.test_replay_inputs import rt_tui
+from tests.test_replay_inputs import clean_env, rt_tui
 from tui.app import RtApp
 from tui.audio.decode import AudioDecodeError, decode_file
 from tui.config import Settings
@@ -381,3 +381,14 @@ def test_send_decodes_a_file_whose_name_is_not_utf8(tmp_path: Path, suffix: str)
     done = rt_tui("send", str(path), "--url", url)
     assert done.returncode == 1, done.stderr  # decoded, then refused by the closed port
     assert done.stderr == f"rt-tui send: connection refused by {url}: is the server running?\n"
+
+
+def test_lint_names_a_file_whose_name_is_not_utf8_or_holds_an_escape(tmp_path: Path) -> None:
+    """lint's summary wrote the name as it was: its escape sequence was obeyed by the terminal, and
+    its Latin-1 byte, kept by Python as a surrogate, raised UnicodeEncodeError on a strict standard
+    output (every UTF-8 locale but C's; PYTHONIOENCODING makes it so here): a traceback."""
+    path = tmp_path / os.fsdecode(b"caf\xe9\x1b[31m.jsonl")
+    path.write_text(_line(1, CREATED, etype="session.created"))
+    done = rt_tui("lint", str(path), env={**clean_env(), "PYTHONIOENCODING": "utf-8:strict"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "caf\ufffd\u241b[31m.jsonl: 1 frames (capture), 0 findings, 0 errors\n"

@@ -58,7 +58,7 @@ def _say_reading(path: str) -> None:
     except OSError:
         return  # `load` says why, in its own words
     if size >= SAY_READING_BYTES and sys.stderr is not None and sys.stderr.isatty():
-        print(f"rt-tui replay: reading {path} ({size / 1e6:,.0f} MB)…", file=sys.stderr, flush=True)
+        print(f"rt-tui replay: reading {printable(path)} ({size / 1e6:,.0f} MB)…", file=sys.stderr, flush=True)
 
 
 def replay(path: str, *, json_out: bool = False, speed: float | None = None, out: TextIO | None = None) -> int:
@@ -200,8 +200,14 @@ def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int
 
 
 def _shown_name(recording: Recording) -> str:
-    """The recording's name in a summary: a file's name; a pipe's whole path (`/dev/fd/63` says more than `63`)."""
-    return recording.path.name if recording.rereadable else str(recording.path)
+    """The recording's name in a summary: a file's name; a pipe's whole path (`/dev/fd/63` says more than `63`).
+
+    Fit for standard output: a byte that is not UTF-8 (Python keeps it as a surrogate) as U+FFFD, and
+    control characters as symbols. The name went out as it was: an escape sequence in it was obeyed
+    by the terminal, and a strict standard output (a UTF-8 locale but C's) raised UnicodeEncodeError.
+    """
+    name = recording.path.name if recording.rereadable else str(recording.path)
+    return printable(os.fsencode(name).decode("utf-8", "replace"))
 
 
 def list_rules(out: TextIO | None = None) -> int:
