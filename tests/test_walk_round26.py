@@ -3,16 +3,20 @@ The real app under `run_test()`, on the real simulator."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from textual.containers import Vertical
 from textual.widgets import Static
+from websockets.asyncio.client import connect
 
 from tests.app_helpers import notices, press_voice, session_ready, typed_turn_done, views_settled, wait_for
+from tests.server_helpers import recv_until
 from tests.test_footer_round24 import palette_command, voice_keys
 from tests.test_voice_turns import voice_app
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
+from tui.proxy_cmd import ProxyRequest
 from tui.widgets import RecorderState
 
 URL_WARNING = "--url carries credentials (api-key=), visible to every user of this machine in the process list"
@@ -99,3 +103,24 @@ async def test_the_findings_view_with_nothing_found_offers_no_enter(simulator_ur
         empty = app.screen.query_one(".findings--empty", Static)
         assert "Nothing found" in str(empty.render())
         assert str(box.border_subtitle) == "esc close"
+
+
+async def test_the_proxy_s_first_client_capture_holds_the_url_warning_its_log_shows(simulator_url: str) -> None:
+    """`rt-tui proxy --url 'ws://…?api-key=…'`: the warning is published while the proxy waits, into
+    the model the first client's session takes over, so its log shows it first; its capture file
+    began at the next frame (seq 2), the warning nowhere on disk, where a live session's has it."""
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, startup_warnings=(URL_WARNING,))
+    app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        async with connect(app.proxy_url + "?model=gpt-realtime") as client:
+            await recv_until(client, "session.created")
+            await wait_for(pilot, lambda: app.journal.capture_path is not None, 10, "the client's capture")
+            await views_settled(pilot, app)
+        assert app.journal[0].type == "rt.warning"
+        capture = app.journal.capture_path
+        assert capture is not None
+    records = [json.loads(line) for line in Path(capture).read_text().splitlines()]
+    assert [record["type"] for record in records[:3]] == ["rt.warning", "rt.capture", "rt.connection"]
+    assert records[0]["info"]["message"] == URL_WARNING
+    assert [record["seq"] for record in records] == sorted(record["seq"] for record in records)

@@ -58,6 +58,9 @@ class Modes(AppBase):
         # RtApp's: take in what the feeds hold now.
         def _pump(self) -> None: ...
 
+        # LiveSession's: the app's facts published while no capture was open.
+        _facts_waiting: list[Envelope] | None
+
     def start_replay(self, request: ReplayRequest) -> None:
         """Play a recording into the views; nothing connects anywhere."""
         recording = request.recording
@@ -280,6 +283,7 @@ class Modes(AppBase):
             model = self.model
             model.label = connection.label
             self._feeds = []
+            self._head_capture(connection)
         else:
             model = new_model(connection.label)
             self.models.append(model)
@@ -302,6 +306,16 @@ class Modes(AppBase):
         )
         bus = self.bus
         return lambda env: bus.publish(topic, env)
+
+    def _head_capture(self, connection: ProxyConnection) -> None:
+        """The facts published while the proxy waited (the command line's `--url` warning) are in
+        the first client's log, its model being the one shown while waiting: they head its capture
+        too, as they head a live session's (their seqs come before the connection's first fact).
+        Without this the log had a warning its capture lacked."""
+        waiting, self._facts_waiting = self._facts_waiting, None
+        if connection.capture is not None:
+            for fact in waiting or ():
+                connection.capture.write(fact)
 
     def _shown_client(self) -> ProxyConnection | None:
         """The client connection whose session is on screen (None while waiting for the first)."""
