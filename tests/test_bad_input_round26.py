@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -25,7 +26,7 @@ import soundfile
 
 from tests.app_helpers import replay_shown, wait_for
 from tests.audio_helpers import espeak_wav
-from tests.test_replay_inputs import clean_env, rt_tui
+from tests.test_replay_inputs import RT_TUI, clean_env, rt_tui
 from tui.app import RtApp
 from tui.audio.decode import AudioDecodeError, decode_file
 from tui.config import Settings
@@ -392,3 +393,47 @@ def test_lint_names_a_file_whose_name_is_not_utf8_or_holds_an_escape(tmp_path: P
     done = rt_tui("lint", str(path), env={**clean_env(), "PYTHONIOENCODING": "utf-8:strict"})
     assert done.returncode == 0, done.stderr
     assert done.stdout == "caf\ufffd\u241b[31m.jsonl: 1 frames (capture), 0 findings, 0 errors\n"
+
+
+# -- standard output on a full disk -----------------------------------------------------------
+
+FULL = Path("/dev/full")
+"""A device every write to fails with ENOSPC: `> file` on a full disk."""
+
+
+def _to_full_disk(*args: str, data_dir: Path) -> tuple[int, str]:
+    """The real command with its standard output on a full disk: (exit status, stderr)."""
+    with FULL.open("w") as full:
+        done = subprocess.run(
+            [RT_TUI, *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+            env=clean_env(RT_TUI_DATA_DIR=str(data_dir)),
+        )
+    return done.returncode, done.stderr.decode()
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="no /dev/full")
+@pytest.mark.parametrize("command", [["lint"], ["lint", "--json"], ["replay", "--json"]], ids=" ".join)
+def test_lint_and_replay_say_a_full_disk_under_their_output_in_one_line(tmp_path: Path, command: list[str]) -> None:
+    path = tmp_path / "frames.jsonl"
+    path.write_text(_line(1, CREATED, etype="session.created") + _line(2, '{"type":"nonsense.event"}', way="out"))
+    status, err = _to_full_disk(*command, str(path), data_dir=tmp_path)
+    assert status == 1, err
+    assert err == "rt-tui: cannot write standard output: No space left on device; what came before it was written\n"
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="no /dev/full")
+@pytest.mark.parametrize("json_out", [False, True], ids=["text", "--json"])
+def test_send_says_a_full_disk_under_its_output_and_closes_its_capture_whole(tmp_path: Path, json_out: bool) -> None:
+    """A traceback; the capture still ends with the session's end."""
+    wav = espeak_wav("what is the weather like today", tmp_path / "q.wav")
+    data_dir = tmp_path / "data"
+    status, err = _to_full_disk("send", str(wav), "--local", *(["--json"] if json_out else []), data_dir=data_dir)
+    assert status == 1, err
+    assert err == "rt-tui: cannot write standard output: No space left on device; what came before it was written\n"
+    [capture] = data_dir.glob("sessions/*/frames.jsonl")
+    last = json.loads(capture.read_text().splitlines()[-1])
+    assert (last["type"], last["info"]["state"]) == ("rt.connection", "closed")  # the session's end, on disk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -20,6 +21,28 @@ def main(argv: list[str] | None = None) -> int:
         return run(sys.argv[1:] if argv is None else argv)
     except BrokenPipeError:
         return _reader_went_away()
+    except OSError as exc:
+        # No command writes a file but to standard output (a capture's own failures are reported
+        # where it is written): `> file` on a full disk raised a traceback from every command.
+        if exc.errno not in _FULL:
+            raise
+        return _output_failed(exc)
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""A write refused for room: a full disk, a quota, a file size limit."""
+
+
+def _output_failed(exc: OSError) -> int:
+    """Standard output could not be written (`> file` on a full disk): say so in one line, and keep
+    the interpreter's last flush, at exit, from failing again with a traceback."""
+    from tui.stdout import drop_stdout
+
+    drop_stdout()
+    print(
+        f"rt-tui: cannot write standard output: {exc.strerror or exc}; what came before it was written", file=sys.stderr
+    )
+    return 1
 
 
 def _reader_went_away() -> int:
