@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.widgets import Input, Static
 from websockets.asyncio.client import connect
 
 from tests.app_helpers import notices, press_voice, session_ready, typed_turn_done, views_settled, wait_for
@@ -55,6 +55,11 @@ async def test_under_hands_free_space_is_dimmed_and_a_press_says_to_just_speak(
         await press_voice(pilot, "space")
         said = [message for title, message in notices(app)]
         assert any(message.startswith("hands-free is on: just speak") for message in said), said
+        # In the message input space still types a space (the dimmed key's press is the log's and
+        # the panes', not the input's).
+        await pilot.press("t", "a", "space", "b")
+        assert app.query_one("#message", Input).value == "a b"
+        await pilot.press("escape")
         await press_voice(pilot, "v")
         await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "push-to-talk")
         await pilot.pause()
