@@ -437,3 +437,36 @@ def test_send_says_a_full_disk_under_its_output_and_closes_its_capture_whole(tmp
     [capture] = data_dir.glob("sessions/*/frames.jsonl")
     last = json.loads(capture.read_text().splitlines()[-1])
     assert (last["type"], last["info"]["state"]) == ("rt.connection", "closed")  # the session's end, on disk
+
+
+# -- an integer past Python's digits outside a capture ----------------------------------------
+
+LONG = '{"type":"response.done","n":' + "9" * 5000 + "}"
+"""A frame holding a 5,000-digit integer: Python's int() refuses over 4,300."""
+
+LONG_RECORDINGS = {
+    "jsonl line 2": (f"{CREATED}\n{LONG}\n", "line 2 holds an integer of over 4,300 digits"),
+    "jsonl line 1": (f"{LONG}\n{CREATED}\n", "line 1 holds an integer of over 4,300 digits"),
+    "har, indented": (
+        json.dumps(
+            {"log": {"entries": [{"request": {"url": "wss://x/realtime"}, "_webSocketMessages": []}]}}, indent=1
+        ).replace('"entries"', '"n": ' + "9" * 5000 + ', "entries"'),
+        "(JSON holding an integer of over 4,300 digits, which rt-tui does not read)",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", list(LONG_RECORDINGS))
+def test_a_recording_holding_a_huge_integer_is_refused_in_rt_tuis_words(tmp_path: Path, form: str) -> None:
+    """json.loads hands the literal to int(), whose ValueError read "line 2 is not JSON (Exceeds the
+    limit (4300 digits) for integer string conversion…; use sys.set_int_max_str_digits() to increase
+    the limit)" (a Python function to call), or, for a HAR, plain "not JSON": it is JSON."""
+    text, said = LONG_RECORDINGS[form]
+    path = tmp_path / "recording.jsonl"
+    path.write_text(text)
+    for command in (["lint"], ["replay", "--json"]):
+        done = rt_tui(*command, str(path))
+        assert done.returncode == 2, done.stderr
+        assert len(done.stderr.splitlines()) == 1, done.stderr
+        assert said in done.stderr
+        assert "sys.set_int_max_str_digits" not in done.stderr and "not JSON)" not in done.stderr

@@ -277,9 +277,13 @@ def _first_line_object(head: bytes, shown: Path) -> dict[str, Any] | None:
     except ValueError as exc:
         if isinstance(exc, json.JSONDecodeError):
             return None
-        # An integer past Python's digits: in a capture's first frame, the capture reader's to judge.
+        # An integer past Python's digits: in a capture's first frame, the capture reader's to judge;
+        # anywhere else, in a line no reader takes (said as a later line's is).
         value = record_beside_frame(line)
-        return value if isinstance(value, dict) and _is_capture_record(value) else None
+        if not isinstance(value, dict) or not _is_capture_record(value):
+            raise ReplayError(
+                f"{shown}: line 1 holds {_long_integer()}: not a Realtime event rt-tui can read"
+            ) from None
     except RecursionError:
         # A capture's first frame nested past json's limit is the capture reader's to judge (a
         # frame a live session showed as rt.malformed); any other line, one no reader takes.
@@ -443,8 +447,8 @@ def _frame_line(line: bytes, number: int, path: Path, position: int) -> tuple[En
     except json.JSONDecodeError as exc:
         reason = json_reason(exc)
         raise ReplayError(f"{where} is not JSON ({reason}): expected one Realtime event per line") from None
-    except ValueError as exc:
-        raise ReplayError(f"{where} is not JSON ({exc}): expected one Realtime event per line") from None
+    except ValueError:  # json hands an integer literal to int(), which refuses past its digit limit
+        raise ReplayError(f"{where} holds {_long_integer()}: not a Realtime event rt-tui can read") from None
     except RecursionError:
         raise _too_deep(where) from None
     try:
@@ -454,6 +458,13 @@ def _frame_line(line: bytes, number: int, path: Path, position: int) -> tuple[En
     except FrameError:
         raise _too_deep(where) from None
     return _frame_value(value, text, where, position)
+
+
+def _long_integer() -> str:
+    """What json.loads refused, when it raised a plain ValueError: Python's own words ("Exceeds the
+    limit (4300 digits) for integer string conversion…; use sys.set_int_max_str_digits()") called
+    the line "not JSON" and told a user to call a Python function."""
+    return f"an integer of over {sys.get_int_max_str_digits():,} digits"
 
 
 def _too_deep(where: str) -> ReplayError:
@@ -540,7 +551,10 @@ def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        kind = _why_not_json(text) if isinstance(exc, ValueError) else "JSON nested too deeply to read"
+        if type(exc) is ValueError:  # not JSONDecodeError nor UnicodeDecodeError: int()'s digit limit
+            kind = f"JSON holding {_long_integer()}, which rt-tui does not read"
+        else:
+            kind = _why_not_json(text) if isinstance(exc, ValueError) else "JSON nested too deeply to read"
         raise ReplayError(f"{path}: not an rt-tui capture, a HAR file or a JSONL of frames ({kind})") from None
     if isinstance(document, list) and document and all(isinstance(value, dict) for value in document):
         try:
