@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 from websockets.asyncio.client import connect
 
 from tests.app_helpers import notices, press_voice, session_ready, typed_turn_done, views_settled, wait_for
-from tests.server_helpers import recv_until
+from tests.server_helpers import recv_until, send
 from tests.test_footer_round24 import palette_command, voice_keys
 from tests.test_voice_turns import voice_app
 from tui.app import RtApp
@@ -129,3 +129,27 @@ async def test_the_proxy_s_first_client_capture_holds_the_url_warning_its_log_sh
     assert [record["type"] for record in records[:3]] == ["rt.warning", "rt.capture", "rt.connection"]
     assert records[0]["info"]["message"] == URL_WARNING
     assert [record["seq"] for record in records] == sorted(record["seq"] for record in records)
+
+
+async def test_opening_the_findings_takes_down_the_toasts_it_lists(simulator_url: str) -> None:
+    """A client's errors raise toasts ("Server error (3 in a row)", "More findings: 2 more …: !
+    lists the findings"); `!` opened the list under them, and at 80×24 they hid the fixes it lists.
+    The list has every one of them: their toasts go as it opens."""
+    from tui.widgets.findings import FindingsView
+
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False)
+    app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        async with connect(app.proxy_url + "?model=gpt-realtime") as client:
+            await recv_until(client, "session.created")
+            for frame in ({"type": "response.cancel"}, {"type": "bogus.event"}, {"type": "conversation.item.bogus"}):
+                await send(client, frame)
+                await recv_until(client, "error")
+            await wait_for(pilot, lambda: any(t == "More findings" for t, _ in notices(app)), 10, "the toasts")
+        await views_settled(pilot, app)
+        assert any(title.startswith(("Server error", "Lint:")) for title, _ in notices(app)), notices(app)
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 5, "the findings")
+        left = [title for title, _ in notices(app) if title.startswith(("Server error", "Lint:", "More findings"))]
+        assert left == [], left

@@ -189,6 +189,17 @@ class AppBase(App[None]):
     def _on_screen(self, notification: Notification | None) -> bool:
         return notification is not None and notification in self._notifications and not notification.has_expired
 
+    def clear_folded(self) -> None:
+        """Take down the findings' and the server errors' toasts, and the one counting those folded
+        away: the findings view (`!`), which lists every one of them, is opening, and they sat
+        over it, hiding the fixes it was opened to read."""
+        summary, _ = self._folded
+        for notification in (*self._folding, summary):
+            if notification is not None and self._on_screen(notification):
+                self._unnotify(notification, refresh=False)
+        self._folding, self._folded = (), (None, [])
+        self._refresh_notifications()
+
     def _fold(self, title: str, level: SeverityLevel, timeout: float) -> bool:
         """Count a finding's or an error's toast in the "more" toast when `FOLDED_TOASTS` are
         already on screen (True: it was folded, not shown)."""

@@ -514,6 +514,7 @@ class LogControls(AppBase):
                 self.say(self.event_log.why_hidden(index, again="! and Enter"))
             self.event_log.focus()
 
+        self.clear_folded()
         self.push_screen(FindingsView(findings, self.journal), chosen)
 
     def _new_findings(self, findings: list[Finding]) -> None:
