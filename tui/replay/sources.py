@@ -275,7 +275,7 @@ def _first_line_object(head: bytes, shown: Path) -> dict[str, Any] | None:
     try:
         value = json.loads(line)
     except ValueError as exc:
-        if isinstance(exc, json.JSONDecodeError):
+        if type(exc) is not ValueError:  # JSONDecodeError, UnicodeDecodeError: the other readers say why
             return None
         # An integer past Python's digits: in a capture's first frame, the capture reader's to judge;
         # anywhere else, in a line no reader takes (said as a later line's is).
