@@ -54,6 +54,7 @@ async def test_keys_go_on_while_the_microphone_is_slow_to_open_and_space_presses
         clears = sent(app).count("input_audio_buffer.clear")
         await asyncio.wait_for(pilot.press("space"), 10)  # returns although the device is stuck
         await wait_for(pilot, lambda: recorder.message == SLOW_VOICE_STEP_SAID, 5, "the recorder to say it waits")
+        assert recorder.state.value == "waiting" and "◌ waiting" in recorder.render().plain  # not "ready"
         await asyncio.wait_for(pilot.press("t"), 10)  # another key, answered meanwhile
         assert app.focused is app.query_one("#message")
         await pilot.press("escape")

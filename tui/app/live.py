@@ -529,6 +529,7 @@ class LiveSession(AppBase):
         the recorder instead of ending the app. A step still under way after `SLOW_VOICE_STEP`
         (a device slow to open or close) says so on the recorder, so a press that seems to do
         nothing is not pressed again."""
+        before = self.recorder.state
         slow = self.set_timer(SLOW_VOICE_STEP, self._voice_step_slow)
         try:
             yield
@@ -546,9 +547,12 @@ class LiveSession(AppBase):
             slow.stop()
             if self.recorder.message == SLOW_VOICE_STEP_SAID:
                 self.recorder.message = ""  # the step ended without a word of its own
+            if self.recorder.state is RecorderState.WAITING:
+                self.recorder.state = before  # nor a state of its own: as it was
             self.refresh_bindings()  # space's name in the footer follows what it does now
 
     def _voice_step_slow(self) -> None:
+        self.recorder.state = RecorderState.WAITING  # not "ready": a press now would only wait its turn
         self.recorder.message = SLOW_VOICE_STEP_SAID
 
     def _voice_step_crashed(self, exc: Exception) -> None:

@@ -24,6 +24,8 @@ class RecorderState(StrEnum):
     """No microphone."""
     DISCONNECTED = "disconnected"
     """The session is closed or failed: nothing can be sent until it reconnects."""
+    WAITING = "waiting"
+    """A voice step waits for the audio device (slow to open or close): a press now waits its turn."""
 
 
 METER_WIDTH = 24
@@ -101,6 +103,7 @@ class Recorder(Widget):
             RecorderState.SENDING: ("↑", "sending", "bold yellow"),
             RecorderState.UNAVAILABLE: ("×", "no microphone", "bold"),
             RecorderState.DISCONNECTED: ("×", "disconnected", "bold"),
+            RecorderState.WAITING: ("◌", "waiting", "bold yellow"),
         }[self.state]
         elapsed = 0.0
         if self.started_at is not None and self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
@@ -153,4 +156,5 @@ class Recorder(Widget):
             RecorderState.SENDING: "",
             RecorderState.UNAVAILABLE: "",
             RecorderState.DISCONNECTED: "ctrl+r: reconnect",
+            RecorderState.WAITING: "",
         }[self.state]
