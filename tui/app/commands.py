@@ -49,6 +49,11 @@ PALETTE: list[tuple[str, str, str]] = [
     ("transcript: export JSON", "Save the conversation as JSON", "export_transcript_json"),
     ("view: zoom pane", "Give the focused pane the whole screen (z)", "action_zoom"),
     ("lint: findings", "What the linter found, and the fix for each (!)", "action_findings"),
+    (
+        "notices: dismiss",
+        "Take down every notice on screen (what they said of frames stays in the log)",
+        "dismiss_notices",
+    ),
 ]
 """The command palette: (title, help, the method it runs). Every action of the app is here."""
 
@@ -168,6 +173,11 @@ class Commands(AppBase):
             self.say(f"screenshot not saved: {exc}", severity="error")
             return
         self.say(f"screenshot saved to {path}", title="Screenshot")
+
+    def dismiss_notices(self) -> None:
+        """Take down every notice on screen at once (at 80×24 a few of them cover half the log, and
+        Textual's own way is a click on each)."""
+        self.clear_notifications()
 
     def action_zoom(self) -> None:
         """Give the focused pane the whole screen (again: back to both panes)."""
