@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 
 from tui.app import RtApp
 from tui.conversation import Item, TextState
+from tui.widgets import EventDetail, EventLog
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout: float, what: str) -> None:
@@ -29,6 +30,15 @@ async def press_voice(pilot: Pilot[None], key: str) -> None:
     app = pilot.app
     assert isinstance(app, RtApp)
     await app.voice_steps.idle()
+
+
+async def open_frame_details(pilot: Pilot[None], app: RtApp, index: int) -> None:
+    """Select frame `index` in the event log and open its details with Enter; fails unless they open."""
+    log = app.query_one(EventLog)
+    log.focus()
+    assert log.select_frame(index)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the frame's details")
 
 
 async def views_settled(pilot: Pilot[None], app: RtApp, timeout: float = 5) -> None:

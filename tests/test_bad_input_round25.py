@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.app_helpers import replay_shown, wait_for
+from tests.app_helpers import open_frame_details, replay_shown, wait_for
 from tests.test_replay_inputs import rt_tui
 from tui.app import RtApp
 from tui.audio.decode import AudioDecodeError, decode_file
@@ -167,11 +167,7 @@ async def test_the_replay_app_is_never_handed_a_frame_deeper_than_its_views_walk
     app = _replayed(path)
     async with app.run_test(size=(120, 40)) as pilot:
         await replay_shown(pilot, app)
-        log = app.query_one(EventLog)
-        log.focus()
-        assert log.select_frame(1)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the frame's details")
+        await open_frame_details(pilot, app, 1)
         assert app.is_running
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import soundfile
 
-from tests.app_helpers import replay_shown, wait_for
+from tests.app_helpers import open_frame_details, replay_shown
 from tests.audio_helpers import espeak_wav
 from tests.test_replay_inputs import RT_TUI, clean_env, rt_tui
 from tui.app import RtApp
@@ -33,7 +33,6 @@ from tui.config import Settings
 from tui.protocol import Direction
 from tui.replay import ReplayRequest, load
 from tui.replay.sources import with_notes_as_facts
-from tui.widgets import EventDetail, EventLog
 
 # -- a damaged MP3 ----------------------------------------------------------------------------
 
@@ -235,11 +234,7 @@ async def test_the_replay_app_plays_a_capture_past_its_too_deep_frame_and_shows_
     async with app.run_test(size=(120, 40)) as pilot:
         await replay_shown(pilot, app)
         assert [frame.type for frame in app.journal] == ["session.created", "rt.malformed", "session.updated"]
-        log = app.query_one(EventLog)
-        log.focus()
-        assert log.select_frame(1)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the frame's details")
+        await open_frame_details(pilot, app, 1)
         assert app.is_running
 
 
