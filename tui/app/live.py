@@ -17,6 +17,7 @@ from tui.protocol import Envelope, local_envelope, session_update
 from tui.session import FRAMES, CaptureWriter, ConnectionFailed, RealtimeSession, TargetError, new_session_dir
 from tui.widgets import RecorderState
 from tui.widgets.message_input import MessageInput
+from tui.widgets.timers import after
 from tui.widgets.transcript import VOICE_HINT
 
 from .base import AppBase
@@ -530,7 +531,7 @@ class LiveSession(AppBase):
         (a device slow to open or close) says so on the recorder, so a press that seems to do
         nothing is not pressed again."""
         before = self.recorder.state
-        slow = self.set_timer(SLOW_VOICE_STEP, self._voice_step_slow)
+        slow = after(self, SLOW_VOICE_STEP, self._voice_step_slow)
         try:
             yield
         except TurnNotSent as exc:
@@ -544,7 +545,7 @@ class LiveSession(AppBase):
         except Exception as exc:  # noqa: BLE001 - a device or socket surprise must not end the app
             self._voice_failed(f"{type(exc).__name__}: {exc}")
         finally:
-            slow.stop()
+            slow.cancel()
             if self.recorder.message == SLOW_VOICE_STEP_SAID:
                 self.recorder.message = ""  # the step ended without a word of its own
             if self.recorder.state is RecorderState.WAITING:
