@@ -55,8 +55,11 @@ WAIT_AT_MOST = 30.0
 the rest is built at once; its slices end long before (seconds for the slowest regex over an hour)."""
 
 HELD_KEY_GAP = 0.05
-"""Seconds between keys handed on after a wait for a filter's whole view (`_release_held`): a
-heuristic, not a guarantee, that a screen the key before opened is there (see there)."""
+"""Seconds at least between keys handed on after a wait for a filter's whole view (`_release_held`),
+as a typist's next key would come."""
+
+HELD_KEY_CHECK = 0.01
+"""Seconds between two looks at the message queues before the next held key goes (`_release_when_settled`)."""
 
 FIND_SLICE_SECONDS = 0.01
 """How long a find searches between two screen updates: an hour's journal takes a few hundred
@@ -264,9 +267,23 @@ class EventLog(LineView, can_focus=True):
         self.app.post_message(events.Key(key.key, key.character))
         if rest:
             # A screen a key opens comes a few messages later (the log's `Details` bubbles up to the
-            # app, which pushes the screen): the next key waits for a refresh and a short pause, as
-            # a typist's next key would (the keys typed while a view was built are a handful).
-            self.call_after_refresh(after, self, HELD_KEY_GAP, partial(self._release_held, rest))
+            # app, which pushes the screen): the next key waits a short pause, as a typist's next key
+            # would (the keys typed while a view was built are a handful), then until what the key
+            # set off has been handled. Not `call_after_refresh`: that runs after the log's screen
+            # repaints, and a details screen pushed on top of it first held `q` until it was closed
+            # (1 run in 6 of `d` `q`).
+            after(self, HELD_KEY_GAP, partial(self._release_when_settled, rest))
+
+    def _release_when_settled(self, keys: list[events.Key], quiet_looks: int = 0) -> None:
+        """Hand on the next held key once every message queue from the log up to the app, and the
+        app's top screen's, has been empty at two looks in a row: the key before has been routed, and
+        what it set off (a message bubbling up, a screen pushed and mounting) has been handled."""
+        nodes = (self, *self.ancestors, self.app.screen)
+        busy = any(node.message_queue_size for node in nodes)
+        if busy or quiet_looks < 1:
+            after(self, HELD_KEY_CHECK, partial(self._release_when_settled, keys, 0 if busy else quiet_looks + 1))
+            return
+        self._release_held(keys)
 
     @property
     def journal(self) -> Journal:
