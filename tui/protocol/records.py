@@ -63,12 +63,14 @@ _LINE_HEAD = {
     for direction in (Direction.IN, Direction.OUT)
 }
 
-_WIRE_HEAD_IN = (_LINE_HEAD[Direction.IN] + '%s,"size":%d' + FRAME_KEY).encode()
+WIRE_HEAD_IN = (_LINE_HEAD[Direction.IN] + '%s,"size":%d' + FRAME_KEY).encode()
 """The start of a received frame's line as bytes, through the `frame` key (seq, t, wall, the quoted
 type in bytes, size)."""
 
-_QUOTED_TYPE_BYTES: dict[str, bytes] = {}
-"""Event types as JSON string literals in UTF-8 (bounded like `_QUOTED_TYPES`)."""
+QUOTED_TYPE_BYTES: dict[str, bytes] = {}
+"""Event types as JSON string literals in UTF-8 (bounded like `_QUOTED_TYPES`), filled by
+`wire_line_head`: a type found here is one it has embedded (never an `rt.*` type), which is what
+the capture's hot path needs to know (`CaptureWriter.write`)."""
 
 WIRE_LINE_END = b"}\n"
 """What follows the wire bytes after `wire_line_head`: the record's end."""
@@ -125,15 +127,15 @@ def wire_line_head(env: Envelope, t0: float, wire: bytes | bytearray) -> bytes |
     etype = env.type
     if env.direction is not DIR_IN or not env.data or "\n" in raw or "\r" in raw or etype.startswith("rt."):
         return None
-    quoted = _QUOTED_TYPE_BYTES.get(etype)
+    quoted = QUOTED_TYPE_BYTES.get(etype)
     if quoted is None:
         try:
             quoted = _quote(etype).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate (never in a type parsed from UTF-8): general path
             return None
-        if len(_QUOTED_TYPE_BYTES) < _QUOTED_TYPES_MAX:
-            _QUOTED_TYPE_BYTES[etype] = quoted
-    return _WIRE_HEAD_IN % (env.seq, env.mono - t0, env.wall, quoted, env.size)
+        if len(QUOTED_TYPE_BYTES) < _QUOTED_TYPES_MAX:
+            QUOTED_TYPE_BYTES[etype] = quoted
+    return WIRE_HEAD_IN % (env.seq, env.mono - t0, env.wall, quoted, env.size)
 
 
 def all_finite(data: dict[str, Any]) -> bool:

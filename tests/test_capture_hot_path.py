@@ -1,0 +1,190 @@
+"""The capture's hot path (a received frame written as it came) and the release of its written pages.
+
+The hot path inlines `wire_line_head` for a type already embedded once; it must write byte for
+byte what the general path writes. The release asks the kernel to drop the page-cache pages of
+the file's older part: checked against the kernel itself (`mincore`) and against the file's
+content, which nothing may lose.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import mmap
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui.protocol import DIR_LOCAL, Direction, Envelope, local_envelope, next_seq
+from tui.session import CaptureWriter, read_capture
+from tui.session import capture as capture_module
+
+
+def received(event: dict[str, Any], *, spaced: bool = False) -> Envelope:
+    raw = json.dumps(event, separators=(", ", ": ") if spaced else (",", ":"), ensure_ascii=False)
+    return Envelope(next_seq(), Direction.IN, str(event["type"]), event, raw, wire_size=len(raw.encode()))
+
+
+def mixed_frames() -> list[Envelope]:
+    """Frames of every kind the writer tells apart: types seen before and new ones, non-ASCII
+    text, a frame spanning lines, one sent, a local fact, turn ends."""
+    frames: list[Envelope] = []
+    for turn in range(3):
+        frames.append(received({"type": "response.created", "response": {"id": f"resp_{turn}"}}))
+        for n in range(5):
+            frames.append(received({"type": "response.output_audio.delta", "delta": "AAAA" * (50 + n), "n": n}))
+            frames.append(received({"type": "response.output_audio_transcript.delta", "delta": f"café {n} 😀"}))
+        frames.append(received({"type": f"vendor.new_{turn}", "x": turn}, spaced=True))
+        raw = '{"type":"response.text.delta",\n"delta":"two lines"}'
+        frames.append(Envelope(next_seq(), Direction.IN, "response.text.delta", json.loads(raw), raw))
+        frames.append(
+            Envelope(
+                next_seq(), Direction.OUT, "response.create", {"type": "response.create"}, '{"type":"response.create"}'
+            )
+        )
+        frames.append(local_envelope("rt.note", f"turn {turn}"))
+        frames.append(received({"type": "response.done", "response": {"status": "completed"}}))
+    return frames
+
+
+def write_all(folder: Path, frames: list[Envelope], *, with_wire: bool) -> bytes:
+    folder.mkdir()
+    writer = CaptureWriter(folder)
+    for env in frames:
+        wire = env.raw.encode() if with_wire and env.direction is Direction.IN else None
+        writer.write(env, scrubbed=True, wire=wire, more=env.type != "response.done")
+    writer.close()
+    return writer.path.read_bytes()
+
+
+def test_the_hot_path_writes_byte_for_byte_what_the_general_path_writes(tmp_path: Path) -> None:
+    frames = mixed_frames()
+    hot = write_all(tmp_path / "hot", frames, with_wire=True)
+    general = write_all(tmp_path / "general", frames, with_wire=False)
+    assert hot == general
+    back = read_capture(tmp_path / "hot" / "frames.jsonl")
+    assert [(e.seq, e.type, e.raw) for e in back] == [(e.seq, e.type, e.raw) for e in frames]
+    assert sum(1 for e in back if e.direction is DIR_LOCAL) == 3
+
+
+def test_the_hot_path_is_taken_for_a_type_seen_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a type's first frame goes through `wire_line_head` (it fails without the hot path)."""
+    calls: list[str] = []
+    general = capture_module.wire_line_head
+
+    def counted(env: Envelope, t0: float, wire: bytes | bytearray) -> bytes | None:
+        calls.append(env.type)
+        return general(env, t0, wire)
+
+    monkeypatch.setattr(capture_module, "wire_line_head", counted)
+    frames = [received({"type": "response.output_audio.delta", "delta": "AAAA", "n": n}) for n in range(50)]
+    write_all(tmp_path / "c", frames, with_wire=True)
+    assert calls == ["response.output_audio.delta"]
+
+
+def test_a_failed_capture_counts_hot_path_frames_lost(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    folder.mkdir()
+    writer = CaptureWriter(folder)
+    frames = [received({"type": "response.output_audio.delta", "delta": "AAAA", "n": n}) for n in range(4)]
+    for env in frames[:2]:
+        writer.write(env, scrubbed=True, wire=env.raw.encode())
+    writer.flush()
+    assert writer._fd is not None
+    writer._fail(OSError(28, "No space left on device"), writer._end)
+    for env in frames[2:]:
+        writer.write(env, scrubbed=True, wire=env.raw.encode())
+    writer.close()
+    assert writer.frames_lost == 2
+    assert [e.data["n"] for e in read_capture(writer.path)] == [0, 1]
+
+
+def audio_frames(total: int) -> list[Envelope]:
+    """~6.5 KB audio deltas, as many as make `total` bytes."""
+    delta = "QUJD" * 1600
+    return [
+        received({"type": "response.output_audio.delta", "response_id": "resp_1", "delta": delta, "n": n})
+        for n in range(total // 6500 + 1)
+    ]
+
+
+def test_older_pages_are_released_as_the_file_grows_and_nothing_is_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer thread advises the kernel every `RELEASE_STEP`, each time up to `RELEASE_LAG`
+    before the file's end, from `RELEASE_LAG` before where the last release ended (pages still
+    being written then are covered again); the file is whole."""
+    if capture_module._fadvise is None:
+        pytest.skip("no posix_fadvise on this platform")
+    real = capture_module._fadvise
+    advised: list[tuple[int, int, int]] = []  # (start, end, the file's size then)
+
+    def recorded(fd: int, offset: int, length: int, advice: int) -> None:
+        assert advice == os.POSIX_FADV_DONTNEED
+        advised.append((offset, offset + length, os.fstat(fd).st_size))
+        real(fd, offset, length, advice)
+
+    monkeypatch.setattr(capture_module, "_fadvise", recorded)
+    folder = tmp_path / "c"
+    folder.mkdir()
+    writer = CaptureWriter(folder)
+    frames = audio_frames(40 << 20)
+    for env in frames:
+        writer.write(env, scrubbed=True, wire=env.raw.encode(), more=True)  # full buffers: the writer thread's
+    writer.close()
+    lag, step = capture_module.RELEASE_LAG, capture_module.RELEASE_STEP
+    assert len(advised) >= (40 << 20) // step - 3
+    for (start, end, size), previous in zip(advised, [(0, 0, 0), *advised], strict=False):
+        assert end == size - lag
+        assert start == max(0, previous[1] - lag)
+        assert end - previous[1] >= step or previous == (0, 0, 0)
+    assert [e.data["n"] for e in read_capture(writer.path)] == list(range(len(frames)))
+
+
+def resident_pages(path: Path) -> list[bool]:
+    """Which of the file's pages are in the page cache, as the kernel says (mincore over a private
+    mapping that is never written, so each page is the file's own)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    size = path.stat().st_size
+    pages = (size + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+    vector = (ctypes.c_ubyte * pages)()
+    with path.open("rb") as file, mmap.mmap(file.fileno(), size, access=mmap.ACCESS_COPY) as mapped:
+        first = ctypes.c_char.from_buffer(mapped)  # the mapping's address (ctypes wants a writable buffer)
+        try:
+            failed = libc.mincore(ctypes.c_void_p(ctypes.addressof(first)), ctypes.c_size_t(size), vector)
+        finally:
+            del first  # the mapping cannot close while ctypes holds it
+    if failed:
+        raise OSError(ctypes.get_errno(), "mincore failed")
+    return [bool(v & 1) for v in vector]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mincore and POSIX_FADV_DONTNEED as Linux has them")
+def test_the_kernel_drops_the_released_pages_once_they_are_on_disk(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    folder.mkdir()
+    writer = CaptureWriter(folder)
+    for env in audio_frames(24 << 20):
+        writer.write(env, scrubbed=True, wire=env.raw.encode(), more=True)
+    writer.flush()
+    fd = writer._fd
+    assert fd is not None
+    os.fsync(fd)  # every page clean: what the kernel may drop
+    start = max(0, writer._released - capture_module.RELEASE_LAG)
+    writer._release(fd)
+    end = writer._end - capture_module.RELEASE_LAG
+    writer.close()
+    resident = resident_pages(writer.path)
+    page = mmap.PAGESIZE
+    released = resident[-(-start // page) : end // page]  # the whole pages of the last release
+    assert len(released) > (4 << 20) // page
+    # A few may stay: pages still in another CPU's batch for the page lists (31 to a batch) are
+    # skipped. Without the release every one of them is cached.
+    assert sum(released) <= len(released) // 20, f"{sum(released)} of {len(released)} released pages still cached"
+    print(
+        f"pages cached: {sum(resident[: end // page])} of {end // page} released, {sum(resident[end // page :])} kept"
+    )
