@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tui.protocol import DIR_LOCAL, Direction, Envelope, local_envelope, next_seq
+from tui.protocol import DIR_LOCAL, Direction, Envelope, local_envelope, next_seq, records
 from tui.session import CaptureWriter, read_capture
 from tui.session import capture as capture_module
 
@@ -74,7 +74,7 @@ def test_the_hot_path_writes_byte_for_byte_what_the_general_path_writes(tmp_path
 def test_the_hot_path_is_taken_for_a_type_seen_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only a type's first frame goes through `wire_line_head` (it fails without the hot path)."""
     calls: list[str] = []
-    general = capture_module.wire_line_head
+    general = records.wire_line_head
 
     def counted(env: Envelope, t0: float, wire: bytes | bytearray) -> bytes | None:
         calls.append(env.type)
