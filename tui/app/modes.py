@@ -443,6 +443,9 @@ class Modes(AppBase):
             self.model.log_view = building
             self._building = None
         self.model = model
+        # The server errors' and findings' toasts were the session left's: over this one's log they
+        # read as its own. That session's log and `!` keep each of them.
+        self.clear_folded()
         self.filter_bar.journal = self.find_bar.journal = model.journal
         self.status_line.show(model.facts)
         self._show_findings_count()
