@@ -16,7 +16,10 @@ async def test_a_server_error_toast_of_the_session_left_goes_when_another_is_sho
             assert app.model is app.models[0]
             await send(first, {"type": "response.cancel", "event_id": "evt_cancel_nothing"})
             await recv_until(first, "error")
-            titles = lambda: [title for title, _ in notices(app)]  # noqa: E731
+
+            def titles() -> list[str]:
+                return [title for title, _ in notices(app)]
+
             await wait_for(pilot, lambda: "Server error" in titles(), 10, "the error's toast")
             await pilot.press("greater_than_sign")
             await wait_for(pilot, lambda: app.model is app.models[1], 5, "session 2 shown")
