@@ -118,6 +118,14 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     the zoom and left the focus in the bar, with the footer's keys gone."""
 
     BINDINGS = [
+        # A replay's keys (only in a replay) first: a narrow footer keeps the first of the app's keys
+        # (`KeyFooter`), which in a replay is `p`, the way to stop it; live, it is space.
+        Binding("p", "replay_pause", "Pause", id="replay-pause"),
+        Binding("p", "replay_resume", "Resume", id="replay-resume"),  # shown instead while paused
+        Binding("right_square_bracket", "replay_speed(2)", "Faster", id="replay-faster"),
+        Binding("left_square_bracket", "replay_speed(0.5)", "Slower", id="replay-slower"),
+        Binding("a", "replay_at_once", "Rest at once", id="replay-at-once", show=False),
+        Binding("r", "replay_restart", "Restart", id="replay-restart"),
         Binding("space", "talk", "Talk", id="talk"),
         # Space's other meanings, one active at a time (LiveSession.check_action): the footer says
         # what space does now.
@@ -134,12 +142,6 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         Binding("escape", "leave_input", "Leave input", show=False, id="leave-input"),
         Binding("ctrl+l", "clear_log", "Clear log", id="clear-log", show=False),
         Binding("ctrl+r", "reconnect", "Reconnect", id="reconnect", show=False),
-        Binding("p", "replay_pause", "Pause", id="replay-pause"),
-        Binding("p", "replay_resume", "Resume", id="replay-resume"),  # shown instead while paused
-        Binding("right_square_bracket", "replay_speed(2)", "Faster", id="replay-faster"),
-        Binding("left_square_bracket", "replay_speed(0.5)", "Slower", id="replay-slower"),
-        Binding("a", "replay_at_once", "Rest at once", id="replay-at-once", show=False),
-        Binding("r", "replay_restart", "Restart", id="replay-restart"),
         # Shown as one `< > Session` entry, and only while there are sessions to switch between.
         Binding("less_than_sign", "switch_session(-1)", "Previous session", id="session-previous", group=SESSIONS),
         Binding("greater_than_sign", "switch_session(1)", "Next session", id="session-next", group=SESSIONS),
