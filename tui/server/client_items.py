@@ -29,6 +29,18 @@ _ITEM_FIELDS: dict[str, Check] = {
 }
 _INPUT_TEXT = obj({"type": text, "text": text}, required=["text"])
 _AUDIO_PART = obj({"type": text, "audio": text, "transcript": text})
+
+
+def _refused(value: Any, path: str) -> None:
+    """An assistant `output_audio` part: the service cannot recreate assistant audio from a client.
+
+    The SDK types declare it, but the service reads every assistant part as text and answers
+    `missing_required_parameter` on its `text` (openai/openai-agents-js#963, whose SDK now refuses
+    such history itself; the beta docs listed the same limitation). Responses still make them.
+    """
+    raise missing_parameter(f"{path}.text")
+
+
 _PARTS: dict[str, Check] = {
     "user": tagged(
         {
@@ -41,7 +53,7 @@ _PARTS: dict[str, Check] = {
     ),
     "system": tagged({"input_text": _INPUT_TEXT}),
     "assistant": tagged(
-        {"output_text": obj({"type": text, "text": text}, required=["text"]), "output_audio": _AUDIO_PART}
+        {"output_text": obj({"type": text, "text": text}, required=["text"]), "output_audio": _refused}
     ),
 }
 _FUNCTION_CALL = obj(

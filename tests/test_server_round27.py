@@ -1,0 +1,100 @@
+"""Round 27 review of the simulator against the official `openai` client and its realtime types.
+
+Each test drives the real simulator over a loopback WebSocket with the official client (GA
+`client.realtime.connect()` or beta `client.beta.realtime.connect()`), and every server event is
+parsed by the SDK and judged against its pydantic event types (`tests.surface_helpers.Judged`).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.server_helpers import running_simulator, silence, types
+from tests.surface_helpers import Judged, official_client
+from tui.protocol import Dialect
+from tui.server import Simulator
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with running_simulator(response_speed=0) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def beta_sim() -> AsyncIterator[Simulator]:
+    async with running_simulator(response_speed=0, dialect=Dialect.BETA) as simulator:
+        yield simulator
+
+
+def unchecked(payload: dict[str, Any]) -> Any:
+    """A payload the SDK's static types would refuse, or that mypy cannot see as theirs."""
+    return payload
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def user_text(text: str) -> Any:
+    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+
+
+# ---- assistant audio cannot be recreated by the client --------------------------------------------
+
+
+async def test_a_client_cannot_create_an_assistant_audio_item(sim: Simulator) -> None:
+    """The service reads assistant parts as text: `output_audio` is `missing_required_parameter` on
+    `text` (openai/openai-agents-js#963), in `conversation.item.create` and in `response.input`."""
+    audio_item = {
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "output_audio", "transcript": "Hello.", "audio": b64(silence(200))}],
+    }
+    async with official_client(sim).realtime.connect(model="gpt-realtime") as conn:
+        stream = Judged(conn)
+        await stream.next()
+        await conn.conversation.item.create(item=unchecked(audio_item), event_id="evt_audio")
+        refused = await stream.next()
+        await conn.response.create(
+            response=unchecked({"conversation": "none", "output_modalities": ["text"], "input": [audio_item]}),
+            event_id="evt_input",
+        )
+        refused_input = await stream.next()
+        text_item = {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hello."}]}
+        await conn.conversation.item.create(item=unchecked(text_item))
+        accepted = await stream.until("conversation.item.done")
+    assert refused["type"] == "error"
+    assert refused["error"] == {
+        "type": "invalid_request_error",
+        "code": "missing_required_parameter",
+        "message": "Missing required parameter: 'item.content[0].text'.",
+        "param": "item.content[0].text",
+        "event_id": "evt_audio",
+    }
+    assert (refused_input["error"]["code"], refused_input["error"]["param"], refused_input["error"]["event_id"]) == (
+        "missing_required_parameter",
+        "response.input[0].content[0].text",
+        "evt_input",
+    )
+    assert types(accepted) == ["conversation.item.added", "conversation.item.done"]
+
+
+async def test_a_beta_client_cannot_create_an_assistant_audio_item(beta_sim: Simulator) -> None:
+    async with official_client(beta_sim).beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
+        stream = Judged(conn, beta=True)
+        await stream.next()
+        await conn.conversation.item.create(
+            item={"type": "message", "role": "assistant", "content": [{"type": "audio", "transcript": "Hi."}]},
+            event_id="evt_beta_audio",
+        )
+        refused = await stream.next()
+    assert (refused["error"]["code"], refused["error"]["param"], refused["error"]["event_id"]) == (
+        "missing_required_parameter",
+        "item.content[0].text",
+        "evt_beta_audio",
+    )
