@@ -186,6 +186,17 @@ def _body_styles(body: Text) -> tuple[StyleType, ...] | None:
     return (body.style, *(span.style for span in body.spans))
 
 
+class _ViewTop(NamedTuple):
+    """Where the view begins, in a layout about to be replaced."""
+
+    order: list[str]
+    """The order that layout was made for (a list `sync` never changes in place)."""
+    position: int
+    """The position in `order` of the row at the view's top."""
+    into: int
+    """How many of that row's lines are above the view."""
+
+
 @dataclass(slots=True)
 class _Block:
     """An item's rendered lines at one width (a trailing blank line separates blocks)."""
@@ -227,6 +238,9 @@ class Transcript(LineView, can_focus=True):
         super().__init__(id=id)
         self._items: dict[str, Item] = {}
         self._order: list[str] = []
+        self._laid_order: list[str] = []
+        """The order `_heights` and `_offsets` were laid out for: the rows on screen until the next
+        layout (`sync` takes a new order at once, the layout waits for the next repaint)."""
         self._heights: list[int] = []
         self._offsets: list[int] = []
         self._positions: dict[str, int] = {}
@@ -316,6 +330,7 @@ class Transcript(LineView, can_focus=True):
     def reset(self) -> None:
         """Forget every row (another session is about to be shown)."""
         self._items, self._order, self._heights, self._offsets = {}, [], [], []
+        self._laid_order = []
         self._positions = {}
         self._blocks.clear()
         self._block_heights.clear()
@@ -397,14 +412,20 @@ class Transcript(LineView, can_focus=True):
             # A streaming reply that wraps onto a new line moves only the rows below it (none, at the
             # end): re-lay out from there, not the whole history.
             rows_before = len(self._heights)
-            settled = self._relayout() if layout else self._relayout_from(min(grown))
             # A selected row holds the view only while the pane has the focus (moving through the
             # rows); once the user is elsewhere (`o` took them to the log) new turns come into view.
-            if at_end and (self.selected is None or not self.has_focus):
+            follow = at_end and (self.selected is None or not self.has_focus)
+            top = None if follow else self._view_top()
+            settled = self._relayout() if layout else self._relayout_from(min(grown))
+            if follow:
                 self._scroll_to_end(immediate=settled)
                 self._say_more_below(False)
-            elif len(self._order) > rows_before or self._below_view(grown):
-                self._say_more_below(True)
+            else:
+                # A row above the view that grew (a late transcript), came or went must not move
+                # the rows the user scrolled up to read.
+                self._keep_top(top, settled)
+                if len(self._order) > rows_before or self._below_view(grown):
+                    self._say_more_below(True)
             self.refresh()
         else:
             for item_id in dirty:
@@ -456,6 +477,7 @@ class Transcript(LineView, can_focus=True):
         self._heights = heights
         self._offsets = list(accumulate(heights, initial=0))[:-1]
         self._positions = {item_id: position for position, item_id in enumerate(self._order)}
+        self._laid_order = self._order
         return set_virtual_height(self, sum(heights) if self._order else self._hint_height())
 
     def _near_view(self) -> range:
@@ -486,14 +508,36 @@ class Transcript(LineView, can_focus=True):
     def _relayout_in_place(self) -> None:
         """`_relayout`, the row at the view's top kept where it is on screen (the end shown, when
         following): rows above it that change height (a new width, a count) do not move the view."""
-        offsets, y = self._offsets, self.scroll_offset.y
-        top = max(0, bisect_right(offsets, y) - 1) if offsets else 0
-        into = y - offsets[top] if offsets else 0
+        top = None if self._following else self._view_top()
         settled = self._relayout()
         if self._following:
             self._scroll_to_end(immediate=settled)
-        elif top < len(self._offsets):
-            self.scroll_to(y=self._offsets[top] + min(into, self._heights[top] - 1), animate=False, immediate=settled)
+        else:
+            self._keep_top(top, settled)
+
+    def _view_top(self) -> _ViewTop | None:
+        """Where the view begins in the last layout (see `_ViewTop`); None before any layout."""
+        offsets, order = self._offsets, self._laid_order
+        if not offsets or len(offsets) != len(order):
+            return None
+        y = self.scroll_offset.y
+        top = max(0, bisect_right(offsets, y) - 1)
+        return _ViewTop(order, top, y - offsets[top])
+
+    def _keep_top(self, top: _ViewTop | None, settled: bool) -> None:
+        """After a new layout, scroll so that the row at the view's top before it (`_view_top`)
+        begins where it did on screen; were it gone, the next row still there starts the view."""
+        if top is None:
+            return
+        order, position, into = top
+        for item_id in order[position:]:
+            now = self._positions.get(item_id)
+            if now is not None:
+                y = self._offsets[now] + min(into, self._heights[now] - 1)
+                if y != self.scroll_offset.y:
+                    self.scroll_to(y=y, animate=False, immediate=settled)
+                return
+            into = 0
 
     def _count_later(self) -> None:
         if self._estimated and not self._counting:
@@ -645,8 +689,11 @@ class Transcript(LineView, can_focus=True):
             if 1 <= number <= len(hint):
                 return Strip([Segment(" " + hint[number - 1], base + muted)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
-        if not self._offsets or len(self._heights) != len(self._order):
-            self._relayout()
+        if not self._offsets or self._laid_order is not self._order:
+            # Rows came or went since the last layout (its repaint is still to come): lay out now,
+            # the rows the view shows kept in place (a view following the end follows it then).
+            top = None if self._following else self._view_top()
+            self._keep_top(top, self._relayout())
         position = bisect_right(self._offsets, number) - 1
         if position < 0 or position >= len(self._order):
             return Strip.blank(width, self._look.get()[1])

@@ -1,0 +1,57 @@
+"""Review 27 of the transcript pane and the conversation export: what a voice-agent developer
+meets reading, scrolling and exporting a conversation."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from tests.app_helpers import wait_for
+from tests.journal_helpers import received
+from tests.test_transcript import TranscriptApp, history, shown
+from tui.widgets import Transcript
+
+
+async def scrolled_up_over_a_pending_turn(pilot: Pilot[None], app: TranscriptApp) -> str:
+    """Eight exchanges, a recorded turn still transcribing after the third; the view scrolled up so
+    that it begins a few rows below that turn. Returns what the view shows."""
+    transcript = app.query_one(Transcript)
+    app.feed(history(3))
+    app.feed([received("input_audio_buffer.committed", item_id="late", previous_item_id="a2")])
+    app.feed(history(8)[6:])
+    await wait_for(pilot, lambda: "answer number 7" in shown(transcript), 5, "the last exchange")
+    transcript.scroll_to(y=transcript.max_scroll_y - 12, animate=False, immediate=True)
+    await pilot.pause()
+    assert "(transcribing…)" not in shown(transcript) and "question 4" in shown(transcript)
+    return shown(transcript)
+
+
+async def test_a_late_transcript_above_the_view_does_not_move_the_rows_the_user_scrolled_up_to() -> None:
+    """The user scrolled up to read an earlier reply; the transcript of a turn above it lands (three
+    rows where "(transcribing…)" was one): the rows on screen stay where they are. The rows below
+    the grown one moved down with it, and the view jumped back by as many rows."""
+    app = TranscriptApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        transcript = app.query_one(Transcript)
+        before = await scrolled_up_over_a_pending_turn(pilot, app)
+        words = "late words " * 30
+        app.feed([received("conversation.item.input_audio_transcription.completed", item_id="late", transcript=words)])
+        await wait_for(pilot, lambda: "late words" in transcript.text(), 5, "the transcript")
+        await pilot.pause(0.2)
+        assert shown(transcript) == before
+        assert not transcript._following
+
+
+async def test_a_row_coming_or_going_above_the_view_does_not_move_the_rows_the_user_scrolled_up_to() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        transcript = app.query_one(Transcript)
+        before = await scrolled_up_over_a_pending_turn(pilot, app)
+        app.feed([received("conversation.item.deleted", item_id="late")])
+        await wait_for(pilot, lambda: "late" not in transcript._order, 5, "the row to go")
+        await pilot.pause(0.2)
+        assert shown(transcript) == before
+        item = {"id": "early", "type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
+        app.feed([received("conversation.item.added", item=item, previous_item_id="u1")])
+        await wait_for(pilot, lambda: "early" in transcript._order, 5, "the new row")
+        await pilot.pause(0.2)
+        assert shown(transcript) == before
