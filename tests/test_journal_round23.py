@@ -115,8 +115,8 @@ async def test_the_new_captures_first_record_is_on_the_new_clock(tmp_path: Path,
         start = journal.epoch_start(2)  # the connection's own fact, the capture's the frame before it
         assert start is not None and start.type == "rt.connection" and start.index == captures[1].index + 1
         assert captures[1].epoch == 2
-        rows = [line for line in painted_text(app).splitlines() if "capturing every frame" in line]
-        assert rows and "00:00.0" in rows[-1], rows
+        rows = [line for line in painted_text(app).splitlines() if "rt.capture" in line]
+        assert rows and "00:00.0" in rows[-1] and "━━ connection 2 ━━" in rows[-1], rows  # its first row
 
 
 def fact_at(clock: Clock, etype: str, message: str, **fields: Any) -> Envelope:
@@ -143,7 +143,10 @@ async def test_a_capture_row_drawn_before_its_connection_is_drawn_again_on_the_n
         lines = drawn(log)
     times = [line.split()[1] for line in lines]
     assert times == ["00:00.000", "00:00.250", "00:00.500", "00:00.000", "00:00.000", "00:00.250"], lines
-    assert "━━ connection 2 ━━" in lines[4]
+    # The new session's first row is its capture fact: the connection's marker is there (round 27),
+    # not one row below it on the connecting fact.
+    assert "━━ connection 2 ━━" in lines[3] and "capturing every frame" in lines[3], lines
+    assert "━━" not in lines[4], lines
 
 
 @pytest.mark.parametrize("size", [(120, 32), (160, 48)])

@@ -195,11 +195,29 @@ def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
             summary = f"{summary} → {names}" if summary else f"→ {names}"
     if is_unknown_type(frame):
         summary = f"unknown type · {summary}" if summary else "unknown type"  # no `·` before nothing
-    if frame.type == "rt.connection" and (data := journal.data(frame.index)).get("state") == "connecting":
-        # A proxied client's connection is numbered by the proxy (its session holds just that one).
-        number = data.get("connection")
-        summary = f"━━ connection {number if type(number) is int else frame.epoch} ━━ {summary}"
-    return summary
+    marker = connection_marker(journal, frame)
+    return f"{marker} {summary}" if marker else summary
+
+
+def connection_marker(journal: Journal, frame: Frame) -> str:
+    """`━━ connection N ━━` on the first row of a connection: its connecting fact, or the new
+    session's capture fact when that comes right before it (after ctrl+r; at time 0 of the
+    connection, see `Journal._move_capture_before`), else ""."""
+    index = frame.index
+    if frame.type == "rt.capture":
+        start = index + 1
+        if frame.epoch == 0 or start >= len(journal) or journal.epoch_starts[frame.epoch] != start:
+            return ""
+    elif frame.type == "rt.connection" and journal.data(index).get("state") == "connecting":
+        before = index - 1
+        if before >= 0 and journal[before].type == "rt.capture" and journal[before].epoch == frame.epoch:
+            return ""  # the capture fact before it, of its connection, has the marker
+        start = index
+    else:
+        return ""
+    # A proxied client's connection is numbered by the proxy (its session holds just that one).
+    number = journal.data(start).get("connection")
+    return f"━━ connection {number if type(number) is int else frame.epoch} ━━"
 
 
 def linked_summary(frame: Frame, summary: str, link: str) -> str:
