@@ -98,3 +98,56 @@ async def test_a_beta_client_cannot_create_an_assistant_audio_item(beta_sim: Sim
         "item.content[0].text",
         "evt_beta_audio",
     )
+
+
+# ---- the voice is locked once the model has spoken -------------------------------------------------
+
+
+def voice_update(voice: str) -> Any:
+    return {"type": "realtime", "audio": {"output": {"voice": voice}}}
+
+
+async def test_the_voice_cannot_change_once_the_model_has_answered_with_audio(sim: Simulator) -> None:
+    """SDK `voice` docs: "cannot be changed during the session once the model has responded with
+    audio at least once"; the service's error is `cannot_update_voice` (openai/openai-python#2607)."""
+    async with official_client(sim).realtime.connect(model="gpt-realtime") as conn:
+        stream = Judged(conn)
+        await stream.next()
+        await conn.conversation.item.create(item=user_text("hello moon"))
+        await stream.until("conversation.item.done")
+        await conn.response.create(response={"output_modalities": ["text"]})
+        await stream.until("response.done")
+        await conn.session.update(session=voice_update("cedar"))
+        after_text = await stream.next()
+        await conn.response.create()
+        spoken = await stream.until("response.done")
+        await conn.session.update(session=voice_update("ash"), event_id="evt_voice")
+        refused = await stream.next()
+        await conn.session.update(session=unchecked({**voice_update("cedar"), "instructions": "Be brief."}))
+        same_voice = await stream.next()
+    assert after_text["session"]["audio"]["output"]["voice"] == "cedar"
+    assert "response.output_audio.delta" in types(spoken)
+    assert refused["error"] == {
+        "type": "invalid_request_error",
+        "code": "cannot_update_voice",
+        "message": "Cannot update a conversation's voice if assistant audio is present.",
+        "param": None,
+        "event_id": "evt_voice",
+    }
+    # The refused update changed nothing; sending the current voice again is no change.
+    assert same_voice["type"] == "session.updated"
+    assert same_voice["session"]["audio"]["output"]["voice"] == "cedar"
+    assert same_voice["session"]["instructions"] == "Be brief."
+
+
+async def test_the_beta_voice_is_locked_too(beta_sim: Simulator) -> None:
+    async with official_client(beta_sim).beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
+        stream = Judged(conn, beta=True)
+        await stream.next()
+        await conn.conversation.item.create(item=user_text("hello moon"))
+        await stream.until("conversation.item.created")
+        await conn.response.create()
+        await stream.until("response.done")
+        await conn.session.update(session={"voice": "echo"})
+        refused = await stream.next()
+    assert refused["error"]["code"] == "cannot_update_voice"

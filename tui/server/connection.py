@@ -54,6 +54,10 @@ _TRIM_AFTER_BYTES = 8 * 1024 * 1024
 Handler = Callable[[dict[str, Any]], None]
 
 
+def _voice(session: dict[str, Any]) -> Any:
+    return ((session.get("audio") or {}).get("output") or {}).get("voice")
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a valid JSON value")
 
@@ -134,6 +138,8 @@ class Connection:
         """The default-conversation response; out-of-band ones run in `_side_responses`."""
         self._side_responses: dict[str, ResponseRun] = {}
         self._last_input_tokens = 0
+        self._spoke = False
+        """Whether the model has answered with audio in this session (the voice is locked then)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
         self._handlers: dict[str, Handler] = {
@@ -245,7 +251,14 @@ class Connection:
             patch, temperature = self._beta.session_patch(event.get("session"), self._kind)
         else:
             patch = event.get("session")
-        self._session = apply_update(self._session, patch)
+        updated = apply_update(self._session, patch)
+        if _voice(updated) != _voice(self._session) and self._model_has_spoken():
+            # The service locks the voice once the model has answered with audio (the SDK's
+            # `voice` docs; the error as reported in openai/openai-python#2607). Same voice again is fine.
+            raise ProtocolError(
+                "cannot_update_voice", "Cannot update a conversation's voice if assistant audio is present."
+            )
+        self._session = updated
         # Nothing below can fail: a rejected update has changed nothing.
         if self._beta is not None and temperature is not None:
             self._beta.temperature = temperature
@@ -495,7 +508,13 @@ class Connection:
             self._turns.response_started()
         run.start()
 
+    def _model_has_spoken(self) -> bool:
+        """True once any response has sent audio, including one still running."""
+        running = [self._response] if self._response is not None else []
+        return self._spoke or any(run.audio_ms > 0 for run in running + list(self._side_responses.values()))
+
     def _on_response_finished(self, run: ResponseRun) -> None:
+        self._spoke = self._spoke or run.audio_ms > 0
         if run.usage is not None and not run.out_of_band:
             self._last_input_tokens = int(run.usage["input_tokens"])
         self._side_responses.pop(run.id, None)
