@@ -55,3 +55,32 @@ async def test_a_row_coming_or_going_above_the_view_does_not_move_the_rows_the_u
         await wait_for(pilot, lambda: "early" in transcript._order, 5, "the new row")
         await pilot.pause(0.2)
         assert shown(transcript) == before
+
+
+def wheel(widget: Transcript, *, up: bool, turns: int) -> None:
+    """Turn the mouse wheel over `widget`, as the terminal reports it."""
+    from textual import events
+
+    kind = events.MouseScrollUp if up else events.MouseScrollDown
+    for _ in range(turns):
+        widget.post_message(kind(widget, 5, 5, 0, 0, 0, False, False, False, screen_x=5, screen_y=5))
+
+
+async def test_scrolling_back_down_to_the_new_rows_takes_down_the_note_that_they_are_below() -> None:
+    """The corner says "new rows below · End follows" while the user reads above them; once the
+    wheel has brought the view down to them, the view follows again and nothing is below: the note
+    stayed until the next turn came."""
+    app = TranscriptApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        transcript = app.query_one(Transcript)
+        app.feed(history(6))
+        await wait_for(pilot, lambda: "answer number 5" in shown(transcript), 5, "the last exchange")
+        wheel(transcript, up=True, turns=5)
+        await wait_for(pilot, lambda: not transcript._following, 5, "the view to stop following")
+        app.feed(history(8)[12:])
+        await wait_for(pilot, lambda: "new rows below" in str(transcript.border_subtitle), 5, "the note")
+        assert "answer number 7" not in shown(transcript)
+        wheel(transcript, up=False, turns=40)
+        await wait_for(pilot, lambda: "answer number 7" in shown(transcript), 5, "the view at the end")
+        await pilot.pause()
+        assert transcript._following and str(transcript.border_subtitle) == ""

@@ -451,6 +451,8 @@ class Transcript(LineView, can_focus=True):
         does while it is at the end. The end moving away as rows come does not call this."""
         super().watch_scroll_y(old_value, new_value)
         self._following = new_value >= self.max_scroll_y - 1
+        if self._following:
+            self._say_more_below(False)  # scrolled down to them (the wheel, PgDn): none are below now
 
     def _relayout(self) -> bool:
         """Heights and offsets of every block: each block's height is its cached line count (a block
