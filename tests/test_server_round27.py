@@ -116,11 +116,12 @@ async def test_the_voice_cannot_change_once_the_model_has_answered_with_audio(si
         await conn.conversation.item.create(item=user_text("hello moon"))
         await stream.until("conversation.item.done")
         await conn.response.create(response={"output_modalities": ["text"]})
-        await stream.until("response.done")
+        # rate_limits.updated follows response.done: wait for it so the next event is the answer.
+        await stream.until("rate_limits.updated")
         await conn.session.update(session=voice_update("cedar"))
         after_text = await stream.next()
         await conn.response.create()
-        spoken = await stream.until("response.done")
+        spoken = await stream.until("rate_limits.updated")
         await conn.session.update(session=voice_update("ash"), event_id="evt_voice")
         refused = await stream.next()
         await conn.session.update(session=unchecked({**voice_update("cedar"), "instructions": "Be brief."}))
@@ -147,7 +148,47 @@ async def test_the_beta_voice_is_locked_too(beta_sim: Simulator) -> None:
         await conn.conversation.item.create(item=user_text("hello moon"))
         await stream.until("conversation.item.created")
         await conn.response.create()
-        await stream.until("response.done")
+        await stream.until("rate_limits.updated")
         await conn.session.update(session={"voice": "echo"})
         refused = await stream.next()
     assert refused["error"]["code"] == "cannot_update_voice"
+
+
+# ---- gpt-realtime-whisper takes neither VAD nor a prompt --------------------------------------------
+
+
+def whisper_input(session_type: str, **audio_in: Any) -> Any:
+    return {"type": session_type, "audio": {"input": {"transcription": {"model": "gpt-realtime-whisper"}, **audio_in}}}
+
+
+@pytest.mark.parametrize("session_type", ["realtime", "transcription"])
+async def test_streaming_whisper_needs_turn_detection_off_and_no_prompt(sim: Simulator, session_type: str) -> None:
+    """SDK docs: "For `gpt-realtime-whisper` ... turn detection must be set to `null`; VAD is not
+    supported" and "Prompt is not supported with `gpt-realtime-whisper`". The default session has
+    server VAD on, so naming the model alone is refused."""
+    query = {"intent": "transcription"} if session_type == "transcription" else {}
+    model = "gpt-realtime" if session_type == "realtime" else None
+    async with official_client(sim).realtime.connect(model=model, extra_query=query) as conn:
+        stream = Judged(conn)
+        await stream.next()
+        await conn.session.update(session=unchecked(whisper_input(session_type)), event_id="evt_vad")
+        with_vad = await stream.next()
+        await conn.session.update(
+            session=unchecked(whisper_input(session_type, turn_detection=None)),
+        )
+        accepted = await stream.next()
+        prompted = whisper_input(session_type)
+        prompted["audio"]["input"]["transcription"]["prompt"] = "London weather"
+        await conn.session.update(session=unchecked(prompted), event_id="evt_prompt")
+        with_prompt = await stream.next()
+    assert (with_vad["error"]["code"], with_vad["error"]["param"], with_vad["error"]["event_id"]) == (
+        "invalid_value",
+        "session.audio.input.turn_detection",
+        "evt_vad",
+    )
+    audio_in = accepted["session"]["audio"]["input"]
+    assert (audio_in["transcription"]["model"], audio_in["turn_detection"]) == ("gpt-realtime-whisper", None)
+    assert (with_prompt["error"]["param"], with_prompt["error"]["event_id"]) == (
+        "session.audio.input.transcription.prompt",
+        "evt_prompt",
+    )

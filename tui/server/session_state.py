@@ -15,6 +15,7 @@ from .errors import ProtocolError, invalid_type, invalid_value, missing_paramete
 from .session_schema import GA_REALTIME, GA_TRANSCRIPTION, SAMPLE_RATE
 
 REALTIME = "realtime"
+STREAMING_WHISPER = "gpt-realtime-whisper"
 TRANSCRIPTION = "transcription"
 
 _PCM_24K: dict[str, Any] = {"type": "audio/pcm", "rate": SAMPLE_RATE}
@@ -98,7 +99,32 @@ def apply_update(current: dict[str, Any], patch: Any) -> dict[str, Any]:
             _merge_audio(merged, value)
         else:
             merged[key] = copy.deepcopy(value)
+    _check_streaming_whisper(merged)
     return merged
+
+
+def _check_streaming_whisper(session: dict[str, Any]) -> None:
+    """`gpt-realtime-whisper` takes no prompt and no turn detection (the SDK's AudioTranscription
+    and turn_detection docs: "VAD is not supported"), checked on the session the update would make,
+    since the default session has server VAD on."""
+    audio_in = (session.get("audio") or {}).get("input") or {}
+    transcription = audio_in.get("transcription")
+    if not isinstance(transcription, dict) or transcription.get("model") != STREAMING_WHISPER:
+        return
+    path = "session.audio.input"
+    if transcription.get("prompt") is not None:
+        raise ProtocolError(
+            "invalid_value",
+            f"Invalid '{path}.transcription.prompt': prompt is not supported with the '{STREAMING_WHISPER}' model.",
+            param=f"{path}.transcription.prompt",
+        )
+    if audio_in.get("turn_detection") is not None:
+        raise ProtocolError(
+            "invalid_value",
+            f"Invalid '{path}.turn_detection': turn detection is not supported with the '{STREAMING_WHISPER}' "
+            "transcription model; set it to null and commit the audio buffer yourself.",
+            param=f"{path}.turn_detection",
+        )
 
 
 def validate_update(patch: Any, kind: str = REALTIME) -> None:
