@@ -166,9 +166,8 @@ async def test_streaming_whisper_needs_turn_detection_off_and_no_prompt(sim: Sim
     """SDK docs: "For `gpt-realtime-whisper` ... turn detection must be set to `null`; VAD is not
     supported" and "Prompt is not supported with `gpt-realtime-whisper`". The default session has
     server VAD on, so naming the model alone is refused."""
-    query = {"intent": "transcription"} if session_type == "transcription" else {}
-    model = "gpt-realtime" if session_type == "realtime" else None
-    async with official_client(sim).realtime.connect(model=model, extra_query=query) as conn:
+    query = {"intent": "transcription"} if session_type == "transcription" else {"model": "gpt-realtime"}
+    async with official_client(sim).realtime.connect(extra_query=query) as conn:
         stream = Judged(conn)
         await stream.next()
         await conn.session.update(session=unchecked(whisper_input(session_type)), event_id="evt_vad")
