@@ -3,12 +3,19 @@ meets reading, scrolling and exporting a conversation."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from textual.pilot import Pilot
 
 from tests.app_helpers import wait_for
 from tests.journal_helpers import received
+from tests.server_helpers import client, recv_until, send, session_patch
+from tests.test_conversation_export import conversation_of, typed
 from tests.test_transcript import TranscriptApp, history, shown
-from tui.widgets import Transcript
+from tui.conversation.export import to_json, to_markdown
+from tui.server import Simulator
+from tui.widgets import Transcript, render_item
 
 
 async def scrolled_up_over_a_pending_turn(pilot: Pilot[None], app: TranscriptApp) -> str:
@@ -84,3 +91,67 @@ async def test_scrolling_back_down_to_the_new_rows_takes_down_the_note_that_they
         await wait_for(pilot, lambda: "answer number 7" in shown(transcript), 5, "the view at the end")
         await pilot.pause()
         assert transcript._following and str(transcript.border_subtitle) == ""
+
+
+async def reply_ended_early(url: str, *, cancel: bool) -> list[dict[str, Any]]:
+    """A typed turn whose text reply the simulator cuts short: cancelled by the client once its
+    first words came, else cut by `max_output_tokens`. Every server event, in order."""
+    async with client(url) as ws:
+        await send(ws, session_patch(output_modalities=["text"]))
+        events = await recv_until(ws, "session.updated")
+        await send(ws, typed("tell me everything about the weather in the mountains this week"))
+        if cancel:
+            await send(ws, {"type": "response.create"})
+            events += await recv_until(ws, "response.output_text.delta")
+            await send(ws, {"type": "response.cancel"})
+        else:
+            await send(ws, {"type": "response.create", "response": {"max_output_tokens": 4}})
+        events += await recv_until(ws, "response.done")
+    return events
+
+
+async def test_a_cancelled_reply_says_why_in_the_pane_and_both_exports(slow_sim: Simulator) -> None:
+    conv = conversation_of(await reply_ended_early(slow_sim.url, cancel=True))
+    _, reply = conv.ordered()
+    assert render_item(reply).plain.splitlines()[0] == "assistant  cancelled (client_cancelled)"
+    assert "**Assistant** · cancelled (client_cancelled) *(" in to_markdown(conv.ordered())
+    record = json.loads(to_json(conv.ordered()))[1]
+    assert (record["status"], record["status_reason"]) == ("cancelled", "client_cancelled")
+
+
+async def test_a_reply_cut_by_max_output_tokens_says_so(sim: Simulator) -> None:
+    conv = conversation_of(await reply_ended_early(sim.url, cancel=False))
+    _, reply = conv.ordered()
+    assert reply.text and render_item(reply).plain.splitlines()[0] == "assistant  incomplete (max_output_tokens)"
+    assert "**Assistant** · incomplete (max_output_tokens) *(" in to_markdown(conv.ordered())
+
+
+def test_a_failed_reply_is_marked_failed_with_the_server_s_error_not_shown_as_whole() -> None:
+    """A response that fails half-way (`status: "failed"`): its words stop mid-sentence, and the
+    pane and the exports showed them as a whole reply, unmarked."""
+    error = {"type": "server_error", "code": "server_error", "message": "The server had an error."}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": {"id": "r1", "status": "in_progress", "output": []}},
+        {
+            "type": "response.output_item.added",
+            "response_id": "r1",
+            "item": {"id": "a1", "type": "message", "role": "assistant", "status": "in_progress", "content": []},
+        },
+        {"type": "response.output_text.delta", "response_id": "r1", "item_id": "a1", "delta": "The weather is"},
+        {
+            "type": "response.done",
+            "response": {
+                "id": "r1",
+                "status": "failed",
+                "status_details": {"type": "failed", "error": error},
+                "output": [{"id": "a1", "type": "message", "role": "assistant", "status": "incomplete"}],
+            },
+        },
+    ]
+    conv = conversation_of(events)
+    [reply] = conv.ordered()
+    mark = "failed (server_error: The server had an error.)"
+    assert render_item(reply).plain.splitlines()[0] == f"assistant  {mark}"
+    assert f"**Assistant** · {mark} *(" in to_markdown(conv.ordered())
+    record = json.loads(to_json(conv.ordered()))[0]
+    assert (record["status"], record["status_reason"]) == ("failed", "server_error: The server had an error.")

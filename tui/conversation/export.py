@@ -15,12 +15,24 @@ from .model import Item, TextState
 
 _ROLE_NAMES = {"user": "You", "assistant": "Assistant", "tool": "Tool", "system": "System"}
 
-_ENDED_EARLY = ("cancelled", "incomplete", "truncated")
-"""Item statuses that mean the text stops short of what was meant (as the transcript pane marks them)."""
+ENDED_EARLY = ("cancelled", "incomplete", "failed", "truncated")
+"""Item statuses that mean the text stops short of what was meant: the response was cancelled, cut
+short, failed, or the item truncated to what the user heard."""
 CUT_OFF = "cut off: the connection ended"
 """The mark of an item whose text was still coming when the connection ended (the pane's words)."""
 OUT_OF_BAND = "out of band: not in the conversation"
 """The mark of an item an out-of-band response made (`conversation: "none"`)."""
+
+
+def ended_early(item: Item) -> str | None:
+    """The mark of an item whose text stops short (see `ENDED_EARLY`), with the response's reason
+    when it gave one (`cancelled (turn_detected)`, `failed (server_error: …)`); else None. The
+    pane and both exports say it in these words."""
+    if item.status not in ENDED_EARLY:
+        return None
+    if item.status_reason and item.status != "truncated":  # a truncation's reason is the user's barge-in
+        return f"{item.status} ({item.status_reason})"
+    return item.status
 
 
 def iso_time(wall: float | None) -> str | None:
@@ -46,6 +58,7 @@ def item_record(item: Item, function_names: dict[str, str] | None = None) -> dic
         "text": item.text.strip(),
         "text_state": item.state.value,
         "status": item.status,
+        "status_reason": item.status_reason,
         "audio": item.has_audio,
         "origin": item.origin.value,
         "error": item.error,
@@ -96,7 +109,8 @@ def to_markdown(items: list[Item]) -> str:
     """The conversation as Markdown: one section per item, its facts in italics.
 
     A text that stops short is marked right after the role, as the pane marks it: `**Assistant** ·
-    cancelled` (or incomplete, truncated), `**Assistant** · cut off: the connection ended`; an
+    cancelled (turn_detected)` (or incomplete, failed, truncated; the reason when the response gave
+    one), `**Assistant** · cut off: the connection ended`; an
     out-of-band reply is marked `out of band: not in the conversation`. A function call is the
     assistant's (`**Assistant** called `name` (call_id)`), its output the client's (`**Client**
     returned the output of `name` (call_id)`), each followed by its JSON in a code block.
@@ -107,7 +121,8 @@ def to_markdown(items: list[Item]) -> str:
         if item.role == "session":
             lines += ["---", "", f"*{item.text}*", ""]
             continue
-        marks = [item.status] if item.status in _ENDED_EARLY else []
+        early = ended_early(item)
+        marks = [early] if early else []
         if item.state is TextState.INTERRUPTED:
             marks.append(CUT_OFF)
         if item.out_of_band:

@@ -58,6 +58,10 @@ class Item:
     text: str = ""
     state: TextState = TextState.STREAMING
     status: str = "in_progress"
+    status_reason: str | None = None
+    """Why the response that made the item ended early, as its `response.done` says
+    (`status_details`: `turn_detected`, `client_cancelled`, `max_output_tokens`, a failed response's
+    `code: message`); None when it did not, or did not say."""
     error: str | None = None
     has_audio: bool = False
     response_id: str | None = None

@@ -519,6 +519,8 @@ class Conversation:
             item.response_id = item.response_id or response_id
             self._mark_out_of_band(item)
             item.status = status if status != "completed" else text(raw.get("status")) or status
+            if status != "completed":
+                item.status_reason = _end_reason(response)
             if item.state is TextState.STREAMING:
                 item.state = TextState.DONE
                 item.text_done_at = item.text_done_at or at
@@ -560,6 +562,16 @@ class Conversation:
         if cause_types(text(error.get("code")), text(error.get("param"))) != ("conversation.item.create",):
             return None
         return self._sent_without_id.pop(0) if self._sent_without_id else None
+
+
+def _end_reason(response: dict[str, Any]) -> str | None:
+    """Why a response ended early, from its `status_details`: the reason of a cancelled or
+    incomplete one (`turn_detected`, `max_output_tokens`…), the error of a failed one."""
+    details = field(response, "status_details")
+    reason = text(details.get("reason"))
+    if reason:
+        return reason
+    return error_summary(details) if details.get("error") else None
 
 
 def _make_output_done(field_name: str) -> _Handler:

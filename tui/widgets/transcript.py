@@ -32,7 +32,7 @@ from textual.message import Message
 from textual.strip import Strip
 
 from tui.conversation import Item, Origin, TextState
-from tui.conversation.export import OUT_OF_BAND
+from tui.conversation.export import OUT_OF_BAND, ended_early
 from tui.protocol import printable
 
 from .block_wrap import LastParagraph, last_paragraph, regrow, worth_regrowing, wrapped_rows, wraps_by_paragraph
@@ -104,8 +104,8 @@ def render_parts(
         facts.append(OUT_OF_BAND)  # a reply the server kept out of the conversation
     if item.state is TextState.STREAMING and item.text:
         facts.append("streaming…")
-    if item.status in ("cancelled", "incomplete", "truncated"):
-        facts.append(item.status)
+    if (early := ended_early(item)) is not None:
+        facts.append(printable(early))  # the reason is server text
     if item.state is TextState.INTERRUPTED:
         facts.append("cut off: the connection ended")
     latency = item.transcription_latency
