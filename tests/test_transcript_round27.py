@@ -4,15 +4,20 @@ meets reading, scrolling and exporting a conversation."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.app_helpers import wait_for
+from tests.app_helpers import typed_turn_done, wait_for
 from tests.journal_helpers import received
 from tests.server_helpers import client, recv_until, send, session_patch
 from tests.test_conversation_export import conversation_of, typed
 from tests.test_transcript import TranscriptApp, history, shown
+from tests.test_transcript_round22b import files_under, run_command
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
 from tui.conversation.export import to_json, to_markdown
 from tui.server import Simulator
 from tui.widgets import Transcript, render_item
@@ -155,3 +160,56 @@ def test_a_failed_reply_is_marked_failed_with_the_server_s_error_not_shown_as_wh
     assert f"**Assistant** · {mark} *(" in to_markdown(conv.ordered())
     record = json.loads(to_json(conv.ordered()))[0]
     assert (record["status"], record["status_reason"]) == ("failed", "server_error: The server had an error.")
+
+
+def markdown_heads(markdown: str) -> list[str]:
+    """The sections' heads a Markdown renderer finds (bold text opening a paragraph): a body that
+    left a code block open turns the heads after it into code, and they are not found."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    heads = []
+    for token in tokens:
+        children = [child for child in token.children or [] if child.type != "text" or child.content]
+        if token.type == "inline" and len(children) > 2 and children[0].type == "strong_open":
+            heads.append(children[1].content)
+    return heads
+
+
+async def test_a_typed_message_that_opens_a_code_block_leaves_the_rest_of_the_markdown_export_readable(
+    simulator_url: str,
+) -> None:
+    """A message beginning with ``` (here the user's, typed; as often a reply cut off inside a code
+    block): the exported Markdown was one code block from there to its end."""
+    data = Path(os.environ["RT_TUI_DATA_DIR"])
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await typed_turn_done(pilot, app, "```js console.log(1)")
+        await typed_turn_done(pilot, app, "second turn")
+        run_command(app, "transcript: export Markdown")
+        await wait_for(pilot, lambda: files_under(data), 5, "the Markdown file")
+        [saved] = files_under(data)
+        markdown = saved.read_text()
+    assert markdown_heads(markdown) == ["You", "Assistant", "You", "Assistant"]
+    assert "```js console.log(1)\n```\n" in markdown  # what was said, kept as said
+
+
+def test_a_reply_cut_off_inside_a_code_block_closes_it_in_the_markdown_export() -> None:
+    reply = "Here it is:\n\n~~~~python\nprint('hello')\n~~~\nstill code"
+    events: list[dict[str, Any]] = [
+        {"type": "response.output_text.delta", "response_id": "r1", "item_id": "a1", "delta": reply},
+        {
+            "type": "response.done",
+            "response": {"id": "r1", "status": "cancelled", "output": [{"id": "a1", "type": "message"}]},
+        },
+        *(typed_echo("u2", "and now?", "a1")),
+    ]
+    markdown = to_markdown(conversation_of(events).ordered())
+    assert markdown_heads(markdown) == ["Assistant", "You"]
+    assert f"{reply}\n~~~~\n" in markdown
+
+
+def typed_echo(item_id: str, words: str, previous: str) -> list[dict[str, Any]]:
+    """The server's echo of a typed message."""
+    item = {"id": item_id, "type": "message", "role": "user", "content": [{"type": "input_text", "text": words}]}
+    return [{"type": "conversation.item.added", "item": item, "previous_item_id": previous}]

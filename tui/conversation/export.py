@@ -158,7 +158,31 @@ def _markdown_body(item: Item) -> str:
         return f"(transcription failed: {item.error})"
     if item.kind in ("function_call", "function_call_output") and item.text.strip():
         return _code_block(item.text.strip())
-    return item.display_text
+    return _fences_closed(item.display_text)
+
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
+"""A line that opens or closes a Markdown code block: the fence, then the rest of the line."""
+
+
+def _fences_closed(text: str) -> str:
+    """`text` with a code block it leaves open closed at its end (CommonMark's rules for fences).
+
+    A reply cut off inside a code block (cancelled, cut by max_output_tokens, the connection lost),
+    or a typed message that begins with ```, made every section after it code: the rest of the
+    conversation read as one code block."""
+    fence = ""
+    for line in text.splitlines():
+        match = _FENCE.fullmatch(line)
+        if match is None:
+            continue
+        run, rest = match.groups()
+        if not fence:
+            if not (run[0] == "`" and "`" in rest):  # a backtick fence's info string has none
+                fence = run
+        elif run[0] == fence[0] and len(run) >= len(fence) and not rest.strip():
+            fence = ""
+    return f"{text}\n{fence}" if fence else text
 
 
 def _code_span(value: str) -> str:
