@@ -560,7 +560,7 @@ def test_an_unexpected_error_while_writing_is_a_reported_failure_not_a_hang(
     errors: list[str] = []
     writer = CaptureWriter(new_session_dir(tmp_path), on_error=errors.append)
 
-    def broken(buffers: list[bytes], lines: int, *, on_loop: bool = False) -> None:
+    def broken(buffers: list[bytes], lines: int, size: int, *, on_loop: bool = False) -> None:
         raise RuntimeError("not a disk error")
 
     monkeypatch.setattr(writer, "_write", broken)

@@ -49,12 +49,12 @@ class GatedWrites:
         self.turn_ends_by: list[str] = []
         real = writer._write
 
-        def write(buffers: list[bytes | bytearray], lines: int, *, on_loop: bool = False) -> None:
+        def write(buffers: list[bytes | bytearray], lines: int, size: int, *, on_loop: bool = False) -> None:
             if not on_loop:
                 self.gate.wait()
             if any(b'"type":"response.done"' in bytes(buffer) for buffer in buffers):
                 self.turn_ends_by.append(threading.current_thread().name)
-            real(buffers, lines, on_loop=on_loop)
+            real(buffers, lines, size, on_loop=on_loop)
 
         writer._write = write  # type: ignore[method-assign]
 

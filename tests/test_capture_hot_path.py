@@ -189,3 +189,22 @@ def test_the_kernel_drops_the_released_pages_once_they_are_on_disk(tmp_path: Pat
     print(
         f"pages cached: {sum(resident[: end // page])} of {end // page} released, {sum(resident[end // page :])} kept"
     )
+
+
+def test_a_batch_of_many_writev_calls_is_written_whole(tmp_path: Path) -> None:
+    """A batch of 6,000 buffers takes six `writev` calls: the last is checked against the batch's
+    size counted as its lines were built, the others against their own buffers'; every line lands."""
+    folder = tmp_path / "c"
+    folder.mkdir()
+    writer = CaptureWriter(folder)
+    frames = [
+        received({"type": "response.output_audio_transcript.delta", "delta": "é" * (n % 7), "n": n})
+        for n in range(2000)
+    ]
+    for env in frames:
+        writer.write(env, scrubbed=True, wire=env.raw.encode(), more=True)
+    assert len(writer._pending) == 6000
+    writer.flush()
+    assert writer._end == writer.path.stat().st_size
+    writer.close()
+    assert [e.data["n"] for e in read_capture(writer.path)] == list(range(2000))
