@@ -191,3 +191,91 @@ async def test_streaming_whisper_needs_turn_detection_off_and_no_prompt(sim: Sim
         "session.audio.input.transcription.prompt",
         "evt_prompt",
     )
+
+
+# ---- request limits: metadata values are strings, tool descriptions are short ----------------------
+
+
+async def test_response_metadata_is_string_pairs_within_the_documented_limits(sim: Simulator) -> None:
+    """The SDK's `Metadata` is `Dict[str, str]`: at most 16 pairs, keys up to 64 characters and
+    values up to 512. A number used to be echoed in `response.created`, which then failed the
+    SDK's own event types."""
+    refused: list[dict[str, Any]] = []
+    bad = [
+        ({"turn": 3}, "evt_type"),
+        ({f"k{i}": "v" for i in range(17)}, "evt_pairs"),
+        ({"k" * 65: "v"}, "evt_key"),
+        ({"note": "x" * 513}, "evt_value"),
+    ]
+    async with official_client(sim).realtime.connect(model="gpt-realtime") as conn:
+        stream = Judged(conn)
+        await stream.next()
+        for value, event_id in bad:
+            await conn.response.create(
+                response=unchecked({"output_modalities": ["text"], "metadata": value}), event_id=event_id
+            )
+            refused.append(await stream.next())
+        fine = {f"k{i}": "v" * 512 for i in range(16)}
+        await conn.response.create(response={"output_modalities": ["text"], "metadata": fine})
+        answered = await stream.until("response.done")
+    assert [(e["error"]["code"], e["error"]["param"], e["error"]["event_id"]) for e in refused] == [
+        ("invalid_type", "response.metadata.turn", "evt_type"),
+        ("object_above_max_properties", "response.metadata", "evt_pairs"),
+        ("string_above_max_length", "response.metadata", "evt_key"),
+        ("string_above_max_length", "response.metadata.note", "evt_value"),
+    ]
+    assert refused[3]["error"]["message"] == (
+        "Invalid 'response.metadata.note': string too long. Expected a string with maximum length 512, "
+        "but got a string with length 513 instead."
+    )
+    assert answered[0]["response"]["metadata"] == answered[-1]["response"]["metadata"] == fine
+
+
+def tool(description: str) -> Any:
+    return {"type": "function", "name": "get_weather", "description": description, "parameters": {}}
+
+
+async def test_a_tool_description_over_1024_characters_is_refused(sim: Simulator) -> None:
+    """As the service answered in livekit/agents#1183: `string_above_max_length` on the
+    description, and the whole update (its instructions too) is dropped."""
+    async with official_client(sim).realtime.connect(model="gpt-realtime") as conn:
+        stream = Judged(conn)
+        created = await stream.next()
+        await conn.session.update(
+            session={"type": "realtime", "instructions": "Be brief.", "tools": [tool("x" * 1025)]},
+            event_id="evt_tools",
+        )
+        refused = await stream.next()
+        await conn.response.create(response={"tools": [tool("y" * 2000)]})
+        refused_response = await stream.next()
+        await conn.session.update(session={"type": "realtime", "tools": [tool("z" * 1024)]})
+        accepted = await stream.next()
+    assert refused["error"] == {
+        "type": "invalid_request_error",
+        "code": "string_above_max_length",
+        "message": "Invalid 'session.tools[0].description': string too long. Expected a string with maximum "
+        "length 1024, but got a string with length 1025 instead.",
+        "param": "session.tools[0].description",
+        "event_id": "evt_tools",
+    }
+    assert refused_response["error"]["param"] == "response.tools[0].description"
+    assert accepted["session"]["instructions"] == created["session"]["instructions"]
+    assert accepted["session"]["tools"] == [tool("z" * 1024)]
+
+
+async def test_a_beta_tool_description_over_1024_characters_is_refused(beta_sim: Simulator) -> None:
+    async with official_client(beta_sim).beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
+        stream = Judged(conn, beta=True)
+        await stream.next()
+        await conn.session.update(session={"tools": [tool("x" * 2473)]})
+        refused = await stream.next()
+        await conn.response.create(response=unchecked({"modalities": ["text"], "metadata": {"turn": 1}}))
+        refused_metadata = await stream.next()
+    assert (refused["error"]["code"], refused["error"]["param"]) == (
+        "string_above_max_length",
+        "session.tools[0].description",
+    )
+    assert (refused_metadata["error"]["code"], refused_metadata["error"]["param"]) == (
+        "invalid_type",
+        "response.metadata.turn",
+    )

@@ -76,6 +76,16 @@ def above_maximum(param: str, value: int | float, maximum: int | float) -> Proto
     )
 
 
+def string_too_long(param: str, length: int, maximum: int) -> ProtocolError:
+    """A string over its maximum length (the service's wording, e.g. for a tool description)."""
+    return ProtocolError(
+        "string_above_max_length",
+        f"Invalid '{param}': string too long. Expected a string with maximum length {maximum}, "
+        f"but got a string with length {length} instead.",
+        param=param,
+    )
+
+
 def invalid_type(param: str, value: Any, expected: str) -> ProtocolError:
     """A field holds a value of the wrong JSON type."""
     return ProtocolError(

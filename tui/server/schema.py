@@ -19,10 +19,15 @@ from .errors import (
     invalid_type,
     invalid_value,
     missing_parameter,
+    string_too_long,
     unknown_parameter,
 )
 
 Check = Callable[[Any, str], None]
+
+_METADATA_PAIRS = 16
+_METADATA_KEY_CHARS = 64
+_METADATA_VALUE_CHARS = 512
 
 
 def obj(fields: Mapping[str, Check], *, required: Iterable[str] = ()) -> Check:
@@ -97,6 +102,42 @@ def text(value: Any, path: str) -> None:
     """A string."""
     if not isinstance(value, str):
         raise invalid_type(path, value, "a string")
+
+
+def short_text(max_length: int) -> Check:
+    """A string of at most `max_length` characters."""
+
+    def check(value: Any, path: str) -> None:
+        text(value, path)
+        if len(value) > max_length:
+            raise string_too_long(path, len(value), max_length)
+
+    return check
+
+
+def metadata(value: Any, path: str) -> None:
+    """Request metadata: null, or at most 16 string values under keys of at most 64 characters
+    (values at most 512), as the SDK's `Metadata` (`Dict[str, str]`) and its docs say."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise invalid_type(path, value, "an object")
+    if len(value) > _METADATA_PAIRS:
+        raise ProtocolError(
+            "object_above_max_properties",
+            f"Invalid '{path}': too many properties. Expected an object with at most {_METADATA_PAIRS} "
+            f"properties, but got an object with {len(value)} properties instead.",
+            param=path,
+        )
+    for key, item in value.items():
+        if len(key) > _METADATA_KEY_CHARS:
+            raise ProtocolError(
+                "string_above_max_length",
+                f"Invalid '{path}': key too long. Expected keys with maximum length {_METADATA_KEY_CHARS}, "
+                f"but got a key with length {len(key)} instead.",
+                param=path,
+            )
+        short_text(_METADATA_VALUE_CHARS)(item, _join(path, key))
 
 
 def boolean(value: Any, path: str) -> None:

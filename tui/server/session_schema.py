@@ -22,9 +22,11 @@ from .schema import (
     enum,
     free_object,
     integer,
+    metadata,
     nullable,
     number,
     obj,
+    short_text,
     tagged,
     text,
 )
@@ -126,7 +128,12 @@ _TURN_DETECTION = tagged({"server_vad": obj(_SERVER_VAD_FIELDS), "semantic_vad":
 _VOICE = by_json_type(
     string=enum(*VOICES), mapping=obj({"id": text}, required=["id"]), expected="a string or an object"
 )
-_FUNCTION_TOOL = obj({"type": text, "name": text, "description": text, "parameters": anything}, required=["name"])
+#: The service refuses longer tool descriptions (`string_above_max_length`, livekit/agents#1183).
+TOOL_DESCRIPTION_CHARS = 1024
+_FUNCTION_TOOL = obj(
+    {"type": text, "name": text, "description": short_text(TOOL_DESCRIPTION_CHARS), "parameters": anything},
+    required=["name"],
+)
 _TOOLS = array(tagged({"function": _FUNCTION_TOOL, "mcp": free_object}, default="function"))
 _TOOL_CHOICE = by_json_type(
     string=enum("none", "auto", "required"),
@@ -235,7 +242,16 @@ BETA_REALTIME = obj(
         "input_audio_transcription": nullable(_BETA_TRANSCRIPTION),
         "input_audio_noise_reduction": nullable(_BETA_NOISE_REDUCTION),
         "turn_detection": nullable(_BETA_TURN_DETECTION),
-        "tools": array(obj({"type": enum("function"), "name": text, "description": text, "parameters": anything})),
+        "tools": array(
+            obj(
+                {
+                    "type": enum("function"),
+                    "name": text,
+                    "description": short_text(TOOL_DESCRIPTION_CHARS),
+                    "parameters": anything,
+                }
+            )
+        ),
         "tool_choice": text,
         "temperature": number(minimum=0.6, maximum=1.2),
         "max_response_output_tokens": max_output_tokens,
@@ -267,7 +283,7 @@ GA_RESPONSE_CREATE = obj(
         "input": anything,
         "instructions": text,
         "max_output_tokens": max_output_tokens,
-        "metadata": nullable(free_object),
+        "metadata": metadata,
         "output_modalities": modalities,
         "parallel_tool_calls": boolean,
         "prompt": nullable(
