@@ -279,3 +279,64 @@ async def test_a_beta_tool_description_over_1024_characters_is_refused(beta_sim:
         "invalid_type",
         "response.metadata.turn",
     )
+
+
+# ---- what session.updated echoes must be what the SDK's types accept --------------------------------
+
+MCP_TOOL: dict[str, Any] = {
+    "type": "mcp",
+    "server_label": "docs",
+    "server_url": "https://example.invalid/mcp",
+    "allowed_tools": ["search"],
+    "require_approval": "never",
+    "headers": {"X-Test": "1"},
+}
+
+
+async def test_mcp_tools_and_prompt_variables_are_checked_like_the_sdk_types(sim: Simulator) -> None:
+    """Both used to be free-form: an MCP tool without `server_label` or with a field of its own,
+    or a prompt variable that is a number, was accepted and echoed in `session.updated`, which
+    the SDK's `Mcp` and `ResponsePrompt` types then refused."""
+    bad = [
+        ({"tools": [{"type": "mcp", "server_url": "https://example.invalid/mcp"}]}, "session.tools[0].server_label"),
+        ({"tools": [{**MCP_TOOL, "bogus": 1}]}, "session.tools[0].bogus"),
+        ({"tools": [{**MCP_TOOL, "headers": {"X-Retries": 3}}]}, "session.tools[0].headers.X-Retries"),
+        ({"prompt": {"id": "pmpt_1", "variables": {"count": 5}}}, "session.prompt.variables.count"),
+    ]
+    variables = {"city": "London", "note": {"type": "input_text", "text": "rainy"}}
+    async with official_client(sim).realtime.connect(model="gpt-realtime") as conn:
+        stream = Judged(conn)
+        await stream.next()
+        refused = []
+        for patch, _ in bad:
+            await conn.session.update(session=unchecked({"type": "realtime", **patch}))
+            refused.append(await stream.next())
+        await conn.response.create(response=unchecked({"tools": [{"type": "mcp"}]}))
+        refused_response = await stream.next()
+        await conn.session.update(
+            session=unchecked(
+                {"type": "realtime", "tools": [MCP_TOOL], "prompt": {"id": "pmpt_1", "variables": variables}}
+            )
+        )
+        accepted = await stream.next()
+    assert [(e["type"], e["error"]["param"]) for e in refused] == [("error", param) for _, param in bad]
+    assert refused_response["error"]["param"] == "response.tools[0].server_label"
+    assert accepted["session"]["tools"] == [MCP_TOOL]
+    assert accepted["session"]["prompt"]["variables"] == variables
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tests/test_server_validation.py SESSION_VARIANTS sends an MCP tool with allowed_callers ['assistant'], "
+    "which the SDK's Literal['direct', 'programmatic'] refuses; once that fixture says 'direct', make "
+    "allowed_callers enum('direct', 'programmatic') in tui/server/session_schema.py (_MCP_TOOL)",
+)
+async def test_mcp_allowed_callers_are_direct_or_programmatic(sim: Simulator) -> None:
+    async with official_client(sim).realtime.connect(model="gpt-realtime") as conn:
+        stream = Judged(conn)
+        await stream.next()
+        await conn.session.update(
+            session=unchecked({"type": "realtime", "tools": [{**MCP_TOOL, "allowed_callers": ["assistant"]}]})
+        )
+        answer = await stream.next()
+    assert answer["type"] == "error"

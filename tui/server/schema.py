@@ -70,16 +70,36 @@ def tagged(variants: Mapping[str, Check], *, tag: str = "type", default: str | N
     return check
 
 
-def by_json_type(*, string: Check | None = None, mapping: Check | None = None, expected: str) -> Check:
-    """A value that may be a string or an object, each with its own schema (e.g. a voice)."""
+def by_json_type(
+    *,
+    string: Check | None = None,
+    mapping: Check | None = None,
+    array: Check | None = None,
+    expected: str,
+) -> Check:
+    """A value that may be a string, an object or an array, each with its own schema (e.g. a voice)."""
 
     def check(value: Any, path: str) -> None:
         if isinstance(value, str) and string is not None:
             string(value, path)
         elif isinstance(value, dict) and mapping is not None:
             mapping(value, path)
+        elif isinstance(value, list) and array is not None:
+            array(value, path)
         else:
             raise invalid_type(path, value, expected)
+
+    return check
+
+
+def values_of(inner: Check) -> Check:
+    """A JSON object with keys of the client's choosing, each value passing `inner`."""
+
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, dict):
+            raise invalid_type(path, value, "an object")
+        for key, item in value.items():
+            inner(item, _join(path, key))
 
     return check
 
@@ -138,6 +158,11 @@ def metadata(value: Any, path: str) -> None:
                 param=path,
             )
         short_text(_METADATA_VALUE_CHARS)(item, _join(path, key))
+
+
+def string_map(value: Any, path: str) -> None:
+    """A JSON object of string values (e.g. HTTP headers)."""
+    values_of(text)(value, path)
 
 
 def boolean(value: Any, path: str) -> None:

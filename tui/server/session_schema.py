@@ -27,8 +27,10 @@ from .schema import (
     number,
     obj,
     short_text,
+    string_map,
     tagged,
     text,
+    values_of,
 )
 
 SAMPLE_RATE = 24000
@@ -134,7 +136,81 @@ _FUNCTION_TOOL = obj(
     {"type": text, "name": text, "description": short_text(TOOL_DESCRIPTION_CHARS), "parameters": anything},
     required=["name"],
 )
-_TOOLS = array(tagged({"function": _FUNCTION_TOOL, "mcp": free_object}, default="function"))
+_NAMES_FILTER = obj({"read_only": boolean, "tool_names": array(text)})
+_MCP_TOOL = obj(
+    {
+        "type": text,
+        "server_label": text,
+        "server_url": text,
+        "server_description": text,
+        "connector_id": enum(
+            "connector_dropbox",
+            "connector_gmail",
+            "connector_googlecalendar",
+            "connector_googledrive",
+            "connector_microsoftteams",
+            "connector_outlookcalendar",
+            "connector_outlookemail",
+            "connector_sharepoint",
+        ),
+        "tunnel_id": text,
+        "authorization": text,
+        "headers": nullable(string_map),
+        "allowed_tools": nullable(
+            by_json_type(array=array(text), mapping=_NAMES_FILTER, expected="an array or an object")
+        ),
+        "require_approval": nullable(
+            by_json_type(
+                string=enum("always", "never"),
+                mapping=obj({"always": _NAMES_FILTER, "never": _NAMES_FILTER}),
+                expected="'always', 'never' or an object",
+            )
+        ),
+        # The SDK allows "direct" and "programmatic"; left open while tests/test_server_validation.py
+        # sends "assistant" (see tests/test_server_round27.py).
+        "allowed_callers": nullable(array(text)),
+        "defer_loading": boolean,
+    },
+    required=["server_label"],
+)
+"""An MCP tool as the SDK declares it (`realtime_tools_config_union.Mcp`): `session.updated`
+echoes it, so anything else would reach the client as an event its types refuse."""
+_TOOLS = array(tagged({"function": _FUNCTION_TOOL, "mcp": _MCP_TOOL}, default="function"))
+_PROMPT_VARIABLE = by_json_type(
+    string=text,
+    mapping=tagged(
+        {
+            "input_text": obj({"type": text, "text": text}, required=["text"]),
+            "input_image": obj(
+                {
+                    "type": text,
+                    "detail": enum("low", "high", "auto", "original"),
+                    "file_id": nullable(text),
+                    "image_url": nullable(text),
+                },
+                required=["detail"],
+            ),
+            "input_file": obj(
+                {
+                    "type": text,
+                    "detail": enum("auto", "low", "high"),
+                    "file_data": text,
+                    "file_id": nullable(text),
+                    "file_url": text,
+                    "filename": text,
+                }
+            ),
+        }
+    ),
+    expected="a string or an object",
+)
+_PROMPT = nullable(
+    obj(
+        {"id": text, "version": nullable(text), "variables": nullable(values_of(_PROMPT_VARIABLE))},
+        required=["id"],
+    )
+)
+"""A stored prompt reference (the SDK's `ResponsePrompt`): variables are strings or input parts."""
 _TOOL_CHOICE = by_json_type(
     string=enum("none", "auto", "required"),
     mapping=tagged(
@@ -193,9 +269,7 @@ GA_REALTIME = obj(
         "include": _INCLUDE,
         "max_output_tokens": max_output_tokens,
         "parallel_tool_calls": boolean,
-        "prompt": nullable(
-            obj({"id": text, "version": nullable(text), "variables": nullable(free_object)}, required=["id"])
-        ),
+        "prompt": _PROMPT,
         "reasoning": obj({"effort": enum("minimal", "low", "medium", "high", "xhigh")}),
         "tool_choice": _TOOL_CHOICE,
         "tools": _TOOLS,
@@ -286,9 +360,7 @@ GA_RESPONSE_CREATE = obj(
         "metadata": metadata,
         "output_modalities": modalities,
         "parallel_tool_calls": boolean,
-        "prompt": nullable(
-            obj({"id": text, "version": nullable(text), "variables": nullable(free_object)}, required=["id"])
-        ),
+        "prompt": _PROMPT,
         "reasoning": obj({"effort": enum("minimal", "low", "medium", "high", "xhigh")}),
         "tool_choice": _TOOL_CHOICE,
         "tools": _TOOLS,
