@@ -297,7 +297,7 @@ async def test_mcp_tools_and_prompt_variables_are_checked_like_the_sdk_types(sim
     """Both used to be free-form: an MCP tool without `server_label` or with a field of its own,
     or a prompt variable that is a number, was accepted and echoed in `session.updated`, which
     the SDK's `Mcp` and `ResponsePrompt` types then refused."""
-    bad = [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"tools": [{"type": "mcp", "server_url": "https://example.invalid/mcp"}]}, "session.tools[0].server_label"),
         ({"tools": [{**MCP_TOOL, "bogus": 1}]}, "session.tools[0].bogus"),
         ({"tools": [{**MCP_TOOL, "headers": {"X-Retries": 3}}]}, "session.tools[0].headers.X-Retries"),
