@@ -4,7 +4,10 @@ Streams the decoded file through the input buffer (the only audio the server tra
 commits, asks for a response, and prints both sides once the user's transcript and the
 assistant's reply have both arrived, in whichever order they come. A side that did not finish
 (a dropped connection, the timeout) is printed as far as it came, marked `(incomplete)`; a side
-that did finish is printed as it is, whatever happened to the other.
+that did finish is printed as it is, whatever happened to the other. What the server sent that
+`send` could not read (malformed or binary frames) or does not know (an event type neither interface
+defines), and `error` events no step waited for, are said on stderr, one line a kind, counted: the
+exit status stays the turn's (a reply that arrived whole is a success).
 
 `--json` prints the capture file's records instead, every one, in order, through the last (the
 connection's close, recorded after the turn): the same records as `frames.jsonl`, record for record
@@ -31,7 +34,16 @@ from tui.bus import Bus, Subscription
 from tui.config import Settings
 from tui.conversation import Conversation, Item, TextState
 from tui.launch import open_target, session_options
-from tui.protocol import Envelope, error_summary, field, printable, session_update, text
+from tui.protocol import (
+    DIR_IN,
+    Envelope,
+    error_summary,
+    field,
+    is_known,
+    printable,
+    session_update,
+    text,
+)
 from tui.protocol.strict_json import dumps_line
 from tui.session import (
     FRAMES,
@@ -46,8 +58,27 @@ from tui.stdout import drop_stdout
 
 CHUNK_MS = 100
 """Append size: 100 ms (4.8 KB of PCM) keeps the frame count low for a file that is already complete."""
+MCP_SERVER_EVENTS = frozenset(
+    {
+        "mcp_list_tools.in_progress",
+        "mcp_list_tools.completed",
+        "mcp_list_tools.failed",
+        "response.mcp_call_arguments.delta",
+        "response.mcp_call_arguments.done",
+        "response.mcp_call.in_progress",
+        "response.mcp_call.completed",
+        "response.mcp_call.failed",
+    }
+)
+"""Real GA server events the protocol tables leave out (as `tui.lint.shapes` has them; not imported
+from there, which would load the whole linter into every `send`)."""
 
-FINAL_USER_STATES = {TextState.DONE, TextState.FAILED, TextState.TRANSCRIPTION_OFF, TextState.NOT_TRANSCRIBED}
+FINAL_USER_STATES = {
+    TextState.DONE,
+    TextState.FAILED,
+    TextState.TRANSCRIPTION_OFF,
+    TextState.NOT_TRANSCRIBED,
+}
 
 
 class SendFailed(Exception):
@@ -68,12 +99,12 @@ def say(line: str) -> None:
 def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout: float = 60.0) -> int:
     """Run one turn from an audio file; print the result; return the exit status."""
     try:
-        audio = decode_file(path)
+        pcm = decode_file(path).pcm
     except AudioDecodeError as exc:
         print(f"rt-tui send: {printable(str(exc))}", file=sys.stderr)  # one line, whatever the file's name
         return 2
     try:
-        return asyncio.run(_send(audio.pcm, settings, json_out=json_out, timeout=timeout))
+        return asyncio.run(_send(pcm, settings, json_out=json_out, timeout=timeout))
     except TargetError as exc:  # what was asked for cannot be tried (a bad URL, no key): as a bad file
         print(f"rt-tui send: {exc}", file=sys.stderr)
         return 2
@@ -103,8 +134,16 @@ class _Turn:
         self.seen: Counter[str] = Counter()
         self.ended: str | None = None
         """Why the connection ended (its `rt.connection` fact), once it has."""
+        self.said: set[int] = set()
+        """Indexes into `errors` that a line on stderr (or the turn's failure) has said."""
+        self.odd = OddFrames()
 
-    async def until(self, condition: Callable[[], bool], timeout: float, what: str | Callable[[], str]) -> None:
+    async def until(
+        self,
+        condition: Callable[[], bool],
+        timeout: float,
+        what: str | Callable[[], str],
+    ) -> None:
         """Take frames until `condition` holds; SendFailed after `timeout` (naming `what`, or what
         `what()` says was still missing then) or when the connection ends."""
         deadline = time.monotonic() + timeout
@@ -140,12 +179,17 @@ class _Turn:
             say(dumps_line(envelope_record(env, self.t0, parsed=True)))
         self.conv.apply(env)
         self.seen[env.type] += 1
+        if env.direction is DIR_IN:
+            self.odd.note(env)
         if env.type == "error":
             named = text(field(env.data, "error").get("event_id"))
             self.errors.append((named, error_summary(env.data)))
         elif env.type == "response.done":
             self.response_done = field(env.data, "response")
-        elif env.type == "rt.connection" and env.data.get("state") in ("closed", "failed"):
+        elif env.type == "rt.connection" and env.data.get("state") in (
+            "closed",
+            "failed",
+        ):
             self.ended = text(env.data.get("message"))
             return True
         return False
@@ -173,15 +217,18 @@ class _Turn:
         ours = {event.get("event_id") for event in events}
         others: Counter[str] = Counter()
         refused: Counter[str] = Counter()
-        for named, summary in self.errors[since:]:
+        for index, (named, summary) in enumerate(self.errors[since:], since):
             if named in audio:
                 refused[summary] += 1
             elif named and named not in ours:
                 others[summary] += 1
+            else:
+                continue
+            self.said.add(index)
         for summary, count in others.items():
-            times = f" (×{count:,})" if count > 1 else ""
+            said = f"{printable(summary)}{times(count)}"
             print(
-                f"rt-tui send: server error (about another frame, the turn goes on): {printable(summary)}{times}",
+                f"rt-tui send: server error (about another frame, the turn goes on): {said}",
                 file=sys.stderr,
             )
         for summary, count in refused.items():
@@ -190,6 +237,18 @@ class _Turn:
                 file=sys.stderr,
             )
         return sum(refused.values())
+
+    def report_unsaid_errors(self) -> None:
+        """Say the errors no other line has (one at connect, one naming no frame while the reply
+        came): a turn that completed despite them is still a success, but a script must learn of
+        them. Each different one once, counted."""
+        unsaid = Counter(summary for n, (_, summary) in enumerate(self.errors) if n not in self.said)
+        self.said.update(range(len(self.errors)))
+        for summary, count in unsaid.items():
+            print(
+                f"rt-tui send: server error (the turn went on): {printable(summary)}{times(count)}",
+                file=sys.stderr,
+            )
 
     def user_item(self, item_id: str | None) -> Item | None:
         return self.conv.items.get(item_id) if item_id else None
@@ -249,6 +308,8 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
         finally:
             await session.close()
             turn.take_rest()  # the records of the close: --json prints the capture's every record
+            for line in turn.odd.lines():
+                print(f"rt-tui send: {line}", file=sys.stderr)
             if capture is not None:
                 capture.close()
                 capture_error = capture.error
@@ -284,6 +345,75 @@ def response_failure(response: dict[str, Any], errors: list[str]) -> str:
     return f": {printable('; '.join(reasons))}" if reasons else ""
 
 
+class OddFrames:
+    """What the server sent that `send` could not read (malformed text, binary frames) or does not
+    know (an event type neither interface defines): ignored, as the app does, and then said on
+    stderr, one line per kind with a count, so a script learns of a server that misbehaves. The
+    exit status stays that of the turn: a reply that arrived whole is a success."""
+
+    def __init__(self) -> None:
+        self.malformed = 0
+        self.first_malformed = ""
+        self.binary = 0
+        self.first_binary = 0
+        self.unknown: Counter[str] = Counter()
+
+    def note(self, env: Envelope) -> None:
+        """Count one received frame if it is odd (a set lookup for every other)."""
+        etype = env.type
+        if etype == "rt.malformed":
+            if env.binary is not None:
+                self.binary += 1
+                self.first_binary = self.first_binary or len(env.binary)
+            else:
+                self.malformed += 1
+                message = text(env.data.get("message")).removeprefix("malformed frame from server: ")
+                self.first_malformed = self.first_malformed or message
+        elif not etype.startswith("rt.") and etype not in MCP_SERVER_EVENTS and not is_known(etype):
+            if etype in self.unknown or len(self.unknown) < UNKNOWN_TYPES_KEPT:
+                self.unknown[etype] += 1
+
+    def lines(self) -> list[str]:
+        """The stderr lines, without their `rt-tui send: ` (none when every frame was a known event)."""
+        said = []
+        if self.malformed:
+            said.append(
+                f"the server sent {counted(self.malformed, 'malformed frame')}, ignored "
+                f"({'the first: ' if self.malformed > 1 else ''}{printable(self.first_malformed)[:300]})"
+            )
+        if self.binary:
+            size = f"{self.first_binary:,} bytes" + (" the first" if self.binary > 1 else "")
+            said.append(
+                f"the server sent {counted(self.binary, 'binary frame')} ({size}), ignored: "
+                "the Realtime API sends text frames only"
+            )
+        if self.unknown:
+            kinds = [f"{printable(etype)[:80]}{times(n)}" for etype, n in self.unknown.most_common(UNKNOWN_TYPES_SHOWN)]
+            more = len(self.unknown) - len(kinds)
+            kinds += [f"and {more}{'+' if len(self.unknown) >= UNKNOWN_TYPES_KEPT else ''} more"] if more > 0 else []
+            total = sum(self.unknown.values())
+            said.append(
+                f"the server sent {counted(total, 'event')} of a type rt-tui does not know, ignored: {', '.join(kinds)}"
+            )
+        return said
+
+
+UNKNOWN_TYPES_SHOWN = 5
+UNKNOWN_TYPES_KEPT = 100
+"""Unknown types named (the most frequent) and counted apart: a server inventing a type per frame
+must not grow the count without end."""
+
+
+def counted(n: int, noun: str) -> str:
+    """`1 malformed frame`, `3 malformed frames`."""
+    return f"{n:,} {noun}{'s' if n != 1 else ''}"
+
+
+def times(count: int) -> str:
+    """` (×3)` after something said once for `count` of them; nothing for one."""
+    return f" (×{count:,})" if count > 1 else ""
+
+
 def seconds(value: float) -> str:
     """`2 s`, `0.5 s`: a timeout as given."""
     return f"{value:g} s"
@@ -305,7 +435,13 @@ def _open_capture(settings: Settings, secrets: tuple[str, ...]) -> tuple[Capture
         return None, f"capture failed: cannot create{where}: {exc.strerror or exc}"
 
 
-async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings: Settings, timeout: float) -> int:
+async def _run_turn(
+    session: RealtimeSession,
+    turn: _Turn,
+    pcm: bytes,
+    settings: Settings,
+    timeout: float,
+) -> int:
     await turn.until(lambda: turn.conv.session_id is not None, timeout, "session.created")
     update = session_update(session_options(settings))
     session.send(update)
@@ -359,13 +495,26 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
         # Server text on a terminal: its control characters are shown, not obeyed (--json is exact).
         say(f"user: {printable(user.display_text if user.state is not TextState.DONE else user.text)}")
         say(f"assistant: {printable(turn.assistant_text()) or '(no text)'}")
+    failed = status != "completed"
+    if failed:  # the errors that came with the response are its reasons: said on its line, below
+        turn.said.update(range(errors_before_response, len(turn.errors)))
+    turn.report_unsaid_errors()
     if user.state is TextState.FAILED:
-        print(f"rt-tui send: transcription failed: {printable(user.error or '')}", file=sys.stderr)
+        print(
+            f"rt-tui send: transcription failed: {printable(user.error or '')}",
+            file=sys.stderr,
+        )
         return 1
     if refused_audio:
         return 1  # the reply is to part of the file only (said above): never a success
-    if status != "completed":
-        why = response_failure(turn.response_done, [summary for _, summary in turn.errors[errors_before_response:]])
-        print(f"rt-tui send: response ended with status {printable(status)}{why}", file=sys.stderr)
+    if failed:
+        why = response_failure(
+            turn.response_done,
+            [summary for _, summary in turn.errors[errors_before_response:]],
+        )
+        print(
+            f"rt-tui send: response ended with status {printable(status)}{why}",
+            file=sys.stderr,
+        )
         return 1
     return 0
