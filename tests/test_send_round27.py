@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ import soundfile
 from websockets.asyncio.server import ServerConnection
 
 from tests.server_helpers import scripted_peer
+from tui.audio.decode import decode_file
+from tui.server.testing import realtime_simulator
 
 RT_TUI = shutil.which("rt-tui", path=str(Path(sys.executable).parent)) or "rt-tui"
 SETPRIV = shutil.which("setpriv")
@@ -206,3 +209,65 @@ async def test_an_error_no_step_waited_for_is_said_even_when_the_turn_completes(
         "rt-tui send: server error (the turn went on): odd_start: something at connect",
         "rt-tui send: server error (the turn went on): odd_reply: something while replying (×2)",
     ]
+
+
+# -- memory: the appends are made as the connection takes them ---------------------------------
+
+_PEAK_PROBE = textwrap.dedent(
+    """
+    import asyncio, sys, tracemalloc
+    from tui.config import Settings, TargetChoice
+    from tui.send import _send
+
+    seconds, url = float(sys.argv[1]), sys.argv[2]
+    settings = Settings(target=TargetChoice.URL, url=url, transcription_model=None, capture=False)
+    # A turn of a second first: what it imports and caches is not the audio's.
+    asyncio.run(_send(bytes(48000), settings, json_out=False, timeout=60))
+    pcm = bytes(range(256)) * int(seconds * 48000 // 256)
+    tracemalloc.start()
+    status = asyncio.run(_send(pcm, settings, json_out=False, timeout=60))
+    print(status, len(pcm), tracemalloc.get_traced_memory()[1], file=sys.stderr)
+    """
+)
+
+
+async def test_a_turn_holds_its_audio_once_not_again_as_queued_appends() -> None:
+    """Every append of the file was queued before the first went out: the audio again as base64
+    (4/3 of it) in the queue, and at the peak nearly 3x it besides the audio itself. Made as the
+    socket takes them, the turn holds the audio and a window of frames (the audio was made before
+    tracing started; the simulator runs in this process, not the probe's)."""
+    async with realtime_simulator(response_speed=0) as sim:
+        url = sim.url_for()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _PEAK_PROBE,
+            "60",
+            url,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+    status, audio, peak = (int(word) for word in err.decode().split()[-3:])
+    assert proc.returncode == 0 and status == 0, err.decode()
+    assert out.decode().count("user: ") == 2
+    assert audio == 2_880_000
+    assert peak < audio // 2, f"peak {peak:,} bytes for {audio:,} bytes of audio"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tui/audio/decode.py, pcm.py: decode_file peaks at 11x the PCM it returns (the file as float32, "
+    "then three float64 copies in float_to_int16)",
+)
+def test_decode_file_peaks_under_four_times_its_pcm(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tone_wav(tmp_path / "minute.wav", seconds=60)
+    tracemalloc.start()
+    try:
+        pcm = decode_file(path).pcm
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * len(pcm), f"peak {peak:,} bytes for {len(pcm):,} bytes of PCM"

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.audio.decode import AudioDecodeError, decode_file
-from tui.audio.pcm import chunk_bytes, to_b64
+from tui.audio.pcm import BYTES_PER_SECOND, bytes_for_ms, to_b64
 from tui.bus import Bus, Subscription
 from tui.config import Settings
 from tui.conversation import Conversation, Item, TextState
@@ -58,6 +58,14 @@ from tui.stdout import drop_stdout
 
 CHUNK_MS = 100
 """Append size: 100 ms (4.8 KB of PCM) keeps the frame count low for a file that is already complete."""
+CHUNK_BYTES = bytes_for_ms(CHUNK_MS)
+
+IN_FLIGHT = 20
+"""Appends queued beyond what the socket has taken (2 s of audio, 128 KB of frames). The appends
+of a whole file queued at once held its audio again as base64 text (4/3 of it) and, frame by
+frame, once more as the JSON written; and the wait for the commit's acknowledgement began before
+the first append went out, so a long file on a slow uplink timed out while still being sent."""
+
 MCP_SERVER_EVENTS = frozenset(
     {
         "mcp_list_tools.in_progress",
@@ -424,6 +432,30 @@ def counted_appends(refused: int, sent: int) -> str:
     return f"{refused:,} of {sent:,} audio append{'s' if sent != 1 else ''}"
 
 
+async def _stream(session: RealtimeSession, turn: _Turn, pcm: bytes, timeout: float) -> list[str]:
+    """Send `pcm` as appends, made as the connection takes them (at most IN_FLIGHT ahead of the
+    socket), taking the frames that arrive meanwhile; the appends' event ids."""
+    appends: list[str] = []
+
+    def taken() -> bool:  # the writer publishes an append once it is on the socket
+        return turn.seen["input_audio_buffer.append"] >= len(appends) - IN_FLIGHT
+
+    def progress() -> str:
+        sent = turn.seen["input_audio_buffer.append"] * CHUNK_MS / 1000
+        return f"the server to take the audio ({sent:g} s of {len(pcm) / BYTES_PER_SECOND:g} s sent)"
+
+    for start in range(0, len(pcm), CHUNK_BYTES):
+        if not taken():
+            await turn.until(taken, timeout, progress)
+        append = {
+            "type": "input_audio_buffer.append",
+            "audio": to_b64(pcm[start : start + CHUNK_BYTES]),
+        }
+        session.send(append)
+        appends.append(append["event_id"])
+    return appends
+
+
 def _open_capture(settings: Settings, secrets: tuple[str, ...]) -> tuple[CaptureWriter | None, str | None]:
     """The capture file, or why there is none (the turn goes on without it, and `send` exits 1)."""
     if not settings.capture:
@@ -456,11 +488,7 @@ async def _run_turn(
         raise SendFailed(f"session.update rejected: {refused}")
 
     errors_before_audio = len(turn.errors)
-    appends: list[str] = []
-    for chunk in chunk_bytes(pcm, CHUNK_MS):
-        append = {"type": "input_audio_buffer.append", "audio": to_b64(chunk)}
-        session.send(append)
-        appends.append(append["event_id"])
+    appends = await _stream(session, turn, pcm, timeout)
     commit: dict[str, Any] = {"type": "input_audio_buffer.commit"}
     session.send(commit)
     errors_before = len(turn.errors)
