@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import resource
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import textwrap
@@ -22,7 +25,7 @@ import soundfile
 from websockets.asyncio.server import ServerConnection
 
 from tests.server_helpers import scripted_peer
-from tui.audio.decode import decode_file
+from tui.audio.decode import AudioDecodeError, decode_file
 from tui.server.testing import realtime_simulator
 
 RT_TUI = shutil.which("rt-tui", path=str(Path(sys.executable).parent)) or "rt-tui"
@@ -271,3 +274,176 @@ def test_decode_file_peaks_under_four_times_its_pcm(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert peak < 4 * len(pcm), f"peak {peak:,} bytes for {len(pcm):,} bytes of PCM"
+
+
+# -- files the turn cannot take: refused from the header, before decoding or connecting ---------
+
+
+def wav_header(
+    path: Path,
+    *,
+    channels: int,
+    rate: int,
+    bits: int,
+    data: bytes,
+    data_size: int | None = None,
+) -> Path:
+    """A PCM WAV with the header fields given (`data_size` may claim more than `data` holds)."""
+    block = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * block, block, bits)
+    size = len(data) if data_size is None else data_size
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", size) + data
+    path.write_bytes(b"RIFF" + struct.pack("<I", min(len(body) - len(data) + size, 2**32 - 1)) + body)
+    return path
+
+
+def one_line(done: subprocess.CompletedProcess[str], status: int, text: str) -> None:
+    assert done.returncode == status, done.stderr
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("rt-tui send: "), done.stderr
+    assert text in done.stderr, done.stderr
+
+
+def mono_pcm(seconds: float) -> bytes:
+    n = int(24000 * seconds)
+    return (8000 * np.sin(2 * np.pi * 440 * np.arange(n) / 24000)).astype("<i2").tobytes()
+
+
+async def test_a_header_saying_300_channels_is_refused_before_connecting(
+    tmp_path: Path,
+) -> None:
+    """A second of mono speech under a header saying 300 channels decoded to 3 ms of averaged
+    noise, was sent, and the server refused the commit as too short: it is a damaged header."""
+    path = wav_header(tmp_path / "many.wav", channels=300, rate=24000, bits=16, data=mono_pcm(1))
+    done = await run_send(str(path), "--url", closed_port_url())
+    one_line(
+        done,
+        2,
+        "cannot decode many.wav: its header says 300 channels, and rt-tui reads up to 32",
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tui/audio/decode.py: decode_file should refuse a header saying implausibly many channels (send does)",
+)
+def test_decode_file_refuses_a_header_saying_300_channels(tmp_path: Path) -> None:
+    path = wav_header(tmp_path / "many.wav", channels=300, rate=24000, bits=16, data=mono_pcm(1))
+    with pytest.raises(AudioDecodeError, match="300 channels"):
+        decode_file(path)
+
+
+def _limit_memory() -> None:
+    """1.5 GiB of address space: a decode of the file whole fails (MemoryError) instead of taking the machine's."""
+    resource.setrlimit(resource.RLIMIT_AS, (3 * 2**29, resource.RLIM_INFINITY))
+
+
+async def test_a_2_gb_wav_is_refused_from_its_header_without_being_read(
+    tmp_path: Path,
+) -> None:
+    """A 2 GB WAV (11.6 hours at 24 kHz) was read and decoded whole (gigabytes) to be streamed into
+    a session that ends at 60 minutes. Its header says how long it is: refused, in one line."""
+    path = wav_header(
+        tmp_path / "long.wav",
+        channels=1,
+        rate=24000,
+        bits=16,
+        data=b"",
+        data_size=2_000_000_000,
+    )
+    with path.open("r+b") as fh:
+        fh.truncate(44 + 2_000_000_000)  # sparse: the disk holds a header
+    done = await run_send(str(path), "--url", closed_port_url(), preexec=_limit_memory)
+    one_line(
+        done,
+        2,
+        "long.wav holds 11:34:27 of audio, and a Realtime session lasts at most 60 minutes",
+    )
+
+
+async def test_raw_pcm_over_an_hour_is_refused_from_its_size_and_an_hour_is_sent(
+    tmp_path: Path,
+) -> None:
+    """The limit is the session's, not lower: an hour exactly is decoded and sent (here to a
+    closed port, refused there); a second more is refused from the file's size, unread."""
+    path = tmp_path / "long.pcm"
+    with path.open("wb") as fh:
+        fh.truncate(48_000 * 3601)  # an hour and a second of 24 kHz PCM16, sparse
+    done = await run_send(str(path), "--url", closed_port_url(), preexec=_limit_memory)
+    one_line(
+        done,
+        2,
+        "long.pcm holds 1:00:01 of audio, and a Realtime session lasts at most 60 minutes",
+    )
+    with path.open("r+b") as fh:
+        fh.truncate(48_000 * 3600)
+    done = await run_send(str(path), "--url", closed_port_url())
+    one_line(done, 1, "connection refused")
+
+
+@pytest.mark.parametrize("name", ["short.pcm", "short.wav"])
+async def test_audio_too_short_to_commit_is_refused_before_connecting(tmp_path: Path, name: str) -> None:
+    """50 ms connected, streamed, and drew the server's `input_audio_buffer_commit_empty`: the
+    service commits 100 ms at least, which the file's length tells before anything connects."""
+    path = tmp_path / name
+    if name.endswith(".pcm"):
+        path.write_bytes(mono_pcm(0.05))
+    else:
+        tone_wav(path, seconds=0.05, rate=16000)
+    done = await run_send(str(path), "--url", closed_port_url())
+    one_line(
+        done,
+        2,
+        f"{name} holds 50 ms of audio, and the server commits no less than 100 ms",
+    )
+
+
+def _unreadable(path: Path) -> list[str]:
+    """The command prefix that makes `path` unreadable to what it runs: as root (which reads any
+    file), without the capabilities that let it."""
+    path.chmod(0)
+    if os.geteuid() != 0:
+        return []
+    if SETPRIV is None:
+        pytest.skip("setpriv is needed to drop root's DAC override")
+    return [SETPRIV, "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+def test_an_unreadable_wav_is_called_unreadable_not_unsupported(tmp_path: Path) -> None:
+    """libsndfile answers EACCES with "not a supported audio file (WAV, FLAC, …)": a user with a
+    permission problem went looking for a codec."""
+    path = tone_wav(tmp_path / "locked.wav")
+    prefix = _unreadable(path)
+    done = subprocess.run(
+        [*prefix, RT_TUI, "send", str(path), "--url", closed_port_url()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    one_line(done, 2, f"cannot read {path}: Permission denied")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tui/audio/decode.py: decode_file says 'not a supported audio file' for a WAV it may not read (EACCES)",
+)
+def test_decode_file_calls_an_unreadable_wav_unreadable(tmp_path: Path) -> None:
+    path = tone_wav(tmp_path / "locked.wav")
+    prefix = _unreadable(path)
+    probe = textwrap.dedent(
+        """
+        import sys
+        from tui.audio.decode import decode_file
+        try:
+            decode_file(sys.argv[1])
+        except Exception as exc:
+            print(exc)
+        """
+    )
+    done = subprocess.run(
+        [*prefix, sys.executable, "-c", probe, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Permission denied" in done.stdout, done.stdout + done.stderr

@@ -22,14 +22,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from tui.audio.decode import AudioDecodeError, decode_file
-from tui.audio.pcm import BYTES_PER_SECOND, bytes_for_ms, to_b64
+import soundfile
+
+from tui.audio.decode import (
+    HIGHEST_RATE,
+    LOWEST_RATE,
+    RAW_SUFFIXES,
+    AudioDecodeError,
+    _decoder_stderr_kept,
+    decode_file,
+)
+from tui.audio.pcm import (
+    BYTES_PER_MS,
+    BYTES_PER_SECOND,
+    SAMPLE_RATE,
+    SAMPLE_WIDTH,
+    bytes_for_ms,
+    to_b64,
+)
 from tui.bus import Bus, Subscription
 from tui.config import Settings
 from tui.conversation import Conversation, Item, TextState
@@ -107,7 +125,7 @@ def say(line: str) -> None:
 def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout: float = 60.0) -> int:
     """Run one turn from an audio file; print the result; return the exit status."""
     try:
-        pcm = decode_file(path).pcm
+        pcm = read_audio(path)
     except AudioDecodeError as exc:
         print(f"rt-tui send: {printable(str(exc))}", file=sys.stderr)  # one line, whatever the file's name
         return 2
@@ -126,6 +144,99 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
         # What arrived was printed (as after a drop); say why the rest is missing, no traceback.
         print("rt-tui send: interrupted", file=sys.stderr)
         return 130
+
+
+def read_audio(path: str | os.PathLike[str]) -> bytes:
+    """The file's audio as 24 kHz mono PCM16, once its header says the turn can take it."""
+    check_file(path)  # before decoding: a file the turn cannot take is not read whole first
+    pcm = decode_file(path).pcm
+    check_length(path, len(pcm))
+    return pcm
+
+
+MAX_SECONDS = 60 * 60
+"""The longest audio `send` streams: a GA session lasts at most 60 minutes (the protocol reference,
+§1: the service ends it with `session_expired`), and one turn cannot outlast its session. A 2 GB
+WAV (12 hours at 24 kHz) was read and decoded whole, gigabytes of memory, to be cut off anyway."""
+
+MIN_COMMIT_MS = 100
+"""The least audio the service commits (`input_audio_buffer_commit_empty` below it)."""
+
+MAX_CHANNELS = 32
+"""The most channels `send` reads. A voice recording has one or two (a microphone array's raw
+tracks, eight or so); a header saying 300 channels is damage, and averaging 300 "channels" of a
+mono file made 5 ms of noise, sent, and refused by the server as a commit too short."""
+
+
+def check_file(path: str | os.PathLike[str]) -> None:
+    """Refuse, from its header alone, a file the turn cannot take: one that cannot be read, one
+    whose header says more channels than any voice recording has, or audio longer than a session
+    lasts or too short to commit (AudioDecodeError, one line). What the header cannot tell (no
+    file, not audio, a rate no recorder has) is left to `decode_file`, which says it in its words."""
+    p = Path(path)
+    try:
+        if not p.is_file() or p.stat().st_size == 0:
+            return
+        os.close(os.open(p, os.O_RDONLY))  # libsndfile says "not a supported audio file" for EACCES
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    header = _header(p)
+    if header is None:
+        return
+    channels, rate, frames = header
+    if not LOWEST_RATE <= rate <= HIGHEST_RATE or frames <= 0:
+        return  # decode_file refuses it, naming the rate, or why it found no samples
+    if channels > MAX_CHANNELS:
+        raise AudioDecodeError(
+            f"cannot decode {p.name}: its header says {channels:,} channels, and rt-tui reads up to {MAX_CHANNELS} "
+            "(a voice recording has 1 or 2): a damaged header?"
+        )
+    check_length(p, frames * 1000 * BYTES_PER_MS // rate)
+
+
+def check_length(path: str | os.PathLike[str], pcm_bytes: int) -> None:
+    """Refuse audio (as `pcm_bytes` of 24 kHz PCM16) longer than a session or too short to commit."""
+    name = Path(path).name
+    ms = pcm_bytes / BYTES_PER_MS
+    if ms > MAX_SECONDS * 1000:
+        raise AudioDecodeError(
+            f"{name} holds {clock(ms / 1000)} of audio, and a Realtime session lasts at most "
+            f"{MAX_SECONDS // 60} minutes: send a part of it"
+        )
+    if ms < MIN_COMMIT_MS:
+        raise AudioDecodeError(
+            f"{name} holds {ms:.4g} ms of audio, and the server commits no less than {MIN_COMMIT_MS} ms"
+        )
+
+
+def _header(p: Path) -> tuple[int, int, int] | None:
+    """(channels, sample rate, frames) as the file's header says, or None when it has none that
+    libsndfile reads (decode_file says why)."""
+    if p.suffix.lower() in RAW_SUFFIXES and not _starts_with_container(p):
+        return 1, SAMPLE_RATE, p.stat().st_size // SAMPLE_WIDTH
+    try:
+        # Unnamed (a file object whose name is its descriptor): a .raw file holding a container is
+        # read as that container, as decode_file does; and a name that is not UTF-8 cannot fail.
+        with (
+            open(os.open(p, os.O_RDONLY), "rb") as fh,
+            _decoder_stderr_kept([]),  # mpg123's notes on a damaged MP3: decode_file says them
+        ):
+            info = soundfile.info(fh)
+    except Exception:  # noqa: BLE001 - any refusal of any header: decode_file gives its reason
+        return None
+    return int(info.channels), int(info.samplerate), int(info.frames)
+
+
+def _starts_with_container(p: Path) -> bool:
+    with p.open("rb") as fh:
+        return fh.read(4) in (b"RIFF", b"RIFX", b"RF64", b"fLaC", b"OggS", b"FORM")
+
+
+def clock(total: float) -> str:
+    """`2:13:20`, `61:05`: a duration in hours, minutes and seconds."""
+    minutes, secs = divmod(round(total), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
 
 
 class _Turn:
