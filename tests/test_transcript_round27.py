@@ -255,3 +255,24 @@ def file_size_limit(size: int) -> Iterator[None]:
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, limits)
         signal.signal(signal.SIGXFSZ, old)
+
+
+async def test_a_truncated_reply_says_how_much_of_it_was_heard(sim: Simulator) -> None:
+    """After a barge-in the client truncates the reply's audio to what was played: the model keeps
+    only that much of it. The row said "truncated", not how much; the JSON had no audio_end_ms."""
+    async with client(sim.url) as ws:
+        await send(ws, session_patch())
+        events = await recv_until(ws, "session.updated")
+        await send(ws, typed("tell me about the weather in the mountains this week"))
+        await send(ws, {"type": "response.create"})
+        events += await recv_until(ws, "response.done")
+        [reply_id] = [e["item"]["id"] for e in events if e["type"] == "response.output_item.done"]
+        truncate = {"type": "conversation.item.truncate", "item_id": reply_id, "content_index": 0, "audio_end_ms": 1250}
+        await send(ws, truncate)
+        events += await recv_until(ws, "conversation.item.truncated")
+    conv = conversation_of(events)
+    _, reply = conv.ordered()
+    assert render_item(reply).plain.splitlines()[0] == "assistant  truncated at 1.25 s"
+    assert "**Assistant** · truncated at 1.25 s *(" in to_markdown(conv.ordered())
+    record = json.loads(to_json(conv.ordered()))[1]
+    assert (record["status"], record["audio_end_ms"]) == ("truncated", 1250)

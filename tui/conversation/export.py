@@ -26,11 +26,16 @@ OUT_OF_BAND = "out of band: not in the conversation"
 
 def ended_early(item: Item) -> str | None:
     """The mark of an item whose text stops short (see `ENDED_EARLY`), with the response's reason
-    when it gave one (`cancelled (turn_detected)`, `failed (server_error: …)`); else None. The
-    pane and both exports say it in these words."""
+    when it gave one (`cancelled (turn_detected)`, `failed (server_error: …)`), or for a truncated
+    item how much of its audio was heard (`truncated at 1.25 s`); else None. The pane and both
+    exports say it in these words."""
     if item.status not in ENDED_EARLY:
         return None
-    if item.status_reason and item.status != "truncated":  # a truncation's reason is the user's barge-in
+    if item.status == "truncated":
+        # What the user heard of it: all the model now remembers of the reply (its text may say more).
+        heard = item.audio_end_ms
+        return "truncated" if heard is None else f"truncated at {heard / 1000:.2f} s"
+    if item.status_reason:
         return f"{item.status} ({item.status_reason})"
     return item.status
 
@@ -59,6 +64,7 @@ def item_record(item: Item, function_names: dict[str, str] | None = None) -> dic
         "text_state": item.state.value,
         "status": item.status,
         "status_reason": item.status_reason,
+        "audio_end_ms": item.audio_end_ms,
         "audio": item.has_audio,
         "origin": item.origin.value,
         "error": item.error,
