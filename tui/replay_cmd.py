@@ -16,13 +16,15 @@ from typing import TextIO
 from tui.protocol import printable
 from tui.replay import Recording, ReplayError, load
 from tui.replay.lean import hydrated
-from tui.replay.sources import STDIN, with_notes_as_facts
+from tui.replay.sources import STDIN, on_one_clock, with_notes_as_facts
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_FAILED = 1
 """`replay --json` could not write its frames (standard output closed): it has no findings to count."""
 EXIT_UNREADABLE = 2
+EXIT_INTERRUPTED = 130
+"""Ctrl-C (SIGINT) ended the command, as a shell reports a command SIGINT ended (`send` does too)."""
 
 
 def _load(path: str, command: str) -> Recording | None:
@@ -30,7 +32,8 @@ def _load(path: str, command: str) -> Recording | None:
     the `command` (`rt-tui lint: ...`), as `send` and `proxy` do, so a script running several can tell.
 
     It is read lean (tui.replay.lean): its frames are parsed again as they are played (`hydrated`),
-    rather than held parsed beside their wire text for the whole run.
+    rather than held parsed beside their wire text for the whole run. Captures joined in it are
+    put on one clock (`on_one_clock`).
     """
     try:
         recording = load(path, lean=True)
@@ -41,7 +44,8 @@ def _load(path: str, command: str) -> Recording | None:
         return None
     for note in recording.notes:
         print(f"rt-tui {command}: note: {printable(note)}", file=sys.stderr)
-    return recording
+    # Captures joined with `cat`: the app, the pace of `--json` and the linter's durations on one clock.
+    return on_one_clock(recording)
 
 
 SAY_READING_BYTES = 16 * 1024 * 1024
@@ -63,6 +67,32 @@ def _say_reading(path: str) -> None:
 
 def replay(path: str, *, json_out: bool = False, speed: float | None = None, out: TextIO | None = None) -> int:
     """Open a recording in the app, or print its frames as JSON lines (`json_out`)."""
+    try:
+        return _replay(path, json_out=json_out, speed=speed, out=out)
+    except KeyboardInterrupt:
+        return _interrupted("replay")
+
+
+def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int:
+    """Lint a recording: 0 clean, 1 when a finding of severity error, 2 unreadable input."""
+    try:
+        return _lint(path, json_out=json_out, out=out)
+    except KeyboardInterrupt:
+        return _interrupted("lint")
+
+
+def _interrupted(command: str) -> int:
+    """Ctrl-C: one line says why the rest is missing (what was written is flushed at exit).
+
+    A `replay --json --realtime` is stopped this way as a rule, and reading an hour's recording takes
+    seconds: both printed Python's traceback.
+    """
+    print(f"rt-tui {command}: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _replay(path: str, *, json_out: bool, speed: float | None, out: TextIO | None) -> int:
+    """`replay`, but for Ctrl-C."""
     if not json_out and _is_standard_input(path):
         # The app reads its keys from standard input: it cannot also be the recording (checked
         # before reading, so nothing is consumed for a replay that cannot start).
@@ -106,6 +136,8 @@ def _print_frames(
     recording: Recording, out: TextIO, *, speed: float | None = None, sleep: Callable[[float], None] = time.sleep
 ) -> int:
     """Every frame, normalised (direction, time since the first frame, type, size, parsed frame).
+    In captures joined in one file (`cat a.jsonl b.jsonl`: `Recording.parts`), `t` counts from the
+    first frame of the capture the frame is in, as in that capture's own file.
 
     With a `speed` (`--realtime` is 1), each line is written when the recording reached it, at that
     pace, with silences shortened to `MAX_GAP` as the app's timed replay does: a recorded session fed
@@ -122,8 +154,14 @@ def _print_frames(
     journal = model.journal
     t0 = journal[0].mono if len(journal) else 0.0
     previous = t0
+    # Captures joined in one file (`cat a.jsonl b.jsonl`): each one's `t` counts from its own first
+    # frame, as in its file (and as `proxy --json` counts each connection's), never below 0. The
+    # journal holds one frame per envelope, so an envelope's index is its frame's.
+    part_starts = frozenset(recording.parts)
     try:
         for frame in journal:
+            if frame.index in part_starts:
+                t0 = frame.mono
             if speed is not None:
                 wait = min((frame.mono - previous) / speed, MAX_GAP)
                 previous = frame.mono
@@ -156,8 +194,8 @@ def _print_frames(
     return EXIT_CLEAN
 
 
-def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int:
-    """Lint a recording: 0 clean, 1 when a finding of severity error, 2 unreadable input."""
+def _lint(path: str, *, json_out: bool, out: TextIO | None) -> int:
+    """`lint`, but for Ctrl-C."""
     recording = _load(path, "lint")
     if recording is None:
         return EXIT_UNREADABLE

@@ -150,6 +150,12 @@ class Frames(Sequence[Envelope]):
         other._raw, other._data, other._binary = self._raw[:], self._data[:], dict(self._binary)
         return other
 
+    def delay(self, start: int, stop: int, seconds: float) -> None:
+        """Play the envelopes from `start` to `stop` `seconds` later (their `mono`; `wall` is kept)."""
+        mono = self._mono
+        for index in range(start, stop):
+            mono[index] += seconds
+
     def __len__(self) -> int:
         return len(self._raw)
 

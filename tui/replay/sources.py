@@ -54,6 +54,7 @@ import codecs
 import dataclasses
 import functools
 import io
+import itertools
 import json
 import math
 import os
@@ -120,6 +121,10 @@ class Recording:
     placed: dict[str, int] = field(default_factory=dict)
     """Those of `notes` that belong at a point of the recording rather than at its end (a HAR
     connection played late: where it starts), each with the index of the envelope it follows."""
+    parts: list[int] = field(default_factory=list)
+    """Where each capture joined onto the one before (`cat a.jsonl b.jsonl`) begins: the index of its
+    first envelope (empty for a single capture and every other kind). Its times are the file's until
+    `on_one_clock` puts every part on one clock."""
     rereadable: bool = True
     """False for a pipe or standard input: read once, it cannot be read again to bring back a
     payload the journal dropped from memory."""
@@ -183,7 +188,7 @@ def _open(path: str | Path) -> tuple[Path, BinaryIO, bool]:
         from tui.session.capture import CaptureWriter
 
         if not (path / CaptureWriter.FILENAME).is_file():
-            raise ReplayError(f"{path}: a directory without a {CaptureWriter.FILENAME}: give a recording file")
+            raise ReplayError(f"{path}: a directory without a {CaptureWriter.FILENAME}: {_which_session(path)}")
         path = path / CaptureWriter.FILENAME
     try:
         stream = path.open("rb")
@@ -191,6 +196,24 @@ def _open(path: str | Path) -> tuple[Path, BinaryIO, bool]:
         raise ReplayError(f"{path}: {exc.strerror or exc}") from None
     # Only a regular file holds its bytes for a second read; a pipe's are gone once read.
     return path, stream, stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+
+
+def _which_session(folder: Path) -> str:
+    """What to give instead of `folder`: the newest session in it, when it holds sessions (the data
+    folder's `sessions/`, which `ls` shows beside the capture it was looking for)."""
+    from tui.session.capture import CaptureWriter
+
+    try:
+        sessions = sorted(
+            (child for child in folder.iterdir() if (child / CaptureWriter.FILENAME).is_file()),
+            key=lambda child: (child / CaptureWriter.FILENAME).stat().st_mtime,
+        )
+    except OSError:
+        sessions = []
+    if not sessions:
+        return "give a recording file"
+    count = f"{len(sessions):,} session folder{'s' if len(sessions) != 1 else ''}"
+    return f"it holds {count}: give one of them (the newest is {sessions[-1]})"
 
 
 def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
@@ -215,10 +238,12 @@ def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
         head += stream.readline()
     whole = io.BufferedReader(_Rewound(head, stream), buffer_size=READ_BUFFER)
     first = _first_line_object(head, shown)
-    if first is not None and "log" not in first:
+    if first is not None and not _is_har_document(first):
         if _is_capture_record(first):
             notes: list[str] = []
-            return Recording("capture", _read_capture(whole, shown, notes.append, lean), shown, notes=notes)
+            parts: list[int] = []
+            envelopes = _read_capture(whole, shown, notes.append, lean, parts)
+            return Recording("capture", envelopes, shown, notes=notes, parts=parts)
         notes = []
         return Recording("jsonl", _read_frames_jsonl(whole, shown, notes.append, lean), shown, notes=notes)
     return _read_har(whole, shown, lean)
@@ -293,6 +318,14 @@ def _first_line_object(head: bytes, shown: Path) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _is_har_document(first: dict[str, Any]) -> bool:
+    """True when the first line is a whole HAR file (one written on one line): its `log` is the HAR's
+    object. A log's record with a `log` field of its own (Docker's `{"log": "…", "stream": …}`, ECS's
+    `{"log": {"level": "info"}}`) begins a JSONL: read as a HAR, it was refused as "not JSON"."""
+    log = first.get("log")
+    return isinstance(log, dict) and any(key in log for key in ("entries", "version", "creator"))
+
+
 def _is_capture_record(record: dict[str, Any]) -> bool:
     return all(key in record for key in ("seq", "dir", "type")) and any(
         key in record for key in ("raw", "raw_b64", "info", "frame")
@@ -302,18 +335,97 @@ def _is_capture_record(record: dict[str, Any]) -> bool:
 # -- rt-tui captures --------------------------------------------------------------------------
 
 
-def _read_capture(lines: Iterable[bytes], shown: Path, note: Callable[[str], None], lean: bool) -> Sequence[Envelope]:
+def _read_capture(
+    lines: Iterable[bytes], shown: Path, note: Callable[[str], None], lean: bool, parts: list[int]
+) -> Sequence[Envelope]:
     """A capture's envelopes (also `send --json` output and the log's exports: the same records);
     a last line cut short by a crash is left out, with a `note`. Read from the lines already being
-    read here (opening the file again would read a pipe a second time)."""
+    read here (opening the file again would read a pipe a second time). Where each of the captures
+    joined in one file begins goes into `parts` (`_joins_found`)."""
     from tui.session.capture import CaptureError, iter_capture_lines
 
     try:
-        read = iter_capture_lines(lines, shown, on_cut_line=note)
+        read = iter_capture_lines(_trailing_blanks_dropped(lines), shown, on_cut_line=note)
+        read = _joins_found(read, shown, note, parts)
         # Lean, each frame goes into the columns as it is read: an hour's envelopes never exist at once.
         return Frames(read) if lean else list(read)
     except CaptureError as exc:
         raise ReplayError(str(exc)) from None
+
+
+def _trailing_blanks_dropped(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """`lines` without the blank ones at the end (`echo >> frames.jsonl`, an editor's last line):
+    the capture reader called the first of them a damaged line and refused the whole capture. A
+    blank line between two records is passed on (the reader names it by its number)."""
+    held: list[bytes] = []
+    for line in lines:
+        if not line.strip():
+            held.append(line)
+            continue
+        if held:
+            yield from held
+            held.clear()
+        yield line
+
+
+def _joins_found(
+    envelopes: Iterable[Envelope], shown: Path, note: Callable[[str], None], parts: list[int]
+) -> Iterator[Envelope]:
+    """`envelopes` as they are, with where each capture joined onto the one before begins put in
+    `parts` (see `on_one_clock`), and said in a `note`.
+
+    A capture's `t` counts from its own first frame and its `seq` from 1, so a line whose `seq` or
+    `t` goes back (`cat a.jsonl b.jsonl`) begins another capture: a capture rt-tui wrote never does.
+    The envelopes keep the file's times here (as `read_capture` gives them).
+    """
+    previous: Envelope | None = None
+    for index, env in enumerate(envelopes):
+        if previous is not None and (env.seq < previous.seq or env.mono < previous.mono):
+            parts.append(index)
+        previous = env
+        yield env
+    if parts:
+        lines = [index + 1 for index in parts]  # a capture's lines are its envelopes, one each
+        shown_lines = ", ".join(f"{line:,}" for line in lines[:5]) + ("…" if len(lines) > 5 else "")
+        note(
+            f"{shown}: {len(parts) + 1} captures joined in one file (a `seq` or `t` goes back at line"
+            f"{'s' if len(parts) > 1 else ''} {shown_lines}): each plays after the one before, "
+            "and its times count from its own first frame"
+        )
+
+
+def on_one_clock(recording: Recording) -> Recording:
+    """The recording with captures joined in one file (`Recording.parts`) on one clock that never
+    goes back: each plays after the one before, as late as the wall clock says it began (right
+    after it when it began earlier: `cat new old`), as a HAR's later connection does. Unchanged
+    when it has no joined part.
+
+    The second capture's clock went back to 0: `replay --json` printed negative times (after a
+    filtered export, whose first `t` is not 0), the app's position and length were wrong, a timed
+    replay published the second capture at once, and lint measured durations across the join.
+    Applied before `with_notes_as_facts` (the parts are indices of the envelopes as read).
+    """
+    if not recording.parts:
+        return recording
+    envelopes = recording.envelopes
+    bounds = [*recording.parts, len(envelopes)]
+    delays: list[tuple[int, int, float]] = []  # each joined part's envelopes: from, to, delay
+    delay = 0.0
+    for begin, end in itertools.pairwise(bounds):
+        before, first = envelopes[begin - 1], envelopes[begin]
+        gap = first.wall - before.wall
+        # `before` is already `delay` later than recorded: this part starts the gap after it.
+        delay = before.mono + delay + (gap if _is_time(gap) and gap > 0 else 0.0) - first.mono
+        delays.append((begin, end, delay))
+    if isinstance(envelopes, Frames):
+        moved = envelopes.copy()
+        for begin, end, seconds in delays:
+            moved.delay(begin, end, seconds)
+        return dataclasses.replace(recording, envelopes=moved)
+    placed = list(envelopes)
+    for begin, end, seconds in delays:
+        placed[begin:end] = [dataclasses.replace(env, mono=env.mono + seconds) for env in placed[begin:end]]
+    return dataclasses.replace(recording, envelopes=placed)
 
 
 # -- plain JSONL of frames --------------------------------------------------------------------
@@ -551,6 +663,8 @@ def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as exc:
+        if isinstance(exc, json.JSONDecodeError) and _HAR_START.match(text) and b"\0" not in text:
+            raise ReplayError(f"{path}: {_damaged_har(exc)}") from None
         if type(exc) is ValueError:  # not JSONDecodeError nor UnicodeDecodeError: int()'s digit limit
             kind = f"JSON holding {_long_integer()}, which rt-tui does not read"
         else:
@@ -611,6 +725,17 @@ def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
     recording = Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes + list(late))
     recording.placed.update(late)
     return recording
+
+
+def _damaged_har(exc: json.JSONDecodeError) -> str:
+    """Why a file that begins as a HAR does not parse: cut short (a save or a copy that did not
+    finish), followed by more (two joined), or damaged at a place. "not JSON" alone sent a user
+    looking through megabytes for a syntax error that was the file's missing end."""
+    if exc.msg.startswith("Unterminated string") or exc.pos >= len(exc.doc.rstrip()):
+        return "a HAR file cut short: the file ends inside its JSON (a save or a copy that did not finish)"
+    if exc.msg == "Extra data":
+        return f"a HAR file with more after its end, from line {exc.lineno:,} (files joined? give one HAR at a time)"
+    return f"a HAR file whose JSON is damaged at line {exc.lineno:,}, column {exc.colno:,} ({exc.msg})"
 
 
 def _read_event_array(document: list[Any], path: Path, note: Callable[[str], None], lean: bool) -> list[Envelope]:

@@ -1,0 +1,392 @@
+"""`rt-tui replay` as a voice-agent developer uses it (round 27): captures of real `rt-tui send`
+sessions against the simulator, joined with `cat`, cut, padded with blank lines; DevTools HAR files
+made from them; Ctrl-C; a folder given instead of a file.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import wave
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui import replay_cmd
+from tui.replay import load
+from tui.replay.sources import on_one_clock
+
+RT_TUI = str(Path(sys.executable).with_name("rt-tui"))
+
+
+# -- real captures ------------------------------------------------------------------------------
+
+
+def _tone_wav(path: Path) -> Path:
+    """One second of a 24 kHz tone: `send` streams it, the simulator answers (its transcript fails)."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(24000)
+        out.writeframes(b"".join(int(8000 * math.sin(i / 10)).to_bytes(2, "little", signed=True) for i in range(24000)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def captures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The captures of two real `rt-tui send` sessions against the simulator, oldest first."""
+    from tui.server.testing import background_simulator
+
+    folder = tmp_path_factory.mktemp("sessions")
+    audio = _tone_wav(folder / "tone.wav")
+    data = folder / "data"
+    environment = {**os.environ, "RT_TUI_DATA_DIR": str(data)}
+    with background_simulator() as sim:
+        for _ in range(2):
+            done = subprocess.run(
+                [RT_TUI, "send", "--url", sim.url_for(), str(audio)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=environment,
+            )
+            assert "assistant:" in done.stdout, done.stderr
+    found = sorted(data.glob("sessions/*/frames.jsonl"))
+    assert len(found) == 2
+    return found
+
+
+def rt_tui(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The real command line, in a child process."""
+    return subprocess.run([RT_TUI, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def printed(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    """`replay --json`'s lines."""
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def one_plain_line(stderr: str) -> None:
+    """Each message one plain line: no traceback, no escape sequence."""
+    assert "Traceback" not in stderr and "\x1b" not in stderr
+    for line in stderr.splitlines():
+        assert line.startswith(("rt-tui replay: ", "rt-tui lint: ")), stderr
+
+
+def joined(tmp_path: Path, captures: list[Path]) -> tuple[Path, list[bytes], list[bytes]]:
+    """`cat export.jsonl second/frames.jsonl`: a filtered export of the first session (its last 40
+    frames: its first `t` is not 0, as the log's exports keep the capture's times), then the
+    second session's whole capture. Returns the file and each part's lines."""
+    first = captures[0].read_bytes().splitlines(keepends=True)[-40:]
+    second = captures[1].read_bytes().splitlines(keepends=True)
+    path = tmp_path / "joined.jsonl"
+    path.write_bytes(b"".join(first + second))
+    return path, first, second
+
+
+# -- captures joined with cat -------------------------------------------------------------------
+
+
+def test_joined_captures_print_each_ones_times_from_its_own_first_frame_never_negative(
+    tmp_path: Path, captures: list[Path]
+) -> None:
+    """`replay --json` printed the second capture's frames at negative times (-0.54 s): its `t` went
+    back to 0, below the first part's first `t`. Each joined capture's `t` now counts from its own
+    first frame, as in its file (and as `proxy --json` counts each connection's)."""
+    path, first, second = joined(tmp_path, captures)
+    result = rt_tui("replay", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    records = printed(result)
+    assert len(records) == len(first) + len(second)
+    assert min(record["t"] for record in records) >= 0
+    for part, lines in ((records[: len(first)], first), (records[len(first) :], second)):
+        in_file = [json.loads(line)["t"] for line in lines]
+        assert [record["t"] for record in part] == pytest.approx([t - in_file[0] for t in in_file], abs=2e-6)
+        assert [record["seq"] for record in part] == [json.loads(line)["seq"] for line in lines]
+    one_plain_line(result.stderr)
+    assert f"2 captures joined in one file (a `seq` or `t` goes back at line {len(first) + 1})" in result.stderr
+
+
+def test_joined_captures_play_on_one_clock_that_never_goes_back(tmp_path: Path, captures: list[Path]) -> None:
+    """The replay's clock (the app's position, its length, timed playback's waits) went back with
+    the second capture: its frames were published at once in a timed replay, and the recording's
+    length was the second's end minus the first's start (0.4 s for 2 s of sessions). The second
+    now plays after the first, as late as their wall clocks say."""
+    path, first, second = joined(tmp_path, captures)
+    for lean in (False, True):
+        read = load(path, lean=lean)
+        assert read.parts == [len(first)]
+        # As read, the file's times (as `read_capture` gives them); on one clock for whoever plays them.
+        assert [env.mono for env in read.envelopes] == [json.loads(line)["t"] for line in first + second]
+        recording = on_one_clock(read)
+        assert type(recording.envelopes) is type(read.envelopes)
+        times = [env.mono for env in recording.envelopes]
+        assert times == sorted(times)
+        assert [env.wall for env in recording.envelopes] == [env.wall for env in read.envelopes]
+        lengths = [json.loads(lines[-1])["t"] - json.loads(lines[0])["t"] for lines in (first, second)]
+        walls = [json.loads(line)["wall"] for line in (first[-1], second[0])]
+        assert recording.duration == pytest.approx(sum(lengths) + max(0.0, walls[1] - walls[0]), abs=1e-5)
+    # What the app, `replay --json` and `lint` are given.
+    given = replay_cmd._load(str(path), "replay")
+    assert given is not None and [env.mono for env in given.envelopes] == times
+
+
+def test_captures_joined_in_the_wrong_order_play_one_after_the_other(tmp_path: Path, captures: list[Path]) -> None:
+    """`cat new old`: the second began before the first by the wall clock; it plays right after it."""
+    path = tmp_path / "backwards.jsonl"
+    path.write_bytes(captures[1].read_bytes() + captures[0].read_bytes())
+    recording = on_one_clock(load(path, lean=True))
+    count = len(captures[1].read_bytes().splitlines())
+    before, after = recording.envelopes[count - 1], recording.envelopes[count]
+    assert after.mono == before.mono
+    result = rt_tui("replay", "--json", str(path))
+    assert result.returncode == 0 and printed(result)[count]["t"] == 0.0
+
+
+def test_a_single_capture_prints_as_it_did(captures: list[Path]) -> None:
+    """A capture alone has no part but the one: its `t` as in the file, and no note."""
+    result = rt_tui("replay", "--json", str(captures[0]))
+    in_file = [json.loads(line) for line in captures[0].read_bytes().splitlines()]
+    assert [record["t"] for record in printed(result)] == [record["t"] for record in in_file]
+    assert result.stderr == ""
+    assert load(captures[0]).parts == []
+
+
+# -- blank lines --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tail", [b"\n", b"\r\n", b"\n\n  \n", b"\n \t"], ids=["LF", "CRLF", "several", "spaces"])
+def test_blank_lines_after_a_capture_are_not_damage(tmp_path: Path, captures: list[Path], tail: bytes) -> None:
+    """`echo >> frames.jsonl`, or an editor's last line: the whole capture was refused as "line 84 is
+    not JSON (Expecting value): a damaged capture"."""
+    path = tmp_path / "frames.jsonl"
+    path.write_bytes(captures[0].read_bytes() + tail)
+    expected = len(captures[0].read_bytes().splitlines())
+    for command in (["replay", "--json"], ["lint"]):
+        result = rt_tui(*command, str(path))
+        assert result.returncode in (0, 1), result.stderr
+        assert "damaged" not in result.stderr
+    assert len(printed(rt_tui("replay", "--json", str(path)))) == expected
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tui/session/capture.py (iter_capture_lines) refuses a blank line between two records as "
+    "'line N is not JSON (Expecting value): a damaged capture'; it should skip it, as the JSONL reader does "
+    "(the replay can drop trailing blank lines, but not one inside without the reader's line numbers going wrong)",
+)
+def test_a_blank_line_between_joined_captures_is_skipped(tmp_path: Path, captures: list[Path]) -> None:
+    """`cat a.jsonl <(echo) b.jsonl`, or a hand-edited capture."""
+    path = tmp_path / "gap.jsonl"
+    path.write_bytes(captures[0].read_bytes() + b"\n" + captures[1].read_bytes())
+    result = rt_tui("replay", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tui/cli.py: `rt-tui replay --help` should say how --json counts `t` in captures joined with cat "
+    "(from each one's first frame; tui/replay_cmd.py does so since round 27)",
+)
+def test_the_help_says_how_joined_captures_are_timed() -> None:
+    """The brief asked for the choice to be documented where the user looks: the command's help."""
+    result = rt_tui("replay", "--help")
+    assert "joined" in result.stdout
+
+
+# -- Ctrl-C -------------------------------------------------------------------------------------
+
+
+def test_ctrl_c_ends_a_paced_json_replay_with_one_line_and_130(tmp_path: Path, captures: list[Path]) -> None:
+    """`replay --json --realtime` is stopped with Ctrl-C as a rule: it printed Python's traceback
+    (KeyboardInterrupt in time.sleep) and exited 1 (the interpreter's status for it: -2 by signal)."""
+    lines = captures[0].read_bytes().splitlines(keepends=True)
+    # The second half after 4 s of silence: the replay waits there, mid-recording.
+    later = [line.replace(b'"t":', b'"t":4', 1) if n >= 20 else line for n, line in enumerate(lines)]
+    path = tmp_path / "pause.jsonl"
+    path.write_bytes(b"".join(later))
+    assert load(path).parts == []  # `t` of 0.2 s written as 40.2 s, never backwards: one capture
+    process = subprocess.Popen(
+        [RT_TUI, "replay", "--json", "--realtime", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        for _ in range(20):  # every frame before the silence: the replay now waits in it
+            assert json.loads(process.stdout.readline())
+        process.send_signal(signal.SIGINT)
+        rest, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130
+    assert stderr.decode() == "rt-tui replay: interrupted\n"
+    assert all(json.loads(line) for line in rest.splitlines())
+
+
+def test_ctrl_c_while_a_recording_is_read_ends_lint_and_replay_with_one_line(
+    tmp_path: Path, captures: list[Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An hour's recording takes seconds to read: Ctrl-C then printed a traceback from the reader."""
+    from tui import replay_cmd
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(replay_cmd, "load", interrupted)
+    try:
+        statuses = replay_cmd.lint(str(captures[0])), replay_cmd.replay(str(captures[0]), json_out=True)
+    except KeyboardInterrupt:  # caught here: let through, it would end the test session
+        pytest.fail("Ctrl-C while reading went through as a traceback")
+    assert statuses == (130, 130)
+    assert capsys.readouterr().err == "rt-tui lint: interrupted\nrt-tui replay: interrupted\n"
+
+
+# -- HAR files ----------------------------------------------------------------------------------
+
+
+def _har_messages(capture: Path) -> list[dict[str, Any]]:
+    """A capture's frames as Chrome's `_webSocketMessages` (epoch seconds, opcode 1)."""
+    messages = []
+    for line in capture.read_bytes().splitlines():
+        record = json.loads(line)
+        if record["dir"] == "local":
+            continue
+        data = json.dumps(record["frame"]) if "frame" in record else record["raw"]
+        kind = "send" if record["dir"] == "out" else "receive"
+        messages.append({"type": kind, "time": record["wall"], "opcode": 1, "data": data})
+    return messages
+
+
+def devtools_har(captures: list[Path]) -> dict[str, Any]:
+    """A DevTools HAR of both sessions, one binary message, and the page's dev-server socket."""
+    second = _har_messages(captures[1])
+    second.insert(
+        3, {"type": "receive", "time": second[3]["time"], "opcode": 2, "data": base64.b64encode(b"\0\1").decode()}
+    )
+
+    def entry(url: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        request = {
+            "method": "GET",
+            "url": url,
+            "headers": [{"name": "Authorization", "value": "Bearer sk-har-secret-0123456789"}],
+        }
+        return {
+            "_resourceType": "websocket",
+            "request": request,
+            "response": {"status": 101},
+            "_webSocketMessages": messages,
+        }
+
+    reload = [{"type": "receive", "time": second[0]["time"], "opcode": 1, "data": '{"type":"connected"}'}]
+    realtime = "wss://api.openai.com/v1/realtime?model=gpt-realtime"
+    entries = [
+        entry(realtime, _har_messages(captures[0])),
+        entry(realtime, second),
+        entry("ws://localhost:5173/", reload),
+    ]
+    return {"log": {"version": "1.2", "creator": {"name": "WebInspector"}, "entries": entries}}
+
+
+def test_a_devtools_har_of_two_sessions_replays_both(tmp_path: Path, captures: list[Path]) -> None:
+    """Checked fine: both connections, in order, the binary message as a note, the other socket left out."""
+    path = tmp_path / "page.har"
+    path.write_text(json.dumps(devtools_har(captures), indent=2))
+    result = rt_tui("replay", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    records = printed(result)
+    opened = [r for r in records if r["type"] == "rt.connection" and r["info"].get("state") == "connecting"]
+    assert len(opened) == 2
+    assert [r["t"] for r in records] == sorted(r["t"] for r in records)
+    assert any(r["type"] == "rt.malformed" and "binary frame of 2 bytes" in r["frame"]["message"] for r in records)
+    assert "sk-har-secret" not in result.stdout
+    one_plain_line(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        ("cut", "a HAR file cut short: the file ends inside its JSON"),
+        ("cut-between", "a HAR file cut short: the file ends inside its JSON"),
+        ("twice", "a HAR file with more after its end, from line"),
+        ("garbled", "a HAR file whose JSON is damaged at line 5, column 14 (Expecting ':' delimiter)"),
+    ],
+)
+def test_a_damaged_har_says_how(tmp_path: Path, captures: list[Path], damage: str, said: str) -> None:
+    """A HAR cut short (a save or a copy that did not finish), two joined, or one with a typo was
+    "not an rt-tui capture, a HAR file or a JSONL of frames (not JSON)": the user looked through
+    megabytes for a syntax error that was the file's missing end."""
+    text = json.dumps(devtools_har(captures), indent=2)
+    damaged = {
+        "cut": text[: len(text) // 2],
+        "cut-between": text[: text.index("}", len(text) // 2) + 1],
+        "twice": text + "\n" + text,
+        "garbled": text.replace('"name": "WebInspector"', '"name" "WebInspector"', 1),
+    }[damage]
+    path = tmp_path / "page.har"
+    path.write_text(damaged)
+    for command in ("replay", "lint"):
+        result = rt_tui(command, *(["--json"] if command == "replay" else []), str(path))
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"rt-tui {command}: {path}: {said}")
+        assert result.stderr.count("\n") == 1
+        one_plain_line(result.stderr)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        {"log": "ws", "stream": "stdout"},  # Docker's json-file records
+        {"log": {"level": "info", "logger": "voice"}, "message": "started"},  # Elastic Common Schema
+    ],
+    ids=["docker", "ecs"],
+)
+def test_a_log_whose_records_have_a_log_field_is_read_as_a_log(tmp_path: Path, first: dict[str, Any]) -> None:
+    """A JSONL whose first record has a `log` key was taken for a HAR and refused as "not JSON"."""
+    events = [
+        {"direction": "out", "event": {"type": "session.update", "session": {"type": "realtime"}}, "log": "ws"},
+        {"direction": "in", "event": {"type": "session.updated", "session": {"type": "realtime"}}, "log": "ws"},
+    ]
+    path = tmp_path / "app.log"
+    path.write_text("".join(json.dumps(record) + "\n" for record in [first, *events]))
+    result = rt_tui("replay", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    assert [(r["dir"], r["type"]) for r in printed(result)] == [("out", "session.update"), ("in", "session.updated")]
+    assert "left out 1 line with no Realtime event (line 1)" in result.stderr
+
+
+def test_a_har_on_one_line_is_still_a_har(tmp_path: Path, captures: list[Path]) -> None:
+    """The `log`-key rule keeps a small HAR written on one line (its first line is the whole file)."""
+    har = devtools_har(captures)
+    har["log"]["entries"] = har["log"]["entries"][:1]
+    path = tmp_path / "small.har"
+    path.write_text(json.dumps(har) + "\n")
+    assert load(path).kind == "har"
+
+
+# -- folders ------------------------------------------------------------------------------------
+
+
+def test_the_sessions_folder_names_its_newest_session(captures: list[Path]) -> None:
+    """`rt-tui replay ~/.local/share/rt-tui/sessions` said only "give a recording file"."""
+    sessions = captures[0].parent.parent
+    result = rt_tui("replay", "--json", str(sessions))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"rt-tui replay: {sessions}: a directory without a frames.jsonl: it holds 2 session folders: "
+        f"give one of them (the newest is {captures[1].parent})\n"
+    )
+    assert rt_tui("replay", "--json", str(captures[1].parent)).returncode == 0  # the one named works
+
+
+def test_an_empty_folder_still_asks_for_a_file(tmp_path: Path) -> None:
+    result = rt_tui("replay", "--json", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == f"rt-tui replay: {tmp_path}: a directory without a frames.jsonl: give a recording file\n"
