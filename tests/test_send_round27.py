@@ -447,3 +447,72 @@ def test_decode_file_calls_an_unreadable_wav_unreadable(tmp_path: Path) -> None:
         timeout=60,
     )
     assert "Permission denied" in done.stdout, done.stdout + done.stderr
+
+
+# -- standard input ------------------------------------------------------------------------------
+
+
+async def send_stdin(data: bytes | None, *args: str) -> subprocess.CompletedProcess[str]:
+    """`rt-tui send -` with `data` piped to its standard input (None: a terminal)."""
+    if data is None:
+        import pty
+
+        controller, terminal = pty.openpty()
+        stdin: int = terminal
+    else:
+        stdin = asyncio.subprocess.PIPE
+    proc = await asyncio.create_subprocess_exec(
+        RT_TUI,
+        "send",
+        "-",
+        *args,
+        stdin=stdin,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(data), 60)
+    finally:
+        if data is None:
+            os.close(controller)
+            os.close(terminal)
+    assert proc.returncode is not None
+    return subprocess.CompletedProcess(["send", "-"], proc.returncode, out.decode(), err.decode())
+
+
+async def test_send_reads_audio_piped_to_standard_input(tmp_path: Path) -> None:
+    """`sox … -t wav - | rt-tui send -`: "-" was a file name, "audio file not found: -"."""
+    data = tone_wav(tmp_path / "q.wav").read_bytes()
+    async with scripted_peer(one_turn()) as url:
+        done = await send_stdin(data, "--url", url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "user: a question\nassistant: an answer\n" and done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("what", "said"),
+    [
+        (
+            "terminal",
+            "standard input is a terminal: pipe audio into `rt-tui send -`, or give a file",
+        ),
+        (
+            "raw",
+            "cannot decode standard input: not a supported audio file (WAV, FLAC, OGG, MP3, AIFF; ",
+        ),
+        ("300 channels", "cannot decode standard input: its header says 300 channels"),
+    ],
+)
+async def test_standard_input_send_cannot_take_is_refused_in_one_line(tmp_path: Path, what: str, said: str) -> None:
+    """A terminal would be read until Ctrl+D; raw PCM has no header (its name says it for a file);
+    what a file is refused for, piped audio is too, naming standard input, not a temporary file."""
+    data = {
+        "terminal": None,
+        "raw": mono_pcm(1),
+        "300 channels": wav_header(
+            tmp_path / "m.wav", channels=300, rate=24000, bits=16, data=mono_pcm(1)
+        ).read_bytes(),
+    }[what]
+    done = await send_stdin(data, "--url", closed_port_url())
+    one_line(done, 2, said)
+    assert "rt-tui-send-" not in done.stderr

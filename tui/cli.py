@@ -316,7 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
         "'user: <transcript>' and 'assistant: <reply>'.",
     )
     send.add_argument(
-        "file", help="audio file: WAV (any rate, any channels), FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16"
+        "file",
+        help="audio file: WAV (any rate, any channels), FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16 (.pcm, .raw); "
+        "- reads standard input (not raw PCM)",
     )
     send.add_argument("--json", action="store_true", help="print every frame as JSON lines instead")
     send.add_argument("--timeout", type=_seconds, default=60.0, help="seconds to wait for both sides (default: 60)")

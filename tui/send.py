@@ -24,11 +24,12 @@ import asyncio
 import contextlib
 import os
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import soundfile
 
@@ -40,28 +41,12 @@ from tui.audio.decode import (
     _decoder_stderr_kept,
     decode_file,
 )
-from tui.audio.pcm import (
-    BYTES_PER_MS,
-    BYTES_PER_SECOND,
-    SAMPLE_RATE,
-    SAMPLE_WIDTH,
-    bytes_for_ms,
-    to_b64,
-)
+from tui.audio.pcm import BYTES_PER_MS, BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH, bytes_for_ms, to_b64
 from tui.bus import Bus, Subscription
 from tui.config import Settings
 from tui.conversation import Conversation, Item, TextState
 from tui.launch import open_target, session_options
-from tui.protocol import (
-    DIR_IN,
-    Envelope,
-    error_summary,
-    field,
-    is_known,
-    printable,
-    session_update,
-    text,
-)
+from tui.protocol import DIR_IN, Envelope, error_summary, field, is_known, printable, session_update, text
 from tui.protocol.strict_json import dumps_line
 from tui.session import (
     FRAMES,
@@ -99,12 +84,7 @@ MCP_SERVER_EVENTS = frozenset(
 """Real GA server events the protocol tables leave out (as `tui.lint.shapes` has them; not imported
 from there, which would load the whole linter into every `send`)."""
 
-FINAL_USER_STATES = {
-    TextState.DONE,
-    TextState.FAILED,
-    TextState.TRANSCRIPTION_OFF,
-    TextState.NOT_TRANSCRIBED,
-}
+FINAL_USER_STATES = {TextState.DONE, TextState.FAILED, TextState.TRANSCRIPTION_OFF, TextState.NOT_TRANSCRIBED}
 
 
 class SendFailed(Exception):
@@ -123,9 +103,9 @@ def say(line: str) -> None:
 
 
 def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout: float = 60.0) -> int:
-    """Run one turn from an audio file; print the result; return the exit status."""
+    """Run one turn from an audio file (`-`: standard input); print the result; return the exit status."""
     try:
-        pcm = read_audio(path)
+        pcm = read_stdin() if path == STDIN else read_audio(path)
     except AudioDecodeError as exc:
         print(f"rt-tui send: {printable(str(exc))}", file=sys.stderr)  # one line, whatever the file's name
         return 2
@@ -146,12 +126,51 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
         return 130
 
 
+STDIN = "-"
+"""The FILE that means standard input: `sox q.wav -t wav - | rt-tui send -`."""
+
+STDIN_MAX_BYTES = 4 * 2**30
+"""The most `send -` reads from standard input (a WAV's own limit: its sizes are 32-bit)."""
+
+
 def read_audio(path: str | os.PathLike[str]) -> bytes:
     """The file's audio as 24 kHz mono PCM16, once its header says the turn can take it."""
     check_file(path)  # before decoding: a file the turn cannot take is not read whole first
     pcm = decode_file(path).pcm
     check_length(path, len(pcm))
     return pcm
+
+
+def read_stdin() -> bytes:
+    """The audio piped to standard input (WAV, FLAC, OGG, MP3 or AIFF: raw PCM has no header to
+    say what it is), spooled to a temporary file the decoder can seek in. Refusals name
+    "standard input", not the file."""
+    if sys.stdin is None or sys.stdin.isatty():
+        raise AudioDecodeError("standard input is a terminal: pipe audio into `rt-tui send -`, or give a file")
+    with tempfile.TemporaryDirectory(prefix="rt-tui-send-") as folder:
+        spool = Path(folder) / "stdin"
+        try:
+            _spool(sys.stdin.buffer, spool)
+            return read_audio(spool)
+        except AudioDecodeError as exc:
+            said = str(exc).replace(str(spool), "standard input").replace(spool.name, "standard input")
+            # Raw PCM is known by a file's name (.pcm, .raw), which standard input has not.
+            said = said.replace(", or raw 24 kHz PCM16 .pcm/.raw)", "; raw PCM only as a .pcm file)")
+            raise AudioDecodeError(said) from exc
+
+
+def _spool(source: BinaryIO, spool: Path) -> None:
+    """Copy `source` to `spool` a MiB at a time, refusing more than STDIN_MAX_BYTES."""
+    size = 0
+    try:
+        with spool.open("wb") as out:
+            while block := source.read(2**20):
+                size += len(block)
+                if size > STDIN_MAX_BYTES:
+                    raise AudioDecodeError(f"standard input holds over {STDIN_MAX_BYTES // 2**30} GiB: not one turn")
+                out.write(block)
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read standard input: {exc.strerror or exc}") from exc
 
 
 MAX_SECONDS = 60 * 60
@@ -257,12 +276,7 @@ class _Turn:
         """Indexes into `errors` that a line on stderr (or the turn's failure) has said."""
         self.odd = OddFrames()
 
-    async def until(
-        self,
-        condition: Callable[[], bool],
-        timeout: float,
-        what: str | Callable[[], str],
-    ) -> None:
+    async def until(self, condition: Callable[[], bool], timeout: float, what: str | Callable[[], str]) -> None:
         """Take frames until `condition` holds; SendFailed after `timeout` (naming `what`, or what
         `what()` says was still missing then) or when the connection ends."""
         deadline = time.monotonic() + timeout
@@ -305,10 +319,7 @@ class _Turn:
             self.errors.append((named, error_summary(env.data)))
         elif env.type == "response.done":
             self.response_done = field(env.data, "response")
-        elif env.type == "rt.connection" and env.data.get("state") in (
-            "closed",
-            "failed",
-        ):
+        elif env.type == "rt.connection" and env.data.get("state") in ("closed", "failed"):
             self.ended = text(env.data.get("message"))
             return True
         return False
@@ -346,10 +357,7 @@ class _Turn:
             self.said.add(index)
         for summary, count in others.items():
             said = f"{printable(summary)}{times(count)}"
-            print(
-                f"rt-tui send: server error (about another frame, the turn goes on): {said}",
-                file=sys.stderr,
-            )
+            print(f"rt-tui send: server error (about another frame, the turn goes on): {said}", file=sys.stderr)
         for summary, count in refused.items():
             print(
                 f"rt-tui send: the server refused {counted_appends(count, len(audio))}: {printable(summary)}",
@@ -364,10 +372,7 @@ class _Turn:
         unsaid = Counter(summary for n, (_, summary) in enumerate(self.errors) if n not in self.said)
         self.said.update(range(len(self.errors)))
         for summary, count in unsaid.items():
-            print(
-                f"rt-tui send: server error (the turn went on): {printable(summary)}{times(count)}",
-                file=sys.stderr,
-            )
+            print(f"rt-tui send: server error (the turn went on): {printable(summary)}{times(count)}", file=sys.stderr)
 
     def user_item(self, item_id: str | None) -> Item | None:
         return self.conv.items.get(item_id) if item_id else None
@@ -558,10 +563,7 @@ async def _stream(session: RealtimeSession, turn: _Turn, pcm: bytes, timeout: fl
     for start in range(0, len(pcm), CHUNK_BYTES):
         if not taken():
             await turn.until(taken, timeout, progress)
-        append = {
-            "type": "input_audio_buffer.append",
-            "audio": to_b64(pcm[start : start + CHUNK_BYTES]),
-        }
+        append = {"type": "input_audio_buffer.append", "audio": to_b64(pcm[start : start + CHUNK_BYTES])}
         session.send(append)
         appends.append(append["event_id"])
     return appends
@@ -578,13 +580,7 @@ def _open_capture(settings: Settings, secrets: tuple[str, ...]) -> tuple[Capture
         return None, f"capture failed: cannot create{where}: {exc.strerror or exc}"
 
 
-async def _run_turn(
-    session: RealtimeSession,
-    turn: _Turn,
-    pcm: bytes,
-    settings: Settings,
-    timeout: float,
-) -> int:
+async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings: Settings, timeout: float) -> int:
     await turn.until(lambda: turn.conv.session_id is not None, timeout, "session.created")
     update = session_update(session_options(settings))
     session.send(update)
@@ -639,21 +635,12 @@ async def _run_turn(
         turn.said.update(range(errors_before_response, len(turn.errors)))
     turn.report_unsaid_errors()
     if user.state is TextState.FAILED:
-        print(
-            f"rt-tui send: transcription failed: {printable(user.error or '')}",
-            file=sys.stderr,
-        )
+        print(f"rt-tui send: transcription failed: {printable(user.error or '')}", file=sys.stderr)
         return 1
     if refused_audio:
         return 1  # the reply is to part of the file only (said above): never a success
     if failed:
-        why = response_failure(
-            turn.response_done,
-            [summary for _, summary in turn.errors[errors_before_response:]],
-        )
-        print(
-            f"rt-tui send: response ended with status {printable(status)}{why}",
-            file=sys.stderr,
-        )
+        why = response_failure(turn.response_done, [summary for _, summary in turn.errors[errors_before_response:]])
+        print(f"rt-tui send: response ended with status {printable(status)}{why}", file=sys.stderr)
         return 1
     return 0
