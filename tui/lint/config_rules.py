@@ -50,8 +50,9 @@ class ConfigRules:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._waiting: deque[tuple[int, Envelope]] = deque(maxlen=MAX_WAITING)
-        self._unanswered: deque[int] = deque(maxlen=MAX_WAITING)
-        """Session updates sent and not yet answered by `session.updated` or an error."""
+        self._unanswered = ctx.updates_unanswered
+        """Session updates sent and not yet answered by `session.updated` or an error (shared: the input
+        rules wait for an update's answer before judging a commit sent behind it)."""
         self._malformed_sent: deque[int] = deque(maxlen=MAX_WAITING)
         """Malformed frames the client sent, oldest first, whose `error` has not come yet."""
         self._refused_types: deque[int] = deque(maxlen=MAX_WAITING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,9 @@ class Context:
         """True when the applied session has turn detection (the server commits turns itself)."""
         self.by_frame: dict[int, list[Finding]] = {}
         """Findings by journal index of each frame they concern (the linter's own, shared)."""
+        self.updates_unanswered: deque[int] = deque(maxlen=32)
+        """Session updates sent and not yet answered by `session.updated` or an error, oldest first (kept
+        by the config rules): while one waits, the session the server applies next is not `applied`."""
         self._sink = sink
         self._replace = replace
 

@@ -107,10 +107,13 @@ class Turn:
 class PendingCommit:
     """A commit the client sent that the server has not answered yet."""
 
-    __slots__ = ("index", "turn", "vad_took", "short")
+    __slots__ = ("index", "turn", "vad_took", "short", "deferred")
 
     def __init__(self, index: int, turn: Turn | None) -> None:
         self.index = index
+        self.deferred: Turn | None = None
+        """Without VAD, the audio of a commit sent while a session.update was on its way: whether
+        transcription is on for it is judged at its answer (the server applies the update first)."""
         self.short: tuple[Turn, AudioFormat] | None = None
         """Without VAD, a commit of under 100 ms as the frames count it, awaiting the server's answer:
         a refusal confirms `commit-too-short`; a committed says the recording holds less audio than
@@ -145,6 +148,11 @@ class InputRules:
         self._pace = PaceMeter()
         self._pace_said = False
         """`audio-rate-mismatch` was reported on this connection (once is enough: it is the client's setup)."""
+        self._asked: int | None = None
+        """The last session update of this connection that asked for input transcription (None once
+        one turned it off): named when transcription is off at a commit all the same."""
+        self._off_at: int | None = None
+        """The frame the last `transcription-off-at-commit` blames, until transcription is turned on."""
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
@@ -159,6 +167,10 @@ class InputRules:
             (Direction.IN, "input_audio_buffer.timeout_triggered"): self._vad_announces,
             (Direction.IN, "conversation.item.input_audio_transcription.failed"): self._failed,
             (Direction.LOCAL, "rt.connection"): self._connection,
+            (Direction.OUT, "session.update"): self._update,
+            (Direction.OUT, "transcription_session.update"): self._update,
+            (Direction.IN, "session.updated"): self._updated,
+            (Direction.IN, "transcription_session.updated"): self._updated,
         }
 
     def reset(self) -> None:
@@ -172,6 +184,7 @@ class InputRules:
         self._refused.clear()
         self._pace.reset()
         self._pace_said = False
+        self._asked = self._off_at = None
 
     # -- the input buffer -------------------------------------------------------------------
 
@@ -304,6 +317,11 @@ class InputRules:
             self._short_commits.add(index)
             self._too_short_sent(index, turn, fmt)
             return
+        if ctx.updates_unanswered and ctx.applied is not None:
+            # The server applies the update before it takes the commit: judge transcription at the answer.
+            pending.deferred = turn
+            self._judge_turn(index, turn, fmt, transcription=False)
+            return
         self._judge_turn(index, turn, fmt)
 
     def _too_short_sent(self, index: int, turn: Turn, fmt: AudioFormat, refusal: int | None = None) -> None:
@@ -411,6 +429,10 @@ class InputRules:
             pending.short = None  # taken: it held the audio the server needs, whatever the frames show
             if pending.turn is not None:
                 self._judge_answered(pending, index, fmt)
+            elif pending.deferred is not None:
+                turn = pending.deferred
+                frames = tuple(i for i in (commit, turn.first, index) if i is not None)
+                self._transcription_off(ctx.name(commit), frames, turn, fmt)
         if item_id:
             if len(self._commit_of_item) >= MAX_ITEMS_REMEMBERED:
                 del self._commit_of_item[next(iter(self._commit_of_item))]
@@ -464,29 +486,16 @@ class InputRules:
         answer: int | None = None,
         size_known: bool = True,
         note: str = "",
+        transcription: bool = True,
     ) -> None:
         """Judge the audio a commit committed: `index` is our commit (`answer` the server's committed for
-        it, when judged at the answer) or, `by_vad`, the server VAD's committed."""
+        it, when judged at the answer) or, `by_vad`, the server VAD's committed. `transcription`: False
+        when whether it is on for this commit is judged later (at its answer)."""
         ctx = self.ctx
         frames = tuple(i for i in (index, turn.first, answer) if i is not None)
         subject = f"Server VAD's {ctx.name(index)}" if by_vad else ctx.name(index)
-        applied = ctx.applied
-        known, config = ctx.transcription()
-        if applied is not None and known and config is None:
-            path = (
-                "audio.input.transcription" if "type" in applied or "audio" in applied else "input_audio_transcription"
-            )
-            size = f"{duration(turn.bytes, fmt)} of " if turn.bytes and size_known else ""
-            ctx.emit(
-                "transcription-off-at-commit",
-                f"{subject} commits {size}user audio{note} while input transcription is off "
-                f"({ctx.applied_name()} applied {path}: null): the item is created with transcript null and no "
-                "conversation.item.input_audio_transcription event will follow.",
-                f"To get the text of what was said, turn transcription on before committing: send session.update "
-                f"with {ctx.transcription_path()} and wait for session.updated. If you don't need a transcript, "
-                "ignore this.",
-                frames,
-            )
+        if transcription:
+            self._transcription_off(subject, frames, turn, fmt, note, size_known)
         noted = tuple(i for i in (turn.header_at if turn.header_bad else None, turn.invalid_first) if i is not None)
         if noted:
             if len(self._audio_findings) >= MAX_ITEMS_REMEMBERED:
@@ -680,6 +689,88 @@ class InputRules:
         )
 
     # -- transcription ----------------------------------------------------------------------
+
+    def _transcription_off(
+        self,
+        subject: str,
+        frames: tuple[int, ...],
+        turn: Turn,
+        fmt: AudioFormat,
+        note: str = "",
+        size_known: bool = True,
+    ) -> None:
+        """`transcription-off-at-commit`, when the session the server applied has transcription off."""
+        ctx = self.ctx
+        applied = ctx.applied
+        known, config = ctx.transcription()
+        if applied is None or not known or config is not None:
+            return
+        path = "audio.input.transcription" if "type" in applied or "audio" in applied else "input_audio_transcription"
+        size = f"{duration(turn.bytes, fmt)} of " if turn.bytes and size_known else ""
+        why, fix = (
+            "",
+            (
+                f"To get the text of what was said, turn transcription on before committing: send session.update "
+                f"with {ctx.transcription_path()} and wait for session.updated. If you don't need a transcript, "
+                "ignore this."
+            ),
+        )
+        asked = self._asked
+        if asked is not None:
+            frames = (*frames, asked)
+            refused = [f for f in ctx.blamed(asked) if f.severity is Severity.ERROR]
+            if refused:
+                named = ", ".join(dict.fromkeys(f.rule for f in refused))
+                why = (
+                    f" {ctx.name(asked)} asked for transcription, but the server refuses that whole update ({named} "
+                    "on it), so transcription was never turned on."
+                )
+                fix = (
+                    f"Fix {ctx.name(asked)} first ({refused[0].rule}: {refused[0].fix}) and send it again; commit "
+                    "only once its session.updated shows transcription on."
+                )
+            else:
+                why = (
+                    f" {ctx.name(asked)} asked for transcription, but no session.updated applying it came before "
+                    "this commit."
+                )
+                fix = (
+                    f"Wait for the session.updated that answers {ctx.name(asked)} (and check it shows {path} on) "
+                    "before committing; if an error answers it instead, fix what the error names."
+                )
+        ctx.emit(
+            "transcription-off-at-commit",
+            f"{subject} commits {size}user audio{note} while input transcription is off "
+            f"({ctx.applied_name()} applied {path}: null): the item is created with transcript null and no "
+            f"conversation.item.input_audio_transcription event will follow.{why}",
+            fix,
+            frames,
+        )
+        self._off_at = frames[0]
+
+    def _update(self, env: Envelope, index: int) -> None:
+        """A session update: remember whether it asks for input transcription (in either dialect's place)."""
+        session = obj(env.data.get("session"))
+        audio_in = obj(obj(session.get("audio")).get("input"))
+        for holder, key in ((audio_in, "transcription"), (session, "input_audio_transcription")):
+            if key in holder:
+                self._asked = index if isinstance(holder[key], dict) else None
+
+    def _updated(self, env: Envelope, index: int) -> None:
+        """The server applied a session: transcription turned on after a commit it was off for is said
+        on that commit's finding (turning it on does not transcribe audio committed before)."""
+        off_at = self._off_at
+        if off_at is None or self.ctx.transcription()[1] is None:
+            return
+        self._off_at = None
+        ctx = self.ctx
+        finding = next((f for f in ctx.blamed(off_at) if f.rule == "transcription-off-at-commit"), None)
+        if finding is not None:
+            later = (
+                f" Transcription was turned on only later, by {ctx.name(index)}: it applies to audio committed "
+                "after that, never to this item."
+            )
+            ctx.amend(finding, finding.message + later, (*finding.frames, index))
 
     def _failed(self, env: Envelope, index: int) -> None:
         ctx = self.ctx

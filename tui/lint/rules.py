@@ -31,8 +31,9 @@ RULES: dict[str, Rule] = {
             "transcription-off-at-commit",
             _WARNING,
             "user audio committed (client commit or server VAD) while the session the server last applied has "
-            "input transcription off; under server VAD a client commit counts once the server's "
-            "input_audio_buffer.committed answers it",
+            "input transcription off (a client commit sent behind a session.update, or under server VAD, counts "
+            "once the server's input_audio_buffer.committed answers it); names the update that asked for "
+            "transcription when the server refused it, and a session.updated that turned it on too late",
         ),
         Rule(
             "wav-header-in-audio",
