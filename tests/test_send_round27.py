@@ -10,6 +10,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -516,3 +517,24 @@ async def test_standard_input_send_cannot_take_is_refused_in_one_line(tmp_path: 
     done = await send_stdin(data, "--url", closed_port_url())
     one_line(done, 2, said)
     assert "rt-tui-send-" not in done.stderr
+
+
+async def test_ctrl_c_while_standard_input_is_read_says_interrupted_without_a_traceback() -> None:
+    """Ctrl+C before the turn began (a pipe still being read, a long file decoded) ended `send`
+    with a KeyboardInterrupt traceback; after it, with "interrupted" and 130."""
+    proc = await asyncio.create_subprocess_exec(
+        RT_TUI,
+        "send",
+        "-",
+        "--url",
+        closed_port_url(),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(bytes(4 * 2**20))  # more than a pipe holds: drained only once send reads it
+    await asyncio.wait_for(proc.stdin.drain(), 60)
+    proc.send_signal(signal.SIGINT)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert (proc.returncode, out, err.decode()) == (130, b"", "rt-tui send: interrupted\n")

@@ -109,6 +109,9 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
     except AudioDecodeError as exc:
         print(f"rt-tui send: {printable(str(exc))}", file=sys.stderr)  # one line, whatever the file's name
         return 2
+    except KeyboardInterrupt:  # Ctrl+C while a pipe is read or a long file decoded: no traceback
+        print("rt-tui send: interrupted", file=sys.stderr)
+        return 130
     try:
         return asyncio.run(_send(pcm, settings, json_out=json_out, timeout=timeout))
     except TargetError as exc:  # what was asked for cannot be tried (a bad URL, no key): as a bad file
