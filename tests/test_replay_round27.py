@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tui import replay_cmd
-from tui.replay import load
+from tui.replay import ReplayError, load
 from tui.replay.sources import on_one_clock
 
 RT_TUI = str(Path(sys.executable).with_name("rt-tui"))
@@ -369,6 +369,10 @@ def test_a_har_on_one_line_is_still_a_har(tmp_path: Path, captures: list[Path]) 
     path = tmp_path / "small.har"
     path.write_text(json.dumps(har) + "\n")
     assert load(path).kind == "har"
+    for document, said in (({"log": {"entries": []}}, "a HAR file without WebSocket"), ({"log": {}}, "JSON, but not")):
+        path.write_text(json.dumps(document) + "\n")
+        with pytest.raises(ReplayError, match=said):
+            load(path)
 
 
 # -- folders ------------------------------------------------------------------------------------

@@ -323,7 +323,7 @@ def _is_har_document(first: dict[str, Any]) -> bool:
     object. A log's record with a `log` field of its own (Docker's `{"log": "…", "stream": …}`, ECS's
     `{"log": {"level": "info"}}`) begins a JSONL: read as a HAR, it was refused as "not JSON"."""
     log = first.get("log")
-    return isinstance(log, dict) and any(key in log for key in ("entries", "version", "creator"))
+    return isinstance(log, dict) and (len(first) == 1 or any(key in log for key in ("entries", "version", "creator")))
 
 
 def _is_capture_record(record: dict[str, Any]) -> bool:
