@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.app_helpers import typed_turn_done, wait_for
+from tests.app_helpers import notices, typed_turn_done, wait_for
 from tests.journal_helpers import received
 from tests.server_helpers import client, recv_until, send, session_patch
 from tests.test_conversation_export import conversation_of, typed
@@ -276,3 +276,28 @@ async def test_a_truncated_reply_says_how_much_of_it_was_heard(sim: Simulator) -
     assert "**Assistant** · truncated at 1.25 s *(" in to_markdown(conv.ordered())
     record = json.loads(to_json(conv.ordered()))[1]
     assert (record["status"], record["audio_end_ms"]) == ("truncated", 1250)
+
+
+async def test_y_copies_the_selected_row_s_words(simulator_url: str) -> None:
+    """One reply or one transcript could only be copied with the whole conversation (the palette's
+    copy as Markdown); `y` on a row copies its words as the server sent them, and says so."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await typed_turn_done(pilot, app, "copy [bold]this[/] 你好")
+        transcript = app.query_one(Transcript)
+        transcript.focus()
+        await pilot.press("y")  # nothing selected yet: it says how to select
+        await wait_for(pilot, lambda: notices(app), 5, "a notice")
+        assert notices(app)[-1][1] == "Select a row first: ↑ selects the last one, Home the first."
+        assert app.clipboard == ""
+        app.clear_notifications()
+        await pilot.press("up", "y")  # the last row: the reply
+        [reply] = [item for item in app.conversation.ordered() if item.role == "assistant"]
+        await wait_for(pilot, lambda: app.clipboard, 5, "the copy")
+        assert app.clipboard == reply.text.strip() and "copy [bold]this[/] 你好" in app.clipboard
+        assert notices(app)[-1] == (
+            "Copy",
+            f"copied the row's {len(reply.text.strip()):,} characters (OSC 52: your terminal must allow it)",
+        )
+        await pilot.press("up", "y")
+        await wait_for(pilot, lambda: app.clipboard == "copy [bold]this[/] 你好", 5, "the user's words")

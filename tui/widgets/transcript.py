@@ -72,6 +72,18 @@ RECORDED_AUDIO = "recorded audio"
 """A live session's label for user audio committed from the input buffer: rt-tui recorded it."""
 
 
+_NO_WORDS = {
+    TextState.SPEAKING: "yet: the user is still speaking",
+    TextState.TRANSCRIBING: "yet: its transcript has not come",
+    TextState.FAILED: "(its transcription failed)",
+    TextState.TRANSCRIPTION_OFF: "(input transcription was off)",
+    TextState.NOT_TRANSCRIBED: "(the server does not transcribe audio sent with conversation.item.create)",
+    TextState.INTERRUPTED: "(the connection ended before any came)",
+    TextState.DONE: "(its text is empty)",
+}
+"""Why a row has no words to copy, by its text state (any other: "yet")."""
+
+
 def _no_hold() -> float:
     return 0.0
 
@@ -225,6 +237,7 @@ class Transcript(LineView, can_focus=True):
         Binding("home", "first", "First row", show=False),
         Binding("end", "follow", "Follow", show=False),
         Binding("o,enter", "frames", "Its frames", id="transcript.frames"),
+        Binding("y", "copy", "Copy row", id="transcript.copy"),
     ]
 
     class ShowFrames(Message):
@@ -796,10 +809,31 @@ class Transcript(LineView, can_focus=True):
         """Ask for the selected item's frames in the event log."""
         if self.selected is not None:
             self.post_message(self.ShowFrames(self.selected))
-        elif any(self._items[item_id].role != "session" for item_id in self._order):
+        else:
+            self._no_row_selected("show the frames of")
+
+    def action_copy(self) -> None:
+        """Copy the selected row's words to the clipboard (OSC 52), as the server sent them: one reply
+        or transcript, where the palette's copy takes the whole conversation."""
+        item = self._items.get(self.selected) if self.selected is not None else None
+        if item is None:
+            self._no_row_selected("copy")
+            return
+        words = item.text.strip()
+        if not words or item.state is TextState.FAILED:
+            said = f"nothing to copy: the row has no words {_NO_WORDS.get(item.state, 'yet')}"
+            self.notify(said, title="Copy", severity="warning", markup=False)
+            return
+        self.app.copy_to_clipboard(words)
+        said = f"copied the row's {len(words):,} characters (OSC 52: your terminal must allow it)"
+        self.notify(said, title="Copy", markup=False)
+
+    def _no_row_selected(self, doing: str) -> None:
+        """Say how to select a row for a row's action (the palette offers them on an empty pane too)."""
+        if any(self._items[item_id].role != "session" for item_id in self._order):
             self.notify("Select a row first: ↑ selects the last one, Home the first.", markup=False)
-        else:  # the palette offers it on an empty pane too: say why nothing happens
-            said = "no row to show the frames of: the conversation is empty"
+        else:
+            said = f"no row to {doing}: the conversation is empty"
             self.notify(said, title="Transcript", severity="warning", markup=False)
 
     def on_click(self, event: events.Click) -> None:
