@@ -139,7 +139,7 @@ async def test_a_reply_cut_by_max_output_tokens_says_so(sim: Simulator) -> None:
 def test_a_failed_reply_is_marked_failed_with_the_server_s_error_not_shown_as_whole() -> None:
     """A response that fails half-way (`status: "failed"`): its words stop mid-sentence, and the
     pane and the exports showed them as a whole reply, unmarked."""
-    error = {"type": "server_error", "code": "server_error", "message": "The server had an error."}
+    error = {"type": "server_error", "code": "server_error", "message": "The server had an error.\nTry again."}
     events: list[dict[str, Any]] = [
         {"type": "response.created", "response": {"id": "r1", "status": "in_progress", "output": []}},
         {
@@ -160,11 +160,14 @@ def test_a_failed_reply_is_marked_failed_with_the_server_s_error_not_shown_as_wh
     ]
     conv = conversation_of(events)
     [reply] = conv.ordered()
-    mark = "failed (server_error: The server had an error.)"
+    mark = "failed (server_error: The server had an error. Try again.)"  # on the head's one line
     assert render_item(reply).plain.splitlines()[0] == f"assistant  {mark}"
     assert f"**Assistant** · {mark} *(" in to_markdown(conv.ordered())
     record = json.loads(to_json(conv.ordered()))[0]
-    assert (record["status"], record["status_reason"]) == ("failed", "server_error: The server had an error.")
+    assert (record["status"], record["status_reason"]) == (
+        "failed",
+        "server_error: The server had an error.\nTry again.",
+    )
 
 
 def markdown_heads(markdown: str) -> list[str]:

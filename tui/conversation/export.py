@@ -36,7 +36,7 @@ def ended_early(item: Item) -> str | None:
         heard = item.audio_end_ms
         return "truncated" if heard is None else f"truncated at {heard / 1000:.2f} s"
     if item.status_reason:
-        return f"{item.status} ({item.status_reason})"
+        return f"{item.status} ({' '.join(item.status_reason.split())})"  # one line: a head's
     return item.status
 
 
