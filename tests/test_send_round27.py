@@ -538,3 +538,33 @@ async def test_ctrl_c_while_standard_input_is_read_says_interrupted_without_a_tr
     proc.send_signal(signal.SIGINT)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert (proc.returncode, out, err.decode()) == (130, b"", "rt-tui send: interrupted\n")
+
+
+async def test_a_long_file_on_a_slow_link_is_not_timed_out_while_it_is_still_being_sent(tmp_path: Path) -> None:
+    """The wait for the commit's acknowledgement began before the first append went out: a file
+    that takes longer than --timeout to upload timed out while it was still being sent. Each
+    window of appends now has the timeout; the commit's wait begins once the last is written."""
+    path = tmp_path / "five-minutes.pcm"
+    path.write_bytes(mono_pcm(300))
+    reader = one_turn()
+
+    async def slow(ws: ServerConnection) -> None:
+        class Slow:  # the peer, reading an append every 2 ms: 3,000 of them take over 6 s
+            def __getattr__(self, name: str) -> Any:
+                return getattr(ws, name)
+
+            def __aiter__(self) -> Any:
+                return self.frames()
+
+            async def frames(self) -> Any:
+                async for message in ws:
+                    if '"input_audio_buffer.append"' in str(message)[:60]:
+                        await asyncio.sleep(0.002)
+                    yield message
+
+        await reader(Slow())
+
+    async with scripted_peer(slow) as url:
+        done = await run_send(str(path), "--url", url, "--timeout", "4")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "user: a question\nassistant: an answer\n"
