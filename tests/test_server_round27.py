@@ -340,3 +340,38 @@ async def test_mcp_allowed_callers_are_direct_or_programmatic(sim: Simulator) ->
         )
         answer = await stream.next()
     assert answer["type"] == "error"
+
+
+async def test_a_response_input_error_names_the_input_path_in_its_message_too(sim: Simulator) -> None:
+    """The message said `'item.role'` while `param` said `response.input[0].role`."""
+    async with official_client(sim).realtime.connect(model="gpt-realtime") as conn:
+        stream = Judged(conn)
+        await stream.next()
+        await conn.response.create(
+            response=unchecked(
+                {
+                    "conversation": "none",
+                    "input": [{"type": "message", "content": [{"type": "input_text", "text": "x"}]}],
+                }
+            )
+        )
+        refused = await stream.next()
+    assert refused["error"]["param"] == "response.input[0].role"
+    assert refused["error"]["message"] == "Missing required parameter: 'response.input[0].role'."
+
+
+async def test_prompt_variables_take_every_field_the_sdk_declares(sim: Simulator) -> None:
+    breakpoint_ = {"mode": "explicit", "ttl": "30m"}
+    variables = {
+        "note": {"type": "input_text", "text": "rainy", "prompt_cache_breakpoint": breakpoint_},
+        "map": {"type": "input_image", "detail": "auto", "image_url": "https://example.invalid/map.png"},
+        "doc": {"type": "input_file", "file_id": "file_1", "filename": "a.pdf"},
+    }
+    async with official_client(sim).realtime.connect(model="gpt-realtime") as conn:
+        stream = Judged(conn)
+        await stream.next()
+        await conn.session.update(
+            session=unchecked({"type": "realtime", "prompt": {"id": "pmpt_1", "variables": variables}})
+        )
+        accepted = await stream.next()
+    assert accepted["session"]["prompt"]["variables"] == variables

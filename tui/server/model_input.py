@@ -57,9 +57,10 @@ def resolve_input(raw: Any, store: ItemStore) -> list[StoredItem]:
         except ProtocolError as err:
             # Same checks as conversation.item.create, reported at this entry's path.
             path = err.param or "item"
-            raise ProtocolError(
-                err.code, err.message, param=param + path[len("item") :], error_type=err.error_type
-            ) from None
+            here = param + path[len("item") :]
+            # The message names the path too ("Missing required parameter: 'item.name'.").
+            message = err.message.replace(f"'{path}'", f"'{here}'")
+            raise ProtocolError(err.code, message, param=here, error_type=err.error_type) from None
         items.append(StoredItem(item, audio))
         _note_call(item, calls)
     return items

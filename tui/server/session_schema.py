@@ -176,17 +176,21 @@ _MCP_TOOL = obj(
 """An MCP tool as the SDK declares it (`realtime_tools_config_union.Mcp`): `session.updated`
 echoes it, so anything else would reach the client as an event its types refuse."""
 _TOOLS = array(tagged({"function": _FUNCTION_TOOL, "mcp": _MCP_TOOL}, default="function"))
+_CACHE_BREAKPOINT = {
+    "prompt_cache_breakpoint": obj({"mode": enum("explicit"), "ttl": enum("30m", "12h")}, required=["mode"])
+}
 _PROMPT_VARIABLE = by_json_type(
     string=text,
     mapping=tagged(
         {
-            "input_text": obj({"type": text, "text": text}, required=["text"]),
+            "input_text": obj({"type": text, "text": text, **_CACHE_BREAKPOINT}, required=["text"]),
             "input_image": obj(
                 {
                     "type": text,
                     "detail": enum("low", "high", "auto", "original"),
                     "file_id": nullable(text),
                     "image_url": nullable(text),
+                    **_CACHE_BREAKPOINT,
                 },
                 required=["detail"],
             ),
@@ -198,6 +202,7 @@ _PROMPT_VARIABLE = by_json_type(
                     "file_id": nullable(text),
                     "file_url": text,
                     "filename": text,
+                    **_CACHE_BREAKPOINT,
                 }
             ),
         }
