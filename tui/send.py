@@ -178,8 +178,8 @@ def _spool(source: BinaryIO, spool: Path) -> None:
 
 MAX_SECONDS = 60 * 60
 """The longest audio `send` streams: a GA session lasts at most 60 minutes (the protocol reference,
-§1: the service ends it with `session_expired`), and one turn cannot outlast its session. A 2 GB
-WAV (12 hours at 24 kHz) was read and decoded whole, gigabytes of memory, to be cut off anyway."""
+§1.2: the service then ends it with `session_expired`), and one turn cannot outlast its session. A
+2 GB WAV (11.6 hours at 24 kHz) was read and decoded whole, gigabytes of memory, to be cut off anyway."""
 
 MIN_COMMIT_MS = 100
 """The least audio the service commits (`input_audio_buffer_commit_empty` below it)."""
@@ -187,7 +187,7 @@ MIN_COMMIT_MS = 100
 MAX_CHANNELS = 32
 """The most channels `send` reads. A voice recording has one or two (a microphone array's raw
 tracks, eight or so); a header saying 300 channels is damage, and averaging 300 "channels" of a
-mono file made 5 ms of noise, sent, and refused by the server as a commit too short."""
+mono file made 3 ms of noise, sent, and refused by the server as a commit too short."""
 
 
 def check_file(path: str | os.PathLike[str]) -> None:
@@ -255,7 +255,7 @@ def _starts_with_container(p: Path) -> bool:
 
 
 def clock(total: float) -> str:
-    """`2:13:20`, `61:05`: a duration in hours, minutes and seconds."""
+    """`2:13:20`, `59:05`: a duration in (hours,) minutes and seconds."""
     minutes, secs = divmod(round(total), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
