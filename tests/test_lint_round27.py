@@ -16,6 +16,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pytest
+import soxr
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.server_helpers import b64, recv, recv_until, running_simulator, speech_pcm24
@@ -150,3 +153,81 @@ async def test_transcription_turned_on_after_the_commit_is_said_on_its_finding(t
     updated = seqs(off)[-1]
     assert updated[1] == "session.updated" and len(events) >= 1, off
     assert f"turned on only later, by session.updated #{updated[0]}" in off["message"], off
+
+
+# -- audio-sample-format: bytes that are not samples of the session's input format -----------------
+
+
+def mulaw(pcm24: bytes) -> bytes:
+    """24 kHz PCM16 as 8 kHz G.711 μ-law, what a Twilio media stream carries (the standard encoder)."""
+    samples = np.asarray(soxr.resample(np.frombuffer(pcm24, "<i2"), 24000, 8000), dtype=np.int64)
+    sign = (samples < 0).astype(np.int64) << 7
+    biased = np.minimum(np.abs(samples), 32635) + 0x84
+    exponent = np.clip(np.floor(np.log2(biased)).astype(np.int64) - 7, 0, 7)
+    mantissa = (biased >> (exponent + 3)) & 0x0F
+    codes: np.ndarray[Any, np.dtype[np.uint8]] = (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8)
+    return codes.tobytes()
+
+
+def float32(pcm24: bytes) -> bytes:
+    """24 kHz PCM16 as the little-endian float32 samples a Web Audio Float32Array holds."""
+    return (np.frombuffer(pcm24, "<i2").astype("<f4") / 32768).astype("<f4").tobytes()
+
+
+async def one_turn(rec: Recorder, audio: bytes, *, chunk: int = 4800) -> None:
+    """Append `audio` in chunks of `chunk` bytes, commit, ask for a response and read it to its end."""
+    for start in range(0, len(audio), chunk):
+        await rec.send({"type": "input_audio_buffer.append", "audio": b64(audio[start : start + chunk])})
+    await rec.send({"type": "input_audio_buffer.commit"})
+    await rec.until("input_audio_buffer.committed")
+    await rec.send({"type": "response.create"})
+    await rec.until("response.done")
+
+
+async def turn_in(tmp_path: Path, audio_format: dict[str, Any], audio: bytes, chunk: int) -> list[dict[str, Any]]:
+    """The findings on a push-to-talk session of `audio_format` with transcription on and one turn of `audio`."""
+    async with running_simulator() as sim, recorded(sim.url) as rec:
+        audio_in = {"format": audio_format, "transcription": TRANSCRIBE, "turn_detection": None}
+        await rec.send({"type": "session.update", "session": {"type": "realtime", "audio": {"input": audio_in}}})
+        await rec.until("session.updated")
+        await one_turn(rec, audio, chunk=chunk)
+    return lint_file(rec.write(tmp_path / "s.jsonl"))[1]
+
+
+PCM = {"type": "audio/pcm", "rate": 24000}
+PCMU = {"type": "audio/pcmu"}
+
+
+@pytest.mark.parametrize(
+    ("audio_format", "encode", "chunk", "said"),
+    [
+        (PCM, mulaw, 160, "8-bit G.711 audio looks"),
+        (PCM, float32, 3840, "32-bit float samples"),
+        (PCMU, lambda pcm: pcm, 960, "pair up as 16-bit PCM samples"),
+    ],
+    ids=["g711-in-pcm16", "float32-in-pcm16", "pcm16-in-g711"],
+)
+async def test_audio_in_another_sample_format_than_the_sessions_is_named(
+    tmp_path: Path, audio_format: dict[str, Any], encode: Any, chunk: int, said: str
+) -> None:
+    """Twilio's μ-law forwarded to a PCM16 session, a Float32Array's bytes sent as PCM16, PCM16 sent
+    to a session that declared G.711: the server hears noise and transcribes nothing useful. The
+    linter said nothing of the last, and called the first two clipped-audio (a warning about gain),
+    which sends the developer to the wrong fix."""
+    findings = await turn_in(tmp_path, audio_format, encode(speech_pcm24("book a table for two at eight")), chunk)
+    (found,) = of_rule(findings, "audio-sample-format")
+    assert found["severity"] == "error" and said in found["message"], found
+    assert seqs(found)[0][1] == "input_audio_buffer.commit", found
+    assert of_rule(findings, "clipped-audio") == [] and of_rule(findings, "byte-swapped-audio") == [], findings
+
+
+@pytest.mark.parametrize(
+    ("audio_format", "encode", "chunk"), [(PCM, lambda pcm: pcm, 960), (PCMU, mulaw, 160)], ids=["pcm16", "g711"]
+)
+async def test_a_push_to_talk_turn_in_the_sessions_own_format_has_no_findings(
+    tmp_path: Path, audio_format: dict[str, Any], encode: Any, chunk: int
+) -> None:
+    """The simulator's normal push-to-talk turn (20 ms chunks, commit, response.create), in PCM16
+    and in G.711 μ-law: no finding at all."""
+    findings = await turn_in(tmp_path, audio_format, encode(speech_pcm24("book a table for two at eight")), chunk)
+    assert findings == []

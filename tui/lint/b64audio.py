@@ -192,6 +192,14 @@ read -129 and 128, so hard-clipped audio is quiet only the wrong way round (see 
 DIFF_PAIRS = 32
 """Adjacent sample pairs per voiced window whose differences weigh the byte order (of 128)."""
 _NATIVE_LITTLE = sys.byteorder == "little"
+MIN_BYTES_JUDGED = 768
+"""Bytes of windows looked at before the sample width is judged (three windows)."""
+_MAGNITUDE = bytes(b if b < 128 else 256 - b for b in range(256))
+"""Each byte's magnitude read as a signed 8-bit value (0x80 reads 128)."""
+_HIGH_NIBBLE = bytes(b >> 4 for b in range(256))
+_FLOAT_TOP = bytes(1 if b & 0x70 == 0x30 else 0 for b in range(256))
+"""1 for a little-endian float32's top byte (sign and 7 exponent bits) of a sample within ±2 and above
+2^-32 (exponent 96–127), else 0: 16-bit and 8-bit audio have such bytes at one place in eight."""
 
 
 def _reaches(head: list[int], samples: array[int], floor: int) -> bool:
@@ -224,7 +232,21 @@ class PcmSampler:
     buffer). Cost per chunk is bounded, and zero once the turn has been judged enough.
     """
 
-    __slots__ = ("offset", "windows", "voiced", "samples", "clipped", "diff_le", "diff_be")
+    __slots__ = (
+        "offset",
+        "windows",
+        "voiced",
+        "samples",
+        "clipped",
+        "diff_le",
+        "diff_be",
+        "looked",
+        "even_level",
+        "odd_level",
+        "float_tops",
+        "float_like",
+        "nibbles",
+    )
 
     def __init__(self) -> None:
         self.offset = 0
@@ -239,6 +261,21 @@ class PcmSampler:
         server does)."""
         self.diff_be = 0
         """The same, read big-endian: speech is smooth in its right byte order, noise-like in the wrong one."""
+        self.looked = 0
+        """Bytes of the windows looked at (all of them, voiced or not): what the byte statistics below weigh."""
+        self.even_level = 0
+        """Sum of |byte| (read as signed 8-bit) over the bytes at even places of the turn: a PCM16 sample's
+        low byte, which varies across its range."""
+        self.odd_level = 0
+        """The same at odd places: a PCM16 sample's high byte, near 0 (00 or FF) unless the audio is loud.
+        In 8-bit audio (G.711) every byte is a sample: both sums come out alike."""
+        self.float_tops = 0
+        """Non-zero bytes at places 3 mod 4 of the turn: a little-endian float32 sample's top byte."""
+        self.float_like = 0
+        """How many of them hold a float's exponent for a sample within ±1 (0x30–0x3F, sign aside)."""
+        self.nibbles = [0] * 16
+        """How many bytes looked at have each high nibble: G.711 speech keeps to a few (its quiet codes),
+        bytes of noise spread over all sixteen."""
 
     def feed(self, b64: str, skip: int = 0, size: int | None = None) -> None:
         """Take one chunk of the turn; `skip` bytes at its start (a WAV header) are not samples;
@@ -265,7 +302,46 @@ class PcmSampler:
                 raw = binascii.a2b_base64(b64[chars : chars + WINDOW_CHARS])
             except (binascii.Error, ValueError):
                 return
+            self._bytes(raw, (start + at) % 4)
             self._window(raw)
+
+    def _bytes(self, raw: bytes, phase: int) -> None:
+        """Byte statistics of one window whose first byte sits at `phase` (mod 4) of the turn: what tells
+        16-bit samples from 8-bit (G.711) and 32-bit float ones."""
+        if len(raw) < 64:
+            return
+        self.looked += len(raw)
+        signed = raw.translate(_MAGNITUDE)
+        self.even_level += sum(signed[0::2])
+        self.odd_level += sum(signed[1::2])
+        tops = raw[(3 - phase) % 4 :: 4]
+        self.float_tops += len(tops) - tops.count(0)
+        self.float_like += sum(tops.translate(_FLOAT_TOP))
+        high = raw.translate(_HIGH_NIBBLE)
+        nibbles = self.nibbles
+        for nibble in range(16):
+            nibbles[nibble] += high.count(nibble)
+
+    @property
+    def sample_width(self) -> str | None:
+        """What the bytes look like: `pcm16` (every second byte stays small: 16-bit samples, either byte
+        order), `8-bit` (every byte varies alike: G.711), `float32` (every fourth byte a float's
+        exponent), or None (too little seen, too quiet to tell, or none of these clearly)."""
+        if self.looked < MIN_BYTES_JUDGED:
+            return None
+        if self.float_tops >= MIN_BYTES_JUDGED // 16 and self.float_like >= 0.8 * self.float_tops:
+            return "float32"
+        half = self.looked / 2
+        even, odd = self.even_level / half, self.odd_level / half
+        if max(even, odd) < 16:
+            return None  # near silence: its bytes are small at every place
+        ratio = odd / max(even, 1.0)
+        if ratio <= 0.5 or ratio >= 2.0:
+            return "pcm16"
+        # Alike at every place, and kept to a few codes: companded speech, not noise-like bytes.
+        if 0.75 <= ratio <= 1.33 and sum(sorted(self.nibbles)[-4:]) >= 0.4 * self.looked:
+            return "8-bit"
+        return None
 
     def _window(self, raw: bytes) -> None:
         self.windows += 1

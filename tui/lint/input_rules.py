@@ -241,7 +241,9 @@ class InputRules:
         turn.last = index
         turn.bytes += size
         if not fmt.is_pcm16:
-            return  # silence, clipping, byte order and pace are PCM16 facts; G.711 bytes say nothing of them
+            # Silence, clipping, byte order and pace are PCM16 facts; of G.711 bytes only whether they are.
+            turn.sampler.feed(audio, skip, size)
+            return
         self._pace_of(env, index, size, fmt)
         if turn.all_zero and not is_zero_audio(audio):
             turn.all_zero = False
@@ -362,10 +364,11 @@ class InputRules:
                 continue  # judged at sending, or its audio went to server VAD's commit (judged there)
             elif _known_short(turn, ctx.input_format):
                 self._too_short_unanswered(commit.index, turn, ctx.input_format, end, said)
-            elif ctx.input_format.is_pcm16 and turn.bytes and not turn.elided and not turn.zero_flagged:
+            elif turn.bytes and not turn.elided and not turn.zero_flagged:
                 subject = f"{ctx.name(commit.index)}, which the server never answered, commits"
                 frames = tuple(i for i in (commit.index, turn.first) if i is not None)
-                self._judge_pcm(subject, frames, turn.bytes, ctx.input_format, turn.all_zero, turn.sampler)
+                fmt, headed = ctx.input_format, turn.header_at is not None
+                self._judge_pcm(subject, frames, turn.bytes, fmt, turn.all_zero, turn.sampler, headed=headed)
 
     def _too_short_unanswered(self, index: int, turn: Turn, fmt: AudioFormat, end: int | None, said: str) -> None:
         """A commit of under 100 ms whose answer never came (the connection or the recording ended first)."""
@@ -501,15 +504,37 @@ class InputRules:
             if len(self._audio_findings) >= MAX_ITEMS_REMEMBERED:
                 del self._audio_findings[next(iter(self._audio_findings))]
             self._audio_findings[index] = noted
-        if not fmt.is_pcm16 or turn.bytes == 0 or turn.elided:
+        if turn.bytes == 0 or turn.elided:
             return
         # Under VAD the whole turn may not be in this commit, but what it was made of still holds.
-        self._judge_pcm(f"{subject} commits", frames, turn.bytes, fmt, turn.all_zero, turn.sampler)
+        self._judge_pcm(
+            f"{subject} commits",
+            frames,
+            turn.bytes,
+            fmt,
+            turn.all_zero,
+            turn.sampler,
+            headed=turn.header_at is not None,
+        )
 
     def _judge_pcm(
-        self, subject: str, frames: tuple[int, ...], nbytes: int, fmt: AudioFormat, zero: bool, sampler: PcmSampler
+        self,
+        subject: str,
+        frames: tuple[int, ...],
+        nbytes: int,
+        fmt: AudioFormat,
+        zero: bool,
+        sampler: PcmSampler,
+        *,
+        headed: bool = False,
     ) -> None:
+        """Judge committed (or item) audio by its samples: the wrong sample format, then (PCM16 only)
+        silence, byte order, clipping. `headed`: a WAV header in it was reported (and says its format)."""
         ctx = self.ctx
+        if not headed and self._wrong_width(subject, frames, fmt, sampler):
+            return  # its level, byte order and clipping are those of misread bytes: beside the point
+        if not fmt.is_pcm16:
+            return
         if zero:
             ctx.emit(
                 "silent-audio",
@@ -539,6 +564,53 @@ class InputRules:
                 "32767 (not 32768 or more).",
                 frames,
             )
+
+    def _wrong_width(self, subject: str, frames: tuple[int, ...], fmt: AudioFormat, sampler: PcmSampler) -> bool:
+        """`audio-sample-format`: bytes that are not samples of the session's format (G.711 or float32 in
+        a PCM16 session, PCM16 in a G.711 one). True when found."""
+        width = sampler.sample_width
+        if fmt.is_pcm16 and width == "8-bit":
+            what = (
+                "audio whose bytes do not pair up into 16-bit samples: every byte varies as much as the next, "
+                "where in 16-bit PCM every second byte (a sample's high byte) stays small. That is how 8-bit "
+                "G.711 audio looks (μ-law or A-law, what telephone bridges such as Twilio send)"
+            )
+            fix = (
+                'If the audio is G.711 (8 kHz μ-law from Twilio, say), declare it: session.audio.input.format {"type": '
+                '"audio/pcmu"} (A-law: "audio/pcma"; beta: input_audio_format "g711_ulaw" or "g711_alaw") and send '
+                "its bytes as they come; or decode it to 24 kHz mono PCM16 before sending."
+            )
+        elif fmt.is_pcm16 and width == "float32":
+            what = (
+                "audio that reads as 32-bit float samples: every fourth byte holds a float's exponent, as the "
+                "bytes of a Web Audio Float32Array or a numpy float32 array do"
+            )
+            fix = (
+                "Convert the floats to 16-bit integers before base64: clamp to [-1, 1], multiply by 32767 and "
+                "store little-endian int16 (Python: (np.clip(x, -1, 1) * 32767).astype('<i2').tobytes(); "
+                "JavaScript: an Int16Array of Math.max(-1, Math.min(1, s)) * 0x7fff)."
+            )
+        elif not fmt.is_pcm16 and width == "pcm16":
+            law, name = ("mulaw", "audio/pcmu") if fmt is PCMU else ("alaw", "audio/pcma")
+            what = (
+                "audio whose bytes pair up as 16-bit PCM samples: every second byte stays near 00 or FF, as a "
+                "16-bit sample's high byte does, where in G.711 every byte is a sample of its own"
+            )
+            fix = (
+                f"Send what the session declares ({name}): encode the audio as 8 kHz mono G.711 {law} (e.g. "
+                f"ffmpeg -ar 8000 -ac 1 -f {law}), or declare the PCM you send: session.audio.input.format "
+                '{"type": "audio/pcm", "rate": 24000} (beta: input_audio_format "pcm16"), resampled to 24 kHz.'
+            )
+        else:
+            return False
+        self.ctx.emit(
+            "audio-sample-format",
+            f"{subject} {what}. The session reads {fmt.label}, so the server hears noise instead of speech: the "
+            "transcript will be empty or garbage, and no error says why.",
+            fix,
+            frames,
+        )
+        return True
 
     # -- audio in conversation.item.create ----------------------------------------------------
 
@@ -580,11 +652,12 @@ class InputRules:
             skip = (header.data_offset or 44) if header is not None else 0
             if header is not None:
                 self._wav_finding(index, header, fmt, f"the audio of content[{i}]")
-            if fmt.is_pcm16 and decoded_size(audio) > skip:
+            if decoded_size(audio) > skip:
                 sampler = PcmSampler()
                 sampler.feed(audio, skip)
                 subject = f"{ctx.name(index)} carries (content[{i}])"
-                self._judge_pcm(subject, (index,), decoded_size(audio), fmt, is_zero_audio(audio), sampler)
+                zero = fmt.is_pcm16 and is_zero_audio(audio)
+                self._judge_pcm(subject, (index,), decoded_size(audio), fmt, zero, sampler, headed=header is not None)
 
     def _not_transcribed(self, index: int, audible: list[tuple[int, str]], fmt: AudioFormat) -> None:
         if not audible:

@@ -44,6 +44,12 @@ RULES: dict[str, Rule] = {
         Rule(
             "silent-audio", _WARNING, "a committed PCM16 turn (or item audio) that is all zeros; 5 s of zeros under VAD"
         ),
+        Rule(
+            "audio-sample-format",
+            _ERROR,
+            "a committed turn (or item audio) whose bytes are not samples of the session's input format: 8-bit "
+            "G.711 or 32-bit float sent to a PCM16 session, or 16-bit PCM sent to a G.711 one",
+        ),
         Rule("clipped-audio", _WARNING, "a PCM16 turn or item whose sampled windows have ≥1% of samples at full scale"),
         Rule("byte-swapped-audio", _WARNING, "a PCM16 turn or item that is far smoother read big-endian"),
         Rule(
