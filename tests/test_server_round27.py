@@ -375,3 +375,21 @@ async def test_prompt_variables_take_every_field_the_sdk_declares(sim: Simulator
         )
         accepted = await stream.next()
     assert accepted["session"]["prompt"]["variables"] == variables
+
+
+async def test_a_beta_forced_function_is_echoed_by_its_bare_name(beta_sim: Simulator) -> None:
+    """Beta's `tool_choice` is a string (the SDK's beta `Session.tool_choice: str`); the simulator
+    echoed its GA object `{"type": "function", "name": ...}`, which the beta types refuse."""
+    weather = {"type": "function", "name": "get_weather", "description": "Weather in a city.", "parameters": {}}
+    async with official_client(beta_sim).beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
+        stream = Judged(conn, beta=True)
+        await stream.next()
+        await conn.session.update(session={"tools": [weather], "tool_choice": "get_weather", "turn_detection": None})
+        updated = await stream.next()
+        await conn.conversation.item.create(item=user_text("hello moon"))
+        await stream.until("conversation.item.created")
+        await conn.response.create(response={"modalities": ["text"]})
+        answer = await stream.until("response.done")
+    assert updated["session"]["tool_choice"] == "get_weather"
+    assert answer[-1]["response"]["output"][0]["type"] == "function_call"
+    assert answer[-1]["response"]["output"][0]["name"] == "get_weather"

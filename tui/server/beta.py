@@ -112,6 +112,10 @@ class BetaWire:
         for key in _GA_ONLY_SESSION_FIELDS:
             beta.pop(key, None)
         beta["turn_detection"] = _beta_turn_detection(beta.get("turn_detection"))
+        tool_choice = beta.get("tool_choice")
+        if isinstance(tool_choice, dict):
+            # Beta's tool_choice is a string: a forced function goes by its bare name, as it came in.
+            beta["tool_choice"] = tool_choice.get("name")
         beta["temperature"] = self.temperature
         return beta
 
