@@ -384,7 +384,9 @@ async def test_a_beta_forced_function_is_echoed_by_its_bare_name(beta_sim: Simul
     async with official_client(beta_sim).beta.realtime.connect(model="gpt-4o-realtime-preview") as conn:
         stream = Judged(conn, beta=True)
         await stream.next()
-        await conn.session.update(session={"tools": [weather], "tool_choice": "get_weather", "turn_detection": None})
+        await conn.session.update(
+            session=unchecked({"tools": [weather], "tool_choice": "get_weather", "turn_detection": None})
+        )
         updated = await stream.next()
         await conn.conversation.item.create(item=user_text("hello moon"))
         await stream.until("conversation.item.created")
