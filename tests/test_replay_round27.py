@@ -6,13 +6,18 @@ made from them; Ctrl-C; a folder given instead of a file.
 from __future__ import annotations
 
 import base64
+import bz2
+import contextlib
+import gzip
 import json
+import lzma
 import math
 import os
 import signal
 import subprocess
 import sys
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -394,3 +399,59 @@ def test_an_empty_folder_still_asks_for_a_file(tmp_path: Path) -> None:
     result = rt_tui("replay", "--json", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr == f"rt-tui replay: {tmp_path}: a directory without a frames.jsonl: give a recording file\n"
+
+
+# -- files that are not recordings --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("suffix", "compress", "tool"),
+    [(".gz", gzip.compress, "zcat"), (".bz2", bz2.compress, "bzcat"), (".xz", lzma.compress, "xzcat")],
+)
+def test_a_compressed_capture_says_how_to_read_it(
+    tmp_path: Path, captures: list[Path], suffix: str, compress: Callable[[bytes], bytes], tool: str
+) -> None:
+    """A capture compressed to be shared was "not a text file … data lost on the disk, as after a power
+    cut"; the way to read it (`<(zcat F)`, which the README gives) is now said, and works."""
+    path = tmp_path / f"frames.jsonl{suffix}"
+    path.write_bytes(compress(captures[0].read_bytes()))
+    for command in (["replay", "--json"], ["lint"]):
+        result = rt_tui(*command, str(path))
+        assert result.returncode == 2
+        assert result.stderr.endswith(f"-compressed file: decompress it first, e.g. give <({tool} {path}) instead\n")
+        assert "power cut" not in result.stderr and result.stderr.count("\n") == 1
+    decompressed = subprocess.run(
+        ["bash", "-c", f'"$0" replay --json <({tool} "$1")', RT_TUI, str(path)], capture_output=True, text=True
+    )
+    assert decompressed.returncode == 0 and len(printed(decompressed)) == len(captures[0].read_bytes().splitlines())
+
+
+def test_the_audio_meant_for_send_is_named_as_audio(tmp_path: Path) -> None:
+    """The WAV a developer streams with `send`, given to `replay` by mistake."""
+    path = _tone_wav(tmp_path / "question.wav")
+    result = rt_tui("replay", "--json", str(path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"rt-tui replay: {path}: an audio file (WAV), not a recorded session: `rt-tui send {path}` streams it to "
+        "a server; replay and lint read an rt-tui capture, a HAR file or a JSONL of events\n"
+    )
+
+
+def test_binary_input_without_a_line_end_is_refused_without_reading_on() -> None:
+    """NUL bytes and no line end in the first 64 KiB: the first line was read on to its end, which for
+    /dev/zero, or a pipe that stays open, never comes (memory grew until the machine ran out)."""
+    process = subprocess.Popen(
+        [RT_TUI, "replay", "--json", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdin is not None
+    try:
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.write(b"\0" * (80 * 1024))  # more than the head; the pipe is left open
+            process.stdin.flush()
+        assert process.wait(timeout=60) == 2
+    finally:
+        process.kill()
+        process.wait()
+        process.stdin.close()
+    assert process.stderr is not None
+    assert b"it holds NUL bytes" in process.stderr.read()

@@ -59,6 +59,7 @@ import json
 import math
 import os
 import re
+import shlex
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -232,7 +233,15 @@ def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
     if not head.strip():
         # Neutral words: `lint` and the app's replay read files through here too, not only `replay`.
         raise ReplayError(f"{shown}: empty file: no frames in it")
+    other = _other_file(head, shown)
+    if other:
+        raise ReplayError(f"{shown}: {other}")
     if b"\n" not in head.lstrip() and not _HAR_START.match(head):
+        if b"\0" in head:
+            # Not text, and no line end to read to: reading on for one read all of /dev/zero.
+            raise ReplayError(
+                f"{shown}: not an rt-tui capture, a HAR file or a JSONL of frames ({_why_not_json(head)})"
+            )
         # A first line longer than the head (an export of audio frames, a JSONL whose first event
         # is a long append) is read whole to be told apart. Not a HAR on one line: read whole below.
         head += stream.readline()
@@ -247,6 +256,40 @@ def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
         notes = []
         return Recording("jsonl", _read_frames_jsonl(whole, shown, notes.append, lean), shown, notes=notes)
     return _read_har(whole, shown, lean)
+
+
+_COMPRESSED = (
+    (b"\x1f\x8b", "gzip", "zcat"),
+    (b"BZh", "bzip2", "bzcat"),
+    (b"\xfd7zXZ\x00", "xz", "xzcat"),
+    (b"\x28\xb5\x2f\xfd", "zstd", "zstdcat"),
+    (b"PK\x03\x04", "zip", "unzip -p"),
+)
+"""A compressed file's first bytes, its format, and the command that writes out its text."""
+
+_AUDIO = ((b"fLaC", "FLAC"), (b"OggS", "Ogg"), (b"ID3", "MP3"))
+"""An audio file's first bytes (WAV's are told by `_other_file`), and its format."""
+
+
+def _other_file(head: bytes, shown: Path) -> str | None:
+    """What the input is when it is a compressed recording or an audio file, and what to do instead:
+    "it holds NUL bytes: data lost on the disk, as after a power cut" sent a user who had gzipped a
+    capture to share it, or given the audio they meant for `send`, looking for a damaged disk."""
+    quoted = "FILE" if shown == STDIN_NAME else shlex.quote(str(shown))
+    for magic, name, tool in _COMPRESSED:
+        if head.startswith(magic) and (name != "bzip2" or head[3:4].isdigit()):
+            given = (
+                f"{tool} FILE | rt-tui replay --json -" if shown == STDIN_NAME else f"give <({tool} {quoted}) instead"
+            )
+            return f"a {name}-compressed file: decompress it first, e.g. {given}"
+    kind = "WAV" if head.startswith(b"RIFF") and head[8:12] == b"WAVE" else None
+    kind = kind or next((name for magic, name in _AUDIO if head.startswith(magic)), None)
+    if kind:
+        return (
+            f"an audio file ({kind}), not a recorded session: `rt-tui send {quoted}` streams it to a server; "
+            "replay and lint read an rt-tui capture, a HAR file or a JSONL of events"
+        )
+    return None
 
 
 def _wide_text(head: bytes) -> str | None:
@@ -748,7 +791,7 @@ def _read_event_array(document: list[Any], path: Path, note: Callable[[str], Non
     return _read_events(readers, path, "element", note, lean)
 
 
-def _why_not_json(text: bytearray) -> str:
+def _why_not_json(text: bytes | bytearray) -> str:
     """Why a file no reader took is not JSON, when the reason is its bytes: "not JSON" alone sent
     a user looking for a syntax error in a file the disk had zeroed, or in a binary file."""
     if b"\0" in text:
