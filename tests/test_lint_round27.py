@@ -231,3 +231,23 @@ async def test_a_push_to_talk_turn_in_the_sessions_own_format_has_no_findings(
     and in G.711 μ-law: no finding at all."""
     findings = await turn_in(tmp_path, audio_format, encode(speech_pcm24("book a table for two at eight")), chunk)
     assert findings == []
+
+
+async def test_the_fix_for_item_audio_in_a_g711_session_says_g711(tmp_path: Path) -> None:
+    """A Twilio bridge (audio/pcmu) that sends the caller's μ-law in conversation.item.create: the
+    fix told it to send "raw 24 kHz mono PCM16" with input_audio_buffer.append, the wrong format for
+    its session (the same in a failed transcription's fix)."""
+    async with running_simulator() as sim, recorded(sim.url) as rec:
+        audio_in = {"format": PCMU, "transcription": TRANSCRIBE, "turn_detection": None}
+        await rec.send({"type": "session.update", "session": {"type": "realtime", "audio": {"input": audio_in}}})
+        await rec.until("session.updated")
+        item = {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_audio", "audio": b64(mulaw(speech_pcm24("hello")))}],
+        }
+        await rec.send({"type": "conversation.item.create", "item": item})
+        await rec.until("conversation.item.done")
+    status, findings = lint_file(rec.write(tmp_path / "s.jsonl"))
+    (found,) = of_rule(findings, "item-create-audio-not-transcribed")
+    assert status == 1 and "24 kHz" not in found["fix"] and "raw G.711 μ-law (8 kHz) bytes" in found["fix"], found

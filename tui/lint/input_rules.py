@@ -684,7 +684,7 @@ class InputRules:
             f"{ctx.name(index)} carries audio ({where}, {duration(total, fmt)}): the server never transcribes "
             f"audio added with conversation.item.create, {setting}, so the item's transcript stays null and no "
             f"conversation.item.input_audio_transcription event will come for it.{vad}",
-            "To get the server's transcript, send the same audio (raw 24 kHz mono PCM16, base64, no WAV header) "
+            f"To get the server's transcript, send the same audio ({_raw(fmt)}, base64) "
             "with input_audio_buffer.append, then input_audio_buffer.commit (or let server VAD commit it); the "
             "text arrives in conversation.item.input_audio_transcription.completed for the committed item_id. Or "
             "keep conversation.item.create and put your own text in the part's transcript field.",
@@ -863,13 +863,7 @@ class InputRules:
             "transcription-failed",
             f"{ctx.name(index)}: the server could not transcribe item {item_id or '(no item_id)'}{by}: "
             f"{plain(error_summary(env.data)).rstrip('. ')}. The item keeps transcript null.{why}",
-            fix
-            or _FAILED_FIXES.get(
-                code,
-                "Check that the committed audio is speech in the session's input format (raw 24 kHz mono PCM16 "
-                "little-endian, no header) and that the transcription model is one the service offers; other "
-                "findings on the commit say what is wrong with its audio, if anything.",
-            ),
+            fix or _failed_fix(code, ctx.input_format),
             tuple(i for i in (index, commit, *(f.frames[0] for f in known)) if i is not None),
         )
 
@@ -1030,13 +1024,26 @@ _SILENCE_FIX = (
     "sent before it was filled. Send the microphone's (or the file's) real samples as 24 kHz mono PCM16."
 )
 
-_FAILED_FIXES: dict[str, str] = {
-    "audio_unintelligible": (
-        "The audio held no speech the model could make out: check it is speech in the session's input format "
-        "(raw 24 kHz mono PCM16 little-endian, no header, not silent or clipped), and set "
-        "transcription.language if you know it."
-    ),
-}
+
+def _raw(fmt: AudioFormat) -> str:
+    """The session's input format as the bytes to send: `raw 24 kHz mono PCM16 little-endian, no header`."""
+    if fmt.is_pcm16:
+        return "raw 24 kHz mono PCM16 little-endian, no header"
+    return f"raw {fmt.label} bytes, mono, no header"
+
+
+def _failed_fix(code: str, fmt: AudioFormat) -> str:
+    """The fix for a transcription that failed with `code` (no other finding said why) in a session of `fmt`."""
+    if code == "audio_unintelligible":
+        return (
+            "The audio held no speech the model could make out: check it is speech in the session's input format "
+            f"({_raw(fmt)}, not silent or clipped), and set transcription.language if you know it."
+        )
+    return (
+        f"Check that the committed audio is speech in the session's input format ({_raw(fmt)}) and that the "
+        "transcription model is one the service offers; other findings on the commit say what is wrong with its "
+        "audio, if anything."
+    )
 
 
 def _audio_problem(audio: Any) -> str | None:
