@@ -186,10 +186,15 @@ def test_blank_lines_after_a_capture_are_not_damage(tmp_path: Path, captures: li
     "'line N is not JSON (Expecting value): a damaged capture'; it should skip it, as the JSONL reader does "
     "(the replay can drop trailing blank lines, but not one inside without the reader's line numbers going wrong)",
 )
-def test_a_blank_line_between_joined_captures_is_skipped(tmp_path: Path, captures: list[Path]) -> None:
-    """`cat a.jsonl <(echo) b.jsonl`, or a hand-edited capture."""
+@pytest.mark.parametrize("where", ["between", "leading"])
+def test_a_blank_line_between_joined_captures_is_skipped(tmp_path: Path, captures: list[Path], where: str) -> None:
+    """`cat a.jsonl <(echo) b.jsonl`, `(echo; cat a.jsonl)`, or a hand-edited capture: a leading one
+    is called "line 1 is not JSON (Expecting value): not an rt-tui capture file" of a capture."""
     path = tmp_path / "gap.jsonl"
-    path.write_bytes(captures[0].read_bytes() + b"\n" + captures[1].read_bytes())
+    if where == "between":
+        path.write_bytes(captures[0].read_bytes() + b"\n" + captures[1].read_bytes())
+    else:
+        path.write_bytes(b"\n" + captures[0].read_bytes())
     result = rt_tui("replay", "--json", str(path))
     assert result.returncode == 0, result.stderr
 
