@@ -19,7 +19,7 @@ from tests.app_helpers import notices, typed_turn_done, wait_for
 from tests.journal_helpers import received
 from tests.server_helpers import client, recv_until, send, session_patch
 from tests.test_conversation_export import conversation_of, typed
-from tests.test_transcript import TranscriptApp, history, shown
+from tests.test_transcript import TranscriptApp, TranscriptBesideAnInput, history, shown
 from tests.test_transcript_round22b import files_under, run_command
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
@@ -304,3 +304,35 @@ async def test_y_copies_the_selected_row_s_words(simulator_url: str) -> None:
         )
         await pilot.press("up", "y")
         await wait_for(pilot, lambda: app.clipboard == "copy [bold]this[/] 你好", 5, "the user's words")
+
+
+async def test_new_turns_come_into_view_once_the_user_has_left_rows_they_moved_to_far_up() -> None:
+    """Home (or ↑ far enough to scroll) in the pane, then the user goes to type: their next turn
+    came in below the view, out of sight, the corner saying "End follows" to a pane without the
+    focus. As for a selection at the end, new turns come into view once the focus is elsewhere;
+    a view the user then scrolled away from the selected row (to read) still stays."""
+    from textual.widgets import Input
+
+    app = TranscriptBesideAnInput()
+    async with app.run_test(size=(100, 30)) as pilot:
+        transcript = app.query_one(Transcript)
+        app.feed(history(20))
+        await wait_for(pilot, lambda: "answer number 19" in shown(transcript), 5, "the last exchange")
+        transcript.focus()
+        await pilot.press("home")
+        assert transcript.scroll_offset.y == 0 and not transcript._following
+        app.query_one(Input).focus()
+        await pilot.pause()
+        app.feed(history(21)[40:])
+        await wait_for(pilot, lambda: "answer number 20" in shown(transcript), 5, "the new turn in view")
+        assert "new rows below" not in str(transcript.border_subtitle)
+
+        transcript.focus()
+        await pilot.press("home")
+        app.query_one(Input).focus()
+        wheel(transcript, up=False, turns=8)  # the user reads on, away from the selected row
+        await wait_for(pilot, lambda: not transcript._in_view("u0"), 5, "the first row out of view")
+        held = shown(transcript)
+        app.feed(history(22)[42:])
+        await wait_for(pilot, lambda: "new rows below" in str(transcript.border_subtitle), 5, "the note")
+        assert shown(transcript) == held

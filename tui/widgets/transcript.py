@@ -426,8 +426,12 @@ class Transcript(LineView, can_focus=True):
             # end): re-lay out from there, not the whole history.
             rows_before = len(self._heights)
             # A selected row holds the view only while the pane has the focus (moving through the
-            # rows); once the user is elsewhere (`o` took them to the log) new turns come into view.
-            follow = at_end and (self.selected is None or not self.has_focus)
+            # rows); once the user is elsewhere (`o` took them to the log, `t` to the message box) new
+            # turns come into view, unless the user has since scrolled the row out of view to read.
+            if self.selected is None:
+                follow = at_end
+            else:
+                follow = not self.has_focus and (at_end or self._in_view(self.selected))
             top = None if follow else self._view_top()
             settled = self._relayout() if layout else self._relayout_from(min(grown))
             if follow:
@@ -588,6 +592,14 @@ class Transcript(LineView, can_focus=True):
         offsets = self._offsets
         offsets[position:] = list(accumulate(heights[position:-1], initial=offsets[position]))
         return set_virtual_height(self, offsets[-1] + heights[-1])
+
+    def _in_view(self, item_id: str) -> bool:
+        """Whether any line of the item's row shows in the view (by the last layout)."""
+        position = self._positions.get(item_id)
+        if position is None or position >= len(self._offsets):
+            return False
+        top, y = self._offsets[position], self.scroll_offset.y
+        return top < y + self.size.height and top + self._heights[position] > y
 
     def _region_of(self, item_id: str) -> Region | None:
         position = self._positions.get(item_id)
