@@ -398,6 +398,11 @@ def test_the_sessions_folder_names_its_newest_session(captures: list[Path]) -> N
         f"give one of them (the newest is {captures[1].parent})\n"
     )
     assert rt_tui("replay", "--json", str(captures[1].parent)).returncode == 0  # the one named works
+    data = sessions.parent  # RT_TUI_DATA_DIR itself
+    assert rt_tui("lint", str(data)).stderr == (
+        f"rt-tui lint: {data}: a directory without a frames.jsonl: its sessions folder holds 2 session folders: "
+        f"give one of them (the newest is {captures[1].parent})\n"
+    )
 
 
 def test_an_empty_folder_still_asks_for_a_file(tmp_path: Path) -> None:

@@ -201,20 +201,28 @@ def _open(path: str | Path) -> tuple[Path, BinaryIO, bool]:
 
 def _which_session(folder: Path) -> str:
     """What to give instead of `folder`: the newest session in it, when it holds sessions (the data
-    folder's `sessions/`, which `ls` shows beside the capture it was looking for)."""
-    from tui.session.capture import CaptureWriter
-
-    try:
-        sessions = sorted(
-            (child for child in folder.iterdir() if (child / CaptureWriter.FILENAME).is_file()),
-            key=lambda child: (child / CaptureWriter.FILENAME).stat().st_mtime,
-        )
-    except OSError:
-        sessions = []
+    folder's `sessions/`, which `ls` shows beside the capture it was looking for), or when its
+    `sessions/` does (the data folder itself)."""
+    holder, sessions = "it holds", _sessions_in(folder)
+    if not sessions:
+        holder, sessions = "its sessions folder holds", _sessions_in(folder / "sessions")
     if not sessions:
         return "give a recording file"
     count = f"{len(sessions):,} session folder{'s' if len(sessions) != 1 else ''}"
-    return f"it holds {count}: give one of them (the newest is {sessions[-1]})"
+    return f"{holder} {count}: give one of them (the newest is {sessions[-1]})"
+
+
+def _sessions_in(folder: Path) -> list[Path]:
+    """The session folders in `folder` (those holding a capture), oldest first; none if it cannot be read."""
+    from tui.session.capture import CaptureWriter
+
+    try:
+        return sorted(
+            (child for child in folder.iterdir() if (child / CaptureWriter.FILENAME).is_file()),
+            key=lambda child: (child / CaptureWriter.FILENAME).stat().st_mtime,
+        )
+    except OSError:  # not a folder, not readable, or a capture gone while looked at
+        return []
 
 
 def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
