@@ -94,6 +94,9 @@ class Case:
     send_says: str = ""
     """Text `send`'s one stderr line must hold (when it exits non-zero)."""
     send_json: bool = False
+    send_warns: str = ""
+    """Text `send`'s one stderr line must hold when it exits 0: what the server sent that the turn
+    could not use (round 27: it was ignored in silence)."""
 
     @property
     def server_fault(self) -> str:
@@ -162,12 +165,14 @@ CASES: list[Case] = [
         "goes_on",
         # Two in a row: one toast, the newest words, counted in its title (the log has both).
         notice=("Malformed frame (2 in a row)", "malformed frame from server: JSON object without a string 'type'"),
+        send_warns="the server sent 2 malformed frames, ignored (the first: not JSON",
     ),
     Case(
         "binary-frame",
         Plan(at=AFTER_CREATED, inject=(BINARY,)),
         "goes_on",
         notice=("Malformed frame", f"malformed frame from server: binary frame of {len(BINARY)} bytes"),
+        send_warns=f"the server sent 1 binary frame ({len(BINARY)} bytes), ignored",
     ),
     Case(
         "text-frame-not-utf8",
@@ -184,6 +189,7 @@ CASES: list[Case] = [
         Plan(at=AFTER_CREATED, inject=(UNKNOWN,)),
         "goes_on",
         log_row="conversation.item.sparkles",
+        send_warns="1 event of a type rt-tui does not know, ignored: conversation.item.sparkles",
     ),
     Case(
         "markup-in-error-message",
@@ -210,18 +216,21 @@ CASES: list[Case] = [
         Plan(first=(DEEP,)),
         "goes_on",
         notice=("Malformed frame", "malformed frame from server: JSON nested deeper than 128 levels"),
+        send_warns="the server sent 1 malformed frame, ignored (JSON nested deeper than 128 levels)",
     ),
     Case(
         "first-frame-integer-of-5000-digits",
         Plan(first=(BIG_INTEGER,)),
         "goes_on",
         notice=("Malformed frame", "malformed frame from server: not JSON rt-tui can read: an integer of over 4300"),
+        send_warns="1 malformed frame, ignored (not JSON rt-tui can read: an integer of over 4300 digits)",
     ),
     Case(
         "first-frame-lone-surrogate",
         Plan(first=(LONE_SURROGATE,)),
         "goes_on",
         notice=("Server error", "odd_text: bad \ufffd text"),
+        send_warns="server error (the turn went on): odd_text: bad \ufffd text",
     ),
     Case(
         "nan-and-infinity",
