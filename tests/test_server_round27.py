@@ -395,3 +395,20 @@ async def test_a_beta_forced_function_is_echoed_by_its_bare_name(beta_sim: Simul
     assert updated["session"]["tool_choice"] == "get_weather"
     assert answer[-1]["response"]["output"][0]["type"] == "function_call"
     assert answer[-1]["response"]["output"][0]["name"] == "get_weather"
+
+
+async def test_switching_to_streaming_whisper_is_not_refused_for_an_earlier_model_s_prompt(sim: Simulator) -> None:
+    async with official_client(sim).realtime.connect(model="gpt-realtime") as conn:
+        stream = Judged(conn)
+        await stream.next()
+        await conn.session.update(
+            session={
+                "type": "realtime",
+                "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe", "prompt": "London weather"}}},
+            }
+        )
+        await stream.next()
+        await conn.session.update(session=unchecked(whisper_input("realtime", turn_detection=None)))
+        switched = await stream.next()
+    assert switched["type"] == "session.updated", switched
+    assert switched["session"]["audio"]["input"]["transcription"]["model"] == "gpt-realtime-whisper"

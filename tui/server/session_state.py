@@ -99,20 +99,25 @@ def apply_update(current: dict[str, Any], patch: Any) -> dict[str, Any]:
             _merge_audio(merged, value)
         else:
             merged[key] = copy.deepcopy(value)
-    _check_streaming_whisper(merged)
+    _check_streaming_whisper(merged, patch)
     return merged
 
 
-def _check_streaming_whisper(session: dict[str, Any]) -> None:
+def _check_streaming_whisper(session: dict[str, Any], patch: dict[str, Any]) -> None:
     """`gpt-realtime-whisper` takes no prompt and no turn detection (the SDK's AudioTranscription
-    and turn_detection docs: "VAD is not supported"), checked on the session the update would make,
-    since the default session has server VAD on."""
+    and turn_detection docs: "VAD is not supported").
+
+    Turn detection is checked on the session the update would make, since the default session
+    has server VAD on; the prompt only where this update sends one (a prompt kept from an earlier
+    model by the merge is not the client's doing now).
+    """
     audio_in = (session.get("audio") or {}).get("input") or {}
     transcription = audio_in.get("transcription")
     if not isinstance(transcription, dict) or transcription.get("model") != STREAMING_WHISPER:
         return
     path = "session.audio.input"
-    if transcription.get("prompt") is not None:
+    sent = ((patch.get("audio") or {}).get("input") or {}).get("transcription")
+    if isinstance(sent, dict) and sent.get("prompt") is not None:
         raise ProtocolError(
             "invalid_value",
             f"Invalid '{path}.transcription.prompt': prompt is not supported with the '{STREAMING_WHISPER}' model.",
