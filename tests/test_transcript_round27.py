@@ -336,3 +336,33 @@ async def test_new_turns_come_into_view_once_the_user_has_left_rows_they_moved_t
         app.feed(history(22)[42:])
         await wait_for(pilot, lambda: "new rows below" in str(transcript.border_subtitle), 5, "the note")
         assert shown(transcript) == held
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "<!-- a note to self",
+        "look:\n<pre>\nx = 1",
+        "<Script>alert(1)",
+        "<?php echo 1;",
+        "<!DOCTYPE html",
+        "<![CDATA[ x",
+    ],
+)
+def test_a_message_opening_an_html_block_it_never_ends_leaves_the_rest_of_the_markdown_export_readable(
+    words: str,
+) -> None:
+    """A comment, `<pre>`, `<script>`… opened at a line's start and never ended: a Markdown renderer
+    took the rest of the export as that HTML (hidden, for a comment): it is shown as text instead."""
+    from markdown_it import MarkdownIt
+
+    markdown = to_markdown(
+        conversation_of([*typed_echo("u1", words, "x"), *typed_echo("u2", "and now?", "u1")]).ordered()
+    )
+    assert markdown_heads(markdown) == ["You", "You"]
+    rendered = MarkdownIt("commonmark").render(markdown)
+    assert "and now?" in rendered and "<p>\\<" not in rendered
+    assert words.splitlines()[-1].split("<")[-1] in rendered.replace("&lt;", "<").replace("&gt;", ">")
+    # Blocks that end within the message are left as they are.
+    ending = "<pre>x</pre> fine\n```\n<!-- in code\n```\n<!-- done -->"
+    assert f"\n{ending}\n" in to_markdown(conversation_of(typed_echo("u1", ending, "x")).ordered())

@@ -164,30 +164,73 @@ def _markdown_body(item: Item) -> str:
         return f"(transcription failed: {item.error})"
     if item.kind in ("function_call", "function_call_output") and item.text.strip():
         return _code_block(item.text.strip())
-    return _fences_closed(item.display_text)
+    return _contained(item.display_text)
 
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 """A line that opens or closes a Markdown code block: the fence, then the rest of the line."""
 
+_HTML_START = re.compile(
+    r" {0,3}(?:<(?P<tag>script|pre|style|textarea)(?=[\s>]|$)|(?P<other><!--|<\?|<!\[CDATA\[|<![A-Za-z]))",
+    re.IGNORECASE,
+)
+"""A line that opens an HTML block running until an end marker, not until a blank line (CommonMark
+kinds 1 to 5): `<pre`, `<script`…, a comment, a processing instruction, a declaration, CDATA."""
 
-def _fences_closed(text: str) -> str:
-    """`text` with a code block it leaves open closed at its end (CommonMark's rules for fences).
+_HTML_END = {"<!--": "-->", "<?": "?>", "<![CDATA[": "]]>"}
+"""The end marker of each kind of HTML block but `<pre`… (their closing tag) and `<!X` (`>`)."""
+
+
+def _contained(text: str) -> str:
+    """`text` with every block it opens ended within it (CommonMark's rules), so that what follows
+    it in the export stays the export's: a code block it leaves open is closed at its end; an HTML
+    block (a comment, `<pre>`…) that would not end is shown as text (its `<` escaped).
 
     A reply cut off inside a code block (cancelled, cut by max_output_tokens, the connection lost),
-    or a typed message that begins with ```, made every section after it code: the rest of the
-    conversation read as one code block."""
+    or a typed message that begins with ``` or `<!--`, made every section after it code or hidden
+    HTML: the rest of the conversation read as one block. One pass, each end marker looked for
+    once from where it was last needed: a server's text of a million such lines costs no more."""
     fence = ""
-    for line in text.splitlines():
-        match = _FENCE.fullmatch(line)
-        if match is None:
+    escapes: list[int] = []
+    """Where a `<` that opens a block that never ends is (it gets a backslash)."""
+    ends: dict[str, int] = {}
+    """Each end marker's next place as last looked for (-1: nowhere after)."""
+    inside = -1
+    """The offset of the end marker of the HTML block the lines are in, until that line."""
+    at = 0
+    for line in text.split("\n"):
+        start, at = at, at + len(line) + 1
+        if start <= inside:
             continue
-        run, rest = match.groups()
-        if not fence:
-            if not (run[0] == "`" and "`" in rest):  # a backtick fence's info string has none
-                fence = run
-        elif run[0] == fence[0] and len(run) >= len(fence) and not rest.strip():
-            fence = ""
+        match = _FENCE.fullmatch(line.rstrip("\r"))
+        if fence or match is not None:
+            if match is None:
+                continue
+            run, rest = match.groups()
+            if not fence:
+                if not (run[0] == "`" and "`" in rest):  # a backtick fence's info string has none
+                    fence = run
+            elif run[0] == fence[0] and len(run) >= len(fence) and not rest.strip():
+                fence = ""
+            continue
+        html = _HTML_START.match(line)
+        if html is None:
+            continue
+        marker = f"</{html['tag'].lower()}>" if html["tag"] else _HTML_END.get(html["other"], ">")
+        end = ends.get(marker)
+        if end is None or 0 <= end < start + html.end():
+            found = re.compile(re.escape(marker), re.IGNORECASE).search(text, start + html.end())
+            end = ends[marker] = found.start() if found else -1
+        if end < 0:
+            escapes.append(start + line.index("<"))  # never ends: shown as the text it is
+        else:
+            inside = end  # the lines up to the marker's are the block's own
+    if escapes:
+        pieces, last = [], 0
+        for offset in escapes:
+            pieces += [text[last:offset], "\\"]
+            last = offset
+        text = "".join([*pieces, text[last:]])
     return f"{text}\n{fence}" if fence else text
 
 
