@@ -174,6 +174,11 @@ def float32(pcm24: bytes) -> bytes:
     return (np.frombuffer(pcm24, "<i2").astype("<f4") / 32768).astype("<f4").tobytes()
 
 
+def stereo(pcm24: bytes) -> bytes:
+    """Mono PCM16 as two channels of the same sound, interleaved (a mono capture saved as stereo)."""
+    return np.repeat(np.frombuffer(pcm24, "<i2"), 2).astype("<i2").tobytes()
+
+
 async def one_turn(rec: Recorder, audio: bytes, *, chunk: int = 4800) -> None:
     """Append `audio` in chunks of `chunk` bytes, commit, ask for a response and read it to its end."""
     for start in range(0, len(audio), chunk):
@@ -204,16 +209,17 @@ PCMU = {"type": "audio/pcmu"}
         (PCM, mulaw, 160, "8-bit G.711 audio looks"),
         (PCM, float32, 3840, "32-bit float samples"),
         (PCMU, lambda pcm: pcm, 960, "pair up as 16-bit PCM samples"),
+        (PCM, stereo, 1920, "two channels (stereo) with the same sound in each"),
     ],
-    ids=["g711-in-pcm16", "float32-in-pcm16", "pcm16-in-g711"],
+    ids=["g711-in-pcm16", "float32-in-pcm16", "pcm16-in-g711", "stereo-in-mono"],
 )
 async def test_audio_in_another_sample_format_than_the_sessions_is_named(
     tmp_path: Path, audio_format: dict[str, Any], encode: Any, chunk: int, said: str
 ) -> None:
     """Twilio's μ-law forwarded to a PCM16 session, a Float32Array's bytes sent as PCM16, PCM16 sent
-    to a session that declared G.711: the server hears noise and transcribes nothing useful. The
-    linter said nothing of the last, and called the first two clipped-audio (a warning about gain),
-    which sends the developer to the wrong fix."""
+    to a session that declared G.711, a mono capture sent as stereo: the server hears noise (or half
+    speed) and transcribes nothing useful. The linter said nothing of the last two, and called the
+    first two clipped-audio (a warning about gain), which sends the developer to the wrong fix."""
     findings = await turn_in(tmp_path, audio_format, encode(speech_pcm24("book a table for two at eight")), chunk)
     (found,) = of_rule(findings, "audio-sample-format")
     assert found["severity"] == "error" and said in found["message"], found

@@ -13,7 +13,7 @@ import re
 import sys
 from array import array
 from dataclasses import dataclass
-from operator import sub
+from operator import eq, sub
 
 MAX_APPEND_BYTES = 15 * 1024 * 1024
 """The service's limit on the audio of one `input_audio_buffer.append` (protocol reference §3.1)."""
@@ -246,6 +246,9 @@ class PcmSampler:
         "float_tops",
         "float_like",
         "nibbles",
+        "pairs",
+        "pairs_same",
+        "pairs_across",
     )
 
     def __init__(self) -> None:
@@ -274,6 +277,13 @@ class PcmSampler:
         self.float_like = 0
         """How many of them hold a float's exponent for a sample within ±1 (0x30–0x3F, sign aside)."""
         self.nibbles = [0] * 16
+        self.pairs = 0
+        """Sample pairs (frames of two channels, were the audio stereo) compared in voiced windows."""
+        self.pairs_same = 0
+        """Of them, pairs whose two samples are equal: every one, for stereo with the same sound in both channels."""
+        self.pairs_across = 0
+        """Equal samples across the pairs' boundaries (a pair's second and the next one's first): few in
+        either case, unless the signal stands still (which makes both high)."""
         """How many bytes looked at have each high nibble: G.711 speech keeps to a few (its quiet codes),
         bytes of noise spread over all sixteen."""
 
@@ -302,8 +312,9 @@ class PcmSampler:
                 raw = binascii.a2b_base64(b64[chars : chars + WINDOW_CHARS])
             except (binascii.Error, ValueError):
                 return
-            self._bytes(raw, (start + at) % 4)
-            self._window(raw)
+            phase = (start + at) % 4
+            self._bytes(raw, phase)
+            self._window(raw, phase)
 
     def _bytes(self, raw: bytes, phase: int) -> None:
         """Byte statistics of one window whose first byte sits at `phase` (mod 4) of the turn: what tells
@@ -325,12 +336,15 @@ class PcmSampler:
     @property
     def sample_width(self) -> str | None:
         """What the bytes look like: `pcm16` (every second byte stays small: 16-bit samples, either byte
-        order), `8-bit` (every byte varies alike: G.711), `float32` (every fourth byte a float's
-        exponent), or None (too little seen, too quiet to tell, or none of these clearly)."""
+        order), `stereo` (16-bit samples in equal pairs: two channels of the same sound), `8-bit` (every
+        byte varies alike: G.711), `float32` (every fourth byte a float's exponent), or None (too little
+        seen, too quiet to tell, or none of these clearly)."""
         if self.looked < MIN_BYTES_JUDGED:
             return None
         if self.float_tops >= MIN_BYTES_JUDGED // 16 and self.float_like >= 0.8 * self.float_tops:
             return "float32"
+        if self.pairs >= 256 and self.pairs_same >= 0.9 * self.pairs and self.pairs_across < 0.5 * self.pairs:
+            return "stereo"
         half = self.looked / 2
         even, odd = self.even_level / half, self.odd_level / half
         if max(even, odd) < 16:
@@ -343,7 +357,7 @@ class PcmSampler:
             return "8-bit"
         return None
 
-    def _window(self, raw: bytes) -> None:
+    def _window(self, raw: bytes, phase: int = 0) -> None:
         self.windows += 1
         if len(raw) < 64:
             return
@@ -381,6 +395,12 @@ class PcmSampler:
         # two sums were most of the linter's time on a live session's appends).
         self.diff_le += sum(map(abs, map(sub, head_le[1:], head_le)))
         self.diff_be += sum(map(abs, map(sub, head_be[1:], head_be)))
+        # Stereo frames begin every 4 bytes of the turn: at the window's first sample or its second.
+        first = 0 if phase == 0 else 1
+        lefts, rights = le[first::2], le[first + 1 :: 2]
+        self.pairs += len(rights)
+        self.pairs_same += sum(map(eq, lefts, rights))
+        self.pairs_across += sum(map(eq, rights, le[first + 2 :: 2]))
 
     @property
     def judged(self) -> bool:

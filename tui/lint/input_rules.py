@@ -590,7 +590,25 @@ class InputRules:
                 "store little-endian int16 (Python: (np.clip(x, -1, 1) * 32767).astype('<i2').tobytes(); "
                 "JavaScript: an Int16Array of Math.max(-1, Math.min(1, s)) * 0x7fff)."
             )
-        elif not fmt.is_pcm16 and width == "pcm16":
+        elif fmt.is_pcm16 and width == "stereo":
+            what = (
+                "audio whose samples come in equal pairs: two channels (stereo) with the same sound in each, "
+                "interleaved, where the session reads one"
+            )
+            fix = (
+                "Send one channel: mix down to mono before encoding (ffmpeg -ac 1; Python: "
+                "samples.reshape(-1, 2)[:, 0]; Web Audio: getChannelData(0) only)."
+            )
+            self.ctx.emit(
+                "audio-sample-format",
+                f"{subject} {what}. The server takes every sample as the next instant, so it hears each one twice: "
+                "the speech at half speed, an octave low, and the transcript will be garbled or empty, with no "
+                "error to say why.",
+                fix,
+                frames,
+            )
+            return True
+        elif not fmt.is_pcm16 and width in ("pcm16", "stereo"):
             law, name = ("mulaw", "audio/pcmu") if fmt is PCMU else ("alaw", "audio/pcma")
             what = (
                 "audio whose bytes pair up as 16-bit PCM samples: every second byte stays near 00 or FF, as a "

@@ -48,7 +48,8 @@ RULES: dict[str, Rule] = {
             "audio-sample-format",
             _ERROR,
             "a committed turn (or item audio) whose bytes are not samples of the session's input format: 8-bit "
-            "G.711 or 32-bit float sent to a PCM16 session, or 16-bit PCM sent to a G.711 one",
+            "G.711 or 32-bit float sent to a PCM16 session, stereo with the same sound in both channels, or 16-bit PCM "
+            "sent to a G.711 session",
         ),
         Rule("clipped-audio", _WARNING, "a PCM16 turn or item whose sampled windows have ≥1% of samples at full scale"),
         Rule("byte-swapped-audio", _WARNING, "a PCM16 turn or item that is far smoother read big-endian"),
