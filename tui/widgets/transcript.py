@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, islice
 from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
@@ -549,7 +549,7 @@ class Transcript(LineView, can_focus=True):
         if top is None:
             return
         order, position, into = top
-        for item_id in order[position:]:
+        for item_id in islice(order, position, None):  # nearly always the first: no copy of the rest
             now = self._positions.get(item_id)
             if now is not None:
                 y = self._offsets[now] + min(into, self._heights[now] - 1)
