@@ -257,3 +257,24 @@ async def test_the_fix_for_item_audio_in_a_g711_session_says_g711(tmp_path: Path
     status, findings = lint_file(rec.write(tmp_path / "s.jsonl"))
     (found,) = of_rule(findings, "item-create-audio-not-transcribed")
     assert status == 1 and "24 kHz" not in found["fix"] and "raw G.711 μ-law (8 kHz) bytes" in found["fix"], found
+
+
+# -- commit-too-short after a clear -------------------------------------------------------------------
+
+
+async def test_a_commit_refused_after_a_clear_names_the_clear(tmp_path: Path) -> None:
+    """Speech appended, the buffer cleared, then committed: the server refuses the empty commit. The
+    finding said "nothing was appended since the last clear" without naming the clear or saying it
+    threw the speech away; it now points at the clear and says so in its fix."""
+    async with running_simulator() as sim, recorded(sim.url) as rec:
+        await push_to_talk(rec)
+        await rec.append(speech_pcm24("hello there"))
+        await rec.send({"type": "input_audio_buffer.clear"})
+        await rec.until("input_audio_buffer.cleared")
+        await rec.send({"type": "input_audio_buffer.commit"})
+        await rec.until("error")
+    status, findings = lint_file(rec.write(tmp_path / "s.jsonl"))
+    (found,) = of_rule(findings, "commit-too-short")
+    clear = next(seq for seq, kind in seqs(found) if kind == "input_audio_buffer.clear")
+    assert status == 1 and f"since input_audio_buffer.clear #{clear} emptied the buffer" in found["message"], found
+    assert found["fix"].startswith(f"input_audio_buffer.clear #{clear} dropped everything appended before it"), found

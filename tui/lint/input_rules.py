@@ -72,9 +72,12 @@ class Turn:
         "sampler",
         "vad_commit",
         "elided",
+        "cleared",
     )
 
-    def __init__(self, since: str, vad_commit: int | None = None) -> None:
+    def __init__(self, since: str, vad_commit: int | None = None, cleared: int | None = None) -> None:
+        self.cleared = cleared
+        """Journal index of the input_audio_buffer.clear that began the turn, if one did."""
         self.elided = False
         """Some of its audio is a size tag (an export without audio): its samples are unknown, its bytes
         are what the tags say (within their precision: exact under 1 KB, to the ms under a second)."""
@@ -84,7 +87,8 @@ class Turn:
         self.last: int | None = None
         """Journal index of the turn's last append whose audio was buffered (or tagged), to name the span."""
         self.since = since
-        """What began the turn, for messages: "the last commit", "the last clear", "the session began"."""
+        """What began the turn, for messages: "the last commit", "the session began", "input_audio_buffer.clear
+        #7 emptied the buffer"."""
         self.all_zero = True
         self.zero_flagged = False
         self.header_at: int | None = None
@@ -335,9 +339,10 @@ class InputRules:
             f"{ctx.name(index)} commits {_appended(turn, fmt, ctx)}: the server needs at least 100 ms and refuses the "
             "commit (input_audio_buffer_commit_empty), so no item is created and nothing is transcribed.",
             _refused_fix(turn)
+            + _cleared_fix(turn, ctx)
             + f"Append at least 100 ms ({MIN_COMMIT_MS * fmt.bytes_per_ms:,} bytes of {fmt.label}) before "
             "input_audio_buffer.commit.",
-            tuple(i for i in (index, refusal, turn.first, turn.invalid_first) if i is not None),
+            tuple(i for i in (index, refusal, turn.first, turn.invalid_first, turn.cleared) if i is not None),
         )
 
     def _connection(self, env: Envelope, index: int) -> None:
@@ -391,13 +396,14 @@ class InputRules:
             f"{where} before any input_audio_buffer.committed or error for it. No item was created from it and "
             "nothing was transcribed: that is why nothing happened after the commit.",
             _refused_fix(turn)
+            + _cleared_fix(turn, ctx)
             + f"Append at least 100 ms ({MIN_COMMIT_MS * fmt.bytes_per_ms:,} bytes of {fmt.label}) before "
             "input_audio_buffer.commit.",
-            tuple(i for i in (index, turn.first, turn.last, turn.invalid_first, end) if i is not None),
+            tuple(i for i in (index, turn.first, turn.last, turn.invalid_first, turn.cleared, end) if i is not None),
         )
 
     def _clear(self, env: Envelope, index: int) -> None:
-        self.turn = Turn("the last clear")
+        self.turn = Turn(f"{self.ctx.name(index)} emptied the buffer", cleared=index)
 
     def _speech_started(self, env: Envelope, index: int) -> None:
         self.turn.heard = True
@@ -940,7 +946,7 @@ class InputRules:
             )
         elif turn is not None:
             fmt = ctx.input_format
-            frames = (cause, error.index, turn.first, turn.vad_commit, turn.invalid_first)
+            frames = (cause, error.index, turn.first, turn.vad_commit, turn.invalid_first, turn.cleared)
             why = _appended_since(turn, fmt, ctx)
             if turn.vad_commit is not None:
                 vad = True
@@ -952,7 +958,7 @@ class InputRules:
             "commit-too-short",
             f"{subject} was refused by {ctx.name(error.index)} ({error.summary}): the buffer held less than 100 ms "
             f"when the server took the commit, so no item was created and nothing is transcribed.{why}",
-            (_refused_fix(turn) if turn is not None else "")
+            (_refused_fix(turn) + _cleared_fix(turn, ctx) if turn is not None else "")
             + "Append at least 100 ms of audio before input_audio_buffer.commit. "
             + (
                 "With server VAD on, the server commits turns itself: don't commit after its "
@@ -1004,6 +1010,16 @@ def _refused_fix(turn: Turn | None) -> str:
     if turn is None or not turn.refused:
         return ""
     return "Send the audio as standard base64 (see invalid-base64-audio): refused appends buffer nothing. "
+
+
+def _cleared_fix(turn: Turn, ctx: Context) -> str:
+    """The fix's words when a clear began `turn` (and it holds under 100 ms): that clear dropped the audio."""
+    if turn.cleared is None or turn.bytes >= MIN_COMMIT_MS * ctx.input_format.bytes_per_ms:
+        return ""
+    return (
+        f"{ctx.name(turn.cleared)} dropped everything appended before it: clear only to throw a turn away, never "
+        "between a turn's audio and its commit. "
+    )
 
 
 def _appended(turn: Turn, fmt: AudioFormat, ctx: Context) -> str:
