@@ -424,11 +424,9 @@ def test_an_unreadable_wav_is_called_unreadable_not_unsupported(tmp_path: Path) 
     one_line(done, 2, f"cannot read {path}: Permission denied")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/audio/decode.py: decode_file says 'not a supported audio file' for a WAV it may not read (EACCES)",
-)
 def test_decode_file_calls_an_unreadable_wav_unreadable(tmp_path: Path) -> None:
+    """decode_file itself, not only `send`'s check before it, says a file it may not open is
+    unreadable, naming it: libsndfile's "not a supported audio file" sent users after a codec."""
     path = tone_wav(tmp_path / "locked.wav")
     prefix = _unreadable(path)
     probe = textwrap.dedent(
@@ -447,7 +445,7 @@ def test_decode_file_calls_an_unreadable_wav_unreadable(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert "Permission denied" in done.stdout, done.stdout + done.stderr
+    assert done.stdout == f"cannot read {path}: Permission denied\n", done.stdout + done.stderr
 
 
 # -- standard input ------------------------------------------------------------------------------

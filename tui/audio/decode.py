@@ -68,6 +68,7 @@ def decode_file(path: str | os.PathLike[str]) -> DecodedAudio:
         raise AudioDecodeError(f"not a regular file: {p}")
     if p.stat().st_size == 0:  # any name: "not a supported audio file" would send one looking for a codec
         raise AudioDecodeError(f"{p} contains no audio (empty file, 0 bytes)")
+    _check_readable(p)
     if p.suffix.lower() in RAW_SUFFIXES:
         if not _has_container_magic(p):
             return _decode_raw(p)
@@ -102,6 +103,16 @@ def resample_pcm16(pcm: bytes, rate: int) -> bytes:
         return pcm[: len(pcm) - len(pcm) % SAMPLE_WIDTH]
     samples = np.frombuffer(pcm, dtype="<i2", count=len(pcm) // SAMPLE_WIDTH)
     return resample_to_pcm(samples.astype(np.float32) / 32768.0, rate)
+
+
+def _check_readable(p: Path) -> None:
+    """Refuse a file this process may not open: libsndfile answers EACCES as it answers a file
+    that is not audio ("not a supported audio file"), and a user with a permission problem went
+    looking for a codec."""
+    try:
+        os.close(os.open(p, os.O_RDONLY))
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
 
 
 def _has_container_magic(p: Path) -> bool:
