@@ -465,3 +465,45 @@ def test_binary_input_without_a_line_end_is_refused_without_reading_on() -> None
         process.stdin.close()
     assert process.stderr is not None
     assert b"it holds NUL bytes" in process.stderr.read()
+
+
+def _refused_socket() -> dict[str, Any]:
+    """A socket whose upgrade the server refused, as DevTools saves it: the 401, no message."""
+    return {
+        "_resourceType": "websocket",
+        "request": {"method": "GET", "url": "wss://api.openai.com/v1/realtime?model=gpt-realtime", "headers": []},
+        "response": {"status": 401, "statusText": "Unauthorized"},
+        "startedDateTime": "2020-01-01T00:00:00.000Z",  # before the sessions: the first attempt
+        "_webSocketMessages": [],
+    }
+
+
+def test_a_har_socket_the_server_refused_is_a_failed_connection(tmp_path: Path, captures: list[Path]) -> None:
+    """A page whose first attempt got HTTP 401 (an expired client secret) and whose retry worked: the
+    refused socket was replayed as `connected to …` then `the recording ends here`, so the replay
+    and lint hid the very failure the HAR was saved to show."""
+    har = devtools_har(captures)
+    har["log"]["entries"].insert(0, _refused_socket())
+    path = tmp_path / "retry.har"
+    path.write_text(json.dumps(har, indent=2))
+    result = rt_tui("replay", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    first = [record["info"] for record in printed(result)[:3]]
+    assert [info["state"] for info in first] == ["connecting", "failed", "connecting"]
+    assert first[1]["message"] == "the server refused the WebSocket upgrade: HTTP 401 Unauthorized"
+    linted = rt_tui("lint", str(path))
+    assert "error: upgrade-refused: rt.connection #2: the server refused the WebSocket upgrade: HTTP 401" in (
+        linted.stdout
+    )
+
+
+def test_a_har_whose_only_socket_was_refused_says_why_nothing_plays(tmp_path: Path) -> None:
+    path = tmp_path / "refused.har"
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": [_refused_socket()]}}))
+    result = rt_tui("replay", "--json", str(path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"rt-tui replay: {path}: a HAR file without WebSocket messages: its WebSocket connection "
+        "(wss://api.openai.com/v1/realtime?model=gpt-realtime) carries none: the server refused the upgrade "
+        "(HTTP 401 Unauthorized) (nothing to replay)\n"
+    )

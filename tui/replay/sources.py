@@ -771,7 +771,9 @@ def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
             if len(connections) > 1
             else (f"its WebSocket connection ({connections[0].label}) carries")
         )
-        raise ReplayError(f"{path}: a HAR file without WebSocket messages: {count} none (nothing to replay)")
+        refused = [connection.refused for connection in connections if connection.refused]
+        why = f": the server refused the upgrade ({', '.join(dict.fromkeys(refused))})" if refused else ""
+        raise ReplayError(f"{path}: a HAR file without WebSocket messages: {count} none{why} (nothing to replay)")
     envelopes, late = _timeline(connections)
     recording = Recording("har", envelopes, path, secrets=[s for s in secrets if s], notes=notes + list(late))
     recording.placed.update(late)
@@ -833,6 +835,9 @@ class _Socket:
     messages: list[Envelope]
     """Its messages in order, at their recorded times (never earlier than the message before; at 0
     when the socket has no time at all)."""
+    refused: str | None = None
+    """The server's answer to its upgrade when it was an HTTP error (`HTTP 401 Unauthorized`): the
+    socket never opened, and carries no message."""
 
 
 def _socket(entry: dict[str, Any], label: str, lean: bool) -> _Socket:
@@ -850,7 +855,18 @@ def _socket(entry: dict[str, Any], label: str, lean: bool) -> _Socket:
             env = dataclasses.replace(env, mono=previous)
         previous = env.mono
         messages.append(lean_envelope(env) if lean else env)
-    return _Socket(label, start, messages)
+    return _Socket(label, start, messages, None if messages else _refusal(entry))
+
+
+def _refusal(entry: dict[str, Any]) -> str | None:
+    """`HTTP 401 Unauthorized` when the entry's response is an HTTP error, as DevTools saves a socket
+    whose upgrade the server refused (a bad key, an expired client secret); else None."""
+    response = entry.get("response")
+    status = response.get("status") if isinstance(response, dict) else None
+    if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
+        return None
+    reason = response.get("statusText") if isinstance(response, dict) else None
+    return f"HTTP {status}" + (f" {reason.strip()[:100]}" if isinstance(reason, str) and reason.strip() else "")
 
 
 def _url_path(url: str) -> str:
@@ -887,6 +903,15 @@ def _timeline(sockets: list[_Socket]) -> tuple[list[Envelope], dict[str, int]]:
                 f"connection {number} ({socket.label}) opened at {_seconds(start - origin)}, while connection "
                 f"{number - 1} was still open: it is played after it, {late} later than recorded"
             )
+        if socket.refused:
+            # Where a live session says why it could not connect; a HAR's request log says so too.
+            refused = f"the server refused the WebSocket upgrade: {socket.refused}"
+            for state, message in (("connecting", connecting), ("failed", refused)):
+                envelopes.append(_fact(len(envelopes) + 1, state, message, socket.label, start + shift, start))
+            if note:
+                notes[note] = len(envelopes) - 1
+            cursor = end + shift
+            continue
         for state, message in (("connecting", connecting), ("open", f"connected to {socket.label}")):
             envelopes.append(_fact(len(envelopes) + 1, state, message, socket.label, start + shift, start))
         if note:
