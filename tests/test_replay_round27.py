@@ -507,3 +507,33 @@ def test_a_har_whose_only_socket_was_refused_says_why_nothing_plays(tmp_path: Pa
         "(wss://api.openai.com/v1/realtime?model=gpt-realtime) carries none: the server refused the upgrade "
         "(HTTP 401 Unauthorized) (nothing to replay)\n"
     )
+
+
+def test_a_har_of_a_webrtc_session_says_where_its_events_went(tmp_path: Path) -> None:
+    """A voice agent on WebRTC: the HAR holds the SDP offer to /v1/realtime/calls and no socket, as
+    its events go over a data channel. "export it with them from DevTools" sent the developer
+    looking for an export option that cannot exist."""
+    offer = {
+        "method": "POST",
+        "url": "https://api.openai.com/v1/realtime/calls?model=gpt-realtime",
+        "headers": [{"name": "Authorization", "value": "Bearer ek_webrtc_secret"}],
+        "postData": {"mimeType": "application/sdp", "text": "v=0"},
+    }
+    path = tmp_path / "webrtc.har"
+    path.write_text(
+        json.dumps({"log": {"version": "1.2", "entries": [{"request": offer, "response": {"status": 201}}]}})
+    )
+    result = rt_tui("replay", "--json", str(path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"rt-tui replay: {path}: a HAR file without WebSocket messages: the page used the Realtime API over WebRTC "
+        "(its SDP offer went to https://api.openai.com/v1/realtime/calls), whose events travel on a data channel no "
+        "HAR records: log each event the data channel carries, both ways, as one JSON line, and replay that file\n"
+    )
+    assert "ek_webrtc_secret" not in result.stderr
+    # A page that sent no offer keeps the DevTools hint.
+    offer["postData"] = {"mimeType": "application/json", "text": "{}"}
+    path.write_text(
+        json.dumps({"log": {"version": "1.2", "entries": [{"request": offer, "response": {"status": 200}}]}})
+    )
+    assert rt_tui("replay", "--json", str(path)).stderr.endswith("(export it with them from DevTools)\n")

@@ -737,6 +737,13 @@ def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
         raise ReplayError(f"{path}: JSON, but not an rt-tui capture, a HAR file or a JSONL of frames")
     sockets = [e for e in entries if isinstance(e, dict) and isinstance(e.get("_webSocketMessages"), list)]
     if not sockets:
+        offer = _webrtc_offer(entries)
+        if offer:
+            raise ReplayError(
+                f"{path}: a HAR file without WebSocket messages: the page used the Realtime API over WebRTC "
+                f"(its SDP offer went to {offer}), whose events travel on a data channel no HAR records: log "
+                "each event the data channel carries, both ways, as one JSON line, and replay that file"
+            )
         raise ReplayError(f"{path}: a HAR file without WebSocket messages (export it with them from DevTools)")
     secrets: list[str] = []
     connections: list[_Socket] = []
@@ -856,6 +863,26 @@ def _socket(entry: dict[str, Any], label: str, lean: bool) -> _Socket:
         previous = env.mono
         messages.append(lean_envelope(env) if lean else env)
     return _Socket(label, start, messages, None if messages else _refusal(entry))
+
+
+def _webrtc_offer(entries: list[Any]) -> str | None:
+    """Where the page sent a WebRTC SDP offer to a Realtime endpoint (`…/v1/realtime/calls`), shown
+    without its query; None if it sent none. A WebRTC session's events never cross a WebSocket, so
+    "export it with them from DevTools" sent its developer looking for an option that is not there."""
+    for entry in entries:
+        request = entry.get("request") if isinstance(entry, dict) else None
+        if not isinstance(request, dict) or "realtime" not in _url_path(str(request.get("url") or "")).lower():
+            continue
+        posted = request.get("postData")
+        kinds = [posted.get("mimeType")] if isinstance(posted, dict) else []
+        headers = request.get("headers")
+        for header in headers if isinstance(headers, list) else []:
+            if isinstance(header, dict) and str(header.get("name", "")).lower() == "content-type":
+                kinds.append(header.get("value"))
+        if any(isinstance(kind, str) and kind.lower().startswith("application/sdp") for kind in kinds):
+            parts = urlsplit(str(request["url"]))
+            return f"{parts.scheme}://{parts.hostname or ''}{parts.path}"
+    return None
 
 
 def _refusal(entry: dict[str, Any]) -> str | None:
