@@ -278,3 +278,44 @@ async def test_a_commit_refused_after_a_clear_names_the_clear(tmp_path: Path) ->
     clear = next(seq for seq, kind in seqs(found) if kind == "input_audio_buffer.clear")
     assert status == 1 and f"since input_audio_buffer.clear #{clear} emptied the buffer" in found["message"], found
     assert found["fix"].startswith(f"input_audio_buffer.clear #{clear} dropped everything appended before it"), found
+
+
+# -- transcription asked for in a place the server does not know -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("patch", "said"),
+    [
+        ({"transcription": TRANSCRIBE}, "session.transcription is not where input transcription goes"),
+        ({"audio": {"transcription": TRANSCRIBE}}, "session.audio.transcription is not where"),
+        (
+            {"audio": {"input": {"input_audio_transcription": TRANSCRIBE}}},
+            "session.audio.input.input_audio_transcription is not where",
+        ),
+        (
+            {"audio": {"input": {"transcription": {"enabled": True}}}},
+            "session.audio.input.transcription has no field enabled",
+        ),
+    ],
+    ids=["session", "audio", "audio-input-beta-name", "enabled"],
+)
+async def test_transcription_asked_for_in_the_wrong_place_is_named_with_where_it_goes(
+    tmp_path: Path, patch: dict[str, Any], said: str
+) -> None:
+    """GA refuses an update with transcription where it does not go (or an `enabled` it does not
+    have). The rejection's fix said only "Correct session.transcription", and the warning on the
+    commit did not connect the null transcript to that update: it now says where the setting goes,
+    and the commit's warning names the update that asked for it."""
+    async with running_simulator() as sim, recorded(sim.url) as rec:
+        await push_to_talk(rec)
+        await rec.send({"type": "session.update", "session": {"type": "realtime", **patch}})
+        await rec.until("error")
+        await rec.append(speech_pcm24("hello there"))
+        await rec.send({"type": "input_audio_buffer.commit"})
+        await rec.until("input_audio_buffer.committed")
+    _, findings = lint_file(rec.write(tmp_path / "s.jsonl"))
+    (rejected,) = of_rule(findings, "session-update-rejected")
+    assert rejected["fix"].startswith(said), rejected
+    assert "session.audio.input.transcription" in rejected["fix"], rejected
+    (off,) = of_rule(findings, "transcription-off-at-commit")
+    assert seqs(rejected)[0] in seqs(off) and said in off["fix"], off

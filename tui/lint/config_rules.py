@@ -420,7 +420,8 @@ class ConfigRules:
         fix = (
             f"Fix what {earlier[0].rule} says: {earlier[0].fix}"
             if earlier
-            else f"Correct {error.param or 'what the error names'} and send the session.update again."
+            else _transcription_fix(error.param, ctx)
+            or f"Correct {error.param or 'what the error names'} and send the session.update again."
         )
         ctx.emit(
             "session-update-rejected",
@@ -430,3 +431,27 @@ class ConfigRules:
             (cause, error.index),
         )
         return True
+
+
+_TRANSCRIPTION_PLACES = ("session.audio.input.transcription", "session.input_audio_transcription")
+
+
+def _transcription_fix(param: str, ctx: Context) -> str:
+    """The fix for an update refused for a transcription field the server does not know (a misplaced
+    one, or an invented sub-field such as `enabled`): where it goes and what it holds. Empty for any
+    other param, or for a known field's bad value (its own message says what is wrong)."""
+    if "transcription" not in param or param in _TRANSCRIPTION_PLACES:
+        return ""
+    right = next((place for place in _TRANSCRIPTION_PLACES if param.startswith(place + ".")), None)
+    if right is not None:
+        field = param[len(right) + 1 :]
+        if field in ("model", "language", "prompt", "languages", "keywords", "delay"):
+            return ""  # a known field with a value the server refuses: its message says which
+        return (
+            f"{right} has no field {field}: it holds the transcription model and optional hints, "
+            '{"model": "gpt-4o-transcribe", "language": "en"}, or null to turn transcription off. Send the '
+            "session.update again without it."
+        )
+    return (
+        f"{param} is not where input transcription goes: send session.update with {ctx.transcription_path()} instead."
+    )

@@ -846,12 +846,19 @@ class InputRules:
         self._off_at = frames[0]
 
     def _update(self, env: Envelope, index: int) -> None:
-        """A session update: remember whether it asks for input transcription (in either dialect's place)."""
+        """A session update: remember whether it asks for input transcription, in either dialect's place
+        or a wrong one (`session.transcription`, `audio.input.input_audio_transcription`: refused, but
+        what the developer meant)."""
         session = obj(env.data.get("session"))
-        audio_in = obj(obj(session.get("audio")).get("input"))
-        for holder, key in ((audio_in, "transcription"), (session, "input_audio_transcription")):
-            if key in holder:
-                self._asked = index if isinstance(holder[key], dict) else None
+        audio = obj(session.get("audio"))
+        for holder in (session, audio, obj(audio.get("input"))):
+            for key, value in holder.items():
+                if "transcription" in key and isinstance(value, dict):
+                    self._asked = index
+                    return
+        audio_in = obj(audio.get("input"))
+        if audio_in.get("transcription", 0) is None or session.get("input_audio_transcription", 0) is None:
+            self._asked = None  # turned off on purpose
 
     def _updated(self, env: Envelope, index: int) -> None:
         """The server applied a session: transcription turned on after a commit it was off for is said
