@@ -223,12 +223,6 @@ def typed_echo(item_id: str, words: str, previous: str) -> list[dict[str, Any]]:
     return [{"type": "conversation.item.added", "item": item, "previous_item_id": previous}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/app/files.py write_private (owned elsewhere): a write that fails (full disk, file size "
-    "limit) leaves the partly written file behind under the name the error says was not saved; it "
-    "should remove what it created (os.unlink in an except around the write) before raising",
-)
 async def test_an_export_the_disk_cannot_hold_leaves_no_partial_file_and_says_so_once(simulator_url: str) -> None:
     """The disk fills while the transcript is written (here: the process's file size limit, which
     fails the write as a full disk does): one error notice, and no truncated transcript left that

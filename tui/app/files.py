@@ -6,6 +6,7 @@ into rt-tui's data folder; both are created private (0700) and files are 0600, l
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -62,8 +63,15 @@ def write_private(folder: Path, name: str, text: str) -> Path:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
         except FileExistsError:
             continue  # O_EXCL, not a check before: another save (or process) may take the name meanwhile
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(text)
+        except BaseException:
+            # A full disk (or a size limit) stopped the write: the part written is not the save the
+            # user asked for, and the error says it was not saved, so it must not stay by that name.
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise
         return path
     raise FileExistsError(f"{folder / first} and 999 other names for it exist already")
 
