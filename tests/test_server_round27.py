@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.server_helpers import running_simulator, silence, types
+from tests.server_helpers import running_simulator, silence, speech_pcm24, types
 from tests.surface_helpers import Judged, official_client
 from tui.protocol import Dialect
 from tui.server import Simulator
@@ -412,3 +412,72 @@ async def test_switching_to_streaming_whisper_is_not_refused_for_an_earlier_mode
         switched = await stream.next()
     assert switched["type"] == "session.updated", switched
     assert switched["session"]["audio"]["input"]["transcription"]["model"] == "gpt-realtime-whisper"
+
+
+# ---- verified as conforming: the order of a voice turn, in both dialects ----------------------------
+
+TRANSCRIPT = "conversation.item.input_audio_transcription."
+
+
+def position(events: list[dict[str, Any]], event_type: str, **fields: Any) -> int:
+    """Index of the first event of `event_type` whose fields match."""
+    return next(
+        i
+        for i, e in enumerate(events)
+        if e["type"] == event_type
+        and all(e.get(k) == v or (e.get("item") or {}).get(k) == v for k, v in fields.items())
+    )
+
+
+@pytest.mark.parametrize("beta", [False, True], ids=["ga", "beta"])
+async def test_a_voice_turn_comes_in_the_documented_order(beta: bool) -> None:
+    """Protocol reference §4.3, §5, §6.1: speech_started, speech_stopped, committed, the user item
+    (GA added then done, beta created), the response; transcription after the item, deltas before
+    completed; rate_limits.updated after response.done. Every event judged by the SDK's types."""
+    dialect = Dialect.BETA if beta else Dialect.GA
+    async with running_simulator(response_speed=0, dialect=dialect) as sim:
+        client = official_client(sim)
+        connect = (
+            client.beta.realtime.connect(model="gpt-4o-realtime-preview")
+            if beta
+            else client.realtime.connect(model="gpt-realtime")
+        )
+        async with connect as conn:
+            stream = Judged(conn, beta=beta)
+            await stream.next()
+            transcription = {"model": "gpt-4o-transcribe"}
+            vad = {"type": "server_vad"}
+            await conn.session.update(
+                session=unchecked(
+                    {"input_audio_transcription": transcription, "turn_detection": vad}
+                    if beta
+                    else {
+                        "type": "realtime",
+                        "audio": {"input": {"transcription": transcription, "turn_detection": vad}},
+                    }
+                )
+            )
+            await stream.next()
+            pcm = silence(300) + speech_pcm24("what is the weather like in London") + silence(800)
+            for start in range(0, len(pcm), 960):
+                await conn.input_audio_buffer.append(audio=b64(pcm[start : start + 960]))
+            events = await stream.until("rate_limits.updated", timeout=30)
+            if TRANSCRIPT + "completed" not in types(events):
+                events += await stream.until(TRANSCRIPT + "completed", timeout=30)
+    user = events[0]["item_id"]
+    item_event = "conversation.item.created" if beta else "conversation.item.added"
+    order = [
+        position(events, "input_audio_buffer.speech_started", item_id=user),
+        position(events, "input_audio_buffer.speech_stopped", item_id=user),
+        position(events, "input_audio_buffer.committed", item_id=user),
+        position(events, item_event, id=user),
+        *([] if beta else [position(events, "conversation.item.done", id=user)]),
+        position(events, "response.created"),
+        position(events, "response.done"),
+        position(events, "rate_limits.updated"),
+    ]
+    assert order == sorted(order), types(events)
+    deltas = [i for i, e in enumerate(events) if e["type"] == TRANSCRIPT + "delta"]
+    completed = position(events, TRANSCRIPT + "completed", item_id=user)
+    assert deltas and position(events, item_event, id=user) < deltas[0] and deltas[-1] < completed
+    assert "conversation.item.done" not in types(events) if beta else "conversation.item.created" not in types(events)
