@@ -180,12 +180,6 @@ def test_blank_lines_after_a_capture_are_not_damage(tmp_path: Path, captures: li
     assert len(printed(rt_tui("replay", "--json", str(path)))) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/session/capture.py (iter_capture_lines) refuses a blank line between two records as "
-    "'line N is not JSON (Expecting value): a damaged capture'; it should skip it, as the JSONL reader does "
-    "(the replay can drop trailing blank lines, but not one inside without the reader's line numbers going wrong)",
-)
 @pytest.mark.parametrize("where", ["between", "leading"])
 def test_a_blank_line_between_joined_captures_is_skipped(tmp_path: Path, captures: list[Path], where: str) -> None:
     """`cat a.jsonl <(echo) b.jsonl`, `(echo; cat a.jsonl)`, or a hand-edited capture: a leading one
@@ -199,11 +193,6 @@ def test_a_blank_line_between_joined_captures_is_skipped(tmp_path: Path, capture
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/cli.py: `rt-tui replay --help` should say how --json counts `t` in captures joined with cat "
-    "(from each one's first frame; tui/replay_cmd.py does so since round 27)",
-)
 def test_the_help_says_how_joined_captures_are_timed() -> None:
     """The brief asked for the choice to be documented where the user looks: the command's help."""
     result = rt_tui("replay", "--help")

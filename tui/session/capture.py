@@ -533,8 +533,13 @@ def iter_capture_lines(
 ) -> Iterator[Envelope]:
     """`iter_capture` over lines already being read (a pipe can be read only once); `path` names
     the input in messages."""
-    number = 0
+    number = records = 0
     for number, line in enumerate(lines, start=1):
+        if line.isspace():
+            # A blank line (`cat a.jsonl <(echo) b.jsonl`, an editor's) holds no record and no damage;
+            # bytes.isspace() looks at the line in place. Line numbers in messages stay the file's.
+            continue
+        records += 1
         # The usual line (a frame that parsed, embedded) is read with its frame parsed once; any
         # other (`raw`, `info`, damaged, cut) is judged by `_envelope`, which gives the same envelope.
         envelope = embedded_envelope(line)
@@ -542,9 +547,9 @@ def iter_capture_lines(
             yield envelope
             continue
         try:
-            envelope = _envelope(line, number, path)
+            envelope = _envelope(line, number, path, first=records == 1)
         except CaptureError:
-            if on_cut_line is None or line.endswith(b"\n") or number == 1:
+            if on_cut_line is None or line.endswith(b"\n") or records == 1:
                 raise
             on_cut_line(
                 f"{path}: line {number} is cut short: the file ends inside it (the writer was stopped "
@@ -552,7 +557,7 @@ def iter_capture_lines(
             )
             return
         yield envelope
-    if number == 0:
+    if records == 0:
         raise CaptureError(f"{path}: empty file, not an rt-tui capture")
 
 
@@ -593,9 +598,9 @@ def _whole_before(number: int) -> str:
     return "the line before it is" if number == 2 else f"the {number - 1:,} lines before it are"
 
 
-def _envelope(line: bytes, number: int, path: Path) -> Envelope:
+def _envelope(line: bytes, number: int, path: Path, *, first: bool) -> Envelope:
     where = f"{path}: line {number}"
-    what = "not an rt-tui capture file" if number == 1 else "a damaged capture"
+    what = "not an rt-tui capture file" if first else "a damaged capture"
     if b"\0" in line and line.endswith(b"\n"):
         # What a file system leaves where writes were lost (a power cut), never in a line rt-tui
         # wrote; json.loads would read the bytes as UTF-16 and call them "not UTF-8 text".
