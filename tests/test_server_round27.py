@@ -325,12 +325,6 @@ async def test_mcp_tools_and_prompt_variables_are_checked_like_the_sdk_types(sim
     assert accepted["session"]["prompt"]["variables"] == variables
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tests/test_server_validation.py SESSION_VARIANTS sends an MCP tool with allowed_callers ['assistant'], "
-    "which the SDK's Literal['direct', 'programmatic'] refuses; once that fixture says 'direct', make "
-    "allowed_callers enum('direct', 'programmatic') in tui/server/session_schema.py (_MCP_TOOL)",
-)
 async def test_mcp_allowed_callers_are_direct_or_programmatic(sim: Simulator) -> None:
     async with official_client(sim).realtime.connect(model="gpt-realtime") as conn:
         stream = Judged(conn)

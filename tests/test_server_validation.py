@@ -233,7 +233,7 @@ SESSION_VARIANTS = [
                     "always": {"read_only": False, "tool_names": ["write"]},
                     "never": {"read_only": True, "tool_names": ["search"]},
                 },
-                "allowed_callers": ["assistant"],
+                "allowed_callers": ["direct"],
                 "defer_loading": False,
                 "tunnel_id": "tunnel_1",
             }

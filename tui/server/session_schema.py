@@ -168,7 +168,7 @@ _MCP_TOOL = obj(
         ),
         # The SDK allows "direct" and "programmatic"; left open while tests/test_server_validation.py
         # sends "assistant" (see tests/test_server_round27.py).
-        "allowed_callers": nullable(array(text)),
+        "allowed_callers": nullable(array(enum("direct", "programmatic"))),
         "defer_loading": boolean,
     },
     required=["server_label"],
