@@ -18,7 +18,7 @@ import numpy.typing as npt
 import soundfile
 import soxr
 
-from tui.audio.pcm import SAMPLE_RATE, SAMPLE_WIDTH, duration_ms, float_to_pcm
+from tui.audio.pcm import SAMPLE_RATE, SAMPLE_WIDTH, duration_ms, float_to_pcm, int16_to_pcm
 from tui.protocol.printable import printable
 
 RAW_SUFFIXES = frozenset({".pcm", ".raw"})
@@ -81,15 +81,7 @@ def decode_file(path: str | os.PathLike[str]) -> DecodedAudio:
 
 def resample_to_pcm(samples: npt.ArrayLike, rate: int) -> bytes:
     """Float samples at `rate`, shaped (frames,) or (frames, channels), to 24 kHz mono PCM16 bytes."""
-    data = np.asarray(samples, dtype=np.float32)
-    if not np.isfinite(data).all():
-        # A float file's NaN or infinity (damage): silence and full scale. Left in, the resampler
-        # spreads a NaN over its filter's span, and the int16 cast warns on stderr.
-        data = np.nan_to_num(data, nan=0.0, posinf=1.0, neginf=-1.0)
-    if data.ndim == 2:
-        data = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
-    elif data.ndim != 1:
-        raise ValueError(f"expected 1-D or 2-D samples, got shape {data.shape}")
+    data = _mono(np.asarray(samples, dtype=np.float32))
     if rate <= 0:
         raise ValueError(f"sample rate must be positive, got {rate}")
     if rate != SAMPLE_RATE and data.size:
@@ -143,15 +135,25 @@ def _decode_raw(p: Path) -> DecodedAudio:
 def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
     said: list[str] = []
     try:
-        with _decoder_stderr_kept(said):
-            data, rate = soundfile.read(source, dtype="float32", always_2d=True)
+        with _decoder_stderr_kept(said), soundfile.SoundFile(source) as sf:
+            rate, channels = int(sf.samplerate), int(sf.channels)
+            if sf.frames == 0:
+                raise AudioDecodeError(_no_samples(p))
+            _check_rate(p, rate)
+            pcm, frames = _read_pcm(sf)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AudioDecodeError(_refusal(p, exc, said)) from exc
     except OSError as exc:
         raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
-    frames, channels = data.shape
     if frames == 0:
         raise AudioDecodeError(_no_samples(p))
+    if not pcm:
+        raise AudioDecodeError(f"{p} contains no audio after resampling ({frames} samples at {rate} Hz)")
+    return DecodedAudio(pcm=pcm, source_rate=rate, source_channels=channels, duration_ms=duration_ms(len(pcm)))
+
+
+def _check_rate(p: Path, rate: int) -> None:
+    """Refuse, from the header, a rate no recorder has (before the file is read)."""
     if rate < LOWEST_RATE:
         raise AudioDecodeError(
             f"cannot decode {p.name}: its header says {rate} Hz, and speech is recorded at 8 kHz and up "
@@ -162,12 +164,69 @@ def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
             f"cannot decode {p.name}: its header says {rate:,} Hz, and no recorder goes past 768 kHz "
             f"(rt-tui reads up to {HIGHEST_RATE:,} Hz): a damaged header?"
         )
-    pcm = resample_to_pcm(data, int(rate))
-    if not pcm:
-        raise AudioDecodeError(f"{p} contains no audio after resampling ({frames} samples at {rate} Hz)")
-    return DecodedAudio(
-        pcm=pcm, source_rate=int(rate), source_channels=int(channels), duration_ms=duration_ms(len(pcm))
-    )
+
+
+_BLOCK_BYTES = 2**20
+"""float32 bytes of one block read from a file (2**18 samples, over all its channels): the whole
+file read as float32 (and three float64 copies to make int16) peaked at 11 times the PCM returned."""
+
+
+_READ_IN_BLOCKS = frozenset(
+    {"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "ULAW", "ALAW", "FLAC"}
+)
+"""Subtypes libsndfile decodes the same a block at a time as whole. Its lossy decoders (1.2.2) do
+not: an MP3 read 4096 frames at a time came back near silence from its second block on, and an
+Opus file's last few samples differed when read apart. Those are read whole, as before."""
+
+
+def _read_pcm(sf: soundfile.SoundFile) -> tuple[bytes, int]:
+    """The open file's audio as 24 kHz mono PCM16, and how many frames it held.
+
+    16-bit mono at 24 kHz is already the wire format: read as int16 (exactly the samples; as float
+    they came back the same). Anything else is read a block at a time, each block averaged to mono,
+    resampled by one soxr stream (the same output as `soxr.resample` on the whole, bit for bit) and
+    made int16: the peak is the PCM twice (its blocks, then joined) and a block's worth (a lossy
+    file's block is all of it: see _READ_IN_BLOCKS).
+    """
+    rate, channels = int(sf.samplerate), int(sf.channels)
+    if sf.seekable():  # as soundfile.read() does: an MP3 decodes differently (by an ulp) without it
+        sf.seek(0)
+    if sf.subtype == "PCM_16" and rate == SAMPLE_RATE and channels == 1:
+        samples = sf.read(dtype="int16")
+        return int16_to_pcm(samples), len(samples)
+    stream = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32") if rate != SAMPLE_RATE else None
+    block_frames = max(1, _BLOCK_BYTES // (4 * channels))
+    if sf.subtype not in _READ_IN_BLOCKS:
+        block_frames = max(1, int(sf.frames))
+    buffer = np.empty((min(block_frames, max(1, int(sf.frames))), channels), dtype=np.float32)
+    parts: list[bytes] = []
+    frames, left = 0, int(sf.frames)  # as many as soundfile.read() of it whole reads
+    # Not sf.blocks(): it yields all of a reused buffer even when a read came up short (a damaged
+    # file whose header promises more), stale samples and all. read(out=) trims to what it read.
+    while left > 0:
+        block = sf.read(dtype="float32", always_2d=True, out=buffer[: min(len(buffer), left)])
+        if not len(block):
+            break
+        frames += len(block)
+        left -= len(block)
+        mono = _mono(block)
+        parts.append(float_to_pcm(stream.resample_chunk(mono) if stream is not None else mono))
+    if stream is not None and frames:
+        parts.append(float_to_pcm(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True)))
+    return b"".join(parts), frames
+
+
+def _mono(data: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """float32 samples, (frames,) or (frames, channels), as finite mono: channels averaged."""
+    if not np.isfinite(data).all():
+        # A float file's NaN or infinity (damage): silence and full scale. Left in, the resampler
+        # spreads a NaN over its filter's span, and the int16 cast warns on stderr.
+        data = np.nan_to_num(data, nan=0.0, posinf=1.0, neginf=-1.0)
+    if data.ndim == 2:
+        return data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
+    if data.ndim != 1:
+        raise ValueError(f"expected 1-D or 2-D samples, got shape {data.shape}")
+    return data
 
 
 _SUPPORTED = "WAV, FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16 .pcm/.raw"

@@ -79,9 +79,22 @@ def int16_to_float(samples: Int16Array) -> Float32Array:
 
 
 def float_to_int16(samples: npt.ArrayLike) -> Int16Array:
-    """float samples (nominally [-1, 1]) to int16, rounding and clipping instead of wrapping."""
-    scaled = np.rint(np.asarray(samples, dtype=np.float64) * _INT16_SCALE)
-    return np.clip(scaled, -32768, 32767).astype(np.int16)
+    """float samples (nominally [-1, 1]) to int16, rounding and clipping instead of wrapping.
+
+    float32 stays float32 (scaling by 2**15 is exact in it, so the result is the one float64 gives)
+    and one scaled copy is rounded and clipped in place: a decoded file's float32 was made three
+    float64 copies, each four times the int16 returned.
+    """
+    data = np.asarray(samples)
+    scaled: npt.NDArray[np.floating]
+    if data.dtype == np.float32:
+        scaled = data * np.float32(_INT16_SCALE)
+    else:
+        scaled = np.asarray(data, dtype=np.float64) * _INT16_SCALE
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -32768, 32767, out=scaled)
+    result: Int16Array = scaled.astype(np.int16)
+    return result
 
 
 def pcm_to_float(pcm: bytes) -> Float32Array:
