@@ -41,6 +41,12 @@ HIGHEST_RATE = 768_000
 server refused the commit as too short, as if the recording were."""
 
 
+MAX_CHANNELS = 32
+"""The most channels a file may declare. A voice recording has one or two (a microphone array's raw
+tracks, eight or so); a header saying 300 channels is damage, and averaging 300 "channels" of a
+mono file made 3 ms of noise out of a second of speech."""
+
+
 class AudioDecodeError(ValueError):
     """A file could not be turned into audio; `str()` is a one-line message fit for a user."""
 
@@ -139,7 +145,7 @@ def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
             rate, channels = int(sf.samplerate), int(sf.channels)
             if sf.frames == 0:
                 raise AudioDecodeError(_no_samples(p))
-            _check_rate(p, rate)
+            _check_header(p, rate, channels)
             pcm, frames = _read_pcm(sf)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AudioDecodeError(_refusal(p, exc, said)) from exc
@@ -152,8 +158,9 @@ def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
     return DecodedAudio(pcm=pcm, source_rate=rate, source_channels=channels, duration_ms=duration_ms(len(pcm)))
 
 
-def _check_rate(p: Path, rate: int) -> None:
-    """Refuse, from the header, a rate no recorder has (before the file is read)."""
+def _check_header(p: Path, rate: int, channels: int) -> None:
+    """Refuse, from the header, a rate no recorder has or more channels than a voice recording
+    (before the file is read)."""
     if rate < LOWEST_RATE:
         raise AudioDecodeError(
             f"cannot decode {p.name}: its header says {rate} Hz, and speech is recorded at 8 kHz and up "
@@ -163,6 +170,11 @@ def _check_rate(p: Path, rate: int) -> None:
         raise AudioDecodeError(
             f"cannot decode {p.name}: its header says {rate:,} Hz, and no recorder goes past 768 kHz "
             f"(rt-tui reads up to {HIGHEST_RATE:,} Hz): a damaged header?"
+        )
+    if channels > MAX_CHANNELS:
+        raise AudioDecodeError(
+            f"cannot decode {p.name}: its header says {channels:,} channels, and rt-tui reads up to {MAX_CHANNELS} "
+            "(a voice recording has 1 or 2): a damaged header?"
         )
 
 
