@@ -20,12 +20,6 @@ from tui.server import Simulator
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
 async def beta_sim() -> AsyncIterator[Simulator]:
     async with running_simulator(response_speed=0, dialect=Dialect.BETA) as simulator:
         yield simulator

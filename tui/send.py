@@ -46,7 +46,17 @@ from tui.bus import Bus, Subscription
 from tui.config import Settings
 from tui.conversation import Conversation, Item, TextState
 from tui.launch import open_target, session_options
-from tui.protocol import DIR_IN, Envelope, error_summary, field, is_known, printable, session_update, text
+from tui.protocol import (
+    DIR_IN,
+    MCP_SERVER_EVENTS,
+    Envelope,
+    error_summary,
+    field,
+    is_known,
+    printable,
+    session_update,
+    text,
+)
 from tui.protocol.strict_json import dumps_line
 from tui.session import (
     FRAMES,
@@ -68,21 +78,6 @@ IN_FLIGHT = 20
 of a whole file queued at once held its audio again as base64 text (4/3 of it) and, frame by
 frame, once more as the JSON written; and the wait for the commit's acknowledgement began before
 the first append went out, so a long file on a slow uplink timed out while still being sent."""
-
-MCP_SERVER_EVENTS = frozenset(
-    {
-        "mcp_list_tools.in_progress",
-        "mcp_list_tools.completed",
-        "mcp_list_tools.failed",
-        "response.mcp_call_arguments.delta",
-        "response.mcp_call_arguments.done",
-        "response.mcp_call.in_progress",
-        "response.mcp_call.completed",
-        "response.mcp_call.failed",
-    }
-)
-"""Real GA server events the protocol tables leave out (as `tui.lint.shapes` has them; not imported
-from there, which would load the whole linter into every `send`)."""
 
 FINAL_USER_STATES = {TextState.DONE, TextState.FAILED, TextState.TRANSCRIPTION_OFF, TextState.NOT_TRANSCRIBED}
 

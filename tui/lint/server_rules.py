@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from tui.journal import Links
 from tui.protocol import Direction, Envelope, error_summary, is_known, obj, text
 from tui.protocol.error_causes import UNREADABLE_ANSWERS
+from tui.protocol.events import MCP_SERVER_EVENTS
 
 from .context import Context, ServerError
 from .finding import Severity, plain, shown
-from .shapes import MCP_SERVER_EVENTS
 
 _KEY_HEADER = "the header Authorization: Bearer followed by the key (Azure: an api-key header)"
 _KEY_SOURCES = (

@@ -70,20 +70,6 @@ CLIENT_EVENTS_BOTH: frozenset[str] = GA_CLIENT_EVENTS
 CLIENT_EVENTS_GA_ONLY: frozenset[str] = frozenset({"session.close", "session.input_audio_buffer.append"})
 CLIENT_EVENTS_BETA_ONLY: frozenset[str] = frozenset({"transcription_session.update"})
 
-#: GA server events of the MCP tool family (real events that rt-tui's protocol tables leave out).
-MCP_SERVER_EVENTS: frozenset[str] = frozenset(
-    {
-        "mcp_list_tools.in_progress",
-        "mcp_list_tools.completed",
-        "mcp_list_tools.failed",
-        "response.mcp_call_arguments.delta",
-        "response.mcp_call_arguments.done",
-        "response.mcp_call.in_progress",
-        "response.mcp_call.completed",
-        "response.mcp_call.failed",
-    }
-)
-
 
 @dataclass(frozen=True, slots=True)
 class AudioFormat:

@@ -6,7 +6,7 @@ Standard library only: no sockets, no event loop, no UI.
 from .codec import FrameError, checked, client_event_id, new_id, parse, parse_frame, serialize, string_span
 from .dialect_out import client_event_for, server_dialect
 from .envelope import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, local_envelope, next_seq
-from .events import Dialect, is_known, to_beta, to_ga
+from .events import MCP_SERVER_EVENTS, Dialect, is_known, to_beta, to_ga
 from .fields import error_summary, field, ident, integer, obj, objects, text
 from .printable import printable, short_target
 from .redact import redact
@@ -44,6 +44,7 @@ __all__ = [
     "client_event_id",
     "ga_to_beta_session",
     "is_known",
+    "MCP_SERVER_EVENTS",
     "local_envelope",
     "next_seq",
     "new_id",
