@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import re
+import struct
 import sys
 import tempfile
 import threading
@@ -268,6 +269,11 @@ _SF_MISLEADING = frozenset({2, 7})
 MP3 its decoder gave up on: they name no damage, and the file does exist."""
 
 
+_SF_UNIMPLEMENTED = "unimplemented format"
+"""libsndfile's words (`File contains data in an unimplemented format.`) for a header it reads
+whose samples it has no reader for; its code for them (18) is an internal one."""
+
+
 def _refusal(p: Path, exc: Exception, said: list[str]) -> str:
     """Why a file did not decode, in one line: the decoder's own first words when it printed any
     (mpg123 names the damage and its offset), else libsndfile's (`flac decoder lost sync`,
@@ -279,9 +285,56 @@ def _refusal(p: Path, exc: Exception, said: list[str]) -> str:
     if code == _SF_ERR_UNSUPPORTED_ENCODING:
         why = f" ({printable(words)[:200]})" if words else ""
         return f"cannot decode {p.name}: an encoding rt-tui cannot decode{why}: rt-tui reads {_SUPPORTED}"
+    if code is not None and _SF_UNIMPLEMENTED in own.lower():
+        # A WAV of 40- or 64-bit integers: well formed, in a sample format libsndfile has no reader
+        # for. It was called "damaged or cut short".
+        what = _wav_sample_format(p)
+        if what is None:
+            said_so = printable(words or own)[:200]
+            return f"cannot decode {p.name}: an unsupported sample format (the decoder said: {said_so})"
+        return (
+            f"cannot decode {p.name}: its samples are {what}, an unsupported sample format "
+            f"(rt-tui reads WAVs of {_WAV_READ})"
+        )
     if words is None:
         return f"cannot decode {p.name}: not a supported audio file ({_SUPPORTED})"
     return f"cannot decode {p.name}: damaged or cut short (the decoder said: {printable(words)[:200]})"
+
+
+_WAV_READ = "8-, 16-, 24- or 32-bit integers, or 32- or 64-bit floats"
+"""The WAV sample formats libsndfile reads (and so rt-tui)."""
+
+_WAV_MAGIC = {b"RIFF": "<", b"RF64": "<", b"RIFX": ">"}
+_WAV_PCM = 1
+_WAV_FLOAT = 3
+_WAV_EXTENSIBLE = 0xFFFE
+
+
+def _wav_sample_format(p: Path) -> str | None:
+    """`40-bit integers`: what a WAV's fmt chunk says its samples are (None: not a WAV, or no
+    fmt chunk in its first 64 KiB)."""
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return None
+    order = _WAV_MAGIC.get(head[:4])
+    if order is None or head[8:12] != b"WAVE":
+        return None
+    at = 12
+    while at + 8 <= len(head):
+        kind, size = head[at : at + 4], int.from_bytes(head[at + 4 : at + 8], "little" if order == "<" else "big")
+        if kind == b"fmt " and at + 8 + 16 <= len(head):
+            tag, bits = (
+                struct.unpack_from(f"{order}H", head, at + 8)[0],
+                struct.unpack_from(f"{order}H", head, at + 22)[0],
+            )
+            if tag == _WAV_EXTENSIBLE and size >= 26 and at + 8 + 26 <= len(head):
+                tag = struct.unpack_from(f"{order}H", head, at + 8 + 24)[0]  # the subformat GUID's first field
+            kind_of = {_WAV_PCM: "integers", _WAV_FLOAT: "floats"}.get(tag, f"samples (format tag {tag:#06x})")
+            return f"{bits}-bit {kind_of}"
+        at += 8 + size + (size & 1)
+    return None
 
 
 _STDERR_LOCK = threading.Lock()

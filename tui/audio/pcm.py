@@ -88,7 +88,8 @@ def float_to_int16(samples: npt.ArrayLike) -> Int16Array:
     data = np.asarray(samples)
     scaled: npt.NDArray[np.floating]
     if data.dtype == np.float32:
-        scaled = data * np.float32(_INT16_SCALE)
+        with np.errstate(over="ignore"):  # past float32's range (a damaged float file): inf, clipped
+            scaled = data * np.float32(_INT16_SCALE)
     else:
         scaled = np.asarray(data, dtype=np.float64) * _INT16_SCALE
     np.rint(scaled, out=scaled)
