@@ -22,11 +22,11 @@ from tui.audio.pcm import float_to_int16
 RT_TUI = shutil.which("rt-tui", path=str(Path(sys.executable).parent)) or "rt-tui"
 
 
-def int_wav(path: Path, bits: int, *, extensible: bool = False, channels: int = 1) -> Path:
+def int_wav(path: Path, bits: int, *, extensible: bool = False, channels: int = 1, tag: int = 1) -> Path:
     """A second of silence at 24 kHz in `bits`-bit integer samples (WAVE_FORMAT_PCM, or the
-    extensible format with the PCM subformat), well formed."""
+    extensible format with the PCM subformat; `tag` 3: floats), well formed."""
     rate, block = 24000, channels * bits // 8
-    fmt = struct.pack("<HHIIHH", 0xFFFE if extensible else 1, channels, rate, rate * block, block, bits)
+    fmt = struct.pack("<HHIIHH", 0xFFFE if extensible else tag, channels, rate, rate * block, block, bits)
     if extensible:  # cbSize, valid bits, channel mask, then the PCM subformat GUID
         fmt += struct.pack("<HHI", 22, bits, 4) + bytes.fromhex("0100000000001000800000aa00389b71")
     data = bytes(block * rate)
@@ -35,15 +35,26 @@ def int_wav(path: Path, bits: int, *, extensible: bool = False, channels: int = 
     return path
 
 
-@pytest.mark.parametrize(("bits", "extensible"), [(40, False), (64, False), (48, True)])
-def test_a_wav_of_wide_integers_is_an_unsupported_sample_format(tmp_path: Path, bits: int, extensible: bool) -> None:
-    """A well-formed WAV of 40- or 64-bit integers was called "damaged or cut short": libsndfile
-    has no reader for its samples, and says so."""
-    path = int_wav(tmp_path / "wide.wav", bits, extensible=extensible)
+@pytest.mark.parametrize(
+    ("bits", "extensible", "tag", "samples"),
+    [
+        (40, False, 1, "40-bit integers"),
+        (64, False, 1, "64-bit integers"),
+        (48, True, 1, "48-bit integers"),
+        (24, False, 3, "24-bit floats"),
+    ],
+)
+def test_a_wav_of_samples_libsndfile_cannot_read_is_an_unsupported_sample_format(
+    tmp_path: Path, bits: int, extensible: bool, tag: int, samples: str
+) -> None:
+    """A well-formed WAV of 40- or 64-bit integers (or 24-bit floats) was called "damaged or cut
+    short": libsndfile has no reader for its samples (`unimplemented format`, or for the floats
+    `Unspecified internal error`). Its fmt chunk says what they are."""
+    path = int_wav(tmp_path / "wide.wav", bits, extensible=extensible, tag=tag)
     with pytest.raises(AudioDecodeError) as refused:
         decode_file(path)
     assert str(refused.value) == (
-        f"cannot decode wide.wav: its samples are {bits}-bit integers, an unsupported sample format "
+        f"cannot decode wide.wav: its samples are {samples}, an unsupported sample format "
         "(rt-tui reads WAVs of 8-, 16-, 24- or 32-bit integers, or 32- or 64-bit floats)"
     )
 

@@ -285,17 +285,16 @@ def _refusal(p: Path, exc: Exception, said: list[str]) -> str:
     if code == _SF_ERR_UNSUPPORTED_ENCODING:
         why = f" ({printable(words)[:200]})" if words else ""
         return f"cannot decode {p.name}: an encoding rt-tui cannot decode{why}: rt-tui reads {_SUPPORTED}"
-    if code is not None and _SF_UNIMPLEMENTED in own.lower():
-        # A WAV of 40- or 64-bit integers: well formed, in a sample format libsndfile has no reader
-        # for. It was called "damaged or cut short".
-        what = _wav_sample_format(p)
-        if what is None:
-            said_so = printable(words or own)[:200]
-            return f"cannot decode {p.name}: an unsupported sample format (the decoder said: {said_so})"
+    if code is not None and (samples := _unreadable_wav_samples(p)) is not None:
+        # A well-formed WAV of 40- or 64-bit integers (or 24-bit floats): samples libsndfile has no
+        # reader for. It was called "damaged or cut short".
         return (
-            f"cannot decode {p.name}: its samples are {what}, an unsupported sample format "
+            f"cannot decode {p.name}: its samples are {samples}, an unsupported sample format "
             f"(rt-tui reads WAVs of {_WAV_READ})"
         )
+    if code is not None and _SF_UNIMPLEMENTED in own.lower():
+        said_so = printable(words or own)[:200]
+        return f"cannot decode {p.name}: an unsupported sample format (the decoder said: {said_so})"
     if words is None:
         return f"cannot decode {p.name}: not a supported audio file ({_SUPPORTED})"
     return f"cannot decode {p.name}: damaged or cut short (the decoder said: {printable(words)[:200]})"
@@ -310,9 +309,23 @@ _WAV_FLOAT = 3
 _WAV_EXTENSIBLE = 0xFFFE
 
 
-def _wav_sample_format(p: Path) -> str | None:
-    """`40-bit integers`: what a WAV's fmt chunk says its samples are (None: not a WAV, or no
-    fmt chunk in its first 64 KiB)."""
+def _unreadable_wav_samples(p: Path) -> str | None:
+    """`40-bit integers`: a WAV's samples when its fmt chunk names ones libsndfile has no reader
+    for (None: not a WAV, or samples it reads)."""
+    fmt = _wav_fmt(p)
+    if fmt is None:
+        return None
+    tag, bits = fmt
+    if tag == _WAV_PCM and bits > 32:
+        return f"{bits}-bit integers"
+    if tag == _WAV_FLOAT and bits not in (32, 64):
+        return f"{bits}-bit floats"
+    return None
+
+
+def _wav_fmt(p: Path) -> tuple[int, int] | None:
+    """(format tag, bits per sample) from a WAV's fmt chunk (an extensible one's subformat), or
+    None when the file is not a WAV or has no fmt chunk in its first 64 KiB."""
     try:
         with p.open("rb") as fh:
             head = fh.read(65536)
@@ -331,8 +344,7 @@ def _wav_sample_format(p: Path) -> str | None:
             )
             if tag == _WAV_EXTENSIBLE and size >= 26 and at + 8 + 26 <= len(head):
                 tag = struct.unpack_from(f"{order}H", head, at + 8 + 24)[0]  # the subformat GUID's first field
-            kind_of = {_WAV_PCM: "integers", _WAV_FLOAT: "floats"}.get(tag, f"samples (format tag {tag:#06x})")
-            return f"{bits}-bit {kind_of}"
+            return int(tag), int(bits)
         at += 8 + size + (size & 1)
     return None
 
