@@ -73,7 +73,7 @@ def _long_way(path: Path) -> list[tuple[Any, ...]]:
     """Each line read the long way (the whole record parsed, then its frame): the oracle for the
     fast path that reads the usual line's header and frame apart."""
     lines = path.read_bytes().splitlines(keepends=True)
-    return [_fields(_envelope(line, number, path)) for number, line in enumerate(lines, start=1)]
+    return [_fields(_envelope(line, number, path, first=number == 1)) for number, line in enumerate(lines, start=1)]
 
 
 def test_a_capture_loads_into_the_envelopes_the_capture_reader_gives(real_capture: Path) -> None:
@@ -135,7 +135,7 @@ def test_a_damaged_line_is_refused_as_the_capture_reader_refuses_it(tmp_path: Pa
     path = tmp_path / "frames.jsonl"
     path.write_bytes(first + line + first.replace(b'"seq":1', b'"seq":3'))
     with pytest.raises(CaptureError) as expected:
-        _envelope(line, 2, path)  # the long way's verdict on the line
+        _envelope(line, 2, path, first=False)  # the long way's verdict on the line
     with pytest.raises(CaptureError) as read:
         list(iter_capture(path))
     assert str(read.value) == str(expected.value)
