@@ -36,6 +36,7 @@ import soundfile
 from tui.audio.decode import (
     HIGHEST_RATE,
     LOWEST_RATE,
+    MAX_CHANNELS,
     RAW_SUFFIXES,
     AudioDecodeError,
     _decoder_stderr_kept,
@@ -178,11 +179,6 @@ MAX_SECONDS = 60 * 60
 
 MIN_COMMIT_MS = 100
 """The least audio the service commits (`input_audio_buffer_commit_empty` below it)."""
-
-MAX_CHANNELS = 32
-"""The most channels `send` reads. A voice recording has one or two (a microphone array's raw
-tracks, eight or so); a header saying 300 channels is damage, and averaging 300 "channels" of a
-mono file made 3 ms of noise, sent, and refused by the server as a commit too short."""
 
 
 def check_file(path: str | os.PathLike[str]) -> None:
