@@ -19,7 +19,7 @@ from tui.journal import Journal, Links, LogView, Pipeline, SessionFacts
 from tui.model import SessionModel
 from tui.protocol import Envelope, local_envelope, printable
 from tui.replay import ReplayPlayer, ReplayRequest
-from tui.session import FRAMES, CaptureWriter, RealtimeSession
+from tui.session import FRAMES, CaptureWriter, RealtimeSession, data_dir
 from tui.widgets import EventLog, Recorder, StatusLine, Transcript
 from tui.widgets.findings import SEVERITY_MARKS
 from tui.widgets.query_bar import FilterBar, FindBar
@@ -283,16 +283,26 @@ class AppBase(App[None]):
     def keep_text(self, text: str, name: str, *, copy: bool, what: str = "") -> Path | None:
         """Copy `text` to the clipboard (OSC 52) and/or save it to a file; say where it went (and,
         given `what`, what it is: "the run's 45 frames, as a JSON list")."""
+        folder = self.save_folder()
+        failure = ""
         try:
-            path = write_private(output_folder(self.save_folder()), name, text)
+            path: Path | None = write_private(output_folder(folder), name, text)
         except OSError as exc:
-            self.say(f"could not save {name}: {exc}", severity="error")
+            # The folder too: a full disk's error names no file, and "saved/" or a session's folder
+            # is where the user will look.
+            place = folder if folder is not None else data_dir() / "saved"
+            failure = f"could not save {name} in {place}: {exc.strerror or exc}"
             path = None
         if copy:
             self.copy_to_clipboard(text)
-            where = f"; also saved to {path}" if path is not None else ""
             copied = f"copied {what}: {len(text):,} characters" if what else f"copied {len(text):,} characters"
-            self.say(f"{copied} (OSC 52: your terminal must allow it){where}", title="Copy")
+            copied += " (OSC 52: your terminal must allow it)"
+            if failure:  # one notice, not an error and then "copied": the copy went, the file did not
+                self.say(f"{copied}; {failure}", title="Copy", severity="warning")
+            else:
+                self.say(f"{copied}; also saved to {path}", title="Copy")
+        elif failure:
+            self.say(failure, severity="error")
         elif path is not None:
             self.say(f"saved to {path}", title="Save")
         return path

@@ -1,0 +1,47 @@
+"""A copy whose file the disk cannot hold says so in one notice (it was an error, then "copied"),
+and a save that fails names the folder it was to go in (a full disk's error names no file)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.app_helpers import typed_turn_done, wait_for
+from tests.test_transcript_round22b import files_under, run_command
+from tests.test_transcript_round27 import file_size_limit
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
+
+
+async def test_a_copy_whose_file_fails_says_both_in_one_notice(simulator_url: str) -> None:
+    data = Path(os.environ["RT_TUI_DATA_DIR"])
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await typed_turn_done(pilot, app, "hello there")
+        app.clear_notifications()
+        await pilot.pause()
+        with file_size_limit(100):
+            run_command(app, "transcript: copy as Markdown")
+        await wait_for(pilot, lambda: app._notifications, 5, "a notice")
+        said = [(n.severity, n.title, n.message) for n in app._notifications]
+        assert len(said) == 1, said
+        [(severity, title, message)] = said
+        assert severity == "warning" and title == "Copy", said
+        assert message.startswith("copied ") and "could not save transcript-" in message, message
+        assert f" in {data / 'saved'}: " in message, message
+        assert "hello there" in app.clipboard  # the copy went
+        assert files_under(data) == []
+
+
+async def test_a_failed_save_names_its_folder(simulator_url: str) -> None:
+    data = Path(os.environ["RT_TUI_DATA_DIR"])
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await typed_turn_done(pilot, app, "hello there")
+        app.clear_notifications()
+        await pilot.pause()
+        with file_size_limit(100):
+            run_command(app, "transcript: export JSON")
+        await wait_for(pilot, lambda: app._notifications, 5, "a notice")
+        [notice] = list(app._notifications)
+        assert notice.severity == "error" and f" in {data / 'saved'}: File too large" in notice.message, notice.message
