@@ -65,6 +65,11 @@ def _say_reading(path: str) -> None:
         print(f"rt-tui replay: reading {printable(path)} ({size / 1e6:,.0f} MB)…", file=sys.stderr, flush=True)
 
 
+UNIX_TIME_FLOOR = 1e9
+"""The least `wall` printed as a Unix time (2001-09-09): a recording without times gets its lines'
+order for a clock, numbers far below it."""
+
+
 def replay(path: str, *, json_out: bool = False, speed: float | None = None, out: TextIO | None = None) -> int:
     """Open a recording in the app, or print its frames as JSON lines (`json_out`)."""
     try:
@@ -168,13 +173,12 @@ def _print_frames(
                 if wait > 0:
                     out.flush()  # what is due is out before the wait: the reader sees it live
                     sleep(wait)
-            record: dict[str, object] = {
-                "seq": frame.seq,
-                "dir": frame.direction.value,
-                "t": round(frame.mono - t0, 6),
-                "type": frame.type,
-                "size": frame.size,
-            }
+            record: dict[str, object] = {"seq": frame.seq, "dir": frame.direction.value, "t": round(frame.mono - t0, 6)}
+            if frame.wall >= UNIX_TIME_FLOOR:
+                # As a capture and `proxy --json` have it, where the recording says when (a capture,
+                # a HAR, a log with times); a log without times has only its lines' order.
+                record["wall"] = round(frame.wall, 6)
+            record["type"], record["size"] = frame.type, frame.size
             data = journal.data(frame.index)
             # As `proxy --json` writes them: a frame sent or received goes under `frame` (rt-tui's note
             # for one that did not parse or was binary), only a local fact under `info`, so one jq
