@@ -408,10 +408,13 @@ class Transcript(LineView, can_focus=True):
         at_end = self._following
         layout, self._reordered = self._reordered or len(self._heights) != len(self._order), False
         grown: list[int] = []  # positions of rows whose height changed (nothing else did)
+        added: list[str] = []  # rows drawn for the first time
         for item_id in dirty:
             if item_id not in self._items:
                 continue
             old = self._block_heights.get(item_id)
+            if old is None:
+                added.append(item_id)
             block = self._store(item_id, self._render_block(self._items[item_id], width))
             if old is None or old[0] != width:
                 layout = True
@@ -424,7 +427,6 @@ class Transcript(LineView, can_focus=True):
         if layout or grown:
             # A streaming reply that wraps onto a new line moves only the rows below it (none, at the
             # end): re-lay out from there, not the whole history.
-            rows_before = len(self._heights)
             # A selected row holds the view only while the pane has the focus (moving through the
             # rows); once the user is elsewhere (`o` took them to the log, `t` to the message box) new
             # turns come into view, unless the user has since scrolled the row out of view to read.
@@ -441,7 +443,10 @@ class Transcript(LineView, can_focus=True):
                 # A row above the view that grew (a late transcript), came or went must not move
                 # the rows the user scrolled up to read.
                 self._keep_top(top, settled)
-                if len(self._order) > rows_before or self._below_view(grown):
+                # Only rows that came or grew below the view are news there: a row put above it
+                # (a late item ordered by previous_item_id) is not "below".
+                added_at = [self._positions[item_id] for item_id in added if item_id in self._positions]
+                if self._below_view(grown) or self._below_view(added_at):
                     self._say_more_below(True)
             self.refresh()
         else:
@@ -809,7 +814,8 @@ class Transcript(LineView, can_focus=True):
     def _below_view(self, positions: list[int]) -> bool:
         """Whether any of the rows at `positions` begins below what the pane shows."""
         bottom = self.scroll_offset.y + self.size.height
-        return any(self._offsets[position] >= bottom for position in positions)
+        laid_out = len(self._offsets)  # a row not laid out yet comes at the end
+        return any(position >= laid_out or self._offsets[position] >= bottom for position in positions)
 
     def _say_more_below(self, more: bool) -> None:
         """Say in the pane's corner that rows came in below the view, which does not follow them."""
