@@ -275,7 +275,7 @@ def devtools_har(captures: list[Path]) -> dict[str, Any]:
         request = {
             "method": "GET",
             "url": url,
-            "headers": [{"name": "Authorization", "value": "Bearer sk-har-secret-0123456789"}],
+            "headers": [{"name": "Authorization", "value": "Bearer test-har-secret-0123456789"}],
         }
         return {
             "_resourceType": "websocket",
@@ -305,7 +305,7 @@ def test_a_devtools_har_of_two_sessions_replays_both(tmp_path: Path, captures: l
     assert len(opened) == 2
     assert [r["t"] for r in records] == sorted(r["t"] for r in records)
     assert any(r["type"] == "rt.malformed" and "binary frame of 2 bytes" in r["frame"]["message"] for r in records)
-    assert "sk-har-secret" not in result.stdout
+    assert "har-secret" not in result.stdout
     one_plain_line(result.stderr)
 
 
