@@ -34,12 +34,11 @@ from typing import Any, BinaryIO
 import soundfile
 
 from tui.audio.decode import (
-    HIGHEST_RATE,
-    LOWEST_RATE,
-    MAX_CHANNELS,
     RAW_SUFFIXES,
     AudioDecodeError,
     _decoder_stderr_kept,
+    check_header,
+    check_readable,
     decode_file,
 )
 from tui.audio.pcm import BYTES_PER_MS, BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH, bytes_for_ms, to_b64
@@ -190,21 +189,16 @@ def check_file(path: str | os.PathLike[str]) -> None:
     try:
         if not p.is_file() or p.stat().st_size == 0:
             return
-        os.close(os.open(p, os.O_RDONLY))  # libsndfile says "not a supported audio file" for EACCES
-    except OSError as exc:
-        raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    except OSError:
+        return  # decode_file says why
+    check_readable(p)
     header = _header(p)
     if header is None:
         return
     channels, rate, frames = header
-    if not LOWEST_RATE <= rate <= HIGHEST_RATE or frames <= 0:
-        return  # decode_file refuses it, naming the rate, or why it found no samples
-    if channels > MAX_CHANNELS:
-        raise AudioDecodeError(
-            f"cannot decode {p.name}: its header says {channels:,} channels, and rt-tui reads up to {MAX_CHANNELS} "
-            "(a voice recording has 1 or 2): a damaged header?"
-        )
-    check_length(p, frames * 1000 * BYTES_PER_MS // rate)
+    check_header(p, rate, channels)  # the decoder's own checks, in its words, before the length
+    if frames > 0:
+        check_length(p, frames * 1000 * BYTES_PER_MS // rate)
 
 
 def check_length(path: str | os.PathLike[str], pcm_bytes: int) -> None:

@@ -75,7 +75,7 @@ def decode_file(path: str | os.PathLike[str]) -> DecodedAudio:
         raise AudioDecodeError(f"not a regular file: {p}")
     if p.stat().st_size == 0:  # any name: "not a supported audio file" would send one looking for a codec
         raise AudioDecodeError(f"{p} contains no audio (empty file, 0 bytes)")
-    _check_readable(p)
+    check_readable(p)
     if p.suffix.lower() in RAW_SUFFIXES:
         if not _has_container_magic(p):
             return _decode_raw(p)
@@ -104,7 +104,7 @@ def resample_pcm16(pcm: bytes, rate: int) -> bytes:
     return resample_to_pcm(samples.astype(np.float32) / 32768.0, rate)
 
 
-def _check_readable(p: Path) -> None:
+def check_readable(p: Path) -> None:
     """Refuse a file this process may not open: libsndfile answers EACCES as it answers a file
     that is not audio ("not a supported audio file"), and a user with a permission problem went
     looking for a codec."""
@@ -146,7 +146,7 @@ def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
             rate, channels = int(sf.samplerate), int(sf.channels)
             if sf.frames == 0:
                 raise AudioDecodeError(_no_samples(p))
-            _check_header(p, rate, channels)
+            check_header(p, rate, channels)
             pcm, frames = _read_pcm(sf)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AudioDecodeError(_refusal(p, exc, said)) from exc
@@ -159,7 +159,7 @@ def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
     return DecodedAudio(pcm=pcm, source_rate=rate, source_channels=channels, duration_ms=duration_ms(len(pcm)))
 
 
-def _check_header(p: Path, rate: int, channels: int) -> None:
+def check_header(p: Path, rate: int, channels: int) -> None:
     """Refuse, from the header, a rate no recorder has or more channels than a voice recording
     (before the file is read)."""
     if rate < LOWEST_RATE:
