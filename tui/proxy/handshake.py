@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import email.utils
 import http
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -127,6 +127,19 @@ def refusal(upstream: Response, body: str, scrub: Scrubber) -> Response:
     if "Content-Type" not in headers:
         headers["Content-Type"] = "text/plain; charset=utf-8"
     return Response(upstream.status_code, upstream.reason_phrase, headers, data)
+
+
+def redirect_note(upstream: Response, url: str, scrub: Scrubber) -> str:
+    """For an upstream's redirect (a 3xx with a `Location`), where it pointed, fit to show, and
+    that the proxy does not follow it (our key would go wherever it points); "" for any other
+    answer. The client gets the 3xx without the `Location`: one relative to the upstream would send
+    it back to the proxy, in a loop."""
+    location = upstream.headers.get("Location")
+    if not 300 <= upstream.status_code < 400 or not location:
+        return ""
+    where = urljoin(url, location)
+    shown = masked(where) if urlsplit(where).scheme in ("ws", "wss") else masked_path(where)
+    return f" (a redirect to {scrub.text(printable(shown))}, which the proxy does not follow: point it at that URL)"
 
 
 MAX_REFUSAL_TEXT = 300

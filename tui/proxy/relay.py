@@ -46,6 +46,7 @@ from .handshake import (
     masked,
     masked_path,
     query_credentials,
+    redirect_note,
     refusal,
     refusal_line,
     upstream_label,
@@ -284,7 +285,7 @@ class ProxyServer:
             # use (`ws://KEY@host`, a user name without a password) raised out of the handshake,
             # its traceback quoting the URL whole on stderr, and the connection never ended.
             opening = asyncio.ensure_future(
-                connect(
+                _connect_no_redirects(
                     url,
                     additional_headers=headers,
                     subprotocols=subprotocols or None,
@@ -307,7 +308,8 @@ class ProxyServer:
             said = refusal_line(body)
             # Why, not only that: a 401's body names the wrong key or the missing header. The fields
             # `http_status` and `http_body` are for readers (the linter); the message, for stderr.
-            message = f"upstream refused the upgrade: HTTP {status}{': ' + said if said else ''}"
+            redirect = redirect_note(exc.response, url, scrub)
+            message = f"upstream refused the upgrade: HTTP {status}{redirect}{': ' + said if said else ''}"
             connection.fact("rt.connection", message, state="failed", http_status=status, http_body=said)
             self._finish(connection)
             return refusal(exc.response, body or f"upstream answered HTTP {status}\n", scrub)
@@ -463,6 +465,7 @@ class ProxyServer:
         """Pass the close that ended the relay to the other side, code and reason."""
         closer: ServerConnection | ClientConnection
         other: ServerConnection | ClientConnection
+        send_code: int | None
         if upstream.close_code is not None and client.close_code is None:
             code, reason, who = upstream.close_code, upstream.close_reason or "", "upstream"
             closer, other = upstream, client
@@ -488,12 +491,14 @@ class ProxyServer:
             send_code, send_reason = 1011, f"{who} connection lost without a close frame"
             message = f"{who} vanished without a close frame; closed the other side with 1011"
         else:
-            send_code = code if code not in UNSENDABLE_CLOSE_CODES else 1011
+            # A close frame without a status (1005) goes on as one: the other side reads the same
+            # close, not an internal error (1011) the closing side never sent.
+            send_code = None if code == 1005 else code if code not in UNSENDABLE_CLOSE_CODES else 1011
             send_reason, message = reason, f"{who} closed with {code}{': ' + reason if reason else ''}"
             if self._stopping.is_set() and who == "client" and code == 1001 and sent is not None:
                 # The 1001 was ours (the proxy stopping closes its clients): the client only answered.
                 message = "the proxy stopped: closed the client with 1001, then the upstream"
-        await _close_within(other, send_code, send_reason[:120])
+        await _close_within(other, send_code, fit_close_reason(send_reason))
         await _close_within(closer)
         connection.fact("rt.connection", connection.scrub.text(message), state="closed", code=code)
 
@@ -503,15 +508,39 @@ class ProxyServer:
         connection.closed.set()
 
 
+class _connect_no_redirects(connect):  # noqa: N801 - used as `connect` is, a call awaited
+    """websockets' `connect`, following no redirect: a 3xx reaches the client as the upstream's
+    answer (README: an HTTP refusal of the upgrade reaches your client as such). websockets followed
+    one to any host, our key with it (it strips only `Authorization` and `Cookie` across origins:
+    an Azure `api-key` header, a gateway's own, went on), and the client never heard of it."""
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        """Never a URI to follow: the redirect is raised as the `InvalidStatus` it is."""
+        return exc
+
+
 class _Stopping(Exception):
     """The proxy is stopping: an upstream being opened is given up."""
 
 
-async def _close_within(side: ServerConnection | ClientConnection, code: int = 1000, reason: str = "") -> None:
-    """Close one side, or drop its connection if it has not answered within CLOSE_TIMEOUT."""
+MAX_CLOSE_REASON = 123
+"""The most UTF-8 bytes a close frame's reason holds (RFC 6455 §5.5: 125 bytes of payload, 2 of them the code)."""
+
+
+def fit_close_reason(reason: str) -> str:
+    """`reason` cut to what a close frame holds, at a character's end. A peer's reason always fits
+    and passes whole (it was cut at 120 characters: a 123-byte reason lost its end)."""
+    return reason.encode()[:MAX_CLOSE_REASON].decode("utf-8", "ignore")
+
+
+async def _close_within(side: ServerConnection | ClientConnection, code: int | None = 1000, reason: str = "") -> None:
+    """Close one side (`code` None: a close frame without a status code), or drop its connection if
+    it has not answered within CLOSE_TIMEOUT."""
     try:
         async with asyncio.timeout(CLOSE_TIMEOUT):
-            await side.close(code, reason)
+            # websockets' protocol sends a close frame without a code for None (RFC 6455 §5.5.1);
+            # the connection's `close` is typed for an int only.
+            await side.close(code, reason)  # type: ignore[arg-type]
     except TimeoutError:
         side.transport.abort()
     except Exception:  # noqa: BLE001, S110 - closing: the connection is going either way

@@ -1,0 +1,95 @@
+"""Round 28: the proxy passes an upstream's close as it was sent (a close frame without a status, a
+reason of the full 123 bytes), and follows no redirect (an upstream's 3xx reaches the client as
+such; our key never goes where it points). A real relay on loopback and hand-written upstream peers
+(the simulator sends neither)."""
+
+from __future__ import annotations
+
+import asyncio
+import http
+from collections.abc import Callable
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.http11 import Request, Response
+
+from tests.proxy_helpers import Recorded
+from tests.server_helpers import scripted_peer
+from tui.proxy import ProxyServer, ProxyTarget
+
+AZURE_KEY = "azure-proxy-key-0123456789abcdef"
+
+
+async def close_seen_by_client(upstream_close: tuple[int | None, str]) -> tuple[int, str]:
+    """The close a client of the proxy reads when the upstream closes with `upstream_close` (code
+    None: a close frame with no status): its code (1005 for none) and its reason."""
+
+    async def closer(ws: ServerConnection) -> None:
+        code, reason = upstream_close
+        await ws.close(code, reason)  # type: ignore[arg-type]  # None: websockets sends no status
+
+    async with scripted_peer(closer) as url, ProxyServer(ProxyTarget(url, "upstream"), capture=False) as proxy:
+        async with connect(proxy.url) as client:
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(client.recv(), 10)
+            received = client.protocol.close_rcvd
+            assert received is not None
+            return received.code, received.reason
+
+
+async def test_an_upstream_close_frame_without_a_status_reaches_the_client_as_one() -> None:
+    """RFC 6455 lets a close frame carry no code (read as 1005): the client read 1011, an internal
+    error neither side had sent."""
+    code, reason = await close_seen_by_client((None, ""))
+    assert (code, reason) == (1005, "")
+
+
+async def test_an_upstream_close_reason_of_the_full_123_bytes_reaches_the_client_whole() -> None:
+    """A close reason may be 123 bytes: the relay cut every reason to 120 characters."""
+    reason = "r" * 120 + "end"
+    code, got = await close_seen_by_client((4001, reason))
+    assert (code, got) == (4001, reason)
+
+
+def redirecting_to(location: str) -> Callable[[ServerConnection, Request], Response]:
+    """A `process_request` answering every upgrade with a 302 to `location`."""
+
+    def answer(connection: ServerConnection, request: Request) -> Response:
+        response = connection.respond(http.HTTPStatus.FOUND, "moved\n")
+        response.headers["Location"] = location
+        return response
+
+    return answer
+
+
+async def test_an_upstream_redirect_reaches_the_client_and_our_key_goes_nowhere_else() -> None:
+    """websockets' `connect` followed a 3xx to any host, stripping only `Authorization` and
+    `Cookie`: an Azure target's `api-key` header (ours) went to the host the redirect named, and
+    the client, relayed there, never heard of the redirect. Now the client gets the 302, nothing
+    connects to the other host, and the connection's line says where the redirect pointed."""
+    elsewhere: list[list[tuple[str, str]]] = []
+
+    async def other_host(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        elsewhere.append(list(ws.request.headers.raw_items()))
+        await ws.send('{"type":"session.created","event_id":"e1","session":{"type":"realtime"}}')
+        await ws.wait_closed()
+
+    recorded = Recorded()
+    async with serve(other_host, "localhost", 0) as other:
+        location = f"ws://localhost:{other.sockets[0].getsockname()[1]}/elsewhere"
+        async with serve(other_host, "127.0.0.1", 0, process_request=redirecting_to(location)) as redirector:
+            url = f"ws://127.0.0.1:{redirector.sockets[0].getsockname()[1]}/v1/realtime"
+            target = ProxyTarget(url, "Azure", {"api-key": AZURE_KEY}, (AZURE_KEY,))
+            async with ProxyServer(target, on_connection=recorded.on_connection, capture=False) as proxy:
+                with pytest.raises(InvalidStatus) as refused:
+                    async with connect(proxy.url + "?model=gpt-realtime"):
+                        pass
+                await asyncio.wait_for(recorded.connections[0].closed.wait(), 10)
+    assert refused.value.response.status_code == 302
+    assert elsewhere == []
+    failed = [e.data["message"] for e in recorded.envelopes if e.data.get("state") == "failed"]
+    assert failed and f"a redirect to {location}" in failed[0], failed
+    assert AZURE_KEY not in "".join(failed)
