@@ -1,13 +1,16 @@
 """Round 28: the proxy passes an upstream's close as it was sent (a close frame without a status, a
 reason of the full 123 bytes), and follows no redirect (an upstream's 3xx reaches the client as
-such; our key never goes where it points). A real relay on loopback and hand-written upstream peers
-(the simulator sends neither)."""
+such; our key never goes where it points); and `proxy --json` ends when the reader of its output
+goes away. A real relay on loopback and hand-written upstream peers (the simulator sends neither),
+or the real `rt-tui proxy --json --local`."""
 
 from __future__ import annotations
 
 import asyncio
 import http
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
@@ -15,7 +18,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.http11 import Request, Response
 
-from tests.proxy_helpers import Recorded
+from tests.proxy_helpers import Recorded, listening_url, start_headless_proxy
 from tests.server_helpers import scripted_peer
 from tui.proxy import ProxyServer, ProxyTarget
 
@@ -93,3 +96,33 @@ async def test_an_upstream_redirect_reaches_the_client_and_our_key_goes_nowhere_
     failed = [e.data["message"] for e in recorded.envelopes if e.data.get("state") == "failed"]
     assert failed and f"a redirect to {location}" in failed[0], failed
     assert AZURE_KEY not in "".join(failed)
+
+
+async def test_the_headless_proxy_whose_stdout_reader_goes_away_ends_quietly_with_141(tmp_path: Path) -> None:
+    """README: `proxy --json`, as every headless command, ends quietly when the reader of its
+    output goes away (`rt-tui proxy --json | head -1`), with SIGPIPE's 141. It went on relaying for
+    good, its lines going nowhere, and `head` never got its pipeline back."""
+    read_end, write_end = os.pipe()
+    process = start_headless_proxy(tmp_path / "data", "--local", stdout=write_end)
+    os.close(write_end)
+    assert process.stderr is not None
+    try:
+        url, _ = await listening_url(process.stderr, 30)
+        async with connect(url + "?model=gpt-realtime") as client:
+            await asyncio.wait_for(client.recv(), 10)  # session.created: its line is on stdout
+            with os.fdopen(read_end, "rb") as reader:
+                assert reader.readline().startswith(b'{"conn":1,')  # `head -1`: one line, then gone
+            with pytest.raises(ConnectionClosed):
+                async with asyncio.timeout(30):
+                    while True:  # each frame's line finds the pipe closed: the proxy stops
+                        await client.send('{"type":"input_audio_buffer.clear"}')
+                        await client.recv()
+        assert client.close_code == 1001  # the proxy stopping closes its clients with "going away"
+        status = await asyncio.to_thread(process.wait, 30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    said = process.stderr.read()
+    assert status == 141, said
+    assert "Traceback" not in said and "Broken pipe" not in said, said

@@ -15,7 +15,7 @@ import queue
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -95,7 +95,7 @@ def run_proxy(settings: Settings, listen: str, *, json_out: bool) -> int:
     # the relay, the captures and stderr's findings are what such a run is for.
     out = sys.stdout or open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     try:
-        asyncio.run(_headless(settings, host, port, out, sys.stderr))
+        reader_gone = asyncio.run(_headless(settings, host, port, out, sys.stderr))
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
@@ -104,11 +104,26 @@ def run_proxy(settings: Settings, listen: str, *, json_out: bool) -> int:
     except ValueError as exc:  # a target that cannot be used (no key for --openai, a bad URL)
         print(f"rt-tui proxy: {exc}", file=sys.stderr)
         return 2
+    if reader_gone:
+        # As `rt-tui replay --json | head -1` ends (README): quietly, with SIGPIPE's status.
+        from tui.stdout import EXIT_BROKEN_PIPE, drop_stdout
+
+        drop_stdout()
+        return EXIT_BROKEN_PIPE
     return 0
 
 
-async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: TextIO) -> None:
-    printer = FramePrinter(out, err, captured=settings.capture)
+async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: TextIO) -> bool:
+    """Relay until Ctrl+C (SIGINT, SIGTERM) or until the reader of stdout goes away (`| head`);
+    True for the latter."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def reader_went_away() -> None:  # called on the writer thread
+        with contextlib.suppress(RuntimeError):  # the loop already closed: the proxy has stopped
+            loop.call_soon_threadsafe(stop.set)
+
+    printer = FramePrinter(out, err, captured=settings.capture, on_reader_gone=reader_went_away)
     async with proxy_target(settings) as target:
         server = ProxyServer(
             target,
@@ -122,8 +137,6 @@ async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: 
             async with server:
                 # The address goes to stderr only: stdout is JSON lines, one per frame, for jq and the like.
                 print(f"rt-tui proxy: relaying {server.url} → {target.label}; Ctrl+C stops it", file=err, flush=True)
-                stop = asyncio.Event()
-                loop = asyncio.get_running_loop()
                 for signum in (signal.SIGTERM, signal.SIGINT):
                     with contextlib.suppress(NotImplementedError, RuntimeError):
                         loop.add_signal_handler(signum, stop.set)  # stop cleanly: every pending line is written
@@ -132,6 +145,7 @@ async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: 
             # After the server has closed its connections: their last lines (`[conn N] connection:
             # closed …`) come as it does, and were lost when the printer closed first.
             printer.close()
+    return printer.out.gone
 
 
 class FramePrinter:
@@ -144,8 +158,10 @@ class FramePrinter:
 
     MAX_PENDING = 256 * 1024 * 1024
 
-    def __init__(self, out: TextIO, err: TextIO, *, captured: bool = True) -> None:
-        self.out = OffLoopWriter(out, self.MAX_PENDING)
+    def __init__(
+        self, out: TextIO, err: TextIO, *, captured: bool = True, on_reader_gone: Callable[[], None] | None = None
+    ) -> None:
+        self.out = OffLoopWriter(out, self.MAX_PENDING, on_gone=on_reader_gone)
         self.err = OffLoopWriter(err, self.MAX_PENDING)
         self._kept = "the capture files keep every frame" if captured else "with --no-capture, they are lost"
         self._warned = False
@@ -223,11 +239,17 @@ def _told_on_stderr(event_type: str, data: dict[str, object]) -> bool:
 
 
 class OffLoopWriter:
-    """Writes text to a stream from a thread of its own, so a blocked pipe never blocks the loop."""
+    """Writes text to a stream from a thread of its own, so a blocked pipe never blocks the loop.
 
-    def __init__(self, stream: TextIO, max_pending: int) -> None:
+    A stream whose reader went away (a broken pipe) takes nothing more; `on_gone` is called once,
+    on the writer thread, when that is first seen."""
+
+    def __init__(self, stream: TextIO, max_pending: int, *, on_gone: Callable[[], None] | None = None) -> None:
         self.stream = stream
         self.max_pending = max_pending
+        self.on_gone = on_gone
+        self.gone = False
+        """True once a write found the reader gone (`| head` read its lines and left)."""
         self.dropped = 0
         self._pending = 0
         self._lock = threading.Lock()
@@ -251,17 +273,29 @@ class OffLoopWriter:
             if text is None:
                 break
             try:
-                self.stream.write(text)
-                if self._queue.empty():
-                    self.stream.flush()
-            except (BrokenPipeError, ValueError, OSError):
-                pass  # the reader went away: the capture files still hold everything
+                if not self.gone:
+                    self.stream.write(text)
+                    if self._queue.empty():
+                        self.stream.flush()
+            except BrokenPipeError:
+                self._reader_went_away()
+            except (ValueError, OSError):
+                pass  # a stream that cannot be written: the capture files still hold everything
             with self._lock:
                 self._pending -= len(text)
+
+    def _reader_went_away(self) -> None:
+        """The reader closed its end (`| head -1`): said once, so the command ends as `head` meant."""
+        if not self.gone:
+            self.gone = True
+            if self.on_gone is not None:
+                self.on_gone()
 
     def close(self, timeout: float = 5.0) -> None:
         """Flush what is queued (waiting at most `timeout` seconds) and stop."""
         self._queue.put(None)
         self._thread.join(timeout)
+        if self.gone:
+            return  # flushing again would only fail again
         with contextlib.suppress(BrokenPipeError, ValueError, OSError):
             self.stream.flush()
