@@ -31,6 +31,7 @@ from .beta import DEFAULT_VOICE, BetaWire, ga_item
 from .budget import OVERLOADED_CLOSE_CODE, MemoryBudget, mib
 from .client_items import decode_audio, normalize_client_item
 from .config import DEFAULT_MODEL, SimulatorConfig
+from .envelope import EVENT_ID_CHARS, check_event_id, check_fields, valid_event_id
 from .errors import ProtocolError, invalid_type, invalid_value, missing_parameter
 from .hearing import Hearing
 from .item_store import ItemStore, StoredItem
@@ -90,6 +91,8 @@ class Connection:
         meter = self._account.add
         self._beta = BetaWire() if config.dialect is Dialect.BETA else None
         """Beta dialect: translates client payloads here and server events in the writer."""
+        # The length limit is in the GA spec only; the beta schemas set none.
+        self._event_id_chars = EVENT_ID_CHARS if self._beta is None else None
         self._scheduler = Scheduler(
             scenario or config.scenario,
             transcription_delay_s=config.transcription_delay,
@@ -201,7 +204,8 @@ class Connection:
         if not isinstance(data, dict):
             self._error(ProtocolError("invalid_event", "The event must be a JSON object."), None)
             return
-        client_event_id = data.get("event_id") if isinstance(data.get("event_id"), str) else None
+        # An event_id the service would refuse is not echoed (it is the error then).
+        client_event_id = valid_event_id(data, max_chars=self._event_id_chars)
         surrogate = find_lone_surrogate(data) if may_hold_surrogates(raw) else None
         if surrogate is not None:
             # Refused whole, as strict parsers do: such a string would land in items, sessions
@@ -220,6 +224,9 @@ class Connection:
             self._error(invalid_value("type", event_type, list(self._handlers)), client_event_id)
             return
         try:
+            # The event's own fields first: an unknown or missing one refuses it whole.
+            check_event_id(data, max_chars=self._event_id_chars)
+            check_fields(data, event_type)
             handler(data)
         except ProtocolError as err:
             self._error(err, client_event_id)
