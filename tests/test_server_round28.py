@@ -278,3 +278,23 @@ async def test_an_unknown_top_level_field_refuses_a_beta_event(beta_sim: Simulat
     assert after["type"] == "session.updated"
     assert after["session"]["instructions"] != "Say no."
     assert after["session"]["voice"] != "ash"
+
+
+# ---- response.cancel ----------------------------------------------------------------------------------------
+
+
+async def test_a_response_id_that_is_not_a_string_is_an_invalid_type(sim: Simulator) -> None:
+    """The SDK types `response_id` as a string; a number was looked up and reported as 'no active
+    response found', hiding the client's real mistake."""
+    async with official_client(sim).realtime.connect(model="gpt-realtime") as conn:
+        stream = Judged(conn)
+        await stream.next()
+        await conn.send(unchecked({"type": "response.cancel", "event_id": "evt_n", "response_id": 5}))
+        refused = await stream.next()
+    assert refused["error"] == {
+        "type": "invalid_request_error",
+        "code": "invalid_type",
+        "message": "Invalid type for 'response_id': expected a string, but got a number instead.",
+        "param": "response_id",
+        "event_id": "evt_n",
+    }

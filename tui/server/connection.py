@@ -477,6 +477,8 @@ class Connection:
 
     def _on_response_cancel(self, event: dict[str, Any]) -> None:
         wanted = event.get("response_id")
+        if wanted is not None and not isinstance(wanted, str):
+            raise invalid_type("response_id", wanted, "a string")
         runs = ([self._response] if self._response is not None else []) + list(self._side_responses.values())[::-1]
         # Without an id: the default-conversation response first, else the newest out-of-band one.
         target = next((run for run in runs if wanted is None or run.id == wanted), None)
