@@ -409,15 +409,21 @@ async def test_the_capture_writes_each_text_frame_s_own_wire_bytes(
         await ws.wait_closed()
 
     pairs: list[tuple[Envelope, bytes | bytearray | None]] = []
-    real_write = CaptureWriter.write
+    real_write, real_write_wire = CaptureWriter.write, CaptureWriter.write_wire
 
     def spy(
         self: CaptureWriter, env: Envelope, *, scrubbed: bool = False, wire: Any = None, more: bool = False
     ) -> None:
-        pairs.append((env, wire))
+        if wire is None or not scrubbed:  # else it is `write_wire`'s (below)
+            pairs.append((env, wire))
         real_write(self, env, scrubbed=scrubbed, wire=wire, more=more)
 
+    def spy_wire(self: CaptureWriter, env: Envelope, wire: bytes | bytearray, more: bool = False) -> None:
+        pairs.append((env, wire))
+        real_write_wire(self, env, wire, more)
+
     monkeypatch.setattr(CaptureWriter, "write", spy)
+    monkeypatch.setattr(CaptureWriter, "write_wire", spy_wire)
     folder = new_session_dir(tmp_path)
     async with capturing_session(peer, folder) as (_, _, got):
         await until(lambda: got.count("after") == 1, 10, "the last frame")

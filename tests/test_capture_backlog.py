@@ -121,7 +121,7 @@ async def test_the_socket_s_unread_bytes_count_as_a_backlog() -> None:
         async with connect(url, create_connection=WireConnection) as ws:
             assert isinstance(ws, WireConnection)
             assert await ws.recv() == '{"type":"a"}'
-            ws.take_wire()
+            ws.take()
             assert not ws.backlog()
             ws.transport.pause_reading()
             go.set()
@@ -129,10 +129,10 @@ async def test_the_socket_s_unread_bytes_count_as_a_backlog() -> None:
             assert ws.backlog()  # only the kernel has them
             ws.transport.resume_reading()
             assert await ws.recv() == '{"type":"b"}'
-            ws.take_wire()
+            ws.take()
             assert ws.backlog()  # "c" came in the same read
             assert await ws.recv() == '{"type":"c"}'
-            ws.take_wire()
+            ws.take()
             assert not ws.backlog()
 
 

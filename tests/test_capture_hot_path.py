@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import dataclasses
 import json
 import mmap
 import os
@@ -69,6 +70,27 @@ def test_the_hot_path_writes_byte_for_byte_what_the_general_path_writes(tmp_path
     back = read_capture(tmp_path / "hot" / "frames.jsonl")
     assert [(e.seq, e.type, e.raw) for e in back] == [(e.seq, e.type, e.raw) for e in frames]
     assert sum(1 for e in back if e.direction is DIR_LOCAL) == 3
+
+
+def test_frames_that_share_their_times_are_written_as_the_general_path_writes_them(tmp_path: Path) -> None:
+    """The frames of one read from the socket share their time objects (`tui.session.wire.Stamp`)
+    and the hot path formats those times once: the lines stay byte for byte the general path's,
+    for shared times, for equal times in new objects, and for a shared `mono` with another `wall`."""
+    frames = mixed_frames()
+    shared: list[Envelope] = []
+    stamp = (100.25, 1_760_000_000.5)
+    for n, env in enumerate(frames):
+        if n % 4 == 0:  # a new read: new objects, sometimes with the same values as the last
+            stamp = (stamp[0] + (n % 8) * 0.001, stamp[1] + (n % 8) * 0.001)
+        mono, wall = stamp
+        if n % 7 == 6:
+            wall = wall + 2.0  # the same `mono` object beside another `wall`
+        shared.append(dataclasses.replace(env, mono=mono, wall=wall))
+    hot = write_all(tmp_path / "hot", shared, with_wire=True)
+    assert hot == write_all(tmp_path / "general", shared, with_wire=False)
+    back = read_capture(tmp_path / "hot" / "frames.jsonl")
+    assert [round(e.wall, 6) for e in back] == [round(e.wall, 6) for e in shared]
+    assert len({e.mono for e in back}) < len(back) / 2  # the times were shared
 
 
 def test_the_hot_path_is_taken_for_a_type_seen_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,7 +52,10 @@ class Envelope:
     data: dict[str, Any]
     raw: str
     mono: float = field(default_factory=time.monotonic)
+    """When, by the monotonic clock (a received frame's: when its bytes came off the socket, shared
+    by the frames of one read; see `tui.session.wire.Stamp`)."""
     wall: float = field(default_factory=time.time)
+    """The same instant as Unix time."""
     binary: bytes | None = None
     """A binary frame's bytes (the Realtime API sends none; a stray one is kept, not lost)."""
     wire_size: int | None = None

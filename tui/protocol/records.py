@@ -63,9 +63,13 @@ _LINE_HEAD = {
     for direction in (Direction.IN, Direction.OUT)
 }
 
-WIRE_HEAD_IN = (_LINE_HEAD[Direction.IN] + '%s,"size":%d' + FRAME_KEY).encode()
-"""The start of a received frame's line as bytes, through the `frame` key (seq, t, wall, the quoted
-type in bytes, size)."""
+WIRE_WHEN = b'"t":%.6f,"wall":%.6f,'
+"""A received frame's times in its line (t, wall): formatted once for the frames that share them
+(the frames of one read from the socket: see `tui.session.wire.Stamp`)."""
+
+WIRE_HEAD_IN = ('{"seq":%d,"dir":"' + Direction.IN.value + '",%s"type":%s,"size":%d' + FRAME_KEY).encode()
+"""The start of a received frame's line as bytes, through the `frame` key (seq, `WIRE_WHEN`
+formatted, the quoted type in bytes, size): the same bytes as `_LINE_HEAD`'s."""
 
 QUOTED_TYPE_BYTES: dict[str, bytes] = {}
 """Event types as JSON string literals in UTF-8 (bounded like `_QUOTED_TYPES`), filled by
@@ -135,7 +139,7 @@ def wire_line_head(env: Envelope, t0: float, wire: bytes | bytearray) -> bytes |
             return None
         if len(QUOTED_TYPE_BYTES) < _QUOTED_TYPES_MAX:
             QUOTED_TYPE_BYTES[etype] = quoted
-    return WIRE_HEAD_IN % (env.seq, env.mono - t0, env.wall, quoted, env.size)
+    return WIRE_HEAD_IN % (env.seq, WIRE_WHEN % (env.mono - t0, env.wall), quoted, env.size)
 
 
 def all_finite(data: dict[str, Any]) -> bool:

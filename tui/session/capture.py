@@ -11,7 +11,8 @@ One line per envelope, strict JSON (`tui.protocol.strict_json`), in the order th
 
 - `seq`: the envelope's sequence number (frames and local facts share one order);
 - `dir`: `in` (from the server), `out` (sent by rt-tui) or `local` (a fact of rt-tui itself);
-- `t`: seconds since the capture's first envelope (monotonic clock); `wall`: Unix time;
+- `t`: seconds since the capture's first envelope (monotonic clock); `wall`: Unix time (for a
+  received frame, both are when its bytes came off the socket: `tui.session.wire.Stamp`);
 - `type`: the frame's `type` (`rt.malformed` for a frame that did not parse, `rt.*` for local facts);
 - `size`: bytes on the wire;
 - `frame`: a frame that parsed, embedded as the very text that crossed the wire (so `jq .frame`
@@ -65,6 +66,7 @@ from tui.protocol.records import (
     TIME_LIMIT,
     WIRE_HEAD_IN,
     WIRE_LINE_END,
+    WIRE_WHEN,
     capture_line,
     embedded_envelope,
     embedded_frame,
@@ -183,6 +185,10 @@ class CaptureWriter:
         self._closed = False
         self._open = True
         """Neither closed nor failed (one test for the hot path)."""
+        self._when = b""
+        """The hot path's last times formatted (`WIRE_WHEN`), for `_when_mono` and `_when_wall`."""
+        self._when_mono: float | None = None
+        self._when_wall: float | None = None
         self._pending: list[bytes | bytearray] = []
         """Buffers to write: a line is one buffer, or three (a head, a frame's wire bytes, its end)."""
         self._pending_lines = 0
@@ -221,19 +227,52 @@ class CaptureWriter:
         while it has frames to read (at a firehose's pace that write was most of the capture's
         cost). A caller that cannot tell leaves it false: each turn's end is then on disk on return.
         """
+        if wire is not None and scrubbed:
+            self.write_wire(env, wire, more)
+            return
+        self._write_general(env, scrubbed, wire, more)
+
+    def write_wire(self, env: Envelope, wire: bytes | bytearray, more: bool = False) -> None:
+        """`write(env, scrubbed=True, wire=wire, more=more)`: the session's call for each received
+        frame, taken without keyword arguments (a firehose's frames cost less each)."""
         t0 = self._t0
-        if wire is not None and scrubbed and t0 is not None and self._open:
-            # The hot path, `wire_line_head` inlined (a firehose's frames cost ~0.7 µs less each):
-            # a received frame as it came, of a type already embedded once, on one line.
-            raw = env.raw
-            quoted = QUOTED_TYPE_BYTES.get(env.type)
-            if quoted is not None and "\n" not in raw and "\r" not in raw and env.direction is DIR_IN and env.data:
-                start = WIRE_HEAD_IN % (env.seq, env.mono - t0, env.wall, quoted, len(wire))
-                self._pending += (start, wire, WIRE_LINE_END)
-                self._pending_bytes += len(start) + len(wire) + 2
-                self._pending_lines += 1
-                self._after_line(env.type, more)
-                return
+        raw = env.raw
+        etype = env.type
+        quoted = QUOTED_TYPE_BYTES.get(etype)
+        if (
+            quoted is None  # a type not embedded before: the general path embeds it once
+            or t0 is None
+            or not self._open
+            or "\n" in raw
+            or "\r" in raw
+            or env.direction is not DIR_IN
+            or not env.data
+        ):
+            self._write_general(env, True, wire, more)
+            return
+        # The hot path, `wire_line_head` inlined: a received frame as it came, on one line. The
+        # frames of one read from the socket share their times (the same objects): formatted once.
+        mono, wall = env.mono, env.wall
+        if mono is self._when_mono and wall is self._when_wall:
+            when = self._when
+        else:
+            when = self._when = WIRE_WHEN % (mono - t0, wall)
+            self._when_mono, self._when_wall = mono, wall
+        size = len(wire)
+        start = WIRE_HEAD_IN % (env.seq, when, quoted, size)
+        self._pending += (start, wire, WIRE_LINE_END)
+        self._pending_bytes += len(start) + size + 2
+        self._pending_lines += 1
+        if (
+            etype in TURN_END
+            or self._turn_written is not None
+            or self._pending_bytes >= BUFFER_LIMIT
+            or self._timer is None
+        ):
+            self._after_line(etype, more)  # else nothing to do: the timer is set, the buffer has room
+
+    def _write_general(self, env: Envelope, scrubbed: bool, wire: bytes | bytearray | None, more: bool) -> None:
+        """`write`'s general path: any envelope, scrubbed here unless `scrubbed`."""
         if self._failed:
             self.frames_lost += 1
             return

@@ -47,13 +47,13 @@ from tui.protocol import (
     server_dialect,
     text,
 )
-from tui.protocol.envelope import utf8_size
+from tui.protocol.envelope import DIR_IN, utf8_size
 
 from .capture import CaptureWriter
 from .scrub import Scrubber
 from .streamed import DeltaGuard
 from .targets import Target
-from .wire import WireConnection
+from .wire import Stamp, WireConnection
 
 FRAMES: Topic[Envelope] = Topic("frames")
 """Every frame in both directions, plus local connection facts."""
@@ -114,6 +114,8 @@ class RealtimeSession:
         self._scrub = Scrubber(target.secrets)
         self._deltas = DeltaGuard(target.secrets)
         self._secrets = frozenset(target.secrets)
+        self._capture_scrubbed = capture is not None and capture.secrets <= self._secrets
+        """The session's scrubbing covers every secret the capture keeps out (see `CaptureWriter.write`)."""
         self.capture = capture
         self.capture_error: str | None = None
         """Why the capture file stopped, if it did (the session goes on without it)."""
@@ -164,7 +166,7 @@ class RealtimeSession:
                 max_size=self.max_frame_bytes,
                 open_timeout=self.open_timeout,
                 user_agent_header="rt-tui",
-                create_connection=WireConnection,
+                create_connection=WireConnection,  # each message's arrival time, and its bytes for the capture
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes one readable line
             raise self._fail(_describe_connect_error(exc, self.target)) from None
@@ -188,7 +190,7 @@ class RealtimeSession:
             # comes in the loop turn the frame does, and the session opened beside the next one.
             async with asyncio.timeout(self.open_timeout):
                 message = await self._ws.recv()
-            wire = self._ws.take_wire()
+            wire, stamp = self._ws.take()
         except TimeoutError:
             await self._ws.close()
             raise self._fail(f"{self.target.label} sent nothing within {self.open_timeout:.0f} s") from None
@@ -198,7 +200,7 @@ class RealtimeSession:
             if refused:
                 raise self._fail(refused) from None
             raise self._fail(f"{self.target.label} closed the connection at once ({_close_text(exc)})") from None
-        return self._receive(message, wire)
+        return self._receive(message, stamp, wire)
 
     async def _raise_if_closed_after_error(self, first: Envelope) -> None:
         assert self._ws is not None
@@ -207,7 +209,7 @@ class RealtimeSession:
             # A fatal error is followed at once by a close; any other frame means the session lives.
             async with asyncio.timeout(HANDSHAKE_GRACE):  # not wait_for: see _read_first_frame
                 message = await self._ws.recv()
-            wire = self._ws.take_wire()
+            wire, stamp = self._ws.take()
         except TimeoutError:
             return
         except ConnectionClosed as exc:
@@ -216,7 +218,7 @@ class RealtimeSession:
             if refused:
                 raise self._fail(refused) from None
             raise self._fail(f"server refused the session: {reason} (close {self._ws.close_code})") from None
-        self._receive(message, wire)
+        self._receive(message, stamp, wire)
 
     async def close(self) -> None:
         """Close the socket and stop both tasks. Safe to call more than once."""
@@ -303,6 +305,8 @@ class RealtimeSession:
     async def _reader(self) -> None:
         ws = self._ws
         assert ws is not None
+        received = ws.received
+        capturing = self.capture is not None
         closed: ConnectionClosed | None = None
         clock = time.perf_counter
         yield_at = clock() + READ_SLICE
@@ -310,7 +314,12 @@ class RealtimeSession:
             while True:
                 message = await ws.recv()
                 try:
-                    self._receive(message, ws.take_wire(), more=ws.backlog())
+                    # `take` and `backlog` inlined (see `WireConnection.received`)
+                    wire, stamp = received.popleft() if received else (None, None)
+                    if capturing:
+                        self._receive(message, stamp, wire, bool(received) or ws.unread() > 0)
+                    else:
+                        self._receive(message, stamp)
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not end the session
                     self._publish(local_envelope("rt.client_error", f"frame not handled: {type(exc).__name__}: {exc}"))
                 now = clock()
@@ -397,9 +406,17 @@ class RealtimeSession:
             return {"closed_by": "server", "code": int(rcvd.code)}
         return {"closed_by": "network", "code": int(CloseCode.ABNORMAL_CLOSURE)}
 
-    def _receive(self, message: str | bytes, wire: bytes | bytearray | None = None, *, more: bool = False) -> Envelope:
-        """Publish one message from the server. `wire`: its bytes as they came (`WireConnection`);
-        `more`: other messages have arrived behind it (see `CaptureWriter.write`)."""
+    def _receive(
+        self,
+        message: str | bytes,
+        stamp: Stamp | None = None,
+        wire: bytes | bytearray | None = None,
+        more: bool = False,
+    ) -> Envelope:
+        """Publish one message from the server. `stamp`: when it arrived (`WireConnection`; now if
+        None); `wire`: its bytes as they came; `more`: other messages have arrived behind it (see
+        `CaptureWriter.write`)."""
+        mono, wall = stamp if stamp is not None else (time.monotonic(), time.time())
         try:
             data, strict = parse_frame(message)
         except Exception as exc:  # noqa: BLE001 - FrameError, or anything else a parser may raise on hostile input
@@ -408,14 +425,24 @@ class RealtimeSession:
             info = {"type": "rt.malformed", "message": f"malformed frame from server: {reason}"}
             if isinstance(message, bytes):
                 env = Envelope(
-                    next_seq(), Direction.IN, "rt.malformed", info, f"<binary {len(message)} bytes>", binary=message
+                    next_seq(),
+                    DIR_IN,
+                    "rt.malformed",
+                    info,
+                    f"<binary {len(message)} bytes>",
+                    mono=mono,
+                    wall=wall,
+                    binary=message,
                 )
             else:  # the exact text is kept, so the capture holds what the server sent
-                env = Envelope(next_seq(), Direction.IN, "rt.malformed", info, message, wire_size=utf8_size(message))
+                size = utf8_size(message)
+                env = Envelope(next_seq(), DIR_IN, "rt.malformed", info, message, mono=mono, wall=wall, wire_size=size)
             self._publish(env, more=more)
             return env
         assert isinstance(message, str)  # parse() refuses binary frames
-        env = Envelope(next_seq(), Direction.IN, str(data["type"]), data, message, wire_size=utf8_size(message))
+        env = Envelope(
+            next_seq(), DIR_IN, str(data["type"]), data, message, mono=mono, wall=wall, wire_size=utf8_size(message)
+        )
         if env.type in ("session.created", "session.updated", "transcription_session.created"):
             self.session_id = text(field(data, "session").get("id")) or self.session_id
             if self.dialect is None:
@@ -423,22 +450,24 @@ class RealtimeSession:
         elif env.type == "error" and field(data, "error").get("code") == "session_expired":
             self.expired = True
         guarded = self._deltas.envelope(env)  # a secret streamed across deltas, which no one frame holds
-        self._publish(guarded, wire if strict and guarded is env else None, more=more)
+        self._publish(guarded, wire if strict and guarded is env else None, more)
         return guarded
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _publish(self, env: Envelope, wire: bytes | bytearray | None = None, *, more: bool = False) -> None:
+    def _publish(self, env: Envelope, wire: bytes | bytearray | None = None, more: bool = False) -> None:
         """Scrub, capture and publish one envelope. `wire`: a received frame's bytes, strict JSON,
         which the capture may write as they are unless scrubbing changed the frame; `more`: received
         frames wait behind it."""
         clean = self._scrub.envelope(env)
-        if self.capture is not None:
+        capture = self.capture
+        if capture is not None:
             # Written before it is published, so the file is in wire order however far a subscriber lags.
             # A write error does not come back here: the writer reports it through `_capture_failed`.
-            self.capture.write(
-                clean, scrubbed=self.capture.secrets <= self._secrets, wire=wire if clean is env else None, more=more
-            )
+            if wire is not None and clean is env and self._capture_scrubbed:
+                capture.write_wire(clean, wire, more)  # the usual received frame (positional: see write_wire)
+            else:
+                capture.write(clean, scrubbed=self._capture_scrubbed, wire=wire if clean is env else None, more=more)
         self.bus.publish(FRAMES, clean)
 
     def _capture_failed(self, message: str) -> None:

@@ -1,0 +1,84 @@
+"""A received frame's time is when its bytes came off the socket, not when the reader got to it.
+
+The frames of one read from the socket share one time (`tui.session.wire.Stamp`): the reader's
+own work on the frames before them, or the screen's update while it yields, is not counted in
+the server's timings. Real sessions over loopback, with and without the capture file, whose
+socket holds a burst of frames while reading is paused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+from websockets.asyncio.server import ServerConnection
+
+from tests.server_helpers import scripted_peer
+from tui.bus import Bus
+from tui.protocol import Envelope
+from tui.session import FRAMES, CaptureWriter, RealtimeSession, new_session_dir, read_capture, url_target
+
+BURST = [json.dumps({"type": "response.output_text.delta", "delta": "x" * 200, "n": n}) for n in range(8)]
+ALONE = json.dumps({"type": "response.output_text.done", "text": "done"})
+
+
+async def received_times(capture: CaptureWriter | None) -> tuple[list[Envelope], Envelope, float]:
+    """A burst of frames gathered in the socket, then one frame alone: (the burst's envelopes, the
+    lone frame's, the monotonic time just before the burst could be read)."""
+    burst_sent = asyncio.Event()
+
+    async def peer(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_stamps"}}))
+        async for message in ws:
+            if json.loads(message)["type"] == "burst":
+                for text in BURST:
+                    await ws.send(text)  # into the client's socket buffer: loopback delivers at once
+                burst_sent.set()
+            else:
+                await ws.send(ALONE)
+
+    async with scripted_peer(peer) as url:
+        bus = Bus()
+        feed = bus.subscribe(FRAMES)
+        session = RealtimeSession(url_target(url), bus, capture=capture)
+        await session.connect()
+        try:
+            assert session._ws is not None
+            session._ws.transport.pause_reading()  # the burst gathers in the socket
+            session.send({"type": "burst"})
+            await asyncio.wait_for(burst_sent.wait(), 10)
+            before = time.monotonic()
+            session._ws.transport.resume_reading()
+            burst: list[Envelope] = []
+            while len(burst) < len(BURST):
+                env = await asyncio.wait_for(feed.get(), 10)
+                if env.type == "response.output_text.delta":
+                    burst.append(env)
+            session.send({"type": "alone"})
+            while (alone := await asyncio.wait_for(feed.get(), 10)).type != "response.output_text.done":
+                pass
+        finally:
+            await session.close()
+    return burst, alone, before
+
+
+async def test_the_frames_of_one_read_share_the_time_they_arrived() -> None:
+    burst, alone, before = await received_times(None)
+    assert [env.raw for env in burst] == BURST
+    assert len({(env.mono, env.wall) for env in burst}) == 1  # one read, one time
+    assert before <= burst[0].mono < alone.mono  # read once reading resumed; a later read, a later time
+    assert burst[0].wall < alone.wall
+
+
+async def test_the_capture_writes_the_times_the_frames_arrived(tmp_path: Path) -> None:
+    """The capture's lines carry the envelopes' times: the burst's lines share one `t`."""
+    capture = CaptureWriter(new_session_dir(tmp_path))
+    burst, alone, _ = await received_times(capture)
+    capture.close()
+    back = {env.raw: env for env in read_capture(capture.path)}
+    lines = [back[env.raw] for env in burst]
+    assert len({(env.mono, round(env.wall, 6)) for env in lines}) == 1
+    assert back[alone.raw].mono > lines[0].mono
+    assert round(back[alone.raw].wall, 6) == round(alone.wall, 6)
