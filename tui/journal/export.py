@@ -91,19 +91,27 @@ def frame_record(
     `_audio_tagged` made of the frame, when the caller made it already (`UNMADE`: not made)."""
     record = record_header(frame.seq, frame.direction, frame.mono - t0, frame.wall, frame.type, frame.size)
     local = frame.direction is DIR_LOCAL or frame.type.startswith("rt.")
-    if local and frame.data:
-        record["info"] = frame.data
+    embedded: dict[str, Any] | None = None
     if frame.binary is not None:
         record["raw_b64"] = base64.b64encode(frame.binary).decode("ascii")
     elif frame.direction is not DIR_LOCAL:
         raw = frame.raw if frame.raw is not None else recovered
+        made = None
+        if raw is not None and not keep_audio:
+            made = _audio_tagged(journal, frame, raw) if isinstance(tagged, _Unmade) else tagged
         if raw is None:
             record["elided"] = "payload"  # neither in memory nor in the capture file
-        elif keep_audio or (tagged := _audio_tagged(journal, frame, raw) if tagged is UNMADE else tagged) is None:
+        elif made is None:
             record["raw"] = raw
         else:
             record["elided"] = "audio"
-            record["frame"] = tagged
+            embedded = made
+    # After the payload, as the capture writes a frame that did not parse (`raw`, then `info`);
+    # an embedded frame stays the last key.
+    if local and frame.data:
+        record["info"] = frame.data
+    if embedded is not None:
+        record["frame"] = embedded
     return record
 
 

@@ -118,6 +118,10 @@ class Links:
     _new: list[Link] = field(default_factory=list)
     made: dict[str, list[int]] = field(default_factory=dict)
     """Item or response id → the frames we sent that made it (see the module doc)."""
+    failed_responses: set[int] = field(default_factory=set)
+    """The `response.done` frames that ended in a fault (`response_failed`), told when they came:
+    `is:error` asks here once the journal dropped a long one's payload (a fault's `output` can
+    run to kilobytes), and would otherwise read no status at all."""
     _buffer: AppendRun = field(default_factory=AppendRun)
     """Our appends since the buffer was last committed or cleared."""
     _clock: int = 0
@@ -490,6 +494,8 @@ class Links:
 
     def _response_done(self, env: Envelope, index: int) -> None:
         response = obj_field(env.data, "response")
+        if response_failed(response):
+            self.failed_responses.add(index)
         status = text(response.get("status"))
         response_id = text(response.get("id"))
         if response_id:

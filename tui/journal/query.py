@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from tui.protocol import Direction, to_ga
+from tui.protocol import Direction, to_beta, to_ga
 
 from .families import Family, family_of
 from .links import Links, response_failed
@@ -73,6 +73,11 @@ scanning the columns for its types would collect thousands, and its first screen
 Candidates = Callable[[int, int], "list[int] | None"]
 """The indices from `start` to `end` that may pass a term, ascending (a superset: each is still
 asked), or None when the term cannot narrow them down."""
+
+MAX_NESTING = 64
+"""Groups a query may nest: deeper is no query anyone types (a paste gone wrong), and the parser,
+which recurses once per group, would overflow Python's stack near 330 (a RecursionError, which
+no filter bar catches: the app stopped)."""
 
 PROBE_SECONDS = 0.05
 """How long a new query with a regex is tried on the newest frames (the filter's first screen
@@ -180,7 +185,8 @@ class UserPattern:
             self._spend(f"reads frames at {self._chars / self._seconds / 1000:,.0f} KB/s")
 
     def _spend(self, why: str) -> None:
-        self.problem = f"this pattern takes too long: /{self.source}/ {why} (nested repeats like (a+)+ backtrack)"
+        shown = _shown(self.source)
+        self.problem = f"this pattern takes too long: /{shown}/ {why} (nested repeats like (a+)+ backtrack)"
 
 
 Predicate = Callable[[Frame], bool]
@@ -426,6 +432,8 @@ class Query:
         if token.kind == "open":
             if self._peek() is None:
                 raise QueryError("unclosed '('")  # before "empty group": the user has not finished
+            if self._depth >= MAX_NESTING:
+                raise QueryError(f"groups nested over {MAX_NESTING} deep")
             self._depth += 1
             node = self._parse_or()
             closing = self._peek()
@@ -437,8 +445,12 @@ class Query:
         if token.kind == "close":
             raise QueryError("')' without '('")
         if token.kind == "regex":
+            if not token.text:
+                raise QueryError("// is an empty /regex/: put a pattern between the slashes")
             return self._text_regex(token.text, token.flags)
         if token.kind == "phrase":
+            if not token.text:
+                raise QueryError('"" is an empty phrase: put words between the quotes')
             return self._text_phrase(token.text)
         return self._word(token.text)
 
@@ -573,9 +585,16 @@ class Query:
         journal = self._journal
 
         def test(frame: Frame) -> bool:
-            if frame.event_id is not None:
-                return frame.event_id == value
-            return value in journal.search_text(frame.index) and journal.data(frame.index).get("event_id") == value
+            found = frame.event_id
+            if found is not None:
+                return found == value
+            index = frame.index
+            if journal.sent_id_is(index, value):
+                return True  # an append we sent whose text left memory: its id's hash stayed
+            # A received frame's id is in its text (not in `search_text`: an audio delta's is only
+            # its type and ids).
+            raw = frame.raw
+            return raw is not None and value in raw and journal.data(index).get("event_id") == value
 
         return _negate_if(op, _Node(test, 1))
 
@@ -625,7 +644,10 @@ class Query:
             if frame.type == "response.done":
                 # Its status decides, not its link: a barge-in's cancel is linked (to the
                 # response.cancel, or the create) and is no error (`response_failed`).
-                return response_failed(journal.data(frame.index).get("response"))
+                data = journal.data(frame.index)
+                if not data and links is not None:
+                    return frame.index in links.failed_responses  # its payload left memory
+                return response_failed(data.get("response"))
             return links is not None and frame.index in links.cause_of
 
         tests: dict[str, Predicate] = {
@@ -837,7 +859,16 @@ def compile_pattern(pattern: str, flags: str) -> UserPattern:
     try:
         return UserPattern(pattern, regex.compile(pattern, bits))
     except regex.error as exc:
-        raise QueryError(f"bad regex /{pattern}/: {exc}") from None
+        raise QueryError(f"bad regex /{_shown(pattern)}/: {exc}") from None
+    except RecursionError:
+        # `regex` parses groups recursively: a thousand nested ones overflow the stack, which no
+        # bar catches (the app stopped). No sane pattern nests that deep.
+        raise QueryError(f"bad regex /{_shown(pattern)}/: its groups are nested too deep") from None
+
+
+def _shown(pattern: str, limit: int = 40) -> str:
+    """A pattern as a one-line message quotes it: a pasted one can run to thousands of characters."""
+    return pattern if len(pattern) <= limit else pattern[:limit] + "…"
 
 
 def _regex() -> Any:
@@ -875,7 +906,10 @@ def _spellings(event_type: str) -> tuple[str, ...]:
         return (event_type,)  # rt-tui's own facts: `rt` is no `response`, and the log shows them whole
     ga = to_ga(event_type)
     names = (event_type, *short_forms(event_type), initials(event_type))
-    return names if ga == event_type else (*names, ga, *short_forms(ga), initials(ga))
+    # The other dialect's name too, both ways: a beta frame answers to its GA name, and a GA frame
+    # to the beta name a user who read the beta's docs types (`type:response.audio_transcript.*`).
+    other = ga if ga != event_type else to_beta(event_type)
+    return names if other == event_type else (*names, other, *short_forms(other), initials(other))
 
 
 def _id_test(attribute: str, value: str, literal: bool = False) -> Predicate:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from array import array
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -478,19 +479,25 @@ class Journal:
         """
         names = self._names
         etype = names[self._type[index]]
-        if etype in AUDIO_FIELDS or index in self._binary:
+        raw = self._raw[index]
+        if etype in AUDIO_FIELDS or index in self._binary or raw is None:
+            # A dropped payload too: its type and ids are all that is left to search.
             item, response = self._item[index], self._response[index]
             return " ".join(
                 x for x in (etype, names[item] if item >= 0 else "", names[response] if response >= 0 else "") if x
             )
-        raw = self._raw[index]
-        if raw is None:
-            return etype
+        if "\\" in raw:
+            raw = unescaped(raw)
         data = self._data[index]
         if data is not None and (self._dir[index] == 2 or etype.startswith("rt.")):
             message = data.get("message")
             return raw + " " + (message if isinstance(message, str) else "")
         return raw
+
+    def sent_id_is(self, index: int, event_id: str) -> bool:
+        """Whether frame `index` is one we sent with `event_id`, by the id's hash (kept for every
+        frame we sent: an append's text, which held it, may have left memory)."""
+        return self._dir[index] == _DIRECTION_CODES[DIR_OUT] and self._sent_id[index] == (hash(event_id) or 1)
 
     def text_test(self, search: Callable[[str], object]) -> Callable[[int], bool]:
         """A test of frame `index`'s `search_text` by `search` (a free word's, a find's), asked once
@@ -559,6 +566,28 @@ class Journal:
     def kept_text_bytes(self) -> int:
         """Bytes of large payloads other than audio held in memory."""
         return self._large_text_bytes
+
+
+_ESCAPE = re.compile(r'\\(?:u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|(["\\/]))')
+"""A JSON string escape a word is written with: `\\uXXXX` (a surrogate pair as one), `\\"`, `\\\\`, `\\/`.
+Matched left to right, so the second backslash of an escaped one never starts an escape."""
+
+
+def _unescape(match: re.Match[str]) -> str:
+    high, low, code, char = match.groups()
+    if char is not None:
+        return char
+    if code is not None:
+        return chr(int(code, 16))
+    return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00))
+
+
+def unescaped(raw: str) -> str:
+    """Wire text with its strings' escapes read as the characters they stand for, as a user types
+    them: a client that escapes what is not ASCII (the official Python SDK sends `json.dumps`'s
+    `caf\\u00e9`) or a quote (`\\"hi\\"`) is found by `café` and `"hi"`. Line breaks and tabs stay
+    escaped: a one-line bar cannot type them."""
+    return _ESCAPE.sub(_unescape, raw)
 
 
 def _nested_id(data: dict[str, Any], key: str) -> str | None:
