@@ -220,6 +220,53 @@ def test_a_failed_response_stays_an_error_after_its_payload_is_dropped() -> None
     assert matching("is:error", pipeline, links) == [done]
 
 
+# -- the log's rows ------------------------------------------------------------------------------
+
+
+def replies_while_recording(count: int) -> list[Envelope]:
+    """A hands-free session: the microphone's appends go on while `count` replies come and go."""
+    clock = Clock()
+    envs = [connecting(clock), received("session.created", clock, session={"id": "sess_1"})]
+    for n in range(count):
+        envs.append(sent("input_audio_buffer.append", clock, audio=audio_b64(20)))
+        envs.append(received("response.created", clock, response={"id": f"resp_{n}", "status": "in_progress"}))
+        delta = {"response_id": f"resp_{n}", "item_id": f"item_{n}", "delta": f"reply {n}"}
+        envs.append(received("response.output_audio_transcript.delta", clock, **delta))
+        envs.append(received("response.done", clock, response={"id": f"resp_{n}", "status": "completed"}))
+    return envs
+
+
+def test_a_frame_of_a_run_open_past_many_rows_is_located() -> None:
+    """`is:delta` hides what closes runs: the appends' run stays open while each reply's deltas make
+    a row of their own. `locate` looked 64 rows back for the run that holds a frame, so an append
+    after the 64th reply was shown (in the run's count) but could not be found: no find, no jump
+    reached it."""
+    pipeline, links = pipeline_of(replies_while_recording(80))
+    journal = pipeline.journal
+    view = LogView(journal, links, Query("is:delta", journal, links))
+    view.rebuild()
+    appends = [f.index for f in journal if f.type == "input_audio_buffer.append"]
+    assert view.rows[0].members.tolist() == appends  # one run
+    assert all(view.locate(i) is not None for i in view.indices)
+    line = view.locate(appends[-1])
+    assert line is not None and (line.row.position, line.member) == (0, 79)
+    assert view.locate(3) is None  # a frame the filter hides is still not found
+
+
+async def test_find_reaches_the_last_append_under_a_delta_filter() -> None:
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(replies_while_recording(80))
+        last = max(f.index for f in app.journal if f.type == "input_audio_buffer.append")
+        await pilot.press("f", *"is:delta", "enter")
+        await wait_for(pilot, lambda: app.log_view.shown == 160, 5, "the filter")
+        await pilot.press("slash", *"input_audio_buffer.append", "enter")
+        await wait_for(pilot, lambda: "match 1 of 80" in find_status(app), 5, "the first match")
+        await pilot.press("N")
+        await wait_for(pilot, lambda: "match 80 of 80" in find_status(app), 5, "the last match")
+        assert app.event_log.selected == last
+
+
 # -- odd queries --------------------------------------------------------------------------------
 
 

@@ -121,6 +121,18 @@ class Row:
         return 1 + len(self.members) if self.expanded else 1
 
 
+def _line_in(row: Row, index: int) -> Line | None:
+    """The line of `row` that shows journal frame `index` (its own line for a lone frame, the
+    member's for a run's), or None when the row does not hold it."""
+    if row.first == index:
+        return Line(row, -1 if row.count == 1 else 0)
+    if row.is_run and row.first < index <= row.last:
+        found = bisect.bisect_left(row.members, index)
+        if found < len(row.members) and row.members[found] == index:
+            return Line(row, found)
+    return None
+
+
 @dataclass(slots=True)
 class Line:
     """What one screen line of the log shows."""
@@ -435,14 +447,21 @@ class LogView:
         """The row (and member) that holds journal frame `index`, or None when it is not shown."""
         rows = self.rows
         position = bisect.bisect_right(rows, index, key=lambda row: row.first) - 1
-        for candidate in range(position, max(-1, position - MAX_OPEN_LOOKBACK), -1):
-            row = rows[candidate]
-            if row.first == index:
-                return Line(row, -1 if row.count == 1 else 0)
-            if row.is_run and row.first < index <= row.last:
-                found = bisect.bisect_left(row.members, index)
-                if found < len(row.members) and row.members[found] == index:
-                    return Line(row, found)
+        lookback = max(-1, position - MAX_OPEN_LOOKBACK)
+        for candidate in range(position, lookback, -1):
+            found = _line_in(rows[candidate], index)
+            if found is not None:
+                return found
+        at = bisect.bisect_left(self.indices, index)
+        if lookback < 0 or at == len(self.indices) or self.indices[at] != index:
+            return None  # not shown
+        # Shown, in a run older than the rows looked at: a filter that hides what closes runs
+        # (`is:delta`: the appends' run stays open past every reply's) lets one span any number
+        # of rows. Rare, and the older rows are searched once, newest first.
+        for candidate in range(lookback, -1, -1):
+            found = _line_in(rows[candidate], index)
+            if found is not None:
+                return found
         return None
 
     def previous_index(self, index: int) -> int | None:
