@@ -220,6 +220,28 @@ def test_a_failed_response_stays_an_error_after_its_payload_is_dropped() -> None
     assert matching("is:error", pipeline, links) == [done]
 
 
+async def test_find_takes_a_path_for_a_path_not_for_a_regex_with_bad_flags(simulator_url: str) -> None:
+    """`/v1/realtime` in the find bar was a /regex/ `v1` with flags `realtime`: "unknown regex flag
+    'r'", and the find bar has no quotes to say "as it is". Only i and s after the last slash make
+    a regex; `//` (every URL has one) is found as it is too."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await views_settled(pilot, app)
+        await pilot.press("slash", *"/v1/realtime", "enter")
+        await wait_for(pilot, lambda: find_status(app).startswith("match "), 5, f"a match: {find_status(app)}")
+        selected = app.event_log.selected
+        assert selected is not None and "/v1/realtime" in app.journal.search_text(selected)
+        await pilot.press("escape", "slash", "ctrl+u", *"//", "enter")
+        await wait_for(pilot, lambda: find_status(app).startswith("match "), 5, f"a match: {find_status(app)}")
+        selected = app.event_log.selected
+        assert selected is not None and "ws://" in app.journal.search_text(selected)
+    view = LogView(app.journal)
+    view.rebuild()
+    assert Finder("/V1.REALTIME/").count(view) == Finder("/v1.realtime/i").count(view) > 0  # regexes as before
+    assert Finder("/V1.REALTIME/s").count(view) == 0  # flags given: case as typed
+
+
 # -- the log's rows ------------------------------------------------------------------------------
 
 

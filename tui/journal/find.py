@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
 from .logview import LogView
-from .query import QueryError, compile_pattern, literal_pattern, probe_newest
+from .query import REGEX_FLAGS, QueryError, compile_pattern, literal_pattern, probe_newest
 from .store import Journal
 
 STEP = 2048
@@ -36,9 +36,13 @@ class Finder:
         self.text = text.strip()
         if not self.text:
             raise QueryError("nothing to find")
-        if len(self.text) >= 2 and self.text.startswith("/") and self.text.rfind("/") > 0:
-            end = self.text.rfind("/")
-            self.pattern = compile_pattern(self.text[1:end], self.text[end + 1 :] or "i")
+        end = self.text.rfind("/")
+        flags = self.text[end + 1 :]
+        # A /regex/ ends at its last slash, flags (i, s) aside; any other text after it makes the
+        # whole a path to find as it is (`/v1/realtime`, in a connection's URL), as is `//` (in
+        # every URL): the find bar, unlike the filter, has no quotes to say so.
+        if self.text.startswith("/") and end > 1 and set(flags) <= set(REGEX_FLAGS):
+            self.pattern = compile_pattern(self.text[1:end], flags or "i")
             if journal is not None:
                 self._probe(journal)
         else:

@@ -844,6 +844,10 @@ def _unquote(value: str) -> str:
     return value
 
 
+REGEX_FLAGS = "is"
+"""The flags a user's /regex/ takes: i (any case), s (`.` takes a line break too)."""
+
+
 def compile_pattern(pattern: str, flags: str) -> UserPattern:
     """A user's regex for a filter or a search, with `i`/`s` flags; QueryError for a bad one.
     VERSION0: the `re` dialect, so a pattern means what it meant before the timeouts."""
