@@ -9,16 +9,20 @@ socket holds a burst of frames while reading is paused.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from pathlib import Path
 
+import pytest
 from websockets.asyncio.server import ServerConnection
 
 from tests.server_helpers import scripted_peer
 from tui.bus import Bus
-from tui.protocol import Envelope
+from tui.protocol import Envelope, local_envelope
+from tui.replay.sources import load
 from tui.session import FRAMES, CaptureWriter, RealtimeSession, new_session_dir, read_capture, url_target
+from tui.session import client as client_module
 
 BURST = [json.dumps({"type": "response.output_text.delta", "delta": "x" * 200, "n": n}) for n in range(8)]
 ALONE = json.dumps({"type": "response.output_text.done", "text": "done"})
@@ -82,3 +86,56 @@ async def test_the_capture_writes_the_times_the_frames_arrived(tmp_path: Path) -
     assert len({(env.mono, round(env.wall, 6)) for env in lines}) == 1
     assert back[alone.raw].mono > lines[0].mono
     assert round(back[alone.raw].wall, 6) == round(alone.wall, 6)
+
+
+async def test_frames_that_waited_behind_a_fact_replay_as_one_capture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Frames read from the socket in one read, then published one by one while the app notes a
+    fact of its own between them (as `LiveSession.publish_fact` does: to the capture, then the
+    bus): the journal keeps their arrival, earlier than the fact; the capture's lines never go
+    back (they take the fact's time), and replay reads the file as one capture, not as two joined
+    (a `t` that goes back)."""
+    monkeypatch.setattr(client_module, "READ_SLICE", 0.0)  # the reader yields after each frame
+    burst_sent = asyncio.Event()
+
+    async def peer(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_order"}}))
+        async for message in ws:
+            if json.loads(message)["type"] == "burst":
+                for text in BURST:
+                    await ws.send(text)
+                burst_sent.set()
+
+    capture = CaptureWriter(new_session_dir(tmp_path))
+    seen: list[Envelope] = []
+    async with scripted_peer(peer) as url:
+        bus = Bus()
+        feed = bus.subscribe(FRAMES)
+        session = RealtimeSession(url_target(url), bus, capture=capture)
+        await session.connect()
+        try:
+            assert session._ws is not None
+            session._ws.transport.pause_reading()
+            session.send({"type": "burst"})
+            await asyncio.wait_for(burst_sent.wait(), 10)
+            session._ws.transport.resume_reading()
+            async with asyncio.timeout(10):  # not wait_for: its task would let the reader run ahead
+                while sum(env.type == "response.output_text.delta" for env in seen) < len(BURST):
+                    env = await feed.get()
+                    seen.append(env)
+                    if env.type != "response.output_text.delta":
+                        continue
+                    fact = local_envelope("rt.note", f"noted after {env.seq}")
+                    capture.write(fact)
+                    seen.append(fact)  # the journal's order: published before the next frame
+        finally:
+            await session.close()
+    capture.close()
+    inverted = [b for a, b in itertools.pairwise(seen) if b.mono < a.mono]
+    assert inverted  # frames that arrived before a fact were published after it
+    back = read_capture(capture.path)
+    times = [(env.mono, env.wall) for env in back]
+    assert times == sorted(times)
+    recording = load(capture.path)
+    assert recording.parts == [] and recording.notes == []

@@ -93,6 +93,29 @@ def test_frames_that_share_their_times_are_written_as_the_general_path_writes_th
     assert len({e.mono for e in back}) < len(back) / 2  # the times were shared
 
 
+def test_a_line_s_times_never_go_back(tmp_path: Path) -> None:
+    """A frame read before a line written since (one rt-tui sent, or a fact it noted, while the
+    frame waited for the reader) takes that line's times: the file's `t` never goes back (replay
+    reads a `t` that does as two captures joined), on the hot path as on the general one."""
+    shared: list[Envelope] = []
+    mono, wall = 100.25, 1_760_000_000.5
+    for n, env in enumerate(mixed_frames()):
+        if n % 5 == 0:
+            mono, wall = mono + 0.01, wall + 0.01  # a new read
+        if env.direction is Direction.IN:
+            shared.append(dataclasses.replace(env, mono=mono, wall=wall))
+        else:  # made while the read's frames waited: later than the rest of them
+            shared.append(dataclasses.replace(env, mono=mono + 0.005, wall=wall + 0.005))
+    hot = write_all(tmp_path / "hot", shared, with_wire=True)
+    assert hot == write_all(tmp_path / "general", shared, with_wire=False)
+    back = read_capture(tmp_path / "hot" / "frames.jsonl")
+    times = [(e.mono, e.wall) for e in back]
+    assert times == sorted(times)
+    late = [n for n, env in enumerate(shared) if env.mono < max(e.mono for e in shared[:n] or [env])]
+    assert late  # the frames did wait behind later lines
+    assert all(back[n].mono == back[n - 1].mono for n in late)  # the line before's times
+
+
 def test_the_hot_path_is_taken_for_a_type_seen_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only a type's first frame goes through `wire_line_head` (it fails without the hot path)."""
     calls: list[str] = []

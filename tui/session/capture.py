@@ -12,7 +12,10 @@ One line per envelope, strict JSON (`tui.protocol.strict_json`), in the order th
 - `seq`: the envelope's sequence number (frames and local facts share one order);
 - `dir`: `in` (from the server), `out` (sent by rt-tui) or `local` (a fact of rt-tui itself);
 - `t`: seconds since the capture's first envelope (monotonic clock); `wall`: Unix time (for a
-  received frame, both are when its bytes came off the socket: `tui.session.wire.Stamp`);
+  received frame, both are when its bytes came off the socket: `tui.session.wire.Stamp`). A
+  line's times never go back: a frame read from the socket before a line written since (a frame
+  rt-tui sent, a fact it noted, while the frame waited for the reader) takes that line's times,
+  so a file whose `t` goes back is two captures joined (`cat a b`), as replay reads it;
 - `type`: the frame's `type` (`rt.malformed` for a frame that did not parse, `rt.*` for local facts);
 - `size`: bytes on the wire;
 - `frame`: a frame that parsed, embedded as the very text that crossed the wire (so `jq .frame`
@@ -46,8 +49,10 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import dataclasses
 import errno
 import json
+import math
 import os
 import queue
 import secrets
@@ -189,6 +194,10 @@ class CaptureWriter:
         """The hot path's last times formatted (`WIRE_WHEN`), for `_when_mono` and `_when_wall`."""
         self._when_mono: float | None = None
         self._when_wall: float | None = None
+        self._last_mono = -math.inf
+        """The latest time a line was written with (monotonic), and `_last_wall` its Unix time: no
+        line is written earlier (see the module doc)."""
+        self._last_wall = -math.inf
         self._pending: list[bytes | bytearray] = []
         """Buffers to write: a line is one buffer, or three (a head, a frame's wire bytes, its end)."""
         self._pending_lines = 0
@@ -256,8 +265,12 @@ class CaptureWriter:
         if mono is self._when_mono and wall is self._when_wall:
             when = self._when
         else:
-            when = self._when = WIRE_WHEN % (mono - t0, wall)
-            self._when_mono, self._when_wall = mono, wall
+            if mono < self._last_mono:  # read before a line written since (see the module doc)
+                when = WIRE_WHEN % (self._last_mono - t0, self._last_wall)
+            else:
+                when = WIRE_WHEN % (mono - t0, wall)
+                self._last_mono, self._last_wall = mono, wall
+            self._when, self._when_mono, self._when_wall = when, mono, wall
         size = len(wire)
         start = WIRE_HEAD_IN % (env.seq, when, quoted, size)
         self._pending += (start, wire, WIRE_LINE_END)
@@ -281,7 +294,13 @@ class CaptureWriter:
         if self._t0 is None:
             self._t0 = env.mono
         clean = env if scrubbed else self._scrub.envelope(env)
-        head = wire_line_head(clean, self._t0, wire) if wire is not None and clean is env else None
+        unchanged = clean is env
+        if clean.mono < self._last_mono:  # a line's times never go back (see the module doc)
+            clean = dataclasses.replace(clean, mono=self._last_mono, wall=self._last_wall)
+        else:
+            self._last_mono, self._last_wall = clean.mono, clean.wall
+        self._when_mono = None  # the hot path's times may be older than this line's: formatted again
+        head = wire_line_head(clean, self._t0, wire) if wire is not None and unchanged else None
         if head is not None:
             assert wire is not None
             self._pending += (head, wire, WIRE_LINE_END)
