@@ -40,11 +40,15 @@ async def test_connect_publishes_every_frame_and_captures_them_without_the_key(s
     session = RealtimeSession(url_target(simulator_url, api_key=SECRET), bus, capture=capture)
     await session.connect()
     assert session.state is ConnectionState.OPEN
-    session.send({"type": "input_audio_buffer.clear", "note": SECRET})  # a frame that carries the key
-    await asyncio.sleep(0.3)
+    # A frame that carries the key (in a field the server accepts: it refuses unknown ones).
+    session.send({"type": "input_audio_buffer.clear", "event_id": SECRET})
+    envs: list[Envelope] = []
+    async with asyncio.timeout(10):
+        while not any(e.type == "input_audio_buffer.cleared" for e in envs):
+            envs.append(await sub.get())
     await session.close()
     capture.close()
-    envs: list[Envelope] = sub.drain()
+    envs += sub.drain()
     incoming = [e for e in envs if e.direction is Direction.IN]
     assert incoming[0].type == "session.created"
     assert session.session_id and session.session_id.startswith("sess_")
