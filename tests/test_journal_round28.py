@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -18,7 +19,17 @@ from tests.journal_helpers import Clock, audio_b64, connecting, received, sent
 from tests.test_regex_round20 import filter_status, find_status
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
-from tui.journal import Finder, Journal, Links, LogView, PayloadPolicy, Pipeline, Query, QueryError
+from tui.journal import (
+    Finder,
+    Journal,
+    Links,
+    LogView,
+    PayloadPolicy,
+    Pipeline,
+    Query,
+    QueryError,
+    SessionFacts,
+)
 from tui.journal.export import export_jsonl
 from tui.protocol import Envelope
 from tui.replay import load
@@ -142,6 +153,41 @@ async def test_a_beta_name_finds_the_ga_frames_it_was_renamed_to(
     assert matching("type:response.audio.*", pipeline, links) == audio
     assert matching("type:r.a_transcript.delta", pipeline, links) == spoken  # its short spelling too
     assert not set(spoken) & set(matching("-type:response.audio_transcript.delta", pipeline, links))
+
+
+async def test_a_session_update_the_sdk_sent_is_known_refused(
+    proxy_process: tuple[subprocess.Popen[str], str], tmp_path: Path
+) -> None:
+    """The official SDK names no frame (`event_id` null): the server's refusal of its session.update
+    names none either. The links tied the error to the update by its `param`, but the session
+    facts looked for an event_id only: no rejection, and the status never said the server kept
+    its old configuration."""
+    process, url = proxy_process
+    client = openai.AsyncOpenAI(api_key="sk-test", websocket_base_url=url.rstrip("/") + "/v1")
+    async with client.realtime.connect(model="gpt-realtime") as conn:
+        rate_8k: Any = {"type": "realtime", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 8000}}}}
+        await conn.session.update(session=rate_8k)  # refused: PCM is 24 kHz only
+        await conn.session.update(session={"type": "realtime", "instructions": "Be brief."})
+        async for event in conn:
+            if event.type == "session.updated":
+                break
+        await conn.session.update(session=rate_8k)  # refused again: the last word
+        async for event in conn:
+            if event.type == "error":
+                break
+    process.terminate()
+    process.communicate(timeout=10)
+    [capture] = (tmp_path / "data").glob("sessions/*/frames.jsonl")
+    pipeline, links = pipeline_of(list(load(capture).envelopes))
+    facts = SessionFacts()
+    pipeline.add(facts)
+    journal = pipeline.journal
+    updates = [f.index for f in journal if f.type == "session.update"]
+    errors = [f.index for f in journal if f.type == "error"]
+    assert [links.cause_of[e].cause for e in errors] == [updates[0], updates[2]]
+    refused = [(updates[0], errors[0]), (updates[2], errors[1])]
+    assert [(r.update_index, r.error_index) for r in facts.rejections] == refused
+    assert facts.last_update_rejected and "24000" in facts.rejections[0].message
 
 
 # -- event ids ----------------------------------------------------------------------------------

@@ -11,11 +11,13 @@ import json
 import threading
 import weakref
 from bisect import bisect_left
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from tui.protocol import DIR_LOCAL, DIR_OUT, Dialect, Envelope, error_summary, is_known, text
 from tui.protocol import field as obj_field
+from tui.protocol.error_causes import cause_types
 from tui.protocol.events import BETA_TO_GA_SERVER, GA_ONLY_SERVER_EVENTS, GA_TO_BETA_SERVER
 from tui.protocol.session_config import transcription_config, turn_detection_config
 from tui.protocol.summary import PCM16_RATES, AudioRates, session_rates
@@ -80,6 +82,11 @@ def _kind_of(etype: str) -> int:
     return _Kind.PLAIN
 
 
+_UPDATE_TYPES = frozenset({"session.update", "transcription_session.update"})
+
+MAX_AWAITING_UPDATES = 256
+"""Session updates remembered while they wait for their answer."""
+
 _SESSION_EVENTS = frozenset(
     {"session.created", "session.updated", "transcription_session.created", "transcription_session.updated"}
 )
@@ -129,6 +136,9 @@ class SessionFacts:
     changed: bool = False
     _update_ids: dict[str, int] = field(default_factory=dict)
     _last_update: int = -1
+    _awaiting_updates: deque[int] = field(default_factory=deque)
+    """Our session updates not answered yet, oldest first: the server answers in order, so an error
+    without event_id about the session (the official SDK names no frame) refused the oldest."""
 
     # -- projection -------------------------------------------------------------------------
 
@@ -147,6 +157,9 @@ class SessionFacts:
                 self._last_update = index
                 if event_id:
                     self._update_ids[event_id] = index
+                self._awaiting_updates.append(index)
+                if len(self._awaiting_updates) > MAX_AWAITING_UPDATES:
+                    self._awaiting_updates.popleft()  # a log of the client's side only: never answered
         else:
             self.frames_in += 1
             self.bytes_in += env.size
@@ -185,6 +198,7 @@ class SessionFacts:
         self.active_response = None
         self._update_ids.clear()
         self._last_update = -1
+        self._awaiting_updates.clear()
 
     def _received(self, env: Envelope, index: int) -> None:
         etype = env.type
@@ -218,13 +232,13 @@ class SessionFacts:
             self.model = text(session.get("model")) or self.model
             if etype.endswith(".updated"):
                 self.updates_applied += 1
+                if self._awaiting_updates:
+                    self._awaiting_updates.popleft()  # the oldest update's answer
             if self.dialect is None:
                 self.dialect = Dialect.GA if "type" in session or "audio" in session else Dialect.BETA
         elif etype == "error":
             self.errors += 1
-            cause = text(obj_field(env.data, "error").get("event_id"))
-            if cause in self._update_ids:
-                self.rejections.append(Rejection(self._update_ids[cause], index, error_summary(env.data)))
+            self._refused(obj_field(env.data, "error"), env, index)
         elif etype == "response.created":
             self.active_response = text(obj_field(env.data, "response").get("id")) or None
         elif etype == "response.done":
@@ -236,6 +250,22 @@ class SessionFacts:
                 self.rate_limits = [entry for entry in limits if isinstance(entry, dict)]
         elif etype.endswith(".failed"):
             self.errors += 1
+
+    def _refused(self, error: dict[str, Any], env: Envelope, index: int) -> None:
+        """Note the update error `index` refused: the one its `event_id` names, or, without one, the
+        oldest not answered yet when its code or param ties it to a session update."""
+        event_id = text(error.get("event_id"))
+        if event_id:
+            update = self._update_ids.get(event_id)
+        elif _UPDATE_TYPES & set(cause_types(text(error.get("code")), text(error.get("param")))):
+            update = self._awaiting_updates[0] if self._awaiting_updates else None
+        else:
+            return
+        if update is None:
+            return
+        if update in self._awaiting_updates:
+            self._awaiting_updates.remove(update)  # answered: the next error or updated is another's
+        self.rejections.append(Rejection(update, index, error_summary(env.data)))
 
     # -- views ------------------------------------------------------------------------------
 
