@@ -7,6 +7,8 @@ A firehose server in a child process (tests/bench_wsserver.py, so its sending do
 loop) sends the server's side of the bench's mix (40% audio deltas of 6.4 KB, transcript deltas,
 control events) as fast as the socket takes it; the real `RealtimeSession` parses, scrubs,
 captures (or not) and publishes each frame on the bus, drained as the app's pump drains it.
+Without the capture the session does only what `--no-capture` does: it neither takes the frames'
+bytes nor asks the socket for a backlog (work done for the capture alone, counted in its cost).
 Runs come in pairs, one with and one without the capture, in alternating order (ABBA: a machine
 that drifts during the bench favours neither); the capture's cost is the median of the pairs' ratios,
 which a slow spell of the machine moves less than a ratio of two medians taken apart.
