@@ -9,16 +9,18 @@ socket holds a burst of frames while reading is paused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from websockets.asyncio.server import ServerConnection
 
 from tests.server_helpers import scripted_peer
-from tui.bus import Bus
+from tui.bus import Bus, Subscription
 from tui.protocol import Envelope, local_envelope
 from tui.replay.sources import load
 from tui.session import FRAMES, CaptureWriter, RealtimeSession, new_session_dir, read_capture, url_target
@@ -28,9 +30,13 @@ BURST = [json.dumps({"type": "response.output_text.delta", "delta": "x" * 200, "
 ALONE = json.dumps({"type": "response.output_text.done", "text": "done"})
 
 
-async def received_times(capture: CaptureWriter | None) -> tuple[list[Envelope], Envelope, float]:
-    """A burst of frames gathered in the socket, then one frame alone: (the burst's envelopes, the
-    lone frame's, the monotonic time just before the burst could be read)."""
+@contextlib.asynccontextmanager
+async def burst_gathered(
+    capture: CaptureWriter | None,
+) -> AsyncIterator[tuple[RealtimeSession, Subscription[Envelope]]]:
+    """A session whose server has sent `BURST` while the session's reading was paused (the burst
+    waits in the socket, read at once when reading resumes, which it has on entry); the server
+    answers any other frame with `ALONE`. Yields the session and its subscription to frames."""
     burst_sent = asyncio.Event()
 
     async def peer(ws: ServerConnection) -> None:
@@ -53,18 +59,25 @@ async def received_times(capture: CaptureWriter | None) -> tuple[list[Envelope],
             session._ws.transport.pause_reading()  # the burst gathers in the socket
             session.send({"type": "burst"})
             await asyncio.wait_for(burst_sent.wait(), 10)
-            before = time.monotonic()
             session._ws.transport.resume_reading()
-            burst: list[Envelope] = []
-            while len(burst) < len(BURST):
-                env = await asyncio.wait_for(feed.get(), 10)
-                if env.type == "response.output_text.delta":
-                    burst.append(env)
-            session.send({"type": "alone"})
-            while (alone := await asyncio.wait_for(feed.get(), 10)).type != "response.output_text.done":
-                pass
+            yield session, feed
         finally:
             await session.close()
+
+
+async def received_times(capture: CaptureWriter | None) -> tuple[list[Envelope], Envelope, float]:
+    """The burst's envelopes, then one frame's alone, and the monotonic time just before the burst
+    could be read."""
+    before = time.monotonic()
+    async with burst_gathered(capture) as (session, feed):
+        burst: list[Envelope] = []
+        while len(burst) < len(BURST):
+            env = await asyncio.wait_for(feed.get(), 10)
+            if env.type == "response.output_text.delta":
+                burst.append(env)
+        session.send({"type": "alone"})
+        while (alone := await asyncio.wait_for(feed.get(), 10)).type != "response.output_text.done":
+            pass
     return burst, alone, before
 
 
@@ -97,40 +110,17 @@ async def test_frames_that_waited_behind_a_fact_replay_as_one_capture(
     back (they take the fact's time), and replay reads the file as one capture, not as two joined
     (a `t` that goes back)."""
     monkeypatch.setattr(client_module, "READ_SLICE", 0.0)  # the reader yields after each frame
-    burst_sent = asyncio.Event()
-
-    async def peer(ws: ServerConnection) -> None:
-        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_order"}}))
-        async for message in ws:
-            if json.loads(message)["type"] == "burst":
-                for text in BURST:
-                    await ws.send(text)
-                burst_sent.set()
-
     capture = CaptureWriter(new_session_dir(tmp_path))
     seen: list[Envelope] = []
-    async with scripted_peer(peer) as url:
-        bus = Bus()
-        feed = bus.subscribe(FRAMES)
-        session = RealtimeSession(url_target(url), bus, capture=capture)
-        await session.connect()
-        try:
-            assert session._ws is not None
-            session._ws.transport.pause_reading()
-            session.send({"type": "burst"})
-            await asyncio.wait_for(burst_sent.wait(), 10)
-            session._ws.transport.resume_reading()
-            async with asyncio.timeout(10):  # not wait_for: its task would let the reader run ahead
-                while sum(env.type == "response.output_text.delta" for env in seen) < len(BURST):
-                    env = await feed.get()
-                    seen.append(env)
-                    if env.type != "response.output_text.delta":
-                        continue
-                    fact = local_envelope("rt.note", f"noted after {env.seq}")
-                    capture.write(fact)
-                    seen.append(fact)  # the journal's order: published before the next frame
-        finally:
-            await session.close()
+    async with burst_gathered(capture) as (_, feed), asyncio.timeout(10):  # not wait_for: see below
+        while sum(env.type == "response.output_text.delta" for env in seen) < len(BURST):
+            env = await feed.get()  # in this task: wait_for's own task would let the reader run ahead
+            seen.append(env)
+            if env.type != "response.output_text.delta":
+                continue
+            fact = local_envelope("rt.note", f"noted after {env.seq}")
+            capture.write(fact)
+            seen.append(fact)  # the journal's order: published before the next frame
     capture.close()
     inverted = [b for a, b in itertools.pairwise(seen) if b.mono < a.mono]
     assert inverted  # frames that arrived before a fact were published after it
