@@ -3,6 +3,8 @@ would: each finding against the real journal, fed by a real session where it mat
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import subprocess
 from pathlib import Path
@@ -13,11 +15,14 @@ import pytest
 from openai.types.realtime import RealtimeConversationItemUserMessageParam
 from textual import events
 from textual.widgets import Input
+from websockets.asyncio.server import ServerConnection
 
 from tests.app_helpers import reply_done, session_ready, views_settled, wait_for
 from tests.journal_helpers import Clock, audio_b64, connecting, received, sent
+from tests.server_helpers import scripted_peer
 from tests.test_regex_round20 import filter_status, find_status
 from tui.app import RtApp
+from tui.bus import Bus
 from tui.config import Settings, TargetChoice
 from tui.journal import (
     Finder,
@@ -31,8 +36,10 @@ from tui.journal import (
     SessionFacts,
 )
 from tui.journal.export import export_jsonl
-from tui.protocol import Envelope
+from tui.protocol import Envelope, local_envelope
 from tui.replay import load
+from tui.session import FRAMES, CaptureWriter, RealtimeSession, new_session_dir, url_target
+from tui.session import client as client_module
 
 TYPED = 'Un café, s\'il vous plaît: he said "bonjour" 日本'
 """What the official SDK's client types: `json.dumps` sends it as `caf\\u00e9`, `\\"bonjour\\"`."""
@@ -372,3 +379,56 @@ async def test_an_export_writes_a_frame_that_did_not_parse_as_the_capture_does(t
     bad = [line for line in exported if b'"rt.malformed"' in line]
     assert len(bad) == 2 and all(list(json.loads(line))[-2:] == ["raw", "info"] for line in bad)
     assert exported == capture[: len(exported)]
+
+
+async def test_an_export_of_frames_that_waited_behind_a_fact_is_one_capture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Frames of one socket read, published one by one while the app notes a fact between them:
+    the journal keeps their arrival, before the fact; the capture writes them at the fact's time
+    (a file whose `t` goes back is two captures joined, for replay). The export wrote the journal's
+    times: its `t` went back, and replay read one export as two captures."""
+    monkeypatch.setattr(client_module, "READ_SLICE", 0.0)  # the reader yields after each frame
+    burst = [json.dumps({"type": "response.output_text.delta", "delta": "x" * 200, "n": n}) for n in range(8)]
+    burst_sent = asyncio.Event()
+
+    async def peer(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_order"}}))
+        async for message in ws:
+            if json.loads(message)["type"] == "burst":
+                for frame in burst:
+                    await ws.send(frame)
+                burst_sent.set()
+
+    capture = CaptureWriter(new_session_dir(tmp_path))
+    pipeline, _ = pipeline_of([])
+    journal = pipeline.journal
+    async with scripted_peer(peer) as url:
+        bus = Bus()
+        feed = bus.subscribe(FRAMES)
+        session = RealtimeSession(url_target(url), bus, capture=capture)
+        await session.connect()
+        try:
+            assert session._ws is not None
+            session._ws.transport.pause_reading()
+            session.send({"type": "burst"})
+            await asyncio.wait_for(burst_sent.wait(), 10)
+            session._ws.transport.resume_reading()
+            async with asyncio.timeout(10):
+                while sum(f.type == "response.output_text.delta" for f in journal) < len(burst):
+                    env = await feed.get()
+                    pipeline.ingest([env])
+                    if env.type == "response.output_text.delta":
+                        fact = local_envelope("rt.note", f"noted after {env.seq}")
+                        capture.write(fact)
+                        pipeline.ingest([fact])  # the journal's order: before the next frame
+        finally:
+            await session.close()
+    capture.close()
+    assert any(b.mono < a.mono for a, b in itertools.pairwise(journal))  # the journal keeps arrivals
+    out = tmp_path / "export.jsonl"
+    export_jsonl(journal, range(len(journal)), out)
+    exported = out.read_bytes().splitlines()
+    assert exported == capture.path.read_bytes().splitlines()[: len(exported)]
+    recording = load(out)
+    assert recording.parts == [] and len(recording.envelopes) == len(journal)

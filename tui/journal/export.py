@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import sys
 from collections.abc import Iterable
@@ -49,25 +50,42 @@ def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_a
     t0 = journal[0].mono if len(journal) else 0.0
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     written = 0
+    latest = (-math.inf, -math.inf)
     with os.fdopen(fd, "wb") as file:
         for index in chosen:
             frame = journal[index]
-            file.write(frame_line(journal, frame, t0, recovered.get(frame.seq), keep_audio=keep_audio))
+            # A line's times never go back, as in the capture: a frame read from the socket before
+            # a fact noted since keeps its arrival in the journal, and written with it the file's
+            # `t` would go back, which replay reads as two captures joined.
+            when = latest if frame.mono < latest[0] else (frame.mono, frame.wall)
+            latest = when
+            line = frame_line(journal, frame, t0, recovered.get(frame.seq), keep_audio=keep_audio, when=when)
+            file.write(line)
             written += 1
     return written
 
 
-def frame_line(journal: Journal, frame: Frame, t0: float, recovered: str | None = None, *, keep_audio: bool) -> bytes:
-    """One frame as a capture line: a frame whole is written exactly as the capture writes it."""
+def frame_line(
+    journal: Journal,
+    frame: Frame,
+    t0: float,
+    recovered: str | None = None,
+    *,
+    keep_audio: bool,
+    when: tuple[float, float] | None = None,
+) -> bytes:
+    """One frame as a capture line: a frame whole is written exactly as the capture writes it.
+    `when`: the (monotonic, Unix) times to write, the frame's own by default."""
     raw = frame.raw if frame.raw is not None else recovered
     whole = frame.direction is not DIR_LOCAL and not frame.type.startswith("rt.") and frame.binary is None
     tagged = None if keep_audio or raw is None else _audio_tagged(journal, frame, raw)
+    mono, wall = when if when is not None else (frame.mono, frame.wall)
     if whole and raw is not None and tagged is None:
         # Not journal.data(): exports run in a worker thread, and its re-parse cache is the UI's.
         data = frame.data if frame.data is not None else _parsed(raw)
-        env = Envelope(frame.seq, frame.direction, frame.type, data, raw, frame.mono, frame.wall, wire_size=frame.size)
+        env = Envelope(frame.seq, frame.direction, frame.type, data, raw, mono, wall, wire_size=frame.size)
         return capture_line(env, t0)
-    record = frame_record(journal, frame, t0, recovered, keep_audio=keep_audio, tagged=tagged)
+    record = frame_record(journal, frame, t0, recovered, keep_audio=keep_audio, tagged=tagged, when=(mono, wall))
     return strict_json.dumps_bytes(record) + b"\n"
 
 
@@ -86,10 +104,13 @@ def frame_record(
     *,
     keep_audio: bool = True,
     tagged: dict[str, Any] | None | _Unmade = UNMADE,
+    when: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """One frame as a capture-shaped record (its frame, when present, the last key). `tagged`: what
-    `_audio_tagged` made of the frame, when the caller made it already (`UNMADE`: not made)."""
-    record = record_header(frame.seq, frame.direction, frame.mono - t0, frame.wall, frame.type, frame.size)
+    `_audio_tagged` made of the frame, when the caller made it already (`UNMADE`: not made); `when`:
+    the (monotonic, Unix) times to write, the frame's own by default."""
+    mono, wall = when if when is not None else (frame.mono, frame.wall)
+    record = record_header(frame.seq, frame.direction, mono - t0, wall, frame.type, frame.size)
     local = frame.direction is DIR_LOCAL or frame.type.startswith("rt.")
     embedded: dict[str, Any] | None = None
     if frame.binary is not None:
