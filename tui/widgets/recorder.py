@@ -116,9 +116,13 @@ class Recorder(Widget):
         badge = Text(f" {self.kept or self.mode} ", "reverse")
         hint = Text(f"  {self.message or self._hint()}", "italic")
         # On a narrow line the hint (the key to press, the last turn's fate) comes before the bar:
-        # the bar shrinks, then goes, then its dB figure; only then is the hint cut at the end.
+        # the bar shrinks, then goes, then its dB figure; then, unless a turn is running, the clock
+        # (it says 00:00.0 then) and the label's padding; only then is the hint cut at the end.
         room = self.content_size.width or 10_000
         spare = room - sum(part.cell_len for part in (head, level, badge, hint))
+        if spare + level.cell_len < 0 and self.state not in (RecorderState.RECORDING, RecorderState.LISTENING):
+            head = Text.assemble((f"{icon} {label}", style), " ")
+            spare = room - sum(part.cell_len for part in (head, level, badge, hint))
         cells = min(METER_WIDTH, spare - 2)
         if cells < MIN_METER_WIDTH:
             meter = Text()

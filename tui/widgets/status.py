@@ -31,6 +31,7 @@ _STATE_STYLES = {
     "closed": "bold yellow",
     "failed": "bold red",
     "reconnecting": "yellow",
+    "server": "yellow",  # "server unreachable for 4 s · try 3 in 0.5 s": still reconnecting, from the second try
     "replay": "bold #7aa2f7",
 }
 
