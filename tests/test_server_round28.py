@@ -233,6 +233,8 @@ async def test_an_event_id_must_be_a_string_of_at_most_512_characters(sim: Simul
         not_text = await stream.next()
         await conn.input_audio_buffer.clear(event_id="e" * 512)
         longest = await stream.next()
+        await conn.send(unchecked({"type": "input_audio_buffer.clear", "event_id": None}))  # the SDK's "none"
+        null = await stream.next()
     assert too_long["error"] == {
         "type": "invalid_request_error",
         "code": "string_above_max_length",
@@ -247,6 +249,7 @@ async def test_an_event_id_must_be_a_string_of_at_most_512_characters(sim: Simul
         None,
     )
     assert longest["type"] == "input_audio_buffer.cleared"
+    assert null["type"] == "input_audio_buffer.cleared"
 
 
 # ---- beta ---------------------------------------------------------------------------------------------------

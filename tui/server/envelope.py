@@ -37,10 +37,11 @@ _ENVELOPE = ("type", "event_id")
 
 
 def check_event_id(event: dict[str, Any], *, max_chars: int | None) -> None:
-    """Refuse an `event_id` that is not a string, or (GA) longer than `max_chars`."""
-    if "event_id" not in event:
+    """Refuse an `event_id` that is not a string, or (GA) longer than `max_chars`. A null one is
+    taken as none: the official SDK sends `"event_id": null` for an event the caller gave none."""
+    event_id = event.get("event_id")
+    if event_id is None:
         return
-    event_id = event["event_id"]
     if not isinstance(event_id, str):
         raise invalid_type("event_id", event_id, "a string")
     if max_chars is not None and len(event_id) > max_chars:
