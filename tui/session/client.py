@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import websockets
 from websockets.asyncio.client import connect
@@ -27,6 +28,7 @@ from websockets.exceptions import (
     PayloadTooBig,
 )
 from websockets.frames import CloseCode
+from websockets.http11 import Response
 
 from tui.bus import Bus, Topic
 from tui.config import DEFAULT_MAX_FRAME_BYTES
@@ -52,7 +54,7 @@ from tui.protocol.envelope import DIR_IN, utf8_size
 from .capture import CaptureWriter
 from .scrub import Scrubber
 from .streamed import DeltaGuard
-from .targets import Target
+from .targets import Target, url_target
 from .wire import Stamp, WireConnection
 
 FRAMES: Topic[Envelope] = Topic("frames")
@@ -159,7 +161,7 @@ class RealtimeSession:
         """
         self._set_state(ConnectionState.CONNECTING, f"connecting to {self.target.label}")
         try:
-            ws = await connect(
+            ws = await connect_no_redirects(
                 self.target.url,
                 additional_headers=self.target.headers,
                 compression=None,
@@ -561,13 +563,43 @@ _URI_REASONS = {
 """websockets' reasons for refusing a URL, as rt-tui says them (a reason not listed is left out)."""
 
 
+class connect_no_redirects(connect):  # noqa: N801 - used as `connect` is, a call awaited
+    """websockets' `connect`, following no redirect: a 3xx is the refusal it is (see
+    `redirect_note`). websockets followed one to any host with the target's headers, stripping
+    only `Authorization` and `Cookie` across origins: an Azure `api-key` header went along."""
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        """Never a URI to follow: the redirect is raised as the `InvalidStatus` it is."""
+        return exc
+
+
+def redirect_note(response: Response, url: str, scrub: Callable[[str], str]) -> str:
+    """For a redirect (a 3xx with a `Location`), where it pointed, fit to show (credentials in it
+    masked, `scrub` applied), and that it was not followed; "" for any other answer."""
+    location = response.headers.get("Location")
+    if not 300 <= response.status_code < 400 or not location:
+        return ""
+    where = urljoin(url, location)
+    try:
+        shown = url_target(where).label if urlsplit(where).scheme in ("ws", "wss") else urlsplit(where).netloc
+    except ValueError:
+        shown = ""
+    shown = printable(scrub(shown.rpartition("@")[2]))[:200]
+    to = f" to {shown}" if shown else ""
+    return f" (a redirect{to}: rt-tui follows none, your key would go with it; connect there directly)"
+
+
 def _describe_connect_error(exc: BaseException, target: Target) -> str:
     """One line for a user, never containing the key."""
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         hint = " (check the API key)" if status in (401, 403) else ""
-        said = _refusal_text(exc.response.body, Scrubber(target.secrets).text)
-        return f"{target.label} rejected the WebSocket upgrade: HTTP {status}{hint}{': ' + said if said else ''}"
+        scrub = Scrubber(target.secrets).text
+        said = _refusal_text(exc.response.body, scrub)
+        redirect = redirect_note(exc.response, target.url, scrub)
+        return (
+            f"{target.label} rejected the WebSocket upgrade: HTTP {status}{redirect}{hint}{': ' + said if said else ''}"
+        )
     if isinstance(exc, InvalidURI):
         # websockets' reason ("username provided without password"), never its text: that quotes the URL whole.
         why = _URI_REASONS.get(exc.msg, "")
