@@ -4,16 +4,21 @@ The real app under `run_test()`, the fake ALSA microphone, the real simulator.""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 from pathlib import Path
 
 import pytest
 from rich.text import Text
 
 from tests.app_helpers import press_voice, screen_text, wait_for
+from tests.server_helpers import speech_pcm24
 from tests.test_reconnect import free_port
-from tests.test_voice_turns import appends, voice_app
+from tests.test_voice_turns import QUESTION, appends, voice_app
 from tui.app import RtApp
 from tui.app.voice import TurnMode
+from tui.audio import devices
 from tui.config import Settings, TargetChoice
 from tui.widgets import RecorderState, StatusLine
 
@@ -71,3 +76,34 @@ async def test_v_during_a_tap_still_turns_hands_free_on(tmp_path: Path, simulato
         await press_voice(pilot, "v")
         assert app.voice.mode is TurnMode.HANDS_FREE and recorder.state is RecorderState.LISTENING
         await press_voice(pilot, "v")
+
+
+async def test_a_microphone_that_stops_delivering_mid_turn_is_said_not_shown_as_hearing(
+    tmp_path: Path, simulator_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The device stops delivering mid-sentence (unplugged; here the fake microphone's FIFO is held
+    open and no longer written): PortAudio calls back no more, and the recorder kept the last level,
+    a loud bar and "-8 dB" under a running clock, as if it heard the user. It says so instead."""
+    monkeypatch.setattr(devices, "OPEN_TIMEOUT", 1.0)  # the stuck device's stop gives up soon
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await press_voice(pilot, "space")
+        feeder.play(speech_pcm24(QUESTION))
+        await wait_for(pilot, lambda: recorder.level > 0.1, 10, "the speech's level shown while recording")
+        # The feeder stops writing but keeps its end open: the device's reads wait, as a dead one's do.
+        feeder._stop.set()
+        await asyncio.to_thread(feeder._thread.join, 5)
+        try:
+            await wait_for(pilot, lambda: "no audio from the microphone" in recorder.render().plain, 5, "the warning")
+            drawn = recorder.render().plain
+            assert "-60 dB" in drawn and "█" not in drawn, drawn
+            assert recorder.state is RecorderState.RECORDING
+            await wait_for(pilot, lambda: "no audio from the microphone" in screen_text(app), 5, "it on screen")
+            await press_voice(pilot, "space")  # the turn ends (what was captured is sent)
+            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 10, "the turn ended")
+            assert "no audio from the microphone" not in recorder.render().plain
+        finally:
+            with contextlib.suppress(BlockingIOError):
+                os.write(feeder._fd, bytes(48_000))  # the stuck read returns, and the stuck stop ends
+            stuck = devices._stuck
+            if stuck is not None:
+                await asyncio.to_thread(stuck.join, 10)

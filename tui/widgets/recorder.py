@@ -37,6 +37,10 @@ MIN_METER_WIDTH = 6
 FLOOR_DB = -60.0
 """Level shown as an empty bar; speech sits around -30 to -10 dBFS."""
 
+NO_AUDIO_SECONDS = 1.0
+"""A live microphone sends a level every 20 ms (digital silence too): none for this long while a turn
+runs means the device stopped delivering (unplugged, an audio server gone)."""
+
 
 def level_to_db(level: float) -> float:
     """A 0..1 RMS level as dBFS, floored at FLOOR_DB."""
@@ -66,6 +70,11 @@ class Recorder(Widget):
     typing: reactive[bool] = reactive(False)
     """A text input has the focus: space types there, so the hint says to leave it first."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._level_at: float | None = None
+        """When the microphone last sent a level in this turn (None: not yet)."""
+
     def on_mount(self) -> None:
         # The elapsed time moves on its own while recording; 10 Hz is smooth enough for tenths.
         self.set_interval(0.1, self._tick)
@@ -76,7 +85,10 @@ class Recorder(Widget):
 
     def validate_level(self, level: float) -> float:
         # The microphone's last level can arrive after the turn ended: only a live mic moves the bar.
-        return level if self.state in (RecorderState.RECORDING, RecorderState.LISTENING) else 0.0
+        if self.state not in (RecorderState.RECORDING, RecorderState.LISTENING):
+            return 0.0
+        self._level_at = time.monotonic()  # here, not in a watcher: the same level twice is news too
+        return level
 
     def _tick(self) -> None:
         if self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
@@ -86,6 +98,7 @@ class Recorder(Widget):
         for name in RecorderState:
             self.set_class(state is name, f"-{name.value}")
         if state in (RecorderState.RECORDING, RecorderState.LISTENING):
+            self._level_at = None
             self.started_at = time.monotonic()
         else:
             self.level = 0.0
@@ -108,13 +121,19 @@ class Recorder(Widget):
         elapsed = 0.0
         if self.started_at is not None and self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
             elapsed = time.monotonic() - self.started_at
-        db = level_to_db(self.level)
+        quiet = self._no_audio_for()
+        # A device that stopped delivering left its last level: a full bar would say it still hears.
+        db = FLOOR_DB if quiet else level_to_db(self.level)
         head = Text.assemble(
             (f"{icon} {label:<15}", style), (f" {int(elapsed // 60):02d}:{elapsed % 60:04.1f} ", "bold")
         )
         level = Text(f" {db:5.0f} dB ", "dim")
         badge = Text(f" {self.kept or self.mode} ", "reverse")
-        hint = Text(f"  {self.message or self._hint()}", "italic")
+        said = self.message or self._hint()
+        if quiet:
+            # First: on a narrow line the end is cut, and the footer names the key anyway.
+            said = f"no audio from the microphone for {quiet:.0f} s" + (f" · {said}" if said else "")
+        hint = Text(f"  {said}", "italic")
         # On a narrow line the hint (the key to press, the last turn's fate) comes before the bar:
         # the bar shrinks, then goes, then its dB figure; then, unless a turn is running, the clock
         # (it says 00:00.0 then) and the label's padding; only then is the hint cut at the end.
@@ -137,6 +156,14 @@ class Recorder(Widget):
                 ("▏", "dim"),
             )
         return Text.assemble(head, meter, level, badge, hint, no_wrap=True, overflow="ellipsis")
+
+    def _no_audio_for(self) -> float:
+        """Seconds the running turn's microphone has sent no level, once that is `NO_AUDIO_SECONDS`
+        or more (0.0: it sends, or no turn runs)."""
+        if self.started_at is None or self.state not in (RecorderState.RECORDING, RecorderState.LISTENING):
+            return 0.0
+        quiet = time.monotonic() - (self._level_at or self.started_at)
+        return quiet if quiet >= NO_AUDIO_SECONDS else 0.0
 
     def _hint(self) -> str:
         """The keys that matter now; in a text input space types a space, so Esc comes first."""
