@@ -9,6 +9,7 @@ import contextlib
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.text import Text
 
@@ -107,3 +108,25 @@ async def test_a_microphone_that_stops_delivering_mid_turn_is_said_not_shown_as_
             stuck = devices._stuck
             if stuck is not None:
                 await asyncio.to_thread(stuck.join, 10)
+
+
+def _tone(dbfs: float, seconds: float) -> bytes:
+    """A 440 Hz sine at `dbfs` RMS, 24 kHz mono PCM16."""
+    t = np.arange(int(24_000 * seconds)) / 24_000
+    samples = np.sin(2 * np.pi * 440 * t) * 32767 * 10 ** (dbfs / 20) * np.sqrt(2)
+    return bytes(samples.astype("<i2").tobytes())
+
+
+async def test_the_level_meter_shows_the_microphones_dbfs(tmp_path: Path, simulator_url: str) -> None:
+    """The microphone's level is on a dB scale already (0 is -60 dBFS, 1 is 0 dBFS); the recorder
+    took it for an RMS amplitude: a -30 dBFS tone read "-6 dB" with a bar four fifths full, speech
+    looked as if it clipped, and a developer turned a good input gain down."""
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await press_voice(pilot, "space")
+        feeder.play(_tone(-30, 3))
+        await wait_for(pilot, lambda: recorder.level > 0.3, 10, "the tone's level")
+        drawn = recorder.render().plain
+        assert "  -30 dB" in drawn or "  -29 dB" in drawn or "  -31 dB" in drawn, drawn
+        bar = drawn[drawn.index("▕") + 1 : drawn.index("▏")]
+        assert bar.count("█") == len(bar) // 2, bar  # -30 of 60 dB: half the bar
+        await press_voice(pilot, "space")

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 
 MIC_LEVEL: Topic[float] = Topic("mic.level")
-"""The microphone's latest level, 0..1 (a latest-value topic)."""
+"""The microphone's latest level, 0..1 on a dB scale (`tui.audio.meter_level`: 0 is -60 dBFS, 1 is
+0 dBFS), not an RMS amplitude (a latest-value topic)."""
 
 MIN_TURN_MS = 300
 """A push-to-talk turn with less captured audio than this is not committed. The server's own floor

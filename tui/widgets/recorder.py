@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from enum import StrEnum
 
@@ -43,8 +42,10 @@ runs means the device stopped delivering (unplugged, an audio server gone)."""
 
 
 def level_to_db(level: float) -> float:
-    """A 0..1 RMS level as dBFS, floored at FLOOR_DB."""
-    return max(FLOOR_DB, 20 * math.log10(level)) if level > 0 else FLOOR_DB
+    """The microphone's 0..1 level as dBFS. The level is already on a dB scale (`meter_level`:
+    0 is FLOOR_DB, 1 is 0 dBFS), so it is not an RMS amplitude: taken for one, speech at -20 dBFS
+    read "-4 dB" under a bar in the red, as if the input clipped."""
+    return FLOOR_DB + min(1.0, max(0.0, level)) * -FLOOR_DB
 
 
 class Recorder(Widget):
