@@ -17,14 +17,13 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
+from websockets.protocol import Event
 
 from tests.proxy_helpers import Recorded, listening_url, start_headless_proxy
 from tests.server_helpers import scripted_peer
-from tui.bus import Bus
 from tui.proxy import ProxyServer, ProxyTarget
-from tui.session.client import ConnectionFailed, RealtimeSession
-from tui.session.targets import Target
 
 AZURE_KEY = "azure-proxy-key-0123456789abcdef"
 
@@ -132,31 +131,58 @@ async def test_the_headless_proxy_whose_stdout_reader_goes_away_ends_quietly_wit
     assert "Traceback" not in said and "Broken pipe" not in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/session/client.py (not the proxy's to edit) opens the socket with websockets' connect, which "
-    "follows a cross-origin redirect stripping only Authorization and Cookie: an Azure target's api-key header "
-    "goes to the host the redirect names. Fix: a connect whose process_redirect returns the exception, as "
-    "tui/proxy/relay.py's _connect_no_redirects",
-)
-async def test_a_live_sessions_key_goes_nowhere_a_redirect_points() -> None:
-    """The live session (`rt-tui --url`, an Azure host) has the proxy's redirect problem: its key
-    in an `api-key` header follows a 302 to another host."""
-    elsewhere: list[list[tuple[str, str]]] = []
+class PingCounting(ServerConnection):
+    """An upstream's connection that counts the pings it receives (websockets answers them itself)."""
 
-    async def other_host(ws: ServerConnection) -> None:
-        assert ws.request is not None
-        elsewhere.append(list(ws.request.headers.raw_items()))
-        await ws.send('{"type":"session.created","event_id":"e1","session":{"type":"realtime"}}')
-        await ws.wait_closed()
+    pings = 0
+    more: asyncio.Event | None = None
 
-    async with serve(other_host, "localhost", 0) as other:
-        location = f"ws://localhost:{other.sockets[0].getsockname()[1]}/elsewhere"
-        async with serve(other_host, "127.0.0.1", 0, process_request=redirecting_to(location)) as redirector:
-            url = f"ws://127.0.0.1:{redirector.sockets[0].getsockname()[1]}/v1/realtime"
-            target = Target(url, "Azure", "url", {"api-key": AZURE_KEY}, (AZURE_KEY,))
-            session = RealtimeSession(target, Bus())
-            with contextlib.suppress(ConnectionFailed):
-                await session.connect()
-            await session.close()
-    assert not [headers for headers in elsewhere if ("api-key", AZURE_KEY) in headers]
+    def process_event(self, event: Event) -> None:
+        if isinstance(event, Frame) and event.opcode is Opcode.PING:
+            PingCounting.pings += 1
+            if PingCounting.more is not None:
+                PingCounting.more.set()
+        super().process_event(event)
+
+
+WEBSOCKETS_PING_TIMEOUT = 20.0
+"""websockets' own deadline for a pong, which the relay used: longer than any wait below must outlast."""
+
+
+async def test_a_client_that_stops_reading_keeps_its_session_through_the_relay() -> None:
+    """A client paused (a debugger's breakpoint, a busy loop) reads nothing; the relay then reads
+    nothing from the upstream either, so neither side's pong reached it, and websockets' 20 s
+    keepalive deadline closed both sides with 1011 "keepalive ping timeout" (blaming the upstream),
+    where the same client connected directly kept its session. The relay keeps pinging (the pings
+    reach the upstream), and the client, reading again, finds its session open."""
+    interval = 0.5
+    frame = '{"type":"response.output_audio.delta","delta":"' + "A" * 65536 + '"}'
+    flooding = asyncio.Event()
+
+    async def flood(ws: ServerConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await ws.send(frame)
+                flooding.set()
+
+    PingCounting.pings, PingCounting.more = 0, asyncio.Event()
+    recorded = Recorded()
+    async with serve(flood, "127.0.0.1", 0, create_connection=PingCounting, compression=None) as upstream:
+        url = f"ws://127.0.0.1:{upstream.sockets[0].getsockname()[1]}/v1/realtime"
+        proxy = ProxyServer(ProxyTarget(url, "upstream"), on_connection=recorded.on_connection, ping_interval=interval)
+        async with (
+            proxy,
+            connect(proxy.url, ping_interval=None, max_queue=1, compression=None, close_timeout=0.5) as client,
+        ):
+            await asyncio.wait_for(flooding.wait(), 10)
+            # The client reads nothing until the relay has pinged the upstream past websockets' deadline.
+            loop = asyncio.get_running_loop()
+            stalled = loop.time()
+            async with asyncio.timeout(WEBSOCKETS_PING_TIMEOUT * 2):
+                while loop.time() - stalled < WEBSOCKETS_PING_TIMEOUT + 2 * interval:
+                    PingCounting.more.clear()
+                    await PingCounting.more.wait()
+            for _ in range(100):  # reading again: the stream goes on
+                assert await asyncio.wait_for(client.recv(), 10) == frame
+            closed = [e.data["message"] for e in recorded.envelopes if e.data.get("state") == "closed"]
+            assert closed == [], closed  # the relay was never closed under it

@@ -81,6 +81,13 @@ CLOSE_TIMEOUT = 1.0
 """Seconds a side gets to answer a close before the relay drops its connection. websockets' own close
 waits 10 s for an answer, and for ever for room to write its close frame when the peer reads nothing
 (its socket full): Ctrl+C did not stop `rt-tui proxy`."""
+KEEPALIVE_INTERVAL = 20.0
+"""Seconds between the relay's pings to each side (websockets' default): they keep an idle connection
+open through a NAT or a load balancer, and a peer gone for good fails its TCP writes. A late pong
+never ends a relay (`ping_timeout=None`): while a client does not read (paused in a debugger, busy),
+the relay reads nothing from the upstream either, so neither side's pong is read; websockets' 20 s
+deadline closed both with 1011 "keepalive ping timeout", blaming the upstream, where the same client
+connected directly kept its session."""
 FORWARD_GRACE = 10.0
 """Once a side's connection is gone, seconds the relay waits for the next of its last frames to be
 forwarded before it gives up on the rest: a client that left an upstream that reads nothing kept its
@@ -153,6 +160,7 @@ class ProxyServer:
         capture: bool = True,
         max_frame_bytes: int = DEFAULT_MAX_FRAME,
         open_timeout: float = 15.0,
+        ping_interval: float | None = KEEPALIVE_INTERVAL,
     ) -> None:
         self.target = target
         self.host = host
@@ -161,6 +169,8 @@ class ProxyServer:
         self.capture = capture
         self.max_frame_bytes = max_frame_bytes
         self.open_timeout = open_timeout
+        self.ping_interval = ping_interval
+        """Seconds between the relay's pings to each side (None: none); see KEEPALIVE_INTERVAL."""
         self.connections: list[ProxyConnection] = []
         self._numbers = itertools.count(1)
         self._server: Server | None = None
@@ -207,6 +217,8 @@ class ProxyServer:
             # Longer than the upstream's own open timeout: a slow upstream ends in a 502 that says
             # why, not in the client's handshake cut off with no word (and no end) for the connection.
             open_timeout=self.open_timeout + 5,
+            ping_interval=self.ping_interval,
+            ping_timeout=None,  # see KEEPALIVE_INTERVAL
         )
         self.port = self._server.sockets[0].getsockname()[1] if self.port == 0 else self.port
 
@@ -292,6 +304,8 @@ class ProxyServer:
                     compression=None,
                     max_size=self.max_frame_bytes,
                     open_timeout=self.open_timeout,
+                    ping_interval=self.ping_interval,
+                    ping_timeout=None,  # see KEEPALIVE_INTERVAL
                     user_agent_header=None,
                     proxy=None,
                 )
