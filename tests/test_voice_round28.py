@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rich.text import Text
+from textual.widgets import Input
 
 from tests.app_helpers import press_voice, screen_text, wait_for
 from tests.server_helpers import speech_pcm24
@@ -129,4 +130,37 @@ async def test_the_level_meter_shows_the_microphones_dbfs(tmp_path: Path, simula
         assert "  -30 dB" in drawn or "  -29 dB" in drawn or "  -31 dB" in drawn, drawn
         bar = drawn[drawn.index("▕") + 1 : drawn.index("▏")]
         assert bar.count("█") == len(bar) // 2, bar  # -30 of 60 dB: half the bar
+        await press_voice(pilot, "space")
+
+
+def _frames(app: RtApp) -> list[tuple[str, str]]:
+    """(direction, type) of every frame but the audio and the deltas, in order."""
+    return [
+        (frame.direction.value, frame.type)
+        for frame in app.journal
+        if "append" not in frame.type and "delta" not in frame.type
+    ]
+
+
+async def test_a_turn_begun_before_the_asked_response_starts_cancels_it_as_it_starts(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    """A message sent, then space before its response began (a slow server): no response was active
+    to cancel, so none was; it began while the user spoke, played over the turn (into the microphone)
+    and still ran when the turn asked for its own. Space is a barge-in: it is cancelled as it begins."""
+    url = simulator_url + "&sim_latency_ms=1500"  # every server event 1.5 s late: a wide window
+    async with voice_app(tmp_path, url) as (app, pilot, recorder, feeder):
+        app.query_one("#message", Input).value = "hello"
+        await pilot.press("t", "enter", "escape")
+        await press_voice(pilot, "space")
+        assert recorder.state is RecorderState.RECORDING
+        assert ("in", "response.created") not in _frames(app)  # the window: asked for, not begun
+        await wait_for(pilot, lambda: ("in", "response.created") in _frames(app), 15, "the response to begin")
+        created = next(i for i, f in enumerate(app.journal) if f.type == "response.created")
+        response_id = app.journal.data(created)["response"]["id"]
+        cancels = lambda: [  # noqa: E731
+            app.journal.data(i).get("response_id") for i, f in enumerate(app.journal) if f.type == "response.cancel"
+        ]
+        await wait_for(pilot, lambda: response_id in cancels(), 5, "the begun response cancelled")
+        assert cancels() == [response_id]
         await press_voice(pilot, "space")

@@ -90,6 +90,8 @@ class VoiceController:
         """The event_id of our response.create whose response has not begun yet (None: none)."""
         self._create_wanted = False
         """Another response was asked for meanwhile: sent once the awaited one begins (see `ask_response`)."""
+        self._cancel_awaited = False
+        """A push-to-talk turn began (barge-in) before the awaited response did: it is cancelled as it begins."""
         self.session: RealtimeSession | None = None
         self.publish_fact: Callable[[Envelope], None] = lambda fact: bus.publish(FRAMES, fact)
         """How device trouble is told: the app sets its own, which also writes the fact to the capture."""
@@ -125,6 +127,9 @@ class VoiceController:
 
     def _begin_turn(self, session: RealtimeSession) -> None:
         self.interrupt_playback()
+        # The response we asked for has not begun: there is none to cancel yet, and begun, it would
+        # play over the user's turn (into the microphone) and still run when the turn asks for its own.
+        self._cancel_awaited = self._create_awaiting is not None
         session.send({"type": "input_audio_buffer.clear"})
 
     async def finish_turn(self) -> int:
@@ -244,7 +249,7 @@ class VoiceController:
         for env in frames:
             if env.direction is not Direction.IN:
                 if env.type == "rt.connection":  # a new connection: nothing of the old one is awaited
-                    self._create_awaiting, self._create_wanted = None, False
+                    self._create_awaiting, self._create_wanted, self._cancel_awaited = None, False, False
                 continue
             # An error naming no event_id may be this create's refusal (a server that does not echo
             # ids, a rate limit): waiting on, every later ask of the session stayed deferred for good;
@@ -253,11 +258,23 @@ class VoiceController:
                 env.type == "error" and obj(env.data.get("error")).get("event_id") in (self._create_awaiting, None, "")
             ):
                 self._create_awaiting = None
+                cancel, self._cancel_awaited = self._cancel_awaited, False
+                if cancel and env.type == "response.created":
+                    self._cancel_begun(env)
                 if self._create_wanted and self.session is not None and self.session.is_open:
                     self._create_wanted = False
                     self.interrupt_playback()  # the response that began answers too little: cancelled
                     self.ask_response(self.session)
                 return
+
+    def _cancel_begun(self, created: Envelope) -> None:
+        """Cancel the response `created` names: the user barged in before it began."""
+        response_id = obj(created.data.get("response")).get("id")
+        if not isinstance(response_id, str) or self.session is None or not self.session.is_open:
+            return
+        if response_id not in self._cancelled:
+            self._cancelled.add(response_id)
+            self.session.send({"type": "response.cancel", "response_id": response_id})
 
     def _open_session(self) -> RealtimeSession:
         if self.session is None or not self.session.is_open:
@@ -351,7 +368,7 @@ class VoiceController:
             await self._stop_mic()
         self.mode = TurnMode.PUSH_TO_TALK
         self._cancelled.clear()
-        self._create_awaiting, self._create_wanted = None, False
+        self._create_awaiting, self._create_wanted, self._cancel_awaited = None, False, False
         return cut
 
     async def close(self) -> None:
