@@ -142,6 +142,11 @@ def _frames(app: RtApp) -> list[tuple[str, str]]:
     ]
 
 
+def _cancels(app: RtApp) -> list[object]:
+    """The response ids our response.cancel frames named, in order."""
+    return [app.journal.data(i).get("response_id") for i, f in enumerate(app.journal) if f.type == "response.cancel"]
+
+
 async def test_a_turn_begun_before_the_asked_response_starts_cancels_it_as_it_starts(
     tmp_path: Path, simulator_url: str
 ) -> None:
@@ -158,9 +163,6 @@ async def test_a_turn_begun_before_the_asked_response_starts_cancels_it_as_it_st
         await wait_for(pilot, lambda: ("in", "response.created") in _frames(app), 15, "the response to begin")
         created = next(i for i, f in enumerate(app.journal) if f.type == "response.created")
         response_id = app.journal.data(created)["response"]["id"]
-        cancels = lambda: [  # noqa: E731
-            app.journal.data(i).get("response_id") for i, f in enumerate(app.journal) if f.type == "response.cancel"
-        ]
-        await wait_for(pilot, lambda: response_id in cancels(), 5, "the begun response cancelled")
-        assert cancels() == [response_id]
+        await wait_for(pilot, lambda: response_id in _cancels(app), 5, "the begun response cancelled")
+        assert _cancels(app) == [response_id]
         await press_voice(pilot, "space")
