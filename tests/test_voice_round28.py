@@ -17,7 +17,7 @@ from textual.widgets import Input
 from tests.app_helpers import press_voice, screen_text, wait_for
 from tests.server_helpers import speech_pcm24
 from tests.test_reconnect import free_port
-from tests.test_voice_turns import QUESTION, appends, voice_app
+from tests.test_voice_turns import QUESTION, appends, facts_said, voice_app
 from tui.app import RtApp
 from tui.app.voice import TurnMode
 from tui.audio import devices
@@ -166,3 +166,26 @@ async def test_a_turn_begun_before_the_asked_response_starts_cancels_it_as_it_st
         await wait_for(pilot, lambda: response_id in _cancels(app), 5, "the begun response cancelled")
         assert _cancels(app) == [response_id]
         await press_voice(pilot, "space")
+
+
+MUTED = "hands-free hears only digital silence: is the microphone muted?"
+
+
+async def test_hands_free_on_a_muted_microphone_says_so(tmp_path: Path, simulator_url: str) -> None:
+    """Push-to-talk says a turn of digital silence was not sent; hands-free on a muted microphone
+    said nothing at all: the server's VAD hears nothing, no turn ever ends, the user speaks on."""
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await press_voice(pilot, "v")  # the fake microphone gives digital silence until told to play
+        assert recorder.state is RecorderState.LISTENING
+        await wait_for(pilot, lambda: MUTED in facts_said(app, "rt.audio"), 10, "the muted microphone said")
+        assert facts_said(app, "rt.audio").count(MUTED) == 1
+        await press_voice(pilot, "v")
+
+
+async def test_hands_free_that_hears_speech_says_nothing_of_silence(tmp_path: Path, simulator_url: str) -> None:
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await press_voice(pilot, "v")
+        feeder.play(speech_pcm24(QUESTION))
+        await wait_for(pilot, lambda: appends(app) >= 150, 15, "three seconds streamed")
+        assert MUTED not in facts_said(app, "rt.audio")
+        await press_voice(pilot, "v")

@@ -34,6 +34,11 @@ so a quick tap (space, space) would pass it and earn a failed transcription (aud
 and a reply to nothing. No word fits in 300 ms with the press and the release around it."""
 
 
+SILENT_LISTENING_MS = 2000
+"""Hands-free listening that has heard only digital silence this long says so: no turn will ever
+end (the server's VAD hears nothing), and a muted microphone is otherwise only a still level bar."""
+
+
 class TurnMode(StrEnum):
     """Who decides when a user turn ends."""
 
@@ -217,11 +222,17 @@ class VoiceController:
         return mic.captured_ms
 
     async def _stream(self, mic: Microphone, session: RealtimeSession) -> None:
-        from tui.audio import to_b64
+        from tui.audio import BYTES_PER_MS, to_b64
 
+        silent_bytes = 0
         async for chunk in mic.chunks():
             if not self._heard and chunk.strip(b"\0"):
                 self._heard = True
+            elif not self._heard and self.mode is TurnMode.HANDS_FREE:
+                silent_bytes += len(chunk)
+                if silent_bytes // BYTES_PER_MS >= SILENT_LISTENING_MS > (silent_bytes - len(chunk)) // BYTES_PER_MS:
+                    # Once per listening: push-to-talk says it per turn ("not sent: … digital silence").
+                    self._note("rt.audio", "hands-free hears only digital silence: is the microphone muted?")
             if session.is_open:
                 session.send({"type": "input_audio_buffer.append", "audio": to_b64(chunk)})
 
