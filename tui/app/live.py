@@ -512,7 +512,12 @@ class LiveSession(AppBase):
                 if self.voice.recording and self._kept_turns():
                     await self.voice.stop_listening()  # the server's VAD commits: never a second commit
                 elif self.voice.recording:
-                    await self.voice.finish_turn()
+                    try:
+                        await self.voice.finish_turn()
+                    except TurnNotSent as exc:
+                        # A tap, or silence: nothing to send (the buffer was cleared), and still
+                        # what the key asked for, hands-free, follows.
+                        self._recorder_said(str(exc), f"push-to-talk turn {exc}")
                 update = session_update(session_options(self.settings, turn_detection="server_vad"))
                 await self.voice.start_hands_free(update)
                 recorder.mode = "hands-free"

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
@@ -36,6 +36,7 @@ from websockets.typing import Subprotocol
 from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_seq, parse
 from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, SECRET_HEADERS
 from tui.session.capture import CaptureWriter, new_session_dir
+from tui.session.client import connect_no_redirects
 from tui.session.scrub import Scrubber
 from tui.session.streamed import DeltaGuard
 from tui.session.targets import has_user_info
@@ -297,7 +298,7 @@ class ProxyServer:
             # use (`ws://KEY@host`, a user name without a password) raised out of the handshake,
             # its traceback quoting the URL whole on stderr, and the connection never ended.
             opening = asyncio.ensure_future(
-                _connect_no_redirects(
+                connect_no_redirects(  # a 3xx reaches the client as the upstream's answer
                     url,
                     additional_headers=headers,
                     subprotocols=subprotocols or None,
@@ -520,17 +521,6 @@ class ProxyServer:
         if connection.capture is not None:
             connection.capture.close()
         connection.closed.set()
-
-
-class _connect_no_redirects(connect):  # noqa: N801 - used as `connect` is, a call awaited
-    """websockets' `connect`, following no redirect: a 3xx reaches the client as the upstream's
-    answer (README: an HTTP refusal of the upgrade reaches your client as such). websockets followed
-    one to any host, our key with it (it strips only `Authorization` and `Cookie` across origins:
-    an Azure `api-key` header, a gateway's own, went on), and the client never heard of it."""
-
-    def process_redirect(self, exc: Exception) -> Exception | str:
-        """Never a URI to follow: the redirect is raised as the `InvalidStatus` it is."""
-        return exc
 
 
 class _Stopping(Exception):
