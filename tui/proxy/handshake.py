@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import email.utils
 import http
-from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -15,7 +15,7 @@ from websockets.server import ServerProtocol
 from tui.protocol import printable
 from tui.protocol.credentials import authorization_credential, handshake_secrets
 from tui.session.scrub import Scrubber
-from tui.session.targets import is_secret_query_name, url_target
+from tui.session.targets import is_secret_query_name, redirect_location, url_target
 
 NOT_A_WEBSOCKET = (
     "rt-tui proxy: this is a Realtime WebSocket proxy; connect a WebSocket client to "
@@ -130,16 +130,14 @@ def refusal(upstream: Response, body: str, scrub: Scrubber) -> Response:
 
 
 def redirect_note(upstream: Response, url: str, scrub: Scrubber) -> str:
-    """For an upstream's redirect (a 3xx with a `Location`), where it pointed, fit to show, and
-    that the proxy does not follow it (our key would go wherever it points); "" for any other
-    answer. The client gets the 3xx without the `Location`: one relative to the upstream would send
-    it back to the proxy, in a loop."""
-    location = upstream.headers.get("Location")
-    if not 300 <= upstream.status_code < 400 or not location:
+    """For an upstream's redirect, where it pointed (`redirect_location`) and that the proxy does not
+    follow it (our key would go wherever it points); "" for any other answer. The client gets the
+    3xx without the `Location`: one relative to the upstream would send it back to the proxy, in a
+    loop."""
+    where = redirect_location(upstream.status_code, upstream.headers.get("Location"), url, scrub.text)
+    if where is None:
         return ""
-    where = urljoin(url, location)
-    shown = masked(where) if urlsplit(where).scheme in ("ws", "wss") else masked_path(where)
-    return f" (a redirect to {scrub.text(printable(shown))}, which the proxy does not follow: point it at that URL)"
+    return f" (a redirect to {where}, which the proxy does not follow: point it at that URL)"
 
 
 MAX_REFUSAL_TEXT = 300
@@ -159,20 +157,6 @@ def masked(url: str) -> str:
         return url_target(url).label
     except ValueError:  # not a URL rt-tui could connect to: nothing of it is shown
         return "the upstream"
-
-
-def masked_path(path: str) -> str:
-    """The client's request path fit to show: a credential's value in its query masked (`***`),
-    as a target's label masks it (a value under 8 characters is no secret scrubbing can find),
-    and user info left out."""
-    parts = urlsplit(path)
-    pairs = []
-    for pair in query_pairs(parts.query):
-        name, equals, value = pair.partition("=")
-        pairs.append(f"{name}{equals}***" if value and is_secret_query_name(name) else pair)
-    # A request line in absolute form (`GET ws://user:KEY@host/… HTTP/1.1`) names user info too.
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=netloc, query="&".join(pairs)))
 
 
 def without_query_credentials(path: str) -> str:

@@ -39,13 +39,12 @@ from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.client import connect_no_redirects
 from tui.session.scrub import Scrubber
 from tui.session.streamed import DeltaGuard
-from tui.session.targets import has_user_info
+from tui.session.targets import has_user_info, masked_path
 
 from .handshake import (
     client_credentials,
     local_answer,
     masked,
-    masked_path,
     query_credentials,
     redirect_note,
     refusal,

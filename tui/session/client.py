@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import websockets
 from websockets.asyncio.client import connect
@@ -28,7 +27,6 @@ from websockets.exceptions import (
     PayloadTooBig,
 )
 from websockets.frames import CloseCode
-from websockets.http11 import Response
 
 from tui.bus import Bus, Topic
 from tui.config import DEFAULT_MAX_FRAME_BYTES
@@ -54,7 +52,7 @@ from tui.protocol.envelope import DIR_IN, utf8_size
 from .capture import CaptureWriter
 from .scrub import Scrubber
 from .streamed import DeltaGuard
-from .targets import Target, url_target
+from .targets import Target, redirect_location
 from .wire import Stamp, WireConnection
 
 FRAMES: Topic[Envelope] = Topic("frames")
@@ -565,28 +563,12 @@ _URI_REASONS = {
 
 class connect_no_redirects(connect):  # noqa: N801 - used as `connect` is, a call awaited
     """websockets' `connect`, following no redirect: a 3xx is the refusal it is (see
-    `redirect_note`). websockets followed one to any host with the target's headers, stripping
+    `redirect_location`). websockets followed one to any host with the target's headers, stripping
     only `Authorization` and `Cookie` across origins: an Azure `api-key` header went along."""
 
     def process_redirect(self, exc: Exception) -> Exception | str:
         """Never a URI to follow: the redirect is raised as the `InvalidStatus` it is."""
         return exc
-
-
-def redirect_note(response: Response, url: str, scrub: Callable[[str], str]) -> str:
-    """For a redirect (a 3xx with a `Location`), where it pointed, fit to show (credentials in it
-    masked, `scrub` applied), and that it was not followed; "" for any other answer."""
-    location = response.headers.get("Location")
-    if not 300 <= response.status_code < 400 or not location:
-        return ""
-    where = urljoin(url, location)
-    try:
-        shown = url_target(where).label if urlsplit(where).scheme in ("ws", "wss") else urlsplit(where).netloc
-    except ValueError:
-        shown = ""
-    shown = printable(scrub(shown.rpartition("@")[2]))[:200]
-    to = f" to {shown}" if shown else ""
-    return f" (a redirect{to}: rt-tui follows none, your key would go with it; connect there directly)"
 
 
 def _describe_connect_error(exc: BaseException, target: Target) -> str:
@@ -596,7 +578,9 @@ def _describe_connect_error(exc: BaseException, target: Target) -> str:
         hint = " (check the API key)" if status in (401, 403) else ""
         scrub = Scrubber(target.secrets).text
         said = _refusal_text(exc.response.body, scrub)
-        redirect = redirect_note(exc.response, target.url, scrub)
+        where = redirect_location(status, exc.response.headers.get("Location"), target.url, scrub)
+        redirect = f" (a redirect to {where}: rt-tui follows none, your key would go with it; connect there directly)"
+        redirect = redirect if where is not None else ""
         return (
             f"{target.label} rejected the WebSocket upgrade: HTTP {status}{redirect}{hint}{': ' + said if said else ''}"
         )

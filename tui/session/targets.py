@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
+from tui.protocol import printable
 from tui.protocol.credentials import SECRET_HEADERS, authorization_credential
 from tui.session.scrub import MIN_SECRET_LENGTH
 
@@ -235,3 +237,32 @@ _SHOWN_AS_WRITTEN = "!#$%&'()*+,/:;=?@[]~"
 def simulator_target(url: str) -> Target:
     """The embedded simulator at `url`."""
     return url_target(url, kind="simulator", label=f"simulator · {urlsplit(url).netloc}")
+
+
+def masked_path(path: str) -> str:
+    """The client's request path fit to show: a credential's value in its query masked (`***`),
+    as a target's label masks it (a value under 8 characters is no secret scrubbing can find),
+    and user info left out."""
+    parts = urlsplit(path)
+    pairs = []
+    for pair in (pair for pair in parts.query.split("&") if pair):
+        name, equals, value = pair.partition("=")
+        pairs.append(f"{name}{equals}***" if value and is_secret_query_name(name) else pair)
+    # A request line in absolute form (`GET ws://user:KEY@host/… HTTP/1.1`) names user info too.
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=netloc, query="&".join(pairs)))
+
+
+def redirect_location(status: int, location: str | None, url: str, scrub: Callable[[str], str]) -> str | None:
+    """Where a redirect (a 3xx with a `Location`, relative to `url`) pointed, fit to show: a
+    WebSocket URL as a target's label, any other with its user info left out and credentials in its
+    query masked, `scrub` applied; None for any other answer. rt-tui follows none (the session's
+    and the proxy's connects): the key would go wherever it points."""
+    if not 300 <= status < 400 or not location:
+        return None
+    where = urljoin(url, location)
+    try:
+        shown = url_target(where).label if urlsplit(where).scheme in ("ws", "wss") else masked_path(where)
+    except ValueError:  # not a URL rt-tui could connect to: nothing of it is shown
+        shown = "another URL"
+    return scrub(printable(shown))
