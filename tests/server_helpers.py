@@ -20,7 +20,10 @@ import soxr
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
+from tui.bus import Bus, Subscription
+from tui.protocol import Envelope
 from tui.server import Simulator, SimulatorConfig, warm_up
+from tui.session import FRAMES, CaptureWriter, RealtimeSession, url_target
 
 RATE = 24000
 BYTES_PER_MS = 48
@@ -190,3 +193,43 @@ async def scripted_peer(handler: Callable[[ServerConnection], Awaitable[None]]) 
     async with serve(handler, "127.0.0.1", 0, compression=None) as server:
         port = server.sockets[0].getsockname()[1]
         yield f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+
+
+BURST = [json.dumps({"type": "response.output_text.delta", "delta": "x" * 200, "n": n}) for n in range(8)]
+ALONE = json.dumps({"type": "response.output_text.done", "text": "done"})
+
+
+@contextlib.asynccontextmanager
+async def burst_gathered(
+    capture: CaptureWriter | None,
+) -> AsyncIterator[tuple[RealtimeSession, Subscription[Envelope]]]:
+    """A session (writing `capture`) whose server has sent `BURST` while the session's reading was
+    paused: the burst waits in the socket, read at once when reading resumes, which it has on
+    entry. The server answers any other frame with `ALONE`. Yields the session and its
+    subscription to frames."""
+    burst_sent = asyncio.Event()
+
+    async def peer(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_stamps"}}))
+        async for message in ws:
+            if json.loads(message)["type"] == "burst":
+                for text in BURST:
+                    await ws.send(text)  # into the client's socket buffer: loopback delivers at once
+                burst_sent.set()
+            else:
+                await ws.send(ALONE)
+
+    async with scripted_peer(peer) as url:
+        bus = Bus()
+        feed = bus.subscribe(FRAMES)
+        session = RealtimeSession(url_target(url), bus, capture=capture)
+        await session.connect()
+        try:
+            assert session._ws is not None
+            session._ws.transport.pause_reading()  # the burst gathers in the socket
+            session.send({"type": "burst"})
+            await asyncio.wait_for(burst_sent.wait(), 10)
+            session._ws.transport.resume_reading()
+            yield session, feed
+        finally:
+            await session.close()

@@ -9,60 +9,17 @@ socket holds a burst of frames while reading is paused.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from websockets.asyncio.server import ServerConnection
 
-from tests.server_helpers import scripted_peer
-from tui.bus import Bus, Subscription
+from tests.server_helpers import BURST, burst_gathered
 from tui.protocol import Envelope, local_envelope
 from tui.replay.sources import load
-from tui.session import FRAMES, CaptureWriter, RealtimeSession, new_session_dir, read_capture, url_target
+from tui.session import CaptureWriter, new_session_dir, read_capture
 from tui.session import client as client_module
-
-BURST = [json.dumps({"type": "response.output_text.delta", "delta": "x" * 200, "n": n}) for n in range(8)]
-ALONE = json.dumps({"type": "response.output_text.done", "text": "done"})
-
-
-@contextlib.asynccontextmanager
-async def burst_gathered(
-    capture: CaptureWriter | None,
-) -> AsyncIterator[tuple[RealtimeSession, Subscription[Envelope]]]:
-    """A session whose server has sent `BURST` while the session's reading was paused (the burst
-    waits in the socket, read at once when reading resumes, which it has on entry); the server
-    answers any other frame with `ALONE`. Yields the session and its subscription to frames."""
-    burst_sent = asyncio.Event()
-
-    async def peer(ws: ServerConnection) -> None:
-        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_stamps"}}))
-        async for message in ws:
-            if json.loads(message)["type"] == "burst":
-                for text in BURST:
-                    await ws.send(text)  # into the client's socket buffer: loopback delivers at once
-                burst_sent.set()
-            else:
-                await ws.send(ALONE)
-
-    async with scripted_peer(peer) as url:
-        bus = Bus()
-        feed = bus.subscribe(FRAMES)
-        session = RealtimeSession(url_target(url), bus, capture=capture)
-        await session.connect()
-        try:
-            assert session._ws is not None
-            session._ws.transport.pause_reading()  # the burst gathers in the socket
-            session.send({"type": "burst"})
-            await asyncio.wait_for(burst_sent.wait(), 10)
-            session._ws.transport.resume_reading()
-            yield session, feed
-        finally:
-            await session.close()
 
 
 async def received_times(capture: CaptureWriter | None) -> tuple[list[Envelope], Envelope, float]:

@@ -15,14 +15,12 @@ import pytest
 from openai.types.realtime import RealtimeConversationItemUserMessageParam
 from textual import events
 from textual.widgets import Input
-from websockets.asyncio.server import ServerConnection
 
 from tests.app_helpers import reply_done, session_ready, views_settled, wait_for
 from tests.journal_helpers import Clock, audio_b64, connecting, received, sent
-from tests.server_helpers import scripted_peer
+from tests.server_helpers import BURST, burst_gathered
 from tests.test_regex_round20 import filter_status, find_status
 from tui.app import RtApp
-from tui.bus import Bus
 from tui.config import Settings, TargetChoice
 from tui.journal import (
     Finder,
@@ -38,7 +36,7 @@ from tui.journal import (
 from tui.journal.export import export_jsonl
 from tui.protocol import Envelope, local_envelope
 from tui.replay import load
-from tui.session import FRAMES, CaptureWriter, RealtimeSession, new_session_dir, url_target
+from tui.session import CaptureWriter, new_session_dir
 from tui.session import client as client_module
 
 TYPED = 'Un café, s\'il vous plaît: he said "bonjour" 日本'
@@ -389,41 +387,17 @@ async def test_an_export_of_frames_that_waited_behind_a_fact_is_one_capture(
     (a file whose `t` goes back is two captures joined, for replay). The export wrote the journal's
     times: its `t` went back, and replay read one export as two captures."""
     monkeypatch.setattr(client_module, "READ_SLICE", 0.0)  # the reader yields after each frame
-    burst = [json.dumps({"type": "response.output_text.delta", "delta": "x" * 200, "n": n}) for n in range(8)]
-    burst_sent = asyncio.Event()
-
-    async def peer(ws: ServerConnection) -> None:
-        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_order"}}))
-        async for message in ws:
-            if json.loads(message)["type"] == "burst":
-                for frame in burst:
-                    await ws.send(frame)
-                burst_sent.set()
-
     capture = CaptureWriter(new_session_dir(tmp_path))
     pipeline, _ = pipeline_of([])
     journal = pipeline.journal
-    async with scripted_peer(peer) as url:
-        bus = Bus()
-        feed = bus.subscribe(FRAMES)
-        session = RealtimeSession(url_target(url), bus, capture=capture)
-        await session.connect()
-        try:
-            assert session._ws is not None
-            session._ws.transport.pause_reading()
-            session.send({"type": "burst"})
-            await asyncio.wait_for(burst_sent.wait(), 10)
-            session._ws.transport.resume_reading()
-            async with asyncio.timeout(10):
-                while sum(f.type == "response.output_text.delta" for f in journal) < len(burst):
-                    env = await feed.get()
-                    pipeline.ingest([env])
-                    if env.type == "response.output_text.delta":
-                        fact = local_envelope("rt.note", f"noted after {env.seq}")
-                        capture.write(fact)
-                        pipeline.ingest([fact])  # the journal's order: before the next frame
-        finally:
-            await session.close()
+    async with burst_gathered(capture) as (_, feed), asyncio.timeout(10):
+        while sum(f.type == "response.output_text.delta" for f in journal) < len(BURST):
+            env = await feed.get()
+            pipeline.ingest([env])
+            if env.type == "response.output_text.delta":
+                fact = local_envelope("rt.note", f"noted after {env.seq}")
+                capture.write(fact)
+                pipeline.ingest([fact])  # the journal's order: before the next frame
     capture.close()
     assert any(b.mono < a.mono for a, b in itertools.pairwise(journal))  # the journal keeps arrivals
     out = tmp_path / "export.jsonl"
