@@ -51,6 +51,16 @@ async def sim() -> AsyncIterator[Simulator]:
 
 
 @pytest.fixture
+async def beta_sim() -> AsyncIterator[Simulator]:
+    """`sim` speaking the beta dialect."""
+    from tests.server_helpers import running_simulator
+    from tui.protocol import Dialect
+
+    async with running_simulator(response_speed=0, dialect=Dialect.BETA) as simulator:
+        yield simulator
+
+
+@pytest.fixture
 async def slow_sim() -> AsyncIterator[Simulator]:
     """A simulator streaming at real-time speed, so a response is still running when a test interrupts it."""
     from tests.server_helpers import running_simulator

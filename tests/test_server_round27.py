@@ -7,31 +7,14 @@ parsed by the SDK and judged against its pydantic event types (`tests.surface_he
 
 from __future__ import annotations
 
-import base64
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from tests.server_helpers import running_simulator, silence, speech_pcm24, types
-from tests.surface_helpers import Judged, official_client
+from tests.server_helpers import b64, running_simulator, silence, speech_pcm24, types
+from tests.surface_helpers import Judged, official_client, unchecked
 from tui.protocol import Dialect
 from tui.server import Simulator
-
-
-@pytest.fixture
-async def beta_sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0, dialect=Dialect.BETA) as simulator:
-        yield simulator
-
-
-def unchecked(payload: dict[str, Any]) -> Any:
-    """A payload the SDK's static types would refuse, or that mypy cannot see as theirs."""
-    return payload
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
 
 
 def user_text(text: str) -> Any:

@@ -10,35 +10,17 @@ against its pydantic types (`tests.surface_helpers.Judged`).
 
 from __future__ import annotations
 
-import base64
 import typing
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from openai.types.beta.realtime import realtime_client_event_param as beta_events
 from openai.types.realtime import realtime_client_event_param as ga_events
 
-from tests.server_helpers import running_simulator, silence
-from tests.surface_helpers import Judged, official_client
-from tui.protocol import Dialect
+from tests.server_helpers import b64, silence
+from tests.surface_helpers import Judged, official_client, unchecked
 from tui.server import Simulator
 from tui.server.envelope import CLIENT_EVENT_FIELDS
-
-
-@pytest.fixture
-async def beta_sim() -> AsyncIterator[Simulator]:
-    async with running_simulator(response_speed=0, dialect=Dialect.BETA) as simulator:
-        yield simulator
-
-
-def unchecked(payload: dict[str, Any]) -> Any:
-    """A payload the SDK's static types would refuse (the SDK sends undeclared keys unchanged)."""
-    return payload
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
 
 
 def user_text(text: str) -> dict[str, Any]:
