@@ -178,9 +178,14 @@ async def test_hands_free_on_a_muted_microphone_says_so(tmp_path: Path, simulato
 
 
 async def test_hands_free_that_hears_speech_says_nothing_of_silence(tmp_path: Path, simulator_url: str) -> None:
+    """Speech heard, then silence: not a muted microphone. The speech is queued before the key: the
+    microphone reads it as it opens (the feeder holds pending audio until read, where it drops
+    silence nobody reads). Played after the key, it came ~2 s late: Pilot's press waits up to 1 s
+    twice for the process to go idle, which a streaming microphone never lets it, and 2 s of
+    silence is the notice's own threshold."""
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
-        await press_voice(pilot, "v")
         feeder.play(speech_pcm24(QUESTION))
+        await press_voice(pilot, "v")
         await wait_for(pilot, lambda: appends(app) >= 150, 15, "three seconds streamed")
         assert MUTED not in facts_said(app, "rt.audio")
         await press_voice(pilot, "v")
