@@ -43,7 +43,9 @@ async def test_a_turns_frames_hold_every_append_sent_after_its_clear(
     async with voice_app(tmp_path, simulator_url + latency) as (app, pilot, recorder, feeder):
         await press_voice(pilot, "space")
         feeder.play(speech_pcm24(QUESTION))
-        await wait_for(pilot, lambda: appends(app) >= 100, 15, "two seconds of the turn sent")
+        # Heard too: the press can take 2 s of silence (Pilot waits for an idle process), and a turn
+        # of digital silence is not sent, so it would have no transcript.
+        await wait_for(pilot, lambda: appends(app) >= 100 and app.voice._heard, 15, "two seconds of the turn sent")
         await press_voice(pilot, "space")
         await wait_for(
             pilot,

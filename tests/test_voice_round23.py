@@ -102,7 +102,10 @@ async def test_the_last_turns_note_goes_with_its_session(tmp_path: Path, simulat
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
         await press_voice(pilot, "space")
         feeder.play(speech_pcm24(QUESTION))
-        await wait_for(pilot, lambda: appends(app) >= 25, 10, "some speech sent")
+        # Speech heard, not only appends: Pilot's press waits up to 2 s for an idle process, which a
+        # streaming microphone never is, so 25 appends of silence could go first, and a turn of
+        # digital silence is "not sent" (a CI run failed so).
+        await wait_for(pilot, lambda: appends(app) >= 25 and app.voice._heard, 10, "some speech sent")
         await press_voice(pilot, "space")
         await wait_for(pilot, lambda: recorder.message.startswith("sent "), 10, "the turn's note")
         await pilot.press("ctrl+r")
