@@ -12,7 +12,7 @@ from rich.text import Text
 
 from tests.app_helpers import notices, press_voice, screen_text, session_ready, wait_for
 from tests.server_helpers import speech_pcm24
-from tests.test_voice_turns import QUESTION, appends, voice_app
+from tests.test_voice_turns import QUESTION, speech_streamed, voice_app
 from tui.app import RtApp, reconnect
 from tui.config import Settings, TargetChoice
 from tui.server import Simulator, SimulatorConfig
@@ -111,7 +111,7 @@ async def test_the_palette_s_talk_sends_the_turn_being_recorded(tmp_path: Path, 
         feeder.play(speech_pcm24(QUESTION))
         # Half a second of it, heard: at 10 appends (0.2 s) a loaded machine sent the turn before
         # speech reached it, and the turn was "not sent" as too short (a CI run failed so).
-        await wait_for(pilot, lambda: appends(app) >= 25 and app.voice._heard, 10, "some speech sent")
+        await wait_for(pilot, lambda: speech_streamed(app, 25), 10, "some speech sent")
         palette_command(app, "recorder: talk / send")
         await wait_for(pilot, lambda: recorder.message.startswith("sent "), 10, "the turn sent")
 

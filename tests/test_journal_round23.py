@@ -24,7 +24,7 @@ from tests.app_helpers import (
 from tests.journal_helpers import Clock, audio_b64, connecting, received, sent
 from tests.server_helpers import speech_pcm24
 from tests.test_event_log import LogApp, drawn
-from tests.test_voice_turns import QUESTION, appends, voice_app
+from tests.test_voice_turns import QUESTION, appends, speech_streamed, voice_app
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.journal import Links, Pipeline
@@ -43,9 +43,7 @@ async def test_a_turns_frames_hold_every_append_sent_after_its_clear(
     async with voice_app(tmp_path, simulator_url + latency) as (app, pilot, recorder, feeder):
         await press_voice(pilot, "space")
         feeder.play(speech_pcm24(QUESTION))
-        # Heard too: the press can take 2 s of silence (Pilot waits for an idle process), and a turn
-        # of digital silence is not sent, so it would have no transcript.
-        await wait_for(pilot, lambda: appends(app) >= 100 and app.voice._heard, 15, "two seconds of the turn sent")
+        await wait_for(pilot, lambda: speech_streamed(app, 100), 15, "two seconds of the turn sent")
         await press_voice(pilot, "space")
         await wait_for(
             pilot,

@@ -12,7 +12,7 @@ from tests.app_helpers import press_voice, screen_text, session_ready, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import speech_pcm24
 from tests.test_reconnect import free_port
-from tests.test_voice_turns import QUESTION, appends, footer_text, voice_app
+from tests.test_voice_turns import QUESTION, appends, footer_text, speech_streamed, voice_app
 from tui.app import RtApp, reconnect
 from tui.config import Settings, TargetChoice
 from tui.server import Simulator, SimulatorConfig
@@ -102,10 +102,7 @@ async def test_the_last_turns_note_goes_with_its_session(tmp_path: Path, simulat
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
         await press_voice(pilot, "space")
         feeder.play(speech_pcm24(QUESTION))
-        # Speech heard, not only appends: Pilot's press waits up to 2 s for an idle process, which a
-        # streaming microphone never is, so 25 appends of silence could go first, and a turn of
-        # digital silence is "not sent" (a CI run failed so).
-        await wait_for(pilot, lambda: appends(app) >= 25 and app.voice._heard, 10, "some speech sent")
+        await wait_for(pilot, lambda: speech_streamed(app, 25), 10, "some speech sent")
         await press_voice(pilot, "space")
         await wait_for(pilot, lambda: recorder.message.startswith("sent "), 10, "the turn's note")
         await pilot.press("ctrl+r")

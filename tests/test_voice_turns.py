@@ -70,6 +70,13 @@ def appends(app: RtApp) -> int:
     return sent(app).count("input_audio_buffer.append")
 
 
+def speech_streamed(app: RtApp, at_least: int) -> bool:
+    """At least `at_least` appends sent, and speech among them. Appends alone can all be silence:
+    Pilot's press waits up to 2 s for an idle process, which a streaming microphone never is, so
+    speech played after the key comes late, and a push-to-talk turn of digital silence is not sent."""
+    return appends(app) >= at_least and app.voice.heard
+
+
 async def test_ctrl_r_while_recording_ends_the_turn_and_says_the_words_were_not_sent(
     tmp_path: Path, simulator_url: str
 ) -> None:

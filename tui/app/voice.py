@@ -114,6 +114,12 @@ class VoiceController:
         self._speaker_failed = False
         self._player: asyncio.Task[None] | None = None
 
+    @property
+    def heard(self) -> bool:
+        """Whether the microphone's audio since it last opened holds a sample other than zero
+        (a muted device sends only zeros)."""
+        return self._heard
+
     # -- turns ------------------------------------------------------------------------------
 
     async def prepare(self) -> None:
