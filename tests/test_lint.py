@@ -83,6 +83,32 @@ def test_item_create_audio_with_transcription_off_is_a_warning() -> None:
     assert "transcription is off" in found.message
 
 
+def _transcription_update() -> Envelope:
+    return sent(
+        "session.update", session={"type": "realtime", "audio": {"input": {"transcription": {"model": TRANSCRIBE}}}}
+    )
+
+
+def test_item_create_sent_right_after_an_update_turning_transcription_on_is_judged_by_that_update() -> None:
+    """A client that sends the update and the item back to back (not waiting for session.updated):
+    the server applies the update first, so transcription is on for the item: the error, not
+    "transcription is off anyway"."""
+    update, create = _transcription_update(), sent("conversation.item.create", item=audio_item(b64(speech(300))))
+    findings, journal = lint(ga_created(), update, create, ga_updated(transcription=TRANSCRIBE))
+    found = one(findings, "item-create-audio-not-transcribed")
+    assert found.severity is Severity.ERROR
+    assert f"even though transcription is on ({TRANSCRIBE})" in found.message
+    assert journal[found.frames[0]].seq == create.seq
+    # Judged at the answer: refused, the update left transcription off, and the warning says so.
+    refusal = received("error", error={"code": "invalid_value", "message": "no", "param": "session.audio"})
+    refused, _ = lint(ga_created(), update, create, refusal)
+    assert one(refused, "item-create-audio-not-transcribed").severity is Severity.WARNING
+    assert "transcription is off in this session anyway" in one(refused, "item-create-audio-not-transcribed").message
+    # Never answered (the recording ends first): still said, as the session stood.
+    unanswered, _ = lint(ga_created(), update, create)
+    assert one(unanswered, "item-create-audio-not-transcribed").severity is Severity.WARNING
+
+
 def test_item_create_with_its_own_transcript_or_text_is_not_reported() -> None:
     with_transcript = sent("conversation.item.create", item=audio_item(b64(speech(300)), transcript="hello"))
     text_only = sent(
@@ -1622,6 +1648,26 @@ async def test_a_real_session_sending_a_wav_in_item_create_is_explained(simulato
     for rule in ("item-create-audio-not-transcribed", "wav-header-in-audio"):
         assert f"conversation.item.create #{create.seq}" in by_rule[rule].message
     assert set(by_rule) == {"item-create-audio-not-transcribed", "wav-header-in-audio"}
+
+
+async def test_a_real_session_pipelining_the_update_and_the_item_is_judged_by_what_the_server_applied(
+    simulator_url: str,
+) -> None:
+    """The update, the item and response.create sent back to back: the simulator applies the update
+    first (its session.updated shows transcription on), and the finding says transcription is on."""
+    pcm = speech_pcm24("what is the weather like in London today")
+    async with connect(simulator_url, max_size=64 * 2**20) as ws:
+        client = Recorder(ws)
+        await client.until("session.created")
+        await client.send(_ga_update(transcription=True))
+        await client.send({"type": "conversation.item.create", "item": audio_item(b64(pcm))})
+        await client.send({"type": "response.create"})
+        updated = await client.until("session.updated")
+        await client.until("response.done")
+    assert updated["session"]["audio"]["input"]["transcription"]["model"] == TRANSCRIBE
+    found = one(lint_envelopes(client.frames), "item-create-audio-not-transcribed")
+    assert found.severity is Severity.ERROR
+    assert f"even though transcription is on ({TRANSCRIBE})" in found.message
 
 
 async def test_a_real_clean_turn_through_the_buffer_has_no_findings(simulator_url: str) -> None:

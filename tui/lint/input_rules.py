@@ -108,6 +108,24 @@ class Turn:
         """Journal index of the server VAD's input_audio_buffer.committed that began the turn, if one did."""
 
 
+class WaitingItem:
+    """A `conversation.item.create` with audio sent while session updates were on their way: the
+    server applies them before it takes the item, so whether transcription is on for it is judged
+    once they are answered (`InputRules.settle_items`)."""
+
+    __slots__ = ("index", "updates", "where", "nbytes", "fmt")
+
+    def __init__(self, index: int, updates: tuple[int, ...], where: str, nbytes: int, fmt: AudioFormat) -> None:
+        self.index = index
+        self.updates = updates
+        """The updates unanswered when the item was sent (journal indices)."""
+        self.where = where
+        """The audible parts, `content[0], content[2]`."""
+        self.nbytes = nbytes
+        """Their audio's bytes."""
+        self.fmt = fmt
+
+
 class PendingCommit:
     """A commit the client sent that the server has not answered yet."""
 
@@ -157,6 +175,8 @@ class InputRules:
         one turned it off): named when transcription is off at a commit all the same."""
         self._off_at: int | None = None
         """The frame the last `transcription-off-at-commit` blames, until transcription is turned on."""
+        self.items_waiting: list[WaitingItem] = []
+        """Items with audio judged once the session updates sent before them are answered (see `WaitingItem`)."""
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
@@ -189,6 +209,7 @@ class InputRules:
         self._pace.reset()
         self._pace_said = False
         self._asked = self._off_at = None
+        self.items_waiting.clear()
 
     # -- the input buffer -------------------------------------------------------------------
 
@@ -360,6 +381,7 @@ class InputRules:
         under VAD, judged at its answer, has its audio judged now (silent, byte-swapped, clipped), as
         a commit without VAD has at sending."""
         ctx = self.ctx
+        self.settle_items(final=True)
         pending, self._pending = self._pending, deque()
         for commit in pending:
             turn = commit.turn
@@ -667,7 +689,14 @@ class InputRules:
             assert isinstance(audio, str)
             if audio and not text(part.get("transcript")):
                 audible.append((i, audio))
-        self._not_transcribed(index, audible, fmt)
+        if audible:
+            where = ", ".join(f"content[{i}]" for i, _ in audible)
+            nbytes = sum(audio_bytes(audio) for _, audio in audible)
+            if ctx.updates_unanswered and ctx.applied is not None:
+                # The server applies those updates before it takes the item: judged once they are answered.
+                self.items_waiting.append(WaitingItem(index, tuple(ctx.updates_unanswered), where, nbytes, fmt))
+            else:
+                self._not_transcribed(index, where, nbytes, fmt)
         for i, part in parts:
             audio = str(part.get("audio"))
             if is_audio_tag(audio):
@@ -683,14 +712,22 @@ class InputRules:
                 zero = fmt.is_pcm16 and is_zero_audio(audio)
                 self._judge_pcm(subject, (index,), decoded_size(audio), fmt, zero, sampler, headed=header is not None)
 
-    def _not_transcribed(self, index: int, audible: list[tuple[int, str]], fmt: AudioFormat) -> None:
-        if not audible:
-            return
+    def settle_items(self, *, final: bool = False) -> None:
+        """Judge the items waiting whose session updates have all been answered (`final`: every one
+        still waiting, as nothing more will answer: the connection or the recording ended)."""
+        unanswered = self.ctx.updates_unanswered
+        waiting, self.items_waiting = self.items_waiting, []
+        for item in waiting:
+            if final or not any(update in unanswered for update in item.updates):
+                self._not_transcribed(item.index, item.where, item.nbytes, item.fmt)
+            else:
+                self.items_waiting.append(item)
+
+    def _not_transcribed(self, index: int, where: str, total: int, fmt: AudioFormat) -> None:
+        """`item-create-audio-not-transcribed`: `where` names the item's audible parts, `total` their bytes."""
         ctx = self.ctx
         known, config = ctx.transcription()
         on = known and config is not None
-        where = ", ".join(f"content[{i}]" for i, _ in audible)
-        total = sum(audio_bytes(audio) for _, audio in audible)
         setting = (
             f"even though transcription is {describe_transcription(config)}"
             if on

@@ -114,6 +114,8 @@ class Linter:
             self._server.unknown_server_event(env, index)
         elif direction is DIR_OUT:
             self._config.unknown_client_event(env, index)
+        if self._input.items_waiting and direction is DIR_IN:
+            self._input.settle_items()  # after every group's handler: the config rules note what answered
 
     def finish(self) -> None:
         """The input ended: a recording read to its end (`rt-tui lint`, a replay played through).
