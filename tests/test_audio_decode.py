@@ -142,3 +142,25 @@ def test_resample_pcm16_keeps_duration_and_tone() -> None:
     assert len(out) / 48 == pytest.approx(1000, abs=1)
     assert _peak_hz(out) == pytest.approx(1000, abs=2)
     assert resample_pcm16(pcm16k, 24000) == pcm16k
+
+
+def _headerless_speech(tmp_path: Path) -> bytes:
+    """A real recording's samples without their header, starting with the samples -1, 0 (bytes FF FF
+    00 00, a quiet recording's first dither: to libsndfile, an MPEG Layer I frame header)."""
+    wav = espeak_wav("hello world, what is the weather today", tmp_path / "hello.wav")
+    samples, _ = soundfile.read(wav, dtype="int16")
+    return np.concatenate([np.array([-1, 0], dtype="<i2"), samples.astype("<i2")]).tobytes()
+
+
+@pytest.mark.skipif(not espeak_available(), reason="espeak-ng not installed")
+def test_headerless_pcm_named_wav_is_refused_not_decoded_as_mpeg_noise(tmp_path: Path) -> None:
+    path = tmp_path / "recording.wav"
+    path.write_bytes(_headerless_speech(tmp_path))
+    assert soundfile.info(path).format == "MP3"  # what libsndfile takes it for
+    with pytest.raises(AudioDecodeError, match="cannot decode recording.wav: it opens as an MPEG stream, but") as info:
+        decode_file(path)
+    assert "Headerless PCM is read only from a .pcm or .raw file" in str(info.value)
+    assert "\n" not in str(info.value)
+    raw = tmp_path / "recording.pcm"  # the same bytes, named as what they are: taken as they are
+    raw.write_bytes(path.read_bytes())
+    assert decode_file(raw).pcm == path.read_bytes()

@@ -551,3 +551,23 @@ def test_a_url_with_user_and_password_sends_one_credential_basic_auth_not_also_t
     for result in (both, basic):
         assert "weather" in result.stdout.lower()
         assert right not in result.stdout + result.stderr and other not in result.stdout + result.stderr
+
+
+def test_send_refuses_headerless_pcm_piped_in_rather_than_sending_mpeg_noise(tmp_path: Path) -> None:
+    """Raw PCM on stdin has no name to say what it is: libsndfile took it for MPEG Layer I and
+    `send` streamed a third of a second of noise; refused before connecting (exit 2)."""
+    from tests.test_audio_decode import _headerless_speech
+
+    raw = _headerless_speech(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    result = subprocess.run(
+        [RT_TUI, "send", "-", "--url", "ws://127.0.0.1:9/v1/realtime"],
+        input=raw,
+        capture_output=True,
+        timeout=60,
+        env=env,
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 2, stderr
+    assert "it opens as an MPEG stream" in stderr and "Headerless PCM is read only from a .pcm or .raw file" in stderr
+    assert stderr.strip().count("\n") == 0 and "Traceback" not in stderr

@@ -147,11 +147,14 @@ def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
             if sf.frames == 0:
                 raise AudioDecodeError(_no_samples(p))
             check_header(p, rate, channels)
+            declared, mpeg = int(sf.frames), sf.format == "MP3"
             pcm, frames = _read_pcm(sf)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AudioDecodeError(_refusal(p, exc, said)) from exc
     except OSError as exc:
         raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    if mpeg and said and frames < declared * MPEG_FOUND_SHARE:
+        raise AudioDecodeError(_not_mpeg(p, frames, declared, rate, said))
     if frames == 0:
         raise AudioDecodeError(_no_samples(p))
     if not pcm:
@@ -247,6 +250,24 @@ _SUPPORTED = "WAV, FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16 .pcm/.raw"
 _HEADER_ONLY = 4096
 """Bytes a file with no samples may hold before it is more than a header: past this, its decoder
 found none in a file that has room for seconds of audio (an Ogg Vorbis cut short reads as 0)."""
+
+
+MPEG_FOUND_SHARE = 0.5
+"""The least share of the audio an MPEG stream's length promises that its decoder must find, when it
+complained, for the file to be taken as MPEG. libsndfile takes any bytes starting with 0xFFF (a
+frame sync) for an MPEG stream: headerless PCM (a WAV's samples without their header, a raw
+recording piped to `send -`) opened as 17.6 s of "MPEG Layer I" of which its decoder, complaining,
+found 0.36 s of noise, and that noise was sent. A real MP3, even damaged, decodes nearly whole."""
+
+
+def _not_mpeg(p: Path, frames: int, declared: int, rate: int, said: list[str]) -> str:
+    """Why a file libsndfile took for MPEG is refused: its decoder found next to nothing of it."""
+    found, promised = frames / rate if rate else 0.0, declared / rate if rate else 0.0
+    return (
+        f"cannot decode {p.name}: it opens as an MPEG stream, but its decoder found {found:.2f} s of the "
+        f"{promised:.1f} s it promises (it said: {printable(said[0])[:120]}): not an MP3 file? Headerless "
+        "PCM is read only from a .pcm or .raw file, as 24 kHz mono 16-bit little-endian"
+    )
 
 
 def _no_samples(p: Path) -> str:
