@@ -188,7 +188,8 @@ class LogControls(AppBase):
             self._filter_status()
         else:
             self._find_status()
-        self._back_to_log()
+        if event.refocus:
+            self._back_to_log()
 
     @on(FamilyToggles.Toggled)
     def _family_toggled(self, event: FamilyToggles.Toggled) -> None:
@@ -332,6 +333,9 @@ class LogControls(AppBase):
 
     def _filter_status(self) -> None:
         if not self.filter_bar.active:
+            # No filter: nothing to count, and the counts of the one that was must not greet the
+            # next `f` (after `o` then Esc they said "Esc in the log goes back", which it no longer did).
+            self.filter_bar.set_status("")
             return
         view = self.log_view
         problem = view.query.problem if view.query is not None else None

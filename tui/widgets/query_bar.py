@@ -81,10 +81,12 @@ class QueryBar(Vertical):
             super().__init__()
 
     class Left(Message):
-        """The user pressed Escape in the bar."""
+        """The user left the bar: Escape in it (`refocus`: the focus goes back to the log), or the
+        focus went elsewhere with no query in force (Tab, a click: it stays where it went)."""
 
-        def __init__(self, bar: QueryBar) -> None:
+        def __init__(self, bar: QueryBar, *, refocus: bool = True) -> None:
             self.bar = bar
+            self.refocus = refocus
             super().__init__()
 
         @property
@@ -189,6 +191,22 @@ class QueryBar(Vertical):
         another filter, left the user guessing which one applies. The app then says the counts."""
         self.show_text(self.text_in_force)
         self.set_status("")
+
+    @on(events.DescendantBlur)
+    def _blurred(self) -> None:
+        self.call_after_refresh(self._focus_gone)
+
+    def _focus_gone(self) -> None:
+        """The input lost the focus: with no query in force, the bar has nothing to show, so it
+        closes as Esc would close it (an empty bar left open after Tab took three of the log's rows,
+        and no key in the log closed it). A bar with a query in force stays: it shows that query."""
+        if not self.display or self.active or not self.is_attached or self.app.screen is not self.screen:
+            return  # hidden already, showing a query, or another screen (the palette) took the focus
+        focused = self.screen.focused
+        if focused is not None and (focused is self or self in focused.ancestors):
+            return  # back in the bar (its input)
+        self.revert()
+        self.post_message(self.Left(self, refocus=False))
 
     def action_leave(self) -> None:
         """Leave the bar (the query in force stays, and the input shows it again). A binding, not a
