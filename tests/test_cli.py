@@ -270,6 +270,14 @@ def test_the_app_starts_for_every_usable_target_the_simulator_included(
         (["--no-playback", "lint", "--rules"], "rt-tui lint: --no-playback does not apply to lint"),
         (["--max-frame-mib", "4", "serve"], "rt-tui serve: --max-frame-mib does not apply to serve: the simulator"),
         (["--voice", "marin", "proxy", "--local"], "rt-tui proxy: --voice does not apply to proxy: your client"),
+        (
+            ["send", "f.wav", "--local-dialect", "beta", "--url", "ws://127.0.0.1:9/v1/realtime"],
+            "rt-tui send: --local-dialect does not apply to --url: it picks the embedded simulator's dialect",
+        ),
+        (
+            ["--local-dialect", "beta", "proxy", "--openai"],
+            "rt-tui proxy: --local-dialect does not apply to --openai",
+        ),
     ],
 )
 def test_flags_a_command_would_ignore_are_refused_in_one_line(argv: list[str], said: str) -> None:
@@ -298,3 +306,31 @@ def test_flags_a_command_takes_are_not_refused(argv: list[str]) -> None:
 
     args = build_parser().parse_args(argv)
     assert flags_before_command(argv, args.command) == []
+
+
+def test_lint_rules_with_json_prints_json_and_with_a_file_is_refused() -> None:
+    """`lint --rules --json` printed the text table; `lint --rules F` listed the rules and checked
+    nothing, so F looked clean (exit 0)."""
+    import json
+
+    from tui.lint import RULES
+
+    listed = run_app_binary("lint", "--rules", "--json", env=dict(os.environ))
+    assert listed.returncode == 0, listed.stderr
+    records = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [record["rule"] for record in records] == list(RULES)
+    assert all(set(record) == {"rule", "severity", "trigger"} for record in records)
+    both = run_app_binary("lint", "--rules", "some.jsonl", env=dict(os.environ))
+    assert both.returncode == 2 and both.stdout == ""
+    assert (
+        both.stderr.startswith("rt-tui lint: --rules lists the rules and checks no file")
+        and "some.jsonl" in both.stderr
+    )
+    assert both.stderr.count("\n") == 1
+
+
+def test_lint_of_one_frame_says_frame(tmp_path: Path) -> None:
+    one = tmp_path / "one.jsonl"
+    one.write_text('{"type": "session.created", "session": {"id": "sess_1"}}\n')
+    result = run_app_binary("lint", str(one), env=dict(os.environ))
+    assert result.stdout.endswith("one.jsonl: 1 frame (jsonl), 0 findings, 0 errors\n"), (result.stdout, result.stderr)

@@ -153,6 +153,14 @@ def test_send_with_a_wrong_or_missing_key_is_refused_without_leaking_it(question
         assert wrong not in refused.stderr + refused.stdout
         missing = run_cli("send", str(question_wav), "--url", url)
         assert missing.returncode == 1 and "3000" in missing.stderr
+        assert "OPENAI_API_KEY goes only to --openai" not in missing.stderr  # no key anywhere: nothing to say
+        # The key in the variable a --url does not read: the refusal says where it belongs.
+        misplaced = run_cli("send", str(question_wav), "--url", url, env_extra={"OPENAI_API_KEY": right})
+        assert misplaced.returncode == 1 and "3000" in misplaced.stderr
+        assert "rt-tui sent no key: OPENAI_API_KEY goes only to --openai; for a --url, export RT_TUI_API_KEY" in (
+            misplaced.stderr
+        )
+        assert right not in misplaced.stderr + misplaced.stdout
         accepted = run_cli("send", str(question_wav), "--url", url, env_extra={"RT_TUI_API_KEY": right})
         assert accepted.returncode == 0, accepted.stderr
         assert "weather" in accepted.stdout.lower()
@@ -571,3 +579,12 @@ def test_send_refuses_headerless_pcm_piped_in_rather_than_sending_mpeg_noise(tmp
     assert result.returncode == 2, stderr
     assert "it opens as an MPEG stream" in stderr and "Headerless PCM is read only from a .pcm or .raw file" in stderr
     assert stderr.strip().count("\n") == 0 and "Traceback" not in stderr
+
+
+def test_a_refused_session_update_names_the_setting_the_server_refused(question_wav: Path) -> None:
+    """`--voice bogus` was refused as "Invalid value: 'bogus'", without saying which setting: the
+    error's param (session.audio.output.voice) is said too."""
+    result = run_cli("send", str(question_wav), "--local", "--voice", "bogus")
+    assert result.returncode == 1, result.stderr
+    assert "session.update rejected: invalid_value" in result.stderr
+    assert "(param session.audio.output.voice)" in result.stderr

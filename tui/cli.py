@@ -66,7 +66,7 @@ def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = Fals
     parser.add_argument(
         "--local-dialect",
         choices=["ga", "beta"],
-        default=default("ga"),
+        default=default(None),
         help="the embedded simulator's protocol dialect, with --local (default: ga)",
     )
     parser.add_argument(
@@ -165,9 +165,16 @@ def _settings(args: argparse.Namespace) -> Settings:
         capture=not args.no_capture,
         playback=not getattr(args, "no_playback", False),
         max_frame_bytes=args.max_frame_mib * 1024 * 1024,
-        local_dialect=args.local_dialect,
+        local_dialect=args.local_dialect or "ga",
         reconnect=not getattr(args, "no_reconnect", False),
     )
+
+
+def _target_named(args: argparse.Namespace, settings: Settings) -> str:
+    """How the user named a remote target: `--url`, `the URL in $RT_TUI_URL`, `--openai`."""
+    if settings.target is TargetChoice.OPENAI:
+        return "--openai"
+    return "--url" if args.url else f"the URL in ${URL_ENV}"
 
 
 def _prefix(args: argparse.Namespace) -> str:
@@ -421,12 +428,27 @@ def run(argv: list[str]) -> int:
         from tui.replay_cmd import lint, list_rules
 
         if args.rules:
-            return list_rules()
+            if args.file:  # silently not checked, FILE would look clean
+                print(
+                    f"rt-tui lint: --rules lists the rules and checks no file: give {args.file!r} or --rules, not both",
+                    file=sys.stderr,
+                )
+                return 2
+            return list_rules(json_out=args.json)
         if not args.file:
             print("rt-tui lint: give a FILE to check (or --rules)", file=sys.stderr)
             return 2
         return lint(args.file, json_out=args.json)
     settings = _settings(args)
+    if args.local_dialect and settings.target in (TargetChoice.URL, TargetChoice.OPENAI):
+        # The embedded simulator's: with another target it would be ignored, and a beta test looked run.
+        print(
+            f"{_prefix(args)}: --local-dialect does not apply to {_target_named(args, settings)}: "
+            "it picks the embedded simulator's dialect (--local, or no target and no key); the server at a URL "
+            "speaks its own (rt-tui serve --dialect beta serves the beta one)",
+            file=sys.stderr,
+        )
+        return 2
     if url_warning is not None:
         settings = dataclasses.replace(settings, startup_warnings=(url_warning,))
     warn_key_not_sent(settings, _prefix(args))

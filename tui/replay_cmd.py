@@ -226,7 +226,8 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None) -> int:
                 out.write(format_finding(finding, model.journal) + "\n")
             errors = sum(finding.severity is Severity.ERROR for finding in findings)
             out.write(
-                f"{_shown_name(recording)}: {len(model.journal):,} frames ({recording.kind}), "
+                f"{_shown_name(recording)}: {len(model.journal):,} frame{'s' if len(model.journal) != 1 else ''} "
+                f"({recording.kind}), "
                 f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, "
                 f"{errors} error{'s' if errors != 1 else ''}\n"
             )
@@ -252,12 +253,17 @@ def _shown_name(recording: Recording) -> str:
     return printable(os.fsencode(name).decode("utf-8", "replace"))
 
 
-def list_rules(out: TextIO | None = None) -> int:
-    """Print the linter's rules: id, usual severity, what triggers it."""
+def list_rules(out: TextIO | None = None, *, json_out: bool = False) -> int:
+    """Print the linter's rules: id, usual severity, what triggers it (`json_out`: one JSON object each)."""
     from tui.lint.rules import RULES
+    from tui.protocol import strict_json
 
     out = out or sys.stdout or io.StringIO()
     width = max(len(rule_id) for rule_id in RULES)
     for rule in RULES.values():
-        out.write(f"{rule.id:<{width}}  {rule.severity.value:<7}  {rule.trigger}\n")
+        if json_out:
+            record = {"rule": rule.id, "severity": rule.severity.value, "trigger": rule.trigger}
+            out.write(strict_json.dumps_line(record) + "\n")
+        else:
+            out.write(f"{rule.id:<{width}}  {rule.severity.value:<7}  {rule.trigger}\n")
     return EXIT_CLEAN

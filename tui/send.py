@@ -43,7 +43,7 @@ from tui.audio.decode import (
 )
 from tui.audio.pcm import BYTES_PER_MS, BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH, bytes_for_ms, to_b64
 from tui.bus import Bus, Subscription
-from tui.config import Settings
+from tui.config import Settings, TargetChoice
 from tui.conversation import Conversation, Item, TextState
 from tui.launch import open_target, session_options
 from tui.protocol import (
@@ -82,6 +82,28 @@ the first append went out, so a long file on a slow uplink timed out while still
 FINAL_USER_STATES = {TextState.DONE, TextState.FAILED, TextState.TRANSCRIPTION_OFF, TextState.NOT_TRANSCRIBED}
 
 
+_AUTH_WORDS = ("auth", "api key", "api-key", "401", "403", "unauthorized", "forbidden")
+"""Words of a refusal about credentials: a close reason (`Missing bearer or basic authentication`),
+an HTTP status, an error's message (`Incorrect API key provided`)."""
+
+
+def key_hint(settings: Settings, failure: str) -> str:
+    """`; OPENAI_API_KEY is sent only …` after a refusal about credentials, when rt-tui sent a URL
+    target no key and OPENAI_API_KEY holds one (never sent to an arbitrary URL: see tui.launch),
+    else nothing. The user's key was there, in the variable a --url does not read."""
+    from tui.launch import AZURE_API_KEY_ENV, URL_API_KEY_ENV
+    from tui.session.targets import inline_credentials, is_azure_url
+
+    if settings.target is not TargetChoice.URL or not settings.url or not os.environ.get("OPENAI_API_KEY", "").strip():
+        return ""
+    sent = [URL_API_KEY_ENV] + ([AZURE_API_KEY_ENV] if is_azure_url(settings.url) else [])
+    if any(os.environ.get(name, "").strip() for name in sent) or inline_credentials(settings.url):
+        return ""
+    if not any(word in failure.lower() for word in _AUTH_WORDS):
+        return ""
+    return f" (rt-tui sent no key: OPENAI_API_KEY goes only to --openai; for a --url, export {URL_API_KEY_ENV})"
+
+
 class SendFailed(Exception):
     """A one-line reason the turn could not be completed."""
 
@@ -116,7 +138,7 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
         raise  # `python -m tui` ends quietly with 141, as for every command but lint
     except (SendFailed, ConnectionFailed, ConnectionError) as exc:
         # The reason quotes the server (a close reason, an error's message): shown, never obeyed.
-        print(f"rt-tui send: {printable(str(exc))}", file=sys.stderr)
+        print(f"rt-tui send: {printable(str(exc))}{key_hint(settings, str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         # What arrived was printed (as after a drop); say why the rest is missing, no traceback.
@@ -303,8 +325,11 @@ class _Turn:
         if env.direction is DIR_IN:
             self.odd.note(env)
         if env.type == "error":
-            named = text(field(env.data, "error").get("event_id"))
-            self.errors.append((named, error_summary(env.data)))
+            error = field(env.data, "error")
+            summary, param = error_summary(env.data), text(error.get("param"))
+            if param and param not in summary:
+                summary += f" (param {param})"  # which of the update's settings: the voice, the model?
+            self.errors.append((text(error.get("event_id")), summary))
         elif env.type == "response.done":
             self.response_done = field(env.data, "response")
         elif env.type == "rt.connection" and env.data.get("state") in ("closed", "failed"):
