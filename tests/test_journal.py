@@ -427,7 +427,7 @@ def test_an_export_without_audio_leaves_out_a_malformed_frame_s_audio(tmp_path: 
     from tui.proxy.relay import _envelope
 
     audio = audio_b64(200)
-    batched = _envelope(json.dumps([{"type": "input_audio_buffer.append", "audio": audio}]), Direction.OUT)
+    batched = _envelope(json.dumps([{"type": "input_audio_buffer.append", "audio": audio}]), Direction.OUT, next_seq())
     assert batched.type == "rt.malformed"
     pipeline = Pipeline()
     pipeline.ingest([sent("session.update", session={}), batched])

@@ -345,8 +345,8 @@ async def test_the_headless_proxy_says_on_stderr_why_a_client_got_a_502(tmp_path
 async def test_the_headless_proxys_lines_carry_the_captures_times(
     proxy_process: tuple[subprocess.Popen[str], str], tmp_path: Path
 ) -> None:
-    """Each --json line has the capture record's fields in its order, after `conn`: `t` counts from
-    the connection's first frame (the same numbers as its capture file), `wall` is Unix time."""
+    """Each --json line has the capture record's fields in its order, after `conn`: `seq` and `t`
+    count from the connection's first frame (the same numbers as its capture file), `wall` is Unix time."""
     process, url = proxy_process
     started = time.time()
     for _ in range(2):  # two connections: each counts `t` from its own first frame
@@ -364,6 +364,10 @@ async def test_the_headless_proxys_lines_carry_the_captures_times(
     for number in (1, 2):
         times = [line["t"] for line in lines if line["conn"] == number]
         assert times[0] == 0 and times == sorted(times)
+        # And `seq` from 1: connection 2's capture began at #80 (a process-wide count), and its
+        # findings cited #84 in a file of 12 frames.
+        seqs = [line["seq"] for line in lines if line["conn"] == number]
+        assert seqs == list(range(1, len(seqs) + 1)), seqs
     captured = {
         (record["seq"], record["t"])
         for capture in (tmp_path / "data").glob("sessions/*/frames.jsonl")

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import http
 import ipaddress
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from tui.protocol import Direction, Envelope, FrameError, local_envelope, next_seq, parse
+from tui.protocol import Direction, Envelope, FrameError, local_envelope, parse
 from tui.protocol.credentials import KEY_SUBPROTOCOL_PREFIXES, SECRET_HEADERS
 from tui.session.capture import CaptureWriter, new_session_dir
 from tui.session.client import connect_no_redirects
@@ -126,6 +127,9 @@ class ProxyConnection:
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     upstream_url: str = ""
     """The URL the upstream was asked for (the client's query over the target's), credentials masked."""
+    seqs: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    """This connection's envelope numbers: each connection's capture counts its frames from 1, as its
+    `t` counts from its first frame (a process-wide count started connection 2's capture at #80)."""
 
     @property
     def label(self) -> str:
@@ -144,7 +148,8 @@ class ProxyConnection:
 
     def fact(self, event_type: str, message: str, **fields: Any) -> None:
         """Record a local fact about this connection."""
-        self.record(local_envelope(event_type, message, target=self.label, **fields))
+        fact = local_envelope(event_type, message, target=self.label, **fields)
+        self.record(dataclasses.replace(fact, seq=next(self.seqs)))
 
 
 class ProxyServer:
@@ -465,9 +470,9 @@ class ProxyServer:
             try:
                 await sink.send(message)  # forwarded first, unchanged: recording never delays it
             except ConnectionClosed:
-                connection.record(_envelope(message, direction))
+                connection.record(_envelope(message, direction, next(connection.seqs)))
                 return
-            connection.record(_envelope(message, direction))
+            connection.record(_envelope(message, direction, next(connection.seqs)))
             if direction is Direction.OUT:
                 connection.frames_out += 1
             else:
@@ -550,14 +555,14 @@ async def _close_within(side: ServerConnection | ClientConnection, code: int | N
         pass
 
 
-def _envelope(message: str | bytes, direction: Direction) -> Envelope:
-    """The envelope of a relayed message: parsed, or kept whole as malformed or binary."""
+def _envelope(message: str | bytes, direction: Direction, seq: int) -> Envelope:
+    """The envelope of a relayed message (its connection's `seq`): parsed, or kept whole as malformed or binary."""
     if isinstance(message, bytes):
         note = {"type": "rt.malformed", "message": f"binary frame of {len(message)} bytes"}
-        return Envelope(next_seq(), direction, "rt.malformed", note, f"<binary {len(message)} bytes>", binary=message)
+        return Envelope(seq, direction, "rt.malformed", note, f"<binary {len(message)} bytes>", binary=message)
     try:
         data = parse(message)
     except FrameError as exc:
         note = {"type": "rt.malformed", "message": f"malformed frame: {exc}"}
-        return Envelope(next_seq(), direction, "rt.malformed", note, message)
-    return Envelope(next_seq(), direction, str(data["type"]), data, message)
+        return Envelope(seq, direction, "rt.malformed", note, message)
+    return Envelope(seq, direction, str(data["type"]), data, message)
