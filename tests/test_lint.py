@@ -609,6 +609,12 @@ def test_a_commit_the_server_takes_after_server_vad_committed_the_turn_is_a_doub
         ga_created(transcription=TRANSCRIBE),
         *appends[:20],
         *vad,
+        received(  # VAD's turn is transcribed (this test is about the commit after it)
+            "conversation.item.input_audio_transcription.completed",
+            item_id="item_vad",
+            content_index=0,
+            transcript="hi",
+        ),
         received("response.created", response={"id": "resp_1", "conversation_id": "c"}),
         received("response.done", response={"id": "resp_1", "status": "completed"}),
         *appends[20:],

@@ -175,6 +175,11 @@ class InputRules:
         one turned it off): named when transcription is off at a commit all the same."""
         self._off_at: int | None = None
         """The frame the last `transcription-off-at-commit` blames, until transcription is turned on."""
+        self._untranscribed: dict[str, int] = {}
+        """Committed items (id → the server's input_audio_buffer.committed) no transcription event has
+        named yet: said at the end (`transcript-never-came`) if a response ended meanwhile."""
+        self._replied: set[str] = set()
+        """Those of them a response.done came after: the reply ended, the transcript had not come."""
         self.items_waiting: list[WaitingItem] = []
         """Items with audio judged once the session updates sent before them are answered (see `WaitingItem`)."""
 
@@ -190,6 +195,10 @@ class InputRules:
             (Direction.IN, "input_audio_buffer.speech_stopped"): self._vad_announces,
             (Direction.IN, "input_audio_buffer.timeout_triggered"): self._vad_announces,
             (Direction.IN, "conversation.item.input_audio_transcription.failed"): self._failed,
+            (Direction.IN, "conversation.item.input_audio_transcription.completed"): self._transcribed,
+            (Direction.IN, "conversation.item.input_audio_transcription.delta"): self._transcribed,
+            (Direction.IN, "conversation.item.input_audio_transcription.segment"): self._transcribed,
+            (Direction.IN, "response.done"): self._response_done,
             (Direction.LOCAL, "rt.connection"): self._connection,
             (Direction.OUT, "session.update"): self._update,
             (Direction.OUT, "transcription_session.update"): self._update,
@@ -203,6 +212,8 @@ class InputRules:
         self._pending.clear()
         self._vad_items.clear()
         self._commit_of_item.clear()
+        self._untranscribed.clear()
+        self._replied.clear()
         self._audio_findings.clear()
         self._short_commits.clear()
         self._refused.clear()
@@ -382,6 +393,7 @@ class InputRules:
         a commit without VAD has at sending."""
         ctx = self.ctx
         self.settle_items(final=True)
+        self._never_transcribed(end)
         pending, self._pending = self._pending, deque()
         for commit in pending:
             turn = commit.turn
@@ -396,6 +408,56 @@ class InputRules:
                 frames = tuple(i for i in (commit.index, turn.first) if i is not None)
                 fmt, headed = ctx.input_format, turn.header_at is not None
                 self._judge_pcm(subject, frames, turn.bytes, fmt, turn.all_zero, turn.sampler, headed=headed)
+
+    def _never_transcribed(self, end: int | None) -> None:
+        """`transcript-never-came`: items committed that no transcription event named before the
+        connection (`end`, its `rt.connection` fact) or the recording (None) ended, though a
+        response ended after their commit (a log cut right after a commit says nothing). Left to
+        `transcription-off-at-commit` when the session had transcription off; said as a question
+        (info) when the recording does not show the session at all."""
+        waiting, self._untranscribed = self._untranscribed, {}
+        replied, self._replied = self._replied, set()
+        ctx = self.ctx
+        known, config = ctx.transcription()
+        if not waiting or (known and config is None):
+            return  # off: transcription-off-at-commit said it for each commit
+        journal = ctx.journal
+        last = end if end is not None else len(journal) - 1
+        for item_id, committed in waiting.items():
+            if item_id not in replied:
+                continue  # ended right after its commit (a log cut short): no reply to compare with
+            commit = self._commit_of_item.get(item_id, committed)
+            if any(f.rule == "transcription-off-at-commit" for f in ctx.blamed(commit)):
+                continue
+            after = journal[last].mono - journal[committed].mono
+            when = f", {after:.1f} s after it" if after > 0 else ""
+            until = f"the recording ends{when}" if end is None else f"the connection ended ({ctx.name(end)}{when})"
+            shown = plain(item_id, 80)
+            by = f"{ctx.name(commit)} committed" if commit != committed else "server VAD committed"
+            message = (
+                f"{by} item {shown} ({ctx.name(committed)}), but no conversation.item.input_audio_transcription "
+                f"event for it (completed, delta or failed) came before {until}: its transcript is null in this "
+                "recording, though a response ended after it. Transcription runs on its own after the commit and its "
+                "events may come after the response's."
+            )
+            if known:
+                fix = (
+                    "Keep reading events after response.done until conversation.item.input_audio_transcription."
+                    f"completed (or .failed) names item_id {shown}, and match it by item_id, not by order."
+                )
+                severity = Severity.WARNING
+            else:
+                message += (
+                    " The recording holds no session.created or session.updated, so it does not show whether "
+                    "input transcription was on: if it was off (null), that is why."
+                )
+                fix = (
+                    f"Record the session from its start to see what the server applied; turn transcription on with "
+                    f"{ctx.transcription_path()} and wait for session.updated before committing, then read on until "
+                    "the transcription event for the item_id comes."
+                )
+                severity = Severity.INFO
+            ctx.emit("transcript-never-came", message, fix, (committed, commit, last), severity)
 
     def _too_short_unanswered(self, index: int, turn: Turn, fmt: AudioFormat, end: int | None, said: str) -> None:
         """A commit of under 100 ms whose answer never came (the connection or the recording ended first)."""
@@ -468,6 +530,9 @@ class InputRules:
             if len(self._commit_of_item) >= MAX_ITEMS_REMEMBERED:
                 del self._commit_of_item[next(iter(self._commit_of_item))]
             self._commit_of_item[item_id] = commit
+            if len(self._untranscribed) >= MAX_ITEMS_REMEMBERED:
+                del self._untranscribed[next(iter(self._untranscribed))]
+            self._untranscribed[item_id] = index
 
     def _judge_answered(self, pending: PendingCommit, answer: int, fmt: AudioFormat) -> None:
         """Our commit under server VAD, which the server took (`answer` is its committed)."""
@@ -913,9 +978,23 @@ class InputRules:
             )
             ctx.amend(finding, finding.message + later, (*finding.frames, index))
 
+    def _transcribed(self, env: Envelope, index: int) -> None:
+        """A transcription event for an item: its transcript came (or is coming)."""
+        item_id = text(env.data.get("item_id"))
+        self._untranscribed.pop(item_id, None)
+        self._replied.discard(item_id)
+
+    def _response_done(self, env: Envelope, index: int) -> None:
+        """A response ended: the items still without a transcript are now the case a developer asks
+        about ("I got the reply, and my own words are null")."""
+        if len(self._replied) < len(self._untranscribed):
+            self._replied.update(self._untranscribed)
+
     def _failed(self, env: Envelope, index: int) -> None:
         ctx = self.ctx
         item_id = text(env.data.get("item_id"))
+        self._untranscribed.pop(item_id, None)  # said by transcription-failed
+        self._replied.discard(item_id)
         commit = self._commit_of_item.get(item_id)
         item_id = plain(item_id, 80)
         by = f" (committed by {ctx.name(commit)})" if commit is not None else ""

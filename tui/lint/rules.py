@@ -36,6 +36,13 @@ RULES: dict[str, Rule] = {
             "transcription when the server refused it, and a session.updated that turned it on too late",
         ),
         Rule(
+            "transcript-never-came",
+            _WARNING,
+            "a committed user item that no conversation.item.input_audio_transcription event named before the "
+            "connection or the recording ended, though a response.done came after its commit, while transcription "
+            "was on (info when the recording does not show the session's configuration)",
+        ),
+        Rule(
             "wav-header-in-audio",
             _ERROR,
             "appended or item.create audio that starts with a RIFF/WAVE header (once per turn or per item; a warning "
