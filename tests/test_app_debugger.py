@@ -654,3 +654,19 @@ async def test_its_frames_after_a_clear_brings_back_the_frames_the_clear_hid(sim
         assert app.log_view.floor == 0
         shown = {app.journal[i].type for i in app.log_view.indices}
         assert {"response.create", "response.done", "conversation.item.added"} <= shown, shown
+
+
+async def test_the_export_dialog_at_80_columns_shows_the_file_name_not_only_its_folder(tmp_path: Path) -> None:
+    """The path field showed its start, the session folder: the file's name, the part a user checks
+    before exporting, was out of view."""
+    recording = load(audio_recording(tmp_path / "own-log.jsonl"))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ModalScreen), 5, "the export dialog")
+        path = app.screen.query_one("#path").value  # type: ignore[attr-defined]
+        name = Path(path).name
+        assert len(path) > 50 and name.endswith(".jsonl")  # longer than the field at this width
+        await wait_for(pilot, lambda: name in screen_text(app), 5, f"{name} on screen")

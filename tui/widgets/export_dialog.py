@@ -137,6 +137,17 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 yield Button("Export", variant="primary", id="export")
                 yield Button("Cancel", id="cancel")
 
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._show_file_name)
+
+    def _show_file_name(self) -> None:
+        """The path's end in view, the file's name: at 80 columns the input showed only the session
+        folder (Textual's input shows a value's start until the cursor moves)."""
+        path = self.query_one("#path", Input)
+        end = len(path.value)
+        path.cursor_position = 0  # the same position again would not scroll: moved there from elsewhere
+        path.cursor_position = end
+
     @on(Button.Pressed, "#export")
     @on(Input.Submitted, "#path")
     def _export(self) -> None:
