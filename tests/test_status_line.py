@@ -277,3 +277,21 @@ async def test_while_following_the_frame_keys_are_dimmed_until_a_line_is_selecte
         await pilot.press("end")
         await pilot.pause()
         assert log.tail and not enabled("enter")
+
+
+async def test_the_panes_offer_no_sideways_scrolling_keys_that_would_do_nothing() -> None:
+    """Their lines are cut to their width: the keys panel listed ctrl+pgup "Page Left" and ctrl+pgdn
+    "Page Right" for the log (and ←/→ "Scroll Left/Right" for the transcript), which did nothing.
+    Paging up and down stays."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.ingest_for_display([received("session.created", session={"id": SESSION})])
+        for pane in (app.event_log, app.transcript):
+            pane.focus()
+            await pilot.pause()
+            actions = {active.binding.action for active in app.screen.active_bindings.values() if active.node is pane}
+            assert not actions & {"page_left", "page_right", "scroll_left", "scroll_right"}, (pane, actions)
+            assert {"ctrl+pageup", "ctrl+pagedown"}.isdisjoint(
+                key for key, active in app.screen.active_bindings.items() if active.node is pane
+            )
+            assert "pageup" in app.screen.active_bindings and "pagedown" in app.screen.active_bindings

@@ -10,13 +10,14 @@ area then changes width): only that case needs a layout.
 from __future__ import annotations
 
 from math import ceil
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from rich.color import Color
 from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.reactive import Reactive
@@ -141,11 +142,20 @@ def line_width(view: ScrollView) -> int:
     return view.scrollable_content_region.width
 
 
-class LineView(ScrollView):
+class LineView(ScrollView, inherit_bindings=False):
     """A pane's Line-API view (the log, the transcript). Its lines are asked for one paint at a
     time, so its line width (`line_width`: a region computed from its styles, ~5 µs) is taken once
     per paint (`render_lines`), not once for each of its lines (`paint_width`); and its vertical
-    scrollbar is a `SteadyScrollBar`."""
+    scrollbar is a `SteadyScrollBar`.
+
+    Its lines are cut to its width, so it never scrolls sideways: of a scrollable's keys it keeps
+    the vertical ones (each view binds its own rows' keys), and the keys panel lists no Page Left
+    or Scroll Right that would do nothing."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ]
 
     _paint_width: int | None = None
 
