@@ -369,6 +369,9 @@ def test_a_response_summary_leads_with_its_status_and_tokens_and_ends_with_its_i
         },
     }
     summary = summarize_event(done)
-    assert summary == "completed · 206 tokens (in 95, out 111) · 1 item · resp_0000000000000000001"
+    # In + out, whose sum is the total: `206 tokens (in 95, out 111)` was cut at its out figure.
+    assert summary == "completed · 95+111 tokens · 1 item · resp_0000000000000000001"
+    done["response"]["usage"] = {"total_tokens": 210, "input_tokens": 95, "output_tokens": 111}  # type: ignore[index]
+    assert summarize_event(done).startswith("completed · 210 tokens (in 95, out 111) · ")  # a total of more: all said
     failed = {"type": "response.done", "response": {"id": "resp_2", "status": "failed", "status_details": {}}}
     assert summarize_event(failed) == "failed · resp_2"

@@ -266,6 +266,11 @@ def _rate_limits(data: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def _is_int(value: Any) -> bool:
+    """An int that is not a bool (JSON's true is no count)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _count(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else text(value) or "?"
 
@@ -307,7 +312,7 @@ def _item_event(data: dict[str, Any], rates: AudioRates = PCM16_RATES) -> str:
 
 
 def _response(data: dict[str, Any]) -> str:
-    """`completed · 206 tokens (in 95, out 111) · 1 item · resp_…`: what a reader scans for first,
+    """`completed · 95+111 tokens · 1 item · resp_…` (tokens in + out): what a reader scans for first,
     the id last (the summary column is about 36 cells on a 160-column screen: led by the id, it
     showed `resp_… · comp…` and never the tokens; the id is in the details and filters find it)."""
     response = field(data, "response")
@@ -322,11 +327,18 @@ def _response(data: dict[str, Any]) -> str:
     elif said:
         parts.append(said)
     usage = field(response, "usage")
-    total = usage.get("total_tokens")
-    if isinstance(total, int) and not isinstance(total, bool):
-        parts.append(
-            f"{total:,} tokens (in {_count(usage.get('input_tokens'))}, out {_count(usage.get('output_tokens'))})"
-        )
+    total, tokens_in, tokens_out = (usage.get(key) for key in ("total_tokens", "input_tokens", "output_tokens"))
+    if (
+        isinstance(tokens_in, int)
+        and isinstance(tokens_out, int)
+        and _is_int(total)
+        and tokens_in + tokens_out == total
+    ):
+        # `260+106 tokens`: in and out, whose sum is the total; `366 tokens (in 260, out 106)` was cut
+        # at its out figure in the column of a 160-column screen.
+        parts.append(f"{tokens_in:,}+{tokens_out:,} tokens")
+    elif _is_int(total):
+        parts.append(f"{total:,} tokens (in {_count(tokens_in)}, out {_count(tokens_out)})")
     outputs = objects(response.get("output"))
     if outputs:
         parts.append(f"{len(outputs)} item{'s' if len(outputs) != 1 else ''}")
