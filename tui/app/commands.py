@@ -75,9 +75,14 @@ class Commands(AppBase):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: every action of the app, beside Textual's own."""
+        main = not isinstance(screen, ModalScreen)
         for command in super().get_system_commands(screen):
-            if command.title.lower() != "screenshot":
-                yield command
+            title = command.title.lower()
+            if title == "screenshot":
+                continue  # ours, below: it says where the file goes
+            if title == "maximize" and main:
+                continue  # the panes' zoom (z) is the one: Textual's hid the status line and the footer
+            yield command
         # Where it goes: a replay, or a session without a capture, has no session folder.
         where = "in the session folder" if self.capture is not None else "in the data folder's saved/"
         yield SystemCommand("Screenshot", f"Save an SVG screenshot {where}", self.action_save_screenshot)
