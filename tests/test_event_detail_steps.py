@@ -68,3 +68,21 @@ async def test_a_detail_closed_before_its_last_step_stops_laying_out() -> None:
         app.pop_screen()  # at once: the steps scheduled find no screen to lay out on
         await pilot.pause()
         assert detail.laid_out < MAX_FRAMES
+
+
+async def test_the_details_open_on_the_frame_s_header_not_on_a_separator() -> None:
+    """A rule separates the frames of a run: above the first it was an empty line under the title."""
+    from rich.rule import Rule
+
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.ingest([sent("input_audio_buffer.append", audio=audio_b64(20)) for _ in range(3)])
+        await pilot.pause()
+        app.event_log.focus()
+        app.event_log.select_frame(app.log_view.rows[0].first, expand=False)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the detail view")
+        steps = [getattr(widget.content, "renderables", []) for widget in app.screen.query(".detail-step")]
+        parts = [part for step in steps for part in step]
+        assert not isinstance(parts[0], Rule) and "▲ out ·" in str(parts[0])
+        assert sum(isinstance(part, Rule) for part in parts) == 2  # between the three frames

@@ -104,6 +104,8 @@ class EventDetail(ModalScreen[int | None]):
             parts += self._linked(index)
         if end == len(shown) and len(self.indices) > MAX_FRAMES:
             parts.append(Text(f"… {len(self.indices) - MAX_FRAMES} more frames (export the run to see them all)"))
+        if start == 0 and parts and isinstance(parts[0], Rule):
+            del parts[0]  # a rule separates frames: above the first it was a blank line under the title
         self.laid_out = end
         return Static(Group(*parts), classes="detail-step")
 
