@@ -82,7 +82,7 @@ async def test_the_details_open_on_the_frame_s_header_not_on_a_separator() -> No
         app.event_log.select_frame(app.log_view.rows[0].first, expand=False)
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the detail view")
-        steps = [getattr(widget.content, "renderables", []) for widget in app.screen.query(".detail-step")]
+        steps = [getattr(getattr(w, "content", None), "renderables", []) for w in app.screen.query(".detail-step")]
         parts = [part for step in steps for part in step]
         assert not isinstance(parts[0], Rule) and "▲ out ·" in str(parts[0])
         assert sum(isinstance(part, Rule) for part in parts) == 2  # between the three frames

@@ -526,3 +526,23 @@ def test_a_har_of_a_webrtc_session_says_where_its_events_went(tmp_path: Path) ->
         json.dumps({"log": {"version": "1.2", "entries": [{"request": offer, "response": {"status": 200}}]}})
     )
     assert rt_tui("replay", "--json", str(path)).stderr.endswith("(export it with them from DevTools)\n")
+
+
+def test_lint_of_joined_captures_says_which_capture_each_finding_is_in(tmp_path: Path, captures: list[Path]) -> None:
+    """Their `seq` numbers repeat: `input_audio_buffer.commit #26` named a frame of either capture.
+    Each finding says its capture ([capture 2 of 2]; `capture` in --json), by its first frame."""
+    path = tmp_path / "both.jsonl"
+    path.write_bytes(captures[0].read_bytes() + captures[1].read_bytes())
+    alone = [rt_tui("lint", str(capture)).stdout.splitlines() for capture in captures]
+    text = rt_tui("lint", str(path)).stdout.splitlines()
+    heads = [line for line in text if not line.startswith("  ") and "[capture " in line]
+    # The tone's transcription fails in each session: one finding per capture, each labelled with its own.
+    for number, lines in enumerate(alone, 1):
+        findings = [line for line in lines if line.startswith(("error: ", "warning: ", "info: "))]
+        assert findings, lines
+        assert [line for line in heads if line.startswith(f"[capture {number} of 2] ")] == [
+            f"[capture {number} of 2] {line}" for line in findings
+        ]
+    records = printed(rt_tui("lint", str(path), "--json"))
+    assert {record["capture"] for record in records} == {1, 2}
+    assert all("capture" not in record for record in printed(rt_tui("lint", str(captures[0]), "--json")))

@@ -6,17 +6,21 @@ live session (journal, conversation, facts, links, linter). `--json` and `lint` 
 
 from __future__ import annotations
 
+import bisect
 import io
 import os
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tui.protocol import printable
 from tui.replay import Recording, ReplayError, load
 from tui.replay.lean import hydrated
 from tui.replay.sources import STDIN, on_one_clock, with_notes_as_facts
+
+if TYPE_CHECKING:
+    from tui.lint import Finding
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -198,6 +202,18 @@ def _print_frames(
     return EXIT_CLEAN
 
 
+def _part_of(recording: Recording) -> Callable[[Finding], int]:
+    """Which of the captures joined in the recording (`cat a b`: `Recording.parts`) a finding is
+    in, counted from 1 (its first frame's): their `seq` numbers repeat, so `#26` alone named a
+    frame of either. The journal's indices are the recording's, as `_lint` ingests it."""
+    starts = recording.parts
+
+    def part(finding: Finding) -> int:
+        return bisect.bisect_right(starts, finding.frames[0]) + 1 if finding.frames else 1
+
+    return part
+
+
 def _lint(path: str, *, json_out: bool, out: TextIO | None) -> int:
     """`lint`, but for Ctrl-C."""
     recording = _load(path, "lint")
@@ -218,12 +234,18 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None) -> int:
     findings = list(getattr(linter, "findings", []))
     verdict = EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN
     try:
+        part = _part_of(recording)
         if json_out:
             for finding in findings:
-                out.write(strict_json.dumps_line(finding_record(finding, model.journal)) + "\n")
+                record = finding_record(finding, model.journal)
+                if recording.parts:
+                    record["capture"] = part(finding)
+                out.write(strict_json.dumps_line(record) + "\n")
         else:
+            count = len(recording.parts) + 1
             for finding in findings:
-                out.write(format_finding(finding, model.journal) + "\n")
+                where = f"[capture {part(finding)} of {count}] " if recording.parts else ""
+                out.write(where + format_finding(finding, model.journal) + "\n")
             errors = sum(finding.severity is Severity.ERROR for finding in findings)
             out.write(
                 f"{_shown_name(recording)}: {len(model.journal):,} frame{'s' if len(model.journal) != 1 else ''} "
