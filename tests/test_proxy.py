@@ -185,6 +185,62 @@ async def test_our_key_goes_upstream_and_the_clients_never_is_recorded(authoriza
         assert "[redacted]" in text
 
 
+async def test_one_clients_key_is_kept_out_of_every_connections_record() -> None:
+    """Each connection scrubbed only its own client's key: client 1's frame quoting client 2's key
+    (a shared config echoed in instructions) was recorded whole. A key new to the proxy is taken
+    into the connections already open, and into every later one."""
+    first_key, second_key = "first-client-key-0123456789abcdef", "second-client-key-fedcba9876543210"
+
+    async def upstream(ws: ServerConnection) -> None:
+        await ws.send('{"type":"session.created","session":{"id":"s"}}')
+        async for message in ws:
+            said = message if isinstance(message, str) else message.decode()
+            event = json.loads(said)
+            if event["type"] == "response.create":  # the model reads the key back, in pieces
+                text = f"your key is {event['response']['instructions']} keep it safe"
+                for piece in (text[:15], text[15:24], text[24:]):
+                    delta = {"type": "response.output_text.delta", "item_id": "i", "content_index": 0, "delta": piece}
+                    await ws.send(json.dumps(delta))
+            else:
+                await ws.send(json.dumps({"type": "error", "error": {"message": f"you said {said}"}}))
+
+    def quoting(key: str) -> str:
+        return json.dumps({"type": "session.update", "session": {"instructions": f"the other key is {key}"}})
+
+    recorder = Recorder()
+    async with scripted_peer(upstream) as url:
+        server = await proxy_for(url, recorder)
+        try:
+            async with (
+                connect(server.url, additional_headers={"Authorization": f"Bearer {first_key}"}) as first,
+                connect(server.url, additional_headers={"Authorization": f"Bearer {second_key}"}) as second,
+            ):
+                await first.recv()
+                await second.recv()
+                await first.send(quoting(second_key))  # opened before the second key was known
+                assert second_key in json.loads(await first.recv())["error"]["message"]  # relayed unchanged
+                await second.send(quoting(first_key))
+                await second.recv()
+                await first.send(json.dumps({"type": "response.create", "response": {"instructions": second_key}}))
+                for _ in range(3):
+                    await first.recv()
+            for connection in recorder.connections:
+                await asyncio.wait_for(connection.closed.wait(), 5)
+        finally:
+            await server.close()
+    assert len(recorder.connections) == 2
+    for connection in recorder.connections:
+        assert connection.capture is not None
+        recorded = json.dumps([[env.raw, env.data] for env in recorder.envelopes[connection.number]])
+        for text in (recorded, connection.capture.path.read_text()):
+            assert first_key not in text and second_key not in text, connection.number
+            assert "the other key is [redacted]" in text
+    streamed = "".join(
+        str(env.data["delta"]) for env in recorder.envelopes[1] if env.type == "response.output_text.delta"
+    )
+    assert second_key not in streamed and streamed.startswith("your key is ") and "keep it safe" in streamed
+
+
 async def test_two_clients_at_once_each_get_their_own_session(simulator_url: str) -> None:
     base = simulator_url.split("?")[0]
     recorder = Recorder()

@@ -177,6 +177,9 @@ class ProxyServer:
         self.ping_interval = ping_interval
         """Seconds between the relay's pings to each side (None: none); see KEEPALIVE_INTERVAL."""
         self.connections: list[ProxyConnection] = []
+        self._client_secrets: dict[str, None] = {}
+        """Every credential a client has presented (in order, once each): each connection's record
+        is scrubbed of them all, not only of its own client's (see `_learn_secrets`)."""
         self._numbers = itertools.count(1)
         self._server: Server | None = None
         self._pending: dict[ServerConnection, tuple[ClientConnection, ProxyConnection]] = {}
@@ -250,6 +253,21 @@ class ProxyServer:
 
     # -- handshake --------------------------------------------------------------------------
 
+    def _learn_secrets(self, client_secrets: Sequence[str]) -> tuple[str, ...]:
+        """Every secret to keep out of the records from now on: the target's, and every client's
+        credential seen so far, this one's included. A credential new to the proxy is taken into
+        the connections already open too: one client's key in another's traffic (a shared config
+        echoed in instructions) was recorded whole, that connection scrubbing only its own."""
+        new = [secret for secret in client_secrets if secret and secret not in self._client_secrets]
+        self._client_secrets.update(dict.fromkeys(new))
+        secrets = (*self.target.secrets, *self._client_secrets)
+        if new:
+            for connection in self.connections:
+                connection.scrub = Scrubber(secrets)
+                if connection.deltas is not None:
+                    connection.deltas.add_secrets(new)
+        return secrets
+
     async def _open_upstream(self, client: ServerConnection, request: Request) -> Response | None:
         """Connect upstream before answering the client: an HTTP refusal passes through as such."""
         answer = local_answer(request)
@@ -257,7 +275,7 @@ class ProxyServer:
             return answer  # not a WebSocket upgrade: nothing goes upstream, no connection is counted
         number = next(self._numbers)
         client_secrets = client_credentials(request.headers) + query_credentials(request.path)
-        secrets = (*self.target.secrets, *client_secrets)
+        secrets = self._learn_secrets(client_secrets)
         scrub = Scrubber(secrets)
         path = scrub.text(masked_path(request.path))
         remote = client.remote_address
@@ -275,7 +293,7 @@ class ProxyServer:
         capture_failed: OSError | None = None
         if self.capture:
             try:
-                connection.capture = CaptureWriter(new_session_dir(), (*self.target.secrets, *client_secrets))
+                connection.capture = CaptureWriter(new_session_dir(), secrets)
             except OSError as exc:
                 capture_failed = exc
         if self.on_connection is not None:

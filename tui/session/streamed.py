@@ -51,6 +51,12 @@ class DeltaGuard:
         self._shown: OrderedDict[_StreamKey, str] = OrderedDict()
         """The end of each stream's text as shown (its last `longest - 1` characters)."""
 
+    def add_secrets(self, secrets: Iterable[str | None]) -> None:
+        """Guard these too from now on (a proxy learns a new client's key while streams are open)."""
+        merged = {*self._secrets, *(s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH)}
+        self._secrets = sorted(merged, key=len, reverse=True)
+        self._longest = len(self._secrets[0]) if self._secrets else 0
+
     def envelope(self, env: Envelope) -> Envelope:
         """`env` itself, or a copy whose `delta` had a piece of a secret replaced or held back."""
         if not self._secrets or env.type in _AUDIO_DELTAS or not env.type.endswith(".delta"):
