@@ -353,6 +353,10 @@ async def test_a_huge_text_input_is_not_synthesized_in_full(sim: Simulator, monk
         limited = (await recv_until(ws, "response.done"))[-1]["response"]
     assert done["status"] == "completed"
     assert len(spoken[0]) <= MAX_REPLY_CHARS
+    # The echo is shortened, not cut mid-word in a reply said `completed` (which read as lost deltas):
+    # its quote ends with an ellipsis and the reply keeps its last sentence.
+    assert spoken[0].startswith('You said: "weather weather') and '…". ' in spoken[0]
+    assert spoken[0].endswith((".", "?", "!")), spoken[0][-40:]
     assert limited["status"] == "incomplete"
     assert estimate_text_tokens(spoken[1]) <= 6
 

@@ -58,4 +58,20 @@ def compose_reply(heard: str | None, *, instructions: str = "", tool_result: Too
     quoted = words.rstrip(".!?,;:")
     # Deterministic per input so repeated test runs hear the same answer.
     follow_up = _FOLLOW_UPS[zlib.crc32(quoted.lower().encode("utf-8")) % len(_FOLLOW_UPS)]
-    return f'You said: "{quoted}". {follow_up}'
+    return f'You said: "{_shortened(quoted)}". {follow_up}'
+
+
+MAX_QUOTE = 800
+"""The most of the user's words the echo quotes. The whole reply is capped (the responder's
+`MAX_REPLY_CHARS`, 1,000): a longer quote was cut there, mid-word, in a response reported
+`completed`, which read as deltas lost. Shortened here, it ends with an ellipsis and the reply
+keeps its last sentence."""
+
+
+def _shortened(quoted: str) -> str:
+    """`quoted`, or its first `MAX_QUOTE` characters cut at a word's end, with `…`."""
+    if len(quoted) <= MAX_QUOTE:
+        return quoted
+    cut = quoted[:MAX_QUOTE]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > MAX_QUOTE // 2 else cut).rstrip(" .,;:") + "…"
