@@ -113,6 +113,8 @@ class AppBase(App[None]):
     """The finding and error toasts shown whole (at most `FOLDED_TOASTS` of them on screen)."""
     _folded: tuple[Notification | None, list[str]] = (None, [])
     """The toast that counts the ones folded away, and their titles (while it is on screen)."""
+    _view_notices: list[Notification | None]
+    """Notices about what the log's view shows (see `say_of_view`)."""
 
     # -- the current session's model (what every view renders) ------------------------------
 
@@ -148,7 +150,7 @@ class AppBase(App[None]):
 
     def say(
         self, message: str, *, title: str = "", severity: str = "information", timeout: float = 6, fold: bool = False
-    ) -> None:
+    ) -> Notification | None:
         """A notification whose text is shown as written: server text is never read as markup, and
         its control characters are shown, not obeyed (`printable`).
 
@@ -160,7 +162,7 @@ class AppBase(App[None]):
         keep), at most `FOLDED_TOASTS` show whole at a time and the others count in one toast
         ("2 more (Server error, Lint: …): ! lists them"); notices the user must not miss (a
         capture that failed, a rejected session.update, a lost connection) are never folded.
-        Call it on the app's thread.
+        Call it on the app's thread. Returns the toast (None when it was folded into another).
         """
         level: SeverityLevel = "information"
         if severity in ("warning", "error"):
@@ -173,7 +175,7 @@ class AppBase(App[None]):
             repeats = shown[1] + 1
             self._unnotify(shown[0], refresh=False)  # Textual's own removal (the toast's on timeout)
         elif fold and self._fold(title, level, timeout):
-            return
+            return None
         counted_title = title if repeats == 1 else f"{title} ({repeats} in a row)"
         notification = Notification(message, counted_title, level, timeout, markup=False)
         if level != "information":
@@ -185,6 +187,21 @@ class AppBase(App[None]):
         # same pump tick) must find this one on screen to take its place.
         self._notifications.add(notification)
         self._refresh_notifications()
+        return notification
+
+    def say_of_view(self, message: str) -> None:
+        """`say` what the log's view shows now (a frame hidden by the filter or a clear): taken down
+        when the view changes (`unsay_of_view`), where it stayed up saying a filter hid a frame
+        after the filter was cleared."""
+        self._view_notices.append(self.say(message))
+
+    def unsay_of_view(self) -> None:
+        """Take down the notices about the view that was (see `say_of_view`)."""
+        notices, self._view_notices = self._view_notices, []
+        for notification in notices:
+            if self._on_screen(notification):
+                assert notification is not None
+                self._unnotify(notification)
 
     def _on_screen(self, notification: Notification | None) -> bool:
         return notification is not None and notification in self._notifications and not notification.has_expired

@@ -130,10 +130,12 @@ class EventLog(LineView, can_focus=True):
             super().__init__()
 
     class Notice(Message):
-        """Something to tell the user (nothing to expand, no match…)."""
+        """Something to tell the user (nothing to expand, no match…). `of_view`: it says what the
+        view shows now (a frame hidden by the filter or a clear): untrue once the view changes."""
 
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, *, of_view: bool = False) -> None:
             self.text = text
+            self.of_view = of_view
             super().__init__()
 
     class Found(Message):
@@ -853,7 +855,7 @@ class EventLog(LineView, can_focus=True):
         if self.view.locate(target) is None and self.after_whole_view(self.action_cause):
             return  # not on a filter's first screen: perhaps in the rest of its view
         if not self.select_frame(target):
-            self.post_message(self.Notice(self.why_hidden(target)))
+            self.post_message(self.Notice(self.why_hidden(target), of_view=True))
 
     def why_hidden(self, index: int, again: str = "c") -> str:
         """Why frame `index` is not in the log, and how to show it: before a clear (which a filter
