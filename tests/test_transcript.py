@@ -224,6 +224,15 @@ def test_a_failed_transcription_does_not_claim_a_latency() -> None:
     assert "transcript in" not in text and "transcription failed: audio_unintelligible" in text
     item.state, item.text = TextState.DONE, "hello"
     assert "transcript in 1 ms" in render_item(item).plain
+    item.text_done_at = 4.004  # past a second, in seconds: "3004 ms" wrapped its unit in a narrow pane
+    assert "transcript in 3.0 s" in render_item(item).plain
+
+
+def test_a_user_row_whose_transcription_streams_says_transcribing() -> None:
+    user = Item(id="u", role="user", origin=Origin.BUFFER, has_audio=True, state=TextState.STREAMING, text="what is")
+    assert "transcribing…" in render_item(user).plain and "streaming…" not in render_item(user).plain
+    reply = Item(id="a", role="assistant", state=TextState.STREAMING, text="It is")
+    assert "streaming…" in render_item(reply).plain
 
 
 def test_server_text_is_plain_text_never_markup() -> None:

@@ -4,6 +4,7 @@ The real app under `run_test()`, on the real simulator."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from textual.containers import Vertical
@@ -64,6 +65,16 @@ async def test_under_hands_free_space_is_dimmed_and_a_press_says_to_just_speak(
         await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "push-to-talk")
         await pilot.pause()
         assert voice_keys(app) == {"space": True, "v": True}
+        # Its notice goes with hands-free: it stayed up saying "hands-free is on" under push-to-talk.
+        await press_voice(pilot, "v")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.LISTENING, 5, "hands-free again")
+        await press_voice(pilot, "space")
+        assert any(message.startswith("hands-free is on") for _, message in notices(app))
+        said_at = time.monotonic()
+        await press_voice(pilot, "v")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "push-to-talk again")
+        assert time.monotonic() - said_at < 5, "too slow to tell: the notice's own 6 s timeout may have taken it"
+        assert not any(message.startswith("hands-free is on") for _, message in notices(app)), notices(app)
 
 
 async def test_the_palette_opens_and_closes_a_run_as_the_arrows_do(simulator_url: str) -> None:

@@ -172,7 +172,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         ]
         self._placeholder_taken = False
         self._notices = {}
-        self._view_notices = []
+        self._notices_while = {}
         self.session: RealtimeSession | None = None
         self.capture: CaptureWriter | None = None
         self.player: ReplayPlayer | None = None

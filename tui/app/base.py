@@ -113,8 +113,8 @@ class AppBase(App[None]):
     """The finding and error toasts shown whole (at most `FOLDED_TOASTS` of them on screen)."""
     _folded: tuple[Notification | None, list[str]] = (None, [])
     """The toast that counts the ones folded away, and their titles (while it is on screen)."""
-    _view_notices: list[Notification | None]
-    """Notices about what the log's view shows (see `say_of_view`)."""
+    _notices_while: dict[str, list[Notification | None]]
+    """Notices true only while their topic stays as it is (see `say_while`)."""
 
     # -- the current session's model (what every view renders) ------------------------------
 
@@ -189,18 +189,16 @@ class AppBase(App[None]):
         self._refresh_notifications()
         return notification
 
-    def say_of_view(self, message: str) -> None:
-        """`say` what the log's view shows now (a frame hidden by the filter or a clear): taken down
-        when the view changes (`unsay_of_view`), where it stayed up saying a filter hid a frame
-        after the filter was cleared."""
-        self._view_notices.append(self.say(message))
+    def say_while(self, topic: str, message: str) -> None:
+        """`say` something true only while `topic` stays as it is ("view": what the log's view shows,
+        a frame hidden by the filter; "mode": the turn mode, hands-free is on): taken down by
+        `unsay_while(topic)` when it changes. Such notices stayed up saying what was no longer so."""
+        self._notices_while.setdefault(topic, []).append(self.say(message))
 
-    def unsay_of_view(self) -> None:
-        """Take down the notices about the view that was (see `say_of_view`)."""
-        notices, self._view_notices = self._view_notices, []
-        for notification in notices:
-            if self._on_screen(notification):
-                assert notification is not None
+    def unsay_while(self, topic: str) -> None:
+        """Take down the notices said while `topic` was as it was (see `say_while`)."""
+        for notification in self._notices_while.pop(topic, []):
+            if notification is not None and self._on_screen(notification):
                 self._unnotify(notification)
 
     def _on_screen(self, notification: Notification | None) -> bool:

@@ -466,7 +466,7 @@ class LiveSession(AppBase):
             if self._kept_turns():  # the server refused VAD: nothing ends a turn while the mic streams
                 self.say("the server kept manual turns (session.update rejected): v goes back to push-to-talk")
             else:
-                self.say("hands-free is on: just speak (v switches back to push-to-talk)")
+                self.say_while("mode", "hands-free is on: just speak (v switches back to push-to-talk)")
             return
         if self._kept_turns():
             await self._listen_for_server_vad()
@@ -507,6 +507,7 @@ class LiveSession(AppBase):
 
     async def _toggle_hands_free(self) -> None:
         recorder = self.recorder
+        self.unsay_while("mode")  # "hands-free is on" is about to be untrue (or true again, said anew)
         async with self._voice_step():
             if self.voice.mode is TurnMode.PUSH_TO_TALK:
                 if self.voice.recording and self._kept_turns():

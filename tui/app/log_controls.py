@@ -52,7 +52,7 @@ class LogControls(AppBase):
         """Clear the event-log view (the journal and the capture file keep everything)."""
         self._building = None  # a filter still being built would bring the cleared frames back
         self.event_log.finish_view = None
-        self.unsay_of_view()
+        self.unsay_while("view")
         self.log_view.clear()
         self.event_log.rebuilt()
         self._update_log_title()
@@ -328,7 +328,7 @@ class LogControls(AppBase):
         self._find_status()
 
     def _install_view(self, view: LogView, finish: Callable[[], None] | None = None) -> None:
-        self.unsay_of_view()  # "hidden by the filter 'error'" is no longer so
+        self.unsay_while("view")  # "hidden by the filter 'error'" is no longer so
         self.model.log_view = view
         self.event_log.attach(view, keep_selection=True, finish=finish)
         self._update_log_title()
@@ -373,7 +373,7 @@ class LogControls(AppBase):
 
         def jumped(index: int | None) -> None:
             if index is not None and not self.event_log.select_frame(index):
-                self.say_of_view(self.event_log.why_hidden(index, again="d, then x"))
+                self.say_while("view", self.event_log.why_hidden(index, again="d, then x"))
 
         detail = EventDetail(self.journal, self.links, event.indices, self.recover_payload, label=event.label)
         self.push_screen(detail, jumped)
@@ -391,7 +391,7 @@ class LogControls(AppBase):
     @on(EventLog.Notice)
     def _log_notice(self, event: EventLog.Notice) -> None:
         if event.of_view:
-            self.say_of_view(event.text)
+            self.say_while("view", event.text)
         else:
             self.say(event.text)
 
@@ -520,7 +520,7 @@ class LogControls(AppBase):
 
         def chosen(index: int | None) -> None:
             if index is not None and not self.event_log.select_frame(index):
-                self.say_of_view(self.event_log.why_hidden(index, again="! and Enter"))
+                self.say_while("view", self.event_log.why_hidden(index, again="! and Enter"))
             self.event_log.focus()
 
         self.clear_folded()

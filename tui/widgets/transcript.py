@@ -115,14 +115,16 @@ def render_parts(
     if item.origin is Origin.OUT_OF_BAND:
         facts.append(OUT_OF_BAND)  # a reply the server kept out of the conversation
     if item.state is TextState.STREAMING and item.text:
-        facts.append("streaming…")
+        # A user's words stream in as their transcription: said so, as "(transcribing…)" is before them.
+        facts.append("transcribing…" if item.role == "user" else "streaming…")
     if (early := ended_early(item)) is not None:
         facts.append(printable(early))  # the reason is server text
     if item.state is TextState.INTERRUPTED:
         facts.append("cut off: the connection ended")
     latency = item.transcription_latency
     if latency is not None and item.role == "user" and item.state is TextState.DONE:
-        facts.append(f"transcript in {latency * 1000:.0f} ms")
+        # Seconds past one (`3.0 s`): `transcript in 3004 ms` wrapped its unit onto the next line.
+        facts.append(f"transcript in {latency:.1f} s" if latency >= 1 else f"transcript in {latency * 1000:.0f} ms")
     if facts:
         head.append("  " + " · ".join(facts), style="dim")
     if item.state is TextState.FAILED:
