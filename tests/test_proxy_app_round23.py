@@ -272,9 +272,10 @@ async def test_a_burst_of_clients_updates_one_notice(simulator_url: str) -> None
             opened = [m for m in proxy_notices(app) if "opened" in m]
             assert opened == ["connections #2–#6 opened (sessions 2–6 of 6): > shows the next"], opened
             await first.close()
-            await wait_for(pilot, lambda: app.model is app.models[5], 10, "the newest to be shown")
-            # `<` shows #5 now, not #1: the notice does not say it goes back (it said so).
-            assert "connection #1 closed: showing #6, the newest (< and > switch sessions)" in proxy_notices(app)
+            # The five came and went while #1 was shown: the screen stays on #1's end, and says where they are.
+            said = "connection #1 closed; #6 is the newest (session 6/6): < and > switch sessions"
+            await wait_for(pilot, lambda: said in proxy_notices(app), 10, "the notice")
+            assert app.model is app.models[0]
 
 
 async def test_an_export_waiting_for_the_whole_view_exports_the_session_it_was_pressed_on(
@@ -340,3 +341,39 @@ async def test_a_burst_of_clients_while_the_user_reads_updates_one_notice(simula
         assert app.model is app.models[0]
         assert proxy_notices(app)[-1:] == ["connections #2–#4 opened (sessions 2–4 of 4): > shows the next"]
         assert len(proxy_notices(app)) <= 2, proxy_notices(app)  # and "point your client at …"
+
+
+async def test_the_notice_saying_which_key_reaches_a_session_goes_once_it_is_pressed(simulator_url: str) -> None:
+    """ "connection #2 opened (session 2/2): > shows it" stayed up over session 2's log after `>`."""
+    app = proxy_app(simulator_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        async with two_clients_talking(pilot, app):
+            assert "connection #2 opened (session 2/2): > shows it" in proxy_notices(app)
+            await pilot.press("greater_than_sign")
+            assert app.model is app.models[1]
+            assert not any("> shows it" in notice for notice in proxy_notices(app)), proxy_notices(app)
+
+
+async def test_when_the_session_shown_closes_after_the_newest_has_closed_too_the_screen_stays(
+    simulator_url: str,
+) -> None:
+    """Client 2 came and went while client 1 was shown; when client 1 closed, the screen jumped to
+    the finished session 2 at once, and session 1's last frames were never seen. It stays, and says
+    how to reach the newest."""
+    app = proxy_app(simulator_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        url = app.proxy_url + "?model=gpt-realtime"
+        async with connect(url) as first:
+            await say(first, "the kitchen lights")
+            await run_script(app, "the garden gate")  # opens, talks and closes while the first is shown
+            await wait_for(pilot, lambda: len(app.models) == 2 and app.models[1].facts.state == "closed", 10, "#2")
+        await wait_for(pilot, lambda: app.models[0].facts.state == "closed", 10, "session 1 to close")
+        await wait_for(
+            pilot,
+            lambda: "connection #1 closed; #2 is the newest (session 2/2): > shows it" in proxy_notices(app),
+            10,
+            "the notice",
+        )
+        await views_settled(pilot, app)
+        assert app.model is app.models[0], app.status_line.state_override

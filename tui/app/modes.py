@@ -337,7 +337,13 @@ class Modes(AppBase):
         await connection.closed.wait()
         if self._clients[-1] is connection or self._shown_client() is not connection or self._held_by_user:
             return
-        self._follow_or_wait(f"connection #{connection.number} closed")
+        why = f"connection #{connection.number} closed"
+        if self._clients[-1].closed.is_set():
+            # The newest came and went while this one was shown: nothing live to follow. Jumping to it
+            # hid this session's last frames (its response.done, its close) the moment they came.
+            self._say_reachable(why)
+            return
+        self._follow_or_wait(why)
 
     def _follow_or_wait(self, why: str) -> None:
         """The session shown has closed and a newer client came (`why` says which event): show the
@@ -430,6 +436,11 @@ class Modes(AppBase):
         position = (self.models.index(self.model) + delta) % len(self.models)
         self._held_by_user = position != len(self.models) - 1
         self._follow_due = None  # the user chose the session to show
+        if self._client_notice is not None and self._on_screen(self._client_notice):
+            # It said where the sessions stood and which key reaches one ("> shows it"): pressed, it is
+            # stale, and it stayed over the log of the very session it pointed to.
+            self._unnotify(self._client_notice)
+            self._client_notice = None
         self.switch_to(self.models[position])
 
     def switch_to(self, model: SessionModel) -> None:
