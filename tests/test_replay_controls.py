@@ -125,3 +125,29 @@ async def test_r_plays_the_recording_again_into_fresh_views_and_a_publishes_the_
         assert app.journal is not old_journal and len(old_journal) == 3
         assert [frame.seq for frame in app.journal] == [1, 2, 3]  # each frame once: none of the first play's
         assert app.models == [app.model] and "Restart" in str(app.query_one(KeyFooter).render())
+
+
+async def test_r_plays_the_findings_notices_again_as_the_first_play_had_them(tmp_path: Path) -> None:
+    """A session's first error findings each get a notice (`!` lists them all): the count went on
+    across plays, and after `r` the second play toasted none of what the first had."""
+    from tests.app_helpers import notices
+
+    path = tmp_path / "errors.jsonl"
+    events = [{"type": "session.created", "session": {"id": "sess_1", "type": "realtime"}}] + [
+        {"type": "error", "event_id": f"event_{n}", "error": {"type": "invalid_request_error", "code": f"oops_{n}"}}
+        for n in range(3)
+    ]
+    path.write_text("".join(json.dumps(event) + "\n" for event in events))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(path)))
+    async with app.run_test(size=(140, 40)) as pilot:
+        plays: list[list[tuple[str, str]]] = []
+        for _ in range(2):
+            player = app.player
+            assert player is not None
+            await wait_for(pilot, player.done.is_set, 10, "the play")
+            await views_settled(pilot, app)
+            plays.append(sorted(notices(app)))
+            await pilot.press("r")
+        first, second = plays
+        assert any(title.startswith("Lint: server-error") or "Lint: server-error" in text for title, text in first)
+        assert second == first, (first, second)

@@ -117,7 +117,7 @@ class Modes(AppBase):
         self._feeds = [(model, subscription)]
         self.models[self.models.index(self.model)] = model
         self.clear_notifications()  # the first play's notices: the second play raises its own
-        self.switch_to(model)
+        self.switch_to(model)  # the error notices counted afresh (see switch_to)
         self._play_from_start(speed)
         self._show_replay_position()
         self.refresh_bindings()  # a finished replay's keys come back
@@ -457,6 +457,9 @@ class Modes(AppBase):
         # The server errors' and findings' toasts were the session left's: over this one's log they
         # read as its own. That session's log and `!` keep each of them.
         self.clear_folded()
+        # A notice for each of a session's first error findings: this one's own. The count went on
+        # across sessions, and a replay played again (r) toasted none of the findings the first had.
+        self._error_notices = 0
         self.filter_bar.journal = self.find_bar.journal = model.journal
         self.status_line.show(model.facts)
         self._show_findings_count()
