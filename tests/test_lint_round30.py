@@ -6,6 +6,7 @@ against the simulator holding the transcript back until after the response."""
 from __future__ import annotations
 
 import base64
+import re
 
 from websockets.asyncio.client import connect
 
@@ -41,6 +42,7 @@ def test_a_reply_without_the_transcription_event_is_a_warning_naming_the_item_an
         f"(input_audio_buffer.committed #{turn[2].seq}), but no conversation.item.input_audio_transcription event"
     )
     assert "though a response ended after it" in found.message
+    assert "came before the recording ended: " in found.message  # a hand-written log's times say nothing
     assert "names item_id item_1, and match it by item_id" in found.fix
     assert [journal[i].seq for i in found.frames] == [turn[2].seq, turn[1].seq, turn[-1].seq]
 
@@ -103,3 +105,4 @@ async def test_a_real_client_that_stops_reading_at_response_done_is_told(simulat
             assert found == []
         else:
             assert len(found) == 1 and found[0].severity is Severity.WARNING, found
+            assert re.search(r"came before the recording ended, \d+\.\d s after it: ", found[0].message), found

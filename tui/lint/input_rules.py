@@ -430,8 +430,8 @@ class InputRules:
             if any(f.rule == "transcription-off-at-commit" for f in ctx.blamed(commit)):
                 continue
             after = journal[last].mono - journal[committed].mono
-            when = f", {after:.1f} s after it" if after > 0 else ""
-            until = f"the recording ends{when}" if end is None else f"the connection ended ({ctx.name(end)}{when})"
+            when = f", {after:.1f} s after it" if after >= 0.05 else ""  # a hand-written log's times say nothing
+            until = f"the recording ended{when}" if end is None else f"the connection ended ({ctx.name(end)}{when})"
             shown = plain(item_id, 80)
             by = f"{ctx.name(commit)} committed" if commit != committed else "server VAD committed"
             message = (
