@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -314,8 +315,10 @@ class Modes(AppBase):
         Without this the log had a warning its capture lacked."""
         waiting, self._facts_waiting = self._facts_waiting, None
         if connection.capture is not None:
-            for fact in waiting or ():
-                connection.capture.write(fact)
+            # Numbered before the connection's own, which count from 1: the capture's seqs ascend.
+            facts = list(waiting or ())
+            for number, fact in enumerate(facts, 1 - len(facts)):
+                connection.capture.write(dataclasses.replace(fact, seq=number))
 
     def _shown_client(self) -> ProxyConnection | None:
         """The client connection whose session is on screen (None while waiting for the first)."""
