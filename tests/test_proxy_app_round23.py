@@ -352,28 +352,3 @@ async def test_the_notice_saying_which_key_reaches_a_session_goes_once_it_is_pre
             await pilot.press("greater_than_sign")
             assert app.model is app.models[1]
             assert not any("> shows it" in notice for notice in proxy_notices(app)), proxy_notices(app)
-
-
-async def test_when_the_session_shown_closes_after_the_newest_has_closed_too_the_screen_stays(
-    simulator_url: str,
-) -> None:
-    """Client 2 came and went while client 1 was shown; when client 1 closed, the screen jumped to
-    the finished session 2 at once, and session 1's last frames were never seen. It stays, and says
-    how to reach the newest."""
-    app = proxy_app(simulator_url)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
-        url = app.proxy_url + "?model=gpt-realtime"
-        async with connect(url) as first:
-            await say(first, "the kitchen lights")
-            await run_script(app, "the garden gate")  # opens, talks and closes while the first is shown
-            await wait_for(pilot, lambda: len(app.models) == 2 and app.models[1].facts.state == "closed", 10, "#2")
-        await wait_for(pilot, lambda: app.models[0].facts.state == "closed", 10, "session 1 to close")
-        await wait_for(
-            pilot,
-            lambda: "connection #1 closed; #2 is the newest (session 2/2): > shows it" in proxy_notices(app),
-            10,
-            "the notice",
-        )
-        await views_settled(pilot, app)
-        assert app.model is app.models[0], app.status_line.state_override
