@@ -206,7 +206,7 @@ async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path:
             voiced_ms = voiced()
             await press_voice(pilot, "space")  # barge in
             assistant = items(app, "assistant")[-1]
-            await wait_for(pilot, lambda: assistant.status == "truncated", 5, "conversation.item.truncated")
+            await wait_for(pilot, lambda: assistant.audio_end_ms is not None, 5, "conversation.item.truncated")
             played_ms = len(sink.data) // 48
             assert assistant.audio_end_ms is not None and voiced_ms > 100
             # What was heard, not what was generated (the whole reply is several seconds).
@@ -214,6 +214,14 @@ async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path:
             await views_settled(pilot, app)
             log = app.query_one(EventLog).row_texts()
             assert any(row.startswith("▲ conversation.item.truncate") for row in log)
+            # The pane strikes out the words the speaker never reached, and says how much was heard.
+            split = assistant.heard_split
+            assert split is not None and split[1].split()
+            transcript = app.query_one(Transcript)
+            rows = [transcript.render_line(y) for y in range(transcript.size.height)]
+            struck = "".join(seg.text for row in rows for seg in row if seg.style is not None and seg.style.strike)
+            assert struck.split() == split[1].split()[: len(struck.split())] and struck.strip()
+            assert any(f"truncated at {assistant.audio_end_ms / 1000:.2f} s of" in row.text for row in rows)
             await press_voice(pilot, "space")
 
 

@@ -269,8 +269,9 @@ async def test_a_truncated_reply_says_how_much_of_it_was_heard(sim: Simulator) -
         events += await recv_until(ws, "conversation.item.truncated")
     conv = conversation_of(events)
     _, reply = conv.ordered()
-    assert render_item(reply).plain.splitlines()[0] == "assistant  truncated at 1.25 s"
-    assert "**Assistant** · truncated at 1.25 s *(" in to_markdown(conv.ordered())
+    heard = f"truncated at 1.25 s of {reply.audio_ms / 1000:.2f} s"
+    assert reply.audio_ms > 1250 and render_item(reply).plain.splitlines()[0] == f"assistant  {heard}"
+    assert f"**Assistant** · {heard} *(" in to_markdown(conv.ordered())
     record = json.loads(to_json(conv.ordered()))[1]
     assert (record["status"], record["audio_end_ms"]) == ("truncated", 1250)
 

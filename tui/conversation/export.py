@@ -20,6 +20,8 @@ ENDED_EARLY = ("cancelled", "incomplete", "failed", "truncated")
 short, failed, or the item truncated to what the user heard."""
 CUT_OFF = "cut off: the connection ended"
 """The mark of an item whose text was still coming when the connection ended (the pane's words)."""
+UNHEARD_MARK = "*(not heard: the audio was cut here, ≈ placed by its share of the audio)*"
+"""The Markdown line between the words of a truncated reply the user heard and those they did not."""
 OUT_OF_BAND = "out of band: not in the conversation"
 """The mark of an item an out-of-band response made (`conversation: "none"`)."""
 
@@ -27,17 +29,24 @@ OUT_OF_BAND = "out of band: not in the conversation"
 def ended_early(item: Item) -> str | None:
     """The mark of an item whose text stops short (see `ENDED_EARLY`), with the response's reason
     when it gave one (`cancelled (turn_detected)`, `failed (server_error: …)`), or for a truncated
-    item how much of its audio was heard (`truncated at 1.25 s`); else None. The pane and both
-    exports say it in these words."""
-    if item.status not in ENDED_EARLY:
+    item how much of its audio was heard of how much came (`truncated at 1.25 s of 4.10 s`; after
+    the response's own mark when a `response.done` came after the truncate); else None. The pane
+    and both exports say it in these words."""
+    if item.status not in ENDED_EARLY and item.audio_end_ms is None:
         return None
-    if item.status == "truncated":
-        # What the user heard of it: all the model now remembers of the reply (its text may say more).
-        heard = item.audio_end_ms
-        return "truncated" if heard is None else f"truncated at {heard / 1000:.2f} s"
+    cut = None
+    if item.audio_end_ms is not None:
+        # What the user heard of it: all the model now remembers of the reply (its text may say
+        # more), against the audio that came for it.
+        cut = f"truncated at {item.audio_end_ms / 1000:.2f} s"
+        if item.audio_ms > 0:
+            cut += f" of {item.audio_ms / 1000:.2f} s"
+    if item.status == "truncated" or item.status not in ENDED_EARLY:
+        return cut or "truncated"
+    mark = item.status
     if item.status_reason:
-        return f"{item.status} ({' '.join(item.status_reason.split())})"  # one line: a head's
-    return item.status
+        mark = f"{item.status} ({' '.join(item.status_reason.split())})"  # one line: a head's
+    return mark if cut is None else f"{mark} · {cut}"
 
 
 def iso_time(wall: float | None) -> str | None:
@@ -65,6 +74,8 @@ def item_record(item: Item, function_names: dict[str, str] | None = None) -> dic
         "status": item.status,
         "status_reason": item.status_reason,
         "audio_end_ms": item.audio_end_ms,
+        "audio_ms": round(item.audio_ms) if item.has_audio else None,
+        "heard_text": heard[0].strip() if (heard := item.heard_split) is not None else None,
         "audio": item.has_audio,
         "origin": item.origin.value,
         "error": item.error,
@@ -164,6 +175,10 @@ def _markdown_body(item: Item) -> str:
         return f"(transcription failed: {item.error})"
     if item.kind in ("function_call", "function_call_output") and item.text.strip():
         return _code_block(item.text.strip())
+    heard = item.heard_split
+    if heard is not None:
+        # Two blocks, each closed on its own: the words heard, then those the audio never reached.
+        return "\n\n".join([_contained(heard[0].strip() or "(nothing)"), UNHEARD_MARK, _contained(heard[1].strip())])
     return _contained(item.display_text)
 
 

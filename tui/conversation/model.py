@@ -69,6 +69,8 @@ class Item:
     call_id: str | None = None
     audio_end_ms: int | None = None
     """Set when the item was truncated to what the user heard."""
+    audio_ms: float = 0.0
+    """Milliseconds of the item's output audio received (its deltas, at the response's format)."""
     committed_at: float | None = None
     """Monotonic time of `input_audio_buffer.committed` (for latency figures)."""
     text_done_at: float | None = None
@@ -97,6 +99,25 @@ class Item:
         return self.text_done_at - self.committed_at
 
     @property
+    def heard_split(self) -> tuple[str, str] | None:
+        """`display_text` cut where the user stopped hearing it, for an item truncated before the
+        end of its audio: (heard, unheard), else None.
+
+        The server says only how much audio was heard (`audio_end_ms`), not which words: the cut is
+        placed at the same share of the text as of the audio received (speech runs at a roughly
+        even pace per character), moved to the nearest break between words. An estimate: the
+        model remembers the audio up to the cut, and the server drops its own transcript there.
+        """
+        heard_ms, total = self.audio_end_ms, self.audio_ms
+        if heard_ms is None or total <= 0 or heard_ms >= total or not self.text.strip():
+            return None
+        shown = self.display_text
+        cut = word_break(shown, round(len(shown) * max(heard_ms, 0) / total))
+        if not shown[cut:].strip():
+            return None  # heard to within its last word (`audio_end_ms` is whole ms of a longer float)
+        return shown[:cut], shown[cut:]
+
+    @property
     def display_text(self) -> str:
         """The text to show, with the state spelled out where there is none yet."""
         if self.text.strip():
@@ -111,3 +132,16 @@ class Item:
             TextState.NOT_TRANSCRIBED: "(audio sent with conversation.item.create: the server does not transcribe it)",
             TextState.INTERRUPTED: "(the connection ended before any text arrived)",
         }[self.state]
+
+
+def word_break(text: str, at: int) -> int:
+    """The break between words in `text` nearest to offset `at` (its start or end when that is
+    nearer): where a cut at `at` falls without splitting a word."""
+    if at <= 0 or at >= len(text):
+        return max(0, min(at, len(text)))
+    if text[at].isspace() or text[at - 1].isspace():
+        return at
+    before = max(text.rfind(" ", 0, at), text.rfind("\n", 0, at))
+    after = min((i for i in (text.find(" ", at), text.find("\n", at)) if i >= 0), default=len(text))
+    start = before + 1  # -1 (no break before) makes the text's start
+    return start if at - start <= after - at else after

@@ -29,8 +29,12 @@ from tui.protocol import (
     transcription_config,
 )
 from tui.protocol.error_causes import cause_types
+from tui.protocol.summary import PCM16_BYTES_PER_MS, audio_bytes, session_rates
 
 from .model import SENT_ROW_PREFIX, Item, Origin, TextState
+
+_CUT_SHORT = frozenset({"cancelled", "incomplete", "failed"})
+"""Item statuses a response's end gave that a later truncate keeps (the head says both)."""
 
 _Handler = Callable[["Conversation", dict[str, Any], float], None]
 """A rule for one server event type: `(conversation, frame data, monotonic arrival time)`."""
@@ -80,6 +84,10 @@ class Conversation:
     _sent_without_id: list[str] = dc_field(default_factory=list)
     """Those of `_sent` whose create had no event_id (the official SDK sends none), oldest first: an
     error without event_id that only a create can cause refused the oldest still waiting."""
+    _output_rate: int = PCM16_BYTES_PER_MS
+    """Bytes per millisecond of the session's output audio (its applied format)."""
+    _response_rates: dict[str, int] = dc_field(default_factory=dict)
+    """The output rate of each response that named a format of its own, by response id."""
     _sent_count: int = 0
     """Rows made for creates without an item id so far (their ids: `rt-sent-1`, `rt-sent-2`…)."""
     _unnamed: set[str] = dc_field(default_factory=set)
@@ -293,6 +301,7 @@ class Conversation:
         session = field(data, "session")
         self.session_id = text(session.get("id")) or self.session_id
         self.transcription_on = transcription_config(session) is not None
+        self._output_rate = session_rates(session).output
 
     def _on_speech_started(self, data: dict[str, Any], at: float) -> None:
         item_id = ident(data.get("item_id"))
@@ -464,7 +473,13 @@ class Conversation:
         self._mark_out_of_band(item)
 
     def _on_response_created(self, data: dict[str, Any], at: float) -> None:
-        self._note_response(field(data, "response"))
+        response = field(data, "response")
+        self._note_response(response)
+        said = field(field(field(response, "audio"), "output"), "format")
+        response_id = ident(response.get("id"))
+        if response_id is not None and (said or "output_audio_format" in response):
+            # A response that names its own format plays in it (GA `audio.output.format`, beta a string).
+            self._response_rates[response_id] = session_rates(response).output
 
     def _on_output_delta(self, data: dict[str, Any], at: float) -> None:
         item_id = ident(data.get("item_id"))
@@ -481,10 +496,17 @@ class Conversation:
     def _on_audio_delta(self, data: dict[str, Any], at: float) -> None:
         item_id = ident(data.get("item_id"))
         if item_id is not None:
-            item = self._assistant_item(item_id, ident(data.get("response_id")))
+            response_id = ident(data.get("response_id"))
+            item = self._assistant_item(item_id, response_id)
+            delta = data.get("delta")
+            if isinstance(delta, str):
+                rate = self._response_rates.get(response_id or "", self._output_rate)
+                item.audio_ms += audio_bytes(delta) / rate
             if not item.has_audio:
                 item.has_audio = True
                 self.changed.add(item_id)
+            elif item.audio_end_ms is not None:
+                self.changed.add(item_id)  # audio after a truncate (not seen): the cut moves
 
     def _on_arguments_delta(self, data: dict[str, Any], at: float) -> None:
         item_id = ident(data.get("item_id"))
@@ -539,7 +561,8 @@ class Conversation:
         item = self.items.get(item_id) if item_id is not None else None
         if item is not None:
             item.audio_end_ms = integer(data.get("audio_end_ms"))
-            item.status = "truncated"
+            if item.status not in _CUT_SHORT:
+                item.status = "truncated"  # a cancelled response's item stays cancelled: both are said
             self.changed.add(item.id)
 
     def _on_error(self, data: dict[str, Any], at: float) -> None:

@@ -56,6 +56,9 @@ CACHED_BLOCKS = 48
 A block is a dozen Strips, each with caches of its own: keeping all of an hour's would make every
 full garbage collection walk them."""
 
+UNHEARD_STYLE = "dim strike"
+"""The look of a truncated reply's words after the cut: what the user never heard."""
+
 SHOWN_CHARACTERS = 200_000
 """The most of one item's text a row shows (wrapping it takes about 70 ms); the rest is counted.
 A spoken turn is a few hundred characters; a server's 50 MB delta, wrapped whole at each repaint,
@@ -129,6 +132,11 @@ def render_parts(
         head.append("  " + " · ".join(facts), style="dim")
     if item.state is TextState.FAILED:
         body = Text(f"(transcription failed: {printable(item.error or '')})", style="bold red")
+    elif (heard := item.heard_split) is not None and len(item.display_text) <= SHOWN_CHARACTERS:
+        # The words the audio never reached are struck out: the user did not hear them, and the
+        # model no longer has them (the head says how much audio was heard).
+        body = Text(printable(heard[0], lines=True))
+        body.append(printable(heard[1], lines=True), style=UNHEARD_STYLE)
     else:
         shown = item.display_text
         if len(shown) > SHOWN_CHARACTERS:
