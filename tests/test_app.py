@@ -370,7 +370,15 @@ async def test_a_reply_heard_to_the_end_is_not_truncated(tmp_path: Path, simulat
                 "the reply",
             )
             await wait_for(pilot, lambda: len(sink.data) > 24_000, 10, "the reply to start playing")
+
+            # While it plays, the recorder's line says so and how to interrupt it; then it goes.
+            def line() -> str:
+                return app.recorder.render().plain
+
+            await wait_for(pilot, lambda: "▶ assistant speaking" in line(), 5, "the line to say the reply plays")
+            assert "s left · space: interrupt" in line(), line()
             await wait_for(pilot, lambda: not app.voice.playing, 20, "the speaker to play the whole reply")
+            await wait_for(pilot, lambda: "assistant speaking" not in line(), 5, "the line to clear")
             await pilot.pause(0.2)
             await press_voice(pilot, "space")
             await pilot.pause(0.5)

@@ -209,7 +209,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.event_log = EventLog(self.log_view, id="event-log")
         self.filter_bar = FilterBar(self.journal, id="filter-bar")
         self.find_bar = FindBar(self.journal, id="find-bar")
-        self.recorder = Recorder(id="recorder")
+        self.recorder = Recorder(speaking=self.voice.speaking_ms, id="recorder")
         yield self.status_line
         with Horizontal(id="panes"):
             yield self.transcript

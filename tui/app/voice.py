@@ -326,6 +326,11 @@ class VoiceController:
         finally:
             sub.close()
 
+    def speaking_ms(self) -> float:
+        """Milliseconds of assistant audio still waiting for the speaker (0.0 with none, or no speaker)."""
+        speaker = self._speaker
+        return speaker.queued_ms if speaker is not None else 0.0
+
     @property
     def playing(self) -> bool:
         """True while assistant audio waits to be handed to the speaker."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from enum import StrEnum
 
 from rich.text import Text
@@ -71,10 +72,15 @@ class Recorder(Widget):
     typing: reactive[bool] = reactive(False)
     """A text input has the focus: space types there, so the hint says to leave it first."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, speaking: Callable[[], float] | None = None, id: str | None = None) -> None:
+        """`speaking`: milliseconds of the assistant's audio still to be played (the app's speaker
+        knows; the line counts it down, and says how to interrupt it)."""
         super().__init__(id=id)
         self._level_at: float | None = None
         """When the microphone last sent a level in this turn (None: not yet)."""
+        self._speaking = speaking or _silent
+        self._spoke = False
+        """The last tick found the assistant's audio playing (the next one clears the line)."""
 
     def on_mount(self) -> None:
         # The elapsed time moves on its own while recording; 10 Hz is smooth enough for tenths.
@@ -92,8 +98,10 @@ class Recorder(Widget):
         return level
 
     def _tick(self) -> None:
-        if self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
+        speaking = self._speaking() > 0
+        if speaking or self._spoke or self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
             self.refresh()
+        self._spoke = speaking
 
     def watch_state(self, state: RecorderState) -> None:
         for name in RecorderState:
@@ -131,6 +139,8 @@ class Recorder(Widget):
         level = Text(f" {db:5.0f} dB ", "dim")
         badge = Text(f" {self.kept or self.mode} ", "reverse")
         said = self.message or self._hint()
+        if (playing := self._playing()) is not None:
+            said = playing  # the last turn's note ("sent 4.2 s") is back when the reply has played
         if quiet:
             # First: on a narrow line the end is cut, and the footer names the key anyway.
             said = f"no audio from the microphone for {quiet:.0f} s" + (f" · {said}" if said else "")
@@ -166,6 +176,18 @@ class Recorder(Widget):
         quiet = time.monotonic() - (self._level_at or self.started_at)
         return quiet if quiet >= NO_AUDIO_SECONDS else 0.0
 
+    def _playing(self) -> str | None:
+        """What the speaker is doing, while the assistant's audio plays and a key (or speech) can
+        interrupt it; None otherwise."""
+        if self.state not in (RecorderState.IDLE, RecorderState.LISTENING):
+            return None
+        left = self._speaking()
+        if left <= 0:
+            return None
+        talk_key = self.state is RecorderState.IDLE and self.mode == "push-to-talk" and not self.kept
+        how = "space: interrupt" if talk_key else "speak to interrupt"
+        return f"▶ assistant speaking, {left / 1000:.1f} s left · {how}"
+
     def _hint(self) -> str:
         """The keys that matter now; in a text input space types a space, so Esc comes first."""
         hint = self._keys_hint()
@@ -190,3 +212,7 @@ class Recorder(Widget):
             RecorderState.DISCONNECTED: "ctrl+r: reconnect",
             RecorderState.WAITING: "",
         }[self.state]
+
+
+def _silent() -> float:
+    return 0.0
