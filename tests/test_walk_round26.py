@@ -19,6 +19,7 @@ from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.proxy_cmd import ProxyRequest
 from tui.widgets import RecorderState
+from tui.widgets.key_footer import KeyFooter
 
 URL_WARNING = "--url carries credentials (api-key=), visible to every user of this machine in the process list"
 
@@ -53,6 +54,9 @@ async def test_under_hands_free_space_is_dimmed_and_a_press_says_to_just_speak(
         await wait_for(pilot, lambda: recorder.state is RecorderState.LISTENING, 5, "hands-free")
         await pilot.pause()
         assert voice_keys(app) == {"space": False, "v": True}
+        # v's name says what it does now: it said "Hands-free" while hands-free was on.
+        footer = app.query_one(KeyFooter).render().plain
+        assert "v Push-to-talk" in footer and "Hands-free" not in footer, footer
         await press_voice(pilot, "space")
         said = [message for title, message in notices(app)]
         assert any(message.startswith("hands-free is on: just speak") for message in said), said
@@ -65,6 +69,7 @@ async def test_under_hands_free_space_is_dimmed_and_a_press_says_to_just_speak(
         await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "push-to-talk")
         await pilot.pause()
         assert voice_keys(app) == {"space": True, "v": True}
+        assert "v Hands-free" in app.query_one(KeyFooter).render().plain
         # Its notice goes with hands-free: it stayed up saying "hands-free is on" under push-to-talk.
         await press_voice(pilot, "v")
         await wait_for(pilot, lambda: recorder.state is RecorderState.LISTENING, 5, "hands-free again")

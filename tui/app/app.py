@@ -133,6 +133,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         Binding("space", "talk_listen", "Listen", id="talk-listen"),
         Binding("space", "talk_stop_listening", "Stop listening", id="talk-stop-listening"),
         Binding("v", "hands_free", "Hands-free", id="hands-free"),
+        Binding("v", "hands_free_off", "Push-to-talk", id="push-to-talk"),  # v while hands-free is on
         Binding("t", "focus_input", "Type", id="type"),
         Binding("f", "filter", "Filter", id="filter"),
         Binding("slash", "find", "Find", id="find"),

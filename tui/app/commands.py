@@ -18,7 +18,7 @@ from tui.widgets.timers import after
 
 from .base import AppBase
 from .files import output_folder
-from .live import SPACE_ACTIONS
+from .live import SPACE_ACTIONS, V_ACTIONS
 
 PALETTE: list[tuple[str, str, str]] = [
     ("recorder: talk / send", "Start or end a push-to-talk turn (space)", "action_talk"),
@@ -58,9 +58,10 @@ PALETTE: list[tuple[str, str, str]] = [
 ]
 """The command palette: (title, help, the method it runs). Every action of the app is here."""
 
-SPACE_NAMES = {"talk": ("talk", *SPACE_ACTIONS)}
+SPACE_NAMES = {"talk": ("talk", *SPACE_ACTIONS), "hands_free": tuple(V_ACTIONS)}
 """The palette's talk is space whatever it does now: while a turn is recorded its binding is
-`talk_send` (the footer's Send), and `talk`, false then, hid the command that sends the turn."""
+`talk_send` (the footer's Send), and `talk`, false then, hid the command that sends the turn; its
+hands-free toggle is v's either name."""
 
 SCREENSHOT_RETRY_SECONDS = 0.05
 """How long a screenshot waits again while Textual holds repaints back (the palette's hold: 50 ms)."""

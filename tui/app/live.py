@@ -62,7 +62,11 @@ SPACE_ACTIONS = {"talk_send": "Send", "talk_listen": "Listen", "talk_stop_listen
 """Space's other names in the footer: one binding per meaning in the app's BINDINGS, each active
 only while space does that (`check_action`), beside `talk` ("Talk")."""
 
-VOICE_ACTIONS = frozenset({"talk", "hands_free", *SPACE_ACTIONS})
+V_ACTIONS = {"hands_free": "Hands-free", "hands_free_off": "Push-to-talk"}
+"""v's two names in the footer, one binding each, active as space's are (`check_action`): what a
+press does now (it said "Hands-free" while hands-free was on)."""
+
+VOICE_ACTIONS = frozenset({"talk", *SPACE_ACTIONS, *V_ACTIONS})
 
 SLOW_VOICE_STEP = 0.3
 """Seconds a voice step may take before the recorder says it waits for the device (opening a
@@ -106,6 +110,9 @@ class LiveSession(AppBase):
             if action != self._space_action():
                 return False
             action = "talk"
+        elif action in V_ACTIONS:
+            if (action == "hands_free_off") is not (self.voice.mode is TurnMode.HANDS_FREE):
+                return False
         allowed = super().check_action(action, parameters)
         if allowed and action in VOICE_ACTIONS and self._next_session == "none":
             return None
@@ -137,6 +144,10 @@ class LiveSession(AppBase):
     async def action_talk_listen(self) -> None:
         """Space while the server kept its VAD: listen (`action_talk`)."""
         await self.action_talk()
+
+    async def action_hands_free_off(self) -> None:
+        """v while hands-free is on: back to push-to-talk (`action_hands_free`)."""
+        await self.action_hands_free()
 
     async def action_talk_stop_listening(self) -> None:
         """Space while listening under the server's kept VAD: stop (`action_talk`)."""
