@@ -6,6 +6,7 @@ import itertools
 from typing import Any
 
 from tui.conversation import Conversation, Origin, TextState
+from tui.conversation.export import ended_early
 from tui.protocol import Direction, Envelope, serialize
 
 _seq = itertools.count(1)
@@ -346,7 +347,9 @@ def test_truncation_delete_and_cancelled_responses() -> None:
         ],
     )
     assistant = conv.items["item_a1"]
-    assert (assistant.status, assistant.audio_end_ms) == ("truncated", 1200)
+    # The response was cancelled and the item truncated: it stays cancelled, and the cut is said too.
+    assert (assistant.status, assistant.audio_end_ms) == ("cancelled", 1200)
+    assert ended_early(assistant) == "cancelled · truncated at 1.20 s"
     feed(conv, [{"type": "conversation.item.deleted", "item_id": "item_u1"}])
     assert [i.id for i in conv.ordered()] == ["item_a1"]
 

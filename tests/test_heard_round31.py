@@ -4,6 +4,7 @@ heard, in the pane and in both exports, against the real simulator's audio and w
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,10 +21,11 @@ QUESTION = "tell me about the weather in the mountains this week and what I shou
 
 
 async def reply_then_truncate(
-    sim: Simulator, heard_ms: int | None, *, output: dict[str, Any] | None = None
+    sim: Simulator, heard: int | Callable[[float], int] | None, *, output: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """A typed question, the simulator's whole spoken reply, then (unless `heard_ms` is None) a
-    truncate of it at `heard_ms`: every server event, in order."""
+    """A typed question, the simulator's whole spoken reply, then (unless `heard` is None) a
+    truncate of it at `heard` ms (or at `heard(ms the reply's audio lasts)`): every server event,
+    in order."""
     update = session_patch()
     if output is not None:
         update["session"]["audio"]["output"] = output
@@ -33,7 +35,8 @@ async def reply_then_truncate(
         await send(ws, typed(QUESTION))
         await send(ws, {"type": "response.create"})
         events += await recv_until(ws, "response.done")
-        if heard_ms is not None:
+        if heard is not None:
+            heard_ms = heard if isinstance(heard, int) else heard(reply_of(events).audio_ms)
             [reply_id] = [e["item"]["id"] for e in events if e["type"] == "response.output_item.done"]
             cut = {"type": "conversation.item.truncate", "item_id": reply_id, "content_index": 0}
             cut["audio_end_ms"] = heard_ms
@@ -60,9 +63,8 @@ async def test_a_reply_truncated_halfway_is_split_near_half_its_words(sim: Simul
     """The cut falls at the share of the text that the heard audio is of the audio, on a break
     between words; the pane strikes out the words after it, and the head says how much was heard
     of how much came."""
-    whole = reply_of(await reply_then_truncate(sim, None))
-    half = round(whole.audio_ms / 2)
-    reply = reply_of(await reply_then_truncate(sim, half))
+    reply = reply_of(await reply_then_truncate(sim, lambda ms: round(ms / 2)))
+    half = round(reply.audio_ms / 2)
     assert reply.audio_end_ms == half and reply.status == "truncated"
     split = reply.heard_split
     assert split is not None
@@ -92,10 +94,9 @@ async def test_both_exports_say_which_words_were_heard(sim: Simulator) -> None:
 
 async def test_a_truncate_past_the_audio_marks_no_words_unheard(sim: Simulator) -> None:
     """A client that truncates at the very end heard it all: nothing is struck out."""
-    whole = reply_of(await reply_then_truncate(sim, None))
-    events = await reply_then_truncate(sim, int(whole.audio_ms))
+    events = await reply_then_truncate(sim, int)
     reply = reply_of(events)
-    assert reply.audio_end_ms == int(whole.audio_ms)
+    assert reply.audio_end_ms == int(reply.audio_ms)
     assert reply.heard_split is None
     assert UNHEARD_MARK not in to_markdown([reply])
     assert json.loads(to_json([reply]))[0]["heard_text"] is None

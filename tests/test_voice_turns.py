@@ -241,3 +241,24 @@ def test_what_makes_a_push_to_talk_turn_unsendable(sent_ms: int, heard: bool, wh
     """The decision the app test above reaches through a real device: which reason a tap gets
     (the fake microphone's silence cannot say which branch a busy machine takes)."""
     assert unsendable(sent_ms, heard=heard) == why
+
+
+async def test_speech_the_server_never_committed_leaves_no_row_after_a_drop(tmp_path: Path) -> None:
+    """Hands-free, the server hears speech start, and the socket drops before it commits: the
+    speech went with the buffer and will never be an item. Its row stayed, saying "recorded audio
+    · cut off", as if the turn had been recorded and committed; the log keeps the frame. (Every
+    connection drops at its first speech, so each reconnect while the user still speaks drops too.)"""
+    async with realtime_simulator() as sim:
+        url = sim.url_for(drop_after="input_audio_buffer.speech_started:1", drop_mode="reset")
+        async with voice_app(tmp_path, url) as (app, pilot, recorder, feeder):
+            await press_voice(pilot, "v")
+            await wait_for(pilot, lambda: app.facts.turn_detection == "server_vad", 10, "server VAD in force")
+            feeder.play(speech_pcm24(QUESTION))
+            await wait_for(pilot, lambda: app.journal.epoch >= 2, 20, "the drop and a reconnect")
+            started = [i for i, frame in enumerate(app.journal) if frame.type == "input_audio_buffer.speech_started"]
+            speakers = {str(app.journal.data(i).get("item_id")) for i in started}
+            assert speakers
+            await views_settled(pilot, app)
+            assert not speakers & set(app.conversation.items), [i.state for i in items(app, "user")]
+            assert "cut off" not in screen_text(app)
+            await press_voice(pilot, "v")

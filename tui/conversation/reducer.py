@@ -52,7 +52,9 @@ class Conversation:
       types `Item` declares and no handler raises;
     - a `…transcription.completed` transcript stays in its item whatever order events arrive in,
       until a later `.completed`, `.failed` or delete for that item;
-    - every item whose fields change, appear or disappear is in :meth:`take_changes`.
+    - every item whose fields change, appear or disappear is in :meth:`take_changes`; but for
+      `audio_ms`, the audio received so far, which every audio delta moves and which shows only
+      in a truncated item's row: it is reported once the item has `audio_end_ms`.
     """
 
     items: dict[str, Item] = dc_field(default_factory=dict)
@@ -170,6 +172,10 @@ class Conversation:
     def _on_connection_ended(self) -> None:
         # The conversation lived on that socket: nothing still pending will ever arrive (a new
         # session is a new conversation), so rows must stop claiming that text is on its way.
+        # Speech the server heard start but never committed went with its buffer, as on a clear:
+        # it never became an item (its row said "recorded audio · cut off", as if it had been).
+        for item in [item for item in self.items.values() if item.state is TextState.SPEAKING]:
+            self._remove(item.id)
         for item in self.items.values():
             if item.state in _PENDING:
                 item.state = TextState.INTERRUPTED
