@@ -40,3 +40,35 @@ def test_a_log_without_times_prints_no_wall(tmp_path: Path) -> None:
     path.write_text('{"type":"session.created","session":{}}\n{"type":"session.updated","session":{}}\n')
     printed = replay_json(path)
     assert len(printed) == 2 and all("wall" not in record for record in printed)
+
+
+async def test_a_log_without_times_exports_an_unknown_wall_not_1970(tmp_path: Path) -> None:
+    """The app's frame export writes every record's `wall` (the capture's shape): for a log without
+    times it was the lines' made-up clock, 0.001 s apart, which reads as January 1970; the
+    transcript's JSON export dated its items 1970-01-01 too. Unknown is 0, and no time."""
+    from tests.app_helpers import views_settled, wait_for
+    from tui.app import RtApp
+    from tui.config import Settings
+    from tui.conversation.export import to_json
+    from tui.replay import ReplayRequest, load
+
+    log = tmp_path / "mine.jsonl"
+    lines = [
+        {"type": "conversation.item.added", "item": {"id": "u1", "type": "message", "role": "user", "content": []}},
+        {"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "hello"},
+    ]
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(log)))
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 30, "the replay")
+        await views_settled(pilot, app)
+        out = tmp_path / "export.jsonl"
+        app.export_frames(out, keep_audio=True)
+        await wait_for(pilot, lambda: out.exists() and out.read_text().count("\n") >= 2, 30, "the export")
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        played = [r for r in records if r["dir"] == "in"]
+        assert len(played) == 2 and all(r["wall"] == 0 for r in played), played
+        assert [r["t"] for r in played] == sorted(r["t"] for r in played)  # their order is still their clock
+        [item] = json.loads(to_json(app.conversation.ordered()))
+        assert item["text"] == "hello" and item["time"] is None

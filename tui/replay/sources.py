@@ -586,7 +586,9 @@ def _on_one_clock(envelopes: list[Envelope], times: list[float | None]) -> list[
     for index, (env, when) in enumerate(zip(envelopes, times, strict=True)):
         if when is None:
             mono = previous + (0.001 if index else 0.0)
-            wall = mono
+            # Beside timed lines, a millisecond after the one before is as near as can be said; in
+            # a log with no time at all the wall clock is unknown: 0 (an export wrote 1970 for it).
+            wall = mono if origin is not None else 0.0
         else:
             mono, wall = max(when, previous), when
         previous = mono
