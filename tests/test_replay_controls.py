@@ -78,7 +78,9 @@ async def test_the_status_clock_moves_during_a_silence_and_says_what_was_skipped
         assert app.status_line.state_override.startswith("replay 00:25 / 00:28")
 
 
-async def test_a_finished_replay_offers_no_pause_resume_or_speed_only_a_restart() -> None:
+async def test_a_finished_replay_offers_no_pause_and_its_speed_is_the_next_play_s() -> None:
+    """Over, a replay has nothing to pause; ] and [ stay: they set the pace `r` plays it again at
+    (they went with p, and a replay played at once could not be watched again at real time)."""
     app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(HAR), speed=64.0))
     async with app.run_test(size=(140, 40)) as pilot:
         player = app.player
@@ -89,14 +91,27 @@ async def test_a_finished_replay_offers_no_pause_resume_or_speed_only_a_restart(
         def footer() -> str:
             return str(app.query_one(KeyFooter).render())
 
-        assert "Pause" not in footer() and "Resume" not in footer() and "Faster" not in footer()
+        assert "Pause" not in footer() and "Resume" not in footer() and "Faster" in footer()
         await pilot.press("p")
         await pilot.pause()
         assert not player.paused and "⏸" not in app.status_line.state_override
-        assert app.status_line.state_override.endswith("· done")
+        assert app.status_line.state_override.endswith("×64 · done")
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert [title for title in titles if title.startswith("replay:")] == ["replay: restart"]
+        assert [title for title in titles if title.startswith("replay:")] == [
+            "replay: faster",
+            "replay: slower",
+            "replay: restart",
+        ]
         assert "Restart" in footer()
+        for _ in range(6):
+            await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.status_line.state_override.endswith("×1 · done"), app.status_line.state_override
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.player is not player, 5, "the new play")
+        again = app.player
+        assert again is not None and again.speed == 1.0
+        assert "×1 · playing" in app.status_line.state_override or again.done.is_set()
 
 
 async def test_r_plays_the_recording_again_into_fresh_views_and_a_publishes_the_rest_at_once(tmp_path: Path) -> None:

@@ -178,12 +178,15 @@ class Modes(AppBase):
         self.action_replay_pause()
 
     def action_replay_speed(self, factor: float) -> None:
-        """Play faster or slower (from at-once playback, start timed playback at real time)."""
-        if self.player is None or self._replay_over():
+        """Play faster or slower (from at-once playback, start timed playback at real time). Once
+        the replay is over, the pace is the next play's (`r`): the status line says it."""
+        if self.player is None:
             return
         current = self.player.speed or 1.0
         self.player.speed = self._replay_speed = max(0.25, min(64.0, current * factor))
         self._show_replay_position()
+        if self._replay_over():
+            self.refresh_bindings()  # `a` (the rest at once) has no rest to play
 
     def more_commands(self) -> Iterable[SystemCommand]:
         """The proxy's session switching and the replay's controls, in their modes."""
@@ -195,26 +198,29 @@ class Modes(AppBase):
             yield SystemCommand(
                 "session: previous", "Show the previous proxied session (<)", partial(self.action_switch_session, -1)
             )
-        if self.replay is not None and not self._replay_over():
+        if self.replay is None:
+            return
+        playing = not self._replay_over()
+        if playing:
             yield SystemCommand("replay: pause / resume", "Stop or go on (p)", self.action_replay_pause)
-            yield SystemCommand("replay: faster", "Twice as fast (])", partial(self.action_replay_speed, 2))
-            yield SystemCommand("replay: slower", "Half as fast ([)", partial(self.action_replay_speed, 0.5))
-            if self.player is not None and self.player.speed is not None:
-                yield SystemCommand("replay: the rest at once", "Every frame left, now (a)", self.action_replay_at_once)
-        if self.replay is not None:
-            yield SystemCommand("replay: restart", "Play it again from the start (r)", self.action_replay_restart)
+        yield SystemCommand("replay: faster", "Twice as fast (])", partial(self.action_replay_speed, 2))
+        yield SystemCommand("replay: slower", "Half as fast ([)", partial(self.action_replay_speed, 0.5))
+        if playing and self.player is not None and self.player.speed is not None:
+            yield SystemCommand("replay: the rest at once", "Every frame left, now (a)", self.action_replay_at_once)
+        yield SystemCommand("replay: restart", "Play it again from the start (r)", self.action_replay_restart)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Replays and the proxy have no voice keys; each mode shows its own (the footer follows)."""
-        if action in ("talk", "hands_free", "focus_input", "reconnect"):
+        if action in ("talk", "hands_free", "hands_free_off", "focus_input", "reconnect"):
             return self.replay is None and self.proxy is None
-        # A finished replay hides p, ] and [: nothing is left to pause, resume or speed up.
+        # A finished replay hides p: nothing is left to pause or resume; ] and [ stay, setting the
+        # pace `r` plays it again at (they went too, and a replay could not be watched slower again).
         if action == "replay_pause":
             return self.replay is not None and not self._replay_over() and not (self.player and self.player.paused)
         if action == "replay_resume":
             return self.replay is not None and not self._replay_over() and bool(self.player and self.player.paused)
         if action == "replay_speed":
-            return self.replay is not None and not self._replay_over()
+            return self.replay is not None
         if action == "replay_restart":
             return self.replay is not None
         if action == "replay_at_once":
