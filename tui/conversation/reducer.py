@@ -538,21 +538,35 @@ class Conversation:
         self._note_response(response)
         response_id = ident(response.get("id"))
         status = text(response.get("status")) or "completed"
+        listed: set[str] = set()
         for raw in objects(response.get("output")):
             item_id = ident(raw.get("id"))
             item = self.items.get(item_id) if item_id is not None else None
             if item is None:
                 continue
+            listed.add(item.id)
             # Its deltas may not have named the response: its output list does.
             item.response_id = item.response_id or response_id
             self._mark_out_of_band(item)
-            item.status = status if status != "completed" else text(raw.get("status")) or status
-            if status != "completed":
-                item.status_reason = _end_reason(response)
-            if item.state is TextState.STREAMING:
-                item.state = TextState.DONE
-                item.text_done_at = item.text_done_at or at
-            self.changed.add(item.id)
+            own = status if status != "completed" else text(raw.get("status")) or status
+            self._response_ended(item, own, response, at)
+        if response_id is None:
+            return
+        for item in self.items.values():
+            if item.response_id == response_id and item.id not in listed and item.state is TextState.STREAMING:
+                # Streamed by this response, left out of its output (a failed response's `output`
+                # can be empty): its text is over all the same; it read "cut off" at the end.
+                self._response_ended(item, status, response, at)
+
+    def _response_ended(self, item: Item, status: str, response: dict[str, Any], at: float) -> None:
+        """Item `item` of `response` has ended with `status`: its text is all there is."""
+        item.status = status
+        if text(response.get("status")) not in ("", "completed"):
+            item.status_reason = _end_reason(response)
+        if item.state is TextState.STREAMING:
+            item.state = TextState.DONE
+            item.text_done_at = item.text_done_at or at
+        self.changed.add(item.id)
 
     def _on_deleted(self, data: dict[str, Any], at: float) -> None:
         item_id = ident(data.get("item_id"))

@@ -1,0 +1,84 @@
+"""Review 31 of replays: what a developer replaying a browser's HAR of a failed turn reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.app_helpers import items, views_settled, wait_for
+from tests.test_replay_inputs import T0, har_file
+from tui.app import RtApp
+from tui.config import Settings
+from tui.replay import ReplayRequest, load
+from tui.widgets import render_item
+
+SERVER_ERROR = "The server had an error while processing your request."
+
+
+def failed_turn_har(path: Path) -> Path:
+    """A DevTools HAR of one turn whose response streamed words and then failed, its `output` empty."""
+    received = [
+        {"type": "session.created", "session": {"id": "sess_1"}},
+        {"type": "response.created", "response": {"id": "resp_1", "status": "in_progress", "output": []}},
+        {
+            "type": "response.output_item.added",
+            "response_id": "resp_1",
+            "output_index": 0,
+            "item": {"id": "item_a", "type": "message", "role": "assistant", "status": "in_progress", "content": []},
+        },
+        {
+            "type": "response.output_audio_transcript.delta",
+            "response_id": "resp_1",
+            "item_id": "item_a",
+            "delta": "Sure, the",
+        },
+        {
+            "type": "response.output_audio_transcript.delta",
+            "response_id": "resp_1",
+            "item_id": "item_a",
+            "delta": " weather",
+        },
+        {
+            "type": "response.done",
+            "response": {
+                "id": "resp_1",
+                "status": "failed",
+                "status_details": {
+                    "type": "failed",
+                    "error": {
+                        "type": "server_error",
+                        "message": "The server had an error while processing your request.",
+                    },
+                },
+                "output": [],
+            },
+        },
+    ]
+    messages = [
+        {"type": "receive", "time": T0 + n / 10, "opcode": 1, "data": json.dumps(frame)}
+        for n, frame in enumerate(received)
+    ]
+    entry = {
+        "startedDateTime": "2023-11-14T22:13:20Z",
+        "request": {"url": "wss://api.openai.com/v1/realtime?model=gpt-realtime", "headers": []},
+        "_webSocketMessages": messages,
+    }
+    return har_file(path, entry)
+
+
+async def test_a_failed_response_with_an_empty_output_reads_failed_not_cut_off(tmp_path: Path) -> None:
+    """Its item was never listed in the failed `response.done`, so the row kept streaming until the
+    recording's end and then read "cut off: the connection ended": the failure, and its reason,
+    were nowhere in the transcript."""
+    app = RtApp(
+        Settings(playback=False, capture=False), replay=ReplayRequest(load(failed_turn_har(tmp_path / "t.har")))
+    )
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        await views_settled(pilot, app)
+        [reply] = items(app, "assistant")
+        head = render_item(reply).plain.splitlines()[0]
+        assert head.startswith("assistant  failed (server_error: The server had an error"), head
+        assert "cut off" not in head and "streaming" not in head
+        assert reply.text == "Sure, the weather"
