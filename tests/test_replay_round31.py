@@ -58,7 +58,7 @@ def failed_turn_har(path: Path) -> Path:
         {"type": "receive", "time": T0 + n / 10, "opcode": 1, "data": json.dumps(frame)}
         for n, frame in enumerate(received)
     ]
-    entry = {
+    entry: dict[str, object] = {
         "startedDateTime": "2023-11-14T22:13:20Z",
         "request": {"url": "wss://api.openai.com/v1/realtime?model=gpt-realtime", "headers": []},
         "_webSocketMessages": messages,
