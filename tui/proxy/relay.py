@@ -57,6 +57,10 @@ from .handshake import (
 
 DEFAULT_MAX_FRAME = 16 * 1024 * 1024
 
+CLIENT_QUEUE_FRAMES = 16
+"""Frames a client may send ahead of the upstream (websockets' own default, as the upstream side
+has): with `DEFAULT_MAX_FRAME`, at most 256 MiB held per client connection."""
+
 Sink = Callable[[Envelope], None]
 """Where a connection's envelopes go (a bus topic, a printer); called on the event loop, never blocks."""
 
@@ -220,7 +224,10 @@ class ProxyServer:
             select_subprotocol=self._select_subprotocol,
             compression=None,
             max_size=self.max_frame_bytes,
-            max_queue=64,
+            # Frames read from a client ahead of the upstream taking them: at most this many of
+            # `max_frame_bytes` each held per connection (64 let a client's burst of huge frames
+            # hold about 1 GiB); past it the client's socket waits, as it would on the service.
+            max_queue=CLIENT_QUEUE_FRAMES,
             server_header="rt-tui-proxy",
             # Longer than the upstream's own open timeout: a slow upstream ends in a 502 that says
             # why, not in the client's handshake cut off with no word (and no end) for the connection.
