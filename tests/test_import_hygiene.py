@@ -90,7 +90,7 @@ def test_widgets_render_projections_and_never_import_a_source() -> None:
     assert not loaded & sources
 
 
-@pytest.mark.parametrize("command", ["replay", "lint", "proxy"])
+@pytest.mark.parametrize("command", ["replay", "lint", "proxy", "devices"])
 def test_the_new_commands_help_loads_no_textual(command: str) -> None:
     loaded = modules_after(
         f"from tui.cli import run\ntry:\n    run([{command!r}, '--help'])\nexcept SystemExit:\n    pass"

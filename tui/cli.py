@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from tui.config import DEFAULT_MAX_FRAME_MIB, URL_ENV, Settings, TargetChoice
+from tui.config import DEFAULT_MAX_FRAME_MIB, INPUT_DEVICE_ENV, OUTPUT_DEVICE_ENV, URL_ENV, Settings, TargetChoice
 
 SCENARIO_KEYS = """\
 scenario keys (in a --scenario file, or sim_<key>=… on a client's URL):
@@ -167,7 +167,15 @@ def _settings(args: argparse.Namespace) -> Settings:
         max_frame_bytes=args.max_frame_mib * 1024 * 1024,
         local_dialect=args.local_dialect or "ga",
         reconnect=not getattr(args, "no_reconnect", False),
+        input_device=_device_named(getattr(args, "input_device", None), INPUT_DEVICE_ENV),
+        output_device=_device_named(getattr(args, "output_device", None), OUTPUT_DEVICE_ENV),
     )
+
+
+def _device_named(flag: str | None, env: str) -> str | None:
+    """A device flag's value, else its environment variable's (blank: none, the default device)."""
+    named = flag if flag is not None else os.environ.get(env, "")
+    return named.strip() or None
 
 
 def _target_named(args: argparse.Namespace, settings: Settings) -> str:
@@ -232,6 +240,19 @@ def _add_app_flags(parser: argparse.ArgumentParser, *, inherited: bool = False) 
         help="do not play the assistant's audio",
     )
     parser.add_argument(
+        "--input-device",
+        metavar="DEVICE",
+        default=argparse.SUPPRESS if inherited else None,
+        help=f"the microphone: its index or a part of its name, as `rt-tui devices` lists them "
+        f"(default: ${INPUT_DEVICE_ENV}, else the system's default)",
+    )
+    parser.add_argument(
+        "--output-device",
+        metavar="DEVICE",
+        default=argparse.SUPPRESS if inherited else None,
+        help=f"the speaker, as --input-device (default: ${OUTPUT_DEVICE_ENV}, else the system's default)",
+    )
+    parser.add_argument(
         "--no-reconnect",
         action="store_true",
         default=argparse.SUPPRESS if inherited else False,
@@ -240,6 +261,9 @@ def _add_app_flags(parser: argparse.ArgumentParser, *, inherited: bool = False) 
 
 
 SESSION_FLAG_DESTS = ("transcription_model", "no_transcription", "language", "voice")
+
+AUDIO_FLAG_DESTS = ("input_device", "output_device", "no_playback")
+"""The app's audio flags, which `send` (a file, nothing played) and the proxy never use."""
 """The flags of the session rt-tui configures itself, which a proxied session (your client's) never takes."""
 
 UNUSED_FLAGS_WHY = {
@@ -247,6 +271,8 @@ UNUSED_FLAGS_WHY = {
     "lint": "it reads a recording and connects nowhere",
     "serve": "the simulator takes its own flags, after serve (rt-tui serve --help)",
     "proxy": "your client configures the session it opens through the proxy",
+    "send": "it sends a file and plays nothing",
+    "devices": "it lists the devices and connects nowhere",
 }
 """Commands that would ignore flags given before them, and why they do."""
 
@@ -270,7 +296,9 @@ def flags_before_command(argv: list[str], command: str) -> list[str]:
     names = {action.dest: action.option_strings[-1] for action in probe._actions if action.option_strings}
     unused = [dest for dest in names if dest in given]
     if command == "proxy":
-        unused = [dest for dest in unused if dest in SESSION_FLAG_DESTS]
+        unused = [dest for dest in unused if dest in SESSION_FLAG_DESTS or dest in AUDIO_FLAG_DESTS]
+    elif command == "send":
+        unused = [dest for dest in unused if dest in AUDIO_FLAG_DESTS]
     return [names[dest] for dest in unused]
 
 
@@ -389,6 +417,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument("--json", action="store_true", help="one JSON object per finding")
     lint.add_argument("--rules", action="store_true", help="list every rule: id, severity, what triggers it")
+
+    devices = sub.add_parser(
+        "devices",
+        help="list the microphones and speakers rt-tui can use",
+        description="List the audio devices PortAudio sees, with the index or name part to give "
+        "--input-device / --output-device.",
+    )
+    devices.add_argument("--json", action="store_true", help="one JSON object per device")
     return parser
 
 
@@ -439,6 +475,10 @@ def run(argv: list[str]) -> int:
             print("rt-tui lint: give a FILE to check (or --rules)", file=sys.stderr)
             return 2
         return lint(args.file, json_out=args.json)
+    if args.command == "devices":
+        from tui.devices_cmd import list_audio_devices
+
+        return list_audio_devices(json_out=args.json)
     settings = _settings(args)
     if args.local_dialect and settings.target in (TargetChoice.URL, TargetChoice.OPENAI):
         # The embedded simulator's: with another target it would be ignored, and a beta test looked run.
@@ -460,7 +500,7 @@ def run(argv: list[str]) -> int:
         from tui.send import send_file
 
         return send_file(args.file, settings, json_out=args.json, timeout=args.timeout)
-    reason = target_problem(settings)
+    reason = target_problem(settings) or device_problem(settings)
     if reason is not None:
         print(f"{_prefix(args)}: {reason}", file=sys.stderr)
         return 2
@@ -488,3 +528,24 @@ def target_problem(settings: Settings) -> str | None:
 
 if __name__ == "__main__":
     sys.exit(run(sys.argv[1:]))
+
+
+def device_problem(settings: Settings) -> str | None:
+    """Why a device the user named cannot be used (no such device, or one without the channels),
+    in one line listing the devices there are; None when none was named or each is found.
+
+    Checked before Textual starts, as a target is: a mistyped name found only at the first press
+    of space, inside the full-screen UI, is a turn lost."""
+    if settings.input_device is None and (settings.output_device is None or not settings.playback):
+        return None
+    from tui.audio import AudioDeviceError, listed_devices, select_device
+
+    try:
+        devices = listed_devices()
+        if settings.input_device is not None:
+            select_device(devices, "input", settings.input_device)
+        if settings.output_device is not None and settings.playback:
+            select_device(devices, "output", settings.output_device)
+    except AudioDeviceError as exc:
+        return str(exc)
+    return None

@@ -16,6 +16,11 @@ DEFAULT_MAX_FRAME_MIB = 16
 
 DEFAULT_MAX_FRAME_BYTES = DEFAULT_MAX_FRAME_MIB * 1024 * 1024
 
+INPUT_DEVICE_ENV = "RT_TUI_INPUT_DEVICE"
+"""The microphone when `--input-device` is not given."""
+OUTPUT_DEVICE_ENV = "RT_TUI_OUTPUT_DEVICE"
+"""The speaker when `--output-device` is not given."""
+
 URL_ENV = "RT_TUI_URL"
 """The server URL when no target flag is given: credentials in it stay out of `ps` (argv is public)."""
 
@@ -44,6 +49,11 @@ class Settings:
     """Write every frame to a JSONL file in the per-session folder."""
     playback: bool = True
     """Play the assistant's audio on the default output device (when there is one)."""
+    input_device: str | None = None
+    """The microphone to record from (`--input-device`, $RT_TUI_INPUT_DEVICE): a device's index or
+    a part of its name (`rt-tui devices` lists them); None: PortAudio's default."""
+    output_device: str | None = None
+    """The speaker to play on (`--output-device`, $RT_TUI_OUTPUT_DEVICE), as `input_device`."""
     local_dialect: str = "ga"
     """The embedded simulator's dialect ("ga" or "beta"), for `--local`."""
     reconnect: bool = True

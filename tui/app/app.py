@@ -178,7 +178,11 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.capture: CaptureWriter | None = None
         self.player: ReplayPlayer | None = None
         self.voice = VoiceController(
-            self.bus, playback=self.settings.playback, active_response=lambda: self.model.facts.active_response
+            self.bus,
+            playback=self.settings.playback,
+            active_response=lambda: self.model.facts.active_response,
+            input_device=self.settings.input_device,
+            output_device=self.settings.output_device,
         )
         self._level = self.bus.subscribe(MIC_LEVEL, Mode.LATEST)
         self.started_at = time.monotonic()

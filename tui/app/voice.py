@@ -84,9 +84,21 @@ class VoiceController:
     """Owns the microphone and the speaker for one app; talks to the session it is given."""
 
     def __init__(
-        self, bus: Bus, *, playback: bool = True, active_response: Callable[[], str | None] = lambda: None
+        self,
+        bus: Bus,
+        *,
+        playback: bool = True,
+        active_response: Callable[[], str | None] = lambda: None,
+        input_device: str | None = None,
+        output_device: str | None = None,
     ) -> None:
         self.bus = bus
+        self.input_device = input_device
+        """The microphone the user named (an index or a part of its name; None: the default)."""
+        self.output_device = output_device
+        """The speaker the user named, as `input_device`."""
+        self._devices_said: dict[str, str] = {}
+        """The device last said to be in use for "microphone" and "speaker" (said again on a change)."""
         self._active_response = active_response
         """The response in progress, as the frames tell it (the session-facts projection)."""
         self._cancelled: set[str] = set()
@@ -185,7 +197,7 @@ class VoiceController:
     ) -> None:
         from tui.audio import AudioDeviceError, Microphone
 
-        mic = Microphone(on_level=lambda level: self.bus.publish(MIC_LEVEL, level))
+        mic = Microphone(device=self.input_device, on_level=lambda level: self.bus.publish(MIC_LEVEL, level))
         loop = asyncio.get_running_loop()
         try:
             # Opening PortAudio probes every device (tens of ms): keep that off the UI loop.
@@ -205,6 +217,7 @@ class VoiceController:
             await asyncio.to_thread(mic.stop)
             await mic.aclose()
             raise VoiceError("not recording: the session ended while the microphone was opening")
+        self._say_device("microphone", mic.device_name)
         if before_streaming is not None:
             before_streaming(session)
         self._mic = mic
@@ -341,7 +354,7 @@ class VoiceController:
             return self._speaker
         from tui.audio import AudioDeviceError, Speaker
 
-        speaker = Speaker()
+        speaker = Speaker(device=self.output_device)
         try:
             # Opening PortAudio probes devices: off the loop, which is busy receiving the reply.
             await asyncio.to_thread(speaker.start)
@@ -350,7 +363,15 @@ class VoiceController:
             self._note("rt.audio", f"speaker unavailable, assistant audio is not played: {exc}")
             return None
         self._speaker = speaker
+        self._say_device("speaker", speaker.device_name)
         return speaker
+
+    def _say_device(self, role: str, name: str) -> None:
+        """Note in the log which device plays `role` ("microphone", "speaker"), the first time and
+        whenever it changes (the default device can change between turns)."""
+        if name and self._devices_said.get(role) != name:
+            self._devices_said[role] = name
+            self._note("rt.audio", f"{role}: {name}", notify=False)
 
     def interrupt_playback(self, *, cancel: bool = True) -> None:
         """Barge-in: cancel the response in progress, stop local playback, and tell the server how much

@@ -13,10 +13,13 @@ from tui.audio.decode import (
 )
 from tui.audio.devices import (
     AudioDeviceError,
+    DeviceChoice,
     DeviceInfo,
     list_devices,
+    listed_devices,
     open_pyaudio,
     prepare_audio,
+    select_device,
     silence_native_audio_noise,
 )
 from tui.audio.pcm import (
@@ -47,6 +50,7 @@ __all__ = [
     "AudioDecodeError",
     "AudioDeviceError",
     "DecodedAudio",
+    "DeviceChoice",
     "DeviceInfo",
     "Microphone",
     "Speaker",
@@ -61,6 +65,7 @@ __all__ = [
     "int16_to_pcm",
     "level_dbfs",
     "list_devices",
+    "listed_devices",
     "meter_level",
     "open_pyaudio",
     "pcm_to_float",
@@ -68,6 +73,7 @@ __all__ = [
     "prepare_audio",
     "resample_pcm16",
     "resample_to_pcm",
+    "select_device",
     "rms_level",
     "silence_native_audio_noise",
     "to_b64",

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from tui.audio.devices import close_stream, open_stream
+from tui.audio.devices import DeviceChoice, close_stream, open_stream
 from tui.audio.pcm import BYTES_PER_MS, SAMPLE_RATE, meter_level
 
 LevelCallback = Callable[[float], None]
@@ -31,12 +31,15 @@ class Microphone:
         self,
         *,
         frames_per_buffer: int = 480,
-        device_index: int | None = None,
+        device: DeviceChoice = None,
         on_level: LevelCallback | None = None,
         rate: int = SAMPLE_RATE,
     ) -> None:
         self.frames_per_buffer = frames_per_buffer
-        self.device_index = device_index
+        self.device = device
+        """The device to open: its index, a part of its name, or None for the default."""
+        self.device_name = ""
+        """The name of the device last opened (empty before)."""
         self.on_level = on_level
         self.rate = rate
         self.level = 0.0
@@ -76,11 +79,11 @@ class Microphone:
             # previous capture land in that capture's queue, never in this one.
             queue: asyncio.Queue[bytes] = asyncio.Queue()
             self.level = 0.0
-            pa, stream = open_stream(
+            pa, stream, self.device_name = open_stream(
                 "input",
                 rate=self.rate,
                 frames_per_buffer=self.frames_per_buffer,
-                device_index=self.device_index,
+                device_index=self.device,
                 callback=functools.partial(self._on_audio, queue),
             )
             self._pa = pa

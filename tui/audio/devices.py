@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,20 @@ class DeviceInfo:
     name: str
     max_in: int
     max_out: int
+    default_in: bool = False
+    """PortAudio's default input device (what rt-tui records from unless told otherwise)."""
+    default_out: bool = False
+    """PortAudio's default output device."""
+    rate: float = 0.0
+    """Its default sample rate, Hz (rt-tui records and plays 24 kHz; PortAudio converts)."""
+
+    def channels(self, direction: str) -> int:
+        """Its channels for `direction` ("input" or "output")."""
+        return self.max_in if direction == "input" else self.max_out
+
+
+DeviceChoice = int | str | None
+"""A device as the user names it: its index, a part of its name, or None for the default."""
 
 
 # alsa-lib's handler is variadic (file, line, function, err, fmt, ...); a callee that ignores the
@@ -129,12 +144,56 @@ def open_pyaudio() -> Any:
 
 
 def list_devices() -> list[DeviceInfo]:
-    """Every device PortAudio sees, with its input and output channel counts."""
+    """Every device PortAudio sees, with its input and output channel counts and which are the
+    defaults."""
     pa = open_pyaudio()
     try:
-        return [_device_info(pa.get_device_info_by_index(i)) for i in range(pa.get_device_count())]
+        return _devices(pa, defaults=True)
     finally:
         pa.terminate()
+
+
+def _devices(pa: Any, *, defaults: bool = False) -> list[DeviceInfo]:
+    """The devices an open PyAudio sees (with the default ones marked when `defaults`)."""
+    found = [_device_info(pa.get_device_info_by_index(i)) for i in range(pa.get_device_count())]
+    if not defaults:
+        return found
+    marks = {}
+    for direction, get in (("in", pa.get_default_input_device_info), ("out", pa.get_default_output_device_info)):
+        try:
+            marks[direction] = int(get()["index"])
+        except (OSError, KeyError, TypeError, ValueError):
+            marks[direction] = -1  # none: PortAudio raises when there is no default
+    return [
+        dataclasses.replace(d, default_in=d.index == marks["in"], default_out=d.index == marks["out"]) for d in found
+    ]
+
+
+def select_device(devices: list[DeviceInfo], direction: str, choice: str) -> int:
+    """The index of the device `choice` names for `direction` ("input" or "output"): an index, a
+    device's whole name, or a part of one name (case-insensitive); else AudioDeviceError, in one
+    line that lists the devices there are."""
+    usable = [d for d in devices if d.channels(direction) > 0]
+    listed = ", ".join(f"{d.index} {d.name}" for d in usable) or "none"
+    where = f"the {direction} devices are: {listed} (rt-tui devices lists them)"
+    wanted = choice.strip()
+    if wanted.isdigit():
+        index = int(wanted)
+        match = next((d for d in devices if d.index == index), None)
+        if match is None:
+            raise AudioDeviceError(f"there is no {direction} device {index}: {where}")
+        if match.channels(direction) < 1:
+            raise AudioDeviceError(f"device {index} ({match.name}) has no {direction} channels: {where}")
+        return index
+    folded = wanted.casefold()
+    exact = [d for d in usable if d.name.casefold() == folded]
+    named = exact or [d for d in usable if folded in d.name.casefold()]
+    if len(named) == 1:
+        return named[0].index
+    if not named:
+        raise AudioDeviceError(f"no {direction} device is named like {wanted!r}: {where}")
+    options = ", ".join(f"{d.index} {d.name}" for d in named)
+    raise AudioDeviceError(f"{len(named)} {direction} devices are named like {wanted!r} ({options}): give its index")
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -144,8 +203,9 @@ def describe_os_error(exc: OSError) -> str:
     return str(exc) or type(exc).__name__
 
 
-def resolve_device(pa: Any, direction: str, index: int | None) -> int:
-    """The device index to open for `direction` ("input" or "output"), or AudioDeviceError.
+def resolve_device(pa: Any, direction: str, index: DeviceChoice) -> int:
+    """The device index to open for `direction` ("input" or "output"), or AudioDeviceError:
+    `index` names it (a number, or by name: `select_device`), None takes the default.
 
     Checks up front so a missing device yields "no input device found ..." instead of PortAudio's
     misleading "Invalid input device (no default output device)".
@@ -154,6 +214,8 @@ def resolve_device(pa: Any, direction: str, index: int | None) -> int:
     key = "maxInputChannels" if direction == "input" else "maxOutputChannels"
     if count == 0:
         raise AudioDeviceError(f"no {direction} device found (PortAudio sees 0 devices)")
+    if isinstance(index, str):
+        return select_device(_devices(pa), direction, index)
     if index is not None:
         if not 0 <= index < count:
             raise AudioDeviceError(f"{direction} device index {index} does not exist (PortAudio sees {count})")
@@ -177,7 +239,16 @@ def _device_info(raw: dict[str, Any]) -> DeviceInfo:
         name=str(raw["name"]),
         max_in=int(raw["maxInputChannels"]),
         max_out=int(raw["maxOutputChannels"]),
+        rate=float(raw.get("defaultSampleRate") or 0.0),
     )
+
+
+def device_name(pa: Any, index: int) -> str:
+    """The name PortAudio gives device `index` ("" if it cannot say)."""
+    try:
+        return str(pa.get_device_info_by_index(index)["name"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return ""
 
 
 _PA_INT16 = 8
@@ -241,9 +312,10 @@ def _within_open_timeout(work: Callable[[], _T], name: str, late: Callable[[_T],
 
 
 def open_stream(
-    direction: str, *, rate: int, frames_per_buffer: int, device_index: int | None, callback: Any
-) -> tuple[Any, Any]:
-    """Open a mono int16 callback stream on `direction` ("input" or "output"); returns (pyaudio, stream).
+    direction: str, *, rate: int, frames_per_buffer: int, device_index: DeviceChoice, callback: Any
+) -> tuple[Any, Any, str]:
+    """Open a mono int16 callback stream on `direction` ("input" or "output") on the device
+    `device_index` names (None: the default); returns (pyaudio, stream, the device's name).
 
     PyAudio is released again if the stream cannot be opened, so a failed open leaks nothing. An open
     that takes over OPEN_TIMEOUT raises AudioDeviceError; it goes on in a daemon thread (a stuck
@@ -255,13 +327,13 @@ def open_stream(
             "check the audio server or device, or restart rt-tui"
         )
 
-    def opening() -> tuple[Any, Any]:
+    def opening() -> tuple[Any, Any, str]:
         return _open_stream_now(
             direction, rate=rate, frames_per_buffer=frames_per_buffer, device_index=device_index, callback=callback
         )
 
-    def release(opened: tuple[Any, Any]) -> None:  # nobody took it: released, so the device is free again
-        close_stream(*opened)
+    def release(opened: tuple[Any, Any, str]) -> None:  # nobody took it: released, so the device is free again
+        close_stream(opened[0], opened[1])
 
     try:
         return _within_open_timeout(opening, f"rt-audio-open-{direction}", release)
@@ -272,8 +344,8 @@ def open_stream(
 
 
 def _open_stream_now(
-    direction: str, *, rate: int, frames_per_buffer: int, device_index: int | None, callback: Any
-) -> tuple[Any, Any]:
+    direction: str, *, rate: int, frames_per_buffer: int, device_index: DeviceChoice, callback: Any
+) -> tuple[Any, Any, str]:
     """`open_stream`'s work, in the calling thread."""
     pa = open_pyaudio()
     try:
@@ -292,7 +364,20 @@ def _open_stream_now(
     except BaseException:
         pa.terminate()
         raise
-    return pa, stream
+    return pa, stream, device_name(pa, index)
+
+
+def listed_devices() -> list[DeviceInfo]:
+    """`list_devices`, given up after OPEN_TIMEOUT with AudioDeviceError (PortAudio's scan can
+    block for good in a stuck device: a command must not wait on it for ever)."""
+    if _stuck is not None and _stuck.is_alive():
+        raise AudioDeviceError("the audio system is still stuck opening a device (PortAudio has not answered)")
+    try:
+        return _within_open_timeout(list_devices, "rt-audio-list")
+    except _GaveUp:
+        raise AudioDeviceError(
+            f"PortAudio did not list the devices within {OPEN_TIMEOUT:.0f} s (a device or the audio server is stuck)"
+        ) from None
 
 
 def close_stream(pa: Any, stream: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from tui.audio.devices import close_stream, open_stream
+from tui.audio.devices import DeviceChoice, close_stream, open_stream
 from tui.audio.pcm import BYTES_PER_MS, SAMPLE_RATE, SAMPLE_WIDTH, float_to_pcm, pcm_to_int16
 
 # PyAudio's constants, copied so the callback never touches the pyaudio module.
@@ -41,10 +41,13 @@ class Speaker:
         frames_per_buffer: int = 480,
         prebuffer_ms: int = 100,
         fade_ms: int = 10,
-        device_index: int | None = None,
+        device: DeviceChoice = None,
     ) -> None:
         self.frames_per_buffer = frames_per_buffer
-        self.device_index = device_index
+        self.device = device
+        """The device to open: its index, a part of its name, or None for the default."""
+        self.device_name = ""
+        """The name of the device last opened (empty before)."""
         self.prebuffer_bytes = prebuffer_ms * BYTES_PER_MS
         self.fade_bytes = fade_ms * BYTES_PER_MS
         self.underruns = 0
@@ -87,11 +90,11 @@ class Speaker:
         """Open the output device and start the callback stream; AudioDeviceError if there is none."""
         if self._stream is not None:
             return
-        pa, stream = open_stream(
+        pa, stream, self.device_name = open_stream(
             "output",
             rate=SAMPLE_RATE,
             frames_per_buffer=self.frames_per_buffer,
-            device_index=self.device_index,
+            device_index=self.device,
             callback=self._on_audio,
         )
         self._pa, self._stream = pa, stream
