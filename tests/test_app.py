@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from array import array
 from pathlib import Path
 
@@ -375,10 +376,12 @@ async def test_a_reply_heard_to_the_end_is_not_truncated(tmp_path: Path, simulat
             def line() -> str:
                 return app.recorder.render().plain
 
-            await wait_for(pilot, lambda: "▶ assistant speaking" in line(), 5, "the line to say the reply plays")
-            assert "s left · space: interrupt" in line(), line()
+            await wait_for(pilot, lambda: "▶ assistant " in line(), 5, "the line to say the reply plays")
+            assert re.search(r"▶ assistant \d+\.\d s · space: interrupt", line()), line()
+            first = app.voice.speaking_ms()
+            await wait_for(pilot, lambda: (app.voice.speaking_ms() or 0) > (first or 0) + 300, 5, "the count to go up")
             await wait_for(pilot, lambda: not app.voice.playing, 20, "the speaker to play the whole reply")
-            await wait_for(pilot, lambda: "assistant speaking" not in line(), 5, "the line to clear")
+            await wait_for(pilot, lambda: "▶ assistant" not in line(), 5, "the line to clear")
             await pilot.pause(0.2)
             await press_voice(pilot, "space")
             await pilot.pause(0.5)

@@ -88,6 +88,8 @@ async def test_both_exports_say_which_words_were_heard(sim: Simulator) -> None:
     record = json.loads(to_json(conv.ordered()))[-1]
     assert record["heard_text"] == heard.strip() and record["text"] == reply.display_text
     assert record["audio_end_ms"] == 700 and record["audio_ms"] == round(reply.audio_ms)
+    question = json.loads(to_json(conv.ordered()))[0]
+    assert (question["role"], question["audio_ms"], question["heard_text"]) == ("user", None, None)
     markdown = to_markdown(conv.ordered())
     assert f"{heard.strip()}\n\n{UNHEARD_MARK}\n\n{unheard.strip()}\n" in markdown
 
@@ -99,7 +101,9 @@ async def test_a_truncate_past_the_audio_marks_no_words_unheard(sim: Simulator) 
     assert reply.audio_end_ms == int(reply.audio_ms)
     assert reply.heard_split is None
     assert UNHEARD_MARK not in to_markdown([reply])
-    assert json.loads(to_json([reply]))[0]["heard_text"] is None
+    record = json.loads(to_json([reply]))[0]
+    assert record["heard_text"] == reply.display_text  # all of it, where null said "never truncated"
+    assert record["audio_ms"] == round(reply.audio_ms)
 
 
 @pytest.mark.parametrize("truncate_first", [False, True])
@@ -140,3 +144,28 @@ async def test_a_cancelled_reply_truncated_says_both(sim: Simulator, truncate_fi
 )
 def test_word_break_is_the_nearest_break_between_words(text: str, at: int, expected: int) -> None:
     assert word_break(text, at) == expected
+
+
+@pytest.mark.parametrize("width", [30, 44, 52, 60, 80])
+async def test_the_head_breaks_between_facts_never_inside_one(sim: Simulator, width: int) -> None:
+    """At 160 columns the pane's head read `… · truncated at 1.23` and, on the next row, `s of
+    1.30 s`; `transcript in 447` / `ms`. A fact that does not fit begins the next row whole."""
+    from rich.console import Console
+
+    from tui.widgets.transcript import render_parts
+
+    events = await reply_then_truncate(sim, 1230)
+    done = next(e for e in events if e["type"] == "response.done")
+    done["response"]["status"] = "cancelled"
+    done["response"]["status_details"] = {"type": "cancelled", "reason": "turn_detected"}
+    reply = reply_of(events)
+    head, _ = render_parts(reply, width=width)
+    console = Console(width=width, record=True)
+    rows = [
+        "".join(segment.text for segment in line).rstrip()
+        for line in console.render_lines(head, console.options.update_width(width), pad=False)
+    ]
+    facts = ["cancelled (turn_detected)", f"truncated at 1.23 s of {reply.audio_ms / 1000:.2f} s"]
+    for fact in facts:
+        assert any(fact in row for row in rows), (fact, rows)
+    assert all(len(row) <= width for row in rows)

@@ -9,15 +9,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
 from tests.journal_helpers import received
 from tests.test_transcript import TranscriptApp
 from tui.conversation import Item, Origin, TextState
-from tui.widgets import Transcript, render_item
+from tui.widgets import Transcript
 from tui.widgets.palette import themed
-from tui.widgets.transcript import _ROLE_STYLES
+from tui.widgets.transcript import _ROLE_STYLES, render_parts
 
 WIDTHS = (1, 2, 5, 9, 13, 24, 49)
 
@@ -44,7 +45,9 @@ def whole_render(transcript: Transcript, item: Item, width: int) -> list[Strip]:
     wrapped by Rich, each row one Strip cropped and extended to the pane's width."""
     console = transcript.app.console
     dark = transcript.app.current_theme.dark
-    text = render_item(item, buffer_audio=transcript.buffer_audio, dark=dark)
+    # The head as the pane makes it for this width (its facts fitted: `_fitted_facts`), then the body.
+    head, body = render_parts(item, buffer_audio=transcript.buffer_audio, dark=dark, width=width)
+    text = head if body is None else Text.assemble(head, "\n", body)
     lines = console.render_lines(text, console.options.update_width(width), pad=False)
     bar_style = Style.parse(themed(_ROLE_STYLES.get(item.role, "#737aa2"), dark))
     if item.state is TextState.FAILED:

@@ -97,6 +97,10 @@ class VoiceController:
         """The microphone the user named (an index or a part of its name; None: the default)."""
         self.output_device = output_device
         """The speaker the user named, as `input_device`."""
+        self._session_items: set[str] = set()
+        """The items whose audio this session sent: only they can be truncated. A reply of a
+        session that dropped plays on after the reconnect, and the new session knows none of its
+        items (a truncate of one earned `item_truncate_invalid_item_id`)."""
         self._devices_said: dict[str, str] = {}
         """The device last said to be in use for "microphone" and "speaker" (said again on a change)."""
         self._active_response = active_response
@@ -329,7 +333,9 @@ class VoiceController:
                         delta = env.data.get("delta")
                         speaker = await self._ensure_speaker()
                         if speaker is not None and isinstance(delta, str):
-                            speaker.enqueue(from_b64(delta), str(env.data.get("item_id")))
+                            item_id = str(env.data.get("item_id"))
+                            self._session_items.add(item_id)
+                            speaker.enqueue(from_b64(delta), item_id)
                     elif env.type == "input_audio_buffer.speech_started":
                         # With server VAD the server cancels its own response (interrupt_response); we
                         # only stop playing and report what was heard.
@@ -339,10 +345,15 @@ class VoiceController:
         finally:
             sub.close()
 
-    def speaking_ms(self) -> float:
-        """Milliseconds of assistant audio still waiting for the speaker (0.0 with none, or no speaker)."""
+    def speaking_ms(self) -> float | None:
+        """While assistant audio plays, how much of the reply playing has been played (ms); None
+        when nothing plays (or there is no speaker). Counted up from what the speaker took, not
+        down from what has arrived: a reply still streaming in has no known end."""
         speaker = self._speaker
-        return speaker.queued_ms if speaker is not None else 0.0
+        if speaker is None or speaker.idle:
+            return None
+        item = speaker.current_item
+        return float(speaker.played_ms(item)) if item is not None else 0.0
 
     @property
     def playing(self) -> bool:
@@ -388,6 +399,8 @@ class VoiceController:
         if self.session is None or not self.session.is_open:
             return
         for item_id, played_ms in heard.items():
+            if item_id not in self._session_items:
+                continue  # an ended session's reply: stopped, and nothing to tell this one
             # audio_end_ms comes from samples actually played, never wall-clock time (§6.2).
             self.session.send(
                 {
@@ -410,6 +423,7 @@ class VoiceController:
         with contextlib.suppress(Exception):
             await self._stop_mic()
         self.mode = TurnMode.PUSH_TO_TALK
+        self._session_items.clear()  # what still plays was that session's (see `_session_items`)
         self._cancelled.clear()
         self._create_awaiting, self._create_wanted, self._cancel_awaited = None, False, False
         return cut

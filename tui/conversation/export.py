@@ -49,6 +49,15 @@ def ended_early(item: Item) -> str | None:
     return mark if cut is None else f"{mark} · {cut}"
 
 
+def heard_text(item: Item) -> str | None:
+    """The words of a truncated item the user heard (an estimate: `Item.heard_split`), all of them
+    when the cut came at its end; None for an item never truncated."""
+    if item.audio_end_ms is None:
+        return None
+    heard = item.heard_split
+    return (heard[0] if heard is not None else item.display_text).strip()
+
+
 def iso_time(wall: float | None) -> str | None:
     """`wall` (seconds since the epoch) as local ISO 8601 time with its UTC offset, or None if unknown."""
     if not wall:
@@ -74,8 +83,8 @@ def item_record(item: Item, function_names: dict[str, str] | None = None) -> dic
         "status": item.status,
         "status_reason": item.status_reason,
         "audio_end_ms": item.audio_end_ms,
-        "audio_ms": round(item.audio_ms) if item.has_audio else None,
-        "heard_text": heard[0].strip() if (heard := item.heard_split) is not None else None,
+        "audio_ms": round(item.audio_ms) if item.audio_ms > 0 else None,
+        "heard_text": heard_text(item),
         "audio": item.has_audio,
         "origin": item.origin.value,
         "error": item.error,

@@ -72,9 +72,9 @@ class Recorder(Widget):
     typing: reactive[bool] = reactive(False)
     """A text input has the focus: space types there, so the hint says to leave it first."""
 
-    def __init__(self, *, speaking: Callable[[], float] | None = None, id: str | None = None) -> None:
-        """`speaking`: milliseconds of the assistant's audio still to be played (the app's speaker
-        knows; the line counts it down, and says how to interrupt it)."""
+    def __init__(self, *, speaking: Callable[[], float | None] | None = None, id: str | None = None) -> None:
+        """`speaking`: while the assistant's audio plays, how many milliseconds of its reply have
+        played, else None (the app's speaker knows; the line says so, and how to interrupt it)."""
         super().__init__(id=id)
         self._level_at: float | None = None
         """When the microphone last sent a level in this turn (None: not yet)."""
@@ -98,7 +98,7 @@ class Recorder(Widget):
         return level
 
     def _tick(self) -> None:
-        speaking = self._speaking() > 0
+        speaking = self._speaking() is not None
         if speaking or self._spoke or self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
             self.refresh()
         self._spoke = speaking
@@ -181,12 +181,13 @@ class Recorder(Widget):
         interrupt it; None otherwise."""
         if self.state not in (RecorderState.IDLE, RecorderState.LISTENING):
             return None
-        left = self._speaking()
-        if left <= 0:
+        played = self._speaking()
+        if played is None:
             return None
         talk_key = self.state is RecorderState.IDLE and self.mode == "push-to-talk" and not self.kept
-        how = "space: interrupt" if talk_key else "speak to interrupt"
-        return f"▶ assistant speaking, {left / 1000:.1f} s left · {how}"
+        # Short: on an 80-column hands-free line the head and the badge leave about 40 cells.
+        how = ("Esc, space" if self.typing else "space") + ": interrupt" if talk_key else "speak to interrupt"
+        return f"▶ assistant {played / 1000:.1f} s · {how}"
 
     def _hint(self) -> str:
         """The keys that matter now; in a text input space types a space, so Esc comes first."""
@@ -214,5 +215,5 @@ class Recorder(Widget):
         }[self.state]
 
 
-def _silent() -> float:
-    return 0.0
+def _silent() -> float | None:
+    return None

@@ -121,7 +121,7 @@ def render_parts(
         # A user's words stream in as their transcription: said so, as "(transcribing…)" is before them.
         facts.append("transcribing…" if item.role == "user" else "streaming…")
     if (early := ended_early(item)) is not None:
-        facts.append(printable(early))  # the reason is server text
+        facts.extend(printable(early).split(" · "))  # the reason is server text; each mark a fact
     if item.state is TextState.INTERRUPTED:
         facts.append("cut off: the connection ended")
     latency = item.transcription_latency
@@ -129,7 +129,7 @@ def render_parts(
         # Seconds past one (`3.0 s`): `transcript in 3004 ms` wrapped its unit onto the next line.
         facts.append(f"transcript in {latency:.1f} s" if latency >= 1 else f"transcript in {latency * 1000:.0f} ms")
     if facts:
-        head.append("  " + " · ".join(facts), style="dim")
+        head.append(_fitted_facts(head.cell_len, facts, width), style="dim")
     if item.state is TextState.FAILED:
         body = Text(f"(transcription failed: {printable(item.error or '')})", style="bold red")
     elif (heard := item.heard_split) is not None and len(item.display_text) <= SHOWN_CHARACTERS:
@@ -146,6 +146,26 @@ def render_parts(
         if not item.text or item.origin is Origin.OUT_OF_BAND:
             body.stylize("italic dim")
     return head, body
+
+
+def _fitted_facts(start: int, facts: list[str], width: int | None) -> str:
+    """The facts after a role label `start` cells wide, joined by ` · `; given the row's `width`, a
+    fact that would not fit on the line begins the next one, so none is broken in its middle
+    (`truncated at 1.23` / `s of 1.30 s`, `transcript in 447` / `ms`)."""
+    if width is None:
+        return "  " + " · ".join(facts)
+    first = cell_len(facts[0])
+    if start + 2 + first <= width:
+        said, used = "  " + facts[0], start + 2 + first
+    else:
+        said, used = "\n" + facts[0], first  # the label alone on its row rather than a fact cut
+    for fact in facts[1:]:
+        size = cell_len(fact)
+        if used + 3 + size <= width:
+            said, used = f"{said} · {fact}", used + 3 + size
+        else:
+            said, used = f"{said} ·\n{fact}", size
+    return said
 
 
 def session_rule(text: str, width: int | None) -> str:
