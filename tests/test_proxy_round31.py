@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import resource
+import signal
+from pathlib import Path
 
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from tests.proxy_helpers import Recorded
+from tests.proxy_helpers import Recorded, listening_url, start_headless_proxy
 from tui.proxy import ProxyServer, ProxyTarget
 from tui.proxy.relay import CLIENT_QUEUE_FRAMES
 
@@ -47,3 +51,35 @@ async def test_a_client_s_burst_is_held_back_while_the_upstream_takes_nothing() 
     held = sent - relayed
     assert sent < 200, "the client was never held back"
     assert held <= CLIENT_QUEUE_FRAMES + 8 <= 24, (held, sent, relayed)  # 64 queued: held 70
+
+
+async def test_a_capture_that_fails_is_said_on_stderr_and_the_proxy_exits_1(tmp_path: Path) -> None:
+    """The disk fills (here the kernel's file-size limit) while a client talks through `proxy
+    --json`: the capture stopped without a word, stderr still said `captured in …`, the exit was 0,
+    and `rt-tui lint` on the cut file said it was clean. The relay goes on; stderr says the capture
+    failed, once, and the run exits 1, as `send` does."""
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    process = start_headless_proxy(tmp_path / "data", "--local", preexec_fn=small_files)
+    assert process.stderr is not None and process.stdout is not None
+    try:
+        url, said = await listening_url(process.stderr, 30)
+        async with connect(f"{url}?model=gpt-realtime", compression=None) as client:
+            created = json.loads(await client.recv())
+            assert created["type"] == "session.created"
+            padding = "x" * 4000  # each frame's line is about 4 KB: the second one crosses the limit
+            for n in range(6):
+                await client.send(json.dumps({"type": "session.update", "session": {"instructions": f"{n}{padding}"}}))
+                assert json.loads(await client.recv())["type"] in ("session.updated", "error")
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    lines = said + err.splitlines()
+    failed = [line for line in lines if line.startswith("[conn 1] capture: ")]
+    assert len(failed) == 1 and "File too large" in failed[0], lines
+    assert lines[-1] == "rt-tui proxy: the capture of 1 connection failed: those files are incomplete", lines
+    assert process.returncode == 1
+    relayed = [json.loads(line) for line in out.splitlines()]
+    assert sum(1 for record in relayed if record["type"] == "session.update") == 6  # the relay went on

@@ -96,6 +96,15 @@ def run_proxy(settings: Settings, listen: str, *, json_out: bool) -> int:
     out = sys.stdout or open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     try:
         reader_gone = asyncio.run(_headless(settings, host, port, out, sys.stderr))
+    except CaptureFailed as failed:
+        # Said as it happened ([conn N] capture: …); the status says it too, for a script.
+        connections = f"{failed.count} connection{'s' if failed.count != 1 else ''}"
+        print(f"rt-tui proxy: the capture of {connections} failed: those files are incomplete", file=sys.stderr)
+        if failed.reader_gone:
+            from tui.stdout import drop_stdout
+
+            drop_stdout()
+        return 1
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
@@ -145,7 +154,18 @@ async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: 
             # After the server has closed its connections: their last lines (`[conn N] connection:
             # closed …`) come as it does, and were lost when the printer closed first.
             printer.close()
+    if printer.captures_failed:
+        raise CaptureFailed(printer.captures_failed, printer.out.gone)
     return printer.out.gone
+
+
+class CaptureFailed(Exception):
+    """The proxy stopped after one or more connections' capture files failed (a full disk)."""
+
+    def __init__(self, count: int, reader_gone: bool) -> None:
+        super().__init__(count)
+        self.count = count
+        self.reader_gone = reader_gone
 
 
 class FramePrinter:
@@ -165,6 +185,8 @@ class FramePrinter:
         self.err = OffLoopWriter(err, self.MAX_PENDING)
         self._kept = "the capture files keep every frame" if captured else "with --no-capture, they are lost"
         self._warned = False
+        self.captures_failed = 0
+        """Connections whose capture file failed (or could not be made): the run exits 1, as `send` does."""
 
     def sink_for(self, connection: ProxyConnection) -> Sink:
         """A sink for one connection: its own session model (with the linter) and its printer.
@@ -198,7 +220,10 @@ class FramePrinter:
                         f"rt-tui proxy: stdout is not read fast enough: frame lines are left out ({self._kept})\n"
                     )
                 if frame.direction is Direction.LOCAL and _told_on_stderr(frame.type, data):
-                    self.err.write(f"[conn {number}] connection: {printable(str(data.get('message', '')))}\n")
+                    what = "capture" if frame.type == "rt.capture" else "connection"
+                    self.err.write(f"[conn {number}] {what}: {printable(str(data.get('message', '')))}\n")
+                    if frame.type == "rt.capture":
+                        self.captures_failed += 1
             self._findings(model, number)
 
         return sink

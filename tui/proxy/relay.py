@@ -25,6 +25,7 @@ import ipaddress
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
@@ -154,6 +155,13 @@ class ProxyConnection:
         """Record a local fact about this connection."""
         fact = local_envelope(event_type, message, target=self.label, **fields)
         self.record(dataclasses.replace(fact, seq=next(self.seqs)))
+
+
+def _capture_stopped(connection: ProxyConnection, message: str) -> None:
+    """A connection's capture file stopped (a full disk): said as a failed fact, on stderr in
+    `--json` and as a notice in the app; the relay goes on. It was silent: the file ended early
+    and `lint` found it clean."""
+    connection.fact("rt.capture", message, state="failed", notify=True)
 
 
 class ProxyServer:
@@ -300,7 +308,9 @@ class ProxyServer:
         capture_failed: OSError | None = None
         if self.capture:
             try:
-                connection.capture = CaptureWriter(new_session_dir(), secrets)
+                connection.capture = CaptureWriter(
+                    new_session_dir(), secrets, on_error=partial(_capture_stopped, connection)
+                )
             except OSError as exc:
                 capture_failed = exc
         if self.on_connection is not None:
