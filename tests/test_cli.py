@@ -334,3 +334,25 @@ def test_lint_of_one_frame_says_frame(tmp_path: Path) -> None:
     one.write_text('{"type": "session.created", "session": {"id": "sess_1"}}\n')
     result = run_app_binary("lint", str(one), env=dict(os.environ))
     assert result.stdout.endswith("one.jsonl: 1 frame (jsonl), 0 findings, 0 errors\n"), (result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        ([], "rt-tui: the app needs a terminal, and standard input or output is not one: for a script, rt-tui send"),
+        (["replay", "RECORDING"], "rt-tui replay: the app needs a terminal, and standard input or output is not one"),
+        (["proxy", "--local", "--listen", "127.0.0.1:0"], "rt-tui proxy: the app needs a terminal"),
+    ],
+)
+def test_the_app_without_a_terminal_says_so_instead_of_waiting_for_ever(
+    argv: list[str], said: str, tmp_path: Path
+) -> None:
+    """In CI (stdin and stdout not a terminal) `rt-tui replay FILE` wrote 39 KB of escape codes to
+    its output and waited for keys for ever; so did the app and the proxy's app."""
+    recording = tmp_path / "r.jsonl"
+    recording.write_text('{"type":"session.created","session":{}}\n')
+    argv = [str(recording) if arg == "RECORDING" else arg for arg in argv]
+    result = run_app_binary(*argv, env=env_without("OPENAI_API_KEY", "RT_TUI_URL"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(said) and result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""

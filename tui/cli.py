@@ -500,7 +500,13 @@ def run(argv: list[str]) -> int:
         from tui.send import send_file
 
         return send_file(args.file, settings, json_out=args.json, timeout=args.timeout)
-    reason = target_problem(settings) or device_problem(settings)
+    from tui.stdout import terminal_problem
+
+    reason = (
+        target_problem(settings)
+        or device_problem(settings)
+        or terminal_problem("for a script, rt-tui send FILE runs a turn headless")
+    )
     if reason is not None:
         print(f"{_prefix(args)}: {reason}", file=sys.stderr)
         return 2

@@ -88,6 +88,12 @@ def run_proxy(settings: Settings, listen: str, *, json_out: bool) -> int:
     if warning:
         print(f"rt-tui proxy: warning: {warning}", file=sys.stderr)
     if not json_out:
+        from tui.stdout import terminal_problem
+
+        problem = terminal_problem("for a script, use --json")
+        if problem is not None:
+            print(f"rt-tui proxy: {problem}", file=sys.stderr)
+            return 2
         from tui.app import run_app
 
         return run_app(settings, proxy=ProxyRequest(host, port))

@@ -112,6 +112,12 @@ def _replay(path: str, *, json_out: bool, speed: float | None, out: TextIO | Non
         )
         return EXIT_UNREADABLE
     if not json_out:
+        from tui.stdout import terminal_problem
+
+        problem = terminal_problem("for a script, use --json (or rt-tui lint)")
+        if problem is not None:
+            print(f"rt-tui replay: {problem}", file=sys.stderr)
+            return EXIT_UNREADABLE
         _say_reading(path)
     recording = _load(path, "replay")
     if recording is None:

@@ -1,4 +1,5 @@
-"""Standard output whose reader went away (`rt-tui lint --json | head -1`)."""
+"""The standard streams: output whose reader went away (`rt-tui lint --json | head -1`), and
+whether the full-screen app has a terminal to run in."""
 
 from __future__ import annotations
 
@@ -18,3 +19,15 @@ def drop_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     finally:
         os.close(devnull)
+
+
+def terminal_problem(instead: str) -> str | None:
+    """Why the full-screen app cannot start here, in one line naming the headless way (`instead`),
+    for the caller to prefix with its command; None when standard input and output are a terminal.
+
+    Without one (CI, a pipe, `</dev/null`), the app wrote escape codes to a file and waited for
+    keys that never came, for ever."""
+    streams = (sys.stdin, sys.stdout)
+    if all(stream is not None and stream.isatty() for stream in streams):
+        return None
+    return f"the app needs a terminal, and standard input or output is not one: {instead}"
