@@ -220,7 +220,9 @@ async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path:
             assert split is not None and split[1].split()
             transcript = app.query_one(Transcript)
             rows = [transcript.render_line(y) for y in range(transcript.size.height)]
-            struck = "".join(seg.text for row in rows for seg in row if seg.style is not None and seg.style.strike)
+            struck = " ".join(
+                "".join(seg.text for seg in row if seg.style is not None and seg.style.strike) for row in rows
+            )
             assert struck.split() == split[1].split()[: len(struck.split())] and struck.strip()
             assert any(f"truncated at {assistant.audio_end_ms / 1000:.2f} s of" in row.text for row in rows)
             await press_voice(pilot, "space")

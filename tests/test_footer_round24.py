@@ -80,9 +80,16 @@ async def test_an_expired_session_dims_space_until_ctrl_r_opens_one(
             assert voice_keys(app) == {"space": True, "v": True}
             await wait_for(pilot, lambda: app.facts.ended, 10, "the expiry")
             await wait_for(pilot, lambda: voice_keys(app) == {"space": False, "v": False}, 5, "dimmed keys")
+            # A press and a message meanwhile: each says "not connected", true until a session opens.
+            await press_voice(pilot, "space")
+            await pilot.press("t", *"hello?", "enter", "escape")
+            said = [message for _, message in notices(app)]
+            assert NO_SESSION in said and "not connected: the message was not sent" in said, said
             await pilot.press("ctrl+r")
             await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch == 2, 15, "the new session")
             assert voice_keys(app) == {"space": True, "v": True}
+            # They stayed up beside "● open" until their timeout.
+            await wait_for(pilot, lambda: not any("not connected" in m for _, m in notices(app)), 2, "them to go")
 
 
 async def test_space_stays_lit_while_rt_tui_reconnects_and_dims_when_it_gives_up(

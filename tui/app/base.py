@@ -189,11 +189,12 @@ class AppBase(App[None]):
         self._refresh_notifications()
         return notification
 
-    def say_while(self, topic: str, message: str) -> None:
+    def say_while(self, topic: str, message: str, *, title: str = "", severity: str = "information") -> None:
         """`say` something true only while `topic` stays as it is ("view": what the log's view shows,
-        a frame hidden by the filter; "mode": the turn mode, hands-free is on): taken down by
-        `unsay_while(topic)` when it changes. Such notices stayed up saying what was no longer so."""
-        self._notices_while.setdefault(topic, []).append(self.say(message))
+        a frame hidden by the filter; "mode": the turn mode, hands-free is on; "connection": no
+        session is open): taken down by `unsay_while(topic)` when it changes. Such notices stayed
+        up saying what was no longer so."""
+        self._notices_while.setdefault(topic, []).append(self.say(message, title=title, severity=severity))
 
     def unsay_while(self, topic: str) -> None:
         """Take down the notices said while `topic` was as it was (see `say_while`)."""

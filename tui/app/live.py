@@ -220,6 +220,7 @@ class LiveSession(AppBase):
             self.recorder.message = ""  # space's answer while none was open: one is now
         # The trouble those said is over: the status line says open, they must not say otherwise.
         self.unsay(*CONNECTION_TROUBLE)
+        self.unsay_while("connection")  # "not connected: …", said to a press or a message meanwhile
         self.send_session_update(session_update(session_options(self.settings)))
         self.voice.start_playback()
         if resume_hands_free:
@@ -586,7 +587,11 @@ class LiveSession(AppBase):
             recorder.state = RecorderState.DISCONNECTED
         else:
             recorder.state = RecorderState.IDLE
-        self.say(message, title="Recorder", severity="warning")
+        if "not connected" in message:
+            # True until a session opens: taken down then (it stayed up beside "● open").
+            self.say_while("connection", message, title="Recorder", severity="warning")
+        else:
+            self.say(message, title="Recorder", severity="warning")
 
     @on(Input.Submitted, "#message")
     def send_text(self, event: Input.Submitted) -> None:
@@ -595,7 +600,7 @@ class LiveSession(AppBase):
         if not said:
             return
         if self.session is None or not self.session.is_open:
-            self.say("not connected: the message was not sent", severity="warning")
+            self.say_while("connection", "not connected: the message was not sent", severity="warning")
             if isinstance(event.input, MessageInput):
                 event.input.restore(event.value)  # kept to send once connected
             return
