@@ -241,7 +241,8 @@ async def test_a_burst_of_like_notices_is_one_notice_that_counts_them() -> None:
         app.say("saved to /tmp/a.json", title="Save")
         await pilot.pause()
         assert notices(app) == [
-            ("Malformed frame (20 in a row)", "malformed frame 19"),
+            # Twenty different words: the title says the toast shows the latest of them.
+            ("Malformed frame (20 in a row; the latest)", "malformed frame 19"),
             ("Capture", "capture failed"),
             ("Save", "saved to /tmp/a.md"),  # information: each keeps its own (two files, two paths)
             ("Save", "saved to /tmp/a.json"),
@@ -249,6 +250,10 @@ async def test_a_burst_of_like_notices_is_one_notice_that_counts_them() -> None:
         app.clear_notifications()
         app.say("malformed frame again", title="Malformed frame", severity="warning")
         assert notices(app) == [("Malformed frame", "malformed frame again")]  # a fresh count
+        app.say("malformed frame again", title="Malformed frame", severity="warning")
+        await pilot.pause()
+        # The same words each time: one error, counted.
+        assert notices(app) == [("Malformed frame (2 in a row)", "malformed frame again")]
 
 
 async def test_a_cleared_log_can_be_brought_back_from_the_palette() -> None:

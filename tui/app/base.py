@@ -93,8 +93,9 @@ class AppBase(App[None]):
     last_filter_seconds: float
     _feeds: list[tuple[SessionModel, Subscription[Envelope]]]
     _placeholder_taken: bool
-    _notices: dict[tuple[str, str], tuple[Notification, int]]
-    """The latest notice of each title and severity, and how many like it came in a row."""
+    _notices: dict[tuple[str, str], tuple[Notification, int, bool]]
+    """The latest notice of each title and severity, how many like it came in a row, and whether
+    they all said the same."""
     voice_steps: SerialSteps
     _user_filter: str
     _before_frames: str | None
@@ -169,17 +170,20 @@ class AppBase(App[None]):
             level = "warning" if severity == "warning" else "error"
         message, title = printable(message, lines=True), printable(title)
         key = (title, level)
-        repeats = 1
+        repeats, alike = 1, True
         shown = self._notices.get(key) if level != "information" else None
         if shown is not None and shown[0] in self._notifications and not shown[0].has_expired:
-            repeats = shown[1] + 1
+            repeats, alike = shown[1] + 1, shown[2] and shown[0].message == message
             self._unnotify(shown[0], refresh=False)  # Textual's own removal (the toast's on timeout)
         elif fold and self._fold(title, level, timeout):
             return None
-        counted_title = title if repeats == 1 else f"{title} ({repeats} in a row)"
+        counted_title = title
+        if repeats > 1:
+            # Five different errors read as one error five times: then the toast says it shows the latest.
+            counted_title = f"{title} ({repeats} in a row{'' if alike else '; the latest'})"
         notification = Notification(message, counted_title, level, timeout, markup=False)
         if level != "information":
-            self._notices[key] = (notification, repeats)
+            self._notices[key] = (notification, repeats, alike)
         if fold:
             replaced = shown[0] if shown is not None else None
             self._folding = (*(n for n in self._folding if n is not replaced and self._on_screen(n)), notification)
