@@ -171,3 +171,24 @@ async def test_the_simulators_refusal_of_an_unknown_type_is_linked_to_it(sim: Si
     assert [envs[i].data["error"].get("param") for i in errors] == ["type", "type"]
     links = linked(envs)
     assert [links.cause_of[i].cause for i in errors] == [2, 4]
+
+
+async def test_an_unknown_type_before_a_refused_session_update_leaves_the_update_linked(sim: Simulator) -> None:
+    """An SDK client (no event_ids) sends a typo'd type, then a session.update the server refuses:
+    the refusal of the typo, tied to no kind of frame by its code, made every waiting frame's
+    answer uncertain, so the session.update's own refusal was linked to nothing (while the
+    findings, reading the frames themselves, named it). An error on `type` answers the typo."""
+    sent = [{"type": "totally.unknown"}, {"type": "session.update", "session": {"modalities": ["text"]}}]
+    envs: list[Envelope] = [connecting()]
+    async with client(sim.url) as ws:
+        envs.append(frame(Direction.IN, {"type": "session.created", "session": {"type": "realtime"}}))
+        for event in sent:
+            envs.append(frame(Direction.OUT, event))
+            await ws.send(json.dumps(event))
+        while sum(env.type == "error" for env in envs) < 2:
+            envs.append(frame(Direction.IN, json.loads(await asyncio.wait_for(ws.recv(), 10))))
+    errors = [i for i, env in enumerate(envs) if env.type == "error"]
+    assert envs[errors[0]].data["error"].get("param") == "type"
+    assert envs[errors[1]].data["error"].get("param", "").startswith("session")
+    links = linked(envs)
+    assert [links.cause_of[i].cause for i in errors] == [2, 3]

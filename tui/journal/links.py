@@ -381,11 +381,15 @@ class Links:
                     self._answered(unreadable)  # no later error is about it
                 return
             param = text(error.get("param"))
-            cause = self._unnamed_cause(code, param)
+            if param == "type" and self._no_such_type:
+                # A typo'd type's refusal, first: taken for an error of no kind, it made every
+                # waiting frame's answer unknown, and the next error (a refused session.update) was
+                # linked to nothing.
+                cause = self._no_such_type.popleft()
+            else:
+                cause = self._unnamed_cause(code, param)
             if cause is None and code == "conversation_already_has_active_response":
                 cause = self._refused_create()
-            if cause is None and param == "type" and self._no_such_type:
-                cause = self._no_such_type.popleft()
             if cause is None and param.split(".", 1)[0] == "audio":
                 cause = self._unreadable_append()
                 if cause is None:
