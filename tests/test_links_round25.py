@@ -178,7 +178,10 @@ async def test_an_unknown_type_before_a_refused_session_update_leaves_the_update
     the refusal of the typo, tied to no kind of frame by its code, made every waiting frame's
     answer uncertain, so the session.update's own refusal was linked to nothing (while the
     findings, reading the frames themselves, named it). An error on `type` answers the typo."""
-    sent = [{"type": "totally.unknown"}, {"type": "session.update", "session": {"modalities": ["text"]}}]
+    sent: list[dict[str, Any]] = [
+        {"type": "totally.unknown"},
+        {"type": "session.update", "session": {"modalities": ["text"]}},
+    ]
     envs: list[Envelope] = [connecting()]
     async with client(sim.url) as ws:
         envs.append(frame(Direction.IN, {"type": "session.created", "session": {"type": "realtime"}}))
