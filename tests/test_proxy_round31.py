@@ -83,3 +83,23 @@ async def test_a_capture_that_fails_is_said_on_stderr_and_the_proxy_exits_1(tmp_
     assert process.returncode == 1
     relayed = [json.loads(line) for line in out.splitlines()]
     assert sum(1 for record in relayed if record["type"] == "session.update") == 6  # the relay went on
+
+
+async def test_proxy_json_keeps_a_client_s_lone_surrogate_as_its_escape(tmp_path: Path) -> None:
+    """A client sends text with a lone surrogate (the server refuses it, naming `\\ud800`): the
+    proxy's line showed U+FFFD instead, hiding the very character the error is about."""
+    process = start_headless_proxy(tmp_path / "data", "--local")
+    assert process.stderr is not None and process.stdout is not None
+    try:
+        url, _ = await listening_url(process.stderr, 30)
+        async with connect(f"{url}?model=gpt-realtime", compression=None) as client:
+            await client.recv()
+            item = '{"type":"message","role":"user","content":[{"type":"input_text","text":"hi \\ud800 there"}]}'
+            await client.send('{"type":"conversation.item.create","item":' + item + "}")
+            assert json.loads(await client.recv())["type"] == "error"
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    [line] = [line for line in out.splitlines() if '"type":"conversation.item.create"' in line]
+    assert "\\ud800" in line and "\ufffd" not in line
+    assert json.loads(line)["frame"]["item"]["content"][0]["text"] == "hi \ud800 there"

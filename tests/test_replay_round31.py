@@ -82,3 +82,23 @@ async def test_a_failed_response_with_an_empty_output_reads_failed_not_cut_off(t
         assert head.startswith("assistant  failed (server_error: The server had an error"), head
         assert "cut off" not in head and "streaming" not in head
         assert reply.text == "Sure, the weather"
+
+
+def test_replay_json_keeps_a_lone_surrogate_as_its_escape(tmp_path: Path) -> None:
+    """Half an emoji in a delta (`\\ud83d`): `replay --json` printed U+FFFD in its place, so the line
+    no longer held the frame's value, and the server's error about it named a character not there."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "half.jsonl"
+    log.write_text(
+        '{"type":"session.created","session":{"type":"realtime"}}\n'
+        '{"type":"response.output_text.delta","response_id":"r","item_id":"i","delta":"emoji half \\ud83d"}\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "replay", "--json", str(log)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.splitlines()[-1]
+    assert '"delta":"emoji half \\ud83d"' in last and "\ufffd" not in last
+    assert json.loads(last)["frame"]["delta"] == "emoji half \ud83d"

@@ -153,6 +153,7 @@ def test_the_app_warns_of_a_key_in_its_url_before_it_starts(
         return 0
 
     monkeypatch.setattr(tui.app, "run_app", run_app)
+    monkeypatch.setattr("tui.stdout.terminal_problem", lambda instead: None)  # the app's terminal: replaced too
     from tui.cli import run
 
     code = run(["--url", url_with_key("ws://127.0.0.1:9/v1/realtime?model=gpt-realtime", form, key), *before])

@@ -31,6 +31,7 @@ async def test_the_app_says_on_screen_what_the_command_line_warned_of(
         return 0
 
     monkeypatch.setattr(tui.app, "run_app", run_app)
+    monkeypatch.setattr("tui.stdout.terminal_problem", lambda instead: None)  # the app's terminal: replaced too
     assert run(["--url", url_with_key(simulator_url, "api-key", key), "--no-playback"]) == 0
     [warned] = [line for line in capsys.readouterr().err.splitlines() if "warning: --url" in line]
     [settings] = started

@@ -22,6 +22,7 @@ from typing import TextIO
 from tui.config import Settings
 from tui.model import SessionModel, new_model
 from tui.protocol import Direction, Envelope, printable, strict_json
+from tui.protocol.codec import exact_data
 from tui.protocol.records import record_header
 from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget, Sink
 
@@ -212,7 +213,7 @@ class FramePrinter:
                 frame = model.journal[index]
                 if t0 is None:
                     t0 = frame.mono
-                data = model.journal.data(index)
+                data = exact_data(model.journal.data(index), frame.raw)  # a lone surrogate kept, escaped
                 record: dict[str, object] = {
                     "conn": number,
                     **record_header(frame.seq, frame.direction, frame.mono - t0, frame.wall, frame.type, frame.size),

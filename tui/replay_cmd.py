@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from tui.protocol import printable
+from tui.protocol.codec import exact_data
 from tui.replay import Recording, ReplayError, load
 from tui.replay.lean import hydrated
 from tui.replay.sources import STDIN, on_one_clock, with_notes_as_facts
@@ -189,7 +190,7 @@ def _print_frames(
                 # a HAR, a log with times); a log without times has only its lines' order.
                 record["wall"] = round(frame.wall, 6)
             record["type"], record["size"] = frame.type, frame.size
-            data = journal.data(frame.index)
+            data = exact_data(journal.data(frame.index), frame.raw)  # a lone surrogate kept, escaped
             # As `proxy --json` writes them: a frame sent or received goes under `frame` (rt-tui's note
             # for one that did not parse or was binary), only a local fact under `info`, so one jq
             # (`select(.dir == "out") | .frame.type`) reads both.

@@ -66,6 +66,24 @@ def parse_frame(raw: str | bytes) -> tuple[dict[str, Any], bool]:
     return data, _non_finite_tokens == before
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON escape of a surrogate (one half of a pair, or a lone one `parse` replaced with U+FFFD)."""
+
+
+def exact_data(data: dict[str, Any], raw: str | None) -> dict[str, Any]:
+    """`data` as the frame's text `raw` holds it, lone surrogates and all, where `parse` put U+FFFD
+    for them (for a JSON line, which writes them back as escapes: `strict_json.dumps_line`); `data`
+    itself for every other frame (the test is a `memchr` for a backslash, then a search for the
+    escape). A frame that parsed holds no deeper nesting than `parse` allows, so this parse is safe."""
+    if not raw or "\\" not in raw or not _SURROGATE_ESCAPE.search(raw):
+        return data
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return data
+    return value if isinstance(value, dict) else data
+
+
 def parse(raw: str | bytes) -> dict[str, Any]:
     """Parse one text frame into its JSON object, with the guarantees of this module's docstring.
 

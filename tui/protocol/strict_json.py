@@ -50,10 +50,12 @@ def dumps_bytes(value: Any) -> bytes:
         return _dumps(value, ensure_ascii=True).encode("ascii")
 
 
-_TERMINAL_ACTIVE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_TERMINAL_ACTIVE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 """What `json` writes as it is, though a terminal acts on it: DEL and the C1 controls (U+009B is
 a CSI: it starts an escape sequence on many terminals), the bidirectional controls (U+202E shows the
-rest of a line reversed: a line that reads other than its bytes) and the line/paragraph separators."""
+rest of a line reversed: a line that reads other than its bytes) and the line/paragraph separators;
+and a lone surrogate (`"\ud800"` in a frame: half an emoji), which UTF-8 cannot carry: written as
+it is, the output's encoder put U+FFFD in its place, and the line no longer held the frame's value."""
 
 
 def dumps_line(value: Any) -> str:
