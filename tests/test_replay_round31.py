@@ -102,3 +102,25 @@ def test_replay_json_keeps_a_lone_surrogate_as_its_escape(tmp_path: Path) -> Non
     last = result.stdout.splitlines()[-1]
     assert '"delta":"emoji half \\ud83d"' in last and "\ufffd" not in last
     assert json.loads(last)["frame"]["delta"] == "emoji half \ud83d"
+
+
+async def test_a_long_filter_problem_wraps_in_the_bar_and_a_count_goes_back_to_one_row(tmp_path: Path) -> None:
+    """`fam:bogus` lists the families, more than the bar's row holds at 80 columns: it was cut
+    after the fourth, the others lost. A problem wraps onto up to three rows; the bar's status
+    goes back to one row when the query is fixed."""
+    from tui.widgets.query_bar import BarStatus
+
+    recording = load(failed_turn_har(tmp_path / "t.har"))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        await pilot.press("f", *"fam:bogus", "enter")
+        await pilot.pause()
+        status = app.filter_bar.query_one(BarStatus)
+        shown = " ".join(status.render_line(y).text.strip() for y in range(status.size.height))
+        assert status.size.height > 1
+        assert "local, unknown" in shown and shown.startswith("family:bogus: expected one of session"), shown
+        await pilot.press("ctrl+u", *"fam:response", "enter")
+        await pilot.pause()
+        assert status.size.height == 1

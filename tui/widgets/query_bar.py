@@ -52,7 +52,7 @@ class QueryBar(Vertical):
     QueryBar { height: auto; display: none; }
     QueryBar > Input { width: 1fr; }
     QueryBar > .query-bar--status { height: 1; color: $text-muted; padding: 0 1; }
-    QueryBar > .query-bar--status.-error { color: $error; }
+    QueryBar > .query-bar--status.-error { color: $error; height: auto; max-height: 3; }
     """
 
     BINDINGS = [Binding("escape", "leave", "Leave", id="query-bar.leave")]
@@ -150,10 +150,16 @@ class QueryBar(Vertical):
             status = self.query_one(BarStatus)
         except NoMatches:
             return  # the bar's children are gone: the app is closing (a filter's slices ran till then)
+        was_error = status.has_class("-error")
         status.set_class(error, "-error")
         new = text if isinstance(text, Text) else Text(text)
         if new != status.text:
             status.text = new
+            if error or was_error:
+                # A problem wraps onto up to three rows (`fam:bogus` names every family, which one
+                # row cut off at the third): its height follows its text. A count (the usual
+                # status, under a stream) stays one row and repaints only itself.
+                status.refresh(layout=True)
 
     def validate(self, text: str, *, probe: bool = True) -> str | None:
         """The one-line reason `text` is malformed, or None. `probe`: also try a regex in it on the
