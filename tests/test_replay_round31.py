@@ -124,3 +124,23 @@ async def test_a_long_filter_problem_wraps_in_the_bar_and_a_count_goes_back_to_o
         await pilot.press("ctrl+u", *"fam:response", "enter")
         await pilot.pause()
         assert status.size.height == 1
+
+
+async def test_a_misspelled_shortcut_that_matches_nothing_says_which_it_may_mean(tmp_path: Path) -> None:
+    """`typ:response.*` is a JSON path (a frame may have a field `typ`), so it is no error, but it
+    matched nothing without a word, as if no frame were a response."""
+    recording = load(failed_turn_har(tmp_path / "t.har"))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+
+        def status() -> str:
+            return str(app.filter_bar.query_one(".query-bar--status").render())
+
+        await pilot.press("f", *"typ:response.*", "enter")
+        await wait_for(pilot, lambda: status().startswith("0 of "), 5, "the count")
+        assert "typ: is read as a field of the frames; did you mean type:?" in status(), status()
+        await pilot.press("f", "ctrl+u", *"type:response.*", "enter")
+        await wait_for(pilot, lambda: not status().startswith("0 of "), 5, "the responses")
+        assert "did you mean" not in status()

@@ -356,10 +356,10 @@ class LogControls(AppBase):
             )
             return
         way_back = "Esc in the log goes back to the filter before" if self._before_frames is not None else ""
-        self.filter_bar.set_status(
-            f"{view.shown:,} of {counted(view.in_range, 'frame')} · {way_back or 'Enter on an empty filter clears it'}",
-            live=True,
-        )
+        hint = way_back or "Enter on an empty filter clears it"
+        if not view.shown and view.query is not None and view.query.suggestion is not None:
+            hint = view.query.suggestion  # `typ:` matched nothing, silently: a typo of `type:`?
+        self.filter_bar.set_status(f"{view.shown:,} of {counted(view.in_range, 'frame')} · {hint}", live=True)
 
     def clear_filter(self) -> None:
         """Show every frame again (the family toggles included)."""

@@ -27,6 +27,7 @@ when it is made, so such a pattern is refused with a reason (in the bar, the fil
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 import time
@@ -305,6 +306,10 @@ class Query:
         """Whether the value of the term being read was quoted (an id then matches as it is)."""
         self._patterns: list[UserPattern] = []
         """The query's regexes (`/…/` terms and `~` values), whose searches may give up."""
+        self.near_misses: list[tuple[str, str]] = []
+        """Fields of the query that are no shortcut but spelled like one (`typ` → `type`): a query
+        that matches nothing says so (`suggestion`); a frame field of that name is possible, so
+        they are not refused."""
         node = self._parse_or() if self._tokens else _Node(_EVERY, 0, True)
         if self._pos < len(self._tokens):
             if self._tokens[self._pos].kind == "close":
@@ -328,6 +333,15 @@ class Query:
         screen will: a regex that gives up on one of them is refused here, where the filter bar
         (which validates by making the query) shows why and the filter in force stays."""
         probe_newest(len(self._journal), self.match_index, lambda: self.problem)
+
+    @property
+    def suggestion(self) -> str | None:
+        """For a query that matches nothing: the shortcut a field of it was likely meant to be
+        (`typ:response.*` → "typ: is read as a field of the frames; did you mean type:?"), or None."""
+        if not self.near_misses:
+            return None
+        typed, meant = self.near_misses[0]
+        return f"{typed}: is read as a field of the frames; did you mean {meant}:?"
 
     @property
     def problem(self) -> str | None:
@@ -689,6 +703,10 @@ class Query:
     def _path(self, key: str, op: str, value: str) -> _Node:
         if not _PATH.match(key):
             raise QueryError(f"{key!r} is not a field name (fields look like type, dir, item, response.status)")
+        if "." not in key:
+            close = difflib.get_close_matches(key.lower(), _SHORTCUTS, n=1, cutoff=0.7)
+            if close:
+                self.near_misses.append((key, close[0]))
         parts = key.split(".")
         last_key = f'"{parts[-1]}"'
         journal = self._journal
