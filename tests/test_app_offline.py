@@ -97,6 +97,7 @@ async def test_every_palette_command_names_a_real_action() -> None:
             "talk_listen",
             "talk_stop_listening",
             "hands_free_off",  # v's name while hands-free is on (the palette's toggle)
+            "unzoom",  # z's name while zoomed (the palette's zoom toggles)
         }
 
 
@@ -303,9 +304,15 @@ async def test_z_zooms_the_focused_pane_and_back() -> None:
         assert app.screen.maximized is app.query_one("#log-pane")
         # The whole screen, its right border on it: not wider (its side-by-side 3fr once made it so).
         assert app.event_log.region.width == app.screen.region.width and app.transcript.region.width == 0
+        # The status line, the recorder and the footer stay (the zoom hid them, and with the footer
+        # the key back), and the footer names z's way back.
+        for kept in ("#status", "#recorder", "KeyFooter"):
+            assert app.query_one(kept).region.height >= 1, kept
+        assert "z Both panes" in str(app.query_one("KeyFooter").render())
         await pilot.press("z")
         await pilot.pause()
         assert app.screen.maximized is None and app.transcript.region.width > 0
+        assert "Both panes" not in str(app.query_one("KeyFooter").render())
         app.transcript.focus()
         await pilot.press("z")
         await pilot.pause()

@@ -102,6 +102,11 @@ class MainScreen(Screen[None]):
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
+    ALLOW_IN_MAXIMIZED_VIEW = "#status, #bottom, KeyFooter"
+    """Zoomed (`z`), a pane takes the other pane's room only: the status line, the recorder and the
+    footer stay (Textual keeps only its own `Footer`; the zoom hid the connection's state, and the
+    key that brings the panes back)."""
+
 
 class RtApp(LiveSession, LogControls, Modes, Commands):
     """rt-tui: talk to a Realtime server and watch every frame."""
@@ -140,6 +145,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         Binding("exclamation_mark", "findings", "Findings", id="findings"),
         Binding("e", "export", "Export", id="export", show=False),
         Binding("z", "zoom", "Zoom pane", id="zoom", show=False),
+        Binding("z", "unzoom", "Both panes", id="unzoom"),  # shown, and active, only while zoomed
         Binding("escape", "leave_input", "Leave input", show=False, id="leave-input"),
         Binding("ctrl+l", "clear_log", "Clear log", id="clear-log", show=False),
         Binding("ctrl+r", "reconnect", "Reconnect", id="reconnect", show=False),

@@ -58,10 +58,10 @@ PALETTE: list[tuple[str, str, str]] = [
 ]
 """The command palette: (title, help, the method it runs). Every action of the app is here."""
 
-SPACE_NAMES = {"talk": ("talk", *SPACE_ACTIONS), "hands_free": tuple(V_ACTIONS)}
+SPACE_NAMES = {"talk": ("talk", *SPACE_ACTIONS), "hands_free": tuple(V_ACTIONS), "zoom": ("zoom", "unzoom")}
 """The palette's talk is space whatever it does now: while a turn is recorded its binding is
 `talk_send` (the footer's Send), and `talk`, false then, hid the command that sends the turn; its
-hands-free toggle is v's either name."""
+hands-free toggle is v's either name, and its zoom z's."""
 
 SCREENSHOT_RETRY_SECONDS = 0.05
 """How long a screenshot waits again while Textual holds repaints back (the palette's hold: 50 ms)."""
@@ -190,9 +190,14 @@ class Commands(AppBase):
         """Give the focused pane the whole screen (again: back to both panes)."""
         if self.screen.maximized is not None:
             self.screen.minimize()
-            return
-        target = self.transcript if self.transcript.has_focus else self.query_one("#log-pane")
-        self.screen.maximize(target, container=False)
+        else:
+            target = self.transcript if self.transcript.has_focus else self.query_one("#log-pane")
+            self.screen.maximize(target, container=False)
+        self.refresh_bindings()  # the footer's z: "Both panes" while zoomed
+
+    def action_unzoom(self) -> None:
+        """Back to both panes (`z` while zoomed: the footer names it so)."""
+        self.action_zoom()
 
     def action_leave_input(self) -> None:
         """Leave an input or a zoomed pane: back to the event log, so space talks again. In the
@@ -200,6 +205,7 @@ class Commands(AppBase):
         else puts back the filter that was in force before `o` showed an item's frames."""
         if self.screen.maximized is not None:
             self.screen.minimize()
+            self.refresh_bindings()
         elif self.focused is self.event_log and self.find_bar.active:
             self.end_find()
         elif self.focused is self.event_log:

@@ -227,6 +227,8 @@ class Modes(AppBase):
             return self.replay is not None and not self._replay_over() and bool(self.player and self.player.speed)
         if action == "switch_session":
             return len(self.models) > 1
+        if action in ("zoom", "unzoom"):
+            return (self.screen.maximized is not None) is (action == "unzoom")
         return True
 
     def _replay_over(self) -> bool:
