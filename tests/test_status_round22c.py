@@ -110,3 +110,22 @@ async def test_at_every_width_the_facts_read_whole_and_the_transcription_outlive
                 assert text.endswith("… · update rejected"), text
             if width == 55:
                 assert text.endswith("(!)  transcribe: gpt…"), text  # whether input is transcribed outlives it
+
+
+async def test_a_target_cut_short_keeps_whole_words_never_an_address_stub() -> None:
+    """At every width the target is either whole, or its label alone (`simulator`), or gone: at 80
+    columns it read `simulator · 1…`, a stub of an address that said nothing."""
+    facts = rejected_session()
+    app = StatusApp(facts)
+    async with app.run_test(size=(200, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        await pilot.pause()
+        seen = set()
+        for width in range(200, 39, -1):
+            await pilot.resize_terminal(width, 3)
+            await pilot.pause()
+            drawn = line.render_line(0).text.strip()
+            head = drawn.split("  ●")[0].strip() if "  ●" in drawn else ""
+            assert head in ("", "simulator", TARGET) or not head.startswith("simulator"), (width, drawn)
+            seen.add(head)
+    assert {"simulator", TARGET} <= seen, seen

@@ -146,8 +146,9 @@ class StatusLine(Widget):
             room = width - line.cell_len - len(_GAP)
             if room < MIN_TARGET and cell_len(target) > room:
                 return Text.assemble((target, "bold"), _GAP, line)  # too long: the next shape leaves it out
-            # A file name keeps its start and its end (a session folder's unique tail, an extension).
-            target = _middle_cut(target, room) if source else _end_cut(target, room)
+            # A file name keeps its start and its end (a session folder's unique tail, an extension);
+            # a label and an address give way word by word (`simulator · 1…` said nothing).
+            target = _middle_cut(target, room) if source else _words_cut(target, room)
         return Text.assemble((target, "bold"), _GAP, line)
 
 
@@ -190,6 +191,18 @@ def _end_cut(text: str, cells: int) -> str:
     if cell_len(text) <= cells:
         return text
     return set_cell_size(text, cells - 1) + "…"
+
+
+def _words_cut(text: str, cells: int) -> str:
+    """`text` in `cells` cells: its words from the end left out whole (` · ` with the word after
+    it), so `simulator · 127.0.0.1:8765` becomes `simulator`, not `simulator · 1…`; its first word
+    alone cut short (`_end_cut`) when even that does not fit."""
+    words = text.split(" ")
+    while len(words) > 1 and cell_len(" ".join(words)) > cells:
+        words.pop()
+        while len(words) > 1 and words[-1] in ("·", "-", "→"):
+            words.pop()
+    return _end_cut(" ".join(words), cells)
 
 
 def _middle_cut(text: str, cells: int) -> str:
