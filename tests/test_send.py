@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import soundfile
 
@@ -343,14 +344,14 @@ def scripted_turn(transcript: str, reply: str, refuse_every: int = 0, fail: dict
     return peer
 
 
-def send_to(peer: Any, wav: Path) -> subprocess.CompletedProcess[str]:
+def send_to(peer: Any, wav: Path, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     import asyncio
 
     from tests.server_helpers import scripted_peer
 
     async def run() -> subprocess.CompletedProcess[str]:
         async with scripted_peer(peer) as url:
-            return await asyncio.to_thread(run_cli, "send", str(wav), "--url", url)
+            return await asyncio.to_thread(run_cli, "send", str(wav), "--url", url, env_extra=env_extra)
 
     return asyncio.run(run())
 
@@ -444,17 +445,26 @@ def test_ctrl_c_prints_what_arrived_says_interrupted_and_exits_130(question_wav:
     assert result.stderr == "rt-tui send: interrupted\n"
 
 
-def test_refused_audio_is_said_once_and_the_turn_exits_1(question_wav: Path) -> None:
+def test_refused_audio_stops_the_turn_uncommitted_in_one_line(question_wav: Path, tmp_path: Path) -> None:
     """Audio the server refused (a long file overflowing its buffer drew 6,000 identical lines and
-    could exit 0) is one line with the count, and the turn, answered on part of the file, exits 1."""
+    could exit 0; then it was one counted line, but the rest of the file was still sent and the
+    part the server took committed, answered as if it were the turn): the first refusal stops the
+    turn, nothing is committed, and one line says where in the file and why; exit 1."""
     result = send_to(scripted_turn("partly heard", "a reply"), question_wav)
     assert result.returncode == 0 and result.stderr == "", result.stderr
-    result = send_to(scripted_turn("partly heard", "a reply", refuse_every=3), question_wav)
+    # A minute of audio (571 appends of 100 ms): the refusals come while it is still being sent.
+    long_wav = tmp_path / "minute.wav"
+    soundfile.write(long_wav, np.tile(soundfile.read(question_wav, dtype="int16")[0], 25), 22050, subtype="PCM_16")
+    data = tmp_path / "data"
+    result = send_to(scripted_turn("partly heard", "a reply", refuse_every=3), long_wav, {"RT_TUI_DATA_DIR": str(data)})
     assert result.returncode == 1
-    assert "user: partly heard" in result.stdout and "assistant: a reply" in result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("rt-tui send: the server refused ") and " audio appends: invalid_value: " in lines[0]
+    assert result.stdout == ""  # no turn: no transcript of part of it, no reply to it
+    [line] = result.stderr.splitlines()
+    assert line.startswith("rt-tui send: the server refused the audio at 0.2 s of 57.1 s: "), line
+    assert line.endswith(": invalid_value: Invalid 'audio': the input audio buffer is full; nothing was committed")
+    sent = [r["type"] for r in capture_records(data) if r["dir"] == "out"]
+    assert "input_audio_buffer.commit" not in sent and "response.create" not in sent
+    assert sent.count("input_audio_buffer.append") < 200  # stopped, not the whole file sent (571)
 
 
 def capture_records(data_dir: Path) -> list[dict[str, Any]]:

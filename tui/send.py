@@ -307,6 +307,12 @@ class _Turn:
         if self._record(env):
             raise SendFailed(self.ended)
 
+    def take_queued(self) -> None:
+        """Take the frames already queued, without waiting (SendFailed when one says the connection
+        ended, as `until`)."""
+        while (env := self.sub.get_nowait()) is not None:
+            self._take(env)
+
     def take_rest(self) -> None:
         """Take the frames still queued, without waiting or raising: once the session is closed,
         its last records (the close itself) are printed with --json like every other."""
@@ -573,13 +579,36 @@ async def _stream(session: RealtimeSession, turn: _Turn, pcm: bytes, timeout: fl
         sent = turn.seen["input_audio_buffer.append"] * CHUNK_MS / 1000
         return f"the server to take the audio ({sent:g} s of {len(pcm) / BYTES_PER_SECOND:g} s sent)"
 
+    errors_before = len(turn.errors)
     for start in range(0, len(pcm), CHUNK_BYTES):
         if not taken():
             await turn.until(taken, timeout, progress)
+        turn.take_queued()  # a refusal that came meanwhile (the socket taking every append, no wait saw it)
+        _stop_if_refused(turn, errors_before, appends, len(pcm))
         append = {"type": "input_audio_buffer.append", "audio": to_b64(pcm[start : start + CHUNK_BYTES])}
         session.send(append)
         appends.append(append["event_id"])
+    # Every append on the socket, and what came meanwhile taken, before the commit is decided on.
+    await turn.until(lambda: turn.seen["input_audio_buffer.append"] >= len(appends), timeout, progress)
+    turn.take_queued()
+    _stop_if_refused(turn, errors_before, appends, len(pcm))
     return appends
+
+
+def _stop_if_refused(turn: _Turn, errors_before: int, appends: list[str], total_bytes: int) -> None:
+    """SendFailed once the server has refused one of the `appends` sent: the rest would be refused
+    too (a buffer the server holds full), and a commit would make a turn of part of the file, a
+    reply to words the user never finished. The buffer is never committed."""
+    sent = set(appends)
+    for event_id, summary in turn.errors[errors_before:]:
+        if event_id in sent:
+            at = appends.index(event_id) * CHUNK_MS / 1000
+            total = total_bytes / BYTES_PER_SECOND
+            turn.said.add(turn.errors.index((event_id, summary)))
+            raise SendFailed(
+                f"the server refused the audio at {at:.1f} s of {total:.1f} s: {printable(summary)}; "
+                "nothing was committed"
+            )
 
 
 def _open_capture(settings: Settings, secrets: tuple[str, ...]) -> tuple[CaptureWriter | None, str | None]:
