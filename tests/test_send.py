@@ -91,7 +91,7 @@ def test_send_writes_a_capture_file(question_wav: Path, tmp_path: Path) -> None:
     captures = list(data_dir.glob("sessions/*/frames.jsonl"))
     assert len(captures) == 1
     records = [json.loads(line) for line in captures[0].read_text().splitlines()]
-    assert records[0]["type"] == "rt.connection"
+    assert [r["type"] for r in records[:2]] == ["rt.capture", "rt.connection"]  # the file named, then the connection
     assert any(r["type"] == "response.done" for r in records)
 
 
@@ -484,6 +484,9 @@ def test_send_json_prints_every_record_of_the_capture_through_the_close(question
     assert [r["seq"] for r in printed] == [r["seq"] for r in on_disk]
     assert printed == on_disk  # record for record
     assert on_disk[-1]["type"] == "rt.connection" and on_disk[-1]["info"]["message"] == "closed by rt-tui"
+    # The first names the file, as the app's and the proxy's captures do: a script can lint it.
+    [capture] = data_dir.glob("sessions/*/frames.jsonl")
+    assert printed[0]["type"] == "rt.capture" and printed[0]["info"]["path"] == str(capture)
 
 
 def test_a_reply_completed_before_the_timeout_is_not_marked_incomplete(question_wav: Path, tmp_path: Path) -> None:

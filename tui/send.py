@@ -53,6 +53,7 @@ from tui.protocol import (
     error_summary,
     field,
     is_known,
+    local_envelope,
     printable,
     session_update,
     text,
@@ -428,6 +429,13 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
         bus = Bus()
         turn = _Turn(bus.subscribe(FRAMES), json_out)
         capture, capture_error = _open_capture(settings, target.secrets)
+        if capture is not None:
+            # The capture's first record names the file (as the app's and the proxy's do): a script
+            # reading --json can `rt-tui lint` it without looking for the newest folder.
+            where = str(capture.path)
+            fact = local_envelope("rt.capture", f"capturing every frame to {where}", path=where)
+            capture.write(fact)
+            bus.publish(FRAMES, fact)
         session = RealtimeSession(target, bus, capture=capture, max_frame_bytes=settings.max_frame_bytes)
         try:
             await session.connect()
