@@ -154,7 +154,8 @@ def test_send_with_a_wrong_or_missing_key_is_refused_without_leaking_it(question
         assert wrong not in refused.stderr + refused.stdout
         missing = run_cli("send", str(question_wav), "--url", url)
         assert missing.returncode == 1 and "3000" in missing.stderr
-        assert "OPENAI_API_KEY goes only to --openai" not in missing.stderr  # no key anywhere: nothing to say
+        assert "OPENAI_API_KEY goes only to --openai" not in missing.stderr  # no key anywhere
+        assert "(rt-tui sent no key: for a --url, export RT_TUI_API_KEY=KEY)" in missing.stderr  # but where one goes
         # The key in the variable a --url does not read: the refusal says where it belongs.
         misplaced = run_cli("send", str(question_wav), "--url", url, env_extra={"OPENAI_API_KEY": right})
         assert misplaced.returncode == 1 and "3000" in misplaced.stderr

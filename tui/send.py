@@ -89,19 +89,23 @@ an HTTP status, an error's message (`Incorrect API key provided`)."""
 
 
 def key_hint(settings: Settings, failure: str) -> str:
-    """`; OPENAI_API_KEY is sent only …` after a refusal about credentials, when rt-tui sent a URL
-    target no key and OPENAI_API_KEY holds one (never sent to an arbitrary URL: see tui.launch),
-    else nothing. The user's key was there, in the variable a --url does not read."""
+    """` (rt-tui sent no key: …)` after a refusal about credentials, when rt-tui sent a URL target
+    no key: which variable a --url reads, and, when OPENAI_API_KEY holds one (never sent to an
+    arbitrary URL: see tui.launch), that the user's key was there, in a variable a --url does not
+    read; else nothing."""
     from tui.launch import AZURE_API_KEY_ENV, URL_API_KEY_ENV
     from tui.session.targets import inline_credentials, is_azure_url
 
-    if settings.target is not TargetChoice.URL or not settings.url or not os.environ.get("OPENAI_API_KEY", "").strip():
+    if settings.target is not TargetChoice.URL or not settings.url:
         return ""
     sent = [URL_API_KEY_ENV] + ([AZURE_API_KEY_ENV] if is_azure_url(settings.url) else [])
     if any(os.environ.get(name, "").strip() for name in sent) or inline_credentials(settings.url):
         return ""
     if not any(word in failure.lower() for word in _AUTH_WORDS):
         return ""
+    if not os.environ.get("OPENAI_API_KEY", "").strip():
+        # No key anywhere: the server wants one, and the refusal alone does not say where it goes.
+        return f" (rt-tui sent no key: for a --url, export {URL_API_KEY_ENV}=KEY)"
     return f" (rt-tui sent no key: OPENAI_API_KEY goes only to --openai; for a --url, export {URL_API_KEY_ENV})"
 
 
