@@ -486,16 +486,30 @@ def test_a_har_socket_the_server_refused_is_a_failed_connection(tmp_path: Path, 
     )
 
 
-def test_a_har_whose_only_socket_was_refused_says_why_nothing_plays(tmp_path: Path) -> None:
+def test_a_har_whose_only_socket_was_refused_plays_and_lints_as_that_refusal(tmp_path: Path) -> None:
+    """Azure's wrong-key case, saved from DevTools: one socket, HTTP 401, the server's words in
+    the body, no message. It was "unreadable" (exit 2), where `upgrade-refused` exists for it:
+    it plays as the refused connection, and lint says why, quoting the server, exit 1. The key in
+    the request's header appears nowhere."""
+    key = "abcdef0123456789abcdef0123456789"
+    socket = _refused_socket()
+    socket["request"]["url"] = "wss://myres.openai.azure.com/openai/realtime?api-version=2024-10-01-preview"
+    socket["request"]["headers"] = [{"name": "api-key", "value": key}]
+    said = "Access denied due to invalid subscription key or wrong API endpoint."
+    socket["response"]["content"] = {"mimeType": "application/json", "text": json.dumps({"error": {"message": said}})}
     path = tmp_path / "refused.har"
-    path.write_text(json.dumps({"log": {"version": "1.2", "entries": [_refused_socket()]}}))
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": [socket]}}))
     result = rt_tui("replay", "--json", str(path))
-    assert result.returncode == 2
-    assert result.stderr == (
-        f"rt-tui replay: {path}: a HAR file without WebSocket messages: its WebSocket connection "
-        "(wss://api.openai.com/v1/realtime?model=gpt-realtime) carries none: the server refused the upgrade "
-        "(HTTP 401 Unauthorized) (nothing to replay)\n"
-    )
+    assert result.returncode == 0, result.stderr
+    infos = [record["info"] for record in printed(result)]
+    assert [info["state"] for info in infos[:2]] == ["connecting", "failed"]
+    assert infos[1]["message"].startswith("the server refused the WebSocket upgrade: HTTP 401 Unauthorized: {")
+    assert said in infos[1]["message"]
+    linted = rt_tui("lint", str(path))
+    assert linted.returncode == 1, linted.stdout + linted.stderr
+    assert linted.stdout.startswith("error: upgrade-refused: rt.connection #2: the server refused the WebSocket")
+    assert said in linted.stdout
+    assert key not in result.stdout + result.stderr + linted.stdout + linted.stderr
 
 
 def test_a_har_of_a_webrtc_session_says_where_its_events_went(tmp_path: Path) -> None:

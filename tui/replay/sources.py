@@ -772,9 +772,11 @@ def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
             f"left out the WebSocket connection to {socket.label}: none of its {len(socket.messages)} messages "
             "is a Realtime event (another socket of the page)"
         )
-    if not any(connection.messages for connection in connections):
+    if not any(connection.messages or connection.refused for connection in connections):
         # Nothing was said on any socket: a replay would be empty and a lint "clean", which says
-        # nothing about the client. Said as plainly as a HAR without WebSocket entries.
+        # nothing about the client. Said as plainly as a HAR without WebSocket entries. (A socket
+        # whose upgrade the server refused is played as that refusal: lint's `upgrade-refused`,
+        # Azure's wrong-key case, where the HAR was "unreadable", exit 2.)
         count = (
             f"its {len(connections)} WebSocket connections carry"
             if len(connections) > 1
@@ -895,7 +897,15 @@ def _refusal(entry: dict[str, Any]) -> str | None:
     if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
         return None
     reason = response.get("statusText") if isinstance(response, dict) else None
-    return f"HTTP {status}" + (f" {reason.strip()[:100]}" if isinstance(reason, str) and reason.strip() else "")
+    said = f"HTTP {status}" + (f" {reason.strip()[:100]}" if isinstance(reason, str) and reason.strip() else "")
+    content = response.get("content") if isinstance(response, dict) else None
+    if not isinstance(content, dict):
+        return said
+    body = content.get("text")
+    if isinstance(body, str) and body.strip() and content.get("encoding") != "base64":
+        # The server's own words (Azure: "Access denied due to invalid subscription key…"): the fix.
+        said += f": {' '.join(body.split())[:300]}"
+    return said
 
 
 def _url_path(url: str) -> str:
