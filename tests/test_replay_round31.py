@@ -144,3 +144,29 @@ async def test_a_misspelled_shortcut_that_matches_nothing_says_which_it_may_mean
         await pilot.press("f", "ctrl+u", *"type:response.*", "enter")
         await wait_for(pilot, lambda: not status().startswith("0 of "), 5, "the responses")
         assert "did you mean" not in status()
+
+
+def test_lint_of_a_log_of_sends_alone_says_what_it_cannot_tell(tmp_path: Path) -> None:
+    """A log of one's own sends (a common way to log) linted "0 findings" without a caveat, though
+    it cannot show whether transcription was on, nor what the server refused."""
+    import subprocess
+    import sys
+
+    note = "rt-tui lint: note: the recording holds only frames sent, none from the server"
+    sends = tmp_path / "sends.jsonl"
+    audio = "A" * 6400  # 4,800 bytes: 100 ms of 24 kHz PCM16, a commit the server takes
+    sends.write_text(
+        json.dumps({"type": "input_audio_buffer.append", "audio": audio})
+        + '\n{"type":"input_audio_buffer.commit"}\n{"type":"response.create"}\n'
+    )
+    alone = subprocess.run(
+        [sys.executable, "-m", "tui", "lint", str(sends)], capture_output=True, text=True, timeout=60
+    )
+    assert alone.returncode == 0, alone.stdout
+    assert alone.stderr.startswith(note) and alone.stderr.count("\n") == 1, alone.stderr
+    both = tmp_path / "both.jsonl"
+    both.write_text('{"type":"session.created","session":{"type":"realtime"}}\n' + sends.read_text())
+    answered = subprocess.run(
+        [sys.executable, "-m", "tui", "lint", str(both)], capture_output=True, text=True, timeout=60
+    )
+    assert note not in answered.stderr

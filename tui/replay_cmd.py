@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from tui.protocol import printable
+from tui.protocol import Direction, printable
 from tui.protocol.codec import exact_data
 from tui.replay import Recording, ReplayError, load
 from tui.replay.lean import hydrated
@@ -160,7 +160,7 @@ def _print_frames(
     to a script as a live one would be. Without, all at once.
     """
     from tui.model import KEEP_EVERY_PAYLOAD, new_model
-    from tui.protocol import Direction, strict_json
+    from tui.protocol import strict_json
     from tui.replay.player import MAX_GAP
     from tui.session.streamed import scrubbed
 
@@ -238,6 +238,14 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None) -> int:
     linter = model.linter
     if linter is not None:
         linter.finish()  # the recording ends here: what still waits for an answer never gets one
+    directions = {frame.direction for frame in model.journal}
+    if Direction.OUT in directions and Direction.IN not in directions:
+        # A log of one's own sends alone (a common way to log) linted "clean" with no caveat.
+        print(
+            "rt-tui lint: note: the recording holds only frames sent, none from the server: whether transcription "
+            "was on, and what the server refused, cannot be told (log the server's events too)",
+            file=sys.stderr,
+        )
     findings = list(getattr(linter, "findings", []))
     verdict = EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN
     try:
