@@ -157,6 +157,19 @@ class ProxyConnection:
         self.record(dataclasses.replace(fact, seq=next(self.seqs)))
 
 
+def _unreachable(exc: Exception) -> str:
+    """Why the upstream could not be reached, in a user's words (`connection refused: is the server
+    running?`), as the app and `send` say it; Python's own words (`ConnectionRefusedError: [Errno
+    111] Connect call failed ('127.0.0.1', 18799)`) only for what has none."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused: is the server running?"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _capture_stopped(connection: ProxyConnection, message: str) -> None:
     """A connection's capture file stopped (a full disk): said as a failed fact, on stderr in
     `--json` and as a notice in the app; the relay goes on. It was silent: the file ended early
@@ -373,7 +386,7 @@ class ProxyServer:
             self._finish(connection)
             return client.respond(http.HTTPStatus.BAD_GATEWAY, reason + "\n")
         except Exception as exc:  # noqa: BLE001 - whatever it was, the client gets a 502 and one line
-            reason = scrub.text(f"cannot reach {shown}: {type(exc).__name__}: {exc}")
+            reason = scrub.text(f"cannot reach {shown}: {_unreachable(exc)}")
             connection.fact("rt.connection", reason, state="failed")
             self._finish(connection)
             return client.respond(http.HTTPStatus.BAD_GATEWAY, reason + "\n")
