@@ -602,3 +602,35 @@ def test_a_refused_session_update_names_the_setting_the_server_refused(question_
     assert result.returncode == 1, result.stderr
     assert "session.update rejected: invalid_value" in result.stderr
     assert "(param session.audio.output.voice)" in result.stderr
+
+
+def test_sigterm_ends_send_as_ctrl_c_does_with_what_arrived_and_the_close_recorded(
+    question_wav: Path, tmp_path: Path
+) -> None:
+    """`timeout 30 rt-tui send …` (SIGTERM) ended it without a word: no line saying why, no reply
+    that had arrived, no closing record in the capture. It ends as Ctrl+C does, exit 143."""
+    import time
+
+    from tui.server.testing import background_simulator
+
+    data_dir = tmp_path / "data"
+    with background_simulator(warm=True) as sim:
+        url = sim.url_for(transcription_delay_ms=60_000)  # the turn waits for its transcript
+        process = subprocess.Popen(
+            [RT_TUI, "send", str(question_wav), "--url", url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "RT_TUI_DATA_DIR": str(data_dir)},
+        )
+        deadline = time.monotonic() + 60
+        while not any("response.done" in p.read_text() for p in data_dir.glob("sessions/*/frames.jsonl")):
+            assert process.poll() is None and time.monotonic() < deadline, "the reply never came"
+            time.sleep(0.05)  # polling a file another process writes: no event to wait on
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 143, err
+    assert err == "rt-tui send: terminated\n"
+    assert "assistant: " in out  # the reply that arrived is printed, as after Ctrl+C
+    records = capture_records(data_dir)
+    assert records[-1]["type"] == "rt.connection" and records[-1]["info"]["state"] == "closed"

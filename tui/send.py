@@ -23,8 +23,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -134,8 +136,22 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
     except KeyboardInterrupt:  # Ctrl+C while a pipe is read or a long file decoded: no traceback
         print("rt-tui send: interrupted", file=sys.stderr)
         return 130
+    terminated: list[bool] = []
+
+    def on_term(signum: int, frame: object) -> None:
+        # As Ctrl+C: asyncio's handler cancels the turn, what arrived is printed and the session
+        # closed (its closing record written). A `timeout 30 rt-tui send` ended without a word.
+        terminated.append(True)
+        signal.raise_signal(signal.SIGINT)
+
+    main = threading.current_thread() is threading.main_thread()  # signals go to the main thread only
+    previous = signal.signal(signal.SIGTERM, on_term) if main else None
     try:
         return asyncio.run(_send(pcm, settings, json_out=json_out, timeout=timeout))
+    except KeyboardInterrupt:
+        # What arrived was printed (as after a drop); say why the rest is missing, no traceback.
+        print(f"rt-tui send: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else 130
     except TargetError as exc:  # what was asked for cannot be tried (a bad URL, no key): as a bad file
         print(f"rt-tui send: {exc}", file=sys.stderr)
         return 2
@@ -145,10 +161,13 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
         # The reason quotes the server (a close reason, an error's message): shown, never obeyed.
         print(f"rt-tui send: {printable(str(exc))}{key_hint(settings, str(exc))}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        # What arrived was printed (as after a drop); say why the rest is missing, no traceback.
-        print("rt-tui send: interrupted", file=sys.stderr)
-        return 130
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+EXIT_TERMINATED = 143
+"""`send`'s status after SIGTERM (128 + 15), as a shell reports a command the signal ended."""
 
 
 STDIN = "-"
