@@ -177,9 +177,18 @@ async def _fill_upstream_through(proxy: ProxyServer) -> ClientConnection:
     upstream (the relay's writes to it wait for room)."""
     client = await connect(f"{proxy.url}?model=x", compression=None, max_size=None)
     assert json.loads(await client.recv())["type"] == "session.created"
-    for _ in range(40):  # 20 MB: far more than loopback's buffers (both ways) hold
-        await client.send(json.dumps({"type": "input_audio_buffer.append", "audio": "A" * 500_000}))
+
+    async def send_audio() -> None:
+        for _ in range(40):  # 20 MB: far more than loopback's buffers (both ways) hold
+            await client.send(json.dumps({"type": "input_audio_buffer.append", "audio": "A" * 500_000}))
+
+    # Sent beside the wait: the proxy reads a client's frames only so far ahead of the upstream
+    # (CLIENT_QUEUE_FRAMES), so the client's own sends come to wait for room too, as on the service.
+    sending = asyncio.ensure_future(send_audio())
     await until(lambda: bool(proxy._upstreams) and all(up.paused for up in proxy._upstreams))
+    sending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sending
     return client
 
 

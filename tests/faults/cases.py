@@ -97,6 +97,9 @@ class Case:
     send_warns: str = ""
     """Text `send`'s one stderr line must hold when it exits 0: what the server sent that the turn
     could not use (round 27: it was ignored in silence)."""
+    send_or_warns: str = ""
+    """Where `send` cannot tell which frame an error answers (it names none, and lands as the commit
+    goes out): it may also exit 0 with this warning, the turn gone on, instead of `send_exit`."""
 
     @property
     def server_fault(self) -> str:
@@ -164,7 +167,11 @@ CASES: list[Case] = [
         Plan(upstream_query={"sim_malformed": "not_json,no_type", "sim_malformed_after": "session.created:1"}),
         "goes_on",
         # Two in a row: one toast, the newest words, counted in its title (the log has both).
-        notice=("Malformed frame (2 in a row)", "malformed frame from server: JSON object without a string 'type'"),
+        # Two different malformed frames: the toast counts them and shows the latest.
+        notice=(
+            "Malformed frame (2 in a row; the latest)",
+            "malformed frame from server: JSON object without a string 'type'",
+        ),
         send_warns="the server sent 2 malformed frames, ignored (the first: not JSON",
     ),
     Case(
@@ -196,10 +203,14 @@ CASES: list[Case] = [
         Plan(at=AFTER_UPDATED, inject=(error("odd_text", MARKUP),)),
         "goes_on",
         notice=("Server error", f"odd_text: {MARKUP}"),
-        # An error that names no client event, while `send` waits for its commit to be acknowledged:
-        # it may be the commit's refusal (a server need not echo event ids), so `send` stops there.
+        # An error that names no client event. Taken while `send` streams the audio, it is no
+        # commit's refusal: said, and the turn goes on. Taken as `send` waits for its commit to be
+        # acknowledged, it may be the commit's refusal (a server need not echo event ids): `send`
+        # stops there. Which one depends on when the frame is read (it comes right after
+        # session.updated, as the audio starts).
         send_exit=1,
         send_says=f"commit rejected: odd_text: {MARKUP}",
+        send_or_warns=f"server error (the turn went on): odd_text: {MARKUP}",
     ),
     Case(
         "markup-in-close-reason",

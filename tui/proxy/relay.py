@@ -58,9 +58,11 @@ from .handshake import (
 
 DEFAULT_MAX_FRAME = 16 * 1024 * 1024
 
-CLIENT_QUEUE_FRAMES = 16
-"""Frames a client may send ahead of the upstream (websockets' own default, as the upstream side
-has): with `DEFAULT_MAX_FRAME`, at most 256 MiB held per client connection."""
+CLIENT_QUEUE_FRAMES = 64
+"""Frames read from a client ahead of the upstream taking them (each up to `DEFAULT_MAX_FRAME`). Not
+fewer: with a full queue websockets stops reading the client's socket, and a client that leaves
+then is not seen leaving while the upstream takes nothing (its relay stayed for good; 16 did that
+to a 40-frame burst). The bound is what it costs: 64 × 16 MiB held at most per connection."""
 
 Sink = Callable[[Envelope], None]
 """Where a connection's envelopes go (a bus topic, a printer); called on the event loop, never blocks."""
@@ -245,10 +247,7 @@ class ProxyServer:
             select_subprotocol=self._select_subprotocol,
             compression=None,
             max_size=self.max_frame_bytes,
-            # Frames read from a client ahead of the upstream taking them: at most this many of
-            # `max_frame_bytes` each held per connection (64 let a client's burst of huge frames
-            # hold about 1 GiB); past it the client's socket waits, as it would on the service.
-            max_queue=CLIENT_QUEUE_FRAMES,
+            max_queue=CLIENT_QUEUE_FRAMES,  # see it: fewer hid a client leaving a deaf upstream
             server_header="rt-tui-proxy",
             # Longer than the upstream's own open timeout: a slow upstream ends in a 502 that says
             # why, not in the client's handshake cut off with no word (and no end) for the connection.
