@@ -23,6 +23,7 @@ from tests.app_helpers import (
 )
 from tests.audio_helpers import FifoFeeder, FifoSink, fake_alsa, no_sound_card
 from tests.server_helpers import silence, speech_pcm24
+from tests.test_barge_in_round31 import speaker_app
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.conversation import TextState
@@ -185,47 +186,40 @@ async def test_hands_free_turn_is_ended_by_server_vad(tmp_path: Path, simulator_
 
 
 async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path: Path, simulator_url: str) -> None:
-    with (
-        FifoFeeder(tmp_path / "mic.fifo"),
-        FifoSink(tmp_path / "spk.fifo") as sink,
-        fake_alsa(tmp_path / "mic.fifo", tmp_path / "spk.fifo"),
-    ):
-        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("t", *"please describe the weather in Paris and in London this week", "enter")
-            await pilot.press("escape")
+    async with speaker_app(tmp_path, simulator_url, (120, 40)) as (app, pilot, sink):
+        await pilot.press("t", *"please describe the weather in Paris and in London this week", "enter")
+        await pilot.press("escape")
 
-            def voiced() -> int:
-                """Milliseconds of non-silent samples the speaker has played (it plays silence while
-                the reply's audio runs late on a loaded machine)."""
-                return sum(1 for sample in array("h", bytes(sink.data)[: len(sink.data) & ~1]) if sample) // 24
+        def voiced() -> int:
+            """Milliseconds of non-silent samples the speaker has played (it plays silence while
+            the reply's audio runs late on a loaded machine)."""
+            return sum(1 for sample in array("h", bytes(sink.data)[: len(sink.data) & ~1]) if sample) // 24
 
-            # A second played, of which more than 100 ms was the reply: a second alone held only 99 ms
-            # of it once, with the reply's audio late.
-            await wait_for(pilot, lambda: len(sink.data) > 48_000 and voiced() > 150, 15, "the reply to be heard")
-            voiced_ms = voiced()
-            await press_voice(pilot, "space")  # barge in
-            assistant = items(app, "assistant")[-1]
-            await wait_for(pilot, lambda: assistant.audio_end_ms is not None, 5, "conversation.item.truncated")
-            played_ms = len(sink.data) // 48
-            assert assistant.audio_end_ms is not None and voiced_ms > 100
-            # What was heard, not what was generated (the whole reply is several seconds).
-            assert voiced_ms - 50 <= assistant.audio_end_ms <= played_ms + 50
-            await views_settled(pilot, app)
-            log = app.query_one(EventLog).row_texts()
-            assert any(row.startswith("▲ conversation.item.truncate") for row in log)
-            # The pane strikes out the words the speaker never reached, and says how much was heard.
-            split = assistant.heard_split
-            assert split is not None and split[1].split()
-            transcript = app.query_one(Transcript)
-            rows = [transcript.render_line(y) for y in range(transcript.size.height)]
-            struck = " ".join(
-                "".join(seg.text for seg in row if seg.style is not None and seg.style.strike) for row in rows
-            )
-            assert struck.split() == split[1].split()[: len(struck.split())] and struck.strip()
-            assert any(f"truncated at {assistant.audio_end_ms / 1000:.2f} s of" in row.text for row in rows)
-            await press_voice(pilot, "space")
+        # A second played, of which more than 100 ms was the reply: a second alone held only 99 ms
+        # of it once, with the reply's audio late.
+        await wait_for(pilot, lambda: len(sink.data) > 48_000 and voiced() > 150, 15, "the reply to be heard")
+        voiced_ms = voiced()
+        await press_voice(pilot, "space")  # barge in
+        assistant = items(app, "assistant")[-1]
+        await wait_for(pilot, lambda: assistant.audio_end_ms is not None, 5, "conversation.item.truncated")
+        played_ms = len(sink.data) // 48
+        assert assistant.audio_end_ms is not None and voiced_ms > 100
+        # What was heard, not what was generated (the whole reply is several seconds).
+        assert voiced_ms - 50 <= assistant.audio_end_ms <= played_ms + 50
+        await views_settled(pilot, app)
+        log = app.query_one(EventLog).row_texts()
+        assert any(row.startswith("▲ conversation.item.truncate") for row in log)
+        # The pane strikes out the words the speaker never reached, and says how much was heard.
+        split = assistant.heard_split
+        assert split is not None and split[1].split()
+        transcript = app.query_one(Transcript)
+        rows = [transcript.render_line(y) for y in range(transcript.size.height)]
+        struck = " ".join(
+            "".join(seg.text for seg in row if seg.style is not None and seg.style.strike) for row in rows
+        )
+        assert struck.split() == split[1].split()[: len(struck.split())] and struck.strip()
+        assert any(f"truncated at {assistant.audio_end_ms / 1000:.2f} s of" in row.text for row in rows)
+        await press_voice(pilot, "space")
 
 
 async def test_a_wrong_api_key_is_reported_and_the_app_keeps_running(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,11 @@ while a reply plays. The real app, real PyAudio through the fake ALSA speaker, t
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from textual.pilot import Pilot
 
 from tests.app_helpers import items, press_voice, session_ready, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, FifoSink, fake_alsa
@@ -15,6 +19,23 @@ from tui.server.testing import realtime_simulator
 ASK = "please describe the weather in Paris and in London this week"
 
 
+@asynccontextmanager
+async def speaker_app(
+    tmp_path: Path, url: str, size: tuple[int, int]
+) -> AsyncIterator[tuple[RtApp, Pilot[None], FifoSink]]:
+    """The app on `url` with the fake ALSA microphone and speaker (its sink drains the speaker in
+    real time), its session ready: the app, its pilot and the speaker's sink."""
+    with (
+        FifoFeeder(tmp_path / "mic.fifo"),
+        FifoSink(tmp_path / "spk.fifo") as sink,
+        fake_alsa(tmp_path / "mic.fifo", tmp_path / "spk.fifo"),
+    ):
+        app = RtApp(Settings(target=TargetChoice.URL, url=url))
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            yield app, pilot, sink
+
+
 async def test_space_after_a_reconnect_stops_the_old_reply_without_truncating_it_on_the_new_session(
     tmp_path: Path,
 ) -> None:
@@ -23,53 +44,39 @@ async def test_space_after_a_reconnect_stops_the_old_reply_without_truncating_it
     such item: `item_truncate_invalid_item_id`, a server-error toast and a lint finding."""
     async with realtime_simulator() as sim:
         url = sim.url_for(drop_after="response.done:1", drop_mode="reset")
-        with (
-            FifoFeeder(tmp_path / "mic.fifo"),
-            FifoSink(tmp_path / "spk.fifo") as sink,
-            fake_alsa(tmp_path / "mic.fifo", tmp_path / "spk.fifo"),
-        ):
-            app = RtApp(Settings(target=TargetChoice.URL, url=url))
-            async with app.run_test(size=(120, 40)) as pilot:
-                await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-                await pilot.press("t", *ASK, "enter", "escape")
-                await wait_for(pilot, lambda: app.journal.epoch == 2 and session_ready(app), 20, "the reconnect")
-                await wait_for(pilot, lambda: len(sink.data) > 24_000, 10, "the old reply to be heard")
-                assert app.voice.playing, "the reply ended before the test could talk over it"
-                await press_voice(pilot, "space")  # barge in: a push-to-talk turn on the new session
-                await wait_for(pilot, lambda: not app.voice.playing, 5, "the old reply to stop")
-                await press_voice(pilot, "space")
-                await views_settled(pilot, app)
-                new_session = [f for f in app.journal if f.epoch == 2]
-                assert not [f for f in new_session if f.type == "conversation.item.truncate"]
-                assert not [f for f in new_session if f.direction is Direction.IN and f.type == "error"]
-                [reply] = items(app, "assistant")
-                assert reply.audio_end_ms is None and reply.status == "completed"
+        async with speaker_app(tmp_path, url, (120, 40)) as (app, pilot, sink):
+            await pilot.press("t", *ASK, "enter", "escape")
+            await wait_for(pilot, lambda: app.journal.epoch == 2 and session_ready(app), 20, "the reconnect")
+            await wait_for(pilot, lambda: len(sink.data) > 24_000, 10, "the old reply to be heard")
+            assert app.voice.playing, "the reply ended before the test could talk over it"
+            await press_voice(pilot, "space")  # barge in: a push-to-talk turn on the new session
+            await wait_for(pilot, lambda: not app.voice.playing, 5, "the old reply to stop")
+            await press_voice(pilot, "space")
+            await views_settled(pilot, app)
+            new_session = [f for f in app.journal if f.epoch == 2]
+            assert not [f for f in new_session if f.type == "conversation.item.truncate"]
+            assert not [f for f in new_session if f.direction is Direction.IN and f.type == "error"]
+            [reply] = items(app, "assistant")
+            assert reply.audio_end_ms is None and reply.status == "completed"
 
 
 async def test_while_a_reply_plays_in_the_message_input_the_line_says_esc_first(
     tmp_path: Path, simulator_url: str
 ) -> None:
     """In the message input space types a space: the line said `space: interrupt` there."""
-    with (
-        FifoFeeder(tmp_path / "mic.fifo"),
-        FifoSink(tmp_path / "spk.fifo") as sink,
-        fake_alsa(tmp_path / "mic.fifo", tmp_path / "spk.fifo"),
-    ):
-        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url))
-        async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("t", *ASK, "enter")  # the input keeps the focus
-            await wait_for(pilot, lambda: len(sink.data) > 4_800, 10, "the reply to play")
+    async with speaker_app(tmp_path, simulator_url, (80, 24)) as (app, pilot, sink):
+        await pilot.press("t", *ASK, "enter")  # the input keeps the focus
+        await wait_for(pilot, lambda: len(sink.data) > 4_800, 10, "the reply to play")
 
-            def line() -> str:
-                return app.recorder.render().plain
+        def line() -> str:
+            return app.recorder.render().plain
 
-            await wait_for(pilot, lambda: "▶ assistant" in line(), 5, "the line to say the reply plays")
-            assert "· Esc, space: interrupt" in line(), line()
-            await pilot.press("escape")
-            await pilot.pause()
-            if app.voice.playing:
-                assert "· space: interrupt" in line() and "Esc" not in line(), line()
-            await press_voice(pilot, "space")  # out of the input: space interrupts
-            await wait_for(pilot, lambda: not app.voice.playing, 5, "the reply to stop")
-            await press_voice(pilot, "space")
+        await wait_for(pilot, lambda: "▶ assistant" in line(), 5, "the line to say the reply plays")
+        assert "· Esc, space: interrupt" in line(), line()
+        await pilot.press("escape")
+        await pilot.pause()
+        if app.voice.playing:
+            assert "· space: interrupt" in line() and "Esc" not in line(), line()
+        await press_voice(pilot, "space")  # out of the input: space interrupts
+        await wait_for(pilot, lambda: not app.voice.playing, 5, "the reply to stop")
+        await press_voice(pilot, "space")

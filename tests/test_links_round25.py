@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from tests.journal_helpers import connecting, frame, received
@@ -152,21 +153,32 @@ def test_an_error_on_type_without_event_id_answers_the_oldest_frame_of_no_such_t
     assert linked(envs).cause_of[5].cause == 3
 
 
-async def test_the_simulators_refusal_of_an_unknown_type_is_linked_to_it(sim: Simulator) -> None:
-    """Against the real simulator, a client sending no event_id: two typos, two refusals, each
-    linked to its own frame (the server answers in order)."""
-    sent = [{"type": "session.updat"}, {"type": "input_audio_buffer.clear"}, {"type": "respons.create"}]
+async def exchanged(
+    sim: Simulator, sent: list[dict[str, Any]], done: Callable[[list[Envelope]], bool]
+) -> list[Envelope]:
+    """`sent` sent to the real simulator by a client that sends no event_id, and what it answered
+    until `done` holds: every envelope, as a live session journals them."""
     envs: list[Envelope] = [connecting()]
     async with client(sim.url) as ws:
         envs.append(frame(Direction.IN, {"type": "session.created", "session": {"type": "realtime"}}))
         for event in sent:
             envs.append(frame(Direction.OUT, event))
             await ws.send(json.dumps(event))
-        answered = 0
-        while answered < 3:
-            event = json.loads(await asyncio.wait_for(ws.recv(), 10))
-            envs.append(frame(Direction.IN, event))
-            answered += event["type"] in ("error", "input_audio_buffer.cleared")
+        while not done(envs):
+            envs.append(frame(Direction.IN, json.loads(await asyncio.wait_for(ws.recv(), 10))))
+    return envs
+
+
+def answers(envs: list[Envelope], *types: str) -> int:
+    """How many received envelopes are of `types`."""
+    return sum(env.direction is Direction.IN and env.type in types for env in envs)
+
+
+async def test_the_simulators_refusal_of_an_unknown_type_is_linked_to_it(sim: Simulator) -> None:
+    """Against the real simulator, a client sending no event_id: two typos, two refusals, each
+    linked to its own frame (the server answers in order)."""
+    sent = [{"type": "session.updat"}, {"type": "input_audio_buffer.clear"}, {"type": "respons.create"}]
+    envs = await exchanged(sim, sent, lambda envs: answers(envs, "error", "input_audio_buffer.cleared") == 3)
     errors = [i for i, env in enumerate(envs) if env.type == "error"]
     assert [envs[i].data["error"].get("param") for i in errors] == ["type", "type"]
     links = linked(envs)
@@ -182,14 +194,7 @@ async def test_an_unknown_type_before_a_refused_session_update_leaves_the_update
         {"type": "totally.unknown"},
         {"type": "session.update", "session": {"modalities": ["text"]}},
     ]
-    envs: list[Envelope] = [connecting()]
-    async with client(sim.url) as ws:
-        envs.append(frame(Direction.IN, {"type": "session.created", "session": {"type": "realtime"}}))
-        for event in sent:
-            envs.append(frame(Direction.OUT, event))
-            await ws.send(json.dumps(event))
-        while sum(env.type == "error" for env in envs) < 2:
-            envs.append(frame(Direction.IN, json.loads(await asyncio.wait_for(ws.recv(), 10))))
+    envs = await exchanged(sim, sent, lambda envs: answers(envs, "error") == 2)
     errors = [i for i, env in enumerate(envs) if env.type == "error"]
     assert envs[errors[0]].data["error"].get("param") == "type"
     assert envs[errors[1]].data["error"].get("param", "").startswith("session")
