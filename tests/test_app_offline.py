@@ -308,6 +308,7 @@ async def test_z_zooms_the_focused_pane_and_back() -> None:
         # the key back), and the footer names z's way back.
         for kept in ("#status", "#recorder", "KeyFooter"):
             assert app.query_one(kept).region.height >= 1, kept
+        assert app.query_one("#status").region.y == 0  # at the top, where it always is (not under the pane)
         assert "z Both panes" in str(app.query_one("KeyFooter").render())
         await pilot.press("z")
         await pilot.pause()

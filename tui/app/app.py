@@ -139,13 +139,14 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         Binding("space", "talk_stop_listening", "Stop listening", id="talk-stop-listening"),
         Binding("v", "hands_free", "Hands-free", id="hands-free"),
         Binding("v", "hands_free_off", "Push-to-talk", id="push-to-talk"),  # v while hands-free is on
+        # Shown, and active, only while zoomed; early, so a narrow footer keeps the way back.
+        Binding("z", "unzoom", "Both panes", id="unzoom"),
         Binding("t", "focus_input", "Type", id="type"),
         Binding("f", "filter", "Filter", id="filter"),
         Binding("slash", "find", "Find", id="find"),
         Binding("exclamation_mark", "findings", "Findings", id="findings"),
         Binding("e", "export", "Export", id="export", show=False),
         Binding("z", "zoom", "Zoom pane", id="zoom", show=False),
-        Binding("z", "unzoom", "Both panes", id="unzoom"),  # shown, and active, only while zoomed
         Binding("escape", "leave_input", "Leave input", show=False, id="leave-input"),
         Binding("ctrl+l", "clear_log", "Clear log", id="clear-log", show=False),
         Binding("ctrl+r", "reconnect", "Reconnect", id="reconnect", show=False),
