@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from textual import events
-from textual.app import ComposeResult
+from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
@@ -305,7 +305,11 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         """
         if not event.is_printable and event.key != "escape":
             return False  # arrows, End, ctrl keys: never one of these (and the lookup below is not free)
-        active = self.screen.active_bindings.get(event.key)
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return False  # a key still queued as the app closes: no screen is left to act on it
+        active = screen.active_bindings.get(event.key)
         if active is None or active.node is not self or not active.enabled:
             return False
         if active.binding.action not in _FOCUS_MOVING:
