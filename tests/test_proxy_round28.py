@@ -101,10 +101,11 @@ async def test_an_upstream_redirect_reaches_the_client_and_our_key_goes_nowhere_
     assert AZURE_KEY not in "".join(failed)
 
 
-async def test_the_headless_proxy_whose_stdout_reader_goes_away_ends_quietly_with_141(tmp_path: Path) -> None:
-    """README: `proxy --json`, as every headless command, ends quietly when the reader of its
-    output goes away (`rt-tui proxy --json | head -1`), with SIGPIPE's 141. It went on relaying for
-    good, its lines going nowhere, and `head` never got its pipeline back."""
+async def test_the_headless_proxy_whose_stdout_reader_goes_away_ends_with_141_saying_why(tmp_path: Path) -> None:
+    """README: `proxy --json`, as every headless command, ends when the reader of its output goes
+    away (`rt-tui proxy --json | head -1`), with SIGPIPE's 141. It went on relaying for good, its
+    lines going nowhere, and `head` never got its pipeline back. Its clients are cut: one line on
+    stderr says why (it said nothing)."""
     read_end, write_end = os.pipe()
     process = start_headless_proxy(tmp_path / "data", "--local", stdout=write_end)
     os.close(write_end)
@@ -129,6 +130,8 @@ async def test_the_headless_proxy_whose_stdout_reader_goes_away_ends_quietly_wit
     said = process.stderr.read()
     assert status == 141, said
     assert "Traceback" not in said and "Broken pipe" not in said, said
+    # Its clients were cut: why is said, once (the one who ran the proxy sees it in the terminal).
+    assert said.count("rt-tui proxy: stopped: the reader of its output went away") == 1, said
 
 
 class PingCounting(ServerConnection):

@@ -121,9 +121,14 @@ def run_proxy(settings: Settings, listen: str, *, json_out: bool) -> int:
         print(f"rt-tui proxy: {exc}", file=sys.stderr)
         return 2
     if reader_gone:
-        # As `rt-tui replay --json | head -1` ends (README): quietly, with SIGPIPE's status.
+        # As `rt-tui replay --json | head -1` ends (README), with SIGPIPE's status; but unlike a
+        # replay's, its stopping closed other programs' connections: one line says why they ended.
         from tui.stdout import EXIT_BROKEN_PIPE, drop_stdout
 
+        print(
+            "rt-tui proxy: stopped: the reader of its output went away (`| head`?); its clients were closed (1001)",
+            file=sys.stderr,
+        )
         drop_stdout()
         return EXIT_BROKEN_PIPE
     return 0
