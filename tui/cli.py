@@ -302,6 +302,15 @@ def flags_before_command(argv: list[str], command: str) -> list[str]:
     return [names[dest] for dest in unused]
 
 
+def command_parser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser:
+    """The parser of `command` among `parser`'s subcommands (`parser` itself for none)."""
+    for action in parser._actions:  # argparse keeps its subcommands there: no public accessor
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            chosen: argparse.ArgumentParser = action.choices[command]
+            return chosen
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for all commands."""
     parser = argparse.ArgumentParser(
@@ -430,7 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str]) -> int:
     """Parse `argv` and run the command."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # Said by the command's own parser (its usage, `rt-tui lint: error: …`): the top-level one
+        # answered `rt-tui lint a b` with the usage of every command. Exits 2, as argparse does.
+        command_parser(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     # First, whatever the command: the key is in argv already, even where --url is refused below.
     url_warning = warn_inline_credentials(args)
     unused = flags_before_command(argv, args.command)
