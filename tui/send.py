@@ -602,6 +602,7 @@ async def _stream(session: RealtimeSession, turn: _Turn, pcm: bytes, timeout: fl
     """Send `pcm` as appends, made as the connection takes them (at most IN_FLIGHT ahead of the
     socket), taking the frames that arrive meanwhile; the appends' event ids."""
     appends: list[str] = []
+    refusals = _AppendRefusals(turn, len(pcm))
 
     def taken() -> bool:  # the writer publishes an append once it is on the socket
         return turn.seen["input_audio_buffer.append"] >= len(appends) - IN_FLIGHT
@@ -610,36 +611,54 @@ async def _stream(session: RealtimeSession, turn: _Turn, pcm: bytes, timeout: fl
         sent = turn.seen["input_audio_buffer.append"] * CHUNK_MS / 1000
         return f"the server to take the audio ({sent:g} s of {len(pcm) / BYTES_PER_SECOND:g} s sent)"
 
-    errors_before = len(turn.errors)
     for start in range(0, len(pcm), CHUNK_BYTES):
         if not taken():
             await turn.until(taken, timeout, progress)
         turn.take_queued()  # a refusal that came meanwhile (the socket taking every append, no wait saw it)
-        _stop_if_refused(turn, errors_before, appends, len(pcm))
+        refusals.stop_if_any()
         append = {"type": "input_audio_buffer.append", "audio": to_b64(pcm[start : start + CHUNK_BYTES])}
         session.send(append)
+        refusals.sent(append["event_id"])
         appends.append(append["event_id"])
     # Every append on the socket, and what came meanwhile taken, before the commit is decided on.
     await turn.until(lambda: turn.seen["input_audio_buffer.append"] >= len(appends), timeout, progress)
     turn.take_queued()
-    _stop_if_refused(turn, errors_before, appends, len(pcm))
+    refusals.stop_if_any()
     return appends
 
 
-def _stop_if_refused(turn: _Turn, errors_before: int, appends: list[str], total_bytes: int) -> None:
-    """SendFailed once the server has refused one of the `appends` sent: the rest would be refused
-    too (a buffer the server holds full), and a commit would make a turn of part of the file, a
-    reply to words the user never finished. The buffer is never committed."""
-    sent = set(appends)
-    for event_id, summary in turn.errors[errors_before:]:
-        if event_id in sent:
-            at = appends.index(event_id) * CHUNK_MS / 1000
-            total = total_bytes / BYTES_PER_SECOND
-            turn.said.add(turn.errors.index((event_id, summary)))
-            raise SendFailed(
-                f"the server refused the audio at {at:.1f} s of {total:.1f} s: {printable(summary)}; "
-                "nothing was committed"
-            )
+class _AppendRefusals:
+    """Watches the turn's errors for one that refuses an append sent: SendFailed then (the rest
+    would be refused too, a buffer the server holds full, and a commit would make a turn of part of
+    the file, a reply to words the user never finished; the buffer is never committed). Each error
+    is looked at once, each append found by its event id: an hour's 36,000 appends cost no more
+    than a turn's."""
+
+    def __init__(self, turn: _Turn, total_bytes: int) -> None:
+        self.turn = turn
+        self.total = total_bytes / BYTES_PER_SECOND
+        self.checked = len(turn.errors)
+        """The turn's errors looked at so far (those before the audio are not about it)."""
+        self.positions: dict[str, int] = {}
+        """Each append's event id → its place in the file (counted in appends)."""
+
+    def sent(self, event_id: str) -> None:
+        """An append went out with `event_id`."""
+        self.positions[event_id] = len(self.positions)
+
+    def stop_if_any(self) -> None:
+        """SendFailed when an error since the last look refuses an append sent."""
+        errors = self.turn.errors
+        for number in range(self.checked, len(errors)):
+            event_id, summary = errors[number]
+            position = self.positions.get(event_id)
+            if position is not None:
+                self.turn.said.add(number)
+                raise SendFailed(
+                    f"the server refused the audio at {position * CHUNK_MS / 1000:.1f} s of {self.total:.1f} s: "
+                    f"{printable(summary)}; nothing was committed"
+                )
+        self.checked = len(errors)
 
 
 def _open_capture(settings: Settings, secrets: tuple[str, ...]) -> tuple[CaptureWriter | None, str | None]:
