@@ -29,11 +29,12 @@ from tui.protocol import (
     transcription_config,
 )
 from tui.protocol.error_causes import cause_types
-from tui.protocol.summary import PCM16_BYTES_PER_MS, audio_bytes, session_rates
+from tui.protocol.summary import PCM16_BYTES_PER_MS, audio_bytes, response_output_rate, session_rates
 
+from .export import ENDED_EARLY
 from .model import SENT_ROW_PREFIX, Item, Origin, TextState
 
-_CUT_SHORT = frozenset({"cancelled", "incomplete", "failed"})
+_CUT_SHORT = frozenset(ENDED_EARLY) - {"truncated"}
 """Item statuses a response's end gave that a later truncate keeps (the head says both)."""
 
 _Handler = Callable[["Conversation", dict[str, Any], float], None]
@@ -481,11 +482,10 @@ class Conversation:
     def _on_response_created(self, data: dict[str, Any], at: float) -> None:
         response = field(data, "response")
         self._note_response(response)
-        said = field(field(field(response, "audio"), "output"), "format")
         response_id = ident(response.get("id"))
-        if response_id is not None and (said or "output_audio_format" in response):
-            # A response that names its own format plays in it (GA `audio.output.format`, beta a string).
-            self._response_rates[response_id] = session_rates(response).output
+        rate = response_output_rate(response)
+        if response_id is not None and rate is not None:  # one that names no format plays the session's
+            self._response_rates[response_id] = rate
 
     def _on_output_delta(self, data: dict[str, Any], at: float) -> None:
         item_id = ident(data.get("item_id"))

@@ -20,7 +20,7 @@ from tui.protocol import field as obj_field
 from tui.protocol.error_causes import cause_types
 from tui.protocol.events import BETA_TO_GA_SERVER, GA_ONLY_SERVER_EVENTS, GA_TO_BETA_SERVER
 from tui.protocol.session_config import transcription_config, turn_detection_config
-from tui.protocol.summary import PCM16_RATES, AudioRates, session_rates
+from tui.protocol.summary import PCM16_RATES, AudioRates, response_output_rate, session_rates
 
 if TYPE_CHECKING:
     from .store import Journal
@@ -351,11 +351,9 @@ class _FormatChanges:
                 self.rates.append(session_rates(obj_field(_parsed(journal, index), "session")))
             elif etype == "response.created":
                 response = obj_field(_parsed(journal, index), "response")
-                said = obj_field(obj_field(obj_field(response, "audio"), "output"), "format")
-                if said or "output_audio_format" in response:
-                    # Shaped as a session's output (GA `audio.output.format`, beta a string); a
-                    # response that names no format plays the session's.
-                    self.responses[text(response.get("id"))] = session_rates(response).output
+                rate = response_output_rate(response)
+                if rate is not None:  # a response that names no format plays the session's
+                    self.responses[text(response.get("id"))] = rate
 
 
 def _parsed(journal: Journal, index: int) -> dict[str, Any]:

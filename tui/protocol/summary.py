@@ -58,6 +58,16 @@ def session_rates(session: dict[str, Any] | None) -> AudioRates:
     return AudioRates(rates[0], rates[1])
 
 
+def response_output_rate(response: dict[str, Any]) -> int | None:
+    """Bytes per ms of the audio a response object (`response.created`'s) plays when it names a
+    format of its own, shaped as a session's output (GA `audio.output.format`, beta
+    `output_audio_format`); None when it names none: it plays the session's."""
+    said = obj(obj(obj(response.get("audio")).get("output")).get("format"))
+    if said or "output_audio_format" in response:
+        return session_rates(response).output
+    return None
+
+
 def rate_of(kind: object, rates: AudioRates) -> int:
     """Bytes per ms of the audio held by an object of type `kind` (an event's or a content part's):
     a server delta's and an assistant's part are the output format, the rest (appends, a user's
