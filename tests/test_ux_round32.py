@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import HelpPanel
 
-from tests.app_helpers import wait_for
+from tests.app_helpers import typed_turn_done, views_settled, wait_for
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 
@@ -29,3 +29,21 @@ async def test_esc_in_the_log_closes_the_keys_panel_once_nothing_else_is_left_to
         assert app.screen.query(HelpPanel)
         await pilot.press("escape")
         await wait_for(pilot, lambda: not app.screen.query(HelpPanel), 5, "the Keys panel closed by Esc")
+
+
+async def test_its_frames_open_at_the_item_s_first_frame_on_a_small_screen(simulator_url: str) -> None:
+    """`o` on a reply's row at 80x24: the view followed the end, so the pane showed the reply's
+    last deltas and response.done, and its first frames were scrolled away."""
+    app = live_app(simulator_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await typed_turn_done(pilot, app, "turn on the kitchen lights")
+        reply = [item for item in app.conversation.items.values() if item.role == "assistant"][-1]
+        assert app.transcript.select_item(reply.id)
+        app.transcript.focus()
+        await pilot.press("o")
+        await views_settled(pilot, app)
+        log = app.event_log
+        assert log.view.line_count > log.size.height, "the reply's frames fit the pane: nothing to prove"
+        first = app.log_view.indices[0]
+        assert log.selected == first and not log.tail, (log.selected, first, log.tail)
+        assert log.scroll_offset.y == 0

@@ -423,6 +423,9 @@ class LogControls(AppBase):
         back = self._before_frames if self._before_frames is not None else self._user_filter
         self.filter_bar.show()
         self.apply_filter(query, back=back)  # Esc in the log goes back to `back`
+        # From the item's first frame, read down as they came: following the end showed a long
+        # item (a reply's deltas at 80x24) from its response.done, its start scrolled away.
+        self.event_log.action_first()
         self.event_log.focus()
 
     def back_from_frames(self) -> bool:
