@@ -518,7 +518,9 @@ def _read_frames_jsonl(lines: Iterable[bytes], path: Path, note: Callable[[str],
 
 
 _Reader = Callable[[int], tuple[Envelope, float | None]]
-"""Reads one record, given how many envelopes came before it: its envelope and logged time."""
+"""Reads one record, given the records before it in the file (its number less one: its envelope's
+`seq` is its number, so `#7` in lint's findings, a filter's `seq:7` and the log's row are the
+file's line 7, blank lines and a log's other records counted), and gives its envelope and logged time."""
 
 
 def _read_events(
@@ -532,7 +534,7 @@ def _read_events(
     first: _NoEvent | None = None
     for number, read in readers:
         try:
-            env, when = read(len(envelopes))
+            env, when = read(number - 1)
         except _NoEvent as exc:
             others.append(number)
             first = first or exc
