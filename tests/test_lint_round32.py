@@ -45,3 +45,23 @@ def test_an_element_of_a_json_array_is_named_by_its_number(tmp_path: Path) -> No
     done = rt_tui("lint", str(log))
     assert done.returncode == 1, done.stderr
     assert "conversation.item.create #3 carries audio" in done.stdout, done.stdout
+
+
+def test_times_in_a_form_not_read_are_said_not_dropped_unseen(tmp_path: Path) -> None:
+    """A log timed as `12:03:04.100` (time of day only): its events were placed a millisecond
+    apart without a word, so a replay's pacing and Δt said nothing true and nobody knew why."""
+    records = [
+        {"time": "12:03:04.100", "direction": "sent", "event": {"type": "response.create"}},
+        {"time": "12:03:05.300", "direction": "received", "event": {"type": "response.created"}},
+        {"time": "2025-11-30T12:03:06.000Z", "direction": "received", "event": {"type": "rate_limits.updated"}},
+    ]
+    log = tmp_path / "client.jsonl"
+    log.write_text("".join(json.dumps(record) + "\n" for record in records))
+    done = rt_tui("lint", str(log))
+    assert '2 of the 3 events\' lines give a time in a form rt-tui does not read (line 1: time: "12:03:04.100")' in (
+        done.stderr
+    ), done.stderr
+    log.write_text(json.dumps(records[0]) + "\n" + json.dumps(records[2]) + "\n")
+    assert "line 1 gives a time in a form" in rt_tui("replay", "--json", str(log)).stderr
+    log.write_text(json.dumps(records[2]) + "\n")
+    assert "a form rt-tui does not read" not in rt_tui("lint", str(log)).stderr

@@ -66,7 +66,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeGuard
 from urllib.parse import urlsplit
 
 from tui.protocol import Direction, Envelope, FrameError, checked, local_envelope, parse
@@ -517,7 +517,15 @@ def _read_frames_jsonl(lines: Iterable[bytes], path: Path, note: Callable[[str],
     return _read_events(readers, path, "line", note, lean)
 
 
-_Reader = Callable[[int], tuple[Envelope, float | None]]
+class _UnreadTime(NamedTuple):
+    """A record's time in a form `_log_time` does not read (`"12:03:04"`, `"Dec 3 14:00:00"`):
+    said once for the log (`_read_events`), not dropped unseen."""
+
+    key: str
+    value: object
+
+
+_Reader = Callable[[int], tuple[Envelope, float | _UnreadTime | None]]
 """Reads one record, given the records before it in the file (its number less one: its envelope's
 `seq` is its number, so `#7` in lint's findings, a filter's `seq:7` and the log's row are the
 file's line 7, blank lines and a log's other records counted), and gives its envelope and logged time."""
@@ -532,6 +540,7 @@ def _read_events(
     times: list[float | None] = []
     others: list[int] = []
     first: _NoEvent | None = None
+    unread: list[tuple[int, _UnreadTime]] = []
     for number, read in readers:
         try:
             env, when = read(number - 1)
@@ -540,10 +549,28 @@ def _read_events(
             first = first or exc
             continue
         envelopes.append(lean_envelope(env) if lean else env)
+        if isinstance(when, _UnreadTime):
+            unread.append((number, when))
+            when = None
         times.append(when)
     if not envelopes and not others:
         raise ReplayError(f"{path}: no frames in it")
+    if unread:
+        note(_unread_times(unread, len(envelopes), unit))
     return _events_only(envelopes, times, others, first, unit, note)
+
+
+def _unread_times(unread: list[tuple[int, _UnreadTime]], events: int, unit: str) -> str:
+    """The note for records whose time rt-tui cannot read: which, an example, what it reads."""
+    number, example = unread[0]
+    shown = json.dumps(example.value, ensure_ascii=False)
+    shown = shown if len(shown) <= 40 else shown[:39] + "…"
+    which = f"{len(unread):,} of the {events:,} events' {unit}s give" if len(unread) > 1 else f"{unit} {number} gives"
+    return (
+        f"{which} a time in a form rt-tui does not read ({unit} {number}: {example.key}: {shown}): "
+        "each such event is placed a millisecond after the one before (it reads ISO 8601 dates, "
+        "2025-11-30T11:33:20.002Z, and seconds, ms, µs or ns since the epoch)"
+    )
 
 
 class _NoEvent(ReplayError):
@@ -603,7 +630,7 @@ def _known_event(event_type: object) -> bool:
     return isinstance(event_type, str) and is_known(event_type)
 
 
-def _frame_line(line: bytes, number: int, path: Path, position: int) -> tuple[Envelope, float | None]:
+def _frame_line(line: bytes, number: int, path: Path, position: int) -> tuple[Envelope, float | _UnreadTime | None]:
     """A line's envelope (at no time yet) and the time it was logged at, when it says."""
     where = f"{path}: line {number}"
     try:
@@ -639,7 +666,7 @@ def _too_deep(where: str) -> ReplayError:
     return ReplayError(f"{where} is JSON nested deeper than {MAX_DEPTH} levels: not a Realtime event")
 
 
-def _frame_value(value: object, text: str, where: str, position: int) -> tuple[Envelope, float | None]:
+def _frame_value(value: object, text: str, where: str, position: int) -> tuple[Envelope, float | _UnreadTime | None]:
     """An event, or a log record around one (see the module docstring), read from its JSON `text`."""
     if not isinstance(value, dict):
         raise ReplayError(f"{where} is JSON {type(value).__name__}, not a Realtime event object")
@@ -675,11 +702,16 @@ def _frame_value(value: object, text: str, where: str, position: int) -> tuple[E
             direction = _DIRECTION_WORDS[word.lower()]
             break
     etype = str(event["type"])
-    when = None
+    when: float | _UnreadTime | None = None
     if event is not value:
         when = next((seconds for k in _TIME_KEYS if (seconds := _log_time(value.get(k))) is not None), None)
         if when is None:
             when = next((ms / 1000 for k in _MS_TIME_KEYS if (ms := _number(value.get(k))) is not None), None)
+        if when is None:
+            # A time given in a form not read: said (`_read_events`), not dropped unseen.
+            unread = next((k for k in (*_TIME_KEYS, *_MS_TIME_KEYS) if value.get(k) not in (None, "")), None)
+            if unread is not None:
+                when = _UnreadTime(unread, value[unread])
     env = Envelope(position + 1, direction or guess_direction(etype), etype, event, raw, mono=0.0, wall=0.0)
     return env, when
 
