@@ -75,6 +75,9 @@ PREDICATES = [
     ("response:resp_1", [7, 8, 9, 10]),
     ("item:item_def | response:resp_1", [7, 8, 9, 10]),
     ("item:item_abc OR item:item_def", [4, 5, 6, 8, 9]),
+    ("type:response.* AND dir:in", [7, 8, 9, 10, 13, 14]),  # AND: what a space says
+    ("NOT type:response.* dir:in", [1, 4, 5, 6, 12]),  # NOT: what `-` says
+    ("NOT (dir:in OR dir:local)", [2, 3, 11]),
     ("response.status!=completed", [7, 14]),
     ("response.status:completed", [10]),
     ("response.usage.total_tokens>40", [10]),
@@ -143,6 +146,11 @@ def test_event_and_seq_predicates(pipeline: Pipeline) -> None:
         ("| type:a", "needs a term"),
         ("OR", "'OR' needs a term on both sides"),  # the word the user typed, not '|'
         ("type:a OR", "'OR' needs a term"),
+        ("AND type:a", "'AND' needs a term on both sides"),
+        ("type:a AND", "'AND' needs a term on both sides"),
+        ("type:a AND | type:b", "'AND' needs a term"),
+        ("NOT", "'NOT' must be followed by a term"),
+        ("type:a NOT", "'NOT' must be followed by a term"),
         ("type:response.* (", "unclosed '('"),  # not "empty group": the group is not finished
         ("-", "'-' must be followed by a term"),
         ("type>3", "type takes"),
@@ -214,3 +222,16 @@ def test_a_short_form_initial_stands_for_its_family_only() -> None:
     assert matching(pipeline, "type:r_limits.updated") == [1]  # the word-initial spelling stays
     assert matching(pipeline, "type:realtime.*") == [2]
     assert matching(pipeline, "type:r.o_item.added") == [3]
+
+
+@pytest.mark.parametrize("text", ["error and dir:in", "not error", "type:x or type:y"])
+def test_an_operator_in_small_letters_is_a_word_and_a_query_that_finds_nothing_says_so(
+    pipeline: Pipeline, text: str
+) -> None:
+    """`NOT error` searched the text for "not" (response_cancel_not_active holds it), `error AND
+    dir:in` found nothing: only `OR` was an operator. Capitals now are; small letters stay words
+    (a frame's text holds "not" and "or"), and the bar's hint for an empty view names the operators."""
+    query = Query(text, pipeline.journal)
+    word = next(w for w in text.split() if w in ("and", "not", "or"))
+    assert query.suggestion is not None and query.suggestion.startswith(f"{word!r} is searched as a word: AND")
+    assert Query(text.replace(word, word.upper()), pipeline.journal).suggestion is None

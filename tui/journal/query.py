@@ -2,7 +2,8 @@
 
     type:response.* dir:in          frames whose type matches the glob, received
     -type:*.delta                   anything but deltas
-    item:item_abc | response:resp_1 a `|` (or `OR`) between alternatives; juxtaposition is AND
+    item:item_abc | response:resp_1 a `|` (or `OR`) between alternatives; juxtaposition (or `AND`)
+                                    is all of them; `NOT` is `-`
     for:item_abc                    an item's (or a response's) frames and the frames we sent that made it
     response.status!=completed      a JSON path into the frame; `:`/`=` match (glob), `!=`, `~` (regex),
                                     `>` `<` `>=` `<=` (numbers); the path must exist for any of them
@@ -306,6 +307,9 @@ class Query:
         """Whether the value of the term being read was quoted (an id then matches as it is)."""
         self._patterns: list[UserPattern] = []
         """The query's regexes (`/…/` terms and `~` values), whose searches may give up."""
+        self.operator_words: list[str] = []
+        """Free words spelled like an operator but not in capitals (`and`, `not`): searched as text,
+        which a query that matches nothing says (`suggestion`)."""
         self.near_misses: list[tuple[str, str]] = []
         """Fields of the query that are no shortcut but spelled like one (`typ` → `type`): a query
         that matches nothing says so (`suggestion`); a frame field of that name is possible, so
@@ -338,10 +342,12 @@ class Query:
     def suggestion(self) -> str | None:
         """For a query that matches nothing: the shortcut a field of it was likely meant to be
         (`typ:response.*` → "typ: is read as a field of the frames; did you mean type:?"), or None."""
-        if not self.near_misses:
-            return None
-        typed, meant = self.near_misses[0]
-        return f"{typed}: is read as a field of the frames; did you mean {meant}:?"
+        if self.near_misses:
+            typed, meant = self.near_misses[0]
+            return f"{typed}: is read as a field of the frames; did you mean {meant}:?"
+        if self.operator_words:
+            return f"{self.operator_words[0]!r} is searched as a word: {_OPERATOR_HINT}"
+        return None
 
     @property
     def problem(self) -> str | None:
@@ -381,7 +387,7 @@ class Query:
         alternatives = [self._parse_and()]
         while (token := self._peek()) is not None and token.kind == "or":
             self._pos += 1
-            if self._peek() is None or self._peek().kind in ("or", "close"):  # type: ignore[union-attr]
+            if self._peek() is None or self._peek().kind in ("or", "and", "close"):  # type: ignore[union-attr]
                 raise QueryError(f"{token.text!r} needs a term on both sides")  # `|` or `OR`, as typed
             alternatives.append(self._parse_and())
         if len(alternatives) == 1:
@@ -399,8 +405,16 @@ class Query:
         first = self._peek()
         if first is not None and first.kind == "or":
             raise QueryError(f"{first.text!r} needs a term on both sides")
+        if first is not None and first.kind == "and":
+            raise QueryError(f"{first.text!r} needs a term on both sides")
         terms: list[_Node] = []
         while (token := self._peek()) is not None and token.kind not in ("or", "close"):
+            if token.kind == "and":  # what juxtaposition says: a term must follow it
+                self._pos += 1
+                after = self._peek()
+                if after is None or after.kind in ("or", "and", "close"):
+                    raise QueryError(f"{token.text!r} needs a term on both sides")
+                continue
             terms.append(self._parse_term())
         if not terms:
             if token is not None and token.kind == "close" and not self._depth:
@@ -439,8 +453,8 @@ class Query:
         token = self._tokens[self._pos]
         self._pos += 1
         if token.kind == "not":
-            if self._peek() is None or self._peek().kind in ("or", "close"):  # type: ignore[union-attr]
-                raise QueryError("'-' must be followed by a term")
+            if self._peek() is None or self._peek().kind in ("or", "and", "close"):  # type: ignore[union-attr]
+                raise QueryError(f"{token.text!r} must be followed by a term")  # `-` or `NOT`, as typed
             inner = self._parse_term()
             return _Node(lambda frame: not inner.test(frame), inner.cost, inner.pure)
         if token.kind == "open":
@@ -475,6 +489,8 @@ class Query:
         if match is None:
             if word.lower() in ("error", "errors"):
                 return self._is("error")
+            if word.upper() in _OPERATORS:
+                self.operator_words.append(word)  # `and`, `Not`: a word searched for (see `suggestion`)
             return self._text_phrase(word)
         key, op, value = match.group("key"), match.group("op"), match.group("value")
         # A quoted id is the id itself: `term()` quotes the ids `o` puts in a filter, and a server
@@ -795,9 +811,16 @@ def _tokenize(text: str) -> list[_Token]:
         else:
             j = _word_end(text, i)
             word = text[i:j]
-            tokens.append(_Token("or", word) if word == "OR" else _Token("word", word))
+            tokens.append(_Token(_OPERATORS.get(word, "word"), word))
             i = j
     return tokens
+
+
+_OPERATORS = {"OR": "or", "AND": "and", "NOT": "not"}
+"""Operator words, in capitals only (as search engines spell them): `or` and `not` are words a
+frame's text holds (`response_cancel_not_active`). `AND` is what juxtaposition already says."""
+
+_OPERATOR_HINT = "AND (or a space) joins terms, OR (or |) gives alternatives, NOT (or -) leaves out"
 
 
 def _word_end(text: str, start: int) -> int:
