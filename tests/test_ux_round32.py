@@ -3,9 +3,12 @@ app under `run_test()` against the real simulator."""
 
 from __future__ import annotations
 
-from textual.widgets import HelpPanel
+from pathlib import Path
 
-from tests.app_helpers import typed_turn_done, views_settled, wait_for
+from textual.widgets import HelpPanel, Input
+
+from tests.app_helpers import notices, press_voice, session_ready, typed_turn_done, views_settled, wait_for
+from tests.audio_helpers import FifoFeeder, fake_alsa
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 
@@ -47,3 +50,23 @@ async def test_its_frames_open_at_the_item_s_first_frame_on_a_small_screen(simul
         first = app.log_view.indices[0]
         assert log.selected == first and not log.tail, (log.selected, first, log.tail)
         assert log.scroll_offset.y == 0
+
+
+async def test_a_message_typed_while_a_push_to_talk_turn_records_is_kept_not_sent(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    """`t hi Enter` during REC sent the message between the turn's appends: answered while the
+    microphone still recorded, and the spoken turn committed after it, the conversation out of order."""
+    with FifoFeeder(tmp_path / "mic.fifo"), fake_alsa(tmp_path / "mic.fifo", None):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            await press_voice(pilot, "space")
+            await wait_for(pilot, lambda: app.voice.recording, 5, "the recording")
+            await pilot.press("t", "h", "i", "enter")
+            await pilot.pause()
+            assert not [f for f in app.journal if f.type == "conversation.item.create"]
+            assert app.query_one("#message", Input).value == "hi"
+            kept = "a spoken turn is recording: send it first (Esc, then space); the message waits in the input"
+            assert ("Message kept", kept) in notices(app)
+            assert app.voice.recording

@@ -604,6 +604,17 @@ class LiveSession(AppBase):
             if isinstance(event.input, MessageInput):
                 event.input.restore(event.value)  # kept to send once connected
             return
+        if self.voice.recording and self.voice.mode is TurnMode.PUSH_TO_TALK:
+            # Sent now, it came between the turn's appends: answered while the microphone still
+            # recorded (the reply into the turn), and the spoken turn committed after it, out of order.
+            self.say(
+                "a spoken turn is recording: send it first (Esc, then space); the message waits in the input",
+                title="Message kept",
+                severity="warning",
+            )
+            if isinstance(event.input, MessageInput):
+                event.input.restore(event.value)
+            return
         self.voice.interrupt_playback()
         self.session.send(
             {
