@@ -14,7 +14,7 @@ from typing import IO
 from tui.protocol import Envelope
 from tui.proxy import ProxyConnection
 
-RELAYING = re.compile(r"^rt-tui proxy: relaying (ws://\S+) → ", re.MULTILINE)
+RELAYING = re.compile(r"^rt-tui proxy: relaying (ws://[^\s?]+)\S* → ", re.MULTILINE)
 """The line on stderr that names the address the proxy listens on (stdout holds only JSON lines)."""
 
 

@@ -70,3 +70,14 @@ async def test_a_message_typed_while_a_push_to_talk_turn_records_is_kept_not_sen
             kept = "a spoken turn is recording: send it first (Esc, then space); the message waits in the input"
             assert ("Message kept", kept) in notices(app)
             assert app.voice.recording
+
+
+async def test_the_proxy_s_first_notice_gives_an_address_a_client_can_use(simulator_url: str) -> None:
+    """`point your client at ws://127.0.0.1:PORT/v1/realtime`: a client that did so was refused
+    with missing_model (close 4000); the URL needs its `?model=`, as the transcript's hint says."""
+    from tests.test_proxy_app_round23 import proxy_app, proxy_notices
+
+    app = proxy_app(simulator_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url is not None and bool(proxy_notices(app)), 10, "the proxy")
+        assert f"point your client at {app.proxy_url}?model=… (relayed to " in proxy_notices(app)[0]

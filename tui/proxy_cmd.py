@@ -157,7 +157,8 @@ async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: 
         try:
             async with server:
                 # The address goes to stderr only: stdout is JSON lines, one per frame, for jq and the like.
-                print(f"rt-tui proxy: relaying {server.url} → {target.label}; Ctrl+C stops it", file=err, flush=True)
+                said = f"rt-tui proxy: relaying {server.url}?model=… → {target.label}; Ctrl+C stops it"
+                print(said, file=err, flush=True)
                 for signum in (signal.SIGTERM, signal.SIGINT):
                     with contextlib.suppress(NotImplementedError, RuntimeError):
                         loop.add_signal_handler(signum, stop.set)  # stop cleanly: every pending line is written

@@ -267,7 +267,7 @@ class Modes(AppBase):
                     )
                     self.model.label = f"waiting for a client on {server.url}"
                     self._show_proxy_state()
-                    self.say(f"point your client at {server.url} (relayed to {target.label})", title="Proxy")
+                    self.say(f"point your client at {server.url}?model=… (relayed to {target.label})", title="Proxy")
                     await asyncio.Event().wait()
         except OSError as exc:
             self._proxy_failed(f"proxy cannot listen on {request.host}:{request.port}: {exc.strerror or exc}")
