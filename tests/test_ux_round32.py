@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import HelpPanel, Input
 
 from tests.app_helpers import notices, press_voice, session_ready, typed_turn_done, views_settled, wait_for
@@ -81,3 +82,20 @@ async def test_the_proxy_s_first_notice_gives_an_address_a_client_can_use(simula
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.proxy_url is not None and bool(proxy_notices(app)), 10, "the proxy")
         assert f"point your client at {app.proxy_url}?model=… (relayed to " in proxy_notices(app)[0]
+
+
+async def test_a_host_that_does_not_resolve_is_named_when_the_label_does_not_name_it() -> None:
+    """`cannot reach OpenAI · gpt-realtime: Name or service not known` named no host: which name
+    did not resolve, and what to check, were left to guess."""
+    from tui.bus import Bus
+    from tui.session import ConnectionFailed, RealtimeSession, url_target
+
+    target = url_target("wss://realtime.name-that-does-not-resolve.invalid/v1/realtime", label="OpenAI · gpt-realtime")
+    session = RealtimeSession(target, Bus(), open_timeout=10)
+    with pytest.raises(ConnectionFailed) as failed:
+        await session.connect()
+    said = str(failed.value)
+    assert said.startswith(
+        "cannot reach OpenAI · gpt-realtime (realtime.name-that-does-not-resolve.invalid): the name did not resolve ("
+    ), said
+    assert said.endswith("): check the network or the URL"), said

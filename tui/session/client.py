@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import json
 import re
+import socket
 import time
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 import websockets
 from websockets.asyncio.client import connect
@@ -571,6 +573,13 @@ class connect_no_redirects(connect):  # noqa: N801 - used as `connect` is, a cal
         return exc
 
 
+def _label_and_host(target: Target) -> str:
+    """The target's label, with the host it connects to when the label does not name it
+    (`OpenAI · gpt-realtime (api.openai.com)`): a network error is about the host."""
+    host = urlsplit(target.url).hostname or ""
+    return f"{target.label} ({host})" if host and host not in target.label else target.label
+
+
 def _describe_connect_error(exc: BaseException, target: Target) -> str:
     """One line for a user, never containing the key."""
     if isinstance(exc, InvalidStatus):
@@ -588,12 +597,15 @@ def _describe_connect_error(exc: BaseException, target: Target) -> str:
         # websockets' reason ("username provided without password"), never its text: that quotes the URL whole.
         why = _URI_REASONS.get(exc.msg, "")
         return f"invalid URL: {target.label}{': ' + why if why else ''}"
+    where = _label_and_host(target)
     if isinstance(exc, TimeoutError):
-        return f"timed out connecting to {target.label}"
+        return f"timed out connecting to {where}"
     if isinstance(exc, ConnectionRefusedError):
-        return f"connection refused by {target.label}: is the server running?"
+        return f"connection refused by {where}: is the server running?"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot reach {where}: the name did not resolve ({exc.strerror or exc}): check the network or the URL"
     if isinstance(exc, OSError):
-        return f"cannot reach {target.label}: {exc.strerror or exc}"
+        return f"cannot reach {where}: {exc.strerror or exc}"
     if isinstance(exc, InvalidHandshake | websockets.exceptions.WebSocketException):
         return f"WebSocket handshake with {target.label} failed: {exc}"
     return f"cannot connect to {target.label}: {type(exc).__name__}: {exc}"
