@@ -6,9 +6,20 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
+import pytest
+
+from tests.audio_helpers import espeak_wav
+from tests.journal_helpers import received, sent
+from tests.lint_helpers import ga_created, lint, rules
+from tests.test_lint import one
 from tests.test_replay_inputs import rt_tui
+from tests.test_send import run_cli
+from tui.lint import Severity
+from tui.protocol import Envelope, local_envelope
+from tui.server.testing import background_simulator
 
 LOG = [
     {
@@ -65,3 +76,92 @@ def test_times_in_a_form_not_read_are_said_not_dropped_unseen(tmp_path: Path) ->
     assert "line 1 gives a time in a form" in rt_tui("replay", "--json", str(log)).stderr
     log.write_text(json.dumps(records[2]) + "\n")
     assert "a form rt-tui does not read" not in rt_tui("lint", str(log)).stderr
+
+
+@pytest.fixture(scope="module")
+def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return espeak_wav("turn on the kitchen lights", tmp_path_factory.mktemp("wav") / "q.wav")
+
+
+def _send_and_lint(wav: Path, folder: Path, **faults: str) -> subprocess.CompletedProcess[str]:
+    """`rt-tui send` against the real simulator with `faults`, then `rt-tui lint` of its capture."""
+    with background_simulator() as sim:
+        run_cli("send", str(wav), "--url", sim.url_for(**faults), env_extra={"RT_TUI_DATA_DIR": str(folder)})
+    [capture] = folder.glob("sessions/*/frames.jsonl")
+    return rt_tui("lint", str(capture))
+
+
+@pytest.mark.parametrize(
+    ("faults", "cut"),
+    [
+        # The reply had begun and the transcript's first words had come: both cut.
+        ({"drop_after": "response.output_audio.delta:3"}, "had begun and never completed"),
+        # The transcript held until after the response: awaited when the socket went.
+        ({"drop_after": "response.created:1", "transcription": "after_response"}, "was awaited"),
+    ],
+)
+def test_a_connection_that_drops_with_a_turn_in_flight_is_a_finding(
+    spoken_wav: Path, tmp_path: Path, faults: dict[str, str], cut: str
+) -> None:
+    """`send` said `connection dropped … (code 1006)` and exit 1; `lint` of the same capture said
+    `0 findings` and exit 0: a CI gate passed a run whose user transcript never arrived."""
+    done = _send_and_lint(spoken_wav, tmp_path, **faults)
+    assert done.returncode == 1, done.stdout + done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("error: connection-dropped: rt.connection #"), first
+    assert "(code 1006), with work in flight: response resp_" in first, first
+    assert "the transcription of item item_" in first and cut in first, first
+    assert "the user's transcript stays null or partial" in first
+
+
+def test_a_connection_that_ends_between_turns_or_as_agreed_is_no_finding(spoken_wav: Path, tmp_path: Path) -> None:
+    done = _send_and_lint(spoken_wav, tmp_path)  # send closes with 1000 once the turn is done
+    assert "connection-dropped" not in done.stdout, done.stdout
+
+
+def test_a_frame_from_the_server_that_is_not_json_is_a_warning(spoken_wav: Path, tmp_path: Path) -> None:
+    done = _send_and_lint(spoken_wav, tmp_path, malformed="not_json")
+    assert done.returncode == 0, done.stdout  # the client's events were right
+    assert re.search(
+        r"^warning: malformed-server-frame: rt\.malformed #\d+: the server sent a frame that is not a JSON event "
+        r"\(not JSON: ",
+        done.stdout,
+        re.MULTILINE,
+    ), done.stdout
+
+
+def _closed(code: int) -> Envelope:
+    message = "connection dropped: no close frame from the server" if code == 1006 else "connection closed"
+    return local_envelope("rt.connection", f"{message} (code {code})", state="closed", closed_by="network", code=code)
+
+
+def _turn_answered_by_a_reply_in_progress(transcribed: bool) -> list[Envelope]:
+    turn = [
+        sent("input_audio_buffer.commit"),
+        received("input_audio_buffer.committed", item_id="item_1", previous_item_id=None),
+        sent("response.create"),
+        received("response.created", response={"id": "resp_1"}),
+    ]
+    if transcribed:
+        turn.insert(2, received("conversation.item.input_audio_transcription.completed", item_id="item_1"))
+    return turn
+
+
+def test_a_drop_that_cuts_only_a_reply_is_a_warning_and_a_clean_close_is_nothing() -> None:
+    on = ga_created(transcription="gpt-4o-transcribe", vad=False)
+    findings, journal = lint(on, *_turn_answered_by_a_reply_in_progress(transcribed=True), _closed(1006))
+    found = one(findings, "connection-dropped")
+    assert found.severity is Severity.WARNING
+    assert "with work in flight: response resp_1 was in progress (response.created #" in found.message
+    assert "transcript" not in found.message
+    assert [journal[i].type for i in found.frames] == ["rt.connection", "response.created"]
+    for code in (1000, 1001, 1005):
+        closed = lint(on, *_turn_answered_by_a_reply_in_progress(transcribed=False), _closed(code))[0]
+        assert "connection-dropped" not in rules(closed)
+    # Transcription off: no transcript was awaited, only the reply is cut.
+    off = lint(ga_created(vad=False), *_turn_answered_by_a_reply_in_progress(transcribed=False), _closed(1011))[0]
+    assert one(off, "connection-dropped").severity is Severity.WARNING
+    # A new connection forgets the old one's work: its own clean end says nothing.
+    reconnect = local_envelope("rt.connection", "connecting", state="connecting")
+    again = lint(on, *_turn_answered_by_a_reply_in_progress(transcribed=False), reconnect, on, _closed(1006))[0]
+    assert "connection-dropped" not in rules(again)

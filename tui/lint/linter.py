@@ -15,6 +15,7 @@ from tui.journal import Journal, Links, Pipeline, SessionFacts
 from tui.protocol import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, text
 
 from .config_rules import ConfigRules
+from .connection_rules import ConnectionRules
 from .context import Context
 from .finding import SEVERITY_ORDER, Finding, Severity
 from .input_rules import InputRules
@@ -71,7 +72,14 @@ class Linter:
         self._responses = ResponseRules(self.ctx)
         explainers = [self._config.explain_error, self._input.explain_error, self._responses.explain_error]
         self._server = ServerRules(self.ctx, explainers, self._error_frames, self.links)
-        self._groups: tuple[RuleGroup, ...] = (self._input, self._config, self._responses, self._server)
+        self._connection = ConnectionRules(self.ctx)
+        self._groups: tuple[RuleGroup, ...] = (
+            self._input,
+            self._config,
+            self._responses,
+            self._server,
+            self._connection,
+        )
         self._handlers: dict[tuple[Direction, str], list[Handler]] = {}
         for group in self._groups:
             for key, handler in group.handlers().items():

@@ -139,6 +139,18 @@ RULES: dict[str, Rule] = {
             "missing or wrong key: Azure says so with no error event)",
         ),
         Rule(
+            "connection-dropped",
+            _ERROR,
+            "a connection that ended without a close frame (1006) or with an error code while a response was in "
+            "progress or a committed turn's transcription was awaited or under way (an error when a transcription "
+            "was cut, a warning when only a response was)",
+        ),
+        Rule(
+            "malformed-server-frame",
+            _WARNING,
+            "a frame the server sent that is not a JSON event (rt.malformed, in)",
+        ),
+        Rule(
             "server-error",
             _ERROR,
             "any other error event, with the client frame it names (a warning for session_expired: the end of "

@@ -1,0 +1,128 @@
+"""Rules about the connection itself: one that dropped with work in flight, and frames from the
+server that are not JSON events.
+
+A connection that ends without a close frame (1006), or with an error code (1011 and the like),
+cuts whatever the server was doing: a reply stops mid-sentence and a transcription that had begun
+never completes. `rt-tui send` says so on its own run; a CI gate reading the capture with `lint`
+said nothing, and passed a run whose user transcript never arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tui.protocol import Direction, Envelope, obj, text
+
+from .context import Context
+from .finding import Severity, plain
+
+#: Close codes of a connection ended as agreed: 1000 (normal), 1001 (going away), 1005 (a close
+#: frame with no code). Any other, or none at all (the network's 1006), cut the connection.
+_CLEAN_CLOSES = frozenset({1000, 1001, 1005})
+
+_TRANSCRIPTION_END = frozenset(
+    {
+        "conversation.item.input_audio_transcription.completed",
+        "conversation.item.input_audio_transcription.failed",
+    }
+)
+
+
+class ConnectionRules:
+    """`connection-dropped` and `malformed-server-frame`."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._responses: dict[str, int] = {}
+        """Responses begun (id → their response.created) and not done."""
+        self._transcribing: dict[str, tuple[int, bool]] = {}
+        """Committed user items (id → (their input_audio_buffer.committed, a transcription event has
+        come)) whose transcription has neither completed nor failed, while transcription is on."""
+
+    def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
+        """The frames this group judges."""
+        return {
+            (Direction.IN, "response.created"): self._response_created,
+            (Direction.IN, "response.done"): self._response_done,
+            (Direction.IN, "input_audio_buffer.committed"): self._committed,
+            (Direction.IN, "conversation.item.input_audio_transcription.delta"): self._transcribing_now,
+            (Direction.IN, "conversation.item.input_audio_transcription.completed"): self._transcribed,
+            (Direction.IN, "conversation.item.input_audio_transcription.failed"): self._transcribed,
+            (Direction.IN, "rt.malformed"): self._malformed,
+            (Direction.LOCAL, "rt.connection"): self._connection,
+        }
+
+    def reset(self) -> None:
+        """A new connection: nothing of the last one is in flight on it."""
+        self._responses.clear()
+        self._transcribing.clear()
+
+    def _response_created(self, env: Envelope, index: int) -> None:
+        response_id = text(obj(env.data.get("response")).get("id"))
+        if response_id and len(self._responses) < 1024:  # bounded: a server that never says done
+            self._responses[response_id] = index
+
+    def _response_done(self, env: Envelope, index: int) -> None:
+        self._responses.pop(text(obj(env.data.get("response")).get("id")), None)
+
+    def _committed(self, env: Envelope, index: int) -> None:
+        known, config = self.ctx.transcription()
+        if known and config is None:
+            return  # transcription off: no transcript is awaited
+        item_id = text(env.data.get("item_id"))
+        if item_id and len(self._transcribing) < 1024:
+            self._transcribing[item_id] = (index, False)
+
+    def _transcribing_now(self, env: Envelope, index: int) -> None:
+        item_id = text(env.data.get("item_id"))
+        waiting = self._transcribing.get(item_id)
+        if waiting is not None:
+            self._transcribing[item_id] = (waiting[0], True)
+
+    def _transcribed(self, env: Envelope, index: int) -> None:
+        self._transcribing.pop(text(env.data.get("item_id")), None)
+
+    def _malformed(self, env: Envelope, index: int) -> None:
+        ctx = self.ctx
+        said = plain(text(env.data.get("message")).removeprefix("malformed frame from server: "), 300).rstrip(". ")
+        ctx.emit(
+            "malformed-server-frame",
+            f"{ctx.name(index)}: the server sent a frame that is not a JSON event ({said}); a client that "
+            "parses every frame as JSON may fail on it, and whatever it carried is lost.",
+            "Nothing to fix in your client's events. Make the client survive a frame it cannot parse (log it and "
+            "read on); if the server is yours, send each event as one JSON object in one text frame.",
+            (index,),
+        )
+
+    def _connection(self, env: Envelope, index: int) -> None:
+        data = env.data
+        code = data.get("code")
+        if data.get("state") != "closed" or not isinstance(code, int) or code in _CLEAN_CLOSES:
+            return
+        responses, self._responses = self._responses, {}
+        transcribing, self._transcribing = self._transcribing, {}
+        ctx = self.ctx
+        said = plain(text(data.get("message")), 200).rstrip(". ")
+        cut: list[str] = []
+        frames = [index]
+        for response_id, created in list(responses.items())[:3]:
+            cut.append(f"response {plain(response_id, 60)} was in progress ({ctx.name(created)})")
+            frames.append(created)
+        for item_id, (committed, begun) in list(transcribing.items())[:3]:
+            how = "had begun and never completed" if begun else "was awaited"
+            cut.append(f"the transcription of item {plain(item_id, 60)} {how} ({ctx.name(committed)})")
+            frames.append(committed)
+        if not cut:
+            return  # nothing in flight: a drop between turns loses nothing the recording shows
+        more = len(responses) + len(transcribing) - len(cut)
+        listed = "; ".join(cut) + (f"; and {more} more" if more > 0 else "")
+        lost = " and the user's transcript stays null or partial" if transcribing else ""
+        ctx.emit(
+            "connection-dropped",
+            f"{ctx.name(index)}: {said}, with work in flight: {listed}. None of it will finish{lost}: "
+            "the server's work ends with the connection.",
+            "Reconnect and send the turn again (a new session knows nothing of the old one's items); if it "
+            "happens often, look at what ends the socket: the network, a proxy's idle timeout, or the server.",
+            tuple(frames),
+            Severity.ERROR if transcribing else Severity.WARNING,
+        )
