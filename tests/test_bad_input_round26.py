@@ -387,7 +387,7 @@ def test_lint_names_a_file_whose_name_is_not_utf8_or_holds_an_escape(tmp_path: P
     path.write_text(_line(1, CREATED, etype="session.created"))
     done = rt_tui("lint", str(path), env={**clean_env(), "PYTHONIOENCODING": "utf-8:strict"})
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "caf\ufffd\u241b[31m.jsonl: 1 frame (capture), 0 findings, 0 errors\n"
+    assert done.stdout == f"{tmp_path}/caf\ufffd\u241b[31m.jsonl: 1 frame (capture), 0 findings, 0 errors\n"
 
 
 # -- standard output on a full disk -----------------------------------------------------------

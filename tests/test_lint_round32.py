@@ -165,3 +165,27 @@ def test_a_drop_that_cuts_only_a_reply_is_a_warning_and_a_clean_close_is_nothing
     reconnect = local_envelope("rt.connection", "connecting", state="connecting")
     again = lint(on, *_turn_answered_by_a_reply_in_progress(transcribed=False), reconnect, on, _closed(1006))[0]
     assert "connection-dropped" not in rules(again)
+
+
+def test_several_recordings_are_checked_in_turn_each_named_by_its_path(spoken_wav: Path, tmp_path: Path) -> None:
+    """`lint sessions/*/frames.jsonl` was refused (`unrecognized arguments`), and a summary named only
+    `frames.jsonl`, which every capture is called: a CI log told its captures apart by nothing."""
+    dropped = _send_and_lint(spoken_wav, tmp_path / "a", drop_after="response.output_audio.delta:3")
+    assert dropped.returncode == 1
+    clean = _send_and_lint(spoken_wav, tmp_path / "b")
+    assert clean.returncode == 0, clean.stdout
+    captures = sorted(str(path) for path in tmp_path.glob("*/sessions/*/frames.jsonl"))
+    done = rt_tui("lint", *captures)
+    assert done.returncode == 1, done.stderr  # the worst of the two
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"{captures[0]}: error: connection-dropped: "), lines[0]
+    assert [line for line in lines if " frames (capture), " in line] == [
+        f"{captures[0]}: {dropped.stdout.splitlines()[-1].split(': ', 1)[1]}",
+        f"{captures[1]}: {clean.stdout.splitlines()[-1].split(': ', 1)[1]}",
+    ]
+    records = [json.loads(line) for line in rt_tui("lint", "--json", *captures).stdout.splitlines()]
+    assert {record["file"] for record in records} == {captures[0]}
+    unreadable = rt_tui("lint", captures[1], str(tmp_path / "missing.jsonl"))
+    assert unreadable.returncode == 2 and "missing.jsonl" in unreadable.stderr
+    assert " frames (capture), 0 findings" in unreadable.stdout  # the readable one is still checked
+    assert rt_tui("lint", "-", "-").returncode == 2

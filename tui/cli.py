@@ -421,8 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument(
         "file",
-        nargs="?",
-        help="frames.jsonl (an rt-tui capture), a .har from DevTools, or JSONL of events; - for standard input",
+        nargs="*",
+        help="frames.jsonl (an rt-tui capture) or its session folder, a .har from DevTools, or JSONL of events; "
+        "- for standard input; several are checked in turn, the status the worst",
     )
     lint.add_argument("--json", action="store_true", help="one JSON object per finding")
     lint.add_argument("--rules", action="store_true", help="list every rule: id, severity, what triggers it")
@@ -475,12 +476,13 @@ def run(argv: list[str]) -> int:
         speed = args.speed if args.speed is not None else (1.0 if args.realtime else None)
         return replay(args.file, json_out=args.json, speed=speed)
     if args.command == "lint":
-        from tui.replay_cmd import lint, list_rules
+        from tui.replay_cmd import lint_files, list_rules
 
         if args.rules:
             if args.file:  # silently not checked, FILE would look clean
                 print(
-                    f"rt-tui lint: --rules lists the rules and checks no file: give {args.file!r} or --rules, not both",
+                    f"rt-tui lint: --rules lists the rules and checks no file: give {args.file[0]!r} or --rules, "
+                    "not both",
                     file=sys.stderr,
                 )
                 return 2
@@ -488,7 +490,10 @@ def run(argv: list[str]) -> int:
         if not args.file:
             print("rt-tui lint: give a FILE to check (or --rules)", file=sys.stderr)
             return 2
-        return lint(args.file, json_out=args.json)
+        if args.file.count("-") > 1:
+            print("rt-tui lint: - (standard input) can be read once: give it once", file=sys.stderr)
+            return 2
+        return lint_files(args.file, json_out=args.json)
     if args.command == "devices":
         from tui.devices_cmd import list_audio_devices
 

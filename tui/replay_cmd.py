@@ -85,10 +85,20 @@ def replay(path: str, *, json_out: bool = False, speed: float | None = None, out
 
 def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int:
     """Lint a recording: 0 clean, 1 when a finding of severity error, 2 unreadable input."""
+    return lint_files([path], json_out=json_out, out=out)
+
+
+def lint_files(paths: list[str], *, json_out: bool = False, out: TextIO | None = None) -> int:
+    """Lint each recording in turn (`lint sessions/*/frames.jsonl` in CI), each with its own
+    findings and summary line; the status is the worst: 2 when one is unreadable, else 1 when one
+    has a finding of severity error, else 0. With several, each JSON finding names its `file`."""
+    verdict = EXIT_CLEAN
     try:
-        return _lint(path, json_out=json_out, out=out)
+        for path in paths:
+            verdict = max(verdict, _lint(path, json_out=json_out, out=out, named=len(paths) > 1))
     except KeyboardInterrupt:
         return _interrupted("lint")
+    return verdict
 
 
 def _interrupted(command: str) -> int:
@@ -221,8 +231,8 @@ def _part_of(recording: Recording) -> Callable[[Finding], int]:
     return part
 
 
-def _lint(path: str, *, json_out: bool, out: TextIO | None) -> int:
-    """`lint`, but for Ctrl-C."""
+def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False) -> int:
+    """`lint` of one recording, but for Ctrl-C; `named`: one of several, each finding names its file."""
     recording = _load(path, "lint")
     if recording is None:
         return EXIT_UNREADABLE
@@ -255,12 +265,15 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None) -> int:
                 record = finding_record(finding, model.journal)
                 if recording.parts:
                     record["capture"] = part(finding)
+                if named:
+                    record["file"] = _shown_name(recording)
                 out.write(strict_json.dumps_line(record) + "\n")
         else:
             count = len(recording.parts) + 1
+            file = f"{_shown_name(recording)}: " if named else ""  # one of several: as a compiler says it
             for finding in findings:
                 where = f"[capture {part(finding)} of {count}] " if recording.parts else ""
-                out.write(where + format_finding(finding, model.journal) + "\n")
+                out.write(file + where + format_finding(finding, model.journal) + "\n")
             errors = sum(finding.severity is Severity.ERROR for finding in findings)
             out.write(
                 f"{_shown_name(recording)}: {len(model.journal):,} frame{'s' if len(model.journal) != 1 else ''} "
@@ -280,14 +293,15 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None) -> int:
 
 
 def _shown_name(recording: Recording) -> str:
-    """The recording's name in a summary: a file's name; a pipe's whole path (`/dev/fd/63` says more than `63`).
+    """The recording's name in a summary: its path as given (`sessions/2025…/frames.jsonl`: every
+    capture's file is called frames.jsonl, so its name alone told a CI log's captures apart by
+    nothing), or a session folder's capture in it.
 
     Fit for standard output: a byte that is not UTF-8 (Python keeps it as a surrogate) as U+FFFD, and
     control characters as symbols. The name went out as it was: an escape sequence in it was obeyed
     by the terminal, and a strict standard output (a UTF-8 locale but C's) raised UnicodeEncodeError.
     """
-    name = recording.path.name if recording.rereadable else str(recording.path)
-    return printable(os.fsencode(name).decode("utf-8", "replace"))
+    return printable(os.fsencode(str(recording.path)).decode("utf-8", "replace"))
 
 
 def list_rules(out: TextIO | None = None, *, json_out: bool = False) -> int:
