@@ -357,7 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
         "send",
         help="send an audio file as one user turn and print both sides",
         description="Stream FILE through the input buffer (append, commit), ask for a response, and print "
-        "'user: <transcript>' and 'assistant: <reply>'.",
+        "'user: <transcript>' and 'assistant: <reply>'. Exit 0: both came; 1: the turn did not complete (the "
+        "transcription failed, the server refused a frame or ended the connection, the timeout) or its capture "
+        "could not be written, said in one line on stderr (rt-tui lint the session's capture for why); 2: the "
+        "file or the arguments cannot be used; 130: Ctrl+C; 143: SIGTERM.",
     )
     send.add_argument(
         "file",

@@ -452,6 +452,10 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
         bus = Bus()
         turn = _Turn(bus.subscribe(FRAMES), json_out)
         capture, capture_error = _open_capture(settings, target.secrets)
+        if capture_error is not None:
+            # Said before the turn, not after it (a turn that went well, then exit 1 for a folder
+            # that could not be made): a run that cannot be recorded is known as it starts.
+            print(f"rt-tui send: {capture_error}; the turn goes on unrecorded (exit 1)", file=sys.stderr, flush=True)
         if capture is not None:
             # The capture's first record names the file (as the app's and the proxy's do): a script
             # reading --json can `rt-tui lint` it without looking for the newest folder.
@@ -484,10 +488,11 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
             turn.take_rest()  # the records of the close: --json prints the capture's every record
             for line in turn.odd.lines():
                 print(f"rt-tui send: {line}", file=sys.stderr)
+            opened = capture_error is None
             if capture is not None:
                 capture.close()
                 capture_error = capture.error
-            if capture_error is not None:
+            if capture_error is not None and opened:  # one that failed to open was said at the start
                 print(f"rt-tui send: {capture_error}", file=sys.stderr)
         # The turn went on without its record: never exit 0 for it.
         return 1 if capture_error is not None else status

@@ -1,0 +1,40 @@
+"""`rt-tui send` as session 32's review drove it: a capture that cannot be written is said as the
+run starts, and the exit codes are in `send --help`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.audio_helpers import espeak_wav
+from tests.test_send import run_cli
+from tui.server.testing import background_simulator
+
+
+@pytest.fixture(scope="module")
+def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return espeak_wav("turn on the kitchen lights", tmp_path_factory.mktemp("wav") / "q.wav")
+
+
+def test_a_capture_that_cannot_be_written_is_said_once_as_the_run_starts(spoken_wav: Path, tmp_path: Path) -> None:
+    """The turn went well, both lines printed, then `capture failed: …` and exit 1: the reason for
+    the status came last and said nothing of the turn going on without its record."""
+    not_a_folder = tmp_path / "afile"
+    not_a_folder.write_text("")
+    with background_simulator() as sim:
+        done = run_cli(
+            "send", str(spoken_wav), "--url", sim.url_for(), env_extra={"RT_TUI_DATA_DIR": str(not_a_folder)}
+        )
+    assert done.returncode == 1
+    assert done.stdout.startswith("user: ") and "\nassistant: " in done.stdout
+    assert done.stderr == (
+        f"rt-tui send: capture failed: cannot create {not_a_folder}/sessions: Not a directory; "
+        "the turn goes on unrecorded (exit 1)\n"
+    )
+
+
+def test_send_s_help_gives_its_exit_codes() -> None:
+    said = " ".join(run_cli("send", "--help").stdout.split())
+    assert "Exit 0: both came; 1: the turn did not complete" in said
+    assert "2: the file or the arguments cannot be used; 130: Ctrl+C; 143: SIGTERM." in said
