@@ -99,3 +99,26 @@ async def test_a_host_that_does_not_resolve_is_named_when_the_label_does_not_nam
         "cannot reach OpenAI · gpt-realtime (realtime.name-that-does-not-resolve.invalid): the name did not resolve ("
     ), said
     assert said.endswith("): check the network or the URL"), said
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_an_error_row_keeps_its_cause_in_view_when_the_column_is_narrow(
+    simulator_url: str, size: tuple[int, int]
+) -> None:
+    """`error 230B response_cancel_not_active ← respo…` at 160x48 in the proxy and 80x24 alone: the
+    link, which answers "what did I send?", was the part cut at the column's edge."""
+    from tui.widgets import EventLog
+
+    app = live_app(simulator_url)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        assert app.session is not None
+        app.session.send({"type": "response.cancel"})  # nothing is active: the server says so
+        await wait_for(pilot, lambda: any(f.type == "error" for f in app.journal), 10, "the error")
+        await views_settled(pilot, app)
+        cancel = next(f for f in app.journal if f.type == "response.cancel")
+        log = app.query_one(EventLog)
+        rows = ["".join(s.text for s in line) for line in log.render_lines(log.region.reset_offset)]
+        [row] = [r for r in rows if "▼" in r and " error " in r]
+        assert f"← response.cancel #{cancel.seq}" in row, row
+        assert " respons" in row, row  # what went wrong (response_cancel_not_active) keeps its start

@@ -447,10 +447,36 @@ def line_pieces(
         shown_size = size_text(size) if frame.direction is not DIR_LOCAL else ""
         pieces.append((f"{shown_size:>{columns.size - 1}} ", DIM))
     mark = digest.worst_badge(view, row) if collapsed_run and digest is not None else _mark(view, index)
+    room = columns.summary
     if mark is not None:
-        pieces.append(MARKS.get(mark, MARKS["info"]))
-    pieces.append((printable(summary), None))
+        badge = MARKS.get(mark, MARKS["info"])
+        pieces.append(badge)
+        room -= len(badge[0])
+    summary = printable(summary)
+    if not collapsed_run and len(summary) > room and view.links is not None:
+        summary = _keep_the_link(journal, view.links, index, summary, room)
+    pieces.append((summary, None))
     return pieces
+
+
+def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, room: int) -> str:
+    """A failure's summary cut so its cause stays in the column: the code before the link gives way
+    (`response_cancel_n… ← response.cancel #52 · …`). Cut at the column's edge, the link was the part
+    that went, at any width the proxy's pane or an 80-column log has: what answers "what did I send?"."""
+    cause = links.cause_of.get(index)
+    if cause is None:
+        return summary
+    origin = journal[cause.cause]
+    link = printable(f"← {origin.type} #{origin.seq}")
+    at = summary.find(link)
+    # A line cut at the pane's edge ends in an ellipsis on its last cell: the link ends a space before
+    # it (`#202 …`; `#202…` read as a number cut short).
+    if at <= 0 or at + len(link) + 1 < room:
+        return summary  # the link leads, or fits as it is
+    keep = room - len(link) - 4  # the code's start, its ellipsis and a space; a space and the edge's ellipsis
+    if keep < 4:
+        return summary  # too narrow for both: the code, which says what went wrong, keeps the room
+    return f"{summary[:at].rstrip()[:keep]}… {summary[at:]}"
 
 
 def render_line(
