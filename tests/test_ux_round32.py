@@ -3,6 +3,7 @@ app under `run_test()` against the real simulator."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,39 @@ async def test_an_error_row_keeps_its_cause_in_view_when_the_column_is_narrow(
         [row] = [r for r in rows if "▼" in r and " error " in r]
         assert f"← response.cancel #{cancel.seq}" in row, row
         assert " respons" in row, row  # what went wrong (response_cancel_not_active) keeps its start
+
+
+async def test_copying_an_error_s_details_says_it_is_the_error_alone_and_save_reuses_the_file(
+    simulator_url: str, tmp_path: Path
+) -> None:
+    """The details show the error and, under it, its cause; `c` said `copied 352 characters` (the
+    error alone, unsaid), then `s` wrote a second identical file, neither ending its line."""
+    from tui.widgets import EventDetail, EventLog
+
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    app.save_folder = lambda: tmp_path  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        assert app.session is not None
+        app.session.send({"type": "response.cancel"})
+        await wait_for(pilot, lambda: any(f.type == "error" for f in app.journal), 10, "the error")
+        await views_settled(pilot, app)
+        error = next(f for f in app.journal if f.type == "error")
+        cancel = next(f for f in app.journal if f.type == "response.cancel")
+        log = app.query_one(EventLog)
+        log.focus()
+        assert log.select_frame(error.index)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the details")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: any(t == "Copy" for t, _ in notices(app)), 5, "the copy's notice")
+        [copied] = [m for t, m in notices(app) if t == "Copy"]
+        alone = f"error #{error.seq} alone (not response.cancel #{cancel.seq}: x goes there)"
+        assert copied.startswith(f"copied {alone}: "), copied
+        await pilot.press("s")
+        await wait_for(pilot, lambda: any(t == "Save" for t, _ in notices(app)), 5, "the save's notice")
+        [saved] = [m for t, m in notices(app) if t == "Save"]
+        [file] = list(tmp_path.iterdir())  # one file: the copy's, named again
+        assert saved == f"{alone} saved to {file} (already: the same frames)", saved
+        text = file.read_text()
+        assert text.endswith("}\n") and json.loads(text)["type"] == "error"

@@ -209,6 +209,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._views_due = 0.0
         self._views_at = 0.0
         self._log_title = ""
+        self._kept_files = {}
         self._stale_since = 0.0
 
     def compose(self) -> ComposeResult:

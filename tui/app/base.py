@@ -116,6 +116,9 @@ class AppBase(App[None]):
     """The toast that counts the ones folded away, and their titles (while it is on screen)."""
     _notices_while: dict[str, list[Notification | None]]
     """Notices true only while their topic stays as it is (see `say_while`)."""
+    _kept_files: dict[tuple[Path | None, str, int], Path]
+    """The files `keep_text` wrote, by folder, name and content: the same frames kept again name
+    the file they are in (copy, then save, wrote two identical files)."""
 
     # -- the current session's model (what every view renders) ------------------------------
 
@@ -305,8 +308,19 @@ class AppBase(App[None]):
         given `what`, what it is: "the run's 45 frames, as a JSON list")."""
         folder = self.save_folder()
         failure = ""
+        # A file ends with its line's end (a JSON file without one read as cut short to `cat`, diff).
+        file_text = text if text.endswith("\n") else text + "\n"
+        key = (folder, name, hash(file_text))
+        again = self._kept_files.get(key)
         try:
-            path: Path | None = write_private(output_folder(folder), name, text)
+            if again is not None and again.is_file() and again.stat().st_size == len(file_text.encode()):
+                # The same frames kept again (c, then s): the file they are in already, not a second one.
+                path: Path | None = again
+            else:
+                path = write_private(output_folder(folder), name, file_text)
+                if len(self._kept_files) >= 64:
+                    self._kept_files.pop(next(iter(self._kept_files)))
+                self._kept_files[key] = path
         except OSError as exc:
             # The folder too: a full disk's error names no file, and "saved/" or a session's folder
             # is where the user will look.
@@ -324,7 +338,8 @@ class AppBase(App[None]):
         elif failure:
             self.say(failure, severity="error")
         elif path is not None:
-            self.say(f"saved to {path}", title="Save")
+            said = f"{what} saved to {path}" if what else f"saved to {path}"
+            self.say(f"{said} (already: the same frames)" if again == path else said, title="Save")
         return path
 
     def _session_failed(self, message: str, title: str) -> None:

@@ -457,7 +457,7 @@ class LogControls(AppBase):
 
     @on(EventDetail.Export)
     def _detail_export(self, event: EventDetail.Export) -> None:
-        self.keep_text(event.text, event.name, copy=event.copy)
+        self.keep_text(event.text, event.name, copy=event.copy, what=event.what)
 
     async def action_export(self) -> None:
         """Export the frames the log shows as JSONL (audio kept, or replaced by a size tag)."""

@@ -63,10 +63,12 @@ class EventDetail(ModalScreen[int | None]):
     class Export(Message):
         """Copy (to the clipboard) or save (to a file) the frames shown, as JSON."""
 
-        def __init__(self, text: str, name: str, *, copy: bool) -> None:
+        def __init__(self, text: str, name: str, *, copy: bool, what: str = "") -> None:
             self.text = text
             self.name = name
             self.copy = copy
+            self.what = what
+            """What is kept, when the view shows more (`error #61 alone, not its cause …`)."""
             super().__init__()
 
     def __init__(
@@ -205,11 +207,21 @@ class EventDetail(ModalScreen[int | None]):
 
     def action_copy(self) -> None:
         """Copy the frames to the clipboard (OSC 52), with a file as the fallback."""
-        self.post_message(self.Export(self.frames_json(), self.file_name(), copy=True))
+        self.post_message(self.Export(self.frames_json(), self.file_name(), copy=True, what=self.kept_what()))
 
     def action_save(self) -> None:
         """Save the frames to a file in the session folder."""
-        self.post_message(self.Export(self.frames_json(), self.file_name(), copy=False))
+        self.post_message(self.Export(self.frames_json(), self.file_name(), copy=False, what=self.kept_what()))
+
+    def kept_what(self) -> str:
+        """What a copy or a save holds, when the view shows more than that: a frame shown with its
+        linked frame keeps the frame alone (the notice said "copied 352 characters" under a view
+        showing the error and its cause)."""
+        target = self._link_target()
+        if len(self.indices) != 1 or target is None:
+            return ""
+        shown, linked = self.journal[self.indices[0]], self.journal[target]
+        return f"{shown.type} #{shown.seq} alone (not {linked.type} #{linked.seq}: x goes there)"
 
     def file_name(self) -> str:
         """A file name for the frames shown."""
