@@ -159,3 +159,16 @@ async def test_copying_an_error_s_details_says_it_is_the_error_alone_and_save_re
         assert saved == f"{alone} saved to {file} (already: the same frames)", saved
         text = file.read_text()
         assert text.endswith("}\n") and json.loads(text)["type"] == "error"
+
+
+async def test_a_message_sent_over_a_reply_in_progress_says_it_cut_the_reply_short(simulator_url: str) -> None:
+    """Typing a second message while the first's reply streamed cancelled it without a word: the
+    transcript read `cancelled (client_cancelled)` and the user took it for a bug."""
+    app = live_app(simulator_url)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await pilot.press("t", *"please describe the weather in Paris and in London this week", "enter")
+        await wait_for(pilot, lambda: any(f.type == "response.created" for f in app.journal), 10, "the reply")
+        await pilot.press(*"second", "enter")
+        await wait_for(pilot, lambda: any(f.type == "response.cancel" for f in app.journal), 5, "the cancel")
+        assert ("Message", "your message cut the reply in progress short (response.cancel sent)") in notices(app)

@@ -615,7 +615,9 @@ class LiveSession(AppBase):
             if isinstance(event.input, MessageInput):
                 event.input.restore(event.value)
             return
-        self.voice.interrupt_playback()
+        if self.voice.interrupt_playback():
+            # As speaking over it does; said, since typing is not speaking (a reviewer took it for a bug).
+            self.say("your message cut the reply in progress short (response.cancel sent)", title="Message")
         self.session.send(
             {
                 "type": "conversation.item.create",

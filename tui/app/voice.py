@@ -384,20 +384,22 @@ class VoiceController:
             self._devices_said[role] = name
             self._note("rt.audio", f"{role}: {name}", notify=False)
 
-    def interrupt_playback(self, *, cancel: bool = True) -> None:
+    def interrupt_playback(self, *, cancel: bool = True) -> bool:
         """Barge-in: cancel the response in progress, stop local playback, and tell the server how much
-        of each item the user actually heard."""
+        of each item the user actually heard. True when a response in progress was cancelled."""
         active = self._active_response()
+        cancelled = False
         if cancel and self.session is not None and self.session.is_open and active is not None:
             if active not in self._cancelled:
                 self._cancelled.add(active)
                 self.session.send({"type": "response.cancel", "response_id": active})
+                cancelled = True
             active = None
         if self._speaker is None:
-            return
+            return cancelled
         heard = self._speaker.clear(streaming=active is not None)
         if self.session is None or not self.session.is_open:
-            return
+            return cancelled
         for item_id, played_ms in heard.items():
             if item_id not in self._session_items:
                 continue  # an ended session's reply: stopped, and nothing to tell this one
@@ -410,6 +412,7 @@ class VoiceController:
                     "audio_end_ms": played_ms,
                 }
             )
+        return cancelled
 
     # -- shutdown ---------------------------------------------------------------------------
 
