@@ -146,3 +146,17 @@ def test_long_items_are_cut_in_their_quietest_stretch_from_the_audio_alone() -> 
     assert all(loud[cut] == 0.0 for _, cut in bounds[:2])
     assert piece_bounds(loud.copy()) == bounds
     assert piece_bounds(loud[: 15 * rate]) == [(0, 15 * rate)]
+
+
+async def test_the_words_do_not_depend_on_the_silence_before_or_after_them() -> None:
+    """ "turn on the kitchen lights" came back "Turn on vacation lights" with 0.2, 0.3, 0.8 or 1.5 s
+    of silence ahead of it, right with 0.4-0.7 s: a user who pressed space a little earlier took
+    it for their microphone's fault. The model now hears the same lead-in and tail whatever the
+    turn began and ended with."""
+    engine = get_asr()
+    words = await speech("turn on the kitchen lights", "cedar")
+    heard = {
+        await engine.transcribe(silence(lead) + words + silence(tail))
+        for lead, tail in itertools.product((0, 100, 200, 300, 800, 1500), (0, 200, 900))
+    }
+    assert len(heard) == 1 and heard.pop().rstrip(".,") == "Turn on the kitchen lights", heard
