@@ -300,7 +300,8 @@ def strict_lines(stdout: str) -> list[dict[str, Any]]:
 
 async def test_send_json_stdout_stderr_and_capture_never_carry_the_key(key: str, tmp_path: Path) -> None:
     wav = tmp_path / "turn.wav"
-    soundfile.write(wav, np.zeros(7200, dtype=np.int16), 24000, subtype="PCM_16")
+    tone = (1000 * np.sin(2 * np.pi * 440 * np.arange(7200) / 24000)).astype(np.int16)  # not silence: refused
+    soundfile.write(wav, tone, 24000, subtype="PCM_16")
     data_dir = tmp_path / "data"
     frames, _ = planted_frames(key)
     async with hostile_server(key) as url:

@@ -80,7 +80,8 @@ def assert_warned(stderr: str, form: str, key: str, where: str) -> None:
 def silence(tmp_path: Path) -> Path:
     """A short WAV for `rt-tui send` (the simulator answers whatever it hears)."""
     wav = tmp_path / "turn.wav"
-    soundfile.write(wav, np.zeros(7200, dtype=np.int16), 24000, subtype="PCM_16")
+    tone = (1000 * np.sin(2 * np.pi * 440 * np.arange(7200) / 24000)).astype(np.int16)  # not silence: refused
+    soundfile.write(wav, tone, 24000, subtype="PCM_16")
     return wav
 
 

@@ -377,6 +377,8 @@ async def test_raw_pcm_over_an_hour_is_refused_from_its_size_and_an_hour_is_sent
     )
     with path.open("r+b") as fh:
         fh.truncate(48_000 * 3600)
+        fh.seek(48_000 * 3600 - 2)
+        fh.write(b"\x01\x00")  # one sample not zero: all zeros is refused as digital silence
     done = await run_send(str(path), "--url", closed_port_url())
     one_line(done, 1, "connection refused")
 

@@ -38,3 +38,19 @@ def test_send_s_help_gives_its_exit_codes() -> None:
     said = " ".join(run_cli("send", "--help").stdout.split())
     assert "Exit 0: both came; 1: the turn did not complete" in said
     assert "2: the file or the arguments cannot be used; 130: Ctrl+C; 143: SIGTERM." in said
+
+
+def test_digital_silence_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    """2 s of zeros went to the server, which said `transcription failed: audio_unintelligible`
+    (exit 1) and answered anyway; the app refuses the same audio from a muted microphone."""
+    import numpy as np
+    import soundfile
+
+    path = tmp_path / "muted.wav"
+    soundfile.write(path, np.zeros(48000, dtype=np.int16), 24000)
+    done = run_cli("send", str(path), "--url", "ws://127.0.0.1:9/v1/realtime?model=gpt-realtime")
+    assert done.returncode == 2  # refused before connecting: the closed port is never tried
+    assert done.stderr == (
+        "rt-tui send: muted.wav holds 2.0 s of digital silence (every sample is zero): nothing to transcribe or "
+        "answer; check what recorded it (a muted microphone, a conversion that wrote zeros)\n"
+    )

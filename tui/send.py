@@ -182,6 +182,14 @@ def read_audio(path: str | os.PathLike[str]) -> bytes:
     check_file(path)  # before decoding: a file the turn cannot take is not read whole first
     pcm = decode_file(path).pcm
     check_length(path, len(pcm))
+    if not pcm.strip(b"\0"):
+        # Sent, the server transcribed nothing (`transcription failed: audio_unintelligible`) and
+        # answered anyway; the app refuses the same audio from the microphone before sending it.
+        raise AudioDecodeError(
+            f"{Path(path).name} holds {len(pcm) / BYTES_PER_MS / 1000:.1f} s of digital silence (every sample "
+            "is zero): nothing to transcribe or answer; check what recorded it (a muted microphone, a "
+            "conversion that wrote zeros)"
+        )
     return pcm
 
 
