@@ -473,10 +473,12 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
     # it (`#202 …`; `#202…` read as a number cut short).
     if at <= 0 or at + len(link) + 1 < room:
         return summary  # the link leads, or fits as it is
-    keep = room - len(link) - 4  # the code's start, its ellipsis and a space; a space and the edge's ellipsis
-    if keep < 4:
-        return summary  # too narrow for both: the code, which says what went wrong, keeps the room
-    return f"{summary[:at].rstrip()[:keep]}… {summary[at:]}"
+    # The cause's type in its short forms, then its number alone (`← #5007462`: x and c still go there).
+    for shown in (link, *(f"← {name} #{origin.seq}" for name in short_forms(origin.type)), f"← #{origin.seq}"):
+        keep = room - len(shown) - 4  # the code's start, its ellipsis and a space; a space and the edge's ellipsis
+        if keep >= 6:
+            return f"{summary[:at].rstrip()[:keep]}… {shown}{summary[at + len(link) :]}"
+    return summary  # too narrow for both: the code, which says what went wrong, keeps the room
 
 
 def render_line(
