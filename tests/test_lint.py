@@ -1225,7 +1225,8 @@ def test_nan_in_a_client_frame_is_malformed_and_each_unreadable_frame_has_one_fi
     )
     assert rules(findings) == ["malformed-client-frame", "malformed-client-frame", "server-error"]
     assert "NaN or Infinity" in findings[0].message and "allow_nan=False" in findings[0].fix
-    assert findings[0].frames == (1,)
+    assert findings[0].frames == (1, 3)  # the frame, then the server's error answering it
+    assert findings[1].frames == (2, 4)
 
 
 def test_audio_that_is_not_base64() -> None:

@@ -18,7 +18,7 @@ from tests.test_lint import one
 from tests.test_replay_inputs import rt_tui
 from tests.test_send import run_cli
 from tui.lint import Severity
-from tui.protocol import Envelope, local_envelope
+from tui.protocol import Direction, Envelope, local_envelope, next_seq
 from tui.server.testing import background_simulator
 
 LOG = [
@@ -189,3 +189,14 @@ def test_several_recordings_are_checked_in_turn_each_named_by_its_path(spoken_wa
     assert unreadable.returncode == 2 and "missing.jsonl" in unreadable.stderr
     assert " frames (capture), 0 findings" in unreadable.stdout  # the readable one is still checked
     assert rt_tui("lint", "-", "-").returncode == 2
+
+
+def test_a_malformed_frame_s_finding_names_the_server_s_error_answering_it() -> None:
+    """The log links the error to the frame it could not read; the finding named the frame alone."""
+    bad = Envelope(next_seq(), Direction.OUT, "rt.malformed", {"type": "rt.malformed", "message": "not JSON"}, "{oops")
+    answer = received("error", error={"type": "invalid_request_error", "code": "invalid_json", "message": "bad"})
+    findings, journal = lint(ga_created(), bad, answer)
+    found = one(findings, "malformed-client-frame")
+    assert found.message.endswith(f" The server answered it with error #{answer.seq} (invalid_json).")
+    assert [journal[i].seq for i in found.frames] == [bad.seq, answer.seq]
+    assert rules(findings) == ["malformed-client-frame"]  # the error is its answer, not a finding of its own

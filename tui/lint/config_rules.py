@@ -398,7 +398,11 @@ class ConfigRules:
         cause = error.cause
         if cause is None and error.code in UNREADABLE_ANSWERS and self._malformed_sent:
             # A frame the server could not read has no event_id to name: errors come in order.
-            self._malformed_sent.popleft()
+            malformed = self._malformed_sent.popleft()
+            for finding in ctx.blamed(malformed):
+                if finding.rule == "malformed-client-frame":  # its answer has come: named beside it
+                    said = f" The server answered it with {ctx.name(error.index)} ({error.code or 'no code'})."
+                    ctx.amend(finding, finding.message + said, (*finding.frames, error.index))
             return True
         if self._refused_type(error):
             return True
