@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from textual.widgets import HelpPanel, Input
+from textual.widgets import HelpPanel, Input, Static
 
 from tests.app_helpers import notices, press_voice, session_ready, typed_turn_done, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
+from tui.protocol import Direction
 
 
 def live_app(simulator_url: str) -> RtApp:
@@ -173,3 +174,41 @@ async def test_a_message_sent_over_a_reply_in_progress_says_it_cut_the_reply_sho
         await pilot.press(*"second", "enter")
         await wait_for(pilot, lambda: any(f.type == "response.cancel" for f in app.journal), 5, "the cancel")
         assert ("Message", "your message cut the reply in progress short (response.cancel sent)") in notices(app)
+
+
+async def test_an_event_typed_in_the_palette_s_dialog_goes_out_and_its_error_is_linked(simulator_url: str) -> None:
+    """A debugger's probe: no key or palette command sent a client event of the user's own, so an
+    error could not be provoked from inside the app (a reviewer used the proxy and a client)."""
+    from tui.widgets.send_event import SendEventDialog
+
+    app = live_app(simulator_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        [command] = [c for c in app.get_system_commands(app.screen) if c.title == "session: send an event"]
+        app.call_later(command.callback)
+        await wait_for(pilot, lambda: isinstance(app.screen, SendEventDialog), 5, "the dialog")
+        field = app.screen.query_one(Input)
+        assert field.value == '{"type": "response.cancel"}'  # the example: an error when nothing is active
+        field.value = "[1, 2]"
+        await pilot.press("enter")
+        problem = str(app.screen.query_one("#send-event-problem", Static).render())
+        assert problem == "a client event is a JSON object, not list", problem
+        field.value = '{"type": "response.cancel", "response_id": "resp_none"}'
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SendEventDialog), 5, "the dialog closed")
+        await wait_for(pilot, lambda: any(f.type == "error" for f in app.journal), 10, "the server's error")
+        error = next(f for f in app.journal if f.type == "error")
+        cause = app.journal[app.links.cause_of[error.index].cause]
+        assert (cause.direction, cause.type) == (Direction.OUT, "response.cancel")
+        assert app.journal.data(cause.index)["response_id"] == "resp_none"
+        assert app._event_text == '{"type": "response.cancel", "response_id": "resp_none"}'  # offered again
+
+
+def test_a_replay_offers_no_event_to_send() -> None:
+    from tui.replay import ReplayRequest, load
+
+    app = RtApp(
+        Settings(capture=False, playback=False),
+        replay=ReplayRequest(load(Path(__file__).parent / "golden" / "replay" / "devtools.har"), None),
+    )
+    assert app.check_action("send_event", ()) is False

@@ -35,6 +35,7 @@ from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcrip
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.message_input import MessageInput
 from tui.widgets.query_bar import FilterBar, FindBar
+from tui.widgets.send_event import EXAMPLE as EXAMPLE_EVENT
 from tui.widgets.transcript import VOICE_HINT
 
 from .base import REPLAY_TOAST_SECONDS, toast_text
@@ -210,6 +211,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._views_at = 0.0
         self._log_title = ""
         self._kept_files = {}
+        self._event_text = EXAMPLE_EVENT
         self._stale_since = 0.0
 
     def compose(self) -> ComposeResult:

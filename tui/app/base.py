@@ -116,6 +116,8 @@ class AppBase(App[None]):
     """The toast that counts the ones folded away, and their titles (while it is on screen)."""
     _notices_while: dict[str, list[Notification | None]]
     """Notices true only while their topic stays as it is (see `say_while`)."""
+    _event_text: str
+    """The event the send-an-event dialog offers: the one sent last, or an example."""
     _kept_files: dict[tuple[Path | None, str, int], Path]
     """The files `keep_text` wrote, by folder, name and content: the same frames kept again name
     the file they are in (copy, then save, wrote two identical files)."""

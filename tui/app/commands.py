@@ -25,6 +25,11 @@ PALETTE: list[tuple[str, str, str]] = [
     ("recorder: hands-free on/off", "Let server VAD end your turns (v)", "action_hands_free"),
     ("message: type", "Focus the message input (t)", "action_focus_input"),
     ("session: reconnect", "Open a new session, keeping the transcript (ctrl+r)", "action_reconnect"),
+    (
+        "session: send an event",
+        "Type one client event as JSON and send it as it is: see what the server says to it",
+        "action_send_event",
+    ),
     ("log: filter", "Show only frames that match a query (f)", "action_filter"),
     ("log: clear filter", "Show every frame again", "clear_filter"),
     ("log: find", "Find a word or /regex/ in the frames (/)", "action_find"),

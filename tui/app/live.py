@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -625,6 +626,27 @@ class LiveSession(AppBase):
             }
         )
         self.voice.ask_response(self.session)
+
+    def action_send_event(self) -> None:
+        """Type one client event as JSON and send it as it is (the palette's "session: send an
+        event"): a debugger's probe of what the server says to a frame."""
+        from tui.widgets.send_event import SendEventDialog
+
+        if self.session is None or not self.session.is_open:
+            self.say_while("connection", "not connected: no event can be sent", severity="warning")
+            return
+        self.push_screen(SendEventDialog(self._event_text, self.session.target.label), callback=self._send_event)
+
+    def _send_event(self, event: dict[str, Any] | None) -> None:
+        if event is None:
+            return
+        # Offered again next time as typed: without the event_id the send adds (sent twice, the
+        # server would take both; the log would show two frames with one id).
+        self._event_text = json.dumps(event, ensure_ascii=False)
+        if self.session is None or not self.session.is_open:
+            self.say_while("connection", "not connected: the event was not sent", severity="warning")
+            return
+        self.session.send(event)
 
     def action_focus_input(self) -> None:
         """Move the focus to the message input (space then types spaces), before the next key is

@@ -211,7 +211,7 @@ class Modes(AppBase):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Replays and the proxy have no voice keys; each mode shows its own (the footer follows)."""
-        if action in ("talk", "hands_free", "hands_free_off", "focus_input", "reconnect"):
+        if action in ("talk", "hands_free", "hands_free_off", "focus_input", "reconnect", "send_event"):
             return self.replay is None and self.proxy is None
         # A finished replay hides p: nothing is left to pause or resume; ] and [ stay, setting the
         # pace `r` plays it again at (they went too, and a replay could not be watched slower again).

@@ -1,0 +1,87 @@
+"""The send-an-event dialog: one client event, typed as JSON, sent to the session as it is.
+
+A debugger's probe: what does the server say to this frame (a `response.cancel` with nothing
+active, a `session.update` with a field it refuses, an event of a type it does not know)? The
+frame goes out as the app's own frames do (an `event_id` added when it has none), the log shows it
+beside the server's answer, and the linter judges it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from tui.widgets.message_input import InOrderInput
+
+from .key_footer import KeyFooter
+
+EXAMPLE = '{"type": "response.cancel"}'
+"""What the input holds the first time: an event the server answers with an error when nothing is active."""
+
+
+def parse_event(text: str) -> dict[str, Any] | str:
+    """The event `text` holds, or why it cannot be sent (one line, for the dialog)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"not JSON: {exc.msg} (column {exc.colno})"
+    except (ValueError, RecursionError) as exc:
+        return f"not JSON rt-tui can send: {exc}"
+    if not isinstance(value, dict):
+        return f"a client event is a JSON object, not {type(value).__name__}"
+    if not isinstance(value.get("type"), str) or not value["type"]:
+        return 'a client event needs a "type" (a string): {"type": "response.create"}'
+    return value
+
+
+class SendEventDialog(ModalScreen[dict[str, Any] | None]):
+    """Asks for one client event as JSON; dismisses with it, or None when cancelled. A text that is
+    not an event is said under the input, and the dialog stays."""
+
+    DEFAULT_CSS = """
+    SendEventDialog { align: center middle; }
+    SendEventDialog > Vertical { width: 90%; max-width: 110; height: auto; border: round $accent;
+                                 background: $surface; padding: 1 2; }
+    SendEventDialog Input { margin: 1 0 0 0; }
+    SendEventDialog #send-event-problem { color: $error; height: auto; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="send-event.cancel")]
+
+    def __init__(self, text: str = EXAMPLE, target: str = "") -> None:
+        super().__init__()
+        self.text = text
+        self.target = target
+
+    def compose(self) -> ComposeResult:
+        yield KeyFooter()  # this dialog's keys, not the screen's under it
+        with Vertical():
+            where = f" to {self.target}" if self.target else ""
+            yield Static(
+                Text(f"Send one client event{where}, as JSON (an event_id is added when it has none). Enter sends it.")
+            )
+            yield InOrderInput(self.text, id="send-event-json")
+            yield Static("", id="send-event-problem")
+
+    @on(Input.Submitted, "#send-event-json")
+    def _send(self, event: Input.Submitted) -> None:
+        parsed = parse_event(event.value)
+        if isinstance(parsed, str):
+            self.query_one("#send-event-problem", Static).update(Text(parsed))
+            return
+        self.dismiss(parsed)
+
+    @on(Input.Changed, "#send-event-json")
+    def _edited(self) -> None:
+        self.query_one("#send-event-problem", Static).update("")
+
+    def action_cancel(self) -> None:
+        """Close without sending."""
+        self.dismiss(None)
