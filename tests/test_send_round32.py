@@ -54,3 +54,10 @@ def test_digital_silence_is_refused_before_anything_is_sent(tmp_path: Path) -> N
         "rt-tui send: muted.wav holds 2.0 s of digital silence (every sample is zero): nothing to transcribe or "
         "answer; check what recorded it (a muted microphone, a conversion that wrote zeros)\n"
     )
+
+
+def test_serve_refuses_an_empty_api_key_as_it_refuses_an_empty_key_file(tmp_path: Path) -> None:
+    """`serve --api-key ""` warned that the key was visible in `ps`, then let every client in."""
+    done = run_cli("serve", "--api-key", "", "--port", "0")
+    assert done.returncode == 2
+    assert done.stderr == "rt-tui serve: --api-key is empty: give the key clients must send, or leave --api-key out\n"

@@ -55,6 +55,13 @@ def serve(
     from tui.server import SimulatorConfig, run_server
     from tui.server.scenario import Scenario, ScenarioError
 
+    if api_key is not None and not api_key.strip():
+        # Taken as no key, it let every client in after warning that the key was visible: an empty
+        # --api-key-file is refused, and so is this.
+        print(
+            "rt-tui serve: --api-key is empty: give the key clients must send, or leave --api-key out", file=sys.stderr
+        )
+        return 2
     if api_key is not None:
         print(ARGV_KEY_WARNING, file=sys.stderr, flush=True)
     try:

@@ -263,10 +263,11 @@ found 0.36 s of noise, and that noise was sent. A real MP3, even damaged, decode
 def _not_mpeg(p: Path, frames: int, declared: int, rate: int, said: list[str]) -> str:
     """Why a file libsndfile took for MPEG is refused: its decoder found next to nothing of it."""
     found, promised = frames / rate if rate else 0.0, declared / rate if rate else 0.0
+    # The advice first: such a file is most often raw samples under another name (`x24.s16`).
     return (
-        f"cannot decode {p.name}: it opens as an MPEG stream, but its decoder found {found:.2f} s of the "
-        f"{promised:.1f} s it promises (it said: {printable(said[0])[:120]}): not an MP3 file? Headerless "
-        "PCM is read only from a .pcm or .raw file, as 24 kHz mono 16-bit little-endian"
+        f"cannot decode {p.name}: not an MP3 file? Headerless PCM is read only from a .pcm or .raw file, as "
+        f"24 kHz mono 16-bit little-endian (it opens as an MPEG stream, but its decoder found {found:.2f} s "
+        f"of the {promised:.1f} s it promises; it said: {printable(said[0])[:120]})"
     )
 
 
