@@ -212,3 +212,27 @@ def test_a_replay_offers_no_event_to_send() -> None:
         replay=ReplayRequest(load(Path(__file__).parent / "golden" / "replay" / "devtools.har"), None),
     )
     assert app.check_action("send_event", ()) is False
+
+
+async def test_quitting_says_where_the_session_s_frames_are(
+    simulator_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quitting printed nothing: a user had to find the newest folder under the data directory to
+    lint or replay what they had just done. A reconnect's second capture is named too."""
+    from tui.app.app import farewell
+
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path))
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        [first] = app.capture_paths
+        assert farewell(app) == f"rt-tui: every frame of the session is in {first} (rt-tui replay or rt-tui lint it)"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: len(app.capture_paths) == 2 and session_ready(app), 10, "the new session")
+    said = farewell(app)
+    assert said is not None and said.splitlines() == [
+        "rt-tui: every frame of the 2 sessions is in (rt-tui replay or rt-tui lint each):",
+        *(f"  {path}" for path in app.capture_paths),
+    ]
+    assert all(path.is_relative_to(tmp_path) and path.name == "frames.jsonl" for path in app.capture_paths)
+    assert farewell(live_app(simulator_url)) is None  # no capture (--no-capture): nothing to say

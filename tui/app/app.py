@@ -13,6 +13,7 @@ voice), `LogControls` (filter, find, details, export, findings), `Modes` (replay
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -212,6 +213,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._log_title = ""
         self._kept_files = {}
         self._event_text = EXAMPLE_EVENT
+        self.capture_paths = []
         self._stale_since = 0.0
 
     def compose(self) -> ComposeResult:
@@ -477,7 +479,22 @@ def run_app(settings: Settings, *, replay: ReplayRequest | None = None, proxy: P
     install_paste_safe_parser()  # Textual's parser made keys (Enter, q) of escape sequences in a paste
     app = RtApp(settings, replay=replay, proxy=proxy)
     app.run()
+    said = farewell(app)
+    if said is not None and sys.stderr is not None:
+        print(said, file=sys.stderr)
     return app.return_code or 0  # 1 after a crash (Textual printed its traceback)
 
 
-__all__ = ["RtApp", "run_app"]
+def farewell(app: RtApp) -> str | None:
+    """What rt-tui says on stderr once the screen is gone: where this run's frames are (a user
+    quit and had to look for the newest folder under the data directory to lint or replay them)."""
+    paths = [path for path in app.capture_paths if path.exists()]
+    if not paths:
+        return None
+    if len(paths) == 1:
+        return f"rt-tui: every frame of the session is in {paths[0]} (rt-tui replay or rt-tui lint it)"
+    listed = "\n".join(f"  {path}" for path in paths)
+    return f"rt-tui: every frame of the {len(paths)} sessions is in (rt-tui replay or rt-tui lint each):\n{listed}"
+
+
+__all__ = ["RtApp", "farewell", "run_app"]

@@ -355,6 +355,7 @@ class LiveSession(AppBase):
             capture.write(fact)
         self._facts_waiting = None
         self._fact_capture = capture
+        self.capture_paths.append(capture.path)
         self.journal.capture_path = str(capture.path)
         self.publish_fact(local_envelope("rt.capture", f"capturing every frame to {capture.path}"))
         return capture
