@@ -7,8 +7,10 @@ import socket
 
 from tests.app_helpers import session_ready, wait_for
 from tui.app import RtApp
+from tui.app.reconnect import MAX_QUICK_DROPS, STABLE_SECONDS, RetryPolicy
 from tui.config import Settings, TargetChoice
 from tui.server import Simulator, SimulatorConfig
+from tui.server.testing import realtime_simulator
 
 
 def free_port() -> int:
@@ -100,3 +102,37 @@ async def test_an_expired_session_closed_with_1001_is_left_to_the_user() -> None
 def session_over(app: RtApp) -> bool:
     """The app's session worker has ended: it is neither connected nor waiting to reconnect."""
     return all(worker.is_finished for worker in app.workers if worker.group == "session")
+
+
+def test_a_session_that_drops_at_once_does_not_start_the_backoff_again() -> None:
+    """Every open set the count of failures back to 0: a server that took each session and dropped
+    it right after session.updated was reconnected to every 0.5 s for good, each time with a new
+    capture folder (51 in a reviewer's minute). Only a session that lived resets it, and after
+    MAX_QUICK_DROPS quick drops in a row the app stops and leaves it to the user."""
+    now = [0.0]
+    policy = RetryPolicy(clock=lambda: now[0])
+    firsts = []
+    for _ in range(MAX_QUICK_DROPS):
+        policy.connected()
+        now[0] += 0.1  # dropped right after opening
+        assert policy.worth_retrying("connection dropped", 1006)
+        firsts.append(next(policy.delays()))
+    assert firsts == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0][:MAX_QUICK_DROPS]
+    policy.connected()
+    assert not policy.worth_retrying("connection dropped", 1006) and policy.gave_up
+    policy.reset()  # ctrl+r: the user's own try
+    policy.connected()
+    now[0] += STABLE_SECONDS  # this one lived
+    assert policy.worth_retrying("connection dropped", 1006) and not policy.gave_up
+    assert next(policy.delays()) == 0.5
+
+
+async def test_the_app_backs_off_from_a_server_that_drops_each_session_at_once() -> None:
+    async with realtime_simulator() as sim:
+        url = sim.url_for(drop_after="session.updated:1", drop_mode="reset")
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False, capture=False))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(
+                pilot, lambda: app.status_line.state_override == "reconnecting in 1.0 s", 20, "a longer wait"
+            )
+            await wait_for(pilot, lambda: app.status_line.state_override == "reconnecting in 2.0 s", 20, "longer still")

@@ -22,6 +22,7 @@ from tui.widgets.timers import after
 from tui.widgets.transcript import VOICE_HINT
 
 from .base import AppBase
+from .reconnect import MAX_QUICK_DROPS, STABLE_SECONDS
 from .voice import CutTurn, NotConnected, TurnMode, TurnNotSent, VoiceError
 
 KEPT_VAD_HINT = (
@@ -229,9 +230,15 @@ class LiveSession(AppBase):
         await session.wait_closed()
         if session.close_reason:
             self.say(session.close_reason, title="Disconnected", severity="error", timeout=30)
-            return self._ended(
-                self._retry.worth_retrying(session.close_reason, session.close_code, expired=session.expired)
-            )
+            retry = self._retry.worth_retrying(session.close_reason, session.close_code, expired=session.expired)
+            if self._retry.gave_up:
+                said = (
+                    f"the server ended {MAX_QUICK_DROPS + 1} sessions in a row within {STABLE_SECONDS:.0f} s of "
+                    "opening: rt-tui stopped reconnecting (ctrl+r tries again)"
+                )
+                self.publish_fact(local_envelope("rt.reconnect", said))
+                self.say(said, title="Reconnect", severity="warning", timeout=30)
+            return self._ended(retry)
         return self._ended(False)
 
     def _ended(self, retry: bool) -> bool:
@@ -383,6 +390,7 @@ class LiveSession(AppBase):
         """Open a new session, keeping the transcript: at once after a disconnect or a failed
         connection; while connected, once this session has closed (a fresh server session, for a
         debugger user who wants `session.created` again)."""
+        self._retry.reset()  # the user's own try: the count of quick drops starts again
         if self.session is not None and self.session.is_open:
             self.run_worker(self._restart_session(), group="restart", exclusive=True, exit_on_error=False)
             return

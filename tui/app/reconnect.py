@@ -6,7 +6,11 @@ and opens a new session as soon as it answers, so a restarted server is back in 
 second or two. A refusal is not worth retrying (a wrong key: close 3000 or HTTP 401; a bad
 request: 4000; a frame over the limit: 1009; an expired session): the same request would meet the
 same answer, so the user decides (ctrl+r). Failures in a row back the probing off, so a server
-that accepts and drops at once is not hammered.
+that accepts and drops at once is not hammered: a session counts as having lived (the backoff
+starts again) only after `STABLE_SECONDS` open, and after `MAX_QUICK_DROPS` such drops in a row
+the app stops and leaves it to the user. It used to start again on every open: a server dropping
+each session right after `session.updated` was reconnected to every half second for good, each
+time with a new capture folder (51 in a reviewer's minute).
 
 Close 1001 ("going away") is sent both by a server shutting down and by one ending an expired
 session; only the expiry is preceded by an `error` whose code is `session_expired` (the simulator
@@ -15,7 +19,8 @@ and OpenAI alike), so that error (`RealtimeSession.expired`), not the close code
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 RETRYABLE_CLOSE_CODES = frozenset({1001, 1006, 1011, 1012, 1013, 1014})
 """Close codes of a connection lost or a server going away, restarting or overloaded (1001 only
@@ -32,13 +37,24 @@ GIVE_UP_SECONDS = 15 * 60.0
 
 MAX_BACKOFF_SECONDS = 10.0
 
+STABLE_SECONDS = 10.0
+"""How long a session must stay open for its drop to start the backoff again."""
+
+MAX_QUICK_DROPS = 6
+"""Sessions in a row that dropped within `STABLE_SECONDS` of opening before the app stops retrying
+(0.5 + 1 + 2 + 4 + 8 s of backoff between them: half a minute of a server that takes and drops)."""
+
 
 class RetryPolicy:
     """Decides whether an ended connection is retried, and paces the probes."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.failures = 0
         """Sessions in a row that ended in a retryable way without living long."""
+        self.gave_up = False
+        """The last ending was not retried because too many sessions in a row dropped at once."""
+        self._clock = clock
+        self._opened_at: float | None = None
 
     def worth_retrying(
         self, reason: str, close_code: int | None, *, retryable: bool | None = None, expired: bool = False
@@ -56,13 +72,23 @@ class RetryPolicy:
                     phrase in lowered
                     for phrase in ("connection refused", "cannot reach", "timed out", "no close frame")
                 )
+        opened, self._opened_at = self._opened_at, None
+        self.gave_up = False
         if retryable:
-            self.failures += 1
+            lived = opened is not None and self._clock() - opened >= STABLE_SECONDS
+            self.failures = 1 if lived else self.failures + 1
+            if self.failures > MAX_QUICK_DROPS:
+                self.gave_up, retryable = True, False
         return retryable
 
     def connected(self) -> None:
-        """A session opened: the next drop starts the backoff from the beginning."""
+        """A session opened: if it lives `STABLE_SECONDS`, its drop starts the backoff again."""
+        self._opened_at = self._clock()
+
+    def reset(self) -> None:
+        """The user asked for a new session (ctrl+r): the count of quick drops starts again."""
         self.failures = 0
+        self.gave_up = False
 
     def delays(self) -> Iterator[float]:
         """Seconds to wait before each probe, until it is time to give up."""
