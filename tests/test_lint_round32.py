@@ -73,7 +73,12 @@ def test_times_in_a_form_not_read_are_said_not_dropped_unseen(tmp_path: Path) ->
         done.stderr
     ), done.stderr
     log.write_text(json.dumps(records[0]) + "\n" + json.dumps(records[2]) + "\n")
-    assert "line 1 gives a time in a form" in rt_tui("replay", "--json", str(log)).stderr
+    assert 'line 1 gives a time in a form rt-tui does not read (time: "12:03:04.100"): ' in (
+        rt_tui("replay", "--json", str(log)).stderr
+    )
+    log.write_text(json.dumps(records[0]) + "\n" + json.dumps(records[1]) + "\n")
+    both = rt_tui("lint", str(log), str(log)).stderr.splitlines()  # one of several: the note names its file
+    assert both[0].startswith(f"rt-tui lint: {log}: note: every event's line gives a time in a form"), both
     log.write_text(json.dumps(records[2]) + "\n")
     assert "a form rt-tui does not read" not in rt_tui("lint", str(log)).stderr
 

@@ -233,5 +233,5 @@ def test_an_operator_in_small_letters_is_a_word_and_a_query_that_finds_nothing_s
     (a frame's text holds "not" and "or"), and the bar's hint for an empty view names the operators."""
     query = Query(text, pipeline.journal)
     word = next(w for w in text.split() if w in ("and", "not", "or"))
-    assert query.suggestion is not None and query.suggestion.startswith(f"{word!r} is searched as a word: AND")
+    assert query.suggestion == f"{word!r} is a word here; the operators are NOT, OR, AND, in capitals"
     assert Query(text.replace(word, word.upper()), pipeline.journal).suggestion is None

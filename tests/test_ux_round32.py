@@ -192,7 +192,11 @@ async def test_an_event_typed_in_the_palette_s_dialog_goes_out_and_its_error_is_
         field.value = "[1, 2]"
         await pilot.press("enter")
         problem = str(app.screen.query_one("#send-event-problem", Static).render())
-        assert problem == "a client event is a JSON object, not list", problem
+        assert problem == "a client event is a JSON object, not an array", problem
+        field.value = '{"type": ""}'
+        await pilot.press("enter")
+        problem = str(app.screen.query_one("#send-event-problem", Static).render())
+        assert problem == 'the "type" is empty: name the event, {"type": "response.create"}', problem
         field.value = '{"type": "response.cancel", "response_id": "resp_none"}'
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, SendEventDialog), 5, "the dialog closed")

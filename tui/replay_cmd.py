@@ -32,9 +32,10 @@ EXIT_INTERRUPTED = 130
 """Ctrl-C (SIGINT) ended the command, as a shell reports a command SIGINT ended (`send` does too)."""
 
 
-def _load(path: str, command: str) -> Recording | None:
+def _load(path: str, command: str, *, named: bool = False) -> Recording | None:
     """Read the recording, or say in one line why not; its notes are said too. Every line names
-    the `command` (`rt-tui lint: ...`), as `send` and `proxy` do, so a script running several can tell.
+    the `command` (`rt-tui lint: ...`), as `send` and `proxy` do, so a script running several can tell;
+    `named` (one of several files): each note names its file too (an error names it already).
 
     It is read lean (tui.replay.lean): its frames are parsed again as they are played (`hydrated`),
     rather than held parsed beside their wire text for the whole run. Captures joined in it are
@@ -47,8 +48,9 @@ def _load(path: str, command: str) -> Recording | None:
         # stderr line by line, and the terminal must not act on a name.
         print(f"rt-tui {command}: {printable(str(exc))}", file=sys.stderr)
         return None
+    where = f"{printable(path)}: " if named else ""
     for note in recording.notes:
-        print(f"rt-tui {command}: note: {printable(note)}", file=sys.stderr)
+        print(f"rt-tui {command}: {where}note: {printable(note)}", file=sys.stderr)
     # Captures joined with `cat`: the app, the pace of `--json` and the linter's durations on one clock.
     return on_one_clock(recording)
 
@@ -233,7 +235,7 @@ def _part_of(recording: Recording) -> Callable[[Finding], int]:
 
 def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False) -> int:
     """`lint` of one recording, but for Ctrl-C; `named`: one of several, each finding names its file."""
-    recording = _load(path, "lint")
+    recording = _load(path, "lint", named=named)
     if recording is None:
         return EXIT_UNREADABLE
     # Standard output closed (`>&-`: no sys.stdout) is read as `>/dev/null`: the verdict is the status.
@@ -251,9 +253,10 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False)
     directions = {frame.direction for frame in model.journal}
     if Direction.OUT in directions and Direction.IN not in directions:
         # A log of one's own sends alone (a common way to log) linted "clean" with no caveat.
+        where = f"{printable(path)}: " if named else ""
         print(
-            "rt-tui lint: note: the recording holds only frames sent, none from the server: whether transcription "
-            "was on, and what the server refused, cannot be told (log the server's events too)",
+            f"rt-tui lint: {where}note: the recording holds only frames sent, none from the server: whether "
+            "transcription was on, and what the server refused, cannot be told (log the server's events too)",
             file=sys.stderr,
         )
     findings = list(getattr(linter, "findings", []))

@@ -346,7 +346,7 @@ class Query:
             typed, meant = self.near_misses[0]
             return f"{typed}: is read as a field of the frames; did you mean {meant}:?"
         if self.operator_words:
-            return f"{self.operator_words[0]!r} is searched as a word: {_OPERATOR_HINT}"
+            return f"{self.operator_words[0]!r} is a word here; {_OPERATOR_HINT}"
         return None
 
     @property
@@ -820,7 +820,7 @@ _OPERATORS = {"OR": "or", "AND": "and", "NOT": "not"}
 """Operator words, in capitals only (as search engines spell them): `or` and `not` are words a
 frame's text holds (`response_cancel_not_active`). `AND` is what juxtaposition already says."""
 
-_OPERATOR_HINT = "AND (or a space) joins terms, OR (or |) gives alternatives, NOT (or -) leaves out"
+_OPERATOR_HINT = "the operators are NOT, OR, AND, in capitals"
 
 
 def _word_end(text: str, start: int) -> int:

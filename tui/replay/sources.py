@@ -565,9 +565,15 @@ def _unread_times(unread: list[tuple[int, _UnreadTime]], events: int, unit: str)
     number, example = unread[0]
     shown = json.dumps(example.value, ensure_ascii=False)
     shown = shown if len(shown) <= 40 else shown[:39] + "…"
-    which = f"{len(unread):,} of the {events:,} events' {unit}s give" if len(unread) > 1 else f"{unit} {number} gives"
+    if len(unread) == 1:
+        which = f"{unit} {number} gives"
+    elif len(unread) == events:
+        which = f"every event's {unit} gives"
+    else:
+        which = f"{len(unread):,} of the {events:,} events' {unit}s give"
+    first = f"{example.key}: {shown}" if len(unread) == 1 else f"{unit} {number}: {example.key}: {shown}"
     return (
-        f"{which} a time in a form rt-tui does not read ({unit} {number}: {example.key}: {shown}): "
+        f"{which} a time in a form rt-tui does not read ({first}): "
         "each such event is placed a millisecond after the one before (it reads ISO 8601 dates, "
         "2025-11-30T11:33:20.002Z, and seconds, ms, µs or ns since the epoch)"
     )

@@ -36,10 +36,18 @@ def parse_event(text: str) -> dict[str, Any] | str:
     except (ValueError, RecursionError) as exc:
         return f"not JSON rt-tui can send: {exc}"
     if not isinstance(value, dict):
-        return f"a client event is a JSON object, not {type(value).__name__}"
-    if not isinstance(value.get("type"), str) or not value["type"]:
+        return f"a client event is a JSON object, not {_JSON_KINDS.get(type(value), 'that')}"
+    kind = value.get("type")
+    if kind == "":
+        return 'the "type" is empty: name the event, {"type": "response.create"}'
+    if not isinstance(kind, str):
         return 'a client event needs a "type" (a string): {"type": "response.create"}'
     return value
+
+
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}
+"""JSON's names for what a text that is not an object holds (Python's `list`, `str` said nothing)."""
+_JSON_KINDS[type(None)] = "null"
 
 
 class SendEventDialog(ModalScreen[dict[str, Any] | None]):
