@@ -134,3 +134,16 @@ def painted_text(app: RtApp) -> str:
         ]
     painted += [f"{title} {message}" for title, message in notices(app)]
     return "\n".join(painted)
+
+
+async def cancel_refused(pilot: Pilot[None], app: RtApp) -> tuple[int, int]:
+    """Once the session is ready, a `response.cancel` with nothing active, which the server refuses:
+    (the cancel's journal index, the error's), the views settled on them."""
+    await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+    assert app.session is not None
+    app.session.send({"type": "response.cancel"})  # nothing is active: the server says so
+    await wait_for(pilot, lambda: any(f.type == "error" for f in app.journal), 10, "the error")
+    await views_settled(pilot, app)
+    error = next(f for f in app.journal if f.type == "error")
+    cancel = next(f for f in app.journal if f.type == "response.cancel")
+    return cancel.index, error.index

@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 
 from tests.app_helpers import (
+    cancel_refused,
     items,
     notices,
     press_voice,
@@ -106,12 +107,8 @@ async def test_filter_and_find_after_a_push_to_talk_turn(tmp_path: Path, simulat
 async def test_an_error_is_linked_to_what_we_sent_and_the_detail_shows_both(simulator_url: str) -> None:
     app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-        assert app.session is not None
-        app.session.send({"type": "response.cancel"})  # nothing is active: the server says so
-        await wait_for(pilot, lambda: any(f.type == "error" for f in app.journal), 10, "the error")
-        await views_settled(pilot, app)
-        error = next(f for f in app.journal if f.type == "error")
+        _, error_index = await cancel_refused(pilot, app)
+        error = app.journal[error_index]
         cause = app.links.cause_of[error.index].cause
         assert app.journal[cause].type == "response.cancel"
         log = app.query_one(EventLog)

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from textual.widgets import HelpPanel, Input, Static
 
-from tests.app_helpers import notices, press_voice, session_ready, typed_turn_done, views_settled, wait_for
+from tests.app_helpers import (
+    cancel_refused,
+    notices,
+    press_voice,
+    session_ready,
+    typed_turn_done,
+    views_settled,
+    wait_for,
+)
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
@@ -113,12 +121,7 @@ async def test_an_error_row_keeps_its_cause_in_view_when_the_column_is_narrow(
 
     app = live_app(simulator_url)
     async with app.run_test(size=size) as pilot:
-        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-        assert app.session is not None
-        app.session.send({"type": "response.cancel"})  # nothing is active: the server says so
-        await wait_for(pilot, lambda: any(f.type == "error" for f in app.journal), 10, "the error")
-        await views_settled(pilot, app)
-        cancel = next(f for f in app.journal if f.type == "response.cancel")
+        cancel = app.journal[(await cancel_refused(pilot, app))[0]]
         log = app.query_one(EventLog)
         rows = ["".join(s.text for s in line) for line in log.render_lines(log.region.reset_offset)]
         [row] = [r for r in rows if "▼" in r and " error " in r]
@@ -137,13 +140,7 @@ async def test_copying_an_error_s_details_says_it_is_the_error_alone_and_save_re
     app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
     app.save_folder = lambda: tmp_path  # type: ignore[method-assign]
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-        assert app.session is not None
-        app.session.send({"type": "response.cancel"})
-        await wait_for(pilot, lambda: any(f.type == "error" for f in app.journal), 10, "the error")
-        await views_settled(pilot, app)
-        error = next(f for f in app.journal if f.type == "error")
-        cancel = next(f for f in app.journal if f.type == "response.cancel")
+        cancel, error = (app.journal[index] for index in await cancel_refused(pilot, app))
         log = app.query_one(EventLog)
         log.focus()
         assert log.select_frame(error.index)
