@@ -127,7 +127,7 @@ async def test_an_error_row_keeps_its_cause_in_view_when_the_column_is_narrow(
         [row] = [r for r in rows if "▼" in r and " error " in r]
         # The link whole, or (a seq of 7 digits, as in a long run) its number with a shorter name.
         assert f"← response.cancel #{cancel.seq} " in row or f"← #{cancel.seq} " in row, row
-        assert " respons" in row, row  # what went wrong (response_cancel_not_active) keeps its start
+        assert " respon" in row, row  # what went wrong (response_cancel_not_active) keeps its start
 
 
 async def test_copying_an_error_s_details_says_it_is_the_error_alone_and_save_reuses_the_file(
