@@ -61,3 +61,19 @@ def test_serve_refuses_an_empty_api_key_as_it_refuses_an_empty_key_file(tmp_path
     done = run_cli("serve", "--api-key", "", "--port", "0")
     assert done.returncode == 2
     assert done.stderr == "rt-tui serve: --api-key is empty: give the key clients must send, or leave --api-key out\n"
+
+
+@pytest.mark.parametrize("port", [34013, 40103, 14031])
+def test_a_port_that_holds_401_is_not_read_as_a_refused_key(port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI drew port 4013x for a closed port: `connection refused by ws://127.0.0.1:4013x/…` held
+    "401", and the key's hint followed a refusal that had nothing to do with a key."""
+    from tui.config import Settings, TargetChoice
+    from tui.send import key_hint
+
+    for name in ("RT_TUI_API_KEY", "AZURE_OPENAI_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    url = f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+    settings = Settings(target=TargetChoice.URL, url=url)
+    assert key_hint(settings, f"connection refused by {url}: is the server running?") == ""
+    refused = f"{url} rejected the WebSocket upgrade: HTTP 401 (check the API key)"
+    assert key_hint(settings, refused) == " (rt-tui sent no key: for a --url, export RT_TUI_API_KEY=KEY)"

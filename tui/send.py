@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -85,7 +86,7 @@ the first append went out, so a long file on a slow uplink timed out while still
 FINAL_USER_STATES = {TextState.DONE, TextState.FAILED, TextState.TRANSCRIPTION_OFF, TextState.NOT_TRANSCRIBED}
 
 
-_AUTH_WORDS = ("auth", "api key", "api-key", "401", "403", "unauthorized", "forbidden")
+_AUTH_WORDS = ("auth", "api key", "api-key", "unauthorized", "forbidden")
 """Words of a refusal about credentials: a close reason (`Missing bearer or basic authentication`),
 an HTTP status, an error's message (`Incorrect API key provided`)."""
 
@@ -103,7 +104,10 @@ def key_hint(settings: Settings, failure: str) -> str:
     sent = [URL_API_KEY_ENV] + ([AZURE_API_KEY_ENV] if is_azure_url(settings.url) else [])
     if any(os.environ.get(name, "").strip() for name in sent) or inline_credentials(settings.url):
         return ""
-    if not any(word in failure.lower() for word in _AUTH_WORDS):
+    # The target's URL, quoted in the failure, is not the server's words: a port such as 34013
+    # read as an HTTP 401 and put the key's hint after "connection refused".
+    said = failure.replace(settings.url, "").lower()
+    if not any(word in said for word in _AUTH_WORDS) and not re.search(r"\b40[13]\b", said):
         return ""
     if not os.environ.get("OPENAI_API_KEY", "").strip():
         # No key anywhere: the server wants one, and the refusal alone does not say where it goes.
