@@ -68,10 +68,7 @@ class RetryPolicy:
                 retryable = close_code in RETRYABLE_CLOSE_CODES
             else:
                 lowered = reason.lower()
-                retryable = any(
-                    phrase in lowered
-                    for phrase in ("connection refused", "cannot reach", "timed out", "no close frame")
-                )
+                retryable = any(phrase in lowered for phrase in UNREACHABLE_PHRASES)
         opened, self._opened_at = self._opened_at, None
         self.gave_up = False
         if retryable:

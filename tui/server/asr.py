@@ -93,9 +93,10 @@ class _SpeechDetector:
     def pieces(self, pcm: bytes) -> list[Samples]:
         """The stretches of `pcm` (24 kHz PCM16) to recognize, as 16 kHz floats; [] when no speech."""
         samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768.0
-        if not _audible(samples):
+        peak = _peak_energy(samples)
+        if not _audible(peak):
             return []
-        samples = _trimmed(samples)
+        samples = _trimmed(samples, peak)
         import soxr
 
         # The model works at 16 kHz; resampling first also shrinks the list handed to ctypes.
@@ -159,7 +160,7 @@ _MARGIN_MS = 250
 _QUIET_BELOW_PEAK_DB = 40.0
 
 
-def _trimmed(samples: Samples) -> Samples:
+def _trimmed(samples: Samples, peak: float) -> Samples:
     """`samples` without the silence at their ends, `_MARGIN_MS` of it kept on each side.
 
     The model's words changed with the silence before them: "turn on the kitchen lights" with
@@ -167,15 +168,11 @@ def _trimmed(samples: Samples) -> Samples:
     a user pressing space a little earlier took it for their microphone's fault. Cut so, an item
     always starts `_MARGIN_MS` before its first sound, and its words no longer depend on when the
     turn began (an item whose sound starts or ends closer to its edge gets silence added up to the
-    margin). Chosen from these samples alone (see the module doc)."""
-    frame = FRAME_MS * BYTES_PER_MS // 2
-    usable = len(samples) - len(samples) % frame
-    if usable == 0:
-        return samples
-    energies = np.mean(np.square(samples[:usable].reshape(-1, frame).astype(np.float64)), axis=1)
+    margin). Chosen from these samples alone (see the module doc); `peak`: their loudest frame's
+    energy (`_peak_energy`)."""
     # The ends are found sample by sample (frames would move them with the lead-in's length modulo a
     # frame): the first and last sample louder than the loudest frame's level less the margin's dB.
-    level = float(np.sqrt(np.max(energies))) * 10.0 ** (-_QUIET_BELOW_PEAK_DB / 20.0)
+    level = float(np.sqrt(peak)) * 10.0 ** (-_QUIET_BELOW_PEAK_DB / 20.0)
     loud = np.flatnonzero(np.abs(samples) > level)
     if loud.size == 0:
         return samples
@@ -191,13 +188,18 @@ def _trimmed(samples: Samples) -> Samples:
     return samples[start:end]
 
 
-def _audible(samples: Samples) -> bool:
+def _peak_energy(samples: Samples) -> float:
+    """The mean square of the loudest whole `FRAME_MS` frame of `samples` (0.0 with none): read
+    once per item, by `_audible` and `_trimmed` both."""
     frame = FRAME_MS * BYTES_PER_MS // 2
     usable = len(samples) - len(samples) % frame
     if usable == 0:
-        return False
-    energies = np.mean(np.square(samples[:usable].reshape(-1, frame).astype(np.float64)), axis=1)
-    peak = float(np.max(energies))
+        return 0.0
+    return float(np.max(np.mean(np.square(samples[:usable].reshape(-1, frame).astype(np.float64)), axis=1)))
+
+
+def _audible(peak: float) -> bool:
+    """Whether an item whose loudest frame has energy `peak` holds anything above `_AUDIBLE_DBFS`."""
     return peak > 0.0 and 10.0 * np.log10(peak) >= _AUDIBLE_DBFS
 
 
