@@ -167,6 +167,22 @@ def test_session_facts_recognise_a_beta_server_and_unknown_types() -> None:
     assert facts.unknown_types == {"response.sparkles": 2}
 
 
+def test_a_session_of_neither_shape_leaves_the_dialect_to_the_next_frame_that_has_one() -> None:
+    """`{"id": ...}` alone (a scripted peer, a minimal local server) was taken for beta, and the
+    linter then called a GA session.update "GA fields to a beta server" (an error) on a GA server."""
+    facts = SessionFacts()
+    pipeline = Pipeline(projections=[facts])
+    pipeline.ingest([received("session.created", session={"id": "s"})])
+    assert facts.dialect is None and facts.session_id == "s"
+    pipeline.ingest([received("session.updated", session={"id": "s", "turn_detection": None})])
+    assert facts.dialect is Dialect.BETA
+    ga = SessionFacts()
+    Pipeline(projections=[ga]).ingest(
+        [received("session.created", session={"id": "s"}), received("session.updated", session={"type": "realtime"})]
+    )
+    assert ga.dialect is Dialect.GA
+
+
 def test_a_beta_only_session_event_says_beta_by_its_name_and_is_still_applied() -> None:
     facts = SessionFacts()
     Pipeline(projections=[facts]).ingest(

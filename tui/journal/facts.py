@@ -101,6 +101,12 @@ class Rejection:
     message: str
 
 
+BETA_SESSION_FIELDS: Final = frozenset(
+    {"modalities", "voice", "input_audio_format", "output_audio_format", "input_audio_transcription", "turn_detection"}
+)
+"""Top-level `session` fields of the beta shape (GA nests them under `audio`, or renames them)."""
+
+
 @dataclass(slots=True)
 class SessionFacts:
     """Facts about the current session, kept up to date frame by frame (a projection)."""
@@ -235,7 +241,12 @@ class SessionFacts:
                 if self._awaiting_updates:
                     self._awaiting_updates.popleft()  # the oldest update's answer
             if self.dialect is None:
-                self.dialect = Dialect.GA if "type" in session or "audio" in session else Dialect.BETA
+                # A session that holds neither shape's fields (a scripted test peer, a minimal local
+                # server: `{"id": ...}`) says nothing: the next frame that does decides.
+                if "type" in session or "audio" in session:
+                    self.dialect = Dialect.GA
+                elif not BETA_SESSION_FIELDS.isdisjoint(session):
+                    self.dialect = Dialect.BETA
         elif etype == "error":
             self.errors += 1
             self._refused(obj_field(env.data, "error"), env, index)
