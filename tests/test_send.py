@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,8 @@ def test_send_json_prints_every_frame_in_both_directions(question_wav: Path, tmp
 def test_send_with_transcription_off_says_so(question_wav: Path) -> None:
     result = run_cli("send", str(question_wav), "--local", "--no-transcription")
     assert result.returncode == 0, result.stderr
+    # The linter warns of it (transcription-off-at-commit): a turn that completed says nothing of that.
+    assert result.stderr == ""
     assert "transcription is off" in result.stdout.splitlines()[0]
     assert "weather" in result.stdout.splitlines()[1].lower()  # the model still heard it
 
@@ -196,7 +199,9 @@ def test_send_keeps_a_reply_cut_off_by_a_drop_and_exits_1(question_wav: Path) ->
     assert "weather" in user.lower()
     # What arrived before the drop is printed, marked, and the reason is one line on stderr.
     assert assistant.startswith("assistant: ") and assistant.endswith("(incomplete)")
-    assert "1006" in result.stderr and result.stderr.count("\n") == 1
+    failure, lint = failure_and_lint(result.stderr)
+    assert "1006" in failure and "(connection-dropped)" in lint  # a reply cut: a warning
+    assert lint.startswith("rt-tui send: lint: 1 warning in the turn")
 
 
 def test_send_reads_the_url_from_the_environment_and_warns_about_credentials_in_argv(question_wav: Path) -> None:
@@ -460,8 +465,9 @@ def test_refused_audio_stops_the_turn_uncommitted_in_one_line(question_wav: Path
     result = send_to(scripted_turn("partly heard", "a reply", refuse_every=3), long_wav, {"RT_TUI_DATA_DIR": str(data)})
     assert result.returncode == 1
     assert result.stdout == ""  # no turn: no transcript of part of it, no reply to it
-    [line] = result.stderr.splitlines()
+    line, lint = failure_and_lint(result.stderr)
     assert line.startswith("rt-tui send: the server refused the audio at 0.2 s of 57.1 s: "), line
+    assert re.search(r"lint: \d+ errors in the turn \(server-error \(×\d+\)\)", lint), lint  # counted, not listed
     assert line.endswith(": invalid_value: Invalid 'audio': the input audio buffer is full; nothing was committed")
     sent = [r["type"] for r in capture_records(data) if r["dir"] == "out"]
     assert "input_audio_buffer.commit" not in sent and "response.create" not in sent
@@ -472,6 +478,15 @@ def capture_records(data_dir: Path) -> list[dict[str, Any]]:
     """The records of the one capture file `send` wrote under RT_TUI_DATA_DIR."""
     [capture] = data_dir.glob("sessions/*/frames.jsonl")
     return [json.loads(line) for line in capture.read_text().splitlines()]
+
+
+def failure_and_lint(stderr: str) -> tuple[str, str]:
+    """A failed turn's stderr: its one line, then the linter's one line (what it found, counted by
+    rule, and the `rt-tui lint` command that says why)."""
+    failure, lint = stderr.splitlines()
+    assert lint.startswith("rt-tui send: lint: ") and " in the turn (" in lint, lint
+    assert "; why, with the fix: rt-tui lint " in lint and lint.endswith("frames.jsonl"), lint
+    return failure, lint
 
 
 def test_send_json_prints_every_record_of_the_capture_through_the_close(question_wav: Path, tmp_path: Path) -> None:
@@ -512,9 +527,9 @@ def test_a_reply_completed_before_the_timeout_is_not_marked_incomplete(question_
         "user: (the transcript did not arrive within 6 s)",
         f"assistant: {reply}",
     ]
-    assert (
-        result.stderr == "rt-tui send: timed out after 6 s waiting for the user's transcript (the response is done)\n"
-    )
+    failure, lint = failure_and_lint(result.stderr)
+    assert failure == "rt-tui send: timed out after 6 s waiting for the user's transcript (the response is done)"
+    assert "(transcript-never-came)" in lint
 
 
 def test_a_transcript_cut_off_by_a_drop_is_marked_incomplete(question_wav: Path, tmp_path: Path) -> None:
@@ -534,7 +549,10 @@ def test_a_transcript_cut_off_by_a_drop_is_marked_incomplete(question_wav: Path,
     user, *assistant = result.stdout.splitlines()
     assert user == f"user: {''.join(deltas).strip()} (incomplete)"
     assert all(line.endswith(" (incomplete)") for line in assistant)  # whatever of the reply came, cut off too
-    assert result.stderr == "rt-tui send: connection dropped: no close frame from the server (code 1006)\n"
+    failure, lint = failure_and_lint(result.stderr)
+    assert failure == "rt-tui send: connection dropped: no close frame from the server (code 1006)"
+    # The transcription was under way: an error, where a reply cut alone is a warning.
+    assert lint.startswith("rt-tui send: lint: 1 error in the turn (connection-dropped)"), lint
 
 
 def test_a_failed_response_says_why_in_one_line(question_wav: Path) -> None:
@@ -543,7 +561,8 @@ def test_a_failed_response_says_why_in_one_line(question_wav: Path) -> None:
     fail = {"type": "server_error", "code": "server_error", "message": "The server had an error\n\x1b[2Jtry again"}
     result = send_to(scripted_turn("a question", "a reply", fail=fail), question_wav)
     assert result.returncode == 1
-    (line,) = result.stderr.splitlines()
+    line, lint = failure_and_lint(result.stderr)
+    assert "server-error" in lint and "dialect" not in lint  # the peer's bare session is of no dialect
     assert line == (
         "rt-tui send: response ended with status failed: server_error: The server had an error ␛[2Jtry again; "
         "server error: server_error: Rate limit hit"

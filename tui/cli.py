@@ -359,7 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Stream FILE through the input buffer (append, commit), ask for a response, and print "
         "'user: <transcript>' and 'assistant: <reply>'. Exit 0: both came; 1: the turn did not complete (the "
         "transcription failed, the server refused a frame or ended the connection, the timeout) or its capture "
-        "could not be written, said in one line on stderr (rt-tui lint the session's capture for why); 2: the "
+        "could not be written, said in one line on stderr, and when the linter found errors or warnings in the turn, "
+        "one more naming them and the rt-tui lint command that explains each with its fix; 2: the "
         "file or the arguments cannot be used; 130: Ctrl+C; 143: SIGTERM.",
     )
     send.add_argument(

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import os
 import re
+import shlex
 import signal
 import sys
 import tempfile
@@ -47,8 +48,11 @@ from tui.audio.decode import (
 from tui.audio.pcm import BYTES_PER_MS, BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH, bytes_for_ms, to_b64
 from tui.bus import Bus, Subscription
 from tui.config import Settings, TargetChoice
-from tui.conversation import Conversation, Item, TextState
+from tui.conversation import Item, TextState
+from tui.journal import PayloadPolicy
 from tui.launch import open_target, session_options
+from tui.lint import Severity
+from tui.model import new_model
 from tui.protocol import (
     DIR_IN,
     MCP_SERVER_EVENTS,
@@ -150,8 +154,11 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
 
     main = threading.current_thread() is threading.main_thread()  # signals go to the main thread only
     previous = signal.signal(signal.SIGTERM, on_term) if main else None
+    why: list[str] = []  # the linter's line, said after the failure's own
     try:
-        return asyncio.run(_send(pcm, settings, json_out=json_out, timeout=timeout))
+        status = asyncio.run(_send(pcm, settings, json_out=json_out, timeout=timeout, why=why))
+        _say_why(why)
+        return status
     except KeyboardInterrupt:
         # What arrived was printed (as after a drop); say why the rest is missing, no traceback.
         print(f"rt-tui send: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
@@ -164,10 +171,16 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
     except (SendFailed, ConnectionFailed, ConnectionError) as exc:
         # The reason quotes the server (a close reason, an error's message): shown, never obeyed.
         print(f"rt-tui send: {printable(str(exc))}{key_hint(settings, str(exc))}", file=sys.stderr)
+        _say_why(why)
         return 1
     finally:
         if main:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _say_why(lines: list[str]) -> None:
+    for line in lines:
+        print(f"rt-tui send: {line}", file=sys.stderr)
 
 
 EXIT_TERMINATED = 143
@@ -309,7 +322,9 @@ class _Turn:
 
     def __init__(self, sub: Subscription[Envelope], json_out: bool) -> None:
         self.sub = sub
-        self.conv = Conversation()
+        self.model = new_model("send", policy=SEND_PAYLOADS)
+        """The session as every view has it: the conversation, and the linter that says why a turn failed."""
+        self.conv = self.model.conversation
         self.json_out = json_out
         self.t0: float | None = None
         self.errors: list[tuple[str, str]] = []
@@ -362,7 +377,7 @@ class _Turn:
         if self.json_out:
             # Strict JSON (a server's NaN is a marked string), the parsed frame under "frame" for jq.
             say(dumps_line(envelope_record(env, self.t0, parsed=True)))
-        self.conv.apply(env)
+        self.model.ingest((env,))
         self.seen[env.type] += 1
         if env.direction is DIR_IN:
             self.odd.note(env)
@@ -454,12 +469,38 @@ class _Turn:
         elif assistant:
             say(f"assistant: {printable(assistant)} (incomplete)")
 
+    def lint_line(self, capture: Path | None) -> str | None:
+        """For a turn that failed: one line with what the linter found in its frames (errors and
+        warnings, counted by rule) and the command that says why, with the fix (`rt-tui lint` of the
+        capture); None when it found nothing. The failure's own line says what went wrong; a script
+        reading stderr line by line gets one more, not a finding per refused frame."""
+        linter = self.model.linter
+        if linter is None:
+            return None
+        linter.finish()  # the turn ends here: what still waits for an answer never gets one
+        found = [f for f in linter.findings if f.severity is not Severity.INFO]
+        if not found:
+            return None
+        errors = sum(f.severity is Severity.ERROR for f in found)
+        counts = [counted(errors, "error")] if errors else []
+        counts += [counted(len(found) - errors, "warning")] if len(found) > errors else []
+        rules = Counter(f.rule for f in found)
+        named = ", ".join(f"{rule}{times(n)}" for rule, n in rules.items())
+        how = (
+            f"rt-tui lint {shlex.quote(str(capture))}"
+            if capture is not None
+            else "rt-tui lint of the turn's capture, which this run has none of "
+            "(--no-capture, or it could not be written)"
+        )
+        return f"lint: {' and '.join(counts)} in the turn ({named}); why, with the fix: {how}"
+
     def assistant_text(self) -> str:
         texts = [i.text for i in self.conv.ordered() if i.role == "assistant" and i.text]
         return " ".join(t.strip() for t in texts)
 
 
-async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: float) -> int:
+async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: float, why: list[str] | None = None) -> int:
+    """The turn; `why` receives the linter's line about it (`_Turn.lint_line`), said if it failed."""
     async with open_target(settings) as target:
         bus = Bus()
         turn = _Turn(bus.subscribe(FRAMES), json_out)
@@ -476,9 +517,11 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
             capture.write(fact)
             bus.publish(FRAMES, fact)
         session = RealtimeSession(target, bus, capture=capture, max_frame_bytes=settings.max_frame_bytes)
+        turn_failed = True  # until the turn says otherwise (an exception leaves it so)
         try:
             await session.connect()
             status = await _run_turn(session, turn, pcm, settings, timeout)
+            turn_failed = status != 0
         except BrokenPipeError:  # our reader went away, not the server: nothing more to print
             raise
         except ConnectionError as exc:
@@ -506,6 +549,9 @@ async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: floa
                 capture_error = capture.error
             if capture_error is not None and opened:  # one that failed to open was said at the start
                 print(f"rt-tui send: {capture_error}", file=sys.stderr)
+            if why is not None and turn_failed:  # a turn that completed, its capture failed or not: none
+                found = turn.lint_line(capture.path if capture is not None and not capture.error else None)
+                why += [found] if found else []
         # The turn went on without its record: never exit 0 for it.
         return 1 if capture_error is not None else status
 
@@ -588,6 +634,10 @@ class OddFrames:
             )
         return said
 
+
+SEND_PAYLOADS = PayloadPolicy(large_budget_bytes=256 * 1024, text_budget_bytes=1024 * 1024)
+"""The turn's journal keeps little payload: the linter reads each frame as it comes, and a long file's
+audio must not be held a second time (the appends are already on their way out, or in the capture)."""
 
 UNKNOWN_TYPES_SHOWN = 5
 UNKNOWN_TYPES_KEPT = 100

@@ -195,8 +195,10 @@ async def test_send_survives(case: Case, upstream: RunningSimulator, tone_wav: P
             user, assistant = out.splitlines()[:2]
             assert user.startswith("user: ") and assistant.startswith("assistant: ")
     else:
-        [line] = err.splitlines()
+        # The failure in one line; then, when the linter found something in the turn, one line of that.
+        line, *lint = err.splitlines()
         assert line.startswith("rt-tui send: ") and case.send_says in line, line
+        assert len(lint) <= 1 and all(said.startswith("rt-tui send: lint: ") for said in lint), err
         if case.mid_turn:
             assert out.rstrip().endswith("(incomplete)"), out  # what arrived of the reply is printed
     upto = None
