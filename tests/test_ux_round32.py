@@ -226,14 +226,33 @@ async def test_quitting_says_where_the_session_s_frames_are(
     app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-        [first] = app.capture_paths
+        [first] = [capture.path for capture in app.captures]
         assert farewell(app) == f"rt-tui: every frame of the session is in {first} (rt-tui replay or rt-tui lint it)"
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: len(app.capture_paths) == 2 and session_ready(app), 10, "the new session")
+        await wait_for(pilot, lambda: len(app.captures) == 2 and session_ready(app), 10, "the new session")
     said = farewell(app)
     assert said is not None and said.splitlines() == [
         "rt-tui: every frame of the 2 sessions is in (rt-tui replay or rt-tui lint each):",
-        *(f"  {path}" for path in app.capture_paths),
+        *(f"  {capture.path}" for capture in app.captures),
     ]
-    assert all(path.is_relative_to(tmp_path) and path.name == "frames.jsonl" for path in app.capture_paths)
+    assert all(c.path.is_relative_to(tmp_path) and c.path.name == "frames.jsonl" for c in app.captures)
     assert farewell(live_app(simulator_url)) is None  # no capture (--no-capture): nothing to say
+
+
+async def test_quitting_says_a_session_s_frames_were_not_saved_when_its_capture_could_not_open(
+    simulator_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data directory that cannot hold a folder (here a file stands where it should be): the
+    app said so in a toast that went away, and quitting said nothing at all."""
+    from tui.app.app import farewell
+
+    blocked = tmp_path / "data"
+    blocked.write_text("a file where the data directory should be\n")
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(blocked))
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+    assert not app.captures and len(app.capture_refusals) == 1
+    said = farewell(app)
+    assert said is not None and said.startswith("rt-tui: a session's frames were not saved: "), said
+    assert str(blocked) in said and "\n" not in said

@@ -92,6 +92,10 @@ async def test_the_app_says_the_capture_failed_and_the_session_goes_on(
             finally:
                 resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
         check_whole_lines_of_what_was_sent(server.connection(0).sent, data_dir, message)
+    # Quitting says the file holds part of the session, and why: it used to call it every frame.
+    from tui.app.app import farewell
+
+    assert farewell(app) == f"rt-tui: {message}"
 
 
 async def test_send_exits_non_zero_and_still_prints_the_turn(

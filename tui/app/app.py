@@ -29,7 +29,7 @@ from textual.widget import Widget
 from tui.bus import Bus, Mode, Subscription
 from tui.config import Settings
 from tui.model import KEEP_EVERY_PAYLOAD, SessionModel, new_model
-from tui.protocol import Direction, Envelope, error_summary, local_envelope, text
+from tui.protocol import Direction, Envelope, error_summary, local_envelope, printable, text
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession
 from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcript
@@ -213,7 +213,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._log_title = ""
         self._kept_files = {}
         self._event_text = EXAMPLE_EVENT
-        self.capture_paths = []
+        self.captures = []
+        self.capture_refusals = []
         self._stale_since = 0.0
 
     def compose(self) -> ComposeResult:
@@ -487,14 +488,19 @@ def run_app(settings: Settings, *, replay: ReplayRequest | None = None, proxy: P
 
 def farewell(app: RtApp) -> str | None:
     """What rt-tui says on stderr once the screen is gone: where this run's frames are (a user
-    quit and had to look for the newest folder under the data directory to lint or replay them)."""
-    paths = [path for path in app.capture_paths if path.exists()]
-    if not paths:
-        return None
+    quit and had to look for the newest folder under the data directory to lint or replay them),
+    and which sessions' frames were not all saved, and why (a quit used to be silent about a
+    capture that had failed, or named its file as holding every frame)."""
+    paths = [capture.path for capture in app.captures if capture.error is None and capture.path.exists()]
+    lines: list[str] = []
     if len(paths) == 1:
-        return f"rt-tui: every frame of the session is in {paths[0]} (rt-tui replay or rt-tui lint it)"
-    listed = "\n".join(f"  {path}" for path in paths)
-    return f"rt-tui: every frame of the {len(paths)} sessions is in (rt-tui replay or rt-tui lint each):\n{listed}"
+        lines.append(f"rt-tui: every frame of the session is in {paths[0]} (rt-tui replay or rt-tui lint it)")
+    elif paths:
+        lines.append(f"rt-tui: every frame of the {len(paths)} sessions is in (rt-tui replay or rt-tui lint each):")
+        lines += [f"  {path}" for path in paths]
+    lines += [f"rt-tui: {printable(capture.error)}" for capture in app.captures if capture.error is not None]
+    lines += [f"rt-tui: a session's frames were not saved: {printable(reason)}" for reason in app.capture_refusals]
+    return "\n".join(lines) or None
 
 
 __all__ = ["RtApp", "farewell", "run_app"]

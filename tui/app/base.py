@@ -116,8 +116,10 @@ class AppBase(App[None]):
     """The toast that counts the ones folded away, and their titles (while it is on screen)."""
     _notices_while: dict[str, list[Notification | None]]
     """Notices true only while their topic stays as it is (see `say_while`)."""
-    capture_paths: list[Path]
-    """The capture file of each session this run opened, in order (said on quitting: `farewell`)."""
+    captures: list[CaptureWriter]
+    """The capture of each session this run opened, in order (said on quitting: `farewell`)."""
+    capture_refusals: list[str]
+    """Why a session's capture could not be opened, each time it could not (said on quitting too)."""
     _event_text: str
     """The event the send-an-event dialog offers: the one sent last, or an example."""
     _kept_files: dict[tuple[Path | None, str, int], Path]

@@ -355,6 +355,7 @@ class LiveSession(AppBase):
             self._facts_waiting = None  # no file to write them to: the journal has them
             self.publish_fact(local_envelope("rt.capture", f"no capture file: {exc}"))
             self.say(f"frames will not be saved: {exc}", title="Capture", severity="warning")
+            self.capture_refusals.append(str(exc))
             return None
         # What happened between sessions (a reconnect, a device's trouble) heads this session's
         # file: their seqs come before everything the session publishes, so the file stays in order.
@@ -362,7 +363,7 @@ class LiveSession(AppBase):
             capture.write(fact)
         self._facts_waiting = None
         self._fact_capture = capture
-        self.capture_paths.append(capture.path)
+        self.captures.append(capture)
         self.journal.capture_path = str(capture.path)
         self.publish_fact(local_envelope("rt.capture", f"capturing every frame to {capture.path}"))
         return capture
