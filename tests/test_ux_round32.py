@@ -203,6 +203,20 @@ async def test_an_event_typed_in_the_palette_s_dialog_goes_out_and_its_error_is_
         assert (cause.direction, cause.type) == (Direction.OUT, "response.cancel")
         assert app.journal.data(cause.index)["response_id"] == "resp_none"
         assert app._event_text == '{"type": "response.cancel", "response_id": "resp_none"}'  # offered again
+        # A draft left with Esc (to look at the log) is offered again as it was, unsent.
+        app.call_later(command.callback)
+        await wait_for(pilot, lambda: isinstance(app.screen, SendEventDialog), 5, "the dialog again")
+        field = app.screen.query_one(Input)
+        assert field.value == '{"type": "response.cancel", "response_id": "resp_none"}'
+        field.value = '{"type": "input_audio_buffer.cle'
+        sent = sum(f.direction is Direction.OUT for f in app.journal)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SendEventDialog), 5, "the dialog closed")
+        await pilot.pause()
+        assert sum(f.direction is Direction.OUT for f in app.journal) == sent  # nothing sent
+        app.call_later(command.callback)
+        await wait_for(pilot, lambda: isinstance(app.screen, SendEventDialog), 5, "the dialog a third time")
+        assert app.screen.query_one(Input).value == '{"type": "input_audio_buffer.cle'
 
 
 def test_a_replay_offers_no_event_to_send() -> None:

@@ -121,7 +121,7 @@ class AppBase(App[None]):
     capture_refusals: list[str]
     """Why a session's capture could not be opened, each time it could not (said on quitting too)."""
     _event_text: str
-    """The event the send-an-event dialog offers: the one sent last, or an example."""
+    """The event the send-an-event dialog offers: the draft left with Esc, else the one sent last, or an example."""
     _kept_files: dict[tuple[Path | None, str, int], Path]
     """The files `keep_text` wrote, by folder, name and content: the same frames kept again name
     the file they are in (copy, then save, wrote two identical files)."""

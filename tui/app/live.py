@@ -647,8 +647,11 @@ class LiveSession(AppBase):
             return
         self.push_screen(SendEventDialog(self._event_text, self.session.target.label), callback=self._send_event)
 
-    def _send_event(self, event: dict[str, Any] | None) -> None:
+    def _send_event(self, event: dict[str, Any] | str | None) -> None:
         if event is None:
+            return
+        if isinstance(event, str):  # cancelled: the draft is offered next time, unsent
+            self._event_text = event
             return
         # Offered again next time as typed: without the event_id the send adds (sent twice, the
         # server would take both; the log would show two frames with one id).

@@ -50,9 +50,10 @@ _JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a num
 _JSON_KINDS[type(None)] = "null"
 
 
-class SendEventDialog(ModalScreen[dict[str, Any] | None]):
-    """Asks for one client event as JSON; dismisses with it, or None when cancelled. A text that is
-    not an event is said under the input, and the dialog stays."""
+class SendEventDialog(ModalScreen[dict[str, Any] | str]):
+    """Asks for one client event as JSON; dismisses with it, or, when cancelled, with the text as it
+    stands (a draft the caller offers again: Esc to look at the log lost what was typed). A text
+    that is not an event is said under the input, and the dialog stays."""
 
     DEFAULT_CSS = """
     SendEventDialog { align: center middle; }
@@ -91,5 +92,5 @@ class SendEventDialog(ModalScreen[dict[str, Any] | None]):
         self.query_one("#send-event-problem", Static).update("")
 
     def action_cancel(self) -> None:
-        """Close without sending."""
-        self.dismiss(None)
+        """Close without sending; the text typed goes back to the caller as a draft."""
+        self.dismiss(self.query_one("#send-event-json", Input).value)
