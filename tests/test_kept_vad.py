@@ -59,3 +59,44 @@ async def test_after_a_rejected_update_space_listens_and_the_servers_vad_ends_th
     assert "input_audio_buffer.commit" not in sent and "response.create" not in sent
     assert "input_audio_buffer.committed" in received
     assert received.count("error") == 1  # the rejection only: no input_audio_buffer_commit_empty
+
+
+async def test_a_session_update_sent_from_the_palette_that_sets_server_vad_is_followed(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    """A session.update of the user's own (the palette's send-an-event) turned the server's VAD on
+    in a push-to-talk session: the status line said server_vad while the recorder said
+    push-to-talk, and space recorded a turn that the server committed, then ours committed again."""
+    speech = speech_pcm24(QUESTION)
+    with FifoFeeder(tmp_path / "mic.fifo") as feeder, fake_alsa(tmp_path / "mic.fifo", None):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+        async with app.run_test(size=(160, 48)) as pilot:
+            recorder = app.query_one(Recorder)
+            await wait_for(pilot, lambda: app.facts.updates_applied == 1, 10, "the app's own update")
+            assert app.facts.turn_detection is None and recorder.kept == ""  # push-to-talk, as asked
+            server_vad = {"input": {"turn_detection": {"type": "server_vad"}}}
+            update = {"type": "session.update", "session": {"type": "realtime", "audio": server_vad}}
+            app._send_event(update)  # what the dialog's Enter hands over
+            await wait_for(pilot, lambda: recorder.kept == "server VAD", 10, "the recorder to follow the server")
+            await views_settled(pilot, app)
+            shown = screen_text(app)
+            assert "space: listen (as the server applied it: session.updated)" in shown, shown
+            assert "push-to-talk" not in str(recorder.render()) and "space: talk" not in shown
+            hint = app.query_one(Transcript).hint[0]
+            assert "(server VAD: the last session.update it applied set it, not push-to-talk)" in hint, hint
+            await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack to load")
+            await press_voice(pilot, "space")
+            assert recorder.state is RecorderState.LISTENING
+            feeder.play(silence(500) + speech + silence(1200))
+            await wait_for(
+                pilot, lambda: items(app, "user") and reply_done(app), 30, "the server's VAD to end the turn, the reply"
+            )
+            await press_voice(pilot, "space")
+            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "listening to stop")
+            await views_settled(pilot, app)
+            sent = [frame.type for frame in app.journal if frame.direction is Direction.OUT]
+            received = [frame.type for frame in app.journal if frame.direction is Direction.IN]
+            [user] = items(app, "user")
+    assert "weather" in user.text.lower()  # the app's update turned transcription on; the probe kept it
+    assert "input_audio_buffer.commit" not in sent and "response.create" not in sent
+    assert "input_audio_buffer.committed" in received and "error" not in received

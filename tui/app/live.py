@@ -26,9 +26,8 @@ from .reconnect import MAX_QUICK_DROPS, STABLE_SECONDS
 from .voice import CutTurn, NotConnected, TurnMode, TurnNotSent, VoiceError
 
 KEPT_VAD_HINT = (
-    "The server kept its own turn detection ({turns}: it rejected the session.update that turned it "
-    "off). Press space to listen, pause and the server ends your turn and answers, space again stops "
-    "listening; or t to type a message."
+    "The server kept its own turn detection ({turns}: {why}). Press space to listen, pause and the "
+    "server ends your turn and answers, space again stops listening; or t to type a message."
 )
 """The empty transcript's first paragraph while the server ends turns itself (`_listen_for_server_vad`)."""
 
@@ -428,10 +427,14 @@ class LiveSession(AppBase):
         return self.facts.updates_applied
 
     def _kept_turns(self) -> str:
-        """Who ends turns when the server refused the session.update that set the app's mode and kept
-        turn detection of its own ("server VAD", "manual turns"); "" when it does what we asked."""
+        """Who ends turns when the session the server applied disagrees with the app's mode ("server
+        VAD", "manual turns"); "" when it does what the mode asks, or has yet to answer an update.
+        It disagrees when it refused the session.update that set the mode and kept its own turn
+        detection, and when a session.update sent from the palette (or a server that applies turn
+        detection its own way) set another: the recorder said push-to-talk while the server's VAD
+        ended the turns, and a press of space committed a second time."""
         facts = self.facts
-        if facts.ended or not facts.last_update_rejected:
+        if facts.ended or facts.updates_awaiting or not self._session_answered():
             return ""
         server_turns = facts.turn_detection
         if self.voice.mode is TurnMode.PUSH_TO_TALK and server_turns is not None:
@@ -447,12 +450,20 @@ class LiveSession(AppBase):
         if self.replay is not None or self.proxy is not None:
             return  # no microphone of ours: a recording's or a client's turns are theirs
         kept = self._kept_turns()
+        if kept:
+            self.recorder.kept_why = self._kept_why()
         if kept != self.recorder.kept:
             self.recorder.kept = kept
             self.refresh_bindings()  # space listens now, or talks again: the footer says which
         hint = self._live_hint(kept)
         if hint != self.transcript.hint:
             self.transcript.hint = hint
+
+    def _kept_why(self) -> str:
+        """The recorder's reason for `_kept_turns`, in its parentheses."""
+        if self.facts.last_update_rejected:
+            return "the server kept it: session.update rejected"
+        return "as the server applied it: session.updated"
 
     def _live_hint(self, kept: str) -> tuple[str, ...]:
         """The empty transcript's paragraphs for the session as the server applied it: what space
@@ -461,7 +472,12 @@ class LiveSession(AppBase):
         if facts.ended:
             first = RECONNECTING_HINT if self._next_session == "reconnect" else ENDED_HINT
         elif kept.endswith("VAD"):
-            first = KEPT_VAD_HINT.format(turns=kept)
+            why = (
+                "it rejected the session.update that turned it off"
+                if self.facts.last_update_rejected
+                else "the last session.update it applied set it, not push-to-talk"
+            )
+            first = KEPT_VAD_HINT.format(turns=kept, why=why)
         else:
             first = VOICE_HINT[0]
         if self.settings.transcription_model is None:
@@ -486,8 +502,8 @@ class LiveSession(AppBase):
     async def _talk(self) -> None:
         recorder = self.recorder
         if self.voice.mode is TurnMode.HANDS_FREE:
-            if self._kept_turns():  # the server refused VAD: nothing ends a turn while the mic streams
-                self.say("the server kept manual turns (session.update rejected): v goes back to push-to-talk")
+            if self._kept_turns():  # the server does not detect turns: nothing ends one while the mic streams
+                self.say(f"the server ends no turn itself ({self._kept_why()}): v goes back to push-to-talk")
             else:
                 self.say_while("mode", "hands-free is on: just speak (v switches back to push-to-talk)")
             return

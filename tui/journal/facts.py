@@ -302,6 +302,11 @@ class SessionFacts:
         return (text(config.get("type")) or "vad") if config is not None else None
 
     @property
+    def updates_awaiting(self) -> int:
+        """Our `session.update` frames the server has not answered yet (applied or refused)."""
+        return len(self._awaiting_updates)
+
+    @property
     def last_update_rejected(self) -> bool:
         """True when the server refused the last `session.update` we sent: `applied` is what it kept."""
         return bool(self.rejections) and self.rejections[-1].update_index == self._last_update

@@ -64,9 +64,12 @@ class Recorder(Widget):
     level: reactive[float] = reactive(0.0)
     mode: reactive[str] = reactive("push-to-talk")
     kept: reactive[str] = reactive("")
-    """Who ends turns when the server refused the `session.update` that set `mode` and kept its own
-    turn detection ("server VAD", "manual turns"): shown in place of `mode`, since it is what the
-    server does. Empty when the server does what `mode` asked."""
+    """Who ends turns when the session the server applied disagrees with `mode` (it refused the
+    `session.update` that set `mode` and kept its own turn detection, or another update set one):
+    "server VAD", "manual turns", shown in place of `mode`, since it is what the server does. Empty
+    when the server does what `mode` asked."""
+    kept_why: reactive[str] = reactive("the server kept it: session.update rejected")
+    """Why `kept` differs from `mode`, shown after the keys (the app says which)."""
     message: reactive[str] = reactive("")
     started_at: reactive[float | None] = reactive(None)
     typing: reactive[bool] = reactive(False)
@@ -199,7 +202,7 @@ class Recorder(Widget):
         push_to_talk = self.mode == "push-to-talk"
         if self.kept and self.state in (RecorderState.IDLE, RecorderState.LISTENING):
             # The key first: on a narrow line the reason is what gets cut.
-            why = "(the server kept it: session.update rejected)"
+            why = f"({self.kept_why})"
             if not push_to_talk:
                 return f"v: push-to-talk {why}"
             # Space listens as hands-free does and never commits: the server's VAD ends each turn.
