@@ -96,3 +96,22 @@ async def test_a_click_on_an_option_is_what_tab_enter_exports(tmp_path: Path) ->
         records = [json.loads(line) for line in out.read_text().splitlines()]
         [append] = [r for r in records if r["type"] == "input_audio_buffer.append"]
         assert append.get("elided") == "audio"
+
+
+async def test_the_chosen_option_shows_by_its_glyph_not_its_colour_alone() -> None:
+    """Both options drew the same ● in two colours: in grey (a monochrome terminal, a screenshot,
+    a colour-blind user) which one exports the audio could not be told."""
+    app = audio_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await export_dialog_over_audio(pilot, app)
+
+        def drawn() -> tuple[str, str]:
+            keep, tag = app.screen.query_one("#keep", RadioButton), app.screen.query_one("#tag", RadioButton)
+            return str(keep.render()), str(tag.render())
+
+        keep, tag = drawn()
+        assert "●" in keep and "○" not in keep and "○" in tag and "●" not in tag, (keep, tag)
+        await pilot.press("down")
+        await pilot.pause()
+        keep, tag = drawn()
+        assert "○" in keep and "●" not in keep and "●" in tag and "○" not in tag, (keep, tag)

@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
@@ -25,6 +26,18 @@ class ExportRequest:
 
     path: str
     keep_audio: bool
+
+
+class MarkedRadioButton(RadioButton):
+    """A radio button whose state its glyph shows, not its colour alone: `●` chosen, `○` not.
+    Textual draws both with one glyph in two colours, which a monochrome terminal, a screenshot
+    in grey or a colour-blind user cannot tell apart (which option exports the audio?)."""
+
+    @property
+    def _button(self) -> Content:
+        # ToggleButton builds the button from BUTTON_INNER as it renders: set it per state first.
+        self.BUTTON_INNER = "●" if self.value else "○"
+        return super()._button
 
 
 class AudioChoice(RadioSet):
@@ -130,8 +143,8 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         with Vertical():
             yield Static(Text(f"Export {what} as JSONL, secrets scrubbed."))
             with AudioChoice(id="audio"):
-                yield RadioButton("keep audio (the frames whole, as on the wire)", value=True, id="keep")
-                yield RadioButton("replace audio by a size tag (small files)", id="tag")
+                yield MarkedRadioButton("keep audio (the frames whole, as on the wire)", value=True, id="keep")
+                yield MarkedRadioButton("replace audio by a size tag (small files)", id="tag")
             yield InOrderInput(self.default_path, id="path")
             with Horizontal():
                 yield Button("Export", variant="primary", id="export")
