@@ -26,7 +26,7 @@ from .reconnect import MAX_QUICK_DROPS, STABLE_SECONDS
 from .voice import CutTurn, NotConnected, TurnMode, TurnNotSent, VoiceError
 
 KEPT_VAD_HINT = (
-    "The server kept its own turn detection ({turns}: {why}). Press space to listen, pause and the "
+    "The server {does} ({turns}: {why}). Press space to listen, pause and the "
     "server ends your turn and answers, space again stops listening; or t to type a message."
 )
 """The empty transcript's first paragraph while the server ends turns itself (`_listen_for_server_vad`)."""
@@ -472,12 +472,11 @@ class LiveSession(AppBase):
         if facts.ended:
             first = RECONNECTING_HINT if self._next_session == "reconnect" else ENDED_HINT
         elif kept.endswith("VAD"):
-            why = (
-                "it rejected the session.update that turned it off"
-                if self.facts.last_update_rejected
-                else "the last session.update it applied set it, not push-to-talk"
-            )
-            first = KEPT_VAD_HINT.format(turns=kept, why=why)
+            if self.facts.last_update_rejected:
+                does, why = "kept its own turn detection", "it rejected the session.update that turned it off"
+            else:
+                does, why = "detects turns itself", "the last session.update it applied set it, not push-to-talk"
+            first = KEPT_VAD_HINT.format(does=does, turns=kept, why=why)
         else:
             first = VOICE_HINT[0]
         if self.settings.transcription_model is None:
