@@ -85,6 +85,13 @@ async def test_a_session_update_sent_from_the_palette_that_sets_server_vad_is_fo
             hint = app.query_one(Transcript).hint[0]
             lead = "The server detects turns itself (server VAD: the last session.update it applied set it"
             assert hint.startswith(lead + ", not push-to-talk)"), hint
+            # A refused probe that says nothing of turns does not make the VAD "kept" by a refusal.
+            bogus = {"input": {"transcription": {"model": "bogus-model"}}}
+            app._send_event({"type": "session.update", "session": {"type": "realtime", "audio": bogus}})
+            await wait_for(pilot, lambda: app.facts.last_update_rejected, 10, "the probe's refusal")
+            await views_settled(pilot, app)
+            assert recorder.kept == "server VAD" and recorder.kept_why == "as the server applied it: session.updated"
+            assert app.query_one(Transcript).hint[0].startswith(lead), app.query_one(Transcript).hint[0]
             await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack to load")
             await press_voice(pilot, "space")
             assert recorder.state is RecorderState.LISTENING
@@ -100,4 +107,4 @@ async def test_a_session_update_sent_from_the_palette_that_sets_server_vad_is_fo
             [user] = items(app, "user")
     assert "weather" in user.text.lower()  # the app's update turned transcription on; the probe kept it
     assert "input_audio_buffer.commit" not in sent and "response.create" not in sent
-    assert "input_audio_buffer.committed" in received and "error" not in received
+    assert "input_audio_buffer.committed" in received and received.count("error") == 1  # the probe's refusal only

@@ -14,7 +14,8 @@ from textual import events, on, work
 from textual.widgets import Input
 
 from tui.launch import open_target, session_options
-from tui.protocol import Envelope, local_envelope, session_update
+from tui.protocol import Envelope, local_envelope, obj, session_update
+from tui.protocol.session_config import sets_turn_detection
 from tui.session import FRAMES, CaptureWriter, ConnectionFailed, RealtimeSession, TargetError, new_session_dir
 from tui.widgets import RecorderState
 from tui.widgets.message_input import MessageInput
@@ -459,9 +460,19 @@ class LiveSession(AppBase):
         if hint != self.transcript.hint:
             self.transcript.hint = hint
 
+    def _refused_turns(self) -> bool:
+        """Whether the turn detection in force is one the server kept by refusing the last
+        session.update, which asked for another (a refused update that did not touch turn detection,
+        a palette probe of the transcription model, leaves the one an earlier update applied)."""
+        facts = self.facts
+        if not facts.last_update_rejected:
+            return False
+        update = self.journal.data(facts.rejections[-1].update_index)
+        return sets_turn_detection(obj(update.get("session")))
+
     def _kept_why(self) -> str:
         """The recorder's reason for `_kept_turns`, in its parentheses."""
-        if self.facts.last_update_rejected:
+        if self._refused_turns():
             return "the server kept it: session.update rejected"
         return "as the server applied it: session.updated"
 
@@ -472,7 +483,7 @@ class LiveSession(AppBase):
         if facts.ended:
             first = RECONNECTING_HINT if self._next_session == "reconnect" else ENDED_HINT
         elif kept.endswith("VAD"):
-            if self.facts.last_update_rejected:
+            if self._refused_turns():
                 does, why = "kept its own turn detection", "it rejected the session.update that turned it off"
             else:
                 does, why = "detects turns itself", "the last session.update it applied set it, not push-to-talk"

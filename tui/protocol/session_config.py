@@ -84,6 +84,14 @@ def turn_detection_config(session: dict[str, Any]) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def sets_turn_detection(session: dict[str, Any]) -> bool:
+    """Whether a GA or beta session object (of a session.update) says anything of turn detection,
+    null included: an update that leaves it out leaves the server's as it was."""
+    if "turn_detection" in session:
+        return True
+    return "turn_detection" in obj(obj(session.get("audio")).get("input"))
+
+
 def ga_to_beta_session(session: dict[str, Any]) -> dict[str, Any]:
     """Translate a GA session object to the beta flat shape (for the simulator's beta dialect)."""
     ga = copy.deepcopy(session)
