@@ -623,11 +623,15 @@ def test_a_refused_session_update_names_the_setting_the_server_refused(question_
     assert "(param session.audio.output.voice)" in result.stderr
 
 
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
 def test_sigterm_ends_send_as_ctrl_c_does_with_what_arrived_and_the_close_recorded(
-    question_wav: Path, tmp_path: Path
+    question_wav: Path, tmp_path: Path, sigint: str
 ) -> None:
     """`timeout 30 rt-tui send …` (SIGTERM) ended it without a word: no line saying why, no reply
-    that had arrived, no closing record in the capture. It ends as Ctrl+C does, exit 143."""
+    that had arrived, no closing record in the capture. It ends as Ctrl+C does, exit 143. Also when
+    started with SIGINT ignored, as a shell script starts a background job (`send q.wav & kill $!`):
+    SIGTERM was turned into a SIGINT, and the turn ran to its end and exited 0."""
+    import signal
     import time
 
     from tui.server.testing import background_simulator
@@ -641,6 +645,7 @@ def test_sigterm_ends_send_as_ctrl_c_does_with_what_arrived_and_the_close_record
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "RT_TUI_DATA_DIR": str(data_dir)},
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint == "ignored" else None,
         )
         deadline = time.monotonic() + 60
         while not any("response.done" in p.read_text() for p in data_dir.glob("sessions/*/frames.jsonl")):

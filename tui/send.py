@@ -147,18 +147,24 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
     terminated: list[bool] = []
 
     def on_term(signum: int, frame: object) -> None:
-        # As Ctrl+C: asyncio's handler cancels the turn, what arrived is printed and the session
-        # closed (its closing record written). A `timeout 30 rt-tui send` ended without a word.
+        # Before or after the turn's loop runs (while it runs, `_send`'s own handler takes SIGTERM):
+        # as Ctrl+C there. A `timeout 30 rt-tui send` ended without a word.
         terminated.append(True)
-        signal.raise_signal(signal.SIGINT)
+        raise KeyboardInterrupt
 
     main = threading.current_thread() is threading.main_thread()  # signals go to the main thread only
     previous = signal.signal(signal.SIGTERM, on_term) if main else None
     why: list[str] = []  # the linter's line, said after the failure's own
     try:
-        status = asyncio.run(_send(pcm, settings, json_out=json_out, timeout=timeout, why=why))
+        terminate = (lambda: terminated.append(True)) if main else None
+        status = asyncio.run(_send(pcm, settings, json_out=json_out, timeout=timeout, why=why, terminate=terminate))
         _say_why(why)
         return status
+    except asyncio.CancelledError:  # SIGTERM cancelled the turn (`_send`): what arrived was printed
+        if not terminated:
+            raise
+        print("rt-tui send: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         # What arrived was printed (as after a drop); say why the rest is missing, no traceback.
         print(f"rt-tui send: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
@@ -499,8 +505,28 @@ class _Turn:
         return " ".join(t.strip() for t in texts)
 
 
-async def _send(pcm: bytes, settings: Settings, *, json_out: bool, timeout: float, why: list[str] | None = None) -> int:
-    """The turn; `why` receives the linter's line about it (`_Turn.lint_line`), said if it failed."""
+async def _send(
+    pcm: bytes,
+    settings: Settings,
+    *,
+    json_out: bool,
+    timeout: float,
+    why: list[str] | None = None,
+    terminate: Callable[[], None] | None = None,
+) -> int:
+    """The turn; `why` receives the linter's line about it (`_Turn.lint_line`), said if it failed.
+    `terminate` (on the main thread): SIGTERM calls it and cancels the turn, which ends as after
+    Ctrl+C. Taken here, by the loop, rather than turned into a SIGINT: a shell script's background
+    job (`rt-tui send q.wav & ... kill $!`) starts with SIGINT ignored, and the turn ran on."""
+    if terminate is not None:
+        task = asyncio.current_task()
+        assert task is not None
+
+        def stop() -> None:
+            terminate()
+            task.cancel()
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
     async with open_target(settings) as target:
         bus = Bus()
         turn = _Turn(bus.subscribe(FRAMES), json_out)
