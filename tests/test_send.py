@@ -658,3 +658,39 @@ def test_sigterm_ends_send_as_ctrl_c_does_with_what_arrived_and_the_close_record
     assert "assistant: " in out  # the reply that arrived is printed, as after Ctrl+C
     records = capture_records(data_dir)
     assert records[-1]["type"] == "rt.connection" and records[-1]["info"]["state"] == "closed"
+
+
+def test_the_lint_command_a_failed_turn_prints_runs_as_pasted_and_says_the_same(
+    question_wav: Path, tmp_path: Path
+) -> None:
+    """The line's command is pasted into a shell: a relative data directory starting with `-` made
+    `rt-tui lint -data/…` (an unknown option). The path is absolute, and the command, run as
+    printed, finds what the line counted; errors come before warnings."""
+    import shlex
+
+    from tui.server.testing import background_simulator
+
+    with background_simulator(warm=True) as sim:
+        url = sim.url_for(drop_after="conversation.item.input_audio_transcription.delta:1")
+        env = {**os.environ, "RT_TUI_DATA_DIR": "-data"}
+        result = subprocess.run(
+            [RT_TUI, "send", str(question_wav), "--url", url], capture_output=True, text=True, env=env, cwd=tmp_path
+        )
+        no_capture = run_cli("send", str(question_wav), "--url", url, "--no-capture")
+    assert result.returncode == 1
+    _, lint = failure_and_lint(result.stderr)
+    counted, command = lint.removeprefix("rt-tui send: lint: ").split("; why, with the fix: ")
+    argv = shlex.split(command)
+    assert argv[:2] == ["rt-tui", "lint"] and Path(argv[2]).is_absolute() and "/-data/" in argv[2]
+    linted = subprocess.run([RT_TUI, *argv[1:]], capture_output=True, text=True, cwd=tmp_path)
+    assert linted.returncode == 1, linted.stderr  # an error among them
+    rules = [line.split(": ")[1] for line in linted.stdout.splitlines() if line.startswith(("error: ", "warning: "))]
+    assert counted.startswith(f"{sum(line.startswith('error: ') for line in linted.stdout.splitlines())} error")
+    assert rules and all(rule in counted for rule in rules)
+    errors = [line.split(": ")[1] for line in linted.stdout.splitlines() if line.startswith("error: ")]
+    assert counted.split("(", 1)[1].startswith(errors[0]), (counted, errors)  # errors named first
+    # Without a capture the line says so, rather than naming a file that is not there.
+    assert no_capture.returncode == 1
+    assert no_capture.stderr.splitlines()[-1].endswith(
+        "why, with the fix: rt-tui lint of its capture, which this turn has none of (--no-capture)"
+    ), no_capture.stderr

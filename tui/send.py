@@ -184,6 +184,21 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
             signal.signal(signal.SIGTERM, previous)
 
 
+def lint_how(capture: CaptureWriter | None, settings: Settings) -> str:
+    """How to read the linter's findings about the turn: the `rt-tui lint` command for its capture,
+    ready to paste (an absolute path: a relative data directory may start with `-`), or why there
+    is none."""
+    if capture is None:
+        missing = "--no-capture" if not settings.capture else "it could not be opened"
+        return f"rt-tui lint of its capture, which this turn has none of ({missing})"
+    path = str(capture.path.absolute())
+    # A name with a control character (a newline) cannot be pasted as one line: shown, not quoted.
+    command = f"rt-tui lint {shlex.quote(path) if path.isprintable() else printable(path)}"
+    if capture.error is not None:
+        return f"{command} (the part of the turn it holds: the capture failed)"
+    return command
+
+
 def _say_why(lines: list[str]) -> None:
     for line in lines:
         print(f"rt-tui send: {line}", file=sys.stderr)
@@ -475,11 +490,11 @@ class _Turn:
         elif assistant:
             say(f"assistant: {printable(assistant)} (incomplete)")
 
-    def lint_line(self, capture: Path | None) -> str | None:
-        """For a turn that failed: one line with what the linter found in its frames (errors and
-        warnings, counted by rule) and the command that says why, with the fix (`rt-tui lint` of the
-        capture); None when it found nothing. The failure's own line says what went wrong; a script
-        reading stderr line by line gets one more, not a finding per refused frame."""
+    def lint_line(self, how: str) -> str | None:
+        """For a turn that failed: one line with what the linter found in its frames (errors, then
+        warnings, counted by rule) and `how` to read why, with the fix (`lint_how`); None when it
+        found nothing. The failure's own line says what went wrong; a script reading stderr line by
+        line gets one more, not a finding per refused frame."""
         linter = self.model.linter
         if linter is None:
             return None
@@ -490,14 +505,9 @@ class _Turn:
         errors = sum(f.severity is Severity.ERROR for f in found)
         counts = [counted(errors, "error")] if errors else []
         counts += [counted(len(found) - errors, "warning")] if len(found) > errors else []
-        rules = Counter(f.rule for f in found)
+        worst_first = sorted(found, key=lambda f: f.severity is not Severity.ERROR)  # stable: in order otherwise
+        rules = Counter(f.rule for f in worst_first)
         named = ", ".join(f"{rule}{times(n)}" for rule, n in rules.items())
-        how = (
-            f"rt-tui lint {shlex.quote(str(capture))}"
-            if capture is not None
-            else "rt-tui lint of the turn's capture, which this run has none of "
-            "(--no-capture, or it could not be written)"
-        )
         return f"lint: {' and '.join(counts)} in the turn ({named}); why, with the fix: {how}"
 
     def assistant_text(self) -> str:
@@ -576,7 +586,7 @@ async def _send(
             if capture_error is not None and opened:  # one that failed to open was said at the start
                 print(f"rt-tui send: {capture_error}", file=sys.stderr)
             if why is not None and turn_failed:  # a turn that completed, its capture failed or not: none
-                found = turn.lint_line(capture.path if capture is not None and not capture.error else None)
+                found = turn.lint_line(lint_how(capture, settings))
                 why += [found] if found else []
         # The turn went on without its record: never exit 0 for it.
         return 1 if capture_error is not None else status
