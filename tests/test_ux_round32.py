@@ -217,6 +217,10 @@ async def test_an_event_typed_in_the_palette_s_dialog_goes_out_and_its_error_is_
         app.call_later(command.callback)
         await wait_for(pilot, lambda: isinstance(app.screen, SendEventDialog), 5, "the dialog a third time")
         assert app.screen.query_one(Input).value == '{"type": "input_audio_buffer.cle'
+        app.screen.query_one(Input).value = "  "  # emptied, then left: not a draft to offer
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SendEventDialog), 5, "the dialog closed")
+        assert app._event_text == '{"type": "input_audio_buffer.cle'
 
 
 def test_a_replay_offers_no_event_to_send() -> None:
@@ -249,6 +253,11 @@ async def test_quitting_says_where_the_session_s_frames_are(
         "rt-tui: every frame of the 2 sessions is in (rt-tui replay or rt-tui lint each):",
         *(f"  {capture.path}" for capture in app.captures),
     ]
+    app.capture_refusals.append("[Errno 28] No space left on device")  # a third session, not saved
+    assert farewell(app).splitlines()[0] == (  # type: ignore[union-attr]
+        "rt-tui: every frame of 2 of the 3 sessions is in (rt-tui replay or rt-tui lint each):"
+    )
+    del app.capture_refusals[:]
     assert all(c.path.is_relative_to(tmp_path) and c.path.name == "frames.jsonl" for c in app.captures)
     assert farewell(live_app(simulator_url)) is None  # no capture (--no-capture): nothing to say
 
@@ -270,3 +279,6 @@ async def test_quitting_says_a_session_s_frames_were_not_saved_when_its_capture_
     said = farewell(app)
     assert said is not None and said.startswith("rt-tui: a session's frames were not saved: "), said
     assert str(blocked) in said and "\n" not in said
+    # Each reconnect is refused alike: one line, counted, not one per session.
+    app.capture_refusals *= 3
+    assert farewell(app) == said.replace("a session's frames", "3 sessions' frames")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -492,14 +493,21 @@ def farewell(app: RtApp) -> str | None:
     and which sessions' frames were not all saved, and why (a quit used to be silent about a
     capture that had failed, or named its file as holding every frame)."""
     paths = [capture.path for capture in app.captures if capture.error is None and capture.path.exists()]
+    sessions = len(app.captures) + len(app.capture_refusals)
+    whose = "the session" if sessions == 1 else f"1 of the {sessions} sessions"
     lines: list[str] = []
     if len(paths) == 1:
-        lines.append(f"rt-tui: every frame of the session is in {paths[0]} (rt-tui replay or rt-tui lint it)")
+        lines.append(f"rt-tui: every frame of {whose} is in {paths[0]} (rt-tui replay or rt-tui lint it)")
     elif paths:
-        lines.append(f"rt-tui: every frame of the {len(paths)} sessions is in (rt-tui replay or rt-tui lint each):")
+        whose = f"the {len(paths)}" if len(paths) == sessions else f"{len(paths)} of the {sessions}"
+        lines.append(f"rt-tui: every frame of {whose} sessions is in (rt-tui replay or rt-tui lint each):")
         lines += [f"  {path}" for path in paths]
     lines += [f"rt-tui: {printable(capture.error)}" for capture in app.captures if capture.error is not None]
-    lines += [f"rt-tui: a session's frames were not saved: {printable(reason)}" for reason in app.capture_refusals]
+    # One line per reason, counted: a data directory that cannot be written refuses every session alike.
+    refused = Counter(app.capture_refusals)
+    for reason, n in refused.items():
+        those = "a session's" if n == 1 else f"{n} sessions'"
+        lines.append(f"rt-tui: {those} frames were not saved: {printable(reason)}")
     return "\n".join(lines) or None
 
 

@@ -677,7 +677,8 @@ class LiveSession(AppBase):
         if event is None:
             return
         if isinstance(event, str):  # cancelled: the draft is offered next time, unsent
-            self._event_text = event
+            if event.strip():  # an emptied field is no draft: the last event (or the example) stays
+                self._event_text = event
             return
         # Offered again next time as typed: without the event_id the send adds (sent twice, the
         # server would take both; the log would show two frames with one id).
