@@ -205,3 +205,25 @@ def test_a_malformed_frame_s_finding_names_the_server_s_error_answering_it() -> 
     assert found.message.endswith(f" The server answered it with error #{answer.seq} (invalid_json).")
     assert [journal[i].seq for i in found.frames] == [bad.seq, answer.seq]
     assert rules(findings) == ["malformed-client-frame"]  # the error is its answer, not a finding of its own
+
+
+def test_a_minimal_server_s_session_is_not_read_as_transcription_off() -> None:
+    """A server whose session.created and session.updated hold only an id (a minimal local server, a
+    test peer) was read as beta with transcription null: `transcription-off-at-commit` quoted an
+    `input_audio_transcription: null` that no frame held, while the client had asked for it."""
+    from tests.lint_helpers import b64, speech
+
+    update = {"type": "realtime", "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}}}}
+    frames = [
+        received("session.created", session={"id": "sess_min"}),
+        sent("session.update", session=update),
+        received("session.updated", session={"id": "sess_min"}),
+        sent("input_audio_buffer.append", audio=b64(speech(1000))),
+        sent("input_audio_buffer.commit"),
+    ]
+    findings, _ = lint(*frames)
+    assert "transcription-off-at-commit" not in rules(findings) and "dialect-mismatch" not in rules(findings)
+    # Asked for off, the same commit is warned about: what is known of it is what the client asked.
+    off = {"type": "realtime", "audio": {"input": {"transcription": None}}}
+    findings, _ = lint(frames[0], sent("session.update", session=off), *frames[2:])
+    assert "transcription-off-at-commit" in rules(findings)

@@ -99,9 +99,12 @@ class Context:
         return self.name(self.applied_index) if self.applied_index is not None else "the session"
 
     def transcription(self) -> tuple[bool, dict[str, Any] | None]:
-        """(known, config): input transcription as the server applied it, else as last requested."""
-        if self.facts.applied is not None:
-            return True, transcription_config(self.facts.applied)
+        """(known, config): input transcription as the server applied it, else as last requested.
+        An applied session that leaves it out says nothing of it (a minimal server's `{"id": ...}`):
+        the one requested is what is known then, as before any session.updated."""
+        applied = self.facts.applied
+        if applied is not None and _says_transcription(applied):
+            return True, transcription_config(applied)
         requested = self.facts.requested
         if requested is not None:
             audio_in = obj(obj(requested.get("audio")).get("input"))
@@ -161,3 +164,8 @@ def duration(nbytes: int, fmt: AudioFormat) -> str:
     (`audio_size_tag`: whole milliseconds, the part dropped; two decimals from a second on), so a
     finding and the row it names say the same length."""
     return audio_length(nbytes, fmt.bytes_per_ms)
+
+
+def _says_transcription(session: dict[str, Any]) -> bool:
+    """Whether a GA or beta session object holds its input transcription (null included)."""
+    return "input_audio_transcription" in session or "transcription" in obj(obj(session.get("audio")).get("input"))
