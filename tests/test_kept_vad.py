@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from tests.app_helpers import items, press_voice, reply_done, screen_text, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import silence, speech_pcm24
@@ -15,6 +17,27 @@ from tui.protocol import Direction
 from tui.widgets import Recorder, RecorderState, Transcript
 
 QUESTION = "what is the weather like in London today"
+
+
+async def listen_to_one_turn(
+    pilot: Pilot[None], app: RtApp, feeder: FifoFeeder, speech: bytes
+) -> tuple[list[str], list[str]]:
+    """Space listens, `speech` is spoken, the server's VAD ends the turn and the reply comes, space
+    stops listening: the types of the frames sent and received by then."""
+    recorder = app.query_one(Recorder)
+    await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack to load")
+    await press_voice(pilot, "space")
+    assert recorder.state is RecorderState.LISTENING
+    feeder.play(silence(500) + speech + silence(1200))
+    await wait_for(
+        pilot, lambda: items(app, "user") and reply_done(app), 30, "the server's VAD to end the turn, the reply"
+    )
+    await press_voice(pilot, "space")
+    await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "listening to stop")
+    await views_settled(pilot, app)
+    sent = [frame.type for frame in app.journal if frame.direction is Direction.OUT]
+    received = [frame.type for frame in app.journal if frame.direction is Direction.IN]
+    return sent, received
 
 
 async def test_after_a_rejected_update_space_listens_and_the_servers_vad_ends_the_turn(
@@ -41,19 +64,8 @@ async def test_after_a_rejected_update_space_listens_and_the_servers_vad_ends_th
             assert "push-to-talk" not in shown and "space: talk" not in shown
             assert "The server kept its own turn detection (server VAD" in app.query_one(Transcript).hint[0]
             assert "Press space to talk" not in shown
-            await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack to load")
-            await press_voice(pilot, "space")
-            assert recorder.state is RecorderState.LISTENING
-            feeder.play(silence(500) + speech + silence(1200))
             # The kept session does not transcribe (session.created had no transcription): no words.
-            await wait_for(
-                pilot, lambda: items(app, "user") and reply_done(app), 30, "the server's VAD to end the turn, the reply"
-            )
-            await press_voice(pilot, "space")
-            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "listening to stop")
-            await views_settled(pilot, app)
-            sent = [frame.type for frame in app.journal if frame.direction is Direction.OUT]
-            received = [frame.type for frame in app.journal if frame.direction is Direction.IN]
+            sent, received = await listen_to_one_turn(pilot, app, feeder, speech)
     assert "input_audio_buffer.append" in sent
     # The server committed the turn and answered it: nothing of ours doubled either.
     assert "input_audio_buffer.commit" not in sent and "response.create" not in sent
@@ -92,18 +104,7 @@ async def test_a_session_update_sent_from_the_palette_that_sets_server_vad_is_fo
             await views_settled(pilot, app)
             assert recorder.kept == "server VAD" and recorder.kept_why == "as the server applied it: session.updated"
             assert app.query_one(Transcript).hint[0].startswith(lead), app.query_one(Transcript).hint[0]
-            await wait_for(pilot, lambda: app.voice.audio_ready is not None, 5, "the audio stack to load")
-            await press_voice(pilot, "space")
-            assert recorder.state is RecorderState.LISTENING
-            feeder.play(silence(500) + speech + silence(1200))
-            await wait_for(
-                pilot, lambda: items(app, "user") and reply_done(app), 30, "the server's VAD to end the turn, the reply"
-            )
-            await press_voice(pilot, "space")
-            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "listening to stop")
-            await views_settled(pilot, app)
-            sent = [frame.type for frame in app.journal if frame.direction is Direction.OUT]
-            received = [frame.type for frame in app.journal if frame.direction is Direction.IN]
+            sent, received = await listen_to_one_turn(pilot, app, feeder, speech)
             [user] = items(app, "user")
     assert "weather" in user.text.lower()  # the app's update turned transcription on; the probe kept it
     assert "input_audio_buffer.commit" not in sent and "response.create" not in sent
