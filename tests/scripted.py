@@ -75,7 +75,8 @@ def _frames() -> list[tuple[float, Direction, dict[str, Any]]]:
                     "object": "realtime.session",
                     "id": "sess_0000000000000000001",
                     "model": "gpt-realtime",
-                    "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}}},
+                    # As a GA server states it: every field, manual turns as null.
+                    "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}, "turn_detection": None}},
                 },
             },
         ),

@@ -174,8 +174,12 @@ def test_a_session_of_neither_shape_leaves_the_dialect_to_the_next_frame_that_ha
     pipeline = Pipeline(projections=[facts])
     pipeline.ingest([received("session.created", session={"id": "s"})])
     assert facts.dialect is None and facts.session_id == "s"
+    # Nor does it say turns are manual and transcription off: absent is not null.
+    assert facts.describe() == "turns not stated · transcription not stated"
+    assert facts.describe(short=True) == "transcription not stated"
     pipeline.ingest([received("session.updated", session={"id": "s", "turn_detection": None})])
     assert facts.dialect is Dialect.BETA
+    assert facts.describe() == "beta dialect · manual turns · transcription not stated"
     ga = SessionFacts()
     Pipeline(projections=[ga]).ingest(
         [received("session.created", session={"id": "s"}), received("session.updated", session={"type": "realtime"})]

@@ -435,8 +435,8 @@ class LiveSession(AppBase):
         detection its own way) set another: the recorder said push-to-talk while the server's VAD
         ended the turns, and a press of space committed a second time."""
         facts = self.facts
-        if facts.ended or facts.updates_awaiting or not self._session_answered():
-            return ""
+        if facts.ended or facts.updates_awaiting or not self._session_answered() or not facts.states_turns:
+            return ""  # (a session that does not state its turns is not taken to disagree)
         server_turns = facts.turn_detection
         if self.voice.mode is TurnMode.PUSH_TO_TALK and server_turns is not None:
             return server_turns.replace("_vad", " VAD").replace("_", " ")
@@ -492,7 +492,12 @@ class LiveSession(AppBase):
             first = VOICE_HINT[0]
         if self.settings.transcription_model is None:
             second = NO_TRANSCRIPTION_HINT
-        elif facts.applied is not None and facts.transcription_model is None and self._session_answered():
+        elif (
+            facts.applied is not None
+            and facts.states_transcription
+            and facts.transcription_model is None
+            and self._session_answered()
+        ):
             second = TRANSCRIPTION_REFUSED_HINT
         else:
             second = VOICE_HINT[1]

@@ -19,7 +19,12 @@ from tui.protocol import DIR_LOCAL, DIR_OUT, Dialect, Envelope, error_summary, i
 from tui.protocol import field as obj_field
 from tui.protocol.error_causes import cause_types
 from tui.protocol.events import BETA_TO_GA_SERVER, GA_ONLY_SERVER_EVENTS, GA_TO_BETA_SERVER
-from tui.protocol.session_config import transcription_config, turn_detection_config
+from tui.protocol.session_config import (
+    sets_turn_detection,
+    transcription_config,
+    turn_detection_config,
+)
+from tui.protocol.session_config import states_transcription as _states_transcription
 from tui.protocol.summary import PCM16_RATES, AudioRates, response_output_rate, session_rates
 
 if TYPE_CHECKING:
@@ -302,6 +307,17 @@ class SessionFacts:
         return (text(config.get("type")) or "vad") if config is not None else None
 
     @property
+    def states_turns(self) -> bool:
+        """Whether the applied session states its turn detection, null included (a minimal server's
+        `{"id": ...}` does not: what it does is unknown, not manual turns)."""
+        return self.applied is not None and sets_turn_detection(self.applied)
+
+    @property
+    def states_transcription(self) -> bool:
+        """Whether the applied session states its input transcription, null included."""
+        return self.applied is not None and _states_transcription(self.applied)
+
+    @property
     def updates_awaiting(self) -> int:
         """Our `session.update` frames the server has not answered yet (applied or refused)."""
         return len(self._awaiting_updates)
@@ -328,9 +344,11 @@ class SessionFacts:
             )
         model = self.transcription_model
         transcription = f"transcribe: {model}" if model else "no input transcription"
+        if not self.states_transcription:  # a minimal server's session: absent is not off
+            transcription = "transcription not stated"
         if short:
             return f"{transcription} · update rejected" if self.last_update_rejected else transcription
-        turns = self.turn_detection or "manual turns"
+        turns = (self.turn_detection or "manual turns") if self.states_turns else "turns not stated"
         # GA is the default; a beta server (an Azure preview deployment, `--local-dialect beta`) is
         # named, since its event names and session shape differ from what the docs show today.
         dialect = "beta dialect · " if self.dialect is Dialect.BETA else ""

@@ -9,7 +9,7 @@ from typing import Any
 
 from tui.journal import Journal, SessionFacts
 from tui.protocol import Dialect, obj, text
-from tui.protocol.session_config import transcription_config, turn_detection_config
+from tui.protocol.session_config import states_transcription, transcription_config, turn_detection_config
 from tui.protocol.summary import audio_length, describe_config
 
 from .finding import Finding, Severity, plain
@@ -103,7 +103,7 @@ class Context:
         An applied session that leaves it out says nothing of it (a minimal server's `{"id": ...}`):
         the one requested is what is known then, as before any session.updated."""
         applied = self.facts.applied
-        if applied is not None and _says_transcription(applied):
+        if applied is not None and states_transcription(applied):
             return True, transcription_config(applied)
         requested = self.facts.requested
         if requested is not None:
@@ -164,8 +164,3 @@ def duration(nbytes: int, fmt: AudioFormat) -> str:
     (`audio_size_tag`: whole milliseconds, the part dropped; two decimals from a second on), so a
     finding and the row it names say the same length."""
     return audio_length(nbytes, fmt.bytes_per_ms)
-
-
-def _says_transcription(session: dict[str, Any]) -> bool:
-    """Whether a GA or beta session object holds its input transcription (null included)."""
-    return "input_audio_transcription" in session or "transcription" in obj(obj(session.get("audio")).get("input"))

@@ -92,6 +92,14 @@ def sets_turn_detection(session: dict[str, Any]) -> bool:
     return "turn_detection" in obj(obj(session.get("audio")).get("input"))
 
 
+def states_transcription(session: dict[str, Any]) -> bool:
+    """Whether a GA or beta session object holds its input transcription, null included (a minimal
+    server's `{"id": ...}` says nothing of it, which is not saying it is off)."""
+    if "input_audio_transcription" in session:
+        return True
+    return "transcription" in obj(obj(session.get("audio")).get("input"))
+
+
 def ga_to_beta_session(session: dict[str, Any]) -> dict[str, Any]:
     """Translate a GA session object to the beta flat shape (for the simulator's beta dialect)."""
     ga = copy.deepcopy(session)
