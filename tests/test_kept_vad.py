@@ -92,7 +92,7 @@ async def test_a_session_update_sent_from_the_palette_that_sets_server_vad_is_fo
             await wait_for(pilot, lambda: recorder.kept == "server VAD", 10, "the recorder to follow the server")
             await views_settled(pilot, app)
             shown = screen_text(app)
-            assert "space: listen (as the server applied it: session.updated)" in shown, shown
+            assert "space: listen (session.updated set it)" in shown, shown
             assert "push-to-talk" not in str(recorder.render()) and "space: talk" not in shown
             hint = app.query_one(Transcript).hint[0]
             lead = "The server detects turns itself (server VAD: the last session.update it applied set it"
@@ -102,7 +102,7 @@ async def test_a_session_update_sent_from_the_palette_that_sets_server_vad_is_fo
             app._send_event({"type": "session.update", "session": {"type": "realtime", "audio": bogus}})
             await wait_for(pilot, lambda: app.facts.last_update_rejected, 10, "the probe's refusal")
             await views_settled(pilot, app)
-            assert recorder.kept == "server VAD" and recorder.kept_why == "as the server applied it: session.updated"
+            assert recorder.kept == "server VAD" and recorder.kept_why == "session.updated set it"
             assert app.query_one(Transcript).hint[0].startswith(lead), app.query_one(Transcript).hint[0]
             sent, received = await listen_to_one_turn(pilot, app, feeder, speech)
             [user] = items(app, "user")

@@ -474,7 +474,7 @@ class LiveSession(AppBase):
         """The recorder's reason for `_kept_turns`, in its parentheses."""
         if self._refused_turns():
             return "the server kept it: session.update rejected"
-        return "as the server applied it: session.updated"
+        return "session.updated set it"  # short: at 80 columns the key and this share what is left
 
     def _live_hint(self, kept: str) -> tuple[str, ...]:
         """The empty transcript's paragraphs for the session as the server applied it: what space
