@@ -15,7 +15,7 @@ from textual.widgets import Input
 
 from tui.launch import open_target, session_options
 from tui.protocol import Envelope, local_envelope, obj, session_update
-from tui.protocol.session_config import sets_turn_detection
+from tui.protocol.session_config import holds_turn_detection
 from tui.session import FRAMES, CaptureWriter, ConnectionFailed, RealtimeSession, TargetError, new_session_dir
 from tui.widgets import RecorderState
 from tui.widgets.message_input import MessageInput
@@ -451,12 +451,15 @@ class LiveSession(AppBase):
         if self.replay is not None or self.proxy is not None:
             return  # no microphone of ours: a recording's or a client's turns are theirs
         kept = self._kept_turns()
+        refused = bool(kept) and self._refused_turns()  # read once per refresh: the update's frame
         if kept:
-            self.recorder.kept_why = self._kept_why()
+            # Short: at 80 columns the key and this share what is left of the recorder's line.
+            why = "the server kept it: session.update rejected" if refused else "session.updated set it"
+            self.recorder.kept_why = why
         if kept != self.recorder.kept:
             self.recorder.kept = kept
             self.refresh_bindings()  # space listens now, or talks again: the footer says which
-        hint = self._live_hint(kept)
+        hint = self._live_hint(kept, refused)
         if hint != self.transcript.hint:
             self.transcript.hint = hint
 
@@ -468,22 +471,17 @@ class LiveSession(AppBase):
         if not facts.last_update_rejected:
             return False
         update = self.journal.data(facts.rejections[-1].update_index)
-        return sets_turn_detection(obj(update.get("session")))
+        return holds_turn_detection(obj(update.get("session")))
 
-    def _kept_why(self) -> str:
-        """The recorder's reason for `_kept_turns`, in its parentheses."""
-        if self._refused_turns():
-            return "the server kept it: session.update rejected"
-        return "session.updated set it"  # short: at 80 columns the key and this share what is left
-
-    def _live_hint(self, kept: str) -> tuple[str, ...]:
+    def _live_hint(self, kept: str, refused: bool) -> tuple[str, ...]:
         """The empty transcript's paragraphs for the session as the server applied it: what space
-        does (or that no session is open), then whether the user's words will come."""
+        does (or that no session is open), then whether the user's words will come. `kept`, `refused`:
+        who ends turns if not the mode, and whether a refused update is why (`_follow_server_turns`)."""
         facts = self.facts
         if facts.ended:
             first = RECONNECTING_HINT if self._next_session == "reconnect" else ENDED_HINT
         elif kept.endswith("VAD"):
-            if self._refused_turns():
+            if refused:
                 does, why = "kept its own turn detection", "it rejected the session.update that turned it off"
             else:
                 does, why = "detects turns itself", "the last session.update it applied set it, not push-to-talk"
@@ -518,7 +516,7 @@ class LiveSession(AppBase):
         recorder = self.recorder
         if self.voice.mode is TurnMode.HANDS_FREE:
             if self._kept_turns():  # the server does not detect turns: nothing ends one while the mic streams
-                self.say(f"the server ends no turn itself ({self._kept_why()}): v goes back to push-to-talk")
+                self.say(f"the server ends no turn itself ({self.recorder.kept_why}): v goes back to push-to-talk")
             else:
                 self.say_while("mode", "hands-free is on: just speak (v switches back to push-to-talk)")
             return

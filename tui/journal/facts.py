@@ -15,16 +15,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from tui.protocol import DIR_LOCAL, DIR_OUT, Dialect, Envelope, error_summary, is_known, text
+from tui.protocol import DIR_LOCAL, DIR_OUT, Dialect, Envelope, error_summary, is_known, session_dialect, text
 from tui.protocol import field as obj_field
 from tui.protocol.error_causes import cause_types
 from tui.protocol.events import BETA_TO_GA_SERVER, GA_ONLY_SERVER_EVENTS, GA_TO_BETA_SERVER
 from tui.protocol.session_config import (
-    sets_turn_detection,
+    holds_transcription,
+    holds_turn_detection,
     transcription_config,
     turn_detection_config,
 )
-from tui.protocol.session_config import states_transcription as _states_transcription
 from tui.protocol.summary import PCM16_RATES, AudioRates, response_output_rate, session_rates
 
 if TYPE_CHECKING:
@@ -104,12 +104,6 @@ class Rejection:
     update_index: int
     error_index: int
     message: str
-
-
-BETA_SESSION_FIELDS: Final = frozenset(
-    {"modalities", "voice", "input_audio_format", "output_audio_format", "input_audio_transcription", "turn_detection"}
-)
-"""Top-level `session` fields of the beta shape (GA nests them under `audio`, or renames them)."""
 
 
 @dataclass(slots=True)
@@ -248,10 +242,7 @@ class SessionFacts:
             if self.dialect is None:
                 # A session that holds neither shape's fields (a scripted test peer, a minimal local
                 # server: `{"id": ...}`) says nothing: the next frame that does decides.
-                if "type" in session or "audio" in session:
-                    self.dialect = Dialect.GA
-                elif not BETA_SESSION_FIELDS.isdisjoint(session):
-                    self.dialect = Dialect.BETA
+                self.dialect = session_dialect(session)
         elif etype == "error":
             self.errors += 1
             self._refused(obj_field(env.data, "error"), env, index)
@@ -310,12 +301,12 @@ class SessionFacts:
     def states_turns(self) -> bool:
         """Whether the applied session states its turn detection, null included (a minimal server's
         `{"id": ...}` does not: what it does is unknown, not manual turns)."""
-        return self.applied is not None and sets_turn_detection(self.applied)
+        return self.applied is not None and holds_turn_detection(self.applied)
 
     @property
     def states_transcription(self) -> bool:
         """Whether the applied session states its input transcription, null included."""
-        return self.applied is not None and _states_transcription(self.applied)
+        return self.applied is not None and holds_transcription(self.applied)
 
     @property
     def updates_awaiting(self) -> int:

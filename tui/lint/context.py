@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.journal import Journal, SessionFacts
-from tui.protocol import Dialect, obj, text
-from tui.protocol.session_config import states_transcription, transcription_config, turn_detection_config
+from tui.protocol import Dialect, text
+from tui.protocol.session_config import holds_transcription, transcription_config, turn_detection_config
 from tui.protocol.summary import audio_length, describe_config
 
 from .finding import Finding, Severity, plain
@@ -103,13 +103,11 @@ class Context:
         An applied session that leaves it out says nothing of it (a minimal server's `{"id": ...}`):
         the one requested is what is known then, as before any session.updated."""
         applied = self.facts.applied
-        if applied is not None and states_transcription(applied):
+        if applied is not None and holds_transcription(applied):
             return True, transcription_config(applied)
         requested = self.facts.requested
-        if requested is not None:
-            audio_in = obj(obj(requested.get("audio")).get("input"))
-            if "transcription" in audio_in or "input_audio_transcription" in requested:
-                return True, transcription_config(requested)
+        if requested is not None and holds_transcription(requested):
+            return True, transcription_config(requested)
         return False, None
 
     def kept(self) -> str:

@@ -4,7 +4,7 @@ Standard library only: no sockets, no event loop, no UI.
 """
 
 from .codec import FrameError, checked, client_event_id, new_id, parse, parse_frame, serialize, string_span
-from .dialect_out import client_event_for, server_dialect
+from .dialect_out import client_event_for, server_dialect, session_dialect
 from .envelope import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, local_envelope, next_seq
 from .events import MCP_SERVER_EVENTS, Dialect, is_known, to_beta, to_ga
 from .fields import error_summary, field, ident, integer, obj, objects, text
@@ -55,6 +55,7 @@ __all__ = [
     "redact",
     "serialize",
     "server_dialect",
+    "session_dialect",
     "session_update",
     "to_beta",
     "to_ga",

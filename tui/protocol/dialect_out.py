@@ -22,7 +22,7 @@ CONTENT_TO_BETA = {"output_text": "text", "output_audio": "audio"}
 #: Flat session fields only the beta session object has: their presence names a beta server even
 #: when the object lacks both GA markers (`type`, `audio`) for some other reason.
 _BETA_SESSION_FIELDS = frozenset(
-    {"modalities", "input_audio_format", "output_audio_format", "input_audio_transcription", "voice"}
+    {"modalities", "input_audio_format", "output_audio_format", "input_audio_transcription", "voice", "turn_detection"}
 )
 
 
@@ -38,6 +38,12 @@ def server_dialect(event: dict[str, Any]) -> Dialect | None:
     session = event.get("session")
     if not isinstance(session, dict):
         return None
+    return session_dialect(session)
+
+
+def session_dialect(session: dict[str, Any]) -> Dialect | None:
+    """The dialect a session object's shape shows: GA (`type`, `audio`), beta (its flat fields), or
+    None for one that shows neither (e.g. only an id: a minimal server, a test peer)."""
     if "type" in session or "audio" in session:
         return Dialect.GA
     if _BETA_SESSION_FIELDS & session.keys():

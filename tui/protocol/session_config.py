@@ -84,20 +84,21 @@ def turn_detection_config(session: dict[str, Any]) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def sets_turn_detection(session: dict[str, Any]) -> bool:
-    """Whether a GA or beta session object (of a session.update) says anything of turn detection,
-    null included: an update that leaves it out leaves the server's as it was."""
-    if "turn_detection" in session:
-        return True
-    return "turn_detection" in obj(obj(session.get("audio")).get("input"))
+def holds_turn_detection(session: dict[str, Any]) -> bool:
+    """Whether a GA or beta session object holds its turn detection, null included: an update that
+    leaves it out leaves the server's as it was, and a minimal server's `{"id": ...}` says nothing."""
+    return _holds(session, "turn_detection", "turn_detection")
 
 
-def states_transcription(session: dict[str, Any]) -> bool:
-    """Whether a GA or beta session object holds its input transcription, null included (a minimal
-    server's `{"id": ...}` says nothing of it, which is not saying it is off)."""
-    if "input_audio_transcription" in session:
-        return True
-    return "transcription" in obj(obj(session.get("audio")).get("input"))
+def holds_transcription(session: dict[str, Any]) -> bool:
+    """Whether a GA or beta session object holds its input transcription, null included (leaving it
+    out is not saying it is off)."""
+    return _holds(session, "input_audio_transcription", "transcription")
+
+
+def _holds(session: dict[str, Any], beta_key: str, ga_key: str) -> bool:
+    """Whether `session` has the beta flat field, or the GA `audio.input` one."""
+    return beta_key in session or ga_key in obj(obj(session.get("audio")).get("input"))
 
 
 def ga_to_beta_session(session: dict[str, Any]) -> dict[str, Any]:
