@@ -417,15 +417,3 @@ async def test_keys_held_while_home_waits_all_act_on_a_held_machine(
     async with app.run_test(size=(140, 40)) as pilot:
         await home_then(pilot, app, "/do")
         assert app.find_bar.input.value == "do", repr(app.find_bar.input.value)
-
-
-async def test_a_key_that_arrives_once_the_screens_are_gone_is_dropped() -> None:
-    """A key held behind a filter's view and released as the app shut down reached Textual's
-    binding check with no screen left: ScreenStackError ended `make check` once."""
-    from textual import events
-
-    app = filtered_app()
-    async with app.run_test(size=(80, 24)):
-        pass
-    assert not app.screen_stack
-    await app.on_event(events.Key("d", "d"))  # raised before

@@ -271,10 +271,6 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             self.run_session()
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not self.screen_stack:
-            # Shutting down: a key released late (held behind a filter, by `widgets.timers.after`)
-            # has no screen to act on, and Textual's binding check raised ScreenStackError.
-            return
         if isinstance(event, events.Key):
             # The key's own screen update goes first; streaming repaints wait (see KEY_FIRST).
             self._views_due = views_due_after_key(
