@@ -36,7 +36,7 @@ async def test_find_then_home_ends_on_the_first_line() -> None:
         await wait_for(pilot, lambda: app.focused is log, 5, "the log focused")
         terminal_burst(app, HOME)
         await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait")
-        await wait_for(pilot, lambda: not log.holding_keys and app._building is None, 60, "the view")
+        await wait_for(pilot, lambda: not log.keys_pending and app._building is None, 60, "the view")
         await wait_for(
             pilot,
             lambda: "match" in str(app.find_bar.query_one(".query-bar--status").render()),

@@ -38,7 +38,7 @@ async def home_then(pilot: Pilot[None], app: RtApp, keys: str) -> None:
             terminal_burst(app, key)
         await wait_for(pilot, partial(held_count_is, log, n), 5, "the key to be held")
     assert log.holding_keys and app._building is not None
-    await wait_for(pilot, lambda: not log.holding_keys, 60, "the keys to act")
+    await wait_for(pilot, lambda: not log.keys_pending, 60, "the keys to act")
     for _ in range(20):
         await pilot.pause()
 
@@ -67,3 +67,42 @@ async def test_d_q_while_home_waits_closes_the_details_and_does_not_quit() -> No
         await home_then(pilot, app, "dq")
         await wait_for(pilot, lambda: not isinstance(app.screen, EventDetail), 10, "q to close the details")
         assert app.is_running and app._exit_renderables == [] and app.return_code is None
+
+
+async def test_keys_typed_while_held_keys_are_handed_on_act_after_them() -> None:
+    """Home, `fdo`: once `f` has opened the filter and `d` `o` are still being handed on, the user
+    types `ne`. They went straight to the filter's input, ahead of `do` (`nedo`); they queue behind."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        log = await on_a_first_screen(pilot, app)
+        terminal_burst(app, HOME)
+        await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait")
+        for n, key in enumerate("fdo", 1):
+            terminal_burst(app, key)
+            await wait_for(pilot, partial(held_count_is, log, n), 5, "the key to be held")
+        await wait_for(
+            pilot, lambda: log.handing_on and app.focused is app.filter_bar.input, 60, "`f` to open the filter"
+        )
+        assert log.handing_on, "the held keys were all handed on before the test could type"
+        terminal_burst(app, "ne")
+        await wait_for(pilot, lambda: not log.keys_pending, 10, "the keys to act")
+        assert app.filter_bar.input.value.endswith("done"), repr(app.filter_bar.input.value)
+
+
+async def test_held_keys_still_handed_on_as_the_app_closes_are_dropped() -> None:
+    """Home, `dq` `x`, and the app closes while they are handed on: no key reaches a screen-less app
+    (Textual's binding check raised ScreenStackError and failed the run), and the hand-on ends."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        log = await on_a_first_screen(pilot, app)
+        terminal_burst(app, HOME)
+        await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait")
+        for n, key in enumerate("dqx", 1):
+            terminal_burst(app, key)
+            await wait_for(pilot, partial(held_count_is, log, n), 5, "the key to be held")
+        await wait_for(pilot, lambda: log.handing_on, 60, "the keys to be handed on")
+    assert not app.screen_stack
+    await app.on_event(events.Key("d", "d"))  # a key handed on late: raised ScreenStackError before
+    with app._context():  # as the log's own timer runs it
+        log._hand_on_when_settled(quiet_looks=1)  # the next step of the hand-on, due as the app closed
+    assert not log.keys_pending

@@ -27,7 +27,7 @@ async def test_home_after_the_wait_shows_the_first_match() -> None:
         assert app._building is not None and log.view.line_count < log.size.height  # no scrollbar yet
         terminal_burst(app, HOME)
         await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait")
-        await wait_for(pilot, lambda: not log.holding_keys, 60, "Home to act")
+        await wait_for(pilot, lambda: not log.keys_pending, 60, "Home to act")
         for _ in range(10):
             await pilot.pause()
         assert log.selected == app.log_view.indices[0]

@@ -65,7 +65,7 @@ async def test_home_then_down_wait_for_the_whole_view_and_act_in_order() -> None
         assert app._building is not None  # not built in one go: the slices go on
         assert "keys wait" in str(log.border_title)
         await wait_for(pilot, lambda: app._building is None or app._building.progress > progress, 5, "a slice")
-        await wait_for(pilot, lambda: not log.holding_keys, 60, "the keys to act")
+        await wait_for(pilot, lambda: not log.keys_pending, 60, "the keys to act")
         await pilot.pause()
         whole = app.log_view
         assert whole.complete and whole.shown == 3000

@@ -271,6 +271,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             self.run_session()
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not self.screen_stack:
+            return  # closing: a key handed on late (held behind a filter) has no screen to act on
         if isinstance(event, events.Key):
             # The key's own screen update goes first; streaming repaints wait (see KEY_FIRST).
             self._views_due = views_due_after_key(
@@ -280,6 +282,10 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 views_at=self._views_at,
                 stale_since=self._stale_since,
             )
+            log = self.event_log
+            if log.handing_on and event is not log.key_handed_on:
+                log.queue_key(event)  # typed while held keys are handed on: it acts after them
+                return
             if self._held_keys is not None:
                 self._held_keys.append(events.Key(event.key, event.character))
                 return  # forwarded once the bar's Enter has been handled, wherever it put the focus

@@ -291,6 +291,11 @@ class AppBase(App[None]):
     def release_keys(self) -> None:
         """Hand the held keys (`_hold_keys`) to the app again, in order."""
         held, self._held_keys = self._held_keys, None
+        if held and self.event_log.handing_on:
+            # They came from the log's queue (and before what is still in it): they go back at its
+            # head, handed on in turn, so a key typed meanwhile still acts after them.
+            self.event_log.put_back_keys(held)
+            return
         for key in held or ():
             key.set_sender(self)
             self.post_message(key)

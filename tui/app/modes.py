@@ -365,7 +365,7 @@ class Modes(AppBase):
             self._follow_due = why
             return
         self._follow_due = None
-        if not self.event_log.tail or self.event_log.holding_keys:
+        if not self.event_log.tail or self.event_log.keys_pending:
             self._say_reachable(why)
             return
         newest = self._clients[-1]

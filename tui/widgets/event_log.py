@@ -59,7 +59,7 @@ HELD_KEY_GAP = 0.05
 as a typist's next key would come."""
 
 HELD_KEY_CHECK = 0.01
-"""Seconds between two looks at the message queues before the next held key goes (`_release_when_settled`)."""
+"""Seconds between two looks at the message queues before the next held key goes (`_hand_on_when_settled`)."""
 
 FIND_SLICE_SECONDS = 0.01
 """How long a find searches between two screen updates: an hour's journal takes a few hundred
@@ -198,6 +198,9 @@ class EventLog(LineView, can_focus=True):
         """What waits for a filter's whole view (`after_whole_view`), in the order it was asked."""
         self._held_keys: list[events.Key] | None = None
         """Keys that came while something waits for the whole view: they act after it, in order."""
+        self._handing_on: list[events.Key] | None = None
+        """Held keys (and keys typed since) still to hand on to the app, one at a time (`_release_held`)."""
+        self._in_flight: events.Key | None = None
         self._wait_timer: asyncio.TimerHandle | None = None
         self._claim: int | None = None
         """The find (its ticket) whose match, still searched for in slices, may take the selection:
@@ -257,35 +260,76 @@ class EventLog(LineView, can_focus=True):
             self.post_message(self.WaitingForView(False))
             self._release_held(held)
 
+    @property
+    def keys_pending(self) -> bool:
+        """Whether keys held for a filter's whole view are still waiting or still being handed on:
+        False once the last one has been handed on and what it set off has been handled."""
+        return self._held_keys is not None or self._handing_on is not None
+
+    @property
+    def key_handed_on(self) -> events.Key | None:
+        """The held key handed on last, on its way through the app (the app routes it as typed)."""
+        return self._in_flight
+
+    @property
+    def handing_on(self) -> bool:
+        """Whether held keys are being handed on to the app (`_release_held`): a key typed meanwhile
+        joins their queue (`queue_key`)."""
+        return self._handing_on is not None
+
+    def queue_key(self, key: events.Key) -> None:
+        """Queue a key typed while held keys are being handed on: it goes after them, in order,
+        where before it overtook them (`donex` typed into the filter as `dxone`)."""
+        if self._handing_on is not None:
+            self._handing_on.append(events.Key(key.key, key.character))
+
+    def put_back_keys(self, keys: list[events.Key]) -> None:
+        """Put keys taken from the handing on (by the app's own hold after a bar's Enter) back at
+        the head of the queue: they came before those still queued."""
+        if self._handing_on is not None:
+            self._handing_on[:0] = keys
+
     def _release_held(self, keys: list[events.Key]) -> None:
         """Hand the held keys to the app one at a time, each once the one before it has been handled
         and the screen refreshed: its routing (priority keys, the focus moves of `f` `/` `t`, then
         the focused widget) takes each as a terminal's key, and a screen one of them opens (`d`'s
         details) is there for the next (`q` closes it, not the app). Posted to the log all at once,
-        its own keys overtook `/` or `f`, and `d` `q` quit."""
-        if not keys:
-            return
-        key, rest = keys[0], keys[1:]
-        self.app.post_message(events.Key(key.key, key.character))
-        if rest:
-            # A screen a key opens comes a few messages later (the log's `Details` bubbles up to the
-            # app, which pushes the screen): the next key waits a short pause, as a typist's next key
-            # would (the keys typed while a view was built are a handful), then until what the key
-            # set off has been handled. Not `call_after_refresh`: that runs after the log's screen
-            # repaints, and a details screen pushed on top of it first held `q` until it was closed
-            # (1 run in 6 of `d` `q`).
-            after(self, HELD_KEY_GAP, partial(self._release_when_settled, rest))
+        its own keys overtook `/` or `f`, and `d` `q` quit. Keys typed meanwhile join the queue
+        (`queue_key`), and `keys_pending` holds until the last has settled."""
+        running = self._handing_on is not None  # its next step is already due: not a second chain
+        self._handing_on = [*keys, *(self._handing_on or ())]
+        if not running:
+            self._hand_on_next()
 
-    def _release_when_settled(self, keys: list[events.Key], quiet_looks: int = 0) -> None:
+    def _hand_on_next(self) -> None:
+        queue = self._handing_on
+        if not queue:
+            self._handing_on = self._in_flight = None
+            return
+        key = queue.pop(0)
+        self._in_flight = events.Key(key.key, key.character)
+        self.app.post_message(self._in_flight)
+        # A screen a key opens comes a few messages later (the log's `Details` bubbles up to the
+        # app, which pushes the screen): the next key waits a short pause, as a typist's next key
+        # would (the keys typed while a view was built are a handful), then until what the key set
+        # off has been handled. Not `call_after_refresh`: that runs after the log's screen repaints,
+        # and a details screen pushed on top of it first held `q` until it was closed (1 run in 6
+        # of `d` `q`). The last key is waited for too, so `keys_pending` ends once it has acted.
+        after(self, HELD_KEY_GAP, self._hand_on_when_settled)
+
+    def _hand_on_when_settled(self, quiet_looks: int = 0) -> None:
         """Hand on the next held key once every message queue from the log up to the app, and the
         app's top screen's, has been empty at two looks in a row: the key before has been routed, and
         what it set off (a message bubbling up, a screen pushed and mounting) has been handled."""
+        if not self.app.screen_stack:
+            self._handing_on = self._in_flight = None  # the app is closing: nothing is left to act on
+            return
         nodes = (self, *self.ancestors, self.app.screen)
         busy = any(node.message_queue_size for node in nodes)
         if busy or quiet_looks < 1:
-            after(self, HELD_KEY_CHECK, partial(self._release_when_settled, keys, 0 if busy else quiet_looks + 1))
+            after(self, HELD_KEY_CHECK, partial(self._hand_on_when_settled, 0 if busy else quiet_looks + 1))
             return
-        self._release_held(keys)
+        self._hand_on_next()
 
     @property
     def journal(self) -> Journal:
