@@ -13,7 +13,7 @@ from tests.app_helpers import wait_for
 from tests.test_message_input_round20 import terminal_burst
 from tests.test_whole_view_wait_round22 import filtered_app, held_count_is, on_a_first_screen, slices_of
 from tui.app import RtApp
-from tui.widgets import EventDetail
+from tui.widgets import EventDetail, EventLog
 
 HOME, UP, DOWN, ESC = "\x1b[H", "\x1b[A", "\x1b[B", "\x1b"
 
@@ -23,20 +23,24 @@ def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     slices_of(monkeypatch, 20)
 
 
-async def home_then(pilot: Pilot[None], app: RtApp, keys: str) -> None:
-    """Home on a filter's first screen; once it waits, `keys` typed (as a user types on)."""
-    await on_a_first_screen(pilot, app)
-    log = app.event_log
+async def home_and_hold(pilot: Pilot[None], app: RtApp, keys: str) -> EventLog:
+    """Home on a filter's first screen; once it waits, `keys` typed (as a user types on), each held
+    before the next (`|` separates keys of more than one character; ESC alone is Esc); the log."""
+    log = await on_a_first_screen(pilot, app)
     terminal_burst(app, HOME)
     await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait")
-    for n, key in enumerate(
-        [ESC] if keys == ESC else keys.split("|") if "|" in keys else keys, 1
-    ):  # one key at a time, each held before the next
+    for n, key in enumerate([ESC] if keys == ESC else keys.split("|") if "|" in keys else keys, 1):
         if key == ESC:
             app.post_message(events.Key("escape", None))  # a lone ESC waits in the parser for more
         else:
             terminal_burst(app, key)
         await wait_for(pilot, partial(held_count_is, log, n), 5, "the key to be held")
+    return log
+
+
+async def home_then(pilot: Pilot[None], app: RtApp, keys: str) -> None:
+    """`home_and_hold`, then the held keys acted on, all of them."""
+    log = await home_and_hold(pilot, app, keys)
     assert log.holding_keys and app._building is not None
     await wait_for(pilot, lambda: not log.keys_pending, 60, "the keys to act")
     for _ in range(20):
@@ -74,12 +78,7 @@ async def test_keys_typed_while_held_keys_are_handed_on_act_after_them() -> None
     types `ne`. They went straight to the filter's input, ahead of `do` (`nedo`); they queue behind."""
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        log = await on_a_first_screen(pilot, app)
-        terminal_burst(app, HOME)
-        await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait")
-        for n, key in enumerate("fdo", 1):
-            terminal_burst(app, key)
-            await wait_for(pilot, partial(held_count_is, log, n), 5, "the key to be held")
+        log = await home_and_hold(pilot, app, "fdo")
         await wait_for(
             pilot, lambda: log.handing_on and app.focused is app.filter_bar.input, 60, "`f` to open the filter"
         )
@@ -94,12 +93,7 @@ async def test_held_keys_still_handed_on_as_the_app_closes_are_dropped() -> None
     (Textual's binding check raised ScreenStackError and failed the run), and the hand-on ends."""
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        log = await on_a_first_screen(pilot, app)
-        terminal_burst(app, HOME)
-        await wait_for(pilot, lambda: log.holding_keys, 5, "Home to wait")
-        for n, key in enumerate("dqx", 1):
-            terminal_burst(app, key)
-            await wait_for(pilot, partial(held_count_is, log, n), 5, "the key to be held")
+        log = await home_and_hold(pilot, app, "dqx")
         await wait_for(pilot, lambda: log.handing_on, 60, "the keys to be handed on")
     assert not app.screen_stack
     await app.on_event(events.Key("d", "d"))  # a key handed on late: raised ScreenStackError before
