@@ -100,3 +100,89 @@ async def test_held_keys_still_handed_on_as_the_app_closes_are_dropped() -> None
     with app._context():  # as the log's own timer runs it
         log._hand_on_when_settled(quiet_looks=1)  # the next step of the hand-on, due as the app closed
     assert not log.keys_pending
+
+
+@pytest.mark.parametrize("bar", ["filter", "find"])
+async def test_home_and_a_bar_in_one_burst_both_act(bar: str) -> None:
+    """Home `fdone` (or `/done`) in one burst (a fast typist, `tmux send-keys`): `f` moved the focus to
+    the filter (on the app's turn) before the log took Home, whose binding was then looked up from
+    the filter's input: Home moved the input's cursor, not the log's selection."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        log = await on_a_first_screen(pilot, app)
+        terminal_burst(app, HOME + ("f" if bar == "filter" else "/") + "done")
+        await wait_for(pilot, lambda: app._building is None and not log.keys_pending, 60, "the keys to act")
+        for _ in range(20):
+            await pilot.pause()
+        typed = (app.filter_bar if bar == "filter" else app.find_bar).input.value
+        assert typed.endswith("done"), repr(typed)
+        assert log.selected == app.log_view.indices[0], "Home did not select the first frame"
+
+
+async def test_ctrl_q_typed_while_held_keys_are_handed_on_quits_at_once() -> None:
+    """ctrl+q (a priority key) acts as typed: it waited behind 20 held keys (1.3 s) before."""
+    app = filtered_app()
+    still_queued: list[int] = []
+    async with app.run_test(size=(140, 40)) as pilot:
+        log = await home_and_hold(pilot, app, "j" * 20)
+        quit_now = app.action_quit
+
+        async def quit_and_count() -> None:
+            still_queued.append(len(log._handing_on or ()))
+            await quit_now()
+
+        app.action_quit = quit_and_count  # type: ignore[method-assign]
+        await wait_for(pilot, lambda: log.handing_on, 60, "the keys to be handed on")
+        terminal_burst(app, "\x11")
+        await wait_for(pilot, lambda: bool(still_queued), 10, "ctrl+q to act")
+    assert still_queued[0] > 0, "ctrl+q acted only once every held key had"
+
+
+async def test_text_typed_while_held_keys_are_handed_on_goes_in_one_step() -> None:
+    """Home, `fab`; once the filter is open the user types 26 letters: they went one per pause
+    (30 characters took 2 s to show); the input's text goes in one step, in order."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        log = await home_and_hold(pilot, app, "fab")
+        await wait_for(
+            pilot, lambda: log.handing_on and app.focused is app.filter_bar.input, 60, "`f` to open the filter"
+        )
+        steps = 0
+        hand_on_next = log._hand_on_next
+
+        def counted() -> None:
+            nonlocal steps
+            steps += 1
+            hand_on_next()
+
+        log._hand_on_next = counted  # type: ignore[method-assign]
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        terminal_burst(app, letters)
+        await wait_for(pilot, lambda: not log.keys_pending, 10, "the keys to act")
+        assert app.filter_bar.input.value.endswith("ab" + letters), repr(app.filter_bar.input.value)
+        assert steps <= 3, f"{steps} steps for 28 characters typed into the filter"
+
+
+async def test_a_paste_while_held_keys_are_handed_on_goes_after_them() -> None:
+    """Home, `fab`; once the filter is open the user pastes `cd`: it overtook the queued `ab`."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        log = await home_and_hold(pilot, app, "fab")
+        await wait_for(
+            pilot, lambda: log.handing_on and app.focused is app.filter_bar.input, 60, "`f` to open the filter"
+        )
+        assert log.handing_on, "the held keys were all handed on before the test could paste"
+        app.post_message(events.Paste("cd"))
+        await wait_for(pilot, lambda: not log.keys_pending, 10, "the keys to act")
+        assert app.filter_bar.input.value.endswith("abcd"), repr(app.filter_bar.input.value)
+
+
+async def test_a_paste_while_home_waits_waits_with_the_keys() -> None:
+    """Home, `f`, then a paste while Home waits: it went to the log (lost); it lands in the filter."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        log = await home_and_hold(pilot, app, "f")
+        app.post_message(events.Paste("done"))
+        await wait_for(pilot, partial(held_count_is, log, 2), 5, "the paste to be held")
+        await wait_for(pilot, lambda: not log.keys_pending, 60, "the keys to act")
+        assert app.filter_bar.input.value.endswith("done"), repr(app.filter_bar.input.value)

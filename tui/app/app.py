@@ -271,8 +271,13 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             self.run_session()
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not self.screen_stack:
+        if isinstance(event, (events.Key, events.Paste)) and not self.screen_stack:
             return  # closing: a key handed on late (held behind a filter) has no screen to act on
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            log = self.event_log
+            if log.handing_on and not log.handed_on(event):
+                log.queue_key(event)  # pasted while held keys are handed on: it goes after them
+                return
         if isinstance(event, events.Key):
             # The key's own screen update goes first; streaming repaints wait (see KEY_FIRST).
             self._views_due = views_due_after_key(
@@ -283,12 +288,14 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 stale_since=self._stale_since,
             )
             log = self.event_log
-            if log.handing_on and event is not log.key_handed_on:
-                log.queue_key(event)  # typed while held keys are handed on: it acts after them
+            queued = log.handing_on and not log.handed_on(event)
+            held = self._held_keys
+            if (queued or held is not None) and not event.is_forwarded and not self._acts_at_once(event):
+                if queued:
+                    log.queue_key(event)  # typed while held keys are handed on: it acts after them
+                elif held is not None:  # forwarded once the bar's Enter has been handled, wherever it put the focus
+                    held.append(events.Key(event.key, event.character))
                 return
-            if self._held_keys is not None:
-                self._held_keys.append(events.Key(event.key, event.character))
-                return  # forwarded once the bar's Enter has been handled, wherever it put the focus
             if self.event_log.holding_keys and self.focused is self.event_log:
                 # A key waits for a filter's whole view: the ones after it wait in the log, in order
                 # (`t`, `f`, `/` too, which would otherwise move the focus now); priority keys still act.
@@ -301,6 +308,15 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 self._hold_keys()
                 return
         await super().on_event(event)
+
+    def _acts_at_once(self, event: events.Key) -> bool:
+        """Whether the key is a priority binding (ctrl+q quits): it acts as it is typed, never queued
+        behind held keys (ctrl+q waited 1.3 s behind 20 of them)."""
+        try:
+            active = self.screen.active_bindings.get(event.key)
+        except ScreenStackError:
+            return False
+        return active is not None and active.binding.priority
 
     def _in_query_bar(self) -> bool:
         """Whether the focus is in the filter's or the find's input (whose Enter `_hold_keys` waits for)."""

@@ -25,6 +25,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scrollbar import ScrollTo, ScrollUp
 from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Input
 
 from tui.journal import Finder, Journal, Line, LogView
 from tui.journal.logview import Mark
@@ -60,6 +62,27 @@ as a typist's next key would come."""
 
 HELD_KEY_CHECK = 0.01
 """Seconds between two looks at the message queues before the next held key goes (`_hand_on_when_settled`)."""
+
+HELD_KEY_SETTLE_AT_MOST = 0.5
+"""Seconds at most the next held key waits for the message queues to go quiet (`_hand_on_when_settled`):
+a live session's stream can keep the app's queue from being empty twice in a row for long."""
+
+Typed = events.Key | events.Paste
+"""What the user types: a key, or a bracketed paste (which arrives as one event)."""
+
+
+def retyped(typed: Typed) -> Typed:
+    """A fresh copy of a typed event, to post again (an event is handled once)."""
+    return events.Paste(typed.text) if isinstance(typed, events.Paste) else events.Key(typed.key, typed.character)
+
+
+def types_into(widget: Widget, typed: Typed) -> bool:
+    """Whether `typed`, reaching the focused `widget`, is text it takes (an input's characters, a
+    paste into an input): it opens no screen and moves no focus."""
+    if isinstance(typed, events.Paste):
+        return isinstance(widget, Input)
+    return typed.is_printable and widget.check_consume_key(typed.key, typed.character)
+
 
 FIND_SLICE_SECONDS = 0.01
 """How long a find searches between two screen updates: an hour's journal takes a few hundred
@@ -196,11 +219,12 @@ class EventLog(LineView, can_focus=True):
         self._finish_view: Callable[[], None] | None = None
         self._resume: list[Callable[[], object]] = []
         """What waits for a filter's whole view (`after_whole_view`), in the order it was asked."""
-        self._held_keys: list[events.Key] | None = None
-        """Keys that came while something waits for the whole view: they act after it, in order."""
-        self._handing_on: list[events.Key] | None = None
+        self._held_keys: list[Typed] | None = None
+        """Keys (and pastes) that came while something waits for the whole view: they act after it, in order."""
+        self._handing_on: list[Typed] | None = None
         """Held keys (and keys typed since) still to hand on to the app, one at a time (`_release_held`)."""
-        self._in_flight: events.Key | None = None
+        self._in_flight: list[Typed] = []
+        """The keys handed on last, on their way through the app (which routes them as typed)."""
         self._wait_timer: asyncio.TimerHandle | None = None
         self._claim: int | None = None
         """The find (its ticket) whose match, still searched for in slices, may take the selection:
@@ -266,10 +290,10 @@ class EventLog(LineView, can_focus=True):
         False once the last one has been handed on and what it set off has been handled."""
         return self._held_keys is not None or self._handing_on is not None
 
-    @property
-    def key_handed_on(self) -> events.Key | None:
-        """The held key handed on last, on its way through the app (the app routes it as typed)."""
-        return self._in_flight
+    def handed_on(self, typed: Typed) -> bool:
+        """Whether `typed` is a held key the log has just handed on (the app routes it as typed, where
+        a key typed meanwhile joins the queue)."""
+        return any(sent is typed for sent in self._in_flight)
 
     @property
     def handing_on(self) -> bool:
@@ -277,11 +301,11 @@ class EventLog(LineView, can_focus=True):
         joins their queue (`queue_key`)."""
         return self._handing_on is not None
 
-    def queue_key(self, key: events.Key) -> None:
-        """Queue a key typed while held keys are being handed on: it goes after them, in order,
-        where before it overtook them (`donex` typed into the filter as `dxone`)."""
+    def queue_key(self, typed: Typed) -> None:
+        """Queue a key (or a paste) typed while held keys are being handed on: it goes after them, in
+        order, where before it overtook them (`donex` typed into the filter as `dxone`)."""
         if self._handing_on is not None:
-            self._handing_on.append(events.Key(key.key, key.character))
+            self._handing_on.append(retyped(typed))
 
     def put_back_keys(self, keys: list[events.Key]) -> None:
         """Put keys taken from the handing on (by the app's own hold after a bar's Enter) back at
@@ -289,7 +313,7 @@ class EventLog(LineView, can_focus=True):
         if self._handing_on is not None:
             self._handing_on[:0] = keys
 
-    def _release_held(self, keys: list[events.Key]) -> None:
+    def _release_held(self, keys: list[Typed]) -> None:
         """Hand the held keys to the app one at a time, each once the one before it has been handled
         and the screen refreshed: its routing (priority keys, the focus moves of `f` `/` `t`, then
         the focused widget) takes each as a terminal's key, and a screen one of them opens (`d`'s
@@ -304,11 +328,18 @@ class EventLog(LineView, can_focus=True):
     def _hand_on_next(self) -> None:
         queue = self._handing_on
         if not queue:
-            self._handing_on = self._in_flight = None
+            self._handing_on, self._in_flight = None, []
             return
-        key = queue.pop(0)
-        self._in_flight = events.Key(key.key, key.character)
-        self.app.post_message(self._in_flight)
+        batch = [queue.pop(0)]
+        focused = self.app.focused
+        if focused is not None and types_into(focused, batch[0]):
+            # Text typed into an input opens no screen and moves no focus: it goes at once, where a
+            # pause per key made a typist's 30 characters take 2 s to show.
+            while queue and types_into(focused, queue[0]):
+                batch.append(queue.pop(0))
+        self._in_flight = [retyped(typed) for typed in batch]
+        for typed in self._in_flight:
+            self.app.post_message(typed)
         # A screen a key opens comes a few messages later (the log's `Details` bubbles up to the
         # app, which pushes the screen): the next key waits a short pause, as a typist's next key
         # would (the keys typed while a view was built are a handful), then until what the key set
@@ -317,17 +348,21 @@ class EventLog(LineView, can_focus=True):
         # of `d` `q`). The last key is waited for too, so `keys_pending` ends once it has acted.
         after(self, HELD_KEY_GAP, self._hand_on_when_settled)
 
-    def _hand_on_when_settled(self, quiet_looks: int = 0) -> None:
+    def _hand_on_when_settled(self, quiet_looks: int = 0, since: float | None = None) -> None:
         """Hand on the next held key once every message queue from the log up to the app, and the
         app's top screen's, has been empty at two looks in a row: the key before has been routed, and
-        what it set off (a message bubbling up, a screen pushed and mounting) has been handled."""
+        what it set off (a message bubbling up, a screen pushed and mounting) has been handled. Or
+        after `HELD_KEY_SETTLE_AT_MOST` seconds all the same."""
         if not self.app.screen_stack:
-            self._handing_on = self._in_flight = None  # the app is closing: nothing is left to act on
+            self._handing_on, self._in_flight = None, []  # the app is closing: nothing is left to act on
             return
+        now = time.monotonic()
+        since = now if since is None else since
         nodes = (self, *self.ancestors, self.app.screen)
         busy = any(node.message_queue_size for node in nodes)
-        if busy or quiet_looks < 1:
-            after(self, HELD_KEY_CHECK, partial(self._hand_on_when_settled, 0 if busy else quiet_looks + 1))
+        if (busy or quiet_looks < 1) and now - since < HELD_KEY_SETTLE_AT_MOST:
+            looks = 0 if busy else quiet_looks + 1
+            after(self, HELD_KEY_CHECK, partial(self._hand_on_when_settled, looks, since))
             return
         self._hand_on_next()
 
@@ -426,6 +461,14 @@ class EventLog(LineView, can_focus=True):
         self._keys_follow()
         self.refresh()
 
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste while keys wait for a filter's whole view waits with them: it goes where the keys
+        before it put the focus (`f`, then a pasted query, lands in the filter)."""
+        if self._held_keys is not None:
+            event.stop()
+            event.prevent_default()
+            self._held_keys.append(retyped(event))
+
     async def on_key(self, event: events.Key) -> None:
         """The log's own keys act here, as each reaches it, in the order they were typed.
 
@@ -436,17 +479,36 @@ class EventLog(LineView, can_focus=True):
         if self._held_keys is not None:
             event.stop()
             event.prevent_default()
-            self._held_keys.append(events.Key(event.key, event.character))
+            self._held_keys.append(retyped(event))
             return
-        active = self.screen.active_bindings.get(event.key)
-        if active is None or active.node is not self:
+        found = self._binding_for(event.key)
+        if found is None:
             return  # not one of the log's keys: on its way to the app's bindings
+        binding, enabled = found
         event.stop()
         event.prevent_default()
-        if active.enabled:
-            await self.run_action(active.binding.action)
-        elif active.binding.action in self.FRAME_ACTIONS:
-            self.post_message(self.Notice(f"{active.binding.description}: no frame is selected (↑ selects the newest)"))
+        if enabled:
+            await self.run_action(binding.action)
+        elif binding.action in self.FRAME_ACTIONS:
+            self.post_message(self.Notice(f"{binding.description}: no frame is selected (↑ selects the newest)"))
+
+    def _binding_for(self, key: str) -> tuple[Binding, bool] | None:
+        """The log's binding for a key that reached it, and whether it is enabled; None if the key is
+        not the log's.
+
+        A key reaches the log because the log had the focus when the app forwarded it; a burst's next
+        key may have moved the focus since (`f` runs on the app's turn, `RtApp._move_focus_now`), and
+        the screen's active bindings, looked up from the new focus, gave Home to the filter's input
+        (its cursor moved, the log's selection did not). Away from the focus, the log's own table
+        answers, as the screen's would have when the key was typed."""
+        if self.screen.focused is self:  # not `has_focus`: it changes only once the blur, queued, is handled
+            active = self.screen.active_bindings.get(key)
+            return None if active is None or active.node is not self else (active.binding, active.enabled)
+        for binding in self._bindings.key_to_bindings.get(key, ()):
+            state = self.app._check_action_state(binding.action, self)
+            if state is not False:
+                return binding, bool(state)
+        return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The frame keys (`FRAME_ACTIONS`) only where they can act (see there)."""
