@@ -34,6 +34,7 @@ from tui.protocol import Direction, Envelope, error_summary, local_envelope, pri
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession
 from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcript
+from tui.widgets.event_log import retyped
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.message_input import MessageInput
 from tui.widgets.query_bar import FilterBar, FindBar
@@ -72,7 +73,10 @@ SESSIONS = Binding.Group("Session")
 
 _FOCUS_MOVING = frozenset({"focus_input", "filter", "find", "leave_input"})
 """Actions that move the focus to a text input, or out of one (Esc): run on the app's own turn (see
-`_move_focus_now`)."""
+`_focus_move`)."""
+
+_QUIT_ACTIONS = frozenset({"quit", "app.quit"})
+"""The actions of the priority keys that act even while keys are held (`RtApp._quits`)."""
 
 _TOASTED = frozenset({"error", "rt.malformed", "rt.client_error", "rt.capture", "rt.audio", "rt.refused", "rt.replay"})
 """Frame types `_react_to` may raise a notice for; every other frame is passed over at once."""
@@ -278,6 +282,9 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             if log.handing_on and not log.handed_on(event):
                 log.queue_key(event)  # pasted while held keys are handed on: it goes after them
                 return
+            if self._held_keys is not None:
+                self._held_keys.append(retyped(event))  # after a bar's Enter: where the Enter puts the focus
+                return
         if isinstance(event, events.Key):
             # The key's own screen update goes first; streaming repaints wait (see KEY_FIRST).
             self._views_due = views_due_after_key(
@@ -290,18 +297,28 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             log = self.event_log
             queued = log.handing_on and not log.handed_on(event)
             held = self._held_keys
-            if (queued or held is not None) and not event.is_forwarded and not self._acts_at_once(event):
+            if (queued or held is not None) and not event.is_forwarded and not self._quits(event):
                 if queued:
                     log.queue_key(event)  # typed while held keys are handed on: it acts after them
                 elif held is not None:  # forwarded once the bar's Enter has been handled, wherever it put the focus
-                    held.append(events.Key(event.key, event.character))
+                    held.append(retyped(event))
                 return
             if self.event_log.holding_keys and self.focused is self.event_log:
                 # A key waits for a filter's whole view: the ones after it wait in the log, in order
                 # (`t`, `f`, `/` too, which would otherwise move the focus now); priority keys still act.
                 await super().on_event(event)
                 return
-            if await self._move_focus_now(event):
+            action = self._focus_move(event)
+            if action is not None and self.focused is log and log.message_queue_size:
+                # Keys sent to the log before this one are still in its queue (Home ↓ ↓ `/` in one
+                # burst): moving the focus now sent the ↓ the log then held for Home to the find bar.
+                # This key and those after it wait until the log has taken its own.
+                event.stop()
+                self._hold_keys_behind_log(event)
+                return
+            if action is not None:
+                event.stop()
+                await self.run_action(action)
                 return
             if event.key == "enter" and self._in_query_bar():
                 await super().on_event(event)
@@ -309,22 +326,24 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 return
         await super().on_event(event)
 
-    def _acts_at_once(self, event: events.Key) -> bool:
-        """Whether the key is a priority binding (ctrl+q quits): it acts as it is typed, never queued
-        behind held keys (ctrl+q waited 1.3 s behind 20 of them)."""
+    def _quits(self, event: events.Key) -> bool:
+        """Whether the key quits (ctrl+q): it acts as it is typed, never queued behind held keys
+        (it waited 1.3 s behind 20 of them). Only quitting: the palette's ctrl+p, let through a
+        bar's Enter hold, opened before the Enter was handled, whose move of the focus back to the
+        log then left the palette without its keys."""
         try:
             active = self.screen.active_bindings.get(event.key)
         except ScreenStackError:
             return False
-        return active is not None and active.binding.priority
+        return active is not None and active.binding.priority and active.binding.action in _QUIT_ACTIONS
 
     def _in_query_bar(self) -> bool:
         """Whether the focus is in the filter's or the find's input (whose Enter `_hold_keys` waits for)."""
         return self.focused is not None and self.focused in (self.filter_bar.input, self.find_bar.input)
 
-    async def _move_focus_now(self, event: events.Key) -> bool:
-        """Run a binding that moves the focus to a text input (`t`, `f`, `/`), or out of one (Esc),
-        before the next key is dispatched; True when it ran.
+    def _focus_move(self, event: events.Key) -> str | None:
+        """The action of a binding that moves the focus to a text input (`t`, `f`, `/`), or out of
+        one (Esc), which `on_event` runs before the next key is dispatched; None for other keys.
 
         Textual forwards a key to the focused widget and runs an app binding only once the key has
         bubbled back, so keys typed right after `t` (a burst, a paste) were already on their way to
@@ -333,22 +352,20 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         next key. A key the focused widget would type (an input's own letters) is left to it.
         """
         if not event.is_printable and event.key != "escape":
-            return False  # arrows, End, ctrl keys: never one of these (and the lookup below is not free)
+            return None  # arrows, End, ctrl keys: never one of these (and the lookup below is not free)
         try:
             screen = self.screen
         except ScreenStackError:
-            return False  # a key still queued as the app closes: no screen is left to act on it
+            return None  # a key still queued as the app closes: no screen is left to act on it
         active = screen.active_bindings.get(event.key)
         if active is None or active.node is not self or not active.enabled:
-            return False
+            return None
         if active.binding.action not in _FOCUS_MOVING:
-            return False
+            return None
         focused = self.focused
         if focused is not None and focused.check_consume_key(event.key, event.character):
-            return False
-        event.stop()
-        await self.run_action(active.binding.action)
-        return True
+            return None
+        return active.binding.action
 
     def _painted(self) -> None:
         self.first_paint_at = time.monotonic()

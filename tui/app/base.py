@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -21,6 +22,7 @@ from tui.protocol import Envelope, local_envelope, printable
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession, data_dir
 from tui.widgets import EventLog, Recorder, StatusLine, Transcript
+from tui.widgets.event_log import HELD_KEY_CHECK, Typed, retyped
 from tui.widgets.findings import SEVERITY_MARKS
 from tui.widgets.query_bar import FilterBar, FindBar
 from tui.widgets.timers import after
@@ -81,7 +83,7 @@ class AppBase(App[None]):
     replay: ReplayRequest | None
     proxy: ProxyRequest | None
     proxy_url: str
-    _held_keys: list[events.Key] | None = None
+    _held_keys: list[Typed] | None = None
     """Keys that came after a filter's or a find's Enter, before it was handled (`_hold_keys`)."""
     _holds = 0
     status_line: StatusLine
@@ -288,6 +290,25 @@ class AppBase(App[None]):
         if hold == self._holds:
             self.release_keys()
 
+    def _hold_keys_behind_log(self, key: events.Key) -> None:
+        """Hold `key` (one that moves the focus) and the keys after it until the log has taken the
+        keys already sent to it, then let them go through the app again, in order (`on_event`)."""
+        self._held_keys = [retyped(key)]
+        self._holds += 1
+        self._release_behind_log(self._holds, time.monotonic())
+
+    def _release_behind_log(self, hold: int, since: float) -> None:
+        if hold != self._holds:
+            return  # released meanwhile
+        if self.event_log.message_queue_size and time.monotonic() - since < HOLD_AT_MOST:
+            after(self, HELD_KEY_CHECK, partial(self._release_behind_log, hold, since))
+            return
+        held, self._held_keys = self._held_keys, None
+        self._holds += 1
+        for typed in held or ():
+            typed.set_sender(self)
+            self.post_message(typed)  # through `on_event`: to the log's queue if it hands keys on
+
     def release_keys(self) -> None:
         """Hand the held keys (`_hold_keys`) to the app again, in order."""
         held, self._held_keys = self._held_keys, None
@@ -303,7 +324,7 @@ class AppBase(App[None]):
     def _back_to_log(self) -> None:
         """The focus to the log at once, on the app's turn: `focus()` waits behind the keys already
         queued, so a key typed right after Esc or a bar's Enter went to the widget being left."""
-        self.screen.set_focus(self.event_log)
+        self.event_log.screen.set_focus(self.event_log)  # its own screen: the app's top one may be a palette
 
     def save_folder(self) -> Path | None:
         """The session folder of what is shown, where what the user keeps goes (beside its capture):

@@ -695,4 +695,5 @@ class LiveSession(AppBase):
         """Move the focus to the message input (space then types spaces), before the next key is
         dispatched: `Widget.focus()` waits behind the keys already queued, so a message typed
         (or pasted) right after `t` went to the log's bindings (`f` opened the filter, `q` quit)."""
-        self.screen.set_focus(self.query_one("#message", Input))
+        message = self.query_one("#message", Input)
+        message.screen.set_focus(message)  # its own screen, whatever is on top

@@ -307,7 +307,7 @@ class EventLog(LineView, can_focus=True):
         if self._handing_on is not None:
             self._handing_on.append(retyped(typed))
 
-    def put_back_keys(self, keys: list[events.Key]) -> None:
+    def put_back_keys(self, keys: list[Typed]) -> None:
         """Put keys taken from the handing on (by the app's own hold after a bar's Enter) back at
         the head of the queue: they came before those still queued."""
         if self._handing_on is not None:
@@ -497,7 +497,7 @@ class EventLog(LineView, can_focus=True):
         not the log's.
 
         A key reaches the log because the log had the focus when the app forwarded it; a burst's next
-        key may have moved the focus since (`f` runs on the app's turn, `RtApp._move_focus_now`), and
+        key may have moved the focus since (`f` runs on the app's turn, `RtApp._focus_move`), and
         the screen's active bindings, looked up from the new focus, gave Home to the filter's input
         (its cursor moved, the log's selection did not). Away from the focus, the log's own table
         answers, as the screen's would have when the key was typed."""

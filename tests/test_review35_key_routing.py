@@ -1,0 +1,75 @@
+"""Review 35: keys in one burst keep their order and their target around a filter's whole view, a
+bar's Enter, and the command palette."""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+from textual.command import CommandInput, CommandPalette
+
+from tests.app_helpers import wait_for
+from tests.test_log_selection_round20 import long_journal
+from tests.test_message_input_round20 import terminal_burst
+from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen, slices_of
+
+HOME, DOWN = "\x1b[H", "\x1b[B"
+
+
+@pytest.fixture(autouse=True)
+def slow_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    slices_of(monkeypatch, 20)
+
+
+@pytest.mark.parametrize("bar", ["f", "/"])
+async def test_the_palette_opened_right_after_a_bar_enter_takes_the_keys_after_it(bar: str) -> None:
+    """`/ resp_5` Enter ctrl+p in one burst: ctrl+p skipped the Enter's hold, the palette opened, and
+    the Enter's handling then put the palette's focus on the log (behind it): the palette took no
+    key, Esc did not close it, and letters ran the log's hidden bindings."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal(2_000))
+        await pilot.pause()
+        app.event_log.focus()
+        await pilot.pause()
+        terminal_burst(app, f"{bar}resp_5\r\x10")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), 10, "the palette to open")
+        for _ in range(10):
+            await pilot.pause()
+        terminal_burst(app, "hello")
+        palette = app.screen
+        typed = palette.query_one(CommandInput)
+        await wait_for(pilot, lambda: typed.value == "hello", 10, "the palette to take the text")
+        app.post_message(events.Key("escape", None))
+        await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette), 10, "Esc to close the palette")
+        assert app.is_running
+
+
+@pytest.mark.parametrize("bar", ["f", "/"])
+async def test_moves_between_home_and_a_bar_in_one_burst_act_on_the_log(bar: str) -> None:
+    """Home ↓ ↓ ↓ `/` in one burst on a filter's first screen: `/` moved the focus before the log took
+    Home, so the ↓ behind Home went to the find bar, and the selection stayed on the first row."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        log = await on_a_first_screen(pilot, app)
+        terminal_burst(app, HOME + DOWN * 3 + bar + "ab")
+        await wait_for(pilot, lambda: app._building is None and not log.keys_pending, 60, "the keys to act")
+        for _ in range(20):
+            await pilot.pause()
+        target = app.filter_bar if bar == "f" else app.find_bar
+        assert app.focused is target.input
+        assert target.input.value.endswith("ab"), repr(target.input.value)
+        assert log.selected == app.log_view.indices[3], "the ↓ after Home did not act on the log"
+
+
+async def test_a_paste_right_after_a_bar_enter_goes_where_the_enter_put_the_focus() -> None:
+    """`f` query Enter `/` and a paste, in one burst: the keys were held for the Enter, the paste was
+    not, and it went to the filter's input (then left) before `/` opened the find bar."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal(2_000))
+        await pilot.pause()
+        app.event_log.focus()
+        await pilot.pause()
+        terminal_burst(app, "ftype:response.created\r/\x1b[200~xyz\x1b[201~")  # the paste bracketed
+        await wait_for(pilot, lambda: app.find_bar.input.value == "xyz", 10, "the paste in the find bar")
+        assert app.filter_bar.active.endswith("type:response.created"), repr(app.filter_bar.active)
