@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import pytest
 from textual import events
+from textual._xterm_parser import XTermParser
 from textual.command import CommandInput, CommandPalette
 
 from tests.app_helpers import wait_for
 from tests.test_log_selection_round20 import long_journal
 from tests.test_message_input_round20 import terminal_burst
 from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen, slices_of
+from tui.app import RtApp
 
 HOME, DOWN = "\x1b[H", "\x1b[B"
+
+
+def queued_now(app: RtApp, data: str) -> None:
+    """Put the keys of `data` in the app's queue at once, as the terminal's reader has once its
+    read reached the loop (`terminal_burst` gets there a few loop turns later)."""
+    for message in XTermParser().feed(data):
+        message.set_sender(app)
+        app.post_message(message)
 
 
 @pytest.fixture(autouse=True)
@@ -73,3 +83,75 @@ async def test_a_paste_right_after_a_bar_enter_goes_where_the_enter_put_the_focu
         terminal_burst(app, "ftype:response.created\r/\x1b[200~xyz\x1b[201~")  # the paste bracketed
         await wait_for(pilot, lambda: app.find_bar.input.value == "xyz", 10, "the paste in the find bar")
         assert app.filter_bar.active.endswith("type:response.created"), repr(app.filter_bar.active)
+
+
+async def test_keys_typed_just_before_a_hold_behind_the_log_lets_go_act_after_it() -> None:
+    """Home ↓×40 `/` in one burst held `/` until the log had taken its keys; `a` `d` `x` typed in
+    reads of their own, queued just before the hold let go, reached the log first (the hold was
+    over), and `/` was put back behind them: `d` opened a frame's details, the find bar got `x`."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal(2_000))
+        await pilot.pause()
+        log = app.event_log
+        log.focus()
+        await pilot.pause()
+        release = app._release_behind_log
+        typed_meanwhile: list[str] = []
+
+        def racing(hold: int, since: float) -> None:
+            if not log.message_queue_size and not typed_meanwhile:
+                for key in "adx":  # each its own read: they queue before what the release posts
+                    queued_now(app, key)
+                    typed_meanwhile.append(key)
+            release(hold, since)
+
+        app._release_behind_log = racing  # type: ignore[method-assign]
+        terminal_burst(app, HOME + DOWN * 40 + "/")
+        await wait_for(pilot, lambda: app.find_bar.input.value == "adx", 10, "the find bar to take `adx`")
+        assert typed_meanwhile == ["a", "d", "x"]
+        assert app.focused is app.find_bar.input
+        assert log.selected == app.log_view.indices[40]
+
+
+async def test_keys_typed_just_before_a_bar_enter_hold_lets_go_act_after_it() -> None:
+    """`f` query Enter `/` held `/` for the Enter; `a` `d` `x` queued just before the hold let go
+    went to the log ahead of `/`, which was put back behind them."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal(2_000))
+        await pilot.pause()
+        app.event_log.focus()
+        await pilot.pause()
+        release = app.release_keys
+        typed_meanwhile: list[str] = []
+
+        def racing() -> None:
+            if app._held_keys and not typed_meanwhile:
+                for key in "adx":
+                    queued_now(app, key)
+                    typed_meanwhile.append(key)
+            release()
+
+        app.release_keys = racing  # type: ignore[method-assign]
+        terminal_burst(app, "ftype:response.created\r/")
+        await wait_for(pilot, lambda: app.find_bar.input.value == "adx", 10, "the find bar to take `adx`")
+        assert typed_meanwhile == ["a", "d", "x"]
+        assert app.focused is app.find_bar.input
+
+
+async def test_the_palette_key_waits_with_the_keys_held_for_the_whole_view() -> None:
+    """Home ↓ ctrl+p on a filter's first screen: Home waited for the whole view with ↓ behind it,
+    ctrl+p (a priority key) opened the palette at once, and the held ↓ then moved the palette's
+    choice (Enter after it ran "Quit"). It waits its turn now: ↓ moves the log's selection."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        log = await on_a_first_screen(pilot, app)
+        terminal_burst(app, HOME + DOWN + "\x10")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), 60, "the palette to open")
+        await wait_for(pilot, lambda: not log.keys_pending, 60, "the held keys to act")
+        assert log.selected == app.log_view.indices[1], "↓ did not act on the log"
+        typed = app.screen.query_one(CommandInput)
+        terminal_burst(app, "hi")
+        await wait_for(pilot, lambda: typed.value == "hi", 10, "the palette to take the text")
+        assert app.is_running

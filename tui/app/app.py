@@ -187,6 +187,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         ]
         self._placeholder_taken = False
         self._notices = {}
+        self._reposted = []
         self._notices_while = {}
         self.session: RealtimeSession | None = None
         self.capture: CaptureWriter | None = None
@@ -277,6 +278,9 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste)) and not self.screen_stack:
             return  # closing: a key handed on late (held behind a filter) has no screen to act on
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if not (isinstance(event, events.Key) and self._quits(event)) and self.behind_reposted(event):
+                return  # typed after held keys let go, queued before them: it acts after them
         if isinstance(event, events.Paste) and not event.is_forwarded:
             log = self.event_log
             if log.handing_on and not log.handed_on(event):
@@ -305,14 +309,26 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 return
             if self.event_log.holding_keys and self.focused is self.event_log:
                 # A key waits for a filter's whole view: the ones after it wait in the log, in order
-                # (`t`, `f`, `/` too, which would otherwise move the focus now); priority keys still act.
+                # (`t`, `f`, `/` too, which would otherwise move the focus now). So do the priority
+                # keys Textual runs before the log sees them (ctrl+p: the palette opened at once and
+                # took the held ↓ and Enter, which ran "Quit"); only quitting acts at once.
+                if not event.is_forwarded and self._priority(event) and not self._quits(event):
+                    event.stop()
+                    self.event_log.hold_key(event)
+                    return
                 await super().on_event(event)
                 return
             action = self._focus_move(event)
-            if action is not None and self.focused is log and log.message_queue_size:
+            if (
+                self.focused is log
+                and log.message_queue_size
+                and not event.is_forwarded
+                and (action is not None or (self._priority(event) and not self._quits(event)))
+            ):
                 # Keys sent to the log before this one are still in its queue (Home ↓ ↓ `/` in one
-                # burst): moving the focus now sent the ↓ the log then held for Home to the find bar.
-                # This key and those after it wait until the log has taken its own.
+                # burst): moving the focus now sent the ↓ the log then held for Home to the find bar,
+                # and ctrl+p's palette took them. This key and those after it wait until the log has
+                # taken its own.
                 event.stop()
                 self._hold_keys_behind_log(event)
                 return
@@ -325,6 +341,14 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 self._hold_keys()
                 return
         await super().on_event(event)
+
+    def _priority(self, event: events.Key) -> bool:
+        """Whether the key runs a priority binding (Textual runs it before the focused widget sees it)."""
+        try:
+            active = self.screen.active_bindings.get(event.key)
+        except ScreenStackError:
+            return False
+        return active is not None and active.binding.priority
 
     def _quits(self, event: events.Key) -> bool:
         """Whether the key quits (ctrl+q): it acts as it is typed, never queued behind held keys

@@ -86,6 +86,9 @@ class AppBase(App[None]):
     _held_keys: list[Typed] | None = None
     """Keys that came after a filter's or a find's Enter, before it was handled (`_hold_keys`)."""
     _holds = 0
+    _reposted: list[Typed]
+    """Held keys the app has posted to itself again, still on their way (`post_again`)."""
+    _reposted_at = 0.0
     status_line: StatusLine
     transcript: Transcript
     event_log: EventLog
@@ -305,9 +308,7 @@ class AppBase(App[None]):
             return
         held, self._held_keys = self._held_keys, None
         self._holds += 1
-        for typed in held or ():
-            typed.set_sender(self)
-            self.post_message(typed)  # through `on_event`: to the log's queue if it hands keys on
+        self.post_again(held or [])  # through `on_event`: to the log's queue if it hands keys on
 
     def release_keys(self) -> None:
         """Hand the held keys (`_hold_keys`) to the app again, in order."""
@@ -317,9 +318,36 @@ class AppBase(App[None]):
             # head, handed on in turn, so a key typed meanwhile still acts after them.
             self.event_log.put_back_keys(held)
             return
-        for key in held or ():
+        self.post_again(held or [])
+
+    def post_again(self, keys: list[Typed]) -> None:
+        """Post held keys to the app again, in order, to be routed as typed (`on_event`).
+
+        Until they have come through, a key that reaches the app first goes behind them
+        (`behind_reposted`): it was typed after them, but it may have been queued before they were
+        posted again (a read of the terminal that came as the hold let go), and it acted first: the
+        `d` of `/ a d x` opened a frame's details, and `/` came last."""
+        for key in keys:
             key.set_sender(self)
-            self.post_message(key)
+            if self.post_message(key):
+                self._reposted.append(key)
+        self._reposted_at = time.monotonic()
+
+    def behind_reposted(self, typed: Typed) -> bool:
+        """Whether `typed` was posted again behind held keys still on their way (see `post_again`);
+        False for one of those keys (it goes on as typed) and when none is on its way."""
+        reposted = self._reposted
+        if not reposted:
+            return False
+        for position, key in enumerate(reposted):
+            if key is typed:
+                del reposted[position]
+                return False
+        if time.monotonic() - self._reposted_at > HOLD_AT_MOST:
+            reposted.clear()  # a safety: one of them was dropped on its way (none should be)
+            return False
+        self.post_again([retyped(typed)])
+        return True
 
     def _back_to_log(self) -> None:
         """The focus to the log at once, on the app's turn: `focus()` waits behind the keys already

@@ -251,6 +251,12 @@ class EventLog(LineView, can_focus=True):
         """Whether keys wait for a filter's whole view (the app sends the log every key meanwhile)."""
         return self._held_keys is not None
 
+    def hold_key(self, key: events.Key) -> None:
+        """Hold a key the app took before the log saw it (a priority key: ctrl+p) with the keys that
+        wait for the whole view, in its turn (see `holding_keys`)."""
+        if self._held_keys is not None:
+            self._held_keys.append(retyped(key))
+
     def after_whole_view(self, action: Callable[[], object]) -> bool:
         """On a filter's first screen, True: `action` runs once the whole view is shown (its slices
         go on, the screen live; until then the keys that come wait, then act in order). Else False:
