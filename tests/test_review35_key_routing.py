@@ -13,6 +13,7 @@ from tests.test_log_selection_round20 import long_journal
 from tests.test_message_input_round20 import terminal_burst
 from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen, slices_of
 from tui.app import RtApp
+from tui.widgets import EventDetail
 
 HOME, DOWN = "\x1b[H", "\x1b[B"
 
@@ -155,3 +156,28 @@ async def test_the_palette_key_waits_with_the_keys_held_for_the_whole_view() -> 
         terminal_burst(app, "hi")
         await wait_for(pilot, lambda: typed.value == "hi", 10, "the palette to take the text")
         assert app.is_running
+
+
+@pytest.mark.parametrize("bar", ["f", "/"])
+async def test_keys_right_after_a_bar_esc_act_on_the_log(bar: str) -> None:
+    """`/` `ab` Esc, then `d` in a read of its own before the bar's Esc was handled: Esc is the
+    bar's own binding, run once the key bubbled back, so the focus moved only once its `Left` was
+    handled, and `d` was typed into the bar instead of opening the frame's details."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(long_journal(2_000))
+        await pilot.pause()
+        log = app.event_log
+        log.focus()
+        await pilot.pause()
+        terminal_burst(app, "\x1b[A")  # ↑: the newest frame selected
+        await wait_for(pilot, lambda: log.selected is not None, 10, "a selection")
+        target = app.filter_bar if bar == "f" else app.find_bar
+        terminal_burst(app, bar + "ab")
+        await wait_for(pilot, lambda: target.input.value == "ab", 10, "the bar to take `ab`")
+        for key in (events.Key("escape", "\x1b"), events.Key("d", "d")):  # as the terminal's reader posts them
+            key.set_sender(app)
+            app.post_message(key)
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 10, "`d` to open the details")
+        assert "d" not in target.input.value
+        assert not target.display, "Esc left the bar open"

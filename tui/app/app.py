@@ -71,7 +71,7 @@ VIEWS_MAX_INTERVAL = 0.2
 SESSIONS = Binding.Group("Session")
 """The proxy's `<` and `>`: one footer entry for the two keys that switch between its sessions."""
 
-_FOCUS_MOVING = frozenset({"focus_input", "filter", "find", "leave_input"})
+_FOCUS_MOVING = frozenset({"focus_input", "filter", "find", "leave_input", "leave_bar"})
 """Actions that move the focus to a text input, or out of one (Esc): run on the app's own turn (see
 `_focus_move`)."""
 
@@ -377,6 +377,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         """
         if not event.is_printable and event.key != "escape":
             return None  # arrows, End, ctrl keys: never one of these (and the lookup below is not free)
+        if event.key == "escape" and self._in_query_bar():
+            return "leave_bar"  # the bar's own Esc, run when the key came back: a key after it was typed into the bar
         try:
             screen = self.screen
         except ScreenStackError:

@@ -183,13 +183,24 @@ class LogControls(AppBase):
 
     @on(QueryBar.Left)
     def _bar_left(self, event: QueryBar.Left) -> None:
-        event.bar.close()
+        self._close_bar(event.bar, refocus=event.refocus)
+
+    def action_leave_bar(self) -> None:
+        """Esc in the filter's or the find's input: leave it at once, on the app's turn (the bar's
+        own binding ran only once the key had come back, after the next key had gone to the bar)."""
+        for bar in (self.filter_bar, self.find_bar):
+            if self.focused is bar.input:
+                bar.revert()
+                self._close_bar(bar, refocus=True)
+
+    def _close_bar(self, bar: QueryBar, *, refocus: bool) -> None:
+        bar.close()
         # The bar shows the query in force again: its counts with it.
-        if event.bar is self.filter_bar:
+        if bar is self.filter_bar:
             self._filter_status()
         else:
             self._find_status()
-        if event.refocus:
+        if refocus:
             self._back_to_log()
 
     @on(FamilyToggles.Toggled)
