@@ -279,7 +279,9 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         if isinstance(event, (events.Key, events.Paste)) and not self.screen_stack:
             return  # closing: a key handed on late (held behind a filter) has no screen to act on
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
-            if not (isinstance(event, events.Key) and self._quits(event)) and self.behind_reposted(event):
+            quits = isinstance(event, events.Key) and self._quits(event)
+            # A key the log hands on keeps its identity: a copy would lose its place in the log's queue.
+            if not quits and not self.event_log.handed_on(event) and self.behind_reposted(event):
                 return  # typed after held keys let go, queued before them: it acts after them
         if isinstance(event, events.Paste) and not event.is_forwarded:
             log = self.event_log

@@ -327,11 +327,12 @@ class AppBase(App[None]):
         (`behind_reposted`): it was typed after them, but it may have been queued before they were
         posted again (a read of the terminal that came as the hold let go), and it acted first: the
         `d` of `/ a d x` opened a frame's details, and `/` came last."""
+        if not self._reposted:
+            self._reposted_at = time.monotonic()  # the safety counts from the oldest still on its way
         for key in keys:
             key.set_sender(self)
             if self.post_message(key):
                 self._reposted.append(key)
-        self._reposted_at = time.monotonic()
 
     def behind_reposted(self, typed: Typed) -> bool:
         """Whether `typed` was posted again behind held keys still on their way (see `post_again`);
