@@ -38,6 +38,15 @@ async def home_and_hold(pilot: Pilot[None], app: RtApp, keys: str) -> EventLog:
     return log
 
 
+async def filter_open_while_handing_on(pilot: Pilot[None], app: RtApp, keys: str) -> EventLog:
+    """Home, then `keys` (`f` and letters) held; returns once `f` has opened the filter and the letters
+    are still being handed on."""
+    log = await home_and_hold(pilot, app, keys)
+    await wait_for(pilot, lambda: log.handing_on and app.focused is app.filter_bar.input, 60, "`f` to open the filter")
+    assert log.handing_on, "the held keys were all handed on before the test could go on"
+    return log
+
+
 async def home_then(pilot: Pilot[None], app: RtApp, keys: str) -> None:
     """`home_and_hold`, then the held keys acted on, all of them."""
     log = await home_and_hold(pilot, app, keys)
@@ -78,11 +87,7 @@ async def test_keys_typed_while_held_keys_are_handed_on_act_after_them() -> None
     types `ne`. They went straight to the filter's input, ahead of `do` (`nedo`); they queue behind."""
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        log = await home_and_hold(pilot, app, "fdo")
-        await wait_for(
-            pilot, lambda: log.handing_on and app.focused is app.filter_bar.input, 60, "`f` to open the filter"
-        )
-        assert log.handing_on, "the held keys were all handed on before the test could type"
+        log = await filter_open_while_handing_on(pilot, app, "fdo")
         terminal_burst(app, "ne")
         await wait_for(pilot, lambda: not log.keys_pending, 10, "the keys to act")
         assert app.filter_bar.input.value.endswith("done"), repr(app.filter_bar.input.value)
@@ -167,11 +172,7 @@ async def test_a_paste_while_held_keys_are_handed_on_goes_after_them() -> None:
     """Home, `fab`; once the filter is open the user pastes `cd`: it overtook the queued `ab`."""
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        log = await home_and_hold(pilot, app, "fab")
-        await wait_for(
-            pilot, lambda: log.handing_on and app.focused is app.filter_bar.input, 60, "`f` to open the filter"
-        )
-        assert log.handing_on, "the held keys were all handed on before the test could paste"
+        log = await filter_open_while_handing_on(pilot, app, "fab")
         app.post_message(events.Paste("cd"))
         await wait_for(pilot, lambda: not log.keys_pending, 10, "the keys to act")
         assert app.filter_bar.input.value.endswith("abcd"), repr(app.filter_bar.input.value)

@@ -7,15 +7,26 @@ import pytest
 from textual import events
 from textual._xterm_parser import XTermParser
 from textual.command import CommandInput, CommandPalette
+from textual.pilot import Pilot
 
 from tests.app_helpers import wait_for
 from tests.test_log_selection_round20 import long_journal
 from tests.test_message_input_round20 import terminal_burst
 from tests.test_whole_view_wait_round22 import filtered_app, on_a_first_screen, slices_of
 from tui.app import RtApp
-from tui.widgets import EventDetail
+from tui.widgets import EventDetail, EventLog
 
 HOME, DOWN = "\x1b[H", "\x1b[B"
+
+
+async def log_focused(pilot: Pilot[None], app: RtApp) -> EventLog:
+    """The app showing 2,000 frames, the focus on its log (returned)."""
+    app.ingest(long_journal(2_000))
+    await pilot.pause()
+    log = app.event_log
+    log.focus()
+    await pilot.pause()
+    return log
 
 
 def queued_now(app: RtApp, data: str) -> None:
@@ -38,10 +49,7 @@ async def test_the_palette_opened_right_after_a_bar_enter_takes_the_keys_after_i
     key, Esc did not close it, and letters ran the log's hidden bindings."""
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal(2_000))
-        await pilot.pause()
-        app.event_log.focus()
-        await pilot.pause()
+        await log_focused(pilot, app)
         terminal_burst(app, f"{bar}resp_5\r\x10")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), 10, "the palette to open")
         for _ in range(10):
@@ -77,10 +85,7 @@ async def test_a_paste_right_after_a_bar_enter_goes_where_the_enter_put_the_focu
     not, and it went to the filter's input (then left) before `/` opened the find bar."""
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal(2_000))
-        await pilot.pause()
-        app.event_log.focus()
-        await pilot.pause()
+        await log_focused(pilot, app)
         terminal_burst(app, "ftype:response.created\r/\x1b[200~xyz\x1b[201~")  # the paste bracketed
         await wait_for(pilot, lambda: app.find_bar.input.value == "xyz", 10, "the paste in the find bar")
         assert app.filter_bar.active.endswith("type:response.created"), repr(app.filter_bar.active)
@@ -92,11 +97,7 @@ async def test_keys_typed_just_before_a_hold_behind_the_log_lets_go_act_after_it
     over), and `/` was put back behind them: `d` opened a frame's details, the find bar got `x`."""
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal(2_000))
-        await pilot.pause()
-        log = app.event_log
-        log.focus()
-        await pilot.pause()
+        log = await log_focused(pilot, app)
         release = app._release_behind_log
         typed_meanwhile: list[str] = []
 
@@ -120,10 +121,7 @@ async def test_keys_typed_just_before_a_bar_enter_hold_lets_go_act_after_it() ->
     went to the log ahead of `/`, which was put back behind them."""
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal(2_000))
-        await pilot.pause()
-        app.event_log.focus()
-        await pilot.pause()
+        await log_focused(pilot, app)
         release = app.release_keys
         typed_meanwhile: list[str] = []
 
@@ -165,11 +163,7 @@ async def test_keys_right_after_a_bar_esc_act_on_the_log(bar: str) -> None:
     handled, and `d` was typed into the bar instead of opening the frame's details."""
     app = filtered_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(long_journal(2_000))
-        await pilot.pause()
-        log = app.event_log
-        log.focus()
-        await pilot.pause()
+        log = await log_focused(pilot, app)
         terminal_burst(app, "\x1b[A")  # ↑: the newest frame selected
         await wait_for(pilot, lambda: log.selected is not None, 10, "a selection")
         target = app.filter_bar if bar == "f" else app.find_bar
