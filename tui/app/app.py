@@ -405,6 +405,15 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     async def _prepare_audio(self) -> None:
         await self.voice.prepare()
         settle_heap()  # the audio stack's modules, loaded just now, live as long as the app
+        if self.connect_on_mount:  # a live session's recorder: replays, the proxy and previews have none
+            problem = await self.voice.check_microphone()
+            recorder = self.recorder
+            idle = recorder.state in (RecorderState.IDLE, RecorderState.DISCONNECTED)
+            if problem is not None and idle and not self.voice.recording:
+                # Said before a press, not after it: space still tries (a microphone plugged in since).
+                recorder.state = RecorderState.UNAVAILABLE
+                recorder.message = problem
+                self._follow_server_turns()  # the empty transcript says it too, and how to type instead
 
     def _pump(self) -> None:
         for model, subscription in self._feeds:

@@ -44,6 +44,12 @@ RECONNECTING_HINT = (
 )
 """The first paragraph after a drop while rt-tui reconnects on its own (`run_session`)."""
 
+NO_MICROPHONE_HINT = (
+    "No microphone to record from: {why}. Press t to type a message; space tries again (a "
+    "microphone plugged in since), and `rt-tui devices` lists what PortAudio sees."
+)
+"""The empty transcript's first paragraph when the microphone a turn would open is not there."""
+
 NO_TRANSCRIPTION_HINT = (
     "Input transcription is off (--no-transcription): your recordings appear here, without "
     "their words; the assistant still hears them."
@@ -486,6 +492,8 @@ class LiveSession(AppBase):
             else:
                 does, why = "detects turns itself", "the last session.update it applied set it, not push-to-talk"
             first = KEPT_VAD_HINT.format(does=does, turns=kept, why=why)
+        elif self.voice.mic_problem is not None:
+            first = NO_MICROPHONE_HINT.format(why=self.voice.mic_problem.removeprefix("microphone unavailable: "))
         else:
             first = VOICE_HINT[0]
         if self.settings.transcription_model is None:
@@ -623,6 +631,7 @@ class LiveSession(AppBase):
         recorder.message = message
         if "unavailable" in message:
             recorder.state = RecorderState.UNAVAILABLE
+            self._follow_server_turns()  # the empty transcript's hint: no microphone
         elif self.facts.ended or "not connected" in message:
             recorder.state = RecorderState.DISCONNECTED
         else:

@@ -122,6 +122,9 @@ class VoiceController:
         self.last_turn_ms = 0
         self.audio_ready: bool | None = None
         """Whether the audio stack loaded ahead of the first turn (None: not tried yet)."""
+        self.mic_problem: str | None = None
+        """Why the microphone cannot open, as `check_microphone` found it (None: it can, or not checked)."""
+        self._mic_check: asyncio.Future[str] | None = None
         self._mic: Microphone | None = None
         self._heard = False
         """Whether the turn's audio so far holds a sample other than zero (a muted device sends zeros)."""
@@ -143,6 +146,20 @@ class VoiceController:
         from tui.audio import prepare_audio
 
         self.audio_ready = await asyncio.to_thread(prepare_audio)
+
+    async def check_microphone(self) -> str | None:
+        """Look for the microphone a turn would open, without opening it, and return why there is
+        none (`mic_problem`), or None. A machine without one said "ready" until the first press."""
+        from tui.audio import AudioDeviceError, find_device
+
+        self._mic_check = asyncio.ensure_future(asyncio.to_thread(find_device, "input", self.input_device))
+        try:
+            await self._mic_check
+        except AudioDeviceError as exc:
+            self.mic_problem = f"microphone unavailable: {exc}"
+        except Exception:  # noqa: BLE001, S110 - a surprise here claims nothing: the press says what it finds
+            pass
+        return self.mic_problem
 
     async def start_turn(self) -> None:
         """Open the microphone and stream it into the input buffer until `finish_turn`.
@@ -201,6 +218,9 @@ class VoiceController:
     ) -> None:
         from tui.audio import AudioDeviceError, Microphone
 
+        if self._mic_check is not None and not self._mic_check.done():
+            # PortAudio is being started for the check: a second start beside it is not safe.
+            await asyncio.wait([self._mic_check])
         mic = Microphone(device=self.input_device, on_level=lambda level: self.bus.publish(MIC_LEVEL, level))
         loop = asyncio.get_running_loop()
         try:
@@ -208,7 +228,8 @@ class VoiceController:
             await asyncio.to_thread(mic.start, loop)
         except AudioDeviceError as exc:
             # The recorder shows this one; the log keeps it too, without a second toast.
-            self._note("rt.audio", f"microphone unavailable: {exc}", notify=False)
+            self.mic_problem = f"microphone unavailable: {exc}"
+            self._note("rt.audio", self.mic_problem, notify=False)
             raise VoiceError(f"microphone unavailable: {exc}") from None
         except asyncio.CancelledError:
             # The app is ending while the device opens (the thread cannot be stopped): it closes
@@ -222,6 +243,7 @@ class VoiceController:
             await mic.aclose()
             raise VoiceError("not recording: the session ended while the microphone was opening")
         self._say_device("microphone", mic.device_name)
+        self.mic_problem = None  # there is one now (plugged in since the check, or it came back)
         if before_streaming is not None:
             before_streaming(session)
         self._mic = mic

@@ -380,6 +380,29 @@ def listed_devices() -> list[DeviceInfo]:
         ) from None
 
 
+def find_device(direction: str, device_index: DeviceChoice) -> str:
+    """The name of the device a stream on `direction` ("input" or "output") would open for
+    `device_index` (None: the default), found as `open_stream` finds it but not opened; else
+    AudioDeviceError with the words `open_stream` would say. Given up after OPEN_TIMEOUT, as
+    `listed_devices` is."""
+    if _stuck is not None and _stuck.is_alive():
+        raise AudioDeviceError("the audio system is still stuck opening a device (PortAudio has not answered)")
+
+    def finding() -> str:
+        pa = open_pyaudio()
+        try:
+            return device_name(pa, resolve_device(pa, direction, device_index))
+        finally:
+            pa.terminate()
+
+    try:
+        return _within_open_timeout(finding, f"rt-audio-find-{direction}")
+    except _GaveUp:
+        raise AudioDeviceError(
+            f"PortAudio did not list the devices within {OPEN_TIMEOUT:.0f} s (a device or the audio server is stuck)"
+        ) from None
+
+
 def close_stream(pa: Any, stream: Any) -> None:
     """Stop, then close, a stream and release PyAudio. Stopping first joins PortAudio's thread, so no
     callback can race with the close.

@@ -1,0 +1,60 @@
+"""The recorder says there is no microphone before the first press: the app looks for the device a
+turn would open (without opening it) once the screen is up. Real PyAudio through alsa-lib set up as
+a machine without a sound card, or with the fake ALSA microphone; the real simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.app_helpers import press_voice, screen_text, session_ready, wait_for
+from tests.audio_helpers import FifoFeeder, fake_alsa, no_sound_card
+from tests.test_voice_turns import voice_app
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
+from tui.widgets import Recorder, RecorderState
+from tui.widgets.transcript import VOICE_HINT
+
+
+def audio_notes(app: RtApp) -> list[str]:
+    """The messages of the app's `rt.audio` facts in its log."""
+    return [str(app.journal.data(i).get("message")) for i, frame in enumerate(app.journal) if frame.type == "rt.audio"]
+
+
+async def test_without_a_microphone_the_recorder_says_so_before_any_press(tmp_path: Path, simulator_url: str) -> None:
+    with no_sound_card(tmp_path):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            recorder = app.query_one(Recorder)
+            await wait_for(pilot, lambda: recorder.state is RecorderState.UNAVAILABLE, 10, "the recorder to say so")
+            assert recorder.message.startswith("microphone unavailable: no input device"), recorder.message
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            assert recorder.state is RecorderState.UNAVAILABLE, "the session's opening took it back to ready"
+            await wait_for(pilot, lambda: "no microphone" in screen_text(app), 5, "no microphone on screen")
+            hint = app.transcript.hint[0]
+            assert hint.startswith("No microphone to record from: no input device") and "Press t" in hint, hint
+            assert not audio_notes(app), "the check is the recorder's to say: the log keeps what a press found"
+            await press_voice(pilot, "space")  # still tried: a microphone may have been plugged in since
+            assert recorder.state is RecorderState.UNAVAILABLE
+            assert any("microphone unavailable" in note for note in audio_notes(app)), "the press did not try"
+
+
+async def test_with_a_microphone_the_recorder_stays_ready_and_records(tmp_path: Path, simulator_url: str) -> None:
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, _feeder):
+        await wait_for(pilot, lambda: app.voice._mic_check is not None and app.voice._mic_check.done(), 10, "the check")
+        assert app.voice.mic_problem is None
+        assert recorder.state is RecorderState.IDLE
+        await press_voice(pilot, "space")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.RECORDING, 5, "recording")
+        assert app.transcript.hint[0] == VOICE_HINT[0]
+
+
+async def test_a_named_microphone_that_is_not_there_is_said_before_any_press(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    with FifoFeeder(tmp_path / "mic.fifo"), fake_alsa(tmp_path / "mic.fifo", None):
+        settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False, input_device="no-such-mic")
+        app = RtApp(settings)
+        async with app.run_test(size=(120, 40)) as pilot:
+            recorder = app.query_one(Recorder)
+            await wait_for(pilot, lambda: recorder.state is RecorderState.UNAVAILABLE, 10, "the recorder to say so")
+            assert "no-such-mic" in recorder.message, recorder.message
