@@ -33,6 +33,16 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
 
 
 @pytest.fixture
+def microphone() -> Iterator[None]:
+    """A microphone for the app to find (the fake ALSA device, giving digital silence): a live
+    session on this machine, which has no sound card, says "no microphone" before any press."""
+    from tests.audio_helpers import fake_alsa
+
+    with fake_alsa(None, None):
+        yield
+
+
+@pytest.fixture
 async def simulator_url() -> AsyncIterator[str]:
     """A real simulator on a free loopback port, GA dialect; the URL names the model, as the service requires."""
     from tui.server import Simulator, SimulatorConfig

@@ -242,6 +242,7 @@ async def test_a_wrong_api_key_is_reported_and_the_app_keeps_running(monkeypatch
     assert captures and all(wrong not in c.read_text() for c in captures)
 
 
+@pytest.mark.usefixtures("microphone")
 async def test_an_expired_session_is_reported_and_reconnect_opens_a_new_one() -> None:
     from tui.server.testing import realtime_simulator
 

@@ -42,6 +42,7 @@ def palette_command(app: RtApp, title: str) -> None:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+@pytest.mark.usefixtures("microphone")
 async def test_after_a_refused_session_space_and_v_are_dimmed_and_say_ctrl_r(
     simulator_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
@@ -92,6 +93,7 @@ async def test_an_expired_session_dims_space_until_ctrl_r_opens_one(
             await wait_for(pilot, lambda: not any("not connected" in m for _, m in notices(app)), 2, "them to go")
 
 
+@pytest.mark.usefixtures("microphone")
 async def test_space_stays_lit_while_rt_tui_reconnects_and_dims_when_it_gives_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,6 +125,7 @@ async def test_the_palette_s_talk_sends_the_turn_being_recorded(tmp_path: Path, 
         await wait_for(pilot, lambda: recorder.message.startswith("sent "), 10, "the turn sent")
 
 
+@pytest.mark.usefixtures("microphone")
 async def test_a_click_on_a_dimmed_key_says_why_it_cannot_act(
     simulator_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,6 +20,7 @@ def _shown(app: RtApp) -> str:
     return " ".join(screen_text(app).split())
 
 
+@pytest.mark.usefixtures("microphone")
 async def test_the_hint_does_not_promise_transcripts_the_server_will_not_make(
     simulator_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -35,6 +36,7 @@ async def test_the_hint_does_not_promise_transcripts_the_server_will_not_make(
         assert "Input transcription is off in the session the server applied" in hint, hint
 
 
+@pytest.mark.usefixtures("microphone")
 async def test_a_session_that_transcribes_still_promises_transcripts(
     simulator_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -47,6 +49,7 @@ async def test_a_session_that_transcribes_still_promises_transcripts(
         assert PROMISE in hint and "Press space to talk" in hint, hint
 
 
+@pytest.mark.usefixtures("microphone")
 async def test_a_refused_session_does_not_say_press_space_to_talk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
