@@ -308,6 +308,7 @@ async def test_ctrl_r_while_connected_closes_this_session_and_opens_a_new_one(
             assert "── new session to 127.0.0.1:" in app.query_one(Transcript).text()
 
 
+@pytest.mark.usefixtures("microphone")
 async def test_a_connection_dropped_mid_reply_keeps_the_partial_reply_and_says_it_was_cut_off() -> None:
     from tui.server.testing import realtime_simulator
 
