@@ -40,7 +40,7 @@ async def test_without_a_microphone_the_recorder_says_so_before_any_press(tmp_pa
 
 async def test_with_a_microphone_the_recorder_stays_ready_and_records(tmp_path: Path, simulator_url: str) -> None:
     async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, _feeder):
-        await wait_for(pilot, lambda: app.voice._mic_check is not None and app.voice._mic_check.done(), 10, "the check")
+        await wait_for(pilot, lambda: app.voice._setup is not None and app.voice._setup.done(), 10, "the check")
         assert app.voice.mic_problem is None
         assert recorder.state is RecorderState.IDLE
         await press_voice(pilot, "space")
@@ -58,3 +58,23 @@ async def test_a_named_microphone_that_is_not_there_is_said_before_any_press(
             recorder = app.query_one(Recorder)
             await wait_for(pilot, lambda: recorder.state is RecorderState.UNAVAILABLE, 10, "the recorder to say so")
             assert "no-such-mic" in recorder.message, recorder.message
+
+
+async def test_with_the_servers_turns_kept_and_no_microphone_the_hint_says_there_is_none(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    """The server kept its VAD (the update was rejected): its hint said "press space to listen",
+    though there was nothing to listen with."""
+    with no_sound_card(tmp_path):
+        settings = Settings(
+            target=TargetChoice.URL, url=simulator_url, playback=False, transcription_model="nonsense-model"
+        )
+        app = RtApp(settings)
+        async with app.run_test(size=(120, 40)) as pilot:
+            recorder = app.query_one(Recorder)
+            await wait_for(pilot, lambda: app.facts.last_update_rejected, 10, "the update to be rejected")
+            await wait_for(pilot, lambda: recorder.kept == "server VAD", 5, "the recorder to follow the server")
+            await wait_for(pilot, lambda: recorder.state is RecorderState.UNAVAILABLE, 10, "the recorder to say so")
+            await wait_for(
+                pilot, lambda: app.transcript.hint[0].startswith("No microphone to record from"), 5, "the hint"
+            )

@@ -400,20 +400,25 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         settle_heap()
         if self.replay is None:
             # After the first paint, never before it: the screen does not wait for PortAudio.
+            self.voice.setup_begins()  # now, not when the worker runs: a press meanwhile waits for it
             self.run_worker(self._prepare_audio(), name="prepare-audio", exit_on_error=False)
 
     async def _prepare_audio(self) -> None:
-        await self.voice.prepare()
+        # A live session's recorder looks for its microphone: replays, the proxy and previews have none.
+        await self.voice.prepare(check_microphone=self.connect_on_mount)
         settle_heap()  # the audio stack's modules, loaded just now, live as long as the app
-        if self.connect_on_mount:  # a live session's recorder: replays, the proxy and previews have none
-            problem = await self.voice.check_microphone()
-            recorder = self.recorder
-            idle = recorder.state in (RecorderState.IDLE, RecorderState.DISCONNECTED)
-            if problem is not None and idle and not self.voice.recording:
-                # Said before a press, not after it: space still tries (a microphone plugged in since).
-                recorder.state = RecorderState.UNAVAILABLE
-                recorder.message = problem
-                self._follow_server_turns()  # the empty transcript says it too, and how to type instead
+        self._say_no_microphone()
+
+    def _say_no_microphone(self) -> None:
+        """A ready recorder says there is no microphone, if the check found none: before a press,
+        not after it (space still tries: a microphone plugged in since). A recorder that says
+        something else (disconnected, recording) keeps it: the session opening comes back here."""
+        problem = self.voice.mic_problem
+        recorder = self.recorder
+        if problem is not None and recorder.state is RecorderState.IDLE and not self.voice.recording:
+            recorder.state = RecorderState.UNAVAILABLE
+            recorder.message = problem
+            self._follow_server_turns()  # the empty transcript says it too, and how to type instead
 
     def _pump(self) -> None:
         for model, subscription in self._feeds:
@@ -522,6 +527,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 recorder.state = RecorderState.DISCONNECTED
         elif recorder.state is RecorderState.DISCONNECTED and self.facts.state == "open":
             recorder.state = RecorderState.IDLE
+            self._say_no_microphone()
         self._follow_server_turns()  # a rejected session.update leaves the server's turn detection
 
     def ingest_for_display(self, envelopes: Iterable[Envelope]) -> None:

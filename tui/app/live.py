@@ -45,10 +45,11 @@ RECONNECTING_HINT = (
 """The first paragraph after a drop while rt-tui reconnects on its own (`run_session`)."""
 
 NO_MICROPHONE_HINT = (
-    "No microphone to record from: {why}. Press t to type a message; space tries again (a "
-    "microphone plugged in since), and `rt-tui devices` lists what PortAudio sees."
+    "No microphone to record from: {why}. Press t to type a message; space tries the microphone "
+    "again (one plugged in since), and rt-tui devices lists the devices."
 )
-"""The empty transcript's first paragraph when the microphone a turn would open is not there."""
+"""The empty transcript's only paragraph when the microphone a turn would open is not there (what
+the user's recordings would show is moot: at 80×24 a second paragraph did not fit)."""
 
 NO_TRANSCRIPTION_HINT = (
     "Input transcription is off (--no-transcription): your recordings appear here, without "
@@ -486,14 +487,14 @@ class LiveSession(AppBase):
         facts = self.facts
         if facts.ended:
             first = RECONNECTING_HINT if self._next_session == "reconnect" else ENDED_HINT
+        elif self.voice.mic_problem is not None:  # nothing to talk or listen with, whoever ends turns
+            return (NO_MICROPHONE_HINT.format(why=self.voice.mic_problem.removeprefix("microphone unavailable: ")),)
         elif kept.endswith("VAD"):
             if refused:
                 does, why = "kept its own turn detection", "it rejected the session.update that turned it off"
             else:
                 does, why = "detects turns itself", "the last session.update it applied set it, not push-to-talk"
             first = KEPT_VAD_HINT.format(does=does, turns=kept, why=why)
-        elif self.voice.mic_problem is not None:
-            first = NO_MICROPHONE_HINT.format(why=self.voice.mic_problem.removeprefix("microphone unavailable: "))
         else:
             first = VOICE_HINT[0]
         if self.settings.transcription_model is None:

@@ -123,8 +123,13 @@ class VoiceController:
         self.audio_ready: bool | None = None
         """Whether the audio stack loaded ahead of the first turn (None: not tried yet)."""
         self.mic_problem: str | None = None
-        """Why the microphone cannot open, as `check_microphone` found it (None: it can, or not checked)."""
-        self._mic_check: asyncio.Future[str] | None = None
+        """Why the microphone cannot open, as the check in `prepare` or the last turn found it (None:
+        it can, or it was not checked)."""
+        self._setup: asyncio.Future[None] | None = None
+        """Set from `setup_begins` until `prepare` ends: PortAudio is being started there, and a
+        device opened meanwhile waits for it (two PortAudio starts side by side are not safe)."""
+        self._mics_opened = 0
+        """Microphones opened so far: a check that began before one opened is out of date."""
         self._mic: Microphone | None = None
         self._heard = False
         """Whether the turn's audio so far holds a sample other than zero (a muted device sends zeros)."""
@@ -141,25 +146,45 @@ class VoiceController:
 
     # -- turns ------------------------------------------------------------------------------
 
-    async def prepare(self) -> None:
-        """Load the audio stack in a worker thread so the first turn starts capturing at once."""
+    def setup_begins(self) -> None:
+        """Mark the audio setup (`prepare`) as begun, before its worker runs: a device opened from
+        now on waits for it."""
+        self._setup = asyncio.get_running_loop().create_future()
+
+    async def prepare(self, *, check_microphone: bool = False) -> None:
+        """Load the audio stack in a worker thread so the first turn starts capturing at once; with
+        `check_microphone`, then look for the microphone a turn would open, without opening it, and
+        keep why there is none in `mic_problem` (a machine without one said "ready" until the
+        first press)."""
         from tui.audio import prepare_audio
 
-        self.audio_ready = await asyncio.to_thread(prepare_audio)
+        try:
+            self.audio_ready = await asyncio.to_thread(prepare_audio)
+            if check_microphone:
+                await self._check_microphone()
+        finally:
+            if self._setup is not None and not self._setup.done():
+                self._setup.set_result(None)
 
-    async def check_microphone(self) -> str | None:
-        """Look for the microphone a turn would open, without opening it, and return why there is
-        none (`mic_problem`), or None. A machine without one said "ready" until the first press."""
+    async def _check_microphone(self) -> None:
         from tui.audio import AudioDeviceError, find_device
 
-        self._mic_check = asyncio.ensure_future(asyncio.to_thread(find_device, "input", self.input_device))
+        opened = self._mics_opened
         try:
-            await self._mic_check
+            await asyncio.to_thread(find_device, "input", self.input_device)
+            problem = None
         except AudioDeviceError as exc:
-            self.mic_problem = f"microphone unavailable: {exc}"
-        except Exception:  # noqa: BLE001, S110 - a surprise here claims nothing: the press says what it finds
-            pass
-        return self.mic_problem
+            problem = f"microphone unavailable: {exc}"
+        except Exception:  # noqa: BLE001 - a surprise here claims nothing: a press says what it finds
+            return
+        if self._mics_opened == opened:  # else a microphone opened meanwhile: it says more than the check
+            self.mic_problem = problem
+
+    async def _setup_done(self) -> None:
+        """Return once the audio setup (`prepare`) has ended, if it is under way."""
+        setup = self._setup
+        if setup is not None and not setup.done():
+            await asyncio.wait([setup])
 
     async def start_turn(self) -> None:
         """Open the microphone and stream it into the input buffer until `finish_turn`.
@@ -218,9 +243,7 @@ class VoiceController:
     ) -> None:
         from tui.audio import AudioDeviceError, Microphone
 
-        if self._mic_check is not None and not self._mic_check.done():
-            # PortAudio is being started for the check: a second start beside it is not safe.
-            await asyncio.wait([self._mic_check])
+        await self._setup_done()
         mic = Microphone(device=self.input_device, on_level=lambda level: self.bus.publish(MIC_LEVEL, level))
         loop = asyncio.get_running_loop()
         try:
@@ -244,6 +267,7 @@ class VoiceController:
             raise VoiceError("not recording: the session ended while the microphone was opening")
         self._say_device("microphone", mic.device_name)
         self.mic_problem = None  # there is one now (plugged in since the check, or it came back)
+        self._mics_opened += 1
         if before_streaming is not None:
             before_streaming(session)
         self._mic = mic
@@ -387,6 +411,9 @@ class VoiceController:
             return self._speaker
         from tui.audio import AudioDeviceError, Speaker
 
+        await self._setup_done()
+        if self._speaker is not None or self._speaker_failed:
+            return self._speaker  # opened (or failed) by another caller meanwhile
         speaker = Speaker(device=self.output_device)
         try:
             # Opening PortAudio probes devices: off the loop, which is busy receiving the reply.
