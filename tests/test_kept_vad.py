@@ -19,6 +19,12 @@ from tui.widgets import Recorder, RecorderState, Transcript
 QUESTION = "what is the weather like in London today"
 
 
+def kept_vad_app(url: str) -> RtApp:
+    """The app on `url` asking for a transcription model the simulator refuses: it rejects the
+    whole session.update, and keeps the server VAD of its session.created."""
+    return RtApp(Settings(target=TargetChoice.URL, url=url, playback=False, transcription_model="nonsense-model"))
+
+
 async def listen_to_one_turn(
     pilot: Pilot[None], app: RtApp, feeder: FifoFeeder, speech: bytes
 ) -> tuple[list[str], list[str]]:
@@ -45,10 +51,7 @@ async def test_after_a_rejected_update_space_listens_and_the_servers_vad_ends_th
 ) -> None:
     speech = speech_pcm24(QUESTION)
     with FifoFeeder(tmp_path / "mic.fifo") as feeder, fake_alsa(tmp_path / "mic.fifo", None):
-        settings = Settings(
-            target=TargetChoice.URL, url=simulator_url, playback=False, transcription_model="nonsense-model"
-        )
-        app = RtApp(settings)
+        app = kept_vad_app(simulator_url)
         async with app.run_test(size=(160, 48)) as pilot:
             recorder = app.query_one(Recorder)
             await wait_for(pilot, lambda: app.facts.last_update_rejected, 10, "the update to be rejected")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tests.app_helpers import press_voice, screen_text, session_ready, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa, no_sound_card
+from tests.test_kept_vad import kept_vad_app
 from tests.test_voice_turns import voice_app
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
@@ -66,10 +67,7 @@ async def test_with_the_servers_turns_kept_and_no_microphone_the_hint_says_there
     """The server kept its VAD (the update was rejected): its hint said "press space to listen",
     though there was nothing to listen with."""
     with no_sound_card(tmp_path):
-        settings = Settings(
-            target=TargetChoice.URL, url=simulator_url, playback=False, transcription_model="nonsense-model"
-        )
-        app = RtApp(settings)
+        app = kept_vad_app(simulator_url)
         async with app.run_test(size=(120, 40)) as pilot:
             recorder = app.query_one(Recorder)
             await wait_for(pilot, lambda: app.facts.last_update_rejected, 10, "the update to be rejected")

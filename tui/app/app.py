@@ -314,7 +314,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 # (`t`, `f`, `/` too, which would otherwise move the focus now). So do the priority
                 # keys Textual runs before the log sees them (ctrl+p: the palette opened at once and
                 # took the held ↓ and Enter, which ran "Quit"); only quitting acts at once.
-                if not event.is_forwarded and self._priority(event) and not self._quits(event):
+                if not event.is_forwarded and self._waits_its_turn(event):
                     event.stop()
                     self.event_log.hold_key(event)
                     return
@@ -325,7 +325,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 self.focused is log
                 and log.message_queue_size
                 and not event.is_forwarded
-                and (action is not None or (self._priority(event) and not self._quits(event)))
+                and (action is not None or self._waits_its_turn(event))
             ):
                 # Keys sent to the log before this one are still in its queue (Home ↓ ↓ `/` in one
                 # burst): moving the focus now sent the ↓ the log then held for Home to the find bar,
@@ -344,13 +344,14 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 return
         await super().on_event(event)
 
-    def _priority(self, event: events.Key) -> bool:
-        """Whether the key runs a priority binding (Textual runs it before the focused widget sees it)."""
+    def _waits_its_turn(self, event: events.Key) -> bool:
+        """Whether the key runs a priority binding (Textual runs it before the focused widget sees
+        it) that does not quit: behind keys the log has still to act on, it waits its turn."""
         try:
             active = self.screen.active_bindings.get(event.key)
         except ScreenStackError:
             return False
-        return active is not None and active.binding.priority
+        return active is not None and active.binding.priority and active.binding.action not in _QUIT_ACTIONS
 
     def _quits(self, event: events.Key) -> bool:
         """Whether the key quits (ctrl+q): it acts as it is typed, never queued behind held keys

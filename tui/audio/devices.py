@@ -370,10 +370,16 @@ def _open_stream_now(
 def listed_devices() -> list[DeviceInfo]:
     """`list_devices`, given up after OPEN_TIMEOUT with AudioDeviceError (PortAudio's scan can
     block for good in a stuck device: a command must not wait on it for ever)."""
+    return _scan_within_timeout(list_devices, "rt-audio-list")
+
+
+def _scan_within_timeout(scan: Callable[[], _T], name: str) -> _T:
+    """`scan()` (PortAudio started, its devices looked at, stopped again), refused while an open
+    given up on is still stuck, and given up after OPEN_TIMEOUT, each with AudioDeviceError."""
     if _stuck is not None and _stuck.is_alive():
         raise AudioDeviceError("the audio system is still stuck opening a device (PortAudio has not answered)")
     try:
-        return _within_open_timeout(list_devices, "rt-audio-list")
+        return _within_open_timeout(scan, name)
     except _GaveUp:
         raise AudioDeviceError(
             f"PortAudio did not list the devices within {OPEN_TIMEOUT:.0f} s (a device or the audio server is stuck)"
@@ -385,8 +391,6 @@ def find_device(direction: str, device_index: DeviceChoice) -> str:
     `device_index` (None: the default), found as `open_stream` finds it but not opened; else
     AudioDeviceError with the words `open_stream` would say. Given up after OPEN_TIMEOUT, as
     `listed_devices` is."""
-    if _stuck is not None and _stuck.is_alive():
-        raise AudioDeviceError("the audio system is still stuck opening a device (PortAudio has not answered)")
 
     def finding() -> str:
         pa = open_pyaudio()
@@ -395,12 +399,7 @@ def find_device(direction: str, device_index: DeviceChoice) -> str:
         finally:
             pa.terminate()
 
-    try:
-        return _within_open_timeout(finding, f"rt-audio-find-{direction}")
-    except _GaveUp:
-        raise AudioDeviceError(
-            f"PortAudio did not list the devices within {OPEN_TIMEOUT:.0f} s (a device or the audio server is stuck)"
-        ) from None
+    return _scan_within_timeout(finding, f"rt-audio-find-{direction}")
 
 
 def close_stream(pa: Any, stream: Any) -> None:
