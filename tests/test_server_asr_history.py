@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 
 import numpy as np
 
 from tests.server_helpers import append_audio, client, recv, send, session_patch
 from tui.server import Simulator
 from tui.server.asr import AsrEngine, get_asr, piece_bounds
-from tui.server.tts import get_tts
 
 TARGET = "What is the weather like in Paris today?"
 OTHERS = (
@@ -43,9 +43,27 @@ def trimmed(pcm: bytes) -> bytes:
     return samples[loud[0] : loud[-1] + 1].tobytes()
 
 
+_SPEAK = (
+    "import asyncio, sys; from tui.server.tts import get_tts; "
+    "sys.stdout.buffer.write(asyncio.run(get_tts().synthesize(sys.argv[1], voice=sys.argv[2])))"
+)
+
+
 async def speech(text: str, voice: str) -> bytes:
-    """`text` in the simulator's own espeak voice, as 24 kHz PCM16, its edges trimmed."""
-    return trimmed(await get_tts().synthesize(text, voice=voice))
+    """`text` in the simulator's own espeak voice, as 24 kHz PCM16, its edges trimmed.
+
+    Spoken by a fresh interpreter: espeak-ng carries state from one utterance to the next (the same
+    text comes out a few samples longer or shorter, its waveform different from 85 ms in, after
+    other speech in the process, even with its random seeds reset), so in the whole suite these
+    words depended on what earlier tests had spoken, and twice came back "Turn on vacation lives"
+    (for every silence alike). A fresh process speaks them the same way every run.
+    """
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _SPEAK, text, voice, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode(errors="replace")
+    return trimmed(out)
 
 
 async def target_turn() -> bytes:
