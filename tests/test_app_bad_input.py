@@ -8,7 +8,16 @@ from pathlib import Path
 
 from websockets.asyncio.server import ServerConnection
 
-from tests.app_helpers import items, notices, painted_text, reply_done, session_ready, views_settled, wait_for
+from tests.app_helpers import (
+    items,
+    notices,
+    open_frame_details,
+    painted_text,
+    reply_done,
+    session_ready,
+    views_settled,
+    wait_for,
+)
 from tests.audio_helpers import no_sound_card
 from tests.server_helpers import scripted_peer
 from tui.app import RtApp
@@ -34,6 +43,16 @@ async def test_malformed_frames_are_reported_and_the_session_goes_on() -> None:
             await wait_for(pilot, lambda: reply_done(app), 20, "a reply after the bad frames")
             assert "oslo" in items(app, "assistant")[-1].text.lower()
             assert app.facts.state == "open"
+            # Saved from its details, a frame that did not parse keeps the text that came (under
+            # `raw`, as the capture keeps it), not only rt-tui's note of why it did not parse.
+            bad = next(f for f in app.journal if f.type == "rt.malformed" and f.raw and "not JSON" in str(f.data))
+            await open_frame_details(pilot, app, bad.index)
+            await pilot.press("s")
+            await wait_for(pilot, lambda: any(m.startswith("saved to ") for _, m in notices(app)), 5, "the save")
+            saved = Path(next(m for _, m in notices(app) if m.startswith("saved to ")).removeprefix("saved to "))
+            kept = json.loads(saved.read_text())
+            assert kept["type"] == "rt.malformed" and "not JSON" in kept["message"]
+            assert kept["raw"] == bad.raw
 
 
 async def unknown_events_peer(ws: ServerConnection) -> None:

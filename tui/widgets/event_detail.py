@@ -186,12 +186,22 @@ class EventDetail(ModalScreen[int | None]):
 
     def frames_json(self) -> str:
         """The frames shown, whole (audio kept), as JSON: one object, or a list for a run."""
-        frames = [self._data(self.journal[index]) or {"type": self.journal[index].type} for index in self.indices]
+        frames = [self._whole(self.journal[index]) for index in self.indices]
         value = frames[0] if len(frames) == 1 else frames
         try:
             return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
         except ValueError:  # NaN or Infinity from a server: strict JSON marks them
             return strict_json.dumps(value)
+
+    def _whole(self, frame: Frame) -> dict[str, Any]:
+        """One frame as a copy or a save holds it: its JSON, and for a frame that did not parse
+        (`rt.malformed`: rt-tui's note of why) the text that came, under `raw` as the capture keeps
+        it: the bytes that broke a client are what a copy of that frame is for."""
+        data = self._data(frame) or {"type": frame.type}
+        raw = frame.raw
+        if frame.type == "rt.malformed" and raw and "raw" not in data:
+            data = {**data, "raw": raw}
+        return data
 
     def palette_commands(self) -> Iterator[SystemCommand]:
         """The command palette's commands while this view is open: its keys (the app's palette
