@@ -115,3 +115,32 @@ async def test_the_chosen_option_shows_by_its_glyph_not_its_colour_alone() -> No
         await pilot.pause()
         keep, tag = drawn()
         assert "○" in keep and "●" not in keep and "●" in tag and "○" not in tag, (keep, tag)
+
+
+async def test_the_dialog_says_which_frames_it_counts_after_a_clear_and_under_a_filter() -> None:
+    """After ctrl+l the dialog said "60 frames (every frame)", read as the whole session (406 frames):
+    it says the frames are those since the clear, and with a filter, both."""
+    from tests.app_helpers import screen_text
+
+    app = audio_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.ingest([received("response.created", response={"id": f"resp_{n}"}) for n in range(5)])
+        await pilot.pause()
+
+        async def dialog_line() -> str:
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
+            await pilot.pause()
+            line = next(line for line in screen_text(app).splitlines() if "Export " in line and "JSONL" in line)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, ExportDialog), 5, "the dialog to close")
+            return line
+
+        assert "Export 5 frames (every frame) as JSONL" in await dialog_line()
+        await pilot.press("ctrl+l")
+        app.ingest([received("response.created", response={"id": f"resp_late_{n}"}) for n in range(3)])
+        await wait_for(pilot, lambda: app.log_view.shown == 3, 5, "the frames after the clear")
+        assert "Export 3 frames (since clear) as JSONL" in await dialog_line()
+        assert app.apply_filter("resp_late_1")
+        await wait_for(pilot, lambda: app.log_view.shown == 1, 5, "the filter")
+        assert "Export 1 frame (filter: resp_late_1, since clear) as JSONL" in await dialog_line()

@@ -502,7 +502,8 @@ class LogControls(AppBase):
                 self.say(f"exporting {counted(shown, 'frame')} to {request.path}…", title="Export")
             self.export_frames(Path(request.path), keep_audio=request.keep_audio, view=view, count=shown)
 
-        self.push_screen(ExportDialog(shown, self.filter_bar.active, str(default)), chosen)
+        dialog = ExportDialog(shown, self.filter_bar.active, str(default), since_clear=view.floor > 0)
+        self.push_screen(dialog, chosen)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False, description="export frames")
     def export_frames(

@@ -131,14 +131,24 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="export.cancel")]
 
-    def __init__(self, count: int, query: str, default_path: str) -> None:
+    def __init__(self, count: int, query: str, default_path: str, *, since_clear: bool = False) -> None:
+        """`since_clear`: the log was cleared (ctrl+l), so the view holds the frames since then only."""
         super().__init__()
         self.count = count
         self.query_text = query
         self.default_path = default_path
+        self.since_clear = since_clear
+
+    def scope(self) -> str:
+        """Which frames the count is of: `(filter: dir:in, since clear)`, `(every frame)`. After a
+        clear, "every frame" read as the whole session's, which the log no longer shows."""
+        parts = [f"filter: {self.query_text}"] if self.query_text else []
+        if self.since_clear:
+            parts.append("since clear")
+        return f"({', '.join(parts)})" if parts else "(every frame)"
 
     def compose(self) -> ComposeResult:
-        what = counted(self.count, "frame") + (f" (filter: {self.query_text})" if self.query_text else " (every frame)")
+        what = f"{counted(self.count, 'frame')} {self.scope()}"
         yield KeyFooter()  # this dialog's keys, not the screen's under it
         with Vertical():
             yield Static(Text(f"Export {what} as JSONL, secrets scrubbed."))
