@@ -152,9 +152,16 @@ class EventDetail(ModalScreen[int | None]):
         return parts
 
     def header(self, frame: Frame) -> str:
-        """`#seq ▼ in · 00:12.345 since connect · Δt +20ms · 6.4K · type`."""
+        """`#seq ▼ in · 00:12.345 since connect · Δt +20ms after #41 · 6.4K · type`.
+
+        Δt is from the frame before it in the session, named: the log's row counts from the row
+        above it, which under a filter is another frame (+24.06s on the row, +16.39s here, and
+        neither said which)."""
         previous = self.journal[frame.index - 1] if frame.index > 0 else None
-        delta = delta_text(frame.mono - previous.mono) if previous is not None else "first frame"
+        if previous is not None:
+            delta = f"{delta_text(frame.mono - previous.mono)} after #{previous.seq}"
+        else:
+            delta = "first frame"
         return (
             f"#{frame.seq} {ARROWS[frame.direction]} {frame.direction.value} · "
             f"{time_text(self.journal.since_connect(frame))} since connect · Δt {delta} · "
