@@ -18,6 +18,7 @@ from tests.app_helpers import (
     items,
     notices,
     press_voice,
+    replay_shown,
     reply_done,
     screen_text,
     session_ready,
@@ -667,3 +668,35 @@ async def test_the_export_dialog_at_80_columns_shows_the_file_name_not_only_its_
         name = Path(path).name
         assert len(path) > 50 and name.endswith(".jsonl")  # longer than the field at this width
         await wait_for(pilot, lambda: name in screen_text(app), 5, f"{name} on screen")
+
+
+async def test_a_replay_does_not_raise_the_recording_s_own_facts_as_notices(tmp_path: Path) -> None:
+    """A replay raised the recorded "speaker unavailable" as if this machine's speaker were missing,
+    and a recorded rejected session.update as a 15 s toast no other toast folds into: with the
+    server's error and a finding, four toasts covered most of the log at 100×30."""
+    from tests.journal_helpers import received, sent
+    from tui.protocol import local_envelope
+    from tui.session import CaptureWriter, new_session_dir
+
+    capture = CaptureWriter(new_session_dir(tmp_path))
+    update = sent("session.update", session={"type": "realtime", "voice": "nobody"})
+    refusal = {"type": "invalid_request_error", "code": "invalid_value", "message": "voice nobody"}
+    frames = [
+        received("session.created", session={"id": "sess_1", "type": "realtime", "model": "gpt-realtime"}),
+        local_envelope("rt.audio", "speaker unavailable, assistant audio is not played: no output device"),
+        update,
+        received("error", error={**refusal, "event_id": update.data["event_id"]}),
+        sent("response.cancel"),
+        received("error", error={"type": "invalid_request_error", "code": "response_cancel_not_active"}),
+    ]
+    for env in frames:
+        capture.write(env)
+    capture.close()
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(capture.path)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await replay_shown(pilot, app)
+        assert any(f.type == "rt.audio" for f in app.journal)  # in the log, as recorded
+        assert app.facts.rejections, "the rejection is known (the status line says it)"
+        titles = [title for title, _ in notices(app)]
+        assert not any(title.startswith("Audio") for title in titles), titles
+        assert len(titles) <= 2, titles  # the first whole, the rest counted in one more

@@ -80,6 +80,11 @@ _QUIT_ACTIONS = frozenset({"quit", "app.quit"})
 
 _TOASTED = frozenset({"error", "rt.malformed", "rt.client_error", "rt.capture", "rt.audio", "rt.refused", "rt.replay"})
 """Frame types `_react_to` may raise a notice for; every other frame is passed over at once."""
+_RECORDED_FACTS = frozenset({"rt.audio", "rt.refused"})
+"""rt-tui's facts about the devices and actions of the machine a session ran on: in a replay they
+are the recording's, and a toast ("speaker unavailable") read as this machine's trouble. (A
+replay's own facts are `rt.replay`, and `rt.capture` for what the reader says of the file it reads:
+a last line cut short.)"""
 
 
 WHOLE_ERROR = "the error frame in the log has it whole"
@@ -495,12 +500,18 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         frame = self.journal[index]
         # Errors and odd frames fold into one toast past the first on screen (the log has each):
         # a recording with several would otherwise cover the log; a replay's go sooner.
-        brief = REPLAY_TOAST_SECONDS if self.player is not None else 10
+        replay = self.player is not None
+        brief = REPLAY_TOAST_SECONDS if replay else 10
+        if replay and frame.type in _RECORDED_FACTS:
+            return  # the recording machine's devices or refusals: history, which the log shows
         if frame.type == "error":
             data = self.journal.data(index)
             rejected = self.facts.rejections and self.facts.rejections[-1].error_index == index
             said = toast_text(error_summary(data), WHOLE_ERROR)  # a glance: the log has the frame whole
-            if rejected:
+            if rejected and replay:
+                # Recorded: as the other errors of a replay (the status line says it was rejected).
+                self.say(said, title="session.update rejected", severity="error", timeout=brief, fold=True)
+            elif rejected:
                 # The whole update was dropped (GA is strict): the status line says so too. Never folded.
                 self.say(said, title="session.update rejected", severity="error", timeout=15)
             else:
