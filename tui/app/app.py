@@ -13,6 +13,9 @@ voice), `LogControls` (filter, find, details, export, findings), `Modes` (replay
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import sys
 import time
 from collections import Counter
@@ -86,6 +89,9 @@ are the recording's, and a toast ("speaker unavailable") read as this machine's 
 replay's own facts are `rt.replay`, and `rt.capture` for what the reader says of the file it reads:
 a last line cut short.)"""
 
+
+SIGTERM_STATUS = 128 + signal.SIGTERM
+"""The app's exit status after SIGTERM (`rt-tui --help` lists it)."""
 
 WHOLE_ERROR = "the error frame in the log has it whole"
 """Where a shortened server error's toast says the rest is."""
@@ -255,7 +261,15 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         """The screen the app composes into (see `MainScreen`)."""
         return MainScreen(id="_default")
 
+    exits_on_sigterm = False
+    """Quit as ctrl+q does on SIGTERM (`run_app` sets it: the process is the app's). Killed by the
+    signal's default action, the app left the terminal in its alternate screen with mouse tracking
+    on and the cursor hidden, and said nothing of where the session's frames are."""
+
     def on_mount(self) -> None:
+        if self.exits_on_sigterm:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # no signals here
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._terminated)
         self._update_log_title()
         self.set_interval(1 / PUMP_HZ, self._pump)
         self.event_log.focus()
@@ -555,7 +569,16 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._quitting = True
         self.exit()
 
+    def _terminated(self) -> None:
+        """SIGTERM (`kill`, `timeout`, a service manager): quit as ctrl+q does, with 143 (128 + 15)
+        as the status, as a shell reports a command the signal ended."""
+        self._quitting = True
+        self.exit(return_code=SIGTERM_STATUS)
+
     async def on_unmount(self) -> None:
+        if self.exits_on_sigterm:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
         self._quitting = True
         release_heap()  # what settle_heap() exempted is collectable again (another app may follow)
         await self.voice_steps.close()
@@ -574,6 +597,7 @@ def run_app(settings: Settings, *, replay: ReplayRequest | None = None, proxy: P
     silence_native_audio_noise()  # ALSA/JACK chatter on fd 2 would scribble over the screen
     install_paste_safe_parser()  # Textual's parser made keys (Enter, q) of escape sequences in a paste
     app = RtApp(settings, replay=replay, proxy=proxy)
+    app.exits_on_sigterm = True
     app.run()
     said = farewell(app)
     if said is not None and sys.stderr is not None:

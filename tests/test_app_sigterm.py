@@ -1,0 +1,76 @@
+"""SIGTERM (`kill`, `timeout`, a service manager) ends the real binary as ctrl+q does.
+
+Killed by the signal's default action, the app left the terminal in its alternate screen, mouse
+tracking on and the cursor hidden, `Terminated` written over the old screen, and said nothing of
+where the session's frames were. The real binary in a pseudo-terminal, on its embedded simulator.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ALT_SCREEN_ON = b"\x1b[?1049h"
+ALT_SCREEN_OFF = b"\x1b[?1049l"
+
+
+def read_until(fd: int, seen: bytearray, wanted: bytes, timeout: float) -> bool:
+    """Read `fd` into `seen` until it holds `wanted` (True) or the output ends or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return False
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the last writer closed the terminal
+            return wanted in seen
+        if not chunk:
+            return wanted in seen
+        seen += chunk
+    return True
+
+
+def test_sigterm_restores_the_terminal_and_says_where_the_frames_are(tmp_path: Path) -> None:
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "OPENAI_API_KEY", "RT_TUI_API_KEY")}
+    env.update(TERM="xterm-256color", RT_TUI_DATA_DIR=str(tmp_path))
+    app = subprocess.Popen(
+        [str(Path(sys.executable).parent / "rt-tui"), "--no-playback"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(follower)
+    seen = bytearray()
+    try:
+        assert read_until(leader, seen, ALT_SCREEN_ON, 60), bytes(seen[-300:])
+        # The session is up once the simulator's session.created is journaled (and captured).
+        assert read_until(leader, seen, b"session.updated", 60), bytes(seen[-300:])
+        at_signal = len(seen)
+        app.send_signal(signal.SIGTERM)
+        said = b"every frame of the session is in "
+        assert read_until(leader, seen, said, 30), bytes(seen[at_signal:][-500:])
+        assert app.wait(30) == 128 + signal.SIGTERM
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+        os.close(leader)
+    after = bytes(seen[at_signal:])
+    assert ALT_SCREEN_OFF in after, after[-500:]  # the screen the shell had is back
+    assert after.index(ALT_SCREEN_OFF) < after.index(said)  # said on the shell's screen, not under the app's
+    assert b"Terminated" not in after
+    captures = list(tmp_path.rglob("frames.jsonl"))
+    assert len(captures) == 1 and str(captures[0]).encode() in after
