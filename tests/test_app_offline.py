@@ -360,3 +360,44 @@ def test_a_findings_toast_shows_its_first_sentence_and_says_where_the_rest_is() 
     assert toast_text("one short sentence.") == "one short sentence."
     long = "x" * 500
     assert len(toast_text(long)) < TOAST_CHARS + 40 and toast_text(long).endswith("(! shows it whole, with its fix)")
+
+
+SCREENSHOT_ON_A_FULL_DISK = """
+import asyncio, json, resource, sys
+from tui.app import RtApp
+from tui.config import Settings
+
+async def main() -> None:
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.pause()
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))  # the screen's SVG is ~100 KB
+        app.action_save_screenshot()
+        for _ in range(50):
+            await pilot.pause(0.05)
+            said = [n.message for n in app._notifications]
+            if any("screenshot" in message for message in said):
+                break
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    print(json.dumps(said))
+
+asyncio.run(main())
+"""
+
+
+def test_a_screenshot_on_a_full_disk_says_so_and_leaves_no_file(tmp_path: Path) -> None:
+    """A real EFBIG from the kernel (RLIMIT_FSIZE) in the middle of the screenshot: it said "not
+    saved", and an empty file (0644) stayed by the name a saved one would have."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RT_TUI_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", SCREENSHOT_ON_A_FULL_DISK], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout.strip().splitlines()[-1])
+    assert any(message.startswith("screenshot not saved: ") and "File too large" in message for message in said), said
+    assert not list(tmp_path.rglob("*.svg")), list(tmp_path.rglob("*"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
@@ -13,11 +12,10 @@ from textual.screen import ModalScreen, Screen
 if TYPE_CHECKING:
     from tui.conversation import Item
 
-from tui.session.capture import PRIVATE_FILE
 from tui.widgets.timers import after
 
 from .base import AppBase
-from .files import output_folder
+from .files import output_folder, write_private
 from .live import SPACE_ACTIONS, V_ACTIONS
 
 PALETTE: list[tuple[str, str, str]] = [
@@ -177,10 +175,12 @@ class Commands(AppBase):
         self._save_screenshot()
 
     def _save_screenshot(self) -> None:
+        name = f"rt-tui_{time.strftime('%Y-%m-%dT%H_%M_%S')}.svg"
         try:
             folder = output_folder(self.save_folder())
-            path = self.save_screenshot(path=str(folder))
-            os.chmod(path, PRIVATE_FILE)  # Textual writes it as the umask says: private, as every file rt-tui writes
+            # Written as every file rt-tui saves (0600, never over another): Textual's own save
+            # wrote it as the umask said, and left an empty file behind on a full disk.
+            path = write_private(folder, name, self.export_screenshot())
         except OSError as exc:
             self.say(f"screenshot not saved: {exc}", severity="error")
             return
