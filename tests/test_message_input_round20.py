@@ -230,3 +230,25 @@ async def test_a_multi_line_paste_into_the_find_bar_keeps_every_line() -> None:
         bar_input.post_message(events.Paste("first line\nsecond \x1b[1mline\x1b[0m"))
         await wait_for(pilot, lambda: bar_input.value != "", 5, "the paste")
         assert bar_input.value == "first line second line"
+
+
+async def test_a_long_paste_without_bracketed_paste_is_typed_in_a_few_steps_in_order(simulator_url: str) -> None:
+    """Reviewer: 30,000 characters pasted as keys (no bracketed paste) held the screen for minutes,
+    each typed alone (the value rebuilt, its watchers run, the app's bindings walked twice a key),
+    and the session's keepalive timed out: the server dropped the connection. The characters of a
+    burst now go in together: the value changes a few times, not once per character, and the
+    editing keys among them still act where they were typed."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        message = app.query_one("#message", Input)
+        changes: list[str] = []
+        message.watch(message, "value", lambda value: changes.append(value), init=False)
+        words = "the quick brown fox jumps over the lazy dog " * 100  # 4,400 characters
+        terminal_burst(app, "t" + words + "cat\x7f\x7frow\r")
+        await wait_for(pilot, lambda: items(app, "user"), 20, "the message to be sent")
+        assert [item.text for item in items(app, "user")] == [(words + "crow").strip()]
+        assert message.value == "" and app.focused is message
+        # The burst's text in a few steps (Textual's queues hand the keys over in batches), then
+        # the two backspaces one each, `row`, and the input emptied by Enter.
+        assert len(changes) < 20, len(changes)

@@ -377,11 +377,23 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         (it waited 1.3 s behind 20 of them). Only quitting: the palette's ctrl+p, let through a
         bar's Enter hold, opened before the Enter was handled, whose move of the focus back to the
         log then left the palette without its keys."""
+        candidates = self._quit_candidates(event)
+        if not self._keymap and not any(b.priority and b.action in _QUIT_ACTIONS for b in candidates):
+            return False  # the common case, told without walking every binding (a paste is thousands of keys)
         try:
             active = self.screen.active_bindings.get(event.key)
         except ScreenStackError:
             return False
         return active is not None and active.binding.priority and active.binding.action in _QUIT_ACTIONS
+
+    def _quit_candidates(self, event: events.Key) -> list[Binding]:
+        """The bindings of `event`'s key that could quit: the app's own and the focused widget's
+        (a text input names ctrl+q in its footer), where the quit bindings are."""
+        found = list(self._bindings.key_to_bindings.get(event.key, ()))
+        focused = self.focused
+        if focused is not None:
+            found += focused._bindings.key_to_bindings.get(event.key, ())
+        return found
 
     def _in_query_bar(self) -> bool:
         """Whether the focus is in the filter's or the find's input (whose Enter `_hold_keys` waits for)."""
@@ -401,6 +413,9 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             return None  # arrows, End, ctrl keys: never one of these (and the lookup below is not free)
         if event.key == "escape" and self._in_query_bar():
             return "leave_bar"  # the bar's own Esc, run when the key came back: a key after it was typed into the bar
+        focused = self.focused
+        if focused is not None and focused.check_consume_key(event.key, event.character):
+            return None  # first: the lookup below is a walk of every binding (a paste is thousands of keys)
         try:
             screen = self.screen
         except ScreenStackError:
@@ -409,9 +424,6 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         if active is None or active.node is not self or not active.enabled:
             return None
         if active.binding.action not in _FOCUS_MOVING:
-            return None
-        focused = self.focused
-        if focused is not None and focused.check_consume_key(event.key, event.character):
             return None
         return active.binding.action
 

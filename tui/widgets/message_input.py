@@ -38,21 +38,50 @@ def one_line(text: str) -> str:
 
 class InOrderInput(Input):
     """Textual's `Input`, except that its editing keys (`ctrl+u`, `ctrl+w`, `backspace`, the arrows,
-    `home`, `end`, `enter`) act in the order they were typed, also in a burst of keys."""
+    `home`, `end`, `enter`) act in the order they were typed, also in a burst of keys, and that the
+    characters of a burst are typed in one go."""
+
+    _typing: list[str] | None = None
+    """Characters typed whose keys wait to be put in the value together (`_type_waiting`)."""
 
     async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable:
+            # A character waits for those queued behind it, then all go in at once: a paste without
+            # bracketed paste is one key per character, and each typed alone (the value rebuilt,
+            # its watchers run) cost a millisecond: 30,000 characters held the screen and the
+            # session's keepalive for minutes, and the server dropped the connection.
+            self._restart_blink()
+            event.stop()
+            event.prevent_default()  # Input's handler would type it now
+            assert event.character is not None
+            if self._typing is None:
+                self._typing = []
+                self.call_later(self._type_waiting)  # behind the keys already in this input's queue
+            self._typing.append(event.character)
+            return
+        self._type_waiting()  # any other key acts after the characters typed before it
         # Textual runs a widget's binding only once the key has bubbled up to the app, through each
         # parent's queue: the keys typed after it in the same burst (tmux send-keys, a busy app, a
         # paste without bracketed paste) were typed first. `ctrl+u` then `hello` left nothing,
         # `abc` backspace `d` left `abc`, `one` enter `two` sent `onetwo`. Run our own binding now.
-        if event.is_printable:
-            return  # Input's own handler types it
         active = self.screen.active_bindings.get(event.key)
         if active is None or active.node is not self or not active.enabled:
             return  # not ours (escape, tab, the app's keys): they bubble as usual
         event.prevent_default()  # Input's and Widget's handlers: the binding is the key's whole effect
         event.stop()  # and the app must not run it a second time
         await self.app.run_action(active.binding.action, self)
+
+    def _type_waiting(self) -> None:
+        """Put the characters waiting (`_typing`) in the value, as Input types one: over the
+        selection, else at the cursor."""
+        typed, self._typing = self._typing, None
+        if typed:
+            text = "".join(typed)
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(text)
+            else:
+                self.replace(text, *selection)
 
 
 class OneLineInput(InOrderInput):
@@ -68,6 +97,7 @@ class OneLineInput(InOrderInput):
 
     def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # Textual calls each class's handler: not Input's too
+        self._type_waiting()  # what was typed before the paste goes before it
         text = one_line(event.text)
         if text:
             selection = self.selection
