@@ -515,6 +515,39 @@ def test_a_last_line_cut_inside_a_character_is_cut_short_not_bad_text(tmp_path: 
         read_capture(path)
 
 
+def test_a_capture_cut_mid_line_then_joined_with_another_reads_both(tmp_path: Path) -> None:
+    """Reviewer: a capture cut mid-line opens alone with a note, and captures joined with cat play
+    one after the other, but the two together were refused whole ("line 3 is not JSON: a damaged
+    capture", exit 2): the next capture's first line continues the cut one. The part cut short is
+    left out with a note; every whole record of both is read, by replay and by lint alike."""
+    first = b"".join(capture_line(frame({"type": "vendor.x", "n": n}), n / 10) for n in range(3))
+    second = b"".join(capture_line(frame({"type": "vendor.y", "n": n}), n / 10) for n in range(4))
+    path = tmp_path / "joined.jsonl"
+    path.write_bytes(first[:-20] + second)  # `head -c` of one, then `cat` of both
+    for command in ("lint", "replay"):
+        result = subprocess.run(
+            [RT_TUI, command, str(path), *(["--json"] if command == "replay" else [])],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        notes = result.stderr.splitlines()
+        assert notes[0] == (
+            f"rt-tui {command}: note: {path}: line 3 begins with a line cut short (its writer was stopped mid-line, "
+            "and another capture joined after it, as cat does): the part cut short is left out, the rest read"
+        ), notes
+        if command == "replay":
+            types = [json.loads(line)["type"] for line in result.stdout.splitlines()]
+            assert types == ["vendor.x"] * 2 + ["vendor.y"] * 4
+    with pytest.raises(CaptureError, match="line 3 is not JSON"):
+        read_capture(path)  # the strict reader still says the file is damaged
+    # Damage that is no cut before a whole record is said as before.
+    path.write_bytes(first[:-20] + b"garbage\n" + second)
+    result = subprocess.run([RT_TUI, "lint", str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "line 3 is not JSON" in result.stderr, result.stderr
+
+
 # -- kill -9 ----------------------------------------------------------------------------------
 
 

@@ -55,6 +55,7 @@ import json
 import math
 import os
 import queue
+import re
 import secrets
 import threading
 import time
@@ -607,6 +608,14 @@ def iter_capture_lines(
         try:
             envelope = _envelope(line, number, path, first=records == 1)
         except CaptureError:
+            joined = _after_a_cut(line, number, path) if on_cut_line is not None else None
+            if joined is not None and on_cut_line is not None:
+                on_cut_line(
+                    f"{path}: line {number} begins with a line cut short (its writer was stopped mid-line, and "
+                    "another capture joined after it, as cat does): the part cut short is left out, the rest read"
+                )
+                yield joined
+                continue
             if on_cut_line is None or line.endswith(b"\n") or records == 1:
                 raise
             on_cut_line(
@@ -617,6 +626,24 @@ def iter_capture_lines(
         yield envelope
     if records == 0:
         raise CaptureError(f"{path}: empty file, not an rt-tui capture")
+
+
+_RECORD_START = re.compile(rb'\{"seq": ?-?[0-9]')
+"""How every capture record begins (rt-tui writes `seq` first); inside a record's strings a quote
+is escaped, so unescaped, this is where a record starts."""
+
+
+def _after_a_cut(line: bytes, number: int, path: Path) -> Envelope | None:
+    """The record a damaged `line` ends with, when it is a line cut short with a whole record after
+    it: a capture cut mid-line (rt-tui killed) and another joined after it (`cat a b`), whose first
+    line then continues the cut one. None when the line is no such thing (damage is said as before)."""
+    for start in _RECORD_START.finditer(line, 1):
+        tail = line[start.start() :]
+        try:
+            return embedded_envelope(tail) or _envelope(tail, number, path, first=False)
+        except CaptureError:
+            continue
+    return None
 
 
 def read_capture(path: Path | str) -> list[Envelope]:
