@@ -218,6 +218,26 @@ def test_redaction_replaces_audio_with_a_size_tag_and_keeps_the_rest() -> None:
     assert len(json.dumps(redact({"type": "x", "text": "a" * 5000}))) < 400
 
 
+@pytest.mark.parametrize(
+    "etype",
+    [
+        "response.output_text.delta",
+        "response.text.delta",
+        "response.output_audio_transcript.delta",
+        "conversation.item.input_audio_transcription.delta",
+        "response.function_call_arguments.delta",
+    ],
+)
+def test_a_long_text_delta_is_cut_as_words_not_called_base64(etype: str) -> None:
+    """Reviewer: a text delta of 80,000 characters ("word" × 20,000) showed as `[base64 60000 B]` in
+    the detail view: words whose letters happen to be base64's. A known event's delta that is not
+    audio is words; an unknown event's long base64-like string is still tagged."""
+    words = "word" * 20000
+    shown = redact({"type": etype, "delta": words})["delta"]
+    assert shown.startswith("wordword") and shown.endswith("(+79800 chars)"), shown
+    assert redact({"type": "vendor.stream.delta", "delta": words})["delta"] == "[base64 60000 B]"
+
+
 def test_audio_that_is_not_base64_is_shown_as_it_is_not_as_a_size_tag() -> None:
     """Tester: the detail view of an append whose audio is a data URL said `[audio 19 B · 0 ms]`,
     hiding the very value the linter's finding is about."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .events import AUDIO_FIELDS
+from .events import AUDIO_FIELDS, GA_SERVER_EVENTS, to_ga
 from .summary import PCM16_RATES, AudioRates, audio_tag, rate_of
 
 #: Strings longer than this are cut for display (the capture file keeps them whole).
@@ -23,6 +23,11 @@ characters happen to be letters and digits (a hex digest, a word-less error mess
 
 
 _BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=]*")
+
+
+def _known(event_type: str) -> bool:
+    """Whether `event_type` is a server event of the protocol (either dialect's name)."""
+    return to_ga(event_type) in GA_SERVER_EVENTS
 
 
 def looks_base64(value: str) -> bool:
@@ -52,6 +57,10 @@ def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, rates: AudioRate
                 and looks_base64(item)
             ):
                 out[key] = audio_tag(item, rate_of(event_type, rates))
+            elif key == "delta" and audio_field is None and isinstance(event_type, str) and _known(event_type):
+                # A known event's delta that is not audio holds words (a text or transcript delta),
+                # cut as words are: 80,000 characters of "wordword…" read as "[base64 60000 B]".
+                out[key] = redact(item, max_string=max_string, rates=rates, _key="text")
             else:
                 out[key] = redact(item, max_string=max_string, rates=rates, _key=key)
         return out
