@@ -452,7 +452,7 @@ async def test_the_capture_writes_each_text_frame_s_own_wire_bytes(
         (b"", "empty file, not an rt-tui capture"),
         (b'{"name": "something else"}\n', "line 1 has no valid 'seq': not an rt-tui capture file"),
         (b"hello\n", "line 1 is not JSON"),
-        (b"[1, 2]\n", "line 1 is JSON list, not a capture record"),
+        (b"[1, 2]\n", "line 1 is JSON array, not a capture record"),
         (None, "line 3 is cut short: the file ends inside it"),
         (None, "the 2 lines before it are whole: a damaged capture"),
         (

@@ -1243,7 +1243,7 @@ def test_audio_that_is_not_base64() -> None:
         )
         assert words in one(findings, "invalid-base64-audio").message, audio[:40]
     number, _ = lint(ga_created(), sent("input_audio_buffer.append", audio=12))
-    assert "is a JSON int" in one(number, "invalid-base64-audio").message
+    assert "is a JSON number" in one(number, "invalid-base64-audio").message
     item, _ = lint(ga_created(), sent("conversation.item.create", item=audio_item("data:audio/wav;base64," + pcm)))
     assert rules(item) == ["invalid-base64-audio"]
     fine, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), sent("input_audio_buffer.append", audio=pcm))

@@ -80,7 +80,9 @@ def nested(depth: int, opener: str = "[", closer: str = "]") -> str:
         (bytearray(b"{}"), "binary frame of 2 bytes"),
         (b'{"type":"x"}', "binary"),
         (b"\xff\xfe\x00", "binary"),
-        ("NaN", "JSON float, expected an object"),
+        ("NaN", "JSON number, expected an object"),
+        ("null", "JSON null, expected an object"),
+        ("[1, 2]", "JSON array, expected an object"),
         ('{"type":"x","t":"cut', r"^not JSON: Unterminated string starting at column 17$"),  # not "at at"
     ],
 )

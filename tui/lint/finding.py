@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from tui.journal import Journal
-from tui.protocol import printable
+from tui.protocol import json_type_name, printable
 
 
 class Severity(StrEnum):
@@ -59,7 +59,7 @@ def plain(value: str, limit: int = 300) -> str:
 
 def shown(value: object, limit: int = 60) -> str:
     """`repr(value)` cut to `limit` characters: a value quoted from a frame, whatever its type or size."""
-    text = repr(value) if not isinstance(value, dict | list) or len(value) < 20 else f"<a JSON {type(value).__name__}>"
+    text = repr(value) if not isinstance(value, dict | list) or len(value) < 20 else f"<a JSON {json_type_name(value)}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from tui.protocol import Direction, Envelope, error_summary, obj, objects, text
+from tui.protocol import Direction, Envelope, error_summary, json_type_name, obj, objects, text
 from tui.protocol.summary import audio_bytes, audio_tag_bytes, is_audio_tag
 
 from .b64audio import (
@@ -1207,7 +1207,7 @@ def _audio_problem(audio: Any) -> str | None:
     if audio is None:
         return "is missing (no audio field, or null)"
     if not isinstance(audio, str):
-        return f"is a JSON {type(audio).__name__}, not a base64 string"
+        return f"is a JSON {json_type_name(audio)}, not a base64 string"
     return base64_problem(audio)
 
 

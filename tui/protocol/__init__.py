@@ -3,7 +3,17 @@
 Standard library only: no sockets, no event loop, no UI.
 """
 
-from .codec import FrameError, checked, client_event_id, new_id, parse, parse_frame, serialize, string_span
+from .codec import (
+    FrameError,
+    checked,
+    client_event_id,
+    json_type_name,
+    new_id,
+    parse,
+    parse_frame,
+    serialize,
+    string_span,
+)
 from .dialect_out import client_event_for, server_dialect, session_dialect
 from .envelope import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, local_envelope, next_seq
 from .events import MCP_SERVER_EVENTS, Dialect, is_known, to_beta, to_ga
@@ -21,6 +31,7 @@ from .session_config import (
 from .summary import audio_tag
 
 __all__ = [
+    "json_type_name",
     "DIR_IN",
     "DIR_LOCAL",
     "DIR_OUT",

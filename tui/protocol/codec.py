@@ -84,6 +84,24 @@ def exact_data(data: dict[str, Any], raw: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else data
 
 
+def json_type_name(value: object) -> str:
+    """What JSON calls `value`'s type (`null`, `array`, `number`…): messages say what a frame held in
+    the protocol's words, not Python's (`NoneType`, `list`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
 def parse(raw: str | bytes) -> dict[str, Any]:
     """Parse one text frame into its JSON object, with the guarantees of this module's docstring.
 
@@ -108,7 +126,7 @@ def parse(raw: str | bytes) -> dict[str, Any]:
             f"not JSON rt-tui can read: an integer of over {sys.get_int_max_str_digits()} digits"
         ) from None
     if not isinstance(data, dict):
-        raise FrameError(f"JSON {type(data).__name__}, expected an object")
+        raise FrameError(f"JSON {json_type_name(data)}, expected an object")
     escapes = "\\" in raw and _SURROGATE_ESCAPE.search(raw) is not None
     if escapes or _may_be_deep(raw):
         _check_and_repair(data, replace_surrogates=escapes)

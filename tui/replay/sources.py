@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeGuard
 from urllib.parse import urlsplit
 
 from tui.protocol import Direction, Envelope, FrameError, checked, local_envelope, parse
-from tui.protocol.codec import MAX_DEPTH, json_reason, serialize
+from tui.protocol.codec import MAX_DEPTH, json_reason, json_type_name, serialize
 from tui.protocol.credentials import handshake_secrets
 from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS, is_known
 from tui.protocol.records import TIME_LIMIT, record_beside_frame
@@ -675,7 +675,7 @@ def _too_deep(where: str) -> ReplayError:
 def _frame_value(value: object, text: str, where: str, position: int) -> tuple[Envelope, float | _UnreadTime | None]:
     """An event, or a log record around one (see the module docstring), read from its JSON `text`."""
     if not isinstance(value, dict):
-        raise ReplayError(f"{where} is JSON {type(value).__name__}, not a Realtime event object")
+        raise ReplayError(f"{where} is JSON {json_type_name(value)}, not a Realtime event object")
     event: Any = value
     raw = text
     direction: Direction | None = None

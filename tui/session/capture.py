@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.protocol import DIR_IN, DIR_LOCAL, Direction, Envelope, FrameError, checked, parse, strict_json
-from tui.protocol.codec import MAX_DEPTH, json_reason
+from tui.protocol.codec import MAX_DEPTH, json_reason, json_type_name
 from tui.protocol.envelope import local_raw
 from tui.protocol.records import (
     INT64_LIMIT,
@@ -718,7 +718,7 @@ def _envelope(line: bytes, number: int, path: Path, *, first: bool) -> Envelope:
         # as a character no UTF-8 text holds, which saving or printing the frame would fail on.
         record = checked(record, max_depth=None)
     if not isinstance(record, dict):
-        raise CaptureError(f"{where} is JSON {type(record).__name__}, not a capture record: {what}")
+        raise CaptureError(f"{where} is JSON {json_type_name(record)}, not a capture record: {what}")
     for key, kind in _REQUIRED.items():
         if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
             raise CaptureError(f"{where} has no valid {key!r}: {what}")
