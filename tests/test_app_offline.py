@@ -255,6 +255,12 @@ async def test_a_burst_of_like_notices_is_one_notice_that_counts_them() -> None:
         await pilot.pause()
         # The same words each time: one error, counted.
         assert notices(app) == [("Malformed frame (2 in a row)", "malformed frame again")]
+        # Said without a title (a failed save on a full disk, twice): counted under its severity.
+        app.clear_notifications()
+        for _ in range(2):
+            app.say("could not save conversation.md: No space left on device", severity="error")
+        await pilot.pause()
+        assert notices(app) == [("Error (2 in a row)", "could not save conversation.md: No space left on device")]
 
 
 async def test_a_cleared_log_can_be_brought_back_from_the_palette() -> None:

@@ -194,7 +194,8 @@ class AppBase(App[None]):
         counted_title = title
         if repeats > 1:
             # Five different errors read as one error five times: then the toast says it shows the latest.
-            counted_title = f"{title} ({repeats} in a row{'' if alike else '; the latest'})"
+            # A notice said without a title is counted under its severity's (it read " (2 in a row)").
+            counted_title = f"{title or level.title()} ({repeats} in a row{'' if alike else '; the latest'})"
         notification = Notification(message, counted_title, level, timeout, markup=False)
         if level != "information":
             self._notices[key] = (notification, repeats, alike)
