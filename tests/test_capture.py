@@ -483,6 +483,12 @@ def test_a_file_that_is_not_a_good_capture_gives_one_clear_line(
     assert expected in message and "\n" not in message and str(path) in message
 
 
+def read_with(command: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """`rt-tui lint PATH` or `rt-tui replay PATH --json`, run for real."""
+    replay = ["--json"] if command == "replay" else []
+    return subprocess.run([RT_TUI, command, str(path), *replay], capture_output=True, text=True, timeout=60)
+
+
 @pytest.mark.parametrize("cut", [1, 2])  # inside 'é' (2 bytes) and inside '€' (3 bytes)
 def test_a_last_line_cut_inside_a_character_is_cut_short_not_bad_text(tmp_path: Path, cut: int) -> None:
     """A kill -9 can cut the last line inside a multi-byte character: that line was refused as `not
@@ -497,12 +503,7 @@ def test_a_last_line_cut_inside_a_character_is_cut_short_not_bad_text(tmp_path: 
     path = tmp_path / "frames.jsonl"
     path.write_bytes(good + last[: last.rindex(char) + cut])
     for command in ("lint", "replay"):
-        result = subprocess.run(
-            [RT_TUI, command, str(path), *(["--json"] if command == "replay" else [])],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = read_with(command, path)
         assert result.returncode == 0, result.stderr
         (note,) = result.stderr.splitlines()
         assert note.startswith(f"rt-tui {command}: note: {path}: line 3 is cut short: the file ends inside it"), note
@@ -525,12 +526,7 @@ def test_a_capture_cut_mid_line_then_joined_with_another_reads_both(tmp_path: Pa
     path = tmp_path / "joined.jsonl"
     path.write_bytes(first[:-20] + second)  # `head -c` of one, then `cat` of both
     for command in ("lint", "replay"):
-        result = subprocess.run(
-            [RT_TUI, command, str(path), *(["--json"] if command == "replay" else [])],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = read_with(command, path)
         assert result.returncode == 0, result.stderr
         notes = result.stderr.splitlines()
         assert notes[0] == (

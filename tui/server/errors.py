@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from tui.protocol import json_type_name
+
 
 class ProtocolError(Exception):
     """A client mistake reported as an `error` event; the socket stays open.
@@ -112,14 +114,6 @@ def _join_quoted(values: Sequence[Any]) -> str:
 
 
 def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+    """`a string`, `an array`, `null`: the JSON type of `value` as the service's message names it."""
+    name = json_type_name(value) if isinstance(value, bool | int | float | str | list) or value is None else "object"
+    return name if name == "null" else f"an {name}" if name[0] in "aeiou" else f"a {name}"
