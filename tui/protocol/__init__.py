@@ -31,7 +31,6 @@ from .session_config import (
 from .summary import audio_tag
 
 __all__ = [
-    "json_type_name",
     "DIR_IN",
     "DIR_LOCAL",
     "DIR_OUT",
@@ -55,6 +54,7 @@ __all__ = [
     "client_event_id",
     "ga_to_beta_session",
     "is_known",
+    "json_type_name",
     "MCP_SERVER_EVENTS",
     "local_envelope",
     "next_seq",

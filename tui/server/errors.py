@@ -115,5 +115,9 @@ def _join_quoted(values: Sequence[Any]) -> str:
 
 def _json_type(value: Any) -> str:
     """`a string`, `an array`, `null`: the JSON type of `value` as the service's message names it."""
-    name = json_type_name(value) if isinstance(value, bool | int | float | str | list) or value is None else "object"
-    return name if name == "null" else f"an {name}" if name[0] in "aeiou" else f"a {name}"
+    name = json_type_name(value)
+    if name == "null":
+        return name
+    if name not in ("boolean", "number", "string", "array"):
+        name = "object"  # anything else a decoded frame holds is an object
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
