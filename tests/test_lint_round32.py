@@ -88,6 +88,13 @@ def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return espeak_wav("turn on the kitchen lights", tmp_path_factory.mktemp("wav") / "q.wav")
 
 
+#: A drop with both a reply and the user's transcript under way, on every run: `mid_response` holds
+#: the transcript until the reply's first delta, and the socket goes right after the transcript's
+#: first delta. (A drop after the reply's third audio delta raced the recognizer: on a slow or
+#: cold run the transcript had completed by then, and only the reply was cut.)
+MID_TURN_DROP = {"transcription": "mid_response", "drop_after": "conversation.item.input_audio_transcription.delta:1"}
+
+
 def _send_and_lint(wav: Path, folder: Path, **faults: str) -> subprocess.CompletedProcess[str]:
     """`rt-tui send` against the real simulator with `faults`, then `rt-tui lint` of its capture."""
     with background_simulator() as sim:
@@ -100,7 +107,7 @@ def _send_and_lint(wav: Path, folder: Path, **faults: str) -> subprocess.Complet
     ("faults", "cut"),
     [
         # The reply had begun and the transcript's first words had come: both cut.
-        ({"drop_after": "response.output_audio.delta:3"}, "had begun and never completed"),
+        (MID_TURN_DROP, "had begun and never completed"),
         # The transcript held until after the response: awaited when the socket went.
         ({"drop_after": "response.created:1", "transcription": "after_response"}, "was awaited"),
     ],
@@ -175,7 +182,7 @@ def test_a_drop_that_cuts_only_a_reply_is_a_warning_and_a_clean_close_is_nothing
 def test_several_recordings_are_checked_in_turn_each_named_by_its_path(spoken_wav: Path, tmp_path: Path) -> None:
     """`lint sessions/*/frames.jsonl` was refused (`unrecognized arguments`), and a summary named only
     `frames.jsonl`, which every capture is called: a CI log told its captures apart by nothing."""
-    dropped = _send_and_lint(spoken_wav, tmp_path / "a", drop_after="response.output_audio.delta:3")
+    dropped = _send_and_lint(spoken_wav, tmp_path / "a", **MID_TURN_DROP)
     assert dropped.returncode == 1
     clean = _send_and_lint(spoken_wav, tmp_path / "b")
     assert clean.returncode == 0, clean.stdout
