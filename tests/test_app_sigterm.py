@@ -1,4 +1,5 @@
-"""SIGTERM (`kill`, `timeout`, a service manager) ends the real binary as ctrl+q does.
+"""SIGTERM (`kill`, `timeout`, a service manager) and SIGHUP (the terminal closed) end the real
+binary as ctrl+q does.
 
 Killed by the signal's default action, the app left the terminal in its alternate screen, mouse
 tracking on and the cursor hidden, `Terminated` written over the old screen, and said nothing of
@@ -7,12 +8,15 @@ where the session's frames were. The real binary in a pseudo-terminal, on its em
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import pty
 import select
 import signal
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -74,3 +78,47 @@ def test_sigterm_restores_the_terminal_and_says_where_the_frames_are(tmp_path: P
     assert b"Terminated" not in after
     captures = list(tmp_path.rglob("frames.jsonl"))
     assert len(captures) == 1 and str(captures[0]).encode() in after
+
+
+def _own_terminal() -> None:
+    """In the child: a session of its own whose controlling terminal is the pty on its stdin, as a
+    shell in a terminal window has (closing the window hangs it up: SIGHUP)."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_a_terminal_that_hangs_up_ends_the_app_with_every_frame_captured(tmp_path: Path) -> None:
+    """The terminal window closed (or the ssh link, the tmux pane): SIGHUP's default action killed
+    the app where it stood, and the capture lost the frames not yet flushed (all of them in the
+    session's first quarter second: an empty file). Now it quits as ctrl+q does, exit 129, and the
+    capture ends with the session's own close, though nothing can be written to the terminal."""
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "OPENAI_API_KEY", "RT_TUI_API_KEY")}
+    env.update(TERM="xterm-256color", RT_TUI_DATA_DIR=str(tmp_path))
+    app = subprocess.Popen(
+        [str(Path(sys.executable).parent / "rt-tui"), "--no-playback"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        preexec_fn=_own_terminal,  # noqa: PLW1509 - only setsid and an ioctl, before exec
+    )
+    os.close(follower)
+    seen = bytearray()
+    try:
+        assert read_until(leader, seen, ALT_SCREEN_ON, 60), bytes(seen[-300:])
+        assert read_until(leader, seen, b"session.updated", 60), bytes(seen[-300:])
+        os.close(leader)  # the window closes: the kernel hangs up the terminal and signals the app
+        leader = -1
+        assert app.wait(30) == 128 + signal.SIGHUP
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+        if leader >= 0:
+            os.close(leader)
+    [capture] = tmp_path.rglob("frames.jsonl")
+    records = [json.loads(line) for line in capture.read_text().splitlines()]
+    types = [record["type"] for record in records]
+    assert "session.updated" in types, types  # what the screen showed is on disk
+    assert records[-1]["type"] == "rt.connection" and records[-1]["info"]["state"] == "closed", records[-1]

@@ -135,8 +135,8 @@ def run_proxy(settings: Settings, listen: str, *, json_out: bool) -> int:
 
 
 async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: TextIO) -> bool:
-    """Relay until Ctrl+C (SIGINT, SIGTERM) or until the reader of stdout goes away (`| head`);
-    True for the latter."""
+    """Relay until Ctrl+C (SIGINT, SIGTERM, SIGHUP: the terminal closed) or until the reader of
+    stdout goes away (`| head`); True for the latter."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -159,7 +159,7 @@ async def _headless(settings: Settings, host: str, port: int, out: TextIO, err: 
                 # The address goes to stderr only: stdout is JSON lines, one per frame, for jq and the like.
                 said = f"rt-tui proxy: relaying {server.url}?model=… → {target.label}; Ctrl+C stops it"
                 print(said, file=err, flush=True)
-                for signum in (signal.SIGTERM, signal.SIGINT):
+                for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     with contextlib.suppress(NotImplementedError, RuntimeError):
                         loop.add_signal_handler(signum, stop.set)  # stop cleanly: every pending line is written
                 await stop.wait()

@@ -90,8 +90,10 @@ replay's own facts are `rt.replay`, and `rt.capture` for what the reader says of
 a last line cut short.)"""
 
 
-SIGTERM_STATUS = 128 + signal.SIGTERM
-"""The app's exit status after SIGTERM (`rt-tui --help` lists it)."""
+QUIT_SIGNALS = {signal.SIGTERM: 128 + signal.SIGTERM, signal.SIGHUP: 128 + signal.SIGHUP}
+"""The signals the app quits on as ctrl+q does, each with its exit status (`rt-tui --help` lists
+them), the status a shell reports for a command the signal ended: SIGTERM (`kill`, `timeout`, a
+service manager) and SIGHUP (the terminal window closed, the ssh link or the tmux pane gone)."""
 
 WHOLE_ERROR = "the error frame in the log has it whole"
 """Where a shortened server error's toast says the rest is."""
@@ -261,15 +263,18 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         """The screen the app composes into (see `MainScreen`)."""
         return MainScreen(id="_default")
 
-    exits_on_sigterm = False
-    """Quit as ctrl+q does on SIGTERM (`run_app` sets it: the process is the app's). Killed by the
-    signal's default action, the app left the terminal in its alternate screen with mouse tracking
-    on and the cursor hidden, and said nothing of where the session's frames are."""
+    exits_on_signals = False
+    """Quit as ctrl+q does on QUIT_SIGNALS (`run_app` sets it: the process is the app's). Killed by
+    SIGTERM's default action, the app left the terminal in its alternate screen with mouse tracking
+    on and the cursor hidden, and said nothing of where the session's frames are; killed by SIGHUP's
+    (the terminal window closed), the capture lost the frames not yet flushed: all of them in the
+    first quarter second."""
 
     def on_mount(self) -> None:
-        if self.exits_on_sigterm:
+        if self.exits_on_signals:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # no signals here
-                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._terminated)
+                for signum in QUIT_SIGNALS:
+                    asyncio.get_running_loop().add_signal_handler(signum, self._terminated, signum)
         self._update_log_title()
         self.set_interval(1 / PUMP_HZ, self._pump)
         self.event_log.focus()
@@ -581,16 +586,17 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._quitting = True
         self.exit()
 
-    def _terminated(self) -> None:
-        """SIGTERM (`kill`, `timeout`, a service manager): quit as ctrl+q does, with 143 (128 + 15)
-        as the status, as a shell reports a command the signal ended."""
+    def _terminated(self, signum: signal.Signals) -> None:
+        """A signal of QUIT_SIGNALS: quit as ctrl+q does (the session closed, the capture flushed and
+        closed), with the signal's status."""
         self._quitting = True
-        self.exit(return_code=SIGTERM_STATUS)
+        self.exit(return_code=QUIT_SIGNALS[signum])
 
     async def on_unmount(self) -> None:
-        if self.exits_on_sigterm:
+        if self.exits_on_signals:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+                for signum in QUIT_SIGNALS:
+                    asyncio.get_running_loop().remove_signal_handler(signum)
         self._quitting = True
         release_heap()  # what settle_heap() exempted is collectable again (another app may follow)
         await self.voice_steps.close()
@@ -609,11 +615,12 @@ def run_app(settings: Settings, *, replay: ReplayRequest | None = None, proxy: P
     silence_native_audio_noise()  # ALSA/JACK chatter on fd 2 would scribble over the screen
     install_paste_safe_parser()  # Textual's parser made keys (Enter, q) of escape sequences in a paste
     app = RtApp(settings, replay=replay, proxy=proxy)
-    app.exits_on_sigterm = True
+    app.exits_on_signals = True
     app.run()
     said = farewell(app)
     if said is not None and sys.stderr is not None:
-        print(said, file=sys.stderr)
+        with contextlib.suppress(OSError):  # EIO: the terminal hung up (SIGHUP); the capture is whole
+            print(said, file=sys.stderr, flush=True)
     return app.return_code or 0  # 1 after a crash (Textual printed its traceback)
 
 
