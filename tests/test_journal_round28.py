@@ -158,6 +158,15 @@ async def test_a_beta_name_finds_the_ga_frames_it_was_renamed_to(
     assert matching("type:response.audio.*", pipeline, links) == audio
     assert matching("type:r.a_transcript.delta", pipeline, links) == spoken  # its short spelling too
     assert not set(spoken) & set(matching("-type:response.audio_transcript.delta", pipeline, links))
+    # Beta's one `conversation.item.created` is GA's `conversation.item.added` (then `.done`): no
+    # rename, so `type:conversation.item.created` matched nothing of a GA session, without a word.
+    added = [f.index for f in journal if f.type == "conversation.item.added"]
+    assert added and matching("type:conversation.item.created", pipeline, links) == added
+    assert matching("type:c.item.created", pipeline, links) == added
+    beta, beta_links = pipeline_of(
+        [received("conversation.item.created", item={"id": "item_1"}), received("conversation.item.truncated")]
+    )
+    assert matching("type:conversation.item.added", beta, beta_links) == [0]  # and the other way
 
 
 async def test_a_session_update_the_sdk_sent_is_known_refused(

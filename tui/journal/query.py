@@ -953,8 +953,18 @@ def _spellings(event_type: str) -> tuple[str, ...]:
     names = (event_type, *short_forms(event_type), initials(event_type))
     # The other dialect's name too, both ways: a beta frame answers to its GA name, and a GA frame
     # to the beta name a user who read the beta's docs types (`type:response.audio_transcript.*`).
-    other = ga if ga != event_type else to_beta(event_type)
+    other = ga if ga != event_type else _ITEM_COUNTERPART.get(event_type, to_beta(event_type))
     return names if other == event_type else (*names, other, *short_forms(other), initials(other))
+
+
+_ITEM_COUNTERPART = {
+    "conversation.item.created": "conversation.item.added",
+    "conversation.item.added": "conversation.item.created",
+}
+"""An item's arrival in each dialect: beta's one `conversation.item.created` where GA sends
+`conversation.item.added` (then `.done`). No rename (the protocol's `to_ga` keeps both, since GA's
+SDK still knows `…created`), yet a user who read the beta's docs types `type:conversation.item.created`
+into a GA session's filter and meant its items: it matched nothing, without a word."""
 
 
 def _id_test(attribute: str, value: str, literal: bool = False) -> Predicate:
