@@ -126,7 +126,7 @@ async def test_an_error_row_keeps_its_cause_in_view_when_the_column_is_narrow(
         rows = ["".join(s.text for s in line) for line in log.render_lines(log.region.reset_offset)]
         [row] = [r for r in rows if "▼" in r and " error " in r]
         # The link whole, or (a seq of 7 digits, as in a long run) its number with a shorter name.
-        assert f"← response.cancel #{cancel.seq} " in row or f"← #{cancel.seq} " in row, row
+        assert f"← response.cancel #{cancel.seq} " in row or f"← r.cancel #{cancel.seq} " in row, row
         assert " respon" in row, row  # what went wrong (response_cancel_not_active) keeps its start
 
 

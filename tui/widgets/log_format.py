@@ -18,7 +18,7 @@ from rich.text import Text
 
 from tui.journal import Family, Finder, Frame, Journal, Links, LogView, Row
 from tui.journal.facts import audio_rates_at
-from tui.journal.type_names import short_forms
+from tui.journal.type_names import initials, short_forms
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.summary import (
@@ -473,8 +473,11 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
     # it (`#202 …`; `#202…` read as a number cut short).
     if at <= 0 or at + len(link) + 1 < room:
         return summary  # the link leads, or fits as it is
-    # The cause's type in its short forms, then its number alone (`← #5007462`: x and c still go there).
-    for shown in (link, *(f"← {name} #{origin.seq}" for name in short_forms(origin.type)), f"← #{origin.seq}"):
+    # The cause's type in its short forms, then as initials (`← i.commit #169`: the spelling `type:`
+    # takes; an 80-column log had only the number), then its number alone (`← #5007462`: x and c
+    # still go there).
+    names = dict.fromkeys((*short_forms(origin.type), initials(origin.type)))
+    for shown in (link, *(f"← {name} #{origin.seq}" for name in names), f"← #{origin.seq}"):
         keep = room - len(shown) - 4  # the code's start, its ellipsis and a space; a space and the edge's ellipsis
         if keep >= 6:
             return f"{summary[:at].rstrip()[:keep]}… {shown}{summary[at + len(link) :]}"
