@@ -296,8 +296,10 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             self.start_replay(self.replay)
         elif self.proxy is not None:
             self.run_proxy(self.proxy)
-        elif self.connect_on_mount:
-            self.run_session()
+        else:
+            self.set_interval(1.0, self._show_quiet)
+            if self.connect_on_mount:
+                self.run_session()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste)) and not self.screen_stack:
@@ -514,6 +516,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         if changed:
             self.transcript.sync(self.conversation.items, self.conversation.order, changed)
         if self.facts.take_changes():
+            if self.status_line.quiet:
+                self._show_quiet()  # a frame came: "server quiet" goes now, not at the next second
             self.status_line.refresh()
             self._update_recorder()
         self.links.take_changes()

@@ -84,6 +84,12 @@ SLOW_VOICE_STEP_SAID = "waiting for the audio device…"
 """The keys that need an open session: dimmed while none is open and none opens on its own."""
 
 
+QUIET_AFTER = 5.0
+"""Seconds the server may send nothing while the session waits for it (a response, a transcript, an
+update's answer) before the status line says so. A server stuck mid-reply still answers pings, so
+the connection stays open: without this, the screen showed a session that looked fine for ever."""
+
+
 class LiveSession(AppBase):
     """Runs the websocket session and the voice actions."""
 
@@ -247,6 +253,16 @@ class LiveSession(AppBase):
                 self.say(said, title="Reconnect", severity="warning", timeout=30)
             return self._ended(retry)
         return self._ended(False)
+
+    quiet_after = QUIET_AFTER
+    """`QUIET_AFTER` for this app (a test's shorter wait)."""
+
+    def _show_quiet(self) -> None:
+        """Once a second: the status line says how long the server has been quiet while the session
+        waits for it, from the session facts and the clock (nothing once a frame comes)."""
+        facts = self.model.facts
+        quiet = facts.quiet_for(time.monotonic())
+        self.status_line.show_quiet(int(quiet) if quiet >= self.quiet_after else 0, facts.awaited())
 
     def _ended(self, retry: bool) -> bool:
         """The session ended, worth retrying or not: what comes next is said at once (before the

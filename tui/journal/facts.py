@@ -64,6 +64,8 @@ _NOTED = frozenset(
         "response.created",
         "response.done",
         "rate_limits.updated",
+        "input_audio_buffer.committed",
+        "conversation.item.input_audio_transcription.completed",
     }
 )
 _GA: Final = Dialect.GA
@@ -91,6 +93,10 @@ _UPDATE_TYPES = frozenset({"session.update", "transcription_session.update"})
 
 MAX_AWAITING_UPDATES = 256
 """Session updates remembered while they wait for their answer."""
+
+MAX_AWAITED = 256
+"""Transcripts remembered while they wait (a log of a server that never sends them must not grow
+the set for ever)."""
 
 _SESSION_EVENTS = frozenset(
     {"session.created", "session.updated", "transcription_session.created", "transcription_session.updated"}
@@ -134,6 +140,12 @@ class SessionFacts:
     bytes_out: int = 0
     active_response: str | None = None
     """The response in progress (between `response.created` and its `response.done`), if any."""
+    last_in: float | None = None
+    """When the last frame of this connection came from the server (monotonic), if one has."""
+    creates_unanswered: int = 0
+    """Our `response.create` frames no `response.created` (nor an `error`) has answered yet."""
+    transcripts_awaited: set[str] = field(default_factory=set)
+    """Items committed with transcription on whose `…transcription.completed`/`.failed` has not come."""
     unknown_types: dict[str, int] = field(default_factory=dict)
     """Server event types neither dialect defines, with counts."""
     malformed: int = 0
@@ -155,7 +167,9 @@ class SessionFacts:
         elif env.direction is DIR_OUT:
             self.frames_out += 1
             self.bytes_out += env.size
-            if env.type in ("session.update", "transcription_session.update"):
+            if env.type == "response.create":
+                self.creates_unanswered += 1
+            elif env.type in ("session.update", "transcription_session.update"):
                 session = obj_field(env.data, "session")
                 self.requested = session
                 event_id = text(env.data.get("event_id"))
@@ -168,6 +182,7 @@ class SessionFacts:
         else:
             self.frames_in += 1
             self.bytes_in += env.size
+            self.last_in = env.mono
             self._received(env, index)
 
     def take_changes(self) -> bool:
@@ -187,7 +202,7 @@ class SessionFacts:
                 self._new_connection()
             elif state in ENDED_STATES:
                 self.reason = text(env.data.get("message"))
-                self.active_response = None
+                self._nothing_awaited()
         elif env.type == "rt.malformed":
             self.malformed += 1
 
@@ -200,7 +215,8 @@ class SessionFacts:
         self.requested = None
         self.updates_applied = 0
         self.rate_limits = []
-        self.active_response = None
+        self._nothing_awaited()
+        self.last_in = None
         self._update_ids.clear()
         self._last_update = -1
         self._awaiting_updates.clear()
@@ -245,9 +261,19 @@ class SessionFacts:
                 self.dialect = session_dialect(session)
         elif etype == "error":
             self.errors += 1
+            # It may answer a response.create: none is counted as awaited any more (better silent
+            # than a "server quiet" that waits for a response the server has refused).
+            self.creates_unanswered = 0
             self._refused(obj_field(env.data, "error"), env, index)
         elif etype == "response.created":
             self.active_response = text(obj_field(env.data, "response").get("id")) or None
+            self.creates_unanswered = max(0, self.creates_unanswered - 1)
+        elif etype == "input_audio_buffer.committed":
+            item_id = text(env.data.get("item_id"))
+            if item_id and self.transcription_model is not None and len(self.transcripts_awaited) < MAX_AWAITED:
+                self.transcripts_awaited.add(item_id)
+        elif etype == "conversation.item.input_audio_transcription.completed":
+            self.transcripts_awaited.discard(text(env.data.get("item_id")))
         elif etype == "response.done":
             if text(obj_field(env.data, "response").get("id")) == self.active_response:
                 self.active_response = None
@@ -257,6 +283,7 @@ class SessionFacts:
                 self.rate_limits = [entry for entry in limits if isinstance(entry, dict)]
         elif etype.endswith(".failed"):
             self.errors += 1
+            self.transcripts_awaited.discard(text(env.data.get("item_id")))
 
     def _refused(self, error: dict[str, Any], env: Envelope, index: int) -> None:
         """Note the update error `index` refused: the one its `event_id` names, or, without one, the
@@ -274,7 +301,35 @@ class SessionFacts:
             self._awaiting_updates.remove(update)  # answered: the next error or updated is another's
         self.rejections.append(Rejection(update, index, error_summary(env.data)))
 
+    def _nothing_awaited(self) -> None:
+        """A connection ended or began: the server's work in flight ended with the old one."""
+        self.active_response = None
+        self.creates_unanswered = 0
+        self.transcripts_awaited.clear()
+
     # -- views ------------------------------------------------------------------------------
+
+    def awaited(self) -> str:
+        """What the session waits for from the server, in words ("a response in progress, a
+        transcript"), or "" when nothing: what a server gone quiet holds up."""
+        waits: list[str] = []
+        if self.active_response is not None:
+            waits.append("a response in progress")
+        elif self.creates_unanswered:
+            waits.append("a response.create unanswered")
+        if self.transcripts_awaited:
+            n = len(self.transcripts_awaited)
+            waits.append("a transcript" if n == 1 else f"{n} transcripts")
+        if self._awaiting_updates:
+            waits.append("a session.update unanswered")
+        return ", ".join(waits)
+
+    def quiet_for(self, now: float) -> float:
+        """Seconds since the server's last frame while the session waits for something from it (0
+        when it waits for nothing, or the connection is not open)."""
+        if self.state != "open" or self.last_in is None or not self.awaited():
+            return 0.0
+        return max(0.0, now - self.last_in)
 
     @property
     def ended(self) -> bool:

@@ -29,9 +29,16 @@ class Drop:
     mode: DropMode
 
 
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """A marker in the outbound queue: send nothing more for `seconds` (the connection stays open)."""
+
+    seconds: float
+
+
 Event = dict[str, Any]
-#: What the writer's queue carries: an event to serialize, a raw text frame, or a drop.
-Outgoing = dict[str, Any] | str | Drop
+#: What the writer's queue carries: an event to serialize, a raw text frame, a drop or a stall.
+Outgoing = dict[str, Any] | str | Drop | Stall
 
 
 def malformed_frame(kind: Malformed) -> str:
@@ -83,6 +90,7 @@ class Faults:
         self._latency_rng = latency_rng
         self._malformed = _Countdown(scenario.malformed_after, counts_rng) if scenario.malformed else None
         self._drop = _Countdown(scenario.drop_after, counts_rng) if scenario.drop_after is not None else None
+        self._stall = _Countdown(scenario.stall_after, counts_rng) if scenario.stall_after is not None else None
         self.dropped = False
 
     @property
@@ -96,6 +104,8 @@ class Faults:
         extra: list[Outgoing] = []
         if self._malformed is not None and self._malformed.hit(event_type):
             extra += [malformed_frame(kind) for kind in self._scenario.malformed]
+        if self._stall is not None and self._stall.hit(event_type):
+            extra.append(Stall(self._scenario.stall_ms.pick(self._latency_rng) / 1000.0))
         if self._drop is not None and self._drop.hit(event_type):
             extra.append(Drop(self._scenario.drop_mode))
             self.dropped = True

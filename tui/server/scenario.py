@@ -27,6 +27,9 @@ Keys (`sim_<key>` in a URL):
 - `drop_after`: drop the connection (no close frame) right after sending the n-th event of a
   type: `response.output_audio.delta:3` (n may be a range `2-5`; `*` counts every event).
 - `drop_mode`: `eof` (TCP FIN without a close frame, the default) or `reset` (TCP RST).
+- `stall_after`: go quiet right after sending the n-th event of a type (same form as `drop_after`):
+  nothing more is sent for `stall_ms` (default 30000, or a range), then the rest follows. The
+  connection stays open and pings are answered, as from a service whose model is stuck.
 - `malformed`: inject `not_json` (a text frame that is not JSON), `no_type` (a JSON object
   without `type`) or both (`not_json,no_type`)...
 - `malformed_after`: ...right after the n-th event of a type, default `session.created`.
@@ -135,6 +138,8 @@ class Scenario:
     bandwidth_kbps: float | None = None
     drop_after: Trigger | None = None
     drop_mode: DropMode = DropMode.EOF
+    stall_after: Trigger | None = None
+    stall_ms: MsRange = MsRange(30_000, 30_000)
     malformed: tuple[Malformed, ...] = ()
     malformed_after: Trigger = field(default=Trigger("session.created"))
     session_seconds: float | None = None
@@ -304,6 +309,8 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "bandwidth_kbps": _parse_number,
     "drop_after": _parse_trigger,
     "drop_mode": lambda key, value: _parse_enum(DropMode, key, value),
+    "stall_after": _parse_trigger,
+    "stall_ms": _parse_range,
     "malformed": _parse_malformed,
     "malformed_after": _parse_trigger,
     "session_seconds": _parse_number,

@@ -17,7 +17,7 @@ from tui.protocol import Dialect
 from . import ids
 from .audio_format import ResponseAudio
 from .beta import BetaWire
-from .faults import Drop, Outgoing, drop_connection
+from .faults import Drop, Outgoing, Stall, drop_connection
 from .scheduler import Scheduler
 from .unicode import utf8_frame
 
@@ -81,7 +81,7 @@ class EventWriter:
         self._dialect = dialect
         self._audio = ResponseAudio()
         self._beta = (beta or BetaWire()) if dialect is Dialect.BETA else None
-        self._queue: asyncio.Queue[_Frame | Drop | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Frame | Drop | Stall | None] = asyncio.Queue()
         self._queued_bytes = 0
         self._max_queued_bytes = max_queued_bytes
         self._meter = meter
@@ -91,6 +91,8 @@ class EventWriter:
         self._task: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self._closed = False
+        self._stalled = False
+        """True while a scenario's stall holds the sending task (`close` cuts it short)."""
         # Scenario hooks: reordering and injected faults at emit time, pacing at send time.
         self._scheduler = scheduler
         if scheduler is not None:
@@ -183,6 +185,8 @@ class EventWriter:
         try:
             if self._task is not None and not self._task.done():
                 self._queue.put_nowait(None)
+                if self._stalled:
+                    self._task.cancel()  # a stall the client did not wait out: nothing more to send
                 try:
                     await self._task
                 except asyncio.CancelledError:
@@ -216,6 +220,13 @@ class EventWriter:
                 self._closed = True
                 await drop_connection(self._ws, frame.mode)
                 return
+            if isinstance(frame, Stall):
+                self._stalled = True
+                try:
+                    await asyncio.sleep(frame.seconds)  # quiet; websockets still answers pings meanwhile
+                finally:
+                    self._stalled = False
+                continue
             try:
                 if self._scheduler is not None and self._scheduler.paced:
                     await self._scheduler.pace(frame.data)

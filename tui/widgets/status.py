@@ -92,6 +92,19 @@ class StatusLine(Widget):
         """Shown where the target goes while the frames have named none (e.g. the proxy's relay)."""
         self.findings_note = ""
         """The linter's counts, e.g. "✖1 ⚠2 (!)" (kept whatever the width: findings matter)."""
+        self.quiet = ""
+        """In the state's place while the server has sent nothing for a while and the session waits
+        for it ("server quiet 12 s: a response in progress"); empty otherwise (see `show_quiet`)."""
+        self._quiet_short = ""
+
+    def show_quiet(self, seconds: int, awaited: str) -> None:
+        """Say the server has been quiet for `seconds` while the session waits for `awaited` (0:
+        say nothing of it); redrawn only when the words change."""
+        quiet = f"server quiet {seconds} s: {awaited}" if seconds else ""
+        if quiet != self.quiet:
+            self.quiet = quiet
+            self._quiet_short = f"server quiet {seconds} s" if seconds else ""
+            self.refresh()
 
     def show(self, facts: SessionFacts) -> None:
         """Render `facts` (the app calls this when they changed)."""
@@ -114,9 +127,11 @@ class StatusLine(Widget):
         """The line in `shape`; a "fit" target is cut to the room the rest leaves it, and with
         `fit_detail` the session's facts to the room the rest leaves them (`_phrases_cut`)."""
         facts = self.facts
-        state = self.state_override or facts.state
+        state = self.state_override or self.quiet or facts.state
         if shape.short_state and self.state_override and self.state_short:
             state = self.state_short
+        elif shape.short_state and not self.state_override and self.quiet:
+            state = self._quiet_short
         dark = self.app.current_theme.dark
         state_style = _STATE_STYLES.get(state.split()[0] if state else "", "")
         rest: list[tuple[str, str]] = [(f"● {state}", themed(state_style, dark))]

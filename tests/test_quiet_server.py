@@ -1,0 +1,92 @@
+"""A server that goes quiet mid-turn: the status line says so, and what the session waits for.
+
+A service whose model is stuck keeps the socket open and answers pings: nothing ends the session,
+and the screen showed one that looked fine for as long as the user cared to look. The simulator's
+`stall_after` fault stops sending after a frame for `stall_ms`, and the real app runs against it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from websockets.asyncio.client import connect
+
+from tests.app_helpers import reply_done, session_ready, wait_for
+from tests.journal_helpers import received, sent
+from tui.app import RtApp
+from tui.config import Settings, TargetChoice
+from tui.journal import SessionFacts
+from tui.protocol import local_envelope
+from tui.server.testing import realtime_simulator
+
+
+def _open(facts: SessionFacts) -> None:
+    facts.apply(local_envelope("rt.connection", "connecting", state="connecting"), 0)
+    facts.apply(local_envelope("rt.connection", "open", state="open"), 1)
+    session = {"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-1"}}}}
+    facts.apply(received("session.created", session=session), 2)
+
+
+def test_the_facts_know_what_the_session_waits_for_and_since_when() -> None:
+    facts = SessionFacts()
+    _open(facts)
+    last = facts.last_in
+    assert last is not None and facts.awaited() == "" and facts.quiet_for(last + 60) == 0  # waits for nothing
+    facts.apply(sent("response.create"), 3)
+    assert facts.awaited() == "a response.create unanswered" and facts.quiet_for(last + 60) == 60
+    facts.apply(received("error", error={"code": "conversation_already_has_active_response"}), 4)
+    assert facts.awaited() == ""  # refused: nothing is coming
+    facts.apply(sent("response.create"), 5)
+    facts.apply(received("response.created", response={"id": "resp_1"}), 6)
+    facts.apply(received("input_audio_buffer.committed", item_id="item_1"), 7)
+    assert facts.awaited() == "a response in progress, a transcript"
+    facts.apply(received("response.done", response={"id": "resp_1", "status": "completed"}), 8)
+    assert facts.awaited() == "a transcript"
+    facts.apply(received("conversation.item.input_audio_transcription.completed", item_id="item_1"), 9)
+    assert facts.awaited() == ""
+    facts.apply(received("input_audio_buffer.committed", item_id="item_2"), 10)
+    facts.apply(received("conversation.item.input_audio_transcription.failed", item_id="item_2"), 11)
+    assert facts.awaited() == ""
+    facts.apply(sent("response.create"), 12)
+    facts.apply(local_envelope("rt.connection", "closed", state="closed"), 13)
+    assert facts.awaited() == "" and facts.quiet_for(time.monotonic() + 60) == 0  # the work ended with it
+
+
+def test_a_commit_without_transcription_awaits_no_transcript() -> None:
+    facts = SessionFacts()
+    facts.apply(local_envelope("rt.connection", "open", state="open"), 0)
+    facts.apply(received("session.created", session={"type": "realtime", "audio": {"input": {}}}), 1)
+    facts.apply(received("input_audio_buffer.committed", item_id="item_1"), 2)
+    assert facts.awaited() == ""
+
+
+async def test_the_status_line_says_the_server_is_quiet_and_clears_when_it_speaks() -> None:
+    async with realtime_simulator() as sim:
+        url = sim.url_for(stall_after="response.created:1", stall_ms="4000")
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False, capture=False))
+        app.quiet_after = 1.0
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 30, "the session")
+            assert app.status_line.quiet == ""
+            await pilot.press("t", *"hello there", "enter")
+            await wait_for(pilot, lambda: "server quiet" in app.status_line.quiet, 10, "the quiet to be said")
+            assert app.status_line.quiet.endswith(": a response in progress"), app.status_line.quiet
+            assert "server quiet" in str(app.status_line.render())
+            await wait_for(pilot, lambda: reply_done(app), 30, "the reply after the stall")
+            await wait_for(pilot, lambda: app.status_line.quiet == "", 5, "the quiet to go")
+            assert "server quiet" not in str(app.status_line.render())
+
+
+async def test_the_simulator_s_stall_keeps_the_socket_open_and_answers_pings() -> None:
+    async with realtime_simulator() as sim:
+        url = sim.url_for(stall_after="session.created:1", stall_ms="3000")
+        async with connect(url) as ws:
+            assert json.loads(await ws.recv())["type"] == "session.created"
+            await ws.send(json.dumps({"type": "session.update", "session": {"type": "realtime"}}))
+            pong = await ws.ping()
+            await asyncio.wait_for(pong, 2)  # answered while quiet
+            started = time.monotonic()
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "session.updated"
+            assert time.monotonic() - started > 1.5  # held back by the stall, then sent
