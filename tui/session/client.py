@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import websockets
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import (
     ConnectionClosed,
     ConnectionClosedOK,
@@ -194,7 +194,9 @@ class RealtimeSession:
                 message = await self._ws.recv()
             wire, stamp = self._ws.take()
         except TimeoutError:
-            await self._ws.close()
+            # Bounded: a server that sends nothing may not answer a close either, and websockets'
+            # own wait (10 s) made "sent nothing within 15 s" come 25 s after the connect.
+            await _close_within(self._ws, CLOSE_TIMEOUT)
             raise self._fail(f"{self.target.label} sent nothing within {self.open_timeout:.0f} s") from None
         except ConnectionClosed as exc:
             self.close_code = self._ending_code(exc)
@@ -228,13 +230,7 @@ class RealtimeSession:
         if self._watchdog is not None:
             self._watchdog.cancel()
         if self._ws is not None:
-            try:
-                async with asyncio.timeout(CLOSE_TIMEOUT):  # see CLOSE_TIMEOUT: a deaf server
-                    await self._ws.close()
-            except TimeoutError:
-                self._ws.transport.abort()
-            except Exception:  # noqa: BLE001, S110 - closing: the connection is going either way
-                pass
+            await _close_within(self._ws, CLOSE_TIMEOUT)  # see CLOSE_TIMEOUT: a deaf server
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -609,3 +605,15 @@ def _describe_connect_error(exc: BaseException, target: Target) -> str:
     if isinstance(exc, InvalidHandshake | websockets.exceptions.WebSocketException):
         return f"WebSocket handshake with {target.label} failed: {exc}"
     return f"cannot connect to {target.label}: {type(exc).__name__}: {exc}"
+
+
+async def _close_within(ws: ClientConnection, seconds: float) -> None:
+    """Close `ws`, giving the server `seconds` to answer; then drop the connection (the close is
+    owed either way: nothing that goes wrong here is worth more than that)."""
+    try:
+        async with asyncio.timeout(seconds):
+            await ws.close()
+    except TimeoutError:
+        ws.transport.abort()
+    except Exception:  # noqa: BLE001, S110 - closing: the connection is going either way
+        pass
