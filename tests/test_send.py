@@ -528,8 +528,29 @@ def test_a_reply_completed_before_the_timeout_is_not_marked_incomplete(question_
         f"assistant: {reply}",
     ]
     failure, lint = failure_and_lint(result.stderr)
-    assert failure == "rt-tui send: timed out after 6 s waiting for the user's transcript (the response is done)"
+    said = "rt-tui send: timed out after 6 s waiting for the user's transcript (the response is done)"
+    # The reply ended some 4.5 s before the timeout: a slow run makes it 5 s, and the line says so.
+    assert re.fullmatch(re.escape(said) + r"(: the server sent nothing in its last [5-6] s)?", failure), failure
     assert "(transcript-never-came)" in lint
+
+
+def test_a_timeout_says_when_the_server_went_quiet(question_wav: Path, tmp_path: Path) -> None:
+    """A stuck model keeps the socket open and answers pings: the timeout said only what was still
+    awaited, the same line as for a server slow to finish. It now says how long it had been quiet."""
+    from tui.server.testing import background_simulator
+
+    with background_simulator(warm=True) as sim:
+        url = sim.url_for(stall_after="response.created:1", stall_ms=120_000)
+        result = run_cli(
+            "send", str(question_wav), "--url", url, "--timeout", "12", env_extra={"RT_TUI_DATA_DIR": str(tmp_path)}
+        )
+    assert result.returncode == 1
+    failure = result.stderr.splitlines()[0]
+    quiet = re.fullmatch(
+        r"rt-tui send: timed out after 12 s waiting for .*: the server sent nothing in its last (\d+) s", failure
+    )
+    assert quiet is not None, failure
+    assert 5 <= int(quiet.group(1)) <= 12, failure
 
 
 def test_a_transcript_cut_off_by_a_drop_is_marked_incomplete(question_wav: Path, tmp_path: Path) -> None:

@@ -204,6 +204,9 @@ def _say_why(lines: list[str]) -> None:
         print(f"rt-tui send: {line}", file=sys.stderr)
 
 
+QUIET_NOTE_AFTER = 5.0
+"""Seconds without a frame from the server, at a timeout, that the failure's line names."""
+
 EXIT_TERMINATED = 143
 """`send`'s status after SIGTERM (128 + 15), as a shell reports a command the signal ended."""
 
@@ -366,7 +369,7 @@ class _Turn:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 missing = what if isinstance(what, str) else what()
-                raise SendFailed(f"timed out after {seconds(timeout)} waiting for {missing}")
+                raise SendFailed(f"timed out after {seconds(timeout)} waiting for {missing}{self._quiet_note()}")
             try:
                 # Not wait_for: on 3.11 it swallows a cancel (Ctrl+C) that lands as a frame arrives.
                 async with asyncio.timeout(remaining):
@@ -374,6 +377,16 @@ class _Turn:
             except TimeoutError:
                 continue
             self._take(env)
+
+    def _quiet_note(self) -> str:
+        """How long the server had sent nothing when the wait ran out, when that is most of it: a
+        server gone quiet (a stuck model, which keeps the socket open) and one slow to finish read
+        alike as "timed out" otherwise."""
+        last = self.model.facts.last_in
+        if last is None:
+            return ": the server sent nothing at all"
+        quiet = time.monotonic() - last
+        return f": the server sent nothing in its last {quiet:.0f} s" if quiet >= QUIET_NOTE_AFTER else ""
 
     def _take(self, env: Envelope) -> None:
         if self._record(env):
