@@ -130,8 +130,8 @@ class StatusLine(Widget):
         state = self.state_override or self.quiet or facts.state
         if shape.short_state and self.state_override and self.state_short:
             state = self.state_short
-        elif shape.short_state and not self.state_override and self.quiet:
-            state = self._quiet_short
+        elif shape.short_detail and not self.state_override and self.quiet:
+            state = self._quiet_short  # what the server holds up outlives the session id and the target
         dark = self.app.current_theme.dark
         state_style = _STATE_STYLES.get(state.split()[0] if state else "", "")
         rest: list[tuple[str, str]] = [(f"● {state}", themed(state_style, dark))]
