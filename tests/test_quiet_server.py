@@ -11,10 +11,12 @@ import asyncio
 import json
 import time
 
+import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.app_helpers import reply_done, session_ready, wait_for
-from tests.journal_helpers import received, sent
+from tests.journal_helpers import Clock, received, sent
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.journal import SessionFacts
@@ -54,6 +56,24 @@ def test_the_facts_know_what_the_session_waits_for_and_since_when() -> None:
     assert facts.awaited() == "" and facts.quiet_for(time.monotonic() + 60) == 0  # the work ended with it
 
 
+def test_idle_time_before_a_request_is_no_silence_of_the_server_s() -> None:
+    """Quiet was counted from the server's last frame: a response.create sent after ten idle
+    seconds read "server quiet 10 s" at once (review of session 38)."""
+    clock = Clock(step=0.001)
+    facts = SessionFacts()
+    _open(facts)
+    facts.apply(received("session.updated", clock, session={"type": "realtime"}), 3)
+    clock.now += 60  # a minute of nothing awaited
+    create = sent("response.create", clock)
+    facts.apply(create, 4)
+    assert facts.quiet_for(create.mono + 2) == pytest.approx(2)  # since the request, not since the last frame
+    clock.now += 30
+    facts.apply(sent("session.update", clock, session={}), 5)  # while waiting: the wait began before
+    assert facts.quiet_for(create.mono + 40) == pytest.approx(40)
+    facts.apply(received("response.created", clock, response={"id": "resp_1"}), 6)
+    assert facts.quiet_for(clock.now + 3) == pytest.approx(3)  # since the frame
+
+
 def test_a_commit_without_transcription_awaits_no_transcript() -> None:
     facts = SessionFacts()
     facts.apply(local_envelope("rt.connection", "open", state="open"), 0)
@@ -91,3 +111,17 @@ async def test_the_simulator_s_stall_keeps_the_socket_open_and_answers_pings() -
             started = time.monotonic()
             assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "session.updated"
             assert time.monotonic() - started > 1.5  # held back by the stall, then sent
+
+
+async def test_a_session_that_expires_during_a_stall_still_says_why() -> None:
+    """The expiry's error waited behind the stall, and closing the writer cut the stall off with
+    everything behind it: the client got the close (1001) without the error the service sends."""
+    async with realtime_simulator() as sim:
+        url = sim.url_for(stall_after="session.created:1", stall_ms="60000", session_seconds="1")
+        async with connect(url) as ws:
+            assert json.loads(await ws.recv())["type"] == "session.created"
+            error = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            assert error["type"] == "error" and error["error"]["code"] == "session_expired", error
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 20)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001

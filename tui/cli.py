@@ -24,6 +24,8 @@ scenario keys (in a --scenario file, or sim_<key>=… on a client's URL):
   bandwidth_kbps          an outbound bandwidth cap, kilobits per second
   drop_after              drop the socket after the n-th event of a type: response.output_audio.delta:3
   drop_mode               eof (FIN, the default) or reset (RST); never a close frame
+  stall_after             go quiet after the n-th event of a type (socket open, pings answered) ...
+  stall_ms                ... for this long (default 30000, or a range), then send the rest
   malformed               inject not_json and/or no_type (not_json,no_type) ...
   malformed_after         ... after the n-th event of a type (default session.created)
   session_seconds         the session expires: error session_expired, then close 1001
@@ -316,7 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rt-tui",
         description="Talk to and debug the OpenAI Realtime API (or a compatible server) in the terminal.",
-        epilog="With no target flag: OpenAI when OPENAI_API_KEY is set, otherwise the embedded simulator.",
+        epilog="With no target flag: OpenAI when OPENAI_API_KEY is set, otherwise the embedded simulator. "
+        "The app exits 0 when quit, 129 on SIGHUP (its terminal closed) and 143 on SIGTERM, each after "
+        "closing the session and its capture as a quit does.",
     )
     _add_app_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

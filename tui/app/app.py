@@ -90,7 +90,11 @@ replay's own facts are `rt.replay`, and `rt.capture` for what the reader says of
 a last line cut short.)"""
 
 
-QUIT_SIGNALS = {signal.SIGTERM: 128 + signal.SIGTERM, signal.SIGHUP: 128 + signal.SIGHUP}
+QUIT_SIGNALS = {
+    signum: 128 + signum
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None))  # no SIGHUP on Windows
+    if signum is not None
+}
 """The signals the app quits on as ctrl+q does, each with its exit status (`rt-tui --help` lists
 them), the status a shell reports for a command the signal ended: SIGTERM (`kill`, `timeout`, a
 service manager) and SIGHUP (the terminal window closed, the ssh link or the tmux pane gone)."""

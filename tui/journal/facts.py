@@ -142,6 +142,10 @@ class SessionFacts:
     """The response in progress (between `response.created` and its `response.done`), if any."""
     last_in: float | None = None
     """When the last frame of this connection came from the server (monotonic), if one has."""
+    asked_at: float | None = None
+    """When the session began to wait for the server (monotonic): a request sent while it waited
+    for nothing. Quiet is counted from it or the last frame, whichever is later: the idle minutes
+    before a request are no silence of the server's."""
     creates_unanswered: int = 0
     """Our `response.create` frames no `response.created` (nor an `error`) has answered yet."""
     transcripts_awaited: set[str] = field(default_factory=set)
@@ -168,8 +172,12 @@ class SessionFacts:
             self.frames_out += 1
             self.bytes_out += env.size
             if env.type == "response.create":
+                if not self._waiting():
+                    self.asked_at = env.mono
                 self.creates_unanswered += 1
             elif env.type in ("session.update", "transcription_session.update"):
+                if not self._waiting():
+                    self.asked_at = env.mono
                 session = obj_field(env.data, "session")
                 self.requested = session
                 event_id = text(env.data.get("event_id"))
@@ -216,7 +224,7 @@ class SessionFacts:
         self.updates_applied = 0
         self.rate_limits = []
         self._nothing_awaited()
-        self.last_in = None
+        self.last_in = self.asked_at = None
         self._update_ids.clear()
         self._last_update = -1
         self._awaiting_updates.clear()
@@ -309,6 +317,15 @@ class SessionFacts:
 
     # -- views ------------------------------------------------------------------------------
 
+    def _waiting(self) -> bool:
+        """Whether the session waits for anything from the server (`awaited`, without the words)."""
+        return bool(
+            self.active_response is not None
+            or self.creates_unanswered
+            or self.transcripts_awaited
+            or self._awaiting_updates
+        )
+
     def awaited(self) -> str:
         """What the session waits for from the server, in words ("a response in progress, a
         transcript"), or "" when nothing: what a server gone quiet holds up."""
@@ -327,9 +344,10 @@ class SessionFacts:
     def quiet_for(self, now: float) -> float:
         """Seconds since the server's last frame while the session waits for something from it (0
         when it waits for nothing, or the connection is not open)."""
-        if self.state != "open" or self.last_in is None or not self.awaited():
+        if self.state != "open" or self.last_in is None or not self._waiting():
             return 0.0
-        return max(0.0, now - self.last_in)
+        since = self.last_in if self.asked_at is None else max(self.last_in, self.asked_at)
+        return max(0.0, now - since)
 
     @property
     def ended(self) -> bool:

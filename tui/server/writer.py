@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -91,8 +92,8 @@ class EventWriter:
         self._task: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self._closed = False
-        self._stalled = False
-        """True while a scenario's stall holds the sending task (`close` cuts it short)."""
+        self._unstall = asyncio.Event()
+        """Set by `close`: a scenario's stall, now or to come, ends at once."""
         # Scenario hooks: reordering and injected faults at emit time, pacing at send time.
         self._scheduler = scheduler
         if scheduler is not None:
@@ -185,8 +186,7 @@ class EventWriter:
         try:
             if self._task is not None and not self._task.done():
                 self._queue.put_nowait(None)
-                if self._stalled:
-                    self._task.cancel()  # a stall the client did not wait out: nothing more to send
+                self._unstall.set()  # a stall, now or queued, ends: the rest is sent, then the writer stops
                 try:
                     await self._task
                 except asyncio.CancelledError:
@@ -221,11 +221,11 @@ class EventWriter:
                 await drop_connection(self._ws, frame.mode)
                 return
             if isinstance(frame, Stall):
-                self._stalled = True
-                try:
-                    await asyncio.sleep(frame.seconds)  # quiet; websockets still answers pings meanwhile
-                finally:
-                    self._stalled = False
+                # Quiet (websockets still answers pings) until the stall ends or the writer is closed:
+                # what waits behind it (a session's expiry error) is sent then, not dropped.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(frame.seconds):
+                        await self._unstall.wait()
                 continue
             try:
                 if self._scheduler is not None and self._scheduler.paced:
