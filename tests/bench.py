@@ -143,8 +143,21 @@ def bench_first_paint_binary(runs: int = 3) -> None:
                         break
                     time.sleep(0.01)
             finally:
-                subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+                _quit_in_tmux(name)
     print(f"first paint, real binary in tmux (process start to a drawn screen): {_fmt(times)}")
+
+
+def _quit_in_tmux(name: str, timeout: float = 20) -> None:
+    """Quit the app in tmux session `name` as a user does (ctrl+q) and wait for its session to end
+    with it. Killing the session hangs up the app's terminal: the app then closes its session and
+    capture on its own, and was still writing in the data folder the bench was removing."""
+    subprocess.run(["tmux", "send-keys", "-t", name, "C-q"], capture_output=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if subprocess.run(["tmux", "has-session", "-t", name], capture_output=True).returncode != 0:
+            return
+        time.sleep(0.05)
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
 def bench_first_turn_start(runs: int = 3) -> None:
