@@ -84,7 +84,7 @@ def test_a_commit_without_transcription_awaits_no_transcript() -> None:
 
 async def test_the_status_line_says_the_server_is_quiet_and_clears_when_it_speaks() -> None:
     async with realtime_simulator() as sim:
-        url = sim.url_for(stall_after="response.created:1", stall_ms="4000")
+        url = sim.url_for(stall_after="response.created:1", stall_ms="8000")  # ticks to spare under load
         app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False, capture=False))
         app.quiet_after = 1.0
         async with app.run_test(size=(120, 30)) as pilot:
