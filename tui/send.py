@@ -364,12 +364,14 @@ class _Turn:
     async def until(self, condition: Callable[[], bool], timeout: float, what: str | Callable[[], str]) -> None:
         """Take frames until `condition` holds; SendFailed after `timeout` (naming `what`, or what
         `what()` says was still missing then) or when the connection ends."""
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         while not condition():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 missing = what if isinstance(what, str) else what()
-                raise SendFailed(f"timed out after {seconds(timeout)} waiting for {missing}{self._quiet_note()}")
+                quiet = self._quiet_note(started)
+                raise SendFailed(f"timed out after {seconds(timeout)} waiting for {missing}{quiet}")
             try:
                 # Not wait_for: on 3.11 it swallows a cancel (Ctrl+C) that lands as a frame arrives.
                 async with asyncio.timeout(remaining):
@@ -378,14 +380,15 @@ class _Turn:
                 continue
             self._take(env)
 
-    def _quiet_note(self) -> str:
-        """How long the server had sent nothing when the wait ran out, when that is most of it: a
-        server gone quiet (a stuck model, which keeps the socket open) and one slow to finish read
-        alike as "timed out" otherwise."""
+    def _quiet_note(self, started: float) -> str:
+        """How long the server had sent nothing when the wait that began at `started` ran out, when
+        that is most of it: a server gone quiet (a stuck model, which keeps the socket open) and one
+        slow to finish read alike as "timed out" otherwise. Counted within the wait: the time an
+        upload took before it is no silence of the server's (it answers none of the appends)."""
         last = self.model.facts.last_in
         if last is None:
             return ": the server sent nothing at all"
-        quiet = time.monotonic() - last
+        quiet = time.monotonic() - max(last, started)
         return f": the server sent nothing in its last {quiet:.0f} s" if quiet >= QUIET_NOTE_AFTER else ""
 
     def _take(self, env: Envelope) -> None:

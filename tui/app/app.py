@@ -28,6 +28,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 
 from tui.bus import Bus, Mode, Subscription
@@ -226,6 +227,9 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._before_frames: str | None = None
         """The user's filter before `o` showed an item's frames (Esc in the log puts it back)."""
         self._retry = RetryPolicy()
+        self._quiet_timer: Timer | None = None
+        """Ticks `_show_quiet` once a second from the first live session on (none in replays, the
+        proxy, or an app that never connects)."""
         self._quitting = False
         self._target_url = ""
         self._error_notices = 0
@@ -300,10 +304,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             self.start_replay(self.replay)
         elif self.proxy is not None:
             self.run_proxy(self.proxy)
-        else:
-            self.set_interval(1.0, self._show_quiet)
-            if self.connect_on_mount:
-                self.run_session()
+        elif self.connect_on_mount:
+            self.run_session()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste)) and not self.screen_stack:

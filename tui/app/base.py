@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.notifications import Notification, SeverityLevel
+from textual.timer import Timer
 
 from tui.bus import Bus, Subscription
 from tui.config import Settings
@@ -106,6 +107,7 @@ class AppBase(App[None]):
     _before_frames: str | None
     _retry: RetryPolicy
     _quitting: bool
+    _quiet_timer: Timer | None
     _target_url: str
     _error_notices: int
     _views_stale: bool

@@ -172,6 +172,8 @@ class LiveSession(AppBase):
     async def run_session(self) -> None:
         """Connect, configure the session, live until it closes; reconnect on its own after a drop."""
         resume_hands_free = False
+        if self._quiet_timer is None:
+            self._quiet_timer = self.set_interval(1.0, self._show_quiet)
         while True:
             retry = await self._one_session(resume_hands_free)
             if not retry or self._quitting or not self.settings.reconnect:
