@@ -49,7 +49,7 @@ from tui.audio.pcm import BYTES_PER_MS, BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WI
 from tui.bus import Bus, Subscription
 from tui.config import Settings, TargetChoice
 from tui.conversation import Item, TextState
-from tui.journal import PayloadPolicy
+from tui.journal import QUIET_AFTER, PayloadPolicy
 from tui.launch import open_target, session_options
 from tui.lint import Severity
 from tui.model import new_model
@@ -203,9 +203,6 @@ def _say_why(lines: list[str]) -> None:
     for line in lines:
         print(f"rt-tui send: {line}", file=sys.stderr)
 
-
-QUIET_NOTE_AFTER = 5.0
-"""Seconds without a frame from the server, at a timeout, that the failure's line names."""
 
 EXIT_TERMINATED = 143
 """`send`'s status after SIGTERM (128 + 15), as a shell reports a command the signal ended."""
@@ -389,7 +386,7 @@ class _Turn:
         if last is None:
             return ": the server sent nothing at all"
         quiet = time.monotonic() - max(last, started)
-        return f": the server sent nothing in its last {quiet:.0f} s" if quiet >= QUIET_NOTE_AFTER else ""
+        return f": the server sent nothing in its last {quiet:.0f} s" if quiet >= QUIET_AFTER else ""
 
     def _take(self, env: Envelope) -> None:
         if self._record(env):

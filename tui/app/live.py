@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from textual import events, on, work
 from textual.widgets import Input
 
+from tui.journal import QUIET_AFTER
 from tui.launch import open_target, session_options
 from tui.protocol import Envelope, local_envelope, obj, session_update
 from tui.protocol.session_config import holds_turn_detection
@@ -82,12 +83,6 @@ SLOW_VOICE_STEP = 0.3
 working one takes tens of milliseconds)."""
 SLOW_VOICE_STEP_SAID = "waiting for the audio device…"
 """The keys that need an open session: dimmed while none is open and none opens on its own."""
-
-
-QUIET_AFTER = 5.0
-"""Seconds the server may send nothing while the session waits for it (a response, a transcript, an
-update's answer) before the status line says so. A server stuck mid-reply still answers pings, so
-the connection stays open: without this, the screen showed a session that looked fine for ever."""
 
 
 class LiveSession(AppBase):
@@ -264,7 +259,10 @@ class LiveSession(AppBase):
         waits for it, from the session facts and the clock (nothing once a frame comes)."""
         facts = self.model.facts
         quiet = facts.quiet_for(time.monotonic())
-        self.status_line.show_quiet(int(quiet) if quiet >= self.quiet_after else 0, facts.awaited())
+        if quiet >= self.quiet_after:
+            self.status_line.show_quiet(int(quiet), facts.awaited())
+        elif self.status_line.quiet:
+            self.status_line.show_quiet(0, "")
 
     def _ended(self, retry: bool) -> bool:
         """The session ended, worth retrying or not: what comes next is said at once (before the

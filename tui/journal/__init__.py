@@ -5,7 +5,7 @@ and the proxy all feed envelopes through one :class:`Pipeline`; views (the app's
 commands) read the journal and the projections, never the bus.
 """
 
-from .facts import Rejection, SessionFacts
+from .facts import QUIET_AFTER, Rejection, SessionFacts
 from .families import Family, family_of
 from .find import Finder
 from .links import Link, Links
@@ -26,6 +26,7 @@ __all__ = [
     "PayloadPolicy",
     "Pipeline",
     "Projection",
+    "QUIET_AFTER",
     "Query",
     "QueryError",
     "term",

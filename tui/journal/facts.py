@@ -94,6 +94,11 @@ _UPDATE_TYPES = frozenset({"session.update", "transcription_session.update"})
 MAX_AWAITING_UPDATES = 256
 """Session updates remembered while they wait for their answer."""
 
+QUIET_AFTER = 5.0
+"""Seconds the server may send nothing while the session waits for it (a response, a transcript, an
+update's answer) before the app's status line, and a timed-out `send`, say so. A server stuck
+mid-reply still answers pings, so the connection stays open: nothing else would tell."""
+
 MAX_AWAITED = 256
 """Transcripts remembered while they wait (a log of a server that never sends them must not grow
 the set for ever)."""
