@@ -38,7 +38,6 @@ from tui.protocol import Direction, Envelope, error_summary, local_envelope, pri
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession
 from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcript
-from tui.widgets.event_log import retyped
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.message_input import MessageInput
 from tui.widgets.query_bar import FilterBar, FindBar
@@ -313,7 +312,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             quits = isinstance(event, events.Key) and self._quits(event)
             # A key the log hands on keeps its identity: a copy would lose its place in the log's queue.
-            if not quits and not self.event_log.handed_on(event) and self.behind_reposted(event):
+            handed_on = self.event_log.handed_on(event)
+            if not quits and self.behind_reposted(event, may_wait=not handed_on):
                 return  # typed after held keys let go, queued before them: it acts after them
         if isinstance(event, events.Paste) and not event.is_forwarded:
             log = self.event_log
@@ -321,7 +321,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 log.queue_key(event)  # pasted while held keys are handed on: it goes after them
                 return
             if self._held_keys is not None:
-                self._held_keys.append(retyped(event))  # after a bar's Enter: where the Enter puts the focus
+                self._held_keys.append(log.copy_of(event))  # after a bar's Enter: where the Enter puts the focus
                 return
         if isinstance(event, events.Key):
             # The key's own screen update goes first; streaming repaints wait (see KEY_FIRST).
@@ -339,7 +339,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 if queued:
                     log.queue_key(event)  # typed while held keys are handed on: it acts after them
                 elif held is not None:  # forwarded once the bar's Enter has been handled, wherever it put the focus
-                    held.append(retyped(event))
+                    held.append(log.copy_of(event))
                 return
             if self.event_log.holding_keys and self.focused is self.event_log:
                 # A key waits for a filter's whole view: the ones after it wait in the log, in order

@@ -299,7 +299,7 @@ class AppBase(App[None]):
     def _hold_keys_behind_log(self, key: events.Key) -> None:
         """Hold `key` (one that moves the focus) and the keys after it until the log has taken the
         keys already sent to it, then let them go through the app again, in order (`on_event`)."""
-        self._held_keys = [retyped(key)]
+        self._held_keys = [self.event_log.copy_of(key)]
         self._holds += 1
         self._release_behind_log(self._holds, time.monotonic())
 
@@ -337,9 +337,10 @@ class AppBase(App[None]):
             if self.post_message(key):
                 self._reposted.append(key)
 
-    def behind_reposted(self, typed: Typed) -> bool:
+    def behind_reposted(self, typed: Typed, *, may_wait: bool = True) -> bool:
         """Whether `typed` was posted again behind held keys still on their way (see `post_again`);
-        False for one of those keys (it goes on as typed) and when none is on its way."""
+        False for one of those keys (it goes on as typed), when none is on its way, and when it
+        may not wait (a key the log hands on: its queue holds the order)."""
         reposted = self._reposted
         if not reposted:
             return False
@@ -347,6 +348,8 @@ class AppBase(App[None]):
             if key is typed:
                 del reposted[position]
                 return False
+        if not may_wait:
+            return False
         if time.monotonic() - self._reposted_at > HOLD_AT_MOST:
             reposted.clear()  # a safety: one of them was dropped on its way (none should be)
             return False

@@ -224,7 +224,8 @@ class EventLog(LineView, can_focus=True):
         self._handing_on: list[Typed] | None = None
         """Held keys (and keys typed since) still to hand on to the app, one at a time (`_release_held`)."""
         self._in_flight: list[Typed] = []
-        """The keys handed on last, on their way through the app (which routes them as typed)."""
+        """The keys handed on since the hand-on began, and the copies the app made of them to hold
+        (`copy_of`): on their way through the app, which routes them as typed."""
         self._wait_timer: asyncio.TimerHandle | None = None
         self._claim: int | None = None
         """The find (its ticket) whose match, still searched for in slices, may take the selection:
@@ -307,6 +308,16 @@ class EventLog(LineView, can_focus=True):
         joins their queue (`queue_key`)."""
         return self._handing_on is not None
 
+    def copy_of(self, typed: Typed) -> Typed:
+        """A copy of `typed` for the app to hold and post again; the copy of a key the log has handed
+        on is one it handed on too. Not so, `f` held behind the log's own queue came back as a key
+        typed meanwhile, queued behind the paste after it: the paste went to the log (lost), and the
+        filter opened after it."""
+        copy = retyped(typed)
+        if self.handed_on(typed):
+            self._in_flight.append(copy)
+        return copy
+
     def queue_key(self, typed: Typed) -> None:
         """Queue a key (or a paste) typed while held keys are being handed on: it goes after them, in
         order, where before it overtook them (`donex` typed into the filter as `dxone`)."""
@@ -343,8 +354,11 @@ class EventLog(LineView, can_focus=True):
             # pause per key made a typist's 30 characters take 2 s to show.
             while queue and types_into(focused, queue[0]):
                 batch.append(queue.pop(0))
-        self._in_flight = [retyped(typed) for typed in batch]
-        for typed in self._in_flight:
+        # Kept with those before (until the queue is done): one the app holds a while comes back after
+        # the log has handed on the next.
+        sent = [retyped(typed) for typed in batch]
+        self._in_flight += sent
+        for typed in sent:
             self.app.post_message(typed)
         # A screen a key opens comes a few messages later (the log's `Details` bubbles up to the
         # app, which pushes the screen): the next key waits a short pause, as a typist's next key
