@@ -644,14 +644,19 @@ def test_a_refused_session_update_names_the_setting_the_server_refused(question_
     assert "(param session.audio.output.voice)" in result.stderr
 
 
-@pytest.mark.parametrize("sigint", ["default", "ignored"])
+@pytest.mark.parametrize(
+    ("sigint", "ending"),
+    [("default", "SIGTERM"), ("ignored", "SIGTERM"), ("default", "SIGHUP"), ("ignored", "SIGHUP")],
+)
 def test_sigterm_ends_send_as_ctrl_c_does_with_what_arrived_and_the_close_recorded(
-    question_wav: Path, tmp_path: Path, sigint: str
+    question_wav: Path, tmp_path: Path, sigint: str, ending: str
 ) -> None:
     """`timeout 30 rt-tui send …` (SIGTERM) ended it without a word: no line saying why, no reply
     that had arrived, no closing record in the capture. It ends as Ctrl+C does, exit 143. Also when
     started with SIGINT ignored, as a shell script starts a background job (`send q.wav & kill $!`):
-    SIGTERM was turned into a SIGINT, and the turn ran to its end and exited 0."""
+    SIGTERM was turned into a SIGINT, and the turn ran to its end and exited 0. SIGHUP (its terminal
+    closed, an ssh link gone) killed it at once, the capture's last quarter second unwritten: it ends
+    the same way, exit 129."""
     import signal
     import time
 
@@ -672,10 +677,10 @@ def test_sigterm_ends_send_as_ctrl_c_does_with_what_arrived_and_the_close_record
         while not any("response.done" in p.read_text() for p in data_dir.glob("sessions/*/frames.jsonl")):
             assert process.poll() is None and time.monotonic() < deadline, "the reply never came"
             time.sleep(0.05)  # polling a file another process writes: no event to wait on
-        process.terminate()
+        process.send_signal(getattr(signal, ending))
         out, err = process.communicate(timeout=30)
-    assert process.returncode == 143, err
-    assert err == "rt-tui send: terminated\n"
+    assert process.returncode == (143 if ending == "SIGTERM" else 129), err
+    assert err == f"rt-tui send: {'terminated' if ending == 'SIGTERM' else 'hung up'}\n"
     assert "assistant: " in out  # the reply that arrived is printed, as after Ctrl+C
     records = capture_records(data_dir)
     assert records[-1]["type"] == "rt.connection" and records[-1]["info"]["state"] == "closed"

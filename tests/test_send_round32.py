@@ -37,7 +37,8 @@ def test_a_capture_that_cannot_be_written_is_said_once_as_the_run_starts(spoken_
 def test_send_s_help_gives_its_exit_codes() -> None:
     said = " ".join(run_cli("send", "--help").stdout.split())
     assert "Exit 0: both came; 1: the turn did not complete" in said
-    assert "2: the file or the arguments cannot be used; 130: Ctrl+C; 143: SIGTERM." in said
+    assert "2: the file or the arguments cannot be used; 130: Ctrl+C; 129: SIGHUP (its terminal closed); " in said
+    assert "143: SIGTERM; after a signal, what arrived is printed and the capture closed." in said
 
 
 def test_digital_silence_is_refused_before_anything_is_sent(tmp_path: Path) -> None:

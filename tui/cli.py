@@ -365,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
         "transcription failed, the server refused a frame or ended the connection, the timeout) or its capture "
         "could not be written, said in one line on stderr, and when the linter found errors or warnings in the turn, "
         "one more naming them and the rt-tui lint command that explains each with its fix; 2: the "
-        "file or the arguments cannot be used; 130: Ctrl+C; 143: SIGTERM.",
+        "file or the arguments cannot be used; 130: Ctrl+C; 129: SIGHUP (its terminal closed); 143: SIGTERM; "
+        "after a signal, what arrived is printed and the capture closed.",
     )
     send.add_argument(
         "file",

@@ -75,7 +75,7 @@ from tui.session import (
     envelope_record,
     new_session_dir,
 )
-from tui.stdout import drop_stdout
+from tui.stdout import QUIT_SIGNALS, SIGNAL_WORDS, drop_stdout
 
 CHUNK_MS = 100
 """Append size: 100 ms (4.8 KB of PCM) keeps the frame count low for a file that is already complete."""
@@ -144,31 +144,32 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
     except KeyboardInterrupt:  # Ctrl+C while a pipe is read or a long file decoded: no traceback
         print("rt-tui send: interrupted", file=sys.stderr)
         return 130
-    terminated: list[bool] = []
+    terminated: list[int] = []  # the signal of QUIT_SIGNALS that ended the turn
 
     def on_term(signum: int, frame: object) -> None:
-        # Before or after the turn's loop runs (while it runs, `_send`'s own handler takes SIGTERM):
+        # Before or after the turn's loop runs (while it runs, `_send`'s own handler takes them):
         # as Ctrl+C there. A `timeout 30 rt-tui send` ended without a word.
-        terminated.append(True)
+        terminated.append(signum)
         raise KeyboardInterrupt
 
     main = threading.current_thread() is threading.main_thread()  # signals go to the main thread only
-    previous = signal.signal(signal.SIGTERM, on_term) if main else None
+    previous = {signum: signal.signal(signum, on_term) for signum in QUIT_SIGNALS} if main else {}
     why: list[str] = []  # the linter's line, said after the failure's own
     try:
-        terminate = (lambda: terminated.append(True)) if main else None
+        terminate = terminated.append if main else None
         status = asyncio.run(_send(pcm, settings, json_out=json_out, timeout=timeout, why=why, terminate=terminate))
         _say_why(why)
         return status
-    except asyncio.CancelledError:  # SIGTERM cancelled the turn (`_send`): what arrived was printed
+    except asyncio.CancelledError:  # a signal cancelled the turn (`_send`): what arrived was printed
         if not terminated:
             raise
-        print("rt-tui send: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
+        return _ended_by(terminated[0])
     except KeyboardInterrupt:
         # What arrived was printed (as after a drop); say why the rest is missing, no traceback.
-        print(f"rt-tui send: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
-        return EXIT_TERMINATED if terminated else 130
+        if terminated:
+            return _ended_by(terminated[0])
+        print("rt-tui send: interrupted", file=sys.stderr)
+        return 130
     except TargetError as exc:  # what was asked for cannot be tried (a bad URL, no key): as a bad file
         print(f"rt-tui send: {exc}", file=sys.stderr)
         return 2
@@ -180,8 +181,16 @@ def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout:
         _say_why(why)
         return 1
     finally:
-        if main:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _ended_by(signum: int) -> int:
+    """Say which signal ended the turn (what arrived was printed); its exit status. After SIGHUP the
+    terminal may be gone: nothing is left to say it to."""
+    with contextlib.suppress(OSError):
+        print(f"rt-tui send: {SIGNAL_WORDS[signal.Signals(signum)]}", file=sys.stderr, flush=True)
+    return QUIT_SIGNALS[signal.Signals(signum)]
 
 
 def lint_how(capture: CaptureWriter | None, settings: Settings) -> str:
@@ -202,10 +211,6 @@ def lint_how(capture: CaptureWriter | None, settings: Settings) -> str:
 def _say_why(lines: list[str]) -> None:
     for line in lines:
         print(f"rt-tui send: {line}", file=sys.stderr)
-
-
-EXIT_TERMINATED = 143
-"""`send`'s status after SIGTERM (128 + 15), as a shell reports a command the signal ended."""
 
 
 STDIN = "-"
@@ -535,21 +540,23 @@ async def _send(
     json_out: bool,
     timeout: float,
     why: list[str] | None = None,
-    terminate: Callable[[], None] | None = None,
+    terminate: Callable[[int], None] | None = None,
 ) -> int:
     """The turn; `why` receives the linter's line about it (`_Turn.lint_line`), said if it failed.
-    `terminate` (on the main thread): SIGTERM calls it and cancels the turn, which ends as after
-    Ctrl+C. Taken here, by the loop, rather than turned into a SIGINT: a shell script's background
-    job (`rt-tui send q.wav & ... kill $!`) starts with SIGINT ignored, and the turn ran on."""
+    `terminate` (on the main thread): a signal of QUIT_SIGNALS (SIGTERM, SIGHUP) calls it with the
+    signal and cancels the turn, which ends as after Ctrl+C. Taken here, by the loop, rather than
+    turned into a SIGINT: a shell script's background job (`rt-tui send q.wav & ... kill $!`) starts
+    with SIGINT ignored, and the turn ran on."""
     if terminate is not None:
         task = asyncio.current_task()
         assert task is not None
 
-        def stop() -> None:
-            terminate()
+        def stop(signum: int) -> None:
+            terminate(signum)
             task.cancel()
 
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
+        for signum in QUIT_SIGNALS:
+            asyncio.get_running_loop().add_signal_handler(signum, stop, signum)
     async with open_target(settings) as target:
         bus = Bus()
         turn = _Turn(bus.subscribe(FRAMES), json_out)

@@ -1,14 +1,29 @@
-"""The standard streams: output whose reader went away (`rt-tui lint --json | head -1`), and
-whether the full-screen app has a terminal to run in."""
+"""The standard streams: output whose reader went away (`rt-tui lint --json | head -1`), whether
+the full-screen app has a terminal to run in, and the signals a command ends on as a shell reports."""
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 EXIT_BROKEN_PIPE = 141
 """What a shell reports for a command killed by SIGPIPE (128 + 13): `rt-tui send --json | head -1`
 ends as `yes | head -1` does, quietly. `lint` keeps its verdict instead (CI reads it)."""
+
+
+QUIT_SIGNALS = {
+    signum: 128 + signum
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None))  # no SIGHUP on Windows
+    if signum is not None
+}
+"""The signals the app and `send` end on cleanly (what arrived kept, the capture closed), each with
+its exit status (their `--help` lists them), the status a shell reports for a command the signal
+ended: SIGTERM (`kill`, `timeout`, a service manager) and SIGHUP (the terminal window closed, the
+ssh link or the tmux pane gone)."""
+
+SIGNAL_WORDS = {signal.SIGTERM: "terminated", getattr(signal, "SIGHUP", signal.SIGTERM): "hung up"}
+"""How a command says which of QUIT_SIGNALS ended it, as a shell says it."""
 
 
 def drop_stdout() -> None:

@@ -37,6 +37,7 @@ from tui.model import KEEP_EVERY_PAYLOAD, SessionModel, new_model
 from tui.protocol import Direction, Envelope, error_summary, local_envelope, printable, text
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession
+from tui.stdout import QUIT_SIGNALS
 from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcript
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.message_input import MessageInput
@@ -89,15 +90,6 @@ are the recording's, and a toast ("speaker unavailable") read as this machine's 
 replay's own facts are `rt.replay`, and `rt.capture` for what the reader says of the file it reads:
 a last line cut short.)"""
 
-
-QUIT_SIGNALS = {
-    signum: 128 + signum
-    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None))  # no SIGHUP on Windows
-    if signum is not None
-}
-"""The signals the app quits on as ctrl+q does, each with its exit status (`rt-tui --help` lists
-them), the status a shell reports for a command the signal ended: SIGTERM (`kill`, `timeout`, a
-service manager) and SIGHUP (the terminal window closed, the ssh link or the tmux pane gone)."""
 
 WHOLE_ERROR = "the error frame in the log has it whole"
 """Where a shortened server error's toast says the rest is."""
