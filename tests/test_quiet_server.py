@@ -125,3 +125,27 @@ async def test_a_session_that_expires_during_a_stall_still_says_why() -> None:
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), 20)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+
+
+async def test_the_proxy_s_status_line_says_the_server_is_quiet_while_the_client_waits() -> None:
+    """Behind `rt-tui proxy`, your own client asked for a response and the service went quiet: the
+    screen looked fine for as long as the user watched. It says so, as a live session's does."""
+    from websockets.asyncio.client import connect as connect_client
+
+    from tests.server_helpers import recv_until, send
+    from tui.proxy_cmd import ProxyRequest
+
+    async with realtime_simulator() as sim:
+        url = sim.url_for(stall_after="response.created:1", stall_ms="8000")
+        settings = Settings(target=TargetChoice.URL, url=url, playback=False, capture=False)
+        app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+        app.quiet_after = 1.0
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+            async with connect_client(app.proxy_url + "?model=gpt-realtime") as client:
+                await recv_until(client, "session.created")
+                await send(client, {"type": "response.create"})
+                await wait_for(pilot, lambda: "server quiet" in app.status_line.quiet, 10, "the quiet to be said")
+                assert app.status_line.quiet.endswith(": a response in progress"), app.status_line.quiet
+                await recv_until(client, "response.done")
+                await wait_for(pilot, lambda: app.status_line.quiet == "", 5, "the quiet to go")

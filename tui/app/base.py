@@ -17,7 +17,7 @@ from textual.timer import Timer
 from tui.bus import Bus, Subscription
 from tui.config import Settings
 from tui.conversation import Conversation
-from tui.journal import Journal, Links, LogView, Pipeline, SessionFacts
+from tui.journal import QUIET_AFTER, Journal, Links, LogView, Pipeline, SessionFacts
 from tui.model import SessionModel
 from tui.protocol import Envelope, local_envelope, printable
 from tui.replay import ReplayPlayer, ReplayRequest
@@ -408,6 +408,25 @@ class AppBase(App[None]):
             said = f"{what} saved to {path}" if what else f"saved to {path}"
             self.say(f"{said} (already: the same frames)" if again == path else said, title="Save")
         return path
+
+    quiet_after = QUIET_AFTER
+    """`QUIET_AFTER` for this app (a test's shorter wait)."""
+
+    def watch_for_quiet(self) -> None:
+        """Start the once-a-second look at whether the server has gone quiet (`_show_quiet`): for a
+        live session, and for the connections a proxy relays (a replay has no server to wait for)."""
+        if self._quiet_timer is None:
+            self._quiet_timer = self.set_interval(1.0, self._show_quiet)
+
+    def _show_quiet(self) -> None:
+        """Once a second: the status line says how long the server has been quiet while the session
+        shown waits for it, from its facts and the clock (nothing once a frame comes)."""
+        facts = self.model.facts
+        quiet = facts.quiet_for(time.monotonic())
+        if quiet >= self.quiet_after:
+            self.status_line.show_quiet(int(quiet), facts.awaited())
+        elif self.status_line.quiet:
+            self.status_line.show_quiet(0, "")
 
     def _session_failed(self, message: str, title: str) -> None:
         self.bus.publish(FRAMES, local_envelope("rt.connection", message, state="failed"))

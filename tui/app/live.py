@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from textual import events, on, work
 from textual.widgets import Input
 
-from tui.journal import QUIET_AFTER
 from tui.launch import open_target, session_options
 from tui.protocol import Envelope, local_envelope, obj, session_update
 from tui.protocol.session_config import holds_turn_detection
@@ -167,8 +166,7 @@ class LiveSession(AppBase):
     async def run_session(self) -> None:
         """Connect, configure the session, live until it closes; reconnect on its own after a drop."""
         resume_hands_free = False
-        if self._quiet_timer is None:
-            self._quiet_timer = self.set_interval(1.0, self._show_quiet)
+        self.watch_for_quiet()
         while True:
             retry = await self._one_session(resume_hands_free)
             if not retry or self._quitting or not self.settings.reconnect:
@@ -250,19 +248,6 @@ class LiveSession(AppBase):
                 self.say(said, title="Reconnect", severity="warning", timeout=30)
             return self._ended(retry)
         return self._ended(False)
-
-    quiet_after = QUIET_AFTER
-    """`QUIET_AFTER` for this app (a test's shorter wait)."""
-
-    def _show_quiet(self) -> None:
-        """Once a second: the status line says how long the server has been quiet while the session
-        waits for it, from the session facts and the clock (nothing once a frame comes)."""
-        facts = self.model.facts
-        quiet = facts.quiet_for(time.monotonic())
-        if quiet >= self.quiet_after:
-            self.status_line.show_quiet(int(quiet), facts.awaited())
-        elif self.status_line.quiet:
-            self.status_line.show_quiet(0, "")
 
     def _ended(self, retry: bool) -> bool:
         """The session ended, worth retrying or not: what comes next is said at once (before the

@@ -258,6 +258,7 @@ class Modes(AppBase):
                     self.screen_change_signal.subscribe(self, self._follow_if_due)
                     self.watch(self.screen_stack[0], "focused", self._follow_if_due, init=False)
                     self.status_line.no_target = f"relay to {target.label}"
+                    self.watch_for_quiet()  # your client waits on the service as a live session does
                     self.transcript.hint = (
                         "Waiting for your client. Point it at",
                         f"{server.url}?model=…",
