@@ -147,5 +147,7 @@ async def test_the_proxy_s_status_line_says_the_server_is_quiet_while_the_client
                 await send(client, {"type": "response.create"})
                 await wait_for(pilot, lambda: "server quiet" in app.status_line.quiet, 10, "the quiet to be said")
                 assert app.status_line.quiet.endswith(": a response in progress"), app.status_line.quiet
+                shown = str(app.status_line.render())  # over the proxy's own state ("proxy on …")
+                assert "server quiet" in shown and ": a response in progress" in shown, shown
                 await recv_until(client, "response.done")
                 await wait_for(pilot, lambda: app.status_line.quiet == "", 5, "the quiet to go")

@@ -93,8 +93,9 @@ class StatusLine(Widget):
         self.findings_note = ""
         """The linter's counts, e.g. "✖1 ⚠2 (!)" (kept whatever the width: findings matter)."""
         self.quiet = ""
-        """In the state's place while the server has sent nothing for a while and the session waits
-        for it ("server quiet 12 s: a response in progress"); empty otherwise (see `show_quiet`)."""
+        """In the state's place (before `state_override`) while the server has sent nothing for a
+        while and the session waits for it ("server quiet 12 s: a response in progress"); empty
+        otherwise (see `show_quiet`)."""
         self._quiet_short = ""
 
     def show_quiet(self, seconds: int, awaited: str) -> None:
@@ -127,11 +128,13 @@ class StatusLine(Widget):
         """The line in `shape`; a "fit" target is cut to the room the rest leaves it, and with
         `fit_detail` the session's facts to the room the rest leaves them (`_phrases_cut`)."""
         facts = self.facts
-        state = self.state_override or self.quiet or facts.state
-        if shape.short_state and self.state_override and self.state_short:
-            state = self.state_short
-        elif shape.short_detail and not self.state_override and self.quiet:
+        # A quiet server first: it is what the user waits on (the proxy's own state said "proxy on
+        # …" over it, and a stuck service looked like a healthy relay).
+        state = self.quiet or self.state_override or facts.state
+        if shape.short_detail and self.quiet:
             state = self._quiet_short  # what the server holds up outlives the session id and the target
+        elif shape.short_state and self.state_override and self.state_short and not self.quiet:
+            state = self.state_short
         dark = self.app.current_theme.dark
         state_style = _STATE_STYLES.get(state.split()[0] if state else "", "")
         rest: list[tuple[str, str]] = [(f"● {state}", themed(state_style, dark))]
