@@ -22,8 +22,8 @@ its exit status (their `--help` lists them), the status a shell reports for a co
 ended: SIGTERM (`kill`, `timeout`, a service manager) and SIGHUP (the terminal window closed, the
 ssh link or the tmux pane gone)."""
 
-SIGNAL_WORDS = {signal.SIGTERM: "terminated", getattr(signal, "SIGHUP", signal.SIGTERM): "hung up"}
-"""How a command says which of QUIT_SIGNALS ended it, as a shell says it."""
+SIGNAL_WORDS = {signal.SIGTERM: "terminated"} | ({signal.SIGHUP: "hung up"} if hasattr(signal, "SIGHUP") else {})
+"""How a command says which of QUIT_SIGNALS ended it, as a shell says it (no SIGHUP on Windows)."""
 
 
 def drop_stdout() -> None:

@@ -223,9 +223,10 @@ class EventLog(LineView, can_focus=True):
         """Keys (and pastes) that came while something waits for the whole view: they act after it, in order."""
         self._handing_on: list[Typed] | None = None
         """Held keys (and keys typed since) still to hand on to the app, one at a time (`_release_held`)."""
-        self._in_flight: list[Typed] = []
+        self._in_flight: set[Typed] = set()
         """The keys handed on since the hand-on began, and the copies the app made of them to hold
-        (`copy_of`): on their way through the app, which routes them as typed."""
+        (`copy_of`): on their way through the app, which routes them as typed. A set (events hash by
+        identity): every key the app routes asks `handed_on`, and a long hand-on keeps them all."""
         self._wait_timer: asyncio.TimerHandle | None = None
         self._claim: int | None = None
         """The find (its ticket) whose match, still searched for in slices, may take the selection:
@@ -300,7 +301,7 @@ class EventLog(LineView, can_focus=True):
     def handed_on(self, typed: Typed) -> bool:
         """Whether `typed` is a held key the log has just handed on (the app routes it as typed, where
         a key typed meanwhile joins the queue)."""
-        return any(sent is typed for sent in self._in_flight)
+        return typed in self._in_flight
 
     @property
     def handing_on(self) -> bool:
@@ -315,7 +316,7 @@ class EventLog(LineView, can_focus=True):
         filter opened after it."""
         copy = retyped(typed)
         if self.handed_on(typed):
-            self._in_flight.append(copy)
+            self._in_flight.add(copy)
         return copy
 
     def queue_key(self, typed: Typed) -> None:
@@ -345,7 +346,7 @@ class EventLog(LineView, can_focus=True):
     def _hand_on_next(self) -> None:
         queue = self._handing_on
         if not queue:
-            self._handing_on, self._in_flight = None, []
+            self._handing_on, self._in_flight = None, set()
             return
         batch = [queue.pop(0)]
         focused = self.app.focused
@@ -357,7 +358,7 @@ class EventLog(LineView, can_focus=True):
         # Kept with those before (until the queue is done): one the app holds a while comes back after
         # the log has handed on the next.
         sent = [retyped(typed) for typed in batch]
-        self._in_flight += sent
+        self._in_flight.update(sent)
         for typed in sent:
             self.app.post_message(typed)
         # A screen a key opens comes a few messages later (the log's `Details` bubbles up to the
@@ -374,7 +375,7 @@ class EventLog(LineView, can_focus=True):
         what it set off (a message bubbling up, a screen pushed and mounting) has been handled. Or
         after `HELD_KEY_SETTLE_AT_MOST` seconds all the same."""
         if not self.app.screen_stack:
-            self._handing_on, self._in_flight = None, []  # the app is closing: nothing is left to act on
+            self._handing_on, self._in_flight = None, set()  # the app is closing: nothing is left to act on
             return
         now = time.monotonic()
         since = now if since is None else since
