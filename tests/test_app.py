@@ -10,6 +10,8 @@ from array import array
 from pathlib import Path
 
 import pytest
+from textual import events
+from textual.widgets import Input
 
 from tests.app_helpers import (
     items,
@@ -186,9 +188,15 @@ async def test_hands_free_turn_is_ended_by_server_vad(tmp_path: Path, simulator_
 
 
 async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path: Path, simulator_url: str) -> None:
+    # The simulator echoes the message: pasted long, the reply speaks for about 20 s. Under load a
+    # pilot press waits for the app to go idle (up to seconds); a 5 s reply once ended before the
+    # press that talked over it arrived, and there was nothing left to truncate.
+    ask = " ".join(["please describe the weather in Paris and in London this week"] * 4)
     async with speaker_app(tmp_path, simulator_url, (120, 40)) as (app, pilot, sink):
-        await pilot.press("t", *"please describe the weather in Paris and in London this week", "enter")
-        await pilot.press("escape")
+        await pilot.press("t")
+        app.query_one("#message", Input).post_message(events.Paste(ask))
+        await wait_for(pilot, lambda: app.query_one("#message", Input).value == ask, 5, "the paste")
+        await pilot.press("enter", "escape")
 
         def voiced() -> int:
             """Milliseconds of non-silent samples the speaker has played (it plays silence while
@@ -199,6 +207,7 @@ async def test_talking_over_the_assistant_truncates_at_what_was_played(tmp_path:
         # of it once, with the reply's audio late.
         await wait_for(pilot, lambda: len(sink.data) > 48_000 and voiced() > 150, 15, "the reply to be heard")
         voiced_ms = voiced()
+        assert app.voice.playing, "the reply ended before the test could talk over it"
         await press_voice(pilot, "space")  # barge in
         assistant = items(app, "assistant")[-1]
         await wait_for(pilot, lambda: assistant.audio_end_ms is not None, 5, "conversation.item.truncated")
@@ -404,8 +413,6 @@ async def test_keys_typed_in_a_burst_after_t_f_or_slash_land_in_the_input_they_o
 ) -> None:
     """`t` then a fast `quick question` used to reach the log's bindings before the focus moved:
     `q` quit the app. The focus now moves before the next key is dispatched."""
-    from textual.widgets import Input
-
     from tests.app_helpers import type_burst
 
     app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
