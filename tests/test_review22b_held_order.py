@@ -226,3 +226,18 @@ async def test_a_held_key_that_waits_behind_the_log_s_queue_keeps_its_place() ->
             gate.set()
         await wait_for(pilot, lambda: not log.keys_pending, 10, "the keys to act")
         assert app.filter_bar.input.value.endswith("done"), repr(app.filter_bar.input.value)
+
+
+async def test_details_asked_for_as_the_app_shuts_down_open_no_screen() -> None:
+    """`x` handed on late, as Textual shuts the app down (it stops running, then clears the screen
+    stack): the details it asked for were pushed onto a stack being torn down."""
+    app = filtered_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        app._running = False  # where Textual's shutdown begins
+        try:
+            app.show_detail(EventLog.Details([0]))
+            await pilot.pause()
+        finally:
+            app._running = True  # so the pilot can close it as usual
+        assert not isinstance(app.screen, EventDetail)

@@ -380,7 +380,11 @@ class LogControls(AppBase):
 
     @on(EventLog.Details)
     def show_detail(self, event: EventLog.Details) -> None:
-        """Open the details of frames (one, or a whole run)."""
+        """Open the details of frames (one, or a whole run); none once the app is shutting down."""
+        if not self.is_running:
+            # A held key handed on as the app closes (`d` `x`) asks after Textual has begun clearing
+            # the screen stack: pushed then, the screen outlived the stack it was meant for.
+            return
 
         def jumped(index: int | None) -> None:
             if index is not None and not self.event_log.select_frame(index):
