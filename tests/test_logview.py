@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from tests.journal_helpers import audio_b64, connecting, received, response_stream, sent
 from tui.journal import Finder, Journal, LogView, Pipeline, Query
-from tui.protocol import Envelope
+from tui.protocol import Envelope, local_envelope
 
 
 def view_of(envs: list[Envelope]) -> tuple[Pipeline, LogView]:
@@ -45,6 +45,30 @@ def test_rate_limits_in_the_middle_of_a_reply_do_not_split_its_run() -> None:
         ("response.created", 1),
         ("response.output_audio.delta", 10),
         ("rate_limits.updated", 1),
+        ("response.done", 1),
+    ]
+
+
+def test_a_device_note_in_the_middle_of_a_reply_does_not_split_its_run_a_wire_note_does() -> None:
+    """The speaker opens on a reply's first audio delta and says so ("speaker: default"): that note
+    split every session's first reply in two runs. A malformed frame between deltas still does."""
+    _, view = view_of(
+        [
+            received("response.created", response={"id": "resp_1"}),
+            *response_stream("resp_1", "item_a", [" a", " b"]),
+            local_envelope("rt.audio", "speaker: default", notify=False),
+            *response_stream("resp_1", "item_a", [" c", " d"]),
+            local_envelope("rt.malformed", "a frame that is not JSON"),
+            *response_stream("resp_1", "item_a", [" e"]),
+            received("response.done", response={"id": "resp_1", "status": "completed"}),
+        ]
+    )
+    assert [(view.journal[row.first].type, row.count) for row in view.rows] == [
+        ("response.created", 1),
+        ("response.output_audio.delta", 8),
+        ("rt.audio", 1),
+        ("rt.malformed", 1),
+        ("response.output_audio.delta", 2),
         ("response.done", 1),
     ]
 

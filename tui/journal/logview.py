@@ -53,10 +53,13 @@ def _stream_kind(event_type: str, code: int) -> str | None:
     return None
 
 
-PASSING_TYPES = frozenset({"rate_limits.updated"})
+PASSING_TYPES = frozenset({"rate_limits.updated", "rt.audio"})
 """Frames that stand alone in their row but do not end the runs open around them: the server sends
 `rate_limits.updated` in the middle of a response (at its start), and the response's deltas on
-either side of it are one run."""
+either side of it are one run. So are rt-tui's notes on its own devices (`rt.audio`): the speaker
+opens on a reply's first audio delta, and its "speaker: default" split every session's first reply
+in two runs ('You' ×3, then the rest of the sentence ×42). Notes about the wire (a malformed frame,
+the connection) still end them: where they fell among the frames is part of the story."""
 
 
 def run_key(frame: Frame) -> tuple[object, ...] | None:
