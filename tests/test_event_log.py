@@ -209,6 +209,35 @@ async def test_leaving_following_repaints_the_selected_line_and_the_subtitle_onl
         assert app.export_screenshot() == paused
 
 
+@pytest.mark.parametrize("following", [True, False])
+async def test_deltas_joining_a_run_repaint_its_line_only_and_draw_what_a_full_repaint_draws(following: bool) -> None:
+    """A reply streams 50 audio deltas a second into one run: each batch repainted the whole pane
+    (and sent every row beside it through the compositor) for the one line whose count changed.
+    Following at the end, or paused with the run on screen: that line is painted, and the screen is
+    then exactly what a whole repaint draws."""
+    app = BorderedLogApp()
+    async with app.run_test(size=(120, 14)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(20)])
+        app.feed([received("response.created", response={"id": "resp_1"})])
+        app.feed(response_stream("resp_1", "item_a", [" one", " two"]))
+        log.focus()
+        if not following:
+            await pilot.press("up", "up")  # the run's line stays on screen, selected no more
+        await pilot.pause()
+        run_line = log.view.line_of(log.view.rows[-1]) - log.scroll_offset.y
+        painted = record_calls(log, "render_line")
+        app.feed(response_stream("resp_1", "item_a", [" three", " four", " five"]))
+        await pilot.pause()
+        assert log.view.rows[-1].count == 10
+        assert {y for (y,) in painted} == {run_line}, painted
+        grown = app.export_screenshot()
+        assert "×10" in grown
+        log.refresh()
+        await pilot.pause()
+        assert app.export_screenshot() == grown
+
+
 async def test_following_scrolls_to_new_frames_in_the_same_update_that_shows_them() -> None:
     """A deferred scroll would paint the pane twice per batch: once with the new lines at the old
     offset, then again scrolled."""

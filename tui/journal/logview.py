@@ -186,6 +186,9 @@ class LogView:
     """A badge for a frame (the worst severity of the linter's findings on it), or None."""
     marks_version: int = 0
     """Bumped when badges change (a finding can name frames that are already on screen)."""
+    grown: set[int] = field(default_factory=set)
+    """Positions of the rows the last `catch_up` added frames to (not the rows it made): a view
+    whose lines did not move repaints only these (a reply's run taking its next deltas)."""
     _open: dict[tuple[object, ...], Row] = field(default_factory=dict)
     _seen: int = 0
     """Journal frames looked at so far."""
@@ -289,6 +292,7 @@ class LogView:
         the journal's end that pass it, ascending, known already (`tail_matches`): not matched again."""
         journal, query = self.journal, self.query
         seen = self._seen
+        self.grown = grown = set()
         end = len(journal) if limit is None else min(len(journal), seen + limit)
         match = query.match_index if query is not None and matches is None else None
         candidates: Iterable[int] = range(seen, end)
@@ -323,6 +327,7 @@ class LogView:
                 rows.append(row)
             else:
                 row.members.append(index)
+                grown.add(row.position)
                 if row.expanded:
                     self._invalidate(row.position)
         self._seen = end

@@ -397,9 +397,11 @@ class EventLog(LineView, can_focus=True):
     def frames_added(self) -> int:
         """Take in frames journaled since the last call (one refresh per batch)."""
         view = self.view
+        lines, epoch, cursor = view.line_count, self.journal.epoch, self._cursor_line
         added = view.catch_up()
         if added:
-            self._layout_changed()
+            if not self._runs_grew_in_place(lines, epoch, cursor):
+                self._layout_changed()
             if self.finder is not None:
                 self.post_message(self.FramesUnderFind())
         elif view.query:
@@ -472,6 +474,29 @@ class EventLog(LineView, can_focus=True):
         finish, self.finish_view = self.finish_view, None
         if finish is not None:
             finish()
+
+    def _runs_grew_in_place(self, lines: int, epoch: int, cursor: int | None) -> bool:
+        """Repaint only the lines of the runs that took the new frames, when nothing else moved: as
+        many lines as before (every frame joined a collapsed run), the same connection, the same
+        selected line, a following log still at its end. True when that was the case.
+
+        A reply streams 50 audio deltas a second into one run: its line is the only one that
+        changes, and a whole-pane repaint for it sent every row of both panes through the
+        compositor again (the rows it paints are whole screen lines, the transcript's beside it)."""
+        view = self.view
+        if view.line_count != lines or self.journal.epoch != epoch or not self.is_mounted:
+            return False  # rows came (or an epoch changed every line's clock): the layout's way
+        if self._resolve_cursor() != cursor or (self.tail and self.scroll_offset.y != self.max_scroll_y):
+            return False
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        rows = view.rows
+        for position in view.grown:
+            line = view.line_of(rows[position])
+            if top <= line < top + height:
+                self.refresh_line(line)
+        self._update_title()
+        self._keys_follow()
+        return True
 
     def _layout_changed(self) -> None:
         settled = set_virtual_height(self, self.view.line_count)
