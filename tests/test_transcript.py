@@ -10,6 +10,7 @@ from tests.app_helpers import wait_for
 from tests.journal_helpers import received
 from tui.conversation import Conversation, Item, Origin, TextState
 from tui.widgets import Transcript, render_item
+from tui.widgets.transcript import FLUSH_SLACK, MAX_REFRESH_HZ
 
 
 class TranscriptApp(App[None]):
@@ -207,6 +208,26 @@ async def test_a_deferred_repaint_waits_while_the_app_holds_streaming_repaints_b
         assert transcript.renders == renders + 1  # the live reply's block, at once
         await pilot.pause()
         assert "one two" in "\n".join(transcript.render_line(y).text for y in range(transcript.size.height))
+
+
+async def test_a_repaint_due_within_a_screen_frame_is_done_with_the_app_s_refresh() -> None:
+    """The app refreshes its views 15 times a second, timed from its pump's tick, a little before the
+    transcript flushes in that refresh: the next refresh found the flush due a few milliseconds
+    later, deferred it, and the transcript came as a screen update of its own. Due within
+    `FLUSH_SLACK`, it is done at once; due later, it still waits (deltas coalesce)."""
+    app = TranscriptApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        transcript = app.query_one(Transcript)
+        app.feed(history(3))
+        await pilot.pause()
+        interval = 1 / MAX_REFRESH_HZ
+        for due_in, at_once in ((0.004, True), (FLUSH_SLACK * 2, False)):
+            await wait_for(pilot, lambda: not transcript._flush_pending, 5, "the last repaint")
+            transcript._last_flush = time.monotonic() - interval + due_in
+            renders = transcript.renders
+            delta = received("response.output_audio_transcript.delta", item_id="live", response_id="rl", delta=" w")
+            app.feed([delta])
+            assert (transcript.renders == renders + 1) is at_once, (due_in, transcript.renders - renders)
 
 
 def test_a_failed_transcription_does_not_claim_a_latency() -> None:

@@ -1,8 +1,8 @@
 """The transcript pane: both sides of the conversation, one block per item, in conversation order.
 
 Rendered with the Line API, so an hour of conversation costs nothing per tick: each item's block
-is wrapped once per change (and per width); a streaming reply re-renders only its own block, at
-most `MAX_REFRESH_HZ` times a second, and of it only the lines the delta changed (`block_wrap`: the
+is wrapped once per change (and per width); a streaming reply re-renders only its own block, about
+`MAX_REFRESH_HZ` times a second (never sooner than `FLUSH_SLACK` before it is due), and of it only the lines the delta changed (`block_wrap`: the
 same rows as a whole render), and the screen is laid out again only when a block's height
 changed. Every item keeps its height; only the `CACHED_BLOCKS` most recently shown keep their
 rendered lines, so the memory the garbage collector walks does not grow with the conversation.
@@ -45,6 +45,11 @@ _COMPONENTS = ("transcript--cursor", "transcript--muted")
 
 MAX_REFRESH_HZ = 15
 """A streaming reply repaints at most this often (deltas arriving in between coalesce)."""
+FLUSH_SLACK = 1 / 60
+"""A repaint due within this long is done now. The app's views refresh 15 times a second, timed from
+its pump's tick, a few milliseconds before the transcript flushes within that refresh: the next
+refresh found the flush due a few milliseconds later still, deferred it, and the transcript came as
+a screen update of its own (a third more compositor passes while a reply streamed after an hour)."""
 NEAR_ROWS = 60
 """Rows a resize counts at once around the view (a screen holds fewer: every row is two lines at
 least); the others are estimated, and counted in slices of `COUNT_SLICE_SECONDS`."""
@@ -387,8 +392,8 @@ class Transcript(LineView, can_focus=True):
     def sync(self, items: Mapping[str, Item], order: Sequence[str], changed: set[str]) -> None:
         """Take the conversation's items by id, their order, and the ids changed since the last call.
 
-        Nothing is rendered here: changed blocks are marked, and repainted at most
-        `MAX_REFRESH_HZ` times a second. While no item comes or goes, a call costs the changed ids
+        Nothing is rendered here: changed blocks are marked, and repainted about
+        `MAX_REFRESH_HZ` times a second (see `FLUSH_SLACK`). While no item comes or goes, a call costs the changed ids
         and one C-level comparison of the order, never a pass over the items in Python.
         """
         if not changed:
@@ -414,7 +419,7 @@ class Transcript(LineView, can_focus=True):
         if self._flush_pending:
             return
         wait = self._last_flush + 1 / MAX_REFRESH_HZ - time.monotonic()
-        if wait <= 0 or not self.is_mounted:
+        if wait <= FLUSH_SLACK or not self.is_mounted:
             self._flush()
         else:
             self._flush_pending = True
