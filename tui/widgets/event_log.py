@@ -208,6 +208,8 @@ class EventLog(LineView, can_focus=True):
         """Where the view stood when the user stopped following (`unseen` counts the frames after)."""
         self.payloads_note = ""
         self._cache: OrderedDict[tuple[object, ...], Strip] = OrderedDict()
+        self._drawn_epoch = -1
+        """The journal's epoch at the last batch taken in: a new one redraws every line (their clock)."""
         self._digests: dict[tuple[int, int], RunDigest] = {}
         """Each shown run's summary, taken in as the run grows (keyed by view generation and row)."""
         self._cursor_line: int | None = None
@@ -397,9 +399,10 @@ class EventLog(LineView, can_focus=True):
     def frames_added(self) -> int:
         """Take in frames journaled since the last call (one refresh per batch)."""
         view = self.view
-        lines, epoch, cursor = view.line_count, self.journal.epoch, self._cursor_line
+        lines, cursor = view.line_count, self._cursor_line
         added = view.catch_up()
         if added:
+            epoch, self._drawn_epoch = self._drawn_epoch, self.journal.epoch
             if not self._runs_grew_in_place(lines, epoch, cursor):
                 self._layout_changed()
             if self.finder is not None:
@@ -477,8 +480,9 @@ class EventLog(LineView, can_focus=True):
 
     def _runs_grew_in_place(self, lines: int, epoch: int, cursor: int | None) -> bool:
         """Repaint only the lines of the runs that took the new frames, when nothing else moved: as
-        many lines as before (every frame joined a collapsed run), the same connection, the same
-        selected line, a following log still at its end. True when that was the case.
+        many lines as before (every frame joined a collapsed run), the same connection as the batch
+        before (`epoch`), the same selected line, a following log still at its end. True when that
+        was the case.
 
         A reply streams 50 audio deltas a second into one run: its line is the only one that
         changes, and a whole-pane repaint for it sent every row of both panes through the

@@ -2,10 +2,11 @@
 
 Rendered with the Line API, so an hour of conversation costs nothing per tick: each item's block
 is wrapped once per change (and per width); a streaming reply re-renders only its own block, about
-`MAX_REFRESH_HZ` times a second (never sooner than `FLUSH_SLACK` before it is due), and of it only the lines the delta changed (`block_wrap`: the
-same rows as a whole render), and the screen is laid out again only when a block's height
-changed. Every item keeps its height; only the `CACHED_BLOCKS` most recently shown keep their
-rendered lines, so the memory the garbage collector walks does not grow with the conversation.
+`MAX_REFRESH_HZ` times a second (never sooner than `FLUSH_SLACK` before it is due), and of it only
+the lines the delta changed (`block_wrap`: the same rows as a whole render), and the screen is laid
+out again only when a block's height changed. Every item keeps its height; only the
+`CACHED_BLOCKS` most recently shown keep their rendered lines, so the memory the garbage collector
+walks does not grow with the conversation.
 Rows appear the moment an item exists (a committed recording shows "(transcribing…)" at once) and
 fill in where they stand when late transcripts land.
 """
