@@ -548,7 +548,7 @@ async def test_a_long_file_on_a_slow_link_is_not_timed_out_while_it_is_still_bei
     reader = one_turn()
 
     async def slow(ws: ServerConnection) -> None:
-        class Slow:  # the peer, reading an append every 3 ms: 3,000 of them take over 9 s
+        class Slow:  # the peer, reading an append every 4 ms: 3,000 of them take over 12 s
             def __getattr__(self, name: str) -> Any:
                 return getattr(ws, name)
 
@@ -558,14 +558,15 @@ async def test_a_long_file_on_a_slow_link_is_not_timed_out_while_it_is_still_bei
             async def frames(self) -> Any:
                 async for message in ws:
                     if '"input_audio_buffer.append"' in str(message)[:60]:
-                        await asyncio.sleep(0.003)
+                        await asyncio.sleep(0.004)
                     yield message
 
         await reader(Slow())
 
     async with scripted_peer(slow) as url:
-        # 6 s: the upload takes longer, and what the socket's buffers still hold once the last append
-        # is written (a second or so to read) leaves room on a loaded machine (4 s did not, in CI).
-        done = await run_send(str(path), "--url", url, "--timeout", "6")
+        # 10 s: the upload takes longer (12 s at least), and what the socket's buffers still hold once
+        # the last append is written (a few seconds to read) leaves room on a loaded machine (4 s,
+        # then 6 s against a 9 s upload, did not, in CI).
+        done = await run_send(str(path), "--url", url, "--timeout", "10")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "user: a question\nassistant: an answer\n"
