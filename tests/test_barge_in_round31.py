@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.app_helpers import items, press_voice, session_ready, views_settled, wait_for
 from tests.audio_helpers import FifoFeeder, FifoSink, fake_alsa
@@ -17,6 +19,9 @@ from tui.protocol import Direction
 from tui.server.testing import realtime_simulator
 
 ASK = "please describe the weather in Paris and in London this week"
+LONG_ASK = " ".join([ASK] * 4)
+"""Echoed, a reply of about 20 s: it still plays after a reconnect and a pilot's presses on a loaded
+machine (ASK's 5 s reply could end first, leaving nothing to talk over)."""
 
 
 @asynccontextmanager
@@ -45,8 +50,11 @@ async def test_space_after_a_reconnect_stops_the_old_reply_without_truncating_it
     async with realtime_simulator() as sim:
         url = sim.url_for(drop_after="response.done:1", drop_mode="reset")
         async with speaker_app(tmp_path, url, (120, 40)) as (app, pilot, sink):
-            await pilot.press("t", *ASK, "enter", "escape")
-            await wait_for(pilot, lambda: app.journal.epoch == 2 and session_ready(app), 20, "the reconnect")
+            await pilot.press("t")
+            app.query_one("#message", Input).post_message(events.Paste(LONG_ASK))
+            await wait_for(pilot, lambda: app.query_one("#message", Input).value == LONG_ASK, 5, "the paste")
+            await pilot.press("enter", "escape")
+            await wait_for(pilot, lambda: app.journal.epoch == 2 and session_ready(app), 60, "the reconnect")
             await wait_for(pilot, lambda: len(sink.data) > 24_000, 10, "the old reply to be heard")
             assert app.voice.playing, "the reply ended before the test could talk over it"
             await press_voice(pilot, "space")  # barge in: a push-to-talk turn on the new session
