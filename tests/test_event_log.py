@@ -238,6 +238,77 @@ async def test_deltas_joining_a_run_repaint_its_line_only_and_draw_what_a_full_r
         assert app.export_screenshot() == grown
 
 
+@pytest.mark.parametrize(("before", "screen_lines"), [(40, set()), (3, set(range(3, 11)))])
+async def test_frames_below_a_paused_log_repaint_only_new_lines_on_screen_and_match_a_full_repaint(
+    before: int, screen_lines: set[int]
+) -> None:
+    """A user reading up the log while frames stream in: rows added below the screen changed
+    nothing on it but the scrollbar and the "+N new" count, yet each batch repainted the whole pane
+    (the cost stood in front of every key press). Only the new lines that fall on screen are
+    painted (none when the log is longer than the pane), and the screen is then exactly what a
+    whole repaint draws: the scrollbar's thumb and the subtitle's count included."""
+    app = BorderedLogApp()
+    async with app.run_test(size=(120, 14)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(before)])
+        log.focus()
+        await pilot.press("up", "up")
+        await pilot.pause()
+        assert not log.tail
+        top = log.scroll_offset.y
+        painted = record_calls(log, "render_line")
+        app.feed([received("rate_limits.updated", rate_limits=[{"name": f"r{i}"}]) for i in range(4)])
+        app.feed([received("input_audio_buffer.speech_started", audio_start_ms=i) for i in range(4)])
+        await pilot.pause()
+        assert log.scroll_offset.y == top
+        assert {y for (y,) in painted} == {line - top for line in screen_lines}, painted
+        assert ("+8 new below" in str(log.border_subtitle)) == (not screen_lines), log.border_subtitle
+        grown = app.export_screenshot()
+        log.refresh()
+        await pilot.pause()
+        assert app.export_screenshot() == grown
+
+
+async def test_an_expanded_run_growing_above_a_paused_logs_rows_moves_them_down() -> None:
+    """An expanded run takes a line per frame: frames joining it move every line after it (here
+    the `rate_limits.updated` row the run's deltas stream around), so the pane is drawn again."""
+    app = BorderedLogApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("response.created", response={"id": "resp_1"})])
+        app.feed(response_stream("resp_1", "item_a", [" one"]))
+        app.feed([received("rate_limits.updated", rate_limits=[{"name": "requests"}])])
+        log.focus()
+        await pilot.press("up", "up", "right")  # the run, opened
+        await pilot.pause()
+        assert log.view.rows[-2].expanded and not log.tail
+        app.feed(response_stream("resp_1", "item_a", [" two", " three"]))
+        await pilot.pause()
+        assert any("rate_limits.updated" in line for line in drawn(log)[-1:]), drawn(log)
+        shown = app.export_screenshot()
+        log.refresh()
+        await pilot.pause()
+        assert app.export_screenshot() == shown
+
+
+async def test_a_paused_log_whose_new_frames_bring_its_scrollbar_draws_what_a_full_repaint_draws() -> None:
+    """New lines that bring the scrollbar change the pane's layout: bar and lines are all drawn."""
+    app = BorderedLogApp()
+    async with app.run_test(size=(120, 14)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(5)])
+        log.focus()
+        await pilot.press("up")
+        await pilot.pause()
+        app.feed([received("rate_limits.updated", rate_limits=[{"name": f"r{i}"}]) for i in range(30)])
+        await pilot.pause()
+        assert log.max_scroll_y > 0 and not log.tail
+        shown = app.export_screenshot()
+        log.refresh()
+        await pilot.pause()
+        assert app.export_screenshot() == shown
+
+
 async def test_following_scrolls_to_new_frames_in_the_same_update_that_shows_them() -> None:
     """A deferred scroll would paint the pane twice per batch: once with the new lines at the old
     offset, then again scrolled."""

@@ -403,7 +403,7 @@ class EventLog(LineView, can_focus=True):
         added = view.catch_up()
         if added:
             epoch, self._drawn_epoch = self._drawn_epoch, self.journal.epoch
-            if not self._runs_grew_in_place(lines, epoch, cursor):
+            if not self._repainted_in_place(lines, epoch, cursor):
                 self._layout_changed()
             if self.finder is not None:
                 self.post_message(self.FramesUnderFind())
@@ -478,21 +478,33 @@ class EventLog(LineView, can_focus=True):
         if finish is not None:
             finish()
 
-    def _runs_grew_in_place(self, lines: int, epoch: int, cursor: int | None) -> bool:
-        """Repaint only the lines of the runs that took the new frames, when nothing else moved: as
-        many lines as before (every frame joined a collapsed run), the same connection as the batch
-        before (`epoch`), the same selected line, a following log still at its end. True when that
-        was the case.
+    def _repainted_in_place(self, lines: int, epoch: int, cursor: int | None) -> bool:
+        """Repaint only the lines that changed, when nothing else moved: the runs that took new
+        frames, and a paused log's new lines where they are on screen. That is the case with the
+        same connection as the batch before (`epoch`), the same selected line, and either as many
+        lines as before (every frame joined a collapsed run) with a following log still at its end,
+        or lines added after the old last one to a paused log. True when that was the case.
 
         A reply streams 50 audio deltas a second into one run: its line is the only one that
         changes, and a whole-pane repaint for it sent every row of both panes through the
-        compositor again (the rows it paints are whole screen lines, the transcript's beside it)."""
+        compositor again (the rows it paints are whole screen lines, the transcript's beside it).
+        A user reading up the log (paused) while frames stream in below the screen saw nothing
+        change but the scrollbar and the "+N new" count, yet paid for a whole repaint per batch:
+        the cost stood in front of each of their key presses."""
         view = self.view
-        if view.line_count != lines or self.journal.epoch != epoch or not self.is_mounted:
-            return False  # rows came (or an epoch changed every line's clock): the layout's way
+        count = view.line_count
+        if self.journal.epoch != epoch or not self.is_mounted:
+            return False  # an epoch changed every line's clock
+        if count != lines and not self._appended_below(lines, count):
+            return False  # lines moved, or a following log scrolls to its new end: the layout's way
         if self._resolve_cursor() != cursor or (self.tail and self.scroll_offset.y != self.max_scroll_y):
             return False
         top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        if count != lines:
+            set_virtual_height(self, count, repaint=False)
+            first, last = max(lines, top), min(count, top + height)
+            if first < last:
+                self.refresh_lines(first, last - first)
         rows = view.rows
         for position in view.grown:
             line = view.line_of(rows[position])
@@ -501,6 +513,15 @@ class EventLog(LineView, can_focus=True):
         self._update_title()
         self._keys_follow()
         return True
+
+    def _appended_below(self, lines: int, count: int) -> bool:
+        """Whether a paused log's `lines` lines became `count` by lines added after them only (no
+        expanded run grew: the lines after it moved). A scrollbar that comes with them lays the
+        screen out, and so repaints it whole (`set_virtual_height`)."""
+        if self.tail or count < lines:
+            return False
+        rows = self.view.rows
+        return not any(rows[position].expanded for position in self.view.grown)
 
     def _layout_changed(self) -> None:
         settled = set_virtual_height(self, self.view.line_count)

@@ -36,12 +36,15 @@ _EIGHTHS = len(ScrollBar.renderer.VERTICAL_BARS)
 """A vertical thumb's ends are drawn to the eighth of a cell (Textual's bar glyphs)."""
 
 
-def set_virtual_height(view: ScrollView, height: int) -> bool:
+def set_virtual_height(view: ScrollView, height: int, *, repaint: bool = True) -> bool:
     """Set `view`'s virtual height, laying out the screen only when its scrollbar comes or goes.
 
     Returns True when the new height is in effect at once (no layout pending), so a scroll to the
     new end can be done immediately, in the same screen update as the new lines: a deferred scroll
     would repaint the whole view a second time, after the update that showed them.
+
+    `repaint=False`: the caller repaints the lines that changed (rows added below a paused log's
+    screen change none of the lines on it); the scrollbar is repainted either way.
     """
     new = Size(view.size.width, height)
     old = view.virtual_size
@@ -55,7 +58,8 @@ def set_virtual_height(view: ScrollView, height: int) -> bool:
     # size update does exactly this when no layout is asked for (Widget._size_updated).
     view.set_reactive(Widget.virtual_size, new)
     _scroll_update(view, new)
-    view.refresh()
+    if repaint:
+        view.refresh()
     return True
 
 
