@@ -451,10 +451,17 @@ class Transcript(LineView, can_focus=True):
             old = self._block_heights.get(item_id)
             if old is None:
                 added.append(item_id)
-            block = self._store(item_id, self._render_block(self._items[item_id], width))
+            if item_id in self._blocks:
+                # Drawn before: grown in place (a streaming reply's cost is the change's).
+                height = len(self._store(item_id, self._render_block(self._items[item_id], width)).strips)
+            else:
+                # Not drawn yet (a new row), or not kept: counted now, drawn when shown (`_block`).
+                # A replay or a busy stream brings rows by the hundred a second, most of them
+                # scrolled past before any paint: wrapping each with Rich held a repaint 100 ms.
+                height = self._rows_at(item_id, width)
             if old is None or old[0] != width:
                 layout = True
-            elif old[1] != len(block.strips):
+            elif old[1] != height:
                 position = self._positions.get(item_id)
                 if position is None or position >= len(self._heights):
                     layout = True
