@@ -15,6 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.geometry import Offset, Region
+from textual.pilot import Pilot
 from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 from textual.visual import Visual
@@ -73,6 +74,25 @@ def record_calls(widget: object, method: str) -> list[tuple[Any, ...]]:
 
     setattr(widget, method, recording)
     return calls
+
+
+async def assert_drawn_as_a_whole_repaint_draws(app: App[None], log: EventLog, pilot: Pilot[None]) -> None:
+    """The screen as a partial repaint left it is the one a whole repaint of the log draws."""
+    shown = app.export_screenshot()
+    log.refresh()
+    await pilot.pause()
+    assert app.export_screenshot() == shown
+
+
+async def paused_log(app: LogApp, pilot: Pilot[None], rows: int) -> EventLog:
+    """The app's log after `rows` frames, paused by two `↑` (its last row but one selected)."""
+    log = app.query_one(EventLog)
+    app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(rows)])
+    log.focus()
+    await pilot.press("up", "up")
+    await pilot.pause()
+    assert not log.tail
+    return log
 
 
 def drawn(log: EventLog) -> list[str]:
@@ -231,11 +251,8 @@ async def test_deltas_joining_a_run_repaint_its_line_only_and_draw_what_a_full_r
         await pilot.pause()
         assert log.view.rows[-1].count == 10
         assert {y for (y,) in painted} == {run_line}, painted
-        grown = app.export_screenshot()
-        assert "×10" in grown
-        log.refresh()
-        await pilot.pause()
-        assert app.export_screenshot() == grown
+        assert "×10" in app.export_screenshot()
+        await assert_drawn_as_a_whole_repaint_draws(app, log, pilot)
 
 
 @pytest.mark.parametrize(("before", "screen_lines"), [(40, set()), (3, set(range(3, 11)))])
@@ -249,12 +266,7 @@ async def test_frames_below_a_paused_log_repaint_only_new_lines_on_screen_and_ma
     whole repaint draws: the scrollbar's thumb and the subtitle's count included."""
     app = BorderedLogApp()
     async with app.run_test(size=(120, 14)) as pilot:
-        log = app.query_one(EventLog)
-        app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(before)])
-        log.focus()
-        await pilot.press("up", "up")
-        await pilot.pause()
-        assert not log.tail
+        log = await paused_log(app, pilot, before)
         top = log.scroll_offset.y
         painted = record_calls(log, "render_line")
         app.feed([received("rate_limits.updated", rate_limits=[{"name": f"r{i}"}]) for i in range(4)])
@@ -263,10 +275,7 @@ async def test_frames_below_a_paused_log_repaint_only_new_lines_on_screen_and_ma
         assert log.scroll_offset.y == top
         assert {y for (y,) in painted} == {line - top for line in screen_lines}, painted
         assert ("+8 new below" in str(log.border_subtitle)) == (not screen_lines), log.border_subtitle
-        grown = app.export_screenshot()
-        log.refresh()
-        await pilot.pause()
-        assert app.export_screenshot() == grown
+        await assert_drawn_as_a_whole_repaint_draws(app, log, pilot)
 
 
 async def test_an_expanded_run_growing_above_a_paused_logs_rows_moves_them_down() -> None:
@@ -285,28 +294,18 @@ async def test_an_expanded_run_growing_above_a_paused_logs_rows_moves_them_down(
         app.feed(response_stream("resp_1", "item_a", [" two", " three"]))
         await pilot.pause()
         assert any("rate_limits.updated" in line for line in drawn(log)[-1:]), drawn(log)
-        shown = app.export_screenshot()
-        log.refresh()
-        await pilot.pause()
-        assert app.export_screenshot() == shown
+        await assert_drawn_as_a_whole_repaint_draws(app, log, pilot)
 
 
 async def test_a_paused_log_whose_new_frames_bring_its_scrollbar_draws_what_a_full_repaint_draws() -> None:
     """New lines that bring the scrollbar change the pane's layout: bar and lines are all drawn."""
     app = BorderedLogApp()
     async with app.run_test(size=(120, 14)) as pilot:
-        log = app.query_one(EventLog)
-        app.feed([received("session.updated", session={"id": f"s{i}"}) for i in range(5)])
-        log.focus()
-        await pilot.press("up")
-        await pilot.pause()
+        log = await paused_log(app, pilot, 5)
         app.feed([received("rate_limits.updated", rate_limits=[{"name": f"r{i}"}]) for i in range(30)])
         await pilot.pause()
         assert log.max_scroll_y > 0 and not log.tail
-        shown = app.export_screenshot()
-        log.refresh()
-        await pilot.pause()
-        assert app.export_screenshot() == shown
+        await assert_drawn_as_a_whole_repaint_draws(app, log, pilot)
 
 
 async def test_following_scrolls_to_new_frames_in_the_same_update_that_shows_them() -> None:
