@@ -36,7 +36,13 @@ async def test_without_a_microphone_the_recorder_says_so_before_any_press(tmp_pa
             assert not audio_notes(app), "the check is the recorder's to say: the log keeps what a press found"
             await press_voice(pilot, "space")  # still tried: a microphone may have been plugged in since
             assert recorder.state is RecorderState.UNAVAILABLE
-            assert any("microphone unavailable" in note for note in audio_notes(app)), "the press did not try"
+            # The note reaches the journal through the bus, a beat after the step that published it.
+            await wait_for(
+                pilot,
+                lambda: any("microphone unavailable" in note for note in audio_notes(app)),
+                5,
+                "the press to try (its note in the log)",
+            )
 
 
 async def test_with_a_microphone_the_recorder_stays_ready_and_records(tmp_path: Path, simulator_url: str) -> None:
