@@ -493,3 +493,45 @@ def test_a_clear_keeps_turns_already_committed() -> None:
     feed(conv, [session({"model": "gpt-4o-transcribe"}), *user_turn("item_u1", None)])
     feed(conv, [{"type": "input_audio_buffer.cleared"}])
     assert state_of(conv, "item_u1") is TextState.TRANSCRIBING
+
+
+def test_a_response_done_ends_and_marks_only_the_items_that_response_made() -> None:
+    """Two responses stream at once (one out of band, said only by its `response.done`); each
+    `response.done` with an empty output ends the items its own deltas named, leaves the other's
+    streaming, and marks its own out of band; an item deleted meanwhile does not come back."""
+    conv = Conversation()
+    feed(conv, [session({"model": "gpt-4o-transcribe"}), *user_turn("item_u1", None)])
+
+    def delta(resp_id: str, item_id: str) -> dict[str, Any]:
+        return {"type": "response.output_text.delta", "response_id": resp_id, "item_id": item_id, "delta": "w"}
+
+    feed(
+        conv,
+        [
+            {"type": "response.created", "response": {"id": "resp_1"}},
+            {"type": "response.created", "response": {"id": "resp_2"}},
+            delta("resp_1", "item_a"),
+            delta("resp_2", "item_b"),
+            delta("resp_2", "item_c"),
+            {"type": "conversation.item.deleted", "item_id": "item_c"},
+        ],
+    )
+    conv.take_changes()
+    feed(conv, [{"type": "response.done", "response": {"id": "resp_2", "status": "failed", "conversation_id": None}}])
+    assert conv.take_changes() == {"item_b"}
+    assert state_of(conv, "item_a") is TextState.STREAMING
+    assert state_of(conv, "item_b") is TextState.DONE and conv.items["item_b"].status == "failed"
+    assert conv.items["item_b"].origin is Origin.OUT_OF_BAND
+    assert conv.items["item_a"].origin is Origin.RESPONSE
+    assert "item_c" not in conv.items and [i.id for i in conv.ordered()] == ["item_u1", "item_a", "item_b"]
+    feed(conv, [{"type": "response.done", "response": {"id": "resp_1", "status": "cancelled", "output": []}}])
+    assert state_of(conv, "item_a") is TextState.DONE and conv.items["item_a"].status == "cancelled"
+
+
+def test_items_follow_their_previous_item_at_the_end_or_in_the_middle() -> None:
+    """An item after the last one is appended; one after an earlier item goes right after it."""
+    conv = Conversation()
+    feed(conv, [*user_turn("item_1", None), *user_turn("item_2", "item_1"), *user_turn("item_3", "item_1")])
+    assert [i.id for i in conv.ordered()] == ["item_1", "item_3", "item_2"]
+    feed(conv, user_turn("item_4", "item_2"))
+    assert [i.id for i in conv.ordered()] == ["item_1", "item_3", "item_2", "item_4"]

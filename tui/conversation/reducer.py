@@ -93,6 +93,10 @@ class Conversation:
     """The output rate of each response that named a format of its own, by response id."""
     _sent_count: int = 0
     """Rows made for creates without an item id so far (their ids: `rt-sent-1`, `rt-sent-2`…)."""
+    _by_response: dict[str, list[Item]] = dc_field(default_factory=dict)
+    """The items each response has made, by response id, until its `response.done`: what a response
+    ends or marks out of band is found here, not by a walk over the whole conversation (one walk per
+    reply made a long session's replies slower and slower)."""
     _unnamed: set[str] = dc_field(default_factory=set)
     """Those of `_sent` made without an item id: an echo under any id may be theirs (one we named
     is confirmed only by an echo of that id)."""
@@ -196,11 +200,11 @@ class Conversation:
         known = self.items.get(item.id)
         if known is not None:
             return known
-        if previous_item_id is not None and previous_item_id in self.items:
+        if previous_item_id is not None and previous_item_id in self.items and self.order[-1] != previous_item_id:
             # `items` and `order` hold the same ids, so the previous item has a place to follow.
             self.order.insert(self.order.index(previous_item_id) + 1, item.id)
         else:
-            self.order.append(item.id)
+            self.order.append(item.id)  # after the last item (the usual place): no search of the order
         if item.wall is None:
             item.wall = self._wall
         self.items[item.id] = item
@@ -277,9 +281,22 @@ class Conversation:
     def _assistant_item(self, item_id: str, response_id: str | None = None) -> Item:
         item = self.items.get(item_id)
         if item is None:
-            item = self._insert(Item(id=item_id, role="assistant", response_id=response_id), None)
+            item = self._insert(Item(id=item_id, role="assistant"), None)
+            self._made_by(item, response_id)
             self._mark_out_of_band(item)
         return item
+
+    def _made_by(self, item: Item, response_id: str | None) -> None:
+        """Item `item` was made by response `response_id` (when named): the one way an item gets a
+        response id, so `_by_response` knows every item of a response still under way."""
+        if response_id is None or response_id == item.response_id:
+            return
+        item.response_id = response_id
+        self._by_response.setdefault(response_id, []).append(item)
+
+    def _items_of(self, response_id: str) -> list[Item]:
+        """The items response `response_id` has made that are still in the conversation."""
+        return [item for item in self._by_response.get(response_id, ()) if self.items.get(item.id) is item]
 
     def _mark_out_of_band(self, item: Item) -> None:
         """Mark a response's item as out of band when its response is (never a client's own item)."""
@@ -298,7 +315,7 @@ class Conversation:
         if response_id is None or "conversation_id" not in response or response["conversation_id"] is not None:
             return
         self._out_of_band.add(response_id)
-        for item in self.items.values():
+        for item in self._items_of(response_id):
             if item.response_id == response_id:
                 self._mark_out_of_band(item)
 
@@ -472,11 +489,11 @@ class Conversation:
         item = self.items.get(item_id)
         if item is None:
             role = "tool" if text(raw.get("type")) == "function_call" else text(raw.get("role")) or "assistant"
-            item = self._insert(Item(id=item_id, role=role, response_id=response_id), None)
+            item = self._insert(Item(id=item_id, role=role), None)
         elif item.origin is Origin.CREATE:
             item.origin = Origin.RESPONSE  # its `conversation.item.*` echo came first: a response made it
         self._on_item({"item": raw}, at)
-        item.response_id = response_id or item.response_id
+        self._made_by(item, response_id)
         self._mark_out_of_band(item)
 
     def _on_response_created(self, data: dict[str, Any], at: float) -> None:
@@ -546,17 +563,19 @@ class Conversation:
                 continue
             listed.add(item.id)
             # Its deltas may not have named the response: its output list does.
-            item.response_id = item.response_id or response_id
+            if item.response_id is None:
+                self._made_by(item, response_id)
             self._mark_out_of_band(item)
             own = status if status != "completed" else text(raw.get("status")) or status
             self._response_ended(item, own, response, at)
         if response_id is None:
             return
-        for item in self.items.values():
+        for item in self._items_of(response_id):
             if item.response_id == response_id and item.id not in listed and item.state is TextState.STREAMING:
                 # Streamed by this response, left out of its output (a failed response's `output`
                 # can be empty): its text is over all the same; it read "cut off" at the end.
                 self._response_ended(item, status, response, at)
+        self._by_response.pop(response_id, None)  # ended: nothing of it is looked up by response again
 
     def _response_ended(self, item: Item, status: str, response: dict[str, Any], at: float) -> None:
         """Item `item` of `response` has ended with `status`: its text is all there is."""
