@@ -18,6 +18,12 @@ asserted.
   taken between runs a second apart): the median of each design's rates, and the median of the
   runs' ratios, are printed, with the fastest run of each (the code's cost when the machine was not
   slowed, as `timeit` reports its best).
+- **The projections' cost per frame with a long history**: the journal and its projections alone
+  (`tui.model`, no screen) take `FLAT_EXCHANGES` exchanges in the pump's batches, into a fresh
+  session and into one already holding `LONG_HISTORY` finished exchanges, for two kinds of
+  traffic: the bench's voice mix (397 frames an exchange) and text exchanges (7 frames each, where
+  work done once per reply weighs most). Frames per CPU second of each, `FLAT_RUNS` runs alternating,
+  medians; the fresh session is the baseline (target: the same rate, a ratio of 1.0).
 - **The transcript's cost per streaming reply**: one reply streams at 65 events/s (audio and
   transcript deltas, paced in real time) through the running app after 0 and after
   `HISTORY_TURNS` earlier exchanges: the UI thread's CPU per second of the reply, and how often
@@ -58,6 +64,13 @@ REPLY_SECONDS = 4.0
 REPLY_RUNS = 3
 """Runs of each history length, alternating (each figure printed is the median of its runs)."""
 SIZE = (140, 40)
+LONG_HISTORY = 3000
+"""Finished exchanges (6,000 rows) a long session holds before the flatness runs are timed."""
+FLAT_EXCHANGES = {"voice": 10, "text": 600}
+"""Exchanges timed in each flatness run, by kind (about 4,000 frames each)."""
+FLAT_RUNS = 3
+PUMP_BATCH = 66
+"""Frames per pump tick at 2,000 events/s (the pump runs 30 times a second)."""
 
 
 def _settings() -> Settings:
@@ -409,8 +422,48 @@ async def bench_transcript_reply() -> None:
     )
 
 
+def projections_rate(history: int, kind: str) -> float:
+    """Frames per CPU second of the journal and its projections taking `FLAT_EXCHANGES[kind]` exchanges
+    after `history` finished ones (the history is not timed)."""
+    from tui.model import new_model
+
+    model = new_model()
+    session = HourSession(None, seed=11)
+    model.ingest(list(envelopes(session.start())))
+    for done in range(0, history, 100):
+        model.ingest(list(envelopes([f for _ in range(min(100, history - done)) for f in session.history_exchange()])))
+    make = session.exchange if kind == "voice" else session.history_exchange
+    timed = list(envelopes([frame for _ in range(FLAT_EXCHANGES[kind]) for frame in make()]))
+    cpu = time.thread_time()
+    for batch in batches(timed, PUMP_BATCH):
+        model.ingest(batch)
+    return len(timed) / (time.thread_time() - cpu)
+
+
+def bench_projections_flat() -> None:
+    """Print the projections' rate after a long history beside a fresh session's (see the module doc)."""
+    parts = []
+    for kind in FLAT_EXCHANGES:
+        projections_rate(0, kind)  # warm-up: imports, first-time caches
+        fresh: list[float] = []
+        long: list[float] = []
+        for _ in range(FLAT_RUNS):
+            fresh.append(projections_rate(0, kind))
+            long.append(projections_rate(LONG_HISTORY, kind))
+        ratios = sorted(f / h for f, h in zip(fresh, long, strict=True))
+        parts.append(
+            f"{kind} exchanges: {sorted(long)[len(long) // 2]:,.0f} vs {sorted(fresh)[len(fresh) // 2]:,.0f} "
+            f"frames per CPU-second, fresh/long {ratios[len(ratios) // 2]:.2f}× ({ratios[0]:.2f}–{ratios[-1]:.2f})"
+        )
+    print(
+        f"journal + projections after {LONG_HISTORY:,} finished exchanges vs a fresh session (target: the same "
+        f"rate, 1.00×; medians of {FLAT_RUNS} alternating runs): {'; '.join(parts)}"
+    )
+
+
 async def main() -> None:
     await bench_ingest()
+    bench_projections_flat()
     await bench_transcript_reply()
 
 
