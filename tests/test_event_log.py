@@ -68,9 +68,9 @@ def record_calls(widget: object, method: str) -> list[tuple[Any, ...]]:
     calls: list[tuple[Any, ...]] = []
     original = getattr(widget, method)
 
-    def recording(*args: Any) -> Any:
+    def recording(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
-        return original(*args)
+        return original(*args, **kwargs)
 
     setattr(widget, method, recording)
     return calls
@@ -774,6 +774,45 @@ async def test_a_following_logs_scrollbar_repaints_only_when_its_thumb_moves() -
         log.scroll_home(animate=False)
         await pilot.pause()
         assert len(renders) == 1  # the thumb went to the top: drawn again
+
+
+class BarBelowLogApp(LogApp):
+    """The log above a one-row bar shown on demand (as the filter bar opens under the log)."""
+
+    CSS = "EventLog { height: 1fr; } #bar { height: 1; display: none; }"
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        yield Static("families: …", id="bar")
+
+
+async def test_a_log_shrinking_under_a_bar_that_opens_lays_the_screen_out_once() -> None:
+    """The log's scrollbar changes size and style during the layout that shows a bar under the log:
+    Textual asked the scrollbar for a layout of its own then, a second layout of the whole screen (a
+    third of what `f` cost). A scrollbar's place is its view's to decide: it repaints, and the screen
+    is what a whole repaint draws."""
+    app = BarBelowLogApp()
+    async with app.run_test(size=(120, 14)) as pilot:
+        log, bar = await scrolled_log(app, pilot, 300)
+        shown_bar = app.query_one("#bar")
+        shown_bar.display = True  # shown once before: the bar's own first layout sizes its rows
+        await pilot.pause()
+        shown_bar.display = False
+        log.focus()
+        await pilot.pause()
+        height = bar.size.height
+        layouts = record_calls(app.screen, "_refresh_layout")
+        shown_bar.display = True
+        log.blur()  # the focus leaving the log restyles its scrollbar, as the filter bar's input takes it
+        await pilot.pause()
+        await pilot.pause()
+        assert bar.size.height == height - 1
+        assert len(layouts) == 1, layouts
+        await assert_drawn_as_a_whole_repaint_draws(app, log, pilot)
+        app.screen.refresh()
+        shown = app.export_screenshot()
+        await pilot.pause()
+        assert app.export_screenshot() == shown
 
 
 @given(

@@ -308,7 +308,14 @@ class SteadyScrollBar(ScrollBar):
         return rows
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
-        """Repaint, unless asked for a plain repaint of a bar that would draw what it shows already."""
+        """Repaint, unless asked for a plain repaint of a bar that would draw what it shows already.
+
+        A layout asked of the bar is a repaint: its place and size are its view's to decide (the
+        scrollbar gutter), never its own content's. Textual asks for one when the bar's size or a
+        style of it changes during a layout (the log shrinking under an opening filter bar, the
+        focus leaving it), and that second layout of the whole screen cost a third of the key's."""
+        if layout and not recompose:
+            return super().refresh(*regions, repaint=True)
         if not regions and repaint and not layout and not recompose and self._drawn is not None:
             if self.is_mounted and self.look() == self._drawn:
                 return self
