@@ -3,11 +3,20 @@ drop the app retries; an expired session (also 1001, after an `error` `session_e
 
 from __future__ import annotations
 
+import itertools
 import socket
 
 from tests.app_helpers import session_ready, wait_for
 from tui.app import RtApp
-from tui.app.reconnect import MAX_QUICK_DROPS, STABLE_SECONDS, RetryPolicy
+from tui.app.reconnect import (
+    FAST_PROBING_SECONDS,
+    GIVE_UP_SECONDS,
+    MAX_QUICK_DROPS,
+    PROBE_SECONDS,
+    SLOW_PROBE_SECONDS,
+    STABLE_SECONDS,
+    RetryPolicy,
+)
 from tui.config import Settings, TargetChoice
 from tui.server import Simulator, SimulatorConfig
 from tui.server.testing import realtime_simulator
@@ -125,6 +134,19 @@ def test_a_session_that_drops_at_once_does_not_start_the_backoff_again() -> None
     now[0] += STABLE_SECONDS  # this one lived
     assert policy.worth_retrying("connection dropped", 1006) and not policy.gave_up
     assert next(policy.delays()) == 0.5
+
+
+def test_a_long_outage_is_probed_less_and_less_often() -> None:
+    """A restarted server is found within half a second, but fifteen minutes of an unreachable
+    remote API were 1,800 TCP connects and name lookups: after the first half minute the waits
+    grow to SLOW_PROBE_SECONDS, and the app still looks for the whole GIVE_UP_SECONDS."""
+    delays = list(RetryPolicy().delays())
+    fast = list(itertools.takewhile(lambda delay: delay == PROBE_SECONDS, delays))
+    assert sum(fast) == FAST_PROBING_SECONDS
+    slower = delays[len(fast) :]
+    assert slower == sorted(slower) and slower[0] > PROBE_SECONDS and slower[-1] == SLOW_PROBE_SECONDS
+    assert sum(delays) >= GIVE_UP_SECONDS
+    assert len(delays) < 250
 
 
 async def test_the_app_backs_off_from_a_server_that_drops_each_session_at_once() -> None:
