@@ -1,9 +1,11 @@
-"""A turn's end under a backlog: the capture hands it to its writer thread instead of writing it
-on the loop, and still has it on disk before the session has caught up with the server.
+"""A turn's end under a backlog: the capture keeps it in its buffer while frames wait behind it,
+and has it on disk, with those frames, before the session has caught up with the server.
 
-At a firehose's pace a turn ends every hundred frames or so, and writing each turn's batch on the
-loop was most of what the capture cost the reader. Real files, a real writer thread, and a real
-session over loopback whose socket holds a burst of frames.
+At a firehose's pace a turn ends every hundred frames or so. Writing each turn's batch on the loop
+was most of what the capture cost the reader; handing each one to the writer thread instead woke
+that thread a thousand times a second. A backlog's turns now go to disk in a few large batches.
+Real files, a real writer thread, and a real session over loopback whose socket holds a burst of
+frames.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tests.server_helpers import scripted_peer
 from tui.bus import Bus
 from tui.protocol import Direction, Envelope, next_seq
 from tui.session import FRAMES, CaptureWriter, RealtimeSession, new_session_dir, url_target
+from tui.session.capture import BUFFER_LIMIT
 from tui.session.wire import WireConnection
 
 DONE = {"type": "response.done", "response": {"status": "completed"}}
@@ -40,39 +43,69 @@ def on_disk(path: Path) -> list[str]:
 
 
 class GatedWrites:
-    """Wraps a writer's `_write`: notes which thread wrote each batch and whether it held a turn's
-    end, and holds the writer thread's batches until `gate` is set."""
+    """Wraps a writer's `_write`: notes each batch's types and which thread wrote each batch that held
+    a turn's end, and holds the writer thread's batches until `gate` is set."""
 
     def __init__(self, writer: CaptureWriter) -> None:
         self.gate = threading.Event()
         self.gate.set()
         self.turn_ends_by: list[str] = []
+        self.batches: list[list[str]] = []
         real = writer._write
 
         def write(buffers: list[bytes | bytearray], lines: int, size: int, *, on_loop: bool = False) -> None:
             if not on_loop:
                 self.gate.wait()
-            if any(b'"type":"response.done"' in bytes(buffer) for buffer in buffers):
+            text = b"".join(buffers).decode()
+            self.batches.append([json.loads(line)["type"] for line in text.splitlines()])
+            if '"type":"response.done"' in text:
                 self.turn_ends_by.append(threading.current_thread().name)
             real(buffers, lines, size, on_loop=on_loop)
 
         writer._write = write  # type: ignore[method-assign]
 
 
-def test_a_turn_end_with_frames_behind_it_goes_to_the_writer_thread_without_waiting(tmp_path: Path) -> None:
+def test_a_turn_end_with_frames_behind_it_is_written_with_them_once_they_are_read(tmp_path: Path) -> None:
     writer = CaptureWriter(new_session_dir(tmp_path))
     writes = GatedWrites(writer)
-    writes.gate.clear()  # the writer thread cannot finish: a caller that waited for it would hang
     writer.write(delta(0), more=True)
     writer.write(frame(DONE), more=True)
     writer.write(delta(1), more=True)
-    assert on_disk(writer.path) == []  # handed over, not written by the caller
+    writer.write(frame(DONE), more=True)  # a second turn in the same backlog
+    assert on_disk(writer.path) == [] and writes.batches == []  # neither written nor handed over yet
+    writer.write(delta(2), more=False)  # caught up: returns once both turns are on disk
+    assert on_disk(writer.path) == [
+        "response.output_audio.delta",
+        "response.done",
+        "response.output_audio.delta",
+        "response.done",
+        "response.output_audio.delta",
+    ]
+    assert len(writes.batches) == 1  # one write for the backlog, not one per turn
+    writer.close()
+
+
+def test_a_full_buffer_under_a_backlog_goes_to_the_writer_thread_and_the_catch_up_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    """A backlog longer than the buffer: the full buffer (holding the turn's end) is handed to the
+    writer thread without waiting, and the write that catches up returns once the thread has it on
+    disk (the thread writes in order, so waiting for the last batch covers the turn)."""
+    writer = CaptureWriter(new_session_dir(tmp_path))
+    writes = GatedWrites(writer)
+    writes.gate.clear()  # the writer thread cannot finish: a caller that waited for it now would hang
+    writer.write(frame(DONE), more=True)
+    n = 0
+    while writer._batches_sent == 0:  # until the buffer is full and handed over
+        assert n * len(delta(n).raw) < 2 * BUFFER_LIMIT, "the full buffer was never handed over"
+        writer.write(delta(n), more=True)
+        n += 1
+    assert on_disk(writer.path) == []
     writes.gate.set()
-    writer.write(delta(2), more=False)  # caught up: returns once the turn is on disk
-    assert on_disk(writer.path) == ["response.output_audio.delta", "response.done"]
+    writer.write(delta(n), more=False)
+    assert on_disk(writer.path)[:1] == ["response.done"] and len(on_disk(writer.path)) == n + 2
     assert writes.turn_ends_by == ["rt-capture"]
     writer.close()
-    assert on_disk(writer.path)[2:] == ["response.output_audio.delta", "response.output_audio.delta"]
 
 
 def test_a_turn_end_with_nothing_behind_it_is_on_disk_on_return(tmp_path: Path) -> None:
@@ -85,14 +118,11 @@ def test_a_turn_end_with_nothing_behind_it_is_on_disk_on_return(tmp_path: Path) 
     writer.close()
 
 
-def test_flush_and_a_second_turn_end_wait_for_a_turn_handed_over_under_a_backlog(tmp_path: Path) -> None:
+def test_flush_and_a_second_turn_end_write_a_turn_held_under_a_backlog(tmp_path: Path) -> None:
     for second in ("flush", "turn end"):
         writer = CaptureWriter(new_session_dir(tmp_path))
-        writes = GatedWrites(writer)
-        writes.gate.clear()
         writer.write(frame(DONE), more=True)
         assert on_disk(writer.path) == []
-        writes.gate.set()
         if second == "flush":
             writer.flush()
         else:
@@ -136,12 +166,13 @@ async def test_the_socket_s_unread_bytes_count_as_a_backlog() -> None:
             assert not ws.backlog()
 
 
-async def test_a_session_behind_the_server_hands_turn_ends_over_and_has_them_on_disk_when_caught_up(
+async def test_a_session_behind_the_server_has_the_backlog_s_turn_on_disk_when_caught_up(
     tmp_path: Path,
 ) -> None:
-    """A burst of frames with a turn's end inside waits in the socket: the reader hands that turn
-    to the writer thread, and it is on disk before the burst's last frame is published. A turn's
-    end that comes alone is written by the loop, on disk before it is published, as always."""
+    """A burst of frames with a turn's end inside waits in the socket: the reader keeps that turn in
+    the buffer while it reads the burst, and it is on disk, in one write with the rest of the burst,
+    before the burst's last frame is published. A turn's end that comes alone is on disk before it
+    is published, as always."""
     burst_sent = asyncio.Event()
     filler = "x" * 300
     burst = [
@@ -178,13 +209,14 @@ async def test_a_session_behind_the_server_hands_turn_ends_over_and_has_them_on_
             while (await asyncio.wait_for(feed.get(), 10)).raw != last:
                 pass
             assert "response.done" in on_disk(capture.path)  # caught up: the turn is on disk
-            assert writes.turn_ends_by == ["rt-capture"]
+            burst_write = [batch for batch in writes.batches if "response.done" in batch]
+            assert len(burst_write) == 1 and burst_write[0][-1] == "response.output_text.delta"  # the burst's end
 
             session.send({"type": "alone"})
             while (await asyncio.wait_for(feed.get(), 10)).type != "response.done":
                 pass
             assert on_disk(capture.path).count("response.done") == 2
-            assert writes.turn_ends_by == ["rt-capture", threading.current_thread().name]
+            assert writes.batches[-1][-1] == "response.done"  # written when it came, the last line of its write
         finally:
             await session.close()
             capture.close()

@@ -34,7 +34,7 @@ itself is never copied or encoded on the loop), at most
 `FLUSH_INTERVAL` after the oldest buffered line (an asyncio timer: an idle session is flushed
 too), at every turn's end (`response.done`: on disk before the frame is published, so what a user
 saw end a turn survives a kill; under a backlog, with frames already received behind it, the turn
-goes to the writer thread at once and is on disk before the caller runs out of frames: see
+is on disk before the caller runs out of frames, written with the backlog's other frames: see
 `write`'s `more`), when the buffer grows past `BUFFER_LIMIT`, and on close, which also fsyncs.
 Once the file has grown past `RELEASE_LAG`, the writer thread releases the page-cache pages of
 its older part every `RELEASE_STEP` (`_release`): a capture is written once and seldom read.
@@ -214,8 +214,8 @@ class CaptureWriter:
         self._batches: queue.SimpleQueue[tuple[list[bytes | bytearray], int, int, threading.Event | None] | None] = (
             queue.SimpleQueue()
         )
-        self._turn_written: threading.Event | None = None
-        """Set when the writer thread has written a turn's end handed over under a backlog (`more`)."""
+        self._turn_due = False
+        """A turn ended under a backlog (`more`) and is not on disk yet: written once the caller catches up."""
         self._thread = threading.Thread(target=self._write_batches, name="rt-capture", daemon=True)
         self._thread.start()
 
@@ -230,12 +230,13 @@ class CaptureWriter:
         secret was scrubbed from it) and they parsed as strict JSON (`parse_frame`): they are
         written as they are, not encoded again from `raw`.
         `more`: frames the caller has already received wait behind this one (a backlog: the session
-        reads faster than the server sends only when it has fallen behind). A turn's end is then
-        handed to the writer thread without waiting, and the first write with `more` false waits
-        for it: the turn is on disk before the caller runs out of frames and lets anything else
-        run, as a turn's end always is, but the caller's thread neither writes nor waits for it
-        while it has frames to read (at a firehose's pace that write was most of the capture's
-        cost). A caller that cannot tell leaves it false: each turn's end is then on disk on return.
+        reads faster than the server sends only when it has fallen behind). A turn's end then stays
+        in the buffer, and the first write with `more` false writes it with everything after it: the
+        turn is on disk before the caller runs out of frames and lets anything else run, as a turn's
+        end always is, but a backlog that holds many turns is written in a few large batches, not one
+        per turn (at a firehose's pace a turn ends every hundred frames, and handing each turn to the
+        writer thread cost more than its writes). A caller that cannot tell leaves it false: each
+        turn's end is then on disk on return.
         """
         if wire is not None and scrubbed:
             self.write_wire(env, wire, more)
@@ -279,7 +280,7 @@ class CaptureWriter:
         self._pending_lines += 1
         if (
             etype in TURN_END
-            or self._turn_written is not None
+            or (self._turn_due and not more)
             or self._pending_bytes >= BUFFER_LIMIT
             or self._timer is None
         ):
@@ -316,15 +317,11 @@ class CaptureWriter:
     def _after_line(self, etype: str, more: bool) -> None:
         """Hand the buffer over when a line calls for it (a turn's end, a full buffer), else make
         sure the timer will."""
-        if etype in TURN_END:
-            if more:
-                self._turn_written = self._hand_over(wait=False, track=True)
-            else:
-                self._hand_over(wait=True)  # a turn ended: on disk before anything else happens
+        if not more and (self._turn_due or etype in TURN_END):
+            self._hand_over(wait=True)  # a turn ended (in the backlog just read): on disk before anything else
             return
-        if not more and self._turn_written is not None:
-            self._turn_written.wait()  # the backlog is read: the turn handed over in it is on disk
-            self._turn_written = None
+        if etype in TURN_END:
+            self._turn_due = True  # frames wait behind it: written with them once they are read
         if self._pending_bytes >= BUFFER_LIMIT:
             self._hand_over(wait=False)
         elif self._timer is None:
@@ -352,17 +349,16 @@ class CaptureWriter:
         """Write the buffered lines now, and wait until they are on disk."""
         self._hand_over(wait=True)
 
-    def _hand_over(self, *, wait: bool, track: bool = False) -> threading.Event | None:
-        """Hand the buffered lines over; with `wait`, return once they are on disk; with `track`,
-        return an event set once they are (None when there is nothing to wait for)."""
+    def _hand_over(self, *, wait: bool) -> None:
+        """Hand the buffered lines over; with `wait`, return once they are on disk."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._pending_since = None
         if wait:
-            self._turn_written = None  # the writer thread works in order: this wait covers it
+            self._turn_due = False  # the writer thread works in order: this wait covers the turn
         if self._closed or (self._failed and not self._pending):
-            return None
+            return
         if self._loop is None:
             with contextlib.suppress(RuntimeError):
                 self._loop = asyncio.get_running_loop()
@@ -372,17 +368,15 @@ class CaptureWriter:
             buffers, lines, size = self._pending, self._pending_lines, self._pending_bytes
             self._pending, self._pending_lines, self._pending_bytes = [], 0, 0
             self._write_batch(buffers, lines, size, on_loop=True)
-            return None
-        done = threading.Event() if wait or track else None
+            return
+        done = threading.Event() if wait else None
         if self._pending or done is not None:
             self._batches_sent += 1
             # An empty batch: a marker to wait on.
             self._batches.put((self._pending, self._pending_lines, self._pending_bytes, done))
             self._pending, self._pending_lines, self._pending_bytes = [], 0, 0
-        if done is not None and wait:
+        if done is not None:
             done.wait()
-            return None
-        return done
 
     def _write_batches(self) -> None:
         """The writer thread: one `writev` per batch of up to _IOV_MAX lines (more only if the kernel
