@@ -14,6 +14,7 @@ from tests.journal_helpers import Clock, audio_b64, connecting, received, respon
 from tui.conversation import Conversation
 from tui.journal import Family, Journal, Links, PayloadPolicy, Pipeline, Query, SessionFacts, family_of, term
 from tui.protocol import Dialect, Direction, Envelope, local_envelope, next_seq
+from tui.protocol.summary import audio_size_tag, audio_tag_bytes
 
 
 def test_indices_are_absolute_and_survive_payload_dropping() -> None:
@@ -35,6 +36,40 @@ def test_indices_are_absolute_and_survive_payload_dropping() -> None:
     assert first_audio.size == envs[1].size
     assert journal.data(2)["delta"] == " w0"  # parsed data was let go (parsed_recent=4), raw re-parsed
     assert journal.envelope(1).data == {"type": "response.output_audio.delta"}
+
+
+def test_a_dropped_audio_frame_keeps_its_audio_s_length() -> None:
+    """The log's tag of an audio row whose payload left memory says how long its audio was: the
+    base64's length for audio, and for a size tag (an export without audio) the audio it stands for,
+    its escaped `·` read as the parsed frame holds it. A frame with no audio field counts none."""
+    journal = Journal(PayloadPolicy(small_bytes=1024, large_budget_bytes=1))
+    tag = audio_size_tag(9_600)
+    stands_for = audio_tag_bytes(tag)
+    assert stands_for is not None and abs(stands_for - 9_600) < 9_600 * 0.022
+    frames = [
+        sent("input_audio_buffer.append", audio=audio_b64(100)),
+        received("response.output_audio.delta", delta=audio_b64(40), response_id="resp_1"),
+        sent("input_audio_buffer.append", audio=tag),
+        Envelope(
+            next_seq(),
+            Direction.OUT,
+            "input_audio_buffer.append",
+            {"type": "input_audio_buffer.append", "audio": tag},
+            json.dumps({"type": "input_audio_buffer.append", "audio": tag}),  # ASCII escapes: \u00b7
+        ),
+        sent("input_audio_buffer.append"),
+        sent("input_audio_buffer.append", audio=audio_b64(20)),  # the newest: kept
+    ]
+    for env in frames:
+        journal.append(env)
+    assert [journal[i].payload_dropped for i in range(len(frames))] == [True] * 5 + [False]
+    assert [journal.audio_chars(i) for i in range(5)] == [
+        len(audio_b64(100)),
+        len(audio_b64(40)),
+        -(-stands_for * 4 // 3),
+        -(-stands_for * 4 // 3),
+        None,
+    ]
 
 
 def test_epochs_give_each_connection_its_own_time_base() -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from tui.protocol import DIR_LOCAL, DIR_OUT, Direction, Envelope, string_span
 from tui.protocol.events import AUDIO_FIELDS
-from tui.protocol.summary import audio_span_bytes
+from tui.protocol.summary import audio_tag_bytes
 
 from .families import Family, family_of
 
@@ -191,8 +191,11 @@ class Journal:
         """Per frame, the hash of the `event_id` of a frame we sent (0 for none): eight bytes that
         outlive a dropped payload, so an error can still name its append an hour later."""
         self._audio_chars = array("i")
-        """Base64 characters of a dropped audio frame's audio (0: kept, or not audio): a run's audio
-        length, read from its size alone, counted the JSON around it (4.27 s for 4.00 s of appends)."""
+        """Base64 characters of an audio frame's audio (0: not audio), noted as it comes, for once its
+        payload is dropped: a run's audio length, read from its size alone, counted the JSON around it
+        (4.27 s for 4.00 s of appends). Noted then, from the parsed frame, rather than found in the
+        text when the payload is dropped: by then the text had left the CPU's caches, and the search
+        through its base64 cost more than all the rest of a frame's journaling."""
         self._binary: dict[int, bytes] = {}
         self._names: list[str] = []
         """Every type and id string once; the columns hold their positions."""
@@ -273,7 +276,8 @@ class Journal:
                 if etype != "input_audio_buffer.append":
                     self._event_ids[index] = event_id
         self._sent_id.append(sent_id)
-        self._audio_chars.append(0)
+        audio_field = AUDIO_FIELDS.get(etype)
+        self._audio_chars.append(_audio_chars(data.get(audio_field)) if audio_field is not None else 0)
         if env.binary is not None:
             self._binary[index] = env.binary
         if large and (
@@ -314,16 +318,6 @@ class Journal:
     def _drop(self, index: int, *, audio: bool = True) -> None:
         if audio:
             self._large_bytes -= self._size[index]
-            raw = self._raw[index]
-            field = AUDIO_FIELDS.get(self._names[self._type[index]])
-            span = string_span(raw, field) if raw is not None and field is not None else None
-            if raw is not None and span is not None:
-                start, end = span
-                chars = end - start
-                if raw.startswith("[audio ", start):
-                    # A size tag (an export without audio): the base64 length of the audio it stands for.
-                    chars = -(-audio_span_bytes(raw, start, end) * 4 // 3)
-                self._audio_chars[index] = chars
         self._raw[index] = None
         self._data[index] = None
         self._binary.pop(index, None)
@@ -588,6 +582,18 @@ def unescaped(raw: str) -> str:
     `caf\\u00e9`) or a quote (`\\"hi\\"`) is found by `café` and `"hi"`. Line breaks and tabs stay
     escaped: a one-line bar cannot type them."""
     return _ESCAPE.sub(_unescape, raw)
+
+
+def _audio_chars(audio: object) -> int:
+    """The base64 length of an audio field's value (for a size tag, an export without audio: of the
+    audio it stands for); 0 when it holds no string."""
+    if not isinstance(audio, str):
+        return 0
+    if audio.startswith("[audio "):
+        said = audio_tag_bytes(audio)
+        if said is not None:
+            return -(-said * 4 // 3)
+    return len(audio)
 
 
 def _nested_id(data: dict[str, Any], key: str) -> str | None:
