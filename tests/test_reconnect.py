@@ -4,6 +4,7 @@ drop the app retries; an expired session (also 1001, after an `error` `session_e
 from __future__ import annotations
 
 import itertools
+import re
 import socket
 
 from tests.app_helpers import session_ready, wait_for
@@ -158,3 +159,11 @@ async def test_the_app_backs_off_from_a_server_that_drops_each_session_at_once()
                 pilot, lambda: app.status_line.state_override == "reconnecting in 1.0 s", 20, "a longer wait"
             )
             await wait_for(pilot, lambda: app.status_line.state_override == "reconnecting in 2.0 s", 20, "longer still")
+            # A wait of seconds counts down (one unchanging "in 5.0 s" for all of it looked stuck): the
+            # next drop's wait would be 4.0 s, so "1.x" or "0.x" can only be this wait's countdown.
+            await wait_for(
+                pilot,
+                lambda: re.fullmatch(r"reconnecting in [01]\.\d s", app.status_line.state_override),
+                5,
+                "the wait counting down",
+            )

@@ -325,16 +325,21 @@ class LiveSession(AppBase):
         port = parts.port or (443 if parts.scheme == "wss" else 80)
         started = time.monotonic()
         for attempt, delay in enumerate(self._retry.delays(), 1):
-            # Each try says so: the same "reconnecting in 0.5 s" for a ten-second outage looked stuck.
-            self.status_line.state_override = (
-                f"reconnecting in {delay:.1f} s"
-                if attempt == 1
-                else f"server unreachable for {time.monotonic() - started:.0f} s · try {attempt} in {delay:.1f} s"
-            )
-            self.status_line.refresh()
-            await asyncio.sleep(delay)
-            if self._quitting:
-                return False
+            due = time.monotonic() + delay
+            left = delay
+            while left > 0.01:
+                # Each try says so, and a wait of seconds counts down: the same "reconnecting in 0.5 s"
+                # for a ten-second outage, or "try 65 in 5.0 s" for five seconds, looked stuck.
+                self.status_line.state_override = (
+                    f"reconnecting in {left:.1f} s"
+                    if attempt == 1
+                    else f"server unreachable for {time.monotonic() - started:.0f} s · try {attempt} in {left:.1f} s"
+                )
+                self.status_line.refresh()
+                await asyncio.sleep(min(left, 1.0))
+                if self._quitting:
+                    return False
+                left = due - time.monotonic()
             # A probe can take up to its timeout (a host that drops packets): "try 3 in 0.5 s" would
             # be stale for all of it.
             self.status_line.state_override = (
