@@ -43,6 +43,7 @@ SLOW_PROBE_SECONDS = 5.0
 """The longest wait between two probes of a long outage (reached by growing ×`PROBE_GROWTH`)."""
 
 PROBE_GROWTH = 1.5
+"""How much longer each wait is than the one before, once an outage is past `FAST_PROBING_SECONDS`."""
 
 GIVE_UP_SECONDS = 15 * 60.0
 """How long the app keeps looking before it leaves reconnecting to the user."""
