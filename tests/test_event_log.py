@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
@@ -26,7 +27,7 @@ from tests.journal_helpers import Clock, audio_b64, connecting, received, respon
 from tui.journal import Finder, Journal, Links, LogView, PayloadPolicy, Pipeline, Query
 from tui.protocol import Envelope, local_envelope
 from tui.widgets import EventLog
-from tui.widgets.log_format import Columns, abbreviate_type
+from tui.widgets.log_format import MATCH_LEAD, Columns, abbreviate_type, summary_at_match
 from tui.widgets.virtual import SteadyScrollBar, line_width, thumb_extent
 
 
@@ -381,6 +382,88 @@ async def test_find_goes_inside_collapsed_runs_and_highlights() -> None:
         assert log.selected == 8
         await pilot.press("N")
         assert log.selected == 4
+
+
+async def test_a_row_found_shows_its_match_where_the_summary_hid_it() -> None:
+    """A find's word past the summary's quote (or past a narrow pane's edge) is brought into the
+    row, with the text just before it, instead of a highlighted row that does not say why it matched.
+    The row's other columns stay; the find's end brings the summary back."""
+    app = LogApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        log = app.query_one(EventLog)
+        words = "please describe the living room and then the garden and then the kitchen with its lights"
+        item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": words}]}
+        app.feed([connecting(), sent("conversation.item.create", item=item), received("session.updated")])
+        await pilot.pause()
+        before, other = drawn(log)[1:3]
+        assert "kitchen" not in before
+        log.set_finder(Finder("kitchen"))
+        assert log.find() == 1
+        await pilot.pause()
+        row = log.render_line(1 - log.scroll_offset.y)
+        head = before.split("conversation.item.create")[0]
+        assert row.text.startswith(head + "conversation.item.create")
+        assert re.search(r"create +…\S[^…]* the kitchen with its", row.text)  # a few characters before it
+        highlighted = [seg for seg in row if seg.text.strip() == "kitchen" and seg.style and seg.style.bgcolor]
+        assert highlighted
+        assert drawn(log)[2] == other  # a row without the word: its summary
+        log.set_finder(None)
+        await pilot.pause()
+        assert drawn(log)[1] == before  # no find: the summary from its start again
+
+
+def test_summary_at_match_keeps_a_summary_that_shows_its_match() -> None:
+    finder = Finder("kitchen")
+    assert summary_at_match("the kitchen lights are on", finder, 40) == "the kitchen lights are on"  # fits
+    assert summary_at_match("the kitchen lights are on and off", finder, 20) == "the kitchen lights are on and off"
+    # No match, and no text to look in: as it is.
+    assert summary_at_match("no such word in here at all, none", finder, 12) == "no such word in here at all, none"
+    # The match ends in the column's last cell, which the cut's ellipsis takes: moved.
+    assert summary_at_match("0123456789kitchen and more", finder, 17).startswith("…")
+    assert summary_at_match("0123456789kitchen and more", finder, 18) == "0123456789kitchen and more"
+
+
+def test_summary_at_match_leads_with_context_and_fits_the_match() -> None:
+    finder = Finder("kitchen")
+    summary = "a" * 60 + " before the kitchen, after it"
+    shown = summary_at_match(summary, finder, 60)
+    assert shown == "…" + summary[summary.index("kitchen") - MATCH_LEAD :]
+    # A narrower column keeps a third of its room before the match, the rest for what follows it.
+    narrow = summary_at_match(summary, finder, 30)
+    assert narrow == "…" + summary[summary.index("kitchen") - (30 - 7) // 3 :]
+    assert cell_len(narrow[: narrow.index("kitchen") + len("kitchen")]) <= 29
+    # A column too narrow for the lead: less of it, the match still whole before the edge's ellipsis.
+    tight = summary_at_match(summary, finder, 12)
+    assert tight.startswith("…") and cell_len(tight[: tight.index("kitchen") + 7]) <= 11
+    # Wide characters count two cells each.
+    wide = "台所" * 20 + " kitchen"
+    moved = summary_at_match(wide, finder, 20)
+    assert cell_len(moved[: moved.index("kitchen") + 7]) <= 19
+    # A match wider than the column starts it.
+    assert summary_at_match("x" * 30 + "kitchen", Finder("/x{5}kitchen/"), 8) == "…xxxxxkitchen"
+
+
+def test_summary_at_match_takes_the_match_from_the_frames_text_when_the_summary_lacks_it() -> None:
+    finder = Finder("kitchen")
+    # The searched text has its JSON escapes undone (`Journal.search_text`): a line break is one.
+    text = '{"type":"session.update","session":{"instructions":"Answer questions\nabout the kitchen only."}}'
+    shown = summary_at_match("instructions 41 chars", finder, 60, text, "session.update")
+    assert shown == '…s about the kitchen only."}}'  # `MATCH_LEAD` characters before it, the break a space
+    assert summary_at_match("instructions", finder, 30, text, "session.update") == '…ut the kitchen only."}}'
+    # A control character in the frame's text is shown, never sent to the terminal.
+    raw = '{"type":"x","note":"the\u001b[2J kitchen"}'.encode().decode("unicode_escape")
+    assert "\x1b" not in summary_at_match("x", finder, 30, raw, "x")
+    # A match only in the frame's type: the type column shows that one; the summary stays.
+    typed = '{"type":"kitchen.event","a":1}'
+    assert summary_at_match("a summary", finder, 30, typed, "kitchen.event") == "a summary"
+    # ...but one elsewhere in the text is shown.
+    both = '{"type":"kitchen.event","room":"the kitchen"}'
+    assert "the kitchen" in summary_at_match("a summary", finder, 30, both, "kitchen.event")
+    # A long text: only what the column can show is taken.
+    huge = '{"type":"x","t":"' + "kitchen " + "y" * 1_000_000 + '"}'
+    assert len(summary_at_match("s", finder, 30, huge, "x")) < 100
+    # Nothing found anywhere: the summary.
+    assert summary_at_match("a summary", finder, 30, '{"type":"x"}', "x") == "a summary"
 
 
 async def test_c_jumps_between_an_error_and_the_frame_that_caused_it() -> None:

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -41,6 +42,7 @@ from .log_format import (
     render_line,
     row_text,
     run_label,
+    summary_at_match,
 )
 from .palette import themed
 from .timers import after
@@ -705,6 +707,13 @@ class EventLog(LineView, can_focus=True):
             # The common case, straight to segments of the pane's width: a line's pieces never overlap.
             return Strip(fit_segments(pieces, width, base, cursor_style if selected else None), width)
         # Matches cut across pieces: Rich's text resolves the overlapping styles.
+        summary, summary_style = pieces[-1]
+        room = width - sum(cell_len(piece) for piece, _ in pieces[:-1])
+        # One frame's row (not a collapsed run's) shows its match from its text when the summary lacks it.
+        one_frame = line.member >= 0 or line.row.count == 1
+        searched = self.journal.search_text(index) if one_frame else None
+        etype = self.journal[index].type if one_frame else ""
+        pieces[-1] = (summary_at_match(summary, self.finder, room, searched, etype), summary_style)
         text = Text(no_wrap=True, overflow="crop", style=base)
         for piece, style in pieces:
             text.append(piece, style)

@@ -244,6 +244,54 @@ def find_miss(finder: Finder, shown: int | None = None) -> str:
     return f"{quote(finder.text)} is not in {where}"
 
 
+MATCH_LEAD = 12
+"""Characters kept before a find's match when a row is made to show it (`summary_at_match`), at most a
+third of the column's room left by the match (a narrow pane's column shows more after it)."""
+
+
+def summary_at_match(summary: str, finder: Finder, room: int, searched: str | None = None, etype: str = "") -> str:
+    """The summary column (`room` cells) of a frame's row while `finder` highlights matches: it shows
+    why the row matched. A summary whose first match the column shows, or that has none and no
+    `searched` text, is returned as it is. A match the column's edge would cut off (a word past the
+    edge of a narrow pane) is brought in: an ellipsis, then the summary from a little before it.
+    A match the summary lacks (a word past its quote's length, in instructions, in a field it does
+    not name) is shown from `searched`, the frame's searched text (`Journal.search_text`), unless
+    it is only in the frame's type (`etype`: the type column says that one)."""
+    if room < 3:
+        return summary
+    spans = finder.spans(summary)
+    if spans:
+        return _from_match(summary, spans[0], room)
+    if not searched:
+        return summary
+    named = searched.find(f'"{etype}"') + 1 if etype else 0  # where the type's own value is, if found
+    for span in finder.spans(searched):
+        if named and named <= span[0] and span[1] <= named + len(etype):
+            continue
+        begin = max(0, span[0] - MATCH_LEAD)
+        # Enough of the text for the column (no more: a frame's text can be megabytes long).
+        shown = searched[begin : span[1] + 2 * room]
+        return _from_match(shown, (span[0] - begin, span[1] - begin), room, cut=True)
+    return summary
+
+
+def _from_match(text: str, span: tuple[int, int], room: int, *, cut: bool = False) -> str:
+    """`text` begun so that `span` shows in a column of `room` cells: as it is when it does, else
+    an ellipsis and the text from up to `MATCH_LEAD` characters before the match (fewer in a narrow
+    column, or when the match would not fit after them; a match wider than the column begins it).
+    `cut`: `text` is already a part of something longer, so it begins with an ellipsis even when it fits."""
+    start, end = span
+    fits = cell_len(text) <= room or cell_len(text[:end]) <= room - 1  # the last cell: the edge's ellipsis
+    if fits and not cut:
+        return printable(text)
+    lead = min(MATCH_LEAD, max(0, room - cell_len(text[start:end])) // 3)
+    begin = max(0, start - lead)
+    # One cell for the ellipsis in front, one for the one at the edge.
+    while begin < start and cell_len(text[begin:end]) > room - 2:
+        begin += 1
+    return "…" + printable(text[begin:])
+
+
 def run_label(journal: Journal, row: Row) -> str:
     """The type column of a collapsed run: the stream and how many frames it holds."""
     first = journal[row.first]
