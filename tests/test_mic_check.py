@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+
 from tests.app_helpers import press_voice, screen_text, session_ready, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa, no_sound_card
 from tests.test_kept_vad import kept_vad_app
@@ -82,3 +85,46 @@ async def test_with_the_servers_turns_kept_and_no_microphone_the_hint_says_there
             await wait_for(
                 pilot, lambda: app.transcript.hint[0].startswith("No microphone to record from"), 5, "the hint"
             )
+
+
+async def test_without_a_microphone_the_reason_stays_through_a_reconnect(tmp_path: Path, simulator_url: str) -> None:
+    """ctrl+r (a new session, its `session.updated` naming the turn mode again) emptied the recorder's
+    line: "no microphone" stood beside a level meter and a clock, for a device that is not there."""
+    with no_sound_card(tmp_path):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            recorder = app.query_one(Recorder)
+            await wait_for(pilot, lambda: recorder.state is RecorderState.UNAVAILABLE, 10, "the recorder to say so")
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            line = recorder.render().plain
+            assert "no input device" in line and "▕" not in line and "dB" not in line, line
+            for _ in range(2):
+                before = app.facts.session_id
+
+                def renewed(old: str | None = before) -> bool:
+                    return session_ready(app) and app.facts.session_id != old
+
+                await pilot.press("ctrl+r")
+                await wait_for(pilot, renewed, 15, "ctrl+r")
+                await pilot.pause()
+                assert recorder.state is RecorderState.UNAVAILABLE
+                line = recorder.render().plain
+                assert "no input device" in line, line
+                assert "▕" not in line and "dB" not in line and "00:00" not in line, line
+
+
+async def test_a_reason_longer_than_the_line_ends_with_an_ellipsis() -> None:
+    """At 100 columns the reason was cut mid-word with nothing to say there was more."""
+
+    class RecorderApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Recorder()
+
+    app = RecorderApp()
+    async with app.run_test(size=(60, 3)) as pilot:
+        recorder = app.query_one(Recorder)
+        recorder.state = RecorderState.UNAVAILABLE
+        recorder.message = "microphone unavailable: no input device found (PortAudio sees 0 devices)"
+        await pilot.pause()
+        line = recorder.render_lines(Region(0, 0, 60, 1))[0].text.rstrip()
+        assert line.startswith(" × no microphone") and line.endswith("…") and "▕" not in line, line

@@ -279,8 +279,9 @@ class LiveSession(AppBase):
         self._hands_free_cut = cut is not None and cut.mode is TurnMode.HANDS_FREE
         recorder.mode = "push-to-talk"
         # The last turn's note ("sent 3.9 s") was that session's: beside "× disconnected", and in the
-        # next session, it read as news.
-        recorder.message = ""
+        # next session, it read as news. Why there is no microphone is still true.
+        if recorder.state is not RecorderState.UNAVAILABLE:
+            recorder.message = ""
         if recorder.state in (RecorderState.RECORDING, RecorderState.LISTENING, RecorderState.SENDING):
             recorder.state = RecorderState.DISCONNECTED
         # Space no longer sends or stops listening: nothing else refreshes the footer's name for it.

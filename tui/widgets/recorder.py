@@ -53,7 +53,7 @@ class Recorder(Widget):
     """Shows the recording state; the app owns the microphone and tells this widget what happens."""
 
     DEFAULT_CSS = """
-    Recorder { height: 1; padding: 0 1; background: $boost; }
+    Recorder { height: 1; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis; }
     Recorder.-recording { background: $error 25%; }
     Recorder.-listening { background: $success 20%; }
     Recorder.-unavailable { color: $text-muted; }
@@ -117,8 +117,10 @@ class Recorder(Widget):
             self.started_at = None
 
     def watch_mode(self, mode: str) -> None:
-        # A note about the last push-to-talk turn ("sent 4.2 s") means nothing in the other mode.
-        self.message = ""
+        # A note about the last push-to-talk turn ("sent 4.2 s") means nothing in the other mode; why
+        # there is no microphone still does (each new session names its mode again).
+        if self.state is not RecorderState.UNAVAILABLE:
+            self.message = ""
 
     def render(self) -> Text:
         icon, label, style = {
@@ -140,6 +142,9 @@ class Recorder(Widget):
             (f"{icon} {label:<15}", style), (f" {int(elapsed // 60):02d}:{elapsed % 60:04.1f} ", "bold")
         )
         level = Text(f" {db:5.0f} dB ", "dim")
+        if self.state is RecorderState.UNAVAILABLE:
+            # No device: no clock, level or meter for it (a meter said something was listening).
+            head, level = Text.assemble((f"{icon} {label}", style), " "), Text()
         badge = Text(f" {self.kept or self.mode} ", "reverse")
         said = self.message or self._hint()
         if (playing := self._playing()) is not None:
@@ -157,7 +162,7 @@ class Recorder(Widget):
             head = Text.assemble((f"{icon} {label}", style), " ")
             spare = room - sum(part.cell_len for part in (head, level, badge, hint))
         cells = min(METER_WIDTH, spare - 2)
-        if cells < MIN_METER_WIDTH:
+        if cells < MIN_METER_WIDTH or self.state is RecorderState.UNAVAILABLE:
             meter = Text()
             if spare < 0:
                 level = Text()
