@@ -223,6 +223,43 @@ async def test_an_event_typed_in_the_palette_s_dialog_goes_out_and_its_error_is_
         assert app._event_text == '{"type": "input_audio_buffer.cle'
 
 
+async def test_quitting_the_proxy_says_where_each_connection_s_frames_are(
+    simulator_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proxy's screen quit in silence (a review in tmux): each connection's capture is a session's
+    and is named as a live session's is; a connection whose capture could not be made is said too."""
+    from websockets.asyncio.client import connect
+
+    from tests.test_proxy_app_round23 import say
+    from tui.app.app import farewell
+    from tui.proxy_cmd import ProxyRequest
+
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path))
+    settings = Settings(target=TargetChoice.URL, url=simulator_url, playback=False)
+    app = RtApp(settings, proxy=ProxyRequest("127.0.0.1", 0))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_url != "", 10, "the proxy to listen")
+        for words in ("the kitchen lights", "the garden gate"):
+            async with connect(app.proxy_url + "?model=gpt-realtime") as client:
+                await say(client, words)
+        await wait_for(pilot, lambda: len(app.models) == 2, 10, "two sessions")
+        # The data directory turns into a file: the third connection's capture cannot be made.
+        monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path / "frames.jsonl-not-a-folder"))
+        (tmp_path / "frames.jsonl-not-a-folder").write_text("")
+        async with connect(app.proxy_url + "?model=gpt-realtime") as client:
+            await say(client, "the front door")
+        await wait_for(pilot, lambda: len(app.models) == 3, 10, "three sessions")
+    said = farewell(app)
+    assert said is not None
+    lines = said.splitlines()
+    assert lines[0] == "rt-tui: every frame of 2 of the 3 sessions is in (rt-tui replay or rt-tui lint each):"
+    paths = [Path(line.strip()) for line in lines[1:3]]
+    for path, words in zip(paths, ("kitchen", "garden"), strict=True):
+        assert path.is_relative_to(tmp_path) and path.name == "frames.jsonl"
+        assert words in path.read_text()  # the connection's own frames
+    assert lines[3].startswith("rt-tui: a session's frames were not saved: no capture file: "), lines[3]
+
+
 def test_a_replay_offers_no_event_to_send() -> None:
     from tui.replay import ReplayRequest, load
 

@@ -124,7 +124,8 @@ class AppBase(App[None]):
     _notices_while: dict[str, list[Notification | None]]
     """Notices true only while their topic stays as it is (see `say_while`)."""
     captures: list[CaptureWriter]
-    """The capture of each session this run opened, in order (said on quitting: `farewell`)."""
+    """The capture of each session this run opened (a live one, or a proxied connection), in order (said on
+    quitting: `farewell`)."""
     capture_refusals: list[str]
     """Why a session's capture could not be opened, each time it could not (said on quitting too)."""
     _event_text: str

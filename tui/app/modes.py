@@ -299,6 +299,9 @@ class Modes(AppBase):
             self.models.append(model)
         if connection.capture is not None:
             model.journal.capture_path = str(connection.capture.path)  # see `save_folder`, the detail view
+            self.captures.append(connection.capture)  # named on quit, as a live session's are (`farewell`)
+        elif connection.capture_refused is not None:
+            self.capture_refusals.append(connection.capture_refused)
         self._feeds.append((model, self.bus.subscribe(topic, Mode.LOSSLESS)))
         shown = self._shown_client()
         self._clients = (*self._clients, connection)

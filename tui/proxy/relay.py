@@ -129,6 +129,8 @@ class ProxyConnection:
     """Keeps a key out of text streamed in pieces (no one delta holds it whole, the joined text would)."""
     sink: Sink | None = None
     capture: CaptureWriter | None = None
+    capture_refused: str | None = None
+    """Why the connection has no capture file though captures are on (one could not be made)."""
     frames_in: int = 0
     frames_out: int = 0
     closed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -325,6 +327,7 @@ class ProxyServer:
                 )
             except OSError as exc:
                 capture_failed = exc
+                connection.capture_refused = f"no capture file: {exc.strerror or exc}"
         if self.on_connection is not None:
             connection.sink = self.on_connection(connection)
         if capture_failed is not None:
