@@ -509,6 +509,52 @@ async def test_under_a_filter_the_title_s_total_follows_frames_that_do_not_pass_
         assert "0 of 66 frames" in str(log.border_subtitle)
 
 
+async def test_a_pane_that_shows_no_frame_says_why() -> None:
+    """Review in tmux: a filter that matched nothing (`type:(`) left the pane blank, which read as a log
+    that had stopped; only the subtitle's `0 of 167` said otherwise. A clear says what it hid."""
+    app = LogApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        assert log.render_line(0).text.strip() == ""  # no frame yet: nothing to say
+        app.feed([received("session.created", session={"id": "s"}) for _ in range(6)])
+        app.view.set_query(Query("type:(", app.pipeline.journal))
+        log.rebuilt()
+        await pilot.pause()
+        said = log.render_line(0).text
+        assert said.strip() == "No frame matches the filter, of 6 frames: f changes it (empty: all frames)"
+        assert len(said) == log.paint_width() and log.render_line(1).text.strip() == ""  # one row at 120
+        app.view.set_query(None)
+        log.rebuilt()
+        app.view.clear()
+        log.rebuilt()
+        await pilot.pause()
+        assert log.render_line(0).text.strip().startswith("Cleared: new frames appear here")
+        assert "the 6 before" in log.render_line(0).text
+        app.feed([received("response.created", response={"id": "r1"})])
+        await pilot.pause()
+        assert "response.created" in log.render_line(0).text  # a frame: the pane shows it, nothing else
+        app.view.set_query(Query("type:error", app.pipeline.journal))
+        log.rebuilt()
+        await pilot.pause()
+        assert "of 1 frame:" in log.render_line(0).text  # the frames since the clear
+
+
+async def test_the_empty_pane_s_words_wrap_then_end_with_an_ellipsis_in_a_narrow_pane() -> None:
+    app = LogApp()
+    async with app.run_test(size=(30, 10)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([received("session.created", session={"id": "s"})])
+        app.view.set_query(Query("zzz", app.pipeline.journal))
+        log.rebuilt()
+        await pilot.pause()
+        rows = [log.render_line(y).text for y in range(5)]
+        assert all(len(row) == log.paint_width() for row in rows)
+        assert rows[0].startswith(" No frame matches") and rows[2].rstrip().endswith("…"), rows
+        assert rows[3].strip() == rows[4].strip() == ""
+        words = " ".join(row.strip() for row in rows[:3])
+        assert words.startswith("No frame matches the filter, of 1 frame: f changes it"), words
+
+
 @pytest.mark.parametrize("width", [40, 48, 60, 78, 94, 140])
 def test_the_type_column_shrinks_before_the_summary_vanishes(width: int) -> None:
     columns = Columns.fit(width)

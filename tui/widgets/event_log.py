@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import textwrap
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -89,6 +90,9 @@ def types_into(widget: Widget, typed: Typed) -> bool:
 FIND_SLICE_SECONDS = 0.01
 """How long a find searches between two screen updates: an hour's journal takes a few hundred
 milliseconds, in slices, and the screen (and keys) never wait for more than one."""
+
+EMPTY_TEXT_ROWS = 3
+"""Rows the words of an empty pane (`EventLog.empty_text`) wrap onto at most; the last is cut with an ellipsis."""
 
 CACHE_LINES = 256
 """Rendered lines kept: six screens of 40 rows. Each is a Strip with caches of its own, which every full
@@ -627,6 +631,19 @@ class EventLog(LineView, can_focus=True):
         member = found.member if (self.on_member and found.row.expanded) else -1
         return self.view.line_of(found.row, member)
 
+    def empty_text(self) -> str:
+        """What the pane says while it shows no frame though the journal holds some: a filter that
+        matches none, a clear. Nothing while a filter's view is still being built, or before any frame."""
+        view = self.view
+        if view.line_count or self._finish_view is not None or not len(self.journal):
+            return ""
+        if view.query is not None and view.in_range:
+            of = counted(view.in_range, "frame")
+            return f"No frame matches the filter, of {of}: f changes it (empty: all frames)"
+        if view.floor and not view.in_range:
+            return f"Cleared: new frames appear here (palette, log: undo clear, shows the {view.floor:,} before)"
+        return ""
+
     def _update_title(self) -> bool:
         """Set the pane's subtitle (counts, following or not); True when it changed. Only its border
         line is repainted, and an unchanged one is not set again."""
@@ -659,7 +676,16 @@ class EventLog(LineView, can_focus=True):
         number = self.scroll_offset.y + y
         line = self.view.line(number)
         if line is None:
-            return Strip.blank(width, self._look.get()[1])
+            base = self._look.get()[1]
+            if number < EMPTY_TEXT_ROWS and (said := self.empty_text()):
+                # Said on the pane: a blank pane under a filter read as a log that had stopped.
+                rows = textwrap.wrap(said, max(10, width - 2))
+                if number < len(rows):
+                    row = rows[number] if number < EMPTY_TEXT_ROWS - 1 else " ".join(rows[number:])
+                    text = Text(f" {row}", style=base + Style(dim=True, italic=True))
+                    text.truncate(width, overflow="ellipsis", pad=True)
+                    return Strip(list(text.render(self.app.console)), width)
+            return Strip.blank(width, base)
         selected = number == self._cursor_line
         finder = self.finder
         key = (
