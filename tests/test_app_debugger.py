@@ -700,3 +700,20 @@ async def test_a_replay_does_not_raise_the_recording_s_own_facts_as_notices(tmp_
         titles = [title for title, _ in notices(app)]
         assert not any(title.startswith("Audio") for title in titles), titles
         assert len(titles) <= 2, titles  # the first whole, the rest counted in one more
+
+
+async def test_the_markdown_transcript_says_which_session_it_is_of(simulator_url: str) -> None:
+    """A review in tmux: the exported Markdown named neither the server nor the session, so a file
+    found later said nothing of where its conversation came from."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await typed_turn_done(pilot, app, "turn on the kitchen lights")
+        app.export_transcript_markdown()
+        [saved] = [message for title, message in notices(app) if message.startswith("saved ")]
+        path = Path(saved.split(" to ", 1)[1].split()[0]) if " to " in saved else None
+        assert path is not None and path.is_file(), saved
+        lines = path.read_text().splitlines()
+        assert lines[0] == "# Conversation"
+        assert f"`session {app.facts.session_id}`" in lines[2] and app.facts.target in lines[2], lines[2]
+        assert "`exported 20" in lines[2]
+        assert any("kitchen lights" in line for line in lines[4:])

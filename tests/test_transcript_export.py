@@ -130,3 +130,16 @@ def test_exported_times_carry_their_utc_offset_in_markdown_and_json() -> None:
     assert stamp.utcoffset() is not None
     assert stamp.timestamp() == WALL
     assert record["time"] in to_markdown(conv.ordered())
+
+
+def test_the_markdown_says_what_it_is_of_under_its_title() -> None:
+    conv = feed([*typed("item_u1", "hello")])
+    text = to_markdown(conv.ordered(), ["simulator · 127.0.0.1:8765", "session sess_`x`", "exported 2026-12-05"])
+    assert text.splitlines()[:4] == [
+        "# Conversation",
+        "",
+        "`simulator · 127.0.0.1:8765` · `` session sess_`x` `` · `exported 2026-12-05`",  # server text: code spans
+        "",
+    ]
+    without = to_markdown(conv.ordered()).splitlines()
+    assert without[2].startswith("**") and without[2:] == text.splitlines()[4:]  # no line when nothing is known

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen, Screen
 if TYPE_CHECKING:
     from tui.conversation import Item
 
+from tui.protocol import printable
 from tui.widgets.timers import after
 
 from .base import AppBase
@@ -137,19 +138,32 @@ class Commands(AppBase):
         self.say(f"nothing to {doing}: the conversation is empty", title="Transcript", severity="warning")
         return None
 
+    def _transcript_about(self) -> list[str]:
+        """What a Markdown transcript is of: the session's target and id (the shown one's, in the
+        proxy), and when it was exported."""
+        from tui.conversation.export import iso_time
+
+        facts = self.facts
+        about = [printable(facts.target)] if facts.target else []
+        if facts.session_id:
+            about.append(f"session {printable(facts.session_id)}")
+        return [*about, f"exported {iso_time(time.time())}"]
+
     def copy_transcript(self) -> None:
         """Copy the conversation as Markdown (and save it beside the capture)."""
         from tui.conversation.export import to_markdown
 
         if (items := self._conversation("copy")) is not None:
-            self.keep_text(to_markdown(items), f"transcript-{time.strftime('%H%M%S')}.md", copy=True)
+            text = to_markdown(items, self._transcript_about())
+            self.keep_text(text, f"transcript-{time.strftime('%H%M%S')}.md", copy=True)
 
     def export_transcript_markdown(self) -> None:
         """Save the conversation as Markdown."""
         from tui.conversation.export import to_markdown
 
         if (items := self._conversation("save")) is not None:
-            self.keep_text(to_markdown(items), f"transcript-{time.strftime('%H%M%S')}.md", copy=False)
+            text = to_markdown(items, self._transcript_about())
+            self.keep_text(text, f"transcript-{time.strftime('%H%M%S')}.md", copy=False)
 
     def export_transcript_json(self) -> None:
         """Save the conversation as JSON (role, time, text, transcript status)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -131,8 +132,10 @@ def to_json(items: list[Item]) -> str:
     return json.dumps(records, indent=2, ensure_ascii=False)
 
 
-def to_markdown(items: list[Item]) -> str:
-    """The conversation as Markdown: one section per item, its facts in italics.
+def to_markdown(items: list[Item], about: Sequence[str] = ()) -> str:
+    """The conversation as Markdown: one section per item, its facts in italics. `about`: what the
+    file is of (the target, the session's id, when it was exported), under the title as code spans
+    (server text: never Markdown), so a file found later says where its conversation came from.
 
     A text that stops short is marked right after the role, as the pane marks it: `**Assistant** ·
     cancelled (turn_detected)` (or incomplete, failed, truncated; the reason when the response gave
@@ -143,6 +146,8 @@ def to_markdown(items: list[Item]) -> str:
     """
     names = _function_names(items)
     lines = ["# Conversation", ""]
+    if about:
+        lines += [" · ".join(_code_span(fact) for fact in about), ""]
     for item in items:
         if item.role == "session":
             lines += ["---", "", f"*{item.text}*", ""]
