@@ -216,15 +216,21 @@ RECORDS_TOO_DEEP = {
 
 
 @pytest.mark.parametrize("where", list(RECORDS_TOO_DEEP))
-def test_a_record_itself_too_deep_is_still_refused_naming_its_line(tmp_path: Path, where: str) -> None:
-    """Guard: only a frame is the server's; rt-tui never writes a record deep of its own (damage)."""
+def test_a_record_itself_too_deep_is_still_damage_naming_its_line(tmp_path: Path, where: str) -> None:
+    """Guard: only a frame is the server's; rt-tui never writes a record deep of its own (damage):
+    left out with a note naming its line, the rest read, and the status says lines are missing."""
     path = tmp_path / "frames.jsonl"
     path.write_text(_line(1, CREATED, etype="session.created") + RECORDS_TOO_DEEP[where])
     for command in (["lint"], ["replay", "--json"]):
         done = rt_tui(*command, str(path))
         assert done.returncode == 2, done.stderr
-        assert done.stderr.strip().endswith("frames.jsonl: line 2 is JSON nested too deeply to read: a damaged capture")
+        assert done.stderr.strip().endswith(
+            "frames.jsonl: line 2 is JSON nested too deeply to read: a damaged capture: "
+            "left out, the lines after it read"
+        )
         assert len(done.stderr.splitlines()) == 1, done.stderr
+    frames = [json.loads(line) for line in rt_tui("replay", "--json", str(path)).stdout.splitlines()]
+    assert [frame["type"] for frame in frames] == ["session.created"]  # the whole line before it
 
 
 async def test_the_replay_app_plays_a_capture_past_its_too_deep_frame_and_shows_its_text(tmp_path: Path) -> None:
@@ -246,7 +252,7 @@ async def test_the_replay_app_plays_a_capture_past_its_too_deep_frame_and_shows_
     [("seq", 10**30, 2), ("size", 2**64, 1), ("seq", -(2**70), 2)],
     ids=["seq 10**30", "size 2**64 on line 1", "seq -2**70"],
 )
-def test_a_capture_number_past_64_bits_is_refused_naming_its_line(
+def test_a_capture_number_past_64_bits_is_damage_naming_its_line(
     tmp_path: Path, key: str, value: int, line: int
 ) -> None:
     """The replay's and the journal's columns are 64-bit: `Frames.append` raised OverflowError (a
@@ -269,6 +275,8 @@ def test_a_capture_number_past_64_bits_is_refused_naming_its_line(
         assert "Traceback" not in done.stderr
         assert len(done.stderr.splitlines()) == 1, done.stderr
         assert f"frames.jsonl: line {line} has no valid {key!r} (past a 64-bit integer)" in done.stderr
+        # A first line that is not a record: not a capture, refused; a later one: damage, left out.
+        assert ("left out, the lines after it read" in done.stderr) == (line > 1), done.stderr
 
 
 # -- a recording saved as UTF-16 ----------------------------------------------------------------

@@ -106,7 +106,6 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
     [
         (b"", "empty file: no frames in it"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "not an rt-tui capture, a HAR file or a JSONL of frames"),
-        (b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":2,"raw":"{}"}\n{"seq":2,"dir\n[3]\n', "line 2"),
         (b'{"log": {"entries": []}}', "without WebSocket messages"),
         (b"[1, 2, 3]\n", "not an rt-tui capture"),
         (b'{"hello": "world"}\n', "no Realtime event"),
@@ -125,9 +124,26 @@ def test_unreadable_files_are_one_line_and_exit_2(tmp_path: Path, content: bytes
         assert "to replay" not in result.stderr
 
 
+def test_damaged_lines_after_the_first_are_notes_and_exit_2(tmp_path: Path) -> None:
+    """Each damaged line is said in a note of one line, naming it; what could be read is printed or
+    linted, and the status is 2: lines are missing."""
+    path = tmp_path / "input.jsonl"
+    path.write_bytes(b'{"seq":1,"dir":"in","t":0,"wall":0,"type":"x","size":2,"raw":"{}"}\n{"seq":2,"dir\n[3]\n')
+    for command in (["replay", str(path), "--json"], ["lint", str(path)]):
+        result = run(*command)
+        assert result.returncode == 2, (command, result)
+        notes = result.stderr.splitlines()
+        assert len(notes) == 2, notes
+        for note, number in zip(notes, (2, 3), strict=True):
+            assert note.startswith(f"rt-tui {command[0]}: note: {path}: line {number} "), note
+        assert all(note.endswith("left out, the lines after it read") for note in notes), notes
+        assert "Traceback" not in result.stderr
+    assert [json.loads(line)["seq"] for line in run("replay", str(path), "--json").stdout.splitlines()] == [1]
+
+
 def test_a_capture_cut_in_its_last_line_reads_up_to_it_with_a_note(tmp_path: Path) -> None:
     """rt-tui killed in the middle of writing a line leaves it cut: the whole lines before it are
-    the session, read as they are (a damaged line elsewhere is still refused, above)."""
+    the session, read as they are (a damaged line elsewhere is left out with a note, above)."""
     whole = [
         {
             "seq": n,

@@ -193,6 +193,61 @@ def test_a_blank_line_between_joined_captures_is_skipped(tmp_path: Path, capture
     assert result.returncode == 0, result.stderr
 
 
+# -- damaged lines in the middle ---------------------------------------------------------------
+
+
+def _damaged(tmp_path: Path, capture: Path, at: list[int], damage: bytes) -> tuple[Path, list[bytes]]:
+    """`capture` with its lines `at` (0-based) replaced by `damage` (a line of its own)."""
+    lines = capture.read_bytes().splitlines(keepends=True)
+    for index in at:
+        lines[index] = damage + b"\n"
+    path = tmp_path / "damaged.jsonl"
+    path.write_bytes(b"".join(lines))
+    return path, lines
+
+
+@pytest.mark.parametrize("damage", [b"\0" * 40, b'{"seq": 5, "dir": "in", "t": 1.0, garbage'], ids=["NUL", "broken"])
+def test_a_damaged_line_in_the_middle_is_left_out_and_the_rest_read(
+    tmp_path: Path, captures: list[Path], damage: bytes
+) -> None:
+    """A review: one damaged line (a power cut's NUL bytes, an edit) refused the whole capture, the
+    frames around it unreadable. They are read; the note names the line; lint judges what is there
+    but exits 2 (lines are missing), and so does `replay --json`, having printed every frame."""
+    whole = printed(rt_tui("replay", "--json", str(captures[0])))
+    path, lines = _damaged(tmp_path, captures[0], [5], damage)
+    result = rt_tui("replay", "--json", str(path))
+    assert result.returncode == 2, result.stderr
+    one_plain_line(result.stderr)
+    [note] = result.stderr.splitlines()
+    assert "damaged.jsonl: line 6 " in note and note.endswith("a damaged capture: left out, the lines after it read")
+    assert [frame["seq"] for frame in printed(result)] == [frame["seq"] for i, frame in enumerate(whole) if i != 5]
+    linted = rt_tui("lint", str(path))
+    assert linted.returncode == 2 and linted.stderr.count("left out") == 1, linted.stderr
+    # It still says what it found, and that a line is missing beside it (the frame left out can make
+    # a finding of its own: a session.updated gone reads as a commit before transcription was on).
+    summary = linted.stdout.splitlines()[-1]
+    assert summary.startswith(f"{path}: {len(lines) - 1} frames (capture; 1 damaged line left out), "), summary
+    recording = load(path)
+    assert recording.damaged_lines == 1 and len(recording.envelopes) == len(lines) - 1
+
+
+def test_many_damaged_lines_are_said_five_then_counted(tmp_path: Path, captures: list[Path]) -> None:
+    path, lines = _damaged(tmp_path, captures[0], list(range(3, 11)), b"\0" * 8)
+    recording = load(path)
+    assert recording.damaged_lines == 8 and len(recording.envelopes) == len(lines) - 8
+    assert [note.split(": line ")[1].split()[0] for note in recording.notes[:5]] == ["4", "5", "6", "7", "8"]
+    assert recording.notes[5].endswith("damaged.jsonl: 8 damaged lines in all, each left out")
+    assert len(recording.notes) == 6
+
+
+def test_a_first_line_that_is_not_a_record_is_still_refused(tmp_path: Path, captures: list[Path]) -> None:
+    path, _ = _damaged(tmp_path, captures[0], [0], b"\0" * 8)
+    with pytest.raises(ReplayError):
+        load(path)
+    result = rt_tui("lint", str(path))
+    assert result.returncode == 2 and "left out" not in result.stderr, result.stderr
+
+
 def test_the_help_says_how_joined_captures_are_timed() -> None:
     """The brief asked for the choice to be documented where the user looks: the command's help."""
     result = rt_tui("replay", "--help")

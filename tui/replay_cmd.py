@@ -218,7 +218,8 @@ def _print_frames(
         if out is sys.stdout:
             drop_stdout()
         return EXIT_BROKEN_PIPE
-    return EXIT_CLEAN
+    # Every frame that could be read is printed; a script must still learn that lines were missing.
+    return EXIT_UNREADABLE if recording.damaged_lines else EXIT_CLEAN
 
 
 def _part_of(recording: Recording) -> Callable[[Finding], int]:
@@ -261,6 +262,9 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False)
         )
     findings = list(getattr(linter, "findings", []))
     verdict = EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN
+    if recording.damaged_lines:
+        # What could be read is linted, but a CI job must not pass on a capture with lines missing.
+        verdict = EXIT_UNREADABLE
     try:
         part = _part_of(recording)
         if json_out:
@@ -278,9 +282,13 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False)
                 where = f"[capture {part(finding)} of {count}] " if recording.parts else ""
                 out.write(file + where + format_finding(finding, model.journal) + "\n")
             errors = sum(finding.severity is Severity.ERROR for finding in findings)
+            # The findings were made without the damaged lines' frames: one missing (a session.updated)
+            # can make a finding of its own, so the summary says so beside them.
+            damaged = recording.damaged_lines
+            left_out = f"; {damaged:,} damaged line{'s' if damaged != 1 else ''} left out" if damaged else ""
             out.write(
                 f"{_shown_name(recording)}: {len(model.journal):,} frame{'s' if len(model.journal) != 1 else ''} "
-                f"({recording.kind}), "
+                f"({recording.kind}{left_out}), "
                 f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, "
                 f"{errors} error{'s' if errors != 1 else ''}\n"
             )

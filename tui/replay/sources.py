@@ -119,6 +119,9 @@ class Recording:
     URLs) and the user's own keys (`user_secrets`)."""
     notes: list[str] = field(default_factory=list)
     """What a reader should know about the file (a last line cut short), one line each."""
+    damaged_lines: int = 0
+    """Damaged lines of a capture left out (the notes say the first of them): `lint` reads the rest
+    and still exits as for an unreadable file."""
     placed: dict[str, int] = field(default_factory=dict)
     """Those of `notes` that belong at a point of the recording rather than at its end (a HAR
     connection played late: where it starts), each with the index of the envelope it follows."""
@@ -259,8 +262,18 @@ def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
         if _is_capture_record(first):
             notes: list[str] = []
             parts: list[int] = []
-            envelopes = _read_capture(whole, shown, notes.append, lean, parts)
-            return Recording("capture", envelopes, shown, notes=notes, parts=parts)
+            damaged = 0
+
+            def left_out(note: str) -> None:
+                nonlocal damaged
+                damaged += 1
+                if damaged <= DAMAGED_LINES_SAID:
+                    notes.append(note)
+
+            envelopes = _read_capture(whole, shown, notes.append, lean, parts, left_out)
+            if damaged > DAMAGED_LINES_SAID:
+                notes.append(f"{shown}: {damaged:,} damaged lines in all, each left out")
+            return Recording("capture", envelopes, shown, notes=notes, parts=parts, damaged_lines=damaged)
         notes = []
         return Recording("jsonl", _read_frames_jsonl(whole, shown, notes.append, lean), shown, notes=notes)
     return _read_har(whole, shown, lean)
@@ -385,18 +398,28 @@ def _is_capture_record(record: dict[str, Any]) -> bool:
 
 # -- rt-tui captures --------------------------------------------------------------------------
 
+DAMAGED_LINES_SAID = 5
+"""Damaged lines of a capture said one note each; past these, one note counts them all."""
+
 
 def _read_capture(
-    lines: Iterable[bytes], shown: Path, note: Callable[[str], None], lean: bool, parts: list[int]
+    lines: Iterable[bytes],
+    shown: Path,
+    note: Callable[[str], None],
+    lean: bool,
+    parts: list[int],
+    damaged: Callable[[str], None],
 ) -> Sequence[Envelope]:
     """A capture's envelopes (also `send --json` output and the log's exports: the same records);
-    a last line cut short by a crash is left out, with a `note`. Read from the lines already being
-    read here (opening the file again would read a pipe a second time). Where each of the captures
-    joined in one file begins goes into `parts` (`_joins_found`)."""
+    a last line cut short by a crash is left out, with a `note`, and so is a damaged line in the
+    middle (a power cut's NUL bytes, an edit), said to `damaged`: the frames around it are what a
+    user reading a damaged capture wants. Read from the lines already being read here (opening the
+    file again would read a pipe a second time). Where each of the captures joined in one file
+    begins goes into `parts` (`_joins_found`)."""
     from tui.session.capture import CaptureError, iter_capture_lines
 
     try:
-        read = iter_capture_lines(_trailing_blanks_dropped(lines), shown, on_cut_line=note)
+        read = iter_capture_lines(_trailing_blanks_dropped(lines), shown, on_cut_line=note, on_damaged_line=damaged)
         read = _joins_found(read, shown, note, parts)
         # Lean, each frame goes into the columns as it is read: an hour's envelopes never exist at once.
         return Frames(read) if lean else list(read)

@@ -582,10 +582,19 @@ def iter_capture(path: Path | str, *, on_cut_line: Callable[[str], None] | None 
 
 
 def iter_capture_lines(
-    lines: Iterable[bytes], path: Path, *, on_cut_line: Callable[[str], None] | None = None
+    lines: Iterable[bytes],
+    path: Path,
+    *,
+    on_cut_line: Callable[[str], None] | None = None,
+    on_damaged_line: Callable[[str], None] | None = None,
 ) -> Iterator[Envelope]:
     """`iter_capture` over lines already being read (a pipe can be read only once); `path` names
-    the input in messages."""
+    the input in messages.
+
+    `on_damaged_line`: a damaged whole line after the first record (not JSON, NUL bytes where writes
+    were lost, not a record) is left out, its reason said to this callback, and the lines after it
+    are read, instead of a CaptureError refusing the whole file. The first record must be whole: a
+    file that does not begin as a capture is not one."""
     number = records = 0
     for number, line in enumerate(lines, start=1):
         if line.isspace():
@@ -601,7 +610,7 @@ def iter_capture_lines(
             continue
         try:
             envelope = _envelope(line, number, path, first=records == 1)
-        except CaptureError:
+        except CaptureError as error:
             joined = _after_a_cut(line, number, path) if on_cut_line is not None else None
             if joined is not None and on_cut_line is not None:
                 on_cut_line(
@@ -609,6 +618,9 @@ def iter_capture_lines(
                     "another capture joined after it, as cat does): the part cut short is left out, the rest read"
                 )
                 yield joined
+                continue
+            if on_damaged_line is not None and line.endswith(b"\n") and records > 1:
+                on_damaged_line(f"{error}: left out, the lines after it read")
                 continue
             if on_cut_line is None or line.endswith(b"\n") or records == 1:
                 raise
