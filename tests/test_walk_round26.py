@@ -147,6 +147,22 @@ async def test_the_proxy_s_first_client_capture_holds_the_url_warning_its_log_sh
     assert [record["seq"] for record in records] == sorted(record["seq"] for record in records)
 
 
+async def test_opening_the_findings_takes_down_a_rejected_update_s_notice_too(simulator_url: str) -> None:
+    """A review in tmux: `!` took the findings' toasts down but left "session.update rejected" (never
+    folded) drawn over the list, hiding the first finding's text, though the list holds its finding."""
+    from tests.test_kept_vad import kept_vad_app
+    from tui.widgets.findings import FindingsView
+
+    app = kept_vad_app(simulator_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        rejected = "session.update rejected"
+        await wait_for(pilot, lambda: any(t == rejected for t, _ in notices(app)), 10, "the rejection's notice")
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 5, "the findings")
+        assert not any(t == rejected for t, _ in notices(app)), notices(app)
+        assert any(finding.rule == "session-update-rejected" for finding in app.model.linter.findings)  # type: ignore[union-attr]
+
+
 async def test_opening_the_findings_takes_down_the_toasts_it_lists(simulator_url: str) -> None:
     """A client's errors raise toasts ("Server error (3 in a row)", "More findings: 2 more …: !
     lists the findings"); `!` opened the list under them, and at 80×24 they hid the fixes it lists.

@@ -228,11 +228,13 @@ class AppBase(App[None]):
         return notification is not None and notification in self._notifications and not notification.has_expired
 
     def clear_folded(self) -> None:
-        """Take down the findings' and the server errors' toasts, and the one counting those folded
-        away: the findings view (`!`), which lists every one of them, is opening, and they sat
-        over it, hiding the fixes it was opened to read."""
+        """Take down the findings' and the server errors' toasts, the one counting those folded
+        away, and a rejected session.update's (never folded, but its finding is in the list too):
+        the findings view (`!`), which lists every one of them, is opening, and they sat over it,
+        hiding the fixes it was opened to read."""
         summary, _ = self._folded
-        for notification in (*self._folding, summary):
+        rejected = self._notices.get(("session.update rejected", "error"))
+        for notification in (*self._folding, summary, rejected[0] if rejected is not None else None):
             if notification is not None and self._on_screen(notification):
                 self._unnotify(notification, refresh=False)
         self._folding, self._folded = (), (None, [])
