@@ -223,6 +223,26 @@ async def test_an_event_typed_in_the_palette_s_dialog_goes_out_and_its_error_is_
         assert app._event_text == '{"type": "input_audio_buffer.cle'
 
 
+async def test_send_an_event_is_offered_only_while_a_session_is_open(simulator_url: str) -> None:
+    """A review in tmux: after the session expired the palette still offered it; chosen, it said
+    "not connected" and opened nothing, so the event the user typed next went to the app's keys."""
+
+    def offered(app: RtApp) -> bool:
+        return any(c.title == "session: send an event" for c in app.get_system_commands(app.screen))
+
+    app = live_app(simulator_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        assert offered(app)
+        assert app.session is not None
+        await app.session.close()
+        await wait_for(pilot, lambda: app.facts.state in ("closed", "failed"), 10, "the session to close")
+        assert not offered(app) and app.check_action("send_event", ()) is False
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: session_ready(app), 10, "a new session")
+        assert offered(app)
+
+
 async def test_quitting_the_proxy_says_where_each_connection_s_frames_are(
     simulator_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

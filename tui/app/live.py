@@ -123,6 +123,10 @@ class LiveSession(AppBase):
             if (action == "hands_free_off") is not (self.voice.mode is TurnMode.HANDS_FREE):
                 return False
         allowed = super().check_action(action, parameters)
+        if allowed and action == "send_event" and (self.session is None or not self.session.is_open):
+            # No session to send to: left out of the palette. Offered, it opened nothing but a notice,
+            # and the event the user then typed went to the app's keys (`t` opened the message box).
+            return False
         if allowed and action in VOICE_ACTIONS and self._next_session == "none":
             return None
         if allowed and action == "talk" and self.voice.mode is TurnMode.HANDS_FREE:
