@@ -19,6 +19,7 @@ from tui.app import RtApp
 from tui.audio import AudioDeviceError, DeviceInfo, Microphone, select_device
 from tui.cli import build_parser
 from tui.config import Settings, TargetChoice
+from tui.devices_cmd import NO_DEVICES
 
 DEVICES = [
     DeviceInfo(0, "USB Headset: Audio (hw:1,0)", 1, 2),
@@ -82,7 +83,11 @@ def test_devices_lists_every_device_with_the_defaults_marked() -> None:
 def test_devices_on_a_machine_without_a_sound_card_says_so(tmp_path: Path) -> None:
     result = run_app_binary("devices", env=with_fake_alsa(ALSA_CONFIG_PATH=str(no_card_config(tmp_path))))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("no audio devices: PortAudio sees none")
+    assert result.stdout.strip() == NO_DEVICES
+    # --json: no device, no line; stderr says so (a review read the empty output as nothing done).
+    listed = run_app_binary("devices", "--json", env=with_fake_alsa(ALSA_CONFIG_PATH=str(no_card_config(tmp_path))))
+    assert listed.returncode == 0 and listed.stdout == "", listed
+    assert listed.stderr.strip() == f"rt-tui devices: {NO_DEVICES}"
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ import sys
 
 from tui.audio import AudioDeviceError, DeviceInfo, listed_devices
 
+NO_DEVICES = "no audio devices: PortAudio sees none (no sound card, or no access to it)"
+
 
 def list_audio_devices(*, json_out: bool = False) -> int:
     """Print every device (a table, or with `json_out` one JSON object per line); 0, or 1 with a
@@ -19,9 +21,12 @@ def list_audio_devices(*, json_out: bool = False) -> int:
     if json_out:
         for device in devices:
             print(json.dumps(device_record(device)))
+        if not devices:
+            # Standard output stays empty (no device, no line), but a reader must not take it for a hang.
+            print(f"rt-tui devices: {NO_DEVICES}", file=sys.stderr)
         return 0
     if not devices:
-        print("no audio devices: PortAudio sees none (no sound card, or no access to it)")
+        print(NO_DEVICES)
         return 0
     print(f"{'#':>3}  {'in':>3}  {'out':>3}  {'rate':>6}  name")
     for device in devices:
