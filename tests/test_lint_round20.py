@@ -108,6 +108,51 @@ def test_the_commit_the_server_refused_is_said_exactly_as_before(
     assert [f.rule for f in lint_envelopes(load(path).envelopes, journal)] == ["commit-too-short"]
 
 
+def _without_the_session_s_own(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The recording as a log that begins after the session's start (many do): no session.created or
+    session.updated, so the linter knows no applied session."""
+    return [r for r in records if r["type"] not in ("session.created", "session.updated")]
+
+
+def test_a_log_without_the_session_s_start_still_says_the_refused_commit(
+    recorded: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    records = _without_the_session_s_own(recorded)
+    done = _lint(_write(tmp_path / "late.jsonl", records))
+    commit, error = _seq(records, "input_audio_buffer.commit"), _seq(records, "error")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0] == f"error: commit-too-short: input_audio_buffer.commit #{commit} {ANSWERED}"
+    assert f"#{error} error" in done.stdout  # the server's refusal is named beside it
+
+
+def test_a_log_without_the_session_s_start_says_nothing_of_a_commit_the_server_took(
+    recorded: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """A review: a log that began after session.created, whose short commit the server answered with
+    input_audio_buffer.committed, failed lint with `commit-too-short` (exit 1): a turn that worked.
+    Its answer settles it, as it does with the session's start in the log."""
+    records = _without_the_session_s_own(recorded)
+    at = next(i for i, r in enumerate(records) if r["type"] == "error")
+    committed = {"type": "input_audio_buffer.committed", "item_id": "item_1", "previous_item_id": None}
+    records[at] = {**records[at], "type": committed["type"], "size": len(json.dumps(committed)), "frame": committed}
+    done = _lint(_write(tmp_path / "took.jsonl", records))
+    assert "commit-too-short" not in done.stdout, done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_log_of_the_client_s_side_alone_still_says_the_short_commit(
+    recorded: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """No server frame at all: nothing could answer the commit, so it is said as sent (not as "never
+    answered"), once, at the recording's end."""
+    records = [r for r in recorded if r["dir"] == "out"]
+    done = _lint(_write(tmp_path / "client.jsonl", records))
+    commit = _seq(records, "input_audio_buffer.commit")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0] == f"error: commit-too-short: input_audio_buffer.commit #{commit} {ANSWERED}"
+    assert "never answered" not in done.stdout and done.stdout.count("commit-too-short") == 1
+
+
 def test_a_connection_closed_before_the_answer_says_the_commit_was_too_short_and_never_answered(
     recorded: list[dict[str, Any]], tmp_path: Path
 ) -> None:

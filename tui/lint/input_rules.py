@@ -163,7 +163,6 @@ class InputRules:
         self._audio_findings: dict[int, tuple[int, ...]] = {}
         """Commit (ours, or server VAD's committed) → the appends whose findings say what is wrong with
         its audio (a WAV header of another format, audio that is not base64): only commits that have some."""
-        self._short_commits: set[int] = set()
         self._refused: deque[int] = deque(maxlen=MAX_REFUSED_WAITING)
         """Appends and items sent with audio that is not base64, oldest first, whose `error` has not
         come yet: the finding on the first of them explains each of those errors."""
@@ -215,7 +214,6 @@ class InputRules:
         self._untranscribed.clear()
         self._replied.clear()
         self._audio_findings.clear()
-        self._short_commits.clear()
         self._refused.clear()
         self._pace.reset()
         self._pace_said = False
@@ -348,12 +346,10 @@ class InputRules:
         self._pending.append(pending)
         fmt = ctx.input_format
         if turn.bytes < MIN_COMMIT_MS * fmt.bytes_per_ms:
-            if ctx.applied_index is not None:
-                pending.short = (turn, fmt)  # the server's answer settles it (see PendingCommit.short)
-                return
-            # No server frame to wait for (a log of the client's side): said now.
-            self._short_commits.add(index)
-            self._too_short_sent(index, turn, fmt)
+            # The server's answer settles it (see PendingCommit.short), in a log without the session's
+            # created too (a committed for it says the server took it: said now, it failed CI on a turn
+            # that worked); a log of the client's side alone has it said at its end (`unanswered`).
+            pending.short = (turn, fmt)
             return
         if ctx.updates_unanswered and ctx.applied is not None:
             # The server applies the update before it takes the commit: judge transcription at the answer.
@@ -398,7 +394,10 @@ class InputRules:
         for commit in pending:
             turn = commit.turn
             if commit.short is not None:
-                self._too_short_unanswered(commit.index, *commit.short, end, said)
+                if ctx.server_spoke or ctx.applied_index is not None:
+                    self._too_short_unanswered(commit.index, *commit.short, end, said)
+                else:  # no server frame to have answered it (a log of the client's side): as sent
+                    self._too_short_sent(commit.index, *commit.short)
             elif turn is None or commit.vad_took is not None:
                 continue  # judged at sending, or its audio went to server VAD's commit (judged there)
             elif _known_short(turn, ctx.input_format):
@@ -1051,9 +1050,6 @@ class InputRules:
                 return error.code == _COMMIT_EMPTY
         if error.code != _COMMIT_EMPTY:
             return False
-        if cause is not None and cause in self._short_commits:
-            self._short_commits.discard(cause)
-            return True
         ctx = self.ctx
         subject = ctx.name(cause) if cause is not None else "an input_audio_buffer.commit"
         why, vad = "", False

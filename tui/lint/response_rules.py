@@ -250,7 +250,8 @@ class ResponseRules:
             "truncate-past-audio",
             f"{ctx.name(index)} cuts item {plain(item_id, 80)} at audio_end_ms {end}, but the server sent only "
             f"{duration(sent, fmt)} of audio for it ({sent:,} bytes{own} in {where}): it refuses the truncate (the "
-            f"audio is already shorter than {end} ms), so the model's context still holds words the user never heard.",
+            f"audio is already shorter than {end} ms), so the item keeps all its audio and text: if playback stopped "
+            "before its end, the model's context still holds words the user never heard.",
             f"Compute audio_end_ms from the samples actually played (bytes played ÷ {fmt.bytes_per_ms} for "
             f"{fmt.label}), never from wall-clock time; it can be at most the audio received for the item (here "
             f"{sent_ms} ms).",
