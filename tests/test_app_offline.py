@@ -76,7 +76,9 @@ async def test_every_palette_command_names_a_real_action() -> None:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for title, _, target in PALETTE:
             assert callable(app._resolve(target)), target
-            assert title in titles
+            # Sending an event needs a session (none here: connect=False); offered once one is open,
+            # as tests/test_ux_round32.py holds.
+            assert (title in titles) is (title != "session: send an event"), title
         # One way to enlarge a pane: the zoom, which keeps the status line and the footer (Textual's
         # Maximize, beside it, hid them with no word of how to get them back).
         assert "view: zoom pane" in titles and "Maximize" not in titles
