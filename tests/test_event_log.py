@@ -415,6 +415,11 @@ async def test_a_row_found_shows_its_match_where_the_summary_hid_it() -> None:
 def test_summary_at_match_keeps_a_summary_that_shows_its_match() -> None:
     finder = Finder("kitchen")
     assert summary_at_match("the kitchen lights are on", finder, 40) == "the kitchen lights are on"  # fits
+
+    def unasked() -> str:
+        raise AssertionError("the frame's text was asked for though the summary shows the match")
+
+    assert summary_at_match("the kitchen lights are on", finder, 40, unasked) == "the kitchen lights are on"
     assert summary_at_match("the kitchen lights are on and off", finder, 20) == "the kitchen lights are on and off"
     # No match, and no text to look in: as it is.
     assert summary_at_match("no such word in here at all, none", finder, 12) == "no such word in here at all, none"
@@ -447,23 +452,23 @@ def test_summary_at_match_takes_the_match_from_the_frames_text_when_the_summary_
     finder = Finder("kitchen")
     # The searched text has its JSON escapes undone (`Journal.search_text`): a line break is one.
     text = '{"type":"session.update","session":{"instructions":"Answer questions\nabout the kitchen only."}}'
-    shown = summary_at_match("instructions 41 chars", finder, 60, text, "session.update")
+    shown = summary_at_match("instructions 41 chars", finder, 60, lambda: text, "session.update")
     assert shown == '…s about the kitchen only."}}'  # `MATCH_LEAD` characters before it, the break a space
-    assert summary_at_match("instructions", finder, 30, text, "session.update") == '…ut the kitchen only."}}'
+    assert summary_at_match("instructions", finder, 30, lambda: text, "session.update") == '…ut the kitchen only."}}'
     # A control character in the frame's text is shown, never sent to the terminal.
     raw = '{"type":"x","note":"the\u001b[2J kitchen"}'.encode().decode("unicode_escape")
-    assert "\x1b" not in summary_at_match("x", finder, 30, raw, "x")
+    assert "\x1b" not in summary_at_match("x", finder, 30, lambda: raw, "x")
     # A match only in the frame's type: the type column shows that one; the summary stays.
     typed = '{"type":"kitchen.event","a":1}'
-    assert summary_at_match("a summary", finder, 30, typed, "kitchen.event") == "a summary"
+    assert summary_at_match("a summary", finder, 30, lambda: typed, "kitchen.event") == "a summary"
     # ...but one elsewhere in the text is shown.
     both = '{"type":"kitchen.event","room":"the kitchen"}'
-    assert "the kitchen" in summary_at_match("a summary", finder, 30, both, "kitchen.event")
+    assert "the kitchen" in summary_at_match("a summary", finder, 30, lambda: both, "kitchen.event")
     # A long text: only what the column can show is taken.
     huge = '{"type":"x","t":"' + "kitchen " + "y" * 1_000_000 + '"}'
-    assert len(summary_at_match("s", finder, 30, huge, "x")) < 100
+    assert len(summary_at_match("s", finder, 30, lambda: huge, "x")) < 100
     # Nothing found anywhere: the summary.
-    assert summary_at_match("a summary", finder, 30, '{"type":"x"}', "x") == "a summary"
+    assert summary_at_match("a summary", finder, 30, lambda: '{"type":"x"}', "x") == "a summary"
 
 
 async def test_c_jumps_between_an_error_and_the_frame_that_caused_it() -> None:

@@ -737,8 +737,8 @@ class EventLog(LineView, can_focus=True):
         room = width - sum(cell_len(piece) for piece, _ in pieces[:-1])
         # One frame's row (not a collapsed run's) shows its match from its text when the summary lacks it.
         one_frame = line.member >= 0 or line.row.count == 1
-        searched = self.journal.search_text(index) if one_frame else None
-        etype = self.journal[index].type if one_frame else ""
+        searched = partial(self.journal.search_text, index) if one_frame else None
+        etype = self.journal.type_at(index) if one_frame else ""
         pieces[-1] = (summary_at_match(summary, self.finder, room, searched, etype), summary_style)
         text = Text(no_wrap=True, overflow="crop", style=base)
         for piece, style in pieces:

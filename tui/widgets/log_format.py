@@ -7,6 +7,7 @@ paints it. The journal and its projections are read, never changed.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -249,28 +250,32 @@ MATCH_LEAD = 12
 third of the column's room left by the match (a narrow pane's column shows more after it)."""
 
 
-def summary_at_match(summary: str, finder: Finder, room: int, searched: str | None = None, etype: str = "") -> str:
+def summary_at_match(
+    summary: str, finder: Finder, room: int, searched: Callable[[], str] | None = None, etype: str = ""
+) -> str:
     """The summary column (`room` cells) of a frame's row while `finder` highlights matches: it shows
     why the row matched. A summary whose first match the column shows, or that has none and no
     `searched` text, is returned as it is. A match the column's edge would cut off (a word past the
     edge of a narrow pane) is brought in: an ellipsis, then the summary from a little before it.
     A match the summary lacks (a word past its quote's length, in instructions, in a field it does
-    not name) is shown from `searched`, the frame's searched text (`Journal.search_text`), unless
-    it is only in the frame's type (`etype`: the type column says that one)."""
+    not name) is shown from `searched()`, the frame's searched text (`Journal.search_text`, asked
+    only then: it may unescape a long frame), unless it is only in the frame's type (`etype`: the
+    type column says that one)."""
     if room < 3:
         return summary
     spans = finder.spans(summary)
     if spans:
         return _from_match(summary, spans[0], room)
-    if not searched:
+    text = searched() if searched is not None else ""
+    if not text:
         return summary
-    named = searched.find(f'"{etype}"') + 1 if etype else 0  # where the type's own value is, if found
-    for span in finder.spans(searched):
+    named = text.find(f'"{etype}"') + 1 if etype else 0  # where the type's own value is, if found
+    for span in finder.spans(text):
         if named and named <= span[0] and span[1] <= named + len(etype):
             continue
         begin = max(0, span[0] - MATCH_LEAD)
         # Enough of the text for the column (no more: a frame's text can be megabytes long).
-        shown = searched[begin : span[1] + 2 * room]
+        shown = text[begin : span[1] + 2 * room]
         return _from_match(shown, (span[0] - begin, span[1] - begin), room, cut=True)
     return summary
 
