@@ -454,7 +454,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         recorder = self.recorder
         if problem is not None and recorder.state is RecorderState.IDLE and not self.voice.recording:
             recorder.state = RecorderState.UNAVAILABLE
-            recorder.message = problem
+            recorder.message = recorder.unavailable_why = problem
             self._follow_server_turns()  # the empty transcript says it too, and how to type instead
 
     def _pump(self) -> None:

@@ -283,9 +283,8 @@ class LiveSession(AppBase):
         self._hands_free_cut = cut is not None and cut.mode is TurnMode.HANDS_FREE
         recorder.mode = "push-to-talk"
         # The last turn's note ("sent 3.9 s") was that session's: beside "× disconnected", and in the
-        # next session, it read as news. Why there is no microphone is still true.
-        if recorder.state is not RecorderState.UNAVAILABLE:
-            recorder.message = ""
+        # next session, it read as news.
+        recorder.message = ""
         if recorder.state in (RecorderState.RECORDING, RecorderState.LISTENING, RecorderState.SENDING):
             recorder.state = RecorderState.DISCONNECTED
         # Space no longer sends or stops listening: nothing else refreshes the footer's name for it.
@@ -642,6 +641,7 @@ class LiveSession(AppBase):
         recorder = self.recorder
         recorder.message = message
         if "unavailable" in message:
+            recorder.unavailable_why = message
             recorder.state = RecorderState.UNAVAILABLE
             self._follow_server_turns()  # the empty transcript's hint: no microphone
         elif self.facts.ended or "not connected" in message:

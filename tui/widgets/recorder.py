@@ -71,6 +71,10 @@ class Recorder(Widget):
     kept_why: reactive[str] = reactive("the server kept it: session.update rejected")
     """Why `kept` differs from `mode`, shown after the keys (the app says which)."""
     message: reactive[str] = reactive("")
+    """The last turn's fate or a step's problem: a session's end and a new mode clear it."""
+    unavailable_why: reactive[str] = reactive("")
+    """Why there is no microphone, said while the state is unavailable and `message` says nothing
+    else: still true after a reconnect, which clears `message` (it showed "no microphone" alone)."""
     started_at: reactive[float | None] = reactive(None)
     typing: reactive[bool] = reactive(False)
     """A text input has the focus: space types there, so the hint says to leave it first."""
@@ -117,10 +121,8 @@ class Recorder(Widget):
             self.started_at = None
 
     def watch_mode(self, mode: str) -> None:
-        # A note about the last push-to-talk turn ("sent 4.2 s") means nothing in the other mode; why
-        # there is no microphone still does (each new session names its mode again).
-        if self.state is not RecorderState.UNAVAILABLE:
-            self.message = ""
+        # A note about the last push-to-talk turn ("sent 4.2 s") means nothing in the other mode.
+        self.message = ""
 
     def render(self) -> Text:
         icon, label, style = {
@@ -146,7 +148,8 @@ class Recorder(Widget):
             # No device: no clock, level or meter for it (a meter said something was listening).
             head, level = Text.assemble((f"{icon} {label}", style), " "), Text()
         badge = Text(f" {self.kept or self.mode} ", "reverse")
-        said = self.message or self._hint()
+        unavailable = self.unavailable_why if self.state is RecorderState.UNAVAILABLE else ""
+        said = self.message or unavailable or self._hint()
         if (playing := self._playing()) is not None:
             said = playing  # the last turn's note ("sent 4.2 s") is back when the reply has played
         if quiet:
