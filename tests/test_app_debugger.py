@@ -34,6 +34,7 @@ from tui.config import Settings, TargetChoice
 from tui.journal import Query
 from tui.replay import ReplayRequest, load
 from tui.widgets import EventDetail, EventLog, Transcript
+from tui.widgets.log_format import span_text
 
 QUESTION = "what is the weather like in London today"
 
@@ -422,7 +423,11 @@ async def test_a_reply_s_run_is_titled_by_what_it_holds_and_y_copies_all_of_it(
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the run's details")
         title = str(app.screen.query_one(VerticalScroll).border_title)
-        assert title == f"response deltas ×{run.count} · audio ×{audio} · transcript ×{run.count - audio}"
+        took = app.journal[run.members[-1]].mono - app.journal[run.first].mono
+        assert took > 0.001, "a reply streams over more than one read"
+        assert title == (
+            f"response deltas ×{run.count} · audio ×{audio} · transcript ×{run.count - audio} · {span_text(took)}"
+        )
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, EventDetail), 5, "the log again")
         await pilot.press("y")

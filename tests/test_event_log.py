@@ -866,6 +866,37 @@ async def test_c_to_a_cause_before_a_clear_says_so_not_hidden_by_the_filter() ->
     assert notices == [f"frame #{cancel.seq} is from before the clear: the palette's 'log: undo clear' brings it back"]
 
 
+@pytest.mark.parametrize(("step", "said"), [(0.02, "over 3.98s"), (0.0001, "over 20ms"), (0.0, "at once")])
+def test_a_run_says_how_long_it_took_beside_the_audio_it_carried(step: float, said: str) -> None:
+    """A run's line showed its first frame's time and nothing of its last: 4 s of appends sent over
+    4 s (a live microphone) read the same as ones sent at once (a file), and the next row's Δt, from
+    the run's last frame, read as if from its first. The summary says the span after the audio."""
+    from tui.widgets.log_format import run_summary
+
+    pipeline = Pipeline(Journal())
+    view = LogView(pipeline.journal)
+    clock = Clock(step)
+    pipeline.ingest([sent("input_audio_buffer.append", clock, audio=audio_b64(20)) for _ in range(200)])
+    view.catch_up()
+    [row] = view.rows
+    assert run_summary(pipeline.journal, row) == f"[audio 187.5 KB · 4.00 s] · {said}"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "delta", "span"),
+    [
+        (0.0004, "+0", "at once"),
+        (0.25, "+250ms", "over 250ms"),
+        (75, "+1m15s", "over 1m15s"),
+        (400_000, "+111h", "over 111h"),
+    ],
+)
+def test_a_span_reads_as_the_delta_column_does(seconds: float, delta: str, span: str) -> None:
+    from tui.widgets.log_format import delta_text, span_text
+
+    assert (delta_text(seconds), span_text(seconds)) == (delta, span)
+
+
 @pytest.mark.parametrize(
     ("seconds", "time", "delta"),
     [

@@ -28,7 +28,7 @@ from tui.journal.facts import audio_rates_at
 from tui.protocol import printable, redact, strict_json
 
 from .key_footer import KeyFooter
-from .log_format import ARROWS, delta_text, kinds_text, run_kinds, size_text, time_text
+from .log_format import ARROWS, delta_text, kinds_text, run_kinds, size_text, span_text, time_text
 
 MAX_STRING = 4000
 """Strings longer than this are cut in the view (copy and save keep them whole)."""
@@ -127,9 +127,10 @@ class EventDetail(ModalScreen[int | None]):
         if count == 1:
             return first
         kinds = run_kinds(self.journal, self.indices)
+        span = span_text(self.journal[self.indices[-1]].mono - self.journal[self.indices[0]].mono)
         if len(kinds) == 1:
-            return f"{first} · {count:,} frames"
-        return f"{printable(self.label or f'{count:,} frames')} · {kinds_text(kinds)}"
+            return f"{first} · {count:,} frames {span}"
+        return f"{printable(self.label or f'{count:,} frames')} · {kinds_text(kinds)} · {span}"
 
     def _frame(self, index: int, label: str = "") -> list[RenderableType]:
         frame = self.journal[index]

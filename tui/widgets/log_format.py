@@ -135,19 +135,30 @@ def time_text(seconds: float) -> str:
 
 def delta_text(seconds: float | None) -> str:
     """Δt since the previous shown frame, in the unit that reads best."""
-    if seconds is None:
-        return ""
+    return "" if seconds is None else f"+{duration_text(seconds)}"
+
+
+def duration_text(seconds: float) -> str:
+    """A stretch of time in the unit that reads best, in at most six cells (`0`, `20ms`, `2.31s`,
+    `4m05s`, `2h13m`): the log's Δt column and a run's span."""
     if seconds < 0.001:
-        return "+0"
+        return "0"
     if seconds < 1:
-        return f"+{seconds * 1000:.0f}ms"
+        return f"{seconds * 1000:.0f}ms"
     if seconds < 60:
-        return f"+{seconds:.2f}s"
+        return f"{seconds:.2f}s"
     if seconds < 3600:
         minutes, secs = divmod(seconds, 60)
-        return f"+{int(minutes)}m{int(secs):02d}s"
-    hours, minutes = divmod(int(seconds) // 60, 60)  # `+100m00s` overflowed the column
-    return f"+{hours}h{minutes:02d}m" if hours < 100 else f"+{hours}h"
+        return f"{int(minutes)}m{int(secs):02d}s"
+    hours, minutes = divmod(int(seconds) // 60, 60)  # `100m00s` overflowed the column
+    return f"{hours}h{minutes:02d}m" if hours < 100 else f"{hours}h"
+
+
+def span_text(seconds: float) -> str:
+    """How long a run of frames took from its first to its last: `over 1.52s`, or `at once` (one
+    read from the socket, a replay's instant). Beside the audio it carried, it says whether a reply
+    streamed faster than it plays."""
+    return "at once" if seconds < 0.001 else f"over {duration_text(seconds)}"
 
 
 def size_text(nbytes: int) -> str:
@@ -404,6 +415,7 @@ class RunDigest:
             # A run is one stream (a reply's deltas, a turn's appends): its first frame's format.
             rate = G711_BYTES_PER_MS if self.tagged_g711 else rate_of(first.type, audio_rates_at(journal, row.first))
             parts.append(_audio_total(self.audio_bytes, rate))
+        parts.append(span_text(journal[row.members[-1]].mono - first.mono))
         parts += [x for x in (first.response_id or first.item_id,) if x]
         if len(self.counts) > 1:
             parts.append(kinds_text(self.counts))
