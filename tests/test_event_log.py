@@ -723,11 +723,12 @@ async def test_a_linked_failure_says_what_went_wrong_before_where_it_came_from()
         app.feed(frames)
         await pilot.pause()
         lines = drawn(log)
-        # What went wrong keeps its start, and the link its place (c goes there; session 32: the
-        # link was what the column's edge cut, at every width a narrow pane has), its type as the
-        # initials `type:` takes (session 38: at this width the number stood alone).
-        assert re.search(rf"error +respon\w*… ← r\.cancel #{cancel.seq}\b", lines[2]), lines[2]
-        assert re.search(rf"response\.done +failed[^←]*… ← r\.create #{create.seq} ", lines[5]), lines[5]
+        # What went wrong keeps a readable start (session 45: `respon…` beside the whole link named
+        # no code), and the link its place (c goes there; session 32: the link was what the column's
+        # edge cut, at every width a narrow pane has), its type as the initials `type:` takes where
+        # they fit (session 38: at this width the number stood alone).
+        assert re.search(rf"error +response_cancel\w*… ← (r\.cancel )?#{cancel.seq}\b", lines[2]), lines[2]
+        assert re.search(rf"response\.done +failed: serve[^←]*… ← (r\.create )?#{create.seq} ", lines[5]), lines[5]
         await pilot.resize_terminal(160, 20)
         await pilot.pause()
         lines = drawn(log)

@@ -65,6 +65,8 @@ PREDICATES = [
     ("type:i.committed", [4]),
     ("type:r.*", [7, 8, 9, 10, 11, 13, 14]),  # every response event, two segments or more
     ("type:r.o_a_transcript.delta", [9]),
+    ("type:r.o_a_t.delta", [9]),  # a dozen-cell column's spelling (`r.o_a.delta` is the audio's)
+    ("type:r.o_a.delta", [8]),
     ("type:r.output_audio*", [8, 9]),
     ("-type:r.* -type:c.*", [0, 1, 2, 3, 4, 12, 15]),
     ("dir:out", [2, 3, 11]),
@@ -200,6 +202,57 @@ def test_the_short_type_spellings_are_the_log_s_own() -> None:
     assert abbreviate_type(name, 30) == "r.o_a_transcript.delta"
     assert short_forms("session.created") == ("session.created", "session.created")
     assert initials("conversation.item.added") == "c.i.added"
+
+
+@pytest.mark.parametrize("width", range(8, 40))
+def test_every_spelling_a_type_column_shows_is_one_the_filter_takes(width: int) -> None:
+    """What a user reads in the type column, at any width, typed into `type:` finds that frame."""
+    from tui.journal.type_names import initials, spellings
+    from tui.widgets.log_format import abbreviate_type
+
+    names = [
+        "session.created",
+        "input_audio_buffer.committed",
+        "conversation.item.added",
+        "response.output_item.done",
+        "response.output_audio.delta",
+        "response.output_audio_transcript.delta",
+        "conversation.item.input_audio_transcription.completed",
+        "response.cancel",
+    ]
+    for name in names:
+        shown = abbreviate_type(name, width)
+        assert len(shown) <= width
+        if not shown.startswith("…"):
+            assert shown in spellings(name), (name, width, shown)
+            pipeline = Pipeline()
+            pipeline.ingest([received(other) for other in names])
+            query = Query(f"type:{shown}", pipeline.journal)
+            found = [f.type for f in pipeline.journal if query.match(f)]
+            # Initials (`r.o.delta`, the narrowest) may stand for several; every longer form for one.
+            assert found == [name] if shown != initials(name) else name in found, (width, shown, found)
+
+
+def test_a_dozen_cells_still_tell_a_reply_s_frames_apart() -> None:
+    """With the key panel open the log's type column is about a dozen cells: five different types
+    read `…done`, and a reply's audio and transcript deltas both `…delta`."""
+    from tui.widgets.log_format import abbreviate_type
+
+    reply = [
+        "response.output_item.done",
+        "response.content_part.done",
+        "response.output_audio.done",
+        "response.output_audio_transcript.done",
+        "response.done",
+        "conversation.item.done",
+    ]
+    shown = [abbreviate_type(name, 12) for name in reply]
+    assert len(set(shown)) == len(shown), shown
+    deltas = [
+        abbreviate_type(name, 12) for name in ("response.output_audio.delta", "response.output_audio_transcript.delta")
+    ]
+    assert len(set(deltas)) == 2, deltas
+    assert abbreviate_type("session.created", 12) == "s.created"  # was `…created`, as response.created read
 
 
 def test_a_short_form_initial_stands_for_its_family_only() -> None:

@@ -41,7 +41,7 @@ from tui.protocol import Direction, to_beta, to_ga
 from .families import Family, family_of
 from .links import Links, response_failed
 from .store import Frame, Journal
-from .type_names import initials, short_forms
+from .type_names import spellings
 
 
 class QueryError(ValueError):
@@ -945,16 +945,16 @@ def _negate_if(op: str, node: _Node) -> _Node:
 
 def _spellings(event_type: str) -> tuple[str, ...]:
     """The names a `type:` term matches: the type, its GA name, and the short spellings the log
-    shows for both (`c.item.added`, `r.o_a_transcript.delta`) or a user would guess from them
+    shows for both (`c.item.added`, `r.o_a_transcript.delta`, `r.o_a_t.delta`) or a user would guess from them
     (`r.created`: `type:r.*` is every response event). A pure term: asked once per type."""
     if event_type.startswith("rt."):
         return (event_type,)  # rt-tui's own facts: `rt` is no `response`, and the log shows them whole
     ga = to_ga(event_type)
-    names = (event_type, *short_forms(event_type), initials(event_type))
+    names = spellings(event_type)
     # The other dialect's name too, both ways: a beta frame answers to its GA name, and a GA frame
     # to the beta name a user who read the beta's docs types (`type:response.audio_transcript.*`).
     other = ga if ga != event_type else _ITEM_COUNTERPART.get(event_type, to_beta(event_type))
-    return names if other == event_type else (*names, other, *short_forms(other), initials(other))
+    return names if other == event_type else (*names, *spellings(other))
 
 
 _ITEM_COUNTERPART = {

@@ -52,3 +52,20 @@ def short_forms(name: str) -> tuple[str, str]:
         words = middle.split("_")
         middle = "_".join(word[:1] for word in words[:-1]) + "_" + words[-1]
     return initials, ".".join([*head, middle, last])
+
+
+def compact(name: str) -> str:
+    """`name` with every word of its second-to-last segment as an initial too, when that segment
+    has several (`response.output_audio_transcript.delta` → `r.o_a_t.delta`, apart from
+    `r.o_a.delta`); else its `initials`. What a type column of a dozen cells still tells apart."""
+    parts = name.split(".")
+    if len(parts) < 3 or "_" not in parts[-2]:
+        return initials(name)
+    middle = "_".join(word[:1] for word in parts[-2].split("_"))
+    return ".".join([*_head(parts[:-2]), middle, parts[-1]])
+
+
+def spellings(name: str) -> tuple[str, ...]:
+    """Every spelling of `name` the log may show, longest first, each once: the name, its
+    `short_forms`, `compact` and `initials`."""
+    return tuple(dict.fromkeys((name, *short_forms(name), compact(name), initials(name))))

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from tui.journal import Family, Finder, Frame, Journal, Links, LogView, Row
 from tui.journal.facts import audio_rates_at
-from tui.journal.type_names import initials, short_forms
+from tui.journal.type_names import spellings
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS
 from tui.protocol.summary import (
@@ -83,9 +83,10 @@ class Columns:
 def abbreviate_type(label: str, width: int) -> str:
     """An event type fit to `width`, keeping its telling tail.
 
-    Leading segments become initials (`conversation.item.` → `c.i.`), then the words of the
-    middle segments (`output_audio_transcript` → `o_a_transcript`); failing that, the name is cut
-    at a word boundary from the left: `…transcription.completed`.
+    Leading segments become initials (`conversation.item.` → `c.`), then the words of the
+    middle segment (`output_audio_transcript` → `o_a_transcript`, then `o_a_t`), then every
+    segment but the last (`s.created`, `r.o.delta`): the spellings a filter's `type:` takes too.
+    Failing that, the name is cut at a word boundary from the left: `…transcription.completed`.
     """
     if len(label) <= width:
         return label
@@ -97,10 +98,20 @@ def abbreviate_type(label: str, width: int) -> str:
         if times and len(count) + 3 < width:
             return f"{name[: width - len(count) - 3]}… ×{count}"  # the count is what tells runs apart
         return label[: width - 1] + "…"
-    for shorter in short_forms(label):  # the spellings a filter's type: also takes
+    forms = spellings(label)  # longest first: the name, short forms, compact, initials
+    for shorter in forms[:3]:
         if len(shorter) <= width:
             return shorter
-    for cut in range(1, len(label)):
+    # Whole words from the left while a word of the second-to-last segment stays (`…transcript.delta`
+    # reads better than `r.o_a_t.delta`); then the shortest spellings; then any cut from the left.
+    last_dot = label.rfind(".")
+    for cut in range(1, last_dot):
+        if label[cut - 1] in "._" and len(label) - cut + 1 <= width:
+            return "…" + label[cut:]
+    for shorter in forms[3:]:
+        if len(shorter) <= width:
+            return shorter
+    for cut in range(last_dot, len(label)):
         if label[cut - 1] in "._" and len(label) - cut + 1 <= width:
             return "…" + label[cut:]
     return "…" + label[-(width - 1) :] if width > 1 else label[:width]
@@ -524,6 +535,11 @@ def line_pieces(
     return pieces
 
 
+CODE_KEPT = 14
+"""Characters of an error's code (or a response's status) a row keeps beside its cause's link:
+`response_cancel… ← #52` still names the code; `respon…` did not."""
+
+
 def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, room: int) -> str:
     """A failure's summary cut so its cause stays in the column: the code before the link gives way
     (`response_cancel_n… ← response.cancel #52 · …`). Cut at the column's edge, the link was the part
@@ -538,14 +554,19 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
     # it (`#202 …`; `#202…` read as a number cut short).
     if at <= 0 or at + len(link) + 1 < room:
         return summary  # the link leads, or fits as it is
-    # The cause's type in its short forms, then as initials (`← i.commit #169`: the spelling `type:`
-    # takes; an 80-column log had only the number), then its number alone (`← #5007462`: x and c
-    # still go there).
-    names = dict.fromkeys((*short_forms(origin.type), initials(origin.type)))
+    # The cause's type in its short forms (`← i.commit #169`: the spelling `type:` takes; an
+    # 80-column log had only the number), then its number alone (`← #5007462`: x and c still go
+    # there). The longest that leaves the code readable: cut to `respon…` beside the whole link, the
+    # code was what a reviewer could not read on any error row, at any width.
+    head = summary[:at].rstrip()
+    readable = min(len(head), CODE_KEPT)
+    names = spellings(origin.type)[1:]
     for shown in (link, *(f"← {name} #{origin.seq}" for name in names), f"← #{origin.seq}"):
         keep = room - len(shown) - 4  # the code's start, its ellipsis and a space; a space and the edge's ellipsis
-        if keep >= 6:
-            return f"{summary[:at].rstrip()[:keep]}… {shown}{summary[at + len(link) :]}"
+        if keep >= len(head):
+            return f"{head} {shown}{summary[at + len(link) :]}"
+        if keep >= readable:
+            return f"{head[:keep]}… {shown}{summary[at + len(link) :]}"
     return summary  # too narrow for both: the code, which says what went wrong, keeps the room
 
 
