@@ -119,6 +119,30 @@ async def test_the_new_captures_first_record_is_on_the_new_clock(tmp_path: Path,
         assert rows and "00:00.0" in rows[-1] and "━━ connection 2 ━━" in rows[-1], rows  # its first row
 
 
+async def test_ctrl_r_from_a_paused_log_shows_the_new_session(simulator_url: str) -> None:
+    """A log paused on a frame (a user reading) stayed paused through ctrl+r: none of the new
+    session's frames showed, `+8 new below` in the corner all the key seemed to do."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await typed_turn_done(pilot, app, "hello there")
+        log = app.event_log
+        log.focus()
+        await pilot.press("up", "up")
+        assert not log.tail and log.selected is not None
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch >= 2, 15, "the new session")
+        await views_settled(pilot, app)
+        assert log.tail and log.selected is None
+        rows = log_rows(log)
+        assert any("session.created" in row for row in rows[-8:]), rows
+
+
+def log_rows(log: EventLog) -> list[str]:
+    """The log's rows on screen, as text."""
+    return ["".join(segment.text for segment in line) for line in log.render_lines(log.region.reset_offset)]
+
+
 def fact_at(clock: Clock, etype: str, message: str, **fields: Any) -> Envelope:
     """A local fact of rt-tui's at the clock's next tick."""
     env = local_envelope(etype, message, **fields)
@@ -178,13 +202,16 @@ async def test_the_session_separator_is_one_row(size: tuple[int, int]) -> None:
     [
         (None, "── new session to simulator · 127.0.0.1:4 · 04:53:30 ──"),
         (60, "── new session to simulator · 127.0.0.1:4 · 04:53:30 ───────"),
-        (30, "── new session… · 04:53:30 ───"),
+        (44, "── new session to simulator · 04:53:30 ─────"),  # the address goes first
+        (40, "── new session · 04:53:30 ──────────────"),  # then the target: `new session to… ·` said less
+        (30, "── new session · 04:53:30 ────"),
         (16, "── new sessi… ──"),
         (12, "new session…"),
     ],
 )
 def test_a_session_rule_fits_its_width(width: int | None, rule: str) -> None:
-    """Across the row when it fits; else cut in its middle (its time stays); else cut at its end."""
+    """Across the row when it fits; else whole parts left out, then cut in its middle (its time
+    stays); else cut at its end."""
     assert session_rule("new session to simulator · 127.0.0.1:4 · 04:53:30", width) == rule
     assert width is None or len(rule) == width
 

@@ -409,6 +409,9 @@ class LiveSession(AppBase):
         connection; while connected, once this session has closed (a fresh server session, for a
         debugger user who wants `session.created` again)."""
         self._retry.reset()  # the user's own try: the count of quick drops starts again
+        # The log follows again, as End does: a paused log showed none of the new session's frames,
+        # and the key seemed to do nothing (`+8 new below` in the corner was all it said).
+        self.event_log.action_tail()
         if self.session is not None and self.session.is_open:
             self.run_worker(self._restart_session(), group="restart", exclusive=True, exit_on_error=False)
             return

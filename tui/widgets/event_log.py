@@ -160,12 +160,17 @@ class EventLog(LineView, can_focus=True):
 
     class Notice(Message):
         """Something to tell the user (nothing to expand, no match…). `of_view`: it says what the
-        view shows now (a frame hidden by the filter or a clear): untrue once the view changes."""
+        view shows now (a frame hidden by the filter or a clear): untrue once the view changes.
+        `of_selection`: it says nothing is selected: untrue once something is (`Selected`)."""
 
-        def __init__(self, text: str, *, of_view: bool = False) -> None:
+        def __init__(self, text: str, *, of_view: bool = False, of_selection: bool = False) -> None:
             self.text = text
             self.of_view = of_view
+            self.of_selection = of_selection
             super().__init__()
+
+    class Selected(Message):
+        """A frame (or run) is selected where none was: "no frame is selected" is no longer so."""
 
     class Found(Message):
         """Find selected a match: which one, of how many (1-based, in log order); `count` None
@@ -567,7 +572,8 @@ class EventLog(LineView, can_focus=True):
         if enabled:
             await self.run_action(binding.action)
         elif binding.action in self.FRAME_ACTIONS:
-            self.post_message(self.Notice(f"{binding.description}: no frame is selected (↑ selects the newest)"))
+            text = f"{binding.description}: no frame is selected (↑ selects the newest)"
+            self.post_message(self.Notice(text, of_selection=True))
 
     def _binding_for(self, key: str) -> tuple[Binding, bool] | None:
         """The log's binding for a key that reached it, and whether it is enabled; None if the key is
@@ -601,6 +607,8 @@ class EventLog(LineView, can_focus=True):
         batch of frames calls it), and a footer repaint only on a change."""
         state = (bool(self.view.rows), self._cursor_line is not None or self.selected is not None)
         if state != self._keys_state:
+            if state[1] and not (self._keys_state is not None and self._keys_state[1]):
+                self.post_message(self.Selected())
             self._keys_state = state
             if self.is_attached:  # not `is_mounted`: during shutdown a last pump tick finds the log
                 self.refresh_bindings()  # still mounted but cut from its screen, and the lookup raised

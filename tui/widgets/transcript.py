@@ -178,10 +178,20 @@ def session_rule(text: str, width: int | None) -> str:
     """A session separator as one row of `width` cells (any length without one): `── text ──`
     drawn across the row when it fits; else the text cut in its middle, so that both its start
     ("new session to …") and its end (the time) stay; else, too narrow for the dashes, the text
-    alone cut at its end. A rule that wrapped put its closing dashes on a row of their own."""
+    alone cut at its end. A rule that wrapped put its closing dashes on a row of their own.
+
+    Before any cut, whole parts go: the target's address (`new session to simulator · 127.0.0.1:8765
+    · 17:03:24` → `… to simulator · 17:03:24`), then the target (`new session · 17:03:24`): a cut
+    in the middle read `new session to… · 17:03:24` at 100 columns."""
     if width is None:
         return f"── {text} ──"
     room = width - 6  # "── " and " ──"
+    parts = text.split(" · ")
+    while cell_len(text) > room and len(parts) > 2:
+        del parts[-2]
+        text = " · ".join(parts)
+    if cell_len(text) > room and " to " in parts[0] and len(parts) > 1:
+        text = " · ".join([parts[0].partition(" to ")[0], *parts[1:]])
     if cell_len(text) > room:
         head, dot, tail = text.rpartition(" · ")
         tail = dot + tail
