@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -10,7 +9,6 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import SystemCommand
-from textual.css.query import NoMatches
 
 from tui.conversation import SENT_ROW_PREFIX, Item
 from tui.journal import Family, Finder, LogView, Query, QueryError, term
@@ -96,18 +94,6 @@ class LogControls(AppBase):
     @on(EventLog.WaitingForView)
     def _waiting_for_view(self) -> None:
         self._update_log_title()  # says that keys wait for the rest of the filter's frames, or no longer
-
-    @on(QueryBar.Toggled)
-    def _bar_toggled(self, event: QueryBar.Toggled) -> None:
-        """Notices sit under the status line, at the right, where the bars open: they covered the
-        find's `match 1 of 9` and the filter's counts. Set below the bars on screen (each bar's
-        height is its rows: input, status, and the filter's family toggles), inline on the rack
-        alone, not by a class on the screen, which restyles every widget (a key's worth of time)."""
-        top = 1 + sum(bar.rows for bar in (self.filter_bar, self.find_bar) if bar.display)
-        with contextlib.suppress(NoMatches):
-            rack = event.bar.screen.query_one("#textual-toastrack")
-            if rack.styles.margin.top != top:
-                rack.styles.margin = (top, 0, 0, 0)
 
     @on(QueryBar.Refused)
     def _bar_refused(self) -> None:

@@ -123,29 +123,11 @@ class QueryBar(Vertical):
         """The bar is on screen."""
         return self.display
 
-    class Toggled(Message):
-        """The bar came on screen or left it (the app keeps its notices clear of the bars)."""
-
-        def __init__(self, bar: QueryBar) -> None:
-            self.bar = bar
-            super().__init__()
-
-    @property
-    def rows(self) -> int:
-        """Rows the bar takes on screen, known before it is laid out: one per part (its input, its
-        status line, the filter's family toggles); an error's status may take up to two more."""
-        return len(self.children)
-
     def show(self) -> None:
         """Put the bar on screen. Its display is set inline, not by a class: a class change restyles
         the bar's every widget through the stylesheet (~2 ms of a key's response, at each open and
         close), while an inline rule is only the bar's own."""
-        self._display(True)
-
-    def _display(self, shown: bool) -> None:
-        if self.display != shown:
-            self.display = shown
-            self.post_message(self.Toggled(self))
+        self.display = True
 
     def open(self) -> None:
         """Show the bar and focus its input, holding the query in force."""
@@ -158,7 +140,7 @@ class QueryBar(Vertical):
     def close(self) -> None:
         """Hide the bar (only when no query is in force: an active filter stays in view)."""
         if not self.active:
-            self._display(False)
+            self.display = False
 
     def set_status(self, text: str | Text, *, error: bool = False, live: bool = False) -> None:
         """Show `text` (plain) under the input. `live`: a status the app keeps current (the filter's
