@@ -95,7 +95,8 @@ async def test_a_finished_replay_offers_no_pause_and_its_speed_is_the_next_play_
         await pilot.press("p")
         await pilot.pause()
         assert not player.paused and "⏸" not in app.status_line.state_override
-        assert app.status_line.state_override.endswith("×64 · done")
+        assert app.status_line.state_override.endswith("· done · r plays it again ×64")
+        assert app.status_line.state_short.endswith(" · done · next ×64")  # a narrow line says it too
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert [title for title in titles if title.startswith("replay:")] == [
             "replay: faster",
@@ -106,7 +107,7 @@ async def test_a_finished_replay_offers_no_pause_and_its_speed_is_the_next_play_
         for _ in range(6):
             await pilot.press("left_square_bracket")
         await pilot.pause()
-        assert app.status_line.state_override.endswith("×1 · done"), app.status_line.state_override
+        assert app.status_line.state_override.endswith("· done · r plays it again ×1"), app.status_line.state_override
         await pilot.press("r")
         await wait_for(pilot, lambda: app.player is not player, 5, "the new play")
         again = app.player
@@ -126,7 +127,7 @@ async def test_r_plays_the_recording_again_into_fresh_views_and_a_publishes_the_
         await wait_for(pilot, first.done.is_set, 5, "the rest of the replay, at once")
         await views_settled(pilot, app)
         assert len(app.journal) == 3 and app.event_log.view.shown == 3
-        assert app.status_line.state_override.endswith("at once · done")
+        assert app.status_line.state_override.endswith("· done · r plays it again at once")
         old_journal = app.journal
 
         await pilot.press("r")

@@ -158,12 +158,20 @@ class Modes(AppBase):
             # At once, the player publishes far ahead of what the views have taken in: say theirs.
             at = min(at, self.journal[len(self.journal) - 1].mono - player.envelopes[0].mono)
         played, recorded = _clock(at), _clock(player.recorded_seconds)
-        self.status_line.state_override = f"replay {played} / {recorded} {speed} · {state}{cut}"
+        if player.done.is_set():
+            # ] and [ still act: on the next play's pace, which the line names as such (`×2 · done`
+            # read as if the finished replay had sped up, and the keys as doing nothing).
+            self.status_line.state_override = f"replay {played} / {recorded} · done{cut} · r plays it again {speed}"
+        else:
+            self.status_line.state_override = f"replay {played} / {recorded} {speed} · {state}{cut}"
         # A narrow line: the position and pace, a mark only when it is not playing, and the silence
         # left out (without it the clock's jump over one looks like a fault).
-        mark = " ⏸" if player.paused else (" · done" if player.done.is_set() else "")
+        mark = " ⏸" if player.paused else ""
         cut_short = f" · {_duration(skipped)} skipped" if skipped else ""
-        self.status_line.state_short = f"replay {played}/{recorded} {speed}{mark}{cut_short}"
+        if player.done.is_set():
+            self.status_line.state_short = f"replay {played}/{recorded} · done · next {speed}{cut_short}"
+        else:
+            self.status_line.state_short = f"replay {played}/{recorded} {speed}{mark}{cut_short}"
         self.status_line.refresh()
 
     def action_replay_pause(self) -> None:
