@@ -100,7 +100,9 @@ async def test_every_palette_command_names_a_real_action() -> None:
             "talk_stop_listening",
             "hands_free_off",  # v's name while hands-free is on (the palette's toggle)
             "unzoom",  # z's name while zoomed (the palette's zoom toggles)
+            "toggle_keys",  # F1 and ?: the palette's "Keys" (Textual's own, shows or hides the panel)
         }
+        assert "Keys" in titles
 
 
 async def test_the_footer_follows_the_focus_by_repainting_one_line_and_a_click_presses_its_key() -> None:

@@ -4,6 +4,7 @@ was no longer so. Through the real app (no session: the log is fed as a session 
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 from textual.widgets._toast import Toast
 
 from tests.app_helpers import notices, wait_for
@@ -56,3 +57,23 @@ async def test_no_frame_is_selected_goes_once_a_frame_is() -> None:
         await wait_for(pilot, lambda: not any("no frame is selected" in t for _, t in notices(app)), 5, "gone")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the frame's details")
+
+
+async def test_f1_and_question_mark_show_the_keys_and_hide_them_again() -> None:
+    """`?` and F1, the keys a new user tries first for help, did nothing: the Keys panel was only in
+    the palette. A `?` typed into the message is the message's."""
+    from textual.widgets import HelpPanel
+
+    app = offline_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.event_log.focus()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: bool(app.screen.query(HelpPanel)), 5, "the Keys panel")
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: not app.screen.query(HelpPanel), 5, "the Keys panel gone")
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: bool(app.screen.query(HelpPanel)), 5, "the Keys panel again")
+        await pilot.press("f1", "t", *"why?")
+        await pilot.pause()
+        assert app.query_one("#message", Input).value == "why?"
+        assert not app.screen.query(HelpPanel)

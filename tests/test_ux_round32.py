@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,6 +162,13 @@ async def test_copying_an_error_s_details_says_it_is_the_error_alone_and_save_re
         assert saved == f"{alone} saved to {file} (already: the same frames)", saved
         text = file.read_text()
         assert text.endswith("}\n") and json.loads(text)["type"] == "error"
+    # The saved frame is a recording of one frame to lint and replay (they refused it: "JSON, but not
+    # an rt-tui capture, a HAR file or a JSONL of frames").
+    rt_tui = str(Path(sys.executable).with_name("rt-tui"))
+    linted = subprocess.run([rt_tui, "lint", str(file)], capture_output=True, text=True, timeout=60)
+    assert linted.returncode == 0 and f"{file}: 1 frame (json)" in linted.stdout, linted
+    replayed = subprocess.run([rt_tui, "replay", "--json", str(file)], capture_output=True, text=True, timeout=60)
+    assert replayed.returncode == 0 and json.loads(replayed.stdout)["frame"] == json.loads(text), replayed
 
 
 async def test_a_message_sent_over_a_reply_in_progress_says_it_cut_the_reply_short(simulator_url: str) -> None:

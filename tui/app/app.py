@@ -162,6 +162,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         Binding("slash", "find", "Find", id="find"),
         Binding("exclamation_mark", "findings", "Findings", id="findings"),
         Binding("e", "export", "Export", id="export", show=False),
+        # The keys a new user tries first for help (only in the palette before, as "Keys").
+        Binding("f1,question_mark", "toggle_keys", "Keys", id="keys", show=False),
         Binding("z", "zoom", "Zoom pane", id="zoom", show=False),
         Binding("escape", "leave_input", "Leave input", show=False, id="leave-input"),
         Binding("ctrl+l", "clear_log", "Clear log", id="clear-log", show=False),

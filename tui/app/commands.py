@@ -214,6 +214,13 @@ class Commands(AppBase):
             self.screen.maximize(target, container=False)
         self.refresh_bindings()  # the footer's z: "Both panes" while zoomed
 
+    def action_toggle_keys(self) -> None:
+        """Show the Keys panel (every key of the focused widget and the app), or hide it (F1, ?)."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
     def action_unzoom(self) -> None:
         """Back to both panes (`z` while zoomed: the footer names it so)."""
         self.action_zoom()

@@ -794,6 +794,15 @@ def _read_har(stream: BinaryIO, path: Path, lean: bool) -> Recording:
         # `json.dump(events, f)`: the same events (or log records) as a JSONL's lines, in one array.
         said: list[str] = []
         return Recording("json", _read_event_array(document, path, said.append, lean), path, notes=said)
+    if isinstance(document, dict) and isinstance(document.get("type"), str) and "log" not in document:
+        # One frame, as the detail view's `s` saves it (pretty-printed, so not a line of JSONL): read
+        # as an array of one. Refused, rt-tui's own saved frame read "JSON, but not an rt-tui capture".
+        try:
+            checked(document, max_depth=MAX_DEPTH + 1)
+        except FrameError:
+            raise _too_deep(f"{path}: the JSON object") from None
+        said = []
+        return Recording("json", _read_event_array([document], path, said.append, lean), path, notes=said)
     if _SURROGATE_ESCAPE.search(text):
         checked(document, max_depth=None)  # a HAR's strings are shown, saved and scrubbed as UTF-8 text
     log = document.get("log") if isinstance(document, dict) else None
