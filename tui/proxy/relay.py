@@ -558,7 +558,9 @@ class ProxyServer:
         elif received is None and who != "rt-tui":
             # Gone without a close frame (a crash, a reset): the other side is told with 1011.
             send_code, send_reason = 1011, f"{who} connection lost without a close frame"
-            message = f"{who} vanished without a close frame; closed the other side with 1011"
+            # What the proxied client saw first, then why: a narrow status line keeps the start.
+            told = "client" if who == "upstream" else "upstream"
+            message = f"closed the {told} with 1011: the {who} vanished without a close frame"
         else:
             # A close frame without a status (1005) goes on as one: the other side reads the same
             # close, not an internal error (1011) the closing side never sent.
