@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 from websockets.asyncio.client import connect
 
@@ -302,3 +303,24 @@ async def test_the_panes_offer_no_sideways_scrolling_keys_that_would_do_nothing(
                 key for key, active in app.screen.active_bindings.items() if active.node is pane
             )
             assert "pageup" in app.screen.active_bindings and "pagedown" in app.screen.active_bindings
+
+
+@pytest.mark.parametrize(
+    ("width", "shown"),
+    [(120, "20261205-173202-ed8492"), (110, "…173202-ed8492"), (88, None)],
+)
+async def test_a_replayed_session_folder_keeps_its_time_before_its_date(width: int, shown: str | None) -> None:
+    """A replay's line cut the folder's name in its middle, `20261205-…809-256d81`: the date kept,
+    the time that tells one day's sessions apart cut. The date goes first."""
+    app = StatusApp(open_session())
+    async with app.run_test(size=(width, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        line.source = "20261205-173202-ed8492"
+        line.state_override = line.state_short = "replay 00:46/00:46 · done · next ×2"
+        line.refresh()
+        await pilot.pause()
+        text = str(line.render())
+    if shown is None:  # too narrow for a name: the line's other facts keep the room
+        assert "20261205" not in text and text.startswith("● replay"), text
+    else:
+        assert text.startswith(shown), text

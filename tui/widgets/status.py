@@ -224,9 +224,16 @@ def _words_cut(text: str, cells: int) -> str:
 
 
 def _middle_cut(text: str, cells: int) -> str:
-    """`text` cut to `cells` cells in its middle, an ellipsis for what was cut."""
+    """`text` cut to `cells` cells in its middle, an ellipsis for what was cut. A leading date stamp
+    (`20261205-` of a session folder `20261205-173202-ed8492`) goes whole first: a cut in the middle
+    kept the date and lost the time (`20261205-…809-256d81`), which tells one day's sessions apart."""
     if cell_len(text) <= cells:
         return text
+    stamp, dash, rest = text.partition("-")
+    if dash and stamp.isdigit() and len(stamp) >= 6 and rest:
+        text = "…" + rest
+        if cell_len(text) <= cells:
+            return text
     head = set_cell_size(text, (cells - 1) // 2)
     tail_cells = cells - 1 - cell_len(head)
     tail = text[len(text) - tail_cells :] if tail_cells > 0 else ""
