@@ -51,8 +51,12 @@ async def test_no_frame_is_selected_goes_once_a_frame_is() -> None:
         app.ingest_for_display([connecting(), received("session.updated", session={"id": "s"})])
         await pilot.pause()
         app.event_log.focus()
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: any("no frame is selected" in text for _, text in notices(app)), 5, "notice")
+        await pilot.press("enter", "c")
+        await wait_for(pilot, lambda: any("Cause" in text for _, text in notices(app)), 5, "the second notice")
+        # One notice, the latest: pressed twice, two alike stacked up.
+        assert [text for _, text in notices(app) if "no frame is selected" in text] == [
+            "Cause ↔ error: no frame is selected (↑ selects the newest)"
+        ]
         await pilot.press("up")
         await wait_for(pilot, lambda: not any("no frame is selected" in t for _, t in notices(app)), 5, "gone")
         await pilot.press("enter")

@@ -307,7 +307,7 @@ async def test_the_panes_offer_no_sideways_scrolling_keys_that_would_do_nothing(
 
 @pytest.mark.parametrize(
     ("width", "shown"),
-    [(120, "20261205-173202-ed8492"), (110, "…173202-ed8492"), (88, None)],
+    [(126, "20261205-173202-ed8492"), (113, "…173202-ed8492"), (88, None)],
 )
 async def test_a_replayed_session_folder_keeps_its_time_before_its_date(width: int, shown: str | None) -> None:
     """A replay's line cut the folder's name in its middle, `20261205-…809-256d81`: the date kept,
@@ -316,7 +316,7 @@ async def test_a_replayed_session_folder_keeps_its_time_before_its_date(width: i
     async with app.run_test(size=(width, 3)) as pilot:
         line = app.query_one(StatusLine)
         line.source = "20261205-173202-ed8492"
-        line.state_override = line.state_short = "replay 00:46/00:46 · done · next ×2"
+        line.state_override = line.state_short = "replay 00:46/00:46 · done · r replays ×2"
         line.refresh()
         await pilot.pause()
         text = str(line.render())

@@ -167,7 +167,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         Binding("z", "zoom", "Zoom pane", id="zoom", show=False),
         Binding("escape", "leave_input", "Leave input", show=False, id="leave-input"),
         Binding("ctrl+l", "clear_log", "Clear log", id="clear-log", show=False),
-        Binding("ctrl+r", "reconnect", "Reconnect", id="reconnect", show=False),
+        Binding("ctrl+r", "reconnect", "New session", id="reconnect", show=False),  # what it does when connected too
         # Shown as one `< > Session` entry, and only while there are sessions to switch between.
         Binding("less_than_sign", "switch_session(-1)", "Previous session", id="session-previous", group=SESSIONS),
         Binding("greater_than_sign", "switch_session(1)", "Next session", id="session-next", group=SESSIONS),

@@ -23,7 +23,11 @@ PALETTE: list[tuple[str, str, str]] = [
     ("recorder: talk / send", "Start or end a push-to-talk turn (space)", "action_talk"),
     ("recorder: hands-free on/off", "Let server VAD end your turns (v)", "action_hands_free"),
     ("message: type", "Focus the message input (t)", "action_focus_input"),
-    ("session: reconnect", "Open a new session, keeping the transcript (ctrl+r)", "action_reconnect"),
+    (
+        "session: new session",
+        "Close this session (if open) and open a new one, keeping the transcript (ctrl+r)",
+        "action_reconnect",
+    ),
     (
         "session: send an event",
         "Type one client event as JSON and send it as it is: see what the server says to it",

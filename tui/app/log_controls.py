@@ -408,6 +408,7 @@ class LogControls(AppBase):
         if event.of_view:
             self.say_while("view", event.text)
         elif event.of_selection:
+            self.unsay_while("selection")  # pressed again: one notice, not a stack of the same
             self.say_while("selection", event.text)
         else:
             self.say(event.text)

@@ -517,6 +517,8 @@ class Query:
 
     def _type(self, op: str, value: str) -> _Node:
         _only(op, "type", ":", "=", "!=")
+        if value.startswith("…"):  # a name the log's column cut from the left (`…transcript.done`), typed back
+            value = "*" + value[1:]
         glob = any(c in value for c in "*?[")
         if glob:
             pattern = re.compile(fnmatch.translate(value))

@@ -21,7 +21,7 @@ from tui.journal import Family, Finder, Frame, Journal, Links, LogView, Row
 from tui.journal.facts import audio_rates_at
 from tui.journal.type_names import spellings
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
-from tui.protocol.events import AUDIO_FIELDS
+from tui.protocol.events import AUDIO_FIELDS, GA_CLIENT_EVENTS, GA_SERVER_EVENTS
 from tui.protocol.summary import (
     G711_BYTES_PER_MS,
     PCM16_BYTES_PER_MS,
@@ -106,7 +106,7 @@ def abbreviate_type(label: str, width: int) -> str:
     # reads better than `r.o_a_t.delta`); then the shortest spellings; then any cut from the left.
     last_dot = label.rfind(".")
     for cut in range(1, last_dot):
-        if label[cut - 1] in "._" and len(label) - cut + 1 <= width:
+        if label[cut - 1] in "._" and len(label) - cut + 1 <= width and not _tail_of_another(label, label[cut:]):
             return "…" + label[cut:]
     for shorter in forms[3:]:
         if len(shorter) <= width:
@@ -115,6 +115,20 @@ def abbreviate_type(label: str, width: int) -> str:
         if label[cut - 1] in "._" and len(label) - cut + 1 <= width:
             return "…" + label[cut:]
     return "…" + label[-(width - 1) :] if width > 1 else label[:width]
+
+
+_KNOWN_TYPES = GA_SERVER_EVENTS | GA_CLIENT_EVENTS
+
+
+def _tail_of_another(label: str, tail: str) -> bool:
+    """Whether another event type ends in `tail` at a word's start: `…item.added` read as
+    `conversation.item.added` as much as `response.output_item.added`, side by side in a narrow log."""
+    own = to_ga(label)
+    return any(
+        other != own and other.endswith(tail) and other[-len(tail) - 1] in "._"
+        for other in _KNOWN_TYPES
+        if len(other) > len(tail)
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -421,7 +435,8 @@ class RunDigest:
         first = journal[row.first]
         parts = []
         if self.words:
-            parts.append(quote("".join(self.words).strip(), 60))
+            # 40, not 60: the audio and the span after it stay in a zoomed pane's summary.
+            parts.append(quote("".join(self.words).strip(), 40))
         if self.audio_bytes:
             # A run is one stream (a reply's deltas, a turn's appends): its first frame's format.
             rate = G711_BYTES_PER_MS if self.tagged_g711 else rate_of(first.type, audio_rates_at(journal, row.first))
