@@ -283,7 +283,7 @@ async def test_quitting_the_proxy_says_where_each_connection_s_frames_are(
     said = farewell(app)
     assert said is not None
     lines = said.splitlines()
-    assert lines[0] == "rt-tui: every frame of 2 of the 3 sessions is in (rt-tui replay or rt-tui lint each):"
+    assert lines[0] == "rt-tui: every frame of 2 of the 3 sessions is in (rt-tui replay them together, or lint each):"
     paths = [Path(line.strip()) for line in lines[1:3]]
     for path, words in zip(paths, ("kitchen", "garden"), strict=True):
         assert path.is_relative_to(tmp_path) and path.name == "frames.jsonl"
@@ -318,12 +318,12 @@ async def test_quitting_says_where_the_session_s_frames_are(
         await wait_for(pilot, lambda: len(app.captures) == 2 and session_ready(app), 10, "the new session")
     said = farewell(app)
     assert said is not None and said.splitlines() == [
-        "rt-tui: every frame of the 2 sessions is in (rt-tui replay or rt-tui lint each):",
+        "rt-tui: every frame of the 2 sessions is in (rt-tui replay them together, or lint each):",
         *(f"  {capture.path}" for capture in app.captures),
     ]
     app.capture_refusals.append("[Errno 28] No space left on device")  # a third session, not saved
     assert farewell(app).splitlines()[0] == (  # type: ignore[union-attr]
-        "rt-tui: every frame of 2 of the 3 sessions is in (rt-tui replay or rt-tui lint each):"
+        "rt-tui: every frame of 2 of the 3 sessions is in (rt-tui replay them together, or lint each):"
     )
     del app.capture_refusals[:]
     assert all(c.path.is_relative_to(tmp_path) and c.path.name == "frames.jsonl" for c in app.captures)

@@ -387,8 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument(
         "file",
-        help="frames.jsonl (an rt-tui capture), a .har from DevTools, or JSONL of events; - with --json: "
-        "standard input",
+        nargs="+",
+        help="frames.jsonl (an rt-tui capture) or its session folder, a .har from DevTools, or JSONL of events; "
+        "- with --json: standard input; several play one after another, in the order given (each "
+        "connection's own capture after ctrl+r or through the proxy: sessions/*/frames.jsonl)",
     )
     replay.add_argument("--json", action="store_true", help="print the normalised frames as JSON lines (for jq)")
     pace = replay.add_mutually_exclusive_group()

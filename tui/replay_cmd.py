@@ -11,12 +11,12 @@ import io
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from tui.protocol import Direction, printable
 from tui.protocol.codec import exact_data
-from tui.replay import Recording, ReplayError, load
+from tui.replay import Recording, ReplayError, load, load_many
 from tui.replay.lean import hydrated
 from tui.replay.sources import STDIN, on_one_clock, with_notes_as_facts
 
@@ -32,23 +32,24 @@ EXIT_INTERRUPTED = 130
 """Ctrl-C (SIGINT) ended the command, as a shell reports a command SIGINT ended (`send` does too)."""
 
 
-def _load(path: str, command: str, *, named: bool = False) -> Recording | None:
+def _load(path: str | Sequence[str], command: str, *, named: bool = False) -> Recording | None:
     """Read the recording, or say in one line why not; its notes are said too. Every line names
     the `command` (`rt-tui lint: ...`), as `send` and `proxy` do, so a script running several can tell;
     `named` (one of several files): each note names its file too (an error names it already).
 
     It is read lean (tui.replay.lean): its frames are parsed again as they are played (`hydrated`),
     rather than held parsed beside their wire text for the whole run. Captures joined in it are
-    put on one clock (`on_one_clock`).
+    put on one clock (`on_one_clock`); several paths are read as one recording (`load_many`: its
+    notes name their files).
     """
     try:
-        recording = load(path, lean=True)
+        recording = load(path, lean=True) if isinstance(path, str) else load_many(path, lean=True)
     except ReplayError as exc:
         # One line, whatever the file's name holds (a newline, an escape sequence): a script reads
         # stderr line by line, and the terminal must not act on a name.
         print(f"rt-tui {command}: {printable(str(exc))}", file=sys.stderr)
         return None
-    where = f"{printable(path)}: " if named else ""
+    where = f"{printable(path)}: " if named and isinstance(path, str) else ""  # several: each note names its file
     for note in recording.notes:
         print(f"rt-tui {command}: {where}note: {printable(note)}", file=sys.stderr)
     # Captures joined with `cat`: the app, the pace of `--json` and the linter's durations on one clock.
@@ -77,10 +78,14 @@ UNIX_TIME_FLOOR = 1e9
 order for a clock, numbers far below it."""
 
 
-def replay(path: str, *, json_out: bool = False, speed: float | None = None, out: TextIO | None = None) -> int:
-    """Open a recording in the app, or print its frames as JSON lines (`json_out`)."""
+def replay(
+    path: str | Sequence[str], *, json_out: bool = False, speed: float | None = None, out: TextIO | None = None
+) -> int:
+    """Open a recording in the app, or print its frames as JSON lines (`json_out`). Several paths
+    play one after another, in the order given, as one recording (each its own connection)."""
+    paths = [path] if isinstance(path, str) else list(path)
     try:
-        return _replay(path, json_out=json_out, speed=speed, out=out)
+        return _replay(paths, json_out=json_out, speed=speed, out=out)
     except KeyboardInterrupt:
         return _interrupted("replay")
 
@@ -113,9 +118,9 @@ def _interrupted(command: str) -> int:
     return EXIT_INTERRUPTED
 
 
-def _replay(path: str, *, json_out: bool, speed: float | None, out: TextIO | None) -> int:
+def _replay(paths: list[str], *, json_out: bool, speed: float | None, out: TextIO | None) -> int:
     """`replay`, but for Ctrl-C."""
-    if not json_out and _is_standard_input(path):
+    if not json_out and any(_is_standard_input(path) for path in paths):
         # The app reads its keys from standard input: it cannot also be the recording (checked
         # before reading, so nothing is consumed for a replay that cannot start).
         print(
@@ -131,8 +136,9 @@ def _replay(path: str, *, json_out: bool, speed: float | None, out: TextIO | Non
         if problem is not None:
             print(f"rt-tui replay: {problem}", file=sys.stderr)
             return EXIT_UNREADABLE
-        _say_reading(path)
-    recording = _load(path, "replay")
+        for path in paths:
+            _say_reading(path)
+    recording = _load(paths[0] if len(paths) == 1 else paths, "replay")
     if recording is None:
         return EXIT_UNREADABLE
     if json_out:

@@ -641,7 +641,8 @@ def farewell(app: RtApp) -> str | None:
         lines.append(f"rt-tui: every frame of {whose} is in {paths[0]} (rt-tui replay or rt-tui lint it)")
     elif paths:
         whose = f"the {len(paths)}" if len(paths) == sessions else f"{len(paths)} of the {sessions}"
-        lines.append(f"rt-tui: every frame of {whose} sessions is in (rt-tui replay or rt-tui lint each):")
+        # `rt-tui replay` takes them all at once, in this order, and plays them one after another.
+        lines.append(f"rt-tui: every frame of {whose} sessions is in (rt-tui replay them together, or lint each):")
         lines += [f"  {path}" for path in paths]
     lines += [f"rt-tui: {printable(capture.error)}" for capture in app.captures if capture.error is not None]
     # One line per reason, counted: a data directory that cannot be written refuses every session alike.

@@ -72,6 +72,8 @@ class Modes(AppBase):
             # them in `saved/`) by its own name, or every export read `saved`.
             path = recording.path
             name = printable(path.parent.name if path.name == "frames.jsonl" and path.parent.name else path.name)
+        if len(recording.files) > 1:
+            name += f" + {len(recording.files) - 1} more"  # several, played in turn (`rt-tui replay A B`)
         self.status_line.no_target = f"replay of {name}"
         # What is replayed, not the target its frames name (where it was recorded): the file, where
         # a live session's line names its server ("● replay …" beside it says the rest).

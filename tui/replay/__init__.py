@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .player import ReplayPlayer
-from .sources import Recording, ReplayError, guess_direction, load
+from .sources import Recording, ReplayError, guess_direction, load, load_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,4 +17,4 @@ class ReplayRequest:
     speed: float | None = None
 
 
-__all__ = ["Recording", "ReplayError", "ReplayPlayer", "ReplayRequest", "guess_direction", "load"]
+__all__ = ["Recording", "ReplayError", "ReplayPlayer", "ReplayRequest", "guess_direction", "load", "load_many"]

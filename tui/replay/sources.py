@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeGuard
 from urllib.parse import urlsplit
 
-from tui.protocol import Direction, Envelope, FrameError, checked, local_envelope, parse
+from tui.protocol import Direction, Envelope, FrameError, checked, local_envelope, parse, printable
 from tui.protocol.codec import MAX_DEPTH, json_reason, json_type_name, serialize
 from tui.protocol.credentials import handshake_secrets
 from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS, is_known
@@ -132,6 +132,9 @@ class Recording:
     rereadable: bool = True
     """False for a pipe or standard input: read once, it cannot be read again to bring back a
     payload the journal dropped from memory."""
+    files: list[Path] = field(default_factory=list)
+    """Every file read, in the order played, when several were given (`load_many`); empty for one
+    (`path`)."""
 
     @property
     def duration(self) -> float:
@@ -160,6 +163,80 @@ def load(path: str | Path, *, lean: bool = False) -> Recording:
         recording.envelopes = Frames(recording.envelopes)
     recording.secrets = list(dict.fromkeys([*recording.secrets, *user_secrets()]))
     return recording
+
+
+def load_many(paths: Sequence[str | Path], *, lean: bool = False) -> Recording:
+    """Read several recordings as one, played one after another in the order given (`joined`);
+    one path is `load`'s. The first that cannot be read refuses them all (its error names it)."""
+    if len(paths) == 1:
+        return load(paths[0], lean=lean)
+    if sum(str(path) == STDIN for path in paths) > 1:
+        raise ReplayError("standard input (-) is given more than once: it can be read only once")
+    return joined([load(path, lean=lean) for path in paths])
+
+
+def joined(recordings: Sequence[Recording]) -> Recording:
+    """`recordings` as one: each a part (`Recording.parts`) that plays after the one before, on one
+    clock (`on_one_clock`), as captures joined with `cat` do.
+
+    Each connection rt-tui recorded (a session's capture: ctrl+r and the proxy's clients write one
+    capture each) starts with its own `connecting` fact, so each is a connection of its own in the
+    journal (its separator, its "since connect" times, the session its linter judges frames
+    against). A file without one before its first frame (a JSONL of frames, a filtered export) is
+    given one, named after its file: its frames were judged against the session of the file before.
+    Each file's notes name it.
+    """
+    first = recordings[0]
+    lean = isinstance(first.envelopes, Frames)
+    envelopes: Frames | list[Envelope] = Frames() if lean else []
+    parts: list[int] = []
+    notes: list[str] = []
+    placed: dict[str, int] = {}
+    for number, recording in enumerate(recordings):
+        start = len(envelopes)
+        if number:
+            parts.append(start)
+        opening = _opening_fact(recording, number)
+        if opening is not None:
+            envelopes.append(opening)
+        offset = len(envelopes)
+        envelopes.extend(recording.envelopes)
+        parts += [offset + index for index in recording.parts]
+        shown = str(recording.path)
+        for note in recording.notes:
+            named = note if note.startswith(f"{shown}:") else f"{shown}: {note}"
+            notes.append(named)
+            if note in recording.placed:
+                placed[named] = offset + recording.placed[note]
+    kinds = {recording.kind for recording in recordings}
+    return Recording(
+        first.kind if len(kinds) == 1 else "mixed",
+        envelopes,
+        first.path,
+        secrets=list(dict.fromkeys(secret for recording in recordings for secret in recording.secrets)),
+        notes=notes,
+        damaged_lines=sum(recording.damaged_lines for recording in recordings),
+        placed=placed,
+        parts=parts,
+        rereadable=all(recording.rereadable for recording in recordings),
+        files=[recording.path for recording in recordings],
+    )
+
+
+def _opening_fact(recording: Recording, number: int) -> Envelope | None:
+    """A `connecting` fact to start `recording` with as part `number` of several (`joined`), or None
+    when it opens with one of its own (before its first frame sent or received)."""
+    envelopes = recording.envelopes
+    if not envelopes:
+        return None
+    for env in itertools.islice(envelopes, 0, 8):
+        if env.direction is not Direction.LOCAL:
+            break
+        if env.type == "rt.connection" and env.data.get("state") == "connecting":
+            return None
+    head = envelopes[0]
+    label = printable(str(recording.path))
+    return _fact(0, "connecting", f"recording {number + 1}: {label}", label, head.mono, head.wall)
 
 
 def user_secrets() -> list[str]:

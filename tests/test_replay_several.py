@@ -1,0 +1,163 @@
+"""`rt-tui replay A B …`: several recordings played one after another, as one replay.
+
+ctrl+r, and each client of `rt-tui proxy`, give every connection a capture of its own: replaying the
+first stopped at `closed by rt-tui`, and only `rt-tui replay <(cat A B)` played both. The files are
+real captures of `rt-tui send` sessions against the simulator, and one JSONL of events as people's
+own logging writes it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import wave
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.app_helpers import wait_for
+from tui import replay_cmd
+from tui.app import RtApp
+from tui.config import Settings
+from tui.model import new_model
+from tui.replay import ReplayRequest, load_many
+from tui.replay.lean import hydrated
+from tui.replay.sources import on_one_clock
+
+RT_TUI = str(Path(sys.executable).with_name("rt-tui"))
+
+
+def _tone_wav(path: Path) -> Path:
+    """One second of a 24 kHz tone: `send` streams it and the simulator answers."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(24000)
+        out.writeframes(b"".join(int(8000 * math.sin(i / 10)).to_bytes(2, "little", signed=True) for i in range(24000)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def captures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The captures of two real `rt-tui send` sessions against the simulator, oldest first."""
+    from tui.server.testing import background_simulator
+
+    folder = tmp_path_factory.mktemp("several")
+    audio = _tone_wav(folder / "tone.wav")
+    environment = {**os.environ, "RT_TUI_DATA_DIR": str(folder / "data")}
+    with background_simulator() as sim:
+        for _ in range(2):
+            done = subprocess.run(
+                [RT_TUI, "send", "--url", sim.url_for(), str(audio)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=environment,
+            )
+            assert "assistant:" in done.stdout, done.stderr
+    found = sorted((folder / "data").glob("sessions/*/frames.jsonl"))
+    assert len(found) == 2
+    return found
+
+
+@pytest.fixture
+def events_log(tmp_path: Path) -> Path:
+    """A JSONL of bare events (no connection fact of its own): a client's own log."""
+    path = tmp_path / "my-client.jsonl"
+    events = [
+        {"type": "session.update", "session": {"type": "realtime", "instructions": "be brief"}},
+        {"type": "session.updated", "session": {"type": "realtime", "instructions": "be brief"}},
+        {"type": "response.create"},
+    ]
+    path.write_text("".join(json.dumps(event) + "\n" for event in events))
+    return path
+
+
+def rt_tui(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line, in a child process."""
+    return subprocess.run([RT_TUI, *args], capture_output=True, text=True, timeout=120)
+
+
+def printed(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    """`replay --json`'s lines."""
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_two_captures_print_as_the_two_files_joined_with_cat(tmp_path: Path, captures: list[Path]) -> None:
+    """`replay --json A B` prints what `replay --json <(cat A B)` does, without the note that the
+    file holds joined captures (they were given as two): every frame of both, each capture's `t`
+    from its own first frame."""
+    cat = tmp_path / "cat.jsonl"
+    cat.write_bytes(b"".join(path.read_bytes() for path in captures))
+    several = rt_tui("replay", "--json", *map(str, captures))
+    one = rt_tui("replay", "--json", str(cat))
+    assert several.returncode == 0 and one.returncode == 0, several.stderr
+    assert printed(several) == printed(one)
+    lines = [len(path.read_bytes().splitlines()) for path in captures]
+    assert len(printed(several)) == sum(lines)
+    assert printed(several)[lines[0]]["t"] == 0.0 and printed(several)[lines[0]]["type"] == "rt.capture"
+    assert "joined in one file" in one.stderr and several.stderr == ""
+
+
+def test_each_file_is_a_connection_of_its_own_on_one_clock(captures: list[Path], events_log: Path) -> None:
+    """A file that opens without a connection fact of its own (a client's log of events) is given
+    one, named after it: its frames would otherwise count time from, and be judged against, the
+    session of the file before. The clock never goes back."""
+    recording = on_one_clock(load_many([*map(str, captures), str(events_log)], lean=True))
+    assert [path.name for path in recording.files] == ["frames.jsonl", "frames.jsonl", "my-client.jsonl"]
+    model = new_model("several", lint=False)
+    model.ingest(hydrated(recording.envelopes))
+    journal = model.journal
+    assert len(journal.epoch_starts) == 4  # before any connection, then one for each file
+    opening = journal[journal.epoch_starts[3]]
+    assert opening.type == "rt.connection" and opening.direction.value == "local"
+    assert journal.data(opening.index)["message"] == f"recording 3: {events_log}"
+    assert [frame.type for frame in journal][-3:] == ["session.update", "session.updated", "response.create"]
+    times = [frame.mono for frame in journal]
+    assert times == sorted(times)
+    # The captures brought their own: none is added before them.
+    openings = [journal.data(index).get("message", "") for index in journal.epoch_starts[1:]]
+    assert [message.startswith("recording") for message in openings] == [False, False, True]
+
+
+def test_one_unreadable_file_refuses_the_replay_and_names_it(tmp_path: Path, captures: list[Path]) -> None:
+    """Nothing plays when one of the files cannot be read: the message names that file, in one line."""
+    missing = tmp_path / "gone.jsonl"
+    result = rt_tui("replay", "--json", str(captures[0]), str(missing))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"rt-tui replay: {missing}: No such file or directory"]
+    twice = subprocess.run([RT_TUI, "replay", "--json", "-", "-"], input="", capture_output=True, text=True, timeout=60)
+    assert twice.returncode == 2
+    assert twice.stderr == "rt-tui replay: standard input (-) is given more than once: it can be read only once\n"
+
+
+def test_the_notes_of_each_file_name_it(tmp_path: Path, captures: list[Path]) -> None:
+    """A note (a last line cut short) says which of the files it is about."""
+    cut = tmp_path / "cut.jsonl"
+    data = captures[1].read_bytes()
+    cut.write_bytes(data[: data.rindex(b"\n", 0, len(data) - 1) + 20])  # the last line cut short
+    out = io.StringIO()
+    assert replay_cmd.replay([str(captures[0]), str(cut)], json_out=True, out=out) == 0
+    result = rt_tui("replay", "--json", str(captures[0]), str(cut))
+    notes = result.stderr.splitlines()
+    assert notes and all(line.startswith(f"rt-tui replay: note: {cut}: ") for line in notes), notes
+
+
+async def test_the_app_plays_every_file_and_names_how_many(captures: list[Path], events_log: Path) -> None:
+    """In the app: every file's frames, one connection each, and the status line says the replay is
+    of the first file and how many more."""
+    recording = load_many([*map(str, captures), str(events_log)], lean=True)
+    app = RtApp(Settings(capture=False, playback=False), replay=ReplayRequest(on_one_clock(recording), None))
+    async with app.run_test(size=(160, 48)) as pilot:
+        played = lambda: app.player is not None and app.player.done.is_set() and len(app.model.journal) > 30  # noqa: E731
+        await wait_for(pilot, played, 30, "the replay to end")
+        journal = app.model.journal
+        assert len(journal.epoch_starts) == 4
+        assert [frame.type for frame in journal][-3:] == ["session.update", "session.updated", "response.create"]
+        folder = captures[0].parent.name
+        assert app.status_line.source == f"{folder} + 2 more"
