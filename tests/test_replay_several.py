@@ -161,3 +161,36 @@ async def test_the_app_plays_every_file_and_names_how_many(captures: list[Path],
         assert [frame.type for frame in journal][-3:] == ["session.update", "session.updated", "response.create"]
         folder = captures[0].parent.name
         assert app.status_line.source == f"{folder} + 2 more"
+
+
+def test_a_log_without_times_before_a_capture_adds_no_gap(captures: list[Path], events_log: Path) -> None:
+    """A log without times has its lines' order for a clock (0.001 a line): taken for Unix time
+    beside a capture's, it put the capture 56 years later (`replay 499023:50:49`)."""
+    recording = on_one_clock(load_many([str(events_log), str(captures[0])], lean=True))
+    alone = on_one_clock(load_many([str(captures[0])], lean=True))
+    assert recording.duration == pytest.approx(alone.duration + 0.003, abs=0.01)
+
+
+async def test_the_findings_of_earlier_connections_are_counted_and_listed_apart(captures: list[Path]) -> None:
+    """The status line counts the current connection's findings and says how many are earlier; the
+    list heads each connection's findings, the current one first."""
+    from textual.widgets import OptionList
+
+    from tui.widgets.findings import FindingsView
+
+    har = Path(__file__).parent / "golden" / "replay" / "devtools.har"
+    recording = load_many([str(har), str(captures[0])], lean=True)
+    app = RtApp(Settings(capture=False, playback=False), replay=ReplayRequest(on_one_clock(recording), None))
+    async with app.run_test(size=(160, 48)) as pilot:
+        played = lambda: app.player is not None and app.player.done.is_set() and app.journal.epoch == 2  # noqa: E731
+        await wait_for(pilot, played, 30, "the replay to end")
+        await wait_for(pilot, lambda: app.status_line.findings_note != "", 10, "the count")
+        # The HAR's three (`rt-tui lint` finds them in it alone), and the tone's failed transcription.
+        assert app.status_line.findings_note == "✖1 +3 earlier (!)"
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
+        lines = [str(option.prompt).splitlines()[0] for option in app.screen.query_one(OptionList).options]
+        assert lines[0] == "━━ connection 2 (the current one) · 1 finding, 1 error ━━"
+        assert lines[1] == "✖ error transcription-failed"
+        assert "━━ connection 1 · 3 findings, 2 errors ━━" in lines
+        assert sum(line.startswith("━━") for line in lines) == 2

@@ -350,3 +350,30 @@ async def test_quitting_says_a_session_s_frames_were_not_saved_when_its_capture_
     # Each reconnect is refused alike: one line, counted, not one per session.
     app.capture_refusals *= 3
     assert farewell(app) == said.replace("a session's frames", "3 sessions' frames")
+
+
+async def test_after_ctrl_r_the_findings_count_says_which_are_earlier(simulator_url: str) -> None:
+    """The count stood beside the new connection's counters as if it had the old one's findings."""
+    from textual.widgets import OptionList
+
+    from tests.app_helpers import cancel_refused
+    from tui.widgets.findings import FindingsView
+
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await cancel_refused(pilot, app)
+        await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 (!)", 10, "the warning counted")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.journal.epoch == 2 and session_ready(app), 10, "the new session")
+        await wait_for(pilot, lambda: app.status_line.findings_note == "1 earlier (!)", 10, "a recount")
+        assert app.session is not None
+        app.session.send({"type": "response.cancel"})
+        await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 +1 earlier (!)", 10, "both")
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
+        prompts = [str(option.prompt).splitlines()[0] for option in app.screen.query_one(OptionList).options]
+        heads = [line for line in prompts if line.startswith("━━")]
+        assert heads == [
+            "━━ connection 2 (the current one) · 1 finding, 0 errors ━━",
+            "━━ connection 1 · 1 finding, 0 errors ━━",
+        ]

@@ -18,7 +18,7 @@ from tui.protocol import Direction, printable
 from tui.protocol.codec import exact_data
 from tui.replay import Recording, ReplayError, load, load_many
 from tui.replay.lean import hydrated
-from tui.replay.sources import STDIN, on_one_clock, with_notes_as_facts
+from tui.replay.sources import STDIN, UNIX_TIME_FLOOR, on_one_clock, with_notes_as_facts
 
 if TYPE_CHECKING:
     from tui.lint import Finding
@@ -73,9 +73,6 @@ def _say_reading(path: str) -> None:
         print(f"rt-tui replay: reading {printable(path)} ({size / 1e6:,.0f} MB)…", file=sys.stderr, flush=True)
 
 
-UNIX_TIME_FLOOR = 1e9
-"""The least `wall` printed as a Unix time (2001-09-09): a recording without times gets its lines'
-order for a clock, numbers far below it."""
 
 
 def replay(

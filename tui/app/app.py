@@ -515,6 +515,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         changed = self.conversation.take_changes()
         if changed:
             self.transcript.sync(self.conversation.items, self.conversation.order, changed)
+        if self.journal.epoch != self._findings_epoch:
+            self._show_findings_count()  # a new connection: the findings so far are earlier ones
         if self.facts.take_changes():
             if self.status_line.quiet:
                 self._show_quiet()  # a frame came: "server quiet" goes now, not at the next second

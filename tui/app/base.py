@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -18,6 +19,7 @@ from tui.bus import Bus, Subscription
 from tui.config import Settings
 from tui.conversation import Conversation
 from tui.journal import QUIET_AFTER, Journal, Links, LogView, Pipeline, SessionFacts
+from tui.lint import Severity, connection_of
 from tui.model import SessionModel
 from tui.protocol import Envelope, local_envelope, printable
 from tui.replay import ReplayPlayer, ReplayRequest
@@ -448,10 +450,27 @@ class AppBase(App[None]):
             self._log_title = title
             self.event_log.border_title = Text(title)  # the filter is user text: never markup
 
+    _findings_epoch = 0
+    """The connection the findings count was made in (`_show_findings_count`): a new one counts again."""
+
     def _show_findings_count(self) -> None:
+        """The current connection's findings by severity (`✖1 ⚠2 (!)`), and how many earlier
+        connections' findings the list also holds (`+3 earlier`): after ctrl+r the count stood
+        beside the new connection's frame counters as if the new session had them."""
         linter = self.model.linter
-        counts = linter.summary() if linter is not None else {}
-        parts = [f"{mark}{counts[severity]}" for severity, mark in SEVERITY_MARKS.items() if counts.get(severity)]
+        findings = linter.findings if linter is not None else []
+        journal = self.journal
+        current = self._findings_epoch = journal.epoch
+        counts: Counter[Severity] = Counter()
+        earlier = 0
+        for finding in findings:
+            if current > 1 and connection_of(finding, journal) < current:
+                earlier += 1
+            else:
+                counts[finding.severity] += 1
+        parts = [f"{mark}{counts[severity]}" for severity, mark in SEVERITY_MARKS.items() if counts[severity]]
+        if earlier:
+            parts.append(f"+{earlier} earlier" if parts else f"{earlier} earlier")
         self.status_line.findings_note = " ".join(parts) + " (!)" if parts else ""
         self.status_line.refresh()
 

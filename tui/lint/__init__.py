@@ -9,7 +9,7 @@ replay mode the frames we "sent" are the user's own client's, so the findings ju
 Standard library, `tui.protocol` and `tui.journal` only: no UI, no sockets, no numpy.
 """
 
-from .finding import Finding, Severity, finding_record, format_finding, frame_label
+from .finding import Finding, Severity, connection_of, finding_record, format_finding, frame_label
 from .linter import Linter, lint_envelopes
 from .rules import RULES, Rule
 
@@ -19,6 +19,7 @@ __all__ = [
     "Linter",
     "Rule",
     "Severity",
+    "connection_of",
     "finding_record",
     "format_finding",
     "frame_label",

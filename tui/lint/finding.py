@@ -44,6 +44,15 @@ class Finding:
     log's badge marks it, and the findings list goes to it); the others are context."""
 
 
+def connection_of(finding: Finding, journal: Journal) -> int:
+    """The connection (the journal's epoch: 1 for the first) of the frame `finding` blames; the
+    newest for a finding that names no frame. After ctrl+r, or in a replay of several captures,
+    findings of earlier connections stay listed: this tells them from the current one's."""
+    if finding.frames and 0 <= finding.frames[0] < len(journal):
+        return journal[finding.frames[0]].epoch
+    return journal.epoch
+
+
 def plain(value: str, limit: int = 300) -> str:
     """`value` as one line of plain text: control characters shown as symbols, cut to `limit` characters.
 

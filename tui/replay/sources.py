@@ -545,6 +545,11 @@ def _joins_found(
         )
 
 
+UNIX_TIME_FLOOR = 1e9
+"""The least `wall` taken for a Unix time (2001-09-09): a recording without times gets its lines'
+order for a clock, numbers far below it."""
+
+
 def on_one_clock(recording: Recording) -> Recording:
     """The recording with captures joined in one file (`Recording.parts`) on one clock that never
     goes back: each plays after the one before, as late as the wall clock says it began (right
@@ -565,6 +570,10 @@ def on_one_clock(recording: Recording) -> Recording:
     for begin, end in itertools.pairwise(bounds):
         before, first = envelopes[begin - 1], envelopes[begin]
         gap = first.wall - before.wall
+        if min(first.wall, before.wall) < UNIX_TIME_FLOOR:
+            # A log without times has its lines' order for a clock (0.001 a line): against a capture's
+            # Unix time that was a gap of 56 years, which `rt-tui replay log.jsonl capture` played.
+            gap = 0.0
         # `before` is already `delay` later than recorded: this part starts the gap after it.
         delay = before.mono + delay + (gap if _is_time(gap) and gap > 0 else 0.0) - first.mono
         delays.append((begin, end, delay))

@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from tui.journal import Journal
 from tui.lint import Finding, Severity
-from tui.lint.finding import frame_label
+from tui.lint.finding import connection_of, frame_label
 from tui.protocol import printable
 
 from .key_footer import KeyFooter
@@ -71,8 +71,15 @@ class FindingsView(ModalScreen[int | None]):
 
     def __init__(self, findings: Sequence[Finding], journal: Journal) -> None:
         super().__init__()
-        self.findings = sorted(findings, key=lambda f: (_ORDER[f.severity], f.frames[:1]))
         self.journal = journal
+        self.connections = {id(finding): connection_of(finding, journal) for finding in findings}
+        """Each finding's connection (by `id`): listed under it, newest first, once there are several."""
+        self.grouped = journal.epoch > 1 and any(number != journal.epoch for number in self.connections.values())
+        """Findings of a connection before the current one (after ctrl+r, in a replay of several captures)."""
+        self.findings = sorted(
+            findings,
+            key=lambda f: (-self.connections[id(f)] if self.grouped else 0, _ORDER[f.severity], f.frames[:1]),
+        )
 
     def compose(self) -> ComposeResult:
         yield KeyFooter()  # this view's keys, not the screen's under it
@@ -86,12 +93,29 @@ class FindingsView(ModalScreen[int | None]):
                 yield Static(Text("Nothing found: the traffic follows the protocol."), classes="findings--empty")
                 return
             options: list[Option | None] = []
+            heading: int | None = None
+            if self.grouped and self.journal.epoch not in self.connections.values():
+                # Said first: the list below is all earlier, and the current connection is clean.
+                options += [Option(self._heading(self.journal.epoch), disabled=True), None]
             for position, finding in enumerate(self.findings):
+                connection = self.connections[id(finding)]
+                if self.grouped and connection != heading:
+                    heading = connection
+                    options.append(Option(self._heading(connection), disabled=True))
                 options.append(
                     Option(finding_text(finding, self.journal, dark=self.app.current_theme.dark), id=str(position))
                 )
                 options.append(None)  # a separator line between findings
             yield OptionList(*options[:-1])
+
+    def _heading(self, connection: int) -> Text:
+        """The line above a connection's findings: which connection, the current one named so."""
+        these = [f for f in self.findings if self.connections[id(f)] == connection]
+        errors = sum(f.severity is Severity.ERROR for f in these)
+        name = f"connection {connection}" if connection else "before the first connection"
+        current = " (the current one)" if connection == self.journal.epoch else ""
+        counts = f"{counted(len(these), 'finding')}, {counted(errors, 'error')}" if these else "no findings"
+        return Text(f"━━ {name}{current} · {counts} ━━", style="bold")
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._recolour)
