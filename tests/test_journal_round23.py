@@ -228,9 +228,10 @@ def refused_commit_recording(path: Path) -> Path:
     return path
 
 
-async def test_c_to_a_cause_the_filter_hides_says_how_to_reach_it(tmp_path: Path) -> None:
-    """`c` under an `error` filter said "frame #2 is hidden by the filter", a dead end: it names the
-    filter and the keys that clear it, and they work (the error stays selected, `c` then goes)."""
+async def test_c_to_a_cause_the_filter_hides_lifts_the_filter_and_esc_puts_it_back(tmp_path: Path) -> None:
+    """`c` under an `error` filter said "frame #2 is hidden by the filter", a dead end; then it named
+    the keys that clear the filter (six more keys to answer "what did I send before this error?").
+    It now lifts the filter and selects the cause; Esc in the log puts the filter back, on the error."""
     recording = load(refused_commit_recording(tmp_path / "own-log.jsonl"))
     app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
     async with app.run_test(size=(120, 32)) as pilot:
@@ -244,16 +245,17 @@ async def test_c_to_a_cause_the_filter_hides_says_how_to_reach_it(tmp_path: Path
         await pilot.press("up")
         assert log.selected == error
         await pilot.press("c")
+        await wait_for(pilot, lambda: log.selected == commit, 10, "the cause")
+        assert log.view.shown == len(journal) and app.filter_bar.active == ""
         said = [text for _, text in notices(app)]
-        want = f"frame #{journal[commit].seq} (input_audio_buffer.commit) is hidden by the filter 'error': "
-        assert said[-1] == want + "f, ctrl+u, Enter clears it; then c", said
-        await pilot.press("f", "ctrl+u", "enter")
-        await wait_for(pilot, lambda: log.view.shown == len(journal), 10, "every frame")
-        assert log.selected == error
-        # No longer true, the notice goes with the filter (it stayed up, saying 'error' hid the frame).
-        assert not any("hidden by the filter" in text for _, text in notices(app)), notices(app)
+        want = f"the filter 'error' is lifted to show #{journal[commit].seq} (input_audio_buffer.commit): "
+        assert said[-1] == want + "Esc in the log puts it back", said
         await pilot.press("c")
-        assert log.selected == commit
+        assert log.selected == error  # and back: the error is shown too
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: log.view.shown == 1, 10, "the filter back")
+        assert app.filter_bar.active == "error" and log.selected == error
+        assert not any("is lifted" in text for _, text in notices(app)), notices(app)  # untrue now: gone
 
 
 async def test_the_export_writes_the_frames_its_dialog_counted(tmp_path: Path, simulator_url: str) -> None:
@@ -280,3 +282,41 @@ async def test_the_export_writes_the_frames_its_dialog_counted(tmp_path: Path, s
         path = Path(said.split(written, 1)[1])
         assert len(path.read_text().splitlines()) == counted_then
         await press_voice(pilot, "space")
+
+
+async def test_a_finding_or_a_detail_s_link_the_filter_hides_lifts_it_too(tmp_path: Path) -> None:
+    """`!` Enter and a detail view's `x` were refused the same way as `c`: each now lifts the filter
+    that hides its frame, and Esc in the log puts it back."""
+    from tui.widgets.findings import FindingsView
+
+    recording = load(refused_commit_recording(tmp_path / "own-log.jsonl"))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await replay_shown(pilot, app)
+        log = app.query_one(EventLog)
+        journal = app.journal
+        assert app.model.linter is not None and app.model.linter.findings
+        worst = FindingsView(app.model.linter.findings, journal).findings[0]
+        blamed = worst.frames[0]
+        query = f"-seq:{journal[blamed].seq}"
+        await pilot.press("f", *query, "enter")
+        await wait_for(pilot, lambda: log.view.shown == len(journal) - 1, 10, "the filter")
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: log.selected == blamed, 10, "the finding's frame")
+        assert app.filter_bar.active == ""
+        assert any(f"the filter {query!r} is lifted" in text for _, text in notices(app)), notices(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.filter_bar.active == query, 10, "the filter back")
+        # A detail view's x: from the error to the commit the `error` filter hides.
+        error = next(f.index for f in journal if f.type == "error")
+        commit = next(f.index for f in journal if f.type == "input_audio_buffer.commit")
+        await pilot.press("f", "ctrl+u", *"error", "enter")
+        await wait_for(pilot, lambda: log.view.shown == 1, 10, "the error filter")
+        await pilot.press("up", "d")
+        await wait_for(pilot, lambda: app.screen is not app.screen_stack[0], 10, "the details")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: log.selected == commit, 10, "the cause")
+        assert app.filter_bar.active == ""
+        assert log.view.locate(error) is not None

@@ -73,8 +73,6 @@ def _say_reading(path: str) -> None:
         print(f"rt-tui replay: reading {printable(path)} ({size / 1e6:,.0f} MB)…", file=sys.stderr, flush=True)
 
 
-
-
 def replay(
     path: str | Sequence[str], *, json_out: bool = False, speed: float | None = None, out: TextIO | None = None
 ) -> int:

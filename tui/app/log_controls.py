@@ -387,8 +387,8 @@ class LogControls(AppBase):
             return
 
         def jumped(index: int | None) -> None:
-            if index is not None and not self.event_log.select_frame(index):
-                self.say_while("view", self.event_log.why_hidden(index, again="d, then x"))
+            if index is not None:
+                self.reveal(index, again="d, then x")
 
         detail = EventDetail(self.journal, self.links, event.indices, self.recover_payload, label=event.label)
         self.push_screen(detail, jumped)
@@ -449,6 +449,38 @@ class LogControls(AppBase):
         # item (a reply's deltas at 80x24) from its response.done, its start scrolled away.
         self.event_log.action_first()
         self.event_log.focus()
+
+    @on(EventLog.Reveal)
+    def _reveal(self, event: EventLog.Reveal) -> None:
+        self.reveal(event.index, event.again)
+
+    def reveal(self, index: int, again: str) -> None:
+        """Select frame `index` (a jump's target: a cause, a finding's frame, a detail's linked
+        frame), lifting the filter that hides it; Esc in the log puts that filter back, as after `o`.
+        A frame from before a clear, or hidden by the family toggles alone, is said instead, with
+        how to show it (`again`: the keys that went there).
+
+        The jump was refused with "hidden by the filter 'error': f, ctrl+u, Enter clears it; then c":
+        six keys more to answer "what did I send right before this error?" from a filter of errors.
+        """
+        log = self.event_log
+        if log.select_frame(index):
+            return
+        hiding = self.filter_bar.user_text
+        if index < self.log_view.floor or not hiding:
+            self.say_while("view", log.why_hidden(index, again=again))
+            return
+        back = self._before_frames if self._before_frames is not None else self._user_filter
+        if not self.apply_filter("", back=back):
+            return
+        if not log.select_frame(index):
+            self.say_while("view", log.why_hidden(index, again=again))  # the family toggles hide it too
+            return
+        frame = self.journal[index]
+        self.say_while(
+            "view", f"the filter {hiding!r} is lifted to show #{frame.seq} ({frame.type}): Esc in the log puts it back"
+        )
+        log.focus()
 
     def back_from_frames(self) -> bool:
         """Put back the filter that was in force before `o` showed an item's frames (Esc in the log);
@@ -545,8 +577,8 @@ class LogControls(AppBase):
         findings = list(linter.findings) if linter is not None else []
 
         def chosen(index: int | None) -> None:
-            if index is not None and not self.event_log.select_frame(index):
-                self.say_while("view", self.event_log.why_hidden(index, again="! and Enter"))
+            if index is not None:
+                self.reveal(index, again="! and Enter")
             self.event_log.focus()
 
         self.clear_folded()

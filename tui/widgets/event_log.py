@@ -172,6 +172,15 @@ class EventLog(LineView, can_focus=True):
     class Selected(Message):
         """A frame (or run) is selected where none was: "no frame is selected" is no longer so."""
 
+    class Reveal(Message):
+        """A jump's target (`c`: a cause or its error) is not in the view: the app lifts the filter
+        that hides it, or says why it cannot be shown (`again`: the keys that went there)."""
+
+        def __init__(self, index: int, again: str) -> None:
+            self.index = index
+            self.again = again
+            super().__init__()
+
     class Found(Message):
         """Find selected a match: which one, of how many (1-based, in log order); `count` None
         while the frames after it are still being searched (a `Counted` follows)."""
@@ -1074,8 +1083,12 @@ class EventLog(LineView, can_focus=True):
             return
         if self.view.locate(target) is None and self.after_whole_view(self.action_cause):
             return  # not on a filter's first screen: perhaps in the rest of its view
-        if not self.select_frame(target):
+        if self.select_frame(target):
+            return
+        if target < self.view.floor:
             self.post_message(self.Notice(self.why_hidden(target), of_view=True))
+        else:
+            self.post_message(self.Reveal(target, "c"))  # the filter hides it: the app lifts it
 
     def why_hidden(self, index: int, again: str = "c") -> str:
         """Why frame `index` is not in the log, and how to show it: before a clear (which a filter
