@@ -439,13 +439,14 @@ def test_the_sessions_folder_names_its_newest_session(captures: list[Path]) -> N
     assert result.returncode == 2
     assert result.stderr == (
         f"rt-tui replay: {sessions}: a directory without a frames.jsonl: it holds 2 session folders: "
-        f"give one of them (the newest is {captures[1].parent})\n"
+        f"give one of them (the newest is {captures[1].parent}), or all of them: {sessions}/*/\n"
     )
-    assert rt_tui("replay", "--json", str(captures[1].parent)).returncode == 0  # the one named works
+    assert rt_tui("replay", "--json", str(captures[1].parent)).returncode == 0
+    assert rt_tui("replay", "--json", *map(str, sorted(sessions.glob("*/")))).returncode == 0  # the one named works
     data = sessions.parent  # RT_TUI_DATA_DIR itself
     assert rt_tui("lint", str(data)).stderr == (
         f"rt-tui lint: {data}: a directory without a frames.jsonl: its sessions folder holds 2 session folders: "
-        f"give one of them (the newest is {captures[1].parent})\n"
+        f"give one of them (the newest is {captures[1].parent}), or all of them: {data}/sessions/*/\n"
     )
 
 

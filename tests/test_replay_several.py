@@ -148,9 +148,10 @@ def test_the_notes_of_each_file_name_it(tmp_path: Path, captures: list[Path]) ->
     assert notes and all(line.startswith(f"rt-tui replay: note: {cut}: ") for line in notes), notes
 
 
-async def test_the_app_plays_every_file_and_names_how_many(captures: list[Path], events_log: Path) -> None:
-    """In the app: every file's frames, one connection each, and the status line says the replay is
-    of the first file and how many more."""
+async def test_the_app_plays_every_file_and_names_the_one_playing(captures: list[Path], events_log: Path) -> None:
+    """In the app: every file's frames, one connection each. The status line named the first file
+    `+ 2 more` throughout: it names the file playing, and which of them it is. The transcript's
+    separator for a log without times gives no time (its line-order clock read as 00:00:00)."""
     recording = load_many([*map(str, captures), str(events_log)], lean=True)
     app = RtApp(Settings(capture=False, playback=False), replay=ReplayRequest(on_one_clock(recording), None))
     async with app.run_test(size=(160, 48)) as pilot:
@@ -159,8 +160,46 @@ async def test_the_app_plays_every_file_and_names_how_many(captures: list[Path],
         journal = app.model.journal
         assert len(journal.epoch_starts) == 4
         assert [frame.type for frame in journal][-3:] == ["session.update", "session.updated", "response.create"]
-        folder = captures[0].parent.name
-        assert app.status_line.source == f"{folder} + 2 more"
+        await wait_for(pilot, lambda: app.status_line.source == "my-client.jsonl (3 of 3)", 10, "the last file named")
+        separators = [item.text for item in app.conversation.items.values() if item.role == "session"]
+        assert separators[-1] == "new session to my-client.jsonl"
+        assert all(" · " in text for text in separators[:-1])  # the captures' have their time of day
+        await pilot.press("p")  # a finished replay: p does nothing; r plays it again from the first file
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.status_line.source.endswith(" of 3)"), 10, "a file named")
+        first = captures[0].parent.name
+        await wait_for(pilot, played, 30, "the replay to end again")
+        assert app.status_line.source in {f"{first} (1 of 3)", "my-client.jsonl (3 of 3)"}
+
+
+def test_two_recordings_a_day_apart_play_at_most_five_seconds_apart(tmp_path: Path, captures: list[Path]) -> None:
+    """The time between two recordings is no part of either: a day between them made the position
+    read 24:01:01, and a timed replay counted 23 hours as silence skipped."""
+    later = tmp_path / "a-day-later.jsonl"
+    lines = [json.loads(line) for line in captures[0].read_text().splitlines()]
+    later.write_text("".join(json.dumps({**line, "wall": line["wall"] + 86400}) + "\n" for line in lines))
+    alone = on_one_clock(load_many([str(captures[0])], lean=True)).duration
+    both = on_one_clock(load_many([str(captures[0]), str(later)], lean=True))
+    assert both.duration == pytest.approx(2 * alone + 5.0, abs=0.01)
+
+
+def test_a_file_s_notes_are_said_at_its_own_end(tmp_path: Path, captures: list[Path], events_log: Path) -> None:
+    """The note that a file holds captures joined with cat was shown at the very end, in the next
+    file's connection: it is said where its own file ends."""
+    from tui.replay.sources import with_notes_as_facts
+
+    cat = tmp_path / "joined.jsonl"
+    cat.write_bytes(b"".join(path.read_bytes() for path in captures))
+    recording = with_notes_as_facts(on_one_clock(load_many([str(cat), str(events_log)], lean=True)))
+    envelopes = list(hydrated(recording.envelopes))
+    [note] = [
+        index
+        for index, env in enumerate(envelopes)
+        if env.type in ("rt.capture", "rt.replay") and env.data.get("notify")
+    ]
+    assert "2 captures joined in one file" in envelopes[note].data["message"]
+    assert envelopes[note + 1].type == "rt.connection" and "recording 2" in envelopes[note + 1].data["message"]
+    assert recording.file_starts == [0, note + 1]
 
 
 def test_a_log_without_times_before_a_capture_adds_no_gap(captures: list[Path], events_log: Path) -> None:
@@ -186,11 +225,21 @@ async def test_the_findings_of_earlier_connections_are_counted_and_listed_apart(
         await wait_for(pilot, played, 30, "the replay to end")
         await wait_for(pilot, lambda: app.status_line.findings_note != "", 10, "the count")
         # The HAR's three (`rt-tui lint` finds them in it alone), and the tone's failed transcription.
-        assert app.status_line.findings_note == "✖1 +3 earlier (!)"
+        assert app.status_line.findings_note == "✖1 · earlier ✖2 ⚠1 (!)"
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
         lines = [str(option.prompt).splitlines()[0] for option in app.screen.query_one(OptionList).options]
-        assert lines[0] == "━━ connection 2 (the current one) · 1 finding, 1 error ━━"
+        assert lines[0] == "━━ connection 2 (the latest) · 1 error ━━"
         assert lines[1] == "✖ error transcription-failed"
-        assert "━━ connection 1 · 3 findings, 2 errors ━━" in lines
+        assert "━━ connection 1 · 2 errors, 1 warning ━━" in lines
         assert sum(line.startswith("━━") for line in lines) == 2
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"), [(19, "19 s"), (125, "2 min 5 s"), (120, "2 min"), (86059, "23 h 54 min"), (7200, "2 h")]
+)
+def test_skipped_time_reads_at_a_glance(seconds: int, said: str) -> None:
+    """`1434 min 19 s skipped` did not read at a glance: hours are hours."""
+    from tui.app.modes import _duration
+
+    assert _duration(seconds) == said

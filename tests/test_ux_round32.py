@@ -365,15 +365,12 @@ async def test_after_ctrl_r_the_findings_count_says_which_are_earlier(simulator_
         await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 (!)", 10, "the warning counted")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: app.journal.epoch == 2 and session_ready(app), 10, "the new session")
-        await wait_for(pilot, lambda: app.status_line.findings_note == "1 earlier (!)", 10, "a recount")
+        await wait_for(pilot, lambda: app.status_line.findings_note == "earlier ⚠1 (!)", 10, "a recount")
         assert app.session is not None
         app.session.send({"type": "response.cancel"})
-        await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 +1 earlier (!)", 10, "both")
+        await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 · earlier ⚠1 (!)", 10, "both")
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
         prompts = [str(option.prompt).splitlines()[0] for option in app.screen.query_one(OptionList).options]
         heads = [line for line in prompts if line.startswith("━━")]
-        assert heads == [
-            "━━ connection 2 (the current one) · 1 finding, 0 errors ━━",
-            "━━ connection 1 · 1 finding, 0 errors ━━",
-        ]
+        assert heads == ["━━ connection 2 (the latest) · 1 warning ━━", "━━ connection 1 · 1 warning ━━"]

@@ -381,7 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
         "replay",
         help="open a recorded session: an rt-tui capture, a browser HAR file, or a JSONL of frames",
         description="Open a recorded session in the same views as a live one. Nothing connects anywhere. "
-        "Captures joined with cat play one after the other, as their wall clocks say; with --json each "
+        "Captures joined with cat, or given as several files, play one after the other, as their wall clocks "
+        "say (at most 5 s apart); with --json each "
         "one's t counts from its own first frame, as in its own file. A compressed recording is read "
         "through its decompressor: rt-tui replay <(zcat frames.jsonl.gz).",
     )

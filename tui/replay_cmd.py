@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from tui.protocol import Direction, printable
 from tui.protocol.codec import exact_data
+from tui.protocol.records import UNIX_TIME_FLOOR
 from tui.replay import Recording, ReplayError, load, load_many
 from tui.replay.lean import hydrated
-from tui.replay.sources import STDIN, UNIX_TIME_FLOOR, on_one_clock, with_notes_as_facts
+from tui.replay.sources import STDIN, on_one_clock, with_notes_as_facts
 
 if TYPE_CHECKING:
     from tui.lint import Finding

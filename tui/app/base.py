@@ -454,23 +454,25 @@ class AppBase(App[None]):
     """The connection the findings count was made in (`_show_findings_count`): a new one counts again."""
 
     def _show_findings_count(self) -> None:
-        """The current connection's findings by severity (`✖1 ⚠2 (!)`), and how many earlier
-        connections' findings the list also holds (`+3 earlier`): after ctrl+r the count stood
-        beside the new connection's frame counters as if the new session had them."""
+        """The current connection's findings by severity (`✖1 ⚠2 (!)`), then the earlier
+        connections' that the list also holds (`✖1 · earlier ✖2 ⚠1 (!)`): after ctrl+r the count
+        stood beside the new connection's frame counters as if the new session had them."""
         linter = self.model.linter
         findings = linter.findings if linter is not None else []
         journal = self.journal
         current = self._findings_epoch = journal.epoch
         counts: Counter[Severity] = Counter()
-        earlier = 0
+        earlier: Counter[Severity] = Counter()
         for finding in findings:
             if current > 1 and connection_of(finding, journal) < current:
-                earlier += 1
+                earlier[finding.severity] += 1
             else:
                 counts[finding.severity] += 1
         parts = [f"{mark}{counts[severity]}" for severity, mark in SEVERITY_MARKS.items() if counts[severity]]
-        if earlier:
-            parts.append(f"+{earlier} earlier" if parts else f"{earlier} earlier")
+        before = [f"{mark}{earlier[severity]}" for severity, mark in SEVERITY_MARKS.items() if earlier[severity]]
+        if before:
+            # By severity too: "+14 earlier" hid that ten of them were errors, and read as 14 sessions.
+            parts += [*(["·"] if parts else []), "earlier", *before]
         self.status_line.findings_note = " ".join(parts) + " (!)" if parts else ""
         self.status_line.refresh()
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import dataclasses
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -65,13 +67,7 @@ class Modes(AppBase):
     def start_replay(self, request: ReplayRequest) -> None:
         """Play a recording into the views; nothing connects anywhere."""
         recording = request.recording
-        if not recording.rereadable:
-            name = printable(str(recording.path))  # a pipe: `/dev/fd/63` says more than its folder, `fd`
-        else:
-            # A session's `frames.jsonl` is named by its folder; any other file (an export, all of
-            # them in `saved/`) by its own name, or every export read `saved`.
-            path = recording.path
-            name = printable(path.parent.name if path.name == "frames.jsonl" and path.parent.name else path.name)
+        name = _recording_name(recording.path, recording.rereadable)
         if len(recording.files) > 1:
             name += f" + {len(recording.files) - 1} more"  # several, played in turn (`rt-tui replay A B`)
         self.status_line.no_target = f"replay of {name}"
@@ -149,6 +145,7 @@ class Modes(AppBase):
         player = self.player
         if player is None:
             return
+        self._show_replayed_file(player)
         speed = "at once" if player.speed is None else f"×{player.speed:g}"
         state = "⏸ paused" if player.paused else ("done" if player.done.is_set() else "playing")
         # Timed playback shortens long silences (MAX_GAP): say how much, or the clock's jumps over
@@ -175,6 +172,21 @@ class Modes(AppBase):
         else:
             self.status_line.state_short = f"replay {played}/{recorded} {speed}{mark}{cut_short}"
         self.status_line.refresh()
+
+    def _show_replayed_file(self, player: ReplayPlayer) -> None:
+        """Of several files played in turn, the status line names the one playing and which of them
+        it is (`20261205-195739-16a332 (2 of 3)`): the first's name with `+ 2 more` stood for all."""
+        assert self.replay is not None
+        recording = self.replay.recording
+        files = recording.files
+        if len(files) < 2:
+            return
+        # At once, the player publishes ahead of the views: the file of the newest frame shown.
+        shown = min(player.position, len(self.journal))
+        number = max(1, bisect.bisect_right(recording.file_starts, shown - 1))
+        source = f"{_recording_name(files[number - 1], recording.rereadable)} ({number} of {len(files)})"
+        if source != self.status_line.source:
+            self.status_line.source = source
 
     def action_replay_pause(self) -> None:
         """Pause or resume the replay (a finished one has nothing to resume: it stays as it is)."""
@@ -516,9 +528,21 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
+def _recording_name(path: Path, rereadable: bool) -> str:
+    """A replayed file's name as the status line gives it: a session's `frames.jsonl` by its folder;
+    any other file (an export, all of them in `saved/`) by its own name, or every export read
+    `saved`; a pipe by its path (`/dev/fd/63` says more than its folder, `fd`)."""
+    if not rereadable:
+        return printable(str(path))
+    return printable(path.parent.name if path.name == "frames.jsonl" and path.parent.name else path.name)
+
+
 def _duration(seconds: int) -> str:
-    """`19 s`, `2 min 5 s`: a skipped silence, read at a glance."""
+    """`19 s`, `2 min 5 s`, `23 h 54 min`: a skipped silence, read at a glance (`1434 min 19 s` was not)."""
     minutes, secs = divmod(seconds, 60)
     if not minutes:
         return f"{secs} s"
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min {secs} s" if secs else f"{minutes} min"

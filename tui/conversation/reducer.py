@@ -29,6 +29,7 @@ from tui.protocol import (
     transcription_config,
 )
 from tui.protocol.error_causes import cause_types
+from tui.protocol.records import UNIX_TIME_FLOOR
 from tui.protocol.summary import PCM16_BYTES_PER_MS, audio_bytes, response_output_rate, session_rates
 
 from .export import ENDED_EARLY
@@ -162,13 +163,14 @@ class Conversation:
             self._remove(self.order[-1])
         if not self.order:
             return  # nothing above to separate from
-        stamp = time.strftime("%H:%M:%S", time.localtime(self._wall))
+        # A log without times has its lines' order for a clock (0.001 a line): 00:00:00 read as midnight.
+        stamp = f" · {time.strftime('%H:%M:%S', time.localtime(self._wall))}" if self._wall >= UNIX_TIME_FLOOR else ""
         where = f" to {short_target(target)}" if target else ""
         separator = Item(
             id=f"rt-session-{self.connections}",
             role="session",
             kind="separator",
-            text=f"new session{where} · {stamp}",
+            text=f"new session{where}{stamp}",
             state=TextState.DONE,
             status="completed",
         )

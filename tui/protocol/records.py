@@ -45,6 +45,10 @@ def envelope_record(env: Envelope, t0: float, *, parsed: bool = False) -> dict[s
 
 _quote = json.encoder.encode_basestring  # C: a str as a JSON string literal
 
+UNIX_TIME_FLOOR = 1e9
+"""The least `wall` taken for a Unix time (2001-09-09): a recording without times gets its lines'
+order for a clock, numbers far below it (shown as a time of day, 0.001 read as midnight)."""
+
 TIME_LIMIT = 1e11
 """Seconds no time in a recording reaches (3170 years; as a Unix time, the year 5138). A larger one,
 or one not finite, is damage: the views' clocks (minutes and seconds, a time of day) cannot show it."""

@@ -73,7 +73,7 @@ from tui.protocol import Direction, Envelope, FrameError, checked, local_envelop
 from tui.protocol.codec import MAX_DEPTH, json_reason, json_type_name, serialize
 from tui.protocol.credentials import handshake_secrets
 from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS, is_known
-from tui.protocol.records import TIME_LIMIT, record_beside_frame
+from tui.protocol.records import TIME_LIMIT, UNIX_TIME_FLOOR, record_beside_frame
 
 from .lean import Frames, lean_envelope
 
@@ -135,6 +135,8 @@ class Recording:
     files: list[Path] = field(default_factory=list)
     """Every file read, in the order played, when several were given (`load_many`); empty for one
     (`path`)."""
+    file_starts: list[int] = field(default_factory=list)
+    """The index of each of `files`' first envelope (its opening fact, when it was given one)."""
 
     @property
     def duration(self) -> float:
@@ -192,8 +194,10 @@ def joined(recordings: Sequence[Recording]) -> Recording:
     parts: list[int] = []
     notes: list[str] = []
     placed: dict[str, int] = {}
+    starts: list[int] = []
     for number, recording in enumerate(recordings):
         start = len(envelopes)
+        starts.append(start)
         if number:
             parts.append(start)
         opening = _opening_fact(recording, number)
@@ -203,11 +207,13 @@ def joined(recordings: Sequence[Recording]) -> Recording:
         envelopes.extend(recording.envelopes)
         parts += [offset + index for index in recording.parts]
         shown = str(recording.path)
+        last = len(envelopes) - 1
         for note in recording.notes:
             named = note if note.startswith(f"{shown}:") else f"{shown}: {note}"
             notes.append(named)
-            if note in recording.placed:
-                placed[named] = offset + recording.placed[note]
+            # Where it belongs, or at its own file's end: said at the end of the last file, the
+            # note on a first file's joined captures was shown in another file's connection.
+            placed[named] = offset + recording.placed[note] if note in recording.placed else last
     kinds = {recording.kind for recording in recordings}
     return Recording(
         first.kind if len(kinds) == 1 else "mixed",
@@ -220,6 +226,7 @@ def joined(recordings: Sequence[Recording]) -> Recording:
         parts=parts,
         rereadable=all(recording.rereadable for recording in recordings),
         files=[recording.path for recording in recordings],
+        file_starts=starts,
     )
 
 
@@ -235,8 +242,10 @@ def _opening_fact(recording: Recording, number: int) -> Envelope | None:
         if env.type == "rt.connection" and env.data.get("state") == "connecting":
             return None
     head = envelopes[0]
-    label = printable(str(recording.path))
-    return _fact(0, "connecting", f"recording {number + 1}: {label}", label, head.mono, head.wall)
+    # The target is what the status line and the transcript's separator name: the file's name.
+    label = printable(recording.path.name or str(recording.path))
+    where = printable(str(recording.path))
+    return _fact(0, "connecting", f"recording {number + 1}: {where}", label, head.mono, head.wall)
 
 
 def user_secrets() -> list[str]:
@@ -283,13 +292,15 @@ def _which_session(folder: Path) -> str:
     """What to give instead of `folder`: the newest session in it, when it holds sessions (the data
     folder's `sessions/`, which `ls` shows beside the capture it was looking for), or when its
     `sessions/` does (the data folder itself)."""
-    holder, sessions = "it holds", _sessions_in(folder)
+    holder, sessions, within = "it holds", _sessions_in(folder), folder
     if not sessions:
-        holder, sessions = "its sessions folder holds", _sessions_in(folder / "sessions")
+        holder, sessions, within = "its sessions folder holds", _sessions_in(folder / "sessions"), folder / "sessions"
     if not sessions:
         return "give a recording file"
     count = f"{len(sessions):,} session folder{'s' if len(sessions) != 1 else ''}"
-    return f"{holder} {count}: give one of them (the newest is {sessions[-1]})"
+    # Several play (and lint) in turn, oldest first as their names sort: the glob gives them all.
+    every = f", or all of them: {within}/*/" if len(sessions) > 1 else ""
+    return f"{holder} {count}: give one of them (the newest is {sessions[-1]}){every}"
 
 
 def _sessions_in(folder: Path) -> list[Path]:
@@ -545,16 +556,16 @@ def _joins_found(
         )
 
 
-UNIX_TIME_FLOOR = 1e9
-"""The least `wall` taken for a Unix time (2001-09-09): a recording without times gets its lines'
-order for a clock, numbers far below it."""
+JOIN_GAP = 5.0
+"""The most a joined capture starts after the one before it ends (seconds), whatever their wall
+clocks say: as much as timed playback waits at most between two frames (`player.MAX_GAP`)."""
 
 
 def on_one_clock(recording: Recording) -> Recording:
     """The recording with captures joined in one file (`Recording.parts`) on one clock that never
-    goes back: each plays after the one before, as late as the wall clock says it began (right
-    after it when it began earlier: `cat new old`), as a HAR's later connection does. Unchanged
-    when it has no joined part.
+    goes back: each plays after the one before, as late as the wall clock says it began but at
+    most `JOIN_GAP` after it (right after it when it began earlier: `cat new old`), as a HAR's
+    later connection does. Unchanged when it has no joined part.
 
     The second capture's clock went back to 0: `replay --json` printed negative times (after a
     filtered export, whose first `t` is not 0), the app's position and length were wrong, a timed
@@ -574,6 +585,9 @@ def on_one_clock(recording: Recording) -> Recording:
             # A log without times has its lines' order for a clock (0.001 a line): against a capture's
             # Unix time that was a gap of 56 years, which `rt-tui replay log.jsonl capture` played.
             gap = 0.0
+        # The time between two recordings is no part of either: a day between two app runs made the
+        # replay's position read 24:01:01, and a timed replay count 23 hours as silence skipped.
+        gap = min(gap, JOIN_GAP)
         # `before` is already `delay` later than recorded: this part starts the gap after it.
         delay = before.mono + delay + (gap if _is_time(gap) and gap > 0 else 0.0) - first.mono
         delays.append((begin, end, delay))
@@ -1255,7 +1269,11 @@ def with_notes_as_facts(recording: Recording) -> Recording:
             return dataclasses.replace(recording, envelopes=joined)
         return dataclasses.replace(recording, envelopes=[*envelopes, *after[len(envelopes) - 1]])
     woven = _woven(envelopes, after)
-    return dataclasses.replace(recording, envelopes=Frames(woven) if isinstance(envelopes, Frames) else list(woven))
+    # Each file starts as many facts later as were woven in before it.
+    starts = [start + sum(len(facts) for at, facts in after.items() if at < start) for start in recording.file_starts]
+    return dataclasses.replace(
+        recording, envelopes=Frames(woven) if isinstance(envelopes, Frames) else list(woven), file_starts=starts
+    )
 
 
 def _woven(envelopes: Sequence[Envelope], after: dict[int, list[Envelope]]) -> Iterator[Envelope]:

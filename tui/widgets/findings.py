@@ -31,6 +31,7 @@ SEVERITY_STYLES = {Severity.ERROR: "bold #f7768e", Severity.WARNING: "bold #e0af
 SEVERITY_MARKS = {Severity.ERROR: "✖", Severity.WARNING: "⚠", Severity.INFO: "ℹ"}
 """Each severity's mark (▲ and ▼ are taken: the log's sent and received)."""
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+_NOUNS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
 def finding_text(finding: Finding, journal: Journal, *, dark: bool = True) -> Text:
@@ -111,11 +112,13 @@ class FindingsView(ModalScreen[int | None]):
     def _heading(self, connection: int) -> Text:
         """The line above a connection's findings: which connection, the current one named so."""
         these = [f for f in self.findings if self.connections[id(f)] == connection]
-        errors = sum(f.severity is Severity.ERROR for f in these)
         name = f"connection {connection}" if connection else "before the first connection"
-        current = " (the current one)" if connection == self.journal.epoch else ""
-        counts = f"{counted(len(these), 'finding')}, {counted(errors, 'error')}" if these else "no findings"
-        return Text(f"━━ {name}{current} · {counts} ━━", style="bold")
+        # "The latest": in a finished replay no connection is current, and live the newest one is.
+        latest = " (the latest)" if connection == self.journal.epoch else ""
+        counts = ", ".join(
+            counted(n, _NOUNS[severity]) for severity in _ORDER if (n := sum(f.severity is severity for f in these))
+        )
+        return Text(f"━━ {name}{latest} · {counts or 'no findings'} ━━", style="bold")
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._recolour)
