@@ -374,3 +374,60 @@ async def test_after_ctrl_r_the_findings_count_says_which_are_earlier(simulator_
         prompts = [str(option.prompt).splitlines()[0] for option in app.screen.query_one(OptionList).options]
         heads = [line for line in prompts if line.startswith("━━")]
         assert heads == ["━━ connection 2 (the latest) · 1 warning ━━", "━━ connection 1 · 1 warning ━━"]
+
+
+async def test_c_while_following_goes_from_the_newest_error_to_its_cause(simulator_url: str) -> None:
+    """With the error on screen and nothing selected, `c` said "no frame is selected": it now takes
+    the newest error with a cause, and goes to what was sent."""
+    from tests.app_helpers import cancel_refused, notices
+    from tui.widgets import EventLog
+
+    app = live_app(simulator_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        cancel, _ = await cancel_refused(pilot, app)
+        log = app.query_one(EventLog)
+        log.focus()
+        await pilot.pause()
+        assert log.selected is None
+        await pilot.press("c")
+        await wait_for(pilot, lambda: log.selected == cancel, 10, "the cause")
+        assert not any("no frame is selected" in text for _, text in notices(app)), notices(app)
+
+
+async def test_esc_in_the_log_with_nothing_to_leave_takes_the_notices_down(simulator_url: str) -> None:
+    """At 80x24 notices covered rows of both panes for seconds; the palette was the only way to take
+    them down. Esc in the log does, once it has nothing else to leave."""
+    from tests.app_helpers import cancel_refused
+    from tui.widgets import EventLog
+
+    app = live_app(simulator_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await cancel_refused(pilot, app)
+        await wait_for(pilot, lambda: len(app._notifications) > 0, 10, "the server error's notice")
+        app.query_one(EventLog).focus()
+        await pilot.press("slash", *"cancel", "enter")
+        await pilot.press("escape")  # the find ends first
+        await pilot.pause()
+        assert not app.find_bar.active and len(app._notifications) > 0
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app._notifications) == 0, 10, "the notices gone")
+
+
+async def test_f1_in_the_filter_bar_shows_the_query_syntax(simulator_url: str) -> None:
+    """F1 in the filter bar listed the input's editing keys alone: `error`, `for:`, plain words and `|`
+    could not be found in the app. The Keys panel now heads them with the bar's syntax."""
+    from textual.widgets import HelpPanel, Markdown
+
+    app = live_app(simulator_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await pilot.press("f")
+        await wait_for(pilot, lambda: app.filter_bar.input.has_focus, 10, "the filter bar")
+        assert "F1: syntax" in str(app.filter_bar.input.placeholder)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: bool(app.screen.query(HelpPanel)), 10, "the Keys panel")
+        panel = app.screen.query_one(HelpPanel)
+        await wait_for(pilot, lambda: panel.has_class("-show-help"), 10, "the bar's help")
+        text = panel.query_one(Markdown).source
+        for form in ("Filter syntax", "for:ID", "error", "a | b", "/kit.h/i", "response.status!=completed"):
+            assert form in text, form

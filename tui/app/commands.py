@@ -232,8 +232,10 @@ class Commands(AppBase):
     def action_leave_input(self) -> None:
         """Leave an input or a zoomed pane: back to the event log, so space talks again. In the
         log itself, with nothing else to leave, Esc ends a find (its bar and highlights go), or
-        else puts back the filter that was in force before `o` showed an item's frames, or else
-        closes the Keys panel (the palette's "Keys")."""
+        else puts back the filter that was in force before `o` showed an item's frames (or a jump
+        lifted), or else closes the Keys panel (the palette's "Keys"), or else takes down the
+        notices on screen (at 80×24 they cover rows of both panes for seconds; the palette's
+        "notices: dismiss" was the only other way)."""
         if self.screen.maximized is not None:
             self.screen.minimize()
             self.refresh_bindings()
@@ -242,6 +244,10 @@ class Commands(AppBase):
         elif self.focused is self.event_log:
             # `o` showed an item's frames: the filter before comes back; with nothing of the log's
             # to leave, the Keys panel is what Esc closes (it takes no focus, so no key of its own).
-            if not self.back_from_frames() and self.screen.query("HelpPanel"):
+            if self.back_from_frames():
+                pass
+            elif self.screen.query("HelpPanel"):
                 self.action_hide_help_panel()
+            elif self._notifications:
+                self.dismiss_notices()
         self._back_to_log()  # at once: `t` `hi` Esc `f` in one burst typed `f` into the message

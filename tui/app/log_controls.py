@@ -213,8 +213,9 @@ class LogControls(AppBase):
         for family in Family:
             verb = "show" if family in self.filter_bar.hidden_families else "hide"
             yield SystemCommand(
-                f"log: {verb} {family.value} frames",
-                f"Toggle the {family.value} family",
+                # "family" in the title: the palette matches titles, and the toggles' line says families.
+                f"log: {verb} {family.value} frames (family)",
+                f"Toggle the {family.value} family of frames, as its word on the families line does",
                 partial(self.toggle_family, family),
             )
 

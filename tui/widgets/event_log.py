@@ -580,9 +580,25 @@ class EventLog(LineView, can_focus=True):
         event.prevent_default()
         if enabled:
             await self.run_action(binding.action)
+        elif binding.action == "cause" and (newest := self._newest_linked()) is not None:
+            # Following, `c` answers "what did I send before this error?" for the newest one with a
+            # cause: it said "no frame is selected" with that error on screen.
+            self.select_frame(newest)
+            await self.run_action("cause")
         elif binding.action in self.FRAME_ACTIONS:
             text = f"{binding.description}: no frame is selected (↑ selects the newest)"
             self.post_message(self.Notice(text, of_selection=True))
+
+    def _newest_linked(self) -> int | None:
+        """The newest frame the view shows that is linked to its cause (an error, a failed response
+        or transcription); None when there is none."""
+        links = self.view.links
+        if links is None or self.selected is not None:
+            return None
+        for index in reversed(links.cause_of):
+            if self.view.locate(index) is not None:
+                return index
+        return None
 
     def _binding_for(self, key: str) -> tuple[Binding, bool] | None:
         """The log's binding for a key that reached it, and whether it is enabled; None if the key is

@@ -266,10 +266,26 @@ class FindInput(OneLineInput):
 class FilterBar(QueryBar):
     """The filter: a query over the whole journal, plus family toggles."""
 
+    HELP = """
+    **Filter syntax** (every frame of the session, not only the screen's)
+
+    - `type:response.*` `dir:in` `dir:out`: a type glob, a direction
+    - `-type:*.delta`: `-` (or `NOT`) leaves out
+    - `a b` (or `AND`): both; `a | b` (or `OR`): either; `( … )` groups
+    - `error`: errors and failed responses or transcriptions
+    - `item:ID` `response:ID` `event:ID`; `for:ID`: an item's frames with what made them
+    - `response.status!=completed`: a JSON path; `:` `=` glob, `!=`, `~` regex, `>` `<` numbers
+    - `kitchen` `"two words"` `/kit.h/i`: words or a regex in the frame's text
+    - `fam:transcription` `size>4k` `seq:120..200` `is:unknown` `is:linked`
+
+    Enter applies; Enter on an empty filter clears it.
+    """
+
     INPUT = FilterInput
 
     def __init__(self, journal: Journal, *, id: str | None = None) -> None:
-        example = "filter: type:response.* dir:in  -type:*.delta  item:ID  response.status!=completed"
+        # "F1 syntax" first: at 80 columns the examples after it are cut.
+        example = "filter (F1: syntax): type:response.* dir:in  -type:*.delta  item:ID  response.status!=completed"
         super().__init__("filter", example, journal, id=id)
         self.hidden_families: set[Family] = set()
         self.user_text = ""
@@ -302,6 +318,12 @@ class FilterBar(QueryBar):
 
 class FindBar(QueryBar):
     """Find: a word, a phrase or a /regex/ over the frames shown."""
+
+    HELP = """
+    **Find** a word, a `"phrase"` or a `/regex/` (`/kit.h/i`) in the frames the log shows, inside
+    collapsed runs too (the run opens at the match). It starts after the selected frame: `Home`
+    then `n` finds the first. `n` next, `N` previous; Esc in the log ends it.
+    """
 
     INPUT = FindInput
 
