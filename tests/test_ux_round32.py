@@ -431,3 +431,34 @@ async def test_f1_in_the_filter_bar_shows_the_query_syntax(simulator_url: str) -
         text = panel.query_one(Markdown).source
         for form in ("Filter syntax", "for:ID", "error", "a | b", "/kit.h/i", "response.status!=completed"):
             assert form in text, form
+
+
+async def test_a_filter_of_words_shows_where_each_row_matched(simulator_url: str) -> None:
+    """A filter of `kitchen` listed rows such as `conversation.item.added  item_9p1c… us…`: nothing
+    showed why they passed. Each row now shows its match, as a find's rows do."""
+    from tests.app_helpers import typed_turn_done
+    from tui.widgets import EventLog
+
+    app = live_app(simulator_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await typed_turn_done(pilot, app, "What color should I paint my kitchen?")
+        log = app.query_one(EventLog)
+        log.focus()
+        await pilot.press("f", *"kitchen", "enter")
+        await wait_for(pilot, lambda: app.filter_bar.active == "kitchen" and log.view.shown > 2, 10, "the filter")
+        await pilot.pause()
+        rows = ["".join(s.text for s in line) for line in log.render_lines(log.region.reset_offset)]
+        shown = [row for row in rows if "▲" in row or "▼" in row]
+        assert len(shown) == log.view.shown
+        assert all("kitchen" in row.lower() for row in shown), shown
+
+
+def test_a_query_s_free_text_is_its_highlight() -> None:
+    """What the log highlights for a filter: its words, phrases and regexes, nothing else."""
+    from tui.journal import Journal, Query
+
+    journal = Journal()
+    assert Query("kitchen", journal).highlight == "kitchen"
+    assert Query("type:response.* dir:in", journal).highlight is None
+    assert Query("error", journal).highlight is None
+    assert Query('kitchen "two words" /gar.en/', journal).highlight == r"/(?:kitchen)|(?:two\ words)|(?:gar.en)/i"

@@ -310,6 +310,9 @@ class Query:
         self.operator_words: list[str] = []
         """Free words spelled like an operator but not in capitals (`and`, `not`): searched as text,
         which a query that matches nothing says (`suggestion`)."""
+        self.searched_texts: list[str] = []
+        """The free text the query searches for, each as a regex (a word or phrase escaped): what
+        the log highlights in the rows it shows (`highlight`)."""
         self.near_misses: list[tuple[str, str]] = []
         """Fields of the query that are no shortcut but spelled like one (`typ` → `type`): a query
         that matches nothing says so (`suggestion`); a frame field of that name is possible, so
@@ -348,6 +351,19 @@ class Query:
         if self.operator_words:
             return f"{self.operator_words[0]!r} is a word here; {_OPERATOR_HINT}"
         return None
+
+    @property
+    def highlight(self) -> str | None:
+        """The query's free text as one find pattern (`kitchen`, `/kit.h|two words/i`), for the log
+        to show where each row matched, as a find does; None when it searches no text. A filter of
+        `kitchen` listed rows such as `conversation.item.added  item_9p1c… us…`: nothing showed
+        why they passed."""
+        texts = self.searched_texts
+        if not texts:
+            return None
+        if len(texts) == 1 and texts[0] == re.escape(texts[0]) and not texts[0].startswith("/"):
+            return texts[0]  # a plain word: found as itself
+        return "/" + "|".join(f"(?:{text})" for text in texts) + "/i"
 
     @property
     def problem(self) -> str | None:
@@ -505,12 +521,14 @@ class Query:
         return self._path(key, op, value)
 
     def _text_phrase(self, phrase: str) -> _Node:
+        self.searched_texts.append(re.escape(phrase))
         needle = re.compile(re.escape(phrase), re.IGNORECASE)
         test = self._journal.text_test(needle.search)
         return _Node(lambda frame: test(frame.index), 1)
 
     def _text_regex(self, pattern: str, flags: str) -> _Node:
         compiled = compile_pattern(pattern, flags)
+        self.searched_texts.append(pattern)
         self._patterns.append(compiled)
         test = self._journal.text_test(compiled.search)
         return _Node(lambda frame: test(frame.index), 1)

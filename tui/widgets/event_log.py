@@ -30,7 +30,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input
 
-from tui.journal import Finder, Journal, Line, LogView
+from tui.journal import Finder, Journal, Line, LogView, QueryError
 from tui.journal.logview import Mark
 
 from .log_format import (
@@ -211,6 +211,8 @@ class EventLog(LineView, can_focus=True):
         super().__init__(name=name, id=id)
         self.view = view
         self.finder: Finder | None = None
+        self._marks_of: tuple[object, Finder | None] = (None, None)
+        """The filter (its query) the row marks were made for, and its finder (`_filter_marks`)."""
         self._find_ticket = 0
         """Bumped by each find and pattern: the slices of an older search stop."""
         self._searching: int | None = None
@@ -720,7 +722,7 @@ class EventLog(LineView, can_focus=True):
                     return Strip(list(text.render(self.app.console)), width)
             return Strip.blank(width, base)
         selected = number == self._cursor_line
-        finder = self.finder
+        finder = self.finder or self._filter_marks()
         key = (
             self.view.generation,
             self.view.marks_version,
@@ -735,7 +737,7 @@ class EventLog(LineView, can_focus=True):
         )
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_strip(line, selected, width)
+            strip = self._render_strip(line, selected, width, finder)
             self._cache[key] = strip
             if len(self._cache) > CACHE_LINES:
                 self._cache.popitem(last=False)
@@ -743,7 +745,23 @@ class EventLog(LineView, can_focus=True):
             self._cache.move_to_end(key)
         return strip
 
-    def _render_strip(self, line: Line, selected: bool, width: int) -> Strip:
+    def _filter_marks(self) -> Finder | None:
+        """A finder of the filter's free text (`kitchen`, `/kit.h/`), to show where each row it
+        passed matched while no find is active; None for a filter that searches no text."""
+        query = self.view.query
+        if query is None:
+            return None
+        cached_query, marks = self._marks_of
+        if cached_query is not query:
+            highlight = query.highlight
+            try:
+                marks = Finder(highlight) if highlight is not None else None
+            except QueryError:
+                marks = None  # a pattern the filter took but the find does not: rows stay plain
+            self._marks_of = (query, marks)
+        return marks
+
+    def _render_strip(self, line: Line, selected: bool, width: int, finder: Finder | None) -> Strip:
         view = self.view
         index = line.frame_index
         previous_index = view.previous_index(index)
@@ -762,7 +780,7 @@ class EventLog(LineView, can_focus=True):
         _, base, (cursor_style, match_style) = self._look.get()
         # Every piece over the pane's own style: a piece names only its foreground, and a cell with
         # no background is drawn on the terminal's default one, not the theme's (stripes behind text).
-        if self.finder is None:
+        if finder is None:
             # The common case, straight to segments of the pane's width: a line's pieces never overlap.
             return Strip(fit_segments(pieces, width, base, cursor_style if selected else None), width)
         # Matches cut across pieces: Rich's text resolves the overlapping styles.
@@ -772,11 +790,11 @@ class EventLog(LineView, can_focus=True):
         one_frame = line.member >= 0 or line.row.count == 1
         searched = partial(self.journal.search_text, index) if one_frame else None
         etype = self.journal.type_at(index) if one_frame else ""
-        pieces[-1] = (summary_at_match(summary, self.finder, room, searched, etype), summary_style)
+        pieces[-1] = (summary_at_match(summary, finder, room, searched, etype), summary_style)
         text = Text(no_wrap=True, overflow="crop", style=base)
         for piece, style in pieces:
             text.append(piece, style)
-        for start, end in self.finder.spans(text.plain):
+        for start, end in finder.spans(text.plain):
             text.stylize(match_style, start, end)
         if selected:
             text.stylize(cursor_style)
