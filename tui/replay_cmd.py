@@ -198,7 +198,12 @@ def _print_frames(
                 if wait > 0:
                     out.flush()  # what is due is out before the wait: the reader sees it live
                     sleep(wait)
-            record: dict[str, object] = {"seq": frame.seq, "dir": frame.direction.value, "t": round(frame.mono - t0, 6)}
+            record: dict[str, object] = {}
+            if part_starts:
+                # Joined captures, or several files: whose frame it is, as `proxy --json` says it (their
+                # `seq` numbers repeat, and two copies of one capture differed in nothing else).
+                record["conn"] = max(frame.epoch, 1)  # a first capture's fact before its connecting one: 0
+            record |= {"seq": frame.seq, "dir": frame.direction.value, "t": round(frame.mono - t0, 6)}
             if frame.wall >= UNIX_TIME_FLOOR:
                 # As a capture and `proxy --json` have it, where the recording says when (a capture,
                 # a HAR, a log with times); a log without times has only its lines' order.
