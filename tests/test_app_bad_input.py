@@ -33,7 +33,7 @@ async def test_malformed_frames_are_reported_and_the_session_goes_on() -> None:
         app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            both = lambda: any(t.startswith("Malformed frame (2 in a row") for t, _ in notices(app))  # noqa: E731
+            both = lambda: any(t.startswith("Malformed frame ×2") for t, _ in notices(app))  # noqa: E731
             await wait_for(pilot, both, 5, "the malformed-frame notice, counting both")
             assert [title.startswith("Malformed frame") for title, _ in notices(app)].count(True) == 1  # not a stack
             await views_settled(pilot, app)

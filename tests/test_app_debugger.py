@@ -542,7 +542,7 @@ async def test_a_replay_s_findings_and_errors_fold_into_two_short_toasts(tmp_pat
         assert len(shown) == 2, shown
         (first, first_text), (more, more_text) = shown
         # The two server errors share one toast, counted; the three lint errors fold into one more.
-        assert first.startswith("Server error (2 in a row"), shown
+        assert first.startswith("Server error ×2"), shown
         assert more == "More findings" and "! lists the findings" in more_text
         assert more_text.startswith("3 more (Lint: wav-header-in-audio, Lint: response-while-active, "), more_text
         # Textual keeps the toasts on a private attribute (see app_helpers.notices): their timeouts.

@@ -247,7 +247,7 @@ async def test_a_burst_of_like_notices_is_one_notice_that_counts_them() -> None:
         await pilot.pause()
         assert notices(app) == [
             # Twenty different words: the title says the toast shows the latest of them.
-            ("Malformed frame (20 in a row; the latest)", "malformed frame 19"),
+            ("Malformed frame ×20 (the latest)", "malformed frame 19"),
             ("Capture", "capture failed"),
             ("Save", "saved to /tmp/a.md"),  # information: each keeps its own (two files, two paths)
             ("Save", "saved to /tmp/a.json"),
@@ -258,13 +258,13 @@ async def test_a_burst_of_like_notices_is_one_notice_that_counts_them() -> None:
         app.say("malformed frame again", title="Malformed frame", severity="warning")
         await pilot.pause()
         # The same words each time: one error, counted.
-        assert notices(app) == [("Malformed frame (2 in a row)", "malformed frame again")]
+        assert notices(app) == [("Malformed frame ×2", "malformed frame again")]
         # Said without a title (a failed save on a full disk, twice): counted under its severity.
         app.clear_notifications()
         for _ in range(2):
             app.say("could not save conversation.md: No space left on device", severity="error")
         await pilot.pause()
-        assert notices(app) == [("Error (2 in a row)", "could not save conversation.md: No space left on device")]
+        assert notices(app) == [("Error ×2", "could not save conversation.md: No space left on device")]
 
 
 async def test_a_cleared_log_can_be_brought_back_from_the_palette() -> None:

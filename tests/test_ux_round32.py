@@ -429,7 +429,7 @@ async def test_f1_in_the_filter_bar_shows_the_query_syntax(simulator_url: str) -
         panel = app.screen.query_one(HelpPanel)
         await wait_for(pilot, lambda: panel.has_class("-show-help"), 10, "the bar's help")
         text = panel.query_one(Markdown).source
-        for form in ("Filter syntax", "for:ID", "error", "a | b", "/kit.h/i", "response.status!=completed"):
+        for form in ("Filter", "for:ID", "error", "a | b", "/kit.h/i", "response.status!=completed"):
             assert form in text, form
 
 
@@ -462,3 +462,52 @@ def test_a_query_s_free_text_is_its_highlight() -> None:
     assert Query("type:response.* dir:in", journal).highlight is None
     assert Query("error", journal).highlight is None
     assert Query('kitchen "two words" /gar.en/', journal).highlight == r"/(?:kitchen)|(?:two\ words)|(?:gar.en)/i"
+
+
+async def test_a_lifted_filter_is_named_and_esc_walks_back_through_o_s(simulator_url: str) -> None:
+    """After `o` (an item's frames) a jump lifted that filter and Esc went straight back to the one
+    before `o`: the item's filter was lost. And once the notice was gone nothing named the lifted
+    filter a later Esc brought back. The log's title says it; Esc puts back `o`'s filter, then the
+    one before it. `c` following, with every error hidden by the filter, lifts it too."""
+    from tests.app_helpers import cancel_refused, typed_turn_done
+    from tui.widgets import EventLog
+
+    app = live_app(simulator_url)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await typed_turn_done(pilot, app, "paint my kitchen")
+        cancel, error = await cancel_refused(pilot, app)
+        log = app.query_one(EventLog)
+        log.focus()
+        await pilot.press("f", *"dir:in", "enter")
+        await wait_for(pilot, lambda: app.filter_bar.active == "dir:in", 10, "the filter")
+        app.transcript.focus()
+        await pilot.press("up", "o")  # the reply's frames
+        await wait_for(pilot, lambda: app.filter_bar.active.startswith("for:"), 10, "the item's frames")
+        item_filter = app.filter_bar.active
+        await pilot.press("end", "c")  # following: the newest error, which the item's filter hides
+        await wait_for(pilot, lambda: log.selected == cancel, 10, "the cancel, the filter lifted")
+        assert app.filter_bar.active == ""
+        assert str(log.border_title) == f"Events · filter {item_filter!r} lifted · Esc puts it back"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.filter_bar.active == item_filter, 10, "the item's filter back")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.filter_bar.active == "dir:in", 10, "the filter before o")
+        assert str(log.border_title) == "Events · filter: dir:in"
+        assert error != cancel
+
+
+async def test_c_on_a_frame_without_a_link_says_so_once_naming_it(simulator_url: str) -> None:
+    """Three presses stacked three "this frame has no linked cause or error" over the rows."""
+    from tests.app_helpers import notices
+    from tui.widgets import EventLog
+
+    app = live_app(simulator_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        log = app.query_one(EventLog)
+        log.focus()
+        await pilot.press("up", "c", "c", "c")
+        await pilot.pause()
+        frame = app.journal[log.selected or 0]
+        said = [text for _, text in notices(app) if "no linked cause" in text]
+        assert said == [f"#{frame.seq} ({frame.type}) has no linked cause or error"], said

@@ -102,11 +102,13 @@ class AppBase(App[None]):
     _feeds: list[tuple[SessionModel, Subscription[Envelope]]]
     _placeholder_taken: bool
     _notices: dict[tuple[str, str], tuple[Notification, int, bool]]
-    """The latest notice of each title and severity, how many like it came in a row, and whether
+    """The latest notice of each title and severity, how many like it came while it was shown, and whether
     they all said the same."""
     voice_steps: SerialSteps
     _user_filter: str
     _before_frames: str | None
+    _lifted_over: str | None = None
+    """The filter Esc puts back after the one a jump lifted (`reveal`), when that one was `o`'s."""
     _retry: RetryPolicy
     _quitting: bool
     _quiet_timer: Timer | None
@@ -175,7 +177,7 @@ class AppBase(App[None]):
         its control characters are shown, not obeyed (`printable`).
 
         A warning or error like one still on screen (same title and severity) takes its place, its
-        title counting them ("Malformed frame (3 in a row)"): a burst of them (a server sending
+        title counting them ("Malformed frame ×3"): a burst of them (a server sending
         twenty malformed frames, a client breaking one rule again and again) would otherwise stack
         up over the event log, which holds each of them anyway. Information notices (where a file
         was saved) each keep their own. With `fold` (findings, server errors: what the log and `!`
@@ -199,8 +201,10 @@ class AppBase(App[None]):
         counted_title = title
         if repeats > 1:
             # Five different errors read as one error five times: then the toast says it shows the latest.
-            # A notice said without a title is counted under its severity's (it read " (2 in a row)").
-            counted_title = f"{title or level.title()} ({repeats} in a row{'' if alike else '; the latest'})"
+            # A notice said without a title is counted under its severity's (it read " ×2").
+            # "×N", not "N in a row": the count is of notices said while the first was shown, and two
+            # errors a turn apart read "in a row" as if nothing had come between them.
+            counted_title = f"{title or level.title()} ×{repeats}{'' if alike else ' (the latest)'}"
         notification = Notification(message, counted_title, level, timeout, markup=False)
         if level != "information":
             self._notices[key] = (notification, repeats, alike)
@@ -441,6 +445,10 @@ class AppBase(App[None]):
         title = "Events ▲ sent ▼ received ● local"
         if self.filter_bar.active:
             title = f"Events · filter: {self.filter_bar.active}"
+        elif self._before_frames:
+            # A jump lifted it (`reveal`): said for as long as Esc would bring it back, not only
+            # while the notice lasts (a later Esc brought back a filter nothing on screen named).
+            title = f"Events · filter {self._before_frames!r} lifted · Esc puts it back"
         if self._building is not None:
             doing = "filtering the rest" if self._building.query is not None else "taking in the rest"
             title += f" · {doing}… {self._building.progress:.0%}"

@@ -242,6 +242,8 @@ class LogControls(AppBase):
         self.filter_bar.active = combined
         self.filter_bar.user_text = text
         self._before_frames = back  # a filter of the user's own (or the way back) ends `o`'s
+        if back is None:
+            self._lifted_over = None  # and the way back past a lifted filter
         if self.filter_bar.input.value != text:
             self.filter_bar.show_text(text)  # a filter set by a key (o: its frames) shows in the bar too
         started = time.perf_counter()
@@ -471,7 +473,9 @@ class LogControls(AppBase):
         if index < self.log_view.floor or not hiding:
             self.say_while("view", log.why_hidden(index, again=again))
             return
-        back = self._before_frames if self._before_frames is not None else self._user_filter
+        # Esc puts back the filter lifted here; then, the one before it (`o`'s: the filter before
+        # the item's frames). Esc went straight to that one, and the item's filter was lost.
+        back, self._lifted_over = self._user_filter, self._before_frames
         if not self.apply_filter("", back=back):
             return
         if not log.select_frame(index):
@@ -489,7 +493,8 @@ class LogControls(AppBase):
         back = self._before_frames
         if back is None:
             return False
-        self.apply_filter(back)
+        over, self._lifted_over = self._lifted_over, None
+        self.apply_filter(back, back=over)
         if not back:
             self.filter_bar.close()
         return True

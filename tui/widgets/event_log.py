@@ -584,9 +584,12 @@ class EventLog(LineView, can_focus=True):
             await self.run_action(binding.action)
         elif binding.action == "cause" and (newest := self._newest_linked()) is not None:
             # Following, `c` answers "what did I send before this error?" for the newest one with a
-            # cause: it said "no frame is selected" with that error on screen.
-            self.select_frame(newest)
-            await self.run_action("cause")
+            # cause: it said "no frame is selected" with that error on screen. One the filter hides
+            # (and its cause) is shown as any jump's target: the filter is lifted.
+            if self.select_frame(newest):
+                await self.run_action("cause")
+            elif (link := self.view.links.cause_of.get(newest) if self.view.links else None) is not None:
+                self.post_message(self.Reveal(link.cause, "c"))
         elif binding.action in self.FRAME_ACTIONS:
             text = f"{binding.description}: no frame is selected (↑ selects the newest)"
             self.post_message(self.Notice(text, of_selection=True))
@@ -595,12 +598,14 @@ class EventLog(LineView, can_focus=True):
         """The newest frame the view shows that is linked to its cause (an error, a failed response
         or transcription); None when there is none."""
         links = self.view.links
-        if links is None or self.selected is not None:
+        if links is None or self.selected is not None or not links.cause_of:
             return None
         for index in reversed(links.cause_of):
             if self.view.locate(index) is not None:
                 return index
-        return None
+        # None shown: the newest of all, unless a clear took it (the filter is lifted to show it).
+        newest = next(reversed(links.cause_of))
+        return newest if newest >= self.view.floor else None
 
     def _binding_for(self, key: str) -> tuple[Binding, bool] | None:
         """The log's binding for a key that reached it, and whether it is enabled; None if the key is
@@ -1100,7 +1105,7 @@ class EventLog(LineView, can_focus=True):
         if line.member < 0 and line.row.count > 1:
             linked = [index for index in line.row.members if index in links.cause_of or index in links.effects_of]
             if not linked:
-                self.post_message(self.Notice("no frame in this run has a linked cause or error"))
+                self.post_message(self.Notice("no frame in this run has a linked cause or error", of_selection=True))
                 return
             if len(linked) > 1:
                 self.post_message(self.Notice(f"{len(linked)} frames in this run are linked: the first one's link"))
@@ -1113,7 +1118,11 @@ class EventLog(LineView, can_focus=True):
         elif index in links.effects_of:
             target = links.effects_of[index][-1].effect
         else:
-            self.post_message(self.Notice("this frame has no linked cause or error"))
+            # Said once however often c is pressed (three presses stacked three of it over the rows),
+            # naming the frame: the notice outlives a move to another.
+            frame = self.journal[index]
+            said = f"#{frame.seq} ({frame.type}) has no linked cause or error"
+            self.post_message(self.Notice(said, of_selection=True))
             return
         if self.view.locate(target) is None and self.after_whole_view(self.action_cause):
             return  # not on a filter's first screen: perhaps in the rest of its view

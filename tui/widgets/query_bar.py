@@ -267,16 +267,15 @@ class FilterBar(QueryBar):
     """The filter: a query over the whole journal, plus family toggles."""
 
     HELP = """
-    **Filter syntax** (every frame of the session, not only the screen's)
+    **Filter** (the whole session, not the screen alone)
 
-    - `type:response.*` `dir:in` `dir:out`: a type glob, a direction
-    - `-type:*.delta`: `-` (or `NOT`) leaves out
-    - `a b` (or `AND`): both; `a | b` (or `OR`): either; `( … )` groups
-    - `error`: errors and failed responses or transcriptions
-    - `item:ID` `response:ID` `event:ID`; `for:ID`: an item's frames with what made them
-    - `response.status!=completed`: a JSON path; `:` `=` glob, `!=`, `~` regex, `>` `<` numbers
-    - `kitchen` `"two words"` `/kit.h/i`: words or a regex in the frame's text
-    - `fam:transcription` `size>4k` `seq:120..200` `is:unknown` `is:linked`
+    - `type:response.*` `dir:in` `dir:out`
+    - `-x` or `NOT x`: leave out; `a b`: both; `a | b`: either; `( )`
+    - `error`: errors, failed responses and transcriptions
+    - `for:ID`: an item's frames and what made them; `item:` `response:` `event:`
+    - `response.status!=completed`: a JSON path; `:` `!=` `~`regex `>` `<`
+    - `kitchen` `"two words"` `/kit.h/i`: text, marked in each row
+    - `fam:transcription` `size>4k` `seq:120..200` `is:unknown`
 
     Enter applies; Enter on an empty filter clears it.
     """
