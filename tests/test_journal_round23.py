@@ -228,12 +228,17 @@ def refused_commit_recording(path: Path) -> Path:
     return path
 
 
+def refused_commit_app(tmp_path: Path) -> RtApp:
+    """The app replaying `refused_commit_recording` (an error whose cause is a commit)."""
+    recording = load(refused_commit_recording(tmp_path / "own-log.jsonl"))
+    return RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+
+
 async def test_c_to_a_cause_the_filter_hides_lifts_the_filter_and_esc_puts_it_back(tmp_path: Path) -> None:
     """`c` under an `error` filter said "frame #2 is hidden by the filter", a dead end; then it named
     the keys that clear the filter (six more keys to answer "what did I send before this error?").
     It now lifts the filter and selects the cause; Esc in the log puts the filter back, on the error."""
-    recording = load(refused_commit_recording(tmp_path / "own-log.jsonl"))
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    app = refused_commit_app(tmp_path)
     async with app.run_test(size=(120, 32)) as pilot:
         await replay_shown(pilot, app)
         log = app.query_one(EventLog)
@@ -289,8 +294,7 @@ async def test_a_finding_or_a_detail_s_link_the_filter_hides_lifts_it_too(tmp_pa
     that hides its frame, and Esc in the log puts it back."""
     from tui.widgets.findings import FindingsView
 
-    recording = load(refused_commit_recording(tmp_path / "own-log.jsonl"))
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
+    app = refused_commit_app(tmp_path)
     async with app.run_test(size=(120, 32)) as pilot:
         await replay_shown(pilot, app)
         log = app.query_one(EventLog)

@@ -11,60 +11,26 @@ import contextlib
 import gzip
 import json
 import lzma
-import math
-import os
 import signal
 import subprocess
-import sys
-import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.capture_helpers import RT_TUI, sent_captures, tone_wav
 from tui import replay_cmd
 from tui.replay import ReplayError, load
 from tui.replay.sources import on_one_clock
 
-RT_TUI = str(Path(sys.executable).with_name("rt-tui"))
-
-
 # -- real captures ------------------------------------------------------------------------------
-
-
-def _tone_wav(path: Path) -> Path:
-    """One second of a 24 kHz tone: `send` streams it, the simulator answers (its transcript fails)."""
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(24000)
-        out.writeframes(b"".join(int(8000 * math.sin(i / 10)).to_bytes(2, "little", signed=True) for i in range(24000)))
-    return path
 
 
 @pytest.fixture(scope="module")
 def captures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The captures of two real `rt-tui send` sessions against the simulator, oldest first."""
-    from tui.server.testing import background_simulator
-
-    folder = tmp_path_factory.mktemp("sessions")
-    audio = _tone_wav(folder / "tone.wav")
-    data = folder / "data"
-    environment = {**os.environ, "RT_TUI_DATA_DIR": str(data)}
-    with background_simulator() as sim:
-        for _ in range(2):
-            done = subprocess.run(
-                [RT_TUI, "send", "--url", sim.url_for(), str(audio)],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                env=environment,
-            )
-            assert "assistant:" in done.stdout, done.stderr
-    found = sorted(data.glob("sessions/*/frames.jsonl"))
-    assert len(found) == 2
-    return found
+    return sent_captures(tmp_path_factory.mktemp("sessions"))
 
 
 def rt_tui(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -483,7 +449,7 @@ def test_a_compressed_capture_says_how_to_read_it(
 
 def test_the_audio_meant_for_send_is_named_as_audio(tmp_path: Path) -> None:
     """The WAV a developer streams with `send`, given to `replay` by mistake."""
-    path = _tone_wav(tmp_path / "question.wav")
+    path = tone_wav(tmp_path / "question.wav")
     result = rt_tui("replay", "--json", str(path))
     assert result.returncode == 2
     assert result.stderr == (

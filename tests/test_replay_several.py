@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import io
 import json
-import math
-import os
 import subprocess
-import sys
-import wave
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.app_helpers import wait_for
+from tests.capture_helpers import RT_TUI, sent_captures
 from tui import replay_cmd
 from tui.app import RtApp
 from tui.config import Settings
@@ -29,40 +26,11 @@ from tui.replay import ReplayRequest, load_many
 from tui.replay.lean import hydrated
 from tui.replay.sources import on_one_clock
 
-RT_TUI = str(Path(sys.executable).with_name("rt-tui"))
-
-
-def _tone_wav(path: Path) -> Path:
-    """One second of a 24 kHz tone: `send` streams it and the simulator answers."""
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(24000)
-        out.writeframes(b"".join(int(8000 * math.sin(i / 10)).to_bytes(2, "little", signed=True) for i in range(24000)))
-    return path
-
 
 @pytest.fixture(scope="module")
 def captures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The captures of two real `rt-tui send` sessions against the simulator, oldest first."""
-    from tui.server.testing import background_simulator
-
-    folder = tmp_path_factory.mktemp("several")
-    audio = _tone_wav(folder / "tone.wav")
-    environment = {**os.environ, "RT_TUI_DATA_DIR": str(folder / "data")}
-    with background_simulator() as sim:
-        for _ in range(2):
-            done = subprocess.run(
-                [RT_TUI, "send", "--url", sim.url_for(), str(audio)],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                env=environment,
-            )
-            assert "assistant:" in done.stdout, done.stderr
-    found = sorted((folder / "data").glob("sessions/*/frames.jsonl"))
-    assert len(found) == 2
-    return found
+    return sent_captures(tmp_path_factory.mktemp("sessions"))
 
 
 @pytest.fixture
