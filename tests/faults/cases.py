@@ -166,10 +166,10 @@ CASES: list[Case] = [
         # The simulator's own fault mode: a frame that is not JSON and one without a type.
         Plan(upstream_query={"sim_malformed": "not_json,no_type", "sim_malformed_after": "session.created:1"}),
         "goes_on",
-        # Two in a row: one toast, the newest words, counted in its title (the log has both).
+        # Two while the first is shown: one toast, the newest words, counted in its title (the log has both).
         # Two different malformed frames: the toast counts them and shows the latest.
         notice=(
-            "Malformed frame (2 in a row; the latest)",
+            "Malformed frame ×2 (the latest)",
             "malformed frame from server: JSON object without a string 'type'",
         ),
         send_warns="the server sent 2 malformed frames, ignored (the first: not JSON",
