@@ -511,3 +511,30 @@ async def test_c_on_a_frame_without_a_link_says_so_once_naming_it(simulator_url:
         frame = app.journal[log.selected or 0]
         said = [text for _, text in notices(app) if "no linked cause" in text]
         assert said == [f"#{frame.seq} ({frame.type}) has no linked cause or error"], said
+
+
+async def test_the_selected_row_still_shows_where_it_matched(simulator_url: str) -> None:
+    """The cursor's background was drawn over the match's: the row a find stopped on, the very row
+    it found, showed its match no more than a row without one."""
+    from tests.app_helpers import typed_turn_done
+    from tui.widgets import EventLog
+
+    app = live_app(simulator_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await typed_turn_done(pilot, app, "What color should I paint my kitchen?")
+        log = app.query_one(EventLog)
+        log.focus()
+        await pilot.press("f", *"kitchen", "enter")
+        await wait_for(pilot, lambda: app.filter_bar.active == "kitchen" and log.view.shown > 2, 10, "the filter")
+        log.focus()
+        await pilot.press("up")  # the last row selected
+        await wait_for(pilot, lambda: log.cursor_line is not None, 5, "a row selected")
+        await pilot.pause()
+        match_bg = log.get_component_rich_style("event-log--match").bgcolor
+        cursor_bg = log.get_component_rich_style("event-log--cursor").bgcolor
+        assert log.cursor_line is not None
+        row = log.render_line(log.cursor_line - log.scroll_offset.y)
+        backgrounds = {(segment.style.bgcolor if segment.style else None) for segment in row}
+        word = "".join(s.text for s in row if s.style is not None and s.style.bgcolor == match_bg)
+        assert cursor_bg in backgrounds, backgrounds
+        assert word.lower() == "kitchen", word

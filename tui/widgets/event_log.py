@@ -799,10 +799,12 @@ class EventLog(LineView, can_focus=True):
         text = Text(no_wrap=True, overflow="crop", style=base)
         for piece, style in pieces:
             text.append(piece, style)
-        for start, end in finder.spans(text.plain):
-            text.stylize(match_style, start, end)
         if selected:
             text.stylize(cursor_style)
+        # Over the cursor: the row a find stops on, or selected under a filter of words, showed its
+        # match no more than a row without one.
+        for start, end in finder.spans(text.plain):
+            text.stylize(match_style, start, end)
         segments = list(text.render(self.app.console))
         length = Segment.get_line_length(segments)  # what the Strip would measure for its crop
         if length > width:
