@@ -324,3 +324,26 @@ async def test_a_replayed_session_folder_keeps_its_time_before_its_date(width: i
         assert "20261205" not in text and text.startswith("● replay"), text
     else:
         assert text.startswith(shown), text
+
+
+@pytest.mark.parametrize(
+    ("width", "shown"),
+    [(140, "20261205-173202-ed8492 (2 of 3)"), (112, "…173202-ed8492 (2 of 3)"), (102, "file 2 of 3"), (90, None)],
+)
+async def test_one_of_several_replayed_files_is_told_by_its_number_when_its_name_has_no_room(
+    width: int, shown: str | None
+) -> None:
+    """Of several files replayed, a narrow line left the playing file out: nothing said which of
+    them played. Its number stays where its name has no room."""
+    app = StatusApp(open_session())
+    async with app.run_test(size=(width, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        line.source, line.source_short = "20261205-173202-ed8492 (2 of 3)", "file 2 of 3"
+        line.state_override = line.state_short = "replay 00:46/01:16 at once"
+        line.refresh()
+        await pilot.pause()
+        text = str(line.render())
+    if shown is None:
+        assert text.startswith("● replay"), text
+    else:
+        assert text.startswith(f"{shown}  ● replay"), text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -42,6 +43,15 @@ if TYPE_CHECKING:
 TOAST_CHARS = 160
 """Most of a finding a toast shows: a toast is a glance (at 80 columns a whole finding covered half
 the screen); `!` shows the finding whole, with its fix."""
+
+
+def recording_name(path: Path, rereadable: bool) -> str:
+    """A replayed file's name as the status line gives it: a session's `frames.jsonl` by its folder;
+    any other file (an export, all of them in `saved/`) by its own name, or every export read
+    `saved`; a pipe by its path (`/dev/fd/63` says more than its folder, `fd`)."""
+    if not rereadable:
+        return printable(str(path))
+    return printable(path.parent.name if path.name == "frames.jsonl" and path.parent.name else path.name)
 
 
 def toast_text(message: str, rest: str = "! shows it whole, with its fix") -> str:
@@ -169,6 +179,19 @@ class AppBase(App[None]):
     def log_view(self) -> LogView:
         """The current session's event-log view."""
         return self.model.log_view
+
+    def replayed_files(self) -> dict[int, str]:
+        """Of a replay of several files (`rt-tui replay A B`), each connection's file by its name (a
+        capture joined with `cat` holds several connections); empty for anything else."""
+        recording = self.replay.recording if self.replay is not None else None
+        if recording is None or len(recording.files) < 2:
+            return {}
+        files, starts = recording.files, recording.file_starts
+        return {
+            epoch: recording_name(files[max(1, bisect.bisect_right(starts, start)) - 1], recording.rereadable)
+            for epoch, start in enumerate(self.journal.epoch_starts)
+            if epoch and start < len(self.journal)
+        }
 
     def say(
         self, message: str, *, title: str = "", severity: str = "information", timeout: float = 6, fold: bool = False

@@ -588,7 +588,7 @@ class LogControls(AppBase):
             self.event_log.focus()
 
         self.clear_folded()
-        self.push_screen(FindingsView(findings, self.journal), chosen)
+        self.push_screen(FindingsView(findings, self.journal, self.replayed_files()), chosen)
 
     def _new_findings(self, findings: list[Finding]) -> None:
         """Badges on the rows, a count on the status line, a notice for each new error (a few)."""

@@ -7,7 +7,6 @@ import bisect
 import dataclasses
 from collections.abc import Iterable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -16,11 +15,11 @@ from textual.app import SystemCommand
 from tui.bus import Mode, Topic
 from tui.journal import LogView
 from tui.model import KEEP_EVERY_PAYLOAD, SessionModel, new_model
-from tui.protocol import Envelope, printable, short_target
+from tui.protocol import Envelope, short_target
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES
 
-from .base import AppBase
+from .base import AppBase, recording_name
 
 if TYPE_CHECKING:
     from textual.notifications import Notification
@@ -67,7 +66,7 @@ class Modes(AppBase):
     def start_replay(self, request: ReplayRequest) -> None:
         """Play a recording into the views; nothing connects anywhere."""
         recording = request.recording
-        name = _recording_name(recording.path, recording.rereadable)
+        name = recording_name(recording.path, recording.rereadable)
         if len(recording.files) > 1:
             name += f" + {len(recording.files) - 1} more"  # several, played in turn (`rt-tui replay A B`)
         self.status_line.no_target = f"replay of {name}"
@@ -184,9 +183,10 @@ class Modes(AppBase):
         # At once, the player publishes ahead of the views: the file of the newest frame shown.
         shown = min(player.position, len(self.journal))
         number = max(1, bisect.bisect_right(recording.file_starts, shown - 1))
-        source = f"{_recording_name(files[number - 1], recording.rereadable)} ({number} of {len(files)})"
+        source = f"{recording_name(files[number - 1], recording.rereadable)} ({number} of {len(files)})"
         if source != self.status_line.source:
             self.status_line.source = source
+            self.status_line.source_short = f"file {number} of {len(files)}"  # at 80 columns: no room for the name
 
     def action_replay_pause(self) -> None:
         """Pause or resume the replay (a finished one has nothing to resume: it stays as it is)."""
@@ -526,15 +526,6 @@ def _clock(seconds: float) -> str:
         return f"{minutes:02d}:{secs:02d}"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
-def _recording_name(path: Path, rereadable: bool) -> str:
-    """A replayed file's name as the status line gives it: a session's `frames.jsonl` by its folder;
-    any other file (an export, all of them in `saved/`) by its own name, or every export read
-    `saved`; a pipe by its path (`/dev/fd/63` says more than its folder, `fd`)."""
-    if not rereadable:
-        return printable(str(path))
-    return printable(path.parent.name if path.name == "frames.jsonl" and path.parent.name else path.name)
 
 
 def _duration(seconds: int) -> str:

@@ -6,7 +6,7 @@ texts are the linter's plain words (never markup): what is wrong, and what to do
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.text import Text
 from textual import on
@@ -70,9 +70,12 @@ class FindingsView(ModalScreen[int | None]):
     """
     BINDINGS = [Binding("escape,q", "dismiss", "Close", id="findings.close")]
 
-    def __init__(self, findings: Sequence[Finding], journal: Journal) -> None:
+    def __init__(self, findings: Sequence[Finding], journal: Journal, files: Mapping[int, str] | None = None) -> None:
         super().__init__()
         self.journal = journal
+        self.files = dict(files or {})
+        """The file each connection was replayed from (`rt-tui replay A B`), named in its heading:
+        in a replay of eight captures, "connection 5" alone left the reader counting files."""
         self.connections = {id(finding): connection_of(finding, journal) for finding in findings}
         """Each finding's connection (by `id`): listed under it, newest first, once there are several."""
         self.grouped = journal.epoch > 1 and any(number != journal.epoch for number in self.connections.values())
@@ -115,6 +118,8 @@ class FindingsView(ModalScreen[int | None]):
         name = f"connection {connection}" if connection else "before the first connection"
         # "The latest": in a finished replay no connection is current, and live the newest one is.
         latest = " (the latest)" if connection == self.journal.epoch else ""
+        if connection in self.files:
+            latest += f" · {printable(self.files[connection])}"
         counts = ", ".join(
             counted(n, _NOUNS[severity]) for severity in _ORDER if (n := sum(f.severity is severity for f in these))
         )

@@ -88,6 +88,9 @@ class StatusLine(Widget):
         self.source = ""
         """What is shown when the app knows it better than the frames (a replay's file): in the
         target's place, whatever target the replayed frames name."""
+        self.source_short = ""
+        """A shorter `source` for a line with no room for it (`file 2 of 3` of several replayed
+        files, whose names need a wider terminal); empty: the source is cut or left out."""
         self.no_target = "no target"
         """Shown where the target goes while the frames have named none (e.g. the proxy's relay)."""
         self.findings_note = ""
@@ -166,7 +169,12 @@ class StatusLine(Widget):
                 return Text.assemble((target, "bold"), _GAP, line)  # too long: the next shape leaves it out
             # A file name keeps its start and its end (a session folder's unique tail, an extension);
             # a label and an address give way word by word (`simulator · 1…` said nothing).
-            target = _middle_cut(target, room) if source else _words_cut(target, room)
+            cut = _middle_cut(target, room) if source else _words_cut(target, room)
+            short = printable(self.source_short) if source else ""
+            if short and cell_len(short) <= room and not (cut == target or target.endswith(cut[1:])):
+                # One of several files, its name cut in its middle: which of them plays says more.
+                cut = short
+            target = cut
         return Text.assemble((target, "bold"), _GAP, line)
 
 
