@@ -199,11 +199,14 @@ async def test_the_findings_of_earlier_connections_are_counted_and_listed_apart(
         assert app.status_line.findings_note == "✖1 · earlier ✖2 ⚠1 (!)"
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
-        lines = [str(option.prompt).splitlines()[0] for option in app.screen.query_one(OptionList).options]
-        # Each heading names its connection's file: in a replay of eight, the reader counted files.
-        assert lines[0] == f"━━ connection 2 (the latest) · {captures[0].parent.name} · 1 error ━━"
+        prompts = [str(option.prompt).splitlines() for option in app.screen.query_one(OptionList).options]
+        lines = [prompt[0] for prompt in prompts]
+        assert lines[0] == "━━ connection 2 (the latest) · 1 error ━━"
         assert lines[1] == "✖ error transcription-failed"
-        assert "━━ connection 1 · devtools.har · 2 errors, 1 warning ━━" in lines
+        assert "━━ connection 1 · 2 errors, 1 warning ━━" in lines
+        # Each heading names its connection's file: in a replay of eight, the reader counted files.
+        files = [prompt[1].strip() for prompt in prompts if prompt[0].startswith("━━")]
+        assert files == [f"replayed from {captures[0].parent.name}", "replayed from devtools.har"]
         assert sum(line.startswith("━━") for line in lines) == 2
 
 

@@ -118,12 +118,13 @@ class FindingsView(ModalScreen[int | None]):
         name = f"connection {connection}" if connection else "before the first connection"
         # "The latest": in a finished replay no connection is current, and live the newest one is.
         latest = " (the latest)" if connection == self.journal.epoch else ""
-        if connection in self.files:
-            latest += f" · {printable(self.files[connection])}"
         counts = ", ".join(
             counted(n, _NOUNS[severity]) for severity in _ORDER if (n := sum(f.severity is severity for f in these))
         )
-        return Text(f"━━ {name}{latest} · {counts or 'no findings'} ━━", style="bold")
+        heading = Text(f"━━ {name}{latest} · {counts or 'no findings'} ━━", style="bold")
+        if connection in self.files:  # on a line of its own: beside the counts it wrapped at 80 columns
+            heading.append(f"\n   replayed from {printable(self.files[connection])}", style="dim")
+        return heading
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._recolour)
