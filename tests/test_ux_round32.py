@@ -538,3 +538,45 @@ async def test_the_selected_row_still_shows_where_it_matched(simulator_url: str)
         word = "".join(s.text for s in row if s.style is not None and s.style.bgcolor == match_bg)
         assert cursor_bg in backgrounds, backgrounds
         assert word.lower() == "kitchen", word
+
+
+async def test_every_connection_is_headed_in_the_findings_a_clean_one_too(simulator_url: str) -> None:
+    """Of three connections with findings in the first alone, or in the first and the third, the
+    second was left out of the list unsaid: only the latest was said clean."""
+    from textual.widgets import OptionList
+
+    from tests.app_helpers import cancel_refused
+    from tui.widgets.findings import FindingsView
+
+    def heads() -> list[str]:
+        prompts = [str(option.prompt).splitlines()[0] for option in app.screen.query_one(OptionList).options]
+        return [line for line in prompts if line.startswith("━━")]
+
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await cancel_refused(pilot, app)
+        await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 (!)", 10, "the warning counted")
+        for epoch in (2, 3):
+            await pilot.press("ctrl+r")
+            await wait_for(
+                pilot, lambda epoch=epoch: app.journal.epoch == epoch and session_ready(app), 10, "a new session"
+            )
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
+        assert heads() == [
+            "━━ connection 3 (the latest) · no findings ━━",
+            "━━ connection 2 · no findings ━━",
+            "━━ connection 1 · 1 warning ━━",
+        ]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, FindingsView), 10, "the log")
+        assert app.session is not None
+        app.session.send({"type": "response.cancel"})
+        await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 · earlier ⚠1 (!)", 10, "both")
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
+        assert heads() == [
+            "━━ connection 3 (the latest) · 1 warning ━━",
+            "━━ connection 2 · no findings ━━",
+            "━━ connection 1 · 1 warning ━━",
+        ]

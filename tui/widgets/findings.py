@@ -98,18 +98,22 @@ class FindingsView(ModalScreen[int | None]):
                 return
             options: list[Option | None] = []
             heading: int | None = None
-            if self.grouped and self.journal.epoch not in self.connections.values():
-                # Said first: the list below is all earlier, and the current connection is clean.
-                options += [Option(self._heading(self.journal.epoch), disabled=True), None]
             for position, finding in enumerate(self.findings):
                 connection = self.connections[id(finding)]
                 if self.grouped and connection != heading:
+                    # Every connection is headed, the newest first: a clean one said "no findings"
+                    # only when it was the latest, and connection 2 of three was left out unsaid.
+                    for clean in range(self.journal.epoch if heading is None else heading - 1, connection, -1):
+                        options += [Option(self._heading(clean), disabled=True), None]
                     heading = connection
                     options.append(Option(self._heading(connection), disabled=True))
                 options.append(
                     Option(finding_text(finding, self.journal, dark=self.app.current_theme.dark), id=str(position))
                 )
                 options.append(None)  # a separator line between findings
+            if self.grouped and heading is not None:
+                for clean in range(heading - 1, 0, -1):  # the first connections, clean
+                    options += [Option(self._heading(clean), disabled=True), None]
             yield OptionList(*options[:-1])
 
     def _heading(self, connection: int) -> Text:
