@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -540,6 +541,11 @@ async def test_the_selected_row_still_shows_where_it_matched(simulator_url: str)
         assert word.lower() == "kitchen", word
 
 
+def connected_as(app: RtApp, epoch: int) -> bool:
+    """The app's session is connection `epoch`, and ready."""
+    return app.journal.epoch == epoch and session_ready(app)
+
+
 async def test_every_connection_is_headed_in_the_findings_a_clean_one_too(simulator_url: str) -> None:
     """Of three connections with findings in the first alone, or in the first and the third, the
     second was left out of the list unsaid: only the latest was said clean."""
@@ -558,9 +564,7 @@ async def test_every_connection_is_headed_in_the_findings_a_clean_one_too(simula
         await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 (!)", 10, "the warning counted")
         for epoch in (2, 3):
             await pilot.press("ctrl+r")
-            await wait_for(
-                pilot, lambda epoch=epoch: app.journal.epoch == epoch and session_ready(app), 10, "a new session"
-            )
+            await wait_for(pilot, partial(connected_as, app, epoch), 10, "a new session")
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
         assert heads() == [
