@@ -89,14 +89,23 @@ async def test_filter_and_find_after_a_push_to_talk_turn(tmp_path: Path, simulat
             assert log.finder is not None
             count = log.finder.count(app.log_view)
             assert count >= 2 and status().startswith(f"match 1 of {count} matching frames")
+            assert "wrapped" not in status()
             first = selected
             await pilot.press("n")
             await pilot.pause()
             assert log.selected != first and "weather" in app.journal.search_text(log.selected or 0).lower()
-            assert status().startswith(f"match 2 of {count}")
+            assert status().startswith(f"match 2 of {count}") and "wrapped" not in status()
             await pilot.press("N", "N")
             await pilot.pause()
-            assert status().startswith(f"match {count} of {count}")  # back past the first: wrapped to the last
+            # Back past the first to the last, and the bar says so: `match 9 of 9` alone read as a
+            # match before the first.
+            assert status().startswith(f"match {count} of {count} matching frames · wrapped to the bottom · ")
+            await pilot.press("n")
+            await pilot.pause()
+            assert status().startswith(f"match 1 of {count} matching frames · wrapped to the top · ")
+            await pilot.press("n")
+            await pilot.pause()
+            assert status().startswith(f"match 2 of {count}") and "wrapped" not in status()
             # A clear leaves nothing to find in the view: the bar says so, not the old position.
             await pilot.press("ctrl+l")
             await pilot.pause()

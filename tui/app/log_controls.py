@@ -139,6 +139,7 @@ class LogControls(AppBase):
             self._back_to_log()
             return
         finder = Finder(text)
+        self._find_wrapped = ""
         self.find_bar.active = text
         self.event_log.set_finder(finder)
         found = self.event_log.find()
@@ -157,12 +158,16 @@ class LogControls(AppBase):
             # Found before the pattern gave up on a frame: the count leaves out what it did not search.
             self.find_bar.set_status(f"match {event.position:,} · {find_miss(finder)}", error=True)
             return
+        self._find_wrapped = event.wrapped
         self._show_match(event.position, event.count)
 
     def _show_match(self, position: int, count: int | None) -> None:
         of = f"of {counted(count, 'matching frame')}" if count is not None else "· counting the rest…"
+        wrapped = f" · wrapped to the {self._find_wrapped}" if self._find_wrapped else ""
         # A count is kept current as frames come (`_frames_under_find`); a count still to come is not.
-        self.find_bar.set_status(f"match {position:,} {of} · n next · N previous · Esc ends it", live=count is not None)
+        self.find_bar.set_status(
+            f"match {position:,} {of}{wrapped} · n next · N previous · Esc ends it", live=count is not None
+        )
 
     @on(EventLog.FramesUnderFind)
     def _frames_under_find(self) -> None:

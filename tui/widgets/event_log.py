@@ -185,9 +185,12 @@ class EventLog(LineView, can_focus=True):
         """Find selected a match: which one, of how many (1-based, in log order); `count` None
         while the frames after it are still being searched (a `Counted` follows)."""
 
-        def __init__(self, position: int, count: int | None) -> None:
+        def __init__(self, position: int, count: int | None, wrapped: str = "") -> None:
             self.position = position
             self.count = count
+            self.wrapped = wrapped
+            """`top` when `n` went past the last match to the first, `bottom` when `N` went past
+            the first to the last; empty otherwise."""
             super().__init__()
 
     class Counted(Message):
@@ -1223,7 +1226,7 @@ class EventLog(LineView, can_focus=True):
             self._search_later(forward)
             return SEARCHING
         if found is not None:
-            self._found(finder, found)
+            self._found(finder, found, forward)
         return found
 
     def count_matches(self) -> None:
@@ -1231,12 +1234,17 @@ class EventLog(LineView, can_focus=True):
         if self.finder is not None and not self.finder.searched(self.view) and self._searching != self._find_ticket:
             self._search_later(None)  # (a search going on, for a match or the count, counts too)
 
-    def _found(self, finder: Finder, found: int) -> None:
+    def _found(self, finder: Finder, found: int, forward: bool) -> None:
+        start = self.selected
+        # Past the end and round (the log's order is the journal's): said, or `N` from match 1 to
+        # match 9 of 9 looked like a match before the first.
+        wrapped = start is not None and (found <= start if forward else found >= start)
         self.select_frame(found)
         position = finder.known_position(found)
         if position is not None:
             searched = finder.searched(self.view)
-            self.post_message(self.Found(position, len(finder.hits(self.view)) if searched else None))
+            count = len(finder.hits(self.view)) if searched else None
+            self.post_message(self.Found(position, count, ("top" if forward else "bottom") if wrapped else ""))
         if not finder.searched(self.view):
             self._search_later(None)
 
@@ -1268,7 +1276,7 @@ class EventLog(LineView, can_focus=True):
                     # user put it (Home after a find on a filter's first screen); the count goes on.
                     self._search_later(None)
                     return
-                self._found(finder, found)  # which counts the rest, if any
+                self._found(finder, found, forward)  # which counts the rest, if any
                 onward = forward if more >= 0 else not forward
                 for left in range(abs(more), 0, -1):
                     if self.find(forward=onward) == SEARCHING:
