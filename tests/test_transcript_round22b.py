@@ -64,3 +64,22 @@ async def test_transcript_commands_on_an_empty_conversation_say_it_is_empty_and_
         await wait_for(pilot, lambda: app._notifications, 5, "a notice")
         [notice] = app._notifications
         assert notice.message == "Select a row first: ↑ selects the last one, Home the first."
+
+
+async def test_its_frames_from_the_palette_follows_the_log_s_selected_frame(simulator_url: str) -> None:
+    """With a frame selected in the log (a find's match) and no transcript row, the palette's "its
+    frames" said "Select a row first": it shows the frames of the item that frame names."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await typed_turn_done(pilot, app, "hello there kitchen")
+        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
+        app.event_log.focus()
+        await pilot.press("slash", *"kitchen", "enter")
+        await wait_for(pilot, lambda: app.event_log.selected is not None, 10, "the match")
+        selected = app.event_log.selected
+        assert selected is not None and app.transcript.selected is None
+        [user] = [item for item in app.conversation.ordered() if item.role == "user"]
+        run_command(app, "transcript: its frames")
+        await wait_for(pilot, lambda: app.filter_bar.active.startswith(f"for:{user.id}"), 10, "its frames")
+        shown = {app.journal[index].type for index in app.log_view.indices}
+        assert {"conversation.item.create", "conversation.item.added"} <= shown, shown

@@ -51,7 +51,11 @@ PALETTE: list[tuple[str, str, str]] = [
         "event_log.action_toggle_run",
     ),
     ("log: transcript row", "Go to the selected frame's transcript row (o)", "event_log.action_transcript"),
-    ("transcript: its frames", "Show only the selected row's frames in the log (o)", "transcript.action_frames"),
+    (
+        "transcript: its frames",
+        "Show only the selected row's frames in the log, or those of the log's selected frame's item (o)",
+        "frames_of_selection",
+    ),
     ("transcript: copy row", "Copy the selected row's words (y in the transcript)", "transcript.action_copy"),
     ("transcript: copy as Markdown", "Copy the whole conversation", "copy_transcript"),
     ("transcript: export Markdown", "Save the conversation as Markdown", "export_transcript_markdown"),

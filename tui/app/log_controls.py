@@ -436,10 +436,30 @@ class LogControls(AppBase):
 
     @on(Transcript.ShowFrames)
     def _show_frames(self, event: Transcript.ShowFrames) -> None:
-        item = self.conversation.items.get(event.item_id)
+        self.show_item_frames(event.item_id)
+
+    def frames_of_selection(self) -> None:
+        """The palette's "its frames": the selected transcript row's, else those of the item the
+        selected log frame names (the palette said "Select a row first" over a selected frame)."""
+        index = self.event_log.selected
+        if self.transcript.selected is not None or index is None:
+            self.transcript.action_frames()
+            return
+        links = self.log_view.links
+        frame = self.journal[index]
+        items = links.items_of(index) if links is not None else ([frame.item_id] if frame.item_id else [])
+        if items:
+            self.show_item_frames(items[0])
+        else:
+            self.say(f"{frame.type} #{frame.seq} names no conversation item, nor made one")
+
+    def show_item_frames(self, item_id: str) -> None:
+        """Filter the log to conversation item `item_id`'s frames (and its response's, and the
+        create we sent for it), from its first."""
+        item = self.conversation.items.get(item_id)
         # With the frames we sent that made it: the cause beside the effect. Ids are the server's
         # strings (any characters): quoted as the filter needs them.
-        query = term("for", event.item_id)
+        query = term("for", item_id)
         if item is not None and item.response_id:
             query += f" | {term('for', item.response_id)}"
         if item is not None and item.sent_seq is not None:
@@ -447,7 +467,7 @@ class LogControls(AppBase):
             # server never echoed, the only frame there is).
             query = f"seq:{item.sent_seq}" if item.id.startswith(SENT_ROW_PREFIX) else f"{query} | seq:{item.sent_seq}"
         floor = self.log_view.floor
-        if floor and self._before_clear(event.item_id, item, floor):
+        if floor and self._before_clear(item_id, item, floor):
             # "Its frames" means all of them: after a clear, the view showed none ("0 of 0 frames").
             self.unclear_log()
         back = self._before_frames if self._before_frames is not None else self._user_filter
