@@ -135,6 +135,12 @@ async def test_the_app_plays_every_file_and_names_the_one_playing(captures: list
         separators = [item.text for item in app.conversation.items.values() if item.role == "session"]
         assert separators[-1] == "new session to my-client.jsonl"
         assert all(" · " in text for text in separators[:-1])  # the captures' have their time of day
+        # The selected frame's file, not the one played last: a find in the first file said the third.
+        app.event_log.focus()
+        await pilot.press("home")
+        await wait_for(pilot, lambda: app.status_line.source == f"{captures[0].parent.name} (1 of 3)", 5, "the first")
+        await pilot.press("end")
+        await wait_for(pilot, lambda: app.status_line.source == "my-client.jsonl (3 of 3)", 5, "the playing file")
         await pilot.press("p")  # a finished replay: p does nothing; r plays it again from the first file
         await pilot.press("r")
         await wait_for(pilot, lambda: app.status_line.source.endswith(" of 3)"), 10, "a file named")

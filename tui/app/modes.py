@@ -69,6 +69,7 @@ class Modes(AppBase):
         name = recording_name(recording.path, recording.rereadable)
         if len(recording.files) > 1:
             name += f" + {len(recording.files) - 1} more"  # several, played in turn (`rt-tui replay A B`)
+            self.event_log.selection_moved = self._name_selected_file  # at once, not at the next tick
         self.status_line.no_target = f"replay of {name}"
         # What is replayed, not the target its frames name (where it was recorded): the file, where
         # a live session's line names its server ("● replay …" beside it says the rest).
@@ -172,21 +173,29 @@ class Modes(AppBase):
             self.status_line.state_short = f"replay {played}/{recorded} {speed}{mark}{cut_short}"
         self.status_line.refresh()
 
+    def _name_selected_file(self) -> None:
+        if self.player is not None:
+            self._show_replayed_file(self.player)
+
     def _show_replayed_file(self, player: ReplayPlayer) -> None:
-        """Of several files played in turn, the status line names the one playing and which of them
-        it is (`20261205-195739-16a332 (2 of 3)`): the first's name with `+ 2 more` stood for all."""
+        """Of several files played in turn, the status line names the one playing, or the selected
+        frame's, and which of them it is (`20261205-195739-16a332 (2 of 3)`): the first's name with
+        `+ 2 more` stood for all."""
         assert self.replay is not None
         recording = self.replay.recording
         files = recording.files
         if len(files) < 2:
             return
-        # At once, the player publishes ahead of the views: the file of the newest frame shown.
-        shown = min(player.position, len(self.journal))
+        # The selected frame's file: the file playing is not the one a find or a jump went to. Else,
+        # at once, the player publishes ahead of the views: the file of the newest frame shown.
+        selected = self.event_log.selected
+        shown = selected + 1 if selected is not None else min(player.position, len(self.journal))
         number = max(1, bisect.bisect_right(recording.file_starts, shown - 1))
         source = f"{recording_name(files[number - 1], recording.rereadable)} ({number} of {len(files)})"
         if source != self.status_line.source:
             self.status_line.source = source
             self.status_line.source_short = f"file {number} of {len(files)}"  # at 80 columns: no room for the name
+            self.status_line.refresh()
 
     def action_replay_pause(self) -> None:
         """Pause or resume the replay (a finished one has nothing to resume: it stays as it is)."""

@@ -227,6 +227,9 @@ class EventLog(LineView, can_focus=True):
         in its direction (negative: back)."""
         self.selected: int | None = None
         """Journal index of the selected frame (a collapsed run: its first frame); None when following."""
+        self.selection_moved: Callable[[], None] | None = None
+        """Called when a key or a jump selects a frame, or following resumes: the app names what
+        the selection is in (the file of a replay of several), which the log itself does not know."""
         self.on_member = False
         """Whether the selection is a frame's own line inside an expanded run."""
         self._left_tail: Mark = view.mark()
@@ -885,6 +888,8 @@ class EventLog(LineView, can_focus=True):
         self.tail = False
         self._update_title()
         self._keys_follow()
+        if self.selection_moved is not None:
+            self.selection_moved()
         if self._scroll_to_line(number, center=center):
             self.refresh()
         else:
@@ -976,6 +981,8 @@ class EventLog(LineView, can_focus=True):
         self._update_title()
         self._keys_follow()
         self.refresh()
+        if self.selection_moved is not None:
+            self.selection_moved()
 
     def watch_tail(self, tail: bool) -> None:
         if not tail:
