@@ -96,7 +96,7 @@ async def test_a_finished_replay_offers_no_pause_and_its_speed_is_the_next_play_
         await pilot.pause()
         assert not player.paused and "⏸" not in app.status_line.state_override
         assert app.status_line.state_override.endswith("· done · r plays it again ×64")
-        assert app.status_line.state_short.endswith(" · done · r replays ×64")  # a narrow line says it too
+        assert app.status_line.state_short.endswith(" · done · r: again ×64")  # a narrow line says it too
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert [title for title in titles if title.startswith("replay:")] == [
             "replay: faster",

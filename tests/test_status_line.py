@@ -316,7 +316,7 @@ async def test_a_replayed_session_folder_keeps_its_time_before_its_date(width: i
     async with app.run_test(size=(width, 3)) as pilot:
         line = app.query_one(StatusLine)
         line.source = "20261205-173202-ed8492"
-        line.state_override = line.state_short = "replay 00:46/00:46 · done · r replays ×2"
+        line.state_override = line.state_short = "replay 00:46/00:46 · done · r: again ×2"
         line.refresh()
         await pilot.pause()
         text = str(line.render())

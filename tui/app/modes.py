@@ -168,7 +168,7 @@ class Modes(AppBase):
         mark = " ⏸" if player.paused else ""
         cut_short = f" · {_duration(skipped)} skipped" if skipped else ""
         if player.done.is_set():
-            self.status_line.state_short = f"replay {played}/{recorded} · done · r replays {speed}{cut_short}"
+            self.status_line.state_short = f"replay {played}/{recorded} · done · r: again {speed}{cut_short}"
         else:
             self.status_line.state_short = f"replay {played}/{recorded} {speed}{mark}{cut_short}"
         self.status_line.refresh()
