@@ -224,3 +224,17 @@ def test_skipped_time_reads_at_a_glance(seconds: int, said: str) -> None:
     from tui.app.modes import _duration
 
     assert _duration(seconds) == said
+
+
+def test_files_given_newest_first_are_said_out_of_order(captures: list[Path], events_log: Path) -> None:
+    """Given newest first, the transcript ran backwards from one separator to the next, and nothing
+    said why. They still play in the order given (the user's), with a note on the file out of order."""
+    newest_first = rt_tui("replay", "--json", str(captures[1]), str(captures[0]))
+    assert newest_first.returncode == 0
+    notes = newest_first.stderr.splitlines()
+    assert len(notes) == 1, notes
+    assert notes[0].startswith(f"rt-tui replay: note: {captures[0]}: recorded at "), notes
+    assert f"before {captures[1].parent.name} given ahead of it: the files play in the order given" in notes[0]
+    # Oldest first, or beside a log without times, nothing is said.
+    assert rt_tui("replay", "--json", str(captures[0]), str(captures[1])).stderr == ""
+    assert rt_tui("replay", "--json", str(captures[1]), str(events_log)).stderr == ""

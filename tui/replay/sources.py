@@ -62,6 +62,7 @@ import re
 import shlex
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -208,6 +209,9 @@ def joined(recordings: Sequence[Recording]) -> Recording:
         parts += [offset + index for index in recording.parts]
         shown = str(recording.path)
         last = len(envelopes) - 1
+        if number and (early := _recorded_before(recording, recordings[number - 1])):
+            notes.append(early)
+            placed[early] = start  # said as it begins to play
         for note in recording.notes:
             named = note if note.startswith(f"{shown}:") else f"{shown}: {note}"
             notes.append(named)
@@ -227,6 +231,25 @@ def joined(recordings: Sequence[Recording]) -> Recording:
         rereadable=all(recording.rereadable for recording in recordings),
         files=[recording.path for recording in recordings],
         file_starts=starts,
+    )
+
+
+def _recorded_before(recording: Recording, before: Recording) -> str | None:
+    """A note when `recording`, given after `before`, was recorded before it began (files given
+    newest first: the transcript ran backwards from one separator to the next, unsaid); None when
+    in order, or when either has no time of day (a log without times)."""
+    if not recording.envelopes or not before.envelopes:
+        return None
+    began, earlier = recording.envelopes[0].wall, before.envelopes[0].wall
+    if min(began, earlier) < UNIX_TIME_FLOOR or began >= earlier:
+        return None
+    when = time.localtime(began)
+    clock = time.strftime("%H:%M:%S", when)
+    day = "" if when[:3] == time.localtime(earlier)[:3] else time.strftime(" on %Y-%m-%d", when)
+    other = before.path.parent.name if before.path.name == "frames.jsonl" else before.path.name
+    return (
+        f"{recording.path}: recorded at {clock}{day}, before {other} given ahead of it: the files play in "
+        "the order given (a glob of session folders gives them oldest first)"
     )
 
 
