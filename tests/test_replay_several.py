@@ -132,6 +132,8 @@ async def test_the_app_plays_every_file_and_names_the_one_playing(captures: list
         assert len(journal.epoch_starts) == 4
         assert [frame.type for frame in journal][-3:] == ["session.update", "session.updated", "response.create"]
         await wait_for(pilot, lambda: app.status_line.source == "my-client.jsonl (3 of 3)", 10, "the last file named")
+        # The counters are the latest connection's, and say so beside a log of all three.
+        assert "conn 3 ▼1 ▲2" in str(app.status_line.render()), str(app.status_line.render())
         separators = [item.text for item in app.conversation.items.values() if item.role == "session"]
         assert separators[-1] == "new session to my-client.jsonl"
         assert all(" · " in text for text in separators[:-1])  # the captures' have their time of day

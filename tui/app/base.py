@@ -507,6 +507,7 @@ class AppBase(App[None]):
             # By severity too: "+14 earlier" hid that ten of them were errors, and read as 14 sessions.
             parts += [*(["·"] if parts else []), "earlier", *before]
         self.status_line.findings_note = " ".join(parts) + " (!)" if parts else ""
+        self.status_line.connection = current
         self.status_line.refresh()
 
     def more_commands(self) -> Iterable[SystemCommand]:

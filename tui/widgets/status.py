@@ -93,6 +93,10 @@ class StatusLine(Widget):
         files, whose names need a wider terminal); empty: the source is cut or left out."""
         self.no_target = "no target"
         """Shown where the target goes while the frames have named none (e.g. the proxy's relay)."""
+        self.connection = 0
+        """Which connection the counters are of (the journal's epoch), named beside them from the
+        second on: after ctrl+r, or in a replay of several files, `▼96 ▲3` counted the latest
+        connection's frames beside a log of all of them (`279 frames`), and nothing said so."""
         self.findings_note = ""
         """The linter's counts, e.g. "✖1 ⚠2 (!)" (kept whatever the width: findings matter)."""
         self.quiet = ""
@@ -147,7 +151,8 @@ class StatusLine(Widget):
         if shape.session_id != "none":
             rest.append((session_id or "no session", "dim"))
         if shape.counters:
-            rest.append((f"▼{facts.frames_in:,} ▲{facts.frames_out:,}", "dim"))
+            of = f"conn {self.connection} " if self.connection > 1 else ""
+            rest.append((f"{of}▼{facts.frames_in:,} ▲{facts.frames_out:,}", "dim"))
         if self.findings_note:
             rest.append((self.findings_note, themed("bold #e0af68", dark)))
         detail = printable(facts.describe(short=shape.short_detail))
