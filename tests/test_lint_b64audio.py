@@ -139,3 +139,22 @@ def test_wav_wrapped_square_reads_only_samples_not_header_bytes() -> None:
     assert sampler.clipped == sampler.samples  # a window from byte 42 would take the data size as a sample
     findings, _ = lint(ga_created(vad=False), append(wav), commit())
     assert "clipped-audio" in rules(findings) and "byte-swapped-audio" not in rules(findings)
+
+
+@given(
+    st.lists(st.integers(-32768, 32767), max_size=80),
+    st.lists(st.sampled_from([0, 1, -1, 255, 256, -256, 32767, -32768]), max_size=80),
+    st.lists(st.booleans(), max_size=80),
+)
+def test_equal_samples_counts_as_a_pairwise_comparison_does(a: list[int], other: list[int], same: list[bool]) -> None:
+    """The stereo statistics' count of equal samples, done on whole integers at C speed, is the
+    plain count of places where two arrays agree (bytes that differ in one half of a sample only:
+    255 and 256 share no byte, -1 and 255 share one)."""
+    from array import array
+
+    from tui.lint.b64audio import _equal_samples
+
+    b = [x if keep else y for x, y, keep in zip(a, other, same, strict=False)] + other[len(a) :]
+    left, right = array("h", a), array("h", b)
+    assert _equal_samples(left, right) == sum(x == y for x, y in zip(a, b, strict=False))
+    assert _equal_samples(right, left) == _equal_samples(left, right)

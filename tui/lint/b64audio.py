@@ -13,7 +13,7 @@ import re
 import sys
 from array import array
 from dataclasses import dataclass
-from operator import eq, sub
+from operator import sub
 
 MAX_APPEND_BYTES = 15 * 1024 * 1024
 """The service's limit on the audio of one `input_audio_buffer.append` (protocol reference §3.1)."""
@@ -197,6 +197,8 @@ MIN_BYTES_JUDGED = 768
 _MAGNITUDE = bytes(b if b < 128 else 256 - b for b in range(256))
 """Each byte's magnitude read as a signed 8-bit value (0x80 reads 128)."""
 _HIGH_NIBBLE = bytes(b >> 4 for b in range(256))
+_HIGHS_HELD = 8192
+"""High nibbles held before they are counted (`PcmSampler.highs`): 32 windows' worth."""
 _FLOAT_TOP = bytes(1 if b & 0x70 == 0x30 else 0 for b in range(256))
 """1 for a little-endian float32's top byte (sign and 7 exponent bits) of a sample within ±2 and above
 2^-32 (exponent 96–127), else 0: 16-bit and 8-bit audio have such bytes at one place in eight."""
@@ -210,6 +212,27 @@ def _reaches(head: list[int], samples: array[int], floor: int) -> bool:
     """
     level = sum(map(abs, head))
     return level >= floor or level + sum(map(abs, samples[len(head) :])) >= floor
+
+
+_LOW_BYTES: dict[int, int] = {}
+"""Masks of the low byte of each 16-bit lane, by lane count (`_equal_samples`)."""
+
+
+def _equal_samples(a: array[int], b: array[int]) -> int:
+    """How many places hold the same sample in `a` and `b` (up to the shorter's length).
+
+    As `sum(map(eq, a, b))`, at C speed: the two arrays as one integer each, XORed; a lane of 16
+    bits is zero where the samples are equal, and its two bytes ORed into its low one tell it in
+    one count. (Comparing each pair of ints was a third of a voiced window's cost.)
+    """
+    n = min(len(a), len(b))
+    if not n:
+        return 0
+    x = int.from_bytes(a[:n].tobytes(), "little") ^ int.from_bytes(b[:n].tobytes(), "little")
+    mask = _LOW_BYTES.get(n)
+    if mask is None:
+        mask = _LOW_BYTES[n] = int.from_bytes(b"\xff\x00" * n, "little")
+    return ((x | (x >> 8)) & mask).to_bytes(2 * n, "little")[0::2].count(0)
 
 
 def _full_scale(raw: bytes, samples: array[int]) -> int:
@@ -246,6 +269,7 @@ class PcmSampler:
         "float_tops",
         "float_like",
         "nibbles",
+        "highs",
         "pairs",
         "pairs_same",
         "pairs_across",
@@ -277,6 +301,8 @@ class PcmSampler:
         self.float_like = 0
         """How many of them hold a float's exponent for a sample within ±1 (0x30–0x3F, sign aside)."""
         self.nibbles = [0] * 16
+        self.highs = bytearray()
+        """High nibbles of the bytes looked at, not yet counted into `nibbles` (bounded: `_HIGHS_HELD`)."""
         self.pairs = 0
         """Sample pairs (frames of two channels, were the audio stereo) compared in voiced windows."""
         self.pairs_same = 0
@@ -328,10 +354,19 @@ class PcmSampler:
         tops = raw[(3 - phase) % 4 :: 4]
         self.float_tops += len(tops) - tops.count(0)
         self.float_like += sum(tops.translate(_FLOAT_TOP))
-        high = raw.translate(_HIGH_NIBBLE)
-        nibbles = self.nibbles
-        for nibble in range(16):
-            nibbles[nibble] += high.count(nibble)
+        # Counted when judged (`_nibble_counts`): sixteen counts a window were a fifth of its cost.
+        self.highs += raw.translate(_HIGH_NIBBLE)
+        if len(self.highs) >= _HIGHS_HELD:
+            self._count_nibbles()
+
+    def _count_nibbles(self) -> list[int]:
+        """`nibbles`, with the high nibbles held since last counted added in."""
+        highs, nibbles = self.highs, self.nibbles
+        if highs:
+            for nibble in range(16):
+                nibbles[nibble] += highs.count(nibble)
+            highs.clear()
+        return nibbles
 
     @property
     def sample_width(self) -> str | None:
@@ -353,7 +388,7 @@ class PcmSampler:
         if ratio <= 0.5 or ratio >= 2.0:
             return "pcm16"
         # Alike at every place, and kept to a few codes: companded speech, not noise-like bytes.
-        if 0.75 <= ratio <= 1.33 and sum(sorted(self.nibbles)[-4:]) >= 0.4 * self.looked:
+        if 0.75 <= ratio <= 1.33 and sum(sorted(self._count_nibbles())[-4:]) >= 0.4 * self.looked:
             return "8-bit"
         return None
 
@@ -399,8 +434,8 @@ class PcmSampler:
         first = 0 if phase == 0 else 1
         lefts, rights = le[first::2], le[first + 1 :: 2]
         self.pairs += len(rights)
-        self.pairs_same += sum(map(eq, lefts, rights))
-        self.pairs_across += sum(map(eq, rights, le[first + 2 :: 2]))
+        self.pairs_same += _equal_samples(lefts, rights)
+        self.pairs_across += _equal_samples(rights, le[first + 2 :: 2])
 
     @property
     def judged(self) -> bool:
