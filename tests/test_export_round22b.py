@@ -7,8 +7,9 @@ import base64
 import json
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
-from textual.widgets import RadioButton
+from textual.widgets import RadioButton, Static
 
 from tests.app_helpers import wait_for
 from tests.journal_helpers import received, sent
@@ -144,3 +145,28 @@ async def test_the_dialog_says_which_frames_it_counts_after_a_clear_and_under_a_
         assert app.apply_filter("resp_late_1")
         await wait_for(pilot, lambda: app.log_view.shown == 1, 5, "the filter")
         assert "Export 1 frame (filter: resp_late_1, since clear) as JSONL" in await dialog_line()
+
+
+async def test_a_name_alone_is_written_in_the_folder_the_dialog_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The path's input shows its end, so its start was unseen; a name typed alone was written in
+    whatever folder rt-tui was started from. The dialog says the folder, and a name alone goes there."""
+    from tests.app_helpers import screen_text
+
+    data, elsewhere = tmp_path / "data", tmp_path / "started-here"
+    elsewhere.mkdir()
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(data))
+    monkeypatch.chdir(elsewhere)
+    app = audio_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await export_dialog_over_audio(pilot, app)
+        default = Path(app.screen.query_one("#path").value)  # type: ignore[attr-defined]
+        folder = str(app.screen.query_one("#folder", Static).render())
+        assert folder == f"in {default.parent}/ (a name alone goes there too)", folder
+        assert str(default.parent)[-20:] in screen_text(app).replace("\n", "")  # shown, if wrapped
+        app.screen.query_one("#path").value = "mine.jsonl"  # type: ignore[attr-defined]
+        await pilot.press("tab", "enter")
+        out = default.parent / "mine.jsonl"
+        await wait_for(pilot, lambda: out.exists() and out.read_text().count("\n") == 2, 5, "the export")
+    assert not (elsewhere / "mine.jsonl").exists()

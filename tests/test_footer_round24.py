@@ -85,7 +85,11 @@ async def test_an_expired_session_dims_space_until_ctrl_r_opens_one(
             await press_voice(pilot, "space")
             await pilot.press("t", *"hello?", "enter", "escape")
             said = [message for _, message in notices(app)]
-            assert NO_SESSION in said and "not connected: the message was not sent" in said, said
+            # The message says how to get a session: the footer has no ctrl+r, and the palette's
+            # "new session" was not found by "reconnect".
+            sent = "not connected: the message was not sent (it stays in the input); ctrl+r opens a new session"
+            assert NO_SESSION in said and sent in said, said
+            assert "session: new session (reconnect)" in [c.title for c in app.get_system_commands(app.screen)]
             await pilot.press("ctrl+r")
             await wait_for(pilot, lambda: session_ready(app) and app.journal.epoch == 2, 15, "the new session")
             assert voice_keys(app) == {"space": True, "v": True}

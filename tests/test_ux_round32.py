@@ -135,11 +135,13 @@ async def test_an_error_row_keeps_its_cause_in_view_when_the_column_is_narrow(
         assert " response_cancel" in row, row  # what went wrong (response_cancel_not_active), readable
 
 
+@pytest.mark.parametrize("key", ["c", "y"])
 async def test_copying_an_error_s_details_says_it_is_the_error_alone_and_save_reuses_the_file(
-    simulator_url: str, tmp_path: Path
+    simulator_url: str, tmp_path: Path, key: str
 ) -> None:
     """The details show the error and, under it, its cause; `c` said `copied 352 characters` (the
-    error alone, unsaid), then `s` wrote a second identical file, neither ending its line."""
+    error alone, unsaid), then `s` wrote a second identical file, neither ending its line. `y`
+    copies as it does in the log (in the details it did nothing, silently)."""
     from tui.widgets import EventDetail, EventLog
 
     app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
@@ -151,7 +153,7 @@ async def test_copying_an_error_s_details_says_it_is_the_error_alone_and_save_re
         assert log.select_frame(error.index)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the details")
-        await pilot.press("c")
+        await pilot.press(key)
         await wait_for(pilot, lambda: any(t == "Copy" for t, _ in notices(app)), 5, "the copy's notice")
         [copied] = [m for t, m in notices(app) if t == "Copy"]
         alone = f"error #{error.seq} alone (not response.cancel #{cancel.seq}: x goes there)"

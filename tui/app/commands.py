@@ -24,8 +24,8 @@ PALETTE: list[tuple[str, str, str]] = [
     ("recorder: hands-free on/off", "Let server VAD end your turns (v)", "action_hands_free"),
     ("message: type", "Focus the message input (t)", "action_focus_input"),
     (
-        "session: new session",
-        "Close this session (if open) and open a new one, keeping the transcript (ctrl+r)",
+        "session: new session (reconnect)",
+        "Close this session (if open) and connect again, keeping the transcript (ctrl+r)",
         "action_reconnect",
     ),
     (

@@ -664,7 +664,12 @@ class LiveSession(AppBase):
         if not said:
             return
         if self.session is None or not self.session.is_open:
-            self.say_while("connection", "not connected: the message was not sent", severity="warning")
+            # Said how to get a session, unless one is on its way: a closed session's footer has
+            # no ctrl+r, and the palette's "new session" is not found by "reconnect".
+            busy = self.status_line.state_override or self.facts.state in ("connecting", "open")
+            how = "" if busy else "; ctrl+r opens a new session"
+            said = f"not connected: the message was not sent (it stays in the input){how}"
+            self.say_while("connection", said, severity="warning")
             if isinstance(event.input, MessageInput):
                 event.input.restore(event.value)  # kept to send once connected
             return

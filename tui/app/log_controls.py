@@ -572,9 +572,13 @@ class LogControls(AppBase):
         def chosen(request: ExportRequest | None) -> None:
             if request is None:
                 return
+            # A name alone goes where the dialog's path did (the dialog says so), not to whatever
+            # folder rt-tui was started from.
+            path = Path(request.path).expanduser()
+            path = path if path.is_absolute() else default.parent / path
             if shown >= EXPORT_SAYS_STARTED:  # an hour's frames take a second or two: say it is under way
-                self.say(f"exporting {counted(shown, 'frame')} to {request.path}…", title="Export")
-            self.export_frames(Path(request.path), keep_audio=request.keep_audio, view=view, count=shown)
+                self.say(f"exporting {counted(shown, 'frame')} to {path}…", title="Export")
+            self.export_frames(path, keep_audio=request.keep_audio, view=view, count=shown)
 
         dialog = ExportDialog(shown, self.filter_bar.active, str(default), since_clear=view.floor > 0)
         self.push_screen(dialog, chosen)

@@ -55,7 +55,7 @@ class EventDetail(ModalScreen[int | None]):
     """
     BINDINGS = [
         Binding("escape,q", "dismiss", "Close", id="detail.close"),
-        Binding("c", "copy", "Copy", id="detail.copy"),
+        Binding("c,y", "copy", "Copy", id="detail.copy"),  # y as in the log: it did nothing here
         Binding("s", "save", "Save", id="detail.save"),
         Binding("x", "jump", "Go to linked frame", id="detail.jump"),
     ]

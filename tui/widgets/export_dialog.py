@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -156,6 +157,10 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 yield MarkedRadioButton("keep audio (the frames whole, as on the wire)", value=True, id="keep")
                 yield MarkedRadioButton("replace audio by a size tag (small files)", id="tag")
             yield InOrderInput(self.default_path, id="path")
+            # The input shows the path's end (the file's name): where it starts is said here, and
+            # where a name typed alone goes.
+            folder = str(Path(self.default_path).parent)
+            yield Static(Text(f"in {folder}/ (a name alone goes there too)", style="dim"), id="folder")
             with Horizontal():
                 yield Button("Export", variant="primary", id="export")
                 yield Button("Cancel", id="cancel")
