@@ -320,8 +320,10 @@ class FindBar(QueryBar):
 
     HELP = """
     **Find** a word, a `"phrase"` or a `/regex/` (`/kit.h/i`) in the frames the log shows, inside
-    collapsed runs too (the run opens at the match). It starts after the selected frame: `Home`
-    then `n` finds the first. `n` next, `N` previous; Esc in the log ends it.
+    collapsed runs too (the run opens at the match). It searches the frames (their type and JSON),
+    not the log's own labels (`response deltas ×30`). It starts after the selected frame: `Home`
+    then `n` finds the first. `n` next, `N` previous (the bar says when they wrap round); Esc in
+    the log ends it.
     """
 
     INPUT = FindInput
