@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.app_helpers import wait_for
+from tests.app_helpers import screen_text, wait_for
 from tests.capture_helpers import RT_TUI, sent_captures
 from tui import replay_cmd
 from tui.app import RtApp
@@ -137,6 +138,10 @@ async def test_the_app_plays_every_file_and_names_the_one_playing(captures: list
         separators = [item.text for item in app.conversation.items.values() if item.role == "session"]
         assert separators[-1] == "new session to my-client.jsonl"
         assert all(" · " in text for text in separators[:-1])  # the captures' have their time of day
+        # On screen, each names the file it is replayed from (it said the server it was recorded
+        # against: "new session to simulator" for every capture).
+        await wait_for(pilot, lambda: "new session · my-client.jsonl ──" in screen_text(app), 5, "the last rule")
+        assert re.search(rf"new session · \d\d:\d\d:\d\d · {captures[1].parent.name} ──", screen_text(app))
         # The selected frame's file, not the one played last: a find in the first file said the third.
         app.event_log.focus()
         await pilot.press("home")

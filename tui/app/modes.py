@@ -70,6 +70,7 @@ class Modes(AppBase):
         if len(recording.files) > 1:
             name += f" + {len(recording.files) - 1} more"  # several, played in turn (`rt-tui replay A B`)
             self.event_log.selection_moved = self._name_selected_file  # at once, not at the next tick
+            self.transcript.separator_source = self._separator_file
         self.status_line.no_target = f"replay of {name}"
         # What is replayed, not the target its frames name (where it was recorded): the file, where
         # a live session's line names its server ("● replay …" beside it says the rest).
@@ -172,6 +173,11 @@ class Modes(AppBase):
         else:
             self.status_line.state_short = f"replay {played}/{recorded} {speed}{mark}{cut_short}"
         self.status_line.refresh()
+
+    def _separator_file(self, item_id: str) -> str:
+        """The file a separator row's connection (`rt-session-N`: the Nth) is replayed from."""
+        number = item_id.removeprefix("rt-session-")
+        return self.replayed_files().get(int(number), "") if number.isdigit() else ""
 
     def _name_selected_file(self) -> None:
         if self.player is not None:

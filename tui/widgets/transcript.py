@@ -13,6 +13,7 @@ fill in where they stand when late transcripts land.
 
 from __future__ import annotations
 
+import re
 import time
 from bisect import bisect_right
 from collections import OrderedDict
@@ -108,12 +109,18 @@ def render_item(item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool = 
 
 
 def render_parts(
-    item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool = True, width: int | None = None
+    item: Item, *, buffer_audio: str = RECORDED_AUDIO, dark: bool = True, width: int | None = None, source: str = ""
 ) -> tuple[Text, Text | None]:
     """`render_item`'s text in its two parts: the role line and the words (None for a session's
-    separator row, which is one row: fitted to `width` cells when given, see `session_rule`)."""
+    separator row, which is one row: fitted to `width` cells when given, see `session_rule`).
+    `source`: for a separator, the file its connection is replayed from, named in the target's place."""
     if item.role == "session":
-        return Text(session_rule(printable(item.text), width), style=themed("bold #737aa2", dark)), None
+        text = printable(item.text)
+        if source:
+            stamp = text.rpartition(" · ")[2]
+            # The file last: a narrow rule gives up the time first (a session folder's name holds it).
+            text = " · ".join(["new session", *([stamp] if _CLOCK.fullmatch(stamp) else []), printable(source)])
+        return Text(session_rule(text, width), style=themed("bold #737aa2", dark)), None
     label = _ROLE_LABELS.get(item.role, item.role)
     head = Text(label, style="bold")
     facts: list[str] = []
@@ -172,6 +179,10 @@ def _fitted_facts(start: int, facts: list[str], width: int | None) -> str:
         else:
             said, used = f"{said} ·\n{fact}", size
     return said
+
+
+_CLOCK = re.compile(r"\d\d:\d\d:\d\d")
+"""A separator's time of day (`HH:MM:SS`), its last part when the recording has times."""
 
 
 def session_rule(text: str, width: int | None) -> str:
@@ -332,6 +343,10 @@ class Transcript(LineView, can_focus=True):
         """What the rendered blocks are drawn with."""
         self.paint_after: Callable[[], float] = _no_hold
         self._buffer_audio = RECORDED_AUDIO
+        self.separator_source: Callable[[str], str] | None = None
+        """Given a separator row's id, the file its connection is replayed from (a replay of several
+        files: "new session to simulator" said which server it was recorded against, not which
+        file's conversation follows); None, or an empty name, for a separator as the reducer says it."""
         """See `buffer_audio`."""
         self._hint: tuple[str, ...] = VOICE_HINT
         self._hint_lines: tuple[int, list[str]] = (-1, [])
@@ -352,6 +367,12 @@ class Transcript(LineView, can_focus=True):
         if not self._order:
             set_virtual_height(self, self._hint_height())
             self.refresh()
+
+    def _source(self, item: Item) -> str:
+        """The file a separator's connection is replayed from (`separator_source`), else empty."""
+        if item.role != "session" or self.separator_source is None:
+            return ""
+        return self.separator_source(item.id)
 
     @property
     def buffer_audio(self) -> str:
@@ -626,7 +647,8 @@ class Transcript(LineView, can_focus=True):
         the block itself rendered only when it is shown (`_block`); else rendered now. A resize of
         an hour's transcript wrapped its 900 blocks with Rich, twice, and held the screen a second."""
         item = self._items[item_id]
-        head, body = render_parts(item, buffer_audio=self._buffer_audio, dark=self.app.current_theme.dark, width=width)
+        dark, source = self.app.current_theme.dark, self._source(item)
+        head, body = render_parts(item, buffer_audio=self._buffer_audio, dark=dark, width=width, source=source)
         rows = None
         # Assembled with a body, the text wraps as the options say; a head alone, as it says itself.
         if wraps_by_paragraph(self.app.console.options.update_width(width)) and (
@@ -709,7 +731,9 @@ class Transcript(LineView, can_focus=True):
         console = self.app.console
         options = console.options.update_width(width)
         dark = self.app.current_theme.dark
-        head, body = render_parts(item, buffer_audio=self._buffer_audio, dark=dark, width=width)
+        head, body = render_parts(
+            item, buffer_audio=self._buffer_audio, dark=dark, width=width, source=self._source(item)
+        )
         bar_style = Style.parse(themed(_ROLE_STYLES.get(item.role, "#737aa2"), dark))
         if item.state is TextState.FAILED:
             bar_style = Style.parse(themed("#f7768e", dark))
