@@ -354,7 +354,7 @@ class PcmSampler:
         tops = raw[(3 - phase) % 4 :: 4]
         self.float_tops += len(tops) - tops.count(0)
         self.float_like += sum(tops.translate(_FLOAT_TOP))
-        # Counted when judged (`_nibble_counts`): sixteen counts a window were a fifth of its cost.
+        # Counted when judged (`_count_nibbles`): sixteen counts a window were a fifth of its cost.
         self.highs += raw.translate(_HIGH_NIBBLE)
         if len(self.highs) >= _HIGHS_HELD:
             self._count_nibbles()
