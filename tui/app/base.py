@@ -118,9 +118,9 @@ class AppBase(App[None]):
     _user_filter: str
     _before_frames: str | None
     _lifted_over: str | None = None
+    """The filter Esc puts back after the one a jump lifted (`reveal`), when that one was `o`'s."""
     _find_wrapped: str = ""
     """Where the find's last match wrapped to (`top`, `bottom`), said beside its count; empty if it did not."""
-    """The filter Esc puts back after the one a jump lifted (`reveal`), when that one was `o`'s."""
     _retry: RetryPolicy
     _quitting: bool
     _quiet_timer: Timer | None
