@@ -586,3 +586,29 @@ async def test_every_connection_is_headed_in_the_findings_a_clean_one_too(simula
             "━━ connection 2 · no findings ━━",
             "━━ connection 1 · 1 warning ━━",
         ]
+
+
+async def test_findings_of_the_latest_connection_alone_are_headed_too(simulator_url: str) -> None:
+    """After two ctrl+r, a warning in the third connection was listed without any heading: nothing
+    said which connection (or, in a replay, which file) it was of."""
+    from textual.widgets import OptionList
+
+    from tui.widgets.findings import FindingsView
+
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        for epoch in (2, 3):
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, partial(connected_as, app, epoch), 10, "a new session")
+        assert app.session is not None
+        app.session.send({"type": "response.cancel"})
+        await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 (!)", 10, "the warning")
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
+        prompts = [str(option.prompt).splitlines()[0] for option in app.screen.query_one(OptionList).options]
+        assert [line for line in prompts if line.startswith("━━")] == [
+            "━━ connection 3 (the latest) · 1 warning ━━",
+            "━━ connection 2 · no findings ━━",
+            "━━ connection 1 · no findings ━━",
+        ]

@@ -78,8 +78,10 @@ class FindingsView(ModalScreen[int | None]):
         in a replay of eight captures, "connection 5" alone left the reader counting files."""
         self.connections = {id(finding): connection_of(finding, journal) for finding in findings}
         """Each finding's connection (by `id`): listed under it, newest first, once there are several."""
-        self.grouped = journal.epoch > 1 and any(number != journal.epoch for number in self.connections.values())
-        """Findings of a connection before the current one (after ctrl+r, in a replay of several captures)."""
+        self.grouped = journal.epoch > 1
+        """More than one connection (after ctrl+r, in a replay of several captures): each is headed,
+        the ones without findings too. Headed only when some finding was earlier, a list of the
+        latest connection's alone said nothing of which connection (or replayed file) it was."""
         self.findings = sorted(
             findings,
             key=lambda f: (-self.connections[id(f)] if self.grouped else 0, _ORDER[f.severity], f.frames[:1]),
