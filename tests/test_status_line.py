@@ -328,7 +328,13 @@ async def test_a_replayed_session_folder_keeps_its_time_before_its_date(width: i
 
 @pytest.mark.parametrize(
     ("width", "shown"),
-    [(140, "20261205-173202-ed8492 (2 of 3)"), (112, "…173202-ed8492 (2 of 3)"), (102, "file 2 of 3"), (90, None)],
+    [
+        (140, "20261205-173202-ed8492 (2 of 3)"),
+        (112, "…173202-ed8492 (2 of 3)"),
+        (102, "file 2 of 3"),
+        (80, "file 2 of 3"),
+        (60, None),
+    ],
 )
 async def test_one_of_several_replayed_files_is_told_by_its_number_when_its_name_has_no_room(
     width: int, shown: str | None
@@ -347,3 +353,20 @@ async def test_one_of_several_replayed_files_is_told_by_its_number_when_its_name
         assert text.startswith("● replay"), text
     else:
         assert text.startswith(f"{shown}  ● replay"), text
+
+
+async def test_a_finished_replay_of_several_names_its_file_before_the_counters() -> None:
+    """At 100 columns a finished replay of three files named none of them: the counters (of the
+    latest connection alone) outlived the file. The file's number now outlives them."""
+    app = StatusApp(open_session())
+    async with app.run_test(size=(100, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        line.source, line.source_short = "20261205-173202-ed8492 (2 of 3)", "file 2 of 3"
+        line.state_override = "replay 01:51 / 01:51 · done · r plays it again at once"
+        line.state_short = "replay 01:51/01:51 · done · r: again at once"
+        line.connection, line.findings_note = 3, "⚠1 (!)"
+        line.refresh()
+        await pilot.pause()
+        text = str(line.render())
+    assert text.startswith("file 2 of 3  ● replay 01:51/01:51 · done") and "conn 3" not in text, text
+    assert "transcribe: gpt-4o-transcribe" in text, text

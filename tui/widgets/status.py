@@ -62,13 +62,21 @@ _SHAPES = (
     _Shape("short", "short", short_state=True, short_detail=False),
     _Shape("short", "none", short_state=True, short_detail=False),
     _Shape("fit", "none", short_state=True, short_detail=False),
-    _Shape("none", "none", short_state=True, short_detail=False),
     _Shape("fit", "none", short_state=True, short_detail=True),
+    _Shape("none", "none", short_state=True, short_detail=False),
     _Shape("none", "none", short_state=True, short_detail=True),
     _Shape("none", "none", short_state=True, short_detail=True, counters=False),
 )
 """Longest first. Who ends turns outlives a target cut short (whose host and port no longer
 show); the counters go last of all: a narrow line shortens everything else first."""
+
+_SHAPES_OF_SEVERAL = (
+    *_SHAPES[:-2],
+    _Shape("fit", "none", short_state=True, short_detail=True, counters=False),
+    *_SHAPES[-2:],
+)
+"""For one of several replayed files (`source_short`): which file outlives the counters, which
+count the latest connection's frames alone (at 100 columns the line named no file at all)."""
 
 
 class StatusLine(Widget):
@@ -122,7 +130,7 @@ class StatusLine(Widget):
     def render(self) -> Text:
         width = self.content_size.width
         line = Text()
-        for shape in _SHAPES:
+        for shape in _SHAPES_OF_SEVERAL if self.source_short else _SHAPES:
             line = self._line(shape, width)
             if line.cell_len <= width:
                 return line
@@ -170,16 +178,17 @@ class StatusLine(Widget):
             target = short_target(target)
         if shape.target == "fit":
             room = width - line.cell_len - len(_GAP)
+            short = printable(self.source_short) if source else ""
+            if short and cell_len(target) > room >= cell_len(short):
+                # One of several files: its name without its date (`…173202-ed8492 (2 of 3)`), else
+                # which of them it is, not a name cut in its middle.
+                cut = _middle_cut(target, room) if room >= MIN_TARGET else ""
+                return Text.assemble((cut if cut and target.endswith(cut[1:]) else short, "bold"), _GAP, line)
             if room < MIN_TARGET and cell_len(target) > room:
                 return Text.assemble((target, "bold"), _GAP, line)  # too long: the next shape leaves it out
             # A file name keeps its start and its end (a session folder's unique tail, an extension);
             # a label and an address give way word by word (`simulator · 1…` said nothing).
-            cut = _middle_cut(target, room) if source else _words_cut(target, room)
-            short = printable(self.source_short) if source else ""
-            if short and cell_len(short) <= room and not (cut == target or target.endswith(cut[1:])):
-                # One of several files, its name cut in its middle: which of them plays says more.
-                cut = short
-            target = cut
+            target = _middle_cut(target, room) if source else _words_cut(target, room)
         return Text.assemble((target, "bold"), _GAP, line)
 
 
