@@ -151,7 +151,8 @@ async def test_a_name_alone_is_written_in_the_folder_the_dialog_names(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The path's input shows its end, so its start was unseen; a name typed alone was written in
-    whatever folder rt-tui was started from. The dialog says the folder, and a name alone goes there."""
+    whatever folder rt-tui was started from. The dialog says the folder, and a name alone goes there
+    (with `.jsonl` when it has no suffix)."""
     from tests.app_helpers import screen_text
 
     data, elsewhere = tmp_path / "data", tmp_path / "started-here"
@@ -165,7 +166,7 @@ async def test_a_name_alone_is_written_in_the_folder_the_dialog_names(
         folder = str(app.screen.query_one("#folder", Static).render())
         assert folder == f"in {default.parent}/ (a name alone goes there too)", folder
         assert str(default.parent)[-20:] in screen_text(app).replace("\n", "")  # shown, if wrapped
-        app.screen.query_one("#path").value = "mine.jsonl"  # type: ignore[attr-defined]
+        app.screen.query_one("#path").value = "mine"  # type: ignore[attr-defined]
         await pilot.press("tab", "enter")
         out = default.parent / "mine.jsonl"
         await wait_for(pilot, lambda: out.exists() and out.read_text().count("\n") == 2, 5, "the export")

@@ -576,6 +576,8 @@ class LogControls(AppBase):
             # folder rt-tui was started from.
             path = Path(request.path).expanduser()
             path = path if path.is_absolute() else default.parent / path
+            if not path.suffix:  # `mine` is `mine.jsonl`: what lint and replay read by its name
+                path = path.with_suffix(".jsonl")
             if shown >= EXPORT_SAYS_STARTED:  # an hour's frames take a second or two: say it is under way
                 self.say(f"exporting {counted(shown, 'frame')} to {path}…", title="Export")
             self.export_frames(path, keep_audio=request.keep_audio, view=view, count=shown)
