@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import HelpPanel, Input, Static
 
 from tests.app_helpers import (
@@ -26,6 +27,7 @@ from tests.audio_helpers import FifoFeeder, fake_alsa
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.protocol import Direction
+from tui.widgets import EventLog
 
 
 def live_app(simulator_url: str) -> RtApp:
@@ -436,19 +438,24 @@ async def test_f1_in_the_filter_bar_shows_the_query_syntax(simulator_url: str) -
             assert form in text, form
 
 
+async def filtered_to_kitchen(pilot: Pilot[None], app: RtApp) -> EventLog:
+    """A typed turn about the kitchen, then the log filtered to `kitchen` (its rows marked)."""
+    from tests.app_helpers import typed_turn_done
+
+    await typed_turn_done(pilot, app, "What color should I paint my kitchen?")
+    log = app.query_one(EventLog)
+    log.focus()
+    await pilot.press("f", *"kitchen", "enter")
+    await wait_for(pilot, lambda: app.filter_bar.active == "kitchen" and log.view.shown > 2, 10, "the filter")
+    return log
+
+
 async def test_a_filter_of_words_shows_where_each_row_matched(simulator_url: str) -> None:
     """A filter of `kitchen` listed rows such as `conversation.item.added  item_9p1c… us…`: nothing
     showed why they passed. Each row now shows its match, as a find's rows do."""
-    from tests.app_helpers import typed_turn_done
-    from tui.widgets import EventLog
-
     app = live_app(simulator_url)
     async with app.run_test(size=(100, 30)) as pilot:
-        await typed_turn_done(pilot, app, "What color should I paint my kitchen?")
-        log = app.query_one(EventLog)
-        log.focus()
-        await pilot.press("f", *"kitchen", "enter")
-        await wait_for(pilot, lambda: app.filter_bar.active == "kitchen" and log.view.shown > 2, 10, "the filter")
+        log = await filtered_to_kitchen(pilot, app)
         await pilot.pause()
         rows = ["".join(s.text for s in line) for line in log.render_lines(log.region.reset_offset)]
         shown = [row for row in rows if "▲" in row or "▼" in row]
@@ -519,16 +526,9 @@ async def test_c_on_a_frame_without_a_link_says_so_once_naming_it(simulator_url:
 async def test_the_selected_row_still_shows_where_it_matched(simulator_url: str) -> None:
     """The cursor's background was drawn over the match's: the row a find stopped on, the very row
     it found, showed its match no more than a row without one."""
-    from tests.app_helpers import typed_turn_done
-    from tui.widgets import EventLog
-
     app = live_app(simulator_url)
     async with app.run_test(size=(100, 30)) as pilot:
-        await typed_turn_done(pilot, app, "What color should I paint my kitchen?")
-        log = app.query_one(EventLog)
-        log.focus()
-        await pilot.press("f", *"kitchen", "enter")
-        await wait_for(pilot, lambda: app.filter_bar.active == "kitchen" and log.view.shown > 2, 10, "the filter")
+        log = await filtered_to_kitchen(pilot, app)
         log.focus()
         await pilot.press("up")  # the last row selected
         await wait_for(pilot, lambda: log.cursor_line is not None, 5, "a row selected")
@@ -548,67 +548,53 @@ def connected_as(app: RtApp, epoch: int) -> bool:
     return app.journal.epoch == epoch and session_ready(app)
 
 
-async def test_every_connection_is_headed_in_the_findings_a_clean_one_too(simulator_url: str) -> None:
-    """Of three connections with findings in the first alone, or in the first and the third, the
-    second was left out of the list unsaid: only the latest was said clean."""
+async def findings_heads(pilot: Pilot[None], app: RtApp) -> list[str]:
+    """`!`, then the findings list's headings, as shown (their first lines)."""
     from textual.widgets import OptionList
 
+    from tui.widgets.findings import FindingsView
+
+    await pilot.press("exclamation_mark")
+    await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
+    prompts = [str(option.prompt).splitlines()[0] for option in app.screen.query_one(OptionList).options]
+    return [line for line in prompts if line.startswith("━━")]
+
+
+@pytest.mark.parametrize("warned_first", [True, False])
+async def test_every_connection_is_headed_in_the_findings_a_clean_one_too(
+    simulator_url: str, warned_first: bool
+) -> None:
+    """Of three connections with findings in the first alone, or in the first and the third, the
+    second was left out of the list unsaid: only the latest was said clean. With findings in the
+    third alone, no connection was headed: nothing said which one (or, replayed, which file) it was."""
     from tests.app_helpers import cancel_refused
     from tui.widgets.findings import FindingsView
 
-    def heads() -> list[str]:
-        prompts = [str(option.prompt).splitlines()[0] for option in app.screen.query_one(OptionList).options]
-        return [line for line in prompts if line.startswith("━━")]
-
     app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
     async with app.run_test(size=(100, 30)) as pilot:
-        await cancel_refused(pilot, app)
-        await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 (!)", 10, "the warning counted")
+        if warned_first:
+            await cancel_refused(pilot, app)
+            await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 (!)", 10, "the warning counted")
+        else:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
         for epoch in (2, 3):
             await pilot.press("ctrl+r")
             await wait_for(pilot, partial(connected_as, app, epoch), 10, "a new session")
-        await pilot.press("exclamation_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
-        assert heads() == [
-            "━━ connection 3 (the latest) · no findings ━━",
-            "━━ connection 2 · no findings ━━",
-            "━━ connection 1 · 1 warning ━━",
-        ]
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, FindingsView), 10, "the log")
+        first = "━━ connection 1 · 1 warning ━━" if warned_first else "━━ connection 1 · no findings ━━"
+        if warned_first:
+            assert await findings_heads(pilot, app) == [
+                "━━ connection 3 (the latest) · no findings ━━",
+                "━━ connection 2 · no findings ━━",
+                first,
+            ]
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, FindingsView), 10, "the log")
         assert app.session is not None
         app.session.send({"type": "response.cancel"})
-        await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 · earlier ⚠1 (!)", 10, "both")
-        await pilot.press("exclamation_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
-        assert heads() == [
+        counted = "⚠1 · earlier ⚠1 (!)" if warned_first else "⚠1 (!)"
+        await wait_for(pilot, lambda: app.status_line.findings_note == counted, 10, "the count")
+        assert await findings_heads(pilot, app) == [
             "━━ connection 3 (the latest) · 1 warning ━━",
             "━━ connection 2 · no findings ━━",
-            "━━ connection 1 · 1 warning ━━",
-        ]
-
-
-async def test_findings_of_the_latest_connection_alone_are_headed_too(simulator_url: str) -> None:
-    """After two ctrl+r, a warning in the third connection was listed without any heading: nothing
-    said which connection (or, in a replay, which file) it was of."""
-    from textual.widgets import OptionList
-
-    from tui.widgets.findings import FindingsView
-
-    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False, capture=False))
-    async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-        for epoch in (2, 3):
-            await pilot.press("ctrl+r")
-            await wait_for(pilot, partial(connected_as, app, epoch), 10, "a new session")
-        assert app.session is not None
-        app.session.send({"type": "response.cancel"})
-        await wait_for(pilot, lambda: app.status_line.findings_note == "⚠1 (!)", 10, "the warning")
-        await pilot.press("exclamation_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 10, "the findings")
-        prompts = [str(option.prompt).splitlines()[0] for option in app.screen.query_one(OptionList).options]
-        assert [line for line in prompts if line.startswith("━━")] == [
-            "━━ connection 3 (the latest) · 1 warning ━━",
-            "━━ connection 2 · no findings ━━",
-            "━━ connection 1 · no findings ━━",
+            first,
         ]
