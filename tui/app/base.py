@@ -23,7 +23,7 @@ from tui.journal import QUIET_AFTER, Journal, Links, LogView, Pipeline, SessionF
 from tui.lint import Severity, connection_of
 from tui.model import SessionModel
 from tui.protocol import Envelope, local_envelope, printable
-from tui.replay import ReplayPlayer, ReplayRequest
+from tui.replay import ReplayPlayer, ReplayRequest, recording_name
 from tui.session import FRAMES, CaptureWriter, RealtimeSession, data_dir
 from tui.widgets import EventLog, Recorder, StatusLine, Transcript
 from tui.widgets.event_log import HELD_KEY_CHECK, Typed, retyped
@@ -43,15 +43,6 @@ if TYPE_CHECKING:
 TOAST_CHARS = 160
 """Most of a finding a toast shows: a toast is a glance (at 80 columns a whole finding covered half
 the screen); `!` shows the finding whole, with its fix."""
-
-
-def recording_name(path: Path, rereadable: bool) -> str:
-    """A replayed file's name as the status line gives it: a session's `frames.jsonl` by its folder;
-    any other file (an export, all of them in `saved/`) by its own name, or every export read
-    `saved`; a pipe by its path (`/dev/fd/63` says more than its folder, `fd`)."""
-    if not rereadable:
-        return printable(str(path))
-    return printable(path.parent.name if path.name == "frames.jsonl" and path.parent.name else path.name)
 
 
 def toast_text(message: str, rest: str = "! shows it whole, with its fix") -> str:
@@ -188,12 +179,19 @@ class AppBase(App[None]):
         recording = self.replay.recording if self.replay is not None else None
         if recording is None or len(recording.files) < 2:
             return {}
-        files, starts = recording.files, recording.file_starts
-        return {
-            epoch: recording_name(files[max(1, bisect.bisect_right(starts, start)) - 1], recording.rereadable)
-            for epoch, start in enumerate(self.journal.epoch_starts)
-            if epoch and start < len(self.journal)
-        }
+        return {epoch: self.replayed_file(epoch) for epoch in range(1, len(self.journal.epoch_starts))}
+
+    def replayed_file(self, epoch: int) -> str:
+        """The name of the file connection `epoch` is replayed from, in a replay of several files;
+        empty for anything else (one file, a live session, a connection not played yet)."""
+        recording = self.replay.recording if self.replay is not None else None
+        starts = self.journal.epoch_starts
+        if recording is None or len(recording.files) < 2 or not 0 < epoch < len(starts):
+            return ""
+        if starts[epoch] >= len(self.journal):
+            return ""
+        number = max(1, bisect.bisect_right(recording.file_starts, starts[epoch]))
+        return recording_name(recording.files[number - 1], recording.rereadable)
 
     def say(
         self, message: str, *, title: str = "", severity: str = "information", timeout: float = 6, fold: bool = False

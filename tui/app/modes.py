@@ -16,10 +16,10 @@ from tui.bus import Mode, Topic
 from tui.journal import LogView
 from tui.model import KEEP_EVERY_PAYLOAD, SessionModel, new_model
 from tui.protocol import Envelope, short_target
-from tui.replay import ReplayPlayer, ReplayRequest
+from tui.replay import ReplayPlayer, ReplayRequest, recording_name
 from tui.session import FRAMES
 
-from .base import AppBase, recording_name
+from .base import AppBase
 
 if TYPE_CHECKING:
     from textual.notifications import Notification
@@ -177,7 +177,7 @@ class Modes(AppBase):
     def _separator_file(self, item_id: str) -> str:
         """The file a separator row's connection (`rt-session-N`: the Nth) is replayed from."""
         number = item_id.removeprefix("rt-session-")
-        return self.replayed_files().get(int(number), "") if number.isdigit() else ""
+        return self.replayed_file(int(number)) if number.isdigit() else ""
 
     def _name_selected_file(self) -> None:
         if self.player is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .player import ReplayPlayer
-from .sources import Recording, ReplayError, guess_direction, load, load_many
+from .sources import Recording, ReplayError, guess_direction, load, load_many, recording_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,4 +17,13 @@ class ReplayRequest:
     speed: float | None = None
 
 
-__all__ = ["Recording", "ReplayError", "ReplayPlayer", "ReplayRequest", "guess_direction", "load", "load_many"]
+__all__ = [
+    "Recording",
+    "ReplayError",
+    "ReplayPlayer",
+    "ReplayRequest",
+    "guess_direction",
+    "load",
+    "load_many",
+    "recording_name",
+]

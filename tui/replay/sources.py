@@ -234,6 +234,15 @@ def joined(recordings: Sequence[Recording]) -> Recording:
     )
 
 
+def recording_name(path: Path, rereadable: bool) -> str:
+    """A replayed file's name as rt-tui gives it: a session's `frames.jsonl` by its folder; any
+    other file (an export, all of them in `saved/`) by its own name, or every export read `saved`;
+    a pipe by its path (`/dev/fd/63` says more than its folder, `fd`)."""
+    if not rereadable:
+        return printable(str(path))
+    return printable(path.parent.name if path.name == "frames.jsonl" and path.parent.name else path.name)
+
+
 def _recorded_before(recording: Recording, before: Recording) -> str | None:
     """A note when `recording`, given after `before`, was recorded before it began (files given
     newest first: the transcript ran backwards from one separator to the next, unsaid); None when
@@ -246,9 +255,9 @@ def _recorded_before(recording: Recording, before: Recording) -> str | None:
     when = time.localtime(began)
     clock = time.strftime("%H:%M:%S", when)
     day = "" if when[:3] == time.localtime(earlier)[:3] else time.strftime(" on %Y-%m-%d", when)
-    other = before.path.parent.name if before.path.name == "frames.jsonl" else before.path.name
     return (
-        f"{recording.path}: recorded at {clock}{day}, before {other} given ahead of it: the files play in "
+        f"{recording.path}: recorded at {clock}{day}, before {recording_name(before.path, before.rereadable)} "
+        "given ahead of it: the files play in "
         "the order given (a glob of session folders gives them oldest first)"
     )
 
