@@ -370,3 +370,24 @@ async def test_a_finished_replay_of_several_names_its_file_before_the_counters()
         text = str(line.render())
     assert text.startswith("file 2 of 3  ● replay 01:51/01:51 · done") and "conn 3" not in text, text
     assert "transcribe: gpt-4o-transcribe" in text, text
+
+
+async def test_one_of_several_replayed_files_outlives_the_counters_beside_a_long_reason() -> None:
+    """At 160 columns, beside a dropped connection's long reason, a finished replay of three files
+    left the file out and kept the counters: the shape without counters came after those without
+    a target."""
+    facts = open_session()
+    facts.state, facts.reason = "closed", "connection dropped: no close frame from the server (code 1006)"
+    facts.frames_in, facts.frames_out = 1200, 300
+    app = StatusApp(facts)
+    async with app.run_test(size=(160, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        line.source, line.source_short = "20261205-173846-f33b9b (3 of 3)", "file 3 of 3"
+        line.state_override = "replay 01:11 / 01:11 · done · r plays it again at once"
+        line.state_short = "replay 01:11/01:11 · done · r: again at once"
+        line.connection, line.findings_note = 3, "⚠1 · earlier ✖1 (!)"
+        line.refresh()
+        await pilot.pause()
+        text = str(line.render())
+    assert text.startswith(("…173846-f33b9b (3 of 3)  ● replay", "file 3 of 3  ● replay")), text
+    assert "▼1,200" not in text and "connection dropped" in text, text

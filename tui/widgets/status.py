@@ -71,12 +71,13 @@ _SHAPES = (
 show); the counters go last of all: a narrow line shortens everything else first."""
 
 _SHAPES_OF_SEVERAL = (
-    *_SHAPES[:-2],
+    *_SHAPES[:7],
     _Shape("fit", "none", short_state=True, short_detail=True, counters=False),
-    *_SHAPES[-2:],
+    *_SHAPES[7:],
 )
 """For one of several replayed files (`source_short`): which file outlives the counters, which
-count the latest connection's frames alone (at 100 columns the line named no file at all)."""
+count the latest connection's frames alone: tried before any shape without a target (at 100
+columns, and at 160 beside a long reason for a drop, the line named no file at all)."""
 
 
 class StatusLine(Widget):
