@@ -355,19 +355,24 @@ async def test_one_of_several_replayed_files_is_told_by_its_number_when_its_name
         assert text.startswith(f"{shown}  ● replay"), text
 
 
-async def test_a_finished_replay_of_several_names_its_file_before_the_counters() -> None:
-    """At 100 columns a finished replay of three files named none of them: the counters (of the
-    latest connection alone) outlived the file. The file's number now outlives them."""
-    app = StatusApp(open_session())
-    async with app.run_test(size=(100, 3)) as pilot:
+async def finished_replay_line(facts: SessionFacts, width: int, findings: str) -> str:
+    """The line of a finished replay at once, showing the second of three files, third connection."""
+    app = StatusApp(facts)
+    async with app.run_test(size=(width, 3)) as pilot:
         line = app.query_one(StatusLine)
         line.source, line.source_short = "20261205-173202-ed8492 (2 of 3)", "file 2 of 3"
         line.state_override = "replay 01:51 / 01:51 · done · r plays it again at once"
         line.state_short = "replay 01:51/01:51 · done · r: again at once"
-        line.connection, line.findings_note = 3, "⚠1 (!)"
+        line.connection, line.findings_note = 3, findings
         line.refresh()
         await pilot.pause()
-        text = str(line.render())
+        return str(line.render())
+
+
+async def test_a_finished_replay_of_several_names_its_file_before_the_counters() -> None:
+    """At 100 columns a finished replay of three files named none of them: the counters (of the
+    latest connection alone) outlived the file. The file's number now outlives them."""
+    text = await finished_replay_line(open_session(), 100, "⚠1 (!)")
     assert text.startswith("file 2 of 3  ● replay 01:51/01:51 · done") and "conn 3" not in text, text
     assert "transcribe: gpt-4o-transcribe" in text, text
 
@@ -379,15 +384,6 @@ async def test_one_of_several_replayed_files_outlives_the_counters_beside_a_long
     facts = open_session()
     facts.state, facts.reason = "closed", "connection dropped: no close frame from the server (code 1006)"
     facts.frames_in, facts.frames_out = 1200, 300
-    app = StatusApp(facts)
-    async with app.run_test(size=(160, 3)) as pilot:
-        line = app.query_one(StatusLine)
-        line.source, line.source_short = "20261205-173846-f33b9b (3 of 3)", "file 3 of 3"
-        line.state_override = "replay 01:11 / 01:11 · done · r plays it again at once"
-        line.state_short = "replay 01:11/01:11 · done · r: again at once"
-        line.connection, line.findings_note = 3, "⚠1 · earlier ✖1 (!)"
-        line.refresh()
-        await pilot.pause()
-        text = str(line.render())
-    assert text.startswith(("…173846-f33b9b (3 of 3)  ● replay", "file 3 of 3  ● replay")), text
+    text = await finished_replay_line(facts, 160, "⚠1 · earlier ✖1 (!)")
+    assert text.startswith(("…173202-ed8492 (2 of 3)  ● replay", "file 2 of 3  ● replay")), text
     assert "▼1,200" not in text and "connection dropped" in text, text
