@@ -158,3 +158,19 @@ def test_equal_samples_counts_as_a_pairwise_comparison_does(a: list[int], other:
     left, right = array("h", a), array("h", b)
     assert _equal_samples(left, right) == sum(x == y for x, y in zip(a, b, strict=False))
     assert _equal_samples(right, left) == _equal_samples(left, right)
+
+
+def test_the_sample_width_is_judged_from_the_first_voiced_windows_and_the_level_from_all() -> None:
+    """Past `FORMAT_WINDOWS` voiced windows only the level, clipping and byte-order sums grow: the
+    width's byte and stereo counts stay where they were (and stereo is still told from them)."""
+    from tui.lint.b64audio import FORMAT_WINDOWS, VOICED_WINDOWS
+
+    mono = noisy_speech(1.0, clipped_share=0.0)
+    stereo = pcm(np.repeat(mono, 2))  # both channels the same sound: equal sample pairs
+    chunks = [stereo[at : at + 1920] for at in range(0, len(stereo), 1920)]  # 20 ms appends
+    sampler = fed(*chunks)
+    assert sampler.voiced == VOICED_WINDOWS > FORMAT_WINDOWS
+    assert sampler.looked == FORMAT_WINDOWS * 258
+    assert sampler.pairs == FORMAT_WINDOWS * 64
+    assert sampler.samples == VOICED_WINDOWS * 129
+    assert sampler.sample_width == "stereo"

@@ -189,6 +189,11 @@ VOICED_FLOOR = 200
 Except when most of its samples read little-endian sit at full scale: swapped, 0x7FFF and 0x8000
 read -129 and 128, so hard-clipped audio is quiet only the wrong way round (see `PcmSampler._window`).
 """
+FORMAT_WINDOWS = 8
+"""Voiced windows whose bytes tell the sample width (`PcmSampler.sample_width`): about 1,000 samples,
+four times the 256 pairs the stereo test asks for. Windows after them add only to the level, clipping
+and byte-order sums, which need the turn's `VOICED_WINDOWS` (the width's statistics were most of a
+voiced window's cost, and more of them never changed a verdict)."""
 DIFF_PAIRS = 32
 """Adjacent sample pairs per voiced window whose differences weigh the byte order (of 128)."""
 _NATIVE_LITTLE = sys.byteorder == "little"
@@ -339,7 +344,8 @@ class PcmSampler:
             except (binascii.Error, ValueError):
                 return
             phase = (start + at) % 4
-            self._bytes(raw, phase)
+            if self.voiced < FORMAT_WINDOWS:
+                self._bytes(raw, phase)
             self._window(raw, phase)
 
     def _bytes(self, raw: bytes, phase: int) -> None:
@@ -430,6 +436,8 @@ class PcmSampler:
         # two sums were most of the linter's time on a live session's appends).
         self.diff_le += sum(map(abs, map(sub, head_le[1:], head_le)))
         self.diff_be += sum(map(abs, map(sub, head_be[1:], head_be)))
+        if self.voiced > FORMAT_WINDOWS:
+            return  # the width is judged from the first voiced windows (`FORMAT_WINDOWS`)
         # Stereo frames begin every 4 bytes of the turn: at the window's first sample or its second.
         first = 0 if phase == 0 else 1
         lefts, rights = le[first::2], le[first + 1 :: 2]
