@@ -10,7 +10,7 @@ module also runs alone as `python -m tests.<module>`):
 - the session reader's frames/s with and without the capture file (tests/bench_reader.py, in a
   fresh interpreter);
 - event-log ingest, the pane alone and the whole pipeline, vs a RichLog-per-event app, and the
-  journal and projections' rate after 3,000 finished exchanges vs a fresh session's, and the
+  journal and projections' rate after 3,000 finished exchanges vs after 600, and the
   transcript's cost per streaming reply after 0 and 900 turns (tests/bench_ingest.py, in a fresh
   interpreter);
 - key press → screen through a real pty, idle and under 2,000 events/s (tests/bench_keypress.py);
