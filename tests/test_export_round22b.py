@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import RadioButton, Static
+from textual.widgets import Input, RadioButton, Static
 
 from tests.app_helpers import wait_for
 from tests.journal_helpers import received, sent
@@ -171,3 +171,28 @@ async def test_a_name_alone_is_written_in_the_folder_the_dialog_names(
         out = default.parent / "mine.jsonl"
         await wait_for(pilot, lambda: out.exists() and out.read_text().count("\n") == 2, 5, "the export")
     assert not (elsewhere / "mine.jsonl").exists()
+
+
+@pytest.mark.parametrize("burst", [True, False])
+async def test_a_name_typed_as_the_dialog_opens_replaces_the_proposed_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, burst: bool
+) -> None:
+    """The dialog opens on the audio options, which take no characters: a name typed at once was
+    lost, and Enter exported under the proposed name. The first character moves to the path and
+    starts a new name there (the folder shown stays), the rest follow it, also in one burst of keys."""
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path / "data"))
+    app = audio_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await export_dialog_over_audio(pilot, app)
+        path = app.screen.query_one("#path", Input)
+        default = Path(path.value)
+        keys = [*"my-take", "enter"]
+        if burst:
+            await pilot.press(*keys)
+        else:
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause()
+        out = default.parent / "my-take.jsonl"
+        await wait_for(pilot, lambda: out.exists() and out.read_text().count("\n") == 2, 5, "the export")
+        assert not default.exists()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -46,7 +46,9 @@ class AudioChoice(RadioSet):
     highlighted is the one chosen, whatever key then exports (↓ once only moved the highlight: Tab,
     then Enter on the path, exported with the audio the user thought dropped, ~40x the size). Enter
     here exports with it (Textual's own Enter only ticked the option, and nothing on screen said
-    that Tab, then Enter, was what wrote the file)."""
+    that Tab, then Enter, was what wrote the file). A character typed here starts a new name in the
+    path below, which takes the focus (a name typed as the dialog opened was lost: the options
+    take no characters)."""
 
     BINDINGS = [
         Binding("enter", "choose", "Export", id="export.choose"),
@@ -67,6 +69,8 @@ class AudioChoice(RadioSet):
         self._choice = next((n for n, button in enumerate(buttons) if button.value), 0)
         self._own_ticks = 0
         """Ticks of ours whose `Changed` has not come back yet (the set reports each a message later)."""
+        self._naming = False
+        """A character typed here has started a new name in the path (`on_key`)."""
 
     @property
     def keep_audio(self) -> bool:
@@ -99,6 +103,23 @@ class AudioChoice(RadioSet):
 
     def action_noop(self) -> None:
         """Nothing: space would only tick the option already ticked."""
+
+    def on_key(self, event: events.Key) -> None:
+        if not event.is_printable or event.character is None or event.character == " ":
+            return
+        event.stop()
+        event.prevent_default()
+        path = self.screen.query_one("#path", Input)
+        # Typed here, not posted to the input: the rest of a burst of keys (tmux, a fast typist) is
+        # already in this widget's queue, and comes here next, in order, whatever has the focus.
+        if not self._naming:
+            self._naming = True
+            path.value = event.character  # a new name: the proposed one is replaced, its folder stays
+            path.cursor_position = len(path.value)
+            path.select_on_focus = False  # selected, the name begun would be replaced by the next key
+            path.focus()
+        else:
+            path.insert_text_at_cursor(event.character)
 
     @on(RadioSet.Changed)
     def _ticked(self, event: RadioSet.Changed) -> None:
