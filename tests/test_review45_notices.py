@@ -81,3 +81,34 @@ async def test_f1_and_question_mark_show_the_keys_and_hide_them_again() -> None:
         await pilot.pause()
         assert app.query_one("#message", Input).value == "why?"
         assert not app.screen.query(HelpPanel)
+
+
+async def test_over_the_palette_and_a_frame_s_detail_notices_keep_to_the_bottom() -> None:
+    """At 80×24 notices sit at the top (the log is at the bottom there): over the palette they hid
+    its search field, over a frame's detail its header and first lines, a copy's notice over what was
+    just copied. Over any dialog they go to the bottom, above its footer."""
+    from textual.command import CommandInput, CommandPalette
+
+    app = offline_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        app.ingest_for_display([connecting(), received("session.updated", session={"id": "s"})])
+        await pilot.pause()
+        app.event_log.focus()
+        await pilot.press("up", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the frame's details")
+        app.say("copied 284 characters (OSC 52: your terminal must allow it)", title="Copy")
+        await wait_for(pilot, lambda: len(toasts(app)) == 1, 5, "the notice over the detail")
+        await pilot.pause()
+        [toast] = toasts(app)
+        assert toast.region.y >= 24 // 2, toast.region  # the detail's header and JSON start at the top
+        assert toast.region.bottom <= 24 - 1, toast.region  # its footer stays in sight
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, EventDetail), 5, "the detail closed")
+        app.action_command_palette()
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), 5, "the palette")
+        app.say("saved to /tmp/x", title="Save")
+        await wait_for(pilot, lambda: len(toasts(app)) >= 1, 5, "the notice over the palette")
+        await pilot.pause()
+        field = app.screen.query_one(CommandInput).region
+        for toast in toasts(app):
+            assert not toast.region.overlaps(field), (toast.region, field)
