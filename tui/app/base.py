@@ -112,6 +112,8 @@ class AppBase(App[None]):
     """The filter Esc puts back after the one a jump lifted (`reveal`), when that one was `o`'s."""
     _find_wrapped: str = ""
     """Where the find's last match wrapped to (`top`, `bottom`), said beside its count; empty if it did not."""
+    _find_fresh: bool = False
+    """A find was just typed: its first match is not said to wrap (it starts at the selected frame)."""
     _retry: RetryPolicy
     _quitting: bool
     _quiet_timer: Timer | None

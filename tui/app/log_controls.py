@@ -140,6 +140,7 @@ class LogControls(AppBase):
             return
         finder = Finder(text)
         self._find_wrapped = ""
+        self._find_fresh = True
         self.find_bar.active = text
         self.event_log.set_finder(finder)
         found = self.event_log.find()
@@ -158,16 +159,19 @@ class LogControls(AppBase):
             # Found before the pattern gave up on a frame: the count leaves out what it did not search.
             self.find_bar.set_status(f"match {event.position:,} · {find_miss(finder)}", error=True)
             return
-        self._find_wrapped = event.wrapped
+        # A new find starts at the selected frame (the newest, while the log follows), so its first
+        # match is often "wrapped to the top": said of a find just typed, it read as a second pass.
+        self._find_wrapped = "" if self._find_fresh else event.wrapped
+        self._find_fresh = False
         self._show_match(event.position, event.count)
 
     def _show_match(self, position: int, count: int | None) -> None:
         of = f"of {counted(count, 'matching frame')}" if count is not None else "· counting the rest…"
-        wrapped = f" · wrapped to the {self._find_wrapped}" if self._find_wrapped else ""
+        # Wrapped round by n or N, whose user knows those keys: the note takes their place (at 80
+        # columns, beside them, it cut the line's end).
+        keys = f"wrapped to the {self._find_wrapped}" if self._find_wrapped else "n next · N previous"
         # A count is kept current as frames come (`_frames_under_find`); a count still to come is not.
-        self.find_bar.set_status(
-            f"match {position:,} {of}{wrapped} · n next · N previous · Esc ends it", live=count is not None
-        )
+        self.find_bar.set_status(f"match {position:,} {of} · {keys} · Esc ends it", live=count is not None)
 
     @on(EventLog.FramesUnderFind)
     def _frames_under_find(self) -> None:
