@@ -387,3 +387,17 @@ async def test_one_of_several_replayed_files_outlives_the_counters_beside_a_long
     text = await finished_replay_line(facts, 160, "⚠1 · earlier ✖1 (!)")
     assert text.startswith(("…173202-ed8492 (2 of 3)  ● replay", "file 2 of 3  ● replay")), text
     assert "▼1,200" not in text and "connection dropped" in text, text
+
+
+async def test_after_ctrl_r_at_80_columns_the_turn_mode_stays_and_the_target_keeps_its_first_word() -> None:
+    """After a reconnect the counters name their connection (`conn 2 ▼2 ▲1`), which left 10 cells for
+    the target: fewer than a cut target keeps, so the next shape dropped `manual turns` instead,
+    as if the turn mode had changed. `simulator`, a whole word, fits in them."""
+    app = StatusApp(open_session())
+    async with app.run_test(size=(80, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        line.connection = 2
+        line.refresh()
+        await pilot.pause()
+        text = str(line.render())
+    assert text == f"simulator  ● open  conn 2 ▼2 ▲1  {DETAIL}", text
