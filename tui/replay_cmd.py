@@ -22,6 +22,7 @@ from tui.replay.lean import hydrated
 from tui.replay.sources import STDIN, on_one_clock, with_notes_as_facts
 
 if TYPE_CHECKING:
+    from tui.journal import Journal
     from tui.lint import Finding
 
 EXIT_CLEAN = 0
@@ -102,6 +103,15 @@ def lint_files(paths: list[str], *, json_out: bool = False, out: TextIO | None =
     except KeyboardInterrupt:
         return _interrupted("lint")
     return verdict
+
+
+def _numbered(journal: Journal) -> str:
+    """`, numbered #223–#302` when a recording's frames are not numbered from #1: a capture after
+    ctrl+r goes on with the app's numbers, and a finding's `#300` in an 80-line file was nowhere
+    a reader looked (each line has its `"seq"`)."""
+    if not len(journal) or journal[0].seq == 1:
+        return ""
+    return f", numbered #{journal[0].seq}–#{journal[len(journal) - 1].seq}"
 
 
 def _interrupted(command: str) -> int:
@@ -295,7 +305,7 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False)
             left_out = f"; {damaged:,} damaged line{'s' if damaged != 1 else ''} left out" if damaged else ""
             out.write(
                 f"{_shown_name(recording)}: {len(model.journal):,} frame{'s' if len(model.journal) != 1 else ''} "
-                f"({recording.kind}{left_out}), "
+                f"({recording.kind}{_numbered(model.journal)}{left_out}), "
                 f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, "
                 f"{errors} error{'s' if errors != 1 else ''}\n"
             )
