@@ -162,8 +162,29 @@ async def test_r_plays_the_findings_notices_again_as_the_first_play_had_them(tmp
             assert player is not None
             await wait_for(pilot, player.done.is_set, 10, "the play")
             await views_settled(pilot, app)
-            plays.append(sorted(notices(app)))
+            plays.append(sorted(notice for notice in notices(app) if notice[0] != "Replay"))
             await pilot.press("r")
         first, second = plays
         assert any(title.startswith("Lint: server-error") or "Lint: server-error" in text for title, text in first)
         assert second == first, (first, second)
+
+
+async def test_r_at_once_says_it_played_again_where_the_screen_ends_as_it_was() -> None:
+    """At once (the default), a replay played again ends on the screen it ended on before: nothing
+    showed that `r` did anything. A notice says it, and how to set a pace."""
+    from tests.app_helpers import notices
+
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(HAR)))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        first = app.player
+        assert first is not None
+        await wait_for(pilot, first.done.is_set, 10, "the play")
+        assert not [text for title, text in notices(app) if title == "Replay"]
+        await pilot.press("r")
+        second = app.player
+        assert second is not None and second is not first
+        await wait_for(pilot, second.done.is_set, 10, "the second play")
+        frames = len(load(HAR).envelopes)
+        assert [text for title, text in notices(app) if title == "Replay"] == [
+            f"played again from its first frame: {frames:,} frames at once (] and [ set a pace)"
+        ]

@@ -18,6 +18,7 @@ from tui.model import KEEP_EVERY_PAYLOAD, SessionModel, new_model
 from tui.protocol import Envelope, short_target
 from tui.replay import ReplayPlayer, ReplayRequest, recording_name
 from tui.session import FRAMES
+from tui.widgets.log_format import counted
 
 from .base import AppBase
 
@@ -121,6 +122,10 @@ class Modes(AppBase):
         self._play_from_start(speed)
         self._show_replay_position()
         self.refresh_bindings()  # a finished replay's keys come back
+        if speed is None:
+            # Played again at once, the screen ends as it was: nothing showed that `r` did anything.
+            frames = counted(len(self.replay.recording.envelopes), "frame")
+            self.say(f"played again from its first frame: {frames} at once (] and [ set a pace)", title="Replay")
 
     def action_replay_at_once(self) -> None:
         """Publish the rest of the recording now (the views fill; the clock jumps to the end)."""
