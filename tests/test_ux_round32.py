@@ -164,7 +164,7 @@ async def test_copying_an_error_s_details_says_it_is_the_error_alone_and_save_re
         await wait_for(pilot, lambda: any(t == "Save" for t, _ in notices(app)), 5, "the save's notice")
         [saved] = [m for t, m in notices(app) if t == "Save"]
         [file] = list(tmp_path.iterdir())  # one file: the copy's, named again
-        assert saved == f"{alone} saved to {file} (already: the same frames)", saved
+        assert saved == f"{alone} saved to {file} (already there: kept by an earlier copy or save)", saved
         text = file.read_text()
         assert text.endswith("}\n") and json.loads(text)["type"] == "error"
     # The saved frame is a recording of one frame to lint and replay (they refused it: "JSON, but not

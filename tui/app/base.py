@@ -440,7 +440,9 @@ class AppBase(App[None]):
             self.say(failure, severity="error")
         elif path is not None:
             said = f"{what} saved to {path}" if what else f"saved to {path}"
-            self.say(f"{said} (already: the same frames)" if again == path else said, title="Save")
+            if again == path:
+                said += " (already there: kept by an earlier copy or save)"
+            self.say(said, title="Save")
         return path
 
     quiet_after = QUIET_AFTER
