@@ -229,6 +229,16 @@ class Commands(AppBase):
         else:
             self.action_show_help_panel()
 
+    def action_show_help_panel(self) -> None:
+        """Show the Keys panel; beside it, the log keeps most of the room left (`-keys-shown`)."""
+        super().action_show_help_panel()
+        self.screen.add_class("-keys-shown")
+
+    def action_hide_help_panel(self) -> None:
+        """Hide the Keys panel; the panes share the screen as before."""
+        super().action_hide_help_panel()
+        self.screen.remove_class("-keys-shown")
+
     def action_unzoom(self) -> None:
         """Back to both panes (`z` while zoomed: the footer names it so)."""
         self.action_zoom()
