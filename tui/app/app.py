@@ -191,6 +191,8 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.bus = Bus()
         label = replay.recording.path.name if replay is not None else ""
         self.model = new_model(label, policy=KEEP_EVERY_PAYLOAD if replay is not None else None)
+        if replay is not None:
+            self.model.journal.numbers_its_connections = bool(replay.recording.parts)
         self.models: list[SessionModel] = [self.model]
         """Every session this app shows (the proxy adds one per client connection)."""
         self._feeds: list[tuple[SessionModel, Subscription[Envelope]]] = [

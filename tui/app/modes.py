@@ -113,6 +113,7 @@ class Modes(AppBase):
         speed = self._replay_speed  # the pace asked for (`a` played the rest at once, just this time)
         self.workers.cancel_group(self, "replay")
         model = new_model(self.model.label, policy=KEEP_EVERY_PAYLOAD)
+        model.journal.numbers_its_connections = self.model.journal.numbers_its_connections
         subscription = self._feeds[0][1]
         subscription.drain()  # what the old player published and the pump has not taken yet
         self._feeds = [(model, subscription)]

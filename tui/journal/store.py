@@ -220,6 +220,12 @@ class Journal:
         too, at its time 0 (see `_move_capture_before`)."""
         self.capture_path: str | None = None
         """The capture file that holds every payload, for frames whose payload was dropped."""
+        self.numbers_its_connections = False
+        """True: its connections are named by its own count (`epoch`), never by the number a
+        recorded frame carries. A proxied client's capture says which of the proxy's clients it
+        was (`connection 4`): right in the proxy, where each client has a journal of its own, but
+        in a replay of several captures beside the findings' and the status line's own count
+        (`connection 2`, `conn 2`) it named another connection."""
 
     # -- writing ----------------------------------------------------------------------------
 

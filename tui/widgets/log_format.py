@@ -253,7 +253,7 @@ def connection_marker(journal: Journal, frame: Frame) -> str:
     else:
         return ""
     # A proxied client's connection is numbered by the proxy (its session holds just that one).
-    number = journal.data(start).get("connection")
+    number = None if journal.numbers_its_connections else journal.data(start).get("connection")
     return f"━━ connection {number if type(number) is int else frame.epoch} ━━"
 
 
