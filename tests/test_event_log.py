@@ -1173,3 +1173,33 @@ async def test_a_frame_key_with_nothing_selected_says_how_to_select_one() -> Non
         await pilot.press("up", "enter")  # selected: Enter opens the frame, no such notice
         await pilot.pause()
         assert not any("no frame is selected" in notice for notice in notices)
+
+
+async def test_an_expanded_run_s_frames_count_their_time_from_the_run_s_frame_above() -> None:
+    """A user's transcription deltas came while the reply's audio streamed, 20 ms apart, one audio
+    delta between each two: counted from the frame before in the journal, the expanded run read
+    `+10ms` for each, the spacing of two streams, not of its own."""
+    app = LogApp()
+    clock = Clock(step=0.01)
+    frames = [connecting(clock), received("response.created", clock, response={"id": "resp_1"})]
+    for word in ["turn", " on", " the", " lights"]:
+        frames.append(
+            received("response.output_audio.delta", clock, response_id="resp_1", item_id="item_a", delta=audio_b64(20))
+        )
+        frames.append(
+            received("conversation.item.input_audio_transcription.delta", clock, item_id="item_u", delta=word)
+        )
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed(frames)
+        log.focus()
+        await pilot.pause()
+        lines = drawn(log)
+        [run] = [n for n, line in enumerate(lines) if "transcription deltas ×4" in line]
+        await pilot.press("up", *["up"] * (len(lines) - 1 - run), "right")
+        await pilot.pause()
+        members = [line for line in drawn(log) if "└" in line or "│" in line]
+        members = [line for line in members if "transcription.delta" in line]
+        assert len(members) == 4, drawn(log)
+        assert "+10ms" in members[0]  # the first: from the audio delta just before it, as its run's line
+        assert all("+20ms" in line for line in members[1:]), members

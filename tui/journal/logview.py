@@ -477,6 +477,17 @@ class LogView:
         position = bisect.bisect_left(self.indices, index)
         return self.indices[position - 1] if position > 0 else None
 
+    def previous_of_line(self, line: Line) -> int | None:
+        """The frame a line's Δt counts from: for a frame of an expanded run after its first, the
+        run's frame on the line above it; else the shown frame just before it. A run's frames
+        interleave with another run's (a reply's transcript deltas with its audio deltas): counted
+        from the frame before in the journal, its transcription deltas read `+0`, `+15ms`, `+0`
+        where they came 21 ms apart."""
+        member, row = line.member, line.row
+        if member > 0 and row.expanded:
+            return row.members[member - 1]
+        return self.previous_index(line.frame_index)
+
     def next_shown(self, index: int, *, forward: bool = True) -> int | None:
         """The position in `indices` to start a search after (or before) frame `index`."""
         if forward:

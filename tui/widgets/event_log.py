@@ -775,7 +775,7 @@ class EventLog(LineView, can_focus=True):
     def _render_strip(self, line: Line, selected: bool, width: int, finder: Finder | None) -> Strip:
         view = self.view
         index = line.frame_index
-        previous_index = view.previous_index(index)
+        previous_index = view.previous_of_line(line)
         previous = self.journal[previous_index] if previous_index is not None else None
         digest = None
         if line.member < 0 and line.row.count > 1:
@@ -1319,7 +1319,7 @@ class EventLog(LineView, can_focus=True):
             line = self.view.line(number)
             if line is None:
                 continue
-            previous_index = self.view.previous_index(line.frame_index)
+            previous_index = self.view.previous_of_line(line)
             previous = self.journal[previous_index] if previous_index is not None else None
             out.append(render_line(self.view, line.row, line.member, columns, previous).plain)
         return out
