@@ -245,3 +245,19 @@ def test_files_given_newest_first_are_said_out_of_order(captures: list[Path], ev
     # Oldest first, or beside a log without times, nothing is said.
     assert rt_tui("replay", "--json", str(captures[0]), str(captures[1])).stderr == ""
     assert rt_tui("replay", "--json", str(captures[1]), str(events_log)).stderr == ""
+
+
+def test_files_of_one_second_given_out_of_order_are_not_said_to_come_from_a_glob(tmp_path: Path) -> None:
+    """Two session folders made in the same second (a proxy's clients) sort by their random suffix:
+    the note said a glob gives them oldest first, which that very glob had not."""
+    paths = []
+    for name, wall in (("a.jsonl", 1_800_000_000.7), ("b.jsonl", 1_800_000_000.2)):
+        line = {"seq": 1, "dir": "in", "t": 0, "wall": wall, "type": "session.created", "size": 60,
+                "frame": {"type": "session.created", "session": {"id": "sess_1", "type": "realtime"}}}  # fmt: skip
+        (tmp_path / name).write_text(json.dumps(line) + "\n")
+        paths.append(str(tmp_path / name))
+    notes = rt_tui("replay", "--json", *paths).stderr.splitlines()
+    assert len(notes) == 1 and notes[0].endswith(
+        "the files play in the order given (session folders made in the same second sort by their random "
+        "suffix, not by time)"
+    ), notes

@@ -255,10 +255,16 @@ def _recorded_before(recording: Recording, before: Recording) -> str | None:
     when = time.localtime(began)
     clock = time.strftime("%H:%M:%S", when)
     day = "" if when[:3] == time.localtime(earlier)[:3] else time.strftime(" on %Y-%m-%d", when)
+    # A session folder's name is its second and a random suffix: folders of one second (a proxy's
+    # clients, two `rt-tui send` in a row) sort by the suffix, which a glob of them does not fix.
+    glob = (
+        "session folders made in the same second sort by their random suffix, not by time"
+        if int(began) == int(earlier)
+        else "a glob of session folders gives them oldest first"
+    )
     return (
         f"{recording.path}: recorded at {clock}{day}, before {recording_name(before.path, before.rereadable)} "
-        "given ahead of it: the files play in "
-        "the order given (a glob of session folders gives them oldest first)"
+        f"given ahead of it: the files play in the order given ({glob})"
     )
 
 
