@@ -298,7 +298,7 @@ def test_a_local_fact_s_summary_leads_with_what_tells_it_apart() -> None:
     )
     path = "/root/.local/share/rt-tui/sessions/20261130-224512-abc123/frames.jsonl"
     assert summarize_event({"type": "rt.capture", "message": f"capturing every frame to {path}"}) == (
-        "capturing every frame to …/20261130-224512-abc123/frames.jsonl"
+        "…/20261130-224512-abc123/frames.jsonl · capturing every frame"
     )
 
 

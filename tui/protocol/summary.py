@@ -109,7 +109,8 @@ _CODE_AT_END = re.compile(r"(.*?) \((code \d+[^()]*)\)")
 def _local_fact(data: dict[str, Any]) -> str:
     """An rt-tui fact's message, what tells it apart first: a close code leads (a narrow column
     cut `connection closed by server (code 1006)` before its code), and a file path keeps its
-    last two parts (the session folder and the file name), not its root."""
+    last two parts (the session folder and the file name), not its root, and leads when the
+    message is where something goes (`… to PATH`)."""
     message = text(data.get("message"))
     ending = _CODE_AT_END.fullmatch(message)
     code = data.get("code")
@@ -121,7 +122,10 @@ def _local_fact(data: dict[str, Any]) -> str:
     if sep and "/" in path and " " not in path:
         parts = path.split("/")
         if len(parts) > 3:
-            message = f"{head} …/{'/'.join(parts[-2:])}"
+            where = f"…/{'/'.join(parts[-2:])}"
+            # A destination leads (`…/20261130-224512-abc123/frames.jsonl · capturing every frame`):
+            # after `capturing every frame to ` a two-pane log at 160 columns showed `…/2026120…`.
+            message = f"{where} · {head.removesuffix(' to')}" if head.endswith(" to") else f"{head} {where}"
     return message
 
 
