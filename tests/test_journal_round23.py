@@ -216,6 +216,21 @@ def test_a_session_rule_fits_its_width(width: int | None, rule: str) -> None:
     assert width is None or len(rule) == width
 
 
+@pytest.mark.parametrize(
+    ("width", "rule"),
+    [
+        (48, "── new session · 20261206-020029-e2208d ────────"),
+        (40, "── new session · …61206-020029-e2208d ──"),
+        (30, "── new session · …29-e2208d ──"),
+    ],
+)
+def test_a_replayed_file_s_rule_keeps_the_end_of_its_name(width: int, rule: str) -> None:
+    """A replayed file's name ends a separator: cut in the middle, the rule read `new sessi… ·
+    20261206-020029-e2208d` at 120 columns; the name's end, its random part, tells files apart."""
+    assert session_rule("new session · 02:00:29 · 20261206-020029-e2208d", width) == rule
+    assert len(rule) == width
+
+
 def refused_commit_recording(path: Path) -> Path:
     """A client's own log: a session, a commit, and the server's error naming it."""
     empty = {"type": "invalid_request_error", "code": "input_audio_buffer_commit_empty", "message": "buffer too small"}

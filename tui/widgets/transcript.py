@@ -205,6 +205,10 @@ def session_rule(text: str, width: int | None) -> str:
         text = " · ".join([parts[0].partition(" to ")[0], *parts[1:]])
     if cell_len(text) > room:
         head, dot, tail = text.rpartition(" · ")
+        if head and not _CLOCK.fullmatch(tail) and room - cell_len(head) - 4 >= 8:
+            # A replayed file's name: its end tells the files apart (`new session · …020029-e2208d`),
+            # where a cut in the middle read `new sessi… · 20261206-020029-e2208d`.
+            return _rule(f"{head} · …{_end_cells(tail, room - cell_len(head) - 4)}", width)
         tail = dot + tail
         if head and room - cell_len(tail) >= 4:
             text = set_cell_size(head, room - cell_len(tail) - 1).rstrip() + "…" + tail
@@ -212,8 +216,19 @@ def session_rule(text: str, width: int | None) -> str:
             text = set_cell_size(text, room - 1) + "…"
         else:
             return set_cell_size(text, width - 1) + "…" if cell_len(text) > width else text
+    return _rule(text, width)
+
+
+def _rule(text: str, width: int) -> str:
     rule = f"── {text} "
     return rule + "─" * max(2, width - cell_len(rule))
+
+
+def _end_cells(text: str, cells: int) -> str:
+    """The end of `text` in at most `cells` cells."""
+    while cell_len(text) > cells:
+        text = text[1:]
+    return text
 
 
 def _row_strip(segments: list[Segment], base: Style, full: int) -> Strip:
