@@ -164,7 +164,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         Binding("e", "export", "Export", id="export", show=False),
         # The keys a new user tries first for help (only in the palette before, as "Keys").
         Binding("f1,question_mark", "toggle_keys", "Keys", id="keys", show=False),
-        Binding("z", "zoom", "Zoom pane", id="zoom", show=False),
+        Binding("z", "zoom", "Zoom", id="zoom"),  # where there is room (a narrow footer drops it first)
         Binding("escape", "leave_input", "Leave input", show=False, id="leave-input"),
         Binding("ctrl+l", "clear_log", "Clear log", id="clear-log", show=False),
         Binding("ctrl+r", "reconnect", "New session", id="reconnect", show=False),  # what it does when connected too

@@ -175,6 +175,11 @@ _KEPT_ACTIONS = frozenset({"quit", "app.quit"})
 """Keys a narrow footer keeps whatever else it leaves out (a text input's `ctrl+q` runs `app.quit`)."""
 
 
+_FIRST_TO_GO = frozenset({"zoom", "app.zoom"})
+"""The app's keys a narrow footer leaves out before its others: shown where there is room (`z`,
+which an app's footer of 80 columns would show in the place of `! Findings`)."""
+
+
 def _named_here(focused: Widget | None) -> Mapping[str, str]:
     """The app's bindings, by id, that the focused widget asks the footer to show among its own
     keys, and in what words (`FOOTER_SHOWN`): a key the app must keep handling itself, such as Esc
@@ -197,9 +202,10 @@ def _units(shown: list[tuple[Binding, bool]]) -> list[_Unit]:
 
 def _fitted(units: list[_Unit], room: int, display: Callable[[Binding], str], pane_keys: set[str]) -> list[_Unit]:
     """The units that fit in `room` cells, in order. Those that give way, each kind from the right:
-    the focused pane's dimmed keys (nothing selected for them to act on), then the app's (its first,
-    talk, last), then the pane's that can act now: with a frame selected in the log at 80 columns,
-    Enter, c and o are what the next key will be, and the app's keys are in the palette. Quit never."""
+    the focused pane's dimmed keys (nothing selected for them to act on), then the app's extras
+    (`_FIRST_TO_GO`), then the app's others (its first, talk, last), then the pane's that can act
+    now: with a frame selected in the log at 80 columns, Enter, c and o are what the next key will
+    be, and the app's keys are in the palette. Quit never."""
 
     def width(unit: _Unit) -> int:
         keys = sum(cell_len(display(binding)) + 1 for binding, _ in unit)
@@ -212,8 +218,10 @@ def _fitted(units: list[_Unit], room: int, display: Callable[[Binding], str], pa
         """Lower gives way sooner."""
         unit = units[i]
         if any(binding.action in pane_keys for binding, _ in unit):
-            return 3 if any(enabled for _, enabled in unit) else 0
-        return 2 if i == 0 else 1
+            return 4 if any(enabled for _, enabled in unit) else 0
+        if any(binding.action in _FIRST_TO_GO for binding, _ in unit):
+            return 1
+        return 3 if i == 0 else 2
 
     widths = [width(unit) for unit in units]
     kept = list(range(len(units)))
