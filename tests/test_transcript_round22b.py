@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from tests.app_helpers import reply_done, session_ready, typed_turn_done, wait_for
@@ -58,6 +59,8 @@ async def test_transcript_commands_on_an_empty_conversation_say_it_is_empty_and_
         await wait_for(pilot, lambda: files_under(data), 5, "the JSON file")
         [saved] = files_under(data)
         assert "hello there" in saved.read_text()
+        # Dated as the log's exports are (`transcript-020117.json` had a time and no day).
+        assert re.fullmatch(r"transcript-\d{8}-\d{6}\.json", saved.name), saved.name
         app.clear_notifications()
         await pilot.pause()
         run_command(app, "transcript: its frames")  # nothing selected now: it says how to select

@@ -163,7 +163,7 @@ class Commands(AppBase):
 
         if (items := self._conversation("copy")) is not None:
             text = to_markdown(items, self._transcript_about())
-            self.keep_text(text, f"transcript-{time.strftime('%H%M%S')}.md", copy=True)
+            self.keep_text(text, f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.md", copy=True)
 
     def export_transcript_markdown(self) -> None:
         """Save the conversation as Markdown."""
@@ -171,14 +171,14 @@ class Commands(AppBase):
 
         if (items := self._conversation("save")) is not None:
             text = to_markdown(items, self._transcript_about())
-            self.keep_text(text, f"transcript-{time.strftime('%H%M%S')}.md", copy=False)
+            self.keep_text(text, f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.md", copy=False)
 
     def export_transcript_json(self) -> None:
         """Save the conversation as JSON (role, time, text, transcript status)."""
         from tui.conversation.export import to_json
 
         if (items := self._conversation("save")) is not None:
-            self.keep_text(to_json(items), f"transcript-{time.strftime('%H%M%S')}.json", copy=False)
+            self.keep_text(to_json(items), f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.json", copy=False)
 
     def action_save_screenshot(self) -> None:
         """Save an SVG screenshot in the session folder, else the data folder's saved/ (no Downloads
