@@ -183,7 +183,8 @@ def test_a_captured_frame_the_parser_refuses_comes_through_as_rt_malformed(
     shown = ["rt.malformed" if etype == "response.done" else etype for etype in expected]
     linted = rt_tui("lint", str(path))
     assert linted.returncode == 0, linted.stderr
-    assert f"{len(expected)} frames (capture)" in linted.stdout
+    # Without its first line the capture's frames are numbered from #2, as the summary says.
+    assert f"{len(expected)} frames (capture{', numbered #2–#3' if first else ''})" in linted.stdout
     dumped = rt_tui("replay", "--json", str(path))
     assert dumped.returncode == 0, dumped.stderr
     records = [json.loads(line) for line in dumped.stdout.splitlines()]

@@ -106,9 +106,10 @@ def lint_files(paths: list[str], *, json_out: bool = False, out: TextIO | None =
 
 
 def _numbered(journal: Journal) -> str:
-    """`, numbered #223–#302` when a recording's frames are not numbered from #1: a capture after
+    """`, numbered #223–#302` when a capture's frames are not numbered from #1: a capture after
     ctrl+r goes on with the app's numbers, and a finding's `#300` in an 80-line file was nowhere
-    a reader looked (each line has its `"seq"`)."""
+    a reader looked (each line has its `"seq"`). Of a capture only: a log's frames are numbered by
+    their lines, which its findings name as they are."""
     if not len(journal) or journal[0].seq == 1:
         return ""
     return f", numbered #{journal[0].seq}–#{journal[len(journal) - 1].seq}"
@@ -305,7 +306,7 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False)
             left_out = f"; {damaged:,} damaged line{'s' if damaged != 1 else ''} left out" if damaged else ""
             out.write(
                 f"{_shown_name(recording)}: {len(model.journal):,} frame{'s' if len(model.journal) != 1 else ''} "
-                f"({recording.kind}{_numbered(model.journal)}{left_out}), "
+                f"({recording.kind}{_numbered(model.journal) if recording.kind == 'capture' else ''}{left_out}), "
                 f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, "
                 f"{errors} error{'s' if errors != 1 else ''}\n"
             )
