@@ -146,6 +146,15 @@ class Commands(AppBase):
         self.say(f"nothing to {doing}: the conversation is empty", title="Transcript", severity="warning")
         return None
 
+    def _input_audio(self, items: list[Item]) -> dict[str, float]:
+        """Milliseconds of audio of each user turn that came through the input buffer (an export
+        said `"audio_ms": null` of a turn whose appends the log showed as `[audio 129.7 KB · 2.77 s]`)."""
+        lengths = {}
+        for item in items:
+            if item.role == "user" and item.has_audio and (length := self.links.input_audio_ms(item.id)) is not None:
+                lengths[item.id] = length
+        return lengths
+
     def _transcript_about(self) -> list[str]:
         """What a Markdown transcript is of: the session's target and id (the shown one's, in the
         proxy), and when it was exported."""
@@ -162,7 +171,7 @@ class Commands(AppBase):
         from tui.conversation.export import to_markdown
 
         if (items := self._conversation("copy")) is not None:
-            text = to_markdown(items, self._transcript_about())
+            text = to_markdown(items, self._transcript_about(), self._input_audio(items))
             self.keep_text(text, f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.md", copy=True)
 
     def export_transcript_markdown(self) -> None:
@@ -170,7 +179,7 @@ class Commands(AppBase):
         from tui.conversation.export import to_markdown
 
         if (items := self._conversation("save")) is not None:
-            text = to_markdown(items, self._transcript_about())
+            text = to_markdown(items, self._transcript_about(), self._input_audio(items))
             self.keep_text(text, f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.md", copy=False)
 
     def export_transcript_json(self) -> None:
@@ -178,7 +187,8 @@ class Commands(AppBase):
         from tui.conversation.export import to_json
 
         if (items := self._conversation("save")) is not None:
-            self.keep_text(to_json(items), f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.json", copy=False)
+            text = to_json(items, self._input_audio(items))
+            self.keep_text(text, f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.json", copy=False)
 
     def action_save_screenshot(self) -> None:
         """Save an SVG screenshot in the session folder, else the data folder's saved/ (no Downloads

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -66,7 +66,18 @@ def iso_time(wall: float | None) -> str | None:
     return datetime.fromtimestamp(wall).astimezone().isoformat(timespec="seconds")
 
 
-def item_record(item: Item, function_names: dict[str, str] | None = None) -> dict[str, Any]:
+def audio_length_ms(item: Item, input_audio: Mapping[str, float] | None = None) -> float | None:
+    """Milliseconds of an item's audio: a reply's as received (its deltas), a user turn's as the
+    input buffer committed it (`input_audio`: by item id, what the app's links measured); None
+    when not known."""
+    if item.audio_ms > 0:
+        return item.audio_ms
+    return (input_audio or {}).get(item.id)
+
+
+def item_record(
+    item: Item, function_names: dict[str, str] | None = None, input_audio: Mapping[str, float] | None = None
+) -> dict[str, Any]:
     """One item as a JSON-ready record (a session separator: see :func:`separator_record`).
 
     Function calls and their outputs carry `name` and `call_id` (an output's name is its call's,
@@ -84,7 +95,7 @@ def item_record(item: Item, function_names: dict[str, str] | None = None) -> dic
         "status": item.status,
         "status_reason": item.status_reason,
         "audio_end_ms": item.audio_end_ms,
-        "audio_ms": round(item.audio_ms) if item.audio_ms > 0 else None,
+        "audio_ms": round(length) if (length := audio_length_ms(item, input_audio)) is not None else None,
         "heard_text": heard_text(item),
         "audio": item.has_audio,
         "origin": item.origin.value,
@@ -120,7 +131,7 @@ def separator_record(item: Item) -> dict[str, Any]:
     return {"id": item.id, "role": item.role, "kind": item.kind, "time": iso_time(item.wall), "text": item.text}
 
 
-def to_json(items: list[Item]) -> str:
+def to_json(items: list[Item], input_audio: Mapping[str, float] | None = None) -> str:
     """The conversation as a JSON array of records, in conversation order.
 
     A reconnect's separator stays in the array as a record with role "session" (its text says
@@ -128,11 +139,13 @@ def to_json(items: list[Item]) -> str:
     new server session, which does not know the ones before it.
     """
     names = _function_names(items)
-    records = [separator_record(item) if item.role == "session" else item_record(item, names) for item in items]
+    records = [
+        separator_record(item) if item.role == "session" else item_record(item, names, input_audio) for item in items
+    ]
     return json.dumps(records, indent=2, ensure_ascii=False)
 
 
-def to_markdown(items: list[Item], about: Sequence[str] = ()) -> str:
+def to_markdown(items: list[Item], about: Sequence[str] = (), input_audio: Mapping[str, float] | None = None) -> str:
     """The conversation as Markdown: one section per item, its facts in italics. `about`: what the
     file is of (the target, the session's id, when it was exported), under the title as code spans
     (server text: never Markdown), so a file found later says where its conversation came from.
@@ -158,13 +171,21 @@ def to_markdown(items: list[Item], about: Sequence[str] = ()) -> str:
             marks.append(CUT_OFF)
         if item.out_of_band:
             marks.append(OUT_OF_BAND)
-        facts = [f for f in (iso_time(item.wall), "audio" if item.has_audio else "", _state_note(item)) if f]
+        facts = [f for f in (iso_time(item.wall), _audio_fact(item, input_audio), _state_note(item)) if f]
         head = _markdown_head(item, names) + "".join(f" · {mark}" for mark in marks)
         lines.append(head + (f" *({' · '.join(facts)})*" if facts else ""))
         lines.append("")
         lines.append(_markdown_body(item))
         lines.append("")
     return "\n".join(lines)
+
+
+def _audio_fact(item: Item, input_audio: Mapping[str, float] | None) -> str:
+    """`audio 2.77 s` (its length when known), `audio`, or "" for an item without audio."""
+    if not item.has_audio:
+        return ""
+    length = audio_length_ms(item, input_audio)
+    return f"audio {length / 1000:.2f} s" if length is not None else "audio"
 
 
 def _markdown_head(item: Item, function_names: dict[str, str]) -> str:

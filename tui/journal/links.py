@@ -43,6 +43,7 @@ from tui.protocol.records import all_finite
 from tui.protocol.summary import audio_bytes, is_audio_tag
 
 from .audio_clock import AppendRun, input_units_per_byte
+from .facts import audio_rates_at
 from .store import Journal
 
 FAILED_RESPONSE_STATUSES = frozenset({"failed", "incomplete", "cancelled"})
@@ -137,6 +138,9 @@ class Links:
     """Appends of this session the server refused (an error about `audio` names the next one)."""
     _vad_spans: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
     """Item → (audio_start_ms, audio_end_ms) server VAD said of it, until its `committed`."""
+    vad_lengths: dict[str, int] = field(default_factory=dict)
+    """Item → milliseconds of the input buffer server VAD committed as it (`audio_end_ms` less
+    `audio_start_ms`), when it said both (`input_audio_ms`)."""
     _pending_clears: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_AWAITING))
     """Our input_audio_buffer.clear frames not yet answered by `cleared`: the answer to one of them
     drops nothing (the clear itself did; the appends sent since reached the server after it)."""
@@ -346,6 +350,8 @@ class Links:
         by_vad = item_id in self._vad_items or self._last_commit is None
         self._vad_items.discard(item_id)
         start_ms, end_ms = self._vad_spans.pop(item_id, (None, None))
+        if item_id and start_ms is not None and end_ms is not None and end_ms >= start_ms:
+            self.vad_lengths[item_id] = end_ms - start_ms
         if by_vad:
             # Our appends so far: those our pending commit would have committed, else the buffer's.
             # VAD committed them up to its `audio_end_ms`: the ones after reached the server after
@@ -546,6 +552,22 @@ class Links:
                 if index < (stop if first is None else first):
                     first = index
         return first
+
+    def input_audio_ms(self, item_id: str) -> float | None:
+        """Milliseconds of the audio that became user item `item_id` through the input buffer: the
+        span server VAD committed as it, else the appends our commit committed (their bytes at the
+        input format the session had applied); None for an item no audio of ours made (typed, or
+        sent whole in an item.create). Asked for an export, never per frame."""
+        vad = self.vad_lengths.get(item_id)
+        if vad is not None:
+            return float(vad)
+        journal = self.journal
+        made = self.made.get(item_id, ())
+        appends = [index for index in made if journal.type_at(index) == "input_audio_buffer.append"]
+        if not appends:
+            return None
+        chars = sum(journal.audio_chars(index) or 0 for index in appends)
+        return chars * 3 / 4 / audio_rates_at(journal, appends[0]).input
 
     def made_by(self, index: int) -> str | None:
         """The item or response that frame `index`, one we sent, made (see `made`), or None.
