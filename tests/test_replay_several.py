@@ -261,3 +261,27 @@ def test_files_of_one_second_given_out_of_order_are_not_said_to_come_from_a_glob
         "the files play in the order given (session folders made in the same second sort by their random "
         "suffix, not by time)"
     ), notes
+
+
+async def test_the_counters_are_of_the_selected_frame_s_connection(captures: list[Path]) -> None:
+    """The line named the selected frame's file beside the latest connection's counters:
+    `…(1 of 2) … conn 2 ▼112 ▲26`. With a frame of an earlier file selected, they are its
+    connection's; following again, the latest's."""
+    from tui.protocol import Direction
+
+    recording = load_many([str(path) for path in captures])
+    app = RtApp(Settings(capture=False, playback=False), replay=ReplayRequest(on_one_clock(recording), None))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.player is not None and app.player.done.is_set(), 30, "the replay")
+        await wait_for(pilot, lambda: app.journal.epoch == 2, 5, "both connections")
+        first = [frame for frame in app.journal if frame.epoch == 1]
+        received = sum(frame.direction is Direction.IN for frame in first)
+        sent_ = sum(frame.direction is Direction.OUT for frame in first)
+        latest = f"conn 2 ▼{app.facts.frames_in:,} ▲{app.facts.frames_out:,}"
+        app.event_log.focus()
+        await pilot.press("home")
+        await wait_for(pilot, lambda: app.status_line.source.endswith("(1 of 2)"), 5, "the first file named")
+        assert f"conn 1 ▼{received:,} ▲{sent_:,}" in str(app.status_line.render()), str(app.status_line.render())
+        await pilot.press("end")
+        await wait_for(pilot, lambda: app.status_line.source.endswith("(2 of 2)"), 5, "the second file named")
+        assert latest in str(app.status_line.render()), str(app.status_line.render())

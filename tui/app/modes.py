@@ -204,9 +204,14 @@ class Modes(AppBase):
         shown = selected + 1 if selected is not None else min(player.position, len(self.journal))
         number = max(1, bisect.bisect_right(recording.file_starts, shown - 1))
         source = f"{recording_name(files[number - 1], recording.rereadable)} ({number} of {len(files)})"
-        if source != self.status_line.source:
+        # The counters are of the connection named: the selected frame's, when it is an earlier one.
+        # (A first capture's own fact comes before its connecting one: epoch 0, the first connection's.)
+        epoch = max(1, self.journal[selected].epoch) if selected is not None and selected < len(self.journal) else 0
+        counts = (epoch, *self.journal.direction_counts(epoch)) if 0 < epoch < self.journal.epoch else None
+        if source != self.status_line.source or counts != self.status_line.selected_counts:
             self.status_line.source = source
             self.status_line.source_short = f"file {number} of {len(files)}"  # at 80 columns: no room for the name
+            self.status_line.selected_counts = counts
             self.status_line.refresh()
 
     def action_replay_pause(self) -> None:

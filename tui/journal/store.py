@@ -332,6 +332,18 @@ class Journal:
 
     # -- reading ----------------------------------------------------------------------------
 
+    def direction_counts(self, epoch: int) -> tuple[int, int]:
+        """(received, sent) frames of connection `epoch`: what the status line counts for the
+        latest connection (`SessionFacts.frames_in`, `frames_out`), for any of them. A connection's
+        frames are one stretch of the journal; counted in C, asked when a selection moves."""
+        if not 0 <= epoch < len(self.epoch_starts):
+            return 0, 0
+        start = self.epoch_starts[epoch]
+        end = self.epoch_starts[epoch + 1] if epoch + 1 < len(self.epoch_starts) else len(self._raw)
+        codes = self._dir
+        received = codes.count(_DIRECTION_CODES[Direction.IN], start, end)
+        return received, codes.count(_DIRECTION_CODES[DIR_OUT], start, end)
+
     def __len__(self) -> int:
         return len(self._raw)
 

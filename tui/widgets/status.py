@@ -106,6 +106,10 @@ class StatusLine(Widget):
         """Which connection the counters are of (the journal's epoch), named beside them from the
         second on: after ctrl+r, or in a replay of several files, `▼96 ▲3` counted the latest
         connection's frames beside a log of all of them (`279 frames`), and nothing said so."""
+        self.selected_counts: tuple[int, int, int] | None = None
+        """(connection, received, sent) of an earlier connection whose frame is selected in a replay
+        of several files, shown in the latest's place: the line named the selected frame's file
+        beside the latest connection's counters (`…(1 of 2) … conn 2 ▼112 ▲26`). None: the latest's."""
         self.findings_note = ""
         """The linter's counts, e.g. "✖1 ⚠2 (!)" (kept whatever the width: findings matter)."""
         self.quiet = ""
@@ -160,8 +164,9 @@ class StatusLine(Widget):
         if shape.session_id != "none":
             rest.append((session_id or "no session", "dim"))
         if shape.counters:
-            of = f"conn {self.connection} " if self.connection > 1 else ""
-            rest.append((f"{of}▼{facts.frames_in:,} ▲{facts.frames_out:,}", "dim"))
+            connection, received, sent = self.selected_counts or (self.connection, facts.frames_in, facts.frames_out)
+            of = f"conn {connection} " if self.connection > 1 else ""
+            rest.append((f"{of}▼{received:,} ▲{sent:,}", "dim"))
         if self.findings_note:
             rest.append((self.findings_note, themed("bold #e0af68", dark)))
         detail = printable(facts.describe(short=shape.short_detail))
