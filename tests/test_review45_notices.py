@@ -135,3 +135,29 @@ async def test_beside_the_keys_panel_the_log_keeps_most_of_the_room() -> None:
         await wait_for(pilot, lambda: not app.screen.query(HelpPanel), 5, "the Keys panel gone")
         await pilot.pause()
         assert (transcript.region.width, log.region.width) == before
+
+
+async def test_a_notice_raised_before_a_dialog_opens_shows_once_and_comes_back_after() -> None:
+    """At 80×24 a notice up when the export dialog opened showed twice: at the top through the
+    dialog's backdrop (the screen under it) and at the bottom (the dialog's own). The covered
+    screen's notices wait; they show there again when the dialog closes."""
+    from textual.widgets._toast import ToastRack
+
+    from tui.widgets.export_dialog import ExportDialog
+
+    app = offline_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        app.ingest_for_display([connecting(), received("session.updated", session={"id": "s"})])
+        await pilot.pause()
+        main = app.screen
+        app.say("copied 284 characters", title="Copy", timeout=30)
+        await wait_for(pilot, lambda: len(toasts(app)) == 1, 5, "the notice")
+        app.event_log.focus()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
+        await wait_for(pilot, lambda: len(toasts(app)) == 1, 5, "the notice over the dialog")
+        assert not any(rack.display for rack in main.query(ToastRack))  # not also through the backdrop
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, 5, "the dialog closed")
+        await wait_for(pilot, lambda: any(rack.display for rack in main.query(ToastRack)), 5, "the notices back")
+        assert len(toasts(app)) == 1

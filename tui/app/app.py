@@ -30,6 +30,7 @@ from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
+from textual.widgets._toast import ToastRack
 
 from tui.bus import Bus, Mode, Subscription
 from tui.config import Settings
@@ -122,6 +123,13 @@ class MainScreen(Screen[None]):
     """Zoomed (`z`), a pane takes the other pane's room only: the status line, the recorder and the
     footer stay (Textual keeps only its own `Footer`; the zoom hid the connection's state, and the
     key that brings the panes back)."""
+
+    def on_screen_suspend(self) -> None:
+        # Covered by a dialog, the palette or a frame's detail, whose own notices show the same ones
+        # where they cover least: this screen's, seen through the backdrop, doubled them. Hidden
+        # inline, as Textual shows them (a style sheet's rule loses to it); shown again on resume.
+        for rack in self.query(ToastRack):
+            rack.display = False
 
 
 class RtApp(LiveSession, LogControls, Modes, Commands):
