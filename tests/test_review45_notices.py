@@ -4,6 +4,7 @@ was no longer so. Through the real app (no session: the log is fed as a session 
 from __future__ import annotations
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.widgets._toast import Toast
 
@@ -16,6 +17,13 @@ from tui.widgets import EventDetail
 
 def offline_app() -> RtApp:
     return RtApp(Settings(playback=False), connect=False)
+
+
+async def one_frame_in_the_focused_log(pilot: Pilot[None], app: RtApp) -> None:
+    """A connection and one `session.updated` in the log, the log focused."""
+    app.ingest_for_display([connecting(), received("session.updated", session={"id": "s"})])
+    await pilot.pause()
+    app.event_log.focus()
 
 
 def toasts(app: RtApp) -> list[Toast]:
@@ -48,9 +56,7 @@ async def test_no_frame_is_selected_goes_once_a_frame_is() -> None:
     and the notice stayed over it for its seconds, saying what was no longer so."""
     app = offline_app()
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
-        app.ingest_for_display([connecting(), received("session.updated", session={"id": "s"})])
-        await pilot.pause()
-        app.event_log.focus()
+        await one_frame_in_the_focused_log(pilot, app)
         await pilot.press("enter", "c")
         await wait_for(pilot, lambda: any("Cause" in text for _, text in notices(app)), 5, "the second notice")
         # One notice, the latest: pressed twice, two alike stacked up.
@@ -91,9 +97,7 @@ async def test_over_the_palette_and_a_frame_s_detail_notices_keep_to_the_bottom(
 
     app = offline_app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        app.ingest_for_display([connecting(), received("session.updated", session={"id": "s"})])
-        await pilot.pause()
-        app.event_log.focus()
+        await one_frame_in_the_focused_log(pilot, app)
         await pilot.press("up", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the frame's details")
         app.say("copied 284 characters (OSC 52: your terminal must allow it)", title="Copy")
@@ -147,12 +151,10 @@ async def test_a_notice_raised_before_a_dialog_opens_shows_once_and_comes_back_a
 
     app = offline_app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        app.ingest_for_display([connecting(), received("session.updated", session={"id": "s"})])
-        await pilot.pause()
+        await one_frame_in_the_focused_log(pilot, app)
         main = app.screen
         app.say("copied 284 characters", title="Copy", timeout=30)
         await wait_for(pilot, lambda: len(toasts(app)) == 1, 5, "the notice")
-        app.event_log.focus()
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
         await wait_for(pilot, lambda: len(toasts(app)) == 1, 5, "the notice over the dialog")
