@@ -196,3 +196,35 @@ async def test_a_name_typed_as_the_dialog_opens_replaces_the_proposed_one(
         out = default.parent / "my-take.jsonl"
         await wait_for(pilot, lambda: out.exists() and out.read_text().count("\n") == 2, 5, "the export")
         assert not default.exists()
+
+
+async def test_a_path_in_no_folder_keeps_the_dialog_with_what_was_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A path in a folder that does not exist closed the dialog: the typed path was lost and a
+    notice was all that said why. The dialog comes back with the path, the audio choice, and why."""
+    from tui.widgets.export_dialog import AudioChoice
+
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path / "data"))
+    app = audio_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await export_dialog_over_audio(pilot, app)
+        first = app.screen
+        await pilot.press("down")  # replace audio by a size tag
+        wrong = str(tmp_path / "no-such-folder" / "mine.jsonl")
+        app.screen.query_one("#path", Input).value = wrong
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog) and app.screen is not first, 5, "again")
+        dialog = app.screen
+        assert dialog.query_one("#path", Input).value == wrong
+        assert not dialog.query_one(AudioChoice).keep_audio
+        said = str(dialog.query_one("#error", Static).render())
+        assert said == f"{tmp_path / 'no-such-folder'} is not a folder: nothing was written", said
+        assert dialog.focused is dialog.query_one("#path", Input)  # the path to mend, not the options
+        right = tmp_path / "mine.jsonl"
+        dialog.query_one("#path", Input).value = str(right)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: right.exists() and right.read_text().count("\n") == 2, 5, "the export")
+        records = [json.loads(line) for line in right.read_text().splitlines()]
+        [append] = [r for r in records if r["type"] == "input_audio_buffer.append"]
+        assert append.get("elided") == "audio"  # the choice kept: its audio replaced by a size tag

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -582,12 +583,29 @@ class LogControls(AppBase):
             path = path if path.is_absolute() else default.parent / path
             if not path.suffix:  # `mine` is `mine.jsonl`: what lint and replay read by its name
                 path = path.with_suffix(".jsonl")
+            if not path.parent.is_dir() or not os.access(path.parent, os.W_OK | os.X_OK):
+                # Refused before writing, in the dialog again with what was typed: the dialog closed
+                # and the notice was all that was left of a path mistyped by one letter.
+                missing = "is not a folder" if not path.parent.is_dir() else "cannot be written to"
+                ask(request.path, request.keep_audio, f"{path.parent} {missing}: nothing was written")
+                return
             if shown >= EXPORT_SAYS_STARTED:  # an hour's frames take a second or two: say it is under way
                 self.say(f"exporting {counted(shown, 'frame')} to {path}…", title="Export")
             self.export_frames(path, keep_audio=request.keep_audio, view=view, count=shown)
 
-        dialog = ExportDialog(shown, self.filter_bar.active, str(default), since_clear=view.floor > 0)
-        self.push_screen(dialog, chosen)
+        def ask(typed: str = "", keep_audio: bool = True, error: str = "") -> None:
+            dialog = ExportDialog(
+                shown,
+                self.filter_bar.active,
+                str(default),
+                since_clear=view.floor > 0,
+                typed=typed,
+                keep_audio=keep_audio,
+                error=error,
+            )
+            self.push_screen(dialog, chosen)
+
+        ask()
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False, description="export frames")
     def export_frames(

@@ -72,6 +72,12 @@ class AudioChoice(RadioSet):
         self._naming = False
         """A character typed here has started a new name in the path (`on_key`)."""
 
+    def on_mount(self) -> None:
+        # Composed as children (`with AudioChoice():`), the options are not the constructor's: the
+        # one ticked is read once they are mounted (a dialog opened again keeps the user's choice).
+        buttons = list(self.query(RadioButton))
+        self._choice = next((n for n, button in enumerate(buttons) if button.value), 0)
+
     @property
     def keep_audio(self) -> bool:
         """Whether the chosen option keeps the audio."""
@@ -153,13 +159,28 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="export.cancel")]
 
-    def __init__(self, count: int, query: str, default_path: str, *, since_clear: bool = False) -> None:
-        """`since_clear`: the log was cleared (ctrl+l), so the view holds the frames since then only."""
+    def __init__(
+        self,
+        count: int,
+        query: str,
+        default_path: str,
+        *,
+        since_clear: bool = False,
+        typed: str = "",
+        keep_audio: bool = True,
+        error: str = "",
+    ) -> None:
+        """`since_clear`: the log was cleared (ctrl+l), so the view holds the frames since then only.
+        Opened again after a path that cannot be written: `typed`, the path as the user typed it
+        (else the default), `keep_audio` their choice, and `error` why it was not written."""
         super().__init__()
         self.count = count
         self.query_text = query
         self.default_path = default_path
         self.since_clear = since_clear
+        self.typed = typed
+        self.keep_audio = keep_audio
+        self.error = error
 
     def scope(self) -> str:
         """Which frames the count is of: `(filter: dir:in, since clear)`, `(every frame)`. After a
@@ -175,9 +196,12 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         with Vertical():
             yield Static(Text(f"Export {what} as JSONL, secrets scrubbed."))
             with AudioChoice(id="audio"):
-                yield MarkedRadioButton("keep audio (the frames whole, as on the wire)", value=True, id="keep")
-                yield MarkedRadioButton("replace audio by a size tag (small files)", id="tag")
-            yield InOrderInput(self.default_path, id="path")
+                keep = self.keep_audio
+                yield MarkedRadioButton("keep audio (the frames whole, as on the wire)", value=keep, id="keep")
+                yield MarkedRadioButton("replace audio by a size tag (small files)", value=not keep, id="tag")
+            yield InOrderInput(self.typed or self.default_path, id="path")
+            if self.error:
+                yield Static(Text(self.error, style="bold red"), id="error")
             # The input shows the path's end (the file's name): where it starts is said here, and
             # where a name typed alone goes.
             folder = str(Path(self.default_path).parent)
@@ -187,6 +211,11 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        if self.error:
+            # Back after a path that cannot be written: the path is what to mend, at its end.
+            path = self.query_one("#path", Input)
+            path.select_on_focus = False
+            path.focus()
         self.call_after_refresh(self._show_file_name)
 
     def _show_file_name(self) -> None:
