@@ -190,16 +190,15 @@ class StatusLine(Widget):
                 # which of them it is, not a name cut in its middle.
                 cut = _middle_cut(target, room) if room >= MIN_TARGET else ""
                 return Text.assemble((cut if cut and target.endswith(cut[1:]) else short, "bold"), _GAP, line)
-            if room < MIN_TARGET and cell_len(target) > room:
-                # Its first words whole (`simulator`) in what room there is: a shape without them
-                # would drop a session fact first (`manual turns` went after ctrl+r at 80 columns).
-                words = "" if source else _words_cut(target, room)
-                if not words or words.endswith("…"):
-                    return Text.assemble((target, "bold"), _GAP, line)  # too long: the next shape leaves it out
-                return Text.assemble((words, "bold"), _GAP, line)
             # A file name keeps its start and its end (a session folder's unique tail, an extension);
             # a label and an address give way word by word (`simulator · 1…` said nothing).
-            target = _middle_cut(target, room) if source else _words_cut(target, room)
+            narrow = room < MIN_TARGET and cell_len(target) > room
+            cut = "" if narrow and source else _middle_cut(target, room) if source else _words_cut(target, room)
+            if narrow and (not cut or cut.endswith("…")):
+                # Too little room for a cut target, but not for its first words whole (`simulator`:
+                # leaving it out, the next shape dropped `manual turns` after ctrl+r at 80 columns).
+                return Text.assemble((target, "bold"), _GAP, line)  # too long: the next shape leaves it out
+            target = cut
         return Text.assemble((target, "bold"), _GAP, line)
 
 

@@ -358,11 +358,11 @@ class Transcript(LineView, can_focus=True):
         """What the rendered blocks are drawn with."""
         self.paint_after: Callable[[], float] = _no_hold
         self._buffer_audio = RECORDED_AUDIO
+        """See `buffer_audio`."""
         self.separator_source: Callable[[str], str] | None = None
         """Given a separator row's id, the file its connection is replayed from (a replay of several
         files: "new session to simulator" said which server it was recorded against, not which
         file's conversation follows); None, or an empty name, for a separator as the reducer says it."""
-        """See `buffer_audio`."""
         self._hint: tuple[str, ...] = VOICE_HINT
         self._hint_lines: tuple[int, list[str]] = (-1, [])
         """The hint wrapped to a width: (width, lines)."""
