@@ -285,3 +285,33 @@ async def test_the_counters_are_of_the_selected_frame_s_connection(captures: lis
         await pilot.press("end")
         await wait_for(pilot, lambda: app.status_line.source.endswith("(2 of 2)"), 5, "the second file named")
         assert latest in str(app.status_line.render()), str(app.status_line.render())
+
+
+async def test_a_transcript_export_names_each_session_and_its_file(
+    captures: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay of two captures exported as Markdown was headed by the last session alone, and its
+    separator named neither the session nor the file it came from: each section says both, and
+    the head says it is a replay of both files. The JSON's separator records carry them too."""
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path / "data"))
+    recording = load_many([str(path) for path in captures])
+    app = RtApp(Settings(capture=False, playback=False), replay=ReplayRequest(on_one_clock(recording), None))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: app.player is not None and app.player.done.is_set(), 30, "the replay")
+        await wait_for(pilot, lambda: app.journal.epoch == 2 and len(app.facts.session_ids) == 2, 5, "both sessions")
+        ids = [app.facts.session_ids[1], app.facts.session_ids[2]]
+        assert ids[0] != ids[1]
+        app.export_transcript_markdown()
+        app.export_transcript_json()
+        saved = tmp_path / "data" / "saved"
+        await wait_for(pilot, lambda: saved.is_dir() and len(list(saved.iterdir())) == 2, 5, "both exports")
+    markdown = next(saved.glob("*.md")).read_text()
+    first, second = (path.parent.name for path in captures)
+    head = markdown.splitlines()[2]
+    assert head.startswith(f"`replay of {first} + 1 more` · `ws://127.0.0.1:"), head
+    assert f"`sessions {ids[0]}, {ids[1]}`" in head
+    [separator] = [line for line in markdown.splitlines() if line.startswith("*new session")]
+    assert separator.endswith(f" · session `{ids[1]}` · replayed from `{second}`*"), separator
+    records = json.loads(next(saved.glob("*.json")).read_text())
+    [record] = [record for record in records if record["role"] == "session"]
+    assert record["session_id"] == ids[1] and record["replayed_from"] == second

@@ -183,6 +183,15 @@ class AppBase(App[None]):
             return {}
         return {epoch: self.replayed_file(epoch) for epoch in range(1, len(self.journal.epoch_starts))}
 
+    def replay_name(self) -> str:
+        """The recording replayed, as the status line names it (`… + 1 more` of several files);
+        empty for anything else."""
+        if self.replay is None:
+            return ""
+        recording = self.replay.recording
+        name = recording_name(recording.path, recording.rereadable)
+        return f"{name} + {len(recording.files) - 1} more" if len(recording.files) > 1 else name
+
     def replayed_file(self, epoch: int) -> str:
         """The name of the file connection `epoch` is replayed from, in a replay of several files;
         empty for anything else (one file, a live session, a connection not played yet)."""

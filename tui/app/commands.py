@@ -11,6 +11,7 @@ from textual.screen import ModalScreen, Screen
 
 if TYPE_CHECKING:
     from tui.conversation import Item
+    from tui.conversation.export import SessionNote
 
 from tui.protocol import printable
 from tui.widgets.timers import after
@@ -156,30 +157,51 @@ class Commands(AppBase):
         return lengths
 
     def _transcript_about(self) -> list[str]:
-        """What a Markdown transcript is of: the session's target and id (the shown one's, in the
-        proxy), and when it was exported."""
+        """What a Markdown transcript is of: in a replay, the file(s) replayed; the session's target;
+        its session's id, or each of them when it spans several (the shown client's, in the proxy);
+        and when it was exported."""
         from tui.conversation.export import iso_time
 
         facts = self.facts
-        about = [printable(facts.target)] if facts.target else []
-        if facts.session_id:
-            about.append(f"session {printable(facts.session_id)}")
+        about = [f"replay of {name}"] if (name := self.replay_name()) else []
+        if facts.target:
+            about.append(printable(facts.target))
+        ids = list(dict.fromkeys(facts.session_ids.values()))  # a session resumed twice: named once
+        if len(ids) > 1:
+            about.append(f"sessions {', '.join(printable(session_id) for session_id in ids)}")
+        elif ids or facts.session_id:
+            about.append(f"session {printable(ids[0] if ids else facts.session_id)}")
         return [*about, f"exported {iso_time(time.time())}"]
+
+    def _session_notes(self, items: list[Item]) -> dict[str, SessionNote]:
+        """By separator id (`rt-session-N`, the Nth connection's), the session it begins and, in a
+        replay of several files, the file its frames came from."""
+        from tui.conversation.export import SessionNote
+
+        notes = {}
+        for item in items:
+            number = item.id.removeprefix("rt-session-")
+            if item.role == "session" and number.isdigit():
+                epoch = int(number)
+                session_id = printable(self.facts.session_ids.get(epoch, ""))
+                notes[item.id] = SessionNote(session_id, self.replayed_file(epoch))
+        return notes
+
+    def _transcript_markdown(self, items: list[Item]) -> str:
+        from tui.conversation.export import to_markdown
+
+        return to_markdown(items, self._transcript_about(), self._input_audio(items), self._session_notes(items))
 
     def copy_transcript(self) -> None:
         """Copy the conversation as Markdown (and save it beside the capture)."""
-        from tui.conversation.export import to_markdown
-
         if (items := self._conversation("copy")) is not None:
-            text = to_markdown(items, self._transcript_about(), self._input_audio(items))
+            text = self._transcript_markdown(items)
             self.keep_text(text, f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.md", copy=True)
 
     def export_transcript_markdown(self) -> None:
         """Save the conversation as Markdown."""
-        from tui.conversation.export import to_markdown
-
         if (items := self._conversation("save")) is not None:
-            text = to_markdown(items, self._transcript_about(), self._input_audio(items))
+            text = self._transcript_markdown(items)
             self.keep_text(text, f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.md", copy=False)
 
     def export_transcript_json(self) -> None:
@@ -187,7 +209,7 @@ class Commands(AppBase):
         from tui.conversation.export import to_json
 
         if (items := self._conversation("save")) is not None:
-            text = to_json(items, self._input_audio(items))
+            text = to_json(items, self._input_audio(items), self._session_notes(items))
             self.keep_text(text, f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.json", copy=False)
 
     def action_save_screenshot(self) -> None:

@@ -66,10 +66,8 @@ class Modes(AppBase):
 
     def start_replay(self, request: ReplayRequest) -> None:
         """Play a recording into the views; nothing connects anywhere."""
-        recording = request.recording
-        name = recording_name(recording.path, recording.rereadable)
-        if len(recording.files) > 1:
-            name += f" + {len(recording.files) - 1} more"  # several, played in turn (`rt-tui replay A B`)
+        name = self.replay_name()
+        if len(request.recording.files) > 1:  # several, played in turn (`rt-tui replay A B`)
             self.event_log.selection_moved = self._name_selected_file  # at once, not at the next tick
             self.transcript.separator_source = self._separator_file
         self.status_line.no_target = f"replay of {name}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,15 @@ UNHEARD_MARK = "*(not heard: the audio was cut here, ≈ placed by its share of 
 """The Markdown line between the words of a truncated reply the user heard and those they did not."""
 OUT_OF_BAND = "out of band: not in the conversation"
 """The mark of an item an out-of-band response made (`conversation: "none"`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionNote:
+    """What an export says of a session separator beyond its text: the server session the items
+    below it belong to, and in a replay of several files, the file its frames came from."""
+
+    session_id: str = ""
+    source: str = ""
 
 
 def ended_early(item: Item) -> str | None:
@@ -123,29 +133,61 @@ def _function_name(item: Item, function_names: dict[str, str]) -> str | None:
     return None
 
 
-def separator_record(item: Item) -> dict[str, Any]:
-    """A session separator (role "session") as a JSON-ready record: id, role, kind, time and text.
+def separator_record(item: Item, note: SessionNote | None = None) -> dict[str, Any]:
+    """A session separator (role "session") as a JSON-ready record: id, role, kind, time, text,
+    and the session it begins (`session_id`) and the file it was replayed from (`replayed_from`),
+    null when not known or not a replay of several files.
 
     It is not an item of the conversation, so it has no origin, text state or status.
     """
-    return {"id": item.id, "role": item.role, "kind": item.kind, "time": iso_time(item.wall), "text": item.text}
+    note = note or SessionNote()
+    return {
+        "id": item.id,
+        "role": item.role,
+        "kind": item.kind,
+        "time": iso_time(item.wall),
+        "text": item.text,
+        "session_id": note.session_id or None,
+        "replayed_from": note.source or None,
+    }
 
 
-def to_json(items: list[Item], input_audio: Mapping[str, float] | None = None) -> str:
+def to_json(
+    items: list[Item], input_audio: Mapping[str, float] | None = None, sessions: Mapping[str, SessionNote] | None = None
+) -> str:
     """The conversation as a JSON array of records, in conversation order.
 
     A reconnect's separator stays in the array as a record with role "session" (its text says
     "new session to …", its time when the new connection began): the items after it belong to a
-    new server session, which does not know the ones before it.
+    new server session, which does not know the ones before it. `sessions`: by separator id, what
+    each separator's record says of its session (`SessionNote`).
     """
     names = _function_names(items)
+    notes = sessions or {}
     records = [
-        separator_record(item) if item.role == "session" else item_record(item, names, input_audio) for item in items
+        separator_record(item, notes.get(item.id)) if item.role == "session" else item_record(item, names, input_audio)
+        for item in items
     ]
     return json.dumps(records, indent=2, ensure_ascii=False)
 
 
-def to_markdown(items: list[Item], about: Sequence[str] = (), input_audio: Mapping[str, float] | None = None) -> str:
+def separator_line(item: Item, note: SessionNote | None) -> str:
+    """A separator in Markdown: its text, then the session and replayed file (code spans: server
+    text, never Markdown), in italics: `*new session to … · 04:43:11 · session `sess_2`*`."""
+    parts = [item.text]
+    if note is not None and note.session_id:
+        parts.append(f"session {_code_span(note.session_id)}")
+    if note is not None and note.source:
+        parts.append(f"replayed from {_code_span(note.source)}")
+    return f"*{' · '.join(parts)}*"
+
+
+def to_markdown(
+    items: list[Item],
+    about: Sequence[str] = (),
+    input_audio: Mapping[str, float] | None = None,
+    sessions: Mapping[str, SessionNote] | None = None,
+) -> str:
     """The conversation as Markdown: one section per item, its facts in italics. `about`: what the
     file is of (the target, the session's id, when it was exported), under the title as code spans
     (server text: never Markdown), so a file found later says where its conversation came from.
@@ -155,15 +197,18 @@ def to_markdown(items: list[Item], about: Sequence[str] = (), input_audio: Mappi
     one), `**Assistant** · cut off: the connection ended`; an
     out-of-band reply is marked `out of band: not in the conversation`. A function call is the
     assistant's (`**Assistant** called `name` (call_id)`), its output the client's (`**Client**
-    returned the output of `name` (call_id)`), each followed by its JSON in a code block.
+    returned the output of `name` (call_id)`), each followed by its JSON in a code block. A
+    reconnect's separator is a rule and a line naming the new session (`separator_line`, with its
+    note from `sessions`, by separator id).
     """
     names = _function_names(items)
+    notes = sessions or {}
     lines = ["# Conversation", ""]
     if about:
         lines += [" · ".join(_code_span(fact) for fact in about), ""]
     for item in items:
         if item.role == "session":
-            lines += ["---", "", f"*{item.text}*", ""]
+            lines += ["---", "", separator_line(item, notes.get(item.id)), ""]
             continue
         early = ended_early(item)
         marks = [early] if early else []

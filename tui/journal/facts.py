@@ -127,6 +127,9 @@ class SessionFacts:
     target: str = ""
     epoch: int = 0
     session_id: str = ""
+    session_ids: dict[int, str] = field(default_factory=dict)
+    """Each connection's session id by its number (`epoch`), for those the server named: an
+    export of a conversation that spans several sessions says which one each part was."""
     model: str = ""
     dialect: Dialect | None = None
     requested: dict[str, Any] | None = None
@@ -263,6 +266,8 @@ class SessionFacts:
             session = obj_field(env.data, "session")
             self.applied = session
             self.session_id = text(session.get("id")) or self.session_id
+            if self.session_id:
+                self.session_ids[self.epoch] = self.session_id
             self.model = text(session.get("model")) or self.model
             if etype.endswith(".updated"):
                 self.updates_applied += 1
