@@ -954,6 +954,32 @@ def test_a_rejected_update_already_found_wrong_points_at_that_finding() -> None:
     assert rejected.fix.startswith('Fix what pcm-rate-not-24000 says: Declare {"type": "audio/pcm", "rate": 24000}')
 
 
+def test_a_rejection_for_another_field_is_not_put_down_to_an_earlier_finding() -> None:
+    """An update with a bad rate and an unknown field, refused for the field (`session.foo`): the
+    rejection said "as pcm-rate-not-24000 on it said it would be" and gave the rate's fix, which
+    leaves the update refused. It names the field the server named, says to remove it, and then
+    to fix the rate too."""
+    session = {"type": "realtime", "foo": 1, "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}}
+    update = sent_bare("session.update", session=session)
+    error = received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "unknown_parameter",
+            "message": "Unknown parameter: 'session.foo'.",
+            "param": "session.foo",
+            "event_id": None,
+        },
+    )
+    findings, _ = lint(ga_created(), update, error)
+    assert rules(findings) == ["pcm-rate-not-24000", "session-update-rejected"]
+    rejected = findings[1]
+    assert "(param session.foo). The server discards the whole update" in rejected.message
+    assert "said it would be" not in rejected.message
+    assert rejected.fix.startswith("Remove session.foo (the service does not know it) and send the session.update")
+    assert "Then fix what pcm-rate-not-24000 on it says" in rejected.fix
+
+
 def test_rejection_without_event_id_is_tied_to_the_unanswered_update() -> None:
     update = sent("session.update", session={"type": "realtime", "bogus": 1})
     error = received("error", error={"code": "unknown_parameter", "message": "Unknown", "param": "session.bogus"})

@@ -7,6 +7,7 @@ send its `session.update` before `session.created` arrives.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from tui.protocol import Dialect, Direction, Envelope, obj, text
 from tui.protocol.records import all_finite
 
 from .context import Context, ServerError, describe_transcription
-from .finding import plain, shown
+from .finding import Finding, plain, shown
 from .shapes import (
     BETA_ONLY_RESPONSE,
     BETA_ONLY_SESSION,
@@ -418,15 +419,26 @@ class ConfigRules:
         else:
             return False
         param = f" (param {error.param})" if error.param else ""
-        # A finding made when the update was sent may have said why already: this one confirms it.
+        # A finding made when the update was sent may have said why already: this one confirms it,
+        # when the error names its field (or no field). One about another field is another reason
+        # the server would refuse it: `session.foo` refused is no bad rate's doing.
         earlier = ctx.blamed(cause, besides="session-update-rejected")
-        said = f", as {earlier[0].rule} on it said it would be" if earlier else ""
+        confirmed = [finding for finding in earlier if _about_param(finding, error.param)]
+        others = [finding for finding in earlier if finding not in confirmed]
+        said = f", as {confirmed[0].rule} on it said it would be" if confirmed else ""
         fix = (
-            f"Fix what {earlier[0].rule} says: {earlier[0].fix}"
-            if earlier
+            f"Fix what {confirmed[0].rule} says: {confirmed[0].fix}"
+            if confirmed
             else _transcription_fix(error.param, ctx)
-            or f"Correct {error.param or 'what the error names'} and send the session.update again."
+            or (
+                f"Remove {error.param} (the service does not know it) and send the session.update again."
+                if error.code == "unknown_parameter" and error.param
+                else f"Correct {error.param or 'what the error names'} and send the session.update again."
+            )
         )
+        if others:
+            rules = " and ".join(finding.rule for finding in others)
+            fix += f" Then fix what {rules} on it says: the server refuses the update for that too."
         ctx.emit(
             "session-update-rejected",
             f"{ctx.name(cause)} was rejected by {ctx.name(error.index)}: {error.summary}{param}{said}. The server "
@@ -435,6 +447,23 @@ class ConfigRules:
             (cause, error.index),
         )
         return True
+
+
+_FIELD_PATH = re.compile(r"\b[a-z_]+(?:\.[a-z_0-9]+)+")
+
+
+def _about_param(finding: Finding, param: str) -> bool:
+    """Whether `finding` is about the field an error names (`param`, e.g. `session.audio.input.format.rate`):
+    a field path its message names (`session.audio.input.format`) holds it or lies within it. An error
+    that names no field confirms any finding on the frame it answers."""
+    if not param:
+        return True
+    wanted = param.removeprefix("session.")
+    for path in _FIELD_PATH.findall(finding.message):
+        named = path.removeprefix("session.")
+        if wanted == named or wanted.startswith(named + ".") or named.startswith(wanted + "."):
+            return True
+    return False
 
 
 _TRANSCRIPTION_PLACES = ("session.audio.input.transcription", "session.input_audio_transcription")
