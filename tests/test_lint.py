@@ -676,6 +676,22 @@ def test_response_create_while_a_response_is_active() -> None:
     )
 
 
+def test_a_create_the_server_accepted_is_not_said_to_be_refused() -> None:
+    """A reply stalled on its way (its response.done late): the client's second create went out
+    while it looked active, and the server answered it with a response.created, no error. The
+    finding said "the server refuses this one", which the recording contradicts: it says the server
+    accepted it and why (the race), naming the answer."""
+    first = received("response.created", response={"id": "resp_1", "status": "in_progress", "conversation_id": "c"})
+    again = sent("response.create")
+    done = received("response.done", response={"id": "resp_1", "status": "completed"})
+    second = received("response.created", response={"id": "resp_2", "status": "in_progress", "conversation_id": "c"})
+    findings, _ = lint(ga_created(), sent("response.create"), first, again, done, second)
+    found = one(findings, "response-while-active")
+    assert "refuses this one" not in found.message
+    assert f"This time the server accepted it (response.created #{second.seq})" in found.message, found.message
+    assert found.frames[-1] == 5  # the answer is among its frames (journal index of `second`)
+
+
 def test_response_create_after_done_or_out_of_band_is_fine() -> None:
     created = received("response.created", response={"id": "resp_1", "conversation_id": "c"})
     done = received("response.done", response={"id": "resp_1", "status": "completed"})

@@ -125,7 +125,9 @@ class ResponseRules:
         self._active_by_client = bool(self._creates) and not self._vad_turn
         self._vad_turn = False
         if self._creates:
-            self._creates.popleft()
+            answered = self._creates.popleft()
+            if self._active_by_client and answered in self._flagged:
+                self._accepted(answered, index)
         self._active = text(response.get("id")) or "(no id)"
         self._active_shown = plain(self._active, 80)
         self._active_index = index
@@ -322,6 +324,25 @@ class ResponseRules:
             said = f" The server refused it: {ctx.name(error.index)} ({error.summary})."
             ctx.amend(finding, finding.message + said, (*finding.frames, error.index))
         return True
+
+    def _accepted(self, create: int, created: int) -> None:
+        """The server answered `create`, found sent while a response ran, with `created` (no error):
+        that response had ended on the server before the create reached it, its response.done still
+        on its way to the client. The finding said the server refuses it: it now says what happened."""
+        ctx = self.ctx
+        active_shown, active_index = self._flagged.pop(create)
+        finding = next((f for f in ctx.blamed(create) if f.rule == "response-while-active"), None)
+        if finding is None:
+            return
+        message = (
+            f"{ctx.name(create)} was sent while response {active_shown} ({ctx.name(active_index)}) was still in "
+            "progress as far as the client could tell (its response.done had not come): only one response at a "
+            "time may write to the default conversation, and a server still running it refuses the create "
+            f"(conversation_already_has_active_response). This time the server accepted it ({ctx.name(created)}): "
+            "the response had ended on the server before the create reached it. A race the client won here and "
+            "loses whenever the server is slower."
+        )
+        ctx.amend(finding, message, (*finding.frames, created))
 
     def _confirm(self, create: int, error: ServerError) -> None:
         """The server's `error` refusing `create`, found when it was sent: its finding now says so."""
