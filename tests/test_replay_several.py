@@ -315,3 +315,31 @@ async def test_a_transcript_export_names_each_session_and_its_file(
     records = json.loads(next(saved.glob("*.json")).read_text())
     [record] = [record for record in records if record["role"] == "session"]
     assert record["session_id"] == ids[1] and record["replayed_from"] == second
+
+
+async def test_an_export_keeps_each_capture_s_own_times(captures: list[Path], tmp_path: Path) -> None:
+    """Played on one clock (the time between the files cut), a replay of two captures exported its
+    second file's frames at the replay's times (`t` 40.37 for a frame its capture and the log say
+    34.58 of): each frame keeps its own capture's `t`, as `replay --json` prints it, whole or filtered."""
+    recording = load_many([str(path) for path in captures])
+    app = RtApp(Settings(capture=False, playback=False), replay=ReplayRequest(on_one_clock(recording), None))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: app.player is not None and app.player.done.is_set(), 30, "the replay")
+        await wait_for(pilot, lambda: app.journal.epoch == 2, 5, "both connections")
+        whole, received = tmp_path / "whole.jsonl", tmp_path / "received.jsonl"
+
+        def written(path: Path, lines: int) -> bool:
+            return path.exists() and path.read_text().count("\n") == lines
+
+        app.export_frames(whole, keep_audio=False)
+        await wait_for(pilot, lambda: written(whole, len(app.journal)), 10, "the whole export")
+        app.apply_filter("dir:in")
+        await wait_for(pilot, lambda: 0 < len(app.log_view.indices) < len(app.journal), 5, "the filter")
+        app.export_frames(received, keep_audio=False)
+        await wait_for(pilot, lambda: written(received, len(app.log_view.indices)), 10, "the filtered export")
+    own = [(record["seq"], record["dir"], record["t"]) for path in captures for record in map(json.loads, path.open())]
+    exported = [(record["seq"], record["dir"], record["t"]) for record in map(json.loads, whole.open())]
+    assert exported == own
+    assert [(seq, t) for seq, direction, t in own if direction == "in"] == [
+        (record["seq"], record["t"]) for record in map(json.loads, received.open())
+    ]

@@ -45,15 +45,16 @@ def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_a
         if journal.capture_path is None:
             raise ExportError(f"{len(missing)} frames left memory and there is no capture file to read them from")
         recovered = recover_payloads(Path(journal.capture_path), missing)
-    # Time from the journal's first frame, as the capture counts it: a filtered export's first
-    # frame keeps the time the log and the capture show for it, not 0.
-    t0 = journal[0].mono if len(journal) else 0.0
+    starts: dict[int, float] = {}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     written = 0
     latest = (-math.inf, -math.inf)
     with os.fdopen(fd, "wb") as file:
         for index in chosen:
             frame = journal[index]
+            t0 = starts.get(frame.epoch)
+            if t0 is None:
+                t0 = starts[frame.epoch] = capture_clock_start(journal, frame.epoch)
             # A line's times never go back, as in the capture: a frame read from the socket before
             # a fact noted since keeps its arrival in the journal, and written with it the file's
             # `t` would go back, which replay reads as two captures joined.
@@ -63,6 +64,25 @@ def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_a
             file.write(line)
             written += 1
     return written
+
+
+def capture_clock_start(journal: Journal, epoch: int) -> float:
+    """The time `t` counts from for the frames of connection `epoch`, as its capture file counts
+    it: from the capture's first frame. Each connection has a capture of its own (ctrl+r, each
+    file of a replay of several): its capture fact, right before its connecting fact, or the
+    connecting fact itself; the first connection's from the journal's first frame. A filtered
+    export's first frame keeps the time the capture shows for it, not 0, and a replay of several
+    files, played on one clock (the time between them cut), writes each file's own times, as
+    `replay --json` prints them."""
+    if not len(journal):
+        return 0.0
+    if epoch <= 1 or epoch >= len(journal.epoch_starts) or journal.epoch_starts[epoch] >= len(journal):
+        return journal[0].mono
+    start = journal.epoch_starts[epoch]
+    before = journal[start - 1] if start > 0 else None
+    if before is not None and before.type == "rt.capture" and before.epoch == epoch:
+        return before.mono
+    return journal[start].mono
 
 
 def frame_line(
