@@ -86,3 +86,31 @@ async def test_the_details_open_on_the_frame_s_header_not_on_a_separator() -> No
         parts = [part for step in steps for part in step]
         assert not isinstance(parts[0], Rule) and "▲ out ·" in str(parts[0])
         assert sum(isinstance(part, Rule) for part in parts) == 2  # between the three frames
+
+
+def test_a_header_too_wide_for_its_view_breaks_between_its_parts() -> None:
+    """At 80×24 a frame's header wrapped as words: `#192 ▼ in · 00:12.759 since connect · Δt +17ms
+    after #191 · 195B ·`, its type alone on the next line; a linked frame's `caused by (error): …
+    · 60B ·`. It breaks between two parts, with no separator left at a line's end."""
+    from rich.console import Console
+
+    from tui.widgets.event_detail import PartsLine
+
+    parts = ["#192 ▼ in", "00:12.759 since connect", "Δt +17ms after #191", "195B", "response.done"]
+    console = Console(width=76, record=True, color_system=None)
+    console.print(PartsLine(parts, lead="caused by (error): ", style="bold"))
+    lines = console.export_text().splitlines()
+    assert lines == [
+        "caused by (error): #192 ▼ in · 00:12.759 since connect · Δt +17ms after #191",
+        "195B · response.done",
+    ]
+    assert not any(line.rstrip().endswith("·") for line in lines)
+    wide = Console(width=200, record=True, color_system=None)
+    wide.print(PartsLine(parts))
+    assert wide.export_text().rstrip("\n") == " · ".join(parts)  # one line when it fits, as before
+    narrow = Console(width=12, record=True, color_system=None)
+    narrow.print(PartsLine(parts))
+    narrowed = narrow.export_text().splitlines()
+    # A part wider than the view wraps.
+    assert [line.rstrip() for line in narrowed[:3]] == ["#192 ▼ in", "00:12.759", "since"]
+    assert all(len(line.rstrip()) <= 12 and not line.rstrip().endswith("·") for line in narrowed)

@@ -12,8 +12,10 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.json import JSON
+from rich.measure import Measurement
 from rich.rule import Rule
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
@@ -42,6 +44,48 @@ step at a time. The JSON of 200 frames took a quarter of a second to lay out, th
 
 Recover = Callable[[int], str | None]
 """Reads a frame's wire text back from the capture file, by journal index."""
+
+
+SEPARATOR = " · "
+
+
+class PartsLine:
+    """Parts joined by ` · ` on as few lines as the width takes, broken only between two parts,
+    where the separator is left out: wrapped as words, a header line ended in a dangling `·` with
+    its type alone on the next (`… · 195B ·` / `response.done`). A part wider than the view folds."""
+
+    def __init__(self, parts: list[str], *, lead: str = "", style: str = "") -> None:
+        self.parts = parts
+        self.lead = lead
+        """Text before the first part (`caused by (error): `), kept on its line."""
+        self.style = style
+
+    def lines(self, width: int) -> list[str]:
+        """The lines at `width` cells."""
+        lines: list[str] = []
+        line = self.lead
+        for part in self.parts:
+            if line == self.lead:
+                line += part
+            elif cell_len(line) + cell_len(SEPARATOR) + cell_len(part) <= width:
+                line += SEPARATOR + part
+            else:
+                lines.append(line)
+                line = part
+        lines.append(line)
+        return lines
+
+    def __str__(self) -> str:
+        return self.lead + SEPARATOR.join(self.parts)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines(options.max_width):
+            yield Text(line, style=self.style, overflow="fold")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        whole = cell_len(self.lead + SEPARATOR.join(self.parts))
+        widest = max((cell_len(part) for part in self.parts), default=0)
+        return Measurement(min(widest, whole), whole)
 
 
 class EventDetail(ModalScreen[int | None]):
@@ -134,9 +178,7 @@ class EventDetail(ModalScreen[int | None]):
 
     def _frame(self, index: int, label: str = "") -> list[RenderableType]:
         frame = self.journal[index]
-        header = Text(label, style="bold") if label else Text()
-        header.append(self.header(frame), style="bold")
-        parts: list[RenderableType] = [Rule(style="dim"), header]
+        parts: list[RenderableType] = [Rule(style="dim"), PartsLine(self.header_parts(frame), lead=label, style="bold")]
         data = self._data(frame)
         if data is None:
             parts.append(Text("(payload not in memory, and no capture file to read it from)", style="italic"))
@@ -158,16 +200,22 @@ class EventDetail(ModalScreen[int | None]):
         Δt is from the frame before it in the session, named: the log's row counts from the row
         above it, which under a filter is another frame (+24.06s on the row, +16.39s here, and
         neither said which)."""
+        return SEPARATOR.join(self.header_parts(frame))
+
+    def header_parts(self, frame: Frame) -> list[str]:
+        """The header's parts (see `header`), which a narrow view breaks between, never inside."""
         previous = self.journal[frame.index - 1] if frame.index > 0 else None
         if previous is not None:
             delta = f"{delta_text(frame.mono - previous.mono)} after #{previous.seq}"
         else:
             delta = "first frame"
-        return (
-            f"#{frame.seq} {ARROWS[frame.direction]} {frame.direction.value} · "
-            f"{time_text(self.journal.since_connect(frame))} since connect · Δt {delta} · "
-            f"{size_text(frame.size)} · {printable(frame.type)}"
-        )
+        return [
+            f"#{frame.seq} {ARROWS[frame.direction]} {frame.direction.value}",
+            f"{time_text(self.journal.since_connect(frame))} since connect",
+            f"Δt {delta}",
+            size_text(frame.size),
+            printable(frame.type),
+        ]
 
     def _linked(self, index: int) -> list[RenderableType]:
         if self.links is None:
