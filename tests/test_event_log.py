@@ -139,7 +139,7 @@ async def test_a_reply_collapses_into_one_row_that_expands_in_place() -> None:
         lines = drawn(log)
         assert len(lines) == 4
         assert "response deltas ×6" in lines[2] and "'Sure, turning on'" in lines[2]
-        assert "[audio 14.1 KB · 0.30 s]" in lines[2] and "AAAA" not in lines[2]
+        assert "[audio 14.1 KB · 300 ms]" in lines[2] and "AAAA" not in lines[2]
         await pilot.press("up", "up")  # the first ↑ selects the last row; the second, the run
         assert log.cursor_line == 2
         await pilot.press("right")
@@ -1203,3 +1203,23 @@ async def test_an_expanded_run_s_frames_count_their_time_from_the_run_s_frame_ab
         assert len(members) == 4, drawn(log)
         assert "+10ms" in members[0]  # the first: from the audio delta just before it, as its run's line
         assert all("+20ms" in line for line in members[1:]), members
+
+
+def test_audio_that_is_no_base64_is_summarized_as_what_it_is() -> None:
+    """A data URL sent as an append read `[audio 19 B · 0 ms]`: its characters counted as audio the
+    server refused (its error answered the append). It reads as what it is, quoted with its length;
+    base64 and an export's size tags read as before, in an item's audio part too."""
+    from tui.protocol.summary import summarize_event
+
+    data_url = "data:audio/wav;base64,AAAA"
+    summary = summarize_event({"type": "input_audio_buffer.append", "audio": data_url})
+    assert summary == f"not base64 audio: '{data_url}' (26 chars)"
+    url_safe = "ab-_" * 30
+    assert summarize_event({"type": "input_audio_buffer.append", "audio": url_safe}).startswith("not base64 audio: '")
+    assert summarize_event({"type": "input_audio_buffer.append", "audio": audio_b64(100)}) == "[audio 4.7 KB · 100 ms]"
+    tag = "[audio 4.7 KB · 100 ms]"
+    assert summarize_event({"type": "input_audio_buffer.append", "audio": tag}) == tag
+    item = {"type": "message", "role": "user", "content": [{"type": "input_audio", "audio": data_url}]}
+    assert "not base64 audio: 'data:audio/wav;base64,AAAA'" in summarize_event(
+        {"type": "conversation.item.create", "item": item}
+    )

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from .events import AUDIO_FIELDS, GA_SERVER_EVENTS, to_ga
-from .summary import PCM16_RATES, AudioRates, audio_tag, rate_of
+from .summary import PCM16_RATES, AudioRates, audio_tag, looks_base64, rate_of
 
 #: Strings longer than this are cut for display (the capture file keeps them whole).
 MAX_DISPLAY_STRING = 200
@@ -22,25 +22,9 @@ _TEXT_FIELDS = frozenset({"message", "text", "transcript", "instructions", "argu
 characters happen to be letters and digits (a hex digest, a word-less error message)."""
 
 
-_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=]*")
-
-
 def _known(event_type: str) -> bool:
     """Whether `event_type` is a server event of the protocol (either dialect's name)."""
     return to_ga(event_type) in GA_SERVER_EVENTS
-
-
-def looks_base64(value: str) -> bool:
-    """Whether `value` begins and ends as base64 does, with no URL-safe character anywhere: audio
-    that is not (a data URL, text) is kept as it is where audio is tagged (cut in the detail view,
-    whole in an export), so what the linter's finding about it quotes is still there to see and to
-    lint again."""
-    return (
-        _BASE64_TEXT.fullmatch(value, 0, min(len(value), 64)) is not None
-        and _BASE64_TEXT.fullmatch(value, max(0, len(value) - 64)) is not None
-        and "-" not in value  # URL-safe base64 between standard-looking ends (silence encodes as AAAA)
-        and "_" not in value
-    )
 
 
 def redact(value: Any, *, max_string: int = MAX_DISPLAY_STRING, rates: AudioRates = PCM16_RATES, _key: str = "") -> Any:

@@ -81,7 +81,7 @@ def summarize_event(data: dict[str, Any], rates: AudioRates = PCM16_RATES) -> st
     etype = text(data.get("type"))
     audio_field = AUDIO_FIELDS.get(etype)
     if audio_field and isinstance(data.get(audio_field), str):
-        return audio_tag(data[audio_field], rate_of(etype, rates))
+        return audio_summary(data[audio_field], rate_of(etype, rates))
     ga = to_ga(etype)
     rated = _RATED_HANDLERS.get(ga)
     handler = _HANDLERS.get(ga)
@@ -127,6 +127,31 @@ def _local_fact(data: dict[str, Any]) -> str:
             # after `capturing every frame to ` a two-pane log at 160 columns showed `…/2026120…`.
             message = f"{where} · {head.removesuffix(' to')}" if head.endswith(" to") else f"{head} {where}"
     return message
+
+
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=]*")
+
+
+def looks_base64(value: str) -> bool:
+    """Whether `value` begins and ends as base64 does, with no URL-safe character anywhere: audio
+    that is not (a data URL, text) is kept as it is where audio is tagged (cut in the detail view,
+    whole in an export), so what the linter's finding about it quotes is still there to see and to
+    lint again."""
+    return (
+        _BASE64_TEXT.fullmatch(value, 0, min(len(value), 64)) is not None
+        and _BASE64_TEXT.fullmatch(value, max(0, len(value) - 64)) is not None
+        and "-" not in value  # URL-safe base64 between standard-looking ends (silence encodes as AAAA)
+        and "_" not in value
+    )
+
+
+def audio_summary(value: str, bytes_per_ms: int = PCM16_BYTES_PER_MS) -> str:
+    """An audio field's summary: its `audio_tag`, or for text that is no base64 (a data URL, a
+    URL-safe alphabet: the server refuses it), what it is, quoted with its length, not its
+    characters counted as audio (`[audio 19 B · 0 ms]` for `data:audio/wav;base64,AAAA`)."""
+    if is_audio_tag(value) or looks_base64(value):
+        return audio_tag(value, bytes_per_ms)
+    return f"not base64 audio: {quote(value, 40)} ({len(value):,} chars)"
 
 
 def audio_tag(b64: str, bytes_per_ms: int = PCM16_BYTES_PER_MS) -> str:
@@ -303,7 +328,7 @@ def _item(raw: dict[str, Any], rates: AudioRates = PCM16_RATES) -> str:
             if ptype in ("input_audio", "output_audio", "audio"):
                 audio = part.get("audio")
                 kind = ptype if text(raw.get("role")) != "user" else "input_audio"
-                tag = audio_tag(audio, rate_of(kind, rates)) if isinstance(audio, str) and audio else ptype
+                tag = audio_summary(audio, rate_of(kind, rates)) if isinstance(audio, str) and audio else ptype
                 transcript = part.get("transcript")
                 said = quote(transcript, 40) if isinstance(transcript, str) else "transcript null"
                 parts.append(f"{tag} {said}" if ptype != tag else f"{ptype} · {said}")
@@ -433,7 +458,7 @@ def _output_item(data: dict[str, Any], rates: AudioRates = PCM16_RATES) -> str:
 
 def _append(data: dict[str, Any], rates: AudioRates = PCM16_RATES) -> str:
     audio = data.get("audio")
-    return audio_tag(audio, rates.input) if isinstance(audio, str) else ""
+    return audio_summary(audio, rates.input) if isinstance(audio, str) else ""
 
 
 def _cut(value: str, limit: int) -> str:

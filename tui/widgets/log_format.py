@@ -25,6 +25,7 @@ from tui.protocol.events import AUDIO_FIELDS, GA_CLIENT_EVENTS, GA_SERVER_EVENTS
 from tui.protocol.summary import (
     G711_BYTES_PER_MS,
     PCM16_BYTES_PER_MS,
+    audio_length,
     audio_size_tag,
     audio_span_bytes,
     quote,
@@ -481,7 +482,7 @@ def _audio_total(nbytes: int, bytes_per_ms: int = PCM16_BYTES_PER_MS) -> str:
     named (`[audio 9.4 KB · 1.20 s · g711]`), as its frames' tags are."""
     size = f"{nbytes / 1024:.1f} KB" if nbytes >= 1024 else f"{nbytes} B"
     name = " · g711" if bytes_per_ms != PCM16_BYTES_PER_MS else ""
-    return f"[audio {size} · {nbytes / (bytes_per_ms * 1000):.2f} s{name}]"
+    return f"[audio {size} · {audio_length(nbytes, bytes_per_ms)}{name}]"  # as a frame's tag says it
 
 
 def row_text(view: LogView, row: Row) -> str:
