@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.audio_helpers import espeak_wav
-from tests.journal_helpers import received, sent
+from tests.journal_helpers import Clock, received, sent
 from tests.lint_helpers import ga_created, lint, rules
 from tests.test_lint import one
 from tests.test_replay_inputs import rt_tui
@@ -234,3 +234,99 @@ def test_a_minimal_server_s_session_is_not_read_as_transcription_off() -> None:
     off = {"type": "realtime", "audio": {"input": {"transcription": None}}}
     findings, _ = lint(frames[0], sent("session.update", session=off), *frames[2:])
     assert "transcription-off-at-commit" in rules(findings)
+
+
+# -- a transcript that began and never completed, or never came, before a clean close -----------------
+
+
+def _clean_close(clock: Clock) -> Envelope:
+    mono = clock.tick()
+    env = local_envelope("rt.connection", "closed by rt-tui", state="closed", closed_by="client", code=1000)
+    return Envelope(env.seq, env.direction, env.type, env.data, env.raw, mono, 1.7e9 + mono)
+
+
+def _transcribing_turn(clock: Clock, *, deltas: int, done: bool) -> list[Envelope]:
+    turn = [
+        sent("input_audio_buffer.commit", clock),
+        received("input_audio_buffer.committed", clock, item_id="item_1", previous_item_id=None),
+        sent("response.create", clock),
+        received("response.created", clock, response={"id": "resp_1"}),
+    ]
+    turn += [
+        received("conversation.item.input_audio_transcription.delta", clock, item_id="item_1", delta=f"word{n} ")
+        for n in range(deltas)
+    ]
+    if done:
+        turn.append(received("response.done", clock, response={"id": "resp_1", "status": "completed"}))
+    return turn
+
+
+def test_a_transcription_that_began_and_never_completed_is_a_warning() -> None:
+    """A ten-minute turn: its transcription streamed 652 deltas, and the client closed before the
+    `completed` came (`send` timed out). `lint` of the capture said 0 findings and exit 0: the
+    transcript in the recording is partial, and a CI gate passed it."""
+    on = ga_created(transcription="gpt-4o-transcribe", vad=False)
+    clock = Clock(step=0.5)
+    turn = _transcribing_turn(clock, deltas=3, done=True)
+    findings, journal = lint(on, *turn, _clean_close(clock))
+    found = one(findings, "transcript-incomplete")
+    assert found.severity is Severity.WARNING
+    delta = [env for env in turn if env.type.endswith(".delta")]
+    assert found.message.startswith(
+        f"The transcription of item item_1 (input_audio_buffer.committed #{turn[1].seq}) began (3 parts, from "
+        f"conversation.item.input_audio_transcription.delta #{delta[0].seq} to "
+        f"conversation.item.input_audio_transcription.delta #{delta[-1].seq}) but its "
+        "conversation.item.input_audio_transcription.completed never came before the connection ended "
+        "(rt.connection #"
+    ), found.message
+    assert ", 1.0 s after the last): the transcript is partial" in found.message
+    assert "names item_id item_1" in found.fix
+    assert journal[found.frames[0]].type.endswith(".delta")
+    assert "transcript-never-came" not in rules(findings)
+    # Completed, or failed: nothing to say. A drop: connection-dropped says it (not twice).
+    came = received("conversation.item.input_audio_transcription.completed", clock, item_id="item_1", transcript="x")
+    assert "transcript-incomplete" not in rules(lint(on, *turn, came, _clean_close(clock))[0])
+    dropped = rules(lint(on, *turn, _closed(1006))[0])
+    assert "connection-dropped" in dropped and "transcript-incomplete" not in dropped
+    # A recording that ends mid-transcription with no reply ended since: too soon to tell; after one, said.
+    assert "transcript-incomplete" not in rules(lint(on, *_transcribing_turn(Clock(), deltas=2, done=False))[0])
+    assert "transcript-incomplete" in rules(lint(on, *_transcribing_turn(Clock(), deltas=2, done=True))[0])
+
+
+def test_a_transcript_that_never_came_before_a_close_long_after_the_commit_is_said() -> None:
+    """A stalled server: commit, committed, response.created, then nothing until the client gave up
+    and closed 8 s later. No reply ended, so `transcript-never-came` said nothing: the close long
+    after the commit says as much. A close soon after it says nothing."""
+    on = ga_created(transcription="gpt-4o-transcribe", vad=False)
+    slow = Clock(step=2.0)
+    turn = _transcribing_turn(slow, deltas=0, done=False)
+    found = one(lint(on, *turn, _clean_close(slow))[0], "transcript-never-came")
+    assert "came before the connection ended (rt.connection #" in found.message
+    assert "6.0 s after it): its transcript is null in this recording, though a transcript takes" in found.message
+    quick = Clock(step=1.0)
+    assert rules(lint(on, *_transcribing_turn(quick, deltas=0, done=False), _clean_close(quick))[0]) == []
+
+
+def test_lint_of_a_send_that_timed_out_on_a_stalled_server_says_the_transcript_never_came(
+    spoken_wav: Path, tmp_path: Path
+) -> None:
+    """`send --timeout 6` against a simulator that stalls after response.created: send says the
+    transcript did not arrive and exits 1; lint of its capture said 0 findings."""
+    with background_simulator() as sim:
+        url = sim.url_for(stall_after="response.created:1")
+        sent_ = run_cli(
+            "send", "--timeout", "6", str(spoken_wav), "--url", url, env_extra={"RT_TUI_DATA_DIR": str(tmp_path)}
+        )
+    assert sent_.returncode == 1, sent_.stdout + sent_.stderr
+    [capture] = tmp_path.glob("sessions/*/frames.jsonl")
+    done = rt_tui("lint", str(capture))
+    assert done.returncode == 0, done.stdout  # a warning: the default fails on errors only
+    failing = rt_tui("lint", "--fail-on", "warning", str(capture))
+    assert failing.returncode == 1 and failing.stdout == done.stdout, failing.stdout
+    assert re.search(
+        r"^warning: transcript-never-came: input_audio_buffer\.commit #\d+ committed item item_",
+        done.stdout,
+        re.MULTILINE,
+    ), done.stdout
+    assert "the server has stalled: reconnect and send the turn again" in done.stdout
+    assert rt_tui("lint", "--fail-on", "info", str(capture)).returncode == 1

@@ -429,7 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
         "lint",
         help="say, in plain words, what is wrong in a recorded session (for CI)",
         description="Check a recorded session (capture, HAR or JSONL) for the mistakes that leave transcripts "
-        "null or get requests refused. Exit 0: clean; 1: a finding of severity error; 2: unreadable input.",
+        "null or get requests refused. Exit 0: clean; 1: a finding of severity error (or of --fail-on's "
+        "severity or worse); 2: unreadable input.",
     )
     lint.add_argument(
         "file",
@@ -439,6 +440,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lint.add_argument("--json", action="store_true", help="one JSON object per finding")
     lint.add_argument("--rules", action="store_true", help="list every rule: id, severity, what triggers it")
+    lint.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info"),
+        default="error",
+        help="the least severity that makes the exit status 1 (default: error; warning also fails on a "
+        "transcript that never came or came partial)",
+    )
 
     devices = sub.add_parser(
         "devices",
@@ -505,7 +513,7 @@ def run(argv: list[str]) -> int:
         if args.file.count("-") > 1:
             print("rt-tui lint: - (standard input) can be read once: give it once", file=sys.stderr)
             return 2
-        return lint_files(args.file, json_out=args.json)
+        return lint_files(args.file, json_out=args.json, fail_on=args.fail_on)
     if args.command == "devices":
         from tui.devices_cmd import list_audio_devices
 

@@ -92,14 +92,15 @@ def lint(path: str, *, json_out: bool = False, out: TextIO | None = None) -> int
     return lint_files([path], json_out=json_out, out=out)
 
 
-def lint_files(paths: list[str], *, json_out: bool = False, out: TextIO | None = None) -> int:
+def lint_files(paths: list[str], *, json_out: bool = False, out: TextIO | None = None, fail_on: str = "error") -> int:
     """Lint each recording in turn (`lint sessions/*/frames.jsonl` in CI), each with its own
     findings and summary line; the status is the worst: 2 when one is unreadable, else 1 when one
-    has a finding of severity error, else 0. With several, each JSON finding names its `file`."""
+    has a finding of severity `fail_on` or worse (`error` by default; `warning` fails a CI job on a
+    transcript that never came, too), else 0. With several, each JSON finding names its `file`."""
     verdict = EXIT_CLEAN
     try:
         for path in paths:
-            verdict = max(verdict, _lint(path, json_out=json_out, out=out, named=len(paths) > 1))
+            verdict = max(verdict, _lint(path, json_out=json_out, out=out, named=len(paths) > 1, fail_on=fail_on))
     except KeyboardInterrupt:
         return _interrupted("lint")
     return verdict
@@ -252,14 +253,15 @@ def _part_of(recording: Recording) -> Callable[[Finding], int]:
     return part
 
 
-def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False) -> int:
-    """`lint` of one recording, but for Ctrl-C; `named`: one of several, each finding names its file."""
+def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False, fail_on: str = "error") -> int:
+    """`lint` of one recording, but for Ctrl-C; `named`: one of several, each finding names its file;
+    `fail_on`: the least severity that makes the status 1."""
     recording = _load(path, "lint", named=named)
     if recording is None:
         return EXIT_UNREADABLE
     # Standard output closed (`>&-`: no sys.stdout) is read as `>/dev/null`: the verdict is the status.
     out = out or sys.stdout or io.StringIO()
-    from tui.lint import Severity, finding_record, format_finding
+    from tui.lint import SEVERITY_ORDER, Severity, finding_record, format_finding
     from tui.model import new_model
     from tui.protocol import strict_json
     from tui.session.streamed import scrubbed
@@ -279,7 +281,8 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False)
             file=sys.stderr,
         )
     findings = list(getattr(linter, "findings", []))
-    verdict = EXIT_FINDINGS if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_CLEAN
+    failing = SEVERITY_ORDER[: SEVERITY_ORDER.index(Severity(fail_on)) + 1]
+    verdict = EXIT_FINDINGS if any(finding.severity in failing for finding in findings) else EXIT_CLEAN
     if recording.damaged_lines:
         # What could be read is linted, but a CI job must not pass on a capture with lines missing.
         verdict = EXIT_UNREADABLE

@@ -9,12 +9,13 @@ replay mode the frames we "sent" are the user's own client's, so the findings ju
 Standard library, `tui.protocol` and `tui.journal` only: no UI, no sockets, no numpy.
 """
 
-from .finding import Finding, Severity, connection_of, finding_record, format_finding, frame_label
+from .finding import SEVERITY_ORDER, Finding, Severity, connection_of, finding_record, format_finding, frame_label
 from .linter import Linter, lint_envelopes
 from .rules import RULES, Rule
 
 __all__ = [
     "RULES",
+    "SEVERITY_ORDER",
     "Finding",
     "Linter",
     "Rule",

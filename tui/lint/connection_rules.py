@@ -28,6 +28,13 @@ _TRANSCRIPTION_END = frozenset(
 )
 
 
+def dropped(fact: dict[str, object]) -> bool:
+    """Whether an `rt.connection` fact's data tells of a connection cut (closed without a close
+    frame, or with an error code): `connection-dropped` says what it cut."""
+    code = fact.get("code")
+    return fact.get("state") == "closed" and isinstance(code, int) and code not in _CLEAN_CLOSES
+
+
 class ConnectionRules:
     """`connection-dropped` and `malformed-server-frame`."""
 
@@ -96,8 +103,7 @@ class ConnectionRules:
 
     def _connection(self, env: Envelope, index: int) -> None:
         data = env.data
-        code = data.get("code")
-        if data.get("state") != "closed" or not isinstance(code, int) or code in _CLEAN_CLOSES:
+        if not dropped(data):
             return
         responses, self._responses = self._responses, {}
         transcribing, self._transcribing = self._transcribing, {}

@@ -32,6 +32,7 @@ from .b64audio import (
     is_zero_audio,
     wav_header,
 )
+from .connection_rules import dropped
 from .context import Context, ServerError, describe_transcription, duration
 from .finding import Finding, Severity, plain
 from .pace import Pace, PaceMeter
@@ -46,6 +47,10 @@ MAX_VAD_ITEMS = 32
 """Item ids announced by server VAD (speech_stopped, timeout_triggered) awaiting their committed."""
 MAX_REFUSED_WAITING = 4096
 """Appends (and items) refused for their audio whose `error` has not come yet (about 80 s of 20 ms chunks)."""
+NEVER_CAME_AFTER = 5.0
+"""Seconds from a commit to the end of its connection after which a transcript that never came is
+said even without a reply that ended (a client that gave up waiting, a server that stalled): a
+short turn's transcript comes within a second or two."""
 _COMMIT_EMPTY = "input_audio_buffer_commit_empty"
 _CONNECTION_ENDED = frozenset({"closed", "failed"})
 """`rt.connection` states after which the server answers nothing more on that connection."""
@@ -126,6 +131,21 @@ class WaitingItem:
         self.fmt = fmt
 
 
+class _Partial:
+    """A committed item whose transcription began: its committed event, its first and latest part
+    (delta or segment), and how many parts came."""
+
+    __slots__ = ("committed", "first", "last", "parts", "replied")
+
+    def __init__(self, committed: int, first: int) -> None:
+        self.committed = committed
+        self.first = first
+        self.last = first
+        self.parts = 0
+        self.replied = False
+        """A response.done came after its first part: a recording that ends then was not cut mid-turn."""
+
+
 class PendingCommit:
     """A commit the client sent that the server has not answered yet."""
 
@@ -179,6 +199,9 @@ class InputRules:
         named yet: said at the end (`transcript-never-came`) if a response ended meanwhile."""
         self._replied: set[str] = set()
         """Those of them a response.done came after: the reply ended, the transcript had not come."""
+        self._partial: dict[str, _Partial] = {}
+        """Committed items whose transcription began (deltas) and has not completed nor failed yet:
+        said at the end (`transcript-incomplete`)."""
         self.items_waiting: list[WaitingItem] = []
         """Items with audio judged once the session updates sent before them are answered (see `WaitingItem`)."""
 
@@ -195,8 +218,8 @@ class InputRules:
             (Direction.IN, "input_audio_buffer.timeout_triggered"): self._vad_announces,
             (Direction.IN, "conversation.item.input_audio_transcription.failed"): self._failed,
             (Direction.IN, "conversation.item.input_audio_transcription.completed"): self._transcribed,
-            (Direction.IN, "conversation.item.input_audio_transcription.delta"): self._transcribed,
-            (Direction.IN, "conversation.item.input_audio_transcription.segment"): self._transcribed,
+            (Direction.IN, "conversation.item.input_audio_transcription.delta"): self._transcribing,
+            (Direction.IN, "conversation.item.input_audio_transcription.segment"): self._transcribing,
             (Direction.IN, "response.done"): self._response_done,
             (Direction.LOCAL, "rt.connection"): self._connection,
             (Direction.OUT, "session.update"): self._update,
@@ -213,6 +236,7 @@ class InputRules:
         self._commit_of_item.clear()
         self._untranscribed.clear()
         self._replied.clear()
+        self._partial.clear()
         self._audio_findings.clear()
         self._refused.clear()
         self._pace.reset()
@@ -417,29 +441,47 @@ class InputRules:
         waiting, self._untranscribed = self._untranscribed, {}
         replied, self._replied = self._replied, set()
         ctx = self.ctx
+        journal = ctx.journal
+        # A connection cut with a transcription in flight: `connection-dropped` says what it cut.
+        cut = end is not None and dropped(journal.data(end))
+        self._incomplete(end, cut)
         known, config = ctx.transcription()
         if not waiting or (known and config is None):
             return  # off: transcription-off-at-commit said it for each commit
-        journal = ctx.journal
         last = end if end is not None else len(journal) - 1
         for item_id, committed in waiting.items():
-            if item_id not in replied:
+            after = journal[last].mono - journal[committed].mono
+            # A connection closed long after the commit (a client that gave up waiting, a stalled
+            # server) says as much as a reply that ended; a recording cut right after it says nothing.
+            waited = end is not None and not cut and after >= NEVER_CAME_AFTER
+            if item_id not in replied and not waited:
                 continue  # ended right after its commit (a log cut short): no reply to compare with
             commit = self._commit_of_item.get(item_id, committed)
             if any(f.rule == "transcription-off-at-commit" for f in ctx.blamed(commit)):
                 continue
-            after = journal[last].mono - journal[committed].mono
             when = f", {after:.1f} s after it" if after >= 0.05 else ""  # a hand-written log's times say nothing
             until = f"the recording ended{when}" if end is None else f"the connection ended ({ctx.name(end)}{when})"
             shown = plain(item_id, 80)
             by = f"{ctx.name(commit)} committed" if commit != committed else "server VAD committed"
+            though = (
+                "though a response ended after it. Transcription runs on its own after the commit and its events may "
+                "come after the response's."
+                if item_id in replied
+                else "though a transcript takes a few seconds at most for a short turn."
+            )
             message = (
                 f"{by} item {shown} ({ctx.name(committed)}), but no conversation.item.input_audio_transcription "
                 f"event for it (completed, delta or failed) came before {until}: its transcript is null in this "
-                "recording, though a response ended after it. Transcription runs on its own after the commit and its "
-                "events may come after the response's."
+                f"recording, {though}"
             )
-            if known:
+            if known and item_id not in replied:
+                fix = (
+                    "Keep the connection open until conversation.item.input_audio_transcription.completed (or "
+                    f".failed) names item_id {shown}. When nothing at all comes for seconds after a commit (no "
+                    "transcription event and no reply), the server has stalled: reconnect and send the turn again."
+                )
+                severity = Severity.WARNING
+            elif known:
                 fix = (
                     "Keep reading events after response.done until conversation.item.input_audio_transcription."
                     f"completed (or .failed) names item_id {shown}, and match it by item_id, not by order."
@@ -457,6 +499,38 @@ class InputRules:
                 )
                 severity = Severity.INFO
             ctx.emit("transcript-never-came", message, fix, (committed, commit, last), severity)
+
+    def _incomplete(self, end: int | None, cut: bool) -> None:
+        """`transcript-incomplete`: items whose transcription began but never ended (no completed,
+        no failed) before the connection (`end`) or the recording (None) ended; of a recording,
+        only when a reply ended after it began (a log cut mid-transcription says nothing); not
+        of a connection `cut` (`connection-dropped` names them)."""
+        partials, self._partial = self._partial, {}
+        if cut:
+            return
+        ctx = self.ctx
+        journal = ctx.journal
+        last = end if end is not None else len(journal) - 1
+        for item_id, partial in partials.items():
+            if end is None and not partial.replied:
+                continue  # a recording cut mid-transcription, no reply ended since: too soon to tell
+            commit = self._commit_of_item.get(item_id, partial.committed)
+            after = journal[last].mono - journal[partial.last].mono
+            when = f", {after:.1f} s after the last" if after >= 0.05 else ""
+            until = f"the recording ended{when}" if end is None else f"the connection ended ({ctx.name(end)}{when})"
+            shown = plain(item_id, 80)
+            parts = "1 part" if partial.parts == 1 else f"{partial.parts:,} parts"
+            ctx.emit(
+                "transcript-incomplete",
+                f"The transcription of item {shown} ({ctx.name(partial.committed)}) began ({parts}, from "
+                f"{ctx.name(partial.first)} to {ctx.name(partial.last)}) but its "
+                f"conversation.item.input_audio_transcription.completed never came before {until}: the transcript "
+                "is partial (what the deltas held), and the server never sent the whole text.",
+                "Keep the connection open and read on until conversation.item.input_audio_transcription.completed "
+                f"(or .failed) names item_id {shown}: transcription runs on its own after the commit, and a long turn "
+                "takes longer to transcribe than its reply takes to come. Use the deltas for a live preview only.",
+                (partial.first, commit, partial.last, last),
+            )
 
     def _too_short_unanswered(self, index: int, turn: Turn, fmt: AudioFormat, end: int | None, said: str) -> None:
         """A commit of under 100 ms whose answer never came (the connection or the recording ended first)."""
@@ -978,22 +1052,41 @@ class InputRules:
             ctx.amend(finding, finding.message + later, (*finding.frames, index))
 
     def _transcribed(self, env: Envelope, index: int) -> None:
-        """A transcription event for an item: its transcript came (or is coming)."""
+        """An item's transcript came whole (`completed`)."""
         item_id = text(env.data.get("item_id"))
         self._untranscribed.pop(item_id, None)
         self._replied.discard(item_id)
+        self._partial.pop(item_id, None)
+
+    def _transcribing(self, env: Envelope, index: int) -> None:
+        """A part of an item's transcript (`delta`, `segment`): it is coming, not yet whole."""
+        item_id = text(env.data.get("item_id"))
+        committed = self._untranscribed.pop(item_id, None)
+        self._replied.discard(item_id)
+        partial = self._partial.get(item_id)
+        if partial is None:
+            if committed is None:
+                return  # an item this connection did not commit (a log that starts mid-session)
+            if len(self._partial) >= MAX_ITEMS_REMEMBERED:
+                del self._partial[next(iter(self._partial))]
+            partial = self._partial[item_id] = _Partial(committed, index)
+        partial.last = index
+        partial.parts += 1
 
     def _response_done(self, env: Envelope, index: int) -> None:
         """A response ended: the items still without a transcript are now the case a developer asks
         about ("I got the reply, and my own words are null")."""
         if len(self._replied) < len(self._untranscribed):
             self._replied.update(self._untranscribed)
+        for partial in self._partial.values():
+            partial.replied = True
 
     def _failed(self, env: Envelope, index: int) -> None:
         ctx = self.ctx
         item_id = text(env.data.get("item_id"))
         self._untranscribed.pop(item_id, None)  # said by transcription-failed
         self._replied.discard(item_id)
+        self._partial.pop(item_id, None)
         commit = self._commit_of_item.get(item_id)
         item_id = plain(item_id, 80)
         by = f" (committed by {ctx.name(commit)})" if commit is not None else ""

@@ -39,8 +39,17 @@ RULES: dict[str, Rule] = {
             "transcript-never-came",
             _WARNING,
             "a committed user item that no conversation.item.input_audio_transcription event named before the "
-            "connection or the recording ended, though a response.done came after its commit, while transcription "
-            "was on (info when the recording does not show the session's configuration)",
+            "connection or the recording ended, though a response.done came after its commit (or the connection "
+            "ended at least 5 s after it), while transcription was on (info when the recording does not show the "
+            "session's configuration)",
+        ),
+        Rule(
+            "transcript-incomplete",
+            _WARNING,
+            "a committed user item whose transcription began (delta or segment events) but whose "
+            "conversation.item.input_audio_transcription.completed (or .failed) never came before the connection "
+            "ended as agreed, or the recording ended after a response.done: the transcript stays partial (a "
+            "dropped connection is connection-dropped's)",
         ),
         Rule(
             "wav-header-in-audio",
