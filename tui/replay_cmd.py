@@ -215,10 +215,12 @@ def _print_frames(
                 # Joined captures, or several files: whose frame it is, as `proxy --json` says it (their
                 # `seq` numbers repeat, and two copies of one capture differed in nothing else).
                 record["conn"] = max(frame.epoch, 1)  # a first capture's fact before its connecting one: 0
-            record |= {"seq": frame.seq, "dir": frame.direction.value, "t": round(frame.mono - t0, 6)}
+            record |= {"seq": frame.seq, "dir": frame.direction.value}
             if frame.wall >= UNIX_TIME_FLOOR:
-                # As a capture and `proxy --json` have it, where the recording says when (a capture,
-                # a HAR, a log with times); a log without times has only its lines' order.
+                # As a capture and `proxy --json` have them, where the recording says when (a capture,
+                # a HAR, a log with times). A log without times has only its lines' order, which the
+                # views play 1 ms apart: printed as `t`, a latency worked out from it was fiction.
+                record["t"] = round(frame.mono - t0, 6)
                 record["wall"] = round(frame.wall, 6)
             record["type"], record["size"] = frame.type, frame.size
             data = exact_data(journal.data(frame.index), frame.raw)  # a lone surrogate kept, escaped
