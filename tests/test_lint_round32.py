@@ -330,3 +330,15 @@ def test_lint_of_a_send_that_timed_out_on_a_stalled_server_says_the_transcript_n
     ), done.stdout
     assert "the server has stalled: reconnect and send the turn again" in done.stdout
     assert rt_tui("lint", "--fail-on", "info", str(capture)).returncode == 1
+
+
+def test_lint_json_has_the_same_keys_for_one_file_as_for_several(tmp_path: Path) -> None:
+    """`.file` was null for one file and a path for several, `.capture` there only for joined
+    captures: a script had to know how many files it gave to read them."""
+    log = tmp_path / "mine.jsonl"
+    log.write_text('{"type":"input_audio_buffer.commit"}\n{"type":"input_audio_buffer.commit"}\n')
+    alone = [json.loads(line) for line in rt_tui("lint", "--json", str(log)).stdout.splitlines()]
+    both = [json.loads(line) for line in rt_tui("lint", "--json", str(log), str(log)).stdout.splitlines()]
+    assert alone and len(both) == 2 * len(alone)
+    assert [list(record) for record in alone] == [list(record) for record in both[: len(alone)]]
+    assert all(record["file"] == str(log) and record["capture"] is None for record in alone + both)

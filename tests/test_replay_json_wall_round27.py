@@ -32,7 +32,7 @@ def test_a_captures_wall_times_are_printed_as_the_capture_has_them(tmp_path: Pat
     captured = [json.loads(line) for line in writer.path.read_text().splitlines()]
     printed = replay_json(writer.path)
     assert [r["wall"] for r in printed] == [r["wall"] for r in captured] == [1_764_000_000.25, 1_764_000_001.5]
-    assert list(printed[0])[:6] == ["seq", "dir", "t", "wall", "type", "size"]  # the capture's order
+    assert list(printed[0])[:7] == ["conn", "seq", "dir", "t", "wall", "type", "size"]  # proxy --json's order
 
 
 def test_a_log_without_times_prints_no_wall_and_no_t(tmp_path: Path) -> None:

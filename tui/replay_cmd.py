@@ -210,11 +210,12 @@ def _print_frames(
                 if wait > 0:
                     out.flush()  # what is due is out before the wait: the reader sees it live
                     sleep(wait)
-            record: dict[str, object] = {}
-            if part_starts:
-                # Joined captures, or several files: whose frame it is, as `proxy --json` says it (their
-                # `seq` numbers repeat, and two copies of one capture differed in nothing else).
-                record["conn"] = max(frame.epoch, 1)  # a first capture's fact before its connecting one: 0
+            # Whose frame it is, as `proxy --json` says it, whatever was given: joined captures' and
+            # several files' `seq` numbers repeat (two copies of one capture differed in nothing else),
+            # a HAR holds several sockets, and a script reads `.conn` without asking how many there were.
+            record: dict[str, object] = {
+                "conn": max(frame.epoch, 1)
+            }  # a first capture's fact before its connecting one: 0
             record |= {"seq": frame.seq, "dir": frame.direction.value}
             if frame.wall >= UNIX_TIME_FLOOR:
                 # As a capture and `proxy --json` have them, where the recording says when (a capture,
@@ -292,11 +293,11 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False,
         part = _part_of(recording)
         if json_out:
             for finding in findings:
+                # The same keys whatever was given (one file or several, joined captures or not): a
+                # script reads `.file` and `.capture` without asking how many there were.
                 record = finding_record(finding, model.journal)
-                if recording.parts:
-                    record["capture"] = part(finding)
-                if named:
-                    record["file"] = _shown_name(recording)
+                record["capture"] = part(finding) if recording.parts else None
+                record["file"] = _shown_name(recording)
                 out.write(strict_json.dumps_line(record) + "\n")
         else:
             count = len(recording.parts) + 1
