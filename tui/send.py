@@ -21,6 +21,7 @@ as `"rt-tui:non-finite:NaN"` and the like), so `jq .frame` reads every frame; an
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import re
@@ -223,8 +224,11 @@ STDIN_MAX_BYTES = 4 * 2**30
 def read_audio(path: str | os.PathLike[str]) -> bytes:
     """The file's audio as 24 kHz mono PCM16, once its header says the turn can take it."""
     check_file(path)  # before decoding: a file the turn cannot take is not read whole first
-    pcm = decode_file(path).pcm
+    decoded = decode_file(path)
+    pcm = decoded.pcm
     check_length(path, len(pcm))
+    if decoded.raw and (problem := raw_sample_problem(pcm)) is not None:
+        raise AudioDecodeError(f"{Path(path).name} {problem}")
     if not pcm.strip(b"\0"):
         # Sent, the server transcribed nothing (`transcription failed: audio_unintelligible`) and
         # answered anyway; the app refuses the same audio from the microphone before sending it.
@@ -234,6 +238,41 @@ def read_audio(path: str | os.PathLike[str]) -> bytes:
             "conversion that wrote zeros)"
         )
     return pcm
+
+
+RAW_JUDGED_BYTES = 30 * 48_000
+"""The first 30 s of a raw file are judged (`raw_sample_problem`): the linter's sampler settles in
+its first voiced windows."""
+
+_RAW_FIX = {
+    "8-bit": (
+        "looks like 8-bit audio (G.711 μ-law or A-law, a phone line's), not 16-bit PCM: sent, the server "
+        "would hear noise; convert it to a WAV first (sox -t ul -r 8000 in.pcm out.wav; A-law: -t al)"
+    ),
+    "float32": (
+        "looks like 32-bit float samples, not 16-bit PCM: sent, the server would hear noise; convert it "
+        "(sox -t f32 -r 24000 -c 1 in.raw -b 16 out.wav), or give a WAV, which says its format"
+    ),
+    "stereo": (
+        "looks like stereo (two channels interleaved, the same sound in each), not mono: sent, the server "
+        "would hear it at half speed; convert it (sox -t s16 -r 24000 -c 2 in.pcm -c 1 out.wav)"
+    ),
+}
+
+
+def raw_sample_problem(pcm: bytes) -> str | None:
+    """What a headerless file's bytes look like when not 24 kHz mono PCM16 (judged by the linter's
+    sampler, which tells G.711, float32 and doubled stereo from PCM16), else None. Refused before
+    connecting: the linter said it after the turn, with a fix (declare G.711 in the session) that
+    `send` offers no way to follow."""
+    from tui.lint.b64audio import PcmSampler
+
+    sampler = PcmSampler()
+    head = pcm[:RAW_JUDGED_BYTES]
+    for start in range(0, len(head), CHUNK_BYTES):
+        sampler.feed(base64.b64encode(head[start : start + CHUNK_BYTES]).decode("ascii"))
+    width = sampler.sample_width
+    return _RAW_FIX.get(width) if width is not None else None
 
 
 def read_stdin() -> bytes:
@@ -250,7 +289,7 @@ def read_stdin() -> bytes:
         except AudioDecodeError as exc:
             said = str(exc).replace(str(spool), "standard input").replace(spool.name, "standard input")
             # Raw PCM is known by a file's name (.pcm, .raw), which standard input has not.
-            said = said.replace(", or raw 24 kHz PCM16 .pcm/.raw)", "; raw PCM only as a .pcm file)")
+            said = said.replace(", or raw 24 kHz PCM16 .pcm/.raw)", "; raw PCM only as a .pcm or .raw file)")
             raise AudioDecodeError(said) from exc
 
 

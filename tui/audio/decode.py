@@ -60,6 +60,8 @@ class DecodedAudio:
     source_rate: int
     source_channels: int
     duration_ms: float
+    raw: bool = False
+    """The file had no header (`.pcm`/`.raw`): its bytes were taken as 24 kHz mono PCM16, unchecked."""
 
 
 def decode_file(path: str | os.PathLike[str]) -> DecodedAudio:
@@ -136,7 +138,21 @@ def _decode_raw(p: Path) -> DecodedAudio:
         raise AudioDecodeError(f"{p} contains no audio (empty file)")
     if len(pcm) % SAMPLE_WIDTH:
         raise AudioDecodeError(f"{p} has an odd number of bytes ({len(pcm)}); raw files must be 16-bit 24 kHz mono PCM")
-    return DecodedAudio(pcm=pcm, source_rate=SAMPLE_RATE, source_channels=1, duration_ms=duration_ms(len(pcm)))
+    head = pcm[:TEXT_CHECKED_BYTES]
+    if not head.translate(None, _TEXT_BYTES):
+        # Every byte printable ASCII: sent, the server heard noise (`audio_unintelligible`), and the
+        # linter's fix spoke of declaring G.711, which `send` offers no way to do.
+        shown = head[:40].decode("ascii").replace("\n", " ").replace("\r", " ").replace("\t", " ")
+        raise AudioDecodeError(f"{p} holds text ({shown!r}…), not audio; raw files must be 16-bit 24 kHz mono PCM")
+    return DecodedAudio(
+        pcm=pcm, source_rate=SAMPLE_RATE, source_channels=1, duration_ms=duration_ms(len(pcm)), raw=True
+    )
+
+
+TEXT_CHECKED_BYTES = 4096
+"""Bytes of a raw file looked at for text: PCM16 of any sound has bytes outside printable ASCII
+long before (a sample's high byte near 0 or 0xFF, its low byte anything)."""
+_TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
 
 def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:

@@ -1,0 +1,74 @@
+"""A headerless file (`.pcm`/`.raw`) is taken as 24 kHz mono PCM16 unchecked: text, G.711, float32 or
+doubled stereo in one was sent, the server heard noise (`transcription failed:
+audio_unintelligible`), and the linter's fix (declare G.711 in the session) was one `send` offers
+no way to follow. Refused before connecting now, with how to convert it; real speech as PCM16 is
+sent as before. The real command line, against the real simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.server_helpers import speech_pcm24
+from tests.test_send import run_cli
+from tui.send import raw_sample_problem
+from tui.server.testing import background_simulator
+
+WORDS = "please turn on the kitchen lights and tell me the weather"
+
+
+def _ulaw(pcm: bytes) -> bytes:
+    """G.711 μ-law bytes of PCM16 (what a phone bridge sends)."""
+    x = np.frombuffer(pcm, "<i2").astype(np.float64) / 32768
+    y = np.sign(x) * np.log1p(255 * np.abs(x)) / np.log1p(255)
+    codes: np.ndarray = ((y + 1) / 2 * 255).astype(np.uint8) ^ 0x7F
+    return codes.tobytes()
+
+
+def _variants() -> dict[str, bytes]:
+    pcm = speech_pcm24(WORDS)
+    samples = np.frombuffer(pcm, "<i2")
+    return {
+        "8-bit": _ulaw(pcm),
+        "float32": (samples.astype("<f4") / 32768).tobytes(),
+        "stereo": np.repeat(samples, 2).astype("<i2").tobytes(),
+    }
+
+
+@pytest.mark.parametrize("kind", ["8-bit", "float32", "stereo"])
+def test_raw_bytes_that_are_not_pcm16_are_refused_before_connecting(kind: str, tmp_path: Path) -> None:
+    path = tmp_path / "turn.pcm"
+    data = _variants()[kind]
+    path.write_bytes(data + (b"\0" if len(data) % 2 else b""))
+    done = run_cli("send", str(path), "--url", "ws://127.0.0.1:9/v1/realtime")  # never reached
+    assert done.returncode == 2, done.stderr
+    said = {
+        "8-bit": "looks like 8-bit audio (G.711",
+        "float32": "looks like 32-bit float",
+        "stereo": "looks like stereo",
+    }
+    assert done.stderr.startswith(f"rt-tui send: turn.pcm {said[kind]}"), done.stderr
+    assert "sox " in done.stderr and "connect" not in done.stderr
+
+
+def test_text_in_a_raw_file_is_refused_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "text.pcm"
+    path.write_bytes((b"hello this is a text file not audio\n" * 1400)[:48000])
+    done = run_cli("send", str(path), "--url", "ws://127.0.0.1:9/v1/realtime")
+    assert done.returncode == 2
+    assert "holds text ('hello this is a text file not audio hell'…), not audio" in done.stderr, done.stderr
+
+
+def test_speech_as_raw_pcm16_is_sent_and_transcribed(tmp_path: Path) -> None:
+    pcm = speech_pcm24(WORDS)
+    assert raw_sample_problem(pcm) is None
+    quiet = (np.frombuffer(pcm, "<i2") // 8).astype("<i2").tobytes()  # a quiet recording is no G.711
+    assert raw_sample_problem(quiet) is None
+    path = tmp_path / "turn.pcm"
+    path.write_bytes(pcm)
+    with background_simulator() as sim:
+        done = run_cli("send", str(path), "--url", sim.url_for(), env_extra={"RT_TUI_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert "kitchen" in done.stdout.lower(), done.stdout
