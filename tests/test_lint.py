@@ -944,23 +944,24 @@ def test_rejected_session_update_quotes_the_error_and_says_what_the_server_kept(
     assert "server-error" not in rules(findings)
 
 
+def _update_refused(session: dict[str, Any], code: str, message: str, param: str) -> list[Finding]:
+    """The findings of a `session.update` of `session` that the server refuses (no event_id)."""
+    update = sent_bare("session.update", session=session)
+    error = {"type": "invalid_request_error", "code": code, "message": message, "param": param, "event_id": None}
+    return lint(ga_created(), update, received("error", error=error))[0]
+
+
 def test_a_rejected_update_already_found_wrong_points_at_that_finding() -> None:
     """The tester's c03c capture: a 16 kHz rate declared, refused as pcm-rate-not-24000 said it would
     be. The rejection (which says what the server kept) names that finding and gives its fix."""
     session = {"type": "realtime", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}}
-    update = sent_bare("session.update", session=session)
-    error = received(
-        "error",
-        error={
-            "type": "invalid_request_error",
-            "code": "integer_below_min_value",
-            "message": "Invalid 'session.audio.input.format.rate': integer below minimum value. Expected a value "
-            ">= 24000, but got 16000 instead.",
-            "param": "session.audio.input.format.rate",
-            "event_id": None,
-        },
+    findings = _update_refused(
+        session,
+        "integer_below_min_value",
+        "Invalid 'session.audio.input.format.rate': integer below minimum value. Expected a value >= 24000, but "
+        "got 16000 instead.",
+        "session.audio.input.format.rate",
     )
-    findings, _ = lint(ga_created(), update, error)
     assert rules(findings) == ["pcm-rate-not-24000", "session-update-rejected"]
     rejected = findings[1]
     assert "(param session.audio.input.format.rate), as pcm-rate-not-24000 on it said it would be." in (
@@ -976,18 +977,7 @@ def test_a_rejection_for_another_field_is_not_put_down_to_an_earlier_finding() -
     leaves the update refused. It names the field the server named, says to remove it, and then
     to fix the rate too."""
     session = {"type": "realtime", "foo": 1, "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}}
-    update = sent_bare("session.update", session=session)
-    error = received(
-        "error",
-        error={
-            "type": "invalid_request_error",
-            "code": "unknown_parameter",
-            "message": "Unknown parameter: 'session.foo'.",
-            "param": "session.foo",
-            "event_id": None,
-        },
-    )
-    findings, _ = lint(ga_created(), update, error)
+    findings = _update_refused(session, "unknown_parameter", "Unknown parameter: 'session.foo'.", "session.foo")
     assert rules(findings) == ["pcm-rate-not-24000", "session-update-rejected"]
     rejected = findings[1]
     assert "(param session.foo). The server discards the whole update" in rejected.message
