@@ -59,6 +59,36 @@ def test_text_in_a_raw_file_is_refused_as_text(tmp_path: Path) -> None:
     done = run_cli("send", str(path), "--url", "ws://127.0.0.1:9/v1/realtime")
     assert done.returncode == 2
     assert "holds text ('hello this is a text file not audio hell'…), not audio" in done.stderr, done.stderr
+    # Any script: Cyrillic read as "8-bit audio (G.711", with a sox line to convert it.
+    path.write_bytes(("Привет мир, это текст. " * 1000).encode())
+    done = run_cli("send", str(path), "--url", "ws://127.0.0.1:9/v1/realtime")
+    assert done.returncode == 2 and "holds text ('Привет мир, это текст. Привет" in done.stderr, done.stderr
+
+
+def _loud(pcm: bytes, gain: int) -> bytes:
+    """`pcm` amplified `gain` times, clipped at full scale (`sox … vol 10`)."""
+    samples = np.frombuffer(pcm, "<i2").astype(np.int32) * gain
+    return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+
+
+def test_loud_clipped_speech_is_sent_and_linted_as_pcm16(tmp_path: Path) -> None:
+    """Speech at 10× gain (12% of its samples clipped) has high bytes as busy as its low ones, and
+    passed for G.711: send refused it (`looks like 8-bit audio`, with a sox line that would have
+    made noise of it), and the linter called the turn's audio G.711 (`audio-sample-format`, exit 1)
+    though the server transcribed it. Read as 16-bit samples it is smooth, as no 8-bit stream is."""
+    loud = _loud(speech_pcm24(WORDS), 10)
+    assert np.mean(np.abs(np.frombuffer(loud, "<i2").astype(np.int32)) >= 32767) > 0.1
+    assert raw_sample_problem(loud) is None
+    assert raw_sample_problem(_ulaw(speech_pcm24(WORDS))) is not None  # G.711 still is
+    path = tmp_path / "loud.pcm"
+    path.write_bytes(loud)
+    with background_simulator() as sim:
+        done = run_cli("send", str(path), "--url", sim.url_for(), env_extra={"RT_TUI_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    [capture] = tmp_path.glob("sessions/*/frames.jsonl")
+    linted = run_cli("lint", str(capture))
+    assert "audio-sample-format" not in linted.stdout, linted.stdout
+    assert "warning: clipped-audio:" in linted.stdout, linted.stdout  # what is wrong with it, said
 
 
 def test_speech_as_raw_pcm16_is_sent_and_transcribed(tmp_path: Path) -> None:

@@ -138,11 +138,11 @@ def _decode_raw(p: Path) -> DecodedAudio:
         raise AudioDecodeError(f"{p} contains no audio (empty file)")
     if len(pcm) % SAMPLE_WIDTH:
         raise AudioDecodeError(f"{p} has an odd number of bytes ({len(pcm)}); raw files must be 16-bit 24 kHz mono PCM")
-    head = pcm[:TEXT_CHECKED_BYTES]
-    if not head.translate(None, _TEXT_BYTES):
-        # Every byte printable ASCII: sent, the server heard noise (`audio_unintelligible`), and the
-        # linter's fix spoke of declaring G.711, which `send` offers no way to do.
-        shown = head[:40].decode("ascii").replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    text = _text_of(pcm[:TEXT_CHECKED_BYTES])
+    if text is not None:
+        # Sent, the server heard noise (`audio_unintelligible`), and the linter's fix spoke of
+        # declaring G.711, which `send` offers no way to do.
+        shown = " ".join(text[:40].split())
         raise AudioDecodeError(f"{p} holds text ({shown!r}…), not audio; raw files must be 16-bit 24 kHz mono PCM")
     return DecodedAudio(
         pcm=pcm, source_rate=SAMPLE_RATE, source_channels=1, duration_ms=duration_ms(len(pcm)), raw=True
@@ -150,9 +150,20 @@ def _decode_raw(p: Path) -> DecodedAudio:
 
 
 TEXT_CHECKED_BYTES = 4096
-"""Bytes of a raw file looked at for text: PCM16 of any sound has bytes outside printable ASCII
-long before (a sample's high byte near 0 or 0xFF, its low byte anything)."""
-_TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+"""Bytes of a raw file looked at for text: PCM16 of any sound breaks UTF-8, or holds a control
+character, long before (a sample's high byte near 0 or 0xFF, its low byte anything)."""
+
+
+def _text_of(head: bytes) -> str | None:
+    """`head` as text when it is printable UTF-8 (any script; a character cut at its end allowed),
+    else None."""
+    for cut in range(4):  # a multi-byte character the head ends inside
+        try:
+            text = head[: len(head) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return text if text and all(c.isprintable() or c in "\t\n\r" for c in text) else None
+    return None
 
 
 def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
