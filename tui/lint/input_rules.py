@@ -467,7 +467,8 @@ class InputRules:
                 "though a response ended after it. Transcription runs on its own after the commit and its events may "
                 "come after the response's."
                 if item_id in replied
-                else "though a transcript takes a few seconds at most for a short turn."
+                else "and no reply ended either: the connection closed while the server was still working on the "
+                "turn (a long turn takes a while to transcribe), or the server had stalled."
             )
             message = (
                 f"{by} item {shown} ({ctx.name(committed)}), but no conversation.item.input_audio_transcription "
@@ -477,8 +478,9 @@ class InputRules:
             if known and item_id not in replied:
                 fix = (
                     "Keep the connection open until conversation.item.input_audio_transcription.completed (or "
-                    f".failed) names item_id {shown}. When nothing at all comes for seconds after a commit (no "
-                    "transcription event and no reply), the server has stalled: reconnect and send the turn again."
+                    f".failed) names item_id {shown}, allowing for the turn's length (minutes of audio take tens of "
+                    "seconds). When nothing more comes for long after a short turn (no transcription event, no "
+                    "response.done), the server has stalled: reconnect and send the turn again."
                 )
                 severity = Severity.WARNING
             elif known:
