@@ -312,11 +312,17 @@ async def test_a_transcript_export_names_each_session_and_its_file(
     head = markdown.splitlines()[2]
     assert head.startswith(f"`replay of {first} + 1 more` · `ws://127.0.0.1:"), head
     assert f"`sessions {ids[0]}, {ids[1]}`" in head
-    [separator] = [line for line in markdown.splitlines() if line.startswith("*new session")]
-    assert separator.endswith(f" · session `{ids[1]}` · replayed from `{second}`*"), separator
+    # The first session's items were told apart from the second's by nothing: it has its line too.
+    lines = [line for line in markdown.splitlines() if line.startswith(("*session", "*new session"))]
+    assert [line.split(" · session ")[-1] for line in lines] == [
+        f"`{ids[0]}` · replayed from `{first}`*",
+        f"`{ids[1]}` · replayed from `{second}`*",
+    ], lines
+    assert re.fullmatch(r"\*session to 127\.0\.0\.1:\d+ · \d\d:\d\d:\d\d · session `.*", lines[0]), lines[0]
     records = json.loads(next(saved.glob("*.json")).read_text())
-    [record] = [record for record in records if record["role"] == "session"]
-    assert record["session_id"] == ids[1] and record["replayed_from"] == second
+    sessions = [record for record in records if record["role"] == "session"]
+    assert records[0] is sessions[0]
+    assert [(r["session_id"], r["replayed_from"]) for r in sessions] == [(ids[0], first), (ids[1], second)]
 
 
 async def test_an_export_keeps_each_capture_s_own_times(captures: list[Path], tmp_path: Path) -> None:

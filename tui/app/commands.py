@@ -156,28 +156,34 @@ class Commands(AppBase):
                 lengths[item.id] = length
         return lengths
 
-    def _transcript_about(self) -> list[str]:
-        """What a Markdown transcript is of: in a replay, the file(s) replayed; the session's target;
-        its session's id, or each of them when it spans several (the shown client's, in the proxy);
-        and when it was exported."""
+    def _transcript_about(self, items: list[Item]) -> list[str]:
+        """What a Markdown transcript of `items` is of: in a replay, the file(s) replayed; the target
+        of its sessions (each, when they differ); its session's id, or each of them when it spans
+        several (the shown client's, in the proxy); and when it was exported."""
         from tui.conversation.export import iso_time
 
         facts = self.facts
         about = [f"replay of {name}"] if (name := self.replay_name()) else []
-        if facts.target:
-            about.append(printable(facts.target))
-        ids = list(dict.fromkeys(facts.session_ids.values()))  # a session resumed twice: named once
-        if len(ids) > 1:
+        connections = sorted({item.connection for item in items if item.role != "session"})
+        targets = list(dict.fromkeys(facts.targets.get(n, "") for n in connections) if connections else [])
+        targets = [target for target in targets if target] or ([facts.target] if facts.target else [])
+        if targets:
+            about.append(", ".join(printable(target) for target in targets))
+        ids = list(dict.fromkeys(facts.session_ids[n] for n in connections if n in facts.session_ids))
+        if len(ids) > 1:  # a session resumed twice: named once
             about.append(f"sessions {', '.join(printable(session_id) for session_id in ids)}")
         elif ids or facts.session_id:
             about.append(f"session {printable(ids[0] if ids else facts.session_id)}")
         return [*about, f"exported {iso_time(time.time())}"]
 
-    def _session_notes(self, items: list[Item]) -> dict[str, SessionNote]:
-        """By separator id (`rt-session-N`, the Nth connection's), the session it begins and, in a
-        replay of several files, the file its frames came from."""
-        from tui.conversation.export import SessionNote
+    def _sections(self, items: list[Item]) -> tuple[list[Item], dict[str, SessionNote]]:
+        """The items to export, led by the first session's separator when there are several
+        (`with_first_session`), and by separator id (`rt-session-N`, the Nth connection's) the
+        session each begins and, in a replay of several files, the file its frames came from."""
+        from tui.conversation.export import SessionNote, with_first_session
 
+        first = next((item.connection for item in items if item.role != "session"), 0)
+        items = with_first_session(items, self.facts.targets.get(first, ""))
         notes = {}
         for item in items:
             number = item.id.removeprefix("rt-session-")
@@ -185,12 +191,14 @@ class Commands(AppBase):
                 epoch = int(number)
                 session_id = printable(self.facts.session_ids.get(epoch, ""))
                 notes[item.id] = SessionNote(session_id, self.replayed_file(epoch))
-        return notes
+        return items, notes
 
     def _transcript_markdown(self, items: list[Item]) -> str:
         from tui.conversation.export import to_markdown
 
-        return to_markdown(items, self._transcript_about(), self._input_audio(items), self._session_notes(items))
+        about = self._transcript_about(items)
+        sections, notes = self._sections(items)
+        return to_markdown(sections, about, self._input_audio(items), notes)
 
     def copy_transcript(self) -> None:
         """Copy the conversation as Markdown (and save it beside the capture)."""
@@ -209,7 +217,8 @@ class Commands(AppBase):
         from tui.conversation.export import to_json
 
         if (items := self._conversation("save")) is not None:
-            text = to_json(items, self._input_audio(items), self._session_notes(items))
+            sections, notes = self._sections(items)
+            text = to_json(sections, self._input_audio(items), notes)
             self.keep_text(text, f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.json", copy=False)
 
     def action_save_screenshot(self) -> None:

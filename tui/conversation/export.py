@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from tui.protocol import short_target
+from tui.protocol.records import UNIX_TIME_FLOOR
 
 from .model import Item, TextState
 
@@ -169,6 +173,32 @@ def to_json(
         for item in items
     ]
     return json.dumps(records, indent=2, ensure_ascii=False)
+
+
+def with_first_session(items: list[Item], target: str = "") -> list[Item]:
+    """`items`, led by a separator for the session the first items belong to when the conversation
+    spans several (it holds a separator): an export named every session but the first, whose items
+    could not be told apart from the next session's. Its id is that connection's (`rt-session-N`);
+    its text says the session's target (`target`) and when its first item came."""
+    if not any(item.role == "session" for item in items):
+        return items
+    first = next((item for item in items if item.role != "session"), None)
+    if first is None or items[0].role == "session":
+        return items
+    when = first.wall if first.wall is not None and first.wall >= UNIX_TIME_FLOOR else None
+    stamp = f" · {time.strftime('%H:%M:%S', time.localtime(when))}" if when is not None else ""
+    where = f" to {short_target(target)}" if target else ""
+    separator = Item(
+        id=f"rt-session-{first.connection}",
+        role="session",
+        kind="separator",
+        text=f"session{where}{stamp}",
+        state=TextState.DONE,
+        status="completed",
+        wall=first.wall,
+        connection=first.connection,
+    )
+    return [separator, *items]
 
 
 def separator_line(item: Item, note: SessionNote | None) -> str:

@@ -85,6 +85,9 @@ class Item:
     transcribed: bool = False
     """`text` is the server's final transcript of this item's input audio (`…transcription.completed`):
     no other event replaces it, only a later `.completed` (or `.failed`, which marks the row)."""
+    connection: int = 0
+    """The connection it came in (1 for the first; 0 before any): whose server session it belongs
+    to, for an export of a conversation across a reconnect."""
 
     @property
     def out_of_band(self) -> bool:

@@ -209,6 +209,8 @@ class Conversation:
             self.order.append(item.id)  # after the last item (the usual place): no search of the order
         if item.wall is None:
             item.wall = self._wall
+        if not item.connection:
+            item.connection = self.connections
         self.items[item.id] = item
         self.changed.add(item.id)
         for handler, data, at in self._early.pop(item.id, ()):

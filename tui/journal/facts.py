@@ -125,6 +125,8 @@ class SessionFacts:
     reason: str = ""
     """Why the connection closed or failed (kept until the next connection opens)."""
     target: str = ""
+    targets: dict[int, str] = field(default_factory=dict)
+    """Each connection's target by its number (`epoch`): a replay of several files names each one's."""
     epoch: int = 0
     session_id: str = ""
     session_ids: dict[int, str] = field(default_factory=dict)
@@ -216,6 +218,8 @@ class SessionFacts:
                 self.target = target
             if state == "connecting":
                 self._new_connection()
+                if self.target:
+                    self.targets[self.epoch] = self.target
             elif state in ENDED_STATES:
                 self.reason = text(env.data.get("message"))
                 self._nothing_awaited()
