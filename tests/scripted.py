@@ -200,17 +200,22 @@ def _frames() -> list[tuple[float, Direction, dict[str, Any]]]:
     return out
 
 
+WALL = 1_764_000_000.0
+"""The Unix time the scripted session starts at (fixed: a recording's own time, not a test run's).
+A wall clock below any Unix time is a log's without times, whose rows show no times."""
+
+
 def scripted_envelopes(base: float = 1000.0) -> list[Envelope]:
-    """The scripted turn as envelopes with fixed times."""
+    """The scripted turn as envelopes with fixed times (monotonic from `base`, Unix from `WALL`)."""
     envs: list[Envelope] = []
     label = "simulator · 127.0.0.1:8765"
     connecting = local_envelope("rt.connection", f"connecting to {label}", state="connecting", target=label)
     first = local_envelope("rt.connection", f"connected to {label}", state="open", target=label)
     for seq, env in enumerate((connecting, first), start=1):
-        envs.append(Envelope(seq, env.direction, env.type, env.data, env.raw, mono=base, wall=base))
+        envs.append(Envelope(seq, env.direction, env.type, env.data, env.raw, mono=base, wall=WALL))
     for seq, (t, direction, data) in enumerate(_frames(), start=3):
         raw = json.dumps(data, separators=(",", ":"))
-        envs.append(Envelope(seq, direction, data["type"], data, raw, mono=base + t, wall=base + t))
+        envs.append(Envelope(seq, direction, data["type"], data, raw, mono=base + t, wall=WALL + t))
     return envs
 
 
@@ -226,6 +231,6 @@ def scripted_cut_off_envelopes(base: float = 1000.0, words: int = 4) -> list[Env
             if deltas == words:
                 break
     closed = local_envelope("rt.connection", "connection closed by server (code 1006)", state="closed")
-    at = envs[-1].mono + 0.05
-    envs.append(Envelope(envs[-1].seq + 1, closed.direction, closed.type, closed.data, closed.raw, mono=at, wall=at))
+    at, wall = envs[-1].mono + 0.05, envs[-1].wall + 0.05
+    envs.append(Envelope(envs[-1].seq + 1, closed.direction, closed.type, closed.data, closed.raw, mono=at, wall=wall))
     return envs

@@ -75,3 +75,38 @@ async def test_a_log_without_times_exports_an_unknown_wall_not_1970(tmp_path: Pa
         assert [r["t"] for r in played] == sorted(r["t"] for r in played)  # their order is still their clock
         [item] = json.loads(to_json(app.conversation.ordered()))
         assert item["text"] == "hello" and item["time"] is None
+
+
+async def test_a_log_without_times_shows_no_times_in_the_app(tmp_path: Path) -> None:
+    """`replay --json` prints no `t` for a log without times, but the app showed its lines' order as
+    times: `00:00.005 since connect · Δt +1ms` in a frame's details, `+1ms` on each row, `over 2ms`
+    on a run. Its rows say `–`, its details `no times in the recording`, a run no span."""
+    from tests.app_helpers import views_settled, wait_for
+    from tui.app import RtApp
+    from tui.config import Settings
+    from tui.replay import ReplayRequest, load
+    from tui.widgets import EventDetail
+    from tui.widgets.log_format import row_text
+
+    log = tmp_path / "mine.jsonl"
+    deltas = [{"type": "response.output_text.delta", "response_id": "r1", "delta": f"w{n} "} for n in range(3)]
+    lines = [{"type": "response.created", "response": {"id": "r1"}}, *deltas, {"type": "response.done"}]
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(log)))
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 30, "the replay")
+        await views_settled(pilot, app)
+        drawn = app.event_log.line_texts()
+        played = [line for line in drawn if "response." in line]
+        assert played and all(line.split()[1] == "–" and "ms" not in line for line in played), played
+        run = next(row for row in app.log_view.rows if row.count > 1)
+        assert "over" not in row_text(app.log_view, run) and "at once" not in row_text(app.log_view, run)
+        app.event_log.focus()
+        app.event_log.select_frame(run.first, expand=False)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the details")
+        detail = app.screen
+        assert isinstance(detail, EventDetail)
+        header = detail.header(app.journal[run.first])
+        assert "no times in the recording" in header and "since connect" not in header and "Δt" not in header

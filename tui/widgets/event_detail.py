@@ -30,7 +30,7 @@ from tui.journal.facts import audio_rates_at
 from tui.protocol import printable, redact, strict_json
 
 from .key_footer import KeyFooter
-from .log_format import ARROWS, delta_text, kinds_text, run_kinds, size_text, span_text, time_text
+from .log_format import ARROWS, delta_text, kinds_text, run_kinds, size_text, span_text, time_text, untimed
 
 MAX_STRING = 4000
 """Strings longer than this are cut in the view (copy and save keep them whole)."""
@@ -171,10 +171,13 @@ class EventDetail(ModalScreen[int | None]):
         if count == 1:
             return first
         kinds = run_kinds(self.journal, self.indices)
-        span = span_text(self.journal[self.indices[-1]].mono - self.journal[self.indices[0]].mono)
+        if untimed(self.journal[self.indices[0]]):  # a log without times: how long it took is unknown
+            span = ""
+        else:
+            span = span_text(self.journal[self.indices[-1]].mono - self.journal[self.indices[0]].mono)
         if len(kinds) == 1:
-            return f"{first} · {count:,} frames {span}"
-        return f"{printable(self.label or f'{count:,} frames')} · {kinds_text(kinds)} · {span}"
+            return f"{first} · {count:,} frames {span}".rstrip()
+        return " · ".join(x for x in (printable(self.label or f"{count:,} frames"), kinds_text(kinds), span) if x)
 
     def _frame(self, index: int, label: str = "") -> list[RenderableType]:
         frame = self.journal[index]
@@ -204,13 +207,16 @@ class EventDetail(ModalScreen[int | None]):
 
     def header_parts(self, frame: Frame) -> list[str]:
         """The header's parts (see `header`), which a narrow view breaks between, never inside."""
+        head = f"#{frame.seq} {ARROWS[frame.direction]} {frame.direction.value}"
+        if untimed(frame):
+            return [head, "no times in the recording", size_text(frame.size), printable(frame.type)]
         previous = self.journal[frame.index - 1] if frame.index > 0 else None
         if previous is not None:
             delta = f"{delta_text(frame.mono - previous.mono)} after #{previous.seq}"
         else:
             delta = "first frame"
         return [
-            f"#{frame.seq} {ARROWS[frame.direction]} {frame.direction.value}",
+            head,
             f"{time_text(self.journal.since_connect(frame))} since connect",
             f"Δt {delta}",
             size_text(frame.size),

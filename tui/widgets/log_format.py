@@ -22,6 +22,7 @@ from tui.journal.facts import audio_rates_at
 from tui.journal.type_names import spellings
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS, GA_CLIENT_EVENTS, GA_SERVER_EVENTS
+from tui.protocol.records import UNIX_TIME_FLOOR
 from tui.protocol.summary import (
     G711_BYTES_PER_MS,
     PCM16_BYTES_PER_MS,
@@ -157,6 +158,17 @@ def time_text(seconds: float) -> str:
     if hours < 10:
         return f"{hours}:{minutes:02d}:{tenths // 10:02d}.{tenths % 10}"
     return f"{hours}:{minutes:02d}:{tenths // 10:02d}"
+
+
+UNTIMED = "–"
+"""The time column of a frame from a recording without times (a log of events): its lines' order
+is all it has, which the journal keeps 1 ms apart; shown as times, `00:00.005` and `+1ms` read as
+measured."""
+
+
+def untimed(frame: Frame) -> bool:
+    """The frame's recording has no times (its wall clock is the lines' order, not a Unix time)."""
+    return frame.wall < UNIX_TIME_FLOOR
 
 
 def delta_text(seconds: float | None) -> str:
@@ -442,7 +454,8 @@ class RunDigest:
             # A run is one stream (a reply's deltas, a turn's appends): its first frame's format.
             rate = G711_BYTES_PER_MS if self.tagged_g711 else rate_of(first.type, audio_rates_at(journal, row.first))
             parts.append(_audio_total(self.audio_bytes, rate))
-        parts.append(span_text(journal[row.members[-1]].mono - first.mono))
+        if not untimed(first):
+            parts.append(span_text(journal[row.members[-1]].mono - first.mono))
         parts += [x for x in (first.response_id or first.item_id,) if x]
         if len(self.counts) > 1:
             parts.append(kinds_text(self.counts))
@@ -528,9 +541,10 @@ def line_pieces(
         label, size, summary = type_label(frame), frame.size, frame_summary(journal, view.links, frame)
     delta = frame.mono - previous.mono if previous is not None else None
     type_width = columns.type - (2 if is_member else 0)
+    timed = not untimed(frame)
     if columns.time:
-        pieces.append((f"{time_text(journal.since_connect(frame)):<{columns.time}}", DIM))
-    pieces.append((f"{delta_text(delta):>{columns.delta - 1}} ", DIM))
+        pieces.append((f"{time_text(journal.since_connect(frame)) if timed else UNTIMED:<{columns.time}}", DIM))
+    pieces.append((f"{delta_text(delta) if timed else '':>{columns.delta - 1}} ", DIM))
     if is_member:
         pieces.append(("  ", None))  # a run's frames sit indented under its line
     label = printable(label)  # server text (an unknown type): shown, never obeyed by the terminal
