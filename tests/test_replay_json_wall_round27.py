@@ -110,3 +110,19 @@ async def test_a_log_without_times_shows_no_times_in_the_app(tmp_path: Path) -> 
         assert isinstance(detail, EventDetail)
         header = detail.header(app.journal[run.first])
         assert "no times in the recording" in header and "since connect" not in header and "Δt" not in header
+
+
+def test_a_log_with_times_from_its_start_keeps_them_and_its_untimed_lines_have_none(tmp_path: Path) -> None:
+    """`time_ms` from the log's start (performance.now()) is a time, though no time of day: `t`
+    printed, no `wall` (the app shows its times). A line without a time in a log that times others
+    was printed `"t": 0.001, "wall": …` as if measured: it has neither."""
+    path = tmp_path / "relative.jsonl"
+    lines = [
+        {"time_ms": 0, "event": {"type": "session.created", "session": {}}},
+        {"event": {"type": "session.updated", "session": {}}},
+        {"time_ms": 2041, "event": {"type": "response.done", "response": {}}},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    printed = replay_json(path)
+    assert [record.get("t") for record in printed] == [0.0, None, 2.041]
+    assert all("wall" not in record for record in printed)

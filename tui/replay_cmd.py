@@ -217,11 +217,13 @@ def _print_frames(
                 "conn": max(frame.epoch, 1)
             }  # a first capture's fact before its connecting one: 0
             record |= {"seq": frame.seq, "dir": frame.direction.value}
-            if frame.wall >= UNIX_TIME_FLOOR:
-                # As a capture and `proxy --json` have them, where the recording says when (a capture,
-                # a HAR, a log with times). A log without times has only its lines' order, which the
-                # views play 1 ms apart: printed as `t`, a latency worked out from it was fiction.
+            if frame.wall != 0.0:
+                # A line of a log that gave it no time has only its order, which the views play 1 ms
+                # after the line before: printed as `t`, a latency worked out from it was fiction.
                 record["t"] = round(frame.mono - t0, 6)
+            if frame.wall >= UNIX_TIME_FLOOR:
+                # As a capture and `proxy --json` have it, where the recording says when (a capture,
+                # a HAR, a log with times of day); a log with times from its start has no time of day.
                 record["wall"] = round(frame.wall, 6)
             record["type"], record["size"] = frame.type, frame.size
             data = exact_data(journal.data(frame.index), frame.raw)  # a lone surrogate kept, escaped

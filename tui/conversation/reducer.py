@@ -355,7 +355,8 @@ class Conversation:
         elif item.state is TextState.SPEAKING:
             item.state = TextState.TRANSCRIBING if self.transcription_on else TextState.TRANSCRIPTION_OFF
         item.origin = Origin.BUFFER
-        item.committed_at = at
+        # A log's line with no time (wall 0) has only its order: no latency is measured from it.
+        item.committed_at = at if self._wall != 0.0 else None
         self.changed.add(item_id)
 
     def _on_sent_create(self, data: dict[str, Any], at: float, seq: int) -> None:

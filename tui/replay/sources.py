@@ -768,6 +768,10 @@ def _events_only(
     return _on_one_clock(envelopes, times)
 
 
+_LEAST_TIME = math.ulp(0.0)
+"""A log line's time 0 as its wall clock: 0 itself means the line has no time."""
+
+
 def _on_one_clock(envelopes: list[Envelope], times: list[float | None]) -> list[Envelope]:
     """The lines' times as the replay's clock: a line without one comes a millisecond after the line
     before (the lines before the first timed one, a millisecond apart before it), and a time earlier
@@ -781,12 +785,15 @@ def _on_one_clock(envelopes: list[Envelope], times: list[float | None]) -> list[
     placed: list[Envelope] = []
     for index, (env, when) in enumerate(zip(envelopes, times, strict=True)):
         if when is None:
+            # A millisecond after the one before: its place in the replay's clock, as near as can be
+            # said. Its wall clock is unknown (0: an export wrote 1970 for it), which the views read
+            # as "no time" (`–`), not as a time measured.
             mono = previous + (0.001 if index else 0.0)
-            # Beside timed lines, a millisecond after the one before is as near as can be said; in
-            # a log with no time at all the wall clock is unknown: 0 (an export wrote 1970 for it).
-            wall = mono if origin is not None else 0.0
+            wall = 0.0
         else:
-            mono, wall = max(when, previous), when
+            # Its own time. 0 stands for none (above): a log's time 0 (`time_ms` from its start) is
+            # kept as the least time above it, which every view and export still shows as 0.
+            mono, wall = max(when, previous), when if when != 0.0 else _LEAST_TIME
         previous = mono
         placed.append(dataclasses.replace(env, mono=mono, wall=wall))
     return placed

@@ -22,7 +22,6 @@ from tui.journal.facts import audio_rates_at
 from tui.journal.type_names import spellings
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS, GA_CLIENT_EVENTS, GA_SERVER_EVENTS
-from tui.protocol.records import UNIX_TIME_FLOOR
 from tui.protocol.summary import (
     G711_BYTES_PER_MS,
     PCM16_BYTES_PER_MS,
@@ -167,8 +166,10 @@ measured."""
 
 
 def untimed(frame: Frame) -> bool:
-    """The frame's recording has no times (its wall clock is the lines' order, not a Unix time)."""
-    return frame.wall < UNIX_TIME_FLOOR
+    """The frame has no time of its own: a line of a log that gave it none (its wall clock 0, its
+    place in the replay's clock only its line's order). A log with relative times (`time_ms` from
+    its start) has times, though no time of day."""
+    return frame.wall == 0.0
 
 
 def delta_text(seconds: float | None) -> str:
