@@ -102,3 +102,42 @@ def test_speech_as_raw_pcm16_is_sent_and_transcribed(tmp_path: Path) -> None:
         done = run_cli("send", str(path), "--url", sim.url_for(), env_extra={"RT_TUI_DATA_DIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     assert "kitchen" in done.stdout.lower(), done.stdout
+
+
+ENGLISH = "He said “hello” — it’s a plain text file, not audio. "
+TEXTS = {
+    "UTF-16 with its mark (Notepad's Unicode)": (ENGLISH * 60).encode("utf-16"),
+    "UTF-16 big-endian, no mark": (ENGLISH * 60).encode("utf-16-be"),
+    "UTF-16 Japanese, no mark": ("これはテキストファイルで、音声ではありません。" * 60).encode("utf-16-le"),
+    "Latin-1 French": ("Ceci est un texte, pas de l'audio. " * 120).encode("latin-1"),
+    "Windows-1252": (ENGLISH * 80).encode("cp1252"),
+    "Shift-JIS": ("これはテキストファイルで、音声ではありません。" * 80).encode("shift_jis"),
+    "GBK": ("这是一个中文文本文件，不是音频。" * 120).encode("gbk"),
+}
+
+
+@pytest.mark.parametrize("encoding", list(TEXTS))
+def test_text_in_any_encoding_is_refused_as_text(encoding: str, tmp_path: Path) -> None:
+    """UTF-16, Latin-1, Windows-1252, Shift-JIS and GBK text was sent as audio (the server heard noise)
+    or refused as `8-bit audio (G.711` or `32-bit float` with a sox line that makes noise of it."""
+    from tui.audio.decode import AudioDecodeError, decode_file
+
+    path = tmp_path / "text.pcm"
+    data = TEXTS[encoding]
+    path.write_bytes(data[: len(data) & ~1])
+    with pytest.raises(AudioDecodeError, match=r"holds text \("):
+        decode_file(path)
+
+
+def test_audio_of_every_kind_is_never_taken_for_text(tmp_path: Path) -> None:
+    """Speech at every loudness, G.711, float32 and stereo (refused for what they are, not as text)."""
+    from tui.audio.decode import decode_file
+
+    speech = speech_pcm24(WORDS)
+    kinds = {f"gain {gain}": _loud(speech, gain) for gain in (1, 4, 10, 30)}
+    kinds["quiet"] = (np.frombuffer(speech, "<i2") // 64).astype("<i2").tobytes()
+    kinds |= _variants()
+    for name, data in kinds.items():
+        path = tmp_path / f"{name}.pcm"
+        path.write_bytes(data[: len(data) & ~1])
+        assert decode_file(path).raw, name  # decoded as raw audio, whatever is judged of it next

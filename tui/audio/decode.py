@@ -155,15 +155,47 @@ character, long before (a sample's high byte near 0 or 0xFF, its low byte anythi
 
 
 def _text_of(head: bytes) -> str | None:
-    """`head` as text when it is printable UTF-8 (any script; a character cut at its end allowed),
-    else None."""
+    """`head` as text when it reads as text, else None: printable UTF-8 (any script; a character
+    cut at its end allowed), UTF-16 with its byte-order mark (Notepad's "Unicode"), or bytes of an
+    8-bit or multi-byte encoding (Latin-1, Windows-1252, Shift-JIS, GBK) that hold no control
+    character and many different bytes. Audio has control bytes: a PCM16 sample's high byte sits
+    at 00 or FF near silence, and G.711's quiet codes are 7F and FF; A-law's quiet codes (55, D5)
+    are few, where text uses dozens of different bytes."""
     for cut in range(4):  # a multi-byte character the head ends inside
         try:
             text = head[: len(head) - cut].decode("utf-8")
         except UnicodeDecodeError:
             continue
-        return text if text and all(c.isprintable() or c in "\t\n\r" for c in text) else None
+        if _printable(text):
+            return text
+        break  # UTF-8, but not text (NULs of UTF-16's ASCII, of silence): the other readings below
+    # UTF-16 with its mark, or without (either order): PCM16 read so holds control characters (the
+    # samples near silence) and lone surrogates (-10240 to -8193).
+    even = len(head) & ~1
+    encodings = ("utf-16",) if head[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-16-le", "utf-16-be")
+    for encoding in encodings:
+        for cut in (0, 2):  # a surrogate pair the head ends inside
+            try:
+                text = head[: even - cut].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if _printable(text):
+                return text
+            break
+    if not head.translate(None, _TEXT_BYTES) and len(set(head)) >= MIN_TEXT_BYTES:
+        return head.decode("latin-1")
     return None
+
+
+MIN_TEXT_BYTES = 12
+"""Different byte values a head of text without control characters holds at least (a sentence
+of any language has more; A-law's near silence, a few)."""
+_TEXT_BYTES = bytes([9, 10, 13, *range(0x20, 0x7F), *range(0x80, 0x100)])
+"""Every byte but the C0 controls (tab, newline and return aside) and DEL."""
+
+
+def _printable(text: str) -> bool:
+    return bool(text) and all(c.isprintable() or c in "\t\n\r" for c in text)
 
 
 def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
