@@ -141,3 +141,17 @@ def test_audio_of_every_kind_is_never_taken_for_text(tmp_path: Path) -> None:
         path = tmp_path / f"{name}.pcm"
         path.write_bytes(data[: len(data) & ~1])
         assert decode_file(path).raw, name  # decoded as raw audio, whatever is judged of it next
+
+
+def test_stereo_a_converter_made_of_mono_is_stereo() -> None:
+    """`sox mono.wav -c 2` writes channels that differ by the dither's last bits (56% of pairs equal);
+    one channel at 98% gain differs by 2%: both were sent as mono (the server heard half speed), and
+    the linter said nothing. Exact equality is not the same sound; nearly equal is."""
+    samples = np.frombuffer(speech_pcm24(WORDS), "<i2").astype(np.int32)
+    rng = np.random.default_rng(7)
+    dithered = np.stack([samples, samples + rng.integers(-2, 3, len(samples))], axis=1)
+    quieter = np.stack([samples, samples * 98 // 100], axis=1)
+    for stereo in (dithered, quieter):
+        pcm = np.clip(stereo, -32768, 32767).astype("<i2").tobytes()
+        assert raw_sample_problem(pcm) is not None and "stereo" in str(raw_sample_problem(pcm))
+    assert raw_sample_problem(speech_pcm24(WORDS)) is None  # mono: its neighbours are not its twins
