@@ -126,3 +126,33 @@ def test_a_log_with_times_from_its_start_keeps_them_and_its_untimed_lines_have_n
     printed = replay_json(path)
     assert [record.get("t") for record in printed] == [0.0, None, 2.041]
     assert all("wall" not in record for record in printed)
+
+
+async def test_a_time_after_a_line_without_one_has_no_delta(tmp_path: Path) -> None:
+    """In a log that times only some lines, a timed line after an untimed one read `+0`: a Δt from a
+    time nobody measured. Its row shows none, its details say why."""
+    from tests.app_helpers import views_settled, wait_for
+    from tui.app import RtApp
+    from tui.config import Settings
+    from tui.replay import ReplayRequest, load
+    from tui.widgets.event_detail import EventDetail
+
+    log = tmp_path / "mixed.jsonl"
+    lines = [
+        {"time": 1_764_000_000.0, "event": {"type": "session.created", "session": {}}},
+        {"event": {"type": "session.updated", "session": {}}},
+        {"time": 1_764_000_002.5, "event": {"type": "response.done", "response": {}}},
+    ]
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(log)))
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 30, "the replay")
+        await views_settled(pilot, app)
+        done = next(line for line in app.event_log.line_texts() if "response.done" in line)
+        updated = next(line for line in app.event_log.line_texts() if "session.updated" in line)
+        assert updated.split()[1] == "–" and "+" not in updated.split("session.updated")[0], updated
+        assert done.split()[1] != "–" and "+" not in done.split("response.done")[0], done
+        last = next(frame for frame in app.journal if frame.type == "response.done")
+        header = EventDetail(app.journal, app.links, [last.index], None).header(last)
+        assert "Δt unknown (#2 has no time)" in header, header

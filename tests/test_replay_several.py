@@ -351,3 +351,27 @@ async def test_an_export_keeps_each_capture_s_own_times(captures: list[Path], tm
     assert [(seq, t) for seq, direction, t in own if direction == "in"] == [
         (record["seq"], record["t"]) for record in map(json.loads, received.open())
     ]
+
+
+async def test_a_json_export_of_one_capture_names_its_session_and_file(
+    captures: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A single session's JSON export had no `role: "session"` record: its session's id and the
+    file it was replayed from were nowhere in it (the Markdown head names them). The first session's
+    line gave its first item's time, where a reconnect's gives when it connected."""
+    from tui.conversation.export import iso_time
+
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path / "data"))
+    app = RtApp(Settings(capture=False, playback=False), replay=ReplayRequest(load_many([str(captures[0])]), None))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await wait_for(pilot, lambda: app.player is not None and app.player.done.is_set(), 30, "the replay")
+        await wait_for(pilot, lambda: 1 in app.facts.session_ids, 5, "the session")
+        app.export_transcript_json()
+        saved = tmp_path / "data" / "saved"
+        await wait_for(pilot, lambda: saved.is_dir() and any(saved.iterdir()), 5, "the export")
+        started = app.facts.started[1]
+    records = json.loads(next(saved.glob("*.json")).read_text())
+    assert records[0]["role"] == "session" and [r["role"] for r in records[1:]].count("session") == 0
+    assert records[0]["session_id"] == app.facts.session_ids[1]
+    assert records[0]["replayed_from"] == captures[0].parent.name
+    assert records[0]["time"] == iso_time(started)  # when it connected, as a reconnect's separator says

@@ -155,3 +155,13 @@ def test_stereo_a_converter_made_of_mono_is_stereo() -> None:
         pcm = np.clip(stereo, -32768, 32767).astype("<i2").tobytes()
         assert raw_sample_problem(pcm) is not None and "stereo" in str(raw_sample_problem(pcm))
     assert raw_sample_problem(speech_pcm24(WORDS)) is None  # mono: its neighbours are not its twins
+
+
+def test_a_line_of_text_is_text_not_a_millisecond_of_audio(tmp_path: Path) -> None:
+    """A 56-byte text file read `holds 1.167 ms of audio, and the server commits no less than 100 ms`."""
+    path = tmp_path / "txt.pcm"
+    path.write_bytes(b"Hello world, this is plain text that should be refused\n\n")
+    done = run_cli("send", str(path), "--url", "ws://127.0.0.1:9/v1/realtime")
+    assert done.returncode == 2 and "holds text ('Hello world, this is plain text that sho'…)" in done.stderr, (
+        done.stderr
+    )

@@ -40,11 +40,13 @@ import soundfile
 
 from tui.audio.decode import (
     RAW_SUFFIXES,
+    TEXT_CHECKED_BYTES,
     AudioDecodeError,
     _decoder_stderr_kept,
     check_header,
     check_readable,
     decode_file,
+    refuse_text,
 )
 from tui.audio.pcm import BYTES_PER_MS, BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH, bytes_for_ms, to_b64
 from tui.bus import Bus, Subscription
@@ -356,6 +358,8 @@ def _header(p: Path) -> tuple[int, int, int] | None:
     """(channels, sample rate, frames) as the file's header says, or None when it has none that
     libsndfile reads (decode_file says why)."""
     if p.suffix.lower() in RAW_SUFFIXES and not _starts_with_container(p):
+        with p.open("rb") as fh:
+            refuse_text(p, fh.read(TEXT_CHECKED_BYTES))  # before its length: text is no audio, short or long
         return 1, SAMPLE_RATE, p.stat().st_size // SAMPLE_WIDTH
     try:
         # Unnamed (a file object whose name is its descriptor): a .raw file holding a container is

@@ -176,21 +176,24 @@ class Commands(AppBase):
             about.append(f"session {printable(ids[0] if ids else facts.session_id)}")
         return [*about, f"exported {iso_time(time.time())}"]
 
-    def _sections(self, items: list[Item]) -> tuple[list[Item], dict[str, SessionNote]]:
-        """The items to export, led by the first session's separator when there are several
-        (`with_first_session`), and by separator id (`rt-session-N`, the Nth connection's) the
-        session each begins and, in a replay of several files, the file its frames came from."""
+    def _sections(self, items: list[Item], *, always: bool = False) -> tuple[list[Item], dict[str, SessionNote]]:
+        """The items to export, led by the first session's separator when there are several, or
+        `always` (a JSON export: its session's id has no other place), and by separator id
+        (`rt-session-N`, the Nth connection's) the session each begins and, in a replay, the file its
+        frames came from (of several files, each connection's; of one, that file)."""
         from tui.conversation.export import SessionNote, with_first_session
 
+        facts = self.facts
         first = next((item.connection for item in items if item.role != "session"), 0)
-        items = with_first_session(items, self.facts.targets.get(first, ""))
+        items = with_first_session(items, facts.targets.get(first, ""), facts.started.get(first), always=always)
         notes = {}
+        replayed = self.replay_name()
         for item in items:
             number = item.id.removeprefix("rt-session-")
             if item.role == "session" and number.isdigit():
                 epoch = int(number)
-                session_id = printable(self.facts.session_ids.get(epoch, ""))
-                notes[item.id] = SessionNote(session_id, self.replayed_file(epoch))
+                session_id = printable(facts.session_ids.get(epoch, ""))
+                notes[item.id] = SessionNote(session_id, self.replayed_file(epoch) or replayed)
         return items, notes
 
     def _transcript_markdown(self, items: list[Item]) -> str:
@@ -217,7 +220,7 @@ class Commands(AppBase):
         from tui.conversation.export import to_json
 
         if (items := self._conversation("save")) is not None:
-            sections, notes = self._sections(items)
+            sections, notes = self._sections(items, always=True)
             text = to_json(sections, self._input_audio(items), notes)
             self.keep_text(text, f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.json", copy=False)
 

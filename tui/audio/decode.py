@@ -138,15 +138,20 @@ def _decode_raw(p: Path) -> DecodedAudio:
         raise AudioDecodeError(f"{p} contains no audio (empty file)")
     if len(pcm) % SAMPLE_WIDTH:
         raise AudioDecodeError(f"{p} has an odd number of bytes ({len(pcm)}); raw files must be 16-bit 24 kHz mono PCM")
-    text = _text_of(pcm[:TEXT_CHECKED_BYTES])
-    if text is not None:
-        # Sent, the server heard noise (`audio_unintelligible`), and the linter's fix spoke of
-        # declaring G.711, which `send` offers no way to do.
-        shown = " ".join(text[:40].split())
-        raise AudioDecodeError(f"{p} holds text ({shown!r}…), not audio; raw files must be 16-bit 24 kHz mono PCM")
+    refuse_text(p, pcm[:TEXT_CHECKED_BYTES])
     return DecodedAudio(
         pcm=pcm, source_rate=SAMPLE_RATE, source_channels=1, duration_ms=duration_ms(len(pcm)), raw=True
     )
+
+
+def refuse_text(p: Path, head: bytes) -> None:
+    """Refuse a raw file whose first bytes (`head`) are text: sent, the server heard noise
+    (`audio_unintelligible`), and the linter's fix spoke of declaring G.711, which `send` offers no
+    way to do. Checked before its length: a line of text was called 1 ms of audio."""
+    text = _text_of(head[:TEXT_CHECKED_BYTES])
+    if text is not None:
+        shown = " ".join(text[:40].split())
+        raise AudioDecodeError(f"{p} holds text ({shown!r}…), not audio; raw files must be 16-bit 24 kHz mono PCM")
 
 
 TEXT_CHECKED_BYTES = 4096

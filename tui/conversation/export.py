@@ -175,17 +175,21 @@ def to_json(
     return json.dumps(records, indent=2, ensure_ascii=False)
 
 
-def with_first_session(items: list[Item], target: str = "") -> list[Item]:
+def with_first_session(
+    items: list[Item], target: str = "", started: float | None = None, *, always: bool = False
+) -> list[Item]:
     """`items`, led by a separator for the session the first items belong to when the conversation
-    spans several (it holds a separator): an export named every session but the first, whose items
-    could not be told apart from the next session's. Its id is that connection's (`rt-session-N`);
-    its text says the session's target (`target`) and when its first item came."""
-    if not any(item.role == "session" for item in items):
+    spans several (it holds a separator), or `always`: an export named every session but the first,
+    whose items could not be told apart from the next session's. Its id is that connection's
+    (`rt-session-N`); its text says the session's target (`target`) and when it began (`started`,
+    Unix time; else when its first item came), as a reconnect's separator does."""
+    if not always and not any(item.role == "session" for item in items):
         return items
     first = next((item for item in items if item.role != "session"), None)
     if first is None or items[0].role == "session":
         return items
-    when = first.wall if first.wall is not None and first.wall >= UNIX_TIME_FLOOR else None
+    when = started if started is not None else first.wall
+    when = when if when is not None and when >= UNIX_TIME_FLOOR else None
     stamp = f" · {time.strftime('%H:%M:%S', time.localtime(when))}" if when is not None else ""
     where = f" to {short_target(target)}" if target else ""
     separator = Item(
@@ -195,7 +199,7 @@ def with_first_session(items: list[Item], target: str = "") -> list[Item]:
         text=f"session{where}{stamp}",
         state=TextState.DONE,
         status="completed",
-        wall=first.wall,
+        wall=when,
         connection=first.connection,
     )
     return [separator, *items]

@@ -127,6 +127,8 @@ class SessionFacts:
     target: str = ""
     targets: dict[int, str] = field(default_factory=dict)
     """Each connection's target by its number (`epoch`): a replay of several files names each one's."""
+    started: dict[int, float] = field(default_factory=dict)
+    """When each connection began (Unix time of its connecting fact), by its number."""
     epoch: int = 0
     session_id: str = ""
     session_ids: dict[int, str] = field(default_factory=dict)
@@ -220,6 +222,7 @@ class SessionFacts:
                 self._new_connection()
                 if self.target:
                     self.targets[self.epoch] = self.target
+                self.started[self.epoch] = env.wall
             elif state in ENDED_STATES:
                 self.reason = text(env.data.get("message"))
                 self._nothing_awaited()

@@ -211,7 +211,9 @@ class EventDetail(ModalScreen[int | None]):
         if untimed(frame):
             return [head, "no times in the recording", size_text(frame.size), printable(frame.type)]
         previous = self.journal[frame.index - 1] if frame.index > 0 else None
-        if previous is not None:
+        if previous is not None and untimed(previous):
+            delta = f"unknown (#{previous.seq} has no time)"
+        elif previous is not None:
             delta = f"{delta_text(frame.mono - previous.mono)} after #{previous.seq}"
         else:
             delta = "first frame"

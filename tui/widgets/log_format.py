@@ -545,7 +545,9 @@ def line_pieces(
     timed = not untimed(frame)
     if columns.time:
         pieces.append((f"{time_text(journal.since_connect(frame)) if timed else UNTIMED:<{columns.time}}", DIM))
-    pieces.append((f"{delta_text(delta) if timed else '':>{columns.delta - 1}} ", DIM))
+    # Δt from a line without a time is no measure either (`+0` after a log's untimed last line).
+    measured = timed and (previous is None or not untimed(previous))
+    pieces.append((f"{delta_text(delta) if measured else '':>{columns.delta - 1}} ", DIM))
     if is_member:
         pieces.append(("  ", None))  # a run's frames sit indented under its line
     label = printable(label)  # server text (an unknown type): shown, never obeyed by the terminal
