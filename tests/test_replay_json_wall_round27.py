@@ -7,10 +7,32 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
+
+from tests.app_helpers import views_settled, wait_for
+from tui.app import RtApp
+from tui.config import Settings
 from tui.protocol import Direction, Envelope
+from tui.replay import ReplayRequest, load
 from tui.session import CaptureWriter
+
+
+@asynccontextmanager
+async def replayed(tmp_path: Path, lines: list[Any]) -> AsyncIterator[tuple[RtApp, Pilot[None]]]:
+    """The app once it has played a log of `lines` (one JSON event record a line) to its end."""
+    log = tmp_path / "mine.jsonl"
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(log)))
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 30, "the replay")
+        await views_settled(pilot, app)
+        yield app, pilot
 
 
 def replay_json(path: Path) -> list[dict[str, object]]:
@@ -49,23 +71,13 @@ async def test_a_log_without_times_exports_an_unknown_wall_not_1970(tmp_path: Pa
     """The app's frame export writes every record's `wall` (the capture's shape): for a log without
     times it was the lines' made-up clock, 0.001 s apart, which reads as January 1970; the
     transcript's JSON export dated its items 1970-01-01 too. Unknown is 0, and no time."""
-    from tests.app_helpers import views_settled, wait_for
-    from tui.app import RtApp
-    from tui.config import Settings
     from tui.conversation.export import to_json
-    from tui.replay import ReplayRequest, load
 
-    log = tmp_path / "mine.jsonl"
     lines = [
         {"type": "conversation.item.added", "item": {"id": "u1", "type": "message", "role": "user", "content": []}},
         {"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "hello"},
     ]
-    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(log)))
-    async with app.run_test(size=(140, 40)) as pilot:
-        assert app.player is not None
-        await wait_for(pilot, app.player.done.is_set, 30, "the replay")
-        await views_settled(pilot, app)
+    async with replayed(tmp_path, lines) as (app, pilot):
         out = tmp_path / "export.jsonl"
         app.export_frames(out, keep_audio=True)
         await wait_for(pilot, lambda: out.exists() and out.read_text().count("\n") >= 2, 30, "the export")
@@ -81,22 +93,12 @@ async def test_a_log_without_times_shows_no_times_in_the_app(tmp_path: Path) -> 
     """`replay --json` prints no `t` for a log without times, but the app showed its lines' order as
     times: `00:00.005 since connect · Δt +1ms` in a frame's details, `+1ms` on each row, `over 2ms`
     on a run. Its rows say `–`, its details `no times in the recording`, a run no span."""
-    from tests.app_helpers import views_settled, wait_for
-    from tui.app import RtApp
-    from tui.config import Settings
-    from tui.replay import ReplayRequest, load
     from tui.widgets import EventDetail
     from tui.widgets.log_format import row_text
 
-    log = tmp_path / "mine.jsonl"
     deltas = [{"type": "response.output_text.delta", "response_id": "r1", "delta": f"w{n} "} for n in range(3)]
     lines = [{"type": "response.created", "response": {"id": "r1"}}, *deltas, {"type": "response.done"}]
-    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(log)))
-    async with app.run_test(size=(140, 40)) as pilot:
-        assert app.player is not None
-        await wait_for(pilot, app.player.done.is_set, 30, "the replay")
-        await views_settled(pilot, app)
+    async with replayed(tmp_path, lines) as (app, pilot):
         drawn = app.event_log.line_texts()
         played = [line for line in drawn if "response." in line]
         assert played and all(line.split()[1] == "–" and "ms" not in line for line in played), played
@@ -131,24 +133,14 @@ def test_a_log_with_times_from_its_start_keeps_them_and_its_untimed_lines_have_n
 async def test_a_time_after_a_line_without_one_has_no_delta(tmp_path: Path) -> None:
     """In a log that times only some lines, a timed line after an untimed one read `+0`: a Δt from a
     time nobody measured. Its row shows none, its details say why."""
-    from tests.app_helpers import views_settled, wait_for
-    from tui.app import RtApp
-    from tui.config import Settings
-    from tui.replay import ReplayRequest, load
     from tui.widgets.event_detail import EventDetail
 
-    log = tmp_path / "mixed.jsonl"
     lines = [
         {"time": 1_764_000_000.0, "event": {"type": "session.created", "session": {}}},
         {"event": {"type": "session.updated", "session": {}}},
         {"time": 1_764_000_002.5, "event": {"type": "response.done", "response": {}}},
     ]
-    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(log)))
-    async with app.run_test(size=(140, 40)) as pilot:
-        assert app.player is not None
-        await wait_for(pilot, app.player.done.is_set, 30, "the replay")
-        await views_settled(pilot, app)
+    async with replayed(tmp_path, lines) as (app, pilot):
         done = next(line for line in app.event_log.line_texts() if "response.done" in line)
         updated = next(line for line in app.event_log.line_texts() if "session.updated" in line)
         assert updated.split()[1] == "–" and "+" not in updated.split("session.updated")[0], updated

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tui.protocol import short_target
 from tui.protocol.records import UNIX_TIME_FLOOR
 
-from .model import Item, TextState
+from .model import Item, TextState, session_separator
 
 _ROLE_NAMES = {"user": "You", "assistant": "Assistant", "tool": "Tool", "system": "System"}
 
@@ -190,19 +188,7 @@ def with_first_session(
         return items
     when = started if started is not None else first.wall
     when = when if when is not None and when >= UNIX_TIME_FLOOR else None
-    stamp = f" · {time.strftime('%H:%M:%S', time.localtime(when))}" if when is not None else ""
-    where = f" to {short_target(target)}" if target else ""
-    separator = Item(
-        id=f"rt-session-{first.connection}",
-        role="session",
-        kind="separator",
-        text=f"session{where}{stamp}",
-        state=TextState.DONE,
-        status="completed",
-        wall=when,
-        connection=first.connection,
-    )
-    return [separator, *items]
+    return [session_separator(first.connection, "session", target, when), *items]
 
 
 def separator_line(item: Item, note: SessionNote | None) -> str:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from tui.protocol import short_target
+from tui.protocol.records import UNIX_TIME_FLOOR
 
 
 class Origin(StrEnum):
@@ -148,3 +152,23 @@ def word_break(text: str, at: int) -> int:
     after = min((i for i in (text.find(" ", at), text.find("\n", at)) if i >= 0), default=len(text))
     start = before + 1  # -1 (no break before) makes the text's start
     return start if at - start <= after - at else after
+
+
+def session_separator(connection: int, lead: str, target: str, wall: float | None) -> Item:
+    """The row that begins connection `connection`'s part of the conversation: `lead` ("new session"
+    after a reconnect; "session" for the first one's, in an export), its target, and the time of day
+    it began when `wall` is a Unix time (a log without times has its lines' order: 00:00:00 read as
+    midnight)."""
+    when = wall if wall is not None and wall >= UNIX_TIME_FLOOR else None
+    stamp = f" · {time.strftime('%H:%M:%S', time.localtime(when))}" if when is not None else ""
+    where = f" to {short_target(target)}" if target else ""
+    return Item(
+        id=f"rt-session-{connection}",
+        role="session",
+        kind="separator",
+        text=f"{lead}{where}{stamp}",
+        state=TextState.DONE,
+        status="completed",
+        wall=wall,
+        connection=connection,
+    )

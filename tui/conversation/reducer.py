@@ -7,7 +7,6 @@ server's item chain (`previous_item_id`), never by arrival of transcription even
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -23,17 +22,15 @@ from tui.protocol import (
     ident,
     integer,
     objects,
-    short_target,
     text,
     to_ga,
     transcription_config,
 )
 from tui.protocol.error_causes import cause_types
-from tui.protocol.records import UNIX_TIME_FLOOR
 from tui.protocol.summary import PCM16_BYTES_PER_MS, audio_bytes, response_output_rate, session_rates
 
 from .export import ENDED_EARLY
-from .model import SENT_ROW_PREFIX, Item, Origin, TextState
+from .model import SENT_ROW_PREFIX, Item, Origin, TextState, session_separator
 
 _CUT_SHORT = frozenset(ENDED_EARLY) - {"truncated"}
 """Item statuses a response's end gave that a later truncate keeps (the head says both)."""
@@ -163,18 +160,7 @@ class Conversation:
             self._remove(self.order[-1])
         if not self.order:
             return  # nothing above to separate from
-        # A log without times has its lines' order for a clock (0.001 a line): 00:00:00 read as midnight.
-        stamp = f" · {time.strftime('%H:%M:%S', time.localtime(self._wall))}" if self._wall >= UNIX_TIME_FLOOR else ""
-        where = f" to {short_target(target)}" if target else ""
-        separator = Item(
-            id=f"rt-session-{self.connections}",
-            role="session",
-            kind="separator",
-            text=f"new session{where}{stamp}",
-            state=TextState.DONE,
-            status="completed",
-        )
-        self._insert(separator, None)
+        self._insert(session_separator(self.connections, "new session", target, self._wall), None)
 
     def _on_connection_ended(self) -> None:
         # The conversation lived on that socket: nothing still pending will ever arrive (a new
