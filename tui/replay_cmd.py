@@ -213,9 +213,8 @@ def _print_frames(
             # Whose frame it is, as `proxy --json` says it, whatever was given: joined captures' and
             # several files' `seq` numbers repeat (two copies of one capture differed in nothing else),
             # a HAR holds several sockets, and a script reads `.conn` without asking how many there were.
-            record: dict[str, object] = {
-                "conn": max(frame.epoch, 1)
-            }  # a first capture's fact before its connecting one: 0
+            # (A first capture's fact comes before its connecting one: epoch 0, the first connection's.)
+            record: dict[str, object] = {"conn": max(frame.epoch, 1)}
             record |= {"seq": frame.seq, "dir": frame.direction.value}
             if frame.wall != 0.0:
                 # A line of a log that gave it no time has only its order, which the views play 1 ms

@@ -165,8 +165,8 @@ class Commands(AppBase):
         facts = self.facts
         about = [f"replay of {name}"] if (name := self.replay_name()) else []
         connections = sorted({item.connection for item in items if item.role != "session"})
-        targets = list(dict.fromkeys(facts.targets.get(n, "") for n in connections) if connections else [])
-        targets = [target for target in targets if target] or ([facts.target] if facts.target else [])
+        named = dict.fromkeys(facts.targets.get(n, "") for n in connections)  # each once, in order
+        targets = [target for target in named if target] or ([facts.target] if facts.target else [])
         if targets:
             about.append(", ".join(printable(target) for target in targets))
         ids = list(dict.fromkeys(facts.session_ids[n] for n in connections if n in facts.session_ids))

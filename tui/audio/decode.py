@@ -161,7 +161,8 @@ character, long before (a sample's high byte near 0 or 0xFF, its low byte anythi
 
 def _text_of(head: bytes) -> str | None:
     """`head` as text when it reads as text, else None: printable UTF-8 (any script; a character
-    cut at its end allowed), UTF-16 with its byte-order mark (Notepad's "Unicode"), or bytes of an
+    cut at its end allowed), printable UTF-16 (with its byte-order mark, as Notepad's "Unicode"
+    saves it, or without, in either order), or bytes of an
     8-bit or multi-byte encoding (Latin-1, Windows-1252, Shift-JIS, GBK) that hold no control
     character and many different bytes. Audio has control bytes: a PCM16 sample's high byte sits
     at 00 or FF near silence, and G.711's quiet codes are 7F and FF; A-law's quiet codes (55, D5)

@@ -33,7 +33,7 @@ OUT_OF_BAND = "out of band: not in the conversation"
 @dataclass(frozen=True, slots=True)
 class SessionNote:
     """What an export says of a session separator beyond its text: the server session the items
-    below it belong to, and in a replay of several files, the file its frames came from."""
+    below it belong to, and in a replay, the file its frames came from."""
 
     session_id: str = ""
     source: str = ""
@@ -138,7 +138,7 @@ def _function_name(item: Item, function_names: dict[str, str]) -> str | None:
 def separator_record(item: Item, note: SessionNote | None = None) -> dict[str, Any]:
     """A session separator (role "session") as a JSON-ready record: id, role, kind, time, text,
     and the session it begins (`session_id`) and the file it was replayed from (`replayed_from`),
-    null when not known or not a replay of several files.
+    null when not known or not a replay.
 
     It is not an item of the conversation, so it has no origin, text state or status.
     """
