@@ -200,8 +200,13 @@ _TEXT_BYTES = bytes([9, 10, 13, *range(0x20, 0x7F), *range(0x80, 0x100)])
 """Every byte but the C0 controls (tab, newline and return aside) and DEL."""
 
 
+MIN_TEXT_CHARS = 8
+"""Different characters text holds at least (`hello world` has 8). A constant sample (DC, a test's
+filler: 00 10 repeated) reads as one printable character over and over, `ကကကက`, in UTF-16."""
+
+
 def _printable(text: str) -> bool:
-    return bool(text) and all(c.isprintable() or c in "\t\n\r" for c in text)
+    return len(set(text)) >= MIN_TEXT_CHARS and all(c.isprintable() or c in "\t\n\r" for c in text)
 
 
 def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
