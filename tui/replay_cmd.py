@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from tui.protocol import Direction, printable
 from tui.protocol.codec import exact_data
-from tui.protocol.records import UNIX_TIME_FLOOR
+from tui.protocol.records import UNIX_TIME_FLOOR, has_time
 from tui.replay import Recording, ReplayError, load, load_many
 from tui.replay.lean import hydrated
 from tui.replay.sources import STDIN, on_one_clock, with_notes_as_facts
@@ -216,7 +216,7 @@ def _print_frames(
             # (A first capture's fact comes before its connecting one: epoch 0, the first connection's.)
             record: dict[str, object] = {"conn": max(frame.epoch, 1)}
             record |= {"seq": frame.seq, "dir": frame.direction.value}
-            if frame.wall != 0.0:
+            if has_time(frame.wall):
                 # A line of a log that gave it no time has only its order, which the views play 1 ms
                 # after the line before: printed as `t`, a latency worked out from it was fiction.
                 record["t"] = round(frame.mono - t0, 6)

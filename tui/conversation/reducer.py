@@ -27,6 +27,7 @@ from tui.protocol import (
     transcription_config,
 )
 from tui.protocol.error_causes import cause_types
+from tui.protocol.records import has_time
 from tui.protocol.summary import PCM16_BYTES_PER_MS, audio_bytes, response_output_rate, session_rates
 
 from .export import ENDED_EARLY
@@ -342,7 +343,7 @@ class Conversation:
             item.state = TextState.TRANSCRIBING if self.transcription_on else TextState.TRANSCRIPTION_OFF
         item.origin = Origin.BUFFER
         # A log's line with no time (wall 0) has only its order: no latency is measured from it.
-        item.committed_at = at if self._wall != 0.0 else None
+        item.committed_at = at if has_time(self._wall) else None
         self.changed.add(item_id)
 
     def _on_sent_create(self, data: dict[str, Any], at: float, seq: int) -> None:

@@ -49,6 +49,16 @@ UNIX_TIME_FLOOR = 1e9
 """The least `wall` taken for a Unix time (2001-09-09): a recording without times gets its lines'
 order for a clock, numbers far below it (shown as a time of day, 0.001 read as midnight)."""
 
+NO_TIME = 0.0
+"""The `wall` of a log's line that gave no time: its place in the replay's clock is only its line's
+order, a millisecond after the line before, which no view or output shows as measured."""
+
+
+def has_time(wall: float) -> bool:
+    """Whether a frame with this `wall` has a time of its own (see `NO_TIME`)."""
+    return wall != NO_TIME
+
+
 TIME_LIMIT = 1e11
 """Seconds no time in a recording reaches (3170 years; as a Unix time, the year 5138). A larger one,
 or one not finite, is damage: the views' clocks (minutes and seconds, a time of day) cannot show it."""

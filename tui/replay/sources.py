@@ -74,7 +74,7 @@ from tui.protocol import Direction, Envelope, FrameError, checked, local_envelop
 from tui.protocol.codec import MAX_DEPTH, json_reason, json_type_name, serialize
 from tui.protocol.credentials import handshake_secrets
 from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS, is_known
-from tui.protocol.records import TIME_LIMIT, UNIX_TIME_FLOOR, record_beside_frame
+from tui.protocol.records import NO_TIME, TIME_LIMIT, UNIX_TIME_FLOOR, record_beside_frame
 
 from .lean import Frames, lean_envelope
 
@@ -789,7 +789,7 @@ def _on_one_clock(envelopes: list[Envelope], times: list[float | None]) -> list[
             # said. Its wall clock is unknown (0: an export wrote 1970 for it), which the views read
             # as "no time" (`–`), not as a time measured.
             mono = previous + (0.001 if index else 0.0)
-            wall = 0.0
+            wall = NO_TIME
         else:
             # Its own time. 0 stands for none (above): a log's time 0 (`time_ms` from its start) is
             # kept as the least time above it, which every view and export still shows as 0.

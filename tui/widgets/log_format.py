@@ -22,6 +22,7 @@ from tui.journal.facts import audio_rates_at
 from tui.journal.type_names import spellings
 from tui.protocol import DIR_LOCAL, Direction, is_known, printable, string_span, to_ga
 from tui.protocol.events import AUDIO_FIELDS, GA_CLIENT_EVENTS, GA_SERVER_EVENTS
+from tui.protocol.records import has_time
 from tui.protocol.summary import (
     G711_BYTES_PER_MS,
     PCM16_BYTES_PER_MS,
@@ -169,7 +170,7 @@ def untimed(frame: Frame) -> bool:
     """The frame has no time of its own: a line of a log that gave it none (its wall clock 0, its
     place in the replay's clock only its line's order). A log with relative times (`time_ms` from
     its start) has times, though no time of day."""
-    return frame.wall == 0.0
+    return not has_time(frame.wall)
 
 
 def delta_text(seconds: float | None) -> str:
