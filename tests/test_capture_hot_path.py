@@ -157,16 +157,18 @@ def audio_frames(total: int) -> list[Envelope]:
     ]
 
 
-def test_older_pages_are_released_as_the_file_grows_and_nothing_is_lost(
+def test_pages_are_released_once_they_are_release_age_old_and_nothing_is_lost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The writer thread advises the kernel every `RELEASE_STEP`, each time up to `RELEASE_LAG`
-    before the file's end, from `RELEASE_LAG` before where the last release ended (pages still
-    being written then are covered again); the file is whole."""
+    """The writer thread notes where the file ends every `RELEASE_STEP`, and advises the kernel to
+    drop what was written `RELEASE_AGE` ago or more: nothing while the file is young, then up to
+    the newest note that old, from `RELEASE_OVERLAP` before where the last release ended (pages
+    still being written to the disk then are covered again); the file is whole."""
     if capture_module._fadvise is None:
         pytest.skip("no posix_fadvise on this platform")
     real = capture_module._fadvise
     advised: list[tuple[int, int, int]] = []  # (start, end, the file's size then)
+    now = [1000.0]
 
     def recorded(fd: int, offset: int, length: int, advice: int) -> None:
         assert advice == os.POSIX_FADV_DONTNEED
@@ -174,20 +176,34 @@ def test_older_pages_are_released_as_the_file_grows_and_nothing_is_lost(
         real(fd, offset, length, advice)
 
     monkeypatch.setattr(capture_module, "_fadvise", recorded)
+    monkeypatch.setattr(capture_module, "_clock", lambda: now[0])
     folder = tmp_path / "c"
     folder.mkdir()
     writer = CaptureWriter(folder)
     frames = audio_frames(40 << 20)
-    for env in frames:
+    young, old = frames[: len(frames) // 2], frames[len(frames) // 2 :]
+    for env in young:
         writer.write(env, scrubbed=True, wire=env.raw.encode(), more=True)  # full buffers: the writer thread's
+    writer.flush()
+    assert advised == []  # all of it written just now: the kernel has not had it long enough to write it
+    notes = list(writer._written_at)
+    step = capture_module.RELEASE_STEP
+    assert len(notes) >= (20 << 20) // (step + capture_module.BUFFER_LIMIT + 6600)
+    assert all(b - a >= step for (_, a), (_, b) in zip(notes, notes[1:], strict=False))
+    now[0] += capture_module.RELEASE_AGE  # the first half is now old enough
+    for number, env in enumerate(old):
+        writer.write(env, scrubbed=True, wire=env.raw.encode(), more=True)
+        now[0] += 0.03  # the old half spans two RELEASE_AGEs: its own early notes come of age too
+        if number % 200 == 199:  # past BUFFER_LIMIT: a batch for the writer thread, which is waited for
+            writer.flush()  # so the writer thread keeps up with the clock
     writer.close()
-    lag, step = capture_module.RELEASE_LAG, capture_module.RELEASE_STEP
-    # A release after each batch (at most BUFFER_LIMIT and a frame) that takes the file a step on.
-    assert len(advised) >= ((40 << 20) - lag - step) // (step + capture_module.BUFFER_LIMIT + 6600)
-    for (start, end, size), previous in zip(advised, [(0, 0, 0), *advised], strict=False):
-        assert end == size - lag
-        assert start == max(0, previous[1] - lag)
-        assert end - previous[1] >= step or previous == (0, 0, 0)
+    assert len(advised) >= 2, advised
+    first_start, first_end, _ = advised[0]
+    assert first_start == 0
+    assert first_end >= notes[-1][1]  # every note of the first half was old enough at once
+    for (start, end, size), (_, previous_end, _) in zip(advised[1:], advised, strict=False):
+        assert start == max(0, previous_end - capture_module.RELEASE_OVERLAP)
+        assert previous_end < end <= size
     assert [e.data["n"] for e in read_capture(writer.path)] == list(range(len(frames)))
 
 
@@ -210,7 +226,11 @@ def resident_pages(path: Path) -> list[bool]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mincore and POSIX_FADV_DONTNEED as Linux has them")
-def test_the_kernel_drops_the_released_pages_once_they_are_on_disk(tmp_path: Path) -> None:
+def test_the_kernel_drops_the_released_pages_once_they_are_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(capture_module, "_clock", lambda: now[0])
     folder = tmp_path / "c"
     folder.mkdir()
     writer = CaptureWriter(folder)
@@ -219,15 +239,16 @@ def test_the_kernel_drops_the_released_pages_once_they_are_on_disk(tmp_path: Pat
     writer.flush()
     fd = writer._fd
     assert fd is not None
-    os.fsync(fd)  # every page clean: what the kernel may drop
-    start = max(0, writer._released - capture_module.RELEASE_LAG)
+    os.fsync(fd)  # every page clean, as the kernel's flusher leaves them by `RELEASE_AGE`
+    end = writer._written_at[-1][1]
+    now[0] += capture_module.RELEASE_AGE
     writer._release(fd)
-    end = writer._end - capture_module.RELEASE_LAG
+    assert writer._released == end
     writer.close()
     resident = resident_pages(writer.path)
     page = mmap.PAGESIZE
-    released = resident[-(-start // page) : end // page]  # the whole pages of the last release
-    assert len(released) >= capture_module.RELEASE_LAG // page
+    released = resident[: end // page]  # the whole pages of the release
+    assert len(released) >= (20 << 20) // page
     # A few may stay: pages still in another CPU's batch for the page lists (31 to a batch) are
     # skipped. Without the release every one of them is cached.
     assert sum(released) <= len(released) // 20, f"{sum(released)} of {len(released)} released pages still cached"

@@ -36,8 +36,8 @@ too), at every turn's end (`response.done`: on disk before the frame is publishe
 saw end a turn survives a kill; under a backlog, with frames already received behind it, the turn
 is on disk before the caller runs out of frames, written with the backlog's other frames: see
 `write`'s `more`), when the buffer grows past `BUFFER_LIMIT`, and on close, which also fsyncs.
-Once the file has grown past `RELEASE_LAG`, the writer thread releases the page-cache pages of
-its older part every `RELEASE_STEP` (`_release`): a capture is written once and seldom read.
+The writer thread releases the page-cache pages of what it wrote `RELEASE_AGE` ago and more
+(`_release`): a capture is written once and seldom read.
 A batch that fails (a full disk) is cut back to its last whole line, so the file never holds half
 a record; the failure is reported once through `on_error` and the
 capture stops, while the session goes on.
@@ -59,6 +59,7 @@ import re
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -92,13 +93,22 @@ BUFFER_LIMIT = 1 << 20
 _IOV_MAX = 1024
 """Lines per `writev` call (POSIX guarantees at least 16; Linux and macOS take 1,024)."""
 
-RELEASE_LAG = 4 << 20
-"""Bytes at the file's end whose page-cache pages are kept: older ones are released (see `_release`)."""
+RELEASE_AGE = 45.0
+"""Seconds after its write a page of the file is released (see `_release`): by then the kernel has
+written it to the disk of its own accord (Linux writes a dirty page once it is 30 s old,
+`vm.dirty_expire_centisecs`, looking every 5 s, `vm.dirty_writeback_centisecs`), so the release
+drops clean pages and starts no disk writes on the writer thread."""
 
 RELEASE_STEP = 1 << 20
-"""Bytes written between two releases of older pages."""
+"""Bytes written between two notes of where the file ended and when (what `_release` goes by)."""
+
+RELEASE_OVERLAP = 4 << 20
+"""Bytes before the last release's end that the next one covers again: pages still being written
+to the disk then were skipped."""
 
 _fadvise = getattr(os, "posix_fadvise", None)
+_clock = time.monotonic
+"""The clock `_release` goes by (a test's to set)."""
 _DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", 0)
 
 TURN_END = frozenset({"response.done", "rate_limits.updated"})
@@ -186,6 +196,11 @@ class CaptureWriter:
         """Where the last whole line ends: a failed batch is cut back to here (the writer thread's)."""
         self._released = self._end
         """Where the page-cache pages last released end (`_release`; the writer thread's)."""
+        self._written_at: deque[tuple[float, int]] = deque()
+        """(when, where the file ended then), one every `RELEASE_STEP` bytes, oldest first: what is
+        old enough to release (`_release`; the thread writing the batch's)."""
+        self._noted = self._end
+        """Where the file ended at the last note in `_written_at`."""
         self._last_seq: int | None = None
         self._failed = False
         self._closed = False
@@ -458,31 +473,36 @@ class CaptureWriter:
             return
         self._end += done_bytes
         self.frames_written += lines
-        if not on_loop and self._end - self._released >= RELEASE_LAG + RELEASE_STEP:
+        if self._end - self._noted >= RELEASE_STEP:
+            self._noted = self._end
+            self._written_at.append((_clock(), self._end))
+        if not on_loop and self._written_at and _clock() - self._written_at[0][0] >= RELEASE_AGE:
             self._release(fd)
         self._last_seq = line_seq(buffers[-3] if buffers[-1] is WIRE_LINE_END else buffers[-1])
 
     def _release(self, fd: int) -> None:
-        """Release the page-cache pages of the file's older part (all but its last `RELEASE_LAG`
-        bytes), on the writer thread.
+        """Release the page-cache pages of what was written `RELEASE_AGE` ago or more, on the writer
+        thread (the loop's thread writes a batch only when this one is idle: never at once).
 
         A capture is written once and read later, if ever: an hour of audio would otherwise sit in
-        the page cache as ~350 MB that nothing reads. The kernel starts writing those pages to the
-        disk and drops those already written (POSIX_FADV_DONTNEED never loses data), and the next
-        writes reuse the pages it frees. That reuse is the capture's main saving under load on a
-        virtual machine whose memory the host backs lazily and takes back once free (Firecracker
-        with free-page reporting): each fresh page costs a fault in the host, and writing into fresh
-        pages ran at ~350 MB/s where reused ones take 1.3-2.8 GB/s (measured here). Pages still being
-        written are skipped: the next release, one `RELEASE_STEP` later, starts `RELEASE_LAG` back.
-        A short lag recycles sooner: in the reader bench the writer's CPU per MB written was
-        1.4-3.5 ms keeping every page, 0.9-1.5 ms with an 8 MiB lag and 0.6-1.3 ms with 1-4 MiB.
+        the page cache as ~350 MB that nothing reads. The pages are that old so the kernel has
+        written them to the disk already: POSIX_FADV_DONTNEED drops clean pages at little cost, but
+        on dirty ones it starts their writing to the disk there and then, on this thread. With a
+        release 4 MiB behind the file's end, as before, that writing, work the kernel's own flusher
+        does later for any file a program writes, cost the reader bench's capture about two points
+        of the reader's rate (medians of five alternating runs, 2026-12-06: 19% against 17%; see the
+        README). Pages still dirty then are skipped: the next release starts `RELEASE_OVERLAP` back.
         """
-        if _fadvise is None:  # not on macOS or Windows: the page cache is left to the system
+        now = _clock()
+        end = None
+        while self._written_at and now - self._written_at[0][0] >= RELEASE_AGE:
+            end = self._written_at.popleft()[1]
+        if end is None or _fadvise is None:  # not on macOS or Windows: the page cache is left to the system
             return
-        start = max(0, self._released - RELEASE_LAG)
+        start = max(0, self._released - RELEASE_OVERLAP)
         with contextlib.suppress(OSError):  # advice only: a file system that cannot take it loses nothing
-            _fadvise(fd, start, self._end - RELEASE_LAG - start, _DONTNEED)
-        self._released = self._end - RELEASE_LAG
+            _fadvise(fd, start, end - start, _DONTNEED)
+        self._released = end
 
     def close(self) -> None:
         """Write what is buffered, fsync and close. Safe to call more than once."""
