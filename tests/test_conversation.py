@@ -535,3 +535,18 @@ def test_items_follow_their_previous_item_at_the_end_or_in_the_middle() -> None:
     assert [i.id for i in conv.ordered()] == ["item_1", "item_3", "item_2"]
     feed(conv, user_turn("item_4", "item_2"))
     assert [i.id for i in conv.ordered()] == ["item_1", "item_3", "item_2", "item_4"]
+
+
+def test_no_transcript_latency_is_measured_to_a_line_with_no_time() -> None:
+    """A log that times its commit but not the transcript's end (wall 0: the line's order only) had
+    a latency from the commit's time to a made-up one. The transcript is there; its latency is not."""
+    from tui.protocol.records import NO_TIME
+
+    conv = Conversation()
+    feed(conv, [session({"model": "gpt-4o-transcribe"}), *user_turn("item_u1", None)])
+    assert conv.items["item_u1"].committed_at is not None
+    done = t_done("item_u1", "Hello there.")
+    conv.apply(Envelope(next(_seq), Direction.IN, done["type"], done, serialize(done), mono=1.0, wall=NO_TIME))
+    user = conv.items["item_u1"]
+    assert (user.state, user.text) == (TextState.DONE, "Hello there.")
+    assert user.transcription_latency is None

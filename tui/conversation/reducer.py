@@ -460,6 +460,7 @@ class Conversation:
         item.text = text(data.get("transcript")).strip()
         item.transcribed = True
         item.state, item.error, item.text_done_at = TextState.DONE, None, at
+        self._untimed_end(item)
         usage = data.get("usage")
         if isinstance(usage, dict):
             item.usage = usage
@@ -470,7 +471,14 @@ class Conversation:
         if item is None:
             return
         item.state, item.error, item.text_done_at = TextState.FAILED, error_summary(data), at
+        self._untimed_end(item)
         self.changed.add(item.id)
+
+    def _untimed_end(self, item: Item) -> None:
+        """A transcript's end on a log's line with no time (wall 0): no latency is measured to it,
+        from a commit that had one or not (its `at` is only the line's order)."""
+        if not has_time(self._wall):
+            item.committed_at = None
 
     def _on_output_item(self, data: dict[str, Any], at: float) -> None:
         raw = field(data, "item")
