@@ -112,6 +112,9 @@ async def test_a_log_without_times_shows_no_times_in_the_app(tmp_path: Path) -> 
         assert isinstance(detail, EventDetail)
         header = detail.header(app.journal[run.first])
         assert "no times in the recording" in header and "since connect" not in header and "Δt" not in header
+        # Its position is in lines, not a clock that reads 00:00 / 00:00.
+        assert app.status_line.state_override.startswith("replay 5 / 5 frames"), app.status_line.state_override
+        assert app.status_line.state_short.startswith("replay 5/5 frames"), app.status_line.state_short
 
 
 def test_a_log_with_times_from_its_start_keeps_them_and_its_untimed_lines_have_none(tmp_path: Path) -> None:

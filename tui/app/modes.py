@@ -162,6 +162,8 @@ class Modes(AppBase):
             # At once, the player publishes far ahead of what the views have taken in: say theirs.
             at = min(at, self.journal[len(self.journal) - 1].mono - player.envelopes[0].mono)
         played, recorded = _clock(at), _clock(player.recorded_seconds)
+        if not player.timed:  # only the lines' order: how many of them, not a clock stuck at 00:00
+            played, recorded = f"{player.position:,}", f"{len(player.envelopes):,} frames"
         if player.done.is_set():
             # ] and [ still act: on the next play's pace, which the line names as such (`×2 · done`
             # read as if the finished replay had sped up, and the keys as doing nothing).

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from tui.bus import Bus, Topic
 from tui.protocol import Envelope
+from tui.protocol.records import has_time
 
 from .lean import hydrated
 
@@ -71,6 +72,9 @@ class ReplayPlayer:
         self._timing = False
         """True once timed playback runs (the clock means nothing in instant playback)."""
         self.done = asyncio.Event()
+        self.timed = any(has_time(env.wall) for env in envelopes)
+        """Whether any line of the recording has a time (a log may have none: only its lines' order,
+        which the player paces a millisecond apart, a clock that means nothing to show)."""
 
     @property
     def speed(self) -> float | None:
