@@ -37,7 +37,7 @@ def frames_with_a_silence(path: Path, seconds: float) -> Path:
             "seq": n,
             "dir": "in",
             "t": t,
-            "wall": 0,
+            "wall": 1_764_000_000 + t,  # a time of day: a capture whose lines have none shows lines, not a clock
             "type": "vendor.x",
             "size": 20,
             "raw": f'{{"type":"vendor.x","n":{n}}}',
