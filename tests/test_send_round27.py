@@ -380,7 +380,11 @@ async def test_raw_pcm_over_an_hour_is_refused_from_its_size_and_an_hour_is_sent
         fh.seek(48_000 * 3600 - 2)
         fh.write(b"\x01\x00")  # one sample not zero: all zeros is refused as digital silence
     done = await run_send(str(path), "--url", closed_port_url())
-    one_line(done, 1, "connection refused")
+    note, refused = done.stderr.splitlines()
+    assert note == (
+        "rt-tui send: note: long.pcm has no header: taken as 24 kHz mono PCM16 (1:00:00); --rate HZ gives another rate"
+    )
+    assert done.returncode == 1 and "connection refused" in refused, done.stderr
 
 
 @pytest.mark.parametrize("name", ["short.pcm", "short.wav"])

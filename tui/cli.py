@@ -116,6 +116,19 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _raw_rate(value: str) -> int:
+    """`send --rate`: a raw file's sample rate, in the range the decoder reads from a header."""
+    from tui.audio.decode import HIGHEST_RATE, LOWEST_RATE
+
+    try:
+        rate = int(value.removesuffix("Hz").removesuffix("hz").strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a sample rate in Hz: {value!r} (e.g. 16000)") from None
+    if not LOWEST_RATE <= rate <= HIGHEST_RATE:
+        raise argparse.ArgumentTypeError(f"{rate} Hz: rt-tui reads {LOWEST_RATE:,} to {HIGHEST_RATE:,} Hz")
+    return rate
+
+
 SPEED_RANGE = (0.25, 64.0)
 """`replay --speed`'s range: the one the app's ] and [ keep to (tui/app/modes.py), so a speed given on the
 command line is one the keys can reach and leave in both directions."""
@@ -370,8 +383,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     send.add_argument(
         "file",
-        help="audio file: WAV (any rate, any channels), FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16 (.pcm, .raw); "
-        "- reads standard input (not raw PCM)",
+        help="audio file: WAV (any rate, any channels), FLAC, OGG, MP3, AIFF, or raw 24 kHz PCM16 (.pcm, .raw; "
+        "--rate for another rate); - reads standard input (not raw PCM)",
+    )
+    send.add_argument(
+        "--rate",
+        type=_raw_rate,
+        metavar="HZ",
+        help="the sample rate of a raw .pcm/.raw file (default: 24000, the wire's): resampled to 24 kHz; "
+        "a file with a header says its own",
     )
     send.add_argument("--json", action="store_true", help="print every frame as JSON lines instead")
     send.add_argument("--timeout", type=_seconds, default=60.0, help="seconds to wait for both sides (default: 60)")
@@ -538,7 +558,7 @@ def run(argv: list[str]) -> int:
     if args.command == "send":
         from tui.send import send_file
 
-        return send_file(args.file, settings, json_out=args.json, timeout=args.timeout)
+        return send_file(args.file, settings, json_out=args.json, timeout=args.timeout, raw_rate=args.rate)
     from tui.stdout import terminal_problem
 
     reason = (

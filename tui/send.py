@@ -47,6 +47,7 @@ from tui.audio.decode import (
     check_readable,
     decode_file,
     refuse_text,
+    resample_pcm16,
 )
 from tui.audio.pcm import BYTES_PER_MS, BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH, bytes_for_ms, to_b64
 from tui.bus import Bus, Subscription
@@ -137,10 +138,25 @@ def say(line: str) -> None:
         raise
 
 
-def send_file(path: str, settings: Settings, *, json_out: bool = False, timeout: float = 60.0) -> int:
-    """Run one turn from an audio file (`-`: standard input); print the result; return the exit status."""
+def send_file(
+    path: str, settings: Settings, *, json_out: bool = False, timeout: float = 60.0, raw_rate: int | None = None
+) -> int:
+    """Run one turn from an audio file (`-`: standard input); print the result; return the exit status.
+    `raw_rate`: a raw file's sample rate (`--rate`; None: 24 kHz)."""
     try:
-        pcm = read_stdin() if path == STDIN else read_audio(path)
+        if path == STDIN and raw_rate is not None:
+            raise AudioDecodeError("--rate is for a raw .pcm/.raw file: standard input takes audio with a header")
+        pcm = read_stdin() if path == STDIN else read_audio(path, raw_rate)
+        if path != STDIN and raw_rate is None and _is_raw(Path(path)):
+            # Nothing in the file says its rate: a 16 kHz file taken as 24 kHz is sped up, and its
+            # transcript comes back plausible and wrong, so the assumption is said, with the way out.
+            seconds = len(pcm) / BYTES_PER_SECOND
+            length = f"{seconds:.1f} s" if seconds < 60 else clock(seconds)
+            print(
+                f"rt-tui send: note: {printable(Path(path).name)} has no header: taken as 24 kHz mono PCM16 "
+                f"({length}); --rate HZ gives another rate",
+                file=sys.stderr,
+            )
     except AudioDecodeError as exc:
         print(f"rt-tui send: {printable(str(exc))}", file=sys.stderr)  # one line, whatever the file's name
         return 2
@@ -223,14 +239,17 @@ STDIN_MAX_BYTES = 4 * 2**30
 """The most `send -` reads from standard input (a WAV's own limit: its sizes are 32-bit)."""
 
 
-def read_audio(path: str | os.PathLike[str]) -> bytes:
-    """The file's audio as 24 kHz mono PCM16, once its header says the turn can take it."""
-    check_file(path)  # before decoding: a file the turn cannot take is not read whole first
+def read_audio(path: str | os.PathLike[str], raw_rate: int | None = None) -> bytes:
+    """The file's audio as 24 kHz mono PCM16, once its header says the turn can take it.
+    `raw_rate`: the sample rate of a raw file's PCM16 (None: 24 kHz); refused for a file with a header."""
+    check_file(path, raw_rate)  # before decoding: a file the turn cannot take is not read whole first
     decoded = decode_file(path)
     pcm = decoded.pcm
+    if decoded.raw and (problem := raw_sample_problem(pcm, raw_rate or SAMPLE_RATE)) is not None:
+        raise AudioDecodeError(f"{Path(path).name} {problem}")  # judged as it is in the file, before resampling
+    if decoded.raw and raw_rate is not None and raw_rate != SAMPLE_RATE:
+        pcm = resample_pcm16(pcm, raw_rate)
     check_length(path, len(pcm))
-    if decoded.raw and (problem := raw_sample_problem(pcm)) is not None:
-        raise AudioDecodeError(f"{Path(path).name} {problem}")
     if not pcm.strip(b"\0"):
         # Sent, the server transcribed nothing (`transcription failed: audio_unintelligible`) and
         # answered anyway; the app refuses the same audio from the microphone before sending it.
@@ -253,20 +272,20 @@ _RAW_FIX = {
     ),
     "float32": (
         "looks like 32-bit float samples, not 16-bit PCM: sent, the server would hear noise; convert it "
-        "(sox -t f32 -r 24000 -c 1 in.raw -b 16 out.wav), or give a WAV, which says its format"
+        "(sox -t f32 -r {rate} -c 1 in.raw -b 16 out.wav), or give a WAV, which says its format"
     ),
     "stereo": (
         "looks like stereo (two channels interleaved, the same sound in each), not mono: sent, the server "
-        "would hear it at half speed; convert it (sox -t s16 -r 24000 -c 2 in.pcm -c 1 out.wav)"
+        "would hear it at half speed; convert it (sox -t s16 -r {rate} -c 2 in.pcm -c 1 out.wav)"
     ),
 }
 
 
-def raw_sample_problem(pcm: bytes) -> str | None:
-    """What a headerless file's bytes look like when not 24 kHz mono PCM16 (judged by the linter's
-    sampler, which tells G.711, float32 and doubled stereo from PCM16), else None. Refused before
-    connecting: the linter said it after the turn, with a fix (declare G.711 in the session) that
-    `send` offers no way to follow."""
+def raw_sample_problem(pcm: bytes, rate: int = SAMPLE_RATE) -> str | None:
+    """What a headerless file's bytes look like when not mono PCM16 (judged by the linter's sampler,
+    which tells G.711, float32 and doubled stereo from PCM16), else None; `rate`: the rate the file
+    is taken at, for the fix's command. Refused before connecting: the linter said it after the
+    turn, with a fix (declare G.711 in the session) that `send` offers no way to follow."""
     from tui.lint.b64audio import PcmSampler
 
     sampler = PcmSampler()
@@ -274,7 +293,7 @@ def raw_sample_problem(pcm: bytes) -> str | None:
     for start in range(0, len(head), CHUNK_BYTES):
         sampler.feed(base64.b64encode(head[start : start + CHUNK_BYTES]).decode("ascii"))
     width = sampler.sample_width
-    return _RAW_FIX.get(width) if width is not None else None
+    return _RAW_FIX[width].format(rate=rate) if width in _RAW_FIX else None
 
 
 def read_stdin() -> bytes:
@@ -318,11 +337,12 @@ MIN_COMMIT_MS = 100
 """The least audio the service commits (`input_audio_buffer_commit_empty` below it)."""
 
 
-def check_file(path: str | os.PathLike[str]) -> None:
+def check_file(path: str | os.PathLike[str], raw_rate: int | None = None) -> None:
     """Refuse, from its header alone, a file the turn cannot take: one that cannot be read, one
     whose header says more channels than any voice recording has, or audio longer than a session
-    lasts or too short to commit (AudioDecodeError, one line). What the header cannot tell (no
-    file, not audio, a rate no recorder has) is left to `decode_file`, which says it in its words."""
+    lasts or too short to commit, or a `raw_rate` (`--rate`) for a file whose header says its own
+    (AudioDecodeError, one line). What the header cannot tell (no file, not audio, a rate no
+    recorder has) is left to `decode_file`, which says it in its words."""
     p = Path(path)
     try:
         if not p.is_file() or p.stat().st_size == 0:
@@ -330,7 +350,10 @@ def check_file(path: str | os.PathLike[str]) -> None:
     except OSError:
         return  # decode_file says why
     check_readable(p)
-    header = _header(p)
+    header = _header(p, raw_rate or SAMPLE_RATE)
+    if raw_rate is not None and not _is_raw(p):
+        said = f" ({header[1]:,} Hz)" if header is not None else ""
+        raise AudioDecodeError(f"--rate is for a raw .pcm/.raw file: {p.name} has a header, which says its rate{said}")
     if header is None:
         return
     channels, rate, frames = header
@@ -354,13 +377,13 @@ def check_length(path: str | os.PathLike[str], pcm_bytes: int) -> None:
         )
 
 
-def _header(p: Path) -> tuple[int, int, int] | None:
-    """(channels, sample rate, frames) as the file's header says, or None when it has none that
-    libsndfile reads (decode_file says why)."""
-    if p.suffix.lower() in RAW_SUFFIXES and not _starts_with_container(p):
+def _header(p: Path, raw_rate: int = SAMPLE_RATE) -> tuple[int, int, int] | None:
+    """(channels, sample rate, frames) as the file's header says (a raw file: mono at `raw_rate`),
+    or None when it has none that libsndfile reads (decode_file says why)."""
+    if _is_raw(p):
         with p.open("rb") as fh:
             refuse_text(p, fh.read(TEXT_CHECKED_BYTES))  # before its length: text is no audio, short or long
-        return 1, SAMPLE_RATE, p.stat().st_size // SAMPLE_WIDTH
+        return 1, raw_rate, p.stat().st_size // SAMPLE_WIDTH
     try:
         # Unnamed (a file object whose name is its descriptor): a .raw file holding a container is
         # read as that container, as decode_file does; and a name that is not UTF-8 cannot fail.
@@ -372,6 +395,11 @@ def _header(p: Path) -> tuple[int, int, int] | None:
     except Exception:  # noqa: BLE001 - any refusal of any header: decode_file gives its reason
         return None
     return int(info.channels), int(info.samplerate), int(info.frames)
+
+
+def _is_raw(p: Path) -> bool:
+    """A headerless file: named .pcm/.raw and not starting as a container does (decode_file's rule)."""
+    return p.suffix.lower() in RAW_SUFFIXES and not _starts_with_container(p)
 
 
 def _starts_with_container(p: Path) -> bool:

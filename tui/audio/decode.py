@@ -23,6 +23,9 @@ from tui.audio.pcm import SAMPLE_RATE, SAMPLE_WIDTH, duration_ms, float_to_pcm, 
 from tui.protocol.printable import printable
 
 RAW_SUFFIXES = frozenset({".pcm", ".raw"})
+
+RAW_FORMAT = "raw files must be 16-bit mono PCM (24 kHz, or send --rate)"
+"""What a headerless file must hold, as a refusal says it."""
 """Headerless files taken as 24 kHz mono int16 LE, the Realtime API's own format."""
 
 # A file named .raw/.pcm that really starts with a container header is decoded as that container,
@@ -137,7 +140,7 @@ def _decode_raw(p: Path) -> DecodedAudio:
     if not pcm:
         raise AudioDecodeError(f"{p} contains no audio (empty file)")
     if len(pcm) % SAMPLE_WIDTH:
-        raise AudioDecodeError(f"{p} has an odd number of bytes ({len(pcm)}); raw files must be 16-bit 24 kHz mono PCM")
+        raise AudioDecodeError(f"{p} has an odd number of bytes ({len(pcm)}); {RAW_FORMAT}")
     refuse_text(p, pcm[:TEXT_CHECKED_BYTES])
     return DecodedAudio(
         pcm=pcm, source_rate=SAMPLE_RATE, source_channels=1, duration_ms=duration_ms(len(pcm)), raw=True
@@ -151,7 +154,7 @@ def refuse_text(p: Path, head: bytes) -> None:
     text = _text_of(head[:TEXT_CHECKED_BYTES])
     if text is not None:
         shown = " ".join(text[:40].split())
-        raise AudioDecodeError(f"{p} holds text ({shown!r}…), not audio; raw files must be 16-bit 24 kHz mono PCM")
+        raise AudioDecodeError(f"{p} holds text ({shown!r}…), not audio; {RAW_FORMAT}")
 
 
 TEXT_CHECKED_BYTES = 4096
