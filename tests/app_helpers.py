@@ -77,9 +77,15 @@ def notices(app: RtApp) -> list[tuple[str, str]]:
     """(title, message) of every notification the app has raised and not yet cleared.
 
     Textual keeps them on a private attribute (its own tests read it too); read here only, so one
-    place changes if Textual moves it.
+    place changes if Textual moves it. A path the app broke after a slash to fit the toast
+    (`fold_long_paths`) is read whole again.
     """
-    return [(n.title, n.message) for n in app._notifications]
+    return [(n.title, unfolded(n.message)) for n in app._notifications]
+
+
+def unfolded(message: str) -> str:
+    """A notice's text with the line breaks `fold_long_paths` put after a path's slashes taken out."""
+    return message.replace("/\n", "/")
 
 
 def screen_text(app: RtApp) -> str:

@@ -103,6 +103,9 @@ async def test_every_palette_command_names_a_real_action() -> None:
             "toggle_keys",  # F1 and ?: the palette's "Keys" (Textual's own, shows or hides the panel)
         }
         assert "Keys" in titles
+        # Textual's own commands name the app's keys for them, as the app's commands do.
+        helps = {command.title: command.help for command in app.get_system_commands(app.screen)}
+        assert helps["Keys"].endswith("(F1, ?)") and helps["Quit"].endswith("(q)"), helps
 
 
 async def test_the_footer_follows_the_focus_by_repainting_one_line_and_a_click_presses_its_key() -> None:
@@ -235,9 +238,10 @@ async def test_a_view_over_the_screen_shows_its_own_keys_in_the_footer() -> None
 async def test_a_burst_of_like_notices_is_one_notice_that_counts_them() -> None:
     """Twenty malformed frames in a tick are one toast (the newest words, and how many), not twenty
     stacked over the event log; a notice of another title or severity keeps its own toast, and so
-    does every information notice."""
+    does every information notice on a screen of 30 rows or more (on a shorter one the newest takes
+    the last one's place: tests/test_review45_notices.py)."""
     app = RtApp(Settings(playback=False, capture=False), connect=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:
         for number in range(20):
             app.say(f"malformed frame {number}", title="Malformed frame", severity="warning")
         app.say("capture failed", title="Capture", severity="error")

@@ -534,7 +534,7 @@ async def test_a_pane_that_shows_no_frame_says_why() -> None:
         log.rebuilt()
         await pilot.pause()
         assert log.render_line(0).text.strip().startswith("Cleared: new frames appear here")
-        assert "the 6 before" in log.render_line(0).text
+        assert "the 6 frames before are kept (palette: log: undo clear)" in log.render_line(0).text
         app.feed([received("response.created", response={"id": "r1"})])
         await pilot.pause()
         assert "response.created" in log.render_line(0).text  # a frame: the pane shows it, nothing else

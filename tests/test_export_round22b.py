@@ -16,6 +16,7 @@ from tests.journal_helpers import received, sent
 from tui.app import RtApp
 from tui.config import Settings
 from tui.widgets.export_dialog import ExportDialog
+from tui.widgets.key_footer import KeyFooter
 
 
 def audio_app() -> RtApp:
@@ -221,6 +222,9 @@ async def test_a_path_in_no_folder_keeps_the_dialog_with_what_was_typed(
         said = str(dialog.query_one("#error", Static).render())
         assert said == f"{tmp_path / 'no-such-folder'} is not a folder: nothing was written", said
         assert dialog.focused is dialog.query_one("#path", Input)  # the path to mend, not the options
+        await pilot.pause()
+        footer = str(dialog.query_one(KeyFooter).render())
+        assert "⏎ Export" in footer and "Cancel" in footer, footer  # it showed Cancel alone
         right = tmp_path / "mine.jsonl"
         dialog.query_one("#path", Input).value = str(right)
         await pilot.press("enter")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.notifications import Notification
 
-from tests.app_helpers import typed_turn_done, wait_for
+from tests.app_helpers import typed_turn_done, unfolded, wait_for
 from tests.test_transcript_round22b import files_under, run_command
 from tests.test_transcript_round27 import file_size_limit
 from tui.app import RtApp
@@ -35,8 +35,9 @@ async def test_a_copy_whose_file_fails_says_both_in_one_notice(simulator_url: st
     assert len(said) == 1, said
     [notice] = said
     assert notice.severity == "warning" and notice.title == "Copy", notice
-    assert notice.message.startswith("copied ") and "could not save transcript-" in notice.message
-    assert f" in {data / 'saved'}: " in notice.message, notice.message
+    message = unfolded(notice.message)
+    assert message.startswith("copied ") and "could not save transcript-" in message
+    assert f" in {data / 'saved'}: " in message, message
     assert "hello there" in clipboard  # the copy went
     assert files_under(data) == []
 
@@ -44,4 +45,5 @@ async def test_a_copy_whose_file_fails_says_both_in_one_notice(simulator_url: st
 async def test_a_failed_save_names_its_folder(simulator_url: str) -> None:
     data = Path(os.environ["RT_TUI_DATA_DIR"])
     [notice], _ = await notices_of_a_failed_write(simulator_url, "transcript: export JSON")
-    assert notice.severity == "error" and f" in {data / 'saved'}: File too large" in notice.message, notice.message
+    message = unfolded(notice.message)
+    assert notice.severity == "error" and f" in {data / 'saved'}: File too large" in message, message

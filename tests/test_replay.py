@@ -201,6 +201,7 @@ def test_load_raises_its_own_error(tmp_path: Path) -> None:
 
 async def test_findings_show_as_badges_a_count_and_a_view_that_jumps_to_the_frame() -> None:
     from tui.widgets.findings import FindingsView
+    from tui.widgets.key_footer import KeyFooter
 
     app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(HAR)))
     async with app.run_test(size=(160, 48)) as pilot:
@@ -220,6 +221,8 @@ async def test_findings_show_as_badges_a_count_and_a_view_that_jumps_to_the_fram
         await pilot.press("exclamation_mark")
         await pilot.pause()
         assert isinstance(app.screen, FindingsView)
+        footer = str(app.screen.query_one(KeyFooter).render())
+        assert "⏎ Go to its frame" in footer and "Close" in footer, footer  # it showed Close alone
         await pilot.press("enter")  # the first (worst) finding: back to its frame
         await pilot.pause()
         assert not isinstance(app.screen, FindingsView)

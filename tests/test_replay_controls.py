@@ -127,7 +127,9 @@ async def test_r_plays_the_recording_again_into_fresh_views_and_a_publishes_the_
         await wait_for(pilot, first.done.is_set, 5, "the rest of the replay, at once")
         await views_settled(pilot, app)
         assert len(app.journal) == 3 and app.event_log.view.shown == 3
-        assert app.status_line.state_override.endswith("· done · r plays it again at once")
+        # The pace `r` plays at: `a` was for this play only (it read `at once`, and `r` played at ×1).
+        assert app.status_line.state_override.endswith("· done · r plays it again ×1")
+        assert app.status_line.state_short.endswith("· done · r: again ×1")
         old_journal = app.journal
 
         await pilot.press("r")

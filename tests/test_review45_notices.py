@@ -163,3 +163,40 @@ async def test_a_notice_raised_before_a_dialog_opens_shows_once_and_comes_back_a
         await wait_for(pilot, lambda: app.screen is main, 5, "the dialog closed")
         await wait_for(pilot, lambda: any(rack.display for rack in main.query(ToastRack)), 5, "the notices back")
         assert len(toasts(app)) == 1
+
+
+def test_a_long_path_in_a_notice_breaks_after_a_slash_not_inside_a_name() -> None:
+    from tui.app.base import fold_long_paths
+
+    path = "/root/.local/share/rt-tui/sessions/20261206-081013-b67bff/frame-97-error.json"
+    said = fold_long_paths(f"error #97 saved to {path}", 50)
+    assert said == (
+        "error #97 saved to /root/.local/share/rt-tui/sessions/\n20261206-081013-b67bff/frame-97-error.json"
+    )
+    assert said.replace("\n", "") == f"error #97 saved to {path}"  # nothing else changed
+    assert fold_long_paths(f"saved to {path}", 120) == f"saved to {path}"  # it fits: as it is
+    prose = "a sentence of short words\nover two lines"
+    assert fold_long_paths(prose, 10) == prose  # no path: as it is
+
+
+async def test_on_a_short_screen_one_information_notice_shows_at_a_time_and_errors_stay() -> None:
+    """At 80x24 a server error's, a save's and a copy's notices stacked over the transcript and the
+    top of the log, for seconds. An information notice now takes the last one's place there; a
+    warning or an error stays. On a taller screen each keeps its own."""
+    app = offline_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        app.say("response_cancel_not_active: no active response", severity="error", title="Server error")
+        app.say("error #97 saved to /tmp/somewhere/frame-97-error.json", title="Save")
+        app.say("copied 284 characters", title="Copy")
+        await wait_for(pilot, lambda: len(toasts(app)) == 2, 5, "the notices")
+        assert [toast._notification.title for toast in toasts(app)] == ["Server error", "Copy"]
+        # The path is broken after a slash, to the toast's width, never inside a name.
+        app.say("saved to " + "/tmp/" + "/".join(f"folder-number-{n}" for n in range(6)) + "/frame-97-error.json")
+        await wait_for(pilot, lambda: "frame-97-error.json" in notices(app)[-1][1], 5, "the save")
+        lines = notices(app)[-1][1].splitlines()
+        assert lines[-1].endswith("frame-97-error.json") and all(line.endswith("/") for line in lines[1:-1]), lines
+    app = offline_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        app.say("saved", title="Save")
+        app.say("copied", title="Copy")
+        await wait_for(pilot, lambda: len(toasts(app)) == 2, 5, "both notices")

@@ -598,3 +598,11 @@ async def test_every_connection_is_headed_in_the_findings_a_clean_one_too(
             "━━ connection 2 · no findings ━━",
             first,
         ]
+
+
+def test_an_event_that_is_not_json_says_where_in_plain_words() -> None:
+    """`{"type": "bogus` read "not JSON: Unterminated string starting at (column 10)"."""
+    from tui.widgets.send_event import parse_event
+
+    assert parse_event('{"type": "bogus') == "not JSON: Unterminated string starting at column 10"
+    assert parse_event('{"type": "x",}') == "not JSON: Expecting property name enclosed in double quotes (column 14)"

@@ -54,6 +54,44 @@ def toast_text(message: str, rest: str = "! shows it whole, with its fix") -> st
     return f"{first} ({rest})" if first != message else message
 
 
+def fold_long_paths(message: str, width: int) -> str:
+    """`message` with each word longer than `width` that is a path broken after a `/` (as few times
+    as the width asks): a toast folds a word wider than itself anywhere, and a saved file's path
+    read `…/20261206-081013-b67bff/f` over `rame-97-error.json` at 80 columns."""
+    if width < 8:
+        return message
+    lines = []
+    for line in message.split("\n"):
+        words = []
+        for word in line.split(" "):
+            if len(word) > width and "/" in word:
+                word = "\n".join(_path_lines(word, width))
+            words.append(word)
+        lines.append(" ".join(words))
+    return "\n".join(lines)
+
+
+def _path_lines(path: str, width: int) -> list[str]:
+    """`path` in lines of at most `width`, each ending after a `/` (a part longer than `width` is a
+    line of its own, which the toast folds)."""
+    parts = path.split("/")
+    pieces = [part + "/" for part in parts[:-1]] + [parts[-1]]
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        if line and len(line) + len(piece) > width:
+            lines.append(line)
+            line = piece
+        else:
+            line += piece
+    if line:
+        lines.append(line)
+    return lines
+
+
+SHORT_SCREEN_ROWS = 30
+"""Under this many rows one information notice shows at a time (see `say`)."""
+
 FOLDED_TOASTS = 1
 """Finding and error toasts (`say(..., fold=True)`) shown whole at a time; the rest while one is
 on screen fold into one more toast that counts them, so a recording with several findings does
@@ -132,6 +170,8 @@ class AppBase(App[None]):
     """The toast that counts the ones folded away, and their titles (while it is on screen)."""
     _notices_while: dict[str, list[Notification | None]]
     """Notices true only while their topic stays as it is (see `say_while`)."""
+    _information: Notification | None = None
+    """The latest information notice: on a short screen the next one takes its place (see `say`)."""
     captures: list[CaptureWriter]
     """The capture of each session this run opened (a live one, or a proxied connection), in order (said on
     quitting: `farewell`)."""
@@ -224,6 +264,13 @@ class AppBase(App[None]):
         if severity in ("warning", "error"):
             level = "warning" if severity == "warning" else "error"
         message, title = printable(message, lines=True), printable(title)
+        message = fold_long_paths(message, self._toast_text_width())
+        if level == "information" and self.screen.size.height < SHORT_SCREEN_ROWS:
+            # One at a time: at 80x24 a save's, a copy's and an error's notices covered the
+            # transcript and the top of the log. A warning or error stays, whatever comes after.
+            latest = self._information
+            if latest is not None and self._on_screen(latest):
+                self._unnotify(latest, refresh=False)
         key = (title, level)
         repeats, alike = 1, True
         shown = self._notices.get(key) if level != "information" else None
@@ -242,6 +289,8 @@ class AppBase(App[None]):
         notification = Notification(message, counted_title, level, timeout, markup=False)
         if level != "information":
             self._notices[key] = (notification, repeats, alike)
+        else:
+            self._information = notification
         if fold:
             replaced = shown[0] if shown is not None else None
             self._folding = (*(n for n in self._folding if n is not replaced and self._on_screen(n)), notification)
@@ -250,6 +299,14 @@ class AppBase(App[None]):
         self._notifications.add(notification)
         self._refresh_notifications()
         return notification
+
+    def _toast_text_width(self) -> int:
+        """The columns of text a toast has on the screen now (app.tcss: at most 40% of the width,
+        70% when narrow or zoomed; Textual's 60 at most, less a border and a cell of padding each
+        side), a column to spare: what `fold_long_paths` breaks a path to."""
+        screen = self.screen
+        share = 0.7 if screen.has_class("-narrow") or screen.has_class("-maximized-view") else 0.4
+        return min(60, int(screen.size.width * share)) - 5
 
     def say_while(self, topic: str, message: str, *, title: str = "", severity: str = "information") -> None:
         """`say` something true only while `topic` stays as it is ("view": what the log's view shows,

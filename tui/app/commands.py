@@ -20,6 +20,9 @@ from .base import AppBase
 from .files import output_folder, write_private
 from .live import SPACE_ACTIONS, V_ACTIONS
 
+TEXTUAL_COMMAND_KEYS = {"keys": "F1, ?", "quit": "q"}
+"""Textual's own palette commands that the app binds a key to (its Keys panel, its quit)."""
+
 PALETTE: list[tuple[str, str, str]] = [
     ("recorder: talk / send", "Start or end a push-to-talk turn (space)", "action_talk"),
     ("recorder: hands-free on/off", "Let server VAD end your turns (v)", "action_hands_free"),
@@ -96,6 +99,9 @@ class Commands(AppBase):
                 continue  # ours, below: it says where the file goes
             if title == "maximize" and main:
                 continue  # the panes' zoom (z) is the one: Textual's hid the status line and the footer
+            key = TEXTUAL_COMMAND_KEYS.get(title) if main else None
+            if key is not None:  # named like ours, whose help ends with the key
+                command = SystemCommand(command.title, f"{command.help} ({key})", command.callback, command.discover)
             yield command
         # Where it goes: a replay, or a session without a capture, has no session folder.
         where = "in the session folder" if self.capture is not None else "in the data folder's saved/"

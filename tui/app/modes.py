@@ -151,7 +151,9 @@ class Modes(AppBase):
         if player is None:
             return
         self._show_replayed_file(player)
-        speed = "at once" if player.speed is None else f"×{player.speed:g}"
+        # Once over, the pace is the next play's (`r`), which `a` (the rest at once, this time) leaves.
+        pace = self._replay_speed if player.done.is_set() else player.speed
+        speed = "at once" if pace is None else f"×{pace:g}"
         state = "⏸ paused" if player.paused else ("done" if player.done.is_set() else "playing")
         # Timed playback shortens long silences (MAX_GAP): say how much, or the clock's jumps over
         # them would look like a fault, and a user would believe the pace is the recorded one.

@@ -687,7 +687,8 @@ class EventLog(LineView, can_focus=True):
             of = counted(view.in_range, "frame")
             return f"No frame matches the filter, of {of}: f changes it (empty: all frames)"
         if view.floor and not view.in_range:
-            return f"Cleared: new frames appear here (palette, log: undo clear, shows the {view.floor:,} before)"
+            kept = "the frame before is kept" if view.floor == 1 else f"the {view.floor:,} frames before are kept"
+            return f"Cleared: new frames appear here; {kept} (palette: log: undo clear)"
         return ""
 
     def _update_title(self) -> bool:

@@ -41,6 +41,13 @@ class MarkedRadioButton(RadioButton):
         return super()._button
 
 
+class PathInput(InOrderInput):
+    """The file's path: Enter exports, as the footer says (back after a path that could not be
+    written, the focus is here, and the footer showed Cancel alone)."""
+
+    BINDINGS = [Binding("enter", "submit", "Export", id="export.submit")]
+
+
 class AudioChoice(RadioSet):
     """The audio choice, focused when the dialog opens. The tick follows the arrows, so the option
     highlighted is the one chosen, whatever key then exports (↓ once only moved the highlight: Tab,
@@ -199,7 +206,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 keep = self.keep_audio
                 yield MarkedRadioButton("keep audio (the frames whole, as on the wire)", value=keep, id="keep")
                 yield MarkedRadioButton("replace audio by a size tag (small files)", value=not keep, id="tag")
-            yield InOrderInput(self.typed or self.default_path, id="path")
+            yield PathInput(self.typed or self.default_path, id="path")
             if self.error:
                 yield Static(Text(self.error, style="bold red"), id="error")
             # The input shows the path's end (the file's name): where it starts is said here, and

@@ -59,6 +59,12 @@ def worst(findings: Sequence[Finding]) -> Severity | None:
     return min((f.severity for f in findings), key=_ORDER.__getitem__, default=None)
 
 
+class FindingList(OptionList):
+    """The findings: Enter goes to the chosen one's frame, as the footer says (it showed Close alone)."""
+
+    BINDINGS = [Binding("enter", "select", "Go to its frame", id="findings.go")]
+
+
 class FindingsView(ModalScreen[int | None]):
     """Every finding; dismisses with the journal index of the chosen finding's frame, or None."""
 
@@ -116,7 +122,7 @@ class FindingsView(ModalScreen[int | None]):
             if self.grouped and heading is not None:
                 for clean in range(heading - 1, 0, -1):  # the first connections, clean
                     options += [Option(self._heading(clean), disabled=True), None]
-            yield OptionList(*options[:-1])
+            yield FindingList(*options[:-1])
 
     def _heading(self, connection: int) -> Text:
         """The line above a connection's findings: which connection, the current one named so."""

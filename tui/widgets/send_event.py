@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.protocol.codec import json_reason
 from tui.widgets.message_input import InOrderInput
 
 from .key_footer import KeyFooter
@@ -32,7 +33,14 @@ def parse_event(text: str) -> dict[str, Any] | str:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        return f"not JSON: {exc.msg} (column {exc.colno})"
+        # "Unterminated string starting at column 10" (it read "… at (column 10)"); where json's
+        # reason has no "at", the column after it: the dialog's one line is all there is to go by.
+        reason = json_reason(exc)
+        return (
+            f"not JSON: {reason}"
+            if reason.endswith(f"column {exc.colno}")
+            else f"not JSON: {reason} (column {exc.colno})"
+        )
     except (ValueError, RecursionError) as exc:
         return f"not JSON rt-tui can send: {exc}"
     if not isinstance(value, dict):
