@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -232,3 +234,57 @@ async def test_a_path_in_no_folder_keeps_the_dialog_with_what_was_typed(
         records = [json.loads(line) for line in right.read_text().splitlines()]
         [append] = [r for r in records if r["type"] == "input_audio_buffer.append"]
         assert append.get("elided") == "audio"  # the choice kept: its audio replaced by a size tag
+
+
+async def test_a_folder_typed_as_the_path_gets_the_proposed_name_inside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`outdir/` (an existing folder) wrote `outdir.jsonl` beside it, and `/dev/full` a new file in
+    /dev; the live capture's own name was refused as `[Errno 17] File exists`, the dialog gone."""
+    monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path / "data"))
+    app = audio_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await export_dialog_over_audio(pilot, app)
+        for folder, typed in ((tmp_path / "a", f"{tmp_path / 'a'}{os.sep}"), (tmp_path / "b", str(tmp_path / "b"))):
+            folder.mkdir()
+            if not isinstance(app.screen, ExportDialog):
+                await pilot.press("e")
+                await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
+            proposed = Path(app.screen.query_one("#path", Input).value).name
+            app.screen.query_one("#path", Input).value = typed  # with its slash or without: a folder either way
+            await pilot.press("tab", "enter")
+            out = folder / proposed
+            await wait_for(pilot, partial(lines_in, out, 2), 5, "the export in it")
+            assert not folder.with_suffix(".jsonl").exists()
+            await wait_for(pilot, lambda: not isinstance(app.screen, ExportDialog), 5, "the dialog to close")
+        # A file that is there already: the dialog comes back and says so; nothing is overwritten.
+        taken = tmp_path / "b" / proposed
+        before = taken.read_bytes()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), 5, "the dialog")
+        app.screen.query_one("#path", Input).value = str(taken)
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: bool(app.screen.query("#error")), 5, "the dialog again")
+        said = str(app.screen.query_one("#error", Static).render())
+        assert said == f"{proposed} is already a file in {tmp_path / 'b'}: choose another name (nothing is overwritten)"
+        assert taken.read_bytes() == before
+
+
+def lines_in(path: Path, count: int) -> bool:
+    return path.exists() and path.read_text().count("\n") == count
+
+
+def test_an_export_that_fails_while_writing_leaves_no_half_file(tmp_path: Path) -> None:
+    """A full disk mid-export left a file cut short that read as a whole export."""
+    from tests.test_transcript_round27 import file_size_limit
+    from tui.journal import Journal
+    from tui.journal.export import export_jsonl
+
+    journal = Journal()
+    audio = base64.b64encode(bytes(48_000)).decode()
+    for _ in range(20):
+        journal.append(sent("input_audio_buffer.append", audio=audio))
+    path = tmp_path / "cut.jsonl"
+    with file_size_limit(100_000), pytest.raises(OSError):
+        export_jsonl(journal, range(len(journal)), path)
+    assert not path.exists()

@@ -397,3 +397,10 @@ def test_a_response_summary_leads_with_its_status_and_tokens_and_ends_with_its_i
     assert summarize_event(done).startswith("completed · 210 tokens (in 95, out 111) · ")  # a total of more: all said
     failed = {"type": "response.done", "response": {"id": "resp_2", "status": "failed", "status_details": {}}}
     assert summarize_event(failed) == "failed · resp_2"
+
+
+def test_an_event_with_a_lone_surrogate_serializes_as_ascii_escapes() -> None:
+    from tui.protocol import serialize
+
+    assert serialize({"type": "x", "text": "é"}) == '{"type":"x","text":"é"}'  # UTF-8 as usual
+    assert serialize({"type": "x", "text": "é\ud800"}) == '{"type":"x","text":"\\u00e9\\ud800"}'

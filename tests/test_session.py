@@ -481,3 +481,33 @@ async def test_a_burst_of_buffered_frames_does_not_hold_the_loop_until_it_is_rea
     longest = max(stretches)
     assert received == count
     assert longest < count // 4, f"the reader held the loop for {longest} frames in a row"
+
+
+async def test_an_event_with_a_lone_surrogate_goes_out_escaped_and_the_session_stays_open(
+    simulator_url: str, tmp_path: Path
+) -> None:
+    """`{"instructions": "\\ud800"}` typed in "send an event": the socket's UTF-8 encode failed, the
+    writer task died with it, the connection dropped and the app said the server had dropped it.
+    The event goes out as JSON escapes, as typed; the server answers; the capture holds it."""
+    bus = Bus()
+    sub = bus.subscribe(FRAMES)
+    capture = CaptureWriter(new_session_dir(tmp_path))
+    session = RealtimeSession(url_target(simulator_url), bus, capture=capture)
+    await session.connect()
+    session.send({"type": "conversation.item.create", "item": {"type": "message", "role": "user",
+                  "content": [{"type": "input_text", "text": "odd \ud800 text"}]}})  # fmt: skip
+    session.send({"type": "input_audio_buffer.clear"})  # the writer goes on after it
+    envs: list[Envelope] = []
+    async with asyncio.timeout(10):
+        while not any(e.type == "input_audio_buffer.cleared" for e in envs):
+            envs.append(await sub.get())
+    assert session.state is ConnectionState.OPEN
+    await session.close()
+    capture.close()
+    [sent] = [e for e in envs if e.direction is Direction.OUT and e.type == "conversation.item.create"]
+    assert "odd \\ud800 text" in sent.raw and sent.raw.isascii()
+    assert not any(e.type == "rt.client_error" for e in envs)
+    [refusal] = [e for e in envs if e.type == "error"]  # the server's word on it, linked to the event
+    error = refusal.data["error"]
+    assert error["event_id"] == sent.data["event_id"] and "surrogate" in error["message"]
+    assert "odd \\ud800 text" in capture.path.read_text()  # as it went on the wire

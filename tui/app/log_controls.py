@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -581,17 +582,20 @@ class LogControls(AppBase):
             # folder rt-tui was started from.
             path = Path(request.path).expanduser()
             path = path if path.is_absolute() else default.parent / path
-            if not path.suffix:  # `mine` is `mine.jsonl`: what lint and replay read by its name
+            if request.path.endswith(os.sep) or path.is_dir():
+                path = path / default.name  # a folder: the proposed name goes in it (`outdir/` wrote outdir.jsonl)
+            elif not path.suffix:  # `mine` is `mine.jsonl`: what lint and replay read by its name
                 path = path.with_suffix(".jsonl")
-            if not path.parent.is_dir() or not os.access(path.parent, os.W_OK | os.X_OK):
+            refused = _unwritable(path)
+            if refused is not None:
                 # Refused before writing, in the dialog again with what was typed: the dialog closed
                 # and the notice was all that was left of a path mistyped by one letter.
-                missing = "is not a folder" if not path.parent.is_dir() else "cannot be written to"
-                ask(request.path, request.keep_audio, f"{path.parent} {missing}: nothing was written")
+                ask(request.path, request.keep_audio, refused)
                 return
             if shown >= EXPORT_SAYS_STARTED:  # an hour's frames take a second or two: say it is under way
                 self.say(f"exporting {counted(shown, 'frame')} to {path}…", title="Export")
-            self.export_frames(path, keep_audio=request.keep_audio, view=view, count=shown)
+            again = partial(ask, request.path, request.keep_audio)  # a refusal while writing: the dialog again
+            self.export_frames(path, keep_audio=request.keep_audio, view=view, count=shown, refused=again)
 
         def ask(typed: str = "", keep_audio: bool = True, error: str = "") -> None:
             dialog = ExportDialog(
@@ -609,17 +613,31 @@ class LogControls(AppBase):
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False, description="export frames")
     def export_frames(
-        self, path: Path, *, keep_audio: bool, view: LogView | None = None, count: int | None = None
+        self,
+        path: Path,
+        *,
+        keep_audio: bool,
+        view: LogView | None = None,
+        count: int | None = None,
+        refused: Callable[[str], None] | None = None,
     ) -> None:
         """Write the frames `view` shows (the log's, by default), its first `count` (all, by default),
-        to `path` (off the UI thread: an hour of audio is hundreds of MB)."""
+        to `path` (off the UI thread: an hour of audio is hundreds of MB). `refused`: called on the
+        UI thread with why, when the file could not be created (the dialog asks again)."""
         from tui.journal.export import ExportError, export_jsonl
 
         view = view if view is not None else self.log_view
         indices = list(view.indices[:count])
         try:
             written = export_jsonl(view.journal, indices, path, keep_audio=keep_audio)
-        except (OSError, ExportError) as exc:
+        except OSError as exc:
+            said = f"could not write {path}: {exc.strerror or exc}; nothing was written"
+            if refused is not None and exc.errno in _REFUSALS:
+                self.call_from_thread(refused, said)
+            else:
+                self.call_from_thread(self.say, f"export failed: {said}", title="Export", severity="error")
+            return
+        except ExportError as exc:
             self.call_from_thread(self.say, f"export failed: {exc}", title="Export", severity="error")
             return
         except Exception as exc:  # noqa: BLE001 - the worker swallows it (exit_on_error=False): said, not lost
@@ -656,3 +674,19 @@ class LogControls(AppBase):
                 timeout = REPLAY_TOAST_SECONDS if self.player is not None else 10  # a replay's come in bursts
                 said = toast_text(finding.message)
                 self.say(said, title=f"Lint: {finding.rule}", severity="error", timeout=timeout, fold=True)
+
+
+_REFUSALS = frozenset({errno.EEXIST, errno.EACCES, errno.EPERM, errno.EROFS, errno.EISDIR, errno.ENOTDIR, errno.ENOENT})
+"""Why a file cannot be created that a path mended in the dialog fixes (not a full disk, an I/O error)."""
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why an export cannot go to `path`, said before writing (it is never overwritten), or None."""
+    if not path.parent.is_dir():
+        return f"{path.parent} is not a folder: nothing was written"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return f"{path.parent} cannot be written to: nothing was written"
+    if path.exists() or path.is_symlink():
+        what = "a folder" if path.is_dir() else "a file"
+        return f"{path.name} is already {what} in {path.parent}: choose another name (nothing is overwritten)"
+    return None

@@ -9,6 +9,7 @@ is then no longer the wire text. Frames are already scrubbed of the API key when
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import os
@@ -45,8 +46,18 @@ def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_a
         if journal.capture_path is None:
             raise ExportError(f"{len(missing)} frames left memory and there is no capture file to read them from")
         recovered = recover_payloads(Path(journal.capture_path), missing)
-    starts: dict[int, float] = {}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    try:
+        return _write_lines(journal, chosen, recovered, fd, keep_audio=keep_audio)
+    except BaseException:
+        with contextlib.suppress(OSError):  # half an export (a full disk) would pass for a whole one
+            path.unlink()
+        raise
+
+
+def _write_lines(journal: Journal, chosen: list[int], recovered: dict[int, str], fd: int, *, keep_audio: bool) -> int:
+    """`export_jsonl`'s writing, to the open file `fd` (closed on return)."""
+    starts: dict[int, float] = {}
     written = 0
     latest = (-math.inf, -math.inf)
     with os.fdopen(fd, "wb") as file:

@@ -234,8 +234,17 @@ _JSON_SPACE = frozenset(" \t\r\n")
 
 
 def serialize(event: dict[str, Any]) -> str:
-    """Serialize an event compactly, as the official clients do."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    """Serialize an event compactly, as the official clients do. A lone surrogate (`"\\ud800"`
+    typed in a hand-written event) cannot be UTF-8: such an event is written with every non-ASCII
+    character escaped, as the JSON it was typed as (written raw, the socket's encode failed and
+    the session dropped)."""
+    text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(event, separators=(",", ":"), ensure_ascii=True)
+    return text
 
 
 _BASE62 = string.ascii_letters + string.digits

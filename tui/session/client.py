@@ -281,6 +281,9 @@ class RealtimeSession:
             except ConnectionClosed:
                 self._outbox.task_done()
                 return
+            except Exception as exc:  # noqa: BLE001 - one event that cannot go must not end the writer
+                what = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+                self._publish(local_envelope("rt.client_error", f"{event.get('type')!r} not sent: {what}"))
             self._outbox.task_done()
 
     def _watch_writes(self, last: tuple[int, int] | None) -> None:
