@@ -490,9 +490,16 @@ class InputRules:
                 )
                 severity = Severity.WARNING
             else:
+                # A session the server applied that leaves the setting out (a minimal server's, a
+                # hand-made log's) is there: "holds no session.created" read as if it were missing.
+                held = (
+                    f"The session of {ctx.applied_name()} leaves input transcription out"
+                    if ctx.facts.applied is not None
+                    else "The recording holds no session.created or session.updated"
+                )
                 message += (
-                    " The recording holds no session.created or session.updated, so it does not show whether "
-                    "input transcription was on: if it was off (null), that is why."
+                    f" {held}, so it does not show whether input transcription was on: if it was off (null), "
+                    "that is why."
                 )
                 fix = (
                     f"Record the session from its start to see what the server applied; turn transcription on with "

@@ -385,23 +385,16 @@ def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
     whole = io.BufferedReader(_Rewound(head, stream), buffer_size=READ_BUFFER)
     first = _first_line_object(head, shown)
     if first is not None and not _is_har_document(first):
+        notes: list[str] = []
+        left_out = _DamagedLines(notes)
         if _is_capture_record(first):
-            notes: list[str] = []
             parts: list[int] = []
-            damaged = 0
-
-            def left_out(note: str) -> None:
-                nonlocal damaged
-                damaged += 1
-                if damaged <= DAMAGED_LINES_SAID:
-                    notes.append(note)
-
             envelopes = _read_capture(whole, shown, notes.append, lean, parts, left_out)
-            if damaged > DAMAGED_LINES_SAID:
-                notes.append(f"{shown}: {damaged:,} damaged lines in all, each left out")
-            return Recording("capture", envelopes, shown, notes=notes, parts=parts, damaged_lines=damaged)
-        notes = []
-        return Recording("jsonl", _read_frames_jsonl(whole, shown, notes.append, lean), shown, notes=notes)
+            left_out.say_count(shown)
+            return Recording("capture", envelopes, shown, notes=notes, parts=parts, damaged_lines=left_out.count)
+        envelopes = _read_frames_jsonl(whole, shown, notes.append, lean, left_out)
+        left_out.say_count(shown)
+        return Recording("jsonl", envelopes, shown, notes=notes, damaged_lines=left_out.count)
     return _read_har(whole, shown, lean)
 
 
@@ -525,7 +518,25 @@ def _is_capture_record(record: dict[str, Any]) -> bool:
 # -- rt-tui captures --------------------------------------------------------------------------
 
 DAMAGED_LINES_SAID = 5
-"""Damaged lines of a capture said one note each; past these, one note counts them all."""
+"""Damaged lines of a capture or a log said one note each; past these, one note counts them all."""
+
+
+class _DamagedLines:
+    """Counts the damaged lines left out of a file, keeping the notes of the first
+    `DAMAGED_LINES_SAID` in `notes`; `say_count` adds one that counts them all past those."""
+
+    def __init__(self, notes: list[str]) -> None:
+        self.notes = notes
+        self.count = 0
+
+    def __call__(self, note: str) -> None:
+        self.count += 1
+        if self.count <= DAMAGED_LINES_SAID:
+            self.notes.append(note)
+
+    def say_count(self, shown: Path) -> None:
+        if self.count > DAMAGED_LINES_SAID:
+            self.notes.append(f"{shown}: {self.count:,} damaged lines in all, each left out")
 
 
 def _read_capture(
@@ -667,15 +678,22 @@ def guess_direction(event_type: str) -> Direction:
     return Direction.OUT if event_type in GA_CLIENT_EVENTS or event_type in BETA_TO_GA_CLIENT else Direction.IN
 
 
-def _read_frames_jsonl(lines: Iterable[bytes], path: Path, note: Callable[[str], None], lean: bool) -> list[Envelope]:
+def _read_frames_jsonl(
+    lines: Iterable[bytes], path: Path, note: Callable[[str], None], lean: bool, damaged: Callable[[str], None]
+) -> list[Envelope]:
     """One envelope per event line, on a clock that never goes back (see `_on_one_clock`); the log's
-    records of other things (JSON objects with no event) are left out, with a `note`."""
-    readers = (
-        (number, functools.partial(_frame_line, line, number, path))
-        for number, line in enumerate(lines, start=1)
-        if line.strip()
-    )
-    return _read_events(readers, path, "line", note, lean)
+    records of other things (JSON objects with no event) are left out, with a `note`, and so are
+    damaged lines after an event (a logger killed mid-line, a power cut's NUL bytes), said to
+    `damaged`, as a capture's are: a log refused whole for its last line left nothing to read."""
+    last = [b"\n"]  # the file's last line (its end, rather): one with no newline was cut short
+
+    def numbered() -> Iterator[tuple[int, _Reader]]:
+        for number, line in enumerate(lines, start=1):
+            last[0] = line
+            if line.strip():
+                yield number, functools.partial(_frame_line, line, number, path)
+
+    return _read_events(numbered(), path, "line", note, lean, damaged, lambda: not last[0].endswith(b"\n"))
 
 
 class _UnreadTime(NamedTuple):
@@ -693,21 +711,37 @@ file's line 7, blank lines and a log's other records counted), and gives its env
 
 
 def _read_events(
-    readers: Iterable[tuple[int, _Reader]], path: Path, unit: str, note: Callable[[str], None], lean: bool
+    readers: Iterable[tuple[int, _Reader]],
+    path: Path,
+    unit: str,
+    note: Callable[[str], None],
+    lean: bool,
+    damaged: Callable[[str], None] | None = None,
+    cut_at_end: Callable[[], bool] = lambda: False,
 ) -> list[Envelope]:
     """The envelopes of numbered records (lines, or a JSON array's elements): those with no event are
-    left out and said (`_events_only`); none at all is refused."""
+    left out and said (`_events_only`); none at all is refused. With `damaged`, a record that cannot
+    be read once an event has been is left out and said to it (a damaged line), unless they
+    outnumber the events (then the file is no log of events: refused with the first's reason); the
+    last record, when `cut_at_end()` says the file ends inside it, with a note (a crash mid-line)."""
     envelopes: list[Envelope] = []
     times: list[float | None] = []
     others: list[int] = []
     first: _NoEvent | None = None
     unread: list[tuple[int, _UnreadTime]] = []
+    unreadable: list[tuple[int, ReplayError]] = []
+    number = 0
     for number, read in readers:
         try:
             env, when = read(number - 1)
         except _NoEvent as exc:
             others.append(number)
             first = first or exc
+            continue
+        except ReplayError as exc:
+            if damaged is None or not envelopes:
+                raise
+            unreadable.append((number, exc))
             continue
         envelopes.append(lean_envelope(env) if lean else env)
         if isinstance(when, _UnreadTime):
@@ -716,9 +750,28 @@ def _read_events(
         times.append(when)
     if not envelopes and not others:
         raise ReplayError(f"{path}: no frames in it")
+    if unreadable:
+        assert damaged is not None
+        if len(unreadable) > len(envelopes):
+            raise unreadable[0][1]
+        if unreadable[-1][0] == number and cut_at_end():
+            # The last line: cut short as the log was being written (a crash, a kill), as a capture's
+            # last line may be. What came before it is whole: a note, not a damaged line.
+            _, cut = unreadable.pop()
+            note(
+                f"{_without_expectation(cut)}, its last {unit}: cut short as it was written? "
+                f"The {unit}s before it are read"
+            )
+        for _, unread_record in unreadable:
+            damaged(f"{_without_expectation(unread_record)}: left out, the other {unit}s are read")
     if unread:
         note(_unread_times(unread, len(envelopes), unit))
     return _events_only(envelopes, times, others, first, unit, note)
+
+
+def _without_expectation(exc: ReplayError) -> str:
+    """A record's refusal without what a whole file is expected to hold (said of one line left out)."""
+    return str(exc).removesuffix(": expected one Realtime event per line")
 
 
 def _unread_times(unread: list[tuple[int, _UnreadTime]], events: int, unit: str) -> str:
