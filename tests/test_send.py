@@ -275,7 +275,9 @@ def test_send_reports_a_frame_over_its_limit_as_refused_by_rt_tui(question_wav: 
     assert result.stderr.startswith(
         "rt-tui send: server sent a frame of 3.0 MB, over the 2 MiB limit: rt-tui closed the connection (1009)"
     ), result.stderr
-    assert result.stderr.count("\n") == 1
+    # And the linter's line, as for any failed turn with errors: the rule, and where its fix is.
+    said = result.stderr.splitlines()
+    assert len(said) == 2 and said[1].startswith("rt-tui send: lint: 1 error in the turn (frame-refused)"), said
 
 
 async def test_a_send_refused_by_a_closed_session_reports_why_the_connection_ended() -> None:

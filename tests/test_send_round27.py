@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -574,3 +575,36 @@ async def test_a_long_file_on_a_slow_link_is_not_timed_out_while_it_is_still_bei
         done = await run_send(str(path), "--url", url, "--timeout", "10")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "user: a question\nassistant: an answer\n"
+
+
+async def test_the_timeout_bounds_the_connect_to_a_server_that_never_answers(tmp_path: Path) -> None:
+    """A port that takes the TCP connection and never answers the handshake held `send --timeout 1`
+    for the session's own 15 s before it said `timed out connecting`."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # the kernel completes the TCP handshake; nothing ever reads or answers
+        url = f"ws://127.0.0.1:{silent.getsockname()[1]}/v1/realtime"
+        wav = tmp_path / "turn.wav"
+        soundfile.write(wav, np.frombuffer(mono_pcm(1.0), "<i2"), 24_000, subtype="PCM_16")
+        started = time.monotonic()
+        done = await run_send(str(wav), "--timeout", "1", "--url", url)
+        took = time.monotonic() - started
+    one_line(done, 1, f"timed out connecting to {url}")
+    assert took < 10, took  # the 1 s asked for, plus the interpreter's start: not the 15 s connect wait
+
+
+async def test_wss_to_a_plain_ws_server_says_the_tls_handshake_failed(tmp_path: Path) -> None:
+    """`cannot reach wss://…: ` ended there (a reset carries no text), and the app retried forever
+    saying "the server is back: reconnecting"."""
+    from tui.app.reconnect import RetryPolicy
+    from tui.server.testing import background_simulator
+
+    wav = tmp_path / "turn.wav"
+    soundfile.write(wav, np.frombuffer(mono_pcm(1.0), "<i2"), 24_000, subtype="PCM_16")
+    with background_simulator() as sim:
+        url = sim.url_for().replace("ws://", "wss://", 1)
+        done = await run_send(str(wav), "--url", url)
+    one_line(done, 1, "TLS handshake with wss://127.0.0.1:")
+    assert "failed: is it a plain ws:// server? (then connect with ws://)" in done.stderr, done.stderr
+    reason = done.stderr.removeprefix("rt-tui send: ").strip()
+    assert not RetryPolicy().worth_retrying(reason, None)  # the app does not retry it

@@ -13,6 +13,7 @@ from websockets.asyncio.server import ServerConnection
 
 from tests.server_helpers import scripted_peer
 from tui.bus import Bus
+from tui.lint import Finding
 from tui.protocol import Direction, Envelope
 from tui.session import (
     FRAMES,
@@ -444,6 +445,9 @@ async def test_the_frame_limit_is_configurable_and_frames_within_it_arrive_whole
     received = [e for e in sub.drain() if e.type == "conversation.item.retrieved"]
     assert [e.raw for e in received] == [within] and received[0].size == len(within)
     assert [e.raw for e in read_capture(folder / "frames.jsonl") if e.type == "conversation.item.retrieved"] == [within]
+    linted = lint_capture(folder / "frames.jsonl")
+    assert [f.rule for f in linted] == ["frame-refused"], linted  # said, though nothing was in flight
+    assert "server sent a frame of 1.6 MB, over the 1 MiB limit" in linted[0].message
 
     async with scripted_peer(big_first) as url:
         session = RealtimeSession(url_target(url), Bus(), max_frame_bytes=1024 * 1024)
@@ -511,3 +515,34 @@ async def test_an_event_with_a_lone_surrogate_goes_out_escaped_and_the_session_s
     error = refusal.data["error"]
     assert error["event_id"] == sent.data["event_id"] and "surrogate" in error["message"]
     assert "odd \\ud800 text" in capture.path.read_text()  # as it went on the wire
+
+
+def lint_capture(path: Path) -> list[Finding]:
+    """What `rt-tui lint` finds in the capture at `path`."""
+    from tui.lint import lint_envelopes
+
+    return lint_envelopes(read_capture(path))
+
+
+async def test_a_text_frame_that_is_not_utf8_is_named_so_and_linted(tmp_path: Path) -> None:
+    """`rt-tui closed the connection (code 1007: invalid start byte at position 46)` did not say the
+    server had sent bytes that are not UTF-8, and the linter found nothing in the capture."""
+
+    async def latin1(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_1"}}))
+        with contextlib.suppress(Exception):
+            await ws.send('{"type":"response.output_text.delta","delta":"caf\u00e9"}'.encode("latin-1"), text=True)
+        await ws.wait_closed()
+
+    folder = new_session_dir(tmp_path)
+    async with scripted_peer(latin1) as url:
+        capture = CaptureWriter(folder)
+        session = RealtimeSession(url_target(url), Bus(), capture=capture)
+        await session.connect()
+        await asyncio.wait_for(session.wait_closed(), 10)
+        capture.close()
+    assert session.close_reason is not None
+    assert session.close_reason.startswith("server sent a text frame that is not UTF-8 ("), session.close_reason
+    assert session.close_reason.endswith("): rt-tui closed the connection (1007)"), session.close_reason
+    [found] = lint_capture(folder / "frames.jsonl")
+    assert found.rule == "frame-refused" and "(text that is not UTF-8)" in found.message, found.message

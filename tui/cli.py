@@ -76,7 +76,8 @@ def _add_target_flags(parser: argparse.ArgumentParser, *, inherited: bool = Fals
         metavar="N",
         type=_frame_limit,
         default=default(DEFAULT_MAX_FRAME_MIB),
-        help=f"refuse a server frame over N MiB, closing the connection (default: {DEFAULT_MAX_FRAME_MIB})",
+        help=f"refuse a frame over N MiB (the server's; through the proxy, either side's), closing the "
+        f"connection with 1009 (default: {DEFAULT_MAX_FRAME_MIB})",
     )
 
 

@@ -79,6 +79,7 @@ from tui.session import (
     envelope_record,
     new_session_dir,
 )
+from tui.session.client import DEFAULT_OPEN_TIMEOUT
 from tui.stdout import QUIT_SIGNALS, SIGNAL_WORDS, drop_stdout
 
 CHUNK_MS = 100
@@ -643,7 +644,15 @@ async def _send(
             fact = local_envelope("rt.capture", f"capturing every frame to {where}", path=where)
             capture.write(fact)
             bus.publish(FRAMES, fact)
-        session = RealtimeSession(target, bus, capture=capture, max_frame_bytes=settings.max_frame_bytes)
+        # --timeout bounds the connect too: a port that takes the TCP connection and never answers held
+        # `send --timeout 1` for the session's own 15 s.
+        session = RealtimeSession(
+            target,
+            bus,
+            capture=capture,
+            max_frame_bytes=settings.max_frame_bytes,
+            open_timeout=min(timeout, DEFAULT_OPEN_TIMEOUT),
+        )
         turn_failed = True  # until the turn says otherwise (an exception leaves it so)
         try:
             await session.connect()

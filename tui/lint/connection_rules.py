@@ -10,6 +10,7 @@ said nothing, and passed a run whose user transcript never arrived.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from tui.protocol import Direction, Envelope, obj, text
 
@@ -19,6 +20,26 @@ from .finding import Severity, plain
 #: Close codes of a connection ended as agreed: 1000 (normal), 1001 (going away), 1005 (a close
 #: frame with no code). Any other, or none at all (the network's 1006), cut the connection.
 _CLEAN_CLOSES = frozenset({1000, 1001, 1005})
+
+_FRAME_REFUSALS: dict[object, tuple[str, str]] = {
+    1009: (
+        "a frame over the size limit",
+        "Keep each event small: the service takes at most 15 MiB of audio in one input_audio_buffer.append, and "
+        "a client streams audio in appends of a few hundred milliseconds. A server's frame over rt-tui's own "
+        "limit: --max-frame-mib raises it.",
+    ),
+    1007: (
+        "text that is not UTF-8",
+        "Send each event as UTF-8 JSON text: a text frame of other bytes (Latin-1, a binary buffer sent as "
+        "text) ends the connection. If the server sent it and the server is yours, fix its encoding.",
+    ),
+    1002: (
+        "a WebSocket protocol error",
+        "Look at the WebSocket library of the side that sent it (frames masked the wrong way, a bad opcode, "
+        "a control frame over 125 bytes): the connection cannot carry on after one.",
+    ),
+}
+"""Close codes of a connection ended over one frame (`frame-refused`): what they mean, and the fix."""
 
 _TRANSCRIPTION_END = frozenset(
     {
@@ -89,6 +110,21 @@ class ConnectionRules:
     def _transcribed(self, env: Envelope, index: int) -> None:
         self._transcribing.pop(text(env.data.get("item_id")), None)
 
+    def _frame_refused(self, data: dict[str, Any], index: int) -> None:
+        """`frame-refused`: the connection closed over one frame, whatever was in flight: the
+        close's own words say whose frame and how big (the session's, the proxy's)."""
+        ctx = self.ctx
+        code = data["code"]
+        said = plain(text(data.get("message")), 300).rstrip(". ")
+        what, fix = _FRAME_REFUSALS[code]
+        ctx.emit(
+            "frame-refused",
+            f"{ctx.name(index)}: {said}. The connection closed with {code} ({what}): a frame one side sent "
+            "could not be taken, and the session ended with it.",
+            fix,
+            (index,),
+        )
+
     def _malformed(self, env: Envelope, index: int) -> None:
         ctx = self.ctx
         said = plain(text(env.data.get("message")).removeprefix("malformed frame from server: "), 300).rstrip(". ")
@@ -105,6 +141,8 @@ class ConnectionRules:
         data = env.data
         if not dropped(data):
             return
+        if data.get("code") in _FRAME_REFUSALS:
+            self._frame_refused(data, index)
         responses, self._responses = self._responses, {}
         transcribing, self._transcribing = self._transcribing, {}
         ctx = self.ctx

@@ -155,6 +155,12 @@ RULES: dict[str, Rule] = {
             "was cut, a warning when only a response was)",
         ),
         Rule(
+            "frame-refused",
+            _ERROR,
+            "a connection closed over a frame one side could not take: over the size limit (1009), text that is "
+            "not UTF-8 (1007), or a WebSocket protocol error (1002)",
+        ),
+        Rule(
             "malformed-server-frame",
             _WARNING,
             "a frame the server sent that is not a JSON event (rt.malformed, in)",

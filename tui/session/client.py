@@ -12,6 +12,7 @@ import contextlib
 import json
 import re
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -68,6 +69,9 @@ default; a bigger frame is refused by websockets before it is read (close 1009) 
 HANDSHAKE_GRACE = 1.0
 """After an `error` as the first frame, how long to wait for the close that makes it fatal (§1.2)."""
 
+DEFAULT_OPEN_TIMEOUT = 15.0
+"""Seconds a connect waits for the handshake and then the first frame (`send` lowers it to its --timeout)."""
+
 CLOSE_TIMEOUT = 1.0
 """Seconds `close()` gives the server to answer rt-tui's close before it drops the connection.
 websockets' own wait (10 s) held ctrl+r and quit that long against a server that reads nothing
@@ -108,7 +112,7 @@ class RealtimeSession:
         bus: Bus,
         *,
         capture: CaptureWriter | None = None,
-        open_timeout: float = 15.0,
+        open_timeout: float = DEFAULT_OPEN_TIMEOUT,
         max_frame_bytes: int = MAX_FRAME_BYTES,
     ) -> None:
         self.target = target
@@ -375,8 +379,12 @@ class RealtimeSession:
                 f"server sent {what}, over the {limit} limit: rt-tui closed the connection ({sent.code}); "
                 "--max-frame-mib raises the limit"
             )
-        reason = f": {sent.reason}" if sent.reason else ""
-        return f"rt-tui closed the connection (code {sent.code}{reason})"
+        reason = f" ({sent.reason})" if sent.reason else ""
+        if sent.code == CloseCode.INVALID_DATA:
+            return f"server sent a text frame that is not UTF-8{reason}: rt-tui closed the connection ({sent.code})"
+        if sent.code == CloseCode.PROTOCOL_ERROR:
+            return f"server broke the WebSocket protocol{reason}: rt-tui closed the connection ({sent.code})"
+        return f"rt-tui closed the connection (code {sent.code}{': ' + sent.reason if sent.reason else ''})"
 
     def _ending_code(self, exc: ConnectionClosed | None) -> int | None:
         """The code of the close that ended the connection: rt-tui's own when it refused what the
@@ -579,6 +587,14 @@ def _label_and_host(target: Target) -> str:
     return f"{target.label} ({host})" if host and host not in target.label else target.label
 
 
+_OS_ERROR_WORDS: dict[type[BaseException], str] = {
+    ConnectionResetError: "the connection was reset",
+    ConnectionAbortedError: "the connection was aborted",
+    BrokenPipeError: "the connection was closed",
+}
+"""What a socket error that carries no text of its own means (`ConnectionResetError()`)."""
+
+
 def _describe_connect_error(exc: BaseException, target: Target) -> str:
     """One line for a user, never containing the key."""
     if isinstance(exc, InvalidStatus):
@@ -603,8 +619,16 @@ def _describe_connect_error(exc: BaseException, target: Target) -> str:
         return f"connection refused by {where}: is the server running?"
     if isinstance(exc, socket.gaierror):
         return f"cannot reach {where}: the name did not resolve ({exc.strerror or exc}): check the network or the URL"
+    tls = target.url.lower().startswith("wss:")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"the TLS certificate of {where} was not accepted: {exc.verify_message or exc.reason or exc}"
+    if isinstance(exc, ssl.SSLError) or (tls and isinstance(exc, ConnectionResetError)):
+        # A wss:// URL to a plain ws:// server: it reads the TLS hello as a bad request and hangs up.
+        # The reset has no words of its own ("cannot reach …: " ended there) and was retried forever.
+        why = f" ({exc.reason})" if isinstance(exc, ssl.SSLError) and exc.reason else ""
+        return f"TLS handshake with {where} failed{why}: is it a plain ws:// server? (then connect with ws://)"
     if isinstance(exc, OSError):
-        return f"cannot reach {where}: {exc.strerror or exc}"
+        return f"cannot reach {where}: {exc.strerror or str(exc) or _OS_ERROR_WORDS.get(type(exc), type(exc).__name__)}"
     if isinstance(exc, InvalidHandshake | websockets.exceptions.WebSocketException):
         return f"WebSocket handshake with {target.label} failed: {exc}"
     return f"cannot connect to {target.label}: {type(exc).__name__}: {exc}"
