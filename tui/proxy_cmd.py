@@ -23,7 +23,7 @@ from tui.config import Settings
 from tui.model import SessionModel, new_model
 from tui.protocol import Direction, Envelope, printable, strict_json
 from tui.protocol.codec import exact_data
-from tui.protocol.records import record_header
+from tui.protocol.records import record_header, unparsed_bytes
 from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget, Sink
 
 DEFAULT_LISTEN = "127.0.0.1:8766"
@@ -225,6 +225,7 @@ class FramePrinter:
                     **record_header(frame.seq, frame.direction, frame.mono - t0, frame.wall, frame.type, frame.size),
                 }
                 record["info" if frame.direction is Direction.LOCAL else "frame"] = data
+                record |= unparsed_bytes(frame.direction, frame.type, frame.raw, frame.binary)
                 if not self.out.write(strict_json.dumps_line(record) + "\n") and not self._warned:
                     # Said once as it starts (and counted at the end): a gap in the lines must not pass for
                     # a quiet connection.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from tui.protocol import Direction, printable
 from tui.protocol.codec import exact_data
-from tui.protocol.records import UNIX_TIME_FLOOR, has_time
+from tui.protocol.records import UNIX_TIME_FLOOR, has_time, unparsed_bytes
 from tui.replay import Recording, ReplayError, load, load_many
 from tui.replay.lean import hydrated
 from tui.replay.sources import STDIN, on_one_clock, with_notes_as_facts
@@ -230,6 +230,7 @@ def _print_frames(
             # for one that did not parse or was binary), only a local fact under `info`, so one jq
             # (`select(.dir == "out") | .frame.type`) reads both.
             record["info" if frame.direction is Direction.LOCAL else "frame"] = data
+            record |= unparsed_bytes(frame.direction, frame.type, frame.raw, frame.binary)
             out.write(strict_json.dumps_line(record) + "\n")
         out.flush()
     except BrokenPipeError:

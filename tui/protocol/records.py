@@ -43,6 +43,18 @@ def envelope_record(env: Envelope, t0: float, *, parsed: bool = False) -> dict[s
     return record
 
 
+def unparsed_bytes(direction: Direction, event_type: str, raw: str | None, binary: bytes | None) -> dict[str, str]:
+    """What a frame that did not parse held, for a `--json` line beside rt-tui's note under `frame`:
+    `raw` (its text) or `raw_b64` (a binary frame's bytes), as the capture keeps them; nothing for
+    any other frame. `proxy --json` and `replay --json` printed the note alone, and a jq user never
+    saw the bytes the capture and the detail view show."""
+    if direction is DIR_LOCAL or event_type != "rt.malformed":
+        return {}
+    if binary is not None:
+        return {"raw_b64": base64.b64encode(binary).decode("ascii")}
+    return {"raw": raw} if raw is not None else {}
+
+
 _quote = json.encoder.encode_basestring  # C: a str as a JSON string literal
 
 UNIX_TIME_FLOOR = 1e9
