@@ -1197,7 +1197,19 @@ def test_the_error_answering_an_unknown_client_event_is_not_a_second_finding() -
         type_refused("bogus.event", event_id=named.data["event_id"]),
     )
     assert rules(findings) == ["unknown-client-event", "unknown-client-event"]
-    assert "The server answers it with an error (invalid_value on 'type')" in findings[0].message
+    # Each names its answer once it came (it went on saying "The server answers it with an error",
+    # as if none had, while the log linked error #13 to it).
+    for finding in findings:
+        assert "The server answers it" not in finding.message, finding.message
+        assert "The server answered it with error #" in finding.message and "(invalid_value) and did nothing." in (
+            finding.message
+        )
+        assert len(finding.frames) == 2  # the frame and its error
+    unanswered, _ = lint(ga_created(), sent("bogus.event"))
+    assert (
+        "The server answers it with an error (invalid_value on 'type')"
+        in one(unanswered, "unknown-client-event").message
+    )
     # Another error after it is still its own finding.
     other = received(
         "error",

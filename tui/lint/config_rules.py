@@ -45,6 +45,10 @@ _GA_SESSION_EXAMPLE = (
 )
 
 
+_REFUSAL_FORETOLD = "The server answers it with an error (invalid_value on 'type') and does nothing."
+"""What `unknown-client-event` says before the server's error comes; then it names that error."""
+
+
 class ConfigRules:
     """`session.update`, `transcription_session.update`, `response.create`, and unknown client events."""
 
@@ -92,7 +96,7 @@ class ConfigRules:
         ctx.emit(
             "unknown-client-event",
             f"{ctx.name(index)}: {shown(plain(etype, 80))} is not a client event of the GA or the beta interface. "
-            "The server answers it with an error (invalid_value on 'type') and does nothing.",
+            f"{_REFUSAL_FORETOLD}",
             "Use one of the client events: session.update, input_audio_buffer.append/commit/clear, "
             "conversation.item.create/retrieve/truncate/delete, response.create, response.cancel. Server event "
             "names (response.done, session.updated, …) are never sent by a client.",
@@ -368,8 +372,9 @@ class ConfigRules:
 
     def _refused_type(self, error: ServerError) -> bool:
         """True when `error` answers a frame whose type was already found refused (its finding says
-        the server answers it with an error): named by its event_id, or, when the client set none,
-        by the type the error's message quotes, or by param `type` (errors come in order)."""
+        the server answers it with an error, and now names the error): named by its event_id, or,
+        when the client set none, by the type the error's message quotes, or by param `type`
+        (errors come in order)."""
         waiting = self._refused_types
         if not waiting:
             return False
@@ -390,6 +395,13 @@ class ConfigRules:
         waiting.remove(found)
         if found in self._unanswered:
             self._unanswered.remove(found)  # a transcription_session.update refused unread: no other answer comes
+        ctx = self.ctx
+        for finding in ctx.blamed(found):
+            if finding.rule == "unknown-client-event" and _REFUSAL_FORETOLD in finding.message:
+                said = (
+                    f"The server answered it with {ctx.name(error.index)} ({error.code or 'no code'}) and did nothing."
+                )
+                ctx.amend(finding, finding.message.replace(_REFUSAL_FORETOLD, said), (*finding.frames, error.index))
         return True
 
     def explain_error(self, error: ServerError) -> bool:
