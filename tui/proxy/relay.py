@@ -5,8 +5,8 @@ client's only when the target has none) with the client's query over the target'
 client's headers as sent but for the hop-by-hop ones and the handshake's own. Two tasks copy
 messages across unchanged (text stays text, binary stays binary, the very same objects),
 recording each one *after* it is forwarded, so inspection adds no latency to the relay. Close
-codes and reasons pass through both ways; a side that vanishes without a close frame closes the
-other with 1011 and says why.
+codes and reasons pass through both ways; a side that vanishes without a close frame has the other
+dropped the same way (no close frame: 1006 there too), and the relay says why.
 
 Keys: when the target carries a key (OpenAI, Azure, or `--url` with `RT_TUI_API_KEY`), the proxy
 adds it upstream and drops whatever key the client sent, so the client needs none (so does a
@@ -556,11 +556,16 @@ class ProxyServer:
                 f"{' (--max-frame-mib raises the limit)' if sent.code == 1009 else ''}; closed the other side with 1011"
             )
         elif received is None and who != "rt-tui":
-            # Gone without a close frame (a crash, a reset): the other side is told with 1011.
-            send_code, send_reason = 1011, f"{who} connection lost without a close frame"
-            # What the proxied client saw first, then why: a narrow status line keeps the start.
+            # Gone without a close frame (a crash, a reset): the other side loses its connection the
+            # same way, as it would without the proxy (it was closed with 1011, and a client that
+            # handles 1006 and 1011 apart behaved otherwise behind the proxy than in production).
             told = "client" if who == "upstream" else "upstream"
-            message = f"closed the {told} with 1011: the {who} vanished without a close frame"
+            # What the proxied client saw first, then why: a narrow status line keeps the start.
+            message = f"dropped the {told} without a close frame (1006): the {who} vanished without one"
+            other.transport.abort()
+            await _close_within(closer)
+            connection.fact("rt.connection", connection.scrub.text(message), state="closed", code=code)
+            return
         else:
             # A close frame without a status (1005) goes on as one: the other side reads the same
             # close, not an internal error (1011) the closing side never sent.
