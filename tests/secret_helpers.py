@@ -54,6 +54,8 @@ def leak_forms(key: str) -> list[str]:
     forms += cores + [c.replace("+", "-").replace("/", "_") for c in cores]
     bearer = base64.b64encode(b"Bearer " + raw).decode("ascii")
     forms += [bearer, bearer.replace("+", "-").replace("/", "_")]
+    every = "".join("%" + format(byte, "02X") for byte in raw)  # every byte escaped, as some encoders do
+    forms += [every, every.lower(), raw.hex(), raw.hex().upper(), key.upper(), key.lower()]
     return sorted(set(forms), key=len, reverse=True)
 
 

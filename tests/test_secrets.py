@@ -73,6 +73,11 @@ def spellings(key: str) -> dict[str, str]:
         "percent-quote": quote(key, safe=""),
         "percent-quote-plus": quote_plus(key),
         "percent-lower-hex": lower,
+        "percent-every-byte": "".join(f"%{byte:02X}" for byte in raw),
+        "hex": raw.hex(),
+        "hex-upper": raw.hex().upper(),
+        "upper-case": key.upper(),
+        "lower-case": key.lower(),
     }
 
 

@@ -5,8 +5,9 @@ notifications, `rt-tui send --json` and the capture file all see the same clean 
 server echoes the key back (some compatible servers do), in whatever spelling it echoes it.
 
 A secret is looked for in every form a frame can carry it (see `secret_forms`): as written,
-JSON-escaped, percent-encoded, and inside base64 at any byte alignment (which also covers
-`Bearer <key>` and `user:<key>` encoded whole). It is replaced wherever it appears, in object keys
+JSON-escaped, percent-encoded (as URLs do, or every byte), in hex, in upper or lower case, and
+inside base64 at any byte alignment (which also covers `Bearer <key>` and `user:<key>` encoded
+whole). It is replaced wherever it appears, in object keys
 as well as values, in the event type, in a malformed frame's text and in a binary frame's bytes.
 
 The common case costs at most one substring search per form on the raw text, and usually fewer:
@@ -84,9 +85,31 @@ def json_forms(secret: str) -> list[str]:
     return [written, json.dumps(secret)[1:-1], written.replace("/", "\\/")]
 
 
+def byte_forms(secret: str) -> list[str]:
+    """`secret`'s bytes spelled out: hex (lower and upper case, as a debug dump or a hash tool writes
+    them) and every byte percent-encoded (`%73%6B%2D…`, as a URL encoder that escapes all writes it)."""
+    raw = secret.encode("utf-8", _UNPAIRED)
+    hexed = raw.hex()
+    every = "".join(f"%{byte:02X}" for byte in raw)
+    return [hexed, hexed.upper(), every, every.lower()]
+
+
+def case_forms(secret: str) -> list[str]:
+    """`secret` in upper and lower case: a server or a logger that changes the case of what it echoes
+    still shows the key, all but which letters were capitals."""
+    return [secret.upper(), secret.lower()]
+
+
 def secret_forms(secret: str) -> list[str]:
     """Every spelling of `secret` that is scrubbed, longest first, without duplicates."""
-    forms = [secret, *json_forms(secret), *percent_forms(secret), *base64_cores(secret.encode("utf-8", _UNPAIRED))]
+    forms = [
+        secret,
+        *json_forms(secret),
+        *percent_forms(secret),
+        *base64_cores(secret.encode("utf-8", _UNPAIRED)),
+        *byte_forms(secret),
+        *case_forms(secret),
+    ]
     # A core can be short for a short secret; never search for something that would match by chance.
     return sorted({f for f in forms if len(f) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
 
