@@ -509,3 +509,26 @@ async def test_a_key_the_upstream_streams_back_in_pieces_is_not_recorded_joined(
     on_disk = "".join(str(env.data.get("delta", "")) for env in read_capture(capture.path))
     for text in (joined, on_disk):
         assert CLIENT_KEY not in text and "[redacted]" in text, text
+
+
+async def test_a_client_asking_for_another_path_is_told_so_beside_the_relay(simulator_url: str) -> None:
+    """A client at `/foo` or `/` was relayed to the target's `/v1/realtime` without a word: it worked
+    through the proxy and failed against the service."""
+    recorder = Recorder()
+    server = await proxy_for(simulator_url, recorder)
+    try:
+        for path in ("/foo?model=gpt-realtime", "/v1/realtime?model=gpt-realtime"):
+            async with connect(server.url.replace("/v1/realtime", "") + path) as client:
+                assert json.loads(await client.recv())["type"] == "session.created"  # relayed all the same
+        await asyncio.wait_for(recorder.connections[1].closed.wait(), 5)
+    finally:
+        await server.close()
+    connecting = [
+        str(env.data["message"]) for number in (1, 2) for env in recorder.envelopes[number]
+        if env.data.get("state") == "connecting"
+    ]  # fmt: skip
+    assert (
+        "(your client asked for the path /foo, not /v1/realtime: relayed all the same, but connected "
+        in (connecting[0])
+    ), connecting
+    assert "asked for the path" not in connecting[1]

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -340,9 +341,10 @@ class ProxyServer:
             connection.fact("rt.capture", f"capturing every frame to {where}", path=where)
             captured = f"; captured in {connection.capture.path.parent}"
         self.connections.append(connection)
+        elsewhere = scrub.text(_path_not_relayed(request.path, self.target.url))
         connection.fact(
             "rt.connection",
-            f"{who} connected: relaying {path} to {shown}{captured}",
+            f"{who} connected: relaying {path} to {shown}{elsewhere}{captured}",
             state="connecting",
             connection=number,  # the proxy's count of client connections: each has a journal of its own
         )
@@ -590,6 +592,20 @@ class _Stopping(Exception):
 
 MAX_CLOSE_REASON = 123
 """The most UTF-8 bytes a close frame's reason holds (RFC 6455 §5.5: 125 bytes of payload, 2 of them the code)."""
+
+
+def _path_not_relayed(asked: str, target: str) -> str:
+    """A note for a client that asked for another path than the target's (`/foo`, `/`): the relay
+    goes to the target's path all the same, so the client works through the proxy, while connected
+    directly to the service it would be refused (HTTP 404). Nothing when the paths agree."""
+    theirs = urlsplit(asked).path.rstrip("/")
+    ours = urlsplit(target).path.rstrip("/")
+    if not ours or theirs == ours:
+        return ""
+    return (
+        f" (your client asked for the path {theirs or '/'}, not {ours}: relayed all the same, but connected "
+        "directly the service would refuse it)"
+    )
 
 
 def fit_close_reason(reason: str) -> str:
