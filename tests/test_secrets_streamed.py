@@ -123,8 +123,39 @@ async def test_text_that_only_looks_like_the_start_of_a_key_is_kept_whole(tmp_pa
         await session.connect()
         await asyncio.wait_for(session.wait_closed(), 10)
         await session.close()
-    text = "".join(env.data["delta"] for env in sub.drain() if env.type == STREAMS[0])
+    envelopes = sub.drain()
+    text = "".join(env.data["delta"] for env in envelopes if env.type == STREAMS[0])
     assert text == f"keys start {key[:7]} and then {key[:10]} more then "
+    # The 12 characters held back when the connection ended are said to be missing (they went without
+    # a word); what they were is not said: the start of a key.
+    [said] = [str(env.data["message"]) for env in envelopes if env.type == "rt.warning"]
+    assert said == (
+        "the last 12 characters of item item_1's response.output_text text are not shown: they began like the "
+        "API key, and the connection ended before the rest could tell"
+    )
+    assert_no_leak(said, key, "the warning")
+
+
+async def test_a_stream_that_ended_with_its_done_leaves_nothing_said_missing(tmp_path: Path) -> None:
+    """Held back at a delta's end, then the stream's `.done` came (the whole text, scrubbed as any
+    frame): nothing is missing, and nothing is said to be when the connection ends."""
+    key = new_test_key()
+
+    async def peer(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_s"}}))
+        ids = {"item_id": "item_1", "content_index": 0}
+        await ws.send(json.dumps({"type": STREAMS[0], **ids, "delta": "see " + key[:12]}))
+        await ws.send(json.dumps({"type": "response.output_text.done", **ids, "text": "see " + key[:12]}))
+        await ws.close()
+
+    async with scripted_peer(peer) as url:
+        bus = Bus()
+        sub = bus.subscribe(FRAMES)
+        session = RealtimeSession(url_target(url, api_key=key), bus)
+        await session.connect()
+        await asyncio.wait_for(session.wait_closed(), 10)
+        await session.close()
+    assert not [env for env in sub.drain() if env.type == "rt.warning"]
 
 
 def test_a_replay_does_not_join_a_key_a_recording_streamed_in_pieces(

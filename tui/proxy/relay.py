@@ -581,6 +581,9 @@ class ProxyServer:
         connection.fact("rt.connection", connection.scrub.text(message), state="closed", code=code)
 
     def _finish(self, connection: ProxyConnection) -> None:
+        if connection.deltas is not None:
+            for note in connection.deltas.held_back_notes():  # text a stream held back, said as a session says it
+                connection.fact("rt.warning", note)
         if connection.capture is not None:
             connection.capture.close()
         connection.closed.set()

@@ -354,6 +354,9 @@ class RealtimeSession:
                 self.close_reason = text = self._scrub.text(text)
                 self.close_code = self._ending_code(closed)
                 self._set_state(ConnectionState.CLOSED, text, **self._close_facts(closed))
+            for note in self._deltas.held_back_notes():
+                # Left out without a word, 11 received characters were simply gone from the text.
+                self._publish(local_envelope("rt.warning", note))
             if self._watchdog is not None:
                 self._watchdog.cancel()
             self._drop_outbox()

@@ -38,6 +38,10 @@ what it holds back (see `DeltaGuard._unknown_start`)."""
 
 _StreamKey = tuple[str, str, object]
 
+_TEXT_ENDS = (".done", ".completed")
+"""The type endings of a text stream's last frame (`response.output_text.done`, a transcription's
+`.completed`), which carries the whole text."""
+
 _AUDIO_DELTAS = frozenset(kind for kind, name in AUDIO_FIELDS.items() if name == "delta")
 
 
@@ -59,8 +63,14 @@ class DeltaGuard:
 
     def envelope(self, env: Envelope) -> Envelope:
         """`env` itself, or a copy whose `delta` had a piece of a secret replaced or held back."""
-        if not self._secrets or env.type in _AUDIO_DELTAS or not env.type.endswith(".delta"):
+        if not self._secrets or env.type in _AUDIO_DELTAS:
             return env  # audio deltas first: most of a session's frames, and never text
+        if not env.type.endswith(".delta"):
+            if self._held and env.type.endswith(_TEXT_ENDS):
+                # The stream's last frame, whole and scrubbed as any frame: what it held back is in it.
+                base = env.type.rsplit(".", 1)[0]
+                self._held.pop((f"{base}.delta", str(env.data.get("item_id")), env.data.get("content_index")), None)
+            return env
         delta = env.data.get("delta")
         if not isinstance(delta, str) or env.direction != DIR_IN:
             return env
@@ -82,6 +92,22 @@ class DeltaGuard:
         data = {**env.data, "delta": text}
         raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         return dataclasses.replace(env, data=data, raw=raw, wire_size=env.size)
+
+    def held_back_notes(self) -> list[str]:
+        """`held_back`, said for the log: one line per stream, never the characters themselves."""
+        return [
+            f"the last {count} characters of item {item}'s {kind.removesuffix('.delta')} text are not shown: they "
+            "began like the API key, and the connection ended before the rest could tell"
+            for kind, item, count in self.held_back()
+        ]
+
+    def held_back(self) -> list[tuple[str, str, int]]:
+        """What the streams still hold back, as (delta type, item id, characters), and forget it: a
+        connection that ended before a stream's next delta or its end leaves that text unshown,
+        which its session says (the characters themselves may be a key's start)."""
+        held = [(kind, item, len(text)) for (kind, item, _), text in self._held.items()]
+        self._held.clear()
+        return held
 
     def _unknown_start(self, text: str) -> str:
         """What a stream this guard does not remember (a new one, or one forgotten among
