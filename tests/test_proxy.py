@@ -517,14 +517,14 @@ async def test_a_client_asking_for_another_path_is_told_so_beside_the_relay(simu
     recorder = Recorder()
     server = await proxy_for(simulator_url, recorder)
     try:
-        for path in ("/foo?model=gpt-realtime", "/v1/realtime?model=gpt-realtime"):
+        for path in ("/foo?model=gpt-realtime", "/v1/realtime?model=gpt-realtime", "//v1/x?model=gpt-realtime"):
             async with connect(server.url.replace("/v1/realtime", "") + path) as client:
                 assert json.loads(await client.recv())["type"] == "session.created"  # relayed all the same
-        await asyncio.wait_for(recorder.connections[1].closed.wait(), 5)
+        await asyncio.wait_for(recorder.connections[2].closed.wait(), 5)
     finally:
         await server.close()
     connecting = [
-        str(env.data["message"]) for number in (1, 2) for env in recorder.envelopes[number]
+        str(env.data["message"]) for number in (1, 2, 3) for env in recorder.envelopes[number]
         if env.data.get("state") == "connecting"
     ]  # fmt: skip
     assert (
@@ -532,3 +532,4 @@ async def test_a_client_asking_for_another_path_is_told_so_beside_the_relay(simu
         in (connecting[0])
     ), connecting
     assert "asked for the path" not in connecting[1]
+    assert "(your client asked for the path //v1/x, not /v1/realtime:" in connecting[2], connecting  # no host in it

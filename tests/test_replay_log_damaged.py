@@ -85,3 +85,24 @@ def test_a_session_that_leaves_transcription_out_is_not_said_to_be_missing(tmp_p
     assert "transcript-never-came" in linted.stdout, linted.stdout
     assert "The session of session.created #1 leaves input transcription out, so it does not show" in linted.stdout
     assert "holds no session.created" not in linted.stdout
+
+
+def test_a_cut_last_line_is_not_counted_against_the_log(tmp_path: Path) -> None:
+    """One event, one bad line, then a cut last line: refused whole (two unreadable lines outnumbered
+    the one event), though the cut line is a note, not damage."""
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps(EVENTS[0]) + "\ngarbage\n" + json.dumps(EVENTS[1])[:20])
+    done = run("replay", "--json", str(path))
+    assert done.returncode == 2 and types(done) == ["session.created"], done.stderr  # a damaged line: exit 2
+    said = done.stderr.splitlines()
+    assert len(said) == 2 and "line 2 is not JSON" in said[0] and "left out" in said[0], said
+    assert "line 3 is not JSON" in said[1] and "its last line: cut short as it was written?" in said[1], said
+
+
+def test_a_whole_bad_last_line_before_blank_ones_is_damage_not_a_cut(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps(EVENTS[0]) + "\ngarbage\n   ")  # the file ends in blanks, not inside a line
+    done = run("replay", "--json", str(path))
+    assert done.returncode == 2, done.stderr
+    assert "line 2 is not JSON (Expecting value): left out, the other lines are read" in done.stderr, done.stderr
+    assert "cut short" not in done.stderr

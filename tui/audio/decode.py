@@ -23,10 +23,10 @@ from tui.audio.pcm import SAMPLE_RATE, SAMPLE_WIDTH, duration_ms, float_to_pcm, 
 from tui.protocol.printable import printable
 
 RAW_SUFFIXES = frozenset({".pcm", ".raw"})
+"""Headerless files taken as 24 kHz mono int16 LE, the Realtime API's own format (`send --rate`: another rate)."""
 
 RAW_FORMAT = "raw files must be 16-bit mono PCM (24 kHz, or send --rate)"
 """What a headerless file must hold, as a refusal says it."""
-"""Headerless files taken as 24 kHz mono int16 LE, the Realtime API's own format."""
 
 # A file named .raw/.pcm that really starts with a container header is decoded as that container,
 # so the header never leaks into the PCM that goes on the wire.

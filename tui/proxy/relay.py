@@ -601,7 +601,7 @@ def _path_not_relayed(asked: str, target: str) -> str:
     """A note for a client that asked for another path than the target's (`/foo`, `/`): the relay
     goes to the target's path all the same, so the client works through the proxy, while connected
     directly to the service it would be refused (HTTP 404). Nothing when the paths agree."""
-    theirs = urlsplit(asked).path.rstrip("/")
+    theirs = asked.partition("?")[0].rstrip("/")  # a request's path, never a URL: `//v1/…` is no host
     ours = urlsplit(target).path.rstrip("/")
     if not ours or theirs == ours:
         return ""

@@ -685,12 +685,12 @@ def _read_frames_jsonl(
     records of other things (JSON objects with no event) are left out, with a `note`, and so are
     damaged lines after an event (a logger killed mid-line, a power cut's NUL bytes), said to
     `damaged`, as a capture's are: a log refused whole for its last line left nothing to read."""
-    last = [b"\n"]  # the file's last line (its end, rather): one with no newline was cut short
+    last = [b"\n"]  # the file's last line that is not blank: one with no newline was cut short
 
     def numbered() -> Iterator[tuple[int, _Reader]]:
         for number, line in enumerate(lines, start=1):
-            last[0] = line
             if line.strip():
+                last[0] = line
                 yield number, functools.partial(_frame_line, line, number, path)
 
     return _read_events(numbered(), path, "line", note, lean, damaged, lambda: not last[0].endswith(b"\n"))
@@ -752,18 +752,21 @@ def _read_events(
         raise ReplayError(f"{path}: no frames in it")
     if unreadable:
         assert damaged is not None
-        if len(unreadable) > len(envelopes):
-            raise unreadable[0][1]
+        cut: ReplayError | None = None
         if unreadable[-1][0] == number and cut_at_end():
             # The last line: cut short as the log was being written (a crash, a kill), as a capture's
-            # last line may be. What came before it is whole: a note, not a damaged line.
-            _, cut = unreadable.pop()
+            # last line may be. What came before it is whole: a note, not a damaged line, and not
+            # counted against the log (one bad line and a cut one refused a log of one event whole).
+            cut = unreadable.pop()[1]
+        if len(unreadable) > len(envelopes):
+            raise unreadable[0][1]
+        for _, unread_record in unreadable:
+            damaged(f"{_without_expectation(unread_record)}: left out, the other {unit}s are read")
+        if cut is not None:  # said after the damaged lines: in the file's order
             note(
                 f"{_without_expectation(cut)}, its last {unit}: cut short as it was written? "
                 f"The {unit}s before it are read"
             )
-        for _, unread_record in unreadable:
-            damaged(f"{_without_expectation(unread_record)}: left out, the other {unit}s are read")
     if unread:
         note(_unread_times(unread, len(envelopes), unit))
     return _events_only(envelopes, times, others, first, unit, note)
