@@ -390,7 +390,7 @@ async def test_a_reply_heard_to_the_end_is_not_truncated(tmp_path: Path, simulat
                 return app.recorder.render().plain
 
             await wait_for(pilot, lambda: "▶ assistant " in line(), 5, "the line to say the reply plays")
-            assert re.search(r"▶ assistant \d+\.\d s · space: interrupt", line()), line()
+            assert re.search(r"▶ assistant \d+\.\d s · space: talk over it", line()), line()
             first = app.voice.speaking_ms()
             await wait_for(pilot, lambda: (app.voice.speaking_ms() or 0) > (first or 0) + 300, 5, "the count to go up")
             await wait_for(pilot, lambda: not app.voice.playing, 20, "the speaker to play the whole reply")

@@ -68,6 +68,28 @@ async def test_space_after_a_reconnect_stops_the_old_reply_without_truncating_it
             assert reply.audio_end_ms is None and reply.status == "completed"
 
 
+async def test_ctrl_r_while_a_reply_plays_stops_it_and_says_how_much_was_played(tmp_path: Path) -> None:
+    """ctrl+r while a reply played opened the new session and left the old reply playing to its end,
+    over the new session, with nothing to say how much of it had been heard."""
+    async with realtime_simulator() as sim, speaker_app(tmp_path, sim.url_for(), (120, 40)) as (app, pilot, sink):
+        await pilot.press("t")
+        app.query_one("#message", Input).post_message(events.Paste(LONG_ASK))
+        await wait_for(pilot, lambda: app.query_one("#message", Input).value == LONG_ASK, 5, "the paste")
+        await pilot.press("enter", "escape")
+        await wait_for(pilot, lambda: len(sink.data) > 24_000, 30, "the reply to be heard")
+        assert app.voice.playing, "the reply ended before the test could reconnect over it"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: not app.voice.playing, 10, "the reply to stop")
+        await wait_for(pilot, lambda: app.journal.epoch == 2 and session_ready(app), 30, "the new session")
+        stopped = [
+            str(app.journal.data(f.index).get("message")) for f in app.journal if f.type == "rt.audio"
+            and "its audio stopped after" in str(app.journal.data(f.index).get("message"))
+        ]  # fmt: skip
+        [reply] = items(app, "assistant")
+        assert len(stopped) == 1 and stopped[0].startswith(f"reply {reply.id}: its audio stopped after "), stopped
+        assert stopped[0].endswith(" s (ctrl+r closed its session)"), stopped
+
+
 async def test_while_a_reply_plays_in_the_message_input_the_line_says_esc_first(
     tmp_path: Path, simulator_url: str
 ) -> None:
@@ -80,11 +102,11 @@ async def test_while_a_reply_plays_in_the_message_input_the_line_says_esc_first(
             return app.recorder.render().plain
 
         await wait_for(pilot, lambda: "▶ assistant" in line(), 5, "the line to say the reply plays")
-        assert "· Esc, space: interrupt" in line(), line()
+        assert "· Esc, then space: talk over it" in line(), line()
         await pilot.press("escape")
         await pilot.pause()
         if app.voice.playing:
-            assert "· space: interrupt" in line() and "Esc" not in line(), line()
+            assert "· space: talk over it" in line() and "Esc" not in line(), line()
         await press_voice(pilot, "space")  # out of the input: space interrupts
         await wait_for(pilot, lambda: not app.voice.playing, 5, "the reply to stop")
         await press_voice(pilot, "space")

@@ -173,7 +173,7 @@ def test_a_colored_two_line_paste_is_one_line_of_text_in_the_message_input(tmp_p
         tmux.start(app_command(mic, tmp_path), width=120, height=32)
         tmux.wait_for(lambda s: "● open" in s and "session.updated" in s, 30, "the embedded simulator session")
         tmux.keys("t")
-        tmux.wait_for(lambda s: "Esc, space: talk" in s, 10, "the message input to take the focus")
+        tmux.wait_for(lambda s: "Esc, then space: talk" in s, 10, "the message input to take the focus")
         paste(tmux, "error: \x1b[31mdisk full\x1b[0m\nsecond line", tmp_path)
         screen = tmux.wait_for(lambda s: "error: disk full second line" in s, 10, "the paste in the input")
         assert "^[" not in screen and "┃ you" not in transcript_pane(screen)

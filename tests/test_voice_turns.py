@@ -204,9 +204,9 @@ async def test_space_says_what_it_does_in_the_footer_and_the_recorder(tmp_path: 
         assert "Talk" not in footer_text(app)
         # In the message input space types: the recorder says how to send from there.
         await pilot.press("t")
-        assert "Esc, space: send" in str(recorder.render())
+        assert "Esc, then space: send" in str(recorder.render())
         await pilot.press("escape")
-        assert "Esc, space" not in str(recorder.render()) and "space: send" in str(recorder.render())
+        assert "Esc, then space" not in str(recorder.render()) and "space: send" in str(recorder.render())
         await press_voice(pilot, "space")
         await wait_for(pilot, lambda: "space Talk" in footer_text(app), 5, "the footer to say Talk again")
         await press_voice(pilot, "v")

@@ -425,6 +425,7 @@ class LiveSession(AppBase):
         session = self.session
         assert session is not None
         self.publish_fact(local_envelope("rt.reconnect", "a new session: closing this one first"))
+        self.voice.stop_playback("ctrl+r closed its session")
         await session.close()
         for worker in [w for w in self.workers if w.group == "session"]:
             with contextlib.suppress(Exception):

@@ -463,6 +463,15 @@ class VoiceController:
             )
         return cancelled
 
+    def stop_playback(self, why: str) -> None:
+        """Stop what plays, its session being closed (`why`), and note in the log how much of each
+        reply was played: no truncate can tell that session any more, and the reply went on
+        playing over the next session as if nothing had happened."""
+        if self._speaker is None or self._speaker.idle:
+            return
+        for item_id, played_ms in self._speaker.clear(streaming=True).items():
+            self._note("rt.audio", f"reply {item_id}: its audio stopped after {played_ms / 1000:.1f} s ({why})")
+
     # -- shutdown ---------------------------------------------------------------------------
 
     async def stop_turns(self) -> CutTurn | None:

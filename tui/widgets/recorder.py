@@ -197,13 +197,16 @@ class Recorder(Widget):
             return None
         talk_key = self.state is RecorderState.IDLE and self.mode == "push-to-talk" and not self.kept
         # Short: on an 80-column hands-free line the head and the badge leave about 40 cells.
-        how = ("Esc, space" if self.typing else "space") + ": interrupt" if talk_key else "speak to interrupt"
+        # Space talks over the reply (it stops it, then records): "space: interrupt" read as a key that
+        # only stops it, and beside the footer's "space Talk" as a second meaning of the key.
+        how = ("Esc, then space" if self.typing else "space") + ": talk over it" if talk_key else "speak to interrupt"
         return f"▶ assistant {played / 1000:.1f} s · {how}"
 
     def _hint(self) -> str:
         """The keys that matter now; in a text input space types a space, so Esc comes first."""
         hint = self._keys_hint()
-        return f"Esc, {hint}" if self.typing and hint.startswith("space:") else hint
+        # "Esc, then": in the input Esc only leaves it ("Esc, space: talk" read as either key).
+        return f"Esc, then {hint}" if self.typing and hint.startswith("space:") else hint
 
     def _keys_hint(self) -> str:
         """The keys that matter now, and why the server ends turns its own way when it does."""
