@@ -233,3 +233,17 @@ async def burst_gathered(
             yield session, feed
         finally:
             await session.close()
+
+
+async def captured_until_closed(
+    peer: Callable[[ServerConnection], Awaitable[None]], folder: Path
+) -> tuple[RealtimeSession, CaptureWriter]:
+    """A real session, captured into `folder`, against a scripted server running `peer`, until the
+    connection ends (the capture closed): the session (its close reason) and its capture."""
+    async with scripted_peer(peer) as url:
+        capture = CaptureWriter(folder)
+        session = RealtimeSession(url_target(url), Bus(), capture=capture)
+        await session.connect()
+        await asyncio.wait_for(session.wait_closed(), 10)
+        capture.close()
+    return session, capture

@@ -17,9 +17,8 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
 
 from tests.proxy_helpers import listening_url, start_headless_proxy
-from tests.server_helpers import running_simulator, scripted_peer
-from tui.bus import Bus
-from tui.session import CaptureWriter, RealtimeSession, new_session_dir, url_target
+from tests.server_helpers import captured_until_closed, running_simulator
+from tui.session import new_session_dir
 
 GARBAGE = "this is not json {"
 BINARY = b"\x00\x01\xfe\xff binary"
@@ -32,13 +31,7 @@ async def test_replay_json_prints_the_bytes_of_a_frame_that_did_not_parse(tmp_pa
         await ws.send(BINARY)
         await ws.close()
 
-    folder = new_session_dir(tmp_path)
-    async with scripted_peer(odd) as url:
-        capture = CaptureWriter(folder)
-        session = RealtimeSession(url_target(url), Bus(), capture=capture)
-        await session.connect()
-        await asyncio.wait_for(session.wait_closed(), 10)
-        capture.close()
+    _, capture = await captured_until_closed(odd, new_session_dir(tmp_path))
     done = subprocess.run(
         [sys.executable, "-m", "tui", "replay", "--json", str(capture.path)], capture_output=True, text=True, timeout=60
     )

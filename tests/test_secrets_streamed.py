@@ -116,14 +116,7 @@ async def test_text_that_only_looks_like_the_start_of_a_key_is_kept_whole(tmp_pa
             await ws.send(json.dumps(delta))
         await ws.close()
 
-    async with scripted_peer(peer) as url:
-        bus = Bus()
-        sub = bus.subscribe(FRAMES)
-        session = RealtimeSession(url_target(url, api_key=key), bus)
-        await session.connect()
-        await asyncio.wait_for(session.wait_closed(), 10)
-        await session.close()
-    envelopes = sub.drain()
+    envelopes, _ = await session_with(peer, key, tmp_path)
     text = "".join(env.data["delta"] for env in envelopes if env.type == STREAMS[0])
     assert text == f"keys start {key[:7]} and then {key[:10]} more then "
     # The 12 characters held back when the connection ended are said to be missing (they went without
@@ -148,14 +141,8 @@ async def test_a_stream_that_ended_with_its_done_leaves_nothing_said_missing(tmp
         await ws.send(json.dumps({"type": "response.output_text.done", **ids, "text": "see " + key[:12]}))
         await ws.close()
 
-    async with scripted_peer(peer) as url:
-        bus = Bus()
-        sub = bus.subscribe(FRAMES)
-        session = RealtimeSession(url_target(url, api_key=key), bus)
-        await session.connect()
-        await asyncio.wait_for(session.wait_closed(), 10)
-        await session.close()
-    assert not [env for env in sub.drain() if env.type == "rt.warning"]
+    envelopes, _ = await session_with(peer, key, tmp_path)
+    assert not [env for env in envelopes if env.type == "rt.warning"]
 
 
 def test_a_replay_does_not_join_a_key_a_recording_streamed_in_pieces(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import ServerConnection
 
-from tests.server_helpers import scripted_peer
+from tests.server_helpers import captured_until_closed, scripted_peer
 from tui.bus import Bus
 from tui.lint import Finding
 from tui.protocol import Direction, Envelope
@@ -399,12 +399,7 @@ async def test_a_frame_over_the_default_limit_is_reported_as_refused_by_rt_tui(t
         await ws.wait_closed()
 
     folder = new_session_dir(tmp_path)
-    async with scripted_peer(flood) as url:
-        capture = CaptureWriter(folder)
-        session = RealtimeSession(url_target(url), Bus(), capture=capture)
-        await session.connect()
-        await asyncio.wait_for(session.wait_closed(), 10)
-        capture.close()
+    session, _ = await captured_until_closed(flood, folder)
     expected = "server sent a frame of 20 MB, over the 16 MiB limit: rt-tui closed the connection (1009)"
     assert session.close_reason is not None and session.close_reason.startswith(expected), session.close_reason
     assert "1006" not in session.close_reason and "closed by server" not in session.close_reason
@@ -535,12 +530,7 @@ async def test_a_text_frame_that_is_not_utf8_is_named_so_and_linted(tmp_path: Pa
         await ws.wait_closed()
 
     folder = new_session_dir(tmp_path)
-    async with scripted_peer(latin1) as url:
-        capture = CaptureWriter(folder)
-        session = RealtimeSession(url_target(url), Bus(), capture=capture)
-        await session.connect()
-        await asyncio.wait_for(session.wait_closed(), 10)
-        capture.close()
+    session, _ = await captured_until_closed(latin1, folder)
     assert session.close_reason is not None
     assert session.close_reason.startswith("server sent a text frame that is not UTF-8 ("), session.close_reason
     assert session.close_reason.endswith("): rt-tui closed the connection (1007)"), session.close_reason
