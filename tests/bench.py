@@ -9,6 +9,8 @@ module also runs alone as `python -m tests.<module>`):
 - time to first paint of the app, in-process and as the real binary in tmux;
 - the session reader's frames/s with and without the capture file (tests/bench_reader.py, in a
   fresh interpreter);
+- what keeping the key out costs per frame with a key set, every form vs the forms before the
+  byte and case ones (tests/bench_scrub.py);
 - event-log ingest, the pane alone and the whole pipeline, vs a RichLog-per-event app, and the
   journal and projections' rate after 3,000 finished exchanges vs after 600, and the
   transcript's cost per streaming reply after 0 and 900 turns (tests/bench_ingest.py, in a fresh
@@ -201,6 +203,7 @@ async def main() -> None:
     # heap the speech engines and five apps of the sections above have grown (every full garbage
     # collection walks it: 35 ms each after the first section, where a fresh process takes a few).
     _section("tests.bench_reader")
+    _section("tests.bench_scrub")
     _section("tests.bench_ingest")
     await bench_keypress()
     _section("tests.bench_gc")

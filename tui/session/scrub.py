@@ -15,9 +15,9 @@ each search is for a 16-character piece (`search_needles`), shared by the forms 
 (the key and its percent and JSON spellings; the standard and URL-safe base64 cores), chosen so
 CPython's search skips ahead by a needle's length on base64 audio, silence (`AAAA…`) included. The
 hex, every-byte and case forms need pieces of their own: with a key set, checking a frame of the
-bench's mix takes ~4.7 µs (2.8 µs without those forms; a 64 KB audio frame ~80 µs, 27 µs without);
-with no key, nothing. Only a frame where a piece is found is searched for the whole forms, and
-rewritten if one is there.
+bench's mix takes ~5 µs (~3 µs without those forms; a 64 KB audio frame ~80 µs, ~45 µs without:
+`python -m tests.bench_scrub`); with no key, nothing. Only a frame where a piece is found is
+searched for the whole forms, and rewritten if one is there.
 """
 
 from __future__ import annotations
