@@ -533,3 +533,11 @@ async def test_a_client_asking_for_another_path_is_told_so_beside_the_relay(simu
     ), connecting
     assert "asked for the path" not in connecting[1]
     assert "(your client asked for the path //v1/x, not /v1/realtime:" in connecting[2], connecting  # no host in it
+
+
+def test_the_path_note_reads_a_request_line_in_absolute_form_by_its_path() -> None:
+    from tui.proxy.relay import _path_not_relayed
+
+    target = "ws://127.0.0.1:9/v1/realtime?model=x"
+    assert _path_not_relayed("ws://someone:***@127.0.0.1:9/v1/realtime?model=x", target) == ""
+    assert "asked for the path /foo, not /v1/realtime" in _path_not_relayed("ws://h:9/foo?model=x", target)

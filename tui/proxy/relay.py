@@ -341,7 +341,7 @@ class ProxyServer:
             connection.fact("rt.capture", f"capturing every frame to {where}", path=where)
             captured = f"; captured in {connection.capture.path.parent}"
         self.connections.append(connection)
-        elsewhere = scrub.text(_path_not_relayed(request.path, self.target.url))
+        elsewhere = scrub.text(_path_not_relayed(masked_path(request.path), self.target.url))
         connection.fact(
             "rt.connection",
             f"{who} connected: relaying {path} to {shown}{elsewhere}{captured}",
@@ -601,7 +601,9 @@ def _path_not_relayed(asked: str, target: str) -> str:
     """A note for a client that asked for another path than the target's (`/foo`, `/`): the relay
     goes to the target's path all the same, so the client works through the proxy, while connected
     directly to the service it would be refused (HTTP 404). Nothing when the paths agree."""
-    theirs = asked.partition("?")[0].rstrip("/")  # a request's path, never a URL: `//v1/…` is no host
+    path = asked.partition("?")[0]
+    # A request's path (`//v1/…` is no host), or the path of one in absolute form (`GET ws://host/…`).
+    theirs = (urlsplit(path).path if "://" in path else path).rstrip("/")
     ours = urlsplit(target).path.rstrip("/")
     if not ours or theirs == ours:
         return ""
