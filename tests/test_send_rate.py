@@ -94,9 +94,22 @@ def test_rate_is_refused_for_a_file_with_a_header_and_for_standard_input(tmp_pat
 def test_a_rate_no_recorder_has_is_refused_by_the_command_line(tmp_path: Path) -> None:
     path = tmp_path / "turn.pcm"
     path.write_bytes(pcm_at(16_000))
-    for rate, said in (("3000", "3000 Hz: rt-tui reads 4,000 to 768,000 Hz"), ("fast", "not a sample rate in Hz")):
+    refused = {
+        "3000": "3000 Hz: rt-tui reads 4,000 to 768,000 Hz",
+        "fast": "not a sample rate in Hz",
+        "16.5": "not a whole number of Hz",
+    }
+    for rate, said in refused.items():
         done = run_cli("send", str(path), "--rate", rate, "--url", NOWHERE)
         assert done.returncode == 2 and said in done.stderr, done.stderr
+
+
+def test_a_rate_is_read_as_people_write_it() -> None:
+    """`16kHz`, `16 kHz` and `16000HZ` were refused as "not a sample rate in Hz"."""
+    from tui.cli import _raw_rate
+
+    spellings = {"16000": 16000, "16000Hz": 16000, "16000HZ": 16000, "16 kHz": 16000, "16k": 16000, "22.05k": 22050}
+    assert {text: _raw_rate(text) for text in spellings} == spellings
 
 
 def test_a_stereo_file_at_a_given_rate_is_refused_with_that_rate_in_the_fix(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -121,10 +122,17 @@ def _raw_rate(value: str) -> int:
     """`send --rate`: a raw file's sample rate, in the range the decoder reads from a header."""
     from tui.audio.decode import HIGHEST_RATE, LOWEST_RATE
 
+    # As people write a rate: 16000, 16000Hz, 16 kHz, 16k, 44.1k, 8kHz.
+    spoken = value.strip().lower().removesuffix("hz").strip()
+    scale = 1000 if spoken.endswith("k") else 1
     try:
-        rate = int(value.removesuffix("Hz").removesuffix("hz").strip())
+        number = float(spoken.removesuffix("k").strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a sample rate in Hz: {value!r} (e.g. 16000)") from None
+        raise argparse.ArgumentTypeError(f"not a sample rate in Hz: {value!r} (e.g. 16000 or 16k)") from None
+    hertz = number * scale
+    if not math.isfinite(hertz) or abs(hertz - round(hertz)) > 1e-6:  # 22.05k is 22050.000000000004
+        raise argparse.ArgumentTypeError(f"not a whole number of Hz: {value!r} (e.g. 16000 or 16k)")
+    rate = round(hertz)
     if not LOWEST_RATE <= rate <= HIGHEST_RATE:
         raise argparse.ArgumentTypeError(f"{rate} Hz: rt-tui reads {LOWEST_RATE:,} to {HIGHEST_RATE:,} Hz")
     return rate
