@@ -96,7 +96,7 @@ class ConfigRules:
         ctx.emit(
             "unknown-client-event",
             f"{ctx.name(index)}: {shown(plain(etype, 80))} is not a client event of the GA or the beta interface. "
-            f"{_REFUSAL_FORETOLD}",
+            + _REFUSAL_FORETOLD,
             "Use one of the client events: session.update, input_audio_buffer.append/commit/clear, "
             "conversation.item.create/retrieve/truncate/delete, response.create, response.cancel. Server event "
             "names (response.done, session.updated, …) are never sent by a client.",

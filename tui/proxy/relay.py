@@ -564,10 +564,7 @@ class ProxyServer:
             told = "client" if who == "upstream" else "upstream"
             # What the proxied client saw first, then why: a narrow status line keeps the start.
             message = f"dropped the {told} without a close frame (1006): the {who} vanished without one"
-            other.transport.abort()
-            await _close_within(closer)
-            connection.fact("rt.connection", connection.scrub.text(message), state="closed", code=code)
-            return
+            send_code = send_reason = None
         else:
             # A close frame without a status (1005) goes on as one: the other side reads the same
             # close, not an internal error (1011) the closing side never sent.
@@ -576,7 +573,10 @@ class ProxyServer:
             if self._stopping.is_set() and who == "client" and code == 1001 and sent is not None:
                 # The 1001 was ours (the proxy stopping closes its clients): the client only answered.
                 message = "the proxy stopped: closed the client with 1001, then the upstream"
-        await _close_within(other, send_code, fit_close_reason(send_reason))
+        if send_reason is None:
+            other.transport.abort()  # dropped as the closer was, no close frame (see above)
+        else:
+            await _close_within(other, send_code, fit_close_reason(send_reason))
         await _close_within(closer)
         connection.fact("rt.connection", connection.scrub.text(message), state="closed", code=code)
 
