@@ -11,8 +11,8 @@ from pathlib import Path
 
 from tests.app_helpers import items, press_voice, wait_for
 from tests.journal_helpers import received, sent
-from tests.server_helpers import speech_pcm24
-from tests.test_voice_turns import QUESTION, speech_streamed, voice_app
+from tests.server_helpers import silence, speech_pcm24
+from tests.test_voice_turns import QUESTION, appends, speech_streamed, voice_app
 from tui.conversation.export import to_json, to_markdown
 from tui.journal import Journal, Links, Pipeline
 from tui.protocol import Direction
@@ -21,11 +21,16 @@ from tui.protocol import Direction
 async def test_a_push_to_talk_turn_s_export_says_how_long_its_audio_was(tmp_path: Path, simulator_url: str) -> None:
     async with voice_app(tmp_path, simulator_url) as (app, pilot, _recorder, feeder):
         await press_voice(pilot, "space")
-        feeder.play(speech_pcm24(QUESTION))
-        await wait_for(pilot, lambda: speech_streamed(app, 100), 15, "two seconds of the turn sent")
+        feeder.play(speech_pcm24(QUESTION) + silence(300))
+        # The whole question in the turn: cut after its first two seconds (as this test once did), a
+        # loaded machine had sent too little of it to transcribe and the simulator said unintelligible.
+        await wait_for(pilot, feeder.played.is_set, 20, "the question to be spoken")
+        played_at = appends(app)
+        await wait_for(pilot, lambda: speech_streamed(app, played_at + 10), 10, "the question's end sent")
         await press_voice(pilot, "space")
-        await wait_for(pilot, lambda: any(item.text for item in items(app, "user")), 30, "the transcript")
+        await wait_for(pilot, lambda: any(item.text or item.error for item in items(app, "user")), 30, "the transcript")
         [user] = items(app, "user")
+        assert user.text, user.error
         # What the turn's appends carried, decoded here from the frames the app sent.
         pcm = sum(
             len(base64.b64decode(app.journal.data(frame.index)["audio"]))
