@@ -113,6 +113,20 @@ def type_burst(app: RtApp, text: str) -> None:
         app._driver.send_message(event)
 
 
+def keys_burst(app: RtApp, *keys: str) -> None:
+    """Hand `keys` (Textual's key names: `t`, `enter`, `escape`, `space`) to the app at once, none
+    waited for: `pilot.press` waits for the process to go idle after each key, up to 2 s under load
+    (the in-process simulator working, a microphone streaming), which a test of a short window lost."""
+    from textual import events
+
+    assert app._driver is not None
+    characters = {"space": " ", "enter": "\r", "escape": "\x1b"}
+    for key in keys:
+        event = events.Key(key, characters.get(key, key if len(key) == 1 else None))
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
 async def typed_turn_done(pilot: Pilot[None], app: RtApp, words: str) -> None:
     """Once the session is ready, type `words` as a message, and wait until its reply is done and shown."""
     await wait_for(pilot, lambda: session_ready(app), 10, "the session")

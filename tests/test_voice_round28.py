@@ -14,7 +14,7 @@ import pytest
 from rich.text import Text
 from textual.widgets import Input
 
-from tests.app_helpers import press_voice, screen_text, wait_for
+from tests.app_helpers import keys_burst, press_voice, screen_text, wait_for
 from tests.server_helpers import speech_pcm24
 from tests.test_reconnect import free_port
 from tests.test_voice_turns import QUESTION, appends, facts_said, voice_app
@@ -151,12 +151,20 @@ async def test_a_turn_begun_before_the_asked_response_starts_cancels_it_as_it_st
     url = simulator_url + "&sim_latency_ms=1500"  # every server event 1.5 s late: a wide window
     async with voice_app(tmp_path, url) as (app, pilot, recorder, feeder):
         app.query_one("#message", Input).value = "hello"
-        await pilot.press("t", "enter", "escape")
-        await press_voice(pilot, "space")
-        assert recorder.state is RecorderState.RECORDING
-        assert ("in", "response.created") not in _frames(app)  # the window: asked for, not begun
+        # At once: pressed one by one, each key waits for an idle process, which a loaded machine
+        # took seconds to reach, and the response began before the turn.
+        keys_burst(app, "t", "enter", "escape", "space")
+        await wait_for(pilot, lambda: recorder.state is RecorderState.RECORDING, 10, "the turn to begin")
+        await app.voice_steps.idle()
         await wait_for(pilot, lambda: ("in", "response.created") in _frames(app), 15, "the response to begin")
         created = next(i for i, f in enumerate(app.journal) if f.type == "response.created")
+        # The window, by the journal's order: the turn began (its clear sent) before the response did.
+        turn_began = max(i for i, f in enumerate(app.journal) if f.type == "input_audio_buffer.clear")
+        assert turn_began < created, "the response began before the turn: no window was tested"
+        # The keys after the message's Enter waited for it to be sent: in one burst, space started the
+        # turn first and the message was kept back as typed during a recording.
+        message = next(i for i, f in enumerate(app.journal) if f.type == "conversation.item.create")
+        assert message < turn_began
         response_id = app.journal.data(created)["response"]["id"]
         await wait_for(pilot, lambda: response_id in _cancels(app), 5, "the begun response cancelled")
         assert _cancels(app) == [response_id]

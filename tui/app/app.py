@@ -374,7 +374,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 event.stop()
                 await self.run_action(action)
                 return
-            if event.key == "enter" and self._in_query_bar():
+            if event.key == "enter" and (self._in_query_bar() or self._in_message_input()):
                 await super().on_event(event)
                 self._hold_keys()
                 return
@@ -415,6 +415,12 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     def _in_query_bar(self) -> bool:
         """Whether the focus is in the filter's or the find's input (whose Enter `_hold_keys` waits for)."""
         return self.focused is not None and self.focused in (self.filter_bar.input, self.find_bar.input)
+
+    def _in_message_input(self) -> bool:
+        """Whether the focus is in the message input: its Enter holds the keys after it until the
+        message is sent (`send_text`). Enter, Esc, space in one burst started the turn first, and the
+        message was kept back as typed during a recording."""
+        return self.focused is not None and self.focused.id == "message"
 
     def _focus_move(self, event: events.Key) -> str | None:
         """The action of a binding that moves the focus to a text input (`t`, `f`, `/`), or out of

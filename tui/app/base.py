@@ -126,7 +126,7 @@ class AppBase(App[None]):
     proxy: ProxyRequest | None
     proxy_url: str
     _held_keys: list[Typed] | None = None
-    """Keys that came after a filter's or a find's Enter, before it was handled (`_hold_keys`)."""
+    """Keys that came after a filter's, a find's or the message input's Enter, before it was handled (`_hold_keys`)."""
     _holds = 0
     _reposted: list[Typed]
     """Held keys the app has posted to itself again, still on their way (`post_again`)."""
@@ -380,7 +380,7 @@ class AppBase(App[None]):
             self._refresh_notifications()
 
     def _hold_keys(self) -> None:
-        """Hold the keys that follow a filter's or a find's Enter until it has been handled.
+        """Hold the keys that follow a filter's, a find's or the message input's Enter until it has been handled.
 
         Keys reaching the app in one burst (a fast typist, `tmux send-keys`, a paste without
         bracketed paste) were forwarded to the bar's input before its Enter was handled there, and

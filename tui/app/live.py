@@ -660,7 +660,14 @@ class LiveSession(AppBase):
 
     @on(Input.Submitted, "#message")
     def send_text(self, event: Input.Submitted) -> None:
-        """Send the typed text as a user message and ask for a response."""
+        """Send the typed text as a user message and ask for a response; then the keys typed after
+        its Enter go on (`_hold_keys`)."""
+        try:
+            self._send_text(event)
+        finally:
+            self.release_keys()
+
+    def _send_text(self, event: Input.Submitted) -> None:
         said = event.value.strip()
         if not said:
             return
