@@ -26,6 +26,7 @@ from tests.app_helpers import (
 from tests.audio_helpers import FifoFeeder, FifoSink, fake_alsa, no_sound_card
 from tests.server_helpers import silence, speech_pcm24
 from tests.test_barge_in_round31 import speaker_app
+from tests.test_voice_turns import appends
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.conversation import TextState
@@ -48,7 +49,10 @@ async def test_push_to_talk_turn_fills_both_rows_and_logs_every_frame(tmp_path: 
             assert app.query_one(Recorder).state is RecorderState.RECORDING
             feeder.play(speech + silence(300))
             await wait_for(pilot, feeder.played.is_set, 15, "the fake microphone to play the question")
-            await pilot.pause(0.2)
+            # `played` is set as the last chunk is taken, before it is written: ten more appends
+            # (200 ms) and the microphone has read it all.
+            played_at = appends(app)
+            await wait_for(pilot, lambda: appends(app) >= played_at + 10, 10, "the question's end sent")
             await press_voice(pilot, "space")
             sent = app.voice.last_turn_ms * 48
             # Nothing lost: the feeder waits for a reader, so every played byte must have been sent

@@ -158,10 +158,12 @@ def test_speaker_clear_interrupts_and_drops_late_audio(tmp_path: Path) -> None:
         try:
             spk.enqueue(pcm, "item_a")
             assert wait_until(lambda: spk.played_ms("item_a") >= 400, timeout=3)
+            before = spk.played_ms("item_a")
             interrupted = spk.clear()
             assert set(interrupted) == {"item_a"}
             cut = interrupted["item_a"]
-            assert 400 <= cut < 1000
+            # Cut where it was, whenever this thread got to clear it (a loaded machine is late), not at the end.
+            assert before <= cut < len(pcm) // 48 - 200, (before, cut)
             spk.enqueue(pcm, "item_a")  # a late delta after response.cancel
             time.sleep(0.3)
             assert spk.played_ms("item_a") == cut

@@ -34,7 +34,9 @@ from tui.widgets import EventLog, Transcript
 from tui.widgets.transcript import session_rule
 
 
-@pytest.mark.parametrize("latency", ["", "&sim_latency_ms=300"])
+# A second's latency: the turn's first appends must go out before the server's `cleared` comes back,
+# and 300 ms was a window a loaded machine's microphone thread could miss.
+@pytest.mark.parametrize("latency", ["", "&sim_latency_ms=1000"])
 async def test_a_turns_frames_hold_every_append_sent_after_its_clear(
     tmp_path: Path, simulator_url: str, latency: str
 ) -> None:

@@ -232,7 +232,8 @@ async def test_the_apps_hands_free_turn_ends_at_its_audio_end_ms(tmp_path: Path,
         end = journal.data(stopped)["audio_end_ms"] * 48
         last = appends[next(n for n, e in enumerate(ends) if e >= end)]
         in_flight = [i for i in appends if last < i < committed]
-        assert len(in_flight) >= 5, f"only {len(in_flight)} appends were sent while the turn's end was on its way"
+        # Some were (300 ms of a real-time microphone is 15); how many depends on the machine's load.
+        assert in_flight, "no append was sent while the turn's end was on its way: nothing was tested"
         (user,) = items(app, "user")
         made = app.model.links.made[user.id]
         assert made[-1] == last
