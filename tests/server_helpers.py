@@ -7,7 +7,9 @@ import base64
 import contextlib
 import functools
 import json
+import random
 import re
+import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -247,3 +249,19 @@ async def captured_until_closed(
         await asyncio.wait_for(session.wait_closed(), 10)
         capture.close()
     return session, capture
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on, for a server started on it twice (a restart), that no
+    connection takes meanwhile as its own end: from below the ephemeral range (Linux's 32768–60999,
+    macOS's 49152–65535), where the kernel picks the local ports of outgoing connections, and the
+    app's reconnects while the server is down pick theirs (one took a port 0 handed out: EADDRINUSE)."""
+    for _ in range(200):
+        port = random.randrange(20_000, 32_000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000–32000")

@@ -5,11 +5,11 @@ reconnect on its own after the server went away and came back (published between
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 from tests.app_helpers import press_voice, session_ready, views_settled, wait_for
 from tests.audio_helpers import no_sound_card
+from tests.server_helpers import free_port
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.protocol import Direction
@@ -25,13 +25,6 @@ replay of the capture too), so it is the journal's alone and never written to th
 def first_seq(path: Path) -> int:
     """The seq of a capture file's first record."""
     return read_capture(path)[0].seq
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (the simulator is started on it twice)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_every_local_fact_in_the_journal_is_in_the_capture_once_and_in_order(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import re
 import socket
 
 from tests.app_helpers import session_ready, wait_for
+from tests.server_helpers import free_port
 from tui.app import RtApp
 from tui.app.reconnect import (
     FAST_PROBING_SECONDS,
@@ -21,13 +22,6 @@ from tui.app.reconnect import (
 from tui.config import Settings, TargetChoice
 from tui.server import Simulator, SimulatorConfig
 from tui.server.testing import realtime_simulator
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (the simulator is started on it twice)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_a_server_that_restarts_with_1001_going_away_is_reconnected_to_on_its_own() -> None:

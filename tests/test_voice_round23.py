@@ -10,8 +10,7 @@ import pytest
 
 from tests.app_helpers import press_voice, screen_text, session_ready, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa
-from tests.server_helpers import speech_pcm24
-from tests.test_reconnect import free_port
+from tests.server_helpers import free_port, speech_pcm24
 from tests.test_voice_turns import QUESTION, appends, footer_text, speech_streamed, voice_app
 from tui.app import RtApp, reconnect
 from tui.config import Settings, TargetChoice

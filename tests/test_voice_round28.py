@@ -15,8 +15,7 @@ from rich.text import Text
 from textual.widgets import Input
 
 from tests.app_helpers import keys_burst, press_voice, screen_text, wait_for
-from tests.server_helpers import speech_pcm24
-from tests.test_reconnect import free_port
+from tests.server_helpers import free_port, speech_pcm24
 from tests.test_voice_turns import QUESTION, appends, facts_said, voice_app
 from tui.app import RtApp
 from tui.app.voice import TurnMode
