@@ -181,7 +181,7 @@ async def test_the_selection_stays_on_its_frame_while_frames_arrive() -> None:
             app.feed([received("rate_limits.updated") for _ in range(100)])
             await pilot.pause()
             assert log.selected == selected and log.cursor_line == 47
-        assert log.unseen == 500 and "+500 new below" in str(log.border_subtitle)  # all below the screen
+        assert log.unseen == 500 and "+500 new frames below" in str(log.border_subtitle)  # all below the screen
         await pilot.press("end")
         await pilot.pause()
         assert log.tail and log.unseen == 0 and "new" not in str(log.border_subtitle)
@@ -275,7 +275,7 @@ async def test_frames_below_a_paused_log_repaint_only_new_lines_on_screen_and_ma
         await pilot.pause()
         assert log.scroll_offset.y == top
         assert {y for (y,) in painted} == {line - top for line in screen_lines}, painted
-        assert ("+8 new below" in str(log.border_subtitle)) == (not screen_lines), log.border_subtitle
+        assert ("+8 new frames below" in str(log.border_subtitle)) == (not screen_lines), log.border_subtitle
         await assert_drawn_as_a_whole_repaint_draws(app, log, pilot)
 
 
@@ -890,6 +890,10 @@ def test_a_run_says_how_long_it_took_beside_the_audio_it_carried(step: float, sa
         (0.25, "+250ms", "over 250ms"),
         (75, "+1m15s", "over 1m15s"),
         (400_000, "+111h", "over 111h"),
+        # Rounded in the unit shown: `+4m41s` for 4m41.987s, `+1000ms` (past the column) for 999.6 ms.
+        (281.987, "+4m42s", "over 4m42s"),
+        (0.9996, "+1.00s", "over 1.00s"),
+        (59.996, "+1m00s", "over 1m00s"),
     ],
 )
 def test_a_span_reads_as_the_delta_column_does(seconds: float, delta: str, span: str) -> None:
@@ -902,7 +906,7 @@ def test_a_span_reads_as_the_delta_column_does(seconds: float, delta: str, span:
     ("seconds", "time", "delta"),
     [
         (5.1305, "00:05.130", "+5.13s"),
-        (3599.9999, "1:00:00.0", "+59m59s"),  # was 59:60.000
+        (3599.9999, "1:00:00.0", "+1h00m"),  # was 59:60.000; rounded as the time is
         (6000, "1:40:00.0", "+1h40m"),  # was 100:00.000 and +100m00s, past their columns
         (36_000, "10:00:00", "+10h00m"),
     ],

@@ -317,6 +317,9 @@ class Query:
         """Fields of the query that are no shortcut but spelled like one (`typ` → `type`): a query
         that matches nothing says so (`suggestion`); a frame field of that name is possible, so
         they are not refused."""
+        self.alternatives: list[str] = []
+        """`type:` values written as a choice (`(response.done|error)`), which no type's name is:
+        a query that matches nothing says how to write it (`suggestion`)."""
         node = self._parse_or() if self._tokens else _Node(_EVERY, 0, True)
         if self._pos < len(self._tokens):
             if self._tokens[self._pos].kind == "close":
@@ -348,6 +351,10 @@ class Query:
         if self.near_misses:
             typed, meant = self.near_misses[0]
             return f"{typed}: is read as a field of the frames; did you mean {meant}:?"
+        if self.alternatives:
+            value = self.alternatives[0]
+            terms = " | ".join(f"type:{name}" for name in value.strip("()").split("|") if name)
+            return f"type:{value} is one name, '|' and all; for either: {terms}"
         if self.operator_words:
             return f"{self.operator_words[0]!r} is a word here; {_OPERATOR_HINT}"
         return None
@@ -537,6 +544,8 @@ class Query:
         _only(op, "type", ":", "=", "!=")
         if value.startswith("…"):  # a name the log's column cut from the left (`…transcript.done`), typed back
             value = "*" + value[1:]
+        if "|" in value:
+            self.alternatives.append(value)
         glob = any(c in value for c in "*?[")
         if glob:
             pattern = re.compile(fnmatch.translate(value))
@@ -741,8 +750,10 @@ class Query:
             raise QueryError(f"{key!r} is not a field name (fields look like type, dir, item, response.status)")
         if "." not in key:
             close = difflib.get_close_matches(key.lower(), _SHORTCUTS, n=1, cutoff=0.7)
-            if close:
-                self.near_misses.append((key, close[0]))
+            # Two letters swapped (`dri`, `tpye`) read as far for a short name: 0.67 for `dri`.
+            swapped = [name for name in _SHORTCUTS if len(name) >= 3 and sorted(name) == sorted(key.lower())]
+            if close or swapped:
+                self.near_misses.append((key, (close or swapped)[0]))
         parts = key.split(".")
         last_key = f'"{parts[-1]}"'
         journal = self._journal

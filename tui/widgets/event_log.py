@@ -582,6 +582,9 @@ class EventLog(LineView, can_focus=True):
             return
         found = self._binding_for(event.key)
         if found is None:
+            if self._cleared_error_said(event.key):
+                event.stop()
+                event.prevent_default()
             return  # not one of the log's keys: on its way to the app's bindings
         binding, enabled = found
         event.stop()
@@ -600,18 +603,42 @@ class EventLog(LineView, can_focus=True):
             text = f"{binding.description}: no frame is selected (↑ selects the newest)"
             self.post_message(self.Notice(text, of_selection=True))
 
+    def _cleared_error_said(self, key: str) -> bool:
+        """`c` on a log a clear emptied, after an error: say where the error went, as `!` does (it
+        did nothing, and said nothing). Whether it was said."""
+        links = self.view.links
+        if self.view.rows or links is None or not links.cause_of:
+            return False
+        if not any(binding.action == "cause" for binding in self._bindings.key_to_bindings.get(key, ())):
+            return False
+        newest = next(reversed(links.cause_of))
+        if newest >= self.view.floor:
+            return False  # after the clear: hidden by a filter, whose bar says it matches nothing
+        self.post_message(self.Notice(self.why_hidden(newest), of_view=True))
+        return True
+
     def _newest_linked(self) -> int | None:
-        """The newest frame the view shows that is linked to its cause (an error, a failed response
-        or transcription); None when there is none."""
+        """The newest frame the view shows that is linked to its cause and is an error (an `error`,
+        a failed response or transcription, as `is:error` says), else the newest linked one (a
+        barge-in's cancelled response); None when there is none. A barge-in after an error took
+        `c` to its `response.cancel`, not to the error the README says `c` starts from."""
         links = self.view.links
         if links is None or self.selected is not None or not links.cause_of:
             return None
-        for index in reversed(links.cause_of):
-            if self.view.locate(index) is not None:
-                return index
-        # None shown: the newest of all, unless a clear took it (the filter is lifted to show it).
-        newest = next(reversed(links.cause_of))
-        return newest if newest >= self.view.floor else None
+        journal = self.journal
+
+        def an_error(index: int) -> bool:
+            return journal[index].type != "response.done" or index in links.failed_responses
+
+        linked = list(reversed(links.cause_of))
+        for candidates in ([index for index in linked if an_error(index)], linked):
+            for index in candidates:
+                if self.view.locate(index) is not None:
+                    return index
+            # None shown: the newest of all, unless a clear took it (the filter is lifted to show it).
+            if candidates and candidates[0] >= self.view.floor:
+                return candidates[0]
+        return None
 
     def _binding_for(self, key: str) -> tuple[Binding, bool] | None:
         """The log's binding for a key that reached it, and whether it is enabled; None if the key is
@@ -707,7 +734,7 @@ class EventLog(LineView, can_focus=True):
             parts.append(f"{self.journal.payloads_dropped:,} payloads on disk only")
         if not self.tail:
             unseen = self.unseen
-            parts.append(f"+{unseen:,} new below · end: follow" if unseen else "paused · end: follow")
+            parts.append(f"+{unseen:,} new frames below · end: follow" if unseen else "paused · end: follow")
         subtitle = " · ".join(parts)
         if subtitle == self._subtitle:
             return False
@@ -851,7 +878,7 @@ class EventLog(LineView, can_focus=True):
         if self.tail:
             self._scroll_to_end(immediate=settled)
         else:
-            self._update_title()  # a taller pane shows more of the new frames ("+N new below")
+            self._update_title()  # a taller pane shows more of the new frames ("+N new frames below")
 
     # -- selection --------------------------------------------------------------------------
 

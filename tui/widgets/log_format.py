@@ -183,14 +183,15 @@ def duration_text(seconds: float) -> str:
     `4m05s`, `2h13m`): the log's Δt column and a run's span."""
     if seconds < 0.001:
         return "0"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 60:
-        return f"{seconds:.2f}s"
-    if seconds < 3600:
-        minutes, secs = divmod(seconds, 60)
-        return f"{int(minutes)}m{int(secs):02d}s"
-    hours, minutes = divmod(int(seconds) // 60, 60)  # `100m00s` overflowed the column
+    # Rounded in the unit shown, then the unit chosen: 4m41.987s read `4m41s`, 999.6 ms `1000ms`.
+    if (millis := round(seconds * 1000)) < 1000:
+        return f"{millis}ms"
+    if (centis := round(seconds * 100)) < 6000:
+        return f"{centis / 100:.2f}s"
+    if (whole := round(seconds)) < 3600:
+        minutes, secs = divmod(whole, 60)
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(round(seconds / 60), 60)  # `100m00s` overflowed the column
     return f"{hours}h{minutes:02d}m" if hours < 100 else f"{hours}h"
 
 
