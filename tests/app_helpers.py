@@ -62,6 +62,12 @@ def reply_done(app: RtApp) -> bool:
     return bool(replies) and replies[-1].state is TextState.DONE
 
 
+def reply_journaled(app: RtApp) -> bool:
+    """The reply is over and its last frame journaled: `rate_limits.updated`, which the server
+    sends after `response.done` (40 ms after, in the simulator), after each reply."""
+    return reply_done(app) and any(frame.type == "rate_limits.updated" for frame in app.journal)
+
+
 def turn_complete(app: RtApp) -> bool:
     """A user audio row with its final transcript, and a finished assistant row."""
     users, assistants = items(app, "user"), items(app, "assistant")

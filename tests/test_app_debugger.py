@@ -19,7 +19,7 @@ from tests.app_helpers import (
     notices,
     press_voice,
     replay_shown,
-    reply_done,
+    reply_journaled,
     screen_text,
     session_ready,
     turn_complete,
@@ -180,8 +180,9 @@ async def test_export_writes_the_filtered_frames_as_the_capture_has_them(tmp_pat
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, lambda: session_ready(app), 10, "the session")
         await pilot.press("t", *"turn on the kitchen lights", "enter", "escape")
-        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
-        await pilot.pause(0.5)
+        # Its last frames: a frame after the export's (or the capture's) view would be one too many.
+        await wait_for(pilot, lambda: reply_journaled(app), 30, "the reply and its last frame")
+        await views_settled(pilot, app)
         query = "-type:*.delta dir:in"
         assert app.apply_filter(query)
         target = tmp_path / "export.jsonl"

@@ -105,10 +105,10 @@ async def test_the_simulator_s_stall_keeps_the_socket_open_and_answers_pings() -
         url = sim.url_for(stall_after="session.created:1", stall_ms="3000")
         async with connect(url) as ws:
             assert json.loads(await ws.recv())["type"] == "session.created"
+            started = time.monotonic()  # the stall began before: the time measured is less than it, never more
             await ws.send(json.dumps({"type": "session.update", "session": {"type": "realtime"}}))
             pong = await ws.ping()
             await asyncio.wait_for(pong, 2)  # answered while quiet
-            started = time.monotonic()
             assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "session.updated"
             assert time.monotonic() - started > 1.5  # held back by the stall, then sent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import items, reply_done, screen_text, session_ready, views_settled, wait_for
+from tests.app_helpers import items, reply_journaled, screen_text, session_ready, views_settled, wait_for
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.conversation import TextState
@@ -30,8 +30,9 @@ async def test_a_live_capture_replays_to_the_same_transcript_and_log(simulator_u
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, lambda: session_ready(app), 10, "the session")
         await pilot.press("t", *"what is the weather in Oslo", "enter", "escape")
-        await wait_for(pilot, lambda: reply_done(app), 30, "the reply")
-        await pilot.pause(0.5)
+        # Its last frames: a frame after the export's (or the capture's) view would be one too many.
+        await wait_for(pilot, lambda: reply_journaled(app), 30, "the reply and its last frame")
+        await views_settled(pilot, app)
         assert app.capture is not None
         capture = app.capture.path
         live_frames = [(f.direction, f.type, f.size, f.raw) for f in app.journal if f.direction is not Direction.LOCAL]
