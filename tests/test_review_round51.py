@@ -4,6 +4,8 @@ log a clear emptied says where the error went."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.app_helpers import cancel_refused, notices, views_settled, wait_for
 from tests.test_ux_round32 import live_app
 from tui.widgets import EventLog
@@ -67,3 +69,65 @@ def test_a_type_written_as_a_choice_says_how_to_write_either() -> None:
 
     said = Query("type:(response.done|error)", Journal()).suggestion
     assert said == "type:(response.done|error) is one name, '|' and all; for either: type:response.done | type:error"
+
+
+def reply_with_limits_inside() -> list[Any]:
+    """A reply's deltas with `rate_limits.updated` among them, then the audio's end."""
+    from tests.journal_helpers import Clock, audio_b64, received
+
+    clock = Clock(0.02)
+    ids = {"response_id": "resp_1", "item_id": "item_1", "output_index": 0, "content_index": 0}
+    return [
+        received("response.output_audio.delta", clock, delta=audio_b64(20), **ids),
+        received("response.output_audio_transcript.delta", clock, delta="Hello", **ids),
+        received("rate_limits.updated", clock, rate_limits=[]),
+        received("response.output_audio.delta", clock, delta=audio_b64(20), **ids),
+        received("response.output_audio.done", clock, **ids),
+    ]
+
+
+async def test_the_log_pane_draws_in_run_where_a_frame_came_inside_a_run() -> None:
+    from tui.app import RtApp
+    from tui.config import Settings
+    from tui.widgets.log_format import IN_RUN
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(140, 36)) as pilot:
+        app.ingest_for_display(reply_with_limits_inside())
+        await pilot.pause()
+        log = app.query_one(EventLog)
+        drawn = [log.render_line(y).text for y in range(log.size.height)]
+        [limits] = [line for line in drawn if "rate_limits.updated" in line]
+        [done] = [line for line in drawn if "output_audio.done" in line]
+        assert IN_RUN in limits and IN_RUN not in done, drawn
+
+
+def test_a_frame_that_came_while_a_run_streamed_says_so_in_its_delta_column() -> None:
+    """`rate_limits.updated` (or a local fact) in the middle of a reply's deltas is shown after the
+    run's row: expanded, the run's last times came before it on screen and read as time going back,
+    and its Δt was counted from a frame hidden in the run. Its Δt column says `in run`; the row after
+    the run, which came after all of it, keeps its Δt."""
+    from tui.journal import Journal, LogView
+    from tui.model import KEEP_EVERY_PAYLOAD
+    from tui.widgets.log_format import IN_RUN, Columns, render_line
+
+    frames = reply_with_limits_inside()
+    journal = Journal(KEEP_EVERY_PAYLOAD)
+    for env in frames:
+        journal.append_index(env)
+    view = LogView(journal)
+    view.catch_up()
+    run, limits, done = view.rows
+    assert run.count == 3 and journal[limits.first].type == "rate_limits.updated"
+    assert [view.arrived_in_run(row) for row in view.rows] == [False, True, False]
+    columns = Columns.fit(120)
+
+    def shown(row_index: int) -> str:
+        row = view.rows[row_index]
+        line = view.line(row_index)
+        assert line is not None
+        previous_index = view.previous_of_line(line)
+        previous = journal[previous_index] if previous_index is not None else None
+        return render_line(view, row, -1, columns, previous, in_run=view.arrived_in_run(row)).plain
+
+    assert IN_RUN in shown(1) and IN_RUN not in shown(2) and "+20ms" in shown(2)

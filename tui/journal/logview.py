@@ -87,6 +87,10 @@ def run_key_at(journal: Journal, index: int) -> tuple[object, ...] | None:
     return ("delta", event_type, item_id, code)
 
 
+RUN_LOOKBACK = 8
+"""Rows above a row looked at for a run it arrived in (`LogView.arrived_in_run`)."""
+
+
 @dataclass(slots=True)
 class Row:
     """One row of the log: a single frame, or a run of one stream's frames."""
@@ -471,6 +475,19 @@ class LogView:
             if found is not None:
                 return found
         return None
+
+    def arrived_in_run(self, row: Row) -> bool:
+        """Whether `row`'s first frame came while a run on a row above it was still streaming: a
+        frame that passes through a run without ending it (`rate_limits.updated`, a local fact, our
+        appends beside a reply) is shown after the run's row, where rows begin, so its time reads
+        earlier than the run's last frames (a reviewer read the expanded run's times as going back).
+        The rows above are looked at up to `RUN_LOOKBACK`: runs open beside one another are few."""
+        rows, first = self.rows, row.first
+        for position in range(row.position - 1, max(-1, row.position - 1 - RUN_LOOKBACK), -1):
+            earlier = rows[position]
+            if earlier.count > 1 and earlier.last > first:
+                return True
+        return False
 
     def previous_index(self, index: int) -> int | None:
         """The shown frame just before journal frame `index` (for Δt), or None."""

@@ -762,7 +762,10 @@ class EventLog(LineView, can_focus=True):
             return Strip.blank(width, base)
         selected = number == self._cursor_line
         finder = self.finder or self._filter_marks()
+        # Whether the row came inside a run above: that run grows after the row was drawn.
+        in_run = line.member < 0 and self.view.arrived_in_run(line.row)
         key = (
+            in_run,
             self.view.generation,
             self.view.marks_version,
             self.journal.epoch,  # a new connection moves its capture fact, drawn before, to its clock
@@ -776,7 +779,7 @@ class EventLog(LineView, can_focus=True):
         )
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_strip(line, selected, width, finder)
+            strip = self._render_strip(line, selected, width, finder, in_run)
             self._cache[key] = strip
             if len(self._cache) > CACHE_LINES:
                 self._cache.popitem(last=False)
@@ -800,7 +803,7 @@ class EventLog(LineView, can_focus=True):
             self._marks_of = (query, marks)
         return marks
 
-    def _render_strip(self, line: Line, selected: bool, width: int, finder: Finder | None) -> Strip:
+    def _render_strip(self, line: Line, selected: bool, width: int, finder: Finder | None, in_run: bool) -> Strip:
         view = self.view
         index = line.frame_index
         previous_index = view.previous_of_line(line)
@@ -813,7 +816,7 @@ class EventLog(LineView, can_focus=True):
                 digest = self._digests[key] = RunDigest()
                 if len(self._digests) > CACHE_LINES:  # runs scrolled away: rebuilt the same if seen again
                     del self._digests[next(iter(self._digests))]
-        pieces = line_pieces(view, line.row, line.member, Columns.fit(width), previous, digest)
+        pieces = line_pieces(view, line.row, line.member, Columns.fit(width), previous, digest, in_run=in_run)
         if not self.app.current_theme.dark:  # the pieces name the dark palette's colours
             pieces = [(piece, themed(style, False) if style else style) for piece, style in pieces]
         _, base, (cursor_style, match_style) = self._look.get()
@@ -1349,7 +1352,8 @@ class EventLog(LineView, can_focus=True):
                 continue
             previous_index = self.view.previous_of_line(line)
             previous = self.journal[previous_index] if previous_index is not None else None
-            out.append(render_line(self.view, line.row, line.member, columns, previous).plain)
+            in_run = line.member < 0 and self.view.arrived_in_run(line.row)
+            out.append(render_line(self.view, line.row, line.member, columns, previous, in_run=in_run).plain)
         return out
 
     def row_texts(self) -> list[str]:

@@ -501,6 +501,12 @@ def _audio_total(nbytes: int, bytes_per_ms: int = PCM16_BYTES_PER_MS) -> str:
     return f"[audio {size} · {audio_length(nbytes, bytes_per_ms)}{name}]"  # as a frame's tag says it
 
 
+IN_RUN = "in run"
+"""The Δt column of a row whose frame came while a run above it was streaming."""
+
+IN_RUN_STYLE = "italic #737aa2"
+
+
 def row_text(view: LogView, row: Row) -> str:
     """A row as plain text without times: arrow, type (or run), summary (tests, quick checks)."""
     journal = view.journal
@@ -521,9 +527,13 @@ def line_pieces(
     columns: Columns,
     previous: Frame | None,
     digest: RunDigest | None = None,
+    *,
+    in_run: bool = False,
 ) -> list[Piece]:
     """One line of the log as styled pieces: a row (collapsed run or single frame) or one frame of
-    an expanded run. Pieces rather than a Rich `Text`: the log paints them as segments directly."""
+    an expanded run. Pieces rather than a Rich `Text`: the log paints them as segments directly.
+    `in_run`: the row's frame came while a run above it streamed (`LogView.arrived_in_run`): its Δt
+    says so instead."""
     journal = view.journal
     is_member = member >= 0 and row.expanded
     index = row.members[member] if is_member else row.first
@@ -549,7 +559,11 @@ def line_pieces(
         pieces.append((f"{time_text(journal.since_connect(frame)) if timed else UNTIMED:<{columns.time}}", DIM))
     # Δt from a line without a time is no measure either (`+0` after a log's untimed last line).
     measured = timed and (previous is None or not untimed(previous))
-    pieces.append((f"{delta_text(delta) if measured else '':>{columns.delta - 1}} ", DIM))
+    if in_run and not is_member:
+        # Came while the run above streamed: its time is earlier than that run's last frames.
+        pieces.append((f"{IN_RUN:>{columns.delta - 1}} ", IN_RUN_STYLE))
+    else:
+        pieces.append((f"{delta_text(delta) if measured else '':>{columns.delta - 1}} ", DIM))
     if is_member:
         pieces.append(("  ", None))  # a run's frames sit indented under its line
     label = printable(label)  # server text (an unknown type): shown, never obeyed by the terminal
@@ -612,10 +626,12 @@ def render_line(
     columns: Columns,
     previous: Frame | None,
     digest: RunDigest | None = None,
+    *,
+    in_run: bool = False,
 ) -> Text:
     """One line of the log as Rich text (see `line_pieces`)."""
     line = Text(no_wrap=True, overflow="crop")
-    for text, style in line_pieces(view, row, member, columns, previous, digest):
+    for text, style in line_pieces(view, row, member, columns, previous, digest, in_run=in_run):
         line.append(text, style)
     return line
 
