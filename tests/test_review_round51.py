@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.app_helpers import cancel_refused, notices, views_settled, wait_for
+from tests.app_helpers import cancel_refused, notices, session_ready, views_settled, wait_for
 from tests.test_ux_round32 import live_app
 from tui.widgets import EventLog
 
@@ -131,3 +131,25 @@ def test_a_frame_that_came_while_a_run_streamed_says_so_in_its_delta_column() ->
         return render_line(view, row, -1, columns, previous, in_run=view.arrived_in_run(row)).plain
 
     assert IN_RUN in shown(1) and IN_RUN not in shown(2) and "+20ms" in shown(2)
+
+
+async def test_at_80x24_an_error_and_its_finding_make_one_toast(simulator_url: str) -> None:
+    """An empty commit raises a server error's toast and a finding's (commit-too-short): at 80x24 the
+    second stacked under the first as "More findings", and the two covered most of the log's rows
+    (the error's row under them). The second is counted in the first's title; at 120x32 it stays a
+    toast of its own."""
+    for size, merged in (((80, 24), True), ((120, 32), False)):
+        app = live_app(simulator_url)
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")  # noqa: B023
+            assert app.session is not None
+            app.session.send({"type": "input_audio_buffer.commit"})  # nothing appended: refused
+            linter = app.model.linter
+            assert linter is not None
+            expected = ["Server error · +1 more: ! lists them"] if merged else ["Server error", "More findings"]
+            await wait_for(
+                pilot,
+                lambda: [title for title, _ in notices(app)] == expected,  # noqa: B023
+                10,
+                f"the toasts {expected} at {size}: {notices(app)} {linter.findings}",
+            )

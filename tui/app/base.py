@@ -97,6 +97,9 @@ FOLDED_TOASTS = 1
 on screen fold into one more toast that counts them, so a recording with several findings does
 not stack toasts over the event log (which, with `!`, holds every one of them anyway)."""
 
+FOLDED_MARK = " · +"
+"""Where a short screen's toast title counts the toasts folded into it (`_fold_into_title`)."""
+
 HOLD_AT_MOST = 1.0
 """Seconds keys typed after a bar's Enter wait at most for it to be handled (see `_hold_keys`): a
 safety, never the way they are released."""
@@ -286,7 +289,13 @@ class AppBase(App[None]):
             # "×N", not "N in a row": the count is of notices said while the first was shown, and two
             # errors a turn apart read "in a row" as if nothing had come between them.
             counted_title = f"{title or level.title()} ×{repeats}{'' if alike else ' (the latest)'}"
+        folded_into = shown is not None and repeats > 1 and self._folded[0] is shown[0]
+        if folded_into:
+            assert shown is not None
+            counted_title += FOLDED_MARK + shown[0].title.split(FOLDED_MARK, 1)[1]  # what it counted still counts
         notification = Notification(message, counted_title, level, timeout, markup=False)
+        if folded_into:
+            self._folded = (notification, self._folded[1])
         if level != "information":
             self._notices[key] = (notification, repeats, alike)
         else:
@@ -342,6 +351,8 @@ class AppBase(App[None]):
         already on screen (True: it was folded, not shown)."""
         if sum(map(self._on_screen, self._folding)) < FOLDED_TOASTS:
             return False
+        if self.screen.size.height < SHORT_SCREEN_ROWS:
+            return self._fold_into_title(title, level)
         summary, titles = self._folded
         if not self._on_screen(summary):
             summary, titles = None, []
@@ -355,6 +366,30 @@ class AppBase(App[None]):
         summary = Notification(printable(message, lines=True), "More findings", level, timeout, markup=False)
         self._folded = (summary, titles)
         self._notifications.add(summary)
+        self._refresh_notifications()
+        return True
+
+    def _fold_into_title(self, title: str, level: SeverityLevel) -> bool:
+        """On a short screen, count a folded toast in the title of the one shown whole ("Server error
+        · +1 more: ! lists them"): at 80x24 the toast counting them stacked under it, and the two
+        covered most of the log's rows, with the error that raised them. True: it was folded."""
+        whole = next((n for n in reversed(self._folding) if self._on_screen(n)), None)
+        if whole is None:
+            return False
+        summary, titles = self._folded
+        titles = [*titles, title] if summary is whole else [title]
+        base = whole.title.split(FOLDED_MARK, 1)[0]
+        severity: SeverityLevel = "error" if "error" in (level, whole.severity) else whole.severity
+        merged = Notification(
+            whole.message, f"{base}{FOLDED_MARK}{len(titles)} more: ! lists them", severity, whole.timeout, markup=False
+        )
+        self._unnotify(whole, refresh=False)
+        self._folding = tuple(merged if n is whole else n for n in self._folding)
+        for key, (shown, repeats, alike) in list(self._notices.items()):
+            if shown is whole:  # a repeat of it is counted on the merged toast (`say`)
+                self._notices[key] = (merged, repeats, alike)
+        self._folded = (merged, titles)
+        self._notifications.add(merged)
         self._refresh_notifications()
         return True
 
