@@ -26,7 +26,7 @@ system-deps: ## Install the Debian packages rt-tui needs (apt-get as root, else 
 	command -v gcc >/dev/null || missing="$$missing gcc"; \
 	if [ -n "$$missing" ]; then \
 	  if ! command -v apt-get >/dev/null; then \
-	    echo "rt-tui needs PortAudio headers, espeak-ng, sox, rsvg-convert and tmux; install:$$missing" >&2; exit 1; \
+	    echo "rt-tui needs PortAudio headers, espeak-ng, sox, rsvg-convert, tmux and jq; install:$$missing" >&2; exit 1; \
 	  elif [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
