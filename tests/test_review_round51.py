@@ -153,3 +153,28 @@ async def test_at_80x24_an_error_and_its_finding_make_one_toast(simulator_url: s
                 10,
                 f"the toasts {expected} at {size}: {notices(app)} {linter.findings}",
             )
+
+
+async def test_beside_the_keys_panel_at_80_columns_the_filter_names_every_family() -> None:
+    """F1 in the filter bar opens the Keys panel beside it: the families line, 40 cells wide, was cut
+    after `transcr` (resp, error, local and unknown gone). Short labels fit; a click still toggles."""
+    from tui.app import RtApp
+    from tui.config import Settings
+    from tui.journal import Family
+    from tui.widgets.query_bar import FamilyToggles
+
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f")
+        toggles = app.filter_bar.query_one(FamilyToggles)
+        await wait_for(pilot, lambda: toggles.region.width > 0, 5, "the filter bar")
+        wide = "".join(segment.text for segment in toggles.render_line(0))
+        assert "families: session input conv transcr resp error local unknown" in wide, wide
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: toggles.region.width < 60, 5, "the Keys panel beside the bar")
+        await pilot.pause()
+        narrow = "".join(segment.text for segment in toggles.render_line(0)).strip()
+        assert narrow == "sess in conv tr resp err loc unk", (narrow, toggles.region.width)
+        # `err` is the sixth label: a click on it hides the error family.
+        await pilot.click(FamilyToggles, offset=(1 + narrow.index("err") + 1, 0))
+        await wait_for(pilot, lambda: Family.ERROR in app.filter_bar.hidden_families, 5, "error hidden")

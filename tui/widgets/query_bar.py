@@ -34,6 +34,18 @@ FAMILY_LABELS = {
     Family.UNKNOWN: "unknown",
 }
 
+SHORT_FAMILY_LABELS = {
+    Family.SESSION: "sess",
+    Family.INPUT: "in",
+    Family.CONVERSATION: "conv",
+    Family.TRANSCRIPTION: "tr",
+    Family.RESPONSE: "resp",
+    Family.ERROR: "err",
+    Family.LOCAL: "loc",
+    Family.UNKNOWN: "unk",
+}
+"""The toggles' labels on a line too narrow for `FAMILY_LABELS`."""
+
 
 class BarStatus(Widget):
     """The bar's status line. Setting its text repaints this line only: a `Static`'s `update` lays
@@ -233,18 +245,38 @@ class FamilyToggles(Static):
 
     PREFIX = "families: "
 
+    _hidden: frozenset[Family] = frozenset()
+
     def show(self, hidden: set[Family]) -> None:
         """Draw the toggles."""
-        line = Text(self.PREFIX, style="dim")
-        for family, label in FAMILY_LABELS.items():
-            line.append(label, style="strike dim" if family in hidden else "bold")
+        self._hidden = frozenset(hidden)
+        self.update(self._line())
+
+    def on_resize(self) -> None:
+        self.update(self._line())
+
+    def _form(self) -> tuple[str, dict[Family, str]]:
+        """The prefix and the labels the line has room for: whole, then without its prefix, then the
+        labels' short forms (beside the Keys panel, at 80 columns the line stopped at `transcr`)."""
+        room = self.content_size.width or 10_000
+        for prefix, labels in ((self.PREFIX, FAMILY_LABELS), ("", FAMILY_LABELS), ("", SHORT_FAMILY_LABELS)):
+            if len(prefix) + sum(len(label) + 1 for label in labels.values()) - 1 <= room:
+                return prefix, labels
+        return "", SHORT_FAMILY_LABELS
+
+    def _line(self) -> Text:
+        prefix, labels = self._form()
+        line = Text(prefix, style="dim")
+        for family, label in labels.items():
+            line.append(label, style="strike dim" if family in self._hidden else "bold")
             line.append(" ")
-        self.update(line)
+        return line
 
     def on_click(self, event: events.Click) -> None:
         """Clicking a family's label toggles it."""
-        x = event.x - len(self.PREFIX) - 1  # the status line's left padding
-        for family, label in FAMILY_LABELS.items():
+        prefix, labels = self._form()
+        x = event.x - len(prefix) - 1  # the status line's left padding
+        for family, label in labels.items():
             if 0 <= x < len(label):
                 self.post_message(self.Toggled(family))
                 return
