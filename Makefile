@@ -65,9 +65,10 @@ fuzz: $(READY) ## Run the property tests with 100,000 examples each and print ho
 	awk '$$3 == "passing," && $$5 == "failing," {p += $$2; f += $$4} \
 	  END {printf "fuzz: %d examples run (%d passing, %d failing)\n", p + f, p, f}' "$$log"; exit $$status
 
-lint: $(READY) ## ruff
+lint: $(READY) ## ruff, and the architecture's import contracts
 	$(BIN)/ruff check tui tests
 	$(BIN)/ruff format --check tui tests
+	$(BIN)/lint-imports --no-cache
 
 types: $(READY) ## mypy --strict
 	$(BIN)/mypy

@@ -1,8 +1,9 @@
 """Everything derived from one session's frames: the journal and its projections, built one way.
 
 A live session, a replayed recording and each connection through the proxy get one
-:class:`SessionModel`; the app's views render the current one, and the headless commands
-(`replay --json`, `lint`, `proxy --json`) read the same projections. No textual, no sockets.
+:class:`SessionModel`; the app's views render the current one, and the headless commands read
+the same projections (`lint` and `proxy --json` every one; `replay --json` all but the linter,
+whose findings it does not print). No textual, no sockets.
 """
 
 from __future__ import annotations
