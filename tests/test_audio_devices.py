@@ -102,7 +102,6 @@ async def test_capture_delivers_the_fed_bytes_in_real_time(tmp_path: Path) -> No
     assert elapsed > 0.8 * expected_s, f"captured {expected_s:.2f}s of audio in {elapsed:.2f}s: not paced"
     assert elapsed < expected_s + 2.0
     assert mic.bytes_captured >= len(pcm)
-    assert mic.level >= 0.0
     assert levels and max(lv for lv, _ in levels) > 0.3
     assert {tid for _, tid in levels} == {loop_thread}, "on_level must run on the loop thread"
 

@@ -178,3 +178,21 @@ async def test_beside_the_keys_panel_at_80_columns_the_filter_names_every_family
         # `err` is the sixth label: a click on it hides the error family.
         await pilot.click(FamilyToggles, offset=(1 + narrow.index("err") + 1, 0))
         await wait_for(pilot, lambda: Family.ERROR in app.filter_bar.hidden_families, 5, "error hidden")
+
+
+def test_a_conversation_handler_s_failure_is_journaled_on_the_headless_path(monkeypatch: Any) -> None:
+    """The reducer kept a failing handler's message for the app to report, and only the app did: `lint`,
+    `replay --json`, `proxy --json` and `send` (which build the same model) never said it. The
+    pipeline journals it as an `rt.client_error` on every path, after the batch."""
+    from tests.journal_helpers import received
+    from tui.conversation import reducer
+    from tui.model import new_model
+
+    def broken(self: object, data: object, mono: float) -> None:
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setitem(reducer._HANDLERS, "response.done", broken)
+    model = new_model("headless")
+    model.ingest([received("response.done", response={"id": "resp_1", "status": "completed", "output": []})])
+    errors = [model.journal.data(i)["message"] for i, f in enumerate(model.journal) if f.type == "rt.client_error"]
+    assert len(errors) == 1 and "response.done" in errors[0] and "a bug in a handler" in errors[0], errors

@@ -80,6 +80,14 @@ async def test_a_frame_key_on_a_first_screen_frame_acts_at_once() -> None:
         terminal_burst(app, UP + "d")  # the newest match's details: the same frame in the whole view
         await wait_for(pilot, lambda: isinstance(app.screen, EventDetail), 5, "the details")
         assert app._building is not None  # it did not wait for the rest of the view
+        journal = app.journal
+        newest = next(
+            i
+            for i in range(len(journal) - 1, -1, -1)
+            if str((journal.data(i).get("response") or {}).get("id", "")).startswith("resp_")
+        )
+        detail = app.screen
+        assert isinstance(detail, EventDetail) and detail.indices == [newest], (detail, newest)
 
 
 async def test_export_on_a_first_screen_waits_for_the_whole_view(
@@ -112,12 +120,17 @@ async def test_up_then_a_frame_key_in_one_burst_acts_on_the_frame_up_selected(ke
         await pilot.pause()
         app.event_log.focus()
         terminal_burst(app, UP + keys)
+        last = next(i for i, frame in enumerate(app.journal) if frame.type == "response.create")  # the last row
         if keys == "y":
             await wait_for(pilot, lambda: notices(app), 5, "a notice")
             assert not any("no frame is selected" in text for _, text in notices(app)), notices(app)
+            # The copy's file is named for the frame copied.
+            assert any(f"frame-{app.journal[last].seq}-response.create" in text for _, text in notices(app))
             return
         await wait_for(pilot, lambda: isinstance(app.screen, EventDetail) or notices(app), 5, "details or a notice")
-        assert isinstance(app.screen, EventDetail), notices(app)
+        detail = app.screen
+        assert isinstance(detail, EventDetail), notices(app)
+        assert detail.indices == [last], (detail.indices, last)
 
 
 async def test_a_frame_key_with_nothing_selected_still_says_how_to_select() -> None:

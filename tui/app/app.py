@@ -493,9 +493,6 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         views follow at once (`refresh`), or at the pump's next view refresh."""
         model = model or self.model
         added = model.ingest(frames)
-        while model.conversation.bad_frames:
-            message = model.conversation.bad_frames.pop(0)
-            model.ingest([local_envelope("rt.client_error", message)])
         if model is not self.model:
             return  # another proxied session: its views catch up when it is shown
         self.voice.response_frames(frames)  # a response asked for meanwhile waits for this one's start
