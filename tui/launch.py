@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from tui.config import Settings, TargetChoice
 from tui.protocol import ClientSessionOptions
+from tui.proxy import ProxyTarget
 from tui.session import Target, TargetError, openai_target, simulator_target, url_target
 from tui.session.targets import is_azure_url
 
@@ -81,3 +82,11 @@ def scrubbing_every_key(target: Target) -> Target:
 
     secrets = tuple(dict.fromkeys((*target.secrets, *user_secrets())))
     return target if secrets == target.secrets else dataclasses.replace(target, secrets=secrets)
+
+
+@contextlib.asynccontextmanager
+async def proxy_target(settings: Settings) -> AsyncIterator[ProxyTarget]:
+    """The upstream `rt-tui proxy` relays to, as the settings name it (an embedded simulator lives as
+    long as the context)."""
+    async with open_target(settings) as target:
+        yield ProxyTarget(target.url, target.label, dict(target.headers), tuple(target.secrets))

@@ -15,30 +15,24 @@ import queue
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TextIO
 
 from tui.config import Settings
+from tui.launch import proxy_target
 from tui.model import SessionModel, new_model
 from tui.protocol import Direction, Envelope, printable, strict_json
 from tui.protocol.codec import exact_data
 from tui.protocol.records import record_header, unparsed_bytes
-from tui.proxy import ProxyConnection, ProxyServer, ProxyTarget, Sink
+from tui.proxy import ProxyConnection, ProxyRequest, ProxyServer, Sink
+
+__all__ = ["DEFAULT_LISTEN", "ProxyRequest", "proxy_target", "run_proxy"]
 
 DEFAULT_LISTEN = "127.0.0.1:8766"
 
 
 class ListenError(ValueError):
     """A `--listen` value that is not HOST:PORT."""
-
-
-@dataclass(frozen=True, slots=True)
-class ProxyRequest:
-    """What `rt-tui proxy` asks of the app."""
-
-    host: str
-    port: int
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -67,15 +61,6 @@ def exposure_warning(host: str) -> str | None:
         f"listening on {shown}: anyone who can reach this address can use the service through this proxy "
         "(with your API key, when the target has one)"
     )
-
-
-@contextlib.asynccontextmanager
-async def proxy_target(settings: Settings) -> AsyncIterator[ProxyTarget]:
-    """The upstream the settings name (an embedded simulator lives as long as the context)."""
-    from tui.launch import open_target
-
-    async with open_target(settings) as target:
-        yield ProxyTarget(target.url, target.label, dict(target.headers), tuple(target.secrets))
 
 
 def run_proxy(settings: Settings, listen: str, *, json_out: bool) -> int:

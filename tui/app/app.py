@@ -57,7 +57,7 @@ from .serial_steps import SerialSteps
 from .voice import MIC_LEVEL, VoiceController
 
 if TYPE_CHECKING:
-    from tui.proxy_cmd import ProxyRequest
+    from tui.proxy import ProxyRequest
 
 PUMP_HZ = 30
 """How often bus traffic is moved into the journal and the projections."""

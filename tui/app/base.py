@@ -37,7 +37,7 @@ from .serial_steps import SerialSteps
 from .voice import VoiceController
 
 if TYPE_CHECKING:
-    from tui.proxy_cmd import ProxyRequest
+    from tui.proxy import ProxyRequest
 
 
 TOAST_CHARS = 160

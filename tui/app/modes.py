@@ -25,8 +25,7 @@ from .base import AppBase
 if TYPE_CHECKING:
     from textual.notifications import Notification
 
-    from tui.proxy import ProxyConnection, Sink
-    from tui.proxy_cmd import ProxyRequest
+    from tui.proxy import ProxyConnection, ProxyRequest, Sink
 
 BUFFER_AUDIO = "audio via the input buffer"
 """The transcript's label for user audio committed from the input buffer, in the replay and the
@@ -288,8 +287,8 @@ class Modes(AppBase):
     @work(exclusive=True, group="proxy", exit_on_error=False, description="proxy")
     async def run_proxy(self, request: ProxyRequest) -> None:
         """Relay your own client's connections; each one becomes a session of its own here."""
+        from tui.launch import proxy_target
         from tui.proxy import ProxyServer
-        from tui.proxy_cmd import proxy_target
 
         self.transcript.buffer_audio = BUFFER_AUDIO
         try:
