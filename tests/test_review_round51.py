@@ -50,6 +50,15 @@ async def test_c_after_a_clear_says_where_the_error_went(simulator_url: str) -> 
         said = f"frame #{app.journal[error].seq} is from before the clear"
         await wait_for(pilot, lambda: any(said in text for _, text in notices(app)), 5, "where the error went")
         assert log.selected is None
+        # Frames came since the clear: `c` said "no frame is selected" then.
+        app.clear_notifications()
+        assert app.session is not None
+        app.session.send({"type": "input_audio_buffer.clear"})
+        await wait_for(pilot, lambda: bool(log.view.rows), 10, "a frame after the clear")
+        await views_settled(pilot, app)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: any(said in text for _, text in notices(app)), 5, "where the error went, again")
+        assert not any("no frame is selected" in text for _, text in notices(app)), notices(app)
 
 
 def test_a_field_with_two_letters_swapped_is_named_as_the_shortcut_meant() -> None:
@@ -60,6 +69,8 @@ def test_a_field_with_two_letters_swapped_is_named_as_the_shortcut_meant() -> No
     assert Query("dri:in", journal).suggestion == "dri: is read as a field of the frames; did you mean dir:?"
     assert Query("tpye:error", journal).suggestion == "tpye: is read as a field of the frames; did you mean type:?"
     assert Query("dir:in", journal).suggestion is None
+    # Two neighbouring letters swapped, not any word of the same letters: `time` is no misspelt `item`.
+    assert Query("time:x", journal).suggestion is None and Query("rid:x", journal).suggestion is None
 
 
 def test_a_type_written_as_a_choice_says_how_to_write_either() -> None:
@@ -196,3 +207,47 @@ def test_a_conversation_handler_s_failure_is_journaled_on_the_headless_path(monk
     model.ingest([received("response.done", response={"id": "resp_1", "status": "completed", "output": []})])
     errors = [model.journal.data(i)["message"] for i, f in enumerate(model.journal) if f.type == "rt.client_error"]
     assert len(errors) == 1 and "response.done" in errors[0] and "a bug in a handler" in errors[0], errors
+
+
+def test_lint_and_send_say_a_frame_their_model_could_not_take(tmp_path: Any, monkeypatch: Any, capsys: Any) -> None:
+    """The pipeline journals a projection's failure as `rt.client_error` after the batch: `lint` says
+    it on stderr and counts and numbers only the recording's frames (the fault's own number read
+    `numbered #223–#1`); `send`'s report of odd frames names it."""
+    import io
+    import json as json_module
+
+    from tui.conversation import reducer
+    from tui.replay_cmd import lint
+    from tui.send import OddFrames
+
+    def broken(self: object, data: object, mono: float) -> None:
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setitem(reducer._HANDLERS, "response.done", broken)
+    capture = tmp_path / "frames.jsonl"
+    lines = []
+    for seq, (etype, extra) in enumerate(
+        [
+            ("session.created", {"session": {"id": "s"}}),
+            ("response.done", {"response": {"id": "r", "status": "completed"}}),
+        ],
+        start=223,
+    ):
+        frame = json_module.dumps({"type": etype, **extra})
+        lines.append(
+            f'{{"seq": {seq}, "dir": "in", "t": 0.{seq}, "wall": 1760000000.{seq}, "type": "{etype}", '
+            f'"size": {len(frame)}, "frame": {frame}}}'
+        )
+    capture.write_text("\n".join(lines) + "\n")
+    out = io.StringIO()
+    lint(str(capture), out=out)
+    err = capsys.readouterr().err
+    assert "a frame rt-tui's model could not take" in err and "a bug in a handler" in err, err
+    assert "2 frames (capture, numbered #223–#224)" in out.getvalue(), out.getvalue()
+
+    odd = OddFrames()
+    odd.fault("frame #9 (response.done) not taken by Conversation: RuntimeError: a bug in a handler")
+    assert odd.lines() == [
+        "1 frame not taken by rt-tui's own model, a bug of rt-tui's "
+        "(frame #9 (response.done) not taken by Conversation: RuntimeError: a bug in a handler)"
+    ]

@@ -9,12 +9,15 @@ import contextlib
 import dataclasses
 import os
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from tui.config import Settings, TargetChoice
 from tui.protocol import ClientSessionOptions
-from tui.proxy import ProxyTarget
 from tui.session import Target, TargetError, openai_target, simulator_target, url_target
 from tui.session.targets import is_azure_url
+
+if TYPE_CHECKING:
+    from tui.proxy import ProxyTarget
 
 URL_API_KEY_ENV = "RT_TUI_API_KEY"
 """The key sent to a --url target (a Bearer token; an `api-key` header for Azure hosts)."""
@@ -88,5 +91,7 @@ def scrubbing_every_key(target: Target) -> Target:
 async def proxy_target(settings: Settings) -> AsyncIterator[ProxyTarget]:
     """The upstream `rt-tui proxy` relays to, as the settings name it (an embedded simulator lives as
     long as the context)."""
+    from tui.proxy import ProxyTarget  # imported here: `send` and the live app need no proxy
+
     async with open_target(settings) as target:
         yield ProxyTarget(target.url, target.label, dict(target.headers), tuple(target.secrets))

@@ -11,10 +11,10 @@ import io
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from tui.protocol import Direction, printable
+from tui.protocol import Direction, Envelope, printable, text
 from tui.protocol.codec import exact_data
 from tui.protocol.records import UNIX_TIME_FLOOR, has_time, unparsed_bytes
 from tui.replay import Recording, ReplayError, load, load_many
@@ -106,14 +106,15 @@ def lint_files(paths: list[str], *, json_out: bool = False, out: TextIO | None =
     return verdict
 
 
-def _numbered(journal: Journal) -> str:
+def _numbered(journal: Journal, frames: int) -> str:
     """`, numbered #223–#302` when a capture's frames are not numbered from #1: a capture after
     ctrl+r goes on with the app's numbers, and a finding's `#300` in an 80-line file was nowhere
     a reader looked (each line has its `"seq"`). Of a capture only: a log's frames are numbered by
-    their lines, which its findings name as they are."""
-    if not len(journal) or journal[0].seq == 1:
+    their lines, which its findings name as they are. `frames`: the recording's, the first in the
+    journal (a fault rt-tui journals after them has a number of its own process)."""
+    if not frames or journal[0].seq == 1:
         return ""
-    return f", numbered #{journal[0].seq}–#{journal[len(journal) - 1].seq}"
+    return f", numbered #{journal[0].seq}–#{journal[frames - 1].seq}"
 
 
 def _interrupted(command: str) -> int:
@@ -272,7 +273,23 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False,
     from tui.session.streamed import scrubbed
 
     model = new_model(recording.path.name)
-    model.ingest(scrubbed(hydrated(recording.envelopes), tuple(recording.secrets)))
+    taken = [0]
+
+    def counted_in(envelopes: Iterable[Envelope]) -> Iterator[Envelope]:
+        for env in envelopes:
+            taken[0] += 1
+            yield env
+
+    model.ingest(counted_in(scrubbed(hydrated(recording.envelopes), tuple(recording.secrets))))
+    # A projection's failure is journaled after the batch (a bug of rt-tui's, not of the recording):
+    # said on stderr, and left out of the frames counted and numbered.
+    recorded = taken[0]
+    where = f"{printable(path)}: " if named else ""
+    for index in range(recorded, len(model.journal)):
+        message = printable(text(model.journal.data(index).get("message")))
+        print(
+            f"rt-tui lint: {where}a frame rt-tui's model could not take (a bug of rt-tui's): {message}", file=sys.stderr
+        )
     linter = model.linter
     if linter is not None:
         linter.finish()  # the recording ends here: what still waits for an answer never gets one
@@ -313,8 +330,9 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False,
             damaged = recording.damaged_lines
             left_out = f"; {damaged:,} damaged line{'s' if damaged != 1 else ''} left out" if damaged else ""
             out.write(
-                f"{_shown_name(recording)}: {len(model.journal):,} frame{'s' if len(model.journal) != 1 else ''} "
-                f"({recording.kind}{_numbered(model.journal) if recording.kind == 'capture' else ''}{left_out}), "
+                f"{_shown_name(recording)}: {recorded:,} frame{'s' if recorded != 1 else ''} "
+                f"({recording.kind}{_numbered(model.journal, recorded) if recording.kind == 'capture' else ''}"
+                f"{left_out}), "
                 f"{len(findings)} finding{'s' if len(findings) != 1 else ''}, "
                 f"{errors} error{'s' if errors != 1 else ''}\n"
             )

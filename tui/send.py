@@ -488,7 +488,9 @@ class _Turn:
         if self.json_out:
             # Strict JSON (a server's NaN is a marked string), the parsed frame under "frame" for jq.
             say(dumps_line(envelope_record(env, self.t0, parsed=True)))
-        self.model.ingest((env,))
+        added = self.model.ingest((env,))
+        for index in added[1:]:  # a projection's failure on it, journaled after it (a bug of rt-tui's)
+            self.odd.fault(text(self.model.journal.data(index).get("message")))
         self.seen[env.type] += 1
         if env.direction is DIR_IN:
             self.odd.note(env)
@@ -730,6 +732,13 @@ class OddFrames:
         self.binary = 0
         self.first_binary = 0
         self.unknown: Counter[str] = Counter()
+        self.faults = 0
+        self.first_fault = ""
+
+    def fault(self, message: str) -> None:
+        """Count a frame rt-tui's own model could not take (a projection's bug, as `rt.client_error`)."""
+        self.faults += 1
+        self.first_fault = self.first_fault or message
 
     def note(self, env: Envelope) -> None:
         """Count one received frame if it is odd (a set lookup for every other)."""
@@ -767,6 +776,11 @@ class OddFrames:
             total = sum(self.unknown.values())
             said.append(
                 f"the server sent {counted(total, 'event')} of a type rt-tui does not know, ignored: {', '.join(kinds)}"
+            )
+        if self.faults:
+            said.append(
+                f"{counted(self.faults, 'frame')} not taken by rt-tui's own model, a bug of rt-tui's "
+                f"({'the first: ' if self.faults > 1 else ''}{printable(self.first_fault)[:300]})"
             )
         return said
 

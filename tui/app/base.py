@@ -354,7 +354,9 @@ class AppBase(App[None]):
         if self.screen.size.height < SHORT_SCREEN_ROWS:
             return self._fold_into_title(title, level)
         summary, titles = self._folded
-        if not self._on_screen(summary):
+        if not self._on_screen(summary) or summary in self._folding:
+            # Gone, or a toast shown whole that counted folds in its title while the screen was short:
+            # it stays as it is, and the count starts again in a toast of its own.
             summary, titles = None, []
         titles = [*titles, title]
         if summary is not None:

@@ -481,13 +481,17 @@ class LogView:
         frame that passes through a run without ending it (`rate_limits.updated`, a local fact, our
         appends beside a reply) is shown after the run's row, where rows begin, so its time reads
         earlier than the run's last frames (a reviewer read the expanded run's times as going back).
-        The rows above are looked at up to `RUN_LOOKBACK`: runs open beside one another are few."""
+        The runs still open are looked at, and the rows above up to `RUN_LOOKBACK` for the runs that
+        have ended: rows come between a run's first and last frames only while it is open, and runs
+        open beside one another are few."""
         rows, first = self.rows, row.first
         for position in range(row.position - 1, max(-1, row.position - 1 - RUN_LOOKBACK), -1):
             earlier = rows[position]
             if earlier.count > 1 and earlier.last > first:
                 return True
-        return False
+        # A run still open can be any number of rows above (a filter hiding what ends runs keeps the
+        # appends' run open past every reply): those few are looked at whatever their distance.
+        return any(run.position < row.position and run.last > first for run in self._open.values())
 
     def previous_index(self, index: int) -> int | None:
         """The shown frame just before journal frame `index` (for Δt), or None."""

@@ -544,7 +544,7 @@ class Query:
         _only(op, "type", ":", "=", "!=")
         if value.startswith("…"):  # a name the log's column cut from the left (`…transcript.done`), typed back
             value = "*" + value[1:]
-        if "|" in value:
+        if "|" in value and not self._literal and sum(1 for name in value.strip("()").split("|") if name) >= 2:
             self.alternatives.append(value)
         glob = any(c in value for c in "*?[")
         if glob:
@@ -751,7 +751,7 @@ class Query:
         if "." not in key:
             close = difflib.get_close_matches(key.lower(), _SHORTCUTS, n=1, cutoff=0.7)
             # Two letters swapped (`dri`, `tpye`) read as far for a short name: 0.67 for `dri`.
-            swapped = [name for name in _SHORTCUTS if len(name) >= 3 and sorted(name) == sorted(key.lower())]
+            swapped = [name for name in _SHORTCUTS if len(name) >= 3 and _one_swap(name, key.lower())]
             if close or swapped:
                 self.near_misses.append((key, (close or swapped)[0]))
         parts = key.split(".")
@@ -1066,6 +1066,15 @@ def _lookup(data: Any, parts: list[str]) -> list[Any]:
         if not current:
             break
     return current
+
+
+def _one_swap(name: str, typed: str) -> bool:
+    """Whether `typed` is `name` with two neighbouring letters swapped (`dri` for `dir`), not any
+    word of the same letters (`time` is no misspelt `item`)."""
+    if len(name) != len(typed) or name == typed:
+        return False
+    differ = [i for i, (a, b) in enumerate(zip(name, typed, strict=True)) if a != b]
+    return len(differ) == 2 and differ[1] == differ[0] + 1 and name[differ[0]] == typed[differ[1]]
 
 
 _SHORTCUTS: dict[str, Callable[[Query, str, str], _Node]] = {

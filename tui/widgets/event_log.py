@@ -599,6 +599,9 @@ class EventLog(LineView, can_focus=True):
                 await self.run_action("cause")
             elif (link := self.view.links.cause_of.get(newest) if self.view.links else None) is not None:
                 self.post_message(self.Reveal(link.cause, "c"))
+        elif binding.action == "cause" and self.selected is None and (gone := self._cleared_error()) is not None:
+            # The newest error went with a clear (frames came since): said, not "no frame is selected".
+            self.post_message(self.Notice(self.why_hidden(gone), of_view=True))
         elif binding.action in self.FRAME_ACTIONS:
             text = f"{binding.description}: no frame is selected (↑ selects the newest)"
             self.post_message(self.Notice(text, of_selection=True))
@@ -606,16 +609,28 @@ class EventLog(LineView, can_focus=True):
     def _cleared_error_said(self, key: str) -> bool:
         """`c` on a log a clear emptied, after an error: say where the error went, as `!` does (it
         did nothing, and said nothing). Whether it was said."""
-        links = self.view.links
-        if self.view.rows or links is None or not links.cause_of:
+        if self.view.rows:
             return False
         if not any(binding.action == "cause" for binding in self._bindings.key_to_bindings.get(key, ())):
             return False
-        newest = next(reversed(links.cause_of))
-        if newest >= self.view.floor:
-            return False  # after the clear: hidden by a filter, whose bar says it matches nothing
-        self.post_message(self.Notice(self.why_hidden(newest), of_view=True))
+        gone = self._cleared_error()
+        if gone is None:
+            return False
+        self.post_message(self.Notice(self.why_hidden(gone), of_view=True))
         return True
+
+    def _cleared_error(self) -> int | None:
+        """The newest linked frame (an error first, as `_newest_linked` takes them), when a clear
+        took it: the view's floor is past it. None when there is none, or it is after the clear (a
+        filter hides it, and `c` lifts the filter)."""
+        links = self.view.links
+        if links is None or not links.cause_of:
+            return None
+        journal = self.journal
+        linked = list(reversed(links.cause_of))
+        errors = [i for i in linked if journal[i].type != "response.done" or i in links.failed_responses]
+        newest = (errors or linked)[0]
+        return newest if newest < self.view.floor else None
 
     def _newest_linked(self) -> int | None:
         """The newest frame the view shows that is linked to its cause and is an error (an `error`,
