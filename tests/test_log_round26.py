@@ -85,14 +85,14 @@ async def test_new_counts_only_what_is_below_the_screen_and_drops_as_the_user_sc
         await turn_after(pilot, app, "again", 2)
         below = frames_below_screen(log, since)
         assert below == len(app.journal) - since, "the whole reply is below the screen"
-        assert log.unseen == below and f"+{below:,} new frames below" in str(log.border_subtitle)
+        assert log.unseen == below and f"+{below:,} new below" in str(log.border_subtitle)
         seen = [below]
         while log.cursor_line is not None and log.cursor_line < log.view.line_count - 1:
             await pilot.press("down")
             await pilot.pause()
             expected = frames_below_screen(log, since)
             assert log.unseen == expected, (log.unseen, expected)
-            said = f"+{expected:,} new frames below · end: follow" if expected else "paused · end: follow"
+            said = f"+{expected:,} new below · end: follow" if expected else "paused · end: follow"
             assert str(log.border_subtitle).endswith(said), (log.border_subtitle, said)
             seen.append(expected)
         assert not log.tail and seen[-1] == 0 and 0 < seen[len(seen) // 2] < below, seen

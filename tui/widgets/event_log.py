@@ -745,11 +745,13 @@ class EventLog(LineView, can_focus=True):
         ]
         if view.floor:
             parts.append("since clear")
-        if self.journal.payloads_dropped:
-            parts.append(f"{self.journal.payloads_dropped:,} payloads on disk only")
         if not self.tail:
             unseen = self.unseen
-            parts.append(f"+{unseen:,} new frames below · end: follow" if unseen else "paused · end: follow")
+            parts.append(f"+{unseen:,} new below · end: follow" if unseen else "paused · end: follow")
+        if self.journal.payloads_dropped:
+            # Last: a border too narrow for it all cuts this note, not the key that follows again (at
+            # 140 columns under a stream, `end: follow` went past the border's end).
+            parts.append(f"{self.journal.payloads_dropped:,} payloads on disk only")
         subtitle = " · ".join(parts)
         if subtitle == self._subtitle:
             return False
@@ -896,7 +898,7 @@ class EventLog(LineView, can_focus=True):
         if self.tail:
             self._scroll_to_end(immediate=settled)
         else:
-            self._update_title()  # a taller pane shows more of the new frames ("+N new frames below")
+            self._update_title()  # a taller pane shows more of the new frames ("+N new below")
 
     # -- selection --------------------------------------------------------------------------
 
