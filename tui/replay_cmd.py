@@ -11,10 +11,10 @@ import io
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from tui.protocol import Direction, Envelope, printable, text
+from tui.protocol import Direction, printable, text
 from tui.protocol.codec import exact_data
 from tui.protocol.records import UNIX_TIME_FLOOR, has_time, unparsed_bytes
 from tui.replay import Recording, ReplayError, load, load_many
@@ -273,17 +273,10 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False,
     from tui.session.streamed import scrubbed
 
     model = new_model(recording.path.name)
-    taken = [0]
-
-    def counted_in(envelopes: Iterable[Envelope]) -> Iterator[Envelope]:
-        for env in envelopes:
-            taken[0] += 1
-            yield env
-
-    model.ingest(counted_in(scrubbed(hydrated(recording.envelopes), tuple(recording.secrets))))
+    model.ingest(scrubbed(hydrated(recording.envelopes), tuple(recording.secrets)))
     # A projection's failure is journaled after the batch (a bug of rt-tui's, not of the recording):
     # said on stderr, and left out of the frames counted and numbered.
-    recorded = taken[0]
+    recorded = len(recording.envelopes)
     where = f"{printable(path)}: " if named else ""
     for index in range(recorded, len(model.journal)):
         message = printable(text(model.journal.data(index).get("message")))

@@ -553,6 +553,11 @@ class Links:
                     first = index
         return first
 
+    def is_fault(self, index: int) -> bool:
+        """Whether linked frame `index` is an error (`is:error`): any but a `response.done` that did
+        not fail (a barge-in's cancel is linked to its `response.cancel`, and is no error)."""
+        return self.journal.type_at(index) != "response.done" or index in self.failed_responses
+
     def input_audio_ms(self, item_id: str) -> float | None:
         """Milliseconds of the audio that became user item `item_id` through the input buffer: the
         span server VAD committed as it, else the appends our commit committed (their bytes at the

@@ -626,10 +626,7 @@ class EventLog(LineView, can_focus=True):
         links = self.view.links
         if links is None or not links.cause_of:
             return None
-        journal = self.journal
-        linked = list(reversed(links.cause_of))
-        errors = [i for i in linked if journal[i].type != "response.done" or i in links.failed_responses]
-        newest = (errors or linked)[0]
+        newest = next((i for i in reversed(links.cause_of) if links.is_fault(i)), next(reversed(links.cause_of)))
         return newest if newest < self.view.floor else None
 
     def _newest_linked(self) -> int | None:
@@ -640,13 +637,8 @@ class EventLog(LineView, can_focus=True):
         links = self.view.links
         if links is None or self.selected is not None or not links.cause_of:
             return None
-        journal = self.journal
-
-        def an_error(index: int) -> bool:
-            return journal[index].type != "response.done" or index in links.failed_responses
-
         linked = list(reversed(links.cause_of))
-        for candidates in ([index for index in linked if an_error(index)], linked):
+        for candidates in ([index for index in linked if links.is_fault(index)], linked):
             for index in candidates:
                 if self.view.locate(index) is not None:
                     return index
