@@ -118,6 +118,41 @@ def test_a_turn_end_with_nothing_behind_it_is_on_disk_on_return(tmp_path: Path) 
     writer.close()
 
 
+def test_the_socket_is_asked_for_a_backlog_only_at_a_turn_s_end_and_while_that_turn_waits(tmp_path: Path) -> None:
+    """`unread` (the socket's kernel buffer) costs a system call: the hot path asks it at a turn's end
+    written with `more` false and while that turn waits, never for the frames in between; while it
+    says data waits, the turn stays in the buffer, and the first write it says nothing waits for
+    writes the turn."""
+    writer = CaptureWriter(new_session_dir(tmp_path))
+    asked: list[bool] = []
+    behind = True
+
+    def unread() -> bool:
+        asked.append(behind)
+        return behind
+
+    writer.unread = unread
+    for n in range(5):
+        env = delta(n)
+        writer.write_wire(env, env.raw.encode())
+    assert asked == []
+    done = frame(DONE)
+    writer.write_wire(done, done.raw.encode())
+    assert asked == [True] and "response.done" not in on_disk(writer.path)  # held: the socket has more
+    env = delta(5)
+    writer.write_wire(env, env.raw.encode(), True)  # `more`: the reader knows without asking
+    assert asked == [True]
+    behind = False
+    env = delta(6)
+    writer.write_wire(env, env.raw.encode())  # caught up: the turn and what followed it are on disk
+    assert asked == [True, False]
+    assert on_disk(writer.path)[-3:] == ["response.done", "response.output_audio.delta", "response.output_audio.delta"]
+    env = delta(7)
+    writer.write_wire(env, env.raw.encode())
+    assert asked == [True, False]  # no turn waits: not asked
+    writer.close()
+
+
 def test_flush_and_a_second_turn_end_write_a_turn_held_under_a_backlog(tmp_path: Path) -> None:
     for second in ("flush", "turn end"):
         writer = CaptureWriter(new_session_dir(tmp_path))

@@ -231,6 +231,12 @@ class CaptureWriter:
         )
         self._turn_due = False
         """A turn ended under a backlog (`more`) and is not on disk yet: written once the caller catches up."""
+        self.unread: Callable[[], bool] | None = None
+        """Whether more of the peer's data waits unread behind the frames written (the socket's kernel
+        buffer), for a caller whose `more` says only what it knows for free. Asking costs a system call,
+        a microsecond that every frame paid at a firehose's pace (a third of the capture's cost on the
+        reader's thread), so it is asked only where the answer matters: at a turn's end written with
+        `more` false, and while a turn waits for its backlog to end."""
         self._thread = threading.Thread(target=self._write_batches, name="rt-capture", daemon=True)
         self._thread.start()
 
@@ -244,9 +250,10 @@ class CaptureWriter:
         `wire`: a received frame's bytes as they came, when `env.raw` is their text unchanged (no
         secret was scrubbed from it) and they parsed as strict JSON (`parse_frame`): they are
         written as they are, not encoded again from `raw`.
-        `more`: frames the caller has already received wait behind this one (a backlog: the session
+        `more`: frames the caller has already received wait behind this one, or (`unread`, asked only
+        when `more` is false at a turn's end) the peer's data waits unread: a backlog (the session
         reads faster than the server sends only when it has fallen behind). A turn's end then stays
-        in the buffer, and the first write with `more` false writes it with everything after it: the
+        in the buffer, and the first write with no backlog behind it writes it with everything after it: the
         turn is on disk before the caller runs out of frames and lets anything else run, as a turn's
         end always is, but a backlog that holds many turns is written in a few large batches, not one
         per turn (at a firehose's pace a turn ends every hundred frames, and handing each turn to the
@@ -293,12 +300,7 @@ class CaptureWriter:
         self._pending += (start, wire, WIRE_LINE_END)
         self._pending_bytes += len(start) + size + 2
         self._pending_lines += 1
-        if (
-            etype in TURN_END
-            or (self._turn_due and not more)
-            or self._pending_bytes >= BUFFER_LIMIT
-            or self._timer is None
-        ):
+        if etype in TURN_END or self._turn_due or self._pending_bytes >= BUFFER_LIMIT or self._timer is None:
             self._after_line(etype, more)  # else nothing to do: the timer is set, the buffer has room
 
     def _write_general(self, env: Envelope, scrubbed: bool, wire: bytes | bytearray | None, more: bool) -> None:
@@ -332,7 +334,7 @@ class CaptureWriter:
     def _after_line(self, etype: str, more: bool) -> None:
         """Hand the buffer over when a line calls for it (a turn's end, a full buffer), else make
         sure the timer will."""
-        if not more and (self._turn_due or etype in TURN_END):
+        if (self._turn_due or etype in TURN_END) and not (more or (self.unread is not None and self.unread())):
             self._hand_over(wait=True)  # a turn ended (in the backlog just read): on disk before anything else
             return
         if etype in TURN_END:

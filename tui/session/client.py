@@ -178,6 +178,8 @@ class RealtimeSession:
             raise self._fail(_describe_connect_error(exc, self.target)) from None
         assert isinstance(ws, WireConnection)  # what create_connection makes
         self._ws = ws
+        if self.capture is not None:
+            self.capture.unread = lambda: ws.unread() > 0  # asked at a turn's end (see `CaptureWriter.unread`)
         self.connected_at = time.monotonic()
         first = await self._read_first_frame()
         if first is not None and first.type == "error":
@@ -319,10 +321,11 @@ class RealtimeSession:
             while True:
                 message = await ws.recv()
                 try:
-                    # `take` and `backlog` inlined (see `WireConnection.received`)
+                    # `take` inlined (see `WireConnection.received`); the socket's backlog is asked
+                    # by the capture only at a turn's end (`CaptureWriter.unread`)
                     wire, stamp = received.popleft() if received else (None, None)
                     if capturing:
-                        self._receive(message, stamp, wire, bool(received) or ws.unread() > 0)
+                        self._receive(message, stamp, wire, bool(received))
                     else:
                         self._receive(message, stamp)
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not end the session
