@@ -125,6 +125,8 @@ def test_a_flag_wins_over_its_environment_variable(monkeypatch: pytest.MonkeyPat
     assert (settings.input_device, settings.output_device) == ("2", None)
     settings = _settings(build_parser().parse_args([]))
     assert settings.input_device == "fakemic"
+    settings = _settings(build_parser().parse_args(["--input-device", ""]))  # the default, as its help says
+    assert settings.input_device is None
 
 
 async def test_the_microphone_opens_the_device_named_and_says_which() -> None:

@@ -268,7 +268,8 @@ def _add_app_flags(parser: argparse.ArgumentParser, *, inherited: bool = False) 
         metavar="DEVICE",
         default=argparse.SUPPRESS if inherited else None,
         help=f"the microphone: its index or a part of its name, as `rt-tui devices` lists them "
-        f"(default: ${INPUT_DEVICE_ENV}, else the system's default)",
+        f"(default: ${INPUT_DEVICE_ENV}, else the system's default; '' is the system's default even when "
+        f"${INPUT_DEVICE_ENV} is set)",
     )
     parser.add_argument(
         "--output-device",
