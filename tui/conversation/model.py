@@ -46,6 +46,10 @@ class TextState(StrEnum):
     """The connection ended while this text was still coming: what arrived is kept, no more will."""
 
 
+NO_OUTPUT = "no_output"
+"""The kind of the row of a response that ended early before it made any item (its id is the
+response's): the reply that never came, with why (`Item.status`, `Item.status_reason`)."""
+
 SENT_ROW_PREFIX = "rt-sent-"
 """The id of a row made from a create we sent without an item id, until the server's echo names it
 (`rt-sent-1`, `rt-sent-2`…)."""
@@ -129,6 +133,8 @@ class Item:
         """The text to show, with the state spelled out where there is none yet."""
         if self.text.strip():
             return self.text.strip()  # whisper-1 deltas end in a newline
+        if self.kind == NO_OUTPUT:
+            return "(no reply: the response ended before it made any output)"
         return {
             TextState.SPEAKING: "(speaking…)",
             TextState.TRANSCRIBING: "(transcribing…)",

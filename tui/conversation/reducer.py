@@ -31,7 +31,7 @@ from tui.protocol.records import has_time
 from tui.protocol.summary import PCM16_BYTES_PER_MS, audio_bytes, response_output_rate, session_rates
 
 from .export import ENDED_EARLY
-from .model import SENT_ROW_PREFIX, Item, Origin, TextState, session_separator
+from .model import NO_OUTPUT, SENT_ROW_PREFIX, Item, Origin, TextState, session_separator
 
 _CUT_SHORT = frozenset(ENDED_EARLY) - {"truncated"}
 """Item statuses a response's end gave that a later truncate keeps (the head says both)."""
@@ -87,6 +87,10 @@ class Conversation:
     """Bytes per millisecond of the session's output audio (its applied format)."""
     _response_rates: dict[str, int] = dc_field(default_factory=dict)
     """The output rate of each response that named a format of its own, by response id."""
+    _last_row_at_start: dict[str, str | None] = dc_field(default_factory=dict)
+    """The last row of the server's when each response under way was created (None: there was none):
+    where the row of one that ends without output goes, above the turn that cut it short
+    (`turn_detected`, a message typed while it was being made: the next turn's row came first)."""
     _sent_count: int = 0
     """Rows made for creates without an item id so far (their ids: `rt-sent-1`, `rt-sent-2`…)."""
     _by_response: dict[str, list[Item]] = dc_field(default_factory=dict)
@@ -151,6 +155,7 @@ class Conversation:
         self._unnamed.clear()
         self._sent_without_id.clear()
         self._sent_events.clear()
+        self._last_row_at_start.clear()  # the old connection's responses will never end
         if self.order and self.items[self.order[-1]].role == "session":
             self._remove(self.order[-1])
         if not self.order:
@@ -494,9 +499,19 @@ class Conversation:
         response = field(data, "response")
         self._note_response(response)
         response_id = ident(response.get("id"))
+        if response_id is not None:
+            self._last_row_at_start[response_id] = self._last_row_in_server_conversation()
         rate = response_output_rate(response)
         if response_id is not None and rate is not None:  # one that names no format plays the session's
             self._response_rates[response_id] = rate
+
+    def _last_row_in_server_conversation(self) -> str | None:
+        """The last row the server has (a create we sent and it has not echoed yet is not: a message
+        typed while the reply was being made came after it), or None."""
+        for item_id in reversed(self.order):
+            if item_id not in self._sent:
+                return item_id
+        return None
 
     def _on_output_delta(self, data: dict[str, Any], at: float) -> None:
         item_id = ident(data.get("item_id"))
@@ -569,7 +584,28 @@ class Conversation:
                 # Streamed by this response, left out of its output (a failed response's `output`
                 # can be empty): its text is over all the same; it read "cut off" at the end.
                 self._response_ended(item, status, response, at)
-        self._by_response.pop(response_id, None)  # ended: nothing of it is looked up by response again
+        made = self._by_response.pop(response_id, None)  # ended: nothing of it is looked up by response again
+        after = self._last_row_at_start.pop(response_id, None)
+        if status != "completed" and not listed and not made:
+            self._insert(self._no_output_row(response_id, status, response, at), after)
+
+    def _no_output_row(self, response_id: str, status: str, response: dict[str, Any], at: float) -> Item:
+        """The row of a response that ended early (cancelled, failed, incomplete) before it made
+        any item: without it the reply the user waited for was simply not there, and why (a
+        quota, `turn_detected`, a server error) was only in the log."""
+        item = Item(
+            id=response_id,
+            role="assistant",
+            kind=NO_OUTPUT,
+            state=TextState.DONE,
+            status=status,
+            status_reason=_end_reason(response),
+            response_id=response_id,
+            text_done_at=at,
+        )
+        if response_id in self._out_of_band:
+            item.origin = Origin.OUT_OF_BAND
+        return item
 
     def _response_ended(self, item: Item, status: str, response: dict[str, Any], at: float) -> None:
         """Item `item` of `response` has ended with `status`: its text is all there is."""
