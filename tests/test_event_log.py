@@ -791,9 +791,16 @@ async def test_n_and_shift_n_without_a_find_both_say_to_press_slash_first() -> N
 
 async def test_o_on_a_response_that_ended_with_no_item_does_not_say_yet() -> None:
     """`o` on a failed response.done that output nothing said '… has output no conversation item
-    (yet)': it is over, nothing is coming."""
-    app = NoticeApp()
-    notices = app.notices
+    (yet)': it is over, nothing is coming. The log asks for the response's own row (one that ended
+    early has one), with that to say when there is none (the app says it: `missing`)."""
+    notices: list[str] = []
+
+    class RowApp(NoticeApp):
+        def on_event_log_show_item(self, event: EventLog.ShowItem) -> None:
+            assert event.item_id == "resp_1"
+            notices.append(event.missing)
+
+    app = RowApp()
     async with app.run_test(size=(120, 20)) as pilot:
         started = received("response.created", response={"id": "resp_1", "status": "in_progress", "output": []})
         done = received("response.done", response={"id": "resp_1", "status": "failed", "output": []})

@@ -13,6 +13,7 @@ from tui.config import Settings, TargetChoice
 from tui.conversation import NO_OUTPUT, Conversation, TextState
 from tui.conversation.export import ended_early, to_markdown
 from tui.protocol import Direction
+from tui.widgets.event_log import EventLog
 from tui.widgets.transcript import render_item
 
 QUOTA = {
@@ -102,3 +103,10 @@ async def test_a_reply_cancelled_before_any_output_shows_in_the_transcript(simul
         assert row.kind == NO_OUTPUT and row.id == response["id"]
         await wait_for(pilot, lambda: "no reply: the response ended" in screen_text(app), 10, "the row")
         assert "cancelled (client_cancelled)" in screen_text(app)
+        # `o` on its response.done in the log: its row in the transcript.
+        log = app.query_one(EventLog)
+        log.focus()
+        assert log.select_frame(done_frame.index)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: app.transcript.selected == response["id"], 5, "the row selected")
+        assert app.transcript.has_focus

@@ -438,7 +438,7 @@ class LogControls(AppBase):
             if event.count > 1:
                 self.say(f"the first of the {event.count} items this response output: {event.item_id}")
         else:
-            self.say(f"{event.item_id} has no row in the transcript")
+            self.say(event.missing or f"{event.item_id} has no row in the transcript")
 
     @on(Transcript.ShowFrames)
     def _show_frames(self, event: Transcript.ShowFrames) -> None:

@@ -144,11 +144,13 @@ class EventLog(LineView, can_focus=True):
 
     class ShowItem(Message):
         """The user asked for the transcript row of an item (the first of `count` the frame concerns:
-        a response can output several)."""
+        a response can output several). `missing`: what to say when the row is not there (a
+        response that output no item has a row under its own id only when it ended early)."""
 
-        def __init__(self, item_id: str, count: int = 1) -> None:
+        def __init__(self, item_id: str, count: int = 1, missing: str = "") -> None:
             self.item_id = item_id
             self.count = count
+            self.missing = missing
             super().__init__()
 
     class CopyFrame(Message):
@@ -1221,7 +1223,9 @@ class EventLog(LineView, can_focus=True):
         elif frame.response_id:
             # A response.done is the end of it: "(yet)" would promise an item that never comes.
             yet = "" if frame.type == "response.done" else " (yet)"
-            self.post_message(self.Notice(f"{frame.response_id} has output no conversation item{yet}"))
+            # One that ended early without output has a row of its own, under its id.
+            missing = f"{frame.response_id} has output no conversation item{yet}"
+            self.post_message(self.ShowItem(frame.response_id, 1, missing))
         else:
             self.post_message(self.Notice("this frame names no conversation item, nor made one"))
 
