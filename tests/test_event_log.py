@@ -734,12 +734,29 @@ async def test_a_linked_failure_says_what_went_wrong_before_where_it_came_from()
         # edge cut, at every width a narrow pane has), its type as the initials `type:` takes where
         # they fit (session 38: at this width the number stood alone).
         assert re.search(rf"error +response_cancel\w*… ← (r\.cancel )?#{cancel.seq}\b", lines[2]), lines[2]
-        assert re.search(rf"response\.done +failed: serve[^←]*… ← (r\.create )?#{create.seq} ", lines[5]), lines[5]
+        assert re.search(rf"response\.done +failed: server_e[^←]*…? ← (r\.create )?#{create.seq} ", lines[5]), lines[5]
         await pilot.resize_terminal(160, 20)
         await pilot.pause()
         lines = drawn(log)
         assert f"response_cancel_not_active ← response.cancel #{cancel.seq}" in lines[2], lines[2]
-        assert f"failed: server_error: The server had an error ← response.create #{create.seq} · resp_1" in lines[5]
+        assert f"failed: server_error ← response.create #{create.seq} · The server had an error · resp_1" in lines[5]
+
+
+async def test_a_failed_response_s_error_code_is_whole_before_its_long_message() -> None:
+    """The service's `insufficient_quota` message runs to 200 characters: before it, the link; the
+    code stays whole at widths where `failed: insufficie… ← r.create #4` hid it."""
+    app = LogApp()
+    message = "You exceeded your current quota, please check your plan and billing details. " * 2
+    async with app.run_test(size=(100, 20)) as pilot:
+        log = app.query_one(EventLog)
+        create = sent("response.create")
+        started = received("response.created", response={"id": "resp_1", "status": "in_progress"})
+        failure = {"type": "failed", "error": {"code": "insufficient_quota", "message": message}}
+        done = received("response.done", response={"id": "resp_1", "status": "failed", "status_details": failure})
+        frames = [dataclasses.replace(env, seq=n) for n, env in enumerate([connecting(), create, started, done], 1)]
+        app.feed(frames)
+        await pilot.pause()
+        assert re.search(r"failed: insufficient_quota ← (\S+ )?#2 · You", drawn(log)[3]), drawn(log)[3]
 
 
 async def test_a_jump_brings_the_frame_to_the_middle_of_the_pane_with_what_came_before_it() -> None:

@@ -41,9 +41,10 @@ def test_a_failed_response_without_output_is_a_row_that_says_why() -> None:
     row = conv.ordered()[-1]
     assert (row.id, row.role, row.kind, row.state) == ("resp_1", "assistant", NO_OUTPUT, TextState.DONE)
     assert ended_early(row) == "failed (insufficient_quota: You exceeded your current quota.)"
-    shown = render_item(row).plain
-    assert "failed (insufficient_quota: You exceeded your current quota.)" in shown
-    assert "no reply: the response ended before it made any output" in shown
+    # The pane: the code in the head, the service's message below it (whole in the head, with its
+    # web address, it took six lines of a narrow pane).
+    head, _, body = render_item(row).plain.partition("\n")
+    assert head.endswith("failed (insufficient_quota)") and body == "(no reply: You exceeded your current quota.)"
     assert "**Assistant** · failed (insufficient_quota" in to_markdown(conv.ordered())
 
 
@@ -68,6 +69,49 @@ def test_a_reply_cut_by_a_message_typed_while_it_was_made_sits_above_that_messag
     conv.apply(env({"type": "conversation.item.create", "item": {"id": "item_u2", **message}}, Direction.OUT))
     feed(conv, [created("resp_1"), done("resp_1", "cancelled", {"type": "cancelled", "reason": "client_cancelled"})])
     assert conv.order == ["item_u1", "resp_1", "item_u2"]
+
+
+def sent_and_echoed(conv: Conversation, item_id: str, previous: str | None, *, echoed: bool = True) -> None:
+    message = {"id": item_id, "type": "message", "role": "user", "content": [{"type": "input_text", "text": item_id}]}
+    conv.apply(env({"type": "conversation.item.create", "item": message}, Direction.OUT))
+    if echoed:
+        echo(conv, item_id, previous)
+
+
+def echo(conv: Conversation, item_id: str, previous: str | None) -> None:
+    message = {"id": item_id, "type": "message", "role": "user", "content": [{"type": "input_text", "text": item_id}]}
+    feed(conv, [{"type": "conversation.item.added", "previous_item_id": previous, "item": message}])
+
+
+def test_a_retry_after_a_failed_reply_stays_below_the_failure() -> None:
+    """The server chains the retry's item after the message before the failure (its chain has no
+    failed reply): the retry still goes below the failure's row, which came first."""
+    conv = Conversation()
+    sent_and_echoed(conv, "item_alpha", None)
+    feed(conv, [created("resp_1"), done("resp_1", "failed", QUOTA)])
+    sent_and_echoed(conv, "item_beta", "item_alpha")
+    assert conv.order == ["item_alpha", "resp_1", "item_beta"]
+
+
+def test_two_replies_without_output_keep_their_order_above_the_message_that_came_after() -> None:
+    conv = Conversation()
+    sent_and_echoed(conv, "item_first", None)
+    cancelled = {"type": "cancelled", "reason": "client_cancelled"}
+    feed(conv, [created("resp_1"), done("resp_1", "cancelled", cancelled), created("resp_2")])
+    sent_and_echoed(conv, "item_second", None, echoed=False)  # typed while resp_2 was made
+    feed(conv, [done("resp_2", "cancelled", cancelled)])
+    echo(conv, "item_second", "item_first")
+    assert conv.order == ["item_first", "resp_1", "resp_2", "item_second"]
+
+
+def test_no_row_when_a_reply_appeared_without_naming_its_response() -> None:
+    """A server that adds the reply with `conversation.item.added` alone (no response id, no output
+    list in its failed `response.done`): the reply is there, so no row says none came."""
+    conv = Conversation()
+    item = {"id": "item_a", "type": "message", "role": "assistant", "content": [{"type": "text", "text": "hi"}]}
+    feed(conv, [created("resp_1"), {"type": "conversation.item.added", "previous_item_id": None, "item": item}])
+    feed(conv, [done("resp_1", "failed", QUOTA)])
+    assert conv.order == ["item_a"]
 
 
 def test_no_row_for_a_response_that_made_an_item_or_completed() -> None:
@@ -103,6 +147,12 @@ async def test_a_reply_cancelled_before_any_output_shows_in_the_transcript(simul
         assert row.kind == NO_OUTPUT and row.id == response["id"]
         await wait_for(pilot, lambda: "no reply: the response ended" in screen_text(app), 10, "the row")
         assert "cancelled (client_cancelled)" in screen_text(app)
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign,assignment]  # the edge: OSC 52
+        app.transcript.focus()
+        assert app.transcript.select_item(response["id"])
+        await pilot.press("y")
+        assert copied == ["cancelled (client_cancelled): (no reply: the response ended before it made any output)"]
         # `o` on its response.done in the log: its row in the transcript.
         log = app.query_one(EventLog)
         log.focus()
@@ -110,3 +160,25 @@ async def test_a_reply_cancelled_before_any_output_shows_in_the_transcript(simul
         await pilot.press("o")
         await wait_for(pilot, lambda: app.transcript.selected == response["id"], 5, "the row selected")
         assert app.transcript.has_focus
+
+
+def test_a_long_reason_is_cut_in_a_row_s_head_and_kept_whole_in_the_exports() -> None:
+    """The service's quota message with its web address took six lines of an 80-column pane's head."""
+    message = "You exceeded your current quota, please check your plan and billing details: https://example.test/x"
+    details = {"type": "failed", "error": {"code": "insufficient_quota", "message": message}}
+    item = {"id": "item_a", "type": "message", "role": "assistant", "status": "incomplete", "content": []}
+    conv = Conversation()
+    feed(
+        conv,
+        [
+            created("resp_1"),
+            {"type": "response.output_item.added", "response_id": "resp_1", "output_index": 0, "item": item},
+            {"type": "response.output_text.delta", "response_id": "resp_1", "item_id": "item_a", "delta": "The"},
+            done("resp_1", "failed", details, [item]),
+        ],
+    )
+    [reply] = conv.ordered()
+    head = render_item(reply).plain.splitlines()[0]
+    assert head.startswith("assistant  failed (insufficient_quota: You exceeded") and head.endswith("…)"), head
+    assert len(head) < len("assistant  failed ()") + 64 + 1
+    assert message in to_markdown(conv.ordered())

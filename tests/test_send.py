@@ -301,11 +301,14 @@ async def test_a_send_refused_by_a_closed_session_reports_why_the_connection_end
     assert await fresh.why_it_ended(timeout=0.05) is None  # nothing ended: the send's own error stands
 
 
-def scripted_turn(transcript: str, reply: str, refuse_every: int = 0, fail: dict[str, Any] | None = None) -> Any:
+def scripted_turn(
+    transcript: str, reply: str, refuse_every: int = 0, fail: dict[str, Any] | None = None, *, output: bool = True
+) -> Any:
     """A scripted server for one `send` turn that says `transcript` and answers `reply`; with
     `refuse_every`, every n-th audio append is refused with an error naming it (and the same text);
     with `fail` (an error object), the response fails: that `error` event, then `response.done`
-    with status failed and the error in its status_details."""
+    with status failed and the error in its status_details. Without `output`, the response adds
+    no item (it fails before its first)."""
     from websockets.asyncio.server import ServerConnection
 
     async def peer(ws: ServerConnection) -> None:
@@ -340,9 +343,10 @@ def scripted_turn(transcript: str, reply: str, refuse_every: int = 0, fail: dict
                     "content": content,
                 }
                 await ws.send(json.dumps({"type": "response.created", "response": {"id": "resp_e"}}))
-                await ws.send(
-                    json.dumps({"type": "conversation.item.added", "previous_item_id": "item_u", "item": item})
-                )
+                if output:
+                    await ws.send(
+                        json.dumps({"type": "conversation.item.added", "previous_item_id": "item_u", "item": item})
+                    )
                 done: dict[str, Any] = {"id": "resp_e", "status": "completed"}
                 if fail is not None:
                     await ws.send(json.dumps({"type": "error", "error": {**fail, "message": "Rate limit hit"}}))
@@ -590,6 +594,18 @@ def test_a_failed_response_says_why_in_one_line(question_wav: Path) -> None:
         "rt-tui send: response ended with status failed: server_error: The server had an error ␛[2Jtry again; "
         "server error: server_error: Rate limit hit"
     ), line
+
+
+def test_a_reply_that_failed_before_any_output_says_so_and_the_lint_line_names_it(question_wav: Path) -> None:
+    """`assistant: (no text)` read as an empty reply: the line says what the pane's row says, and
+    the linter's line counts the failure (it found nothing in it before)."""
+    fail = {"type": "insufficient_quota", "code": "insufficient_quota", "message": "You exceeded your current quota."}
+    result = send_to(scripted_turn("a question", "a reply", fail=fail, output=False), question_wav)
+    assert result.returncode == 1
+    assert "assistant: (no reply: the response ended before it made any output)" in result.stdout, result.stdout
+    line, lint = failure_and_lint(result.stderr)
+    assert line.startswith("rt-tui send: response ended with status failed: insufficient_quota: You exceeded"), line
+    assert "response-failed" in lint, lint
 
 
 def test_a_url_with_user_and_password_sends_one_credential_basic_auth_not_also_the_key(question_wav: Path) -> None:

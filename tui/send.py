@@ -52,7 +52,7 @@ from tui.audio.decode import (
 from tui.audio.pcm import BYTES_PER_MS, BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH, bytes_for_ms, to_b64
 from tui.bus import Bus, Subscription
 from tui.config import Settings, TargetChoice
-from tui.conversation import Item, TextState
+from tui.conversation import NO_OUTPUT, Item, TextState
 from tui.journal import QUIET_AFTER, PayloadPolicy
 from tui.launch import open_target, session_options
 from tui.lint import Severity
@@ -578,7 +578,7 @@ class _Turn:
             said = user.display_text if final else unfinished_transcript(user, timeout, interrupted=interrupted)
             say(f"user: {printable(said)}")
         if self.reply_completed():
-            say(f"assistant: {printable(assistant) or '(no text)'}")
+            say(f"assistant: {self.assistant_line()}")
         elif assistant:
             say(f"assistant: {printable(assistant)} (incomplete)")
 
@@ -605,6 +605,15 @@ class _Turn:
     def assistant_text(self) -> str:
         texts = [i.text for i in self.conv.ordered() if i.role == "assistant" and i.text]
         return " ".join(t.strip() for t in texts)
+
+    def assistant_line(self) -> str:
+        """The reply's words for its `assistant:` line; without any, what the pane says: why no reply
+        came (a response that ended early without output), else `(no text)`."""
+        said = printable(self.assistant_text())
+        if said:
+            return said
+        ended = next((row for row in reversed(self.conv.ordered()) if row.kind == NO_OUTPUT), None)
+        return ended.display_text if ended is not None else "(no text)"
 
 
 async def _send(
@@ -938,7 +947,7 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
     if not turn.json_out:
         # Server text on a terminal: its control characters are shown, not obeyed (--json is exact).
         say(f"user: {printable(user.display_text if user.state is not TextState.DONE else user.text)}")
-        say(f"assistant: {printable(turn.assistant_text()) or '(no text)'}")
+        say(f"assistant: {turn.assistant_line()}")
     failed = status != "completed"
     if failed:  # the errors that came with the response are its reasons: said on its line, below
         turn.said.update(range(errors_before_response, len(turn.errors)))

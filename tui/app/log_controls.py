@@ -466,7 +466,8 @@ class LogControls(AppBase):
         # With the frames we sent that made it: the cause beside the effect. Ids are the server's
         # strings (any characters): quoted as the filter needs them.
         query = term("for", item_id)
-        if item is not None and item.response_id:
+        # A no-output row's id is its response's: named once.
+        if item is not None and item.response_id and item.response_id != item_id:
             query += f" | {term('for', item.response_id)}"
         if item is not None and item.sent_seq is not None:
             # The create we sent without an id names no item: only its seq finds it (for a row the

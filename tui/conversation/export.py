@@ -39,12 +39,14 @@ class SessionNote:
     source: str = ""
 
 
-def ended_early(item: Item) -> str | None:
+def ended_early(item: Item, *, brief: bool = False, reason_limit: int | None = None) -> str | None:
     """The mark of an item whose text stops short (see `ENDED_EARLY`), with the response's reason
     when it gave one (`cancelled (turn_detected)`, `failed (server_error: …)`), or for a truncated
     item how much of its audio was heard of how much came (`truncated at 1.25 s of 4.10 s`; after
     the response's own mark when a `response.done` came after the truncate); else None. The pane
-    and both exports say it in these words."""
+    and both exports say it in these words. `brief`: an error's code alone, without its message;
+    `reason_limit`: the reason cut to that many characters (a row's head: the service's quota
+    message, a web address in it, took six lines of a narrow pane)."""
     if item.status not in ENDED_EARLY and item.audio_end_ms is None:
         return None
     cut = None
@@ -58,7 +60,10 @@ def ended_early(item: Item) -> str | None:
         return cut or "truncated"
     mark = item.status
     if item.status_reason:
-        mark = f"{item.status} ({' '.join(item.status_reason.split())})"  # one line: a head's
+        reason = " ".join((item.status_reason.partition(": ")[0] if brief else item.status_reason).split())
+        if reason_limit is not None and len(reason) > reason_limit:
+            reason = reason[: reason_limit - 1] + "…"
+        mark = f"{item.status} ({reason})"  # one line: a head's
     return mark if cut is None else f"{mark} · {cut}"
 
 
@@ -94,8 +99,10 @@ def item_record(
 
     Function calls and their outputs carry `name` and `call_id` (an output's name is its call's,
     found by `call_id` in `function_names`); other items have them null. `out_of_band` is true for
-    an item an out-of-band response made: it is not part of the conversation. The fields older
-    exports had keep their names and meanings (a function call's role stays "tool").
+    an item an out-of-band response made: it is not part of the conversation. `response_id`: the
+    response that made it (null for the client's own items); a reply that never came (kind
+    `no_output`) has its response's id for `id` too. The fields older exports had keep their names
+    and meanings (a function call's role stays "tool").
     """
     return {
         "id": item.id,
@@ -118,6 +125,7 @@ def item_record(
         "name": _function_name(item, function_names or {}),
         "call_id": item.call_id,
         "out_of_band": item.out_of_band,
+        "response_id": item.response_id,
     }
 
 

@@ -91,6 +91,10 @@ class Conversation:
     """The last row of the server's when each response under way was created (None: there was none):
     where the row of one that ends without output goes, above the turn that cut it short
     (`turn_detected`, a message typed while it was being made: the next turn's row came first)."""
+    _silent: set[str] = dc_field(default_factory=set)
+    """Responses under way that no reply row has appeared since: an item a server added without
+    naming its response (`conversation.item.added` alone) is still a reply, so a response that ends
+    without listing it gets no row saying it made none."""
     _sent_count: int = 0
     """Rows made for creates without an item id so far (their ids: `rt-sent-1`, `rt-sent-2`…)."""
     _by_response: dict[str, list[Item]] = dc_field(default_factory=dict)
@@ -156,6 +160,7 @@ class Conversation:
         self._sent_without_id.clear()
         self._sent_events.clear()
         self._last_row_at_start.clear()  # the old connection's responses will never end
+        self._silent.clear()
         if self.order and self.items[self.order[-1]].role == "session":
             self._remove(self.order[-1])
         if not self.order:
@@ -190,7 +195,7 @@ class Conversation:
             return known
         if previous_item_id is not None and previous_item_id in self.items and self.order[-1] != previous_item_id:
             # `items` and `order` hold the same ids, so the previous item has a place to follow.
-            self.order.insert(self.order.index(previous_item_id) + 1, item.id)
+            self.order.insert(self._place_after(previous_item_id), item.id)
         else:
             self.order.append(item.id)  # after the last item (the usual place): no search of the order
         if item.wall is None:
@@ -202,6 +207,16 @@ class Conversation:
         for handler, data, at in self._early.pop(item.id, ()):
             handler(self, data, at)
         return item
+
+    def _place_after(self, previous_item_id: str) -> int:
+        """Where in `order` an item the server put after `previous_item_id` goes: right after it, and
+        after the rows of replies that ended without output there (the server's chain does not hold
+        them; they began before this item came, so it follows them: a retry after a failed reply
+        read as the failure's cause when it jumped above it)."""
+        position = self.order.index(previous_item_id) + 1
+        while position < len(self.order) and self.items[self.order[position]].kind == NO_OUTPUT:
+            position += 1
+        return position
 
     def _remove(self, item_id: str) -> None:
         """Take an item out of the conversation: `order` and `items` change together."""
@@ -230,7 +245,7 @@ class Conversation:
         self.order[position] = server_id
         if previous_item_id is not None and previous_item_id in self.items and previous_item_id != server_id:
             self.order.remove(server_id)
-            self.order.insert(self.order.index(previous_item_id) + 1, server_id)
+            self.order.insert(self._place_after(previous_item_id), server_id)
         self.changed.update((item_id, server_id))
         for handler, data, at in self._early.pop(server_id, ()):
             handler(self, data, at)
@@ -415,6 +430,8 @@ class Conversation:
             self._fill_message(item, raw, known is None, at)
         if known is None:
             self._insert(item, ident(data.get("previous_item_id")))
+            if item.role != "user":
+                self._silent.clear()  # a reply the server added, naming no response: one under way made it
         self.changed.add(item_id)
 
     def _fill_message(self, item: Item, raw: dict[str, Any], new: bool, at: float) -> None:
@@ -501,6 +518,7 @@ class Conversation:
         response_id = ident(response.get("id"))
         if response_id is not None:
             self._last_row_at_start[response_id] = self._last_row_in_server_conversation()
+            self._silent.add(response_id)
         rate = response_output_rate(response)
         if response_id is not None and rate is not None:  # one that names no format plays the session's
             self._response_rates[response_id] = rate
@@ -586,7 +604,9 @@ class Conversation:
                 self._response_ended(item, status, response, at)
         made = self._by_response.pop(response_id, None)  # ended: nothing of it is looked up by response again
         after = self._last_row_at_start.pop(response_id, None)
-        if status != "completed" and not listed and not made:
+        silent = response_id in self._silent
+        self._silent.discard(response_id)
+        if status != "completed" and not listed and not made and silent:
             self._insert(self._no_output_row(response_id, status, response, at), after)
 
     def _no_output_row(self, response_id: str, status: str, response: dict[str, Any], at: float) -> Item:

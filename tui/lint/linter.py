@@ -17,6 +17,7 @@ from tui.protocol import DIR_IN, DIR_LOCAL, DIR_OUT, Direction, Envelope, text
 from .config_rules import ConfigRules
 from .connection_rules import ConnectionRules
 from .context import Context
+from .failure_rules import FailureRules
 from .finding import SEVERITY_ORDER, Finding, Severity
 from .input_rules import InputRules
 from .response_rules import ResponseRules
@@ -79,6 +80,7 @@ class Linter:
             self._responses,
             self._server,
             self._connection,
+            FailureRules(self.ctx, self.links),
         )
         self._handlers: dict[tuple[Direction, str], list[Handler]] = {}
         for group in self._groups:

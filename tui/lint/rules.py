@@ -166,6 +166,12 @@ RULES: dict[str, Rule] = {
             "a frame the server sent that is not a JSON event (rt.malformed, in)",
         ),
         Rule(
+            "response-failed",
+            _ERROR,
+            "a response.done with status failed (no error event says so), with its error and the response.create "
+            "that began it (a warning for server_error: a failure on the service's side)",
+        ),
+        Rule(
             "server-error",
             _ERROR,
             "any other error event, with the client frame it names (a warning for session_expired: the end of "

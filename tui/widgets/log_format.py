@@ -280,7 +280,14 @@ def linked_summary(frame: Frame, summary: str, link: str) -> str:
     (`cancelled (client_cancelled) ← link · resp_…`); else the link, then the summary."""
     response_id = frame.response_id
     if response_id and summary.endswith(f" · {response_id}"):  # a response's summary ends with its id
-        return f"{summary[: -len(response_id) - 3]} {link} · {response_id}"
+        said = summary[: -len(response_id) - 3]
+        status, colon, error = said.partition(": ")
+        code, colon2, message = error.partition(": ")
+        if colon and colon2 and " " not in status and " " not in code:
+            # `failed: code: message`: the code before the link, the message after it (the message
+            # before it cut `failed: insufficie… ← …`, the code unread, at 160 columns).
+            return f"{status}: {code} {link} · {message} · {response_id}"
+        return f"{said} {link} · {response_id}"
     head, colon, rest = summary.partition(": ")
     if " " in head or not head:  # not a code: the link, then what the frame says
         return f"{link} · {summary}"
@@ -589,6 +596,10 @@ CODE_KEPT = 14
 `response_cancel… ← #52` still names the code; `respon…` did not."""
 
 
+FAILED_HEAD = "failed: "
+"""How a failed response's summary begins, before its error's code."""
+
+
 def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, room: int) -> str:
     """A failure's summary cut so its cause stays in the column: the code before the link gives way
     (`response_cancel_n… ← response.cancel #52 · …`). Cut at the column's edge, the link was the part
@@ -610,7 +621,14 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
     head = summary[:at].rstrip()
     readable = min(len(head), CODE_KEPT)
     names = spellings(origin.type)[1:]
-    for shown in (link, *(f"← {name} #{origin.seq}" for name in names), f"← #{origin.seq}"):
+    shapes = (link, *(f"← {name} #{origin.seq}" for name in names), f"← #{origin.seq}")
+    if head.startswith(FAILED_HEAD):
+        # A failed response's cause is its response.create, whatever its spelling: its error's code
+        # whole comes first (`failed: insufficie… ← r.create #7` at 160 columns hid the code).
+        for shown in shapes:
+            if room - len(shown) - 3 >= len(head):  # a space between; a space and the edge's ellipsis after
+                return f"{head} {shown}{summary[at + len(link) :]}"
+    for shown in shapes:
         keep = room - len(shown) - 4  # the code's start, its ellipsis and a space; a space and the edge's ellipsis
         if keep >= len(head):
             return f"{head} {shown}{summary[at + len(link) :]}"

@@ -33,7 +33,7 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 
-from tui.conversation import Item, Origin, TextState
+from tui.conversation import NO_OUTPUT, Item, Origin, TextState
 from tui.conversation.export import OUT_OF_BAND, ended_early
 from tui.protocol import printable
 
@@ -94,6 +94,11 @@ _NO_WORDS = {
 """Why a row has no words to copy, by its text state (any other: "yet")."""
 
 
+LONGEST_REASON = 64
+"""Characters of the reason a row's head gives for a reply that ended early (`failed (code:
+message)`) at most: a longer one is cut (the log's frame and the exports have it whole)."""
+
+
 def _no_hold() -> float:
     return 0.0
 
@@ -133,7 +138,11 @@ def render_parts(
     if item.state is TextState.STREAMING and item.text:
         # A user's words stream in as their transcription: said so, as "(transcribing…)" is before them.
         facts.append("transcribing…" if item.role == "user" else "streaming…")
-    if (early := ended_early(item)) is not None:
+    # A reply that never came shows its error's message in its body: the head names the code. Any
+    # other keeps the message in its head, cut when long (the service's quota message, a web address
+    # in it, took six lines of a narrow pane).
+    early = ended_early(item, brief=item.kind == NO_OUTPUT, reason_limit=LONGEST_REASON)
+    if early is not None:
         facts.extend(printable(early).split(" · "))  # the reason is server text; each mark a fact
     if item.state is TextState.INTERRUPTED:
         facts.append("cut off: the connection ended")
@@ -150,6 +159,10 @@ def render_parts(
         # model no longer has them (the head says how much audio was heard).
         body = Text(printable(heard[0], lines=True))
         body.append(printable(heard[1], lines=True), style=UNHEARD_STYLE)
+    elif item.kind == NO_OUTPUT:
+        # The head names the error's code; its message (the service's words: why, what to do) here.
+        message = (item.status_reason or "").partition(": ")[2].strip()
+        body = Text(printable(f"(no reply: {message})" if message else item.display_text), style="italic dim")
     else:
         shown = item.display_text
         if len(shown) > SHOWN_CHARACTERS:
@@ -930,6 +943,8 @@ class Transcript(LineView, can_focus=True):
             self._no_row_selected("copy")
             return
         words = item.text.strip()
+        if item.kind == NO_OUTPUT:
+            words = f"{ended_early(item) or item.status}: {item.display_text}"  # why the reply never came
         if not words or item.state is TextState.FAILED:
             said = f"nothing to copy: the row has no words {_NO_WORDS.get(item.state, 'yet')}"
             self.notify(said, title="Copy", severity="warning", markup=False)
