@@ -74,3 +74,20 @@ def test_rt_tui_lint_fails_a_recording_whose_reply_failed(tmp_path: Path) -> Non
     done = rt_tui("lint", str(path))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "response-failed" in done.stdout and "insufficient_quota" in done.stdout, done.stdout
+
+
+def test_an_error_event_that_said_it_already_is_the_one_finding() -> None:
+    """The service may send an `error` with the failed response.done: server-error says it, with its
+    fix; response-failed ("no error event says so") would say it twice, once wrongly."""
+    error = received("error", error={"type": "insufficient_quota", "code": "insufficient_quota", "message": QUOTA})
+    frames = turn(failed("insufficient_quota", QUOTA))
+    findings, _ = lint(*frames[:-1], error, frames[-1])
+    assert of_rule(findings, "response-failed") == [] and len(of_rule(findings, "server-error")) == 1
+
+
+def test_an_error_given_as_a_string_is_quoted() -> None:
+    details = {"type": "failed", "error": "Internal error: upstream timed out"}
+    done = received("response.done", response={"id": "resp_1", "status": "failed", "status_details": details})
+    findings, _ = lint(*turn(done))
+    (found,) = of_rule(findings, "response-failed")
+    assert "failed: Internal error: upstream timed out" in found.message

@@ -12,7 +12,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import SystemCommand
 
-from tui.conversation import SENT_ROW_PREFIX, Item
+from tui.conversation import NO_OUTPUT, SENT_ROW_PREFIX, Item
 from tui.journal import Family, Finder, LogView, Query, QueryError, term
 from tui.lint import Finding, Severity
 from tui.widgets import EventDetail, EventLog, Transcript
@@ -465,10 +465,12 @@ class LogControls(AppBase):
         item = self.conversation.items.get(item_id)
         # With the frames we sent that made it: the cause beside the effect. Ids are the server's
         # strings (any characters): quoted as the filter needs them.
-        query = term("for", item_id)
-        # A no-output row's id is its response's: named once.
-        if item is not None and item.response_id and item.response_id != item_id:
-            query += f" | {term('for', item.response_id)}"
+        if item is not None and item.kind == NO_OUTPUT and item.response_id:
+            query = term("for", item.response_id)  # a reply that never came: its response's frames
+        else:
+            query = term("for", item_id)
+            if item is not None and item.response_id:
+                query += f" | {term('for', item.response_id)}"
         if item is not None and item.sent_seq is not None:
             # The create we sent without an id names no item: only its seq finds it (for a row the
             # server never echoed, the only frame there is).

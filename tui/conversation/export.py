@@ -44,7 +44,8 @@ def ended_early(item: Item, *, brief: bool = False, reason_limit: int | None = N
     when it gave one (`cancelled (turn_detected)`, `failed (server_error: …)`), or for a truncated
     item how much of its audio was heard of how much came (`truncated at 1.25 s of 4.10 s`; after
     the response's own mark when a `response.done` came after the truncate); else None. The pane
-    and both exports say it in these words. `brief`: an error's code alone, without its message;
+    and both exports say it in these words. `brief`: a failed response's error code alone, without
+    its message (`Item.status_code`, when it has one);
     `reason_limit`: the reason cut to that many characters (a row's head: the service's quota
     message, a web address in it, took six lines of a narrow pane)."""
     if item.status not in ENDED_EARLY and item.audio_end_ms is None:
@@ -60,7 +61,7 @@ def ended_early(item: Item, *, brief: bool = False, reason_limit: int | None = N
         return cut or "truncated"
     mark = item.status
     if item.status_reason:
-        reason = " ".join((item.status_reason.partition(": ")[0] if brief else item.status_reason).split())
+        reason = " ".join((item.status_code if brief and item.status_code else item.status_reason).split())
         if reason_limit is not None and len(reason) > reason_limit:
             reason = reason[: reason_limit - 1] + "…"
         mark = f"{item.status} ({reason})"  # one line: a head's

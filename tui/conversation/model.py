@@ -47,8 +47,12 @@ class TextState(StrEnum):
 
 
 NO_OUTPUT = "no_output"
-"""The kind of the row of a response that ended early before it made any item (its id is the
-response's): the reply that never came, with why (`Item.status`, `Item.status_reason`)."""
+"""The kind of the row of a response that ended early before it made any item: the reply that
+never came, with why (`Item.status`, `Item.status_reason`)."""
+
+NO_OUTPUT_PREFIX = "rt-no-output-"
+"""The id of a `NO_OUTPUT` row: this, then its response's id (a server's ids are its own: a response
+id equal to an item id took that item's row)."""
 
 SENT_ROW_PREFIX = "rt-sent-"
 """The id of a row made from a create we sent without an item id, until the server's echo names it
@@ -70,6 +74,9 @@ class Item:
     """Why the response that made the item ended early, as its `response.done` says
     (`status_details`: `turn_detected`, `client_cancelled`, `max_output_tokens`, a failed response's
     `code: message`); None when it did not, or did not say."""
+    status_code: str | None = None
+    """The error code of the failed response that made the item (`status_details.error.code`, else
+    its `type`), when it gave one as an object: `status_reason` begins with it."""
     error: str | None = None
     has_audio: bool = False
     response_id: str | None = None

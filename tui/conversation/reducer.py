@@ -31,7 +31,7 @@ from tui.protocol.records import has_time
 from tui.protocol.summary import PCM16_BYTES_PER_MS, audio_bytes, response_output_rate, session_rates
 
 from .export import ENDED_EARLY
-from .model import NO_OUTPUT, SENT_ROW_PREFIX, Item, Origin, TextState, session_separator
+from .model import NO_OUTPUT, NO_OUTPUT_PREFIX, SENT_ROW_PREFIX, Item, Origin, TextState, session_separator
 
 _CUT_SHORT = frozenset(ENDED_EARLY) - {"truncated"}
 """Item statuses a response's end gave that a later truncate keeps (the head says both)."""
@@ -88,7 +88,8 @@ class Conversation:
     _response_rates: dict[str, int] = dc_field(default_factory=dict)
     """The output rate of each response that named a format of its own, by response id."""
     _last_row_at_start: dict[str, str | None] = dc_field(default_factory=dict)
-    """The last row of the server's when each response under way was created (None: there was none):
+    """The last row of the server's when each response under way was created (None: none of this
+    connection's, the row then goes first in the connection's part):
     where the row of one that ends without output goes, above the turn that cut it short
     (`turn_detected`, a message typed while it was being made: the next turn's row came first)."""
     _silent: set[str] = dc_field(default_factory=set)
@@ -374,7 +375,9 @@ class Conversation:
             item_id = f"{SENT_ROW_PREFIX}{self._sent_count}"
         if item_id in self.items:
             return
-        self._take_item({"item": {**raw, "id": item_id}, "previous_item_id": data.get("previous_item_id")}, at)
+        self._take_item(
+            {"item": {**raw, "id": item_id}, "previous_item_id": data.get("previous_item_id")}, at, sent=True
+        )
         if item_id in self.items:
             self.items[item_id].sent_seq = seq
             self._sent.append(item_id)
@@ -397,8 +400,9 @@ class Conversation:
             self._confirm(row, item_id, ident(data.get("previous_item_id")))
         self._take_item(data, at)
 
-    def _take_item(self, data: dict[str, Any], at: float) -> None:
-        """An item as a frame holds it: a new row, or what it says of a known one."""
+    def _take_item(self, data: dict[str, Any], at: float, *, sent: bool = False) -> None:
+        """An item as a frame holds it: a new row, or what it says of a known one (`sent`: the frame
+        is a create we sent, not the server's)."""
         raw = field(data, "item")
         item_id = ident(raw.get("id"))
         if item_id is None:
@@ -430,7 +434,7 @@ class Conversation:
             self._fill_message(item, raw, known is None, at)
         if known is None:
             self._insert(item, ident(data.get("previous_item_id")))
-            if item.role != "user":
+            if item.role != "user" and not sent:
                 self._silent.clear()  # a reply the server added, naming no response: one under way made it
         self.changed.add(item_id)
 
@@ -606,20 +610,38 @@ class Conversation:
         after = self._last_row_at_start.pop(response_id, None)
         silent = response_id in self._silent
         self._silent.discard(response_id)
-        if status != "completed" and not listed and not made and silent:
-            self._insert(self._no_output_row(response_id, status, response, at), after)
+        if status in _CUT_SHORT and silent and not made and not objects(response.get("output")):
+            row = self._no_output_row(response_id, status, response, at)
+            if after is None and row.id not in self.items:  # (`silent`: its response.created came)
+                # Nothing of the server's came before it (the assistant spoke first, cut short):
+                # first in this connection's part, after any reply that ended so before it.
+                self._insert(row, None)
+                self.order.remove(row.id)
+                self.order.insert(self._connection_start(), row.id)
+            else:
+                self._insert(row, after)
+
+    def _connection_start(self) -> int:
+        """Where the current connection's rows begin in `order` (after its separator, when it has
+        one), past the rows of replies that ended without output there."""
+        separator = f"rt-session-{self.connections}"
+        position = self.order.index(separator) + 1 if separator in self.items else 0
+        while position < len(self.order) and self.items[self.order[position]].kind == NO_OUTPUT:
+            position += 1
+        return position
 
     def _no_output_row(self, response_id: str, status: str, response: dict[str, Any], at: float) -> Item:
         """The row of a response that ended early (cancelled, failed, incomplete) before it made
         any item: without it the reply the user waited for was simply not there, and why (a
         quota, `turn_detected`, a server error) was only in the log."""
         item = Item(
-            id=response_id,
+            id=NO_OUTPUT_PREFIX + response_id,
             role="assistant",
             kind=NO_OUTPUT,
             state=TextState.DONE,
             status=status,
             status_reason=_end_reason(response),
+            status_code=_end_code(response),
             response_id=response_id,
             text_done_at=at,
         )
@@ -632,6 +654,7 @@ class Conversation:
         item.status = status
         if text(response.get("status")) not in ("", "completed"):
             item.status_reason = _end_reason(response)
+            item.status_code = _end_code(response)
         if item.state is TextState.STREAMING:
             item.state = TextState.DONE
             item.text_done_at = item.text_done_at or at
@@ -684,6 +707,13 @@ def _end_reason(response: dict[str, Any]) -> str | None:
     if reason:
         return reason
     return error_summary(details) if details.get("error") else None
+
+
+def _end_code(response: dict[str, Any]) -> str | None:
+    """The code of a failed response's error, when it gave the error as an object with one (its
+    `code`, else its `type`): what `_end_reason` begins with."""
+    error = field(field(response, "status_details"), "error")
+    return (text(error.get("code")) or text(error.get("type")) or None) if error else None
 
 
 def _make_output_done(field_name: str) -> _Handler:

@@ -42,12 +42,29 @@ class FailureRules:
         self._links = links
         """The journal's links, already given each frame: the response.create that began a response."""
 
+        self._error_codes: set[str] = set()
+        """Codes of the `error` events since the last response began: one that says the failure
+        already has its finding (`server-error`)."""
+
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
-        return {(Direction.IN, "response.done"): self._done}
+        return {
+            (Direction.IN, "response.created"): self._created,
+            (Direction.IN, "error"): self._error,
+            (Direction.IN, "response.done"): self._done,
+        }
 
     def reset(self) -> None:
-        """A new connection: nothing is kept across frames."""
+        """A new connection."""
+        self._error_codes.clear()
+
+    def _created(self, env: Envelope, index: int) -> None:
+        self._error_codes.clear()
+
+    def _error(self, env: Envelope, index: int) -> None:
+        error = obj(env.data.get("error"))
+        if len(self._error_codes) < 64:  # bounded: a server repeating errors says nothing more
+            self._error_codes.add(text(error.get("code")) or text(error.get("type")))
 
     def _done(self, env: Envelope, index: int) -> None:
         response = obj(env.data.get("response"))
@@ -55,8 +72,11 @@ class FailureRules:
             return
         ctx = self.ctx
         details = obj(response.get("status_details"))
-        error = obj(details.get("error"))
-        code = text(error.get("code")) or text(error.get("type"))
+        error = details.get("error")
+        fields = obj(error)
+        code = text(fields.get("code")) or text(fields.get("type"))
+        if code and code in self._error_codes:
+            return  # the error event that came with it says it (server-error, with its fix)
         said = plain(error_summary(details), 400).rstrip(". ") if error else "the server gave no reason"
         response_id = plain(text(response.get("id")), 80) or "(no id)"
         if objects(response.get("output")):

@@ -30,7 +30,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input
 
-from tui.journal import Finder, Journal, Line, LogView, QueryError
+from tui.conversation import NO_OUTPUT_PREFIX
+from tui.journal import Finder, Journal, Line, LogView, QueryError, Row
 from tui.journal.logview import Mark
 
 from .log_format import (
@@ -220,6 +221,8 @@ class EventLog(LineView, can_focus=True):
         """The filter (its query) the row marks were made for, and its finder (`_filter_marks`)."""
         self._find_ticket = 0
         """Bumped by each find and pattern: the slices of an older search stop."""
+        self._find_opened: list[Row] = []
+        """The runs a find expanded to show a match: collapsed again when it ends (`set_finder`)."""
         self._searching: int | None = None
         """The ticket whose search goes on in slices, if any."""
         self._waiting: bool | None = None
@@ -1225,7 +1228,7 @@ class EventLog(LineView, can_focus=True):
             yet = "" if frame.type == "response.done" else " (yet)"
             # One that ended early without output has a row of its own, under its id.
             missing = f"{frame.response_id} has output no conversation item{yet}"
-            self.post_message(self.ShowItem(frame.response_id, 1, missing))
+            self.post_message(self.ShowItem(NO_OUTPUT_PREFIX + frame.response_id, 1, missing))
         else:
             self.post_message(self.Notice("this frame names no conversation item, nor made one"))
 
@@ -1245,7 +1248,9 @@ class EventLog(LineView, can_focus=True):
     # -- find -------------------------------------------------------------------------------
 
     def set_finder(self, finder: Finder | None) -> None:
-        """Highlight `finder`'s matches (None: none); a search in slices of the one before ends."""
+        """Highlight `finder`'s matches (None: none); a search in slices of the one before ends, and
+        the runs it opened close again (`_close_runs_found`)."""
+        self._close_runs_found()
         self.finder = finder
         self._find_ticket += 1
         self._waiting, self._more = None, 0
@@ -1280,6 +1285,25 @@ class EventLog(LineView, can_focus=True):
             self._found(finder, found, forward)
         return found
 
+    def _close_runs_found(self) -> None:
+        """Collapse the runs a find expanded to show its matches, but the one the selection is on: a
+        find ended with Esc left every reply it passed through open, 54 lines of audio deltas each.
+        A run the user collapsed or expanded since is left as it is; one from a view rebuilt since
+        (another filter) is not this view's."""
+        opened, self._find_opened = self._find_opened, []
+        kept = self.view.locate(self.selected) if self.selected is not None and self.on_member else None
+        rows = self.view.rows
+        closed = False
+        for row in opened:
+            if row.expanded and row.position < len(rows) and rows[row.position] is row:
+                if kept is None or kept.row is not row:
+                    self.view.set_expanded(row, False)
+                    closed = True
+        if closed:
+            self._layout_changed()
+            if self._cursor_line is not None:
+                self._scroll_to_line(self._cursor_line)
+
     def count_matches(self) -> None:
         """Search the rest of the frames shown, in slices, for the find's count (`Counted`)."""
         if self.finder is not None and not self.finder.searched(self.view) and self._searching != self._find_ticket:
@@ -1290,7 +1314,11 @@ class EventLog(LineView, can_focus=True):
         # Past the end and round (the log's order is the journal's): said, or `N` from match 1 to
         # match 9 of 9 looked like a match before the first.
         wrapped = start is not None and (found <= start if forward else found >= start)
+        at = self.view.locate(found)
+        was_open = at is None or at.member < 0 or at.row.expanded
         self.select_frame(found)
+        if at is not None and not was_open and at.row.expanded:
+            self._find_opened.append(at.row)
         position = finder.known_position(found)
         if position is not None:
             searched = finder.searched(self.view)
