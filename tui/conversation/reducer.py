@@ -88,10 +88,10 @@ class Conversation:
     _response_rates: dict[str, int] = dc_field(default_factory=dict)
     """The output rate of each response that named a format of its own, by response id."""
     _last_row_at_start: dict[str, str | None] = dc_field(default_factory=dict)
-    """The last row of the server's when each response under way was created (None: none of this
-    connection's, the row then goes first in the connection's part):
-    where the row of one that ends without output goes, above the turn that cut it short
-    (`turn_detected`, a message typed while it was being made: the next turn's row came first)."""
+    """The last row the server had when each response under way was created: where the row of one
+    that ends without output goes, above the turn that cut it short (`turn_detected`, a message
+    typed while it was being made: the next turn's row came first). None: there was no row yet, and
+    the row goes first in the current connection's part."""
     _silent: set[str] = dc_field(default_factory=set)
     """Responses under way that no reply row has appeared since: an item a server added without
     naming its response (`conversation.item.added` alone) is still a reply, so a response that ends
