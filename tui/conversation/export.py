@@ -102,7 +102,7 @@ def item_record(
     found by `call_id` in `function_names`); other items have them null. `out_of_band` is true for
     an item an out-of-band response made: it is not part of the conversation. `response_id`: the
     response that made it (null for the client's own items); a reply that never came (kind
-    `no_output`) has its response's id for `id` too. The fields older exports had keep their names
+    `no_output`) has the id `rt-no-output-` and its response's id. The fields older exports had keep their names
     and meanings (a function call's role stays "tool").
     """
     return {

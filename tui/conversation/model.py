@@ -136,6 +136,13 @@ class Item:
         return shown[:cut], shown[cut:]
 
     @property
+    def status_message(self) -> str:
+        """The failed response's error message, its code (`status_code`) taken off `status_reason`;
+        empty when the error gave no code or no message."""
+        code, reason = self.status_code, self.status_reason or ""
+        return reason.removeprefix(f"{code}: ").strip() if code and reason.startswith(f"{code}: ") else ""
+
+    @property
     def display_text(self) -> str:
         """The text to show, with the state spelled out where there is none yet."""
         if self.text.strip():

@@ -41,7 +41,6 @@ class FailureRules:
         self.ctx = ctx
         self._links = links
         """The journal's links, already given each frame: the response.create that began a response."""
-
         self._error_codes: set[str] = set()
         """Codes of the `error` events since the last response began: one that says the failure
         already has its finding (`server-error`)."""

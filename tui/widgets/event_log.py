@@ -1288,8 +1288,8 @@ class EventLog(LineView, can_focus=True):
     def _close_runs_found(self) -> None:
         """Collapse the runs a find expanded to show its matches, but the one the selection is on: a
         find ended with Esc left every reply it passed through open, 54 lines of audio deltas each.
-        A run the user collapsed or expanded since is left as it is; one from a view rebuilt since
-        (another filter) is not this view's."""
+        A run the user collapsed since is left so; one from a view rebuilt since (another filter)
+        is not this view's."""
         opened, self._find_opened = self._find_opened, []
         kept = self.view.locate(self.selected) if self.selected is not None and self.on_member else None
         rows = self.view.rows

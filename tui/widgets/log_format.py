@@ -622,18 +622,19 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
     readable = min(len(head), CODE_KEPT)
     names = spellings(origin.type)[1:]
     shapes = (link, *(f"← {name} #{origin.seq}" for name in names), f"← #{origin.seq}")
+    rest = summary[at + len(link) :]
     if head.startswith(FAILED_HEAD):
         # A failed response's cause is its response.create, whatever its spelling: its error's code
         # whole comes first (`failed: insufficie… ← r.create #7` at 160 columns hid the code).
         for shown in shapes:
             if room - len(shown) - 3 >= len(head):  # a space between; a space and the edge's ellipsis after
-                return f"{head} {shown}{summary[at + len(link) :]}"
+                return f"{head} {shown}{rest}"
     for shown in shapes:
         keep = room - len(shown) - 4  # the code's start, its ellipsis and a space; a space and the edge's ellipsis
         if keep >= len(head):
-            return f"{head} {shown}{summary[at + len(link) :]}"
+            return f"{head} {shown}{rest}"
         if keep >= readable:
-            return f"{head[:keep]}… {shown}{summary[at + len(link) :]}"
+            return f"{head[:keep]}… {shown}{rest}"
     return summary  # too narrow for both: the code, which says what went wrong, keeps the room
 
 

@@ -161,8 +161,7 @@ def render_parts(
         body.append(printable(heard[1], lines=True), style=UNHEARD_STYLE)
     elif item.kind == NO_OUTPUT:
         # The head names the error's code; its message (the service's words: why, what to do) here.
-        code, reason = item.status_code, item.status_reason or ""
-        message = reason.removeprefix(f"{code}: ").strip() if code and reason.startswith(f"{code}: ") else ""
+        message = item.status_message
         body = Text(printable(f"(no reply: {message})" if message else item.display_text), style="italic dim")
     else:
         shown = item.display_text
