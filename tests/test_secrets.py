@@ -159,7 +159,8 @@ async def hostile_server(key: str) -> AsyncIterator[str]:
             if event.get("type") == "session.update":
                 if mode == "update":
                     for frame in errors:
-                        await ws.send(frame)
+                        ws.protocol.send_text(frame.encode())
+                    ws.send_data()  # in one write: every error reaches rt-tui before it can close
                     continue
                 await ws.send(json.dumps({"type": "session.updated", "session": {"id": "sess_hostile"}}))
                 if mode == "app":

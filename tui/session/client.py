@@ -89,6 +89,11 @@ already buffered without yielding, so a burst of frames would otherwise hold up 
 screen update for as long as the burst takes to parse (40 frames: over 10 ms)."""
 
 
+READ_REST = 2.0
+"""Seconds `close()` lets the reader take the messages that came before the close (then it is
+cancelled): a frame that reached rt-tui is printed and captured even when rt-tui is the one closing."""
+
+
 class ConnectionState(StrEnum):
     """The session's connection state, as shown in the status line."""
 
@@ -237,6 +242,10 @@ class RealtimeSession:
             self._watchdog.cancel()
         if self._ws is not None:
             await _close_within(self._ws, CLOSE_TIMEOUT)  # see CLOSE_TIMEOUT: a deaf server
+        if self._tasks and asyncio.current_task() not in self._tasks:
+            # Messages websockets took in before the close are read, not dropped: the reader ends
+            # by itself once its queue is empty (the socket is closed), within READ_REST.
+            await asyncio.wait(self._tasks[:1], timeout=READ_REST)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
