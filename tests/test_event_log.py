@@ -743,6 +743,46 @@ async def test_a_linked_failure_says_what_went_wrong_before_where_it_came_from()
         assert f"failed: server_error ← response.create #{create.seq} · The server had an error · resp_1" in lines[5]
 
 
+async def test_an_error_row_gives_its_type_column_s_blank_cells_to_its_message() -> None:
+    """`error` fills 5 of the type column's 30-odd cells: a long error's summary takes the rest, so
+    its code, its cause and the start of the service's message show (in the grid, the message was
+    cut before its first word at 160 columns). An error whose summary fits stays in the grid."""
+    app = LogApp()
+    message = "Cancellation failed: no active response found"
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        cancel = sent("response.cancel")
+        long_error = received(
+            "error",
+            error={"code": "response_cancel_not_active", "message": message, "event_id": cancel.data["event_id"]},
+        )
+        short_error = received("error", error={"code": "bad"})
+        frames = [
+            dataclasses.replace(env, seq=n)
+            for n, env in enumerate(
+                [
+                    connecting(),
+                    cancel,
+                    long_error,
+                    short_error,
+                    received("session.updated", session={"id": "sess_grid"}),
+                ],
+                1,
+            )
+        ]
+        app.feed(frames)
+        await pilot.pause()
+        lines = drawn(log)
+        assert re.search(r"error +\d+B response_cancel_not_active ← r\.cancel #2 · Cancellation", lines[2]), lines[2]
+        grid = lines[4].index("sess_grid")  # where the summary column begins
+        assert lines[3].index("bad") == grid, lines[3]  # a short error's summary: in the grid
+        assert lines[2].index("response_cancel") < grid - 20, lines[2]
+        await pilot.resize_terminal(80, 20)
+        await pilot.pause()
+        # No size column at 80: the message still begins on the row.
+        assert re.search(r"error response_cancel_not_active ← r\.cancel #2 · Canc", drawn(log)[2]), drawn(log)[2]
+
+
 async def test_a_failed_response_s_error_code_is_whole_before_its_long_message() -> None:
     """The service's `insufficient_quota` message runs to 200 characters: before it, the link; the
     code stays whole at widths where `failed: insufficie… ← r.create #4` hid it."""

@@ -574,19 +574,27 @@ def line_pieces(
     if is_member:
         pieces.append(("  ", None))  # a run's frames sit indented under its line
     label = printable(label)  # server text (an unknown type): shown, never obeyed by the terminal
-    pieces.append((_type_cell(label, type_width), FAMILY_STYLES[frame.family]))
+    mark = digest.worst_badge(view, row) if collapsed_run and digest is not None else _mark(view, index)
+    badge = MARKS.get(mark, MARKS["info"]) if mark is not None else None
+    room = columns.summary - (len(badge[0]) if badge is not None else 0)
+    summary = printable(summary)
+    spare = type_width - len(label)
+    spilled = frame.family is Family.ERROR and not collapsed_run and not is_member and spare > 1 and len(summary) > room
+    if spilled:
+        # An error's type is short and its summary long (`code ← cause · message`): the type
+        # column's blank cells go to the summary. Kept in the grid, the message never showed at
+        # any width short of a zoomed log; the misaligned row reads as what it is, a failure.
+        pieces.append((f"{label} ", FAMILY_STYLES[frame.family]))
+        room += spare
+    else:
+        pieces.append((_type_cell(label, type_width), FAMILY_STYLES[frame.family]))
     if columns.size:
         shown_size = size_text(size) if frame.direction is not DIR_LOCAL else ""
         pieces.append((f"{shown_size:>{columns.size - 1}} ", DIM))
-    mark = digest.worst_badge(view, row) if collapsed_run and digest is not None else _mark(view, index)
-    room = columns.summary
-    if mark is not None:
-        badge = MARKS.get(mark, MARKS["info"])
+    if badge is not None:
         pieces.append(badge)
-        room -= len(badge[0])
-    summary = printable(summary)
     if not collapsed_run and len(summary) > room and view.links is not None:
-        summary = _keep_the_link(journal, view.links, index, summary, room)
+        summary = _keep_the_link(journal, view.links, index, summary, room, short=spilled)
     pieces.append((summary, None))
     return pieces
 
@@ -600,7 +608,7 @@ FAILED_HEAD = "failed: "
 """How a failed response's summary begins, before its error's code."""
 
 
-def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, room: int) -> str:
+def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, room: int, *, short: bool = False) -> str:
     """A failure's summary cut so its cause stays in the column: the code before the link gives way
     (`response_cancel_n… ← response.cancel #52 · …`). Cut at the column's edge, the link was the part
     that went, at any width the proxy's pane or an 80-column log has: what answers "what did I send?"."""
@@ -612,8 +620,10 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
     at = summary.find(link)
     # A line cut at the pane's edge ends in an ellipsis on its last cell: the link ends a space before
     # it (`#202 …`; `#202…` read as a number cut short).
-    if at <= 0 or at + len(link) + 1 < room:
-        return summary  # the link leads, or fits as it is
+    if at <= 0:
+        return summary  # the link leads
+    if at + len(link) + 1 < room and not (short and len(summary) > room):
+        return summary  # the link fits as it is (`short`: and so does what follows it)
     # The cause's type in its short forms (`← i.commit #169`: the spelling `type:` takes; an
     # 80-column log had only the number), then its number alone (`← #5007462`: x and c still go
     # there). The longest that leaves the code readable: cut to `respon…` beside the whole link, the
@@ -622,6 +632,8 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
     readable = min(len(head), CODE_KEPT)
     names = spellings(origin.type)[1:]
     shapes = (link, *(f"← {name} #{origin.seq}" for name in names), f"← #{origin.seq}")
+    if short and len(shapes) > 2:
+        shapes = shapes[1:]  # the message after the link is cut: the cause's type in its short form
     rest = summary[at + len(link) :]
     if head.startswith(FAILED_HEAD):
         # A failed response's cause is its response.create, whatever its spelling: its error's code
