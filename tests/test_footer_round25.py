@@ -45,9 +45,17 @@ async def test_at_80_columns_a_selected_frame_s_keys_outrank_the_app_s() -> None
         await pilot.press("up")  # the error
         await pilot.pause()
         drawn = footer_text(app)
-        for key in ("space Talk", "q Quit", "⏎ Open", "c Cause", "o Its transcript row"):
+        for key in ("space Talk", "q Quit", "⏎ Open", "c Cause", "o Row"):
             assert key in drawn, drawn
+        # The app's keys that search the log stay beside them (session 53: Filter, Find and
+        # Findings went, the frame keys' long words taking their room): the frame keys are shortened.
+        for key in ("f Filter", "/ Find", "! Findings"):
+            assert key in drawn, drawn
+        assert "v Hands-free" not in drawn and "o Its transcript row" not in drawn, drawn
         assert drawn.endswith("▏^p palette") and len(drawn) == 80
+        await pilot.resize_terminal(200, 30)
+        await pilot.pause()
+        assert "c Cause ↔ error" in footer_text(app) and "o Its transcript row" in footer_text(app)  # room: whole
 
 
 async def test_a_wide_footer_shows_every_key_in_its_order() -> None:

@@ -13,8 +13,9 @@ import bisect
 import textwrap
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -126,6 +127,11 @@ class EventLog(LineView, can_focus=True):
         Binding("o", "transcript", "Its transcript row", id="log.transcript"),
         Binding("y", "copy", "Copy frame", id="log.copy", show=False),
     ]
+    FOOTER_COMPACT: ClassVar[Mapping[str, str]] = {"log.cause": "Cause", "log.transcript": "Row"}
+    """The frame keys' words in a footer too narrow for every key in its own (see `KeyFooter`)."""
+    FOOTER_RELATED: ClassVar[frozenset[str]] = frozenset({"filter", "find", "findings", "unzoom"})
+    """The app's keys that act on the log (and the way back from its zoom): a narrow footer keeps
+    them before Talk and Type."""
     FRAME_ACTIONS = frozenset({"enter", "details", "cause", "transcript", "copy", "toggle_run"})
     """The keys that act on the selected line: left out while the log shows no frame (after a clear,
     under a filter that matches none, before the first frame), dimmed while nothing is selected

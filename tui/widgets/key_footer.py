@@ -118,7 +118,6 @@ class KeyFooter(Widget, can_focus=False):
             shown.append((binding, enabled))
             if here:
                 pane_keys.add(binding.action)
-        units = _units(shown)
         room = self.size.width
         label = Text()
         if palette is not None:
@@ -132,7 +131,16 @@ class KeyFooter(Widget, can_focus=False):
                 (" " + binding.description, description_style + dim),
             )
             room = max(0, room - label.cell_len)
-        units = _fitted(units, room, app.get_key_display, pane_keys)
+        units = _units(shown)
+        compact = _compact_here(focused)
+        if compact and sum(_width(unit, app.get_key_display) for unit in units) - 1 > room:
+            # Not every key fits in its own words: the pane's in their short ones before any goes.
+            shown = [
+                (replace(binding, description=compact.get(binding.id or "", binding.description)), enabled)
+                for binding, enabled in shown
+            ]
+            units = _units(shown)
+        units = _fitted(units, room, app.get_key_display, pane_keys, _related_here(focused))
         line = Text(no_wrap=True, overflow="crop", end="")
         keys: list[FooterKey] = []
         for unit in units:
@@ -188,6 +196,21 @@ def _named_here(focused: Widget | None) -> Mapping[str, str]:
     return named if isinstance(named, Mapping) else {}
 
 
+def _related_here(focused: Widget | None) -> frozenset[str]:
+    """The ids of the app's bindings that act on the focused widget (`FOOTER_RELATED`): a narrow
+    footer keeps them before the app's others (the log's Filter, Find and Findings beside its
+    frame keys, where Talk and Type do nothing to the log)."""
+    related = getattr(focused, "FOOTER_RELATED", None)
+    return related if isinstance(related, frozenset) else frozenset()
+
+
+def _compact_here(focused: Widget | None) -> Mapping[str, str]:
+    """Shorter words for the focused widget's keys, by binding id (`FOOTER_COMPACT`): used when the
+    footer cannot show every key in its own words (`c Cause` for `c Cause ↔ error`)."""
+    compact = getattr(focused, "FOOTER_COMPACT", None)
+    return compact if isinstance(compact, Mapping) else {}
+
+
 def _units(shown: list[tuple[Binding, bool]]) -> list[_Unit]:
     """The keys in footer order, the neighbours of one binding group as one unit."""
     units: list[_Unit] = []
@@ -200,30 +223,41 @@ def _units(shown: list[tuple[Binding, bool]]) -> list[_Unit]:
     return units
 
 
-def _fitted(units: list[_Unit], room: int, display: Callable[[Binding], str], pane_keys: set[str]) -> list[_Unit]:
+def _width(unit: _Unit, display: Callable[[Binding], str]) -> int:
+    """The cells a unit takes in the footer, the space after it included."""
+    keys = sum(cell_len(display(binding)) + 1 for binding, _ in unit)
+    if len(unit) > 1 and unit[0][0].group is not None:
+        return keys + cell_len(unit[0][0].group.description) + 1
+    binding = unit[0][0]
+    return keys + (cell_len(binding.description) + 1 if binding.description else 0)
+
+
+def _fitted(
+    units: list[_Unit],
+    room: int,
+    display: Callable[[Binding], str],
+    pane_keys: set[str],
+    related: frozenset[str] = frozenset(),
+) -> list[_Unit]:
     """The units that fit in `room` cells, in order. Those that give way, each kind from the right:
     the focused pane's dimmed keys (nothing selected for them to act on), then the app's extras
-    (`_FIRST_TO_GO`), then the app's others (its first, talk, last), then the pane's that can act
-    now: with a frame selected in the log at 80 columns, Enter, c and o are what the next key will
-    be, and the app's keys are in the palette. Quit never."""
-
-    def width(unit: _Unit) -> int:
-        keys = sum(cell_len(display(binding)) + 1 for binding, _ in unit)
-        if len(unit) > 1 and unit[0][0].group is not None:
-            return keys + cell_len(unit[0][0].group.description) + 1
-        binding = unit[0][0]
-        return keys + (cell_len(binding.description) + 1 if binding.description else 0)
+    (`_FIRST_TO_GO`), then the app's others, then its first (talk), then the app's keys that act on
+    the focused pane (`related`, by binding id), then the pane's that can act now: with a frame
+    selected in the log at 80 columns, Enter, c and o are what the next key will be, and Filter,
+    Find and Findings what the log is searched with. Quit never."""
 
     def rank(i: int) -> int:
         """Lower gives way sooner."""
         unit = units[i]
         if any(binding.action in pane_keys for binding, _ in unit):
-            return 4 if any(enabled for _, enabled in unit) else 0
+            return 5 if any(enabled for _, enabled in unit) else 0
+        if any(binding.id in related for binding, _ in unit):
+            return 4
         if any(binding.action in _FIRST_TO_GO for binding, _ in unit):
             return 1
         return 3 if i == 0 else 2
 
-    widths = [width(unit) for unit in units]
+    widths = [_width(unit, display) for unit in units]
     kept = list(range(len(units)))
     total = sum(widths) - 1  # the space after the last key is not needed
     while total > room and kept:
