@@ -1,0 +1,37 @@
+"""Which pane has the focus shows on its border: the accent on the focused pane, a neutral line on
+the other (each pane's own colour at 60% told the panes apart, not which one the keys act on)."""
+
+from __future__ import annotations
+
+from textual.color import Color
+
+from tui.app import RtApp
+from tui.config import Settings
+
+
+def border_colour(widget: object) -> Color:
+    return widget.styles.border_top[1]  # type: ignore[attr-defined]
+
+
+def is_accent(colour: Color, accent: Color) -> bool:
+    """Equal to the theme's accent, but for the rounding its CSS variable went through."""
+    return all(abs(a - b) <= 2 for a, b in zip(colour.rgb, accent.rgb, strict=True)) and colour.a == accent.a
+
+
+async def test_the_focused_pane_alone_has_the_accent_border() -> None:
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        transcript = app.query_one("#transcript")
+        accent = Color.parse(app.current_theme.accent or "")
+        app.event_log.focus()
+        await pilot.pause()
+        assert is_accent(border_colour(app.event_log), accent)
+        assert not is_accent(border_colour(transcript), accent)
+        transcript.focus()
+        await pilot.pause()
+        assert is_accent(border_colour(transcript), accent)
+        assert not is_accent(border_colour(app.event_log), accent)
+        await pilot.press("t")  # the message input: neither pane
+        await pilot.pause()
+        assert border_colour(transcript) == border_colour(app.event_log)
+        assert not is_accent(border_colour(transcript), accent)
