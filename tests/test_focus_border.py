@@ -4,13 +4,14 @@ the other (each pane's own colour at 60% told the panes apart, not which one the
 from __future__ import annotations
 
 from textual.color import Color
+from textual.widget import Widget
 
 from tui.app import RtApp
 from tui.config import Settings
 
 
-def border_colour(widget: object) -> Color:
-    return widget.styles.border_top[1]  # type: ignore[attr-defined]
+def border_colour(widget: Widget) -> Color:
+    return widget.styles.border_top[1]
 
 
 def is_accent(colour: Color, accent: Color) -> bool:
