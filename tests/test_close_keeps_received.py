@@ -3,7 +3,8 @@ frames the server sent with it are still read, printed with --json and written t
 
 The server puts every frame on the wire in one write, before rt-tui can answer the first: each one
 has reached rt-tui's socket when it decides to close, so a frame missing from the capture was
-dropped by rt-tui (the reader cancelled with messages still waiting in websockets' queue)."""
+dropped by rt-tui (the reader cancelled with messages still waiting in websockets' queue). An
+error that comes after the turn has ended is said on stderr, not only kept."""
 
 from __future__ import annotations
 
@@ -77,3 +78,61 @@ async def test_send_keeps_every_frame_that_came_before_it_closed(tmp_path: Path)
     (capture,) = sorted((tmp_path / "data").glob("sessions/*/frames.jsonl"))
     captured = {env.data.get("event_id") for env in read_capture(capture)}
     assert expected <= captured, f"{len(expected - captured)} of {BURST} frames not in the capture"
+
+
+@asynccontextmanager
+async def late_error_server() -> AsyncIterator[str]:
+    """A server that plays one whole turn and sends an error right after its response.done."""
+
+    def frame(etype: str, **fields: object) -> str:
+        return json.dumps({"type": etype, "event_id": f"evt_{etype}", **fields})
+
+    async def handler(ws: ServerConnection) -> None:
+        await ws.send(frame("session.created", session={"id": "sess_late", "type": "realtime"}))
+        async for message in ws:
+            etype = json.loads(message).get("type")
+            if etype == "session.update":
+                await ws.send(frame("session.updated", session={"id": "sess_late", "type": "realtime"}))
+            elif etype == "input_audio_buffer.commit":
+                await ws.send(frame("input_audio_buffer.committed", item_id="item_u", previous_item_id=None))
+                await ws.send(
+                    frame(
+                        "conversation.item.input_audio_transcription.completed",
+                        item_id="item_u",
+                        content_index=0,
+                        transcript="hello there",
+                    )
+                )
+            elif etype == "response.create":
+                content = [{"type": "output_text", "text": "hi back"}]
+                reply = {"type": "message", "id": "item_a", "role": "assistant", "content": content}
+                await ws.send(frame("response.created", response={"id": "resp_1", "status": "in_progress"}))
+                done = {"id": "resp_1", "status": "completed", "output": [reply]}
+                await ws.send(frame("response.done", response=done))
+                error = {"type": "server_error", "code": "late_one", "message": "sent after the reply"}
+                await ws.send(frame("error", error=error))
+
+    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
+
+
+async def test_send_says_an_error_that_came_after_the_turn_ended(tmp_path: Path) -> None:
+    """The error is kept in the capture either way; said on stderr, a script learns of it (it
+    printed the reply alone and exited 0 without a word). The turn itself succeeded: still 0."""
+    wav = tmp_path / "turn.wav"
+    tone = (1000 * np.sin(2 * np.pi * 440 * np.arange(7200) / 24000)).astype(np.int16)
+    soundfile.write(wav, tone, 24000, subtype="PCM_16")
+    env = {**os.environ, "RT_TUI_API_KEY": "sk-test-late", "RT_TUI_DATA_DIR": str(tmp_path / "data")}
+    async with late_error_server() as url:
+        run = await asyncio.to_thread(
+            subprocess.run,
+            [RT_TUI, "send", str(wav), "--url", url, "--timeout", "20"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+    assert run.returncode == 0, run.stderr
+    assert "user: hello there" in run.stdout, run.stdout
+    assert "late_one" in run.stderr and "sent after the reply" in run.stderr, run.stderr

@@ -557,6 +557,19 @@ class _Turn:
         for summary, count in unsaid.items():
             print(f"rt-tui send: server error (the turn went on): {printable(summary)}{times(count)}", file=sys.stderr)
 
+    def report_late_errors(self, since: int) -> None:
+        """Say the errors that came as the connection closed, after the turn had ended (`since`: how
+        many errors there were then), each kind once, counted: kept in the capture and --json, they
+        were said nowhere else, and a script learnt of none. The exit status stays the turn's."""
+        before = {summary for _, summary in self.errors[:since]}
+        # One more of an error the turn already had (a refused append's, for the audio in flight
+        # when it stopped) is no news: the line about the first said it.
+        late = Counter(summary for _, summary in self.errors[since:] if summary not in before)
+        self.said.update(range(since, len(self.errors)))
+        for summary, count in late.items():
+            said = f"server error after the turn ended: {printable(summary)}{times(count)}"
+            print(f"rt-tui send: {said}", file=sys.stderr)
+
     def user_item(self, item_id: str | None) -> Item | None:
         return self.conv.items.get(item_id) if item_id else None
 
@@ -687,7 +700,9 @@ async def _send(
             raise
         finally:
             await session.close()
+            errors_at_end = len(turn.errors)
             turn.take_rest()  # the records of the close: --json prints the capture's every record
+            turn.report_late_errors(errors_at_end)
             for line in turn.odd.lines():
                 print(f"rt-tui send: {line}", file=sys.stderr)
             opened = capture_error is None
