@@ -240,7 +240,7 @@ async def test_the_replay_footer_says_pause_or_resume_as_p_would_do() -> None:
         def footer() -> str:
             return str(app.query_one(KeyFooter).render())
 
-        assert "Pause" in footer() and "Resume" not in footer() and "Slower" in footer() and "Faster" in footer()
+        assert "Pause" in footer() and "Resume" not in footer() and "[ ] Speed" in footer()
         await pilot.press("p")
         await pilot.pause()
         assert app.player is not None and app.player.paused

@@ -91,7 +91,7 @@ async def test_a_finished_replay_offers_no_pause_and_its_speed_is_the_next_play_
         def footer() -> str:
             return str(app.query_one(KeyFooter).render())
 
-        assert "Pause" not in footer() and "Resume" not in footer() and "Faster" in footer()
+        assert "Pause" not in footer() and "Resume" not in footer() and "[ ] Speed" in footer()
         await pilot.press("p")
         await pilot.pause()
         assert not player.paused and "⏸" not in app.status_line.state_override

@@ -74,6 +74,7 @@ VIEWS_MAX_INTERVAL = 0.2
 """However fast keys come (typing, a held arrow), the views still repaint at least this often."""
 
 SESSIONS = Binding.Group("Session")
+SPEED = Binding.Group("Speed")
 """The proxy's `<` and `>`: one footer entry for the two keys that switch between its sessions."""
 
 _FOCUS_MOVING = frozenset({"focus_input", "filter", "find", "leave_input", "leave_bar"})
@@ -151,8 +152,9 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         # (`KeyFooter`), which in a replay is `p`, the way to stop it; live, it is space.
         Binding("p", "replay_pause", "Pause", id="replay-pause"),
         Binding("p", "replay_resume", "Resume", id="replay-resume"),  # shown instead while paused
-        Binding("right_square_bracket", "replay_speed(2)", "Faster", id="replay-faster"),
-        Binding("left_square_bracket", "replay_speed(0.5)", "Slower", id="replay-slower"),
+        # One unit in the footer (`[ ] Speed`): a narrow one kept `] Faster` and left `[ Slower` out.
+        Binding("left_square_bracket", "replay_speed(0.5)", "Slower", id="replay-slower", group=SPEED),
+        Binding("right_square_bracket", "replay_speed(2)", "Faster", id="replay-faster", group=SPEED),
         Binding("a", "replay_at_once", "Rest at once", id="replay-at-once", show=False),
         Binding("r", "replay_restart", "Restart", id="replay-restart"),
         Binding("space", "talk", "Talk", id="talk"),

@@ -582,13 +582,13 @@ def line_pieces(
     spilled = frame.family is Family.ERROR and not collapsed_run and not is_member and spare > 1 and len(summary) > room
     if spilled:
         # An error's type is short and its summary long (`code ← cause · message`): the type
-        # column's blank cells go to the summary. Kept in the grid, the message never showed at
-        # any width short of a zoomed log; the misaligned row reads as what it is, a failure.
+        # column's blank cells, and the size's, go to the summary. Kept in the grid, the message
+        # never showed at any width short of a zoomed log; the row out of it reads as a failure.
         pieces.append((f"{label} ", FAMILY_STYLES[frame.family]))
-        room += spare
+        room += spare + columns.size  # and no size: out of its column, `error 239B` read as the type's
     else:
         pieces.append((_type_cell(label, type_width), FAMILY_STYLES[frame.family]))
-    if columns.size:
+    if columns.size and not spilled:
         shown_size = size_text(size) if frame.direction is not DIR_LOCAL else ""
         pieces.append((f"{shown_size:>{columns.size - 1}} ", DIM))
     if badge is not None:
@@ -622,32 +622,41 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
     # it (`#202 …`; `#202…` read as a number cut short).
     if at <= 0:
         return summary  # the link leads
-    if at + len(link) + 1 < room and not (short and len(summary) > room):
-        return summary  # the link fits as it is (`short`: and so does what follows it)
+    end = at + len(link)
+    if len(summary) <= room or (end + REST_SHOWN <= room and not short):
+        return summary  # whole, or the link and the start of what follows it fit as they are
     # The cause's type in its short forms (`← i.commit #169`: the spelling `type:` takes; an
     # 80-column log had only the number), then its number alone (`← #5007462`: x and c still go
-    # there). The longest that leaves the code readable: cut to `respon…` beside the whole link, the
-    # code was what a reviewer could not read on any error row, at any width.
+    # there). The code whole beside the longest that leaves room for it; else cut beside the shortest.
     head = summary[:at].rstrip()
     readable = min(len(head), CODE_KEPT)
     names = spellings(origin.type)[1:]
     shapes = (link, *(f"← {name} #{origin.seq}" for name in names), f"← #{origin.seq}")
     if short and len(shapes) > 2:
         shapes = shapes[1:]  # the message after the link is cut: the cause's type in its short form
-    rest = summary[at + len(link) :]
+    rest = summary[end:]
+
+    def with_rest(line: str) -> str:
+        """`line` and as much of what followed the link as shows; none of it where not even its
+        start would (`← r.cancel #7 …`: a lone ellipsis took two cells the code needed)."""
+        return line + rest if len(line) + len(rest) <= room or len(line) + REST_SHOWN <= room else line
+
+    for shown in shapes:  # the code whole, beside the longest link that leaves room for it
+        if len(head) + 1 + len(shown) <= room:
+            return with_rest(f"{head} {shown}")
     if head.startswith(FAILED_HEAD):
-        # A failed response's cause is its response.create, whatever its spelling: its error's code
-        # whole comes first (`failed: insufficie… ← r.create #7` at 160 columns hid the code).
-        for shown in shapes:
-            if room - len(shown) - 3 >= len(head):  # a space between; a space and the edge's ellipsis after
-                return f"{head} {shown}{rest}"
-    for shown in shapes:
-        keep = room - len(shown) - 4  # the code's start, its ellipsis and a space; a space and the edge's ellipsis
-        if keep >= len(head):
-            return f"{head} {shown}{rest}"
+        return summary  # a failed response's code is never cut (`failed: insufficie…` hid it)
+    # The code cut: beside the shortest link (`← i.commit #16`, then `← #16`), which leaves the most
+    # of it (`input_audio_buf… ← i_a_buffer.commit` hid what went wrong where a narrower pane did not).
+    for shown in shapes[-2:]:
+        keep = room - len(shown) - 2  # the code's ellipsis and a space
         if keep >= readable:
-            return f"{head[:keep]}… {shown}{rest}"
+            return f"{head[:keep]}… {shown}"
     return summary  # too narrow for both: the code, which says what went wrong, keeps the room
+
+
+REST_SHOWN = 8
+"""Cells an error row's text after its link needs to be worth showing (` · Cance…`)."""
 
 
 def render_line(
