@@ -1298,3 +1298,31 @@ def test_audio_that_is_no_base64_is_summarized_as_what_it_is() -> None:
     assert "not base64 audio: 'data:audio/wav;base64,AAAA'" in summarize_event(
         {"type": "conversation.item.create", "item": item}
     )
+
+
+async def test_c_and_o_are_dimmed_on_a_row_they_have_nowhere_to_go_from_and_say_why() -> None:
+    """The footer showed `c Cause` and `o Row` on every selected row: pressed on session.created they
+    only said there was nowhere to go. Dimmed there (a narrow footer drops them first), they still
+    say why when pressed; on an error (a cause) and an item's frame (a row) they act."""
+    app = NoticeApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        cancel = sent("response.cancel")
+        error = received("error", error={"code": "response_cancel_not_active", "event_id": cancel.data["event_id"]})
+        added = received("conversation.item.added", item={"id": "item_1", "type": "message", "role": "user"})
+        app.feed([connecting(), received("session.created", session={"id": "sess_1"}), cancel, error, added])
+        log.focus()
+        await pilot.press("home", "down")  # session.created
+        await pilot.pause()
+        assert log.check_action("cause", ()) is None and log.check_action("transcript", ()) is None
+        assert log.check_action("enter", ()) is True
+        await pilot.press("c", "o")
+        await pilot.pause()
+        assert any("has no linked cause or error" in said for said in app.notices), app.notices
+        assert any("names no conversation item" in said for said in app.notices), app.notices
+        await pilot.press("down", "down")  # the error: a cause, no item
+        await pilot.pause()
+        assert log.check_action("cause", ()) is True and log.check_action("transcript", ()) is None
+        await pilot.press("down")  # the item's frame
+        await pilot.pause()
+        assert log.check_action("transcript", ()) is True and log.check_action("cause", ()) is None

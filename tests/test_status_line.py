@@ -281,7 +281,9 @@ async def test_while_following_the_frame_keys_are_dimmed_until_a_line_is_selecte
         assert log.tail and not any(enabled(action) for action in ("enter", "cause", "transcript"))
         await pilot.press("up")
         await pilot.pause()
-        assert log.selected is not None and all(enabled(action) for action in ("enter", "cause", "transcript"))
+        assert log.selected is not None and enabled("enter")
+        # session.created has no cause and names no item: c and o stay dimmed on it (pressed, they say so).
+        assert not enabled("cause") and not enabled("transcript")
         await pilot.press("end")
         await pilot.pause()
         assert log.tail and not enabled("enter")

@@ -127,10 +127,12 @@ class Commands(AppBase):
                 allowed = widget.check_action(action, ())
             if allowed is False:
                 continue
-            # None (the key shows dimmed): the action cannot act now. A widget's (the log's frame keys):
-            # nothing is selected, and the action would silently do nothing, so the command says how to
-            # select a frame. The app's own (space, v with no session): run, the action says why itself.
-            run = self._select_first if allowed is None and owner else self._resolve(target)
+            # None (the key shows dimmed): the action cannot act now. A widget's with nothing selected
+            # (the log's frame keys): the action would silently do nothing, so the command says how to
+            # select a frame. The app's own (space, v with no session), and `c` or `o` on a row with
+            # nowhere to go: run, the action says why itself.
+            unselected = allowed is None and owner and not getattr(widget, "has_selection", False)
+            run = self._select_first if unselected else self._resolve(target)
             yield SystemCommand(title, help_text, run)
         yield from self.more_commands()
 

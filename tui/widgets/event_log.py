@@ -252,7 +252,7 @@ class EventLog(LineView, can_focus=True):
         self._digests: dict[tuple[int, int], RunDigest] = {}
         """Each shown run's summary, taken in as the run grows (keyed by view generation and row)."""
         self._cursor_line: int | None = None
-        self._keys_state: tuple[bool, bool] | None = None
+        self._keys_state: tuple[bool, bool, bool, bool] | None = None
         """(shows a frame, has a selection) when the footer's frame keys were last brought in line."""
         self._subtitle: str | None = None
         self._look = LookCache(self, *_COMPONENTS)
@@ -602,6 +602,12 @@ class EventLog(LineView, can_focus=True):
         event.prevent_default()
         if enabled:
             await self.run_action(binding.action)
+        elif binding.action in self.LINKED_ACTIONS and self._cursor_line is not None:
+            # Dimmed on a row with nowhere to go: called as it is (Textual runs no dimmed action), it says why.
+            if binding.action == "cause":
+                self.action_cause()
+            else:
+                self.action_transcript()
         elif binding.action == "cause" and (newest := self._newest_linked()) is not None:
             # Following, `c` answers "what did I send before this error?" for the newest one with a
             # cause: it said "no frame is selected" with that error on screen. One the filter hides
@@ -677,18 +683,47 @@ class EventLog(LineView, can_focus=True):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The frame keys (`FRAME_ACTIONS`) only where they can act (see there)."""
+        """The frame keys (`FRAME_ACTIONS`) only where they can act (see there); `c` and `o` dimmed
+        on a row they have nothing to go to from (pressed, they say so)."""
         if action in self.FRAME_ACTIONS:
             if not self.view.rows:
                 return False
             if self._cursor_line is None and self.selected is None:
                 return None  # a selection held for a filter's whole view acts: the view is built first
+            if action in self.LINKED_ACTIONS:
+                can_cause, can_transcript = self._row_links()
+                if not (can_cause if action == "cause" else can_transcript):
+                    return None
         return True
+
+    LINKED_ACTIONS = frozenset({"cause", "transcript"})
+    """The frame keys that go somewhere from the selected row: dimmed where it has nowhere to go."""
+
+    def _row_links(self) -> tuple[bool, bool]:
+        """Whether `c` and `o` have somewhere to go from the selected line: a cause or an effect, and
+        a conversation item (or the response of a reply that made none). A collapsed run's line: yes
+        (each of its frames is asked only when pressed; a run of thousands is not read per batch)."""
+        number = self._cursor_line
+        line = self.view.line(number) if number is not None else None
+        if line is None or (line.member < 0 and line.row.count > 1):
+            return True, True
+        index = line.frame_index
+        links = self.view.links
+        if links is None:
+            frame = self.journal[index]
+            return False, bool(frame.item_id or frame.response_id)
+        linked = index in links.cause_of or index in links.effects_of
+        return linked, bool(links.items_of(index) or self.journal[index].response_id)
+
+    @property
+    def has_selection(self) -> bool:
+        """A line is selected (the log is not following with nothing selected)."""
+        return self._cursor_line is not None or self.selected is not None
 
     def _keys_follow(self) -> None:
         """Refresh the footer when the frame keys' state changed: two bool tests per call (every
         batch of frames calls it), and a footer repaint only on a change."""
-        state = (bool(self.view.rows), self._cursor_line is not None or self.selected is not None)
+        state = (bool(self.view.rows), self._cursor_line is not None or self.selected is not None, *self._row_links())
         if state != self._keys_state:
             if state[1] and not (self._keys_state is not None and self._keys_state[1]):
                 self.post_message(self.Selected())

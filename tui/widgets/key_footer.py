@@ -268,4 +268,10 @@ def _fitted(
         dropped = [i for i in droppable if rank(i) == lowest][-1]
         kept.remove(dropped)
         total -= widths[dropped]
-    return [units[i] for i in kept]
+    # A key that left for one wider than it, which left after it, fits again: back in its place
+    # (`t Type` went before `v Hands-free`, and the room `v` left was not used).
+    for i in sorted(range(len(units)), key=lambda i: -rank(i)):  # those that went last first
+        if i not in kept and rank(i) > 0 and total + widths[i] <= room:
+            kept.append(i)
+            total += widths[i]
+    return [units[i] for i in sorted(kept)]
