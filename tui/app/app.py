@@ -74,8 +74,10 @@ VIEWS_MAX_INTERVAL = 0.2
 """However fast keys come (typing, a held arrow), the views still repaint at least this often."""
 
 SESSIONS = Binding.Group("Session")
-SPEED = Binding.Group("Speed")
 """The proxy's `<` and `>`: one footer entry for the two keys that switch between its sessions."""
+
+SPEED = Binding.Group("Speed")
+"""A replay's `[` and `]`: one footer entry for slower and faster (a narrow footer kept one alone)."""
 
 _FOCUS_MOVING = frozenset({"focus_input", "filter", "find", "leave_input", "leave_bar"})
 """Actions that move the focus to a text input, or out of one (Esc): run on the app's own turn (see

@@ -253,7 +253,8 @@ class EventLog(LineView, can_focus=True):
         """Each shown run's summary, taken in as the run grows (keyed by view generation and row)."""
         self._cursor_line: int | None = None
         self._keys_state: tuple[bool, bool, bool, bool] | None = None
-        """(shows a frame, has a selection) when the footer's frame keys were last brought in line."""
+        """(shows a frame, has a selection, `c` can act, `o` can act) when the footer's frame keys
+        were last brought in line."""
         self._subtitle: str | None = None
         self._look = LookCache(self, *_COMPONENTS)
         """What the cached lines are drawn with."""
@@ -721,8 +722,9 @@ class EventLog(LineView, can_focus=True):
         return self._cursor_line is not None or self.selected is not None
 
     def _keys_follow(self) -> None:
-        """Refresh the footer when the frame keys' state changed: two bool tests per call (every
-        batch of frames calls it), and a footer repaint only on a change."""
+        """Refresh the footer when the frame keys' state changed: a few tests and lookups per call
+        (every batch of frames calls it: a frame may gain its link later), and a footer repaint only
+        on a change."""
         state = (bool(self.view.rows), self._cursor_line is not None or self.selected is not None, *self._row_links())
         if state != self._keys_state:
             if state[1] and not (self._keys_state is not None and self._keys_state[1]):

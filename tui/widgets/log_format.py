@@ -604,10 +604,6 @@ CODE_KEPT = 14
 `response_cancel… ← #52` still names the code; `respon…` did not."""
 
 
-FAILED_HEAD = "failed: "
-"""How a failed response's summary begins, before its error's code."""
-
-
 def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, room: int, *, short: bool = False) -> str:
     """A failure's summary cut so its cause stays in the column: the code before the link gives way
     (`response_cancel_n… ← response.cancel #52 · …`). Cut at the column's edge, the link was the part
@@ -644,8 +640,6 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
     for shown in shapes:  # the code whole, beside the longest link that leaves room for it
         if len(head) + 1 + len(shown) <= room:
             return with_rest(f"{head} {shown}")
-    if head.startswith(FAILED_HEAD):
-        return summary  # a failed response's code is never cut (`failed: insufficie…` hid it)
     # The code cut: beside the shortest link (`← i.commit #16`, then `← #16`), which leaves the most
     # of it (`input_audio_buf… ← i_a_buffer.commit` hid what went wrong where a narrower pane did not).
     for shown in shapes[-2:]:
