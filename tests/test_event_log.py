@@ -1326,3 +1326,50 @@ async def test_c_and_o_are_dimmed_on_a_row_they_have_nowhere_to_go_from_and_say_
         await pilot.press("down")  # the item's frame
         await pilot.pause()
         assert log.check_action("transcript", ()) is True and log.check_action("cause", ()) is None
+
+
+async def test_following_c_is_enabled_when_an_error_has_a_cause_and_goes_there() -> None:
+    """Following, `c` goes from the newest error to its cause; the footer showed it dimmed, as if it
+    could not act. With no linked frame at all it stays dimmed and says how to select one."""
+    app = NoticeApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        log = app.query_one(EventLog)
+        app.feed([connecting(), received("session.created", session={"id": "sess_1"})])
+        log.focus()
+        await pilot.pause()
+        assert log.tail and log.check_action("cause", ()) is None
+        cancel = sent("response.cancel")
+        error = received("error", error={"code": "response_cancel_not_active", "event_id": cancel.data["event_id"]})
+        app.feed([cancel, error])
+        await pilot.pause()
+        assert log.tail and log.check_action("cause", ()) is True
+        assert any(a.binding.action == "cause" and a.enabled for a in app.screen.active_bindings.values())
+        await pilot.press("c")
+        await pilot.pause()
+        assert log.selected == 2  # the response.cancel (journal index 2)
+
+
+async def test_an_error_row_s_link_gives_way_to_the_message_s_start() -> None:
+    """At 100 columns `error invalid_value ← c.item.create #7` showed no message: the link's long
+    spelling took its room. A shorter spelling leaves the message's start."""
+    app = LogApp()
+    async with app.run_test(size=(64, 12)) as pilot:
+        log = app.query_one(EventLog)
+        create = sent("conversation.item.create", previous_item_id="nope")
+        error = received(
+            "error",
+            error={
+                "code": "invalid_value",
+                "message": "Previous item with id 'nope' not found",
+                "event_id": create.data["event_id"],
+            },
+        )
+        frames = [dataclasses.replace(env, seq=n) for n, env in enumerate([connecting(), create, error], 1)]
+        app.feed(frames)
+        await pilot.pause()
+        for width in range(54, 66):
+            await pilot.resize_terminal(width, 12)
+            await pilot.pause()
+            row = drawn(log)[2]
+            # Whatever the width: the code whole, a link, and the message's start (never the link alone).
+            assert re.search(r"error invalid_value ← (c\.\S+ )?#2 · Pr", row), (width, row)

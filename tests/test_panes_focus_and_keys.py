@@ -31,9 +31,12 @@ async def test_the_focused_pane_alone_has_the_accent_border() -> None:
         await pilot.pause()
         assert is_accent(border_colour(app.event_log), accent)
         assert not is_accent(border_colour(transcript), accent)
+        # The unfocused pane's title is not in the focus colour either (the transcript's was).
+        assert not is_accent(transcript.styles.border_title_color, accent)
         transcript.focus()
         await pilot.pause()
         assert is_accent(border_colour(transcript), accent)
+        assert is_accent(transcript.styles.border_title_color, accent)
         assert not is_accent(border_colour(app.event_log), accent)
         await pilot.press("t")  # the message input: neither pane
         await pilot.pause()

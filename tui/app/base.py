@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand, UnknownModeError
 from textual.notifications import Notification, SeverityLevel
 from textual.timer import Timer
 
@@ -263,6 +263,10 @@ class AppBase(App[None]):
         capture that failed, a rejected session.update, a lost connection) are never folded.
         Call it on the app's thread. Returns the toast (None when it was folded into another).
         """
+        try:
+            self.screen  # noqa: B018 - asked for its errors: a closing app has no screen left
+        except (ScreenStackError, UnknownModeError):
+            return None  # a pump tick while the app closes (quitting the proxy): nowhere to show it
         level: SeverityLevel = "information"
         if severity in ("warning", "error"):
             level = "warning" if severity == "warning" else "error"

@@ -609,20 +609,33 @@ class EventLog(LineView, can_focus=True):
                 self.action_cause()
             else:
                 self.action_transcript()
-        elif binding.action == "cause" and (newest := self._newest_linked()) is not None:
-            # Following, `c` answers "what did I send before this error?" for the newest one with a
-            # cause: it said "no frame is selected" with that error on screen. One the filter hides
-            # (and its cause) is shown as any jump's target: the filter is lifted.
-            if self.select_frame(newest):
-                await self.run_action("cause")
-            elif (link := self.view.links.cause_of.get(newest) if self.view.links else None) is not None:
-                self.post_message(self.Reveal(link.cause, "c"))
         elif binding.action == "cause" and self.selected is None and (gone := self._cleared_error()) is not None:
             # The newest error went with a clear (frames came since): said, not "no frame is selected".
             self.post_message(self.Notice(self.why_hidden(gone), of_view=True))
         elif binding.action in self.FRAME_ACTIONS:
             text = f"{binding.description}: no frame is selected (↑ selects the newest)"
             self.post_message(self.Notice(text, of_selection=True))
+
+    def _cause_with_nothing_selected(self) -> None:
+        """`c` while following: from the newest error to its cause; else where a clear took the
+        error; else how to select a frame."""
+        if (newest := self._newest_linked()) is not None:
+            self._cause_of_newest(newest)
+        elif (gone := self._cleared_error()) is not None:
+            # The newest error went with a clear (frames came since): said, not "no frame is selected".
+            self.post_message(self.Notice(self.why_hidden(gone), of_view=True))
+        else:
+            said = "Cause ↔ error: no frame is selected (↑ selects the newest)"
+            self.post_message(self.Notice(said, of_selection=True))
+
+    def _cause_of_newest(self, newest: int) -> None:
+        """`c` with nothing selected: "what did I send before this error?" for the newest one with a
+        cause (`newest`): it said "no frame is selected" with that error on screen. One the filter
+        hides (and its cause) is shown as any jump's target: the filter is lifted."""
+        if self.select_frame(newest):
+            self.action_cause()
+        elif (link := self.view.links.cause_of.get(newest) if self.view.links else None) is not None:
+            self.post_message(self.Reveal(link.cause, "c"))
 
     def _cleared_error_said(self, key: str) -> bool:
         """`c` on a log a clear emptied, after an error: say where the error went, as `!` does (it
@@ -690,6 +703,8 @@ class EventLog(LineView, can_focus=True):
             if not self.view.rows:
                 return False
             if self._cursor_line is None and self.selected is None:
+                if action == "cause" and self._has_links():
+                    return True  # nothing selected, `c` goes from the newest error to its cause
                 return None  # a selection held for a filter's whole view acts: the view is built first
             if action in self.LINKED_ACTIONS:
                 can_cause, can_transcript = self._row_links()
@@ -700,13 +715,20 @@ class EventLog(LineView, can_focus=True):
     LINKED_ACTIONS = frozenset({"cause", "transcript"})
     """The frame keys that go somewhere from the selected row: dimmed where it has nowhere to go."""
 
+    def _has_links(self) -> bool:
+        """Some frame is linked to its cause (`c` with nothing selected has somewhere to go)."""
+        links = self.view.links
+        return links is not None and bool(links.cause_of)
+
     def _row_links(self) -> tuple[bool, bool]:
         """Whether `c` and `o` have somewhere to go from the selected line: a cause or an effect, and
         a conversation item (or the response of a reply that made none). A collapsed run's line: yes
         (each of its frames is asked only when pressed; a run of thousands is not read per batch)."""
         number = self._cursor_line
         line = self.view.line(number) if number is not None else None
-        if line is None or (line.member < 0 and line.row.count > 1):
+        if line is None:
+            return self._has_links(), True
+        if line.member < 0 and line.row.count > 1:
             return True, True
         index = line.frame_index
         links = self.view.links
@@ -1197,7 +1219,11 @@ class EventLog(LineView, can_focus=True):
         """Jump from an error to the frame that caused it, and back. On a collapsed run's line, from
         the run's linked frame (the first, saying how many, when several are): the row stands for
         every frame of the run, and its first was asked alone ("no linked cause" on a run of appends
-        holding the one an error names)."""
+        holding the one an error names). With nothing selected, from the newest error (see
+        `_cause_of_newest`)."""
+        if self._cursor_line is None and self.selected is None:
+            self._cause_with_nothing_selected()
+            return
         wait, line = self._whole_line(self.action_cause)
         links = self.view.links
         if wait or line is None or links is None:

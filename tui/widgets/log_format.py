@@ -637,9 +637,13 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
         start would (`← r.cancel #7 …`: a lone ellipsis took two cells the code needed)."""
         return line + rest if len(line) + len(rest) <= room or len(line) + REST_SHOWN <= room else line
 
-    for shown in shapes:  # the code whole, beside the longest link that leaves room for it
-        if len(head) + 1 + len(shown) <= room:
-            return with_rest(f"{head} {shown}")
+    # The code whole and the message's start, beside the longest link that leaves room for both (at
+    # 100 columns `← c.item.create #7` took the message's room, where `← #7` left it); else the code
+    # whole beside the longest that leaves room for it.
+    for need in (REST_SHOWN if rest else 0, 0):
+        for shown in shapes:
+            if len(head) + 1 + len(shown) + need <= room:
+                return with_rest(f"{head} {shown}")
     # The code cut: beside the shortest link (`← i.commit #16`, then `← #16`), which leaves the most
     # of it (`input_audio_buf… ← i_a_buffer.commit` hid what went wrong where a narrower pane did not).
     for shown in shapes[-2:]:
