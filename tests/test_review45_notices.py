@@ -200,3 +200,14 @@ async def test_on_a_short_screen_one_information_notice_shows_at_a_time_and_erro
         app.say("saved", title="Save")
         app.say("copied", title="Copy")
         await wait_for(pilot, lambda: len(toasts(app)) == 2, 5, "both notices")
+
+
+async def test_a_notice_said_while_the_app_closes_is_dropped_not_raised() -> None:
+    """A pump tick while the app closed (quitting the proxy) said a notice with no screen left, and
+    Textual's ScreenStackError ended the app's exit in a traceback."""
+    app = RtApp(Settings(playback=False, capture=False, reconnect=False), connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.say("still open") is not None
+    assert not app._screen_stacks.get(app._current_mode)  # closed: no screen left
+    assert app.say("after the close") is None
