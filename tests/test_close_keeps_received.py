@@ -57,20 +57,25 @@ async def bursting_server() -> AsyncIterator[str]:
         yield f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
 
 
-async def test_send_keeps_every_frame_that_came_before_it_closed(tmp_path: Path) -> None:
+async def send_a_tone(url: str, tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """The real `rt-tui send` of a short tone to `url`, its data folder under `tmp_path`."""
     wav = tmp_path / "turn.wav"
     tone = (1000 * np.sin(2 * np.pi * 440 * np.arange(7200) / 24000)).astype(np.int16)
     soundfile.write(wav, tone, 24000, subtype="PCM_16")
-    env = {**os.environ, "RT_TUI_API_KEY": "sk-test-burst", "RT_TUI_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "RT_TUI_API_KEY": "sk-test-close", "RT_TUI_DATA_DIR": str(tmp_path / "data")}
+    return await asyncio.to_thread(
+        subprocess.run,
+        [RT_TUI, "send", str(wav), "--url", url, *options, "--timeout", "20"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+async def test_send_keeps_every_frame_that_came_before_it_closed(tmp_path: Path) -> None:
     async with bursting_server() as url:
-        run = await asyncio.to_thread(
-            subprocess.run,
-            [RT_TUI, "send", str(wav), "--url", url, "--json", "--timeout", "20"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
+        run = await send_a_tone(url, tmp_path, "--json")
     assert run.returncode == 1 and "session.update rejected" in run.stderr, run.stderr
     expected = {f"evt_burst_{n:04d}" for n in range(BURST)}
     printed = {(json.loads(line).get("frame") or {}).get("event_id") for line in run.stdout.splitlines()}
@@ -120,19 +125,8 @@ async def late_error_server() -> AsyncIterator[str]:
 async def test_send_says_an_error_that_came_after_the_turn_ended(tmp_path: Path) -> None:
     """The error is kept in the capture either way; said on stderr, a script learns of it (it
     printed the reply alone and exited 0 without a word). The turn itself succeeded: still 0."""
-    wav = tmp_path / "turn.wav"
-    tone = (1000 * np.sin(2 * np.pi * 440 * np.arange(7200) / 24000)).astype(np.int16)
-    soundfile.write(wav, tone, 24000, subtype="PCM_16")
-    env = {**os.environ, "RT_TUI_API_KEY": "sk-test-late", "RT_TUI_DATA_DIR": str(tmp_path / "data")}
     async with late_error_server() as url:
-        run = await asyncio.to_thread(
-            subprocess.run,
-            [RT_TUI, "send", str(wav), "--url", url, "--timeout", "20"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
+        run = await send_a_tone(url, tmp_path)
     assert run.returncode == 0, run.stderr
     assert "user: hello there" in run.stdout, run.stdout
     assert "late_one" in run.stderr and "sent after the reply" in run.stderr, run.stderr

@@ -1356,14 +1356,8 @@ async def test_an_error_row_s_link_gives_way_to_the_message_s_start() -> None:
     async with app.run_test(size=(64, 12)) as pilot:
         log = app.query_one(EventLog)
         create = sent("conversation.item.create", previous_item_id="nope")
-        error = received(
-            "error",
-            error={
-                "code": "invalid_value",
-                "message": "Previous item with id 'nope' not found",
-                "event_id": create.data["event_id"],
-            },
-        )
+        refusal = {"code": "invalid_value", "message": "Previous item with id 'nope' not found"}
+        error = received("error", error={**refusal, "event_id": create.data["event_id"]})
         frames = [dataclasses.replace(env, seq=n) for n, env in enumerate([connecting(), create, error], 1)]
         app.feed(frames)
         await pilot.pause()
