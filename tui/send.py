@@ -560,7 +560,8 @@ class _Turn:
     def report_late_errors(self, since: int) -> None:
         """Say the errors that came as the connection closed, after the turn had ended (`since`: how
         many errors there were then), each kind once, counted: kept in the capture and --json, they
-        were said nowhere else, and a script learnt of none. The exit status stays the turn's."""
+        were said nowhere else, and a script learnt of none. The exit status stays the turn's. Only
+        after a turn that ran to its end: a failure's own line (a refused connect) says its error."""
         before = {summary for _, summary in self.errors[:since]}
         # One more of an error the turn already had (a refused append's, for the audio in flight
         # when it stopped) is no news: the line about the first said it.
@@ -678,10 +679,11 @@ async def _send(
             open_timeout=min(timeout, DEFAULT_OPEN_TIMEOUT),
         )
         turn_failed = True  # until the turn says otherwise (an exception leaves it so)
+        turn_ended = False  # the turn ran to its end (an error after it is news; one at connect is the failure)
         try:
             await session.connect()
             status = await _run_turn(session, turn, pcm, settings, timeout)
-            turn_failed = status != 0
+            turn_failed, turn_ended = status != 0, True
         except BrokenPipeError:  # our reader went away, not the server: nothing more to print
             raise
         except ConnectionError as exc:
@@ -702,7 +704,8 @@ async def _send(
             await session.close()
             errors_at_end = len(turn.errors)
             turn.take_rest()  # the records of the close: --json prints the capture's every record
-            turn.report_late_errors(errors_at_end)
+            if turn_ended:
+                turn.report_late_errors(errors_at_end)
             for line in turn.odd.lines():
                 print(f"rt-tui send: {line}", file=sys.stderr)
             opened = capture_error is None
