@@ -609,9 +609,6 @@ class EventLog(LineView, can_focus=True):
                 self.action_cause()
             else:
                 self.action_transcript()
-        elif binding.action == "cause" and self.selected is None and (gone := self._cleared_error()) is not None:
-            # The newest error went with a clear (frames came since): said, not "no frame is selected".
-            self.post_message(self.Notice(self.why_hidden(gone), of_view=True))
         elif binding.action in self.FRAME_ACTIONS:
             text = f"{binding.description}: no frame is selected (↑ selects the newest)"
             self.post_message(self.Notice(text, of_selection=True))
