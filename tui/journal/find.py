@@ -1,7 +1,11 @@
 """Find in the event log: a word, a phrase or a /regex/ over the frames the view shows.
 
 Searches the same text the filter's free words look in (the wire text, audio payloads left out),
-so a word inside a collapsed run is found, and the caller expands the run to show it. A /regex/
+so a word inside a collapsed run is found, and the caller expands the run to show it. Streamed
+text (a transcript's deltas, a reply's text, a call's arguments) is also searched as the stream
+says it: a phrase the server sent in two deltas (`in the` then ` kitchen`, as it streams word by
+word) is found in the delta that completes it, where it first appeared, not only in the `.done`
+frame that repeats the whole text. A /regex/
 gives up on a frame that takes it too long (see `query.UserPattern`): it then finds nothing more,
 and :attr:`Finder.problem` says why. Given the journal, a new Finder tries its regex on the newest
 frames first and refuses one that gives up there, as a filter does.
@@ -11,7 +15,9 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from tui.protocol import to_ga
 
 from .logview import LogView
 from .query import REGEX_FLAGS, QueryError, compile_pattern, literal_pattern, probe_newest
@@ -19,6 +25,24 @@ from .store import Journal
 
 STEP = 2048
 """Frames searched between two looks at the clock (`Finder.advance`)."""
+
+STREAMED_TEXT = frozenset(
+    {
+        "response.output_text.delta",
+        "response.output_audio_transcript.delta",
+        "response.function_call_arguments.delta",
+        "conversation.item.input_audio_transcription.delta",
+    }
+)
+"""The deltas (GA names; beta's are read as theirs) whose `delta` text continues the text of the
+ones before in their stream."""
+
+CARRY = 200
+"""Characters of a stream's earlier text a match found in a delta may begin in: a phrase longer
+than that, split between deltas, is found only in the frames that hold it whole."""
+
+StreamKey = tuple[int, int]
+"""A stream of deltas: its type's and its item's codes in the journal's columns."""
 
 
 class Finder:
@@ -54,6 +78,14 @@ class Finder:
         self._hits: list[int] = []
         self._tests: dict[int, tuple[Journal, Callable[[int], bool]]] = {}
         """Per journal (the proxy shows several), its `text_test` of the pattern."""
+        self._streams: dict[StreamKey, str] = {}
+        """The last `CARRY` characters of each stream of deltas read so far (`_across_deltas`)."""
+        self._read_to = 0
+        """The journal index the streams were read up to (all their deltas, shown or not)."""
+        self._stream_codes: tuple[int, int, frozenset[int]] = (0, 0, frozenset())
+        """(the journal's id, how many types it had, the codes of the streamed text's types among them)."""
+        self._across: dict[int, str] = {}
+        """The hits found only across deltas: each delta's text that ends the match (its highlight)."""
 
     def _probe(self, journal: Journal) -> None:
         pattern = self.pattern
@@ -99,18 +131,71 @@ class Finder:
         indices = view.indices
         if indices is not self._indices:
             self._indices, self._scanned, self._hits = indices, 0, []
+            self._streams, self._read_to, self._across = {}, 0, {}
         if self._scanned < len(indices):
-            test = self._tests.get(id(view.journal))
-            if test is None or test[0] is not view.journal:
-                test = self._tests[id(view.journal)] = (view.journal, view.journal.text_test(self.pattern.search))
+            journal = view.journal
+            test = self._tests.get(id(journal))
+            if test is None or test[0] is not journal:
+                test = self._tests[id(journal)] = (journal, journal.text_test(self.pattern.search))
             holds, hits = test[1], self._hits
             while self._scanned < len(indices):
                 stop = len(indices) if deadline is None else min(len(indices), self._scanned + STEP)
-                hits += [index for index in indices[self._scanned : stop] if holds(index)]
+                chunk = indices[self._scanned : stop]
+                found = [index for index in chunk if holds(index)]
+                across = self._across_deltas(journal, chunk)
+                if across:
+                    found = sorted(set(found).union(across))
+                hits += found
                 self._scanned = stop
                 if deadline is not None and time.perf_counter() >= deadline:
                     break
         return self._scanned >= len(indices)
+
+    def _across_deltas(self, journal: Journal, chunk: Sequence[int]) -> list[int]:
+        """The frames of `chunk` (shown, in order) where a match begins in their stream's earlier
+        deltas and ends in theirs. Every delta of the journal up to the chunk's last is read, shown
+        or not (from `STEP` frames before the view's first): the stream's text is what the server
+        sent, whatever the view leaves out."""
+        if not chunk:
+            return []
+        # A view's first frames: their streams' earlier deltas are read from a step before them.
+        start, end = self._read_to or max(0, chunk[0] - STEP), chunk[-1] + 1
+        self._read_to = max(self._read_to, end)
+        codes = self._codes_of_streams(journal)
+        if not codes or start >= end:
+            return []
+        deltas = journal.positions("type", codes, start, end, limit=end - start)
+        if not deltas:
+            return []
+        shown = set(chunk)
+        streams, pattern, found = self._streams, self.pattern, []
+        for index in deltas:
+            piece = journal.streamed_piece(index)
+            if piece is None:
+                continue
+            key, delta = piece
+            before = streams.get(key, "")
+            if before and index in shown:
+                taken = pattern.across(before, delta)
+                if taken is not None:
+                    found.append(index)
+                    self._across[index] = delta[:taken]
+            streams[key] = (before + delta)[-CARRY:]
+        return found
+
+    def _codes_of_streams(self, journal: Journal) -> frozenset[int]:
+        """The type codes of the journal's streamed-text deltas (found again when a type is new)."""
+        types = journal.type_codes
+        of, known, codes = self._stream_codes
+        if of != id(journal) or known != len(types):
+            codes = frozenset(code for name, code in types.items() if to_ga(name) in STREAMED_TEXT)
+            self._stream_codes = (id(journal), len(types), codes)
+        return codes
+
+    def across(self, index: int) -> str | None:
+        """For a match found only across deltas (see the module doc), the text of frame `index`'s
+        delta that ends it (its highlight in the row); None for any other frame."""
+        return self._across.get(index)
 
     def searched(self, view: LogView) -> bool:
         """Whether every frame the view shows now has been searched."""

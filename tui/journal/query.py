@@ -115,6 +115,8 @@ class UserPattern:
     def __init__(self, source: str, compiled: Any) -> None:
         self.source = source
         """The pattern as typed (between the slashes)."""
+        self.literal_length: int | None = None
+        """For a literal (`literal_pattern`), its length in characters."""
         self._compiled = compiled
         self.problem: str | None = None
         """Set when the pattern is given up: "this pattern takes too long: …"."""
@@ -140,6 +142,32 @@ class UserPattern:
 
         found = self._timed(every, len(text), "line")
         return [] if found is _GAVE_UP else cast("list[tuple[int, int]]", found)
+
+    def across(self, before: str, text: str) -> int | None:
+        """How many of `text`'s first characters a match that begins in `before` (the text that
+        came right before it) takes, or None when no match runs from one into the other: a phrase
+        split between two deltas of a stream. Matches may overlap (`aa` over `a` then `aa`)."""
+        if self.problem is not None or not before:
+            return None
+        length = self.literal_length
+        if length is not None:
+            # A literal of n characters that crosses lies in the n - 1 on either side: one search
+            # of that window (a match there always crosses), never long enough to need a bound.
+            if length < 2:
+                return None
+            window = before[1 - length :]
+            match = self._compiled.search(window + text[: length - 1])
+            return None if match is None else int(match.end() - len(window))
+        joined, cut = before + text, len(before)
+
+        def crossing() -> int | None:
+            for match in self._compiled.finditer(joined, overlapped=True, timeout=SEARCH_TIMEOUT):
+                if match.start() < cut < match.end():
+                    return int(match.end() - cut)
+            return None
+
+        found = self._timed(crossing, len(joined), "frame")
+        return None if found is _GAVE_UP else cast("int | None", found)
 
     def _timed(self, search: Callable[[], object], length: int, what: str) -> object:
         """Run one search, timed and bounded; `_GAVE_UP` when it timed out (the pattern is spent)."""
@@ -959,7 +987,9 @@ def _regex() -> Any:
 def literal_pattern(text: str) -> UserPattern:
     """`text` itself, case-insensitive, as a pattern (a find for a plain word)."""
     regex = _regex()
-    return UserPattern(regex.escape(text), regex.compile(regex.escape(text), regex.VERSION0 | regex.IGNORECASE))
+    pattern = UserPattern(regex.escape(text), regex.compile(regex.escape(text), regex.VERSION0 | regex.IGNORECASE))
+    pattern.literal_length = len(text)
+    return pattern
 
 
 def _only(op: str, name: str, *allowed: str) -> None:

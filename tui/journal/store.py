@@ -506,6 +506,21 @@ class Journal:
             return raw + " " + (message if isinstance(message, str) else "")
         return raw
 
+    def streamed_piece(self, index: int) -> tuple[tuple[int, int], str] | None:
+        """A delta's stream (its type's and its item's codes) and the text it adds (its `delta`),
+        read without parsing the frame unless it holds an escape; None when it adds no text."""
+        raw = self._raw[index]
+        if raw is None:
+            return None
+        if "\\" in raw:
+            delta = self.data(index).get("delta")
+        else:
+            span = string_span(raw, "delta")
+            delta = raw[span[0] : span[1]] if span is not None else None
+        if not isinstance(delta, str) or not delta:
+            return None
+        return (self._type[index], self._item[index]), delta
+
     def sent_id_is(self, index: int, event_id: str) -> bool:
         """Whether frame `index` is one we sent with `event_id`, by the id's hash (kept for every
         frame we sent: an append's text, which held it, may have left memory)."""

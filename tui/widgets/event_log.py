@@ -34,6 +34,7 @@ from textual.widgets import Input
 from tui.conversation import NO_OUTPUT_PREFIX
 from tui.journal import Finder, Journal, Line, LogView, QueryError, Row
 from tui.journal.logview import Mark
+from tui.protocol import printable
 
 from .log_format import (
     Columns,
@@ -852,6 +853,7 @@ class EventLog(LineView, can_focus=True):
             selected,
             width,
             finder.text if finder is not None else "",
+            finder.across(line.frame_index) if finder is not None else None,  # known once searched
         )
         strip = self._cache.get(key)
         if strip is None:
@@ -918,6 +920,8 @@ class EventLog(LineView, can_focus=True):
         # match no more than a row without one.
         for start, end in finder.spans(text.plain):
             text.stylize(match_style, start, end)
+        if one_frame:
+            _mark_across(text, finder.across(index), len(text.plain) - len(pieces[-1][0]), match_style)
         segments = list(text.render(self.app.console))
         length = Segment.get_line_length(segments)  # what the Strip would measure for its crop
         if length > width:
@@ -1484,3 +1488,17 @@ def _ellipsized(segments: list[Segment], width: int, base: Style) -> list[Segmen
 
 
 __all__ = ["EventLog"]
+
+
+def _mark_across(text: Text, part: str | None, summary_at: int, style: Style) -> None:
+    """Highlight a delta's `part` of a match that began in its stream's earlier deltas (see
+    `Finder.across`): the start of the delta's quoted text, which begins the summary (at
+    `summary_at`). Nothing when the summary does not show it there (a summary brought to another
+    match in the frame's text)."""
+    if not part:
+        return
+    shown = printable(part)
+    begin = summary_at + 1  # after the opening quote
+    end = min(len(text.plain), begin + len(shown))
+    if begin < end and text.plain[begin:end] == shown[: end - begin]:
+        text.stylize(style, begin, end)
