@@ -189,8 +189,14 @@ class LogControls(AppBase):
     @on(EventLog.FindMissed)
     def _find_missed(self) -> None:
         finder = self.event_log.finder
-        if finder is not None and self.find_bar.active:
+        if finder is None:
+            return
+        if self.find_bar.active:
             self.find_bar.set_status(find_miss(finder, self.log_view.shown), error=True)
+        # Said in the bar, which stays on screen while a find is in force: a toast for each `n`
+        # stacked copies of it, and stayed up after the next question (a filter) had an answer.
+        if not (self.find_bar.active and self.find_bar.display):
+            self.say(find_miss(finder))
 
     @on(QueryBar.Left)
     def _bar_left(self, event: QueryBar.Left) -> None:

@@ -40,7 +40,6 @@ from .log_format import (
     Columns,
     RunDigest,
     counted,
-    find_miss,
     fit_segments,
     line_pieces,
     render_line,
@@ -207,7 +206,7 @@ class EventLog(LineView, can_focus=True):
         """Find has searched every frame the log shows: its count is final."""
 
     class FindMissed(Message):
-        """A find that went on in slices ended without a match."""
+        """A find (one that went on in slices, or `n` or `N`) found no match."""
 
     class FramesUnderFind(Message):
         """Frames came into the view while a find is in force: its count may have grown."""
@@ -1442,14 +1441,14 @@ class EventLog(LineView, can_focus=True):
         if self.finder is None:
             self.post_message(self.Notice("nothing to find: press / first"))
         elif self.find() is None:
-            self.post_message(self.Notice(find_miss(self.finder)))
+            self.post_message(self.FindMissed())  # the find bar says it (a toast each press piled up)
 
     def action_find_previous(self) -> None:
         """The previous match."""
         if self.finder is None:
             self.post_message(self.Notice("nothing to find: press / first"))  # as `n` says
         elif self.find(forward=False) is None:
-            self.post_message(self.Notice(find_miss(self.finder)))
+            self.post_message(self.FindMissed())
 
     # -- for tests and exports --------------------------------------------------------------
 
