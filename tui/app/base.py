@@ -340,8 +340,8 @@ class AppBase(App[None]):
     def clear_folded(self) -> None:
         """Take down the findings' and the server errors' toasts, the one counting those folded
         away, and a rejected session.update's (never folded, but its finding is in the list too):
-        the findings view (`!`), which lists every one of them, is opening, and they sat over it,
-        hiding the fixes it was opened to read."""
+        the findings view (`!`), which lists every one of them, or a frame's detail is opening, and
+        they sat over it, hiding the fixes or the cause it was opened to read."""
         summary, _ = self._folded
         rejected = self._notices.get(("session.update rejected", "error"))
         for notification in (*self._folding, summary, rejected[0] if rejected is not None else None):

@@ -411,6 +411,9 @@ class LogControls(AppBase):
                 self.reveal(index, again="d, then x")
 
         detail = EventDetail(self.journal, self.links, event.indices, self.recover_payload, label=event.label)
+        # The errors' and findings' toasts say in brief what the detail shows whole, and at 80x24
+        # they sat over its end: an error's "caused by" block, the frame we sent (review 54a).
+        self.clear_folded()
         self.push_screen(detail, jumped)
 
     def recover_payload(self, index: int) -> str | None:
