@@ -372,3 +372,15 @@ def test_an_argument_a_command_does_not_take_is_refused_with_that_command_s_usag
     result = run_app_binary(*argv, env=env_without("OPENAI_API_KEY"))
     assert result.returncode == 2
     assert result.stderr.startswith(usage) and result.stderr.rstrip().endswith(said), result.stderr
+
+
+def test_replay_without_a_terminal_says_first_what_is_wrong_with_the_file(tmp_path: Path) -> None:
+    """A missing file, or a file that is no recording, is what a script must hear about: it was told
+    that the app needs a terminal, and went after the wrong problem (review 54b)."""
+    wav = tmp_path / "q.wav"
+    wav.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt ")
+    for path, said in ((tmp_path / "nothere.jsonl", "No such file"), (wav, "q.wav")):
+        result = run_app_binary("replay", str(path), env=env_without("OPENAI_API_KEY", "RT_TUI_URL"))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("rt-tui replay: ") and said in result.stderr, result.stderr
+        assert "needs a terminal" not in result.stderr

@@ -139,17 +139,20 @@ def _replay(paths: list[str], *, json_out: bool, speed: float | None, out: TextI
         )
         return EXIT_UNREADABLE
     if not json_out:
+        for path in paths:
+            _say_reading(path)
+    # Read before asking for a terminal: a script that replays a file that is missing or no
+    # recording (a WAV) was told it needs a terminal, and went after the wrong problem.
+    recording = _load(paths[0] if len(paths) == 1 else paths, "replay")
+    if recording is None:
+        return EXIT_UNREADABLE
+    if not json_out:
         from tui.stdout import terminal_problem
 
         problem = terminal_problem("for a script, use --json (or rt-tui lint)")
         if problem is not None:
             print(f"rt-tui replay: {problem}", file=sys.stderr)
             return EXIT_UNREADABLE
-        for path in paths:
-            _say_reading(path)
-    recording = _load(paths[0] if len(paths) == 1 else paths, "replay")
-    if recording is None:
-        return EXIT_UNREADABLE
     if json_out:
         stream = out or sys.stdout
         if stream is None:  # started with standard output closed (`>&-`): Python has no sys.stdout
