@@ -10,6 +10,7 @@ import struct
 import sys
 import tempfile
 import threading
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,7 +221,7 @@ def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
             if sf.frames == 0:
                 raise AudioDecodeError(_no_samples(p))
             check_header(p, rate, channels)
-            declared, mpeg = int(sf.frames), sf.format == "MP3"
+            declared, mpeg, wav = int(sf.frames), sf.format == "MP3", sf.format == "WAV"
             pcm, frames = _read_pcm(sf)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AudioDecodeError(_refusal(p, exc, said)) from exc
@@ -228,6 +229,9 @@ def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
         raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
     if mpeg and said and frames < declared * MPEG_FOUND_SHARE:
         raise AudioDecodeError(_not_mpeg(p, frames, declared, rate, said))
+    promised = _wav_header_frames(source) if wav else None
+    if promised is not None and promised - frames > rate // 100:
+        raise AudioDecodeError(_cut_short(p, frames, promised, rate))
     if frames == 0:
         raise AudioDecodeError(_no_samples(p))
     if not pcm:
@@ -341,6 +345,35 @@ def _not_mpeg(p: Path, frames: int, declared: int, rate: int, said: list[str]) -
         f"cannot decode {p.name}: not an MP3 file? Headerless PCM is read only from a .pcm or .raw file, as "
         f"24 kHz mono 16-bit little-endian (it opens as an MPEG stream, but its decoder found {found:.2f} s "
         f"of the {promised:.1f} s it promises; it said: {printable(said[0])[:120]})"
+    )
+
+
+def _wav_header_frames(source: bytes | io.BytesIO) -> int | None:
+    """The frames a WAV's header says its data holds (read by Python's `wave`), or None when it
+    cannot tell: not plain PCM, or a size a recorder that streamed the file left unknown (0, or
+    2-4 GiB). libsndfile counts the frames the file holds, and says nothing of a header that
+    promised more."""
+    try:
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+            reader = wave.open(source, "rb")
+        else:
+            reader = wave.open(os.fsdecode(source), "rb")
+        with reader:
+            frames, frame_bytes = reader.getnframes(), reader.getnchannels() * reader.getsampwidth()
+    except (wave.Error, EOFError, OSError, ValueError):
+        return None
+    size = frames * frame_bytes
+    return frames if 0 < size < 0x7FFF_0000 else None
+
+
+def _cut_short(p: Path, frames: int, promised: int, rate: int) -> str:
+    """Why a WAV that holds less audio than its header says is refused: a copy, a download or a
+    recording that stopped; sent, it was answered as if it were the whole file."""
+    return (
+        f"{p} is cut short: its header says {promised / rate:.2f} s of audio, the file holds {frames / rate:.2f} s "
+        f"(a copy, a download or a recording that stopped?); write it again, or rewrite its header "
+        f"(sox {p.name} whole.wav) to send what it holds"
     )
 
 
