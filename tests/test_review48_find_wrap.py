@@ -36,3 +36,19 @@ async def test_a_find_just_typed_does_not_say_it_wrapped_and_n_past_the_end_fits
         await pilot.press("n")
         await wait_for(pilot, lambda: status(app).startswith("match 2 of 3"), 5, "the second")
         assert status(app) == "match 2 of 3 matching frames · n next · N previous · Esc ends it"
+
+
+async def test_at_100_columns_the_match_line_keeps_how_to_leave_the_find() -> None:
+    """Beside the transcript at 100 columns the bar has ~54 cells: the line lost `ends it` (review
+    54a); it now says the count shortly before it cuts anything."""
+    app = RtApp(Settings(playback=False), connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        frames = [received("session.updated", session={"id": "s", "instructions": "kitchen"}) for _ in range(6)]
+        app.ingest_for_display([connecting(), *frames])
+        await pilot.pause()
+        app.event_log.focus()
+        await pilot.press("slash", *"kitchen", "enter")
+        await wait_for(pilot, lambda: status(app).startswith("match 1 of 6"), 5, "the first match")
+        bar = app.find_bar.query_one(".query-bar--status")
+        assert bar.content_region.width < len("match 1 of 6 matching frames · n next · N previous · Esc ends it")
+        assert status(app) == "match 1 of 6 · n next · N previous · Esc ends it"

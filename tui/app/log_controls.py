@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import SystemCommand
 
@@ -169,11 +170,18 @@ class LogControls(AppBase):
 
     def _show_match(self, position: int, count: int | None) -> None:
         of = f"of {counted(count, 'matching frame')}" if count is not None else "· counting the rest…"
+        short = f"of {count:,}" if count is not None else "· counting…"
         # Wrapped round by n or N, whose user knows those keys: the note takes their place (at 80
         # columns, beside them, it cut the line's end).
         keys = f"wrapped to the {self._find_wrapped}" if self._find_wrapped else "n next · N previous"
+        # The longest that fits the bar: at 100 columns the whole line lost "ends it", how to leave.
+        room = self.find_bar.status_room()
+        for words in (of, short):
+            said = f"match {position:,} {words} · {keys} · Esc ends it"
+            if not room or cell_len(said) <= room:
+                break
         # A count is kept current as frames come (`_frames_under_find`); a count still to come is not.
-        self.find_bar.set_status(f"match {position:,} {of} · {keys} · Esc ends it", live=count is not None)
+        self.find_bar.set_status(said, live=count is not None)
 
     @on(EventLog.FramesUnderFind)
     def _frames_under_find(self) -> None:

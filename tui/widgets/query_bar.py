@@ -154,6 +154,13 @@ class QueryBar(Vertical):
         if not self.active:
             self.display = False
 
+    def status_room(self) -> int:
+        """The cells the status line has for its text (0 before the bar is laid out)."""
+        try:
+            return self.query_one(BarStatus).content_size.width
+        except NoMatches:
+            return 0
+
     def set_status(self, text: str | Text, *, error: bool = False, live: bool = False) -> None:
         """Show `text` (plain) under the input. `live`: a status the app keeps current (the filter's
         counts) until the bar says something else."""
