@@ -123,6 +123,9 @@ async def test_a_long_filter_problem_wraps_in_the_bar_and_a_count_goes_back_to_o
         assert "local, unknown" in shown and shown.startswith("family:bogus: expected one of session"), shown
         await pilot.press("ctrl+u", *"fam:response", "enter")
         await pilot.pause()
+        assert not app.filter_bar.display  # applied at 80x24: the bar closes, the title says the filter
+        await pilot.press("f")
+        await pilot.pause()
         assert status.size.height == 1
 
 

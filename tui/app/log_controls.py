@@ -107,6 +107,8 @@ class LogControls(AppBase):
         if bar is self.filter_bar:
             self.apply_filter(text, probed=True)  # the bar tried its regex on the newest frames on Enter
             self._back_to_log()
+            if bar.cramped():
+                bar.close()  # at 80x24 the log keeps the rows: the pane's title says the filter
         elif bar is self.find_bar:
             self._find(text)
 
@@ -275,8 +277,8 @@ class LogControls(AppBase):
         self._show_filtered(query)
         self.last_filter_seconds = time.perf_counter() - started
         self._user_filter = text
-        if combined:
-            self.filter_bar.show()
+        if combined and (self.filter_bar.display or not self.filter_bar.cramped()):
+            self.filter_bar.show()  # a filter set by a key (o) on a short screen: in the title only
         else:
             self.filter_bar.close()
         self._filter_status()

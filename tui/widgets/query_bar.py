@@ -47,6 +47,10 @@ SHORT_FAMILY_LABELS = {
 """The toggles' labels on a line too narrow for `FAMILY_LABELS`."""
 
 
+CRAMPED_ROWS = 30
+"""Under this many rows the filter bar closes once its filter is applied or left (see `close`)."""
+
+
 class BarStatus(Widget):
     """The bar's status line. Setting its text repaints this line only: a `Static`'s `update` lays
     out the whole screen, and the filter's counts change with every views refresh under a stream."""
@@ -150,9 +154,15 @@ class QueryBar(Vertical):
         self.screen.set_focus(self.input)
 
     def close(self) -> None:
-        """Hide the bar (only when no query is in force: an active filter stays in view)."""
-        if not self.active:
+        """Hide the bar: when no query is in force (an active filter stays in view, with its counts
+        and family toggles), or on a short screen, where its three rows are a seventh of the log
+        (the pane's title and subtitle say the filter in force and its counts there)."""
+        if not self.active or self.cramped():
             self.display = False
+
+    def cramped(self) -> bool:
+        """The screen is too short to keep a bar open with nothing typed in it (`CRAMPED_ROWS`)."""
+        return self.screen.size.height < CRAMPED_ROWS
 
     def status_room(self) -> int:
         """The cells the status line has for its text (0 before the bar is laid out)."""
