@@ -220,12 +220,22 @@ def lint_how(capture: CaptureWriter | None, settings: Settings) -> str:
     if capture is None:
         missing = "--no-capture" if not settings.capture else "it could not be opened"
         return f"rt-tui lint of its capture, which this turn has none of ({missing})"
-    path = str(capture.path.absolute())
-    # A name with a control character (a newline) cannot be pasted as one line: shown, not quoted.
-    command = f"rt-tui lint {shlex.quote(path) if path.isprintable() else printable(path)}"
+    command = f"rt-tui lint {_pasteable(capture.path)}"
     if capture.error is not None:
         return f"{command} (the part of the turn it holds: the capture failed)"
     return command
+
+
+def replay_command(capture: CaptureWriter) -> str:
+    """`rt-tui replay` of a capture, ready to paste (as `lint_how` writes its lint command)."""
+    return f"rt-tui replay {_pasteable(capture.path)}"
+
+
+def _pasteable(path: Path) -> str:
+    """A path as a shell reads it back: absolute (a relative data directory may start with `-`),
+    quoted; a name with a control character (a newline) cannot be pasted as one line: shown, not quoted."""
+    absolute = str(path.absolute())
+    return shlex.quote(absolute) if absolute.isprintable() else printable(absolute)
 
 
 def _say_why(lines: list[str]) -> None:
@@ -716,6 +726,10 @@ async def _send(
                 print(f"rt-tui send: {capture_error}", file=sys.stderr)
             if why is not None and turn_failed:  # a turn that completed, its capture failed or not: none
                 found = turn.lint_line(lint_how(capture, settings))
+                if found is None and capture is not None and session.connected_at is not None:
+                    # Nothing for the linter to say of a session that opened: where its frames are is
+                    # still worth a line (of one that never opened, the failure's line says it all).
+                    found = f"its frames: {replay_command(capture)}"
                 why += [found] if found else []
         # The turn went on without its record: never exit 0 for it.
         return 1 if capture_error is not None else status

@@ -66,6 +66,8 @@ class ConnectionRules:
         self._transcribing: dict[str, tuple[int, bool]] = {}
         """Committed user items (id → (their input_audio_buffer.committed, a transcription event has
         come)) whose transcription has neither completed nor failed, while transcription is on."""
+        self._updates: list[tuple[int, str]] = []
+        """The session.updates sent and not answered yet (their index, their event_id), oldest first."""
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
@@ -78,12 +80,29 @@ class ConnectionRules:
             (Direction.IN, "conversation.item.input_audio_transcription.failed"): self._transcribed,
             (Direction.IN, "rt.malformed"): self._malformed,
             (Direction.LOCAL, "rt.connection"): self._connection,
+            (Direction.OUT, "session.update"): self._update_sent,
+            (Direction.IN, "session.updated"): self._update_answered,
+            (Direction.IN, "error"): self._update_refused,
         }
 
     def reset(self) -> None:
         """A new connection: nothing of the last one is in flight on it."""
         self._responses.clear()
         self._transcribing.clear()
+        self._updates.clear()
+
+    def _update_sent(self, env: Envelope, index: int) -> None:
+        if len(self._updates) < 64:  # bounded: a server that never answers
+            self._updates.append((index, text(env.data.get("event_id"))))
+
+    def _update_answered(self, env: Envelope, index: int) -> None:
+        if self._updates:
+            self._updates.pop(0)  # the server answers updates in order
+
+    def _update_refused(self, env: Envelope, index: int) -> None:
+        """An error naming an update (its `event_id`) answers it."""
+        named = text(obj(env.data.get("error")).get("event_id"))
+        self._updates = [(at, event_id) for at, event_id in self._updates if not named or event_id != named]
 
     def _response_created(self, env: Envelope, index: int) -> None:
         response_id = text(obj(env.data.get("response")).get("id"))
@@ -141,14 +160,21 @@ class ConnectionRules:
         data = env.data
         if not dropped(data):
             return
+        updates, self._updates = self._updates, []
         if data.get("code") in _FRAME_REFUSALS:
             self._frame_refused(data, index)
+            updates = []  # the frame refused may be the update's answer (a session.updated too big)
         responses, self._responses = self._responses, {}
         transcribing, self._transcribing = self._transcribing, {}
         ctx = self.ctx
         said = plain(text(data.get("message")), 200).rstrip(". ")
         cut: list[str] = []
         frames = [index]
+        if updates:
+            # The session was never configured as asked: a turn sent after its answer never went.
+            sent_at = updates[-1][0]
+            cut.append(f"{ctx.name(sent_at)} was awaiting its session.updated")
+            frames.append(sent_at)
         for response_id, created in list(responses.items())[:3]:
             cut.append(f"response {plain(response_id, 60)} was in progress ({ctx.name(created)})")
             frames.append(created)
@@ -158,7 +184,7 @@ class ConnectionRules:
             frames.append(committed)
         if not cut:
             return  # nothing in flight: a drop between turns loses nothing the recording shows
-        more = len(responses) + len(transcribing) - len(cut)
+        more = len(responses) + len(transcribing) + min(1, len(updates)) - len(cut)
         listed = "; ".join(cut) + (f"; and {more} more" if more > 0 else "")
         lost = " and the user's transcript stays null or partial" if transcribing else ""
         ctx.emit(
