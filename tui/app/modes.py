@@ -139,9 +139,10 @@ class Modes(AppBase):
         # after a short commit). Everything published is taken in first, then the linter says so,
         # and the views' next turn shows it as any finding.
         self._pump()
+        self.model.conversation.recording_ended()
+        self._views_stale = True
         if self.model.linter is not None:
             self.model.linter.finish()
-            self._views_stale = True
         self._show_replay_position()
         self.refresh_bindings()  # a finished replay has nothing to pause or speed up: its keys go
 

@@ -24,6 +24,8 @@ ENDED_EARLY = ("cancelled", "incomplete", "failed", "truncated")
 short, failed, or the item truncated to what the user heard."""
 CUT_OFF = "cut off: the connection ended"
 """The mark of an item whose text was still coming when the connection ended (the pane's words)."""
+CUT_BY_RECORDING = "cut off: the recording ends"
+"""The mark of an item whose text was still coming where a replayed recording ends (the pane's words)."""
 UNHEARD_MARK = "*(not heard: the audio was cut here, ≈ placed by its share of the audio)*"
 """The Markdown line between the words of a truncated reply the user heard and those they did not."""
 OUT_OF_BAND = "out of band: not in the conversation"
@@ -243,6 +245,8 @@ def to_markdown(
         marks = [early] if early else []
         if item.state is TextState.INTERRUPTED:
             marks.append(CUT_OFF)
+        elif item.state is TextState.UNRECORDED:
+            marks.append(CUT_BY_RECORDING)
         if item.out_of_band:
             marks.append(OUT_OF_BAND)
         facts = [f for f in (iso_time(item.wall), _audio_fact(item, input_audio), _state_note(item)) if f]
@@ -381,7 +385,7 @@ def _longest_backtick_run(value: str) -> int:
 
 
 def _state_note(item: Item) -> str:
-    # DONE needs no note, and INTERRUPTED is already the head's "cut off" mark.
-    if item.state in (TextState.DONE, TextState.INTERRUPTED):
+    # DONE needs no note, and INTERRUPTED and UNRECORDED are already the head's "cut off" marks.
+    if item.state in (TextState.DONE, TextState.INTERRUPTED, TextState.UNRECORDED):
         return ""
     return item.state.value.replace("_", " ")

@@ -44,6 +44,9 @@ class TextState(StrEnum):
     """Audio added with `conversation.item.create`: the server does not transcribe it."""
     INTERRUPTED = "interrupted"
     """The connection ended while this text was still coming: what arrived is kept, no more will."""
+    UNRECORDED = "unrecorded"
+    """A replayed recording ends while this text was still coming, with no end of its connection
+    in it (a browser's HAR saved mid-turn, a log cut short): the rest is not in the recording."""
 
 
 NO_OUTPUT = "no_output"
@@ -158,6 +161,7 @@ class Item:
             TextState.TRANSCRIPTION_OFF: "(audio; input transcription is off in this session)",
             TextState.NOT_TRANSCRIBED: "(audio sent with conversation.item.create: the server does not transcribe it)",
             TextState.INTERRUPTED: "(the connection ended before any text arrived)",
+            TextState.UNRECORDED: "(the recording ends before any text arrived)",
         }[self.state]
 
 

@@ -168,6 +168,16 @@ class Conversation:
             return  # nothing above to separate from
         self._insert(session_separator(self.connections, "new session", target, self._wall), None)
 
+    def recording_ended(self) -> None:
+        """A replayed recording has played to its end: text still awaited will not come from it.
+        A recording that ends with its connection's close says so already (`_on_connection_ended`);
+        one cut short (a browser's HAR saved mid-turn, a log) left rows saying `(transcribing…)`
+        under a status line saying `done`. Like the linter's `finish`: the input ended."""
+        for item in self.items.values():
+            if item.state in _PENDING:
+                item.state = TextState.UNRECORDED
+                self.changed.add(item.id)
+
     def _on_connection_ended(self) -> None:
         # The conversation lived on that socket: nothing still pending will ever arrive (a new
         # session is a new conversation), so rows must stop claiming that text is on its way.

@@ -89,6 +89,7 @@ _NO_WORDS = {
     TextState.TRANSCRIPTION_OFF: "(input transcription was off)",
     TextState.NOT_TRANSCRIBED: "(the server does not transcribe audio sent with conversation.item.create)",
     TextState.INTERRUPTED: "(the connection ended before any came)",
+    TextState.UNRECORDED: "(the recording ends before any came)",
     TextState.DONE: "(its text is empty)",
 }
 """Why a row has no words to copy, by its text state (any other: "yet")."""
@@ -146,6 +147,8 @@ def render_parts(
         facts.extend(printable(early).split(" · "))  # the reason is server text; each mark a fact
     if item.state is TextState.INTERRUPTED:
         facts.append("cut off: the connection ended")
+    elif item.state is TextState.UNRECORDED:
+        facts.append("cut off: the recording ends")
     latency = item.transcription_latency
     if latency is not None and item.role == "user" and item.state is TextState.DONE:
         # Seconds past one (`3.0 s`): `transcript in 3004 ms` wrapped its unit onto the next line.

@@ -1,0 +1,41 @@
+"""A replay that plays to the end of a recording cut short (no close of its connection in it: a
+browser's HAR saved mid-turn, a log) no longer leaves rows saying `(transcribing…)` under a status
+line that says `done`: they say the recording ends there (review 54b)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.app_helpers import wait_for
+from tui.app import RtApp
+from tui.config import Settings
+from tui.conversation import TextState
+from tui.conversation.export import to_json, to_markdown
+from tui.replay import ReplayRequest, load
+from tui.widgets.transcript import render_item
+
+LOG = [
+    {"type": "session.created", "session": {"id": "sess_1", "audio": {"input": {"transcription": {"model": "m"}}}}},
+    {"type": "input_audio_buffer.append", "audio": "AAAA" * 2400},
+    {"type": "input_audio_buffer.commit"},
+    {"type": "input_audio_buffer.committed", "item_id": "item_u", "previous_item_id": None},
+    {"type": "conversation.item.added", "item": {"id": "item_u", "type": "message", "role": "user", "content": []}},
+    {"type": "conversation.item.input_audio_transcription.delta", "item_id": "item_x", "delta": "orphan"},
+]
+
+
+async def test_a_turn_the_recording_cuts_off_says_so_once_the_replay_is_done(tmp_path: Path) -> None:
+    log = tmp_path / "cut.jsonl"
+    log.write_text("".join(json.dumps(event) + "\n" for event in LOG))
+    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(log)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.player is not None
+        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        user = app.model.conversation.items["item_u"]
+        await wait_for(pilot, lambda: user.state is TextState.UNRECORDED, 5, "the end of the recording")
+        assert user.display_text == "(the recording ends before any text arrived)"
+        assert "cut off: the recording ends" in render_item(user).plain
+        assert "cut off: the recording ends" in to_markdown(app.model.conversation.ordered())
+        assert json.loads(to_json(app.model.conversation.ordered()))[0]["text_state"] == "unrecorded"
+        assert "transcribing" not in render_item(user).plain
