@@ -232,6 +232,10 @@ class Modes(AppBase):
         the replay is over, the pace is the next play's (`r`): the status line says it."""
         if self.player is None:
             return
+        if not self.player.timed:
+            # Its lines' order is all a log without times has: the pace changed nothing it showed.
+            self.say("this recording has no times: its frames play in their lines' order, so it has no pace to set")
+            return
         current = self.player.speed or 1.0
         self.player.speed = self._replay_speed = max(0.25, min(64.0, current * factor))
         self._show_replay_position()
