@@ -300,6 +300,11 @@ def test_a_local_fact_s_summary_leads_with_what_tells_it_apart() -> None:
     assert summarize_event({"type": "rt.capture", "message": f"capturing every frame to {path}"}) == (
         "…/20261130-224512-abc123/frames.jsonl · capturing every frame"
     )
+    # Two malformed frames' rows read alike at 100 columns (`malformed frame from server: n…`): the
+    # type column says malformed, the summary leads with the reason (review 54b).
+    for said in ("malformed frame from server: ", "malformed frame: "):
+        malformed = {"type": "rt.malformed", "message": f"{said}not JSON: Expecting value"}
+        assert summarize_event(malformed) == "not JSON: Expecting value"
 
 
 @pytest.mark.parametrize(

@@ -112,6 +112,10 @@ def _local_fact(data: dict[str, Any]) -> str:
     last two parts (the session folder and the file name), not its root, and leads when the
     message is where something goes (`… to PATH`)."""
     message = text(data.get("message"))
+    if text(data.get("type")) == "rt.malformed":
+        # The type column says it is malformed: the reason is what tells two such rows apart (at
+        # 100 columns both read `malformed frame from server: n…`).
+        message = message.removeprefix("malformed frame from server: ").removeprefix("malformed frame: ")
     ending = _CODE_AT_END.fullmatch(message)
     code = data.get("code")
     if ending is not None:
