@@ -206,7 +206,9 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 keep = self.keep_audio
                 yield MarkedRadioButton("keep audio (the frames whole, as on the wire)", value=keep, id="keep")
                 yield MarkedRadioButton("replace audio by a size tag (small files)", value=not keep, id="tag")
-            yield PathInput(self.typed or self.default_path, id="path")
+            # The file's name alone: the line under it says the folder it goes in (the whole path,
+            # scrolled to its end at 80 columns, showed the session folder's name twice).
+            yield PathInput(self.typed or Path(self.default_path).name, id="path")
             if self.error:
                 yield Static(Text(self.error, style="bold red"), id="error")
             # The input shows the path's end (the file's name): where it starts is said here, and
