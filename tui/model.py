@@ -63,7 +63,22 @@ def new_model(label: str = "", *, policy: PayloadPolicy | None = None, lint: boo
     view = LogView(pipeline.journal, links)
     if linter is not None:
         view.marks = _marks_of(linter)
+        view.related = _related_of(linter)
     return SessionModel(label, pipeline, conversation, facts, links, view, linter)
+
+
+def _related_of(linter: Linter) -> Callable[[int], tuple[str, list[int]] | None]:
+    """A frame's first finding that names other frames with it: its rule and those frames."""
+    by_frame = linter.by_frame
+
+    def related(index: int) -> tuple[str, list[int]] | None:
+        for finding in by_frame.get(index, ()):
+            others = [frame for frame in finding.frames if frame != index]
+            if others:
+                return finding.rule, others
+        return None
+
+    return related
 
 
 def _marks_of(linter: Linter) -> Callable[[int], str | None]:

@@ -190,6 +190,10 @@ class LogView:
     """A badge for a frame (the worst severity of the linter's findings on it), or None."""
     marks_version: int = 0
     """Bumped when badges change (a finding can name frames that are already on screen)."""
+    related: Callable[[int], tuple[str, list[int]] | None] | None = None
+    """For a frame a linter's finding names with others (a dropped connection and the work it cut):
+    the finding's rule and its other frames, in its order; None for a frame no such finding names.
+    Where `c` goes from a frame with no linked cause or error."""
     grown: set[int] = field(default_factory=set)
     """Positions of the rows the last `catch_up` added frames to (not the rows it made): a view
     whose lines did not move repaints only these (a reply's run taking its next deltas)."""
@@ -213,7 +217,7 @@ class LogView:
         view = LogView(self.journal, self.links, None if query is None or query.is_empty else query)
         view.floor = self.floor
         view.start = view._seen = self.floor if start is None else max(self.floor, start)
-        view.marks, view.marks_version = self.marks, self.marks_version
+        view.marks, view.marks_version, view.related = self.marks, self.marks_version, self.related
         return view
 
     def tail_matches(

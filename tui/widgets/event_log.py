@@ -732,8 +732,13 @@ class EventLog(LineView, can_focus=True):
         if links is None:
             frame = self.journal[index]
             return False, bool(frame.item_id or frame.response_id)
-        linked = index in links.cause_of or index in links.effects_of
+        linked = index in links.cause_of or index in links.effects_of or self._related(index) is not None
         return linked, bool(links.items_of(index) or self.journal[index].response_id)
+
+    def _related(self, index: int) -> tuple[str, list[int]] | None:
+        """The frames a finding names with frame `index` (`LogView.related`), or None."""
+        related = self.view.related
+        return related(index) if related is not None else None
 
     @property
     def has_selection(self) -> bool:
@@ -1239,10 +1244,19 @@ class EventLog(LineView, can_focus=True):
         else:
             index = line.frame_index
         cause = links.cause_of.get(index)
+        related = self._related(index) if cause is None and index not in links.effects_of else None
         if cause is not None:
             target = cause.cause
         elif index in links.effects_of:
             target = links.effects_of[index][-1].effect
+        elif related is not None:
+            # No cause or error: the frames a finding names with it (a dropped connection's, the
+            # work it cut), which `c` from a 1006 row did not reach ("has no linked cause or error").
+            rule, others = related
+            target = others[0]
+            named = ", ".join(f"#{self.journal[other].seq} {self.journal[other].type}" for other in others[:3])
+            more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+            self.post_message(self.Notice(f"no linked cause or error; its finding {rule} names it with {named}{more}"))
         else:
             # Said once however often c is pressed (three presses stacked three of it over the rows),
             # naming the frame: the notice outlives a move to another.
