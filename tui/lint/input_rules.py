@@ -25,6 +25,7 @@ from tui.protocol.summary import audio_bytes, audio_tag_bytes, is_audio_tag
 
 from .b64audio import (
     MAX_APPEND_BYTES,
+    VOICED_FLOOR,
     PcmSampler,
     WavHeader,
     base64_problem,
@@ -183,6 +184,9 @@ class InputRules:
         self._audio_findings: dict[int, tuple[int, ...]] = {}
         """Commit (ours, or server VAD's committed) → the appends whose findings say what is wrong with
         its audio (a WAV header of another format, audio that is not base64): only commits that have some."""
+        self._quiet: dict[int, int] = {}
+        """Commit → how many windows of its PCM16 audio were sampled, when none reached speech level
+        (`VOICED_FLOOR`) and it was not all zeros: near silence, said if its transcription fails."""
         self._refused: deque[int] = deque(maxlen=MAX_REFUSED_WAITING)
         """Appends and items sent with audio that is not base64, oldest first, whose `error` has not
         come yet: the finding on the first of them explains each of those errors."""
@@ -238,6 +242,7 @@ class InputRules:
         self._replied.clear()
         self._partial.clear()
         self._audio_findings.clear()
+        self._quiet.clear()
         self._refused.clear()
         self._pace.reset()
         self._pace_said = False
@@ -710,6 +715,10 @@ class InputRules:
             return  # its level, byte order and clipping are those of misread bytes: beside the point
         if not fmt.is_pcm16:
             return
+        if not zero and sampler.windows >= QUIET_WINDOWS and not sampler.voiced:
+            if len(self._quiet) >= MAX_ITEMS_REMEMBERED:
+                del self._quiet[next(iter(self._quiet))]
+            self._quiet[frames[0]] = sampler.windows
         if zero:
             ctx.emit(
                 "silent-audio",
@@ -1103,10 +1112,19 @@ class InputRules:
         code = text(error.get("code"))
         known = self._known_causes(commit)
         why = fix = ""
+        quiet = self._quiet.get(commit) if commit is not None else None
         if known:
             named = "; ".join(f"{f.rule} on {ctx.name(f.frames[0])}" for f in known)
             why = f" The linter already found why: {named}."
             fix = f"Fix what {known[0].rule} says: {known[0].fix}"
+        elif quiet is not None:
+            # Dithered silence (sox's, a muted device's noise floor) is not all zeros, so silent-audio
+            # did not say it; the generic fix read as if the audio could be speech.
+            why = (
+                f" Its audio is near silence: none of the {quiet} stretches of it the linter sampled reaches "
+                f"speech level (a mean of {VOICED_FLOOR} of 32,767, about -44 dBFS)."
+            )
+            fix = _QUIET_FIX
         ctx.emit(
             "transcription-failed",
             f"{ctx.name(index)}: the server could not transcribe item {item_id or '(no item_id)'}{by}: "
@@ -1273,6 +1291,14 @@ def _appended_since(turn: Turn, fmt: AudioFormat, ctx: Context) -> str:
         "found: something committed or cleared the rest first."
     )
 
+
+QUIET_WINDOWS = 4
+"""Sampled windows of a commit's audio, none reaching speech level, that make it near silence."""
+
+_QUIET_FIX = (
+    "Check what records it: a muted or distant microphone, the wrong input device, or gain lost in a "
+    "conversion (float samples written as integers without scaling by 32767). Send speech at a normal level."
+)
 
 _SILENCE_FIX = (
     "Check what fills the buffer: a muted or wrong input device, a conversion that outputs zeros, or a buffer "
