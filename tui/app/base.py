@@ -353,9 +353,10 @@ class AppBase(App[None]):
     def _fold(self, title: str, level: SeverityLevel, timeout: float) -> bool:
         """Count a finding's or an error's toast in the "more" toast when `FOLDED_TOASTS` are
         already on screen (True: it was folded, not shown)."""
-        if sum(map(self._on_screen, self._folding)) < FOLDED_TOASTS:
+        short = self.screen.size.height < SHORT_SCREEN_ROWS
+        if len(self._whole_toasts(short)) < FOLDED_TOASTS:
             return False
-        if self.screen.size.height < SHORT_SCREEN_ROWS:
+        if short:
             return self._fold_into_title(title, level)
         summary, titles = self._folded
         if not self._on_screen(summary) or summary in self._folding:
@@ -375,11 +376,20 @@ class AppBase(App[None]):
         self._refresh_notifications()
         return True
 
+    def _whole_toasts(self, short: bool) -> list[Notification]:
+        """The toasts on screen that others fold into: the findings' and server errors' shown whole,
+        and on a short screen a rejected session.update's too (never folded itself: at 80x24 a lint
+        finding about the same update stacked under it, and the two covered the log's title and
+        first rows; review 54a)."""
+        rejected = self._notices.get(("session.update rejected", "error")) if short else None
+        extra = (rejected[0],) if rejected is not None and rejected[0] not in self._folding else ()
+        return [n for n in (*self._folding, *extra) if self._on_screen(n)]
+
     def _fold_into_title(self, title: str, level: SeverityLevel) -> bool:
         """On a short screen, count a folded toast in the title of the one shown whole ("Server error
         · +1 more: ! lists them"): at 80x24 the toast counting them stacked under it, and the two
         covered most of the log's rows, with the error that raised them. True: it was folded."""
-        whole = next((n for n in reversed(self._folding) if self._on_screen(n)), None)
+        whole = next(reversed(self._whole_toasts(short=True)), None)
         if whole is None:
             return False
         summary, titles = self._folded

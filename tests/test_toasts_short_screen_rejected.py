@@ -1,0 +1,32 @@
+"""At 80x24 a lint finding's toast folds into a rejected session.update's toast (its title counts
+it) instead of stacking under it: the two covered the log's title and first five rows (review 54a)."""
+
+from __future__ import annotations
+
+from tests.app_helpers import notices
+from tui.app import RtApp
+from tui.config import Settings
+
+
+async def test_a_finding_folds_into_the_rejected_update_s_toast_on_a_short_screen() -> None:
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.say("the server refused voice 'nobody'", title="session.update rejected", severity="error", timeout=15)
+        app.say("a beta field in a GA session", title="Lint: dialect-mismatch", severity="error", fold=True)
+        await pilot.pause()
+        shown = notices(app)
+        assert len(shown) == 1, shown
+        title, message = shown[0]
+        assert title == "session.update rejected · +1 more: ! lists them" and "nobody" in message
+        app.clear_folded()  # `!` opens the findings: the merged toast goes with the others
+        await pilot.pause()
+        assert notices(app) == []
+
+
+async def test_a_taller_screen_shows_both() -> None:
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.say("the server refused voice 'nobody'", title="session.update rejected", severity="error", timeout=15)
+        app.say("a beta field in a GA session", title="Lint: dialect-mismatch", severity="error", fold=True)
+        await pilot.pause()
+        assert [title for title, _ in notices(app)] == ["session.update rejected", "Lint: dialect-mismatch"]
