@@ -397,7 +397,16 @@ class LogControls(AppBase):
             )
             return
         way_back = "Esc in the log goes back to the filter before" if self._before_frames is not None else ""
-        hint = way_back or "Enter on an empty filter clears it"
+        hidden = sorted(family.value for family in self.filter_bar.hidden_families)
+        # An empty Enter leaves the family toggles as they are: with one off, "clears it" was untrue
+        # (the title still said `-family:response`; review 54c).
+        clears = (
+            f"{' and '.join(hidden)} hidden: click {'it' if len(hidden) == 1 else 'them'} above, or the palette's "
+            "'log: clear filter'"
+            if hidden
+            else "Enter on an empty filter clears it"
+        )
+        hint = way_back or clears
         if not view.shown and view.query is not None and view.query.suggestion is not None:
             hint = view.query.suggestion  # `typ:` matched nothing, silently: a typo of `type:`?
         self.filter_bar.set_status(f"{view.shown:,} of {counted(view.in_range, 'frame')} · {hint}", live=True)

@@ -791,7 +791,9 @@ class EventLog(LineView, can_focus=True):
             return ""
         if view.query is not None and view.in_range:
             of = counted(view.in_range, "frame")
-            return f"No frame matches the filter, of {of}: f changes it (empty: all frames)"
+            # A family turned off stays off after an empty Enter: then the palette clears it all.
+            empty = "palette: log: clear filter" if "-family:" in view.query.text else "empty: all frames"
+            return f"No frame matches the filter, of {of}: f changes it ({empty})"
         if view.floor and not view.in_range:
             kept = "the frame before is kept" if view.floor == 1 else f"the {view.floor:,} frames before are kept"
             return f"Cleared: new frames appear here; {kept} (palette: log: undo clear)"
