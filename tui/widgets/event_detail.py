@@ -198,8 +198,10 @@ class EventDetail(ModalScreen[int | None]):
         return parts
 
     def header(self, frame: Frame) -> str:
-        """`#seq ▼ in · 00:12.345 since connect · Δt +20ms after #41 · 6.4K · type`.
+        """`#seq ▼ in · type · 00:12.345 since connect · Δt +20ms after #41 · 6.4K`.
 
+        The type comes second, on the first line however narrow the view: last, a linked frame's
+        header (`caused by (error): …`) wrapped its type alone onto the next line (review 54c).
         Δt is from the frame before it in the session, named: the log's row counts from the row
         above it, which under a filter is another frame (+24.06s on the row, +16.39s here, and
         neither said which)."""
@@ -209,7 +211,7 @@ class EventDetail(ModalScreen[int | None]):
         """The header's parts (see `header`), which a narrow view breaks between, never inside."""
         head = f"#{frame.seq} {ARROWS[frame.direction]} {frame.direction.value}"
         if untimed(frame):
-            return [head, "no times in the recording", size_text(frame.size), printable(frame.type)]
+            return [head, printable(frame.type), "no times in the recording", size_text(frame.size)]
         previous = self.journal[frame.index - 1] if frame.index > 0 else None
         if previous is not None and untimed(previous):
             delta = f"unknown (#{previous.seq} has no time)"
@@ -219,10 +221,10 @@ class EventDetail(ModalScreen[int | None]):
             delta = "first frame"
         return [
             head,
+            printable(frame.type),
             f"{time_text(self.journal.since_connect(frame))} since connect",
             f"Δt {delta}",
             size_text(frame.size),
-            printable(frame.type),
         ]
 
     def _linked(self, index: int) -> list[RenderableType]:
