@@ -28,3 +28,13 @@ def test_text_with_other_quotes_is_found_as_typed_and_quotes_keep_a_path_from_be
     assert Finder('"/kit/"').hits(view) == [2]  # a literal path, not the regex /kit/
     assert Finder("/kit/").hits(view) == [2]  # the regex finds kit in "and kit" too
     assert Finder('""').hits(view) == []  # two quotes alone: found as typed (the JSON's empty strings)
+
+
+def test_a_quoted_phrase_not_found_is_said_in_its_own_quotes() -> None:
+    from tui.widgets.log_format import find_miss
+
+    view = view_of_texts("the kitchen lights")
+    finder = Finder('"lights kitchen"')
+    assert finder.hits(view) == []
+    assert find_miss(finder, 1) == '"lights kitchen" is not in the 1 frames shown'
+    assert find_miss(Finder("zebra"), 1) == "'zebra' is not in the 1 frames shown"

@@ -41,18 +41,17 @@ async def test_a_turn_the_recording_cuts_off_says_so_once_the_replay_is_done(tmp
         assert "transcribing" not in render_item(user).plain
 
 
-async def test_speed_keys_on_a_recording_without_times_say_it_has_no_pace(tmp_path: Path) -> None:
+async def test_a_recording_without_times_has_no_speed_keys(tmp_path: Path) -> None:
     """`]` on a log without times changed the status to `done · r: again ×2`, a pace nothing can
-    show (review 54b): it says why instead."""
-    from tests.app_helpers import notices
-
+    show, and `[ ] Speed` stayed lit (reviews 54b, 54c): the keys and their palette commands go."""
     log = tmp_path / "untimed.jsonl"
     log.write_text("".join(json.dumps(event) + "\n" for event in LOG))
     app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(log)))
     async with app.run_test(size=(100, 30)) as pilot:
         assert app.player is not None
         await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+        assert not app.check_action("replay_speed", (2,))
+        assert not any("faster" in command.title for command in app.more_commands())
         await pilot.press("right_square_bracket")
         await pilot.pause()
-        assert any("has no times" in message for _, message in notices(app)), notices(app)
         assert app._replay_speed is None  # the pace `r` would play it again at: unchanged

@@ -257,8 +257,9 @@ class Modes(AppBase):
         playing = not self._replay_over()
         if playing:
             yield SystemCommand("replay: pause / resume", "Stop or go on (p)", self.action_replay_pause)
-        yield SystemCommand("replay: faster", "Twice as fast (])", partial(self.action_replay_speed, 2))
-        yield SystemCommand("replay: slower", "Half as fast ([)", partial(self.action_replay_speed, 0.5))
+        if self.player is None or self.player.timed:
+            yield SystemCommand("replay: faster", "Twice as fast (])", partial(self.action_replay_speed, 2))
+            yield SystemCommand("replay: slower", "Half as fast ([)", partial(self.action_replay_speed, 0.5))
         if playing and self.player is not None and self.player.speed is not None:
             yield SystemCommand("replay: the rest at once", "Every frame left, now (a)", self.action_replay_at_once)
         yield SystemCommand("replay: restart", "Play it again from the start (r)", self.action_replay_restart)
@@ -274,7 +275,9 @@ class Modes(AppBase):
         if action == "replay_resume":
             return self.replay is not None and not self._replay_over() and bool(self.player and self.player.paused)
         if action == "replay_speed":
-            return self.replay is not None
+            # A log without times plays in its lines' order: no pace to set, so no Speed key (lit,
+            # it set one nothing could show; review 54c).
+            return self.replay is not None and (self.player is None or self.player.timed)
         if action == "replay_restart":
             return self.replay is not None
         if action == "replay_at_once":
