@@ -36,5 +36,5 @@ def test_a_quoted_phrase_not_found_is_said_in_its_own_quotes() -> None:
     view = view_of_texts("the kitchen lights")
     finder = Finder('"lights kitchen"')
     assert finder.hits(view) == []
-    assert find_miss(finder, 1) == '"lights kitchen" is not in the 1 frames shown'
-    assert find_miss(Finder("zebra"), 1) == "'zebra' is not in the 1 frames shown"
+    assert find_miss(finder, 1) == '"lights kitchen" is not in the 1 frame shown'
+    assert find_miss(Finder("zebra"), 2) == "'zebra' is not in the 2 frames shown"

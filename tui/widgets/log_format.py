@@ -300,7 +300,7 @@ def find_miss(finder: Finder, shown: int | None = None) -> str:
     searches no further), else that the text is not in the frames shown (`shown` of them)."""
     if finder.problem is not None:
         return f"{finder.problem}: later frames are not searched"
-    where = f"the {shown:,} frames shown" if shown is not None else "the frames shown"
+    where = f"the {counted(shown, 'frame')} shown" if shown is not None else "the frames shown"
     said = finder.text
     # A "phrase" the user quoted is shown in its own quotes (`'"lights kitchen"'` nested them).
     phrase = len(said) > 2 and said[0] == said[-1] == '"' and '"' not in said[1:-1]
