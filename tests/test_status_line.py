@@ -75,8 +75,8 @@ async def test_a_narrow_line_keeps_the_state_and_the_transcription_facts() -> No
 
 async def test_a_narrow_line_still_says_whether_input_is_transcribed_and_that_an_update_was_refused() -> None:
     """With findings and a long state (a replay's position), at 80 columns: the state's short form,
-    the findings, whether input is transcribed and the rejected update stay (here, with so much to
-    say, the counters go last of all)."""
+    the findings, whether input is transcribed and the rejected update stay, and the counters
+    (the model's name is cut shorter for them)."""
     facts = open_session()
     Pipeline(projections=[facts]).ingest(
         [
@@ -93,7 +93,7 @@ async def test_a_narrow_line_still_says_whether_input_is_transcribed_and_that_an
         await pilot.pause()
         text = str(line.render())
     assert "● replay 00:03/00:28 ×1" in text and "✖1 ⚠2 (!)" in text and "manual turns" not in text, text
-    assert "transcribe: gpt-4o-tran… · update rejected" in text, text
+    assert "transcribe: gpt-… · update rejected" in text and "▼3 ▲2" in text, text
 
 
 async def test_a_closed_session_says_why_and_no_longer_claims_its_configuration() -> None:
@@ -403,3 +403,18 @@ async def test_after_ctrl_r_at_80_columns_the_turn_mode_stays_and_the_target_kee
         await pilot.pause()
         text = str(line.render())
     assert text == f"simulator  ● open  conn 2 ▼2 ▲1  {DETAIL}", text
+
+
+async def test_a_long_close_reason_is_cut_before_the_counters_go() -> None:
+    """A proxied connection that dropped showed `● proxy · session 2/2 ✖1 (!) dropped the client
+    without a close frame (1006): the upstream vani…` with no ▼/▲ counts (review 54b): the reason is
+    cut to the room the counters leave."""
+    facts = open_session()
+    reason = (
+        "dropped the client without a close frame (1006): the upstream vanished mid-reply and the relay could not "
+        "tell the client why"
+    )
+    Pipeline(projections=[facts]).ingest([local_envelope("rt.connection", reason, state="closed", code=1006)])
+    line = await shown(facts, 80)
+    assert "● closed" in line and "▼2 ▲1" in line, line
+    assert "dropped the client" in line and len(line) <= 78

@@ -102,6 +102,8 @@ class StatusLine(Widget):
         files, whose names need a wider terminal); empty: the source is cut or left out."""
         self.no_target = "no target"
         """Shown where the target goes while the frames have named none (e.g. the proxy's relay)."""
+        self._detail_shown = False
+        """Whether the last line made (`_line`) kept any of the session's facts."""
         self.connection = 0
         """Which connection the counters are of (the journal's epoch), named beside them from the
         second on: after ctrl+r, or in a replay of several files, `▼96 ▲3` counted the latest
@@ -141,7 +143,13 @@ class StatusLine(Widget):
                 return line
         # Nothing fits whole: the facts give way as phrases (the model's name cut short first, then a
         # rejected update before whether input is transcribed), so what stays reads as said, never
-        # "· update" alone; then the line is cut at the edge (the state and the findings at its left).
+        # "· update" alone; the counters stay (a proxied connection's long close reason took them,
+        # review 54b) while the facts keep their first phrase beside them; then the line is cut at
+        # the edge (the state and the findings at its left).
+        described = bool(self.facts.describe(short=True))
+        line = self._line(_SHAPES[-2], width, fit_detail=True)
+        if line.cell_len <= width and (self._detail_shown or not described):
+            return line
         return self._line(_SHAPES[-1], width, fit_detail=True)
 
     def _line(self, shape: _Shape, width: int, *, fit_detail: bool = False) -> Text:
@@ -172,6 +180,7 @@ class StatusLine(Widget):
         detail = printable(facts.describe(short=shape.short_detail))
         if detail and fit_detail:
             detail = _phrases_cut(detail, width - Text.assemble(*_spaced(rest)).cell_len - len(_GAP))
+        self._detail_shown = bool(detail)
         if detail:
             rest.append((detail, "italic"))
         line = Text.assemble(*_spaced(rest))
