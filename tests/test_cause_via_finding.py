@@ -54,3 +54,26 @@ async def test_c_on_a_frame_no_finding_relates_still_says_it_has_nowhere_to_go()
         await pilot.press("up", "c")
         await pilot.pause()
         assert any("has no linked cause or error" in message for _, message in notices(app)), notices(app)
+
+
+async def test_c_with_nothing_selected_goes_from_the_newest_drop_to_the_work_it_cut() -> None:
+    """`c` while following said `no frame is selected (↑ selects the newest)` with a ✖ 1006 row on
+    screen and no error linked to a cause (review 54b)."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        drop = local_envelope("rt.connection", "connection dropped (code 1006)", state="closed", code=1006)
+        app.ingest(
+            [
+                ga_created(transcription="gpt-4o-transcribe", vad=False),
+                sent("input_audio_buffer.commit"),
+                received("input_audio_buffer.committed", item_id="item_1", previous_item_id=None),
+                drop,
+            ]
+        )
+        await pilot.pause()
+        journal = app.journal
+        [committed] = [i for i in range(len(journal)) if journal[i].type == "input_audio_buffer.committed"]
+        app.event_log.focus()
+        assert app.event_log.selected is None
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.event_log.selected == committed, 5, "the work the drop cut")

@@ -609,6 +609,10 @@ class EventLog(LineView, can_focus=True):
                 self.action_cause()
             else:
                 self.action_transcript()
+        elif binding.action == "cause" and self.selected is None:
+            # Dimmed with nothing selected (no error has a linked cause): a dropped connection's row
+            # may still lead somewhere (its finding's frames); else it says how to select a frame.
+            self._cause_with_nothing_selected()
         elif binding.action in self.FRAME_ACTIONS:
             text = f"{binding.description}: no frame is selected (↑ selects the newest)"
             self.post_message(self.Notice(text, of_selection=True))
@@ -618,12 +622,27 @@ class EventLog(LineView, can_focus=True):
         error; else how to select a frame."""
         if (newest := self._newest_linked()) is not None:
             self._cause_of_newest(newest)
+        elif (flagged := self._newest_flagged_with_others()) is not None and self.select_frame(flagged):
+            self.action_cause()  # a dropped connection's row: to the work its finding names
         elif (gone := self._cleared_error()) is not None:
             # The newest error went with a clear (frames came since): said, not "no frame is selected".
             self.post_message(self.Notice(self.why_hidden(gone), of_view=True))
         else:
             said = "Cause ↔ error: no frame is selected (↑ selects the newest)"
             self.post_message(self.Notice(said, of_selection=True))
+
+    def _newest_flagged_with_others(self, looked: int = 4096) -> int | None:
+        """Of the last `looked` frames shown, the newest a finding blames (an error or a warning) and that
+        names other frames with it (`LogView.related`): where `c` with nothing selected goes when no
+        error has a linked cause (a 1006 drop's row; it said "no frame is selected")."""
+        view = self.view
+        marks = view.marks
+        if marks is None or view.related is None:
+            return None
+        for index in reversed(view.indices[-looked:]):
+            if marks(index) in ("error", "warning") and view.related(index) is not None:
+                return index
+        return None
 
     def _cause_of_newest(self, newest: int) -> None:
         """`c` with nothing selected: "what did I send before this error?" for the newest one with a
