@@ -5,6 +5,9 @@ the user's audio, passed the gate (review 54b)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,6 @@ from tests.test_replay_inputs import rt_tui
 from tests.test_send import run_cli
 from tui.lint import Severity
 from tui.protocol import Envelope, local_envelope
-from tui.server.testing import background_simulator
 
 
 def dropped() -> Envelope:
@@ -60,20 +62,32 @@ def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_send_says_where_the_frames_are_and_lint_fails_on_warning(spoken_wav: Path, tmp_path: Path) -> None:
-    """Through the real command and the real simulator, its socket dropped right after
-    session.created: stderr names the capture, and lint --fail-on warning fails it."""
-    with background_simulator() as sim:
-        done = run_cli(
-            "send",
-            str(spoken_wav),
-            "--url",
-            sim.url_for(drop_after="session.created:1"),
-            env_extra={"RT_TUI_DATA_DIR": str(tmp_path)},
-        )
+    """Through the real command: a server that takes the session.update and drops the socket (no
+    close frame) before answering it. stderr names the capture, and lint --fail-on warning fails
+    it. (The simulator's `drop_after=session.created:1` raced `send`'s update under load: the drop
+    sometimes came first, and then nothing was in flight.)"""
+    from websockets.asyncio.server import ServerConnection
+
+    from tests.server_helpers import scripted_peer
+
+    async def drops_at_the_update(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "session.created", "session": {"id": "sess_drop", "type": "realtime"}}))
+        async for message in ws:
+            if json.loads(message)["type"] == "session.update":
+                ws.transport.abort()  # gone without a close frame, the update unanswered
+                return
+
+    async def run() -> subprocess.CompletedProcess[str]:
+        async with scripted_peer(drops_at_the_update) as url:
+            return await asyncio.to_thread(
+                run_cli, "send", str(spoken_wav), "--url", url, env_extra={"RT_TUI_DATA_DIR": str(tmp_path)}
+            )
+
+    done = asyncio.run(run())
     assert done.returncode == 1, done.stderr
     [capture] = tmp_path.glob("sessions/*/frames.jsonl")
-    assert "connection dropped" in done.stderr
-    assert f"rt-tui lint {capture}" in done.stderr or f"rt-tui replay {capture}" in done.stderr, done.stderr
+    assert "connection dropped" in done.stderr, done.stderr
+    assert f"rt-tui lint {capture}" in done.stderr, done.stderr
     verdict = rt_tui("lint", "--fail-on", "warning", str(capture))
     assert verdict.returncode == 1, verdict.stdout
     assert "warning: connection-dropped:" in verdict.stdout and "session.updated" in verdict.stdout
