@@ -12,28 +12,27 @@ from tui.config import Settings
 from tui.protocol import local_envelope
 
 
+def a_turn_the_connection_cut(app: RtApp) -> tuple[int, int]:
+    """A committed turn awaiting its transcript, then a 1006 drop, into `app`: (the drop's index,
+    the commit's answer's), the frames `connection-dropped` names."""
+    drop = local_envelope("rt.connection", "connection dropped (code 1006)", state="closed", code=1006)
+    app.ingest(
+        [
+            ga_created(transcription="gpt-4o-transcribe", vad=False),
+            sent("input_audio_buffer.commit"),
+            received("input_audio_buffer.committed", item_id="item_1", previous_item_id=None),
+            drop,
+        ]
+    )
+    types = [app.journal.type_at(index) for index in range(len(app.journal))]
+    return len(types) - 1, types.index("input_audio_buffer.committed")  # the drop came last
+
+
 async def test_c_on_a_dropped_connection_goes_to_the_work_it_cut_and_back() -> None:
     app = RtApp(Settings(playback=False, capture=False), connect=False)
     async with app.run_test(size=(120, 30)) as pilot:
-        drop = local_envelope(
-            "rt.connection",
-            "connection dropped: no close frame from the server (code 1006)",
-            state="closed",
-            closed_by="network",
-            code=1006,
-        )
-        app.ingest(
-            [
-                ga_created(transcription="gpt-4o-transcribe", vad=False),
-                sent("input_audio_buffer.commit"),
-                received("input_audio_buffer.committed", item_id="item_1", previous_item_id=None),
-                drop,
-            ]
-        )
+        dropped, committed = a_turn_the_connection_cut(app)
         await pilot.pause()
-        journal = app.journal
-        [dropped] = [i for i in range(len(journal)) if journal[i].type == "rt.connection"]
-        [committed] = [i for i in range(len(journal)) if journal[i].type == "input_audio_buffer.committed"]
         app.event_log.focus()
         await pilot.press("up")
         await wait_for(pilot, lambda: app.event_log.selected == dropped, 5, "the drop selected")
@@ -61,18 +60,8 @@ async def test_c_with_nothing_selected_goes_from_the_newest_drop_to_the_work_it_
     screen and no error linked to a cause (review 54b)."""
     app = RtApp(Settings(playback=False, capture=False), connect=False)
     async with app.run_test(size=(120, 30)) as pilot:
-        drop = local_envelope("rt.connection", "connection dropped (code 1006)", state="closed", code=1006)
-        app.ingest(
-            [
-                ga_created(transcription="gpt-4o-transcribe", vad=False),
-                sent("input_audio_buffer.commit"),
-                received("input_audio_buffer.committed", item_id="item_1", previous_item_id=None),
-                drop,
-            ]
-        )
+        _, committed = a_turn_the_connection_cut(app)
         await pilot.pause()
-        journal = app.journal
-        [committed] = [i for i in range(len(journal)) if journal[i].type == "input_audio_buffer.committed"]
         app.event_log.focus()
         assert app.event_log.selected is None
         await pilot.press("c")

@@ -13,17 +13,9 @@ from tui.widgets import EventDetail
 async def test_enter_on_an_error_takes_its_toast_down_and_the_cause_shows_whole() -> None:
     app = RtApp(Settings(playback=False, capture=False), connect=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        cancel = sent("response.cancel", event_id="evt_cancel_1")
-        error = received(
-            "error",
-            error={
-                "type": "invalid_request_error",
-                "code": "response_cancel_not_active",
-                "message": "Cancellation failed: no active response found.",
-                "event_id": "evt_cancel_1",
-            },
-        )
-        app.ingest([cancel, error])
+        refused = {"type": "invalid_request_error", "code": "response_cancel_not_active", "event_id": "evt_c1"}
+        refused["message"] = "Cancellation failed: no active response found."
+        app.ingest([sent("response.cancel", event_id="evt_c1"), received("error", error=refused)])
         await wait_for(pilot, lambda: any("cancel" in message.lower() for _, message in notices(app)), 5, "its toast")
         app.event_log.focus()
         await pilot.press("up", "enter")

@@ -8,11 +8,9 @@ import json
 from pathlib import Path
 
 from tests.app_helpers import wait_for
-from tui.app import RtApp
-from tui.config import Settings
+from tests.test_replay_json_wall_round27 import replayed
 from tui.conversation import TextState
 from tui.conversation.export import to_json, to_markdown
-from tui.replay import ReplayRequest, load
 from tui.widgets.transcript import render_item
 
 LOG = [
@@ -26,12 +24,7 @@ LOG = [
 
 
 async def test_a_turn_the_recording_cuts_off_says_so_once_the_replay_is_done(tmp_path: Path) -> None:
-    log = tmp_path / "cut.jsonl"
-    log.write_text("".join(json.dumps(event) + "\n" for event in LOG))
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(log)))
-    async with app.run_test(size=(100, 30)) as pilot:
-        assert app.player is not None
-        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+    async with replayed(tmp_path, LOG) as (app, pilot):
         user = app.model.conversation.items["item_u"]
         await wait_for(pilot, lambda: user.state is TextState.UNRECORDED, 5, "the end of the recording")
         assert user.display_text == "(the recording ends before any text arrived)"
@@ -44,12 +37,7 @@ async def test_a_turn_the_recording_cuts_off_says_so_once_the_replay_is_done(tmp
 async def test_a_recording_without_times_has_no_speed_keys(tmp_path: Path) -> None:
     """`]` on a log without times changed the status to `done · r: again ×2`, a pace nothing can
     show, and `[ ] Speed` stayed lit (reviews 54b, 54c): the keys and their palette commands go."""
-    log = tmp_path / "untimed.jsonl"
-    log.write_text("".join(json.dumps(event) + "\n" for event in LOG))
-    app = RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(load(log)))
-    async with app.run_test(size=(100, 30)) as pilot:
-        assert app.player is not None
-        await wait_for(pilot, app.player.done.is_set, 10, "the replay")
+    async with replayed(tmp_path, LOG) as (app, pilot):
         assert not app.check_action("replay_speed", (2,))
         assert not any("faster" in command.title for command in app.more_commands())
         await pilot.press("right_square_bracket")

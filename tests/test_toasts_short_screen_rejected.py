@@ -8,11 +8,16 @@ from tui.app import RtApp
 from tui.config import Settings
 
 
+def say_both(app: RtApp) -> None:
+    """A rejected session.update's toast, then a finding's about the same update."""
+    app.say("the server refused voice 'nobody'", title="session.update rejected", severity="error", timeout=15)
+    app.say("a beta field in a GA session", title="Lint: dialect-mismatch", severity="error", fold=True)
+
+
 async def test_a_finding_folds_into_the_rejected_update_s_toast_on_a_short_screen() -> None:
     app = RtApp(Settings(playback=False, capture=False), connect=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.say("the server refused voice 'nobody'", title="session.update rejected", severity="error", timeout=15)
-        app.say("a beta field in a GA session", title="Lint: dialect-mismatch", severity="error", fold=True)
+        say_both(app)
         await pilot.pause()
         shown = notices(app)
         assert len(shown) == 1, shown
@@ -26,7 +31,6 @@ async def test_a_finding_folds_into_the_rejected_update_s_toast_on_a_short_scree
 async def test_a_taller_screen_shows_both() -> None:
     app = RtApp(Settings(playback=False, capture=False), connect=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.say("the server refused voice 'nobody'", title="session.update rejected", severity="error", timeout=15)
-        app.say("a beta field in a GA session", title="Lint: dialect-mismatch", severity="error", fold=True)
+        say_both(app)
         await pilot.pause()
         assert [title for title, _ in notices(app)] == ["session.update rejected", "Lint: dialect-mismatch"]
