@@ -60,17 +60,21 @@ class Finder:
         self.text = text.strip()
         if not self.text:
             raise QueryError("nothing to find")
+        self.quoted = len(self.text) > 2 and self.text[0] == self.text[-1] == '"' and '"' not in self.text[1:-1]
+        """Whether the text is a `"phrase"` in quotes, found as the phrase (as the filter takes it, and the
+        find bar's help offers it); text with other quotes in it (`"type":"error"`, a frame's JSON)
+        is found as it is typed."""
         end = self.text.rfind("/")
         flags = self.text[end + 1 :]
         # A /regex/ ends at its last slash, flags (i, s) aside; any other text after it makes the
         # whole a path to find as it is (`/v1/realtime`, in a connection's URL), as is `//` (in
-        # every URL), and so does a pattern in quotes (`"/kit/"`: a phrase, see `_unquoted`).
+        # every URL), and so does a pattern in quotes (`"/kit/"`: a phrase, see `quoted`).
         if self.text.startswith("/") and end > 1 and set(flags) <= set(REGEX_FLAGS):
             self.pattern = compile_pattern(self.text[1:end], flags or "i")
             if journal is not None:
                 self._probe(journal)
         else:
-            self.pattern = literal_pattern(_unquoted(self.text))
+            self.pattern = literal_pattern(self.text[1:-1] if self.quoted else self.text)
         self._indices: object = None
         """The view's index list the hits were found in."""
         self._scanned = 0
@@ -236,12 +240,3 @@ class Finder:
     def problem(self) -> str | None:
         """Why the pattern gave up on a frame (it finds nothing more), or None."""
         return self.pattern.problem
-
-
-def _unquoted(text: str) -> str:
-    """A `"phrase"` in quotes, as the filter takes it, is the phrase (the help offers it, and a
-    user of the filter types it); text with other quotes in it (`"type":"error"`, a frame's JSON)
-    is found as it is typed."""
-    if len(text) > 2 and text[0] == text[-1] == '"' and '"' not in text[1:-1]:
-        return text[1:-1]
-    return text

@@ -301,10 +301,9 @@ def find_miss(finder: Finder, shown: int | None = None) -> str:
     if finder.problem is not None:
         return f"{finder.problem}: later frames are not searched"
     where = f"the {counted(shown, 'frame')} shown" if shown is not None else "the frames shown"
-    said = finder.text
     # A "phrase" the user quoted is shown in its own quotes (`'"lights kitchen"'` nested them).
-    phrase = len(said) > 2 and said[0] == said[-1] == '"' and '"' not in said[1:-1]
-    return f"{printable(said) if phrase else quote(said)} is not in {where}"
+    said = printable(finder.text) if finder.quoted else quote(finder.text)
+    return f"{said} is not in {where}"
 
 
 MATCH_LEAD = 12
