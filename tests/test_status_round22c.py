@@ -18,7 +18,7 @@ TARGET = "simulator · 127.0.0.1:41305"
 MODEL = "gpt-4o-mini-transcribe"
 
 
-def rejected_session() -> SessionFacts:
+def rejected_session(target: str = TARGET) -> SessionFacts:
     """An open session whose server kept its own config (server VAD, transcribing) after refusing
     the update we sent."""
     facts = SessionFacts()
@@ -29,8 +29,8 @@ def rejected_session() -> SessionFacts:
     }
     Pipeline(projections=[facts]).ingest(
         [
-            local_envelope("rt.connection", "connecting", state="connecting", target=TARGET),
-            local_envelope("rt.connection", "connected", state="open", target=TARGET),
+            local_envelope("rt.connection", "connecting", state="connecting", target=target),
+            local_envelope("rt.connection", "connected", state="open", target=target),
             received("session.created", session=session),
             sent("session.update", event_id="evt_9", session={"type": "realtime", "model": "nonsense"}),
             received("error", error={"type": "invalid_request_error", "message": "bad", "event_id": "evt_9"}),
@@ -38,6 +38,11 @@ def rejected_session() -> SessionFacts:
     )
     assert facts.last_update_rejected
     return facts
+
+
+def drawn_at(line: StatusLine, frame: int, width: int) -> bool:
+    """Whether `line` is drawn for a terminal `width` columns wide (`frame`: the columns around it)."""
+    return line.size.width == width - frame and line.render_line(0).cell_length <= line.size.width
 
 
 class StatusApp(App[None]):
@@ -92,15 +97,11 @@ async def test_at_every_width_the_facts_read_whole_and_the_transcription_outlive
         line.state_short = "reconnecting 10 s"
         await pilot.pause()
         frame = 200 - line.size.width  # the columns around the line (its padding)
-
-        def drawn_at(width: int) -> bool:
-            return line.size.width == width - frame and line.render_line(0).cell_length <= line.size.width
-
         for width in range(200, 39, -1):  # below ~38 the state and the findings alone overflow
             await pilot.resize_terminal(width, 3)
             # On a loaded machine one pause left the line drawn for a width 25 steps back (`make
             # check` saw the 115-column line at 90): wait until it is drawn for this one.
-            await wait_for(pilot, partial(drawn_at, width), 10, f"the line at {width} columns")
+            await wait_for(pilot, partial(drawn_at, line, frame, width), 10, f"the line at {width} columns")
             text = line.render_line(0).text.strip()  # as painted: what did not fit is not seen
             facts_part = text.split("  ")[-1]
             if "transcri" in text or "reject" in text:
@@ -130,3 +131,23 @@ async def test_a_target_cut_short_keeps_whole_words_never_an_address_stub() -> N
             assert head in ("", "simulator", TARGET) or not head.startswith("simulator"), (width, drawn)
             seen.add(head)
     assert {"simulator", TARGET} <= seen, seen
+
+
+async def test_an_address_target_is_whole_or_gone_never_cut_in_its_port() -> None:
+    """A URL's host and port are shown whole or not at all: cut at its end, `127.0.0.1:345…` named
+    a port that was not the one in use."""
+    facts = rejected_session("ws://127.0.0.1:34567/v1/realtime?model=gpt-realtime")
+    app = StatusApp(facts)
+    async with app.run_test(size=(200, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        await pilot.pause()
+        frame = 200 - line.size.width
+        seen = set()
+        for width in range(200, 39, -1):
+            await pilot.resize_terminal(width, 3)
+            await wait_for(pilot, partial(drawn_at, line, frame, width), 10, f"the line at {width} columns")
+            drawn = line.render_line(0).text.strip()
+            head = drawn.split("  ●")[0].strip() if "  ●" in drawn else ""
+            assert head in ("", "127.0.0.1:34567") or head.startswith("ws://"), (width, drawn)
+            seen.add(head)
+    assert {"", "127.0.0.1:34567"} <= seen, seen

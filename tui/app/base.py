@@ -29,6 +29,7 @@ from tui.widgets import EventLog, Recorder, StatusLine, Transcript
 from tui.widgets.event_log import HELD_KEY_CHECK, Typed, retyped
 from tui.widgets.findings import SEVERITY_MARKS
 from tui.widgets.query_bar import FilterBar, FindBar
+from tui.widgets.screen_size import short_screen
 from tui.widgets.timers import after
 
 from .files import output_folder, write_private
@@ -88,9 +89,6 @@ def _path_lines(path: str, width: int) -> list[str]:
         lines.append(line)
     return lines
 
-
-SHORT_SCREEN_ROWS = 30
-"""Under this many rows one information notice shows at a time (see `say`)."""
 
 FOLDED_TOASTS = 1
 """Finding and error toasts (`say(..., fold=True)`) shown whole at a time; the rest while one is
@@ -272,7 +270,7 @@ class AppBase(App[None]):
             level = "warning" if severity == "warning" else "error"
         message, title = printable(message, lines=True), printable(title)
         message = fold_long_paths(message, self._toast_text_width())
-        if level == "information" and self.screen.size.height < SHORT_SCREEN_ROWS:
+        if level == "information" and short_screen(self.screen):
             # One at a time: at 80x24 a save's, a copy's and an error's notices covered the
             # transcript and the top of the log. A warning or error stays, whatever comes after.
             latest = self._information
@@ -353,7 +351,7 @@ class AppBase(App[None]):
     def _fold(self, title: str, level: SeverityLevel, timeout: float) -> bool:
         """Count a finding's or an error's toast in the "more" toast when `FOLDED_TOASTS` are
         already on screen (True: it was folded, not shown)."""
-        short = self.screen.size.height < SHORT_SCREEN_ROWS
+        short = short_screen(self.screen)
         if len(self._whole_toasts(short)) < FOLDED_TOASTS:
             return False
         if short:

@@ -22,6 +22,7 @@ from textual.widgets import Input, Static
 
 from tui.journal import Family, Finder, Journal, Query, QueryError
 from tui.widgets.message_input import OneLineInput
+from tui.widgets.screen_size import short_screen
 
 FAMILY_LABELS = {
     Family.SESSION: "session",
@@ -45,10 +46,6 @@ SHORT_FAMILY_LABELS = {
     Family.UNKNOWN: "unk",
 }
 """The toggles' labels on a line too narrow for `FAMILY_LABELS`."""
-
-
-CRAMPED_ROWS = 30
-"""Under this many rows the filter bar closes once its filter is applied or left (see `close`)."""
 
 
 class BarStatus(Widget):
@@ -161,8 +158,8 @@ class QueryBar(Vertical):
             self.display = False
 
     def cramped(self) -> bool:
-        """The screen is too short to keep a bar open with nothing typed in it (`CRAMPED_ROWS`)."""
-        return self.screen.size.height < CRAMPED_ROWS
+        """The screen is too short to keep a bar open with nothing typed in it (`short_screen`)."""
+        return short_screen(self.screen)
 
     def status_room(self) -> int:
         """The cells the status line has for its text (0 before the bar is laid out)."""

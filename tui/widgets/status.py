@@ -13,6 +13,7 @@ stay, even at 80 columns.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -203,7 +204,7 @@ class StatusLine(Widget):
             # a label and an address give way word by word (`simulator · 1…` said nothing).
             narrow = room < MIN_TARGET and cell_len(target) > room
             cut = "" if narrow and source else _middle_cut(target, room) if source else _words_cut(target, room)
-            if narrow and (not cut or cut.endswith("…")):
+            if not cut or (narrow and cut.endswith("…")):
                 # Too little room for a cut target, but not for its first words whole (`simulator`:
                 # leaving it out, the next shape dropped `manual turns` after ctrl+r at 80 columns).
                 return Text.assemble((target, "bold"), _GAP, line)  # too long: the next shape leaves it out
@@ -255,13 +256,21 @@ def _end_cut(text: str, cells: int) -> str:
 def _words_cut(text: str, cells: int) -> str:
     """`text` in `cells` cells: its words from the end left out whole (` · ` with the word after
     it), so `simulator · 127.0.0.1:8765` becomes `simulator`, not `simulator · 1…`; its first word
-    alone cut short (`_end_cut`) when even that does not fit."""
+    alone cut short (`_end_cut`) when even that does not fit, unless it is an address: then nothing
+    (the caller leaves the target out)."""
     words = text.split(" ")
     while len(words) > 1 and cell_len(" ".join(words)) > cells:
         words.pop()
         while len(words) > 1 and words[-1] in ("·", "-", "→"):
             words.pop()
-    return _end_cut(" ".join(words), cells)
+    kept = " ".join(words)
+    if cell_len(kept) > cells and _ADDRESS.fullmatch(kept):
+        return ""  # an address is whole or gone: `127.0.0.1:345…` named another port
+    return _end_cut(kept, cells)
+
+
+_ADDRESS = re.compile(r"\[[0-9a-fA-F:.]*\](?::\d+)?|[\w-]+(?:[.:][\w-]+)+")
+"""A host, an IP address or either with its port (`127.0.0.1:34567`, `api.openai.com`, `[::1]:8765`)."""
 
 
 def _middle_cut(text: str, cells: int) -> str:
