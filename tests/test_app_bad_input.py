@@ -106,6 +106,35 @@ async def test_without_a_speaker_text_replies_still_arrive_and_the_user_is_told(
             # Said once, not once per audio delta.
             assert sum("speaker unavailable" in row for row in rows) == 1
             assert items(app, "assistant")[-1].text
+            # And for as long as it lasts, where the microphone's state is.
+            assert app.recorder.render().plain.endswith(" · no speaker: replies not played")
+
+
+async def test_at_80x24_no_speaker_is_said_on_the_recorder_line_not_over_the_reply(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    """At 80x24 the speaker's notice covered four of the transcript's six rows while the reply it
+    could not play arrived: on a short screen the recorder line and the log say it, no notice."""
+    with no_sound_card(tmp_path):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=True))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            await pilot.press("t", *"tell me a joke", "enter", "escape")
+            await wait_for(pilot, lambda: reply_done(app), 30, "the reply (its audio cannot be played)")
+            await wait_for(pilot, lambda: "no speaker" in app.recorder.render().plain, 5, "the recorder's word")
+            await views_settled(pilot, app)
+            assert not any(t == "Audio" for t, _ in notices(app)), notices(app)
+            rows = app.query_one(EventLog).row_texts()
+            assert sum("speaker unavailable" in row and "no output device" in row for row in rows) == 1, rows
+
+
+async def test_with_no_playback_the_recorder_line_says_replies_are_not_played(simulator_url: str) -> None:
+    """--no-playback: a reply made no sound and nothing on screen said why."""
+    app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+        await views_settled(pilot, app)
+        assert "replies not played (--no-playback)" in app.recorder.render().plain
 
 
 EVIL = "\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b[31mred\x9b1m"

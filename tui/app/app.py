@@ -43,6 +43,7 @@ from tui.widgets import EventLog, Recorder, RecorderState, StatusLine, Transcrip
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.message_input import MessageInput
 from tui.widgets.query_bar import FilterBar, FindBar
+from tui.widgets.screen_size import short_screen
 from tui.widgets.send_event import EXAMPLE as EXAMPLE_EVENT
 from tui.widgets.transcript import VOICE_HINT
 
@@ -224,6 +225,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             input_device=self.settings.input_device,
             output_device=self.settings.output_device,
         )
+        self.voice.on_speaker_problem = self._speaker_unavailable
         self._level = self.bus.subscribe(MIC_LEVEL, Mode.LATEST)
         self.started_at = time.monotonic()
         self.first_paint_at: float | None = None
@@ -464,9 +466,19 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
 
     async def _prepare_audio(self) -> None:
         # A live session's recorder looks for its microphone: replays, the proxy and previews have none.
+        if self.connect_on_mount and not self.voice.playback_enabled:
+            # Said where the microphone's state is: a reply that made no sound said nothing of why.
+            self.recorder.speaker = "replies not played (--no-playback)"
         await self.voice.prepare(check_microphone=self.connect_on_mount)
         settle_heap()  # the audio stack's modules, loaded just now, live as long as the app
         self._say_no_microphone()
+
+    def _speaker_unavailable(self, problem: str) -> None:
+        """The speaker did not open: the recorder line says so from now on, and the log why; a notice
+        too, unless the screen is short (at 80x24 it covered the reply it could not play)."""
+        self.recorder.speaker = "no speaker: replies not played"
+        message = f"speaker unavailable, assistant audio is not played: {problem}"
+        self.voice.publish_fact(local_envelope("rt.audio", message, notify=not short_screen(self.screen)))
 
     def _say_no_microphone(self) -> None:
         """A ready recorder says there is no microphone, if the check found none: before a press,

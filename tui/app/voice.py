@@ -136,6 +136,8 @@ class VoiceController:
         self._sender: asyncio.Task[None] | None = None
         self._speaker: Speaker | None = None
         self._speaker_failed = False
+        self.on_speaker_problem: Callable[[str], None] | None = None
+        """Told why the speaker did not open (the app says it on the recorder line); None: a notice."""
         self._player: asyncio.Task[None] | None = None
 
     @property
@@ -420,7 +422,10 @@ class VoiceController:
             await asyncio.to_thread(speaker.start)
         except AudioDeviceError as exc:
             self._speaker_failed = True
-            self._note("rt.audio", f"speaker unavailable, assistant audio is not played: {exc}")
+            if self.on_speaker_problem is not None:
+                self.on_speaker_problem(str(exc))
+            else:
+                self._note("rt.audio", f"speaker unavailable, assistant audio is not played: {exc}")
             return None
         self._speaker = speaker
         self._say_device("speaker", speaker.device_name)

@@ -75,6 +75,9 @@ class Recorder(Widget):
     unavailable_why: reactive[str] = reactive("")
     """Why there is no microphone, said while the state is unavailable and `message` says nothing
     else: still true after a reconnect, which clears `message` (it showed "no microphone" alone)."""
+    speaker: reactive[str] = reactive("")
+    """Why the assistant's replies are not heard ("no speaker: replies not played"), said after the
+    keys while no turn runs; empty while a speaker plays them."""
     started_at: reactive[float | None] = reactive(None)
     typing: reactive[bool] = reactive(False)
     """A text input has the focus: space types there, so the hint says to leave it first."""
@@ -150,6 +153,9 @@ class Recorder(Widget):
         badge = Text(f" {self.kept or self.mode} ", "reverse")
         unavailable = self.unavailable_why if self.state is RecorderState.UNAVAILABLE else ""
         said = self.message or unavailable or self._hint()
+        if self.speaker and self.state in (RecorderState.IDLE, RecorderState.UNAVAILABLE):
+            # Last: the keys and the microphone's trouble come first on a narrow line.
+            said = f"{said} · {self.speaker}" if said else self.speaker
         if (playing := self._playing()) is not None:
             said = playing  # the last turn's note ("sent 4.2 s") is back when the reply has played
         if quiet:
