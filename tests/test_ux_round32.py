@@ -95,9 +95,21 @@ async def test_the_proxy_s_first_notice_gives_an_address_a_client_can_use(simula
     from tests.test_proxy_app_round23 import proxy_app, proxy_notices
 
     app = proxy_app(simulator_url)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, lambda: app.proxy_url is not None and bool(proxy_notices(app)), 10, "the proxy")
         assert f"point your client at {app.proxy_url}?model=… (relayed to " in proxy_notices(app)[0]
+
+
+async def test_at_80x24_the_proxy_s_address_is_in_the_pane_with_no_notice_over_it(simulator_url: str) -> None:
+    """At 80x24 the notice saying where to point the client covered the pane that says it too."""
+    from tests.test_proxy_app_round23 import proxy_app, proxy_notices
+
+    app = proxy_app(simulator_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bool(app.proxy_url), 10, "the proxy")
+        await views_settled(pilot, app)
+        assert f"{app.proxy_url}?model=…" in " ".join(app.transcript.hint)
+        assert not proxy_notices(app)
 
 
 async def test_a_host_that_does_not_resolve_is_named_when_the_label_does_not_name_it() -> None:

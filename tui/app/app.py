@@ -551,6 +551,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
                 self._show_quiet()  # a frame came: "server quiet" goes now, not at the next second
             self.status_line.refresh()
             self._update_recorder()
+            self.show_proxy_hint()  # a client's connection that failed says why in its empty pane
         self.links.take_changes()
         if self.model.linter is not None:
             self._new_findings(self.model.linter.take_changes())

@@ -19,6 +19,7 @@ from tui.protocol import Envelope, short_target
 from tui.replay import ReplayPlayer, ReplayRequest, recording_name
 from tui.session import FRAMES
 from tui.widgets.log_format import counted
+from tui.widgets.screen_size import short_screen
 
 from .base import AppBase
 
@@ -325,7 +326,9 @@ class Modes(AppBase):
                     )
                     self.model.label = f"waiting for a client on {server.url}"
                     self._show_proxy_state()
-                    self.say(f"point your client at {server.url}?model=… (relayed to {target.label})", title="Proxy")
+                    if not short_screen(self.screen):  # at 80x24 it covered the pane's own words, which say it
+                        where = f"{server.url}?model=… (relayed to {target.label})"
+                        self.say(f"point your client at {where}", title="Proxy")
                     await asyncio.Event().wait()
         except OSError as exc:
             self._proxy_failed(f"proxy cannot listen on {request.host}:{request.port}: {exc.strerror or exc}")
@@ -362,12 +365,6 @@ class Modes(AppBase):
         self._feeds.append((model, self.bus.subscribe(topic, Mode.LOSSLESS)))
         shown = self._shown_client()
         self._clients = (*self._clients, connection)
-        # Every session shown from now on is a client's that connected: the pane no longer waits.
-        self.transcript.hint = (
-            "No conversation items in this session yet: they appear here as the client's frames pass "
-            "through; every frame is in the event log.",
-            f"More clients can connect to {self.proxy_url}; < and > switch between their sessions.",
-        )
         if model is not self.model:
             self._new_client(connection, shown)
         self._show_proxy_state()
@@ -405,11 +402,15 @@ class Modes(AppBase):
 
     async def _client_closed(self, connection: ProxyConnection) -> None:
         """When a client whose session is shown leaves while newer clients came: show the newest
-        (they connected while it was still open, or as it was closing, as a script run again does)."""
+        (they connected while it was still open, or as it was closing, as a script run again does).
+        A connection that failed before relaying anything says why in a notice of its own, in place
+        of the one that said it opened."""
         await connection.closed.wait()
+        if connection.failure is not None:
+            self._say_client(f"connection #{connection.number} failed: {connection.failure}", severity="warning")
         if self._clients[-1] is connection or self._shown_client() is not connection or self._held_by_user:
             return
-        why = f"connection #{connection.number} closed"
+        why = f"connection #{connection.number} {'failed' if connection.failure is not None else 'closed'}"
         if self._clients[-1].closed.is_set():
             # The newest came and went while this one was shown: nothing live to follow. Jumping to it
             # hid this session's last frames (its response.done, its close) the moment they came.
@@ -480,16 +481,42 @@ class Modes(AppBase):
         way = "> shows it" if self.models.index(self.model) == position - 2 else "< and > switch sessions"
         self._say_client(f"{why}; #{newest.number} is the newest (session {position}/{position}): {way}")
 
-    def _say_client(self, message: str, *, opened: tuple[int, int] | None = None) -> None:
+    def _say_client(
+        self, message: str, *, opened: tuple[int, int] | None = None, severity: str = "information"
+    ) -> None:
         """A notice about the proxy's clients, in place of the last one if still shown: it says
         where the sessions stand now. `opened`: it names clients not shown from this one on."""
         if self._client_notice is not None and self._on_screen(self._client_notice):
             self._unnotify(self._client_notice, refresh=False)
-        self.say(message, title="Proxy")
+        self.say(message, title="Proxy", severity=severity)
         self._client_notice = next(reversed(list(self._notifications)), None)
         self._opened_from = opened
 
+    def show_proxy_hint(self) -> None:
+        """The empty transcript's words for the client session shown: one whose connection failed
+        before relaying anything says why (it said the frames would appear as they pass through)."""
+        if self.proxy is None or not self._clients:
+            return
+        facts = self.model.facts
+        more = f"More clients can connect to {self.proxy_url}; < and > switch between their sessions."
+        if facts.state == "failed" and not facts.frames_in and not facts.frames_out:
+            hint: tuple[str, ...] = (
+                f"This client's connection failed: {facts.reason or 'no reason given'}.",
+                "No frame passed through (the client was answered with an HTTP error); the event log has "
+                "the connection's facts.",
+                more,
+            )
+        else:
+            hint = (
+                "No conversation items in this session yet: they appear here as the client's frames pass "
+                "through; every frame is in the event log.",
+                more,
+            )
+        if hint != self.transcript.hint:
+            self.transcript.hint = hint
+
     def _show_proxy_state(self) -> None:
+        self.show_proxy_hint()  # every session shown from the first client on is a client's
         position = self.models.index(self.model) + 1
         sessions = f" · session {position}/{len(self.models)} (< >)" if len(self.models) > 1 else ""
         # Host and port: the whole address is in the waiting pane and the log; on one line it left no

@@ -137,6 +137,9 @@ class ProxyConnection:
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     upstream_url: str = ""
     """The URL the upstream was asked for (the client's query over the target's), credentials masked."""
+    failure: str | None = None
+    """Why the connection failed before it relayed anything (the upstream unreachable, or refusing
+    the upgrade; the client was answered with an HTTP error), scrubbed; None: it did not fail."""
     seqs: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     """This connection's envelope numbers: each connection's capture counts its frames from 1, as its
     `t` counts from its first frame (a process-wide count started connection 2's capture at #80)."""
@@ -158,6 +161,8 @@ class ProxyConnection:
 
     def fact(self, event_type: str, message: str, **fields: Any) -> None:
         """Record a local fact about this connection."""
+        if event_type == "rt.connection" and fields.get("state") == "failed":
+            self.failure = self.scrub.text(message)
         fact = local_envelope(event_type, message, target=self.label, **fields)
         self.record(dataclasses.replace(fact, seq=next(self.seqs)))
 

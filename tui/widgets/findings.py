@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 from tui.journal import Journal
 from tui.lint import Finding, Severity
 from tui.lint.finding import connection_of, frame_label
-from tui.protocol import printable
+from tui.protocol import printable, text
 
 from .key_footer import KeyFooter
 from .log_format import counted
@@ -102,7 +102,7 @@ class FindingsView(ModalScreen[int | None]):
             box.border_subtitle = "enter: go to its frame · esc close"
             if not self.findings:
                 box.border_subtitle = "esc close"  # no finding, no frame for enter to go to
-                yield Static(Text("Nothing found: the traffic follows the protocol."), classes="findings--empty")
+                yield Static(Text(self._nothing_found()), classes="findings--empty")
                 return
             options: list[Option | None] = []
             heading: int | None = None
@@ -123,6 +123,20 @@ class FindingsView(ModalScreen[int | None]):
                 for clean in range(heading - 1, 0, -1):  # the first connections, clean
                     options += [Option(self._heading(clean), disabled=True), None]
             yield FindingList(*options[:-1])
+
+    def _nothing_found(self) -> str:
+        """The words of a list without findings: clean traffic, or none to judge (a proxied client
+        whose upstream could not be reached read "the traffic follows the protocol")."""
+        journal = self.journal
+        if any(sum(journal.direction_counts(epoch)) for epoch in range(journal.epoch + 1)):
+            return "Nothing found: the traffic follows the protocol."
+        failed = ""
+        for frame in journal.frames():  # local facts alone: a handful of frames
+            data = journal.data(frame.index) if frame.type == "rt.connection" else {}
+            if data.get("state") == "failed":
+                failed = printable(text(data.get("message")))
+        said = f"; the connection failed: {failed}" if failed else ""
+        return f"Nothing to judge: no frame crossed this connection{said}."
 
     def _heading(self, connection: int) -> Text:
         """The line above a connection's findings: which connection, the current one named so."""
