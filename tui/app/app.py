@@ -468,7 +468,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         # A live session's recorder looks for its microphone: replays, the proxy and previews have none.
         if self.connect_on_mount and not self.voice.playback_enabled:
             # Said where the microphone's state is: a reply that made no sound said nothing of why.
-            self.recorder.speaker = "replies not played (--no-playback)"
+            self.recorder.speaker = "off"
         await self.voice.prepare(check_microphone=self.connect_on_mount)
         settle_heap()  # the audio stack's modules, loaded just now, live as long as the app
         self._say_no_microphone()
@@ -476,7 +476,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     def _speaker_unavailable(self, problem: str) -> None:
         """The speaker did not open: the recorder line says so from now on, and the log why; a notice
         too, unless the screen is short (at 80x24 it covered the reply it could not play)."""
-        self.recorder.speaker = "no speaker: replies not played"
+        self.recorder.speaker = "missing"
         message = f"speaker unavailable, assistant audio is not played: {problem}"
         self.voice.publish_fact(local_envelope("rt.audio", message, notify=not short_screen(self.screen)))
 

@@ -76,8 +76,9 @@ class Recorder(Widget):
     """Why there is no microphone, said while the state is unavailable and `message` says nothing
     else: still true after a reconnect, which clears `message` (it showed "no microphone" alone)."""
     speaker: reactive[str] = reactive("")
-    """Why the assistant's replies are not heard ("no speaker: replies not played"), said after the
-    keys while no turn runs; empty while a speaker plays them."""
+    """Why the assistant's replies are not heard: "off" (--no-playback) or "missing" (no speaker
+    opened), said after the keys while no turn runs, where there is room; empty while a speaker
+    plays them. With no microphone either, the label says both are missing."""
     started_at: reactive[float | None] = reactive(None)
     typing: reactive[bool] = reactive(False)
     """A text input has the focus: space types there, so the hint says to leave it first."""
@@ -137,6 +138,9 @@ class Recorder(Widget):
             RecorderState.DISCONNECTED: ("×", "disconnected", "bold"),
             RecorderState.WAITING: ("◌", "waiting", "bold yellow"),
         }[self.state]
+        speaker_note = _SPEAKER_NOTES.get(self.speaker, "")
+        if self.state is RecorderState.UNAVAILABLE and self.speaker == "missing":
+            label, speaker_note = "no microphone, no speaker", ""  # at 80 columns the note had no room
         elapsed = 0.0
         if self.started_at is not None and self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
             elapsed = time.monotonic() - self.started_at
@@ -153,9 +157,13 @@ class Recorder(Widget):
         badge = Text(f" {self.kept or self.mode} ", "reverse")
         unavailable = self.unavailable_why if self.state is RecorderState.UNAVAILABLE else ""
         said = self.message or unavailable or self._hint()
-        if self.speaker and self.state in (RecorderState.IDLE, RecorderState.UNAVAILABLE):
-            # Last: the keys and the microphone's trouble come first on a narrow line.
-            said = f"{said} · {self.speaker}" if said else self.speaker
+        room = self.content_size.width or 10_000
+        if speaker_note and self.state in (RecorderState.IDLE, RecorderState.UNAVAILABLE):
+            # Last, and only whole: the keys and the microphone's trouble come first on a narrow line,
+            # before the level bar and the clock (nothing to read while no turn runs).
+            with_speaker = f"{said} · {speaker_note}" if said else speaker_note
+            if len(f"{icon} {label}   {self.kept or self.mode}   {with_speaker}") <= room:
+                said = with_speaker
         if (playing := self._playing()) is not None:
             said = playing  # the last turn's note ("sent 4.2 s") is back when the reply has played
         if quiet:
@@ -165,7 +173,6 @@ class Recorder(Widget):
         # On a narrow line the hint (the key to press, the last turn's fate) comes before the bar:
         # the bar shrinks, then goes, then its dB figure; then, unless a turn is running, the clock
         # (it says 00:00.0 then) and the label's padding; only then is the hint cut at the end.
-        room = self.content_size.width or 10_000
         spare = room - sum(part.cell_len for part in (head, level, badge, hint))
         if spare + level.cell_len < 0 and self.state not in (RecorderState.RECORDING, RecorderState.LISTENING):
             head = Text.assemble((f"{icon} {label}", style), " ")
@@ -233,6 +240,10 @@ class Recorder(Widget):
             RecorderState.DISCONNECTED: "ctrl+r: reconnect",
             RecorderState.WAITING: "",
         }[self.state]
+
+
+_SPEAKER_NOTES = {"off": "replies not played (--no-playback)", "missing": "no speaker: replies not played"}
+"""What the recorder line says of `Recorder.speaker`."""
 
 
 def _silent() -> float | None:
