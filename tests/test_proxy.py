@@ -327,10 +327,10 @@ async def test_the_client_dying_closes_the_upstream_connection() -> None:
         finally:
             await server.close()
     closed = [env for env in recorder.envelopes[1] if env.data.get("state") == "closed"]
-    # What the other side was told first (a narrow status line keeps a message's start), then why.
+    # Who vanished first (a narrow status line keeps a message's start), then what the other side was told.
     assert (
         closed[-1].data["message"]
-        == "dropped the upstream without a close frame (1006): the client vanished without one"
+        == "the client vanished without a close frame (1006): the upstream was dropped the same way"
     )
 
 

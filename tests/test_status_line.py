@@ -418,3 +418,73 @@ async def test_a_long_close_reason_is_cut_before_the_counters_go() -> None:
     line = await shown(facts, 80)
     assert "● closed" in line and "▼2 ▲1" in line, line
     assert "dropped the client" in line and len(line) <= 78
+
+
+async def lines_at(facts: SessionFacts, width: int, **settings: str) -> str:
+    """The line drawn at `width` columns, with the app's own `settings` of it (state_override, source)."""
+    app = StatusApp(facts)
+    async with app.run_test(size=(width, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        for name, value in settings.items():
+            setattr(line, name, value)
+        line.refresh()
+        await pilot.pause()
+        return line.render_line(0).text.strip()
+
+
+async def test_a_proxied_connection_closed_with_a_long_reason_still_says_which_connection_it_was() -> None:
+    """`● proxy · session 3/3  ▼26 ▲3  client closed with 4000: the client is shuttin…` named no
+    connection: with three in the proxy, which one closed was left to guess (review 55b)."""
+    facts = SessionFacts()
+    label = "#3 127.0.0.1:53328 → simulator · gpt-realtime"
+    reason = "client closed with 4000: the client is shutting down because its user asked it to stop now"
+    Pipeline(projections=[facts]).ingest(
+        [
+            local_envelope("rt.connection", "relaying", state="open", target=label),
+            received("session.created", session={"id": SESSION, "type": "realtime"}),
+            local_envelope("rt.connection", reason, state="closed", code=4000, target=label),
+        ]
+    )
+    state = {"state_override": "proxy on 127.0.0.1:18766 · session 3/3 (< >)", "state_short": "proxy · session 3/3"}
+    for width in (80, 100):
+        text = await lines_at(facts, width, **state)
+        assert text.startswith("#3 127.0.0.1:53328  ● proxy · session 3/3  ▼1 ▲0  client closed with 4000: "), text
+        assert text.endswith("…"), text
+
+
+async def test_a_finished_replay_keeps_its_file_beside_a_long_close_reason() -> None:
+    """A replay, once done, lost its file's name to the close reason (review 55b). At 80 columns
+    the state's short form leaves room for one of them: the reason, a fact, goes before the name."""
+    facts = SessionFacts()
+    reason = "connection closed by server (code 1000): the session ended because the client asked it to"
+    Pipeline(projections=[facts]).ingest(
+        [
+            local_envelope("rt.connection", "connected", state="open", target=TARGET),
+            received("session.created", session={"id": SESSION, "type": "realtime"}),
+            local_envelope("rt.connection", reason, state="closed", code=1000, target=TARGET),
+        ]
+    )
+    settings = {
+        "state_override": "replay 00:04/00:04 · done · r: again ×1",
+        "state_short": "replay 00:04/00:04 · done · r: again ×1",
+        "source": "20261207-000418-bf0e7f",
+    }
+    text = await lines_at(facts, 100, **settings)
+    assert text.startswith("20261207-000418-bf0e7f  ● replay 00:04/00:04 · done · r: again ×1  ▼1 ▲0  connection c"), (
+        text
+    )
+    assert text.endswith("…"), text
+
+
+async def test_a_live_session_s_close_reason_keeps_its_room_over_the_target() -> None:
+    """A live session's target is the one the user chose: its close reason is what is read."""
+    facts = SessionFacts()
+    reason = "cannot reach simulator · 127.0.0.1:41305: connection refused: is the server running?"
+    Pipeline(projections=[facts]).ingest([local_envelope("rt.connection", reason, state="failed", target=TARGET)])
+    retrying = {"state_override": "reconnecting in 10 s (attempt 3)", "state_short": "reconnecting"}
+    text = await lines_at(facts, 120, **retrying)
+    assert "● reconnecting" in text and text.endswith(reason), text
+    text = await lines_at(facts, 100, **retrying)  # one sentence, cut at its end: not `cannot reach simulator`
+    assert (
+        text.startswith("● reconnecting  ▼0 ▲0  cannot reach simulator · 127.0.0.1:41305: connection") and "…" in text
+    )

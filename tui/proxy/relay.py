@@ -567,8 +567,9 @@ class ProxyServer:
             # same way, as it would without the proxy (it was closed with 1011, and a client that
             # handles 1006 and 1011 apart behaved otherwise behind the proxy than in production).
             told = "client" if who == "upstream" else "upstream"
-            # What the proxied client saw first, then why: a narrow status line keeps the start.
-            message = f"dropped the {told} without a close frame (1006): the {who} vanished without one"
+            # Who vanished first, then what the other side was told: a narrow status line keeps the
+            # start, and `dropped the upstream without a close frame (10…` read as the upstream's fault.
+            message = f"the {who} vanished without a close frame (1006): the {told} was dropped the same way"
             send_code = send_reason = None
         else:
             # A close frame without a status (1005) goes on as one: the other side reads the same

@@ -71,6 +71,12 @@ _SHAPES = (
 """Longest first. Who ends turns outlives a target cut short (whose host and port no longer
 show); the counters go last of all: a narrow line shortens everything else first."""
 
+_FITTED = _Shape("fit", "none", short_state=True, short_detail=True)
+"""The shape of a line whose facts are cut to fit beside the target's lead (see `render`)."""
+
+MAX_LEAD = 24
+"""Cells kept at most for the target beside facts cut to fit (`StatusLine._target_lead`)."""
+
 _SHAPES_OF_SEVERAL = (
     *_SHAPES[:7],
     _Shape("fit", "none", short_state=True, short_detail=True, counters=False),
@@ -105,6 +111,8 @@ class StatusLine(Widget):
         """Shown where the target goes while the frames have named none (e.g. the proxy's relay)."""
         self._detail_shown = False
         """Whether the last line made (`_line`) kept any of the session's facts."""
+        self._detail_phrases = 0
+        """How many of the facts' phrases the last line made kept (the first one perhaps cut short)."""
         self.connection = 0
         """Which connection the counters are of (the journal's epoch), named beside them from the
         second on: after ctrl+r, or in a replay of several files, `▼96 ▲3` counted the latest
@@ -148,14 +156,40 @@ class StatusLine(Widget):
         # review 54b) while the facts keep their first phrase beside them; then the line is cut at
         # the edge (the state and the findings at its left).
         described = bool(self.facts.describe(short=True))
+        # First with room kept for the target's lead (which connection, which file): a proxied
+        # connection's long close reason left `● proxy · session 3/3 … client closed with 4000: the…`
+        # with no word of which connection it was, and a finished replay's its file's name.
+        # Kept only where it costs none of the facts' phrases (a rejected update outlives `simulator`).
         line = self._line(_SHAPES[-2], width, fit_detail=True)
-        if line.cell_len <= width and (self._detail_shown or not described):
+        fits = line.cell_len <= width and (self._detail_shown or not described)
+        phrases = self._detail_phrases
+        lead = self._target_lead() if fits and phrases else 0
+        if lead:
+            with_target = self._line(_FITTED, width, fit_detail=True, reserve=lead)
+            if with_target.cell_len <= width and self._detail_phrases == phrases:
+                return with_target
+        if fits:
             return line
         return self._line(_SHAPES[-1], width, fit_detail=True)
 
-    def _line(self, shape: _Shape, width: int, *, fit_detail: bool = False) -> Text:
+    def _target_lead(self) -> int:
+        """Cells kept for the target beside facts cut to fit, at most `MAX_LEAD`: a replayed file's
+        (short) name, or a proxied connection's number and client (`#3 127.0.0.1:53328`), which tell
+        one of several apart; 0 for a live session's target, one the user chose, whose close reason
+        keeps the room (`…: connection refused: is the server running?`)."""
+        source = printable(self.source)
+        if source:
+            lead = printable(self.source_short) or source
+        else:
+            lead = short_target(printable(self.facts.target)).split(" → ")[0]
+            if not lead.startswith("#"):
+                return 0
+        return min(cell_len(lead), MAX_LEAD)
+
+    def _line(self, shape: _Shape, width: int, *, fit_detail: bool = False, reserve: int = 0) -> Text:
         """The line in `shape`; a "fit" target is cut to the room the rest leaves it, and with
-        `fit_detail` the session's facts to the room the rest leaves them (`_phrases_cut`)."""
+        `fit_detail` the session's facts to the room the rest leaves them (`_phrases_cut`), less
+        `reserve` cells (and a gap) kept for the target."""
         facts = self.facts
         # A quiet server first: it is what the user waits on (the proxy's own state said "proxy on
         # …" over it, and a stuck service looked like a healthy relay).
@@ -180,8 +214,13 @@ class StatusLine(Widget):
             rest.append((self.findings_note, themed("bold #e0af68", dark)))
         detail = printable(facts.describe(short=shape.short_detail))
         if detail and fit_detail:
-            detail = _phrases_cut(detail, width - Text.assemble(*_spaced(rest)).cell_len - len(_GAP))
+            kept = reserve + len(_GAP) if reserve else 0
+            room = width - Text.assemble(*_spaced(rest)).cell_len - len(_GAP) - kept
+            # Why the session ended is one sentence, whatever ` · ` it quotes (`cannot reach simulator ·
+            # 127.0.0.1:41305: connection refused: …` was read as phrases, and left `cannot reach simulator`).
+            detail = _phrases_cut(detail, room, one=facts.ended)
         self._detail_shown = bool(detail)
+        self._detail_phrases = (1 if facts.ended else len(detail.split(_PHRASES))) if detail else 0
         if detail:
             rest.append((detail, "italic"))
         line = Text.assemble(*_spaced(rest))
@@ -228,11 +267,12 @@ MIN_PHRASE = 16
 """Cells the facts' first phrase cut short keeps at least (with its ellipsis): `transcribe: gpt…`."""
 
 
-def _phrases_cut(text: str, cells: int) -> str:
+def _phrases_cut(text: str, cells: int, *, one: bool = False) -> str:
     """`text` in `cells` cells, read as phrases: its first one cut short (with an ellipsis: a model's
     name gives way first) to keep the others whole, or, with too little room for that, its phrases
-    from the end left out whole; nothing where too little of the first would be left to read."""
-    phrases = text.split(_PHRASES)
+    from the end left out whole; nothing where too little of the first would be left to read.
+    `one`: `text` is one phrase, whatever ` · ` it holds."""
+    phrases = [text] if one else text.split(_PHRASES)
     while True:
         kept = _PHRASES.join(phrases)
         if cell_len(kept) <= cells:
