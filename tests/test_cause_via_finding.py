@@ -64,5 +64,8 @@ async def test_c_with_nothing_selected_goes_from_the_newest_drop_to_the_work_it_
         await pilot.pause()
         app.event_log.focus()
         assert app.event_log.selected is None
+        # Not dimmed in the footer either: it has somewhere to go.
+        await wait_for(pilot, lambda: app.event_log.check_action("cause", ()) is True, 5, "c enabled")
+        assert app.screen.active_bindings["c"].enabled
         await pilot.press("c")
         await wait_for(pilot, lambda: app.event_log.selected == committed, 5, "the work the drop cut")

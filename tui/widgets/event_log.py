@@ -252,6 +252,9 @@ class EventLog(LineView, can_focus=True):
         self._digests: dict[tuple[int, int], RunDigest] = {}
         """Each shown run's summary, taken in as the run grows (keyed by view generation and row)."""
         self._cursor_line: int | None = None
+        self._flagged_key: tuple[int, int, int, int] | None = None
+        self._flagged = False
+        """Whether a flagged row with other frames is shown (`_flagged_shown`), for the view as at `_flagged_key`."""
         self._keys_state: tuple[bool, bool, bool, bool] | None = None
         """(shows a frame, has a selection, `c` can act, `o` can act) when the footer's frame keys
         were last brought in line."""
@@ -631,6 +634,16 @@ class EventLog(LineView, can_focus=True):
             said = "Cause ↔ error: no frame is selected (↑ selects the newest)"
             self.post_message(self.Notice(said, of_selection=True))
 
+    def _flagged_shown(self) -> bool:
+        """Whether `_newest_flagged_with_others` finds a row, asked again only when the view, its rows,
+        its floor or its badges change (every batch of frames asks, through `_row_links`; frames that
+        bring no finding change nothing, but for a flagged row more than 4,096 frames back)."""
+        view = self.view
+        key = (id(view), view.generation, view.floor, view.marks_version)
+        if self._flagged_key != key:
+            self._flagged_key, self._flagged = key, self._newest_flagged_with_others() is not None
+        return self._flagged
+
     def _newest_flagged_with_others(self, looked: int = 4096) -> int | None:
         """Of the last `looked` frames shown, the newest a finding blames (an error or a warning) and that
         names other frames with it (`LogView.related`): where `c` with nothing selected goes when no
@@ -719,8 +732,10 @@ class EventLog(LineView, can_focus=True):
             if not self.view.rows:
                 return False
             if self._cursor_line is None and self.selected is None:
-                if action == "cause" and self._has_links():
-                    return True  # nothing selected, `c` goes from the newest error to its cause
+                if action == "cause" and (self._has_links() or self._flagged_shown()):
+                    # Nothing selected: `c` goes from the newest error to its cause, or from a flagged
+                    # row (a dropped connection's) to the work its finding names.
+                    return True
                 return None  # a selection held for a filter's whole view acts: the view is built first
             if action in self.LINKED_ACTIONS:
                 can_cause, can_transcript = self._row_links()
@@ -743,7 +758,7 @@ class EventLog(LineView, can_focus=True):
         number = self._cursor_line
         line = self.view.line(number) if number is not None else None
         if line is None:
-            return self._has_links(), True
+            return self._has_links() or self._flagged_shown(), True
         if line.member < 0 and line.row.count > 1:
             return True, True
         index = line.frame_index
