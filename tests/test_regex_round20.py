@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.app_helpers import wait_for
+from tests.app_helpers import notices, wait_for
 from tests.journal_helpers import received
 from tui.app import RtApp
 from tui.config import Settings
@@ -173,16 +173,24 @@ async def test_the_find_bar_refuses_a_pathological_pattern_with_its_reason() -> 
         assert "not in the" not in find_status(app)
 
 
-async def test_a_filter_that_gives_up_on_a_later_frame_says_so_in_the_bar() -> None:
+@pytest.mark.parametrize("size", [(140, 40), (80, 24)])
+async def test_a_filter_that_gives_up_on_a_later_frame_says_so_in_the_bar(size: tuple[int, int]) -> None:
     """Helper: a filter set before its long frames came passed the check on the (empty) journal,
-    then gave up on them silently: the bar said `0 of 80 frames` as if nothing matched."""
+    then gave up on them silently: the bar said `0 of 80 frames` as if nothing matched. Under 30
+    rows the bar closes once the filter is applied: a notice says it (it went unseen)."""
 
     app = RtApp(Settings(playback=False), connect=False)
-    async with app.run_test(size=(140, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.press("f", *EXPLOSIVE, "enter")
         await wait_for(pilot, lambda: app.filter_bar.active == EXPLOSIVE, 5, "the filter")
         app.ingest(_turns(40))
         await wait_for(pilot, lambda: "later frames are not matched" in filter_status(app), 5, "the bar to say why")
+        said = [message for title, message in notices(app) if title == "Filter"]
+        assert app.filter_bar.display == (size != (80, 24))
+        if app.filter_bar.display:
+            assert not said, said  # the bar, open, says it
+        else:
+            assert len(said) == 1 and said[0].endswith("later frames are not matched; change the filter (f)"), said
 
 
 async def test_a_find_that_finds_nothing_quotes_the_text_as_typed() -> None:

@@ -51,6 +51,9 @@ MAX_FINDING_NOTICES = 3
 class LogControls(AppBase):
     """What the user does to the log (the log's view model lives in the session's model)."""
 
+    _gave_up_said: str | None = None
+    """The last give-up of a filter's regex said in a notice (the bar was closed): said once."""
+
     def action_clear_log(self) -> None:
         """Clear the event-log view (the journal and the capture file keep everything)."""
         self._building = None  # a filter still being built would bring the cleared frames back
@@ -385,7 +388,12 @@ class LogControls(AppBase):
         if problem is not None:
             # A regex that passed the check on the newest frames gave up on a later one (a long
             # transcript that came since): it matches nothing more, so the bar must say so.
-            self.filter_bar.set_status(f"{problem}: later frames are not matched; change the filter", error=True)
+            said = f"{problem}: later frames are not matched; change the filter"
+            self.filter_bar.set_status(said, error=True)
+            if not self.filter_bar.display and self._gave_up_said != said:
+                # The bar is closed (under 30 rows it closes once applied): its words went unseen.
+                self._gave_up_said = said
+                self.say(f"{self.filter_bar.active}: {said} (f)", title="Filter", severity="warning")
             return
         building = self._building
         if building is not None and building.journal is self.journal:
