@@ -341,3 +341,31 @@ async def test_a_finding_or_a_detail_s_link_the_filter_hides_lifts_it_too(tmp_pa
         await wait_for(pilot, lambda: log.selected == commit, 10, "the cause")
         assert app.filter_bar.active == ""
         assert log.view.locate(error) is not None
+
+
+async def test_c_to_a_cause_a_family_toggle_hides_lifts_the_toggle_too_and_esc_hides_it_again(tmp_path: Path) -> None:
+    """With the input family hidden, `c` on the error said "hidden by the filter '-family:input': f,
+    ctrl+u, Enter clears it (and its families turned back on)", which left the toggle as it was
+    (review 55c): the jump lifts the toggles as it lifts a typed filter, and Esc puts them back."""
+    from tui.journal import Family
+
+    app = refused_commit_app(tmp_path)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await replay_shown(pilot, app)
+        log = app.query_one(EventLog)
+        journal = app.journal
+        error = next(f.index for f in journal if f.type == "error")
+        commit = next(f.index for f in journal if f.type == "input_audio_buffer.commit")
+        app.filter_bar.hidden_families.add(Family.INPUT)
+        app.apply_filter("")
+        await wait_for(pilot, lambda: log.view.shown == len(journal) - 1, 10, "the commit hidden")
+        log.focus()
+        assert log.select_frame(error)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: log.selected == commit, 10, "the cause")
+        assert app.filter_bar.active == "" and not app.filter_bar.hidden_families
+        want = f"the filter '-family:input' is lifted to show #{journal[commit].seq} (input_audio_buffer.commit): "
+        assert [text for _, text in notices(app)][-1] == want + "Esc in the log puts it back", notices(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: log.view.shown == len(journal) - 1, 10, "the toggle back")
+        assert app.filter_bar.hidden_families == {Family.INPUT} and app.filter_bar.active == "-family:input"

@@ -19,7 +19,7 @@ from textual.timer import Timer
 from tui.bus import Bus, Subscription
 from tui.config import Settings
 from tui.conversation import Conversation
-from tui.journal import QUIET_AFTER, Journal, Links, LogView, Pipeline, SessionFacts
+from tui.journal import QUIET_AFTER, Family, Journal, Links, LogView, Pipeline, SessionFacts
 from tui.lint import Severity, connection_of
 from tui.model import SessionModel
 from tui.protocol import Envelope, local_envelope, printable
@@ -149,6 +149,8 @@ class AppBase(App[None]):
     _before_frames: str | None
     _lifted_over: str | None = None
     """The filter Esc puts back after the one a jump lifted (`reveal`), when that one was `o`'s."""
+    _lifted_families: frozenset[Family] = frozenset()
+    """The families a jump turned back on with the filter it lifted (`reveal`): Esc hides them again."""
     _find_wrapped: str = ""
     """Where the find's last match wrapped to (`top`, `bottom`), said beside its count; empty if it did not."""
     _find_fresh: bool = False

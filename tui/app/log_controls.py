@@ -274,6 +274,7 @@ class LogControls(AppBase):
         self._before_frames = back  # a filter of the user's own (or the way back) ends `o`'s
         if back is None:
             self._lifted_over = None  # and the way back past a lifted filter
+            self._lifted_families = frozenset()
         if self.filter_bar.input.value != text:
             self.filter_bar.show_text(text)  # a filter set by a key (o: its frames) shows in the bar too
         started = time.perf_counter()
@@ -539,17 +540,24 @@ class LogControls(AppBase):
         log = self.event_log
         if log.select_frame(index):
             return
-        hiding = self.filter_bar.user_text
+        hiding = self.filter_bar.active
+        families = frozenset(self.filter_bar.hidden_families)
         if index < self.log_view.floor or not hiding:
             self.say_while("view", log.why_hidden(index, again=again))
             return
         # Esc puts back the filter lifted here; then, the one before it (`o`'s: the filter before
         # the item's frames). Esc went straight to that one, and the item's filter was lost.
-        back, self._lifted_over = self._user_filter, self._before_frames
+        back, over = self._user_filter, self._before_frames
+        # The family toggles are lifted with it: hidden by them alone, the jump was refused with
+        # "f, ctrl+u, Enter clears it", which leaves them as they are (review 55c).
+        self.filter_bar.hidden_families.clear()
         if not self.apply_filter("", back=back):
+            self.filter_bar.hidden_families.update(families)
             return
+        self.filter_bar.show_families()
+        self._lifted_over, self._lifted_families = over, families
         if not log.select_frame(index):
-            self.say_while("view", log.why_hidden(index, again=again))  # the family toggles hide it too
+            self.say_while("view", log.why_hidden(index, again=again))
             return
         frame = self.journal[index]
         self.say_while(
@@ -564,6 +572,10 @@ class LogControls(AppBase):
         if back is None:
             return False
         over, self._lifted_over = self._lifted_over, None
+        families, self._lifted_families = self._lifted_families, frozenset()
+        if families:
+            self.filter_bar.hidden_families.update(families)
+            self.filter_bar.show_families()
         self.apply_filter(back, back=over)
         if not back:
             self.filter_bar.close()

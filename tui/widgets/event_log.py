@@ -1321,9 +1321,13 @@ class EventLog(LineView, can_focus=True):
             return f"frame #{seq} is from before the clear: the palette's 'log: undo clear' brings it back"
         query = self.view.query
         named = f" {query.text!r}" if query is not None else ""
-        # Enter on an empty filter leaves the bar's family toggles as they are.
-        families = " (and its families turned back on)" if "-family:" in named else ""
-        how = f"f, ctrl+u, Enter clears it{families}; then {again}"
+        # Enter on an empty filter leaves the bar's family toggles as they are: the palette's clear
+        # turns them back on too (it said "f, ctrl+u, Enter clears it (and its families turned back
+        # on)", which did not).
+        if "-family:" in named:
+            how = f"the palette's 'log: clear filter' clears it; then {again}"
+        else:
+            how = f"f, ctrl+u, Enter clears it; then {again}"
         return f"frame #{seq} ({frame.type}) is hidden by the filter{named}: {how}"
 
     def action_transcript(self) -> None:
