@@ -194,3 +194,19 @@ async def test_the_frame_limit_flag() -> None:
 def test_the_frame_limit_flag_is_a_whole_number_of_mib() -> None:
     done = subprocess.run([RT_TUI, "serve", "--max-frame-mib", "0"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "outside 1 to 4096" in done.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+async def test_each_stop_signal_closes_the_clients_with_1001_and_exits_0(signum: signal.Signals) -> None:
+    """SIGTERM (`kill`, `timeout`, a container's stop) dropped the clients without a close frame:
+    a CI teardown turned their turns into dropped connections (1006, `connection-dropped`), where
+    Ctrl+C closed them with 1001 (review 55d)."""
+    async with serving() as served:
+        async with connect(f"{served.url}?model=gpt-realtime") as ws:
+            assert (await recv(ws))["type"] == "session.created"
+            served.proc.send_signal(signum)
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    await recv(ws)
+            assert ws.close_code == 1001
+        assert await asyncio.to_thread(served.proc.wait, 30) == 0

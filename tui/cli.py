@@ -377,6 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="scheduling and faults for every connection: a TOML or JSON file of the keys below "
         "(sim_<key> URL query parameters override it per connection)",
     )
+    serve.description = (  # laid out by hand: the epilog's table needs the raw formatter
+        "Run the local Realtime simulator in the foreground and print its URL.\n\n"
+        "Exit 0: stopped by Ctrl+C, SIGTERM or SIGHUP (each client is closed with 1001, going away,\n"
+        "as a server shutting down does); 1: the address cannot be listened on; 2: the arguments,\n"
+        "the key file or the scenario cannot be used."
+    )
     serve.epilog = SCENARIO_KEYS
     serve.formatter_class = argparse.RawDescriptionHelpFormatter
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
+
+from tui.stdout import QUIT_SIGNALS
 
 #: Environment variable holding the key clients must present, when no key option is given.
 API_KEY_ENV = "RT_TUI_SIM_API_KEY"
@@ -32,6 +36,27 @@ def read_key_file(path: str) -> str:
     if not key:
         raise KeyFileError(f"the key file {path} has no key on its first line")
     return key
+
+
+async def _until_stopped(serving: Coroutine[Any, Any, None]) -> None:
+    """Run `serving` until Ctrl+C, SIGTERM or SIGHUP, each of which stops it the same way: every
+    client is closed with 1001 (going away). Killed by SIGTERM (`kill`, `timeout`, a container's
+    stop) the simulator dropped its clients without a close frame, and their turns read as dropped
+    connections (1006) in `rt-tui send` and `rt-tui lint`."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(serving)
+    for signum in QUIT_SIGNALS:
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise  # Ctrl+C: asyncio.run cancelled this task, and raises KeyboardInterrupt once it ends
+        # A signal's handler cancelled the serving task alone: stopped as asked.
+    finally:
+        for signum in QUIT_SIGNALS:
+            loop.remove_signal_handler(signum)
 
 
 def serve(
@@ -85,7 +110,7 @@ def serve(
         print(url, flush=True)
         print(
             f"rt-tui simulator ({dialect}) listening; clients add ?model=gpt-realtime (as the service wants), e.g. "
-            f"rt-tui send --url '{url}?model=gpt-realtime' FILE; Ctrl+C stops it",
+            f"rt-tui send --url '{url}?model=gpt-realtime' FILE; Ctrl+C (or SIGTERM) stops it",
             file=sys.stderr,
             flush=True,
         )
@@ -99,7 +124,7 @@ def serve(
             scenario=loaded,
             max_frame_bytes=max_frame_mib * 1024 * 1024,
         )
-        asyncio.run(run_server(config, on_ready=ready))
+        asyncio.run(_until_stopped(run_server(config, on_ready=ready)))
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
