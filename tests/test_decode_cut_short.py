@@ -59,13 +59,15 @@ def test_a_float_wav_python_s_wave_cannot_read_is_not_refused(tmp_path: Path) ->
     assert decode_file(tmp_path / "float.wav").duration_ms == pytest.approx(500.0, abs=1)
 
 
-def test_send_refuses_a_cut_fixture_with_status_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kept", [20_000, 2_000])
+def test_send_refuses_a_cut_fixture_with_status_2(tmp_path: Path, kept: int) -> None:
     """Through the real command: nothing is sent, the reason on stderr, exit 2 as for the other
-    files it cannot send."""
+    files it cannot send. Cut to under 100 ms of audio, it was refused as too short to commit,
+    which pointed at the wrong fix (review 55d)."""
     speech = tmp_path / "speech.wav"
     soundfile.write(speech, np.frombuffer(speech_pcm24("what is the weather like"), dtype="<i2"), 24_000)
     cut = tmp_path / "q.wav"
-    cut.write_bytes(speech.read_bytes()[:20_000])
+    cut.write_bytes(speech.read_bytes()[:kept])
     binary = Path(sys.executable).parent / "rt-tui"
     result = subprocess.run(
         [str(binary), "send", "--url", "ws://127.0.0.1:9/v1/realtime", str(cut)],

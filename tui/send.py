@@ -45,9 +45,11 @@ from tui.audio.decode import (
     _decoder_stderr_kept,
     check_header,
     check_readable,
+    cut_short,
     decode_file,
     refuse_text,
     resample_pcm16,
+    wav_header_frames,
 )
 from tui.audio.pcm import BYTES_PER_MS, BYTES_PER_SECOND, SAMPLE_RATE, SAMPLE_WIDTH, bytes_for_ms, to_b64
 from tui.bus import Bus, Subscription
@@ -370,6 +372,8 @@ def check_file(path: str | os.PathLike[str], raw_rate: int | None = None) -> Non
     channels, rate, frames = header
     check_header(p, rate, channels)  # the decoder's own checks, in its words, before the length
     if frames > 0:
+        if cut_short(frames, wav_header_frames(os.fsencode(p)), rate):
+            return  # decode_file says it is cut short: "too short to commit" pointed at the wrong fix
         check_length(p, frames * 1000 * BYTES_PER_MS // rate)
 
 

@@ -229,8 +229,8 @@ def _decode_container(p: Path, source: bytes | io.BytesIO) -> DecodedAudio:
         raise AudioDecodeError(f"cannot read {p}: {exc.strerror or exc}") from exc
     if mpeg and said and frames < declared * MPEG_FOUND_SHARE:
         raise AudioDecodeError(_not_mpeg(p, frames, declared, rate, said))
-    promised = _wav_header_frames(source) if wav else None
-    if promised is not None and promised - frames > rate // 100:
+    promised = wav_header_frames(source) if wav else None
+    if promised is not None and cut_short(frames, promised, rate):
         raise AudioDecodeError(_cut_short(p, frames, promised, rate))
     if frames == 0:
         raise AudioDecodeError(_no_samples(p))
@@ -348,7 +348,7 @@ def _not_mpeg(p: Path, frames: int, declared: int, rate: int, said: list[str]) -
     )
 
 
-def _wav_header_frames(source: bytes | io.BytesIO) -> int | None:
+def wav_header_frames(source: bytes | io.BytesIO) -> int | None:
     """The frames a WAV's header says its data holds (read by Python's `wave`), or None when it
     cannot tell: not plain PCM, or a size a recorder that streamed the file left unknown (0, or
     2-4 GiB). libsndfile counts the frames the file holds, and says nothing of a header that
@@ -365,6 +365,12 @@ def _wav_header_frames(source: bytes | io.BytesIO) -> int | None:
         return None
     size = frames * frame_bytes
     return frames if 0 < size < 0x7FFF_0000 else None
+
+
+def cut_short(frames: int, promised: int | None, rate: int) -> bool:
+    """Whether a WAV whose header says `promised` frames (None: it cannot tell) and that holds
+    `frames` at `rate` is cut short (more than 10 ms missing)."""
+    return promised is not None and promised - frames > rate // 100
 
 
 def _cut_short(p: Path, frames: int, promised: int, rate: int) -> str:
