@@ -59,6 +59,13 @@ def test_a_damaged_line_inside_is_left_out_and_the_exit_status_says_lines_are_mi
         "left out, the other lines are read"
     )
     assert len(said) == 2 and said[1].startswith(f"rt-tui replay: note: {path}: line 3 "), said
+    # One of several files: the file named once, before `note:` (it was named twice; review 55d).
+    several = run("lint", str(path), str(path)).stderr.splitlines()
+    assert several[
+        0
+    ] == f"rt-tui lint: {path}: note: line 2 is not JSON (Unterminated string starting at column 10): " + (
+        "left out, the other lines are read"
+    ), several
     linted = run("lint", str(path))
     assert linted.returncode == 2 and "2 damaged lines left out" in linted.stdout, (linted.stdout, linted.stderr)
 

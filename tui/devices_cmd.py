@@ -18,15 +18,14 @@ def list_audio_devices(*, json_out: bool = False) -> int:
     except AudioDeviceError as exc:
         print(f"rt-tui devices: {exc}", file=sys.stderr)
         return 1
+    if not devices:
+        # Standard output stays empty (no device, no line) in both forms: a script reading the table
+        # took the sentence for a device; stderr says it, so nobody takes the silence for a hang.
+        print(f"rt-tui devices: {NO_DEVICES}", file=sys.stderr)
+        return 0
     if json_out:
         for device in devices:
             print(json.dumps(device_record(device)))
-        if not devices:
-            # Standard output stays empty (no device, no line), but a reader must not take it for a hang.
-            print(f"rt-tui devices: {NO_DEVICES}", file=sys.stderr)
-        return 0
-    if not devices:
-        print(NO_DEVICES)
         return 0
     print(f"{'#':>3}  {'in':>3}  {'out':>3}  {'rate':>6}  name")
     for device in devices:

@@ -51,9 +51,15 @@ def _load(path: str | Sequence[str], command: str, *, named: bool = False) -> Re
         # stderr line by line, and the terminal must not act on a name.
         print(f"rt-tui {command}: {printable(str(exc))}", file=sys.stderr)
         return None
-    where = f"{printable(path)}: " if named and isinstance(path, str) else ""  # several: each note names its file
+    where = printable(path) if named and isinstance(path, str) else ""  # several: each note names its file
     for note in recording.notes:
-        print(f"rt-tui {command}: {where}note: {printable(note)}", file=sys.stderr)
+        said = printable(note)
+        if where:
+            # The file once, first: a note that names it already read `dmg.jsonl: note: dmg.jsonl: line 50 …`.
+            said = said.removeprefix(f"{where}: ")
+            print(f"rt-tui {command}: {where}: note: {said}", file=sys.stderr)
+        else:
+            print(f"rt-tui {command}: note: {said}", file=sys.stderr)
     # Captures joined with `cat`: the app, the pace of `--json` and the linter's durations on one clock.
     return on_one_clock(recording)
 
