@@ -10,12 +10,13 @@ from tui.journal import Family
 
 
 def status(app: RtApp) -> str:
+    """The bar's status line as drawn (its short form on a narrow bar)."""
     return str(app.filter_bar.query_one(".query-bar--status").render())
 
 
 async def test_the_hint_says_how_to_show_a_hidden_family_again() -> None:
     app = RtApp(Settings(playback=False, capture=False), connect=False)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(200, 40)) as pilot:
         app.ingest([sent("response.create"), received("response.created", response={"id": "r1"})])
         await pilot.pause()
         app.event_log.focus()
@@ -30,3 +31,18 @@ async def test_the_hint_says_how_to_show_a_hidden_family_again() -> None:
         app.clear_filter()
         await pilot.pause()
         assert app.filter_bar.active == "" and not app.filter_bar.hidden_families
+
+
+async def test_at_80_columns_the_hint_keeps_the_palette_s_action_whole() -> None:
+    """`38 of 386 frames · response hidden: click it above, or the palette's 'log:` lost the very
+    name of the action, the only keyboard way to the toggles (review 55c)."""
+    app = RtApp(Settings(playback=False, capture=False), connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.ingest([sent("response.create"), received("response.created", response={"id": "r1"})] * 200)
+        await pilot.pause()
+        app.toggle_family(Family.RESPONSE)
+        await pilot.press("f")
+        await pilot.pause()
+        said = status(app)
+        assert said.endswith("response hidden: ctrl+p, 'log: clear filter'"), said
+        assert len(said) <= app.filter_bar.status_room(), said

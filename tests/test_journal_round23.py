@@ -369,3 +369,23 @@ async def test_c_to_a_cause_a_family_toggle_hides_lifts_the_toggle_too_and_esc_h
         await pilot.press("escape")
         await wait_for(pilot, lambda: log.view.shown == len(journal) - 1, 10, "the toggle back")
         assert app.filter_bar.hidden_families == {Family.INPUT} and app.filter_bar.active == "-family:input"
+
+
+async def test_a_narrow_footer_names_where_c_goes_from_the_cause_and_from_the_error(tmp_path: Path) -> None:
+    """At 80 columns the footer said `c Cause` on the frame we sent too, where `c` goes to the error
+    it caused (review 55c)."""
+    from tests.test_footer_round22c import footer
+
+    app = refused_commit_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await replay_shown(pilot, app)
+        log = app.query_one(EventLog)
+        error = next(f.index for f in app.journal if f.type == "error")
+        commit = next(f.index for f in app.journal if f.type == "input_audio_buffer.commit")
+        log.focus()
+        assert log.select_frame(error)
+        await wait_for(pilot, lambda: " c Cause " in footer(app), 5, "c Cause on the error")
+        assert log.select_frame(commit)
+        await wait_for(pilot, lambda: " c Error " in footer(app), 5, "c Error on the cause")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: log.selected == error, 5, "the error")

@@ -418,7 +418,11 @@ class LogControls(AppBase):
         hint = way_back or clears
         if not view.shown and view.query is not None and view.query.suggestion is not None:
             hint = view.query.suggestion  # `typ:` matched nothing, silently: a typo of `type:`?
-        self.filter_bar.set_status(f"{view.shown:,} of {counted(view.in_range, 'frame')} · {hint}", live=True)
+        counts = f"{view.shown:,} of {counted(view.in_range, 'frame')}"
+        # On a narrow bar the palette's action was cut off (`…or the palette's 'log:`), and with it the
+        # only way to the toggles from the keyboard.
+        short = f"{counts} · {' and '.join(hidden)} hidden: ctrl+p, 'log: clear filter'" if hint == clears else ""
+        self.filter_bar.set_status(f"{counts} · {hint}", live=True, short=short if hidden else "")
 
     def clear_filter(self) -> None:
         """Show every frame again (the family toggles included)."""

@@ -128,7 +128,9 @@ class EventLog(LineView, can_focus=True):
         Binding("y", "copy", "Copy frame", id="log.copy", show=False),
     ]
     FOOTER_COMPACT: ClassVar[Mapping[str, str]] = {"log.cause": "Cause", "log.transcript": "Row"}
-    """The frame keys' words in a footer too narrow for every key in its own (see `KeyFooter`)."""
+    """The frame keys' words in a footer too narrow for every key in its own (see `footer_compact`)."""
+    FOOTER_COMPACT_FROM_CAUSE: ClassVar[Mapping[str, str]] = {"log.cause": "Error", "log.transcript": "Row"}
+    """The same, on a frame we sent that an error answered: `c` goes to the error."""
     FOOTER_RELATED: ClassVar[frozenset[str]] = frozenset({"filter", "find", "findings", "unzoom"})
     """The app's keys that act on the log (and the way back from its zoom): a narrow footer keeps
     them before Talk and Type."""
@@ -255,9 +257,9 @@ class EventLog(LineView, can_focus=True):
         self._flagged_key: tuple[int, int, int, int] | None = None
         self._flagged = False
         """Whether a flagged row with other frames is shown (`_flagged_shown`), for the view as at `_flagged_key`."""
-        self._keys_state: tuple[bool, bool, bool, bool] | None = None
-        """(shows a frame, has a selection, `c` can act, `o` can act) when the footer's frame keys
-        were last brought in line."""
+        self._keys_state: tuple[bool, bool, bool, bool, bool] | None = None
+        """(shows a frame, has a selection, `c` can act, `o` can act, the line is a cause) when the
+        footer's frame keys were last brought in line."""
         self._subtitle: str | None = None
         self._look = LookCache(self, *_COMPONENTS)
         """What the cached lines are drawn with."""
@@ -769,6 +771,22 @@ class EventLog(LineView, can_focus=True):
         linked = index in links.cause_of or index in links.effects_of or self._related(index) is not None
         return linked, bool(links.items_of(index) or self.journal[index].response_id)
 
+    def _row_is_cause(self) -> bool:
+        """Whether the selected line is a frame we sent that an error answered (and no error itself):
+        `c` goes to the error from it, which a narrow footer's `c Cause` did not say."""
+        number = self._cursor_line
+        line = self.view.line(number) if number is not None else None
+        links = self.view.links
+        if line is None or links is None or (line.member < 0 and line.row.count > 1):
+            return False
+        index = line.frame_index
+        return index in links.effects_of and index not in links.cause_of
+
+    def footer_compact(self) -> Mapping[str, str]:
+        """The frame keys' words in a footer too narrow for every key in its own (see `KeyFooter`):
+        `c` says where it goes from the selected line, to its cause or to the error it caused."""
+        return self.FOOTER_COMPACT_FROM_CAUSE if self._keys_state and self._keys_state[-1] else self.FOOTER_COMPACT
+
     def _related(self, index: int) -> tuple[str, list[int]] | None:
         """The frames a finding names with frame `index` (`LogView.related`), or None."""
         related = self.view.related
@@ -783,7 +801,12 @@ class EventLog(LineView, can_focus=True):
         """Refresh the footer when the frame keys' state changed: a few tests and lookups per call
         (every batch of frames calls it: a frame may gain its link later), and a footer repaint only
         on a change."""
-        state = (bool(self.view.rows), self._cursor_line is not None or self.selected is not None, *self._row_links())
+        state = (
+            bool(self.view.rows),
+            self._cursor_line is not None or self.selected is not None,
+            *self._row_links(),
+            self._row_is_cause(),
+        )
         if state != self._keys_state:
             if state[1] and not (self._keys_state is not None and self._keys_state[1]):
                 self.post_message(self.Selected())

@@ -205,9 +205,11 @@ def _related_here(focused: Widget | None) -> frozenset[str]:
 
 
 def _compact_here(focused: Widget | None) -> Mapping[str, str]:
-    """Shorter words for the focused widget's keys, by binding id (`FOOTER_COMPACT`): used when the
-    footer cannot show every key in its own words (`c Cause` for `c Cause ↔ error`)."""
-    compact = getattr(focused, "FOOTER_COMPACT", None)
+    """Shorter words for the focused widget's keys, by binding id (its `footer_compact()`, else its
+    `FOOTER_COMPACT`): used when the footer cannot show every key in its own words (`c Cause` for
+    `c Cause ↔ error`)."""
+    words = getattr(focused, "footer_compact", None)
+    compact = words() if callable(words) else getattr(focused, "FOOTER_COMPACT", None)
     return compact if isinstance(compact, Mapping) else {}
 
 

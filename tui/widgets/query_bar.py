@@ -53,8 +53,13 @@ class BarStatus(Widget):
     out the whole screen, and the filter's counts change with every views refresh under a stream."""
 
     text: reactive[Text] = reactive(Text, layout=False)
+    short: reactive[Text] = reactive(Text, layout=False)
+    """What is shown in place of `text` on a line too narrow for it (empty: `text`, cut)."""
 
     def render(self) -> Text:
+        width = self.content_size.width
+        if self.short and width and self.text.cell_len > width:
+            return self.short
         return self.text
 
 
@@ -168,9 +173,10 @@ class QueryBar(Vertical):
         except NoMatches:
             return 0
 
-    def set_status(self, text: str | Text, *, error: bool = False, live: bool = False) -> None:
+    def set_status(self, text: str | Text, *, error: bool = False, live: bool = False, short: str = "") -> None:
         """Show `text` (plain) under the input. `live`: a status the app keeps current (the filter's
-        counts) until the bar says something else."""
+        counts) until the bar says something else. `short`: said instead on a line too narrow for
+        `text` (chosen as it is drawn: the bar's width is known only once it is shown)."""
         self.live_status = live
         try:
             status = self.query_one(BarStatus)
@@ -178,6 +184,7 @@ class QueryBar(Vertical):
             return  # the bar's children are gone: the app is closing (a filter's slices ran till then)
         was_error = status.has_class("-error")
         status.set_class(error, "-error")
+        status.short = Text(short)
         new = text if isinstance(text, Text) else Text(text)
         if new != status.text:
             status.text = new
