@@ -621,11 +621,17 @@ async def test_the_palette_s_frame_actions_say_to_select_a_frame_while_none_is(t
             [found] = [c for c in app.get_system_commands(app.screen) if c.title == title]
             return found.callback()
 
-        for title in ("log: details", "log: cause ↔ error", "log: copy frame", "log: transcript row"):
+        for title in ("log: details", "log: copy frame", "log: transcript row"):
             command(title)
             await pilot.pause()
             assert not isinstance(app.screen, ModalScreen), title
             assert "Select a frame first" in notices(app)[-1][1], (title, notices(app))
+        # Cause ↔ error has somewhere to go with nothing selected, as `c` has: the recording's
+        # silent audio is a finding that names the append with it.
+        command("log: cause ↔ error")
+        said = lambda: "its finding silent-audio names it with" in notices(app)[-1][1]  # noqa: E731
+        await wait_for(pilot, said, 5, "the finding's frames named")
+        assert app.event_log.selected is not None
         app.event_log.focus()
         await pilot.press("up")
         command("log: details")

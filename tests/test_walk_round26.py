@@ -162,11 +162,14 @@ async def test_opening_the_findings_takes_down_a_rejected_update_s_notice_too(si
 
     app = kept_vad_app(simulator_url)
     async with app.run_test(size=(80, 24)) as pilot:
+        # Its title may count the finding folded into it (`session.update rejected · +1 more: …`, at
+        # 80x24 when both come in one tick): the test took the exact title, and failed when they did.
         rejected = "session.update rejected"
-        await wait_for(pilot, lambda: any(t == rejected for t, _ in notices(app)), 10, "the rejection's notice")
+        shown = lambda: any(t.startswith(rejected) for t, _ in notices(app))  # noqa: E731
+        await wait_for(pilot, shown, 10, "the rejection's notice")
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 5, "the findings")
-        assert not any(t == rejected for t, _ in notices(app)), notices(app)
+        assert not shown(), notices(app)
         assert any(finding.rule == "session-update-rejected" for finding in app.model.linter.findings)  # type: ignore[union-attr]
 
 
