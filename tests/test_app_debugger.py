@@ -629,8 +629,12 @@ async def test_the_palette_s_frame_actions_say_to_select_a_frame_while_none_is(t
         # Cause ↔ error has somewhere to go with nothing selected, as `c` has: the recording's
         # silent audio is a finding that names the append with it.
         command("log: cause ↔ error")
-        said = lambda: "its finding silent-audio names it with" in notices(app)[-1][1]  # noqa: E731
-        await wait_for(pilot, said, 5, "the finding's frames named")
+        await wait_for(
+            pilot,
+            lambda: "its finding silent-audio names it with" in notices(app)[-1][1],
+            5,
+            "the finding's frames named",
+        )
         assert app.event_log.selected is not None
         app.event_log.focus()
         await pilot.press("up")

@@ -3,6 +3,8 @@ empty Enter leaves the toggles as they are, and the title still said `-family:re
 
 from __future__ import annotations
 
+import pytest
+
 from tests.journal_helpers import received, sent
 from tui.app import RtApp
 from tui.config import Settings
@@ -33,16 +35,22 @@ async def test_the_hint_says_how_to_show_a_hidden_family_again() -> None:
         assert app.filter_bar.active == "" and not app.filter_bar.hidden_families
 
 
-async def test_at_80_columns_the_hint_keeps_the_palette_s_action_whole() -> None:
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+@pytest.mark.parametrize("families", [[Family.RESPONSE], [Family.RESPONSE, Family.CONVERSATION]])
+async def test_on_a_narrow_bar_the_hint_keeps_the_palette_s_action_whole(
+    size: tuple[int, int], families: list[Family]
+) -> None:
     """`38 of 386 frames · response hidden: click it above, or the palette's 'log:` lost the very
-    name of the action, the only keyboard way to the toggles (review 55c)."""
+    name of the action, the only keyboard way to the toggles (review 55c); at 100x30 its first
+    short form was cut too (review 55e): the first shorter form that fits is shown."""
     app = RtApp(Settings(playback=False, capture=False), connect=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         app.ingest([sent("response.create"), received("response.created", response={"id": "r1"})] * 200)
         await pilot.pause()
-        app.toggle_family(Family.RESPONSE)
+        for family in families:
+            app.toggle_family(family)
         await pilot.press("f")
         await pilot.pause()
         said = status(app)
-        assert said.endswith("response hidden: ctrl+p, 'log: clear filter'"), said
+        assert said.endswith("hidden: ctrl+p, 'log: clear filter'"), said
         assert len(said) <= app.filter_bar.status_room(), said

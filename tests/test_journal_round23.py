@@ -366,6 +366,8 @@ async def test_c_to_a_cause_a_family_toggle_hides_lifts_the_toggle_too_and_esc_h
         assert app.filter_bar.active == "" and not app.filter_bar.hidden_families
         want = f"the filter '-family:input' is lifted to show #{journal[commit].seq} (input_audio_buffer.commit): "
         assert [text for _, text in notices(app)][-1] == want + "Esc in the log puts it back", notices(app)
+        # For as long as Esc brings them back, not only while the notice lasts (review 55e).
+        assert str(log.border_title) == "Events · filter '-family:input' lifted · Esc puts it back"
         await pilot.press("escape")
         await wait_for(pilot, lambda: log.view.shown == len(journal) - 1, 10, "the toggle back")
         assert app.filter_bar.hidden_families == {Family.INPUT} and app.filter_bar.active == "-family:input"

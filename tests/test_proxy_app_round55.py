@@ -29,6 +29,7 @@ async def test_a_client_whose_upstream_is_down_is_said_to_have_failed_and_why(si
         assert any("connection refused: is the server running?" in notice for notice in proxy_notices(app))
         await wait_for(pilot, lambda: "failed" in app.transcript.hint[0], 10, "the pane's words")
         assert app.transcript.hint[0].startswith("This client's connection failed: cannot reach "), app.transcript.hint
+        assert app.transcript.hint[0].endswith("is the server running?"), app.transcript.hint  # not `running?.`
         await views_settled(pilot, app)
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 5, "the findings")
@@ -37,4 +38,4 @@ async def test_a_client_whose_upstream_is_down_is_said_to_have_failed_and_why(si
         assert said.startswith("Nothing to judge: no frame crossed this connection; the connection failed: cannot"), (
             said
         )
-        assert "follows the protocol" not in said
+        assert "follows the protocol" not in said and said.endswith("is the server running?"), said

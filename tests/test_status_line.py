@@ -488,3 +488,15 @@ async def test_a_live_session_s_close_reason_keeps_its_room_over_the_target() ->
     assert (
         text.startswith("● reconnecting  ▼0 ▲0  cannot reach simulator · 127.0.0.1:41305: connection") and "…" in text
     )
+
+
+def test_a_reason_is_never_cut_inside_a_number() -> None:
+    """`client closed with 40…` read as another close code than 4000 (review 55e), as
+    `127.0.0.1:345…` read as another port: a number goes whole, a word of letters may be cut."""
+    from tui.widgets.status import _end_cut
+
+    reason = "client closed with 4000: the client is shutting down"
+    assert _end_cut(reason, 22) == "client closed with…"
+    assert _end_cut(reason, 24) == "client closed with 4000…"
+    assert _end_cut("cannot reach 127.0.0.1:41305: refused", 22) == "cannot reach…"
+    assert _end_cut("transcribe: gpt-4o-mini-transcribe", 20) == "transcribe: gpt-4o-…"

@@ -165,7 +165,10 @@ async def test_opening_the_findings_takes_down_a_rejected_update_s_notice_too(si
         # Its title may count the finding folded into it (`session.update rejected · +1 more: …`, at
         # 80x24 when both come in one tick): the test took the exact title, and failed when they did.
         rejected = "session.update rejected"
-        shown = lambda: any(t.startswith(rejected) for t, _ in notices(app))  # noqa: E731
+
+        def shown() -> bool:
+            return any(t.startswith(rejected) for t, _ in notices(app))
+
         await wait_for(pilot, shown, 10, "the rejection's notice")
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, FindingsView), 5, "the findings")

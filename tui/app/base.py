@@ -589,10 +589,14 @@ class AppBase(App[None]):
         title = "Events ▲ sent ▼ received ● local"
         if self.filter_bar.active:
             title = f"Events · filter: {self.filter_bar.active}"
-        elif self._before_frames:
+        elif self._before_frames or self._lifted_families:
             # A jump lifted it (`reveal`): said for as long as Esc would bring it back, not only
-            # while the notice lasts (a later Esc brought back a filter nothing on screen named).
-            title = f"Events · filter {self._before_frames!r} lifted · Esc puts it back"
+            # while the notice lasts (a later Esc brought back a filter nothing on screen named),
+            # the family toggles it turned back on with it.
+            families = [f"-family:{family.value}" for family in sorted(self._lifted_families)]
+            typed = self._before_frames or ""
+            lifted = " ".join(filter(None, [f"({typed})" if typed and families else typed, *families]))
+            title = f"Events · filter {lifted!r} lifted · Esc puts it back"
         if self._building is not None:
             doing = "filtering the rest" if self._building.query is not None else "taking in the rest"
             title += f" · {doing}… {self._building.progress:.0%}"

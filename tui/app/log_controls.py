@@ -420,9 +420,13 @@ class LogControls(AppBase):
             hint = view.query.suggestion  # `typ:` matched nothing, silently: a typo of `type:`?
         counts = f"{view.shown:,} of {counted(view.in_range, 'frame')}"
         # On a narrow bar the palette's action was cut off (`…or the palette's 'log:`), and with it the
-        # only way to the toggles from the keyboard.
-        short = f"{counts} · {' and '.join(hidden)} hidden: ctrl+p, 'log: clear filter'" if hint == clears else ""
-        self.filter_bar.set_status(f"{counts} · {hint}", live=True, short=short if hidden else "")
+        # only way to the toggles from the keyboard: shorter forms keep it whole (the pane's subtitle
+        # has the counts too).
+        shorter: tuple[str, ...] = ()
+        if hidden and hint == clears:
+            names, how = " and ".join(hidden), "hidden: ctrl+p, 'log: clear filter'"
+            shorter = (f"{counts} · {names} {how}", f"{names} {how}", f"{len(hidden)} families {how}")
+        self.filter_bar.set_status(f"{counts} · {hint}", live=True, shorter=shorter)
 
     def clear_filter(self) -> None:
         """Show every frame again (the family toggles included)."""
@@ -560,6 +564,7 @@ class LogControls(AppBase):
             return
         self.filter_bar.show_families()
         self._lifted_over, self._lifted_families = over, families
+        self._update_log_title()  # it names the families Esc hides again
         if not log.select_frame(index):
             self.say_while("view", log.why_hidden(index, again=again))
             return

@@ -136,7 +136,8 @@ class FindingsView(ModalScreen[int | None]):
             if data.get("state") == "failed":
                 failed = printable(text(data.get("message")))
         said = f"; the connection failed: {failed}" if failed else ""
-        return f"Nothing to judge: no frame crossed this connection{said}."
+        ending = "" if said.endswith((".", "?", "!")) else "."  # not `is the server running?.`
+        return f"Nothing to judge: no frame crossed this connection{said}{ending}"
 
     def _heading(self, connection: int) -> Text:
         """The line above a connection's findings: which connection, the current one named so."""

@@ -53,14 +53,15 @@ class BarStatus(Widget):
     out the whole screen, and the filter's counts change with every views refresh under a stream."""
 
     text: reactive[Text] = reactive(Text, layout=False)
-    short: reactive[Text] = reactive(Text, layout=False)
-    """What is shown in place of `text` on a line too narrow for it (empty: `text`, cut)."""
+    shorter: reactive[tuple[Text, ...]] = reactive(tuple, layout=False)
+    """What is shown in place of `text` on a line too narrow for it: the first of these that fits,
+    else the last (none: `text`, cut)."""
 
     def render(self) -> Text:
         width = self.content_size.width
-        if self.short and width and self.text.cell_len > width:
-            return self.short
-        return self.text
+        if not self.shorter or not width or self.text.cell_len <= width:
+            return self.text
+        return next((text for text in self.shorter if text.cell_len <= width), self.shorter[-1])
 
 
 class QueryBar(Vertical):
@@ -173,10 +174,13 @@ class QueryBar(Vertical):
         except NoMatches:
             return 0
 
-    def set_status(self, text: str | Text, *, error: bool = False, live: bool = False, short: str = "") -> None:
+    def set_status(
+        self, text: str | Text, *, error: bool = False, live: bool = False, shorter: tuple[str, ...] = ()
+    ) -> None:
         """Show `text` (plain) under the input. `live`: a status the app keeps current (the filter's
-        counts) until the bar says something else. `short`: said instead on a line too narrow for
-        `text` (chosen as it is drawn: the bar's width is known only once it is shown)."""
+        counts) until the bar says something else. `shorter`: shorter forms, longest first, one of
+        which is said instead on a line too narrow for `text` (chosen as it is drawn: the bar's
+        width is known only once it is shown)."""
         self.live_status = live
         try:
             status = self.query_one(BarStatus)
@@ -184,7 +188,7 @@ class QueryBar(Vertical):
             return  # the bar's children are gone: the app is closing (a filter's slices ran till then)
         was_error = status.has_class("-error")
         status.set_class(error, "-error")
-        status.short = Text(short)
+        status.shorter = tuple(Text(form) for form in shorter)
         new = text if isinstance(text, Text) else Text(text)
         if new != status.text:
             status.text = new

@@ -287,10 +287,23 @@ def _phrases_cut(text: str, cells: int, *, one: bool = False) -> str:
 
 
 def _end_cut(text: str, cells: int) -> str:
-    """`text` cut to `cells` cells, an ellipsis for what was cut."""
+    """`text` cut to `cells` cells, an ellipsis for what was cut; never inside a number (a code, an
+    address, a port), which cut reads as another (`client closed with 40…` for 4000,
+    `127.0.0.1:345…`): that word goes whole, unless it is the first."""
     if cell_len(text) <= cells:
         return text
-    return set_cell_size(text, cells - 1) + "…"
+    kept = set_cell_size(text, cells - 1)
+    start = kept.rfind(" ") + 1
+    if start and not kept[-1].isspace() and not text[len(kept)].isspace():
+        end = text.find(" ", len(kept))
+        word = text[start : end if end >= 0 else len(text)].rstrip(".:/,-")  # `4000:` is whole as `4000`
+        if len(kept) - start < len(word) and _NUMBER.fullmatch(word):
+            kept = kept[:start].rstrip()
+    return kept + "…"
+
+
+_NUMBER = re.compile(r"[\d.:/,-]*\d[\d.:/,-]*")
+"""A word that is a number or made of numbers: a close code (`4000:`), an address and port, a size."""
 
 
 def _words_cut(text: str, cells: int) -> str:
