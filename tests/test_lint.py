@@ -467,6 +467,9 @@ def test_a_short_commit_under_vad_blames_vad_only_when_vad_committed_the_turn() 
     assert f"input_audio_buffer.commit #{late.seq} was refused by error #{late_refused.seq}" in found.message
     assert "Only 20 ms of audio" in found.message and "appended since the server VAD's commit" in found.message
     assert f"Server VAD had already committed the turn (input_audio_buffer.committed #{vad[2].seq})" in found.message
+    # The turn VAD committed is not lost: only this commit made nothing (review 55g).
+    assert "so this commit created no item (the turn server VAD committed is transcribed as usual)" in found.message
+    assert "nothing is transcribed" not in found.message
     assert found.frames == (6, 7, 5, 4)  # the commit, the error, the append, VAD's committed
     cleared, _ = lint(  # a clear after the VAD commit begins a turn of the client's own
         ga_created(transcription=TRANSCRIBE),

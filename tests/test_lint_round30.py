@@ -6,6 +6,7 @@ against the simulator holding the transcript back until after the response."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 
 from websockets.asyncio.client import connect
@@ -106,3 +107,21 @@ async def test_a_real_client_that_stops_reading_at_response_done_is_told(simulat
         else:
             assert len(found) == 1 and found[0].severity is Severity.WARNING, found
             assert re.search(r"came before the recording ended, \d+\.\d s after it: ", found[0].message), found
+
+
+def test_a_drop_soon_after_the_reply_is_connection_dropped_alone() -> None:
+    """The server dropped the socket (1006) 1.2 s after the reply: `transcript-never-came` also told
+    the client to keep reading after response.done, which it was doing (review 55g); the drop's
+    finding names the transcription it cut."""
+    from tui.protocol import local_envelope
+
+    turn = _turn()
+    drop = local_envelope("rt.connection", "connection dropped (code 1006)", state="closed", code=1006)
+    soon = dataclasses.replace(drop, mono=turn[-1].mono + 1.2, wall=turn[-1].wall + 1.2)
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *turn, soon)
+    assert rules(findings) == ["connection-dropped"], rules(findings)
+    assert "the transcription of item item_1 was awaited" in findings[0].message
+    # Long after the reply, the transcript that never came is a finding of its own beside the drop.
+    late = dataclasses.replace(drop, mono=turn[-1].mono + 60, wall=turn[-1].wall + 60)
+    findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *turn, late)
+    assert sorted(rules(findings)) == ["connection-dropped", "transcript-never-came"], rules(findings)

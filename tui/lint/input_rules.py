@@ -461,6 +461,10 @@ class InputRules:
             waited = end is not None and not cut and after >= NEVER_CAME_AFTER
             if item_id not in replied and not waited:
                 continue  # ended right after its commit (a log cut short): no reply to compare with
+            if cut and after < NEVER_CAME_AFTER:
+                # The server's drop cut it, soon after: `connection-dropped` names it. Said here too, it
+                # told the client to keep reading after response.done, which it was doing (review 55g).
+                continue
             commit = self._commit_of_item.get(item_id, committed)
             if any(f.rule == "transcription-off-at-commit" for f in ctx.blamed(commit)):
                 continue
@@ -1193,10 +1197,17 @@ class InputRules:
                     f" Server VAD had already committed the turn ({ctx.name(turn.vad_commit)}): it commits turns "
                     "itself, so a commit after its input_audio_buffer.committed finds only what was appended since."
                 )
+        # After server VAD's own commit the turn is not lost: this commit only made nothing more (it read
+        # "nothing is transcribed" of a turn whose transcript came; review 55g).
+        lost = (
+            "so this commit created no item (the turn server VAD committed is transcribed as usual)"
+            if vad
+            else "so no item was created and nothing is transcribed"
+        )
         ctx.emit(
             "commit-too-short",
             f"{subject} was refused by {ctx.name(error.index)} ({error.summary}): the buffer held less than 100 ms "
-            f"when the server took the commit, so no item was created and nothing is transcribed.{why}",
+            f"when the server took the commit, {lost}.{why}",
             (_refused_fix(turn) + _cleared_fix(turn, ctx) if turn is not None else "")
             + "Append at least 100 ms of audio before input_audio_buffer.commit. "
             + (
