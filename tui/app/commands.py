@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import SystemCommand
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from tui.conversation.export import SessionNote
 
 from tui.protocol import printable
+from tui.widgets.event_log import EventLog
 from tui.widgets.timers import after
 
 from .base import AppBase
@@ -125,8 +127,18 @@ class Commands(AppBase):
                 # The widget's own say too: the log's frame keys need a frame to act on.
                 widget: Any = self._resolve(owner)
                 allowed = widget.check_action(action, ())
+            if allowed is False and owner == "event_log" and action in EventLog.FRAME_ACTIONS:
+                why = self.event_log.empty_text()
+                if why:
+                    # A clear, or a filter matching none, left the log with no frame: the command says
+                    # so (left out, or run, it did nothing, silently).
+                    yield SystemCommand(title, help_text, partial(self.say, f"no frame is shown: {why}", title="Log"))
+                continue
             if allowed is False:
                 continue
+            if action == "zoom" and self.screen.maximized is not None:
+                # What it does now, as the footer's z says (it kept its zoom name while zoomed).
+                title, help_text = "view: both panes", "Give the transcript and the log their places back (z)"
             # None (the key shows dimmed): the action cannot act now. A widget's with nothing selected
             # (the log's frame keys): the action would silently do nothing, so the command says how to
             # select a frame. The app's own (space, v with no session), and `c` or `o` on a row with

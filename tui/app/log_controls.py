@@ -429,7 +429,14 @@ class LogControls(AppBase):
         self.filter_bar.set_status(f"{counts} · {hint}", live=True, shorter=shorter)
 
     def clear_filter(self) -> None:
-        """Show every frame again (the family toggles included)."""
+        """Show every frame again (the family toggles included); with no filter in force, say so (the
+        palette's command did nothing, silently)."""
+        if not self.filter_bar.active:
+            cleared = (
+                " since the clear (the palette's 'log: undo clear' brings back the rest)" if self.log_view.floor else ""
+            )
+            self.say(f"no filter is in force: the log shows every frame{cleared}", title="Filter")
+            return
         self.filter_bar.hidden_families.clear()
         self.filter_bar.show_families()
         self.apply_filter("")
