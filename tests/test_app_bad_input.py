@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual.pilot import Pilot
 from websockets.asyncio.server import ServerConnection
 
 from tests.app_helpers import (
@@ -90,15 +91,20 @@ async def test_an_unknown_event_type_is_shown_and_counted_not_fatal() -> None:
             assert "still here" in app.query_one(Transcript).text()
 
 
+async def typed_reply_done(pilot: Pilot[None], app: RtApp) -> None:
+    """Once the session is open, a typed message and its whole reply (its audio unplayable here)."""
+    await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+    await pilot.press("t", *"tell me a joke", "enter", "escape")
+    await wait_for(pilot, lambda: reply_done(app), 30, "the reply (its audio cannot be played)")
+
+
 async def test_without_a_speaker_text_replies_still_arrive_and_the_user_is_told(
     tmp_path: Path, simulator_url: str
 ) -> None:
     with no_sound_card(tmp_path):
         app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=True))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("t", *"tell me a joke", "enter", "escape")
-            await wait_for(pilot, lambda: reply_done(app), 30, "the reply (its audio cannot be played)")
+            await typed_reply_done(pilot, app)
             await wait_for(pilot, lambda: any(t == "Audio" for t, _ in notices(app)), 5, "the speaker notice")
             message = next(m for t, m in notices(app) if t == "Audio")
             assert "speaker unavailable" in message and "no output device" in message
@@ -119,9 +125,7 @@ async def test_at_80x24_no_speaker_is_said_on_the_recorder_line_not_over_the_rep
     with no_sound_card(tmp_path):
         app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=True))
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            await pilot.press("t", *"tell me a joke", "enter", "escape")
-            await wait_for(pilot, lambda: reply_done(app), 30, "the reply (its audio cannot be played)")
+            await typed_reply_done(pilot, app)
             await wait_for(pilot, lambda: "no speaker" in screen_text(app), 5, "the recorder's word on screen")
             await views_settled(pilot, app)
             assert not any(t == "Audio" for t, _ in notices(app)), notices(app)

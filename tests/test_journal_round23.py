@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from tests.app_helpers import (
     items,
@@ -251,17 +252,23 @@ def refused_commit_app(tmp_path: Path) -> RtApp:
     return RtApp(Settings(playback=False, capture=False), replay=ReplayRequest(recording))
 
 
+async def shown_error_and_cause(pilot: Pilot[None], app: RtApp) -> tuple[EventLog, int, int]:
+    """`refused_commit_app` played out: its log, the error's index and its cause's (the commit's)."""
+    await replay_shown(pilot, app)
+    journal = app.journal
+    error = next(f.index for f in journal if f.type == "error")
+    commit = next(f.index for f in journal if f.type == "input_audio_buffer.commit")
+    return app.query_one(EventLog), error, commit
+
+
 async def test_c_to_a_cause_the_filter_hides_lifts_the_filter_and_esc_puts_it_back(tmp_path: Path) -> None:
     """`c` under an `error` filter said "frame #2 is hidden by the filter", a dead end; then it named
     the keys that clear the filter (six more keys to answer "what did I send before this error?").
     It now lifts the filter and selects the cause; Esc in the log puts the filter back, on the error."""
     app = refused_commit_app(tmp_path)
     async with app.run_test(size=(120, 32)) as pilot:
-        await replay_shown(pilot, app)
-        log = app.query_one(EventLog)
+        log, error, commit = await shown_error_and_cause(pilot, app)
         journal = app.journal
-        error = next(f.index for f in journal if f.type == "error")
-        commit = next(f.index for f in journal if f.type == "input_audio_buffer.commit")
         await pilot.press("f", *"error", "enter")
         await wait_for(pilot, lambda: log.view.shown == 1, 10, "the filter")
         await pilot.press("up")
@@ -351,11 +358,8 @@ async def test_c_to_a_cause_a_family_toggle_hides_lifts_the_toggle_too_and_esc_h
 
     app = refused_commit_app(tmp_path)
     async with app.run_test(size=(120, 32)) as pilot:
-        await replay_shown(pilot, app)
-        log = app.query_one(EventLog)
+        log, error, commit = await shown_error_and_cause(pilot, app)
         journal = app.journal
-        error = next(f.index for f in journal if f.type == "error")
-        commit = next(f.index for f in journal if f.type == "input_audio_buffer.commit")
         app.filter_bar.hidden_families.add(Family.INPUT)
         app.apply_filter("")
         await wait_for(pilot, lambda: log.view.shown == len(journal) - 1, 10, "the commit hidden")
@@ -380,10 +384,7 @@ async def test_a_narrow_footer_names_where_c_goes_from_the_cause_and_from_the_er
 
     app = refused_commit_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await replay_shown(pilot, app)
-        log = app.query_one(EventLog)
-        error = next(f.index for f in app.journal if f.type == "error")
-        commit = next(f.index for f in app.journal if f.type == "input_audio_buffer.commit")
+        log, error, commit = await shown_error_and_cause(pilot, app)
         log.focus()
         assert log.select_frame(error)
         await wait_for(pilot, lambda: " c Cause " in footer(app), 5, "c Cause on the error")
