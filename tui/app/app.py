@@ -473,11 +473,10 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         settle_heap()  # the audio stack's modules, loaded just now, live as long as the app
         self._say_no_microphone()
 
-    def _speaker_unavailable(self, problem: str) -> None:
+    def _speaker_unavailable(self, message: str) -> None:
         """The speaker did not open: the recorder line says so from now on, and the log why; a notice
         too, unless the screen is short (at 80x24 it covered the reply it could not play)."""
         self.recorder.speaker = "missing"
-        message = f"speaker unavailable, assistant audio is not played: {problem}"
         self.voice.publish_fact(local_envelope("rt.audio", message, notify=not short_screen(self.screen)))
 
     def _say_no_microphone(self) -> None:

@@ -28,6 +28,7 @@ from tui.session import FRAMES, CaptureWriter, RealtimeSession, data_dir
 from tui.widgets import EventLog, Recorder, StatusLine, Transcript
 from tui.widgets.event_log import HELD_KEY_CHECK, Typed, retyped
 from tui.widgets.findings import SEVERITY_MARKS
+from tui.widgets.log_format import with_families
 from tui.widgets.query_bar import FilterBar, FindBar
 from tui.widgets.screen_size import short_screen
 from tui.widgets.timers import after
@@ -593,9 +594,7 @@ class AppBase(App[None]):
             # A jump lifted it (`reveal`): said for as long as Esc would bring it back, not only
             # while the notice lasts (a later Esc brought back a filter nothing on screen named),
             # the family toggles it turned back on with it.
-            families = [f"-family:{family.value}" for family in sorted(self._lifted_families)]
-            typed = self._before_frames or ""
-            lifted = " ".join(filter(None, [f"({typed})" if typed and families else typed, *families]))
+            lifted = with_families(self._before_frames or "", sorted(family.value for family in self._lifted_families))
             title = f"Events · filter {lifted!r} lifted · Esc puts it back"
         if self._building is not None:
             doing = "filtering the rest" if self._building.query is not None else "taking in the rest"

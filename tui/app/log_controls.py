@@ -18,7 +18,7 @@ from tui.journal import Family, Finder, LogView, Query, QueryError, term
 from tui.lint import Finding, Severity
 from tui.widgets import EventDetail, EventLog, Transcript
 from tui.widgets.event_log import FIND_SLICE_SECONDS, SEARCHING
-from tui.widgets.log_format import counted, find_miss
+from tui.widgets.log_format import counted, find_miss, with_families
 from tui.widgets.query_bar import FamilyToggles, QueryBar
 from tui.widgets.timers import after
 
@@ -261,9 +261,7 @@ class LogControls(AppBase):
         `probed`: a regex in `text` was just tried on the newest frames (the bar's check on Enter),
         not to be tried again (50 ms more for Enter, the first screen's scan after it). `back`: the
         filter Esc in the log puts back (`o`'s: the one before it showed an item's frames)."""
-        hidden = sorted(family.value for family in self.filter_bar.hidden_families)
-        families = [f"-family:{name}" for name in hidden]
-        combined = " ".join(filter(None, [f"({text})" if text and families else text, *families]))
+        combined = with_families(text, sorted(family.value for family in self.filter_bar.hidden_families))
         try:
             query = Query(combined, self.journal, self.links, probe=not probed)
         except QueryError as exc:

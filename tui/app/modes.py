@@ -18,7 +18,7 @@ from tui.model import KEEP_EVERY_PAYLOAD, SessionModel, new_model
 from tui.protocol import Envelope, short_target
 from tui.replay import ReplayPlayer, ReplayRequest, recording_name
 from tui.session import FRAMES
-from tui.widgets.log_format import counted
+from tui.widgets.log_format import counted, sentence
 from tui.widgets.screen_size import short_screen
 
 from .base import AppBase
@@ -501,7 +501,7 @@ class Modes(AppBase):
         more = f"More clients can connect to {self.proxy_url}; < and > switch between their sessions."
         if facts.state == "failed" and not facts.frames_in and not facts.frames_out:
             hint: tuple[str, ...] = (
-                f"This client's connection failed: {_sentence(facts.reason or 'no reason given')}",
+                f"This client's connection failed: {sentence(facts.reason or 'no reason given')}",
                 "No frame passed through (the client was answered with an HTTP error); the event log has "
                 "the connection's facts.",
                 more,
@@ -578,11 +578,6 @@ class Modes(AppBase):
         self._find_status()
         if self.proxy is not None:
             self._show_proxy_state()
-
-
-def _sentence(text: str) -> str:
-    """`text` ended as a sentence: a full stop unless it ends with one of its own (`running?.`)."""
-    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def _clock(seconds: float) -> str:

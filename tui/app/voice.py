@@ -137,7 +137,7 @@ class VoiceController:
         self._speaker: Speaker | None = None
         self._speaker_failed = False
         self.on_speaker_problem: Callable[[str], None] | None = None
-        """Told why the speaker did not open (the app says it on the recorder line); None: a notice."""
+        """Told that the speaker did not open, and why (the app says it on the recorder line); None: a notice."""
         self._player: asyncio.Task[None] | None = None
 
     @property
@@ -422,10 +422,11 @@ class VoiceController:
             await asyncio.to_thread(speaker.start)
         except AudioDeviceError as exc:
             self._speaker_failed = True
+            message = f"speaker unavailable, assistant audio is not played: {exc}"
             if self.on_speaker_problem is not None:
-                self.on_speaker_problem(str(exc))
+                self.on_speaker_problem(message)
             else:
-                self._note("rt.audio", f"speaker unavailable, assistant audio is not played: {exc}")
+                self._note("rt.audio", message)
             return None
         self._speaker = speaker
         self._say_device("speaker", speaker.device_name)

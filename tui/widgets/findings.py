@@ -24,7 +24,7 @@ from tui.lint.finding import connection_of, frame_label
 from tui.protocol import printable, text
 
 from .key_footer import KeyFooter
-from .log_format import counted
+from .log_format import counted, sentence
 from .palette import themed
 
 SEVERITY_STYLES = {Severity.ERROR: "bold #f7768e", Severity.WARNING: "bold #e0af68", Severity.INFO: "#7aa2f7"}
@@ -136,8 +136,7 @@ class FindingsView(ModalScreen[int | None]):
             if data.get("state") == "failed":
                 failed = printable(text(data.get("message")))
         said = f"; the connection failed: {failed}" if failed else ""
-        ending = "" if said.endswith((".", "?", "!")) else "."  # not `is the server running?.`
-        return f"Nothing to judge: no frame crossed this connection{said}{ending}"
+        return sentence(f"Nothing to judge: no frame crossed this connection{said}")
 
     def _heading(self, connection: int) -> Text:
         """The line above a connection's findings: which connection, the current one named so."""

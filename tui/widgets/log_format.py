@@ -140,6 +140,18 @@ def _type_cell(label: str, width: int) -> str:
     return f"{abbreviate_type(label, width):<{width}} "
 
 
+def sentence(text: str) -> str:
+    """`text` ended as a sentence: a full stop unless it ends with one of its own (not `running?.`)."""
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def with_families(text: str, families: list[str]) -> str:
+    """A filter's text with the family toggles that are off (`-family:…` terms), as the query
+    reads it: `(text) -family:response`."""
+    hidden = [f"-family:{name}" for name in families]
+    return " ".join(filter(None, [f"({text})" if text and hidden else text, *hidden]))
+
+
 def counted(count: int, noun: str) -> str:
     """`1 frame`, `2 frames`, `1,204 frames` (`noun` is singular; English plural with an s)."""
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
