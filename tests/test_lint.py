@@ -174,8 +174,9 @@ def test_beta_session_with_transcription_off_says_the_beta_setting() -> None:
 
 def test_commit_with_transcription_on_or_unknown_session_is_not_reported() -> None:
     on, _ = lint(ga_created(vad=False), ga_updated(transcription=TRANSCRIBE, vad=False), append(speech(200)), commit())
-    unknown, _ = lint(append(speech(200)), commit())  # no session.created seen: nothing certain to say
-    assert on == [] and unknown == []
+    # No session.created seen, nor any update sent: nothing certain to say, only a question (info).
+    unknown, _ = lint(append(speech(200)), commit())
+    assert on == [] and [(f.rule, f.severity) for f in unknown] == [("transcription-not-requested", Severity.INFO)]
 
 
 # -- 3. what the audio is -------------------------------------------------------------------------

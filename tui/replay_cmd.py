@@ -300,8 +300,8 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False,
         # A log of one's own sends alone (a common way to log) linted "clean" with no caveat.
         where = f"{printable(path)}: " if named else ""
         print(
-            f"rt-tui lint: {where}note: the recording holds only frames sent, none from the server: whether "
-            "transcription was on, and what the server refused, cannot be told (log the server's events too)",
+            f"rt-tui lint: {where}note: the recording holds only frames sent, none from the server: what the server "
+            "applied, and what it refused, cannot be told (log the server's events too)",
             file=sys.stderr,
         )
     findings = list(getattr(linter, "findings", []))

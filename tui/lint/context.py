@@ -117,9 +117,9 @@ class Context:
         summary = describe_config(self.facts.applied) or "its defaults"
         return f"the session of {self.applied_name()}: {summary}"
 
-    def transcription_path(self) -> str:
-        """Where input transcription is configured in the server's dialect."""
-        if self.fix_dialect is Dialect.BETA:
+    def transcription_path(self, dialect: Dialect | None = None) -> str:
+        """Where input transcription is configured in `dialect`, or else in the server's."""
+        if (dialect or self.fix_dialect) is Dialect.BETA:
             return 'session.input_audio_transcription {"model": "whisper-1"}'
         return 'session.audio.input.transcription {"model": "gpt-4o-transcribe"} (with session.type "realtime")'
 

@@ -20,6 +20,7 @@ from .context import Context
 from .failure_rules import FailureRules
 from .finding import SEVERITY_ORDER, Finding, Severity
 from .input_rules import InputRules
+from .request_rules import RequestRules
 from .response_rules import ResponseRules
 from .server_rules import ServerRules
 
@@ -74,12 +75,14 @@ class Linter:
         explainers = [self._config.explain_error, self._input.explain_error, self._responses.explain_error]
         self._server = ServerRules(self.ctx, explainers, self._error_frames, self.links)
         self._connection = ConnectionRules(self.ctx)
+        self._requests = RequestRules(self.ctx)
         self._groups: tuple[RuleGroup, ...] = (
             self._input,
             self._config,
             self._responses,
             self._server,
             self._connection,
+            self._requests,
             FailureRules(self.ctx, self.links),
         )
         self._handlers: dict[tuple[Direction, str], list[Handler]] = {}
@@ -101,6 +104,7 @@ class Linter:
             if etype == "rt.connection" and env.data.get("state") == "connecting":
                 # Whatever the last connection left unanswered never will be (read before the reset).
                 self._input.unanswered(index, text(env.data.get("message")))
+                self._requests.judge()
                 ctx.applied_index = None
                 ctx.server_spoke = False
                 ctx.refresh()
@@ -134,6 +138,7 @@ class Linter:
         is said now (`commit-too-short`). Calling it again adds nothing; new findings come from
         `take_changes` as usual."""
         self._input.unanswered(None)
+        self._requests.judge()
 
     def take_changes(self) -> list[Finding]:
         """Findings made since the last call (each in its latest words: one amended before it was

@@ -1,0 +1,119 @@
+"""`transcription-not-requested`: a log of the client's side alone, whose client appended user audio
+without asking for input transcription (the question rt-tui was born from, with the evidence most
+people have: their own client's log of what it sent)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.journal_helpers import connecting, received, sent
+from tests.lint_helpers import b64, beta_session, ga_created, lint, of_rule, rules, speech
+from tui.lint import Severity
+from tui.protocol import Envelope, local_envelope
+
+RULE = "transcription-not-requested"
+TRANSCRIBE = "gpt-4o-transcribe"
+
+
+def append(ms: int) -> Envelope:
+    return sent("input_audio_buffer.append", audio=b64(speech(ms)))
+
+
+def commit() -> Envelope:
+    return sent("input_audio_buffer.commit")
+
+
+def update(**session: object) -> Envelope:
+    return sent("session.update", session={"type": "realtime", **session})
+
+
+def transcription(value: object) -> dict[str, object]:
+    return {"input": {"transcription": value}}
+
+
+def test_a_client_that_never_asks_is_warned_with_its_frames_and_the_fix() -> None:
+    setup, first, last, turn = update(instructions="be brief"), append(500), append(500), commit()
+    findings, _ = lint(setup, first, last, turn, sent("response.create"))
+    assert rules(findings) == [RULE]
+    found = of_rule(findings, "transcription-not-requested")[0]
+    assert found.severity is Severity.WARNING
+    assert f"appended 1.00 s of user audio (input_audio_buffer.append #{first.seq} to" in found.message
+    assert f"#{last.seq}) and committed it (input_audio_buffer.commit #{turn.seq})" in found.message
+    assert f"(session.update #{setup.seq} leaves it out)" in found.message
+    assert "this is what the client asked, not what the server applied" in found.message
+    assert 'session.audio.input.transcription {"model": "gpt-4o-transcribe"}' in found.fix
+    assert "Log the server's events too" in found.fix
+
+
+def test_turned_on_once_stays_on_through_updates_that_leave_it_out() -> None:
+    on = update(audio=transcription({"model": TRANSCRIBE}))
+    findings, _ = lint(on, update(instructions="later"), append(300), commit())
+    assert of_rule(findings, RULE) == []
+
+
+def test_turned_off_on_purpose_is_said_as_information() -> None:
+    off = update(audio=transcription(None))
+    findings, _ = lint(update(audio=transcription({"model": TRANSCRIBE})), off, append(300), commit())
+    found = of_rule(findings, RULE)
+    assert [f.severity for f in found] == [Severity.INFO]
+    assert f"session.update #{off.seq} set input transcription to null (off)" in found[0].message
+    assert len(found[0].frames) == 3  # the commit, the first append, and the update that turned it off
+
+
+def test_a_beta_client_gets_the_beta_fix_and_several_updates_are_named_as_a_span() -> None:
+    flat = beta_session()
+    del flat["input_audio_transcription"]
+    first = sent("session.update", session=flat)
+    second = sent("session.update", session={"voice": "verse"})
+    findings, _ = lint(first, second, append(300), commit())
+    found = of_rule(findings, RULE)[0]
+    assert f"(session.update #{first.seq} to session.update #{second.seq} leave it out)" in found.message
+    assert 'session.input_audio_transcription {"model": "whisper-1"}' in found.fix
+
+
+def test_audio_left_to_server_vad_is_judged_too() -> None:
+    findings, _ = lint(update(instructions="hi"), append(800))
+    found = of_rule(findings, RULE)[0]
+    assert "for the server's turn detection to commit" in found.message
+
+
+def test_the_server_in_the_recording_a_transcription_session_or_refused_commits_are_not_judged() -> None:
+    answered, _ = lint(ga_created(vad=False), update(instructions="hi"), append(300), commit())
+    assert of_rule(answered, RULE) == []  # what the server applied is known: transcription-off-at-commit's
+    errors_only, _ = lint(update(), append(300), commit(), received("error", error={"code": "x", "message": "y"}))
+    assert of_rule(errors_only, RULE) != []  # an error alone shows no applied session
+    transcribing, _ = lint(sent("session.update", session={"type": "transcription"}), append(300), commit())
+    beta_transcribing, _ = lint(sent("transcription_session.update", session={}), append(300), commit())
+    too_short, _ = lint(update(), append(20), commit())
+    assert of_rule(transcribing, RULE) == of_rule(beta_transcribing, RULE) == []
+    assert rules(too_short) == ["commit-too-short"]  # no item was made: no transcript to miss
+
+
+def test_each_connection_is_judged_on_its_own_once() -> None:
+    ended = local_envelope("rt.connection", "closed", state="closed")
+    on = update(audio=transcription({"model": TRANSCRIBE}))
+    findings, _ = lint(connecting(), update(), append(300), commit(), ended, connecting(), on, append(300), commit())
+    found = of_rule(findings, RULE)
+    assert len(found) == 1 and "session.update" in found[0].message
+
+
+def test_rt_tui_lint_reports_it_and_fails_on_warning_when_asked(tmp_path: Path) -> None:
+    log = tmp_path / "client.jsonl"
+    events = [
+        {"type": "session.update", "session": {"type": "realtime", "instructions": "be brief"}},
+        {"type": "input_audio_buffer.append", "audio": b64(speech(400))},
+        {"type": "input_audio_buffer.commit"},
+        {"type": "response.create"},
+    ]
+    log.write_text("".join(json.dumps(event) + "\n" for event in events))
+    command = [sys.executable, "-m", "tui", "lint", str(log)]
+    default = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert default.returncode == 0, default.stdout + default.stderr
+    assert f"warning: {RULE}: The client appended 400 ms of user audio" in default.stdout
+    assert "what the server applied, and what it refused, cannot be told" in default.stderr
+    strict = subprocess.run([*command, "--fail-on", "warning", "--json"], capture_output=True, text=True, timeout=60)
+    assert strict.returncode == 1
+    assert [json.loads(line)["rule"] for line in strict.stdout.splitlines()] == [RULE]

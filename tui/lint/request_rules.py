@@ -1,0 +1,174 @@
+"""`transcription-not-requested`: a recording of the client's side alone (no frame from the server)
+whose client appended user audio without ever asking for input transcription.
+
+That is the question rt-tui was born from ("transcription is on, and the transcript of my own words
+is null"), asked with the evidence most people have: their own client's log of what it sent. A
+Realtime session starts with input transcription off (null, in both dialects), and only a
+`session.update` turns it on; with no server frame in the recording, what the server applied
+cannot be read, but a client that never asked has, unless its session was configured elsewhere
+(an ephemeral key minted with a session configuration), audio whose transcript is null.
+
+With the server's frames recorded, `transcription-off-at-commit` and `transcript-never-came` say
+it from what the server applied; this rule stays silent then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tui.protocol import Dialect, Direction, Envelope, obj, text
+from tui.protocol.session_config import holds_transcription, transcription_config
+from tui.protocol.summary import audio_bytes
+
+from .context import Context, duration
+from .finding import Severity
+from .shapes import input_format, session_dialect
+
+_ENDED = frozenset({"closed", "failed"})
+
+
+class RequestRules:
+    """What the client asked of its session, judged when a connection (or the recording) ends with
+    no frame from the server to say what was applied."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._first_append: int | None = None
+        """This connection's first append that carried audio."""
+        self._last_append: int | None = None
+        self._audio_bytes = 0
+        """Audio bytes appended in this connection (decoded, or as an audio tag says)."""
+        self._commits: list[int] = []
+        """This connection's commits sent (those the server refuses as too short are left out at the end)."""
+        self._updates: list[int] = []
+        """The session updates sent in this connection (the first and the last are named)."""
+        self._turned_on = False
+        """A session update asked for input transcription (in its place, or in a wrong one: a
+        misplaced request is other rules' to judge, and what the developer meant)."""
+        self._turned_off: int | None = None
+        """The last update that set input transcription to null on purpose, if it is off since."""
+        self._transcription_session = False
+        """The client set up a transcription session: transcription is its whole point (other rules)."""
+        self._dialect: Dialect | None = None
+        """The dialect the client's last non-empty session update is shaped in (the fix's, as no server says)."""
+
+    def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
+        """The frames this group judges."""
+        return {
+            (Direction.OUT, "input_audio_buffer.append"): self._append,
+            (Direction.OUT, "input_audio_buffer.commit"): self._commit,
+            (Direction.OUT, "session.update"): self._update,
+            (Direction.OUT, "transcription_session.update"): self._transcription,
+            (Direction.LOCAL, "rt.connection"): self._connection,
+        }
+
+    def reset(self) -> None:
+        """A new connection: nothing asked, nothing appended yet."""
+        self._first_append = self._last_append = self._turned_off = None
+        self._audio_bytes = 0
+        self._commits.clear()
+        self._updates.clear()
+        self._turned_on = self._transcription_session = False
+        self._dialect = None
+
+    # -- what the client sent ---------------------------------------------------------------
+
+    def _append(self, env: Envelope, index: int) -> None:
+        audio = env.data.get("audio")
+        if not isinstance(audio, str) or not audio:
+            return  # refused by the server (invalid-base64-audio says so): no audio reached the buffer
+        self._audio_bytes += audio_bytes(audio)
+        if self._first_append is None:
+            self._first_append = index
+        self._last_append = index
+
+    def _commit(self, env: Envelope, index: int) -> None:
+        self._commits.append(index)
+
+    def _update(self, env: Envelope, index: int) -> None:
+        session = obj(env.data.get("session"))
+        self._updates.append(index)
+        if session:
+            self._dialect = session_dialect(session)
+        if session.get("type") == "transcription":
+            self._transcription_session = True
+            return
+        if holds_transcription(session):
+            on = transcription_config(session) is not None
+            self._turned_on, self._turned_off = on, None if on else index
+            return
+        audio = obj(session.get("audio"))
+        for holder in (session, audio, obj(audio.get("input"))):
+            if any("transcription" in key for key in holder):
+                self._turned_on, self._turned_off = True, None  # misplaced: what was meant (see _turned_on)
+                return
+
+    def _transcription(self, env: Envelope, index: int) -> None:
+        self._transcription_session = True
+
+    def _connection(self, env: Envelope, index: int) -> None:
+        if text(env.data.get("state")) in _ENDED:
+            self.judge()
+
+    # -- the judgement ----------------------------------------------------------------------
+
+    def judge(self) -> None:
+        """The connection or the recording ended: say `transcription-not-requested` if it applies
+        (once: what was judged is forgotten)."""
+        ctx = self.ctx
+        first = self._first_append
+        server_silent = not ctx.server_spoke and ctx.applied_index is None
+        if first is None or self._turned_on or self._transcription_session or not server_silent:
+            return
+        commits = [i for i in self._commits if not any(f.rule == "commit-too-short" for f in ctx.blamed(i))]
+        if self._commits and not commits:
+            return  # every commit is refused (commit-too-short says so): no item, no transcript to miss
+        last = self._last_append if self._last_append is not None else first
+        fmt = input_format(ctx.facts.requested)
+        appended = f"appended {duration(self._audio_bytes, fmt)} of user audio"
+        appended += f" ({ctx.name(first)})" if last == first else f" ({ctx.name(first)} to {ctx.name(last)})"
+        if commits:
+            more = len(commits) - 1
+            others = f" and {more} more" if more > 1 else " and one more" if more else ""
+            appended += f" and committed it ({ctx.name(commits[0])}{others})"
+        else:
+            appended += " for the server's turn detection to commit"
+        off = self._turned_off
+        if off is not None:
+            why = f"{ctx.name(off)} set input transcription to null (off)"
+            severity = Severity.INFO
+        elif self._updates:
+            named, verb = ctx.name(self._updates[0]), "leaves"
+            if len(self._updates) > 1:
+                named, verb = f"{named} to {ctx.name(self._updates[-1])}", "leave"
+            why = (
+                f"no session.update it sent turns input transcription on ({named} {verb} it out), and a Realtime "
+                "session starts with it off (null)"
+            )
+            severity = Severity.WARNING
+        else:
+            # A log that begins after the session's setup would not show the update: a question, not a verdict.
+            why = (
+                "the recording holds no session.update at all, and a Realtime session starts with input "
+                "transcription off (null)"
+            )
+            severity = Severity.INFO
+        consequence = "each item made of that audio has transcript null"
+        if severity is Severity.INFO and off is None:
+            consequence = f"unless the log left out the client's setup, {consequence}"
+        message = (
+            f"The client {appended}, but {why}: {consequence}, and no "
+            "conversation.item.input_audio_transcription event follows. The recording holds no frame from the "
+            "server, so this is what the client asked, not what the server applied: a session configured when its "
+            "ephemeral key was minted may have transcription on."
+        )
+        fix = (
+            f"Turn it on before the first commit: send session.update with {ctx.transcription_path(self._dialect)}, "
+            "wait for the session.updated that shows it on, then read "
+            "conversation.item.input_audio_transcription.completed for each item_id (it may come after the reply). "
+            "Log the server's events too, so rt-tui lint can check what the server applied."
+        )
+        frames = tuple(i for i in (commits[0] if commits else first, first, off) if i is not None)
+        ctx.emit("transcription-not-requested", message, fix, frames, severity)
+        self._first_append = None
+        self._commits.clear()  # judged: a second call (the recording's end after the connection's) adds nothing
