@@ -7,6 +7,8 @@ import itertools
 import re
 import socket
 
+import pytest
+
 from tests.app_helpers import session_ready, wait_for
 from tests.server_helpers import free_port
 from tui.app import RtApp
@@ -22,6 +24,7 @@ from tui.app.reconnect import (
 from tui.config import Settings, TargetChoice
 from tui.server import Simulator, SimulatorConfig
 from tui.server.testing import realtime_simulator
+from tui.session import is_loopback_host
 
 
 async def test_a_server_that_restarts_with_1001_going_away_is_reconnected_to_on_its_own() -> None:
@@ -142,6 +145,35 @@ def test_a_long_outage_is_probed_less_and_less_often() -> None:
     assert slower == sorted(slower) and slower[0] > PROBE_SECONDS and slower[-1] == SLOW_PROBE_SECONDS
     assert sum(delays) >= GIVE_UP_SECONDS
     assert len(delays) < 250
+
+
+def test_a_remote_service_is_probed_with_doubling_waits_from_the_start() -> None:
+    """Half-second probes are for a local server being restarted: a remote service away (DNS
+    failing, a network gone) was asked twice a second for half a minute ("try 22 in 0.5 s" at 11 s,
+    review 56b). Its waits double from the first probe, up to SLOW_PROBE_SECONDS, for as long."""
+    delays = list(RetryPolicy().delays(remote=True))
+    assert delays[:5] == [PROBE_SECONDS, 1.0, 2.0, 4.0, SLOW_PROBE_SECONDS]
+    assert set(delays[4:]) == {SLOW_PROBE_SECONDS}
+    assert sum(delays) >= GIVE_UP_SECONDS and len(delays) < 200
+    assert sum(1 for _ in itertools.takewhile(lambda total: total < 11, itertools.accumulate(delays))) == 4
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("LOCALHOST.", True),
+        ("127.8.9.10", True),
+        ("api.openai.com", False),
+        ("10.0.0.5", False),
+        ("example.localhost.com", False),
+    ],
+)
+def test_loopback_hosts_are_told_from_remote_ones(host: str, local: bool) -> None:
+    assert is_loopback_host(host) is local
 
 
 async def test_the_app_backs_off_from_a_server_that_drops_each_session_at_once() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import os
 import queue
 import signal
@@ -25,6 +24,7 @@ from tui.protocol import Direction, Envelope, printable, strict_json
 from tui.protocol.codec import exact_data
 from tui.protocol.records import record_header, unparsed_bytes
 from tui.proxy import ProxyConnection, ProxyRequest, ProxyServer, Sink
+from tui.session import is_loopback_host
 
 __all__ = ["DEFAULT_LISTEN", "ProxyRequest", "proxy_target", "run_proxy"]
 
@@ -50,11 +50,7 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 def exposure_warning(host: str) -> str | None:
     """A warning when the proxy listens beyond this machine (it adds your key to what it relays)."""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if loopback:
+    if is_loopback_host(host):
         return None
     shown = f"[{host}]" if ":" in host else host  # `listening on :::` read as a typo
     return (

@@ -16,7 +16,15 @@ from textual.widgets import Input
 from tui.launch import open_target, session_options
 from tui.protocol import Envelope, local_envelope, obj, session_update
 from tui.protocol.session_config import holds_turn_detection
-from tui.session import FRAMES, CaptureWriter, ConnectionFailed, RealtimeSession, TargetError, new_session_dir
+from tui.session import (
+    FRAMES,
+    CaptureWriter,
+    ConnectionFailed,
+    RealtimeSession,
+    TargetError,
+    is_loopback_host,
+    new_session_dir,
+)
 from tui.widgets import RecorderState
 from tui.widgets.message_input import MessageInput
 from tui.widgets.timers import after
@@ -328,7 +336,7 @@ class LiveSession(AppBase):
         host = parts.hostname or "127.0.0.1"
         port = parts.port or (443 if parts.scheme == "wss" else 80)
         started = time.monotonic()
-        for attempt, delay in enumerate(self._retry.delays(), 1):
+        for attempt, delay in enumerate(self._retry.delays(remote=not is_loopback_host(host)), 1):
             due = time.monotonic() + delay
             left = delay
             while left > 0.01:

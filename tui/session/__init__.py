@@ -11,7 +11,7 @@ from .capture import (
     read_capture,
 )
 from .client import FRAMES, ConnectionFailed, ConnectionState, RealtimeSession
-from .targets import Target, TargetError, openai_target, simulator_target, url_target
+from .targets import Target, TargetError, is_loopback_host, openai_target, simulator_target, url_target
 
 __all__ = [
     "FRAMES",
@@ -24,6 +24,7 @@ __all__ = [
     "TargetError",
     "data_dir",
     "envelope_record",
+    "is_loopback_host",
     "iter_capture",
     "new_session_dir",
     "openai_target",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable
@@ -232,6 +233,14 @@ def _safe_label(url: str) -> tuple[str, list[str]]:
 
 _SHOWN_AS_WRITTEN = "!#$%&'()*+,/:;=?@[]~"
 """Characters of a query shown as they are written (letters, digits and `-._~` always are)."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` (an address or a name) is this machine: a loopback address, or `localhost`."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower().rstrip(".") == "localhost"
 
 
 def simulator_target(url: str) -> Target:
