@@ -69,6 +69,7 @@ async def test_after_a_refused_session_space_and_v_are_dimmed_and_say_ctrl_r(
             assert not any("Select a frame first" in message for _, message in notices(app)), notices(app)
 
 
+@pytest.mark.usefixtures("microphone")  # without one, space and v are dimmed for that (test_mic_check)
 async def test_an_expired_session_dims_space_until_ctrl_r_opens_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -145,6 +146,7 @@ async def test_a_click_on_a_dimmed_key_says_why_it_cannot_act(
         await wait_for(pilot, lambda: recorder.message == NO_SESSION, 5, "the click's answer")
 
 
+@pytest.mark.usefixtures("microphone")
 async def test_with_no_reconnect_a_drop_dims_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--no-reconnect: a drop leaves the next session to ctrl+r, and the footer says so at once."""
     monkeypatch.setenv("RT_TUI_DATA_DIR", str(tmp_path))

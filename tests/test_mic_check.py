@@ -9,13 +9,15 @@ from pathlib import Path
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 
-from tests.app_helpers import press_voice, screen_text, session_ready, wait_for
+from tests.app_helpers import notices, press_voice, screen_text, session_ready, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa, no_sound_card
+from tests.server_helpers import free_port
 from tests.test_kept_vad import kept_vad_app
 from tests.test_voice_turns import voice_app
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
 from tui.widgets import Recorder, RecorderState
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.transcript import VOICE_HINT
 
 
@@ -128,3 +130,49 @@ async def test_a_reason_longer_than_the_line_ends_with_an_ellipsis() -> None:
         await pilot.pause()
         line = recorder.render_lines(Region(0, 0, 60, 1))[0].text.rstrip()
         assert line.startswith(" × no microphone") and line.endswith("…") and "▕" not in line, line
+
+
+async def test_without_a_microphone_space_and_v_dim_and_give_way_to_type_on_a_narrow_footer(
+    tmp_path: Path, simulator_url: str
+) -> None:
+    """At 80x24 with no microphone the footer kept `space Talk v Hands-free`, the two keys that could
+    not work, and left out `t Type`, the one way left to talk (review 56b). They show dimmed now,
+    leave a narrow footer first, and a press still looks for a microphone, its notice naming t."""
+    with no_sound_card(tmp_path):
+        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
+        async with app.run_test(size=(80, 24)) as pilot:
+            recorder = app.query_one(Recorder)
+            await wait_for(pilot, lambda: recorder.state is RecorderState.UNAVAILABLE, 10, "the recorder to say so")
+            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            app.event_log.focus()
+            await pilot.press("up")  # a frame selected: the log's own keys want the room too
+            await pilot.pause()
+            bindings = app.screen.active_bindings
+            assert not bindings["space"].enabled and not bindings["v"].enabled
+            footer = app.query_one(KeyFooter).render().plain
+            assert "t Type" in footer and "q Quit" in footer, footer
+            await press_voice(pilot, "space")  # still tried: a microphone may have been plugged in since
+            await wait_for(
+                pilot,
+                lambda: any(title == "Recorder" and "t types a message" in text for title, text in notices(app)),
+                5,
+                "the notice naming t",
+            )
+            assert recorder.state is RecorderState.UNAVAILABLE
+
+
+async def test_a_session_that_never_opened_says_there_is_no_microphone_without_a_meter(tmp_path: Path) -> None:
+    """With the server unreachable, the recorder showed `× disconnected  00:00.0 ▕░░░░▏ -60 dB` on a
+    machine with no microphone (review 56b): a disconnected recorder has nothing to measure."""
+    with no_sound_card(tmp_path):
+        app = RtApp(Settings(target=TargetChoice.URL, url=f"ws://127.0.0.1:{free_port()}", playback=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            recorder = app.query_one(Recorder)
+
+            def said() -> bool:
+                return app.voice.mic_problem is not None and recorder.state is RecorderState.DISCONNECTED
+
+            await wait_for(pilot, said, 15, "no microphone, no session")
+            line = recorder.render().plain
+            assert line.startswith("× disconnected, no microphone"), line
+            assert "▕" not in line and "dB" not in line and "00:00" not in line, line

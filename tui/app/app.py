@@ -263,7 +263,9 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.event_log = EventLog(self.log_view, id="event-log")
         self.filter_bar = FilterBar(self.journal, id="filter-bar")
         self.find_bar = FindBar(self.journal, id="find-bar")
-        self.recorder = Recorder(speaking=self.voice.speaking_ms, id="recorder")
+        self.recorder = Recorder(
+            speaking=self.voice.speaking_ms, microphone_missing=self._microphone_missing, id="recorder"
+        )
         yield self.status_line
         with Horizontal(id="panes"):
             yield self.transcript
@@ -479,12 +481,19 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.recorder.speaker = "missing"
         self.voice.publish_fact(local_envelope("rt.audio", message, notify=not short_screen(self.screen)))
 
+    def _microphone_missing(self) -> bool:
+        """The last look for a microphone found none (the recorder says so beside "disconnected")."""
+        return self.voice.mic_problem is not None
+
     def _say_no_microphone(self) -> None:
         """A ready recorder says there is no microphone, if the check found none: before a press,
         not after it (space still tries: a microphone plugged in since). A recorder that says
         something else (disconnected, recording) keeps it: the session opening comes back here."""
         problem = self.voice.mic_problem
         recorder = self.recorder
+        if problem is not None:
+            recorder.refresh()  # "disconnected, no microphone" too
+            self.refresh_bindings()  # space and v show dimmed
         if problem is not None and recorder.state is RecorderState.IDLE and not self.voice.recording:
             recorder.state = RecorderState.UNAVAILABLE
             recorder.message = recorder.unavailable_why = problem

@@ -137,6 +137,8 @@ class LiveSession(AppBase):
             return False
         if allowed and action in VOICE_ACTIONS and self._next_session == "none":
             return None
+        if allowed and action in VOICE_ACTIONS and self._no_microphone():
+            return None  # dimmed, and the first to leave a narrow footer; a press still looks (on_key)
         if allowed and action == "talk" and self.voice.mode is TurnMode.HANDS_FREE:
             return None
         return allowed
@@ -145,18 +147,26 @@ class LiveSession(AppBase):
         """A dimmed voice key, pressed, says why it does nothing (ctrl+r opens a session; under
         hands-free, just speak), as the log's dimmed frame keys do: Textual runs no action for it,
         and the press went unanswered."""
-        if self._next_session != "none" and self.voice.mode is not TurnMode.HANDS_FREE:
+        if self._next_session != "none" and self.voice.mode is not TurnMode.HANDS_FREE and not self._no_microphone():
             return  # the usual case, and the cheap test: the keys are lit
         active = self.screen.active_bindings.get(event.key)
         if active is None or active.enabled or active.node is not self:
             return
-        if active.binding.action in VOICE_ACTIONS:
+        action = active.binding.action
+        if action in VOICE_ACTIONS:
             event.stop()
             event.prevent_default()
             if self._next_session == "none":
                 self._voice_failed(self._not_connected())
+            elif self._no_microphone():
+                # Dimmed for want of a microphone, the press looks again (one plugged in since).
+                await getattr(self, f"action_{action}")()
             else:
                 self.voice_steps.add(self._talk)  # in its turn after the steps asked for: it says why
+
+    def _no_microphone(self) -> bool:
+        """The last look found no microphone and no turn is running: space and v show dimmed."""
+        return self.voice.mic_problem is not None and not self.voice.recording
 
     async def action_talk_send(self) -> None:
         """Space while recording: send the turn (`action_talk`)."""
@@ -663,6 +673,10 @@ class LiveSession(AppBase):
         if "not connected" in message:
             # True until a session opens: taken down then (it stayed up beside "● open").
             self.say_while("connection", message, title="Recorder", severity="warning")
+        elif self.voice.mic_problem is not None:
+            self.refresh_bindings()  # space and v show dimmed
+            # The way left to talk, said where the press is answered (only the empty transcript said it).
+            self.say(f"{message} · t types a message", title="Recorder", severity="warning")
         else:
             self.say(message, title="Recorder", severity="warning")
 

@@ -243,10 +243,12 @@ def _fitted(
 ) -> list[_Unit]:
     """The units that fit in `room` cells, in order. Those that give way, each kind from the right:
     the focused pane's dimmed keys (nothing selected for them to act on), then the app's extras
-    (`_FIRST_TO_GO`), then the app's others, then its first (talk), then the app's keys that act on
-    the focused pane (`related`, by binding id), then the pane's that can act now: with a frame
-    selected in the log at 80 columns, Enter, c and o are what the next key will be, and Filter,
-    Find and Findings what the log is searched with. Quit never."""
+    (`_FIRST_TO_GO`) and its dimmed keys (at 80 columns with no microphone, `space Talk` and `v
+    Hands-free` stayed while `t Type`, the one way left to talk, went), then the app's others,
+    then its first (talk), then the app's keys that act on the focused pane (`related`, by binding
+    id), then the pane's that can act now: with a frame selected in the log at 80 columns, Enter,
+    c and o are what the next key will be, and Filter, Find and Findings what the log is searched
+    with. Quit never."""
 
     def rank(i: int) -> int:
         """Lower gives way sooner."""
@@ -255,8 +257,8 @@ def _fitted(
             return 5 if any(enabled for _, enabled in unit) else 0
         if any(binding.id in related for binding, _ in unit):
             return 4
-        if any(binding.action in _FIRST_TO_GO for binding, _ in unit):
-            return 1
+        if any(binding.action in _FIRST_TO_GO for binding, _ in unit) or not any(enabled for _, enabled in unit):
+            return 1  # an extra, or a key that cannot act now (space and v with no microphone found)
         return 3 if i == 0 else 2
 
     widths = [_width(unit, display) for unit in units]

@@ -83,10 +83,20 @@ class Recorder(Widget):
     typing: reactive[bool] = reactive(False)
     """A text input has the focus: space types there, so the hint says to leave it first."""
 
-    def __init__(self, *, speaking: Callable[[], float | None] | None = None, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        speaking: Callable[[], float | None] | None = None,
+        microphone_missing: Callable[[], bool] | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's name for it
+    ) -> None:
         """`speaking`: while the assistant's audio plays, how many milliseconds of its reply have
-        played, else None (the app's speaker knows; the line says so, and how to interrupt it)."""
+        played, else None (the app's speaker knows; the line says so, and how to interrupt it).
+        `microphone_missing`: whether the last look for a microphone found none (said beside
+        "disconnected" too: a session that never opened showed a level meter on a machine with no
+        microphone)."""
         super().__init__(id=id)
+        self._microphone_missing = microphone_missing or _present
         self._level_at: float | None = None
         """When the microphone last sent a level in this turn (None: not yet)."""
         self._speaking = speaking or _silent
@@ -141,6 +151,8 @@ class Recorder(Widget):
         speaker_note = _SPEAKER_NOTES.get(self.speaker, "")
         if self.state is RecorderState.UNAVAILABLE and self.speaker == "missing":
             label, speaker_note = "no microphone, no speaker", ""  # at 80 columns the note had no room
+        elif self.state is RecorderState.DISCONNECTED and self._microphone_missing():
+            label = "disconnected, no microphone"
         elapsed = 0.0
         if self.started_at is not None and self.state in (RecorderState.RECORDING, RecorderState.LISTENING):
             elapsed = time.monotonic() - self.started_at
@@ -151,8 +163,10 @@ class Recorder(Widget):
             (f"{icon} {label:<15}", style), (f" {int(elapsed // 60):02d}:{elapsed % 60:04.1f} ", "bold")
         )
         level = Text(f" {db:5.0f} dB ", "dim")
-        if self.state is RecorderState.UNAVAILABLE:
-            # No device: no clock, level or meter for it (a meter said something was listening).
+        idle_for_good = self.state in (RecorderState.UNAVAILABLE, RecorderState.DISCONNECTED)
+        if idle_for_good:
+            # No device, or no session to record for: no clock, level or meter (a meter said
+            # something was listening), and the room goes to what to do.
             head, level = Text.assemble((f"{icon} {label}", style), " "), Text()
         badge = Text(f" {self.kept or self.mode} ", "reverse")
         unavailable = self.unavailable_why if self.state is RecorderState.UNAVAILABLE else ""
@@ -178,7 +192,7 @@ class Recorder(Widget):
             head = Text.assemble((f"{icon} {label}", style), " ")
             spare = room - sum(part.cell_len for part in (head, level, badge, hint))
         cells = min(METER_WIDTH, spare - 2)
-        if cells < MIN_METER_WIDTH or self.state is RecorderState.UNAVAILABLE:
+        if cells < MIN_METER_WIDTH or idle_for_good:
             meter = Text()
             if spare < 0:
                 level = Text()
@@ -248,3 +262,7 @@ _SPEAKER_NOTES = {"off": "replies not played (--no-playback)", "missing": "no sp
 
 def _silent() -> float | None:
     return None
+
+
+def _present() -> bool:
+    return False
