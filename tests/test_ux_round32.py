@@ -213,7 +213,15 @@ async def test_an_event_typed_in_the_palette_s_dialog_goes_out_and_its_error_is_
         app.call_later(command.callback)
         await wait_for(pilot, lambda: isinstance(app.screen, SendEventDialog), 5, "the dialog")
         field = app.screen.query_one(Input)
-        assert field.value == '{"type": "response.cancel"}'  # the example: an error when nothing is active
+        # The example, an error when nothing is active, is a placeholder: Enter sent it at once, and
+        # the keys typed next went to the app (review 56b).
+        assert field.value == "" and field.placeholder == '{"type": "response.cancel"}'
+        sent_before = sum(f.direction is Direction.OUT for f in app.journal)
+        await pilot.press("enter")
+        problem = str(app.screen.query_one("#send-event-problem", Static).render())
+        assert problem == 'type one client event as JSON, e.g. {"type": "response.cancel"}', problem
+        assert isinstance(app.screen, SendEventDialog)
+        assert sum(f.direction is Direction.OUT for f in app.journal) == sent_before
         field.value = "[1, 2]"
         await pilot.press("enter")
         problem = str(app.screen.query_one("#send-event-problem", Static).render())

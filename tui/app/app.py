@@ -44,7 +44,6 @@ from tui.widgets.key_footer import KeyFooter
 from tui.widgets.message_input import MessageInput
 from tui.widgets.query_bar import FilterBar, FindBar
 from tui.widgets.screen_size import short_screen
-from tui.widgets.send_event import EXAMPLE as EXAMPLE_EVENT
 from tui.widgets.transcript import VOICE_HINT
 
 from .base import REPLAY_TOAST_SECONDS, toast_text
@@ -248,7 +247,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self._views_at = 0.0
         self._log_title = ""
         self._kept_files = {}
-        self._event_text = EXAMPLE_EVENT
+        self._event_text = ""  # the dialog shows an example as its placeholder
         self.captures = []
         self.capture_refusals = []
         self._stale_since = 0.0

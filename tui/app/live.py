@@ -739,7 +739,7 @@ class LiveSession(AppBase):
         if event is None:
             return
         if isinstance(event, str):  # cancelled: the draft is offered next time, unsent
-            if event.strip():  # an emptied field is no draft: the last event (or the example) stays
+            if event.strip():  # an emptied field is no draft: the last event sent (if any) stays
                 self._event_text = event
             return
         # Offered again next time as typed: without the event_id the send adds (sent twice, the

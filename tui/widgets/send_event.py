@@ -25,7 +25,12 @@ from tui.widgets.message_input import InOrderInput
 from .key_footer import KeyFooter
 
 EXAMPLE = '{"type": "response.cancel"}'
-"""What the input holds the first time: an event the server answers with an error when nothing is active."""
+"""The input's placeholder the first time: an event the server answers with an error when nothing
+is active. Not its text: Enter sent a prefilled example at once, and the keys typed next (the dialog
+closed) went to the app, `t` opening the message box (review 56b)."""
+
+EMPTY = f"type one client event as JSON, e.g. {EXAMPLE}"
+"""Said when Enter finds the input empty."""
 
 
 def parse_event(text: str) -> dict[str, Any] | str:
@@ -72,7 +77,7 @@ class SendEventDialog(ModalScreen[dict[str, Any] | str]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="send-event.cancel")]
 
-    def __init__(self, text: str = EXAMPLE, target: str = "") -> None:
+    def __init__(self, text: str = "", target: str = "") -> None:
         super().__init__()
         self.text = text
         self.target = target
@@ -84,12 +89,12 @@ class SendEventDialog(ModalScreen[dict[str, Any] | str]):
             yield Static(
                 Text(f"Send one client event{where}, as JSON (an event_id is added when it has none). Enter sends it.")
             )
-            yield InOrderInput(self.text, id="send-event-json")
+            yield InOrderInput(self.text, placeholder=EXAMPLE, id="send-event-json")
             yield Static("", id="send-event-problem")
 
     @on(Input.Submitted, "#send-event-json")
     def _send(self, event: Input.Submitted) -> None:
-        parsed = parse_event(event.value)
+        parsed = parse_event(event.value) if event.value.strip() else EMPTY
         if isinstance(parsed, str):
             self.query_one("#send-event-problem", Static).update(Text(parsed))
             return
