@@ -11,6 +11,7 @@ from pathlib import Path
 from tests.app_helpers import reply_done, session_ready, typed_turn_done, wait_for
 from tui.app import RtApp
 from tui.config import Settings, TargetChoice
+from tui.widgets import Transcript
 
 COMMANDS = (
     "transcript: its frames",
@@ -66,7 +67,10 @@ async def test_transcript_commands_on_an_empty_conversation_say_it_is_empty_and_
         run_command(app, "transcript: its frames")  # nothing selected now: it says how to select
         await wait_for(pilot, lambda: app._notifications, 5, "a notice")
         [notice] = app._notifications
-        assert notice.message == "Select a row first: ↑ selects the last one, Home the first."
+        # From the palette, ↑ in the log selected a frame (review 56b): the transcript takes the focus.
+        expected = "Select a transcript row first: the transcript has the focus now; ↑ selects its last row."
+        assert notice.message == expected
+        assert app.focused is app.query_one(Transcript)
 
 
 async def test_its_frames_from_the_palette_follows_the_log_s_selected_frame(simulator_url: str) -> None:

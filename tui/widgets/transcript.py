@@ -959,7 +959,14 @@ class Transcript(LineView, can_focus=True):
     def _no_row_selected(self, doing: str) -> None:
         """Say how to select a row for a row's action (the palette offers them on an empty pane too)."""
         if any(self._items[item_id].role != "session" for item_id in self._order):
-            self.notify("Select a row first: ↑ selects the last one, Home the first.", markup=False)
+            if self.has_focus:
+                self.notify("Select a row first: ↑ selects the last one, Home the first.", markup=False)
+            else:
+                # From the palette with the log focused, ↑ selected a frame (review 56b): the
+                # transcript takes the focus, so the keys said work on its rows.
+                self.focus()
+                said = "Select a transcript row first: the transcript has the focus now; ↑ selects its last row."
+                self.notify(said, markup=False)
         else:
             said = f"no row to {doing}: the conversation is empty"
             self.notify(said, title="Transcript", severity="warning", markup=False)
