@@ -589,8 +589,9 @@ def test_counts_are_singular_for_one() -> None:
 
 
 def test_a_run_label_keeps_its_count_when_cut() -> None:
-    assert abbreviate_type("response deltas ×45", 16) == "response de… ×45"
+    assert abbreviate_type("response deltas ×45", 16) == "resp. deltas ×45"  # a shorter name before a cut
     assert abbreviate_type("response deltas ×45", 19) == "response deltas ×45"
+    assert abbreviate_type("something deltas ×45", 16) == "something d… ×45"  # no shorter name: cut, count kept
 
 
 def test_long_types_keep_their_telling_tail() -> None:

@@ -493,7 +493,7 @@ async def test_a_live_session_s_close_reason_keeps_its_room_over_the_target() ->
 def test_a_reason_is_never_cut_inside_a_number() -> None:
     """`client closed with 40…` read as another close code than 4000 (review 55e), as
     `127.0.0.1:345…` read as another port: a number goes whole, a word of letters may be cut."""
-    from tui.widgets.status import _end_cut
+    from tui.widgets.text_cut import end_cut as _end_cut
 
     reason = "client closed with 4000: the client is shutting down"
     assert _end_cut(reason, 22) == "client closed with…"

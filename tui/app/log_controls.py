@@ -281,7 +281,9 @@ class LogControls(AppBase):
         self._user_filter = text
         if combined and (self.filter_bar.display or not self.filter_bar.cramped()):
             self.filter_bar.show()  # a filter set by a key (o) on a short screen: in the title only
-        else:
+        elif not self.filter_bar.input.has_focus:
+            # Not while it is being typed in: a family toggled back off closed it, and the keys typed
+            # next went to the log (`-family:input` arrived as `amily:input`, review 56a).
             self.filter_bar.close()
         self._filter_status()
         self._find_status()  # a find's count is over what the filter shows

@@ -452,8 +452,11 @@ class EventLog(LineView, can_focus=True):
                 self._layout_changed()
             if self.finder is not None:
                 self.post_message(self.FramesUnderFind())
-        elif view.query:
-            self._update_title()  # none passed the filter, but the "of N frames" they were taken from grew
+        elif view.query and self._update_title() and not view.line_count:
+            # None passed the filter, but the "of N frames" they were taken from grew: the title says
+            # so, and the empty pane's own "No frame matches the filter, of N frames" too (it kept
+            # the count of when the filter was set while a replay played on, review 56a).
+            self.refresh()
         return added
 
     def attach(self, view: LogView, *, keep_selection: bool = False, finish: Callable[[], None] | None = None) -> None:

@@ -33,6 +33,7 @@ from tui.protocol.summary import (
     rate_of,
     summarize_event,
 )
+from tui.widgets.text_cut import end_cut
 
 ARROWS = {Direction.OUT: "▲", Direction.IN: "▼", Direction.LOCAL: "●"}
 
@@ -97,6 +98,9 @@ def abbreviate_type(label: str, width: int) -> str:
     parts = label.split(".")
     if len(parts) < 2:  # not a dotted type: a run's label (`response deltas ×45`) or an odd name
         name, times, count = label.rpartition(" ×")
+        for shorter in _RUN_NAMES.get(name, ()) if times else ():
+            if len(shorter) + len(count) + 2 <= width:
+                return f"{shorter} ×{count}"  # `transcr. deltas ×11`, where `transcription d… ×11` was cut
         if times and len(count) + 3 < width:
             return f"{name[: width - len(count) - 3]}… ×{count}"  # the count is what tells runs apart
         return label[: width - 1] + "…"
@@ -118,6 +122,9 @@ def abbreviate_type(label: str, width: int) -> str:
             return "…" + label[cut:]
     return "…" + label[-(width - 1) :] if width > 1 else label[:width]
 
+
+_RUN_NAMES = {"transcription deltas": ("transcr. deltas", "transcr."), "response deltas": ("resp. deltas", "resp.")}
+"""A run label's shorter names, longest first (the families line's spelling of the family)."""
 
 _KNOWN_TYPES = GA_SERVER_EVENTS | GA_CLIENT_EVENTS
 
@@ -593,11 +600,14 @@ def line_pieces(
     room = columns.summary - (len(badge[0]) if badge is not None else 0)
     summary = printable(summary)
     spare = type_width - len(label)
-    spilled = frame.family is Family.ERROR and not collapsed_run and not is_member and spare > 1 and len(summary) > room
+    failure = frame.family is Family.ERROR or (view.links is not None and index in view.links.cause_of)
+    spilled = failure and not collapsed_run and not is_member and spare > 1 and len(summary) > room
     if spilled:
         # An error's type is short and its summary long (`code ← cause · message`): the type
         # column's blank cells, and the size's, go to the summary. Kept in the grid, the message
         # never showed at any width short of a zoomed log; the row out of it reads as a failure.
+        # A failed response.done, a failed transcription likewise (`failed: rate_li… ← r.create`
+        # beside blank cells).
         pieces.append((f"{label} ", FAMILY_STYLES[frame.family]))
         room += spare + columns.size  # and no size: out of its column, `error 239B` read as the type's
     else:
@@ -609,6 +619,10 @@ def line_pieces(
         pieces.append(badge)
     if not collapsed_run and len(summary) > room and view.links is not None:
         summary = _keep_the_link(journal, view.links, index, summary, room, short=spilled)
+    if len(summary) > room:
+        # Cut here, not at the pane's edge: a number the edge cut in two read as another (`over 38…`
+        # for 380ms): it goes whole (a line too wide after all is still cut there).
+        summary = end_cut(summary, room)
     pieces.append((summary, None))
     return pieces
 
@@ -639,7 +653,8 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
     # 80-column log had only the number), then its number alone (`← #5007462`: x and c still go
     # there). The code whole beside the longest that leaves room for it; else cut beside the shortest.
     head = summary[:at].rstrip()
-    readable = min(len(head), CODE_KEPT)
+    status = head.rfind(": ") + 2 if ": " in head else 0  # `failed: ` before a response's code
+    readable = min(len(head), status + CODE_KEPT)
     names = spellings(origin.type)[1:]
     shapes = (link, *(f"← {name} #{origin.seq}" for name in names), f"← #{origin.seq}")
     if short and len(shapes) > 2:

@@ -24,6 +24,7 @@ from tui.journal import SessionFacts
 from tui.protocol import printable, short_target
 
 from .palette import themed
+from .text_cut import end_cut
 
 _STATE_STYLES = {
     "idle": "dim",
@@ -280,36 +281,16 @@ def _phrases_cut(text: str, cells: int, *, one: bool = False) -> str:
         tail = "".join(_PHRASES + phrase for phrase in phrases[1:])
         room = cells - cell_len(tail)
         if room >= MIN_PHRASE:
-            return _end_cut(phrases[0], room) + tail
+            return end_cut(phrases[0], room) + tail
         if len(phrases) == 1:
             return ""
         phrases.pop()
 
 
-def _end_cut(text: str, cells: int) -> str:
-    """`text` cut to `cells` cells, an ellipsis for what was cut; never inside a number (a code, an
-    address, a port), which cut reads as another (`client closed with 40…` for 4000,
-    `127.0.0.1:345…`): that word goes whole, unless it is the first."""
-    if cell_len(text) <= cells:
-        return text
-    kept = set_cell_size(text, cells - 1)
-    start = kept.rfind(" ") + 1
-    if start and not kept[-1].isspace() and not text[len(kept)].isspace():
-        end = text.find(" ", len(kept))
-        word = text[start : end if end >= 0 else len(text)].rstrip(".:/,-")  # `4000:` is whole as `4000`
-        if len(kept) - start < len(word) and _NUMBER.fullmatch(word):
-            kept = kept[:start].rstrip()
-    return kept + "…"
-
-
-_NUMBER = re.compile(r"[\d.:/,-]*\d[\d.:/,-]*")
-"""A word that is a number or made of numbers: a close code (`4000:`), an address and port, a size."""
-
-
 def _words_cut(text: str, cells: int) -> str:
     """`text` in `cells` cells: its words from the end left out whole (` · ` with the word after
     it), so `simulator · 127.0.0.1:8765` becomes `simulator`, not `simulator · 1…`; its first word
-    alone cut short (`_end_cut`) when even that does not fit, unless it is an address: then nothing
+    alone cut short (`end_cut`) when even that does not fit, unless it is an address: then nothing
     (the caller leaves the target out)."""
     words = text.split(" ")
     while len(words) > 1 and cell_len(" ".join(words)) > cells:
@@ -319,7 +300,7 @@ def _words_cut(text: str, cells: int) -> str:
     kept = " ".join(words)
     if cell_len(kept) > cells and _ADDRESS.fullmatch(kept):
         return ""  # an address is whole or gone: `127.0.0.1:345…` named another port
-    return _end_cut(kept, cells)
+    return end_cut(kept, cells)
 
 
 _ADDRESS = re.compile(r"\[[0-9a-fA-F:.]*\](?::\d+)?|[\w-]+(?:[.:][\w-]+)+")

@@ -1,0 +1,36 @@
+"""Text cut to a width without cutting a number in two.
+
+A number cut short reads as another number: `client closed with 40…` for 4000, `over 38…` for
+380ms, `#71…` for frame #7174. A cut that falls inside such a word takes the whole word out
+instead (the ellipsis says something was there), unless it is the text's first word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.cells import cell_len, set_cell_size
+
+NUMBER = re.compile(r"[#+×]?[\d.:/,-]*\d[\d.:/,-]*(?:[a-zA-Zµ%]{1,3})?")
+"""A word that is a number or made of numbers: a close code (`4000:`), an address and port, a size,
+a duration with its unit (`380ms`, `1.00s`), a frame's number (`#7174`), a count (`×20`)."""
+
+
+def end_cut(text: str, cells: int) -> str:
+    """`text` cut to `cells` cells, an ellipsis for what was cut; never inside a number (see the
+    module doc): that word goes whole, unless it is the first."""
+    if text.isascii():  # one cell a character (the log's summaries, nearly always): slices
+        if len(text) <= cells:
+            return text
+        kept = text[: max(0, cells - 1)]
+    elif cell_len(text) <= cells:
+        return text
+    else:
+        kept = set_cell_size(text, cells - 1)
+    start = kept.rfind(" ") + 1
+    if start and not kept[-1].isspace() and not text[len(kept)].isspace():
+        end = text.find(" ", len(kept))
+        word = text[start : end if end >= 0 else len(text)].rstrip(".:/,-;)]")  # `4000:` is whole as `4000`
+        if len(kept) - start < len(word) and NUMBER.fullmatch(word):
+            kept = kept[:start].rstrip()
+    return kept + "…"
