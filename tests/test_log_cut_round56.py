@@ -131,3 +131,30 @@ async def test_a_family_toggled_twice_leaves_the_filter_bar_open_and_typed_in() 
         assert app.filter_bar.display and not app.filter_bar.hidden_families
         await pilot.press("ctrl+u", *"-family:input")
         assert app.filter_bar.input.value == "-family:input"
+
+
+async def test_the_recorder_line_never_ends_inside_a_number() -> None:
+    """The recorder's note was cut at the line's end whatever it held (`PortAudio sees 0 d…`)."""
+    from textual.app import App, ComposeResult
+    from textual.geometry import Region
+
+    from tui.widgets import Recorder, RecorderState
+
+    class RecorderApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Recorder()
+
+    app = RecorderApp()
+    async with app.run_test(size=(120, 3)) as pilot:
+        recorder = app.query_one(Recorder)
+        recorder.state = RecorderState.IDLE
+        recorder.message = "not sent: recording cut off at 12.75 s, 306,000 bytes (the connection ended)"
+        ends = set()
+        for width in range(60, 120):
+            await pilot.resize_terminal(width, 3)
+            await pilot.pause()
+            line = recorder.render_lines(Region(0, 0, width, 1))[0].text.rstrip()
+            cut = re.search(r"(\d[\d.,]*)…$", line)
+            assert cut is None or cut.group(1).rstrip(",.") in ("12.75", "306,000"), line  # whole, or left out
+            ends.add(line[-1])
+        assert "…" in ends and ")" in ends  # cut at some widths, whole at others

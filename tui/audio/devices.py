@@ -207,13 +207,13 @@ def resolve_device(pa: Any, direction: str, index: DeviceChoice) -> int:
     """The device index to open for `direction` ("input" or "output"), or AudioDeviceError:
     `index` names it (a number, or by name: `select_device`), None takes the default.
 
-    Checks up front so a missing device yields "no input device found ..." instead of PortAudio's
+    Checks up front so a missing device yields "no input device (PortAudio sees none)" instead of PortAudio's
     misleading "Invalid input device (no default output device)".
     """
     count = int(pa.get_device_count())
     key = "maxInputChannels" if direction == "input" else "maxOutputChannels"
     if count == 0:
-        raise AudioDeviceError(f"no {direction} device found (PortAudio sees 0 devices)")
+        raise AudioDeviceError(f"no {direction} device (PortAudio sees none)")  # short: the recorder line shows it
     if isinstance(index, str):
         return select_device(_devices(pa), direction, index)
     if index is not None:

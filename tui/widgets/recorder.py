@@ -11,6 +11,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input
 
+from .text_cut import end_cut
+
 
 class RecorderState(StrEnum):
     """What the microphone is doing."""
@@ -204,6 +206,10 @@ class Recorder(Widget):
                 ("░" * (cells - filled), "dim"),
                 ("▏", "dim"),
             )
+        left = room - sum(part.cell_len for part in (head, meter, level, badge))
+        if hint.cell_len > left > 1:
+            # Cut here, never inside a number (`PortAudio sees 0 d…` at 100 columns, review 56b).
+            hint = Text(end_cut(hint.plain, left), "italic")
         return Text.assemble(head, meter, level, badge, hint, no_wrap=True, overflow="ellipsis")
 
     def _no_audio_for(self) -> float:
