@@ -245,12 +245,15 @@ def test_a_header_on_every_chunk_of_the_right_format_is_an_error_once() -> None:
     chunks = [append(wav_file(speech(100))) for _ in range(4)]
     findings, _ = lint(ga_created(transcription=TRANSCRIBE, vad=False), *chunks, commit())
     found = of_rule(findings, "wav-header-in-audio")
-    assert [f.severity for f in found] == [Severity.WARNING, Severity.ERROR]
-    assert found[1].message.startswith(
-        f"input_audio_buffer.append #{chunks[1].seq} starts with a RIFF/WAVE header too, as "
-        f"input_audio_buffer.append #{chunks[0].seq} did"
+    # One finding for the turn: the first chunk's warning (one click) becomes an error that says every
+    # chunk carries a header, where a warning and an error said it twice.
+    assert [f.severity for f in found] == [Severity.ERROR]
+    assert found[0].message.startswith(
+        f"input_audio_buffer.append #{chunks[0].seq}: its audio starts with a RIFF/WAVE header, and so does "
+        f"input_audio_buffer.append #{chunks[1].seq}"
     )
-    assert found[1].frames == (2, 1)
+    assert found[0].frames == (1, 2)
+    assert "from every chunk" in found[0].fix
 
 
 def test_raw_pcm_of_the_same_samples_is_clean() -> None:

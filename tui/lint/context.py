@@ -140,13 +140,24 @@ class Context:
         frames = tuple(dict.fromkeys(frames))
         self._sink(Finding(rule, severity or RULES[rule].severity, plain(message, 4000), plain(fix, 4000), frames))
 
-    def amend(self, finding: Finding, message: str, frames: tuple[int, ...]) -> None:
-        """Say more in a finding made earlier (the server's answer it foretold has come): same rule,
-        severity and fix, and still one finding; `frames` start with the frame it blamed."""
+    def amend(
+        self,
+        finding: Finding,
+        message: str,
+        frames: tuple[int, ...],
+        *,
+        severity: Severity | None = None,
+        fix: str | None = None,
+    ) -> None:
+        """Say more in a finding made earlier (the server's answer it foretold has come, or a later
+        frame shows it worse): same rule, and still one finding; its severity and fix unless given;
+        `frames` start with the frame it blamed."""
         if self._replace is None:
             return  # no sink that can replace: what was said stands
         frames = tuple(dict.fromkeys(frames))
-        self._replace(finding, Finding(finding.rule, finding.severity, plain(message, 4000), finding.fix, frames))
+        severity = severity or finding.severity
+        fix = plain(fix, 4000) if fix is not None else finding.fix
+        self._replace(finding, Finding(finding.rule, severity, plain(message, 4000), fix, frames))
 
 
 def describe_transcription(config: dict[str, Any] | None) -> str:

@@ -970,17 +970,25 @@ class InputRules:
 
     def _wav_append_again(self, index: int, first: int) -> None:
         """A second append of one turn starting with a header (of the session's format, as the first's):
-        a header on every chunk, as some TTS streams send, is a click every chunk."""
+        a header on every chunk, as some TTS streams send, is a click every chunk. The first's finding
+        (a warning: one click) becomes an error that says so: one finding for the turn, where a
+        warning and an error said the same thing twice."""
         ctx = self.ctx
-        ctx.emit(
-            "wav-header-in-audio",
-            f"{ctx.name(index)} starts with a RIFF/WAVE header too, as {ctx.name(first)} did: the chunks of this "
-            "turn each carry a header, and every header plays as a click, so the audio is no longer clean even "
-            "though its samples are in the session's format (later ones are not reported again).",
-            "Strip the header from every chunk that starts with RIFF (or convert the whole file once and send raw "
-            "samples only).",
-            (index, first),
+        message = (
+            f"{ctx.name(first)}: its audio starts with a RIFF/WAVE header, and so does {ctx.name(index)}: the "
+            "chunks of this turn each carry a header (a WAV file per chunk, as some TTS streams send), and the "
+            "server takes every byte as audio, so every header plays as a click and the audio is no longer clean "
+            "even though its samples are in the session's format (later chunks are not reported again)."
         )
+        fix = (
+            "Strip the header from every chunk that starts with RIFF (or convert the whole file once and send raw "
+            "samples only)."
+        )
+        found = next((f for f in ctx.blamed(first) if f.rule == "wav-header-in-audio"), None)
+        if found is not None:
+            ctx.amend(found, message, (first, index), severity=Severity.ERROR, fix=fix)
+        else:
+            ctx.emit("wav-header-in-audio", message, fix, (first, index))
 
     # -- transcription ----------------------------------------------------------------------
 
