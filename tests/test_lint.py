@@ -174,9 +174,10 @@ def test_beta_session_with_transcription_off_says_the_beta_setting() -> None:
 
 def test_commit_with_transcription_on_or_unknown_session_is_not_reported() -> None:
     on, _ = lint(ga_created(vad=False), ga_updated(transcription=TRANSCRIBE, vad=False), append(speech(200)), commit())
-    # No session.created seen, nor any update sent: nothing certain to say, only a question (info).
+    # No session.created seen, nor any update sent: a Realtime session starts with transcription off.
     unknown, _ = lint(append(speech(200)), commit())
-    assert on == [] and [(f.rule, f.severity) for f in unknown] == [("transcription-not-requested", Severity.INFO)]
+    assert on == [] and [(f.rule, f.severity) for f in unknown] == [("transcription-not-requested", Severity.WARNING)]
+    assert "unless the log left out the client's setup" in unknown[0].message
 
 
 # -- 3. what the audio is -------------------------------------------------------------------------
@@ -571,7 +572,10 @@ def test_under_server_vad_a_commit_is_judged_when_the_server_answers_it() -> Non
     done = sent_bare("input_audio_buffer.commit")
     answer = received("input_audio_buffer.committed", previous_item_id=None, item_id="item_1")
     waiting, _ = lint(ga_created(), append(speech(300)), done)
-    assert waiting == []  # not yet known whether the commit or server VAD commits the audio
+    # Whether the commit or server VAD commits the audio is not known, but transcription is off for
+    # either (a log with the session and the client's frames alone linted clean, review 56c).
+    [unanswered] = of_rule(waiting, "transcription-off-at-commit")
+    assert unanswered.message.startswith(f"input_audio_buffer.commit #{done.seq}, which the server never answered,")
     findings, _ = lint(ga_created(), append(speech(300)), done, answer)
     found = one(findings, "transcription-off-at-commit")
     assert found.message.startswith(f"input_audio_buffer.commit #{done.seq} commits 300 ms of user audio")

@@ -61,6 +61,30 @@ def test_turned_off_on_purpose_is_said_as_information() -> None:
     assert [f.severity for f in found] == [Severity.INFO]
     assert f"session.update #{off.seq} set input transcription to null (off)" in found[0].message
     assert len(found[0].frames) == 3  # the commit, the first append, and the update that turned it off
+    assert (
+        found[0].fix.startswith("If you want the text of what was said: turn it on") and "ignore this" in found[0].fix
+    )
+
+
+def test_audio_committed_before_transcription_was_turned_on_is_said_with_the_late_update() -> None:
+    """An update turning transcription on after a commit does not transcribe that commit's item (review 56c:
+    a log whose update came after its first turn linted clean)."""
+    first_turn, late = commit(), update(audio=transcription({"model": TRANSCRIBE}))
+    findings, _ = lint(append(300), first_turn, late, append(300), commit())
+    [found] = of_rule(findings, RULE)
+    assert f"committed it (input_audio_buffer.commit #{first_turn.seq})" in found.message  # the first turn only
+    assert f"Transcription was turned on only later, by session.update #{late.seq}" in found.message
+    assert "it sent no session.update before it" in found.message and found.severity is Severity.WARNING
+
+
+def test_a_ga_update_with_the_beta_field_is_read_as_asking_not_as_null() -> None:
+    """`{"type": "realtime", "input_audio_transcription": {...}}` was said to set transcription to null
+    (review 56c): it asks for it in the beta place, which a GA server refuses; no verdict of this rule."""
+    beta_field = sent(
+        "session.update", session={"type": "realtime", "input_audio_transcription": {"model": "whisper-1"}}
+    )
+    findings, _ = lint(beta_field, append(300), commit())
+    assert of_rule(findings, RULE) == []
 
 
 def test_a_beta_client_gets_the_beta_fix_and_several_updates_are_named_as_a_span() -> None:
@@ -83,8 +107,9 @@ def test_audio_left_to_server_vad_is_judged_too() -> None:
 def test_the_server_in_the_recording_a_transcription_session_or_refused_commits_are_not_judged() -> None:
     answered, _ = lint(ga_created(vad=False), update(instructions="hi"), append(300), commit())
     assert of_rule(answered, RULE) == []  # what the server applied is known: transcription-off-at-commit's
+    # An error from the server: the recording is not the client's side alone (it said it was, review 56c).
     errors_only, _ = lint(update(), append(300), commit(), received("error", error={"code": "x", "message": "y"}))
-    assert of_rule(errors_only, RULE) != []  # an error alone shows no applied session
+    assert of_rule(errors_only, RULE) == []
     transcribing, _ = lint(sent("session.update", session={"type": "transcription"}), append(300), commit())
     beta_transcribing, _ = lint(sent("transcription_session.update", session={}), append(300), commit())
     too_short, _ = lint(update(), append(20), commit())
@@ -107,13 +132,30 @@ def test_rt_tui_lint_reports_it_and_fails_on_warning_when_asked(tmp_path: Path) 
         {"type": "input_audio_buffer.append", "audio": b64(speech(400))},
         {"type": "input_audio_buffer.commit"},
         {"type": "response.create"},
+        # A typo of a client event: the client's (read as the server's, it made the log look two-sided
+        # and hid the finding, review 56c).
+        {"type": "input_audio_buffer.apend", "audio": "AAAA"},
     ]
     log.write_text("".join(json.dumps(event) + "\n" for event in events))
     command = [sys.executable, "-m", "tui", "lint", str(log)]
     default = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    assert default.returncode == 0, default.stdout + default.stderr
+    assert default.returncode == 1, default.stdout + default.stderr  # the typo: unknown-client-event, an error
     assert f"warning: {RULE}: The client appended 400 ms of user audio" in default.stdout
     assert "what the server applied, and what it refused, cannot be told" in default.stderr
     strict = subprocess.run([*command, "--fail-on", "warning", "--json"], capture_output=True, text=True, timeout=60)
     assert strict.returncode == 1
-    assert [json.loads(line)["rule"] for line in strict.stdout.splitlines()] == [RULE]
+    assert [json.loads(line)["rule"] for line in strict.stdout.splitlines()] == ["unknown-client-event", RULE]
+
+
+def test_a_log_with_the_server_s_session_and_the_client_s_frames_says_transcription_was_off() -> None:
+    """A log holding the server's session.created (transcription null) and the client's frames, but no
+    input_audio_buffer.committed, linted clean (review 56c): neither rule judged it."""
+    created = ga_created(vad=True)
+    turn = commit()
+    findings, _ = lint(created, update(instructions="hi"), append(500), turn, sent("response.create"))
+    [found] = of_rule(findings, "transcription-off-at-commit")
+    assert found.message.startswith(f"input_audio_buffer.commit #{turn.seq}, which the server never answered,")
+    assert f"session.created #{created.seq} applied audio.input.transcription: null" in found.message
+    asked, _ = lint(created, update(audio=transcription({"model": TRANSCRIBE})), append(500), commit())
+    assert of_rule(asked, "transcription-off-at-commit") == []  # its update, unanswered too, may have turned it on
+    assert of_rule(findings, RULE) == []  # the server is in the recording

@@ -78,3 +78,20 @@ def test_a_port_that_holds_401_is_not_read_as_a_refused_key(port: int, monkeypat
     assert key_hint(settings, f"connection refused by {url}: is the server running?") == ""
     refused = f"{url} rejected the WebSocket upgrade: HTTP 401 (check the API key)"
     assert key_hint(settings, refused) == " (rt-tui sent no key: for a --url, export RT_TUI_API_KEY=KEY)"
+
+
+def test_send_to_the_url_serve_prints_adds_the_model_as_the_sdk_does(spoken_wav: Path, tmp_path: Path) -> None:
+    """`rt-tui serve` prints `ws://…/v1/realtime` on stdout; `send --url` with it was refused with
+    missing_model (review 56c). A Realtime URL that names no model gets `--model`'s, as the SDK adds it."""
+    from tui.session.targets import with_model
+
+    assert with_model("ws://h/v1/realtime", "m") == "ws://h/v1/realtime?model=m"
+    assert with_model("ws://h/v1/realtime?x=1", "m") == "ws://h/v1/realtime?x=1&model=m"
+    assert with_model("ws://h/v1/realtime?model=", "m") == "ws://h/v1/realtime?model="  # sent as asked
+    assert with_model("ws://h/socket", "m") == "ws://h/socket"  # not a Realtime path: left alone
+    azure = "wss://x.openai.azure.com/openai/realtime?api-version=2025-04-01-preview&deployment=d"
+    assert with_model(azure, "m") == azure
+    with background_simulator() as sim:
+        done = run_cli("send", str(spoken_wav), "--url", sim.url, env_extra={"RT_TUI_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("user: ") and "\nassistant: " in done.stdout

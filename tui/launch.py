@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from tui.config import Settings, TargetChoice
 from tui.protocol import ClientSessionOptions
 from tui.session import Target, TargetError, openai_target, simulator_target, url_target
-from tui.session.targets import is_azure_url
+from tui.session.targets import is_azure_url, with_model
 
 if TYPE_CHECKING:
     from tui.proxy import ProxyTarget
@@ -54,7 +54,7 @@ def remote_target(settings: Settings) -> Target | None:
         key = os.environ.get(URL_API_KEY_ENV, "").strip()
         if not key and is_azure_url(settings.url):
             key = os.environ.get(AZURE_API_KEY_ENV, "").strip()
-        return url_target(settings.url, api_key=key or None)
+        return url_target(with_model(settings.url, settings.model), api_key=key or None)
     return None
 
 

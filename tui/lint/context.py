@@ -53,6 +53,9 @@ class Context:
         self.server_spoke = False
         """True once the server sent this connection an event other than `error`: its session began
         (a log may lack the session.created that says so), so the handshake's key was accepted."""
+        self.server_heard = False
+        """True once the server sent this connection any frame, an `error` included: the recording is
+        not the client's side alone."""
         self.vad = False
         """True when the applied session has turn detection (the server commits turns itself)."""
         self.by_frame: dict[int, list[Finding]] = {}

@@ -431,11 +431,22 @@ class InputRules:
                 continue  # judged at sending, or its audio went to server VAD's commit (judged there)
             elif _known_short(turn, ctx.input_format):
                 self._too_short_unanswered(commit.index, turn, ctx.input_format, end, said)
-            elif turn.bytes and not turn.elided and not turn.zero_flagged:
-                subject = f"{ctx.name(commit.index)}, which the server never answered, commits"
+            else:
                 frames = tuple(i for i in (commit.index, turn.first) if i is not None)
-                fmt, headed = ctx.input_format, turn.header_at is not None
-                self._judge_pcm(subject, frames, turn.bytes, fmt, turn.all_zero, turn.sampler, headed=headed)
+                fmt = ctx.input_format
+                # The session the server applied (its session.created, in a log that records the
+                # server's first event and nothing after) has transcription off: said of this commit
+                # too, though no answer came (a log with the session and the client's frames linted
+                # clean, review 56c).
+                # An update asking for it, unanswered too, may have turned it on before the commit.
+                said_off = any(f.rule == "transcription-off-at-commit" for f in ctx.blamed(commit.index))
+                if turn.bytes and self._asked is None and not said_off:
+                    subject = f"{ctx.name(commit.index)}, which the server never answered,"
+                    self._transcription_off(subject, frames, turn, fmt)
+                if turn.bytes and not turn.elided and not turn.zero_flagged:
+                    subject = f"{ctx.name(commit.index)}, which the server never answered, commits"
+                    headed = turn.header_at is not None
+                    self._judge_pcm(subject, frames, turn.bytes, fmt, turn.all_zero, turn.sampler, headed=headed)
 
     def _never_transcribed(self, end: int | None) -> None:
         """`transcript-never-came`: items committed that no transcription event named before the

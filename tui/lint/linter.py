@@ -106,11 +106,12 @@ class Linter:
                 self._input.unanswered(index, text(env.data.get("message")))
                 self._requests.judge()
                 ctx.applied_index = None
-                ctx.server_spoke = False
+                ctx.server_spoke = ctx.server_heard = False
                 ctx.refresh()
                 for group in self._groups:
                     group.reset()
         elif direction is DIR_IN:
+            ctx.server_heard = True
             if etype in _SESSION_SET:
                 ctx.applied_index = index
                 ctx.refresh()

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tui.protocol import Dialect, Direction, Envelope, obj, text
-from tui.protocol.session_config import holds_transcription, transcription_config
 from tui.protocol.summary import audio_bytes
 
 from .context import Context, duration
@@ -34,19 +33,22 @@ class RequestRules:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._first_append: int | None = None
-        """This connection's first append that carried audio."""
+        """This connection's first append that carried audio while transcription was not asked for."""
         self._last_append: int | None = None
         self._audio_bytes = 0
-        """Audio bytes appended in this connection (decoded, or as an audio tag says)."""
+        """Audio bytes appended while transcription was not asked for (decoded, or as an audio tag says)."""
         self._commits: list[int] = []
-        """This connection's commits sent (those the server refuses as too short are left out at the end)."""
+        """Commits sent while transcription was not asked for (those the server refuses as too short
+        are left out at the end)."""
         self._updates: list[int] = []
-        """The session updates sent in this connection (the first and the last are named)."""
+        """The session updates sent in this connection (those before the audio are named)."""
         self._turned_on = False
         """A session update asked for input transcription (in its place, or in a wrong one: a
         misplaced request is other rules' to judge, and what the developer meant)."""
         self._turned_off: int | None = None
         """The last update that set input transcription to null on purpose, if it is off since."""
+        self._later_on: int | None = None
+        """The update that turned transcription on after audio was committed without it."""
         self._transcription_session = False
         """The client set up a transcription session: transcription is its whole point (other rules)."""
         self._dialect: Dialect | None = None
@@ -64,7 +66,7 @@ class RequestRules:
 
     def reset(self) -> None:
         """A new connection: nothing asked, nothing appended yet."""
-        self._first_append = self._last_append = self._turned_off = None
+        self._first_append = self._last_append = self._turned_off = self._later_on = None
         self._audio_bytes = 0
         self._commits.clear()
         self._updates.clear()
@@ -75,15 +77,16 @@ class RequestRules:
 
     def _append(self, env: Envelope, index: int) -> None:
         audio = env.data.get("audio")
-        if not isinstance(audio, str) or not audio:
-            return  # refused by the server (invalid-base64-audio says so): no audio reached the buffer
+        if self._turned_on or not isinstance(audio, str) or not audio:
+            return  # asked for; or refused by the server (invalid-base64-audio): no audio reached the buffer
         self._audio_bytes += audio_bytes(audio)
         if self._first_append is None:
             self._first_append = index
         self._last_append = index
 
     def _commit(self, env: Envelope, index: int) -> None:
-        self._commits.append(index)
+        if not self._turned_on:
+            self._commits.append(index)
 
     def _update(self, env: Envelope, index: int) -> None:
         session = obj(env.data.get("session"))
@@ -93,15 +96,23 @@ class RequestRules:
         if session.get("type") == "transcription":
             self._transcription_session = True
             return
-        if holds_transcription(session):
-            on = transcription_config(session) is not None
-            self._turned_on, self._turned_off = on, None if on else index
-            return
         audio = obj(session.get("audio"))
-        for holder in (session, audio, obj(audio.get("input"))):
-            if any("transcription" in key for key in holder):
-                self._turned_on, self._turned_off = True, None  # misplaced: what was meant (see _turned_on)
-                return
+        audio_in = obj(audio.get("input"))
+        # Read in the update's own shape: a GA session's `input_audio_transcription` is the beta
+        # field, misplaced (what was meant), not a transcription set to null.
+        ga = "type" in session or "audio" in session
+        if ga and "transcription" in audio_in:
+            self._asked(index, on=isinstance(audio_in["transcription"], dict))
+        elif not ga and "input_audio_transcription" in session:
+            self._asked(index, on=isinstance(session["input_audio_transcription"], dict))
+        elif any("transcription" in key for holder in (session, audio, audio_in) for key in holder):
+            self._asked(index, on=True)  # misplaced: what was meant (see _turned_on)
+
+    def _asked(self, index: int, *, on: bool) -> None:
+        """An update set input transcription on or off."""
+        if on and not self._turned_on and self._first_append is not None:
+            self._later_on = index  # audio committed before it stays untranscribed
+        self._turned_on, self._turned_off = on, None if on else index
 
     def _transcription(self, env: Envelope, index: int) -> None:
         self._transcription_session = True
@@ -117,8 +128,7 @@ class RequestRules:
         (once: what was judged is forgotten)."""
         ctx = self.ctx
         first = self._first_append
-        server_silent = not ctx.server_spoke and ctx.applied_index is None
-        if first is None or self._turned_on or self._transcription_session or not server_silent:
+        if first is None or self._transcription_session or ctx.server_heard or ctx.applied_index is not None:
             return
         commits = [i for i in self._commits if not any(f.rule == "commit-too-short" for f in ctx.blamed(i))]
         if self._commits and not commits:
@@ -137,10 +147,10 @@ class RequestRules:
         if off is not None:
             why = f"{ctx.name(off)} set input transcription to null (off)"
             severity = Severity.INFO
-        elif self._updates:
-            named, verb = ctx.name(self._updates[0]), "leaves"
-            if len(self._updates) > 1:
-                named, verb = f"{named} to {ctx.name(self._updates[-1])}", "leave"
+        elif before := [update for update in self._updates if update < first]:
+            named, verb = ctx.name(before[0]), "leaves"
+            if len(before) > 1:
+                named, verb = f"{named} to {ctx.name(before[-1])}", "leave"
             why = (
                 f"no session.update it sent turns input transcription on ({named} {verb} it out), and a Realtime "
                 "session starts with it off (null)"
@@ -149,16 +159,21 @@ class RequestRules:
         else:
             # A log that begins after the session's setup would not show the update: a question, not a verdict.
             why = (
-                "the recording holds no session.update at all, and a Realtime session starts with input "
-                "transcription off (null)"
+                "it sent no session.update before it, and a Realtime session starts with input transcription off (null)"
             )
-            severity = Severity.INFO
+            severity = Severity.WARNING
         consequence = "each item made of that audio has transcript null"
-        if severity is Severity.INFO and off is None:
+        if not self._updates:
             consequence = f"unless the log left out the client's setup, {consequence}"
+        later = ""
+        if self._later_on is not None:
+            later = (
+                f" Transcription was turned on only later, by {ctx.name(self._later_on)}: it applies to audio "
+                "committed after that, never to this."
+            )
         message = (
             f"The client {appended}, but {why}: {consequence}, and no "
-            "conversation.item.input_audio_transcription event follows. The recording holds no frame from the "
+            f"conversation.item.input_audio_transcription event follows.{later} The recording holds no frame from the "
             "server, so this is what the client asked, not what the server applied: a session configured when its "
             "ephemeral key was minted may have transcription on."
         )
@@ -168,6 +183,8 @@ class RequestRules:
             "conversation.item.input_audio_transcription.completed for each item_id (it may come after the reply). "
             "Log the server's events too, so rt-tui lint can check what the server applied."
         )
+        if off is not None:  # off on purpose: the fix is for whoever wants the transcript after all
+            fix = f"If you want the text of what was said: {fix[0].lower()}{fix[1:]} If you don't, ignore this."
         frames = tuple(i for i in (commits[0] if commits else first, first, off) if i is not None)
         ctx.emit("transcription-not-requested", message, fix, frames, severity)
         self._first_append = None

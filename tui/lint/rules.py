@@ -47,9 +47,9 @@ RULES: dict[str, Rule] = {
             "transcription-not-requested",
             _WARNING,
             "a recording of the client's side alone (no frame from the server) whose client appended user audio "
-            "without any session.update turning input transcription on, which a Realtime session starts with off "
-            "(info when an update set it to null on purpose, or when the recording holds no session.update at all; a "
-            "transcription session, and audio only in commits the server refuses as too short, are not judged)",
+            "before any session.update turned input transcription on, which a Realtime session starts with off "
+            "(info when an update set it to null on purpose; a transcription session, and audio only in commits "
+            "the server refuses as too short, are not judged)",
         ),
         Rule(
             "transcript-incomplete",

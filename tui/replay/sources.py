@@ -52,6 +52,7 @@ import base64
 import binascii
 import codecs
 import dataclasses
+import difflib
 import functools
 import io
 import itertools
@@ -73,7 +74,7 @@ from urllib.parse import urlsplit
 from tui.protocol import Direction, Envelope, FrameError, checked, local_envelope, parse, printable
 from tui.protocol.codec import MAX_DEPTH, json_reason, json_type_name, serialize
 from tui.protocol.credentials import handshake_secrets
-from tui.protocol.events import BETA_TO_GA_CLIENT, GA_CLIENT_EVENTS, is_known
+from tui.protocol.events import BETA_TO_GA_CLIENT, BETA_TO_GA_SERVER, GA_CLIENT_EVENTS, GA_SERVER_EVENTS, is_known
 from tui.protocol.records import NO_TIME, TIME_LIMIT, UNIX_TIME_FLOOR, record_beside_frame
 
 from .lean import Frames, lean_envelope
@@ -674,8 +675,25 @@ which no size rule tells from seconds."""
 
 
 def guess_direction(event_type: str) -> Direction:
-    """Client events (either dialect) were sent; everything else was received."""
-    return Direction.OUT if event_type in GA_CLIENT_EVENTS or event_type in BETA_TO_GA_CLIENT else Direction.IN
+    """Client events (either dialect) were sent; everything else was received, but a type that no
+    dialect defines and that is a near miss of a client event's (`input_audio_buffer.apend`): a
+    client's typo, sent (read as the server's, it made a log of the client's sends look two-sided,
+    review 56c)."""
+    if event_type in GA_CLIENT_EVENTS or event_type in BETA_TO_GA_CLIENT:
+        return Direction.OUT
+    if event_type in GA_SERVER_EVENTS or event_type in BETA_TO_GA_SERVER:
+        return Direction.IN
+    return _nearest_side(event_type)
+
+
+@functools.lru_cache(maxsize=256)
+def _nearest_side(event_type: str) -> Direction:
+    """OUT when the nearest known type to `event_type` is a client event's and near enough to be a
+    typo of it (difflib's ratio 0.85: one letter missing or swapped in a type of 20); else IN."""
+    known = [*GA_CLIENT_EVENTS, *BETA_TO_GA_CLIENT, *GA_SERVER_EVENTS, *BETA_TO_GA_SERVER]
+    nearest = difflib.get_close_matches(event_type, known, n=1, cutoff=0.85)
+    client = bool(nearest) and (nearest[0] in GA_CLIENT_EVENTS or nearest[0] in BETA_TO_GA_CLIENT)
+    return Direction.OUT if client else Direction.IN
 
 
 def _read_frames_jsonl(

@@ -235,6 +235,24 @@ _SHOWN_AS_WRITTEN = "!#$%&'()*+,/:;=?@[]~"
 """Characters of a query shown as they are written (letters, digits and `-._~` always are)."""
 
 
+def with_model(url: str, model: str) -> str:
+    """`url` with `?model=<model>` added when it is a Realtime endpoint (its path ends in
+    `/realtime`) that names no model, as the official SDK adds it: `rt-tui serve` prints its URL bare,
+    and `send --url` with it was refused with missing_model. A URL that names a model (even an empty
+    one, sent as asked), an Azure one (its deployment names the model) or another path is left alone."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # `ws://[::1/…`: url_target says what is wrong with it
+        return url
+    if not parts.path.rstrip("/").endswith("/realtime") or is_azure_url(url):
+        return url
+    names = {name for name, _, _ in (pair.partition("=") for pair in parts.query.split("&") if pair)}
+    if "model" in names or "deployment" in names:
+        return url
+    query = f"{parts.query}&" if parts.query else ""
+    return urlunsplit(parts._replace(query=query + urlencode({"model": model})))
+
+
 def is_loopback_host(host: str) -> bool:
     """Whether `host` (an address or a name) is this machine: a loopback address, or `localhost`."""
     try:
