@@ -183,7 +183,8 @@ RULES: dict[str, Rule] = {
             "server-error",
             _ERROR,
             "any other error event, with the client frame it names (a warning for session_expired: the end of "
-            "the session's time, no fault of the client)",
+            "the session's time, no fault of the client); the same error again on a connection is counted in the "
+            "first one's finding",
         ),
     )
 }

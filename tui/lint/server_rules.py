@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from tui.journal import Links
 from tui.protocol import Direction, Envelope, error_summary, is_known, obj, text
@@ -11,7 +12,7 @@ from tui.protocol.error_causes import UNREADABLE_ANSWERS
 from tui.protocol.events import MCP_SERVER_EVENTS
 
 from .context import Context, ServerError
-from .finding import Severity, plain, shown
+from .finding import Finding, Severity, plain, shown
 
 _KEY_HEADER = "the header Authorization: Bearer followed by the key (Azure: an api-key header)"
 _KEY_SOURCES = (
@@ -77,6 +78,10 @@ class ServerRules:
         self._unknown_seen: set[str] = set()
         self._known: set[str] = set()
         """Types found defined (checked once each, not on every delta)."""
+        self._repeats: dict[tuple[str, str, str, str], _Repeated] = {}
+        """This connection's `server-error` findings by what they say (code, param, message, the
+        refused frame's type): the same error again amends the first, counted (a client retrying one
+        bad frame 200 times made 200 findings, burying any other, review 56d)."""
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
@@ -85,6 +90,7 @@ class ServerRules:
     def reset(self) -> None:
         """A new connection."""
         self._unknown_seen.clear()
+        self._repeats.clear()
 
     def unknown_server_event(self, env: Envelope, index: int) -> None:
         """A received frame no handler took: report its type once if neither dialect defines it."""
@@ -155,6 +161,9 @@ class ServerRules:
         if found.cause is not None and found.cause in self._flagged:
             return  # a finding on that frame already says why the server refused it
         ctx = self.ctx
+        key = (found.code, found.param, found.message, ctx.journal[found.cause].type if found.cause is not None else "")
+        if self._repeated(key, found):
+            return
         param = f" (param {found.param})" if found.param else ""
         if found.cause is not None:
             cause_type = ctx.journal[found.cause].type
@@ -180,6 +189,30 @@ class ServerRules:
             tuple(i for i in (index, found.cause) if i is not None),
             Severity.WARNING if found.code in _NOT_THE_CLIENTS else None,
         )
+        made = next((f for f in ctx.blamed(index) if f.rule == "server-error"), None)
+        if made is not None and len(self._repeats) < _REPEATS_KEPT:
+            self._repeats[key] = _Repeated(made, made.message)
+
+    def _repeated(self, key: tuple[str, str, str, str], found: ServerError) -> bool:
+        """The same error as one this connection had already: its finding says how many came, and
+        the last of them (with the frame it refused); True when it did."""
+        repeated = self._repeats.get(key)
+        if repeated is None:
+            return False
+        ctx = self.ctx
+        repeated.count += 1
+        refusing = f", refusing {ctx.name(found.cause)}" if found.cause is not None else ""
+        message = (
+            f"{repeated.said} The same error came {repeated.count} times on this connection, the last "
+            f"{ctx.name(found.index)}{refusing}: the client kept sending what the server refuses."
+        )
+        first = repeated.finding.frames
+        frames = (*first[:2], *(i for i in (found.index, found.cause) if i is not None))
+        ctx.amend(repeated.finding, message, frames)
+        latest = next((f for f in ctx.blamed(first[0]) if f.rule == "server-error"), None)
+        if latest is not None:
+            repeated.finding = latest
+        return True
 
     def _unnamed_cause(self, code: str, index: int) -> int | None:
         """The frame error `index`, which names no event_id, refused: the oldest frame of the one kind
@@ -189,6 +222,21 @@ class ServerRules:
             return None
         link = self._links.cause_of.get(index)
         return link.cause if link is not None and link.kind == "error" else None
+
+
+_REPEATS_KEPT = 256
+"""Distinct errors a connection's repeats are counted for (a bound: each new kind past it is a finding
+of its own, as before)."""
+
+
+@dataclass(slots=True)
+class _Repeated:
+    """A `server-error` finding and how many errors it stands for."""
+
+    finding: Finding
+    said: str
+    """Its message as first made (what each count is added to)."""
+    count: int = 1
 
 
 def _refused_key(found: ServerError, *, began: bool) -> str | None:
