@@ -159,3 +159,18 @@ def test_a_log_with_the_server_s_session_and_the_client_s_frames_says_transcript
     asked, _ = lint(created, update(audio=transcription({"model": TRANSCRIBE})), append(500), commit())
     assert of_rule(asked, "transcription-off-at-commit") == []  # its update, unanswered too, may have turned it on
     assert of_rule(findings, RULE) == []  # the server is in the recording
+
+
+def test_a_client_only_log_s_updates_are_judged_in_the_dialect_they_are_shaped_in() -> None:
+    """With no server frame the dialect rules waited for ever: a GA update without session.type, or a GA
+    one with a beta field, linted clean (review 56c). At the end they are judged in the client's shape."""
+    no_type = sent("session.update", session={"audio": {"input": {"transcription": {"model": TRANSCRIBE}}}})
+    findings, _ = lint(no_type, append(300), commit())
+    assert [f.frames[0] for f in of_rule(findings, "session-type-missing")] == [0]
+    mixed = sent("session.update", session={"type": "realtime", "input_audio_transcription": {"model": "whisper-1"}})
+    findings, _ = lint(mixed, append(300), commit())
+    [found] = of_rule(findings, "dialect-mismatch")
+    assert "input_audio_transcription (→ audio.input.transcription)" in found.message
+    flat = sent("session.update", session={"input_audio_transcription": {"model": "whisper-1"}, "voice": "alloy"})
+    findings, _ = lint(flat, append(300), commit())
+    assert findings == []  # a beta client, consistently: its server speaks beta

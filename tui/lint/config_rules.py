@@ -240,6 +240,19 @@ class ConfigRules:
             index, env = self._waiting.popleft()
             self._dialect(env, index, dialect)
 
+    def dialect_never_known(self) -> None:
+        """The connection or the recording ended with frames still waiting for the server's dialect (a
+        log of the client's side alone): judge them by the dialect the client's own updates are shaped
+        in (GA when any has `type` or `audio`), as the server it wrote them for speaks it. A GA update
+        without session.type, or with a beta field, went unjudged (review 56c)."""
+        if not self._waiting or self.ctx.dialect is not None:
+            return
+        sessions = [obj(env.data.get("session")) for _, env in self._waiting if env.type in _UPDATES]
+        dialect = Dialect.GA if any("type" in s or "audio" in s for s in sessions) else Dialect.BETA
+        while self._waiting:
+            index, env = self._waiting.popleft()
+            self._dialect(env, index, dialect)
+
     @property
     def waiting(self) -> bool:
         """True while some frame waits for the server's dialect."""

@@ -103,6 +103,7 @@ class Linter:
         if direction is DIR_LOCAL:
             if etype == "rt.connection" and env.data.get("state") == "connecting":
                 # Whatever the last connection left unanswered never will be (read before the reset).
+                self._config.dialect_never_known()
                 self._input.unanswered(index, text(env.data.get("message")))
                 self._requests.judge()
                 ctx.applied_index = None
@@ -138,6 +139,7 @@ class Linter:
         Nothing will answer what still waits: a commit of too little audio the server never answered
         is said now (`commit-too-short`). Calling it again adds nothing; new findings come from
         `take_changes` as usual."""
+        self._config.dialect_never_known()
         self._input.unanswered(None)
         self._requests.judge()
 
