@@ -139,7 +139,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     """rt-tui: talk to a Realtime server and watch every frame."""
 
     CSS_PATH = "app.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (140, "-roomy")]
     """Below 100 columns the panes stack: side by side, neither would be readable. Textual sets the
     class on every screen at each resize (a handler of the app's own saw only the first size)."""
     TITLE = "rt-tui"
