@@ -31,6 +31,9 @@ from tui.widgets.text_cut import end_cut
         ("response_cancel_not_active", 12, "response_ca…"),  # a word of letters may be cut
         ("380ms over", 4, "380…"),  # the first word: cut all the same, or nothing would show
         ("whole", 5, "whole"),
+        # Between two digits of a longer word (an address, a quoted number): the word goes (review 56e).
+        ("connection refused by ws://127.0.0.1:9: is it running", 29, "connection refused by…"),
+        ('You said: "hello 1234567890123456789 there', 32, 'You said: "hello…'),
     ],
 )
 def test_a_cut_never_falls_inside_a_number(text: str, cells: int, cut: str) -> None:

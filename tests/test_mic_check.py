@@ -176,3 +176,25 @@ async def test_a_session_that_never_opened_says_there_is_no_microphone_without_a
             line = recorder.render().plain
             assert line.startswith("× disconnected, no microphone"), line
             assert "▕" not in line and "dB" not in line and "00:00" not in line, line
+
+
+async def test_a_refused_session_without_a_microphone_says_both_and_how_to_go_on(tmp_path: Path) -> None:
+    """A refused session (no key) left the recorder at `× no microphone … microphone unavailable: …`
+    and the transcript said `then space talks` on a machine with no microphone (review 56e)."""
+    from tui.server.testing import realtime_simulator
+
+    with no_sound_card(tmp_path):
+        async with realtime_simulator(api_key="sk-test-needs-a-key-0000000000") as sim:
+            app = RtApp(Settings(target=TargetChoice.URL, url=sim.url_for(), playback=False))
+            async with app.run_test(size=(120, 40)) as pilot:
+                recorder = app.query_one(Recorder)
+
+                def said() -> bool:
+                    return app.facts.ended and app.voice.mic_problem is not None and bool(app.transcript.hint)
+
+                await wait_for(pilot, said, 15, "the refusal, and no microphone")
+                await pilot.pause()
+                line = recorder.render().plain
+                assert line.startswith("× disconnected, no microphone") and line.endswith("ctrl+r: reconnect"), line
+                assert "t types a message (no microphone)" in app.transcript.hint[0], app.transcript.hint
+                assert "space talks" not in app.transcript.hint[0]

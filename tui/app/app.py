@@ -490,13 +490,14 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         something else (disconnected, recording) keeps it: the session opening comes back here."""
         problem = self.voice.mic_problem
         recorder = self.recorder
-        if problem is not None:
-            recorder.refresh()  # "disconnected, no microphone" too
-            self.refresh_bindings()  # space and v show dimmed
-        if problem is not None and recorder.state is RecorderState.IDLE and not self.voice.recording:
+        if problem is None:
+            return
+        recorder.refresh()  # "disconnected, no microphone" too
+        self.refresh_bindings()  # space and v show dimmed
+        if recorder.state is RecorderState.IDLE and not self.voice.recording:
             recorder.state = RecorderState.UNAVAILABLE
             recorder.message = recorder.unavailable_why = problem
-            self._follow_server_turns()  # the empty transcript says it too, and how to type instead
+        self._follow_server_turns()  # the empty transcript says it too, and how to type instead
 
     def _pump(self) -> None:
         for model, subscription in self._feeds:
@@ -609,8 +610,11 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
     def _update_recorder(self) -> None:
         recorder = self.recorder
         if self.facts.ended:
-            if recorder.state is not RecorderState.UNAVAILABLE:
-                recorder.state = RecorderState.DISCONNECTED
+            # "disconnected, no microphone" says both (a refused session left "× no microphone" alone),
+            # and the line's note is then the key that matters (ctrl+r), not the microphone's words again.
+            recorder.state = RecorderState.DISCONNECTED
+            if recorder.message and recorder.message == self.voice.mic_problem:
+                recorder.message = ""
         elif recorder.state is RecorderState.DISCONNECTED and self.facts.state == "open":
             recorder.state = RecorderState.IDLE
             self._say_no_microphone()

@@ -519,6 +519,8 @@ class LiveSession(AppBase):
         facts = self.facts
         if facts.ended:
             first = RECONNECTING_HINT if self._next_session == "reconnect" else ENDED_HINT
+            if self.voice.mic_problem is not None:  # space has nothing to talk with (review 56e)
+                first = first.replace("space talks or t types a message", "t types a message (no microphone)")
         elif self.voice.mic_problem is not None:  # nothing to talk or listen with, whoever ends turns
             return (NO_MICROPHONE_HINT.format(why=self.voice.mic_problem.removeprefix("microphone unavailable: ")),)
         elif kept.endswith("VAD"):

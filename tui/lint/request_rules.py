@@ -185,7 +185,7 @@ class RequestRules:
         )
         if off is not None:  # off on purpose: the fix is for whoever wants the transcript after all
             fix = f"If you want the text of what was said: {fix[0].lower()}{fix[1:]} If you don't, ignore this."
-        frames = tuple(i for i in (commits[0] if commits else first, first, off) if i is not None)
+        frames = tuple(i for i in (commits[0] if commits else first, first, off, self._later_on) if i is not None)
         ctx.emit("transcription-not-requested", message, fix, frames, severity)
         self._first_append = None
         self._commits.clear()  # judged: a second call (the recording's end after the connection's) adds nothing

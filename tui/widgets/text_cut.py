@@ -18,7 +18,8 @@ a duration with its unit (`380ms`, `1.00s`), a frame's number (`#7174`), a count
 
 def end_cut(text: str, cells: int) -> str:
     """`text` cut to `cells` cells, an ellipsis for what was cut; never inside a number (see the
-    module doc): that word goes whole, unless it is the first."""
+    module doc), nor inside an address in a longer word (`ws://12…` for 127.0.0.1): that word goes
+    whole, unless it is the first. An id's digits may be cut (`sess_0000…`): it reads as cut."""
     if text.isascii():  # one cell a character (the log's summaries, nearly always): slices
         if len(text) <= cells:
             return text
@@ -31,6 +32,23 @@ def end_cut(text: str, cells: int) -> str:
     if start and not kept[-1].isspace() and not text[len(kept)].isspace():
         end = text.find(" ", len(kept))
         word = text[start : end if end >= 0 else len(text)].rstrip(".:/,-;)]")  # `4000:` is whole as `4000`
-        if len(kept) - start < len(word) and NUMBER.fullmatch(word):
+        inside = len(kept) - start < len(word)
+        if inside and (NUMBER.fullmatch(word) or _in_address(text, len(kept))):
             kept = kept[:start].rstrip()
     return kept + "…"
+
+
+def _in_address(text: str, cut: int) -> bool:
+    """Whether position `cut` falls between two digits of a dotted or colon-joined run of numbers
+    (`127.0.0.1:9`, `12.75`) that does not continue a name (`item_12.3` is an id's)."""
+    if not (cut and cut < len(text) and text[cut - 1].isdigit() and text[cut].isdigit()):
+        return False
+    start = cut
+    while start and (text[start - 1].isdigit() or text[start - 1] in ".:"):
+        start -= 1
+    end = cut
+    while end < len(text) and (text[end].isdigit() or text[end] in ".:"):
+        end += 1
+    run = text[start:end].strip(".:")
+    before = text[start - 1] if start else " "
+    return ("." in run or ":" in run) and not (before.isalnum() or before == "_")
