@@ -1,5 +1,5 @@
 """`transcription-not-requested`: a recording of the client's side alone (no frame from the server)
-whose client appended user audio without ever asking for input transcription.
+whose client appended user audio before asking for input transcription (or without ever asking).
 
 That is the question rt-tui was born from ("transcription is on, and the transcript of my own words
 is null"), asked with the evidence most people have: their own client's log of what it sent. A
@@ -157,7 +157,8 @@ class RequestRules:
             )
             severity = Severity.WARNING
         else:
-            # A log that begins after the session's setup would not show the update: a question, not a verdict.
+            # A warning all the same (review 56c): a client that never sends one is the commonest way to a
+            # null transcript; the message says a log that began after the setup would not show it.
             why = (
                 "it sent no session.update before it, and a Realtime session starts with input transcription off (null)"
             )
