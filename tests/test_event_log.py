@@ -504,16 +504,22 @@ async def test_the_title_says_how_many_payloads_left_memory() -> None:
     assert subtitle.index("end: follow") < subtitle.index("payloads on disk only"), subtitle
 
 
+async def six_frames_none_of_them_errors(app: LogApp, pilot: Pilot[None]) -> EventLog:
+    """Six `session.created` frames in the log under `type:error`, which none of them pass."""
+    log = app.query_one(EventLog)
+    app.feed([received("session.created", session={"id": "s"}) for _ in range(6)])
+    app.view.set_query(Query("type:error", app.pipeline.journal))
+    log.rebuilt()
+    await pilot.pause()
+    return log
+
+
 async def test_under_a_filter_the_title_s_total_follows_frames_that_do_not_pass_it() -> None:
     """Tester: with `error` in force, new frames that were not errors left the title at its old total
     (`0 of 6 frames` while the bar said `0 of 66`)."""
     app = LogApp()
     async with app.run_test(size=(120, 20)) as pilot:
-        log = app.query_one(EventLog)
-        app.feed([received("session.created", session={"id": "s"}) for _ in range(6)])
-        app.view.set_query(Query("type:error", app.pipeline.journal))
-        log.rebuilt()
-        await pilot.pause()
+        log = await six_frames_none_of_them_errors(app, pilot)
         assert "0 of 6 frames" in str(log.border_subtitle)
         app.feed([received("response.created", response={"id": f"r{n}"}) for n in range(60)])
         await pilot.pause()

@@ -94,17 +94,11 @@ async def test_the_empty_pane_s_count_follows_frames_that_do_not_match() -> None
     """While a replay played on, the bar and the title said `0 of 2,753 frames` and the empty pane
     still said `No frame matches the filter, of 619 frames` (review 56a): only the title was redrawn."""
     from tests.journal_helpers import received
-    from tests.test_event_log import BorderedLogApp
-    from tui.journal import Query
+    from tests.test_event_log import BorderedLogApp, six_frames_none_of_them_errors
 
     app = BorderedLogApp()
     async with app.run_test(size=(120, 20)) as pilot:
-        log = app.query_one(EventLog)
-        app.feed([received("session.created", session={"id": "s"}) for _ in range(6)])
-        app.view.set_query(Query("type:error", app.pipeline.journal))
-        log.rebuilt()
-        await pilot.pause()
-
+        log = await six_frames_none_of_them_errors(app, pilot)
         assert "of 6 frames: f changes it" in _painted(log)
         app.feed([received("response.created", response={"id": f"r{n}"}) for n in range(60)])
         await pilot.pause()
@@ -138,20 +132,13 @@ async def test_a_family_toggled_twice_leaves_the_filter_bar_open_and_typed_in() 
 
 async def test_the_recorder_line_never_ends_inside_a_number() -> None:
     """The recorder's note was cut at the line's end whatever it held (`PortAudio sees 0 d…`)."""
-    from textual.app import App, ComposeResult
     from textual.geometry import Region
 
-    from tui.widgets import Recorder, RecorderState
+    from tests.test_mic_check import recorder_saying
+    from tui.widgets import RecorderState
 
-    class RecorderApp(App[None]):
-        def compose(self) -> ComposeResult:
-            yield Recorder()
-
-    app = RecorderApp()
-    async with app.run_test(size=(120, 3)) as pilot:
-        recorder = app.query_one(Recorder)
-        recorder.state = RecorderState.IDLE
-        recorder.message = "not sent: recording cut off at 12.75 s, 306,000 bytes (the connection ended)"
+    said = "not sent: recording cut off at 12.75 s, 306,000 bytes (the connection ended)"
+    async with recorder_saying(RecorderState.IDLE, said, 120) as (pilot, recorder):
         ends = set()
         for width in range(60, 120):
             await pilot.resize_terminal(width, 3)

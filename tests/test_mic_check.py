@@ -4,10 +4,13 @@ a machine without a sound card, or with the fake ALSA microphone; the real simul
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.pilot import Pilot
 
 from tests.app_helpers import notices, press_voice, screen_text, session_ready, wait_for
 from tests.audio_helpers import FifoFeeder, fake_alsa, no_sound_card
@@ -89,45 +92,65 @@ async def test_with_the_servers_turns_kept_and_no_microphone_the_hint_says_there
             )
 
 
-async def test_without_a_microphone_the_reason_stays_through_a_reconnect(tmp_path: Path, simulator_url: str) -> None:
-    """ctrl+r (a new session, its `session.updated` naming the turn mode again) emptied the recorder's
-    line: "no microphone" stood beside a level meter and a clock, for a device that is not there."""
+@asynccontextmanager
+async def ready_without_a_microphone(
+    tmp_path: Path, url: str, size: tuple[int, int]
+) -> AsyncIterator[tuple[RtApp, Pilot[None], Recorder]]:
+    """The app on a machine with no sound card, once its recorder says so and its session is open."""
     with no_sound_card(tmp_path):
-        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
-        async with app.run_test(size=(120, 40)) as pilot:
+        app = RtApp(Settings(target=TargetChoice.URL, url=url, playback=False))
+        async with app.run_test(size=size) as pilot:
             recorder = app.query_one(Recorder)
             await wait_for(pilot, lambda: recorder.state is RecorderState.UNAVAILABLE, 10, "the recorder to say so")
             await wait_for(pilot, lambda: session_ready(app), 10, "the session")
+            yield app, pilot, recorder
+
+
+async def test_without_a_microphone_the_reason_stays_through_a_reconnect(tmp_path: Path, simulator_url: str) -> None:
+    """ctrl+r (a new session, its `session.updated` naming the turn mode again) emptied the recorder's
+    line: "no microphone" stood beside a level meter and a clock, for a device that is not there."""
+    async with ready_without_a_microphone(tmp_path, simulator_url, (120, 40)) as (app, pilot, recorder):
+        line = recorder.render().plain
+        assert "no input device" in line and "▕" not in line and "dB" not in line, line
+        for _ in range(2):
+            before = app.facts.session_id
+
+            def renewed(old: str | None = before) -> bool:
+                return session_ready(app) and app.facts.session_id != old
+
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, renewed, 15, "ctrl+r")
+            await pilot.pause()
+            assert recorder.state is RecorderState.UNAVAILABLE
             line = recorder.render().plain
-            assert "no input device" in line and "▕" not in line and "dB" not in line, line
-            for _ in range(2):
-                before = app.facts.session_id
+            assert "no input device" in line, line
+            assert "▕" not in line and "dB" not in line and "00:00" not in line, line
 
-                def renewed(old: str | None = before) -> bool:
-                    return session_ready(app) and app.facts.session_id != old
 
-                await pilot.press("ctrl+r")
-                await wait_for(pilot, renewed, 15, "ctrl+r")
-                await pilot.pause()
-                assert recorder.state is RecorderState.UNAVAILABLE
-                line = recorder.render().plain
-                assert "no input device" in line, line
-                assert "▕" not in line and "dB" not in line and "00:00" not in line, line
+class RecorderApp(App[None]):
+    """The recorder line alone."""
+
+    def compose(self) -> ComposeResult:
+        yield Recorder()
+
+
+@asynccontextmanager
+async def recorder_saying(
+    state: RecorderState, message: str, width: int
+) -> AsyncIterator[tuple[Pilot[None], Recorder]]:
+    """The recorder line alone, `width` columns wide, in `state` with `message`."""
+    app = RecorderApp()
+    async with app.run_test(size=(width, 3)) as pilot:
+        recorder = app.query_one(Recorder)
+        recorder.state, recorder.message = state, message
+        await pilot.pause()
+        yield pilot, recorder
 
 
 async def test_a_reason_longer_than_the_line_ends_with_an_ellipsis() -> None:
     """At 100 columns the reason was cut mid-word with nothing to say there was more."""
-
-    class RecorderApp(App[None]):
-        def compose(self) -> ComposeResult:
-            yield Recorder()
-
-    app = RecorderApp()
-    async with app.run_test(size=(60, 3)) as pilot:
-        recorder = app.query_one(Recorder)
-        recorder.state = RecorderState.UNAVAILABLE
-        recorder.message = "microphone unavailable: no input device found (PortAudio sees 0 devices)"
-        await pilot.pause()
+    said = "microphone unavailable: no input device found (PortAudio sees 0 devices)"
+    async with recorder_saying(RecorderState.UNAVAILABLE, said, 60) as (_pilot, recorder):
         line = recorder.render_lines(Region(0, 0, 60, 1))[0].text.rstrip()
         assert line.startswith(" × no microphone") and line.endswith("…") and "▕" not in line, line
 
@@ -138,27 +161,22 @@ async def test_without_a_microphone_space_and_v_dim_and_give_way_to_type_on_a_na
     """At 80x24 with no microphone the footer kept `space Talk v Hands-free`, the two keys that could
     not work, and left out `t Type`, the one way left to talk (review 56b). They show dimmed now,
     leave a narrow footer first, and a press still looks for a microphone, its notice naming t."""
-    with no_sound_card(tmp_path):
-        app = RtApp(Settings(target=TargetChoice.URL, url=simulator_url, playback=False))
-        async with app.run_test(size=(80, 24)) as pilot:
-            recorder = app.query_one(Recorder)
-            await wait_for(pilot, lambda: recorder.state is RecorderState.UNAVAILABLE, 10, "the recorder to say so")
-            await wait_for(pilot, lambda: session_ready(app), 10, "the session")
-            app.event_log.focus()
-            await pilot.press("up")  # a frame selected: the log's own keys want the room too
-            await pilot.pause()
-            bindings = app.screen.active_bindings
-            assert not bindings["space"].enabled and not bindings["v"].enabled
-            footer = app.query_one(KeyFooter).render().plain
-            assert "t Type" in footer and "q Quit" in footer, footer
-            await press_voice(pilot, "space")  # still tried: a microphone may have been plugged in since
-            await wait_for(
-                pilot,
-                lambda: any(title == "Recorder" and "t types a message" in text for title, text in notices(app)),
-                5,
-                "the notice naming t",
-            )
-            assert recorder.state is RecorderState.UNAVAILABLE
+    async with ready_without_a_microphone(tmp_path, simulator_url, (80, 24)) as (app, pilot, recorder):
+        app.event_log.focus()
+        await pilot.press("up")  # a frame selected: the log's own keys want the room too
+        await pilot.pause()
+        bindings = app.screen.active_bindings
+        assert not bindings["space"].enabled and not bindings["v"].enabled
+        footer = app.query_one(KeyFooter).render().plain
+        assert "t Type" in footer and "q Quit" in footer, footer
+        await press_voice(pilot, "space")  # still tried: a microphone may have been plugged in since
+        await wait_for(
+            pilot,
+            lambda: any(title == "Recorder" and "t types a message" in text for title, text in notices(app)),
+            5,
+            "the notice naming t",
+        )
+        assert recorder.state is RecorderState.UNAVAILABLE
 
 
 async def test_a_session_that_never_opened_says_there_is_no_microphone_without_a_meter(tmp_path: Path) -> None:
