@@ -69,6 +69,10 @@ def _closed_port_url() -> str:
     return f"ws://127.0.0.1:{port}/v1/realtime"
 
 
+TRIED = "?model=gpt-realtime"
+"""What `--url` adds to a Realtime URL that names no model (as the SDK does): the URL tried, and named."""
+
+
 def test_send_refuses_a_damaged_mp3_in_one_line_of_its_own(tmp_path: Path, mp3_bytes: bytes) -> None:
     path = tmp_path / "damaged.mp3"
     path.write_bytes(_truncated(mp3_bytes))
@@ -86,7 +90,7 @@ def test_send_of_a_damaged_mp3_that_decodes_prints_none_of_the_decoders_lines(tm
     url = _closed_port_url()
     done = rt_tui("send", str(path), "--url", url)
     assert done.returncode == 1, done.stderr
-    assert done.stderr == f"rt-tui send: connection refused by {url}: is the server running?\n"
+    assert done.stderr == f"rt-tui send: connection refused by {url}{TRIED}: is the server running?\n"
 
 
 def test_a_decode_leaves_stderr_as_it_found_it(
@@ -385,7 +389,7 @@ def test_send_decodes_a_file_whose_name_is_not_utf8(tmp_path: Path, suffix: str)
     url = _closed_port_url()
     done = rt_tui("send", str(path), "--url", url)
     assert done.returncode == 1, done.stderr  # decoded, then refused by the closed port
-    assert done.stderr == f"rt-tui send: connection refused by {url}: is the server running?\n"
+    assert done.stderr == f"rt-tui send: connection refused by {url}{TRIED}: is the server running?\n"
 
 
 def test_lint_names_a_file_whose_name_is_not_utf8_or_holds_an_escape(tmp_path: Path) -> None:

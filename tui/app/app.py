@@ -490,10 +490,13 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         something else (disconnected, recording) keeps it: the session opening comes back here."""
         problem = self.voice.mic_problem
         recorder = self.recorder
-        if problem is None:
+        if problem is None or self._exit:
             return
         recorder.refresh()  # "disconnected, no microphone" too
-        self.refresh_bindings()  # space and v show dimmed
+        try:
+            self.refresh_bindings()  # space and v show dimmed
+        except ScreenStackError:
+            return  # a pump tick while the app closes (a fault test's drop, then quit): no screen left
         if recorder.state is RecorderState.IDLE and not self.voice.recording:
             recorder.state = RecorderState.UNAVAILABLE
             recorder.message = recorder.unavailable_why = problem
