@@ -40,15 +40,13 @@ KEPT_VAD_HINT = (
 )
 """The empty transcript's first paragraph while the server ends turns itself (`_listen_for_server_vad`)."""
 
-ENDED_HINT = (
-    "No session is open (the status line says why): ctrl+r opens a new one, then space talks or t types a message."
-)
+ENDED_HINT = "No session is open (the status line says why): ctrl+r opens a new one, then {then}."
 """The empty transcript's first paragraph once the connection has closed or was refused, and no
 reconnect is coming: space cannot talk."""
 
 RECONNECTING_HINT = (
     "No session is open (the status line says why): rt-tui reconnects when the server answers "
-    "(ctrl+r tries now), then space talks or t types a message."
+    "(ctrl+r tries now), then {then}."
 )
 """The first paragraph after a drop while rt-tui reconnects on its own (`run_session`)."""
 
@@ -518,9 +516,10 @@ class LiveSession(AppBase):
         who ends turns if not the mode, and whether a refused update is why (`_follow_server_turns`)."""
         facts = self.facts
         if facts.ended:
-            first = RECONNECTING_HINT if self._next_session == "reconnect" else ENDED_HINT
-            if self.voice.mic_problem is not None:  # space has nothing to talk with (review 56e)
-                first = first.replace("space talks or t types a message", "t types a message (no microphone)")
+            hint = RECONNECTING_HINT if self._next_session == "reconnect" else ENDED_HINT
+            # With no microphone space has nothing to talk with (review 56e).
+            then = "t types a message (no microphone)" if self.voice.mic_problem else "space talks or t types a message"
+            first = hint.format(then=then)
         elif self.voice.mic_problem is not None:  # nothing to talk or listen with, whoever ends turns
             return (NO_MICROPHONE_HINT.format(why=self.voice.mic_problem.removeprefix("microphone unavailable: ")),)
         elif kept.endswith("VAD"):
