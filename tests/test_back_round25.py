@@ -67,7 +67,7 @@ async def test_after_esc_the_next_f_does_not_show_the_gone_filter_s_counts() -> 
         app.query_one(Transcript).focus()
         await pilot.press("up", "o")
         await views_settled(pilot, app)
-        assert "Esc in the log goes back" in _bar_status(app)
+        assert "Esc in the log shows every frame again" in _bar_status(app)
         await pilot.press("escape", "f")
         await views_settled(pilot, app)
         assert app.filter_bar.display and app.focused is app.filter_bar.input

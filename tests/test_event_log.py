@@ -1357,8 +1357,10 @@ async def test_following_c_is_enabled_when_an_error_has_a_cause_and_goes_there()
 
 
 async def test_an_error_row_s_link_gives_way_to_the_message_s_start() -> None:
-    """At 100 columns `error invalid_value ← c.item.create #7` showed no message: the link's long
-    spelling took its room. A shorter spelling leaves the message's start."""
+    """At 100 columns `error invalid_value ← conversation.item.create #7` showed no message: the
+    link's long spelling took its room. A shorter spelling leaves the message's start; where only
+    the number would leave it, the cause's type comes first (`← #2` names a frame no row numbers,
+    review 57a)."""
     app = LogApp()
     async with app.run_test(size=(64, 12)) as pilot:
         log = app.query_one(EventLog)
@@ -1372,5 +1374,7 @@ async def test_an_error_row_s_link_gives_way_to_the_message_s_start() -> None:
             await pilot.resize_terminal(width, 12)
             await pilot.pause()
             row = drawn(log)[2]
-            # Whatever the width: the code whole, a link, and the message's start (never the link alone).
-            assert re.search(r"error invalid_value ← (c\.\S+ )?#2 · Pr", row), (width, row)
+            # Whatever the width: the code whole and a link with the cause's type, the message's start
+            # where there is room for it too.
+            assert re.search(r"error invalid_value ← c\.\S+ #2( · Pr|$)", row.rstrip(" │▕▁▔")), (width, row)
+        assert re.search(r"error invalid_value ← c\.\S+ #2 · Pr", row), row  # at 65 columns, room for all

@@ -59,7 +59,7 @@ PALETTE: list[tuple[str, str, str]] = [
     ("log: transcript row", "Go to the selected frame's transcript row (o)", "event_log.action_transcript"),
     (
         "transcript: its frames",
-        "Show only the selected row's frames in the log, or those of the log's selected frame's item (o)",
+        "Show only the selected row's frames in the log, or those of the log's selected frame's item (o; i in the log)",
         "frames_of_selection",
     ),
     ("transcript: copy row", "Copy the selected row's words (y in the transcript)", "transcript.action_copy"),
@@ -91,6 +91,9 @@ class Commands(AppBase):
     if TYPE_CHECKING:
         # LogControls' (beside this mixin in RtApp): Esc in the log ends `o`'s filter.
         def back_from_frames(self) -> bool: ...
+
+        # LiveSession's: no microphone was found (space and v show dimmed).
+        def _no_microphone(self) -> bool: ...
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: every action of the app, beside Textual's own."""
@@ -143,7 +146,12 @@ class Commands(AppBase):
             # (the log's frame keys): the action would silently do nothing, so the command says how to
             # select a frame. The app's own (space, v with no session), and `c` or `o` on a row with
             # nowhere to go: run, the action says why itself.
-            unselected = allowed is None and owner and not getattr(widget, "has_selection", False)
+            if action == "talk" and allowed is None and self._no_microphone():
+                # Its "send" made it the first match for "send" (above 'session: send an event'), and
+                # Enter went looking for a microphone (review 57a).
+                title, help_text = "recorder: talk (no microphone)", "Look for a microphone again (space)"
+            # The transcript's row actions say themselves how to select a row, in the transcript.
+            unselected = allowed is None and owner == "event_log" and not self.event_log.has_selection
             run = self._select_first if unselected else self._resolve(target)
             yield SystemCommand(title, help_text, run)
         yield from self.more_commands()
@@ -262,13 +270,18 @@ class Commands(AppBase):
 
     def _save_screenshot(self) -> None:
         name = f"rt-tui_{time.strftime('%Y-%m-%dT%H_%M_%S')}.svg"
+        folder = None
         try:
             folder = output_folder(self.save_folder())
             # Written as every file rt-tui saves (0600, never over another): Textual's own save
             # wrote it as the umask said, and left an empty file behind on a full disk.
             path = write_private(folder, name, self.export_screenshot())
         except OSError as exc:
-            self.say(f"screenshot not saved: {exc}", severity="error")
+            # Worded as an export's failure: where, and why in words (`[Errno 28] No space left on
+            # device` named no file, review 57b).
+            where = exc.filename or (folder / name if folder is not None else name)
+            said = f"screenshot not saved: could not write {where}: {exc.strerror or exc}; nothing was written"
+            self.say(said, title="Screenshot", severity="error")
             return
         self.say(f"screenshot saved to {path}", title="Screenshot")
 

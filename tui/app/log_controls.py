@@ -13,7 +13,7 @@ from rich.cells import cell_len
 from textual import on, work
 from textual.app import SystemCommand
 
-from tui.conversation import NO_OUTPUT, SENT_ROW_PREFIX, Item
+from tui.conversation import NO_OUTPUT, NO_OUTPUT_PREFIX, SENT_ROW_PREFIX, Item
 from tui.journal import Family, Finder, LogView, Query, QueryError, term
 from tui.lint import Finding, Severity
 from tui.widgets import EventDetail, EventLog, Transcript
@@ -405,7 +405,7 @@ class LogControls(AppBase):
                 live=True,
             )
             return
-        way_back = "Esc in the log goes back to the filter before" if self._before_frames is not None else ""
+        way_back = f"Esc in the log {self._way_back(self._before_frames)}" if self._before_frames is not None else ""
         hidden = sorted(family.value for family in self.filter_bar.hidden_families)
         # An empty Enter leaves the family toggles as they are: with one off, "clears it" was untrue
         # (the title still said `-family:response`; review 54c).
@@ -485,7 +485,9 @@ class LogControls(AppBase):
 
     @on(EventLog.ShowItem)
     def _show_item(self, event: EventLog.ShowItem) -> None:
-        if self.transcript.select_item(event.item_id):
+        if event.frames:
+            self.show_item_frames(event.item_id)
+        elif self.transcript.select_item(event.item_id):
             self.transcript.focus()
             if event.count > 1:
                 self.say(f"the first of the {event.count} items this response output: {event.item_id}")
@@ -519,6 +521,8 @@ class LogControls(AppBase):
         # strings (any characters): quoted as the filter needs them.
         if item is not None and item.kind == NO_OUTPUT and item.response_id:
             query = term("for", item.response_id)  # a reply that never came: its response's frames
+        elif item is None and item_id.startswith(NO_OUTPUT_PREFIX):
+            query = term("for", item_id.removeprefix(NO_OUTPUT_PREFIX))  # a response with no item (yet)
         else:
             query = term("for", item_id)
             if item is not None and item.response_id:
@@ -531,9 +535,19 @@ class LogControls(AppBase):
         if floor and self._before_clear(item_id, item, floor):
             # "Its frames" means all of them: after a clear, the view showed none ("0 of 0 frames").
             self.unclear_log()
-        back = self._before_frames if self._before_frames is not None else self._user_filter
-        self.filter_bar.show()
-        self.apply_filter(query, back=back)  # Esc in the log goes back to `back`
+        if self._before_frames is None:
+            # Esc comes back to the row it was pressed on: after `o o` it stayed on the item's first
+            # frame, the row the user started from lost (review 57a).
+            self._frames_from = self.event_log.selected
+            back = self._user_filter
+        else:
+            back = self._before_frames  # another item's frames: Esc still goes back to the first `o`'s
+        if not self.apply_filter(query, back=back):  # Esc in the log goes back to `back`
+            return
+        if self.filter_bar.cramped():
+            # Under 30 rows the bar stays closed, as after a typed filter (open, it left 7 rows for the
+            # frames at 80x24): the title names the filter, this says the way back.
+            self.say_while("view", f"only {item_id}'s frames: Esc in the log {self._way_back(back)}", title="Filter")
         # From the item's first frame, read down as they came: following the end showed a long
         # item (a reply's deltas at 80x24) from its response.done, its start scrolled away.
         self.event_log.action_first()
@@ -581,6 +595,12 @@ class LogControls(AppBase):
         )
         log.focus()
 
+    @staticmethod
+    def _way_back(back: str) -> str:
+        """What Esc in the log does after `o`: puts back the filter `back`, or none ("the filter before"
+        named a filter where none was in force, review 57a)."""
+        return "shows every frame again" if not back.strip() else f"goes back to {back!r}"
+
     def back_from_frames(self) -> bool:
         """Put back the filter that was in force before `o` showed an item's frames (Esc in the log);
         False when no such filter is showing."""
@@ -595,6 +615,10 @@ class LogControls(AppBase):
         self.apply_filter(back, back=over)
         if not back:
             self.filter_bar.close()
+        if over is None:  # out of `o`'s filters altogether: to the row it was pressed on
+            selected, self._frames_from = self._frames_from, None
+            if selected is None or not self.event_log.select_frame(selected):
+                self.event_log.action_tail()
         return True
 
     def _before_clear(self, item_id: str, item: Item | None, floor: int) -> bool:

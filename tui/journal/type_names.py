@@ -57,9 +57,12 @@ def short_forms(name: str) -> tuple[str, str]:
 def compact(name: str) -> str:
     """`name` with every word of its second-to-last segment as an initial too, when that segment
     has several (`response.output_audio_transcript.delta` → `r.o_a_t.delta`, apart from
-    `r.o_a.delta`); else its `initials`. What a type column of a dozen cells still tells apart."""
+    `r.o_a.delta`; `rate_limits.updated` → `r_l.updated`); else its `initials`. What a type column
+    of a dozen cells still tells apart."""
     parts = name.split(".")
-    if len(parts) < 3 or "_" not in parts[-2]:
+    # Two segments: only a first one that is no family (which has its initial): `r_l.updated`, where
+    # a narrow column read `…updated`, as much `session.updated` (review 57a).
+    if len(parts) < 2 or "_" not in parts[-2] or (len(parts) == 2 and parts[0] in _FAMILY_INITIALS):
         return initials(name)
     middle = "_".join(word[:1] for word in parts[-2].split("_"))
     return ".".join([*_head(parts[:-2]), middle, parts[-1]])

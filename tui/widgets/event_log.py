@@ -125,16 +125,25 @@ class EventLog(LineView, can_focus=True):
         Binding("n", "find_next", "Next match", id="log.find-next", show=False),
         Binding("N", "find_previous", "Previous match", id="log.find-previous", show=False),
         Binding("o", "transcript", "Its transcript row", id="log.transcript"),
+        Binding("i", "item_frames", "Its item's frames", id="log.item-frames"),
         Binding("y", "copy", "Copy frame", id="log.copy", show=False),
     ]
-    FOOTER_COMPACT: ClassVar[Mapping[str, str]] = {"log.cause": "Cause", "log.transcript": "Row"}
+    FOOTER_COMPACT: ClassVar[Mapping[str, str]] = {
+        "log.cause": "Cause",
+        "log.transcript": "Row",
+        "log.item-frames": "Item",
+    }
     """The frame keys' words in a footer too narrow for every key in its own (see `footer_compact`)."""
-    FOOTER_COMPACT_FROM_CAUSE: ClassVar[Mapping[str, str]] = {"log.cause": "Error", "log.transcript": "Row"}
+    FOOTER_COMPACT_FROM_CAUSE: ClassVar[Mapping[str, str]] = {
+        "log.cause": "Error",
+        "log.transcript": "Row",
+        "log.item-frames": "Item",
+    }
     """The same, on a frame we sent that an error answered: `c` goes to the error."""
     FOOTER_RELATED: ClassVar[frozenset[str]] = frozenset({"filter", "find", "findings", "unzoom"})
     """The app's keys that act on the log (and the way back from its zoom): a narrow footer keeps
     them before Talk and Type."""
-    FRAME_ACTIONS = frozenset({"enter", "details", "cause", "transcript", "copy", "toggle_run"})
+    FRAME_ACTIONS = frozenset({"enter", "details", "cause", "transcript", "item_frames", "copy", "toggle_run"})
     """The keys that act on the selected line: left out while the log shows no frame (after a clear,
     under a filter that matches none, before the first frame), dimmed while nothing is selected
     (following: `↑` selects the last line)."""
@@ -156,10 +165,12 @@ class EventLog(LineView, can_focus=True):
         a response can output several). `missing`: what to say when the row is not there (a
         response that output no item has a row under its own id only when it ended early)."""
 
-        def __init__(self, item_id: str, count: int = 1, missing: str = "") -> None:
+        def __init__(self, item_id: str, count: int = 1, missing: str = "", *, frames: bool = False) -> None:
             self.item_id = item_id
             self.count = count
             self.missing = missing
+            self.frames = frames
+            """The item's frames were asked for (`i`), not its row (`o`)."""
             super().__init__()
 
     class CopyFrame(Message):
@@ -616,7 +627,7 @@ class EventLog(LineView, can_focus=True):
             if binding.action == "cause":
                 self.action_cause()
             else:
-                self.action_transcript()
+                self.action_transcript(frames=binding.action == "item_frames")
         elif binding.action == "cause" and self.selected is None:
             # Dimmed with nothing selected (no error has a linked cause): a dropped connection's row
             # may still lead somewhere (its finding's frames); else it says how to select a frame.
@@ -731,8 +742,8 @@ class EventLog(LineView, can_focus=True):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The frame keys (`FRAME_ACTIONS`) only where they can act (see there); `c` and `o` dimmed
-        on a row they have nothing to go to from (pressed, they say so)."""
+        """The frame keys (`FRAME_ACTIONS`) only where they can act (see there); `c`, `o` and `i`
+        dimmed on a row they have nothing to go to from (pressed, they say so)."""
         if action in self.FRAME_ACTIONS:
             if not self.view.rows:
                 return False
@@ -744,11 +755,11 @@ class EventLog(LineView, can_focus=True):
                 return None  # a selection held for a filter's whole view acts: the view is built first
             if action in self.LINKED_ACTIONS:
                 can_cause, can_transcript = self._row_links()
-                if not (can_cause if action == "cause" else can_transcript):
+                if not (can_cause if action == "cause" else can_transcript):  # `i` goes where `o` does
                     return None
         return True
 
-    LINKED_ACTIONS = frozenset({"cause", "transcript"})
+    LINKED_ACTIONS = frozenset({"cause", "transcript", "item_frames"})
     """The frame keys that go somewhere from the selected row: dimmed where it has nowhere to go."""
 
     def _has_links(self) -> bool:
@@ -1356,10 +1367,11 @@ class EventLog(LineView, can_focus=True):
             how = f"f, ctrl+u, Enter clears it; then {again}"
         return f"frame #{seq} ({frame.type}) is hidden by the filter{named}: {how}"
 
-    def action_transcript(self) -> None:
+    def action_transcript(self, frames: bool = False) -> None:
         """Ask for the transcript row of the selected frame's item: the one it names, or the first
-        its response output, or the one it made (a commit, an item.create, a response.create)."""
-        wait, line = self._whole_line(self.action_transcript)
+        its response output, or the one it made (a commit, an item.create, a response.create).
+        `frames`: for only that item's frames instead (`i`)."""
+        wait, line = self._whole_line(partial(self.action_transcript, frames))
         if wait:
             return
         if line is None:
@@ -1371,15 +1383,20 @@ class EventLog(LineView, can_focus=True):
         else:
             items = [frame.item_id] if frame.item_id else []
         if items:
-            self.post_message(self.ShowItem(items[0], len(items)))
+            self.post_message(self.ShowItem(items[0], len(items), frames=frames))
         elif frame.response_id:
             # A response.done is the end of it: "(yet)" would promise an item that never comes.
             yet = "" if frame.type == "response.done" else " (yet)"
             # One that ended early without output has a row of its own, under its id.
             missing = f"{frame.response_id} has output no conversation item{yet}"
-            self.post_message(self.ShowItem(NO_OUTPUT_PREFIX + frame.response_id, 1, missing))
+            self.post_message(self.ShowItem(NO_OUTPUT_PREFIX + frame.response_id, 1, missing, frames=frames))
         else:
             self.post_message(self.Notice("this frame names no conversation item, nor made one"))
+
+    def action_item_frames(self) -> None:
+        """Ask for only the selected frame's item's frames (its response's, and what we sent that
+        made it), in one key: `o` then `o` in the transcript did it, and nothing on screen said so."""
+        self.action_transcript(frames=True)
 
     def action_copy(self) -> None:
         """Ask for the selected frame to be copied; on a collapsed run's line, the whole run (as `d`

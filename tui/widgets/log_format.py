@@ -263,8 +263,10 @@ def frame_summary(journal: Journal, links: Links | None, frame: Frame) -> str:
         effects = links.effects_of.get(frame.index)
         if effects:
             names = ", ".join(sorted({journal[link.effect].type for link in effects}))
-            # A frame that says nothing else (a bare commit) reads `→ error`, not ` → error`.
-            summary = f"{summary} → {names}" if summary else f"→ {names}"
+            # The link first, as a failure's cause leads its row: after the summary, an event id
+            # (`evt_S6hAUXglFpQb6nTF →…`) took the narrow column and cut the link (review 57a). A
+            # frame that says nothing else (a bare commit) reads `→ error`, not `→ error · `.
+            summary = f"→ {names} · {summary}" if summary else f"→ {names}"
     if is_unknown_type(frame):
         summary = f"unknown type · {summary}" if summary else "unknown type"  # no `·` before nothing
     marker = connection_marker(journal, frame)
@@ -666,11 +668,12 @@ def _keep_the_link(journal: Journal, links: Links, index: int, summary: str, roo
         start would (`← r.cancel #7 …`: a lone ellipsis took two cells the code needed)."""
         return line + rest if len(line) + len(rest) <= room or len(line) + REST_SHOWN <= room else line
 
-    # The code whole and the message's start, beside the longest link that leaves room for both (at
-    # 100 columns `← c.item.create #7` took the message's room, where `← #7` left it); else the code
-    # whole beside the longest that leaves room for it.
-    for need in (REST_SHOWN if rest else 0, 0):
-        for shown in shapes:
+    # The code whole and the message's start, beside the longest link with the cause's type that
+    # leaves room for both; else the code whole beside the longest that leaves room for it, the bare
+    # number last: `← #241` and the message's start named a frame number no row shows (review 57a),
+    # where `← r.cancel #241` answers "what did I send?" on the row itself.
+    for need, tried in ((REST_SHOWN if rest else 0, shapes[:-1]), (0, shapes)):
+        for shown in tried:
             if len(head) + 1 + len(shown) + need <= room:
                 return with_rest(f"{head} {shown}")
     # The code cut: beside the shortest link (`← i.commit #16`, then `← #16`), which leaves the most

@@ -364,8 +364,7 @@ class Transcript(LineView, can_focus=True):
         """The order changed since the last layout: every row's position is laid out again."""
         self._last_flush = 0.0
         self._flush_pending = False
-        self.selected: str | None = None
-        """Item id of the selected row; None while following the end."""
+        self._selected: str | None = None
         self.renders = 0
         """Blocks rendered since start (the cost the bench measures)."""
         self.regrown = 0
@@ -437,6 +436,42 @@ class Transcript(LineView, can_focus=True):
 
     def _hint_height(self) -> int:
         return len(self._wrapped_hint(line_width(self))) + 1 if self.is_mounted else len(self._hint) + 1
+
+    @property
+    def selected(self) -> str | None:
+        """Item id of the selected row; None while following the end."""
+        return self._selected
+
+    @selected.setter
+    def selected(self, item_id: str | None) -> None:
+        was, self._selected = self._selected, item_id
+        if (was is None) != (item_id is None) and self.is_attached:
+            self.refresh_bindings()  # the row keys dim while nothing is selected (`check_action`)
+
+    ROW_ACTIONS = frozenset({"frames", "copy"})
+    """The keys that act on the selected row."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The row keys dimmed while nothing is selected: after `↓` past the last row the footer
+        still offered `o Its frames`, and `o` said "Select a row first" (review 57a). Pressed, they
+        say so still (`on_key`)."""
+        if action in self.ROW_ACTIONS and self._selected is None:
+            return None
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A dimmed row key (nothing selected) says how to select a row: Textual runs no dimmed action."""
+        if self._selected is not None:
+            return
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if binding.action in self.ROW_ACTIONS:
+                event.stop()
+                event.prevent_default()
+                if binding.action == "copy":
+                    self.action_copy()
+                else:
+                    self.action_frames()
+                return
 
     def reset(self) -> None:
         """Forget every row (another session is about to be shown)."""
