@@ -10,7 +10,7 @@ import pytest
 from textual.binding import Binding
 from textual.widgets import Input
 
-from tests.app_helpers import notices, wait_for
+from tests.app_helpers import notices, unfolded, wait_for
 from tui.app import RtApp
 from tui.app.commands import PALETTE
 from tui.config import Settings
@@ -413,5 +413,11 @@ def test_a_screenshot_on_a_full_disk_says_so_and_leaves_no_file(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     said = json.loads(done.stdout.strip().splitlines()[-1])
-    assert any(message.startswith("screenshot not saved: ") and "File too large" in message for message in said), said
+    # Worded as an export's failure: the file it could not write, and why in words (review 57b).
+    said = [unfolded(message) for message in said]  # a long path is folded after its slashes to fit
+    assert any(
+        message.startswith(f"screenshot not saved: could not write {tmp_path}")
+        and message.endswith(".svg: File too large; nothing was written")
+        for message in said
+    ), said
     assert not list(tmp_path.rglob("*.svg")), list(tmp_path.rglob("*"))

@@ -42,3 +42,19 @@ def test_other_errors_and_another_connection_are_findings_of_their_own() -> None
     said = [f.message for f in of_rule(findings, "server-error")]
     assert len(said) == 3, said
     assert "came 2 times" in said[0] and "came" not in said[1] and "came" not in said[2]
+
+
+def test_errors_that_are_no_object_are_told_apart_by_what_they_say() -> None:
+    """Three different errors that were no object (two strings, a null) made one finding "the same
+    error came 3 times": they had no code, param or message to tell them apart (review 57b)."""
+    findings, _ = lint(
+        ga_created(),
+        received("error", error="just a string"),
+        received("error", error="another string"),
+        received("error", error=None),
+        received("error", error="just a string"),
+    )
+    said = [f.message for f in of_rule(findings, "server-error")]
+    assert len(said) == 3, said
+    assert "just a string" in said[0] and "came 2 times" in said[0], said
+    assert "another string" in said[1] and "came" not in said[1] + said[2], said

@@ -739,3 +739,21 @@ def test_the_lint_command_a_failed_turn_prints_runs_as_pasted_and_says_the_same(
     assert no_capture.stderr.splitlines()[-1].endswith(
         "why, with the fix: rt-tui lint of its capture, which this turn has none of (--no-capture)"
     ), no_capture.stderr
+
+
+def test_an_error_naming_no_frame_is_not_said_to_be_the_update_s_refusal() -> None:
+    """An `error` with no event_id, come while `send` waited for session.updated, was said as
+    "session.update rejected: …", though nothing tied it to the update (review 57b). It still ends
+    the turn (a server need not echo ids), said as what it is."""
+    from tui.bus import Bus, Mode
+    from tui.send import _Turn
+    from tui.session import FRAMES
+
+    turn = _Turn(Bus().subscribe(FRAMES, Mode.LOSSLESS), json_out=False)
+    update = {"type": "session.update", "event_id": "evt_mine"}
+    turn.errors.append(("", "just a string"))
+    assert turn.rejection(update, 0) == "just a string"
+    said = turn.refused("session.update", update, 0)
+    assert said.startswith("server error while waiting for the answer to session.update") and "rejected" not in said
+    turn.errors.append(("evt_mine", "invalid_value: Invalid value: 'bogus'"))
+    assert turn.refused("session.update", update, 1) == "session.update rejected: invalid_value: Invalid value: 'bogus'"

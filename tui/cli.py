@@ -466,7 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="say, in plain words, what is wrong in a recorded session (for CI)",
         description="Check a recorded session (capture, HAR or JSONL) for the mistakes that leave transcripts "
         "null or get requests refused. Exit 0: clean; 1: a finding of severity error (or of --fail-on's "
-        "severity or worse); 2: unreadable input.",
+        "severity or worse); 2: unreadable input, or damaged lines in it (what could be read is still linted "
+        "and said: a CI job never passes a capture with lines missing).",
     )
     lint.add_argument(
         "file",

@@ -294,7 +294,7 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False,
         )
     linter = model.linter
     if linter is not None:
-        linter.finish()  # the recording ends here: what still waits for an answer never gets one
+        linter.finish(recording=True)  # the recording ends here: what still waits for an answer never gets one
     directions = {frame.direction for frame in model.journal}
     if Direction.OUT in directions and Direction.IN not in directions:
         # A log of one's own sends alone (a common way to log) linted "clean" with no caveat.

@@ -537,6 +537,15 @@ class _Turn:
                 return summary
         return None
 
+    def refused(self, what: str, event: dict[str, Any], since: int) -> str:
+        """Why the turn ends at `event` (`what`: its name), once `rejection` found an error: "rejected"
+        only when the error names it; one naming no frame is said as what it is, a server error that
+        came while its answer was awaited (review 57b: a server's unrelated error read as the update's)."""
+        summary = self.rejection(event, since) or ""
+        if any(named and named == event.get("event_id") for named, _ in self.errors[since:]):
+            return f"{what} rejected: {summary}"
+        return f"server error while waiting for the answer to {what} (the error names no frame): {summary}"
+
     def report_other_errors(self, since: int, *events: dict[str, Any], audio: frozenset[str] = frozenset()) -> int:
         """Errors about frames other than `events` do not end the turn: say them on stderr, each
         different one once (a long file can draw thousands of the same). Returns how many named one
@@ -944,9 +953,8 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
         timeout,
         "session.updated",
     )
-    refused = turn.rejection(update, errors_before)
-    if refused is not None:
-        raise SendFailed(f"session.update rejected: {refused}")
+    if turn.rejection(update, errors_before) is not None:
+        raise SendFailed(turn.refused("session.update", update, errors_before))
 
     errors_before_audio = len(turn.errors)
     appends = await _stream(session, turn, pcm, timeout)
@@ -961,7 +969,7 @@ async def _run_turn(session: RealtimeSession, turn: _Turn, pcm: bytes, settings:
 
     await turn.until(is_committed, timeout, "input_audio_buffer.committed")
     if not committed:
-        raise SendFailed(f"commit rejected: {turn.rejection(commit, errors_before)}")
+        raise SendFailed(turn.refused("commit", commit, errors_before))
     refused_audio = turn.report_other_errors(errors_before_audio, commit, audio=frozenset(appends))
     user_id = committed[-1]
     errors_before_response = len(turn.errors)

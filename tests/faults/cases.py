@@ -206,10 +206,10 @@ CASES: list[Case] = [
         # An error that names no client event. Taken while `send` streams the audio, it is no
         # commit's refusal: said, and the turn goes on. Taken as `send` waits for its commit to be
         # acknowledged, it may be the commit's refusal (a server need not echo event ids): `send`
-        # stops there. Which one depends on when the frame is read (it comes right after
-        # session.updated, as the audio starts).
+        # stops there, saying it is an error that named no frame. Which one depends on when the
+        # frame is read (it comes right after session.updated, as the audio starts).
         send_exit=1,
-        send_says=f"commit rejected: odd_text: {MARKUP}",
+        send_says=f"server error while waiting for the answer to commit (the error names no frame): odd_text: {MARKUP}",
         send_or_warns=f"server error (the turn went on): odd_text: {MARKUP}",
     ),
     Case(

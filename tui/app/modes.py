@@ -143,7 +143,7 @@ class Modes(AppBase):
         self.model.conversation.recording_ended()
         self._views_stale = True
         if self.model.linter is not None:
-            self.model.linter.finish()
+            self.model.linter.finish(recording=True)
         self._show_replay_position()
         self.refresh_bindings()  # a finished replay has nothing to pause or speed up: its keys go
 

@@ -57,7 +57,7 @@ def dropped(fact: dict[str, object]) -> bool:
 
 
 class ConnectionRules:
-    """`connection-dropped` and `malformed-server-frame`."""
+    """`connection-dropped`, `recording-cut-short` and `malformed-server-frame`."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -68,6 +68,9 @@ class ConnectionRules:
         come)) whose transcription has neither completed nor failed, while transcription is on."""
         self._updates: list[tuple[int, str]] = []
         """The session.updates sent and not answered yet (their index, their event_id), oldest first."""
+        self._open: int | None = None
+        """The `rt.connection` fact of a connection the recording saw open and not yet end (its
+        index): still open when a recording ends, the recording was cut short (`recording_ended`)."""
 
     def handlers(self) -> dict[tuple[Direction, str], Callable[[Envelope, int], None]]:
         """The frames this group judges."""
@@ -158,18 +161,64 @@ class ConnectionRules:
 
     def _connection(self, env: Envelope, index: int) -> None:
         data = env.data
+        state = data.get("state")
+        if state in ("connecting", "open"):
+            self._open = index
+        elif state in ("closed", "failed"):
+            self._open = None
         if not dropped(data):
             return
         updates, self._updates = self._updates, []
         if data.get("code") in _FRAME_REFUSALS:
             self._frame_refused(data, index)
             updates = []  # the frame refused may be the update's answer (a session.updated too big)
+        said = plain(text(data.get("message")), 200).rstrip(". ")
+        listed, frames, transcribing = self._in_flight(updates)
+        if not listed:
+            return  # nothing in flight: a drop between turns loses nothing the recording shows
+        lost = " and the user's transcript stays null or partial" if transcribing else ""
+        self.ctx.emit(
+            "connection-dropped",
+            f"{self.ctx.name(index)}: {said}, with work in flight: {listed}. None of it will finish{lost}: "
+            "the server's work ends with the connection.",
+            "Reconnect and send the turn again (a new session knows nothing of the old one's items); if it "
+            "happens often, look at what ends the socket: the network, a proxy's idle timeout, or the server.",
+            (index, *frames),
+            Severity.ERROR if transcribing else Severity.WARNING,
+        )
+
+    def recording_ended(self, last: int | None) -> None:
+        """`recording-cut-short`: the recording (a capture, read to its end) ends with a connection
+        still open. rt-tui ends every capture with the connection's close (as a HAR's and the proxy's
+        connections end), so the file stops short of the session: a capture that failed (a full
+        disk), rt-tui killed, or a session still running. It linted clean, whatever came after
+        (review 57b). `last`: the recording's last frame."""
+        opened, self._open = self._open, None
+        if opened is None or last is None:
+            return
+        ctx = self.ctx
+        listed, frames, _ = self._in_flight(self._updates)
+        self._updates = []
+        cut = f" It stops with work in flight: {listed}." if listed else ""
+        ctx.emit(
+            "recording-cut-short",
+            f"The recording ends after {ctx.name(last)} with its connection still open ({ctx.name(opened)}): "
+            f"rt-tui ends a capture with the connection's close, so this one was cut short.{cut} What came "
+            "after is not in the file, and was not judged.",
+            "If rt-tui said 'capture failed' (a full disk), free space where it writes (RT_TUI_DATA_DIR) and run "
+            "the session again; a session still running: lint its capture once it has ended; else rt-tui was "
+            "killed before it could close the file.",
+            (last, opened, *frames),
+        )
+
+    def _in_flight(self, updates: list[tuple[int, str]]) -> tuple[str, list[int], bool]:
+        """What a connection's end cuts, taken from what is in flight: (the list said, the frames it
+        names, whether a transcription was among it); an empty list when nothing was."""
         responses, self._responses = self._responses, {}
         transcribing, self._transcribing = self._transcribing, {}
         ctx = self.ctx
-        said = plain(text(data.get("message")), 200).rstrip(". ")
         cut: list[str] = []
-        frames = [index]
+        frames: list[int] = []
         if updates:
             # The session was never configured as asked: a turn sent after its answer never went.
             sent_at = updates[-1][0]
@@ -183,16 +232,6 @@ class ConnectionRules:
             cut.append(f"the transcription of item {plain(item_id, 60)} {how} ({ctx.name(committed)})")
             frames.append(committed)
         if not cut:
-            return  # nothing in flight: a drop between turns loses nothing the recording shows
+            return "", frames, False
         more = len(responses) + len(transcribing) + min(1, len(updates)) - len(cut)
-        listed = "; ".join(cut) + (f"; and {more} more" if more > 0 else "")
-        lost = " and the user's transcript stays null or partial" if transcribing else ""
-        ctx.emit(
-            "connection-dropped",
-            f"{ctx.name(index)}: {said}, with work in flight: {listed}. None of it will finish{lost}: "
-            "the server's work ends with the connection.",
-            "Reconnect and send the turn again (a new session knows nothing of the old one's items); if it "
-            "happens often, look at what ends the socket: the network, a proxy's idle timeout, or the server.",
-            tuple(frames),
-            Severity.ERROR if transcribing else Severity.WARNING,
-        )
+        return "; ".join(cut) + (f"; and {more} more" if more > 0 else ""), frames, bool(transcribing)

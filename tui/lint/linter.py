@@ -133,15 +133,20 @@ class Linter:
         if self._input.items_waiting and direction is DIR_IN:
             self._input.settle_items()  # after every group's handler: the config rules note what answered
 
-    def finish(self) -> None:
-        """The input ended: a recording read to its end (`rt-tui lint`, a replay played through).
+    def finish(self, *, recording: bool = False) -> None:
+        """The input ended: a recording read to its end (`rt-tui lint`, a replay played through), or
+        a turn (`rt-tui send`).
 
         Nothing will answer what still waits: a commit of too little audio the server never answered
-        is said now (`commit-too-short`). Calling it again adds nothing; new findings come from
+        is said now (`commit-too-short`). `recording`: the input was a whole recording, whose
+        connections all end in it (`recording-cut-short` when one does not); not a turn that ends
+        while its connection is open. Calling it again adds nothing; new findings come from
         `take_changes` as usual."""
         self._config.dialect_never_known()
         self._input.unanswered(None)
         self._requests.judge()
+        if recording:
+            self._connection.recording_ended(len(self.ctx.journal) - 1 if len(self.ctx.journal) else None)
 
     def take_changes(self) -> list[Finding]:
         """Findings made since the last call (each in its latest words: one amended before it was

@@ -163,6 +163,13 @@ RULES: dict[str, Rule] = {
             "was cut, a warning when only a response was)",
         ),
         Rule(
+            "recording-cut-short",
+            _ERROR,
+            "a recording read to its end (lint, a replay) whose last connection never ended in it: rt-tui ends "
+            "every capture with the connection's close, so the file was cut short (a capture that failed on a "
+            "full disk, rt-tui killed, a session still running)",
+        ),
+        Rule(
             "frame-refused",
             _ERROR,
             "a connection closed over a frame one side could not take: over the size limit (1009), text that is "

@@ -161,7 +161,9 @@ class ServerRules:
         if found.cause is not None and found.cause in self._flagged:
             return  # a finding on that frame already says why the server refused it
         ctx = self.ctx
-        key = (found.code, found.param, found.message, ctx.journal[found.cause].type if found.cause is not None else "")
+        # The summary, not the message field alone: errors that are no object (a string, null, none)
+        # have no message, and three different ones were counted as one (review 57b).
+        key = (found.code, found.param, found.summary, ctx.journal[found.cause].type if found.cause is not None else "")
         if self._repeated(key, found):
             return
         param = f" (param {found.param})" if found.param else ""

@@ -1,0 +1,49 @@
+"""A capture cut short (a full disk stopped it; rt-tui killed) linted clean: `lint` said "0 findings"
+of a file that ends mid-reply, and a CI job passed it (review 57b). rt-tui ends every capture with
+the connection's close, so a recording whose connection is still open at its end was cut short."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.capture_helpers import RT_TUI, sent_captures
+from tests.journal_helpers import connecting, received, sent
+from tests.lint_helpers import ga_created, of_rule
+from tui.journal import Journal, Pipeline
+from tui.lint import Linter
+
+
+def _lint(path: Path) -> tuple[int, list[dict[str, object]]]:
+    done = subprocess.run([RT_TUI, "lint", "--json", str(path)], capture_output=True, text=True, timeout=120)
+    return done.returncode, [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def test_a_capture_cut_mid_reply_is_an_error_and_a_whole_one_is_not(tmp_path: Path) -> None:
+    [capture] = sent_captures(tmp_path, 1)
+    _, whole = _lint(capture)
+    assert not [f for f in whole if f["rule"] == "recording-cut-short"], whole
+
+    lines = capture.read_text().splitlines(keepends=True)
+    created = next(n for n, line in enumerate(lines) if '"type":"response.created"' in line)
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("".join(lines[: created + 3]))  # as a failed capture leaves it: whole lines, then nothing
+    status, findings = _lint(cut)
+    [found] = [f for f in findings if f["rule"] == "recording-cut-short"]
+    assert status == 1 and found["severity"] == "error", (status, found)
+    message = str(found["message"])
+    assert f"ends after {json.loads(lines[created + 2])['type']} #" in message, message
+    assert "was in progress" in message and "cut short" in message, message
+
+
+def test_a_turn_that_ends_with_its_connection_open_is_not_cut_short() -> None:
+    """`rt-tui send` finishes its linter while the connection is still open: not a recording's end."""
+    frames = [connecting(), ga_created(), sent("response.create"), received("response.created", response={"id": "r1"})]
+    for recording, expected in ((False, []), (True, ["recording-cut-short"])):
+        pipeline = Pipeline(Journal())
+        linter = Linter(pipeline.journal)
+        pipeline.add(linter)
+        pipeline.ingest(frames)
+        linter.finish(recording=recording)
+        assert [f.rule for f in of_rule(linter.findings, "recording-cut-short")] == expected
