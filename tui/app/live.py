@@ -665,7 +665,13 @@ class LiveSession(AppBase):
         recorder.message = message
         if "unavailable" in message:
             recorder.unavailable_why = message
-            recorder.state = RecorderState.UNAVAILABLE
+            if self.facts.ended:
+                # The microphone's check ended after the session did (a refused key): "disconnected,
+                # no microphone" says both; `× no microphone` alone stayed, the session's end unsaid.
+                recorder.state = RecorderState.DISCONNECTED
+                recorder.message = ""
+            else:
+                recorder.state = RecorderState.UNAVAILABLE
             self._follow_server_turns()  # the empty transcript's hint: no microphone
         elif self.facts.ended or "not connected" in message:
             recorder.state = RecorderState.DISCONNECTED
