@@ -42,13 +42,31 @@ async def test_i_in_the_log_shows_the_item_s_frames_as_o_o_does_and_esc_comes_ba
         assert not app.filter_bar.active
         assert app.event_log.selected == done, "Esc left the selection on the item's first frame"
 
-        await pilot.press("i")  # one key, from the frame itself
+        await pilot.press("i")  # one key, from the frame itself, which stays selected
         await views_settled(pilot, app)
         assert app.filter_bar.user_text == through_transcript and app.log_view.shown == shown
-        assert app.focused is app.event_log
+        assert app.focused is app.event_log and app.event_log.selected == done
         await pilot.press("escape")
         await views_settled(pilot, app)
         assert not app.filter_bar.active and app.event_log.selected == done
+
+
+async def test_on_a_collapsed_run_i_and_esc_keep_the_run_s_line() -> None:
+    """Esc after `i` on a run of deltas came back to the run opened, its first delta selected
+    (review 57c): the line it was pressed on was the run's, collapsed."""
+    app = _app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(scripted_envelopes())
+        await views_settled(pilot, app)
+        log = app.event_log
+        run = next(row for row in app.log_view.rows if row.count > 1 and app.journal[row.members[0]].item_id)
+        first = run.members[0]
+        log.focus()
+        assert log.select_frame(first, expand=False) and log.on_collapsed_run()
+        for key in ("i", "escape"):
+            await pilot.press(key)
+            await views_settled(pilot, app)
+            assert log.selected == first and log.on_collapsed_run(), key
 
 
 async def test_the_bar_names_what_esc_goes_back_to() -> None:

@@ -148,9 +148,9 @@ class AppBase(App[None]):
     voice_steps: SerialSteps
     _user_filter: str
     _before_frames: str | None
-    _frames_from: int | None = None
-    """The log's selected frame when `o` first showed an item's frames (None: it followed the end):
-    Esc there goes back to it with the filter before."""
+    _frames_from: tuple[int, bool] | None = None
+    """The log's selected frame when `o` first showed an item's frames, and whether it was a collapsed
+    run's line (None: it followed the end): Esc there goes back to it with the filter before."""
     _lifted_over: str | None = None
     """The filter Esc puts back after the one a jump lifted (`reveal`), when that one was `o`'s."""
     _lifted_families: frozenset[Family] = frozenset()

@@ -486,7 +486,7 @@ class LogControls(AppBase):
     @on(EventLog.ShowItem)
     def _show_item(self, event: EventLog.ShowItem) -> None:
         if event.frames:
-            self.show_item_frames(event.item_id)
+            self.show_item_frames(event.item_id, keep=True)
         elif self.transcript.select_item(event.item_id):
             self.transcript.focus()
             if event.count > 1:
@@ -513,9 +513,10 @@ class LogControls(AppBase):
         else:
             self.say(f"{frame.type} #{frame.seq} names no conversation item, nor made one")
 
-    def show_item_frames(self, item_id: str) -> None:
+    def show_item_frames(self, item_id: str, *, keep: bool = False) -> None:
         """Filter the log to conversation item `item_id`'s frames (and its response's, and the
-        create we sent for it), from its first."""
+        create we sent for it), from its first; `keep`: on the log's selected frame (`i` on it),
+        which the filtered view shows too."""
         item = self.conversation.items.get(item_id)
         # With the frames we sent that made it: the cause beside the effect. Ids are the server's
         # strings (any characters): quoted as the filter needs them.
@@ -535,10 +536,14 @@ class LogControls(AppBase):
         if floor and self._before_clear(item_id, item, floor):
             # "Its frames" means all of them: after a clear, the view showed none ("0 of 0 frames").
             self.unclear_log()
+        log = self.event_log
+        selected = log.selected
+        at = (selected, log.on_collapsed_run()) if selected is not None else None
         if self._before_frames is None:
             # Esc comes back to the row it was pressed on: after `o o` it stayed on the item's first
-            # frame, the row the user started from lost (review 57a).
-            self._frames_from = self.event_log.selected
+            # frame, the row the user started from lost (review 57a); a collapsed run's line, not
+            # its first frame in the run opened (review 57c).
+            self._frames_from = at
             back = self._user_filter
         else:
             back = self._before_frames  # another item's frames: Esc still goes back to the first `o`'s
@@ -548,10 +553,12 @@ class LogControls(AppBase):
             # Under 30 rows the bar stays closed, as after a typed filter (open, it left 7 rows for the
             # frames at 80x24): the title names the filter, this says the way back.
             self.say_while("view", f"only {item_id}'s frames: Esc in the log {self._way_back(back)}", title="Filter")
-        # From the item's first frame, read down as they came: following the end showed a long
-        # item (a reply's deltas at 80x24) from its response.done, its start scrolled away.
-        self.event_log.action_first()
-        self.event_log.focus()
+        # `i` stays on the frame it was pressed on (found again, it had to be searched for). From the
+        # transcript, from the item's first frame, read down as they came: following the end showed a
+        # long item (a reply's deltas at 80x24) from its response.done, its start scrolled away.
+        if not (keep and at is not None and log.select_frame(at[0], expand=not at[1])):
+            log.action_first()
+        log.focus()
 
     @on(EventLog.Reveal)
     def _reveal(self, event: EventLog.Reveal) -> None:
@@ -616,8 +623,8 @@ class LogControls(AppBase):
         if not back:
             self.filter_bar.close()
         if over is None:  # out of `o`'s filters altogether: to the row it was pressed on
-            selected, self._frames_from = self._frames_from, None
-            if selected is None or not self.event_log.select_frame(selected):
+            at, self._frames_from = self._frames_from, None
+            if at is None or not self.event_log.select_frame(at[0], expand=not at[1]):
                 self.event_log.action_tail()
         return True
 

@@ -806,6 +806,12 @@ class EventLog(LineView, can_focus=True):
         related = self.view.related
         return related(index) if related is not None else None
 
+    def on_collapsed_run(self) -> bool:
+        """Whether the selected line is a collapsed run's (it stands for every frame of the run)."""
+        number = self._cursor_line
+        line = self.view.line(number) if number is not None else None
+        return line is not None and line.member < 0 and line.row.count > 1
+
     @property
     def has_selection(self) -> bool:
         """A line is selected (the log is not following with nothing selected)."""
