@@ -184,3 +184,47 @@ async def test_with_no_microphone_the_palette_s_talk_does_not_match_send() -> No
         await pilot.pause()
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "recorder: talk (no microphone)" in titles and "recorder: talk / send" not in titles, titles
+
+
+async def test_the_log_s_corner_names_the_selected_frame_s_number() -> None:
+    """An error's `← #241` named a frame by a number no row showed (review 57a): the log's corner
+    says the selected frame's, and a collapsed run's first and last."""
+    app = _app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(scripted_envelopes())
+        await views_settled(pilot, app)
+        log = app.event_log
+        done = _last_reply_done(app)
+        assert log.select_frame(done)
+        await pilot.pause()
+        assert f"frames · #{app.journal[done].seq} · paused" in str(log.border_subtitle), log.border_subtitle
+        run = next(row for row in app.log_view.rows if row.count > 1)
+        assert log.select_frame(run.members[0], expand=False)
+        await pilot.pause()
+        seqs = f"#{app.journal[run.members[0]].seq}–#{app.journal[run.members[-1]].seq}"
+        assert f"frames · {seqs} · paused" in str(log.border_subtitle), log.border_subtitle
+        log.action_tail()
+        await pilot.pause()
+        assert "#" not in str(log.border_subtitle), log.border_subtitle
+
+
+async def test_the_corner_s_number_costs_a_move_no_more_than_its_two_lines() -> None:
+    """The corner changes with every move now: in the app's bordered pane only its border line is
+    drawn again (`set_border_subtitle`), not the pane's lines: a held arrow key under a stream still
+    redraws two lines a step."""
+    from tests.test_event_log import record_calls
+
+    app = _app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(scripted_envelopes())
+        await views_settled(pilot, app)
+        log = app.event_log
+        log.focus()
+        await pilot.press("up")  # leaves following: the title changes, the pane repaints
+        await pilot.pause()
+        painted = record_calls(log, "render_line")
+        before = str(log.border_subtitle)
+        await pilot.press("up", "up")
+        await pilot.pause()
+        assert str(log.border_subtitle) != before
+        assert 0 < len(painted) <= 4, painted

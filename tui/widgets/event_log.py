@@ -891,6 +891,10 @@ class EventLog(LineView, can_focus=True):
         if not self.tail:
             unseen = self.unseen
             parts.append(f"+{unseen:,} new below · end: follow" if unseen else "paused · end: follow")
+            if (at := self._selected_seqs()) is not None:
+                # The selected frame's number, after the counts: an error's `← #241` and a finding's
+                # `type #N` name frames by it, and no row shows it (review 57a).
+                parts.insert(1, at)
         if self.journal.payloads_dropped:
             # Last: a border too narrow for it all cuts this note, not the key that follows again (at
             # 140 columns under a stream, `end: follow` went past the border's end).
@@ -901,6 +905,17 @@ class EventLog(LineView, can_focus=True):
         self._subtitle = subtitle
         set_border_subtitle(self, subtitle)
         return True
+
+    def _selected_seqs(self) -> str | None:
+        """`#241` for the selected frame, `#20–#102` for a collapsed run's line; None with none."""
+        number = self._cursor_line
+        line = self.view.line(number) if number is not None else None
+        if line is None:
+            return None
+        if line.member < 0 and line.row.count > 1:
+            members = line.row.members
+            return f"#{self.journal[members[0]].seq}–#{self.journal[members[-1]].seq}"
+        return f"#{self.journal[line.frame_index].seq}"
 
     # -- rendering --------------------------------------------------------------------------
 
