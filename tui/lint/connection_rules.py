@@ -191,8 +191,10 @@ class ConnectionRules:
         """`recording-cut-short`: the recording (a capture, read to its end) ends with a connection
         still open. rt-tui ends every capture with the connection's close (as a HAR's and the proxy's
         connections end), so the file stops short of the session: a capture that failed (a full
-        disk), rt-tui killed, or a session still running. It linted clean, whatever came after
-        (review 57b). `last`: the recording's last frame."""
+        disk), rt-tui killed, or a session still running (or exported while open). It linted clean,
+        whatever came after (review 57b). A warning: it says what the recording lacks, not what the
+        client did wrong, and an export of an open session is no fault. `last`: the recording's
+        last frame."""
         opened, self._open = self._open, None
         if opened is None or last is None:
             return
@@ -203,11 +205,12 @@ class ConnectionRules:
         ctx.emit(
             "recording-cut-short",
             f"The recording ends after {ctx.name(last)} with its connection still open ({ctx.name(opened)}): "
-            f"rt-tui ends a capture with the connection's close, so this one was cut short.{cut} What came "
-            "after is not in the file, and was not judged.",
+            f"rt-tui ends a capture with the connection's close, so this one stops short of its session.{cut} "
+            "What came after is not in the file, and was not judged.",
             "If rt-tui said 'capture failed' (a full disk), free space where it writes (RT_TUI_DATA_DIR) and run "
-            "the session again; a session still running: lint its capture once it has ended; else rt-tui was "
-            "killed before it could close the file.",
+            "the session again; a session still running (or exported while open): lint its capture once it has "
+            "ended; else rt-tui was killed before it could close the file. A CI job that must not pass an "
+            "incomplete capture: --fail-on warning.",
             (last, opened, *frames),
         )
 

@@ -164,10 +164,10 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "recording-cut-short",
-            _ERROR,
+            _WARNING,
             "a recording read to its end (lint, a replay) whose last connection never ended in it: rt-tui ends "
-            "every capture with the connection's close, so the file was cut short (a capture that failed on a "
-            "full disk, rt-tui killed, a session still running)",
+            "every capture with the connection's close, so the file stops short of its session (a capture that "
+            "failed on a full disk, rt-tui killed, a session still running or exported while open)",
         ),
         Rule(
             "frame-refused",
