@@ -64,3 +64,19 @@ def response_stream(response_id: str, item_id: str, words: list[str], clock: Clo
             )
         )
     return out
+
+
+def cancel_refused() -> tuple[Envelope, Envelope]:
+    """A `response.cancel` we sent with nothing active, and the `response_cancel_not_active` error
+    the server answers it with (naming it by its event_id)."""
+    cancel = sent("response.cancel")
+    error = received(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "response_cancel_not_active",
+            "message": "Cancellation failed: no active response found",
+            "event_id": cancel.data["event_id"],
+        },
+    )
+    return cancel, error

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.journal_helpers import Clock, audio_b64, connecting, received, response_stream, sent
+from tests.journal_helpers import Clock, audio_b64, cancel_refused, connecting, received, response_stream, sent
 from tui.conversation import Conversation
 from tui.journal import Family, Journal, Links, PayloadPolicy, Pipeline, Query, SessionFacts, family_of, term
 from tui.protocol import Dialect, Direction, Envelope, local_envelope, next_seq
@@ -234,15 +234,7 @@ def test_an_error_is_linked_to_the_frame_we_sent() -> None:
     pipeline = Pipeline()
     links = Links(pipeline.journal)
     pipeline.add(links)
-    cancel = sent("response.cancel")
-    error = received(
-        "error",
-        error={
-            "type": "invalid_request_error",
-            "code": "response_cancel_not_active",
-            "event_id": cancel.data["event_id"],
-        },
-    )
+    cancel, error = cancel_refused()
     stray = received("error", error={"type": "server_error", "event_id": "evt_not_ours"})
     pipeline.ingest([connecting(), sent("input_audio_buffer.append", audio=audio_b64()), cancel, error, stray])
     assert links.cause_of[3].cause == 2 and links.cause_of[3].kind == "error"

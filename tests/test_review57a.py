@@ -7,7 +7,7 @@ to its error was cut behind an event id; an error's cause read `← #241`, a num
 from __future__ import annotations
 
 from tests.app_helpers import notices, views_settled
-from tests.journal_helpers import connecting, received, sent
+from tests.journal_helpers import cancel_refused, connecting
 from tests.scripted import scripted_envelopes
 from tui.app import RtApp
 from tui.config import Settings
@@ -134,16 +134,7 @@ def _linked_journal() -> tuple[Journal, Links, int, int]:
     pipeline = Pipeline(Journal())
     links = Links(pipeline.journal)
     pipeline.add(links)
-    cancel = sent("response.cancel")
-    error = received(
-        "error",
-        error={
-            "type": "invalid_request_error",
-            "code": "response_cancel_not_active",
-            "message": "Cancellation failed: no active response found",
-            "event_id": cancel.data["event_id"],
-        },
-    )
+    cancel, error = cancel_refused()
     pipeline.ingest([connecting(), cancel, error])
     return pipeline.journal, links, 1, 2
 
