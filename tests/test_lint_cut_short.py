@@ -13,6 +13,7 @@ from tests.journal_helpers import connecting, received, sent
 from tests.lint_helpers import ga_created, of_rule
 from tui.journal import Journal, Pipeline
 from tui.lint import Linter
+from tui.protocol import Envelope, local_envelope
 
 
 def _lint(path: Path, *flags: str) -> tuple[int, list[dict[str, object]]]:
@@ -40,13 +41,31 @@ def test_a_capture_cut_mid_reply_is_said_and_a_whole_one_is_not(tmp_path: Path) 
     assert _lint(cut, "--fail-on", "warning")[0] == 1
 
 
+def _cut_short(frames: list[Envelope], *, recording: bool = True) -> list[str]:
+    pipeline = Pipeline(Journal())
+    linter = Linter(pipeline.journal)
+    pipeline.add(linter)
+    pipeline.ingest(frames)
+    linter.finish(recording=recording)
+    return [f.rule for f in of_rule(linter.findings, "recording-cut-short")]
+
+
+def _opened() -> Envelope:
+    return local_envelope("rt.connection", "connected to test", state="open", target="test")
+
+
 def test_a_turn_that_ends_with_its_connection_open_is_not_cut_short() -> None:
     """`rt-tui send` finishes its linter while the connection is still open: not a recording's end."""
-    frames = [connecting(), ga_created(), sent("response.create"), received("response.created", response={"id": "r1"})]
-    for recording, expected in ((False, []), (True, ["recording-cut-short"])):
-        pipeline = Pipeline(Journal())
-        linter = Linter(pipeline.journal)
-        pipeline.add(linter)
-        pipeline.ingest(frames)
-        linter.finish(recording=recording)
-        assert [f.rule for f in of_rule(linter.findings, "recording-cut-short")] == expected
+    frames = [connecting(), _opened(), ga_created(), received("response.created", response={"id": "r1"})]
+    assert _cut_short(frames, recording=False) == []
+    assert _cut_short(frames) == ["recording-cut-short"]
+    closed = local_envelope("rt.connection", "closed by rt-tui", state="closed", target="test")
+    assert _cut_short([*frames, closed]) == []
+
+
+def test_a_connection_that_never_opened_is_not_cut_short() -> None:
+    """A connect cancelled before it opened (quit while connecting) ends on `connecting` with no close,
+    and a joined replay gives each part of a log of the user's own a `connecting` fact of its own
+    (review 57d): neither stops short of a session."""
+    assert _cut_short([connecting()]) == []
+    assert _cut_short([connecting(), ga_created(), sent("response.create"), connecting(), ga_created()]) == []

@@ -34,11 +34,14 @@ from tui.widgets.text_cut import end_cut
         # Between two digits of a longer word (an address, a quoted number): the word goes (review 56e).
         ("connection refused by ws://127.0.0.1:9: is it running", 29, "connection refused by…"),
         ('You said: "hello 1234567890123456789 there', 32, 'You said: "hello…'),
-        # A whole number whose unit was cut: `· 1…` read as a number cut short, `1 i…` as nothing.
+        # A count after ` · ` whose unit was cut: `· 1…` read as a number cut short.
         ("completed · 1 item · resp_0000", 14, "completed ·…"),
-        ("completed · 1 item · resp_0000", 16, "completed ·…"),
+        ("completed · 1 item · resp_0000", 15, "completed ·…"),
         ("completed · 1 item · resp_0000", 18, "completed · 1 ite…"),
-        ("client closed with 4000: the client is shutting down", 27, "client closed with 4000:…"),
+        # A number the words before it name stays (review 57d): the close code, the HTTP status.
+        ("connection closed by server (code 1011 internal error)", 40, "connection closed by server (code 1011 …"),
+        ("client closed with 1006 abnormal closure", 24, "client closed with 1006…"),
+        ("status 429 Too Many Requests", 12, "status 429 …"),
     ],
 )
 def test_a_cut_never_falls_inside_a_number(text: str, cells: int, cut: str) -> None:

@@ -219,3 +219,30 @@ async def test_the_corner_s_number_costs_a_move_no_more_than_its_two_lines() -> 
         await pilot.pause()
         assert str(log.border_subtitle) != before
         assert 0 < len(painted) <= 4, painted
+
+
+async def test_a_filter_of_the_user_s_own_ends_where_o_was_and_a_jump_keeps_its_selection() -> None:
+    """Esc once went back to where `i` had been pressed after the user had typed a filter of their own
+    since, and a jump's lifted filter (no `o` in it) sent the selection to the end (review 57d)."""
+    app = _app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.ingest(scripted_envelopes())
+        await views_settled(pilot, app)
+        log = app.event_log
+        log.focus()
+        done = _last_reply_done(app)
+        assert log.select_frame(done)
+        await pilot.press("i")
+        await views_settled(pilot, app)
+        assert app.apply_filter("dir:in")  # the user's own: `i`'s way back ends
+        await views_settled(pilot, app)
+        assert app._frames_from is None
+        error = max(frame.index for frame in app.journal.frames() if frame.type == "error")
+        assert log.select_frame(error)
+        await pilot.press("c")  # to the cause we sent, which dir:in hides: the filter is lifted
+        await views_settled(pilot, app)
+        assert not app.filter_bar.active
+        assert log.select_frame(error)
+        await pilot.press("escape")  # dir:in back, the selection kept (it was sent to the end)
+        await views_settled(pilot, app)
+        assert app.filter_bar.user_text == "dir:in" and log.selected == error and not log.tail

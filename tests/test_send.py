@@ -757,3 +757,5 @@ def test_an_error_naming_no_frame_is_not_said_to_be_the_update_s_refusal() -> No
     assert said.startswith("server error while waiting for the answer to session.update") and "rejected" not in said
     turn.errors.append(("evt_mine", "invalid_value: Invalid value: 'bogus'"))
     assert turn.refused("session.update", update, 1) == "session.update rejected: invalid_value: Invalid value: 'bogus'"
+    # The error that names it, not the one before it that named nothing (review 57d).
+    assert turn.refused("session.update", update, 0) == "session.update rejected: invalid_value: Invalid value: 'bogus'"

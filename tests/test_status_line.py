@@ -448,8 +448,7 @@ async def test_a_proxied_connection_closed_with_a_long_reason_still_says_which_c
     state = {"state_override": "proxy on 127.0.0.1:18766 · session 3/3 (< >)", "state_short": "proxy · session 3/3"}
     for width in (80, 100):
         text = await lines_at(facts, width, **state)
-        # The code whole; of the reason, what shows beyond a word's first letters (`4000: t…` read as nothing).
-        assert text.startswith("#3 127.0.0.1:53328  ● proxy · session 3/3  ▼1 ▲0  client closed with 4000:"), text
+        assert text.startswith("#3 127.0.0.1:53328  ● proxy · session 3/3  ▼1 ▲0  client closed with 4000: "), text
         assert text.endswith("…"), text
 
 

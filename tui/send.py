@@ -541,9 +541,11 @@ class _Turn:
         """Why the turn ends at `event` (`what`: its name), once `rejection` found an error: "rejected"
         only when the error names it; one naming no frame is said as what it is, a server error that
         came while its answer was awaited (review 57b: a server's unrelated error read as the update's)."""
+        ours = event.get("event_id")
+        named = next((summary for by, summary in self.errors[since:] if by and by == ours), None)
+        if named is not None:
+            return f"{what} rejected: {named}"  # the error that names it, not one before it that named none
         summary = self.rejection(event, since) or ""
-        if any(named and named == event.get("event_id") for named, _ in self.errors[since:]):
-            return f"{what} rejected: {summary}"
         return f"server error while waiting for the answer to {what} (the error names no frame): {summary}"
 
     def report_other_errors(self, since: int, *events: dict[str, Any], audio: frozenset[str] = frozenset()) -> int:

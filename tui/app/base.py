@@ -148,9 +148,11 @@ class AppBase(App[None]):
     voice_steps: SerialSteps
     _user_filter: str
     _before_frames: str | None
-    _frames_from: tuple[int, bool] | None = None
-    """The log's selected frame when `o` first showed an item's frames, and whether it was a collapsed
-    run's line (None: it followed the end): Esc there goes back to it with the filter before."""
+    _frames_from: tuple[Journal, int | None, bool] | None = None
+    """Where the log was when `o` (or `i`) first showed an item's frames: its journal, the selected
+    frame (None: it followed the end) and whether that was a collapsed run's line. Esc out of `o`'s
+    filters goes back to it, in that journal only; None when no `o` began the filters in force (a
+    user's own filter ends it, and a jump's lifted filter is no `o`'s: Esc then keeps the selection)."""
     _lifted_over: str | None = None
     """The filter Esc puts back after the one a jump lifted (`reveal`), when that one was `o`'s."""
     _lifted_families: frozenset[Family] = frozenset()

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import SystemCommand
 
 from tui.conversation import NO_OUTPUT, NO_OUTPUT_PREFIX, SENT_ROW_PREFIX, Item
-from tui.journal import Family, Finder, LogView, Query, QueryError, term
+from tui.journal import Family, Finder, Journal, LogView, Query, QueryError, term
 from tui.lint import Finding, Severity
 from tui.widgets import EventDetail, EventLog, Transcript
 from tui.widgets.event_log import FIND_SLICE_SECONDS, SEARCHING
@@ -273,6 +273,7 @@ class LogControls(AppBase):
         if back is None:
             self._lifted_over = None  # and the way back past a lifted filter
             self._lifted_families = frozenset()
+            self._frames_from = None  # and where `o` was pressed
         if self.filter_bar.input.value != text:
             self.filter_bar.show_text(text)  # a filter set by a key (o: its frames) shows in the bar too
         started = time.perf_counter()
@@ -539,11 +540,12 @@ class LogControls(AppBase):
         log = self.event_log
         selected = log.selected
         at = (selected, log.on_collapsed_run()) if selected is not None else None
-        if self._before_frames is None:
+        if self._frames_from is None:
             # Esc comes back to the row it was pressed on: after `o o` it stayed on the item's first
             # frame, the row the user started from lost (review 57a); a collapsed run's line, not
             # its first frame in the run opened (review 57c).
-            self._frames_from = at
+            self._frames_from = (self.journal, *at) if at is not None else (self.journal, None, False)
+        if self._before_frames is None:
             back = self._user_filter
         else:
             back = self._before_frames  # another item's frames: Esc still goes back to the first `o`'s
@@ -619,14 +621,23 @@ class LogControls(AppBase):
         if families:
             self.filter_bar.hidden_families.update(families)
             self.filter_bar.show_families()
+        where = self._frames_from  # the filter put back below ends `o`'s chain, and forgets it
         self.apply_filter(back, back=over)
         if not back:
             self.filter_bar.close()
         if over is None:  # out of `o`'s filters altogether: to the row it was pressed on
-            at, self._frames_from = self._frames_from, None
-            if at is None or not self.event_log.select_frame(at[0], expand=not at[1]):
-                self.event_log.action_tail()
+            self._frames_from = None
+            self._back_to_where_o_was(where)
         return True
+
+    def _back_to_where_o_was(self, where: tuple[Journal, int | None, bool] | None) -> None:
+        """Select the frame `o` (or `i`) was pressed on (`where`), or follow the end if it followed;
+        nothing when no `o` began the filters just left (a jump's lifted filter keeps its selection)."""
+        if where is None or where[0] is not self.journal:
+            return  # another session's journal (`<` `>` since): its index means nothing here
+        _, index, run = where
+        if index is None or not self.event_log.select_frame(index, expand=not run):
+            self.event_log.action_tail()
 
     def _before_clear(self, item_id: str, item: Item | None, floor: int) -> bool:
         """Whether a frame of the query `o` builds for `item_id` (its item, its response, the frames we

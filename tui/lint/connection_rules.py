@@ -162,9 +162,12 @@ class ConnectionRules:
     def _connection(self, env: Envelope, index: int) -> None:
         data = env.data
         state = data.get("state")
-        if state in ("connecting", "open"):
+        if state == "open":
+            # Open, not connecting: a connect cancelled before it opened ends on `connecting` with
+            # no close (quit while connecting), and a joined replay gives each part of a log of the
+            # user's own a `connecting` fact of its own; neither stops short of a session.
             self._open = index
-        elif state in ("closed", "failed"):
+        elif state in ("closed", "failed", "connecting"):
             self._open = None
         if not dropped(data):
             return

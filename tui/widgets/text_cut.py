@@ -33,29 +33,31 @@ def end_cut(text: str, cells: int) -> str:
         end = text.find(" ", len(kept))
         word = text[start : end if end >= 0 else len(text)].rstrip(".:/,-;)]")  # `4000:` is whole as `4000`
         inside = len(kept) - start < len(word)
-        if inside and (NUMBER.fullmatch(word) or _in_address(text, len(kept)) or len(kept) - start < WORD_START):
-            kept = kept[:start].rstrip()  # a number cut, or too little of a word to read (`1 i…`)
+        if inside and (NUMBER.fullmatch(word) or _in_address(text, len(kept))):
+            kept = kept[:start].rstrip()
     return _without_dangling(text, kept) + "…"
 
-
-WORD_START = 3
-"""Letters of a cut word worth keeping: fewer (`1 i…` for `1 item`) read as nothing, or as another word."""
 
 _UNIT_FOLLOWS = re.compile(r" +[^\W\d_]")
 """After a number: a word (its unit, what it counts) follows."""
 
 
 def _without_dangling(text: str, kept: str) -> str:
-    """`kept` (the start of `text`) without a number whose unit was cut away (`completed · 1…` for
-    `1 item`: a count of nothing, or a number cut short): `completed ·…`, as a cut after any
-    separator reads. The first word always stays."""
+    """`kept` (the start of `text`) without a count whose unit was cut away, right after a ` · `
+    (`completed · 1…` for `· 1 item`: a count of nothing, or a number cut short): `completed ·…`,
+    as a cut after any separator reads. Elsewhere a number is what the words before it name (`code
+    1011…`, `status 429…`, `closed with 4000…`): it stays."""
     trimmed = kept.rstrip()
     start = trimmed.rfind(" ") + 1
     word = trimmed[start:]
-    # `4000:` is a label's end (a close code, its reason after it), not a number missing its unit.
-    if start and word[-1:].isalnum() and NUMBER.fullmatch(word) and _UNIT_FOLLOWS.match(text, len(trimmed)):
+    if (
+        trimmed[:start].endswith("· ")
+        and word[-1:].isalnum()
+        and NUMBER.fullmatch(word)
+        and _UNIT_FOLLOWS.match(text, len(trimmed))
+    ):
         return trimmed[:start].rstrip()
-    return trimmed or kept
+    return kept  # a space before the ellipsis stays: `429 …` is whole, where `429…` reads as cut short
 
 
 def _in_address(text: str, cut: int) -> bool:
