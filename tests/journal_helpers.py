@@ -66,17 +66,14 @@ def response_stream(response_id: str, item_id: str, words: list[str], clock: Clo
     return out
 
 
+def refusal(of: Envelope, code: str, message: str) -> Envelope:
+    """The server's `error` refusing a frame we sent (`of`), naming it by its event_id."""
+    error = {"type": "invalid_request_error", "code": code, "message": message, "event_id": of.data["event_id"]}
+    return received("error", error=error)
+
+
 def cancel_refused() -> tuple[Envelope, Envelope]:
     """A `response.cancel` we sent with nothing active, and the `response_cancel_not_active` error
     the server answers it with (naming it by its event_id)."""
     cancel = sent("response.cancel")
-    error = received(
-        "error",
-        error={
-            "type": "invalid_request_error",
-            "code": "response_cancel_not_active",
-            "message": "Cancellation failed: no active response found",
-            "event_id": cancel.data["event_id"],
-        },
-    )
-    return cancel, error
+    return cancel, refusal(cancel, "response_cancel_not_active", "Cancellation failed: no active response found")

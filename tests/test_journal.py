@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 
-from tests.journal_helpers import Clock, audio_b64, cancel_refused, connecting, received, response_stream, sent
+from tests.journal_helpers import (
+    Clock,
+    audio_b64,
+    cancel_refused,
+    connecting,
+    received,
+    refusal,
+    response_stream,
+    sent,
+)
 from tui.conversation import Conversation
 from tui.journal import Family, Journal, Links, PayloadPolicy, Pipeline, Query, SessionFacts, family_of, term
 from tui.protocol import Dialect, Direction, Envelope, local_envelope, next_seq
@@ -254,15 +263,7 @@ def test_an_error_names_an_append_whose_audio_has_left_memory() -> None:
     pipeline.add(linter)
     appends = [sent("input_audio_buffer.append", audio=audio_b64(100)) for _ in range(40)]
     refused = appends[3]
-    error = received(
-        "error",
-        error={
-            "type": "invalid_request_error",
-            "code": "invalid_value",
-            "message": "no",
-            "event_id": refused.data["event_id"],
-        },
-    )
+    error = refusal(refused, "invalid_value", "no")
     pipeline.ingest([connecting(), *appends, error])
     journal = pipeline.journal
     assert journal[4].payload_dropped and journal[4].event_id is None  # its text, and the id in it, are gone

@@ -6,18 +6,28 @@ to its error was cut behind an event id; an error's cause read `← #241`, a num
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
+
 from tests.app_helpers import notices, views_settled
 from tests.journal_helpers import cancel_refused, connecting
 from tests.scripted import scripted_envelopes
 from tui.app import RtApp
 from tui.config import Settings
 from tui.journal import Journal, Links, Pipeline
-from tui.widgets import Transcript
+from tui.widgets import EventLog, Transcript
 from tui.widgets.log_format import _keep_the_link, abbreviate_type, frame_summary
 
 
 def _app() -> RtApp:
     return RtApp(Settings(playback=False, capture=False), connect=False)
+
+
+async def _scripted_log(pilot: Pilot[None], app: RtApp) -> EventLog:
+    """The scripted turn taken in and shown; the event log, focused."""
+    app.ingest(scripted_envelopes())
+    await views_settled(pilot, app)
+    app.event_log.focus()
+    return app.event_log
 
 
 def _last_reply_done(app: RtApp) -> int:
@@ -207,10 +217,7 @@ async def test_the_corner_s_number_costs_a_move_no_more_than_its_two_lines() -> 
 
     app = _app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(scripted_envelopes())
-        await views_settled(pilot, app)
-        log = app.event_log
-        log.focus()
+        log = await _scripted_log(pilot, app)
         await pilot.press("up")  # leaves following: the title changes, the pane repaints
         await pilot.pause()
         painted = record_calls(log, "render_line")
@@ -226,10 +233,7 @@ async def test_a_filter_of_the_user_s_own_ends_where_o_was_and_a_jump_keeps_its_
     since, and a jump's lifted filter (no `o` in it) sent the selection to the end (review 57d)."""
     app = _app()
     async with app.run_test(size=(140, 40)) as pilot:
-        app.ingest(scripted_envelopes())
-        await views_settled(pilot, app)
-        log = app.event_log
-        log.focus()
+        log = await _scripted_log(pilot, app)
         done = _last_reply_done(app)
         assert log.select_frame(done)
         await pilot.press("i")
