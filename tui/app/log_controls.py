@@ -540,17 +540,18 @@ class LogControls(AppBase):
         log = self.event_log
         selected = log.selected
         at = (selected, log.on_collapsed_run()) if selected is not None else None
-        if self._frames_from is None:
-            # Esc comes back to the row it was pressed on: after `o o` it stayed on the item's first
-            # frame, the row the user started from lost (review 57a); a collapsed run's line, not
-            # its first frame in the run opened (review 57c).
-            self._frames_from = (self.journal, *at) if at is not None else (self.journal, None, False)
+        starting = self._frames_from is None
         if self._before_frames is None:
             back = self._user_filter
         else:
             back = self._before_frames  # another item's frames: Esc still goes back to the first `o`'s
         if not self.apply_filter(query, back=back):  # Esc in the log goes back to `back`
             return
+        if starting:
+            # Esc comes back to the row it was pressed on: after `o o` it stayed on the item's first
+            # frame, the row the user started from lost (review 57a); a collapsed run's line, not
+            # its first frame in the run opened (review 57c). Noted once the filter is in force.
+            self._frames_from = (self.journal, *at) if at is not None else (self.journal, None, False)
         if self.filter_bar.cramped():
             # Under 30 rows the bar stays closed, as after a typed filter (open, it left 7 rows for the
             # frames at 80x24): the title names the filter, this says the way back.
