@@ -149,6 +149,25 @@ def test_speaker_plays_exact_samples_and_counts_them(tmp_path: Path) -> None:
     assert not any(data[:offset]), "only silence may precede the audio"
 
 
+def test_a_reply_queued_after_the_last_played_out_is_the_one_playing(tmp_path: Path) -> None:
+    """The recorder's `▶ assistant N s` reads the item playing: a reply queued after the last one
+    played out is it at once (its clock read the last reply's length until its first samples
+    reached the device; review 58a saw `4.1 s` then `0.6 s`)."""
+    first, second = sine_pcm(440, 300, amplitude=0.3), sine_pcm(660, 2000, amplitude=0.3)
+    with FifoSink(tmp_path / "spk.fifo") as sink, fake_alsa(None, sink.path):
+        spk = Speaker()
+        spk.start()
+        try:
+            spk.enqueue(first, "item_1")
+            assert wait_until(lambda: spk.idle and spk.played_ms("item_1") == 300, timeout=3)
+            assert spk.current_item == "item_1"
+            spk.enqueue(second, "item_2")
+            assert spk.current_item == "item_2"
+            assert spk.played_ms("item_2") < 300  # its own clock, from (nearly) zero
+        finally:
+            spk.close()
+
+
 def test_speaker_clear_interrupts_and_drops_late_audio(tmp_path: Path) -> None:
     pcm = sine_pcm(440, 2000, amplitude=0.3)
     with FifoSink(tmp_path / "spk.fifo") as sink, fake_alsa(None, sink.path):

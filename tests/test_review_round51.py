@@ -157,7 +157,7 @@ async def test_at_80x24_an_error_and_its_finding_make_one_toast(simulator_url: s
             app.session.send({"type": "input_audio_buffer.commit"})  # nothing appended: refused
             linter = app.model.linter
             assert linter is not None
-            expected = ["Server error · +1 more: ! lists them"] if merged else ["Server error", "More findings"]
+            expected = ["Server error · +1 finding: ! lists them"] if merged else ["Server error", "More findings"]
             await wait_for(
                 pilot,
                 lambda: [title for title, _ in notices(app)] == expected,  # noqa: B023

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.app_helpers import notices
 from tui.app import RtApp
+from tui.app.base import folded_count
 from tui.config import Settings
 
 
@@ -22,7 +23,7 @@ async def test_a_finding_folds_into_the_rejected_update_s_toast_on_a_short_scree
         shown = notices(app)
         assert len(shown) == 1, shown
         title, message = shown[0]
-        assert title == "session.update rejected · +1 more: ! lists them" and "nobody" in message
+        assert title == "session.update rejected · +1 finding: ! lists them" and "nobody" in message
         app.clear_folded()  # `!` opens the findings: the merged toast goes with the others
         await pilot.pause()
         assert notices(app) == []
@@ -34,3 +35,12 @@ async def test_a_taller_screen_shows_both() -> None:
         say_both(app)
         await pilot.pause()
         assert [title for title, _ in notices(app)] == ["session.update rejected", "Lint: dialect-mismatch"]
+
+
+def test_the_title_counts_what_it_folded_by_what_it_is() -> None:
+    """ "Server error ×3 · +2 more" read as five errors where the two were its findings (review 58b)."""
+    assert folded_count(["Lint: server-error"]) == "1 finding"
+    assert folded_count(["Lint: server-error", "Lint: cancel-not-active"]) == "2 findings"
+    assert folded_count(["Malformed frame", "Malformed frame"]) == "2 malformed frames"
+    assert folded_count(["Server error"]) == "1 server error"
+    assert folded_count(["Lint: server-error", "Malformed frame"]) == "2 notices"

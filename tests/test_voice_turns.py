@@ -271,3 +271,46 @@ async def test_speech_the_server_never_committed_leaves_no_row_after_a_drop(tmp_
             assert not speakers & set(app.conversation.items), [i.state for i in items(app, "user")]
             assert "cut off" not in screen_text(app)
             await press_voice(pilot, "v")
+
+
+async def test_audio_the_server_refuses_ends_the_turn_at_once_unsent(tmp_path: Path) -> None:
+    """An append the server refuses (its buffer held full: here bound at 1 s) ends the push-to-talk
+    turn there and then: the rest of the audio is not streamed into one refusal each, nothing is
+    committed or answered, and the recorder says so instead of "sent"."""
+    async with realtime_simulator() as sim:
+        async with voice_app(tmp_path, sim.url_for(buffer_seconds=1)) as (app, pilot, recorder, feeder):
+            await press_voice(pilot, "space")
+            feeder.play(speech_pcm24(QUESTION))
+            await wait_for(pilot, lambda: not app.voice.recording, 15, "the turn to end on the refusal")
+            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the recorder to be idle")
+            await views_settled(pilot, app)
+            said = recorder.message
+            assert said.startswith("not sent: the server refused the audio at 1.0 s: invalid_value"), said
+            assert said.endswith("nothing was committed"), said
+            out = sent(app)
+            assert "input_audio_buffer.commit" not in out and "response.create" not in out, out
+            assert out[-1] == "input_audio_buffer.clear"
+            errors = [i for i, frame in enumerate(app.journal) if frame.type == "error"]
+            # Only the appends already on their way when the first refusal came back are refused.
+            assert 1 <= len(errors) <= appends(app) // 2, (len(errors), appends(app))
+            assert any("no longer sent" in message for message in facts_said(app, "rt.audio"))
+            # Space starts the next turn afresh (it begins with a clear of its own), not a send.
+            clears = out.count("input_audio_buffer.clear")
+            await press_voice(pilot, "space")
+            await wait_for(pilot, lambda: sent(app).count("input_audio_buffer.clear") > clears, 5, "a new turn")
+            assert "input_audio_buffer.commit" not in sent(app)
+
+
+async def test_hands_free_stops_listening_when_the_server_refuses_its_audio(tmp_path: Path) -> None:
+    """Hands-free whose audio the server refuses (silence fills a buffer bound at 1 s: no turn ever
+    ends) stops listening, back to push-to-talk, and says why."""
+    async with realtime_simulator() as sim:
+        async with voice_app(tmp_path, sim.url_for(buffer_seconds=1)) as (app, pilot, recorder, feeder):
+            await press_voice(pilot, "v")  # the refusal can come within the press's wait: no LISTENING check
+            await wait_for(pilot, lambda: appends(app) > 0, 5, "hands-free streaming")
+            await wait_for(pilot, lambda: not app.voice.recording, 15, "listening to stop on the refusal")
+            await wait_for(pilot, lambda: recorder.state is RecorderState.IDLE, 5, "the recorder to be idle")
+            await views_settled(pilot, app)
+            assert app.voice.mode is TurnMode.PUSH_TO_TALK and recorder.mode == "push-to-talk"
+            assert recorder.message.startswith("hands-free stopped: the server refused the audio"), recorder.message
+            assert "input_audio_buffer.commit" not in sent(app)

@@ -162,7 +162,7 @@ async def test_opening_the_findings_takes_down_a_rejected_update_s_notice_too(si
 
     app = kept_vad_app(simulator_url)
     async with app.run_test(size=(80, 24)) as pilot:
-        # Its title may count the finding folded into it (`session.update rejected · +1 more: …`, at
+        # Its title may count the finding folded into it (`session.update rejected · +1 finding: …`, at
         # 80x24 when both come in one tick): the test took the exact title, and failed when they did.
         rejected = "session.update rejected"
 
@@ -192,7 +192,7 @@ async def test_opening_the_findings_takes_down_the_toasts_it_lists(simulator_url
                 await send(client, frame)
                 await recv_until(client, "error")
             # At 80x24 the toasts folded away are counted in the title of the one shown whole.
-            await wait_for(pilot, lambda: any("more: ! lists them" in t for t, _ in notices(app)), 10, "the toasts")
+            await wait_for(pilot, lambda: any(": ! lists them" in t for t, _ in notices(app)), 10, "the toasts")
         await views_settled(pilot, app)
         assert any(title.startswith(("Server error", "Lint:")) for title, _ in notices(app)), notices(app)
         await pilot.press("exclamation_mark")

@@ -225,6 +225,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
             output_device=self.settings.output_device,
         )
         self.voice.on_speaker_problem = self._speaker_unavailable
+        self.voice.on_audio_refused = self.audio_refused
         self._level = self.bus.subscribe(MIC_LEVEL, Mode.LATEST)
         self.started_at = time.monotonic()
         self.first_paint_at: float | None = None
@@ -522,7 +523,7 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         added = model.ingest(frames)
         if model is not self.model:
             return  # another proxied session: its views catch up when it is shown
-        self.voice.response_frames(frames)  # a response asked for meanwhile waits for this one's start
+        self.voice.session_frames(frames)  # a refused append, the start of a response it asked for
         journal = self.journal
         # Frames worth a notice are rare: their types are checked on the envelopes (a set lookup
         # each), and the journal is read only for a batch that has one or gained fault frames.

@@ -108,6 +108,20 @@ REPLAY_TOAST_SECONDS = 5
 plays a session's findings in seconds, and each is in the log and under `!`."""
 
 
+def folded_count(titles: list[str]) -> str:
+    """How many toasts a short screen's title counts beside the one shown (the `2 findings` of `+2 findings`): what they
+    are, since "Server error ×3 · +2 more" read as five errors where the two were its findings."""
+    n = len(titles)
+    if all(title.startswith("Lint:") for title in titles):
+        kind = "finding" if n == 1 else "findings"
+    elif all(title == titles[0] for title in titles):
+        kind = titles[0].lower()
+        kind = kind if n == 1 or kind.endswith("s") else f"{kind}s"
+    else:
+        kind = "notice" if n == 1 else "notices"
+    return f"{n} {kind}"
+
+
 class AppBase(App[None]):
     """What every part of the app shares: the current session's model, the views, telling the user.
 
@@ -393,7 +407,7 @@ class AppBase(App[None]):
 
     def _fold_into_title(self, title: str, level: SeverityLevel) -> bool:
         """On a short screen, count a folded toast in the title of the one shown whole ("Server error
-        · +1 more: ! lists them"): at 80x24 the toast counting them stacked under it, and the two
+        · +1 finding: ! lists them"): at 80x24 the toast counting them stacked under it, and the two
         covered most of the log's rows, with the error that raised them. True: it was folded."""
         whole = next(reversed(self._whole_toasts(short=True)), None)
         if whole is None:
@@ -402,9 +416,8 @@ class AppBase(App[None]):
         titles = [*titles, title] if summary is whole else [title]
         base = whole.title.split(FOLDED_MARK, 1)[0]
         severity: SeverityLevel = "error" if "error" in (level, whole.severity) else whole.severity
-        merged = Notification(
-            whole.message, f"{base}{FOLDED_MARK}{len(titles)} more: ! lists them", severity, whole.timeout, markup=False
-        )
+        counted = f"{base}{FOLDED_MARK}{folded_count(titles)}: ! lists them"
+        merged = Notification(whole.message, counted, severity, whole.timeout, markup=False)
         self._unnotify(whole, refresh=False)
         self._folding = tuple(merged if n is whole else n for n in self._folding)
         for key, (shown, repeats, alike) in list(self._notices.items()):

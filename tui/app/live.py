@@ -576,6 +576,30 @@ class LiveSession(AppBase):
                 recorder.message = f"sent {sent_ms / 1000:.1f} s"
                 recorder.state = RecorderState.IDLE
 
+    def audio_refused(self, said: str) -> None:
+        """The server refused the microphone's audio (`said`, from `VoiceController.refused`): the
+        turn, or hands-free, ends now as a step of its own, unsent, rather than stream on into
+        refusals until the user's next press, and the recorder says why."""
+        self.voice_steps.add(self._end_refused_audio)
+
+    async def _end_refused_audio(self) -> None:
+        voice, recorder = self.voice, self.recorder
+        said = voice.refused
+        if not voice.recording or said is None:
+            return  # ended meanwhile (a press, the session's end): that step said what happened
+        if voice.mode is TurnMode.HANDS_FREE:
+            await self._toggle_hands_free()  # back to push-to-talk: the buffer is cleared, not committed
+            self._recorder_said(f"hands-free stopped: {said}")
+        elif self._kept_turns():
+            async with self._voice_step():
+                await voice.stop_listening()
+                recorder.state = RecorderState.IDLE
+            self._recorder_said(f"stopped listening: {said}")
+        else:
+            async with self._voice_step():
+                recorder.state = RecorderState.SENDING
+                await voice.finish_turn()  # raises TurnNotSent, which the step says
+
     async def _listen_for_server_vad(self) -> None:
         """Space while the server kept its VAD (it rejected our session.update that turned it off):
         start streaming the microphone, or stop it, never committing.

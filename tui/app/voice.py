@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tui.bus import Bus, Mode, Subscription, Topic
-from tui.protocol import Direction, Envelope, local_envelope, obj
+from tui.protocol import Direction, Envelope, error_summary, local_envelope, obj, printable, text
 from tui.session import FRAMES, RealtimeSession
 
 if TYPE_CHECKING:
@@ -59,6 +59,13 @@ def unsendable(sent_ms: int, *, heard: bool) -> str | None:
     if not heard:
         return f"{sent_ms / 1000:.1f} s of digital silence (microphone muted?)"
     return None
+
+
+def refusal_said(summary: str, seconds: float) -> str:
+    """What the recorder says of the microphone's audio the server refused (`summary`: the error's
+    `code: message`), `seconds` into what it had streamed: said after "not sent: " for a push-to-talk
+    turn, after "hands-free stopped: " for listening."""
+    return f"the server refused the audio at {seconds:.1f} s: {printable(summary)}"
 
 
 class NotConnected(VoiceError):
@@ -133,6 +140,18 @@ class VoiceController:
         self._mic: Microphone | None = None
         self._heard = False
         """Whether the turn's audio so far holds a sample other than zero (a muted device sends zeros)."""
+        self._appends: dict[str, int] = {}
+        """The event ids of the appends the microphone sent since it opened → bytes streamed before
+        each (an hour's 36,000 fit in a few MB): an error naming one refuses the audio."""
+        self._streamed = 0
+        """Bytes the microphone has sent since it opened."""
+        self.refused: str | None = None
+        """What the server said refusing the microphone's audio since it opened (`refusal_said`), or None.
+        The rest is not sent: a buffer the server holds full refuses every append after (one error
+        each, thousands a minute), and a commit would make a turn of part of what was said."""
+        self.on_audio_refused: Callable[[str], None] | None = None
+        """Told once per opening of the microphone that the server refused its audio (`refused`): the
+        app ends the turn, or hands-free, and says why."""
         self._sender: asyncio.Task[None] | None = None
         self._speaker: Speaker | None = None
         self._speaker_failed = False
@@ -208,6 +227,10 @@ class VoiceController:
         session = self._open_session()
         sent_ms = await self._stop_mic()
         self.last_turn_ms = sent_ms
+        if self.refused is not None:
+            # What reached the buffer is part of the turn: committed, it would be answered as the whole.
+            session.send({"type": "input_audio_buffer.clear"})
+            raise TurnNotSent(f"not sent: {self.refused}; nothing was committed")
         why = unsendable(sent_ms, heard=self._heard)
         if why is not None:
             # Committed, it would be transcribed as nothing (audio_unintelligible) and answered anyway.
@@ -274,6 +297,7 @@ class VoiceController:
             before_streaming(session)
         self._mic = mic
         self._heard = False
+        self._appends, self._streamed, self.refused = {}, 0, None
         self.recording = True
         self._sender = asyncio.create_task(self._stream(mic, session), name="rt-mic-sender")
 
@@ -304,8 +328,35 @@ class VoiceController:
                 if silent_bytes // BYTES_PER_MS >= SILENT_LISTENING_MS > (silent_bytes - len(chunk)) // BYTES_PER_MS:
                     # Once per listening: push-to-talk says it per turn ("not sent: … digital silence").
                     self._note("rt.audio", "hands-free hears only digital silence: is the microphone muted?")
-            if session.is_open:
-                session.send({"type": "input_audio_buffer.append", "audio": to_b64(chunk)})
+            if session.is_open and self.refused is None:
+                append = {"type": "input_audio_buffer.append", "audio": to_b64(chunk)}
+                session.send(append)
+                self._appends[str(append.get("event_id"))] = self._streamed
+                self._streamed += len(chunk)
+
+    def _watch_refusals(self, frames: Iterable[Envelope]) -> None:
+        """Note the first error that refuses an append of the microphone's (`refused`), and tell the app."""
+        from tui.audio import BYTES_PER_MS
+
+        for env in frames:
+            if env.type != "error" or env.direction is not Direction.IN:
+                continue
+            event_id = text(obj(env.data.get("error")).get("event_id"))
+            streamed = self._appends.get(event_id) if event_id else None
+            if streamed is None:
+                continue
+            self.refused = refusal_said(error_summary(env.data), streamed / BYTES_PER_MS / 1000)
+            self._note("rt.audio", f"microphone audio no longer sent: {self.refused}", notify=False)
+            if self.on_audio_refused is not None:
+                self.on_audio_refused(self.refused)
+            return
+
+    def session_frames(self, frames: Iterable[Envelope]) -> None:
+        """The session's frames as they are journaled: what the voice controller waits for in them
+        (an error refusing the microphone's audio, the response a response.create of ours began)."""
+        if self.recording and self.refused is None and self._appends:
+            self._watch_refusals(frames)
+        self.response_frames(frames)
 
     def ask_response(self, session: RealtimeSession) -> None:
         """Ask for a response to everything said so far: now, or, while our last response.create

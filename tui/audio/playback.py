@@ -83,8 +83,13 @@ class Speaker:
 
     @property
     def current_item(self) -> str | None:
-        """The item whose samples were most recently handed to the device."""
-        return self._current_item
+        """The item playing: the one at the head of the queue (a reply queued after the last one
+        played out is playing, from its first sample, though none of it has reached the device yet:
+        its clock read the last reply's length until then), else the one whose samples were last
+        handed to the device."""
+        with self._lock:
+            head = self._segments[0].item_id if self._segments else None
+            return head if head is not None else self._current_item
 
     def start(self) -> None:
         """Open the output device and start the callback stream; AudioDeviceError if there is none."""

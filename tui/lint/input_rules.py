@@ -1145,7 +1145,7 @@ class InputRules:
             # did not say it; the generic fix read as if the audio could be speech.
             why = (
                 f" Its audio is near silence: none of the {quiet} stretches of it the linter sampled reaches "
-                f"speech level (a mean of {VOICED_FLOOR} of 32,767, about -44 dBFS)."
+                f"the linter's floor for speech (a mean sample of {VOICED_FLOOR} of 32,767, about -44 dBFS)."
             )
             fix = _QUIET_FIX
         ctx.emit(

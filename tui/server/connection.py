@@ -290,11 +290,13 @@ class Connection:
                 param="audio",
             )
         # Checked on the wire size, before decoding: G.711 grows sixfold into PCM16.
-        if wire_ms(self._input_format(), len(wire)) + self._buffer.duration_ms > MAX_BUFFER_MS:
+        bound = self._scheduler.scenario.buffer_seconds
+        limit_ms = MAX_BUFFER_MS if bound is None else bound * 1000
+        if wire_ms(self._input_format(), len(wire)) + self._buffer.duration_ms > limit_ms:
             # A simulator bound (not documented for the service): nothing is appended.
             raise ProtocolError(
                 "invalid_value",
-                f"Invalid 'audio': the input audio buffer holds at most {MAX_BUFFER_MS // 1000} seconds; "
+                f"Invalid 'audio': the input audio buffer holds at most {limit_ms / 1000:g} seconds; "
                 "commit or clear it first.",
                 param="audio",
             )

@@ -37,6 +37,8 @@ Keys (`sim_<key>` in a URL):
   `conversation.item.created` is the GA `conversation.item.added`).
 - `session_seconds`: the session expires after this many seconds: `error` `session_expired`,
   then close 1001 (also sets `expires_at`).
+- `buffer_seconds`: the most audio the input buffer holds (default 600): an append past it is
+  refused (`error` `invalid_value`, param `audio`), as a push-to-talk key held past the bound is.
 
 An unknown `sim_` parameter or an invalid value refuses the connection after the upgrade:
 `error` (`unknown_parameter` / `invalid_value`, `param` = the parameter) then close 4000, the
@@ -144,6 +146,8 @@ class Scenario:
     malformed_after: Trigger = field(default=Trigger("session.created"))
     session_seconds: float | None = None
     """None keeps `SimulatorConfig.session_seconds`."""
+    buffer_seconds: float | None = None
+    """The input buffer's bound; None keeps the simulator's (`MAX_BUFFER_MS`)."""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, prefix: str = "") -> Scenario:
@@ -314,4 +318,5 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "malformed": _parse_malformed,
     "malformed_after": _parse_trigger,
     "session_seconds": _parse_number,
+    "buffer_seconds": _parse_number,
 }
