@@ -427,6 +427,10 @@ class LogControls(AppBase):
         if hidden and hint == clears:
             names, how = " and ".join(hidden), "hidden: ctrl+p, 'log: clear filter'"
             shorter = (f"{counts} · {names} {how}", f"{names} {how}", f"{len(hidden)} families {how}")
+        elif way_back:
+            # The way back whole before the counts (at 100 columns `… · Esc in the log shows every
+            # frame` lost its "again", review 58c): the pane's subtitle has the counts.
+            shorter = (way_back, f"Esc: {self._way_back(self._before_frames or '')}")
         self.filter_bar.set_status(f"{counts} · {hint}", live=True, shorter=shorter)
 
     def clear_filter(self) -> None:
