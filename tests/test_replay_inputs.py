@@ -176,7 +176,11 @@ async def test_a_capture_replayed_from_a_pipe_has_no_file_to_read_payloads_back_
             await wait_for(pilot, app.player.done.is_set, 10, "the replay")
             await views_settled(pilot, app)
             assert len(app.journal) == len(recording.envelopes)
-            assert app.journal.capture_path is None and app.journal.payloads_dropped == 0  # all in memory
+            # The file is the store of its payloads, read back from it as a live capture's are; a pipe's
+            # are all kept in memory.
+            assert app.journal.capture_path == capture_path
+            if capture_path is None:
+                assert app.journal.payloads_dropped == 0
             # The status line names a pipe by its path, not by its folder (`fd`).
             shown = name if capture_path is None else path.parent.name
             assert app.status_line.no_target == f"replay of {shown}"
@@ -400,8 +404,14 @@ async def test_the_replay_app_scrubs_the_users_own_key_from_the_screen_details_a
     async with app.run_test(size=(160, 48)) as pilot:
         await replay_shown(pilot, app)
         assert_no_leak(svg_text(app.export_screenshot()), key, "the replay's screen")
-        # The file holds the key: nothing is read back from it (a replay keeps every payload).
-        assert app.journal.capture_path is None and app.journal.payloads_dropped == 0
+        # The file holds the key: a payload read back from it (once the journal dropped it) is scrubbed
+        # as the player scrubbed what it played.
+        assert app.journal.capture_path == str(capture)
+        for frame in app.journal:
+            read_back = app.recover_payload(frame.index)
+            if frame.direction is not Direction.LOCAL and read_back is not None:
+                assert_no_leak(read_back, key, f"#{frame.seq} read back from the file")
+                assert read_back == frame.raw, frame.seq
         log = app.query_one(EventLog)
         log.focus()
         update = next(frame.index for frame in app.journal if frame.type == "session.update")

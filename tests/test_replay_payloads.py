@@ -1,6 +1,7 @@
-"""A replay keeps every payload: its player holds the whole recording anyway (to play it again),
-and a HAR, a log of your own or a pipe has no capture file to read a dropped payload back from,
-so the detail view and the export would lose the audio of an hour-long recording's first minutes."""
+"""A replay of a HAR, a log of your own or a pipe keeps every payload: it has no capture file to
+read a dropped payload back from, so the detail view and the export would lose the audio of an
+hour-long recording's first minutes. (A capture file is the store of its own payloads, read back as
+a live session's are: tests/test_replay_file_store.py.)"""
 
 from __future__ import annotations
 

@@ -43,9 +43,9 @@ class SessionModel:
 
 
 KEEP_EVERY_PAYLOAD = PayloadPolicy(large_budget_bytes=sys.maxsize, text_budget_bytes=sys.maxsize)
-"""The payload policy of a replay: its player holds every frame's wire text (to play it again),
-so dropping a payload from the journal would free nothing, and a HAR, a log or a pipe has
-no capture file to read it back from (the detail view and the export would lose the audio)."""
+"""The payload policy of a replay with no capture file to read a dropped payload back from (a HAR,
+a log, a pipe, several files: `tui.app.modes.replay_model`), whose player holds every frame's text
+anyway: the detail view and the export would lose the audio."""
 
 
 def new_model(label: str = "", *, policy: PayloadPolicy | None = None, lint: bool = True) -> SessionModel:

@@ -18,7 +18,7 @@ from tui.protocol import Direction, printable, text
 from tui.protocol.codec import exact_data
 from tui.protocol.records import UNIX_TIME_FLOOR, has_time, unparsed_bytes
 from tui.replay import Recording, ReplayError, load, load_many
-from tui.replay.lean import hydrated
+from tui.replay.lean import RecordingChanged, hydrated
 from tui.replay.sources import STDIN, on_one_clock, with_notes_as_facts
 
 if TYPE_CHECKING:
@@ -202,7 +202,11 @@ def _print_frames(
 
     # Its lines would print `"frame": {}` for a payload the default budget dropped.
     model = new_model(recording.path.name, lint=False, policy=KEEP_EVERY_PAYLOAD)
-    model.ingest(scrubbed(hydrated(recording.envelopes), tuple(recording.secrets)))
+    try:
+        model.ingest(scrubbed(hydrated(recording.envelopes), tuple(recording.secrets)))
+    except RecordingChanged as exc:  # the file cut or rewritten since it was read
+        print(f"rt-tui replay: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_UNREADABLE
     journal = model.journal
     t0 = journal[0].mono if len(journal) else 0.0
     previous = t0
@@ -282,7 +286,11 @@ def _lint(path: str, *, json_out: bool, out: TextIO | None, named: bool = False,
     from tui.session.streamed import scrubbed
 
     model = new_model(recording.path.name)
-    model.ingest(scrubbed(hydrated(recording.envelopes), tuple(recording.secrets)))
+    try:
+        model.ingest(scrubbed(hydrated(recording.envelopes), tuple(recording.secrets)))
+    except RecordingChanged as exc:  # the file cut or rewritten since it was read
+        print(f"rt-tui lint: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_UNREADABLE
     # A projection's failure is journaled after the batch (a bug of rt-tui's, not of the recording):
     # said on stderr, and left out of the frames counted and numbered.
     recorded = len(recording.envelopes)

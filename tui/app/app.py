@@ -34,7 +34,7 @@ from textual.widgets._toast import ToastRack
 
 from tui.bus import Bus, Mode, Subscription
 from tui.config import Settings
-from tui.model import KEEP_EVERY_PAYLOAD, SessionModel, new_model
+from tui.model import SessionModel, new_model
 from tui.protocol import Direction, Envelope, error_summary, local_envelope, printable, text
 from tui.replay import ReplayPlayer, ReplayRequest
 from tui.session import FRAMES, CaptureWriter, RealtimeSession
@@ -51,7 +51,7 @@ from .commands import Commands
 from .heap import release_heap, settle_heap
 from .live import LiveSession
 from .log_controls import LogControls
-from .modes import Modes
+from .modes import Modes, replay_model
 from .reconnect import RetryPolicy
 from .serial_steps import SerialSteps
 from .voice import MIC_LEVEL, VoiceController
@@ -201,10 +201,10 @@ class RtApp(LiveSession, LogControls, Modes, Commands):
         self.proxy_url = ""
         self.connect_on_mount = connect and replay is None and proxy is None
         self.bus = Bus()
-        label = replay.recording.path.name if replay is not None else ""
-        self.model = new_model(label, policy=KEEP_EVERY_PAYLOAD if replay is not None else None)
         if replay is not None:
-            self.model.journal.numbers_its_connections = bool(replay.recording.parts)
+            self.model = replay_model(replay.recording, replay.recording.path.name)
+        else:
+            self.model = new_model("")
         self.models: list[SessionModel] = [self.model]
         """Every session this app shows (the proxy adds one per client connection)."""
         self._feeds: list[tuple[SessionModel, Subscription[Envelope]]] = [

@@ -472,7 +472,9 @@ class LogControls(AppBase):
         if path is None:
             return None
         seq = self.journal[index].seq
-        return recover_payloads(Path(path), {seq}).get(seq)
+        raw = recover_payloads(Path(path), {seq}).get(seq)
+        scrub = self.journal.scrub_read_back
+        return scrub(raw) if raw is not None and scrub is not None else raw
 
     @on(EventLog.Notice)
     def _log_notice(self, event: EventLog.Notice) -> None:

@@ -16,7 +16,8 @@ from tui.bus import Mode, Topic
 from tui.journal import LogView
 from tui.model import KEEP_EVERY_PAYLOAD, SessionModel, new_model
 from tui.protocol import Envelope, short_target
-from tui.replay import ReplayPlayer, ReplayRequest, recording_name
+from tui.replay import Recording, ReplayPlayer, ReplayRequest, recording_name
+from tui.replay.lean import RecordingChanged
 from tui.session import FRAMES
 from tui.widgets.log_format import counted, sentence
 from tui.widgets.screen_size import short_screen
@@ -83,16 +84,20 @@ class Modes(AppBase):
         self.set_interval(0.5, self._show_replay_position)
         self._show_replay_position()
 
+    def replay_model(self) -> SessionModel:
+        """A fresh model for the replay's recording (`replay_model`)."""
+        assert self.replay is not None
+        return replay_model(self.replay.recording, self.model.label)
+
     def _play_from_start(self, speed: float | None) -> None:
         """A player of the whole recording into the current model, started at `speed`."""
         from tui.session.streamed import scrubbed
 
         assert self.replay is not None
         recording = self.replay.recording
-        # Its model keeps every payload (KEEP_EVERY_PAYLOAD): none is read back from the file, which
-        # could not be for a pipe, and would bring back a secret scrubbing took out. The player
-        # parses and scrubs each frame as it publishes it: the recording stays lean (whole frames
-        # held for the run would hold each audio frame's base64 twice), ready to be played again.
+        # Its model keeps every payload (`replay_model`) but a capture's, read back from its file as the
+        # live session's are. The player parses and scrubs each frame as it publishes it: the recording
+        # stays lean (a capture's text left in its file), ready to be played again.
         secrets = tuple(recording.secrets)
         self.player = ReplayPlayer(
             recording.envelopes, self.bus, FRAMES, speed=speed, scrub=partial(scrubbed, secrets=secrets)
@@ -110,8 +115,7 @@ class Modes(AppBase):
             return
         speed = self._replay_speed  # the pace asked for (`a` played the rest at once, just this time)
         self.workers.cancel_group(self, "replay")
-        model = new_model(self.model.label, policy=KEEP_EVERY_PAYLOAD)
-        model.journal.numbers_its_connections = self.model.journal.numbers_its_connections
+        model = self.replay_model()
         subscription = self._feeds[0][1]
         subscription.drain()  # what the old player published and the pump has not taken yet
         self._feeds = [(model, subscription)]
@@ -135,7 +139,11 @@ class Modes(AppBase):
             self.refresh_bindings()
 
     async def _play(self, player: ReplayPlayer) -> None:
-        await player.run()
+        try:
+            await player.run()
+        except RecordingChanged as exc:
+            # Its file was cut or rewritten while it played: what was played stays, and says where it stopped.
+            self.say(f"the replay stopped at frame {player.position:,}: {exc}", title="Replay", severity="error")
         # The recording ends here: what still waits for an answer never gets one (a capture cut
         # after a short commit). Everything published is taken in first, then the linter says so,
         # and the views' next turn shows it as any finding.
@@ -163,7 +171,7 @@ class Modes(AppBase):
         at = player.played_seconds
         if player.speed is None and len(self.journal) and player.envelopes:
             # At once, the player publishes far ahead of what the views have taken in: say theirs.
-            at = min(at, self.journal[len(self.journal) - 1].mono - player.envelopes[0].mono)
+            at = min(at, self.journal[len(self.journal) - 1].mono - player.first_mono)
         played, recorded = _clock(at), _clock(player.recorded_seconds)
         if not player.timed:  # only the lines' order: how many of them, not a clock stuck at 00:00
             played, recorded = f"{player.position:,}", f"{len(player.envelopes):,} frames"
@@ -599,3 +607,26 @@ def _duration(seconds: int) -> str:
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+
+
+def replay_model(recording: Recording, label: str) -> SessionModel:
+    """A fresh model for playing `recording`.
+
+    One capture file (not several, none joined with `cat`: its `seq` numbers name one frame each)
+    is the store of its frames, as a live session's capture is: its journal drops old payloads as a
+    live one does and reads them back from the file (a detail view, an export), scrubbed of the
+    recording's secrets as the player scrubs what it plays. An hour's replay held every payload,
+    the file's 396 MB, for its whole run. Any other recording (a HAR, a log, a pipe, several files)
+    keeps every payload (`KEEP_EVERY_PAYLOAD`): there is no file to read one back from by its number.
+    """
+    single = recording.kind == "capture" and not recording.parts and not recording.files and recording.rereadable
+    model = new_model(label, policy=None if single else KEEP_EVERY_PAYLOAD)
+    journal = model.journal
+    journal.numbers_its_connections = bool(recording.parts)
+    if single:
+        from tui.session.scrub import Scrubber
+
+        journal.capture_path = str(recording.path)
+        if recording.secrets:
+            journal.scrub_read_back = Scrubber(tuple(recording.secrets)).text
+    return model

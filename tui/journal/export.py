@@ -37,7 +37,7 @@ def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_a
     """Write the frames at `indices` to `path` (created 0600, never overwritten); returns how many.
 
     Payloads the journal dropped from memory are read back from its capture file in one pass (a
-    replay drops none: its recording holds them all).
+    replay's from the capture it plays, or none: a HAR's, a pipe's are all kept).
     """
     chosen = list(indices)
     missing = {journal[i].seq for i in chosen if journal[i].payload_dropped}
@@ -46,6 +46,8 @@ def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_a
         if journal.capture_path is None:
             raise ExportError(f"{len(missing)} frames left memory and there is no capture file to read them from")
         recovered = recover_payloads(Path(journal.capture_path), missing)
+        if journal.scrub_read_back is not None:
+            recovered = {seq: journal.scrub_read_back(raw) for seq, raw in recovered.items()}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     try:
         return _write_lines(journal, chosen, recovered, fd, keep_audio=keep_audio)

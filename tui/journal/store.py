@@ -220,6 +220,9 @@ class Journal:
         too, at its time 0 (see `_move_capture_before`)."""
         self.capture_path: str | None = None
         """The capture file that holds every payload, for frames whose payload was dropped."""
+        self.scrub_read_back: Callable[[str], str] | None = None
+        """Applied to a payload read back from `capture_path`: a replay's secrets, which its player
+        scrubbed from what it played (a live session's capture never held them)."""
         self.numbers_its_connections = False
         """True: its connections are named by its own count (`epoch`), never by the number a
         recorded frame carries. A proxied client's capture says which of the proxy's clients it

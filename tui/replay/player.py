@@ -26,7 +26,7 @@ from tui.bus import Bus, Topic
 from tui.protocol import Envelope
 from tui.protocol.records import has_time
 
-from .lean import hydrated
+from .lean import Frames, hydrated
 
 CHUNK = 2000
 """Envelopes published per loop turn in instant playback."""
@@ -49,7 +49,12 @@ class ReplayPlayer:
         scrub: Callable[[Iterable[Envelope]], Iterable[Envelope]] | None = None,
     ) -> None:
         self.envelopes = envelopes
-        """The recording, as given (lean or whole): its times pace playback; it is never copied."""
+        """The recording, as given (lean or whole): it is never copied."""
+        self._monos: Sequence[float] = (
+            envelopes.monos() if isinstance(envelopes, Frames) else [env.mono for env in envelopes]
+        )
+        """Each envelope's time, which paces playback: read without making the envelope (a capture's
+        frame's text is read from its file only to be published)."""
         whole = hydrated(envelopes)
         self._published: Iterator[Envelope] = iter(scrub(whole) if scrub is not None else whole)
         """What is published, one for each of `envelopes` in order: hydrated, then scrubbed (a
@@ -65,14 +70,15 @@ class ReplayPlayer:
         self._running.set()
         self._wake = asyncio.Event()
         """Set by pause and by a new speed: a wait for the next frame is cut short and recomputed."""
-        start = envelopes[0].mono if envelopes else 0.0
+        start = self._monos[0] if envelopes else 0.0
         self._clock_wall = time.monotonic()
         self._clock_mono = start
         """The timed clock: it read `_clock_mono` (recording time) at `_clock_wall` (monotonic)."""
         self._timing = False
         """True once timed playback runs (the clock means nothing in instant playback)."""
         self.done = asyncio.Event()
-        self.timed = any(has_time(env.wall) for env in envelopes)
+        walls = envelopes.walls() if isinstance(envelopes, Frames) else [env.wall for env in envelopes]
+        self.timed = any(has_time(wall) for wall in walls)
         """Whether any line of the recording has a time (a log may have none: only its lines' order,
         which the player paces a millisecond apart, a clock that means nothing to show)."""
 
@@ -117,11 +123,16 @@ class ReplayPlayer:
             self.pause()
 
     @property
+    def first_mono(self) -> float:
+        """The recording's first time (0.0 when it is empty)."""
+        return self._monos[0] if self._monos else 0.0
+
+    @property
     def recorded_seconds(self) -> float:
         """The recording's length."""
         if not self.envelopes:
             return 0.0
-        return self.envelopes[-1].mono - self.envelopes[0].mono
+        return self._monos[-1] - self._monos[0]
 
     @property
     def played_seconds(self) -> float:
@@ -129,11 +140,11 @@ class ReplayPlayer:
         frame is awaited (at `speed`, and never past that frame), and includes skipped silence."""
         if not self.envelopes:
             return 0.0
-        start = self.envelopes[0].mono
-        published = self.envelopes[self.position - 1].mono if self.position else start
+        start = self._monos[0]
+        published = self._monos[self.position - 1] if self.position else start
         if not self._timing or self.position >= len(self.envelopes):
             return published - start
-        reading = min(self._reading(), self.envelopes[self.position].mono)
+        reading = min(self._reading(), self._monos[self.position])
         return max(reading, published) - start
 
     def _reading(self) -> float:
@@ -169,7 +180,7 @@ class ReplayPlayer:
             await asyncio.sleep(0)
 
     async def _timed(self) -> None:
-        self._clock_wall, self._clock_mono, self._timing = time.monotonic(), self.envelopes[0].mono, True
+        self._clock_wall, self._clock_mono, self._timing = time.monotonic(), self._monos[0], True
         while self.position < len(self.envelopes):
             if self.paused:
                 await self._running.wait()
@@ -177,9 +188,9 @@ class ReplayPlayer:
             if self._speed is None:  # the rest at once (`speed = None` while playing)
                 await self._instant()
                 return
-            env = self.envelopes[self.position]
+            mono = self._monos[self.position]
             speed = self._speed or 1.0
-            wait = (env.mono - self._reading()) / speed
+            wait = (mono - self._reading()) / speed
             if wait > MAX_GAP:
                 # A long silence: the clock jumps to MAX_GAP before the frame (a capture's idle
                 # half hour is not replayed literally), and the jump is counted for the status.
@@ -196,7 +207,7 @@ class ReplayPlayer:
                     async with asyncio.timeout(wait):
                         await self._wake.wait()
                     continue  # paused, or a new speed: the wait is recomputed from the clock
-                if self._reading() < env.mono:
+                if self._reading() < mono:
                     continue  # woken early by the timer's granularity
             self.bus.publish(self.topic, next(self._published))
             self.position += 1

@@ -77,7 +77,7 @@ from tui.protocol.credentials import handshake_secrets
 from tui.protocol.events import BETA_TO_GA_CLIENT, BETA_TO_GA_SERVER, GA_CLIENT_EVENTS, GA_SERVER_EVENTS, is_known
 from tui.protocol.records import NO_TIME, TIME_LIMIT, UNIX_TIME_FLOOR, record_beside_frame
 
-from .lean import Frames, lean_envelope
+from .lean import FileText, Frames, lean_envelope, place_in_line
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -358,8 +358,10 @@ def _sessions_in(folder: Path) -> list[Path]:
 def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
     """Tell the format from the first bytes, then read the whole input (those bytes included) once."""
     head = stream.read(SNIFF_BYTES)
+    skipped = 0
     if head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8) :]  # json refuses a str that starts with one
+        skipped = len(codecs.BOM_UTF8)
     wide = _wide_text(head)
     if wide:
         # json.loads reads a UTF-16 line by itself, so the capture reader took the file and then
@@ -390,7 +392,10 @@ def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
         left_out = _DamagedLines(notes)
         if _is_capture_record(first):
             parts: list[int] = []
-            envelopes = _read_capture(whole, shown, notes.append, lean, parts, left_out)
+            # A file read again later holds the frames' text (`FileText`): a pipe's is gone once read.
+            store = _store_of(shown, stream) if lean else None
+            lines: Iterable[bytes] = whole if store is None else _PlacedLines(whole, skipped)
+            envelopes = _read_capture(lines, shown, notes.append, lean, parts, left_out, store)
             left_out.say_count(shown)
             return Recording("capture", envelopes, shown, notes=notes, parts=parts, damaged_lines=left_out.count)
         envelopes = _read_frames_jsonl(whole, shown, notes.append, lean, left_out)
@@ -540,6 +545,46 @@ class _DamagedLines:
             self.notes.append(f"{shown}: {self.count:,} damaged lines in all, each left out")
 
 
+def _store_of(shown: Path, stream: BinaryIO) -> FileText | None:
+    """The file `stream` reads as the store of its frames' text, if it can be read again (a regular
+    file); None for a pipe or standard input."""
+    try:
+        if stream is sys.stdin.buffer or not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            return None
+        return FileText.beside(shown, stream.fileno())
+    except (OSError, ValueError):  # no descriptor (a stream of tests' own), none left to duplicate
+        return None
+
+
+class _PlacedLines:
+    """A file's lines, each noted with where it begins in the file as it is read (`last`): the
+    capture reader turns each line into its envelope before it reads the next."""
+
+    def __init__(self, lines: Iterable[bytes], offset: int) -> None:
+        self._lines = lines
+        self.offset = offset
+        """Where the next line begins."""
+        self.last = (b"", offset)
+        """The line read last, and where it began."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self._lines:
+            self.last = (line, self.offset)
+            self.offset += len(line)
+            yield line
+
+
+def _placed(
+    envelopes: Iterable[Envelope], lines: _PlacedLines, store: FileText
+) -> Iterator[tuple[Envelope, tuple[FileText, int, int] | None]]:
+    """Each envelope read from `lines`, with where its text lies in `store`'s file (None: not there
+    byte for byte, a `raw` record's, a local fact: it keeps its text)."""
+    for env in envelopes:
+        line, offset = lines.last
+        place = place_in_line(env.raw, line, offset) if env.raw else None
+        yield env, (store, place[0], place[1]) if place is not None else None
+
+
 def _read_capture(
     lines: Iterable[bytes],
     shown: Path,
@@ -547,6 +592,7 @@ def _read_capture(
     lean: bool,
     parts: list[int],
     damaged: Callable[[str], None],
+    store: FileText | None = None,
 ) -> Sequence[Envelope]:
     """A capture's envelopes (also `send --json` output and the log's exports: the same records);
     a last line cut short by a crash is left out, with a `note`, and so is a damaged line in the
@@ -559,6 +605,12 @@ def _read_capture(
     try:
         read = iter_capture_lines(_trailing_blanks_dropped(lines), shown, on_cut_line=note, on_damaged_line=damaged)
         read = _joins_found(read, shown, note, parts)
+        if store is not None and isinstance(lines, _PlacedLines):
+            # Each frame's text left in the file, where it is read back as played.
+            frames = Frames()
+            for env, place in _placed(read, lines, store):
+                frames.append(env, place)
+            return frames
         # Lean, each frame goes into the columns as it is read: an hour's envelopes never exist at once.
         return Frames(read) if lean else list(read)
     except CaptureError as exc:
