@@ -20,6 +20,7 @@ module also runs alone as `python -m tests.<module>`):
   (tests/bench_gc.py, each in a fresh interpreter);
 - RSS after an hour's session vs the RichLog app, and filter times over its journal
   (tests/bench_hour.py);
+- RSS after replaying an hour's capture from its file vs from a pipe (tests/bench_replay.py);
 - the inspecting proxy's added latency and throughput vs a direct connection (tests/bench_proxy.py);
 - the simulator under concurrent real-time talkers, and one session's event rate
   (tests/bench_server.py), and the simulator's memory (tests/bench_server_memory.py, when present).
@@ -208,6 +209,7 @@ async def main() -> None:
     await bench_keypress()
     _section("tests.bench_gc")
     await bench_hour()
+    _section("tests.bench_replay")
     await bench_proxy()
     await bench_simulator()
 
