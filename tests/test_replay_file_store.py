@@ -19,9 +19,9 @@ from tui.app import RtApp
 from tui.config import Settings
 from tui.journal import PayloadPolicy, store
 from tui.protocol import DIR_IN, DIR_OUT, Direction, Envelope, local_envelope, parse
-from tui.replay import ReplayRequest, load
+from tui.replay import ReplayRequest, load, load_many
 from tui.replay.lean import Frames, RecordingChanged, hydrated
-from tui.replay.sources import KEY_ENVIRONMENT
+from tui.replay.sources import KEY_ENVIRONMENT, with_notes_as_facts
 from tui.session.capture import CaptureWriter
 
 APPENDS = 30
@@ -180,3 +180,17 @@ async def test_a_replay_whose_file_changes_while_it_plays_stops_and_says_so(tmp_
         await views_settled(pilot, app)
         said = [n.message for n in app._notifications]
         assert any("the replay stopped at frame" in m and "changed since it was read" in m for m in said), said
+
+
+def test_notes_woven_among_several_files_frames_leave_their_text_in_the_files(tmp_path: Path) -> None:
+    """Two captures given newest first: the note that says so is woven in where the older one begins,
+    row by row, each frame's text still in its file (made an envelope of, each was read and kept)."""
+    frames = session_frames()[0]
+    later = [dataclasses.replace(env, wall=env.wall + 3600) for env in frames]
+    newer = write_session(tmp_path / "b" / "frames.jsonl", later)
+    older = write_session(tmp_path / "a" / "frames.jsonl", frames)
+    lean = with_notes_as_facts(load_many([newer, older], lean=True))
+    whole = with_notes_as_facts(load_many([newer, older]))
+    assert any("given ahead of it" in note for note in lean.notes)
+    assert isinstance(lean.envelopes, Frames) and lean.envelopes.in_files == 2 * (len(frames) - 3)
+    assert played(lean.envelopes) == played(whole.envelopes)

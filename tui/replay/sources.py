@@ -1439,12 +1439,17 @@ def with_notes_as_facts(recording: Recording) -> Recording:
             joined.extend(after[len(envelopes) - 1])
             return dataclasses.replace(recording, envelopes=joined)
         return dataclasses.replace(recording, envelopes=[*envelopes, *after[len(envelopes) - 1]])
-    woven = _woven(envelopes, after)
     # Each file starts as many facts later as were woven in before it.
     starts = [start + sum(len(facts) for at, facts in after.items() if at < start) for start in recording.file_starts]
-    return dataclasses.replace(
-        recording, envelopes=Frames(woven) if isinstance(envelopes, Frames) else list(woven), file_starts=starts
-    )
+    if isinstance(envelopes, Frames):
+        # Row by row as held: a frame whose text its file holds is not read (made an envelope of,
+        # each was read from the file and kept in memory).
+        woven_frames = Frames()
+        for index in range(len(envelopes)):
+            woven_frames.take_row(envelopes, index)
+            woven_frames.extend(after.get(index, ()))
+        return dataclasses.replace(recording, envelopes=woven_frames, file_starts=starts)
+    return dataclasses.replace(recording, envelopes=list(_woven(envelopes, after)), file_starts=starts)
 
 
 def _woven(envelopes: Sequence[Envelope], after: dict[int, list[Envelope]]) -> Iterator[Envelope]:
