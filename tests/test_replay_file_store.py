@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import codecs
 import dataclasses
+import gc
 import json
 from pathlib import Path
 
@@ -18,9 +19,10 @@ from tests.app_helpers import views_settled, wait_for
 from tui.app import RtApp
 from tui.config import Settings
 from tui.journal import PayloadPolicy, store
+from tui.journal.export import recover_payloads
 from tui.protocol import DIR_IN, DIR_OUT, Direction, Envelope, local_envelope, parse
 from tui.replay import ReplayRequest, load, load_many
-from tui.replay.lean import Frames, RecordingChanged, hydrated
+from tui.replay.lean import FileText, Frames, RecordingChanged, hydrated
 from tui.replay.sources import KEY_ENVIRONMENT, with_notes_as_facts
 from tui.session.capture import CaptureWriter
 
@@ -194,3 +196,42 @@ def test_notes_woven_among_several_files_frames_leave_their_text_in_the_files(tm
     assert any("given ahead of it" in note for note in lean.notes)
     assert isinstance(lean.envelopes, Frames) and lean.envelopes.in_files == 2 * (len(frames) - 3)
     assert played(lean.envelopes) == played(whole.envelopes)
+
+
+def test_many_files_past_the_open_stores_keep_their_text_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lint sessions/*/` may name hundreds of captures: each store holds a descriptor for the run, so
+    past `MOST_OPEN` a file's text is held as a pipe's; and a file's number past 255 is no limit
+    (review 58d: the 257th file raised in `joined`)."""
+    frames = session_frames()[0][:2]
+    paths = [write_session(tmp_path / f"s{n:03}" / "frames.jsonl", frames) for n in range(260)]
+    monkeypatch.setattr(FileText, "MOST_OPEN", FileText.open_now + 300)
+    everything = load_many(paths, lean=True)
+    assert isinstance(everything.envelopes, Frames) and everything.envelopes.in_files == 260
+    assert played(everything.envelopes) == played(load_many(paths).envelopes)
+    del everything
+    gc.collect()
+    monkeypatch.setattr(FileText, "MOST_OPEN", FileText.open_now + 2)
+    some = load_many(paths[:5], lean=True)
+    assert isinstance(some.envelopes, Frames) and some.envelopes.in_files == 2
+    assert played(some.envelopes) == played(load_many(paths[:5]).envelopes)
+
+
+def test_a_line_the_writer_did_not_write_keeps_its_frame_s_text(tmp_path: Path) -> None:
+    """A header spaced by hand: the reader takes the long way and may write the frame again in its own
+    form (`1.0E2` as `100.0`), of the same length and ends: it is not read back from the file."""
+    path = tmp_path / "frames.jsonl"
+    frame_text = '{"type":"response.done","note":"' + "x" * 40 + '","n":1.0E2,"note2":"' + "y" * 40 + '"}'
+    header = '{"seq": 1, "dir": "in", "t": 0.0, "wall": 1700000000.0, "type": "response.done", '
+    path.write_text(f'{header}"size": {len(frame_text)}, "frame": {frame_text}}}\n')
+    lean, whole = load(path, lean=True), load(path)
+    assert isinstance(lean.envelopes, Frames) and lean.envelopes.in_files == 0
+    assert played(lean.envelopes) == played(whole.envelopes)
+
+
+def test_the_first_frame_of_a_file_with_a_byte_order_mark_is_read_back(tmp_path: Path) -> None:
+    path = write_session(tmp_path / "s" / "frames.jsonl", session_frames()[0])
+    path.write_bytes(codecs.BOM_UTF8 + path.read_bytes())
+    first = load(path).envelopes[0]
+    assert recover_payloads(path, {first.seq}) == {first.seq: first.raw}

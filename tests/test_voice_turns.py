@@ -314,3 +314,30 @@ async def test_hands_free_stops_listening_when_the_server_refuses_its_audio(tmp_
             assert app.voice.mode is TurnMode.PUSH_TO_TALK and recorder.mode == "push-to-talk"
             assert recorder.message.startswith("hands-free stopped: the server refused the audio"), recorder.message
             assert "input_audio_buffer.commit" not in sent(app)
+
+
+@pytest.mark.parametrize("key", ["space", "v"])
+async def test_a_key_pressed_as_the_refusal_comes_does_not_undo_what_the_refusal_did(
+    tmp_path: Path, simulator_url: str, key: str
+) -> None:
+    """Space pressed to send (or v to stop hands-free) just after the server refused the audio, its step
+    queued behind the refusal's: the refusal ends the turn (or hands-free), and the key, whose turn is
+    gone, does not start a new one (review 58d: the microphone was live again)."""
+    async with voice_app(tmp_path, simulator_url) as (app, pilot, recorder, feeder):
+        await press_voice(pilot, "space" if key == "space" else "v")
+        assert app.voice.recording
+        clears = sent(app).count("input_audio_buffer.clear")
+        app.voice.refused = (
+            "the server refused the audio at 1.0 s: invalid_value: full"  # as `_watch_refusals` notes it
+        )
+        app.audio_refused(app.voice.refused)
+        await (app.action_talk() if key == "space" else app.action_hands_free())  # queued behind it
+        await wait_for(pilot, lambda: not app.voice_steps.busy, 10, "the steps")
+        await views_settled(pilot, app)
+        assert not app.voice.recording and app.voice.mode is TurnMode.PUSH_TO_TALK
+        assert recorder.state is RecorderState.IDLE
+        assert "refused the audio" in recorder.message, recorder.message
+        out = sent(app)
+        assert "input_audio_buffer.commit" not in out
+        # The refusal's clear (push-to-talk) or hands-free's, and no new turn's after it.
+        assert out.count("input_audio_buffer.clear") == clears + 1, out

@@ -61,7 +61,11 @@ def _load(path: str | Sequence[str], command: str, *, named: bool = False) -> Re
         else:
             print(f"rt-tui {command}: note: {said}", file=sys.stderr)
     # Captures joined with `cat`: the app, the pace of `--json` and the linter's durations on one clock.
-    return on_one_clock(recording)
+    try:
+        return on_one_clock(recording)
+    except RecordingChanged as exc:  # the file cut or rewritten since it was read (a frame's time is read)
+        print(f"rt-tui {command}: {printable(str(exc))}", file=sys.stderr)
+        return None
 
 
 SAY_READING_BYTES = 16 * 1024 * 1024
@@ -170,7 +174,11 @@ def _replay(paths: list[str], *, json_out: bool, speed: float | None, out: TextI
     from tui.replay import ReplayRequest
 
     # The same name: the recording without the notes' facts is not held through the app's run.
-    recording = with_notes_as_facts(recording)
+    try:
+        recording = with_notes_as_facts(recording)
+    except RecordingChanged as exc:  # the file cut or rewritten since it was read
+        print(f"rt-tui replay: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_UNREADABLE
     return run_app(Settings(capture=False, playback=False), replay=ReplayRequest(recording, speed))
 
 

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -160,7 +161,8 @@ class LiveSession(AppBase):
                 # Dimmed for want of a microphone, the press looks again (one plugged in since).
                 await getattr(self, f"action_{action}")()
             else:
-                self.voice_steps.add(self._talk)  # in its turn after the steps asked for: it says why
+                # In its turn after the steps asked for: it says why.
+                self.voice_steps.add(partial(self._unless_refused_since, self._refusals_ended, self._talk))
 
     def _no_microphone(self) -> bool:
         """The last look found no microphone and no turn is running: space and v show dimmed."""
@@ -549,10 +551,20 @@ class LiveSession(AppBase):
         facts = self.facts
         return facts.updates_applied > 0 or facts.last_update_rejected
 
+    _refusals_ended = 0
+    """Turns (or hands-free listening) the server's refusal of the audio ended (`_end_refused_audio`)."""
+
     async def action_talk(self) -> None:
         """Start a push-to-talk turn, or end it: commit, then ask for a response. The step runs after
         the voice steps already asked for, off the key handler (see `tui.app.serial_steps`)."""
-        self.voice_steps.add(self._talk)
+        self.voice_steps.add(partial(self._unless_refused_since, self._refusals_ended, self._talk))
+
+    async def _unless_refused_since(self, ended: int, step: Callable[[], Awaitable[None]]) -> None:
+        """Run a voice key's `step`, unless the server's refusal ended the turn (or hands-free) after the
+        key was pressed: space pressed to send it would start a new turn, v pressed to stop hands-free
+        would start it again (the recorder says what the refusal did)."""
+        if self._refusals_ended == ended:
+            await step()
 
     async def _talk(self) -> None:
         recorder = self.recorder
@@ -587,9 +599,11 @@ class LiveSession(AppBase):
         said = voice.refused
         if not voice.recording or said is None:
             return  # ended meanwhile (a press, the session's end): that step said what happened
+        self._refusals_ended += 1
         if voice.mode is TurnMode.HANDS_FREE:
             await self._toggle_hands_free()  # back to push-to-talk: the buffer is cleared, not committed
-            self._recorder_said(f"hands-free stopped: {said}")
+            if recorder.mode == "push-to-talk":  # else it failed, and the recorder says why
+                self._recorder_said(f"hands-free stopped: {said}")
         elif self._kept_turns():
             async with self._voice_step():
                 await voice.stop_listening()
@@ -621,7 +635,7 @@ class LiveSession(AppBase):
     async def action_hands_free(self) -> None:
         """Toggle hands-free: server VAD decides when you have finished speaking (a voice step, as
         `action_talk`'s)."""
-        self.voice_steps.add(self._toggle_hands_free)
+        self.voice_steps.add(partial(self._unless_refused_since, self._refusals_ended, self._toggle_hands_free))
 
     async def _toggle_hands_free(self) -> None:
         recorder = self.recorder

@@ -186,8 +186,14 @@ def all_finite(data: dict[str, Any]) -> bool:
     return True
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def line_seq(line: bytes | bytearray) -> int | None:
-    """The `seq` of a capture line without parsing it (every record begins `{"seq":N,`), or None."""
+    """The `seq` of a capture line without parsing it (every record begins `{"seq":N,`), or None.
+    A first line may follow a byte-order mark (an editor's save), which the reader skips too."""
+    if line.startswith(_BOM):
+        line = line[len(_BOM) :]
     if not line.startswith(b'{"seq":'):
         return None
     try:
@@ -238,6 +244,14 @@ rather than parsed: json.loads of the header cost more than a whole audio frame'
 
 _WAYS = {DIR_IN.value.encode(): DIR_IN, DIR_OUT.value.encode(): DIR_OUT}
 """The directions a frame can have (a local fact's data is its `info`, never a frame: the long way)."""
+
+
+def embedded_frame_start(line: bytes) -> int | None:
+    """Where a well-formed embedded-frame line's frame begins (after its header, as `capture_line`
+    writes it), or None for any other line: the frame `embedded_envelope` reads is the line's bytes
+    from there to its closing brace, exactly."""
+    header = _HEADER.match(line)
+    return header.end() if header is not None else None
 
 
 def embedded_envelope(line: bytes) -> Envelope | None:

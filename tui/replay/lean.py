@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from tui.protocol import DIR_IN, DIR_LOCAL, DIR_OUT, Envelope, FrameError, parse
+from tui.protocol.records import embedded_frame_start
 
 
 class _Unparsed(dict[str, Any]):
@@ -106,14 +107,31 @@ class FileText:
     Holds a descriptor of its own on the file as it was opened (a file deleted or renamed since is
     still read; one rewritten in place is told by what its bytes no longer are)."""
 
+    MOST_OPEN = 64
+    """Stores open at once at most: each holds a descriptor for the run, and `lint sessions/*/` may
+    name hundreds of files (the process's limit is often 1,024, and exports and read-backs need
+    some). A file read past them keeps its frames' text in memory, as a pipe's."""
+
+    open_now = 0
+    """Stores whose descriptor is open."""
+
     def __init__(self, path: Path, fd: int) -> None:
         self.path = path
         self._fd = fd
-        weakref.finalize(self, os.close, fd)
+        FileText.open_now += 1
+        weakref.finalize(self, FileText._close, fd)
+
+    @staticmethod
+    def _close(fd: int) -> None:
+        FileText.open_now -= 1
+        os.close(fd)
 
     @classmethod
-    def beside(cls, path: Path, fileno: int) -> FileText:
-        """A store of the file open as `fileno` (its descriptor duplicated: the caller closes its own)."""
+    def beside(cls, path: Path, fileno: int) -> FileText | None:
+        """A store of the file open as `fileno` (its descriptor duplicated: the caller closes its own);
+        None when `MOST_OPEN` are open already."""
+        if cls.open_now >= cls.MOST_OPEN:
+            return None
         return cls(path, os.dup(fileno))
 
     def read(self, offset: int, length: int) -> str:
@@ -132,8 +150,10 @@ class FileText:
 
 def place_in_line(raw: str, line: bytes, line_offset: int) -> tuple[int, int] | None:
     """Where `raw` (a frame read from capture line `line`, which starts `line_offset` bytes into
-    its file) lies in the file, as (offset, length in bytes); None unless it is the line's embedded
-    frame, its last member (`{..., "frame":<raw>}`), byte for byte at both ends."""
+    its file) lies in the file, as (offset, length in bytes); None unless the line is one the
+    capture's writer wrote with its frame embedded (`embedded_frame_start`: the reader then took the
+    frame's text as those very bytes), `raw` is as long and the same at both ends. Any other line (a
+    header spaced by hand, whose frame the reader may write again in its own form) keeps its text."""
     if line.endswith(b"}\n"):
         end = len(line) - 2
     elif line.endswith(b"}"):
@@ -148,7 +168,9 @@ def place_in_line(raw: str, line: bytes, line_offset: int) -> tuple[int, int] | 
         encoded = raw.encode("utf-8")
         length, head, tail = len(encoded), encoded[:32], encoded[-32:]
     start = end - length
-    if start <= 0 or line[start : start + len(head)] != head or line[end - len(tail) : end] != tail:
+    if start != embedded_frame_start(line):
+        return None
+    if line[start : start + len(head)] != head or line[end - len(tail) : end] != tail:
         return None
     return line_offset + start, length
 
@@ -175,6 +197,7 @@ class Frames(Sequence[Envelope]):
         "_codes",
         "_data",
         "_dir",
+        "_file_numbers",
         "_files",
         "_in",
         "_mono",
@@ -203,9 +226,11 @@ class Frames(Sequence[Envelope]):
         """Where a frame's text begins in its file (`_in`), or -1 where `_raw` holds it."""
         self._bytes = array("q")
         """The length of a frame's text in its file, in bytes (0 where `_raw` holds it)."""
-        self._in = bytearray()
+        self._in = array("i")
         """Which of `_files` holds a frame's text (0 where `_raw` holds it)."""
         self._files: list[FileText] = []
+        self._file_numbers: dict[int, int] = {}
+        """`id()` of each of `_files` → its place in it."""
         self.extend(envelopes)
 
     def extend(self, envelopes: Iterable[Envelope]) -> None:
@@ -248,9 +273,9 @@ class Frames(Sequence[Envelope]):
         self._data.append(UNPARSED if lean else env.data)
         if place is not None and lean:
             source, at, length = place
-            number = next((n for n, known in enumerate(self._files) if known is source), None)
+            number = self._file_numbers.get(id(source))
             if number is None:
-                number = len(self._files)
+                number = self._file_numbers[id(source)] = len(self._files)
                 self._files.append(source)
             self._raw.append(None)
             self._at.append(at)
@@ -270,6 +295,7 @@ class Frames(Sequence[Envelope]):
         other._names, other._codes = self._names[:], dict(self._codes)
         other._raw, other._data, other._binary = self._raw[:], self._data[:], dict(self._binary)
         other._at, other._bytes, other._in, other._files = self._at[:], self._bytes[:], self._in[:], self._files[:]
+        other._file_numbers = dict(self._file_numbers)
         return other
 
     @property
