@@ -24,7 +24,7 @@ from tests.app_helpers import (
 )
 from tests.audio_helpers import FifoFeeder, fake_alsa
 from tests.server_helpers import speech_pcm24
-from tui.app import RtApp
+from tui.app import RtApp, voice
 from tui.app.voice import MIC_LEVEL, MIN_TURN_MS, TurnMode, unsendable
 from tui.config import Settings, TargetChoice
 from tui.protocol import Direction
@@ -273,10 +273,14 @@ async def test_speech_the_server_never_committed_leaves_no_row_after_a_drop(tmp_
             await press_voice(pilot, "v")
 
 
-async def test_audio_the_server_refuses_ends_the_turn_at_once_unsent(tmp_path: Path) -> None:
+async def test_audio_the_server_refuses_ends_the_turn_at_once_unsent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An append the server refuses (its buffer held full: here bound at 1 s) ends the push-to-talk
     turn there and then: the rest of the audio is not streamed into one refusal each, nothing is
-    committed or answered, and the recorder says so instead of "sent"."""
+    committed or answered, and the recorder says so instead of "sent". Only the latest appends are
+    watched for a refusal (here 10 of the 50 before it): an hour of hands-free kept every id."""
+    monkeypatch.setattr(voice, "APPENDS_WATCHED", 10)
     async with realtime_simulator() as sim:
         async with voice_app(tmp_path, sim.url_for(buffer_seconds=1)) as (app, pilot, recorder, feeder):
             await press_voice(pilot, "space")
@@ -290,6 +294,7 @@ async def test_audio_the_server_refuses_ends_the_turn_at_once_unsent(tmp_path: P
             out = sent(app)
             assert "input_audio_buffer.commit" not in out and "response.create" not in out, out
             assert out[-1] == "input_audio_buffer.clear"
+            assert 0 < len(app.voice._appends) <= 10
             errors = [i for i, frame in enumerate(app.journal) if frame.type == "error"]
             # Only the appends already on their way when the first refusal came back are refused.
             assert 1 <= len(errors) <= appends(app) // 2, (len(errors), appends(app))

@@ -34,6 +34,11 @@ so a quick tap (space, space) would pass it and earn a failed transcription (aud
 and a reply to nothing. No word fits in 300 ms with the press and the release around it."""
 
 
+APPENDS_WATCHED = 3000
+"""The microphone's latest appends an error is matched against (a minute of 20 ms chunks): a refusal
+names its append within a second or so, and an hour of hands-free is 180,000 appends (25 MB of ids)."""
+
+
 SILENT_LISTENING_MS = 2000
 """Hands-free listening that has heard only digital silence this long says so: no turn will ever
 end (the server's VAD hears nothing), and a muted microphone is otherwise only a still level bar."""
@@ -141,8 +146,8 @@ class VoiceController:
         self._heard = False
         """Whether the turn's audio so far holds a sample other than zero (a muted device sends zeros)."""
         self._appends: dict[str, int] = {}
-        """The event ids of the appends the microphone sent since it opened → bytes streamed before
-        each (an hour's 36,000 fit in a few MB): an error naming one refuses the audio."""
+        """The event ids of the microphone's latest appends (`APPENDS_WATCHED`) since it opened → bytes
+        streamed before each: an error naming one refuses the audio."""
         self._streamed = 0
         """Bytes the microphone has sent since it opened."""
         self.refused: str | None = None
@@ -331,7 +336,10 @@ class VoiceController:
             if session.is_open and self.refused is None:
                 append = {"type": "input_audio_buffer.append", "audio": to_b64(chunk)}
                 session.send(append)
-                self._appends[str(append.get("event_id"))] = self._streamed
+                appends = self._appends
+                appends[str(append.get("event_id"))] = self._streamed
+                if len(appends) > APPENDS_WATCHED:
+                    del appends[next(iter(appends))]  # the oldest: long answered
                 self._streamed += len(chunk)
 
     def _watch_refusals(self, frames: Iterable[Envelope]) -> None:
