@@ -181,7 +181,17 @@ async def test_a_replay_whose_file_changes_while_it_plays_stops_and_says_so(tmp_
         await wait_for(pilot, app.player.done.is_set, 30, "the replay to end")
         await views_settled(pilot, app)
         said = [n.message for n in app._notifications]
-        assert any("the replay stopped at frame" in m and "changed since it was read" in m for m in said), said
+        assert any("the replay stopped at frame 1 of" in m and "changed since it was read" in m for m in said), said
+        assert "stopped: its file changed" in app.status_line.state_override
+        # Played again (`r`): it stops again, and says so, not "played again from its first frame".
+        app.clear_notifications()
+        first_player = app.player
+        await pilot.press("r")
+        again = lambda: app.player is not first_player and app.player is not None and app.player.done.is_set()  # noqa: E731
+        await wait_for(pilot, again, 10, "the replay again")
+        await views_settled(pilot, app)
+        said = [n.message for n in app._notifications]
+        assert any("the replay stopped at frame 1 of" in m for m in said) and not any("played again" in m for m in said)
 
 
 def test_notes_woven_among_several_files_frames_leave_their_text_in_the_files(tmp_path: Path) -> None:

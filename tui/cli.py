@@ -30,6 +30,7 @@ scenario keys (in a --scenario file, or sim_<key>=… on a client's URL):
   malformed               inject not_json and/or no_type (not_json,no_type) ...
   malformed_after         ... after the n-th event of a type (default session.created)
   session_seconds         the session expires: error session_expired, then close 1001
+  buffer_seconds          the most audio the input buffer holds (default 600): appends past it refused
 e.g. ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime&sim_transcription=after_response&sim_seed=7"""
 """`rt-tui serve --help`'s list of scenario keys (a test holds it to `tui.server.scenario.Scenario`)."""
 

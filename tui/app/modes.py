@@ -84,6 +84,9 @@ class Modes(AppBase):
         self.set_interval(0.5, self._show_replay_position)
         self._show_replay_position()
 
+    _played_again_note = ""
+    """What `r` says once the recording has played again at once (`_play`)."""
+
     def replay_model(self) -> SessionModel:
         """A fresh model for the replay's recording (`replay_model`)."""
         assert self.replay is not None
@@ -128,7 +131,8 @@ class Modes(AppBase):
         if speed is None:
             # Played again at once, the screen ends as it was: nothing showed that `r` did anything.
             frames = counted(len(self.replay.recording.envelopes), "frame")
-            self.say(f"played again from its first frame: {frames} at once (] and [ set a pace)", title="Replay")
+            # Said once it has played (a file changed since says that instead).
+            self._played_again_note = f"played again from its first frame: {frames} at once (] and [ set a pace)"
 
     def action_replay_at_once(self) -> None:
         """Publish the rest of the recording now (the views fill; the clock jumps to the end)."""
@@ -143,7 +147,13 @@ class Modes(AppBase):
             await player.run()
         except RecordingChanged as exc:
             # Its file was cut or rewritten while it played: what was played stays, and says where it stopped.
-            self.say(f"the replay stopped at frame {player.position:,}: {exc}", title="Replay", severity="error")
+            player.stopped = str(exc)
+            of = f"{player.position + 1:,} of {len(player.envelopes):,}"
+            self.say(f"the replay stopped at frame {of}: {exc}", title="Replay", severity="error")
+        else:
+            if self._played_again_note:
+                self.say(self._played_again_note, title="Replay")
+        self._played_again_note = ""
         # The recording ends here: what still waits for an answer never gets one (a capture cut
         # after a short commit). Everything published is taken in first, then the linter says so,
         # and the views' next turn shows it as any finding.
@@ -175,10 +185,12 @@ class Modes(AppBase):
         played, recorded = _clock(at), _clock(player.recorded_seconds)
         if not player.timed:  # only the lines' order: how many of them, not a clock stuck at 00:00
             played, recorded = f"{player.position:,}", f"{len(player.envelopes):,} frames"
+        # Not "done" when its file changed under it: it stopped there (a notice says where and why).
+        ended = "stopped: its file changed" if player.stopped else "done"
         if player.done.is_set():
             # ] and [ still act: on the next play's pace, which the line names as such (`×2 · done`
             # read as if the finished replay had sped up, and the keys as doing nothing).
-            self.status_line.state_override = f"replay {played} / {recorded} · done{cut} · r plays it again {speed}"
+            self.status_line.state_override = f"replay {played} / {recorded} · {ended}{cut} · r plays it again {speed}"
         else:
             self.status_line.state_override = f"replay {played} / {recorded} {speed} · {state}{cut}"
         # A narrow line: the position and pace, a mark only when it is not playing, and the silence
@@ -186,7 +198,8 @@ class Modes(AppBase):
         mark = " ⏸" if player.paused else ""
         cut_short = f" · {_duration(skipped)} skipped" if skipped else ""
         if player.done.is_set():
-            self.status_line.state_short = f"replay {played}/{recorded} · done · r: again {speed}{cut_short}"
+            ended = "stopped" if player.stopped else "done"
+            self.status_line.state_short = f"replay {played}/{recorded} · {ended} · r: again {speed}{cut_short}"
         else:
             self.status_line.state_short = f"replay {played}/{recorded} {speed}{mark}{cut_short}"
         self.status_line.refresh()

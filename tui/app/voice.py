@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tui.bus import Bus, Mode, Subscription, Topic
-from tui.protocol import Direction, Envelope, error_summary, local_envelope, obj, printable, text
+from tui.protocol import Direction, Envelope, error_summary, local_envelope, new_id, obj, printable, text
 from tui.session import FRAMES, RealtimeSession
 
 if TYPE_CHECKING:
@@ -32,11 +33,6 @@ MIN_TURN_MS = 300
 is 100 ms (input_audio_buffer_commit_empty), but opening and closing the device alone captures more,
 so a quick tap (space, space) would pass it and earn a failed transcription (audio_unintelligible)
 and a reply to nothing. No word fits in 300 ms with the press and the release around it."""
-
-
-APPENDS_WATCHED = 3000
-"""The microphone's latest appends an error is matched against (a minute of 20 ms chunks): a refusal
-names its append within a second or so, and an hour of hands-free is 180,000 appends (25 MB of ids)."""
 
 
 SILENT_LISTENING_MS = 2000
@@ -70,7 +66,7 @@ def refusal_said(summary: str, seconds: float) -> str:
     """What the recorder says of the microphone's audio the server refused (`summary`: the error's
     `code: message`), `seconds` into what it had streamed: said after "not sent: " for a push-to-talk
     turn, after "hands-free stopped: " for listening."""
-    return f"the server refused the audio at {seconds:.1f} s: {printable(summary)}"
+    return f"the server refused the audio at {seconds:.1f} s: {printable(summary).rstrip('. ')}"
 
 
 class NotConnected(VoiceError):
@@ -145,9 +141,13 @@ class VoiceController:
         self._mic: Microphone | None = None
         self._heard = False
         """Whether the turn's audio so far holds a sample other than zero (a muted device sends zeros)."""
-        self._appends: dict[str, int] = {}
-        """The event ids of the microphone's latest appends (`APPENDS_WATCHED`) since it opened → bytes
-        streamed before each: an error naming one refuses the audio."""
+        self._append_ids = ""
+        """What the event id of each append the microphone sends since it opened begins with; its
+        number (hex) follows: an error naming one refuses the audio. Numbered, not kept: an hour of
+        hands-free is 180,000 appends (25 MB of ids in a dict, which dropping the oldest made miss a
+        refusal from a server a flood of appends had left behind)."""
+        self._append_starts = array("q")
+        """Bytes the microphone had sent before each of its appends, by number."""
         self._streamed = 0
         """Bytes the microphone has sent since it opened."""
         self.refused: str | None = None
@@ -302,7 +302,8 @@ class VoiceController:
             before_streaming(session)
         self._mic = mic
         self._heard = False
-        self._appends, self._streamed, self.refused = {}, 0, None
+        self._append_ids, self._append_starts = new_id("evt_", 10) + "m", array("q")
+        self._streamed, self.refused = 0, None
         self.recording = True
         self._sender = asyncio.create_task(self._stream(mic, session), name="rt-mic-sender")
 
@@ -334,12 +335,10 @@ class VoiceController:
                     # Once per listening: push-to-talk says it per turn ("not sent: … digital silence").
                     self._note("rt.audio", "hands-free hears only digital silence: is the microphone muted?")
             if session.is_open and self.refused is None:
-                append = {"type": "input_audio_buffer.append", "audio": to_b64(chunk)}
-                session.send(append)
-                appends = self._appends
-                appends[str(append.get("event_id"))] = self._streamed
-                if len(appends) > APPENDS_WATCHED:
-                    del appends[next(iter(appends))]  # the oldest: long answered
+                starts = self._append_starts
+                event_id = f"{self._append_ids}{len(starts):x}"
+                session.send({"type": "input_audio_buffer.append", "audio": to_b64(chunk), "event_id": event_id})
+                starts.append(self._streamed)
                 self._streamed += len(chunk)
 
     def _watch_refusals(self, frames: Iterable[Envelope]) -> None:
@@ -349,8 +348,8 @@ class VoiceController:
         for env in frames:
             if env.type != "error" or env.direction is not Direction.IN:
                 continue
-            event_id = text(obj(env.data.get("error")).get("event_id"))
-            streamed = self._appends.get(event_id) if event_id else None
+            event_id = text(obj(env.data.get("error")).get("event_id")) or ""
+            streamed = self._streamed_before(event_id)
             if streamed is None:
                 continue
             self.refused = refusal_said(error_summary(env.data), streamed / BYTES_PER_MS / 1000)
@@ -359,10 +358,21 @@ class VoiceController:
                 self.on_audio_refused(self.refused)
             return
 
+    def _streamed_before(self, event_id: str) -> int | None:
+        """Bytes sent before the microphone's append `event_id` names, or None when it names none."""
+        if not event_id.startswith(self._append_ids):
+            return None
+        try:
+            number = int(event_id[len(self._append_ids) :], 16)
+        except ValueError:
+            return None
+        starts = self._append_starts
+        return starts[number] if 0 <= number < len(starts) else None
+
     def session_frames(self, frames: Iterable[Envelope]) -> None:
         """The session's frames as they are journaled: what the voice controller waits for in them
         (an error refusing the microphone's audio, the response a response.create of ours began)."""
-        if self.recording and self.refused is None and self._appends:
+        if self.recording and self.refused is None and self._append_starts:
             self._watch_refusals(frames)
         self.response_frames(frames)
 

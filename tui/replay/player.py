@@ -64,6 +64,8 @@ class ReplayPlayer:
         self._speed = speed
         self.position = 0
         """Envelopes published so far."""
+        self.stopped = ""
+        """Why the recording could not be played to its end (its file changed since it was read), or ""."""
         self.skipped_seconds = 0.0
         """Recording time left out: the part of each silence beyond `MAX_GAP` of waiting."""
         self._running = asyncio.Event()
