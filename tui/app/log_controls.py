@@ -466,15 +466,10 @@ class LogControls(AppBase):
 
     def recover_payload(self, index: int) -> str | None:
         """A dropped frame's wire text, read back from the capture file (None without one)."""
-        from tui.journal.export import recover_payloads
+        from tui.journal.export import read_back
 
-        path = self.journal.capture_path
-        if path is None:
-            return None
         seq = self.journal[index].seq
-        raw = recover_payloads(Path(path), {seq}).get(seq)
-        scrub = self.journal.scrub_read_back
-        return scrub(raw) if raw is not None and scrub is not None else raw
+        return read_back(self.journal, {seq}).get(seq)
 
     @on(EventLog.Notice)
     def _log_notice(self, event: EventLog.Notice) -> None:

@@ -45,9 +45,7 @@ def export_jsonl(journal: Journal, indices: Iterable[int], path: Path, *, keep_a
     if missing:
         if journal.capture_path is None:
             raise ExportError(f"{len(missing)} frames left memory and there is no capture file to read them from")
-        recovered = recover_payloads(Path(journal.capture_path), missing)
-        if journal.scrub_read_back is not None:
-            recovered = {seq: journal.scrub_read_back(raw) for seq, raw in recovered.items()}
+        recovered = read_back(journal, missing)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     try:
         return _write_lines(journal, chosen, recovered, fd, keep_audio=keep_audio)
@@ -194,6 +192,17 @@ def _parsed(raw: str) -> dict[str, Any]:
 
 SEEK_AT_MOST = 64
 """Frames looked up by bisection (a detail view's run); more (an export's) are read in one pass."""
+
+
+def read_back(journal: Journal, seqs: set[int]) -> dict[int, str]:
+    """The wire text of the journal's frames with sequence numbers `seqs`, read back from its capture
+    file (`recover_payloads`) and scrubbed as the journal asks (`Journal.scrub_read_back`: a
+    replay's secrets); empty without a capture file."""
+    if journal.capture_path is None:
+        return {}
+    found = recover_payloads(Path(journal.capture_path), seqs)
+    scrub = journal.scrub_read_back
+    return found if scrub is None else {seq: scrub(raw) for seq, raw in found.items()}
 
 
 def recover_payloads(capture: Path, seqs: set[int]) -> dict[int, str]:

@@ -394,8 +394,8 @@ def _read(shown: Path, stream: BinaryIO, lean: bool) -> Recording:
             parts: list[int] = []
             # A file read again later holds the frames' text (`FileText`): a pipe's is gone once read.
             store = _store_of(shown, stream) if lean else None
-            lines: Iterable[bytes] = whole if store is None else _PlacedLines(whole, skipped)
-            envelopes = _read_capture(lines, shown, notes.append, lean, parts, left_out, store)
+            lines: Iterable[bytes] = whole if store is None else _PlacedLines(whole, skipped, store)
+            envelopes = _read_capture(lines, shown, notes.append, lean, parts, left_out)
             left_out.say_count(shown)
             return Recording("capture", envelopes, shown, notes=notes, parts=parts, damaged_lines=left_out.count)
         envelopes = _read_frames_jsonl(whole, shown, notes.append, lean, left_out)
@@ -558,10 +558,12 @@ def _store_of(shown: Path, stream: BinaryIO) -> FileText | None:
 
 class _PlacedLines:
     """A file's lines, each noted with where it begins in the file as it is read (`last`): the
-    capture reader turns each line into its envelope before it reads the next."""
+    capture reader turns each line into its envelope before it reads the next. `store` holds the
+    file's text (`FileText`)."""
 
-    def __init__(self, lines: Iterable[bytes], offset: int) -> None:
+    def __init__(self, lines: Iterable[bytes], offset: int, store: FileText) -> None:
         self._lines = lines
+        self.store = store
         self.offset = offset
         """Where the next line begins."""
         self.last = (b"", offset)
@@ -575,14 +577,14 @@ class _PlacedLines:
 
 
 def _placed(
-    envelopes: Iterable[Envelope], lines: _PlacedLines, store: FileText
+    envelopes: Iterable[Envelope], lines: _PlacedLines
 ) -> Iterator[tuple[Envelope, tuple[FileText, int, int] | None]]:
-    """Each envelope read from `lines`, with where its text lies in `store`'s file (None: not there
+    """Each envelope read from `lines`, with where its text lies in their file (None: not there
     byte for byte, a `raw` record's, a local fact: it keeps its text)."""
     for env in envelopes:
         line, offset = lines.last
         place = place_in_line(env.raw, line, offset) if env.raw else None
-        yield env, (store, place[0], place[1]) if place is not None else None
+        yield env, (lines.store, place[0], place[1]) if place is not None else None
 
 
 def _read_capture(
@@ -592,7 +594,6 @@ def _read_capture(
     lean: bool,
     parts: list[int],
     damaged: Callable[[str], None],
-    store: FileText | None = None,
 ) -> Sequence[Envelope]:
     """A capture's envelopes (also `send --json` output and the log's exports: the same records);
     a last line cut short by a crash is left out, with a `note`, and so is a damaged line in the
@@ -605,10 +606,10 @@ def _read_capture(
     try:
         read = iter_capture_lines(_trailing_blanks_dropped(lines), shown, on_cut_line=note, on_damaged_line=damaged)
         read = _joins_found(read, shown, note, parts)
-        if store is not None and isinstance(lines, _PlacedLines):
+        if isinstance(lines, _PlacedLines):
             # Each frame's text left in the file, where it is read back as played.
             frames = Frames()
-            for env, place in _placed(read, lines, store):
+            for env, place in _placed(read, lines):
                 frames.append(env, place)
             return frames
         # Lean, each frame goes into the columns as it is read: an hour's envelopes never exist at once.
